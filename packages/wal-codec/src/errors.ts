@@ -1,0 +1,85 @@
+/**
+ * The one error class of the `@lora/wal-*` packages.
+ *
+ * Branch on `code`: codes are the contract and never change meaning; messages may change in any release.
+ * Every layer re-exports {@link WalError} and {@link isWalError}, so a consumer needs one import whatever layer it
+ * uses. Programmer errors (a wrong argument type) are plain `TypeError`/`RangeError` without a code.
+ */
+
+const BRAND = Symbol.for("@lora/wal.error");
+
+/** Stable error codes. Each package README lists the codes it can produce and when. */
+export type WalErrorCode =
+  /** A record's length field is below the 25-byte minimum framing. */
+  | "WAL_BAD_LENGTH"
+  /** A record (or a record about to be written) is larger than {@link MAX_RECORD_BYTES}. */
+  | "WAL_RECORD_TOO_LARGE"
+  /** A record's CRC-32 does not match its bytes. */
+  | "WAL_CRC_MISMATCH"
+  /** A record's kind byte is not one of the six known kinds. */
+  | "WAL_UNKNOWN_KIND"
+  /** A marker record (begin, commit, abort, checkpoint) carries a payload. */
+  | "WAL_MARKER_PAYLOAD"
+  /** A CRC-valid record whose payload the codec cannot decode (possibly written by a newer writer). */
+  | "WAL_DECODE"
+  /** An event or record cannot be encoded (lone surrogate, out-of-range integer, empty batch, ...). */
+  | "WAL_ENCODE"
+  /** A segment header is short, has a bad magic, a bad CRC or an unsupported version. */
+  | "WAL_BAD_HEADER"
+  /** An append was attempted on a sealed segment. */
+  | "WAL_SEGMENT_SEALED"
+  /** Damage that is not a provable torn tail: never truncated by default. */
+  | "WAL_CORRUPT"
+  /** Damage at the end of the newest segment with nothing valid after it. */
+  | "WAL_TORN_TAIL"
+  /** The log's structure breaks a rule (LSN order, missing begin, bad segment base, regressing checkpoint). */
+  | "WAL_MALFORMED"
+  /** The directory lock is held by another handle, in this process or another. */
+  | "WAL_LOCKED"
+  /** A write or fsync failed earlier; the handle refuses further work. `cause` is the first failure. */
+  | "WAL_POISONED"
+  /** The handle was closed. */
+  | "WAL_CLOSED"
+  /** An option passed to a factory is invalid. */
+  | "WAL_INVALID_OPTION"
+  /** An operating-system I/O error; `cause` is the Node error with its errno code. */
+  | "WAL_IO";
+
+/** Where an error happened, as far as it is known. */
+export interface WalErrorDetails {
+  readonly path?: string;
+  readonly segment?: string;
+  readonly segmentId?: number;
+  readonly offset?: number;
+  readonly lsn?: number;
+  readonly syscall?: string;
+  readonly errno?: string;
+}
+
+export interface WalErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: WalErrorDetails;
+}
+
+/** Every error thrown or reported on purpose by `@lora/wal-*`. */
+export class WalError extends Error {
+  override readonly name = "WalError";
+  readonly code: WalErrorCode;
+  readonly details: WalErrorDetails;
+
+  constructor(code: WalErrorCode, message: string, options: WalErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/**
+ * True when `e` is a {@link WalError} (optionally with the given code). Checks a `Symbol.for` brand rather than
+ * `instanceof`, so it also works across duplicated installs of the package.
+ */
+export function isWalError(e: unknown, code?: WalErrorCode): e is WalError {
+  if (typeof e !== "object" || e === null || !(BRAND in e)) return false;
+  return code === undefined || (e as { code?: unknown }).code === code;
+}

@@ -1,0 +1,31 @@
+/**
+ * The seam between the record framing and what a mutation record carries. The framing never looks inside a
+ * payload; a codec turns one event (kind 1 records) or a batch of events (kind 6 records) into bytes and back.
+ */
+
+import type { ByteWriter } from "./byte-writer.js";
+
+export interface PayloadCodec<E> {
+  /** A short name for diagnostics (`"lora"`, `"json"`, `"bytes"`). */
+  readonly name: string;
+  /**
+   * Append the payload of a single-event mutation record to `out`.
+   * @throws {@link WalError} `WAL_ENCODE` when the event cannot be represented.
+   */
+  encodeEvent(event: E, out: ByteWriter): void;
+  /**
+   * Append the payload of a batch record to `out`. The framing guarantees `events` is not empty.
+   * @throws {@link WalError} `WAL_ENCODE` when an event cannot be represented.
+   */
+  encodeBatch(events: readonly E[], out: ByteWriter): void;
+  /**
+   * Decode a single-event payload. Must consume every byte.
+   * @throws {@link WalError} `WAL_DECODE` on bytes it does not understand; never any other exception.
+   */
+  decodeEvent(payload: Uint8Array): E;
+  /**
+   * Decode a batch payload. Must consume every byte.
+   * @throws {@link WalError} `WAL_DECODE` on bytes it does not understand; never any other exception.
+   */
+  decodeBatch(payload: Uint8Array): E[];
+}
