@@ -1,0 +1,251 @@
+/**
+ * Record framing: one record = `length u32 | kind u8 | lsn u64 | txBeginLsn u64 | payload | crc32 u32`, where the
+ * length counts the whole record and the CRC-32/IEEE covers every byte before it, the length included (so a torn
+ * or flipped length is detected too). See `format.ts` for the table.
+ */
+
+import { ByteWriter } from "./byte-writer.js";
+import { crc32 } from "./crc32.js";
+import { isWalError, WalError, type WalErrorCode } from "./errors.js";
+import {
+  MAX_RECORD_BYTES,
+  MIN_RECORD_BYTES,
+  RECORD_HEADER_BYTES,
+  RECORD_TRAILER_BYTES,
+  type RecordKind,
+  RecordKindByte,
+} from "./format.js";
+import type { PayloadCodec } from "./payload-codec.js";
+
+/** A single-event mutation (kind 1). */
+export interface MutationRecord<E> {
+  readonly kind: "mutation";
+  readonly lsn: number;
+  readonly txBeginLsn: number;
+  readonly event: E;
+}
+
+/** Several events in one record (kind 6): what `commitTx` writes. */
+export interface MutationBatchRecord<E> {
+  readonly kind: "mutationBatch";
+  readonly lsn: number;
+  readonly txBeginLsn: number;
+  readonly events: readonly E[];
+}
+
+/** Opens a transaction (kind 2). Its `txBeginLsn` slot is written as 0. */
+export interface TxBeginRecord {
+  readonly kind: "txBegin";
+  readonly lsn: number;
+}
+
+/** Commits the transaction begun at `txBeginLsn` (kind 3). */
+export interface TxCommitRecord {
+  readonly kind: "txCommit";
+  readonly lsn: number;
+  readonly txBeginLsn: number;
+}
+
+/** Aborts the transaction begun at `txBeginLsn` (kind 4). */
+export interface TxAbortRecord {
+  readonly kind: "txAbort";
+  readonly lsn: number;
+  readonly txBeginLsn: number;
+}
+
+/** Says a snapshot covering everything up to `snapshotLsn` exists (kind 5; stored in the txBeginLsn slot). */
+export interface CheckpointRecord {
+  readonly kind: "checkpoint";
+  readonly lsn: number;
+  readonly snapshotLsn: number;
+}
+
+export type WalRecord<E> =
+  | MutationRecord<E>
+  | MutationBatchRecord<E>
+  | TxBeginRecord
+  | TxCommitRecord
+  | TxAbortRecord
+  | CheckpointRecord;
+
+/** The outcome of {@link decodeRecord}. "Need more bytes" is a result, not an error. */
+export type DecodeResult<E> =
+  | { readonly kind: "record"; readonly record: WalRecord<E>; readonly byteLength: number }
+  /** More bytes are needed; `needed` is the total the record wants from `offset` (4 while the length is unread). */
+  | { readonly kind: "incomplete"; readonly needed: number }
+  | { readonly kind: "corrupt"; readonly error: WalError };
+
+const KIND_BY_BYTE: readonly (RecordKind | undefined)[] = (() => {
+  const table: (RecordKind | undefined)[] = [];
+  for (const [name, byte] of Object.entries(RecordKindByte)) table[byte] = name as RecordKind;
+  return table;
+})();
+
+const MARKER_NAMES: Partial<Record<RecordKind, string>> = {
+  txBegin: "TxBegin",
+  txCommit: "TxCommit",
+  txAbort: "TxAbort",
+  checkpoint: "Checkpoint",
+};
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+function assertLsn(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new WalError("WAL_ENCODE", `${what} must be a non-negative safe integer, got ${value}`);
+  }
+}
+
+function slotOf<E>(record: WalRecord<E>): number {
+  switch (record.kind) {
+    case "txBegin":
+      return 0;
+    case "checkpoint":
+      return record.snapshotLsn;
+    default:
+      return record.txBeginLsn;
+  }
+}
+
+/**
+ * Append one framed record to `out` without allocating per record (the writer's hot path). On any failure
+ * nothing is left in `out`: the buffer is cut back to where it was.
+ *
+ * @returns the record's length in bytes.
+ * @throws {@link WalError} `WAL_ENCODE` (bad LSN, empty batch, event the codec rejects),
+ *   `WAL_RECORD_TOO_LARGE` (more than {@link MAX_RECORD_BYTES} with framing).
+ */
+export function encodeRecordInto<E>(record: WalRecord<E>, codec: PayloadCodec<E>, out: ByteWriter): number {
+  const kindByte = RecordKindByte[record.kind];
+  if (kindByte === undefined) throw new WalError("WAL_ENCODE", `unknown record kind ${String(record.kind)}`);
+  assertLsn(record.lsn, "lsn");
+  const slot = slotOf(record);
+  assertLsn(slot, record.kind === "checkpoint" ? "snapshotLsn" : "txBeginLsn");
+  const start = out.length;
+  try {
+    out.u32(0); // length, back-patched below
+    out.u8(kindByte);
+    out.u64(record.lsn);
+    out.u64(slot);
+    if (record.kind === "mutation") {
+      codec.encodeEvent(record.event, out);
+    } else if (record.kind === "mutationBatch") {
+      if (record.events.length === 0) {
+        throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
+      }
+      codec.encodeBatch(record.events, out);
+    }
+    const total = out.length - start + RECORD_TRAILER_BYTES;
+    if (total > MAX_RECORD_BYTES) {
+      throw new WalError("WAL_RECORD_TOO_LARGE", `record length ${total} exceeds maximum ${MAX_RECORD_BYTES}`);
+    }
+    out.setU32(start, total);
+    out.u32(crc32(out.view(start, out.length)));
+    return total;
+  } catch (error) {
+    out.truncate(start);
+    if (isWalError(error)) throw error;
+    throw new WalError("WAL_ENCODE", `record could not be encoded: ${String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Encode one record into a new byte array.
+ * @throws {@link WalError} as {@link encodeRecordInto}.
+ */
+export function encodeRecord<E>(record: WalRecord<E>, codec: PayloadCodec<E>): Uint8Array {
+  const out = new ByteWriter(256);
+  encodeRecordInto(record, codec, out);
+  return out.copy();
+}
+
+function corrupt(code: WalErrorCode, message: string, offset: number, lsn?: number, cause?: unknown) {
+  const details = lsn === undefined ? { offset } : { offset, lsn };
+  return { kind: "corrupt", error: new WalError(code, message, { details, cause }) } as const;
+}
+
+function readU64(view: DataView, at: number): number {
+  // May exceed 2^53; callers check Number.isSafeInteger.
+  return view.getUint32(at + 4, true) * TWO_POW_32 + view.getUint32(at, true);
+}
+
+function hex8(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * Decode the record starting at `offset` in `bytes`. Total: any input gives a record, `incomplete`, or a coded
+ * corrupt result, never an exception, and nothing is allocated beyond what the input already holds (a length
+ * larger than the available bytes answers `incomplete` before anything is read).
+ *
+ * Check order follows LoraDB's decoder: length bounds, availability, kind byte, CRC, LSN range, payload. Decoded
+ * payload values never alias `bytes` unless the codec documents so.
+ */
+export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: PayloadCodec<E>): DecodeResult<E> {
+  const available = bytes.byteLength - offset;
+  if (available < 4) return { kind: "incomplete", needed: 4 };
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, available);
+  const length = view.getUint32(0, true);
+  if (length < MIN_RECORD_BYTES) {
+    return corrupt("WAL_BAD_LENGTH", `record length ${length} smaller than fixed framing`, offset);
+  }
+  if (length > MAX_RECORD_BYTES) {
+    return corrupt("WAL_RECORD_TOO_LARGE", `record length ${length} exceeds maximum ${MAX_RECORD_BYTES}`, offset);
+  }
+  if (available < length) return { kind: "incomplete", needed: length };
+
+  const kindByte = view.getUint8(4);
+  const kind = KIND_BY_BYTE[kindByte];
+  const lsn = readU64(view, 5);
+  const safeLsn = Number.isSafeInteger(lsn) ? lsn : undefined;
+  if (kind === undefined) return corrupt("WAL_UNKNOWN_KIND", `unknown WAL record kind: ${kindByte}`, offset, safeLsn);
+
+  const crcAt = length - RECORD_TRAILER_BYTES;
+  const stored = view.getUint32(crcAt, true);
+  const actual = crc32(bytes.subarray(offset, offset + crcAt));
+  if (stored !== actual) {
+    return corrupt(
+      "WAL_CRC_MISMATCH",
+      `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
+      offset,
+      safeLsn,
+    );
+  }
+  const slot = readU64(view, 13);
+  if (safeLsn === undefined || !Number.isSafeInteger(slot)) {
+    return corrupt("WAL_DECODE", `record LSN fields exceed the safe integer range (lsn ${lsn})`, offset);
+  }
+
+  const payloadLength = crcAt - RECORD_HEADER_BYTES;
+  switch (kind) {
+    case "txBegin":
+    case "txCommit":
+    case "txAbort":
+    case "checkpoint": {
+      if (payloadLength !== 0) {
+        return corrupt("WAL_MARKER_PAYLOAD", `${MARKER_NAMES[kind]} has unexpected payload`, offset, lsn);
+      }
+      const record: WalRecord<E> =
+        kind === "txBegin"
+          ? { kind, lsn }
+          : kind === "checkpoint"
+            ? { kind, lsn, snapshotLsn: slot }
+            : { kind, lsn, txBeginLsn: slot };
+      return { kind: "record", record, byteLength: length };
+    }
+    case "mutation":
+    case "mutationBatch": {
+      const payload = bytes.subarray(offset + RECORD_HEADER_BYTES, offset + crcAt);
+      try {
+        const record: WalRecord<E> =
+          kind === "mutation"
+            ? { kind, lsn, txBeginLsn: slot, event: codec.decodeEvent(payload) }
+            : { kind, lsn, txBeginLsn: slot, events: codec.decodeBatch(payload) };
+        return { kind: "record", record, byteLength: length };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return corrupt("WAL_DECODE", `WAL record could not be decoded: ${message}`, offset, lsn, error);
+      }
+    }
+  }
+}
