@@ -1,0 +1,241 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { isWalError } from "@lora/wal-codec";
+import { openWalDatabase } from "@loradb/lora-node";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
+
+const HOLDER = fileURLToPath(new URL("../test/fixtures/flock-holder.mjs", import.meta.url));
+
+let dir: string;
+let lockPath: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-lock-"));
+  lockPath = join(dir, LOCK_FILE_NAME);
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Acquires and registers a release for the end of the test. */
+async function acquire(d = dir, options?: { retryBudgetMs?: number }): Promise<DirLock> {
+  const lock = await acquireDirLock(d, options);
+  cleanups.push(() => lock.release());
+  return lock;
+}
+
+/** Resolves to the error the promise rejects with, and how long that took. */
+async function rejection(run: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const start = performance.now();
+  try {
+    await run();
+  } catch (error) {
+    return { error, ms: performance.now() - start };
+  }
+  throw new Error("expected a rejection");
+}
+
+interface Holder {
+  child: ChildProcess;
+  nextLine(): Promise<string>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawns the plain-JS child that takes the lock with koffi + flock, and waits until it holds it. */
+async function spawnHolder(releaseAfterMs?: number): Promise<Holder> {
+  const args = [HOLDER, lockPath, ...(releaseAfterMs === undefined ? [] : [String(releaseAfterMs)])];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const lines: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    const w = waiters.shift();
+    if (w) w(line);
+    else lines.push(line);
+  });
+  const exited = once(child, "exit");
+  const holder: Holder = {
+    child,
+    nextLine: () => {
+      const line = lines.shift();
+      if (line !== undefined) return Promise.resolve(line);
+      return new Promise((resolve, reject) => {
+        waiters.push(resolve);
+        void exited.then(() => reject(new Error(`holder exited with ${child.exitCode}`)));
+      });
+    },
+    kill: async (signal = "SIGKILL") => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        await exited;
+      }
+    },
+  };
+  cleanups.push(() => holder.kill());
+  expect(await holder.nextLine()).toBe("locked");
+  return holder;
+}
+
+describe("acquireDirLock", () => {
+  it("refuses a second acquire in the same process with WAL_LOCKED after ~100 ms, then succeeds after release", async () => {
+    const first = await acquire();
+    expect(first.held).toBe(true);
+    expect(first.dir).toBe(dir);
+    expect(first.path).toBe(lockPath);
+
+    const { error, ms } = await rejection(() => acquireDirLock(dir));
+    expect(isWalError(error, "WAL_LOCKED")).toBe(true);
+    expect((error as Error).message).toBe(`WAL directory is already open by another live handle: ${dir}`);
+    expect((error as { details: unknown }).details).toEqual({ path: dir });
+    expect(ms).toBeGreaterThanOrEqual(99);
+    expect(ms).toBeLessThan(1000);
+    console.info(`[dir-lock] in-process WAL_LOCKED after ${ms.toFixed(1)} ms`);
+
+    await first.release();
+    expect(first.held).toBe(false);
+    await first.release(); // idempotent
+    const second = await acquire();
+    expect(second.held).toBe(true);
+  });
+
+  it("honours retryBudgetMs (0 = one attempt) and validates it", async () => {
+    await acquire();
+    const { error, ms } = await rejection(() => acquireDirLock(dir, { retryBudgetMs: 0 }));
+    expect(isWalError(error, "WAL_LOCKED")).toBe(true);
+    expect(ms).toBeLessThan(50);
+
+    const slow = await rejection(() => acquireDirLock(dir, { retryBudgetMs: 250 }));
+    expect(isWalError(slow.error, "WAL_LOCKED")).toBe(true);
+    expect(slow.ms).toBeGreaterThanOrEqual(249);
+
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const r = await rejection(() => acquireDirLock(dir, { retryBudgetMs: bad }));
+      expect(isWalError(r.error, "WAL_INVALID_OPTION")).toBe(true);
+    }
+  });
+
+  it("fails with WAL_IO at once when the directory does not exist (and does not create it)", async () => {
+    const missing = join(dir, "nope");
+    const { error, ms } = await rejection(() => acquireDirLock(missing));
+    expect(isWalError(error, "WAL_IO")).toBe(true);
+    expect((error as { details: { errno?: string } }).details.errno).toBe("ENOENT");
+    expect(ms).toBeLessThan(50);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("creates the lock file if missing, never truncates it, and leaves it on disk after release", async () => {
+    const a = await acquire();
+    expect((await stat(lockPath)).size).toBe(0);
+    await a.release();
+    expect(await readdir(dir)).toEqual([LOCK_FILE_NAME]);
+
+    await writeFile(lockPath, "keep me");
+    const b = await acquire();
+    expect(await readFile(lockPath, "utf8")).toBe("keep me");
+    await b.release();
+    expect(await readFile(lockPath, "utf8")).toBe("keep me");
+  });
+
+  it("supports await using", async () => {
+    {
+      await using lock = await acquireDirLock(dir);
+      expect(lock.held).toBe(true);
+      expect(await probeDirLock(dir)).toBe("held");
+    }
+    expect(await probeDirLock(dir)).toBe("free");
+  });
+
+  it("is excluded by a real child process, and reacquired at once after the child is SIGKILLed", async () => {
+    const holder = await spawnHolder();
+    const { error, ms } = await rejection(() => acquireDirLock(dir));
+    expect(isWalError(error, "WAL_LOCKED")).toBe(true);
+    console.info(`[dir-lock] cross-process WAL_LOCKED after ${ms.toFixed(1)} ms`);
+
+    await holder.kill("SIGKILL");
+    expect(holder.child.signalCode).toBe("SIGKILL");
+    const start = performance.now();
+    const lock = await acquire();
+    const reacquireMs = performance.now() - start;
+    expect(lock.held).toBe(true);
+    expect(reacquireMs).toBeLessThan(100);
+    console.info(`[dir-lock] reacquired ${reacquireMs.toFixed(2)} ms after the SIGKILLed holder exited`);
+  });
+
+  it("acquires a lock that is released during the retry window", async () => {
+    const holder = await spawnHolder(30);
+    holder.child.stdin?.write("go\n"); // the child closes its fd 30 ms from now
+    const start = performance.now();
+    const lock = await acquire();
+    const ms = performance.now() - start;
+    expect(lock.held).toBe(true);
+    expect(ms).toBeGreaterThanOrEqual(15); // it was contended at first
+    expect(ms).toBeLessThan(100);
+    expect(await holder.nextLine()).toBe("released");
+    console.info(`[dir-lock] acquired ${ms.toFixed(1)} ms into the retry window (holder released at ~30 ms)`);
+  });
+});
+
+describe("interop with LoraDB (@loradb/lora-node)", () => {
+  it("excludes LoraDB while we hold the lock, and is excluded while LoraDB has the directory open", async () => {
+    const ours = await acquire();
+    const { error, ms } = await rejection(() => openWalDatabase({ walDir: dir }));
+    // lora-node 0.15.0 maps WalError::AlreadyOpen to a generic LoraError after its own ~100 ms retry budget.
+    expect(error).toMatchObject({ name: "LoraError", code: "LORA_CONNECTION" });
+    expect((error as Error).message).toBe("database connection is temporarily unavailable");
+    expect(ms).toBeGreaterThanOrEqual(99);
+    console.info(`[dir-lock] LoraDB refused after ${ms.toFixed(1)} ms: ${(error as Error).message}`);
+    await ours.release();
+
+    const db = await openWalDatabase({ walDir: dir });
+    try {
+      expect(await probeDirLock(dir)).toBe("held");
+      const refused = await rejection(() => acquireDirLock(dir));
+      expect(isWalError(refused.error, "WAL_LOCKED")).toBe(true);
+    } finally {
+      db.dispose();
+    }
+    expect(await probeDirLock(dir)).toBe("free");
+    const again = await acquire();
+    expect(again.held).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual([LOCK_FILE_NAME, "0000000001.wal"].sort());
+  });
+});
+
+describe("probeDirLock", () => {
+  it("reports missing without creating anything", async () => {
+    expect(await probeDirLock(join(dir, "absent"))).toBe("missing");
+    expect(await probeDirLock(dir)).toBe("missing");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("reports free, and held by another fd in this process or by a child, without changing the file", async () => {
+    await writeFile(lockPath, "");
+    await chmod(lockPath, 0o444); // opened read-only, so a read-only lock file is fine
+    const before = await stat(lockPath);
+    expect(await probeDirLock(dir)).toBe("free");
+    await chmod(lockPath, 0o644);
+
+    const ours = await acquire();
+    expect(await probeDirLock(dir)).toBe("held");
+    await ours.release();
+    expect(await probeDirLock(dir)).toBe("free");
+
+    const holder = await spawnHolder();
+    expect(await probeDirLock(dir)).toBe("held");
+    await holder.kill();
+    expect(await probeDirLock(dir)).toBe("free");
+
+    const after = await stat(lockPath);
+    expect(after.size).toBe(0);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(await readdir(dir)).toEqual([LOCK_FILE_NAME]);
+  });
+});
