@@ -1,0 +1,33 @@
+export { loraCodec } from "./lora-codec.js";
+export type { F64, PropertyMap, PropertyValue, VectorValues } from "./lora-values.js";
+export {
+  createPropertyMap,
+  LoraBinary,
+  LoraDate,
+  LoraDateTime,
+  LoraDuration,
+  LoraFloat,
+  LoraLocalDateTime,
+  LoraLocalTime,
+  LoraPoint,
+  LoraTime,
+  LoraVector,
+} from "./lora-values.js";
+export { decodeLw1Batch, decodeLw1Event } from "./lw1-decode.js";
+export { encodeLw1Batch, encodeLw1Event } from "./lw1-encode.js";
+export { LW1_MAGIC, MAX_NESTING_DEPTH } from "./lw1-format.js";
+export type { MutationEvent, MutationEventOf, MutationEventType } from "./mutation-event.js";
+export type {
+  ConstraintRequest,
+  IndexConfigMap,
+  IndexConfigValue,
+  IndexEntity,
+  IndexKind,
+  IndexRequest,
+  PropertyTypeTerm,
+  ScalarType,
+  SimpleConstraintKind,
+  VectorCoordType,
+} from "./store-ddl.js";
+export { decodeConstraintRequest, decodeIndexRequest, writeConstraintRequest, writeIndexRequest } from "./store-ddl.js";
+export { compareUtf8 } from "./utf8-order.js";

@@ -1,0 +1,60 @@
+/**
+ * Tag numbers of LoraDB's LW1 mutation payload codec (FORMAT §4.2–4.4). All integers are little-endian; every count
+ * and length is a u64.
+ */
+
+/** `LW1\0`: the first four bytes of every mutation payload, single or batch. */
+export const LW1_MAGIC = new Uint8Array([0x4c, 0x57, 0x31, 0x00]);
+
+/** Mutation tags (u8 before the event fields). */
+export const TAG_CREATE_NODE = 1;
+export const TAG_CREATE_RELATIONSHIP = 2;
+export const TAG_SET_NODE_PROPERTY = 3;
+export const TAG_REMOVE_NODE_PROPERTY = 4;
+export const TAG_ADD_NODE_LABEL = 5;
+export const TAG_REMOVE_NODE_LABEL = 6;
+export const TAG_SET_RELATIONSHIP_PROPERTY = 7;
+export const TAG_REMOVE_RELATIONSHIP_PROPERTY = 8;
+export const TAG_DELETE_RELATIONSHIP = 9;
+export const TAG_DELETE_NODE = 10;
+export const TAG_DETACH_DELETE_NODE = 11;
+export const TAG_CLEAR = 12;
+export const TAG_CREATE_INDEX = 13;
+export const TAG_DROP_INDEX = 14;
+export const TAG_CREATE_CONSTRAINT = 15;
+export const TAG_DROP_CONSTRAINT = 16;
+
+/** Property value tags (u8 before the value body). */
+export const VALUE_NULL = 0;
+export const VALUE_BOOL = 1;
+export const VALUE_INT = 2;
+export const VALUE_FLOAT = 3;
+export const VALUE_STRING = 4;
+export const VALUE_LIST = 5;
+export const VALUE_MAP = 6;
+export const VALUE_DATE = 7;
+export const VALUE_TIME = 8;
+export const VALUE_LOCAL_TIME = 9;
+export const VALUE_DATE_TIME = 10;
+export const VALUE_LOCAL_DATE_TIME = 11;
+export const VALUE_DURATION = 12;
+export const VALUE_POINT = 13;
+export const VALUE_VECTOR = 14;
+export const VALUE_BINARY = 15;
+
+/** Vector element subtags (after the declared dimension). */
+export const VECTOR_FLOAT64 = 1;
+export const VECTOR_FLOAT32 = 2;
+export const VECTOR_INTEGER64 = 3;
+export const VECTOR_INTEGER32 = 4;
+export const VECTOR_INTEGER16 = 5;
+export const VECTOR_INTEGER8 = 6;
+
+/** Nesting limit for lists, maps and property-type terms; deeper input is rejected instead of overflowing the stack. */
+export const MAX_NESTING_DEPTH = 512;
+
+/** The bits of the NaN that JavaScript produces; other NaN bit patterns decode to `LoraFloat`. */
+export const CANONICAL_NAN_BITS = 0x7ff8_0000_0000_0000n;
+
+/** True when typed arrays are little-endian here, so vector elements can be copied as raw bytes. */
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -1,0 +1,407 @@
+/**
+ * LoraDB's store codec (`lora_store::codec`) for the two DDL requests carried by CreateIndex and CreateConstraint
+ * events (FORMAT §4.6). Same primitives as LW1; errors read like the Rust `StoreCodecError`
+ * ("store value decode failed: …") and the LW1 decoder prefixes them with the event name.
+ */
+
+import { ByteReader } from "../byte-reader.js";
+import type { ByteWriter } from "../byte-writer.js";
+import { isWalError, WalError } from "../errors.js";
+import { describe, readF64, writeF64 } from "./f64-slot.js";
+import type { LoraFloat } from "./lora-values.js";
+import { MAX_NESTING_DEPTH } from "./lw1-format.js";
+import { sortedKeys } from "./utf8-order.js";
+
+/** Index kinds. Wire u8: Range 1, Text 2, Point 3, Lookup 4, Vector 5, Fulltext 6. */
+export type IndexKind = "Range" | "Text" | "Point" | "Lookup" | "Vector" | "Fulltext";
+/** What an index or constraint applies to. Wire u8: Node 1, Relationship 2. */
+export type IndexEntity = "Node" | "Relationship";
+
+/**
+ * An index option value. Wire tag: Number 1 (f64; `number` or {@link LoraFloat}), Integer 2 (i64 `bigint`),
+ * String 3, Bool 4, List 5, Map 6, Null 7.
+ */
+export type IndexConfigValue =
+  | number
+  | LoraFloat
+  | bigint
+  | string
+  | boolean
+  | IndexConfigValue[]
+  | IndexConfigMap
+  | null;
+/** Index options: keys sorted by UTF-8 bytes on the wire; decoded with a `null` prototype. */
+export interface IndexConfigMap {
+  [key: string]: IndexConfigValue;
+}
+
+/** `CREATE INDEX` as LoraDB logs it (Rust `IndexRequest`). */
+export interface IndexRequest {
+  /** The name given in the statement, or `null` when LoraDB generates one. */
+  readonly explicitName: string | null;
+  readonly kind: IndexKind;
+  readonly entity: IndexEntity;
+  /** Label or relationship type; `null` for a lookup index. */
+  readonly label: string | null;
+  /** Further labels (fulltext indexes over `(n:A|B)`). */
+  readonly additionalLabels: readonly string[];
+  readonly properties: readonly string[];
+  readonly options: IndexConfigMap;
+}
+
+/** Scalar property types. Wire u8 1..13 in this order. */
+export type ScalarType =
+  | "Boolean"
+  | "String"
+  | "Integer"
+  | "Float"
+  | "Date"
+  | "LocalTime"
+  | "ZonedTime"
+  | "LocalDateTime"
+  | "ZonedDateTime"
+  | "Duration"
+  | "Point"
+  | "Map"
+  | "Any";
+/** Vector coordinate types in a type constraint. Wire u8: Int8 1 … Int64 4, Float32 5, Float64 6 (not the value subtags). */
+export type VectorCoordType = "Int8" | "Int16" | "Int32" | "Int64" | "Float32" | "Float64";
+
+/** One alternative of an `IS :: T` constraint. Wire tag: Scalar 1, List 2 (+ not_null u8 + inner), Vector 3 (+ coord u8 + dimension u32). */
+export type PropertyTypeTerm =
+  | { readonly type: "Scalar"; readonly scalar: ScalarType }
+  | { readonly type: "List"; readonly inner: PropertyTypeTerm; readonly notNull: boolean }
+  | { readonly type: "Vector"; readonly coord: VectorCoordType; readonly dimension: number };
+
+/** Constraint kinds without a payload. Wire u8: Unique 1, Existence 2, NodeKey 3, RelationshipKey 4. */
+export type SimpleConstraintKind = "Unique" | "Existence" | "NodeKey" | "RelationshipKey";
+
+interface ConstraintRequestBase {
+  readonly name: string;
+  readonly entity: IndexEntity;
+  readonly label: string;
+  readonly properties: readonly string[];
+}
+
+/** `CREATE CONSTRAINT` as LoraDB logs it (Rust `ConstraintRequest`); a PropertyType constraint (kind 5) carries its alternatives. */
+export type ConstraintRequest =
+  | (ConstraintRequestBase & { readonly kind: SimpleConstraintKind })
+  | (ConstraintRequestBase & { readonly kind: "PropertyType"; readonly alternatives: readonly PropertyTypeTerm[] });
+
+const INDEX_KINDS: readonly IndexKind[] = ["Range", "Text", "Point", "Lookup", "Vector", "Fulltext"];
+const ENTITIES: readonly IndexEntity[] = ["Node", "Relationship"];
+const CONSTRAINT_KINDS: readonly (SimpleConstraintKind | "PropertyType")[] = [
+  "Unique",
+  "Existence",
+  "NodeKey",
+  "RelationshipKey",
+  "PropertyType",
+];
+const SCALARS: readonly ScalarType[] = [
+  "Boolean",
+  "String",
+  "Integer",
+  "Float",
+  "Date",
+  "LocalTime",
+  "ZonedTime",
+  "LocalDateTime",
+  "ZonedDateTime",
+  "Duration",
+  "Point",
+  "Map",
+  "Any",
+];
+const VECTOR_COORDS: readonly VectorCoordType[] = ["Int8", "Int16", "Int32", "Int64", "Float32", "Float64"];
+
+const CONFIG_NUMBER = 1;
+const CONFIG_INTEGER = 2;
+const CONFIG_STRING = 3;
+const CONFIG_BOOL = 4;
+const CONFIG_LIST = 5;
+const CONFIG_MAP = 6;
+const CONFIG_NULL = 7;
+
+const TERM_SCALAR = 1;
+const TERM_LIST = 2;
+const TERM_VECTOR = 3;
+
+// ---------- encode ----------
+
+function fail(message: string): never {
+  throw new WalError("WAL_ENCODE", message);
+}
+
+/** Wire number (1-based) of `value` in `names`, or a WAL_ENCODE error. */
+function enumTag<T>(names: readonly T[], value: unknown, what: string): number {
+  const i = names.indexOf(value as T);
+  if (i < 0) fail(`invalid ${what} ${describe(value)}; expected one of ${names.join(", ")}`);
+  return i + 1;
+}
+
+function writeStringVec(out: ByteWriter, values: unknown, what: string): void {
+  if (!Array.isArray(values)) fail(`${what} must be an array of strings`);
+  out.u64(values.length);
+  for (const v of values) {
+    if (typeof v !== "string") fail(`${what} must hold strings, got ${describe(v)}`);
+    out.string(v);
+  }
+}
+
+function writeOptString(out: ByteWriter, value: unknown, what: string): void {
+  if (value === null || value === undefined) {
+    out.u8(0);
+  } else if (typeof value === "string") {
+    out.u8(1);
+    out.string(value);
+  } else {
+    fail(`${what} must be a string or null, got ${describe(value)}`);
+  }
+}
+
+function writeConfigMap(out: ByteWriter, map: unknown, depth: number): void {
+  if (typeof map !== "object" || map === null || Array.isArray(map)) fail("index options must be a plain object");
+  const proto = Object.getPrototypeOf(map) as unknown;
+  if (proto !== Object.prototype && proto !== null)
+    fail(`index options map must be a plain object, got ${describe(map)}`);
+  const keys = sortedKeys(map);
+  out.u64(keys.length);
+  for (const key of keys) {
+    out.string(key);
+    writeConfigValue(out, (map as Record<string, unknown>)[key], depth);
+  }
+}
+
+function writeConfigValue(out: ByteWriter, value: unknown, depth: number): void {
+  if (depth > MAX_NESTING_DEPTH) fail(`index option nesting exceeds ${MAX_NESTING_DEPTH} (cyclic value?)`);
+  switch (typeof value) {
+    case "number":
+      out.u8(CONFIG_NUMBER);
+      out.f64(value);
+      return;
+    case "bigint":
+      out.u8(CONFIG_INTEGER);
+      out.i64(value);
+      return;
+    case "string":
+      out.u8(CONFIG_STRING);
+      out.string(value);
+      return;
+    case "boolean":
+      out.u8(CONFIG_BOOL);
+      out.u8(value ? 1 : 0);
+      return;
+    case "object":
+      if (value === null) {
+        out.u8(CONFIG_NULL);
+      } else if (Array.isArray(value)) {
+        out.u8(CONFIG_LIST);
+        out.u64(value.length);
+        for (const v of value) writeConfigValue(out, v, depth + 1);
+      } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+        out.u8(CONFIG_MAP);
+        writeConfigMap(out, value, depth + 1);
+      } else {
+        out.u8(CONFIG_NUMBER);
+        writeF64(out, value, "index option number");
+      }
+      return;
+    default:
+      fail(`unsupported index option value: ${describe(value)}`);
+  }
+}
+
+/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link WalError} `WAL_ENCODE` */
+export function writeIndexRequest(out: ByteWriter, request: IndexRequest): void {
+  if (typeof request !== "object" || request === null) fail("index request must be an object");
+  writeOptString(out, request.explicitName, "index explicitName");
+  out.u8(enumTag(INDEX_KINDS, request.kind, "index kind"));
+  out.u8(enumTag(ENTITIES, request.entity, "index entity"));
+  writeOptString(out, request.label, "index label");
+  writeStringVec(out, request.additionalLabels, "index additionalLabels");
+  writeStringVec(out, request.properties, "index properties");
+  writeConfigMap(out, request.options, 0);
+}
+
+function writeTerm(out: ByteWriter, term: PropertyTypeTerm, depth: number): void {
+  if (depth > MAX_NESTING_DEPTH) fail(`property type nesting exceeds ${MAX_NESTING_DEPTH}`);
+  if (typeof term !== "object" || term === null) fail(`property type term must be an object, got ${describe(term)}`);
+  switch (term.type) {
+    case "Scalar":
+      out.u8(TERM_SCALAR);
+      out.u8(enumTag(SCALARS, term.scalar, "scalar type"));
+      return;
+    case "List":
+      out.u8(TERM_LIST);
+      out.u8(term.notNull ? 1 : 0);
+      writeTerm(out, term.inner, depth + 1);
+      return;
+    case "Vector": {
+      out.u8(TERM_VECTOR);
+      out.u8(enumTag(VECTOR_COORDS, term.coord, "vector coordinate type"));
+      const d = term.dimension;
+      if (!Number.isInteger(d) || d < 0 || d > 0xffff_ffff) fail(`vector type dimension ${String(d)} is not a u32`);
+      out.u32(d);
+      return;
+    }
+    default:
+      fail(`unknown property type term ${describe((term as { type?: unknown }).type)}`);
+  }
+}
+
+/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link WalError} `WAL_ENCODE` */
+export function writeConstraintRequest(out: ByteWriter, request: ConstraintRequest): void {
+  if (typeof request !== "object" || request === null) fail("constraint request must be an object");
+  if (typeof request.name !== "string") fail("constraint name must be a string");
+  out.string(request.name);
+  const kind = enumTag(CONSTRAINT_KINDS, request.kind, "constraint kind");
+  out.u8(kind);
+  if (request.kind === "PropertyType") {
+    const alternatives = request.alternatives;
+    if (!Array.isArray(alternatives)) fail("PropertyType constraint needs an alternatives array");
+    out.u64(alternatives.length);
+    for (const term of alternatives) writeTerm(out, term, 0);
+  }
+  out.u8(enumTag(ENTITIES, request.entity, "constraint entity"));
+  if (typeof request.label !== "string") fail("constraint label must be a string");
+  out.string(request.label);
+  writeStringVec(out, request.properties, "constraint properties");
+}
+
+// ---------- decode ----------
+
+function bad(message: string): never {
+  throw new WalError("WAL_DECODE", message);
+}
+
+/** Rust's store reader words some errors differently from the WAL reader; keep its wording. */
+function storeMessage(message: string): string {
+  return message
+    .replace("truncated WAL mutation payload", "truncated input")
+    .replace("exceeds remaining WAL payload", "exceeds remaining input")
+    .replace("invalid UTF-8 in WAL payload", "invalid UTF-8 string");
+}
+
+function readEnum<T>(r: ByteReader, names: readonly T[], what: string): T {
+  const tag = r.u8();
+  const v = names[tag - 1];
+  if (v === undefined) bad(`invalid ${what} tag ${tag}`);
+  return v;
+}
+
+function readStringVec(r: ByteReader): string[] {
+  const n = r.count("string");
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = r.string();
+  return out;
+}
+
+function readOptString(r: ByteReader): string | null {
+  const tag = r.u8();
+  if (tag === 0) return null;
+  if (tag === 1) return r.string();
+  return bad(`invalid optional string tag ${tag}`);
+}
+
+function readConfigMap(r: ByteReader, view: DataView, depth: number): IndexConfigMap {
+  const n = r.count("index config map entry");
+  const map = Object.create(null) as IndexConfigMap;
+  for (let i = 0; i < n; i++) {
+    const key = r.string();
+    map[key] = readConfigValue(r, view, depth);
+  }
+  return map;
+}
+
+function readConfigValue(r: ByteReader, view: DataView, depth: number): IndexConfigValue {
+  if (depth > MAX_NESTING_DEPTH) bad(`index config nesting exceeds ${MAX_NESTING_DEPTH}`);
+  const tag = r.u8();
+  switch (tag) {
+    case CONFIG_NUMBER:
+      return readF64(r, view);
+    case CONFIG_INTEGER:
+      return r.i64();
+    case CONFIG_STRING:
+      return r.string();
+    case CONFIG_BOOL:
+      return r.u8() !== 0;
+    case CONFIG_LIST: {
+      const n = r.count("index config list value");
+      const list = new Array<IndexConfigValue>(n);
+      for (let i = 0; i < n; i++) list[i] = readConfigValue(r, view, depth + 1);
+      return list;
+    }
+    case CONFIG_MAP:
+      return readConfigMap(r, view, depth + 1);
+    case CONFIG_NULL:
+      return null;
+    default:
+      return bad(`invalid index config value tag ${tag}`);
+  }
+}
+
+function readTerm(r: ByteReader, depth: number): PropertyTypeTerm {
+  if (depth > MAX_NESTING_DEPTH) bad(`property type nesting exceeds ${MAX_NESTING_DEPTH}`);
+  const tag = r.u8();
+  switch (tag) {
+    case TERM_SCALAR:
+      return { type: "Scalar", scalar: readEnum(r, SCALARS, "scalar type") };
+    case TERM_LIST: {
+      const notNull = r.u8() !== 0;
+      return { type: "List", inner: readTerm(r, depth + 1), notNull };
+    }
+    case TERM_VECTOR: {
+      const coord = readEnum(r, VECTOR_COORDS, "vector coord type");
+      return { type: "Vector", coord, dimension: r.u32() };
+    }
+    default:
+      return bad(`invalid property-type term tag ${tag}`);
+  }
+}
+
+/** Decode `bytes` with `read`, which must consume them exactly; errors become "store value decode failed: …". */
+function decodeWhole<T>(bytes: Uint8Array, read: (r: ByteReader, view: DataView) => T): T {
+  const r = new ByteReader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    const value = read(r, view);
+    if (r.remaining !== 0) bad(`trailing bytes: ${r.remaining}`);
+    return value;
+  } catch (e) {
+    const message = isWalError(e) ? storeMessage(e.message) : String(e);
+    throw new WalError("WAL_DECODE", `store value decode failed: ${message}`, { cause: e });
+  }
+}
+
+/** Decode a store-codec IndexRequest that must fill `bytes` exactly. @throws {@link WalError} `WAL_DECODE` */
+export function decodeIndexRequest(bytes: Uint8Array): IndexRequest {
+  return decodeWhole(bytes, (r, view) => {
+    const explicitName = readOptString(r);
+    const kind = readEnum(r, INDEX_KINDS, "index kind");
+    const entity = readEnum(r, ENTITIES, "index entity");
+    const label = readOptString(r);
+    const additionalLabels = readStringVec(r);
+    const properties = readStringVec(r);
+    const options = readConfigMap(r, view, 0);
+    return { explicitName, kind, entity, label, additionalLabels, properties, options };
+  });
+}
+
+/** Decode a store-codec ConstraintRequest that must fill `bytes` exactly. @throws {@link WalError} `WAL_DECODE` */
+export function decodeConstraintRequest(bytes: Uint8Array): ConstraintRequest {
+  return decodeWhole(bytes, (r) => {
+    const name = r.string();
+    const kind = readEnum(r, CONSTRAINT_KINDS, "constraint kind");
+    if (kind === "PropertyType") {
+      const n = r.count("property type alternative");
+      const alternatives = new Array<PropertyTypeTerm>(n);
+      for (let i = 0; i < n; i++) alternatives[i] = readTerm(r, 0);
+      const entity = readEnum(r, ENTITIES, "index entity");
+      const label = r.string();
+      return { name, kind, alternatives, entity, label, properties: readStringVec(r) };
+    }
+    const entity = readEnum(r, ENTITIES, "index entity");
+    const label = r.string();
+    return { name, kind, entity, label, properties: readStringVec(r) };
+  });
+}
