@@ -1,0 +1,1 @@
+export { makeTempDir } from "./temp-dir.js";

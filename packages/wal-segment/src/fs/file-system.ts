@@ -1,0 +1,69 @@
+/**
+ * The file-system seam: exactly the operations the log needs, nothing more. `@lora/wal-segment` ships a Node
+ * implementation ({@link createNodeFileSystem}) and an in-memory one for crash testing (`SimFS`, in
+ * `@lora/wal-segment/testing`); both pass the same conformance suite.
+ *
+ * Contract for implementations:
+ * - Every failure is a `WalError` with code `WAL_IO`, the original error as `cause`, and `details.errno` (e.g.
+ *   `"ENOENT"`, `"EEXIST"`, `"EIO"`, `"ENOSPC"`), `details.syscall` and `details.path` filled in.
+ * - `write` completes short writes before it resolves; a failure part-way may leave a prefix written.
+ * - Paths are absolute or relative strings joined with `node:path`; directories use `/` separators.
+ */
+
+/** How to open a file. */
+export type OpenMode =
+  /** Read only; the file must exist. */
+  | "read"
+  /** Read and write; the file must exist. */
+  | "readWrite"
+  /** Read and write; the file must NOT exist (create exclusively, never clobber). */
+  | "createExclusive"
+  /** Read and write; created empty if missing, never truncated. */
+  | "openOrCreate";
+
+export interface FileStat {
+  readonly size: number;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+}
+
+/** An open file. Positions are byte offsets from the start of the file. */
+export interface WalFile {
+  readonly path: string;
+  /**
+   * Read up to `length` bytes at `position` into `buffer[offset..]`; resolves with the count read (0 at EOF).
+   * Reads fewer bytes only at end of file.
+   */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Write all of `data` at `position`, extending the file if needed. */
+  write(data: Uint8Array, position: number): Promise<void>;
+  /** fdatasync: the file's data (and the size needed to read it) reach stable storage. */
+  datasync(): Promise<void>;
+  /** fsync: data and all metadata reach stable storage. */
+  sync(): Promise<void>;
+  /** Set the file's length (cut or zero-extend). Not durable until the next sync. */
+  truncate(length: number): Promise<void>;
+  /** Current length of the file. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+  /** The OS file descriptor where one exists (used for `flock`); undefined for in-memory files. */
+  readonly fd?: number;
+}
+
+export interface WalFileSystem {
+  /** A short name for diagnostics (`"node"`, `"sim"`). */
+  readonly name: string;
+  open(path: string, mode: OpenMode): Promise<WalFile>;
+  /** Create a directory and its parents; no error when it exists. */
+  mkdirp(path: string): Promise<void>;
+  /** Names of the entries of a directory (no `.`/`..`), in no particular order. */
+  readdir(path: string): Promise<string[]>;
+  /** Stat a path; resolves `null` when it does not exist. */
+  stat(path: string): Promise<FileStat | null>;
+  /** Atomically rename within one directory; replaces the target. Not durable until the directory is fsynced. */
+  rename(from: string, to: string): Promise<void>;
+  /** Remove a file. Not durable until the directory is fsynced. */
+  unlink(path: string): Promise<void>;
+  /** fsync a directory so its entries (creations, renames, removals) are durable. */
+  syncDir(path: string): Promise<void>;
+}

@@ -1,0 +1,11 @@
+export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
+export {
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  SEGMENT_HEADER_BYTES,
+  SEGMENT_MAGIC,
+  type SegmentHeader,
+} from "./segment-header.js";
+export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
+export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
+export { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";

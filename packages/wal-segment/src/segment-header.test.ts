@@ -1,0 +1,39 @@
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { decodeSegmentHeader, encodeSegmentHeader } from "./segment-header.js";
+
+const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+describe("segment header", () => {
+  it("matches the worked example of FORMAT §4.8 (a), unsealed and sealed", () => {
+    expect(toHex(encodeSegmentHeader({ baseLsn: 1, sealed: false }))).toBe(
+      "4c4f524157414c00010000000100000000000000000000000000000" + "0e4165223",
+    );
+    const sealed = encodeSegmentHeader({ baseLsn: 1, sealed: true });
+    expect(toHex(sealed.subarray(20, 24))).toBe("01000000");
+    expect(toHex(sealed.subarray(28))).toBe("7a16f8ef");
+  });
+
+  test.prop([fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.boolean()])("round-trips", (baseLsn, sealed) => {
+    const h = decodeSegmentHeader(encodeSegmentHeader({ baseLsn, sealed }));
+    expect(h).toEqual({ formatVersion: 1, baseLsn, sealed, flags: sealed ? 1 : 0 });
+  });
+
+  it("rejects bad magic before the CRC, a bad CRC, a bad version and a short header", () => {
+    const good = encodeSegmentHeader({ baseLsn: 123, sealed: false });
+    const magic = good.slice();
+    magic[0] = 0x58;
+    expect(() => decodeSegmentHeader(magic)).toThrow(/bad magic/);
+    const flipped = good.slice();
+    flipped[12] = (flipped[12] as number) ^ 1;
+    expect(() => decodeSegmentHeader(flipped)).toThrow(/header crc mismatch/);
+    expect(() => decodeSegmentHeader(good.subarray(0, 31))).toThrow(
+      expect.objectContaining({ code: "WAL_BAD_HEADER" }),
+    );
+    for (let bit = 0; bit < 32 * 8; bit++) {
+      const b = good.slice();
+      b[bit >> 3] = (b[bit >> 3] as number) ^ (1 << (bit & 7));
+      expect(() => decodeSegmentHeader(b)).toThrow(expect.objectContaining({ code: "WAL_BAD_HEADER" }));
+    }
+  });
+});

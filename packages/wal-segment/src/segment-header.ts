@@ -1,0 +1,74 @@
+/**
+ * The 32-byte segment header (FORMAT §2.1), little-endian:
+ *
+ * | offset | size | field         | value                                                |
+ * | ------ | ---- | ------------- | ---------------------------------------------------- |
+ * | 0      | 8    | magic         | `LORAWAL\0`                                          |
+ * | 8      | 4    | formatVersion | u32, 1                                               |
+ * | 12     | 8    | baseLsn       | u64, the first LSN this segment was created for      |
+ * | 20     | 4    | flags         | u32, bit 0 = sealed; other bits ignored               |
+ * | 24     | 4    | reserved      | zeros (covered by the CRC)                            |
+ * | 28     | 4    | headerCrc     | u32, CRC-32/IEEE over bytes [0, 28)                  |
+ *
+ * Sealing rewrites the header in place; it lies in one 512-byte sector, which we assume is written atomically.
+ */
+
+import { crc32, FORMAT_VERSION, WalError } from "@lora/wal-codec";
+
+export const SEGMENT_HEADER_BYTES = 32;
+/** `LORAWAL\0`. */
+export const SEGMENT_MAGIC: Uint8Array = new Uint8Array([0x4c, 0x4f, 0x52, 0x41, 0x57, 0x41, 0x4c, 0x00]);
+const SEALED_FLAG = 1;
+const TWO_POW_32 = 0x1_0000_0000;
+
+export interface SegmentHeader {
+  readonly formatVersion: number;
+  readonly baseLsn: number;
+  readonly sealed: boolean;
+  /** The raw flags word (bit 0 is `sealed`; the others are kept as read). */
+  readonly flags: number;
+}
+
+/** Encode a header (version 1, reserved zero). */
+export function encodeSegmentHeader(header: { baseLsn: number; sealed: boolean; flags?: number }): Uint8Array {
+  if (!Number.isSafeInteger(header.baseLsn) || header.baseLsn < 0) {
+    throw new WalError("WAL_ENCODE", `segment baseLsn must be a non-negative safe integer, got ${header.baseLsn}`);
+  }
+  const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+  const view = new DataView(bytes.buffer);
+  bytes.set(SEGMENT_MAGIC, 0);
+  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(12, header.baseLsn % TWO_POW_32, true);
+  view.setUint32(16, Math.floor(header.baseLsn / TWO_POW_32), true);
+  const flags = ((header.flags ?? 0) & ~SEALED_FLAG) | (header.sealed ? SEALED_FLAG : 0);
+  view.setUint32(20, flags >>> 0, true);
+  view.setUint32(28, crc32(bytes.subarray(0, 28)), true);
+  return bytes;
+}
+
+function bad(reason: string, path?: string): WalError {
+  return new WalError("WAL_BAD_HEADER", `WAL segment header is malformed: ${reason}`, {
+    details: path === undefined ? {} : { path, segment: path },
+  });
+}
+
+/**
+ * Decode and validate a header. Check order is LoraDB's: length, magic (before the CRC), CRC, version.
+ * @throws {@link WalError} `WAL_BAD_HEADER`.
+ */
+export function decodeSegmentHeader(bytes: Uint8Array, path?: string): SegmentHeader {
+  if (bytes.byteLength < SEGMENT_HEADER_BYTES) {
+    throw bad(`segment header truncated: expected ${SEGMENT_HEADER_BYTES} bytes, got ${bytes.byteLength}`, path);
+  }
+  for (let i = 0; i < SEGMENT_MAGIC.byteLength; i++) {
+    if (bytes[i] !== SEGMENT_MAGIC[i]) throw bad("bad magic", path);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
+  if (view.getUint32(28, true) !== crc32(bytes.subarray(0, 28))) throw bad("header crc mismatch", path);
+  const formatVersion = view.getUint32(8, true);
+  if (formatVersion !== FORMAT_VERSION) throw bad("unsupported format version", path);
+  const baseLsn = view.getUint32(16, true) * TWO_POW_32 + view.getUint32(12, true);
+  if (!Number.isSafeInteger(baseLsn)) throw bad("base LSN exceeds the safe integer range", path);
+  const flags = view.getUint32(20, true);
+  return { formatVersion, baseLsn, sealed: (flags & SEALED_FLAG) !== 0, flags };
+}

@@ -1,0 +1,71 @@
+/**
+ * Segment naming and listing (FORMAT §1): `<dir>/0000000001.wal`, the id zero-padded to 10 decimal digits. A
+ * directory entry is a segment when its extension is exactly `wal` and its stem parses as an unsigned integer the
+ * way Rust's `u64` parser does (digits, optional leading `+`, leading zeros); other names are ignored. Ids are
+ * ordered numerically; the highest is the active segment.
+ */
+
+import { join } from "node:path";
+import { WalError } from "@lora/wal-codec";
+import type { WalFileSystem } from "./fs/file-system.js";
+
+export interface SegmentEntry {
+  readonly id: number;
+  /** The file name as listed (may be non-canonical, such as `1.wal`). */
+  readonly name: string;
+  readonly path: string;
+}
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** The canonical file name of segment `id`. */
+export function segmentFileName(id: number): string {
+  if (!Number.isSafeInteger(id) || id < 1) throw new RangeError(`segment id must be a positive integer, got ${id}`);
+  return `${String(id).padStart(10, "0")}.wal`;
+}
+
+/** The canonical path of segment `id` in `dir`. */
+export function segmentPath(dir: string, id: number): string {
+  return join(dir, segmentFileName(id));
+}
+
+/**
+ * The segment id a directory entry names, or `undefined` when it is not a segment.
+ * @throws {@link WalError} `WAL_MALFORMED` when the id is a valid u64 above 2^53 (it cannot be represented here).
+ */
+export function parseSegmentId(name: string): number | undefined {
+  // Rust's Path::extension: the part after the last dot, unless the only dot leads the name.
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0 || name.slice(dot + 1) !== "wal") return undefined;
+  const stem = name.slice(0, dot);
+  if (!/^\+?[0-9]+$/.test(stem)) return undefined;
+  const value = BigInt(stem.startsWith("+") ? stem.slice(1) : stem);
+  if (value > U64_MAX) return undefined;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new WalError("WAL_MALFORMED", `segment id ${value} exceeds the safe integer range (${name})`);
+  }
+  return Number(value);
+}
+
+/**
+ * The segments of `dir`, ascending by id.
+ * @throws {@link WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id).
+ */
+export async function listSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
+  const entries: SegmentEntry[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const id = parseSegmentId(name);
+    if (id !== undefined) entries.push({ id, name, path: join(dir, name) });
+  }
+  entries.sort((a, b) => a.id - b.id);
+  for (let i = 1; i < entries.length; i++) {
+    const a = entries[i - 1] as SegmentEntry;
+    const b = entries[i] as SegmentEntry;
+    if (a.id === b.id) {
+      throw new WalError("WAL_MALFORMED", `two files name segment id ${a.id}: ${a.name} and ${b.name}`, {
+        details: { path: dir, segmentId: a.id },
+      });
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,207 @@
+/**
+ * Streams the records of one segment with large buffered reads (never a syscall per record). Knows where the
+ * last good record ends, which is where a torn tail would be cut.
+ */
+
+import { crc32, decodeRecord, MIN_RECORD_BYTES, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
+
+export interface SegmentReaderOptions {
+  /** Bytes read per syscall. @default 1 MiB */
+  readonly chunkBytes?: number;
+}
+
+/** One step of {@link SegmentReader.next}. */
+export type ReadStep<E> =
+  | { readonly kind: "record"; readonly record: WalRecord<E>; readonly offset: number; readonly byteLength: number }
+  /** The segment ends exactly at a record boundary. */
+  | { readonly kind: "end" }
+  /**
+   * The bytes at `offset` are not a valid record: `incomplete` when the file ends inside the record, `corrupt` when
+   * they fail a check (the error says which). The reader stays at `offset`.
+   */
+  | {
+      readonly kind: "damaged";
+      readonly offset: number;
+      readonly reason: "incomplete" | "corrupt";
+      readonly error: WalError;
+    };
+
+const DEFAULT_CHUNK = 1 << 20;
+const KNOWN_KIND_MAX = 6;
+const TWO_POW_32 = 0x1_0000_0000;
+
+export class SegmentReader {
+  readonly path: string;
+  readonly header: SegmentHeader;
+  /** The file's length when it was opened; records appended later by a live writer are not read. */
+  readonly fileSize: number;
+  readonly #file: WalFile;
+  readonly #chunk: number;
+  #buffer: Uint8Array;
+  #bufferStart = SEGMENT_HEADER_BYTES;
+  #bufferLength = 0;
+  #position = SEGMENT_HEADER_BYTES;
+  #closed = false;
+
+  private constructor(file: WalFile, header: SegmentHeader, fileSize: number, chunk: number) {
+    this.path = file.path;
+    this.#file = file;
+    this.header = header;
+    this.fileSize = fileSize;
+    this.#chunk = chunk;
+    this.#buffer = new Uint8Array(Math.min(chunk, Math.max(fileSize - SEGMENT_HEADER_BYTES, MIN_RECORD_BYTES)));
+  }
+
+  /**
+   * Open a segment read-only and validate its header.
+   * @throws {@link WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`.
+   */
+  static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
+    const file = await fs.open(path, "read");
+    try {
+      const fileSize = await file.size();
+      const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
+      const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
+      const header = decodeSegmentHeader(raw.subarray(0, n), path);
+      return new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK);
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Offset of the next record to read: after `next()` reports damage, the start of the bad bytes. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /**
+   * Read the next record.
+   * @throws {@link WalError} `WAL_IO` when the file cannot be read (an I/O error is never taken for end of file).
+   */
+  async next<E>(codec: PayloadCodec<E>): Promise<ReadStep<E>> {
+    for (;;) {
+      const at = this.#position - this.#bufferStart;
+      const view = this.#buffer.subarray(0, this.#bufferLength);
+      const result = decodeRecord(view, at, codec);
+      if (result.kind === "record") {
+        const offset = this.#position;
+        this.#position += result.byteLength;
+        return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
+      }
+      if (result.kind === "corrupt") {
+        return {
+          kind: "damaged",
+          offset: this.#position,
+          reason: "corrupt",
+          error: withPlace(result.error, this.path, this.#position),
+        };
+      }
+      const left = this.fileSize - this.#position;
+      if (left === 0) return { kind: "end" };
+      if (result.needed > left) {
+        return {
+          kind: "damaged",
+          offset: this.#position,
+          reason: "incomplete",
+          error: new WalError("WAL_TORN_TAIL", `record truncated: expected ${result.needed} bytes, got ${left}`, {
+            details: { path: this.path, segment: this.path, offset: this.#position },
+          }),
+        };
+      }
+      await this.#fill(result.needed);
+    }
+  }
+
+  /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
+  async #fill(needed: number): Promise<void> {
+    const unread = this.#bufferLength - (this.#position - this.#bufferStart);
+    const want = Math.max(needed, Math.min(this.#chunk, this.fileSize - this.#position));
+    if (want > this.#buffer.byteLength) {
+      const grown = new Uint8Array(want);
+      grown.set(this.#buffer.subarray(this.#bufferLength - unread, this.#bufferLength));
+      this.#buffer = grown;
+    } else {
+      this.#buffer.copyWithin(0, this.#bufferLength - unread, this.#bufferLength);
+    }
+    this.#bufferStart = this.#position;
+    this.#bufferLength = unread;
+    while (this.#bufferLength < needed) {
+      const fileOffset = this.#bufferStart + this.#bufferLength;
+      const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.fileSize - fileOffset);
+      if (room <= 0) return;
+      const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
+      if (n === 0) return;
+      this.#bufferLength += n;
+    }
+  }
+
+  /**
+   * Look for a CRC-valid record with an LSN above `minLsn` anywhere after `offset` (exclusive). Used to tell a
+   * torn tail (nothing valid follows the damage) from corruption (valid records follow it). Payloads are not
+   * decoded: a valid frame is evidence enough that data follows.
+   */
+  async findValidRecordAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
+    const end = this.fileSize;
+    const window = Math.max(this.#chunk, 1 << 16);
+    const bytes = new Uint8Array(Math.min(window + MIN_RECORD_BYTES, Math.max(0, end - offset)));
+    for (let start = offset + 1; start + MIN_RECORD_BYTES <= end; start += window) {
+      const length = Math.min(bytes.byteLength, end - start);
+      const n = await readFully(this.#file, bytes, length, start);
+      const view = new DataView(bytes.buffer, 0, n);
+      const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
+      for (let i = 0; i < last; i++) {
+        const recordLength = view.getUint32(i, true);
+        if (recordLength < MIN_RECORD_BYTES || recordLength > end - (start + i)) continue;
+        const kind = view.getUint8(i + 4);
+        if (kind === 0 || kind > KNOWN_KIND_MAX) continue;
+        const lsn = view.getUint32(i + 9, true) * TWO_POW_32 + view.getUint32(i + 5, true);
+        if (!(lsn > minLsn)) continue;
+        const record =
+          i + recordLength <= n
+            ? bytes.subarray(i, i + recordLength)
+            : await readExact(this.#file, recordLength, start + i);
+        if (record.byteLength < recordLength) continue;
+        const stored = new DataView(record.buffer, record.byteOffset, recordLength).getUint32(recordLength - 4, true);
+        if (crc32(record.subarray(0, recordLength - 4)) === stored) return { offset: start + i, lsn };
+      }
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#file.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function readFully(file: WalFile, into: Uint8Array, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(into, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+async function readExact(file: WalFile, length: number, position: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  const n = await readFully(file, bytes, length, position);
+  return bytes.subarray(0, n);
+}
+
+/** The decoder knows offsets within the buffer; callers want the file and the offset within it. */
+function withPlace(error: WalError, path: string, offset: number): WalError {
+  return new WalError(error.code, error.message, {
+    cause: error.cause,
+    details: { ...error.details, path, segment: path, offset },
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * Appends records to one segment file. Records are encoded into an in-process buffer (`append`, synchronous, no
+ * I/O); `write()` hands the buffer to the OS with one positional write; `sync()` makes written bytes durable.
+ *
+ * The writer keeps two buffers: while one is being written, appends go to the other, so encoding never waits for
+ * I/O and the writer allocates nothing per record once its buffers have grown. Writes are serialised: two writes
+ * never interleave, and bytes land in append order.
+ *
+ * After a failed write or sync the writer refuses further writes and syncs with the first error: the file may hold
+ * a partial write, and retrying over it would corrupt the log (PostgreSQL's fsyncgate lesson).
+ */
+
+import { ByteWriter, encodeRecordInto, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import {
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  SEGMENT_HEADER_BYTES,
+  type SegmentHeader,
+} from "./segment-header.js";
+
+export interface SegmentWriterOptions {
+  /** Initial capacity of each pending buffer. @default 65536 */
+  readonly bufferBytes?: number;
+}
+
+export class SegmentWriter {
+  readonly path: string;
+  readonly #file: WalFile;
+  #header: SegmentHeader;
+  #written: number;
+  #pending: ByteWriter;
+  #spare: ByteWriter;
+  #inFlight: Promise<void> | undefined;
+  #failure: unknown;
+  #closed = false;
+
+  private constructor(file: WalFile, header: SegmentHeader, written: number, options: SegmentWriterOptions) {
+    this.path = file.path;
+    this.#file = file;
+    this.#header = header;
+    this.#written = written;
+    this.#pending = new ByteWriter(options.bufferBytes ?? 65536);
+    this.#spare = new ByteWriter(options.bufferBytes ?? 65536);
+  }
+
+  /**
+   * Create a new segment exclusively (an existing file is never clobbered), write its header and fsync the file.
+   * The caller fsyncs the directory to make the new entry durable.
+   * @throws {@link WalError} `WAL_IO` (including errno `EEXIST`).
+   */
+  static async create(
+    fs: WalFileSystem,
+    path: string,
+    baseLsn: number,
+    options: SegmentWriterOptions = {},
+  ): Promise<SegmentWriter> {
+    const header: SegmentHeader = { formatVersion: 1, baseLsn, sealed: false, flags: 0 };
+    const bytes = encodeSegmentHeader(header);
+    const file = await fs.open(path, "createExclusive");
+    try {
+      await file.write(bytes, 0);
+      await file.sync();
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+    return new SegmentWriter(file, header, SEGMENT_HEADER_BYTES, options);
+  }
+
+  /**
+   * Open an existing, unsealed segment to append at `offset` (the end of its last good record). Nothing is cut:
+   * bytes past `offset` are overwritten by later writes, so callers truncate a torn tail first with
+   * {@link SegmentWriter.truncateTo}.
+   * @throws {@link WalError} `WAL_BAD_HEADER` (bad header, offset before the records or past the end),
+   *   `WAL_SEGMENT_SEALED`, `WAL_IO`.
+   */
+  static async openForAppend(
+    fs: WalFileSystem,
+    path: string,
+    offset: number,
+    options: SegmentWriterOptions = {},
+  ): Promise<SegmentWriter> {
+    if (offset < SEGMENT_HEADER_BYTES) {
+      throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: append offset before segment payload", {
+        details: { path, offset },
+      });
+    }
+    const file = await fs.open(path, "readWrite");
+    try {
+      const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
+      const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
+      const header = decodeSegmentHeader(raw.subarray(0, n), path);
+      if (header.sealed) {
+        throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path } });
+      }
+      if (offset > (await file.size())) {
+        throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: append offset past end of segment", {
+          details: { path, offset },
+        });
+      }
+      return new SegmentWriter(file, header, offset, options);
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get header(): SegmentHeader {
+    return this.#header;
+  }
+
+  get baseLsn(): number {
+    return this.#header.baseLsn;
+  }
+
+  get sealed(): boolean {
+    return this.#header.sealed;
+  }
+
+  /** Bytes already handed to the OS (the file's logical length). */
+  get writtenBytes(): number {
+    return this.#written;
+  }
+
+  /** Bytes encoded but not yet written. */
+  get pendingBytes(): number {
+    return this.#pending.length;
+  }
+
+  /** Written plus pending: what the segment will hold. Rotation compares this with the target. */
+  get size(): number {
+    return this.#written + this.#pending.length + (this.#inFlight === undefined ? 0 : this.#spare.length);
+  }
+
+  /** The first failure of a write or sync, if any. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /**
+   * Encode `record` into the pending buffer (no I/O). On an encoding error nothing is appended.
+   * @returns the record's byte length.
+   * @throws {@link WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
+   */
+  append<E>(record: WalRecord<E>, codec: PayloadCodec<E>): number {
+    if (this.#header.sealed) {
+      throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
+    }
+    return encodeRecordInto(record, codec, this.#pending);
+  }
+
+  /** A position in the pending buffer to roll back to (see {@link SegmentWriter.rollback}). */
+  mark(): number {
+    return this.#pending.length;
+  }
+
+  /** Drop everything appended since `mark` (used to make a multi-record append all-or-nothing). */
+  rollback(mark: number): void {
+    this.#pending.truncate(mark);
+  }
+
+  /**
+   * Write the pending bytes to the file at the current end with one positional write. Resolves once every byte
+   * appended before the call is in the OS. Concurrent calls are serialised.
+   * @throws {@link WalError} `WAL_IO`; after a failure every later write rejects with the same error.
+   */
+  async write(): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    this.#assertUsable();
+    if (this.#pending.length === 0) return;
+    const buffer = this.#pending;
+    this.#pending = this.#spare;
+    this.#spare = buffer;
+    const position = this.#written;
+    const flight = this.#file.write(buffer.view(), position).then(
+      () => {
+        this.#written = position + buffer.length;
+        buffer.reset();
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        throw error;
+      },
+    );
+    this.#inFlight = flight;
+    try {
+      await flight;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  /**
+   * fdatasync the file: every byte written before the call is durable when it resolves. Does not write pending
+   * bytes; call {@link SegmentWriter.write} first.
+   * @throws {@link WalError} `WAL_IO`; after a failure every later sync rejects with the same error.
+   */
+  async sync(): Promise<void> {
+    this.#assertUsable();
+    try {
+      await this.#file.datasync();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
+  /** Write pending bytes, then fsync. */
+  async flush(): Promise<void> {
+    await this.write();
+    await this.sync();
+  }
+
+  /**
+   * Seal: write and fsync the records, then rewrite the header with the sealed flag and fsync again. Idempotent.
+   * Later appends fail with `WAL_SEGMENT_SEALED`.
+   */
+  async seal(): Promise<void> {
+    if (this.#header.sealed) return;
+    await this.flush();
+    const header: SegmentHeader = { ...this.#header, sealed: true };
+    try {
+      await this.#file.write(encodeSegmentHeader(header), 0);
+      await this.#file.datasync();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+    this.#header = header;
+  }
+
+  /**
+   * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
+   * fsync. Used to remove a torn tail before appending.
+   * @throws {@link WalError} `WAL_BAD_HEADER` (offset out of range), `WAL_IO`.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    this.#assertUsable();
+    if (offset < SEGMENT_HEADER_BYTES || offset > this.#written) {
+      throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: truncation point out of range", {
+        details: { path: this.path, offset },
+      });
+    }
+    this.#pending.reset();
+    try {
+      await this.#file.truncate(offset);
+      await this.#file.sync();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+    this.#written = offset;
+  }
+
+  /** Close the file without writing pending bytes (callers flush first when they mean to keep them). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
+    await this.#file.close();
+  }
+
+  #assertUsable(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closed) throw new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
+  }
+}
