@@ -1,4 +1,5 @@
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
+export { createNodeFileSystem } from "./fs/node-file-system.js";
 export {
   decodeSegmentHeader,
   encodeSegmentHeader,

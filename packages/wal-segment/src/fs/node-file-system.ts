@@ -1,0 +1,205 @@
+/**
+ * The Node implementation of the file-system seam, over raw file descriptors and `node:fs` callbacks (measurably
+ * cheaper per call than `FileHandle` promises: the writer calls write + fdatasync once per commit).
+ */
+
+import * as fs from "node:fs";
+import { ioError } from "../internal/io-error.js";
+import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
+
+const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL } = fs.constants;
+
+const FLAGS: Readonly<Record<OpenMode, number>> = {
+  read: O_RDONLY,
+  readWrite: O_RDWR,
+  createExclusive: O_RDWR | O_CREAT | O_EXCL,
+  // Not "a+": on Linux O_APPEND makes every pwrite land at the end of the file.
+  openOrCreate: O_RDWR | O_CREAT,
+};
+
+const FILE_MODE = 0o666;
+const IS_WIN32 = process.platform === "win32";
+
+function badFd(path: string, syscall: string): Error {
+  const err = new Error(`EBADF: bad file descriptor, ${syscall} '${path}' (file closed)`) as Error & { code: string };
+  err.code = "EBADF";
+  return err;
+}
+
+function openFd(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, flags, FILE_MODE, (err, fd) => (err ? reject(ioError(err, "open", path)) : resolve(fd)));
+  });
+}
+
+function fsyncFd(fd: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.fsync(fd, (err) => (err ? reject(ioError(err, "fsync", path)) : resolve()));
+  });
+}
+
+function closeFd(fd: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.close(fd, (err) => (err ? reject(ioError(err, "close", path)) : resolve()));
+  });
+}
+
+class NodeWalFile implements WalFile {
+  readonly path: string;
+  readonly fd: number;
+  #closed = false;
+
+  constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "read"), "read", this.path));
+    const { fd, path } = this;
+    return new Promise((resolve, reject) => {
+      let done = 0;
+      // Loop so a short read means end of file, as the seam promises (the kernel may cap one read).
+      const step = (err: NodeJS.ErrnoException | null, n: number): void => {
+        if (err) {
+          reject(ioError(err, "read", path));
+          return;
+        }
+        done += n;
+        if (n === 0 || done >= length) resolve(done);
+        else fs.read(fd, buffer, offset + done, length - done, position + done, step);
+      };
+      if (length <= 0) resolve(0);
+      else fs.read(fd, buffer, offset, length, position, step);
+    });
+  }
+
+  write(data: Uint8Array, position: number): Promise<void> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "write"), "write", this.path));
+    const { fd, path } = this;
+    const length = data.byteLength;
+    return new Promise((resolve, reject) => {
+      let done = 0;
+      // Complete short writes: a pwrite may write fewer bytes than asked (signals, quotas, huge buffers).
+      const step = (err: NodeJS.ErrnoException | null, n: number): void => {
+        if (err) {
+          reject(ioError(err, "write", path));
+          return;
+        }
+        done += n;
+        if (done >= length) resolve();
+        else fs.write(fd, data, done, length - done, position + done, step);
+      };
+      if (length === 0) resolve();
+      else fs.write(fd, data, 0, length, position, step);
+    });
+  }
+
+  datasync(): Promise<void> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fdatasync"), "fdatasync", this.path));
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => (err ? reject(ioError(err, "fdatasync", this.path)) : resolve()));
+    });
+  }
+
+  sync(): Promise<void> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fsync"), "fsync", this.path));
+    return fsyncFd(this.fd, this.path);
+  }
+
+  truncate(length: number): Promise<void> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "ftruncate"), "ftruncate", this.path));
+    return new Promise((resolve, reject) => {
+      fs.ftruncate(this.fd, length, (err) => (err ? reject(ioError(err, "ftruncate", this.path)) : resolve()));
+    });
+  }
+
+  size(): Promise<number> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fstat"), "fstat", this.path));
+    return new Promise((resolve, reject) => {
+      fs.fstat(this.fd, (err, st) => (err ? reject(ioError(err, "fstat", this.path)) : resolve(st.size)));
+    });
+  }
+
+  close(): Promise<void> {
+    // Idempotent on purpose: closing a raw fd twice could close an unrelated file that reused the number.
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return closeFd(this.fd, this.path);
+  }
+}
+
+class NodeFileSystem implements WalFileSystem {
+  readonly name = "node";
+
+  async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const flags = FLAGS[mode];
+    if (flags === undefined) throw new TypeError(`unknown open mode ${String(mode)}`);
+    return new NodeWalFile(path, await openFd(path, flags));
+  }
+
+  mkdirp(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.mkdir(path, { recursive: true }, (err) => (err ? reject(ioError(err, "mkdir", path)) : resolve()));
+    });
+  }
+
+  readdir(path: string): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      fs.readdir(path, (err, names) => (err ? reject(ioError(err, "scandir", path)) : resolve(names)));
+    });
+  }
+
+  stat(path: string): Promise<FileStat | null> {
+    return new Promise((resolve, reject) => {
+      fs.stat(path, (err, st) => {
+        if (err) {
+          if (err.code === "ENOENT" || err.code === "ENOTDIR") return resolve(null);
+          return reject(ioError(err, "stat", path));
+        }
+        resolve({ size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() });
+      });
+    });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.rename(from, to, (err) => (err ? reject(ioError(err, "rename", from)) : resolve()));
+    });
+  }
+
+  unlink(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.unlink(path, (err) => (err ? reject(ioError(err, "unlink", path)) : resolve()));
+    });
+  }
+
+  async syncDir(path: string): Promise<void> {
+    // Windows cannot open a directory for fsync and NTFS makes entries durable with the metadata journal.
+    if (IS_WIN32) return;
+    const fd = await openFd(path, O_RDONLY);
+    try {
+      await fsyncFd(fd, path);
+    } finally {
+      await closeFd(fd, path);
+    }
+  }
+}
+
+/**
+ * The file-system seam over the real file system (`node:fs`, raw file descriptors).
+ *
+ * @remarks
+ * - `write` completes short writes; `datasync` is `fdatasync(2)`, `sync` is `fsync(2)`.
+ * - `syncDir` opens the directory read-only and `fsync`s it, which makes creations, renames and removals in it
+ *   durable. On win32 it is a no-op (directories cannot be fsynced there).
+ * - `openOrCreate` is `O_RDWR | O_CREAT` (never truncates, never appends); `createExclusive` adds `O_EXCL`.
+ * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
+ * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
+ *
+ * @throws {@link WalError} `WAL_IO` for every failure, with the Node error as `cause` and
+ *   `details.errno`/`syscall`/`path` filled in.
+ */
+export function createNodeFileSystem(): WalFileSystem {
+  return new NodeFileSystem();
+}

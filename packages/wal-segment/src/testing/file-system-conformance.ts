@@ -1,0 +1,293 @@
+/**
+ * The conformance suite of the file-system seam: any {@link WalFileSystem} (the Node one, SimFS, a store
+ * author's own) must pass it. The test runner is injected, so this package does not depend on vitest.
+ */
+
+import { join } from "node:path";
+import type { WalFile, WalFileSystem } from "../fs/file-system.js";
+
+/** A file system to test, a directory in it to work under, and how to dispose of both. */
+export interface FileSystemFixture {
+  readonly fs: WalFileSystem;
+  /** An existing, empty directory. */
+  readonly root: string;
+  cleanup(): Promise<void>;
+}
+
+/** The part of `expect` the suite uses (vitest's and jest's fit). */
+export type ConformanceExpect = (actual: unknown) => {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+};
+
+export interface ConformanceSuiteOptions {
+  readonly describe: (name: string, fn: () => void) => void;
+  readonly test: (name: string, fn: () => Promise<void>) => void;
+  readonly expect: ConformanceExpect;
+  /** Called once per test. */
+  readonly create: () => Promise<FileSystemFixture>;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Register the seam's conformance tests with the given runner.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, test } from "vitest";
+ * runFileSystemConformance({ describe, test, expect, create: async () => ({ fs: new SimFS(), root: "/t", cleanup: async () => {} }) });
+ * ```
+ */
+export function runFileSystemConformance(options: ConformanceSuiteOptions): void {
+  const { describe, test, expect, create } = options;
+
+  const withFs = (name: string, body: (fs: WalFileSystem, root: string) => Promise<void>) =>
+    test(name, async () => {
+      const fixture = await create();
+      try {
+        await body(fixture.fs, fixture.root);
+      } finally {
+        await fixture.cleanup();
+      }
+    });
+
+  /** Await `p`, which must reject with WAL_IO and `errno`. */
+  const rejectsWith = async (p: Promise<unknown>, errno: string, path?: string) => {
+    let error: unknown;
+    try {
+      await p;
+    } catch (e) {
+      error = e;
+    }
+    const e = error as { name?: unknown; code?: unknown; details?: Record<string, unknown>; cause?: unknown };
+    expect(e?.name).toBe("WalError");
+    expect(e?.code).toBe("WAL_IO");
+    expect(e?.details?.errno).toBe(errno);
+    expect(typeof e?.details?.syscall).toBe("string");
+    if (path !== undefined) expect(e?.details?.path).toBe(path);
+    expect((e?.cause as { code?: unknown } | undefined)?.code).toBe(errno);
+  };
+
+  const readAll = async (file: WalFile): Promise<Uint8Array> => {
+    const size = await file.size();
+    const out = new Uint8Array(size);
+    expect(await file.read(out, 0, size, 0)).toBe(size);
+    return out;
+  };
+
+  const writeFile = async (fs: WalFileSystem, path: string, bytes: Uint8Array) => {
+    const f = await fs.open(path, "createExclusive");
+    await f.write(bytes, 0);
+    await f.close();
+  };
+
+  const pattern = (n: number, salt: number) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 31 + salt + (i >>> 8)) & 0xff;
+    return b;
+  };
+
+  describe(`WalFileSystem conformance`, () => {
+    withFs(
+      "createExclusive creates an empty file; on an existing one fails EEXIST and does not clobber",
+      async (fs, root) => {
+        const p = join(root, "a.wal");
+        const f = await fs.open(p, "createExclusive");
+        expect(await f.size()).toBe(0);
+        await f.write(enc.encode("keep me"), 0);
+        await f.close();
+        await rejectsWith(fs.open(p, "createExclusive"), "EEXIST", p);
+        const r = await fs.open(p, "read");
+        expect(Array.from(await readAll(r))).toEqual(Array.from(enc.encode("keep me")));
+        await r.close();
+      },
+    );
+
+    withFs("read and readWrite on a missing file fail ENOENT", async (fs, root) => {
+      const p = join(root, "missing.wal");
+      await rejectsWith(fs.open(p, "read"), "ENOENT", p);
+      await rejectsWith(fs.open(p, "readWrite"), "ENOENT", p);
+      await rejectsWith(fs.open(join(root, "no-dir", "x.wal"), "createExclusive"), "ENOENT");
+      expect(await fs.stat(p)).toBe(null);
+    });
+
+    withFs("positional writes extend the file; gaps read as zeros", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(Uint8Array.of(1, 2, 3), 0);
+      await f.write(Uint8Array.of(9, 9), 10);
+      expect(await f.size()).toBe(12);
+      await f.write(Uint8Array.of(7), 1);
+      expect(Array.from(await readAll(f))).toEqual([1, 7, 3, 0, 0, 0, 0, 0, 0, 0, 9, 9]);
+      const part = new Uint8Array(6).fill(0xee);
+      expect(await f.read(part, 2, 3, 9)).toBe(3);
+      expect(Array.from(part)).toEqual([0xee, 0xee, 0, 9, 9, 0xee]);
+      await f.write(new Uint8Array(0), 100);
+      expect(await f.size()).toBe(12);
+      await f.close();
+    });
+
+    withFs("read at or after EOF returns 0; across EOF a short count", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(Uint8Array.of(1, 2, 3, 4), 0);
+      const buf = new Uint8Array(8);
+      expect(await f.read(buf, 0, 8, 4)).toBe(0);
+      expect(await f.read(buf, 0, 8, 100)).toBe(0);
+      expect(await f.read(buf, 0, 8, 2)).toBe(2);
+      expect(Array.from(buf.subarray(0, 2))).toEqual([3, 4]);
+      expect(await f.read(buf, 0, 0, 0)).toBe(0);
+      await f.close();
+    });
+
+    withFs("truncate shrinks, and extends with zeros (also over previously written bytes)", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(new Uint8Array(5000).fill(7), 0);
+      await f.truncate(3);
+      expect(await f.size()).toBe(3);
+      expect(Array.from(await readAll(f))).toEqual([7, 7, 7]);
+      await f.truncate(4100);
+      expect(await f.size()).toBe(4100);
+      const all = await readAll(f);
+      expect(all.subarray(3).every((b) => b === 0)).toBe(true);
+      await f.truncate(0);
+      expect(await f.size()).toBe(0);
+      await f.close();
+    });
+
+    withFs("size() and stat() report the length; stat distinguishes files and directories", async (fs, root) => {
+      const p = join(root, "a");
+      await writeFile(fs, p, new Uint8Array(1234));
+      expect(await fs.stat(p)).toEqual({ size: 1234, isFile: true, isDirectory: false });
+      const d = await fs.stat(root);
+      expect(d?.isDirectory).toBe(true);
+      expect(d?.isFile).toBe(false);
+      expect(await fs.stat(join(root, "nope"))).toBe(null);
+      expect(await fs.stat(join(p, "under-a-file"))).toBe(null);
+      const f = await fs.open(p, "read");
+      expect(await f.size()).toBe(1234);
+      await f.close();
+    });
+
+    withFs("rename moves a file and replaces the target", async (fs, root) => {
+      const a = join(root, "a");
+      const b = join(root, "b");
+      await writeFile(fs, a, enc.encode("new"));
+      await writeFile(fs, b, enc.encode("old contents"));
+      await fs.rename(a, b);
+      expect(await fs.stat(a)).toBe(null);
+      const f = await fs.open(b, "read");
+      expect(Array.from(await readAll(f))).toEqual(Array.from(enc.encode("new")));
+      await f.close();
+      expect((await fs.readdir(root)).sort()).toEqual(["b"]);
+      await rejectsWith(fs.rename(a, join(root, "c")), "ENOENT");
+    });
+
+    withFs("unlink removes a file; a missing one fails ENOENT", async (fs, root) => {
+      const a = join(root, "a");
+      await writeFile(fs, a, enc.encode("x"));
+      await fs.unlink(a);
+      expect(await fs.stat(a)).toBe(null);
+      expect(await fs.readdir(root)).toEqual([]);
+      await rejectsWith(fs.unlink(a), "ENOENT", a);
+    });
+
+    withFs("readdir lists files and subdirectories; a missing directory fails ENOENT", async (fs, root) => {
+      await writeFile(fs, join(root, "0000000001.wal"), new Uint8Array(1));
+      await writeFile(fs, join(root, ".lora-wal.lock"), new Uint8Array(0));
+      await fs.mkdirp(join(root, "sub"));
+      expect((await fs.readdir(root)).sort()).toEqual([".lora-wal.lock", "0000000001.wal", "sub"]);
+      expect(await fs.readdir(join(root, "sub"))).toEqual([]);
+      await rejectsWith(fs.readdir(join(root, "missing")), "ENOENT");
+    });
+
+    withFs("mkdirp creates parents and is idempotent", async (fs, root) => {
+      const deep = join(root, "a", "b", "c");
+      await fs.mkdirp(deep);
+      await fs.mkdirp(deep);
+      await fs.mkdirp(join(root, "a"));
+      expect((await fs.stat(deep))?.isDirectory).toBe(true);
+      await writeFile(fs, join(deep, "f"), new Uint8Array(3));
+      expect(await fs.readdir(deep)).toEqual(["f"]);
+    });
+
+    withFs("datasync, sync and syncDir resolve", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(enc.encode("durable"), 0);
+      await f.datasync();
+      await f.sync();
+      await f.datasync(); // nothing new to sync
+      await fs.syncDir(root);
+      await f.close();
+      await rejectsWith(fs.syncDir(join(root, "missing")), "ENOENT");
+    });
+
+    withFs("openOrCreate creates a missing file and never truncates an existing one", async (fs, root) => {
+      const p = join(root, "a");
+      const f = await fs.open(p, "openOrCreate");
+      expect(await f.size()).toBe(0);
+      await f.write(enc.encode("hello"), 0);
+      await f.close();
+      const g = await fs.open(p, "openOrCreate");
+      expect(await g.size()).toBe(5);
+      await g.write(enc.encode("J"), 0); // positional, not appended
+      expect(Array.from(await readAll(g))).toEqual(Array.from(enc.encode("Jello")));
+      await g.close();
+      const h = await fs.open(p, "readWrite");
+      expect(await h.size()).toBe(5);
+      await h.close();
+    });
+
+    withFs("a 1 MiB write round-trips, read whole and in chunks", async (fs, root) => {
+      const data = pattern(1 << 20, 5);
+      const f = await fs.open(join(root, "big"), "createExclusive");
+      await f.write(data, 100);
+      expect(await f.size()).toBe(100 + data.length);
+      const back = new Uint8Array(data.length);
+      expect(await f.read(back, 0, data.length, 100)).toBe(data.length);
+      expect(Buffer.compare(back, data)).toBe(0);
+      const chunk = new Uint8Array(65_536);
+      let pos = 100;
+      let same = true;
+      while (pos < 100 + data.length) {
+        const n = await f.read(chunk, 0, chunk.length, pos);
+        if (Buffer.compare(chunk.subarray(0, n), data.subarray(pos - 100, pos - 100 + n)) !== 0) same = false;
+        pos += n;
+      }
+      expect(same).toBe(true);
+      await f.close();
+    });
+
+    withFs("concurrent writes at different offsets all land", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      const parts = Array.from({ length: 16 }, (_, i) => pattern(3000, i));
+      await Promise.all(parts.map((p, i) => f.write(p, i * 3000)));
+      const all = await readAll(f);
+      expect(all.length).toBe(16 * 3000);
+      expect(parts.every((p, i) => Buffer.compare(all.subarray(i * 3000, (i + 1) * 3000), p) === 0)).toBe(true);
+      await f.close();
+    });
+
+    withFs(
+      "a file opened read-only reads; data written through one handle is seen through another",
+      async (fs, root) => {
+        const p = join(root, "a");
+        const w = await fs.open(p, "createExclusive");
+        const r = await fs.open(p, "read");
+        await w.write(enc.encode("abc"), 0);
+        expect(Array.from(await readAll(r))).toEqual(Array.from(enc.encode("abc")));
+        expect(r.path).toBe(p);
+        await w.close();
+        await r.close();
+      },
+    );
+
+    withFs("close is idempotent and later calls fail EBADF", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.close();
+      await f.close();
+      await rejectsWith(f.write(Uint8Array.of(1), 0), "EBADF");
+      await rejectsWith(f.read(new Uint8Array(1), 0, 1, 0), "EBADF");
+      await rejectsWith(f.datasync(), "EBADF");
+    });
+  });
+}
