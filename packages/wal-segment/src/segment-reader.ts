@@ -26,6 +26,11 @@ export type ReadStep<E> =
       readonly offset: number;
       readonly reason: "incomplete" | "corrupt";
       readonly error: WalError;
+      /**
+       * True when the bytes form a CRC-valid frame that still could not be used (a payload the codec rejects, a
+       * marker with a payload, an unknown kind): such a record was written whole, so it is never a torn tail.
+       */
+      readonly frameValid: boolean;
     };
 
 const DEFAULT_CHUNK = 1 << 20;
@@ -97,6 +102,7 @@ export class SegmentReader {
           offset: this.#position,
           reason: "corrupt",
           error: withPlace(result.error, this.path, this.#position),
+          frameValid: isFrameValid(result.error.code, view, at),
         };
       }
       const left = this.fileSize - this.#position;
@@ -109,6 +115,7 @@ export class SegmentReader {
           error: new WalError("WAL_TORN_TAIL", `record truncated: expected ${result.needed} bytes, got ${left}`, {
             details: { path: this.path, segment: this.path, offset: this.#position },
           }),
+          frameValid: false,
         };
       }
       await this.#fill(result.needed);
@@ -180,6 +187,15 @@ export class SegmentReader {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Errors raised after the CRC check mean the frame itself was intact; an unknown kind is checked here. */
+function isFrameValid(code: string, bytes: Uint8Array, at: number): boolean {
+  if (code === "WAL_DECODE" || code === "WAL_MARKER_PAYLOAD") return true;
+  if (code !== "WAL_UNKNOWN_KIND") return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, bytes.byteLength - at);
+  const length = view.getUint32(0, true);
+  return view.getUint32(length - 4, true) === crc32(bytes.subarray(at, at + length - 4));
 }
 
 async function readFully(file: WalFile, into: Uint8Array, length: number, position: number): Promise<number> {

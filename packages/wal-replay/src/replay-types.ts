@@ -1,0 +1,106 @@
+/** Options, results and reports of a replay. */
+
+import type { PayloadCodec, WalError } from "@lora/wal-codec";
+import type { WalFileSystem } from "@lora/wal-segment";
+
+/**
+ * What to do with damage (DESIGN §3.2). Replay classifies and reports; acting on it (truncating, keeping a
+ * `.broken` copy) is the handle's job.
+ * - `tolerate-torn-tail` (default): a torn tail ends the replay and is reported; corruption throws `WAL_CORRUPT`.
+ * - `absolute`: any damage throws (`WAL_TORN_TAIL` or `WAL_CORRUPT`).
+ * - `point-in-time`: the first damage of either kind ends the replay and is reported; nothing throws for it.
+ */
+export type RecoveryMode = "tolerate-torn-tail" | "absolute" | "point-in-time";
+
+export interface ReplayOptions<E> {
+  /** Decodes mutation payloads. A CRC-valid record it rejects is corruption, never a torn tail. */
+  readonly codec: PayloadCodec<E>;
+  /** The fence: records at or below this LSN are already in the caller's snapshot and are skipped. @default 0 */
+  readonly checkpointLsn?: number;
+  /** @default "tolerate-torn-tail" */
+  readonly recovery?: RecoveryMode;
+  /** The file-system seam. @default the Node file system */
+  readonly fs?: WalFileSystem;
+  /** Bytes per read. @default 1 MiB */
+  readonly chunkBytes?: number;
+  /** Aborts the replay with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** One committed transaction, as replay hands it over (in commit order). */
+export interface ReplayedTransaction<E> {
+  readonly beginLsn: number;
+  readonly commitLsn: number;
+  /** The events in append order. */
+  readonly events: E[];
+}
+
+/** Damage at the end of the newest segment with nothing valid after it. */
+export interface TornTailInfo {
+  readonly segmentPath: string;
+  readonly segmentId: number | undefined;
+  /** The end of the last good record: where the segment would be cut. */
+  readonly offset: number;
+  readonly fileSize: number;
+  /** Bytes after `offset`. */
+  readonly droppedBytes: number;
+  /** What the reader found at `offset`. */
+  readonly cause: WalError;
+}
+
+/** Damage that is not a provable torn tail. */
+export interface CorruptionInfo {
+  readonly segmentPath: string;
+  readonly segmentId: number | undefined;
+  /** Where the bad bytes start (the end of the last good record). */
+  readonly offset: number;
+  /** The `WAL_CORRUPT` error that `tolerate-torn-tail` and `absolute` throw. */
+  readonly error: WalError;
+  /** The first CRC-valid record found after the damage, when that is what made it corruption. */
+  readonly validRecordAfter: { readonly offset: number; readonly lsn: number } | undefined;
+}
+
+/** What replay saw in one segment. */
+export interface SegmentSummary {
+  readonly id: number | undefined;
+  readonly path: string;
+  readonly baseLsn: number;
+  readonly sealed: boolean;
+  readonly fileSize: number;
+  readonly records: number;
+  readonly firstLsn: number | undefined;
+  readonly lastLsn: number | undefined;
+  /** The end of the last good record. */
+  readonly endOffset: number;
+}
+
+export interface ReplayOutcome {
+  /** Highest LSN decoded, fenced and discarded records included; 0 when there are none. */
+  readonly maxLsn: number;
+  /** The end of the last good record in the last segment walked. */
+  readonly lastGoodOffset: number;
+  readonly tornTail: TornTailInfo | null;
+  /** Set only in `point-in-time` mode (the other modes throw). */
+  readonly corruption: CorruptionInfo | null;
+  /** The newest snapshot LSN among checkpoint markers above the fence; informational, never a fence itself. */
+  readonly checkpointLsnObserved: number | null;
+  /** Every segment walked, in order. */
+  readonly segments: readonly SegmentSummary[];
+  /**
+   * The newest segment could not hold a header: shorter than 32 bytes, or only zeros (a crash while it was being
+   * created). It holds no records; the handle heals it by recreating it.
+   */
+  readonly headerlessLastSegment: {
+    readonly path: string;
+    readonly id: number | undefined;
+    readonly fileSize: number;
+  } | null;
+  readonly committedTransactions: number;
+  readonly abortedTransactions: number;
+  /** Transactions begun but neither committed nor aborted when the log ended: discarded. */
+  readonly uncommittedTransactions: number;
+  /** Records read, fenced ones included. */
+  readonly records: number;
+  /** False when iteration was stopped early by the consumer. */
+  readonly complete: boolean;
+}

@@ -1,0 +1,320 @@
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { segmentPath } from "@lora/wal-segment";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { appendBytes, flipBit, type Rec, tx, writeSegment } from "../test/build-log.js";
+import { replayDir, replaySegments } from "./replay.js";
+import type { ReplayOptions } from "./replay-types.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-replay-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function collect(options: Partial<ReplayOptions<JsonValue>> = {}) {
+  const replay = replayDir(dir, { codec: jsonCodec, ...options });
+  const txs = [];
+  for await (const t of replay) txs.push(t);
+  return { txs, outcome: await replay.outcome() };
+}
+
+const events = (txs: { events: JsonValue[] }[]) => txs.flatMap((t) => t.events);
+
+describe("transactions", () => {
+  it("interleaved transactions come out in commit order, each in append order", async () => {
+    const records: Rec[] = [
+      { kind: "txBegin", lsn: 1 },
+      { kind: "txBegin", lsn: 2 },
+      { kind: "mutation", lsn: 3, txBeginLsn: 1, event: "a1" },
+      { kind: "mutation", lsn: 4, txBeginLsn: 2, event: "b1" },
+      { kind: "mutationBatch", lsn: 5, txBeginLsn: 1, events: ["a2", "a3"] },
+      { kind: "txCommit", lsn: 6, txBeginLsn: 2 },
+      { kind: "txCommit", lsn: 7, txBeginLsn: 1 },
+    ];
+    await writeSegment(dir, 1, 1, records);
+    const { txs, outcome } = await collect();
+    expect(txs).toEqual([
+      { beginLsn: 2, commitLsn: 6, events: ["b1"] },
+      { beginLsn: 1, commitLsn: 7, events: ["a1", "a2", "a3"] },
+    ]);
+    expect(outcome).toMatchObject({ maxLsn: 7, committedTransactions: 2, records: 7, complete: true });
+    expect(outcome.tornTail).toBeNull();
+    expect(outcome.lastGoodOffset).toBe((await stat(segmentPath(dir, 1))).size);
+  });
+
+  it("aborted and unfinished transactions are discarded; an empty committed one yields no events", async () => {
+    await writeSegment(dir, 1, 1, [
+      ...tx(1, ["keep"]),
+      { kind: "txBegin", lsn: 4 },
+      { kind: "mutation", lsn: 5, txBeginLsn: 4, event: "aborted" },
+      { kind: "txAbort", lsn: 6, txBeginLsn: 4 },
+      { kind: "txBegin", lsn: 7 },
+      { kind: "txCommit", lsn: 8, txBeginLsn: 7 },
+      { kind: "txBegin", lsn: 9 },
+      { kind: "mutation", lsn: 10, txBeginLsn: 9, event: "open" },
+    ]);
+    const { txs, outcome } = await collect();
+    expect(events(txs)).toEqual(["keep"]);
+    expect(txs.map((t) => t.commitLsn)).toEqual([3, 8]);
+    expect(outcome).toMatchObject({ abortedTransactions: 1, uncommittedTransactions: 1, maxLsn: 10 });
+  });
+
+  it("the fence skips records at or below it; fenced commits close their buckets; fenced markers are not observed", async () => {
+    await writeSegment(dir, 1, 1, [
+      ...tx(1, ["a"]),
+      { kind: "checkpoint", lsn: 4, snapshotLsn: 3 },
+      ...tx(5, ["b"]),
+      { kind: "checkpoint", lsn: 8, snapshotLsn: 7 },
+    ]);
+    const fenced = await collect({ checkpointLsn: 4 });
+    expect(events(fenced.txs)).toEqual(["b"]);
+    expect(fenced.outcome.checkpointLsnObserved).toBe(7);
+    expect(fenced.outcome.maxLsn).toBe(8);
+    const all = await collect({ checkpointLsn: 8 });
+    expect(all.txs).toEqual([]);
+    expect(all.outcome.checkpointLsnObserved).toBeNull();
+  });
+
+  it("a transaction straddling the fence is malformed (missing tx begin)", async () => {
+    await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    await expect(collect({ checkpointLsn: 1 })).rejects.toMatchObject({
+      code: "WAL_MALFORMED",
+      message: expect.stringContaining("references missing tx begin 1"),
+    });
+  });
+});
+
+describe("malformed structure", () => {
+  const cases: [string, Rec[], string][] = [
+    [
+      "commit without begin",
+      [{ kind: "txCommit", lsn: 1, txBeginLsn: 99 }],
+      "commit at lsn 1 references missing tx begin 99",
+    ],
+    [
+      "abort without begin",
+      [{ kind: "txAbort", lsn: 1, txBeginLsn: 99 }],
+      "abort at lsn 1 references missing tx begin 99",
+    ],
+    [
+      "mutation without begin",
+      [{ kind: "mutation", lsn: 1, txBeginLsn: 99, event: 1 }],
+      "mutation at lsn 1 references missing tx begin 99",
+    ],
+    [
+      "batch with tx 0",
+      [{ kind: "mutationBatch", lsn: 1, txBeginLsn: 0, events: [1] }],
+      "mutation batch at lsn 1 references missing tx begin 0",
+    ],
+    [
+      "double commit",
+      [...tx(1, [1]), { kind: "txCommit", lsn: 4, txBeginLsn: 1 }],
+      "commit at lsn 4 references missing tx begin 1",
+    ],
+    [
+      "LSN not increasing",
+      [
+        { kind: "txBegin", lsn: 5 },
+        { kind: "txBegin", lsn: 5 },
+      ],
+      "record lsn 5 is not greater than previous lsn 5",
+    ],
+    ["LSN below the base", [{ kind: "txBegin", lsn: 0 }], "record lsn 0 is below segment base_lsn 1"],
+    [
+      "future checkpoint",
+      [{ kind: "checkpoint", lsn: 3, snapshotLsn: 4 }],
+      "checkpoint at lsn 3 points to future snapshot lsn 4",
+    ],
+    [
+      "regressing checkpoint",
+      [
+        { kind: "checkpoint", lsn: 3, snapshotLsn: 3 },
+        { kind: "checkpoint", lsn: 4, snapshotLsn: 3 },
+        { kind: "checkpoint", lsn: 5, snapshotLsn: 2 },
+      ],
+      "checkpoint snapshot lsn 2 regressed below previous checkpoint 3",
+    ],
+  ];
+  for (const [name, records, message] of cases) {
+    it(name, async () => {
+      await writeSegment(dir, 1, 1, records);
+      await expect(collect()).rejects.toMatchObject({
+        code: "WAL_MALFORMED",
+        message: expect.stringContaining(message),
+      });
+    });
+  }
+
+  it("segment bases must rise above the previous base and the previous record", async () => {
+    await writeSegment(dir, 1, 10, tx(10, [1]), { sealed: true });
+    await writeSegment(dir, 2, 10, []);
+    await expect(collect()).rejects.toMatchObject({
+      message: expect.stringContaining("segment base_lsn 10 is not greater than previous base_lsn 10"),
+    });
+    await rm(segmentPath(dir, 2));
+    await writeSegment(dir, 2, 12, []);
+    await expect(collect()).rejects.toMatchObject({
+      message: expect.stringContaining("segment base_lsn 12 is not greater than previous record lsn 12"),
+    });
+  });
+
+  it("gaps between LSNs and segments are allowed", async () => {
+    await writeSegment(dir, 1, 1, tx(3, ["a"]), { sealed: true });
+    await writeSegment(dir, 5, 100, tx(200, ["b"]));
+    const { txs, outcome } = await collect();
+    expect(events(txs)).toEqual(["a", "b"]);
+    expect(outcome.segments.map((s) => [s.id, s.baseLsn, s.records, s.sealed])).toEqual([
+      [1, 1, 3, true],
+      [5, 100, 3, false],
+    ]);
+  });
+});
+
+describe("torn tail versus corruption", () => {
+  it("garbage after the last record is a torn tail, reported with where to cut", async () => {
+    const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    const clean = (await stat(path)).size;
+    await appendBytes(path, new Uint8Array(32).fill(0xff));
+    const { txs, outcome } = await collect();
+    expect(events(txs)).toEqual(["a"]);
+    expect(outcome.tornTail).toMatchObject({ segmentPath: path, offset: clean, droppedBytes: 32, segmentId: 1 });
+    expect(outcome.lastGoodOffset).toBe(clean);
+  });
+
+  it("a zero-filled tail is a torn tail, not empty records", async () => {
+    const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    await appendBytes(path, new Uint8Array(4096));
+    const { outcome } = await collect();
+    expect(outcome.tornTail?.cause.code).toBe("WAL_BAD_LENGTH");
+  });
+
+  it("every strict prefix of the last record is a torn tail", async () => {
+    const records = [...tx(1, ["a"]), ...tx(4, ["b"])];
+    const path = await writeSegment(dir, 1, 1, records);
+    const full = (await stat(path)).size;
+    const last = encodeRecord(records.at(-1) as Rec, jsonCodec).byteLength;
+    const { readFile } = await import("node:fs/promises");
+    const bytes = await readFile(path);
+    for (let cut = full - last + 1; cut < full; cut++) {
+      await writeFile(path, bytes.subarray(0, cut));
+      const { txs, outcome } = await collect();
+      expect(events(txs)).toEqual(["a"]);
+      expect(outcome.tornTail?.offset).toBe(full - last);
+      expect(outcome.uncommittedTransactions).toBe(1);
+    }
+  });
+
+  it("a flipped bit followed by valid records is corruption, never cut", async () => {
+    const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"]), ...tx(7, ["c"])]);
+    await flipBit(path, 32 + 25 + 10); // inside the first batch record
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_CORRUPT", cause: { code: "WAL_CRC_MISMATCH" } });
+    await expect(collect({ recovery: "absolute" })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(pit.txs).toEqual([]);
+    expect(pit.outcome.corruption).toMatchObject({ offset: 32 + 25, validRecordAfter: { lsn: 3 } });
+    expect(pit.outcome.tornTail).toBeNull();
+  });
+
+  it("a CRC-valid record whose payload does not decode is corruption even at the very end", async () => {
+    const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    const bad = encodeRecord(
+      { kind: "mutation", lsn: 4, txBeginLsn: 1, event: new Uint8Array([0x7b]) },
+      {
+        name: "raw",
+        encodeEvent: (e: Uint8Array, out) => out.raw(e),
+        encodeBatch: () => undefined,
+        decodeEvent: (p) => p,
+        decodeBatch: () => [],
+      },
+    );
+    await appendBytes(path, bad);
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_CORRUPT", cause: { code: "WAL_DECODE" } });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(pit.outcome.corruption?.validRecordAfter).toBeUndefined();
+    expect(events(pit.txs)).toEqual(["a"]);
+  });
+
+  it("damage in a segment that is not the newest is corruption", async () => {
+    const first = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])], { sealed: true });
+    await writeSegment(dir, 2, 7, tx(7, ["c"]));
+    const size = (await stat(first)).size;
+    await flipBit(first, size - 2);
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(events(pit.txs)).toEqual(["a"]);
+    expect(pit.outcome.corruption?.segmentId).toBe(1);
+  });
+
+  it("absolute mode refuses a torn tail; point-in-time reports it", async () => {
+    const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    await appendBytes(path, new Uint8Array([1, 2, 3]));
+    await expect(collect({ recovery: "absolute" })).rejects.toMatchObject({ code: "WAL_TORN_TAIL" });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(pit.outcome.tornTail?.droppedBytes).toBe(3);
+  });
+
+  it("a newest segment too short for its header, or all zeros, is reported as headerless", async () => {
+    await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+    await writeFile(segmentPath(dir, 2), new Uint8Array(10));
+    let r = await collect();
+    expect(events(r.txs)).toEqual(["a"]);
+    expect(r.outcome.headerlessLastSegment).toMatchObject({ id: 2, fileSize: 10 });
+    await writeFile(segmentPath(dir, 2), new Uint8Array(32));
+    r = await collect();
+    expect(r.outcome.headerlessLastSegment?.fileSize).toBe(32);
+    // A non-zero bad header is not a crash artefact: it is refused.
+    await writeFile(segmentPath(dir, 2), new Uint8Array(32).fill(7));
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
+  });
+});
+
+describe("streaming", () => {
+  it("hands transactions over before reading the rest, and reports an early stop", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])]);
+    const replay = replayDir(dir, { codec: jsonCodec });
+    for await (const t of replay) {
+      expect(t.events).toEqual(["a"]);
+      break;
+    }
+    expect((await replay.outcome()).complete).toBe(false);
+  });
+
+  it("outcome() alone drains the replay", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])]);
+    const outcome = await replayDir(dir, { codec: jsonCodec }).outcome();
+    expect(outcome).toMatchObject({ committedTransactions: 2, complete: true, maxLsn: 6 });
+  });
+
+  it("replays explicit segment paths", async () => {
+    const a = await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+    const b = await writeSegment(dir, 2, 4, tx(4, ["b"]));
+    const replay = replaySegments([a, b], { codec: jsonCodec });
+    const got = [];
+    for await (const t of replay) got.push(...t.events);
+    expect(got).toEqual(["a", "b"]);
+  });
+
+  it("a missing directory is WAL_IO; an abort signal stops the replay", async () => {
+    await expect(replayDir(join(dir, "nope"), { codec: jsonCodec }).outcome()).rejects.toMatchObject({
+      code: "WAL_IO",
+    });
+    await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    const controller = new AbortController();
+    controller.abort(new Error("stop"));
+    await expect(replayDir(dir, { codec: jsonCodec, signal: controller.signal }).outcome()).rejects.toThrow("stop");
+  });
+
+  it("invalid options are refused with WAL_INVALID_OPTION", () => {
+    expect(() => replayDir(dir, { codec: jsonCodec, checkpointLsn: -1 })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+    );
+    expect(() => replayDir(dir, { codec: jsonCodec, recovery: "yolo" as never })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+    );
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * Streaming replay: a forward sweep over the segments in id order that hands committed transactions over in commit
+ * order while holding only the transactions still open. Damage ends the sweep and is classified:
+ *
+ * - a **torn tail** is damage at the end of the newest segment with no CRC-valid record of a higher LSN anywhere
+ *   after it (what a crash mid-write leaves);
+ * - anything else is **corruption**: damage in an older segment, damage followed by a valid record, or a CRC-valid
+ *   record whose payload does not decode (possibly a newer writer). Corruption is never reported as a tail.
+ *
+ * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
+ */
+
+import { basename } from "node:path";
+import { WalError } from "@lora/wal-codec";
+import {
+  createNodeFileSystem,
+  listSegments,
+  parseSegmentId,
+  SEGMENT_HEADER_BYTES,
+  SegmentReader,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import type {
+  CorruptionInfo,
+  RecoveryMode,
+  ReplayedTransaction,
+  ReplayOptions,
+  ReplayOutcome,
+  SegmentSummary,
+  TornTailInfo,
+} from "./replay-types.js";
+import { TransactionAssembler } from "./transaction-assembler.js";
+
+const ABORT_CHECK_EVERY = 4096;
+
+/** A replay in progress: iterate it for the transactions, then ask for the outcome. */
+export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
+  /**
+   * What the replay found. Resolves once iteration ends; if nobody iterates, calling it drains the replay (the
+   * transactions are dropped), which is how a read-only check is done. Rejects with the error iteration threw.
+   */
+  outcome(): Promise<ReplayOutcome>;
+}
+
+/**
+ * Replay every segment of `dir` (see the module comment for the rules).
+ * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
+ *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
+ *   `absolute` mode.
+ */
+export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
+  const fs = options.fs ?? createNodeFileSystem();
+  return new ReplayRun(async () => (await listSegments(fs, dir)).map((e) => e.path), fs, options);
+}
+
+/** Replay explicit segment files, in the order given (the first is treated as the oldest). */
+export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
+  const fs = options.fs ?? createNodeFileSystem();
+  return new ReplayRun(async () => [...paths], fs, options);
+}
+
+function idOf(path: string): number | undefined {
+  try {
+    return parseSegmentId(basename(path));
+  } catch {
+    return undefined;
+  }
+}
+
+class ReplayRun<E> implements Replay<E> {
+  readonly #list: () => Promise<string[]>;
+  readonly #fs: WalFileSystem;
+  readonly #options: ReplayOptions<E>;
+  readonly #mode: RecoveryMode;
+  #started = false;
+  #settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
+  readonly #outcome: Promise<ReplayOutcome>;
+
+  constructor(list: () => Promise<string[]>, fs: WalFileSystem, options: ReplayOptions<E>) {
+    this.#list = list;
+    this.#fs = fs;
+    this.#options = options;
+    this.#mode = options.recovery ?? "tolerate-torn-tail";
+    if (!["tolerate-torn-tail", "absolute", "point-in-time"].includes(this.#mode)) {
+      throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
+    }
+    const fence = options.checkpointLsn ?? 0;
+    if (!Number.isSafeInteger(fence) || fence < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
+    }
+    this.#outcome = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    // The outcome is optional to read; a rejection nobody asked for must not become an unhandled rejection.
+    this.#outcome.catch(() => undefined);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
+    if (this.#started) throw new TypeError("a replay can be iterated only once");
+    this.#started = true;
+    return this.#walk();
+  }
+
+  async outcome(): Promise<ReplayOutcome> {
+    if (!this.#started) {
+      for await (const _ of this) {
+        // Draining: the caller only wants the report.
+      }
+    }
+    return this.#outcome;
+  }
+
+  async *#walk(): AsyncGenerator<ReplayedTransaction<E>> {
+    const { codec, signal } = this.#options;
+    const assembler = new TransactionAssembler<E>(this.#options.checkpointLsn ?? 0);
+    const segments: SegmentSummary[] = [];
+    let lastGoodOffset = SEGMENT_HEADER_BYTES;
+    let tornTail: TornTailInfo | null = null;
+    let corruption: CorruptionInfo | null = null;
+    let headerless: ReplayOutcome["headerlessLastSegment"] = null;
+    let complete = false;
+    try {
+      signal?.throwIfAborted();
+      const paths = await this.#list();
+      walk: for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as string;
+        const isLast = i === paths.length - 1;
+        const id = idOf(path);
+        let reader: SegmentReader;
+        try {
+          reader = await SegmentReader.open(this.#fs, path, this.#chunkOptions());
+        } catch (error) {
+          const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
+          if (fileSize === undefined) throw error;
+          headerless = { path, id, fileSize };
+          break;
+        }
+        try {
+          signal?.throwIfAborted();
+          const baseLsn = reader.header.baseLsn;
+          assembler.enterSegment(baseLsn, path);
+          let records = 0;
+          let firstLsn: number | undefined;
+          let lastLsn: number | undefined;
+          lastGoodOffset = reader.position;
+          const summarize = (): SegmentSummary => ({
+            id,
+            path,
+            baseLsn,
+            sealed: reader.header.sealed,
+            fileSize: reader.fileSize,
+            records,
+            firstLsn,
+            lastLsn,
+            endOffset: lastGoodOffset,
+          });
+          for (;;) {
+            const step = await reader.next(codec);
+            if (step.kind === "end") break;
+            if (step.kind === "damaged") {
+              segments.push(summarize());
+              const found =
+                isLast && !step.frameValid
+                  ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn)
+                  : undefined;
+              if (isLast && !step.frameValid && found === undefined) {
+                tornTail = {
+                  segmentPath: path,
+                  segmentId: id,
+                  offset: step.offset,
+                  fileSize: reader.fileSize,
+                  droppedBytes: reader.fileSize - step.offset,
+                  cause: step.error,
+                };
+                if (this.#mode === "absolute") {
+                  throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
+                    cause: step.error,
+                    details: {
+                      path,
+                      segment: path,
+                      offset: step.offset,
+                      ...(id === undefined ? {} : { segmentId: id }),
+                    },
+                  });
+                }
+              } else {
+                const why = !isLast
+                  ? "damage in a segment that is not the newest"
+                  : step.frameValid
+                    ? "a CRC-valid record that cannot be used"
+                    : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+                const error = new WalError(
+                  "WAL_CORRUPT",
+                  `WAL corruption in ${path} at offset ${step.offset}: ${why}`,
+                  {
+                    cause: step.error,
+                    details: {
+                      path,
+                      segment: path,
+                      offset: step.offset,
+                      ...(id === undefined ? {} : { segmentId: id }),
+                    },
+                  },
+                );
+                corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
+                if (this.#mode !== "point-in-time") throw error;
+              }
+              break walk;
+            }
+            const committed = assembler.apply(step.record, baseLsn, path);
+            records++;
+            firstLsn ??= step.record.lsn;
+            lastLsn = step.record.lsn;
+            lastGoodOffset = reader.position;
+            if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
+            if (committed !== undefined) yield committed;
+          }
+          segments.push(summarize());
+        } finally {
+          await reader.close();
+        }
+      }
+      complete = true;
+    } catch (error) {
+      this.#settle.reject(error);
+      throw error;
+    } finally {
+      this.#settle.resolve({
+        maxLsn: assembler.maxLsn,
+        lastGoodOffset,
+        tornTail,
+        corruption,
+        checkpointLsnObserved: assembler.checkpointObserved,
+        segments,
+        headerlessLastSegment: headerless,
+        committedTransactions: assembler.committed,
+        abortedTransactions: assembler.aborted,
+        uncommittedTransactions: assembler.openTransactions,
+        records: assembler.records,
+        complete,
+      });
+    }
+  }
+
+  #chunkOptions() {
+    return this.#options.chunkBytes === undefined ? {} : { chunkBytes: this.#options.chunkBytes };
+  }
+
+  /**
+   * The size of a newest segment whose header failed because the file is shorter than a header or holds only
+   * zeros (a crash during its creation); `undefined` when the failure is anything else.
+   */
+  async #headerlessSize(path: string, error: unknown): Promise<number | undefined> {
+    if (!(error instanceof WalError) || error.code !== "WAL_BAD_HEADER") return undefined;
+    const stat = await this.#fs.stat(path);
+    if (stat === null) return undefined;
+    if (stat.size < SEGMENT_HEADER_BYTES) return stat.size;
+    if (stat.size > 1 << 20) return undefined;
+    const file = await this.#fs.open(path, "read");
+    try {
+      const bytes = new Uint8Array(stat.size);
+      const n = await file.read(bytes, 0, stat.size, 0);
+      return bytes.subarray(0, n).every((b) => b === 0) ? stat.size : undefined;
+    } finally {
+      await file.close();
+    }
+  }
+}
