@@ -1,0 +1,349 @@
+/**
+ * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
+ * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors) and per directory
+ * (which of its unsynced entry operations survive), combined exhaustively or sampled from a seed.
+ */
+
+import { posix } from "node:path";
+import type { PagedBytes } from "./paged-bytes.js";
+import { below, mixSeed, mulberry32 } from "./prng.js";
+import { applyOp, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
+
+/** Sectors are atomic: a torn write lands or misses whole 512-byte sectors (DESIGN §3 item 7). */
+export const SECTOR_BYTES = 512;
+
+/** Options of `SimFS.crashImages`. */
+export interface CrashImageOptions {
+  /** Enumerate every combination when there are at most this many, else sample this many. @default 256 */
+  readonly maxImages?: number;
+  /** Seed for sampling (combinations, non-prefix torn sector sets, directory subsets). @default 0x5eed */
+  readonly seed?: number;
+  /** Sampled non-prefix torn sector sets per write of more than 4 sectors. @default 8 */
+  readonly tornSamples?: number;
+  /** Sampled extra entry-op subsets per directory with more than 8 unsynced entry ops. @default 16 */
+  readonly dirSamples?: number;
+}
+
+type FileChoice =
+  | { readonly kind: "prefix"; readonly k: number }
+  | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
+
+interface FileDim {
+  readonly kind: "file";
+  readonly inode: Inode;
+  readonly label: string;
+  readonly ops: readonly PendingOp[];
+  readonly base: PagedBytes;
+  /** The volatile bytes, when they equal base + every op (no fsyncgate divergence). */
+  readonly kept: PagedBytes | undefined;
+  readonly choices: readonly FileChoice[];
+  readonly cache: Map<number, PagedBytes>;
+}
+
+interface DirDim {
+  readonly kind: "dir";
+  readonly path: string;
+  readonly ops: readonly DirOp[];
+  readonly choices: readonly (readonly boolean[])[];
+}
+
+interface CapturedDir {
+  readonly path: string;
+  readonly durable: ReadonlyMap<string, Inode>;
+  readonly subdirs: ReadonlySet<string>;
+  readonly dim: DirDim | undefined;
+}
+
+/** One crash image before it is wrapped as a SimFS. */
+export interface RawCrashImage {
+  readonly description: string;
+  readonly state: SimState;
+}
+
+function keyOf(values: readonly (number | boolean)[]): string {
+  return values.map((v) => (v === true ? 1 : v === false ? 0 : v)).join(",");
+}
+
+function tornChoices(op: PendingOp, k: number, seed: number, samples: number): FileChoice[] {
+  if (op.kind !== "write" || op.bytes.byteLength === 0) return [];
+  const first = Math.floor(op.offset / SECTOR_BYTES);
+  const last = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES);
+  const total = last - first + 1;
+  if (total < 2) return [];
+  const out: FileChoice[] = [];
+  for (let j = 1; j < total; j++) out.push({ kind: "torn", k, sectors: range(0, j), total });
+  const isPrefix = (s: readonly number[]) => s.every((v, i) => v === i);
+  if (total <= 4) {
+    for (let mask = 1; mask < (1 << total) - 1; mask++) {
+      const sectors = range(0, total).filter((i) => (mask & (1 << i)) !== 0);
+      if (!isPrefix(sectors)) out.push({ kind: "torn", k, sectors, total });
+    }
+    return out;
+  }
+  const next = mulberry32(seed);
+  const seen = new Set<string>();
+  for (let attempt = 0; attempt < samples * 8 && seen.size < samples; attempt++) {
+    const sectors = range(0, total).filter(() => (next() & 1) === 1);
+    if (sectors.length === 0 || sectors.length === total || isPrefix(sectors)) continue;
+    const key = keyOf(sectors);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ kind: "torn", k, sectors, total });
+  }
+  return out;
+}
+
+function dirChoices(m: number, seed: number, samples: number): boolean[][] {
+  const out: boolean[][] = [];
+  const seen = new Set<string>();
+  const add = (c: boolean[]) => {
+    const key = keyOf(c);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(c);
+  };
+  add(new Array<boolean>(m).fill(false));
+  add(new Array<boolean>(m).fill(true));
+  for (let j = 1; j < m; j++) add(range(0, m).map((i) => i < j));
+  if (m <= 8) {
+    for (let mask = 1; mask < (1 << m) - 1; mask++) add(range(0, m).map((i) => (mask & (1 << i)) !== 0));
+    return out;
+  }
+  // Too many subsets: every single op lost alone and kept alone, plus seeded samples.
+  for (let j = 0; j < m; j++) {
+    add(range(0, m).map((i) => i !== j));
+    add(range(0, m).map((i) => i === j));
+  }
+  const next = mulberry32(seed);
+  for (let s = 0; s < samples; s++) add(range(0, m).map(() => (next() & 1) === 1));
+  return out;
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}
+
+function describeDirOp(op: DirOp): string {
+  switch (op.kind) {
+    case "create":
+      return `create "${op.name}"${op.note === undefined ? "" : ` (${op.note})`}`;
+    case "unlink":
+      return `unlink "${op.name}"${op.note === undefined ? "" : ` (${op.note})`}`;
+    case "rename":
+      return `rename "${op.from}" → "${op.to}"`;
+  }
+}
+
+function describeFile(dim: FileDim, choice: FileChoice): string {
+  const n = dim.ops.length;
+  const ops = n === 1 ? "op" : "ops";
+  if (choice.kind === "prefix") {
+    if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
+    if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
+    return `${dim.label}: kept first ${choice.k}/${n} unsynced ops`;
+  }
+  const op = dim.ops[choice.k] as PendingOp & { kind: "write" };
+  return (
+    `${dim.label}: kept first ${choice.k}/${n} unsynced ${ops}, op ${choice.k + 1} ` +
+    `(write ${op.bytes.byteLength} B at ${op.offset}) torn: sectors [${choice.sectors.join(",")}] of ${choice.total} landed`
+  );
+}
+
+function describeDir(dim: DirDim, choice: readonly boolean[]): string {
+  return `dir ${dim.path}: ${dim.ops.map((op, i) => `${describeDirOp(op)} ${choice[i] === true ? "kept" : "lost"}`).join(", ")}`;
+}
+
+function contentOf(dim: FileDim, index: number): PagedBytes {
+  const cached = dim.cache.get(index);
+  if (cached !== undefined) return cached;
+  const choice = dim.choices[index] as FileChoice;
+  let out: PagedBytes;
+  if (choice.kind === "prefix" && choice.k === 0) out = dim.base;
+  else if (choice.kind === "prefix" && choice.k === dim.ops.length && dim.kept !== undefined) out = dim.kept;
+  else {
+    out = dim.base.snapshot();
+    for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
+    if (choice.kind === "torn") {
+      const op = dim.ops[choice.k] as PendingOp & { kind: "write" };
+      const first = Math.floor(op.offset / SECTOR_BYTES);
+      const end = op.offset + op.bytes.byteLength;
+      for (const s of choice.sectors) {
+        const from = Math.max(op.offset, (first + s) * SECTOR_BYTES);
+        const to = Math.min(end, (first + s + 1) * SECTOR_BYTES);
+        out.write(op.bytes.subarray(from - op.offset, to - op.offset), from);
+      }
+    }
+  }
+  dim.cache.set(index, out);
+  return out;
+}
+
+/**
+ * Crash images of `state` as it is now (captured eagerly: mutating the SimFS while iterating is safe).
+ * The first image drops everything unsynced, the second keeps everything; then the rest.
+ */
+export function crashImages(state: SimState, options: CrashImageOptions = {}): Generator<RawCrashImage> {
+  const maxImages = options.maxImages ?? 256;
+  if (!Number.isSafeInteger(maxImages) || maxImages < 2) throw new RangeError("maxImages must be an integer ≥ 2");
+  const seed = (options.seed ?? 0x5eed) >>> 0;
+  const tornSamples = options.tornSamples ?? 8;
+  const dirSamples = options.dirSamples ?? 16;
+
+  // Capture: directories (sorted) and every inode reachable from any entry, durable or volatile.
+  const dirPaths = [...state.dirs.keys()].sort();
+  const labels = new Map<Inode, string>();
+  const fallbackLabels = new Map<Inode, string>();
+  const dirs: CapturedDir[] = [];
+  const dims: (FileDim | DirDim)[] = [];
+  for (const path of dirPaths) {
+    const d = state.dirs.get(path);
+    if (d === undefined) continue;
+    for (const [name, inode] of d.entries) if (!labels.has(inode)) labels.set(inode, posix.join(path, name));
+    for (const [name, inode] of d.durable)
+      if (!fallbackLabels.has(inode)) fallbackLabels.set(inode, posix.join(path, name));
+    for (const op of d.pending) {
+      if (op.kind === "create" && !fallbackLabels.has(op.inode))
+        fallbackLabels.set(op.inode, posix.join(path, op.name));
+      if (op.kind === "rename" && !fallbackLabels.has(op.inode)) fallbackLabels.set(op.inode, posix.join(path, op.to));
+    }
+    let dim: DirDim | undefined;
+    if (d.pending.length > 0) {
+      const ops = d.pending.slice();
+      dim = { kind: "dir", path, ops, choices: dirChoices(ops.length, mixSeed(seed, 0xd1, dirs.length), dirSamples) };
+    }
+    dirs.push({ path, durable: new Map(d.durable), subdirs: new Set(d.subdirs), dim });
+  }
+  const inodes = [...new Set([...labels.keys(), ...fallbackLabels.keys()])].sort((a, b) => a.id - b.id);
+  const fileDims = new Map<Inode, FileDim>();
+  const fixed = new Map<Inode, PagedBytes>();
+  for (const inode of inodes) {
+    if (inode.pending.length === 0) {
+      fixed.set(inode, inode.durable);
+      continue;
+    }
+    const ops = inode.pending.slice();
+    const choices: FileChoice[] = [
+      { kind: "prefix", k: 0 },
+      { kind: "prefix", k: ops.length },
+    ];
+    for (let k = 1; k < ops.length; k++) choices.push({ kind: "prefix", k });
+    ops.forEach((op, k) => {
+      choices.push(...tornChoices(op, k, mixSeed(seed, inode.id, k), tornSamples));
+    });
+    const label = labels.get(inode) ?? fallbackLabels.get(inode) ?? `inode ${inode.id}`;
+    const kept = inode.diverged ? undefined : inode.data.snapshot();
+    const dim: FileDim = { kind: "file", inode, label, ops, base: inode.durable, kept, choices, cache: new Map() };
+    fileDims.set(inode, dim);
+  }
+  // Files first (by inode id), then directories (by path): the description reads in that order.
+  const allDims: (FileDim | DirDim)[] = [...fileDims.values()];
+  for (const d of dirs) if (d.dim !== undefined) allDims.push(d.dim);
+  dims.push(...allDims);
+
+  const build = (digits: readonly number[], tag: string): RawCrashImage => {
+    const image = new SimState();
+    for (const d of dirs) if (d.path !== "/") image.addDir(d.path);
+    const digitOf = new Map<FileDim | DirDim, number>();
+    dims.forEach((dim, i) => {
+      digitOf.set(dim, digits[i] as number);
+    });
+    const newInodes = new Map<Inode, Inode>();
+    const adopt = (inode: Inode): Inode => {
+      let out = newInodes.get(inode);
+      if (out !== undefined) return out;
+      const dim = fileDims.get(inode);
+      const content =
+        dim === undefined ? (fixed.get(inode) ?? inode.durable) : contentOf(dim, digitOf.get(dim) as number);
+      out = image.adoptInode(inode.id, content);
+      newInodes.set(inode, out);
+      return out;
+    };
+    for (const d of dirs) {
+      const entries = new Map(d.durable);
+      if (d.dim !== undefined) {
+        const choice = d.dim.choices[digitOf.get(d.dim) as number] as readonly boolean[];
+        d.dim.ops.forEach((op, i) => {
+          if (choice[i] !== true) return;
+          if (op.kind === "create") entries.set(op.name, op.inode);
+          else if (op.kind === "unlink") entries.delete(op.name);
+          else {
+            entries.delete(op.from);
+            entries.set(op.to, op.inode);
+          }
+        });
+      }
+      const target = image.dirs.get(d.path);
+      if (target === undefined) continue;
+      for (const [name, inode] of entries) {
+        if (d.subdirs.has(name)) continue; // the directory tree wins a name clash
+        const adopted = adopt(inode);
+        target.entries.set(name, adopted);
+        target.durable.set(name, adopted);
+      }
+    }
+    const parts: string[] = [];
+    dims.forEach((dim, i) => {
+      const c = digits[i] as number;
+      parts.push(
+        dim.kind === "file"
+          ? describeFile(dim, dim.choices[c] as FileChoice)
+          : describeDir(dim, dim.choices[c] as boolean[]),
+      );
+    });
+    const body = parts.length === 0 ? "no unsynced state" : parts.join("; ");
+    return { description: tag === "" ? body : `${tag} ${body}`, state: image };
+  };
+
+  return generate(dims, build, maxImages, seed);
+}
+
+function* generate(
+  dims: readonly (FileDim | DirDim)[],
+  build: (digits: readonly number[], tag: string) => RawCrashImage,
+  maxImages: number,
+  seed: number,
+): Generator<RawCrashImage> {
+  if (dims.length === 0) {
+    yield build([], "");
+    return;
+  }
+  const sizes = dims.map((d) => d.choices.length);
+  const zeros = sizes.map(() => 0);
+  const ones = sizes.map(() => 1);
+  yield build(zeros, "[drop all unsynced]");
+  yield build(ones, "[keep all]");
+  const total = sizes.reduce((a, b) => a * b, 1);
+  const zeroKey = keyOf(zeros);
+  const oneKey = keyOf(ones);
+  if (total <= maxImages) {
+    const digits = zeros.slice();
+    for (let n = 0; n < total; n++) {
+      let rest = n;
+      for (let i = 0; i < sizes.length; i++) {
+        const size = sizes[i] as number;
+        digits[i] = rest % size;
+        rest = Math.floor(rest / size);
+      }
+      const key = keyOf(digits);
+      if (key !== zeroKey && key !== oneKey) yield build(digits, "");
+    }
+    return;
+  }
+  const next = mulberry32(mixSeed(seed, 0x5a));
+  const seen = new Set<string>([zeroKey, oneKey]);
+  for (let attempt = 0; attempt < maxImages * 8 && seen.size < maxImages; attempt++) {
+    const digits = sizes.map((s) => below(next, s));
+    const key = keyOf(digits);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    yield build(digits, "");
+  }
+}
+
+/** The image with every unsynced operation dropped (file data and directory entries). */
+export function durableImage(state: SimState): SimState {
+  const first = crashImages(state, { maxImages: 2 }).next();
+  return (first.value as RawCrashImage).state;
+}

@@ -1,0 +1,13 @@
+export type { ConformanceExpect, ConformanceSuiteOptions, FileSystemFixture } from "./file-system-conformance.js";
+export { runFileSystemConformance } from "./file-system-conformance.js";
+export type {
+  CrashImage,
+  CrashImageOptions,
+  SimErrno,
+  SimFaultHandle,
+  SimFaultSpec,
+  SimOp,
+  SimOperationEvent,
+  SimStats,
+} from "./sim-fs.js";
+export { SimFS } from "./sim-fs.js";

@@ -1,0 +1,418 @@
+import { isWalError } from "@lora/wal-codec";
+import { describe, expect, test } from "vitest";
+import { runFileSystemConformance } from "./file-system-conformance.js";
+import { type CrashImage, SimFS } from "./sim-fs.js";
+
+runFileSystemConformance({
+  describe,
+  test,
+  expect,
+  create: async () => {
+    const fs = new SimFS();
+    await fs.mkdirp("/t");
+    return { fs, root: "/t", cleanup: async () => {} };
+  },
+});
+
+const bytes = (...v: number[]) => Uint8Array.from(v);
+const text = (fs: SimFS, path: string) => Array.from(fs.readFileSync(path));
+const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] => [...sim.crashImages(options)];
+/** Contents of `path` per image: an array of byte arrays, `null` where the file does not exist. */
+const contents = (images: CrashImage[], path: string) =>
+  images.map((i) => (i.fs.listSync("/w").includes(path.slice(3)) ? Array.from(i.fs.readFileSync(path)) : null));
+
+async function setup(): Promise<SimFS> {
+  const sim = new SimFS();
+  await sim.mkdirp("/w");
+  return sim;
+}
+
+/** A file created and made durable (data + entry), ready for unsynced writes. */
+async function durableFile(sim: SimFS, path: string, data: Uint8Array) {
+  const f = await sim.open(path, "createExclusive");
+  await f.write(data, 0);
+  await f.datasync();
+  await sim.syncDir("/w");
+  return f;
+}
+
+describe("SimFS crash images", () => {
+  test("nothing unsynced: one image equal to the current state", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/a", bytes(1, 2));
+    const images = all(sim);
+    expect(images.length).toBe(1);
+    expect(images[0]?.description).toBe("no unsynced state");
+    expect(text(images[0]?.fs as SimFS, "/w/a")).toEqual([1, 2]);
+  });
+
+  test("unsynced writes: dropped, kept, and every prefix", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    await f.write(bytes(3), 2);
+    await f.write(bytes(4), 3);
+    const images = all(sim);
+    expect(images[0]?.description).toBe("[drop all unsynced] /w/a: dropped 3 unsynced ops");
+    expect(images[1]?.description).toBe("[keep all] /w/a: kept all 3 unsynced ops");
+    expect(contents(images, "/w/a")).toEqual([[1], [1, 2, 3, 4], [1, 2], [1, 2, 3]]);
+    expect(images[2]?.description).toBe("/w/a: kept first 1/3 unsynced ops");
+    // The source still shows everything and keeps its unsynced state.
+    expect(text(sim, "/w/a")).toEqual([1, 2, 3, 4]);
+  });
+
+  test("datasync makes data durable: images then only vary after it", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    await f.datasync();
+    await f.write(bytes(3), 2);
+    expect(contents(all(sim), "/w/a")).toEqual([
+      [1, 2],
+      [1, 2, 3],
+    ]);
+    expect(text(sim.durableImage(), "/w/a")).toEqual([1, 2]);
+  });
+
+  test("truncates are unsynced operations too", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1, 2, 3));
+    await f.truncate(1);
+    await f.write(bytes(9), 1);
+    expect(contents(all(sim), "/w/a")).toEqual([[1, 2, 3], [1, 9], [1]]);
+  });
+
+  test("a write over several sectors tears at 512-byte sectors: every prefix and other subsets", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(0));
+    const data = new Uint8Array(1536).fill(7); // sectors 0, 1, 2
+    await f.write(data, 0);
+    const images = all(sim);
+    const torn = images.filter((i) => i.description.includes("torn"));
+    // 2 sector prefixes ([0], [0,1]) + 4 non-prefix subsets ([1], [2], [0,2], [1,2]).
+    expect(torn.length).toBe(6);
+    const find = (sectors: string) => torn.find((i) => i.description.includes(`sectors [${sectors}] of 3`));
+    expect(find("0")?.fs.readFileSync("/w/a").length).toBe(512);
+    expect(find("0,1")?.fs.readFileSync("/w/a").length).toBe(1024);
+    const gap = find("1,2")?.fs.readFileSync("/w/a") as Uint8Array;
+    expect(gap.length).toBe(1536);
+    expect(gap.subarray(0, 512).every((b) => b === 0)).toBe(true); // the missing sector is a hole
+    expect(gap.subarray(512).every((b) => b === 7)).toBe(true);
+    const mid = find("1")?.fs.readFileSync("/w/a") as Uint8Array;
+    expect(mid.length).toBe(1024);
+    expect(find("1")?.description).toBe(
+      "/w/a: kept first 0/1 unsynced op, op 1 (write 1536 B at 0) torn: sectors [1] of 3 landed",
+    );
+  });
+
+  test("tears respect sector alignment in the file, not in the write", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(500));
+    await f.write(new Uint8Array(20).fill(5), 500); // bytes 500..519: sectors 0 and 1
+    const torn = all(sim).filter((i) => i.description.includes("torn"));
+    // Sectors [0] and [1] of 2: the prefix and the non-prefix subset.
+    expect(torn.map((i) => i.fs.readFileSync("/w/a").length)).toEqual([512, 520]);
+    const first = torn.find((i) => i.description.includes("sectors [0] of 2"))?.fs.readFileSync("/w/a");
+    expect(first?.length).toBe(512);
+    expect(Array.from(first?.subarray(500) ?? [])).toEqual(new Array(12).fill(5));
+  });
+
+  test("a single-sector write is atomic", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(0));
+    await f.write(new Uint8Array(512).fill(1), 0);
+    expect(all(sim).some((i) => i.description.includes("torn"))).toBe(false);
+  });
+
+  test("a created file without a directory fsync may vanish, even after datasync", async () => {
+    const sim = await setup();
+    const f = await sim.open("/w/new", "createExclusive");
+    await f.write(bytes(1, 2), 0);
+    await f.datasync();
+    const images = all(sim);
+    expect(images.map((i) => i.fs.listSync("/w"))).toEqual([[], ["new"]]);
+    expect(images[0]?.description).toBe('[drop all unsynced] dir /w: create "new" lost');
+    expect(text(images[1]?.fs as SimFS, "/w/new")).toEqual([1, 2]);
+    await sim.syncDir("/w");
+    expect(all(sim).length).toBe(1);
+  });
+
+  test("an unlinked file comes back without a directory fsync", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/old", bytes(4));
+    await sim.unlink("/w/old");
+    const images = all(sim);
+    expect(images.map((i) => i.fs.listSync("/w"))).toEqual([["old"], []]);
+    expect(text(images[0]?.fs as SimFS, "/w/old")).toEqual([4]);
+    expect(images[0]?.description).toBe('[drop all unsynced] dir /w: unlink "old" lost');
+  });
+
+  test("a rename is undone atomically without a directory fsync", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/a.tmp", bytes(1));
+    await durableFile(sim, "/w/a", bytes(0));
+    await sim.rename("/w/a.tmp", "/w/a");
+    const images = all(sim);
+    expect(images.map((i) => i.fs.listSync("/w"))).toEqual([["a", "a.tmp"], ["a"]]);
+    expect(text(images[0]?.fs as SimFS, "/w/a")).toEqual([0]);
+    expect(text(images[1]?.fs as SimFS, "/w/a")).toEqual([1]);
+    expect(images[1]?.description).toBe('[keep all] dir /w: rename "a.tmp" → "a" kept');
+  });
+
+  test("directory entries and file data combine; each entry op is independent", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/1.wal", bytes(1));
+    const f = await sim.open("/w/2.wal", "createExclusive");
+    await f.write(bytes(2), 0);
+    await sim.unlink("/w/1.wal");
+    // file: dropped | kept (2), dir: 4 subsets of {create 2.wal, unlink 1.wal}
+    const images = all(sim);
+    expect(images.length).toBe(8);
+    const listings = new Set(images.map((i) => i.fs.listSync("/w").join(",")));
+    expect(listings).toEqual(new Set(["1.wal", "1.wal,2.wal", "2.wal", ""])); // "" = both lost: the strict model
+    const both = images.find((i) => i.fs.listSync("/w").length === 0);
+    expect(both?.description).toContain('create "2.wal" lost, unlink "1.wal" kept');
+  });
+
+  test("images are independent, fully durable SimFS instances", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    const [dropped, kept] = all(sim) as [CrashImage, CrashImage];
+    const g = await kept.fs.open("/w/a", "readWrite");
+    await g.write(bytes(9), 0);
+    expect(text(kept.fs, "/w/a")).toEqual([9, 2]);
+    expect(text(sim, "/w/a")).toEqual([1, 2]);
+    expect(text(dropped.fs, "/w/a")).toEqual([1]);
+    expect(all(dropped.fs).length).toBe(1);
+    // The image is durable: its own drop-all image keeps the content.
+    expect(text(kept.fs.durableImage(), "/w/a")).toEqual([1, 2]);
+  });
+
+  test("capture happens at the call: later changes to the source do not leak into images", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    const iterable = sim.crashImages();
+    await f.write(bytes(3), 2);
+    await f.datasync();
+    expect(contents([...iterable], "/w/a")).toEqual([[1], [1, 2]]);
+  });
+
+  test("maxImages bounds the count; sampling is deterministic per seed and keeps both extremes", async () => {
+    const sim = await setup();
+    for (const name of ["a", "b", "c"]) {
+      const f = await durableFile(sim, `/w/${name}`, new Uint8Array(0));
+      for (let i = 0; i < 6; i++) await f.write(new Uint8Array(700).fill(i + 1), i * 700);
+    }
+    const a = all(sim, { maxImages: 20, seed: 1 });
+    expect(a.length).toBe(20);
+    expect(a[0]?.description.startsWith("[drop all unsynced]")).toBe(true);
+    expect(a[1]?.description.startsWith("[keep all]")).toBe(true);
+    expect(new Set(a.map((i) => i.description)).size).toBe(20);
+    const again = all(sim, { maxImages: 20, seed: 1 }).map((i) => i.description);
+    expect(again).toEqual(a.map((i) => i.description));
+    const other = all(sim, { maxImages: 20, seed: 2 }).map((i) => i.description);
+    expect(other).not.toEqual(again);
+    expect(() => all(sim, { maxImages: 1 })).toThrow(RangeError);
+  });
+
+  test("exhaustive when the product fits in maxImages", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    const g = await durableFile(sim, "/w/b", bytes(1));
+    await f.write(bytes(2), 1);
+    await f.write(bytes(3), 2);
+    await g.write(bytes(2), 1);
+    const images = all(sim);
+    expect(images.length).toBe(3 * 2);
+    expect(new Set(images.map((i) => i.description)).size).toBe(6);
+  });
+
+  test("clone copies the unsynced state exactly", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    await sim.open("/w/b", "createExclusive");
+    const copy = sim.clone();
+    expect(all(copy).map((i) => i.description)).toEqual(all(sim).map((i) => i.description));
+    const h = await copy.open("/w/a", "readWrite");
+    await h.write(bytes(5), 0);
+    expect(text(sim, "/w/a")).toEqual([1, 2]);
+  });
+});
+
+describe("SimFS faults", () => {
+  const errnoOf = (e: unknown) => (e as { details?: { errno?: string } }).details?.errno;
+
+  test("an injected fault throws exactly what the Node seam throws", async () => {
+    const sim = await setup();
+    sim.injectFault({ op: "open", errno: "EACCES" });
+    const err = await sim.open("/w/a", "createExclusive").catch((e: unknown) => e);
+    expect(isWalError(err, "WAL_IO")).toBe(true);
+    const e = err as { details: unknown; cause: { code: string; syscall: string; message: string } };
+    expect(e.details).toEqual({ errno: "EACCES", syscall: "open", path: "/w/a" });
+    expect(e.cause.code).toBe("EACCES");
+    expect(e.cause.message).toBe("EACCES: permission denied, open '/w/a'");
+    expect(sim.listSync("/w")).toEqual([]);
+    await sim.open("/w/a", "createExclusive"); // once: the next one passes
+  });
+
+  test("fsyncgate: after a failed datasync the lost data never becomes durable, reads still show it", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    sim.injectFault({ op: "datasync", errno: "EIO" });
+    expect(errnoOf(await f.datasync().catch((e: unknown) => e))).toBe("EIO");
+    expect(text(sim, "/w/a")).toEqual([1, 2]);
+    expect(contents(all(sim), "/w/a")).toEqual([[1]]);
+    await f.write(bytes(3), 2);
+    await f.datasync(); // the next sync succeeds
+    expect(text(sim, "/w/a")).toEqual([1, 2, 3]);
+    const images = all(sim);
+    expect(images.length).toBe(1);
+    // Byte 1 was lost with the failed sync; byte 2 became durable over a hole.
+    expect(text(images[0]?.fs as SimFS, "/w/a")).toEqual([1, 0, 3]);
+    await f.write(bytes(4), 3);
+    for (const image of all(sim)) expect(text(image.fs, "/w/a")[1]).toBe(0);
+  });
+
+  test("ENOSPC on write: nothing lands", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    sim.injectFault({ op: "write", errno: "ENOSPC" });
+    expect(errnoOf(await f.write(bytes(2, 3), 1).catch((e: unknown) => e))).toBe("ENOSPC");
+    expect(text(sim, "/w/a")).toEqual([1]);
+    expect(all(sim).length).toBe(1);
+  });
+
+  test("partialBytes: a prefix lands, then the write fails", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(0));
+    sim.injectFault({ op: "write", errno: "ENOSPC", partialBytes: 3 });
+    await expect(f.write(bytes(1, 2, 3, 4, 5), 0)).rejects.toThrow(/ENOSPC/);
+    expect(text(sim, "/w/a")).toEqual([1, 2, 3]);
+    expect(sim.stats.bytesWritten).toBe(3);
+  });
+
+  test("once by default, persistent on request, skip lets matching ops pass, path filters", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    const g = await durableFile(sim, "/w/b", bytes(1));
+    const once = sim.injectFault({ op: "sync", errno: "EIO", path: "/w/b", skip: 1 });
+    await f.sync(); // other path
+    await g.sync(); // skipped
+    await expect(g.sync()).rejects.toThrow(/EIO/);
+    await g.sync();
+    expect(once.hits).toBe(1);
+    expect(once.active).toBe(false);
+    const persistent = sim.injectFault({ op: "read", errno: "EIO", path: /\/a$/, persistent: true });
+    const buf = new Uint8Array(1);
+    await expect(f.read(buf, 0, 1, 0)).rejects.toThrow(/EIO/);
+    await expect(f.read(buf, 0, 1, 0)).rejects.toThrow(/EIO/);
+    expect(await g.read(buf, 0, 1, 0)).toBe(1);
+    expect(persistent.hits).toBe(2);
+    persistent.remove();
+    expect(await f.read(buf, 0, 1, 0)).toBe(1);
+    expect(sim.stats.faults).toBe(3);
+  });
+
+  test("syncDir, rename, unlink and truncate faults change nothing", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1, 2));
+    await sim.open("/w/b", "createExclusive");
+    sim.injectFault({ op: "syncDir", errno: "EIO" });
+    sim.injectFault({ op: "rename", errno: "EIO" });
+    sim.injectFault({ op: "unlink", errno: "EIO" });
+    sim.injectFault({ op: "truncate", errno: "EIO" });
+    await expect(sim.syncDir("/w")).rejects.toThrow(/EIO/);
+    await expect(sim.rename("/w/a", "/w/c")).rejects.toThrow(/EIO/);
+    await expect(sim.unlink("/w/a")).rejects.toThrow(/EIO/);
+    await expect(f.truncate(0)).rejects.toThrow(/EIO/);
+    expect(sim.listSync("/w")).toEqual(["a", "b"]);
+    expect(text(sim, "/w/a")).toEqual([1, 2]);
+    expect(all(sim).length).toBe(2); // the create of b is still unsynced
+  });
+});
+
+describe("SimFS observation, locks and conveniences", () => {
+  test("stats count calls and bytes", async () => {
+    const sim = await setup();
+    const f = await sim.open("/w/a", "createExclusive");
+    await f.write(bytes(1, 2, 3), 0);
+    await f.write(bytes(4), 3);
+    await f.datasync();
+    await f.sync();
+    await sim.syncDir("/w");
+    await f.read(new Uint8Array(10), 0, 10, 0);
+    await f.close();
+    expect(sim.stats).toMatchObject({
+      opens: 1,
+      writes: 2,
+      bytesWritten: 4,
+      datasyncs: 1,
+      syncs: 1,
+      dirSyncs: 1,
+      reads: 1,
+      bytesRead: 4,
+      closes: 1,
+      faults: 0,
+    });
+  });
+
+  test("onOperation reports every mutation synchronously, so images can be taken at each step", async () => {
+    const sim = await setup();
+    const seen: string[] = [];
+    const counts: number[] = [];
+    const off = sim.onOperation((e) => {
+      seen.push(`${e.seq}:${e.op}:${e.path}${e.failed ? ":failed" : ""}`);
+      counts.push([...sim.crashImages()].length);
+    });
+    const f = await sim.open("/w/a", "createExclusive");
+    await f.write(bytes(1), 0);
+    await f.datasync();
+    await sim.syncDir("/w");
+    sim.injectFault({ op: "write", errno: "EIO" });
+    await f.write(bytes(2), 1).catch(() => {});
+    await f.read(new Uint8Array(1), 0, 1, 0); // not a mutation
+    off();
+    await f.write(bytes(3), 2);
+    expect(seen).toEqual(["2:open:/w/a", "3:write:/w/a", "4:datasync:/w/a", "5:syncDir:/w", "6:write:/w/a:failed"]);
+    expect(counts).toEqual([2, 4, 2, 1, 1]);
+    expect(sim.seq).toBe(7);
+  });
+
+  test("tryLock is exclusive per instance until released", () => {
+    const sim = new SimFS();
+    const release = sim.tryLock("/w/.lora-wal.lock");
+    expect(release).not.toBe(null);
+    expect(sim.tryLock("/w/.lora-wal.lock")).toBe(null);
+    expect(new SimFS().tryLock("/w/.lora-wal.lock")).not.toBe(null);
+    release?.();
+    release?.();
+    const again = sim.tryLock("/w/./.lora-wal.lock");
+    expect(again).not.toBe(null);
+    expect(sim.clone().tryLock("/w/.lora-wal.lock")).not.toBe(null);
+  });
+
+  test("writeFileSync durable and volatile, readFileSync, listSync", async () => {
+    const sim = new SimFS();
+    sim.writeFileSync("/d/a", bytes(1, 2));
+    expect(sim.listSync("/d")).toEqual(["a"]);
+    expect(all(sim).length).toBe(1);
+    sim.writeFileSync("/d/b", bytes(3), { durable: false });
+    expect(text(sim, "/d/b")).toEqual([3]);
+    expect(all(sim).map((i) => i.fs.listSync("/d"))).toEqual([["a"], ["a", "b"], ["a"], ["a", "b"]]);
+    sim.writeFileSync("/d/a", bytes(9)); // damage injection on a durable file
+    expect(text(sim.durableImage(), "/d/a")).toEqual([9]);
+    expect(() => sim.readFileSync("/d/missing")).toThrow(/ENOENT/);
+    expect(() => sim.listSync("/nope")).toThrow(/ENOENT/);
+  });
+
+  test("paths are normalised", async () => {
+    const sim = await setup();
+    const f = await sim.open("/w/../w/./a", "createExclusive");
+    expect(f.path).toBe("/w/a");
+    expect(sim.listSync("/w/")).toEqual(["a"]);
+  });
+});

@@ -1,0 +1,435 @@
+/**
+ * SimFS: an in-memory {@link WalFileSystem} that remembers what was made durable and can list every state a
+ * power loss could leave behind (its crash images), with fault injection, counters and an operation hook for
+ * crash-testing harnesses.
+ */
+
+import { posix } from "node:path";
+import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
+import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
+import {
+  fail,
+  type Inode,
+  normalizePath,
+  type SimFaultHandle,
+  type SimFaultSpec,
+  type SimOp,
+  type SimOperationEvent,
+  SimState,
+  type SimStats,
+} from "../internal/sim-state.js";
+
+export type { CrashImageOptions } from "../internal/crash-images.js";
+export type {
+  SimErrno,
+  SimFaultHandle,
+  SimFaultSpec,
+  SimOp,
+  SimOperationEvent,
+  SimStats,
+} from "../internal/sim-state.js";
+
+/** One state a power loss at this moment could leave. */
+export interface CrashImage {
+  /** Which choice was made per file and directory, e.g. `/w/1.wal: kept first 1/3 unsynced ops; dir /w: ...`. */
+  readonly description: string;
+  /** A fresh SimFS holding that state, fully durable, with nothing unsynced, no faults and no locks. */
+  readonly fs: SimFS;
+}
+
+class SimFile implements WalFile {
+  readonly path: string;
+  readonly #state: SimState;
+  readonly #inode: Inode;
+  readonly #writable: boolean;
+  #closed = false;
+
+  constructor(state: SimState, path: string, inode: Inode, writable: boolean) {
+    this.#state = state;
+    this.path = path;
+    this.#inode = inode;
+    this.#writable = writable;
+  }
+
+  #check(op: SimOp, syscall: string, needsWrite = false): void {
+    if (this.#closed) fail("EBADF", syscall, this.path);
+    const fault = this.#state.fault(op, this.path);
+    if (fault !== undefined) fail(fault.errno, syscall, this.path);
+    // Linux reports EBADF for a write and EINVAL for ftruncate on a descriptor not open for writing.
+    if (needsWrite && !this.#writable) fail(syscall === "write" ? "EBADF" : "EINVAL", syscall, this.path);
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    this.#state.stats.reads++;
+    this.#check("read", "read");
+    const n = this.#inode.data.read(buffer, offset, Math.min(length, buffer.byteLength - offset), position);
+    this.#state.stats.bytesRead += n;
+    return n;
+  }
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    const state = this.#state;
+    state.stats.writes++;
+    if (this.#closed) fail("EBADF", "write", this.path);
+    if (!this.#writable) fail("EBADF", "write", this.path);
+    const fault = state.fault("write", this.path);
+    if (fault !== undefined) {
+      // A failing write may land a prefix first (a short write followed by ENOSPC/EIO).
+      const partial = Math.min(Math.max(0, fault.partialBytes ?? 0), data.byteLength);
+      if (partial > 0) state.write(this.#inode, data.subarray(0, partial), position);
+      state.emit("write", this.path, true);
+      fail(fault.errno, "write", this.path);
+    }
+    if (data.byteLength > 0) state.write(this.#inode, data, position);
+    state.emit("write", this.path, false);
+  }
+
+  async datasync(): Promise<void> {
+    this.#state.stats.datasyncs++;
+    this.#sync("datasync", "fdatasync");
+  }
+
+  async sync(): Promise<void> {
+    this.#state.stats.syncs++;
+    this.#sync("sync", "fsync");
+  }
+
+  #sync(op: "datasync" | "sync", syscall: string): void {
+    const state = this.#state;
+    if (this.#closed) fail("EBADF", syscall, this.path);
+    const fault = state.fault(op, this.path);
+    if (fault !== undefined) {
+      state.dropPending(this.#inode);
+      state.emit(op, this.path, true);
+      fail(fault.errno, syscall, this.path);
+    }
+    state.sync(this.#inode);
+    state.emit(op, this.path, false);
+  }
+
+  async truncate(length: number): Promise<void> {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid length ${length}`);
+    this.#state.stats.truncates++;
+    try {
+      this.#check("truncate", "ftruncate", true);
+    } catch (e) {
+      this.#state.emit("truncate", this.path, true);
+      throw e;
+    }
+    this.#state.truncate(this.#inode, length);
+    this.#state.emit("truncate", this.path, false);
+  }
+
+  async size(): Promise<number> {
+    this.#state.stats.sizes++;
+    this.#check("size", "fstat");
+    return this.#inode.data.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#state.stats.closes++;
+    this.#closed = true;
+  }
+}
+
+/**
+ * An in-memory, deterministic, crash-simulating implementation of the file-system seam.
+ *
+ * @remarks
+ * Model (stricter than POSIX on purpose, RELIABILITY-PLAN §2):
+ * - Each file (inode) has volatile bytes (what reads see) and durable bytes (what survives power loss), plus the
+ *   ordered writes and truncates since its last sync. `datasync`/`sync` make them durable. They do NOT make the
+ *   file's directory entry durable.
+ * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
+ *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
+ * - The directory tree itself (`mkdirp`) is always durable, and directories cannot be renamed or unlinked.
+ * - A failed `datasync`/`sync` (any injected errno) has PostgreSQL fsyncgate semantics: the file's unsynced
+ *   operations are dropped from what can ever become durable, reads still show them, the next sync succeeds.
+ * - Paths are posix: normalised with `path.posix.resolve("/", p)`, backslashes treated as `/`.
+ * - Errors are exactly the Node seam's: `WalError` `WAL_IO` with a Node-shaped errno error as `cause`.
+ * - No clock, no `Math.random`: everything is reproducible; sampling uses a seeded PRNG.
+ *
+ * @example
+ * ```ts
+ * const sim = new SimFS();
+ * await runWorkload(sim);
+ * for (const { description, fs } of sim.crashImages({ maxImages: 64, seed: 7 })) {
+ *   await checkRecovery(fs, description);
+ * }
+ * ```
+ */
+export class SimFS implements WalFileSystem {
+  readonly name = "sim";
+  #state: SimState = new SimState();
+
+  static #wrap(state: SimState): SimFS {
+    const fs = new SimFS();
+    fs.#state = state;
+    return fs;
+  }
+
+  /** Counters since creation (calls, including failed ones; bytes that landed or were read). Live object. */
+  get stats(): Readonly<SimStats> {
+    return this.#state.stats;
+  }
+
+  /** The index of the last mutating operation (the `seq` of the last {@link onOperation} event; 0 at first). */
+  get seq(): number {
+    return this.#state.seq;
+  }
+
+  // WalFileSystem ----------------------------------------------------------------------------------------------
+
+  async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.opens++;
+    const fault = state.fault("open", p);
+    if (fault !== undefined) fail(fault.errno, "open", p);
+    const found = state.lookup(p, "open");
+    if (found === "dir") fail(mode === "createExclusive" ? "EEXIST" : "EISDIR", "open", p);
+    if (found !== undefined) {
+      if (mode === "createExclusive") fail("EEXIST", "open", p);
+      return new SimFile(state, p, found, mode !== "read");
+    }
+    if (mode === "read" || mode === "readWrite") fail("ENOENT", "open", p);
+    const dir = state.parentOf(p, "open");
+    const inode = state.newInode();
+    const name = posix.basename(p);
+    dir.entries.set(name, inode);
+    dir.pending.push({ kind: "create", name, inode });
+    state.emit("open", p, false);
+    return new SimFile(state, p, inode, true);
+  }
+
+  async mkdirp(path: string): Promise<void> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.mkdirs++;
+    const fault = state.fault("mkdirp", p);
+    if (fault !== undefined) fail(fault.errno, "mkdir", p);
+    if (state.addDir(p)) state.emit("mkdirp", p, false);
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.readdirs++;
+    const fault = state.fault("readdir", p);
+    if (fault !== undefined) fail(fault.errno, "scandir", p);
+    return this.#list(p, "scandir");
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.stats++;
+    const fault = state.fault("stat", p);
+    if (fault !== undefined) fail(fault.errno, "stat", p);
+    let found: Inode | "dir" | undefined;
+    try {
+      found = state.lookup(p, "stat");
+    } catch {
+      return null; // ENOTDIR: a file on the way, so the path does not exist (as the Node seam reports it)
+    }
+    if (found === undefined) return null;
+    if (found === "dir") return { size: 0, isFile: false, isDirectory: true };
+    return { size: found.data.size, isFile: true, isDirectory: false };
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const state = this.#state;
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    state.stats.renames++;
+    const fault = state.fault("rename", src, dst);
+    if (fault !== undefined) fail(fault.errno, "rename", src);
+    const found = state.lookup(src, "rename");
+    if (found === undefined) fail("ENOENT", "rename", src);
+    if (found === "dir") fail("EISDIR", "rename", src); // limitation: directories cannot be renamed in SimFS
+    if (state.dirs.has(dst)) fail("EISDIR", "rename", src);
+    const dstDir = state.parentOf(dst, "rename");
+    if (src === dst) return;
+    const srcDir = state.parentOf(src, "rename");
+    const fromName = posix.basename(src);
+    const toName = posix.basename(dst);
+    srcDir.entries.delete(fromName);
+    dstDir.entries.set(toName, found);
+    if (srcDir === dstDir) {
+      srcDir.pending.push({ kind: "rename", from: fromName, to: toName, inode: found });
+    } else {
+      srcDir.pending.push({ kind: "unlink", name: fromName, note: `renamed to ${dst}` });
+      dstDir.pending.push({ kind: "create", name: toName, inode: found, note: `renamed from ${src}` });
+    }
+    state.emit("rename", src, false, dst);
+  }
+
+  async unlink(path: string): Promise<void> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.unlinks++;
+    const fault = state.fault("unlink", p);
+    if (fault !== undefined) fail(fault.errno, "unlink", p);
+    const found = state.lookup(p, "unlink");
+    if (found === undefined) fail("ENOENT", "unlink", p);
+    if (found === "dir") fail("EISDIR", "unlink", p);
+    const dir = state.parentOf(p, "unlink");
+    const name = posix.basename(p);
+    dir.entries.delete(name);
+    dir.pending.push({ kind: "unlink", name });
+    state.emit("unlink", p, false);
+  }
+
+  async syncDir(path: string): Promise<void> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.dirSyncs++;
+    const fault = state.fault("syncDir", p);
+    if (fault !== undefined) {
+      state.emit("syncDir", p, true);
+      fail(fault.errno, "fsync", p);
+    }
+    const found = state.lookup(p, "open");
+    if (found === undefined) fail("ENOENT", "open", p);
+    if (found === "dir") {
+      const dir = state.dirs.get(p);
+      if (dir !== undefined && dir.pending.length > 0) {
+        dir.durable = new Map(dir.entries);
+        dir.pending = [];
+      }
+    } else {
+      state.sync(found); // fsync of a file opened read-only, as the Node seam would do
+    }
+    state.emit("syncDir", p, false);
+  }
+
+  // Crash images -----------------------------------------------------------------------------------------------
+
+  /**
+   * Every state a power loss right now could leave, as fresh SimFS instances (volatile == durable, nothing
+   * unsynced). The current state is captured when this is called, so the SimFS may change while iterating.
+   *
+   * @remarks
+   * Per file with unsynced operations (writes, truncates) the choices are: all dropped, all kept, the first k
+   * kept (each k), or the first k kept plus operation k+1 torn: that write lands on a subset of the 512-byte
+   * sectors it covers (sectors are atomic; every sector-aligned prefix, plus every other subset when it covers at
+   * most 4 sectors, else `tornSamples` seeded subsets). Data lost to a failed sync (fsyncgate) never appears.
+   * Per directory with unsynced entry operations (create, unlink, rename): each operation is kept or lost
+   * (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
+   * seeded subsets). A rename is atomic within its directory.
+   *
+   * The choices combine as a product. When it has at most `maxImages` elements all are listed, else `maxImages`
+   * distinct ones are sampled from `seed`. The first image is always "[drop all unsynced]" (file data and
+   * entries) and the second "[keep all]" (the volatile state).
+   */
+  crashImages(options?: CrashImageOptions): Iterable<CrashImage> {
+    const raw = crashImages(this.#state, options);
+    return {
+      *[Symbol.iterator]() {
+        for (const image of raw) yield { description: image.description, fs: SimFS.#wrap(image.state) };
+      },
+    };
+  }
+
+  /** The crash image with every unsynced operation dropped: what a power loss now leaves for certain. */
+  durableImage(): SimFS {
+    return SimFS.#wrap(durableImage(this.#state));
+  }
+
+  /** An exact copy, unsynced state included (not faults, listeners, locks or counters). */
+  clone(): SimFS {
+    return SimFS.#wrap(this.#state.clone());
+  }
+
+  // Faults and observation -------------------------------------------------------------------------------------
+
+  /**
+   * Fail a future operation with `errno`, exactly as the Node seam would report it.
+   *
+   * @remarks
+   * Faults are checked in injection order; `skip` lets that many matching operations pass first. A `write` fault
+   * lands `partialBytes` (default 0) then throws. A `datasync`/`sync` fault drops the file's unsynced operations
+   * from what can become durable (fsyncgate), whatever the errno. Other faults change nothing.
+   */
+  injectFault(spec: SimFaultSpec): SimFaultHandle {
+    return this.#state.injectFault(spec);
+  }
+
+  /** Remove every injected fault. */
+  clearFaults(): void {
+    this.#state.clearFaults();
+  }
+
+  /**
+   * Call `cb` synchronously after every mutating operation: `open` that creates, `write`, `truncate`, `datasync`,
+   * `sync`, `syncDir`, `rename`, `unlink`, `mkdirp` that creates. Failed writes, truncates and syncs are reported
+   * too (`failed: true`; they may have changed the state); other failures are not. Returns an unsubscribe
+   * function. An exception thrown by `cb` rejects the operation (after it took effect).
+   */
+  onOperation(cb: (event: SimOperationEvent) => void): () => void {
+    return this.#state.onOperation(cb);
+  }
+
+  /**
+   * An exclusive in-memory lock on `path` for this SimFS instance (the stand-in for `flock`): returns a release
+   * function (idempotent), or `null` when already held. Crash images and clones start with no locks held.
+   */
+  tryLock(path: string): (() => void) | null {
+    return this.#state.tryLock(path);
+  }
+
+  // Synchronous conveniences for tests and damage injection --------------------------------------------------
+
+  /** A copy of the file's current (volatile) bytes. @throws {@link WalError} `WAL_IO` (ENOENT, EISDIR). */
+  readFileSync(path: string): Uint8Array {
+    const p = normalizePath(path);
+    const found = this.#state.lookup(p, "open");
+    if (found === undefined) fail("ENOENT", "open", p);
+    if (found === "dir") fail("EISDIR", "read", p);
+    return found.data.toUint8Array();
+  }
+
+  /**
+   * Replace (or create) a file's content; parent directories are created. With `durable` (the default) the
+   * bytes and the directory entry are durable at once, as if fsynced, with no unsynced operations left; without
+   * it the change is a volatile truncate + write (and, for a new file, an unsynced directory entry).
+   */
+  writeFileSync(path: string, bytes: Uint8Array, options: { readonly durable?: boolean } = {}): void {
+    const state = this.#state;
+    const p = normalizePath(path);
+    const durable = options.durable ?? true;
+    state.addDir(posix.dirname(p));
+    const found = state.lookup(p, "open");
+    if (found === "dir") fail("EISDIR", "open", p);
+    const dir = state.parentOf(p, "open");
+    const name = posix.basename(p);
+    let inode = found;
+    if (inode === undefined) {
+      inode = state.newInode();
+      dir.entries.set(name, inode);
+      if (!durable) dir.pending.push({ kind: "create", name, inode });
+    }
+    if (durable) dir.durable.set(name, inode);
+    state.setContent(inode, bytes, durable);
+  }
+
+  /** Names in a directory (volatile view), sorted. @throws {@link WalError} `WAL_IO` (ENOENT, ENOTDIR). */
+  listSync(path: string): string[] {
+    return this.#list(normalizePath(path), "scandir");
+  }
+
+  /** `mkdirp`, synchronously and without counting or events. */
+  mkdirpSync(path: string): void {
+    this.#state.addDir(normalizePath(path));
+  }
+
+  #list(p: string, syscall: string): string[] {
+    const dir = this.#state.dirs.get(p);
+    if (dir === undefined) {
+      const found = this.#state.lookup(p, syscall);
+      fail(found === undefined ? "ENOENT" : "ENOTDIR", syscall, p);
+    }
+    return [...dir.subdirs, ...dir.entries.keys()].sort();
+  }
+}
