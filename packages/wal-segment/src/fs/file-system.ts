@@ -45,6 +45,7 @@ export interface WalFile {
   truncate(length: number): Promise<void>;
   /** Current length of the file. */
   size(): Promise<number>;
+  /** Release the file. Idempotent; any other call after it fails with `WAL_IO`, `details.errno` `"EBADF"`. */
   close(): Promise<void>;
   /** The OS file descriptor where one exists (used for `flock`); undefined for in-memory files. */
   readonly fd?: number;
@@ -58,7 +59,7 @@ export interface WalFileSystem {
   mkdirp(path: string): Promise<void>;
   /** Names of the entries of a directory (no `.`/`..`), in no particular order. */
   readdir(path: string): Promise<string[]>;
-  /** Stat a path; resolves `null` when it does not exist. */
+  /** Stat a path; resolves `null` when it does not exist (`ENOENT`, or `ENOTDIR`: a file on the way). */
   stat(path: string): Promise<FileStat | null>;
   /** Atomically rename within one directory; replaces the target. Not durable until the directory is fsynced. */
   rename(from: string, to: string): Promise<void>;

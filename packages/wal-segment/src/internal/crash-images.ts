@@ -184,7 +184,7 @@ function contentOf(dim: FileDim, index: number): PagedBytes {
  * Crash images of `state` as it is now (captured eagerly: mutating the SimFS while iterating is safe).
  * The first image drops everything unsynced, the second keeps everything; then the rest.
  */
-export function crashImages(state: SimState, options: CrashImageOptions = {}): Generator<RawCrashImage> {
+export function crashImages(state: SimState, options: CrashImageOptions = {}): Iterable<RawCrashImage> {
   const maxImages = options.maxImages ?? 256;
   if (!Number.isSafeInteger(maxImages) || maxImages < 2) throw new RangeError("maxImages must be an integer ≥ 2");
   const seed = (options.seed ?? 0x5eed) >>> 0;
@@ -296,7 +296,8 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): G
     return { description: tag === "" ? body : `${tag} ${body}`, state: image };
   };
 
-  return generate(dims, build, maxImages, seed);
+  // Re-iterable: each pass regenerates the same sequence from the captured state.
+  return { [Symbol.iterator]: () => generate(dims, build, maxImages, seed) };
 }
 
 function* generate(
@@ -344,6 +345,6 @@ function* generate(
 
 /** The image with every unsynced operation dropped (file data and directory entries). */
 export function durableImage(state: SimState): SimState {
-  const first = crashImages(state, { maxImages: 2 }).next();
+  const first = crashImages(state, { maxImages: 2 })[Symbol.iterator]().next();
   return (first.value as RawCrashImage).state;
 }

@@ -197,6 +197,7 @@ describe("SimFS crash images", () => {
     await f.write(bytes(3), 2);
     await f.datasync();
     expect(contents([...iterable], "/w/a")).toEqual([[1], [1, 2]]);
+    expect(contents([...iterable], "/w/a")).toEqual([[1], [1, 2]]); // re-iterable
   });
 
   test("maxImages bounds the count; sampling is deterministic per seed and keeps both extremes", async () => {

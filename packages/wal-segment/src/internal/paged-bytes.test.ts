@@ -1,0 +1,50 @@
+import { fc, test } from "@fast-check/vitest";
+import { expect } from "vitest";
+import { PAGE_BYTES, PagedBytes } from "./paged-bytes.js";
+
+type Op =
+  | { kind: "write"; at: number; len: number; fill: number }
+  | { kind: "truncate"; len: number }
+  | { kind: "snap" };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant("write" as const),
+    at: fc.nat(3 * PAGE_BYTES),
+    len: fc.nat(PAGE_BYTES + 100),
+    fill: fc.integer({ min: 1, max: 255 }),
+  }),
+  fc.record({ kind: fc.constant("truncate" as const), len: fc.nat(3 * PAGE_BYTES) }),
+  fc.record({ kind: fc.constant("snap" as const) }),
+);
+
+/** Plain-array model of a file. */
+function apply(model: number[], o: Op): number[] {
+  if (o.kind === "write") {
+    const out = model.slice();
+    while (out.length < o.at) out.push(0);
+    for (let i = 0; i < o.len; i++) out[o.at + i] = o.fill;
+    return out;
+  }
+  if (o.kind === "truncate") {
+    const out = model.slice(0, o.len);
+    while (out.length < o.len) out.push(0);
+    return out;
+  }
+  return model;
+}
+
+test.prop([fc.array(op, { maxLength: 30 })])("matches a plain array, and snapshots never change", (ops) => {
+  const live = new PagedBytes();
+  let model: number[] = [];
+  const snaps: { bytes: PagedBytes; model: number[] }[] = [];
+  for (const o of ops) {
+    if (o.kind === "snap") snaps.push({ bytes: live.snapshot(), model });
+    else if (o.kind === "write") live.write(new Uint8Array(o.len).fill(o.fill), o.at);
+    else live.truncate(o.len);
+    model = apply(model, o);
+  }
+  expect(live.size).toBe(model.length);
+  expect(Array.from(live.toUint8Array())).toEqual(model);
+  for (const s of snaps) expect(Array.from(s.bytes.toUint8Array())).toEqual(s.model);
+});
