@@ -1,0 +1,19 @@
+export {
+  bytesCodec,
+  isWalError,
+  type JsonValue,
+  jsonCodec,
+  loraCodec,
+  type MutationEvent,
+  type PayloadCodec,
+  WalError,
+  type WalErrorCode,
+  type WalErrorDetails,
+} from "@lora/wal-codec";
+export type { RecoveryMode, ReplayedTransaction, ReplayOutcome, TornTailInfo } from "@lora/wal-replay";
+export type { WalFileSystem } from "@lora/wal-segment";
+export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
+export type { HealAction } from "./recover-dir.js";
+export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
+export type { Failpoint, PlantedBug, WalTestingOptions } from "./testing-hooks.js";
+export { type CommitInfo, DEFAULT_SEGMENT_TARGET_BYTES, type OpenResult, Wal, type WalOptions } from "./wal.js";

@@ -1,0 +1,211 @@
+/**
+ * Recovery at open: replay, act on what replay found as the recovery mode says, heal what a crash mid-rotation
+ * leaves, and pick where appends resume (DESIGN §3). Every action is reported, nothing is dropped silently:
+ *
+ * - a torn tail is copied to `<segment>.<offset>.broken`, then cut;
+ * - in `point-in-time` mode, corruption is handled the same way, and every later segment is renamed to
+ *   `<name>.broken`;
+ * - a newest segment too short for its header (or all zeros) holds no records: it is removed and recreated;
+ * - a sealed newest segment (a crash between seal and creating the next one) gets its successor created;
+ * - `nextLsn` is `max(maxLsn + 1, active base LSN, fence + 1)`, so new records never fall at or below a fence or
+ *   a segment base.
+ */
+
+import { basename, join } from "node:path";
+import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { type RecoveryMode, type ReplayedTransaction, type ReplayOutcome, replayDir } from "@lora/wal-replay";
+import {
+  listSegments,
+  type SegmentEntry,
+  SegmentWriter,
+  type SegmentWriterOptions,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+
+/** One repair recovery made, as reported by `Wal.open`. */
+export type HealAction =
+  | {
+      readonly kind: "tornTailTruncated";
+      readonly segment: string;
+      readonly offset: number;
+      readonly droppedBytes: number;
+      readonly brokenCopy: string;
+    }
+  | {
+      readonly kind: "corruptionCut";
+      readonly segment: string;
+      readonly offset: number;
+      readonly droppedBytes: number;
+      readonly brokenCopy: string;
+      readonly laterSegmentsMoved: readonly string[];
+    }
+  | { readonly kind: "headerlessSegmentRemoved"; readonly segment: string; readonly fileSize: number }
+  | { readonly kind: "sealedSegmentSucceeded"; readonly sealed: string; readonly created: string };
+
+export interface RecoverInput<E> {
+  readonly fs: WalFileSystem;
+  readonly dir: string;
+  readonly codec: PayloadCodec<E>;
+  readonly checkpointLsn: number;
+  readonly recovery: RecoveryMode;
+  readonly writerOptions: SegmentWriterOptions;
+  readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
+  readonly failpoint: Failpoint;
+  readonly bugs: ReadonlySet<PlantedBug>;
+}
+
+export interface Recovered<E> {
+  readonly writer: SegmentWriter;
+  readonly activeSegmentId: number;
+  readonly oldestSegmentId: number;
+  readonly maxLsn: number;
+  readonly nextLsn: number;
+  readonly events: E[];
+  readonly outcome: ReplayOutcome | null;
+  readonly healed: HealAction[];
+}
+
+export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E>> {
+  const { fs, dir, checkpointLsn, bugs } = input;
+  let entries = await listSegments(fs, dir);
+  const events: E[] = [];
+  const healed: HealAction[] = [];
+  let outcome: ReplayOutcome | null = null;
+  let maxLsn = 0;
+
+  if (entries.length > 0) {
+    const silentCut = bugs.has("truncate-on-any-crc-error");
+    const replay = replayDir(dir, {
+      codec: input.codec,
+      fs,
+      checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
+      recovery: silentCut ? "point-in-time" : input.recovery,
+    });
+    for await (const tx of replay) {
+      if (input.onTransaction !== undefined) await input.onTransaction(tx);
+      else for (const e of tx.events) events.push(e);
+    }
+    outcome = await replay.outcome();
+    maxLsn = outcome.maxLsn;
+
+    const damage = outcome.tornTail ?? outcome.corruption;
+    if (damage !== null) {
+      const segment = damage.segmentPath;
+      const offset = damage.offset;
+      const later = entries.filter((e) => entries.indexOf(e) > entries.findIndex((x) => x.path === segment));
+      const moved: string[] = [];
+      const silent = silentCut && outcome.corruption !== null;
+      if (!silent) {
+        for (const e of later) {
+          await fs.rename(e.path, `${e.path}.broken`);
+          moved.push(`${e.path}.broken`);
+        }
+      } else {
+        for (const e of later) await fs.unlink(e.path);
+      }
+      const brokenCopy = silent ? "" : await copyTail(fs, segment, offset);
+      if (later.length > 0 || brokenCopy !== "") await fs.syncDir(dir);
+      const size = (await fs.stat(segment))?.size ?? offset;
+      await cutFile(fs, segment, offset);
+      input.failpoint("recovery.afterTruncateTail");
+      if (!silent) {
+        healed.push(
+          outcome.corruption !== null
+            ? {
+                kind: "corruptionCut",
+                segment,
+                offset,
+                droppedBytes: size - offset,
+                brokenCopy,
+                laterSegmentsMoved: moved,
+              }
+            : { kind: "tornTailTruncated", segment, offset, droppedBytes: size - offset, brokenCopy },
+        );
+      }
+      entries = entries.filter((e) => !later.includes(e));
+    }
+
+    const headerless = outcome.headerlessLastSegment;
+    if (headerless !== null) {
+      await fs.unlink(headerless.path);
+      await fs.syncDir(dir);
+      healed.push({ kind: "headerlessSegmentRemoved", segment: headerless.path, fileSize: headerless.fileSize });
+      entries = entries.filter((e) => e.path !== headerless.path);
+    }
+  }
+
+  const freshBase = Math.max(maxLsn + 1, checkpointLsn + 1);
+  const last: SegmentEntry | undefined = entries.at(-1);
+  const lastSummary = last === undefined ? undefined : outcome?.segments.find((s) => s.path === last.path);
+
+  let writer: SegmentWriter;
+  let activeId: number;
+  if (last === undefined || lastSummary === undefined || lastSummary.sealed) {
+    // Fresh directory, only a headerless segment, or a sealed newest segment: start a new active segment.
+    activeId = last === undefined ? (outcome?.headerlessLastSegment?.id ?? 1) : last.id + 1;
+    const path = segmentPath(dir, activeId);
+    writer = await SegmentWriter.create(fs, path, freshBase, input.writerOptions);
+    if (!bugs.has("skip-dir-fsync-on-create")) await fs.syncDir(dir);
+    if (last !== undefined && lastSummary?.sealed) {
+      healed.push({ kind: "sealedSegmentSucceeded", sealed: last.path, created: path });
+    }
+    entries = [...entries, { id: activeId, name: basename(path), path }];
+  } else {
+    activeId = last.id;
+    writer = await SegmentWriter.openForAppend(fs, last.path, lastSummary.endOffset, input.writerOptions);
+  }
+
+  const nextLsn = bugs.has("next-lsn-from-max-only")
+    ? maxLsn + 1
+    : Math.max(maxLsn + 1, writer.baseLsn, checkpointLsn + 1);
+  if (!Number.isSafeInteger(nextLsn)) {
+    await writer.close();
+    throw new WalError("WAL_MALFORMED", "WAL structure is malformed: WAL LSN space is exhausted");
+  }
+  return {
+    writer,
+    activeSegmentId: activeId,
+    oldestSegmentId: (entries[0] as SegmentEntry).id,
+    maxLsn,
+    nextLsn,
+    events,
+    outcome,
+    healed,
+  };
+}
+
+/** Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. */
+async function copyTail(fs: WalFileSystem, path: string, offset: number): Promise<string> {
+  const target = `${path}.${offset}.broken`;
+  const source = await fs.open(path, "read");
+  const out = await fs.open(target, "openOrCreate");
+  try {
+    const size = await source.size();
+    const chunk = new Uint8Array(Math.min(1 << 20, Math.max(1, size - offset)));
+    let at = offset;
+    while (at < size) {
+      const n = await source.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
+      if (n === 0) break;
+      await out.write(chunk.subarray(0, n), at - offset);
+      at += n;
+    }
+    await out.truncate(at - offset);
+    await out.sync();
+  } finally {
+    await source.close();
+    await out.close();
+  }
+  return join(target);
+}
+
+async function cutFile(fs: WalFileSystem, path: string, offset: number): Promise<void> {
+  const file = await fs.open(path, "readWrite");
+  try {
+    await file.truncate(offset);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}

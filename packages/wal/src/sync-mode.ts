@@ -1,0 +1,45 @@
+/**
+ * The three sync modes of LoraDB 0.8.3, and what each call promises in them (DESIGN §4):
+ *
+ * | call                  | perCommit                      | group                        | none                        |
+ * | --------------------- | ------------------------------ | ---------------------------- | --------------------------- |
+ * | `commitTx` resolves   | after an fdatasync covers it   | after the bytes reach the OS | after the bytes reach the OS |
+ * | `flush()`             | write + fdatasync              | write only                   | write; `durableLsn` advances |
+ * | `forceFsync`/`sync()` | write + fdatasync              | write + fdatasync            | write + fdatasync           |
+ * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
+ */
+
+import { WalError } from "@lora/wal-codec";
+
+export type SyncMode =
+  | { readonly mode: "perCommit" }
+  | { readonly mode: "group"; readonly intervalMs: number }
+  | { readonly mode: "none" };
+
+/** A sync mode as callers may write it: the object form, or the name (`"group"` takes the default interval). */
+export type SyncModeInput = SyncMode | "perCommit" | "group" | "none";
+
+/** LoraDB's server default. */
+export const DEFAULT_GROUP_INTERVAL_MS = 50;
+
+/**
+ * Normalise and validate a sync mode.
+ * @throws {@link WalError} `WAL_INVALID_OPTION`.
+ */
+export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
+  if (input === undefined || input === "perCommit") return { mode: "perCommit" };
+  if (input === "none") return { mode: "none" };
+  if (input === "group") return { mode: "group", intervalMs: DEFAULT_GROUP_INTERVAL_MS };
+  if (typeof input === "object" && input !== null) {
+    if (input.mode === "perCommit" || input.mode === "none") return { mode: input.mode };
+    if (input.mode === "group") {
+      const ms = input.intervalMs;
+      // LoraDB's Node binding rejects 0; a zero interval would fsync continuously.
+      if (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647) {
+        throw new WalError("WAL_INVALID_OPTION", `group intervalMs must be an integer in [1, 2^31), got ${String(ms)}`);
+      }
+      return { mode: "group", intervalMs: ms };
+    }
+  }
+  throw new WalError("WAL_INVALID_OPTION", `unknown sync mode ${JSON.stringify(input)}`);
+}

@@ -1,0 +1,35 @@
+/**
+ * Hooks for crash testing. A failpoint is a named place in the handle's I/O sequence (`commit.beforeFsync`,
+ * `rotate.afterSeal`, ...); the torture harness passes a function that may kill the process there. Planted bugs
+ * switch on deliberate mistakes so the harness can prove it catches them; they exist only for that and are never
+ * enabled unless a caller asks by name.
+ */
+
+/** Called synchronously at each named point. */
+export type Failpoint = (name: string) => void;
+
+/** Deliberate bugs the torture harness must catch (see apps/torture). */
+export type PlantedBug =
+  /** perCommit acknowledges after the write, before the fsync. */
+  | "ack-before-fsync"
+  /** Damage anywhere in the newest segment is cut as a torn tail (LoraDB's old rule, without the forward scan). */
+  | "truncate-on-any-crc-error"
+  /** No directory fsync after creating a segment. */
+  | "skip-dir-fsync-on-create"
+  /** After a failed fsync, retry it and carry on instead of poisoning. */
+  | "retry-fsync-after-eio"
+  /** `nextLsn` at open is `maxLsn + 1` only (ignoring the active segment's base and the fence). */
+  | "next-lsn-from-max-only"
+  /** Rotation may happen between a transaction's begin and its commit inside `commitTx`. */
+  | "rotate-inside-transaction"
+  /** The fence skips records strictly below it instead of at or below it. */
+  | "fence-off-by-one"
+  /** `close()` drops the pending buffer instead of writing it. */
+  | "drop-pending-on-close";
+
+export interface WalTestingOptions {
+  readonly failpoint?: Failpoint;
+  readonly plantedBugs?: readonly PlantedBug[];
+}
+
+export const noFailpoint: Failpoint = () => undefined;

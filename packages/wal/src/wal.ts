@@ -1,0 +1,652 @@
+/**
+ * The `Wal` handle: one writer per directory, LoraDB's on-disk format, three sync modes with group commit,
+ * rotation at transaction boundaries, checkpoint truncation, and poisoning on the first failed write or fsync.
+ */
+
+import {
+  isWalError,
+  loraCodec,
+  type MutationEvent,
+  type PayloadCodec,
+  WalError,
+  type WalRecord,
+} from "@lora/wal-codec";
+import type { RecoveryMode, ReplayedTransaction, ReplayOutcome } from "@lora/wal-replay";
+import {
+  createNodeFileSystem,
+  listSegments,
+  SegmentReader,
+  SegmentWriter,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import { CommitPipeline } from "./commit-pipeline.js";
+import { type HeldLock, lockDirectory } from "./handle-lock.js";
+import { type HealAction, recoverDir } from "./recover-dir.js";
+import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
+import { type Failpoint, noFailpoint, type PlantedBug, type WalTestingOptions } from "./testing-hooks.js";
+
+/** LoraDB's default segment size. */
+export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
+
+export interface WalOptions<E> {
+  /** Payload codec. @default loraCodec (LoraDB's LW1 mutation events) */
+  readonly codec?: PayloadCodec<E>;
+  /** @default "perCommit" */
+  readonly syncMode?: SyncModeInput;
+  /** Rotate to a new segment at a transaction boundary once the active one holds this many bytes. @default 8 MiB */
+  readonly segmentTargetBytes?: number;
+  /** The fence: records at or below it are already in the caller's snapshot and are not replayed. @default 0 */
+  readonly checkpointLsn?: number;
+  /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
+  readonly recovery?: RecoveryMode;
+  /**
+   * Streaming open: each committed transaction is handed here (awaited) instead of being collected into
+   * `events`, so memory is bounded by the largest transaction.
+   */
+  readonly onTransaction?: (tx: ReplayedTransaction<E>) => void | Promise<void>;
+  /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
+  readonly fs?: WalFileSystem;
+  /** How long to retry a contended directory lock. @default 100 */
+  readonly lockRetryMs?: number;
+  /** Crash-testing hooks; never needed in production. */
+  readonly testing?: WalTestingOptions;
+}
+
+export interface OpenResult<E> {
+  readonly wal: Wal<E>;
+  /** Committed events in commit order (empty with `onTransaction`). Apply them before writing. */
+  readonly events: E[];
+  /** Everything replay found (null for a new directory). */
+  readonly replay: ReplayOutcome | null;
+  /** The torn tail that was cut, if any. */
+  readonly tornTail: ReplayOutcome["tornTail"];
+  /** The newest checkpoint marker above the fence, if any (informational). */
+  readonly checkpointLsnObserved: number | null;
+  /** Repairs recovery made (cut tails, healed rotations), each with where the cut bytes were kept. */
+  readonly healed: readonly HealAction[];
+}
+
+/** What `commitTx` wrote. */
+export interface CommitInfo {
+  readonly beginLsn: number;
+  readonly commitLsn: number;
+}
+
+type Structural = Promise<unknown>;
+
+export class Wal<E = MutationEvent> {
+  readonly #dir: string;
+  readonly #fs: WalFileSystem;
+  readonly #codec: PayloadCodec<E>;
+  readonly #syncMode: SyncMode;
+  readonly #target: number;
+  readonly #lock: HeldLock;
+  readonly #pipeline: CommitPipeline;
+  readonly #failpoint: Failpoint;
+  readonly #bugs: ReadonlySet<PlantedBug>;
+  #nextLsn: number;
+  #durableLsn: number;
+  #activeId: number;
+  #oldestId: number;
+  #lastSnapshot: number;
+  #poison: unknown;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #structural: Structural | undefined;
+  #flusher: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(init: {
+    dir: string;
+    fs: WalFileSystem;
+    codec: PayloadCodec<E>;
+    syncMode: SyncMode;
+    target: number;
+    lock: HeldLock;
+    writer: SegmentWriter;
+    nextLsn: number;
+    durableLsn: number;
+    activeId: number;
+    oldestId: number;
+    lastSnapshot: number;
+    failpoint: Failpoint;
+    bugs: ReadonlySet<PlantedBug>;
+  }) {
+    this.#dir = init.dir;
+    this.#fs = init.fs;
+    this.#codec = init.codec;
+    this.#syncMode = init.syncMode;
+    this.#target = init.target;
+    this.#lock = init.lock;
+    this.#nextLsn = init.nextLsn;
+    this.#durableLsn = init.durableLsn;
+    this.#activeId = init.activeId;
+    this.#oldestId = init.oldestId;
+    this.#lastSnapshot = init.lastSnapshot;
+    this.#failpoint = init.failpoint;
+    this.#bugs = init.bugs;
+    this.#pipeline = new CommitPipeline(init.writer, init.durableLsn, {
+      failpoint: init.failpoint,
+      onFailure: (error) => this.#poisonWith(error),
+      onWritten: (lsn) => {
+        if (this.#syncMode.mode === "none" && lsn > this.#durableLsn) this.#durableLsn = lsn;
+      },
+      onSynced: (lsn) => {
+        if (lsn > this.#durableLsn) this.#durableLsn = lsn;
+      },
+    });
+    if (this.#syncMode.mode === "group") this.#startFlusher(this.#syncMode.intervalMs);
+  }
+
+  /**
+   * Open (or create) the log in `dir`: create the directory, take the lock, replay, heal (DESIGN §3.3), act on a
+   * torn tail as `recovery` says, and resume at `max(maxLsn + 1, active base, checkpointLsn + 1)`.
+   *
+   * @throws {@link WalError} `WAL_INVALID_OPTION`, `WAL_LOCKED` (another handle, in any process, holds the
+   *   directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`.
+   *   The lock is released before any error is thrown.
+   */
+  static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
+    const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
+    validateCodec(codec);
+    const syncMode = normalizeSyncMode(options.syncMode);
+    const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
+    if (!Number.isSafeInteger(target) || target < 1) {
+      throw new WalError("WAL_INVALID_OPTION", `segmentTargetBytes must be a positive integer, got ${String(target)}`);
+    }
+    const fence = options.checkpointLsn ?? 0;
+    if (!Number.isSafeInteger(fence) || fence < 0) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`,
+      );
+    }
+    const recovery = options.recovery ?? "tolerate-torn-tail";
+    if (!["tolerate-torn-tail", "absolute", "point-in-time"].includes(recovery)) {
+      throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(recovery)}`);
+    }
+    if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
+      throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
+    }
+    const fs = options.fs ?? createNodeFileSystem();
+    const failpoint = options.testing?.failpoint ?? noFailpoint;
+    const bugs = new Set(options.testing?.plantedBugs ?? []);
+
+    await fs.mkdirp(dir);
+    const lock = await lockDirectory(fs, dir, options.lockRetryMs);
+    failpoint("lock.afterAcquire");
+    try {
+      const r = await recoverDir({
+        fs,
+        dir,
+        codec,
+        checkpointLsn: fence,
+        recovery,
+        writerOptions: {},
+        onTransaction: options.onTransaction,
+        failpoint,
+        bugs,
+      });
+      const wal = new Wal<E>({
+        dir,
+        fs,
+        codec,
+        syncMode,
+        target,
+        lock,
+        writer: r.writer,
+        nextLsn: r.nextLsn,
+        // LoraDB's rule: everything readable at open survived to this open.
+        durableLsn: r.maxLsn,
+        activeId: r.activeSegmentId,
+        oldestId: r.oldestSegmentId,
+        lastSnapshot: r.outcome?.checkpointLsnObserved ?? 0,
+        failpoint,
+        bugs,
+      });
+      return {
+        wal,
+        events: r.events,
+        replay: r.outcome,
+        tornTail: r.outcome?.tornTail ?? null,
+        checkpointLsnObserved: r.outcome?.checkpointLsnObserved ?? null,
+        healed: r.healed,
+      };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  // ---- accessors -------------------------------------------------------------------------------------------
+
+  dir(): string {
+    return this.#dir;
+  }
+
+  syncMode(): SyncMode {
+    return this.#syncMode;
+  }
+
+  /**
+   * The highest LSN known durable: advanced by fsyncs in `perCommit` and `group`, by writes in `none` (the mode
+   * opts out of crash durability). At open it is the highest LSN that survived (LoraDB's rule).
+   */
+  durableLsn(): number {
+    return this.#durableLsn;
+  }
+
+  /** The LSN the next record will get. */
+  nextLsn(): number {
+    return this.#nextLsn;
+  }
+
+  /** The first failure that poisoned the handle, as text; `null` while healthy. */
+  bgFailure(): string | null {
+    if (this.#poison === undefined) return null;
+    return this.#poison instanceof Error ? this.#poison.message : String(this.#poison);
+  }
+
+  oldestSegmentId(): number {
+    return this.#oldestId;
+  }
+
+  activeSegmentId(): number {
+    return this.#activeId;
+  }
+
+  /** Write and fsync counts of the commit pipeline (for tests and benchmarks). */
+  ioStats(): { readonly writes: number; readonly syncs: number } {
+    return { ...this.#pipeline.stats };
+  }
+
+  // ---- low-level records -----------------------------------------------------------------------------------
+
+  /**
+   * Append a `TxBegin` (buffered). Rotation happens here, so a transaction begun with `begin` starts in the
+   * segment it is appended to.
+   * @returns the begin LSN, which names the transaction.
+   * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned).
+   */
+  async begin(): Promise<number> {
+    await this.#readyToAppend(true);
+    return this.#appendRecord((lsn) => ({ kind: "txBegin", lsn }));
+  }
+
+  /** Append one event to transaction `txBeginLsn` (buffered). @throws `WAL_ENCODE` and as {@link Wal.begin}. */
+  async append(txBeginLsn: number, event: E): Promise<number> {
+    await this.#readyToAppend(false);
+    return this.#appendRecord((lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
+  }
+
+  /** Append several events as one record (buffered). An empty batch is `WAL_ENCODE`. */
+  async appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
+    await this.#readyToAppend(false);
+    if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
+    return this.#appendRecord((lsn) => ({ kind: "mutationBatch", lsn, txBeginLsn, events }));
+  }
+
+  /** Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode). */
+  async commit(txBeginLsn: number): Promise<number> {
+    await this.#readyToAppend(false);
+    return this.#appendRecord((lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
+  }
+
+  /** Append a `TxAbort` (buffered). Replay drops the transaction. */
+  async abort(txBeginLsn: number): Promise<number> {
+    await this.#readyToAppend(false);
+    return this.#appendRecord((lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
+  }
+
+  /**
+   * Append a checkpoint marker saying a snapshot covering everything up to `snapshotLsn` exists (buffered;
+   * follow with `sync()`). The snapshot LSN must not be in the future and must not regress below an earlier
+   * marker, or replay would reject the log.
+   * @throws {@link WalError} `WAL_ENCODE` for such a snapshot LSN, and as {@link Wal.begin}.
+   */
+  async checkpointMarker(snapshotLsn: number): Promise<number> {
+    await this.#readyToAppend(false);
+    if (!Number.isSafeInteger(snapshotLsn) || snapshotLsn < this.#lastSnapshot || snapshotLsn >= this.#nextLsn) {
+      throw new WalError(
+        "WAL_ENCODE",
+        `checkpoint snapshot lsn ${snapshotLsn} must be in [${this.#lastSnapshot}, ${this.#nextLsn - 1}]`,
+      );
+    }
+    const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
+    this.#lastSnapshot = snapshotLsn;
+    return lsn;
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------------------
+
+  /**
+   * Write a whole transaction (`TxBegin`, one `MutationBatch`, `TxCommit`) atomically into the buffer, then:
+   * `perCommit` resolves after an fdatasync that began after these bytes were written (concurrent callers share
+   * fsyncs); `group` and `none` resolve once the bytes are handed to the OS. An empty list writes nothing and
+   * resolves `null`.
+   *
+   * @throws {@link WalError} `WAL_ENCODE` / `WAL_RECORD_TOO_LARGE` (nothing written, no LSN used),
+   *   `WAL_IO` (the write or fsync failed; the handle is now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
+   */
+  async commitTx(events: readonly E[]): Promise<CommitInfo | null> {
+    await this.#readyToAppend(!this.#bugs.has("rotate-inside-transaction"));
+    if (events.length === 0) return null;
+    const writer = this.#pipeline.writer;
+    const mark = writer.mark();
+    const begin = this.#nextLsn;
+    try {
+      writer.append({ kind: "txBegin", lsn: begin }, this.#codec);
+      if (this.#bugs.has("rotate-inside-transaction") && writer.size >= this.#target) {
+        // Planted bug: commit the buffer and rotate between the begin and the rest of the transaction.
+        this.#nextLsn = begin + 1;
+        this.#pipeline.noteAppended(begin);
+        await this.#rotate();
+        return await this.#finishCommitInNewSegment(begin, events);
+      }
+      writer.append({ kind: "mutationBatch", lsn: begin + 1, txBeginLsn: begin, events }, this.#codec);
+      writer.append({ kind: "txCommit", lsn: begin + 2, txBeginLsn: begin }, this.#codec);
+    } catch (error) {
+      writer.rollback(mark);
+      throw error;
+    }
+    const commitLsn = begin + 2;
+    this.#nextLsn = begin + 3;
+    this.#pipeline.noteAppended(commitLsn);
+    await this.#awaitCommit(commitLsn);
+    return { beginLsn: begin, commitLsn };
+  }
+
+  async #finishCommitInNewSegment(begin: number, events: readonly E[]): Promise<CommitInfo> {
+    const writer = this.#pipeline.writer;
+    writer.append({ kind: "mutationBatch", lsn: begin + 1, txBeginLsn: begin, events }, this.#codec);
+    writer.append({ kind: "txCommit", lsn: begin + 2, txBeginLsn: begin }, this.#codec);
+    this.#nextLsn = begin + 3;
+    this.#pipeline.noteAppended(begin + 2);
+    await this.#awaitCommit(begin + 2);
+    return { beginLsn: begin, commitLsn: begin + 2 };
+  }
+
+  async #awaitCommit(commitLsn: number): Promise<void> {
+    if (this.#syncMode.mode === "perCommit" && !this.#bugs.has("ack-before-fsync")) {
+      await this.#pipeline.whenSynced(commitLsn);
+    } else {
+      await this.#pipeline.whenWritten(commitLsn);
+    }
+  }
+
+  // ---- durability ------------------------------------------------------------------------------------------
+
+  /**
+   * Flush per the mode: `perCommit` writes and fsyncs (`durableLsn` advances), `group` only writes, `none`
+   * writes and advances `durableLsn` without an fsync.
+   * @throws {@link WalError} `WAL_IO` (now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
+   */
+  async flush(): Promise<void> {
+    this.#assertUsable();
+    const lsn = this.#nextLsn - 1;
+    if (this.#syncMode.mode === "perCommit") await this.#pipeline.whenSynced(lsn);
+    else await this.#pipeline.whenWritten(lsn);
+  }
+
+  /**
+   * Write and fdatasync everything appended so far, in every mode; `durableLsn` advances to `nextLsn - 1`.
+   * @throws {@link WalError} `WAL_IO` (now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
+   */
+  async forceFsync(): Promise<void> {
+    this.#assertUsable();
+    await this.#pipeline.whenSynced(this.#nextLsn - 1, true);
+  }
+
+  /** Same as {@link Wal.forceFsync}: data durable. */
+  sync(): Promise<void> {
+    return this.forceFsync();
+  }
+
+  /**
+   * Resolves once `lsn` is covered by an fdatasync, in every mode. In `perCommit` and `none` this starts a sync
+   * round if needed; in `group` it waits for the flusher (at most `intervalMs`).
+   * @throws {@link WalError} `WAL_POISONED`, `WAL_CLOSED`; `RangeError` for an LSN not yet allocated.
+   */
+  async whenDurable(lsn: number): Promise<void> {
+    this.#assertUsable();
+    if (!Number.isSafeInteger(lsn) || lsn >= this.#nextLsn) {
+      throw new RangeError(`lsn ${lsn} has not been allocated (next is ${this.#nextLsn})`);
+    }
+    if (this.#pipeline.syncedLsn >= lsn) return;
+    if (this.#syncMode.mode === "group") {
+      await this.#pipeline.whenWritten(lsn);
+      await this.#groupDurable(lsn);
+      return;
+    }
+    await this.#pipeline.whenSynced(lsn);
+  }
+
+  #groupWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
+
+  #groupDurable(lsn: number): Promise<void> {
+    if (this.#pipeline.syncedLsn >= lsn) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#groupWaiters.push({ lsn, resolve, reject }));
+  }
+
+  #settleGroupWaiters(): void {
+    const synced = this.#pipeline.syncedLsn;
+    const still = [];
+    for (const w of this.#groupWaiters) {
+      if (this.#poison !== undefined) w.reject(this.#poisonedError());
+      else if (w.lsn <= synced) w.resolve();
+      else still.push(w);
+    }
+    this.#groupWaiters = still;
+  }
+
+  #startFlusher(intervalMs: number): void {
+    // The timer never keeps the process alive, and an idle log is not fsynced.
+    this.#flusher = setInterval(() => {
+      if (this.#poison !== undefined || this.#closed || this.#structural !== undefined) return;
+      const appended = this.#pipeline.appendedLsn;
+      if (appended <= this.#pipeline.syncedLsn) {
+        this.#settleGroupWaiters();
+        return;
+      }
+      this.#failpoint("group.beforeFsync");
+      this.#pipeline.whenSynced(appended).then(
+        () => {
+          this.#failpoint("group.afterFsync");
+          this.#settleGroupWaiters();
+        },
+        () => this.#settleGroupWaiters(),
+      );
+    }, intervalMs);
+    this.#flusher.unref();
+  }
+
+  // ---- retention -------------------------------------------------------------------------------------------
+
+  /**
+   * Delete sealed segments whose every record is at or below `fenceLsn` (usually a checkpoint's snapshot LSN).
+   * The active segment and the one before it are always kept. Everything appended so far (a checkpoint marker
+   * included) is made durable first, and the directory is fsynced after the deletions. Idempotent.
+   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER`, `WAL_POISONED`, `WAL_CLOSED`.
+   */
+  async truncateUpTo(fenceLsn: number): Promise<void> {
+    this.#assertUsable();
+    if (!Number.isSafeInteger(fenceLsn) || fenceLsn < 0) {
+      throw new RangeError(`fenceLsn must be a non-negative safe integer, got ${fenceLsn}`);
+    }
+    await this.#pipeline.whenSynced(this.#nextLsn - 1);
+    await this.#exclusive(async () => {
+      const entries = await listSegments(this.#fs, this.#dir);
+      const drop = [];
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as (typeof entries)[number];
+        if (entry.id >= this.#activeId - 1) break;
+        const next = entries[i + 1];
+        if (next === undefined) break;
+        const reader = await SegmentReader.open(this.#fs, next.path);
+        const nextBase = reader.header.baseLsn;
+        await reader.close();
+        if (nextBase - 1 <= fenceLsn) drop.push(entry);
+      }
+      if (drop.length === 0) return;
+      this.#failpoint("truncate.beforeUnlink");
+      for (const entry of drop) {
+        await this.#io(() => this.#fs.unlink(entry.path));
+        if (entry.id >= this.#oldestId) this.#oldestId = entry.id + 1;
+      }
+      this.#failpoint("truncate.afterUnlink");
+      await this.#io(() => this.#fs.syncDir(this.#dir));
+      this.#failpoint("truncate.afterDirFsync");
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------
+
+  /**
+   * Write and fsync what is buffered, stop the flusher, close the segment and release the lock. Idempotent. A
+   * poisoned handle skips the final write (its buffer cannot be trusted) but still releases the lock.
+   * @throws {@link WalError} `WAL_IO` when the final write or fsync fails (the lock is released anyway).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #doClose(): Promise<void> {
+    if (this.#flusher !== undefined) clearInterval(this.#flusher);
+    let failure: unknown;
+    try {
+      while (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+      this.#closed = true;
+      if (this.#poison === undefined && !this.#bugs.has("drop-pending-on-close")) {
+        await this.#pipeline.exclusive(async () => {
+          const writer = this.#pipeline.writer;
+          await writer.flush();
+          this.#pipeline.flushedOutside();
+        });
+      }
+    } catch (error) {
+      failure = error;
+      this.#poisonWith(error);
+    } finally {
+      await this.#pipeline.writer.close().catch(() => undefined);
+      await this.#lock.release();
+      const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
+      this.#pipeline.fail(this.#poison ?? closed);
+      for (const w of this.#groupWaiters) w.reject(closed);
+      this.#groupWaiters = [];
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  #assertUsable(): void {
+    if (this.#closed || this.#closing !== undefined) {
+      throw new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
+    }
+    if (this.#poison !== undefined) throw this.#poisonedError();
+  }
+
+  #poisonedError(): WalError {
+    return new WalError("WAL_POISONED", "WAL is poisoned: a previous append failed and the log is no longer durable", {
+      cause: this.#poison,
+      details: { path: this.#dir },
+    });
+  }
+
+  #poisonWith(error: unknown): void {
+    if (this.#poison !== undefined) return;
+    if (isWalError(error, "WAL_CLOSED")) return;
+    this.#poison = error;
+    this.#pipeline.fail(error);
+    this.#settleGroupWaiters();
+  }
+
+  /** Wait out rotations and truncations, then (when `mayRotate`) rotate if the active segment is full. */
+  async #readyToAppend(mayRotate: boolean): Promise<void> {
+    for (;;) {
+      this.#assertUsable();
+      if (this.#structural !== undefined) {
+        await this.#structural.catch(() => undefined);
+        continue;
+      }
+      if (mayRotate && this.#pipeline.writer.size >= this.#target) {
+        await this.#rotate();
+        continue;
+      }
+      return;
+    }
+  }
+
+  #appendRecord(build: (lsn: number) => WalRecord<E>): number {
+    const lsn = this.#nextLsn;
+    this.#pipeline.writer.append(build(lsn), this.#codec);
+    this.#nextLsn = lsn + 1;
+    this.#pipeline.noteAppended(lsn);
+    return lsn;
+  }
+
+  /** Run `work` with appends held back and the commit pipeline idle. */
+  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+    const run = this.#pipeline.exclusive(work);
+    this.#structural = run;
+    try {
+      return await run;
+    } finally {
+      if (this.#structural === run) this.#structural = undefined;
+    }
+  }
+
+  /** Seal the active segment and start the next one with base `nextLsn`. Any failure poisons. */
+  #rotate(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#poison !== undefined) throw this.#poisonedError();
+      const old = this.#pipeline.writer;
+      if (old.size < this.#target && !this.#bugs.has("rotate-inside-transaction")) return;
+      await this.#io(() => old.seal());
+      this.#failpoint("rotate.afterSeal");
+      const nextId = this.#activeId + 1;
+      const writer = await this.#io(() =>
+        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn),
+      );
+      this.#failpoint("rotate.afterCreate");
+      if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#io(() => this.#fs.syncDir(this.#dir));
+      this.#failpoint("rotate.afterDirFsync");
+      this.#pipeline.sealedAndReplaced(writer);
+      this.#activeId = nextId;
+      await old.close().catch(() => undefined);
+    });
+  }
+
+  /** Run an I/O step whose failure poisons the handle. */
+  async #io<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.#poisonWith(error);
+      throw error;
+    }
+  }
+}
+
+function validateCodec(codec: unknown): void {
+  const c = codec as Partial<PayloadCodec<unknown>> | null;
+  if (
+    c === null ||
+    typeof c !== "object" ||
+    typeof c.encodeEvent !== "function" ||
+    typeof c.encodeBatch !== "function" ||
+    typeof c.decodeEvent !== "function" ||
+    typeof c.decodeBatch !== "function"
+  ) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      "codec must implement PayloadCodec (encodeEvent, encodeBatch, decodeEvent, decodeBatch)",
+    );
+  }
+}
