@@ -41,11 +41,10 @@ export async function lockDirectory(fs: WalFileSystem, dir: string, retryBudgetM
       },
     };
   }
-  let held = inProcess.get(fs);
-  if (held === undefined) inProcess.set(fs, (held = new Set()));
-  if (held.has(dir)) throw locked(dir);
-  held.add(dir);
-  const set = held;
+  const set = inProcess.get(fs) ?? new Set<string>();
+  inProcess.set(fs, set);
+  if (set.has(dir)) throw locked(dir);
+  set.add(dir);
   return {
     release: async () => {
       set.delete(dir);
