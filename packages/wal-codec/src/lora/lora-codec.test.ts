@@ -378,6 +378,19 @@ describe("decode errors", () => {
   });
 });
 
+describe("input views", () => {
+  test.prop([event])("decodes from a pooled Buffer at an odd offset and never aliases it", (e) => {
+    const bytes = encode(e);
+    const pool = Buffer.alloc(bytes.length + 3, 0xee);
+    pool.set(bytes, 1);
+    const view = pool.subarray(1, 1 + bytes.length);
+    const back = loraCodec.decodeEvent(view);
+    expect(dump(back)).toEqual(dump(e));
+    pool.fill(0);
+    expect(dump(back)).toEqual(dump(e));
+  });
+});
+
 describe("decoder totality", () => {
   const decodeBoth = (bytes: Uint8Array) => {
     for (const decode of [loraCodec.decodeEvent, loraCodec.decodeBatch]) {

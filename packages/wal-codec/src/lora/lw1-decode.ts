@@ -84,6 +84,16 @@ function readByteLength(r: ByteReader): number {
   return lo;
 }
 
+/**
+ * A fresh copy of `bytes` in its own exact-size ArrayBuffer. Not `bytes.slice()`: on a Node `Buffer` that returns a
+ * view into the (pooled) input instead of a copy.
+ */
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
+
 function readBlob(r: ByteReader): Uint8Array {
   return r.rawView(readByteLength(r));
 }
@@ -157,7 +167,7 @@ function readVector(r: ByteReader): LoraVector {
   const raw = r.rawView(n * kind.size);
   let values: VectorValues;
   if (LITTLE_ENDIAN_HOST || kind.size === 1) {
-    values = kind.make(raw.slice().buffer);
+    values = kind.make(copyBytes(raw).buffer as ArrayBuffer);
   } else {
     values = kind.make(new ArrayBuffer(raw.byteLength));
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -174,7 +184,7 @@ function readVector(r: ByteReader): LoraVector {
 function readBinary(r: ByteReader): LoraBinary {
   const n = r.count("binary segment");
   const segments = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) segments[i] = readBlob(r).slice();
+  for (let i = 0; i < n; i++) segments[i] = copyBytes(readBlob(r));
   return new LoraBinary(segments);
 }
 
