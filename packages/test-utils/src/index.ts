@@ -1,1 +1,8 @@
+export type { LoraFixtureOptions, LoraFixtureResult, LoraGraphSummary } from "./lora-fixtures.js";
+export {
+  LORA_FIXTURE_STATEMENTS,
+  LORA_MULTI_SEGMENT_BYTES,
+  loraGraphSummary,
+  writeLoraFixture,
+} from "./lora-fixtures.js";
 export { makeTempDir } from "./temp-dir.js";
