@@ -110,7 +110,7 @@ export class ByteReader {
 
   /** A u64 length followed by that many bytes, copied. */
   bytes(): Uint8Array {
-    return this.rawView(this.count("bytes")).slice();
+    return copyBytes(this.rawView(this.count("bytes")));
   }
 
   /** A u64 length followed by UTF-8; invalid UTF-8 is rejected. */
@@ -122,4 +122,14 @@ export class ByteReader {
       throw new WalError("WAL_DECODE", "invalid UTF-8 in WAL payload", { cause });
     }
   }
+}
+
+/**
+ * A copy that never shares memory with `view`. (`Buffer#slice` returns a view, so `.slice()` is not a copy when
+ * the input is a Node Buffer.)
+ */
+export function copyBytes(view: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy;
 }

@@ -3,7 +3,7 @@
  * `count u64` followed by `count` × (`length u64`, bytes). Decoded events are copies, never views of the input.
  */
 
-import { ByteReader } from "./byte-reader.js";
+import { ByteReader, copyBytes } from "./byte-reader.js";
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
 import type { PayloadCodec } from "./payload-codec.js";
@@ -26,7 +26,7 @@ export const bytesCodec: PayloadCodec<Uint8Array> = {
     }
   },
   decodeEvent(payload: Uint8Array): Uint8Array {
-    return payload.slice();
+    return copyBytes(payload);
   },
   decodeBatch(payload: Uint8Array): Uint8Array[] {
     const reader = new ByteReader(payload);
