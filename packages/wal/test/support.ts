@@ -1,0 +1,25 @@
+/** Shared helpers for the handle's tests. */
+
+import { makeTempDir } from "@lora/test-utils";
+import { createPropertyMap, type MutationEvent } from "@lora/wal-codec";
+import { afterEach } from "vitest";
+
+/** The reference tests' event: `CreateNode(id, ["N"], { v: Int(id) })` (an 81-byte Mutation record). */
+export function ev(id: number): MutationEvent {
+  const properties = createPropertyMap();
+  properties.v = BigInt(id);
+  return { type: "CreateNode", id: BigInt(id), labels: ["N"], properties };
+}
+
+/** A fresh temp dir per call, removed after the test. */
+export function useTempDirs(): () => Promise<string> {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  return async () => {
+    const t = await makeTempDir("lora-wal-handle");
+    cleanups.push(t.cleanup);
+    return t.path;
+  };
+}
