@@ -41,6 +41,8 @@ export class CommitPipeline {
   #synced: number;
   #writeWaiters: Waiter[] = [];
   #syncWaiters: Waiter[] = [];
+  /** Waiters that do not ask for a sync; a sync someone else runs resolves them (group mode's `whenDurable`). */
+  #passiveWaiters: Waiter[] = [];
   #writing: Promise<void> | undefined;
   #syncing: Promise<void> | undefined;
   #roundsStarted = 0;
@@ -103,6 +105,15 @@ export class CommitPipeline {
     });
   }
 
+  /** Resolves once a sync started by anyone else covers `lsn`; never starts one itself. */
+  whenSyncedPassively(lsn: number): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#synced >= lsn) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#passiveWaiters.push({ lsn, afterRound: -1, resolve, reject });
+    });
+  }
+
   /**
    * Stop starting rounds, wait for the ones in flight, run `work` (which may replace the writer), then resume.
    * Used by rotation and close.
@@ -143,9 +154,10 @@ export class CommitPipeline {
   fail(error: unknown): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    const waiters = [...this.#writeWaiters, ...this.#syncWaiters];
+    const waiters = [...this.#writeWaiters, ...this.#syncWaiters, ...this.#passiveWaiters];
     this.#writeWaiters = [];
     this.#syncWaiters = [];
+    this.#passiveWaiters = [];
     for (const w of waiters) w.reject(error);
     this.#events.onFailure(error);
   }
@@ -232,5 +244,10 @@ export class CommitPipeline {
       else still.push(w);
     }
     this.#syncWaiters = still;
+    this.#passiveWaiters = this.#passiveWaiters.filter((w) => {
+      if (w.lsn > this.#synced) return true;
+      w.resolve();
+      return false;
+    });
   }
 }
