@@ -269,32 +269,32 @@ export class Wal<E = MutationEvent> {
    * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned).
    */
   async begin(): Promise<number> {
-    await this.#readyToAppend(true);
+    while (!this.#appendable(true)) await this.#prepareAppend(true);
     return this.#appendRecord((lsn) => ({ kind: "txBegin", lsn }));
   }
 
   /** Append one event to transaction `txBeginLsn` (buffered). @throws `WAL_ENCODE` and as {@link Wal.begin}. */
   async append(txBeginLsn: number, event: E): Promise<number> {
-    await this.#readyToAppend(false);
+    while (!this.#appendable(false)) await this.#prepareAppend(false);
     return this.#appendRecord((lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
   }
 
   /** Append several events as one record (buffered). An empty batch is `WAL_ENCODE`. */
   async appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
-    await this.#readyToAppend(false);
+    while (!this.#appendable(false)) await this.#prepareAppend(false);
     if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
     return this.#appendRecord((lsn) => ({ kind: "mutationBatch", lsn, txBeginLsn, events }));
   }
 
   /** Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode). */
   async commit(txBeginLsn: number): Promise<number> {
-    await this.#readyToAppend(false);
+    while (!this.#appendable(false)) await this.#prepareAppend(false);
     return this.#appendRecord((lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
   }
 
   /** Append a `TxAbort` (buffered). Replay drops the transaction. */
   async abort(txBeginLsn: number): Promise<number> {
-    await this.#readyToAppend(false);
+    while (!this.#appendable(false)) await this.#prepareAppend(false);
     return this.#appendRecord((lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
   }
 
@@ -305,7 +305,7 @@ export class Wal<E = MutationEvent> {
    * @throws {@link WalError} `WAL_ENCODE` for such a snapshot LSN, and as {@link Wal.begin}.
    */
   async checkpointMarker(snapshotLsn: number): Promise<number> {
-    await this.#readyToAppend(false);
+    while (!this.#appendable(false)) await this.#prepareAppend(false);
     if (!Number.isSafeInteger(snapshotLsn) || snapshotLsn < this.#lastSnapshot || snapshotLsn >= this.#nextLsn) {
       throw new WalError(
         "WAL_ENCODE",
@@ -329,7 +329,8 @@ export class Wal<E = MutationEvent> {
    *   `WAL_IO` (the write or fsync failed; the handle is now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
    */
   async commitTx(events: readonly E[]): Promise<CommitInfo | null> {
-    await this.#readyToAppend(!this.#bugs.has("rotate-inside-transaction"));
+    const mayRotate = !this.#bugs.has("rotate-inside-transaction");
+    while (!this.#appendable(mayRotate)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
     const writer = this.#pipeline.writer;
     const mark = writer.mark();
@@ -413,30 +414,18 @@ export class Wal<E = MutationEvent> {
       throw new RangeError(`lsn ${lsn} has not been allocated (next is ${this.#nextLsn})`);
     }
     if (this.#pipeline.syncedLsn >= lsn) return;
-    if (this.#syncMode.mode === "group") {
-      await this.#pipeline.whenWritten(lsn);
-      await this.#groupDurable(lsn);
-      return;
+    try {
+      if (this.#syncMode.mode === "group") {
+        // The flusher (or any sync, rotation or close) will cover it; group mode never fsyncs on demand.
+        await this.#pipeline.whenWritten(lsn);
+        await this.#pipeline.whenSyncedPassively(lsn);
+      } else {
+        await this.#pipeline.whenSynced(lsn);
+      }
+    } catch (error) {
+      if (this.#poison !== undefined && error !== this.#poison) throw error;
+      throw this.#poison === undefined ? error : this.#poisonedError();
     }
-    await this.#pipeline.whenSynced(lsn);
-  }
-
-  #groupWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
-
-  #groupDurable(lsn: number): Promise<void> {
-    if (this.#pipeline.syncedLsn >= lsn) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#groupWaiters.push({ lsn, resolve, reject }));
-  }
-
-  #settleGroupWaiters(): void {
-    const synced = this.#pipeline.syncedLsn;
-    const still = [];
-    for (const w of this.#groupWaiters) {
-      if (this.#poison !== undefined) w.reject(this.#poisonedError());
-      else if (w.lsn <= synced) w.resolve();
-      else still.push(w);
-    }
-    this.#groupWaiters = still;
   }
 
   #startFlusher(intervalMs: number): void {
@@ -444,17 +433,12 @@ export class Wal<E = MutationEvent> {
     this.#flusher = setInterval(() => {
       if (this.#poison !== undefined || this.#closed || this.#structural !== undefined) return;
       const appended = this.#pipeline.appendedLsn;
-      if (appended <= this.#pipeline.syncedLsn) {
-        this.#settleGroupWaiters();
-        return;
-      }
+      if (appended <= this.#pipeline.syncedLsn) return;
       this.#failpoint("group.beforeFsync");
       this.#pipeline.whenSynced(appended).then(
-        () => {
-          this.#failpoint("group.afterFsync");
-          this.#settleGroupWaiters();
-        },
-        () => this.#settleGroupWaiters(),
+        () => this.#failpoint("group.afterFsync"),
+        // A failure has already poisoned the handle through the pipeline.
+        () => undefined,
       );
     }, intervalMs);
     this.#flusher.unref();
@@ -536,8 +520,6 @@ export class Wal<E = MutationEvent> {
       await this.#lock.release();
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
       this.#pipeline.fail(this.#poison ?? closed);
-      for (const w of this.#groupWaiters) w.reject(closed);
-      this.#groupWaiters = [];
     }
     if (failure !== undefined) throw failure;
   }
@@ -563,23 +545,26 @@ export class Wal<E = MutationEvent> {
     if (isWalError(error, "WAL_CLOSED")) return;
     this.#poison = error;
     this.#pipeline.fail(error);
-    this.#settleGroupWaiters();
   }
 
-  /** Wait out rotations and truncations, then (when `mayRotate`) rotate if the active segment is full. */
-  async #readyToAppend(mayRotate: boolean): Promise<void> {
-    for (;;) {
-      this.#assertUsable();
-      if (this.#structural !== undefined) {
-        await this.#structural.catch(() => undefined);
-        continue;
-      }
-      if (mayRotate && this.#pipeline.writer.size >= this.#target) {
-        await this.#rotate();
-        continue;
-      }
-      return;
-    }
+  /**
+   * Whether an append may go into the active writer right now: no rotation or truncation running and, when
+   * `mayRotate`, the segment not full. Callers loop `while (!this.#appendable(m)) await this.#prepareAppend(m)`
+   * and append in the same synchronous step as the last check: a rotation starting between an awaited check
+   * and the append would seal the writer after its final write and drop the appended bytes (found by
+   * apps/torture; regression test in wal.append-vs-rotation.test.ts).
+   * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`.
+   */
+  #appendable(mayRotate: boolean): boolean {
+    this.#assertUsable();
+    if (this.#structural !== undefined) return false;
+    return !(mayRotate && this.#pipeline.writer.size >= this.#target);
+  }
+
+  /** Wait out a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
+  async #prepareAppend(mayRotate: boolean): Promise<void> {
+    if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+    else if (mayRotate && this.#pipeline.writer.size >= this.#target) await this.#rotate();
   }
 
   #appendRecord(build: (lsn: number) => WalRecord<E>): number {
