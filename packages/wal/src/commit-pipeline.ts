@@ -31,6 +31,11 @@ export interface PipelineEvents {
   /** LSNs up to `lsn` are covered by an fdatasync. */
   onSynced(lsn: number): void;
   failpoint: Failpoint;
+  /**
+   * Planted bug `retry-fsync-after-eio` only: after a failed fdatasync, fsync again and carry on when that
+   * succeeds (what fsyncgate taught never to do). Undefined in every real handle.
+   */
+  retrySyncAfterFailure?: (() => Promise<void>) | undefined;
 }
 
 export class CommitPipeline {
@@ -214,8 +219,17 @@ export class CommitPipeline {
         this.stats.syncs++;
         await this.#writer.sync();
       } catch (error) {
-        this.fail(error);
-        return;
+        const retry = this.#events.retrySyncAfterFailure;
+        if (retry === undefined) {
+          this.fail(error);
+          return;
+        }
+        try {
+          await retry();
+        } catch (again) {
+          this.fail(again);
+          return;
+        }
       }
       this.#roundsDone = this.#roundsStarted;
       this.#events.failpoint("commit.afterFsync");

@@ -13,7 +13,6 @@ import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
 const nodeFs = createNodeFileSystem();
-const MiB8 = 8 * 1024 * 1024;
 
 describe("LoraDB wal.rs tests", () => {
   it("fresh open creates the first segment (no CURRENT file, only segments and the lock)", async () => {

@@ -134,6 +134,9 @@ export class Wal<E = MutationEvent> {
       onSynced: (lsn) => {
         if (lsn > this.#durableLsn) this.#durableLsn = lsn;
       },
+      retrySyncAfterFailure: init.bugs.has("retry-fsync-after-eio")
+        ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
+        : undefined,
     });
     if (this.#syncMode.mode === "group") this.#startFlusher(this.#syncMode.intervalMs);
   }
@@ -616,6 +619,16 @@ export class Wal<E = MutationEvent> {
       this.#poisonWith(error);
       throw error;
     }
+  }
+}
+
+/** Planted bug `retry-fsync-after-eio`: fdatasync the file again through a fresh descriptor. */
+async function fsyncAgain(fs: WalFileSystem, path: string): Promise<void> {
+  const file = await fs.open(path, "readWrite");
+  try {
+    await file.datasync();
+  } finally {
+    await file.close();
   }
 }
 
