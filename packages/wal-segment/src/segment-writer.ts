@@ -206,6 +206,36 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Make the bytes already in the file durable even if an earlier process's fsync failed: read them back, write
+   * them again in place, and fdatasync. After a failed fsync the kernel may keep the data in its cache while marking
+   * it clean (PostgreSQL's fsyncgate), so a plain fsync by a later process would not persist it, and records
+   * acknowledged later would sit after a hole. Rewriting identical bytes is safe to interrupt at any point.
+   */
+  async rewriteInPlace(chunkBytes = 1 << 20): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    this.#assertUsable();
+    const chunk = new Uint8Array(Math.min(chunkBytes, Math.max(1, this.#written)));
+    try {
+      for (let at = 0; at < this.#written; ) {
+        const want = Math.min(chunk.byteLength, this.#written - at);
+        let got = 0;
+        while (got < want) {
+          const n = await this.#file.read(chunk, got, want - got, at + got);
+          if (n === 0) break;
+          got += n;
+        }
+        if (got === 0) break;
+        await this.#file.write(chunk.subarray(0, got), at);
+        at += got;
+      }
+      await this.#file.datasync();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
   /** Write pending bytes, then fsync. */
   async flush(): Promise<void> {
     await this.write();

@@ -155,6 +155,11 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   } else {
     activeId = last.id;
     writer = await SegmentWriter.openForAppend(fs, last.path, lastSummary.endOffset, input.writerOptions);
+    // What replay read may sit in the page cache without being durable (a writer killed before its fsync, or an
+    // fsync that failed): make it durable before anything new is acknowledged after it, so no later durable record
+    // can follow a hole. Older segments were fsynced when they were sealed.
+    await writer.rewriteInPlace();
+    await fs.syncDir(dir);
   }
 
   const nextLsn = bugs.has("next-lsn-from-max-only")

@@ -191,6 +191,21 @@ describe("3.5 any failed write or fsync poisons", () => {
     await again.wal.close();
   });
 
+  it("after a failed fsync, the next open makes what it recovered durable before acknowledging more", async () => {
+    // fsyncgate: the kernel keeps the failed write's pages but marks them clean, so a later fsync alone would not
+    // persist them and a later durable commit would sit after a hole. Found by the model-based test.
+    const { fs, wal } = await simWal();
+    fs.injectFault({ op: "datasync", errno: "EIO" });
+    await expect(wal.commitTx([ev(1)])).rejects.toMatchObject({ code: "WAL_IO" });
+    await wal.close();
+    const reopened = await Wal.open("/w", { fs });
+    expect(reopened.events).toEqual([ev(1)]); // still in the page cache
+    await reopened.wal.commitTx([ev(2)]);
+    const { events } = await Wal.open("/w", { fs: fs.durableImage() });
+    expect(events).toEqual([ev(1), ev(2)]);
+    await reopened.wal.close();
+  });
+
   it("a failed write poisons (no retry over a half-written buffer)", async () => {
     const { fs, wal } = await simWal();
     fs.injectFault({ op: "write", errno: "ENOSPC", partialBytes: 10 });
