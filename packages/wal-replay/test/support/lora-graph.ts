@@ -221,7 +221,7 @@ export function comparable(value: PropertyValue): unknown {
     return value;
   }
   if (typeof value === "bigint") return Number(value);
-  if (value instanceof LoraFloat) return value.toNumber();
+  if (value instanceof LoraFloat) return comparable(value.toNumber());
   if (Array.isArray(value)) return value.map(comparable);
   if (value instanceof LoraDate) {
     return { kind: "date", iso: `${pad(value.year, 4)}-${pad(value.month, 2)}-${pad(value.day, 2)}` };
