@@ -1,0 +1,149 @@
+/** What every command handler gets: output streams, styling, progress, and argument parsing helpers. */
+
+import { parseArgs } from "node:util";
+import { ExitCode } from "./exit-codes.js";
+import {
+  colourEnabled,
+  createProgress,
+  createStyle,
+  LineWriter,
+  type Style,
+  type TextStream,
+} from "./format/terminal.js";
+import { CODEC_NAMES, type CodecName, type ReadOptions } from "./read-options.js";
+import type { Verdict } from "./verdict.js";
+
+/** The process's streams and environment, injectable for tests. */
+export interface CliIo {
+  readonly stdout: TextStream;
+  readonly stderr: TextStream;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A bad command line; `main` prints it with a hint and exits {@link ExitCode.USAGE}. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+export class CommandContext {
+  readonly out: LineWriter;
+  readonly stderr: TextStream;
+  /** Colours for stdout. */
+  readonly style: Style;
+  /** Colours for stderr. */
+  readonly errStyle: Style;
+  readonly #io: CliIo;
+
+  constructor(io: CliIo) {
+    const env = io.env ?? process.env;
+    this.#io = io;
+    this.out = new LineWriter(io.stdout);
+    this.stderr = io.stderr;
+    this.style = createStyle(colourEnabled(io.stdout, env));
+    this.errStyle = createStyle(colourEnabled(io.stderr, env));
+  }
+
+  /** A warning or error line on stderr (`lora-wal: …`). */
+  warn(message: string): void {
+    this.stderr.write(`${this.errStyle.bold("lora-wal:")} ${message}\n`);
+  }
+
+  /**
+   * Read options with a progress bar on stderr (a TTY only, and not with `--quiet`). Call `done()` on the result
+   * before printing anything else to stderr.
+   */
+  readOptions(label: string, codec: CodecName | undefined, quiet: boolean): ReadOptions & { done(): void } {
+    const progress = createProgress(this.stderr, this.#io.stderr.isTTY === true && !quiet, label, 0);
+    return {
+      ...(codec === undefined ? {} : { codec }),
+      onTotal: (bytes) => progress.addTotal(bytes),
+      onRead: (bytes) => progress.add(bytes),
+      done: () => progress.done(),
+    };
+  }
+
+  /** The verdict as one coloured line. */
+  verdictLine(verdict: Verdict): string {
+    const s = this.style;
+    if (verdict.status === "clean") return s.green("clean");
+    const where =
+      verdict.segment === undefined
+        ? ""
+        : ` in ${verdict.segment}${verdict.offset === undefined ? "" : ` at offset ${verdict.offset}`}`;
+    const label = verdict.status.toUpperCase().replace("-", " ");
+    const paint = verdict.status === "torn-tail" ? s.yellow : s.red;
+    return `${paint(s.bold(label))}${where}: ${verdict.message}`;
+  }
+}
+
+/** The option shapes the commands use (a subset of `parseArgs`'s). */
+type Options = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/** `--codec` and `--quiet`, for commands that read payloads. */
+export const READ_OPTIONS = {
+  codec: { type: "string", short: "c" },
+  quiet: { type: "boolean", short: "q" },
+  json: { type: "boolean" },
+} as const satisfies Options;
+
+/** What {@link parseCommand} gives back for options `O`. */
+export interface ParsedCommand<O extends Options> {
+  readonly values: {
+    [K in keyof O]?: O[K]["multiple"] extends true
+      ? O[K]["type"] extends "string"
+        ? string[]
+        : boolean[]
+      : O[K]["type"] extends "string"
+        ? string
+        : boolean;
+  };
+  readonly positionals: string[];
+}
+
+/** `parseArgs` with usage errors instead of `TypeError`s. */
+export function parseCommand<O extends Options>(command: string, args: string[], options: O): ParsedCommand<O> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true }) as ParsedCommand<O>;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ""), command);
+  }
+}
+
+/** The single `<dir>` positional. */
+export function onePath(command: string, positionals: string[]): string {
+  if (positionals.length === 0) throw new UsageError("missing <dir> (a WAL directory or one segment file)", command);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`, command);
+  return positionals[0] as string;
+}
+
+/** Validate `--codec`. */
+export function codecOption(command: string, value: string | undefined): CodecName | undefined {
+  if (value === undefined) return undefined;
+  if (!(CODEC_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`--codec must be one of ${CODEC_NAMES.join(", ")}, got ${JSON.stringify(value)}`, command);
+  }
+  return value as CodecName;
+}
+
+/** Validate a non-negative integer option (LSNs, counts). */
+export function lsnOption(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`, command);
+  }
+  return Number(value);
+}
+
+export { ExitCode };

@@ -1,0 +1,216 @@
+/**
+ * `lora-wal inspect <dir>`: one line per segment (id, base LSN, sealed, bytes, records, LSN range, damage), whether
+ * the directory lock is held right now, and the verdict `verify` would give.
+ */
+
+import { probeDirLock } from "@lora/wal";
+import {
+  COMMON_OPTIONS,
+  type CommandContext,
+  codecOption,
+  ExitCode,
+  onePath,
+  parseCommand,
+  READ_OPTIONS,
+} from "../cli-context.js";
+import { formatBytes, formatTable } from "../format/text-table.js";
+import { codecFor, type ReadOptions } from "../read-options.js";
+import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
+import { resolveTarget } from "../scan/wal-target.js";
+import type { Verdict } from "../verdict.js";
+import { verifyDir } from "./verify.js";
+
+/** One segment as `inspect` shows it. */
+export interface SegmentReport {
+  readonly id: number | undefined;
+  readonly name: string;
+  readonly path: string;
+  /** `null` when the header is unreadable. */
+  readonly baseLsn: number | null;
+  readonly sealed: boolean | null;
+  readonly bytes: number;
+  readonly records: number;
+  readonly firstLsn: number | null;
+  readonly lastLsn: number | null;
+  /** The end of the last good record. */
+  readonly endOffset: number;
+  readonly damage: SegmentDamage | null;
+}
+
+/**
+ * The directory lock right now: `held` (a writer, LoraDB or `@lora/wal`, has the log open), `free`, `missing` (no
+ * lock file: never opened by a writer), `not-applicable` (a single file was given), `unknown` (the probe failed).
+ */
+export type LockState = "free" | "held" | "missing" | "not-applicable" | "unknown";
+
+/** What {@link inspectDir} found. */
+export interface InspectReport {
+  readonly path: string;
+  readonly kind: "directory" | "file";
+  readonly lock: LockState;
+  /** Why the lock state is `unknown`. */
+  readonly lockError?: string;
+  readonly bytes: number;
+  readonly segments: readonly SegmentReport[];
+  /** The same verdict as {@link verifyDir}. */
+  readonly verdict: Verdict;
+}
+
+/**
+ * Describe a WAL directory (or one segment file) segment by segment, read-only. Every segment is read on its own,
+ * so damage in one does not hide the others.
+ * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable.
+ * @example
+ * ```ts
+ * const report = await inspectDir("./wal");
+ * for (const s of report.segments) console.log(s.name, s.records, s.damage?.kind ?? "ok");
+ * ```
+ */
+export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
+  const fs = createReadOnlyFileSystem(options.onRead);
+  const target = await resolveTarget(fs, path);
+  let lock: LockState = "not-applicable";
+  let lockError: string | undefined;
+  if (target.kind === "directory") {
+    try {
+      lock = await probeDirLock(path);
+    } catch (error) {
+      lock = "unknown";
+      lockError = error instanceof Error ? error.message : String(error);
+    }
+  }
+  options.onTotal?.(target.totalBytes);
+  const segments: SegmentReport[] = [];
+  for await (const event of scanTarget(target, { codec: codecFor(options.codec), fs })) {
+    if (event.type !== "segment") continue;
+    const s = event.scan;
+    segments.push({
+      id: s.id,
+      name: s.name,
+      path: s.path,
+      baseLsn: s.header?.baseLsn ?? null,
+      sealed: s.header?.sealed ?? null,
+      bytes: s.fileSize,
+      records: s.records,
+      firstLsn: s.firstLsn ?? null,
+      lastLsn: s.lastLsn ?? null,
+      endOffset: s.endOffset,
+      damage: s.damage,
+    });
+  }
+  const { verdict } = await verifyDir(path, options);
+  return {
+    path,
+    kind: target.kind,
+    lock,
+    ...(lockError === undefined ? {} : { lockError }),
+    bytes: segments.reduce((n, s) => n + s.bytes, 0),
+    segments,
+    verdict,
+  };
+}
+
+export const INSPECT_HELP = `Usage: lora-wal inspect <dir> [options]
+
+One line per segment (id, base LSN, sealed, bytes, records, LSN range, damage),
+whether the directory lock is held right now, and the verdict of 'verify'.
+<dir> may also be a single segment file. Read-only: takes no lock, writes nothing.
+
+Options:
+  -c, --codec <name>  payload codec: lora (default), json, bytes
+      --json          print the report as one JSON document
+  -q, --quiet         no progress bar
+  -h, --help          show this help
+
+Exit status: 0 clean, 1 torn tail only, 2 corruption / malformed / bad header,
+3 usage error, 4 path missing or unreadable.
+`;
+
+const LOCK_TEXT: Record<LockState, string> = {
+  free: "free (no writer has the log open)",
+  held: "HELD (a writer has the log open right now; a record being written may show as a torn tail)",
+  missing: "no lock file (no writer has opened this directory)",
+  "not-applicable": "n/a (a single segment file)",
+  unknown: "unknown",
+};
+
+function statusText(damage: SegmentDamage | null): string {
+  if (damage === null) return "ok";
+  switch (damage.kind) {
+    case "torn-tail":
+      return `torn tail at offset ${damage.offset} (${damage.bytesAfter} bytes, ${damage.code})`;
+    case "corruption":
+      return `CORRUPT at offset ${damage.offset} (${damage.code})`;
+    case "bad-header":
+      return "BAD HEADER (WAL_BAD_HEADER)";
+    case "headerless":
+      return `no header (${damage.bytesAfter} bytes; recreated on open)`;
+  }
+}
+
+/** `lora-wal inspect`. */
+export async function runInspect(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("inspect", args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
+  if (values.help === true) {
+    ctx.out.line(INSPECT_HELP.trimEnd());
+    return ExitCode.OK;
+  }
+  const path = onePath("inspect", positionals);
+  const codec = codecOption("inspect", values.codec);
+  const read = ctx.readOptions("inspect", codec, values.quiet === true);
+  let report: InspectReport;
+  try {
+    report = await inspectDir(path, read);
+  } finally {
+    read.done();
+  }
+  if (values.json === true) {
+    ctx.out.line(JSON.stringify(report, null, 2));
+    return report.verdict.exitCode;
+  }
+  const s = ctx.style;
+  const range = (r: SegmentReport) =>
+    r.firstLsn === null ? "-" : r.firstLsn === r.lastLsn ? `${r.firstLsn}` : `${r.firstLsn}..${r.lastLsn}`;
+  ctx.out.line(`${s.bold(report.kind === "directory" ? "directory" : "segment file")}  ${report.path}`);
+  const lock = LOCK_TEXT[report.lock] + (report.lockError === undefined ? "" : ` (${report.lockError})`);
+  ctx.out.line(`${s.bold("lock")}       ${report.lock === "held" ? s.yellow(lock) : lock}`);
+  ctx.out.line(
+    `${s.bold("segments")}   ${report.segments.length}, ${formatBytes(report.bytes)} (${report.bytes} bytes)`,
+  );
+  if (report.segments.length > 0) {
+    ctx.out.line("");
+    const table = formatTable(
+      [
+        { header: "SEGMENT" },
+        { header: "BASE LSN", align: "right" },
+        { header: "SEALED" },
+        { header: "BYTES", align: "right" },
+        { header: "RECORDS", align: "right" },
+        { header: "LSN RANGE" },
+        {
+          header: "STATUS",
+          paint: (padded, raw) =>
+            raw === "ok"
+              ? s.green(padded)
+              : raw.startsWith("torn") || raw.startsWith("no header")
+                ? s.yellow(padded)
+                : s.red(padded),
+        },
+      ],
+      report.segments.map((r) => [
+        r.name,
+        r.baseLsn === null ? "?" : String(r.baseLsn),
+        r.sealed === null ? "?" : r.sealed ? "yes" : "no",
+        String(r.bytes),
+        String(r.records),
+        range(r),
+        statusText(r.damage),
+      ]),
+    );
+    for (const line of table) ctx.out.line(line);
+    ctx.out.line("");
+  }
+  ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
+  return report.verdict.exitCode;
+}

@@ -1,0 +1,250 @@
+/**
+ * `lora-wal verify <dir>`: a full check through the same replay `Wal.open` runs (point-in-time mode, so damage is
+ * reported rather than thrown), plus structure errors replay throws. Exit 0 clean, 1 torn tail only, 2 anything
+ * worse.
+ */
+
+import { basename } from "node:path";
+import { isWalError, type WalError } from "@lora/wal-codec";
+import { replaySegments } from "@lora/wal-replay";
+import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  COMMON_OPTIONS,
+  type CommandContext,
+  codecOption,
+  ExitCode,
+  onePath,
+  parseCommand,
+  READ_OPTIONS,
+} from "../cli-context.js";
+import { formatBytes } from "../format/text-table.js";
+import { codecFor, type ReadOptions } from "../read-options.js";
+import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
+import { CLEAN, exitCodeOf, type Verdict } from "../verdict.js";
+
+/** What {@link verifyDir} found. */
+export interface VerifyReport {
+  readonly path: string;
+  readonly kind: "directory" | "file";
+  readonly segments: number;
+  readonly bytes: number;
+  /** Replay's counts; `null` when replay stopped on a structure error or a bad header. */
+  readonly replay: {
+    readonly records: number;
+    readonly maxLsn: number;
+    readonly committedTransactions: number;
+    readonly abortedTransactions: number;
+    /** Begun but neither committed nor aborted at the end of the log (discarded on open). */
+    readonly uncommittedTransactions: number;
+    readonly checkpointLsnObserved: number | null;
+  } | null;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Check a WAL directory (or one segment file) read-only: every header, CRC, payload and structure rule replay
+ * applies.
+ * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable (damage is never thrown: it is the
+ *   verdict).
+ * @example
+ * ```ts
+ * const report = await verifyDir("./wal");
+ * if (report.verdict.exitCode !== 0) console.log(report.verdict.message);
+ * ```
+ */
+export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
+  const fs = createReadOnlyFileSystem(options.onRead);
+  const target = await resolveTarget(fs, path);
+  options.onTotal?.(target.totalBytes);
+  const base = { path, kind: target.kind, segments: target.segments.length, bytes: target.totalBytes };
+  const notSegment = target.kind === "file" ? await headerProblem(fs, target) : undefined;
+  if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
+
+  const codec = codecFor(options.codec);
+  const replay = replaySegments(
+    target.segments.map((s) => s.path),
+    { codec, recovery: "point-in-time", fs },
+  );
+  try {
+    const outcome = await replay.outcome();
+    const counts = {
+      records: outcome.records,
+      maxLsn: outcome.maxLsn,
+      committedTransactions: outcome.committedTransactions,
+      abortedTransactions: outcome.abortedTransactions,
+      uncommittedTransactions: outcome.uncommittedTransactions,
+      checkpointLsnObserved: outcome.checkpointLsnObserved,
+    };
+    let verdict: Verdict = CLEAN;
+    if (outcome.corruption !== null) {
+      const c = outcome.corruption;
+      const cause = isWalError(c.error.cause) ? c.error.cause : c.error;
+      verdict = {
+        status: "corruption",
+        exitCode: exitCodeOf("corruption"),
+        segment: basename(c.segmentPath),
+        segmentPath: c.segmentPath,
+        offset: c.offset,
+        ...(cause.details.lsn === undefined ? {} : { lsn: cause.details.lsn }),
+        code: cause.code,
+        message: `${c.error.message} (${cause.code}: ${cause.message})${decodeHint(cause, options)}`,
+      };
+    } else if (outcome.tornTail !== null) {
+      const t = outcome.tornTail;
+      verdict = {
+        status: "torn-tail",
+        exitCode: exitCodeOf("torn-tail"),
+        segment: basename(t.segmentPath),
+        segmentPath: t.segmentPath,
+        offset: t.offset,
+        code: t.cause.code,
+        message: `torn tail: ${t.cause.message}; opening the log cuts the last ${t.droppedBytes} bytes`,
+      };
+    } else if (outcome.headerlessLastSegment !== null) {
+      const h = outcome.headerlessLastSegment;
+      verdict = {
+        status: "torn-tail",
+        exitCode: exitCodeOf("torn-tail"),
+        segment: basename(h.path),
+        segmentPath: h.path,
+        offset: 0,
+        code: "WAL_BAD_HEADER",
+        message: `newest segment has no header (${h.fileSize} bytes): a crash while it was being created; opening the log recreates it`,
+      };
+    }
+    return { ...base, replay: counts, verdict };
+  } catch (error) {
+    if (isWalError(error, "WAL_MALFORMED") || isWalError(error, "WAL_BAD_HEADER")) {
+      return { ...base, replay: null, verdict: await structureVerdict(fs, target, error, options) };
+    }
+    throw error;
+  }
+}
+
+function decodeHint(error: WalError, options: ReadOptions): string {
+  return error.code === "WAL_DECODE"
+    ? ` — was the log written with another codec? (decoded as --codec ${options.codec ?? "lora"})`
+    : "";
+}
+
+/** A single file whose header does not parse is "not a segment", even when it is short (no headerless leniency). */
+async function headerProblem(fs: WalFileSystem, target: WalTarget): Promise<Verdict | undefined> {
+  const segment = target.segments[0];
+  if (segment === undefined) return undefined;
+  try {
+    const reader = await SegmentReader.open(fs, segment.path);
+    await reader.close();
+    return undefined;
+  } catch (error) {
+    if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
+    return {
+      status: "bad-header",
+      exitCode: exitCodeOf("bad-header"),
+      segment: segment.name,
+      segmentPath: segment.path,
+      offset: 0,
+      code: error.code,
+      message: `not a WAL segment: ${error.message}`,
+    };
+  }
+}
+
+/** Turn a thrown structure error into a verdict, finding the offset of the record it names. */
+async function structureVerdict(
+  fs: WalFileSystem,
+  target: WalTarget,
+  error: WalError,
+  options: ReadOptions,
+): Promise<Verdict> {
+  const segmentPath = error.details.segment ?? error.details.path;
+  const lsn = error.details.lsn;
+  let offset = 0;
+  if (segmentPath !== undefined && lsn !== undefined && error.code === "WAL_MALFORMED") {
+    offset = (await offsetOfLsn(fs, segmentPath, lsn, options)) ?? 0;
+  }
+  const status = error.code === "WAL_BAD_HEADER" ? "bad-header" : "malformed";
+  const known = target.segments.find((s) => s.path === segmentPath);
+  return {
+    status,
+    exitCode: exitCodeOf(status),
+    ...(segmentPath === undefined ? {} : { segment: known?.name ?? basename(segmentPath), segmentPath }),
+    offset,
+    ...(lsn === undefined ? {} : { lsn }),
+    code: error.code,
+    message: error.message,
+  };
+}
+
+async function offsetOfLsn(
+  fs: WalFileSystem,
+  path: string,
+  lsn: number,
+  options: ReadOptions,
+): Promise<number | undefined> {
+  const reader = await SegmentReader.open(fs, path);
+  try {
+    for (;;) {
+      const step = await reader.next(codecFor(options.codec));
+      if (step.kind !== "record") return undefined;
+      if (step.record.lsn === lsn) return step.offset;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+export const VERIFY_HELP = `Usage: lora-wal verify <dir> [options]
+
+A full check of a WAL directory (or one segment file): every segment header,
+every record's length, CRC and payload, and the log's structure (LSN order,
+transaction bracketing, segment base LSNs), exactly as opening the log would.
+Prints the first bad segment and offset. Read-only: takes no lock, writes nothing.
+
+Options:
+  -c, --codec <name>  payload codec: lora (default), json, bytes
+      --json          print the report as one JSON document
+  -q, --quiet         no progress bar
+  -h, --help          show this help
+
+Exit status: 0 clean, 1 the only damage is a torn tail (opening the log cuts it),
+2 corruption, malformed structure or a bad header, 3 usage error,
+4 path missing or unreadable.
+`;
+
+/** `lora-wal verify`. */
+export async function runVerify(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("verify", args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
+  if (values.help === true) {
+    ctx.out.line(VERIFY_HELP.trimEnd());
+    return ExitCode.OK;
+  }
+  const path = onePath("verify", positionals);
+  const codec = codecOption("verify", values.codec);
+  const read = ctx.readOptions("verify", codec, values.quiet === true);
+  let report: VerifyReport;
+  try {
+    report = await verifyDir(path, read);
+  } finally {
+    read.done();
+  }
+  if (values.json === true) {
+    ctx.out.line(JSON.stringify(report, null, 2));
+    return report.verdict.exitCode;
+  }
+  const s = ctx.style;
+  const what =
+    report.kind === "directory" ? `${report.segments} segment${report.segments === 1 ? "" : "s"}` : "1 segment file";
+  ctx.out.line(`${s.bold("checked")}       ${report.path}: ${what}, ${formatBytes(report.bytes)}`);
+  if (report.replay !== null) {
+    const r = report.replay;
+    ctx.out.line(`${s.bold("records")}       ${r.records}, max LSN ${r.maxLsn}`);
+    ctx.out.line(
+      `${s.bold("transactions")}  ${r.committedTransactions} committed, ${r.abortedTransactions} aborted, ${r.uncommittedTransactions} unfinished`,
+    );
+    if (r.checkpointLsnObserved !== null)
+      ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
+  }
+  ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
+  return report.verdict.exitCode;
+}

@@ -1,0 +1,109 @@
+/**
+ * The `lora-wal` command line: parse, dispatch to a command, map every failure onto an exit code. Takes its
+ * streams as arguments so tests run it in-process.
+ */
+
+import { readFileSync } from "node:fs";
+import { isWalError } from "@lora/wal-codec";
+import { type CliIo, CommandContext, UsageError } from "./cli-context.js";
+import { runDump } from "./commands/dump.js";
+import { runInspect } from "./commands/inspect.js";
+import { runStat } from "./commands/stat.js";
+import { runVerify } from "./commands/verify.js";
+import { ExitCode } from "./exit-codes.js";
+
+export const MAIN_HELP = `Usage: lora-wal <command> <dir> [options]
+
+Read-only tools for Lora write-ahead log directories (LoraDB's lora-wal format).
+They never take the write lock and never change a byte, so they are safe to run
+beside a live writer (a record being written may show as a torn tail).
+
+Commands:
+  inspect <dir>   one line per segment, damage with its offset, lock state
+  verify <dir>    full check; exit 0 clean, 1 torn tail only, 2 corruption
+  dump <dir>      records as text or --json, filtered by LSN, kind, transaction
+  stat <dir>      counts by kind, bytes, transaction sizes, checkpoints
+
+<dir> is a WAL directory or a single segment file (0000000001.wal).
+
+Options:
+  -h, --help      show help (also: lora-wal <command> --help)
+  -v, --version   show the version
+
+Exit status:
+  0  clean                        3  usage error
+  1  torn tail only               4  path missing or unreadable (I/O error)
+  2  corruption, malformed structure or bad segment header
+`;
+
+const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
+  inspect: runInspect,
+  verify: runVerify,
+  dump: runDump,
+  stat: runStat,
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Run `lora-wal` with `argv` (without the node and script paths).
+ * @returns the exit code (see the README's table); never throws.
+ * @example
+ * ```ts
+ * const code = await main(["verify", "./wal"], { stdout: process.stdout, stderr: process.stderr });
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const ctx = new CommandContext(io);
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) {
+      io.stderr.write(MAIN_HELP);
+      return ExitCode.USAGE;
+    }
+    if (command === "--help" || command === "-h" || command === "help") {
+      const topic = command === "help" ? rest[0] : undefined;
+      const run = topic === undefined ? undefined : COMMANDS[topic];
+      if (run !== undefined) return await finish(ctx, await run(["--help"], ctx));
+      ctx.out.line(MAIN_HELP.trimEnd());
+      return await finish(ctx, ExitCode.OK);
+    }
+    if (command === "--version" || command === "-v") {
+      ctx.out.line(version());
+      return await finish(ctx, ExitCode.OK);
+    }
+    const run = COMMANDS[command];
+    if (run === undefined) {
+      throw new UsageError(
+        command.startsWith("-") ? `unknown option ${command}` : `unknown command ${JSON.stringify(command)}`,
+      );
+    }
+    return await finish(ctx, await run(rest, ctx));
+  } catch (error) {
+    await ctx.out.flush().catch(() => undefined);
+    if (error instanceof UsageError) {
+      ctx.warn(error.message);
+      const help = error.command === undefined ? "lora-wal --help" : `lora-wal ${error.command} --help`;
+      io.stderr.write(`Run '${help}' for usage.\n`);
+      return ExitCode.USAGE;
+    }
+    if (isWalError(error)) {
+      ctx.warn(`${error.message} (${error.code})`);
+      return error.code === "WAL_IO" ? ExitCode.IO : ExitCode.DAMAGED;
+    }
+    ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return ExitCode.IO;
+  }
+}
+
+async function finish(ctx: CommandContext, code: number): Promise<number> {
+  await ctx.out.flush();
+  return code;
+}

@@ -1,0 +1,70 @@
+/**
+ * What the CLI was pointed at: a WAL directory (its segment files, ascending by id) or one segment file. Stats
+ * each segment once so commands can size a progress bar; nothing is opened for writing.
+ */
+
+import { basename } from "node:path";
+import { isWalError, WalError } from "@lora/wal-codec";
+import { listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
+
+/** One segment file of a {@link WalTarget}. */
+export interface TargetSegment {
+  /** The id its name carries; `undefined` for a single file whose name is not `<digits>.wal`. */
+  readonly id: number | undefined;
+  /** The file name, e.g. `0000000001.wal`. */
+  readonly name: string;
+  readonly path: string;
+  /** Size when the target was resolved (a live writer may have appended since). */
+  readonly size: number;
+}
+
+/** A resolved target: a directory of segments or a single segment file. */
+export interface WalTarget {
+  readonly path: string;
+  readonly kind: "directory" | "file";
+  readonly segments: readonly TargetSegment[];
+  /** Sum of the segment sizes. */
+  readonly totalBytes: number;
+}
+
+function idOf(name: string): number | undefined {
+  try {
+    return parseSegmentId(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolve `path` into a {@link WalTarget}.
+ * @throws {@link WalError} `WAL_IO` (missing path, `details.errno` `ENOENT`; unreadable directory),
+ *   `WAL_MALFORMED` (two files name one segment id).
+ */
+export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {
+  const stat = await fs.stat(path);
+  if (stat === null) {
+    throw new WalError("WAL_IO", `no such file or directory: ${path}`, {
+      details: { path, syscall: "stat", errno: "ENOENT" },
+    });
+  }
+  if (stat.isFile) {
+    const name = basename(path);
+    return { path, kind: "file", segments: [{ id: idOf(name), name, path, size: stat.size }], totalBytes: stat.size };
+  }
+  if (!stat.isDirectory) {
+    throw new WalError("WAL_IO", `not a directory or a regular file: ${path}`, { details: { path, syscall: "stat" } });
+  }
+  const segments: TargetSegment[] = [];
+  for (const entry of await listSegments(fs, path)) {
+    const s = await fs.stat(entry.path);
+    // A segment removed between readdir and stat (a live writer truncating) is simply not part of the snapshot.
+    if (s === null) continue;
+    segments.push({ id: entry.id, name: entry.name, path: entry.path, size: s.size });
+  }
+  return { path, kind: "directory", segments, totalBytes: segments.reduce((n, s) => n + s.size, 0) };
+}
+
+/** True for the WAL_IO error {@link resolveTarget} throws for a path that does not exist. */
+export function isMissingPath(error: unknown): boolean {
+  return isWalError(error, "WAL_IO") && error.details.errno === "ENOENT";
+}
