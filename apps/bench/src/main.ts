@@ -1,0 +1,437 @@
+/**
+ * `pnpm bench [-- --smoke | --quick] [--only <workload>] [--out <dir>] [--cpu-prof]`
+ *
+ * The parent process orchestrates; every (workload, system) pair runs in its own child process (this same file
+ * with `--child <job>`), one after another, so stores never share a heap, a libuv threadpool or a page-cache
+ * warm-up with each other. Datasets for the read workloads are prepared once in a child and shared read-only.
+ */
+
+import { fork } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  CASES,
+  type CaseParams,
+  type DatasetMeta,
+  type Measure,
+  prepareLoraEngineLog,
+  prepareWalLog,
+  readMeta,
+} from "./cases.js";
+import {
+  type ConcurrencyPoint,
+  type ReplayScalingPoint,
+  type RunReport,
+  renderMarkdown,
+  renderSvg,
+  type SystemResult,
+  type WorkloadEntry,
+} from "./report.js";
+import { type Spread, spread } from "./stats.js";
+import {
+  CONCURRENCY_LEVELS,
+  concurrencyCounts,
+  type DatasetSpec,
+  type Profile,
+  scalingSizesMiB,
+  WORKLOADS,
+} from "./workloads.js";
+
+const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+type Job =
+  | {
+      readonly kind: "case";
+      readonly caseName: string;
+      readonly p: CaseParams;
+      readonly dataDir: string;
+      readonly workRoot: string;
+      readonly warmup: number;
+      readonly rounds: number;
+      readonly measureRss: boolean;
+    }
+  | { readonly kind: "dataset"; readonly spec: DatasetSpec; readonly dataDir: string };
+
+type ChildResult =
+  | { readonly ok: true; readonly samples?: Measure[]; readonly rssGrowthBytes?: number; readonly meta?: DatasetMeta }
+  | { readonly ok: false; readonly error: string };
+
+// ---- child ---------------------------------------------------------------------------------------------------
+
+async function runChild(job: Job): Promise<ChildResult> {
+  if (job.kind === "dataset") {
+    const meta =
+      job.spec.kind === "walLog"
+        ? await prepareWalLog(job.dataDir, job.spec.bytes)
+        : await prepareLoraEngineLog(job.dataDir, job.spec.nodes);
+    return { ok: true, meta };
+  }
+  const fn = CASES[job.caseName];
+  if (fn === undefined) throw new Error(`unknown case ${job.caseName}`);
+  let round = 0;
+  const once = async (): Promise<Measure> => {
+    const dir = join(job.workRoot, `round-${round++}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    try {
+      return await fn({ dir, dataDir: job.dataDir, p: job.p });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const samples: Measure[] = [];
+  let rssGrowthBytes: number | undefined;
+  if (job.measureRss) {
+    // First thing in a fresh process: the peak RSS of the round minus the RSS before it.
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage().rss;
+    samples.push(await once());
+    rssGrowthBytes = process.resourceUsage().maxRSS * 1024 - before;
+  }
+  for (let i = 0; i < job.warmup; i++) await once();
+  while (samples.length < job.rounds) samples.push(await once());
+  return { ok: true, samples, ...(rssGrowthBytes === undefined ? {} : { rssGrowthBytes }) };
+}
+
+// ---- parent --------------------------------------------------------------------------------------------------
+
+interface Options {
+  readonly profile: Profile;
+  readonly only: string | undefined;
+  readonly out: string;
+  readonly cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  let profile: Profile = "full";
+  let only: string | undefined;
+  let out: string | undefined;
+  let cpuProf = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") continue;
+    else if (a === "--smoke") profile = "smoke";
+    else if (a === "--quick") profile = "quick";
+    else if (a === "--full") profile = "full";
+    else if (a === "--only") only = argv[++i];
+    else if (a === "--out") out = argv[++i];
+    else if (a === "--cpu-prof") cpuProf = true;
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write(
+        "usage: node dist/main.js [--smoke | --quick | --full] [--only <workload>] [--out <dir>] [--cpu-prof]\n" +
+          `workloads: ${[...WORKLOADS.map((w) => w.name), "scaling-replay", "scaling-concurrency"].join(", ")}\n`,
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  const names = [...WORKLOADS.map((w) => w.name), "scaling-replay", "scaling-concurrency"];
+  if (only !== undefined && !names.includes(only))
+    throw new Error(`--only: unknown workload ${only} (${names.join(", ")})`);
+  // Only a full, unfiltered run replaces the committed results.
+  const defaultOut =
+    profile === "full" && only === undefined ? join(APP_DIR, "results") : join(APP_DIR, ".tmp", "results", profile);
+  return { profile, only, out: resolve(out ?? defaultOut), cpuProf };
+}
+
+const TMP = join(APP_DIR, ".tmp");
+const RUN_ROOT = join(TMP, `run-${process.pid}`);
+const PROFILE_DIR = join(TMP, "profiles");
+
+function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Promise<ChildResult> {
+  const execArgv = ["--expose-gc"];
+  if (opts.cpuProf && job.kind === "case" && job.caseName.startsWith("lora.")) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    execArgv.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`);
+  }
+  return new Promise((resolvePromise) => {
+    const child = fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify(job)], {
+      execArgv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let result: ChildResult | undefined;
+    const timer = setTimeout(() => {
+      result = { ok: false, error: `timed out after ${timeoutMs} ms` };
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("message", (m) => {
+      result ??= m as ChildResult;
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise(result ?? { ok: false, error: `child exited with ${signal ?? code}` });
+    });
+  });
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+const datasetCache = new Map<string, { dir: string; meta: DatasetMeta }>();
+
+async function dataset(spec: DatasetSpec, opts: Options): Promise<{ dir: string; meta: DatasetMeta }> {
+  const key = spec.kind === "walLog" ? `wal-${spec.bytes}` : `loradb-${spec.nodes}`;
+  const cached = datasetCache.get(key);
+  if (cached !== undefined) return cached;
+  const dir = join(RUN_ROOT, "data", key);
+  const t0 = performance.now();
+  const r = await spawnJob({ kind: "dataset", spec, dataDir: dir }, opts, `dataset-${key}`, 30 * 60_000);
+  if (!r.ok || r.meta === undefined) throw new Error(`dataset ${key}: ${r.ok ? "no meta" : r.error}`);
+  log(
+    `  dataset ${key}: ${r.meta.records} records, ${(r.meta.bytes / 2 ** 20).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  const entry = { dir, meta: await readMeta(dir) };
+  datasetCache.set(key, entry);
+  return entry;
+}
+
+function dropDataset(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.json`, { force: true });
+  for (const [k, v] of datasetCache) if (v.dir === dir) datasetCache.delete(k);
+}
+
+function rounds(profile: Profile): { warmup: number; rounds: number } {
+  return profile === "smoke"
+    ? { warmup: 0, rounds: 1 }
+    : profile === "quick"
+      ? { warmup: 1, rounds: 3 }
+      : { warmup: 1, rounds: 5 };
+}
+
+interface CaseOutcome {
+  readonly rate: Spread;
+  readonly mbps?: number;
+  readonly writesPerOp?: number;
+  readonly syncsPerOp?: number;
+  readonly seconds: Spread;
+  readonly ops: number;
+  readonly rssGrowthBytes?: number;
+  readonly error?: string;
+}
+
+async function runCase(
+  caseName: string,
+  p: CaseParams,
+  opts: Options,
+  label: string,
+  extra: { dataDir?: string; measureRss?: boolean; rounds?: number } = {},
+): Promise<CaseOutcome> {
+  const r = rounds(opts.profile);
+  const job: Job = {
+    kind: "case",
+    caseName,
+    p,
+    dataDir: extra.dataDir ?? "",
+    workRoot: join(RUN_ROOT, "work", label),
+    warmup: extra.measureRss ? 0 : r.warmup,
+    rounds: extra.rounds ?? r.rounds,
+    measureRss: extra.measureRss ?? false,
+  };
+  const perRoundMs = p.timeLimitMs + 120_000;
+  const res = await spawnJob(job, opts, label, (job.warmup + job.rounds) * perRoundMs);
+  if (!res.ok || res.samples === undefined || res.samples.length === 0) {
+    const error = res.ok ? "no samples" : res.error;
+    log(`  ${label}: FAILED ${error}`);
+    const nan = spread([]);
+    return { rate: nan, seconds: nan, ops: 0, error };
+  }
+  const s = res.samples;
+  const rate = spread(s.map((m) => m.ops / m.seconds));
+  const withBytes = s.filter((m) => m.bytes !== undefined);
+  const mbps = withBytes.length > 0 ? spread(withBytes.map((m) => (m.bytes ?? 0) / 1e6 / m.seconds)).median : undefined;
+  const withIo = s.filter((m) => m.syncs !== undefined);
+  const outcome: CaseOutcome = {
+    rate,
+    seconds: spread(s.map((m) => m.seconds)),
+    ops: spread(s.map((m) => m.ops)).median,
+    ...(mbps === undefined ? {} : { mbps }),
+    ...(withIo.length === 0
+      ? {}
+      : {
+          writesPerOp: spread(withIo.map((m) => (m.writes ?? 0) / m.ops)).median,
+          syncsPerOp: spread(withIo.map((m) => (m.syncs ?? 0) / m.ops)).median,
+        }),
+    ...(res.rssGrowthBytes === undefined ? {} : { rssGrowthBytes: res.rssGrowthBytes }),
+  };
+  log(
+    `  ${label}: ${Math.round(rate.median).toLocaleString("en-US")}/s (${Math.round(rate.min).toLocaleString("en-US")} – ${Math.round(
+      rate.max,
+    ).toLocaleString("en-US")}, ${rate.n} rounds)${mbps === undefined ? "" : `, ${mbps.toFixed(0)} MB/s`}${
+      outcome.syncsPerOp === undefined ? "" : `, ${outcome.syncsPerOp.toFixed(3)} syncs/op`
+    }`,
+  );
+  return outcome;
+}
+
+async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
+  const entries: WorkloadEntry[] = [];
+  for (const w of WORKLOADS) {
+    if (opts.only !== undefined && opts.only !== w.name) continue;
+    log(`workload ${w.name}`);
+    const p = w.counts(opts.profile);
+    const data = w.dataset === undefined ? undefined : await dataset(w.dataset(opts.profile), opts);
+    const results: Record<string, SystemResult> = {};
+    const mbps: Record<string, number | undefined> = {};
+    for (const s of w.systems) {
+      const o = await runCase(
+        s.caseName,
+        p,
+        opts,
+        `${w.name}.${s.key}`,
+        data === undefined ? {} : { dataDir: data.dir },
+      );
+      mbps[s.key] = o.mbps;
+      results[s.key] = {
+        label: s.label,
+        role: s.role,
+        ...o.rate,
+        ...(s.note === undefined ? {} : { note: s.note }),
+        ...(o.mbps === undefined ? {} : { mbps: o.mbps }),
+        ...(o.writesPerOp === undefined ? {} : { writesPerOp: o.writesPerOp }),
+        ...(o.syncsPerOp === undefined ? {} : { syncsPerOp: o.syncsPerOp }),
+        ...(o.error === undefined ? {} : { error: o.error }),
+      };
+    }
+    const judgement = w.judge(results, { mbps });
+    const lora = results.lora ?? null;
+    const peers: WorkloadEntry["peers"] = Object.fromEntries(
+      Object.entries(results)
+        .filter(([k]) => k !== "lora")
+        .map(([k, v]) => [k, { ...v, loraRatio: lora === null ? null : lora.median / v.median }]),
+    );
+    entries.push({
+      name: w.name,
+      title: w.title,
+      unit: w.unit,
+      lora,
+      peers,
+      baseline: judgement.baseline,
+      ratio: judgement.ratio,
+      target: w.target,
+      targetMet: judgement.met,
+      detail: judgement.detail,
+    });
+    log(`  → ${w.target}: ${judgement.met === null ? "—" : judgement.met ? "MET" : "NOT MET"} (${judgement.detail})`);
+  }
+  return entries;
+}
+
+async function runReplayScaling(opts: Options): Promise<ReplayScalingPoint[]> {
+  const points: ReplayScalingPoint[] = [];
+  log("scaling: streaming open against log size");
+  const r = opts.profile === "full" ? 3 : opts.profile === "quick" ? 2 : 1;
+  for (const mib of scalingSizesMiB(opts.profile)) {
+    const data = await dataset({ kind: "walLog", bytes: mib * 2 ** 20 }, opts);
+    const o = await runCase(
+      "lora.openStreaming",
+      { count: 1, concurrency: 1, timeLimitMs: 600_000 },
+      opts,
+      `scaling-replay.${mib}MiB`,
+      {
+        dataDir: data.dir,
+        measureRss: true,
+        rounds: r,
+      },
+    );
+    if (o.error === undefined) {
+      points.push({
+        sizeMiB: mib,
+        bytes: data.meta.bytes,
+        records: data.meta.records,
+        seconds: o.seconds,
+        recordsPerSecond: data.meta.records / o.seconds.median,
+        mbps: data.meta.bytes / 1e6 / o.seconds.median,
+        rssGrowthMiB: (o.rssGrowthBytes ?? Number.NaN) / 2 ** 20,
+      });
+      log(
+        `    ${mib} MiB: ${o.seconds.median.toFixed(2)} s, RSS +${((o.rssGrowthBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`,
+      );
+    }
+    dropDataset(data.dir);
+  }
+  return points;
+}
+
+async function runConcurrencyScaling(opts: Options): Promise<{ points: ConcurrencyPoint[]; raw: number | null }> {
+  log("scaling: perCommit throughput against concurrent writers");
+  const raw = await runCase("raw.writeFdatasync", concurrencyCounts(opts.profile, 1), opts, "scaling-concurrency.raw");
+  const rawRate = Number.isFinite(raw.rate.median) ? raw.rate.median : null;
+  const points: ConcurrencyPoint[] = [];
+  for (const c of CONCURRENCY_LEVELS) {
+    const p = concurrencyCounts(opts.profile, c);
+    const lora = await runCase("lora.perCommit", p, opts, `scaling-concurrency.lora-${c}`);
+    const lmdb = await runCase("lmdb.put", p, opts, `scaling-concurrency.lmdb-${c}`);
+    points.push({
+      concurrency: c,
+      lora: lora.rate,
+      lmdb: lmdb.error === undefined ? lmdb.rate : null,
+      ideal: c * (rawRate ?? Number.NaN),
+      syncsPerCommit: lora.syncsPerOp ?? null,
+    });
+  }
+  return { points, raw: rawRate };
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const t0 = performance.now();
+  rmSync(RUN_ROOT, { recursive: true, force: true });
+  mkdirSync(RUN_ROOT, { recursive: true });
+  log(
+    `@lora/wal bench: ${opts.profile} profile${opts.only === undefined ? "" : `, only ${opts.only}`}; scratch ${RUN_ROOT}`,
+  );
+  let report: RunReport;
+  try {
+    const workloads = await runWorkloads(opts);
+    const scalingReplay = opts.only === undefined || opts.only === "scaling-replay" ? await runReplayScaling(opts) : [];
+    const conc =
+      opts.only === undefined || opts.only === "scaling-concurrency"
+        ? await runConcurrencyScaling(opts)
+        : { points: [], raw: null };
+    const cpu = cpus()[0];
+    report = {
+      profile: opts.profile,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (performance.now() - t0) / 1000,
+      machine: {
+        node: process.versions.node,
+        platform: `${process.platform}-${process.arch}`,
+        cpus: cpus().length,
+        cpuModel: cpu?.model.trim() ?? "unknown",
+      },
+      workloads,
+      scaling: { replay: scalingReplay, concurrency: conc.points, rawFdatasyncRate: conc.raw },
+    };
+  } finally {
+    rmSync(RUN_ROOT, { recursive: true, force: true });
+  }
+  mkdirSync(opts.out, { recursive: true });
+  const md = renderMarkdown(report);
+  writeFileSync(join(opts.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(opts.out, "latest.md"), md);
+  writeFileSync(join(opts.out, "latest.svg"), renderSvg(report));
+  process.stdout.write(md);
+  log(`results written to ${opts.out}`);
+}
+
+const childAt = process.argv.indexOf("--child");
+if (childAt !== -1) {
+  const job = JSON.parse(process.argv[childAt + 1] ?? "{}") as Job;
+  runChild(job).then(
+    (r) => process.send?.(r, () => process.exit(0)),
+    (error: unknown) =>
+      process.send?.(
+        { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+        () => process.exit(1),
+      ),
+  );
+} else {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,312 @@
+/**
+ * The workloads of DESIGN §6: which cases run for each, with what counts in each profile, what the physical
+ * baseline is, and how the target is judged.
+ */
+
+import type { Spread } from "./stats.js";
+
+export type Profile = "smoke" | "quick" | "full";
+
+export type Role = "lora" | "peer" | "baseline";
+
+export interface SystemDef {
+  readonly key: string;
+  readonly label: string;
+  readonly caseName: string;
+  readonly role: Role;
+  /** Shown in the table's notes (durability of the configuration). */
+  readonly note?: string;
+}
+
+export interface Counts {
+  readonly count: number;
+  readonly concurrency: number;
+  readonly timeLimitMs: number;
+}
+
+export type DatasetSpec =
+  | { readonly kind: "walLog"; readonly bytes: number }
+  | { readonly kind: "loraEngine"; readonly nodes: number };
+
+export interface WorkloadDef {
+  readonly name: string;
+  readonly title: string;
+  readonly unit: string;
+  readonly systems: readonly SystemDef[];
+  readonly counts: (profile: Profile) => Counts;
+  readonly dataset?: (profile: Profile) => DatasetSpec;
+  readonly target: string;
+  /** Judge the target from the medians; also names the baseline. */
+  readonly judge: (m: Medians, ctx: JudgeContext) => Judgement;
+  /** Extra figure shown next to the rate (MB/s for replay). */
+  readonly showMBps?: boolean;
+}
+
+export type Medians = Readonly<Record<string, Spread | undefined>>;
+
+export interface JudgeContext {
+  /** MB/s medians by system key. */
+  readonly mbps: Readonly<Record<string, number | undefined>>;
+}
+
+export interface Judgement {
+  readonly baseline: { readonly label: string; readonly value: number } | null;
+  /** lora / baseline. */
+  readonly ratio: number | null;
+  readonly met: boolean | null;
+  readonly detail: string;
+}
+
+const med = (m: Medians, key: string): number => m[key]?.median ?? Number.NaN;
+const maxOf = (...xs: number[]): number => {
+  const finite = xs.filter(Number.isFinite);
+  return finite.length === 0 ? Number.NaN : Math.max(...finite);
+};
+
+function counts(smoke: Counts, quick: Counts, full: Counts): (p: Profile) => Counts {
+  return (p) => (p === "smoke" ? smoke : p === "quick" ? quick : full);
+}
+
+const sec = (s: number): number => s * 1000;
+
+export const WORKLOADS: readonly WorkloadDef[] = [
+  {
+    name: "durable-serial",
+    title: "durable commits, one awaiting writer",
+    unit: "commits/s",
+    systems: [
+      { key: "lora", label: "@lora/wal perCommit", caseName: "lora.perCommit", role: "lora" },
+      { key: "rawAsync", label: "raw fs.write+fdatasync", caseName: "raw.writeFdatasync", role: "baseline" },
+      {
+        key: "rawSync",
+        label: "raw writeSync+fdatasyncSync",
+        caseName: "raw.writeSyncFdatasyncSync",
+        role: "baseline",
+      },
+      { key: "sqliteFull", label: "better-sqlite3 WAL FULL", caseName: "sqlite.full", role: "peer" },
+      {
+        key: "sqliteNormal",
+        label: "better-sqlite3 WAL NORMAL",
+        caseName: "sqlite.normal",
+        role: "peer",
+        note: "not durable per commit",
+      },
+      { key: "lmdb", label: "lmdb-js put", caseName: "lmdb.put", role: "peer" },
+      { key: "levelSync", label: "classic-level sync:true", caseName: "level.sync", role: "peer" },
+      {
+        key: "levelNoSync",
+        label: "classic-level sync:false",
+        caseName: "level.nosync",
+        role: "peer",
+        note: "not durable per commit",
+      },
+    ],
+    counts: counts(
+      { count: 50, concurrency: 1, timeLimitMs: sec(1) },
+      { count: 1500, concurrency: 1, timeLimitMs: sec(2) },
+      { count: 4000, concurrency: 1, timeLimitMs: sec(4) },
+    ),
+    target: "≥ 0.9 × raw write+fdatasync",
+    judge: (m) => {
+      const base = maxOf(med(m, "rawAsync"), med(m, "rawSync"));
+      const ratio = med(m, "lora") / base;
+      return {
+        baseline: { label: "raw write+fdatasync (faster of async/sync)", value: base },
+        ratio,
+        met: ratio >= 0.9,
+        detail: `${ratio.toFixed(2)} × raw`,
+      };
+    },
+  },
+  {
+    name: "durable-concurrent-64",
+    title: "durable commits, 64 concurrent writers",
+    unit: "commits/s",
+    systems: [
+      { key: "lora", label: "@lora/wal perCommit ×64", caseName: "lora.perCommit", role: "lora" },
+      { key: "lmdb", label: "lmdb-js put ×64", caseName: "lmdb.put", role: "peer" },
+      {
+        key: "rawAsync",
+        label: "raw fs.write+fdatasync (one writer; ×64 is the ideal)",
+        caseName: "raw.writeFdatasync",
+        role: "baseline",
+      },
+      { key: "levelSync", label: "classic-level sync:true ×64", caseName: "level.sync", role: "peer" },
+      {
+        key: "levelNoSync",
+        label: "classic-level sync:false ×64",
+        caseName: "level.nosync",
+        role: "peer",
+        note: "not durable per commit",
+      },
+    ],
+    counts: counts(
+      { count: 640, concurrency: 64, timeLimitMs: sec(1) },
+      { count: 20_000, concurrency: 64, timeLimitMs: sec(2) },
+      { count: 60_000, concurrency: 64, timeLimitMs: sec(4) },
+    ),
+    target: "≥ 2 × lmdb-js and ≥ 0.5 × (64 × raw fdatasync rate)",
+    judge: (m) => {
+      const lora = med(m, "lora");
+      const lmdb = med(m, "lmdb");
+      const ideal = 64 * med(m, "rawAsync");
+      const r1 = lora / lmdb;
+      const r2 = lora / ideal;
+      return {
+        baseline: { label: "64 × raw write+fdatasync rate", value: ideal },
+        ratio: r2,
+        met: Number.isFinite(r1) && Number.isFinite(r2) ? r1 >= 2 && r2 >= 0.5 : null,
+        detail: `${r1.toFixed(2)} × lmdb-js, ${r2.toFixed(2)} × (64 × raw)`,
+      };
+    },
+  },
+  {
+    name: "commit-none",
+    title: "commitTx in `none` mode, one writer",
+    unit: "commits/s",
+    systems: [
+      { key: "lora", label: "@lora/wal none", caseName: "lora.none", role: "lora" },
+      { key: "rawWriteSync", label: "raw writeSync per record", caseName: "raw.writeSync", role: "baseline" },
+      { key: "rawWriteAsync", label: "raw fs.write per record", caseName: "raw.writeAsync", role: "baseline" },
+      {
+        key: "sqliteNormal",
+        label: "better-sqlite3 WAL NORMAL",
+        caseName: "sqlite.normal",
+        role: "peer",
+      },
+      { key: "levelNoSync", label: "classic-level sync:false", caseName: "level.nosync", role: "peer" },
+    ],
+    counts: counts(
+      { count: 2000, concurrency: 1, timeLimitMs: sec(1) },
+      { count: 100_000, concurrency: 1, timeLimitMs: sec(2) },
+      { count: 400_000, concurrency: 1, timeLimitMs: sec(4) },
+    ),
+    target: "≥ 0.8 × raw write() per record",
+    judge: (m) => {
+      const base = maxOf(med(m, "rawWriteSync"), med(m, "rawWriteAsync"));
+      const ratio = med(m, "lora") / base;
+      return {
+        baseline: { label: "raw write() per record (faster of writeSync/fs.write)", value: base },
+        ratio,
+        met: ratio >= 0.8,
+        detail: `${ratio.toFixed(2)} × raw writeSync, ${(med(m, "lora") / med(m, "rawWriteAsync")).toFixed(2)} × raw fs.write`,
+      };
+    },
+  },
+  {
+    name: "append-buffered",
+    title: "buffered appends (appendBatch, flush at end)",
+    unit: "records/s",
+    systems: [
+      { key: "lora", label: "@lora/wal appendBatch", caseName: "lora.buffered", role: "lora" },
+      { key: "rawFrames", label: "raw hand-framed records + crc32", caseName: "raw.encodeFrames", role: "baseline" },
+      { key: "sqliteBulk", label: "better-sqlite3 transaction×1000", caseName: "sqlite.bulk", role: "peer" },
+      { key: "levelBulk", label: "classic-level batch×1000", caseName: "level.bulk", role: "peer" },
+      { key: "lmdbBulk", label: "lmdb-js put (event-turn batches)", caseName: "lmdb.bulk", role: "peer" },
+    ],
+    counts: counts(
+      { count: 20_000, concurrency: 1, timeLimitMs: sec(2) },
+      { count: 1_000_000, concurrency: 1, timeLimitMs: sec(5) },
+      { count: 2_000_000, concurrency: 1, timeLimitMs: sec(10) },
+    ),
+    target: "≥ 2,000,000 records/s",
+    judge: (m) => {
+      const lora = med(m, "lora");
+      const base = med(m, "rawFrames");
+      return {
+        baseline: { label: "raw hand-framed records", value: base },
+        ratio: lora / base,
+        met: lora >= 2_000_000,
+        detail: `${(lora / 1e6).toFixed(2)} M/s of 2 M/s`,
+      };
+    },
+  },
+  {
+    name: "replay",
+    title: "replay (replayDir, commitTx layout: 3 records per transaction)",
+    unit: "records/s",
+    showMBps: true,
+    systems: [
+      { key: "lora", label: "@lora/wal replayDir", caseName: "lora.replay", role: "lora" },
+      { key: "loraOpen", label: "@lora/wal Wal.open streaming", caseName: "lora.openStreaming", role: "peer" },
+      { key: "rawReadCrc", label: "raw readFile + crc32 (whole file)", caseName: "raw.readCrc", role: "baseline" },
+      { key: "rawReadWalk", label: "raw readFile + crc32 per record", caseName: "raw.readWalk", role: "baseline" },
+    ],
+    counts: counts(
+      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+    ),
+    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 256) * 2 ** 20 }),
+    target: "≥ 2,000,000 records/s and ≥ 0.5 × raw MB/s",
+    judge: (m, ctx) => {
+      const lora = med(m, "lora");
+      const mb = ctx.mbps.lora ?? Number.NaN;
+      const rawMb = ctx.mbps.rawReadCrc ?? Number.NaN;
+      const r = mb / rawMb;
+      return {
+        baseline: { label: "raw readFile + crc32", value: med(m, "rawReadCrc") },
+        ratio: lora / med(m, "rawReadCrc"),
+        met: Number.isFinite(lora) && Number.isFinite(r) ? lora >= 2_000_000 && r >= 0.5 : null,
+        detail: `${(lora / 1e6).toFixed(2)} M rec/s; ${mb.toFixed(0)} of ${rawMb.toFixed(0)} MB/s = ${r.toFixed(2)} × raw`,
+      };
+    },
+  },
+  {
+    name: "read-back",
+    title: "read everything back, counted in 100-byte events",
+    unit: "events/s",
+    systems: [
+      { key: "lora", label: "@lora/wal replayDir", caseName: "lora.replayEvents", role: "lora" },
+      { key: "sqlite", label: "better-sqlite3 SELECT scan", caseName: "sqlite.scan", role: "peer" },
+      { key: "level", label: "classic-level values()", caseName: "level.scan", role: "peer" },
+      { key: "lmdb", label: "lmdb-js getRange", caseName: "lmdb.scan", role: "peer" },
+    ],
+    counts: counts(
+      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+    ),
+    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 32 : 128) * 2 ** 20 }),
+    target: "— (context)",
+    judge: () => ({ baseline: null, ratio: null, met: null, detail: "no target" }),
+  },
+  {
+    name: "loradb-replay",
+    title: "replay of a LoraDB-written directory (LW1 payloads), counted in mutation events",
+    unit: "events/s",
+    systems: [
+      { key: "lora", label: "@lora/wal replayDir + loraCodec", caseName: "lora.replayLoraDir", role: "lora" },
+      {
+        key: "loradb",
+        label: "LoraDB openWalDatabase",
+        caseName: "loradb.open",
+        role: "peer",
+        note: "replays and rebuilds the graph in Rust",
+      },
+    ],
+    counts: counts(
+      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+    ),
+    dataset: (p) => ({ kind: "loraEngine", nodes: p === "smoke" ? 2000 : p === "quick" ? 100_000 : 300_000 }),
+    target: "— (context)",
+    judge: () => ({ baseline: null, ratio: null, met: null, detail: "no target" }),
+  },
+];
+
+/** The scaling studies. */
+export function scalingSizesMiB(p: Profile): number[] {
+  return p === "smoke" ? [1, 2, 4] : p === "quick" ? [16, 64, 256] : [64, 256, 1024];
+}
+
+export const CONCURRENCY_LEVELS = [1, 4, 16, 64, 256] as const;
+
+export function concurrencyCounts(p: Profile, c: number): Counts {
+  if (p === "smoke") return { count: Math.max(50, c * 4), concurrency: c, timeLimitMs: sec(1) };
+  if (p === "quick") return { count: Math.max(1500, c * 200), concurrency: c, timeLimitMs: sec(2) };
+  return { count: Math.max(4000, c * 500), concurrency: c, timeLimitMs: sec(4) };
+}
+
+export const RSS_TARGET_BYTES = 64 * 2 ** 20;
