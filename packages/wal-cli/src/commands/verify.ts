@@ -99,7 +99,7 @@ export async function verifyDir(path: string, options: ReadOptions = {}): Promis
         segmentPath: t.segmentPath,
         offset: t.offset,
         code: t.cause.code,
-        message: `torn tail: ${t.cause.message}; opening the log cuts the last ${t.droppedBytes} bytes`,
+        message: `${t.cause.message}; opening the log cuts the last ${t.droppedBytes} bytes`,
       };
     } else if (outcome.headerlessLastSegment !== null) {
       const h = outcome.headerlessLastSegment;

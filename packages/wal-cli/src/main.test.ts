@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTempDir } from "@lora/test-utils";
+import { describe, expect, it } from "vitest";
+import { runCli, writeJsonWal } from "../test/helpers.js";
+
+describe("lora-wal main", () => {
+  it("--help on the command and on every subcommand, exit 0 on stdout", async () => {
+    const top = await runCli(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain("Usage: lora-wal <command>");
+    for (const command of ["inspect", "verify", "dump", "stat"]) {
+      const result = await runCli([command, "--help"]);
+      expect(result.code, command).toBe(0);
+      expect(result.stdout).toContain(`Usage: lora-wal ${command} <dir>`);
+      expect(result.stdout).toContain("Exit status");
+      expect((await runCli(["help", command])).stdout).toBe(result.stdout);
+    }
+  });
+
+  it("usage errors exit 3 with a hint on stderr", async () => {
+    const cases = [
+      [[], "Usage: lora-wal"],
+      [["frobnicate", "x"], 'unknown command "frobnicate"'],
+      [["inspect"], "missing <dir>"],
+      [["verify", "a", "b"], "unexpected argument: b"],
+      [["dump", "x", "--bogus"], "Unknown option '--bogus'"],
+      [["dump", "x", "--codec", "xml"], "--codec must be one of lora, json, bytes"],
+      [["dump", "x", "--from-lsn", "-3"], ""],
+      [["dump", "x", "--to-lsn", "1.5"], "--to-lsn must be a non-negative integer"],
+      [["dump", "x", "--kind", "commit"], 'unknown --kind "commit"'],
+    ] as const;
+    for (const [argv, message] of cases) {
+      const result = await runCli([...argv]);
+      expect(result.code, argv.join(" ")).toBe(3);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(message);
+    }
+  });
+
+  it("--version prints the package version", async () => {
+    const result = await runCli(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("colours only on a TTY without NO_COLOR; no ANSI in pipes", async () => {
+    const tmp = await makeTempDir("lora-wal-cli");
+    try {
+      const dir = join(tmp.path, "wal");
+      await writeJsonWal(dir, 2);
+      const args = ["inspect", dir, "--codec", "json"];
+      const ESC = "\u001b[";
+      expect((await runCli(args)).stdout).not.toContain(ESC);
+      expect((await runCli(args, { tty: true })).stdout).toContain(ESC);
+      expect((await runCli(args, { tty: true, env: { NO_COLOR: "1" } })).stdout).not.toContain(ESC);
+      const dumped = await runCli(["dump", dir, "--codec", "json"]);
+      expect(dumped.stdout).not.toContain(ESC);
+      expect(dumped.stderr).toBe("");
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
+const root = join(fileURLToPath(import.meta.url), "../..");
+const built = join(root, "dist/cli.js");
+
+it.skipIf(!existsSync(built))("the built bin runs: node dist/cli.js --help", () => {
+  const result = spawnSync(process.execPath, [built, "--help"], { encoding: "utf8" });
+  expect(result.status).toBe(0);
+  expect(result.stdout).toContain("Usage: lora-wal");
+  const missing = spawnSync(process.execPath, [built, "verify", join(root, "no-such-dir")], { encoding: "utf8" });
+  expect(missing.status).toBe(4);
+});

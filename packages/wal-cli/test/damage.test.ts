@@ -1,0 +1,161 @@
+import { appendFile, mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { ByteWriter, encodeRecordInto, jsonCodec } from "@lora/wal-codec";
+import { encodeSegmentHeader } from "@lora/wal-segment";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
+import { runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+
+async function flipByte(path: string, offset: number): Promise<void> {
+  const file = await open(path, "r+");
+  try {
+    const b = Buffer.alloc(1);
+    await file.read(b, 0, 1, offset);
+    b[0] = (b[0] ?? 0) ^ 0xff;
+    await file.write(b, 0, 1, offset);
+  } finally {
+    await file.close();
+  }
+}
+
+describe("damaged logs", () => {
+  let tmp: { path: string; cleanup(): Promise<void> };
+  let dir: string;
+  beforeEach(async () => {
+    tmp = await makeTempDir("lora-wal-cli");
+    dir = join(tmp.path, "wal");
+  });
+  afterEach(async () => {
+    await tmp.cleanup();
+  });
+
+  it("a torn tail: verify exits 1 and names the segment and offset; the records before it still dump", async () => {
+    await writeJsonWal(dir, 5);
+    const [seg] = await segmentFiles(dir);
+    const path = join(dir, seg as string);
+    const size = (await readFile(path)).byteLength;
+    await appendFile(path, Buffer.from([80, 0, 0, 0, 6, 16, 0]));
+    const verify = await runCli(["verify", dir, "--codec", "json"]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`TORN TAIL in ${seg} at offset ${size}`);
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({ status: "torn-tail", segment: seg, offset: size });
+    const inspect = await runCli(["inspect", dir, "--codec", "json"]);
+    expect(inspect.code).toBe(1);
+    expect(inspect.stdout).toContain(`torn tail at offset ${size} (7 bytes`);
+    const dump = await runCli(["dump", dir, "--codec", "json", "--json"]);
+    expect(dump.code).toBe(1);
+    expect(dump.stdout.trim().split("\n")).toHaveLength(15);
+    expect(dump.stderr).toContain(`torn-tail in ${seg} at offset ${size}`);
+  });
+
+  it("appended garbage at the end of the newest segment is a torn tail", async () => {
+    await writeJsonWal(dir, 5);
+    const [seg] = await segmentFiles(dir);
+    await appendFile(join(dir, seg as string), Buffer.from("this is not a record at all, just garbage bytes"));
+    expect((await runCli(["verify", dir, "--codec", "json"])).code).toBe(1);
+  });
+
+  it("a flipped byte in an older segment is corruption: exit 2, first bad segment and offset; later segments still inspected", async () => {
+    await writeJsonWal(dir, 40, 1024);
+    const segments = await segmentFiles(dir);
+    expect(segments.length).toBeGreaterThan(2);
+    const first = segments[0] as string;
+    // Offset 32 is the first record (a begin marker): damage its LSN byte.
+    await flipByte(join(dir, first), 32 + 6);
+    const verify = await runCli(["verify", dir, "--codec", "json"]);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toContain(`CORRUPTION in ${first} at offset 32`);
+    expect(verify.stdout).toContain("WAL_CRC_MISMATCH");
+    const report = await inspectDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({
+      status: "corruption",
+      segment: first,
+      offset: 32,
+      code: "WAL_CRC_MISMATCH",
+    });
+    expect(report.segments[0]?.damage).toMatchObject({ kind: "corruption", offset: 32 });
+    expect(report.segments.slice(1).every((s) => s.damage === null && s.records > 0)).toBe(true);
+    const stat = await statDir(dir, { codec: "json" });
+    expect(stat.verdict.exitCode).toBe(2);
+  });
+
+  it("damage followed by a valid record in the newest segment is corruption, not a torn tail", async () => {
+    await writeJsonWal(dir, 5);
+    const [seg] = await segmentFiles(dir);
+    await flipByte(join(dir, seg as string), 40);
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({ status: "corruption", exitCode: 2, offset: 32 });
+  });
+
+  it("a bad header in an older segment: exit 2, WAL_BAD_HEADER", async () => {
+    await writeJsonWal(dir, 40, 1024);
+    const segments = await segmentFiles(dir);
+    await flipByte(join(dir, segments[1] as string), 0);
+    const verify = await runCli(["verify", dir, "--codec", "json"]);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toContain(`BAD HEADER in ${segments[1]} at offset 0`);
+    const inspect = await runCli(["inspect", dir, "--codec", "json"]);
+    expect(inspect.code).toBe(2);
+    expect(inspect.stdout).toContain("BAD HEADER (WAL_BAD_HEADER)");
+  });
+
+  it("malformed structure (a commit naming a missing begin): exit 2 with the record's offset", async () => {
+    await mkdir(dir);
+    const out = new ByteWriter();
+    out.raw(encodeSegmentHeader({ baseLsn: 1, sealed: false }));
+    encodeRecordInto({ kind: "txBegin", lsn: 1 }, jsonCodec, out);
+    encodeRecordInto({ kind: "mutationBatch", lsn: 2, txBeginLsn: 1, events: ["a"] }, jsonCodec, out);
+    const commitAt = out.length;
+    encodeRecordInto({ kind: "txCommit", lsn: 3, txBeginLsn: 99 }, jsonCodec, out);
+    await writeFile(join(dir, "0000000001.wal"), out.copy());
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({ status: "malformed", code: "WAL_MALFORMED", lsn: 3, offset: commitAt });
+    const verify = await runCli(["verify", dir, "--codec", "json"]);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toContain(`MALFORMED in 0000000001.wal at offset ${commitAt}`);
+  });
+
+  it("the wrong codec is corruption with a hint", async () => {
+    await writeJsonWal(dir, 2);
+    const verify = await runCli(["verify", dir]);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toContain("WAL_DECODE");
+    expect(verify.stdout).toContain("another codec");
+  });
+
+  it("a file that is not a segment: WAL_BAD_HEADER, exit 2", async () => {
+    const garbage = join(tmp.path, "some-file.wal");
+    await writeFile(garbage, Buffer.from("definitely not a lora wal segment header, just text"));
+    for (const command of ["inspect", "verify", "dump", "stat"]) {
+      const result = await runCli([command, garbage]);
+      expect(result.code, command).toBe(2);
+      expect(result.stdout + result.stderr, command).toMatch(/WAL_BAD_HEADER|BAD HEADER/);
+    }
+    const short = join(tmp.path, "short.wal");
+    await writeFile(short, "x");
+    const verify = await runCli(["verify", short]);
+    expect(verify.code).toBe(2);
+    expect(verify.stdout).toContain("not a WAL segment");
+  });
+
+  it("a missing directory: exit 4 with a clear message", async () => {
+    for (const command of ["inspect", "verify", "dump", "stat"]) {
+      const result = await runCli([command, join(tmp.path, "nope")]);
+      expect(result.code, command).toBe(4);
+      expect(result.stderr).toContain(`no such file or directory: ${join(tmp.path, "nope")}`);
+    }
+    await expect(verifyDir(join(tmp.path, "nope"))).rejects.toMatchObject({ code: "WAL_IO" });
+  });
+
+  it("an empty directory is a clean, empty log", async () => {
+    await mkdir(dir);
+    const result = await runCli(["inspect", dir]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("segments   0");
+    const items = [];
+    for await (const item of dumpRecords(dir)) items.push(item);
+    expect(items).toEqual([]);
+  });
+});

@@ -1,0 +1,50 @@
+import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { Wal } from "@lora/wal";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { expect, it } from "vitest";
+import { inspectDir } from "../src/index.js";
+import { runCli } from "./helpers.js";
+
+it("runs beside a live writer: never fails, never blocks it, sees the lock held", async () => {
+  const tmp = await makeTempDir("lora-wal-cli");
+  try {
+    const dir = join(tmp.path, "wal");
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 4096 });
+    let stop = false;
+    let commits = 0;
+    const writer = (async () => {
+      while (!stop) {
+        await wal.commitTx([{ n: commits, pad: "y".repeat(100) }]);
+        commits++;
+      }
+    })();
+    try {
+      const deadline = Date.now() + 1500;
+      let rounds = 0;
+      while (Date.now() < deadline || rounds < 3) {
+        for (const command of ["inspect", "verify", "dump", "stat"]) {
+          const result = await runCli([command, dir, "--codec", "json", "--json"]);
+          // A record being written may show as a torn tail (1); nothing worse.
+          expect([0, 1], `${command}: ${result.stdout}${result.stderr}`).toContain(result.code);
+        }
+        const report = await inspectDir(dir, { codec: "json" });
+        expect(report.lock).toBe("held");
+        rounds++;
+      }
+      const before = commits;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(commits).toBeGreaterThan(before);
+    } finally {
+      stop = true;
+      await writer;
+      await wal.close();
+    }
+    expect(commits).toBeGreaterThan(10);
+    const after = await runCli(["verify", dir, "--codec", "json"]);
+    expect(after.code).toBe(0);
+    expect((await inspectDir(dir, { codec: "json" })).lock).toBe("free");
+  } finally {
+    await tmp.cleanup();
+  }
+}, 30_000);
