@@ -49,6 +49,8 @@ type Job =
       readonly dataDir: string;
       readonly workRoot: string;
       readonly warmup: number;
+      /** Operations of each warm-up round (a fresh child needs its JIT warmed; a tenth of a round is enough). */
+      readonly warmupCount: number;
       readonly rounds: number;
       readonly measureRss: boolean;
     }
@@ -71,12 +73,12 @@ async function runChild(job: Job): Promise<ChildResult> {
   const fn = CASES[job.caseName];
   if (fn === undefined) throw new Error(`unknown case ${job.caseName}`);
   let round = 0;
-  const once = async (): Promise<Measure> => {
+  const once = async (p: CaseParams = job.p): Promise<Measure> => {
     const dir = join(job.workRoot, `round-${round++}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     try {
-      return await fn({ dir, dataDir: job.dataDir, p: job.p });
+      return await fn({ dir, dataDir: job.dataDir, p });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -90,7 +92,7 @@ async function runChild(job: Job): Promise<ChildResult> {
     samples.push(await once());
     rssGrowthBytes = process.resourceUsage().maxRSS * 1024 - before;
   }
-  for (let i = 0; i < job.warmup; i++) await once();
+  for (let i = 0; i < job.warmup; i++) await once({ ...job.p, count: job.warmupCount });
   while (samples.length < job.rounds) samples.push(await once());
   return { ok: true, samples, ...(rssGrowthBytes === undefined ? {} : { rssGrowthBytes }) };
 }
@@ -193,7 +195,7 @@ function dropDataset(dir: string): void {
   for (const [k, v] of datasetCache) if (v.dir === dir) datasetCache.delete(k);
 }
 
-function rounds(profile: Profile): { warmup: number; rounds: number } {
+function roundsOf(profile: Profile): { warmup: number; rounds: number } {
   return profile === "smoke"
     ? { warmup: 0, rounds: 1 }
     : profile === "quick"
@@ -212,33 +214,39 @@ interface CaseOutcome {
   readonly error?: string;
 }
 
-async function runCase(
+async function runRound(
   caseName: string,
   p: CaseParams,
   opts: Options,
   label: string,
-  extra: { dataDir?: string; measureRss?: boolean; rounds?: number } = {},
-): Promise<CaseOutcome> {
-  const r = rounds(opts.profile);
+  extra: { dataDir?: string; measureRss?: boolean; rounds?: number; warmup?: number },
+): Promise<ChildResult> {
   const job: Job = {
     kind: "case",
     caseName,
     p,
     dataDir: extra.dataDir ?? "",
     workRoot: join(RUN_ROOT, "work", label),
-    warmup: extra.measureRss ? 0 : r.warmup,
-    rounds: extra.rounds ?? r.rounds,
+    warmup: extra.warmup ?? 0,
+    warmupCount: Math.max(1, Math.floor(p.count / 10)),
+    rounds: extra.rounds ?? 1,
     measureRss: extra.measureRss ?? false,
   };
   const perRoundMs = p.timeLimitMs + 120_000;
-  const res = await spawnJob(job, opts, label, (job.warmup + job.rounds) * perRoundMs);
-  if (!res.ok || res.samples === undefined || res.samples.length === 0) {
-    const error = res.ok ? "no samples" : res.error;
-    log(`  ${label}: FAILED ${error}`);
+  return spawnJob(job, opts, label, (job.warmup + job.rounds) * perRoundMs);
+}
+
+function summarize(
+  label: string,
+  s: readonly Measure[],
+  error: string | undefined,
+  rssGrowthBytes?: number,
+): CaseOutcome {
+  if (s.length === 0) {
+    log(`  ${label}: FAILED ${error ?? "no samples"}`);
     const nan = spread([]);
-    return { rate: nan, seconds: nan, ops: 0, error };
+    return { rate: nan, seconds: nan, ops: 0, error: error ?? "no samples" };
   }
-  const s = res.samples;
   const rate = spread(s.map((m) => m.ops / m.seconds));
   const withBytes = s.filter((m) => m.bytes !== undefined);
   const mbps = withBytes.length > 0 ? spread(withBytes.map((m) => (m.bytes ?? 0) / 1e6 / m.seconds)).median : undefined;
@@ -254,16 +262,61 @@ async function runCase(
           writesPerOp: spread(withIo.map((m) => (m.writes ?? 0) / m.ops)).median,
           syncsPerOp: spread(withIo.map((m) => (m.syncs ?? 0) / m.ops)).median,
         }),
-    ...(res.rssGrowthBytes === undefined ? {} : { rssGrowthBytes: res.rssGrowthBytes }),
+    ...(rssGrowthBytes === undefined ? {} : { rssGrowthBytes }),
+    ...(error === undefined ? {} : { error }),
   };
+  const n = (x: number): string => Math.round(x).toLocaleString("en-US");
   log(
-    `  ${label}: ${Math.round(rate.median).toLocaleString("en-US")}/s (${Math.round(rate.min).toLocaleString("en-US")} – ${Math.round(
-      rate.max,
-    ).toLocaleString("en-US")}, ${rate.n} rounds)${mbps === undefined ? "" : `, ${mbps.toFixed(0)} MB/s`}${
-      outcome.syncsPerOp === undefined ? "" : `, ${outcome.syncsPerOp.toFixed(3)} syncs/op`
+    `  ${label}: ${n(rate.median)}/s (${n(rate.min)} – ${n(rate.max)}, ${rate.n} rounds)${
+      mbps === undefined ? "" : `, ${mbps.toFixed(0)} MB/s`
+    }${outcome.syncsPerOp === undefined ? "" : `, ${outcome.writesPerOp?.toFixed(3)} writes, ${outcome.syncsPerOp.toFixed(3)} syncs/op`}${
+      error === undefined ? "" : ` (error: ${error.split("\n")[0]})`
     }`,
   );
   return outcome;
+}
+
+/**
+ * Rounds interleaved across systems (round 1 of every system, then round 2, ...), each round in a fresh child with
+ * its own short warm-up, so a drifting disk (fsync latency on a shared VM varies by an order of magnitude over
+ * minutes) hits every system alike instead of whichever ran during a slow patch.
+ */
+async function runInterleaved(
+  systems: readonly { key: string; caseName: string }[],
+  p: CaseParams,
+  opts: Options,
+  prefix: string,
+  dataDir?: string,
+): Promise<Record<string, CaseOutcome>> {
+  const { rounds, warmup } = roundsOf(opts.profile);
+  const samples = new Map<string, Measure[]>(systems.map((s) => [s.key, []]));
+  const errors = new Map<string, string>();
+  for (let r = 0; r < rounds; r++) {
+    for (const s of systems) {
+      if (errors.has(s.key)) continue;
+      const res = await runRound(s.caseName, p, opts, `${prefix}.${s.key}.r${r}`, {
+        warmup,
+        ...(dataDir === undefined ? {} : { dataDir }),
+      });
+      if (res.ok && res.samples !== undefined) samples.get(s.key)?.push(...res.samples);
+      else errors.set(s.key, res.ok ? "no samples" : res.error);
+    }
+  }
+  return Object.fromEntries(
+    systems.map((s) => [s.key, summarize(`${prefix}.${s.key}`, samples.get(s.key) ?? [], errors.get(s.key))]),
+  );
+}
+
+async function runCase(
+  caseName: string,
+  p: CaseParams,
+  opts: Options,
+  label: string,
+  extra: { dataDir?: string; measureRss?: boolean; rounds?: number },
+): Promise<CaseOutcome> {
+  const res = await runRound(caseName, p, opts, label, extra);
+  if (!res.ok) return summarize(label, [], res.error);
+  return summarize(label, res.samples ?? [], undefined, res.rssGrowthBytes);
 }
 
 async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
@@ -275,14 +328,9 @@ async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
     const data = w.dataset === undefined ? undefined : await dataset(w.dataset(opts.profile), opts);
     const results: Record<string, SystemResult> = {};
     const mbps: Record<string, number | undefined> = {};
+    const outcomes = await runInterleaved(w.systems, p, opts, w.name, data?.dir);
     for (const s of w.systems) {
-      const o = await runCase(
-        s.caseName,
-        p,
-        opts,
-        `${w.name}.${s.key}`,
-        data === undefined ? {} : { dataDir: data.dir },
-      );
+      const o = outcomes[s.key] as CaseOutcome;
       mbps[s.key] = o.mbps;
       results[s.key] = {
         label: s.label,
@@ -357,13 +405,19 @@ async function runReplayScaling(opts: Options): Promise<ReplayScalingPoint[]> {
 
 async function runConcurrencyScaling(opts: Options): Promise<{ points: ConcurrencyPoint[]; raw: number | null }> {
   log("scaling: perCommit throughput against concurrent writers");
-  const raw = await runCase("raw.writeFdatasync", concurrencyCounts(opts.profile, 1), opts, "scaling-concurrency.raw");
-  const rawRate = Number.isFinite(raw.rate.median) ? raw.rate.median : null;
   const points: ConcurrencyPoint[] = [];
+  let rawRate: number | null = null;
   for (const c of CONCURRENCY_LEVELS) {
     const p = concurrencyCounts(opts.profile, c);
-    const lora = await runCase("lora.perCommit", p, opts, `scaling-concurrency.lora-${c}`);
-    const lmdb = await runCase("lmdb.put", p, opts, `scaling-concurrency.lmdb-${c}`);
+    const systems = [
+      ...(c === 1 ? [{ key: "raw", caseName: "raw.writeFdatasync" }] : []),
+      { key: "lora", caseName: "lora.perCommit" },
+      { key: "lmdb", caseName: "lmdb.put" },
+    ];
+    const o = await runInterleaved(systems, p, opts, `scaling-concurrency.c${c}`);
+    if (c === 1 && o.raw !== undefined && Number.isFinite(o.raw.rate.median)) rawRate = o.raw.rate.median;
+    const lora = o.lora as CaseOutcome;
+    const lmdb = o.lmdb as CaseOutcome;
     points.push({
       concurrency: c,
       lora: lora.rate,
