@@ -35,9 +35,10 @@ export async function lockDirectory(fs: WalFileSystem, dir: string, retryBudgetM
     if (release === null) throw locked(dir);
     let released = false;
     return {
-      release: async () => {
+      release: () => {
         if (!released) release();
         released = true;
+        return Promise.resolve();
       },
     };
   }
@@ -46,8 +47,9 @@ export async function lockDirectory(fs: WalFileSystem, dir: string, retryBudgetM
   if (set.has(dir)) throw locked(dir);
   set.add(dir);
   return {
-    release: async () => {
+    release: () => {
       set.delete(dir);
+      return Promise.resolve();
     },
   };
 }

@@ -152,9 +152,10 @@ class InjectFault implements Cmd {
     readonly errno: "EIO" | "ENOSPC",
   ) {}
   check = (m: Model) => !m.faultArmed && !m.poisoned;
-  async run(m: Model, r: Real) {
+  run(m: Model, r: Real): Promise<void> {
     r.fs.injectFault({ op: this.op, errno: this.errno, path: /\.wal$/ });
     m.faultArmed = true;
+    return Promise.resolve();
   }
   toString = () => `inject(${this.op} ${this.errno})`;
 }

@@ -396,7 +396,7 @@ describe("SimFS observation, locks and conveniences", () => {
     expect(sim.clone().tryLock("/w/.lora-wal.lock")).not.toBe(null);
   });
 
-  test("writeFileSync durable and volatile, readFileSync, listSync", async () => {
+  test("writeFileSync durable and volatile, readFileSync, listSync", () => {
     const sim = new SimFS();
     sim.writeFileSync("/d/a", bytes(1, 2));
     expect(sim.listSync("/d")).toEqual(["a"]);

@@ -4,6 +4,10 @@
  * crash-testing harnesses.
  */
 
+// SimFS implements the asynchronous seam synchronously. Its methods stay `async` on purpose: a throw then becomes a
+// rejection, exactly as the Node seam reports errors, and callers cannot tell the two apart.
+/* eslint-disable @typescript-eslint/require-await */
+
 import { posix } from "node:path";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
