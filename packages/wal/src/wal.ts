@@ -125,7 +125,10 @@ export class Wal<E = MutationEvent> {
     this.#lastSnapshot = init.lastSnapshot;
     this.#failpoint = init.failpoint;
     this.#bugs = init.bugs;
-    this.#pipeline = new CommitPipeline(init.writer, init.durableLsn, {
+    // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
+    // the last record). Seeding the pipeline lower would make a flush before the first append wait forever for
+    // LSNs that are never appended.
+    this.#pipeline = new CommitPipeline(init.writer, init.nextLsn - 1, {
       failpoint: init.failpoint,
       onFailure: (error) => this.#poisonWith(error),
       onWritten: (lsn) => {
@@ -599,8 +602,9 @@ export class Wal<E = MutationEvent> {
       await this.#io(() => old.seal());
       this.#failpoint("rotate.afterSeal");
       const nextId = this.#activeId + 1;
+      // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
       const writer = await this.#io(() =>
-        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn),
+        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn, { syncDirectory: false }),
       );
       this.#failpoint("rotate.afterCreate");
       if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#io(() => this.#fs.syncDir(this.#dir));
