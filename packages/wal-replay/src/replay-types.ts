@@ -35,7 +35,7 @@ export interface ReplayedTransaction<E> {
   readonly events: E[];
 }
 
-/** Damage at the end of the newest segment with nothing valid after it. */
+/** Damage at the end of the newest segment, when it is not sealed, with nothing valid after it. */
 export interface TornTailInfo {
   readonly segmentPath: string;
   readonly segmentId: number | undefined;

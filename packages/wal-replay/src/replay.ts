@@ -2,8 +2,8 @@
  * Streaming replay: a forward sweep over the segments in id order that hands committed transactions over in commit
  * order while holding only the transactions still open. Damage ends the sweep and is classified:
  *
- * - a **torn tail** is damage at the end of the newest segment with no CRC-valid record of a higher LSN anywhere
- *   after it (what a crash mid-write leaves);
+ * - a **torn tail** is damage at the end of the newest segment, when it is not sealed, with no CRC-valid record of
+ *   a higher LSN anywhere after it (what a crash mid-write leaves; a sealed segment was fsynced before its seal);
  * - anything else is **corruption**: damage in an older segment, damage followed by a valid record, or a CRC-valid
  *   record whose payload does not decode (possibly a newer writer). Corruption is never reported as a tail.
  *
@@ -56,7 +56,7 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
 /** Replay explicit segment files, in the order given (the first is treated as the oldest). */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  return new ReplayRun(async () => [...paths], fs, options);
+  return new ReplayRun(() => Promise.resolve([...paths]), fs, options);
 }
 
 function idOf(path: string): number | undefined {
@@ -159,11 +159,11 @@ class ReplayRun<E> implements Replay<E> {
             if (step.kind === "end") break;
             if (step.kind === "damaged") {
               segments.push(summarize());
-              const found =
-                isLast && !step.frameValid
-                  ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn)
-                  : undefined;
-              if (isLast && !step.frameValid && found === undefined) {
+              // A sealed segment's records were fsynced before its sealed header was written, so damage in it
+              // is never what a crash mid-write leaves, even when it is the newest segment.
+              const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
+              const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn) : undefined;
+              if (mayBeTail && found === undefined) {
                 tornTail = {
                   segmentPath: path,
                   segmentId: id,
@@ -186,9 +186,11 @@ class ReplayRun<E> implements Replay<E> {
               } else {
                 const why = !isLast
                   ? "damage in a segment that is not the newest"
-                  : step.frameValid
-                    ? "a CRC-valid record that cannot be used"
-                    : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+                  : reader.header.sealed
+                    ? "damage in a sealed segment"
+                    : step.frameValid
+                      ? "a CRC-valid record that cannot be used"
+                      : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
                 const error = new WalError(
                   "WAL_CORRUPT",
                   `WAL corruption in ${path} at offset ${step.offset}: ${why}`,
