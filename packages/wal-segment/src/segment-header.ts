@@ -47,7 +47,8 @@ export function encodeSegmentHeader(header: { baseLsn: number; sealed: boolean; 
 }
 
 function bad(reason: string, path?: string): WalError {
-  return new WalError("WAL_BAD_HEADER", `WAL segment header is malformed: ${reason}`, {
+  const where = path === undefined ? "" : ` (${path})`;
+  return new WalError("WAL_BAD_HEADER", `WAL segment header is malformed: ${reason}${where}`, {
     details: path === undefined ? {} : { path, segment: path },
   });
 }

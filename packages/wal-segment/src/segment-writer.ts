@@ -10,6 +10,7 @@
  * a partial write, and retrying over it would corrupt the log (PostgreSQL's fsyncgate lesson).
  */
 
+import { dirname } from "node:path";
 import { ByteWriter, encodeRecordInto, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import {
@@ -22,6 +23,11 @@ import {
 export interface SegmentWriterOptions {
   /** Initial capacity of each pending buffer. @default 65536 */
   readonly bufferBytes?: number;
+  /**
+   * `create` only: fsync the parent directory after creating the file, so the new entry survives power loss.
+   * @default true
+   */
+  readonly syncDirectory?: boolean;
 }
 
 export class SegmentWriter {
@@ -45,8 +51,8 @@ export class SegmentWriter {
   }
 
   /**
-   * Create a new segment exclusively (an existing file is never clobbered), write its header and fsync the file.
-   * The caller fsyncs the directory to make the new entry durable.
+   * Create a new segment exclusively (an existing file is never clobbered), write its header, fsync the file, then
+   * fsync its directory so the new entry is durable (unless `syncDirectory: false`).
    * @throws {@link WalError} `WAL_IO` (including errno `EEXIST`).
    */
   static async create(
@@ -61,6 +67,7 @@ export class SegmentWriter {
     try {
       await file.write(bytes, 0);
       await file.sync();
+      if (options.syncDirectory !== false) await fs.syncDir(dirname(path));
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;

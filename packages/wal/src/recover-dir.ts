@@ -146,8 +146,10 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     // Fresh directory, only a headerless segment, or a sealed newest segment: start a new active segment.
     activeId = last === undefined ? (outcome?.headerlessLastSegment?.id ?? 1) : last.id + 1;
     const path = segmentPath(dir, activeId);
-    writer = await SegmentWriter.create(fs, path, freshBase, input.writerOptions);
-    if (!bugs.has("skip-dir-fsync-on-create")) await fs.syncDir(dir);
+    writer = await SegmentWriter.create(fs, path, freshBase, {
+      ...input.writerOptions,
+      syncDirectory: !bugs.has("skip-dir-fsync-on-create"),
+    });
     if (last !== undefined && lastSummary?.sealed) {
       healed.push({ kind: "sealedSegmentSucceeded", sealed: last.path, created: path });
     }

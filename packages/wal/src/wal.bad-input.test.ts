@@ -1,0 +1,86 @@
+/** Bad input to `Wal.open`: a coded error, nothing modified, and the lock released. */
+
+import { createHash } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { segmentPath } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { ev, useTempDirs } from "../test/support.js";
+import { Wal } from "./wal.js";
+
+const tempDir = useTempDirs();
+
+async function fingerprint(dir: string): Promise<string> {
+  const names = (await readdir(dir)).sort();
+  const parts = [];
+  for (const name of names) {
+    const bytes = await readFile(join(dir, name));
+    parts.push(`${name}:${createHash("sha256").update(bytes).digest("hex")}`);
+  }
+  return parts.join("\n");
+}
+
+async function withLog(): Promise<string> {
+  const dir = await tempDir();
+  const { wal } = await Wal.open(dir, { segmentTargetBytes: 64 });
+  for (let i = 0; i < 3; i++) await wal.commitTx([ev(i)]);
+  await wal.close();
+  return dir;
+}
+
+/** The open fails with `code`, changes no byte, and leaves the directory unlocked. */
+async function expectRefused(dir: string, code: string, options: Parameters<typeof Wal.open>[1] = {}) {
+  const before = await fingerprint(dir);
+  await expect(Wal.open(dir, options)).rejects.toMatchObject({ code });
+  expect(await fingerprint(dir)).toBe(before);
+  // The lock was released: a second failing open fails the same way rather than with WAL_LOCKED.
+  await expect(Wal.open(dir, options)).rejects.toMatchObject({ code });
+}
+
+describe("bad input", () => {
+  it("a path that is a file", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "file");
+    await writeFile(file, "not a directory");
+    await expect(Wal.open(file)).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(await readFile(file, "utf8")).toBe("not a directory");
+  });
+
+  it("an unreadable directory (simulated: readdir fails with EACCES)", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    fs.injectFault({ op: "readdir", errno: "EACCES" });
+    await expect(Wal.open("/w", { fs })).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "EACCES" } });
+    const { wal } = await Wal.open("/w", { fs }); // lock released
+    await wal.close();
+  });
+
+  it("a malformed segment (a record below its segment's base)", async () => {
+    const dir = await withLog();
+    const path = segmentPath(dir, 2);
+    const bytes = await readFile(path);
+    // Raise segment 2's base LSN above its records (and fix the header CRC) so the structure is wrong.
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    view.setUint32(12, 1000, true);
+    const { crc32 } = await import("@lora/wal-codec");
+    view.setUint32(28, crc32(bytes.subarray(0, 28)), true);
+    await writeFile(path, bytes);
+    await expectRefused(dir, "WAL_MALFORMED");
+  });
+
+  it("a foreign file named like a segment", async () => {
+    const dir = await withLog();
+    const segments = (await readdir(dir)).filter((n) => n.endsWith(".wal")).sort();
+    const foreign = join(dir, `${String(segments.length + 1).padStart(10, "0")}.wal`);
+    await writeFile(foreign, "# notes, not a WAL segment\n".repeat(4));
+    await expectRefused(dir, "WAL_BAD_HEADER");
+  });
+
+  it("an option out of range", async () => {
+    const dir = await withLog();
+    await expectRefused(dir, "WAL_INVALID_OPTION", { segmentTargetBytes: -5 });
+    await expectRefused(dir, "WAL_INVALID_OPTION", { checkpointLsn: Number.MAX_SAFE_INTEGER + 2 });
+    await expectRefused(dir, "WAL_INVALID_OPTION", { syncMode: { mode: "group", intervalMs: 2 ** 40 } });
+  });
+});
