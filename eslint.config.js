@@ -5,7 +5,13 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/*.config.ts", "eslint.config.js", "**/results/**"] },
   {
-    files: ["packages/*/src/**/*.ts", "packages/*/test/**/*.ts", "apps/*/src/**/*.ts", "examples/*/src/**/*.ts"],
+    files: [
+      "packages/*/src/**/*.ts",
+      "packages/*/test/**/*.ts",
+      "apps/*/src/**/*.ts",
+      "examples/*/src/**/*.ts",
+      "examples/*/test/**/*.ts",
+    ],
     languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true } },
     plugins: { "@typescript-eslint": tseslint.plugin },
     rules: {

@@ -1,0 +1,1 @@
+export { type KvEvent, KvStore, type KvStoreOptions, SNAPSHOT_FILE } from "./kv-store.js";
