@@ -164,9 +164,44 @@ function corrupt(code: WalErrorCode, message: string, offset: number, lsn?: numb
   return { kind: "corrupt", error: new WalError(code, message, { details, cause }) } as const;
 }
 
-function readU64(view: DataView, at: number): number {
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+function readU64(bytes: Uint8Array, at: number): number {
   // May exceed 2^53; callers check Number.isSafeInteger.
-  return view.getUint32(at + 4, true) * TWO_POW_32 + view.getUint32(at, true);
+  return readU32(bytes, at + 4) * TWO_POW_32 + readU32(bytes, at);
+}
+
+/** CRC-32/IEEE lookup table for {@link crc32Range}. */
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/** Below this many bytes a table-driven CRC in JavaScript beats `zlib.crc32` plus the `subarray` it needs. */
+const SMALL_CRC_BYTES = 64;
+
+/**
+ * CRC-32/IEEE of `bytes[start, end)`, the same value as {@link crc32}. Short ranges (every marker record) are
+ * computed in place, with no view allocated and no call into zlib; longer ones go to zlib.
+ */
+function crc32Range(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start >= SMALL_CRC_BYTES) return crc32(bytes.subarray(start, end));
+  let c = -1;
+  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 function hex8(n: number): string {
@@ -184,8 +219,8 @@ function hex8(n: number): string {
 export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: PayloadCodec<E>): DecodeResult<E> {
   const available = bytes.byteLength - offset;
   if (available < 4) return { kind: "incomplete", needed: 4 };
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, available);
-  const length = view.getUint32(0, true);
+  // Fields are read straight from `bytes` (no DataView per record: it was the decoder's main allocation).
+  const length = readU32(bytes, offset);
   if (length < MIN_RECORD_BYTES) {
     return corrupt("WAL_BAD_LENGTH", `record length ${length} smaller than fixed framing`, offset);
   }
@@ -194,15 +229,15 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
   }
   if (available < length) return { kind: "incomplete", needed: length };
 
-  const kindByte = view.getUint8(4);
+  const kindByte = bytes[offset + 4] as number;
   const kind = KIND_BY_BYTE[kindByte];
-  const lsn = readU64(view, 5);
+  const lsn = readU64(bytes, offset + 5);
   const safeLsn = Number.isSafeInteger(lsn) ? lsn : undefined;
   if (kind === undefined) return corrupt("WAL_UNKNOWN_KIND", `unknown WAL record kind: ${kindByte}`, offset, safeLsn);
 
   const crcAt = length - RECORD_TRAILER_BYTES;
-  const stored = view.getUint32(crcAt, true);
-  const actual = crc32(bytes.subarray(offset, offset + crcAt));
+  const stored = readU32(bytes, offset + crcAt);
+  const actual = crc32Range(bytes, offset, offset + crcAt);
   if (stored !== actual) {
     return corrupt(
       "WAL_CRC_MISMATCH",
@@ -211,7 +246,7 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
       safeLsn,
     );
   }
-  const slot = readU64(view, 13);
+  const slot = readU64(bytes, offset + 13);
   if (safeLsn === undefined || !Number.isSafeInteger(slot)) {
     return corrupt("WAL_DECODE", `record LSN fields exceed the safe integer range (lsn ${lsn})`, offset);
   }
