@@ -1,3 +1,11 @@
+/**
+ * The `lora-wal` commands (inspect, verify, dump, stat) as functions that return data, and `main` to run the CLI
+ * in-process. Read-only.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-cli
+ */
+
 export { type CliIo, UsageError } from "./cli-context.js";
 export {
   type DumpDamage,

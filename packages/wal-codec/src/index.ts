@@ -1,3 +1,11 @@
+/**
+ * Record framing, CRC-32 and payload codecs (`bytes`, `json`, LoraDB's LW1) of the LoraDB write-ahead log
+ * format. Pure functions over `Uint8Array`; no I/O.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-codec
+ */
+
 export { ByteReader } from "./byte-reader.js";
 export { ByteWriter } from "./byte-writer.js";
 export { bytesCodec } from "./bytes-codec.js";

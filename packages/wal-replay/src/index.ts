@@ -1,3 +1,11 @@
+/**
+ * Streaming replay of a write-ahead log directory: committed transactions in commit order, a torn tail told apart
+ * from corruption.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-replay
+ */
+
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails } from "@lora/wal-codec";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
 export type {

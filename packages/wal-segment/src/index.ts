@@ -1,3 +1,10 @@
+/**
+ * Segment files (header, naming, writer, reader, seal) and the file-system seam the log does its I/O through.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-segment
+ */
+
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
 export {

@@ -55,7 +55,7 @@ function bad(reason: string, path?: string): WalError {
 
 /**
  * Decode and validate a header. Check order is LoraDB's: length, magic (before the CRC), CRC, version.
- * @throws {@link WalError} `WAL_BAD_HEADER`.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER`.
  */
 export function decodeSegmentHeader(bytes: Uint8Array, path?: string): SegmentHeader {
   if (bytes.byteLength < SEGMENT_HEADER_BYTES) {

@@ -31,7 +31,7 @@ export function segmentPath(dir: string, id: number): string {
 
 /**
  * The segment id a directory entry names, or `undefined` when it is not a segment.
- * @throws {@link WalError} `WAL_MALFORMED` when the id is a valid u64 above 2^53 (it cannot be represented here).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_MALFORMED` when the id is a valid u64 above 2^53 (it cannot be represented here).
  */
 export function parseSegmentId(name: string): number | undefined {
   // Rust's Path::extension: the part after the last dot, unless the only dot leads the name.
@@ -49,7 +49,7 @@ export function parseSegmentId(name: string): number | undefined {
 
 /**
  * The segments of `dir`, ascending by id.
- * @throws {@link WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id).
  */
 export async function listSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
   const entries: SegmentEntry[] = [];

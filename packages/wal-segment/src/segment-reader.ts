@@ -61,7 +61,7 @@ export class SegmentReader {
 
   /**
    * Open a segment read-only and validate its header.
-   * @throws {@link WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
     const file = await fs.open(path, "read");
@@ -84,7 +84,7 @@ export class SegmentReader {
 
   /**
    * Read the next record.
-   * @throws {@link WalError} `WAL_IO` when the file cannot be read (an I/O error is never taken for end of file).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the file cannot be read (an I/O error is never taken for end of file).
    */
   async next<E>(codec: PayloadCodec<E>): Promise<ReadStep<E>> {
     for (;;) {

@@ -53,7 +53,7 @@ export class SegmentWriter {
   /**
    * Create a new segment exclusively (an existing file is never clobbered), write its header, fsync the file, then
    * fsync its directory so the new entry is durable (unless `syncDirectory: false`).
-   * @throws {@link WalError} `WAL_IO` (including errno `EEXIST`).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (including errno `EEXIST`).
    */
   static async create(
     fs: WalFileSystem,
@@ -79,7 +79,7 @@ export class SegmentWriter {
    * Open an existing, unsealed segment to append at `offset` (the end of its last good record). Nothing is cut:
    * bytes past `offset` are overwritten by later writes, so callers truncate a torn tail first with
    * {@link SegmentWriter.truncateTo}.
-   * @throws {@link WalError} `WAL_BAD_HEADER` (bad header, offset before the records or past the end),
+   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (bad header, offset before the records or past the end),
    *   `WAL_SEGMENT_SEALED`, `WAL_IO`.
    */
   static async openForAppend(
@@ -148,7 +148,7 @@ export class SegmentWriter {
   /**
    * Encode `record` into the pending buffer (no I/O). On an encoding error nothing is appended.
    * @returns the record's byte length.
-   * @throws {@link WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
    */
   append<E>(record: WalRecord<E>, codec: PayloadCodec<E>): number {
     if (this.#header.sealed) {
@@ -170,7 +170,7 @@ export class SegmentWriter {
   /**
    * Write the pending bytes to the file at the current end with one positional write. Resolves once every byte
    * appended before the call is in the OS. Concurrent calls are serialised.
-   * @throws {@link WalError} `WAL_IO`; after a failure every later write rejects with the same error.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
    */
   async write(): Promise<void> {
     while (this.#inFlight !== undefined) await this.#inFlight;
@@ -201,7 +201,7 @@ export class SegmentWriter {
   /**
    * fdatasync the file: every byte written before the call is durable when it resolves. Does not write pending
    * bytes; call {@link SegmentWriter.write} first.
-   * @throws {@link WalError} `WAL_IO`; after a failure every later sync rejects with the same error.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later sync rejects with the same error.
    */
   async sync(): Promise<void> {
     this.#assertUsable();
@@ -270,7 +270,7 @@ export class SegmentWriter {
   /**
    * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
    * fsync. Used to remove a torn tail before appending.
-   * @throws {@link WalError} `WAL_BAD_HEADER` (offset out of range), `WAL_IO`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (offset out of range), `WAL_IO`.
    */
   async truncateTo(offset: number): Promise<void> {
     while (this.#inFlight !== undefined) await this.#inFlight;

@@ -1,3 +1,11 @@
+/**
+ * The write-ahead log handle: directory lock, sync modes with group commit, rotation, checkpoints and truncation,
+ * poisoning on the first failed write or fsync.
+ *
+ * @packageDocumentation
+ * @module @lora/wal
+ */
+
 export {
   bytesCodec,
   isWalError,

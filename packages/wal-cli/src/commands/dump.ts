@@ -69,7 +69,7 @@ export type DumpItem = DumpedRecord | DumpDamage;
 
 /**
  * Stream the records of a WAL directory (or one segment file), read-only.
- * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
  * @example
  * ```ts
  * for await (const item of dumpRecords("./wal", { kinds: ["mutationBatch"], fromLsn: 100 })) {

@@ -60,7 +60,7 @@ export interface InspectReport {
 /**
  * Describe a WAL directory (or one segment file) segment by segment, read-only. Every segment is read on its own,
  * so damage in one does not hide the others.
- * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
  * @example
  * ```ts
  * const report = await inspectDir("./wal");

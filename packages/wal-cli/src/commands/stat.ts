@@ -72,7 +72,7 @@ function spread(values: number[]): Spread {
 
 /**
  * Count what a WAL directory (or one segment file) holds, read-only.
- * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
  * @example
  * ```ts
  * const stat = await statDir("./wal");

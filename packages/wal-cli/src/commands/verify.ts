@@ -45,7 +45,7 @@ export interface VerifyReport {
 /**
  * Check a WAL directory (or one segment file) read-only: every header, CRC, payload and structure rule replay
  * applies.
- * @throws {@link WalError} `WAL_IO` when the path is missing or unreadable (damage is never thrown: it is the
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable (damage is never thrown: it is the
  *   verdict).
  * @example
  * ```ts

@@ -70,7 +70,7 @@ const ZERO_CHECK_LIMIT = 1 << 20;
 /**
  * Walk `target` segment by segment, yielding its records and a summary after each segment. Stop early by
  * breaking out of the loop; files are closed in `finally`.
- * @throws {@link WalError} `WAL_IO` when a file cannot be read.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a file cannot be read.
  */
 export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>): AsyncGenerator<ScanEvent<E>> {
   const { codec, fs } = options;

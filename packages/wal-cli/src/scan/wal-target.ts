@@ -37,7 +37,7 @@ function idOf(name: string): number | undefined {
 
 /**
  * Resolve `path` into a {@link WalTarget}.
- * @throws {@link WalError} `WAL_IO` (missing path, `details.errno` `ENOENT`; unreadable directory),
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (missing path, `details.errno` `ENOENT`; unreadable directory),
  *   `WAL_MALFORMED` (two files name one segment id).
  */
 export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {

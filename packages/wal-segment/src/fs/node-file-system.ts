@@ -197,7 +197,7 @@ class NodeFileSystem implements WalFileSystem {
  * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
  * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
  *
- * @throws {@link WalError} `WAL_IO` for every failure, with the Node error as `cause` and
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for every failure, with the Node error as `cause` and
  *   `details.errno`/`syscall`/`path` filled in.
  */
 export function createNodeFileSystem(): WalFileSystem {

@@ -385,7 +385,7 @@ export class SimFS implements WalFileSystem {
 
   // Synchronous conveniences for tests and damage injection --------------------------------------------------
 
-  /** A copy of the file's current (volatile) bytes. @throws {@link WalError} `WAL_IO` (ENOENT, EISDIR). */
+  /** A copy of the file's current (volatile) bytes. @throws {@link @lora/wal-codec!WalError} `WAL_IO` (ENOENT, EISDIR). */
   readFileSync(path: string): Uint8Array {
     const p = normalizePath(path);
     const found = this.#state.lookup(p, "open");
@@ -418,7 +418,7 @@ export class SimFS implements WalFileSystem {
     state.setContent(inode, bytes, durable);
   }
 
-  /** Names in a directory (volatile view), sorted. @throws {@link WalError} `WAL_IO` (ENOENT, ENOTDIR). */
+  /** Names in a directory (volatile view), sorted. @throws {@link @lora/wal-codec!WalError} `WAL_IO` (ENOENT, ENOTDIR). */
   listSync(path: string): string[] {
     return this.#list(normalizePath(path), "scandir");
   }
