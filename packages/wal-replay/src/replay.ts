@@ -139,6 +139,17 @@ class ReplayRun<E> implements Replay<E> {
           signal?.throwIfAborted();
           const baseLsn = reader.header.baseLsn;
           assembler.enterSegment(baseLsn, path);
+          const previous = segments.at(-1);
+          if (previous !== undefined && !previous.sealed) {
+            // Rotation seals (and fsyncs) a segment before creating the next one, in LoraDB too: an unsealed
+            // segment with a newer one after it is a stale or lost version (an old copy restored), whose missing
+            // records would otherwise vanish silently.
+            throw new WalError(
+              "WAL_CORRUPT",
+              `WAL corruption in ${previous.path}: not sealed, but ${path} follows it (a stale or lost version)`,
+              { details: { path: previous.path, segment: previous.path, offset: previous.endOffset } },
+            );
+          }
           let records = 0;
           let firstLsn: number | undefined;
           let lastLsn: number | undefined;
