@@ -32,6 +32,11 @@ export interface Measure {
   /** write() and fdatasync() calls the WAL made (from `ioStats`). */
   readonly writes?: number;
   readonly syncs?: number;
+  /**
+   * CPU seconds (user + system, all threads) the timed part used. On a shared machine wall time includes waiting
+   * for a core; ops / cpuSeconds is the contention-free rate of CPU-bound work.
+   */
+  readonly cpuSeconds?: number;
 }
 
 export interface CaseContext {
@@ -68,6 +73,11 @@ function makePayload(): Buffer {
 
 const now = (): number => performance.now();
 
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
 function key8(i: number): Uint8Array {
   const k = Buffer.allocUnsafe(8);
   k.writeUInt32BE(Math.floor(i / 0x1_0000_0000), 0);
@@ -79,8 +89,9 @@ function key8(i: number): Uint8Array {
 async function closedLoop(
   p: CaseParams,
   op: (i: number) => Promise<unknown>,
-): Promise<{ ops: number; seconds: number }> {
+): Promise<{ ops: number; seconds: number; cpuSeconds: number }> {
   let issued = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const deadline = t0 + p.timeLimitMs;
   const worker = async (): Promise<void> => {
@@ -90,7 +101,7 @@ async function closedLoop(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, p.concurrency) }, worker));
-  return { ops: issued, seconds: (now() - t0) / 1000 };
+  return { ops: issued, seconds: (now() - t0) / 1000, cpuSeconds: cpuSince(cpu0) };
 }
 
 function cbWrite(fd: number, data: Uint8Array, position: number): Promise<void> {
@@ -136,6 +147,7 @@ async function loraBuffered(ctx: CaseContext): Promise<Measure> {
   const { wal } = await Wal.open(ctx.dir, { codec: bytesCodec, syncMode: "perCommit" });
   const payload = makePayload();
   const events = [payload];
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const deadline = t0 + ctx.p.timeLimitMs;
   let done = 0;
@@ -148,35 +160,40 @@ async function loraBuffered(ctx: CaseContext): Promise<Measure> {
   }
   await wal.flush();
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   const io = wal.ioStats();
   await wal.close();
-  return { ops: done, seconds, writes: io.writes, syncs: io.syncs };
+  return { ops: done, seconds, cpuSeconds, writes: io.writes, syncs: io.syncs };
 }
 
 async function loraReplay(ctx: CaseContext): Promise<Measure> {
   const bytes = await dirBytes(ctx.dataDir);
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const replay = replayDir(ctx.dataDir, { codec: bytesCodec });
   let events = 0;
   for await (const tx of replay) events += tx.events.length;
   const outcome = await replay.outcome();
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   if (events === 0) throw new Error("replay found no events");
-  return { ops: outcome.records, seconds, bytes };
+  return { ops: outcome.records, seconds, cpuSeconds, bytes };
 }
 
 /** Replay counted in events (100-byte payloads), for comparison with stores that read rows back. */
 async function loraReplayEvents(ctx: CaseContext): Promise<Measure> {
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let events = 0;
   for await (const tx of replayDir(ctx.dataDir, { codec: bytesCodec })) events += tx.events.length;
-  return { ops: events, seconds: (now() - t0) / 1000 };
+  return { ops: events, seconds: (now() - t0) / 1000, cpuSeconds: cpuSince(cpu0) };
 }
 
 /** Streaming open: `Wal.open` with `onTransaction` (replay, heal checks, writer ready), then close. */
 async function loraOpenStreaming(ctx: CaseContext): Promise<Measure> {
   const bytes = await dirBytes(ctx.dataDir);
   let events = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const { wal, replay } = await Wal.open(ctx.dataDir, {
     codec: bytesCodec,
@@ -185,17 +202,19 @@ async function loraOpenStreaming(ctx: CaseContext): Promise<Measure> {
     },
   });
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   await wal.close();
   if (events === 0) throw new Error("open replayed no events");
-  return { ops: replay?.records ?? 0, seconds, bytes };
+  return { ops: replay?.records ?? 0, seconds, cpuSeconds, bytes };
 }
 
 /** Replay a LoraDB-written directory with `loraCodec` (decodes every LW1 event); counted in mutation events. */
 async function loraReplayLoraDir(ctx: CaseContext): Promise<Measure> {
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let events = 0;
   for await (const tx of replayDir(ctx.dataDir, { codec: loraCodec })) events += tx.events.length;
-  return { ops: events, seconds: (now() - t0) / 1000 };
+  return { ops: events, seconds: (now() - t0) / 1000, cpuSeconds: cpuSince(cpu0) };
 }
 
 // ---- raw fs baselines ----------------------------------------------------------------------------------------
@@ -214,6 +233,7 @@ async function rawWriteFdatasync(ctx: CaseContext): Promise<Measure> {
 function rawWriteSyncFdatasyncSync(ctx: CaseContext): Promise<Measure> {
   const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
   const payload = makePayload();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const deadline = t0 + ctx.p.timeLimitMs;
   let i = 0;
@@ -222,8 +242,9 @@ function rawWriteSyncFdatasyncSync(ctx: CaseContext): Promise<Measure> {
     fs.fdatasyncSync(fd);
   }
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   fs.closeSync(fd);
-  return Promise.resolve({ ops: i, seconds });
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
 }
 
 async function rawWriteAsync(ctx: CaseContext): Promise<Measure> {
@@ -237,6 +258,7 @@ async function rawWriteAsync(ctx: CaseContext): Promise<Measure> {
 function rawWriteSync(ctx: CaseContext): Promise<Measure> {
   const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
   const payload = makePayload();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const deadline = t0 + ctx.p.timeLimitMs;
   let i = 0;
@@ -244,8 +266,9 @@ function rawWriteSync(ctx: CaseContext): Promise<Measure> {
     fs.writeSync(fd, payload, 0, PAYLOAD_BYTES, i * PAYLOAD_BYTES);
   }
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   fs.closeSync(fd);
-  return Promise.resolve({ ops: i, seconds });
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
 }
 
 /**
@@ -259,6 +282,7 @@ function rawEncodeFrames(ctx: CaseContext): Promise<Measure> {
   const buf = Buffer.allocUnsafe(1 << 20);
   let used = 0;
   let position = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let i = 0;
   for (; i < ctx.p.count; i++) {
@@ -286,14 +310,16 @@ function rawEncodeFrames(ctx: CaseContext): Promise<Measure> {
   fs.writeSync(fd, buf, 0, used, position);
   fs.fdatasyncSync(fd);
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   fs.closeSync(fd);
-  return Promise.resolve({ ops: i, seconds });
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
 }
 
 /** `readFile` + one `zlib.crc32` over each whole segment file: the read bandwidth the replay could reach. */
 async function rawReadCrc(ctx: CaseContext): Promise<Measure> {
   const meta = await readMeta(ctx.dataDir);
   const files = await segmentFiles(ctx.dataDir);
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let bytes = 0;
   let acc = 0;
@@ -303,13 +329,15 @@ async function rawReadCrc(ctx: CaseContext): Promise<Measure> {
     bytes += b.byteLength;
   }
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   if (acc === 0.5) throw new Error("unreachable");
-  return { ops: meta.records, seconds, bytes };
+  return { ops: meta.records, seconds, cpuSeconds, bytes };
 }
 
 /** `readFile` + walk the frames, CRC-32 of each record checked: the per-record floor in JavaScript. */
 async function rawReadWalk(ctx: CaseContext): Promise<Measure> {
   const files = await segmentFiles(ctx.dataDir);
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let bytes = 0;
   let records = 0;
@@ -325,7 +353,7 @@ async function rawReadWalk(ctx: CaseContext): Promise<Measure> {
       records++;
     }
   }
-  return { ops: records, seconds: (now() - t0) / 1000, bytes };
+  return { ops: records, seconds: (now() - t0) / 1000, cpuSeconds: cpuSince(cpu0), bytes };
 }
 
 // ---- better-sqlite3 ------------------------------------------------------------------------------------------
@@ -346,13 +374,15 @@ function sqliteCommits(synchronous: "FULL" | "NORMAL"): CaseFn {
     const db = await openSqlite(ctx.dir, synchronous);
     const insert = db.prepare("INSERT INTO log (id, v) VALUES (?, ?)");
     const payload = makePayload();
+    const cpu0 = process.cpuUsage();
     const t0 = now();
     const deadline = t0 + ctx.p.timeLimitMs;
     let i = 0;
     for (; i < ctx.p.count && now() < deadline; i++) insert.run(i, payload);
     const seconds = (now() - t0) / 1000;
+    const cpuSeconds = cpuSince(cpu0);
     db.close();
-    return { ops: i, seconds };
+    return { ops: i, seconds, cpuSeconds };
   };
 }
 
@@ -364,12 +394,14 @@ async function sqliteBulk(ctx: CaseContext): Promise<Measure> {
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) insert.run(i, payload);
   });
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   for (let i = 0; i < ctx.p.count; i += 1000) batch(i, Math.min(ctx.p.count, i + 1000));
   db.pragma("wal_checkpoint(FULL)");
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   db.close();
-  return { ops: ctx.p.count, seconds };
+  return { ops: ctx.p.count, seconds, cpuSeconds };
 }
 
 async function sqliteScan(ctx: CaseContext): Promise<Measure> {
@@ -381,6 +413,7 @@ async function sqliteScan(ctx: CaseContext): Promise<Measure> {
     for (let i = 0; i < meta.events; i++) insert.run(i, payload);
   })();
   db.close();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const reopened = await openSqlite(ctx.dir, "NORMAL");
   let rows = 0;
@@ -388,8 +421,9 @@ async function sqliteScan(ctx: CaseContext): Promise<Measure> {
     if ((row as { v: Uint8Array }).v.byteLength === PAYLOAD_BYTES) rows++;
   }
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   reopened.close();
-  return { ops: rows, seconds };
+  return { ops: rows, seconds, cpuSeconds };
 }
 
 // ---- classic-level -------------------------------------------------------------------------------------------
@@ -418,6 +452,7 @@ function levelPuts(sync: boolean): CaseFn {
 async function levelBulk(ctx: CaseContext): Promise<Measure> {
   const db = await openLevel(ctx.dir);
   const payload = makePayload();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   for (let i = 0; i < ctx.p.count; i += 1000) {
     const batch = db.batch();
@@ -426,8 +461,9 @@ async function levelBulk(ctx: CaseContext): Promise<Measure> {
   }
   await db.put(key8(ctx.p.count), payload, { sync: true });
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   await db.close();
-  return { ops: ctx.p.count, seconds };
+  return { ops: ctx.p.count, seconds, cpuSeconds };
 }
 
 async function levelScan(ctx: CaseContext): Promise<Measure> {
@@ -440,13 +476,15 @@ async function levelScan(ctx: CaseContext): Promise<Measure> {
     await batch.write();
   }
   await db.close();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const reopened = await openLevel(ctx.dir);
   let rows = 0;
   for await (const value of reopened.values()) if (value.byteLength === PAYLOAD_BYTES) rows++;
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   await reopened.close();
-  return { ops: rows, seconds };
+  return { ops: rows, seconds, cpuSeconds };
 }
 
 // ---- lmdb-js -------------------------------------------------------------------------------------------------
@@ -474,6 +512,7 @@ async function lmdbPuts(ctx: CaseContext): Promise<Measure> {
 async function lmdbBulk(ctx: CaseContext): Promise<Measure> {
   const db = await openLmdb(ctx.dir);
   const payload = makePayload();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let last: Promise<boolean> | undefined;
   for (let i = 0; i < ctx.p.count; i++) {
@@ -483,8 +522,9 @@ async function lmdbBulk(ctx: CaseContext): Promise<Measure> {
   await last;
   await db.flushed;
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   await db.close();
-  return { ops: ctx.p.count, seconds };
+  return { ops: ctx.p.count, seconds, cpuSeconds };
 }
 
 async function lmdbScan(ctx: CaseContext): Promise<Measure> {
@@ -498,13 +538,15 @@ async function lmdbScan(ctx: CaseContext): Promise<Measure> {
   }
   await last;
   await db.close();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const reopened = await openLmdb(ctx.dir);
   let rows = 0;
   for (const { value } of reopened.getRange()) if (value.byteLength === PAYLOAD_BYTES) rows++;
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   await reopened.close();
-  return { ops: rows, seconds };
+  return { ops: rows, seconds, cpuSeconds };
 }
 
 // ---- LoraDB engine -------------------------------------------------------------------------------------------
@@ -516,11 +558,13 @@ async function loradbOpen(ctx: CaseContext): Promise<Measure> {
   execFileSync("cp", ["-r", ctx.dataDir, walDir]);
   fs.rmSync(join(walDir, ".lora-wal.lock"), { force: true });
   const { openWalDatabase } = await import("@loradb/lora-node");
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   const db = await openWalDatabase({ walDir });
   const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   db.dispose();
-  return { ops: meta.events, seconds };
+  return { ops: meta.events, seconds, cpuSeconds };
 }
 
 // ---- datasets ------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 
 import { fork } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -205,6 +205,8 @@ function roundsOf(profile: Profile): { warmup: number; rounds: number } {
 
 interface CaseOutcome {
   readonly rate: Spread;
+  /** Median ops per CPU-second (contention-free rate of CPU-bound work). */
+  readonly cpuRate?: number;
   readonly mbps?: number;
   readonly writesPerOp?: number;
   readonly syncsPerOp?: number;
@@ -251,8 +253,10 @@ function summarize(
   const withBytes = s.filter((m) => m.bytes !== undefined);
   const mbps = withBytes.length > 0 ? spread(withBytes.map((m) => (m.bytes ?? 0) / 1e6 / m.seconds)).median : undefined;
   const withIo = s.filter((m) => m.syncs !== undefined);
+  const withCpu = s.filter((m) => m.cpuSeconds !== undefined && m.cpuSeconds > 0);
   const outcome: CaseOutcome = {
     rate,
+    ...(withCpu.length === 0 ? {} : { cpuRate: spread(withCpu.map((m) => m.ops / (m.cpuSeconds ?? 1))).median }),
     seconds: spread(s.map((m) => m.seconds)),
     ops: spread(s.map((m) => m.ops)).median,
     ...(mbps === undefined ? {} : { mbps }),
@@ -269,7 +273,7 @@ function summarize(
   log(
     `  ${label}: ${n(rate.median)}/s (${n(rate.min)} – ${n(rate.max)}, ${rate.n} rounds)${
       mbps === undefined ? "" : `, ${mbps.toFixed(0)} MB/s`
-    }${outcome.syncsPerOp === undefined ? "" : `, ${outcome.writesPerOp?.toFixed(3)} writes, ${outcome.syncsPerOp.toFixed(3)} syncs/op`}${
+    }${outcome.cpuRate === undefined ? "" : `, ${n(outcome.cpuRate)}/CPU-s`}${outcome.syncsPerOp === undefined ? "" : `, ${outcome.writesPerOp?.toFixed(3)} writes, ${outcome.syncsPerOp.toFixed(3)} syncs/op`}${
       error === undefined ? "" : ` (error: ${error.split("\n")[0]})`
     }`,
   );
@@ -287,8 +291,10 @@ async function runInterleaved(
   opts: Options,
   prefix: string,
   dataDir?: string,
+  roundsOverride?: number,
 ): Promise<Record<string, CaseOutcome>> {
-  const { rounds, warmup } = roundsOf(opts.profile);
+  const { warmup } = roundsOf(opts.profile);
+  const rounds = roundsOverride ?? roundsOf(opts.profile).rounds;
   const samples = new Map<string, Measure[]>(systems.map((s) => [s.key, []]));
   const errors = new Map<string, string>();
   for (let r = 0; r < rounds; r++) {
@@ -338,6 +344,7 @@ async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
         ...o.rate,
         ...(s.note === undefined ? {} : { note: s.note }),
         ...(o.mbps === undefined ? {} : { mbps: o.mbps }),
+        ...(o.cpuRate === undefined ? {} : { cpuRate: o.cpuRate }),
         ...(o.writesPerOp === undefined ? {} : { writesPerOp: o.writesPerOp }),
         ...(o.syncsPerOp === undefined ? {} : { syncsPerOp: o.syncsPerOp }),
         ...(o.error === undefined ? {} : { error: o.error }),
@@ -370,7 +377,7 @@ async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
 async function runReplayScaling(opts: Options): Promise<ReplayScalingPoint[]> {
   const points: ReplayScalingPoint[] = [];
   log("scaling: streaming open against log size");
-  const r = opts.profile === "full" ? 3 : opts.profile === "quick" ? 2 : 1;
+  const r = opts.profile === "smoke" ? 1 : 2;
   for (const mib of scalingSizesMiB(opts.profile)) {
     const data = await dataset({ kind: "walLog", bytes: mib * 2 ** 20 }, opts);
     const o = await runCase(
@@ -414,7 +421,14 @@ async function runConcurrencyScaling(opts: Options): Promise<{ points: Concurren
       { key: "lora", caseName: "lora.perCommit" },
       { key: "lmdb", caseName: "lmdb.put" },
     ];
-    const o = await runInterleaved(systems, p, opts, `scaling-concurrency.c${c}`);
+    const o = await runInterleaved(
+      systems,
+      p,
+      opts,
+      `scaling-concurrency.c${c}`,
+      undefined,
+      Math.min(3, roundsOf(opts.profile).rounds),
+    );
     if (c === 1 && o.raw !== undefined && Number.isFinite(o.raw.rate.median)) rawRate = o.raw.rate.median;
     const lora = o.lora as CaseOutcome;
     const lmdb = o.lmdb as CaseOutcome;
@@ -432,6 +446,7 @@ async function runConcurrencyScaling(opts: Options): Promise<{ points: Concurren
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
+  const loadAtStart = loadavg()[0] ?? 0;
   const t0 = performance.now();
   rmSync(RUN_ROOT, { recursive: true, force: true });
   mkdirSync(RUN_ROOT, { recursive: true });
@@ -456,6 +471,7 @@ async function main(): Promise<void> {
         platform: `${process.platform}-${process.arch}`,
         cpus: cpus().length,
         cpuModel: cpu?.model.trim() ?? "unknown",
+        loadAverage: [loadAtStart, loadavg()[0] ?? 0],
       },
       workloads,
       scaling: { replay: scalingReplay, concurrency: conc.points, rawFdatasyncRate: conc.raw },

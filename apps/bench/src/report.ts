@@ -9,6 +9,8 @@ export interface SystemResult extends Spread {
   readonly note?: string;
   /** MB/s median where the case reports bytes. */
   readonly mbps?: number;
+  /** Median operations per CPU-second (user + system, all threads of the process). */
+  readonly cpuRate?: number;
   /** Median write() and fdatasync() calls per operation (the WAL's ioStats). */
   readonly writesPerOp?: number;
   readonly syncsPerOp?: number;
@@ -56,6 +58,8 @@ export interface RunReport {
     readonly platform: string;
     readonly cpus: number;
     readonly cpuModel: string;
+    /** 1-minute load average at the start and the end of the run (other work on the machine skews wall times). */
+    readonly loadAverage: readonly [number, number];
   };
   readonly workloads: readonly WorkloadEntry[];
   readonly scaling: {
@@ -76,7 +80,9 @@ export function renderMarkdown(r: RunReport): string {
   lines.push(`# @lora/wal benchmark (${r.profile})`, "");
   lines.push(
     `${r.startedAt}, ${r.durationSeconds.toFixed(0)} s; Node ${r.machine.node}, ${r.machine.platform}, ` +
-      `${r.machine.cpus} × ${r.machine.cpuModel}. 100-byte payloads; medians over rounds (range min – max); ` +
+      `${r.machine.cpus} × ${r.machine.cpuModel}, load average ${r.machine.loadAverage[0].toFixed(1)} at start and ${r.machine.loadAverage[1].toFixed(
+        1,
+      )} at end. 100-byte payloads; medians over rounds (range min – max); ` +
       "every system on the same disk, each round in a fresh directory, each system in its own child process.",
     "",
   );
@@ -113,6 +119,7 @@ export function renderMarkdown(r: RunReport): string {
         s.role === "baseline" ? "physical baseline" : "",
         s.note ?? "",
         s.mbps === undefined ? "" : `${s.mbps.toFixed(0)} MB/s`,
+        s.cpuRate === undefined ? "" : `${fmt(s.cpuRate)} per CPU-second`,
         s.syncsPerOp === undefined
           ? ""
           : `${s.writesPerOp?.toFixed(3)} writes, ${s.syncsPerOp.toFixed(3)} fdatasyncs per op`,

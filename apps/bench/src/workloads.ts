@@ -207,7 +207,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     counts: counts(
       { count: 20_000, concurrency: 1, timeLimitMs: sec(2) },
       { count: 1_000_000, concurrency: 1, timeLimitMs: sec(5) },
-      { count: 2_000_000, concurrency: 1, timeLimitMs: sec(10) },
+      { count: 1_000_000, concurrency: 1, timeLimitMs: sec(8) },
     ),
     target: "≥ 2,000,000 records/s",
     judge: (m) => {
@@ -237,7 +237,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
     ),
-    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 256) * 2 ** 20 }),
+    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20 }),
     target: "≥ 2,000,000 records/s and ≥ 0.5 × raw MB/s",
     judge: (m, ctx) => {
       const lora = med(m, "lora");
@@ -267,7 +267,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
     ),
-    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 32 : 128) * 2 ** 20 }),
+    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 32 : 64) * 2 ** 20 }),
     target: "— (context)",
     judge: () => ({ baseline: null, ratio: null, met: null, detail: "no target" }),
   },
@@ -290,7 +290,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
       { count: 1, concurrency: 1, timeLimitMs: sec(60) },
     ),
-    dataset: (p) => ({ kind: "loraEngine", nodes: p === "smoke" ? 2000 : p === "quick" ? 100_000 : 300_000 }),
+    dataset: (p) => ({ kind: "loraEngine", nodes: p === "smoke" ? 2000 : p === "quick" ? 100_000 : 200_000 }),
     target: "— (context)",
     judge: () => ({ baseline: null, ratio: null, met: null, detail: "no target" }),
   },
@@ -306,7 +306,7 @@ export const CONCURRENCY_LEVELS = [1, 4, 16, 64, 256] as const;
 export function concurrencyCounts(p: Profile, c: number): Counts {
   if (p === "smoke") return { count: Math.max(50, c * 4), concurrency: c, timeLimitMs: sec(1) };
   if (p === "quick") return { count: Math.max(1500, c * 200), concurrency: c, timeLimitMs: sec(2) };
-  return { count: Math.max(4000, c * 500), concurrency: c, timeLimitMs: sec(4) };
+  return { count: Math.max(4000, c * 500), concurrency: c, timeLimitMs: sec(3) };
 }
 
 export const RSS_TARGET_BYTES = 64 * 2 ** 20;
