@@ -1,0 +1,69 @@
+/** What every tier reports: counters for the verdict table and the JSON report, and each violation found. */
+
+export type TierName = "A" | "B" | "C" | "faults";
+
+export type ViolationKind =
+  | "lost" // I1: an acknowledged commit is missing
+  | "phantom" // I2: an aborted, uncommitted or never-attempted transaction is visible, or one is not whole
+  | "hole" // I3: a later commit is present while an earlier one is missing
+  | "lsn" // I4: LSNs not increasing, reused, or a transaction split across segments
+  | "silent-truncation" // I5: damage opened with fewer records and nothing reported
+  | "poison" // I6: an acknowledgement after a failed fsync or write
+  | "lock" // I7: a second opener was not refused
+  | "idempotence" // I8: recovering again, or writing after recovery, changed the history
+  | "unopenable" // I11: the log did not open after a crash with no media fault
+  | "error"; // the harness or the workload failed in a way the contract does not allow
+
+export interface Violation {
+  readonly tier: TierName;
+  readonly kind: ViolationKind;
+  readonly caseId: string;
+  readonly message: string;
+  /** A one-line command that reruns exactly this case. */
+  readonly replay: string;
+}
+
+export class TierResult {
+  readonly tier: TierName;
+  cases = 0;
+  crashStates = 0;
+  ackedChecked = 0;
+  lost = 0;
+  phantom = 0;
+  silentTruncations = 0;
+  /** Damage cases reported loudly, out of all damage cases (Tier C; bit flips separately). */
+  corruptionDetected = 0;
+  corruptionTotal = 0;
+  readonly violations: Violation[] = [];
+  /** Tier-specific figures (cycles, images, skipped duplicates, ...). */
+  readonly extra: Record<string, number> = {};
+  ms = 0;
+
+  constructor(tier: TierName) {
+    this.tier = tier;
+  }
+
+  add(v: Violation): void {
+    if (v.kind === "lost") this.lost++;
+    else if (v.kind === "phantom" || v.kind === "hole") this.phantom++;
+    else if (v.kind === "silent-truncation") this.silentTruncations++;
+    this.violations.push(v);
+  }
+
+  bump(key: string, by = 1): void {
+    this.extra[key] = (this.extra[key] ?? 0) + by;
+  }
+}
+
+/** Cap on violations printed per tier (all are counted). */
+export const MAX_PRINTED_VIOLATIONS = 10;
+
+/** The time budget of a tier: stop starting new work at `deadline` (ms since epoch) or after `maxCases`. */
+export interface Budget {
+  readonly deadline: number;
+  readonly maxCases: number;
+}
+
+export function budgetLeft(b: Budget, cases: number): boolean {
+  return cases < b.maxCases && Date.now() < b.deadline;
+}

@@ -1,0 +1,138 @@
+/**
+ * Tier A: simulated crashes (SimFS). Each bounded workload runs on a fresh SimFS with the real `Wal`; at every
+ * mutating file-system operation the crash images the fsync barriers allow are captured (bounded, seeded), and
+ * after the workload each distinct image is recovered with the real `Wal.open` and checked (crash-check.ts).
+ */
+
+import { type JsonValue, type PlantedBug, Wal } from "@lora/wal";
+import { type CrashImage, SimFS } from "@lora/wal-segment/testing";
+import { checkCrashImage, imageKey } from "./crash-check.js";
+import { Model, type ModelSnapshot } from "./model.js";
+import { checkHistory } from "./oracle.js";
+import { mix, rng, shuffle } from "./prng.js";
+import { type Budget, budgetLeft, TierResult, type Violation } from "./result.js";
+import { describeWorkload, openOptions, WAL_DIR, WorkloadDriver, workloadAt, workloadCount } from "./workloads.js";
+
+export interface TierAOptions {
+  readonly seed: number;
+  readonly budget: Budget;
+  /** Longest op sequence (3 by default, 5 with --long). */
+  readonly maxLen: number;
+  /** Crash images per operation index (the first two are always "drop all unsynced" and "keep all"). */
+  readonly maxImages: number;
+  /** Run only these case indices. */
+  readonly cases?: readonly number[];
+  readonly bugs?: readonly PlantedBug[];
+  /** Stop at the first violation (planted-bug runs). */
+  readonly stopOnFirst?: boolean;
+  readonly onProgress?: (r: TierResult) => void;
+}
+
+/** Case order: every sequence of length ≤ 2 in index order, then the longer ones in a seeded shuffle. */
+export function caseOrder(seed: number, maxLen: number): Uint32Array {
+  const short = workloadCount(Math.min(2, maxLen));
+  const total = workloadCount(maxLen);
+  const order = new Uint32Array(total);
+  for (let i = 0; i < total; i++) order[i] = i;
+  if (total > short) {
+    const rest = shuffle(rng(mix(seed, 0xa)), Array.from(order.subarray(short)));
+    order.set(rest, short);
+  }
+  return order;
+}
+
+interface Capture {
+  readonly images: Iterable<CrashImage>;
+  readonly snap: ModelSnapshot;
+  readonly at: string;
+}
+
+const DEBUG = process.env.TORTURE_DEBUG === "1";
+
+export function replayCommand(seed: number, index: number): string {
+  return `pnpm torture -- --tier A --seed ${seed} --case ${index}`;
+}
+
+export async function runTierA(opts: TierAOptions): Promise<TierResult> {
+  const result = new TierResult("A");
+  const start = Date.now();
+  const order = opts.cases === undefined ? caseOrder(opts.seed, opts.maxLen) : Uint32Array.from(opts.cases);
+  result.extra.workloadsTotal = workloadCount(opts.maxLen);
+  for (let i = 0; i < order.length && budgetLeft(opts.budget, result.cases); i++) {
+    if (DEBUG) process.stderr.write(`[A] case ${order[i]} ${describeWorkload(workloadAt(order[i] as number))}\n`);
+    await runCase(order[i] as number, opts, result);
+    result.cases++;
+    opts.onProgress?.(result);
+    if (opts.stopOnFirst === true && result.violations.length > 0) break;
+  }
+  result.ms = Date.now() - start;
+  return result;
+}
+
+async function runCase(index: number, opts: TierAOptions, result: TierResult): Promise<void> {
+  const w = workloadAt(index);
+  const seed = mix(opts.seed, index);
+  const bugs = opts.bugs ?? [];
+  const fs = new SimFS();
+  const model = new Model(w.variant.startFence);
+  const captures: Capture[] = [];
+  const capture = (at: string) => {
+    captures.push({
+      images: fs.crashImages({ maxImages: opts.maxImages, seed: mix(seed, captures.length) }),
+      snap: model.snapshot(),
+      at,
+    });
+  };
+  const unsubscribe = fs.onOperation((e) => capture(`op ${e.seq} (${e.op} ${e.path}${e.failed ? ", failed" : ""})`));
+  const violation = (kind: Violation["kind"], message: string) =>
+    result.add({
+      tier: "A",
+      kind,
+      caseId: `${index}`,
+      message: `${describeWorkload(w)}: ${message}`,
+      replay: replayCommand(opts.seed, index),
+    });
+
+  let driver: WorkloadDriver | undefined;
+  try {
+    const options = { ...openOptions(w, fs, model.fence), testing: { plantedBugs: bugs } };
+    const { wal } = await Wal.open<JsonValue>(WAL_DIR, options);
+    driver = new WorkloadDriver(w, wal, model, options);
+    for (const op of w.ops) await driver.run(op);
+    const upTo = driver.wal.nextLsn() - 1;
+    await driver.wal.close();
+    model.durable(upTo);
+  } catch (e) {
+    await driver?.wal.close().catch(() => undefined);
+    violation("error", `the workload failed with no fault injected: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  unsubscribe();
+  capture("after the workload (clean close)");
+
+  for (const check of driver?.reopenChecks ?? []) {
+    const v = checkHistory(check.recovered, check.exp);
+    result.ackedChecked += v.required;
+    for (const f of v.findings) violation(f.kind, `clean reopen inside the workload: ${f.message}`);
+  }
+
+  const seen = new Set<string>();
+  for (const c of captures) {
+    for (const image of c.images) {
+      result.bump("images");
+      const processCrash = image.description.startsWith("[keep all]");
+      const key = `${imageKey(image.fs)}#${c.snap.durableLsn}/${processCrash ? c.snap.writtenLsn : 0}/${c.snap.fence}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      result.crashStates++;
+      const exp = model.expectation(c.snap, processCrash);
+      if (DEBUG) process.stderr.write(`[A ${index}] ${c.at} :: ${image.description.slice(0, 160)}\n`);
+      const v = await checkCrashImage(w, image.fs, image.description, exp, bugs);
+      result.ackedChecked += v.required;
+      if (v.sectorReject) result.bump("sectorReorderRejects");
+      for (const f of v.findings) {
+        violation(f.kind, `crash at ${c.at}, image "${image.description.slice(0, 240)}": ${f.message}`);
+      }
+      if (opts.stopOnFirst === true && result.violations.length > 0) return;
+    }
+  }
+}

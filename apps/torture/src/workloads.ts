@@ -1,0 +1,249 @@
+/**
+ * Tier A workloads (ACE-style bounded sequences, RELIABILITY-PLAN §3.1): every sequence of up to 3 operations
+ * (5 with --long) over the op alphabet, in each sync mode and each variant (tiny segment target so rotation
+ * happens, a large one so it does not, and a log started above a snapshot fence). Each op drives the real `Wal`
+ * and records what it saw in the {@link Model}.
+ */
+
+import { type JsonValue, jsonCodec, Wal, type WalOptions } from "@lora/wal";
+import type { WalFileSystem } from "@lora/wal-segment";
+import type { Model } from "./model.js";
+import type { Expectation, RecoveredTx } from "./oracle.js";
+
+export const OPS = [
+  "commitSmall", // commitTx, one small event
+  "commitLarge", // commitTx, three ~600-byte events: a record over several 512-byte sectors
+  "lowLevel", // begin, append, appendBatch, commit (buffered)
+  "interleave", // two open transactions, committed in the other order
+  "abort", // begin, append, abort
+  "leaveOpen", // begin, append, never committed
+  "flush",
+  "sync",
+  "checkpoint", // checkpointMarker(snapshot) + sync + truncateUpTo(snapshot)
+  "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
+  "reopen", // clean close and open again
+] as const;
+export type Op = (typeof OPS)[number];
+
+export type ModeName = "perCommit" | "group" | "none";
+export const MODES: readonly ModeName[] = ["perCommit", "group", "none"];
+
+export interface Variant {
+  readonly name: string;
+  readonly segmentTargetBytes: number;
+  /** The snapshot fence the log is first opened with (a log restored from a snapshot at that LSN). */
+  readonly startFence: number;
+}
+export const VARIANTS: readonly Variant[] = [
+  { name: "tiny-segments", segmentTargetBytes: 384, startFence: 0 },
+  { name: "one-segment", segmentTargetBytes: 1 << 20, startFence: 0 },
+  { name: "fenced-start", segmentTargetBytes: 384, startFence: 40 },
+];
+
+export interface Workload {
+  readonly ops: readonly Op[];
+  readonly mode: ModeName;
+  readonly variant: Variant;
+}
+
+export const WAL_DIR = "/wal";
+
+/** Number of workloads with sequences of exactly `len` ops. */
+function countOfLength(len: number): number {
+  return OPS.length ** len * MODES.length * VARIANTS.length;
+}
+
+/** Total number of workloads up to `maxLen` ops. */
+export function workloadCount(maxLen: number): number {
+  let n = 0;
+  for (let len = 1; len <= maxLen; len++) n += countOfLength(len);
+  return n;
+}
+
+/** The workload with index `index` (shorter sequences first; stable across runs, independent of the seed). */
+export function workloadAt(index: number): Workload {
+  let rest = index;
+  let len = 1;
+  while (rest >= countOfLength(len)) {
+    rest -= countOfLength(len);
+    len++;
+  }
+  const mode = MODES[rest % MODES.length] as ModeName;
+  rest = Math.floor(rest / MODES.length);
+  const variant = VARIANTS[rest % VARIANTS.length] as Variant;
+  rest = Math.floor(rest / VARIANTS.length);
+  const ops: Op[] = [];
+  for (let i = 0; i < len; i++) {
+    ops.push(OPS[rest % OPS.length] as Op);
+    rest = Math.floor(rest / OPS.length);
+  }
+  return { ops, mode, variant };
+}
+
+export function describeWorkload(w: Workload): string {
+  return `${w.mode}/${w.variant.name}: ${w.ops.join(" → ")}`;
+}
+
+/** Open options for a workload's log (group's flusher interval is out of reach so runs are deterministic). */
+export function openOptions(
+  w: Workload,
+  fs: WalFileSystem,
+  fence: number,
+  onTx?: (tx: RecoveredTx) => void,
+): WalOptions<JsonValue> {
+  const syncMode = w.mode === "group" ? { mode: "group" as const, intervalMs: 3_600_000 } : w.mode;
+  return {
+    fs,
+    codec: jsonCodec,
+    syncMode,
+    segmentTargetBytes: w.variant.segmentTargetBytes,
+    checkpointLsn: fence,
+    ...(onTx === undefined ? {} : { onTransaction: onTx }),
+  };
+}
+
+const PAD = "~".repeat(600);
+
+/** Drives one workload against a live handle; `wal` changes on `reopen`. */
+export class WorkloadDriver {
+  readonly model: Model;
+  wal: Wal<JsonValue>;
+  readonly #w: Workload;
+  readonly #options: WalOptions<JsonValue>;
+  /** What each in-workload clean reopen recovered, with what it had to recover (everything committed). */
+  readonly reopenChecks: { recovered: RecoveredTx[]; exp: Expectation }[] = [];
+
+  constructor(w: Workload, wal: Wal<JsonValue>, model: Model, options: WalOptions<JsonValue>) {
+    this.#w = w;
+    this.wal = wal;
+    this.model = model;
+    this.#options = options;
+  }
+
+  async run(op: Op): Promise<void> {
+    const { model } = this;
+    const wal = this.wal;
+    const perCommit = this.#w.mode === "perCommit";
+    switch (op) {
+      case "commitSmall":
+      case "commitLarge": {
+        const id = model.newId();
+        const events = op === "commitSmall" ? [`${id}.0`] : [0, 1, 2].map((i) => `${id}.${i}${PAD}`);
+        const info = await wal.commitTx(events);
+        if (info === null) throw new Error("commitTx returned null for a non-empty transaction");
+        this.#acked(id, info.beginLsn, info.commitLsn, events, perCommit);
+        return;
+      }
+      case "lowLevel": {
+        const id = model.newId();
+        const b = await wal.begin();
+        const events = [`${id}.0`, `${id}.1`, `${id}.2`];
+        model.open.set(b, { id, events });
+        await wal.append(b, events[0] as string);
+        await wal.appendBatch(b, events.slice(1));
+        const c = await wal.commit(b);
+        model.open.delete(b);
+        model.commit(id, b, c, events, false);
+        return;
+      }
+      case "interleave": {
+        const a = { id: model.newId(), lsn: await wal.begin() };
+        const b = { id: model.newId(), lsn: await wal.begin() };
+        model.open.set(a.lsn, { id: a.id, events: [] });
+        model.open.set(b.lsn, { id: b.id, events: [] });
+        await wal.append(a.lsn, `${a.id}.0`);
+        await wal.append(b.lsn, `${b.id}.0`);
+        const cb = await wal.commit(b.lsn);
+        model.open.delete(b.lsn);
+        model.commit(b.id, b.lsn, cb, [`${b.id}.0`], false);
+        await wal.append(a.lsn, `${a.id}.1`);
+        const ca = await wal.commit(a.lsn);
+        model.open.delete(a.lsn);
+        model.commit(a.id, a.lsn, ca, [`${a.id}.0`, `${a.id}.1`], false);
+        return;
+      }
+      case "abort":
+      case "leaveOpen": {
+        const id = model.newId();
+        const b = await wal.begin();
+        model.open.set(b, { id, events: [`${id}.0`] });
+        await wal.append(b, `${id}.0`);
+        if (op === "abort") {
+          await wal.abort(b);
+          model.open.delete(b);
+          model.abortedCount++;
+        }
+        return;
+      }
+      case "flush": {
+        const upTo = wal.nextLsn() - 1;
+        await wal.flush();
+        if (perCommit) model.durable(upTo);
+        else model.written(upTo);
+        return;
+      }
+      case "sync": {
+        const upTo = wal.nextLsn() - 1;
+        await wal.sync();
+        model.durable(upTo);
+        return;
+      }
+      case "checkpoint": {
+        const s = model.checkpointLsn(wal.nextLsn());
+        model.fence = s; // the snapshot is stored (outside the log) before the marker is written
+        await wal.checkpointMarker(s);
+        const upTo = wal.nextLsn() - 1;
+        await wal.sync();
+        model.durable(upTo);
+        await wal.truncateUpTo(s);
+        return;
+      }
+      case "burst": {
+        const big = { id: model.newId(), events: [] as string[] };
+        big.events = [0, 1].map((i) => `${big.id}.${i}${PAD}`);
+        const small = { id: model.newId(), events: [] as string[] };
+        small.events = [`${small.id}.0`];
+        const late = { id: model.newId(), events: [] as string[] };
+        late.events = [`${late.id}.0`];
+        let slipped: Promise<[number, number]> | undefined;
+        const p1 = wal.commitTx(big.events);
+        queueMicrotask(() => {
+          slipped = (async () => {
+            const b = await wal.begin();
+            await wal.append(b, late.events[0] as string);
+            return [b, await wal.commit(b)];
+          })();
+        });
+        const p2 = wal.commitTx(small.events);
+        const [r1, r2] = await Promise.all([p1, p2]);
+        const [lb, lc] = await (slipped as Promise<[number, number]>);
+        if (r1 === null || r2 === null) throw new Error("commitTx returned null for a non-empty transaction");
+        this.#acked(big.id, r1.beginLsn, r1.commitLsn, big.events, perCommit);
+        this.#acked(small.id, r2.beginLsn, r2.commitLsn, small.events, perCommit);
+        model.commit(late.id, lb, lc, late.events, false);
+        return;
+      }
+      case "reopen": {
+        const upTo = wal.nextLsn() - 1;
+        await wal.close();
+        model.durable(upTo);
+        model.open.clear(); // uncommitted at close: discarded by replay
+        const txs: RecoveredTx[] = [];
+        const r = await Wal.open(WAL_DIR, {
+          ...this.#options,
+          checkpointLsn: model.fence,
+          onTransaction: (t) => void txs.push(t),
+        });
+        this.wal = r.wal;
+        this.reopenChecks.push({ recovered: txs, exp: model.expectation(model.snapshot(), true) });
+        return;
+      }
+    }
+  }
+
+  #acked(id: string, begin: number, commit: number, events: readonly string[], durable: boolean): void {
+    this.model.commit(id, begin, commit, events, true);
+    if (durable) this.model.durable(commit);
+    else this.model.written(commit);
+  }
+}
