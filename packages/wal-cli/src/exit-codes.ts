@@ -15,4 +15,5 @@ export const ExitCode = {
   IO: 4,
 } as const;
 
+/** One of the {@link ExitCode} values (0 clean, 1 torn tail, 2 corruption, 3 usage, 4 unreadable path). */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -7,6 +7,7 @@ export type CodecName = "lora" | "json" | "bytes";
 
 export const CODEC_NAMES: readonly CodecName[] = ["lora", "json", "bytes"];
 
+/** Options every command function takes (`inspectDir`, `verifyDir`, `dumpRecords`, `statDir`). */
 export interface ReadOptions {
   /** How mutation payloads are decoded. @default "lora" (LoraDB's LW1 events) */
   readonly codec?: CodecName;

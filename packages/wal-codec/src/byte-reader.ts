@@ -10,6 +10,11 @@ const TWO_POW_32 = 0x1_0000_0000;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * A bounds-checked little-endian cursor over a payload, for codecs' `decodeEvent`/`decodeBatch`.
+ * @throws {@link WalError} `WAL_DECODE` from every read that would run past the end (and from `string` for invalid
+ *   UTF-8).
+ */
 export class ByteReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;

@@ -18,6 +18,11 @@ function isWellFormed(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
+/**
+ * A growable little-endian byte buffer that codecs' `encodeEvent`/`encodeBatch` append to.
+ * @throws {@link WalError} `WAL_ENCODE` from `u64`/`i64` for a value out of range and from `string` for a lone
+ *   surrogate.
+ */
 export class ByteWriter {
   #bytes: Uint8Array;
   #view: DataView;

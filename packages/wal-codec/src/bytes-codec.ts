@@ -12,6 +12,10 @@ function assertBytes(event: unknown): asserts event is Uint8Array {
   if (!(event instanceof Uint8Array)) throw new WalError("WAL_ENCODE", "bytesCodec events must be Uint8Array");
 }
 
+/**
+ * Events are opaque `Uint8Array`s (decoded events are copies).
+ * @throws {@link WalError} `WAL_ENCODE` for an event that is not a `Uint8Array`; `WAL_DECODE` for a malformed batch.
+ */
 export const bytesCodec: PayloadCodec<Uint8Array> = {
   name: "bytes",
   encodeEvent(event: Uint8Array, out: ByteWriter): void {

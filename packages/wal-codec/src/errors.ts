@@ -56,15 +56,20 @@ export interface WalErrorDetails {
   readonly errno?: string;
 }
 
+/** Options of the {@link WalError} constructor. */
 export interface WalErrorOptions {
+  /** The underlying error (the Node error for `WAL_IO`). */
   readonly cause?: unknown;
+  /** Where it happened. @default {} */
   readonly details?: WalErrorDetails;
 }
 
 /** Every error thrown or reported on purpose by `@lora/wal-*`. */
 export class WalError extends Error {
   override readonly name = "WalError";
+  /** What went wrong; stable across releases (messages are not). */
   readonly code: WalErrorCode;
+  /** Where it went wrong, as far as it is known. */
   readonly details: WalErrorDetails;
 
   constructor(code: WalErrorCode, message: string, options: WalErrorOptions = {}) {

@@ -32,6 +32,7 @@ export const RecordKindByte = {
   mutationBatch: 6,
 } as const;
 
+/** A record kind's name, as in `WalRecord["kind"]`. */
 export type RecordKind = keyof typeof RecordKindByte;
 
 /** LoraDB `lora-wal` format version written in every segment header. Independent of npm versions. */

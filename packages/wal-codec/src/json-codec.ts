@@ -31,6 +31,11 @@ function readJson(payload: Uint8Array): unknown {
   }
 }
 
+/**
+ * Events are JSON values, stored as UTF-8 JSON text (a batch as one JSON array).
+ * @throws {@link WalError} `WAL_ENCODE` for a value `JSON.stringify` rejects; `WAL_DECODE` for invalid UTF-8 or
+ *   JSON, or a batch that is not an array.
+ */
 export const jsonCodec: PayloadCodec<JsonValue> = {
   name: "json",
   encodeEvent(event: JsonValue, out: ByteWriter): void {

@@ -5,6 +5,11 @@
 
 import type { ByteWriter } from "./byte-writer.js";
 
+/**
+ * Turns events of type `E` into mutation payload bytes and back. Built in: `bytesCodec`, `jsonCodec`, `loraCodec`.
+ * Implementations throw `WalError` `WAL_ENCODE` for an event they cannot write and `WAL_DECODE` for a payload they
+ * cannot read (replay reports the latter as corruption, never as a torn tail).
+ */
 export interface PayloadCodec<E> {
   /** A short name for diagnostics (`"lora"`, `"json"`, `"bytes"`). */
   readonly name: string;

@@ -15,12 +15,14 @@
 
 import { crc32, FORMAT_VERSION, WalError } from "@lora/wal-codec";
 
+/** Size of the segment header; records start at this offset. */
 export const SEGMENT_HEADER_BYTES = 32;
 /** `LORAWAL\0`. */
 export const SEGMENT_MAGIC: Uint8Array = new Uint8Array([0x4c, 0x4f, 0x52, 0x41, 0x57, 0x41, 0x4c, 0x00]);
 const SEALED_FLAG = 1;
 const TWO_POW_32 = 0x1_0000_0000;
 
+/** A decoded segment header (bytes 0–31 of every segment file). */
 export interface SegmentHeader {
   readonly formatVersion: number;
   readonly baseLsn: number;
@@ -29,7 +31,10 @@ export interface SegmentHeader {
   readonly flags: number;
 }
 
-/** Encode a header (version 1, reserved zero). */
+/**
+ * Encode a header (version 1, reserved zero).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` for a base LSN that is not a non-negative safe integer.
+ */
 export function encodeSegmentHeader(header: { baseLsn: number; sealed: boolean; flags?: number }): Uint8Array {
   if (!Number.isSafeInteger(header.baseLsn) || header.baseLsn < 0) {
     throw new WalError("WAL_ENCODE", `segment baseLsn must be a non-negative safe integer, got ${header.baseLsn}`);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "./fs/file-system.js";
 
+/** One segment file found by {@link listSegments}. */
 export interface SegmentEntry {
   readonly id: number;
   /** The file name as listed (may be non-canonical, such as `1.wal`). */

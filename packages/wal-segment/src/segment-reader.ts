@@ -7,6 +7,7 @@ import { crc32, decodeRecord, MIN_RECORD_BYTES, type PayloadCodec, WalError, typ
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 
+/** Options of {@link SegmentReader.open}. */
 export interface SegmentReaderOptions {
   /** Bytes read per syscall. @default 1 MiB */
   readonly chunkBytes?: number;
@@ -37,8 +38,14 @@ const DEFAULT_CHUNK = 1 << 20;
 const KNOWN_KIND_MAX = 6;
 const TWO_POW_32 = 0x1_0000_0000;
 
+/**
+ * Reads the records of one segment file in order, a chunk (1 MiB by default) at a time, and says where and how it
+ * is damaged instead of throwing for damage. Read-only: safe on a segment a live writer is appending to.
+ */
 export class SegmentReader {
+  /** The segment file's path. */
   readonly path: string;
+  /** The decoded header (validated at open). */
   readonly header: SegmentHeader;
   /** The file's length when it was opened; records appended later by a live writer are not read. */
   readonly fileSize: number;
@@ -149,6 +156,7 @@ export class SegmentReader {
    * Look for a CRC-valid record with an LSN above `minLsn` anywhere after `offset` (exclusive). Used to tell a
    * torn tail (nothing valid follows the damage) from corruption (valid records follow it). Payloads are not
    * decoded: a valid frame is evidence enough that data follows.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findValidRecordAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
     const end = this.fileSize;
@@ -178,6 +186,7 @@ export class SegmentReader {
     return undefined;
   }
 
+  /** Close the file. Idempotent. @throws {@link @lora/wal-codec!WalError} `WAL_IO`. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -20,6 +20,7 @@ import {
   type SegmentHeader,
 } from "./segment-header.js";
 
+/** Options of {@link SegmentWriter.create} and {@link SegmentWriter.openForAppend}. */
 export interface SegmentWriterOptions {
   /** Initial capacity of each pending buffer. @default 65536 */
   readonly bufferBytes?: number;
@@ -30,7 +31,13 @@ export interface SegmentWriterOptions {
   readonly syncDirectory?: boolean;
 }
 
+/**
+ * Appends records to one segment file: `append` encodes into a pending buffer (no I/O), `write` hands it to the OS
+ * in one positional write, `sync` fdatasyncs. After a failed write or sync the writer refuses further I/O with that
+ * first error (nothing is retried over a possibly half-written buffer).
+ */
 export class SegmentWriter {
+  /** The segment file's path. */
   readonly path: string;
   readonly #file: WalFile;
   #header: SegmentHeader;
@@ -218,6 +225,7 @@ export class SegmentWriter {
    * them again in place, and fdatasync. After a failed fsync the kernel may keep the data in its cache while marking
    * it clean (PostgreSQL's fsyncgate), so a plain fsync by a later process would not persist it, and records
    * acknowledged later would sit after a hole. Rewriting identical bytes is safe to interrupt at any point.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
   async rewriteInPlace(chunkBytes = 1 << 20): Promise<void> {
     while (this.#inFlight !== undefined) await this.#inFlight;
@@ -243,7 +251,10 @@ export class SegmentWriter {
     }
   }
 
-  /** Write pending bytes, then fsync. */
+  /**
+   * Write pending bytes, then fsync.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
+   */
   async flush(): Promise<void> {
     await this.write();
     await this.sync();
@@ -252,6 +263,7 @@ export class SegmentWriter {
   /**
    * Seal: write and fsync the records, then rewrite the header with the sealed flag and fsync again. Idempotent.
    * Later appends fail with `WAL_SEGMENT_SEALED`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
   async seal(): Promise<void> {
     if (this.#header.sealed) return;
@@ -291,7 +303,10 @@ export class SegmentWriter {
     this.#written = offset;
   }
 
-  /** Close the file without writing pending bytes (callers flush first when they mean to keep them). */
+  /**
+   * Close the file without writing pending bytes (callers flush first when they mean to keep them). Idempotent.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -44,7 +44,10 @@ export interface DirLock extends AsyncDisposable {
   readonly path: string;
   /** False once `release()` has been called. */
   readonly held: boolean;
-  /** Releases the lock by closing its fd; the file stays. Idempotent; concurrent calls share one close. */
+  /**
+   * Releases the lock by closing its fd; the file stays. Idempotent; concurrent calls share one close.
+   * @throws {@link WalError} `WAL_IO` when closing the fd fails.
+   */
   release(): Promise<void>;
 }
 

@@ -11,6 +11,11 @@
 
 import { WalError } from "@lora/wal-codec";
 
+/**
+ * When a commit is acknowledged and who fsyncs: `perCommit` (after an fdatasync covering it; concurrent commits
+ * share one), `group` (after the write; a background fdatasync every `intervalMs`), `none` (after the write; fsync
+ * only on `sync()`, rotation and close).
+ */
 export type SyncMode =
   | { readonly mode: "perCommit" }
   | { readonly mode: "group"; readonly intervalMs: number }

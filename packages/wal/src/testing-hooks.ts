@@ -27,8 +27,11 @@ export type PlantedBug =
   /** `close()` drops the pending buffer instead of writing it. */
   | "drop-pending-on-close";
 
+/** `WalOptions.testing`: crash-testing hooks, for the torture harness; never needed in production. */
 export interface WalTestingOptions {
+  /** Called at each named point of the I/O sequence (may throw or kill the process there). @default no-op */
   readonly failpoint?: Failpoint;
+  /** Deliberate bugs to switch on, by name. @default none */
   readonly plantedBugs?: readonly PlantedBug[];
 }
 

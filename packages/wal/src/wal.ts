@@ -29,10 +29,11 @@ import { type Failpoint, noFailpoint, type PlantedBug, type WalTestingOptions } 
 /** LoraDB's default segment size. */
 export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
 
+/** Options of {@link Wal.open}. `E` is the event type the codec reads and writes. */
 export interface WalOptions<E> {
   /** Payload codec. @default loraCodec (LoraDB's LW1 mutation events) */
   readonly codec?: PayloadCodec<E>;
-  /** @default "perCommit" */
+  /** When `commitTx` resolves and who fsyncs (see {@link SyncMode}). @default "perCommit" */
   readonly syncMode?: SyncModeInput;
   /** Rotate to a new segment at a transaction boundary once the active one holds this many bytes. @default 8 MiB */
   readonly segmentTargetBytes?: number;
@@ -53,7 +54,9 @@ export interface WalOptions<E> {
   readonly testing?: WalTestingOptions;
 }
 
+/** What {@link Wal.open} resolves to: the handle and everything recovery found. */
 export interface OpenResult<E> {
+  /** The open handle; it holds the directory lock until `close()`. */
   readonly wal: Wal<E>;
   /** Committed events in commit order (empty with `onTransaction`). Apply them before writing. */
   readonly events: E[];
@@ -69,12 +72,30 @@ export interface OpenResult<E> {
 
 /** What `commitTx` wrote. */
 export interface CommitInfo {
+  /** LSN of the `TxBegin` record: the transaction's name in the log. */
   readonly beginLsn: number;
+  /** LSN of the `TxCommit` record (`beginLsn + 2`). */
   readonly commitLsn: number;
 }
 
 type Structural = Promise<unknown>;
 
+/**
+ * A write-ahead log directory opened for writing: one handle per directory (the lock is LoraDB's), records in LSN
+ * order, transactions committed whole, and durability as the sync mode says. Create one with {@link Wal.open}.
+ *
+ * @remarks
+ * Any failed write or fsync poisons the handle: every later call rejects `WAL_POISONED` with the first failure as
+ * `cause`, and nothing is retried over a possibly half-written buffer. Reopen to recover.
+ *
+ * @example
+ * ```ts
+ * const { wal, events } = await Wal.open("./data/wal", { codec: jsonCodec });
+ * for (const event of events) apply(event);
+ * await wal.commitTx([{ put: "a", value: 1 }]); // durable when it resolves (perCommit)
+ * await wal.close();
+ * ```
+ */
 export class Wal<E = MutationEvent> {
   readonly #dir: string;
   readonly #fs: WalFileSystem;
@@ -226,10 +247,12 @@ export class Wal<E = MutationEvent> {
 
   // ---- accessors -------------------------------------------------------------------------------------------
 
+  /** The log directory this handle owns. */
   dir(): string {
     return this.#dir;
   }
 
+  /** The sync mode in effect (normalised: `"group"` carries its interval). */
   syncMode(): SyncMode {
     return this.#syncMode;
   }
@@ -253,10 +276,12 @@ export class Wal<E = MutationEvent> {
     return this.#poison instanceof Error ? this.#poison.message : String(this.#poison);
   }
 
+  /** Id of the oldest segment still in the directory (rises as `truncateUpTo` deletes segments). */
   oldestSegmentId(): number {
     return this.#oldestId;
   }
 
+  /** Id of the segment being appended to (the highest id). */
   activeSegmentId(): number {
     return this.#activeId;
   }
@@ -285,20 +310,29 @@ export class Wal<E = MutationEvent> {
     return this.#appendRecord((lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
   }
 
-  /** Append several events as one record (buffered). An empty batch is `WAL_ENCODE`. */
+  /**
+   * Append several events as one `MutationBatch` record (buffered).
+   * @throws {@link WalError} `WAL_ENCODE` (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and as {@link Wal.begin}.
+   */
   async appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     while (!this.#appendable(false)) await this.#prepareAppend(false);
     if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
     return this.#appendRecord((lsn) => ({ kind: "mutationBatch", lsn, txBeginLsn, events }));
   }
 
-  /** Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode). */
+  /**
+   * Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode).
+   * @throws {@link WalError} as {@link Wal.begin}.
+   */
   async commit(txBeginLsn: number): Promise<number> {
     while (!this.#appendable(false)) await this.#prepareAppend(false);
     return this.#appendRecord((lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
   }
 
-  /** Append a `TxAbort` (buffered). Replay drops the transaction. */
+  /**
+   * Append a `TxAbort` (buffered). Replay drops the transaction.
+   * @throws {@link WalError} as {@link Wal.begin}.
+   */
   async abort(txBeginLsn: number): Promise<number> {
     while (!this.#appendable(false)) await this.#prepareAppend(false);
     return this.#appendRecord((lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
@@ -404,7 +438,10 @@ export class Wal<E = MutationEvent> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1, true);
   }
 
-  /** Same as {@link Wal.forceFsync}: data durable. */
+  /**
+   * Same as {@link Wal.forceFsync}: data durable.
+   * @throws {@link WalError} `WAL_IO` (now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
+   */
   sync(): Promise<void> {
     return this.forceFsync();
   }
@@ -501,6 +538,7 @@ export class Wal<E = MutationEvent> {
     return this.#closing;
   }
 
+  /** `await using` support: the same as {@link Wal.close}. @throws {@link WalError} as {@link Wal.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -27,6 +27,7 @@ import { verdictFromScans } from "../verdict.js";
 /** Every record kind, in kind-byte order. */
 export const RECORD_KINDS: readonly RecordKind[] = Object.keys(RecordKindByte) as RecordKind[];
 
+/** Options of {@link dumpRecords}: the {@link ReadOptions} plus filters. */
 export interface DumpOptions extends ReadOptions {
   /** Only records with `lsn >= fromLsn`. */
   readonly fromLsn?: number;
@@ -65,6 +66,7 @@ export interface DumpDamage {
   readonly scan: SegmentScan;
 }
 
+/** What {@link dumpRecords} yields: a record, or damage met while reading (the walk then goes on). */
 export type DumpItem = DumpedRecord | DumpDamage;
 
 /**

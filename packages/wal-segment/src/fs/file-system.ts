@@ -21,6 +21,7 @@ export type OpenMode =
   /** Read and write; created empty if missing, never truncated. */
   | "openOrCreate";
 
+/** What {@link WalFileSystem.stat} reports. */
 export interface FileStat {
   readonly size: number;
   readonly isFile: boolean;
@@ -51,9 +52,14 @@ export interface WalFile {
   readonly fd?: number;
 }
 
+/**
+ * The operations the log performs on files and directories. Every method rejects with a `WalError` `WAL_IO` on
+ * failure (the Node error as `cause`, `details.errno`/`syscall`/`path` set); see the module comment for the contract.
+ */
 export interface WalFileSystem {
   /** A short name for diagnostics (`"node"`, `"sim"`). */
   readonly name: string;
+  /** Open a file as `mode` says (`ENOENT` for a missing file, `EEXIST` for `createExclusive` on an existing one). */
   open(path: string, mode: OpenMode): Promise<WalFile>;
   /** Create a directory and its parents; no error when it exists. */
   mkdirp(path: string): Promise<void>;
