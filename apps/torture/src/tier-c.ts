@@ -111,7 +111,7 @@ export interface TierCOptions {
 }
 
 interface DamageCase {
-  readonly kind: "bitflip" | "sector" | "truncate" | "stale" | "deleted";
+  readonly kind: "bitflip" | "sector" | "zeroed-newest" | "truncate" | "stale" | "deleted";
   readonly label: string;
   readonly replace: ReadonlyMap<string, Uint8Array | null>;
   /** How many leading transactions must survive when the damage is reported as a torn tail (else: must reject). */
@@ -146,11 +146,14 @@ function damageCases(f: Fixture, seed: number): DamageCase[] {
       copy.fill(0, s * SECTOR, Math.min(bytes.byteLength, (s + 1) * SECTOR));
       // A zeroed active sector with nothing valid after it is indistinguishable from a torn write.
       const tail = name === f.active && (s + 1) * SECTOR >= bytes.byteLength && s * SECTOR >= 32;
+      // A newest segment that is all zeros is taken for one torn while being created (wal-replay's documented
+      // headerless rule) and recreated, with a report: accepted here, and counted (wholeNewestSegmentZeroed).
+      const whole = name === f.active && bytes.byteLength <= SECTOR;
       sector.push({
-        kind: "sector",
-        label: `sector ${s} of ${name} zeroed`,
+        kind: whole ? "zeroed-newest" : "sector",
+        label: `sector ${s} of ${name} zeroed${whole ? " (the whole newest segment)" : ""}`,
         replace: new Map([[name, copy]]),
-        tailKeeps: tail ? keepsBefore(s * SECTOR) : null,
+        tailKeeps: tail ? keepsBefore(s * SECTOR) : whole ? keepsBefore(0) : null,
       });
     }
   }
@@ -251,6 +254,7 @@ export async function runTierC(opts: TierCOptions): Promise<TierResult> {
       else if (o.txs.length < c.tailKeeps)
         add("lost", `kept ${o.txs.length} transactions, ${c.tailKeeps} were before the damage`);
     }
+    if (c.kind === "zeroed-newest") result.bump("wholeNewestSegmentZeroed");
     result.crashStates++;
     result.ackedChecked += c.tailKeeps ?? f.history.length;
     result.corruptionTotal++;

@@ -1,0 +1,125 @@
+/**
+ * `pnpm torture`: runs the tiers within a time budget, shows a live progress line on a TTY, prints the verdict
+ * table and every violation with a one-line replay command, writes the JSON report, and exits non-zero on any
+ * violation (or any planted bug not caught).
+ */
+
+import { type CliOptions, parseCli, USAGE } from "./args.js";
+import { runFaults } from "./faults.js";
+import { type BugVerdict, runPlantedBugs } from "./planted-bugs.js";
+import { type RunReport, renderFigures, renderTable, renderViolations, violationCount, writeJson } from "./report.js";
+import type { TierResult } from "./result.js";
+import { runTierA } from "./tier-a.js";
+import { runTierB } from "./tier-b.js";
+import { runTierC } from "./tier-c.js";
+
+/** Share of the budget per tier (planted bugs stop at their first finding, so theirs is a cap). */
+const SHARE = { A: 0.4, B: 0.3, C: 0.15, faults: 0.05, bugs: 0.1 } as const;
+
+function progress(): { update(r: TierResult): void; done(): void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  let last = 0;
+  return {
+    update(r) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const line = `  [${r.tier}] cases ${r.cases}  crash states ${r.crashStates}  acked checked ${r.ackedChecked}  violations ${r.violations.length}`;
+      process.stderr.write(`\r${line.padEnd(100).slice(0, process.stderr.columns - 1 || 100)}`);
+    },
+    done() {
+      process.stderr.write(`\r${" ".repeat(Math.max(0, (process.stderr.columns || 100) - 1))}\r`);
+    },
+  };
+}
+
+async function run(o: CliOptions): Promise<RunReport> {
+  const start = Date.now();
+  const total = o.minutes * 60_000;
+  const selected = o.tiers;
+  const shareSum = selected.reduce((n, t) => n + SHARE[t], 0);
+  const budgetMs = (t: keyof typeof SHARE) => Math.max(1000, (total * SHARE[t]) / shareSum);
+  const budget = (t: keyof typeof SHARE) => ({
+    deadline: o.caseIndex === undefined ? Date.now() + budgetMs(t) : Number.POSITIVE_INFINITY,
+    maxCases: o.caseIndex === undefined ? Number.MAX_SAFE_INTEGER : 1,
+  });
+  const cases = o.caseIndex === undefined ? undefined : [o.caseIndex];
+  const p = progress();
+  const tiers: TierResult[] = [];
+  const announce = (what: string) => {
+    if (!process.stderr.isTTY) process.stderr.write(`torture: ${what}\n`);
+  };
+  if (selected.includes("A")) {
+    announce("tier A (simulated crashes)");
+    tiers.push(
+      await runTierA({
+        seed: o.seed,
+        budget: budget("A"),
+        maxLen: o.long ? 5 : 3,
+        maxImages: 8,
+        ...(cases === undefined ? {} : { cases }),
+        onProgress: p.update,
+      }),
+    );
+  }
+  if (selected.includes("B")) {
+    announce("tier B (SIGKILL cycles)");
+    const b = budget("B");
+    tiers.push(
+      await runTierB({
+        seed: o.seed,
+        budget: o.caseIndex === undefined ? b : { deadline: Number.POSITIVE_INFINITY, maxCases: o.caseIndex + 1 },
+        ...(o.caseIndex === undefined ? {} : { lastCycle: o.caseIndex }),
+        onProgress: p.update,
+      }),
+    );
+  }
+  if (selected.includes("C")) {
+    announce("tier C (on-disk damage)");
+    tiers.push(await runTierC({ seed: o.seed, budget: budget("C"), ...(cases === undefined ? {} : { cases }) }));
+  }
+  if (selected.includes("faults")) {
+    announce("faults (fsync EIO, ENOSPC, locks)");
+    tiers.push(await runFaults({ seed: o.seed, budget: budget("faults"), ...(cases === undefined ? {} : { cases }) }));
+  }
+  let bugs: BugVerdict[] | null = null;
+  if (selected.includes("bugs")) {
+    announce("planted bugs");
+    bugs = await runPlantedBugs(o.seed, Math.max(3000, budgetMs("bugs")));
+  }
+  p.done();
+  return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };
+}
+
+async function main(): Promise<number> {
+  let o: CliOptions;
+  try {
+    o = parseCli(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  console.log(
+    `torture: seed ${o.seed}, budget ${o.minutes.toFixed(2)} min, tiers ${o.tiers.join(" ")}${o.long ? ", long" : ""}`,
+  );
+  const report = await run(o);
+  console.log(`\n${renderTable(report)}\n`);
+  console.log(renderFigures(report));
+  const path = writeJson(report, o.json);
+  const bad = violationCount(report);
+  if (bad > 0) {
+    console.log(`\n${renderViolations(report)}`);
+    console.log(`\nFAIL: ${bad} violation(s), seed ${o.seed} (report: ${path})`);
+    return 1;
+  }
+  console.log(`\nPASS: no violations, seed ${o.seed} (report: ${path})`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(2);
+  },
+);

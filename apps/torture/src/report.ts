@@ -1,0 +1,193 @@
+/** The verdict table, the JSON report (apps/torture/results/), and the violation listing with replay commands. */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BugVerdict } from "./planted-bugs.js";
+import { MAX_PRINTED_VIOLATIONS, type TierResult } from "./result.js";
+import { bitflipDetectedPct } from "./tier-c.js";
+
+export interface RunReport {
+  readonly seed: number;
+  readonly minutes: number;
+  readonly tiers: readonly TierResult[];
+  readonly bugs: readonly BugVerdict[] | null;
+  readonly ms: number;
+}
+
+const pct = (n: number, d: number) => (d === 0 ? "—" : `${((100 * n) / d).toFixed(n === d ? 0 : 2)}%`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+export function violationCount(r: RunReport): number {
+  const bugsMissed = r.bugs === null ? 0 : r.bugs.filter((b) => !b.caught).length;
+  return r.tiers.reduce((n, t) => n + t.violations.length, 0) + bugsMissed;
+}
+
+export function renderTable(r: RunReport): string {
+  const head = [
+    "tier",
+    "cases",
+    "crash states",
+    "acked checked",
+    "lost",
+    "phantom",
+    "silent trunc.",
+    "corruption detected",
+    "planted bugs",
+    "time",
+  ];
+  const rows: string[][] = [];
+  const names: Record<string, string> = {
+    A: "A simulated crashes",
+    B: "B SIGKILL cycles",
+    C: "C on-disk damage",
+    faults: "faults EIO/ENOSPC/lock",
+  };
+  for (const t of r.tiers) {
+    rows.push([
+      names[t.tier] ?? t.tier,
+      String(t.cases),
+      String(t.crashStates),
+      String(t.ackedChecked),
+      String(t.lost),
+      String(t.phantom),
+      String(t.silentTruncations),
+      t.tier === "C" ? pct(t.corruptionDetected, t.corruptionTotal) : "—",
+      "—",
+      secs(t.ms),
+    ]);
+  }
+  if (r.bugs !== null) {
+    const caught = r.bugs.filter((b) => b.caught).length;
+    rows.push([
+      "planted bugs",
+      String(r.bugs.length),
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      `${caught}/${r.bugs.length}`,
+      secs(r.bugs.reduce((n, b) => n + b.ms, 0)),
+    ]);
+  }
+  const sum = (f: (t: TierResult) => number) => String(r.tiers.reduce((n, t) => n + f(t), 0));
+  rows.push([
+    "total",
+    sum((t) => t.cases),
+    sum((t) => t.crashStates),
+    sum((t) => t.ackedChecked),
+    sum((t) => t.lost),
+    sum((t) => t.phantom),
+    sum((t) => t.silentTruncations),
+    "",
+    "",
+    secs(r.ms),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+export function renderFigures(r: RunReport): string {
+  const out: string[] = [];
+  for (const t of r.tiers) {
+    const rate =
+      t.ms > 0
+        ? t.tier === "B"
+          ? `${((t.cases * 60_000) / t.ms).toFixed(0)} cycles/min`
+          : `${((t.crashStates * 1000) / t.ms).toFixed(0)} states/s`
+        : "";
+    const extra = Object.entries(t.extra)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    out.push(
+      `  ${t.tier}: ${rate}${t.tier === "C" ? `, bit flips detected ${bitflipDetectedPct(t).toFixed(2)}%` : ""}; ${extra}`,
+    );
+  }
+  for (const b of r.bugs ?? []) {
+    out.push(
+      `  planted ${b.bug}: ${b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : "NOT CAUGHT"}`,
+    );
+  }
+  return out.join("\n");
+}
+
+export function renderViolations(r: RunReport): string {
+  const out: string[] = [];
+  for (const t of r.tiers) {
+    for (const v of t.violations.slice(0, MAX_PRINTED_VIOLATIONS)) {
+      out.push(`✗ [${v.tier}] ${v.kind} (seed ${r.seed}, case ${v.caseId}): ${v.message}\n    replay: ${v.replay}`);
+    }
+    if (t.violations.length > MAX_PRINTED_VIOLATIONS)
+      out.push(`  ... and ${t.violations.length - MAX_PRINTED_VIOLATIONS} more in tier ${t.tier}`);
+  }
+  for (const b of r.bugs ?? []) {
+    if (!b.caught)
+      out.push(`✗ planted bug ${b.bug} was not caught\n    replay: pnpm torture -- --tier bugs --seed ${r.seed}`);
+  }
+  return out.join("\n");
+}
+
+export function toJson(r: RunReport): Record<string, unknown> {
+  const tier = (name: string) => r.tiers.find((t) => t.tier === name);
+  const a = tier("A");
+  const b = tier("B");
+  const c = tier("C");
+  const total = (f: (t: TierResult) => number) => r.tiers.reduce((n, t) => n + f(t), 0);
+  return {
+    seed: r.seed,
+    minutes: r.minutes,
+    finishedAt: new Date().toISOString(),
+    ok: violationCount(r) === 0,
+    crashStates: a?.crashStates ?? 0,
+    crashStatesPerSec: a !== undefined && a.ms > 0 ? Math.round((a.crashStates * 1000) / a.ms) : 0,
+    cycles: b?.cases ?? 0,
+    cyclesPerMin: b !== undefined && b.ms > 0 ? Math.round((b.cases * 60_000) / b.ms) : 0,
+    ackedChecked: total((t) => t.ackedChecked),
+    lost: total((t) => t.lost),
+    phantom: total((t) => t.phantom),
+    silentTruncations: total((t) => t.silentTruncations),
+    bitflipDetectedPct: c === undefined ? null : Number(bitflipDetectedPct(c).toFixed(4)),
+    bitflipsTried: c?.extra.bitflipsTried ?? 0,
+    corruptionDetectedPct:
+      c === undefined || c.corruptionTotal === 0 ? null : (100 * c.corruptionDetected) / c.corruptionTotal,
+    plantedBugs:
+      r.bugs === null
+        ? null
+        : {
+            caught: r.bugs.filter((x) => x.caught).length,
+            total: r.bugs.length,
+            bugs: r.bugs.map((x) => ({ bug: x.bug, caught: x.caught, tier: x.tier, ms: x.ms })),
+          },
+    tiers: r.tiers.map((t) => ({
+      tier: t.tier,
+      cases: t.cases,
+      crashStates: t.crashStates,
+      ackedChecked: t.ackedChecked,
+      lost: t.lost,
+      phantom: t.phantom,
+      silentTruncations: t.silentTruncations,
+      violations: t.violations.length,
+      ms: t.ms,
+      ...t.extra,
+    })),
+    violations: r.tiers.flatMap((t) => t.violations).slice(0, 200),
+    ms: r.ms,
+  };
+}
+
+/** Write `results/<timestamp>-seed<seed>.json` and `results/latest.json`; returns the first path. */
+export function writeJson(r: RunReport, extraPath?: string): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
+  mkdirSync(dir, { recursive: true });
+  const body = `${JSON.stringify(toJson(r), null, 2)}\n`;
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const path = join(dir, `${stamp}-seed${r.seed}.json`);
+  writeFileSync(path, body);
+  writeFileSync(join(dir, "latest.json"), body);
+  if (extraPath !== undefined) writeFileSync(extraPath, body);
+  return path;
+}
