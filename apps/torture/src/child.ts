@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   process.stdout.write("ready\n");
 
   const maxOps = Number(values.ops);
-  const openBegins = new Set<number>();
+  /** Low-level transactions of this process: begin LSN → commit or abort LSN (Infinity while open). */
+  const spans = new Map<number, number>();
   let beginning = 0;
   let checkpointing = false;
   let lastAcked = 0;
@@ -87,16 +88,15 @@ async function main(): Promise<void> {
         else log({ t: "intent", id, n: count });
         beginning++;
         const b = await wal.begin();
-        openBegins.add(b);
+        spans.set(b, Number.POSITIVE_INFINITY);
         beginning--;
         for (const e of events) await wal.append(b, e);
         if (abort) {
-          await wal.abort(b);
-          openBegins.delete(b);
+          spans.set(b, await wal.abort(b));
           continue;
         }
         const c = await wal.commit(b);
-        openBegins.delete(b);
+        spans.set(b, c);
         await wal.flush();
         log({ t: "acked", id, b, c, durable: perCommit });
       } else if (roll < 0.95) {
@@ -105,9 +105,19 @@ async function main(): Promise<void> {
         log({ t: "durable", upTo });
       } else if (roll < 0.98 && !checkpointing && beginning === 0) {
         checkpointing = true;
+        // A snapshot at s must not split a transaction (FORMAT §5.2): move it below any begin ≤ s < end.
         let s = wal.nextLsn() - 1;
-        for (const b of openBegins) s = Math.min(s, b - 1);
+        for (let moved = true; moved; ) {
+          moved = false;
+          for (const [b, end] of spans) {
+            if (b <= s && s < end) {
+              s = b - 1;
+              moved = true;
+            }
+          }
+        }
         s = Math.max(s, Number(values.fence));
+        for (const [b, end] of spans) if (end <= s) spans.delete(b);
         log({ t: "checkpoint", s });
         try {
           await wal.checkpointMarker(s);
