@@ -141,7 +141,24 @@ const TMP = join(APP_DIR, ".tmp");
 const RUN_ROOT = join(TMP, `run-${process.pid}`);
 const PROFILE_DIR = join(TMP, "profiles");
 
-function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Promise<ChildResult> {
+async function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Promise<ChildResult> {
+  // Other work in the repository may rebuild a package (tsup empties its dist) while a long run is going: a child
+  // that cannot even load its modules is retried instead of failing the workload.
+  for (let attempt = 1; ; attempt++) {
+    const { result, stderr } = await spawnOnce(job, opts, label, timeoutMs);
+    const missingModule = !result.ok && /ERR_MODULE_NOT_FOUND|Cannot find module/.test(stderr);
+    if (!missingModule || attempt >= 6) return result;
+    log(`  ${label}: a module was missing (a package being rebuilt?); retrying in 10 s`);
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
+function spawnOnce(
+  job: Job,
+  opts: Options,
+  label: string,
+  timeoutMs: number,
+): Promise<{ result: ChildResult; stderr: string }> {
   const execArgv = ["--expose-gc"];
   if (opts.cpuProf && job.kind === "case" && job.caseName.startsWith("lora.")) {
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -150,7 +167,12 @@ function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Pr
   return new Promise((resolvePromise) => {
     const child = fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify(job)], {
       execArgv,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
     });
     let result: ChildResult | undefined;
     const timer = setTimeout(() => {
@@ -162,7 +184,7 @@ function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Pr
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      resolvePromise(result ?? { ok: false, error: `child exited with ${signal ?? code}` });
+      resolvePromise({ result: result ?? { ok: false, error: `child exited with ${signal ?? code}` }, stderr });
     });
   });
 }
@@ -331,7 +353,13 @@ async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
     if (opts.only !== undefined && opts.only !== w.name) continue;
     log(`workload ${w.name}`);
     const p = w.counts(opts.profile);
-    const data = w.dataset === undefined ? undefined : await dataset(w.dataset(opts.profile), opts);
+    let data: { dir: string; meta: DatasetMeta } | undefined;
+    try {
+      data = w.dataset === undefined ? undefined : await dataset(w.dataset(opts.profile), opts);
+    } catch (error) {
+      log(`  ${w.name}: dataset failed, workload skipped: ${String(error)}`);
+      continue;
+    }
     const results: Record<string, SystemResult> = {};
     const mbps: Record<string, number | undefined> = {};
     const outcomes = await runInterleaved(w.systems, p, opts, w.name, data?.dir);
@@ -379,7 +407,13 @@ async function runReplayScaling(opts: Options): Promise<ReplayScalingPoint[]> {
   log("scaling: streaming open against log size");
   const r = opts.profile === "smoke" ? 1 : 2;
   for (const mib of scalingSizesMiB(opts.profile)) {
-    const data = await dataset({ kind: "walLog", bytes: mib * 2 ** 20 }, opts);
+    let data: { dir: string; meta: DatasetMeta };
+    try {
+      data = await dataset({ kind: "walLog", bytes: mib * 2 ** 20 }, opts);
+    } catch (error) {
+      log(`  ${mib} MiB: dataset failed, point skipped: ${String(error)}`);
+      continue;
+    }
     const o = await runCase(
       "lora.openStreaming",
       { count: 1, concurrency: 1, timeLimitMs: 600_000 },
