@@ -146,8 +146,8 @@ function damageCases(f: Fixture, seed: number): DamageCase[] {
       copy.fill(0, s * SECTOR, Math.min(bytes.byteLength, (s + 1) * SECTOR));
       // A zeroed active sector with nothing valid after it is indistinguishable from a torn write.
       const tail = name === f.active && (s + 1) * SECTOR >= bytes.byteLength && s * SECTOR >= 32;
-      // A newest segment that is all zeros is taken for one torn while being created (wal-replay's documented
-      // headerless rule) and recreated, with a report: accepted here, and counted (wholeNewestSegmentZeroed).
+      // A newest segment that is all zeros: only a header-sized one can be a torn creation (wal-replay's headerless
+      // rule); a longer one held records and must be refused. Counted as wholeNewestSegmentZeroed.
       const whole = name === f.active && bytes.byteLength <= SECTOR;
       sector.push({
         kind: whole ? "zeroed-newest" : "sector",
@@ -227,9 +227,12 @@ export async function runTierC(opts: TierCOptions): Promise<TierResult> {
       });
     const o = await openDamaged(f, c.replace, bugs);
     if (c.kind === "deleted") {
-      // The format allows gaps in segment ids and LSNs (FORMAT §5.1; wal-replay "gaps between LSNs and segments
-      // are allowed"), so a missing middle segment cannot be told from a legitimate gap: counted, not failed.
+      // Segment ids are consecutive except where truncation removed the oldest ones, so a missing middle segment
+      // must be refused (WAL_CORRUPT), never opened as a shorter history.
       result.bump(o.kind === "rejected" ? "middleDeletionsDetected" : "middleDeletionsUndetected");
+      if (o.kind !== "rejected") add("silent-truncation", "a segment deleted from the middle was not detected");
+      result.corruptionTotal++;
+      if (o.kind === "rejected") result.corruptionDetected++;
       continue;
     }
     let detected: boolean;

@@ -1,5 +1,4 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempDir } from "@lora/test-utils";
@@ -66,12 +65,37 @@ describe("lora-wal main", () => {
 });
 
 const root = join(fileURLToPath(import.meta.url), "../..");
-const built = join(root, "dist/cli.js");
 
-it.skipIf(!existsSync(built))("the built bin runs: node dist/cli.js --help", () => {
-  const result = spawnSync(process.execPath, [built, "--help"], { encoding: "utf8" });
-  expect(result.status).toBe(0);
-  expect(result.stdout).toContain("Usage: lora-wal");
-  const missing = spawnSync(process.execPath, [built, "verify", join(root, "no-such-dir")], { encoding: "utf8" });
-  expect(missing.status).toBe(4);
-});
+it("the bin entry runs as a program: --help, and exit 4 for a missing directory", async () => {
+  // Bundle src/cli.ts with the workspace sources (no prior build needed), then run it as `node cli.js` does.
+  const { build } = await import("tsup");
+  const tmp = await makeTempDir("lora-wal-bin");
+  try {
+    await build({
+      entry: { cli: join(root, "src/cli.ts") },
+      outDir: tmp.path,
+      format: ["esm"],
+      platform: "node",
+      target: "node20",
+      silent: true,
+      config: false,
+      noExternal: [/^@lora\//],
+      external: ["koffi"],
+      esbuildOptions(options) {
+        options.conditions = ["@lora/source"];
+      },
+    });
+    const bin = join(tmp.path, "cli.js");
+    const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8", cwd: root });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("Usage: lora-wal");
+    const missing = spawnSync(process.execPath, [bin, "verify", join(tmp.path, "no-such-dir")], {
+      encoding: "utf8",
+      cwd: root,
+    });
+    expect(missing.status).toBe(4);
+    expect(missing.stderr).toContain("no-such-dir");
+  } finally {
+    await tmp.cleanup();
+  }
+}, 60_000);

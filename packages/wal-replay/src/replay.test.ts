@@ -163,15 +163,27 @@ describe("malformed structure", () => {
     });
   });
 
-  it("gaps between LSNs and segments are allowed", async () => {
-    await writeSegment(dir, 1, 1, tx(3, ["a"]), { sealed: true });
+  it("gaps between LSNs are allowed, and the oldest segments may be gone (truncation)", async () => {
+    await writeSegment(dir, 4, 1, tx(3, ["a"]), { sealed: true });
     await writeSegment(dir, 5, 100, tx(200, ["b"]));
     const { txs, outcome } = await collect();
     expect(events(txs)).toEqual(["a", "b"]);
     expect(outcome.segments.map((s) => [s.id, s.baseLsn, s.records, s.sealed])).toEqual([
-      [1, 1, 3, true],
+      [4, 1, 3, true],
       [5, 100, 3, false],
     ]);
+  });
+
+  it("a segment missing from the middle is corruption, never a silently shorter history", async () => {
+    const first = await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+    await writeSegment(dir, 3, 10, tx(10, ["c"]));
+    await expect(collect()).rejects.toMatchObject({
+      code: "WAL_CORRUPT",
+      message: expect.stringContaining("segment 2 is missing"),
+    });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(events(pit.txs)).toEqual(["a"]);
+    expect(pit.outcome.corruption).toMatchObject({ segmentPath: first, segmentId: 1 });
   });
 });
 
@@ -267,6 +279,9 @@ describe("torn tail versus corruption", () => {
     await writeFile(segmentPath(dir, 2), new Uint8Array(32));
     r = await collect();
     expect(r.outcome.headerlessLastSegment?.fileSize).toBe(32);
+    // Longer than a header: records were written after a durable header, so zeros there are damage.
+    await writeFile(segmentPath(dir, 2), new Uint8Array(100));
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
     // A non-zero bad header is not a crash artefact: it is refused.
     await writeFile(segmentPath(dir, 2), new Uint8Array(32).fill(7));
     await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });

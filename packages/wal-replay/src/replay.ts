@@ -126,6 +126,13 @@ class ReplayRun<E> implements Replay<E> {
         const path = paths[i] as string;
         const isLast = i === paths.length - 1;
         const id = idOf(path);
+        const previous = segments.at(-1);
+        const missing = previous === undefined ? undefined : this.#missingBetween(previous, path, id);
+        if (missing !== undefined) {
+          corruption = missing;
+          if (this.#mode !== "point-in-time") throw missing.error;
+          break;
+        }
         let reader: SegmentReader;
         try {
           reader = await SegmentReader.open(this.#fs, path, this.#chunkOptions());
@@ -135,21 +142,17 @@ class ReplayRun<E> implements Replay<E> {
           headerless = { path, id, fileSize };
           break;
         }
+        const stale = previous === undefined || previous.sealed ? undefined : this.#staleBefore(previous, path);
+        if (stale !== undefined) {
+          await reader.close();
+          corruption = stale;
+          if (this.#mode !== "point-in-time") throw stale.error;
+          break;
+        }
         try {
           signal?.throwIfAborted();
           const baseLsn = reader.header.baseLsn;
           assembler.enterSegment(baseLsn, path);
-          const previous = segments.at(-1);
-          if (previous !== undefined && !previous.sealed) {
-            // Rotation seals (and fsyncs) a segment before creating the next one, in LoraDB too: an unsealed
-            // segment with a newer one after it is a stale or lost version (an old copy restored), whose missing
-            // records would otherwise vanish silently.
-            throw new WalError(
-              "WAL_CORRUPT",
-              `WAL corruption in ${previous.path}: not sealed, but ${path} follows it (a stale or lost version)`,
-              { details: { path: previous.path, segment: previous.path, offset: previous.endOffset } },
-            );
-          }
           let records = 0;
           let firstLsn: number | undefined;
           let lastLsn: number | undefined;
@@ -260,6 +263,30 @@ class ReplayRun<E> implements Replay<E> {
   }
 
   /**
+   * Rotation creates each segment with the next id, and truncation only ever removes the oldest ones, so an id
+   * missing in the middle is a lost segment whose records would otherwise vanish silently.
+   */
+  #missingBetween(previous: SegmentSummary, path: string, id: number | undefined): CorruptionInfo | undefined {
+    if (previous.id === undefined || id === undefined || id === previous.id + 1) return undefined;
+    const what =
+      id - previous.id === 2
+        ? `segment ${previous.id + 1} is missing`
+        : `segments ${previous.id + 1}..${id - 1} are missing`;
+    return corruptionAtEnd(previous, `${what} between ${previous.path} and ${path}`);
+  }
+
+  /**
+   * Rotation seals (and fsyncs) a segment before it creates the next one, in LoraDB too: an unsealed segment with a
+   * newer one after it is a stale or lost version (an old copy restored).
+   */
+  #staleBefore(previous: SegmentSummary, path: string): CorruptionInfo {
+    return corruptionAtEnd(
+      previous,
+      `${previous.path} is not sealed, but ${path} follows it (a stale or lost version)`,
+    );
+  }
+
+  /**
    * The size of a newest segment whose header failed because the file is shorter than a header or holds only
    * zeros (a crash during its creation); `undefined` when the failure is anything else.
    */
@@ -268,7 +295,9 @@ class ReplayRun<E> implements Replay<E> {
     const stat = await this.#fs.stat(path);
     if (stat === null) return undefined;
     if (stat.size < SEGMENT_HEADER_BYTES) return stat.size;
-    if (stat.size > 1 << 20) return undefined;
+    // The header is fsynced before any record is written, so a longer file with a bad header is damage, not a
+    // crash during creation: only a header-sized file of zeros (a torn header write) is taken for one.
+    if (stat.size > SEGMENT_HEADER_BYTES) return undefined;
     const file = await this.#fs.open(path, "read");
     try {
       const bytes = new Uint8Array(stat.size);
@@ -278,4 +307,23 @@ class ReplayRun<E> implements Replay<E> {
       await file.close();
     }
   }
+}
+
+/** Corruption placed at the end of `segment`, so `point-in-time` keeps that segment and moves the rest aside. */
+function corruptionAtEnd(segment: SegmentSummary, why: string): CorruptionInfo {
+  const error = new WalError("WAL_CORRUPT", `WAL corruption: ${why}`, {
+    details: {
+      path: segment.path,
+      segment: segment.path,
+      offset: segment.endOffset,
+      ...(segment.id === undefined ? {} : { segmentId: segment.id }),
+    },
+  });
+  return {
+    segmentPath: segment.path,
+    segmentId: segment.id,
+    offset: segment.endOffset,
+    error,
+    validRecordAfter: undefined,
+  };
 }
