@@ -4,21 +4,14 @@
  */
 
 import { probeDirLock } from "@lora/wal";
-import {
-  COMMON_OPTIONS,
-  type CommandContext,
-  codecOption,
-  ExitCode,
-  onePath,
-  parseCommand,
-  READ_OPTIONS,
-} from "../cli-context.js";
+import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { codecFor, type ReadOptions } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
 import type { Verdict } from "../verdict.js";
+import { runReportCommand } from "./run-report.js";
 import { verifyDir } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
@@ -150,25 +143,15 @@ function statusText(damage: SegmentDamage | null): string {
 }
 
 /** `lora-wal inspect`. */
-export async function runInspect(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand("inspect", args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
-  if (values.help === true) {
-    ctx.out.line(INSPECT_HELP.trimEnd());
-    return ExitCode.OK;
-  }
-  const path = onePath("inspect", positionals);
-  const codec = codecOption("inspect", values.codec);
-  const read = ctx.readOptions("inspect", codec, values.quiet === true);
-  let report: InspectReport;
-  try {
-    report = await inspectDir(path, read);
-  } finally {
-    read.done();
-  }
-  if (values.json === true) {
-    ctx.out.line(JSON.stringify(report, null, 2));
-    return report.verdict.exitCode;
-  }
+export function runInspect(args: string[], ctx: CommandContext): Promise<number> {
+  return runReportCommand(
+    { name: "inspect", help: INSPECT_HELP, compute: inspectDir, printText: printInspect },
+    args,
+    ctx,
+  );
+}
+
+function printInspect(report: InspectReport, ctx: CommandContext): void {
   const s = ctx.style;
   const range = (r: SegmentReport) =>
     r.firstLsn === null ? "-" : r.firstLsn === r.lastLsn ? `${r.firstLsn}` : `${r.firstLsn}..${r.lastLsn}`;
@@ -212,5 +195,4 @@ export async function runInspect(args: string[], ctx: CommandContext): Promise<n
     ctx.out.line("");
   }
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
-  return report.verdict.exitCode;
 }

@@ -4,15 +4,7 @@
  */
 
 import type { RecordKind } from "@lora/wal-codec";
-import {
-  COMMON_OPTIONS,
-  type CommandContext,
-  codecOption,
-  ExitCode,
-  onePath,
-  parseCommand,
-  READ_OPTIONS,
-} from "../cli-context.js";
+import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { codecFor, type ReadOptions } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
@@ -20,6 +12,7 @@ import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
 import { type Verdict, verdictFromScans } from "../verdict.js";
 import { RECORD_KINDS } from "./dump.js";
+import { runReportCommand } from "./run-report.js";
 
 /** min / median / max of a distribution (the lower median for an even count); all 0 when it is empty. */
 export interface Spread {
@@ -192,25 +185,11 @@ Exit status: 0 no damage met, 1 torn tail, 2 corruption or bad header,
 `;
 
 /** `lora-wal stat`. */
-export async function runStat(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand("stat", args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
-  if (values.help === true) {
-    ctx.out.line(STAT_HELP.trimEnd());
-    return ExitCode.OK;
-  }
-  const path = onePath("stat", positionals);
-  const codec = codecOption("stat", values.codec);
-  const read = ctx.readOptions("stat", codec, values.quiet === true);
-  let report: StatReport;
-  try {
-    report = await statDir(path, read);
-  } finally {
-    read.done();
-  }
-  if (values.json === true) {
-    ctx.out.line(JSON.stringify(report, null, 2));
-    return report.verdict.exitCode;
-  }
+export function runStat(args: string[], ctx: CommandContext): Promise<number> {
+  return runReportCommand({ name: "stat", help: STAT_HELP, compute: statDir, printText: printStat }, args, ctx);
+}
+
+function printStat(report: StatReport, ctx: CommandContext): void {
   const s = ctx.style;
   const b = (label: string) => s.bold(label.padEnd(14));
   const t = report.transactions;
@@ -236,5 +215,4 @@ export async function runStat(args: string[], ctx: CommandContext): Promise<numb
   for (const line of table) ctx.out.line(line);
   ctx.out.line("");
   ctx.out.line(`${b("damage")}${ctx.verdictLine(report.verdict)}`);
-  return report.verdict.exitCode;
 }

@@ -8,20 +8,13 @@ import { basename } from "node:path";
 import { isWalError, type WalError } from "@lora/wal-codec";
 import { replaySegments } from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
-import {
-  COMMON_OPTIONS,
-  type CommandContext,
-  codecOption,
-  ExitCode,
-  onePath,
-  parseCommand,
-  READ_OPTIONS,
-} from "../cli-context.js";
+import type { CommandContext } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
 import { codecFor, type ReadOptions } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, exitCodeOf, type Verdict } from "../verdict.js";
+import { runReportCommand } from "./run-report.js";
 
 /** What {@link verifyDir} found. */
 export interface VerifyReport {
@@ -213,25 +206,11 @@ Exit status: 0 clean, 1 the only damage is a torn tail (opening the log cuts it)
 `;
 
 /** `lora-wal verify`. */
-export async function runVerify(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand("verify", args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
-  if (values.help === true) {
-    ctx.out.line(VERIFY_HELP.trimEnd());
-    return ExitCode.OK;
-  }
-  const path = onePath("verify", positionals);
-  const codec = codecOption("verify", values.codec);
-  const read = ctx.readOptions("verify", codec, values.quiet === true);
-  let report: VerifyReport;
-  try {
-    report = await verifyDir(path, read);
-  } finally {
-    read.done();
-  }
-  if (values.json === true) {
-    ctx.out.line(JSON.stringify(report, null, 2));
-    return report.verdict.exitCode;
-  }
+export function runVerify(args: string[], ctx: CommandContext): Promise<number> {
+  return runReportCommand({ name: "verify", help: VERIFY_HELP, compute: verifyDir, printText: printVerify }, args, ctx);
+}
+
+function printVerify(report: VerifyReport, ctx: CommandContext): void {
   const s = ctx.style;
   const what =
     report.kind === "directory" ? `${report.segments} segment${report.segments === 1 ? "" : "s"}` : "1 segment file";
@@ -246,5 +225,4 @@ export async function runVerify(args: string[], ctx: CommandContext): Promise<nu
       ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
   }
   ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
-  return report.verdict.exitCode;
 }

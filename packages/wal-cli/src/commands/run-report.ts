@@ -1,0 +1,48 @@
+/**
+ * The shape `inspect`, `verify` and `stat` share: parse `<path>` and the read options, answer `--help`, compute a
+ * report (showing progress on a TTY), then print it as JSON or as text; the exit code is the report's verdict.
+ */
+
+import {
+  COMMON_OPTIONS,
+  type CommandContext,
+  codecOption,
+  ExitCode,
+  onePath,
+  parseCommand,
+  READ_OPTIONS,
+} from "../cli-context.js";
+import type { ReadOptions } from "../read-options.js";
+import type { Verdict } from "../verdict.js";
+
+export interface ReportCommand<R extends { readonly verdict: Verdict }> {
+  readonly name: string;
+  readonly help: string;
+  compute(path: string, options: ReadOptions): Promise<R>;
+  /** Print the report as text (the JSON form is generic). */
+  printText(report: R, ctx: CommandContext): void;
+}
+
+export async function runReportCommand<R extends { readonly verdict: Verdict }>(
+  command: ReportCommand<R>,
+  args: string[],
+  ctx: CommandContext,
+): Promise<number> {
+  const { values, positionals } = parseCommand(command.name, args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
+  if (values.help === true) {
+    ctx.out.line(command.help.trimEnd());
+    return ExitCode.OK;
+  }
+  const path = onePath(command.name, positionals);
+  const codec = codecOption(command.name, values.codec);
+  const read = ctx.readOptions(command.name, codec, values.quiet === true);
+  let report: R;
+  try {
+    report = await command.compute(path, read);
+  } finally {
+    read.done();
+  }
+  if (values.json === true) ctx.out.line(JSON.stringify(report, null, 2));
+  else command.printText(report, ctx);
+  return report.verdict.exitCode;
+}
