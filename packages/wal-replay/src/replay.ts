@@ -169,7 +169,8 @@ class ReplayRun<E> implements Replay<E> {
             endOffset: lastGoodOffset,
           });
           for (;;) {
-            const step = await reader.next(codec);
+            // Buffered records come without a promise; only a refill (or the end, or damage) takes the async path.
+            const step = reader.nextBuffered(codec) ?? (await reader.next(codec));
             if (step.kind === "end") break;
             if (step.kind === "damaged") {
               segments.push(summarize());

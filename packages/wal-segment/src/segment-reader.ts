@@ -54,6 +54,8 @@ export class SegmentReader {
   #buffer: Uint8Array;
   #bufferStart = SEGMENT_HEADER_BYTES;
   #bufferLength = 0;
+  /** `#buffer[0, #bufferLength)`, kept so decoding a record allocates no view. */
+  #view: Uint8Array;
   #position = SEGMENT_HEADER_BYTES;
   #closed = false;
 
@@ -64,6 +66,7 @@ export class SegmentReader {
     this.fileSize = fileSize;
     this.#chunk = chunk;
     this.#buffer = new Uint8Array(Math.min(chunk, Math.max(fileSize - SEGMENT_HEADER_BYTES, MIN_RECORD_BYTES)));
+    this.#view = this.#buffer.subarray(0, 0);
   }
 
   /**
@@ -96,7 +99,7 @@ export class SegmentReader {
   async next<E>(codec: PayloadCodec<E>): Promise<ReadStep<E>> {
     for (;;) {
       const at = this.#position - this.#bufferStart;
-      const view = this.#buffer.subarray(0, this.#bufferLength);
+      const view = this.#view;
       const result = decodeRecord(view, at, codec);
       if (result.kind === "record") {
         const offset = this.#position;
@@ -129,6 +132,19 @@ export class SegmentReader {
     }
   }
 
+  /**
+   * The next record when it is already buffered, without a promise or any I/O; `undefined` when the next step needs
+   * a read or is not a record (then call {@link SegmentReader.next}, which re-examines the same bytes). Replay calls
+   * this first, so a record costs no microtask.
+   */
+  nextBuffered<E>(codec: PayloadCodec<E>): ReadStep<E> | undefined {
+    const result = decodeRecord(this.#view, this.#position - this.#bufferStart, codec);
+    if (result.kind !== "record") return undefined;
+    const offset = this.#position;
+    this.#position += result.byteLength;
+    return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
+  }
+
   /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
   async #fill(needed: number): Promise<void> {
     const unread = this.#bufferLength - (this.#position - this.#bufferStart);
@@ -142,13 +158,17 @@ export class SegmentReader {
     }
     this.#bufferStart = this.#position;
     this.#bufferLength = unread;
-    while (this.#bufferLength < needed) {
-      const fileOffset = this.#bufferStart + this.#bufferLength;
-      const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.fileSize - fileOffset);
-      if (room <= 0) return;
-      const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
-      if (n === 0) return;
-      this.#bufferLength += n;
+    try {
+      while (this.#bufferLength < needed) {
+        const fileOffset = this.#bufferStart + this.#bufferLength;
+        const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.fileSize - fileOffset);
+        if (room <= 0) return;
+        const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
+        if (n === 0) return;
+        this.#bufferLength += n;
+      }
+    } finally {
+      this.#view = this.#buffer.subarray(0, this.#bufferLength);
     }
   }
 
