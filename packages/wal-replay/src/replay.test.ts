@@ -185,6 +185,15 @@ describe("malformed structure", () => {
     expect(events(pit.txs)).toEqual(["a"]);
     expect(pit.outcome.corruption).toMatchObject({ segmentPath: first, segmentId: 1 });
   });
+
+  it("a gap below the fence is what a crash during truncation leaves, and is accepted", async () => {
+    await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+    await writeSegment(dir, 3, 10, tx(10, ["c"]));
+    // Everything before segment 3 is in the snapshot: segment 2's removal was kept while segment 1's was undone.
+    const { txs } = await collect({ checkpointLsn: 9 });
+    expect(events(txs)).toEqual(["c"]);
+    await expect(collect({ checkpointLsn: 8 })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+  });
 });
 
 describe("torn tail versus corruption", () => {

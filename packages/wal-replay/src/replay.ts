@@ -127,12 +127,6 @@ class ReplayRun<E> implements Replay<E> {
         const isLast = i === paths.length - 1;
         const id = idOf(path);
         const previous = segments.at(-1);
-        const missing = previous === undefined ? undefined : this.#missingBetween(previous, path, id);
-        if (missing !== undefined) {
-          corruption = missing;
-          if (this.#mode !== "point-in-time") throw missing.error;
-          break;
-        }
         let reader: SegmentReader;
         try {
           reader = await SegmentReader.open(this.#fs, path, this.#chunkOptions());
@@ -142,11 +136,15 @@ class ReplayRun<E> implements Replay<E> {
           headerless = { path, id, fileSize };
           break;
         }
-        const stale = previous === undefined || previous.sealed ? undefined : this.#staleBefore(previous, path);
-        if (stale !== undefined) {
+        const between =
+          previous === undefined
+            ? undefined
+            : (this.#missingBetween(previous, path, id, reader.header.baseLsn) ??
+              (previous.sealed ? undefined : this.#staleBefore(previous, path)));
+        if (between !== undefined) {
           await reader.close();
-          corruption = stale;
-          if (this.#mode !== "point-in-time") throw stale.error;
+          corruption = between;
+          if (this.#mode !== "point-in-time") throw between.error;
           break;
         }
         try {
@@ -264,11 +262,19 @@ class ReplayRun<E> implements Replay<E> {
   }
 
   /**
-   * Rotation creates each segment with the next id, and truncation only ever removes the oldest ones, so an id
-   * missing in the middle is a lost segment whose records would otherwise vanish silently.
+   * Rotation creates each segment with the next id, and truncation removes only segments whose records are all at
+   * or below the fence. So an id missing in the middle is either what a crash during truncation leaves (an older
+   * unlink undone while a newer one held: harmless when everything before `baseLsn` is at or below the fence) or a
+   * lost segment whose records would otherwise vanish silently.
    */
-  #missingBetween(previous: SegmentSummary, path: string, id: number | undefined): CorruptionInfo | undefined {
+  #missingBetween(
+    previous: SegmentSummary,
+    path: string,
+    id: number | undefined,
+    baseLsn: number,
+  ): CorruptionInfo | undefined {
     if (previous.id === undefined || id === undefined || id === previous.id + 1) return undefined;
+    if (baseLsn - 1 <= (this.#options.checkpointLsn ?? 0)) return undefined;
     const what =
       id - previous.id === 2
         ? `segment ${previous.id + 1} is missing`

@@ -133,7 +133,7 @@ export class CommitPipeline {
     } finally {
       this.#paused = false;
       if (this.#failure === undefined) {
-        if (this.#writeWaiters.length > 0 || this.#syncWaiters.length > 0) this.#kickWrite();
+        if (this.#writeNeeded()) this.#kickWrite();
         if (this.#syncWaiters.length > 0) this.#kickSync();
       }
     }
@@ -169,30 +169,48 @@ export class CommitPipeline {
 
   #kickWrite(): void {
     if (this.#writing !== undefined || this.#paused || this.#failure !== undefined) return;
-    this.#writing = this.#writeLoop().finally(() => {
-      this.#writing = undefined;
-    });
+    // Start on the next microtask, so every commit appended in this turn of the event loop shares one write.
+    this.#writing = Promise.resolve()
+      .then(() => this.#writeLoop())
+      .finally(() => {
+        this.#writing = undefined;
+        // A request that arrived after the loop's last check but before this cleanup found `#writing` still set
+        // and did not start a loop: start one for it now, or it would wait forever.
+        if (this.#writeNeeded()) this.#kickWrite();
+      });
   }
 
   #kickSync(): void {
     if (this.#syncing !== undefined || this.#paused || this.#failure !== undefined) return;
     this.#syncing = this.#syncLoop().finally(() => {
       this.#syncing = undefined;
+      // As in #kickWrite: a request that came in while the loop was finishing must not be stranded.
+      if (this.#syncNeeded()) this.#kickSync();
     });
   }
 
-  async #writeLoop(): Promise<void> {
-    while (
+  /** Someone waits for bytes that are appended but not yet written, and the pipeline may run. */
+  #writeNeeded(): boolean {
+    return (
       !this.#paused &&
       this.#failure === undefined &&
       this.#written < this.#appended &&
       (this.#writeWaiters.length > 0 || this.#syncWaiters.length > 0)
-    ) {
+    );
+  }
+
+  #syncNeeded(): boolean {
+    return !this.#paused && this.#failure === undefined && this.#syncWaiters.length > 0;
+  }
+
+  async #writeLoop(): Promise<void> {
+    while (this.#writeNeeded()) {
       const target = this.#appended;
       this.#events.failpoint("commit.beforeWrite");
       try {
         this.stats.writes++;
-        await this.#writer.write();
+        // A synchronous pwrite when the file offers one (no thread-pool round trip), else the asynchronous write.
+        if (!this.#writer.writeNow()) await this.#writer.write();
       } catch (error) {
         this.fail(error);
         return;
@@ -203,7 +221,7 @@ export class CommitPipeline {
   }
 
   async #syncLoop(): Promise<void> {
-    while (!this.#paused && this.#failure === undefined && this.#syncWaiters.length > 0) {
+    while (this.#syncNeeded()) {
       let need = 0;
       for (const w of this.#syncWaiters) need = Math.max(need, w.lsn);
       if (this.#written < need) {

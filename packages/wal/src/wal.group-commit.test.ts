@@ -171,6 +171,21 @@ describe("group commit", () => {
     await again.close();
   });
 
+  it("awaited commits one after another never strand a request between two pipeline loops", async () => {
+    // Regression: a request made while a loop was finishing (after its last check, before its cleanup) found the
+    // loop still marked running, started none, and waited forever. Each mode, real file system, synchronous writes.
+    for (const syncMode of ["none", "perCommit", { mode: "group", intervalMs: 60_000 }] as const) {
+      const dir = await tempDir();
+      const { wal } = await Wal.open(dir, { codec: bytesCodec, syncMode });
+      for (let i = 0; i < 300; i++) await wal.commitTx([new Uint8Array([i & 0xff])]);
+      await wal.sync();
+      await wal.close();
+      const { events, wal: again } = await Wal.open(dir, { codec: bytesCodec });
+      expect(events).toHaveLength(300);
+      await again.close();
+    }
+  });
+
   it("group and none modes acknowledge after the write; whenDurable waits for an fsync", async () => {
     for (const syncMode of ["none", { mode: "group", intervalMs: 60_000 }] as const) {
       const fs = new SimFS();

@@ -516,13 +516,15 @@ export class Wal<E = MutationEvent> {
       }
       if (drop.length === 0) return;
       this.#failpoint("truncate.beforeUnlink");
+      // Oldest first, each removal made durable before the next: a crash can then only leave a shorter prefix
+      // removed, never a hole in the middle of the segment ids.
       for (const entry of drop) {
         await this.#io(() => this.#fs.unlink(entry.path));
+        this.#failpoint("truncate.afterUnlink");
+        await this.#io(() => this.#fs.syncDir(this.#dir));
+        this.#failpoint("truncate.afterDirFsync");
         if (entry.id >= this.#oldestId) this.#oldestId = entry.id + 1;
       }
-      this.#failpoint("truncate.afterUnlink");
-      await this.#io(() => this.#fs.syncDir(this.#dir));
-      this.#failpoint("truncate.afterDirFsync");
     });
   }
 

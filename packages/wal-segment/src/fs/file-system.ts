@@ -38,6 +38,11 @@ export interface WalFile {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Write all of `data` at `position`, extending the file if needed. */
   write(data: Uint8Array, position: number): Promise<void>;
+  /**
+   * Optional: the same as `write`, synchronously (a blocking `pwrite`, short writes completed). A writer uses it
+   * for small buffers to skip a thread-pool round trip; implementations that cannot block leave it out.
+   */
+  writeSync?(data: Uint8Array, position: number): void;
   /** fdatasync: the file's data (and the size needed to read it) reach stable storage. */
   datasync(): Promise<void>;
   /** fsync: data and all metadata reach stable storage. */

@@ -95,6 +95,16 @@ class NodeWalFile implements WalFile {
     });
   }
 
+  writeSync(data: Uint8Array, position: number): void {
+    if (this.#closed) throw ioError(badFd(this.path, "write"), "write", this.path);
+    let done = 0;
+    try {
+      while (done < data.byteLength) done += fs.writeSync(this.fd, data, done, data.byteLength - done, position + done);
+    } catch (err) {
+      throw ioError(err, "write", this.path);
+    }
+  }
+
   datasync(): Promise<void> {
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fdatasync"), "fdatasync", this.path));
     return new Promise((resolve, reject) => {

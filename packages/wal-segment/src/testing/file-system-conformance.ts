@@ -127,6 +127,33 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
     });
 
+    withFs("writeSync, where offered, behaves as write and fails like it", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      if (f.writeSync === undefined) {
+        await f.close();
+        return; // optional in the seam: nothing to check for implementations without it
+      }
+      f.writeSync(Uint8Array.of(1, 2, 3), 0);
+      f.writeSync(Uint8Array.of(9), 5);
+      await f.write(Uint8Array.of(7), 1);
+      expect(Array.from(await readAll(f))).toEqual([1, 7, 3, 0, 0, 9]);
+      const big = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+      f.writeSync(big, 6);
+      expect(await f.size()).toBe(6 + big.byteLength);
+      await f.close();
+      const ro = await fs.open(join(root, "a"), "read");
+      let error: unknown;
+      try {
+        ro.writeSync?.(Uint8Array.of(1), 0);
+      } catch (e) {
+        error = e;
+      }
+      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+      expect(failed?.code).toBe("WAL_IO");
+      expect(failed?.details?.errno).toBe("EBADF");
+      await ro.close();
+    });
+
     withFs("read at or after EOF returns 0; across EOF a short count", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       await f.write(Uint8Array.of(1, 2, 3, 4), 0);

@@ -72,6 +72,10 @@ class SimFile implements WalFile {
   }
 
   async write(data: Uint8Array, position: number): Promise<void> {
+    this.writeSync(data, position);
+  }
+
+  writeSync(data: Uint8Array, position: number): void {
     const state = this.#state;
     state.stats.writes++;
     if (this.#closed) fail("EBADF", "write", this.path);
