@@ -50,6 +50,7 @@ export {
   LW1_MAGIC,
   loraCodec,
   MAX_NESTING_DEPTH,
+  MUTATION_EVENT_TYPES,
   type MutationEvent,
   type MutationEventOf,
   type MutationEventType,

@@ -23,6 +23,7 @@ import {
   type PropertyMap,
 } from "../src/lora/lora-values.js";
 import type { MutationEvent, MutationEventOf } from "../src/lora/mutation-event.js";
+import { MUTATION_EVENT_TYPES } from "../src/lora/mutation-event.js";
 
 interface RawRecord {
   readonly kind: number;
@@ -110,24 +111,7 @@ describe("LoraDB-written WAL", () => {
       expect(records.filter((r) => r.kind === 3).length).toBe(fixture.transactions - 2);
 
       const types = new Set(events.map((e) => e.type));
-      for (const t of [
-        "CreateNode",
-        "CreateRelationship",
-        "SetNodeProperty",
-        "RemoveNodeProperty",
-        "AddNodeLabel",
-        "RemoveNodeLabel",
-        "SetRelationshipProperty",
-        "RemoveRelationshipProperty",
-        "DeleteRelationship",
-        "DeleteNode",
-        "DetachDeleteNode",
-        "Clear",
-        "CreateIndex",
-        "DropIndex",
-        "CreateConstraint",
-        "DropConstraint",
-      ] as const) {
+      for (const t of MUTATION_EVENT_TYPES) {
         expect(types, t).toContain(t);
       }
 

@@ -13,7 +13,7 @@ import {
   makeTempDir,
   writeLoraFixture,
 } from "@lora/test-utils";
-import { loraCodec, type MutationEvent } from "@lora/wal-codec";
+import { loraCodec, MUTATION_EVENT_TYPES, type MutationEvent } from "@lora/wal-codec";
 import { createDatabase, openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ReplayedTransaction, type ReplayOutcome, replayDir } from "../src/index.js";
@@ -143,24 +143,7 @@ describe("replaying LoraDB-written directories", () => {
     expect(outcome.checkpointLsnObserved).toBeNull();
     expect(outcome.segments[0]?.baseLsn).toBe(1);
     expect(outcome.segments[0]?.sealed).toBe(false);
-    for (const type of [
-      "CreateNode",
-      "CreateRelationship",
-      "SetNodeProperty",
-      "RemoveNodeProperty",
-      "AddNodeLabel",
-      "RemoveNodeLabel",
-      "SetRelationshipProperty",
-      "RemoveRelationshipProperty",
-      "DeleteRelationship",
-      "DeleteNode",
-      "DetachDeleteNode",
-      "Clear",
-      "CreateIndex",
-      "DropIndex",
-      "CreateConstraint",
-      "DropConstraint",
-    ] as const) {
+    for (const type of MUTATION_EVENT_TYPES) {
       expect(model.applied.get(type), type).toBeGreaterThan(0);
     }
   }, 30_000);

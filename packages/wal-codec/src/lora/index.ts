@@ -16,7 +16,12 @@ export {
 export { decodeLw1Batch, decodeLw1Event } from "./lw1-decode.js";
 export { encodeLw1Batch, encodeLw1Event } from "./lw1-encode.js";
 export { LW1_MAGIC, MAX_NESTING_DEPTH } from "./lw1-format.js";
-export type { MutationEvent, MutationEventOf, MutationEventType } from "./mutation-event.js";
+export {
+  MUTATION_EVENT_TYPES,
+  type MutationEvent,
+  type MutationEventOf,
+  type MutationEventType,
+} from "./mutation-event.js";
 export type {
   ConstraintRequest,
   IndexConfigMap,

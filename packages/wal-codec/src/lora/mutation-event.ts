@@ -64,3 +64,23 @@ export type MutationEventType = MutationEvent["type"];
 
 /** The variant of {@link MutationEvent} with the given `type`. */
 export type MutationEventOf<T extends MutationEventType> = Extract<MutationEvent, { readonly type: T }>;
+
+/** Every `type` of {@link MutationEvent}, in LW1 tag order (tag 1 first). */
+export const MUTATION_EVENT_TYPES: readonly MutationEventType[] = [
+  "CreateNode",
+  "CreateRelationship",
+  "SetNodeProperty",
+  "RemoveNodeProperty",
+  "AddNodeLabel",
+  "RemoveNodeLabel",
+  "SetRelationshipProperty",
+  "RemoveRelationshipProperty",
+  "DeleteRelationship",
+  "DeleteNode",
+  "DetachDeleteNode",
+  "Clear",
+  "CreateIndex",
+  "DropIndex",
+  "CreateConstraint",
+  "DropConstraint",
+];
