@@ -49,31 +49,10 @@ async function run(o: CliOptions): Promise<RunReport> {
   const announce = (what: string) => {
     if (!process.stderr.isTTY) process.stderr.write(`torture: ${what}\n`);
   };
-  if (selected.includes("A")) {
-    announce("tier A (simulated crashes)");
-    tiers.push(
-      await runTierA({
-        seed: o.seed,
-        budget: budget("A"),
-        maxLen: o.long ? 5 : 3,
-        maxImages: 8,
-        ...(cases === undefined ? {} : { cases }),
-        onProgress: p.update,
-      }),
-    );
-  }
-  if (selected.includes("B")) {
-    announce("tier B (SIGKILL cycles)");
-    const b = budget("B");
-    tiers.push(
-      await runTierB({
-        seed: o.seed,
-        budget: o.caseIndex === undefined ? b : { deadline: Number.POSITIVE_INFINITY, maxCases: o.caseIndex + 1 },
-        ...(o.caseIndex === undefined ? {} : { lastCycle: o.caseIndex }),
-        onProgress: p.update,
-      }),
-    );
-  }
+  // The bounded tiers run first within their shares (they usually finish early); A and B then share whatever is
+  // left of the whole budget, B last so it takes what A leaves, and `--minutes N` lasts about N minutes.
+  const end = start + total;
+  const remaining = () => Math.max(1000, end - Date.now());
   if (selected.includes("C")) {
     announce("tier C (on-disk damage)");
     tiers.push(await runTierC({ seed: o.seed, budget: budget("C"), ...(cases === undefined ? {} : { cases }) }));
@@ -87,6 +66,38 @@ async function run(o: CliOptions): Promise<RunReport> {
     announce("planted bugs");
     bugs = await runPlantedBugs(o.seed, Math.max(3000, budgetMs("bugs")));
   }
+  const shareOfRest = (t: "A" | "B") =>
+    t === "B" || !selected.includes("B") ? remaining() : (remaining() * SHARE.A) / (SHARE.A + SHARE.B);
+  if (selected.includes("A")) {
+    announce("tier A (simulated crashes)");
+    tiers.push(
+      await runTierA({
+        seed: o.seed,
+        budget: {
+          deadline: o.caseIndex === undefined ? Date.now() + shareOfRest("A") : Number.POSITIVE_INFINITY,
+          maxCases: o.caseIndex === undefined ? Number.MAX_SAFE_INTEGER : 1,
+        },
+        maxLen: o.long ? 5 : 3,
+        maxImages: 8,
+        ...(cases === undefined ? {} : { cases }),
+        onProgress: p.update,
+      }),
+    );
+  }
+  if (selected.includes("B")) {
+    announce("tier B (SIGKILL cycles)");
+    const b = { deadline: Date.now() + shareOfRest("B"), maxCases: Number.MAX_SAFE_INTEGER };
+    tiers.push(
+      await runTierB({
+        seed: o.seed,
+        budget: o.caseIndex === undefined ? b : { deadline: Number.POSITIVE_INFINITY, maxCases: o.caseIndex + 1 },
+        ...(o.caseIndex === undefined ? {} : { lastCycle: o.caseIndex }),
+        onProgress: p.update,
+      }),
+    );
+  }
+  const order = ["A", "B", "C", "faults"];
+  tiers.sort((x, y) => order.indexOf(x.tier) - order.indexOf(y.tier));
   p.done();
   return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };
 }
