@@ -11,11 +11,12 @@
  *   a segment base.
  */
 
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
 import { type RecoveryMode, type ReplayedTransaction, type ReplayOutcome, replayDir } from "@lora/wal-replay";
 import {
   listSegments,
+  SEGMENT_HEADER_BYTES,
   type SegmentEntry,
   SegmentWriter,
   type SegmentWriterOptions,
@@ -99,8 +100,9 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       const silent = silentCut && outcome.corruption !== null;
       if (!silent) {
         for (const e of later) {
-          await fs.rename(e.path, `${e.path}.broken`);
-          moved.push(`${e.path}.broken`);
+          const target = await unusedName(fs, e.path, "broken");
+          await fs.rename(e.path, target);
+          moved.push(target);
         }
       } else {
         for (const e of later) await fs.unlink(e.path);
@@ -144,6 +146,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   let activeId: number;
   if (last === undefined || lastSummary === undefined || lastSummary.sealed) {
     // Fresh directory, only a headerless segment, or a sealed newest segment: start a new active segment.
+    if (last !== undefined && lastSummary?.sealed) await persistHeader(fs, last.path);
     activeId = last === undefined ? (outcome?.headerlessLastSegment?.id ?? 1) : last.id + 1;
     const path = segmentPath(dir, activeId);
     writer = await SegmentWriter.create(fs, path, freshBase, {
@@ -157,11 +160,16 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   } else {
     activeId = last.id;
     writer = await SegmentWriter.openForAppend(fs, last.path, lastSummary.endOffset, input.writerOptions);
-    // What replay read may sit in the page cache without being durable (a writer killed before its fsync, or an
-    // fsync that failed): make it durable before anything new is acknowledged after it, so no later durable record
-    // can follow a hole. Older segments were fsynced when they were sealed.
-    await writer.rewriteInPlace();
-    await fs.syncDir(dir);
+    try {
+      // What replay read may sit in the page cache without being durable (a writer killed before its fsync, or an
+      // fsync that failed): make it durable before anything new is acknowledged after it, so no later durable
+      // record can follow a hole. Older segments were fsynced when they were sealed.
+      await writer.rewriteInPlace();
+      await fs.syncDir(dir);
+    } catch (error) {
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   const nextLsn = bugs.has("next-lsn-from-max-only")
@@ -185,26 +193,56 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
 
 /** Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. */
 async function copyTail(fs: WalFileSystem, path: string, offset: number): Promise<string> {
-  const target = `${path}.${offset}.broken`;
+  const target = await unusedName(fs, path, `${offset}.broken`);
   const source = await fs.open(path, "read");
-  const out = await fs.open(target, "openOrCreate");
   try {
-    const size = await source.size();
-    const chunk = new Uint8Array(Math.min(1 << 20, Math.max(1, size - offset)));
-    let at = offset;
-    while (at < size) {
-      const n = await source.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
-      if (n === 0) break;
-      await out.write(chunk.subarray(0, n), at - offset);
-      at += n;
+    const out = await fs.open(target, "createExclusive");
+    try {
+      const size = await source.size();
+      const chunk = new Uint8Array(Math.min(1 << 20, Math.max(1, size - offset)));
+      let at = offset;
+      while (at < size) {
+        const n = await source.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
+        if (n === 0) break;
+        await out.write(chunk.subarray(0, n), at - offset);
+        at += n;
+      }
+      await out.sync();
+    } finally {
+      await out.close();
     }
-    await out.truncate(at - offset);
-    await out.sync();
   } finally {
     await source.close();
-    await out.close();
   }
-  return join(target);
+  return target;
+}
+
+/**
+ * `<path>.<suffix>`, or with a counter before the suffix when that exists already: an earlier recovery's copy of
+ * cut bytes is never overwritten.
+ */
+async function unusedName(fs: WalFileSystem, path: string, suffix: string): Promise<string> {
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? `${path}.${suffix}` : `${path}.${n}.${suffix}`;
+    if ((await fs.stat(candidate)) === null) return candidate;
+  }
+}
+
+/**
+ * Make a sealed segment's header durable. Sealing writes the header after the records' fdatasync and fsyncs it;
+ * a crash (or a failed fsync) between the two leaves a sealed header only in the page cache. A successor created
+ * on top of it must not outlive it on disk, or the log would read as a stale unsealed segment followed by another.
+ */
+async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
+  const file = await fs.open(path, "readWrite");
+  try {
+    const header = new Uint8Array(SEGMENT_HEADER_BYTES);
+    const n = await file.read(header, 0, SEGMENT_HEADER_BYTES, 0);
+    await file.write(header.subarray(0, n), 0);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
 }
 
 async function cutFile(fs: WalFileSystem, path: string, offset: number): Promise<void> {

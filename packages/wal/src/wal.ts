@@ -116,6 +116,8 @@ export class Wal<E = MutationEvent> {
   #closing: Promise<void> | undefined;
   #structural: Structural | undefined;
   #flusher: ReturnType<typeof setInterval> | undefined;
+  /** `whenDurable` calls waiting for the group flusher. */
+  #durableWaits = 0;
 
   private constructor(init: {
     dir: string;
@@ -459,9 +461,16 @@ export class Wal<E = MutationEvent> {
     if (this.#pipeline.syncedLsn >= lsn) return;
     try {
       if (this.#syncMode.mode === "group") {
-        // The flusher (or any sync, rotation or close) will cover it; group mode never fsyncs on demand.
-        await this.#pipeline.whenWritten(lsn);
-        await this.#pipeline.whenSyncedPassively(lsn);
+        // The flusher (or any sync, rotation or close) will cover it; group mode never fsyncs on demand. While
+        // someone waits on it, the flusher's timer keeps the process alive, or the promise could never settle.
+        this.#durableWaits++;
+        this.#flusher?.ref();
+        try {
+          await this.#pipeline.whenWritten(lsn);
+          await this.#pipeline.whenSyncedPassively(lsn);
+        } finally {
+          if (--this.#durableWaits === 0) this.#flusher?.unref();
+        }
       } else {
         await this.#pipeline.whenSynced(lsn);
       }
@@ -624,6 +633,8 @@ export class Wal<E = MutationEvent> {
   /** Run `work` with appends held back and the commit pipeline idle. */
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
     while (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+    // Checked again here, in the same turn as the work starts: a close or a poisoning may have come while waiting.
+    this.#assertUsable();
     const run = this.#pipeline.exclusive(work);
     this.#structural = run;
     try {
@@ -646,9 +657,14 @@ export class Wal<E = MutationEvent> {
       const writer = await this.#io(() =>
         SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn, { syncDirectory: false }),
       );
-      this.#failpoint("rotate.afterCreate");
-      if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#io(() => this.#fs.syncDir(this.#dir));
-      this.#failpoint("rotate.afterDirFsync");
+      try {
+        this.#failpoint("rotate.afterCreate");
+        if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#io(() => this.#fs.syncDir(this.#dir));
+        this.#failpoint("rotate.afterDirFsync");
+      } catch (error) {
+        await writer.close().catch(() => undefined);
+        throw error;
+      }
       this.#pipeline.sealedAndReplaced(writer);
       this.#activeId = nextId;
       await old.close().catch(() => undefined);
