@@ -22,7 +22,7 @@ import {
 
 /** Options of {@link SegmentWriter.create} and {@link SegmentWriter.openForAppend}. */
 export interface SegmentWriterOptions {
-  /** Initial capacity of each pending buffer. @default 65536 */
+  /** Initial capacity of each pending buffer (it grows by doubling as needed). @default 8192 */
   readonly bufferBytes?: number;
   /**
    * `create` only: fsync the parent directory after creating the file, so the new entry survives power loss.
@@ -53,8 +53,8 @@ export class SegmentWriter {
     this.#file = file;
     this.#header = header;
     this.#written = written;
-    this.#pending = new ByteWriter(options.bufferBytes ?? 65536);
-    this.#spare = new ByteWriter(options.bufferBytes ?? 65536);
+    this.#pending = new ByteWriter(options.bufferBytes ?? 8192);
+    this.#spare = new ByteWriter(options.bufferBytes ?? 8192);
   }
 
   /**
