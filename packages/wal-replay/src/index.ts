@@ -17,3 +17,4 @@ export type {
   SegmentSummary,
   TornTailInfo,
 } from "./replay-types.js";
+export { RECOVERY_MODES } from "./replay-types.js";

@@ -12,6 +12,9 @@ import type { WalFileSystem } from "@lora/wal-segment";
  */
 export type RecoveryMode = "tolerate-torn-tail" | "absolute" | "point-in-time";
 
+/** Every {@link RecoveryMode}, for validating options. */
+export const RECOVERY_MODES: readonly RecoveryMode[] = ["tolerate-torn-tail", "absolute", "point-in-time"];
+
 export interface ReplayOptions<E> {
   /** Decodes mutation payloads. A CRC-valid record it rejects is corruption, never a torn tail. */
   readonly codec: PayloadCodec<E>;

@@ -20,14 +20,15 @@ import {
   SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import type {
-  CorruptionInfo,
-  RecoveryMode,
-  ReplayedTransaction,
-  ReplayOptions,
-  ReplayOutcome,
-  SegmentSummary,
-  TornTailInfo,
+import {
+  type CorruptionInfo,
+  RECOVERY_MODES,
+  type RecoveryMode,
+  type ReplayedTransaction,
+  type ReplayOptions,
+  type ReplayOutcome,
+  type SegmentSummary,
+  type TornTailInfo,
 } from "./replay-types.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
 
@@ -81,7 +82,7 @@ class ReplayRun<E> implements Replay<E> {
     this.#fs = fs;
     this.#options = options;
     this.#mode = options.recovery ?? "tolerate-torn-tail";
-    if (!["tolerate-torn-tail", "absolute", "point-in-time"].includes(this.#mode)) {
+    if (!RECOVERY_MODES.includes(this.#mode)) {
       throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
     }
     const fence = options.checkpointLsn ?? 0;

@@ -95,7 +95,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     if (damage !== null) {
       const segment = damage.segmentPath;
       const offset = damage.offset;
-      const later = entries.filter((e) => entries.indexOf(e) > entries.findIndex((x) => x.path === segment));
+      const damagedAt = entries.findIndex((e) => e.path === segment);
+      const later = entries.slice(damagedAt + 1);
       const moved: string[] = [];
       const silent = silentCut && outcome.corruption !== null;
       if (!silent) {
@@ -126,7 +127,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
             : { kind: "tornTailTruncated", segment, offset, droppedBytes: size - offset, brokenCopy },
         );
       }
-      entries = entries.filter((e) => !later.includes(e));
+      entries = entries.slice(0, damagedAt + 1);
     }
 
     const headerless = outcome.headerlessLastSegment;

@@ -11,7 +11,7 @@ import {
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
-import type { RecoveryMode, ReplayedTransaction, ReplayOutcome } from "@lora/wal-replay";
+import { RECOVERY_MODES, type RecoveryMode, type ReplayedTransaction, type ReplayOutcome } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
   listSegments,
@@ -191,7 +191,7 @@ export class Wal<E = MutationEvent> {
       );
     }
     const recovery = options.recovery ?? "tolerate-torn-tail";
-    if (!["tolerate-torn-tail", "absolute", "point-in-time"].includes(recovery)) {
+    if (!RECOVERY_MODES.includes(recovery)) {
       throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(recovery)}`);
     }
     if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
