@@ -3,6 +3,7 @@
  * filled range to the file system, so encoding allocates nothing per record once the buffer has grown.
  */
 
+import { crc32Range } from "./crc32.js";
 import { WalError } from "./errors.js";
 
 const INITIAL_CAPACITY = 4096;
@@ -46,6 +47,11 @@ export class ByteWriter {
   /** A view of the written bytes `[start, end)`. It aliases the buffer: valid until the next write or reset. */
   view(start = 0, end = this.#length): Uint8Array {
     return this.#bytes.subarray(start, end);
+  }
+
+  /** CRC-32/IEEE of the written bytes from `start` to the end, computed in place (no view for short ranges). */
+  crc32From(start: number): number {
+    return crc32Range(this.#bytes, start, this.#length);
   }
 
   /** A copy of the written bytes `[start, end)`. */

@@ -5,7 +5,7 @@
  */
 
 import { ByteWriter } from "./byte-writer.js";
-import { crc32 } from "./crc32.js";
+import { crc32Range } from "./crc32.js";
 import { isWalError, WalError, type WalErrorCode } from "./errors.js";
 import {
   MAX_RECORD_BYTES,
@@ -140,7 +140,7 @@ export function encodeRecordInto<E>(record: WalRecord<E>, codec: PayloadCodec<E>
       throw new WalError("WAL_RECORD_TOO_LARGE", `record length ${total} exceeds maximum ${MAX_RECORD_BYTES}`);
     }
     out.setU32(start, total);
-    out.u32(crc32(out.view(start, out.length)));
+    out.u32(out.crc32From(start));
     return total;
   } catch (error) {
     out.truncate(start);
@@ -177,31 +177,6 @@ function readU32(bytes: Uint8Array, at: number): number {
 function readU64(bytes: Uint8Array, at: number): number {
   // May exceed 2^53; callers check Number.isSafeInteger.
   return readU32(bytes, at + 4) * TWO_POW_32 + readU32(bytes, at);
-}
-
-/** CRC-32/IEEE lookup table for {@link crc32Range}. */
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** Below this many bytes a table-driven CRC in JavaScript beats `zlib.crc32` plus the `subarray` it needs. */
-const SMALL_CRC_BYTES = 64;
-
-/**
- * CRC-32/IEEE of `bytes[start, end)`, the same value as {@link crc32}. Short ranges (every marker record) are
- * computed in place, with no view allocated and no call into zlib; longer ones go to zlib.
- */
-function crc32Range(bytes: Uint8Array, start: number, end: number): number {
-  if (end - start >= SMALL_CRC_BYTES) return crc32(bytes.subarray(start, end));
-  let c = -1;
-  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
 }
 
 function hex8(n: number): string {
