@@ -51,7 +51,7 @@ export class ByteWriter {
 
   /** CRC-32/IEEE of the written bytes from `start` to the end, computed in place (no view for short ranges). */
   crc32From(start: number): number {
-    return crc32Range(this.#bytes, start, this.#length);
+    return crc32Range(this.#bytes, start, this.#length, this.#view);
   }
 
   /** A copy of the written bytes `[start, end)`. */

@@ -10,12 +10,29 @@ describe("crc32Range", () => {
   });
 
   // Both sides of the switch from the JavaScript loop to zlib, and ranges that do not start at 0.
-  test.prop([fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.nat(), fc.nat()])(
+  test.prop([fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.nat(), fc.nat()], { numRuns: 500 })(
     "equals zlib's CRC of the same range for any bytes and bounds",
     (bytes, a, b) => {
       const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
       const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
-      expect(crc32Range(bytes, start, end)).toBe(crc32(bytes.subarray(start, end)));
+      const expected = crc32(bytes.subarray(start, end));
+      expect(crc32Range(bytes, start, end)).toBe(expected);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      expect(crc32Range(bytes, start, end, view)).toBe(expected);
     },
   );
+
+  test("a view over a subarray with a byte offset gives the same value", () => {
+    const backing = new Uint8Array(300).map((_, i) => (i * 131) & 0xff);
+    const bytes = backing.subarray(7, 290);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const [start, end] of [
+      [0, 21],
+      [3, 148],
+      [1, 240],
+      [0, 283],
+    ] as const) {
+      expect(crc32Range(bytes, start, end, view)).toBe(crc32(bytes.subarray(start, end)));
+    }
+  });
 });
