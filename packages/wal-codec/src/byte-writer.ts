@@ -130,6 +130,11 @@ export class ByteWriter {
     this.#length += 4;
   }
 
+  /** Overwrite a byte already written (or skipped) at `offset`. */
+  setU8(offset: number, value: number): void {
+    this.#bytes[offset] = value;
+  }
+
   /** Overwrite a u32 already written at `offset` (length back-patching). */
   setU32(offset: number, value: number): void {
     this.#view.setUint32(offset, value, true);

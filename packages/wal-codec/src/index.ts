@@ -69,6 +69,7 @@ export {
   type CheckpointRecord,
   type DecodeResult,
   decodeRecord,
+  encodeCommitTxInto,
   encodeRecord,
   encodeRecordInto,
   type MutationBatchRecord,
