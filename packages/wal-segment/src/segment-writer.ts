@@ -11,7 +11,14 @@
  */
 
 import { dirname } from "node:path";
-import { ByteWriter, encodeRecordInto, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
+import {
+  ByteWriter,
+  encodeCommitTxInto,
+  encodeRecordInto,
+  type PayloadCodec,
+  WalError,
+  type WalRecord,
+} from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import {
   decodeSegmentHeader,
@@ -164,6 +171,19 @@ export class SegmentWriter {
     return encodeRecordInto(record, codec, this.#pending);
   }
 
+  /**
+   * Encode a whole transaction (`TxBegin` at `beginLsn`, one `MutationBatch`, `TxCommit`) into the pending buffer
+   * (no I/O), all or nothing: on an encoding error nothing is appended.
+   * @returns the byte length of the three records.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
+   */
+  appendCommitTx<E>(beginLsn: number, events: readonly E[], codec: PayloadCodec<E>): number {
+    if (this.#header.sealed) {
+      throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
+    }
+    return encodeCommitTxInto(beginLsn, events, codec, this.#pending);
+  }
+
   /** A position in the pending buffer to roll back to (see {@link SegmentWriter.rollback}). */
   mark(): number {
     return this.#pending.length;
@@ -205,6 +225,37 @@ export class SegmentWriter {
     }
   }
 
+  /** Whether {@link SegmentWriter.writeNow} would write (the file offers a synchronous write, none is in flight). */
+  get canWriteNow(): boolean {
+    return this.#inFlight === undefined && this.#file.writeSync !== undefined;
+  }
+
+  /** Whether {@link SegmentWriter.syncNow} is available (the file offers a blocking fdatasync). */
+  get canSyncNow(): boolean {
+    return this.#file.datasyncSync !== undefined;
+  }
+
+  /**
+   * fdatasync on the calling thread, blocking it until every byte written before the call is durable. Only for
+   * handles opened with `blockingSync`: it saves the thread-pool round trip of {@link SegmentWriter.sync} at the
+   * price of stalling the event loop for the fsync's duration.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (also when the file has no blocking fdatasync); after a failure
+   *   every later sync throws the same error.
+   */
+  syncNow(): void {
+    this.#assertUsable();
+    const datasyncSync = this.#file.datasyncSync;
+    if (datasyncSync === undefined) {
+      throw new WalError("WAL_IO", "this file system has no blocking fdatasync", { details: { path: this.path } });
+    }
+    try {
+      datasyncSync.call(this.#file);
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
   /**
    * Write the pending bytes synchronously when the file supports it and no asynchronous write is in flight; returns
    * false (having done nothing) otherwise, and the caller uses {@link SegmentWriter.write}. Saves a thread-pool
@@ -212,11 +263,12 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
    */
   writeNow(): boolean {
-    if (this.#inFlight !== undefined || this.#file.writeSync === undefined) return false;
+    const writeSync = this.#file.writeSync;
+    if (this.#inFlight !== undefined || writeSync === undefined) return false;
     this.#assertUsable();
     if (this.#pending.length === 0) return true;
     try {
-      this.#file.writeSync(this.#pending.view(), this.#written);
+      writeSync.call(this.#file, this.#pending.view(), this.#written);
     } catch (error) {
       this.#failure ??= error;
       throw error;

@@ -10,6 +10,10 @@
  *
  * The first failure of a write or sync rejects every waiting caller with that error and is reported to the handle,
  * which poisons itself; nothing is retried over a possibly half-written buffer.
+ *
+ * Cost per commit matters here (it is most of a `none`-mode commit and what limits 64 concurrent writers): a request
+ * is one waiter and one promise; the write run is a plain microtask that writes synchronously where the file allows;
+ * with `blockingSync` the same microtask also runs the fdatasync, so no thread-pool round trip remains.
  */
 
 import type { SegmentWriter } from "@lora/wal-segment";
@@ -19,7 +23,9 @@ interface Waiter {
   readonly lsn: number;
   /** Only a sync round that starts after this one may resolve the waiter (forced syncs). */
   readonly afterRound: number;
-  resolve(): void;
+  /** What the promise resolves with (a commit's `CommitInfo`, so callers need no `.then` of their own). */
+  readonly value: unknown;
+  resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -38,9 +44,18 @@ export interface PipelineEvents {
   retrySyncAfterFailure?: (() => Promise<void>) | undefined;
 }
 
+export interface PipelineOptions {
+  /**
+   * Run sync rounds with a blocking fdatasync on the event-loop thread, in the same microtask as the write, where
+   * the file offers one. Same guarantees, no thread-pool round trip; the event loop stalls for each fsync.
+   */
+  readonly blockingSync?: boolean;
+}
+
 export class CommitPipeline {
   #writer: SegmentWriter;
   readonly #events: PipelineEvents;
+  readonly #blockingSync: boolean;
   #appended: number;
   #written: number;
   #synced: number;
@@ -48,6 +63,9 @@ export class CommitPipeline {
   #syncWaiters: Waiter[] = [];
   /** Waiters that do not ask for a sync; a sync someone else runs resolves them (group mode's `whenDurable`). */
   #passiveWaiters: Waiter[] = [];
+  /** A run (see {@link CommitPipeline.#run}) is queued as a microtask. */
+  #scheduled = false;
+  /** An asynchronous write loop, when the file has no synchronous write or one is in flight. */
   #writing: Promise<void> | undefined;
   #syncing: Promise<void> | undefined;
   #roundsStarted = 0;
@@ -57,9 +75,10 @@ export class CommitPipeline {
   /** Counters for tests and benchmarks. */
   readonly stats = { writes: 0, syncs: 0 };
 
-  constructor(writer: SegmentWriter, durableLsn: number, events: PipelineEvents) {
+  constructor(writer: SegmentWriter, durableLsn: number, events: PipelineEvents, options: PipelineOptions = {}) {
     this.#writer = writer;
     this.#events = events;
+    this.#blockingSync = options.blockingSync === true && events.retrySyncAfterFailure === undefined;
     this.#appended = durableLsn;
     this.#written = durableLsn;
     this.#synced = durableLsn;
@@ -86,27 +105,27 @@ export class CommitPipeline {
     this.#appended = lsn;
   }
 
-  /** Resolves once every byte up to `lsn` has been handed to the OS. */
-  whenWritten(lsn: number): Promise<void> {
+  /** Resolves with `value` once every byte up to `lsn` has been handed to the OS. */
+  whenWritten<T = void>(lsn: number, value?: T): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#written >= lsn) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#writeWaiters.push({ lsn, afterRound: -1, resolve, reject });
-      this.#kickWrite();
+    if (this.#written >= lsn) return Promise.resolve(value as T);
+    return new Promise<T>((resolve, reject) => {
+      this.#writeWaiters.push({ lsn, afterRound: -1, value, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
     });
   }
 
   /**
-   * Resolves once an fdatasync that began after the bytes of `lsn` were written has completed. With `force`, a
-   * new sync round runs even if `lsn` is already covered.
+   * Resolves with `value` once an fdatasync that began after the bytes of `lsn` were written has completed. With
+   * `force`, a new sync round runs even if `lsn` is already covered.
    */
-  whenSynced(lsn: number, force = false): Promise<void> {
+  whenSynced<T = void>(lsn: number, force = false, value?: T): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (!force && this.#synced >= lsn) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#syncWaiters.push({ lsn, afterRound: force ? this.#roundsStarted : -1, resolve, reject });
-      this.#kickWrite();
-      this.#kickSync();
+    if (!force && this.#synced >= lsn) return Promise.resolve(value as T);
+    return new Promise<T>((resolve, reject) => {
+      const afterRound = force ? this.#roundsStarted : -1;
+      this.#syncWaiters.push({ lsn, afterRound, value, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
     });
   }
 
@@ -115,7 +134,7 @@ export class CommitPipeline {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#synced >= lsn) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#passiveWaiters.push({ lsn, afterRound: -1, resolve, reject });
+      this.#passiveWaiters.push({ lsn, afterRound: -1, value: undefined, resolve, reject });
     });
   }
 
@@ -132,10 +151,7 @@ export class CommitPipeline {
       return await work();
     } finally {
       this.#paused = false;
-      if (this.#failure === undefined) {
-        if (this.#writeNeeded()) this.#kickWrite();
-        if (this.#syncWaiters.length > 0) this.#kickSync();
-      }
+      if (this.#writeNeeded() || this.#syncNeeded()) this.#schedule();
     }
   }
 
@@ -167,25 +183,81 @@ export class CommitPipeline {
     this.#events.onFailure(error);
   }
 
-  #kickWrite(): void {
+  /** Queue one run on a microtask, so every commit appended in this turn of the event loop shares its write. */
+  #schedule(): void {
+    if (this.#scheduled || this.#failure !== undefined) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#run);
+  }
+
+  /**
+   * Write what waiters need (synchronously where possible), then start or run the sync round they need. Anything
+   * that cannot finish here (an asynchronous write, a thread-pool fdatasync) continues in a loop that re-schedules
+   * a run when it ends.
+   */
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    if (this.#paused || this.#failure !== undefined) return;
+    if (this.#writing === undefined && !this.#writeNow()) return;
+    if (!this.#syncNeeded()) return;
+    if (this.#blockingSync && this.#syncing === undefined && this.#writer.canSyncNow) this.#syncRoundNow();
+    else this.#kickSync();
+  };
+
+  /** Write synchronously while waiters need bytes; false if it failed or had to hand over to the async loop. */
+  #writeNow(): boolean {
+    while (this.#writeNeeded()) {
+      if (!this.#writer.canWriteNow) {
+        this.#kickAsyncWrite();
+        return false;
+      }
+      const target = this.#appended;
+      try {
+        this.#events.failpoint("commit.beforeWrite");
+        this.stats.writes++;
+        this.#writer.writeNow();
+        this.#events.failpoint("commit.afterWrite");
+      } catch (error) {
+        this.fail(error);
+        return false;
+      }
+      this.#markWritten(target);
+    }
+    return true;
+  }
+
+  /** One sync round on this thread (`blockingSync`): covers everything written, which is all that is waited for. */
+  #syncRoundNow(): void {
+    const target = this.#written;
+    this.#roundsStarted++;
+    try {
+      this.#events.failpoint("commit.beforeFsync");
+      this.stats.syncs++;
+      this.#writer.syncNow();
+      this.#roundsDone = this.#roundsStarted;
+      this.#events.failpoint("commit.afterFsync");
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.#markSynced(target, false);
+  }
+
+  #kickAsyncWrite(): void {
     if (this.#writing !== undefined || this.#paused || this.#failure !== undefined) return;
-    // Start on the next microtask, so every commit appended in this turn of the event loop shares one write.
-    this.#writing = Promise.resolve()
-      .then(() => this.#writeLoop())
-      .finally(() => {
-        this.#writing = undefined;
-        // A request that arrived after the loop's last check but before this cleanup found `#writing` still set
-        // and did not start a loop: start one for it now, or it would wait forever.
-        if (this.#writeNeeded()) this.#kickWrite();
-      });
+    this.#writing = this.#writeLoop().finally(() => {
+      this.#writing = undefined;
+      // A request that arrived while the loop was finishing must not be stranded.
+      if (this.#writeNeeded() || this.#syncNeeded()) this.#schedule();
+    });
   }
 
   #kickSync(): void {
     if (this.#syncing !== undefined || this.#paused || this.#failure !== undefined) return;
     this.#syncing = this.#syncLoop().finally(() => {
       this.#syncing = undefined;
-      // As in #kickWrite: a request that came in while the loop was finishing must not be stranded.
-      if (this.#syncNeeded()) this.#kickSync();
+      // As in #kickAsyncWrite: a request that came in while the loop was finishing must not be stranded.
+      if (this.#syncNeeded()) this.#schedule();
     });
   }
 
@@ -206,16 +278,15 @@ export class CommitPipeline {
   async #writeLoop(): Promise<void> {
     while (this.#writeNeeded()) {
       const target = this.#appended;
-      this.#events.failpoint("commit.beforeWrite");
       try {
+        this.#events.failpoint("commit.beforeWrite");
         this.stats.writes++;
-        // A synchronous pwrite when the file offers one (no thread-pool round trip), else the asynchronous write.
-        if (!this.#writer.writeNow()) await this.#writer.write();
+        await this.#writer.write();
+        this.#events.failpoint("commit.afterWrite");
       } catch (error) {
         this.fail(error);
         return;
       }
-      this.#events.failpoint("commit.afterWrite");
       this.#markWritten(target);
     }
   }
@@ -225,15 +296,17 @@ export class CommitPipeline {
       let need = 0;
       for (const w of this.#syncWaiters) need = Math.max(need, w.lsn);
       if (this.#written < need) {
-        this.#kickWrite();
+        // Bytes appended while the last round ran: write them (synchronously if possible), then sync. The loop
+        // condition ends this when the pipeline pauses or fails.
+        if (this.#writing === undefined && this.#writeNow()) continue;
         if (this.#writing === undefined) return;
         await this.#writing;
         continue;
       }
       const target = this.#written;
       this.#roundsStarted++;
-      this.#events.failpoint("commit.beforeFsync");
       try {
+        this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
         await this.#writer.sync();
       } catch (error) {
@@ -258,28 +331,28 @@ export class CommitPipeline {
   #markWritten(lsn: number): void {
     if (lsn > this.#written) this.#written = lsn;
     this.#events.onWritten(this.#written);
-    const still: Waiter[] = [];
-    for (const w of this.#writeWaiters) {
-      if (w.lsn <= this.#written) w.resolve();
-      else still.push(w);
-    }
-    this.#writeWaiters = still;
+    if (this.#writeWaiters.length > 0) this.#writeWaiters = settle(this.#writeWaiters, this.#written);
   }
 
   #markSynced(lsn: number, roundCompleted: boolean): void {
     if (roundCompleted) this.#roundsDone = ++this.#roundsStarted;
     if (lsn > this.#synced) this.#synced = lsn;
     this.#events.onSynced(this.#synced);
-    const still: Waiter[] = [];
-    for (const w of this.#syncWaiters) {
-      if (w.lsn <= this.#synced && this.#roundsDone > w.afterRound) w.resolve();
-      else still.push(w);
-    }
-    this.#syncWaiters = still;
-    this.#passiveWaiters = this.#passiveWaiters.filter((w) => {
-      if (w.lsn > this.#synced) return true;
-      w.resolve();
-      return false;
-    });
+    if (this.#syncWaiters.length > 0) this.#syncWaiters = settle(this.#syncWaiters, this.#synced, this.#roundsDone);
+    if (this.#passiveWaiters.length > 0) this.#passiveWaiters = settle(this.#passiveWaiters, this.#synced);
   }
+}
+
+/**
+ * Resolve the waiters whose LSN is covered (and, for forced syncs, whose round has completed); return the rest in
+ * order. Allocates nothing when every waiter is resolved, the common case.
+ */
+function settle(waiters: Waiter[], coveredLsn: number, roundsDone = Number.POSITIVE_INFINITY): Waiter[] {
+  let kept = 0;
+  for (const w of waiters) {
+    if (w.lsn <= coveredLsn && roundsDone > w.afterRound) w.resolve(w.value);
+    else waiters[kept++] = w;
+  }
+  waiters.length = kept;
+  return waiters;
 }

@@ -32,6 +32,8 @@ interface Model {
   faultArmed: boolean;
   nextEvent: number;
   mode: SyncModeInput;
+  /** The handle runs fdatasync on the event-loop thread (`blockingSync`). */
+  blocking: boolean;
   crashChecks: number;
   loudImages: number;
 }
@@ -229,6 +231,7 @@ class Crash implements Cmd {
       fs: chosen.fs,
       codec: jsonCodec,
       syncMode: m.mode,
+      blockingSync: m.blocking,
       checkpointLsn: m.fence,
       segmentTargetBytes: 300,
     });
@@ -260,6 +263,7 @@ class CleanReopen implements Cmd {
       fs: r.fs,
       codec: jsonCodec,
       syncMode: m.mode,
+      blockingSync: m.blocking,
       checkpointLsn: m.fence,
       segmentTargetBytes: 300,
     });
@@ -293,21 +297,28 @@ const commands = [
   fc.constant(new CleanReopen()),
 ];
 
-const modes: [string, SyncModeInput][] = [
-  ["perCommit", "perCommit"],
-  ["group", { mode: "group", intervalMs: 3_600_000 }],
-  ["none", "none"],
+const modes: [string, SyncModeInput, boolean][] = [
+  ["perCommit", "perCommit", false],
+  ["perCommit + blockingSync", "perCommit", true],
+  ["group", { mode: "group", intervalMs: 3_600_000 }, false],
+  ["none", "none", false],
 ];
 
 describe("the handle against a model, with crashes and injected failures", () => {
-  for (const [name, mode] of modes) {
+  for (const [name, mode, blocking] of modes) {
     it(`${name}: recovered logs are committed prefixes holding every durable commit`, async () => {
       const totals = { crashChecks: 0, loudImages: 0 };
       await fc.assert(
         fc.asyncProperty(fc.commands(commands, { size: "+1", maxCommands: 30 }), async (cmds) => {
           const fs = new SimFS();
           fs.mkdirpSync(DIR);
-          const { wal } = await Wal.open(DIR, { fs, codec: jsonCodec, syncMode: mode, segmentTargetBytes: 300 });
+          const { wal } = await Wal.open(DIR, {
+            fs,
+            codec: jsonCodec,
+            syncMode: mode,
+            blockingSync: blocking,
+            segmentTargetBytes: 300,
+          });
           const model: Model = {
             committed: [],
             durable: 0,
@@ -317,6 +328,7 @@ describe("the handle against a model, with crashes and injected failures", () =>
             faultArmed: false,
             nextEvent: 0,
             mode: typeof mode === "string" ? mode : "group",
+            blocking,
             crashChecks: 0,
             loudImages: 0,
           };

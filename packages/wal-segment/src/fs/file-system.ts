@@ -45,6 +45,11 @@ export interface WalFile {
   writeSync?(data: Uint8Array, position: number): void;
   /** fdatasync: the file's data (and the size needed to read it) reach stable storage. */
   datasync(): Promise<void>;
+  /**
+   * Optional: the same as `datasync`, blocking the calling thread until the data is stable. Only used when a handle
+   * is opened with `blockingSync`; implementations that cannot block leave it out.
+   */
+  datasyncSync?(): void;
   /** fsync: data and all metadata reach stable storage. */
   sync(): Promise<void>;
   /** Set the file's length (cut or zero-extend). Not durable until the next sync. */

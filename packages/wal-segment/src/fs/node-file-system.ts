@@ -112,6 +112,15 @@ class NodeWalFile implements WalFile {
     });
   }
 
+  datasyncSync(): void {
+    if (this.#closed) throw ioError(badFd(this.path, "fdatasync"), "fdatasync", this.path);
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (err) {
+      throw ioError(err, "fdatasync", this.path);
+    }
+  }
+
   sync(): Promise<void> {
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fsync"), "fsync", this.path));
     return fsyncFd(this.fd, this.path);

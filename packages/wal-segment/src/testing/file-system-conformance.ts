@@ -154,6 +154,27 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await ro.close();
     });
 
+    withFs("datasyncSync, where offered, makes written data durable and fails like datasync", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      if (f.datasyncSync === undefined) {
+        await f.close();
+        return; // optional in the seam
+      }
+      await f.write(Uint8Array.of(1, 2, 3), 0);
+      f.datasyncSync();
+      expect(Array.from(await readAll(f))).toEqual([1, 2, 3]);
+      await f.close();
+      let error: unknown;
+      try {
+        f.datasyncSync();
+      } catch (e) {
+        error = e;
+      }
+      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+      expect(failed?.code).toBe("WAL_IO");
+      expect(failed?.details?.errno).toBe("EBADF");
+    });
+
     withFs("read at or after EOF returns 0; across EOF a short count", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       await f.write(Uint8Array.of(1, 2, 3, 4), 0);

@@ -93,6 +93,10 @@ class SimFile implements WalFile {
   }
 
   async datasync(): Promise<void> {
+    this.datasyncSync();
+  }
+
+  datasyncSync(): void {
     this.#state.stats.datasyncs++;
     this.#sync("datasync", "fdatasync");
   }

@@ -1,0 +1,183 @@
+/**
+ * `blockingSync`: fdatasync on the event-loop thread. The guarantees are perCommit's (an acknowledged commit is in
+ * the durable image), concurrent commits still share sync rounds, a failed fsync poisons, and a seam without a
+ * blocking fdatasync falls back to the thread pool.
+ */
+
+import { bytesCodec, isWalError } from "@lora/wal-codec";
+import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../test/support.js";
+import { Wal } from "./wal.js";
+
+const tempDir = useTempDirs();
+const payload = (i: number) => new Uint8Array(100).fill(i & 0xff);
+
+/** SimFS whose segment files count blocking and thread-pool fdatasyncs, optionally hiding the blocking one. */
+class CountingFs implements WalFileSystem {
+  readonly name = "sim";
+  blocking = 0;
+  pooled = 0;
+  constructor(
+    readonly inner: SimFS,
+    readonly offerBlocking = true,
+  ) {}
+  tryLock(path: string) {
+    return this.inner.tryLock(path);
+  }
+  async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const file = await this.inner.open(path, mode);
+    const wrapped: WalFile = {
+      path: file.path,
+      read: (b, o, l, p) => file.read(b, o, l, p),
+      write: (d, p) => file.write(d, p),
+      writeSync: (d, p) => file.writeSync?.(d, p),
+      datasync: () => {
+        this.pooled++;
+        return file.datasync();
+      },
+      sync: () => file.sync(),
+      truncate: (n) => file.truncate(n),
+      size: () => file.size(),
+      close: () => file.close(),
+    };
+    if (!this.offerBlocking) return wrapped;
+    return {
+      ...wrapped,
+      datasyncSync: () => {
+        this.blocking++;
+        file.datasyncSync?.();
+      },
+    };
+  }
+  mkdirp(p: string) {
+    return this.inner.mkdirp(p);
+  }
+  readdir(p: string) {
+    return this.inner.readdir(p);
+  }
+  stat(p: string) {
+    return this.inner.stat(p);
+  }
+  rename(a: string, b: string) {
+    return this.inner.rename(a, b);
+  }
+  unlink(p: string) {
+    return this.inner.unlink(p);
+  }
+  syncDir(p: string) {
+    return this.inner.syncDir(p);
+  }
+}
+
+/** Events of the log as a crash that keeps only fsynced data would leave it. */
+async function durableEvents(sim: SimFS): Promise<number[]> {
+  const { wal, events } = await Wal.open("/w", { fs: sim.durableImage(), codec: bytesCodec });
+  await wal.close();
+  return events.map((e) => e[0] as number);
+}
+
+describe("blockingSync", () => {
+  it("acknowledges a commit only once it is in the durable image, using the blocking fdatasync", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const fs = new CountingFs(sim);
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    for (let i = 1; i <= 5; i++) {
+      await wal.commitTx([payload(i)]);
+      expect(await durableEvents(sim)).toEqual(Array.from({ length: i }, (_, k) => k + 1));
+      expect(wal.durableLsn()).toBe(wal.nextLsn() - 1);
+    }
+    expect(fs.blocking).toBe(5);
+    expect(fs.pooled).toBe(0);
+    await wal.close();
+  });
+
+  it("concurrent commits in one turn share a sync round, and each is durable when it resolves", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const fs = new CountingFs(sim);
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const before = sim.stats.datasyncs;
+    const durableAtAck: boolean[] = [];
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const info = await wal.commitTx([payload(i)]);
+        durableAtAck.push(info !== null && wal.durableLsn() >= info.commitLsn);
+      }),
+    );
+    expect(durableAtAck).toEqual(Array(64).fill(true));
+    expect(sim.stats.datasyncs - before).toBe(1);
+    expect((await durableEvents(sim)).sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    await wal.close();
+  });
+
+  it("flush, sync and whenDurable use the blocking fdatasync too", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const fs = new CountingFs(sim);
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const tx = await wal.begin();
+    await wal.append(tx, payload(1));
+    const commitLsn = await wal.commit(tx);
+    await wal.whenDurable(commitLsn);
+    expect(await durableEvents(sim)).toEqual([1]);
+    await wal.sync();
+    await wal.flush();
+    expect(fs.pooled).toBe(0);
+    expect(fs.blocking).toBeGreaterThanOrEqual(2);
+    await wal.close();
+  });
+
+  it("a failed blocking fdatasync rejects the commit with WAL_IO and poisons the handle", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const { wal } = await Wal.open("/w", { fs: sim, codec: bytesCodec, blockingSync: true });
+    await wal.commitTx([payload(1)]);
+    sim.injectFault({ op: "datasync", errno: "EIO" });
+    const failed = await wal.commitTx([payload(2)]).catch((e: unknown) => e);
+    expect(isWalError(failed, "WAL_IO")).toBe(true);
+    const after = await wal.commitTx([payload(3)]).catch((e: unknown) => e);
+    expect(isWalError(after, "WAL_POISONED")).toBe(true);
+    expect(wal.bgFailure()).not.toBeNull();
+    await wal.close().catch(() => undefined);
+    sim.clearFaults();
+    expect(await durableEvents(sim)).toEqual([1]);
+  });
+
+  it("falls back to the thread pool when the file system has no blocking fdatasync", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const fs = new CountingFs(sim, false);
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    await wal.commitTx([payload(1)]);
+    expect(fs.pooled).toBeGreaterThanOrEqual(1);
+    expect(fs.blocking).toBe(0);
+    expect(await durableEvents(sim)).toEqual([1]);
+    await wal.close();
+  });
+
+  it("on the real file system, commits from concurrent writers all survive a reopen", async () => {
+    const dir = await tempDir();
+    const { wal } = await Wal.open(dir, { codec: bytesCodec, blockingSync: true, segmentTargetBytes: 4096 });
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, w) => {
+        for (let k = 0; k < 20; k++) await wal.commitTx([payload(w * 20 + k)]);
+      }),
+    );
+    expect(wal.activeSegmentId()).toBeGreaterThan(1);
+    await wal.close();
+    const reopened = await Wal.open(dir, { codec: bytesCodec });
+    expect(reopened.events.map((e) => e[0]).sort((a, b) => (a as number) - (b as number))).toEqual(
+      Array.from({ length: 200 }, (_, i) => i & 0xff).sort((a, b) => a - b),
+    );
+    await reopened.wal.close();
+  });
+
+  it("refuses a non-boolean value with WAL_INVALID_OPTION", async () => {
+    const dir = await tempDir();
+    const error = await Wal.open(dir, { blockingSync: "yes" as unknown as boolean }).catch((e: unknown) => e);
+    expect(isWalError(error, "WAL_INVALID_OPTION")).toBe(true);
+  });
+});
