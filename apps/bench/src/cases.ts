@@ -133,8 +133,8 @@ export async function readMeta(dataDir: string): Promise<DatasetMeta> {
 
 // ---- @lora/wal -----------------------------------------------------------------------------------------------
 
-async function loraCommits(ctx: CaseContext, syncMode: "perCommit" | "none"): Promise<Measure> {
-  const { wal } = await Wal.open(ctx.dir, { codec: bytesCodec, syncMode });
+async function loraCommits(ctx: CaseContext, syncMode: "perCommit" | "none", blockingSync = false): Promise<Measure> {
+  const { wal } = await Wal.open(ctx.dir, { codec: bytesCodec, syncMode, blockingSync });
   const payload = makePayload();
   const r = await closedLoop(ctx.p, () => wal.commitTx([payload]));
   const io = wal.ioStats();
@@ -625,6 +625,7 @@ export async function prepareLoraEngineLog(dataDir: string, nodes: number): Prom
 
 export const CASES: Readonly<Record<string, CaseFn>> = {
   "lora.perCommit": (ctx) => loraCommits(ctx, "perCommit"),
+  "lora.perCommitBlocking": (ctx) => loraCommits(ctx, "perCommit", true),
   "lora.none": (ctx) => loraCommits(ctx, "none"),
   "lora.buffered": loraBuffered,
   "lora.replay": loraReplay,

@@ -76,6 +76,13 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     unit: "commits/s",
     systems: [
       { key: "lora", label: "@lora/wal perCommit", caseName: "lora.perCommit", role: "lora" },
+      {
+        key: "loraBlocking",
+        label: "@lora/wal perCommit + blockingSync",
+        caseName: "lora.perCommitBlocking",
+        role: "peer",
+        note: "opt-in: fdatasync blocks the event loop",
+      },
       { key: "rawAsync", label: "raw fs.write+fdatasync", caseName: "raw.writeFdatasync", role: "baseline" },
       {
         key: "rawSync",
@@ -124,6 +131,13 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     unit: "commits/s",
     systems: [
       { key: "lora", label: "@lora/wal perCommit ×64", caseName: "lora.perCommit", role: "lora" },
+      {
+        key: "loraBlocking",
+        label: "@lora/wal perCommit + blockingSync ×64",
+        caseName: "lora.perCommitBlocking",
+        role: "peer",
+        note: "opt-in: fdatasync blocks the event loop",
+      },
       { key: "lmdb", label: "lmdb-js put ×64", caseName: "lmdb.put", role: "peer" },
       {
         key: "rawAsync",

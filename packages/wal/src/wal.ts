@@ -26,6 +26,13 @@ import { type HealAction, recoverDir } from "./recover-dir.js";
 import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
 import { type Failpoint, noFailpoint, type PlantedBug, type WalTestingOptions } from "./testing-hooks.js";
 
+/**
+ * Buffered appends (`begin`/`append`/`appendBatch`/...) hand the buffer to the OS once it holds this much, rather
+ * than letting it grow to a whole segment before the next flush: the buffer is copied on every doubling, and a
+ * smaller one stays in the CPU cache. Nothing about durability changes (written is not synced).
+ */
+const SPILL_BYTES = 512 * 1024;
+
 /** LoraDB's default segment size. */
 export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
 
@@ -323,43 +330,40 @@ export class Wal<E = MutationEvent> {
    * @returns the begin LSN, which names the transaction.
    * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned).
    */
-  async begin(): Promise<number> {
-    while (!this.#appendable(true)) await this.#prepareAppend(true);
-    return this.#appendRecord((lsn) => ({ kind: "txBegin", lsn }));
+  begin(): Promise<number> {
+    return this.#buffered(true, (lsn) => ({ kind: "txBegin", lsn }));
   }
 
   /** Append one event to transaction `txBeginLsn` (buffered). @throws `WAL_ENCODE` and as {@link Wal.begin}. */
-  async append(txBeginLsn: number, event: E): Promise<number> {
-    while (!this.#appendable(false)) await this.#prepareAppend(false);
-    return this.#appendRecord((lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
+  append(txBeginLsn: number, event: E): Promise<number> {
+    return this.#buffered(false, (lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
   }
 
   /**
    * Append several events as one `MutationBatch` record (buffered).
    * @throws {@link WalError} `WAL_ENCODE` (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and as {@link Wal.begin}.
    */
-  async appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
-    while (!this.#appendable(false)) await this.#prepareAppend(false);
-    if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
-    return this.#appendRecord((lsn) => ({ kind: "mutationBatch", lsn, txBeginLsn, events }));
+  appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
+    return this.#buffered(false, (lsn) => {
+      if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
+      return { kind: "mutationBatch", lsn, txBeginLsn, events };
+    });
   }
 
   /**
    * Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode).
    * @throws {@link WalError} as {@link Wal.begin}.
    */
-  async commit(txBeginLsn: number): Promise<number> {
-    while (!this.#appendable(false)) await this.#prepareAppend(false);
-    return this.#appendRecord((lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
+  commit(txBeginLsn: number): Promise<number> {
+    return this.#buffered(false, (lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
   }
 
   /**
    * Append a `TxAbort` (buffered). Replay drops the transaction.
    * @throws {@link WalError} as {@link Wal.begin}.
    */
-  async abort(txBeginLsn: number): Promise<number> {
-    while (!this.#appendable(false)) await this.#prepareAppend(false);
-    return this.#appendRecord((lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
+  abort(txBeginLsn: number): Promise<number> {
+    return this.#buffered(false, (lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
   }
 
   /**
@@ -662,11 +666,31 @@ export class Wal<E = MutationEvent> {
     else if (mayRotate && this.#pipeline.writer.size >= this.#target) await this.#rotate();
   }
 
+  /**
+   * Append one buffered record: at once when the writer is free (the common case costs one settled promise), else
+   * after the rotation or structural change in the way. Errors come back as a rejected promise, never thrown.
+   */
+  #buffered(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
+    try {
+      if (this.#appendable(mayRotate)) return Promise.resolve(this.#appendRecord(build));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#bufferedAfterWait(mayRotate, build);
+  }
+
+  async #bufferedAfterWait(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
+    while (!this.#appendable(mayRotate)) await this.#prepareAppend(mayRotate);
+    return this.#appendRecord(build);
+  }
+
   #appendRecord(build: (lsn: number) => WalRecord<E>): number {
     const lsn = this.#nextLsn;
-    this.#pipeline.writer.append(build(lsn), this.#codec);
+    const writer = this.#pipeline.writer;
+    writer.append(build(lsn), this.#codec);
     this.#nextLsn = lsn + 1;
     this.#pipeline.noteAppended(lsn);
+    if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
     return lsn;
   }
 
