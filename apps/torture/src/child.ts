@@ -27,6 +27,7 @@ const { values } = parseArgs({
     writers: { type: "string", default: "4" },
     ops: { type: "string", default: "0" },
     "probe-lock": { type: "boolean", default: false },
+    "blocking-sync": { type: "boolean", default: false },
   },
 });
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   const { wal } = await Wal.open<JsonValue>(dir, {
     codec: jsonCodec,
     syncMode,
+    blockingSync: values["blocking-sync"] === true,
     segmentTargetBytes: 12 * 1024,
     checkpointLsn: Number(values.fence),
     testing: { failpoint },

@@ -124,6 +124,8 @@ async function runCycle(
   const fence = fenceOf(before);
   const args = ["--mode", m.mode, "--seed", String(seed), "--cycle", String(cycle), "--fence", String(fence)];
   args.push("--writers", String(WRITERS[m.mode]), "--ops", plan.kind === "clean" ? "25" : "0");
+  // Every other perCommit cycle runs with blockingSync (fdatasync on the event-loop thread): same guarantees.
+  if (m.mode === "perCommit" && Math.floor(cycle / 3) % 2 === 1) args.push("--blocking-sync");
   const child = spawnChild(m, args, plan.failpoints);
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {

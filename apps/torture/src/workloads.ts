@@ -1,7 +1,8 @@
 /**
  * Tier A workloads (ACE-style bounded sequences, RELIABILITY-PLAN §3.1): every sequence of up to 3 operations
  * (5 with --long) over the op alphabet, in each sync mode and each variant (tiny segment target so rotation
- * happens, a large one so it does not, and a log started above a snapshot fence). Each op drives the real `Wal`
+ * happens, a large one so it does not, a log started above a snapshot fence, and fdatasync on the event-loop thread
+ * with `blockingSync`). Each op drives the real `Wal`
  * and records what it saw in the {@link Model}.
  */
 
@@ -33,11 +34,14 @@ export interface Variant {
   readonly segmentTargetBytes: number;
   /** The snapshot fence the log is first opened with (a log restored from a snapshot at that LSN). */
   readonly startFence: number;
+  /** Open with `blockingSync` (fdatasync on the event-loop thread). */
+  readonly blockingSync?: boolean;
 }
 export const VARIANTS: readonly Variant[] = [
   { name: "tiny-segments", segmentTargetBytes: 384, startFence: 0 },
   { name: "one-segment", segmentTargetBytes: 1 << 20, startFence: 0 },
   { name: "fenced-start", segmentTargetBytes: 384, startFence: 40 },
+  { name: "blocking-sync", segmentTargetBytes: 384, startFence: 0, blockingSync: true },
 ];
 
 export interface Workload {
@@ -97,6 +101,7 @@ export function openOptions(
     codec: jsonCodec,
     syncMode,
     segmentTargetBytes: w.variant.segmentTargetBytes,
+    blockingSync: w.variant.blockingSync === true,
     checkpointLsn: fence,
     ...(onTx === undefined ? {} : { onTransaction: onTx }),
   };
