@@ -120,17 +120,7 @@ export class CommitPipeline {
   spill(): void {
     if (this.#paused || this.#failure !== undefined || this.#writing !== undefined) return;
     if (!this.#writer.canWriteNow) return;
-    const target = this.#appended;
-    try {
-      this.#events.failpoint("commit.beforeWrite");
-      this.stats.writes++;
-      this.#writer.writeNow();
-      this.#events.failpoint("commit.afterWrite");
-    } catch (error) {
-      this.fail(error);
-      throw error;
-    }
-    this.#markWritten(target);
+    this.#writeAppendedNow();
   }
 
   /** Resolves with `value` once every byte up to `lsn` has been handed to the OS. */
@@ -239,19 +229,28 @@ export class CommitPipeline {
         this.#kickAsyncWrite();
         return false;
       }
-      const target = this.#appended;
       try {
-        this.#events.failpoint("commit.beforeWrite");
-        this.stats.writes++;
-        this.#writer.writeNow();
-        this.#events.failpoint("commit.afterWrite");
-      } catch (error) {
-        this.fail(error);
+        this.#writeAppendedNow();
+      } catch {
         return false;
       }
-      this.#markWritten(target);
     }
     return true;
+  }
+
+  /** One synchronous write of everything appended, between its failpoints. A failure fails the pipeline first. */
+  #writeAppendedNow(): void {
+    const target = this.#appended;
+    try {
+      this.#events.failpoint("commit.beforeWrite");
+      this.stats.writes++;
+      this.#writer.writeNow();
+      this.#events.failpoint("commit.afterWrite");
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    this.#markWritten(target);
   }
 
   /** One sync round on this thread (`blockingSync`): covers everything written, which is all that is waited for. */

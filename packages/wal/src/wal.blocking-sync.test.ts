@@ -5,9 +5,10 @@
  */
 
 import { bytesCodec, isWalError } from "@lora/wal-codec";
-import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+import type { OpenMode, WalFile } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { PassThroughFs } from "../test/pass-through-fs.js";
 import { useTempDirs } from "../test/support.js";
 import { Wal } from "./wal.js";
 
@@ -15,18 +16,16 @@ const tempDir = useTempDirs();
 const payload = (i: number) => new Uint8Array(100).fill(i & 0xff);
 
 /** SimFS whose segment files count blocking and thread-pool fdatasyncs, optionally hiding the blocking one. */
-class CountingFs implements WalFileSystem {
-  readonly name = "sim";
+class CountingFs extends PassThroughFs {
   blocking = 0;
   pooled = 0;
   constructor(
-    readonly inner: SimFS,
+    inner: SimFS,
     readonly offerBlocking = true,
-  ) {}
-  tryLock(path: string) {
-    return this.inner.tryLock(path);
+  ) {
+    super(inner);
   }
-  async open(path: string, mode: OpenMode): Promise<WalFile> {
+  override async open(path: string, mode: OpenMode): Promise<WalFile> {
     const file = await this.inner.open(path, mode);
     const wrapped: WalFile = {
       path: file.path,
@@ -51,24 +50,6 @@ class CountingFs implements WalFileSystem {
       },
     };
   }
-  mkdirp(p: string) {
-    return this.inner.mkdirp(p);
-  }
-  readdir(p: string) {
-    return this.inner.readdir(p);
-  }
-  stat(p: string) {
-    return this.inner.stat(p);
-  }
-  rename(a: string, b: string) {
-    return this.inner.rename(a, b);
-  }
-  unlink(p: string) {
-    return this.inner.unlink(p);
-  }
-  syncDir(p: string) {
-    return this.inner.syncDir(p);
-  }
 }
 
 /** Events of the log as a crash that keeps only fsynced data would leave it. */
@@ -78,12 +59,18 @@ async function durableEvents(sim: SimFS): Promise<number[]> {
   return events.map((e) => e[0] as number);
 }
 
+/** A new log on SimFS, opened with `blockingSync` through a {@link CountingFs}. */
+async function openBlocking(offerBlocking = true) {
+  const sim = new SimFS();
+  sim.mkdirpSync("/w");
+  const fs = new CountingFs(sim, offerBlocking);
+  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+  return { sim, fs, wal };
+}
+
 describe("blockingSync", () => {
   it("acknowledges a commit only once it is in the durable image, using the blocking fdatasync", async () => {
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const fs = new CountingFs(sim);
-    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const { sim, fs, wal } = await openBlocking();
     for (let i = 1; i <= 5; i++) {
       await wal.commitTx([payload(i)]);
       expect(await durableEvents(sim)).toEqual(Array.from({ length: i }, (_, k) => k + 1));
@@ -95,10 +82,7 @@ describe("blockingSync", () => {
   });
 
   it("concurrent commits in one turn share a sync round, and each is durable when it resolves", async () => {
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const fs = new CountingFs(sim);
-    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const { sim, fs, wal } = await openBlocking();
     const before = sim.stats.datasyncs;
     const durableAtAck: boolean[] = [];
     await Promise.all(
@@ -114,10 +98,7 @@ describe("blockingSync", () => {
   });
 
   it("flush, sync and whenDurable use the blocking fdatasync too", async () => {
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const fs = new CountingFs(sim);
-    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const { sim, fs, wal } = await openBlocking();
     const tx = await wal.begin();
     await wal.append(tx, payload(1));
     const commitLsn = await wal.commit(tx);
@@ -147,10 +128,7 @@ describe("blockingSync", () => {
   });
 
   it("falls back to the thread pool when the file system has no blocking fdatasync", async () => {
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const fs = new CountingFs(sim, false);
-    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    const { sim, fs, wal } = await openBlocking(false);
     await wal.commitTx([payload(1)]);
     expect(fs.pooled).toBeGreaterThanOrEqual(1);
     expect(fs.blocking).toBe(0);

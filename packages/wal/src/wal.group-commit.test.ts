@@ -4,9 +4,10 @@
  */
 
 import { bytesCodec, decodeRecord } from "@lora/wal-codec";
-import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+import type { OpenMode, WalFile } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { PassThroughFs } from "../test/pass-through-fs.js";
 import { useTempDirs } from "../test/support.js";
 import { Wal } from "./wal.js";
 
@@ -22,18 +23,13 @@ interface WriteSpan extends Span {
 }
 
 /** A file system that records when each write and datasync of segment files started and ended. */
-class TracingFs implements WalFileSystem {
-  readonly name = "sim";
+class TracingFs extends PassThroughFs {
   seq = 0;
   writes: WriteSpan[] = [];
   syncs: Span[] = [];
   concurrentWrites = 0;
   maxConcurrentWrites = 0;
-  constructor(readonly inner: SimFS) {}
-  tryLock(path: string) {
-    return this.inner.tryLock(path);
-  }
-  async open(path: string, mode: OpenMode): Promise<WalFile> {
+  override async open(path: string, mode: OpenMode): Promise<WalFile> {
     const file = await this.inner.open(path, mode);
     const trace = this;
     return {
@@ -61,24 +57,6 @@ class TracingFs implements WalFileSystem {
       size: () => file.size(),
       close: () => file.close(),
     };
-  }
-  mkdirp(p: string) {
-    return this.inner.mkdirp(p);
-  }
-  readdir(p: string) {
-    return this.inner.readdir(p);
-  }
-  stat(p: string) {
-    return this.inner.stat(p);
-  }
-  rename(a: string, b: string) {
-    return this.inner.rename(a, b);
-  }
-  unlink(p: string) {
-    return this.inner.unlink(p);
-  }
-  syncDir(p: string) {
-    return this.inner.syncDir(p);
   }
 }
 

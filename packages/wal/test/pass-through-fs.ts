@@ -1,0 +1,34 @@
+/** A file-system seam over SimFS that tests extend to watch or alter how segment files are opened. */
+
+import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+import type { SimFS } from "@lora/wal-segment/testing";
+
+/** Forwards every call to `inner`; subclasses override `open` to wrap the files. */
+export class PassThroughFs implements WalFileSystem {
+  readonly name = "sim";
+  constructor(readonly inner: SimFS) {}
+  tryLock(path: string) {
+    return this.inner.tryLock(path);
+  }
+  open(path: string, mode: OpenMode): Promise<WalFile> {
+    return this.inner.open(path, mode);
+  }
+  mkdirp(p: string) {
+    return this.inner.mkdirp(p);
+  }
+  readdir(p: string) {
+    return this.inner.readdir(p);
+  }
+  stat(p: string) {
+    return this.inner.stat(p);
+  }
+  rename(a: string, b: string) {
+    return this.inner.rename(a, b);
+  }
+  unlink(p: string) {
+    return this.inner.unlink(p);
+  }
+  syncDir(p: string) {
+    return this.inner.syncDir(p);
+  }
+}
