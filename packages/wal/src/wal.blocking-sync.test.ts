@@ -93,6 +93,7 @@ describe("blockingSync", () => {
     );
     expect(durableAtAck).toEqual(Array(64).fill(true));
     expect(sim.stats.datasyncs - before).toBe(1);
+    expect([fs.blocking, fs.pooled]).toEqual([1, 0]);
     expect((await durableEvents(sim)).sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => i));
     await wal.close();
   });
