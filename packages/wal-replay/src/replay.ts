@@ -124,7 +124,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * {@link SegmentReader.nextBufferedRecord} until a transaction commits and resolves with it at once, so a record
  * costs no promise, no generator step and no step object, and a transaction one already-resolved promise. Everything
  * else (listing, opening a segment, refills, the end of a segment, damage, errors) takes the asynchronous
- * {@link ReplayWalk.advance} path, which is the former generator's logic step by step: same checks, same order,
+ * `#advance` path, which is the former generator's logic step by step: same checks, same order,
  * same outcome.
  */
 class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
