@@ -140,6 +140,22 @@ describe("the iterator", () => {
     ]);
   });
 
+  it("a next() made while earlier calls wait is answered after them, even from a continuation", async () => {
+    const fs = new SimFS();
+    await commitTxLog(fs, 5);
+    const it = replayDir(DIR, { codec: jsonCodec, fs })[Symbol.asyncIterator]();
+    let third: Promise<IteratorResult<ReplayedTransaction<JsonValue>>> | undefined;
+    // The first call has to open the segment (asynchronous); the second waits behind it; the third is made as soon
+    // as the first resolves, while the second is still waiting, and must not overtake it.
+    const first = it.next().then((r) => {
+      third = it.next();
+      return r;
+    });
+    const second = it.next();
+    const got = [await first, await second, await (third as Promise<IteratorResult<ReplayedTransaction<JsonValue>>>)];
+    expect(got.map((r) => (r.done ? "done" : r.value.beginLsn))).toEqual([1, 4, 7]);
+  });
+
   it("return() before the first next() and in the middle settles the outcome and closes every file", async () => {
     const fs = new SimFS();
     await commitTxLog(fs, 50, 3);

@@ -143,9 +143,15 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #finished = false;
   /** The outcome is settled and `next()` answers done. */
   #done = false;
-  /** An asynchronous step is running; `next()` and `return()` wait for it (calls are served in order). */
-  #busy = false;
-  #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Calls of `next()`/`return()` running or waiting. While any is, a new call waits for the previous one to
+   * settle (`#tail`), so calls are answered in the order they were made, as an async generator answers them.
+   */
+  #pending = 0;
+  #tail: Promise<void> = Promise.resolve();
+  readonly #settled = (): void => {
+    this.#pending--;
+  };
   /** An error thrown by the synchronous fast path, rethrown by the asynchronous path that cleans up. */
   #thrown: { readonly error: unknown } | undefined;
   /** One read buffer for the whole walk, handed from each segment's reader to the next. */
@@ -189,22 +195,20 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   }
 
   next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    if (this.#busy) return this.#after(() => this.next());
-    if (this.#reader !== undefined && this.#thrown === undefined) {
-      try {
-        const committed = this.#drainBuffered(this.#reader);
-        if (committed !== undefined) return Promise.resolve({ value: committed, done: false });
-      } catch (error) {
-        this.#thrown = { error };
-      }
+    if (this.#pending === 0) {
+      const fast = this.#fastStep();
+      if (fast !== undefined) return Promise.resolve(fast);
+      return this.#enqueue(() => this.#advance());
     }
-    return this.#run(() => this.#advance());
+    return this.#enqueue(() => {
+      const fast = this.#fastStep();
+      return fast === undefined ? this.#advance() : Promise.resolve(fast);
+    });
   }
 
   /** Stop early (a `break` out of `for await`): close the segment, report `complete: false`. */
   return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    if (this.#busy) return this.#after(() => this.return());
-    return this.#run(async () => {
+    return this.#enqueue(async () => {
       if (!this.#done) {
         this.#finished = true;
         try {
@@ -219,18 +223,29 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     });
   }
 
-  #after<T>(call: () => Promise<T>): Promise<T> {
-    return this.#tail.then(call, call);
+  /** Run `call` now when nothing else is running or waiting, else once the last call before it has settled. */
+  #enqueue<T>(call: () => Promise<T>): Promise<T> {
+    const now = this.#pending === 0;
+    this.#pending++;
+    const result = now ? call() : this.#tail.then(call);
+    this.#tail = result.then(this.#settled, this.#settled);
+    return result;
   }
 
-  #run(step: () => Promise<IteratorResult<ReplayedTransaction<E>>>): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    this.#busy = true;
-    const result = step();
-    const clear = () => {
-      this.#busy = false;
-    };
-    this.#tail = result.then(clear, clear);
-    return result;
+  /**
+   * The next transaction when it can be had synchronously from the buffered records; `undefined` when the
+   * asynchronous path must continue (an error thrown here is kept for it to rethrow after cleaning up).
+   */
+  #fastStep(): IteratorYieldResult<ReplayedTransaction<E>> | undefined {
+    const reader = this.#reader;
+    if (reader === undefined || this.#thrown !== undefined) return undefined;
+    try {
+      const committed = this.#drainBuffered(reader);
+      return committed === undefined ? undefined : { value: committed, done: false };
+    } catch (error) {
+      this.#thrown = { error };
+      return undefined;
+    }
   }
 
   /**
