@@ -167,8 +167,8 @@ export class SegmentReader {
 
   /**
    * The next record when it is already buffered, without a promise or any I/O; `undefined` when the next step needs
-   * a read or is not a record (then call {@link SegmentReader.next}, which re-examines the same bytes). Replay calls
-   * this first, so a record costs no microtask.
+   * a read or is not a record (then call {@link SegmentReader.next}, which re-examines the same bytes). The same as
+   * {@link SegmentReader.nextBufferedRecord} with the step object around the record.
    */
   nextBuffered<E>(codec: PayloadCodec<E>): ReadStep<E> | undefined {
     const offset = this.#position;
