@@ -67,6 +67,7 @@ export {
 export type { PayloadCodec } from "./payload-codec.js";
 export {
   type CheckpointRecord,
+  DecodeFailure,
   type DecodeResult,
   decodeRecord,
   encodeCommitTxInto,
@@ -77,5 +78,6 @@ export {
   type TxAbortRecord,
   type TxBeginRecord,
   type TxCommitRecord,
+  tryDecodeRecord,
   type WalRecord,
 } from "./record.js";

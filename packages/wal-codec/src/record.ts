@@ -5,6 +5,7 @@
  */
 
 import { ByteWriter } from "./byte-writer.js";
+import { bytesCodec, bytesDecodeBatchAt, bytesDecodeEventAt } from "./bytes-codec.js";
 import { crc32Range } from "./crc32.js";
 import { isWalError, WalError, type WalErrorCode } from "./errors.js";
 import {
@@ -296,12 +297,13 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
     }
     case "mutation":
     case "mutationBatch": {
-      const payload = bytes.subarray(offset + RECORD_HEADER_BYTES, offset + crcAt);
+      const start = offset + RECORD_HEADER_BYTES;
+      const end = offset + crcAt;
       try {
         const record: WalRecord<E> =
           kind === "mutation"
-            ? { kind, lsn, txBeginLsn: slot, event: codec.decodeEvent(payload) }
-            : { kind, lsn, txBeginLsn: slot, events: codec.decodeBatch(payload) };
+            ? { kind, lsn, txBeginLsn: slot, event: decodeEventIn(codec, bytes, start, end) }
+            : { kind, lsn, txBeginLsn: slot, events: decodeBatchIn(codec, bytes, start, end) };
         return { kind: "record", record, byteLength: length };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -310,3 +312,100 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
     }
   }
 }
+
+// A `subarray` per payload costs about as much as decoding a small event, so `bytesCodec` itself (not a copy of it,
+// which may override a method) is decoded in place.
+function decodeEventIn<E>(codec: PayloadCodec<E>, bytes: Uint8Array, start: number, end: number): E {
+  if ((codec as unknown) === bytesCodec) return bytesDecodeEventAt(bytes, start, end) as E;
+  return codec.decodeEvent(bytes.subarray(start, end));
+}
+
+function decodeBatchIn<E>(codec: PayloadCodec<E>, bytes: Uint8Array, start: number, end: number): E[] {
+  if ((codec as unknown) === bytesCodec) return bytesDecodeBatchAt(bytes, start, end) as E[];
+  return codec.decodeBatch(bytes.subarray(start, end));
+}
+
+/**
+ * Why {@link tryDecodeRecord} gave no record. Each failure is exactly one outcome of {@link decodeRecord} on the
+ * same input: `incomplete` is its `incomplete`; every other value is a `corrupt` result with the code named here.
+ */
+export const DecodeFailure = {
+  /** More bytes are needed (`decodeRecord`: `incomplete`). */
+  incomplete: 0,
+  /** `WAL_BAD_LENGTH`. */
+  badLength: 1,
+  /** `WAL_RECORD_TOO_LARGE`. */
+  tooLarge: 2,
+  /** `WAL_UNKNOWN_KIND`. */
+  unknownKind: 3,
+  /** `WAL_CRC_MISMATCH`. */
+  crcMismatch: 4,
+  /** `WAL_DECODE`: an LSN field beyond the safe integer range. */
+  unsafeLsn: 5,
+  /** `WAL_MARKER_PAYLOAD`. */
+  markerPayload: 6,
+  /** `WAL_DECODE`: the codec rejected the payload. */
+  payload: 7,
+} as const;
+
+/** One of the {@link DecodeFailure} values. */
+export type DecodeFailure = (typeof DecodeFailure)[keyof typeof DecodeFailure];
+
+/**
+ * The record starting at `offset` in `bytes`, or why there is none: the same checks in the same order as
+ * {@link decodeRecord}, and the same verdict on every input, but the result is the record itself (its length is the
+ * u32 at `offset`) or a {@link DecodeFailure} number. Nothing is allocated but the record and its events: no result
+ * wrapper, no error object, no payload view with `bytesCodec`. Never throws.
+ * Meant for hot loops that handle any failure by calling {@link decodeRecord} on the same bytes for the details.
+ *
+ * @param view optional DataView over exactly the memory of `bytes` (same buffer, offset and length): lets the CRC
+ *   of records up to a few hundred bytes use the faster sliced loop.
+ */
+export function tryDecodeRecord<E>(
+  bytes: Uint8Array,
+  offset: number,
+  codec: PayloadCodec<E>,
+  view?: DataView,
+): WalRecord<E> | DecodeFailure {
+  const available = bytes.byteLength - offset;
+  if (available < 4) return DecodeFailure.incomplete;
+  const length = readU32(bytes, offset);
+  if (length < MIN_RECORD_BYTES) return DecodeFailure.badLength;
+  if (length > MAX_RECORD_BYTES) return DecodeFailure.tooLarge;
+  if (available < length) return DecodeFailure.incomplete;
+  const kindByte = bytes[offset + 4] as number;
+  if (KIND_BY_BYTE[kindByte] === undefined) return DecodeFailure.unknownKind;
+  const crcAt = offset + length - RECORD_TRAILER_BYTES;
+  if (readU32(bytes, crcAt) !== crc32Range(bytes, offset, crcAt, view)) return DecodeFailure.crcMismatch;
+  const lsn = readU64(bytes, offset + 5);
+  const slot = readU64(bytes, offset + 13);
+  if (!Number.isSafeInteger(lsn) || !Number.isSafeInteger(slot)) return DecodeFailure.unsafeLsn;
+  const start = offset + RECORD_HEADER_BYTES;
+  switch (kindByte) {
+    case KIND_MUTATION_BATCH:
+    case KIND_MUTATION: {
+      try {
+        return kindByte === KIND_MUTATION_BATCH
+          ? { kind: "mutationBatch", lsn, txBeginLsn: slot, events: decodeBatchIn(codec, bytes, start, crcAt) }
+          : { kind: "mutation", lsn, txBeginLsn: slot, event: decodeEventIn(codec, bytes, start, crcAt) };
+      } catch {
+        return DecodeFailure.payload;
+      }
+    }
+    default:
+      if (crcAt !== start) return DecodeFailure.markerPayload;
+      switch (kindByte) {
+        case KIND_TX_BEGIN:
+          return { kind: "txBegin", lsn };
+        case KIND_TX_COMMIT:
+          return { kind: "txCommit", lsn, txBeginLsn: slot };
+        case KIND_TX_ABORT:
+          return { kind: "txAbort", lsn, txBeginLsn: slot };
+        default:
+          return { kind: "checkpoint", lsn, snapshotLsn: slot };
+      }
+  }
+}
+
+const KIND_MUTATION = RecordKindByte.mutation;
+const KIND_TX_ABORT = RecordKindByte.txAbort;

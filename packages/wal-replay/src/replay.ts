@@ -11,13 +11,15 @@
  */
 
 import { basename } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   listSegments,
   parseSegmentId,
+  type ReadStep,
   SEGMENT_HEADER_BYTES,
   SegmentReader,
+  type SegmentReaderOptions,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import {
@@ -74,7 +76,7 @@ class ReplayRun<E> implements Replay<E> {
   readonly #options: ReplayOptions<E>;
   readonly #mode: RecoveryMode;
   #started = false;
-  #settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
+  readonly #settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
   readonly #outcome: Promise<ReplayOutcome>;
 
   constructor(list: () => Promise<string[]>, fs: WalFileSystem, options: ReplayOptions<E>) {
@@ -89,9 +91,11 @@ class ReplayRun<E> implements Replay<E> {
     if (!Number.isSafeInteger(fence) || fence < 0) {
       throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
     }
+    let settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
     this.#outcome = new Promise((resolve, reject) => {
-      this.#settle = { resolve, reject };
+      settle = { resolve, reject };
     });
+    this.#settle = settle;
     // The outcome is optional to read; a rejection nobody asked for must not become an unhandled rejection.
     this.#outcome.catch(() => undefined);
   }
@@ -99,7 +103,7 @@ class ReplayRun<E> implements Replay<E> {
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
     if (this.#started) throw new TypeError("a replay can be iterated only once");
     this.#started = true;
-    return this.#walk();
+    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle);
   }
 
   async outcome(): Promise<ReplayOutcome> {
@@ -110,156 +114,369 @@ class ReplayRun<E> implements Replay<E> {
     }
     return this.#outcome;
   }
+}
 
-  async *#walk(): AsyncGenerator<ReplayedTransaction<E>> {
-    const { codec, signal } = this.#options;
-    const assembler = new TransactionAssembler<E>(this.#options.checkpointLsn ?? 0);
-    const segments: SegmentSummary[] = [];
-    let lastGoodOffset = SEGMENT_HEADER_BYTES;
-    let tornTail: TornTailInfo | null = null;
-    let corruption: CorruptionInfo | null = null;
-    let headerless: ReplayOutcome["headerlessLastSegment"] = null;
-    let complete = false;
-    try {
-      signal?.throwIfAborted();
-      const paths = await this.#list();
-      walk: for (let i = 0; i < paths.length; i++) {
-        const path = paths[i] as string;
-        const isLast = i === paths.length - 1;
-        const id = idOf(path);
-        const previous = segments.at(-1);
-        let reader: SegmentReader;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The sweep itself, as a hand-written async iterator rather than an async generator: in the common case (the next
+ * records are whole in the read buffer) `next()` runs a plain synchronous loop over
+ * {@link SegmentReader.nextBufferedRecord} until a transaction commits and resolves with it at once, so a record
+ * costs no promise, no generator step and no step object, and a transaction one already-resolved promise. Everything
+ * else (listing, opening a segment, refills, the end of a segment, damage, errors) takes the asynchronous
+ * `#advance` path, which is the former generator's logic step by step: same checks, same order,
+ * same outcome.
+ */
+class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
+  readonly #list: () => Promise<string[]>;
+  readonly #fs: WalFileSystem;
+  readonly #options: ReplayOptions<E>;
+  readonly #codec: PayloadCodec<E>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #mode: RecoveryMode;
+  readonly #settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
+  readonly #assembler: TransactionAssembler<E>;
+
+  #paths: string[] | undefined;
+  #index = 0;
+  /** No more segments are walked: the end, damage that ends the sweep, an error, or an early return. */
+  #finished = false;
+  /** The outcome is settled and `next()` answers done. */
+  #done = false;
+  /**
+   * Calls of `next()`/`return()` running or waiting. While any is, a new call waits for the previous one to
+   * settle (`#tail`), so calls are answered in the order they were made, as an async generator answers them.
+   */
+  #pending = 0;
+  #tail: Promise<void> = Promise.resolve();
+  readonly #settled = (): void => {
+    this.#pending--;
+  };
+  /** An error thrown by the synchronous fast path, rethrown by the asynchronous path that cleans up. */
+  #thrown: { readonly error: unknown } | undefined;
+  /** One read buffer for the whole walk, handed from each segment's reader to the next. */
+  #readBuffer: Uint8Array | undefined;
+
+  readonly #segments: SegmentSummary[] = [];
+  #lastGoodOffset = SEGMENT_HEADER_BYTES;
+  #tornTail: TornTailInfo | null = null;
+  #corruption: CorruptionInfo | null = null;
+  #headerless: ReplayOutcome["headerlessLastSegment"] = null;
+
+  // The segment being read.
+  #reader: SegmentReader | undefined;
+  #path = "";
+  #id: number | undefined;
+  #isLast = false;
+  #baseLsn = 0;
+  #records = 0;
+  #firstLsn: number | undefined;
+  #lastLsn: number | undefined;
+
+  constructor(
+    list: () => Promise<string[]>,
+    fs: WalFileSystem,
+    options: ReplayOptions<E>,
+    mode: RecoveryMode,
+    settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void },
+  ) {
+    this.#list = list;
+    this.#fs = fs;
+    this.#options = options;
+    this.#codec = options.codec;
+    this.#signal = options.signal;
+    this.#mode = mode;
+    this.#settle = settle;
+    this.#assembler = new TransactionAssembler<E>(options.checkpointLsn ?? 0);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    if (this.#pending === 0) {
+      const fast = this.#fastStep();
+      if (fast !== undefined) return Promise.resolve(fast);
+      return this.#enqueue(() => this.#advance());
+    }
+    return this.#enqueue(() => {
+      const fast = this.#fastStep();
+      return fast === undefined ? this.#advance() : Promise.resolve(fast);
+    });
+  }
+
+  /** Stop early (a `break` out of `for await`): close the segment, report `complete: false`. */
+  return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    return this.#enqueue(async () => {
+      if (!this.#done) {
+        this.#finished = true;
         try {
-          reader = await SegmentReader.open(this.#fs, path, this.#chunkOptions());
+          await this.#closeReader();
         } catch (error) {
-          const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
-          if (fileSize === undefined) throw error;
-          headerless = { path, id, fileSize };
-          break;
+          this.#fail(error);
+          throw error;
         }
-        const between =
-          previous === undefined
-            ? undefined
-            : (this.#missingBetween(previous, path, id, reader.header.baseLsn) ??
-              (previous.sealed ? undefined : this.#staleBefore(previous, path)));
-        if (between !== undefined) {
-          await reader.close();
-          corruption = between;
-          if (this.#mode !== "point-in-time") throw between.error;
-          break;
-        }
-        try {
-          signal?.throwIfAborted();
-          const baseLsn = reader.header.baseLsn;
-          assembler.enterSegment(baseLsn, path);
-          let records = 0;
-          let firstLsn: number | undefined;
-          let lastLsn: number | undefined;
-          lastGoodOffset = reader.position;
-          const summarize = (): SegmentSummary => ({
-            id,
-            path,
-            baseLsn,
-            sealed: reader.header.sealed,
-            fileSize: reader.fileSize,
-            records,
-            firstLsn,
-            lastLsn,
-            endOffset: lastGoodOffset,
-          });
-          for (;;) {
-            // Buffered records come without a promise; only a refill (or the end, or damage) takes the async path.
-            const step = reader.nextBuffered(codec) ?? (await reader.next(codec));
-            if (step.kind === "end") break;
-            if (step.kind === "damaged") {
-              segments.push(summarize());
-              // A sealed segment's records were fsynced before its sealed header was written, so damage in it
-              // is never what a crash mid-write leaves, even when it is the newest segment.
-              const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
-              const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn) : undefined;
-              if (mayBeTail && found === undefined) {
-                tornTail = {
-                  segmentPath: path,
-                  segmentId: id,
-                  offset: step.offset,
-                  fileSize: reader.fileSize,
-                  droppedBytes: reader.fileSize - step.offset,
-                  cause: step.error,
-                };
-                if (this.#mode === "absolute") {
-                  throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
-                    cause: step.error,
-                    details: {
-                      path,
-                      segment: path,
-                      offset: step.offset,
-                      ...(id === undefined ? {} : { segmentId: id }),
-                    },
-                  });
-                }
-              } else {
-                const why = !isLast
-                  ? "damage in a segment that is not the newest"
-                  : reader.header.sealed
-                    ? "damage in a sealed segment"
-                    : step.frameValid
-                      ? "a CRC-valid record that cannot be used"
-                      : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
-                const error = new WalError(
-                  "WAL_CORRUPT",
-                  `WAL corruption in ${path} at offset ${step.offset}: ${why}`,
-                  {
-                    cause: step.error,
-                    details: {
-                      path,
-                      segment: path,
-                      offset: step.offset,
-                      ...(id === undefined ? {} : { segmentId: id }),
-                    },
-                  },
-                );
-                corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
-                if (this.#mode !== "point-in-time") throw error;
-              }
-              break walk;
-            }
-            const committed = assembler.apply(step.record, baseLsn, path);
-            records++;
-            firstLsn ??= step.record.lsn;
-            lastLsn = step.record.lsn;
-            lastGoodOffset = reader.position;
-            if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
-            if (committed !== undefined) yield committed;
-          }
-          segments.push(summarize());
-        } finally {
-          await reader.close();
-        }
+        this.#finish(false);
       }
-      complete = true;
+      return DONE;
+    });
+  }
+
+  /** Run `call` now when nothing else is running or waiting, else once the last call before it has settled. */
+  #enqueue<T>(call: () => Promise<T>): Promise<T> {
+    const now = this.#pending === 0;
+    this.#pending++;
+    const result = now ? call() : this.#tail.then(call);
+    this.#tail = result.then(this.#settled, this.#settled);
+    return result;
+  }
+
+  /**
+   * The next transaction when it can be had synchronously from the buffered records; `undefined` when the
+   * asynchronous path must continue (an error thrown here is kept for it to rethrow after cleaning up).
+   */
+  #fastStep(): IteratorYieldResult<ReplayedTransaction<E>> | undefined {
+    const reader = this.#reader;
+    if (reader === undefined || this.#thrown !== undefined) return undefined;
+    try {
+      const committed = this.#drainBuffered(reader);
+      return committed === undefined ? undefined : { value: committed, done: false };
     } catch (error) {
-      this.#settle.reject(error);
-      throw error;
-    } finally {
-      this.#settle.resolve({
-        maxLsn: assembler.maxLsn,
-        lastGoodOffset,
-        tornTail,
-        corruption,
-        checkpointLsnObserved: assembler.checkpointObserved,
-        segments,
-        headerlessLastSegment: headerless,
-        committedTransactions: assembler.committed,
-        abortedTransactions: assembler.aborted,
-        uncommittedTransactions: assembler.openTransactions,
-        records: assembler.records,
-        complete,
-      });
+      this.#thrown = { error };
+      return undefined;
     }
   }
 
-  #chunkOptions() {
-    return this.#options.chunkBytes === undefined ? {} : { chunkBytes: this.#options.chunkBytes };
+  /**
+   * Apply buffered records until one commits a transaction (returned) or the buffer holds no whole valid record
+   * (`undefined`: the asynchronous path takes over at the same position).
+   */
+  #drainBuffered(reader: SegmentReader): ReplayedTransaction<E> | undefined {
+    const codec = this.#codec;
+    for (;;) {
+      const record = reader.nextBufferedRecord(codec);
+      if (record === undefined) return undefined;
+      const committed = this.#apply(record, reader);
+      if (committed !== undefined) return committed;
+    }
+  }
+
+  #apply(record: WalRecord<E>, reader: SegmentReader): ReplayedTransaction<E> | undefined {
+    const assembler = this.#assembler;
+    const committed = assembler.apply(record, this.#baseLsn, this.#path);
+    this.#records++;
+    this.#firstLsn ??= record.lsn;
+    this.#lastLsn = record.lsn;
+    this.#lastGoodOffset = reader.position;
+    const signal = this.#signal;
+    if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
+    return committed;
+  }
+
+  async #advance(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    if (this.#done) return DONE;
+    try {
+      const thrown = this.#thrown;
+      if (thrown !== undefined) {
+        this.#thrown = undefined;
+        throw thrown.error;
+      }
+      const committed = await this.#nextCommitted();
+      if (committed !== undefined) return { value: committed, done: false };
+      this.#finish(true);
+      return DONE;
+    } catch (error) {
+      this.#finished = true;
+      try {
+        await this.#closeReader();
+      } catch (closeError) {
+        // As in a `finally` that awaits the close: a failing close replaces the error in flight.
+        this.#fail(closeError);
+        throw closeError;
+      }
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /** The next committed transaction, or `undefined` when the sweep has ended (normally or at reported damage). */
+  async #nextCommitted(): Promise<ReplayedTransaction<E> | undefined> {
+    const codec = this.#codec;
+    for (;;) {
+      if (this.#finished) return undefined;
+      const reader = this.#reader;
+      if (reader === undefined) {
+        if (!(await this.#openNext())) this.#finished = true;
+        continue;
+      }
+      const buffered = this.#drainBuffered(reader);
+      if (buffered !== undefined) return buffered;
+      const step = await reader.next(codec);
+      if (step.kind === "end") {
+        this.#segments.push(this.#summary(reader));
+        await this.#closeReader();
+        continue;
+      }
+      if (step.kind === "damaged") {
+        this.#segments.push(this.#summary(reader));
+        await this.#classify(reader, step);
+        // Reported, not thrown (the mode allows it): the sweep ends here.
+        this.#finished = true;
+        await this.#closeReader();
+        continue;
+      }
+      const committed = this.#apply(step.record, reader);
+      if (committed !== undefined) return committed;
+    }
+  }
+
+  /**
+   * Open the next segment and check how it follows the previous one. False when the sweep ends without it: no more
+   * segments, a headerless newest segment, or a reported gap or stale segment.
+   */
+  async #openNext(): Promise<boolean> {
+    if (this.#paths === undefined) {
+      this.#signal?.throwIfAborted();
+      this.#paths = await this.#list();
+    }
+    const paths = this.#paths;
+    if (this.#index >= paths.length) return false;
+    const i = this.#index++;
+    const path = paths[i] as string;
+    const isLast = i === paths.length - 1;
+    const id = idOf(path);
+    const previous = this.#segments.at(-1);
+    let reader: SegmentReader;
+    try {
+      reader = await SegmentReader.open(this.#fs, path, this.#readerOptions());
+    } catch (error) {
+      const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
+      if (fileSize === undefined) throw error;
+      this.#headerless = { path, id, fileSize };
+      return false;
+    }
+    const between =
+      previous === undefined
+        ? undefined
+        : (this.#missingBetween(previous, path, id, reader.header.baseLsn) ??
+          (previous.sealed ? undefined : this.#staleBefore(previous, path)));
+    if (between !== undefined) {
+      await reader.close();
+      this.#corruption = between;
+      if (this.#mode !== "point-in-time") throw between.error;
+      return false;
+    }
+    this.#reader = reader;
+    this.#path = path;
+    this.#id = id;
+    this.#isLast = isLast;
+    this.#baseLsn = reader.header.baseLsn;
+    this.#records = 0;
+    this.#firstLsn = undefined;
+    this.#lastLsn = undefined;
+    this.#signal?.throwIfAborted();
+    this.#assembler.enterSegment(this.#baseLsn, path);
+    this.#lastGoodOffset = reader.position;
+    return true;
+  }
+
+  /** Damage at `step`: a torn tail or corruption, recorded, and thrown when the mode says so. */
+  async #classify(reader: SegmentReader, step: Extract<ReadStep<E>, { kind: "damaged" }>): Promise<void> {
+    const path = this.#path;
+    const id = this.#id;
+    const isLast = this.#isLast;
+    // A sealed segment's records were fsynced before its sealed header was written, so damage in it is never what
+    // a crash mid-write leaves, even when it is the newest segment.
+    const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
+    const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, this.#assembler.lastLsn) : undefined;
+    if (mayBeTail && found === undefined) {
+      this.#tornTail = {
+        segmentPath: path,
+        segmentId: id,
+        offset: step.offset,
+        fileSize: reader.fileSize,
+        droppedBytes: reader.fileSize - step.offset,
+        cause: step.error,
+      };
+      if (this.#mode === "absolute") {
+        throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
+          cause: step.error,
+          details: { path, segment: path, offset: step.offset, ...(id === undefined ? {} : { segmentId: id }) },
+        });
+      }
+      return;
+    }
+    const why = !isLast
+      ? "damage in a segment that is not the newest"
+      : reader.header.sealed
+        ? "damage in a sealed segment"
+        : step.frameValid
+          ? "a CRC-valid record that cannot be used"
+          : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+    const error = new WalError("WAL_CORRUPT", `WAL corruption in ${path} at offset ${step.offset}: ${why}`, {
+      cause: step.error,
+      details: { path, segment: path, offset: step.offset, ...(id === undefined ? {} : { segmentId: id }) },
+    });
+    this.#corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
+    if (this.#mode !== "point-in-time") throw error;
+  }
+
+  #summary(reader: SegmentReader): SegmentSummary {
+    return {
+      id: this.#id,
+      path: this.#path,
+      baseLsn: this.#baseLsn,
+      sealed: reader.header.sealed,
+      fileSize: reader.fileSize,
+      records: this.#records,
+      firstLsn: this.#firstLsn,
+      lastLsn: this.#lastLsn,
+      endOffset: this.#lastGoodOffset,
+    };
+  }
+
+  async #closeReader(): Promise<void> {
+    const reader = this.#reader;
+    if (reader === undefined) return;
+    this.#reader = undefined;
+    this.#readBuffer = reader.readBuffer;
+    await reader.close();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#settle.reject(error);
+  }
+
+  #finish(complete: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    const assembler = this.#assembler;
+    this.#settle.resolve({
+      maxLsn: assembler.maxLsn,
+      lastGoodOffset: this.#lastGoodOffset,
+      tornTail: this.#tornTail,
+      corruption: this.#corruption,
+      checkpointLsnObserved: assembler.checkpointObserved,
+      segments: this.#segments,
+      headerlessLastSegment: this.#headerless,
+      committedTransactions: assembler.committed,
+      abortedTransactions: assembler.aborted,
+      uncommittedTransactions: assembler.openTransactions,
+      records: assembler.records,
+      complete,
+    });
+  }
+
+  #readerOptions(): SegmentReaderOptions {
+    const { chunkBytes } = this.#options;
+    const readBuffer = this.#readBuffer;
+    return {
+      ...(chunkBytes === undefined ? {} : { chunkBytes }),
+      ...(readBuffer === undefined ? {} : { readBuffer }),
+    };
   }
 
   /**

@@ -15,7 +15,15 @@ function malformed(message: string, path: string, lsn?: number): WalError {
 
 export class TransactionAssembler<E> {
   readonly #fence: number;
+  /*
+   * The open transactions. Nearly always at most one is open (every `commitTx`, and any writer that does not
+   * interleave), so the most recently begun one lives in two fields and only the others in the map: a record of the
+   * common layout then costs a comparison instead of a hash lookup. Invariant: `#current` is undefined or holds a
+   * begin LSN that is not a key of `#pending`.
+   */
   readonly #pending = new Map<number, E[]>();
+  #current: E[] | undefined;
+  #currentLsn = 0;
   #lastLsn = 0;
   #maxLsn = 0;
   #previousBase: number | undefined;
@@ -41,7 +49,26 @@ export class TransactionAssembler<E> {
   }
 
   get openTransactions(): number {
-    return this.#pending.size;
+    return this.#pending.size + (this.#current === undefined ? 0 : 1);
+  }
+
+  /** The events of the open transaction begun at `beginLsn`, or undefined when it is not open. */
+  #bucket(beginLsn: number): E[] | undefined {
+    if (this.#current !== undefined && this.#currentLsn === beginLsn) return this.#current;
+    return this.#pending.size === 0 ? undefined : this.#pending.get(beginLsn);
+  }
+
+  /** Close the open transaction begun at `beginLsn`; its events, or undefined when it was not open. */
+  #close(beginLsn: number): E[] | undefined {
+    const current = this.#current;
+    if (current !== undefined && this.#currentLsn === beginLsn) {
+      this.#current = undefined;
+      return current;
+    }
+    if (this.#pending.size === 0) return undefined;
+    const events = this.#pending.get(beginLsn);
+    if (events !== undefined) this.#pending.delete(beginLsn);
+    return events;
   }
 
   /** Check a segment's base LSN against what came before (§5.1 "per segment"). */
@@ -77,18 +104,21 @@ export class TransactionAssembler<E> {
 
     if (lsn <= this.#fence) {
       // Already in the caller's snapshot. A fenced commit or abort still closes a bucket opened above the fence.
-      if (record.kind === "txCommit" || record.kind === "txAbort") this.#pending.delete(record.txBeginLsn);
+      if (record.kind === "txCommit" || record.kind === "txAbort") this.#close(record.txBeginLsn);
       return undefined;
     }
 
     switch (record.kind) {
       case "txBegin":
-        if (this.#pending.has(lsn)) throw malformed(`duplicate tx begin at lsn ${lsn}`, path, lsn);
-        this.#pending.set(lsn, []);
+        if (this.#bucket(lsn) !== undefined) throw malformed(`duplicate tx begin at lsn ${lsn}`, path, lsn);
+        // Interleaved transactions: the one begun before this moves to the map.
+        if (this.#current !== undefined) this.#pending.set(this.#currentLsn, this.#current);
+        this.#current = [];
+        this.#currentLsn = lsn;
         return undefined;
       case "mutation":
       case "mutationBatch": {
-        const bucket = this.#pending.get(record.txBeginLsn);
+        const bucket = this.#bucket(record.txBeginLsn);
         if (bucket === undefined) {
           const what = record.kind === "mutation" ? "mutation" : "mutation batch";
           throw malformed(`${what} at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
@@ -98,16 +128,15 @@ export class TransactionAssembler<E> {
         return undefined;
       }
       case "txCommit": {
-        const events = this.#pending.get(record.txBeginLsn);
+        const events = this.#close(record.txBeginLsn);
         if (events === undefined) {
           throw malformed(`commit at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
         }
-        this.#pending.delete(record.txBeginLsn);
         this.committed++;
         return { beginLsn: record.txBeginLsn, commitLsn: lsn, events };
       }
       case "txAbort":
-        if (!this.#pending.delete(record.txBeginLsn)) {
+        if (this.#close(record.txBeginLsn) === undefined) {
           throw malformed(`abort at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
         }
         this.aborted++;

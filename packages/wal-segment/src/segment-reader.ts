@@ -3,7 +3,15 @@
  * last good record ends, which is where a torn tail would be cut.
  */
 
-import { crc32, decodeRecord, MIN_RECORD_BYTES, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
+import {
+  crc32,
+  decodeRecord,
+  MIN_RECORD_BYTES,
+  type PayloadCodec,
+  tryDecodeRecord,
+  WalError,
+  type WalRecord,
+} from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 
@@ -11,6 +19,12 @@ import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from ".
 export interface SegmentReaderOptions {
   /** Bytes read per syscall. @default 1 MiB */
   readonly chunkBytes?: number;
+  /**
+   * A buffer to read into instead of allocating one, so that one buffer serves a whole directory walk (pass the
+   * previous reader's {@link SegmentReader.readBuffer} to the next). Its contents are overwritten, and it must not
+   * be used elsewhere until the reader is closed. A buffer smaller than a read is replaced by a larger one.
+   */
+  readonly readBuffer?: Uint8Array;
 }
 
 /** One step of {@link SegmentReader.next}. */
@@ -56,17 +70,28 @@ export class SegmentReader {
   #bufferLength = 0;
   /** `#buffer[0, #bufferLength)`, kept so decoding a record allocates no view. */
   #view: Uint8Array;
+  /** A DataView over exactly `#view`'s memory: the record CRC's fast loop reads through it. */
+  #dataView: DataView;
   #position = SEGMENT_HEADER_BYTES;
   #closed = false;
 
-  private constructor(file: WalFile, header: SegmentHeader, fileSize: number, chunk: number) {
+  private constructor(
+    file: WalFile,
+    header: SegmentHeader,
+    fileSize: number,
+    chunk: number,
+    readBuffer: Uint8Array | undefined,
+  ) {
     this.path = file.path;
     this.#file = file;
     this.header = header;
     this.fileSize = fileSize;
     this.#chunk = chunk;
-    this.#buffer = new Uint8Array(Math.min(chunk, Math.max(fileSize - SEGMENT_HEADER_BYTES, MIN_RECORD_BYTES)));
+    // A given buffer that is too small is grown by the first fill, like any buffer a record outgrows.
+    this.#buffer =
+      readBuffer ?? new Uint8Array(Math.min(chunk, Math.max(fileSize - SEGMENT_HEADER_BYTES, MIN_RECORD_BYTES)));
     this.#view = this.#buffer.subarray(0, 0);
+    this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, 0);
   }
 
   /**
@@ -80,7 +105,7 @@ export class SegmentReader {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
       const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeSegmentHeader(raw.subarray(0, n), path);
-      return new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK);
+      return new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK, options.readBuffer);
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;
@@ -90,6 +115,14 @@ export class SegmentReader {
   /** Offset of the next record to read: after `next()` reports damage, the start of the bad bytes. */
   get position(): number {
     return this.#position;
+  }
+
+  /**
+   * The buffer the reader reads into (the `readBuffer` option, or one it allocated or grew). Hand it to the next
+   * reader's `readBuffer` once this one is closed.
+   */
+  get readBuffer(): Uint8Array {
+    return this.#buffer;
   }
 
   /**
@@ -134,15 +167,29 @@ export class SegmentReader {
 
   /**
    * The next record when it is already buffered, without a promise or any I/O; `undefined` when the next step needs
-   * a read or is not a record (then call {@link SegmentReader.next}, which re-examines the same bytes). Replay calls
-   * this first, so a record costs no microtask.
+   * a read or is not a record (then call {@link SegmentReader.next}, which re-examines the same bytes). The same as
+   * {@link SegmentReader.nextBufferedRecord} with the step object around the record.
    */
   nextBuffered<E>(codec: PayloadCodec<E>): ReadStep<E> | undefined {
-    const result = decodeRecord(this.#view, this.#position - this.#bufferStart, codec);
-    if (result.kind !== "record") return undefined;
     const offset = this.#position;
-    this.#position += result.byteLength;
-    return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
+    const record = this.nextBufferedRecord(codec);
+    if (record === undefined) return undefined;
+    return { kind: "record", record, offset, byteLength: this.#position - offset };
+  }
+
+  /**
+   * {@link SegmentReader.nextBuffered} without the step object: the next record when it is whole in the buffer and
+   * valid, advancing {@link SegmentReader.position} past it; otherwise `undefined` with nothing changed. Anything
+   * that is not a buffered valid record (a record straddling the end of the buffer, the end of the segment, damage
+   * of any kind) is left to {@link SegmentReader.next}, which re-examines the same bytes and classifies them, so this
+   * fast path never changes what a reader reports.
+   */
+  nextBufferedRecord<E>(codec: PayloadCodec<E>): WalRecord<E> | undefined {
+    const at = this.#position - this.#bufferStart;
+    const record = tryDecodeRecord(this.#view, at, codec, this.#dataView);
+    if (typeof record === "number") return undefined;
+    this.#position += this.#dataView.getUint32(at, true);
+    return record;
   }
 
   /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
@@ -169,6 +216,7 @@ export class SegmentReader {
       }
     } finally {
       this.#view = this.#buffer.subarray(0, this.#bufferLength);
+      this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#bufferLength);
     }
   }
 

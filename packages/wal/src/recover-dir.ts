@@ -84,9 +84,13 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
       recovery: silentCut ? "point-in-time" : input.recovery,
     });
+    const onTransaction = input.onTransaction;
     for await (const tx of replay) {
-      if (input.onTransaction !== undefined) await input.onTransaction(tx);
-      else for (const e of tx.events) events.push(e);
+      if (onTransaction !== undefined) {
+        // Only a thenable is awaited: an `await` per transaction would cost a microtask for a plain callback too.
+        const pending = onTransaction(tx);
+        if (isThenable(pending)) await pending;
+      } else for (const e of tx.events) events.push(e);
     }
     outcome = await replay.outcome();
     maxLsn = outcome.maxLsn;
@@ -190,6 +194,14 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     outcome,
     healed,
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /** Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. */

@@ -121,6 +121,55 @@ describe("lifecycle", () => {
     await wal.close();
   });
 
+  it("the streaming open awaits a callback's promise or thenable before the next transaction, and only then", async () => {
+    const dir = await tempDir();
+    {
+      const { wal } = await Wal.open(dir, { codec: jsonCodec });
+      for (let i = 0; i < 6; i++) await wal.commitTx([i]);
+      await wal.close();
+    }
+    let inFlight = 0;
+    const order: string[] = [];
+    const { wal } = await Wal.open(dir, {
+      codec: jsonCodec,
+      onTransaction: async (tx) => {
+        inFlight++;
+        expect(inFlight).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        order.push(`promise ${String(tx.events[0])}`);
+        inFlight--;
+      },
+    });
+    await wal.close();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5].map((i) => `promise ${i}`));
+
+    // A thenable that is not a Promise is awaited too; a plain callback's result is not awaited.
+    const thenable = (tx: { events: unknown[] }) => ({
+      // biome-ignore lint/suspicious/noThenProperty: the point of the test is a thenable that is not a Promise
+      then(resolve: () => void) {
+        setTimeout(() => {
+          order.push(`thenable ${String(tx.events[0])}`);
+          resolve();
+        }, 1);
+      },
+    });
+    order.length = 0;
+    await (await Wal.open(dir, { codec: jsonCodec, onTransaction: thenable as never })).wal.close();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5].map((i) => `thenable ${i}`));
+
+    const failure = new Error("callback failed");
+    await expect(
+      Wal.open(dir, {
+        codec: jsonCodec,
+        onTransaction: (tx) => {
+          if (tx.events[0] === 3) throw failure;
+        },
+      }),
+    ).rejects.toBe(failure);
+    // The failed open released the directory: it opens again.
+    await (await Wal.open(dir, { codec: jsonCodec })).wal.close();
+  });
+
   it("checkpointMarker refuses a future or regressing snapshot LSN", async () => {
     const dir = await tempDir();
     const { wal } = await Wal.open(dir);
