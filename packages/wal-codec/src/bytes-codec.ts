@@ -6,6 +6,7 @@
 
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
+import { readU32 } from "./little-endian.js";
 import type { PayloadCodec } from "./payload-codec.js";
 
 function assertBytes(event: unknown): asserts event is Uint8Array {
@@ -51,16 +52,6 @@ export function bytesDecodeEventAt(bytes: Uint8Array, start: number, end: number
 
 function truncated(): WalError {
   return new WalError("WAL_DECODE", "truncated WAL mutation payload");
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) |
-      ((bytes[at + 1] as number) << 8) |
-      ((bytes[at + 2] as number) << 16) |
-      ((bytes[at + 3] as number) << 24)) >>>
-    0
-  );
 }
 
 /**

@@ -8,6 +8,7 @@ import { MAX_RECORD_BYTES } from "./format.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
 import { decodeRecord, encodeRecord, encodeRecordInto, type WalRecord } from "./record.js";
+import { recordArbitrary } from "./test-support/record-arbitrary.js";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-f]/gi, ""), "hex"));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -68,23 +69,10 @@ describe("golden vectors (FORMAT §4.8)", () => {
   });
 });
 
-const lsn = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const json: fc.Arbitrary<JsonValue> = fc.jsonValue() as fc.Arbitrary<JsonValue>;
 
 function recordArb<E>(event: fc.Arbitrary<E>): fc.Arbitrary<WalRecord<E>> {
-  return fc.oneof(
-    fc.record({ kind: fc.constant("mutation" as const), lsn, txBeginLsn: lsn, event }),
-    fc.record({
-      kind: fc.constant("mutationBatch" as const),
-      lsn,
-      txBeginLsn: lsn,
-      events: fc.array(event, { minLength: 1, maxLength: 5 }),
-    }),
-    fc.record({ kind: fc.constant("txBegin" as const), lsn }),
-    fc.record({ kind: fc.constant("txCommit" as const), lsn, txBeginLsn: lsn }),
-    fc.record({ kind: fc.constant("txAbort" as const), lsn, txBeginLsn: lsn }),
-    fc.record({ kind: fc.constant("checkpoint" as const), lsn, snapshotLsn: lsn }),
-  );
+  return recordArbitrary(event, { maxBatch: 5 });
 }
 
 const bytesRecord = recordArb(fc.uint8Array({ maxLength: 300 }));

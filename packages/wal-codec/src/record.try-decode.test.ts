@@ -5,6 +5,7 @@ import { crc32 } from "./crc32.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
 import { DecodeFailure, decodeRecord, encodeRecord, tryDecodeRecord, type WalRecord } from "./record.js";
+import { recordArbitrary } from "./test-support/record-arbitrary.js";
 
 /** The `decodeRecord` outcome each failure stands for: the error code, and for the two `WAL_DECODE`s the message. */
 const MEANING: Record<number, { code: string; message?: RegExp } | "incomplete"> = {
@@ -44,19 +45,7 @@ function expectAgreement<E>(bytes: Uint8Array, offset: number, codec: PayloadCod
 
 const lsn = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 const payload = fc.uint8Array({ maxLength: 300 });
-const record: fc.Arbitrary<WalRecord<Uint8Array>> = fc.oneof(
-  fc.record({ kind: fc.constant("mutation" as const), lsn, txBeginLsn: lsn, event: payload }),
-  fc.record({
-    kind: fc.constant("mutationBatch" as const),
-    lsn,
-    txBeginLsn: lsn,
-    events: fc.array(payload, { minLength: 1, maxLength: 4 }),
-  }),
-  fc.record({ kind: fc.constant("txBegin" as const), lsn }),
-  fc.record({ kind: fc.constant("txCommit" as const), lsn, txBeginLsn: lsn }),
-  fc.record({ kind: fc.constant("txAbort" as const), lsn, txBeginLsn: lsn }),
-  fc.record({ kind: fc.constant("checkpoint" as const), lsn, snapshotLsn: lsn }),
-);
+const record = recordArbitrary(payload, { lsn });
 
 // `bytesCodec` itself is decoded in place; a copy of it and `jsonCodec` go through the codec's methods.
 const codecs: PayloadCodec<unknown>[] = [

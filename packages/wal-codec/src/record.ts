@@ -16,6 +16,7 @@ import {
   type RecordKind,
   RecordKindByte,
 } from "./format.js";
+import { readU32, readU64 } from "./little-endian.js";
 import type { PayloadCodec } from "./payload-codec.js";
 
 /** A single-event mutation (kind 1). */
@@ -88,8 +89,6 @@ const MARKER_NAMES: Partial<Record<RecordKind, string>> = {
   txAbort: "TxAbort",
   checkpoint: "Checkpoint",
 };
-
-const TWO_POW_32 = 0x1_0000_0000;
 
 function assertLsn(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -214,21 +213,6 @@ export function encodeRecord<E>(record: WalRecord<E>, codec: PayloadCodec<E>): U
 function corrupt(code: WalErrorCode, message: string, offset: number, lsn?: number, cause?: unknown) {
   const details = lsn === undefined ? { offset } : { offset, lsn };
   return { kind: "corrupt", error: new WalError(code, message, { details, cause }) } as const;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) |
-      ((bytes[at + 1] as number) << 8) |
-      ((bytes[at + 2] as number) << 16) |
-      ((bytes[at + 3] as number) << 24)) >>>
-    0
-  );
-}
-
-function readU64(bytes: Uint8Array, at: number): number {
-  // May exceed 2^53; callers check Number.isSafeInteger.
-  return readU32(bytes, at + 4) * TWO_POW_32 + readU32(bytes, at);
 }
 
 function hex8(n: number): string {

@@ -3,26 +3,13 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { decodeRecord, encodeRecord, type WalRecord } from "../record.js";
+import { recordArbitrary } from "../test-support/record-arbitrary.js";
 import { loraCodec } from "./lora-codec.js";
 import type { MutationEvent } from "./mutation-event.js";
 import { event } from "./test-support/lw1-arbitraries.js";
 import { dump } from "./test-support/structural-dump.js";
 
-const lsn = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-
-const record: fc.Arbitrary<WalRecord<MutationEvent>> = fc.oneof(
-  fc.record({ kind: fc.constant("mutation" as const), lsn, txBeginLsn: lsn, event }),
-  fc.record({
-    kind: fc.constant("mutationBatch" as const),
-    lsn,
-    txBeginLsn: lsn,
-    events: fc.array(event, { minLength: 1, maxLength: 4 }),
-  }),
-  fc.record({ kind: fc.constant("txBegin" as const), lsn }),
-  fc.record({ kind: fc.constant("txCommit" as const), lsn, txBeginLsn: lsn }),
-  fc.record({ kind: fc.constant("txAbort" as const), lsn, txBeginLsn: lsn }),
-  fc.record({ kind: fc.constant("checkpoint" as const), lsn, snapshotLsn: lsn }),
-);
+const record: fc.Arbitrary<WalRecord<MutationEvent>> = recordArbitrary(event);
 
 describe("lora records", () => {
   test.prop([record])("every record kind round-trips through the framing and re-encodes identically", (generated) => {
