@@ -365,6 +365,38 @@ function rawFramedCommitWriteSync(ctx: CaseContext): Promise<Measure> {
   return Promise.resolve({ ops: i, seconds, cpuSeconds });
 }
 
+/**
+ * The floor of serial group commit at 64 writers: rounds of 64 hand-framed commits (as in
+ * {@link rawFramedCommitWriteSync}), each round one `writeSync` and one `fdatasyncSync`, with no promise, no waiter
+ * and no second writer. What a log that syncs one round at a time can reach on this disk; counted in commits.
+ */
+function rawGroupRounds64(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const buf = Buffer.allocUnsafe(64 * 256);
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let position = 0;
+  let i = 0;
+  while (i < ctx.p.count && now() < deadline) {
+    let used = 0;
+    for (let k = 0; k < 64; k++, i++) {
+      const begin = 1 + 3 * i;
+      used += frameByHand(buf, used, 2, begin, 0);
+      used += frameByHand(buf, used, 6, begin + 1, begin, payload);
+      used += frameByHand(buf, used, 3, begin + 2, begin);
+    }
+    fs.writeSync(fd, buf, 0, used, position);
+    fs.fdatasyncSync(fd);
+    position += used;
+  }
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
 /** `readFile` + one `zlib.crc32` over each whole segment file: the read bandwidth the replay could reach. */
 async function rawReadCrc(ctx: CaseContext): Promise<Measure> {
   const meta = await readMeta(ctx.dataDir);
@@ -687,6 +719,7 @@ export const CASES: Readonly<Record<string, CaseFn>> = {
   "raw.writeAsync": rawWriteAsync,
   "raw.writeSync": rawWriteSync,
   "raw.framedCommitWriteSync": rawFramedCommitWriteSync,
+  "raw.groupRounds64": rawGroupRounds64,
   "raw.encodeFrames": rawEncodeFrames,
   "raw.readCrc": rawReadCrc,
   "raw.readWalk": rawReadWalk,
