@@ -4,7 +4,7 @@ import { bytesCodec } from "./bytes-codec.js";
 import { crc32 } from "./crc32.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
-import { DecodeFailure, decodeRecord, encodeRecord, tryDecodeRecord, type WalRecord } from "./record.js";
+import { DecodeFailure, decodeRecord, encodeRecord, tryDecodeRecord } from "./record.js";
 import { recordArbitrary } from "./test-support/record-arbitrary.js";
 
 /** The `decodeRecord` outcome each failure stands for: the error code, and for the two `WAL_DECODE`s the message. */
