@@ -1,0 +1,405 @@
+/**
+ * Differential test of the replay against the implementation before the fast path (`test-support/reference-replay.ts`,
+ * the async generator of 1319cab reading every record through `SegmentReader.next` with a fresh buffer per segment
+ * and the map-only assembler). Random multi-segment logs with interleaved, aborted and unfinished transactions,
+ * checkpoints, LSN gaps and rule violations, sealed and stale segments, a missing segment, flipped, cut, zeroed or
+ * extended bytes, CRC-valid records that cannot be used, damaged headers, I/O faults, fences, every recovery mode,
+ * several read sizes and codecs (bytesCodec, a spread copy of it, a copying custom codec, jsonCodec), early
+ * `break`s and aborts: everything handed out (events compared both when handed out and at the end, so an event
+ * that changes later is caught) and everything reported must be the same.
+ */
+
+import { fc, test } from "@fast-check/vitest";
+import { bytesCodec, crc32, jsonCodec, type PayloadCodec, type WalRecord } from "@lora/wal-codec";
+import { SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect } from "vitest";
+import { type Replay, replayDir } from "./replay.js";
+import type { RecoveryMode, ReplayOptions } from "./replay-types.js";
+import { referenceReplayDir } from "./test-support/reference-replay.js";
+
+const DIR = "/wal";
+
+const copyingCodec: PayloadCodec<Uint8Array> = {
+  name: "copying",
+  encodeEvent: (e, out) => bytesCodec.encodeEvent(e, out),
+  encodeBatch: (es, out) => bytesCodec.encodeBatch(es, out),
+  decodeEvent: (p) => Uint8Array.from(p),
+  decodeBatch: (p) => bytesCodec.decodeBatch(p).map((e) => Uint8Array.from(e)),
+};
+const codecs: Record<string, PayloadCodec<unknown>> = {
+  bytes: bytesCodec as PayloadCodec<unknown>,
+  spread: { ...bytesCodec } as PayloadCodec<unknown>,
+  copying: copyingCodec as PayloadCodec<unknown>,
+  json: jsonCodec as PayloadCodec<unknown>,
+};
+
+type Op =
+  | { op: "begin" }
+  | { op: "event"; ref: number; size: number }
+  | { op: "batch"; ref: number; sizes: number[] }
+  | { op: "commit"; ref: number }
+  | { op: "abort"; ref: number }
+  | { op: "checkpoint"; back: number }
+  | { op: "skip"; n: number }
+  | { op: "repeat" }
+  | { op: "rotate" };
+
+const size = fc.oneof(
+  { weight: 5, arbitrary: fc.nat(40) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1023, 1024, 1025, 2000, 9000) },
+);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({ op: "begin" as const }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("event" as const), ref: fc.nat(3), size }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant("batch" as const),
+      ref: fc.nat(3),
+      sizes: fc.array(size, { minLength: 1, maxLength: 4 }),
+    }),
+  },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("commit" as const), ref: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("abort" as const), ref: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("checkpoint" as const), back: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("skip" as const), n: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.constant({ op: "repeat" as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: "rotate" as const }) },
+);
+
+function eventOf(codecName: string, n: number, seed: number): unknown {
+  if (codecName === "json") return "x".repeat(n) + String(seed);
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (seed * 31 + i * 7) & 0xff;
+  return b;
+}
+
+function build(ops: Op[], codecName: string, allowBad: boolean): WalRecord<unknown>[][] {
+  const segs: WalRecord<unknown>[][] = [[]];
+  let lsn = 1;
+  const open: number[] = [];
+  let lastCp = 0;
+  // With `allowBad`, a reference may name a transaction that is not open (a commit or mutation for an unknown tx).
+  const target = (ref: number) =>
+    open.length === 0
+      ? allowBad
+        ? 5000 + ref
+        : undefined
+      : (open[open.length - 1 - (ref % (allowBad ? 4 : open.length))] ?? 5000 + ref);
+  for (const o of ops) {
+    const seg = segs.at(-1) as WalRecord<unknown>[];
+    switch (o.op) {
+      case "begin":
+        open.push(lsn);
+        seg.push({ kind: "txBegin", lsn: lsn++ });
+        break;
+      case "event": {
+        const t = target(o.ref);
+        if (t === undefined) break;
+        seg.push({ kind: "mutation", lsn, txBeginLsn: t, event: eventOf(codecName, o.size, lsn) });
+        lsn++;
+        break;
+      }
+      case "batch": {
+        const t = target(o.ref);
+        if (t === undefined) break;
+        seg.push({
+          kind: "mutationBatch",
+          lsn,
+          txBeginLsn: t,
+          events: o.sizes.map((s, i) => eventOf(codecName, s, lsn * 10 + i)),
+        });
+        lsn++;
+        break;
+      }
+      case "commit":
+      case "abort": {
+        const t = target(o.ref);
+        if (t === undefined) break;
+        const i = open.indexOf(t);
+        if (i >= 0) open.splice(i, 1);
+        seg.push({ kind: o.op === "commit" ? "txCommit" : "txAbort", lsn: lsn++, txBeginLsn: t });
+        break;
+      }
+      case "checkpoint": {
+        const snap = Math.max(lastCp, lsn - 1 - o.back, 0);
+        lastCp = snap;
+        seg.push({ kind: "checkpoint", lsn: lsn++, snapshotLsn: snap });
+        break;
+      }
+      case "skip":
+        lsn += o.n;
+        break;
+      case "repeat":
+        if (allowBad && lsn > 1) seg.push({ kind: "txBegin", lsn: lsn - 1 });
+        break;
+      case "rotate":
+        segs.push([]);
+        break;
+    }
+  }
+  return segs;
+}
+
+type Tx = typeof txArb extends fc.Arbitrary<infer T> ? T : never;
+const txArb = fc.record({
+  events: fc.array(fc.tuple(size, fc.boolean()), { maxLength: 4 }),
+  interleave: fc.boolean(),
+  end: fc.constantFrom("commit", "commit", "commit", "commit", "commit", "commit", "abort", "none"),
+  rotate: fc.constantFrom(false, false, false, true),
+  checkpoint: fc.constantFrom(false, false, false, false, true),
+  skip: fc.constantFrom(0, 0, 0, 0, 1, 3),
+});
+function txOps(txs: Tx[]): Op[] {
+  const ops: Op[] = [];
+  let pending: Tx[] = [];
+  const finish = (t: Tx, ref: number) => {
+    const batch: number[] = [];
+    for (const [n, b] of t.events) {
+      if (b) batch.push(n);
+      else ops.push({ op: "event", ref, size: n });
+    }
+    if (batch.length > 0) ops.push({ op: "batch", ref, sizes: batch });
+    if (t.end !== "none") ops.push({ op: t.end as "commit" | "abort", ref });
+  };
+  for (const t of txs) {
+    ops.push({ op: "begin" });
+    pending.push(t);
+    if (t.interleave && pending.length < 3) continue;
+    // Finish the newest first, then older ones (ref 0 = newest open).
+    for (const x of pending.reverse()) finish(x, 0);
+    pending = [];
+    if (t.checkpoint) ops.push({ op: "checkpoint", back: 2 });
+    if (t.skip) ops.push({ op: "skip", n: t.skip });
+    if (t.rotate) ops.push({ op: "rotate" });
+  }
+  for (const x of pending) finish(x, 0);
+  return ops;
+}
+const opsArb = fc.oneof(
+  { weight: 4, arbitrary: fc.array(txArb, { minLength: 1, maxLength: 25 }).map(txOps) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.array(txArb, { minLength: 1, maxLength: 25 }).map(txOps),
+        fc.array(fc.tuple(fc.nat(), opArb), { maxLength: 3 }),
+      )
+      .map(([ops, extra]) => {
+        const out = [...ops];
+        for (const [at, o] of extra) out.splice(at % (out.length + 1), 0, o);
+        return out;
+      }),
+  },
+);
+
+const damageArb = fc.record({
+  seg: fc.nat(),
+  kind: fc.constantFrom("flip", "cut", "zero", "garbage", "craft"),
+  at: fc.nat(),
+  xor: fc.integer({ min: 1, max: 255 }),
+});
+
+const scenario = fc.record({
+  ops: opsArb,
+  codec: fc.constantFrom("bytes", "spread", "copying", "json"),
+  allowBad: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  sealMask: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+  sealAll: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  fenceFrac: fc.option(fc.double({ min: 0, max: 1.1, noNaN: true }), { nil: undefined }),
+  mode: fc.constantFrom<RecoveryMode>("tolerate-torn-tail", "absolute", "point-in-time"),
+  damage: fc.option(damageArb, { nil: undefined }),
+  dropSeg: fc.option(fc.nat(), { nil: undefined }),
+  header: fc.option(fc.record({ seg: fc.nat(), at: fc.nat(40), xor: fc.integer({ min: 0, max: 255 }) }), {
+    nil: undefined,
+  }),
+  fault: fc.option(
+    fc.record({
+      seg: fc.nat(),
+      op: fc.constantFrom("read" as const, "close" as const, "open" as const),
+      skip: fc.nat(1),
+    }),
+    { nil: undefined },
+  ),
+  chunk: fc.constantFrom(25, 30, 64, 100, 333, 1000, 4096, undefined),
+  breakAfter: fc.option(fc.nat(8), { nil: undefined }),
+  abortAfter: fc.option(fc.nat(6), { nil: undefined }),
+});
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/** A CRC-valid record that cannot be used: an unknown kind, a marker with a payload, a payload the codec rejects... */
+function craftedRecord(at: number, xor: number): Uint8Array {
+  const variants: [number, Uint8Array][] = [
+    [9, new Uint8Array(0)],
+    [2, Uint8Array.of(1, 2, 3)],
+    [1, Uint8Array.of(0x7b)],
+    [6, Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 9)],
+    [3, new Uint8Array(0)],
+  ];
+  const [kind, payload] = variants[xor % variants.length] as [number, Uint8Array];
+  const rec = new Uint8Array(25 + payload.byteLength);
+  const view = new DataView(rec.buffer);
+  view.setUint32(0, rec.byteLength, true);
+  rec[4] = kind;
+  view.setUint32(5, 100_000 + at, true);
+  // ...or an LSN beyond the safe integer range.
+  view.setUint32(9, xor % 7 === 0 ? 0x0040_0000 : 0, true);
+  view.setUint32(13, 1, true);
+  rec.set(payload, 21);
+  view.setUint32(21 + payload.byteLength, crc32(rec.subarray(0, 21 + payload.byteLength)), true);
+  return rec;
+}
+
+/** The log of `s` on a fresh SimFS (faults armed), and the highest LSN written. */
+async function makeLog(s: Scenario): Promise<{ fs: SimFS; maxLsn: number }> {
+  const segs = build(s.ops, s.codec, s.allowBad).filter((x, i) => x.length > 0 || i === 0);
+  const codec = codecs[s.codec] as PayloadCodec<unknown>;
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  let base = 1;
+  for (const [i, recs] of segs.entries()) {
+    const w = await SegmentWriter.create(fs, segmentPath(DIR, i + 1), recs[0]?.lsn ?? base);
+    for (const r of recs) w.append(r, codec);
+    const sealed = i < segs.length - 1 ? s.sealAll || (s.sealMask[i % 8] as boolean) : (s.sealMask[7] as boolean);
+    if (sealed) await w.seal();
+    else await w.flush();
+    await w.close();
+    base = (recs.at(-1)?.lsn ?? base) + 1;
+  }
+  const names = fs.listSync(DIR).sort();
+  const d = s.damage;
+  if (d !== undefined) {
+    const path = `${DIR}/${names[d.seg % names.length]}`;
+    let bytes = fs.readFileSync(path);
+    if (bytes.byteLength > 32) {
+      const at = 32 + (d.at % (bytes.byteLength - 32));
+      if (d.kind === "flip") bytes[at] = (bytes[at] as number) ^ d.xor;
+      else if (d.kind === "cut") bytes = bytes.subarray(0, at);
+      else if (d.kind === "zero") bytes.fill(0, at);
+      else {
+        const extra = d.kind === "craft" ? craftedRecord(d.at, d.xor) : new Uint8Array(30).fill(d.xor);
+        const grown = new Uint8Array(bytes.byteLength + extra.byteLength + (d.at % 2) * 40);
+        grown.set(bytes);
+        grown.set(extra, bytes.byteLength);
+        bytes = grown;
+      }
+      fs.writeFileSync(path, bytes);
+    }
+  }
+  if (s.dropSeg !== undefined && names.length > 2)
+    await fs.unlink(`${DIR}/${names[1 + (s.dropSeg % (names.length - 2))]}`);
+  const left = fs.listSync(DIR).sort();
+  if (s.header !== undefined) {
+    const path = `${DIR}/${left[s.header.seg % left.length]}`;
+    let bytes = fs.readFileSync(path);
+    if (s.header.xor === 0) bytes = bytes.subarray(0, s.header.at);
+    else if (s.header.xor === 1 && s.header.at < 32) bytes = new Uint8Array(32);
+    else if (s.header.at < bytes.byteLength) bytes[s.header.at] = (bytes[s.header.at] as number) ^ s.header.xor;
+    fs.writeFileSync(path, bytes);
+  }
+  if (s.fault !== undefined) {
+    // Only the first reads of a file are failed: how many reads a segment takes is not part of the contract.
+    const path = `${DIR}/${left[s.fault.seg % left.length]}`;
+    fs.injectFault({ op: s.fault.op, path, errno: "EIO", persistent: true, skip: s.fault.skip });
+  }
+  return { fs, maxLsn: base };
+}
+
+/** Errors as code, message, details and cause; bytes as plain arrays: a comparable copy taken now. */
+function plain(v: unknown, depth = 0): unknown {
+  if (depth > 8) return "<deep>";
+  if (v instanceof Uint8Array) return { bytes: Array.from(v) };
+  if (v instanceof Error) {
+    const e = v as Error & { code?: string; details?: unknown };
+    return {
+      error: e.code,
+      message: e.message,
+      details: plain(e.details, depth + 1),
+      cause: plain(e.cause, depth + 1),
+    };
+  }
+  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
+  if (v !== null && typeof v === "object") {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = plain(x, depth + 1);
+    return o;
+  }
+  return v;
+}
+
+type ReplayImpl = (dir: string, options: ReplayOptions<unknown>) => Replay<unknown>;
+
+async function observe(impl: ReplayImpl, fs: SimFS, s: Scenario, fence: number) {
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  if (s.abortAfter === 0) controller.abort(reason);
+  const replay = impl(DIR, {
+    codec: codecs[s.codec] as PayloadCodec<unknown>,
+    fs,
+    recovery: s.mode,
+    checkpointLsn: fence,
+    signal: controller.signal,
+    ...(s.chunk === undefined ? {} : { chunkBytes: s.chunk }),
+  });
+  const kept: unknown[] = [];
+  const handedOut: unknown[] = [];
+  let failed: unknown;
+  try {
+    for await (const tx of replay) {
+      kept.push(tx);
+      handedOut.push(plain(tx));
+      if (s.abortAfter !== undefined && kept.length >= s.abortAfter) controller.abort(reason);
+      if (s.breakAfter !== undefined && kept.length > s.breakAfter) break;
+    }
+  } catch (error) {
+    failed = plain(error);
+  }
+  const outcome = await replay.outcome().then(plain, (error: unknown) => ({ rejected: plain(error) }));
+  return { handedOut, atTheEnd: plain(kept), failed, outcome, filesLeftOpen: fs.stats.opens - fs.stats.closes };
+}
+
+describe("replay against the pre-fast-path reference", () => {
+  test.prop([scenario], { numRuns: 3000 })("hands out and reports the same for any log, damage and mode", async (s) => {
+    const first = await makeLog(s);
+    const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
+    const expected = await observe(referenceReplayDir, first.fs, s, fence);
+    const got = await observe(replayDir, (await makeLog(s)).fs, s, fence);
+    expect(got).toEqual(expected);
+  });
+
+  const schedule = fc.array(
+    fc.record({ calls: fc.integer({ min: 1, max: 4 }), thenReturn: fc.boolean(), returnAlone: fc.boolean() }),
+    { minLength: 1, maxLength: 8 },
+  );
+
+  test.prop([scenario, schedule], { numRuns: 600 })(
+    "answers the same to concurrent next() and return() calls",
+    async (s, steps) => {
+      const go = async (impl: ReplayImpl) => {
+        const { fs } = await makeLog({ ...s, fault: undefined });
+        const replay = impl(DIR, {
+          codec: codecs[s.codec] as PayloadCodec<unknown>,
+          fs,
+          recovery: s.mode,
+          ...(s.chunk === undefined ? {} : { chunkBytes: s.chunk }),
+        });
+        const it = replay[Symbol.asyncIterator]();
+        // One next() first: a return() before any next() is a documented difference (the generator never settled).
+        const log: unknown[] = [plain(await it.next().catch((e: unknown) => ({ rejected: e })))];
+        for (const step of steps) {
+          const calls: Promise<unknown>[] = [];
+          if (!step.returnAlone) for (let k = 0; k < step.calls; k++) calls.push(it.next());
+          if (step.thenReturn || step.returnAlone) calls.push(it.return?.() ?? Promise.resolve());
+          const settled = await Promise.allSettled(calls);
+          log.push(settled.map((r) => (r.status === "fulfilled" ? plain(r.value) : { rejected: plain(r.reason) })));
+        }
+        log.push(plain(await it.return?.()));
+        log.push(await replay.outcome().then(plain, (error: unknown) => ({ rejected: plain(error) })));
+        log.push(fs.stats.opens - fs.stats.closes);
+        return log;
+      };
+      expect(await go(replayDir)).toEqual(await go(referenceReplayDir));
+    },
+  );
+});

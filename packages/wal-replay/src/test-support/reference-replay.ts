@@ -1,0 +1,332 @@
+/**
+ * TEST REFERENCE: replay as it was before the fast path (1319cab): an async generator that reads every record
+ * through `SegmentReader.next` (the classifying slow path), a fresh read buffer per segment, and the map-only
+ * assembler. Kept as close to verbatim as possible so differential tests can compare the current replay against it.
+ *
+ * Streaming replay: a forward sweep over the segments in id order that hands committed transactions over in commit
+ * order while holding only the transactions still open. Damage ends the sweep and is classified:
+ *
+ * - a **torn tail** is damage at the end of the newest segment, when it is not sealed, with no CRC-valid record of
+ *   a higher LSN anywhere after it (what a crash mid-write leaves; a sealed segment was fsynced before its seal);
+ * - anything else is **corruption**: damage in an older segment, damage followed by a valid record, or a CRC-valid
+ *   record whose payload does not decode (possibly a newer writer). Corruption is never reported as a tail.
+ *
+ * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
+ */
+
+import { basename } from "node:path";
+import { WalError } from "@lora/wal-codec";
+import {
+  createNodeFileSystem,
+  listSegments,
+  parseSegmentId,
+  SEGMENT_HEADER_BYTES,
+  SegmentReader,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import type { Replay } from "../replay.js";
+import {
+  type CorruptionInfo,
+  RECOVERY_MODES,
+  type RecoveryMode,
+  type ReplayedTransaction,
+  type ReplayOptions,
+  type ReplayOutcome,
+  type SegmentSummary,
+  type TornTailInfo,
+} from "../replay-types.js";
+import { ReferenceAssembler as TransactionAssembler } from "./reference-assembler.js";
+
+const ABORT_CHECK_EVERY = 4096;
+
+/**
+ * Replay every segment of `dir` (see the module comment for the rules).
+ * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
+ *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
+ *   `absolute` mode.
+ */
+export function referenceReplayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
+  const fs = options.fs ?? createNodeFileSystem();
+  return new ReplayRun(async () => (await listSegments(fs, dir)).map((e) => e.path), fs, options);
+}
+
+/** Replay explicit segment files, in the order given (the first is treated as the oldest). */
+export function referenceReplaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
+  const fs = options.fs ?? createNodeFileSystem();
+  return new ReplayRun(() => Promise.resolve([...paths]), fs, options);
+}
+
+function idOf(path: string): number | undefined {
+  try {
+    return parseSegmentId(basename(path));
+  } catch {
+    return undefined;
+  }
+}
+
+class ReplayRun<E> implements Replay<E> {
+  readonly #list: () => Promise<string[]>;
+  readonly #fs: WalFileSystem;
+  readonly #options: ReplayOptions<E>;
+  readonly #mode: RecoveryMode;
+  #started = false;
+  #settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
+  readonly #outcome: Promise<ReplayOutcome>;
+
+  constructor(list: () => Promise<string[]>, fs: WalFileSystem, options: ReplayOptions<E>) {
+    this.#list = list;
+    this.#fs = fs;
+    this.#options = options;
+    this.#mode = options.recovery ?? "tolerate-torn-tail";
+    if (!RECOVERY_MODES.includes(this.#mode)) {
+      throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
+    }
+    const fence = options.checkpointLsn ?? 0;
+    if (!Number.isSafeInteger(fence) || fence < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
+    }
+    this.#outcome = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    // The outcome is optional to read; a rejection nobody asked for must not become an unhandled rejection.
+    this.#outcome.catch(() => undefined);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
+    if (this.#started) throw new TypeError("a replay can be iterated only once");
+    this.#started = true;
+    return this.#walk();
+  }
+
+  async outcome(): Promise<ReplayOutcome> {
+    if (!this.#started) {
+      for await (const _ of this) {
+        // Draining: the caller only wants the report.
+      }
+    }
+    return this.#outcome;
+  }
+
+  async *#walk(): AsyncGenerator<ReplayedTransaction<E>> {
+    const { codec, signal } = this.#options;
+    const assembler = new TransactionAssembler<E>(this.#options.checkpointLsn ?? 0);
+    const segments: SegmentSummary[] = [];
+    let lastGoodOffset = SEGMENT_HEADER_BYTES;
+    let tornTail: TornTailInfo | null = null;
+    let corruption: CorruptionInfo | null = null;
+    let headerless: ReplayOutcome["headerlessLastSegment"] = null;
+    let complete = false;
+    try {
+      signal?.throwIfAborted();
+      const paths = await this.#list();
+      walk: for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as string;
+        const isLast = i === paths.length - 1;
+        const id = idOf(path);
+        const previous = segments.at(-1);
+        let reader: SegmentReader;
+        try {
+          reader = await SegmentReader.open(this.#fs, path, this.#chunkOptions());
+        } catch (error) {
+          const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
+          if (fileSize === undefined) throw error;
+          headerless = { path, id, fileSize };
+          break;
+        }
+        const between =
+          previous === undefined
+            ? undefined
+            : (this.#missingBetween(previous, path, id, reader.header.baseLsn) ??
+              (previous.sealed ? undefined : this.#staleBefore(previous, path)));
+        if (between !== undefined) {
+          await reader.close();
+          corruption = between;
+          if (this.#mode !== "point-in-time") throw between.error;
+          break;
+        }
+        try {
+          signal?.throwIfAborted();
+          const baseLsn = reader.header.baseLsn;
+          assembler.enterSegment(baseLsn, path);
+          let records = 0;
+          let firstLsn: number | undefined;
+          let lastLsn: number | undefined;
+          lastGoodOffset = reader.position;
+          const summarize = (): SegmentSummary => ({
+            id,
+            path,
+            baseLsn,
+            sealed: reader.header.sealed,
+            fileSize: reader.fileSize,
+            records,
+            firstLsn,
+            lastLsn,
+            endOffset: lastGoodOffset,
+          });
+          for (;;) {
+            const step = await reader.next(codec);
+            if (step.kind === "end") break;
+            if (step.kind === "damaged") {
+              segments.push(summarize());
+              // A sealed segment's records were fsynced before its sealed header was written, so damage in it
+              // is never what a crash mid-write leaves, even when it is the newest segment.
+              const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
+              const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn) : undefined;
+              if (mayBeTail && found === undefined) {
+                tornTail = {
+                  segmentPath: path,
+                  segmentId: id,
+                  offset: step.offset,
+                  fileSize: reader.fileSize,
+                  droppedBytes: reader.fileSize - step.offset,
+                  cause: step.error,
+                };
+                if (this.#mode === "absolute") {
+                  throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
+                    cause: step.error,
+                    details: {
+                      path,
+                      segment: path,
+                      offset: step.offset,
+                      ...(id === undefined ? {} : { segmentId: id }),
+                    },
+                  });
+                }
+              } else {
+                const why = !isLast
+                  ? "damage in a segment that is not the newest"
+                  : reader.header.sealed
+                    ? "damage in a sealed segment"
+                    : step.frameValid
+                      ? "a CRC-valid record that cannot be used"
+                      : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+                const error = new WalError(
+                  "WAL_CORRUPT",
+                  `WAL corruption in ${path} at offset ${step.offset}: ${why}`,
+                  {
+                    cause: step.error,
+                    details: {
+                      path,
+                      segment: path,
+                      offset: step.offset,
+                      ...(id === undefined ? {} : { segmentId: id }),
+                    },
+                  },
+                );
+                corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
+                if (this.#mode !== "point-in-time") throw error;
+              }
+              break walk;
+            }
+            const committed = assembler.apply(step.record, baseLsn, path);
+            records++;
+            firstLsn ??= step.record.lsn;
+            lastLsn = step.record.lsn;
+            lastGoodOffset = reader.position;
+            if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
+            if (committed !== undefined) yield committed;
+          }
+          segments.push(summarize());
+        } finally {
+          await reader.close();
+        }
+      }
+      complete = true;
+    } catch (error) {
+      this.#settle.reject(error);
+      throw error;
+    } finally {
+      this.#settle.resolve({
+        maxLsn: assembler.maxLsn,
+        lastGoodOffset,
+        tornTail,
+        corruption,
+        checkpointLsnObserved: assembler.checkpointObserved,
+        segments,
+        headerlessLastSegment: headerless,
+        committedTransactions: assembler.committed,
+        abortedTransactions: assembler.aborted,
+        uncommittedTransactions: assembler.openTransactions,
+        records: assembler.records,
+        complete,
+      });
+    }
+  }
+
+  #chunkOptions() {
+    return this.#options.chunkBytes === undefined ? {} : { chunkBytes: this.#options.chunkBytes };
+  }
+
+  /**
+   * Rotation creates each segment with the next id, and truncation removes only segments whose records are all at
+   * or below the fence. So an id missing in the middle is either what a crash during truncation leaves (an older
+   * unlink undone while a newer one held: harmless when everything before `baseLsn` is at or below the fence) or a
+   * lost segment whose records would otherwise vanish silently.
+   */
+  #missingBetween(
+    previous: SegmentSummary,
+    path: string,
+    id: number | undefined,
+    baseLsn: number,
+  ): CorruptionInfo | undefined {
+    if (previous.id === undefined || id === undefined || id === previous.id + 1) return undefined;
+    if (baseLsn - 1 <= (this.#options.checkpointLsn ?? 0)) return undefined;
+    const what =
+      id - previous.id === 2
+        ? `segment ${previous.id + 1} is missing`
+        : `segments ${previous.id + 1}..${id - 1} are missing`;
+    return corruptionAtEnd(previous, `${what} between ${previous.path} and ${path}`);
+  }
+
+  /**
+   * Rotation seals (and fsyncs) a segment before it creates the next one, in LoraDB too: an unsealed segment with a
+   * newer one after it is a stale or lost version (an old copy restored).
+   */
+  #staleBefore(previous: SegmentSummary, path: string): CorruptionInfo {
+    return corruptionAtEnd(
+      previous,
+      `${previous.path} is not sealed, but ${path} follows it (a stale or lost version)`,
+    );
+  }
+
+  /**
+   * The size of a newest segment whose header failed because the file is shorter than a header or holds only
+   * zeros (a crash during its creation); `undefined` when the failure is anything else.
+   */
+  async #headerlessSize(path: string, error: unknown): Promise<number | undefined> {
+    if (!(error instanceof WalError) || error.code !== "WAL_BAD_HEADER") return undefined;
+    const stat = await this.#fs.stat(path);
+    if (stat === null) return undefined;
+    if (stat.size < SEGMENT_HEADER_BYTES) return stat.size;
+    // The header is fsynced before any record is written, so a longer file with a bad header is damage, not a
+    // crash during creation: only a header-sized file of zeros (a torn header write) is taken for one.
+    if (stat.size > SEGMENT_HEADER_BYTES) return undefined;
+    const file = await this.#fs.open(path, "read");
+    try {
+      const bytes = new Uint8Array(stat.size);
+      const n = await file.read(bytes, 0, stat.size, 0);
+      return bytes.subarray(0, n).every((b) => b === 0) ? stat.size : undefined;
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+/** Corruption placed at the end of `segment`, so `point-in-time` keeps that segment and moves the rest aside. */
+function corruptionAtEnd(segment: SegmentSummary, why: string): CorruptionInfo {
+  const error = new WalError("WAL_CORRUPT", `WAL corruption: ${why}`, {
+    details: {
+      path: segment.path,
+      segment: segment.path,
+      offset: segment.endOffset,
+      ...(segment.id === undefined ? {} : { segmentId: segment.id }),
+    },
+  });
+  return {
+    segmentPath: segment.path,
+    segmentId: segment.id,
+    offset: segment.endOffset,
+    error,
+    validRecordAfter: undefined,
+  };
+}
