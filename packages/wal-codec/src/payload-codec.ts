@@ -9,6 +9,10 @@ import type { ByteWriter } from "./byte-writer.js";
  * Turns events of type `E` into mutation payload bytes and back. Built in: `bytesCodec`, `jsonCodec`, `loraCodec`.
  * Implementations throw `WalError` `WAL_ENCODE` for an event they cannot write and `WAL_DECODE` for a payload they
  * cannot read (replay reports the latter as corruption, never as a torn tail).
+ *
+ * Decoded events must not alias the `payload` they came from: it is a view of a read buffer that replay reuses for
+ * the next bytes of the segment and for the next segments, so an event that keeps a view (`payload.subarray(…)`)
+ * would change under the caller. Copy the bytes an event keeps.
  */
 export interface PayloadCodec<E> {
   /** A short name for diagnostics (`"lora"`, `"json"`, `"bytes"`). */

@@ -225,7 +225,7 @@ function hex8(n: number): string {
  * larger than the available bytes answers `incomplete` before anything is read).
  *
  * Check order follows LoraDB's decoder: length bounds, availability, kind byte, CRC, LSN range, payload. Decoded
- * payload values never alias `bytes` unless the codec documents so.
+ * payload values never alias `bytes` as long as the codec keeps {@link PayloadCodec}'s rule (the built-in ones do).
  */
 export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: PayloadCodec<E>): DecodeResult<E> {
   const available = bytes.byteLength - offset;

@@ -276,3 +276,55 @@ describe("TransactionAssembler", () => {
     },
   );
 });
+
+describe("the read buffer shared by a directory walk", () => {
+  /** The byte length of the buffer each read of each segment filled. */
+  function recordReads(fs: SimFS): Map<string, number[]> {
+    const reads = new Map<string, number[]>();
+    const open = fs.open.bind(fs);
+    fs.open = async (path, mode) => {
+      const file = await open(path, mode);
+      const read = file.read.bind(file);
+      file.read = (buffer, offset, length, position) => {
+        if (buffer.byteLength > 64) reads.set(path, [...(reads.get(path) ?? []), buffer.byteLength]);
+        return read(buffer, offset, length, position);
+      };
+      return file;
+    };
+    return reads;
+  }
+
+  it("goes on to the next segment at the read size, not at the size one large record grew it to", async () => {
+    const fs = new SimFS();
+    const big = "x".repeat(20_000);
+    await writeSegment(
+      fs,
+      1,
+      [
+        { kind: "txBegin", lsn: 1 },
+        { kind: "mutation", lsn: 2, txBeginLsn: 1, event: big },
+        { kind: "txCommit", lsn: 3, txBeginLsn: 1 },
+      ],
+      true,
+    );
+    await writeSegment(
+      fs,
+      2,
+      [
+        { kind: "txBegin", lsn: 4 },
+        { kind: "mutation", lsn: 5, txBeginLsn: 4, event: "small" },
+        { kind: "txCommit", lsn: 6, txBeginLsn: 4 },
+      ],
+      false,
+    );
+    const reads = recordReads(fs);
+    const txs: ReplayedTransaction<JsonValue>[] = [];
+    for await (const t of replayDir(DIR, { codec: jsonCodec, fs, chunkBytes: 4096 })) txs.push(t);
+    expect(txs.map((t) => t.events)).toEqual([[big], ["small"]]);
+    const first = reads.get(segmentPath(DIR, 1)) ?? [];
+    const second = reads.get(segmentPath(DIR, 2)) ?? [];
+    expect(Math.max(...first)).toBeGreaterThan(20_000);
+    expect(second.length).toBeGreaterThan(0);
+    expect(Math.max(...second)).toBeLessThanOrEqual(4096);
+  });
+});

@@ -440,7 +440,10 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     const reader = this.#reader;
     if (reader === undefined) return;
     this.#reader = undefined;
-    this.#readBuffer = reader.readBuffer;
+    // The next segment reuses the buffer, unless one large record grew it past the read size: holding up to a
+    // maximum-size record's worth of memory for the rest of the walk would cost more than one allocation saves.
+    const buffer = reader.readBuffer;
+    this.#readBuffer = buffer.byteLength <= reader.chunkBytes ? buffer : undefined;
     await reader.close();
   }
 

@@ -125,6 +125,11 @@ export class SegmentReader {
     return this.#buffer;
   }
 
+  /** The read size this reader was opened with; a {@link SegmentReader.readBuffer} larger than this was grown by a record. */
+  get chunkBytes(): number {
+    return this.#chunk;
+  }
+
   /**
    * Read the next record.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the file cannot be read (an I/O error is never taken for end of file).
