@@ -397,6 +397,50 @@ function rawGroupRounds64(ctx: CaseContext): Promise<Measure> {
   return Promise.resolve({ ops: i, seconds, cpuSeconds });
 }
 
+/**
+ * The same 64 commits in flight as {@link rawGroupRounds64}, but as two overlapping rounds of 32: two lanes, each
+ * with its own descriptor of the file (so each sees every writeback error), each writing its 32 hand-framed commits
+ * with `fs.write` and syncing them with `fdatasync` while the other lane's flush may be in progress. Whether this disk
+ * gains anything from more than one flush in flight, without any of the log's own work.
+ */
+async function rawOverlappedRounds64(ctx: CaseContext): Promise<Measure> {
+  const path = join(ctx.dir, "raw.log");
+  fs.closeSync(fs.openSync(path, "w"));
+  const lanes = 2;
+  const perRound = 64 / lanes;
+  const payload = makePayload();
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let position = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    const fd = fs.openSync(path, "r+");
+    const buf = Buffer.allocUnsafe(perRound * 256);
+    try {
+      while (done < ctx.p.count && now() < deadline) {
+        let used = 0;
+        for (let k = 0; k < perRound; k++) {
+          const begin = 1 + 3 * (done + k);
+          used += frameByHand(buf, used, 2, begin, 0);
+          used += frameByHand(buf, used, 6, begin + 1, begin, payload);
+          used += frameByHand(buf, used, 3, begin + 2, begin);
+        }
+        const at = position;
+        position += used;
+        done += perRound;
+        await cbWrite(fd, buf.subarray(0, used), at);
+        await cbDatasync(fd);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  const seconds = (now() - t0) / 1000;
+  return { ops: done, seconds, cpuSeconds: cpuSince(cpu0) };
+}
+
 /** `readFile` + one `zlib.crc32` over each whole segment file: the read bandwidth the replay could reach. */
 async function rawReadCrc(ctx: CaseContext): Promise<Measure> {
   const meta = await readMeta(ctx.dataDir);
@@ -720,6 +764,7 @@ export const CASES: Readonly<Record<string, CaseFn>> = {
   "raw.writeSync": rawWriteSync,
   "raw.framedCommitWriteSync": rawFramedCommitWriteSync,
   "raw.groupRounds64": rawGroupRounds64,
+  "raw.overlappedRounds64": rawOverlappedRounds64,
   "raw.encodeFrames": rawEncodeFrames,
   "raw.readCrc": rawReadCrc,
   "raw.readWalk": rawReadWalk,

@@ -157,6 +157,13 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         role: "baseline",
         note: "the floor of one-round-at-a-time group commit on this disk: no promise, no waiter",
       },
+      {
+        key: "rawOverlapped",
+        label: "raw overlapping rounds: 2 × 32 hand-framed commits, fs.write + fdatasync, own fd each",
+        caseName: "raw.overlappedRounds64",
+        role: "baseline",
+        note: "does this disk gain from two flushes in flight? (same 64 commits in flight)",
+      },
       { key: "levelSync", label: "classic-level sync:true ×64", caseName: "level.sync", role: "peer" },
       {
         key: "levelNoSync",
@@ -184,7 +191,9 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         met: Number.isFinite(r1) && Number.isFinite(r2) ? r1 >= 2 && r2 >= 0.5 : null,
         detail:
           `${r1.toFixed(2)} × lmdb-js, ${r2.toFixed(2)} × (64 × raw); ` +
-          `${(lora / med(m, "rawRounds")).toFixed(2)} × raw 64-commit rounds`,
+          `${(lora / med(m, "rawRounds")).toFixed(2)} × raw 64-commit rounds; ` +
+          `raw floors: ${(med(m, "rawRounds") / lmdb).toFixed(2)} × lmdb-js one round at a time, ` +
+          `${(med(m, "rawOverlapped") / lmdb).toFixed(2)} × overlapping`,
       };
     },
   },
