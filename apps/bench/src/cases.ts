@@ -337,6 +337,14 @@ function frameByHand(buf: Buffer, at: number, kind: number, lsn: number, slot: n
   return length;
 }
 
+/** Frame one `commitTx` by hand at `at` — TxBegin, a one-event MutationBatch, TxCommit — and return its length. */
+function frameCommitByHand(buf: Buffer, at: number, begin: number, payload: Uint8Array): number {
+  let used = frameByHand(buf, at, 2, begin, 0);
+  used += frameByHand(buf, at + used, 6, begin + 1, begin, payload);
+  used += frameByHand(buf, at + used, 3, begin + 2, begin);
+  return used;
+}
+
 /**
  * The floor of a `none`-mode commit: what it must do per transaction, written by hand — frame TxBegin, a
  * one-event MutationBatch and TxCommit (CRC each) and hand them to the OS with one `writeSync` — in a synchronous
@@ -352,10 +360,7 @@ function rawFramedCommitWriteSync(ctx: CaseContext): Promise<Measure> {
   let position = 0;
   let i = 0;
   for (; i < ctx.p.count && (i & 1023 || now() < deadline); i++) {
-    const begin = 1 + 3 * i;
-    let used = frameByHand(buf, 0, 2, begin, 0);
-    used += frameByHand(buf, used, 6, begin + 1, begin, payload);
-    used += frameByHand(buf, used, 3, begin + 2, begin);
+    const used = frameCommitByHand(buf, 0, 1 + 3 * i, payload);
     fs.writeSync(fd, buf, 0, used, position);
     position += used;
   }
@@ -381,12 +386,7 @@ function rawGroupRounds64(ctx: CaseContext): Promise<Measure> {
   let i = 0;
   while (i < ctx.p.count && now() < deadline) {
     let used = 0;
-    for (let k = 0; k < 64; k++, i++) {
-      const begin = 1 + 3 * i;
-      used += frameByHand(buf, used, 2, begin, 0);
-      used += frameByHand(buf, used, 6, begin + 1, begin, payload);
-      used += frameByHand(buf, used, 3, begin + 2, begin);
-    }
+    for (let k = 0; k < 64; k++, i++) used += frameCommitByHand(buf, used, 1 + 3 * i, payload);
     fs.writeSync(fd, buf, 0, used, position);
     fs.fdatasyncSync(fd);
     position += used;
@@ -420,12 +420,7 @@ async function rawOverlappedRounds64(ctx: CaseContext): Promise<Measure> {
     try {
       while (done < ctx.p.count && now() < deadline) {
         let used = 0;
-        for (let k = 0; k < perRound; k++) {
-          const begin = 1 + 3 * (done + k);
-          used += frameByHand(buf, used, 2, begin, 0);
-          used += frameByHand(buf, used, 6, begin + 1, begin, payload);
-          used += frameByHand(buf, used, 3, begin + 2, begin);
-        }
+        for (let k = 0; k < perRound; k++) used += frameCommitByHand(buf, used, 1 + 3 * (done + k), payload);
         const at = position;
         position += used;
         done += perRound;
