@@ -228,71 +228,53 @@ function hex8(n: number): string {
  * payload values never alias `bytes` as long as the codec keeps {@link PayloadCodec}'s rule (the built-in ones do).
  */
 export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: PayloadCodec<E>): DecodeResult<E> {
-  const available = bytes.byteLength - offset;
-  if (available < 4) return { kind: "incomplete", needed: 4 };
-  // Fields are read straight from `bytes` (no DataView per record: it was the decoder's main allocation).
-  const length = readU32(bytes, offset);
-  if (length < MIN_RECORD_BYTES) {
-    return corrupt("WAL_BAD_LENGTH", `record length ${length} smaller than fixed framing`, offset);
+  const result = decodeChecked(bytes, offset, codec, undefined);
+  if (typeof result === "number") return explainFailure(result, bytes, offset);
+  if (result instanceof PayloadRejected) {
+    const { error } = result;
+    const message = error instanceof Error ? error.message : String(error);
+    const lsn = readU64(bytes, offset + 5);
+    return corrupt("WAL_DECODE", `WAL record could not be decoded: ${message}`, offset, lsn, error);
   }
-  if (length > MAX_RECORD_BYTES) {
-    return corrupt("WAL_RECORD_TOO_LARGE", `record length ${length} exceeds maximum ${MAX_RECORD_BYTES}`, offset);
-  }
-  if (available < length) return { kind: "incomplete", needed: length };
+  return { kind: "record", record: result, byteLength: readU32(bytes, offset) };
+}
 
+/**
+ * The corrupt (or incomplete) result of {@link decodeRecord} for a failure {@link decodeChecked} found: the fields
+ * the messages name are read again here, off the hot path.
+ */
+function explainFailure<E>(failure: DecodeFailure, bytes: Uint8Array, offset: number): DecodeResult<E> {
+  const available = bytes.byteLength - offset;
+  if (failure === DecodeFailure.incomplete) {
+    return { kind: "incomplete", needed: available < 4 ? 4 : readU32(bytes, offset) };
+  }
+  const length = readU32(bytes, offset);
   const kindByte = bytes[offset + 4] as number;
-  const kind = KIND_BY_BYTE[kindByte];
   const lsn = readU64(bytes, offset + 5);
   const safeLsn = Number.isSafeInteger(lsn) ? lsn : undefined;
-  if (kind === undefined) return corrupt("WAL_UNKNOWN_KIND", `unknown WAL record kind: ${kindByte}`, offset, safeLsn);
-
-  const crcAt = length - RECORD_TRAILER_BYTES;
-  const stored = readU32(bytes, offset + crcAt);
-  const actual = crc32Range(bytes, offset, offset + crcAt);
-  if (stored !== actual) {
-    return corrupt(
-      "WAL_CRC_MISMATCH",
-      `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
-      offset,
-      safeLsn,
-    );
-  }
-  const slot = readU64(bytes, offset + 13);
-  if (safeLsn === undefined || !Number.isSafeInteger(slot)) {
-    return corrupt("WAL_DECODE", `record LSN fields exceed the safe integer range (lsn ${lsn})`, offset);
-  }
-
-  const payloadLength = crcAt - RECORD_HEADER_BYTES;
-  switch (kind) {
-    case "txBegin":
-    case "txCommit":
-    case "txAbort":
-    case "checkpoint": {
-      if (payloadLength !== 0) {
-        return corrupt("WAL_MARKER_PAYLOAD", `${MARKER_NAMES[kind]} has unexpected payload`, offset, lsn);
-      }
-      const record: WalRecord<E> =
-        kind === "txBegin"
-          ? { kind, lsn }
-          : kind === "checkpoint"
-            ? { kind, lsn, snapshotLsn: slot }
-            : { kind, lsn, txBeginLsn: slot };
-      return { kind: "record", record, byteLength: length };
+  switch (failure) {
+    case DecodeFailure.badLength:
+      return corrupt("WAL_BAD_LENGTH", `record length ${length} smaller than fixed framing`, offset);
+    case DecodeFailure.tooLarge:
+      return corrupt("WAL_RECORD_TOO_LARGE", `record length ${length} exceeds maximum ${MAX_RECORD_BYTES}`, offset);
+    case DecodeFailure.unknownKind:
+      return corrupt("WAL_UNKNOWN_KIND", `unknown WAL record kind: ${kindByte}`, offset, safeLsn);
+    case DecodeFailure.crcMismatch: {
+      const crcAt = offset + length - RECORD_TRAILER_BYTES;
+      const stored = readU32(bytes, crcAt);
+      const actual = crc32Range(bytes, offset, crcAt);
+      return corrupt(
+        "WAL_CRC_MISMATCH",
+        `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
+        offset,
+        safeLsn,
+      );
     }
-    case "mutation":
-    case "mutationBatch": {
-      const start = offset + RECORD_HEADER_BYTES;
-      const end = offset + crcAt;
-      try {
-        const record: WalRecord<E> =
-          kind === "mutation"
-            ? { kind, lsn, txBeginLsn: slot, event: decodeEventIn(codec, bytes, start, end) }
-            : { kind, lsn, txBeginLsn: slot, events: decodeBatchIn(codec, bytes, start, end) };
-        return { kind: "record", record, byteLength: length };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return corrupt("WAL_DECODE", `WAL record could not be decoded: ${message}`, offset, lsn, error);
-      }
+    case DecodeFailure.unsafeLsn:
+      return corrupt("WAL_DECODE", `record LSN fields exceed the safe integer range (lsn ${lsn})`, offset);
+    default: {
+      const kind = KIND_BY_BYTE[kindByte] as RecordKind;
+      return corrupt("WAL_MARKER_PAYLOAD", `${MARKER_NAMES[kind]} has unexpected payload`, offset, lsn);
     }
   }
 }
@@ -336,10 +318,10 @@ export const DecodeFailure = {
 export type DecodeFailure = (typeof DecodeFailure)[keyof typeof DecodeFailure];
 
 /**
- * The record starting at `offset` in `bytes`, or why there is none: the same checks in the same order as
- * {@link decodeRecord}, and the same verdict on every input, but the result is the record itself (its length is the
- * u32 at `offset`) or a {@link DecodeFailure} number. Nothing is allocated but the record and its events: no result
- * wrapper, no error object, no payload view with `bytesCodec`. Never throws.
+ * The record starting at `offset` in `bytes`, or why there is none: {@link decodeRecord}'s checks (the two share
+ * one check sequence) and the same verdict on every input, but the result is the record itself (its length is the
+ * u32 at `offset`) or a {@link DecodeFailure} number. A valid record allocates nothing but itself and its events: no
+ * result wrapper, no payload view with `bytesCodec`; failures build no messages. Never throws.
  * Meant for hot loops that handle any failure by calling {@link decodeRecord} on the same bytes for the details.
  *
  * @param view optional DataView over exactly the memory of `bytes` (same buffer, offset and length): lets the CRC
@@ -351,8 +333,28 @@ export function tryDecodeRecord<E>(
   codec: PayloadCodec<E>,
   view?: DataView,
 ): WalRecord<E> | DecodeFailure {
+  const result = decodeChecked(bytes, offset, codec, view);
+  return result instanceof PayloadRejected ? DecodeFailure.payload : result;
+}
+
+/** The error a codec threw for a payload, kept for {@link decodeRecord}'s message and cause. */
+class PayloadRejected {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * The one check sequence behind {@link decodeRecord} and {@link tryDecodeRecord}: the record, the failure, or the
+ * codec's error when the payload was the only thing wrong. Allocates nothing on failure but that error's box.
+ */
+function decodeChecked<E>(
+  bytes: Uint8Array,
+  offset: number,
+  codec: PayloadCodec<E>,
+  view: DataView | undefined,
+): WalRecord<E> | DecodeFailure | PayloadRejected {
   const available = bytes.byteLength - offset;
   if (available < 4) return DecodeFailure.incomplete;
+  // Fields are read straight from `bytes` (no DataView per record: it was the decoder's main allocation).
   const length = readU32(bytes, offset);
   if (length < MIN_RECORD_BYTES) return DecodeFailure.badLength;
   if (length > MAX_RECORD_BYTES) return DecodeFailure.tooLarge;
@@ -372,8 +374,8 @@ export function tryDecodeRecord<E>(
         return kindByte === KIND_MUTATION_BATCH
           ? { kind: "mutationBatch", lsn, txBeginLsn: slot, events: decodeBatchIn(codec, bytes, start, crcAt) }
           : { kind: "mutation", lsn, txBeginLsn: slot, event: decodeEventIn(codec, bytes, start, crcAt) };
-      } catch {
-        return DecodeFailure.payload;
+      } catch (error) {
+        return new PayloadRejected(error);
       }
     }
     default:
