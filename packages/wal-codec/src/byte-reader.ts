@@ -37,7 +37,7 @@ export class ByteReader {
   }
 
   #take(n: number): number {
-    if (n > this.#end - this.#pos) throw new WalError("WAL_DECODE", "truncated WAL mutation payload");
+    if (n > this.#end - this.#pos) throw truncatedPayload();
     const at = this.#pos;
     this.#pos += n;
     return at;
@@ -100,10 +100,7 @@ export class ByteReader {
     const at = this.#take(8);
     const hi = this.#view.getUint32(at + 4, true);
     const lo = this.#view.getUint32(at, true);
-    if (hi !== 0 || lo > this.remaining) {
-      const n = (BigInt(hi) << 32n) | BigInt(lo);
-      throw new WalError("WAL_DECODE", `${label} count ${n} exceeds remaining WAL payload`);
-    }
+    if (hi !== 0 || lo > this.remaining) throw countTooLarge(label, hi, lo);
     return lo;
   }
 
@@ -137,4 +134,15 @@ export function copyBytes(view: Uint8Array): Uint8Array {
   const copy = new Uint8Array(view.byteLength);
   copy.set(view);
   return copy;
+}
+
+/** The error for a payload that ends before a field it must hold. */
+export function truncatedPayload(): WalError {
+  return new WalError("WAL_DECODE", "truncated WAL mutation payload");
+}
+
+/** The error for a u64 count or length (`hi`:`lo`) larger than the payload bytes that remain. */
+export function countTooLarge(label: string, hi: number, lo: number): WalError {
+  const n = (BigInt(hi) << 32n) | BigInt(lo);
+  return new WalError("WAL_DECODE", `${label} count ${n} exceeds remaining WAL payload`);
 }

@@ -4,6 +4,7 @@
  * small ones are copied into shared slabs (see {@link bytesCodec}).
  */
 
+import { countTooLarge, truncatedPayload } from "./byte-reader.js";
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
 import { readU32 } from "./little-endian.js";
@@ -50,22 +51,15 @@ export function bytesDecodeEventAt(bytes: Uint8Array, start: number, end: number
   return new Uint8Array(slab.buffer, at, length);
 }
 
-function truncated(): WalError {
-  return new WalError("WAL_DECODE", "truncated WAL mutation payload");
-}
-
 /**
  * A u64 count or length at `at`, at most the bytes after it up to `end` (the same sanity bound as
  * `ByteReader.count`: a corrupt count is rejected before it can drive an allocation).
  */
 function readCount(bytes: Uint8Array, at: number, end: number, label: string): number {
-  if (end - at < 8) throw truncated();
+  if (end - at < 8) throw truncatedPayload();
   const lo = readU32(bytes, at);
   const hi = readU32(bytes, at + 4);
-  if (hi !== 0 || lo > end - at - 8) {
-    const n = (BigInt(hi) << 32n) | BigInt(lo);
-    throw new WalError("WAL_DECODE", `${label} count ${n} exceeds remaining WAL payload`);
-  }
+  if (hi !== 0 || lo > end - at - 8) throw countTooLarge(label, hi, lo);
   return lo;
 }
 
