@@ -62,6 +62,11 @@ export function replaySegments<E>(paths: readonly string[], options: ReplayOptio
   return new ReplayRun(() => Promise.resolve([...paths]), fs, options);
 }
 
+/** The details of a torn-tail or corruption error: where, in which segment. */
+function damageDetails(path: string, id: number | undefined, offset: number) {
+  return { path, segment: path, offset, ...(id === undefined ? {} : { segmentId: id }) };
+}
+
 function idOf(path: string): number | undefined {
   try {
     return parseSegmentId(basename(path));
@@ -210,13 +215,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
     return this.#enqueue(async () => {
       if (!this.#done) {
-        this.#finished = true;
-        try {
-          await this.#closeReader();
-        } catch (error) {
-          this.#fail(error);
-          throw error;
-        }
+        await this.#stop();
         this.#finish(false);
       }
       return DONE;
@@ -287,14 +286,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       this.#finish(true);
       return DONE;
     } catch (error) {
-      this.#finished = true;
-      try {
-        await this.#closeReader();
-      } catch (closeError) {
-        // As in a `finally` that awaits the close: a failing close replaces the error in flight.
-        this.#fail(closeError);
-        throw closeError;
-      }
+      // As in a `finally` that awaits the close: a failing close replaces the error in flight.
+      await this.#stop();
       this.#fail(error);
       throw error;
     }
@@ -402,7 +395,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       if (this.#mode === "absolute") {
         throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
           cause: step.error,
-          details: { path, segment: path, offset: step.offset, ...(id === undefined ? {} : { segmentId: id }) },
+          details: damageDetails(path, id, step.offset),
         });
       }
       return;
@@ -416,7 +409,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
           : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
     const error = new WalError("WAL_CORRUPT", `WAL corruption in ${path} at offset ${step.offset}: ${why}`, {
       cause: step.error,
-      details: { path, segment: path, offset: step.offset, ...(id === undefined ? {} : { segmentId: id }) },
+      details: damageDetails(path, id, step.offset),
     });
     this.#corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
     if (this.#mode !== "point-in-time") throw error;
@@ -434,6 +427,17 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       lastLsn: this.#lastLsn,
       endOffset: this.#lastGoodOffset,
     };
+  }
+
+  /** End the sweep early and close the segment; a failing close fails the replay with its error (thrown). */
+  async #stop(): Promise<void> {
+    this.#finished = true;
+    try {
+      await this.#closeReader();
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
   }
 
   async #closeReader(): Promise<void> {
@@ -540,12 +544,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
 /** Corruption placed at the end of `segment`, so `point-in-time` keeps that segment and moves the rest aside. */
 function corruptionAtEnd(segment: SegmentSummary, why: string): CorruptionInfo {
   const error = new WalError("WAL_CORRUPT", `WAL corruption: ${why}`, {
-    details: {
-      path: segment.path,
-      segment: segment.path,
-      offset: segment.endOffset,
-      ...(segment.id === undefined ? {} : { segmentId: segment.id }),
-    },
+    details: damageDetails(segment.path, segment.id, segment.endOffset),
   });
   return {
     segmentPath: segment.path,
