@@ -143,7 +143,7 @@ describe("lifecycle", () => {
     await wal.close();
     expect(order).toEqual([0, 1, 2, 3, 4, 5].map((i) => `promise ${i}`));
 
-    // A thenable that is not a Promise is awaited too; a plain callback's result is not awaited.
+    // A thenable that is not a Promise is awaited too.
     const thenable = (tx: { events: unknown[] }) => ({
       // biome-ignore lint/suspicious/noThenProperty: the point of the test is a thenable that is not a Promise
       then(resolve: () => void) {
