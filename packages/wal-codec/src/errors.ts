@@ -3,7 +3,8 @@
  *
  * Branch on `code`: codes are the contract and never change meaning; messages may change in any release.
  * Every layer re-exports {@link WalError} and {@link isWalError}, so a consumer needs one import whatever layer it
- * uses. Programmer errors (a wrong argument type) are plain `TypeError`/`RangeError` without a code.
+ * uses. A wrong argument to a method is a `WAL_INVALID_ARGUMENT` (`WAL_INVALID_OPTION` for an option), never a
+ * plain `TypeError` or `RangeError`, and a refused call writes nothing.
  */
 
 const BRAND = Symbol.for("@lora/wal.error");
@@ -42,6 +43,33 @@ export type WalErrorCode =
   | "WAL_CLOSED"
   /** An option passed to a factory is invalid. */
   | "WAL_INVALID_OPTION"
+  /** An argument of a method call is out of range or of the wrong type; nothing was written. */
+  | "WAL_INVALID_ARGUMENT"
+  /**
+   * `append`, `appendBatch`, `commit` or `abort` named a transaction that is not open in this handle (never begun,
+   * already committed or aborted, or a `commitTx`'s). Nothing was written.
+   */
+  | "WAL_TX_NOT_OPEN"
+  /**
+   * A checkpoint snapshot LSN or truncation fence that replay would reject or that would lose history: below a
+   * marker already in the log or the fence the handle was opened with, beyond what is written, or inside a
+   * transaction. Nothing was written; `details.usableFence` names the highest fence that would be accepted.
+   */
+  | "WAL_BAD_CHECKPOINT"
+  /**
+   * Open or replay with a fence below what the oldest segment can supply (older records were truncated): replaying
+   * would silently miss history. `details.usableFence` is the lowest fence the log can serve.
+   */
+  | "WAL_FENCE_TOO_LOW"
+  /**
+   * Open or replay with a fence inside a transaction (its begin at or below the fence, later records above it).
+   * `details.usableFence` names the highest fence below it that is not inside a transaction, when there is one.
+   */
+  | "WAL_FENCE_IN_TRANSACTION"
+  /** The log's records are CRC-valid but none decodes with the given payload codec: open it with its own codec. */
+  | "WAL_CODEC_MISMATCH"
+  /** The directory lock file was removed or replaced while this handle held it; the handle stops writing. */
+  | "WAL_LOCK_LOST"
   /** An operating-system I/O error; `cause` is the Node error with its errno code. */
   | "WAL_IO";
 
@@ -54,6 +82,10 @@ export interface WalErrorDetails {
   readonly lsn?: number;
   readonly syscall?: string;
   readonly errno?: string;
+  /** For fence and checkpoint errors: the fence the caller can use instead (absent when there is none). */
+  readonly usableFence?: number;
+  /** For fence errors: the LSN the retained log starts after (the oldest segment's base LSN minus one). */
+  readonly oldestFence?: number;
 }
 
 /** Options of the {@link WalError} constructor. */
