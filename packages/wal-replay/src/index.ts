@@ -7,6 +7,19 @@
  */
 
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails } from "@lora/wal-codec";
+export {
+  classifyHeaderFailure,
+  classifyRecordDamage,
+  type DamageKind,
+  describeCorruption,
+  describeHeaderless,
+  describeTornTail,
+  type HeaderDamage,
+  PayloadEvidence,
+  type RecordDamage,
+  type RecordDamageInput,
+  type WalkedSegment,
+} from "./damage-rules.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
 export type {
   CorruptionInfo,

@@ -366,7 +366,7 @@ describe("replay against the pre-fast-path reference", () => {
     const expected = await observe(referenceReplayDir, first.fs, s, fence);
     const got = await observe(replayDir, (await makeLog(s)).fs, s, fence);
     expect(got).toEqual(expected);
-  });
+  }, 120_000);
 
   const schedule = fc.array(
     fc.record({ calls: fc.integer({ min: 1, max: 4 }), thenReturn: fc.boolean(), returnAlone: fc.boolean() }),

@@ -288,8 +288,14 @@ describe("torn tail versus corruption", () => {
     await writeFile(segmentPath(dir, 2), new Uint8Array(32));
     r = await collect();
     expect(r.outcome.headerlessLastSegment?.fileSize).toBe(32);
-    // Longer than a header: records were written after a durable header, so zeros there are damage.
+    // All zeros at any length (a preallocated file whose header never landed) holds no records either.
     await writeFile(segmentPath(dir, 2), new Uint8Array(100));
+    r = await collect();
+    expect(r.outcome.headerlessLastSegment).toMatchObject({ id: 2, fileSize: 100 });
+    // Zeros in the header but not after it: records may have been written after a durable header, so it is damage.
+    const zeroHeader = new Uint8Array(100);
+    zeroHeader[60] = 1;
+    await writeFile(segmentPath(dir, 2), zeroHeader);
     await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
     // A non-zero bad header is not a crash artefact: it is refused.
     await writeFile(segmentPath(dir, 2), new Uint8Array(32).fill(7));

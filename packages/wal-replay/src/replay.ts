@@ -1,11 +1,9 @@
 /**
  * Streaming replay: a forward sweep over the segments in id order that hands committed transactions over in commit
- * order while holding only the transactions still open. Damage ends the sweep and is classified:
- *
- * - a **torn tail** is damage at the end of the newest segment, when it is not sealed, with no CRC-valid record of
- *   a higher LSN anywhere after it (what a crash mid-write leaves; a sealed segment was fsynced before its seal);
- * - anything else is **corruption**: damage in an older segment, damage followed by a valid record, or a CRC-valid
- *   record whose payload does not decode (possibly a newer writer). Corruption is never reported as a tail.
+ * order while holding only the transactions still open. Damage ends the sweep and is classified by the shared
+ * damage rules (`damage-rules.ts`, the same the `lora-wal` commands use): a headerless newest segment, a bad header,
+ * a codec mismatch (`WAL_CODEC_MISMATCH`, thrown in every mode), a torn tail, or corruption. Corruption is never
+ * reported as a tail.
  *
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
@@ -22,6 +20,7 @@ import {
   type SegmentReaderOptions,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { classifyHeaderFailure, classifyRecordDamage } from "./damage-rules.js";
 import {
   type CorruptionInfo,
   RECOVERY_MODES,
@@ -374,45 +373,50 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     return true;
   }
 
-  /** Damage at `step`: a torn tail or corruption, recorded, and thrown when the mode says so. */
+  /**
+   * Damage at `step`, classified by the shared damage rules (`damage-rules.ts`): a torn tail or corruption is
+   * recorded and thrown when the mode says so; a codec mismatch is thrown in every mode.
+   */
   async #classify(reader: SegmentReader, step: Extract<ReadStep<E>, { kind: "damaged" }>): Promise<void> {
     const path = this.#path;
     const id = this.#id;
-    const isLast = this.#isLast;
-    // A sealed segment's records were fsynced before its sealed header was written, so damage in it is never what
-    // a crash mid-write leaves, even when it is the newest segment.
-    const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
-    const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, this.#assembler.lastLsn) : undefined;
-    if (mayBeTail && found === undefined) {
-      this.#tornTail = {
-        segmentPath: path,
-        segmentId: id,
-        offset: step.offset,
-        fileSize: reader.fileSize,
-        droppedBytes: reader.fileSize - step.offset,
-        cause: step.error,
-      };
-      if (this.#mode === "absolute") {
-        throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
-          cause: step.error,
-          details: damageDetails(path, id, step.offset),
-        });
-      }
-      return;
-    }
-    const why = !isLast
-      ? "damage in a segment that is not the newest"
-      : reader.header.sealed
-        ? "damage in a sealed segment"
-        : step.frameValid
-          ? "a CRC-valid record that cannot be used"
-          : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
-    const error = new WalError("WAL_CORRUPT", `WAL corruption in ${path} at offset ${step.offset}: ${why}`, {
-      cause: step.error,
-      details: damageDetails(path, id, step.offset),
+    const damage = await classifyRecordDamage({
+      fs: this.#fs,
+      reader,
+      step,
+      newest: this.#isLast,
+      segmentId: id,
+      lastLsn: this.#assembler.lastLsn,
+      codec: this.#codec,
+      // The damaged segment's summary is already in the list, ending at the damage.
+      walked: this.#segments,
     });
-    this.#corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
-    if (this.#mode !== "point-in-time") throw error;
+    switch (damage.kind) {
+      case "torn-tail":
+        this.#tornTail = {
+          segmentPath: path,
+          segmentId: id,
+          offset: damage.offset,
+          fileSize: damage.fileSize,
+          droppedBytes: damage.droppedBytes,
+          cause: damage.cause,
+        };
+        if (this.#mode === "absolute") throw damage.error;
+        return;
+      case "codec-mismatch":
+        // Intact bytes read with the wrong codec: never reported as damage, so never cut or moved aside.
+        throw damage.error;
+      case "corruption":
+        this.#corruption = {
+          segmentPath: path,
+          segmentId: id,
+          offset: damage.offset,
+          error: damage.error,
+          validRecordAfter: damage.validRecordAfter,
+        };
+        if (this.#mode !== "point-in-time") throw damage.error;
+        return;
+    }
   }
 
   #summary(reader: SegmentReader): SegmentSummary {
@@ -519,25 +523,12 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   }
 
   /**
-   * The size of a newest segment whose header failed because the file is shorter than a header or holds only
-   * zeros (a crash during its creation); `undefined` when the failure is anything else.
+   * The size of a newest segment whose header failed and that the shared damage rules take for headerless
+   * (shorter than a header, or all zeros); `undefined` when the failure is anything else.
    */
   async #headerlessSize(path: string, error: unknown): Promise<number | undefined> {
-    if (!(error instanceof WalError) || error.code !== "WAL_BAD_HEADER") return undefined;
-    const stat = await this.#fs.stat(path);
-    if (stat === null) return undefined;
-    if (stat.size < SEGMENT_HEADER_BYTES) return stat.size;
-    // The header is fsynced before any record is written, so a longer file with a bad header is damage, not a
-    // crash during creation: only a header-sized file of zeros (a torn header write) is taken for one.
-    if (stat.size > SEGMENT_HEADER_BYTES) return undefined;
-    const file = await this.#fs.open(path, "read");
-    try {
-      const bytes = new Uint8Array(stat.size);
-      const n = await file.read(bytes, 0, stat.size, 0);
-      return bytes.subarray(0, n).every((b) => b === 0) ? stat.size : undefined;
-    } finally {
-      await file.close();
-    }
+    const damage = await classifyHeaderFailure(this.#fs, path, error, true);
+    return damage?.kind === "headerless" ? damage.fileSize : undefined;
   }
 }
 

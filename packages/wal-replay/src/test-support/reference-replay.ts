@@ -4,12 +4,8 @@
  * assembler. Kept as close to verbatim as possible so differential tests can compare the current replay against it.
  *
  * Streaming replay: a forward sweep over the segments in id order that hands committed transactions over in commit
- * order while holding only the transactions still open. Damage ends the sweep and is classified:
- *
- * - a **torn tail** is damage at the end of the newest segment, when it is not sealed, with no CRC-valid record of
- *   a higher LSN anywhere after it (what a crash mid-write leaves; a sealed segment was fsynced before its seal);
- * - anything else is **corruption**: damage in an older segment, damage followed by a valid record, or a CRC-valid
- *   record whose payload does not decode (possibly a newer writer). Corruption is never reported as a tail.
+ * order while holding only the transactions still open. Damage ends the sweep and is classified by the shared
+ * damage rules (`damage-rules.ts`), called the way the current replay calls them.
  *
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
@@ -24,6 +20,7 @@ import {
   SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { classifyHeaderFailure, classifyRecordDamage } from "../damage-rules.js";
 import type { Replay } from "../replay.js";
 import {
   type CorruptionInfo,
@@ -168,53 +165,38 @@ class ReplayRun<E> implements Replay<E> {
             if (step.kind === "end") break;
             if (step.kind === "damaged") {
               segments.push(summarize());
-              // A sealed segment's records were fsynced before its sealed header was written, so damage in it
-              // is never what a crash mid-write leaves, even when it is the newest segment.
-              const mayBeTail = isLast && !reader.header.sealed && !step.frameValid;
-              const found = mayBeTail ? await reader.findValidRecordAfter(step.offset, assembler.lastLsn) : undefined;
-              if (mayBeTail && found === undefined) {
+              // Classified by the shared damage rules, as the current replay does (the rules are not what this
+              // reference checks; the reading around them is).
+              const damage = await classifyRecordDamage({
+                fs: this.#fs,
+                reader,
+                step,
+                newest: isLast,
+                segmentId: id,
+                lastLsn: assembler.lastLsn,
+                codec,
+                walked: segments,
+              });
+              if (damage.kind === "codec-mismatch") throw damage.error;
+              if (damage.kind === "torn-tail") {
                 tornTail = {
                   segmentPath: path,
                   segmentId: id,
-                  offset: step.offset,
-                  fileSize: reader.fileSize,
-                  droppedBytes: reader.fileSize - step.offset,
-                  cause: step.error,
+                  offset: damage.offset,
+                  fileSize: damage.fileSize,
+                  droppedBytes: damage.droppedBytes,
+                  cause: damage.cause,
                 };
-                if (this.#mode === "absolute") {
-                  throw new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${step.offset}`, {
-                    cause: step.error,
-                    details: {
-                      path,
-                      segment: path,
-                      offset: step.offset,
-                      ...(id === undefined ? {} : { segmentId: id }),
-                    },
-                  });
-                }
+                if (this.#mode === "absolute") throw damage.error;
               } else {
-                const why = !isLast
-                  ? "damage in a segment that is not the newest"
-                  : reader.header.sealed
-                    ? "damage in a sealed segment"
-                    : step.frameValid
-                      ? "a CRC-valid record that cannot be used"
-                      : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
-                const error = new WalError(
-                  "WAL_CORRUPT",
-                  `WAL corruption in ${path} at offset ${step.offset}: ${why}`,
-                  {
-                    cause: step.error,
-                    details: {
-                      path,
-                      segment: path,
-                      offset: step.offset,
-                      ...(id === undefined ? {} : { segmentId: id }),
-                    },
-                  },
-                );
-                corruption = { segmentPath: path, segmentId: id, offset: step.offset, error, validRecordAfter: found };
-                if (this.#mode !== "point-in-time") throw error;
+                corruption = {
+                  segmentPath: path,
+                  segmentId: id,
+                  offset: damage.offset,
+                  error: damage.error,
+                  validRecordAfter: damage.validRecordAfter,
+                };
+                if (this.#mode !== "point-in-time") throw damage.error;
               }
               break walk;
             }
@@ -289,26 +271,10 @@ class ReplayRun<E> implements Replay<E> {
     );
   }
 
-  /**
-   * The size of a newest segment whose header failed because the file is shorter than a header or holds only
-   * zeros (a crash during its creation); `undefined` when the failure is anything else.
-   */
+  /** The size of a newest segment the shared damage rules take for headerless; `undefined` otherwise. */
   async #headerlessSize(path: string, error: unknown): Promise<number | undefined> {
-    if (!(error instanceof WalError) || error.code !== "WAL_BAD_HEADER") return undefined;
-    const stat = await this.#fs.stat(path);
-    if (stat === null) return undefined;
-    if (stat.size < SEGMENT_HEADER_BYTES) return stat.size;
-    // The header is fsynced before any record is written, so a longer file with a bad header is damage, not a
-    // crash during creation: only a header-sized file of zeros (a torn header write) is taken for one.
-    if (stat.size > SEGMENT_HEADER_BYTES) return undefined;
-    const file = await this.#fs.open(path, "read");
-    try {
-      const bytes = new Uint8Array(stat.size);
-      const n = await file.read(bytes, 0, stat.size, 0);
-      return bytes.subarray(0, n).every((b) => b === 0) ? stat.size : undefined;
-    } finally {
-      await file.close();
-    }
+    const damage = await classifyHeaderFailure(this.#fs, path, error, true);
+    return damage?.kind === "headerless" ? damage.fileSize : undefined;
   }
 }
 

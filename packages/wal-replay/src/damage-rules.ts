@@ -1,0 +1,370 @@
+/**
+ * The damage rules: the one place that decides what damage found in a WAL directory is. Replay (and so
+ * `Wal.open`, whose recovery goes through `replayDir`) and every `lora-wal` command classify with these
+ * functions, so what a read-only tool reports is what opening the log does.
+ *
+ * Terms: the *walk* is the segments in id order, oldest first (or the files given to `replaySegments`, in that
+ * order); the *newest* segment is the last one of the walk. A *payload-bearing* record is a `mutation` or a
+ * `mutationBatch`; markers (`txBegin`, `txCommit`, `txAbort`, `checkpoint`) carry no payload. *Damage* is the first
+ * bytes of a segment that are not a record that can be used (a short, torn, flipped, zeroed or unknown record, or a
+ * CRC-valid record that still cannot be used).
+ *
+ * The classes, decided in this order:
+ *
+ * 1. **Headerless newest segment** ({@link classifyHeaderFailure}): the newest segment's header cannot be read and
+ *    the file is shorter than a header (32 bytes), or every byte of it is zero, whatever its length (a crash while
+ *    the file was being created, or a preallocated, zero-filled file whose header never landed). It holds no
+ *    records. Replay reports it as `headerlessLastSegment`; `Wal.open` removes it and creates the segment again.
+ * 2. **Bad header**: any other header that cannot be read: in a segment that is not the newest (even when it is
+ *    short or all zeros), or a newest segment whose bytes are not all zeros. `WAL_BAD_HEADER`, thrown in every
+ *    recovery mode.
+ * 3. **Codec mismatch** ({@link classifyRecordDamage}): a CRC-valid `mutation` or `mutationBatch` record whose
+ *    payload the codec rejects, when no payload-bearing record before it in the walk decoded. The bytes are intact;
+ *    the log was written with another codec. `WAL_CODEC_MISMATCH`, thrown in every recovery mode, `point-in-time`
+ *    included: it is never reported as damage, never cut, and never a reason to move any file aside. The message
+ *    names the codec that failed and says to pass the codec the log was written with. `bytesCodec` reads any
+ *    single-event payload; its batch decoder rejects a payload that is not its own count-and-lengths framing, so
+ *    it can report a mismatch for a batch written with another codec.
+ * 4. **Torn tail**: damage in the newest segment, when that segment is not sealed, that is not a CRC-valid frame,
+ *    with no CRC-valid record of a higher LSN than the last one read anywhere after it in the file (found by
+ *    `SegmentReader.findValidRecordAfter`). This is what a crash mid-write leaves. `tolerate-torn-tail` and
+ *    `point-in-time` report it (`Wal.open` copies the cut bytes to `<segment>.<offset>.broken` and cuts them);
+ *    `absolute` throws `WAL_TORN_TAIL`.
+ * 5. **Corruption**: every other damage: in a segment that is not the newest; in a sealed segment, even the newest
+ *    (a sealed segment's records were fsynced before its sealed header was written, so no crash leaves damage in
+ *    it); damage followed by a CRC-valid record of a higher LSN; a CRC-valid record that cannot be used (an unknown
+ *    kind, a marker with a payload, an LSN beyond 2^53); and a CRC-valid record whose payload does not decode after
+ *    at least one payload-bearing record of the walk decoded (perhaps a newer writer's record). `WAL_CORRUPT`,
+ *    thrown by `tolerate-torn-tail` and `absolute`; `point-in-time` reports it and `Wal.open` then cuts the
+ *    segment there and moves every later segment to `<name>.broken`.
+ *
+ * Replay also reports, as corruption, what it finds between segments (a missing segment id, an unsealed segment
+ * followed by another); those checks look at the directory listing and the headers, not at damaged bytes, and
+ * stay in replay.
+ *
+ * Guarantees: the functions are read-only (they open files with mode `"read"` only and close every file they
+ * open, also on error), never read more than a bounded chunk into memory at once, and answer the same for the same
+ * bytes. An I/O error is never taken for damage: it rejects with `WAL_IO`.
+ *
+ * @module
+ */
+
+import {
+  isWalError,
+  MIN_RECORD_BYTES,
+  type PayloadCodec,
+  RECORD_HEADER_BYTES,
+  RecordKindByte,
+  WalError,
+  type WalErrorDetails,
+} from "@lora/wal-codec";
+import { type ReadStep, SEGMENT_HEADER_BYTES, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+
+/** Bytes read at once by the all-zero check and by the look for an earlier decoded payload. */
+const CHUNK_BYTES = 64 * 1024;
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** The class of a piece of damage (see the module comment for the rules). */
+export type DamageKind = "headerless" | "bad-header" | "codec-mismatch" | "torn-tail" | "corruption";
+
+/** A segment whose header could not be read, classified by {@link classifyHeaderFailure}. */
+export type HeaderDamage =
+  | {
+      /** A newest segment that holds no records: shorter than a header, or all zeros. */
+      readonly kind: "headerless";
+      readonly fileSize: number;
+      /** What reading the header threw (`WAL_BAD_HEADER`). */
+      readonly cause: WalError;
+    }
+  | {
+      readonly kind: "bad-header";
+      /** The file's size, or `null` when it vanished after the header failed. */
+      readonly fileSize: number | null;
+      /** The `WAL_BAD_HEADER` error, as replay throws it. */
+      readonly error: WalError;
+    };
+
+/**
+ * Classify a header failure: what `SegmentReader.open` threw for `path`.
+ *
+ * @param newest whether `path` is the newest segment of the walk (only the newest can be headerless).
+ * @returns `undefined` when `error` is not `WAL_BAD_HEADER` (an I/O error, for one: rethrow it).
+ * @throws {@link WalError} `WAL_IO` when the file cannot be stat'ed or read.
+ */
+export async function classifyHeaderFailure(
+  fs: WalFileSystem,
+  path: string,
+  error: unknown,
+  newest: boolean,
+): Promise<HeaderDamage | undefined> {
+  if (!isWalError(error, "WAL_BAD_HEADER")) return undefined;
+  if (!newest) return { kind: "bad-header", fileSize: (await fs.stat(path))?.size ?? null, error };
+  const stat = await fs.stat(path);
+  if (stat === null) return { kind: "bad-header", fileSize: null, error };
+  const headerless = stat.size < SEGMENT_HEADER_BYTES || (await isAllZeros(fs, path, stat.size));
+  return headerless
+    ? { kind: "headerless", fileSize: stat.size, cause: error }
+    : { kind: "bad-header", fileSize: stat.size, error };
+}
+
+/** True when the first `size` bytes of `path` are all zero, read a bounded chunk at a time. */
+async function isAllZeros(fs: WalFileSystem, path: string, size: number): Promise<boolean> {
+  const file = await fs.open(path, "read");
+  try {
+    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+    for (let at = 0; at < size; ) {
+      const n = await file.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
+      // Shorter than it was stat'ed: what is left was read, and it was zeros.
+      if (n === 0) return true;
+      for (let i = 0; i < n; i++) if (chunk[i] !== 0) return false;
+      at += n;
+    }
+    return true;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The valid prefix of a segment the walk has read: records from the header up to `endOffset` decoded. */
+export interface WalkedSegment {
+  readonly path: string;
+  /** Records read in it (0: nothing to look at). */
+  readonly records: number;
+  /** The end of the last record read (for the damaged segment, where the damage starts). */
+  readonly endOffset: number;
+}
+
+/** Damage in the records of a segment, classified by {@link classifyRecordDamage}. */
+export type RecordDamage =
+  | {
+      readonly kind: "torn-tail";
+      /** Where the bad bytes start: where the segment is cut. */
+      readonly offset: number;
+      readonly fileSize: number;
+      /** Bytes from `offset` to the end of the file. */
+      readonly droppedBytes: number;
+      /** What the reader found at `offset`. */
+      readonly cause: WalError;
+      /** The `WAL_TORN_TAIL` error `absolute` mode throws. */
+      readonly error: WalError;
+    }
+  | {
+      readonly kind: "codec-mismatch";
+      readonly offset: number;
+      /** The LSN of the record that did not decode. */
+      readonly lsn: number;
+      /** The codec's `WAL_DECODE`. */
+      readonly cause: WalError;
+      /** The `WAL_CODEC_MISMATCH` error every mode throws. */
+      readonly error: WalError;
+    }
+  | {
+      readonly kind: "corruption";
+      readonly offset: number;
+      /** What the reader found at `offset`. */
+      readonly cause: WalError;
+      /** The `WAL_CORRUPT` error `tolerate-torn-tail` and `absolute` throw (`cause` is the reader's error). */
+      readonly error: WalError;
+      /** The first CRC-valid record of a higher LSN after the damage, when that is what made it corruption. */
+      readonly validRecordAfter: { readonly offset: number; readonly lsn: number } | undefined;
+    };
+
+/** What {@link classifyRecordDamage} needs to know about the damage and the walk before it. */
+export interface RecordDamageInput<E> {
+  readonly fs: WalFileSystem;
+  /** The reader that reported the damage, still open (its file is searched for a later valid record). */
+  readonly reader: SegmentReader;
+  /** The `damaged` step it returned. */
+  readonly step: Extract<ReadStep<E>, { kind: "damaged" }>;
+  /** Whether the damaged segment is the newest of the walk. */
+  readonly newest: boolean;
+  /** The segment id its name carries, for the errors' details. */
+  readonly segmentId: number | undefined;
+  /** The LSN of the last record read before the damage (0 when none): a later valid record must be above it. */
+  readonly lastLsn: number;
+  /** The codec the walk decodes with. */
+  readonly codec: PayloadCodec<E>;
+  /**
+   * Every segment the walk has read, oldest first, the damaged one last (its `endOffset` at the damage). Looked at
+   * only for a CRC-valid payload that does not decode, to tell a codec mismatch from corruption.
+   */
+  readonly walked: readonly WalkedSegment[];
+  /** Remembers what earlier calls found in `walked`; pass one per walk when classifying more than once. */
+  readonly evidence?: PayloadEvidence<E>;
+}
+
+/**
+ * Classify damage a `SegmentReader` reported (rules 3–5 of the module comment). Does not throw for damage: the
+ * caller decides from the class and its recovery mode.
+ * @throws {@link WalError} `WAL_IO` when a file cannot be read.
+ */
+export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Promise<RecordDamage> {
+  const { reader, step, newest, segmentId } = input;
+  const path = reader.path;
+  const offset = step.offset;
+  const details = damageDetails(path, segmentId, offset);
+  const sealed = reader.header.sealed;
+
+  // A CRC-valid mutation record whose payload the codec rejected (not the other WAL_DECODE, an LSN beyond 2^53).
+  const rejected =
+    step.frameValid && step.error.code === "WAL_DECODE" ? await readPayloadFrame(input.fs, path, offset) : undefined;
+  if (rejected !== undefined) {
+    const evidence = input.evidence ?? new PayloadEvidence(input.fs, input.codec);
+    if (!(await evidence.decodedIn(input.walked))) {
+      const message =
+        `WAL codec mismatch in ${path} at offset ${offset}: the ${rejected.kind} record at lsn ${rejected.lsn} ` +
+        `does not decode with codec "${input.codec.name}" (${step.error.message}) and no mutation record before ` +
+        `it decoded, so the log was written with another codec: open it with the codec it was written with`;
+      const error = new WalError("WAL_CODEC_MISMATCH", message, {
+        cause: step.error,
+        details: { ...details, lsn: rejected.lsn },
+      });
+      return { kind: "codec-mismatch", offset, lsn: rejected.lsn, cause: step.error, error };
+    }
+  }
+
+  const mayBeTail = newest && !sealed && !step.frameValid;
+  const found = mayBeTail ? await reader.findValidRecordAfter(offset, input.lastLsn) : undefined;
+  if (mayBeTail && found === undefined) {
+    const error = new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${offset}`, {
+      cause: step.error,
+      details,
+    });
+    return {
+      kind: "torn-tail",
+      offset,
+      fileSize: reader.fileSize,
+      droppedBytes: reader.fileSize - offset,
+      cause: step.error,
+      error,
+    };
+  }
+  const why = !newest
+    ? "damage in a segment that is not the newest"
+    : sealed
+      ? "damage in a sealed segment"
+      : step.frameValid
+        ? rejected !== undefined
+          ? `a CRC-valid record whose payload does not decode with codec "${input.codec.name}", after earlier mutation records decoded with it`
+          : "a CRC-valid record that cannot be used"
+        : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+  const error = new WalError("WAL_CORRUPT", `WAL corruption in ${path} at offset ${offset}: ${why}`, {
+    cause: step.error,
+    details,
+  });
+  return { kind: "corruption", offset, cause: step.error, error, validRecordAfter: found };
+}
+
+/**
+ * Whether a payload-bearing record of a walk decoded: the evidence that a later payload the codec rejects is
+ * corruption rather than a codec mismatch. Looks at each walked segment once (a segment passed to
+ * {@link PayloadEvidence.decodedIn} must not grow afterwards), stopping at the first payload-bearing record.
+ */
+export class PayloadEvidence<E> {
+  readonly #fs: WalFileSystem;
+  readonly #codec: PayloadCodec<E>;
+  #checked = 0;
+  #found = false;
+
+  constructor(fs: WalFileSystem, codec: PayloadCodec<E>) {
+    this.#fs = fs;
+    this.#codec = codec;
+  }
+
+  /**
+   * True when a `mutation` or `mutationBatch` record within the valid prefix of one of `walked` decodes with the
+   * codec. `walked` is the walk so far: each call passes the previous call's segments, in the same order, and
+   * possibly more.
+   * @throws {@link WalError} `WAL_IO`.
+   */
+  async decodedIn(walked: readonly WalkedSegment[]): Promise<boolean> {
+    for (; !this.#found && this.#checked < walked.length; this.#checked++) {
+      const segment = walked[this.#checked] as WalkedSegment;
+      if (segment.records > 0 && (await this.#decodesAPayload(segment))) this.#found = true;
+    }
+    return this.#found;
+  }
+
+  /** Read `segment`'s records up to its first payload-bearing one: does that one decode? */
+  async #decodesAPayload(segment: WalkedSegment): Promise<boolean> {
+    let reader: SegmentReader;
+    try {
+      reader = await SegmentReader.open(this.#fs, segment.path, { chunkBytes: CHUNK_BYTES });
+    } catch (error) {
+      // A header that no longer reads holds no evidence; an I/O error is not an answer.
+      if (isWalError(error, "WAL_BAD_HEADER")) return false;
+      throw error;
+    }
+    try {
+      while (reader.position < segment.endOffset) {
+        const step = await reader.next(this.#codec);
+        if (step.kind !== "record") return false;
+        const kind = step.record.kind;
+        if (kind === "mutation" || kind === "mutationBatch") return true;
+      }
+      return false;
+    } finally {
+      await reader.close();
+    }
+  }
+}
+
+/**
+ * The kind and LSN of the record at `offset` when it is a mutation or mutation batch with LSN fields in the safe
+ * integer range, read again from the file (the reader keeps only its error); `undefined` otherwise.
+ */
+async function readPayloadFrame(
+  fs: WalFileSystem,
+  path: string,
+  offset: number,
+): Promise<{ readonly kind: "mutation" | "mutationBatch"; readonly lsn: number } | undefined> {
+  const file = await fs.open(path, "read");
+  try {
+    const head = new Uint8Array(RECORD_HEADER_BYTES);
+    let got = 0;
+    while (got < head.byteLength) {
+      const n = await file.read(head, got, head.byteLength - got, offset + got);
+      if (n === 0) return undefined;
+      got += n;
+    }
+    const view = new DataView(head.buffer);
+    if (view.getUint32(0, true) < MIN_RECORD_BYTES) return undefined;
+    const kindByte = view.getUint8(4);
+    const lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+    const slot = view.getUint32(17, true) * TWO_POW_32 + view.getUint32(13, true);
+    if (!Number.isSafeInteger(lsn) || !Number.isSafeInteger(slot)) return undefined;
+    if (kindByte === RecordKindByte.mutation) return { kind: "mutation", lsn };
+    if (kindByte === RecordKindByte.mutationBatch) return { kind: "mutationBatch", lsn };
+    return undefined;
+  } finally {
+    await file.close();
+  }
+}
+
+function damageDetails(path: string, id: number | undefined, offset: number): WalErrorDetails {
+  return { path, segment: path, offset, ...(id === undefined ? {} : { segmentId: id }) };
+}
+
+/**
+ * One line for a torn tail, as `lora-wal` prints it: what the reader found, and what opening the log does.
+ */
+export function describeTornTail(cause: WalError, droppedBytes: number): string {
+  return `${cause.message}; opening the log cuts the last ${droppedBytes} bytes`;
+}
+
+/** One line for corruption: the `WAL_CORRUPT` message and, when there is one, the reader's error with its code. */
+export function describeCorruption(error: WalError): string {
+  const cause = error.cause;
+  return isWalError(cause) ? `${error.message} (${cause.code}: ${cause.message})` : error.message;
+}
+
+/** One line for a headerless newest segment. */
+export function describeHeaderless(fileSize: number): string {
+  const what =
+    fileSize === 0
+      ? "empty"
+      : fileSize < SEGMENT_HEADER_BYTES
+        ? `${fileSize} bytes, shorter than a header`
+        : `${fileSize} bytes, all zeros`;
+  return `newest segment has no header (${what}): it holds no records; opening the log removes and recreates it`;
+}
