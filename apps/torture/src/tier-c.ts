@@ -146,8 +146,9 @@ function damageCases(f: Fixture, seed: number): DamageCase[] {
       copy.fill(0, s * SECTOR, Math.min(bytes.byteLength, (s + 1) * SECTOR));
       // A zeroed active sector with nothing valid after it is indistinguishable from a torn write.
       const tail = name === f.active && (s + 1) * SECTOR >= bytes.byteLength && s * SECTOR >= 32;
-      // A newest segment that is all zeros: only a header-sized one can be a torn creation (wal-replay's headerless
-      // rule); a longer one held records and must be refused. Counted as wholeNewestSegmentZeroed.
+      // A newest segment that is all zeros, at any length, is taken for one whose header never landed (the
+      // headerless rule of wal-replay's damage rules): open removes it and reports it, so what the sealed segments
+      // hold must survive. Counted as wholeNewestSegmentZeroed.
       const whole = name === f.active && bytes.byteLength <= SECTOR;
       sector.push({
         kind: whole ? "zeroed-newest" : "sector",

@@ -76,8 +76,8 @@ export class CommandContext {
       verdict.segment === undefined
         ? ""
         : ` in ${verdict.segment}${verdict.offset === undefined ? "" : ` at offset ${verdict.offset}`}`;
-    const label = verdict.status.toUpperCase().replace("-", " ");
-    const paint = verdict.status === "torn-tail" ? s.yellow : s.red;
+    const label = verdict.status === "headerless" ? "NO HEADER" : verdict.status.toUpperCase().replace("-", " ");
+    const paint = verdict.status === "torn-tail" || verdict.status === "headerless" ? s.yellow : s.red;
     return `${paint(s.bold(label))}${where}: ${verdict.message}`;
   }
 }

@@ -20,7 +20,7 @@ beside a live writer (a record being written may show as a torn tail).
 
 Commands:
   inspect <dir>   one line per segment, damage with its offset, lock state
-  verify <dir>    full check; exit 0 clean, 1 torn tail only, 2 corruption
+  verify <dir>    full check: what opening the log would do (exit status below)
   dump <dir>      records as text or --json, filtered by LSN, kind, transaction
   stat <dir>      counts by kind, bytes, transaction sizes, checkpoints
 
@@ -32,8 +32,9 @@ Options:
 
 Exit status:
   0  clean                        3  usage error
-  1  torn tail only               4  path missing or unreadable (I/O error)
+  1  torn tail only (open cuts it) 4  path missing or unreadable (I/O error)
   2  corruption, malformed structure or bad segment header
+  5  codec mismatch: intact records that do not decode with --codec
 `;
 
 const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
@@ -96,7 +97,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (isWalError(error)) {
       ctx.warn(`${error.message} (${error.code})`);
-      return error.code === "WAL_IO" ? ExitCode.IO : ExitCode.DAMAGED;
+      return error.code === "WAL_IO"
+        ? ExitCode.IO
+        : error.code === "WAL_CODEC_MISMATCH"
+          ? ExitCode.CODEC_MISMATCH
+          : ExitCode.DAMAGED;
     }
     ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return ExitCode.IO;

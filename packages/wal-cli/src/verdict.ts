@@ -2,21 +2,27 @@
 
 import type { WalErrorCode } from "@lora/wal-codec";
 import { ExitCode } from "./exit-codes.js";
+import { CODEC_NAMES, type CodecName } from "./read-options.js";
 import type { SegmentScan } from "./scan/scan-segments.js";
 
 /** The state of a log, worst first found. */
 export interface Verdict {
   /**
    * - `clean`: nothing wrong;
-   * - `torn-tail`: the only damage is at the end of the newest segment (or the newest segment has no header);
-   * - `corruption`: damage replay will not repair (mid-log, followed by valid data, or an undecodable record);
+   * - `torn-tail`: the only damage is at the end of the newest, unsealed segment, and opening the log cuts it off;
+   * - `headerless`: the newest segment has no header (shorter than one, or all zeros) and holds no records;
+   *   opening the log removes and recreates it;
+   * - `corruption`: damage opening the log refuses (`WAL_CORRUPT`): mid-log, in a sealed segment, followed by
+   *   valid data, or a CRC-valid record that cannot be used;
+   * - `codec-mismatch`: the records are intact but the first mutation record does not decode with the codec
+   *   (`WAL_CODEC_MISMATCH`): the log was written with another one;
    * - `malformed`: every record is intact but the structure breaks a rule (LSN order, transaction bracketing,
    *   segment base LSNs);
    * - `bad-header`: a segment header is unreadable (or the file is not a segment at all).
    */
-  readonly status: "clean" | "torn-tail" | "corruption" | "malformed" | "bad-header";
-  /** 0, 1 or 2: see {@link ExitCode}. */
-  readonly exitCode: 0 | 1 | 2;
+  readonly status: "clean" | "torn-tail" | "headerless" | "corruption" | "codec-mismatch" | "malformed" | "bad-header";
+  /** 0, 1, 2 or 5: see {@link ExitCode}. */
+  readonly exitCode: 0 | 1 | 2 | 5;
   /** File name of the first bad segment. */
   readonly segment?: string;
   /** Its path. */
@@ -25,7 +31,10 @@ export interface Verdict {
   readonly offset?: number;
   /** The LSN involved, when known. */
   readonly lsn?: number;
-  /** The most specific error code (e.g. `WAL_CRC_MISMATCH`, `WAL_TORN_TAIL`, `WAL_MALFORMED`). */
+  /**
+   * The most specific error code (e.g. `WAL_CRC_MISMATCH`, `WAL_TORN_TAIL`, `WAL_MALFORMED`,
+   * `WAL_CODEC_MISMATCH`).
+   */
   readonly code?: WalErrorCode;
   readonly message: string;
 }
@@ -33,30 +42,44 @@ export interface Verdict {
 export const CLEAN: Verdict = { status: "clean", exitCode: ExitCode.OK, message: "no damage found" };
 
 /** Exit code of a verdict status. */
-export function exitCodeOf(status: Verdict["status"]): 0 | 1 | 2 {
-  if (status === "clean") return ExitCode.OK;
-  return status === "torn-tail" ? ExitCode.TORN_TAIL : ExitCode.DAMAGED;
+export function exitCodeOf(status: Verdict["status"]): 0 | 1 | 2 | 5 {
+  switch (status) {
+    case "clean":
+      return ExitCode.OK;
+    case "torn-tail":
+    case "headerless":
+      return ExitCode.TORN_TAIL;
+    case "codec-mismatch":
+      return ExitCode.CODEC_MISMATCH;
+    default:
+      return ExitCode.DAMAGED;
+  }
 }
 
-/** The verdict of a segment walk: its first damage (a torn tail can only be the last). */
-export function verdictFromScans(scans: readonly SegmentScan[]): Verdict {
+/** What to add to a codec mismatch's message: the `--codec` it was read with and the ones to try. */
+export function codecHint(codec: CodecName = "lora"): string {
+  const others = CODEC_NAMES.filter((c) => c !== codec).map((c) => `--codec ${c}`);
+  return ` (read with --codec ${codec}; try ${others.join(" or ")})`;
+}
+
+/**
+ * The verdict of a segment walk: its first damage, which the walk classifies as replay does (a torn tail can only
+ * be the last). `codec` is the `--codec` the walk read with, named in a codec mismatch's message.
+ */
+export function verdictFromScans(scans: readonly SegmentScan[], codec?: CodecName): Verdict {
   for (const scan of scans) {
     const damage = scan.damage;
     if (damage === null) continue;
-    const status: Verdict["status"] =
-      damage.kind === "torn-tail" || damage.kind === "headerless"
-        ? "torn-tail"
-        : damage.kind === "bad-header"
-          ? "bad-header"
-          : "corruption";
+    const status: Verdict["status"] = damage.kind;
     return {
       status,
       exitCode: exitCodeOf(status),
       segment: scan.name,
       segmentPath: scan.path,
       offset: damage.offset,
+      ...(damage.lsn === undefined ? {} : { lsn: damage.lsn }),
       code: damage.code,
-      message: damage.message,
+      message: status === "codec-mismatch" ? damage.message + codecHint(codec) : damage.message,
     };
   }
   return CLEAN;

@@ -117,12 +117,13 @@ describe("damaged logs", () => {
     expect(verify.stdout).toContain(`MALFORMED in 0000000001.wal at offset ${commitAt}`);
   });
 
-  it("the wrong codec is corruption with a hint", async () => {
+  it("the wrong codec is a codec mismatch (exit 5) with a hint, not corruption", async () => {
     await writeJsonWal(dir, 2);
     const verify = await runCli(["verify", dir]);
-    expect(verify.code).toBe(2);
-    expect(verify.stdout).toContain("WAL_DECODE");
-    expect(verify.stdout).toContain("another codec");
+    expect(verify.code).toBe(5);
+    expect(verify.stdout).toContain("CODEC MISMATCH in 0000000001.wal at offset 57");
+    expect(verify.stdout).toContain('does not decode with codec "lora"');
+    expect(verify.stdout).toContain("--codec json or --codec bytes");
   });
 
   it("a file that is not a segment: WAL_BAD_HEADER, exit 2", async () => {

@@ -360,13 +360,17 @@ async function observe(impl: ReplayImpl, fs: SimFS, s: Scenario, fence: number) 
 }
 
 describe("replay against the pre-fast-path reference", () => {
-  test.prop([scenario], { numRuns: 3000 })("hands out and reports the same for any log, damage and mode", async (s) => {
-    const first = await makeLog(s);
-    const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
-    const expected = await observe(referenceReplayDir, first.fs, s, fence);
-    const got = await observe(replayDir, (await makeLog(s)).fs, s, fence);
-    expect(got).toEqual(expected);
-  }, 120_000);
+  test.prop([scenario], { numRuns: 3000 })(
+    "hands out and reports the same for any log, damage and mode",
+    async (s) => {
+      const first = await makeLog(s);
+      const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
+      const expected = await observe(referenceReplayDir, first.fs, s, fence);
+      const got = await observe(replayDir, (await makeLog(s)).fs, s, fence);
+      expect(got).toEqual(expected);
+    },
+    120_000,
+  );
 
   const schedule = fc.array(
     fc.record({ calls: fc.integer({ min: 1, max: 4 }), thenReturn: fc.boolean(), returnAlone: fc.boolean() }),

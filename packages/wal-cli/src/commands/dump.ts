@@ -192,8 +192,9 @@ Options:
   -q, --quiet         no progress bar
   -h, --help          show this help
 
-Exit status: 0 no damage met, 1 torn tail, 2 corruption or bad header,
-3 usage error, 4 path missing or unreadable.
+Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
+header), 2 corruption or bad header, 3 usage error, 4 path missing or
+unreadable, 5 codec mismatch (run again with the codec the log was written with).
 `;
 
 function kindsOption(values: string[] | undefined): RecordKind[] | undefined {
@@ -274,5 +275,5 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   } finally {
     read.done();
   }
-  return verdictFromScans(damages).exitCode;
+  return verdictFromScans(damages, codec).exitCode;
 }

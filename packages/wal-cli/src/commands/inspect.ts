@@ -3,7 +3,10 @@
  * the directory lock is held right now, and the verdict `verify` would give.
  */
 
-import { probeDirLock } from "@lora/wal";
+import { join } from "node:path";
+import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal";
+import { isWalError } from "@lora/wal-codec";
+import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { codecFor, type ReadOptions } from "../read-options.js";
@@ -33,9 +36,11 @@ export interface SegmentReport {
 
 /**
  * The directory lock right now: `held` (a writer, LoraDB or `@lora/wal`, has the log open), `free`, `missing` (no
- * lock file: never opened by a writer), `not-applicable` (a single file was given), `unknown` (the probe failed).
+ * lock file: never opened by a writer), `invalid` (`.lora-wal.lock` exists but is not a regular file, e.g. a
+ * directory: no writer can lock it, so opening the log fails), `not-applicable` (a single file was given),
+ * `unknown` (the probe failed or gave an answer this version does not know).
  */
-export type LockState = "free" | "held" | "missing" | "not-applicable" | "unknown";
+export type LockState = "free" | "held" | "missing" | "invalid" | "not-applicable" | "unknown";
 
 /** What {@link inspectDir} found. */
 export interface InspectReport {
@@ -63,16 +68,8 @@ export interface InspectReport {
 export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
-  let lock: LockState = "not-applicable";
-  let lockError: string | undefined;
-  if (target.kind === "directory") {
-    try {
-      lock = await probeDirLock(path);
-    } catch (error) {
-      lock = "unknown";
-      lockError = error instanceof Error ? error.message : String(error);
-    }
-  }
+  const { lock, lockError } =
+    target.kind === "directory" ? await lockState(fs, path) : { lock: "not-applicable" as const, lockError: undefined };
   options.onTotal?.(target.totalBytes);
   const segments: SegmentReport[] = [];
   for await (const event of scanTarget(target, { codec: codecFor(options.codec), fs })) {
@@ -104,6 +101,36 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
   };
 }
 
+/**
+ * The lock line's state. Never "free" unless the probe said so of a regular lock file: a lock path that is not a
+ * regular file is `invalid` before any probe, and an answer the probe may give that this version does not know
+ * (such as `"invalid"`), or a probe that throws, is reported as such rather than taken for free.
+ */
+async function lockState(fs: WalFileSystem, dir: string): Promise<{ lock: LockState; lockError: string | undefined }> {
+  const path = join(dir, LOCK_FILE_NAME);
+  try {
+    const stat = await fs.stat(path);
+    if (stat !== null && !stat.isFile) {
+      const what = stat.isDirectory ? "a directory" : "not a regular file";
+      return { lock: "invalid", lockError: `${path} is ${what}` };
+    }
+    const answer: string = await probeDirLock(dir);
+    switch (answer) {
+      case "free":
+      case "held":
+      case "missing":
+        return { lock: answer, lockError: undefined };
+      case "invalid":
+        return { lock: "invalid", lockError: `${path} cannot be locked` };
+      default:
+        return { lock: "unknown", lockError: `the lock probe answered ${JSON.stringify(answer)}` };
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { lock: "unknown", lockError: isWalError(error) ? `${message} (${error.code})` : message };
+  }
+}
+
 export const INSPECT_HELP = `Usage: lora-wal inspect <dir> [options]
 
 One line per segment (id, base LSN, sealed, bytes, records, LSN range, damage),
@@ -116,14 +143,16 @@ Options:
   -q, --quiet         no progress bar
   -h, --help          show this help
 
-Exit status: 0 clean, 1 torn tail only, 2 corruption / malformed / bad header,
-3 usage error, 4 path missing or unreadable.
+Exit status: 0 clean, 1 torn tail only (or a newest segment without a header),
+2 corruption / malformed / bad header, 3 usage error, 4 path missing or
+unreadable, 5 codec mismatch (run again with the codec the log was written with).
 `;
 
 const LOCK_TEXT: Record<LockState, string> = {
   free: "free (no writer has the log open)",
   held: "HELD (a writer has the log open right now; a record being written may show as a torn tail)",
   missing: "no lock file (no writer has opened this directory)",
+  invalid: "INVALID (the lock file cannot be locked: opening the log fails until it is fixed)",
   "not-applicable": "n/a (a single segment file)",
   unknown: "unknown",
 };
@@ -137,6 +166,8 @@ function statusText(damage: SegmentDamage | null): string {
       return `CORRUPT at offset ${damage.offset} (${damage.code})`;
     case "bad-header":
       return "BAD HEADER (WAL_BAD_HEADER)";
+    case "codec-mismatch":
+      return `CODEC MISMATCH at offset ${damage.offset} (${damage.code})`;
     case "headerless":
       return `no header (${damage.bytesAfter} bytes; recreated on open)`;
   }
@@ -157,7 +188,8 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
     r.firstLsn === null ? "-" : r.firstLsn === r.lastLsn ? `${r.firstLsn}` : `${r.firstLsn}..${r.lastLsn}`;
   ctx.out.line(`${s.bold(report.kind === "directory" ? "directory" : "segment file")}  ${report.path}`);
   const lock = LOCK_TEXT[report.lock] + (report.lockError === undefined ? "" : ` (${report.lockError})`);
-  ctx.out.line(`${s.bold("lock")}       ${report.lock === "held" ? s.yellow(lock) : lock}`);
+  const paint = report.lock === "held" ? s.yellow : report.lock === "invalid" ? s.red : (t: string) => t;
+  ctx.out.line(`${s.bold("lock")}       ${paint(lock)}`);
   ctx.out.line(
     `${s.bold("segments")}   ${report.segments.length}, ${formatBytes(report.bytes)} (${report.bytes} bytes)`,
   );

@@ -164,7 +164,7 @@ export async function statDir(path: string, options: ReadOptions = {}): Promise<
       bytes: spread(txBytes),
     },
     checkpoints: { count: checkpoints, latest },
-    verdict: verdictFromScans(scans),
+    verdict: verdictFromScans(scans, options.codec),
   };
 }
 
@@ -180,8 +180,9 @@ Options:
   -q, --quiet         no progress bar
   -h, --help          show this help
 
-Exit status: 0 no damage met, 1 torn tail, 2 corruption or bad header,
-3 usage error, 4 path missing or unreadable.
+Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
+header), 2 corruption or bad header, 3 usage error, 4 path missing or
+unreadable, 5 codec mismatch (run again with the codec the log was written with).
 `;
 
 /** `lora-wal stat`. */

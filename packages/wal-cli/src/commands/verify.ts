@@ -1,19 +1,21 @@
 /**
  * `lora-wal verify <dir>`: a full check through the same replay `Wal.open` runs (point-in-time mode, so damage is
- * reported rather than thrown), plus structure errors replay throws. Exit 0 clean, 1 torn tail only, 2 anything
- * worse.
+ * reported rather than thrown; it is classified exactly as in the default mode), plus the errors replay throws in
+ * every mode (structure, bad header, codec mismatch). The verdict is what `Wal.open` in its default mode would do:
+ * exit 0 open is clean, 1 open repairs a torn tail or a headerless newest segment, 2 open fails on corruption,
+ * malformed structure or a bad header, 5 open fails on a codec mismatch.
  */
 
 import { basename } from "node:path";
 import { isWalError, type WalError } from "@lora/wal-codec";
-import { replaySegments } from "@lora/wal-replay";
+import { describeCorruption, describeHeaderless, describeTornTail, replaySegments } from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
 import { codecFor, type ReadOptions } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
-import { CLEAN, exitCodeOf, type Verdict } from "../verdict.js";
+import { CLEAN, codecHint, exitCodeOf, type Verdict } from "../verdict.js";
 import { runReportCommand } from "./run-report.js";
 
 /** What {@link verifyDir} found. */
@@ -81,7 +83,7 @@ export async function verifyDir(path: string, options: ReadOptions = {}): Promis
         offset: c.offset,
         ...(cause.details.lsn === undefined ? {} : { lsn: cause.details.lsn }),
         code: cause.code,
-        message: `${c.error.message} (${cause.code}: ${cause.message})${decodeHint(cause, options)}`,
+        message: describeCorruption(c.error),
       };
     } else if (outcome.tornTail !== null) {
       const t = outcome.tornTail;
@@ -92,22 +94,25 @@ export async function verifyDir(path: string, options: ReadOptions = {}): Promis
         segmentPath: t.segmentPath,
         offset: t.offset,
         code: t.cause.code,
-        message: `${t.cause.message}; opening the log cuts the last ${t.droppedBytes} bytes`,
+        message: describeTornTail(t.cause, t.droppedBytes),
       };
     } else if (outcome.headerlessLastSegment !== null) {
       const h = outcome.headerlessLastSegment;
       verdict = {
-        status: "torn-tail",
-        exitCode: exitCodeOf("torn-tail"),
+        status: "headerless",
+        exitCode: exitCodeOf("headerless"),
         segment: basename(h.path),
         segmentPath: h.path,
         offset: 0,
         code: "WAL_BAD_HEADER",
-        message: `newest segment has no header (${h.fileSize} bytes): a crash while it was being created; opening the log recreates it`,
+        message: describeHeaderless(h.fileSize),
       };
     }
     return { ...base, replay: counts, verdict };
   } catch (error) {
+    if (isWalError(error, "WAL_CODEC_MISMATCH")) {
+      return { ...base, replay: null, verdict: codecMismatchVerdict(target, error, options) };
+    }
     if (isWalError(error, "WAL_MALFORMED") || isWalError(error, "WAL_BAD_HEADER")) {
       return { ...base, replay: null, verdict: await structureVerdict(fs, target, error, options) };
     }
@@ -115,10 +120,19 @@ export async function verifyDir(path: string, options: ReadOptions = {}): Promis
   }
 }
 
-function decodeHint(error: WalError, options: ReadOptions): string {
-  return error.code === "WAL_DECODE"
-    ? ` — was the log written with another codec? (decoded as --codec ${options.codec ?? "lora"})`
-    : "";
+/** The verdict for the `WAL_CODEC_MISMATCH` replay threw (in every mode): the log is intact, the codec is wrong. */
+function codecMismatchVerdict(target: WalTarget, error: WalError, options: ReadOptions): Verdict {
+  const segmentPath = error.details.segment ?? error.details.path;
+  const known = target.segments.find((s) => s.path === segmentPath);
+  return {
+    status: "codec-mismatch",
+    exitCode: exitCodeOf("codec-mismatch"),
+    ...(segmentPath === undefined ? {} : { segment: known?.name ?? basename(segmentPath), segmentPath }),
+    ...(error.details.offset === undefined ? {} : { offset: error.details.offset }),
+    ...(error.details.lsn === undefined ? {} : { lsn: error.details.lsn }),
+    code: error.code,
+    message: error.message + codecHint(options.codec),
+  };
 }
 
 /** A single file whose header does not parse is "not a segment", even when it is short (no headerless leniency). */
@@ -200,9 +214,11 @@ Options:
   -q, --quiet         no progress bar
   -h, --help          show this help
 
-Exit status: 0 clean, 1 the only damage is a torn tail (opening the log cuts it),
+Exit status: 0 clean, 1 the only damage is one opening the log repairs (a torn
+tail, which it cuts, or a newest segment without a header, which it recreates),
 2 corruption, malformed structure or a bad header, 3 usage error,
-4 path missing or unreadable.
+4 path missing or unreadable, 5 codec mismatch (the records are intact but do
+not decode with --codec: run again with the codec the log was written with).
 `;
 
 /** `lora-wal verify`. */

@@ -1,32 +1,55 @@
 /**
  * The record walk shared by `inspect`, `dump` and `stat`: every segment of a target is read on its own (damage in
  * one segment ends that segment, not the walk, so an operator sees everything that is still readable), and each
- * piece of damage is classified with the rules replay uses (FORMAT §5.3):
+ * piece of damage is classified by the damage rules of `@lora/wal-replay` (`classifyHeaderFailure`,
+ * `classifyRecordDamage`), the ones replay and `Wal.open` apply, with the same inputs replay gives them:
  *
- * - **torn tail**: damage in the newest segment that is not a CRC-valid frame and has no CRC-valid record with a
- *   higher LSN after it (a crash mid-write); also a newest segment without a header (a crash while creating it);
- * - **corruption**: anything else (damage in an older segment, damage followed by valid data, a CRC-valid record
- *   the codec cannot decode);
- * - **bad header**: a segment whose header is unreadable.
+ * - **headerless**: a newest segment (of a directory) shorter than a header or all zeros; opening the log
+ *   recreates it;
+ * - **bad header**: any other segment whose header is unreadable;
+ * - **codec mismatch**: a CRC-valid mutation record the codec rejects with no mutation record decoded before it;
+ * - **torn tail**: damage in the newest, unsealed segment that is not a CRC-valid frame and has no CRC-valid record
+ *   with a higher LSN after it; opening the log cuts it;
+ * - **corruption**: anything else.
  *
- * Structure (LSN order, transaction bracketing) is not checked here; `verify` does that through replay.
+ * The first damage of the walk is classified exactly as replay classifies it (replay stops there); damage in later
+ * segments is classified by the same rules with the walk so far. Structure (LSN order, transaction bracketing,
+ * missing or stale segments) is not checked here; `verify` does that through replay.
  */
 
-import { isWalError, type PayloadCodec, type WalError, type WalErrorCode, type WalRecord } from "@lora/wal-codec";
-import { SEGMENT_HEADER_BYTES, type SegmentHeader, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import type { PayloadCodec, WalErrorCode, WalRecord } from "@lora/wal-codec";
+import {
+  classifyHeaderFailure,
+  classifyRecordDamage,
+  describeCorruption,
+  describeHeaderless,
+  describeTornTail,
+  type HeaderDamage,
+  PayloadEvidence,
+  type RecordDamage,
+  type WalkedSegment,
+} from "@lora/wal-replay";
+import { type SegmentHeader, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { TargetSegment, WalTarget } from "./wal-target.js";
 
-/** Damage found in one segment. */
+/** Damage found in one segment, as the damage rules of `@lora/wal-replay` classify it. */
 export interface SegmentDamage {
-  readonly kind: "torn-tail" | "corruption" | "bad-header" | "headerless";
+  readonly kind: "torn-tail" | "corruption" | "codec-mismatch" | "bad-header" | "headerless";
   /** Where the bad bytes start (0 for header problems). */
   readonly offset: number;
+  /**
+   * The most specific error code: what the reader found (e.g. `WAL_CRC_MISMATCH`, `WAL_TORN_TAIL`), or
+   * `WAL_CODEC_MISMATCH`, or `WAL_BAD_HEADER`.
+   */
   readonly code: WalErrorCode;
+  /** One line, in the words `verify` uses for the same damage. */
   readonly message: string;
   /** Bytes from `offset` to the end of the file. */
   readonly bytesAfter: number;
   /** The first CRC-valid record after the damage, when that is what made it corruption. */
   readonly validRecordAfter?: { readonly offset: number; readonly lsn: number };
+  /** For a codec mismatch: the LSN of the record that did not decode. */
+  readonly lsn?: number;
 }
 
 /** What the walk saw in one segment. */
@@ -61,11 +84,12 @@ export interface ScanOptions<E> {
   readonly codec: PayloadCodec<E>;
   /** Must be read-only in the CLI (see `createReadOnlyFileSystem`). */
   readonly fs: WalFileSystem;
-  /** Index of the first segment to read (earlier ones are skipped entirely). @default 0 */
+  /**
+   * Index of the first segment whose records are read (earlier ones are not yielded; they are looked at only when
+   * damage needs to know whether a mutation record before it decoded). @default 0
+   */
   readonly startSegment?: number;
 }
-
-const ZERO_CHECK_LIMIT = 1 << 20;
 
 /**
  * Walk `target` segment by segment, yielding its records and a summary after each segment. Stop early by
@@ -74,17 +98,26 @@ const ZERO_CHECK_LIMIT = 1 << 20;
  */
 export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>): AsyncGenerator<ScanEvent<E>> {
   const { codec, fs } = options;
-  let lastLsn = 0;
   const segments = target.segments;
-  for (let i = options.startSegment ?? 0; i < segments.length; i++) {
+  const start = options.startSegment ?? 0;
+  // What the damage rules are told about the walk before a damage: skipped segments count in full (looked at only
+  // when needed, up to their first mutation record), as replay would have read them.
+  const walked: WalkedSegment[] = segments
+    .slice(0, start)
+    .map((s) => ({ path: s.path, records: Number.POSITIVE_INFINITY, endOffset: s.size }));
+  const evidence = new PayloadEvidence(fs, codec);
+  let lastLsn = 0;
+  for (let i = start; i < segments.length; i++) {
     const segment = segments[i] as TargetSegment;
-    const isLast = i === segments.length - 1;
+    const newest = i === segments.length - 1;
     let reader: SegmentReader;
     try {
       reader = await SegmentReader.open(fs, segment.path);
     } catch (error) {
-      if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
-      yield { type: "segment", scan: await headerFailure(fs, segment, error, isLast && target.kind === "directory") };
+      // A single file given on its own is never taken for a headerless newest segment: it is "not a segment".
+      const header = await classifyHeaderFailure(fs, segment.path, error, newest && target.kind === "directory");
+      if (header === undefined) throw error;
+      yield { type: "segment", scan: headerFailure(segment, header) };
       continue;
     }
     try {
@@ -96,16 +129,19 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
         const step = await reader.next(codec);
         if (step.kind === "end") break;
         if (step.kind === "damaged") {
-          const found = step.frameValid ? undefined : await reader.findValidRecordAfter(step.offset, lastLsn);
-          const torn = isLast && !step.frameValid && found === undefined;
-          damage = {
-            kind: torn ? "torn-tail" : "corruption",
-            offset: step.offset,
-            code: step.error.code,
-            message: step.error.message,
-            bytesAfter: reader.fileSize - step.offset,
-            ...(found === undefined ? {} : { validRecordAfter: found }),
-          };
+          walked.push({ path: segment.path, records, endOffset: step.offset });
+          const classified = await classifyRecordDamage({
+            fs,
+            reader,
+            step,
+            newest,
+            segmentId: segment.id,
+            lastLsn,
+            codec,
+            walked,
+            evidence,
+          });
+          damage = recordDamage(classified, reader.fileSize);
           break;
         }
         records++;
@@ -114,6 +150,7 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
         lastLsn = Math.max(lastLsn, step.record.lsn);
         yield { type: "record", segment, offset: step.offset, byteLength: step.byteLength, record: step.record };
       }
+      if (damage === null) walked.push({ path: segment.path, records, endOffset: reader.position });
       yield {
         type: "segment",
         scan: {
@@ -135,17 +172,26 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
   }
 }
 
-/** A header that failed: a newest segment that is short or all zeros is a crash during creation, not damage. */
-async function headerFailure(
-  fs: WalFileSystem,
-  segment: TargetSegment,
-  error: WalError,
-  mayBeHeaderless: boolean,
-): Promise<SegmentScan> {
-  const stat = await fs.stat(segment.path);
-  const fileSize = stat?.size ?? segment.size;
-  const headerless =
-    mayBeHeaderless && (fileSize < SEGMENT_HEADER_BYTES || (await allZeros(fs, segment.path, fileSize)));
+function recordDamage(d: RecordDamage, fileSize: number): SegmentDamage {
+  const base = { offset: d.offset, bytesAfter: fileSize - d.offset };
+  switch (d.kind) {
+    case "torn-tail":
+      return { ...base, kind: "torn-tail", code: d.cause.code, message: describeTornTail(d.cause, d.droppedBytes) };
+    case "codec-mismatch":
+      return { ...base, kind: "codec-mismatch", code: d.error.code, message: d.error.message, lsn: d.lsn };
+    case "corruption":
+      return {
+        ...base,
+        kind: "corruption",
+        code: d.cause.code,
+        message: describeCorruption(d.error),
+        ...(d.validRecordAfter === undefined ? {} : { validRecordAfter: d.validRecordAfter }),
+      };
+  }
+}
+
+function headerFailure(segment: TargetSegment, d: HeaderDamage): SegmentScan {
+  const fileSize = d.fileSize ?? segment.size;
   return {
     id: segment.id,
     name: segment.name,
@@ -156,31 +202,15 @@ async function headerFailure(
     firstLsn: undefined,
     lastLsn: undefined,
     endOffset: 0,
-    damage: {
-      kind: headerless ? "headerless" : "bad-header",
-      offset: 0,
-      code: error.code,
-      message: headerless
-        ? `newest segment has no header (${fileSize} bytes${fileSize === 0 ? "" : " of zeros or less than a header"}): a crash while it was being created; opening the log recreates it`
-        : error.message,
-      bytesAfter: fileSize,
-    },
+    damage:
+      d.kind === "headerless"
+        ? {
+            kind: "headerless",
+            offset: 0,
+            code: d.cause.code,
+            message: describeHeaderless(d.fileSize),
+            bytesAfter: fileSize,
+          }
+        : { kind: "bad-header", offset: 0, code: d.error.code, message: d.error.message, bytesAfter: fileSize },
   };
-}
-
-async function allZeros(fs: WalFileSystem, path: string, size: number): Promise<boolean> {
-  if (size > ZERO_CHECK_LIMIT) return false;
-  const file = await fs.open(path, "read");
-  try {
-    const bytes = new Uint8Array(size);
-    let got = 0;
-    while (got < size) {
-      const n = await file.read(bytes, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return bytes.subarray(0, got).every((b) => b === 0);
-  } finally {
-    await file.close();
-  }
 }
