@@ -9,6 +9,9 @@ import type { WalFileSystem } from "@lora/wal-segment";
  * - `tolerate-torn-tail` (default): a torn tail ends the replay and is reported; corruption throws `WAL_CORRUPT`.
  * - `absolute`: any damage throws (`WAL_TORN_TAIL` or `WAL_CORRUPT`).
  * - `point-in-time`: the first damage of either kind ends the replay and is reported; nothing throws for it.
+ *
+ * In every mode a codec mismatch (intact records the codec cannot decode) throws `WAL_CODEC_MISMATCH`, and an
+ * unreadable header other than a headerless newest segment throws `WAL_BAD_HEADER` (see `damage-rules.ts`).
  */
 export type RecoveryMode = "tolerate-torn-tail" | "absolute" | "point-in-time";
 
@@ -16,7 +19,10 @@ export type RecoveryMode = "tolerate-torn-tail" | "absolute" | "point-in-time";
 export const RECOVERY_MODES: readonly RecoveryMode[] = ["tolerate-torn-tail", "absolute", "point-in-time"];
 
 export interface ReplayOptions<E> {
-  /** Decodes mutation payloads. A CRC-valid record it rejects is corruption, never a torn tail. */
+  /**
+   * Decodes mutation payloads. A CRC-valid record it rejects is never a torn tail: a codec mismatch when no mutation
+   * record before it decoded, corruption otherwise.
+   */
   readonly codec: PayloadCodec<E>;
   /** The fence: records at or below this LSN are already in the caller's snapshot and are skipped. @default 0 */
   readonly checkpointLsn?: number;
@@ -90,8 +96,8 @@ export interface ReplayOutcome {
   /** Every segment walked, in order. */
   readonly segments: readonly SegmentSummary[];
   /**
-   * The newest segment could not hold a header: shorter than 32 bytes, or only zeros (a crash while it was being
-   * created). It holds no records; the handle heals it by recreating it.
+   * The newest segment could not hold a header: shorter than 32 bytes, or only zeros at any length (a crash while
+   * it was being created, or a preallocated file). It holds no records; the handle heals it by recreating it.
    */
   readonly headerlessLastSegment: {
     readonly path: string;
