@@ -43,8 +43,9 @@
  * stay in replay.
  *
  * Guarantees: the functions are read-only (they open files with mode `"read"` only and close every file they
- * open, also on error), never read more than a bounded chunk into memory at once, and answer the same for the same
- * bytes. An I/O error is never taken for damage: it rejects with `WAL_IO`.
+ * open, also on error); they hold a bounded amount of a file in memory at once (64 KiB chunks, or one record when a
+ * record is larger, as any reader of the segment must), whatever the file's size; and they answer the same for the
+ * same bytes and the same walk. An I/O error is never taken for damage: it rejects with `WAL_IO`.
  *
  * @module
  */
