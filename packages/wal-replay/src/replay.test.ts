@@ -161,11 +161,7 @@ describe("fence below the retained log", () => {
   });
 
   it("reports the newest checkpoint snapshot, fenced markers included", async () => {
-    await writeSegment(dir, 1, 1, [
-      ...tx(1, ["a"]),
-      { kind: "checkpoint", lsn: 4, snapshotLsn: 3 },
-      ...tx(5, ["b"]),
-    ]);
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), { kind: "checkpoint", lsn: 4, snapshotLsn: 3 }, ...tx(5, ["b"])]);
     const { outcome } = await collect({ checkpointLsn: 4 });
     expect(outcome.checkpointLsnObserved).toBeNull();
     expect(outcome.newestSnapshotLsn).toBe(3);

@@ -237,7 +237,12 @@ export class TransactionAssembler<E> {
       case "mutationBatch": {
         const bucket = this.#bucket(record.txBeginLsn);
         if (bucket === undefined) {
-          const error = this.#missingBegin(record.kind === "mutation" ? "mutation" : "mutation batch", record, known, path);
+          const error = this.#missingBegin(
+            record.kind === "mutation" ? "mutation" : "mutation batch",
+            record,
+            known,
+            path,
+          );
           if (error === undefined) return undefined;
           throw error;
         }

@@ -50,6 +50,7 @@ export interface RecoverInput<E> {
   readonly dir: string;
   readonly codec: PayloadCodec<E>;
   readonly checkpointLsn: number;
+  readonly allowTruncatedHistory: boolean;
   readonly recovery: RecoveryMode;
   readonly writerOptions: SegmentWriterOptions;
   readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
@@ -82,6 +83,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       codec: input.codec,
       fs,
       checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
+      allowTruncatedHistory: input.allowTruncatedHistory,
       recovery: silentCut ? "point-in-time" : input.recovery,
     });
     const onTransaction = input.onTransaction;
