@@ -107,7 +107,7 @@ class ReplayRun<E> implements Replay<E> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
-    if (this.#started) throw new TypeError("a replay can be iterated only once");
+    if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
     return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false);
   }
