@@ -6,6 +6,7 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { closeSync, constants, openSync } from "node:fs";
 import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { isWalError } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ev } from "../test/support.js";
 import { LOCK_FILE_NAME } from "./dir-lock.js";
+import { lockBinding } from "./flock.js";
 import { Wal } from "./wal.js";
 
 const LORA_HOLDER = fileURLToPath(new URL("../test/fixtures/lora-holder.mjs", import.meta.url));
@@ -77,4 +79,34 @@ describe("case 7 through Wal.open", () => {
     },
     30_000,
   );
+
+  it("a handle whose lock file was taken by another holder stops writing: WAL_POISONED caused by WAL_LOCK_LOST", async () => {
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
+    const binding = lockBinding();
+    let fd = -1;
+    try {
+      await wal.commitTx([ev(0)]);
+      // Someone clears the "stale" lock and another holder (as LoraDB would) creates and locks a new one.
+      await unlink(lockPath);
+      fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT, 0o666);
+      expect(binding.tryLock(fd)).toBe("locked");
+      // The next rotation checks the lock before it touches the directory.
+      let refused: unknown;
+      for (let i = 1; i < 50 && refused === undefined; i++) {
+        refused = await wal.commitTx([ev(i)]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      }
+      expect(isWalError(refused, "WAL_POISONED")).toBe(true);
+      expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
+      expect(wal.bgFailure()).not.toBeNull();
+    } finally {
+      await wal.close().catch(() => undefined);
+      if (fd >= 0) {
+        binding.unlock(fd);
+        closeSync(fd);
+      }
+    }
+  });
 });

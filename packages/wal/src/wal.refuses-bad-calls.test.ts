@@ -232,8 +232,11 @@ describe("open never drops history silently", () => {
         details: { usableFence: expect.any(Number) },
       });
     }
-    const error = await open(fs).catch((e: unknown) => e as { details: { usableFence: number } });
-    const usable = error.details.usableFence;
+    const error: unknown = await open(fs).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const usable = (error as { details: { usableFence: number } }).details.usableFence;
     expect(usable).toBeLessThanOrEqual(fence);
     const reopened = await open(fs, { checkpointLsn: usable });
     await reopened.wal.close();

@@ -164,6 +164,8 @@ export class Wal<E = MutationEvent> {
   readonly #spans: TransactionSpans;
   /** Begin LSNs of the low-level transactions open in this handle (`begin` without `commit`/`abort` yet). */
   readonly #openTx = new Set<number>();
+  /** The newest of them, or -1 (checked first: appends nearly always go to it). */
+  #newestOpenTx = -1;
   /** Calls admitted before `close()` that still wait for a rotation or structural change; close lets them finish. */
   #admitted = 0;
   #onIdle: (() => void)[] = [];
@@ -230,6 +232,8 @@ export class Wal<E = MutationEvent> {
       { blockingSync: init.blockingSync },
     );
     if (this.#syncMode.mode === "group") this.#startFlusher(this.#syncMode.intervalMs);
+    // The lock file removed and the directory taken by another process (see dir-lock.ts): stop writing at once.
+    init.lock.onLost((error) => this.#poisonWith(error));
   }
 
   /**
@@ -485,7 +489,9 @@ export class Wal<E = MutationEvent> {
 
   /** @throws `WAL_TX_NOT_OPEN` unless `txBeginLsn` names a transaction open in this handle. */
   #assertOpenTx(txBeginLsn: number, what: "append to" | "commit" | "abort"): void {
-    if (this.#openTx.has(txBeginLsn) || this.#bugs.has("accept-unknown-tx")) return;
+    // The newest begin is the usual target: one comparison instead of a set lookup per appended record.
+    if (txBeginLsn === this.#newestOpenTx || this.#openTx.has(txBeginLsn)) return;
+    if (this.#bugs.has("accept-unknown-tx")) return;
     throw new WalError(
       "WAL_TX_NOT_OPEN",
       `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
@@ -518,6 +524,7 @@ export class Wal<E = MutationEvent> {
   /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
   #finishTx(begin: number, end: number): void {
     this.#openTx.delete(begin);
+    if (begin === this.#newestOpenTx) this.#newestOpenTx = -1;
     this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
   }
 
@@ -771,6 +778,8 @@ export class Wal<E = MutationEvent> {
         else await this.#structural?.catch(() => undefined);
       }
       this.#closed = true;
+      const lost = this.#lock.check();
+      if (lost !== null) this.#poisonWith(lost);
       if (this.#poison === undefined && !this.#bugs.has("drop-pending-on-close")) {
         await this.#pipeline.exclusive(async () => {
           const writer = this.#pipeline.writer;
@@ -887,8 +896,10 @@ export class Wal<E = MutationEvent> {
     this.#pipeline.noteAppended(lsn);
     // Transaction bookkeeping once the record is in the buffer (a failed encode changed nothing).
     const kind = record.kind;
-    if (kind === "txBegin") this.#openTx.add(lsn);
-    else if (kind === "txCommit" || kind === "txAbort") this.#finishTx(record.txBeginLsn, lsn);
+    if (kind === "txBegin") {
+      this.#openTx.add(lsn);
+      this.#newestOpenTx = lsn;
+    } else if (kind === "txCommit" || kind === "txAbort") this.#finishTx(record.txBeginLsn, lsn);
     if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
     return lsn;
   }
@@ -912,6 +923,11 @@ export class Wal<E = MutationEvent> {
   #rotate(): Promise<void> {
     return this.#exclusive(async () => {
       if (this.#poison !== undefined) throw this.#poisonedError();
+      const lost = this.#lock.check();
+      if (lost !== null) {
+        this.#poisonWith(lost);
+        throw this.#poisonedError();
+      }
       const old = this.#pipeline.writer;
       if (old.size < this.#target && !this.#bugs.has("rotate-inside-transaction")) return;
       await this.#io(() => old.seal());
