@@ -92,7 +92,7 @@ describe("review fixes", () => {
       fs.writeFileSync(path, Uint8Array.from([...fs.readFileSync(path), ...garbage]));
       const { wal: again, healed } = await Wal.open("/w", { fs, codec: jsonCodec });
       const cut = healed.find((h) => h.kind === "tornTailTruncated");
-      if (cut?.kind === "tornTailTruncated") copies.set(cut.brokenCopy, garbage);
+      if (cut?.kind === "tornTailTruncated" && cut.brokenCopy !== null) copies.set(cut.brokenCopy, garbage);
       await again.close();
     }
     expect(copies.size).toBe(2);
