@@ -70,6 +70,11 @@ export type WalErrorCode =
   | "WAL_CODEC_MISMATCH"
   /** The directory lock file was removed or replaced while this handle held it; the handle stops writing. */
   | "WAL_LOCK_LOST"
+  /**
+   * Recovery must keep bytes it cuts (acknowledged data, in `point-in-time`) and the disk has no room for the copy;
+   * `details.neededBytes` says how much it needs. Nothing was changed.
+   */
+  | "WAL_NO_SPACE"
   /** An operating-system I/O error; `cause` is the Node error with its errno code. */
   | "WAL_IO";
 
@@ -86,6 +91,8 @@ export interface WalErrorDetails {
   readonly usableFence?: number;
   /** For fence errors: the LSN the retained log starts after (the oldest segment's base LSN minus one). */
   readonly oldestFence?: number;
+  /** For `WAL_NO_SPACE`: the free space the operation needs, in bytes. */
+  readonly neededBytes?: number;
 }
 
 /** Options of the {@link WalError} constructor. */

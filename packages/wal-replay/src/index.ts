@@ -31,3 +31,4 @@ export type {
   TornTailInfo,
 } from "./replay-types.js";
 export { RECOVERY_MODES } from "./replay-types.js";
+export { TransactionSpans } from "./transaction-spans.js";

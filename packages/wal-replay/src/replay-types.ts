@@ -2,6 +2,7 @@
 
 import type { PayloadCodec, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
+import type { TransactionSpans } from "./transaction-spans.js";
 
 /**
  * What to do with damage (DESIGN §3.2). Replay classifies and reports; acting on it (truncating, keeping a
@@ -24,8 +25,19 @@ export interface ReplayOptions<E> {
    * record before it decoded, corruption otherwise.
    */
   readonly codec: PayloadCodec<E>;
-  /** The fence: records at or below this LSN are already in the caller's snapshot and are skipped. @default 0 */
+  /**
+   * The fence: records at or below this LSN are already in the caller's snapshot and are skipped. It must be a
+   * transaction boundary (`WAL_FENCE_IN_TRANSACTION` otherwise) and at or above what the oldest segment can serve
+   * (`WAL_FENCE_TOO_LOW` otherwise, unless `allowTruncatedHistory`); both errors name a fence that works in
+   * `details.usableFence`. @default 0
+   */
   readonly checkpointLsn?: number;
+  /**
+   * Replay what the log retains even when the fence is below its oldest segment (records between the fence and the
+   * oldest segment were truncated): the explicit opt-in for a reader that wants "whatever is there", such as an
+   * inspection tool. Without it such a fence is `WAL_FENCE_TOO_LOW`. @default false
+   */
+  readonly allowTruncatedHistory?: boolean;
   /** @default "tolerate-torn-tail" */
   readonly recovery?: RecoveryMode;
   /** The file-system seam. @default the Node file system */
@@ -84,6 +96,15 @@ export interface SegmentSummary {
 }
 
 export interface ReplayOutcome {
+  /** The first segment's base LSN minus one: the lowest fence the retained log can serve (0 with no segment). */
+  readonly oldestFence: number;
+  /** The newest snapshot LSN of every checkpoint marker read, fenced ones included; `null` when there is none. */
+  readonly newestSnapshotLsn: number | null;
+  /**
+   * Which LSNs of the walked log lie inside a transaction (fenced and unfinished transactions included): a fence or
+   * checkpoint snapshot must avoid them. Covers what was walked, up to the damage that ended the walk.
+   */
+  readonly transactionSpans: TransactionSpans;
   /** Highest LSN decoded, fenced and discarded records included; 0 when there are none. */
   readonly maxLsn: number;
   /** The end of the last good record in the last segment walked. */

@@ -330,6 +330,33 @@ function plain(v: unknown, depth = 0): unknown {
 
 type ReplayImpl = (dir: string, options: ReplayOptions<unknown>) => Replay<unknown>;
 
+/**
+ * The documented differences from the reference, folded away so the rest can be compared: the outcome's fields for
+ * fences (`oldestFence`, `newestSnapshotLsn`, `transactionSpans`) are new, and a record above the fence whose
+ * transaction began at or below it is `WAL_FENCE_IN_TRANSACTION` (with the fence to use) where the reference said
+ * `WAL_MALFORMED` "references missing tx begin". The new replay runs with `allowTruncatedHistory` (the reference
+ * never refused a fence below the oldest segment; the refusal has its own tests).
+ */
+function folded(v: unknown, depth = 0): unknown {
+  if (depth > 8 || v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map((x) => folded(x, depth + 1));
+  const o = v as Record<string, unknown>;
+  if (
+    o.error === "WAL_FENCE_IN_TRANSACTION" ||
+    (o.error === "WAL_MALFORMED" && String(o.message).includes("references missing tx begin"))
+  ) {
+    return { error: "missing begin", cause: folded(o.cause, depth + 1) };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) {
+    if (k === "oldestFence" || k === "newestSnapshotLsn" || k === "transactionSpans") continue;
+    out[k] = folded(x, depth + 1);
+  }
+  return out;
+}
+
+const current: ReplayImpl = (dir, options) => replayDir(dir, { ...options, allowTruncatedHistory: true });
+
 async function observe(impl: ReplayImpl, fs: SimFS, s: Scenario, fence: number) {
   const controller = new AbortController();
   const reason = new Error("stop");
@@ -360,17 +387,13 @@ async function observe(impl: ReplayImpl, fs: SimFS, s: Scenario, fence: number) 
 }
 
 describe("replay against the pre-fast-path reference", () => {
-  test.prop([scenario], { numRuns: 3000 })(
-    "hands out and reports the same for any log, damage and mode",
-    async (s) => {
-      const first = await makeLog(s);
-      const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
-      const expected = await observe(referenceReplayDir, first.fs, s, fence);
-      const got = await observe(replayDir, (await makeLog(s)).fs, s, fence);
-      expect(got).toEqual(expected);
-    },
-    120_000,
-  );
+  test.prop([scenario], { numRuns: 3000 })("hands out and reports the same for any log, damage and mode", async (s) => {
+    const first = await makeLog(s);
+    const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
+    const expected = await observe(referenceReplayDir, first.fs, s, fence);
+    const got = await observe(current, (await makeLog(s)).fs, s, fence);
+    expect(folded(got)).toEqual(folded(expected));
+  });
 
   const schedule = fc.array(
     fc.record({ calls: fc.integer({ min: 1, max: 4 }), thenReturn: fc.boolean(), returnAlone: fc.boolean() }),
@@ -403,7 +426,7 @@ describe("replay against the pre-fast-path reference", () => {
         log.push(fs.stats.opens - fs.stats.closes);
         return log;
       };
-      expect(await go(replayDir)).toEqual(await go(referenceReplayDir));
+      expect(folded(await go(current))).toEqual(folded(await go(referenceReplayDir)));
     },
   );
 });

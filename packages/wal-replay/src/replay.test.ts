@@ -80,12 +80,91 @@ describe("transactions", () => {
     expect(all.outcome.checkpointLsnObserved).toBeNull();
   });
 
-  it("a transaction straddling the fence is malformed (missing tx begin)", async () => {
-    await writeSegment(dir, 1, 1, tx(1, ["a"]));
-    await expect(collect({ checkpointLsn: 1 })).rejects.toMatchObject({
-      code: "WAL_MALFORMED",
-      message: expect.stringContaining("references missing tx begin 1"),
+  it("a fence inside a transaction is WAL_FENCE_IN_TRANSACTION naming the highest boundary below it", async () => {
+    // tx 1..3 (begin, mutation, commit), tx 4..6: boundaries are 0, 3 and 6.
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])]);
+    for (const [fence, usable] of [
+      [1, 0],
+      [2, 0],
+      [4, 3],
+      [5, 3],
+    ] as const) {
+      await expect(collect({ checkpointLsn: fence })).rejects.toMatchObject({
+        code: "WAL_FENCE_IN_TRANSACTION",
+        details: { usableFence: usable, oldestFence: 0 },
+      });
+    }
+    for (const fence of [0, 3, 6]) await expect(collect({ checkpointLsn: fence })).resolves.toBeDefined();
+  });
+
+  it("a record naming a begin that never was is still malformed, fence or not", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), { kind: "txCommit", lsn: 4, txBeginLsn: 2 }]);
+    for (const fence of [0, 3]) {
+      await expect(collect({ checkpointLsn: fence })).rejects.toMatchObject({
+        code: "WAL_MALFORMED",
+        message: expect.stringContaining("references missing tx begin 2"),
+      });
+    }
+  });
+
+  it("interleaved and unfinished transactions count: the usable fence lies below every one the fence cuts", async () => {
+    // begin A@1, begin B@2, A mut@3, A commit@4, B mut@5, B commit@6, begin C@7 (never finished), mut C@8
+    await writeSegment(dir, 1, 1, [
+      { kind: "txBegin", lsn: 1 },
+      { kind: "txBegin", lsn: 2 },
+      { kind: "mutation", lsn: 3, txBeginLsn: 1, event: "a" },
+      { kind: "txCommit", lsn: 4, txBeginLsn: 1 },
+      { kind: "mutation", lsn: 5, txBeginLsn: 2, event: "b" },
+      { kind: "txCommit", lsn: 6, txBeginLsn: 2 },
+      { kind: "txBegin", lsn: 7 },
+      { kind: "mutation", lsn: 8, txBeginLsn: 7, event: "c" },
+    ]);
+    await expect(collect({ checkpointLsn: 4 })).rejects.toMatchObject({
+      code: "WAL_FENCE_IN_TRANSACTION",
+      details: { usableFence: 0 },
     });
+    const { outcome } = await collect({ checkpointLsn: 6 });
+    const spans = outcome.transactionSpans;
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].filter((l) => !spans.isInside(l))).toEqual([0, 6, 8]);
+  });
+});
+
+describe("fence below the retained log", () => {
+  it("is WAL_FENCE_TOO_LOW naming the lowest fence the log can serve, unless history may be missing", async () => {
+    await writeSegment(dir, 4, 10, tx(10, ["a"]), { sealed: true });
+    await writeSegment(dir, 5, 13, tx(13, ["b"]));
+    for (const fence of [0, 8]) {
+      await expect(collect({ checkpointLsn: fence })).rejects.toMatchObject({
+        code: "WAL_FENCE_TOO_LOW",
+        details: { oldestFence: 9, usableFence: 9 },
+      });
+    }
+    expect(events((await collect({ checkpointLsn: 9 })).txs)).toEqual(["a", "b"]);
+    const opted = await collect({ allowTruncatedHistory: true });
+    expect(events(opted.txs)).toEqual(["a", "b"]);
+    expect(opted.outcome.oldestFence).toBe(9);
+  });
+
+  it("names a fence past a transaction whose begin was truncated away", async () => {
+    // The oldest retained segment starts inside a transaction begun at 8: its batch at 10 and commit at 11.
+    await writeSegment(dir, 3, 10, [
+      { kind: "mutation", lsn: 10, txBeginLsn: 8, event: "x" },
+      { kind: "txCommit", lsn: 11, txBeginLsn: 8 },
+      ...tx(12, ["b"]),
+    ]);
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_FENCE_TOO_LOW", details: { usableFence: 11 } });
+    await expect(collect({ checkpointLsn: 9 })).rejects.toMatchObject({
+      code: "WAL_FENCE_IN_TRANSACTION",
+      details: { oldestFence: 9 },
+    });
+    expect(events((await collect({ checkpointLsn: 11 })).txs)).toEqual(["b"]);
+  });
+
+  it("reports the newest checkpoint snapshot, fenced markers included", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"]), { kind: "checkpoint", lsn: 4, snapshotLsn: 3 }, ...tx(5, ["b"])]);
+    const { outcome } = await collect({ checkpointLsn: 4 });
+    expect(outcome.checkpointLsnObserved).toBeNull();
+    expect(outcome.newestSnapshotLsn).toBe(3);
   });
 });
 
@@ -153,12 +232,12 @@ describe("malformed structure", () => {
   it("segment bases must rise above the previous base and the previous record", async () => {
     await writeSegment(dir, 1, 10, tx(10, [1]), { sealed: true });
     await writeSegment(dir, 2, 10, []);
-    await expect(collect()).rejects.toMatchObject({
+    await expect(collect({ checkpointLsn: 9 })).rejects.toMatchObject({
       message: expect.stringContaining("segment base_lsn 10 is not greater than previous base_lsn 10"),
     });
     await rm(segmentPath(dir, 2));
     await writeSegment(dir, 2, 12, []);
-    await expect(collect()).rejects.toMatchObject({
+    await expect(collect({ checkpointLsn: 9 })).rejects.toMatchObject({
       message: expect.stringContaining("segment base_lsn 12 is not greater than previous record lsn 12"),
     });
   });

@@ -32,6 +32,7 @@ import {
   type TornTailInfo,
 } from "./replay-types.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
+import type { TransactionSpans } from "./transaction-spans.js";
 
 const ABORT_CHECK_EVERY = 4096;
 
@@ -105,9 +106,9 @@ class ReplayRun<E> implements Replay<E> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
-    if (this.#started) throw new TypeError("a replay can be iterated only once");
+    if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
-    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle);
+    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false);
   }
 
   async outcome(): Promise<ReplayOutcome> {
@@ -140,6 +141,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #mode: RecoveryMode;
   readonly #settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
   readonly #assembler: TransactionAssembler<E>;
+  /** Mapping transaction boundaries for a fence error: missing begins are skipped, fence errors never raised. */
+  readonly #lenient: boolean;
 
   #paths: string[] | undefined;
   #index = 0;
@@ -183,7 +186,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     options: ReplayOptions<E>,
     mode: RecoveryMode,
     settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void },
+    lenient: boolean,
   ) {
+    this.#lenient = lenient;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -191,7 +196,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#signal = options.signal;
     this.#mode = mode;
     this.#settle = settle;
-    this.#assembler = new TransactionAssembler<E>(options.checkpointLsn ?? 0);
+    this.#assembler = new TransactionAssembler<E>(options.checkpointLsn ?? 0, lenient);
   }
 
   [Symbol.asyncIterator](): this {
@@ -284,12 +289,47 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       if (committed !== undefined) return { value: committed, done: false };
       this.#finish(true);
       return DONE;
-    } catch (error) {
+    } catch (thrown) {
       // As in a `finally` that awaits the close: a failing close replaces the error in flight.
       await this.#stop();
+      const error = await this.#withUsableFence(thrown);
       this.#fail(error);
       throw error;
     }
+  }
+
+  /**
+   * A fence error completed with the fence the caller can use: the log's transaction boundaries are mapped by a
+   * second, lenient walk (payloads not decoded), which only this error path pays for.
+   */
+  async #withUsableFence(error: unknown): Promise<unknown> {
+    if (this.#lenient || !(error instanceof WalError)) return error;
+    if (error.code !== "WAL_FENCE_IN_TRANSACTION" && error.code !== "WAL_FENCE_TOO_LOW") return error;
+    let map: { spans: TransactionSpans; oldestFence: number };
+    try {
+      map = await mapTransactionSpans(this.#list, this.#fs, this.#options);
+    } catch {
+      return error; // The log has other problems; the fence error stands without a suggestion.
+    }
+    const fence = this.#options.checkpointLsn ?? 0;
+    const usable =
+      error.code === "WAL_FENCE_TOO_LOW"
+        ? map.spans.lowestBoundaryAtOrAbove(map.oldestFence)
+        : map.spans.highestBoundaryAtOrBelow(fence, map.oldestFence);
+    const advice =
+      usable === undefined
+        ? "; no fence at or below it lies outside a transaction in the retained log"
+        : error.code === "WAL_FENCE_TOO_LOW"
+          ? `; the lowest fence it can serve is ${usable}`
+          : `; the highest fence at or below it outside a transaction is ${usable}`;
+    return new WalError(error.code, `${error.message}${advice}`, {
+      ...(error.cause === undefined ? {} : { cause: error.cause }),
+      details: {
+        ...error.details,
+        oldestFence: map.oldestFence,
+        ...(usable === undefined ? {} : { usableFence: usable }),
+      },
+    });
   }
 
   /** The next committed transaction, or `undefined` when the sweep has ended (normally or at reported damage). */
@@ -358,6 +398,18 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       this.#corruption = between;
       if (this.#mode !== "point-in-time") throw between.error;
       return false;
+    }
+    if (previous === undefined && !this.#options.allowTruncatedHistory) {
+      const fence = this.#options.checkpointLsn ?? 0;
+      const oldestFence = reader.header.baseLsn - 1;
+      if (fence < oldestFence) {
+        await reader.close();
+        throw new WalError(
+          "WAL_FENCE_TOO_LOW",
+          `the fence ${fence} is below what the log holds: its oldest segment ${path} starts at lsn ${oldestFence + 1}, so the records after the fence up to there are gone (truncated, or never in this log); replaying would silently miss them`,
+          { details: { path, segment: path, oldestFence } },
+        );
+      }
     }
     this.#reader = reader;
     this.#path = path;
@@ -466,6 +518,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#done = true;
     const assembler = this.#assembler;
     this.#settle.resolve({
+      oldestFence: assembler.oldestFence,
+      newestSnapshotLsn: assembler.newestSnapshot,
+      transactionSpans: assembler.finishSpans(),
       maxLsn: assembler.maxLsn,
       lastGoodOffset: this.#lastGoodOffset,
       tornTail: this.#tornTail,
@@ -530,6 +585,43 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     const damage = await classifyHeaderFailure(this.#fs, path, error, true);
     return damage?.kind === "headerless" ? damage.fileSize : undefined;
   }
+}
+
+/** A codec that decodes nothing: the boundary map needs records' framing and LSNs only. */
+const framingOnly: PayloadCodec<never> = {
+  name: "framing-only",
+  encodeEvent: () => {
+    throw new WalError("WAL_ENCODE", "the framing-only codec cannot encode");
+  },
+  encodeBatch: () => {
+    throw new WalError("WAL_ENCODE", "the framing-only codec cannot encode");
+  },
+  decodeEvent: () => undefined as never,
+  decodeBatch: () => [],
+};
+
+/** Walk the whole retained log leniently and map its transaction boundaries. */
+async function mapTransactionSpans<E>(
+  list: () => Promise<string[]>,
+  fs: WalFileSystem,
+  options: ReplayOptions<E>,
+): Promise<{ spans: TransactionSpans; oldestFence: number }> {
+  let settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
+  const outcome = new Promise<ReplayOutcome>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  outcome.catch(() => undefined);
+  const walk = new ReplayWalk<never>(
+    list,
+    fs,
+    { ...options, codec: framingOnly, checkpointLsn: 0, allowTruncatedHistory: true, recovery: "point-in-time" },
+    "point-in-time",
+    settle,
+    true,
+  );
+  for (;;) if ((await walk.next()).done) break;
+  const o = await outcome;
+  return { spans: o.transactionSpans, oldestFence: o.oldestFence };
 }
 
 /** Corruption placed at the end of `segment`, so `point-in-time` keeps that segment and moves the rest aside. */

@@ -1,11 +1,16 @@
 /**
- * The record-by-record rules of FORMAT §5.1–5.2: strictly increasing LSNs, the fence, transaction buckets keyed
- * by their begin LSN (several may be open at once), commit order out, aborted and unfinished work discarded,
- * checkpoint markers observed. Every rule violation is a `WAL_MALFORMED` error.
+ * The record-by-record rules of replay: strictly increasing LSNs, the fence, transaction buckets keyed by their
+ * begin LSN (several may be open at once), commit order out, aborted and unfinished work discarded, checkpoint
+ * markers observed. A rule violation is `WAL_MALFORMED`, except a record above the fence that belongs to a
+ * transaction begun at or below it: that is `WAL_FENCE_IN_TRANSACTION` (the log is fine, the fence is not).
+ *
+ * Beside the events, the assembler maps every transaction's extent ({@link TransactionSpans}), fenced records
+ * included, so that the handle and the fence errors can tell which LSNs are safe fences.
  */
 
 import { WalError, type WalRecord } from "@lora/wal-codec";
 import type { ReplayedTransaction } from "./replay-types.js";
+import { TransactionSpans } from "./transaction-spans.js";
 
 function malformed(message: string, path: string, lsn?: number): WalError {
   return new WalError("WAL_MALFORMED", `WAL structure is malformed: ${message}`, {
@@ -13,8 +18,33 @@ function malformed(message: string, path: string, lsn?: number): WalError {
   });
 }
 
+/** Thrown (before any fence error is completed with the fence to use) for a fence inside a transaction. */
+export function fenceInTransaction(fence: number, beginLsn: number, lsn: number, path: string): WalError {
+  return new WalError(
+    "WAL_FENCE_IN_TRANSACTION",
+    `the fence ${fence} is inside the transaction begun at lsn ${beginLsn} (its record at lsn ${lsn} is above the fence); a snapshot must be taken at a transaction boundary`,
+    { details: { path, segment: path, lsn } },
+  );
+}
+
 export class TransactionAssembler<E> {
   readonly #fence: number;
+  /**
+   * Lenient: a record whose begin is not open is skipped instead of failing (only its extent is mapped). Used to
+   * map a log's transaction boundaries when a fence error must name a fence that works.
+   */
+  readonly #lenient: boolean;
+  readonly spans = new TransactionSpans();
+  /*
+   * Open extents (fenced transactions included): begin LSN -> LSN of its latest record. As with the buckets, the
+   * most recent one lives in fields.
+   */
+  readonly #extents = new Map<number, number>();
+  #extentBegin = -1;
+  #extentLast = 0;
+  /** Base LSN of the first segment minus one: the lowest fence the retained log can serve. */
+  #oldestFence: number | undefined;
+  #newestSnapshot: number | null = null;
   /*
    * The open transactions. Nearly always at most one is open (every `commitTx`, and any writer that does not
    * interleave), so the most recently begun one lives in two fields and only the others in the map: a record of the
@@ -32,8 +62,80 @@ export class TransactionAssembler<E> {
   aborted = 0;
   records = 0;
 
-  constructor(fence: number) {
+  constructor(fence: number, lenient = false) {
     this.#fence = fence;
+    this.#lenient = lenient;
+  }
+
+  /** The lowest fence the retained log can serve: the first segment's base LSN minus one (0 before any segment). */
+  get oldestFence(): number {
+    return this.#oldestFence ?? 0;
+  }
+
+  /** The newest snapshot LSN of any checkpoint marker read, fenced ones included. */
+  get newestSnapshot(): number | null {
+    return this.#newestSnapshot;
+  }
+
+  /**
+   * Map the extents of the transactions still open at the end of the log (they will never finish: a later writer
+   * cannot continue them) and return the spans. Call once, after the last record.
+   */
+  finishSpans(): TransactionSpans {
+    if (this.#extentBegin >= 0) this.#markExtent(this.#extentBegin, this.#extentLast);
+    for (const [begin, last] of this.#extents) this.#markExtent(begin, last);
+    this.#extentBegin = -1;
+    this.#extents.clear();
+    return this.spans;
+  }
+
+  #markExtent(begin: number, last: number): void {
+    // A transaction begun before the retained log: only the part the log can still be fenced in matters.
+    this.spans.markInside(Math.max(begin, this.#oldestFence ?? 0), last - 1);
+  }
+
+  /**
+   * Record `lsn` as the latest record of transaction `begin`; closes the extent when `closes`. Returns whether the
+   * transaction is known: begun in the log (fenced or not) and still open, or begun before the retained log.
+   */
+  #extend(begin: number, lsn: number, closes: boolean): boolean {
+    if (begin === this.#extentBegin) {
+      if (closes) {
+        this.#markExtent(begin, lsn);
+        this.#extentBegin = -1;
+      } else this.#extentLast = lsn;
+      return true;
+    }
+    // A record of a transaction begun before the retained log counts too; one naming a begin that never was does
+    // not (replay rejects it above the fence).
+    if (!this.#extents.has(begin) && !(begin > 0 && begin <= (this.#oldestFence ?? 0))) return false;
+    if (closes) {
+      this.#extents.delete(begin);
+      this.#markExtent(begin, lsn);
+    } else this.#extents.set(begin, lsn);
+    return true;
+  }
+
+  #openExtent(begin: number): void {
+    if (this.#extentBegin >= 0) this.#extents.set(this.#extentBegin, this.#extentLast);
+    this.#extentBegin = begin;
+    this.#extentLast = begin;
+  }
+
+  /**
+   * A record above the fence whose transaction has no bucket: the fence's fault when the transaction is known and
+   * began at or below the fence, the log's otherwise. `undefined` (skip the record) in lenient mode.
+   */
+  #missingBegin(
+    what: string,
+    record: { lsn: number; txBeginLsn: number },
+    known: boolean,
+    path: string,
+  ): WalError | undefined {
+    if (this.#lenient) return undefined;
+    const begin = record.txBeginLsn;
+    if (known && begin <= this.#fence) return fenceInTransaction(this.#fence, begin, record.lsn, path);
+    return malformed(`${what} at lsn ${record.lsn} references missing tx begin ${begin}`, path, record.lsn);
   }
 
   get maxLsn(): number {
@@ -86,6 +188,7 @@ export class TransactionAssembler<E> {
       );
     }
     this.#previousBase = baseLsn;
+    this.#oldestFence ??= baseLsn - 1;
   }
 
   /**
@@ -101,6 +204,20 @@ export class TransactionAssembler<E> {
     this.#lastLsn = lsn;
     if (lsn > this.#maxLsn) this.#maxLsn = lsn;
     this.records++;
+
+    let known = true;
+    switch (record.kind) {
+      case "txBegin":
+        this.#openExtent(lsn);
+        break;
+      case "checkpoint":
+        if (this.#newestSnapshot === null || record.snapshotLsn > this.#newestSnapshot) {
+          this.#newestSnapshot = record.snapshotLsn;
+        }
+        break;
+      default:
+        known = this.#extend(record.txBeginLsn, lsn, record.kind === "txCommit" || record.kind === "txAbort");
+    }
 
     if (lsn <= this.#fence) {
       // Already in the caller's snapshot. A fenced commit or abort still closes a bucket opened above the fence.
@@ -120,8 +237,14 @@ export class TransactionAssembler<E> {
       case "mutationBatch": {
         const bucket = this.#bucket(record.txBeginLsn);
         if (bucket === undefined) {
-          const what = record.kind === "mutation" ? "mutation" : "mutation batch";
-          throw malformed(`${what} at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
+          const error = this.#missingBegin(
+            record.kind === "mutation" ? "mutation" : "mutation batch",
+            record,
+            known,
+            path,
+          );
+          if (error === undefined) return undefined;
+          throw error;
         }
         if (record.kind === "mutation") bucket.push(record.event);
         else for (const event of record.events) bucket.push(event);
@@ -130,22 +253,26 @@ export class TransactionAssembler<E> {
       case "txCommit": {
         const events = this.#close(record.txBeginLsn);
         if (events === undefined) {
-          throw malformed(`commit at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
+          const error = this.#missingBegin("commit", record, known, path);
+          if (error === undefined) return undefined;
+          throw error;
         }
         this.committed++;
         return { beginLsn: record.txBeginLsn, commitLsn: lsn, events };
       }
       case "txAbort":
         if (this.#close(record.txBeginLsn) === undefined) {
-          throw malformed(`abort at lsn ${lsn} references missing tx begin ${record.txBeginLsn}`, path, lsn);
+          const error = this.#missingBegin("abort", record, known, path);
+          if (error === undefined) return undefined;
+          throw error;
         }
         this.aborted++;
         return undefined;
       case "checkpoint": {
         const snapshot = record.snapshotLsn;
-        if (snapshot > lsn)
+        if (snapshot > lsn && !this.#lenient)
           throw malformed(`checkpoint at lsn ${lsn} points to future snapshot lsn ${snapshot}`, path, lsn);
-        if (this.#checkpointObserved !== null && snapshot < this.#checkpointObserved) {
+        if (this.#checkpointObserved !== null && snapshot < this.#checkpointObserved && !this.#lenient) {
           throw malformed(
             `checkpoint snapshot lsn ${snapshot} regressed below previous checkpoint ${this.#checkpointObserved}`,
             path,

@@ -16,4 +16,4 @@ export {
 } from "./segment-header.js";
 export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
-export { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
+export { SegmentWriter, type SegmentWriterOptions, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";

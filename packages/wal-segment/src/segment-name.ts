@@ -21,7 +21,8 @@ const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** The canonical file name of segment `id`. */
 export function segmentFileName(id: number): string {
-  if (!Number.isSafeInteger(id) || id < 1) throw new RangeError(`segment id must be a positive integer, got ${id}`);
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new WalError("WAL_INVALID_ARGUMENT", `segment id must be a positive integer, got ${id}`);
   return `${String(id).padStart(10, "0")}.wal`;
 }
 

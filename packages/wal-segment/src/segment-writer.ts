@@ -8,6 +8,12 @@
  *
  * After a failed write or sync the writer refuses further writes and syncs with the first error: the file may hold
  * a partial write, and retrying over it would corrupt the log (PostgreSQL's fsyncgate lesson).
+ *
+ * The writer never has more than {@link UNSYNCED_WINDOW_BYTES} written but not yet fdatasynced (its
+ * `maxUnsyncedBytes`): a write that would exceed the window waits for a sync of what came before, a larger one is
+ * written in window-sized pieces with a sync between them, and a sync starts in the background once half the
+ * window is used. So after a power loss, bytes that may be torn or lost lie within the last window of the file, and
+ * recovery can tell a torn write from damage to data that an fsync covered (see `@lora/wal-replay`'s damage rules).
  */
 
 import { dirname } from "node:path";
@@ -27,8 +33,20 @@ import {
   type SegmentHeader,
 } from "./segment-header.js";
 
+/**
+ * The most bytes a writer leaves written but not fdatasynced, in every sync mode: recovery treats damage that reaches
+ * into the last this-many bytes of the newest segment as a possibly torn write. 1 MiB.
+ */
+export const UNSYNCED_WINDOW_BYTES = 1 << 20;
+
 /** Options of {@link SegmentWriter.create} and {@link SegmentWriter.openForAppend}. */
 export interface SegmentWriterOptions {
+  /**
+   * The unsynced window: the most bytes left written but not fdatasynced. A larger window than
+   * {@link UNSYNCED_WINDOW_BYTES} makes some torn writes look like corruption to recovery; a smaller one costs more
+   * fsyncs. At least 4096. @default UNSYNCED_WINDOW_BYTES
+   */
+  readonly maxUnsyncedBytes?: number;
   /** Initial capacity of each pending buffer (it grows by doubling as needed). @default 8192 */
   readonly bufferBytes?: number;
   /**
@@ -49,6 +67,11 @@ export class SegmentWriter {
   readonly #file: WalFile;
   #header: SegmentHeader;
   #written: number;
+  /** Bytes covered by a completed fdatasync (everything before the first write counts: callers made it durable). */
+  #synced: number;
+  readonly #maxUnsynced: number;
+  /** A sync started because half the window is used, not awaited by anyone. */
+  #backgroundSync: Promise<void> | undefined;
   #pending: ByteWriter;
   #spare: ByteWriter;
   #inFlight: Promise<void> | undefined;
@@ -60,6 +83,12 @@ export class SegmentWriter {
     this.#file = file;
     this.#header = header;
     this.#written = written;
+    this.#synced = written;
+    const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
+    if (!Number.isSafeInteger(max) || max < 4096) {
+      throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);
+    }
+    this.#maxUnsynced = max;
     this.#pending = new ByteWriter(options.bufferBytes ?? 8192);
     this.#spare = new ByteWriter(options.bufferBytes ?? 8192);
   }
@@ -206,12 +235,8 @@ export class SegmentWriter {
     const buffer = this.#pending;
     this.#pending = this.#spare;
     this.#spare = buffer;
-    const position = this.#written;
-    const flight = this.#file.write(buffer.view(), position).then(
-      () => {
-        this.#written = position + buffer.length;
-        buffer.reset();
-      },
+    const flight = this.#writeWithinWindow(buffer).then(
+      () => buffer.reset(),
       (error: unknown) => {
         this.#failure ??= error;
         throw error;
@@ -223,11 +248,61 @@ export class SegmentWriter {
     } finally {
       this.#inFlight = undefined;
     }
+    this.#syncInBackgroundIfHalfFull();
+  }
+
+  /** Write `buffer` at the end in pieces that keep the unsynced bytes within the window, syncing between them. */
+  async #writeWithinWindow(buffer: ByteWriter): Promise<void> {
+    for (let done = 0; done < buffer.length; ) {
+      const room = this.#maxUnsynced - (this.#written - this.#synced);
+      if (room <= 0) {
+        await this.#syncWritten();
+        continue;
+      }
+      const piece = Math.min(room, buffer.length - done);
+      await this.#file.write(buffer.view(done, done + piece), this.#written);
+      this.#written += piece;
+      done += piece;
+    }
+  }
+
+  /** fdatasync covering every byte written before it started. */
+  async #syncWritten(): Promise<void> {
+    const covered = this.#written;
+    await this.#file.datasync();
+    if (covered > this.#synced) this.#synced = covered;
+  }
+
+  /**
+   * Once half the window is written but not synced, start a sync nobody waits for, so a later write rarely has to
+   * wait for one. A failure is kept and fails the next write or sync (the handle poisons then).
+   */
+  #syncInBackgroundIfHalfFull(): void {
+    if (this.#backgroundSync !== undefined || this.#written - this.#synced <= this.#maxUnsynced / 2) return;
+    if (this.#failure !== undefined || this.#closed) return;
+    this.#backgroundSync = this.#syncWritten().then(
+      () => {
+        this.#backgroundSync = undefined;
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#backgroundSync = undefined;
+      },
+    );
+  }
+
+  /** Bytes written but not yet covered by a completed fdatasync (at most the window). */
+  get unsyncedBytes(): number {
+    return this.#written - this.#synced;
   }
 
   /** Whether {@link SegmentWriter.writeNow} would write (the file offers a synchronous write, none is in flight). */
   get canWriteNow(): boolean {
-    return this.#inFlight === undefined && this.#file.writeSync !== undefined;
+    return (
+      this.#inFlight === undefined &&
+      this.#file.writeSync !== undefined &&
+      this.#written + this.#pending.length - this.#synced <= this.#maxUnsynced
+    );
   }
 
   /** Whether {@link SegmentWriter.syncNow} is available (the file offers a blocking fdatasync). */
@@ -248,12 +323,14 @@ export class SegmentWriter {
     if (datasyncSync === undefined) {
       throw new WalError("WAL_IO", "this file system has no blocking fdatasync", { details: { path: this.path } });
     }
+    const covered = this.#written;
     try {
       datasyncSync.call(this.#file);
     } catch (error) {
       this.#failure ??= error;
       throw error;
     }
+    if (covered > this.#synced) this.#synced = covered;
   }
 
   /**
@@ -267,6 +344,8 @@ export class SegmentWriter {
     if (this.#inFlight !== undefined || writeSync === undefined) return false;
     this.#assertUsable();
     if (this.#pending.length === 0) return true;
+    // Beyond the unsynced window the asynchronous write must sync first (see the module comment).
+    if (this.#written + this.#pending.length - this.#synced > this.#maxUnsynced) return false;
     try {
       writeSync.call(this.#file, this.#pending.view(), this.#written);
     } catch (error) {
@@ -275,6 +354,7 @@ export class SegmentWriter {
     }
     this.#written += this.#pending.length;
     this.#pending.reset();
+    this.#syncInBackgroundIfHalfFull();
     return true;
   }
 
@@ -286,7 +366,7 @@ export class SegmentWriter {
   async sync(): Promise<void> {
     this.#assertUsable();
     try {
-      await this.#file.datasync();
+      await this.#syncWritten();
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -318,6 +398,7 @@ export class SegmentWriter {
         at += got;
       }
       await this.#file.datasync();
+      this.#synced = this.#written;
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -374,6 +455,7 @@ export class SegmentWriter {
       throw error;
     }
     this.#written = offset;
+    this.#synced = offset;
   }
 
   /**
@@ -384,6 +466,7 @@ export class SegmentWriter {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
+    if (this.#backgroundSync !== undefined) await this.#backgroundSync;
     await this.#file.close();
   }
 

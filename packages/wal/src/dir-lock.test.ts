@@ -171,13 +171,14 @@ describe("acquireDirLock", () => {
 
   it("acquires a lock that is released during the retry window", async () => {
     const holder = await spawnHolder(30);
+    expect(await probeDirLock(dir)).toBe("held"); // contended before the holder lets go
     holder.child.stdin?.write("go\n"); // the child closes its fd 30 ms from now
     const start = performance.now();
-    const lock = await acquire();
+    // A budget no busy machine exhausts: the verdict is that the retry loop gets the lock once it is free, not how
+    // fast (a 100 ms budget failed this test on a loaded machine).
+    const lock = await acquire(dir, { retryBudgetMs: 60_000 });
     const ms = performance.now() - start;
     expect(lock.held).toBe(true);
-    expect(ms).toBeGreaterThanOrEqual(15); // it was contended at first
-    expect(ms).toBeLessThan(100);
     expect(await holder.nextLine()).toBe("released");
     console.info(`[dir-lock] acquired ${ms.toFixed(1)} ms into the retry window (holder released at ~30 ms)`);
   });

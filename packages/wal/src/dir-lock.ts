@@ -1,11 +1,47 @@
 /**
- * The WAL directory lock: an exclusive advisory lock on `<dir>/.lora-wal.lock`, the same kernel lock LoraDB takes
- * (`flock` on unix, `LockFileEx` on Windows; see `flock.ts`), so a LoraDB process and an `@lora/wal` handle exclude
- * each other, and so do two handles in one process.
+ * The WAL directory lock. A holder takes two exclusive, non-blocking advisory locks, always in this order:
  *
- * The lock file is opened read+write, created if missing, never truncated, never written and never deleted. The
- * lock lives as long as the fd: `release()` closes it, and the kernel releases it when the process dies, so a
- * SIGKILLed writer never leaves a stale lock behind.
+ * 1. **the directory itself** (`flock` on an `O_RDONLY | O_DIRECTORY` fd of `<dir>`; unix only). Only `@lora/wal`
+ *    takes it. It cannot be deleted from under a holder the way a file can, so two `@lora/wal` handles exclude
+ *    each other even after someone removes `.lora-wal.lock` to clear a "stale lock";
+ * 2. **`<dir>/.lora-wal.lock`**, the same kernel lock LoraDB takes (`flock` on unix, `LockFileEx` on Windows; see
+ *    `flock.ts`), so a LoraDB process and an `@lora/wal` handle exclude each other, exactly as before.
+ *
+ * Taking them in one fixed order means two `@lora/wal` openers never hold one each: the second one stops at the
+ * directory and retries. LoraDB never takes the directory lock, so it cannot wait on us for it.
+ *
+ * **At open**, after `flock` on the file succeeds, the fd must still be the file at the path (`fstat` of the fd
+ * against `stat` of the path, dev + inode; the same for the directory). If the file was removed or replaced between
+ * our `open` and our `flock` we close and start over, at most {@link MAX_MOVED_RETRIES} times, then `WAL_LOCKED`.
+ * Then, on Linux, `/proc/locks` is searched for a process that still holds a `flock` on a *removed*
+ * `<dir>/.lora-wal.lock` (a LoraDB whose lock file was deleted): LoraDB only knows the file lock, so without this a
+ * fresh file at the same path would let us in beside it. Such a holder is treated as contention (retried within
+ * the budget, then `WAL_LOCKED` naming its pid). Typical cost: one read of `/proc/locks` plus, only for `flock`
+ * entries on this file system that are not ours, a `readlink` per open fd of their process (see the README).
+ *
+ * **While held**, the lock watches its file: an unref'd timer (every {@link DEFAULT_LOCK_CHECK_INTERVAL_MS}) and
+ * {@link DirLock.check} compare `stat(<path>)` with the held fd's identity. When the file was removed, or replaced
+ * by one nobody holds, a new one is created (or the new one adopted) and locked, which restores the exclusion of
+ * LoraDB. When another process already holds the file now at the path (LoraDB got in), or the directory itself
+ * was removed or replaced, the lock is *lost*: `check()` returns a `WAL_LOCK_LOST` error from then on and the
+ * {@link DirLock.onLost} listeners are called once; the handle must stop writing.
+ *
+ * **Guaranteed**: two `@lora/wal` holders of one directory (same or different processes) never both hold it,
+ * whatever happens to `.lora-wal.lock`, wherever the directory lock is taken ({@link DirLock.directoryLocked}:
+ * unix on a local file system); a LoraDB that holds the file at its path is never joined by us at open; both are
+ * kernel locks, so a SIGKILLed holder never leaves a stale lock. The lock file is opened
+ * read+write, created if missing, never truncated, never written and never deleted.
+ *
+ * **Not guaranteed** (LoraDB knows only the file lock, and does not notice when its file is removed):
+ * - after `.lora-wal.lock` is removed under *our* handle, a LoraDB may open the directory in the window before our
+ *   next check (at most the check interval, or until the handle calls `check()`). If it is still there at the
+ *   check we report the lock lost; if it opened, wrote and closed inside the window, nothing can tell.
+ * - the search for a LoraDB holding a removed lock file is Linux only and best effort: it finds nothing when
+ *   `/proc` is missing or unreadable (another user's process, `hidepid`, another pid namespace), when the holder
+ *   reached the directory through another path (bind mount, chroot) or the file was renamed instead of removed,
+ *   and it misses a LoraDB that opened the file before it was removed but `flock`s it only after our search.
+ * - on Windows (UNTESTED) there is no directory lock and no `/proc`: only the file lock and its watcher remain.
+ *   Where `flock` refuses a directory fd (e.g. NFS) the directory lock is skipped ({@link DirLock.directoryLocked}).
  *
  * Retry policy (LoraDB >= 0.11): while contended, back off 100 µs doubling to a 5 ms cap; elapsed time is checked
  * after each failed attempt and once it is >= the budget (100 ms) the result is `WAL_LOCKED`. Any other failure is
@@ -13,12 +49,28 @@
  * means fewer attempts inside the same budget.
  */
 
-import { close as closeCb, constants as fsConstants, open as openCb } from "node:fs";
+import {
+  type BigIntStats,
+  close as closeCb,
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  open as openCb,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { WalError } from "@lora/wal-codec";
 import { type LockBinding, lockBinding } from "./flock.js";
 
+// Opens and closes go through the thread pool. The identity checks (fstat, stat) and the /proc search are
+// synchronous: metadata calls and procfs reads that never wait for a disk, where a thread-pool round trip each
+// would cost more than the calls (and the held lock's check must be synchronous anyway).
 const open = promisify(openCb);
 const close = promisify(closeCb);
 
@@ -28,12 +80,38 @@ export const LOCK_FILE_NAME = ".lora-wal.lock";
 /** Default retry budget, as in LoraDB. */
 export const DEFAULT_LOCK_RETRY_BUDGET_MS = 100;
 
+/** How often a held lock checks that its file is still the one at the path. */
+export const DEFAULT_LOCK_CHECK_INTERVAL_MS = 1000;
+
+/** How many times the file (or directory) may be found removed or replaced right after locking it, per acquire. */
+export const MAX_MOVED_RETRIES = 8;
+
 const INITIAL_BACKOFF_US = 100;
 const MAX_BACKOFF_US = 5_000;
+
+// O_NONBLOCK so that a FIFO at the lock path cannot hang the open (it is then refused as not a regular file); no
+// effect on regular files. Absent on Windows.
+const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
+const O_DIRECTORY = fsConstants.O_DIRECTORY ?? 0;
+const LOCK_FILE_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT | O_NONBLOCK;
 
 export interface AcquireDirLockOptions {
   /** How long to keep retrying a contended lock before `WAL_LOCKED`. Default 100; 0 means a single attempt. */
   readonly retryBudgetMs?: number;
+}
+
+/**
+ * Options for the handle and for tests; not exported from the package. `acquireDirLock` takes only the public
+ * ones.
+ * @internal
+ */
+export interface DirLockInternalOptions extends AcquireDirLockOptions {
+  /** Period of the held lock's background check, in ms; 0 turns the timer off (`check()` only). Default 1000. */
+  readonly checkIntervalMs?: number;
+  /** Where procfs is mounted. Default `/proc`; a path without procfs turns the removed-file search off. */
+  readonly procRoot?: string;
+  /** Test seam: runs after each open of the lock file and before its `flock` (attempt counts from 0). */
+  readonly beforeFileLock?: (attempt: number) => void | Promise<void>;
 }
 
 /** A held directory lock. */
@@ -45,100 +123,417 @@ export interface DirLock extends AsyncDisposable {
   /** False once `release()` has been called. */
   readonly held: boolean;
   /**
-   * Releases the lock by closing its fd; the file stays. Idempotent; concurrent calls share one close.
-   * @throws {@link WalError} `WAL_IO` when closing the fd fails.
+   * Whether the directory itself is locked too (unix). False on Windows and where the file system refuses `flock`
+   * on a directory fd; then two `@lora/wal` handles exclude each other only through the file.
+   */
+  readonly directoryLocked: boolean;
+  /**
+   * Checks now, synchronously (two `stat` calls when nothing changed), that `.lora-wal.lock` is still the file this
+   * lock holds and the directory is still the one it locked. A removed file, or one replaced by a file nobody
+   * holds, is re-created or adopted and locked again (restoring the exclusion of LoraDB) and `null` is returned.
+   *
+   * @returns `null` while the lock holds (and after `release()`, unless it was lost before); once lost, the same
+   *   `WAL_LOCK_LOST` {@link WalError} on every call: another process holds the file now at the path, the
+   *   directory was removed or replaced, or the file could not be re-created or locked (`cause` says why). A lost
+   *   lock stays lost; the holder must stop writing and release it.
+   */
+  check(): WalError | null;
+  /**
+   * Calls `listener` once when the lock is found lost, by the background check or by {@link check}. Registered
+   * after the loss, it is called on the next microtask. Not called after `release()`. A listener must not throw:
+   * what it throws is rethrown on a microtask (an uncaught exception).
+   * @returns a function that unregisters the listener.
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `listener` is not a function.
+   */
+  onLost(listener: (error: WalError) => void): () => void;
+  /**
+   * Releases both locks by closing their fds and stops the background check; the file stays. Idempotent;
+   * concurrent calls share one close.
+   * @throws {@link WalError} `WAL_IO` when closing an fd fails.
    */
   release(): Promise<void>;
 }
 
 /**
- * Takes the exclusive lock on `<dir>/.lora-wal.lock`, creating the file (not the directory) if needed.
+ * Takes the exclusive lock on the WAL directory `dir` and on `<dir>/.lora-wal.lock`, creating the file (not the
+ * directory) if needed. See the module documentation for what is and is not guaranteed.
  *
- * @throws WalError `WAL_LOCKED` when another handle (any process, including this one) still holds it after the
- *   retry budget; `WAL_IO` for any other failure (e.g. the directory does not exist); `WAL_INVALID_OPTION`.
+ * @throws WalError `WAL_LOCKED` when another handle (any process, including this one, or LoraDB) still holds it
+ *   after the retry budget — including a process that holds a removed `.lora-wal.lock` of `dir` (Linux), and a
+ *   lock file that keeps being replaced while we lock it; `WAL_IO` for any other failure (e.g. the directory does
+ *   not exist, or the lock path is a directory or another non-regular file); `WAL_INVALID_OPTION`.
  */
-export async function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
-  const budgetMs = options.retryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS;
+export function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
+  // Only the public option is forwarded, whatever else a caller passes.
+  const budget = options.retryBudgetMs;
+  return acquireDirLockInternal(dir, budget === undefined ? {} : { retryBudgetMs: budget });
+}
+
+/**
+ * {@link acquireDirLock} with the internal options.
+ * @internal
+ */
+export async function acquireDirLockInternal(dir: string, internal: DirLockInternalOptions = {}): Promise<DirLock> {
+  const budgetMs = internal.retryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS;
   if (typeof budgetMs !== "number" || !(budgetMs >= 0) || budgetMs === Number.POSITIVE_INFINITY) {
     throw new WalError("WAL_INVALID_OPTION", `retryBudgetMs must be a finite number >= 0, got ${String(budgetMs)}`);
   }
+  const intervalMs = internal.checkIntervalMs ?? DEFAULT_LOCK_CHECK_INTERVAL_MS;
+  if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > 2 ** 31 - 1) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `checkIntervalMs must be a number in [0, 2^31), got ${String(intervalMs)}`,
+    );
+  }
   const path = join(dir, LOCK_FILE_NAME);
   const binding = loadBinding(path);
+  const ctx: AttemptContext = {
+    dir,
+    path,
+    binding,
+    procRoot: internal.procRoot ?? "/proc",
+    beforeFileLock: internal.beforeFileLock,
+  };
 
-  let fd: number;
-  try {
-    // O_CREAT without O_TRUNC: create if missing, never truncate. Mode 0o666 minus umask, as Rust's default.
-    fd = await open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o666);
-  } catch (e) {
-    throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
-  }
-
-  try {
-    const start = performance.now();
-    let backoffUs = INITIAL_BACKOFF_US;
-    for (;;) {
-      if (tryLock(binding, fd, path) === "locked") return new HeldDirLock(dir, path, fd, binding);
-      if (performance.now() - start >= budgetMs) {
-        throw new WalError("WAL_LOCKED", `WAL directory is already open by another live handle: ${dir}`, {
-          details: { path: dir },
-        });
+  const start = performance.now();
+  let backoffUs = INITIAL_BACKOFF_US;
+  let moved = 0;
+  let attempt = 0;
+  for (;;) {
+    const r = await tryAcquire(ctx, attempt++);
+    if (r.kind === "locked") return new HeldDirLock(ctx, r, intervalMs);
+    if (r.kind === "moved") {
+      if (++moved > MAX_MOVED_RETRIES) {
+        throw new WalError(
+          "WAL_LOCKED",
+          `the WAL lock file ${path} (or its directory) was removed or replaced each time it was locked ` +
+            `(${moved} times); something else is working on it: ${dir}`,
+          { details: { path: dir } },
+        );
       }
-      await sleep(backoffUs / 1000);
-      backoffUs = Math.min(backoffUs * 2, MAX_BACKOFF_US);
+      continue; // no back-off: nobody holds it, the file just moved
     }
-  } catch (e) {
-    await close(fd).catch(() => {});
-    throw e;
+    if (performance.now() - start >= budgetMs) {
+      if (r.holderPid !== undefined) throw removedFileHeld(dir, path, r.holderPid);
+      throw lockedError(dir);
+    }
+    await sleep(backoffUs / 1000);
+    backoffUs = Math.min(backoffUs * 2, MAX_BACKOFF_US);
   }
 }
 
 /**
- * Whether `<dir>` is locked right now, without changing a byte: opens an existing lock file read-only (never
- * creates it), makes one non-blocking attempt and releases at once. For read-only tools such as `inspect`.
+ * Whether `<dir>` is locked right now, without changing a byte: makes one non-blocking attempt on the directory
+ * lock, then opens an existing lock file read-only (never creates it), makes one attempt on it, and releases at
+ * once; on Linux it also searches `/proc` for a process holding a removed lock file of `dir`. For read-only tools
+ * such as `inspect`.
  *
- * The answer is a snapshot. While the probe holds the lock (microseconds), a writer opening the directory sees
+ * The answer is a snapshot. While the probe holds a lock (microseconds), a writer opening the directory sees
  * contention and simply retries within its budget.
  *
- * @returns `"missing"` when the directory or its lock file does not exist (no writer has ever opened it, or it
- *   is not a WAL directory); `"held"` when another handle holds the lock; `"free"` otherwise.
- * @throws WalError `WAL_IO` for any other failure.
+ * @returns `"missing"` when the directory or its lock file does not exist and nothing holds a lock on it (no
+ *   writer has ever opened it, or it is not a WAL directory); `"held"` when another handle holds the directory
+ *   lock or the lock file, or (Linux) a process holds a removed lock file of `dir` — even if `.lora-wal.lock` is
+ *   missing; `"free"` otherwise. Never `"free"` for a lock path that is not a regular file: that throws.
+ * @throws WalError `WAL_IO` when the lock path is a directory (`details.errno` `EISDIR`) or another non-regular
+ *   file (a FIFO, a socket, a device), and for any other failure.
  */
 export async function probeDirLock(dir: string): Promise<"free" | "held" | "missing"> {
   const path = join(dir, LOCK_FILE_NAME);
   const binding = loadBinding(path);
-  let fd: number;
+  const procRoot = "/proc";
+  const live: bigint[] = [];
+  let dirFd = -1;
+  let fd = -1;
   try {
-    fd = await open(path, fsConstants.O_RDONLY); // flock and LockFileEx both work on read-only descriptors
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
-  }
-  try {
-    if (tryLock(binding, fd, path) === "contended") return "held";
-    binding.unlock(fd);
-    return "free";
+    if (binding.directoryLocks) {
+      try {
+        dirFd = await open(dir, fsConstants.O_RDONLY | O_DIRECTORY);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return "missing";
+        // An unreadable directory (EACCES, EPERM) is probed through its file alone.
+        if (code !== "EACCES" && code !== "EPERM") {
+          throw ioError(`cannot open the WAL directory ${dir}`, dir, "open", e);
+        }
+      }
+      if (dirFd >= 0) {
+        const r = tryLockDirectory(binding, dirFd);
+        if (r === "contended") return "held";
+        if (r === "locked") live.push(fstatFd(dirFd, dir).ino);
+      }
+    }
+    try {
+      // flock and LockFileEx both work on read-only descriptors.
+      fd = await open(path, fsConstants.O_RDONLY | O_NONBLOCK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
+      }
+    }
+    if (fd >= 0) {
+      const id = fstatFd(fd, path);
+      assertRegularFile(id, path);
+      if (tryLock(binding, fd, path) === "contended") return "held";
+      live.push(id.ino);
+    }
+    const locks = readLockTable(procRoot);
+    if (locks !== null && findRemovedLockHolder(dir, live, locks, procRoot) !== null) return "held";
+    return fd >= 0 ? "free" : "missing";
   } finally {
-    await close(fd).catch(() => {});
+    if (fd >= 0) {
+      try {
+        binding.unlock(fd);
+      } catch {
+        // closing releases it
+      }
+      await close(fd).catch(() => {});
+    }
+    if (dirFd >= 0) await close(dirFd).catch(() => {});
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Acquiring
+
+interface AttemptContext {
+  readonly dir: string;
+  readonly path: string;
+  readonly binding: LockBinding;
+  readonly procRoot: string;
+  readonly beforeFileLock: ((attempt: number) => void | Promise<void>) | undefined;
+}
+
+/** Device and inode: what makes "the same file". */
+interface Identity {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+interface Locked {
+  readonly kind: "locked";
+  readonly fd: number;
+  /** -1 when the directory lock is not available here. */
+  readonly dirFd: number;
+  readonly fileId: Identity;
+  readonly dirId: Identity;
+}
+
+type AttemptResult =
+  | Locked
+  | { readonly kind: "contended"; readonly holderPid?: number }
+  /** The file or the directory was removed or replaced between our open and our lock. */
+  | { readonly kind: "moved" };
+
+/** One attempt: directory lock, then file lock, identity check, removed-file search. Closes what it opened unless locked. */
+async function tryAcquire(ctx: AttemptContext, attempt: number): Promise<AttemptResult> {
+  const { dir, path, binding } = ctx;
+  let dirFd = -1;
+  let fd = -1;
+  try {
+    if (binding.directoryLocks) {
+      try {
+        dirFd = await open(dir, fsConstants.O_RDONLY | O_DIRECTORY);
+      } catch (e) {
+        throw ioError(`cannot open the WAL directory ${dir}`, dir, "open", e);
+      }
+      const r = tryLockDirectory(binding, dirFd);
+      if (r === "contended") return { kind: "contended" };
+      if (r === "unsupported") {
+        await close(dirFd).catch(() => {});
+        dirFd = -1;
+      }
+    }
+
+    try {
+      // O_CREAT without O_TRUNC: create if missing, never truncate. Mode 0o666 minus umask, as Rust's default.
+      fd = await open(path, LOCK_FILE_FLAGS, 0o666);
+    } catch (e) {
+      throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
+    }
+    const fileStat = fstatFd(fd, path);
+    assertRegularFile(fileStat, path);
+    await ctx.beforeFileLock?.(attempt);
+    if (tryLock(binding, fd, path) === "contended") return { kind: "contended" };
+
+    // The lock is on the open file description: make sure it is the file at the path (and the directory at
+    // `dir`), or a concurrent unlink/replace left us holding a file nobody else will ever look at.
+    if (!sameIdentity(statPath(path), fileStat)) return { kind: "moved" };
+    const dirStat = dirFd >= 0 ? fstatFd(dirFd, dir) : statPath(dir);
+    if (dirStat === null) return { kind: "moved" };
+    if (dirFd >= 0 && !sameIdentity(statPath(dir), dirStat)) return { kind: "moved" };
+
+    const locks = readLockTable(ctx.procRoot);
+    if (locks !== null) {
+      const pid = findRemovedLockHolder(dir, [fileStat.ino, dirStat.ino], locks, ctx.procRoot);
+      if (pid !== null) return { kind: "contended", holderPid: pid };
+    }
+
+    const locked: Locked = { kind: "locked", fd, dirFd, fileId: identity(fileStat), dirId: identity(dirStat) };
+    fd = -1;
+    dirFd = -1;
+    return locked;
+  } finally {
+    if (fd >= 0) await close(fd).catch(() => {});
+    if (dirFd >= 0) await close(dirFd).catch(() => {});
+  }
+}
+
+/** `"unsupported"` when `flock` refuses a directory fd here (e.g. NFS): the caller goes on with the file lock. */
+function tryLockDirectory(binding: LockBinding, dirFd: number): "locked" | "contended" | "unsupported" {
+  try {
+    return binding.tryLock(dirFd);
+  } catch {
+    return "unsupported";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A process holding a removed lock file (Linux, /proc)
+
+interface LockTableEntry {
+  readonly pid: number;
+  /** `major:minor` as /proc/locks spells it (the superblock's device, not always `stat`'s `st_dev`). */
+  readonly dev: string;
+  readonly ino: bigint;
+}
+
+// "1: FLOCK  ADVISORY  WRITE 3512 fe:00:2146562 0 EOF"; waiters have "->" after the id and hold nothing.
+const LOCK_LINE = /^\d+:\s+(\S+)\s+\S+\s+\S+\s+(\d+)\s+([0-9a-f]+:[0-9a-f]+):(\d+)\s/;
+
+/** The `flock` holders listed in `<procRoot>/locks`; `null` when it cannot be read (not Linux, no procfs). */
+function readLockTable(procRoot: string): LockTableEntry[] | null {
+  if (process.platform !== "linux") return null;
+  let text: string;
+  try {
+    text = readFileSync(join(procRoot, "locks"), "latin1");
+  } catch {
+    return null;
+  }
+  const entries: LockTableEntry[] = [];
+  for (const line of text.split("\n")) {
+    const m = LOCK_LINE.exec(line);
+    if (m === null || m[1] !== "FLOCK") continue;
+    entries.push({ pid: Number(m[2]), dev: m[3] as string, ino: BigInt(m[4] as string) });
+  }
+  return entries;
+}
+
+/**
+ * The pid of a process that holds a `flock` on a removed `<dir>/.lora-wal.lock`, or `null`. For each `flock` entry
+ * on this file system whose inode is not one of `live` (the files we hold right now), reads the holder's
+ * `/proc/<pid>/fd/*` links: a link reading `<realpath(dir)>/.lora-wal.lock (deleted)` whose target (stat through
+ * the link) has the entry's inode and the directory's device is a holder. Our own pid is searched too (a LoraDB
+ * running in this process). Anything unreadable is skipped: best effort.
+ */
+function findRemovedLockHolder(
+  dir: string,
+  live: readonly bigint[],
+  locks: readonly LockTableEntry[],
+  procRoot: string,
+): number | null {
+  // /proc/locks prints the superblock's device, which is not stat's st_dev on btrfs subvolumes or overlayfs; the
+  // entry of a lock we hold right now tells how it spells this file system. Without one, every device is searched.
+  const ours = locks.find((e) => e.pid === process.pid && live.includes(e.ino));
+  const byPid = new Map<number, Set<bigint>>();
+  for (const e of locks) {
+    if (live.includes(e.ino) || (ours !== undefined && e.dev !== ours.dev)) continue;
+    const set = byPid.get(e.pid) ?? new Set<bigint>();
+    set.add(e.ino);
+    byPid.set(e.pid, set);
+  }
+  if (byPid.size === 0) return null;
+  let target: string;
+  let dirDev: bigint;
+  try {
+    target = `${join(realpathSync.native(dir), LOCK_FILE_NAME)} (deleted)`;
+    dirDev = statSync(dir, { bigint: true }).dev;
+  } catch {
+    return null;
+  }
+  for (const [pid, inodes] of byPid) {
+    const fdDir = join(procRoot, String(pid), "fd");
+    let names: string[];
+    try {
+      names = readdirSync(fdDir);
+    } catch {
+      continue; // gone, or another user's process
+    }
+    for (const name of names) {
+      const link = join(fdDir, name);
+      try {
+        if (readlinkSync(link) !== target) continue;
+        const s = statSync(link, { bigint: true }); // through the link: the removed file itself
+        if (s.dev === dirDev && inodes.has(s.ino)) return pid;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Holding
 
 class HeldDirLock implements DirLock {
   readonly dir: string;
   readonly path: string;
+  readonly directoryLocked: boolean;
   readonly #binding: LockBinding;
   /** Kept open for as long as the lock is held: the lock belongs to this fd's open file description. */
   #fd: number;
+  #fileId: Identity;
+  /** The directory's fd (-1 without a directory lock); its identity is checked either way. */
+  #dirFd: number;
+  readonly #dirId: Identity;
+  #timer: NodeJS.Timeout | undefined;
+  #lost: WalError | null = null;
+  readonly #listeners = new Set<(error: WalError) => void>();
   #released: Promise<void> | undefined;
 
-  constructor(dir: string, path: string, fd: number, binding: LockBinding) {
-    this.dir = dir;
-    this.path = path;
-    this.#fd = fd;
-    this.#binding = binding;
+  constructor(ctx: AttemptContext, locked: Locked, intervalMs: number) {
+    this.dir = ctx.dir;
+    this.path = ctx.path;
+    this.#binding = ctx.binding;
+    this.#fd = locked.fd;
+    this.#fileId = locked.fileId;
+    this.#dirFd = locked.dirFd;
+    this.#dirId = locked.dirId;
+    this.directoryLocked = locked.dirFd >= 0;
+    if (intervalMs > 0) {
+      // unref'd: the check must never keep the process alive on its own.
+      this.#timer = setInterval(() => this.check(), intervalMs);
+      this.#timer.unref();
+    }
   }
 
   get held(): boolean {
     return this.#released === undefined;
+  }
+
+  check(): WalError | null {
+    if (this.#lost === null && this.#released === undefined) {
+      const lost = this.#verify();
+      if (lost !== null) this.#markLost(lost);
+    }
+    return this.#lost;
+  }
+
+  onLost(listener: (error: WalError) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new WalError("WAL_INVALID_ARGUMENT", `onLost needs a function, got ${typeof listener}`);
+    }
+    if (this.#released !== undefined) return () => {};
+    const lost = this.#lost;
+    if (lost !== null) {
+      queueMicrotask(() => listener(lost));
+      return () => {};
+    }
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   release(): Promise<void> {
@@ -150,21 +545,109 @@ class HeldDirLock implements DirLock {
     await this.release();
   }
 
+  /** Synchronous, so the timer and `check()` can never interleave. Returns the loss, or null when (again) held. */
+  #verify(): WalError | null {
+    try {
+      if (!sameIdentity(statSync(this.dir, { bigint: true, throwIfNoEntry: false }) ?? null, this.#dirId)) {
+        return this.#lostError(`the WAL directory ${this.dir} was removed or replaced while this handle held it`);
+      }
+      for (let i = 0; i <= MAX_MOVED_RETRIES; i++) {
+        const atPath = statSync(this.path, { bigint: true, throwIfNoEntry: false }) ?? null;
+        if (sameIdentity(atPath, this.#fileId)) return null;
+        // Removed (re-create it) or replaced (adopt the new file if nobody holds it).
+        const fd = openSync(this.path, LOCK_FILE_FLAGS, 0o666);
+        let keep = false;
+        try {
+          const id = fstatSync(fd, { bigint: true });
+          assertRegularFile(id, this.path);
+          if (this.#binding.tryLock(fd) === "contended") {
+            return this.#lostError(
+              `the WAL lock file ${this.path} was removed or replaced while this handle held it, and another ` +
+                `process (LoraDB?) holds the file now at that path; stop writing to ${this.dir}`,
+            );
+          }
+          if (!sameIdentity(statSync(this.path, { bigint: true, throwIfNoEntry: false }) ?? null, id)) continue;
+          keep = true;
+          const old = this.#fd;
+          this.#fd = fd;
+          this.#fileId = identity(id);
+          try {
+            closeSync(old); // its lock was on a file nobody can find any more
+          } catch {
+            // nothing depends on it
+          }
+          return null;
+        } finally {
+          if (!keep) closeSync(fd);
+        }
+      }
+      return this.#lostError(`the WAL lock file ${this.path} kept being replaced; stop writing to ${this.dir}`);
+    } catch (e) {
+      return this.#lostError(
+        `the WAL lock file ${this.path} was removed or replaced and could not be locked again; stop writing to ` +
+          this.dir,
+        e,
+      );
+    }
+  }
+
+  #lostError(message: string, cause?: unknown): WalError {
+    const reason = cause instanceof Error ? `: ${cause.message}` : "";
+    return new WalError("WAL_LOCK_LOST", `${message}${reason}`, {
+      ...(cause === undefined ? {} : { cause }),
+      details: { path: this.dir },
+    });
+  }
+
+  #markLost(error: WalError): void {
+    this.#lost = error;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) {
+      try {
+        listener(error);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
   async #close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#listeners.clear();
     const fd = this.#fd;
+    const dirFd = this.#dirFd;
     this.#fd = -1;
+    this.#dirFd = -1;
     try {
       this.#binding.unlock(fd);
     } catch {
       // Closing the fd below releases the lock anyway (at once on unix; eventually on Windows).
     }
+    let failure: unknown;
     try {
       await close(fd);
     } catch (e) {
-      throw ioError(`cannot close the WAL lock file ${this.path}`, this.path, "close", e);
+      failure = ioError(`cannot close the WAL lock file ${this.path}`, this.path, "close", e);
     }
+    if (dirFd >= 0) {
+      try {
+        await close(dirFd);
+      } catch (e) {
+        failure ??= ioError(`cannot close the WAL directory ${this.dir}`, this.dir, "close", e);
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
 
 function loadBinding(path: string): LockBinding {
   try {
@@ -180,6 +663,65 @@ function tryLock(binding: LockBinding, fd: number, path: string): "locked" | "co
   } catch (e) {
     throw ioError(`cannot lock the WAL lock file ${path}`, path, (e as NodeJS.ErrnoException).syscall ?? "flock", e);
   }
+}
+
+function identity(s: Identity): Identity {
+  return { dev: s.dev, ino: s.ino };
+}
+
+function sameIdentity(a: Identity | null, b: Identity): boolean {
+  return a !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
+/** `null` when nothing is at `path`. */
+function statPath(path: string): BigIntStats | null {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    throw ioError(`cannot stat ${path}`, path, "stat", e);
+  }
+}
+
+function fstatFd(fd: number, path: string): BigIntStats {
+  try {
+    return fstatSync(fd, { bigint: true });
+  } catch (e) {
+    throw ioError(`cannot stat ${path}`, path, "fstat", e);
+  }
+}
+
+/** The lock path must be a regular file: a directory or a FIFO there is an operator error, never a free lock. */
+function assertRegularFile(s: BigIntStats, path: string): void {
+  if (s.isFile()) return;
+  const kind = s.isDirectory()
+    ? "a directory"
+    : s.isFIFO()
+      ? "a FIFO"
+      : s.isSocket()
+        ? "a socket"
+        : s.isCharacterDevice() || s.isBlockDevice()
+          ? "a device"
+          : "not a regular file";
+  throw new WalError("WAL_IO", `the WAL lock file ${path} is ${kind}, not a regular file`, {
+    details: { path, syscall: "fstat", ...(s.isDirectory() ? { errno: "EISDIR" } : {}) },
+  });
+}
+
+function lockedError(dir: string): WalError {
+  return new WalError("WAL_LOCKED", `WAL directory is already open by another live handle: ${dir}`, {
+    details: { path: dir },
+  });
+}
+
+function removedFileHeld(dir: string, path: string, pid: number): WalError {
+  const who = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
+  return new WalError(
+    "WAL_LOCKED",
+    `WAL directory is still open by ${who}: its lock file ${path} was removed while ${who} still holds it. ` +
+      `Stop that process (or let it close the directory); never delete ${LOCK_FILE_NAME} to clear a lock, the ` +
+      `kernel releases it when its holder exits: ${dir}`,
+    { details: { path: dir } },
+  );
 }
 
 function ioError(message: string, path: string, syscall: string, cause: unknown): WalError {

@@ -13,6 +13,12 @@
  * - **Windows** (UNTESTED): `LockFileEx(EXCLUSIVE | FAIL_IMMEDIATELY)` over offset 0, length 0xFFFFFFFF:0xFFFFFFFF;
  *   contention is `ERROR_LOCK_VIOLATION` (33) or `ERROR_SHARING_VIOLATION` (32). `UnlockFileEx` before close.
  *
+ * The same `tryLock` also serves the second lock `dir-lock.ts` takes, on the WAL directory itself: on unix `flock`
+ * accepts a directory fd opened `O_RDONLY | O_DIRECTORY` (Linux does; macOS and the BSDs are UNTESTED, and a file
+ * system that refuses, such as NFS where `flock` becomes a POSIX write lock needing a writable fd, makes the caller
+ * fall back to the file lock alone). On Windows `node:fs` cannot open a directory and `LockFileEx` has no directory
+ * form, so {@link LockBinding.directoryLocks} is false there and only the file is locked.
+ *
  * koffi and the system library are loaded lazily, on the first lock attempt, so importing `@lora/wal` loads no
  * native code (and read-only tools never need it unless they probe the lock).
  */
@@ -26,6 +32,8 @@ import type Koffi from "koffi";
 export type TryLockResult = "locked" | "contended";
 
 export interface LockBinding {
+  /** Whether `tryLock` may be given a directory fd (unix `flock`); false on Windows. */
+  readonly directoryLocks: boolean;
   /** One non-blocking attempt to take the exclusive lock on `fd`. */
   tryLock(fd: number): TryLockResult;
   /** Release explicitly before the fd is closed (a no-op on unix, where closing releases the flock). */
@@ -90,6 +98,7 @@ function loadUnix(): LockBinding {
   // The host's own errno numbers (EAGAIN is 11 on Linux, 35 on macOS and the BSDs).
   const { EINTR, EAGAIN, EWOULDBLOCK } = osConstants.errno;
   return {
+    directoryLocks: true,
     tryLock(fd) {
       for (;;) {
         if (lockFn(fd, LOCK_EX | LOCK_NB) === 0) return "locked";
@@ -164,6 +173,7 @@ function loadWindows(): LockBinding {
   };
 
   return {
+    directoryLocks: false,
     tryLock(fd) {
       const h = handleOf(fd);
       const flags = LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY;

@@ -1,16 +1,41 @@
 /**
- * Which lock a handle takes: the kernel `flock` on `.lora-wal.lock` for the real file system (LoraDB's lock, so
- * the two exclude each other), the file system's own lock where it offers one (SimFS), and otherwise a registry
- * inside this process.
+ * Which lock a handle takes: the kernel `flock` on `.lora-wal.lock` plus one on the directory for the real file
+ * system (LoraDB's lock, so the two exclude each other; see `dir-lock.ts`), the file system's own lock where it
+ * offers one (SimFS), and otherwise a registry inside this process.
+ *
+ * Only the real file system's lock can be lost (its file removed or replaced from outside while held); the other
+ * two never report a loss.
  */
 
 import { join } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
-import { acquireDirLock, LOCK_FILE_NAME } from "./dir-lock.js";
+import { acquireDirLockInternal, LOCK_FILE_NAME } from "./dir-lock.js";
 
+/** The lock a handle holds for its directory until `close()`. */
 export interface HeldLock {
+  /** Releases the lock (and stops watching it). Idempotent. @throws {@link WalError} `WAL_IO` */
   release(): Promise<void>;
+  /**
+   * Checks now, synchronously, that the lock still excludes other writers (cheap: two `stat` calls when nothing
+   * changed; a removed lock file is re-created and locked again here). Call it before writing after a pause, at
+   * rotation and at close.
+   * @returns `null` while held; once lost, the same `WAL_LOCK_LOST` {@link WalError} on every call. The handle
+   *   must then stop writing (poison itself with it) and still `release()`.
+   */
+  check(): WalError | null;
+  /**
+   * Calls `listener` once when the background check (about once a second) or `check()` finds the lock lost.
+   * Not called after `release()`; a listener registered after the loss is called on the next microtask.
+   * @returns a function that unregisters the listener.
+   */
+  onLost(listener: (error: WalError) => void): () => void;
+}
+
+/** Internal knobs, for tests. */
+export interface LockDirectoryOptions {
+  /** Period of the background check of the real file system's lock, ms; 0 = `check()` only. @default 1000 */
+  readonly checkIntervalMs?: number;
 }
 
 interface SelfLockingFileSystem extends WalFileSystem {
@@ -25,31 +50,50 @@ function locked(dir: string): WalError {
   });
 }
 
-export async function lockDirectory(fs: WalFileSystem, dir: string, retryBudgetMs?: number): Promise<HeldLock> {
+/** A lock that cannot be lost from outside: `check()` is always null and listeners are never called. */
+function unlosable(release: () => void): HeldLock {
+  let released = false;
+  return {
+    release: () => {
+      if (!released) release();
+      released = true;
+      return Promise.resolve();
+    },
+    check: () => null,
+    onLost: (listener) => {
+      if (typeof listener !== "function") {
+        throw new WalError("WAL_INVALID_ARGUMENT", `onLost needs a function, got ${typeof listener}`);
+      }
+      return () => {};
+    },
+  };
+}
+
+/**
+ * Takes the directory lock for a handle.
+ * @throws {@link WalError} `WAL_LOCKED`, `WAL_IO`, `WAL_INVALID_OPTION` (see `acquireDirLock`).
+ */
+export async function lockDirectory(
+  fs: WalFileSystem,
+  dir: string,
+  retryBudgetMs?: number,
+  options: LockDirectoryOptions = {},
+): Promise<HeldLock> {
   if (fs.name === "node") {
-    return acquireDirLock(dir, retryBudgetMs === undefined ? {} : { retryBudgetMs });
+    return acquireDirLockInternal(dir, {
+      ...(retryBudgetMs === undefined ? {} : { retryBudgetMs }),
+      ...(options.checkIntervalMs === undefined ? {} : { checkIntervalMs: options.checkIntervalMs }),
+    });
   }
   const self = fs as Partial<SelfLockingFileSystem>;
   if (typeof self.tryLock === "function") {
     const release = self.tryLock(join(dir, LOCK_FILE_NAME));
     if (release === null) throw locked(dir);
-    let released = false;
-    return {
-      release: () => {
-        if (!released) release();
-        released = true;
-        return Promise.resolve();
-      },
-    };
+    return unlosable(release);
   }
   const set = inProcess.get(fs) ?? new Set<string>();
   inProcess.set(fs, set);
   if (set.has(dir)) throw locked(dir);
   set.add(dir);
-  return {
-    release: () => {
-      set.delete(dir);
-      return Promise.resolve();
-    },
-  };
+  return unlosable(() => set.delete(dir));
 }

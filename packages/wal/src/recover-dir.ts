@@ -2,9 +2,12 @@
  * Recovery at open: replay, act on what replay found as the recovery mode says, heal what a crash mid-rotation
  * leaves, and pick where appends resume (DESIGN §3). Every action is reported, nothing is dropped silently:
  *
- * - a torn tail is copied to `<segment>.<offset>.broken`, then cut;
+ * - a torn tail is copied to `<segment>.<offset>.broken`, then cut; when the disk has no room for the copy, it is
+ *   cut without one (its bytes were never acknowledged) and the report says so (`brokenCopy: null`);
  * - in `point-in-time` mode, corruption is handled the same way, and every later segment is renamed to
- *   `<name>.broken`;
+ *   `<name>.broken`; its bytes may have been acknowledged, so without room for the copy recovery changes nothing
+ *   and fails with `WAL_NO_SPACE` saying how much room it needs;
+ * - a failed copy never leaves a partial or empty `.broken` file behind;
  * - a newest segment too short for its header (or all zeros) holds no records: it is removed and recreated;
  * - a sealed newest segment (a crash between seal and creating the next one) gets its successor created;
  * - `nextLsn` is `max(maxLsn + 1, active base LSN, fence + 1)`, so new records never fall at or below a fence or
@@ -32,7 +35,10 @@ export type HealAction =
       readonly segment: string;
       readonly offset: number;
       readonly droppedBytes: number;
-      readonly brokenCopy: string;
+      /** Where the cut bytes were kept; `null` when the disk had no room for them (see `copyError`). */
+      readonly brokenCopy: string | null;
+      /** Why no copy was kept (e.g. `ENOSPC`), when `brokenCopy` is null. */
+      readonly copyError?: string;
     }
   | {
       readonly kind: "corruptionCut";
@@ -50,6 +56,7 @@ export interface RecoverInput<E> {
   readonly dir: string;
   readonly codec: PayloadCodec<E>;
   readonly checkpointLsn: number;
+  readonly allowTruncatedHistory: boolean;
   readonly recovery: RecoveryMode;
   readonly writerOptions: SegmentWriterOptions;
   readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
@@ -82,6 +89,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       codec: input.codec,
       fs,
       checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
+      allowTruncatedHistory: input.allowTruncatedHistory,
       recovery: silentCut ? "point-in-time" : input.recovery,
     });
     const onTransaction = input.onTransaction;
@@ -103,6 +111,17 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       const later = entries.slice(damagedAt + 1);
       const moved: string[] = [];
       const silent = silentCut && outcome.corruption !== null;
+      // The copy comes first: when the disk has no room for it, corruption (possibly acknowledged bytes) must leave
+      // the directory as it was, and a torn tail (never acknowledged) is cut without one.
+      const copy = silent ? { path: "" } : await copyTail(fs, segment, offset);
+      if (copy.path === null && outcome.corruption !== null) {
+        const neededBytes = ((await fs.stat(segment))?.size ?? offset) - offset;
+        throw new WalError(
+          "WAL_NO_SPACE",
+          `recovery must keep the ${neededBytes} bytes it would cut from ${segment} (from offset ${offset}) and the disk has no room for them (${copy.error}); free that much space and open again`,
+          { details: { path: segment, segment, offset, neededBytes, errno: copy.error } },
+        );
+      }
       if (!silent) {
         for (const e of later) {
           const target = await unusedName(fs, e.path, "broken");
@@ -112,8 +131,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       } else {
         for (const e of later) await fs.unlink(e.path);
       }
-      const brokenCopy = silent ? "" : await copyTail(fs, segment, offset);
-      if (later.length > 0 || brokenCopy !== "") await fs.syncDir(dir);
+      const brokenCopy = copy.path;
+      if (later.length > 0 || (brokenCopy !== null && brokenCopy !== "")) await fs.syncDir(dir);
       const size = (await fs.stat(segment))?.size ?? offset;
       await cutFile(fs, segment, offset);
       input.failpoint("recovery.afterTruncateTail");
@@ -125,10 +144,17 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
                 segment,
                 offset,
                 droppedBytes: size - offset,
-                brokenCopy,
+                brokenCopy: brokenCopy ?? "",
                 laterSegmentsMoved: moved,
               }
-            : { kind: "tornTailTruncated", segment, offset, droppedBytes: size - offset, brokenCopy },
+            : {
+                kind: "tornTailTruncated",
+                segment,
+                offset,
+                droppedBytes: size - offset,
+                brokenCopy,
+                ...(copy.path === null ? { copyError: copy.error } : {}),
+              },
         );
       }
       entries = entries.slice(0, damagedAt + 1);
@@ -204,9 +230,31 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. */
-async function copyTail(fs: WalFileSystem, path: string, offset: number): Promise<string> {
+/** Errnos that mean "the disk has no room": the copy is given up, not the recovery. */
+const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
+
+/**
+ * Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. When the disk has no
+ * room, the partial copy is removed and `path: null` comes back with the errno; any other failure is thrown.
+ */
+async function copyTail(
+  fs: WalFileSystem,
+  path: string,
+  offset: number,
+): Promise<{ path: string; error?: undefined } | { path: null; error: string }> {
   const target = await unusedName(fs, path, `${offset}.broken`);
+  try {
+    await copyRange(fs, path, offset, target);
+    return { path: target };
+  } catch (error) {
+    const errno = (error as { details?: { errno?: string } }).details?.errno ?? (error as { code?: string }).code;
+    await fs.unlink(target).catch(() => undefined);
+    if (errno !== undefined && NO_SPACE.has(errno)) return { path: null, error: errno };
+    throw error;
+  }
+}
+
+async function copyRange(fs: WalFileSystem, path: string, offset: number, target: string): Promise<void> {
   const source = await fs.open(path, "read");
   try {
     const out = await fs.open(target, "createExclusive");
@@ -227,7 +275,6 @@ async function copyTail(fs: WalFileSystem, path: string, offset: number): Promis
   } finally {
     await source.close();
   }
-  return target;
 }
 
 /**

@@ -25,7 +25,11 @@ export type PlantedBug =
   /** The fence skips records strictly below it instead of at or below it. */
   | "fence-off-by-one"
   /** `close()` drops the pending buffer instead of writing it. */
-  | "drop-pending-on-close";
+  | "drop-pending-on-close"
+  /** `append`, `appendBatch`, `commit` and `abort` accept a transaction id that is not open. */
+  | "accept-unknown-tx"
+  /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
+  | "unchecked-checkpoint-fence";
 
 /** `WalOptions.testing`: crash-testing hooks, for the torture harness; never needed in production. */
 export interface WalTestingOptions {

@@ -174,9 +174,9 @@ describe("lifecycle", () => {
     const dir = await tempDir();
     const { wal } = await Wal.open(dir);
     const info = await wal.commitTx([ev(1)]);
-    await expect(wal.checkpointMarker(99)).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    await expect(wal.checkpointMarker(99)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
     await wal.checkpointMarker(info?.commitLsn ?? 0);
-    await expect(wal.checkpointMarker(1)).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    await expect(wal.checkpointMarker(1)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
     await wal.close();
   });
 });

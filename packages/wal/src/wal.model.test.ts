@@ -137,15 +137,26 @@ class Checkpoint implements Cmd {
   async run(m: Model, r: Real) {
     if (m.committed.length === m.fenced) return;
     await r.wal.sync();
-    // Every committed transaction lies at or below the last LSN (no transaction straddles a command).
-    const fence = r.wal.nextLsn() - 1;
     m.durable = m.committed.length;
-    await r.wal.checkpointMarker(fence);
-    await r.wal.truncateUpTo(fence);
+    // Every committed transaction lies at or below the last LSN, but a low-level transaction left open straddles
+    // it: then that fence is refused with nothing written, and the handle offers a lower one.
+    const fence = r.wal.nextLsn() - 1;
+    const safe = r.wal.safeCheckpointLsn();
+    if (safe < fence) {
+      const next = r.wal.nextLsn();
+      await expect(r.wal.checkpoint(fence)).rejects.toMatchObject({
+        code: "WAL_BAD_CHECKPOINT",
+        details: { usableFence: safe },
+      });
+      await expect(r.wal.truncateUpTo(fence)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+      expect(r.wal.nextLsn()).toBe(next);
+      return;
+    }
+    await r.wal.checkpoint(fence);
     m.fence = fence;
     m.fenced = m.committed.length;
   }
-  toString = () => "checkpoint+truncateUpTo";
+  toString = () => "checkpoint";
 }
 
 class InjectFault implements Cmd {

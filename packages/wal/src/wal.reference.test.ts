@@ -139,9 +139,18 @@ describe("LoraDB wal.rs tests", () => {
     ["commit", (wal: Wal) => wal.commit(99)],
     ["mutation", (wal: Wal) => wal.append(99, ev(1))],
   ] as const) {
-    it(`replay rejects a ${name} without begin`, async () => {
+    it(`the handle refuses a ${name} without begin (nothing written); replay rejects one another writer wrote`, async () => {
       const dir = await tempDir();
-      const { wal } = await Wal.open(dir);
+      const refusing = await Wal.open(dir);
+      const next = refusing.wal.nextLsn();
+      await expect(write(refusing.wal)).rejects.toMatchObject({ code: "WAL_TX_NOT_OPEN" });
+      expect(refusing.wal.nextLsn()).toBe(next);
+      await refusing.wal.close();
+      const reopened = await Wal.open(dir);
+      expect(reopened.events).toEqual([]);
+      await reopened.wal.close();
+      // A writer without the check (LoraDB's own handle accepts it) is stood in for by the planted bug.
+      const { wal } = await Wal.open(dir, { testing: { plantedBugs: ["accept-unknown-tx"] } });
       await write(wal);
       await wal.flush();
       await wal.close();

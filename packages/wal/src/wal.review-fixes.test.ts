@@ -32,17 +32,23 @@ describe("review fixes", () => {
     await wal.close();
   });
 
-  it("truncateUpTo racing close does not delete files after the lock is released", async () => {
+  it("truncateUpTo issued before close completes while the lock is still held; one issued after is refused", async () => {
     const dir = await tempDir();
     const { wal } = await Wal.open(dir, { segmentTargetBytes: 64 });
     for (let i = 0; i < 5; i++) await wal.commitTx([ev(i)]);
-    const before = await listSegments((await import("@lora/wal-segment")).createNodeFileSystem(), dir);
-    const truncating = wal.truncateUpTo(wal.nextLsn() - 1);
-    const closing = wal.close();
-    const [t] = await Promise.allSettled([truncating, closing]);
-    expect(t).toMatchObject({ status: "rejected", reason: { code: "WAL_CLOSED" } });
-    const after = await listSegments((await import("@lora/wal-segment")).createNodeFileSystem(), dir);
-    expect(after.map((s) => s.id)).toEqual(before.map((s) => s.id));
+    const nodeFs = (await import("@lora/wal-segment")).createNodeFileSystem();
+    const before = await listSegments(nodeFs, dir);
+    const settled: string[] = [];
+    const truncating = wal.truncateUpTo(wal.nextLsn() - 1).finally(() => settled.push("truncate"));
+    const closing = wal.close().finally(() => settled.push("close"));
+    const late = wal.truncateUpTo(1);
+    const [t, , l] = await Promise.allSettled([truncating, closing, late]);
+    expect(t).toMatchObject({ status: "fulfilled", value: before.length - 2 });
+    expect(l).toMatchObject({ status: "rejected", reason: { code: "WAL_CLOSED" } });
+    // The close waited for the truncation (which deletes under the lock) before it released the lock.
+    expect(settled).toEqual(["truncate", "close"]);
+    const after = await listSegments(nodeFs, dir);
+    expect(after.map((s) => s.id)).toEqual(before.slice(-2).map((s) => s.id));
   });
 
   it("group mode: the flusher's timer holds the process open only while someone awaits whenDurable", async () => {
@@ -86,7 +92,7 @@ describe("review fixes", () => {
       fs.writeFileSync(path, Uint8Array.from([...fs.readFileSync(path), ...garbage]));
       const { wal: again, healed } = await Wal.open("/w", { fs, codec: jsonCodec });
       const cut = healed.find((h) => h.kind === "tornTailTruncated");
-      if (cut?.kind === "tornTailTruncated") copies.set(cut.brokenCopy, garbage);
+      if (cut?.kind === "tornTailTruncated" && cut.brokenCopy !== null) copies.set(cut.brokenCopy, garbage);
       await again.close();
     }
     expect(copies.size).toBe(2);

@@ -11,7 +11,13 @@ import {
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
-import { RECOVERY_MODES, type RecoveryMode, type ReplayedTransaction, type ReplayOutcome } from "@lora/wal-replay";
+import {
+  RECOVERY_MODES,
+  type RecoveryMode,
+  type ReplayedTransaction,
+  type ReplayOutcome,
+  TransactionSpans,
+} from "@lora/wal-replay";
 import {
   createNodeFileSystem,
   listSegments,
@@ -44,8 +50,19 @@ export interface WalOptions<E> {
   readonly syncMode?: SyncModeInput;
   /** Rotate to a new segment at a transaction boundary once the active one holds this many bytes. @default 8 MiB */
   readonly segmentTargetBytes?: number;
-  /** The fence: records at or below it are already in the caller's snapshot and are not replayed. @default 0 */
+  /**
+   * The fence: records at or below it are already in the caller's snapshot and are not replayed. It must be a
+   * transaction boundary and at or above the oldest retained record's predecessor: otherwise the open fails with
+   * `WAL_FENCE_IN_TRANSACTION` or `WAL_FENCE_TOO_LOW`, whose `details.usableFence` names a fence that works. Open
+   * never drops history silently. @default 0
+   */
   readonly checkpointLsn?: number;
+  /**
+   * Open even when the fence is below the oldest segment (older records were truncated away): replay what the log
+   * still holds. The explicit opt-in for a caller that knows its snapshot predates the retained log and accepts the
+   * gap; `OpenResult.replay.oldestFence` says where the log starts. @default false
+   */
+  readonly allowTruncatedHistory?: boolean;
   /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
   readonly recovery?: RecoveryMode;
   /**
@@ -88,6 +105,16 @@ export interface OpenResult<E> {
   readonly healed: readonly HealAction[];
 }
 
+/** What {@link Wal.checkpoint} did. */
+export interface CheckpointInfo {
+  /** LSN of the checkpoint marker written. */
+  readonly markerLsn: number;
+  /** The snapshot LSN the marker records (and the fence segments were truncated up to). */
+  readonly snapshotLsn: number;
+  /** How many sealed segments were deleted. */
+  readonly removedSegments: number;
+}
+
 /** What `commitTx` wrote. */
 export interface CommitInfo {
   /** LSN of the `TxBegin` record: the transaction's name in the log. */
@@ -128,7 +155,20 @@ export class Wal<E = MutationEvent> {
   #durableLsn: number;
   #activeId: number;
   #oldestId: number;
-  #lastSnapshot: number;
+  /**
+   * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
+   * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
+   */
+  #floor: number;
+  /** Which LSNs at or above the floor lie inside a finished (or abandoned) transaction. */
+  readonly #spans: TransactionSpans;
+  /** Begin LSNs of the low-level transactions open in this handle (`begin` without `commit`/`abort` yet). */
+  readonly #openTx = new Set<number>();
+  /** The newest of them, or -1 (checked first: appends nearly always go to it). */
+  #newestOpenTx = -1;
+  /** Calls admitted before `close()` that still wait for a rotation or structural change; close lets them finish. */
+  #admitted = 0;
+  #onIdle: (() => void)[] = [];
   #poison: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -150,7 +190,8 @@ export class Wal<E = MutationEvent> {
     durableLsn: number;
     activeId: number;
     oldestId: number;
-    lastSnapshot: number;
+    floor: number;
+    spans: TransactionSpans;
     failpoint: Failpoint;
     bugs: ReadonlySet<PlantedBug>;
   }) {
@@ -164,7 +205,9 @@ export class Wal<E = MutationEvent> {
     this.#durableLsn = init.durableLsn;
     this.#activeId = init.activeId;
     this.#oldestId = init.oldestId;
-    this.#lastSnapshot = init.lastSnapshot;
+    this.#floor = init.floor;
+    this.#spans = init.spans;
+    this.#spans.forgetBelow(init.floor);
     this.#failpoint = init.failpoint;
     this.#bugs = init.bugs;
     // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
@@ -189,6 +232,8 @@ export class Wal<E = MutationEvent> {
       { blockingSync: init.blockingSync },
     );
     if (this.#syncMode.mode === "group") this.#startFlusher(this.#syncMode.intervalMs);
+    // The lock file removed and the directory taken by another process (see dir-lock.ts): stop writing at once.
+    init.lock.onLost((error) => this.#poisonWith(error));
   }
 
   /**
@@ -221,6 +266,13 @@ export class Wal<E = MutationEvent> {
     if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
       throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
     }
+    const allowTruncatedHistory = options.allowTruncatedHistory ?? false;
+    if (typeof allowTruncatedHistory !== "boolean") {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `allowTruncatedHistory must be a boolean, got ${String(allowTruncatedHistory)}`,
+      );
+    }
     const blockingSync = options.blockingSync ?? false;
     if (typeof blockingSync !== "boolean") {
       throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
@@ -238,6 +290,7 @@ export class Wal<E = MutationEvent> {
         dir,
         codec,
         checkpointLsn: fence,
+        allowTruncatedHistory,
         recovery,
         writerOptions: {},
         onTransaction: options.onTransaction,
@@ -258,7 +311,8 @@ export class Wal<E = MutationEvent> {
         durableLsn: r.maxLsn,
         activeId: r.activeSegmentId,
         oldestId: r.oldestSegmentId,
-        lastSnapshot: r.outcome?.checkpointLsnObserved ?? 0,
+        floor: Math.max(fence, r.outcome?.newestSnapshotLsn ?? 0),
+        spans: r.outcome?.transactionSpans ?? new TransactionSpans(),
         failpoint,
         bugs,
       });
@@ -325,64 +379,159 @@ export class Wal<E = MutationEvent> {
   // ---- low-level records -----------------------------------------------------------------------------------
 
   /**
-   * Append a `TxBegin` (buffered). Rotation happens here, so a transaction begun with `begin` starts in the
-   * segment it is appended to.
-   * @returns the begin LSN, which names the transaction.
+   * Append a `TxBegin` (buffered) and open a transaction named by its LSN. Rotation happens here, so a
+   * transaction begun with `begin` starts in the segment it is appended to.
+   * @returns the begin LSN, which names the transaction in `append`, `appendBatch`, `commit` and `abort`.
    * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned).
    */
   begin(): Promise<number> {
     return this.#buffered(true, (lsn) => ({ kind: "txBegin", lsn }));
   }
 
-  /** Append one event to transaction `txBeginLsn` (buffered). @throws `WAL_ENCODE` and as {@link Wal.begin}. */
+  /**
+   * Append one event to the open transaction `txBeginLsn` (buffered).
+   * @throws {@link WalError} `WAL_TX_NOT_OPEN` (not begun by this handle, or already committed or aborted: nothing
+   *   written), `WAL_ENCODE`, and as {@link Wal.begin}.
+   */
   append(txBeginLsn: number, event: E): Promise<number> {
-    return this.#buffered(false, (lsn) => ({ kind: "mutation", lsn, txBeginLsn, event }));
+    return this.#buffered(false, (lsn) => {
+      this.#assertOpenTx(txBeginLsn, "append to");
+      return { kind: "mutation", lsn, txBeginLsn, event };
+    });
   }
 
   /**
-   * Append several events as one `MutationBatch` record (buffered).
-   * @throws {@link WalError} `WAL_ENCODE` (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and as {@link Wal.begin}.
+   * Append several events to the open transaction `txBeginLsn` as one `MutationBatch` record (buffered).
+   * @throws {@link WalError} `WAL_TX_NOT_OPEN`, `WAL_ENCODE` (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and
+   *   as {@link Wal.begin}. Nothing is written when it throws.
    */
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
-      if (events.length === 0) throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
+      this.#assertOpenTx(txBeginLsn, "append to");
+      if (!Array.isArray(events) || events.length === 0) {
+        throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
+      }
       return { kind: "mutationBatch", lsn, txBeginLsn, events };
     });
   }
 
   /**
-   * Append a `TxCommit` (buffered; durability comes with `flush`, `sync` or the mode).
-   * @throws {@link WalError} as {@link Wal.begin}.
+   * Append a `TxCommit` for the open transaction `txBeginLsn` (buffered; durability comes with `flush`, `sync`
+   * or the mode) and close it.
+   * @throws {@link WalError} `WAL_TX_NOT_OPEN` (nothing written), and as {@link Wal.begin}.
    */
   commit(txBeginLsn: number): Promise<number> {
-    return this.#buffered(false, (lsn) => ({ kind: "txCommit", lsn, txBeginLsn }));
+    return this.#buffered(false, (lsn) => {
+      this.#assertOpenTx(txBeginLsn, "commit");
+      return { kind: "txCommit", lsn, txBeginLsn };
+    });
   }
 
   /**
-   * Append a `TxAbort` (buffered). Replay drops the transaction.
-   * @throws {@link WalError} as {@link Wal.begin}.
+   * Append a `TxAbort` for the open transaction `txBeginLsn` (buffered) and close it. Replay drops the transaction.
+   * @throws {@link WalError} `WAL_TX_NOT_OPEN` (nothing written), and as {@link Wal.begin}.
    */
   abort(txBeginLsn: number): Promise<number> {
-    return this.#buffered(false, (lsn) => ({ kind: "txAbort", lsn, txBeginLsn }));
+    return this.#buffered(false, (lsn) => {
+      this.#assertOpenTx(txBeginLsn, "abort");
+      return { kind: "txAbort", lsn, txBeginLsn };
+    });
   }
 
   /**
-   * Append a checkpoint marker saying a snapshot covering everything up to `snapshotLsn` exists (buffered;
-   * follow with `sync()`). The snapshot LSN must not be in the future and must not regress below an earlier
-   * marker, or replay would reject the log.
-   * @throws {@link WalError} `WAL_ENCODE` for such a snapshot LSN, and as {@link Wal.begin}.
+   * Append a checkpoint marker saying a snapshot covering every transaction committed at or below `snapshotLsn`
+   * exists (buffered; follow with `sync()`, or use {@link Wal.checkpoint}, which does it all). The handle refuses,
+   * with nothing written, every snapshot LSN that replay would reject or that would lose history: one below the
+   * fence it was opened with or below any marker in the log (fenced ones included), one not yet allocated, and one
+   * inside a transaction (open, finished or left unfinished by a crash). {@link Wal.safeCheckpointLsn} gives one
+   * that is always accepted.
+   * @returns the marker's LSN.
+   * @throws {@link WalError} `WAL_BAD_CHECKPOINT` (with `details.usableFence`), `WAL_INVALID_ARGUMENT`, and as
+   *   {@link Wal.begin}.
    */
   async checkpointMarker(snapshotLsn: number): Promise<number> {
-    while (!this.#appendable(false)) await this.#prepareAppend(false);
-    if (!Number.isSafeInteger(snapshotLsn) || snapshotLsn < this.#lastSnapshot || snapshotLsn >= this.#nextLsn) {
-      throw new WalError(
-        "WAL_ENCODE",
-        `checkpoint snapshot lsn ${snapshotLsn} must be in [${this.#lastSnapshot}, ${this.#nextLsn - 1}]`,
-      );
+    this.#assertUsable();
+    assertLsnArgument("snapshotLsn", snapshotLsn);
+    return await this.#admit(async () => {
+      while (!this.#appendable(false, true)) await this.#prepareAppend(false);
+      this.#assertFence(snapshotLsn, "checkpoint snapshot");
+      const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
+      this.#raiseFloor(snapshotLsn);
+      return lsn;
+    });
+  }
+
+  /**
+   * The highest LSN at which a snapshot can be taken and marked right now: durable, at or above every marker and
+   * the open fence, and not inside any transaction. A store whose state reflects exactly the transactions committed
+   * at or below it can pass it to {@link Wal.checkpoint}. With only `commitTx` writers it is {@link Wal.durableLsn}.
+   */
+  safeCheckpointLsn(): number {
+    let top = this.#durableLsn;
+    for (const begin of this.#openTx) if (begin - 1 < top) top = begin - 1;
+    if (top <= this.#floor) return this.#floor;
+    return this.#spans.highestBoundaryAtOrBelow(top, this.#floor) ?? this.#floor;
+  }
+
+  /**
+   * Checkpoint in one call, once the caller's snapshot covers every transaction committed at or below
+   * `snapshotLsn`: append the marker, make it durable, and delete the sealed segments the snapshot makes
+   * unnecessary (`truncateUpTo(snapshotLsn)`). Reopen with `checkpointLsn: snapshotLsn`.
+   * @throws {@link WalError} as {@link Wal.checkpointMarker} (nothing written), {@link Wal.forceFsync} and
+   *   {@link Wal.truncateUpTo}.
+   */
+  async checkpoint(snapshotLsn: number): Promise<CheckpointInfo> {
+    const markerLsn = await this.checkpointMarker(snapshotLsn);
+    await this.forceFsync();
+    const removedSegments = await this.truncateUpTo(snapshotLsn);
+    return { markerLsn, snapshotLsn, removedSegments };
+  }
+
+  /** @throws `WAL_TX_NOT_OPEN` unless `txBeginLsn` names a transaction open in this handle. */
+  #assertOpenTx(txBeginLsn: number, what: "append to" | "commit" | "abort"): void {
+    // The newest begin is the usual target: one comparison instead of a set lookup per appended record.
+    if (txBeginLsn === this.#newestOpenTx || this.#openTx.has(txBeginLsn)) return;
+    if (this.#bugs.has("accept-unknown-tx")) return;
+    throw new WalError(
+      "WAL_TX_NOT_OPEN",
+      `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
+      { details: { path: this.#dir, ...(Number.isSafeInteger(txBeginLsn) ? { lsn: txBeginLsn } : {}) } },
+    );
+  }
+
+  /**
+   * @throws `WAL_BAD_CHECKPOINT` unless `lsn` is a fence replay accepts: at or above the floor, allocated, and not
+   *   inside a transaction.
+   */
+  #assertFence(lsn: number, what: string): void {
+    const bad = (why: string): WalError => {
+      const usable = this.safeCheckpointLsn();
+      return new WalError("WAL_BAD_CHECKPOINT", `${what} ${lsn} ${why}; ${usable} would be accepted`, {
+        details: { path: this.#dir, lsn, usableFence: usable },
+      });
+    };
+    if (lsn < this.#floor) {
+      throw bad(`regresses below ${this.#floor} (an earlier checkpoint marker or the fence this handle opened with)`);
     }
-    const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
-    this.#lastSnapshot = snapshotLsn;
-    return lsn;
+    if (lsn >= this.#nextLsn) throw bad(`is not written yet (the next LSN is ${this.#nextLsn})`);
+    if (this.#bugs.has("unchecked-checkpoint-fence")) return;
+    for (const begin of this.#openTx) {
+      if (begin <= lsn) throw bad(`is inside transaction ${begin}, which is still open`);
+    }
+    if (this.#spans.isInside(lsn)) throw bad("is inside a transaction");
+  }
+
+  /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
+  #finishTx(begin: number, end: number): void {
+    this.#openTx.delete(begin);
+    if (begin === this.#newestOpenTx) this.#newestOpenTx = -1;
+    this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
+  }
+
+  #raiseFloor(lsn: number): void {
+    if (lsn <= this.#floor) return;
+    this.#floor = lsn;
+    this.#spans.forgetBelow(lsn);
   }
 
   // ---- transactions ----------------------------------------------------------------------------------------
@@ -400,7 +549,10 @@ export class Wal<E = MutationEvent> {
     // The common case stays synchronous up to the one promise the pipeline hands back: no rotation or structural
     // change pending, so the transaction is encoded into the buffer right here.
     try {
-      if (this.#bugs.size > 0 || !this.#appendable(true)) return this.#commitTxSlow(events);
+      if (!Array.isArray(events)) {
+        throw new WalError("WAL_INVALID_ARGUMENT", `commitTx takes an array of events, got ${typeof events}`);
+      }
+      if (this.#bugs.size > 0 || !this.#appendable(true)) return this.#admit(() => this.#commitTxSlow(events));
       if (events.length === 0) return Promise.resolve(null);
       return this.#appendAndAwaitCommit(events);
     } catch (error) {
@@ -411,7 +563,7 @@ export class Wal<E = MutationEvent> {
   /** `commitTx` when it must wait for a rotation or a structural change first (or a planted bug is on). */
   async #commitTxSlow(events: readonly E[]): Promise<CommitInfo | null> {
     const mayRotate = !this.#bugs.has("rotate-inside-transaction");
-    while (!this.#appendable(mayRotate)) await this.#prepareAppend(mayRotate);
+    while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
     if (!this.#bugs.has("rotate-inside-transaction")) return await this.#appendAndAwaitCommit(events);
     const writer = this.#pipeline.writer;
@@ -440,6 +592,7 @@ export class Wal<E = MutationEvent> {
     this.#pipeline.writer.appendCommitTx(begin, events, this.#codec);
     const commitLsn = begin + 2;
     this.#nextLsn = begin + 3;
+    this.#spans.markInside(begin, begin + 1);
     this.#pipeline.noteAppended(commitLsn);
     return this.#awaitCommit(commitLsn, { beginLsn: begin, commitLsn });
   }
@@ -449,6 +602,7 @@ export class Wal<E = MutationEvent> {
     writer.append({ kind: "mutationBatch", lsn: begin + 1, txBeginLsn: begin, events }, this.#codec);
     writer.append({ kind: "txCommit", lsn: begin + 2, txBeginLsn: begin }, this.#codec);
     this.#nextLsn = begin + 3;
+    this.#spans.markInside(begin, begin + 1);
     this.#pipeline.noteAppended(begin + 2);
     return this.#awaitCommit(begin + 2, { beginLsn: begin, commitLsn: begin + 2 });
   }
@@ -495,12 +649,16 @@ export class Wal<E = MutationEvent> {
   /**
    * Resolves once `lsn` is covered by an fdatasync, in every mode. In `perCommit` and `none` this starts a sync
    * round if needed; in `group` it waits for the flusher (at most `intervalMs`).
-   * @throws {@link WalError} `WAL_POISONED`, `WAL_CLOSED`; `RangeError` for an LSN not yet allocated.
+   * @throws {@link WalError} `WAL_POISONED`, `WAL_CLOSED`; `WAL_INVALID_ARGUMENT` for anything but a
+   *   non-negative safe integer, or an LSN not yet allocated.
    */
   async whenDurable(lsn: number): Promise<void> {
     this.#assertUsable();
-    if (!Number.isSafeInteger(lsn) || lsn >= this.#nextLsn) {
-      throw new RangeError(`lsn ${lsn} has not been allocated (next is ${this.#nextLsn})`);
+    assertLsnArgument("lsn", lsn);
+    if (lsn >= this.#nextLsn) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `lsn ${lsn} has not been allocated (next is ${this.#nextLsn})`, {
+        details: { path: this.#dir, lsn },
+      });
     }
     if (this.#pipeline.syncedLsn >= lsn) return;
     try {
@@ -546,15 +704,26 @@ export class Wal<E = MutationEvent> {
    * Delete sealed segments whose every record is at or below `fenceLsn` (usually a checkpoint's snapshot LSN).
    * The active segment and the one before it are always kept. Everything appended so far (a checkpoint marker
    * included) is made durable first, and the directory is fsynced after the deletions. Idempotent.
-   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER`, `WAL_POISONED`, `WAL_CLOSED`.
+   *
+   * The fence must be written already and, at or above the newest marker, lie outside every transaction: a fence
+   * inside one would delete the segment holding its begin while its later records stay, and no fence could then
+   * replay it. Such a fence is refused with nothing deleted. Reopen with `checkpointLsn` at or above the fence.
+   * @returns how many segments were deleted.
+   * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
+   *   `WAL_POISONED`, `WAL_CLOSED`.
    */
-  async truncateUpTo(fenceLsn: number): Promise<void> {
+  async truncateUpTo(fenceLsn: number): Promise<number> {
     this.#assertUsable();
-    if (!Number.isSafeInteger(fenceLsn) || fenceLsn < 0) {
-      throw new RangeError(`fenceLsn must be a non-negative safe integer, got ${fenceLsn}`);
-    }
+    assertLsnArgument("fenceLsn", fenceLsn);
+    // Below the floor every LSN is already fenced off by a boundary at the floor, so deleting there cannot cut a
+    // transaction that a reopen at the floor would meet.
+    if (fenceLsn >= this.#floor || fenceLsn >= this.#nextLsn) this.#assertFence(fenceLsn, "truncation fence");
+    return await this.#admit(() => this.#truncate(fenceLsn));
+  }
+
+  async #truncate(fenceLsn: number): Promise<number> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1);
-    await this.#exclusive(async () => {
+    return await this.#exclusive(async () => {
       const entries = await listSegments(this.#fs, this.#dir);
       const drop = [];
       for (let i = 0; i < entries.length; i++) {
@@ -567,7 +736,7 @@ export class Wal<E = MutationEvent> {
         await reader.close();
         if (nextBase - 1 <= fenceLsn) drop.push(entry);
       }
-      if (drop.length === 0) return;
+      if (drop.length === 0) return 0;
       this.#failpoint("truncate.beforeUnlink");
       // Oldest first, each removal made durable before the next: a crash can then only leave a shorter prefix
       // removed, never a hole in the middle of the segment ids.
@@ -578,6 +747,7 @@ export class Wal<E = MutationEvent> {
         this.#failpoint("truncate.afterDirFsync");
         if (entry.id >= this.#oldestId) this.#oldestId = entry.id + 1;
       }
+      return drop.length;
     });
   }
 
@@ -602,8 +772,14 @@ export class Wal<E = MutationEvent> {
     if (this.#flusher !== undefined) clearInterval(this.#flusher);
     let failure: unknown;
     try {
-      while (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+      // Calls made before close() finish first (they may need a rotation); calls made after it were refused.
+      while (this.#admitted > 0 || this.#structural !== undefined) {
+        if (this.#admitted > 0) await this.#admittedSettled();
+        else await this.#structural?.catch(() => undefined);
+      }
       this.#closed = true;
+      const lost = this.#lock.check();
+      if (lost !== null) this.#poisonWith(lost);
       if (this.#poison === undefined && !this.#bugs.has("drop-pending-on-close")) {
         await this.#pipeline.exclusive(async () => {
           const writer = this.#pipeline.writer;
@@ -625,11 +801,38 @@ export class Wal<E = MutationEvent> {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
-  #assertUsable(): void {
-    if (this.#closed || this.#closing !== undefined) {
+  /**
+   * @param admitted the call was made before `close()`: it may still finish while the close waits for it.
+   * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`.
+   */
+  #assertUsable(admitted = false): void {
+    if (this.#closed || (!admitted && this.#closing !== undefined)) {
       throw new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
     }
     if (this.#poison !== undefined) throw this.#poisonedError();
+  }
+
+  /**
+   * Run a call that may have to wait (for a rotation, a truncation) as admitted: `close()` issued after it waits
+   * until it has appended or failed, instead of failing it with `WAL_CLOSED`.
+   */
+  async #admit<T>(work: () => Promise<T>): Promise<T> {
+    this.#admitted++;
+    try {
+      return await work();
+    } finally {
+      if (--this.#admitted === 0) {
+        const waiting = this.#onIdle;
+        this.#onIdle = [];
+        for (const wake of waiting) wake();
+      }
+    }
+  }
+
+  /** Resolves once no admitted call is waiting. */
+  #admittedSettled(): Promise<void> {
+    if (this.#admitted === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onIdle.push(resolve));
   }
 
   #poisonedError(): WalError {
@@ -654,8 +857,8 @@ export class Wal<E = MutationEvent> {
    * apps/torture; regression test in wal.append-vs-rotation.test.ts).
    * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`.
    */
-  #appendable(mayRotate: boolean): boolean {
-    this.#assertUsable();
+  #appendable(mayRotate: boolean, admitted = false): boolean {
+    this.#assertUsable(admitted);
     if (this.#structural !== undefined) return false;
     return !(mayRotate && this.#pipeline.writer.size >= this.#target);
   }
@@ -676,20 +879,27 @@ export class Wal<E = MutationEvent> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#bufferedAfterWait(mayRotate, build);
+    return this.#admit(() => this.#bufferedAfterWait(mayRotate, build));
   }
 
   async #bufferedAfterWait(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
-    while (!this.#appendable(mayRotate)) await this.#prepareAppend(mayRotate);
+    while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     return this.#appendRecord(build);
   }
 
   #appendRecord(build: (lsn: number) => WalRecord<E>): number {
     const lsn = this.#nextLsn;
     const writer = this.#pipeline.writer;
-    writer.append(build(lsn), this.#codec);
+    const record = build(lsn);
+    writer.append(record, this.#codec);
     this.#nextLsn = lsn + 1;
     this.#pipeline.noteAppended(lsn);
+    // Transaction bookkeeping once the record is in the buffer (a failed encode changed nothing).
+    const kind = record.kind;
+    if (kind === "txBegin") {
+      this.#openTx.add(lsn);
+      this.#newestOpenTx = lsn;
+    } else if (kind === "txCommit" || kind === "txAbort") this.#finishTx(record.txBeginLsn, lsn);
     if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
     return lsn;
   }
@@ -697,8 +907,9 @@ export class Wal<E = MutationEvent> {
   /** Run `work` with appends held back and the commit pipeline idle. */
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
     while (this.#structural !== undefined) await this.#structural.catch(() => undefined);
-    // Checked again here, in the same turn as the work starts: a close or a poisoning may have come while waiting.
-    this.#assertUsable();
+    // Checked again here, in the same turn as the work starts: a poisoning may have come while waiting. Structural
+    // work runs only for calls admitted before any close, so only a finished close refuses it.
+    this.#assertUsable(true);
     const run = this.#pipeline.exclusive(work);
     this.#structural = run;
     try {
@@ -712,6 +923,11 @@ export class Wal<E = MutationEvent> {
   #rotate(): Promise<void> {
     return this.#exclusive(async () => {
       if (this.#poison !== undefined) throw this.#poisonedError();
+      const lost = this.#lock.check();
+      if (lost !== null) {
+        this.#poisonWith(lost);
+        throw this.#poisonedError();
+      }
       const old = this.#pipeline.writer;
       if (old.size < this.#target && !this.#bugs.has("rotate-inside-transaction")) return;
       await this.#io(() => old.seal());
@@ -754,6 +970,12 @@ async function fsyncAgain(fs: WalFileSystem, path: string): Promise<void> {
   } finally {
     await file.close();
   }
+}
+
+/** @throws `WAL_INVALID_ARGUMENT` unless `value` is a non-negative safe integer (an LSN). */
+function assertLsnArgument(name: string, value: unknown): asserts value is number {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return;
+  throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
 }
 
 function validateCodec(codec: unknown): void {

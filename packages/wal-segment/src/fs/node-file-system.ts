@@ -4,6 +4,7 @@
  */
 
 import * as fs from "node:fs";
+import { WalError } from "@lora/wal-codec";
 import { ioError } from "../internal/io-error.js";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
 
@@ -153,7 +154,7 @@ class NodeFileSystem implements WalFileSystem {
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
     const flags = FLAGS[mode];
-    if (flags === undefined) throw new TypeError(`unknown open mode ${String(mode)}`);
+    if (flags === undefined) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
     return new NodeWalFile(path, await openFd(path, flags));
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { posix } from "node:path";
+import { WalError } from "@lora/wal-codec";
 import type { PagedBytes } from "./paged-bytes.js";
 import { below, mixSeed, mulberry32 } from "./prng.js";
 import { applyOp, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
@@ -186,7 +187,8 @@ function contentOf(dim: FileDim, index: number): PagedBytes {
  */
 export function crashImages(state: SimState, options: CrashImageOptions = {}): Iterable<RawCrashImage> {
   const maxImages = options.maxImages ?? 256;
-  if (!Number.isSafeInteger(maxImages) || maxImages < 2) throw new RangeError("maxImages must be an integer ≥ 2");
+  if (!Number.isSafeInteger(maxImages) || maxImages < 2)
+    throw new WalError("WAL_INVALID_ARGUMENT", "maxImages must be an integer ≥ 2");
   const seed = (options.seed ?? 0x5eed) >>> 0;
   const tornSamples = options.tornSamples ?? 8;
   const dirSamples = options.dirSamples ?? 16;

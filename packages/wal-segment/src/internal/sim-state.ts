@@ -5,6 +5,7 @@
  */
 
 import { posix } from "node:path";
+import { WalError } from "@lora/wal-codec";
 import { errnoError, ioError } from "./io-error.js";
 import { PagedBytes } from "./paged-bytes.js";
 
@@ -66,6 +67,7 @@ export interface SimFaultHandle {
 
 /** Counters of calls (failed calls included) and of bytes that actually landed or were read. */
 export interface SimStats {
+  /** Handles opened: unlike the other counters, a failed open is not counted (it leaves nothing to close). */
   opens: number;
   closes: number;
   reads: number;
@@ -249,7 +251,8 @@ export class SimState {
   // Faults -----------------------------------------------------------------------------------------------------
 
   injectFault(spec: SimFaultSpec): SimFaultHandle {
-    if (!Number.isSafeInteger(spec.skip ?? 0) || (spec.skip ?? 0) < 0) throw new RangeError("skip must be ≥ 0");
+    if (!Number.isSafeInteger(spec.skip ?? 0) || (spec.skip ?? 0) < 0)
+      throw new WalError("WAL_INVALID_ARGUMENT", "skip must be ≥ 0");
     const armed: ArmedFault = { spec, skip: spec.skip ?? 0, hits: 0, active: true };
     this.#faults.push(armed);
     const faults = () => this.#faults;

@@ -9,6 +9,7 @@
 /* eslint-disable @typescript-eslint/require-await */
 
 import { posix } from "node:path";
+import { WalError } from "@lora/wal-codec";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
 import {
@@ -120,7 +121,8 @@ class SimFile implements WalFile {
   }
 
   async truncate(length: number): Promise<void> {
-    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid length ${length}`);
+    if (!Number.isSafeInteger(length) || length < 0)
+      throw new WalError("WAL_INVALID_ARGUMENT", `invalid length ${length}`);
     this.#state.stats.truncates++;
     try {
       this.#check("truncate", "ftruncate", true);
@@ -196,13 +198,14 @@ export class SimFS implements WalFileSystem {
   async open(path: string, mode: OpenMode): Promise<WalFile> {
     const state = this.#state;
     const p = normalizePath(path);
-    state.stats.opens++;
     const fault = state.fault("open", p);
     if (fault !== undefined) fail(fault.errno, "open", p);
     const found = state.lookup(p, "open");
     if (found === "dir") fail(mode === "createExclusive" ? "EEXIST" : "EISDIR", "open", p);
+    // Counted once a handle exists: a failed open leaves nothing to close.
     if (found !== undefined) {
       if (mode === "createExclusive") fail("EEXIST", "open", p);
+      state.stats.opens++;
       return new SimFile(state, p, found, mode !== "read");
     }
     if (mode === "read" || mode === "readWrite") fail("ENOENT", "open", p);
@@ -212,6 +215,7 @@ export class SimFS implements WalFileSystem {
     dir.entries.set(name, inode);
     dir.pending.push({ kind: "create", name, inode });
     state.emit("open", p, false);
+    state.stats.opens++;
     return new SimFile(state, p, inode, true);
   }
 

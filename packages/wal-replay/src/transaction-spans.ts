@@ -1,0 +1,131 @@
+/**
+ * Which LSNs lie inside a transaction. An LSN `s` is *inside* when some transaction has its begin at or below `s`
+ * and another of its records above `s`: a fence or checkpoint snapshot there would cut the transaction in two, and
+ * replay at that fence would meet records whose begin it skipped. Every other LSN is a *boundary*, where a fence is
+ * safe.
+ *
+ * Short spans (every `commitTx` is one: its begin and its batch) are bits in a bitmap allocated in chunks where
+ * they fall, so a log of commitTx triples costs two set bits per transaction and gaps in the LSN space cost nothing;
+ * spans longer than a chunk are kept as intervals, so no input can make the map allocate more than its spans hold.
+ */
+
+const CHUNK_BITS = 1 << 16;
+const CHUNK_WORDS = CHUNK_BITS / 32;
+
+export class TransactionSpans {
+  readonly #chunks = new Map<number, Uint32Array>();
+  /** Spans longer than a chunk, as `[from, to]` pairs (few: long-running transactions). */
+  readonly #long: number[] = [];
+  /** The chunk touched last, so the next mark in the same region skips the map lookup. */
+  #lastIndex = -1;
+  #last: Uint32Array | undefined;
+
+  /** Mark `[from, to]` (inclusive) as inside a transaction. Nothing happens when `to < from`. */
+  markInside(from: number, to: number): void {
+    if (to < from) return;
+    if (to - from >= CHUNK_BITS) {
+      this.#long.push(from, to);
+      return;
+    }
+    for (let lsn = from; lsn <= to; lsn++) {
+      const index = Math.floor(lsn / CHUNK_BITS);
+      const chunk = this.#chunk(index, true) as Uint32Array;
+      const bit = lsn - index * CHUNK_BITS;
+      chunk[bit >>> 5] = (chunk[bit >>> 5] as number) | (1 << (bit & 31));
+    }
+  }
+
+  /** True when `lsn` was marked inside a transaction. */
+  isInside(lsn: number): boolean {
+    return this.#longFrom(lsn) !== undefined || this.#bit(lsn);
+  }
+
+  /** The highest boundary in `[floor, lsn]`, or `undefined` when every LSN there is inside a transaction. */
+  highestBoundaryAtOrBelow(lsn: number, floor: number): number | undefined {
+    let s = lsn;
+    while (s >= floor) {
+      const from = this.#longFrom(s);
+      if (from !== undefined) s = from - 1;
+      else if (this.#bit(s)) s--;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /** The lowest boundary at or above `lsn` (there always is one: spans are finite). */
+  lowestBoundaryAtOrAbove(lsn: number): number {
+    let s = lsn;
+    for (;;) {
+      const to = this.#longTo(s);
+      if (to !== undefined) s = to + 1;
+      else if (this.#bit(s)) s++;
+      else return s;
+    }
+  }
+
+  /** Forget what lies wholly below `lsn` (it can no longer be asked about). */
+  forgetBelow(lsn: number): void {
+    const keepFrom = Math.floor(lsn / CHUNK_BITS);
+    for (const index of this.#chunks.keys()) if (index < keepFrom) this.#chunks.delete(index);
+    if (this.#lastIndex < keepFrom) {
+      this.#lastIndex = -1;
+      this.#last = undefined;
+    }
+    const long = this.#long;
+    let kept = 0;
+    for (let i = 0; i < long.length; i += 2) {
+      if ((long[i + 1] as number) < lsn) continue;
+      long[kept++] = long[i] as number;
+      long[kept++] = long[i + 1] as number;
+    }
+    long.length = kept;
+  }
+
+  /** Bytes held (for tests and memory reports). */
+  get byteLength(): number {
+    return this.#chunks.size * CHUNK_WORDS * 4 + this.#long.length * 8;
+  }
+
+  #bit(lsn: number): boolean {
+    const index = Math.floor(lsn / CHUNK_BITS);
+    const chunk = this.#chunk(index, false);
+    if (chunk === undefined) return false;
+    const bit = lsn - index * CHUNK_BITS;
+    return ((chunk[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
+  /** The lowest start of a long span holding `lsn`. */
+  #longFrom(lsn: number): number | undefined {
+    let from: number | undefined;
+    const long = this.#long;
+    for (let i = 0; i < long.length; i += 2) {
+      const a = long[i] as number;
+      if (a <= lsn && lsn <= (long[i + 1] as number) && (from === undefined || a < from)) from = a;
+    }
+    return from;
+  }
+
+  /** The highest end of a long span holding `lsn`. */
+  #longTo(lsn: number): number | undefined {
+    let to: number | undefined;
+    const long = this.#long;
+    for (let i = 0; i < long.length; i += 2) {
+      const b = long[i + 1] as number;
+      if ((long[i] as number) <= lsn && lsn <= b && (to === undefined || b > to)) to = b;
+    }
+    return to;
+  }
+
+  #chunk(index: number, create: boolean): Uint32Array | undefined {
+    if (index === this.#lastIndex) return this.#last;
+    let chunk = this.#chunks.get(index);
+    if (chunk === undefined) {
+      if (!create) return undefined;
+      chunk = new Uint32Array(CHUNK_WORDS);
+      this.#chunks.set(index, chunk);
+    }
+    this.#lastIndex = index;
+    this.#last = chunk;
+    return chunk;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Issue 12 case 7 through the real handle: `.lora-wal.lock` removed while a `Wal` (or LoraDB, in a child process)
+ * holds the directory must not let a second `Wal.open` in. Before the directory lock and the `/proc` search, the
+ * second open succeeded and overwrote acknowledged, fsynced commits of the first.
+ */
+
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, constants, openSync } from "node:fs";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { isWalError } from "@lora/wal-codec";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ev } from "../test/support.js";
+import { LOCK_FILE_NAME } from "./dir-lock.js";
+import { lockBinding } from "./flock.js";
+import { Wal } from "./wal.js";
+
+const LORA_HOLDER = fileURLToPath(new URL("../test/fixtures/lora-holder.mjs", import.meta.url));
+
+let dir: string;
+let lockPath: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-case7-"));
+  lockPath = join(dir, LOCK_FILE_NAME);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("case 7 through Wal.open", () => {
+  it("a second Wal.open is refused with WAL_LOCKED, and the 10 acknowledged commits all survive", async () => {
+    const { wal } = await Wal.open(dir);
+    try {
+      for (let i = 0; i < 10; i++) await wal.commitTx([ev(i)]);
+      await unlink(lockPath); // "clearing a stale lock"
+
+      const refused = await rejection(() => Wal.open(dir, { lockRetryMs: 0 }));
+      expect(isWalError(refused, "WAL_LOCKED")).toBe(true);
+      expect((refused as Error).message).toBe(`WAL directory is already open by another live handle: ${dir}`);
+    } finally {
+      await wal.close();
+    }
+    const again = await Wal.open(dir);
+    expect(again.events).toEqual(Array.from({ length: 10 }, (_, i) => ev(i)));
+    await again.wal.close();
+  });
+
+  it.skipIf(process.platform !== "linux")(
+    "Wal.open is refused while a LoraDB process holds the removed lock file",
+    async () => {
+      const child = spawn(process.execPath, [LORA_HOLDER, dir], { stdio: ["pipe", "pipe", "inherit"] });
+      const exited = once(child, "exit");
+      try {
+        const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+        expect(line).toBe("open");
+        await unlink(lockPath);
+        const refused = await rejection(() => Wal.open(dir));
+        expect(isWalError(refused, "WAL_LOCKED")).toBe(true);
+        expect((refused as Error).message).toContain(`was removed while process ${child.pid} still holds it`);
+      } finally {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      const after = await Wal.open(dir);
+      await after.wal.close();
+    },
+    30_000,
+  );
+
+  it("a handle whose lock file was taken by another holder stops writing: WAL_POISONED caused by WAL_LOCK_LOST", async () => {
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
+    const binding = lockBinding();
+    let fd = -1;
+    try {
+      await wal.commitTx([ev(0)]);
+      // Someone clears the "stale" lock and another holder (as LoraDB would) creates and locks a new one.
+      await unlink(lockPath);
+      fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT, 0o666);
+      expect(binding.tryLock(fd)).toBe("locked");
+      // The next rotation checks the lock before it touches the directory.
+      let refused: unknown;
+      for (let i = 1; i < 50 && refused === undefined; i++) {
+        refused = await wal.commitTx([ev(i)]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      }
+      expect(isWalError(refused, "WAL_POISONED")).toBe(true);
+      expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
+      expect(wal.bgFailure()).not.toBeNull();
+    } finally {
+      await wal.close().catch(() => undefined);
+      if (fd >= 0) {
+        binding.unlock(fd);
+        closeSync(fd);
+      }
+    }
+  });
+});

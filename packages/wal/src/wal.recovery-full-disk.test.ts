@@ -1,0 +1,91 @@
+/**
+ * Recovery on a full disk. Recovery keeps every byte it cuts in a `.broken` copy; the copy needs room. A torn tail
+ * (bytes never acknowledged) is cut without a copy when there is none, and the report says so; corruption cut in
+ * `point-in-time` (bytes that may have been acknowledged) changes nothing and fails with `WAL_NO_SPACE`. Neither
+ * leaves a partial or empty `.broken` file, however often it is tried. Before, every attempt failed with `WAL_IO`
+ * and left another empty `.N.broken` behind.
+ */
+
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { segmentPath } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+
+async function writeLog(fs: SimFS, n: number): Promise<void> {
+  fs.mkdirpSync(DIR);
+  const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  for (let i = 0; i < n; i++) await wal.commitTx([`event ${i}`]);
+  await wal.close();
+}
+
+function files(fs: SimFS): string[] {
+  return fs.listSync(DIR).sort();
+}
+
+describe("recovery on a full disk", () => {
+  it("cuts a torn tail without a copy when there is no room, says so, and leaves no .broken file", async () => {
+    const fs = new SimFS();
+    await writeLog(fs, 3);
+    const path = segmentPath(DIR, 1);
+    const bytes = fs.readFileSync(path);
+    const torn = new Uint8Array(bytes.byteLength + 300);
+    torn.set(bytes);
+    torn.fill(0xab, bytes.byteLength);
+    fs.writeFileSync(path, torn);
+    const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { wal, events, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+      expect(events).toEqual(["event 0", "event 1", "event 2"]);
+      if (attempt === 0) {
+        expect(healed).toEqual([
+          {
+            kind: "tornTailTruncated",
+            segment: path,
+            offset: bytes.byteLength,
+            droppedBytes: 300,
+            brokenCopy: null,
+            copyError: "ENOSPC",
+          },
+        ]);
+      } else expect(healed).toEqual([]);
+      await wal.close();
+      expect(files(fs).filter((f) => f.includes("broken"))).toEqual([]);
+    }
+    expect(full.hits).toBe(1);
+  });
+
+  it("point-in-time: corruption with no room for its copy is WAL_NO_SPACE naming the room needed; nothing changes", async () => {
+    const fs = new SimFS();
+    await writeLog(fs, 4);
+    const path = segmentPath(DIR, 1);
+    const bytes = fs.readFileSync(path);
+    const damagedAt = 32 + 25 + 20; // inside the first transaction's batch (after its 25-byte begin)
+    bytes[damagedAt] = (bytes[damagedAt] as number) ^ 0xff;
+    fs.writeFileSync(path, bytes);
+    const before = files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))]);
+    const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
+    // The damaged record starts after the first transaction's begin: everything from there is cut.
+    const cutAt = 32 + 25;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time" })).rejects.toMatchObject(
+        {
+          code: "WAL_NO_SPACE",
+          details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
+        },
+      );
+      expect(files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))])).toEqual(before);
+    }
+    full.remove();
+    const { wal, events, healed } = await Wal.open<JsonValue>(DIR, {
+      fs,
+      codec: jsonCodec,
+      recovery: "point-in-time",
+    });
+    expect(events).toEqual([]);
+    expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });
+    await wal.close();
+  });
+});
