@@ -49,7 +49,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  * Replay every segment of `dir` (see the module comment for the rules).
  * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
- *   `absolute` mode.
+ *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode.
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();

@@ -241,7 +241,8 @@ export class Wal<E = MutationEvent> {
    * torn tail as `recovery` says, and resume at `max(maxLsn + 1, active base, checkpointLsn + 1)`.
    *
    * @throws {@link WalError} `WAL_INVALID_OPTION`, `WAL_LOCKED` (another handle, in any process, holds the
-   *   directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`.
+   *   directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`;
+   *   `WAL_CODEC_MISMATCH` in every mode, before anything in the directory is changed.
    *   The lock is released before any error is thrown.
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
