@@ -18,7 +18,7 @@ export const ExitCode = {
   IO: 4,
   /**
    * Codec mismatch: the records are intact, but the first mutation record does not decode with `--codec` (and none
-   * before it did). Opening the log with that codec fails with `WAL_CODEC_MISMATCH` and changes nothing; run again
+   * before it did). Opening the log with that codec fails with `WAL_CODEC_MISMATCH` and changes no segment; run again
    * with the codec the log was written with.
    */
   CODEC_MISMATCH: 5,

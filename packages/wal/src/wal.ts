@@ -242,7 +242,7 @@ export class Wal<E = MutationEvent> {
    *
    * @throws {@link WalError} `WAL_INVALID_OPTION`, `WAL_LOCKED` (another handle, in any process, holds the
    *   directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`;
-   *   `WAL_CODEC_MISMATCH` in every mode, before anything in the directory is changed.
+   *   `WAL_CODEC_MISMATCH` in every mode, before any segment is changed, cut or moved.
    *   The lock is released before any error is thrown.
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
