@@ -1,7 +1,7 @@
 /**
  * Tier B writer process: opens the WAL on the real file system and runs a seeded random workload with several
- * concurrent writers (transactions of mixed sizes, aborts, low-level transactions, syncs, checkpoints with
- * truncation, rotation through a small segment target), logging every intent and acknowledgement to an ack log
+ * concurrent writers (transactions of mixed sizes, aborts, low-level transactions, syncs, checkpoint(safeCheckpointLsn())
+ * with truncation, rotation through a small segment target), logging every intent and acknowledgement to an ack log
  * outside the WAL directory with `fs.writeSync`. It is SIGKILLed by the parent or by a failpoint
  * (`WAL_FAILPOINTS`), or, with `--ops`, closes cleanly after that many operations per writer.
  *
@@ -63,9 +63,6 @@ async function main(): Promise<void> {
   process.stdout.write("ready\n");
 
   const maxOps = Number(values.ops);
-  /** Low-level transactions of this process: begin LSN → commit or abort LSN (Infinity while open). */
-  const spans = new Map<number, number>();
-  let beginning = 0;
   let checkpointing = false;
   let lastAcked = 0;
   const perCommit = mode === "perCommit";
@@ -88,47 +85,27 @@ async function main(): Promise<void> {
         const abort = roll < 0.83;
         if (abort) log({ t: "aborted", id });
         else log({ t: "intent", id, n: count });
-        beginning++;
         const b = await wal.begin();
-        spans.set(b, Number.POSITIVE_INFINITY);
-        beginning--;
         for (const e of events) await wal.append(b, e);
         if (abort) {
-          spans.set(b, await wal.abort(b));
+          await wal.abort(b);
           continue;
         }
         const c = await wal.commit(b);
-        spans.set(b, c);
         await wal.flush();
         log({ t: "acked", id, b, c, durable: perCommit });
       } else if (roll < 0.95) {
         const upTo = wal.nextLsn() - 1;
         await wal.sync();
         log({ t: "durable", upTo });
-      } else if (roll < 0.98 && !checkpointing && beginning === 0) {
+      } else if (roll < 0.98 && !checkpointing) {
         checkpointing = true;
-        // A snapshot at s must not split a transaction (FORMAT §5.2): move it below any begin ≤ s < end.
-        let s = wal.nextLsn() - 1;
-        for (let moved = true; moved; ) {
-          moved = false;
-          for (const [b, end] of spans) {
-            if (b <= s && s < end) {
-              s = b - 1;
-              moved = true;
-            }
-          }
-        }
-        s = Math.max(s, Number(values.fence));
-        for (const [b, end] of spans) if (end <= s) spans.delete(b);
+        // The handle names the fence (durable, below every open transaction, outside every finished one, at or
+        // above every marker); the snapshot at s exists before its marker is written. Another writer's begin
+        // lands above nextLsn, so it cannot move below s before the marker.
+        const s = wal.safeCheckpointLsn();
         log({ t: "checkpoint", s });
-        try {
-          await wal.checkpointMarker(s);
-        } catch (e) {
-          // Another writer's earlier marker may be newer: skip (the snapshot at s exists either way).
-          if (!isWalError(e, "WAL_ENCODE")) throw e;
-        }
-        await wal.sync();
-        await wal.truncateUpTo(s);
+        await wal.checkpoint(s); // marker, fsync, truncateUpTo(s)
         checkpointing = false;
       } else if (mode === "group" && lastAcked > 0) {
         const upTo = lastAcked;

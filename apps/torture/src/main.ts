@@ -1,11 +1,12 @@
 /**
- * `pnpm torture`: runs the tiers within a time budget, shows a live progress line on a TTY, prints the verdict
+ * `pnpm torture`: runs the tiers (the misuse tier and the planted bugs by count, the others within a time budget), shows a live progress line on a TTY, prints the verdict
  * table and every violation with a one-line replay command, writes the JSON report, and exits non-zero on any
  * violation (or any planted bug not caught).
  */
 
 import { type CliOptions, parseCli, USAGE } from "./args.js";
 import { runFaults } from "./faults.js";
+import { misuseSequenceCount, runMisuse } from "./misuse.js";
 import { type BugVerdict, runPlantedBugs } from "./planted-bugs.js";
 import { type RunReport, renderFigures, renderTable, renderViolations, violationCount, writeJson } from "./report.js";
 import type { TierResult } from "./result.js";
@@ -13,8 +14,11 @@ import { runTierA } from "./tier-a.js";
 import { runTierB } from "./tier-b.js";
 import { runTierC } from "./tier-c.js";
 
-/** Share of the budget per tier (planted bugs stop at their first finding, so theirs is a cap). */
-const SHARE = { A: 0.4, B: 0.3, C: 0.15, faults: 0.05, bugs: 0.1 } as const;
+/**
+ * Share of the time budget per tier. The misuse tier and the planted bugs are bounded by count (a fixed list of
+ * cases), not time: they take no share, and A and B share what they leave.
+ */
+const SHARE = { A: 0.4, B: 0.3, C: 0.15, faults: 0.05, misuse: 0, bugs: 0 } as const;
 
 function progress(): { update(r: TierResult): void; done(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
@@ -24,7 +28,9 @@ function progress(): { update(r: TierResult): void; done(): void } {
       const now = Date.now();
       if (now - last < 200) return;
       last = now;
-      const line = `  [${r.tier}] cases ${r.cases}  crash states ${r.crashStates}  acked checked ${r.ackedChecked}  violations ${r.violations.length}`;
+      const cases =
+        r.tier === "misuse" ? `${r.cases}/${r.extra.casesPlanned ?? "?"}  calls ${r.extra.calls ?? 0}` : `${r.cases}`;
+      const line = `  [${r.tier}] cases ${cases}  crash states ${r.crashStates}  acked checked ${r.ackedChecked}  violations ${r.violations.length}`;
       process.stderr.write(`\r${line.padEnd(100).slice(0, process.stderr.columns - 1 || 100)}`);
     },
     done() {
@@ -49,8 +55,9 @@ async function run(o: CliOptions): Promise<RunReport> {
   const announce = (what: string) => {
     if (!process.stderr.isTTY) process.stderr.write(`torture: ${what}\n`);
   };
-  // The bounded tiers run first within their shares (they usually finish early); A and B then share whatever is
-  // left of the whole budget, B last so it takes what A leaves, and `--minutes N` lasts about N minutes.
+  // The bounded tiers run first (C and faults within their shares, where they usually finish early; misuse and the
+  // planted bugs by count); A and B then share whatever is left of the whole budget, B last so it takes what A
+  // leaves, and `--minutes N` lasts about N minutes.
   const end = start + total;
   const remaining = () => Math.max(1000, end - Date.now());
   if (selected.includes("C")) {
@@ -61,13 +68,29 @@ async function run(o: CliOptions): Promise<RunReport> {
     announce("faults (fsync EIO, ENOSPC, locks)");
     tiers.push(await runFaults({ seed: o.seed, budget: budget("faults"), ...(cases === undefined ? {} : { cases }) }));
   }
+  if (selected.includes("misuse")) {
+    announce("misuse (refused calls, fences at every LSN, wrong codecs, crashes)");
+    tiers.push(
+      await runMisuse({
+        seed: o.seed,
+        sequences: misuseSequenceCount(o.smoke, o.minutes),
+        ...(cases === undefined ? {} : { cases }),
+        onProgress: p.update,
+      }),
+    );
+  }
   let bugs: BugVerdict[] | null = null;
   if (selected.includes("bugs")) {
     announce("planted bugs");
-    bugs = await runPlantedBugs(o.seed, Math.max(3000, budgetMs("bugs")));
+    bugs = await runPlantedBugs(o.seed);
   }
+  // The count-bounded work (misuse, planted bugs) may take longer than its place in the budget on a slow machine:
+  // A and B still get at least half their nominal share, so a short run never skips them (it runs longer instead).
   const shareOfRest = (t: "A" | "B") =>
-    t === "B" || !selected.includes("B") ? remaining() : (remaining() * SHARE.A) / (SHARE.A + SHARE.B);
+    Math.max(
+      0.5 * budgetMs(t),
+      t === "B" || !selected.includes("B") ? remaining() : (remaining() * SHARE.A) / (SHARE.A + SHARE.B),
+    );
   if (selected.includes("A")) {
     announce("tier A (simulated crashes)");
     tiers.push(
@@ -96,7 +119,7 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
-  const order = ["A", "B", "C", "faults"];
+  const order = ["A", "B", "C", "faults", "misuse"];
   tiers.sort((x, y) => order.indexOf(x.tier) - order.indexOf(y.tier));
   p.done();
   return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };

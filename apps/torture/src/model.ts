@@ -46,13 +46,6 @@ export class Model {
     if (lsn > this.durableLsn) this.durableLsn = lsn;
   }
 
-  /** The highest snapshot LSN a checkpoint may take now: no open transaction may straddle it (FORMAT §5.2). */
-  checkpointLsn(nextLsn: number): number {
-    let s = nextLsn - 1;
-    for (const begin of this.open.keys()) s = Math.min(s, begin - 1);
-    return Math.max(s, this.fence);
-  }
-
   snapshot(): ModelSnapshot {
     return { durableLsn: this.durableLsn, writtenLsn: this.writtenLsn, fence: this.fence };
   }

@@ -1,12 +1,20 @@
 /**
- * Harness sensitivity (RELIABILITY-PLAN §3.4): each planted bug of the handle is switched on in turn and a
- * focused, fast subset of the harness runs against it; it must report at least one violation. A bug the
- * harness misses means the harness is blind somewhere.
+ * Harness sensitivity (RELIABILITY-PLAN §3.4): each planted bug of the handle is switched on in turn and focused,
+ * fixed subsets of the harness run against it (Tier A, Tier C, the misuse tier, the faults, in that order, each to
+ * its first violation); one of them must report a violation that the bug caused. Every subset is a fixed list of
+ * cases run to the end, never cut by a deadline, so "caught" does not depend on the machine's speed.
+ *
+ * Attribution: the case that reported the violation is run again on the clean build, with the same options. Only
+ * when it passes there is the violation the planted bug's (the runs are deterministic: without the bug's effect the
+ * two would be identical). When it fails there too, the library has a bug of its own in that case, which the harness
+ * sees without the planted one: the search goes on with the next cases. A bug the harness misses means it is blind
+ * somewhere.
  */
 
 import type { PlantedBug } from "@lora/wal";
-import { runFaults } from "./faults.js";
-import type { TierName } from "./result.js";
+import { faultCases, runFaults } from "./faults.js";
+import { runMisuse } from "./misuse.js";
+import type { TierName, TierResult, Violation } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
@@ -20,7 +28,14 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "rotate-inside-transaction",
   "fence-off-by-one",
   "drop-pending-on-close",
+  "accept-unknown-tx",
+  "unchecked-checkpoint-fence",
 ];
+
+/** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */
+export const MISUSE_FOCUS_SEQUENCES = 8;
+/** Tier C damage cases per planted-bug run: the structured ones (cuts, stale copies, sectors) and the first flips. */
+export const TIER_C_FOCUS_CASES = 200;
 
 export interface BugVerdict {
   readonly bug: PlantedBug;
@@ -52,25 +67,88 @@ function focusedCases(): number[] {
   return out;
 }
 
-export async function runPlantedBug(bug: PlantedBug, seed: number, budgetMs: number): Promise<BugVerdict> {
-  const start = Date.now();
-  const budget = () => ({ deadline: start + budgetMs, maxCases: Number.MAX_SAFE_INTEGER });
-  const common = { seed, bugs: [bug], stopOnFirst: true } as const;
-  const tiers: [TierName, () => Promise<{ violations: { message: string }[] }>][] = [
-    ["A", () => runTierA({ ...common, budget: budget(), maxLen: 3, maxImages: 6, cases: focusedCases() })],
-    ["faults", () => runFaults({ ...common, budget: budget() })],
-    ["C", () => runTierC({ ...common, budget: budget() })],
+/** The bounded run of one tier: with `bugs` on, over `cases` (in order), stopping at the first violation. */
+type FocusedRun = (bugs: readonly PlantedBug[], cases: readonly number[]) => Promise<TierResult>;
+
+const unbounded = { deadline: Number.POSITIVE_INFINITY, maxCases: Number.MAX_SAFE_INTEGER };
+
+function focusedTiers(seed: number): [TierName, readonly number[], FocusedRun][] {
+  const count = (n: number) => Array.from({ length: n }, (_, i) => i);
+  return [
+    [
+      "A",
+      focusedCases(),
+      (bugs, cases) => runTierA({ seed, bugs, stopOnFirst: true, budget: unbounded, maxLen: 3, maxImages: 6, cases }),
+    ],
+    [
+      "C",
+      count(TIER_C_FOCUS_CASES),
+      (bugs, cases) => runTierC({ seed, bugs, stopOnFirst: true, budget: unbounded, cases }),
+    ],
+    [
+      "misuse",
+      count(MISUSE_FOCUS_SEQUENCES),
+      (bugs, cases) =>
+        runMisuse({
+          seed,
+          bugs,
+          stopOnFirst: true,
+          sequences: cases.length,
+          cases,
+          wrongCodec: false,
+          commitAfterClose: false,
+        }),
+    ],
+    [
+      "faults",
+      count(faultCases().length),
+      (bugs, cases) => runFaults({ seed, bugs, stopOnFirst: true, budget: unbounded, cases }),
+    ],
   ];
-  for (const [tier, run] of tiers) {
-    const r = await run();
-    const first = r.violations[0];
-    if (first !== undefined) return { bug, caught: true, tier, example: first.message, ms: Date.now() - start };
-  }
-  return { bug, caught: false, tier: null, example: null, ms: Date.now() - start };
 }
 
-export async function runPlantedBugs(seed: number, budgetMsEach: number): Promise<BugVerdict[]> {
+/**
+ * The first violation in `cases` that the planted bug causes: the same case passes on the clean build. Returns it,
+ * or null, with the violations of cases that fail on the clean build too (the library's own bugs).
+ */
+async function firstAttributable(
+  bug: PlantedBug,
+  cases: readonly number[],
+  run: FocusedRun,
+): Promise<{ found: Violation | null; shared: Violation[] }> {
+  const shared: Violation[] = [];
+  let rest = cases;
+  while (rest.length > 0) {
+    const r = await run([bug], rest);
+    const first = r.violations[0];
+    if (first === undefined) break;
+    const at = rest.indexOf(Number(first.caseId));
+    const control = await run([], [Number(first.caseId)]);
+    if (control.violations.length === 0) return { found: first, shared };
+    shared.push(first);
+    if (at < 0) break;
+    rest = rest.slice(at + 1);
+  }
+  return { found: null, shared };
+}
+
+export async function runPlantedBug(bug: PlantedBug, seed: number): Promise<BugVerdict> {
+  const start = Date.now();
+  const shared: Violation[] = [];
+  for (const [tier, cases, run] of focusedTiers(seed)) {
+    const r = await firstAttributable(bug, cases, run);
+    shared.push(...r.shared);
+    if (r.found !== null) return { bug, caught: true, tier, example: r.found.message, ms: Date.now() - start };
+  }
+  const note =
+    shared.length === 0
+      ? null
+      : `only findings the clean build shares: ${shared.map((v) => `[${v.tier}] ${v.message}`).join(" | ")}`;
+  return { bug, caught: false, tier: null, example: note, ms: Date.now() - start };
+}
+
+export async function runPlantedBugs(seed: number): Promise<BugVerdict[]> {
   const out: BugVerdict[] = [];
-  for (const bug of PLANTED_BUGS) out.push(await runPlantedBug(bug, seed, budgetMsEach));
+  for (const bug of PLANTED_BUGS) out.push(await runPlantedBug(bug, seed));
   return out;
 }

@@ -33,6 +33,9 @@ export function renderTable(r: RunReport): string {
     "phantom",
     "silent trunc.",
     "corruption detected",
+    "calls",
+    "refused",
+    "violations",
     "planted bugs",
     "time",
   ];
@@ -42,17 +45,22 @@ export function renderTable(r: RunReport): string {
     B: "B SIGKILL cycles",
     C: "C on-disk damage",
     faults: "faults EIO/ENOSPC/lock",
+    misuse: "M misuse",
   };
   for (const t of r.tiers) {
+    const misuse = t.tier === "misuse";
     rows.push([
       names[t.tier] ?? t.tier,
-      String(t.cases),
+      misuse ? `${t.cases}/${t.extra.casesPlanned ?? t.cases}` : String(t.cases),
       String(t.crashStates),
       String(t.ackedChecked),
       String(t.lost),
       String(t.phantom),
       String(t.silentTruncations),
       t.tier === "C" ? pct(t.corruptionDetected, t.corruptionTotal) : "—",
+      misuse ? String(t.extra.calls ?? 0) : "—",
+      misuse ? String(t.extra.refusals ?? 0) : "—",
+      String(t.violations.length),
       "—",
       secs(t.ms),
     ]);
@@ -68,6 +76,9 @@ export function renderTable(r: RunReport): string {
       "—",
       "—",
       "—",
+      "—",
+      "—",
+      String(r.bugs.length - caught),
       `${caught}/${r.bugs.length}`,
       secs(r.bugs.reduce((n, b) => n + b.ms, 0)),
     ]);
@@ -82,6 +93,9 @@ export function renderTable(r: RunReport): string {
     sum((t) => t.phantom),
     sum((t) => t.silentTruncations),
     "",
+    sum((t) => t.extra.calls ?? 0),
+    sum((t) => t.extra.refusals ?? 0),
+    String(violationCount(r)),
     "",
     secs(r.ms),
   ]);
@@ -98,7 +112,9 @@ export function renderFigures(r: RunReport): string {
       t.ms > 0
         ? t.tier === "B"
           ? `${((t.cases * 60_000) / t.ms).toFixed(0)} cycles/min`
-          : `${((t.crashStates * 1000) / t.ms).toFixed(0)} states/s`
+          : t.tier === "misuse"
+            ? `${(((t.extra.calls ?? 0) * 1000) / t.ms).toFixed(0)} calls/s, ${((t.crashStates * 1000) / t.ms).toFixed(0)} crash images/s`
+            : `${((t.crashStates * 1000) / t.ms).toFixed(0)} states/s`
         : "";
     const extra = Object.entries(t.extra)
       .map(([k, v]) => `${k}=${v}`)
@@ -109,7 +125,7 @@ export function renderFigures(r: RunReport): string {
   }
   for (const b of r.bugs ?? []) {
     out.push(
-      `  planted ${b.bug}: ${b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : "NOT CAUGHT"}`,
+      `  planted ${b.bug}: ${b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : `NOT CAUGHT${b.example === null ? "" : ` (${b.example.slice(0, 400)})`}`}`,
     );
   }
   return out.join("\n");
@@ -136,6 +152,7 @@ export function toJson(r: RunReport): Record<string, unknown> {
   const a = tier("A");
   const b = tier("B");
   const c = tier("C");
+  const m = tier("misuse");
   const total = (f: (t: TierResult) => number) => r.tiers.reduce((n, t) => n + f(t), 0);
   return {
     seed: r.seed,
@@ -154,6 +171,23 @@ export function toJson(r: RunReport): Record<string, unknown> {
     bitflipsTried: c?.extra.bitflipsTried ?? 0,
     corruptionDetectedPct:
       c === undefined || c.corruptionTotal === 0 ? null : (100 * c.corruptionDetected) / c.corruptionTotal,
+    misuse:
+      m === undefined
+        ? null
+        : {
+            cases: m.cases,
+            casesPlanned: m.extra.casesPlanned ?? m.cases,
+            calls: m.extra.calls ?? 0,
+            refusals: m.extra.refusals ?? 0,
+            crashImages: m.crashStates,
+            refusedByCode: Object.fromEntries(
+              Object.entries(m.extra)
+                .filter(([k]) => k.startsWith("refused."))
+                .map(([k, v]) => [k.slice("refused.".length), v]),
+            ),
+            violations: m.violations.length,
+            ms: m.ms,
+          },
     plantedBugs:
       r.bugs === null
         ? null

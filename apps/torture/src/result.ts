@@ -1,6 +1,6 @@
 /** What every tier reports: counters for the verdict table and the JSON report, and each violation found. */
 
-export type TierName = "A" | "B" | "C" | "faults";
+export type TierName = "A" | "B" | "C" | "faults" | "misuse";
 
 export type ViolationKind =
   | "lost" // I1: an acknowledged commit is missing
@@ -12,6 +12,11 @@ export type ViolationKind =
   | "lock" // I7: a second opener was not refused
   | "idempotence" // I8: recovering again, or writing after recovery, changed the history
   | "unopenable" // I11: the log did not open after a crash with no media fault
+  | "accepted-misuse" // M1: a call (or open) the handle must refuse was accepted
+  | "refused-valid" // M2: a valid call (or open) was refused
+  | "wrong-code" // M3: a refusal with another code than the contract names
+  | "refusal-wrote" // M4: a refused call moved nextLsn or changed the directory's bytes
+  | "usable-fence" // M5: safeCheckpointLsn() or a refusal's usableFence names a fence that is not accepted
   | "error"; // the harness or the workload failed in a way the contract does not allow
 
 export interface Violation {

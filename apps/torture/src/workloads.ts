@@ -20,7 +20,7 @@ export const OPS = [
   "leaveOpen", // begin, append, never committed
   "flush",
   "sync",
-  "checkpoint", // checkpointMarker(snapshot) + sync + truncateUpTo(snapshot)
+  "checkpoint", // checkpoint(safeCheckpointLsn()): marker + fsync + truncateUpTo
   "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
   "reopen", // clean close and open again
 ] as const;
@@ -194,13 +194,13 @@ export class WorkloadDriver {
         return;
       }
       case "checkpoint": {
-        const s = model.checkpointLsn(wal.nextLsn());
-        model.fence = s; // the snapshot is stored (outside the log) before the marker is written
-        await wal.checkpointMarker(s);
-        const upTo = wal.nextLsn() - 1;
-        await wal.sync();
-        model.durable(upTo);
-        await wal.truncateUpTo(s);
+        // The handle names the fence: durable, below every open transaction, outside every finished one. The
+        // store's snapshot at s holds exactly the transactions committed at or below s, and is stored (outside the
+        // log) before the marker is written.
+        const s = wal.safeCheckpointLsn();
+        model.fence = Math.max(model.fence, s);
+        await wal.checkpoint(s); // marker, fsync, truncateUpTo(s)
+        model.durable(wal.nextLsn() - 1);
         return;
       }
       case "burst": {
