@@ -196,7 +196,11 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#signal = options.signal;
     this.#mode = mode;
     this.#settle = settle;
-    this.#assembler = new TransactionAssembler<E>(options.checkpointLsn ?? 0, lenient);
+    this.#assembler = new TransactionAssembler<E>(
+      options.checkpointLsn ?? 0,
+      lenient,
+      options.allowTruncatedHistory === true,
+    );
   }
 
   [Symbol.asyncIterator](): this {

@@ -34,6 +34,9 @@ export class TransactionAssembler<E> {
    * map a log's transaction boundaries when a fence error must name a fence that works.
    */
   readonly #lenient: boolean;
+  readonly #allowTruncatedHistory: boolean;
+  /** Transactions skipped because their begin was truncated away (with `allowTruncatedHistory`). */
+  truncatedTransactions = 0;
   readonly spans = new TransactionSpans();
   /*
    * Open extents (fenced transactions included): begin LSN -> LSN of its latest record. As with the buckets, the
@@ -62,9 +65,14 @@ export class TransactionAssembler<E> {
   aborted = 0;
   records = 0;
 
-  constructor(fence: number, lenient = false) {
+  /**
+   * @param allowTruncatedHistory the caller accepts a log whose oldest segments were truncated away below its fence:
+   *   the records of a transaction begun before the retained log are skipped (it cannot be replayed whole).
+   */
+  constructor(fence: number, lenient = false, allowTruncatedHistory = false) {
     this.#fence = fence;
     this.#lenient = lenient;
+    this.#allowTruncatedHistory = allowTruncatedHistory;
   }
 
   /** The lowest fence the retained log can serve: the first segment's base LSN minus one (0 before any segment). */
@@ -128,12 +136,17 @@ export class TransactionAssembler<E> {
    */
   #missingBegin(
     what: string,
-    record: { lsn: number; txBeginLsn: number },
+    record: { lsn: number; txBeginLsn: number; kind: WalRecord<E>["kind"] },
     known: boolean,
     path: string,
   ): WalError | undefined {
     if (this.#lenient) return undefined;
     const begin = record.txBeginLsn;
+    if (known && this.#allowTruncatedHistory && begin <= (this.#oldestFence ?? 0)) {
+      // Begun before the retained log: the caller opted in to the gap, and a partial transaction is never replayed.
+      if (record.kind === "txCommit" || record.kind === "txAbort") this.truncatedTransactions++;
+      return undefined;
+    }
     if (known && begin <= this.#fence) return fenceInTransaction(this.#fence, begin, record.lsn, path);
     return malformed(`${what} at lsn ${record.lsn} references missing tx begin ${begin}`, path, record.lsn);
   }

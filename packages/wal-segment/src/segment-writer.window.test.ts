@@ -80,7 +80,7 @@ describe("the unsynced window", () => {
       fc.array(
         fc.record({
           size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3 * WINDOW })),
-          then: fc.constantFrom("none", "writeNow", "write", "sync"),
+          after: fc.constantFrom("none", "writeNow", "write", "sync"),
         }),
         { minLength: 1, maxLength: 40 },
       ),
@@ -97,10 +97,10 @@ describe("the unsynced window", () => {
       writer.append({ kind: "txBegin", lsn }, bytesCodec);
       writer.append({ kind: "mutation", lsn: lsn + 1, txBeginLsn: lsn, event: new Uint8Array(step.size) }, bytesCodec);
       lsn += 2;
-      if (step.then === "writeNow") {
+      if (step.after === "writeNow") {
         if (!writer.writeNow()) await writer.write();
-      } else if (step.then === "write") await writer.write();
-      else if (step.then === "sync") await writer.flush();
+      } else if (step.after === "write") await writer.write();
+      else if (step.after === "sync") await writer.flush();
       expect(writer.unsyncedBytes).toBeLessThanOrEqual(WINDOW);
     }
     await writer.flush();

@@ -4,6 +4,8 @@
  */
 
 import {
+  ByteWriter,
+  encodeCommitTxInto,
   isWalError,
   loraCodec,
   type MutationEvent,
@@ -164,8 +166,8 @@ export class Wal<E = MutationEvent> {
   readonly #spans: TransactionSpans;
   /** Begin LSNs of the low-level transactions open in this handle (`begin` without `commit`/`abort` yet). */
   readonly #openTx = new Set<number>();
-  /** The newest of them, or -1 (checked first: appends nearly always go to it). */
-  #newestOpenTx = -1;
+  /** The newest of them, or NaN, which no id equals (checked first: appends nearly always go to it). */
+  #newestOpenTx = Number.NaN;
   /** Calls admitted before `close()` that still wait for a rotation or structural change; close lets them finish. */
   #admitted = 0;
   #onIdle: (() => void)[] = [];
@@ -525,7 +527,7 @@ export class Wal<E = MutationEvent> {
   /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
   #finishTx(begin: number, end: number): void {
     this.#openTx.delete(begin);
-    if (begin === this.#newestOpenTx) this.#newestOpenTx = -1;
+    if (begin === this.#newestOpenTx) this.#newestOpenTx = Number.NaN;
     this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
   }
 
@@ -564,6 +566,9 @@ export class Wal<E = MutationEvent> {
   /** `commitTx` when it must wait for a rotation or a structural change first (or a planted bug is on). */
   async #commitTxSlow(events: readonly E[]): Promise<CommitInfo | null> {
     const mayRotate = !this.#bugs.has("rotate-inside-transaction");
+    // A refused transaction must change nothing, and waiting here may rotate (seal, create, fsync the directory):
+    // encode it once on the side first, so an event that cannot be encoded is refused before any of that.
+    if (events.length > 0) encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
     if (!this.#bugs.has("rotate-inside-transaction")) return await this.#appendAndAwaitCommit(events);
