@@ -67,6 +67,9 @@ function focusedCases(): number[] {
   return out;
 }
 
+/** Findings the clean build shares after which a tier's attribution search gives up (see firstAttributable). */
+const MAX_SHARED_PER_TIER = 3;
+
 /** The bounded run of one tier: with `bugs` on, over `cases` (in order), stopping at the first violation. */
 type FocusedRun = (bugs: readonly PlantedBug[], cases: readonly number[]) => Promise<TierResult>;
 
@@ -126,7 +129,9 @@ async function firstAttributable(
     const control = await run([], [Number(first.caseId)]);
     if (control.violations.length === 0) return { found: first, shared };
     shared.push(first);
-    if (at < 0) break;
+    // A clean build that fails case after case would make this search rerun the tier over and over: past a few
+    // shared findings, the tier cannot attribute anything and the next one takes over.
+    if (at < 0 || shared.length >= MAX_SHARED_PER_TIER) break;
     rest = rest.slice(at + 1);
   }
   return { found: null, shared };
