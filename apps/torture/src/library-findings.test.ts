@@ -1,7 +1,7 @@
 /**
  * Minimal reproductions of what the misuse tier found in the library (issue 12's guarantees). Each test states
- * the contract; it fails while the library breaks it. `pnpm torture -- --tier misuse` reports the same findings.
- * Once a finding is fixed, its test stays as a regression test.
+ * the contract and failed while the library broke it (`pnpm torture -- --tier misuse` reported the same); all four
+ * are fixed now, and the tests stay as regression tests.
  */
 
 import { type JsonValue, jsonCodec, Wal } from "@lora/wal";
@@ -23,8 +23,9 @@ function files(fs: SimFS): Record<string, number[]> {
 
 describe("findings of the misuse tier", () => {
   it("append/commit/abort(-1) are WAL_TX_NOT_OPEN, also when no transaction is open", async () => {
-    // Since c55110a the handle compares the id with #newestOpenTx first, whose "none" value is -1: -1 passes the
-    // open-transaction check and the call fails later, in the record encoder, with WAL_ENCODE.
+    // Found after c55110a: the handle compared the id with #newestOpenTx first, whose "none" value was -1, so -1
+    // passed the open-transaction check and the call failed later, in the record encoder, with WAL_ENCODE. Fixed in
+    // 94b1197 (the sentinel is NaN).
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
     const b = await wal.begin();
@@ -36,8 +37,9 @@ describe("findings of the misuse tier", () => {
   });
 
   it("a commitTx refused with WAL_ENCODE leaves the directory unchanged, also when the segment is full", async () => {
-    // commitTx rotates a full segment (seal + new segment + directory fsync) before it encodes the transaction:
-    // the refused call then leaves a sealed segment and a new empty one behind.
+    // Found: commitTx rotated a full segment (seal + new segment + directory fsync) before it encoded the
+    // transaction, so the refused call left a sealed segment and a new empty one behind. Fixed in 94b1197 (the
+    // transaction is encoded on the side first).
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: misuseCodec, segmentTargetBytes: 100 });
     await wal.commitTx(["a".repeat(100)]); // the active segment is now over its target
@@ -55,9 +57,9 @@ describe("findings of the misuse tier", () => {
 
   it("allowTruncatedHistory opens a log whose oldest segment holds the end of a transaction begun in a deleted one", async () => {
     // A low-level transaction spans rotations; a checkpoint after its commit deletes the segment holding its begin.
-    // At a fence below the oldest segment, allowTruncatedHistory should replay what the log still holds; replay
-    // instead fails WAL_MALFORMED ("references missing tx begin"), though the log is intact (it opens at any fence
-    // at or above the oldest segment's base).
+    // At a fence below the oldest segment, allowTruncatedHistory should replay what the log still holds. Found:
+    // replay failed WAL_MALFORMED ("references missing tx begin"), though the log is intact (it opens at any fence
+    // at or above the oldest segment's base). Fixed in 94b1197 (such a transaction is skipped).
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, segmentTargetBytes: 120 });
     const b = await wal.begin();
