@@ -327,7 +327,7 @@ function readEvent(c: Cursor): MutationEvent {
 }
 
 function open(payload: Uint8Array): Cursor {
-  if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+  if (!(payload instanceof Uint8Array)) bad("payload must be a Uint8Array");
   if (
     payload.length < 4 ||
     payload[0] !== LW1_MAGIC[0] ||
