@@ -407,11 +407,11 @@ class Sequence {
     try {
       opened = await Wal.open<JsonValue>(WAL_DIR, { ...this.#options(snap.fence, txs), fs: img });
     } catch (e) {
-      if (isWalError(e, "WAL_CORRUPT") && hasReorderedSectors(what)) {
-        this.#result.bump("sectorReorderRejects");
-        return undefined;
-      }
-      this.#fail("unopenable", `${what}: reopening at fence ${snap.fence} (default recovery) failed: ${text(e)}`);
+      const reordered = hasReorderedSectors(what) ? " (a torn write whose sectors landed out of order)" : "";
+      this.#fail(
+        "unopenable",
+        `${what}${reordered}: reopening at fence ${snap.fence} (default recovery) failed: ${text(e)}`,
+      );
     }
     const maxLsn = opened.replay?.maxLsn ?? 0;
     try {

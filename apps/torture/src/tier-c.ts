@@ -5,6 +5,11 @@
  * older segment copied over a newer one, an old version of a sealed segment restored, a middle segment deleted).
  * Damage must be reported: open rejects loudly, or recovery reports the torn tail it cut. Opening with fewer
  * transactions and no report is a silent truncation; dropping a transaction that was intact is a loss.
+ *
+ * The fixture's active segment is smaller than the writer's unsynced window (1 MiB), so every byte of it may be an
+ * unsynced write after a power loss: damage there is what a torn write can leave (later sectors landed, earlier
+ * ones not), and the damage rules cut it as a torn tail, loudly, keeping every transaction before the damaged
+ * record. Damage in sealed segments (fsynced before they were sealed) must be refused.
  */
 
 import { isWalError, type JsonValue, jsonCodec, type PlantedBug, Wal } from "@lora/wal";
@@ -134,18 +139,21 @@ function damageCases(f: Fixture, seed: number): DamageCase[] {
     for (let bit = 0; bit < limit * 8; bit++) {
       const copy = bytes.slice();
       copy[bit >> 3] = (copy[bit >> 3] as number) ^ (1 << (bit & 7));
+      // In the active segment's records (all within the unsynced window) a flip reads as a torn write; a header
+      // flip is refused (WAL_BAD_HEADER).
+      const inWindow = name === f.active && bit >> 3 >= 32;
       flips.push({
         kind: "bitflip",
         label: `bit ${bit} of ${name}`,
         replace: new Map([[name, copy]]),
-        tailKeeps: null,
+        tailKeeps: inWindow ? keepsBefore(bit >> 3) : null,
       });
     }
     for (let s = 0; s * SECTOR < bytes.byteLength; s++) {
       const copy = bytes.slice();
       copy.fill(0, s * SECTOR, Math.min(bytes.byteLength, (s + 1) * SECTOR));
-      // A zeroed active sector with nothing valid after it is indistinguishable from a torn write.
-      const tail = name === f.active && (s + 1) * SECTOR >= bytes.byteLength && s * SECTOR >= 32;
+      // A zeroed sector of the active segment's records is what a torn write leaves (the unsynced window).
+      const tail = name === f.active && s * SECTOR >= 32;
       // A newest segment that is all zeros, at any length, is taken for one whose header never landed (the
       // headerless rule of wal-replay's damage rules): open removes it and reports it, so what the sealed segments
       // hold must survive. Counted as wholeNewestSegmentZeroed.
@@ -275,6 +283,7 @@ export async function runTierC(opts: TierCOptions): Promise<TierResult> {
 }
 
 export function bitflipDetectedPct(r: TierResult): number {
-  const tried = r.extra.bitflipsTried ?? 0;
-  return tried === 0 ? 0 : (100 * (r.extra.bitflipsDetected ?? 0)) / tried;
+  // Of the whole planned set, not of what was tried: a run cut short cannot print a full score.
+  const planned = Math.max(r.extra.bitflipsTotal ?? 0, r.extra.bitflipsTried ?? 0);
+  return planned === 0 ? 0 : (100 * (r.extra.bitflipsDetected ?? 0)) / planned;
 }

@@ -1,7 +1,8 @@
 import { appendFile, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
-import { ByteWriter, encodeRecordInto, jsonCodec } from "@lora/wal-codec";
+import { Wal } from "@lora/wal";
+import { ByteWriter, encodeRecordInto, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { encodeSegmentHeader } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
@@ -81,12 +82,24 @@ describe("damaged logs", () => {
     expect(stat.verdict.exitCode).toBe(2);
   });
 
-  it("damage followed by a valid record in the newest segment is corruption, not a torn tail", async () => {
-    await writeJsonWal(dir, 5);
+  it("damage before the unsynced window, followed by a valid record in the newest segment, is corruption", async () => {
+    await writeJsonWal(dir, 5, 4 << 20);
+    // More than the writer's 1 MiB unsynced window after the damage: those bytes had been fsynced.
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 4 << 20 });
+    await wal.commitTx(["x".repeat(1_200_000)]);
+    await wal.close();
     const [seg] = await segmentFiles(dir);
     await flipByte(join(dir, seg as string), 40);
     const report = await verifyDir(dir, { codec: "json" });
     expect(report.verdict).toMatchObject({ status: "corruption", exitCode: 2, offset: 32 });
+  });
+
+  it("the same damage within the unsynced window is a torn tail (a torn write may land its later sectors)", async () => {
+    await writeJsonWal(dir, 5);
+    const [seg] = await segmentFiles(dir);
+    await flipByte(join(dir, seg as string), 40);
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({ status: "torn-tail", exitCode: 1, offset: 32 });
   });
 
   it("a bad header in an older segment: exit 2, WAL_BAD_HEADER", async () => {

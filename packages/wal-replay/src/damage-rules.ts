@@ -26,13 +26,19 @@
  *    single-event payload; its batch decoder rejects a payload that is not its own count-and-lengths framing, so
  *    it can report a mismatch for a batch written with another codec.
  * 4. **Torn tail**: damage in the newest segment, when that segment is not sealed, that is not a CRC-valid frame,
- *    with no CRC-valid record of a higher LSN than the last one read anywhere after it in the file (found by
- *    `SegmentReader.findValidRecordAfter`). This is what a crash mid-write leaves. `tolerate-torn-tail` and
+ *    and either reaches into the last {@link UNSYNCED_WINDOW_BYTES} of the file (the damaged record's end, by its
+ *    header's account when the header is plausible, lies there) or is followed by no intact marker record of a
+ *    higher LSN. A writer never has more than that window written but not fsynced, so a power loss can tear or
+ *    lose only bytes in it, in any pattern: later sectors of one write may land while earlier ones do not, and a
+ *    torn record's payload may hold bytes that look like records. Such damage always opens as a torn tail. Damage
+ *    further back lies in bytes an fsync had covered, and an intact marker after it proves data follows: that is
+ *    corruption. The search for that marker is linear in the bytes after the damage (see
+ *    `SegmentReader.findIntactMarkerAfter`). This is what a crash mid-write leaves. `tolerate-torn-tail` and
  *    `point-in-time` report it (`Wal.open` copies the cut bytes to `<segment>.<offset>.broken` and cuts them);
  *    `absolute` throws `WAL_TORN_TAIL`.
  * 5. **Corruption**: every other damage: in a segment that is not the newest; in a sealed segment, even the newest
  *    (a sealed segment's records were fsynced before its sealed header was written, so no crash leaves damage in
- *    it); damage followed by a CRC-valid record of a higher LSN; a CRC-valid record that cannot be used (an unknown
+ *    it); damage before the unsynced window followed by an intact marker; a CRC-valid record that cannot be used (an unknown
  *    kind, a marker with a payload, an LSN beyond 2^53); and a CRC-valid record whose payload does not decode after
  *    at least one payload-bearing record of the walk decoded (perhaps a newer writer's record). `WAL_CORRUPT`,
  *    thrown by `tolerate-torn-tail` and `absolute`; `point-in-time` reports it and `Wal.open` then cuts the
@@ -59,7 +65,13 @@ import {
   WalError,
   type WalErrorDetails,
 } from "@lora/wal-codec";
-import { type ReadStep, SEGMENT_HEADER_BYTES, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  type ReadStep,
+  SEGMENT_HEADER_BYTES,
+  SegmentReader,
+  UNSYNCED_WINDOW_BYTES,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 
 /** Bytes read at once by the all-zero check and by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
@@ -192,6 +204,8 @@ export interface RecordDamageInput<E> {
   readonly walked: readonly WalkedSegment[];
   /** Remembers what earlier calls found in `walked`; pass one per walk when classifying more than once. */
   readonly evidence?: PayloadEvidence<E>;
+  /** The writer's unsynced window (rule 4). @default UNSYNCED_WINDOW_BYTES */
+  readonly unsyncedWindowBytes?: number;
 }
 
 /**
@@ -225,7 +239,8 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
   }
 
   const mayBeTail = newest && !sealed && !step.frameValid;
-  const found = mayBeTail ? await reader.findValidRecordAfter(offset, input.lastLsn) : undefined;
+  const window = input.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
+  const found = mayBeTail ? await evidenceOfLaterRecords(reader, offset, input.lastLsn, window) : undefined;
   if (mayBeTail && found === undefined) {
     const error = new WalError("WAL_TORN_TAIL", `torn tail in ${path} at offset ${offset}`, {
       cause: step.error,
@@ -254,6 +269,29 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
     details,
   });
   return { kind: "corruption", offset, cause: step.error, error, validRecordAfter: found };
+}
+
+/**
+ * Whether damage at `offset` in the newest, unsealed segment is followed by records that show it is not a torn
+ * write (rule 4): `undefined` when it may be torn, else the intact marker found after it.
+ *
+ * The damaged record reaches, by its header's own account when the header is plausible, to some end; if that end
+ * lies within the last {@link UNSYNCED_WINDOW_BYTES} of the file, the damage may be bytes that were written but not
+ * yet fsynced (a writer never leaves more than that unsynced, and a record larger than that is written in synced
+ * pieces, header first), whose sectors can land in any order or not at all, so whatever follows proves nothing. Further
+ * back every byte had been fsynced, and an intact marker after the damaged record shows that data follows it.
+ */
+async function evidenceOfLaterRecords(
+  reader: SegmentReader,
+  offset: number,
+  lastLsn: number,
+  window: number,
+): Promise<{ offset: number; lsn: number } | undefined> {
+  // LSNs rise by one within a segment: the damaged record's own LSN follows the last one read (or is the base).
+  const expectedLsn = offset === SEGMENT_HEADER_BYTES ? reader.header.baseLsn : lastLsn + 1;
+  const end = (await reader.recordEndAt(offset, expectedLsn)) ?? offset + 1;
+  if (end > reader.fileSize - window) return undefined;
+  return await reader.findIntactMarkerAfter(Math.max(end, offset + 1), lastLsn);
 }
 
 /**

@@ -40,6 +40,12 @@ export interface ReplayOptions<E> {
   readonly allowTruncatedHistory?: boolean;
   /** @default "tolerate-torn-tail" */
   readonly recovery?: RecoveryMode;
+  /**
+   * The unsynced window of the writer that wrote the log (`SegmentWriterOptions.maxUnsyncedBytes`): damage reaching
+   * into the last this-many bytes of the newest segment is taken for a torn write (see the damage rules). Only a
+   * log written with another window needs it. @default UNSYNCED_WINDOW_BYTES (1 MiB)
+   */
+  readonly unsyncedWindowBytes?: number;
   /** The file-system seam. @default the Node file system */
   readonly fs?: WalFileSystem;
   /** Bytes per read. @default 1 MiB */

@@ -309,15 +309,45 @@ describe("torn tail versus corruption", () => {
     }
   });
 
-  it("a flipped bit followed by valid records is corruption, never cut", async () => {
+  it("a flipped bit followed by valid records before the unsynced window is corruption, never cut", async () => {
+    // unsyncedWindowBytes 0: every byte of this small log counts as fsynced (the default window is 1 MiB).
+    const synced = { unsyncedWindowBytes: 0 };
     const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"]), ...tx(7, ["c"])]);
     await flipBit(path, 32 + 25 + 10); // inside the first batch record
-    await expect(collect()).rejects.toMatchObject({ code: "WAL_CORRUPT", cause: { code: "WAL_CRC_MISMATCH" } });
-    await expect(collect({ recovery: "absolute" })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
-    const pit = await collect({ recovery: "point-in-time" });
+    await expect(collect(synced)).rejects.toMatchObject({ code: "WAL_CORRUPT", cause: { code: "WAL_CRC_MISMATCH" } });
+    await expect(collect({ ...synced, recovery: "absolute" })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    const pit = await collect({ ...synced, recovery: "point-in-time" });
     expect(pit.txs).toEqual([]);
     expect(pit.outcome.corruption).toMatchObject({ offset: 32 + 25, validRecordAfter: { lsn: 3 } });
     expect(pit.outcome.tornTail).toBeNull();
+  });
+
+  it("the same flip within the unsynced window is a torn tail: a torn write may land later sectors first", async () => {
+    const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"]), ...tx(7, ["c"])]);
+    await flipBit(path, 32 + 25 + 10);
+    const { txs, outcome } = await collect();
+    expect(txs).toEqual([]);
+    expect(outcome.tornTail).toMatchObject({ offset: 32 + 25 });
+    expect(outcome.corruption).toBeNull();
+  });
+
+  it("a torn record whose payload holds CRC-valid records of higher LSNs is still a torn tail", async () => {
+    // The user's bytes contain whole, CRC-valid frames (a stored WAL, or an attacker's choice).
+    const inner = [...tx(100, ["x"]), { kind: "checkpoint", lsn: 200, snapshotLsn: 1 } as Rec]
+      .map((r) => encodeRecord(r, jsonCodec))
+      .reduce((a, b) => new Uint8Array([...a, ...b]));
+    const text = Array.from(inner, (b) => String.fromCharCode(b)).join("");
+    const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, [text.repeat(50)])]);
+    const { readFile } = await import("node:fs/promises");
+    const full = await readFile(path);
+    // The second transaction's write is torn: its first sector never landed (zeros), the rest did.
+    const second = 32 + tx(1, ["a"]).reduce((n, r) => n + encodeRecord(r, jsonCodec).byteLength, 0);
+    full.fill(0, second, second + 512);
+    await writeFile(path, full);
+    const { txs, outcome } = await collect();
+    expect(events(txs)).toEqual(["a"]);
+    expect(outcome.tornTail).not.toBeNull();
+    expect(outcome.corruption).toBeNull();
   });
 
   it("a CRC-valid record whose payload does not decode is corruption even at the very end", async () => {

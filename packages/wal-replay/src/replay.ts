@@ -96,6 +96,10 @@ class ReplayRun<E> implements Replay<E> {
     if (!Number.isSafeInteger(fence) || fence < 0) {
       throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
     }
+    const window = options.unsyncedWindowBytes;
+    if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
+      throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
+    }
     let settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
     this.#outcome = new Promise((resolve, reject) => {
       settle = { resolve, reject };
@@ -444,6 +448,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       segmentId: id,
       lastLsn: this.#assembler.lastLsn,
       codec: this.#codec,
+      ...(this.#options.unsyncedWindowBytes === undefined
+        ? {}
+        : { unsyncedWindowBytes: this.#options.unsyncedWindowBytes }),
       // The damaged segment's summary is already in the list, ending at the damage.
       walked: this.#segments,
     });

@@ -6,6 +6,7 @@
 import {
   crc32,
   decodeRecord,
+  MAX_RECORD_BYTES,
   MIN_RECORD_BYTES,
   type PayloadCodec,
   tryDecodeRecord,
@@ -50,6 +51,7 @@ export type ReadStep<E> =
 
 const DEFAULT_CHUNK = 1 << 20;
 const KNOWN_KIND_MAX = 6;
+const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
 
 /**
@@ -226,9 +228,62 @@ export class SegmentReader {
   }
 
   /**
-   * Look for a CRC-valid record with an LSN above `minLsn` anywhere after `offset` (exclusive). Used to tell a
-   * torn tail (nothing valid follows the damage) from corruption (valid records follow it). Payloads are not
+   * Where the record at `offset` ends by its header's own account, when the header is plausible: a length between
+   * the smallest and the largest record, a known kind, and the LSN `expectedLsn` (LSNs rise by one within a
+   * segment). `undefined` when it is not (the header itself is damaged). Reads one header; the end may lie beyond
+   * the file (a record torn short).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async recordEndAt(offset: number, expectedLsn: number): Promise<number | undefined> {
+    const header = new Uint8Array(RECORD_HEADER_BYTES);
+    const n = await readFully(this.#file, header, header.byteLength, offset);
+    if (n < 13) return undefined;
+    const view = new DataView(header.buffer);
+    const length = view.getUint32(0, true);
+    const kind = view.getUint8(4);
+    const lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+    if (length < MIN_RECORD_BYTES || length > MAX_RECORD_BYTES || kind === 0 || kind > KNOWN_KIND_MAX) return undefined;
+    return lsn === expectedLsn ? offset + length : undefined;
+  }
+
+  /**
+   * The first intact marker record (a 25-byte `txBegin`, `txCommit`, `txAbort` or `checkpoint` whose CRC checks
+   * out) with an LSN above `minLsn` at or after `offset`: evidence that records follow damage. Only markers are
+   * looked for because they have a fixed size: each candidate costs one 21-byte CRC, so the search is linear in
+   * the bytes after `offset` with a small constant whatever they hold (every transaction ends with a marker, so
+   * records that follow damage include one). Reads 64 KiB at a time.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async findIntactMarkerAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
+    const end = this.fileSize;
+    const window = 1 << 16;
+    const bytes = new Uint8Array(window + MIN_RECORD_BYTES);
+    for (let start = offset; start + MIN_RECORD_BYTES <= end; start += window) {
+      const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, end - start), start);
+      const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
+      for (let i = 0; i < last; i++) {
+        // length == 25 (little-endian), then a marker kind: rejects almost every offset on the first byte.
+        if (bytes[i] !== MIN_RECORD_BYTES || bytes[i + 1] !== 0 || bytes[i + 2] !== 0 || bytes[i + 3] !== 0) continue;
+        const kind = bytes[i + 4] as number;
+        if (kind < 2 || kind > 5) continue;
+        const view = new DataView(bytes.buffer, i, MIN_RECORD_BYTES);
+        const high = view.getUint32(9, true);
+        if (high >= 0x20_0000) continue; // beyond 2^53
+        const lsn = high * TWO_POW_32 + view.getUint32(5, true);
+        if (!(lsn > minLsn)) continue;
+        if (crc32(bytes.subarray(i, i + MIN_RECORD_BYTES - 4)) === view.getUint32(MIN_RECORD_BYTES - 4, true)) {
+          return { offset: start + i, lsn };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Look for a CRC-valid record with an LSN above `minLsn` anywhere after `offset` (exclusive). Payloads are not
    * decoded: a valid frame is evidence enough that data follows.
+   * @deprecated Its cost can be quadratic in the bytes after `offset` (each plausible header is checked over its
+   *   whole claimed length); recovery uses {@link SegmentReader.findIntactMarkerAfter}, which is linear.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findValidRecordAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {

@@ -58,6 +58,7 @@ export interface RecoverInput<E> {
   readonly checkpointLsn: number;
   readonly allowTruncatedHistory: boolean;
   readonly recovery: RecoveryMode;
+  readonly unsyncedWindowBytes: number;
   readonly writerOptions: SegmentWriterOptions;
   readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
   readonly failpoint: Failpoint;
@@ -90,6 +91,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       fs,
       checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
       allowTruncatedHistory: input.allowTruncatedHistory,
+      unsyncedWindowBytes: input.unsyncedWindowBytes,
       recovery: silentCut ? "point-in-time" : input.recovery,
     });
     const onTransaction = input.onTransaction;

@@ -11,6 +11,8 @@ import { ev, useTempDirs } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
+/** A 4 KiB unsynced window, so a small log has bytes before it (the default window is 1 MiB). */
+const WINDOW = { unsyncedWindowBytes: 4096 } as const;
 const nodeFs = createNodeFileSystem();
 
 async function writeTxs(dir: string, n: number, options: Parameters<typeof Wal.open>[1] = {}) {
@@ -21,15 +23,34 @@ async function writeTxs(dir: string, n: number, options: Parameters<typeof Wal.o
 
 describe("3.1 torn tail versus corruption", () => {
   it("interior corruption of the active segment is refused, never cut (Rust truncated it silently)", async () => {
+    // Damage before the unsynced window (here 4 KiB) lies in bytes an fsync covered.
+    const dir = await tempDir();
+    await writeTxs(dir, 60, WINDOW);
+    const path = segmentPath(dir, 1);
+    const bytes = await readFile(path);
+    expect(bytes.byteLength).toBeGreaterThan(2 * 4096);
+    bytes[32 + 25 + 30] = (bytes[32 + 25 + 30] as number) ^ 0x04; // inside the first transaction's batch
+    await writeFile(path, bytes);
+    await expect(Wal.open(dir, WINDOW)).rejects.toMatchObject({
+      code: "WAL_CORRUPT",
+      cause: { code: "WAL_CRC_MISMATCH" },
+    });
+    expect((await stat(path)).size).toBe(bytes.byteLength);
+    expect(await readFile(path)).toEqual(bytes);
+  });
+
+  it("the same damage within the last unsynced window opens as a torn tail: a torn write whose later sectors landed", async () => {
     const dir = await tempDir();
     await writeTxs(dir, 5);
     const path = segmentPath(dir, 1);
     const bytes = await readFile(path);
-    bytes[32 + 25 + 30] = (bytes[32 + 25 + 30] as number) ^ 0x04; // inside the first transaction's batch
+    bytes[32 + 25 + 30] = (bytes[32 + 25 + 30] as number) ^ 0x04;
     await writeFile(path, bytes);
-    await expect(Wal.open(dir)).rejects.toMatchObject({ code: "WAL_CORRUPT", cause: { code: "WAL_CRC_MISMATCH" } });
-    expect((await stat(path)).size).toBe(bytes.byteLength);
-    expect(await readFile(path)).toEqual(bytes);
+    const { wal, events, tornTail, healed } = await Wal.open(dir);
+    expect(events).toEqual([]);
+    expect(tornTail).toMatchObject({ offset: 32 + 25, droppedBytes: bytes.byteLength - 57 });
+    expect(healed[0]).toMatchObject({ kind: "tornTailTruncated", offset: 57 });
+    await wal.close();
   });
 
   it("a CRC-valid record whose payload does not decode is corruption, not a tail (Rust cut it)", async () => {
@@ -55,14 +76,14 @@ describe("3.1 torn tail versus corruption", () => {
 
   it("point-in-time keeps what precedes the damage and moves the rest to .broken", async () => {
     const dir = await tempDir();
-    await writeTxs(dir, 3);
+    await writeTxs(dir, 60, WINDOW);
     const path = segmentPath(dir, 1);
     const bytes = await readFile(path);
     const cut = 32 + 3 * 25 + 81 + 4; // inside the second transaction
     const second = 32 + 2 * 25 + 81 + 25 - 25; // start of its TxBegin
     bytes[second + 30] = 0;
     await writeFile(path, bytes);
-    const { wal, events, healed } = await Wal.open(dir, { recovery: "point-in-time" });
+    const { wal, events, healed } = await Wal.open(dir, { ...WINDOW, recovery: "point-in-time" });
     expect(events).toEqual([ev(0)]);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", segment: path });
     const action = healed[0];

@@ -14,9 +14,12 @@ import { Wal } from "./wal.js";
 
 const DIR = "/w";
 
+/** A 4 KiB unsynced window, so a small log has bytes an fsync covered before it (the default is 1 MiB). */
+const WINDOW = 4096;
+
 async function writeLog(fs: SimFS, n: number): Promise<void> {
   fs.mkdirpSync(DIR);
-  const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, unsyncedWindowBytes: WINDOW });
   for (let i = 0; i < n; i++) await wal.commitTx([`event ${i}`]);
   await wal.close();
 }
@@ -59,7 +62,7 @@ describe("recovery on a full disk", () => {
 
   it("point-in-time: corruption with no room for its copy is WAL_NO_SPACE naming the room needed; nothing changes", async () => {
     const fs = new SimFS();
-    await writeLog(fs, 4);
+    await writeLog(fs, 80);
     const path = segmentPath(DIR, 1);
     const bytes = fs.readFileSync(path);
     const damagedAt = 32 + 25 + 20; // inside the first transaction's batch (after its 25-byte begin)
@@ -70,12 +73,12 @@ describe("recovery on a full disk", () => {
     // The damaged record starts after the first transaction's begin: everything from there is cut.
     const cutAt = 32 + 25;
     for (let attempt = 0; attempt < 3; attempt++) {
-      await expect(Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time" })).rejects.toMatchObject(
-        {
-          code: "WAL_NO_SPACE",
-          details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
-        },
-      );
+      await expect(
+        Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time", unsyncedWindowBytes: WINDOW }),
+      ).rejects.toMatchObject({
+        code: "WAL_NO_SPACE",
+        details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
+      });
       expect(files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))])).toEqual(before);
     }
     full.remove();
@@ -83,6 +86,7 @@ describe("recovery on a full disk", () => {
       fs,
       codec: jsonCodec,
       recovery: "point-in-time",
+      unsyncedWindowBytes: WINDOW,
     });
     expect(events).toEqual([]);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });

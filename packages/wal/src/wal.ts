@@ -26,6 +26,7 @@ import {
   SegmentReader,
   SegmentWriter,
   segmentPath,
+  UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
@@ -76,6 +77,13 @@ export interface WalOptions<E> {
   readonly fs?: WalFileSystem;
   /** How long to retry a contended directory lock. @default 100 */
   readonly lockRetryMs?: number;
+  /**
+   * The unsynced window: the most bytes the handle leaves written but not fdatasynced, in every sync mode (a sync is
+   * forced before a write would exceed it). Recovery takes damage within the last window of the newest segment for
+   * a torn write, so a power loss at any moment opens by default; damage further back is corruption. Open a log
+   * with the window it was written with. At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
+   */
+  readonly unsyncedWindowBytes?: number;
   /**
    * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
    * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but
@@ -149,6 +157,7 @@ export class Wal<E = MutationEvent> {
   readonly #codec: PayloadCodec<E>;
   readonly #syncMode: SyncMode;
   readonly #target: number;
+  readonly #unsyncedWindow: number;
   readonly #lock: HeldLock;
   readonly #pipeline: CommitPipeline;
   readonly #failpoint: Failpoint;
@@ -186,6 +195,7 @@ export class Wal<E = MutationEvent> {
     syncMode: SyncMode;
     blockingSync: boolean;
     target: number;
+    unsyncedWindow: number;
     lock: HeldLock;
     writer: SegmentWriter;
     nextLsn: number;
@@ -202,6 +212,7 @@ export class Wal<E = MutationEvent> {
     this.#codec = init.codec;
     this.#syncMode = init.syncMode;
     this.#target = init.target;
+    this.#unsyncedWindow = init.unsyncedWindow;
     this.#lock = init.lock;
     this.#nextLsn = init.nextLsn;
     this.#durableLsn = init.durableLsn;
@@ -280,6 +291,13 @@ export class Wal<E = MutationEvent> {
     if (typeof blockingSync !== "boolean") {
       throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
     }
+    const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
+    if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
+      );
+    }
     const fs = options.fs ?? createNodeFileSystem();
     const failpoint = options.testing?.failpoint ?? noFailpoint;
     const bugs = new Set(options.testing?.plantedBugs ?? []);
@@ -295,7 +313,8 @@ export class Wal<E = MutationEvent> {
         checkpointLsn: fence,
         allowTruncatedHistory,
         recovery,
-        writerOptions: {},
+        unsyncedWindowBytes,
+        writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },
         onTransaction: options.onTransaction,
         failpoint,
         bugs,
@@ -307,6 +326,7 @@ export class Wal<E = MutationEvent> {
         syncMode,
         blockingSync,
         target,
+        unsyncedWindow: unsyncedWindowBytes,
         lock,
         writer: r.writer,
         nextLsn: r.nextLsn,
@@ -941,7 +961,10 @@ export class Wal<E = MutationEvent> {
       const nextId = this.#activeId + 1;
       // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
       const writer = await this.#io(() =>
-        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn, { syncDirectory: false }),
+        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn, {
+          syncDirectory: false,
+          maxUnsyncedBytes: this.#unsyncedWindow,
+        }),
       );
       try {
         this.#failpoint("rotate.afterCreate");
