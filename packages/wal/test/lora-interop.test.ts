@@ -359,6 +359,37 @@ describe("a graph written here opens in LoraDB", () => {
     // LoraDB found nothing more to cut.
     expect((await stat(segment)).size).toBe(full - 25);
   }, 30_000);
+  it("a crash between sealing a segment and creating the next: LoraDB refuses the directory until Wal.open heals it", async () => {
+    const txs = [[node(0n, ["A"], { v: 1n })], [node(1n, ["A"], { v: 2n })]];
+    const { wal } = await Wal.open(dir);
+    await commitAll(wal, txs);
+    await wal.close();
+    // What a crash right after rotation's seal leaves: the newest segment sealed, no successor.
+    const { SegmentWriter } = await import("@lora/wal-segment");
+    const sealing = await SegmentWriter.openForAppend(
+      (await import("@lora/wal-segment")).createNodeFileSystem(),
+      join(dir, "0000000001.wal"),
+      (await stat(join(dir, "0000000001.wal"))).size,
+    );
+    await sealing.seal();
+    await sealing.close();
+    // LoraDB 0.15 does not open it (a sealed active segment); the README says so.
+    const refused = await openWalDatabase({ walDir: dir }).then(
+      (db) => {
+        db.dispose();
+        return null;
+      },
+      (error: unknown) => error,
+    );
+    expect(refused).not.toBeNull();
+    // One Wal.open heals it (a successor segment is created), and LoraDB opens it from then on.
+    const healed = await Wal.open(dir);
+    expect(healed.healed.map((h) => h.kind)).toEqual(["sealedSegmentSucceeded"]);
+    await healed.wal.close();
+    await withLora(dir, async (db) => {
+      expect(await readLoraGraph(db)).toEqual(new GraphModel().applyAll(txs.flat()).snapshot());
+    });
+  }, 30_000);
 });
 
 describe("a directory LoraDB wrote", () => {
