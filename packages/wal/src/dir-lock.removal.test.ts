@@ -23,6 +23,7 @@ import { createNodeFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rejection } from "../test/support.js";
 import {
   acquireDirLock,
   acquireDirLockInternal,
@@ -57,16 +58,6 @@ async function acquire(options: DirLockInternalOptions = {}): Promise<DirLock> {
   const lock = await acquireDirLockInternal(dir, { checkIntervalMs: 0, ...options });
   cleanups.push(() => lock.release());
   return lock;
-}
-
-/** The error the promise rejects with (fails the test when it resolves). */
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Waits for `condition` by polling at most `tries` times, 5 ms apart: bounded by count, not by a guess of speed. */

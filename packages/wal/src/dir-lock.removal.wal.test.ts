@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isWalError } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ev } from "../test/support.js";
+import { ev, rejection } from "../test/support.js";
 import { LOCK_FILE_NAME } from "./dir-lock.js";
 import { lockBinding } from "./flock.js";
 import { Wal } from "./wal.js";
@@ -30,15 +30,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("case 7 through Wal.open", () => {
   it("a second Wal.open is refused with WAL_LOCKED, and the 10 acknowledged commits all survive", async () => {

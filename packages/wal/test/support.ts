@@ -23,3 +23,13 @@ export function useTempDirs(): () => Promise<string> {
     return t.path;
   };
 }
+
+/** The error `run` rejects with; fails the test when it resolves. */
+export async function rejection(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
