@@ -162,10 +162,10 @@ describe("acquireDirLock", () => {
     await holder.kill("SIGKILL");
     expect(holder.child.signalCode).toBe("SIGKILL");
     const start = performance.now();
-    const lock = await acquire();
+    // A single attempt, no retry: the kernel released the killed holder's lock.
+    const lock = await acquire(dir, { retryBudgetMs: 0 });
     const reacquireMs = performance.now() - start;
     expect(lock.held).toBe(true);
-    expect(reacquireMs).toBeLessThan(100);
     console.info(`[dir-lock] reacquired ${reacquireMs.toFixed(2)} ms after the SIGKILLed holder exited`);
   });
 
