@@ -13,12 +13,13 @@ import type { TierResult } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierB } from "./tier-b.js";
 import { runTierC } from "./tier-c.js";
+import { runTierD, tierDOptions } from "./tier-d.js";
 
 /**
- * Share of the time budget per tier. The misuse tier and the planted bugs are bounded by count (a fixed list of
- * cases), not time: they take no share, and A and B share what they leave.
+ * Share of the time budget per tier. The misuse tier, tier D and the planted bugs are bounded by count (a fixed list
+ * of cases), not time: they take no share, and A and B share what they leave.
  */
-const SHARE = { A: 0.4, B: 0.3, C: 0.15, faults: 0.05, misuse: 0, bugs: 0 } as const;
+const SHARE = { A: 0.4, B: 0.3, C: 0.15, D: 0, faults: 0.05, misuse: 0, bugs: 0 } as const;
 
 function progress(): { update(r: TierResult): void; done(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
@@ -93,6 +94,15 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
+  if (selected.includes("D")) {
+    announce("tier D (crash states from strace of the real process)");
+    tiers.push(
+      await runTierD({
+        ...tierDOptions(o.seed, o.smoke, o.long, selected.length === 1),
+        ...(cases === undefined ? {} : { cases }),
+      }),
+    );
+  }
   let bugs: BugVerdict[] | null = null;
   if (selected.includes("bugs")) {
     announce("planted bugs");
@@ -133,7 +143,7 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
-  const order = ["A", "B", "C", "faults", "misuse"];
+  const order = ["A", "B", "C", "D", "faults", "misuse"];
   tiers.sort((x, y) => order.indexOf(x.tier) - order.indexOf(y.tier));
   p.done();
   return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };

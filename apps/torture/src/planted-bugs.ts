@@ -17,6 +17,8 @@ import { runMisuse } from "./misuse.js";
 import type { TierName, TierResult, Violation } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
+import { ensureStrace, runTierD } from "./tier-d.js";
+import { SEAM_BUGS, type SeamBug } from "./trace-workload.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
 
 export const PLANTED_BUGS: readonly PlantedBug[] = [
@@ -38,7 +40,11 @@ export const MISUSE_FOCUS_SEQUENCES = 8;
 export const TIER_C_FOCUS_CASES = 200;
 
 export interface BugVerdict {
-  readonly bug: PlantedBug;
+  readonly bug: PlantedBug | SeamBug;
+  /** Which other tiers see it (seam bugs: none, by construction). */
+  readonly otherTiers?: string;
+  /** Not run (tier D without strace). */
+  readonly skipped?: boolean;
   readonly caught: boolean;
   readonly tier: TierName | null;
   readonly example: string | null;
@@ -152,8 +158,50 @@ export async function runPlantedBug(bug: PlantedBug, seed: number): Promise<BugV
   return { bug, caught: false, tier: null, example: note, ms: Date.now() - start };
 }
 
+/**
+ * Tiers A, C, misuse and faults run the handle over SimFS and tier B kills a process whose page cache survives: a bug
+ * in the Node seam's syncs changes nothing they can observe.
+ */
+const SEAM_BUG_OTHER_TIERS =
+  "none: A, C, misuse and faults run over SimFS (not the Node seam); B's SIGKILL loses nothing from the page cache";
+
+/**
+ * A planted seam bug (a wrapper of the Node seam in the traced writer): tier D must report a violation on its trace,
+ * where the clean seam's trace of the same workload (same seed, same case) reports none.
+ */
+export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict> {
+  const start = Date.now();
+  const strace = ensureStrace();
+  if (strace.path === null)
+    return {
+      bug,
+      caught: false,
+      tier: null,
+      example: strace.why,
+      ms: 0,
+      skipped: true,
+      otherTiers: SEAM_BUG_OTHER_TIERS,
+    };
+  const focus = { seed, traces: 1, commits: 24, strictSamples: 2, maxStates: 150, stopOnFirst: true };
+  const r = await runTierD({ ...focus, bug });
+  const first = r.violations[0];
+  if (first === undefined)
+    return { bug, caught: false, tier: null, example: null, ms: Date.now() - start, otherTiers: SEAM_BUG_OTHER_TIERS };
+  const control = await runTierD(focus);
+  const caught = control.violations.length === 0;
+  return {
+    bug,
+    caught,
+    tier: caught ? "D" : null,
+    example: caught ? first.message : `the clean seam fails too: ${control.violations[0]?.message ?? ""}`,
+    ms: Date.now() - start,
+    otherTiers: SEAM_BUG_OTHER_TIERS,
+  };
+}
+
 export async function runPlantedBugs(seed: number): Promise<BugVerdict[]> {
   const out: BugVerdict[] = [];
   for (const bug of PLANTED_BUGS) out.push(await runPlantedBug(bug, seed));
+  for (const bug of SEAM_BUGS) out.push(await runSeamBug(bug, seed));
   return out;
 }

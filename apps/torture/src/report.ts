@@ -19,7 +19,7 @@ const pct = (n: number, d: number) => (d === 0 ? "—" : `${((100 * n) / d).toFi
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 export function violationCount(r: RunReport): number {
-  const bugsMissed = r.bugs === null ? 0 : r.bugs.filter((b) => !b.caught).length;
+  const bugsMissed = r.bugs === null ? 0 : r.bugs.filter((b) => !b.caught && b.skipped !== true).length;
   return r.tiers.reduce((n, t) => n + t.violations.length, 0) + bugsMissed;
 }
 
@@ -44,6 +44,7 @@ export function renderTable(r: RunReport): string {
     A: "A simulated crashes",
     B: "B SIGKILL cycles",
     C: "C on-disk damage",
+    D: "D traced crashes (strace)",
     faults: "faults EIO/ENOSPC/lock",
     misuse: "M misuse",
   };
@@ -114,18 +115,21 @@ export function renderFigures(r: RunReport): string {
           ? `${((t.cases * 60_000) / t.ms).toFixed(0)} cycles/min`
           : t.tier === "misuse"
             ? `${(((t.extra.calls ?? 0) * 1000) / t.ms).toFixed(0)} calls/s, ${((t.crashStates * 1000) / t.ms).toFixed(0)} crash images/s`
-            : `${((t.crashStates * 1000) / t.ms).toFixed(0)} states/s`
+            : t.tier === "D"
+              ? `${((t.crashStates * 1000) / t.ms).toFixed(0)} states enumerated/s, ${(((t.extra.statesChecked ?? 0) * 1000) / t.ms).toFixed(0)} distinct states checked/s`
+              : `${((t.crashStates * 1000) / t.ms).toFixed(0)} states/s`
         : "";
     const extra = Object.entries(t.extra)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
+    for (const n of t.notes.slice(0, 8)) out.push(`  ${t.tier} note: ${n}`);
     out.push(
       `  ${t.tier}: ${rate}${t.tier === "C" ? `, bit flips detected ${bitflipDetectedPct(t).toFixed(2)}%` : ""}; ${extra}`,
     );
   }
   for (const b of r.bugs ?? []) {
     out.push(
-      `  planted ${b.bug}: ${b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : `NOT CAUGHT${b.example === null ? "" : ` (${b.example.slice(0, 400)})`}`}`,
+      `  planted ${b.bug}: ${b.skipped === true ? `skipped: ${b.example ?? ""}` : b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : `NOT CAUGHT${b.example === null ? "" : ` (${b.example.slice(0, 400)})`}`}`,
     );
   }
   return out.join("\n");
@@ -194,7 +198,14 @@ export function toJson(r: RunReport): Record<string, unknown> {
         : {
             caught: r.bugs.filter((x) => x.caught).length,
             total: r.bugs.length,
-            bugs: r.bugs.map((x) => ({ bug: x.bug, caught: x.caught, tier: x.tier, ms: x.ms })),
+            bugs: r.bugs.map((x) => ({
+              bug: x.bug,
+              caught: x.caught,
+              tier: x.tier,
+              ms: x.ms,
+              ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
+              ...(x.skipped === true ? { skipped: true } : {}),
+            })),
           },
     tiers: r.tiers.map((t) => ({
       tier: t.tier,
@@ -207,6 +218,15 @@ export function toJson(r: RunReport): Record<string, unknown> {
       violations: t.violations.length,
       ms: t.ms,
       ...t.extra,
+      ...(t.tier === "D"
+        ? {
+            traces: t.extra.traces ?? 0,
+            syscalls: t.extra.syscalls ?? 0,
+            models: { strict: t.extra.strictStates ?? 0, ordered: t.extra.orderedStates ?? 0 },
+            statesPerSec: t.ms > 0 ? Math.round(((t.extra.statesChecked ?? 0) * 1000) / t.ms) : 0,
+            notes: t.notes,
+          }
+        : {}),
     })),
     violations: r.tiers.flatMap((t) => t.violations).slice(0, 200),
     ms: r.ms,

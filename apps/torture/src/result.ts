@@ -1,6 +1,6 @@
 /** What every tier reports: counters for the verdict table and the JSON report, and each violation found. */
 
-export type TierName = "A" | "B" | "C" | "faults" | "misuse";
+export type TierName = "A" | "B" | "C" | "D" | "faults" | "misuse";
 
 export type ViolationKind =
   | "lost" // I1: an acknowledged commit is missing
@@ -17,6 +17,7 @@ export type ViolationKind =
   | "wrong-code" // M3: a refusal with another code than the contract names
   | "refusal-wrote" // M4: a refused call moved nextLsn or changed the directory's bytes
   | "usable-fence" // M5: safeCheckpointLsn() or a refusal's usableFence names a fence that is not accepted
+  | "sync-order" // D: a traced acknowledgement before the fsync (file or directory) its bytes or entry need
   | "error"; // the harness or the workload failed in a way the contract does not allow
 
 export interface Violation {
@@ -42,6 +43,8 @@ export class TierResult {
   readonly violations: Violation[] = [];
   /** Tier-specific figures (cycles, images, skipped duplicates, ...). */
   readonly extra: Record<string, number> = {};
+  /** Observations that are not violations (Tier D: what the traces show about the real seam). */
+  readonly notes: string[] = [];
   ms = 0;
 
   constructor(tier: TierName) {

@@ -3,12 +3,17 @@
  * (Tier B needs the built child process; `pnpm torture` runs it.)
  */
 
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runFaults } from "./faults.js";
 import { runMisuse } from "./misuse.js";
-import { PLANTED_BUGS, runPlantedBug } from "./planted-bugs.js";
+import { PLANTED_BUGS, runPlantedBug, runSeamBug } from "./planted-bugs.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
+import { ensureStrace, runTierD } from "./tier-d.js";
+import { SEAM_BUGS } from "./trace-workload.js";
 
 /** A fixed number of cases, never a deadline: the verdict must not change with the machine's load. */
 const cases = (n: number) => ({ deadline: Number.POSITIVE_INFINITY, maxCases: n });
@@ -59,6 +64,36 @@ describe("the misuse tier", () => {
       const r = await runMisuse({ seed: 1, sequences: 8, bugs: [bug], stopOnFirst: true, wrongCodec: false });
       expect(r.violations.length, `${bug} was not caught`).toBeGreaterThan(0);
       expect(r.violations[0]?.kind, r.violations[0]?.message).toBe("accepted-misuse");
+    });
+  }
+});
+
+/**
+ * Tier D traces the built writer (dist/trace-child.js, which imports the built packages) under strace: without the
+ * build (CI runs the tests before it) or without strace, these are skipped; `pnpm torture` runs tier D in any case.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const built =
+  existsSync(join(here, "..", "dist", "trace-child.js")) &&
+  existsSync(join(here, "..", "..", "..", "packages", "wal", "dist", "index.js"));
+const tierD = built && ensureStrace().path !== null;
+
+describe.skipIf(!tierD)("tier D (strace of the real process)", () => {
+  it("the clean seam: no static finding, no violation in any checked crash state", async () => {
+    const r = await runTierD({ seed: 3, traces: 1, commits: 24, strictSamples: 2, maxStates: 40 });
+    expect(r.violations.map((v) => `${v.kind}: ${v.message}`)).toEqual([]);
+    expect(r.extra.syscalls).toBeGreaterThan(100);
+    expect(r.extra.statesChecked).toBe(40);
+    expect(r.extra.strictStates).toBeGreaterThan(0);
+    expect(r.extra.orderedStates).toBeGreaterThan(0);
+    expect(r.ackedChecked).toBeGreaterThan(0);
+  });
+
+  for (const bug of SEAM_BUGS) {
+    it(`catches the seam bug ${bug}`, async () => {
+      const verdict = await runSeamBug(bug, 1);
+      expect(verdict.caught, `${bug} was not caught: ${verdict.example ?? ""}`).toBe(true);
+      expect(verdict.tier).toBe("D");
     });
   }
 });

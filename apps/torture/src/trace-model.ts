@@ -1,0 +1,281 @@
+/**
+ * Tier D, steps 2-4: crash states of a parsed trace under two persistence models, and the static checks.
+ *
+ * Crash point k: the operations before k were issued, the ones from k on never were. An operation is FORCED when a
+ * later sync before k covers it: a write or truncate by an fsync/fdatasync of its inode, a creation, rename, removal
+ * or mkdir by an fsync of its directory. Forced operations are in every state; the others may be missing:
+ *
+ * - strict: any subset of the unforced operations persists (reordering allowed), and a persisted unforced write may
+ *   be torn at 512-byte sectors (any subset of its sectors lands).
+ * - ordered (ext4 data=ordered-like): the unforced operations persist as a prefix in issue order (appends in order
+ *   with the metadata, a rename after the data before it), the last one of the prefix possibly torn at a sector
+ *   boundary (a prefix of its sectors): unsynced data may still be lost at the tail.
+ *
+ * Enumeration is bounded by count: ordered takes every prefix (and one torn variant each); strict takes the empty
+ * and full subsets and `strictSamples` seeded subsets with seeded sector tears per crash point.
+ *
+ * The writer's own directory (the WAL directory, made by Wal.open with mkdir) is assumed durable: its creation is
+ * reported by the static checks (`mkdirWithoutParentSync`), not enumerated.
+ */
+
+import { dirOf, type LogicalOp } from "./trace-parse.js";
+
+export const SECTOR = 512;
+
+export interface CrashState {
+  readonly model: "strict" | "ordered";
+  /** Index into ops: the crash happens before ops[point]. */
+  readonly point: number;
+  /** Persisted operations (indices), each write with the sectors that landed (null: all). */
+  readonly persisted: readonly { readonly op: number; readonly sectors: readonly number[] | null }[];
+  readonly description: string;
+}
+
+/** One file of a materialised state: its path and bytes. */
+export interface StateFile {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
+function forcedBefore(ops: readonly LogicalOp[], point: number): boolean[] {
+  const forced = new Array<boolean>(point).fill(false);
+  const syncedInos = new Set<number>();
+  const syncedDirs = new Set<string>();
+  for (let i = point - 1; i >= 0; i--) {
+    const op = ops[i] as LogicalOp;
+    switch (op.kind) {
+      case "fsync":
+        syncedInos.add(op.ino);
+        forced[i] = true;
+        break;
+      case "dirsync":
+        syncedDirs.add(op.path);
+        forced[i] = true;
+        break;
+      case "write":
+      case "truncate":
+        forced[i] = syncedInos.has(op.ino);
+        break;
+      case "create":
+      case "unlink":
+      case "mkdir":
+        forced[i] = syncedDirs.has(dirOf(op.path));
+        break;
+      case "rename":
+        forced[i] = syncedDirs.has(dirOf(op.from)) && syncedDirs.has(dirOf(op.to));
+        break;
+      default:
+        forced[i] = true; // acks and checkpoint notes change no file
+    }
+  }
+  return forced;
+}
+
+function sectorCount(op: LogicalOp): number {
+  if (op.kind !== "write") return 0;
+  const first = Math.floor(op.offset / SECTOR);
+  const last = Math.floor((op.offset + op.data.byteLength - 1) / SECTOR);
+  return last - first + 1;
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The crash states at `point` under both models (bounded, seeded). */
+export function crashStatesAt(
+  ops: readonly LogicalOp[],
+  point: number,
+  seed: number,
+  strictSamples: number,
+): CrashState[] {
+  const forced = forcedBefore(ops, point);
+  const always: number[] = [];
+  const free: number[] = [];
+  for (let i = 0; i < point; i++) {
+    const op = ops[i] as LogicalOp;
+    if (op.kind === "mkdir")
+      always.push(i); // the writer's directory (see above)
+    else if (forced[i]) always.push(i);
+    else free.push(i);
+  }
+  const whole = (op: number) => ({ op, sectors: null });
+  const out: CrashState[] = [];
+  // ordered: every prefix of the free operations, and the last one of it torn to a prefix of its sectors.
+  for (let n = 0; n <= free.length; n++) {
+    const kept = free.slice(0, n);
+    const persisted = [...always, ...kept].sort((a, b) => a - b).map(whole);
+    out.push({ model: "ordered", point, persisted, description: `ordered: ${n}/${free.length} unsynced ops` });
+    const last = kept[kept.length - 1];
+    if (last !== undefined && sectorCount(ops[last] as LogicalOp) > 1) {
+      const cut = Math.max(1, Math.floor(sectorCount(ops[last] as LogicalOp) / 2));
+      const sectors = Array.from({ length: cut }, (_, s) => s);
+      const torn = persisted.map((p) => (p.op === last ? { op: last, sectors } : p));
+      out.push({ model: "ordered", point, persisted: torn, description: `ordered: ${n}/${free.length}, last torn` });
+    }
+  }
+  // strict: none, all, and seeded subsets with seeded sector tears.
+  const next = rng(seed ^ Math.imul(point + 1, 0x9e3779b1));
+  const subsets: { op: number; sectors: number[] | null }[][] = [[], free.map(whole)];
+  for (let s = 0; s < strictSamples && free.length > 0; s++) {
+    const pick: { op: number; sectors: number[] | null }[] = [];
+    for (const i of free) {
+      if (next() < 0.5) continue;
+      const n = sectorCount(ops[i] as LogicalOp);
+      if (n > 1 && next() < 0.6) {
+        const sectors = Array.from({ length: n }, (_, x) => x).filter(() => next() < 0.5);
+        pick.push({ op: i, sectors });
+      } else pick.push(whole(i));
+    }
+    subsets.push(pick);
+  }
+  for (const sub of subsets) {
+    const persisted = [...always.map(whole), ...sub].sort((a, b) => a.op - b.op);
+    const torn = sub.filter((p) => p.sectors !== null).map((p) => `${p.op}:[${(p.sectors ?? []).join(",")}]`);
+    out.push({
+      model: "strict",
+      point,
+      persisted,
+      description: `strict: ${sub.length}/${free.length} unsynced ops${torn.length > 0 ? `, torn ${torn.join(" ")}` : ""}`,
+    });
+  }
+  return out;
+}
+
+/** The files of a crash state: the namespace and the bytes after applying the persisted operations in order. */
+export function materialise(ops: readonly LogicalOp[], state: CrashState): StateFile[] {
+  const names = new Map<string, number>();
+  const content = new Map<number, Uint8Array>();
+  const grow = (ino: number, size: number) => {
+    const cur = content.get(ino) ?? new Uint8Array(0);
+    if (cur.byteLength >= size) return cur;
+    const n = new Uint8Array(size);
+    n.set(cur);
+    content.set(ino, n);
+    return n;
+  };
+  for (const { op: i, sectors } of state.persisted) {
+    const op = ops[i] as LogicalOp;
+    switch (op.kind) {
+      case "create":
+        names.set(op.path, op.ino);
+        if (!content.has(op.ino)) content.set(op.ino, new Uint8Array(0));
+        break;
+      case "rename": {
+        const ino = names.get(op.from);
+        if (ino === undefined) break;
+        names.delete(op.from);
+        names.set(op.to, ino);
+        break;
+      }
+      case "unlink":
+        names.delete(op.path);
+        break;
+      case "truncate": {
+        const cur = grow(op.ino, op.length);
+        content.set(op.ino, cur.subarray(0, op.length));
+        break;
+      }
+      case "write": {
+        const end = op.offset + op.data.byteLength;
+        const buf = grow(op.ino, end);
+        if (sectors === null) {
+          buf.set(op.data, op.offset);
+          break;
+        }
+        const first = Math.floor(op.offset / SECTOR);
+        for (const s of sectors) {
+          const lo = Math.max(op.offset, (first + s) * SECTOR);
+          const hi = Math.min(end, (first + s + 1) * SECTOR);
+          if (hi > lo) buf.set(op.data.subarray(lo - op.offset, hi - op.offset), lo);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return [...names].map(([path, ino]) => ({ path, bytes: content.get(ino) ?? new Uint8Array(0) }));
+}
+
+export interface StaticFinding {
+  readonly kind: "ack-before-datasync" | "entry-without-dir-fsync";
+  readonly message: string;
+}
+
+/**
+ * Static checks on the trace (no crash states): before each acknowledgement, every write issued before it (to any
+ * file of the log) is covered by an fsync/fdatasync of the same inode issued after the write; every creation and
+ * rename before it is covered by an fsync of its directory issued after it. (perCommit: an acknowledgement makes
+ * everything before it durable, and a segment holding acknowledged bytes needs its directory entry.)
+ * Removals are not required (a leftover truncated segment is recovery's business) and the WAL directory's own
+ * mkdir is reported separately.
+ */
+export function staticCheck(
+  ops: readonly LogicalOp[],
+  names: ReadonlyMap<number, string>,
+  ignoreInos: ReadonlySet<number>,
+): { findings: StaticFinding[]; mkdirWithoutParentSync: string[]; redundantSyncs: string[] } {
+  const findings: StaticFinding[] = [];
+  const seen = new Set<string>();
+  for (let a = 0; a < ops.length; a++) {
+    const ack = ops[a] as LogicalOp;
+    if (ack.kind !== "ack") continue;
+    const forced = forcedBefore(ops, a);
+    for (let i = 0; i < a; i++) {
+      if (forced[i]) continue;
+      const op = ops[i] as LogicalOp;
+      let f: StaticFinding | null = null;
+      if (op.kind === "write" && !ignoreInos.has(op.ino))
+        f = {
+          kind: "ack-before-datasync",
+          message: `ack of LSN ${ack.lsn} (commit ${ack.index}) while the write of ${op.data.byteLength} bytes at ${op.offset} of ${names.get(op.ino) ?? op.ino} (op ${i}) has no fsync/fdatasync of its inode after it`,
+        };
+      else if (op.kind === "create" && !ignoreInos.has(op.ino))
+        f = {
+          kind: "entry-without-dir-fsync",
+          message: `ack of LSN ${ack.lsn} (commit ${ack.index}) while the creation of ${op.path} (op ${i}) has no fsync of its directory after it`,
+        };
+      else if (op.kind === "rename")
+        f = {
+          kind: "entry-without-dir-fsync",
+          message: `ack of LSN ${ack.lsn} while the rename ${op.from} -> ${op.to} (op ${i}) has no fsync of its directory after it`,
+        };
+      if (f !== null && !seen.has(`${op.kind}${i}`)) {
+        seen.add(`${op.kind}${i}`);
+        findings.push(f);
+      }
+    }
+  }
+  const mkdirWithoutParentSync: string[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as LogicalOp;
+    if (op.kind !== "mkdir") continue;
+    const parent = dirOf(op.path);
+    if (!ops.slice(i + 1).some((o) => o.kind === "dirsync" && o.path === parent)) mkdirWithoutParentSync.push(op.path);
+  }
+  // An fsync/fdatasync of an inode with nothing written to it since its previous sync (and after its creation).
+  const redundantSyncs: string[] = [];
+  const dirty = new Map<number, boolean>();
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as LogicalOp;
+    if (op.kind === "create") dirty.set(op.ino, true);
+    else if (op.kind === "write" || op.kind === "truncate") dirty.set(op.ino, true);
+    else if (op.kind === "fsync") {
+      if (dirty.get(op.ino) === false)
+        redundantSyncs.push(
+          `${op.syscall} of ${names.get(op.ino) ?? op.ino} (op ${i}) with nothing written since its last sync`,
+        );
+      dirty.set(op.ino, false);
+    }
+  }
+  return { findings, mkdirWithoutParentSync, redundantSyncs };
+}

@@ -1,0 +1,142 @@
+/**
+ * Tier D's workload (the events of commit i, known to the writer and to the checker alike) and the planted seam
+ * bugs: wrappers around the real Node seam, below the handle, where tiers A (SimFS) and B (SIGKILL, nothing lost
+ * from the page cache) cannot see them. They live here, in the harness, never in the product.
+ */
+
+import type { JsonValue } from "@lora/wal";
+import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+
+/** Small enough that 24 commits rotate a few times. */
+export const TRACE_SEGMENT_TARGET = 2048;
+
+export const SEAM_BUGS = ["syncdir-noop", "datasync-wrong-fd", "create-without-dir-fsync"] as const;
+export type SeamBug = (typeof SEAM_BUGS)[number];
+
+/** The events of commit `i` (1..3 events, one in five with a ~700-byte pad so records cross 512-byte sectors). */
+export function traceEvents(i: number): JsonValue[] {
+  const count = 1 + (i % 3);
+  const pad = i % 5 === 4 ? "p".repeat(700) : "q".repeat(i % 7);
+  return Array.from({ length: count }, (_, k) => ({ id: `t${i}`, k, n: count, pad }));
+}
+
+class WrappedFile implements WalFile {
+  readonly #inner: WalFile;
+  readonly #seam: BuggySeam;
+  constructor(inner: WalFile, seam: BuggySeam) {
+    this.#inner = inner;
+    this.#seam = seam;
+  }
+  get path(): string {
+    return this.#inner.path;
+  }
+  /** The Node seam's descriptor (for flock). */
+  get fd(): number {
+    return this.#inner.fd as number;
+  }
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.#inner.read(buffer, offset, length, position);
+  }
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.#inner.write(data, position);
+  }
+  writeSync(data: Uint8Array, position: number): void {
+    if (this.#inner.writeSync === undefined) throw new Error("the wrapped seam has no writeSync");
+    this.#inner.writeSync(data, position);
+  }
+  datasync(): Promise<void> {
+    if (this.#seam.bug === "datasync-wrong-fd") {
+      // The fdatasync lands on another open descriptor of the seam (the one opened before this file).
+      const other = this.#seam.otherThan(this);
+      return other === undefined ? Promise.resolve() : other.innerDatasync();
+    }
+    return this.#inner.datasync();
+  }
+  datasyncSync(): void {
+    if (this.#seam.bug === "datasync-wrong-fd") {
+      const other = this.#seam.otherThan(this);
+      if (other !== undefined) other.innerDatasyncSync();
+      return;
+    }
+    this.innerDatasyncSync();
+  }
+  innerDatasync(): Promise<void> {
+    return this.#inner.datasync();
+  }
+  innerDatasyncSync(): void {
+    if (this.#inner.datasyncSync === undefined) throw new Error("the wrapped seam has no datasyncSync");
+    this.#inner.datasyncSync();
+  }
+  sync(): Promise<void> {
+    return this.#inner.sync();
+  }
+  truncate(length: number): Promise<void> {
+    return this.#inner.truncate(length);
+  }
+  size(): Promise<number> {
+    return this.#inner.size();
+  }
+  close(): Promise<void> {
+    this.#seam.closed(this);
+    return this.#inner.close();
+  }
+}
+
+class BuggySeam implements WalFileSystem {
+  readonly name: string;
+  readonly bug: SeamBug;
+  readonly #inner: WalFileSystem;
+  readonly #open: WrappedFile[] = [];
+  #createdSinceDirSync = false;
+
+  constructor(inner: WalFileSystem, bug: SeamBug) {
+    this.#inner = inner;
+    this.bug = bug;
+    this.name = `${inner.name}+${bug}`;
+  }
+  otherThan(f: WrappedFile): WrappedFile | undefined {
+    const others = this.#open.filter((x) => x !== f);
+    return others[others.length - 1];
+  }
+  closed(f: WrappedFile): void {
+    const i = this.#open.indexOf(f);
+    if (i >= 0) this.#open.splice(i, 1);
+  }
+  async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const existed = (await this.#inner.stat(path)) !== null;
+    const f = new WrappedFile(await this.#inner.open(path, mode), this);
+    if (!existed && mode !== "read") this.#createdSinceDirSync = true;
+    this.#open.push(f);
+    return f;
+  }
+  mkdirp(path: string): Promise<void> {
+    return this.#inner.mkdirp(path);
+  }
+  readdir(path: string): Promise<string[]> {
+    return this.#inner.readdir(path);
+  }
+  stat(path: string): ReturnType<WalFileSystem["stat"]> {
+    return this.#inner.stat(path);
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.#inner.rename(from, to);
+  }
+  unlink(path: string): Promise<void> {
+    return this.#inner.unlink(path);
+  }
+  syncDir(path: string): Promise<void> {
+    if (this.bug === "syncdir-noop") return Promise.resolve();
+    if (this.bug === "create-without-dir-fsync" && this.#createdSinceDirSync) {
+      this.#createdSinceDirSync = false;
+      return Promise.resolve();
+    }
+    return this.#inner.syncDir(path);
+  }
+}
+
+/** The Node seam, or the Node seam with one planted bug (`none` for the clean seam). */
+export function wrapSeam(fs: WalFileSystem, bug: string): WalFileSystem {
+  if (bug === "none") return fs;
+  if (!(SEAM_BUGS as readonly string[]).includes(bug)) throw new Error(`unknown seam bug ${bug}`);
+  return new BuggySeam(fs, bug as SeamBug);
+}
