@@ -18,7 +18,7 @@ import type { TierName, TierResult, Violation } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
 import { ensureStrace, runTierD } from "./tier-d.js";
-import { SEAM_BUGS, type SeamBug } from "./trace-workload.js";
+import { SEAM_BUGS, type SeamBug, workloadOf } from "./trace-workload.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
 
 export const PLANTED_BUGS: readonly PlantedBug[] = [
@@ -182,18 +182,36 @@ export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict
       skipped: true,
       otherTiers: SEAM_BUG_OTHER_TIERS,
     };
-  const focus = { seed, traces: 1, commits: 24, strictSamples: 2, maxStates: 150, stopOnFirst: true };
+  const kv = workloadOf(bug) === "kv";
+  const focus = {
+    seed,
+    traces: kv ? 0 : 1,
+    kvTraces: kv ? 1 : 0,
+    commits: 24,
+    strictSamples: 2,
+    maxStates: 150,
+    stopOnFirst: true,
+  };
   const r = await runTierD({ ...focus, bug });
   const first = r.violations[0];
   if (first === undefined)
     return { bug, caught: false, tier: null, example: null, ms: Date.now() - start, otherTiers: SEAM_BUG_OTHER_TIERS };
   const control = await runTierD(focus);
   const caught = control.violations.length === 0;
+  // Do the crash states alone (no static check) see it too? (WAL workload only: kv crash states are not checked.)
+  let byStates = "";
+  if (!kv) {
+    const states = await runTierD({ ...focus, bug, staticViolations: false });
+    const v = states.violations[0];
+    byStates = v === undefined ? " | crash states alone: not caught" : ` | crash states alone: ${v.kind}: ${v.message}`;
+  }
   return {
     bug,
     caught,
     tier: caught ? "D" : null,
-    example: caught ? first.message : `the clean seam fails too: ${control.violations[0]?.message ?? ""}`,
+    example: caught
+      ? `${first.message}${byStates}`
+      : `the clean seam fails too: ${control.violations[0]?.message ?? ""}`,
     ms: Date.now() - start,
     otherTiers: SEAM_BUG_OTHER_TIERS,
   };

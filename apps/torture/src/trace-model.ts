@@ -207,7 +207,7 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
 }
 
 export interface StaticFinding {
-  readonly kind: "ack-before-datasync" | "entry-without-dir-fsync";
+  readonly kind: "ack-before-datasync" | "entry-without-dir-fsync" | "rename-before-fsync";
   readonly message: string;
 }
 
@@ -252,6 +252,22 @@ export function staticCheck(
       if (f !== null && !seen.has(`${op.kind}${i}`)) {
         seen.add(`${op.kind}${i}`);
         findings.push(f);
+      }
+    }
+  }
+  // An atomic replace (ALICE's classic): every write to the renamed inode is fsynced before the rename is issued.
+  for (let r = 0; r < ops.length; r++) {
+    const ren = ops[r] as LogicalOp;
+    if (ren.kind !== "rename" || ren.ino === null) continue;
+    const forced = forcedBefore(ops, r);
+    for (let i = 0; i < r; i++) {
+      const op = ops[i] as LogicalOp;
+      if ((op.kind === "write" || op.kind === "truncate") && op.ino === ren.ino && !forced[i]) {
+        findings.push({
+          kind: "rename-before-fsync",
+          message: `rename ${ren.from} -> ${ren.to} (op ${r}) before an fsync of the ${op.kind} at op ${i}: a crash may leave the new name on empty or partial data`,
+        });
+        break;
       }
     }
   }

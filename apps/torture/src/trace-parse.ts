@@ -16,7 +16,7 @@ export type LogicalOp =
   /** fsync or fdatasync of a file (fdatasync covers the data and the size: all the log needs). */
   | { readonly kind: "fsync"; readonly ino: number; readonly syscall: string }
   | { readonly kind: "dirsync"; readonly path: string }
-  | { readonly kind: "rename"; readonly from: string; readonly to: string }
+  | { readonly kind: "rename"; readonly from: string; readonly to: string; readonly ino: number | null }
   | { readonly kind: "unlink"; readonly path: string }
   | { readonly kind: "ack"; readonly lsn: number; readonly index: number }
   | { readonly kind: "ckpt"; readonly s: number };
@@ -137,6 +137,8 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
           for (const l of (text(data) ?? "").split("\n")) {
             const a = /^ack (\d+) (\d+)$/.exec(l);
             if (a !== null) ops.push({ kind: "ack", lsn: Number(a[1]), index: Number(a[2]) });
+            const k = /^kvack (\d+)$/.exec(l);
+            if (k !== null) ops.push({ kind: "ack", lsn: 0, index: Number(k[1]) });
             const c = /^ckpt (\d+)$/.exec(l);
             if (c !== null) ops.push({ kind: "ckpt", s: Number(c[1]) });
           }
@@ -179,7 +181,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         const ino = names.get(from);
         names.delete(from);
         if (ino !== undefined) names.set(to, ino);
-        ops.push({ kind: "rename", from, to });
+        ops.push({ kind: "rename", from, to, ino: ino ?? null });
         break;
       }
       case "unlink":

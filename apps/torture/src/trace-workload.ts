@@ -10,7 +10,17 @@ import type { OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
 /** Small enough that 24 commits rotate a few times. */
 export const TRACE_SEGMENT_TARGET = 2048;
 
-export const SEAM_BUGS = ["syncdir-noop", "datasync-wrong-fd", "create-without-dir-fsync"] as const;
+export const SEAM_BUGS = [
+  "syncdir-noop",
+  "datasync-wrong-fd",
+  "create-without-dir-fsync",
+  "snapshot-rename-before-fsync",
+] as const;
+
+/** The workload each seam bug is traced with: the kv-store example's snapshot path for the rename bug. */
+export function workloadOf(bug: SeamBug): "wal" | "kv" {
+  return bug === "snapshot-rename-before-fsync" ? "kv" : "wal";
+}
 export type SeamBug = (typeof SEAM_BUGS)[number];
 
 /** The events of commit `i` (1..3 events, one in five with a ~700-byte pad so records cross 512-byte sectors). */
@@ -68,6 +78,11 @@ class WrappedFile implements WalFile {
     this.#inner.datasyncSync();
   }
   sync(): Promise<void> {
+    // The snapshot's tmp file: its fsync is deferred until after the rename (see BuggySeam.rename).
+    if (this.#seam.bug === "snapshot-rename-before-fsync" && this.path.endsWith(".tmp")) {
+      this.#seam.deferSync(this.path);
+      return Promise.resolve();
+    }
     return this.#inner.sync();
   }
   truncate(length: number): Promise<void> {
@@ -88,11 +103,15 @@ class BuggySeam implements WalFileSystem {
   readonly #inner: WalFileSystem;
   readonly #open: WrappedFile[] = [];
   #createdSinceDirSync = false;
+  readonly #deferred = new Set<string>();
 
   constructor(inner: WalFileSystem, bug: SeamBug) {
     this.#inner = inner;
     this.bug = bug;
     this.name = `${inner.name}+${bug}`;
+  }
+  deferSync(path: string): void {
+    this.#deferred.add(path);
   }
   otherThan(f: WrappedFile): WrappedFile | undefined {
     const others = this.#open.filter((x) => x !== f);
@@ -118,8 +137,17 @@ class BuggySeam implements WalFileSystem {
   stat(path: string): ReturnType<WalFileSystem["stat"]> {
     return this.#inner.stat(path);
   }
-  rename(from: string, to: string): Promise<void> {
-    return this.#inner.rename(from, to);
+  async rename(from: string, to: string): Promise<void> {
+    await this.#inner.rename(from, to);
+    if (this.#deferred.delete(from)) {
+      // The data fsync, after the rename that should have waited for it.
+      const f = await this.#inner.open(to, "readWrite");
+      try {
+        await f.sync();
+      } finally {
+        await f.close();
+      }
+    }
   }
   unlink(path: string): Promise<void> {
     return this.#inner.unlink(path);
