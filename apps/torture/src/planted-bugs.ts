@@ -198,13 +198,11 @@ export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict
     return { bug, caught: false, tier: null, example: null, ms: Date.now() - start, otherTiers: SEAM_BUG_OTHER_TIERS };
   const control = await runTierD(focus);
   const caught = control.violations.length === 0;
-  // Do the crash states alone (no static check) see it too? (WAL workload only: kv crash states are not checked.)
-  let byStates = "";
-  if (!kv) {
-    const states = await runTierD({ ...focus, bug, staticViolations: false });
-    const v = states.violations[0];
-    byStates = v === undefined ? " | crash states alone: not caught" : ` | crash states alone: ${v.kind}: ${v.message}`;
-  }
+  // Do the crash states alone (no static check) see it too?
+  const states = await runTierD({ ...focus, bug, staticViolations: false });
+  const v = states.violations[0];
+  const byStates =
+    v === undefined ? " | crash states alone: not caught" : ` | crash states alone: ${v.kind}: ${v.message}`;
   return {
     bug,
     caught,

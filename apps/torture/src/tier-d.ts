@@ -17,6 +17,8 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
+// The kv-store example, bundled from its sources (as in trace-child.ts).
+import { KvStore } from "../../../examples/kv-store/src/kv-store.js";
 import { TierResult } from "./result.js";
 import { crashStatesAt, materialise, staticCheck } from "./trace-model.js";
 import { type LogicalOp, parseTrace } from "./trace-parse.js";
@@ -38,10 +40,7 @@ export interface TierDOptions {
   readonly stopOnFirst?: boolean;
   /** False: the static findings are counted (extra.staticFindings) but not violations, so only crash states judge. */
   readonly staticViolations?: boolean;
-  /**
-   * Traces of the kv-store example (after the WAL traces, numbered on): static checks only, its crash states are not
-   * enumerated (the checker knows the WAL workload, not the store's map).
-   */
+  /** Traces of the kv-store example (after the WAL traces, numbered on), its crash states checked by KvStore.open. */
   readonly kvTraces?: number;
   /** Only these trace indices (a replay). */
   readonly cases?: readonly number[];
@@ -233,6 +232,62 @@ async function checkState(
   return { acked: required, problems };
 }
 
+/**
+ * A crash state of the kv-store trace: the store opens (snapshot + log), every key holds the value of its last
+ * acknowledged put, or of the one put in flight at the crash (the next one after the last acknowledgement); a
+ * second open sees the same map.
+ */
+async function checkKvState(
+  dir: string,
+  ops: readonly LogicalOp[],
+  point: number,
+): Promise<{
+  acked: number;
+  problems: { kind: "lost" | "phantom" | "unopenable" | "idempotence"; message: string }[];
+}> {
+  const acked: number[] = [];
+  for (let i = 0; i < point; i++) {
+    const op = ops[i] as LogicalOp;
+    if (op.kind === "ack") acked.push(op.index);
+  }
+  const last = acked.length === 0 ? -1 : Math.max(...acked);
+  const problems: Awaited<ReturnType<typeof checkKvState>>["problems"] = [];
+  const read = async () => {
+    const store = await KvStore.open(dir, { segmentTargetBytes: 2048, syncMode: "none" });
+    const m = new Map<string, string>();
+    for (let k = 0; k < 7; k++) m.set(`k${k}`, JSON.stringify(store.get(`k${k}`) ?? null));
+    await store.close();
+    return m;
+  };
+  let first: Map<string, string>;
+  try {
+    first = await read();
+  } catch (e) {
+    return { acked: 0, problems: [{ kind: "unopenable", message: `KvStore.open failed: ${errText(e)}` }] };
+  }
+  for (let k = 0; k < 7; k++) {
+    // The puts of key k: i with i % 7 === k. Allowed: the last acknowledged one, or the one in flight (last + 1).
+    const ackedPuts = acked.filter((i) => i % 7 === k);
+    const want = ackedPuts.length === 0 ? null : Math.max(...ackedPuts);
+    const allowed = new Set([JSON.stringify(want === null ? null : traceEvents(want))]);
+    if ((last + 1) % 7 === k) allowed.add(JSON.stringify(traceEvents(last + 1)));
+    const got = first.get(`k${k}`) ?? "null";
+    if (!allowed.has(got))
+      problems.push({
+        kind: got === "null" || want !== null ? "lost" : "phantom",
+        message: `key k${k} holds ${got.slice(0, 60)}, want the value of put ${want ?? "(none)"}`,
+      });
+  }
+  try {
+    const second = await read();
+    if ([...second].some(([k, v]) => first.get(k) !== v))
+      problems.push({ kind: "idempotence", message: "a second KvStore.open sees another map" });
+  } catch (e) {
+    problems.push({ kind: "idempotence", message: `second KvStore.open failed: ${errText(e)}` });
+  }
+  return { acked: acked.length, problems };
+}
+
 function stateKey(files: { path: string; bytes: Uint8Array }[], fence: number): string {
   return `${fence}|${files
     .map((f) => `${f.path}:${f.bytes.byteLength}:${crc32(f.bytes)}`)
@@ -304,7 +359,6 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
             replay: replay(t),
           });
       if (o.stopOnFirst === true && r.violations.length > 0) break;
-      if (workload === "kv") continue;
       // Crash states at every point, deduplicated by content; a seeded choice beyond maxStates.
       const seen = new Set<string>();
       const todo: { key: string; point: number; files: { path: string; bytes: Uint8Array }[]; desc: string }[] = [];
@@ -344,8 +398,10 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
           mkdirSync(dirname(p), { recursive: true });
           writeFileSync(p, f.bytes);
         }
-        const walDir = join(dir, "wal");
-        const v = await checkState(walDir, ops, s.point);
+        const v =
+          workload === "kv"
+            ? await checkKvState(join(dir, "kv"), ops, s.point)
+            : await checkState(join(dir, "wal"), ops, s.point);
         r.bump("statesChecked");
         r.ackedChecked += v.acked;
         for (const p of v.problems)
