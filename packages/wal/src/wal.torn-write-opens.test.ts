@@ -53,3 +53,28 @@ describe("a torn multi-sector write", () => {
     await wal.close().catch(() => undefined);
   });
 });
+
+describe("a new log directory", () => {
+  it("is made durable in its parent (and each new ancestor in its own) before anything is acknowledged", async () => {
+    const sim = new SimFS();
+    const calls: string[] = [];
+    const fs = new Proxy(sim, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (key === "mkdirp" || key === "syncDir") calls.push(`${String(key)} ${String(args[0])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { wal } = await Wal.open<JsonValue>("/data/logs/w", { fs, codec: jsonCodec });
+    await wal.commitTx(["first"]);
+    await wal.close();
+    expect(calls.slice(0, 4)).toEqual(["mkdirp /data/logs/w", "syncDir /", "syncDir /data", "syncDir /data/logs"]);
+    calls.length = 0;
+    const again = await Wal.open<JsonValue>("/data/logs/w", { fs, codec: jsonCodec });
+    await again.wal.close();
+    expect(calls.filter((c) => c.startsWith("mkdirp"))).toEqual([]); // an existing directory costs a stat
+  });
+});
