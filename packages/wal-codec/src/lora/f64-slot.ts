@@ -6,6 +6,7 @@
 import type { ByteReader } from "../byte-reader.js";
 import type { ByteWriter } from "../byte-writer.js";
 import { WalError } from "../errors.js";
+import { BIGINT_BYTES, type DecodeBudget, NUMBER_BYTES, objectBytes } from "./decode-budget.js";
 import { LoraFloat } from "./lora-values.js";
 import { CANONICAL_NAN_BITS } from "./lw1-format.js";
 
@@ -22,14 +23,23 @@ export function writeF64(out: ByteWriter, value: unknown, what: string): void {
 }
 
 /**
- * Read an f64. `view` is a DataView over the same bytes as `r` (positions are shared), used only to re-read the
- * bits of a NaN so the common path stays one DataView read.
+ * Read an f64, charging `budget` for it first (a boxed number, or a {@link LoraFloat} and its bigint). `view` is a
+ * DataView over the same bytes as `r` (positions are shared), used only to re-read the bits of a NaN so the common
+ * path stays one DataView read.
  */
-export function readF64(r: ByteReader, view: DataView): number | LoraFloat {
+export function readF64(r: ByteReader, view: DataView, budget: DecodeBudget): number | LoraFloat {
   const v = r.f64();
-  if (!Number.isNaN(v)) return v;
+  if (!Number.isNaN(v)) {
+    budget.charge(NUMBER_BYTES);
+    return v;
+  }
   const bits = view.getBigUint64(r.position - 8, true);
-  return bits === CANONICAL_NAN_BITS ? v : new LoraFloat(bits);
+  if (bits === CANONICAL_NAN_BITS) {
+    budget.charge(NUMBER_BYTES);
+    return v;
+  }
+  budget.charge(objectBytes(1) + BIGINT_BYTES);
+  return new LoraFloat(bits);
 }
 
 /** A short description of an unsupported value for error messages. */

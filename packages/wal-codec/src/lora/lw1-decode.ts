@@ -1,11 +1,40 @@
 /**
  * LW1 decoder. Total on arbitrary input: every failure is a `WAL_DECODE` {@link WalError} (anything unexpected is
- * wrapped), counts are checked against the remaining bytes before anything is allocated, and list/map nesting is
- * bounded so hostile input cannot overflow the stack.
+ * wrapped), and the decoded value's heap is bounded by its input:
+ *
+ * - every count is checked before anything is allocated: its elements need at least a known number of bytes each
+ *   (a list value or a batch event 1, a map entry 9, a string or a binary segment 8), and they must fit the bytes
+ *   that remain;
+ * - everything the decoder builds is first charged to a {@link DecodeBudget} of
+ *   {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes per payload byte, at an upper bound of its V8 size, and the
+ *   payload is refused the moment the charges would pass it;
+ * - list/map nesting is bounded (512 levels), so hostile input cannot overflow the stack and the recursion holds
+ *   at most 512 frames;
+ * - decoding time is linear in the payload: each byte is read once, strings are decoded in one piece, arrays are
+ *   allocated at their final size.
+ *
+ * The cheapest encodings are what a hostile payload repeats, so they are made cheap rather than refused: a `Clear`
+ * event (1 byte) is one shared frozen object, an empty map (9 bytes) a 56-byte fast object, binary segments are
+ * views into shared 8 KiB slabs (as `bytesCodec` events), and a map with array-index keys keeps its elements in a
+ * dictionary (see `decoded-map.ts`). Realistic payloads stay far below the budget (1 to 5 bytes of heap per byte
+ * in `scripts/decode-heap.mjs`).
  */
 
-import { ByteReader } from "../byte-reader.js";
+import { ByteReader, countTooLarge } from "../byte-reader.js";
+import { BYTES_SLAB_MAX_EVENT, bytesDecodeEventAt } from "../bytes-codec.js";
 import { isWalError, WalError } from "../errors.js";
+import {
+  arrayBytes,
+  BIGINT_BYTES,
+  DECODE_HEAP_BYTES_PER_INPUT_BYTE,
+  DecodeBudget,
+  NUMBER_BYTES,
+  objectBytes,
+  stringBytes,
+  TYPED_ARRAY_BYTES,
+  TYPED_VIEW_BYTES,
+} from "./decode-budget.js";
+import { emptyMap, MapBuilder } from "./decoded-map.js";
 import { readF64 } from "./f64-slot.js";
 import {
   type F64,
@@ -61,7 +90,12 @@ import {
   VECTOR_INTEGER8,
 } from "./lw1-format.js";
 import type { MutationEvent } from "./mutation-event.js";
-import { decodeConstraintRequest, decodeIndexRequest } from "./store-ddl.js";
+import {
+  type ConstraintRequest,
+  decodeConstraintRequestWithin,
+  decodeIndexRequestWithin,
+  type IndexRequest,
+} from "./store-ddl.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -70,10 +104,32 @@ function bad(message: string): never {
   throw new WalError("WAL_DECODE", message);
 }
 
-/** Cursor plus a DataView over the same bytes (for NaN bits). One per payload. */
+/** Cursor plus a DataView over the same bytes (for NaN bits) and the heap budget. One per payload. */
 interface Cursor {
   readonly r: ByteReader;
   readonly view: DataView;
+  readonly budget: DecodeBudget;
+}
+
+/** Fewest payload bytes a map entry takes: a key length (u64) and a value tag (`null`, the empty key). */
+const MIN_MAP_ENTRY_BYTES = 9;
+/** Fewest payload bytes a string or a binary segment takes: its u64 length. */
+const MIN_BLOB_BYTES = 8;
+
+/**
+ * The one `Clear` event every decode returns: it has no fields to differ in, and a fresh object per 1-byte event
+ * cost 40 bytes of heap per payload byte. Frozen, like every decoded event should be treated.
+ */
+const CLEAR: MutationEvent = Object.freeze({ type: "Clear" });
+
+/**
+ * A u64 count of elements that take at least `minBytes` payload bytes each, refused (`WAL_DECODE`, before
+ * anything is allocated) unless that many fit the bytes that remain.
+ */
+function readCount(r: ByteReader, label: string, minBytes: number): number {
+  const n = r.count(label);
+  if (n * minBytes > r.remaining) throw countTooLarge(label, 0, n);
+  return n;
 }
 
 /** A u64 byte length that must fit what remains (Rust reports an overlong length as a truncated payload). */
@@ -98,11 +154,21 @@ function readBlob(r: ByteReader): Uint8Array {
   return r.rawView(readByteLength(r));
 }
 
-/** A UTF-8 string; short ASCII strings (most keys and labels) skip TextDecoder. Invalid UTF-8 is rejected. */
-function readString(r: ByteReader): string {
-  const raw = r.rawView(readByteLength(r));
+/** A UTF-8 string, charged first. */
+function readString(c: Cursor): string {
+  const raw = c.r.rawView(readByteLength(c.r));
+  c.budget.charge(stringBytes(raw.length));
+  return utf8String(raw);
+}
+
+/**
+ * The string `raw` spells; ASCII strings of up to 12 characters (most keys and labels) skip TextDecoder. Not
+ * longer ones: from 13 characters on, V8 concatenation builds a cons string per step, and the decoded value kept
+ * the whole chain (a 32-character string held 672 bytes). Invalid UTF-8 is rejected.
+ */
+function utf8String(raw: Uint8Array): string {
   const n = raw.length;
-  if (n <= 32) {
+  if (n <= 12) {
     let s = "";
     let i = 0;
     for (; i < n; i++) {
@@ -119,23 +185,29 @@ function readString(r: ByteReader): string {
   }
 }
 
-function readStringVec(r: ByteReader): string[] {
-  const n = r.count("string");
+function readStringVec(c: Cursor): string[] {
+  const n = readCount(c.r, "string", MIN_BLOB_BYTES);
+  c.budget.charge(arrayBytes(n));
   const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = readString(r);
+  for (let i = 0; i < n; i++) out[i] = readString(c);
   return out;
 }
 
-/** Properties and map values: a `null`-prototype object; the last duplicate key wins. */
+/**
+ * Properties and map values: a `null`-prototype object; the last duplicate key wins. Each entry, its key and the
+ * representation the map needs are charged before the entry is stored (see `decoded-map.ts`).
+ */
 function readMap(c: Cursor, label: string, depth: number): PropertyMap {
   const r = c.r;
-  const n = r.count(label);
-  const map = Object.create(null) as PropertyMap;
+  const n = readCount(r, label, MIN_MAP_ENTRY_BYTES);
+  if (n === 0) return emptyMap<PropertyMap>(c.budget);
+  const builder = new MapBuilder<PropertyMap>();
   for (let i = 0; i < n; i++) {
-    const key = readString(r);
-    map[key] = readValue(c, depth);
+    const raw = r.rawView(readByteLength(r));
+    const map = builder.prepare(raw, c.budget);
+    map[utf8String(raw)] = readValue(c, depth);
   }
-  return map;
+  return builder.map as PropertyMap;
 }
 
 const VECTOR_KINDS: readonly (
@@ -156,7 +228,9 @@ const VECTOR_KINDS: readonly (
   { label: "int8", size: 1, make: (b) => new Int8Array(b), get: (v, at) => v.getInt8(at) },
 ];
 
-function readVector(r: ByteReader): LoraVector {
+/** A vector: its typed array gets an ArrayBuffer of its own (so `values.buffer` is exactly its elements). */
+function readVector(c: Cursor): LoraVector {
+  const r = c.r;
   const dimLo = r.u32();
   const dimHi = r.u32();
   const subtag = r.u8();
@@ -165,6 +239,7 @@ function readVector(r: ByteReader): LoraVector {
   const n = r.count(`${kind.label} vector value`);
   // rawView bounds-checks n * size against the input before anything is allocated.
   const raw = r.rawView(n * kind.size);
+  c.budget.charge(objectBytes(2) + TYPED_ARRAY_BYTES + raw.byteLength);
   let values: VectorValues;
   if (LITTLE_ENDIAN_HOST || kind.size === 1) {
     values = kind.make(copyBytes(raw).buffer as ArrayBuffer);
@@ -181,14 +256,32 @@ function readVector(r: ByteReader): LoraVector {
   return new LoraVector(values, dimHi * TWO_POW_32 + dimLo);
 }
 
-function readBinary(r: ByteReader): LoraBinary {
-  const n = r.count("binary segment");
+/**
+ * A binary. Segments are copied like `bytesCodec` events: up to 1 KiB into a shared 8 KiB slab (a view each, 8-byte
+ * aligned), longer ones into a buffer of their own. A buffer per segment cost 184 bytes of heap for each 8-byte
+ * empty segment.
+ */
+function readBinary(c: Cursor): LoraBinary {
+  const r = c.r;
+  const n = readCount(r, "binary segment", MIN_BLOB_BYTES);
+  c.budget.charge(objectBytes(1) + arrayBytes(n));
   const segments = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) segments[i] = copyBytes(readBlob(r));
+  for (let i = 0; i < n; i++) {
+    const raw = readBlob(r);
+    const length = raw.byteLength;
+    c.budget.charge(length > BYTES_SLAB_MAX_EVENT ? TYPED_ARRAY_BYTES + length : TYPED_VIEW_BYTES + length + 7);
+    segments[i] = bytesDecodeEventAt(raw, 0, length);
+  }
   return new LoraBinary(segments);
 }
 
-/** One PropertyValue. Lists and maps at `depth` hold values at `depth + 1`; depth 512 is refused. */
+/** A value class of `fields` fields, each of which may hold a boxed number (a u32 above 2^31 - 1 does). */
+const temporalBytes = (fields: number): number => objectBytes(fields) + fields * NUMBER_BYTES;
+
+/**
+ * One PropertyValue, charged before it is built. Lists and maps at `depth` hold values at `depth + 1`; depth 512
+ * is refused.
+ */
 function readValue(c: Cursor, depth: number): PropertyValue {
   const r = c.r;
   const tag = r.u8();
@@ -198,14 +291,16 @@ function readValue(c: Cursor, depth: number): PropertyValue {
     case VALUE_BOOL:
       return r.u8() !== 0;
     case VALUE_INT:
+      c.budget.charge(BIGINT_BYTES);
       return r.i64();
     case VALUE_FLOAT:
-      return readF64(r, c.view);
+      return readF64(r, c.view, c.budget);
     case VALUE_STRING:
-      return readString(r);
+      return readString(c);
     case VALUE_LIST: {
       if (depth >= MAX_NESTING_DEPTH) bad(`WAL property value nesting exceeds ${MAX_NESTING_DEPTH} levels`);
-      const n = r.count("property list value");
+      const n = readCount(r, "property list value", 1);
+      c.budget.charge(arrayBytes(n));
       const list = new Array<PropertyValue>(n);
       for (let i = 0; i < n; i++) list[i] = readValue(c, depth + 1);
       return list;
@@ -214,33 +309,46 @@ function readValue(c: Cursor, depth: number): PropertyValue {
       if (depth >= MAX_NESTING_DEPTH) bad(`WAL property value nesting exceeds ${MAX_NESTING_DEPTH} levels`);
       return readMap(c, "property map entry", depth + 1);
     case VALUE_DATE:
+      c.budget.charge(temporalBytes(3));
       return new LoraDate(r.i32(), r.u32(), r.u32());
     case VALUE_TIME:
+      c.budget.charge(temporalBytes(5));
       return new LoraTime(r.u32(), r.u32(), r.u32(), r.u32(), r.i32());
     case VALUE_LOCAL_TIME:
+      c.budget.charge(temporalBytes(4));
       return new LoraLocalTime(r.u32(), r.u32(), r.u32(), r.u32());
     case VALUE_DATE_TIME:
+      c.budget.charge(temporalBytes(8));
       return new LoraDateTime(r.i32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.i32());
     case VALUE_LOCAL_DATE_TIME:
+      c.budget.charge(temporalBytes(7));
       return new LoraLocalDateTime(r.i32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32());
     case VALUE_DURATION:
+      c.budget.charge(objectBytes(4) + 4 * BIGINT_BYTES);
       return new LoraDuration(r.i64(), r.i64(), r.i64(), r.i64());
     case VALUE_POINT: {
-      const x = readF64(r, c.view);
-      const y = readF64(r, c.view);
+      // The coordinates charge themselves; the srid may be boxed.
+      c.budget.charge(objectBytes(4) + NUMBER_BYTES);
+      const x = readF64(r, c.view, c.budget);
+      const y = readF64(r, c.view, c.budget);
       const flag = r.u8();
       let z: F64 | undefined;
-      if (flag === 1) z = readF64(r, c.view);
+      if (flag === 1) z = readF64(r, c.view, c.budget);
       else if (flag !== 0) bad(`invalid point z-presence tag ${flag}`);
       return new LoraPoint(x, y, z, r.u32());
     }
     case VALUE_VECTOR:
-      return readVector(r);
+      return readVector(c);
     case VALUE_BINARY:
-      return readBinary(r);
+      return readBinary(c);
     default:
       return bad(`unknown WAL property value tag ${tag}`);
   }
+}
+
+/** An event object of `fields` fields (`type` included) holding `ids` u64 ids, charged before it is built. */
+function chargeEvent(c: Cursor, fields: number, ids: number): void {
+  c.budget.charge(objectBytes(fields) + ids * BIGINT_BYTES);
 }
 
 function readEvent(c: Cursor): MutationEvent {
@@ -248,77 +356,92 @@ function readEvent(c: Cursor): MutationEvent {
   const tag = r.u8();
   switch (tag) {
     case TAG_CREATE_NODE: {
+      chargeEvent(c, 4, 1);
       const id = r.u64Big();
-      const labels = readStringVec(r);
+      const labels = readStringVec(c);
       return { type: "CreateNode", id, labels, properties: readMap(c, "property", 0) };
     }
     case TAG_CREATE_RELATIONSHIP: {
+      chargeEvent(c, 6, 3);
       const id = r.u64Big();
       const src = r.u64Big();
       const dst = r.u64Big();
-      const relType = readString(r);
+      const relType = readString(c);
       return { type: "CreateRelationship", id, src, dst, relType, properties: readMap(c, "property", 0) };
     }
     case TAG_SET_NODE_PROPERTY: {
+      chargeEvent(c, 4, 1);
       const nodeId = r.u64Big();
-      const key = readString(r);
+      const key = readString(c);
       return { type: "SetNodeProperty", nodeId, key, value: readValue(c, 0) };
     }
     case TAG_REMOVE_NODE_PROPERTY: {
+      chargeEvent(c, 3, 1);
       const nodeId = r.u64Big();
-      return { type: "RemoveNodeProperty", nodeId, key: readString(r) };
+      return { type: "RemoveNodeProperty", nodeId, key: readString(c) };
     }
     case TAG_ADD_NODE_LABEL: {
+      chargeEvent(c, 3, 1);
       const nodeId = r.u64Big();
-      return { type: "AddNodeLabel", nodeId, label: readString(r) };
+      return { type: "AddNodeLabel", nodeId, label: readString(c) };
     }
     case TAG_REMOVE_NODE_LABEL: {
+      chargeEvent(c, 3, 1);
       const nodeId = r.u64Big();
-      return { type: "RemoveNodeLabel", nodeId, label: readString(r) };
+      return { type: "RemoveNodeLabel", nodeId, label: readString(c) };
     }
     case TAG_SET_RELATIONSHIP_PROPERTY: {
+      chargeEvent(c, 4, 1);
       const relId = r.u64Big();
-      const key = readString(r);
+      const key = readString(c);
       return { type: "SetRelationshipProperty", relId, key, value: readValue(c, 0) };
     }
     case TAG_REMOVE_RELATIONSHIP_PROPERTY: {
+      chargeEvent(c, 3, 1);
       const relId = r.u64Big();
-      return { type: "RemoveRelationshipProperty", relId, key: readString(r) };
+      return { type: "RemoveRelationshipProperty", relId, key: readString(c) };
     }
     case TAG_DELETE_RELATIONSHIP:
+      chargeEvent(c, 2, 1);
       return { type: "DeleteRelationship", relId: r.u64Big() };
     case TAG_DELETE_NODE:
+      chargeEvent(c, 2, 1);
       return { type: "DeleteNode", nodeId: r.u64Big() };
     case TAG_DETACH_DELETE_NODE:
+      chargeEvent(c, 2, 1);
       return { type: "DetachDeleteNode", nodeId: r.u64Big() };
     case TAG_CLEAR:
-      return { type: "Clear" };
+      return CLEAR;
     case TAG_CREATE_INDEX: {
+      chargeEvent(c, 3, 0);
       const bytes = readBlob(r);
-      let request: ReturnType<typeof decodeIndexRequest>;
+      let request: IndexRequest;
       try {
-        request = decodeIndexRequest(bytes);
+        request = decodeIndexRequestWithin(bytes, c.budget);
       } catch (e) {
         throw new WalError("WAL_DECODE", `CreateIndex decode failed: ${(e as Error).message}`, { cause: e });
       }
       return { type: "CreateIndex", request, ifNotExists: r.u8() !== 0 };
     }
     case TAG_DROP_INDEX: {
-      const name = readString(r);
+      chargeEvent(c, 3, 0);
+      const name = readString(c);
       return { type: "DropIndex", name, ifExists: r.u8() !== 0 };
     }
     case TAG_CREATE_CONSTRAINT: {
+      chargeEvent(c, 3, 0);
       const bytes = readBlob(r);
-      let request: ReturnType<typeof decodeConstraintRequest>;
+      let request: ConstraintRequest;
       try {
-        request = decodeConstraintRequest(bytes);
+        request = decodeConstraintRequestWithin(bytes, c.budget);
       } catch (e) {
         throw new WalError("WAL_DECODE", `CreateConstraint decode failed: ${(e as Error).message}`, { cause: e });
       }
       return { type: "CreateConstraint", request, ifNotExists: r.u8() !== 0 };
     }
     case TAG_DROP_CONSTRAINT: {
-      const name = readString(r);
+      chargeEvent(c, 3, 0);
+      const name = readString(c);
       return { type: "DropConstraint", name, ifExists: r.u8() !== 0 };
     }
     default:
@@ -326,7 +449,7 @@ function readEvent(c: Cursor): MutationEvent {
   }
 }
 
-function open(payload: Uint8Array): Cursor {
+function open(payload: Uint8Array, budget: DecodeBudget | undefined): Cursor {
   if (!(payload instanceof Uint8Array)) bad("payload must be a Uint8Array");
   if (
     payload.length < 4 ||
@@ -340,6 +463,7 @@ function open(payload: Uint8Array): Cursor {
   return {
     r: new ByteReader(payload, 4),
     view: new DataView(payload.buffer, payload.byteOffset, payload.byteLength),
+    budget: budget ?? new DecodeBudget(payload.byteLength),
   };
 }
 
@@ -354,11 +478,27 @@ function wrap(e: unknown): WalError {
 
 /**
  * Decode a single-event payload (magic + event), consuming every byte.
- * @throws {@link WalError} `WAL_DECODE`, and nothing else.
+ *
+ * Heap bound, on any input: the decoded event holds at most {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} (16) bytes of
+ * JS heap per payload byte, as charged by the decoder at V8's object sizes before each allocation; a payload that
+ * would need more is refused. Decoding time is linear in the payload length.
+ *
+ * Decoded events are the caller's, but a `Clear` event is one shared frozen object, and binary segments may share
+ * their `buffer` (address them through `byteOffset`/`byteLength`, as for `bytesCodec` events).
+ *
+ * @throws {@link WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
  */
 export function decodeLw1Event(payload: Uint8Array): MutationEvent {
+  return decodeLw1EventWithin(payload, undefined);
+}
+
+/**
+ * {@link decodeLw1Event} charging `budget` (a fresh one of the payload's size when `undefined`). Internal: tests
+ * read `budget.charged` to check the bound.
+ */
+export function decodeLw1EventWithin(payload: Uint8Array, budget: DecodeBudget | undefined): MutationEvent {
   try {
-    const c = open(payload);
+    const c = open(payload, budget);
     const event = readEvent(c);
     finish(c.r);
     return event;
@@ -368,13 +508,21 @@ export function decodeLw1Event(payload: Uint8Array): MutationEvent {
 }
 
 /**
- * Decode a batch payload (magic + u64 count + events), consuming every byte.
- * @throws {@link WalError} `WAL_DECODE`, and nothing else.
+ * Decode a batch payload (magic + u64 count + events), consuming every byte. Same heap bound as
+ * {@link decodeLw1Event}: the array and its events hold at most 16 bytes of JS heap per payload byte (a batch of
+ * `Clear` events, the cheapest, holds 8: one slot each).
+ * @throws {@link WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
  */
 export function decodeLw1Batch(payload: Uint8Array): MutationEvent[] {
+  return decodeLw1BatchWithin(payload, undefined);
+}
+
+/** {@link decodeLw1Batch} charging `budget` (a fresh one of the payload's size when `undefined`). Internal. */
+export function decodeLw1BatchWithin(payload: Uint8Array, budget: DecodeBudget | undefined): MutationEvent[] {
   try {
-    const c = open(payload);
-    const n = c.r.count("WAL event");
+    const c = open(payload, budget);
+    const n = readCount(c.r, "WAL event", 1);
+    c.budget.charge(arrayBytes(n));
     const events = new Array<MutationEvent>(n);
     for (let i = 0; i < n; i++) events[i] = readEvent(c);
     finish(c.r);

@@ -1,12 +1,16 @@
 /**
  * LoraDB's store codec (`lora_store::codec`) for the two DDL requests carried by CreateIndex and CreateConstraint
  * events (FORMAT §4.6). Same primitives as LW1; errors read like the Rust `StoreCodecError`
- * ("store value decode failed: …") and the LW1 decoder prefixes them with the event name.
+ * ("store value decode failed: …") and the LW1 decoder prefixes them with the event name. Decoding charges the LW1
+ * decoder's heap budget (`decode-budget.ts`): counts are checked against the bytes left before anything is
+ * allocated, and a request never holds more than 16 bytes of JS heap per input byte.
  */
 
-import { ByteReader } from "../byte-reader.js";
+import { ByteReader, countTooLarge } from "../byte-reader.js";
 import type { ByteWriter } from "../byte-writer.js";
 import { isWalError, WalError } from "../errors.js";
+import { arrayBytes, BIGINT_BYTES, DecodeBudget, NUMBER_BYTES, objectBytes, stringBytes } from "./decode-budget.js";
+import { emptyMap, MapBuilder } from "./decoded-map.js";
 import { describe, readF64, writeF64 } from "./f64-slot.js";
 import type { LoraFloat } from "./lora-values.js";
 import { MAX_NESTING_DEPTH } from "./lw1-format.js";
@@ -113,6 +117,12 @@ const SCALARS: readonly ScalarType[] = [
   "Any",
 ];
 const VECTOR_COORDS: readonly VectorCoordType[] = ["Int8", "Int16", "Int32", "Int64", "Float32", "Float64"];
+
+/**
+ * The decoded `Scalar` terms, one shared frozen object per scalar type: a term is 2 bytes on the wire, and a fresh
+ * object for each cost 24 bytes of heap per input byte.
+ */
+const SCALAR_TERMS: readonly PropertyTypeTerm[] = SCALARS.map((scalar) => Object.freeze({ type: "Scalar", scalar }));
 
 const CONFIG_NUMBER = 1;
 const CONFIG_INTEGER = 2;
@@ -274,6 +284,38 @@ function bad(message: string): never {
   throw new WalError("WAL_DECODE", message);
 }
 
+/** Reader, DataView over the same bytes (for NaN bits) and the heap budget of one decode. */
+interface Source {
+  readonly r: ByteReader;
+  readonly view: DataView;
+  readonly budget: DecodeBudget;
+}
+
+/** A u64 count of elements of at least `minBytes` bytes each, refused unless they fit the remaining bytes. */
+function readCount(r: ByteReader, label: string, minBytes: number): number {
+  const n = r.count(label);
+  if (n * minBytes > r.remaining) throw countTooLarge(label, 0, n);
+  return n;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** `bytes` as UTF-8, with `ByteReader.string`'s error. */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw new WalError("WAL_DECODE", "invalid UTF-8 in WAL payload", { cause });
+  }
+}
+
+/** A u64-length-prefixed UTF-8 string, charged before it is decoded. */
+function readString(s: Source): string {
+  const raw = s.r.rawView(s.r.count("string"));
+  s.budget.charge(stringBytes(raw.length));
+  return decodeUtf8(raw);
+}
+
 /** Rust's store reader words some errors differently from the WAL reader; keep its wording. */
 function storeMessage(message: string): string {
   return message
@@ -289,50 +331,59 @@ function readEnum<T>(r: ByteReader, names: readonly T[], what: string): T {
   return v;
 }
 
-function readStringVec(r: ByteReader): string[] {
-  const n = r.count("string");
+function readStringVec(s: Source): string[] {
+  // Each string takes at least its u64 length.
+  const n = readCount(s.r, "string", 8);
+  s.budget.charge(arrayBytes(n));
   const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = r.string();
+  for (let i = 0; i < n; i++) out[i] = readString(s);
   return out;
 }
 
-function readOptString(r: ByteReader): string | null {
-  const tag = r.u8();
+function readOptString(s: Source): string | null {
+  const tag = s.r.u8();
   if (tag === 0) return null;
-  if (tag === 1) return r.string();
+  if (tag === 1) return readString(s);
   return bad(`invalid optional string tag ${tag}`);
 }
 
-function readConfigMap(r: ByteReader, view: DataView, depth: number): IndexConfigMap {
-  const n = r.count("index config map entry");
-  const map = Object.create(null) as IndexConfigMap;
+/** Index options: built like LW1 maps (see `decoded-map.ts`); an entry takes at least a key length and a tag. */
+function readConfigMap(s: Source, depth: number): IndexConfigMap {
+  const r = s.r;
+  const n = readCount(r, "index config map entry", 9);
+  if (n === 0) return emptyMap<IndexConfigMap>(s.budget);
+  const builder = new MapBuilder<IndexConfigMap>();
   for (let i = 0; i < n; i++) {
-    const key = r.string();
-    map[key] = readConfigValue(r, view, depth);
+    const raw = r.rawView(r.count("string"));
+    const map = builder.prepare(raw, s.budget);
+    map[decodeUtf8(raw)] = readConfigValue(s, depth);
   }
-  return map;
+  return builder.map as IndexConfigMap;
 }
 
-function readConfigValue(r: ByteReader, view: DataView, depth: number): IndexConfigValue {
+function readConfigValue(s: Source, depth: number): IndexConfigValue {
   if (depth > MAX_NESTING_DEPTH) bad(`index config nesting exceeds ${MAX_NESTING_DEPTH}`);
+  const r = s.r;
   const tag = r.u8();
   switch (tag) {
     case CONFIG_NUMBER:
-      return readF64(r, view);
+      return readF64(r, s.view, s.budget);
     case CONFIG_INTEGER:
+      s.budget.charge(BIGINT_BYTES);
       return r.i64();
     case CONFIG_STRING:
-      return r.string();
+      return readString(s);
     case CONFIG_BOOL:
       return r.u8() !== 0;
     case CONFIG_LIST: {
-      const n = r.count("index config list value");
+      const n = readCount(r, "index config list value", 1);
+      s.budget.charge(arrayBytes(n));
       const list = new Array<IndexConfigValue>(n);
-      for (let i = 0; i < n; i++) list[i] = readConfigValue(r, view, depth + 1);
+      for (let i = 0; i < n; i++) list[i] = readConfigValue(s, depth + 1);
       return list;
     }
     case CONFIG_MAP:
-      return readConfigMap(r, view, depth + 1);
+      return readConfigMap(s, depth + 1);
     case CONFIG_NULL:
       return null;
     default:
@@ -340,17 +391,23 @@ function readConfigValue(r: ByteReader, view: DataView, depth: number): IndexCon
   }
 }
 
-function readTerm(r: ByteReader, depth: number): PropertyTypeTerm {
+function readTerm(s: Source, depth: number): PropertyTypeTerm {
   if (depth > MAX_NESTING_DEPTH) bad(`property type nesting exceeds ${MAX_NESTING_DEPTH}`);
+  const r = s.r;
   const tag = r.u8();
   switch (tag) {
-    case TERM_SCALAR:
-      return { type: "Scalar", scalar: readEnum(r, SCALARS, "scalar type") };
+    case TERM_SCALAR: {
+      const scalar = r.u8();
+      return SCALAR_TERMS[scalar - 1] ?? bad(`invalid scalar type tag ${scalar}`);
+    }
     case TERM_LIST: {
+      s.budget.charge(objectBytes(3));
       const notNull = r.u8() !== 0;
-      return { type: "List", inner: readTerm(r, depth + 1), notNull };
+      return { type: "List", inner: readTerm(s, depth + 1), notNull };
     }
     case TERM_VECTOR: {
+      // The dimension (a u32) may be a boxed number.
+      s.budget.charge(objectBytes(3) + NUMBER_BYTES);
       const coord = readEnum(r, VECTOR_COORDS, "vector coord type");
       return { type: "Vector", coord, dimension: r.u32() };
     }
@@ -359,12 +416,15 @@ function readTerm(r: ByteReader, depth: number): PropertyTypeTerm {
   }
 }
 
-/** Decode `bytes` with `read`, which must consume them exactly; errors become "store value decode failed: …". */
-function decodeWhole<T>(bytes: Uint8Array, read: (r: ByteReader, view: DataView) => T): T {
+/**
+ * Decode `bytes` with `read`, which must consume them exactly, charging `budget`; errors become "store value decode
+ * failed: …".
+ */
+function decodeWhole<T>(bytes: Uint8Array, budget: DecodeBudget | undefined, read: (s: Source) => T): T {
   const r = new ByteReader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    const value = read(r, view);
+    const value = read({ r, view, budget: budget ?? new DecodeBudget(bytes.byteLength) });
     if (r.remaining !== 0) bad(`trailing bytes: ${r.remaining}`);
     return value;
   } catch (e) {
@@ -373,35 +433,58 @@ function decodeWhole<T>(bytes: Uint8Array, read: (r: ByteReader, view: DataView)
   }
 }
 
-/** Decode a store-codec IndexRequest that must fill `bytes` exactly. @throws {@link WalError} `WAL_DECODE` */
+/**
+ * Decode a store-codec IndexRequest that must fill `bytes` exactly. Like the LW1 decoder, it holds at most 16 bytes
+ * of JS heap per input byte and refuses input that would need more.
+ * @throws {@link WalError} `WAL_DECODE`
+ */
 export function decodeIndexRequest(bytes: Uint8Array): IndexRequest {
-  return decodeWhole(bytes, (r, view) => {
-    const explicitName = readOptString(r);
-    const kind = readEnum(r, INDEX_KINDS, "index kind");
-    const entity = readEnum(r, ENTITIES, "index entity");
-    const label = readOptString(r);
-    const additionalLabels = readStringVec(r);
-    const properties = readStringVec(r);
-    const options = readConfigMap(r, view, 0);
+  return decodeIndexRequestWithin(bytes, undefined);
+}
+
+/** {@link decodeIndexRequest} charging `budget` (the LW1 decoder passes its payload's). Internal. */
+export function decodeIndexRequestWithin(bytes: Uint8Array, budget: DecodeBudget | undefined): IndexRequest {
+  return decodeWhole(bytes, budget, (s) => {
+    s.budget.charge(objectBytes(7));
+    const explicitName = readOptString(s);
+    const kind = readEnum(s.r, INDEX_KINDS, "index kind");
+    const entity = readEnum(s.r, ENTITIES, "index entity");
+    const label = readOptString(s);
+    const additionalLabels = readStringVec(s);
+    const properties = readStringVec(s);
+    const options = readConfigMap(s, 0);
     return { explicitName, kind, entity, label, additionalLabels, properties, options };
   });
 }
 
-/** Decode a store-codec ConstraintRequest that must fill `bytes` exactly. @throws {@link WalError} `WAL_DECODE` */
+/**
+ * Decode a store-codec ConstraintRequest that must fill `bytes` exactly. Like the LW1 decoder, it holds at most 16
+ * bytes of JS heap per input byte and refuses input that would need more.
+ * @throws {@link WalError} `WAL_DECODE`
+ */
 export function decodeConstraintRequest(bytes: Uint8Array): ConstraintRequest {
-  return decodeWhole(bytes, (r) => {
-    const name = r.string();
+  return decodeConstraintRequestWithin(bytes, undefined);
+}
+
+/** {@link decodeConstraintRequest} charging `budget` (the LW1 decoder passes its payload's). Internal. */
+export function decodeConstraintRequestWithin(bytes: Uint8Array, budget: DecodeBudget | undefined): ConstraintRequest {
+  return decodeWhole(bytes, budget, (s) => {
+    const r = s.r;
+    s.budget.charge(objectBytes(6));
+    const name = readString(s);
     const kind = readEnum(r, CONSTRAINT_KINDS, "constraint kind");
     if (kind === "PropertyType") {
-      const n = r.count("property type alternative");
+      // A term takes at least 2 bytes (a Scalar: tag and type).
+      const n = readCount(r, "property type alternative", 2);
+      s.budget.charge(arrayBytes(n));
       const alternatives = new Array<PropertyTypeTerm>(n);
-      for (let i = 0; i < n; i++) alternatives[i] = readTerm(r, 0);
+      for (let i = 0; i < n; i++) alternatives[i] = readTerm(s, 0);
       const entity = readEnum(r, ENTITIES, "index entity");
-      const label = r.string();
-      return { name, kind, alternatives, entity, label, properties: readStringVec(r) };
+      const label = readString(s);
+      return { name, kind, alternatives, entity, label, properties: readStringVec(s) };
     }
     const entity = readEnum(r, ENTITIES, "index entity");
-    const label = r.string();
-    return { name, kind, entity, label, properties: readStringVec(r) };
+    const label = readString(s);
+    return { name, kind, entity, label, properties: readStringVec(s) };
   });
 }
