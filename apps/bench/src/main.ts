@@ -4,6 +4,7 @@
  * The parent process orchestrates; every (workload, system) pair runs in its own child process (this same file
  * with `--child <job>`), one after another, so stores never share a heap, a libuv threadpool or a page-cache
  * warm-up with each other. Datasets for the read workloads are prepared once in a child and shared read-only.
+ * The recovery studies (`torn-tail`, `decode-heap`) run in children too, one per size or payload shape.
  */
 
 import { fork } from "node:child_process";
@@ -21,12 +22,29 @@ import {
   readMeta,
 } from "./cases.js";
 import {
+  type DecodeHeapSample,
+  HEAP_SHAPE_LABELS,
+  HEAP_SHAPES,
+  type HeapShape,
+  measureDecodeHeap,
+  runTornTail,
+  TAIL_KINDS,
+  TAIL_LABELS,
+  TEAR_KINDS,
+  TEAR_LABELS,
+  type TornTailChildResult,
+} from "./recovery.js";
+import {
   type ConcurrencyPoint,
+  type DecodeHeapRow,
   type ReplayScalingPoint,
   type RunReport,
   renderMarkdown,
   renderSvg,
   type SystemResult,
+  type TornTailPoint,
+  type TornTailReport,
+  type TornTailRow,
   type WorkloadEntry,
 } from "./report.js";
 import { type Spread, spread } from "./stats.js";
@@ -34,8 +52,14 @@ import {
   CONCURRENCY_LEVELS,
   concurrencyCounts,
   type DatasetSpec,
+  DECODE_HEAP_REPEATS,
+  DECODE_HEAP_TARGET,
+  judgeTornTail,
   type Profile,
   scalingSizesMiB,
+  TORN_TAIL_TARGET,
+  tornTailRounds,
+  tornTailSizesMiB,
   WORKLOADS,
 } from "./workloads.js";
 
@@ -54,15 +78,32 @@ type Job =
       readonly rounds: number;
       readonly measureRss: boolean;
     }
-  | { readonly kind: "dataset"; readonly spec: DatasetSpec; readonly dataDir: string };
+  | { readonly kind: "dataset"; readonly spec: DatasetSpec; readonly dataDir: string }
+  | {
+      readonly kind: "tornTail";
+      readonly sizeMiB: number;
+      readonly round: number;
+      readonly workRoot: string;
+      readonly warmup: boolean;
+    }
+  | { readonly kind: "decodeHeap"; readonly shape: HeapShape; readonly repeats: number };
 
 type ChildResult =
-  | { readonly ok: true; readonly samples?: Measure[]; readonly rssGrowthBytes?: number; readonly meta?: DatasetMeta }
+  | {
+      readonly ok: true;
+      readonly samples?: Measure[];
+      readonly rssGrowthBytes?: number;
+      readonly meta?: DatasetMeta;
+      readonly tornTail?: TornTailChildResult;
+      readonly decodeHeap?: DecodeHeapSample;
+    }
   | { readonly ok: false; readonly error: string };
 
 // ---- child ---------------------------------------------------------------------------------------------------
 
 async function runChild(job: Job): Promise<ChildResult> {
+  if (job.kind === "tornTail") return { ok: true, tornTail: await runTornTail(job) };
+  if (job.kind === "decodeHeap") return { ok: true, decodeHeap: measureDecodeHeap(job.shape, job.repeats) };
   if (job.kind === "dataset") {
     const meta =
       job.spec.kind === "walLog"
@@ -106,6 +147,14 @@ interface Options {
   readonly cpuProf: boolean;
 }
 
+const STUDY_NAMES: readonly string[] = [
+  ...WORKLOADS.map((w) => w.name),
+  "scaling-replay",
+  "scaling-concurrency",
+  "torn-tail",
+  "decode-heap",
+];
+
 function parseArgs(argv: readonly string[]): Options {
   let profile: Profile = "full";
   let only: string | undefined;
@@ -123,14 +172,13 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
         "usage: node dist/main.js [--smoke | --quick | --full] [--only <workload>] [--out <dir>] [--cpu-prof]\n" +
-          `workloads: ${[...WORKLOADS.map((w) => w.name), "scaling-replay", "scaling-concurrency"].join(", ")}\n`,
+          `workloads: ${STUDY_NAMES.join(", ")}\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  const names = [...WORKLOADS.map((w) => w.name), "scaling-replay", "scaling-concurrency"];
-  if (only !== undefined && !names.includes(only))
-    throw new Error(`--only: unknown workload ${only} (${names.join(", ")})`);
+  if (only !== undefined && !STUDY_NAMES.includes(only))
+    throw new Error(`--only: unknown workload ${only} (${STUDY_NAMES.join(", ")})`);
   // Only a full, unfiltered run replaces the committed results.
   const defaultOut =
     profile === "full" && only === undefined ? join(APP_DIR, "results") : join(APP_DIR, ".tmp", "results", profile);
@@ -477,6 +525,139 @@ async function runConcurrencyScaling(opts: Options): Promise<{ points: Concurren
   return { points, raw: rawRate };
 }
 
+/**
+ * Open after a torn tail: per round, one fresh child per size (sizes interleaved, so load drifting over the run hits
+ * every size alike); each child measures every (payload, tear) at its size beside the raw floors.
+ */
+async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
+  const sizes = tornTailSizesMiB(opts.profile);
+  const rounds = tornTailRounds(opts.profile);
+  log(`recovery: Wal.open after a torn tail of ${sizes.join(", ")} MiB, ${rounds} round(s)`);
+  const results: TornTailChildResult[][] = sizes.map(() => []);
+  const errors: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, sizeMiB] of sizes.entries()) {
+      const label = `torn-tail.${sizeMiB}MiB.r${round}`;
+      const t0 = performance.now();
+      const res = await spawnJob(
+        {
+          kind: "tornTail",
+          sizeMiB,
+          round,
+          workRoot: join(RUN_ROOT, "work", label),
+          warmup: opts.profile !== "smoke",
+        },
+        opts,
+        label,
+        30 * 60_000,
+      );
+      if (res.ok && res.tornTail !== undefined) {
+        results[i]?.push(res.tornTail);
+        log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      } else {
+        const error = res.ok ? "no result" : (res.error.split("\n")[0] ?? res.error);
+        errors.push(`${label}: ${error}`);
+        log(`  ${label}: FAILED ${error}`);
+      }
+    }
+  }
+  const rows: TornTailRow[] = [];
+  for (const kind of TAIL_KINDS) {
+    for (const tear of TEAR_KINDS) {
+      const points: TornTailPoint[] = [];
+      for (const [i, sizeMiB] of sizes.entries()) {
+        const xs = (results[i] ?? []).flatMap((c) => c.samples.filter((s) => s.kind === kind && s.tear === tear));
+        if (xs.length === 0) continue;
+        points.push({
+          sizeMiB,
+          tailBytes: xs[0]?.tailBytes ?? 0,
+          openSeconds: spread(xs.map((x) => x.openSeconds)),
+          openMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.openSeconds)),
+          replayMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.replaySeconds)),
+          rawMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.rawSeconds)),
+          ratio: spread(xs.map((x) => x.openSeconds / x.rawSeconds)),
+          openCpuMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.openCpuSeconds)),
+        });
+      }
+      const verdict = judgeTornTail(
+        points.map((p) => ({
+          sizeMiB: p.sizeMiB,
+          tailBytes: p.tailBytes,
+          openMBps: p.openMBps.median,
+          ratio: p.ratio.median,
+          openSeconds: p.openSeconds.median,
+        })),
+      );
+      rows.push({ kind, tear, kindLabel: TAIL_LABELS[kind], tearLabel: TEAR_LABELS[tear], points, ...verdict });
+      log(
+        `  ${kind}/${tear}: ${points.map((p) => `${p.sizeMiB} MiB ${p.openMBps.median.toFixed(0)} MB/s`).join(", ")}` +
+          ` → ${verdict.met === null ? "—" : verdict.met ? "MET" : "NOT MET"} (${verdict.detail})`,
+      );
+    }
+  }
+  const all = results.flat();
+  return {
+    sizesMiB: sizes,
+    rounds,
+    target: TORN_TAIL_TARGET,
+    rows,
+    copyMBps: sizes.map((sizeMiB, i) => ({
+      sizeMiB,
+      mbps: spread((results[i] ?? []).map((c) => c.copyBytes / 1e6 / c.copySeconds)),
+    })),
+    noTailOpenSeconds: spread(all.map((c) => c.noTailOpenSeconds)),
+    errors,
+  };
+}
+
+/** Decode heap per input byte: one fresh `--expose-gc` child per payload shape. */
+async function runDecodeHeapStudy(opts: Options): Promise<DecodeHeapRow[]> {
+  log(`recovery: loraCodec decode heap per input byte (target ≤ ${DECODE_HEAP_TARGET})`);
+  const rows: DecodeHeapRow[] = [];
+  for (const shape of HEAP_SHAPES) {
+    const res = await spawnJob(
+      { kind: "decodeHeap", shape, repeats: DECODE_HEAP_REPEATS },
+      opts,
+      `decode-heap.${shape}`,
+      5 * 60_000,
+    );
+    if (!res.ok || res.decodeHeap === undefined) {
+      const error = res.ok ? "no result" : (res.error.split("\n")[0] ?? res.error);
+      log(`  ${shape}: FAILED ${error}`);
+      rows.push({
+        shape,
+        label: HEAP_SHAPE_LABELS[shape],
+        recordBytes: 0,
+        events: 0,
+        bytesPerInputByte: spread([]),
+        heapUsedPerInputByte: Number.NaN,
+        arrayBuffersPerInputByte: Number.NaN,
+        met: null,
+        error,
+      });
+      continue;
+    }
+    const d = res.decodeHeap;
+    const b = spread(d.bytesPerInputByte);
+    rows.push({
+      shape,
+      label: HEAP_SHAPE_LABELS[shape],
+      recordBytes: d.recordBytes,
+      events: d.events,
+      bytesPerInputByte: b,
+      heapUsedPerInputByte: spread(d.heapUsedPerInputByte).median,
+      arrayBuffersPerInputByte: spread(d.arrayBuffersPerInputByte).median,
+      met: b.median <= DECODE_HEAP_TARGET,
+    });
+    log(
+      `  ${shape}: ${b.median.toFixed(2)} bytes retained per input byte (${b.min.toFixed(2)} – ${b.max.toFixed(2)}; ${d.recordBytes} bytes, ${d.events} events) → ${
+        b.median <= DECODE_HEAP_TARGET ? "MET" : "NOT MET"
+      }`,
+    );
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
@@ -495,6 +676,8 @@ async function main(): Promise<void> {
       opts.only === undefined || opts.only === "scaling-concurrency"
         ? await runConcurrencyScaling(opts)
         : { points: [], raw: null };
+    const tornTail = opts.only === undefined || opts.only === "torn-tail" ? await runTornTailStudy(opts) : null;
+    const decodeHeap = opts.only === undefined || opts.only === "decode-heap" ? await runDecodeHeapStudy(opts) : [];
     const cpu = cpus()[0];
     report = {
       profile: opts.profile,
@@ -509,6 +692,7 @@ async function main(): Promise<void> {
       },
       workloads,
       scaling: { replay: scalingReplay, concurrency: conc.points, rawFdatasyncRate: conc.raw },
+      recovery: { tornTail, decodeHeap, decodeHeapTarget: DECODE_HEAP_TARGET },
     };
   } finally {
     rmSync(RUN_ROOT, { recursive: true, force: true });

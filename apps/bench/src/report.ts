@@ -1,6 +1,6 @@
 /** Renders a run: `latest.json` entries, the markdown tables and a dependency-free SVG bar chart. */
 
-import { fmt, fmtRatio, type Spread } from "./stats.js";
+import { fmt, fmtRatio, type Spread, spread } from "./stats.js";
 import type { Role } from "./workloads.js";
 
 export interface SystemResult extends Spread {
@@ -49,6 +49,70 @@ export interface ConcurrencyPoint {
   readonly syncsPerCommit: number | null;
 }
 
+/** One size of one (tail, tear) row of the torn-tail study; spreads over rounds. */
+export interface TornTailPoint {
+  readonly sizeMiB: number;
+  /** Bytes open cut (the torn record's bytes). */
+  readonly tailBytes: number;
+  readonly openSeconds: Spread;
+  /** Tail bytes ÷ open time. */
+  readonly openMBps: Spread;
+  /** Tail bytes ÷ `replayDir` time (classification, nothing written). */
+  readonly replayMBps: Spread;
+  /** Tail bytes ÷ raw read + zlib.crc32 time, same bytes, same child. */
+  readonly rawMBps: Spread;
+  /** Per round: open time ÷ raw read + CRC time. */
+  readonly ratio: Spread;
+  /** Tail bytes ÷ open CPU-seconds. */
+  readonly openCpuMBps: Spread;
+}
+
+export interface TornTailRow {
+  readonly kind: string;
+  readonly tear: string;
+  readonly kindLabel: string;
+  readonly tearLabel: string;
+  readonly points: readonly TornTailPoint[];
+  readonly linear: boolean | null;
+  readonly fast: boolean | null;
+  readonly met: boolean | null;
+  /** Least-squares fit of median open time against tail bytes: intercept (s) and 1 / slope (MB/s). */
+  readonly fixedSeconds: number | null;
+  readonly marginalMBps: number | null;
+  readonly detail: string;
+}
+
+export interface TornTailReport {
+  readonly sizesMiB: readonly number[];
+  readonly rounds: number;
+  readonly target: string;
+  readonly rows: readonly TornTailRow[];
+  /** Raw floor of the copy open keeps: read + write + fsync of the tail, MB/s per size. */
+  readonly copyMBps: readonly { readonly sizeMiB: number; readonly mbps: Spread }[];
+  /** `Wal.open` of the same log without the torn record. */
+  readonly noTailOpenSeconds: Spread;
+  readonly errors: readonly string[];
+}
+
+export interface DecodeHeapRow {
+  readonly shape: string;
+  readonly label: string;
+  readonly recordBytes: number;
+  readonly events: number;
+  /** Heap (heapUsed + arrayBuffers) retained per input byte, over repetitions in one fresh child. */
+  readonly bytesPerInputByte: Spread;
+  readonly heapUsedPerInputByte: number;
+  readonly arrayBuffersPerInputByte: number;
+  readonly met: boolean | null;
+  readonly error?: string;
+}
+
+export interface RecoveryReport {
+  readonly tornTail: TornTailReport | null;
+  readonly decodeHeap: readonly DecodeHeapRow[];
+  readonly decodeHeapTarget: number;
+}
+
 export interface RunReport {
   readonly profile: string;
   readonly startedAt: string;
@@ -67,6 +131,7 @@ export interface RunReport {
     readonly concurrency: readonly ConcurrencyPoint[];
     readonly rawFdatasyncRate: number | null;
   };
+  readonly recovery: RecoveryReport;
 }
 
 const metText = (m: boolean | null): string => (m === null ? "—" : m ? "**met**" : "not met");
@@ -105,6 +170,7 @@ export function renderMarkdown(r: RunReport): string {
       )} |`,
     );
   }
+  lines.push(...recoverySummaryRows(r.recovery));
   lines.push("");
   for (const w of r.workloads) {
     lines.push(`## ${w.title}`, "");
@@ -175,7 +241,138 @@ export function renderMarkdown(r: RunReport): string {
     }
     lines.push("");
   }
+  lines.push(...recoverySections(r.recovery));
   return `${lines.join("\n")}\n`;
+}
+
+const yesNo = (b: boolean | null): string => (b === null ? "—" : b ? "yes" : "no");
+const mbps = (s: Spread): string => (s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)} – ${fmt(s.max)})` : fmt(s.median));
+
+function recoverySummaryRows(rec: RecoveryReport): string[] {
+  const lines: string[] = [];
+  const tt = rec.tornTail;
+  if (tt !== null && tt.rows.length > 0) {
+    const largest = tt.sizesMiB[tt.sizesMiB.length - 1] ?? 0;
+    const at = (row: TornTailRow): TornTailPoint | undefined => row.points.find((p) => p.sizeMiB === largest);
+    const worst = tt.rows.reduce((a, b) =>
+      (at(b)?.openMBps.median ?? Number.POSITIVE_INFINITY) < (at(a)?.openMBps.median ?? Number.POSITIVE_INFINITY)
+        ? b
+        : a,
+    );
+    const w = at(worst);
+    const failing = tt.rows.filter((x) => x.met === false).map((x) => `${x.kind}/${x.tear}`);
+    const met = tt.rows.some((x) => x.met === false) ? false : tt.rows.every((x) => x.met === true) ? true : null;
+    lines.push(
+      `| open after a torn tail of ${tt.sizesMiB.join(", ")} MiB (${tt.rows.length} payload × tear rows) | MB/s of the tail (gross), worst row at ${largest} MiB | ${
+        w === undefined ? "—" : fmt(w.openMBps.median)
+      } | raw read + crc32: ${w === undefined ? "—" : fmt(w.rawMBps.median)} | ${
+        w === undefined ? "—" : fmtRatio(w.openMBps.median / w.rawMBps.median)
+      } | ${tt.target} | ${metText(met)} (${tt.rows.filter((x) => x.met === true).length} of ${tt.rows.length} rows met${
+        failing.length > 0 ? `; not met: ${failing.join(", ")}` : ""
+      }; worst ${worst.kind}/${worst.tear}) |`,
+    );
+  }
+  if (rec.decodeHeap.length > 0) {
+    const valid = rec.decodeHeap.filter((d) => d.error === undefined);
+    const worst = valid.reduce<DecodeHeapRow | undefined>(
+      (a, b) => (a === undefined || b.bytesPerInputByte.median > a.bytesPerInputByte.median ? b : a),
+      undefined,
+    );
+    const over = valid.filter((d) => d.met === false).map((d) => `${d.shape} ${d.bytesPerInputByte.median.toFixed(1)}`);
+    const met = rec.decodeHeap.some((d) => d.error !== undefined) ? null : valid.every((d) => d.met === true);
+    lines.push(
+      `| decode heap per input byte, loraCodec record (worst of ${rec.decodeHeap.length} shapes) | bytes retained per byte | ${
+        worst === undefined ? "—" : worst.bytesPerInputByte.median.toFixed(1)
+      } | — | — | ≤ ${rec.decodeHeapTarget} | ${metText(met)} (${over.length === 0 ? "every shape within" : `over: ${over.join(", ")}`}) |`,
+    );
+  }
+  return lines;
+}
+
+function recoverySections(rec: RecoveryReport): string[] {
+  const lines: string[] = [];
+  const tt = rec.tornTail;
+  if (tt !== null) {
+    lines.push("## Recovery: `Wal.open` after a torn tail", "");
+    lines.push(
+      "The newest segment holds three `commitTx` transactions and a TxBegin, then one torn `MutationBatch` record " +
+        "(bytesCodec) carrying N MiB of payload, built with the library's encoder and written durably before the " +
+        "timed part. `Wal.open` (default options) classifies the damage, copies the tail to `<segment>.<offset>.broken` " +
+        "(fsynced) and cuts it; the row checks it reported exactly that torn tail. MB/s = tail bytes ÷ time. Beside it " +
+        "in the same child: raw `readSync` (1 MiB pieces) + `zlib.crc32` of the same bytes, and `replayDir` alone " +
+        `(classification, nothing written). Median (min – max) over ${tt.rounds} round(s), each size in a fresh child per round, sizes interleaved.`,
+      "",
+    );
+    lines.push(
+      `Target: ${tt.target}. "≥ 100 MB/s": the median MB/s at every size. "Linear": open ÷ raw at the largest size ≤ 2 × the smallest such ratio over the other sizes except the smallest (where the fixed cost dominates). ` +
+        "The fit is a least-squares line through the per-size median open times: its intercept is the fixed cost of a torn-tail open (the heal's fsyncs: the `.broken` copy, the directory, the cut), its slope the marginal rate.",
+      "",
+    );
+    lines.push(
+      "| payload | tear | linear | ≥ 100 MB/s | fixed cost (fit) | marginal MB/s (fit) | result | detail |",
+      "| --- | --- | --- | --- | ---: | ---: | --- | --- |",
+    );
+    for (const row of tt.rows) {
+      lines.push(
+        `| ${row.kindLabel} | ${row.tearLabel} | ${yesNo(row.linear)} | ${yesNo(row.fast)} | ${
+          row.fixedSeconds === null ? "—" : `${(row.fixedSeconds * 1000).toFixed(0)} ms`
+        } | ${row.marginalMBps === null ? "—" : fmt(row.marginalMBps)} | ${metText(row.met)} | ${row.detail} |`,
+      );
+    }
+    lines.push("");
+    lines.push(
+      "| payload | tear | tail | open time | open MB/s | replayDir MB/s | raw read + crc32 MB/s | open ÷ raw time | open MB per CPU-s |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const row of tt.rows) {
+      for (const p of row.points) {
+        lines.push(
+          `| ${row.kind} | ${row.tear} | ${p.sizeMiB} MiB | ${(p.openSeconds.median * 1000).toFixed(1)} ms | ${mbps(p.openMBps)} | ${mbps(
+            p.replayMBps,
+          )} | ${mbps(p.rawMBps)} | ${mbps(p.ratio)} | ${fmt(p.openCpuMBps.median)} |`,
+        );
+      }
+    }
+    lines.push("");
+    lines.push(
+      `Context: raw copy floor (read + write in 1 MiB pieces + fsync of the tail, what keeping the \`.broken\` copy costs at least): ${tt.copyMBps
+        .map((c) => `${c.sizeMiB} MiB ${mbps(c.mbps)} MB/s`)
+        .join(
+          "; ",
+        )}. \`Wal.open\` of the same log without the torn record: ${(tt.noTailOpenSeconds.median * 1000).toFixed(1)} ms (${(
+        tt.noTailOpenSeconds.min * 1000
+      ).toFixed(1)} – ${(tt.noTailOpenSeconds.max * 1000).toFixed(1)}).`,
+      "",
+    );
+    if (tt.errors.length > 0) lines.push(`Errors: ${tt.errors.join("; ")}`, "");
+  }
+  if (rec.decodeHeap.length > 0) {
+    lines.push("## Recovery: decode heap per input byte (loraCodec, one CRC-valid record)", "");
+    lines.push(
+      "`decodeRecord` of one `MutationBatch` record with an LW1 payload, in a fresh child with `--expose-gc`: " +
+        "(heapUsed + arrayBuffers) after a full GC with the decoded record alive, minus before, ÷ the record's bytes. " +
+        `A heap measurement, not a timing; repeated in the child (median, range). Target ≤ ${rec.decodeHeapTarget} bytes per input byte.`,
+      "",
+    );
+    lines.push(
+      "| payload | record bytes | events | retained bytes per input byte | of which heapUsed / arrayBuffers | result |",
+      "| --- | ---: | ---: | ---: | --- | --- |",
+    );
+    for (const d of rec.decodeHeap) {
+      const b = d.bytesPerInputByte;
+      lines.push(
+        `| ${d.label} | ${d.recordBytes.toLocaleString("en-US")} | ${d.events.toLocaleString("en-US")} | ${
+          d.error === undefined
+            ? `${b.median.toFixed(2)}${b.n > 1 ? ` (${b.min.toFixed(2)} – ${b.max.toFixed(2)})` : ""}`
+            : "—"
+        } | ${d.error === undefined ? `${d.heapUsedPerInputByte.toFixed(2)} / ${d.arrayBuffersPerInputByte.toFixed(2)}` : ""} | ${
+          d.error === undefined ? metText(d.met) : `error: ${d.error}`
+        } |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines;
 }
 
 // ---- SVG -------------------------------------------------------------------------------------------------------
@@ -202,6 +399,10 @@ const COLORS: Record<Bar["role"], string> = {
   baseline: "#6b7280",
   ideal: "#a3a3a3",
 };
+
+function spreadMedian(xs: readonly number[]): number {
+  return spread(xs).median;
+}
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -244,6 +445,48 @@ export function panelsOf(r: RunReport): Panel[] {
       })),
       targetValue: 2_000_000,
       targetLabel: "2 M/s",
+    });
+  }
+  const tt = r.recovery.tornTail;
+  if (tt !== null && tt.rows.length > 0) {
+    const largest = tt.sizesMiB[tt.sizesMiB.length - 1] ?? 0;
+    const bars: Bar[] = [];
+    for (const row of tt.rows) {
+      const p = row.points.find((x) => x.sizeMiB === largest);
+      if (p !== undefined && Number.isFinite(p.openMBps.median)) {
+        bars.push({
+          label: `${row.kind} / ${row.tear}`,
+          value: p.openMBps.median,
+          min: p.openMBps.min,
+          max: p.openMBps.max,
+          role: "lora",
+        });
+      }
+    }
+    const raw = tt.rows
+      .map((row) => row.points.find((x) => x.sizeMiB === largest)?.rawMBps.median ?? Number.NaN)
+      .filter(Number.isFinite);
+    if (raw.length > 0)
+      bars.push({ label: "raw read + crc32 (median of rows)", value: spreadMedian(raw), role: "baseline" });
+    const copy = tt.copyMBps.find((c) => c.sizeMiB === largest);
+    if (copy !== undefined && Number.isFinite(copy.mbps.median))
+      bars.push({ label: "raw copy + fsync", value: copy.mbps.median, role: "baseline" });
+    panels.push({
+      title: `Wal.open after a ${largest} MiB torn tail (payload / tear)`,
+      unit: "MB/s of the tail",
+      bars,
+      targetValue: 100,
+      targetLabel: "target 100 MB/s",
+    });
+  }
+  const heap = r.recovery.decodeHeap.filter((d) => d.error === undefined);
+  if (heap.length > 0) {
+    panels.push({
+      title: "loraCodec decode: heap retained per input byte (lower is better)",
+      unit: "bytes per byte",
+      bars: heap.map((d) => ({ label: d.shape, value: d.bytesPerInputByte.median, role: "lora" as const })),
+      targetValue: r.recovery.decodeHeapTarget,
+      targetLabel: `target ≤ ${r.recovery.decodeHeapTarget}`,
     });
   }
   if (r.scaling.concurrency.length > 0) {

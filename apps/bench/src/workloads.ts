@@ -356,3 +356,101 @@ export function concurrencyCounts(p: Profile, c: number): Counts {
 }
 
 export const RSS_TARGET_BYTES = 64 * 2 ** 20;
+
+// ---- recovery (issue 13) -------------------------------------------------------------------------------------
+
+/** Torn-tail sizes (MiB of payload in the torn record). */
+export function tornTailSizesMiB(p: Profile): number[] {
+  return p === "smoke" ? [1, 2] : p === "quick" ? [1, 8, 64] : [1, 8, 16, 32, 64];
+}
+
+/** Rounds of the torn-tail study (each round: one fresh child per size, sizes interleaved). */
+export function tornTailRounds(p: Profile): number {
+  return p === "smoke" ? 1 : p === "quick" ? 2 : 3;
+}
+
+export const TORN_TAIL_TARGET_MBPS = 100;
+export const TORN_TAIL_TARGET = `linear in the tail size and ≥ ${TORN_TAIL_TARGET_MBPS} MB/s`;
+/**
+ * "Linear": open ÷ raw read+CRC of the same bytes (per round, median) at the largest size is at most this many
+ * times the smallest such ratio over the other sizes but the smallest (where an open's fixed cost dominates). A
+ * quadratic scan would grow the ratio 8× from 8 to 64 MiB.
+ */
+export const TORN_TAIL_LINEAR_SLACK = 2;
+
+export interface TornTailPointInput {
+  readonly sizeMiB: number;
+  readonly tailBytes: number;
+  /** Median over rounds of tail bytes ÷ open time. */
+  readonly openMBps: number;
+  /** Median over rounds of open time ÷ raw read + CRC time. */
+  readonly ratio: number;
+  /** Median over rounds. */
+  readonly openSeconds: number;
+}
+
+/**
+ * Least-squares line through (tail bytes, median open time): the fixed cost of a torn-tail open (the intercept: the
+ * heal's fsyncs, the lock, the directory) and its marginal rate (1 / slope). Null with fewer than two sizes.
+ */
+export function fitTornTail(
+  points: readonly TornTailPointInput[],
+): { fixedSeconds: number; marginalMBps: number } | null {
+  if (points.length < 2) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.tailBytes, 0) / n;
+  const my = points.reduce((a, p) => a + p.openSeconds, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.tailBytes - mx) * (p.openSeconds - my);
+    sxx += (p.tailBytes - mx) ** 2;
+  }
+  const slope = sxy / sxx;
+  return { fixedSeconds: my - slope * mx, marginalMBps: slope > 0 ? 1 / slope / 1e6 : Number.POSITIVE_INFINITY };
+}
+
+export function judgeTornTail(points: readonly TornTailPointInput[]): {
+  linear: boolean | null;
+  fast: boolean | null;
+  met: boolean | null;
+  fixedSeconds: number | null;
+  marginalMBps: number | null;
+  detail: string;
+} {
+  if (points.length === 0)
+    return { linear: null, fast: null, met: null, fixedSeconds: null, marginalMBps: null, detail: "no data" };
+  const slow = points.filter((p) => !(p.openMBps >= TORN_TAIL_TARGET_MBPS));
+  const fast = slow.length === 0;
+  const fit = fitTornTail(points);
+  const considered = points.slice(1);
+  const last = points[points.length - 1] as TornTailPointInput;
+  let linear: boolean | null = null;
+  let linearText = "linearity: needs 3 sizes";
+  if (considered.length >= 2) {
+    const best = Math.min(...considered.map((p) => p.ratio));
+    linear = last.ratio <= TORN_TAIL_LINEAR_SLACK * best;
+    const first = considered[0] as TornTailPointInput;
+    linearText =
+      `open ÷ raw ${considered.map((p) => `${p.ratio.toFixed(1)}× at ${p.sizeMiB}`).join(", ")} MiB; ` +
+      `size × ${(last.sizeMiB / first.sizeMiB).toFixed(0)} → time × ${(last.openSeconds / first.openSeconds).toFixed(1)}`;
+  }
+  const speed = fast
+    ? `≥ ${TORN_TAIL_TARGET_MBPS} MB/s at every size`
+    : `below ${TORN_TAIL_TARGET_MBPS} MB/s at ${slow.map((p) => `${p.sizeMiB} MiB (${p.openMBps.toFixed(0)})`).join(", ")}`;
+  const fitText =
+    fit === null
+      ? ""
+      : `; fit: ${(fit.fixedSeconds * 1000).toFixed(0)} ms fixed + ${Number.isFinite(fit.marginalMBps) ? fit.marginalMBps.toFixed(0) : "∞"} MB/s marginal`;
+  return {
+    linear,
+    fast,
+    met: linear === null ? (fast ? null : false) : linear && fast,
+    fixedSeconds: fit?.fixedSeconds ?? null,
+    marginalMBps: fit?.marginalMBps ?? null,
+    detail: `${speed}${fitText}; ${linearText}`,
+  };
+}
+
+export const DECODE_HEAP_TARGET = 16;
+export const DECODE_HEAP_REPEATS = 3;
