@@ -5,6 +5,7 @@
 
 import {
   crc32,
+  crc32Range,
   decodeRecord,
   MAX_RECORD_BYTES,
   MIN_RECORD_BYTES,
@@ -258,6 +259,11 @@ export class SegmentReader {
     const end = this.fileSize;
     const window = 1 << 16;
     const bytes = new Uint8Array(window + MIN_RECORD_BYTES);
+    const view = new DataView(bytes.buffer);
+    // LSNs rise by one per record within a segment and a record takes at least 25 bytes, so a marker `n` bytes
+    // past `offset` carries at most this LSN plus n / 25 (the damaged record itself counted): a cheap filter that
+    // keeps hostile candidates from costing a CRC each.
+    const lsnBase = Math.max(minLsn, this.header.baseLsn - 1) + 2;
     for (let start = offset; start + MIN_RECORD_BYTES <= end; start += window) {
       const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, end - start), start);
       const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
@@ -266,12 +272,11 @@ export class SegmentReader {
         if (bytes[i] !== MIN_RECORD_BYTES || bytes[i + 1] !== 0 || bytes[i + 2] !== 0 || bytes[i + 3] !== 0) continue;
         const kind = bytes[i + 4] as number;
         if (kind < 2 || kind > 5) continue;
-        const view = new DataView(bytes.buffer, i, MIN_RECORD_BYTES);
-        const high = view.getUint32(9, true);
+        const high = view.getUint32(i + 9, true);
         if (high >= 0x20_0000) continue; // beyond 2^53
-        const lsn = high * TWO_POW_32 + view.getUint32(5, true);
-        if (!(lsn > minLsn)) continue;
-        if (crc32(bytes.subarray(i, i + MIN_RECORD_BYTES - 4)) === view.getUint32(MIN_RECORD_BYTES - 4, true)) {
+        const lsn = high * TWO_POW_32 + view.getUint32(i + 5, true);
+        if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((start + i - offset) / MIN_RECORD_BYTES)) continue;
+        if (crc32Range(bytes, i, i + MIN_RECORD_BYTES - 4, view) === view.getUint32(i + MIN_RECORD_BYTES - 4, true)) {
           return { offset: start + i, lsn };
         }
       }
