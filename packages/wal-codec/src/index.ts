@@ -25,6 +25,7 @@ export {
   type ConstraintRequest,
   compareUtf8,
   createPropertyMap,
+  DECODE_HEAP_BYTES_PER_INPUT_BYTE,
   decodeConstraintRequest,
   decodeIndexRequest,
   decodeLw1Batch,

@@ -1,3 +1,4 @@
+export { DECODE_HEAP_BYTES_PER_INPUT_BYTE } from "./decode-budget.js";
 export { loraCodec } from "./lora-codec.js";
 export type { F64, PropertyMap, PropertyValue, VectorValues } from "./lora-values.js";
 export {
