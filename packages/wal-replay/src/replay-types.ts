@@ -5,7 +5,7 @@ import type { WalFileSystem } from "@lora/wal-segment";
 import type { TransactionSpans } from "./transaction-spans.js";
 
 /**
- * What to do with damage (DESIGN §3.2). Replay classifies and reports; acting on it (truncating, keeping a
+ * What to do with damage (docs/recovery.md). Replay classifies and reports; acting on it (truncating, keeping a
  * `.broken` copy) is the handle's job.
  * - `tolerate-torn-tail` (default): a torn tail ends the replay and is reported; corruption throws `WAL_CORRUPT`.
  * - `absolute`: any damage throws (`WAL_TORN_TAIL` or `WAL_CORRUPT`).

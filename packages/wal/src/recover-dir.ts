@@ -1,6 +1,6 @@
 /**
  * Recovery at open: replay, act on what replay found as the recovery mode says, heal what a crash mid-rotation
- * leaves, and pick where appends resume (DESIGN §3). Every action is reported, nothing is dropped silently:
+ * leaves, and pick where appends resume (docs/recovery.md). Every action is reported, nothing is dropped silently:
  *
  * - a torn tail is copied to `<segment>.<offset>.broken`, then cut; when the disk has no room for the copy, it is
  *   cut without one (its bytes were never acknowledged) and the report says so (`brokenCopy: null`);

@@ -251,7 +251,7 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
-   * Open (or create) the log in `dir`: create the directory, take the lock, replay, heal (DESIGN §3.3), act on a
+   * Open (or create) the log in `dir`: create the directory, take the lock, replay, heal (docs/recovery.md), act on a
    * torn tail as `recovery` says, and resume at `max(maxLsn + 1, active base, checkpointLsn + 1)`.
    *
    * @throws {@link WalError} `WAL_INVALID_OPTION`, `WAL_LOCKED` (another handle, in any process, holds the

@@ -10,7 +10,7 @@ import type { PagedBytes } from "./paged-bytes.js";
 import { below, mixSeed, mulberry32 } from "./prng.js";
 import { applyOp, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
 
-/** Sectors are atomic: a torn write lands or misses whole 512-byte sectors (DESIGN §3 item 7). */
+/** Sectors are atomic: a torn write lands or misses whole 512-byte sectors (docs/recovery.md). */
 export const SECTOR_BYTES = 512;
 
 /** Options of `SimFS.crashImages`. */
