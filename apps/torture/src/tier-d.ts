@@ -364,15 +364,17 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
       const todo: { key: string; point: number; files: { path: string; bytes: Uint8Array }[]; desc: string }[] = [];
       for (let point = 1; point <= ops.length; point++) {
         let fence = 0;
+        let acks = 0;
         for (let i = 0; i < point; i++) {
           const op = ops[i] as LogicalOp;
           if (op.kind === "ckpt") fence = op.s;
+          else if (op.kind === "ack") acks++;
         }
         for (const s of crashStatesAt(ops, point, o.seed + t, o.strictSamples)) {
           models[s.model]++;
           r.crashStates++;
           const files = materialise(ops, s);
-          const key = stateKey(files, fence) + `|acks${ops.slice(0, point).filter((x) => x.kind === "ack").length}`;
+          const key = `${stateKey(files, fence)}|acks${acks}`;
           if (seen.has(key)) continue;
           seen.add(key);
           todo.push({ key, point, files, desc: `crash before op ${point}, ${s.description}` });
