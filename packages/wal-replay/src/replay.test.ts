@@ -333,8 +333,9 @@ describe("torn tail versus corruption", () => {
 
   it("a torn record whose payload holds CRC-valid records of higher LSNs is still a torn tail", async () => {
     // The user's bytes contain whole, CRC-valid frames (a stored WAL, or an attacker's choice).
-    const inner = [...tx(100, ["x"]), { kind: "checkpoint", lsn: 200, snapshotLsn: 1 } as Rec]
-      .flatMap((r) => Array.from(encodeRecord(r, jsonCodec)));
+    const inner = [...tx(100, ["x"]), { kind: "checkpoint", lsn: 200, snapshotLsn: 1 } as Rec].flatMap((r) =>
+      Array.from(encodeRecord(r, jsonCodec)),
+    );
     const text = Array.from(inner, (b) => String.fromCharCode(b)).join("");
     const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, [text.repeat(50)])]);
     const { readFile } = await import("node:fs/promises");
