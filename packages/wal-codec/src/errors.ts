@@ -75,6 +75,20 @@ export type WalErrorCode =
    * `details.neededBytes` says how much it needs. Nothing was changed.
    */
   | "WAL_NO_SPACE"
+  /**
+   * A reader or follower needs records that truncation has removed (it fell behind `truncateUpTo`): resuming would
+   * silently skip transactions. `details.oldestRetainedLsn` is the first LSN the log still holds.
+   */
+  | "WAL_TRUNCATED"
+  /** A replication slot with that name already exists. */
+  | "WAL_SLOT_EXISTS"
+  /** No replication slot has that name. */
+  | "WAL_SLOT_NOT_FOUND"
+  /**
+   * The replication slot was invalidated: it held back more of the log than the writer's `maxSlotRetainedBytes`, and
+   * the segments it needed were removed. Its consumer must start again from a new base (a snapshot).
+   */
+  | "WAL_SLOT_INVALIDATED"
   /** An operating-system I/O error; `cause` is the Node error with its errno code. */
   | "WAL_IO";
 
@@ -93,6 +107,10 @@ export interface WalErrorDetails {
   readonly oldestFence?: number;
   /** For `WAL_NO_SPACE`: the free space the operation needs, in bytes. */
   readonly neededBytes?: number;
+  /** For `WAL_TRUNCATED`: the first LSN the log still holds (the oldest segment's base LSN). */
+  readonly oldestRetainedLsn?: number;
+  /** For slot errors: the slot's name. */
+  readonly slot?: string;
 }
 
 /** Options of the {@link WalError} constructor. */
