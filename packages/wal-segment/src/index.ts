@@ -5,6 +5,15 @@
  * @module @lora/wal-segment
  */
 
+export {
+  DURABLE_MARK_BYTES,
+  DURABLE_MARK_FILE,
+  type DurableMark,
+  DurableMarkWriter,
+  decodeDurableMark,
+  encodeDurableMark,
+  readDurableMark,
+} from "./durable-mark.js";
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
 export {

@@ -27,6 +27,11 @@ export interface SegmentReaderOptions {
    * be used elsewhere until the reader is closed. A buffer smaller than a read is replaced by a larger one.
    */
   readonly readBuffer?: Uint8Array;
+  /**
+   * Where to start reading: the offset of a record boundary (the end of a record a previous reader returned, or 32
+   * for the first record). A follower resumes here instead of reading the segment again. @default 32
+   */
+  readonly startOffset?: number;
 }
 
 /** One step of {@link SegmentReader.next}. */
@@ -64,9 +69,8 @@ export class SegmentReader {
   readonly path: string;
   /** The decoded header (validated at open). */
   readonly header: SegmentHeader;
-  /** The file's length when it was opened; records appended later by a live writer are not read. */
-  readonly fileSize: number;
   readonly #file: WalFile;
+  #fileSize: number;
   readonly #chunk: number;
   #buffer: Uint8Array;
   #bufferStart = SEGMENT_HEADER_BYTES;
@@ -76,6 +80,7 @@ export class SegmentReader {
   /** A DataView over exactly `#view`'s memory: the record CRC's fast loop reads through it. */
   #dataView: DataView;
   #position = SEGMENT_HEADER_BYTES;
+  #sealed: boolean;
   #closed = false;
 
   private constructor(
@@ -88,8 +93,9 @@ export class SegmentReader {
     this.path = file.path;
     this.#file = file;
     this.header = header;
-    this.fileSize = fileSize;
+    this.#fileSize = fileSize;
     this.#chunk = chunk;
+    this.#sealed = header.sealed;
     // A given buffer that is too small is grown by the first fill, like any buffer a record outgrows.
     this.#buffer =
       readBuffer ?? new Uint8Array(Math.min(chunk, Math.max(fileSize - SEGMENT_HEADER_BYTES, MIN_RECORD_BYTES)));
@@ -108,11 +114,76 @@ export class SegmentReader {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
       const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeSegmentHeader(raw.subarray(0, n), path);
-      return new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK, options.readBuffer);
+      const reader = new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK, options.readBuffer);
+      const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
+      if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
+        throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${String(start)}`);
+      }
+      reader.seek(start);
+      return reader;
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The file's length as last seen: when the reader was opened, or at the last {@link SegmentReader.refresh}.
+   * Records a live writer appends after that are not read until the next refresh.
+   */
+  get fileSize(): number {
+    return this.#fileSize;
+  }
+
+  /**
+   * Look at the file again: its current length (records a live writer appended since are read next) and header (a
+   * writer may have sealed it since). Bytes already buffered are dropped, so a record that was read half-written
+   * is read again whole. Returns the new length.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_BAD_HEADER`.
+   */
+  async refresh(): Promise<{ fileSize: number; sealed: boolean }> {
+    const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
+    const n = await readFully(this.#file, raw, SEGMENT_HEADER_BYTES, 0);
+    const header = decodeSegmentHeader(raw.subarray(0, n), this.path);
+    this.#sealed = header.sealed;
+    this.#fileSize = await this.#file.size();
+    this.seek(this.#position);
+    return { fileSize: this.#fileSize, sealed: this.#sealed };
+  }
+
+  /** Whether the header said "sealed" when last read (at open or at the last {@link SegmentReader.refresh}). */
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /**
+   * Continue reading at `offset`, which must be a record boundary of this segment (a position this reader or an
+   * earlier one reported); buffered bytes are dropped.
+   */
+  seek(offset: number): void {
+    this.#position = offset;
+    this.#bufferStart = offset;
+    this.#bufferLength = 0;
+    this.#view = this.#buffer.subarray(0, 0);
+    this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, 0);
+  }
+
+  /**
+   * The LSN of the record at the read position, from its header alone (the payload is not decoded, the CRC not
+   * checked): `undefined` at the end of the file or when fewer than 13 bytes are left. Lets a bounded reader stop
+   * before decoding a record past its upper bound.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async peekLsn(): Promise<number | undefined> {
+    const at = this.#position - this.#bufferStart;
+    if (this.#bufferLength - at >= 13) {
+      return this.#dataView.getUint32(at + 9, true) * TWO_POW_32 + this.#dataView.getUint32(at + 5, true);
+    }
+    const header = new Uint8Array(13);
+    const n = await readFully(this.#file, header, 13, this.#position);
+    if (n < 13 || this.#position + 13 > this.#fileSize) return undefined;
+    const view = new DataView(header.buffer);
+    return view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
   }
 
   /** Offset of the next record to read: after `next()` reports damage, the start of the bad bytes. */
@@ -156,7 +227,7 @@ export class SegmentReader {
           frameValid: isFrameValid(result.error.code, view, at),
         };
       }
-      const left = this.fileSize - this.#position;
+      const left = this.#fileSize - this.#position;
       if (left === 0) return { kind: "end" };
       if (result.needed > left) {
         return {
@@ -203,7 +274,7 @@ export class SegmentReader {
   /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
   async #fill(needed: number): Promise<void> {
     const unread = this.#bufferLength - (this.#position - this.#bufferStart);
-    const want = Math.max(needed, Math.min(this.#chunk, this.fileSize - this.#position));
+    const want = Math.max(needed, Math.min(this.#chunk, this.#fileSize - this.#position));
     if (want > this.#buffer.byteLength) {
       const grown = new Uint8Array(want);
       grown.set(this.#buffer.subarray(this.#bufferLength - unread, this.#bufferLength));
@@ -216,7 +287,7 @@ export class SegmentReader {
     try {
       while (this.#bufferLength < needed) {
         const fileOffset = this.#bufferStart + this.#bufferLength;
-        const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.fileSize - fileOffset);
+        const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.#fileSize - fileOffset);
         if (room <= 0) return;
         const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
         if (n === 0) return;
@@ -256,7 +327,7 @@ export class SegmentReader {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findIntactMarkerAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
-    const end = this.fileSize;
+    const end = this.#fileSize;
     const window = 1 << 16;
     const bytes = new Uint8Array(window + MIN_RECORD_BYTES);
     const view = new DataView(bytes.buffer);
@@ -292,7 +363,7 @@ export class SegmentReader {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findValidRecordAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
-    const end = this.fileSize;
+    const end = this.#fileSize;
     const window = Math.max(this.#chunk, 1 << 16);
     const bytes = new Uint8Array(Math.min(window + MIN_RECORD_BYTES, Math.max(0, end - offset)));
     for (let start = offset + 1; start + MIN_RECORD_BYTES <= end; start += window) {

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  DURABLE_MARK_FILE,
+  DurableMarkWriter,
+  decodeDurableMark,
+  encodeDurableMark,
+  readDurableMark,
+} from "./durable-mark.js";
+import { createNodeFileSystem } from "./fs/node-file-system.js";
+import { SimFS } from "./testing/sim-fs.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("durable mark", () => {
+  it("round-trips and rejects every torn or foreign variant", () => {
+    const mark = { session: 2 ** 52 + 3, durableLsn: 2 ** 40 + 7, closed: true };
+    const bytes = encodeDurableMark(mark);
+    expect(decodeDurableMark(bytes)).toEqual(mark);
+    for (let i = 0; i < bytes.byteLength; i++) {
+      const bad = bytes.slice();
+      bad[i] = (bad[i] as number) ^ 0x10;
+      expect(decodeDurableMark(bad), `byte ${i} flipped`).toBeNull();
+    }
+    expect(decodeDurableMark(bytes.subarray(0, 31))).toBeNull();
+    expect(decodeDurableMark(new Uint8Array(32))).toBeNull();
+  });
+
+  it("refuses values that are not safe integers", () => {
+    expect(() => encodeDurableMark({ session: -1, durableLsn: 0, closed: false })).toThrow(
+      expect.objectContaining({ code: "WAL_ENCODE" }),
+    );
+    expect(() => encodeDurableMark({ session: 1, durableLsn: 2 ** 53, closed: false })).toThrow(
+      expect.objectContaining({ code: "WAL_ENCODE" }),
+    );
+  });
+
+  it("a writer publishes only rising LSNs; a reader sees the last one, null with no file or a garbage file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lora-wal-mark-"));
+    dirs.push(dir);
+    const fs = createNodeFileSystem();
+    expect(await readDurableMark(fs, dir)).toBeNull();
+    const writer = await DurableMarkWriter.open(fs, dir);
+    writer.publish(5);
+    writer.publish(3);
+    expect(await readDurableMark(fs, dir)).toEqual({ session: writer.session, durableLsn: 5, closed: false });
+    await writer.close(9);
+    expect(await readDurableMark(fs, dir)).toEqual({ session: writer.session, durableLsn: 9, closed: true });
+    const again = await DurableMarkWriter.open(fs, dir);
+    expect(again.session).not.toBe(writer.session);
+    await again.close(9);
+    writeFileSync(join(dir, DURABLE_MARK_FILE), "garbage that is longer than thirty-two bytes of mark");
+    expect(await readDurableMark(fs, dir)).toBeNull();
+  });
+
+  it("works through the seam on SimFS too", async () => {
+    const fs = new SimFS();
+    await fs.mkdirp("/log");
+    const writer = await DurableMarkWriter.open(fs, "/log");
+    writer.publish(11);
+    await new Promise((r) => setTimeout(r, 0));
+    expect((await readDurableMark(fs, "/log"))?.durableLsn).toBe(11);
+    await writer.close(11);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * The durable mark: a 32-byte file `.lora-wal.durable` in the log directory through which a writer tells readers in
+ * other processes how far the log is durable, so a follower can deliver only what a crash cannot take back.
+ *
+ * | offset | size | field      | value                                                            |
+ * | ------ | ---- | ---------- | ---------------------------------------------------------------- |
+ * | 0      | 8    | magic      | `LWDURBL\x01`                                                    |
+ * | 8      | 8    | session    | u64, random per writer open: a new value means the writer restarted |
+ * | 16     | 8    | durableLsn | u64, every record at or below it was covered by an fdatasync     |
+ * | 24     | 4    | flags      | u32, bit 0 = the writer closed the log cleanly                   |
+ * | 28     | 4    | crc        | u32, CRC-32/IEEE over bytes [0, 28)                              |
+ *
+ * The writer rewrites it in place (one 32-byte `pwrite`, never fsynced) after each fsync that advanced the durable
+ * LSN. It is a hint, never a source of truth: it is written only after the fsync it reports, so after any crash it
+ * names an LSN that is durable or lower; a torn or missing mark reads as "unknown". LoraDB's engine ignores the file.
+ */
+
+import { join } from "node:path";
+import { crc32, WalError } from "@lora/wal-codec";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+
+/** The mark's file name, in the log directory. */
+export const DURABLE_MARK_FILE = ".lora-wal.durable";
+/** Its size in bytes. */
+export const DURABLE_MARK_BYTES = 32;
+const MAGIC = [0x4c, 0x57, 0x44, 0x55, 0x52, 0x42, 0x4c, 0x01];
+const TWO_POW_32 = 0x1_0000_0000;
+const CLOSED_FLAG = 1;
+
+/** What a durable mark says. */
+export interface DurableMark {
+  /** Random per writer open (a safe integer): a change means the writer restarted since the last read. */
+  readonly session: number;
+  /** Every record at or below this LSN was covered by an fdatasync when the mark was written. */
+  readonly durableLsn: number;
+  /** The writer closed the log cleanly (it synced everything it wrote). */
+  readonly closed: boolean;
+}
+
+/** Encode a mark. @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` for values that are not safe integers. */
+export function encodeDurableMark(mark: DurableMark): Uint8Array {
+  for (const [name, value] of [
+    ["session", mark.session],
+    ["durableLsn", mark.durableLsn],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new WalError("WAL_ENCODE", `durable mark ${name} must be a non-negative safe integer, got ${value}`);
+    }
+  }
+  const bytes = new Uint8Array(DURABLE_MARK_BYTES);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  putU64(view, 8, mark.session);
+  putU64(view, 16, mark.durableLsn);
+  view.setUint32(24, mark.closed ? CLOSED_FLAG : 0, true);
+  view.setUint32(28, crc32(bytes.subarray(0, 28)), true);
+  return bytes;
+}
+
+/** Decode a mark; `null` for anything that is not a whole, CRC-valid mark (torn, zeroed, short, foreign). */
+export function decodeDurableMark(bytes: Uint8Array): DurableMark | null {
+  if (bytes.byteLength < DURABLE_MARK_BYTES) return null;
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, DURABLE_MARK_BYTES);
+  if (view.getUint32(28, true) !== crc32(bytes.subarray(0, 28))) return null;
+  const session = getU64(view, 8);
+  const durableLsn = getU64(view, 16);
+  if (session === null || durableLsn === null) return null;
+  return { session, durableLsn, closed: (view.getUint32(24, true) & CLOSED_FLAG) !== 0 };
+}
+
+/**
+ * Read the mark of the log in `dir`: `null` when there is none or it is not whole (a reader then knows nothing about
+ * durability from it).
+ * @throws {@link @lora/wal-codec!WalError} only what the seam throws for other reasons than a missing file.
+ */
+export async function readDurableMark(fs: WalFileSystem, dir: string): Promise<DurableMark | null> {
+  const path = join(dir, DURABLE_MARK_FILE);
+  if ((await fs.stat(path)) === null) return null;
+  let file: WalFile;
+  try {
+    file = await fs.open(path, "read");
+  } catch {
+    return null; // Removed between the stat and the open.
+  }
+  try {
+    const bytes = new Uint8Array(DURABLE_MARK_BYTES);
+    const n = await file.read(bytes, 0, DURABLE_MARK_BYTES, 0);
+    return decodeDurableMark(bytes.subarray(0, n));
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The writer's side: keeps the mark file open and rewrites it in place. Writes are synchronous when the seam can
+ * (one 32-byte pwrite to the page cache, a few microseconds) so the mark is current before the commits it covers
+ * are acknowledged; a failed write is ignored (the mark is only a hint, and readers fall back to their own fsync).
+ */
+export class DurableMarkWriter {
+  readonly #file: WalFile;
+  readonly #session: number;
+  #last = -1;
+  #closed = false;
+
+  private constructor(file: WalFile, session: number) {
+    this.#file = file;
+    this.#session = session;
+  }
+
+  /** Open (or create) the mark of `dir` for a new writer session. */
+  static async open(fs: WalFileSystem, dir: string): Promise<DurableMarkWriter> {
+    const file = await fs.open(join(dir, DURABLE_MARK_FILE), "openOrCreate");
+    const session = Math.floor(Math.random() * 2 ** 52) + 1;
+    return new DurableMarkWriter(file, session);
+  }
+
+  /** This writer's session number. */
+  get session(): number {
+    return this.#session;
+  }
+
+  /** Publish `durableLsn` (ignored unless it is higher than the last one published). */
+  publish(durableLsn: number, closed = false): void {
+    if (this.#closed || (durableLsn <= this.#last && !closed)) return;
+    this.#last = Math.max(this.#last, durableLsn);
+    const bytes = encodeDurableMark({ session: this.#session, durableLsn: this.#last, closed });
+    try {
+      if (this.#file.writeSync !== undefined) this.#file.writeSync(bytes, 0);
+      else this.#file.write(bytes, 0).catch(() => undefined);
+    } catch {
+      // A hint only: a follower that cannot read it fsyncs what it delivers itself.
+    }
+  }
+
+  /** Publish the final LSN with the closed flag, then close the file. Idempotent. */
+  async close(finalLsn: number): Promise<void> {
+    if (this.#closed) return;
+    this.publish(finalLsn, true);
+    this.#closed = true;
+    await this.#file.close().catch(() => undefined);
+  }
+}
+
+function putU64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value % TWO_POW_32, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
+}
+
+function getU64(view: DataView, at: number): number | null {
+  const high = view.getUint32(at + 4, true);
+  if (high >= 0x20_0000) return null;
+  return high * TWO_POW_32 + view.getUint32(at, true);
+}
