@@ -32,3 +32,5 @@ export type {
 } from "./replay-types.js";
 export { RECOVERY_MODES } from "./replay-types.js";
 export { TransactionSpans } from "./transaction-spans.js";
+export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
+export { oldestRetainedLsn } from "./segment-locate.js";

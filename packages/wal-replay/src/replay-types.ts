@@ -50,6 +50,12 @@ export interface ReplayOptions<E> {
   readonly fs?: WalFileSystem;
   /** Bytes per read. @default 1 MiB */
   readonly chunkBytes?: number;
+  /**
+   * The upper bound: the walk ends (complete, no damage reported) before the first record with a higher LSN, whose
+   * payload is never decoded. Safe beside a live writer that keeps appending: everything at or below a bound the
+   * caller observed (a commit LSN, the durable LSN) was written before it was observed. @default no bound
+   */
+  readonly uptoLsn?: number;
   /** Aborts the replay with the signal's reason. */
   readonly signal?: AbortSignal;
 }

@@ -96,6 +96,10 @@ class ReplayRun<E> implements Replay<E> {
     if (!Number.isSafeInteger(fence) || fence < 0) {
       throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
     }
+    const upto = options.uptoLsn;
+    if (upto !== undefined && (!Number.isSafeInteger(upto) || upto < 0)) {
+      throw new WalError("WAL_INVALID_OPTION", `uptoLsn must be a non-negative safe integer, got ${upto}`);
+    }
     const window = options.unsyncedWindowBytes;
     if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
       throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
@@ -147,6 +151,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #assembler: TransactionAssembler<E>;
   /** Mapping transaction boundaries for a fence error: missing begins are skipped, fence errors never raised. */
   readonly #lenient: boolean;
+  /** `uptoLsn`, or Infinity. */
+  readonly #upto: number;
 
   #paths: string[] | undefined;
   #index = 0;
@@ -193,6 +199,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     lenient: boolean,
   ) {
     this.#lenient = lenient;
+    this.#upto = options.uptoLsn ?? Number.POSITIVE_INFINITY;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -265,7 +272,10 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
    */
   #drainBuffered(reader: SegmentReader): ReplayedTransaction<E> | undefined {
     const codec = this.#codec;
+    const bounded = this.#upto !== Number.POSITIVE_INFINITY;
     for (;;) {
+      // With an upper bound, a record is looked at (its LSN only) before it is decoded; the asynchronous path stops.
+      if (bounded && !((reader.peekBufferedLsn() ?? Number.POSITIVE_INFINITY) <= this.#upto)) return undefined;
       const record = reader.nextBufferedRecord(codec);
       if (record === undefined) return undefined;
       const committed = this.#apply(record, reader);
@@ -352,6 +362,15 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       }
       const buffered = this.#drainBuffered(reader);
       if (buffered !== undefined) return buffered;
+      if (this.#upto !== Number.POSITIVE_INFINITY) {
+        const lsn = await reader.peekLsn();
+        if (lsn !== undefined && lsn > this.#upto) {
+          this.#segments.push(this.#summary(reader));
+          this.#finished = true;
+          await this.#closeReader();
+          continue;
+        }
+      }
       const step = await reader.next(codec);
       if (step.kind === "end") {
         this.#segments.push(this.#summary(reader));
@@ -418,6 +437,11 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
           { details: { path, segment: path, oldestFence } },
         );
       }
+    }
+    if (reader.header.baseLsn > this.#upto) {
+      // Every record of this segment and the ones after it lies above the bound.
+      await reader.close();
+      return false;
     }
     this.#reader = reader;
     this.#path = path;

@@ -175,15 +175,23 @@ export class SegmentReader {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async peekLsn(): Promise<number | undefined> {
-    const at = this.#position - this.#bufferStart;
-    if (this.#bufferLength - at >= 13) {
-      return this.#dataView.getUint32(at + 9, true) * TWO_POW_32 + this.#dataView.getUint32(at + 5, true);
-    }
+    const buffered = this.peekBufferedLsn();
+    if (buffered !== undefined) return buffered;
     const header = new Uint8Array(13);
     const n = await readFully(this.#file, header, 13, this.#position);
     if (n < 13 || this.#position + 13 > this.#fileSize) return undefined;
     const view = new DataView(header.buffer);
     return view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+  }
+
+  /**
+   * {@link SegmentReader.peekLsn} from the buffered bytes only, without I/O: `undefined` when fewer than 13 bytes of
+   * the next record are buffered.
+   */
+  peekBufferedLsn(): number | undefined {
+    const at = this.#position - this.#bufferStart;
+    if (this.#bufferLength - at < 13) return undefined;
+    return this.#dataView.getUint32(at + 9, true) * TWO_POW_32 + this.#dataView.getUint32(at + 5, true);
   }
 
   /** Offset of the next record to read: after `next()` reports damage, the start of the bad bytes. */

@@ -1,0 +1,97 @@
+/**
+ * The bounded change-feed reader: committed transactions in a range of LSNs, read from the segment that holds the
+ * start instead of from the beginning of the log, and never past the upper bound.
+ */
+
+import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
+import { replaySegments } from "./replay.js";
+import type { RecoveryMode, ReplayedTransaction } from "./replay-types.js";
+import { locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+
+/** Options of {@link readCommitted}. */
+export interface ReadCommittedOptions<E> {
+  /** Decodes mutation payloads. */
+  readonly codec: PayloadCodec<E>;
+  /**
+   * The resume token: only transactions whose begin LSN is above it are returned (pass the commit LSN of the last
+   * transaction you processed). With transactions that interleave (the low-level `begin`/`commit` API used
+   * concurrently), a transaction that began at or below it is not returned even when it committed above it.
+   * @default 0
+   */
+  readonly after?: number;
+  /**
+   * The upper bound: only transactions committed at or below it; records above it are never decoded, so a bound
+   * taken from a live writer (its durable LSN) is safe to read beside it. @default no bound
+   */
+  readonly upto?: number;
+  /**
+   * Read what the log retains even when records after `after` were truncated away; without it that is
+   * `WAL_TRUNCATED`. @default false
+   */
+  readonly allowTruncatedHistory?: boolean;
+  /** Damage handling, as in replay. @default "tolerate-torn-tail" */
+  readonly recovery?: RecoveryMode;
+  /** The writer's unsynced window, as in replay (only for logs written with another window). */
+  readonly unsyncedWindowBytes?: number;
+  /** Aborts the read with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** The file-system seam. @default the Node file system */
+  readonly fs?: WalFileSystem;
+}
+
+/**
+ * The committed transactions of the log in `dir` with `beginLsn > after` and `commitLsn <= upto`, in commit order,
+ * each with its commit LSN as the token to resume from. Reads from the segment holding `after + 1` (one header read
+ * per step of a binary search to find it) and stops at the first record above `upto`. Damage is judged by replay's
+ * rules (a torn tail ends the read in the default mode; corruption throws `WAL_CORRUPT`).
+ *
+ * The same as LoraDB's `CommittedTxReader::open(dir, after, upto)`.
+ * @throws {@link WalError} `WAL_TRUNCATED` (records after `after` were truncated; `details.oldestRetainedLsn`),
+ *   `WAL_INVALID_OPTION`, and what replay throws: `WAL_CORRUPT`, `WAL_MALFORMED`, `WAL_BAD_HEADER`,
+ *   `WAL_CODEC_MISMATCH`, `WAL_IO`.
+ */
+export async function* readCommitted<E>(
+  dir: string,
+  options: ReadCommittedOptions<E>,
+): AsyncGenerator<ReplayedTransaction<E>, void, undefined> {
+  const after = options.after ?? 0;
+  const upto = options.upto;
+  for (const [name, value] of [
+    ["after", after],
+    ["upto", upto ?? 0],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+    }
+  }
+  if (upto !== undefined && upto <= after) return;
+  const fs = options.fs ?? createNodeFileSystem();
+  options.signal?.throwIfAborted();
+  const where = await locateSegment(fs, dir, after);
+  if (where.oldestBaseLsn === null) return;
+  if (after + 1 < where.oldestBaseLsn && options.allowTruncatedHistory !== true) {
+    throw truncatedError(dir, after, where.oldestBaseLsn);
+  }
+  const paths = where.entries.slice(where.index).map((e) => e.path);
+  const replay = replaySegments(paths, {
+    codec: options.codec,
+    fs,
+    // The first segment read is treated as the oldest: a transaction begun before it is skipped, never an error.
+    allowTruncatedHistory: true,
+    ...(upto === undefined ? {} : { uptoLsn: upto }),
+    ...(options.recovery === undefined ? {} : { recovery: options.recovery }),
+    ...(options.unsyncedWindowBytes === undefined ? {} : { unsyncedWindowBytes: options.unsyncedWindowBytes }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  try {
+    for await (const tx of replay) if (tx.beginLsn > after) yield tx;
+  } catch (error) {
+    // A segment removed between the listing and its open: truncation overtook the read.
+    if (isWalError(error, "WAL_IO") && (error.cause as { code?: string } | undefined)?.code === "ENOENT") {
+      const oldest = await oldestRetainedLsn(dir, { fs });
+      if (oldest !== null && oldest > after + 1) throw truncatedError(dir, after, oldest);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Finding where an LSN lives without reading the log: segment base LSNs rise with segment ids, so the segment that
+ * holds an LSN is found by a binary search over headers (one 32-byte read each).
+ */
+
+import { WalError } from "@lora/wal-codec";
+import {
+  createNodeFileSystem,
+  decodeSegmentHeader,
+  listSegments,
+  SEGMENT_HEADER_BYTES,
+  type SegmentEntry,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+
+/** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
+export async function readBaseLsn(fs: WalFileSystem, path: string): Promise<number> {
+  const file = await fs.open(path, "read");
+  try {
+    const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
+    let got = 0;
+    while (got < raw.byteLength) {
+      const n = await file.read(raw, got, raw.byteLength - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return decodeSegmentHeader(raw.subarray(0, got), path).baseLsn;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Where reading for records above `after` starts. */
+export interface SegmentLocation {
+  /** The directory's segments, oldest first. */
+  readonly entries: readonly SegmentEntry[];
+  /** Index of the newest segment whose base LSN is at most `after + 1` (0 when `after` is below every base). */
+  readonly index: number;
+  /** The oldest segment's base LSN (`null` without segments). */
+  readonly oldestBaseLsn: number | null;
+}
+
+/**
+ * Locate the segment holding LSN `after + 1`: the newest whose base is at most that. A transaction that begins
+ * after `after` begins in it or a later one, so nothing before it needs reading.
+ * @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`.
+ */
+export async function locateSegment(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
+  const entries = await listSegments(fs, dir);
+  if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null };
+  const base = async (i: number) => readBaseLsn(fs, (entries[i] as SegmentEntry).path);
+  const oldestBaseLsn = await base(0);
+  let lo = 0;
+  let hi = entries.length - 1;
+  // Invariant: base(lo) <= after + 1 or lo == 0; the answer lies in [lo, hi].
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if ((await base(mid)) <= after + 1) lo = mid;
+    else hi = mid - 1;
+  }
+  return { entries, index: lo, oldestBaseLsn };
+}
+
+/**
+ * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment. A
+ * reader resuming after an LSN below this minus one has lost records to truncation.
+ * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`.
+ */
+export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
+  const fs = options.fs ?? createNodeFileSystem();
+  const entries = await listSegments(fs, dir);
+  const first = entries[0];
+  return first === undefined ? null : await readBaseLsn(fs, first.path);
+}
+
+/** The error for a reader that needs records truncation has removed. */
+export function truncatedError(dir: string, after: number, oldestRetained: number, slot?: string): WalError {
+  return new WalError(
+    "WAL_TRUNCATED",
+    `the log in ${dir} no longer holds the records after lsn ${after}: its oldest segment starts at lsn ${oldestRetained} (truncated); resume from a snapshot at or above lsn ${oldestRetained - 1}`,
+    { details: { path: dir, lsn: after, oldestRetainedLsn: oldestRetained, ...(slot === undefined ? {} : { slot }) } },
+  );
+}
