@@ -34,3 +34,31 @@ export { RECOVERY_MODES } from "./replay-types.js";
 export { TransactionSpans } from "./transaction-spans.js";
 export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { oldestRetainedLsn } from "./segment-locate.js";
+
+// Replication slots and the retention decision of truncation.
+
+export {
+  advanceSlot,
+  type CreateSlotOptions,
+  createSlot,
+  dropSlot,
+  type InvalidateSlotOptions,
+  invalidateSlot,
+  listSlots,
+  MAX_SLOT_REASON_BYTES,
+  readSlot,
+  SLOT_FILE_BYTES,
+  SLOT_FILE_MAGIC,
+  SLOT_MARKER_MAGIC,
+  SLOTS_DIR_NAME,
+  type SlotInvalidation,
+  type SlotOptions,
+  type SlotState,
+} from "./replication-slots.js";
+export {
+  planRetention,
+  type RetentionInput,
+  type RetentionInvalidation,
+  type RetentionPlan,
+  type RetentionSegment,
+} from "./retention-plan.js";

@@ -1,0 +1,541 @@
+/**
+ * Replication slots: the persistent, named positions of the consumers of the change feed, kept in the log
+ * directory (PostgreSQL's replication slots, reduced to what a write-ahead log of one writer needs).
+ *
+ * A slot's `confirmedLsn` is the commit LSN of the last transaction its consumer has fully processed; the consumer
+ * resumes with the transactions whose begin LSN is above it. Truncation must not delete records above the lowest
+ * `confirmedLsn` of the slots (see `planRetention`), unless a slot holds back too much of the log: it is then
+ * invalidated, and its consumer has to start again from a new base.
+ *
+ * Files, all in `<dir>/slots/` (`*.tmp` files are leftovers of an interrupted write; readers ignore them):
+ *
+ * `<name>.slot`, the position ({@link SLOT_FILE_BYTES} bytes, little-endian):
+ *
+ * | offset | size | field |
+ * | ------ | ---- | ----- |
+ * | 0      | 8    | magic {@link SLOT_FILE_MAGIC}, `"LWSLOT\0\x01"` (the last byte is the format version) |
+ * | 8      | 8    | u64 `confirmedLsn` |
+ * | 16     | 8    | u64 `createdAtMs` (milliseconds since the Unix epoch when the slot was created) |
+ * | 24     | 4    | u32 CRC-32/IEEE of bytes 0..24 |
+ *
+ * `<name>.invalidated`, the sticky invalidation marker: the slot is invalidated if and only if this file exists.
+ * It is created with the seam's `createExclusive` mode and never rewritten, and no write of the position ever
+ * touches it, so a consumer advancing its slot in another process cannot undo an invalidation. Its body only feeds
+ * messages (little-endian):
+ *
+ * | offset | size | field |
+ * | ------ | ---- | ----- |
+ * | 0      | 8    | magic {@link SLOT_MARKER_MAGIC}, `"LWSINV\0\x01"` |
+ * | 8      | 8    | u64 `oldestRetainedLsn`: the first LSN the log still held when the slot was invalidated |
+ * | 16     | 8    | u64 `retainedBytes`: the bytes of log the slot held back then |
+ * | 24     | 4    | u32 `n`: the byte length of the reason |
+ * | 28     | n    | the reason, UTF-8 |
+ * | 28 + n | 4    | u32 CRC-32/IEEE of bytes 0..28 + n |
+ *
+ * Crash safety: the position file is replaced by writing `<name>.slot.tmp` (created exclusively after removing a
+ * stale one), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any point a
+ * slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs the
+ * log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
+ * "invalidated"; its details then read as `null`.
+ *
+ * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and
+ * dropping slots are administrative operations that should not race with anything else on the same name.
+ */
+
+import { join } from "node:path";
+import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
+
+/** The subdirectory of the log directory that holds the slot files. */
+export const SLOTS_DIR_NAME = "slots";
+
+/** The magic of a slot file, `"LWSLOT\0\x01"`: 7 bytes of name and a format version byte. */
+export const SLOT_FILE_MAGIC: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x4c, 0x4f, 0x54, 0x00, 0x01);
+
+/** The magic of an invalidation marker, `"LWSINV\0\x01"`. */
+export const SLOT_MARKER_MAGIC: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x49, 0x4e, 0x56, 0x00, 0x01);
+
+/** The exact size of a slot file: magic, confirmed LSN, creation time, CRC. */
+export const SLOT_FILE_BYTES = 28;
+
+/** The longest invalidation reason, in UTF-8 bytes. */
+export const MAX_SLOT_REASON_BYTES = 4096;
+
+/** Slot names: 1 to 64 ASCII letters, digits, `_` or `-` (so a name is always a safe file name). */
+const SLOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const SLOT_SUFFIX = ".slot";
+const MARKER_SUFFIX = ".invalidated";
+const TMP_SUFFIX = ".tmp";
+const MARKER_HEADER_BYTES = 28;
+const MARKER_MAX_BYTES = MARKER_HEADER_BYTES + MAX_SLOT_REASON_BYTES + 4;
+const TWO_POW_32 = 0x1_0000_0000;
+/** The high word of `Number.MAX_SAFE_INTEGER`: a u64 with a higher high word is not a safe integer. */
+const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Why and when a slot was invalidated, as its marker recorded it. */
+export interface SlotInvalidation {
+  /** The first LSN the log still held when the slot was invalidated; `null` when the marker's body is unreadable. */
+  readonly oldestRetainedLsn: number | null;
+  /** The bytes of log the slot held back when it was invalidated; `null` when the marker's body is unreadable. */
+  readonly retainedBytes: number | null;
+  /** Why it was invalidated (or that the marker's body could not be read). */
+  readonly reason: string;
+}
+
+/** A replication slot as it is on disk. */
+export interface SlotState {
+  readonly name: string;
+  /** The commit LSN of the last transaction the consumer has fully processed (0: none yet). */
+  readonly confirmedLsn: number;
+  /** When the slot was created, in milliseconds since the Unix epoch. */
+  readonly createdAtMs: number;
+  /** `null` while the slot is valid; once set it stays set until the slot is dropped. */
+  readonly invalidated: SlotInvalidation | null;
+}
+
+/** The options every slot function takes. */
+export interface SlotOptions {
+  /** The file-system seam every file operation goes through. @default createNodeFileSystem() */
+  readonly fs?: WalFileSystem;
+}
+
+/** Options of {@link createSlot}. */
+export interface CreateSlotOptions extends SlotOptions {
+  /** The position the new slot starts at. @default 0 */
+  readonly confirmedLsn?: number;
+}
+
+/** Options of {@link invalidateSlot}. */
+export interface InvalidateSlotOptions extends SlotOptions {
+  /** The first LSN the log holds once the segments the slot needed are gone. */
+  readonly oldestRetainedLsn: number;
+  /** The bytes of log the slot held back. */
+  readonly retainedBytes: number;
+  /** Why, for messages (at most {@link MAX_SLOT_REASON_BYTES} UTF-8 bytes). */
+  readonly reason: string;
+}
+
+// ---- the public operations ------------------------------------------------------------------------------------
+
+/**
+ * Create the slot `name` of the log in `dir` at `confirmedLsn`, creating `<dir>/slots/` if needed.
+ *
+ * @remarks Resolves once the slot file and its directory entry are durable. A leftover invalidation marker of an
+ * earlier slot of the same name (a drop interrupted by a crash) is removed durably first, so the new slot starts
+ * valid.
+ * @throws {@link WalError} `WAL_SLOT_EXISTS` (`details.slot`), `WAL_INVALID_ARGUMENT` (a bad name or LSN),
+ *   `WAL_IO`.
+ */
+export async function createSlot(dir: string, name: string, options: CreateSlotOptions = {}): Promise<SlotState> {
+  assertDir(dir);
+  assertSlotName(name);
+  const confirmedLsn = options.confirmedLsn ?? 0;
+  assertNonNegative("confirmedLsn", confirmedLsn);
+  const fs = fileSystemOf(options);
+  const paths = slotPaths(dir, name);
+  await ensureSlotsDir(fs, dir, paths.dir);
+  if ((await fs.stat(paths.slot)) !== null) {
+    throw new WalError("WAL_SLOT_EXISTS", `replication slot "${name}" already exists in ${dir}`, {
+      details: { path: paths.slot, slot: name },
+    });
+  }
+  if (await unlinkIfExists(fs, paths.marker)) await fs.syncDir(paths.dir);
+  const state: SlotState = { name, confirmedLsn, createdAtMs: Date.now(), invalidated: null };
+  await writeSlotFile(fs, paths, state);
+  return state;
+}
+
+/**
+ * Read the slot `name` of the log in `dir`.
+ * @throws {@link WalError} `WAL_SLOT_NOT_FOUND` (`details.slot`), `WAL_CORRUPT` (the slot file fails its size,
+ *   magic or CRC check; `details.path`), `WAL_INVALID_ARGUMENT`, `WAL_IO`.
+ */
+export async function readSlot(dir: string, name: string, options: SlotOptions = {}): Promise<SlotState> {
+  assertDir(dir);
+  assertSlotName(name);
+  const fs = fileSystemOf(options);
+  const paths = slotPaths(dir, name);
+  const state = await readSlotState(fs, paths, name);
+  if (state === null) throw slotNotFound(dir, name, paths.slot);
+  return state;
+}
+
+/**
+ * Move the slot `name` forward to `confirmedLsn` (the commit LSN of the last transaction its consumer has fully
+ * processed). The same position is a no-op that writes nothing.
+ *
+ * @remarks Resolves once the new position is durable; a crash before that leaves the old position. The creation
+ * time is kept. When the slot is invalidated while this call writes, the call rejects with `WAL_SLOT_INVALIDATED`
+ * (the position was written, but the slot is invalidated all the same).
+ * @returns the slot after the move.
+ * @throws {@link WalError} `WAL_SLOT_INVALIDATED` (`details.slot`, `details.oldestRetainedLsn` when the marker
+ *   records it), `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (a bad LSN, or one below the slot's position; nothing
+ *   is written), `WAL_CORRUPT`, `WAL_IO`.
+ */
+export async function advanceSlot(
+  dir: string,
+  name: string,
+  confirmedLsn: number,
+  options: SlotOptions = {},
+): Promise<SlotState> {
+  assertDir(dir);
+  assertSlotName(name);
+  assertNonNegative("confirmedLsn", confirmedLsn);
+  const fs = fileSystemOf(options);
+  const paths = slotPaths(dir, name);
+  const current = await readSlotState(fs, paths, name);
+  if (current === null) throw slotNotFound(dir, name, paths.slot);
+  if (current.invalidated !== null) throw slotInvalidated(name, paths.marker, current.invalidated);
+  if (confirmedLsn < current.confirmedLsn) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `replication slot "${name}" is at LSN ${current.confirmedLsn}; it cannot move back to ${confirmedLsn}`,
+      { details: { path: paths.slot, slot: name, lsn: confirmedLsn } },
+    );
+  }
+  if (confirmedLsn === current.confirmedLsn) return current;
+  const next: SlotState = { ...current, confirmedLsn };
+  await writeSlotFile(fs, paths, next);
+  // The writer may have invalidated the slot between the check above and the rename: the marker is what counts.
+  const invalidated = await readMarker(fs, paths.marker);
+  if (invalidated !== null) throw slotInvalidated(name, paths.marker, invalidated);
+  return next;
+}
+
+/**
+ * Remove the slot `name` (its position and its invalidation marker).
+ *
+ * @remarks The position file goes first and is made durable before the marker is removed, so a crash in between
+ * leaves no slot (the orphaned marker is ignored, and {@link createSlot} removes it), never a slot that looks
+ * valid again.
+ * @throws {@link WalError} `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT`, `WAL_IO`.
+ */
+export async function dropSlot(dir: string, name: string, options: SlotOptions = {}): Promise<void> {
+  assertDir(dir);
+  assertSlotName(name);
+  const fs = fileSystemOf(options);
+  const paths = slotPaths(dir, name);
+  if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
+  await fs.syncDir(paths.dir);
+  const removedMarker = await unlinkIfExists(fs, paths.marker);
+  const removedTmp = await unlinkIfExists(fs, paths.tmp);
+  if (removedMarker || removedTmp) await fs.syncDir(paths.dir);
+}
+
+/**
+ * Every slot of the log in `dir`, sorted by name; `[]` when there is no `slots/` directory. Files that are not
+ * slot files (`*.tmp`, orphaned markers, foreign names) are ignored.
+ * @throws {@link WalError} `WAL_CORRUPT` (a slot file fails its checks), `WAL_INVALID_ARGUMENT`, `WAL_IO`.
+ */
+export async function listSlots(dir: string, options: SlotOptions = {}): Promise<SlotState[]> {
+  assertDir(dir);
+  const fs = fileSystemOf(options);
+  const slotsDir = join(dir, SLOTS_DIR_NAME);
+  const stat = await fs.stat(slotsDir);
+  if (stat === null || !stat.isDirectory) return [];
+  const names: string[] = [];
+  for (const entry of await fs.readdir(slotsDir)) {
+    if (!entry.endsWith(SLOT_SUFFIX)) continue;
+    const name = entry.slice(0, -SLOT_SUFFIX.length);
+    if (SLOT_NAME.test(name)) names.push(name);
+  }
+  names.sort(compareNames);
+  const slots: SlotState[] = [];
+  for (const name of names) {
+    const state = await readSlotState(fs, slotPaths(dir, name), name);
+    if (state !== null) slots.push(state); // null: dropped since readdir
+  }
+  return slots;
+}
+
+/**
+ * Invalidate the slot `name`: create its marker, so it is invalidated for good (until dropped). Idempotent: an
+ * existing marker is left as it is, with the details it has.
+ *
+ * @remarks Resolves once the marker and its directory entry are durable. Call it before deleting the segments the
+ * slot needs, so a crash in between cannot leave a valid slot whose records are gone.
+ * @returns the slot, invalidated.
+ * @throws {@link WalError} `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (bad name, LSN, byte count or reason),
+ *   `WAL_CORRUPT`, `WAL_IO`.
+ */
+export async function invalidateSlot(dir: string, name: string, options: InvalidateSlotOptions): Promise<SlotState> {
+  assertDir(dir);
+  assertSlotName(name);
+  if (typeof options !== "object" || options === null) {
+    throw new WalError("WAL_INVALID_ARGUMENT", "invalidateSlot needs an options object");
+  }
+  const { oldestRetainedLsn, retainedBytes, reason } = options;
+  assertNonNegative("oldestRetainedLsn", oldestRetainedLsn);
+  assertNonNegative("retainedBytes", retainedBytes);
+  const body = encodeMarker(oldestRetainedLsn, retainedBytes, reason);
+  const fs = fileSystemOf(options);
+  const paths = slotPaths(dir, name);
+  const current = await readSlotState(fs, paths, name);
+  if (current === null) throw slotNotFound(dir, name, paths.slot);
+  if (current.invalidated !== null) return current;
+  let file: WalFile;
+  try {
+    file = await fs.open(paths.marker, "createExclusive");
+  } catch (e) {
+    if (!hasErrno(e, "EEXIST")) throw e;
+    return await readSlot(dir, name, { fs }); // invalidated concurrently: the first marker stands
+  }
+  await writeAndSync(file, body);
+  await fs.syncDir(paths.dir);
+  return { ...current, invalidated: { oldestRetainedLsn, retainedBytes, reason } };
+}
+
+// ---- files ----------------------------------------------------------------------------------------------------
+
+interface SlotPaths {
+  readonly dir: string;
+  readonly slot: string;
+  readonly tmp: string;
+  readonly marker: string;
+}
+
+function slotPaths(dir: string, name: string): SlotPaths {
+  const slotsDir = join(dir, SLOTS_DIR_NAME);
+  const slot = join(slotsDir, `${name}${SLOT_SUFFIX}`);
+  return { dir: slotsDir, slot, tmp: `${slot}${TMP_SUFFIX}`, marker: join(slotsDir, `${name}${MARKER_SUFFIX}`) };
+}
+
+function fileSystemOf(options: SlotOptions): WalFileSystem {
+  return options.fs ?? createNodeFileSystem();
+}
+
+/** Create `slots/` when it is missing and make its entry in the log directory durable. */
+async function ensureSlotsDir(fs: WalFileSystem, dir: string, slotsDir: string): Promise<void> {
+  const stat = await fs.stat(slotsDir);
+  if (stat?.isDirectory === true) return;
+  await fs.mkdirp(slotsDir);
+  await fs.syncDir(dir);
+}
+
+/** The slot's position file and marker, or `null` when the position file does not exist. */
+async function readSlotState(fs: WalFileSystem, paths: SlotPaths, name: string): Promise<SlotState | null> {
+  const bytes = await readWholeFile(fs, paths.slot, SLOT_FILE_BYTES);
+  if (bytes === null) return null;
+  const { confirmedLsn, createdAtMs } = decodeSlotFile(bytes, paths.slot);
+  return { name, confirmedLsn, createdAtMs, invalidated: await readMarker(fs, paths.marker) };
+}
+
+async function readMarker(fs: WalFileSystem, path: string): Promise<SlotInvalidation | null> {
+  const bytes = await readWholeFile(fs, path, MARKER_MAX_BYTES);
+  if (bytes === null) return null;
+  return (
+    decodeMarker(bytes) ?? {
+      oldestRetainedLsn: null,
+      retainedBytes: null,
+      reason: `the invalidation marker ${path} exists but its details are unreadable (cut short by a crash?)`,
+    }
+  );
+}
+
+/**
+ * The file's bytes, or `null` when it does not exist. Reads at most `limit + 1` bytes: enough for the decoders to
+ * see that a file is longer than its format allows without reading a huge file.
+ */
+async function readWholeFile(fs: WalFileSystem, path: string, limit: number): Promise<Uint8Array | null> {
+  let file: WalFile;
+  try {
+    file = await fs.open(path, "read");
+  } catch (e) {
+    if (hasErrno(e, "ENOENT")) return null;
+    throw e;
+  }
+  try {
+    const size = Math.min(await file.size(), limit + 1);
+    const bytes = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const n = await file.read(bytes, filled, size - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Replace the position file crash-safely: temp file, fsync, rename, fsync of `slots/`. */
+async function writeSlotFile(fs: WalFileSystem, paths: SlotPaths, state: SlotState): Promise<void> {
+  const bytes = encodeSlotFile(state.confirmedLsn, state.createdAtMs);
+  await unlinkIfExists(fs, paths.tmp);
+  await writeAndSync(await fs.open(paths.tmp, "createExclusive"), bytes);
+  await fs.rename(paths.tmp, paths.slot);
+  await fs.syncDir(paths.dir);
+}
+
+/** Write `bytes` at offset 0, fsync and close `file`; on failure close it without hiding the first error. */
+async function writeAndSync(file: WalFile, bytes: Uint8Array): Promise<void> {
+  try {
+    await file.write(bytes, 0);
+    await file.sync();
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    throw e;
+  }
+  await file.close();
+}
+
+/** Remove `path`; resolves false when it did not exist. */
+async function unlinkIfExists(fs: WalFileSystem, path: string): Promise<boolean> {
+  try {
+    await fs.unlink(path);
+    return true;
+  } catch (e) {
+    if (hasErrno(e, "ENOENT")) return false;
+    throw e;
+  }
+}
+
+function hasErrno(e: unknown, errno: string): boolean {
+  return isWalError(e, "WAL_IO") && e.details.errno === errno;
+}
+
+// ---- encoding -------------------------------------------------------------------------------------------------
+
+function encodeSlotFile(confirmedLsn: number, createdAtMs: number): Uint8Array {
+  const bytes = new Uint8Array(SLOT_FILE_BYTES);
+  const view = new DataView(bytes.buffer);
+  bytes.set(SLOT_FILE_MAGIC, 0);
+  setU64(view, 8, confirmedLsn);
+  setU64(view, 16, createdAtMs);
+  view.setUint32(24, crc32(bytes.subarray(0, 24)), true);
+  return bytes;
+}
+
+function decodeSlotFile(bytes: Uint8Array, path: string): { confirmedLsn: number; createdAtMs: number } {
+  const corrupt = (why: string): WalError =>
+    new WalError("WAL_CORRUPT", `replication slot file ${path} is corrupt: ${why}`, { details: { path } });
+  if (bytes.byteLength !== SLOT_FILE_BYTES) {
+    throw corrupt(`${bytes.byteLength > SLOT_FILE_BYTES ? "more" : "fewer"} than ${SLOT_FILE_BYTES} bytes`);
+  }
+  if (!startsWith(bytes, SLOT_FILE_MAGIC)) throw corrupt("bad magic");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(24, true) !== crc32(bytes.subarray(0, 24))) throw corrupt("CRC mismatch");
+  const confirmedLsn = getU64(view, 8);
+  const createdAtMs = getU64(view, 16);
+  if (confirmedLsn === null || createdAtMs === null) throw corrupt("a field is above 2^53 - 1");
+  return { confirmedLsn, createdAtMs };
+}
+
+function encodeMarker(oldestRetainedLsn: number, retainedBytes: number, reason: string): Uint8Array {
+  if (typeof reason !== "string" || !(reason as string & { isWellFormed(): boolean }).isWellFormed()) {
+    throw new WalError("WAL_INVALID_ARGUMENT", "the invalidation reason must be a well-formed string");
+  }
+  const text = utf8Encoder.encode(reason);
+  if (text.byteLength > MAX_SLOT_REASON_BYTES) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `the invalidation reason is ${text.byteLength} UTF-8 bytes; at most ${MAX_SLOT_REASON_BYTES} are allowed`,
+    );
+  }
+  const bytes = new Uint8Array(MARKER_HEADER_BYTES + text.byteLength + 4);
+  const view = new DataView(bytes.buffer);
+  bytes.set(SLOT_MARKER_MAGIC, 0);
+  setU64(view, 8, oldestRetainedLsn);
+  setU64(view, 16, retainedBytes);
+  view.setUint32(24, text.byteLength, true);
+  bytes.set(text, MARKER_HEADER_BYTES);
+  const end = MARKER_HEADER_BYTES + text.byteLength;
+  view.setUint32(end, crc32(bytes.subarray(0, end)), true);
+  return bytes;
+}
+
+/** The marker's details, or `null` when its body does not check out. */
+function decodeMarker(bytes: Uint8Array): SlotInvalidation | null {
+  if (bytes.byteLength < MARKER_HEADER_BYTES + 4 || !startsWith(bytes, SLOT_MARKER_MAGIC)) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getUint32(24, true);
+  const end = MARKER_HEADER_BYTES + n;
+  if (n > MAX_SLOT_REASON_BYTES || bytes.byteLength !== end + 4) return null;
+  if (view.getUint32(end, true) !== crc32(bytes.subarray(0, end))) return null;
+  const oldestRetainedLsn = getU64(view, 8);
+  const retainedBytes = getU64(view, 16);
+  if (oldestRetainedLsn === null || retainedBytes === null) return null;
+  let reason: string;
+  try {
+    reason = utf8Decoder.decode(bytes.subarray(MARKER_HEADER_BYTES, end));
+  } catch {
+    return null;
+  }
+  return { oldestRetainedLsn, retainedBytes, reason };
+}
+
+function setU64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, value % TWO_POW_32, true);
+  view.setUint32(offset + 4, Math.floor(value / TWO_POW_32), true);
+}
+
+/** A u64 as a number, or `null` when it is above `Number.MAX_SAFE_INTEGER`. */
+function getU64(view: DataView, offset: number): number | null {
+  const high = view.getUint32(offset + 4, true);
+  if (high > MAX_SAFE_HIGH_WORD) return null;
+  return high * TWO_POW_32 + view.getUint32(offset, true);
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.byteLength < prefix.byteLength) return false;
+  for (let i = 0; i < prefix.byteLength; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+// ---- arguments and errors -------------------------------------------------------------------------------------
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function assertDir(dir: unknown): asserts dir is string {
+  if (typeof dir !== "string" || dir === "") {
+    throw new WalError("WAL_INVALID_ARGUMENT", "the log directory must be a non-empty string");
+  }
+}
+
+/** Throws `WAL_INVALID_ARGUMENT` unless `name` matches `/^[A-Za-z0-9_-]{1,64}$/`. */
+function assertSlotName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !SLOT_NAME.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name;
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `a replication slot name is 1 to 64 letters, digits, "_" or "-"; got ${shown}`,
+    );
+  }
+}
+
+/** Throws `WAL_INVALID_ARGUMENT` unless `n` is a non-negative safe integer (an LSN or a byte count). */
+function assertNonNegative(what: string, n: unknown): asserts n is number {
+  if (!Number.isSafeInteger(n) || (n as number) < 0) {
+    const shown = typeof n === "number" ? String(n) : typeof n;
+    throw new WalError("WAL_INVALID_ARGUMENT", `${what} must be a non-negative safe integer, got ${shown}`);
+  }
+}
+
+function slotNotFound(dir: string, name: string, path: string): WalError {
+  return new WalError("WAL_SLOT_NOT_FOUND", `no replication slot "${name}" in ${dir}`, {
+    details: { path, slot: name },
+  });
+}
+
+function slotInvalidated(name: string, markerPath: string, invalidated: SlotInvalidation): WalError {
+  const where =
+    invalidated.oldestRetainedLsn === null ? "" : ` (the log now starts at LSN ${invalidated.oldestRetainedLsn})`;
+  return new WalError(
+    "WAL_SLOT_INVALIDATED",
+    `replication slot "${name}" was invalidated${where}: ${invalidated.reason}; start again from a snapshot`,
+    {
+      details: {
+        path: markerPath,
+        slot: name,
+        ...(invalidated.oldestRetainedLsn === null ? {} : { oldestRetainedLsn: invalidated.oldestRetainedLsn }),
+      },
+    },
+  );
+}
