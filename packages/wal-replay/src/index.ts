@@ -20,6 +20,7 @@ export {
   type RecordDamageInput,
   type WalkedSegment,
 } from "./damage-rules.js";
+export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
 export type {
   CorruptionInfo,
@@ -31,12 +32,18 @@ export type {
   TornTailInfo,
 } from "./replay-types.js";
 export { RECOVERY_MODES } from "./replay-types.js";
-export { TransactionSpans } from "./transaction-spans.js";
-export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { oldestRetainedLsn } from "./segment-locate.js";
+export { TransactionSpans } from "./transaction-spans.js";
 
 // Replication slots and the retention decision of truncation.
 
+export {
+  CommitFollower,
+  type CommitFollowerOptions,
+  type FollowDurability,
+  type FollowSource,
+} from "./commit-follower.js";
+export { type FollowDirOptions, type Follower, followDir } from "./follow-dir.js";
 export {
   advanceSlot,
   type CreateSlotOptions,

@@ -1,0 +1,379 @@
+/**
+ * The engine of the live change feed, shared by `followDir` (another process) and `wal.follow` (the writer's own
+ * process): it reads committed transactions from the segments as a writer appends them, follows rotation, and
+ * hands a transaction out only once the source says it is durable. What differs between the two, how durability
+ * is learned and how the follower is woken, comes from a {@link FollowSource}.
+ *
+ * Delivery rules, which hold across writer crashes and restarts:
+ * - exactly the committed transactions with `beginLsn > after`, in commit order, each once;
+ * - by default only durable ones, so recovery can never take back a transaction that was delivered;
+ * - records the follower read ahead of durability are dropped when the writer restarts (a new session, or the
+ *   file shrank under the reader) and read again from a point before every undelivered transaction: a torn tail
+ *   that recovery cut and wrote over is never delivered;
+ * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
+ */
+
+import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { FollowAssembler } from "./follow-assembler.js";
+import type { ReplayedTransaction } from "./replay-types.js";
+import { locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
+
+/** What a follower knows about the writer's durability. */
+export interface FollowDurability {
+  /** Changes when the writer restarts (a new open of the log). */
+  readonly session: number;
+  /** Every record at or below this LSN is durable. */
+  readonly durableLsn: number;
+  /** The writer closed the log: everything it wrote is durable and no more will come from it. */
+  readonly closed: boolean;
+}
+
+/** Where a follower learns durability and is woken. */
+export interface FollowSource {
+  /** The writer's durability as known now; `null` when nothing is known (no writer publishes it). */
+  durability(): Promise<FollowDurability | null>;
+  /** Resolves when the log may have changed, or after a polling interval; promptly when `signal` aborts. */
+  changed(signal: AbortSignal): Promise<void>;
+  /**
+   * Make the bytes the follower has read durable itself (an fdatasync of `paths` and of the directory); absent
+   * when the source always knows durability.
+   */
+  selfSync?(paths: readonly string[]): Promise<void>;
+  /** Milliseconds a known, live writer's durable LSN may stay behind before the follower syncs itself. */
+  readonly selfSyncAfterMs?: number;
+  /** True once the source will produce nothing more (the in-process handle closed): the follower then ends. */
+  ended?(): boolean;
+}
+
+/** Options of the engine. */
+export interface CommitFollowerOptions<E> {
+  readonly dir: string;
+  readonly fs: WalFileSystem;
+  readonly codec: PayloadCodec<E>;
+  readonly after: number;
+  /** `durable` (default): deliver what the source says is durable; `written`: whatever is whole in the file. */
+  readonly durability: "durable" | "written";
+  readonly source: FollowSource;
+  readonly signal?: AbortSignal;
+  /** Maps `WAL_TRUNCATED` to the error the caller wants (a slot's invalidation). */
+  readonly onTruncated?: (error: WalError) => Promise<WalError>;
+}
+
+interface Queued<E> {
+  readonly tx: ReplayedTransaction<E>;
+}
+
+export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransaction<E>> {
+  readonly #o: CommitFollowerOptions<E>;
+  readonly #after: number;
+  readonly #stop = new AbortController();
+  #lastDelivered: number;
+  #reader: SegmentReader | undefined;
+  #segmentId = 0;
+  #assembler: FollowAssembler<E> | undefined;
+  readonly #queue: Queued<E>[] = [];
+  #queueHead = 0;
+  /** Paths read since the last self-sync (the segment being read and any it moved on from). */
+  readonly #readPaths = new Set<string>();
+  #session: number | undefined;
+  #durable = 0;
+  #selfSynced = 0;
+  #durableSince = 0;
+  #durableChangedAt = 0;
+  #closedByWriter = false;
+  #stuckAt = "";
+  #done = false;
+  #running: Promise<IteratorResult<ReplayedTransaction<E>>> | undefined;
+
+  constructor(options: CommitFollowerOptions<E>) {
+    this.#o = options;
+    this.#after = options.after;
+    this.#lastDelivered = options.after;
+    const outer = options.signal;
+    if (outer !== undefined) {
+      if (outer.aborted) this.#stop.abort();
+      else outer.addEventListener("abort", () => this.#stop.abort(), { once: true });
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The commit LSN of the last transaction handed out (the resume token); `after` before the first. */
+  get position(): number {
+    return this.#lastDelivered;
+  }
+
+  /** The next committed transaction; waits for one. Ends (done) on the signal, `return()`, or the source's end. */
+  next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    // Calls are answered in order, one at a time.
+    const run = (this.#running ?? Promise.resolve()).then(
+      () => this.#next(),
+      () => this.#next(),
+    );
+    this.#running = run;
+    return run;
+  }
+
+  /** Stop following and release the segment. */
+  async return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    this.#stop.abort();
+    await this.#running?.catch(() => undefined);
+    await this.#finish();
+    return { value: undefined, done: true };
+  }
+
+  async #next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    try {
+      for (;;) {
+        if (this.#done) return { value: undefined, done: true };
+        const ready = this.#take();
+        if (ready !== undefined) return { value: ready, done: false };
+        if (this.#stop.signal.aborted) break;
+        const progressed = await this.#pump();
+        const now = this.#take();
+        if (now !== undefined) return { value: now, done: false };
+        if (this.#stop.signal.aborted) break;
+        if (await this.#trySelfSync()) continue;
+        if (!progressed && this.#o.source.ended?.() === true) break;
+        if (!progressed) await this.#o.source.changed(this.#stop.signal);
+      }
+      await this.#finish();
+      return { value: undefined, done: true };
+    } catch (error) {
+      await this.#finish();
+      throw error;
+    }
+  }
+
+  async #finish(): Promise<void> {
+    this.#done = true;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await reader?.close().catch(() => undefined);
+  }
+
+  /** The next queued transaction if it may be delivered now. */
+  #take(): ReplayedTransaction<E> | undefined {
+    const head = this.#queue[this.#queueHead];
+    if (head === undefined) return undefined;
+    if (this.#o.durability === "durable" && head.tx.commitLsn > this.#deliverable()) return undefined;
+    this.#queueHead++;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    }
+    this.#lastDelivered = head.tx.commitLsn;
+    return head.tx;
+  }
+
+  #deliverable(): number {
+    return Math.max(this.#durable, this.#selfSynced);
+  }
+
+  /**
+   * When the head of the queue waits for durability that the writer does not report (no mark, a closed or stale
+   * one), sync the bytes read so far from here and deliver them. True when it did.
+   */
+  async #trySelfSync(): Promise<boolean> {
+    const source = this.#o.source;
+    const head = this.#queue[this.#queueHead];
+    if (source.selfSync === undefined || head === undefined || this.#o.durability !== "durable") return false;
+    const live = this.#session !== undefined && !this.#closedByWriter;
+    if (live && Date.now() - this.#durableChangedAt < (source.selfSyncAfterMs ?? 1000)) return false;
+    const readUpTo = this.#assembler?.lastLsn ?? 0;
+    await source.selfSync([...this.#readPaths]);
+    this.#readPaths.clear();
+    if (this.#reader !== undefined) this.#readPaths.add(this.#reader.path);
+    this.#selfSynced = Math.max(this.#selfSynced, readUpTo);
+    return head.tx.commitLsn <= this.#deliverable();
+  }
+
+  /** Read what the log has now. True when anything new was read or the durable LSN moved. */
+  async #pump(): Promise<boolean> {
+    let progressed = await this.#observeDurability();
+    if (this.#reader === undefined && !(await this.#openAt(this.#restartLsn()))) return progressed;
+    let reader = this.#reader as SegmentReader;
+    const before = reader.position;
+    const { fileSize } = await reader.refresh();
+    if (fileSize < reader.position) {
+      // The file shrank under the reader: a writer's recovery cut a torn tail we had read ahead into.
+      await this.#reset();
+      return true;
+    }
+    let finalCheck = false;
+    const codec = this.#o.codec;
+    for (;;) {
+      const step = await reader.next(codec);
+      if (step.kind === "record") {
+        const assembler = this.#assembler as FollowAssembler<E>;
+        const tx = assembler.apply(step.record, reader.path);
+        if (tx !== undefined && tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) {
+          this.#queue.push({ tx });
+        }
+        progressed = true;
+        continue;
+      }
+      const next = await this.#successor();
+      if (next === undefined) {
+        if (step.kind === "damaged") this.#checkStuck(reader, step.error);
+        return progressed || reader.position !== before;
+      }
+      if (!finalCheck) {
+        // A newer segment exists, so this one is complete: read it once more to its final end.
+        finalCheck = true;
+        await reader.refresh();
+        continue;
+      }
+      if (step.kind === "damaged") {
+        throw new WalError(
+          "WAL_CORRUPT",
+          `WAL corruption: ${step.error.message} in ${reader.path}, which is followed by ${next.path}`,
+          {
+            cause: step.error,
+            details: { path: reader.path, segment: reader.path, offset: step.offset },
+          },
+        );
+      }
+      await this.#openSegment(next, this.#segmentId);
+      reader = this.#reader as SegmentReader;
+      finalCheck = false;
+      progressed = true;
+    }
+  }
+
+  /**
+   * Damage at the end of the newest segment is a write in progress, or a crashed writer's torn tail that its next
+   * open will cut; the follower waits. But when the writer reports durable records beyond it twice in a row in the
+   * same session, the bytes were written whole: it is corruption.
+   */
+  #checkStuck(reader: SegmentReader, error: WalError): void {
+    const lastRead = this.#assembler?.lastLsn ?? 0;
+    if (this.#session === undefined || this.#durable <= lastRead) {
+      this.#stuckAt = "";
+      return;
+    }
+    const here = `${this.#session}:${reader.path}:${reader.position}`;
+    if (this.#stuckAt === here) {
+      throw new WalError(
+        "WAL_CORRUPT",
+        `WAL corruption: ${error.message}, while the writer reports lsn ${this.#durable} durable`,
+        {
+          cause: error,
+          details: { path: reader.path, segment: reader.path, offset: reader.position },
+        },
+      );
+    }
+    this.#stuckAt = here;
+  }
+
+  /** Read the source's durability; a new writer session drops what was read ahead. */
+  async #observeDurability(): Promise<boolean> {
+    const d = await this.#o.source.durability();
+    if (d === null) return false;
+    let moved = false;
+    if (this.#session !== undefined && d.session !== this.#session) {
+      this.#session = d.session;
+      this.#durable = d.durableLsn;
+      this.#closedByWriter = d.closed;
+      this.#durableChangedAt = Date.now();
+      await this.#reset();
+      return true;
+    }
+    if (this.#session === undefined) this.#durableChangedAt = Date.now();
+    this.#session = d.session;
+    if (d.durableLsn !== this.#durableSince || d.closed !== this.#closedByWriter) {
+      this.#durableSince = d.durableLsn;
+      this.#durableChangedAt = Date.now();
+      moved = d.durableLsn > this.#durable;
+    }
+    this.#durable = d.durableLsn;
+    this.#closedByWriter = d.closed;
+    return moved;
+  }
+
+  /** The LSN from which reading again reproduces every transaction not yet delivered. */
+  #restartLsn(): number {
+    let lsn = this.#lastDelivered + 1;
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      lsn = Math.min(lsn, (this.#queue[i] as Queued<E>).tx.beginLsn);
+    }
+    for (const begin of this.#assembler?.openBegins() ?? []) lsn = Math.min(lsn, begin);
+    return lsn;
+  }
+
+  /** Forget what was read ahead and read again from before every undelivered transaction. */
+  async #reset(): Promise<void> {
+    const from = this.#restartLsn();
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await reader?.close().catch(() => undefined);
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    this.#assembler = undefined;
+    this.#selfSynced = Math.min(this.#selfSynced, this.#lastDelivered);
+    this.#stuckAt = "";
+    await this.#openAt(from);
+  }
+
+  /** Open the segment holding `lsn`; false when the log has no segment yet. */
+  async #openAt(lsn: number): Promise<boolean> {
+    const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+    const entry = where.entries[where.index];
+    if (entry === undefined || where.oldestBaseLsn === null) return false;
+    // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap.
+    if (lsn < where.oldestBaseLsn) await this.#truncated(lsn - 1, where.oldestBaseLsn);
+    this.#assembler = new FollowAssembler<E>(0);
+    try {
+      await this.#openSegment(entry, undefined);
+    } catch (error) {
+      if (isMissing(error)) {
+        const again = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+        if (again.oldestBaseLsn !== null && lsn < again.oldestBaseLsn)
+          await this.#truncated(lsn - 1, again.oldestBaseLsn);
+      }
+      throw error;
+    }
+    return true;
+  }
+
+  async #truncated(after: number, oldest: number): Promise<never> {
+    const error = truncatedError(this.#o.dir, after, oldest);
+    throw this.#o.onTruncated === undefined ? error : await this.#o.onTruncated(error);
+  }
+
+  async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<void> {
+    const reader = await SegmentReader.open(this.#o.fs, entry.path, { chunkBytes: 1 << 16 });
+    try {
+      (this.#assembler as FollowAssembler<E>).enterSegment(reader.header.baseLsn, entry.path);
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
+    const old = this.#reader;
+    this.#reader = reader;
+    this.#segmentId = entry.id;
+    this.#readPaths.add(entry.path);
+    if (previousId !== undefined) await old?.close().catch(() => undefined);
+  }
+
+  /** The segment after the current one, when it exists; `WAL_TRUNCATED` when truncation removed it already. */
+  async #successor(): Promise<SegmentEntry | undefined> {
+    const entries = await listSegments(this.#o.fs, this.#o.dir);
+    const id = this.#segmentId;
+    const next = entries.find((e) => e.id > id);
+    if (next === undefined) return undefined;
+    if (next.id !== id + 1) {
+      const oldest = await readBaseLsn(this.#o.fs, (entries[0] as SegmentEntry).path);
+      await this.#truncated(this.#assembler?.lastLsn ?? this.#lastDelivered, oldest);
+    }
+    return next;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === "ENOENT";
+}

@@ -1,0 +1,86 @@
+/**
+ * Transaction assembly for a follower, which starts reading at the first record of some segment rather than at
+ * the start of the log: records of a transaction that began before that point are skipped (it is either delivered
+ * already or before the resume token), anything else out of place is `WAL_MALFORMED`.
+ */
+
+import { WalError, type WalRecord } from "@lora/wal-codec";
+import type { ReplayedTransaction } from "./replay-types.js";
+
+function malformed(message: string, path: string, lsn: number): WalError {
+  return new WalError("WAL_MALFORMED", `WAL structure is malformed: ${message}`, {
+    details: { path, segment: path, lsn },
+  });
+}
+
+export class FollowAssembler<E> {
+  /** Open transactions by begin LSN, with their events so far. */
+  readonly #open = new Map<number, E[]>();
+  /** Transactions with a begin below this were begun before reading started: their records are skipped. */
+  #floor: number;
+  #lastLsn = 0;
+
+  constructor(floor: number) {
+    this.#floor = floor;
+  }
+
+  /** The LSN of the last record applied (0 before any). */
+  get lastLsn(): number {
+    return this.#lastLsn;
+  }
+
+  /** Begin LSNs of the transactions still open. */
+  openBegins(): IterableIterator<number> {
+    return this.#open.keys();
+  }
+
+  /** A new segment starts at `baseLsn`: its LSNs must lie above everything read before. */
+  enterSegment(baseLsn: number, path: string): void {
+    if (this.#lastLsn !== 0 && baseLsn <= this.#lastLsn) {
+      throw malformed(
+        `segment base_lsn ${baseLsn} is not greater than previous record lsn ${this.#lastLsn}`,
+        path,
+        baseLsn,
+      );
+    }
+    if (this.#lastLsn === 0 && baseLsn > this.#floor) this.#floor = baseLsn;
+  }
+
+  /** Apply one record; the transaction it commits, if any. @throws {@link WalError} `WAL_MALFORMED`. */
+  apply(record: WalRecord<E>, path: string): ReplayedTransaction<E> | undefined {
+    const lsn = record.lsn;
+    if (this.#lastLsn !== 0 && lsn <= this.#lastLsn) {
+      throw malformed(`record lsn ${lsn} is not greater than previous lsn ${this.#lastLsn}`, path, lsn);
+    }
+    this.#lastLsn = lsn;
+    switch (record.kind) {
+      case "txBegin":
+        this.#open.set(lsn, []);
+        return undefined;
+      case "checkpoint":
+        return undefined;
+      case "mutation":
+      case "mutationBatch": {
+        const events = this.#bucket(record.txBeginLsn, lsn, path);
+        if (events === undefined) return undefined;
+        if (record.kind === "mutation") events.push(record.event);
+        else for (const e of record.events) events.push(e);
+        return undefined;
+      }
+      case "txCommit":
+      case "txAbort": {
+        const events = this.#bucket(record.txBeginLsn, lsn, path);
+        if (events === undefined) return undefined;
+        this.#open.delete(record.txBeginLsn);
+        return record.kind === "txCommit" ? { beginLsn: record.txBeginLsn, commitLsn: lsn, events } : undefined;
+      }
+    }
+  }
+
+  #bucket(begin: number, lsn: number, path: string): E[] | undefined {
+    const events = this.#open.get(begin);
+    if (events !== undefined) return events;
+    if (begin < this.#floor) return undefined;
+    throw malformed(`record at lsn ${lsn} references missing tx begin ${begin}`, path, lsn);
+  }
+}

@@ -1,0 +1,161 @@
+import { appendFile, mkdtemp, rm, truncate, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { createNodeFileSystem, DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tx } from "../test/build-log.js";
+import { followDir } from "./follow-dir.js";
+import type { ReplayedTransaction } from "./replay-types.js";
+
+// A follower beside a hand-driven writer (segment writer + durable mark), so every step of the writer is explicit:
+// what is written, what is durable, a rotation, a crash that leaves a torn tail, a restart that cuts it.
+
+const fs = createNodeFileSystem();
+let dir: string;
+let stop: AbortController;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-follow-"));
+  stop = new AbortController();
+});
+afterEach(async () => {
+  stop.abort();
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Tx = ReplayedTransaction<JsonValue>;
+
+/** Pull `n` transactions, failing after `ms` (a generous bound: a missing delivery fails instead of hanging). */
+async function take(it: AsyncIterator<Tx>, n: number, ms = 10_000): Promise<Tx[]> {
+  const out: Tx[] = [];
+  const timeout = new Promise<never>((_, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${out.length} of ${n} delivered`)), ms);
+    t.unref();
+  });
+  while (out.length < n) {
+    const r = await Promise.race([it.next(), timeout]);
+    if (r.done) throw new Error("follower ended");
+    out.push(r.value);
+  }
+  return out;
+}
+
+/**
+ * Ask for the next transaction and wait `ms`: `null` when it came (it must not have), else the pending request
+ * (boxed: an async function returning a promise would wait for it).
+ */
+async function deliversWithin(
+  it: AsyncIterator<Tx>,
+  ms: number,
+): Promise<{ next: Promise<IteratorResult<Tx>> } | null> {
+  const next = it.next();
+  const came = await Promise.race([
+    next.then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
+  return came ? null : { next };
+}
+
+describe("followDir", () => {
+  it("delivers only what the mark says is durable, follows rotation, and wakes on the mark", async () => {
+    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    const mark = await DurableMarkWriter.open(fs, dir);
+    mark.publish(0);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 5000 });
+    for (const r of [...tx(1, ["a"]), ...tx(4, ["b"])]) w1.append(r, jsonCodec);
+    await w1.flush();
+    // Written, not durable: nothing yet (the mark still says 0, and a live writer gets selfSyncAfterMs = 1 s).
+    const pending = await deliversWithin(follower, 300);
+    expect(pending).not.toBeNull();
+    mark.publish(3);
+    const first = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
+    expect(first.value?.commitLsn).toBe(3);
+    mark.publish(6);
+    expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([6]);
+    // Rotation: seal, a new segment, more commits.
+    await w1.seal();
+    await w1.close();
+    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 7);
+    for (const r of tx(7, ["c"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    mark.publish(9);
+    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[9, ["c"]]]);
+    expect(follower.position).toBe(9);
+    await w2.close();
+    await mark.close(9);
+    await follower.return();
+  });
+
+  it("a writer crash and restart that cuts a torn tail: nothing delivered twice, skipped, or taken back", async () => {
+    const path = segmentPath(dir, 1);
+    const w = await SegmentWriter.create(fs, path, 1);
+    let mark = await DurableMarkWriter.open(fs, dir);
+    for (const r of [...tx(1, ["a"]), ...tx(4, ["b-not-durable"])]) w.append(r, jsonCodec);
+    await w.flush();
+    mark.publish(3);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
+    // The follower has read transaction 4..6 ahead of durability. The writer dies; its last transaction is cut
+    // (a torn tail after a power loss) and the next writer writes a different transaction at the same LSNs.
+    const pending = await deliversWithin(follower, 200);
+    expect(pending).not.toBeNull();
+    const cutAt = w.size - 3 * 25 - 1; // not exact: cut inside the second transaction
+    await w.close();
+    await truncate(path, cutAt);
+    await appendFile(path, new Uint8Array(3)); // a few torn bytes
+    const { replayDir } = await import("./replay.js");
+    const outcome = await replayDir<JsonValue>(dir, { codec: jsonCodec }).outcome();
+    await truncate(path, outcome.lastGoodOffset);
+    const w2 = await SegmentWriter.openForAppend(fs, path, outcome.lastGoodOffset);
+    for (const r of tx(outcome.maxLsn + 1, ["b-new"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    mark = await DurableMarkWriter.open(fs, dir);
+    mark.publish(outcome.maxLsn + 3);
+    const next = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
+    expect(next.value?.events).toEqual(["b-new"]);
+    expect(next.value?.commitLsn).toBe(outcome.maxLsn + 3);
+    await w2.close();
+    await mark.close(outcome.maxLsn + 3);
+    await follower.return();
+  });
+
+  it("without a mark (a LoraDB writer, a crashed one) it syncs what it read itself and delivers", async () => {
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    for (const r of tx(1, ["x"])) w.append(r, jsonCodec);
+    await w.flush();
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 1)).map((t) => t.events)).toEqual([["x"]]);
+    await w.close();
+    await follower.return();
+  });
+
+  it("behind truncation it fails with WAL_TRUNCATED, never a silent gap; the signal ends it quietly", async () => {
+    for (let id = 1; id <= 3; id++) {
+      const w = await SegmentWriter.create(fs, segmentPath(dir, id), (id - 1) * 3 + 1);
+      for (const r of tx((id - 1) * 3 + 1, [id])) w.append(r, jsonCodec);
+      if (id < 3) await w.seal();
+      else await w.flush();
+      await w.close();
+    }
+    await unlink(segmentPath(dir, 1));
+    const behind = followDir<JsonValue>(dir, { codec: jsonCodec, durability: "written", signal: stop.signal });
+    await expect(behind.next()).rejects.toMatchObject({ code: "WAL_TRUNCATED", details: { oldestRetainedLsn: 4 } });
+    const fine = followDir<JsonValue>(dir, { codec: jsonCodec, after: 3, durability: "written", signal: stop.signal });
+    expect((await take(fine, 2)).map((t) => t.events)).toEqual([[2], [3]]);
+    const waiting = fine.next();
+    stop.abort();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
+  it("refuses bad options at once", () => {
+    expect(() => followDir(dir, { codec: jsonCodec, after: -1 })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+    );
+    expect(() => followDir(dir, { codec: jsonCodec, after: 1, slot: "s" })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+    );
+    expect(() => followDir(dir, { codec: jsonCodec, durability: "eventually" as "durable" })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+    );
+  });
+});

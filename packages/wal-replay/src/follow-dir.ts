@@ -1,0 +1,294 @@
+/**
+ * `followDir`: the live change feed for a consumer in another process than the writer. Read-only and lock-free, so
+ * it runs beside a live `Wal` handle or a live LoraDB process.
+ *
+ * How it learns what is durable: a `@lora/wal` writer publishes its durable LSN in the directory's durable mark
+ * (`.lora-wal.durable`, one 32-byte pwrite after each fsync that advanced it, never fsynced itself; LoraDB ignores
+ * the file). When no live writer publishes one (LoraDB, a writer that crashed, a closed log), the follower makes
+ * what it read durable itself (an fdatasync of the segments and the directory) before delivering it.
+ *
+ * How it is woken: a file-system watch on the directory (inotify on Linux) reports the mark's rewrites, appends,
+ * new and removed segments at once; a polling timer is the fallback (network file systems, seams other than the
+ * Node file system).
+ */
+
+import { type FSWatcher, watch } from "node:fs";
+import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { createNodeFileSystem, readDurableMark, type WalFileSystem } from "@lora/wal-segment";
+import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
+import type { ReplayedTransaction } from "./replay-types.js";
+import { advanceSlot, readSlot } from "./replication-slots.js";
+
+/** Options of {@link followDir}. */
+export interface FollowDirOptions<E> {
+  /** Decodes mutation payloads. */
+  readonly codec: PayloadCodec<E>;
+  /**
+   * The resume token: deliver the committed transactions whose begin LSN is above it (the commit LSN of the last
+   * transaction processed). Not allowed with `slot`, which supplies it. @default 0
+   */
+  readonly after?: number;
+  /** Resume from this replication slot's confirmed LSN; {@link Follower.confirm} advances it. */
+  readonly slot?: string;
+  /**
+   * `durable` (default): deliver only what a crash cannot take back. `written`: deliver a transaction as soon as it
+   * is whole in the file (lower latency; a crash of the machine may lose what was delivered).
+   */
+  readonly durability?: "durable" | "written";
+  /** Stops the follower: the iteration ends (done), it does not throw. */
+  readonly signal?: AbortSignal;
+  /** How often to look for changes when no watch event comes. @default 250 */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long a live writer's published durable LSN may stay behind a whole transaction before the follower syncs
+   * it itself (a writer in `none` mode never publishes one). @default 1000
+   */
+  readonly selfSyncAfterMs?: number;
+  /** The file-system seam. A seam other than the Node file system is polled, not watched. @default Node's */
+  readonly fs?: WalFileSystem;
+}
+
+/** A live change feed: an async iterable of committed transactions that waits for new ones. */
+export interface Follower<E> extends AsyncIterableIterator<ReplayedTransaction<E>> {
+  /** The commit LSN of the last transaction delivered: the token to resume from. */
+  readonly position: number;
+  /** Stop following (what a `break` out of `for await` calls): a waiting `next()` answers done. */
+  return(): Promise<IteratorResult<ReplayedTransaction<E>>>;
+  /**
+   * Record that everything up to `commitLsn` is processed, in the slot the follower was opened with (durably: the
+   * writer's truncation keeps what comes after it).
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot or for an LSN below the slot's,
+   *   `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_IO`.
+   */
+  confirm(commitLsn: number): Promise<void>;
+}
+
+/**
+ * Follow the log in `dir` from another process: yields committed transactions with `beginLsn > after` in commit
+ * order, waits for new ones, follows rotation, and ends only when `signal` aborts or `return()` is called (a
+ * `break` out of `for await`). Each transaction is delivered once; by default only once it is durable, so a writer
+ * crash and recovery never take back a delivered transaction, and a writer restart never makes one delivered twice
+ * or skipped.
+ * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
+ *   (`details.oldestRetainedLsn`), `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
+ *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
+ */
+export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
+  const after = options.after ?? 0;
+  if (!Number.isSafeInteger(after) || after < 0) {
+    throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+  }
+  if (options.slot !== undefined && options.after !== undefined) {
+    throw new WalError("WAL_INVALID_OPTION", "give either after or slot: a slot supplies its own position");
+  }
+  const durability = options.durability ?? "durable";
+  if (durability !== "durable" && durability !== "written") {
+    throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
+  }
+  const poll = options.pollIntervalMs ?? 250;
+  const selfSyncAfter = options.selfSyncAfterMs ?? 1000;
+  for (const [name, value] of [
+    ["pollIntervalMs", poll],
+    ["selfSyncAfterMs", selfSyncAfter],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative number, got ${String(value)}`);
+    }
+  }
+  const fs = options.fs ?? createNodeFileSystem();
+  const source = new DirSource(dir, fs, options.fs === undefined, poll, selfSyncAfter);
+  return new DirFollower<E>(dir, fs, options, after, durability, source);
+}
+
+class DirFollower<E> implements Follower<E> {
+  readonly #dir: string;
+  readonly #fs: WalFileSystem;
+  readonly #slot: string | undefined;
+  readonly #start: () => Promise<CommitFollower<E>>;
+  #inner: Promise<CommitFollower<E>> | undefined;
+  #ready: CommitFollower<E> | undefined;
+  readonly #source: DirSource;
+  #fallbackPosition: number;
+
+  constructor(
+    dir: string,
+    fs: WalFileSystem,
+    options: FollowDirOptions<E>,
+    after: number,
+    durability: "durable" | "written",
+    source: DirSource,
+  ) {
+    this.#dir = dir;
+    this.#fs = fs;
+    this.#slot = options.slot;
+    this.#source = source;
+    this.#fallbackPosition = after;
+    this.#start = async () => {
+      let from = after;
+      if (options.slot !== undefined) {
+        const slot = await readSlot(dir, options.slot, { fs });
+        if (slot.invalidated !== null) throw slotInvalidated(dir, options.slot, slot.invalidated.oldestRetainedLsn);
+        from = slot.confirmedLsn;
+        this.#fallbackPosition = from;
+      }
+      const follower = new CommitFollower<E>({
+        dir,
+        fs,
+        codec: options.codec,
+        after: from,
+        durability,
+        source,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onTruncated: (error) => this.#slotError(error),
+      });
+      this.#ready = follower;
+      return follower;
+    };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  get position(): number {
+    return this.#ready?.position ?? this.#fallbackPosition;
+  }
+
+  async next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    this.#inner ??= this.#start();
+    try {
+      return await (await this.#inner).next();
+    } catch (error) {
+      this.#source.close();
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    this.#source.close();
+    if (this.#inner !== undefined) await (await this.#inner.catch(() => undefined))?.return();
+    return { value: undefined, done: true };
+  }
+
+  async confirm(commitLsn: number): Promise<void> {
+    if (this.#slot === undefined) {
+      throw new WalError("WAL_INVALID_ARGUMENT", "confirm needs a follower opened with a slot");
+    }
+    await advanceSlot(this.#dir, this.#slot, commitLsn, { fs: this.#fs });
+  }
+
+  /** Behind truncation with a slot: the slot's invalidation is the cause to report, when it is one. */
+  async #slotError(error: WalError): Promise<WalError> {
+    if (this.#slot === undefined) return error;
+    try {
+      const slot = await readSlot(this.#dir, this.#slot, { fs: this.#fs });
+      if (slot.invalidated !== null) {
+        return slotInvalidated(this.#dir, this.#slot, slot.invalidated.oldestRetainedLsn);
+      }
+    } catch (e) {
+      if (!isWalError(e)) throw e;
+    }
+    return new WalError(error.code, error.message, { details: { ...error.details, slot: this.#slot } });
+  }
+}
+
+function slotInvalidated(dir: string, slot: string, oldestRetainedLsn: number | null | undefined): WalError {
+  return new WalError(
+    "WAL_SLOT_INVALIDATED",
+    `replication slot ${slot} of ${dir} was invalidated: it held back more of the log than the writer allows, and the segments it needed were removed; start again from a new base`,
+    {
+      details: {
+        path: dir,
+        slot,
+        ...(oldestRetainedLsn === null || oldestRetainedLsn === undefined ? {} : { oldestRetainedLsn }),
+      },
+    },
+  );
+}
+
+/** Durability from the durable mark; wake-ups from a directory watch and a timer. */
+class DirSource implements FollowSource {
+  readonly #dir: string;
+  readonly #fs: WalFileSystem;
+  readonly #watchable: boolean;
+  readonly #pollMs: number;
+  readonly selfSyncAfterMs: number;
+  #watcher: FSWatcher | undefined;
+  #dirty = false;
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  constructor(dir: string, fs: WalFileSystem, watchable: boolean, pollMs: number, selfSyncAfterMs: number) {
+    this.#dir = dir;
+    this.#fs = fs;
+    this.#watchable = watchable;
+    this.#pollMs = pollMs;
+    this.selfSyncAfterMs = selfSyncAfterMs;
+  }
+
+  async durability(): Promise<FollowDurability | null> {
+    this.#ensureWatch();
+    return await readDurableMark(this.#fs, this.#dir);
+  }
+
+  changed(signal: AbortSignal): Promise<void> {
+    this.#ensureWatch();
+    if (this.#dirty || signal.aborted) {
+      this.#dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.#wake = undefined;
+        this.#dirty = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#pollMs);
+      signal.addEventListener("abort", done, { once: true });
+      this.#wake = done;
+    });
+  }
+
+  async selfSync(paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      let file: Awaited<ReturnType<WalFileSystem["open"]>>;
+      try {
+        file = await this.#fs.open(path, "read");
+      } catch (error) {
+        if ((error as { cause?: { code?: string } }).cause?.code === "ENOENT") continue; // truncated meanwhile
+        throw error;
+      }
+      try {
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+    }
+    await this.#fs.syncDir(this.#dir);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#wake?.();
+  }
+
+  #ensureWatch(): void {
+    if (this.#watcher !== undefined || !this.#watchable || this.#closed) return;
+    try {
+      this.#watcher = watch(this.#dir, { persistent: false }, () => {
+        this.#dirty = true;
+        this.#wake?.();
+      });
+      // A watch that fails later (the directory removed) leaves the timer to poll.
+      this.#watcher.on("error", () => {
+        this.#watcher?.close();
+      });
+    } catch {
+      // No watch possible here (no directory yet, no inotify): the timer polls.
+    }
+  }
+}
