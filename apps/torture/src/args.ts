@@ -12,6 +12,8 @@ export interface CliOptions {
   readonly long: boolean;
   readonly caseIndex: number | undefined;
   readonly json: string | undefined;
+  /** Tier D: check this saved trace again (exact replay) instead of recording. */
+  readonly traceFile: string | undefined;
 }
 
 export const USAGE = `pnpm torture -- [--seed N] [--minutes N] [--tier A|B|C|D|faults|misuse|bugs] [--case N] [--smoke] [--long]
@@ -22,7 +24,8 @@ export const USAGE = `pnpm torture -- [--seed N] [--minutes N] [--tier A|B|C|D|f
   --tier T      run one tier (repeat or comma-separate for several; M is short for misuse)
   --case N      with --tier: run only case N (Tier B: cycles 0..N; Tier D: trace N)
   --long        Tier A enumerates sequences of up to 5 operations (default 3)
-  --json FILE   also write the report to FILE`;
+  --json FILE   also write the report to FILE
+  --trace-file F  Tier D: check the trace saved in F again, exactly (a failing trace's replay command names it)`;
 
 export function parseCli(argv: readonly string[]): CliOptions {
   const { values } = parseArgs({
@@ -35,6 +38,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       smoke: { type: "boolean", default: false },
       long: { type: "boolean", default: false },
       json: { type: "string" },
+      "trace-file": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -60,6 +64,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
     });
   const caseIndex = values.case === undefined ? undefined : number("case", values.case, 0);
   if (caseIndex !== undefined && tiers.length !== 1) throw new Error("--case needs exactly one --tier");
+  const traceFile = values["trace-file"];
+  if (traceFile !== undefined && (tiers.length !== 1 || tiers[0] !== "D"))
+    throw new Error("--trace-file needs --tier D");
   return {
     seed: Math.floor(number("seed", values.seed, Math.floor(Math.random() * 2 ** 31))),
     minutes: number("minutes", values.minutes, values.smoke ? 25 / 60 : 1),
@@ -68,5 +75,6 @@ export function parseCli(argv: readonly string[]): CliOptions {
     long: values.long,
     caseIndex,
     json: values.json,
+    traceFile,
   };
 }

@@ -14,6 +14,7 @@ import { runTierA } from "./tier-a.js";
 import { runTierB } from "./tier-b.js";
 import { runTierC } from "./tier-c.js";
 import { runTierD, tierDOptions } from "./tier-d.js";
+import { loadTrace } from "./trace-saved.js";
 
 /**
  * Share of the time budget per tier. The misuse tier, tier D and the planted bugs are bounded by count (a fixed list
@@ -100,6 +101,7 @@ async function run(o: CliOptions): Promise<RunReport> {
       await runTierD({
         ...tierDOptions(o.seed, o.smoke, o.long, selected.length === 1),
         ...(cases === undefined ? {} : { cases }),
+        ...(o.traceFile === undefined ? {} : { traceFile: o.traceFile }),
       }),
     );
   }
@@ -153,6 +155,8 @@ async function main(): Promise<number> {
   let o: CliOptions;
   try {
     o = parseCli(process.argv.slice(2));
+    // A replayed tier D trace keeps the seed it was recorded with (its crash states are seeded by it).
+    if (o.traceFile !== undefined) o = { ...o, seed: loadTrace(o.traceFile).seed };
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;

@@ -218,18 +218,33 @@ export function toJson(r: RunReport): Record<string, unknown> {
       violations: t.violations.length,
       ms: t.ms,
       ...t.extra,
-      ...(t.tier === "D"
-        ? {
-            traces: t.extra.traces ?? 0,
-            syscalls: t.extra.syscalls ?? 0,
-            models: { strict: t.extra.strictStates ?? 0, ordered: t.extra.orderedStates ?? 0 },
-            statesPerSec: t.ms > 0 ? Math.round(((t.extra.statesChecked ?? 0) * 1000) / t.ms) : 0,
-            notes: t.notes,
-          }
-        : {}),
+      ...(t.tier === "D" ? tierDJson(t) : {}),
     })),
     violations: r.tiers.flatMap((t) => t.violations).slice(0, 200),
     ms: r.ms,
+  };
+}
+
+/** Tier D's own figures: what was traced (per sync mode and workload), claimed, enumerated per model, checked. */
+function tierDJson(t: TierResult): Record<string, unknown> {
+  const group = (prefix: string) =>
+    Object.fromEntries(
+      Object.entries(t.extra)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+  return {
+    traces: t.extra.traces ?? 0,
+    syscalls: t.extra.syscalls ?? 0,
+    syncModes: { perCommit: 0, group: 0, none: 0, ...group("mode.") },
+    workloads: group("workload."),
+    claims: { ack: 0, wrote: 0, synced: 0, ...group("claims.") },
+    models: { strict: t.extra.strictStates ?? 0, ordered: t.extra.orderedStates ?? 0 },
+    distinctByModel: { strict: t.extra["distinct.strict"] ?? 0, ordered: t.extra["distinct.ordered"] ?? 0 },
+    statesChecked: t.extra.statesChecked ?? 0,
+    healStatesChecked: t.extra.healStatesChecked ?? 0,
+    statesPerSec: t.ms > 0 ? Math.round(((t.extra.statesChecked ?? 0) * 1000) / t.ms) : 0,
+    notes: t.notes,
   };
 }
 

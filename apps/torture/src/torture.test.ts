@@ -89,6 +89,18 @@ describe.skipIf(!tierD)("tier D (strace of the real process)", () => {
     expect(r.ackedChecked).toBeGreaterThan(0);
   });
 
+  it("the clean seam in all three sync modes and through both repairing reopens", async () => {
+    const r = await runTierD({ seed: 4, traces: 3, healTraces: 2, commits: 18, strictSamples: 2, maxStates: 20 });
+    expect(r.violations.map((v) => `${v.kind}: ${v.message}`)).toEqual([]);
+    expect([r.extra["mode.perCommit"], r.extra["mode.group"], r.extra["mode.none"]]).toEqual([2, 2, 1]);
+    expect([r.extra["workload.heal-torn"], r.extra["workload.heal-sealed"]]).toEqual([1, 1]);
+    // Group acks after whenDurable, none's wrote and synced: every kind of claim was made and checked.
+    expect(r.extra["claims.ack"]).toBeGreaterThan(0);
+    expect(r.extra["claims.wrote"]).toBeGreaterThan(0);
+    expect(r.extra["claims.synced"]).toBeGreaterThan(0);
+    expect(r.extra.healStatesChecked).toBeGreaterThan(0);
+  });
+
   for (const bug of SEAM_BUGS) {
     it(`catches the seam bug ${bug}`, async () => {
       const verdict = await runSeamBug(bug, 1);

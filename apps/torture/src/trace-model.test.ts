@@ -1,11 +1,11 @@
 /** Tier D's parser, models and static checks on a hand-written trace (no strace needed). */
 
 import { describe, expect, it } from "vitest";
+import { commitsOf, requiredAt } from "./trace-check.js";
+import { commitBytes, hex } from "./trace-fixture.js";
 import { crashStatesAt, materialise, staticCheck } from "./trace-model.js";
 import { parseTrace } from "./trace-parse.js";
-
-const hex = (s: string | Uint8Array) =>
-  `"${[...(typeof s === "string" ? Buffer.from(s) : s)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}"`;
+import { recordSpan } from "./trace-records.js";
 
 /** A segment created (dir fsync), a 600-byte record written by a pool thread (unfinished/resumed), fdatasync, ack. */
 function trace(opts: { dirSync: boolean; datasync: boolean }): string {
@@ -58,5 +58,68 @@ describe("tier D trace model", () => {
     expect(sizes).toEqual(new Set([6, 606]));
     expect(before.some((s) => s.model === "ordered" && s.description.includes("torn"))).toBe(true);
     expect(before.some((s) => s.model === "strict")).toBe(true);
+  });
+
+  it("a write that completes while an fdatasync is in flight is not covered by it", () => {
+    // Commit 0 (LSNs 1..3) is written, then an fdatasync starts on another thread, and commit 1 (LSNs 4..6) is
+    // written before it returns: only commit 0 is known durable.
+    const a = commitBytes(0, 1);
+    const b = commitBytes(1, 4);
+    const lines = (claims: string[]) =>
+      [
+        `11 1.0 openat(AT_FDCWD, ${hex("/r/acks")}, O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0666) = 5`,
+        `11 1.1 openat(AT_FDCWD, ${hex("/r/1.wal")}, O_RDWR|O_CLOEXEC) = 21`,
+        `11 1.2 pwrite64(21, ${hex(a)}, ${a.byteLength}, 32) = ${a.byteLength}`,
+        "12 1.3 fdatasync(21 <unfinished ...>",
+        `11 1.4 pwrite64(21, ${hex(b)}, ${b.byteLength}, ${32 + a.byteLength}) = ${b.byteLength}`,
+        "12 1.5 <... fdatasync resumed>) = 0",
+        ...claims.map((c) => `10 1.6 write(5, ${hex(`${c}\n`)}, ${c.length + 1}) = ${c.length + 1}`),
+      ].join("\n");
+    // The segment's creation, made durable by a directory fsync.
+    const pre = [
+      `11 0.7 openat(AT_FDCWD, ${hex("/r/1.wal")}, O_RDWR|O_CREAT|O_CLOEXEC, 0666) = 20`,
+      `11 0.8 openat(AT_FDCWD, ${hex("/r")}, O_RDONLY|O_CLOEXEC) = 19`,
+      "11 0.9 fsync(19) = 0\n",
+    ].join("\n");
+    const ok = parseTrace(pre + lines(["ack 3 0", "wrote 6 1"]), "/r", "/r/acks");
+    const sync = ok.ops.find((o) => o.kind === "fsync");
+    expect(sync?.kind === "fsync" && sync.covers).toBe(3); // create, dirsync, commit 0's write; not commit 1's
+    expect(staticCheck(ok.ops, ok.names, new Set()).findings).toEqual([]);
+    const bad = parseTrace(pre + lines(["ack 3 0", "ack 6 1"]), "/r", "/r/acks");
+    const findings = staticCheck(bad.ops, bad.names, new Set()).findings;
+    expect(findings.map((f) => f.kind)).toEqual(["ack-before-datasync"]);
+    expect(findings[0]?.message).toMatch(/^ack of LSN 6 \(commit 1\) while the write of \d+ bytes .*LSNs 4\.\.6/);
+  });
+
+  it("reads the LSNs of whole records in a write, and nothing from other bytes", () => {
+    const two = Buffer.concat([commitBytes(0, 1), commitBytes(1, 4)]);
+    expect(recordSpan(two)).toEqual({ first: 1, last: 6 });
+    expect(recordSpan(two.subarray(0, two.byteLength - 1))).toBeNull(); // a torn last record
+    const flipped = Uint8Array.from(two);
+    flipped[30] = (flipped[30] as number) ^ 1;
+    expect(recordSpan(flipped)).toBeNull();
+    expect(recordSpan(new Uint8Array(32))).toBeNull();
+  });
+
+  it("required commits: acks, and wrote ones at or below a synced LSN, above the fence", () => {
+    const claims = ["wrote 3 0", "wrote 6 1", "synced 6", "wrote 9 2", "ack 12 3", "ckpt 3", "wrote 15 4"];
+    const { ops } = parseTrace(
+      [
+        `10 1.0 openat(AT_FDCWD, ${hex("/r/acks")}, O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0666) = 5`,
+        ...claims.map((c) => `10 1.1 write(5, ${hex(`${c}\n`)}, ${c.length + 1}) = ${c.length + 1}`),
+      ].join("\n"),
+      "/r",
+      "/r/acks",
+    );
+    const commits = commitsOf(ops);
+    expect(commits.order).toEqual([0, 1, 2, 3, 4]);
+    const at = (point: number) => {
+      const r = requiredAt(ops, point, commits);
+      return { fence: r.fence, commits: Object.fromEntries(r.commits) };
+    };
+    expect(at(2)).toEqual({ fence: 0, commits: {} });
+    expect(at(3)).toEqual({ fence: 0, commits: { 0: 3, 1: 6 } });
+    expect(at(5)).toEqual({ fence: 0, commits: { 0: 3, 1: 6, 3: 12 } });
+    expect(at(7)).toEqual({ fence: 3, commits: { 1: 6, 3: 12 } });
   });
 });

@@ -2,7 +2,7 @@
  * Tier D, steps 2-4: crash states of a parsed trace under two persistence models, and the static checks.
  *
  * Crash point k: the operations before k were issued, the ones from k on never were. An operation is FORCED when a
- * later sync before k covers it: a write or truncate by an fsync/fdatasync of its inode, a creation, rename, removal
+ * later sync before k, started after it completed, covers it: a write or truncate by an fsync/fdatasync of its inode, a creation, rename, removal
  * or mkdir by an fsync of its directory. Forced operations are in every state; the others may be missing:
  *
  * - strict: any subset of the unforced operations persists (reordering allowed), and a persisted unforced write may
@@ -37,35 +37,38 @@ export interface StateFile {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * Which operations before `point` a sync before `point` covers: a write or truncate by an fsync/fdatasync of its
+ * inode that STARTED after it completed (`covers`), a creation, removal, rename or mkdir likewise by an fsync of
+ * its directory. Claims change no file and count as forced.
+ */
 function forcedBefore(ops: readonly LogicalOp[], point: number): boolean[] {
+  const inoCover = new Map<number, number>();
+  const dirCover = new Map<string, number>();
+  for (let j = 0; j < point; j++) {
+    const op = ops[j] as LogicalOp;
+    if (op.kind === "fsync") inoCover.set(op.ino, Math.max(inoCover.get(op.ino) ?? 0, op.covers));
+    else if (op.kind === "dirsync") dirCover.set(op.path, Math.max(dirCover.get(op.path) ?? 0, op.covers));
+  }
+  const byDir = (i: number, path: string) => i < (dirCover.get(dirOf(path)) ?? 0);
   const forced = new Array<boolean>(point).fill(false);
-  const syncedInos = new Set<number>();
-  const syncedDirs = new Set<string>();
-  for (let i = point - 1; i >= 0; i--) {
+  for (let i = 0; i < point; i++) {
     const op = ops[i] as LogicalOp;
     switch (op.kind) {
-      case "fsync":
-        syncedInos.add(op.ino);
-        forced[i] = true;
-        break;
-      case "dirsync":
-        syncedDirs.add(op.path);
-        forced[i] = true;
-        break;
       case "write":
       case "truncate":
-        forced[i] = syncedInos.has(op.ino);
+        forced[i] = i < (inoCover.get(op.ino) ?? 0);
         break;
       case "create":
       case "unlink":
       case "mkdir":
-        forced[i] = syncedDirs.has(dirOf(op.path));
+        forced[i] = byDir(i, op.path);
         break;
       case "rename":
-        forced[i] = syncedDirs.has(dirOf(op.from)) && syncedDirs.has(dirOf(op.to));
+        forced[i] = byDir(i, op.from) && byDir(i, op.to);
         break;
       default:
-        forced[i] = true; // acks and checkpoint notes change no file
+        forced[i] = true; // syncs themselves, and the writer's claims (they change no file)
     }
   }
   return forced;
@@ -206,48 +209,70 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
   return [...names].map(([path, ino]) => ({ path, bytes: content.get(ino) ?? new Uint8Array(0) }));
 }
 
+/** An fsync/fdatasync with nothing written to its file since the last one; `next`: the file's next write. */
+export interface RedundantSync {
+  readonly op: number;
+  readonly path: string;
+  readonly syscall: string;
+  readonly next: "header" | "records" | "nothing";
+}
+
 export interface StaticFinding {
   readonly kind: "ack-before-datasync" | "entry-without-dir-fsync" | "rename-before-fsync";
   readonly message: string;
 }
 
+/** What a durability claim names in messages, and the LSN it claims (null: everything written before it). */
+function claimOf(op: LogicalOp): { what: string; lsn: number | null } | null {
+  if (op.kind === "ack")
+    return {
+      what: op.lsn === null ? `ack of put ${op.index}` : `ack of LSN ${op.lsn} (commit ${op.index})`,
+      lsn: op.lsn,
+    };
+  if (op.kind === "synced") return { what: `synced ${op.lsn}`, lsn: op.lsn };
+  return null;
+}
+
 /**
- * Static checks on the trace (no crash states): before each acknowledgement, every write issued before it (to any
- * file of the log) is covered by an fsync/fdatasync of the same inode issued after the write; every creation and
- * rename before it is covered by an fsync of its directory issued after it. (perCommit: an acknowledgement makes
- * everything before it durable, and a segment holding acknowledged bytes needs its directory entry.)
- * Removals are not required (a leftover truncated segment is recovery's business) and the WAL directory's own
- * mkdir is reported separately.
+ * Static checks on the trace (no crash states): before each durability claim (an `ack`, or `synced L`; never a
+ * `wrote`, which claims nothing), every write holding records at or below the claimed LSN (and every write of bytes
+ * that are not whole records: headers, copies, damage) is covered by an fsync/fdatasync of the same inode that
+ * started after the write completed; every creation and rename before it is covered by an fsync of its directory
+ * likewise. (A durable commit needs every record before it durable too, and a segment holding them needs its
+ * directory entry.) Removals are not required (a leftover truncated segment is recovery's business) and mkdirs are
+ * reported separately.
  */
 export function staticCheck(
   ops: readonly LogicalOp[],
   names: ReadonlyMap<number, string>,
   ignoreInos: ReadonlySet<number>,
-): { findings: StaticFinding[]; mkdirWithoutParentSync: string[]; redundantSyncs: string[] } {
+): { findings: StaticFinding[]; mkdirWithoutParentSync: string[]; redundantSyncs: RedundantSync[] } {
   const findings: StaticFinding[] = [];
   const seen = new Set<string>();
   for (let a = 0; a < ops.length; a++) {
-    const ack = ops[a] as LogicalOp;
-    if (ack.kind !== "ack") continue;
+    const claim = claimOf(ops[a] as LogicalOp);
+    if (claim === null) continue;
+    const L = claim.lsn;
     const forced = forcedBefore(ops, a);
     for (let i = 0; i < a; i++) {
       if (forced[i]) continue;
       const op = ops[i] as LogicalOp;
       let f: StaticFinding | null = null;
-      if (op.kind === "write" && !ignoreInos.has(op.ino))
+      const needed = op.kind === "write" && (L === null || op.records === null || op.records.first <= L);
+      if (op.kind === "write" && needed && !ignoreInos.has(op.ino))
         f = {
           kind: "ack-before-datasync",
-          message: `ack of LSN ${ack.lsn} (commit ${ack.index}) while the write of ${op.data.byteLength} bytes at ${op.offset} of ${names.get(op.ino) ?? op.ino} (op ${i}) has no fsync/fdatasync of its inode after it`,
+          message: `${claim.what} while the write of ${op.data.byteLength} bytes at ${op.offset} of ${names.get(op.ino) ?? op.ino} (op ${i}${op.records === null ? "" : `, LSNs ${op.records.first}..${op.records.last}`}) has no fsync/fdatasync of its inode after it`,
         };
       else if (op.kind === "create" && !ignoreInos.has(op.ino))
         f = {
           kind: "entry-without-dir-fsync",
-          message: `ack of LSN ${ack.lsn} (commit ${ack.index}) while the creation of ${op.path} (op ${i}) has no fsync of its directory after it`,
+          message: `${claim.what} while the creation of ${op.path} (op ${i}) has no fsync of its directory after it`,
         };
       else if (op.kind === "rename")
         f = {
           kind: "entry-without-dir-fsync",
-          message: `ack of LSN ${ack.lsn} while the rename ${op.from} -> ${op.to} (op ${i}) has no fsync of its directory after it`,
+          message: `${claim.what} while the rename ${op.from} -> ${op.to} (op ${i}) has no fsync of its directory after it`,
         };
       if (f !== null && !seen.has(`${op.kind}${i}`)) {
         seen.add(`${op.kind}${i}`);
@@ -278,18 +303,20 @@ export function staticCheck(
     const parent = dirOf(op.path);
     if (!ops.slice(i + 1).some((o) => o.kind === "dirsync" && o.path === parent)) mkdirWithoutParentSync.push(op.path);
   }
-  // An fsync/fdatasync of an inode with nothing written to it since its previous sync (and after its creation).
-  const redundantSyncs: string[] = [];
+  // An fsync/fdatasync of an inode with nothing written to it since its previous sync (and after its creation),
+  // with what the file saw next: the sealed header (a seal's record sync), nothing (a close's sync), or else.
+  const redundantSyncs: RedundantSync[] = [];
   const dirty = new Map<number, boolean>();
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as LogicalOp;
-    if (op.kind === "create") dirty.set(op.ino, true);
-    else if (op.kind === "write" || op.kind === "truncate") dirty.set(op.ino, true);
+    if (op.kind === "create" || op.kind === "write" || op.kind === "truncate") dirty.set(op.ino, true);
     else if (op.kind === "fsync") {
-      if (dirty.get(op.ino) === false)
-        redundantSyncs.push(
-          `${op.syscall} of ${names.get(op.ino) ?? op.ino} (op ${i}) with nothing written since its last sync`,
-        );
+      if (dirty.get(op.ino) === false) {
+        const later = ops.slice(i + 1).find((o) => (o.kind === "write" || o.kind === "truncate") && o.ino === op.ino);
+        const next =
+          later === undefined ? "nothing" : later.kind === "write" && later.offset === 0 ? "header" : "records";
+        redundantSyncs.push({ op: i, path: names.get(op.ino) ?? String(op.ino), syscall: op.syscall, next });
+      }
       dirty.set(op.ino, false);
     }
   }

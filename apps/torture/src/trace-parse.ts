@@ -1,25 +1,40 @@
 /**
- * Tier D, step 2: an `strace -f -ttt -xx -s 65536 -e abbrev=none` trace turned into logical file-system operations
+ * Tier D, step 2: an `strace -f -ttt -xx -s 8388608 -e abbrev=none` trace turned into logical file-system operations
  * under one root directory: descriptors followed to paths and inodes (openat results, dup, close, renames), writes
  * with their offsets and bytes (pwrite64's offset; write's at the descriptor's position), fsync/fdatasync per inode,
  * directory fsyncs (an fsync on a descriptor opened on a directory), creations, renames, removals, and the writer's
- * acknowledgements (its writes to the ack file).
+ * claims (its writes to the ack file: see trace-claims.ts).
+ *
+ * Operations are ordered by the line where each call completes. A sync also records where it STARTED (`covers`):
+ * with the thread pool, a write may complete while an fdatasync on another thread is in flight, and that fdatasync
+ * is not known to cover it. Only operations completed before the sync's entry line count as covered.
  */
 
 import { dirname } from "node:path";
+import { type Claim, parseClaims } from "./trace-claims.js";
+import { recordSpan } from "./trace-records.js";
 
 export type LogicalOp =
   | { readonly kind: "mkdir"; readonly path: string }
   | { readonly kind: "create"; readonly path: string; readonly ino: number }
-  | { readonly kind: "write"; readonly ino: number; readonly offset: number; readonly data: Uint8Array }
+  | {
+      readonly kind: "write";
+      readonly ino: number;
+      readonly offset: number;
+      readonly data: Uint8Array;
+      /** The LSNs of the whole log records the bytes hold; null when they are not a run of whole records. */
+      readonly records: { readonly first: number; readonly last: number } | null;
+    }
   | { readonly kind: "truncate"; readonly ino: number; readonly length: number }
-  /** fsync or fdatasync of a file (fdatasync covers the data and the size: all the log needs). */
-  | { readonly kind: "fsync"; readonly ino: number; readonly syscall: string }
-  | { readonly kind: "dirsync"; readonly path: string }
+  /**
+   * fsync or fdatasync of a file (fdatasync covers the data and the size: all the log needs). It covers the
+   * operations before index `covers` (those completed before the call started).
+   */
+  | { readonly kind: "fsync"; readonly ino: number; readonly syscall: string; readonly covers: number }
+  | { readonly kind: "dirsync"; readonly path: string; readonly covers: number }
   | { readonly kind: "rename"; readonly from: string; readonly to: string; readonly ino: number | null }
   | { readonly kind: "unlink"; readonly path: string }
-  | { readonly kind: "ack"; readonly lsn: number; readonly index: number }
-  | { readonly kind: "ckpt"; readonly s: number };
+  | Claim;
 
 export interface ParsedTrace {
   readonly ops: LogicalOp[];
@@ -29,6 +44,8 @@ export interface ParsedTrace {
   readonly relevant: number;
   /** Writes whose bytes strace cut (longer than -s): their data is unknown. */
   readonly truncatedWrites: number;
+  /** Calls on the root's files that change them in ways not modelled (writev, fallocate, ...): names. */
+  readonly unmodelled: string[];
   /** The inode's path at its creation (for messages). */
   readonly names: Map<number, string>;
 }
@@ -46,6 +63,9 @@ function decode(arg: string | undefined): Uint8Array | null {
 
 const text = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("utf8"));
 
+/** Calls that change a file's bytes or size in a way the model does not follow: an error when seen in the root. */
+const UNMODELLED = new Set(["writev", "pwritev", "pwritev2", "fallocate", "sync_file_range", "copy_file_range"]);
+
 interface FdInfo {
   readonly path: string;
   readonly ino: number | null; // null: a directory
@@ -53,47 +73,74 @@ interface FdInfo {
   pos: number;
 }
 
-/** Parses the trace; `root` is the directory whose files are modelled, `ackPath` the writer's ack file. */
-export function parseTrace(trace: string, root: string, ackPath: string): ParsedTrace {
-  const pending = new Map<string, string>();
-  const calls: string[] = [];
+/** A completed call and the number of calls completed before it started. */
+interface Call {
+  readonly text: string;
+  readonly startedAfter: number;
+}
+
+/** Joins `<unfinished ...>` / `<... resumed>` halves; each call is placed where it completes. */
+function completedCalls(trace: string): Call[] {
+  const pending = new Map<string, { text: string; startedAfter: number }>();
+  const calls: Call[] = [];
   for (const line of trace.split("\n")) {
     const m = /^(\d+)\s+[\d.]+\s+(.*)$/.exec(line);
     if (m === null) continue;
     const pid = m[1] as string;
-    let rest = m[2] as string;
+    const rest = m[2] as string;
     if (rest.endsWith("<unfinished ...>")) {
-      pending.set(pid, rest.slice(0, -"<unfinished ...>".length).trimEnd());
+      const head = rest.slice(0, -"<unfinished ...>".length).trimEnd();
+      pending.set(pid, { text: head, startedAfter: calls.length });
       continue;
     }
+    if (rest.startsWith("+++") || rest.startsWith("---")) continue;
     const resumed = /^<\.\.\. \w+ resumed>\s?(.*)$/.exec(rest);
     if (resumed !== null) {
-      rest = `${pending.get(pid) ?? ""}${resumed[1] as string}`;
+      const start = pending.get(pid);
       pending.delete(pid);
+      calls.push({
+        text: `${start?.text ?? ""}${resumed[1] as string}`,
+        startedAfter: start?.startedAfter ?? calls.length,
+      });
+      continue;
     }
-    if (rest.startsWith("+++") || rest.startsWith("---")) continue;
-    calls.push(rest);
+    calls.push({ text: rest, startedAfter: calls.length });
   }
+  return calls;
+}
 
+/** Parses the trace; `root` is the directory whose files are modelled, `ackPath` the writer's ack file. */
+export function parseTrace(trace: string, root: string, ackPath: string): ParsedTrace {
+  const calls = completedCalls(trace);
   const ops: LogicalOp[] = [];
+  // opsBefore[c]: operations emitted by calls[0..c-1] (a sync that started after call c-1 covers those).
+  const opsBefore: number[] = [];
   const fds = new Map<number, FdInfo>();
   const names = new Map<string, number>(); // path -> inode (files), the live namespace
   const dirs = new Set<string>([root]);
   const inoNames = new Map<number, string>();
   const sizes = new Map<number, number>();
+  const unmodelled: string[] = [];
   let nextIno = 1;
   let relevant = 0;
   let truncatedWrites = 0;
   const inRoot = (p: string | null): p is string => p !== null && (p === root || p.startsWith(`${root}/`));
 
   for (const call of calls) {
-    const m = /^(\w+)\((.*)\)\s+=\s+(-?\d+|\?)/.exec(call);
+    opsBefore.push(ops.length);
+    const m = /^(\w+)\((.*)\)\s+=\s+(-?\d+|\?)/.exec(call.text);
     if (m === null) continue;
     const name = m[1] as string;
     const args = (m[2] as string).split(", ");
     const ret = Number(m[3]);
     if (!Number.isFinite(ret) || ret < 0) continue;
     const fdArg = Number(args[0]);
+    const covers = () => opsBefore[call.startedAfter] as number;
+    if (UNMODELLED.has(name)) {
+      const f = fds.get(fdArg);
+      if (f !== undefined && f.ino !== null && f.path !== ackPath) unmodelled.push(`${name} on ${f.path}`);
+      continue;
+    }
     switch (name) {
       case "open":
       case "openat": {
@@ -114,6 +161,9 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
           inoNames.set(ino, path);
           sizes.set(ino, 0);
           if (path !== ackPath) ops.push({ kind: "create", path, ino });
+        } else if (flags.includes("O_TRUNC") && path !== ackPath) {
+          ops.push({ kind: "truncate", ino, length: 0 });
+          sizes.set(ino, 0);
         }
         fds.set(ret, { path, ino, append: flags.includes("O_APPEND"), pos: 0 });
         break;
@@ -134,21 +184,14 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         relevant++;
         const data = decode(args[1]);
         if (f.path === ackPath) {
-          for (const l of (text(data) ?? "").split("\n")) {
-            const a = /^ack (\d+) (\d+)$/.exec(l);
-            if (a !== null) ops.push({ kind: "ack", lsn: Number(a[1]), index: Number(a[2]) });
-            const k = /^kvack (\d+)$/.exec(l);
-            if (k !== null) ops.push({ kind: "ack", lsn: 0, index: Number(k[1]) });
-            const c = /^ckpt (\d+)$/.exec(l);
-            if (c !== null) ops.push({ kind: "ckpt", s: Number(c[1]) });
-          }
+          ops.push(...parseClaims(text(data) ?? ""));
           break;
         }
         const size = sizes.get(f.ino) ?? 0;
         const offset = name === "pwrite64" ? Number(args[3]) : f.append ? size : f.pos;
         if (data === null) truncatedWrites++;
         const bytes = (data ?? new Uint8Array(ret)).subarray(0, ret);
-        ops.push({ kind: "write", ino: f.ino, offset, data: bytes });
+        ops.push({ kind: "write", ino: f.ino, offset, data: bytes, records: data === null ? null : recordSpan(bytes) });
         sizes.set(f.ino, Math.max(size, offset + ret));
         if (name === "write") f.pos = offset + ret;
         break;
@@ -158,8 +201,8 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         const f = fds.get(fdArg);
         if (f === undefined) break;
         relevant++;
-        if (f.ino === null) ops.push({ kind: "dirsync", path: f.path });
-        else if (f.path !== ackPath) ops.push({ kind: "fsync", ino: f.ino, syscall: name });
+        if (f.ino === null) ops.push({ kind: "dirsync", path: f.path, covers: covers() });
+        else if (f.path !== ackPath) ops.push({ kind: "fsync", ino: f.ino, syscall: name, covers: covers() });
         break;
       }
       case "ftruncate": {
@@ -208,7 +251,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         break;
     }
   }
-  return { ops, syscalls: calls.length, relevant, truncatedWrites, names: inoNames };
+  return { ops, syscalls: calls.length, relevant, truncatedWrites, unmodelled, names: inoNames };
 }
 
 /** The directory an entry operation changes. */

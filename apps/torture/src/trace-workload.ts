@@ -23,6 +23,23 @@ export function workloadOf(bug: SeamBug): "wal" | "kv" {
 }
 export type SeamBug = (typeof SEAM_BUGS)[number];
 
+/**
+ * What a traced writer does: `wal` commits (rotations, a checkpoint with truncation, close); `heal-torn` commits,
+ * closes, appends a torn record to the newest segment, and reopens (recovery copies the torn bytes to a `.broken`
+ * file and cuts them) before committing the rest; `heal-sealed` commits until a rotation, closes, removes the
+ * newest segment (it holds only an aborted transaction) so the newest left is sealed with no successor, and reopens
+ * (recovery creates the successor); `kv` runs the kv-store example.
+ */
+export const TRACE_WORKLOADS = ["wal", "heal-torn", "heal-sealed", "kv"] as const;
+export type TraceWorkload = (typeof TRACE_WORKLOADS)[number];
+
+/** The sync modes a traced writer runs in (trace t in mode t % 3). */
+export const TRACE_SYNC_MODES = ["perCommit", "group", "none"] as const;
+export type TraceSyncMode = (typeof TRACE_SYNC_MODES)[number];
+
+/** The group mode's flusher interval in traces: short, so a wave's whenDurable waits little. */
+export const TRACE_GROUP_INTERVAL_MS = 2;
+
 /** The events of commit `i` (1..3 events, one in five with a ~700-byte pad so records cross 512-byte sectors). */
 export function traceEvents(i: number): JsonValue[] {
   const count = 1 + (i % 3);

@@ -1,0 +1,78 @@
+/**
+ * The damage the heal workloads leave between their two opens, done with node:fs in the traced process (so it is in
+ * the trace like the seam's own calls) and made durable before the reopen: whatever the crash states of phase 2
+ * hold, the damage is in them, and the reopen's repair is what they test.
+ */
+
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { type JsonValue, jsonCodec } from "@lora/wal";
+import { encodeRecord } from "@lora/wal-codec";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
+import { traceEvents } from "./trace-workload.js";
+
+/** Share of the next transaction's bytes that lands: a record cut in its middle. */
+const TORN_SHARE = 0.6;
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function headerOf(path: string): ReturnType<typeof decodeSegmentHeader> {
+  const fd = openSync(path, "r");
+  try {
+    const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+    readSync(fd, bytes, 0, SEGMENT_HEADER_BYTES, 0);
+    return decodeSegmentHeader(bytes, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Appends the first 60% of commit `index`'s transaction (TxBegin, MutationBatch, TxCommit at `nextLsn`..) to the
+ * end of segment `activeId`, as a write torn by a power loss would leave it, and fsyncs it. Returns a note line.
+ */
+export function tearNewestSegment(dir: string, activeId: number, nextLsn: number, index: number): string {
+  const records = [
+    encodeRecord<JsonValue>({ kind: "txBegin", lsn: nextLsn }, jsonCodec),
+    encodeRecord<JsonValue>(
+      { kind: "mutationBatch", lsn: nextLsn + 1, txBeginLsn: nextLsn, events: traceEvents(index) },
+      jsonCodec,
+    ),
+    encodeRecord<JsonValue>({ kind: "txCommit", lsn: nextLsn + 2, txBeginLsn: nextLsn }, jsonCodec),
+  ];
+  const whole = Buffer.concat(records);
+  const torn = whole.subarray(0, Math.floor(whole.byteLength * TORN_SHARE));
+  const path = segmentPath(dir, activeId);
+  const fd = openSync(path, "r+");
+  try {
+    const end = fstatSync(fd).size;
+    writeSync(fd, torn, 0, torn.byteLength, end);
+    fsyncSync(fd);
+    return `damaged ${path} torn ${torn.byteLength} of ${whole.byteLength} bytes at ${end}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Removes segment `activeId` (a rotation just created it and it holds only an aborted transaction: its base LSN is
+ * above every commit) and fsyncs the directory, so the newest segment left is the sealed one before it, with no
+ * successor: a crash between a seal and the next segment's creation. Throws unless that is what is left.
+ */
+export function dropToSealed(dir: string, activeId: number, lastCommitLsn: number): string {
+  const newest = segmentPath(dir, activeId);
+  const base = headerOf(newest).baseLsn;
+  if (base <= lastCommitLsn)
+    throw new Error(`segment ${activeId} starts at LSN ${base}, not above the last commit ${lastCommitLsn}`);
+  const sealed = segmentPath(dir, activeId - 1);
+  if (!headerOf(sealed).sealed) throw new Error(`segment ${activeId - 1} is not sealed after a rotation`);
+  unlinkSync(newest);
+  fsyncDir(dir);
+  return `sealed ${sealed} is the newest segment (removed ${newest}, base LSN ${base})`;
+}
