@@ -216,7 +216,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
         progressed = true;
         continue;
       }
-      const next = await this.#successor();
+      // Rotation seals a segment before it creates the next one: only a sealed segment can have a successor.
+      const next = reader.sealed ? await this.#successor() : undefined;
       if (next === undefined) {
         if (step.kind === "damaged") this.#checkStuck(reader, step.error);
         return progressed || reader.position !== before;

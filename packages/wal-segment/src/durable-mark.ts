@@ -133,6 +133,13 @@ export class DurableMarkWriter {
     }
   }
 
+  /** Close the file without writing (a writer that failed: the mark keeps its last, still true, value). */
+  async abandon(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#file.close().catch(() => undefined);
+  }
+
   /** Publish the final LSN with the closed flag, then close the file. Idempotent. */
   async close(finalLsn: number): Promise<void> {
     if (this.#closed) return;

@@ -19,9 +19,32 @@ export {
   type WalErrorDetails,
 } from "@lora/wal-codec";
 export type { RecoveryMode, ReplayedTransaction, ReplayOutcome, TornTailInfo } from "@lora/wal-replay";
+// The change feed and replication slots, re-exported so a store author needs one import.
+export {
+  advanceSlot,
+  createSlot,
+  dropSlot,
+  type FollowDirOptions,
+  type Follower,
+  followDir,
+  listSlots,
+  oldestRetainedLsn,
+  type ReadCommittedOptions,
+  readCommitted,
+  readSlot,
+  type SlotState,
+} from "@lora/wal-replay";
 export type { WalFileSystem } from "@lora/wal-segment";
 export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
 export type { HealAction } from "./recover-dir.js";
+export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
 export type { Failpoint, PlantedBug, WalTestingOptions } from "./testing-hooks.js";
-export { type CommitInfo, DEFAULT_SEGMENT_TARGET_BYTES, type OpenResult, Wal, type WalOptions } from "./wal.js";
+export {
+  type CommitInfo,
+  DEFAULT_SEGMENT_TARGET_BYTES,
+  type OpenResult,
+  Wal,
+  type WalFollowOptions,
+  type WalOptions,
+} from "./wal.js";

@@ -15,7 +15,7 @@ const tempDir = useTempDirs();
 const nodeFs = createNodeFileSystem();
 
 describe("LoraDB wal.rs tests", () => {
-  it("fresh open creates the first segment (no CURRENT file, only segments and the lock)", async () => {
+  it("fresh open creates the first segment (no CURRENT file, only segments, the lock and the durable mark)", async () => {
     const dir = await tempDir();
     const { wal, events } = await Wal.open(dir);
     expect(events).toEqual([]);
@@ -24,7 +24,10 @@ describe("LoraDB wal.rs tests", () => {
     expect(wal.oldestSegmentId()).toBe(1);
     const names = await readdir(dir);
     expect(names).toContain(".lora-wal.lock");
-    expect(names.filter((n) => n !== ".lora-wal.lock").every((n) => n.endsWith(".wal"))).toBe(true);
+    // Ours, not LoraDB's: the durable LSN for followers in other processes (LoraDB ignores the file).
+    expect(names).toContain(".lora-wal.durable");
+    const others = names.filter((n) => n !== ".lora-wal.lock" && n !== ".lora-wal.durable");
+    expect(others.every((n) => n.endsWith(".wal"))).toBe(true);
     await wal.close();
   });
 

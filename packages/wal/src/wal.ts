@@ -15,6 +15,7 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import {
+  CommitFollower,
   RECOVERY_MODES,
   type RecoveryMode,
   type ReplayedTransaction,
@@ -23,16 +24,15 @@ import {
 } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
-  listSegments,
-  SegmentReader,
-  SegmentWriter,
-  segmentPath,
+  DurableMarkWriter,
+  type SegmentWriter,
   UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { type HeldLock, lockDirectory } from "./handle-lock.js";
 import { type HealAction, recoverDir } from "./recover-dir.js";
+import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
 import { type Failpoint, noFailpoint, type PlantedBug, type WalTestingOptions } from "./testing-hooks.js";
 
@@ -96,8 +96,31 @@ export interface WalOptions<E> {
    * `datasyncSync`. @default false
    */
   readonly blockingSync?: boolean;
+  /**
+   * The most log bytes a replication slot may hold back from `truncateUpTo` (the segments the fence alone would
+   * delete but the slot still needs). A slot past it is invalidated (its consumer gets `WAL_SLOT_INVALIDATED`) and
+   * the segments are deleted, rather than the disk filling behind a stalled consumer; PostgreSQL's
+   * `max_slot_wal_keep_size`. @default Infinity (a slot holds back everything it needs)
+   */
+  readonly maxSlotRetainedBytes?: number;
+  /**
+   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 32-byte write after each
+   * fsync, never fsynced itself) so followers in other processes deliver only durable commits without syncing
+   * themselves. LoraDB ignores the file. @default true
+   */
+  readonly publishDurableLsn?: boolean;
   /** Crash-testing hooks; never needed in production. */
   readonly testing?: WalTestingOptions;
+}
+
+/** Options of {@link Wal.follow}. */
+export interface WalFollowOptions {
+  /** The resume token: deliver transactions whose begin LSN is above it. @default 0 */
+  readonly after?: number;
+  /** `durable` (default): once `durableLsn()` covers it; `written`: once it is in the file. */
+  readonly durability?: "durable" | "written";
+  /** Ends the iteration (done, not an error). */
+  readonly signal?: AbortSignal;
 }
 
 /** What {@link Wal.open} resolves to: the handle and everything recovery found. */
@@ -161,12 +184,13 @@ export class Wal<E = MutationEvent> {
   readonly #unsyncedWindow: number;
   readonly #lock: HeldLock;
   readonly #pipeline: CommitPipeline;
+  readonly #segments: SegmentLifecycle;
   readonly #failpoint: Failpoint;
   readonly #bugs: ReadonlySet<PlantedBug>;
   #nextLsn: number;
   #durableLsn: number;
-  #activeId: number;
-  #oldestId: number;
+  /** Wakes the in-process followers (`follow`) waiting for a change. */
+  #followWake: (() => void)[] = [];
   /**
    * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
    * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
@@ -201,8 +225,7 @@ export class Wal<E = MutationEvent> {
     writer: SegmentWriter;
     nextLsn: number;
     durableLsn: number;
-    activeId: number;
-    oldestId: number;
+    segments: SegmentLifecycle;
     floor: number;
     spans: TransactionSpans;
     failpoint: Failpoint;
@@ -217,8 +240,8 @@ export class Wal<E = MutationEvent> {
     this.#lock = init.lock;
     this.#nextLsn = init.nextLsn;
     this.#durableLsn = init.durableLsn;
-    this.#activeId = init.activeId;
-    this.#oldestId = init.oldestId;
+    this.#segments = init.segments;
+    this.#segments.noteDurable(init.durableLsn);
     this.#floor = init.floor;
     this.#spans = init.spans;
     this.#spans.forgetBelow(init.floor);
@@ -234,10 +257,18 @@ export class Wal<E = MutationEvent> {
         failpoint: init.failpoint,
         onFailure: (error) => this.#poisonWith(error),
         onWritten: (lsn) => {
-          if (this.#syncMode.mode === "none" && lsn > this.#durableLsn) this.#durableLsn = lsn;
+          if (this.#syncMode.mode === "none" && lsn > this.#durableLsn) {
+            this.#durableLsn = lsn;
+            this.#wakeFollowers();
+          }
         },
         onSynced: (lsn) => {
-          if (lsn > this.#durableLsn) this.#durableLsn = lsn;
+          // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
+          this.#segments.noteDurable(lsn);
+          if (lsn > this.#durableLsn) {
+            this.#durableLsn = lsn;
+            this.#wakeFollowers();
+          }
         },
         retrySyncAfterFailure: init.bugs.has("retry-fsync-after-eio")
           ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
@@ -299,6 +330,17 @@ export class Wal<E = MutationEvent> {
         `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
       );
     }
+    const maxSlotRetainedBytes = options.maxSlotRetainedBytes ?? Number.POSITIVE_INFINITY;
+    if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${String(maxSlotRetainedBytes)}`,
+      );
+    }
+    const publishDurableLsn = options.publishDurableLsn ?? true;
+    if (typeof publishDurableLsn !== "boolean") {
+      throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
+    }
     const fs = options.fs ?? createNodeFileSystem();
     const failpoint = options.testing?.failpoint ?? noFailpoint;
     const bugs = new Set(options.testing?.plantedBugs ?? []);
@@ -320,6 +362,19 @@ export class Wal<E = MutationEvent> {
         failpoint,
         bugs,
       });
+      // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
+      const mark = publishDurableLsn ? await DurableMarkWriter.open(fs, dir) : null;
+      const segments = new SegmentLifecycle({
+        dir,
+        fs,
+        activeId: r.activeSegmentId,
+        oldestId: r.oldestSegmentId,
+        unsyncedWindow: unsyncedWindowBytes,
+        maxSlotRetainedBytes,
+        mark,
+        failpoint,
+        bugs,
+      });
       const wal = new Wal<E>({
         dir,
         fs,
@@ -333,8 +388,7 @@ export class Wal<E = MutationEvent> {
         nextLsn: r.nextLsn,
         // LoraDB's rule: everything readable at open survived to this open.
         durableLsn: r.maxLsn,
-        activeId: r.activeSegmentId,
-        oldestId: r.oldestSegmentId,
+        segments,
         floor: Math.max(fence, r.outcome?.newestSnapshotLsn ?? 0),
         spans: r.outcome?.transactionSpans ?? new TransactionSpans(),
         failpoint,
@@ -387,12 +441,96 @@ export class Wal<E = MutationEvent> {
 
   /** Id of the oldest segment still in the directory (rises as `truncateUpTo` deletes segments). */
   oldestSegmentId(): number {
-    return this.#oldestId;
+    return this.#segments.oldestId;
   }
 
   /** Id of the segment being appended to (the highest id). */
   activeSegmentId(): number {
-    return this.#activeId;
+    return this.#segments.activeId;
+  }
+
+  /**
+   * The segments in the directory, oldest first, with their base LSNs and sizes (a header read and a stat each).
+   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER`.
+   */
+  segments(): Promise<SegmentInfo[]> {
+    return this.#segments.list();
+  }
+
+  /**
+   * Listen to the segment lifecycle: `sealed` (a segment is complete and fsynced: immutable from now on),
+   * `created`, `durable` (every record up to `lsn` is fsynced), `removed` (truncation deleted segments),
+   * `slotInvalidated`, `closed`. Each is reported after it is true on disk, synchronously where it happens: keep
+   * listeners short, and never throw from one (a throw is reported as a process warning and otherwise ignored).
+   * @returns the function that removes the listener.
+   */
+  onLifecycle(listener: LifecycleListener): () => void {
+    if (typeof listener !== "function") {
+      throw new WalError("WAL_INVALID_ARGUMENT", "onLifecycle wants a function");
+    }
+    return this.#segments.on(listener);
+  }
+
+  /**
+   * Follow the log from this process: the committed transactions with `beginLsn > after`, in commit order, as an
+   * async iterable that waits for new commits, follows rotation, and ends when `signal` aborts, on `return()` (a
+   * `break`), or after the handle closes (once it has delivered what was durable). By default a transaction is
+   * delivered once it is durable in the handle's mode (`durableLsn()`); `durability: "written"` delivers it once it
+   * is in the file. A follower that falls behind truncation fails with `WAL_TRUNCATED`.
+   * @throws {@link WalError} `WAL_INVALID_OPTION` at once; from the iteration `WAL_TRUNCATED`, `WAL_CORRUPT`,
+   *   `WAL_MALFORMED`, `WAL_IO`.
+   */
+  follow(
+    options: WalFollowOptions = {},
+  ): AsyncIterableIterator<ReplayedTransaction<E>> & { readonly position: number } {
+    const after = options.after ?? 0;
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+    }
+    const durability = options.durability ?? "durable";
+    if (durability !== "durable" && durability !== "written") {
+      throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
+    }
+    return new CommitFollower<E>({
+      dir: this.#dir,
+      fs: this.#fs,
+      codec: this.#codec,
+      after,
+      durability,
+      source: {
+        durability: () =>
+          Promise.resolve({
+            session: 1,
+            durableLsn: this.#durableLsn,
+            closed: this.#closed || this.#poison !== undefined,
+          }),
+        changed: (signal) => this.#followerWait(signal),
+        ended: () => this.#closed || this.#poison !== undefined,
+      },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  /** Resolves at the next durability advance, rotation, truncation or close (or after a second, or on abort). */
+  #followerWait(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      signal.addEventListener("abort", done, { once: true });
+      this.#followWake.push(done);
+    });
+  }
+
+  #wakeFollowers(): void {
+    if (this.#followWake.length === 0) return;
+    const wake = this.#followWake;
+    this.#followWake = [];
+    for (const w of wake) w();
   }
 
   /** Write and fsync counts of the commit pipeline (for tests and benchmarks). */
@@ -751,30 +889,9 @@ export class Wal<E = MutationEvent> {
   async #truncate(fenceLsn: number): Promise<number> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1);
     return await this.#exclusive(async () => {
-      const entries = await listSegments(this.#fs, this.#dir);
-      const drop = [];
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i] as (typeof entries)[number];
-        if (entry.id >= this.#activeId - 1) break;
-        const next = entries[i + 1];
-        if (next === undefined) break;
-        const reader = await SegmentReader.open(this.#fs, next.path);
-        const nextBase = reader.header.baseLsn;
-        await reader.close();
-        if (nextBase - 1 <= fenceLsn) drop.push(entry);
-      }
-      if (drop.length === 0) return 0;
-      this.#failpoint("truncate.beforeUnlink");
-      // Oldest first, each removal made durable before the next: a crash can then only leave a shorter prefix
-      // removed, never a hole in the middle of the segment ids.
-      for (const entry of drop) {
-        await this.#io(() => this.#fs.unlink(entry.path));
-        this.#failpoint("truncate.afterUnlink");
-        await this.#io(() => this.#fs.syncDir(this.#dir));
-        this.#failpoint("truncate.afterDirFsync");
-        if (entry.id >= this.#oldestId) this.#oldestId = entry.id + 1;
-      }
-      return drop.length;
+      const removed = await this.#io(() => this.#segments.truncate(fenceLsn));
+      if (removed > 0) this.#wakeFollowers();
+      return removed;
     });
   }
 
@@ -819,6 +936,8 @@ export class Wal<E = MutationEvent> {
       this.#poisonWith(error);
     } finally {
       await this.#pipeline.writer.close().catch(() => undefined);
+      await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
+      this.#wakeFollowers();
       await this.#lock.release();
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
       this.#pipeline.fail(this.#poison ?? closed);
@@ -957,27 +1076,10 @@ export class Wal<E = MutationEvent> {
       }
       const old = this.#pipeline.writer;
       if (old.size < this.#target && !this.#bugs.has("rotate-inside-transaction")) return;
-      await this.#io(() => old.seal());
-      this.#failpoint("rotate.afterSeal");
-      const nextId = this.#activeId + 1;
-      // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
-      const writer = await this.#io(() =>
-        SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), this.#nextLsn, {
-          syncDirectory: false,
-          maxUnsyncedBytes: this.#unsyncedWindow,
-        }),
-      );
-      try {
-        this.#failpoint("rotate.afterCreate");
-        if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#io(() => this.#fs.syncDir(this.#dir));
-        this.#failpoint("rotate.afterDirFsync");
-      } catch (error) {
-        await writer.close().catch(() => undefined);
-        throw error;
-      }
+      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
       this.#pipeline.sealedAndReplaced(writer);
-      this.#activeId = nextId;
       await old.close().catch(() => undefined);
+      this.#wakeFollowers();
     });
   }
 

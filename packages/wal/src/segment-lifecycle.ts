@@ -1,0 +1,225 @@
+/**
+ * The segment lifecycle of a handle: the segment list, rotation (seal, create the next, make its name durable),
+ * retention (truncation under replication slots) and durability progress, with events that the change feed and
+ * archiving build on. The handle decides when (transaction boundaries, exclusivity, poisoning); this module does
+ * the file work and tells listeners what happened, in the order it became true on disk.
+ */
+
+import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
+import {
+  type DurableMarkWriter,
+  listSegments,
+  SegmentReader,
+  SegmentWriter,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+
+/** A segment as the lifecycle reports it. */
+export interface SegmentInfo {
+  readonly id: number;
+  readonly path: string;
+  /** The first LSN the segment was created for. */
+  readonly baseLsn: number;
+  /** Its size in bytes when reported (for a sealed segment, final). */
+  readonly bytes: number;
+}
+
+/**
+ * What listeners hear, each after it is true on disk:
+ * - `sealed`: a segment was sealed and fsynced: immutable from now on (an archiver can upload it);
+ * - `created`: the next segment exists and its name is durable;
+ * - `durable`: every record at or below `lsn` is covered by an fdatasync;
+ * - `removed`: truncation deleted these segments (oldest first) and fsynced the directory;
+ * - `slotInvalidated`: a replication slot held back more than `maxSlotRetainedBytes` and was invalidated;
+ * - `closed`: the handle closed (everything it wrote is durable, unless it was poisoned).
+ */
+export type LifecycleEvent =
+  | { readonly type: "sealed"; readonly segment: SegmentInfo }
+  | { readonly type: "created"; readonly segment: SegmentInfo }
+  | { readonly type: "durable"; readonly lsn: number }
+  | { readonly type: "removed"; readonly segments: readonly SegmentInfo[] }
+  | { readonly type: "slotInvalidated"; readonly slot: string; readonly retainedBytes: number }
+  | { readonly type: "closed" };
+
+/** A listener; it runs synchronously where the event happens, so it must be quick and must not throw. */
+export type LifecycleListener = (event: LifecycleEvent) => void;
+
+export interface LifecycleInit {
+  readonly dir: string;
+  readonly fs: WalFileSystem;
+  readonly activeId: number;
+  readonly oldestId: number;
+  readonly unsyncedWindow: number;
+  /** Limit on the log bytes a replication slot may hold back from truncation. */
+  readonly maxSlotRetainedBytes: number;
+  readonly mark: DurableMarkWriter | null;
+  readonly failpoint: Failpoint;
+  readonly bugs: ReadonlySet<PlantedBug>;
+}
+
+export class SegmentLifecycle {
+  readonly #dir: string;
+  readonly #fs: WalFileSystem;
+  readonly #unsyncedWindow: number;
+  readonly #maxSlotRetained: number;
+  readonly #mark: DurableMarkWriter | null;
+  readonly #failpoint: Failpoint;
+  readonly #bugs: ReadonlySet<PlantedBug>;
+  readonly #listeners = new Set<LifecycleListener>();
+  #activeId: number;
+  #oldestId: number;
+  #durable = 0;
+
+  constructor(init: LifecycleInit) {
+    this.#dir = init.dir;
+    this.#fs = init.fs;
+    this.#unsyncedWindow = init.unsyncedWindow;
+    this.#maxSlotRetained = init.maxSlotRetainedBytes;
+    this.#mark = init.mark;
+    this.#failpoint = init.failpoint;
+    this.#bugs = init.bugs;
+    this.#activeId = init.activeId;
+    this.#oldestId = init.oldestId;
+  }
+
+  /** The segment being appended to (the highest id). */
+  get activeId(): number {
+    return this.#activeId;
+  }
+
+  /** The oldest segment still in the directory. */
+  get oldestId(): number {
+    return this.#oldestId;
+  }
+
+  /** Listen to lifecycle events; returns the function that stops listening. */
+  on(listener: LifecycleListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(event: LifecycleEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A listener's bug must not fail a commit or poison the log; it is reported, not swallowed silently.
+        process.emitWarning(`a @lora/wal lifecycle listener threw on "${event.type}": ${String(error)}`);
+      }
+    }
+  }
+
+  /**
+   * Every record at or below `lsn` is fsynced: tell other processes (the durable mark) and listeners. Called before
+   * the commits it covers are acknowledged, so a follower never lags an acknowledgement.
+   */
+  noteDurable(lsn: number): void {
+    if (lsn <= this.#durable) return;
+    this.#durable = lsn;
+    this.#mark?.publish(lsn);
+    if (this.#listeners.size > 0) this.#emit({ type: "durable", lsn });
+  }
+
+  /**
+   * Seal `old` (flush, fsync, sealed header) and create the next segment at `nextLsn`, its name made durable by a
+   * directory fsync before it is used. Any failure propagates (the handle poisons itself).
+   */
+  async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
+    await old.seal();
+    this.#failpoint("rotate.afterSeal");
+    const sealed: SegmentInfo = {
+      id: this.#activeId,
+      path: old.path,
+      baseLsn: old.baseLsn,
+      bytes: old.size,
+    };
+    const nextId = this.#activeId + 1;
+    // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
+    const writer = await SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), nextLsn, {
+      syncDirectory: false,
+      maxUnsyncedBytes: this.#unsyncedWindow,
+    });
+    try {
+      this.#failpoint("rotate.afterCreate");
+      if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#fs.syncDir(this.#dir);
+      this.#failpoint("rotate.afterDirFsync");
+    } catch (error) {
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
+    this.#activeId = nextId;
+    this.#emit({ type: "sealed", segment: sealed });
+    this.#emit({ type: "created", segment: { id: nextId, path: writer.path, baseLsn: nextLsn, bytes: writer.size } });
+    return writer;
+  }
+
+  /** The segments in the directory, oldest first, with base LSNs and sizes (one header read and stat each). */
+  async list(): Promise<SegmentInfo[]> {
+    const out: SegmentInfo[] = [];
+    for (const entry of await listSegments(this.#fs, this.#dir)) {
+      const reader = await SegmentReader.open(this.#fs, entry.path);
+      out.push({ id: entry.id, path: entry.path, baseLsn: reader.header.baseLsn, bytes: reader.fileSize });
+      await reader.close();
+    }
+    return out;
+  }
+
+  /**
+   * Delete the sealed segments whose every record is at or below `fenceLsn` and that no valid replication slot
+   * still needs, oldest first, each removal made durable before the next (a crash leaves a shorter prefix removed,
+   * never a hole). A slot that would hold back more than `maxSlotRetainedBytes` is invalidated first (durably)
+   * and then ignored. The active segment and the one before it are always kept. Returns how many were deleted.
+   * The caller holds the handle exclusive and has made everything appended durable.
+   */
+  async truncate(fenceLsn: number): Promise<number> {
+    const segments: RetentionSegment[] = await this.list();
+    const slots = await listSlots(this.#dir, { fs: this.#fs });
+    const plan = planRetention({
+      segments,
+      fenceLsn,
+      keepFromId: this.#activeId - 1,
+      slots,
+      maxSlotRetainedBytes: this.#maxSlotRetained,
+    });
+    for (const inv of plan.invalidate) {
+      await invalidateSlot(this.#dir, inv.slot, {
+        fs: this.#fs,
+        oldestRetainedLsn: inv.oldestRetainedLsn,
+        retainedBytes: inv.retainedBytes,
+        reason: inv.reason,
+      });
+      this.#emit({ type: "slotInvalidated", slot: inv.slot, retainedBytes: inv.retainedBytes });
+    }
+    if (plan.drop.length === 0) return 0;
+    this.#failpoint("truncate.beforeUnlink");
+    const removed: SegmentInfo[] = [];
+    try {
+      for (const segment of plan.drop) {
+        await this.#fs.unlink(segment.path);
+        this.#failpoint("truncate.afterUnlink");
+        await this.#fs.syncDir(this.#dir);
+        this.#failpoint("truncate.afterDirFsync");
+        removed.push(segment);
+        if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
+      }
+    } finally {
+      if (removed.length > 0) this.#emit({ type: "removed", segments: removed });
+    }
+    return removed.length;
+  }
+
+  /**
+   * The handle closed: publish the final durable LSN with the closed flag; `null` (a poisoned handle) writes
+   * nothing, so the mark keeps saying what was durable before the failure.
+   */
+  async close(finalDurableLsn: number | null): Promise<void> {
+    if (finalDurableLsn !== null) {
+      this.noteDurable(finalDurableLsn);
+      await this.#mark?.close(finalDurableLsn);
+    } else await this.#mark?.abandon();
+    this.#emit({ type: "closed" });
+    this.#listeners.clear();
+  }
+}
