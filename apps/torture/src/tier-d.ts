@@ -131,6 +131,8 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   if (stopOnFirst && found.length > 0) return found;
   // Crash states at every point, deduplicated by content and expectation; a seeded choice beyond maxStates.
   const seen = new Set<string>();
+  // The same persisted operations give the same files: most states of one point recur at the next ones.
+  const keyOfOps = new Map<string, string>();
   const distinct = { strict: new Set<string>(), ordered: new Set<string>() };
   const todo: { point: number; files: StateFile[]; desc: string; req: ReturnType<typeof requiredAt> }[] = [];
   for (let point = 1; point <= ops.length; point++) {
@@ -138,11 +140,20 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
     for (const state of crashStatesAt(ops, point, s.seed + s.case, s.strictSamples)) {
       r.bump(state.model === "strict" ? "strictStates" : "orderedStates");
       r.crashStates++;
-      const files = materialise(ops, state);
-      const key = `${req.fence}|${req.commits.size}|${stateKey(files)}`;
+      const persisted = state.persisted.map((p) => (p.sectors === null ? p.op : `${p.op}:${p.sectors.join(".")}`));
+      const opsKey = persisted.join(",");
+      let files: StateFile[] | null = null;
+      let content = keyOfOps.get(opsKey);
+      if (content === undefined) {
+        files = materialise(ops, state);
+        content = stateKey(files);
+        keyOfOps.set(opsKey, content);
+      }
+      const key = `${req.fence}|${req.commits.size}|${content}`;
       distinct[state.model].add(key);
       if (seen.has(key)) continue;
       seen.add(key);
+      files ??= materialise(ops, state);
       todo.push({ point, files, req, desc: `crash before op ${point}, ${state.description}` });
     }
   }
