@@ -6,3 +6,4 @@ export {
   writeLoraFixture,
 } from "./lora-fixtures.js";
 export { makeTempDir } from "./temp-dir.js";
+export { bundleScript } from "./bundle-script.js";

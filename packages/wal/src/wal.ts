@@ -117,7 +117,7 @@ export interface WalOptions<E> {
 export interface WalFollowOptions {
   /** The resume token: deliver transactions whose begin LSN is above it. @default 0 */
   readonly after?: number;
-  /** `durable` (default): once `durableLsn()` covers it; `written`: once it is in the file. */
+  /** `durable` (default): once an fdatasync covers it; `written`: once it is in the file. */
   readonly durability?: "durable" | "written";
   /** Ends the iteration (done, not an error). */
   readonly signal?: AbortSignal;
@@ -475,8 +475,9 @@ export class Wal<E = MutationEvent> {
    * Follow the log from this process: the committed transactions with `beginLsn > after`, in commit order, as an
    * async iterable that waits for new commits, follows rotation, and ends when `signal` aborts, on `return()` (a
    * `break`), or after the handle closes (once it has delivered what was durable). By default a transaction is
-   * delivered once it is durable in the handle's mode (`durableLsn()`); `durability: "written"` delivers it once it
-   * is in the file. A follower that falls behind truncation fails with `WAL_TRUNCATED`.
+   * delivered once an fdatasync covers it, so no crash can take it back (in `none` mode: after `sync()`, a rotation
+   * or `close()`); `durability: "written"` delivers it once it is in the file. A follower that falls behind
+   * truncation fails with `WAL_TRUNCATED`.
    * @throws {@link WalError} `WAL_INVALID_OPTION` at once; from the iteration `WAL_TRUNCATED`, `WAL_CORRUPT`,
    *   `WAL_MALFORMED`, `WAL_IO`.
    */
@@ -501,7 +502,8 @@ export class Wal<E = MutationEvent> {
         durability: () =>
           Promise.resolve({
             session: 1,
-            durableLsn: this.#durableLsn,
+            // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
+            durableLsn: this.#pipeline.syncedLsn,
             closed: this.#closed || this.#poison !== undefined,
           }),
         changed: (signal) => this.#followerWait(signal),

@@ -1,0 +1,33 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+/**
+ * Bundle a TypeScript script and the `@lora/*` sources it imports into one ESM file that plain `node` runs, for
+ * tests that need real child processes (SIGKILL, another process's view of the files) before anything is built:
+ * CI runs the tests before the build. Native and third-party modules stay external. Returns the bundle's path.
+ */
+export async function bundleScript(entry: string): Promise<string> {
+  // tsup is the repo's bundler (a root dev dependency); loaded lazily so tests that never spawn do not pay for it.
+  const { build } = await import("tsup");
+  const outDir = await mkdtemp(join(tmpdir(), "lora-wal-bundle-"));
+  await build({
+    entry: [entry],
+    outDir,
+    format: ["esm"],
+    platform: "node",
+    target: "node20",
+    bundle: true,
+    splitting: false,
+    sourcemap: false,
+    dts: false,
+    silent: true,
+    config: false,
+    noExternal: [/^@lora\//],
+    external: ["koffi", "@loradb/lora-node"],
+    esbuildOptions(options) {
+      options.conditions = ["@lora/source"];
+    },
+  });
+  return join(outDir, `${basename(entry).replace(/\.ts$/, "")}.js`);
+}
