@@ -1,3 +1,4 @@
+export { bundleScript } from "./bundle-script.js";
 export type { LoraFixtureOptions, LoraFixtureResult, LoraGraphSummary } from "./lora-fixtures.js";
 export {
   LORA_FIXTURE_STATEMENTS,
@@ -6,4 +7,3 @@ export {
   writeLoraFixture,
 } from "./lora-fixtures.js";
 export { makeTempDir } from "./temp-dir.js";
-export { bundleScript } from "./bundle-script.js";

@@ -47,7 +47,10 @@ function start(script: string, args: string[]) {
   const waitFor = (test: (l: string) => boolean, what: string, guardMs = 60_000) =>
     new Promise<void>((resolve, reject) => {
       if (lines.some(test)) return resolve();
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; last: ${lines.slice(-3)}`)), guardMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; last: ${lines.slice(-3)}`)),
+        guardMs,
+      );
       const w = {
         test,
         resolve: () => {
@@ -117,7 +120,10 @@ describe("a follower process beside a writer process that rotates, truncates and
       for (const e of tx.events) final.push((e as { i: number }).i);
     }
     const lastEvent = final[final.length - 1] as number;
-    await reader.waitFor((l) => l.startsWith("tx ") && Number(l.split(" ")[1]) === lastEvent, `delivery of ${lastEvent}`);
+    await reader.waitFor(
+      (l) => l.startsWith("tx ") && Number(l.split(" ")[1]) === lastEvent,
+      `delivery of ${lastEvent}`,
+    );
     reader.child.kill("SIGTERM");
     expect(await reader.exited).toBe(0);
 
