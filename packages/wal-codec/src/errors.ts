@@ -89,6 +89,21 @@ export type WalErrorCode =
    * the segments it needed were removed. Its consumer must start again from a new base (a snapshot).
    */
   | "WAL_SLOT_INVALIDATED"
+  /**
+   * A restore found the archive incomplete: an object a segment needs is missing (a segment id or a range of the
+   * active segment's bytes), so the log would silently be shorter. `details.object` names what is missing.
+   */
+  | "WAL_ARCHIVE_MISSING"
+  /**
+   * An archived object does not match what was archived: its bytes fail the CRC-32 or the size recorded in its key,
+   * or it is not a segment. `details.object` names it.
+   */
+  | "WAL_ARCHIVE_CORRUPT"
+  /**
+   * The archive store keeps failing (after retries with backoff): archiving is behind and the recovery point
+   * objective is not met until it recovers. `cause` is the store's last error.
+   */
+  | "WAL_ARCHIVE_UNAVAILABLE"
   /** An operating-system I/O error; `cause` is the Node error with its errno code. */
   | "WAL_IO";
 
@@ -111,6 +126,8 @@ export interface WalErrorDetails {
   readonly oldestRetainedLsn?: number;
   /** For slot errors: the slot's name. */
   readonly slot?: string;
+  /** For archive errors: the object's key in the store. */
+  readonly object?: string;
 }
 
 /** Options of the {@link WalError} constructor. */

@@ -1,0 +1,52 @@
+/**
+ * The seam between archiving and where the archive lives: a store of immutable objects under string keys. A
+ * directory (`fsArchive`), S3 or any S3-compatible service (`s3Archive`), an in-memory store for tests
+ * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
+ */
+
+/** An object as {@link ArchiveStore.list} reports it. */
+export interface ArchiveObjectInfo {
+  /** The key, as given to `put`. */
+  readonly key: string;
+  /** Its size in bytes. */
+  readonly size: number;
+}
+
+/** Options every store call takes. */
+export interface ArchiveCallOptions {
+  /** Abandon the call (a time-out, a shutdown); the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link ArchiveStore.put}. */
+export interface ArchivePutOptions extends ArchiveCallOptions {
+  /**
+   * The CRC-32/IEEE of `bytes` (the log format's own checksum), computed by the caller. A store that can have its
+   * service check it on upload does so (S3's `ChecksumCRC32`); every store may reject bytes that do not match.
+   */
+  readonly crc32?: number;
+}
+
+/**
+ * A store of immutable objects. Keys are relative paths of ASCII letters, digits, `.`, `_`, `-` and `/` (no leading
+ * or doubled `/`, no `.` or `..` segment), at most 512 characters; anything else is `WAL_INVALID_ARGUMENT`.
+ *
+ * Guarantees a store must give (checked by the conformance suite):
+ * - `put` resolves only once the object is durable in the store and complete: a reader sees either nothing or all
+ *   of it, never a prefix, even after a crash of the process or machine that called `put`.
+ * - Objects are immutable: `put` of an existing key with the same bytes succeeds (a retry after an uncertain
+ *   failure); a store may refuse other bytes under an existing key.
+ * - `get` returns exactly the bytes put, or `null` when there is no such object.
+ * - `list(prefix)` returns every object whose key starts with `prefix`, sorted by key, each with its size; an
+ *   object whose `put` resolved is listed.
+ * - `delete` removes an object; deleting an absent one is not an error.
+ * - Failures reject with a `WalError` (`WAL_IO` for I/O and network failures, with the underlying error as `cause`).
+ */
+export interface ArchiveStore {
+  /** A short description for messages, e.g. `fs:/mnt/backup/wal` or `s3://bucket/prefix`. */
+  readonly name: string;
+  put(key: string, bytes: Uint8Array, options?: ArchivePutOptions): Promise<void>;
+  get(key: string, options?: ArchiveCallOptions): Promise<Uint8Array | null>;
+  list(prefix?: string, options?: ArchiveCallOptions): Promise<ArchiveObjectInfo[]>;
+  delete(key: string, options?: ArchiveCallOptions): Promise<void>;
+}

@@ -1,0 +1,16 @@
+/**
+ * Continuous archiving of a write-ahead log to a directory or to S3 (any S3-compatible service), and point-in-time
+ * restore from the archive.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-archive
+ */
+
+export { isWalError, WalError, type WalErrorCode, type WalErrorDetails } from "@lora/wal-codec";
+export { type ArchiveKey, archiveKey, PIECES_PREFIX, parseArchiveKey, SEGMENTS_PREFIX } from "./archive-keys.js";
+export type {
+  ArchiveCallOptions,
+  ArchiveObjectInfo,
+  ArchivePutOptions,
+  ArchiveStore,
+} from "./archive-store.js";
