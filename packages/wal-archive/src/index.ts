@@ -14,3 +14,12 @@ export type {
   ArchivePutOptions,
   ArchiveStore,
 } from "./archive-store.js";
+export {
+  type ArchivableWal,
+  type ArchivedSegmentInfo,
+  type Archiver,
+  type ArchiverOptions,
+  type ArchiverStatus,
+  startArchiver,
+  type WalLifecycleEvent,
+} from "./archiver.js";

@@ -421,6 +421,14 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
+   * The highest LSN covered by an fdatasync, in every mode (unlike {@link Wal.durableLsn}, which counts writes in
+   * `none`): what no crash can take back. What followers and archiving deliver up to.
+   */
+  fsyncedLsn(): number {
+    return this.#pipeline.syncedLsn;
+  }
+
+  /**
    * The highest LSN known durable: advanced by fsyncs in `perCommit` and `group`, by writes in `none` (the mode
    * opts out of crash durability). At open it is the highest LSN that survived (LoraDB's rule).
    */

@@ -1,0 +1,587 @@
+/**
+ * Continuous archiving of a live log: every sealed segment is uploaded whole in the background, and the active
+ * segment's durable prefix is shipped as pieces every `intervalMs` (the recovery point objective). Built on the
+ * handle's segment lifecycle (`wal.onLifecycle`): the writer only hands over events and never waits on the store.
+ *
+ * What the archive holds at any moment: every segment sealed before the newest archived one, whole, and a prefix of
+ * the active segment ending at a record boundary at or below an LSN that was fsynced. A replication slot (default
+ * `archive`) keeps truncation from deleting a segment before it is archived.
+ */
+
+import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { createSlot, readSlot } from "@lora/wal-replay";
+import {
+  createNodeFileSystem,
+  listSegments,
+  SEGMENT_HEADER_BYTES,
+  SegmentReader,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
+import { ArchiveSlot } from "./archive-slot.js";
+import type { ArchiveStore } from "./archive-store.js";
+
+/** A segment as the handle's lifecycle reports it. */
+export interface ArchivedSegmentInfo {
+  readonly id: number;
+  readonly path: string;
+  readonly baseLsn: number;
+  readonly bytes: number;
+}
+
+/** The lifecycle events the archiver listens to (the handle's `LifecycleEvent`). */
+export type WalLifecycleEvent =
+  | { readonly type: "sealed"; readonly segment: ArchivedSegmentInfo }
+  | { readonly type: "created"; readonly segment: ArchivedSegmentInfo }
+  | { readonly type: "durable"; readonly lsn: number }
+  | { readonly type: "removed"; readonly segments: readonly ArchivedSegmentInfo[] }
+  | { readonly type: "slotInvalidated"; readonly slot: string; readonly retainedBytes: number }
+  | { readonly type: "closed" };
+
+/** What the archiver needs of a `Wal` handle (the handle itself fits). */
+export interface ArchivableWal {
+  dir(): string;
+  fsyncedLsn(): number;
+  onLifecycle(listener: (event: WalLifecycleEvent) => void): () => void;
+}
+
+/** Options of {@link startArchiver}. */
+export interface ArchiverOptions {
+  /** Where the archive lives. */
+  readonly store: ArchiveStore;
+  /** How often the active segment's durable prefix is shipped: the recovery point objective. @default 1000 */
+  readonly intervalMs?: number;
+  /** The replication slot that keeps unarchived segments from truncation (created when missing). @default "archive" */
+  readonly slot?: string;
+  /** Backoff after a failed store call: first wait, cap, and failures in a row before the state is `failing`. */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number; readonly failingAfter?: number };
+  /** A store call taking longer than this is abandoned (and retried). @default 30000 */
+  readonly callTimeoutMs?: number;
+  /** Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`). */
+  readonly onStateChange?: (status: ArchiverStatus) => void;
+  /** The file-system seam the handle uses. @default Node's */
+  readonly fs?: WalFileSystem;
+}
+
+/** What {@link Archiver.status} reports. */
+export interface ArchiverStatus {
+  /**
+   * `running`: keeping up; `retrying`: a store call failed and is being retried; `failing`: `failingAfter` calls
+   * failed in a row, the archive is falling behind (`lastError` is `WAL_ARCHIVE_UNAVAILABLE`); `stopped`.
+   */
+  readonly state: "running" | "retrying" | "failing" | "stopped";
+  /** Every record at or below this LSN is in the store. */
+  readonly archivedLsn: number;
+  /** The newest fsynced LSN the archiver knows of. */
+  readonly durableLsn: number;
+  /** Milliseconds since the oldest durable-but-unarchived LSN became durable (0 when caught up): the current RPO. */
+  readonly lagMs: number;
+  /** Sealed segments waiting for upload. */
+  readonly pendingSegments: number;
+  readonly uploadedSegments: number;
+  readonly uploadedPieces: number;
+  readonly uploadedBytes: number;
+  /** Store calls that failed (and were retried). */
+  readonly failures: number;
+  readonly lastError: WalError | null;
+}
+
+/** A running archiver. */
+export interface Archiver {
+  status(): ArchiverStatus;
+  /**
+   * Resolves once everything fsynced when it was called is in the store. Rejects with `WAL_ARCHIVE_UNAVAILABLE`
+   * when the archiver turns `failing` first (it keeps retrying in the background).
+   */
+  flush(): Promise<void>;
+  /** Stop: ship what is durable (unless `flush: false`), unsubscribe, and settle. Idempotent. */
+  stop(options?: { readonly flush?: boolean }): Promise<void>;
+}
+
+interface Active {
+  id: number;
+  path: string;
+  baseLsn: number;
+  /** Bytes [0, shippedTo) are in the store as pieces (0: nothing yet). */
+  shippedTo: number;
+  /** The LSN of the last record shipped (baseLsn - 1 when none). */
+  shippedLsn: number;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly path: string;
+  readonly baseLsn: number;
+}
+
+/**
+ * Attach continuous archiving to a live handle. Catches up first (sealed segments not yet in the store, then the
+ * active segment's durable prefix), then follows the lifecycle. Never throws into the writer: failures are retried
+ * with exponential backoff and reported through {@link Archiver.status} and `onStateChange`.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` at once for bad options.
+ */
+export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
+  return new ArchiverRun(wal, options);
+}
+
+class ArchiverRun implements Archiver {
+  readonly #wal: ArchivableWal;
+  readonly #store: ArchiveStore;
+  readonly #fs: WalFileSystem;
+  readonly #dir: string;
+  readonly #slot: string;
+  readonly #slotWriter: ArchiveSlot;
+  readonly #interval: number;
+  readonly #initialBackoff: number;
+  readonly #maxBackoff: number;
+  readonly #failingAfter: number;
+  readonly #callTimeout: number;
+  readonly #onStateChange: ((s: ArchiverStatus) => void) | undefined;
+  readonly #stop = new AbortController();
+  readonly #unsubscribe: () => void;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #ready: Promise<void>;
+
+  #state: ArchiverStatus["state"] = "running";
+  #pending: Pending[] = [];
+  #active: Active | undefined;
+  #durable: number;
+  /** (lsn, when it became durable), oldest first, for the lag. */
+  #durableTimes: { lsn: number; at: number }[] = [];
+  #archivedLsn = 0;
+  #uploadedSegments = 0;
+  #uploadedPieces = 0;
+  #uploadedBytes = 0;
+  #failures = 0;
+  #failuresInRow = 0;
+  #lastError: WalError | null = null;
+  #work: Promise<void> = Promise.resolve();
+  #workQueued = false;
+  #flushWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
+  #stopped: Promise<void> | undefined;
+
+  constructor(wal: ArchivableWal, o: ArchiverOptions) {
+    const num = (name: string, v: number | undefined, fallback: number, min: number) => {
+      const x = v ?? fallback;
+      if (typeof x !== "number" || !Number.isFinite(x) || x < min) {
+        throw new WalError("WAL_INVALID_OPTION", `${name} must be a number >= ${min}, got ${String(v)}`);
+      }
+      return x;
+    };
+    if (o?.store === undefined || typeof o.store.put !== "function") {
+      throw new WalError("WAL_INVALID_OPTION", "store must be an ArchiveStore");
+    }
+    this.#wal = wal;
+    this.#store = o.store;
+    this.#fs = o.fs ?? createNodeFileSystem();
+    this.#dir = wal.dir();
+    this.#slot = o.slot ?? "archive";
+    this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);
+    this.#interval = num("intervalMs", o.intervalMs, 1000, 1);
+    this.#initialBackoff = num("retry.initialMs", o.retry?.initialMs, 100, 0);
+    this.#maxBackoff = num("retry.maxMs", o.retry?.maxMs, 30_000, 0);
+    this.#failingAfter = num("retry.failingAfter", o.retry?.failingAfter, 5, 1);
+    this.#callTimeout = num("callTimeoutMs", o.callTimeoutMs, 30_000, 1);
+    this.#onStateChange = o.onStateChange;
+    this.#durable = wal.fsyncedLsn();
+    this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
+    this.#timer = setInterval(() => this.#schedule(), this.#interval);
+    this.#timer.unref();
+    this.#ready = this.#enqueue(() => this.#catchUp());
+    this.#ready.catch((error: unknown) => this.#localFailure(error));
+  }
+
+  status(): ArchiverStatus {
+    const first = this.#durableTimes.find((d) => d.lsn > this.#archivedLsn);
+    return {
+      state: this.#state,
+      archivedLsn: this.#archivedLsn,
+      durableLsn: this.#durable,
+      lagMs: first === undefined ? 0 : Date.now() - first.at,
+      pendingSegments: this.#pending.length,
+      uploadedSegments: this.#uploadedSegments,
+      uploadedPieces: this.#uploadedPieces,
+      uploadedBytes: this.#uploadedBytes,
+      failures: this.#failures,
+      lastError: this.#lastError,
+    };
+  }
+
+  flush(): Promise<void> {
+    if (this.#state === "stopped") return Promise.reject(stoppedError());
+    const lsn = this.#durable;
+    if (this.#archivedLsn >= lsn) return this.#ready;
+    const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
+    this.#schedule();
+    return p;
+  }
+
+  stop(options: { readonly flush?: boolean } = {}): Promise<void> {
+    this.#stopped ??= this.#doStop(options.flush ?? true);
+    return this.#stopped;
+  }
+
+  async #doStop(flush: boolean): Promise<void> {
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+    let failure: unknown;
+    if (flush && this.#state !== "failing") {
+      try {
+        await this.flush();
+      } catch (error) {
+        failure = error;
+      }
+    }
+    this.#stop.abort();
+    await this.#work.catch(() => undefined);
+    this.#setState("stopped");
+    for (const w of this.#flushWaiters.splice(0)) w.reject(stoppedError());
+    if (failure !== undefined) throw failure;
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------
+
+  #onEvent(event: WalLifecycleEvent): void {
+    switch (event.type) {
+      case "durable":
+        if (event.lsn > this.#durable) {
+          this.#durable = event.lsn;
+          this.#durableTimes.push({ lsn: event.lsn, at: Date.now() });
+        }
+        return;
+      case "sealed":
+        this.#pending.push({ id: event.segment.id, path: event.segment.path, baseLsn: event.segment.baseLsn });
+        this.#schedule();
+        return;
+      case "created":
+        this.#active = {
+          id: event.segment.id,
+          path: event.segment.path,
+          baseLsn: event.segment.baseLsn,
+          shippedTo: 0,
+          shippedLsn: event.segment.baseLsn - 1,
+        };
+        return;
+      case "closed":
+        this.#durable = Math.max(this.#durable, this.#wal.fsyncedLsn());
+        this.#schedule();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Run one pass of work soon (coalesced: at most one queued behind the running one). */
+  #schedule(): void {
+    if (this.#workQueued || this.#stop.signal.aborted) return;
+    this.#workQueued = true;
+    void this.#enqueue(async () => {
+      this.#workQueued = false;
+      await this.#pass();
+    }).catch((error: unknown) => this.#localFailure(error));
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.#work.then(step, step);
+    this.#work = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- the work ---------------------------------------------------------------------------------------------
+
+  /** What the store and the directory hold at attach: queue every sealed segment not archived, resume the active. */
+  async #catchUp(): Promise<void> {
+    await this.#ensureSlot();
+    const stored = await this.#call("list", () => this.#store.list(""));
+    const sealedInStore = new Set<number>();
+    const pieceEnd = new Map<number, { to: number; baseLsn: number }>();
+    for (const o of stored) {
+      const k = parseArchiveKey(o.key);
+      if (k === null) continue;
+      if (k.kind === "segment") sealedInStore.add(k.id);
+      else {
+        const seen = pieceEnd.get(k.id);
+        if (seen === undefined || k.to > seen.to) pieceEnd.set(k.id, { to: k.to, baseLsn: k.baseLsn });
+      }
+    }
+    const local = await listSegments(this.#fs, this.#dir);
+    const newest = local[local.length - 1];
+    const queued = new Set(this.#pending.map((p) => p.id));
+    const catchUp: Pending[] = [];
+    for (const entry of local) {
+      if (entry === newest || sealedInStore.has(entry.id) || queued.has(entry.id)) continue;
+      const header = await readHeader(this.#fs, entry.path);
+      if (header.sealed) catchUp.push({ id: entry.id, path: entry.path, baseLsn: header.baseLsn });
+    }
+    this.#pending = [...catchUp, ...this.#pending].sort((a, b) => a.id - b.id);
+    if (this.#active === undefined && newest !== undefined) {
+      const header = await readHeader(this.#fs, newest.path);
+      if (header.sealed) {
+        if (!sealedInStore.has(newest.id) && !queued.has(newest.id)) {
+          this.#pending.push({ id: newest.id, path: newest.path, baseLsn: header.baseLsn });
+        }
+      } else {
+        const resume = pieceEnd.get(newest.id);
+        const from = resume !== undefined && resume.baseLsn === header.baseLsn ? resume.to : 0;
+        this.#active = {
+          id: newest.id,
+          path: newest.path,
+          baseLsn: header.baseLsn,
+          shippedTo: from,
+          shippedLsn: from === 0 ? header.baseLsn - 1 : await lastLsnBefore(this.#fs, newest.path, from),
+        };
+      }
+    }
+    await this.#recomputeArchived();
+    await this.#pass();
+  }
+
+  async #ensureSlot(): Promise<void> {
+    try {
+      await readSlot(this.#dir, this.#slot, { fs: this.#fs });
+    } catch (error) {
+      if (!isWalError(error, "WAL_SLOT_NOT_FOUND")) throw error;
+      await createSlot(this.#dir, this.#slot, { fs: this.#fs }).catch((e: unknown) => {
+        if (!isWalError(e, "WAL_SLOT_EXISTS")) throw e;
+      });
+    }
+  }
+
+  /** Upload the sealed segments in order, then ship the active segment's durable prefix. */
+  async #pass(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#stop.signal.aborted) {
+      const next = this.#pending[0] as Pending;
+      await this.#uploadSealed(next);
+      this.#pending.shift();
+      this.#uploadedSegments++;
+      await this.#recomputeArchived();
+    }
+    if (!this.#stop.signal.aborted) await this.#shipActive();
+    // A whole pass succeeded: a failure reported before (a store outage, a local read) is over.
+    if (this.#state !== "running" && this.#state !== "stopped" && this.#failuresInRow === 0) {
+      this.#setState("running");
+    }
+    this.#settleFlushes();
+  }
+
+  async #uploadSealed(segment: Pending): Promise<void> {
+    const bytes = await readWhole(this.#fs, segment.path);
+    const checksum = crc32(bytes);
+    const key = archiveKey({
+      kind: "segment",
+      id: segment.id,
+      baseLsn: segment.baseLsn,
+      size: bytes.byteLength,
+      crc32: checksum,
+    });
+    await this.#call("put", (signal) => this.#store.put(key, bytes, { crc32: checksum, signal }));
+    this.#uploadedBytes += bytes.byteLength;
+    // The pieces shipped while it was active are superseded; removing them is tidiness, not correctness.
+    const prefix = archiveKey({ kind: "piece", id: segment.id, baseLsn: segment.baseLsn, from: 0, to: 1, crc32: 0 });
+    const piecePrefix = prefix.slice(0, prefix.indexOf("-", prefix.indexOf("-") + 1) + 1);
+    try {
+      const pieces = await this.#store.list(piecePrefix);
+      for (const p of pieces) await this.#store.delete(p.key);
+    } catch {
+      // Left behind: restore prefers the whole segment.
+    }
+  }
+
+  async #shipActive(): Promise<void> {
+    const active = this.#active;
+    if (active === undefined || this.#durable <= active.shippedLsn) return;
+    const start = Math.max(active.shippedTo, SEGMENT_HEADER_BYTES);
+    const reader = await SegmentReader.open(this.#fs, active.path, { startOffset: start });
+    let end = start;
+    let lastLsn = active.shippedLsn;
+    try {
+      for (;;) {
+        const lsn = await reader.peekLsn();
+        if (lsn === undefined || lsn > this.#durable) break;
+        const step = await reader.next(rawCodec);
+        if (step.kind !== "record") break;
+        end = reader.position;
+        lastLsn = step.record.lsn;
+      }
+    } finally {
+      await reader.close();
+    }
+    if (end <= start) return;
+    const from = active.shippedTo;
+    const bytes = await readRange(this.#fs, active.path, from, end);
+    const checksum = crc32(bytes);
+    const k: ArchiveKey = { kind: "piece", id: active.id, baseLsn: active.baseLsn, from, to: end, crc32: checksum };
+    await this.#call("put", (signal) => this.#store.put(archiveKey(k), bytes, { crc32: checksum, signal }));
+    active.shippedTo = end;
+    active.shippedLsn = lastLsn;
+    this.#uploadedPieces++;
+    this.#uploadedBytes += bytes.byteLength;
+    await this.#recomputeArchived();
+  }
+
+  /** Everything below the first unarchived segment, plus what the active segment's pieces hold. */
+  async #recomputeArchived(): Promise<void> {
+    const firstPending = this.#pending[0];
+    let archived: number;
+    if (firstPending !== undefined) archived = firstPending.baseLsn - 1;
+    else if (this.#active !== undefined) archived = this.#active.shippedLsn;
+    else archived = this.#archivedLsn;
+    if (archived > this.#archivedLsn) this.#archivedLsn = archived;
+    const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
+    await this.#slotWriter.advance(slotLsn);
+    this.#durableTimes = this.#durableTimes.filter((d) => d.lsn > this.#archivedLsn);
+  }
+
+  #settleFlushes(): void {
+    if (this.#flushWaiters.length === 0) return;
+    const keep = [];
+    for (const w of this.#flushWaiters) {
+      if (this.#archivedLsn >= w.lsn) w.resolve();
+      else keep.push(w);
+    }
+    this.#flushWaiters = keep;
+  }
+
+  /** One store call with a time-out, retried with backoff until it succeeds or the archiver stops. */
+  async #call<T>(op: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      this.#stop.signal.throwIfAborted();
+      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
+      try {
+        const result = await call(signal);
+        if (this.#failuresInRow > 0 || this.#state !== "running") {
+          this.#failuresInRow = 0;
+          this.#setState("running");
+        }
+        return result;
+      } catch (error) {
+        if (this.#stop.signal.aborted) throw error;
+        this.#failures++;
+        this.#failuresInRow++;
+        const failing = this.#failuresInRow >= this.#failingAfter;
+        this.#lastError = failing
+          ? new WalError(
+              "WAL_ARCHIVE_UNAVAILABLE",
+              `archive store ${this.#store.name} failed ${this.#failuresInRow} times in a row (${op}): ${String(error)}`,
+              { cause: error },
+            )
+          : isWalError(error)
+            ? error
+            : new WalError("WAL_IO", `archive store ${this.#store.name}: ${op} failed: ${String(error)}`, {
+                cause: error,
+              });
+        this.#setState(failing ? "failing" : "retrying");
+        if (failing) {
+          const lastError = this.#lastError;
+          for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
+        }
+        const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
+        await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal);
+      }
+    }
+  }
+
+  /**
+   * A failure outside the store (reading a segment, the slot): it is not retried call by call, but the next pass
+   * (the timer's) tries again, and until one succeeds the state says `failing` with the cause.
+   */
+  #localFailure(error: unknown): void {
+    if (this.#stop.signal.aborted) return;
+    this.#failures++;
+    this.#lastError = new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, {
+      cause: error,
+    });
+    this.#setState("failing");
+    const lastError = this.#lastError;
+    for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
+  }
+
+  #setState(state: ArchiverStatus["state"]): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#onStateChange?.(this.status());
+  }
+}
+
+function stoppedError(): WalError {
+  return new WalError("WAL_CLOSED", "the archiver is stopped");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Decodes no payloads: the archiver needs record boundaries and LSNs only. */
+const rawCodec = {
+  name: "raw",
+  encodeEvent: () => new Uint8Array(0),
+  encodeBatch: () => new Uint8Array(0),
+  decodeEvent: () => undefined,
+  decodeBatch: () => [],
+};
+
+async function readHeader(fs: WalFileSystem, path: string) {
+  const reader = await SegmentReader.open(fs, path);
+  const header = reader.header;
+  await reader.close();
+  return header;
+}
+
+async function readWhole(fs: WalFileSystem, path: string): Promise<Uint8Array> {
+  const file = await fs.open(path, "read");
+  try {
+    const size = await file.size();
+    return await readFrom(file, 0, size);
+  } finally {
+    await file.close();
+  }
+}
+
+async function readRange(fs: WalFileSystem, path: string, from: number, to: number): Promise<Uint8Array> {
+  const file = await fs.open(path, "read");
+  try {
+    return await readFrom(file, from, to);
+  } finally {
+    await file.close();
+  }
+}
+
+async function readFrom(
+  file: Awaited<ReturnType<WalFileSystem["open"]>>,
+  from: number,
+  to: number,
+): Promise<Uint8Array> {
+  const bytes = new Uint8Array(to - from);
+  let got = 0;
+  while (got < bytes.byteLength) {
+    const n = await file.read(bytes, got, bytes.byteLength - got, from + got);
+    if (n === 0) throw new WalError("WAL_IO", `unexpected end of ${file.path} at ${from + got} (wanted ${to})`);
+    got += n;
+  }
+  return bytes;
+}
+
+/** The LSN of the last record that ends at or before `offset` (a piece boundary). */
+async function lastLsnBefore(fs: WalFileSystem, path: string, offset: number): Promise<number> {
+  const reader = await SegmentReader.open(fs, path);
+  let last = reader.header.baseLsn - 1;
+  try {
+    while (reader.position < offset) {
+      const step = await reader.next(rawCodec);
+      if (step.kind !== "record") break;
+      last = step.record.lsn;
+    }
+  } finally {
+    await reader.close();
+  }
+  return last;
+}
