@@ -233,7 +233,9 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
       if (o.cases !== undefined && !o.cases.includes(t)) continue;
       const root = mkdtempSync(join(tmpdir(), "lora-wal-tierd-"));
       try {
-        const run = { workload, mode, commits: o.commits + (t % 3) * 5, bug: o.bug ?? ("none" as const) };
+        // The seed moves the commit count, so other seeds put rotations, waves and checkpoints elsewhere.
+        const commits = o.commits + ((o.seed + t) % 4) * 4;
+        const run = { workload, mode, commits, bug: o.bug ?? ("none" as const) };
         const { trace, status } = recordTrace(strace.path, root, run);
         const s: SavedTrace = {
           ...run,
