@@ -144,8 +144,24 @@ export function dumpedRecordToJson(record: DumpedRecord, codecName: string): Jso
   if (record.txBeginLsn !== undefined) out.txBeginLsn = record.txBeginLsn;
   if (record.snapshotLsn !== undefined) out.snapshotLsn = record.snapshotLsn;
   out.length = record.length;
-  if (record.events !== undefined) out.events = record.events.map((e) => eventToJson(e, codecName));
+  if (record.events !== undefined) out.events = eventsToJson(record.events, codecName);
   return out;
+}
+
+/**
+ * The events of a record (or a transaction) as `dump --json` prints them: each in the exact form of
+ * `eventToJson`. `follow --json` prints a transaction's events the same way.
+ */
+export function eventsToJson(events: readonly unknown[], codecName: string): JsonOut[] {
+  return events.map((event) => eventToJson(event, codecName));
+}
+
+/**
+ * The events of a record (or a transaction) as `dump` prints them in text: one line each, indented under the line
+ * they belong to. `follow` prints a transaction's events the same way.
+ */
+export function eventTextLines(events: readonly unknown[], codecName: string): string[] {
+  return events.map((event) => `    ${eventText(event, codecName)}`);
 }
 
 /**
@@ -268,7 +284,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
         ctx.out.line(
           `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${item.events === undefined ? "" : item.events.length}`.trimEnd(),
         );
-        for (const event of item.events ?? []) ctx.out.line(`    ${eventText(event, codec)}`);
+        for (const line of eventTextLines(item.events ?? [], codec)) ctx.out.line(line);
       }
       await ctx.out.drain();
     }
