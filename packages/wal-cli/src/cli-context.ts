@@ -19,6 +19,12 @@ export interface CliIo {
   readonly stderr: TextStream;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Subscribe to the process's interruption (SIGINT, SIGTERM) for a command that runs until stopped (`follow`):
+   * while subscribed, the first signal calls `listener` instead of ending the process; the returned function
+   * unsubscribes. Without it (in-process callers) such a command runs until its own bounds stop it.
+   */
+  readonly interrupts?: (listener: () => void) => () => void;
 }
 
 /** A bad command line; `main` prints it with a hint and exits {@link ExitCode.USAGE}. */
@@ -47,6 +53,14 @@ export class CommandContext {
     this.stderr = io.stderr;
     this.style = createStyle(colourEnabled(io.stdout, env));
     this.errStyle = createStyle(colourEnabled(io.stderr, env));
+  }
+
+  /**
+   * Call `listener` on the first SIGINT or SIGTERM instead of ending the process (see {@link CliIo.interrupts});
+   * returns the unsubscribe function, which the command calls when it ends.
+   */
+  onInterrupt(listener: () => void): () => void {
+    return this.#io.interrupts?.(listener) ?? (() => undefined);
   }
 
   /** A warning or error line on stderr (`lora-wal: …`). */

@@ -1,9 +1,12 @@
 /**
  * Exit codes of `lora-wal`. 0–2 describe the log (the same for every command); 3 and 4 mean the command could not
- * look at it; 5 means it looked with the wrong payload codec.
+ * look at it; 5 means it looked with the wrong payload codec; 6 and 7 are the change feed's (`follow`, `slots`).
  */
+
+import type { WalErrorCode } from "@lora/wal-codec";
+
 export const ExitCode = {
-  /** The log is clean (or `--help` was asked for). */
+  /** The log is clean (or `--help` was asked for; or `follow` stopped as asked: a bound, SIGINT or SIGTERM). */
   OK: 0,
   /**
    * Opening the log repairs the only damage: a torn tail at the end of the newest segment (cut off), or a newest
@@ -22,10 +25,37 @@ export const ExitCode = {
    * with the codec the log was written with.
    */
   CODEC_MISMATCH: 5,
+  /**
+   * Behind truncation: the log no longer holds the records after the reader's position, so following on would
+   * silently skip transactions. `WAL_TRUNCATED` (`follow --after`, or a slot created behind the log), or
+   * `WAL_SLOT_INVALIDATED` (the writer invalidated the slot because it held back too much of the log, and deleted
+   * what it needed). The consumer has to start again from a snapshot (and a new slot).
+   */
+  TRUNCATED: 6,
+  /** A replication slot problem: no slot of that name (`WAL_SLOT_NOT_FOUND`), or one exists already (`WAL_SLOT_EXISTS`). */
+  SLOT: 7,
 } as const;
 
 /**
  * One of the {@link ExitCode} values (0 clean, 1 torn tail, 2 corruption, 3 usage, 4 unreadable path, 5 codec
- * mismatch).
+ * mismatch, 6 behind truncation, 7 slot missing or existing).
  */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code for a command that failed with a `WalError` of `code`. */
+export function exitCodeForError(code: WalErrorCode): ExitCodeValue {
+  switch (code) {
+    case "WAL_IO":
+      return ExitCode.IO;
+    case "WAL_CODEC_MISMATCH":
+      return ExitCode.CODEC_MISMATCH;
+    case "WAL_TRUNCATED":
+    case "WAL_SLOT_INVALIDATED":
+      return ExitCode.TRUNCATED;
+    case "WAL_SLOT_NOT_FOUND":
+    case "WAL_SLOT_EXISTS":
+      return ExitCode.SLOT;
+    default:
+      return ExitCode.DAMAGED;
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * The `lora-wal` commands (inspect, verify, dump, stat) as functions that return data, and `main` to run the CLI
- * in-process. Read-only.
+ * The `lora-wal` commands (inspect, verify, dump, stat, slots) as functions that return data, and `main` to run the
+ * CLI in-process. Read-only on the log (`slots create|drop` and `follow --slot` write in its `slots/` only).
  *
  * @packageDocumentation
  * @module @lora/wal-cli
@@ -14,12 +14,16 @@ export {
   type DumpOptions,
   dumpedRecordToJson,
   dumpRecords,
+  eventsToJson,
+  eventTextLines,
   RECORD_KINDS,
 } from "./commands/dump.js";
+export { FOLLOW_POLL_MS, followedTransactionToJson } from "./commands/follow.js";
 export { type InspectReport, inspectDir, type LockState, type SegmentReport } from "./commands/inspect.js";
+export { describeSlots, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
 export { type Spread, type StatReport, statDir } from "./commands/stat.js";
 export { type VerifyReport, verifyDir } from "./commands/verify.js";
-export { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+export { ExitCode, type ExitCodeValue, exitCodeForError } from "./exit-codes.js";
 export { eventText, loraEventText, valueText } from "./format/event-text.js";
 export { eventToJson, type JsonOut, valueToJson } from "./format/exact-json.js";
 export type { TextStream } from "./format/terminal.js";

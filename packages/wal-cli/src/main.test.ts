@@ -10,7 +10,7 @@ describe("lora-wal main", () => {
     const top = await runCli(["--help"]);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain("Usage: lora-wal <command>");
-    for (const command of ["inspect", "verify", "dump", "stat"]) {
+    for (const command of ["inspect", "verify", "dump", "stat", "follow", "slots"]) {
       const result = await runCli([command, "--help"]);
       expect(result.code, command).toBe(0);
       expect(result.stdout).toContain(`Usage: lora-wal ${command} <dir>`);

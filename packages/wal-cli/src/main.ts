@@ -7,24 +7,30 @@ import { readFileSync } from "node:fs";
 import { isWalError } from "@lora/wal-codec";
 import { type CliIo, CommandContext, UsageError } from "./cli-context.js";
 import { runDump } from "./commands/dump.js";
+import { runFollow } from "./commands/follow.js";
 import { runInspect } from "./commands/inspect.js";
+import { runSlots } from "./commands/slots.js";
 import { runStat } from "./commands/stat.js";
 import { runVerify } from "./commands/verify.js";
-import { ExitCode } from "./exit-codes.js";
+import { ExitCode, exitCodeForError } from "./exit-codes.js";
 
 export const MAIN_HELP = `Usage: lora-wal <command> <dir> [options]
 
 Read-only tools for Lora write-ahead log directories (LoraDB's lora-wal format).
-They never take the write lock and never change a byte, so they are safe to run
-beside a live writer (a record being written may show as a torn tail).
+They never take the write lock and never change a byte of the log, so they are
+safe to run beside a live writer (a record being written may show as a torn tail).
 
 Commands:
   inspect <dir>   one line per segment, damage with its offset, lock state
   verify <dir>    full check: what opening the log would do (exit status below)
   dump <dir>      records as text or --json, filtered by LSN, kind, transaction
   stat <dir>      counts by kind, bytes, transaction sizes, checkpoints
+  follow <dir>    committed transactions as they are committed (tail -f)
+  slots <dir>     replication slots; slots <dir> create|drop <name> (these two
+                  write in <dir>/slots/ only, never a segment)
 
-<dir> is a WAL directory or a single segment file (0000000001.wal).
+<dir> is a WAL directory or a single segment file (0000000001.wal); follow and
+slots take a directory.
 
 Options:
   -h, --help      show help (also: lora-wal <command> --help)
@@ -35,6 +41,8 @@ Exit status:
   1  torn tail only (open cuts it) 4  path missing or unreadable (I/O error)
   2  corruption, malformed structure or bad segment header
   5  codec mismatch: intact records that do not decode with --codec
+  6  behind truncation: the records after the position (or a slot's) are gone
+  7  replication slot not found (or, on create, already there)
 `;
 
 const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
@@ -42,6 +50,8 @@ const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<
   verify: runVerify,
   dump: runDump,
   stat: runStat,
+  follow: runFollow,
+  slots: runSlots,
 };
 
 function version(): string {
@@ -97,11 +107,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (isWalError(error)) {
       ctx.warn(`${error.message} (${error.code})`);
-      return error.code === "WAL_IO"
-        ? ExitCode.IO
-        : error.code === "WAL_CODEC_MISMATCH"
-          ? ExitCode.CODEC_MISMATCH
-          : ExitCode.DAMAGED;
+      return exitCodeForError(error.code);
     }
     ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return ExitCode.IO;

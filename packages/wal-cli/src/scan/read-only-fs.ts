@@ -2,13 +2,33 @@
  * A read-only view of the file-system seam: the Node implementation with every mutating operation refused and
  * every byte read counted (the progress bar's source). The CLI reads WAL directories only through it, so "never
  * changes a byte" holds by construction, not by care.
+ *
+ * Two commands need a little more, each granted by an option and nothing else: `follow` may fsync what it read
+ * (a log no live writer publishes a durable mark for: fsync changes no byte), and `follow --slot` and
+ * `slots create|drop` may write inside the log's `slots/` directory only, never beside the segments.
  */
 
+import { dirname, resolve } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type OpenMode, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 
 /** Called with the number of bytes each read returned. */
 export type ReadListener = (bytes: number) => void;
+
+/** What a {@link createReadOnlyFileSystem} view lets through besides reads. */
+export interface ReadOnlyGrants {
+  /**
+   * Let `fdatasync`/`fsync` of files opened for reading and `fsync` of directories through: they make durable what
+   * is already written and change no byte, size, name or mtime. @default false
+   */
+  readonly allowSync?: boolean;
+  /**
+   * The one directory whose own files may be created, written, renamed, synced and removed (and which may be
+   * created itself, when its parent exists): a log's `slots/`. Nothing outside it, nothing in its subdirectories.
+   * @default none
+   */
+  readonly writableDir?: string;
+}
 
 function refused(operation: string, path: string): WalError {
   return new WalError("WAL_IO", `lora-wal is read-only: refused to ${operation} ${path}`, {
@@ -17,16 +37,23 @@ function refused(operation: string, path: string): WalError {
 }
 
 /**
- * Wrap `base` (default: the Node file system) so only `read` opens, `readdir`, `stat` and reads pass through.
+ * Wrap `base` (default: the Node file system) so only `read` opens, `readdir`, `stat` and reads pass through, plus
+ * what `grants` allows.
  * @param onRead called after every read with its byte count.
  */
 export function createReadOnlyFileSystem(
   onRead: ReadListener = () => undefined,
   base: WalFileSystem = createNodeFileSystem(),
+  grants: ReadOnlyGrants = {},
 ): WalFileSystem {
+  const writable = grants.writableDir === undefined ? undefined : resolve(grants.writableDir);
+  const inWritable = (path: string): boolean => writable !== undefined && dirname(resolve(path)) === writable;
+  const isWritable = (path: string): boolean => writable !== undefined && resolve(path) === writable;
+  const sync = grants.allowSync === true;
   return {
     name: `read-only(${base.name})`,
     async open(path: string, mode: OpenMode): Promise<WalFile> {
+      if (inWritable(path)) return await base.open(path, mode);
       if (mode !== "read") throw refused(`open (${mode})`, path);
       const file = await base.open(path, "read");
       const wrapped: WalFile = {
@@ -37,19 +64,26 @@ export function createReadOnlyFileSystem(
           return n;
         },
         write: () => Promise.reject(refused("write", path)),
-        datasync: () => Promise.reject(refused("fdatasync", path)),
-        sync: () => Promise.reject(refused("fsync", path)),
+        datasync: () => (sync ? file.datasync() : Promise.reject(refused("fdatasync", path))),
+        sync: () => (sync ? file.sync() : Promise.reject(refused("fsync", path))),
         truncate: () => Promise.reject(refused("truncate", path)),
         size: () => file.size(),
         close: () => file.close(),
       };
       return wrapped;
     },
-    mkdirp: (path) => Promise.reject(refused("mkdir", path)),
+    async mkdirp(path) {
+      // Only the granted directory itself, and only inside an existing log directory (never its parents).
+      if (!isWritable(path) || (await base.stat(dirname(resolve(path))))?.isDirectory !== true) {
+        throw refused("mkdir", path);
+      }
+      await base.mkdirp(path);
+    },
     readdir: (path) => base.readdir(path),
     stat: (path) => base.stat(path),
-    rename: (from) => Promise.reject(refused("rename", from)),
-    unlink: (path) => Promise.reject(refused("unlink", path)),
-    syncDir: (path) => Promise.reject(refused("fsync", path)),
+    rename: (from, to) =>
+      inWritable(from) && inWritable(to) ? base.rename(from, to) : Promise.reject(refused("rename", from)),
+    unlink: (path) => (inWritable(path) ? base.unlink(path) : Promise.reject(refused("unlink", path))),
+    syncDir: (path) => (sync || isWritable(path) ? base.syncDir(path) : Promise.reject(refused("fsync", path))),
   };
 }

@@ -68,3 +68,19 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
 export function isMissingPath(error: unknown): boolean {
   return isWalError(error, "WAL_IO") && error.details.errno === "ENOENT";
 }
+
+/**
+ * Resolve `path` as a WAL directory, for the commands that work on a whole log (`follow`, `slots`): a single
+ * segment file is refused.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` as {@link resolveTarget}, and for a file (`details.errno`
+ *   `ENOTDIR`).
+ */
+export async function resolveLogDir(fs: WalFileSystem, path: string, command: string): Promise<WalTarget> {
+  const target = await resolveTarget(fs, path);
+  if (target.kind === "file") {
+    throw new WalError("WAL_IO", `${command} needs a WAL directory, and ${path} is a file`, {
+      details: { path, syscall: "stat", errno: "ENOTDIR" },
+    });
+  }
+  return target;
+}

@@ -1,0 +1,194 @@
+/**
+ * `lora-wal follow <dir>`: the `tail -f` of a log. Prints every committed transaction as the writer commits it
+ * (through `@lora/wal-replay`'s `followDir`: lock-free, beside a live writer, by default only once durable), and
+ * with `--slot` confirms each printed one in a replication slot so a restarted `follow --slot` goes on after it.
+ * Runs until SIGINT or SIGTERM, or until `--count` / `--until-lsn` is reached.
+ */
+
+import { join } from "node:path";
+import { isWalError, WalError } from "@lora/wal-codec";
+import { followDir, type ReplayedTransaction, readSlot, SLOTS_DIR_NAME } from "@lora/wal-replay";
+import type { WalFileSystem } from "@lora/wal-segment";
+import {
+  COMMON_OPTIONS,
+  type CommandContext,
+  codecOption,
+  ExitCode,
+  lsnOption,
+  onePath,
+  parseCommand,
+  READ_OPTIONS,
+  UsageError,
+} from "../cli-context.js";
+import type { JsonOut } from "../format/exact-json.js";
+import { type CodecName, codecFor } from "../read-options.js";
+import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { resolveLogDir } from "../scan/wal-target.js";
+import { codecHint } from "../verdict.js";
+import { eventsToJson, eventTextLines } from "./dump.js";
+
+/**
+ * How often `follow` looks for new commits. It reads through the CLI's guarded file system, and `followDir` watches
+ * only the plain Node one, so it polls: a durable-mark read and a size check per round.
+ */
+export const FOLLOW_POLL_MS = 100;
+
+/** The JSON object `follow --json` prints for a transaction: `{beginLsn, commitLsn, events}`, events as `dump --json`. */
+export function followedTransactionToJson(tx: ReplayedTransaction<unknown>, codecName: string): JsonOut {
+  return { beginLsn: tx.beginLsn, commitLsn: tx.commitLsn, events: eventsToJson(tx.events, codecName) };
+}
+
+export const FOLLOW_HELP = `Usage: lora-wal follow <dir> [options]
+
+Print each committed transaction of a WAL directory as it is committed, like
+tail -f, beside a live writer (LoraDB or @lora/wal). By default a transaction is
+printed once it is durable, so a crash of the writer cannot take it back.
+Runs until SIGINT or SIGTERM (exit 0), or until --count or --until-lsn is met.
+
+Takes no lock and changes no byte of the log. When no live writer publishes its
+durable LSN (LoraDB, a crashed writer) it fsyncs the segments it has read before
+printing from them. With --slot it writes the slot's position, in <dir>/slots/
+and nowhere else, after each transaction it printed.
+
+Options:
+      --after <lsn>      print the transactions that began after this LSN (the
+                         commit LSN of the last one already processed); default 0
+      --slot <name>      start from replication slot <name> (see lora-wal slots)
+                         and confirm each transaction once printed, so a restarted
+                         follow --slot goes on after the last printed one;
+                         not with --after
+      --written          print a transaction once it is whole in the file, before
+                         it is durable (sooner; a machine crash may take it back)
+  -n, --count <n>        stop after printing n transactions
+      --until-lsn <lsn>  stop after printing a transaction with commit LSN >= lsn
+  -c, --codec <name>     payload codec: lora (default), json, bytes
+      --json             one JSON object per line per transaction:
+                         {beginLsn, commitLsn, events} (events as dump --json)
+  -h, --help             show this help
+
+Text: a header, then per transaction one line (commit LSN, begin LSN, number of
+events) followed by its events, one indented line each, as dump prints them.
+On an error it says what to run next (exit status 6 and 7).
+
+Exit status: 0 stopped by --count, --until-lsn, SIGINT or SIGTERM, 2 corruption,
+malformed structure or a bad header met (a log read with the wrong --codec
+shows as corruption here, with a hint), 3 usage error, 4 path missing or
+unreadable, 6 behind truncation: the log no longer holds the records after the
+position (WAL_TRUNCATED) or the slot was invalidated (WAL_SLOT_INVALIDATED),
+7 no such slot (WAL_SLOT_NOT_FOUND).
+`;
+
+/** `lora-wal follow`. */
+export async function runFollow(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("follow", args, {
+    ...COMMON_OPTIONS,
+    codec: READ_OPTIONS.codec,
+    json: READ_OPTIONS.json,
+    after: { type: "string" },
+    slot: { type: "string" },
+    written: { type: "boolean" },
+    count: { type: "string", short: "n" },
+    "until-lsn": { type: "string" },
+  });
+  if (values.help === true) {
+    ctx.out.line(FOLLOW_HELP.trimEnd());
+    return ExitCode.OK;
+  }
+  const dir = onePath("follow", positionals);
+  const codec = codecOption("follow", values.codec) ?? "lora";
+  const after = lsnOption("follow", "after", values.after);
+  const count = lsnOption("follow", "count", values.count);
+  const untilLsn = lsnOption("follow", "until-lsn", values["until-lsn"]);
+  const slot = values.slot;
+  if (count === 0) throw new UsageError("--count must be at least 1", "follow");
+  if (slot !== undefined && after !== undefined) {
+    throw new UsageError("--after and --slot exclude each other: the slot supplies the position", "follow");
+  }
+  const durability = values.written === true ? "written" : "durable";
+  const fs = createReadOnlyFileSystem(undefined, undefined, {
+    allowSync: durability === "durable",
+    ...(slot === undefined ? {} : { writableDir: join(dir, SLOTS_DIR_NAME) }),
+  });
+  await resolveLogDir(fs, dir, "follow");
+  if (slot !== undefined) await checkSlot(fs, dir, slot, codec);
+
+  const json = values.json === true;
+  const s = ctx.style;
+  const stop = new AbortController();
+  const unsubscribe = ctx.onInterrupt(() => stop.abort());
+  let printed = 0;
+  try {
+    const follower = followDir<unknown>(dir, {
+      codec: codecFor(codec),
+      fs,
+      signal: stop.signal,
+      pollIntervalMs: FOLLOW_POLL_MS,
+      durability,
+      ...(slot === undefined ? { after: after ?? 0 } : { slot }),
+    });
+    for await (const tx of follower) {
+      if (json) {
+        ctx.out.line(JSON.stringify(followedTransactionToJson(tx, codec)));
+      } else {
+        // With the first transaction, so a follow that fails at once prints nothing on stdout.
+        if (printed === 0) ctx.out.line(s.dim(`${"COMMIT LSN".padStart(10)}  ${"BEGIN LSN".padStart(10)}  EVENTS`));
+        ctx.out.line(
+          `${s.cyan(String(tx.commitLsn).padStart(10))}  ${String(tx.beginLsn).padStart(10)}  ${tx.events.length}`,
+        );
+        for (const line of eventTextLines(tx.events, codec)) ctx.out.line(line);
+      }
+      // Printed means handed to stdout: only then may the slot move past it.
+      await ctx.out.flush();
+      if (slot !== undefined) await follower.confirm(tx.commitLsn);
+      printed++;
+      if ((count !== undefined && printed >= count) || (untilLsn !== undefined && tx.commitLsn >= untilLsn)) break;
+    }
+  } catch (error) {
+    throw withHint(error, dir, slot, codec);
+  } finally {
+    unsubscribe();
+  }
+  return ExitCode.OK;
+}
+
+/** Refuse a bad slot name as a usage error, and a missing slot before anything is followed. */
+async function checkSlot(fs: WalFileSystem, dir: string, slot: string, codec: CodecName): Promise<void> {
+  try {
+    await readSlot(dir, slot, { fs });
+  } catch (error) {
+    if (isWalError(error, "WAL_INVALID_ARGUMENT")) throw new UsageError(`--slot: ${error.message}`, "follow");
+    throw withHint(error, dir, slot, codec);
+  }
+}
+
+/** The change feed's errors with what to run next; other errors as they are. */
+function withHint(error: unknown, dir: string, slot: string | undefined, codec: CodecName): unknown {
+  if (!isWalError(error)) return error;
+  // The follower reports a whole record that does not decode as corruption; the likely cause is the codec.
+  if (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE")) {
+    return new WalError(error.code, error.message + codecHint(codec), { cause: error, details: error.details });
+  }
+  const oldest = error.details.oldestRetainedLsn;
+  const snapshotLsn =
+    oldest === undefined
+      ? "<LSN of a new snapshot>"
+      : `<LSN of a snapshot taken at LSN ${Math.max(0, oldest - 1)} or later>`;
+  const name = slot ?? "<name>";
+  let hint: string | undefined;
+  switch (error.code) {
+    case "WAL_TRUNCATED":
+      hint =
+        slot === undefined
+          ? `next: follow with --after ${snapshotLsn}`
+          : `next: lora-wal slots ${dir} drop ${name}; lora-wal slots ${dir} create ${name} --at ${snapshotLsn}`;
+      break;
+    case "WAL_SLOT_INVALIDATED":
+      hint = `next: lora-wal slots ${dir} drop ${name}; lora-wal slots ${dir} create ${name} --at ${snapshotLsn}`;
+      break;
+    case "WAL_SLOT_NOT_FOUND":
+      hint = `next: lora-wal slots ${dir} create ${name}`;
+      break;
+  }
+  if (hint === undefined) return error;
+  return new WalError(error.code, `${error.message}; ${hint}`, { cause: error, details: error.details });
+}

@@ -1,0 +1,294 @@
+/**
+ * `lora-wal slots <dir>`: the log's replication slots (the change-feed consumers' positions, `@lora/wal-replay`'s
+ * slots), each with how much of the log it holds back from truncation; and `create` / `drop`, which write inside
+ * `<dir>/slots/` only, never beside the segments.
+ */
+
+import { join } from "node:path";
+import { isWalError, WalError } from "@lora/wal-codec";
+import {
+  createSlot,
+  dropSlot,
+  listSlots,
+  SLOTS_DIR_NAME,
+  type SlotInvalidation,
+  type SlotState,
+} from "@lora/wal-replay";
+import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  COMMON_OPTIONS,
+  type CommandContext,
+  ExitCode,
+  lsnOption,
+  parseCommand,
+  READ_OPTIONS,
+  UsageError,
+} from "../cli-context.js";
+import { formatBytes, formatTable } from "../format/text-table.js";
+import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { resolveLogDir, type WalTarget } from "../scan/wal-target.js";
+
+/** One replication slot as `lora-wal slots` reports it. */
+export interface SlotReportEntry {
+  readonly name: string;
+  /** The commit LSN of the last transaction its consumer confirmed; it resumes after it. */
+  readonly confirmedLsn: number;
+  /** When the slot was created, in milliseconds since the Unix epoch. */
+  readonly createdAtMs: number;
+  /** The same, as an ISO 8601 UTC string. */
+  readonly createdAt: string;
+  /** `invalidated`: the writer deleted segments it needed; its consumer must start again from a snapshot. */
+  readonly status: "valid" | "invalidated";
+  /**
+   * The bytes of log this slot keeps from truncation: the sizes of the segments from the one holding
+   * `confirmedLsn + 1` to the newest. `null` for an invalidated slot, which holds nothing back.
+   */
+  readonly heldBackBytes: number | null;
+  /** How many segments that is; `null` for an invalidated slot. */
+  readonly heldBackSegments: number | null;
+  /** Why and when it was invalidated, as its marker records it; `null` while valid. */
+  readonly invalidated: SlotInvalidation | null;
+}
+
+/** What {@link describeSlots} found. */
+export interface SlotReport {
+  readonly path: string;
+  /** The first LSN the log holds (its oldest segment's base LSN); `null` without a readable segment. */
+  readonly oldestRetainedLsn: number | null;
+  readonly segments: number;
+  /** The sizes of all segments. */
+  readonly bytes: number;
+  /** Sorted by name. */
+  readonly slots: readonly SlotReportEntry[];
+}
+
+/** A segment with the base LSN its header names (`null`: unreadable header). */
+interface BasedSegment {
+  readonly size: number;
+  readonly baseLsn: number | null;
+}
+
+/**
+ * Read every segment header's base LSN. A segment deleted meanwhile (a live writer truncating) is left out; one
+ * whose header does not read (a newest segment being created) counts with its size but holds no LSN.
+ */
+async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<BasedSegment[]> {
+  const out: BasedSegment[] = [];
+  for (const segment of target.segments) {
+    let baseLsn: number | null;
+    try {
+      const reader = await SegmentReader.open(fs, segment.path);
+      baseLsn = reader.header.baseLsn;
+      await reader.close();
+    } catch (error) {
+      if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") continue;
+      if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
+      baseLsn = null;
+    }
+    out.push({ size: segment.size, baseLsn });
+  }
+  return out;
+}
+
+/**
+ * What a slot at `confirmedLsn` holds back: the segments from the newest one whose base LSN is at most
+ * `confirmedLsn + 1` (the one its consumer reads next) to the end, as truncation's retention plan counts them.
+ */
+function heldBack(segments: readonly BasedSegment[], confirmedLsn: number): { bytes: number; segments: number } {
+  let from = 0;
+  segments.forEach((segment, i) => {
+    if (segment.baseLsn !== null && segment.baseLsn <= confirmedLsn + 1) from = i;
+  });
+  const kept = segments.slice(from);
+  return { bytes: kept.reduce((n, s) => n + s.size, 0), segments: kept.length };
+}
+
+function entryOf(slot: SlotState, segments: readonly BasedSegment[]): SlotReportEntry {
+  const held = slot.invalidated === null ? heldBack(segments, slot.confirmedLsn) : null;
+  return {
+    name: slot.name,
+    confirmedLsn: slot.confirmedLsn,
+    createdAtMs: slot.createdAtMs,
+    createdAt: new Date(slot.createdAtMs).toISOString(),
+    status: slot.invalidated === null ? "valid" : "invalidated",
+    heldBackBytes: held?.bytes ?? null,
+    heldBackSegments: held?.segments ?? null,
+    invalidated: slot.invalidated,
+  };
+}
+
+/**
+ * The replication slots of the log in `dir`, read-only, each with what it holds back from truncation.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the directory is missing or unreadable, or is a file),
+ *   `WAL_CORRUPT` (a slot file fails its checks).
+ * @example
+ * ```ts
+ * const { slots } = await describeSlots("./wal");
+ * for (const s of slots) console.log(s.name, s.confirmedLsn, s.status, s.heldBackBytes);
+ * ```
+ */
+export async function describeSlots(dir: string): Promise<SlotReport> {
+  const fs = createReadOnlyFileSystem();
+  const target = await resolveLogDir(fs, dir, "slots");
+  const segments = await segmentBases(fs, target);
+  const slots = await listSlots(dir, { fs });
+  return {
+    path: dir,
+    oldestRetainedLsn: segments[0]?.baseLsn ?? null,
+    segments: segments.length,
+    bytes: segments.reduce((n, s) => n + s.size, 0),
+    slots: slots.map((slot) => entryOf(slot, segments)),
+  };
+}
+
+export const SLOTS_HELP = `Usage: lora-wal slots <dir> [options]
+       lora-wal slots <dir> create <name> [--at <lsn>]
+       lora-wal slots <dir> drop <name>
+
+List the replication slots of a WAL directory: the positions of the consumers of
+its change feed (lora-wal follow --slot). The writer's truncation keeps every
+record above a valid slot's confirmed LSN; a slot that holds back more than the
+writer allows (maxSlotRetainedBytes) is invalidated instead. For each slot:
+confirmed LSN, creation time, status (valid, or invalidated with the reason and
+where the log then started), and the log bytes it holds back (the segments from
+the one holding confirmed LSN + 1 to the newest).
+
+  create <name>   create slot <name> at --at <lsn> (default 0: the start of the
+                  log); its consumer gets the transactions that begin after it.
+                  Refused when the log no longer holds lsn + 1 (truncated).
+  drop <name>     remove slot <name>: truncation stops keeping the log for it
+
+Listing takes no lock and writes nothing. create and drop write only inside
+<dir>/slots/ (files and fsyncs), never a segment, the lock or another file.
+Slot names are 1 to 64 letters, digits, "_" or "-".
+
+Options:
+      --at <lsn>  create: the new slot's confirmed LSN (the LSN of the snapshot
+                  its consumer starts from); default 0
+      --json      print the listing as one JSON document, or the created slot
+  -h, --help      show this help
+
+Exit status: 0 done, 2 a slot file is corrupt, 3 usage error, 4 path missing,
+not a directory or unreadable, 6 create: the log no longer holds the records
+after --at (WAL_TRUNCATED), 7 create: the slot exists (WAL_SLOT_EXISTS), drop:
+no such slot (WAL_SLOT_NOT_FOUND).
+`;
+
+/** `lora-wal slots`. */
+export async function runSlots(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("slots", args, {
+    ...COMMON_OPTIONS,
+    json: READ_OPTIONS.json,
+    at: { type: "string" },
+  });
+  if (values.help === true) {
+    ctx.out.line(SLOTS_HELP.trimEnd());
+    return ExitCode.OK;
+  }
+  const [dir, action, name, extra] = positionals;
+  if (dir === undefined) throw new UsageError("missing <dir> (a WAL directory)", "slots");
+  if (extra !== undefined) throw new UsageError(`unexpected argument: ${extra}`, "slots");
+  const at = lsnOption("slots", "at", values.at);
+  const json = values.json === true;
+  if (action === undefined) {
+    if (at !== undefined) throw new UsageError("--at goes with create", "slots");
+    const report = await describeSlots(dir);
+    if (json) ctx.out.line(JSON.stringify(report, null, 2));
+    else printSlots(report, ctx);
+    return ExitCode.OK;
+  }
+  if (action !== "create" && action !== "drop") {
+    throw new UsageError(`unknown slots action ${JSON.stringify(action)} (expected create or drop)`, "slots");
+  }
+  if (name === undefined) throw new UsageError(`missing <name> of the slot to ${action}`, "slots");
+  if (action === "drop" && at !== undefined) throw new UsageError("--at goes with create", "slots");
+  // Writes reach slots/ and nothing else (plus fsyncs, which change no byte): by construction.
+  const fs = createReadOnlyFileSystem(undefined, undefined, {
+    allowSync: true,
+    writableDir: join(dir, SLOTS_DIR_NAME),
+  });
+  await resolveLogDir(fs, dir, "slots");
+  try {
+    if (action === "drop") {
+      await dropSlot(dir, name, { fs });
+      if (json) ctx.out.line(JSON.stringify({ dropped: name }));
+      else ctx.out.line(`dropped slot ${name}`);
+      return ExitCode.OK;
+    }
+    const slot = await createSlot(dir, name, { fs, confirmedLsn: at ?? 0 });
+    // Read after creating, so a truncation that ran meanwhile is seen (from now on the slot protects the log).
+    const segments = await segmentBases(fs, await resolveLogDir(fs, dir, "slots"));
+    await refuseBehind(fs, dir, slot, segments);
+    const entry = entryOf(slot, segments);
+    if (json) ctx.out.line(JSON.stringify(entry, null, 2));
+    else ctx.out.line(`created slot ${name} at LSN ${slot.confirmedLsn}; it holds back ${heldText(entry)}`);
+    return ExitCode.OK;
+  } catch (error) {
+    if (isWalError(error, "WAL_INVALID_ARGUMENT")) throw new UsageError(error.message, "slots");
+    throw error;
+  }
+}
+
+/** A new slot whose consumer would need records the log no longer holds is useless: drop it again and say so. */
+async function refuseBehind(
+  fs: WalFileSystem,
+  dir: string,
+  slot: SlotState,
+  segments: readonly BasedSegment[],
+): Promise<void> {
+  const oldest = segments[0]?.baseLsn;
+  if (oldest === undefined || oldest === null || slot.confirmedLsn + 1 >= oldest) return;
+  await dropSlot(dir, slot.name, { fs });
+  throw new WalError(
+    "WAL_TRUNCATED",
+    `the log in ${dir} no longer holds the records after LSN ${slot.confirmedLsn}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
+    { details: { path: dir, lsn: slot.confirmedLsn, oldestRetainedLsn: oldest, slot: slot.name } },
+  );
+}
+
+function heldText(entry: SlotReportEntry): string {
+  if (entry.heldBackBytes === null) return "-";
+  const segments = `${entry.heldBackSegments} segment${entry.heldBackSegments === 1 ? "" : "s"}`;
+  return `${formatBytes(entry.heldBackBytes)} (${entry.heldBackBytes} bytes, ${segments})`;
+}
+
+function printSlots(report: SlotReport, ctx: CommandContext): void {
+  const s = ctx.style;
+  ctx.out.line(`${s.bold("directory")}  ${report.path}`);
+  const start = report.oldestRetainedLsn === null ? "" : `, starts at LSN ${report.oldestRetainedLsn}`;
+  ctx.out.line(
+    `${s.bold("log")}        ${report.segments} segment${report.segments === 1 ? "" : "s"}, ${formatBytes(report.bytes)} (${report.bytes} bytes)${start}`,
+  );
+  if (report.slots.length === 0) {
+    ctx.out.line(`${s.bold("slots")}      none (create one: lora-wal slots ${report.path} create <name>)`);
+    return;
+  }
+  ctx.out.line(`${s.bold("slots")}      ${report.slots.length}`);
+  ctx.out.line("");
+  const table = formatTable(
+    [
+      { header: "NAME" },
+      { header: "CONFIRMED LSN", align: "right" },
+      { header: "CREATED" },
+      { header: "STATUS", paint: (padded, raw) => (raw === "valid" ? s.green(padded) : s.red(padded)) },
+      { header: "HOLDS BACK" },
+    ],
+    report.slots.map((slot) => [
+      slot.name,
+      String(slot.confirmedLsn),
+      slot.createdAt,
+      slot.status === "valid" ? "valid" : "INVALIDATED",
+      heldText(slot),
+    ]),
+  );
+  for (const line of table) ctx.out.line(line);
+  for (const slot of report.slots) {
+    const inv = slot.invalidated;
+    if (inv === null) continue;
+    const when = [
+      inv.oldestRetainedLsn === null ? undefined : `the log then started at LSN ${inv.oldestRetainedLsn}`,
+      inv.retainedBytes === null ? undefined : `it held back ${formatBytes(inv.retainedBytes)}`,
+    ].filter((d) => d !== undefined);
+    ctx.out.line(`  ${slot.name}: invalidated${when.length === 0 ? "" : ` (${when.join(", ")})`}: ${inv.reason}`);
+  }
+}
