@@ -23,3 +23,4 @@ export {
   startArchiver,
   type WalLifecycleEvent,
 } from "./archiver.js";
+export { type FsArchive, type FsArchiveOptions, fsArchive } from "./fs-archive.js";

@@ -6,4 +6,19 @@
  * @module @lora/wal-archive/testing
  */
 
-export {};
+export {
+  type ArchiveOp,
+  type MemoryArchive,
+  type MemoryArchiveCall,
+  type MemoryArchiveOptions,
+  type MemoryFaultHandle,
+  type MemoryFaultKind,
+  type MemoryFaultSpec,
+  memoryArchive,
+} from "../memory-archive.js";
+export {
+  type ArchiveConformanceExpect,
+  type ArchiveStoreConformanceOptions,
+  type ArchiveStoreFixture,
+  runArchiveStoreConformance,
+} from "./archive-store-conformance.js";

@@ -1,0 +1,308 @@
+/**
+ * `fsArchive`: an archive store in a directory (a mounted backup volume, an NFS share), doing its I/O through the
+ * file-system seam so the same code runs on the real file system and on SimFS in crash tests.
+ *
+ * An object `a/b/c` is the file `<dir>/a/b/c`. A `put` writes `<key>.tmp-<random>` (created exclusively), fsyncs
+ * it, renames it over `<key>` and fsyncs the directory; directories it creates are made durable first (each new
+ * directory's parent is fsynced). So after a crash at any point an object is either absent or complete, and an
+ * object whose `put` resolved survives.
+ */
+
+import { randomBytes } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
+import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
+import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+
+/** Options of {@link fsArchive}. */
+export interface FsArchiveOptions {
+  /** The file-system seam. @default the Node file system */
+  readonly fs?: WalFileSystem;
+}
+
+/** A directory store: an {@link ArchiveStore} plus the directory it lives in. */
+export interface FsArchive extends ArchiveStore {
+  /** The archive directory, resolved to an absolute path. */
+  readonly dir: string;
+}
+
+/** What marks a temporary file of an unfinished `put` (`<key>.tmp-<random>`). */
+const TMP_MARK = ".tmp-";
+
+/**
+ * An archive store in the directory `dir`, created (durably) on the first `put` if it does not exist.
+ *
+ * Beyond the {@link ArchiveStore} guarantees:
+ * - `put` checks the `crc32` option against the bytes before writing anything (`WAL_ARCHIVE_CORRUPT` when they
+ *   differ). A `put` of an existing key with the same bytes succeeds and makes the object durable again (a retry
+ *   after a crash between the rename and the directory fsync); with other bytes it is `WAL_INVALID_ARGUMENT`.
+ *   Puts of one key through one store instance are serialised, so two racing puts of different bytes cannot both
+ *   succeed; separate processes writing the same key with different bytes are not protected from each other.
+ * - `list` walks subdirectories and reports keys with `/` separators, sorted; files that are not valid keys and
+ *   temporary files of unfinished puts (`*.tmp-*`) are not objects and are skipped. So a key whose last part
+ *   contains `.tmp-` is refused (`WAL_INVALID_ARGUMENT`) by every call.
+ * - `delete` unlinks the object and fsyncs its directory; empty directories are left in place.
+ * - A key cannot be both an object and a directory (`a` and `a/b`): the second `put` fails with `WAL_IO`.
+ * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
+ * - A `signal` is checked before each call and again before the rename that publishes an object.
+ *
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `dir` is not a non-empty string.
+ */
+export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchive {
+  if (typeof dir !== "string" || dir === "") {
+    throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${JSON.stringify(dir)}`);
+  }
+  return new DirectoryStore(resolve(dir), options.fs ?? createNodeFileSystem());
+}
+
+class DirectoryStore implements FsArchive {
+  readonly dir: string;
+  readonly name: string;
+  readonly #fs: WalFileSystem;
+  /** The put in progress per key: the next put of that key waits for it. */
+  readonly #putting = new Map<string, Promise<void>>();
+
+  constructor(dir: string, fs: WalFileSystem) {
+    this.dir = dir;
+    this.name = `fs:${dir}`;
+    this.#fs = fs;
+  }
+
+  async put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
+    assertObjectKey(key);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
+        details: { object: key },
+      });
+    }
+    if (options.crc32 !== undefined) {
+      const expected = options.crc32;
+      if (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff) {
+        throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
+          details: { object: key },
+        });
+      }
+      const actual = crc32(bytes) >>> 0;
+      if (actual !== expected) {
+        throw new WalError(
+          "WAL_ARCHIVE_CORRUPT",
+          `${this.name}: put ${key} refused: the bytes have CRC-32 ${hex(actual)}, the caller expected ${hex(expected)}`,
+          { details: { object: key } },
+        );
+      }
+    }
+    options.signal?.throwIfAborted();
+    const previous = this.#putting.get(key);
+    const done = (async () => {
+      if (previous !== undefined) await previous.catch(() => undefined);
+      await this.#put(key, bytes, options.signal);
+    })();
+    this.#putting.set(key, done);
+    try {
+      await done;
+    } finally {
+      if (this.#putting.get(key) === done) this.#putting.delete(key);
+    }
+  }
+
+  async #put(key: string, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    const fs = this.#fs;
+    const path = this.#pathOf(key);
+    const parent = dirname(path);
+    signal?.throwIfAborted();
+    try {
+      const existing = await this.#read(path);
+      if (existing !== null) {
+        if (!sameBytes(existing, bytes)) {
+          throw new WalError(
+            "WAL_INVALID_ARGUMENT",
+            `${this.name}: ${key} exists with other bytes (${existing.byteLength} bytes, this put has ${bytes.byteLength}); archived objects are immutable`,
+            { details: { object: key } },
+          );
+        }
+        // A put that crashed after its rename but before the directory fsync leaves the object visible but not
+        // durable: make it durable before reporting success.
+        const file = await fs.open(path, "read");
+        try {
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await fs.syncDir(parent);
+        return;
+      }
+      await mkdirDurably(fs, parent);
+      const tmp = `${path}${TMP_MARK}${randomBytes(6).toString("hex")}`;
+      const file = await fs.open(tmp, "createExclusive");
+      try {
+        try {
+          await file.write(bytes, 0);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        signal?.throwIfAborted();
+        await fs.rename(tmp, path);
+      } catch (error) {
+        await fs.unlink(tmp).catch(() => undefined);
+        throw error;
+      }
+      await fs.syncDir(parent);
+    } catch (error) {
+      throw this.#failure("put", key, error);
+    }
+  }
+
+  async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
+    assertObjectKey(key);
+    options.signal?.throwIfAborted();
+    try {
+      return await this.#read(this.#pathOf(key));
+    } catch (error) {
+      throw this.#failure("get", key, error);
+    }
+  }
+
+  async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
+    assertStorePrefix(prefix);
+    options.signal?.throwIfAborted();
+    // Walk from the deepest directory the prefix names whole ("a/b" → "a", "a/b/" → "a/b").
+    const slash = prefix.lastIndexOf("/");
+    const base = slash < 0 ? "" : prefix.slice(0, slash);
+    const out: ArchiveObjectInfo[] = [];
+    try {
+      await this.#walk(base, prefix, out, options.signal);
+    } catch (error) {
+      throw this.#failure("list", prefix, error);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
+    assertObjectKey(key);
+    options.signal?.throwIfAborted();
+    const path = this.#pathOf(key);
+    try {
+      const stat = await this.#fs.stat(path);
+      if (stat === null || !stat.isFile) return;
+      try {
+        await this.#fs.unlink(path);
+      } catch (error) {
+        if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") return; // deleted meanwhile
+        throw error;
+      }
+      await this.#fs.syncDir(dirname(path));
+    } catch (error) {
+      throw this.#failure("delete", key, error);
+    }
+  }
+
+  #pathOf(key: string): string {
+    return join(this.dir, ...key.split("/"));
+  }
+
+  /** The whole file at `path`, or `null` when there is no file there. */
+  async #read(path: string): Promise<Uint8Array | null> {
+    const stat = await this.#fs.stat(path);
+    if (stat === null || !stat.isFile) return null;
+    let file: Awaited<ReturnType<WalFileSystem["open"]>>;
+    try {
+      file = await this.#fs.open(path, "read");
+    } catch (error) {
+      if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") return null; // deleted meanwhile
+      throw error;
+    }
+    try {
+      const size = await file.size();
+      const bytes = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const n = await file.read(bytes, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === size ? bytes : bytes.subarray(0, got);
+    } finally {
+      await file.close();
+    }
+  }
+
+  async #walk(rel: string, prefix: string, out: ArchiveObjectInfo[], signal: AbortSignal | undefined): Promise<void> {
+    const path = rel === "" ? this.dir : this.#pathOf(rel);
+    let names: string[];
+    try {
+      names = await this.#fs.readdir(path);
+    } catch (error) {
+      const errno = isWalError(error, "WAL_IO") ? error.details.errno : undefined;
+      if (errno === "ENOENT" || errno === "ENOTDIR") return; // no such directory: nothing under it
+      throw error;
+    }
+    for (const name of names) {
+      signal?.throwIfAborted();
+      if (name.includes(TMP_MARK)) continue;
+      const key = rel === "" ? name : `${rel}/${name}`;
+      // Skip subtrees that cannot hold a key with the prefix.
+      if (!key.startsWith(prefix) && !prefix.startsWith(`${key}/`)) continue;
+      const stat = await this.#fs.stat(join(path, name));
+      if (stat === null) continue; // removed meanwhile
+      if (stat.isDirectory) await this.#walk(key, prefix, out, signal);
+      else if (stat.isFile && key.startsWith(prefix) && isStoreKey(key)) out.push({ key, size: stat.size });
+    }
+  }
+
+  /** An error of a store call as the seam reports it: `WAL_IO` naming the object, the Node error as `cause`. */
+  #failure(op: string, key: string, error: unknown): unknown {
+    if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals, an abort reason
+    return new WalError("WAL_IO", `${this.name}: ${op} ${key} failed: ${error.message}`, {
+      cause: error.cause ?? error,
+      details: { ...error.details, object: key },
+    });
+  }
+}
+
+/**
+ * Create directory `path` and any missing ancestors so that they survive a crash: after `mkdirp`, each new
+ * directory's parent is fsynced, top down. Does nothing when `path` exists.
+ * @internal Shared with `restore`; not exported from the package.
+ */
+export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = path; ; p = dirname(p)) {
+    if ((await fs.stat(p)) !== null) break;
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  if (missing.length === 0) return;
+  await fs.mkdirp(path);
+  for (const created of missing.reverse()) await fs.syncDir(dirname(created));
+}
+
+function assertObjectKey(key: unknown): asserts key is string {
+  assertStoreKey(key);
+  const last = key.slice(key.lastIndexOf("/") + 1);
+  if (last.includes(TMP_MARK)) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `invalid archive key ${JSON.stringify(key)}: names containing "${TMP_MARK}" are the directory store's temporary files`,
+      { details: { object: key } },
+    );
+  }
+}
+
+function isStoreKey(key: string): boolean {
+  try {
+    assertStoreKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, "0");
+}
