@@ -83,6 +83,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   #durableChangedAt = 0;
   #closedByWriter = false;
   #stuckAt = "";
+  /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
+  #decodedAny = false;
   #done = false;
   #running: Promise<IteratorResult<ReplayedTransaction<E>>> | undefined;
 
@@ -208,6 +210,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     for (;;) {
       const step = await reader.next(codec);
       if (step.kind === "record") {
+        const kind = step.record.kind;
+        if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
         const assembler = this.#assembler as FollowAssembler<E>;
         const tx = assembler.apply(step.record, reader.path);
         if (tx !== undefined && tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) {
@@ -216,6 +220,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
         progressed = true;
         continue;
       }
+      if (step.kind === "damaged" && step.frameValid) throw this.#undecodable(step.error);
       // Rotation seals a segment before it creates the next one: only a sealed segment can have a successor.
       const next = reader.sealed ? await this.#successor() : undefined;
       if (next === undefined) {
@@ -268,6 +273,22 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       );
     }
     this.#stuckAt = here;
+  }
+
+  /**
+   * A CRC-valid record that cannot be used was written whole, so waiting will not change it: the wrong codec when
+   * nothing decoded before it, corruption otherwise (replay's rule).
+   */
+  #undecodable(error: WalError): WalError {
+    const where = error.details;
+    if (!this.#decodedAny) {
+      return new WalError(
+        "WAL_CODEC_MISMATCH",
+        `the log's records do not decode with the ${this.#o.codec.name} codec: ${error.message}; follow it with the codec it was written with`,
+        { cause: error, details: where },
+      );
+    }
+    return new WalError("WAL_CORRUPT", `WAL corruption: ${error.message}`, { cause: error, details: where });
   }
 
   /** Read the source's durability; a new writer session drops what was read ahead. */

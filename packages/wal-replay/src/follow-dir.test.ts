@@ -159,3 +159,21 @@ describe("followDir", () => {
     );
   });
 });
+
+describe("followDir and records that will never decode", () => {
+  it("the wrong codec is WAL_CODEC_MISMATCH at once (no waiting), also without a durable mark", async () => {
+    const { bytesCodec } = await import("@lora/wal-codec");
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    // JSON's decoder rejects these bytes; they are CRC-valid records all the same.
+    for (const r of [
+      { kind: "txBegin" as const, lsn: 1 },
+      { kind: "mutation" as const, lsn: 2, txBeginLsn: 1, event: new Uint8Array([0xff, 0xfe]) },
+      { kind: "txCommit" as const, lsn: 3, txBeginLsn: 1 },
+    ])
+      w.append(r, bytesCodec);
+    await w.flush();
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    await expect(follower.next()).rejects.toMatchObject({ code: "WAL_CODEC_MISMATCH" });
+    await w.close();
+  });
+});

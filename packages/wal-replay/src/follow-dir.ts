@@ -44,8 +44,13 @@ export interface FollowDirOptions<E> {
    * it itself (a writer in `none` mode never publishes one). @default 1000
    */
   readonly selfSyncAfterMs?: number;
-  /** The file-system seam. A seam other than the Node file system is polled, not watched. @default Node's */
+  /** The file-system seam. @default Node's */
   readonly fs?: WalFileSystem;
+  /**
+   * Watch the directory for changes (inotify on Linux) besides polling. Needs the directory to be a real one: on by
+   * default with Node's file system, off with another `fs` unless it is a wrapper over real files. @default !fs
+   */
+  readonly watch?: boolean;
 }
 
 /** A live change feed: an async iterable of committed transactions that waits for new ones. */
@@ -96,7 +101,7 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
     }
   }
   const fs = options.fs ?? createNodeFileSystem();
-  const source = new DirSource(dir, fs, options.fs === undefined, poll, selfSyncAfter);
+  const source = new DirSource(dir, fs, options.watch ?? options.fs === undefined, poll, selfSyncAfter);
   return new DirFollower<E>(dir, fs, options, after, durability, source);
 }
 
