@@ -17,6 +17,8 @@ const TRACED =
 export const STRACE_STRING_BYTES = 8 * 1024 * 1024;
 
 let straceChecked: string | null | undefined;
+/** strace stops the writer only on the traced calls (a seccomp filter): about 2.5 times faster under load. */
+let seccomp = false;
 
 /** The strace binary, installing it with apt-get when missing; null (and why) when it cannot be had. */
 export function ensureStrace(): { path: string | null; why: string } {
@@ -35,6 +37,10 @@ export function ensureStrace(): { path: string | null; why: string } {
     // ptrace may be forbidden (containers without CAP_SYS_PTRACE): one trial run decides.
     const probe = spawnSync(path, ["-f", "-o", "/dev/null", "true"], { stdio: "ignore" });
     if (probe.status !== 0) path = null;
+    else {
+      const filter = ["--seccomp-bpf", "-f", "-e", "trace=openat", "-o", "/dev/null", "true"];
+      seccomp = spawnSync(path, filter, { stdio: "ignore" }).status === 0;
+    }
   }
   straceChecked = path;
   return { path, why: path === null ? "strace is missing and could not be installed (or ptrace is refused)" : "" };
@@ -63,6 +69,7 @@ export function recordTrace(strace: string, root: string, run: TraceRun): { trac
   const r = spawnSync(
     strace,
     [
+      ...(seccomp ? ["--seccomp-bpf"] : []),
       "-f",
       "-ttt",
       "-xx",
