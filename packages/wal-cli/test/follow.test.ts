@@ -242,12 +242,12 @@ describe("lora-wal follow", () => {
     }
   });
 
-  it("a log read with the wrong --codec is reported as corruption (exit 2) with the codec hint", async () => {
+  it("a log read with the wrong --codec is a codec mismatch (exit 5) at once, naming the codec", async () => {
     await writeJsonWal(dir, 2);
     const result = await runCli(["follow", dir, "--count", "1"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("could not be decoded");
-    expect(result.stderr).toContain("(read with --codec lora; try --codec json or --codec bytes) (WAL_CORRUPT)");
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain("lora codec");
+    expect(result.stderr).toContain("WAL_CODEC_MISMATCH");
   });
 
   it("in-process, an interrupt stops it cleanly after what it printed (exit 0)", async () => {

@@ -28,8 +28,8 @@ import { codecHint } from "../verdict.js";
 import { eventsToJson, eventTextLines } from "./dump.js";
 
 /**
- * How often `follow` looks for new commits. It reads through the CLI's guarded file system, and `followDir` watches
- * only the plain Node one, so it polls: a durable-mark read and a size check per round.
+ * How often `follow` looks for new commits when no change notification comes. The CLI's guarded file system wraps
+ * real files, so `followDir` also watches the directory (inotify) and wakes as soon as the writer commits.
  */
 export const FOLLOW_POLL_MS = 100;
 
@@ -123,6 +123,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
       fs,
       signal: stop.signal,
       pollIntervalMs: FOLLOW_POLL_MS,
+      watch: true,
       durability,
       ...(slot === undefined ? { after: after ?? 0 } : { slot }),
     });
