@@ -17,7 +17,7 @@ import { crc32 } from "node:zlib";
 import { TierResult, type Violation } from "./result.js";
 import { checkKvState, checkWalState, commitsOf, requiredAt } from "./trace-check.js";
 import { crashStatesAt, materialise, type RedundantSync, type StateFile, staticCheck } from "./trace-model.js";
-import { parseTrace } from "./trace-parse.js";
+import { type LogicalOp, parseTrace } from "./trace-parse.js";
 import { ensureStrace, recordTrace, writerDir } from "./trace-record.js";
 import { loadTrace, replayCommand, type SavedTrace, saveTrace } from "./trace-saved.js";
 import { type SeamBug, TRACE_SYNC_MODES, type TraceSyncMode, type TraceWorkload } from "./trace-workload.js";
@@ -100,6 +100,21 @@ function stateKey(files: readonly StateFile[]): string {
 interface Lessons {
   readonly redundant: RedundantSync[];
   readonly mkdirs: Set<string>;
+  /** Files written and never fsynced in a trace: path -> writes, summed over traces. */
+  readonly neverSynced: Map<string, number>;
+}
+
+/** The files of a trace that were written and never fsynced (whatever their name), with their write counts. */
+function neverSynced(ops: readonly LogicalOp[], names: ReadonlyMap<number, string>): Map<string, number> {
+  const writes = new Map<number, number>();
+  const synced = new Set<number>();
+  for (const op of ops) {
+    if (op.kind === "write") writes.set(op.ino, (writes.get(op.ino) ?? 0) + 1);
+    else if (op.kind === "fsync") synced.add(op.ino);
+  }
+  const out = new Map<string, number>();
+  for (const [ino, n] of writes) if (!synced.has(ino)) out.set(names.get(ino) ?? String(ino), n);
+  return out;
 }
 
 /** Parses, checks statically, enumerates and checks the crash states of one trace; returns its violations. */
@@ -133,6 +148,10 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   r.bump("redundantSyncs", st.redundantSyncs.length);
   lessons.redundant.push(...st.redundantSyncs.map((x) => ({ ...x, path: x.path.replaceAll(s.root, "") })));
   for (const m of st.mkdirWithoutParentSync) lessons.mkdirs.add(m.replaceAll(s.root, ""));
+  for (const [path, n] of neverSynced(ops, parsed.names)) {
+    const at = path.replaceAll(s.root, "");
+    lessons.neverSynced.set(at, (lessons.neverSynced.get(at) ?? 0) + n);
+  }
   if (s.staticViolations) for (const f of st.findings) add("sync-order", `static: ${f.message}`);
   const commits = commitsOf(ops);
   r.bump(
@@ -212,9 +231,13 @@ function lessonNotes(r: TierResult, lessons: Lessons): void {
   if (lessons.redundant.length > 0) {
     const example = lessons.redundant[0] as RedundantSync;
     r.notes.push(
-      `${lessons.redundant.length} redundant fsync/fdatasync (nothing written to the file since its last sync) in ${r.extra.traces} traces: ${by("header")} right before a sealed-header write (seal syncs records a commit already synced), ${by("nothing")} as the file's last sync (close syncs what is synced), ${by("records")} before more records; e.g. ${example.syscall} of ${example.path} (op ${example.op})`,
+      `${lessons.redundant.length} redundant fsync/fdatasync (nothing written to the file since its last sync) in ${r.extra.traces} traces: ${by("header")} right before a sealed-header write (seal syncs records a commit already synced), ${by("nothing")} as the file's last sync (close syncs what is synced), ${by("other")} before other writes; e.g. ${example.syscall} of ${example.path} (op ${example.op})`,
     );
   }
+  if (lessons.neverSynced.size > 0)
+    r.notes.push(
+      `written and never fsynced (in the crash states, any of their writes may be missing): ${[...lessons.neverSynced].map(([p, n]) => `${p} (${n} writes)`).join(", ")}`,
+    );
   if (lessons.mkdirs.size > 0)
     r.notes.push(`mkdir without an fsync of its parent (modelled as durable): ${[...lessons.mkdirs].join(", ")}`);
   if ((r.extra.lsnOrderNotCallOrder ?? 0) > 0)
@@ -224,7 +247,7 @@ function lessonNotes(r: TierResult, lessons: Lessons): void {
 export async function runTierD(o: TierDOptions): Promise<TierResult> {
   const start = Date.now();
   const r = new TierResult("D");
-  const lessons: Lessons = { redundant: [], mkdirs: new Set() };
+  const lessons: Lessons = { redundant: [], mkdirs: new Set(), neverSynced: new Map() };
   const report = (found: Omit<Violation, "replay">[], s: SavedTrace, path: string | undefined) => {
     if (found.length === 0) return;
     const replay = replayCommand(path ?? saveTrace(s));

@@ -214,7 +214,7 @@ export interface RedundantSync {
   readonly op: number;
   readonly path: string;
   readonly syscall: string;
-  readonly next: "header" | "records" | "nothing";
+  readonly next: "header" | "other" | "nothing";
 }
 
 export interface StaticFinding {
@@ -304,7 +304,7 @@ export function staticCheck(
     if (!ops.slice(i + 1).some((o) => o.kind === "dirsync" && o.path === parent)) mkdirWithoutParentSync.push(op.path);
   }
   // An fsync/fdatasync of an inode with nothing written to it since its previous sync (and after its creation),
-  // with what the file saw next: the sealed header (a seal's record sync), nothing (a close's sync), or else.
+  // with what the file saw next: a write at offset 0 (a seal's header), nothing (a close's sync), or other bytes.
   const redundantSyncs: RedundantSync[] = [];
   const dirty = new Map<number, boolean>();
   for (let i = 0; i < ops.length; i++) {
@@ -314,7 +314,7 @@ export function staticCheck(
       if (dirty.get(op.ino) === false) {
         const later = ops.slice(i + 1).find((o) => (o.kind === "write" || o.kind === "truncate") && o.ino === op.ino);
         const next =
-          later === undefined ? "nothing" : later.kind === "write" && later.offset === 0 ? "header" : "records";
+          later === undefined ? "nothing" : later.kind === "write" && later.offset === 0 ? "header" : "other";
         redundantSyncs.push({ op: i, path: names.get(op.ino) ?? String(op.ino), syscall: op.syscall, next });
       }
       dirty.set(op.ino, false);
