@@ -24,3 +24,13 @@ export {
   type WalLifecycleEvent,
 } from "./archiver.js";
 export { type FsArchive, type FsArchiveOptions, fsArchive } from "./fs-archive.js";
+export {
+  type ArchivedPieceObject,
+  type ArchivedSegment,
+  type ArchivedSegmentObject,
+  type ArchiveProblem,
+  type ArchiveVerifyReport,
+  listArchive,
+  type VerifyArchiveOptions,
+  verifyArchive,
+} from "./verify-archive.js";
