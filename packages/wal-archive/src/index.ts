@@ -24,6 +24,7 @@ export {
   type WalLifecycleEvent,
 } from "./archiver.js";
 export { type FsArchive, type FsArchiveOptions, fsArchive } from "./fs-archive.js";
+export { type RestoreOptions, type RestoreProgress, type RestoreResult, restore } from "./restore.js";
 export {
   type ArchivedPieceObject,
   type ArchivedSegment,

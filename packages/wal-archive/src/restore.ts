@@ -1,0 +1,332 @@
+/**
+ * Point-in-time restore: rebuild a log directory from an archive, whole or up to an LSN, optionally starting at a
+ * snapshot's fence. Every byte is checked against its key before it is written, and a restore that cannot give the
+ * log it was asked for fails instead of producing a shorter one.
+ */
+
+import { WalError } from "@lora/wal-codec";
+import {
+  createNodeFileSystem,
+  encodeSegmentHeader,
+  SegmentWriter,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+import type { ArchiveStore } from "./archive-store.js";
+import { mkdirDurably } from "./fs-archive.js";
+import {
+  type ArchivedSegment,
+  type CheckedSegment,
+  checkFollows,
+  fetchSegment,
+  listArchive,
+  missingSegmentKey,
+  planSegments,
+  type SegmentScan,
+  type SegmentSource,
+  scanSegment,
+} from "./verify-archive.js";
+
+/** Progress of a restore, for a progress bar. */
+export interface RestoreProgress {
+  /** Bytes fetched (and checked) so far, of `bytesTotal`. */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** Segments fetched, checked and written to a temporary file so far, of `segmentsTotal`. */
+  readonly segmentsDone: number;
+  readonly segmentsTotal: number;
+}
+
+/** Options of {@link restore}. */
+export interface RestoreOptions {
+  /** Where the archive is. */
+  readonly store: ArchiveStore;
+  /** The log directory to create. It must not exist or be empty. */
+  readonly dir: string;
+  /**
+   * Restore exactly the records at or below this LSN: the segments whose base LSN is at or below it, the last one
+   * cut right after its last record at or below it and left unsealed (ready for appends). A transaction that
+   * commits above it is left incomplete at the end, and replay leaves it out. @default everything archived
+   */
+  readonly toLsn?: number;
+  /**
+   * A snapshot's fence: start at the segment holding `fromLsn + 1`; older segments are not fetched. Open the
+   * restored log with `checkpointLsn: fromLsn` (see {@link restore}). @default 0 (from the oldest segment)
+   */
+  readonly fromLsn?: number;
+  /** The file-system seam for the target directory. @default the Node file system */
+  readonly fs?: WalFileSystem;
+  /** Called at the start, after each object fetched, and after each segment written. */
+  readonly onProgress?: (progress: RestoreProgress) => void;
+  /** Abandon the restore (it then removes what it wrote and rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link restore} did. */
+export interface RestoreResult {
+  /** Segment files restored from the archive (the created successor not counted). */
+  readonly segments: number;
+  /** Bytes of those segment files, as written (after a `toLsn` cut). */
+  readonly bytes: number;
+  /** The first and last record LSN in the restored segments; `null` when they hold no record. */
+  readonly firstLsn: number | null;
+  readonly lastLsn: number | null;
+  /** Objects fetched from the store. */
+  readonly objects: number;
+  /** The empty successor created after a sealed newest segment, or `null`. */
+  readonly successor: string | null;
+}
+
+/**
+ * Rebuild the log directory `dir` from the archive in `store`.
+ *
+ * What it restores: from the archive's keys, the segments from the oldest (or the one holding `fromLsn + 1`) to
+ * the newest (or the last whose base LSN is at or below `toLsn`). Each is taken from its sealed object when there
+ * is one, else (the newest only) from the chain of pieces of its durable prefix starting at offset 0. Keys that
+ * are not archive keys are ignored.
+ *
+ * What it checks before anything becomes visible in `dir`, failing instead of restoring a shorter or damaged log:
+ * - every segment id in the range is present, every one but the archive's newest has a sealed object, and the
+ *   newest's piece chain has no gap (`WAL_ARCHIVE_MISSING`, `details.object` naming the missing key pattern);
+ * - every object has the size and CRC-32 its key names, its segment's header names the key's base LSN (and is
+ *   sealed for a sealed object), and each segment reads as whole, valid records to the end with rising LSNs
+ *   (`WAL_ARCHIVE_CORRUPT`, `details.object` naming the object);
+ * - `toLsn` is not above the newest archived record (`WAL_ARCHIVE_MISSING`, saying what the archive holds), nor
+ *   below the oldest segment; `fromLsn` is not below what the oldest segment can supply.
+ *
+ * How it writes: each segment goes to `<dir>/<segment name>.restoring` and is fsynced; once all are written and
+ * checked they are renamed into place newest first, the directory fsynced after each rename, so a crash part-way
+ * leaves the newest segments without the oldest: opening that fails with `WAL_FENCE_TOO_LOW` instead of reading
+ * as a shorter log (unless it is opened with `allowTruncatedHistory`, which accepts a log that starts late). If
+ * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
+ * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory
+ * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
+ * failure it removes what it wrote (best effort) and rethrows, leaving `dir` empty (or not created).
+ *
+ * Restoring from a snapshot: a snapshot taken at fence `F` (every transaction committed at or below `F` is in it,
+ * and `F` is a transaction boundary) needs only the records above `F`. Restore with `fromLsn: F`, load the
+ * snapshot, then open the log with `Wal.open(dir, { checkpointLsn: F })`: replay starts after `F` and checks that
+ * the restored log reaches back to it (a missing first segment fails with `WAL_FENCE_TOO_LOW`, never silently).
+ * Combined with `toLsn`, this gives the state at `toLsn` from a snapshot taken at or before it.
+ *
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (bad options, `dir` not empty or not a directory),
+ *   `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store or the file system; `cause` is the error),
+ *   or the signal's reason.
+ */
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
+  const fs = options.fs ?? createNodeFileSystem();
+  await checkTarget(fs, dir);
+
+  const listing = await listArchive(store, signal === undefined ? {} : { signal });
+  const sources = planRestore(store, listing, fromLsn, toLsn);
+  const archiveNewest = listing.at(-1) as ArchivedSegment;
+
+  await mkdirDurably(fs, dir);
+  const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
+  const visible: string[] = [];
+  let objects = 0;
+  let bytesDone = 0;
+  const bytesTotal = sources.reduce((sum, s) => sum + s.size, 0);
+  const progress = () =>
+    onProgress?.({ bytesDone, bytesTotal, segmentsDone: written.length, segmentsTotal: sources.length });
+  progress();
+
+  try {
+    // Newest first: a toLsn beyond the archive is found before the older segments are fetched.
+    for (let i = sources.length - 1; i >= 0; i--) {
+      signal?.throwIfAborted();
+      const source = sources[i] as SegmentSource;
+      const isLast = i === sources.length - 1;
+      let bytes = await fetchSegment(store, source, {
+        signal,
+        onPart: (part) => {
+          objects++;
+          bytesDone += part.to - part.from;
+          progress();
+        },
+      });
+      const scan = await scanSegment(bytes, source, isLast ? toLsn : undefined);
+      if (isLast && toLsn !== undefined) {
+        if (source.id === archiveNewest.id && toLsn > (scan.lastLsn ?? source.baseLsn - 1)) {
+          const holds =
+            scan.lastLsn === undefined
+              ? `its newest segment ${source.id} (base lsn ${source.baseLsn}) holds no record yet`
+              : `its newest record is lsn ${scan.lastLsn}, in segment ${source.id}`;
+          throw new WalError(
+            "WAL_ARCHIVE_MISSING",
+            `cannot restore to lsn ${toLsn}: ${store.name} does not reach it (${holds}, ${source.sealed ? "sealed" : `a durable prefix of ${source.size} bytes in ${source.parts.length} piece(s)`})`,
+            { details: { object: (source.parts.at(-1) as { key: string }).key, lsn: toLsn } },
+          );
+        }
+        bytes = cutUnsealed(bytes, scan);
+      }
+      const path = segmentPath(dir, source.id);
+      const temp = `${path}.restoring`;
+      written.push({ source, scan, temp, path, bytes: bytes.byteLength });
+      await writeDurably(fs, temp, bytes);
+      progress();
+    }
+    written.reverse();
+    for (let i = 1; i < written.length; i++)
+      checkFollows(written[i - 1] as CheckedSegment, written[i] as CheckedSegment);
+
+    for (let i = written.length - 1; i >= 0; i--) {
+      signal?.throwIfAborted();
+      const w = written[i] as (typeof written)[number];
+      await fs.rename(w.temp, w.path);
+      visible.push(w.path);
+      await fs.syncDir(dir);
+    }
+
+    const newest = written.at(-1) as (typeof written)[number];
+    let successor: string | null = null;
+    if (toLsn === undefined && newest.scan.header.sealed) {
+      const base = Math.max((newest.scan.lastLsn ?? 0) + 1, newest.source.baseLsn + 1);
+      successor = segmentPath(dir, newest.source.id + 1);
+      visible.push(successor);
+      const writer = await SegmentWriter.create(fs, successor, base);
+      await writer.close();
+    }
+
+    let firstLsn: number | null = null;
+    let lastLsn: number | null = null;
+    for (const [i, w] of written.entries()) {
+      const cut = i === written.length - 1 && toLsn !== undefined;
+      firstLsn ??= (cut ? w.scan.cutFirstLsn : w.scan.firstLsn) ?? null;
+      lastLsn = (cut ? w.scan.cutLastLsn : w.scan.lastLsn) ?? lastLsn;
+    }
+    return {
+      segments: written.length,
+      bytes: written.reduce((sum, w) => sum + w.bytes, 0),
+      firstLsn,
+      lastLsn,
+      objects,
+      successor,
+    };
+  } catch (error) {
+    for (const path of [...visible, ...written.map((w) => w.temp)]) await fs.unlink(path).catch(() => undefined);
+    await fs.syncDir(dir).catch(() => undefined);
+    throw error;
+  }
+}
+
+function checkOptions(options: RestoreOptions): RestoreOptions {
+  const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
+  if (typeof options !== "object" || options === null) throw bad("options are required");
+  const { store, dir, toLsn, fromLsn } = options;
+  if (typeof store !== "object" || store === null || typeof store.list !== "function") {
+    throw bad("store must be an ArchiveStore");
+  }
+  if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+  const lsn = (name: string, v: unknown) => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
+      throw bad(`${name} must be a non-negative safe integer, got ${String(v)}`);
+    }
+  };
+  lsn("toLsn", toLsn);
+  lsn("fromLsn", fromLsn);
+  if (toLsn !== undefined && fromLsn !== undefined && toLsn < fromLsn) {
+    throw bad(`toLsn ${toLsn} is below fromLsn ${fromLsn}: the snapshot is already past it`);
+  }
+  return options;
+}
+
+/** `dir` must not exist, or be an empty directory. */
+async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
+  const stat = await fs.stat(dir);
+  if (stat === null) return;
+  if (!stat.isDirectory) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `restore: ${dir} exists and is not a directory`, {
+      details: { path: dir },
+    });
+  }
+  const names = await fs.readdir(dir);
+  if (names.length > 0) {
+    const shown = names.sort().slice(0, 5).join(", ");
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `restore: ${dir} is not empty (${names.length} entries: ${shown}${names.length > 5 ? ", ..." : ""}); restore writes a new log directory and never merges into one`,
+      { details: { path: dir } },
+    );
+  }
+}
+
+/** The segments to restore, oldest first, or the first reason the archive cannot give them. */
+function planRestore(
+  store: ArchiveStore,
+  listing: readonly ArchivedSegment[],
+  fromLsn: number | undefined,
+  toLsn: number | undefined,
+): SegmentSource[] {
+  if (listing.length === 0) {
+    throw new WalError("WAL_ARCHIVE_MISSING", `${store.name} holds no log segments`, {
+      details: { object: missingSegmentKey(1) },
+    });
+  }
+  const oldest = listing[0] as ArchivedSegment;
+  const span = `segments ${oldest.id}..${(listing.at(-1) as ArchivedSegment).id}`;
+  let first = 0;
+  if (fromLsn !== undefined) {
+    first = findLastIndex(listing, (s) => s.baseLsn <= fromLsn + 1);
+    if (first < 0) {
+      throw new WalError(
+        "WAL_ARCHIVE_MISSING",
+        `cannot restore from fence ${fromLsn}: ${store.name} starts at lsn ${oldest.baseLsn} (segment ${oldest.id}), so the records from ${fromLsn + 1} to ${oldest.baseLsn - 1} are not archived`,
+        { details: { object: missingSegmentKey(oldest.id - 1), lsn: fromLsn + 1 } },
+      );
+    }
+  }
+  let last = listing.length - 1;
+  if (toLsn !== undefined) {
+    last = findLastIndex(listing, (s) => s.baseLsn <= toLsn);
+    if (last < 0) {
+      throw new WalError(
+        "WAL_ARCHIVE_MISSING",
+        `cannot restore to lsn ${toLsn}: ${store.name} starts at lsn ${oldest.baseLsn} (segment ${oldest.id}; it holds ${span})`,
+        { details: { object: missingSegmentKey(oldest.id - 1), lsn: toLsn } },
+      );
+    }
+    // A missing segment right after the last one could hold records at or below toLsn: its base is unknown.
+    const after = listing[last + 1];
+    const lastId = (listing[last] as ArchivedSegment).id;
+    if (after !== undefined && after.id !== lastId + 1) {
+      throw new WalError(
+        "WAL_ARCHIVE_MISSING",
+        `cannot restore to lsn ${toLsn}: segment ${lastId + 1} is missing from ${store.name} (it holds ${span}), and it may hold records at or below lsn ${toLsn}`,
+        { details: { object: missingSegmentKey(lastId + 1), lsn: toLsn } },
+      );
+    }
+    // fromLsn == toLsn with a segment starting right after: restore the one holding the fence itself.
+    if (first > last) first = last;
+  }
+  const planned = planSegments(listing, first, last);
+  const failed = planned.find((p) => p instanceof WalError);
+  if (failed !== undefined) throw failed;
+  return planned as SegmentSource[];
+}
+
+function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (test(items[i] as T)) return i;
+  return -1;
+}
+
+/** The segment cut after its last record at or below `toLsn`, with its header rewritten unsealed. */
+function cutUnsealed(bytes: Uint8Array, scan: SegmentScan): Uint8Array {
+  const out = bytes.slice(0, scan.cutOffset);
+  if (scan.header.sealed) {
+    out.set(encodeSegmentHeader({ baseLsn: scan.header.baseLsn, sealed: false, flags: scan.header.flags }), 0);
+  }
+  return out;
+}
+
+/** Write `bytes` to a new file at `path` and fsync it. */
+async function writeDurably(fs: WalFileSystem, path: string, bytes: Uint8Array): Promise<void> {
+  const file = await fs.open(path, "createExclusive");
+  try {
+    await file.write(bytes, 0);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
