@@ -244,6 +244,8 @@ function tierDJson(t: TierResult): Record<string, unknown> {
     statesChecked: t.extra.statesChecked ?? 0,
     healStatesChecked: t.extra.healStatesChecked ?? 0,
     statesPerSec: t.ms > 0 ? Math.round(((t.extra.statesChecked ?? 0) * 1000) / t.ms) : 0,
+    // Where the tier's time went: strace runs, parse + static checks + enumeration, opening the checked states.
+    timeMs: { record: t.extra.recordMs ?? 0, model: t.extra.modelMs ?? 0, check: t.extra.checkMs ?? 0 },
     notes: t.notes,
   };
 }

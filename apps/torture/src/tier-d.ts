@@ -122,6 +122,7 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   const found: Omit<Violation, "replay">[] = [];
   const add = (kind: Violation["kind"], message: string) =>
     found.push({ tier: "D", kind, caseId: String(s.case), message: message.replaceAll(s.root, "") });
+  const begun = Date.now();
   const parsed = parseTrace(s.trace, s.root, s.ackPath);
   const ops = parsed.ops;
   r.cases++;
@@ -190,6 +191,7 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
     }
   }
   r.bump("distinctStates", todo.length);
+  r.bump("modelMs", Date.now() - begun); // parse, static checks, enumeration
   r.bump("distinct.strict", distinct.strict.size);
   r.bump("distinct.ordered", distinct.ordered.size);
   let pick = todo;
@@ -199,6 +201,7 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
     const off = (s.seed % 997) / 997;
     pick = Array.from({ length: s.maxStates }, (_, i) => todo[Math.floor((i + off) * step)] as (typeof todo)[number]);
   }
+  const checking = Date.now();
   const scratch = stateScratch();
   try {
     let n = 0;
@@ -222,6 +225,7 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  r.bump("checkMs", Date.now() - checking);
   return found;
 }
 
@@ -272,7 +276,9 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
         // The seed moves the commit count, so other seeds put rotations, waves and checkpoints elsewhere.
         const commits = o.commits + ((o.seed + t) % 4) * 4;
         const run = { workload, mode, commits, bug: o.bug ?? ("none" as const) };
+        const recording = Date.now();
         const { trace, status } = recordTrace(strace.path, root, run);
+        r.bump("recordMs", Date.now() - recording);
         const s: SavedTrace = {
           ...run,
           seed: o.seed,
