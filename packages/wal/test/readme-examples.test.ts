@@ -57,6 +57,7 @@ const readmes: readonly ReadmeSpec[] = [
     },
   },
   { readme: "packages/wal/README.md", sections: ["Usage"] },
+  { readme: "packages/wal-archive/README.md", sections: ["Usage"], minChecked: 2 },
   {
     readme: "packages/wal-cli/README.md",
     sections: ["API"],
@@ -95,6 +96,7 @@ async function sourceEntries(): Promise<Map<string, string>> {
     "packages/wal-segment",
     "packages/wal-replay",
     "packages/wal",
+    "packages/wal-archive",
     "packages/wal-cli",
     "examples/kv-store",
   ]) {
