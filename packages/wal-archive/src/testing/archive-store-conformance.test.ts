@@ -23,7 +23,7 @@ async function failingTests(make: () => ArchiveStore): Promise<{ failed: string[
         if (!isDeepStrictEqual(actual, expected)) throw new Error("not deeply equal");
       },
     }),
-    create: async () => ({ store: make(), cleanup: async () => {} }),
+    create: () => Promise.resolve({ store: make(), cleanup: async () => {} }),
   });
   const failed: string[] = [];
   for (const t of tests) {
