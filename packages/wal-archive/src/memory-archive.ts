@@ -73,7 +73,7 @@ export interface MemoryArchive extends ArchiveStore {
   /**
    * Make the next `times` matching calls fail (after argument checks: an invalid key is still refused as such).
    * Faults are consulted in injection order; the first one that matches and has calls left takes the call.
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` for a malformed spec.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` for a malformed spec.
    */
   injectFault(spec: MemoryFaultSpec): MemoryFaultHandle;
   /** Remove every injected fault. */
@@ -88,7 +88,7 @@ export interface MemoryArchive extends ArchiveStore {
   /**
    * Damage a stored object behind the store's back: flip every bit of the byte at `at` (default: the middle byte),
    * or cut it to `truncateTo` bytes. Its key (and so its recorded size and CRC) stays the same.
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when there is no such object or nothing to damage.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` when there is no such object or nothing to damage.
    */
   corrupt(key: string, how?: { readonly at?: number } | { readonly truncateTo: number }): void;
   /** Drop an object behind the store's back (no call counted). Returns whether it existed. */

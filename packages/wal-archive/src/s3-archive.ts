@@ -119,7 +119,7 @@ export interface S3ArchiveOptions {
  * await store.put("segments/example.wal", bytes, { crc32: checksum });
  * ```
  *
- * @throws {@link WalError} `WAL_INVALID_OPTION` for a missing client, an empty bucket name, an invalid prefix, a
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a missing client, an empty bucket name, an invalid prefix, a
  * part or page size out of range or a non-boolean `checkBeforePut`. The store's calls reject with
  * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array or CRC value; other bytes under an existing key),
  * `WAL_ARCHIVE_CORRUPT` (`crc32` does not match the bytes) and `WAL_IO` (any failure of the SDK or the network;
