@@ -8,14 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-PACKAGES=(wal-codec wal-segment wal-replay wal wal-cli)
+PACKAGES=(wal-codec wal-segment wal-replay wal wal-archive wal-cli)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lora-wal-pack-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/tarballs" "$work/project"
 
 echo "pack-smoke: building"
-pnpm exec turbo run build --filter=@lora/wal-cli... --output-logs=errors-only
+pnpm exec turbo run build --filter=@lora/wal-cli... --filter=@lora/wal-archive... --output-logs=errors-only
 
 for p in "${PACKAGES[@]}"; do
   (cd "packages/$p" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
@@ -37,7 +37,7 @@ node -e '
   const lock = require("./package-lock.json");
   const lora = Object.entries(lock.packages).filter(([path]) => path.includes("node_modules/@lora/"));
   const bad = lora.filter(([, entry]) => !String(entry.resolved).startsWith("file:"));
-  if (lora.length !== 5 || bad.length > 0) {
+  if (lora.length !== 6 || bad.length > 0) {
     console.error("pack-smoke: @lora packages not all from the tarballs:", JSON.stringify(lora, null, 2));
     process.exit(1);
   }
@@ -50,8 +50,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyDir } from "@lora/wal-cli";
 import { Wal, jsonCodec, isWalError } from "@lora/wal";
-import { replayDir } from "@lora/wal-replay";
+import { followDir, readCommitted, replayDir } from "@lora/wal-replay";
 import { SimFS } from "@lora/wal-segment/testing";
+import { fsArchive, restore, startArchiver } from "@lora/wal-archive";
 
 const dir = await mkdtemp(join(tmpdir(), "lora-wal-smoke-esm-"));
 const first = await Wal.open(dir, { codec: jsonCodec });
@@ -70,6 +71,27 @@ assert.equal(txs.length, 1);
 assert.equal((await verifyDir(dir, { codec: "json" })).verdict.exitCode, 0);
 assert.equal(isWalError(new Error("x")), false);
 assert.equal(new SimFS().name, "sim");
+
+// The change feed and the archive, from the tarballs.
+const bounded = [];
+for await (const tx of readCommitted(dir, { codec: jsonCodec, after: 0 })) bounded.push(tx.commitLsn);
+assert.deepEqual(bounded, [3]);
+const stop = new AbortController();
+const feed = followDir(dir, { codec: jsonCodec, signal: stop.signal });
+assert.equal((await feed.next()).value.commitLsn, 3);
+stop.abort();
+const third = await Wal.open(dir, { codec: jsonCodec });
+const store = fsArchive(join(dir, "..", `${dir.split("/").pop()}-archive`));
+const archiver = startArchiver(third.wal, { store });
+await third.wal.commitTx([{ put: "c", value: 3 }]);
+await archiver.flush();
+await archiver.stop();
+await third.wal.close();
+const restoredDir = `${dir}-restored`;
+await restore({ store, dir: restoredDir });
+const restored = await Wal.open(restoredDir, { codec: jsonCodec });
+assert.equal(restored.events.length, 3);
+await restored.wal.close();
 console.log(`esm ok: ${dir}`);
 JS
 
