@@ -1,0 +1,216 @@
+/**
+ * Tier F (simulated): a process's view of the shared SimFS "machine". Each simulated process (a writer, a follower)
+ * does its I/O through its own view; killing the view is killing the process: from then on every call through it,
+ * and through every file it opened, fails, so a dead writer can never write again (its page cache, the SimFS's
+ * volatile state, survives, as after a real SIGKILL). A view can also die at an exact point: after its n-th mutating
+ * operation, or in the middle of a segment write (a prefix of the bytes landed: SIGKILL inside a multi-page write).
+ *
+ * A view has no `tryLock`, so the handle takes the in-process lock registry keyed by the view: a new writer process
+ * (a new view) can open the directory while the dead one's handle was never closed, as a kernel lock dies with its
+ * process.
+ */
+
+import { WalError } from "@lora/wal";
+import type { FileStat, OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
+
+/** What a view calls when it dies at a planned point (synchronously, right after the last operation landed). */
+export type DeathHandler = (why: string) => void;
+
+const SEGMENT_FILE = /\/\d+\.wal$/;
+
+function dead(name: string, syscall: string, path: string): WalError {
+  return new WalError("WAL_IO", `${syscall} ${path}: process ${name} is dead`, {
+    details: { path, syscall, errno: "ESRCH" },
+  });
+}
+
+export class FsView implements WalFileSystem {
+  readonly name: string;
+  readonly #inner: WalFileSystem;
+  #dead = false;
+  #ops = 0;
+  #dieAfter = Number.POSITIVE_INFINITY;
+  #tearAt = Number.POSITIVE_INFINITY;
+  #tearBytes = 0;
+  #onDeath: DeathHandler | undefined;
+
+  constructor(inner: WalFileSystem, name: string) {
+    this.#inner = inner;
+    this.name = `view:${name}`;
+  }
+
+  get isDead(): boolean {
+    return this.#dead;
+  }
+
+  /** Mutating operations (writes, syncs, truncates, creates, renames, unlinks) done through this view so far. */
+  get ops(): number {
+    return this.#ops;
+  }
+
+  /** Die now. */
+  kill(): void {
+    this.#dead = true;
+  }
+
+  /**
+   * Die right after the `n`-th mutating operation from now; when that operation is a segment write and `tearBytes`
+   * is given, only the first `tearBytes` of it land, and the write fails.
+   */
+  dieAfter(n: number, onDeath: DeathHandler, tearBytes?: number): void {
+    this.#dieAfter = this.#ops + n;
+    this.#onDeath = onDeath;
+    if (tearBytes !== undefined) {
+      this.#tearAt = this.#ops + n;
+      this.#tearBytes = tearBytes;
+    }
+  }
+
+  /** Check the view is alive before an operation. */
+  check(syscall: string, path: string): void {
+    if (this.#dead) throw dead(this.name, syscall, path);
+  }
+
+  /** Count a mutating operation that just landed; dies when it was the planned last one. */
+  landed(what: string): void {
+    this.#ops++;
+    if (this.#ops >= this.#dieAfter && !this.#dead) {
+      this.#dead = true;
+      this.#onDeath?.(`after op ${this.#ops} (${what})`);
+    }
+  }
+
+  /** For a segment write about to happen: the prefix to land instead of the whole buffer, or null. */
+  tear(path: string, bytes: number): number | null {
+    if (this.#ops + 1 !== this.#tearAt || !SEGMENT_FILE.test(path)) return null;
+    return Math.min(this.#tearBytes, Math.max(0, bytes - 1));
+  }
+
+  async open(path: string, mode: OpenMode): Promise<WalFile> {
+    this.check("open", path);
+    const existed = mode === "read" || mode === "readWrite" ? true : (await this.#inner.stat(path)) !== null;
+    const file = await this.#inner.open(path, mode);
+    if (this.#dead) {
+      await file.close();
+      throw dead(this.name, "open", path);
+    }
+    if (!existed) this.landed(`create ${path}`);
+    return new ViewFile(this, file);
+  }
+
+  async mkdirp(path: string): Promise<void> {
+    this.check("mkdir", path);
+    await this.#inner.mkdirp(path);
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    this.check("scandir", path);
+    return await this.#inner.readdir(path);
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    this.check("stat", path);
+    return await this.#inner.stat(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.check("rename", from);
+    await this.#inner.rename(from, to);
+    this.landed(`rename ${from}`);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.check("unlink", path);
+    await this.#inner.unlink(path);
+    this.landed(`unlink ${path}`);
+  }
+
+  async syncDir(path: string): Promise<void> {
+    this.check("fsync", path);
+    await this.#inner.syncDir(path);
+    this.landed(`syncDir ${path}`);
+  }
+}
+
+class ViewFile implements WalFile {
+  readonly path: string;
+  readonly #view: FsView;
+  readonly #file: WalFile;
+  readonly writeSync?: (data: Uint8Array, position: number) => void;
+  readonly datasyncSync?: () => void;
+
+  constructor(view: FsView, file: WalFile) {
+    this.#view = view;
+    this.#file = file;
+    this.path = file.path;
+    if (file.writeSync !== undefined) {
+      const inner = file.writeSync.bind(file);
+      this.writeSync = (data, position) => this.#write(data, position, inner);
+    }
+    if (file.datasyncSync !== undefined) {
+      const inner = file.datasyncSync.bind(file);
+      this.datasyncSync = () => {
+        this.#view.check("fdatasync", this.path);
+        inner();
+        this.#view.landed(`datasync ${this.path}`);
+      };
+    }
+  }
+
+  #write(data: Uint8Array, position: number, inner: (d: Uint8Array, p: number) => void): void {
+    this.#view.check("write", this.path);
+    const torn = this.#view.tear(this.path, data.byteLength);
+    if (torn !== null) {
+      if (torn > 0) inner(data.subarray(0, torn), position);
+      this.#view.landed(`torn write ${this.path} (${torn} of ${data.byteLength} bytes)`);
+      throw dead(this.#view.name, "write", this.path);
+    }
+    inner(data, position);
+    this.#view.landed(`write ${this.path}`);
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    this.#view.check("read", this.path);
+    return await this.#file.read(buffer, offset, length, position);
+  }
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    this.#view.check("write", this.path);
+    const torn = this.#view.tear(this.path, data.byteLength);
+    if (torn !== null) {
+      if (torn > 0) await this.#file.write(data.subarray(0, torn), position);
+      this.#view.landed(`torn write ${this.path} (${torn} of ${data.byteLength} bytes)`);
+      throw dead(this.#view.name, "write", this.path);
+    }
+    await this.#file.write(data, position);
+    this.#view.landed(`write ${this.path}`);
+  }
+
+  async datasync(): Promise<void> {
+    this.#view.check("fdatasync", this.path);
+    await this.#file.datasync();
+    this.#view.landed(`datasync ${this.path}`);
+  }
+
+  async sync(): Promise<void> {
+    this.#view.check("fsync", this.path);
+    await this.#file.sync();
+    this.#view.landed(`sync ${this.path}`);
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.#view.check("ftruncate", this.path);
+    await this.#file.truncate(length);
+    this.#view.landed(`truncate ${this.path}`);
+  }
+
+  async size(): Promise<number> {
+    this.#view.check("fstat", this.path);
+    return await this.#file.size();
+  }
+
+  async close(): Promise<void> {
+    // Closing never fails: a dead process's descriptors are closed by the kernel.
+    await this.#file.close();
+  }
+}

@@ -1,0 +1,822 @@
+/**
+ * Tier F, simulated part (F-sim): the change feed under seeded writer workloads on SimFS, with several consumers
+ * following concurrently (follow-sim-consumer.ts). Each case runs a seeded sequence of writer operations
+ * (`commitTx` bursts, low-level transactions, aborts, `sync`, `checkpoint(safeCheckpointLsn())` with truncation,
+ * rotation through a small `segmentTargetBytes`, pauses of a consumer so it lags behind truncation, clean reopens,
+ * and crashes at an exact file-system operation of the writer: a power loss, a process crash, a process crash
+ * inside a segment write).
+ *
+ * At each crash and clean close the state is settled (follow-history.ts): the image is recovered with the real
+ * `Wal.open` (on a copy) and
+ * - every transaction a consumer has delivered must be in it (the durable-only guarantee: a power loss's image is
+ *   the durable state, or any state between it and the volatile one), except the in-process followers in `none`
+ *   mode, where the handle's durable LSN is the written one by contract: there, what a power loss takes back must be
+ *   a suffix of the deliveries (counted as `noneModeRetractions`);
+ * - the recovered transactions extend the committed history: whole, known, not aborted, no hole, every commit the
+ *   writer was told is durable among them; the history settled earlier is still there.
+ * After a restart, consumers resume from their position (a slot consumer from its slot: what it delivered after it
+ * comes again and must be identical), and in the end each consumer's deliveries, epoch by epoch, must be exactly
+ * the history after its start. At every clean close and at the end, tokens are drawn among the delivered commit
+ * LSNs and `readCommitted(dir, { after })`, a fresh `followDir` and (after the reopen) a fresh `wal.follow` from
+ * each must give exactly the history's suffix; a token truncation overtook must be refused with `WAL_TRUNCATED`.
+ */
+
+import {
+  createSlot,
+  dropSlot,
+  isWalError,
+  type JsonValue,
+  jsonCodec,
+  oldestRetainedLsn,
+  readCommitted,
+  readSlot,
+  Wal,
+} from "@lora/wal";
+import { followDir } from "@lora/wal-replay";
+import { SimFS } from "@lora/wal-segment/testing";
+import { eventOf } from "./ack-log.js";
+import { FsView } from "./follow-fs-view.js";
+import {
+  checkStream,
+  describeTx,
+  type Finding,
+  FOLLOW_TIER,
+  History,
+  sameTx,
+  summarize,
+  type TxSummary,
+} from "./follow-history.js";
+import { type ConsumerKind, FOLLOW_DIR, SimConsumer, type WriterRef } from "./follow-sim-consumer.js";
+import { between, mix, type Rng, rng } from "./prng.js";
+import type { TierResult, Violation, ViolationKind } from "./result.js";
+
+export type FollowSimBug = "follow-lying-durability" | "follow-lost-position-at-rotation";
+
+export interface FollowSimOptions {
+  readonly seed: number;
+  /** Cases 0..cases-1 (each a fresh SimFS), unless `caseList` names them. */
+  readonly cases: number;
+  readonly caseList?: readonly number[];
+  /** Writer operations per case (a seeded count between 3/4 of it and it). */
+  readonly ops: number;
+  readonly bug?: FollowSimBug;
+  /** Stop at the first violation this accepts (planted-bug runs: the bug's kind of finding). */
+  readonly stopWhen?: (v: Violation) => boolean;
+  readonly onProgress?: (r: TierResult) => void;
+}
+
+const MODES = ["perCommit", "group", "none"] as const;
+type Mode = (typeof MODES)[number];
+const SLOT = "slot";
+/** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
+const WAIT_TURNS = 3000;
+
+/** One turn of the event loop (the followers poll with a 0 ms timer). */
+const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Wait for `p` at most `turns` event-loop turns; settled or not. */
+async function within<T>(p: Promise<T>, turns: number): Promise<{ settled: boolean; value?: T; error?: unknown }> {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  p.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, error }),
+  );
+  for (let i = 0; i < turns && !state.settled; i++) await turn();
+  return state;
+}
+
+const text = (e: unknown) => (isWalError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+
+interface Writer extends WriterRef {
+  readonly view: FsView;
+  readonly wal: Wal<JsonValue>;
+  dead: boolean;
+  closed: boolean;
+}
+
+/** What the writer did in its current session (since the last settle). */
+interface Session {
+  /** Commits whose call resolved: id → LSNs. */
+  readonly resolved: Map<string, { b: number; c: number }>;
+  /** The highest LSN a completed fsync (or a perCommit acknowledgement) covered. */
+  durableClaim: number;
+}
+
+export async function runFollowSim(o: FollowSimOptions, result: TierResult): Promise<void> {
+  const list = o.caseList ?? Array.from({ length: o.cases }, (_, i) => i);
+  for (const index of list) {
+    const before = result.violations.length;
+    await new SimCase(o, index, result).run();
+    result.bump("sim.cases");
+    result.cases++;
+    o.onProgress?.(result);
+    if (o.stopWhen !== undefined && result.violations.slice(before).some(o.stopWhen)) break;
+  }
+}
+
+class SimCase {
+  readonly #o: FollowSimOptions;
+  readonly #index: number;
+  readonly #r: TierResult;
+  readonly #next: Rng;
+  readonly #seed: number;
+  readonly #mode: Mode;
+  readonly #target: number;
+  readonly #maxSlot: number;
+  #raw = new SimFS();
+  #writer: Writer | null = null;
+  #writers = 0;
+  readonly #history = new History();
+  #session: Session = { resolved: new Map(), durableClaim: 0 };
+  /** Every commit attempted: id → event count. */
+  readonly #intents = new Map<string, number>();
+  readonly #aborted = new Set<string>();
+  readonly #consumers: SimConsumer[] = [];
+  readonly #pausedUntil = new Map<SimConsumer, number>();
+  #lastCheckpoint = 0;
+  #tx = 0;
+  #crashes = 0;
+  #opIndex = 0;
+  readonly #violationsAtStart: number;
+
+  constructor(o: FollowSimOptions, index: number, result: TierResult) {
+    this.#o = o;
+    this.#index = index;
+    this.#r = result;
+    this.#seed = mix(o.seed, 0xf5, index);
+    this.#next = rng(this.#seed);
+    this.#mode = MODES[index % MODES.length] as Mode;
+    this.#target = between(this.#next, 300, 1400);
+    this.#maxSlot = this.#next() < 0.25 ? this.#target * 2 : Number.POSITIVE_INFINITY;
+    this.#violationsAtStart = result.violations.length;
+  }
+
+  #bump(key: string, by = 1): void {
+    this.#r.bump(key, by);
+    this.#r.bump(`sim.${key}`, by);
+  }
+
+  #violation(kind: ViolationKind, message: string): void {
+    const tag = `${this.#mode}, target ${this.#target} B${Number.isFinite(this.#maxSlot) ? `, maxSlotRetainedBytes ${this.#maxSlot}` : ""}`;
+    this.#r.add({
+      tier: FOLLOW_TIER,
+      kind,
+      caseId: `sim-${this.#index}`,
+      message: `F-sim case ${this.#index} (${tag}) op ${this.#opIndex}: ${message}`,
+      replay: `pnpm torture -- --tier F --seed ${this.#o.seed} --case ${this.#index}`,
+    });
+  }
+
+  #finding(f: Finding): void {
+    this.#violation(f.kind, f.message);
+  }
+
+  get #failed(): boolean {
+    const stop = this.#o.stopWhen;
+    return stop !== undefined && this.#r.violations.slice(this.#violationsAtStart).some(stop);
+  }
+
+  async run(): Promise<void> {
+    try {
+      if (!(await this.#openWriter())) return;
+      const w = this.#writer as Writer;
+      await createSlot(FOLLOW_DIR, SLOT, { fs: w.view });
+      const kinds: ConsumerKind[] = ["inproc", "dir", SLOT, "rotation", "engine"];
+      if (this.#next() < 0.35) kinds.push("selfsync");
+      for (const kind of kinds) {
+        const wrong =
+          (kind === "rotation" && this.#o.bug === "follow-lost-position-at-rotation") ||
+          (kind === "engine" && this.#o.bug === "follow-lying-durability");
+        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong);
+        this.#consumers.push(c);
+        c.start(this.#raw, w, 0);
+      }
+      const total = between(this.#next, Math.ceil((this.#o.ops * 3) / 4), this.#o.ops);
+      for (this.#opIndex = 0; this.#opIndex < total && !this.#failed; this.#opIndex++) {
+        if (!(await this.#step())) return;
+        for (let i = between(this.#next, 1, 4); i > 0; i--) await turn();
+        await this.#handleConsumerErrors();
+        for (const [c, until] of this.#pausedUntil) {
+          if (until <= this.#opIndex) {
+            c.resume();
+            this.#pausedUntil.delete(c);
+          }
+        }
+        this.#bump("operations");
+      }
+      if (!this.#failed) await this.#finish();
+    } catch (e) {
+      this.#violation("error", `the harness failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      for (const c of this.#consumers) await within(c.stop(), WAIT_TURNS);
+      const w = this.#writer;
+      if (w !== null && !w.closed) w.wal.close().catch(() => undefined);
+    }
+  }
+
+  // ---- the writer -------------------------------------------------------------------------------------------
+
+  async #openWriter(): Promise<boolean> {
+    const view = new FsView(this.#raw, `writer${this.#writers++}`);
+    try {
+      const { wal } = await Wal.open<JsonValue>(FOLLOW_DIR, {
+        codec: jsonCodec,
+        fs: view,
+        syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 2_000_000_000 } : this.#mode,
+        segmentTargetBytes: this.#target,
+        checkpointLsn: this.#lastCheckpoint,
+        maxSlotRetainedBytes: this.#maxSlot,
+      });
+      const w: Writer = {
+        view,
+        wal,
+        dead: false,
+        closed: false,
+        ended: () => w.dead || w.closed,
+      };
+      wal.onLifecycle((e) => {
+        if (e.type === "sealed") this.#bump("rotations");
+        else if (e.type === "removed") {
+          this.#bump("truncations");
+          this.#bump("segmentsRemoved", e.segments.length);
+        } else if (e.type === "slotInvalidated") this.#bump("slotInvalidations");
+      });
+      this.#writer = w;
+      this.#session = { resolved: new Map(), durableClaim: 0 };
+      return true;
+    } catch (e) {
+      this.#violation("unopenable", `the writer could not open the log at fence ${this.#lastCheckpoint}: ${text(e)}`);
+      return false;
+    }
+  }
+
+  #newTx(): { id: string; events: string[] } {
+    const id = `f${this.#index}t${this.#tx++}`;
+    const n = between(this.#next, 1, 3);
+    const pad = this.#next() < 0.1 ? between(this.#next, 300, 700) : between(this.#next, 0, 80);
+    return { id, events: Array.from({ length: n }, (_, i) => eventOf(id, i, pad)) };
+  }
+
+  async #commit(w: Writer): Promise<void> {
+    const { id, events } = this.#newTx();
+    this.#intents.set(id, events.length);
+    const info = await w.wal.commitTx(events);
+    if (info === null) throw new Error("commitTx resolved null for a non-empty transaction");
+    this.#session.resolved.set(id, { b: info.beginLsn, c: info.commitLsn });
+    if (this.#mode === "perCommit") this.#claim(info.commitLsn);
+  }
+
+  #claim(lsn: number): void {
+    if (lsn > this.#session.durableClaim) this.#session.durableClaim = lsn;
+  }
+
+  async #burst(w: Writer): Promise<void> {
+    const k = between(this.#next, 2, 5);
+    await Promise.all(Array.from({ length: k }, () => this.#commit(w)));
+  }
+
+  async #lowLevel(w: Writer): Promise<void> {
+    const { id, events } = this.#newTx();
+    this.#intents.set(id, events.length);
+    const b = await w.wal.begin();
+    for (const e of events) await w.wal.append(b, e);
+    const c = await w.wal.commit(b);
+    await w.wal.flush();
+    this.#session.resolved.set(id, { b, c });
+    if (this.#mode === "perCommit") this.#claim(c);
+  }
+
+  async #abort(w: Writer): Promise<void> {
+    const { id, events } = this.#newTx();
+    this.#aborted.add(id);
+    const b = await w.wal.begin();
+    await w.wal.appendBatch(b, events);
+    await w.wal.abort(b);
+  }
+
+  async #sync(w: Writer): Promise<void> {
+    const upTo = w.wal.nextLsn() - 1;
+    await w.wal.sync();
+    this.#claim(upTo);
+  }
+
+  async #checkpoint(w: Writer): Promise<void> {
+    // In `none` the handle's durable LSN (which bounds safeCheckpointLsn) is the written one: sync first, so the
+    // history settled below the fence is durable, as it is in the other modes.
+    if (this.#mode === "none") await this.#sync(w);
+    const s = w.wal.safeCheckpointLsn();
+    await this.#settleUpTo(s);
+    const info = await w.wal.checkpoint(s);
+    this.#claim(info.markerLsn);
+    if (s > this.#lastCheckpoint) this.#lastCheckpoint = s;
+    this.#bump("checkpoints");
+  }
+
+  /** One of the writer's data operations, chosen from the seed. */
+  #dataOp(w: Writer): Promise<void> {
+    const roll = this.#next();
+    if (roll < 0.4) return this.#burst(w);
+    if (roll < 0.65) return this.#commit(w);
+    if (roll < 0.75) return this.#lowLevel(w);
+    if (roll < 0.8) return this.#abort(w);
+    if (roll < 0.9) return this.#sync(w);
+    return this.#checkpoint(w);
+  }
+
+  /** Run a writer call; a failure while no fault is injected is a violation. */
+  async #call(what: string, work: Promise<void>): Promise<void> {
+    try {
+      await work;
+    } catch (e) {
+      if (this.#writer?.view.isDead === true) return;
+      this.#violation("error", `${what} failed with no fault injected: ${text(e)}`);
+    }
+  }
+
+  // ---- the workload ------------------------------------------------------------------------------------------
+
+  /** One seeded operation; false when the case cannot go on (the log did not open again). */
+  async #step(): Promise<boolean> {
+    const w = this.#writer as Writer;
+    const roll = this.#next();
+    if (roll < 0.62) {
+      await this.#call("a write", this.#dataOp(w));
+      return true;
+    }
+    if (roll < 0.68) {
+      this.#pauseSomeone();
+      return true;
+    }
+    if (roll < 0.74) {
+      for (let i = between(this.#next, 5, 30); i > 0; i--) await turn();
+      return true;
+    }
+    if (roll < 0.82) return await this.#crash("power");
+    if (roll < 0.88) return await this.#crash("process");
+    if (roll < 0.92) return await this.#crash("torn");
+    return await this.#reopen();
+  }
+
+  #pauseSomeone(): void {
+    const candidates = this.#consumers;
+    const c = candidates[between(this.#next, 0, candidates.length - 1)] as SimConsumer;
+    if (c.paused) {
+      c.resume();
+      this.#pausedUntil.delete(c);
+      return;
+    }
+    c.pause();
+    this.#pausedUntil.set(c, this.#opIndex + between(this.#next, 3, 15));
+    this.#bump("pauses");
+  }
+
+  // ---- crashes -------------------------------------------------------------------------------------------------
+
+  /**
+   * Crash the writer at an exact point: after its n-th mutating file operation from now, inside a seeded operation.
+   * `power`: the machine loses power (every process dies; the image is the durable state or a seeded crash image
+   * between it and the volatile state); `process`: only the writer's process dies (the volatile state survives, the
+   * followDir consumers keep running); `torn`: the same, dying inside a segment write with a prefix of it landed.
+   */
+  async #crash(kind: "power" | "process" | "torn"): Promise<boolean> {
+    const w = this.#writer as Writer;
+    let image: { fs: SimFS; description: string } | null = null;
+    let where = "at the end of the operation";
+    let claim = 0;
+    const die = (why: string) => {
+      where = why;
+      w.dead = true;
+      claim = Math.max(this.#session.durableClaim, this.#mode === "none" ? 0 : w.wal.durableLsn());
+      if (kind === "power") {
+        for (const c of this.#consumers) c.view?.kill();
+        image = this.#pickImage();
+      }
+    };
+    w.view.dieAfter(between(this.#next, 1, 16), die, kind === "torn" ? between(this.#next, 1, 900) : undefined);
+    const inner = await within(this.#dataOp(w), WAIT_TURNS);
+    if (!w.view.isDead) {
+      if (!inner.settled) this.#violation("error", `a writer call did not settle in ${WAIT_TURNS} turns`);
+      else if (inner.error !== undefined)
+        this.#violation("error", `a writer call failed with no fault injected: ${text(inner.error)}`);
+      w.view.kill();
+      die("at the end of the operation");
+    }
+    if (where.includes("torn write")) this.#bump("tornWrites");
+    this.#crashes++;
+    this.#bump("kills");
+    this.#bump(`kills.${kind}`);
+    // Processes that died: the writer's (its in-process consumers with it), and with a power loss every one.
+    const victims = this.#consumers.filter((c) => kind === "power" || c.inWriter);
+    for (const c of victims) {
+      if (!(await within(c.stop(), WAIT_TURNS)).settled) this.#violation("error", `${c.name} did not stop`);
+      c.error = undefined;
+    }
+    w.wal.close().catch(() => undefined);
+    const chosen = image as { fs: SimFS; description: string } | null;
+    const probe = chosen === null ? this.#raw.clone() : chosen.fs.clone();
+    const cause = `${kind} crash ${where}${chosen === null ? "" : ` (image ${chosen.description.slice(0, 160)})`}`;
+    if (!(await this.#settle(probe, cause, kind === "power" ? claim : Number.POSITIVE_INFINITY))) return false;
+    if (chosen !== null) this.#raw = chosen.fs;
+    if (!(await this.#openWriter())) return false;
+    for (const c of victims) await this.#restart(c, kind === "power");
+    return true;
+  }
+
+  #pickImage(): { fs: SimFS; description: string } {
+    if (this.#next() < 0.5) return { fs: this.#raw.durableImage(), description: "[drop all unsynced]" };
+    const images = [...this.#raw.crashImages({ maxImages: 6, seed: mix(this.#seed, this.#crashes) })];
+    this.#bump("crashImagesEnumerated", images.length);
+    return images[between(this.#next, 0, images.length - 1)] as { fs: SimFS; description: string };
+  }
+
+  /**
+   * Recover a copy of the crash (or close) state with the real `Wal.open` and settle the history with it.
+   * `claim`: every commit of the session at or below it must have survived (Infinity: every resolved one).
+   */
+  async #settle(probe: SimFS, cause: string, claim: number): Promise<boolean> {
+    const recovered: TxSummary[] = [];
+    let observed: number | null = null;
+    try {
+      const r = await Wal.open<JsonValue>(FOLLOW_DIR, {
+        codec: jsonCodec,
+        fs: probe,
+        checkpointLsn: 0,
+        allowTruncatedHistory: true,
+        segmentTargetBytes: this.#target,
+        onTransaction: (t) => void recovered.push(summarize(t)),
+      });
+      observed = r.checkpointLsnObserved;
+      await r.wal.close();
+    } catch (e) {
+      this.#violation("unopenable", `after the ${cause}: ${text(e)}`);
+      return false;
+    }
+    this.#bump("crashImages");
+    const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: probe })) ?? 0;
+    const history = this.#history;
+    const byCommit = new Map(recovered.map((t) => [t.c, t]));
+    // The history settled before is still there (what truncation kept of it).
+    for (const h of history.txs) {
+      if (h.b < oldest) continue;
+      const t = byCommit.get(h.c);
+      if (t === undefined || !sameTx(t, h)) {
+        this.#violation(
+          "lost",
+          `after the ${cause}, settled ${describeTx(h)} is ${t === undefined ? "missing" : `now ${describeTx(t)}`}`,
+        );
+      }
+    }
+    const fresh = recovered.filter((t) => t.c > history.last);
+    const freshIds = new Set(fresh.map((t) => t.id));
+    for (const [id, at] of this.#session.resolved) {
+      if (history.hasId(id) || freshIds.has(id) || at.c > claim) continue;
+      this.#violation(
+        "lost",
+        `after the ${cause}, ${id}@${at.b}..${at.c} is missing though covered by an fsync or acknowledged (claim ${claim})`,
+      );
+    }
+    this.#r.ackedChecked += this.#session.resolved.size;
+    // The durable-only guarantee: everything any consumer was handed is in what recovery kept.
+    const freshByCommit = new Map(fresh.map((t) => [t.c, t]));
+    for (const c of this.#consumers) {
+      if (c.tainted) continue;
+      const pending = c.stream.pendingAbove(history.last);
+      const missing = pending.filter((t) => {
+        const f = freshByCommit.get(t.c);
+        return f === undefined || !sameTx(f, t);
+      });
+      this.#bump("durableOnlyChecked", pending.length);
+      if (missing.length === 0) continue;
+      if (c.inWriter && this.#mode === "none" && Number.isFinite(claim)) {
+        // `none` opts out of crash durability: the handle's durable LSN, which wal.follow (and the engine consumer)
+        // deliver up to, is the written one. What the power loss took back must be a suffix of what it delivered,
+        // so the consumer can roll back to a position.
+        const kept = pending.filter((t) => !missing.includes(t));
+        const lastKept = kept.at(-1)?.c ?? history.last;
+        if (missing.some((t) => t.c < lastKept)) {
+          this.#violation(
+            "hole",
+            `${c.name} (none mode): the power loss took back ${describeTx(missing[0] as TxSummary)} but kept a later delivery`,
+          );
+        }
+        this.#bump("noneModeRetractions", c.stream.retractAbove(lastKept).length);
+        continue;
+      }
+      c.tainted = true;
+      this.#violation(
+        "phantom",
+        `durable-only: ${c.name} delivered ${missing.map(describeTx).slice(0, 3).join(", ")}${missing.length > 3 ? ` (+${missing.length - 3})` : ""}, which recovery after the ${cause} does not have`,
+      );
+    }
+    this.#extend(fresh, `recovery after the ${cause}`);
+    this.#lastCheckpoint = observed ?? 0;
+    for (const c of this.#consumers) this.#checkConsumer(c, false);
+    return true;
+  }
+
+  /**
+   * Append transactions read from the log (commit LSNs above the history's last, in order) to the history: each a
+   * whole transaction of the workload, committed once and never aborted, and no commit the writer made before the
+   * last of them missing (a hole).
+   */
+  #extend(txs: readonly TxSummary[], source: string): void {
+    const history = this.#history;
+    const ids = new Set<string>();
+    for (const t of txs) {
+      const n = this.#intents.get(t.id);
+      if (n === undefined || n !== t.n || !t.whole || this.#aborted.has(t.id) || history.hasId(t.id) || ids.has(t.id)) {
+        this.#violation("phantom", `${source} has ${describeTx(t)}: never committed, aborted, not whole, or twice`);
+      }
+      ids.add(t.id);
+    }
+    const top = txs.at(-1);
+    if (top !== undefined) {
+      for (const [id, at] of this.#session.resolved) {
+        if (at.c < top.c && !ids.has(id) && !history.hasId(id)) {
+          this.#violation(
+            "hole",
+            `${source}: ${id}@${at.b}..${at.c} is missing while the later ${describeTx(top)} is there`,
+          );
+        }
+      }
+    }
+    for (const t of txs) if (t.c > history.last) history.push(t);
+  }
+
+  /**
+   * Before truncation at `fence`: settle the transactions at or below it into the history, read beside the live
+   * writer (they are durable, and truncation is about to delete some of them, so no later recovery would show
+   * them).
+   */
+  async #settleUpTo(fence: number): Promise<void> {
+    if (fence <= this.#history.last) return;
+    const view = new FsView(this.#raw, "settle-reader");
+    const txs: TxSummary[] = [];
+    for await (const tx of readCommitted(FOLLOW_DIR, {
+      codec: jsonCodec,
+      fs: view,
+      after: this.#history.last,
+      upto: fence,
+    }))
+      txs.push(summarize(tx));
+    this.#extend(txs, `the durable log up to the checkpoint fence ${fence}`);
+    this.#bump("settledBeforeTruncation", txs.length);
+  }
+
+  // ---- consumers ---------------------------------------------------------------------------------------------
+
+  /** Start a stopped consumer again: from its position, or (slot) from its slot, checking the slot kept its word. */
+  async #restart(c: SimConsumer, newProcess: boolean): Promise<void> {
+    const w = this.#writer as Writer;
+    if (newProcess) c.view = null;
+    if (c.kind === SLOT) {
+      const view = new FsView(this.#raw, "slot-reader");
+      const slot = await readSlot(FOLLOW_DIR, SLOT, { fs: view });
+      if (slot.confirmedLsn < c.confirmed) {
+        this.#violation(
+          "lost",
+          `slot ${SLOT} is at ${slot.confirmedLsn} after the restart, below ${c.confirmed}, whose confirm had resolved`,
+        );
+      }
+      const problem = c.stream.resumeAt(slot.confirmedLsn);
+      if (problem !== null) this.#violation("hole", `${c.name} ${problem}`);
+      c.confirmed = slot.confirmedLsn;
+    }
+    c.start(this.#raw, w, c.position);
+    this.#bump("resumes");
+  }
+
+  /** Consumers that failed while their process lives: a legitimate truncation or invalidation rebases them. */
+  async #handleConsumerErrors(): Promise<void> {
+    for (const c of this.#consumers) {
+      if (c.running || c.error === undefined) continue;
+      const e = c.error;
+      c.error = undefined;
+      const w = this.#writer as Writer;
+      if (c.inWriter && w.ended()) continue; // it dies with the handle; the crash or reopen restarts it
+      if (isWalError(e, "WAL_TRUNCATED") && c.kind !== SLOT) {
+        const oldest = Number((e.details as { oldestRetainedLsn?: number }).oldestRetainedLsn);
+        if (!(oldest > c.position + 1) || oldest - 1 > this.#lastCheckpoint) {
+          this.#violation(
+            "hole",
+            `${c.name} at ${c.position} got WAL_TRUNCATED naming oldest retained ${oldest} (fence ${this.#lastCheckpoint}): ${e.message}`,
+          );
+          continue;
+        }
+        c.stream.begin(this.#lastCheckpoint, `WAL_TRUNCATED at ${c.position}`);
+        this.#bump("rebases");
+      } else if (isWalError(e, "WAL_SLOT_INVALIDATED") && c.kind === SLOT && Number.isFinite(this.#maxSlot)) {
+        const view = c.view as FsView;
+        const slot = await readSlot(FOLLOW_DIR, SLOT, { fs: view });
+        if (slot.invalidated === null) {
+          this.#violation("error", `${c.name} got WAL_SLOT_INVALIDATED but the slot is valid: ${e.message}`);
+          continue;
+        }
+        await dropSlot(FOLLOW_DIR, SLOT, { fs: view });
+        await createSlot(FOLLOW_DIR, SLOT, { fs: view, confirmedLsn: this.#lastCheckpoint });
+        c.stream.begin(this.#lastCheckpoint, "slot invalidated");
+        c.confirmed = this.#lastCheckpoint;
+        this.#bump("rebases");
+      } else {
+        // Reported once; the consumer starts again from its position so the case goes on checking the rest.
+        this.#violation("error", `${c.name} failed at ${c.position}: ${text(e)}`);
+        this.#bump("restartsAfterError");
+      }
+      c.start(this.#raw, w, c.position);
+      this.#bump("resumes");
+    }
+  }
+
+  // ---- clean close, reopen, end -----------------------------------------------------------------------------------
+
+  /** Close the writer cleanly; its in-process consumers deliver everything durable and end. */
+  async #closeWriter(): Promise<boolean> {
+    const w = this.#writer as Writer;
+    try {
+      await w.wal.close();
+    } catch (e) {
+      this.#violation("error", `close failed: ${text(e)}`);
+    }
+    w.closed = true;
+    for (const c of this.#consumers.filter((x) => x.inWriter)) {
+      if (c.paused) await within(c.stop(), WAIT_TURNS);
+      else if (!(await within(c.ended(), WAIT_TURNS)).settled) {
+        this.#violation("error", `${c.name} did not end after the handle closed`);
+        await within(c.stop(), WAIT_TURNS);
+      }
+      if (c.error !== undefined) {
+        this.#violation("error", `${c.name} failed at close: ${text(c.error)}`);
+        c.error = undefined;
+      }
+    }
+    if (!(await this.#settle(this.#raw.clone(), "clean close", Number.POSITIVE_INFINITY))) return false;
+    for (const c of this.#consumers.filter((x) => x.inWriter && !x.paused)) {
+      if (c.position < this.#history.last && c.stream.start < this.#history.last) {
+        this.#violation(
+          "lost",
+          `${c.name} ended at ${c.position} after the clean close, before the last durable commit ${this.#history.last}`,
+        );
+      }
+    }
+    return true;
+  }
+
+  async #reopen(): Promise<boolean> {
+    if (!(await this.#closeWriter())) return false;
+    const tokens = await this.#tokenChecks(2);
+    if (!(await this.#openWriter())) return false;
+    await this.#walFollowCheck(tokens);
+    for (const c of this.#consumers.filter((x) => x.inWriter)) await this.#restart(c, false);
+    this.#bump("cleanReopens");
+    return true;
+  }
+
+  async #finish(): Promise<void> {
+    for (const c of this.#consumers) c.resume();
+    this.#pausedUntil.clear();
+    if (!(await this.#closeWriter())) return;
+    const last = this.#history.last;
+    const followers = this.#consumers.filter((x) => !x.inWriter);
+    // Each follower of the closed log must reach its end (count-bounded: a stall is a violation, not a wait).
+    for (let turns = 0; turns < WAIT_TURNS && followers.some((c) => c.position < last); turns++) {
+      await turn();
+      if (turns % 25 === 0) await this.#handleConsumerErrors();
+    }
+    await this.#handleConsumerErrors();
+    for (const c of followers) {
+      if (c.position < last && !c.tainted) {
+        this.#violation(
+          "lost",
+          `${c.name} stalled at ${c.position}: the closed log ends at ${last} (waited ${WAIT_TURNS} turns)`,
+        );
+      }
+    }
+    for (const c of this.#consumers) await within(c.stop(), WAIT_TURNS);
+    for (const c of this.#consumers) {
+      this.#checkConsumer(c, true);
+      this.#bump("deliveriesChecked", c.stream.count());
+      this.#bump("redeliveries", c.stream.redelivered);
+      this.#bump("rotationRestarts", c.rotationRestarts);
+    }
+    this.#bump("historyTransactions", this.#history.txs.length);
+    const tokens = await this.#tokenChecks(2);
+    if (await this.#openWriter()) {
+      await this.#walFollowCheck(tokens);
+      await (this.#writer as Writer).wal.close();
+      (this.#writer as Writer).closed = true;
+    }
+  }
+
+  /**
+   * With the log closed: draw tokens among the delivered commit LSNs (and 0); `readCommitted` and a fresh
+   * `followDir` from each must give exactly the history after it, or refuse with `WAL_TRUNCATED` when truncation
+   * removed records after it. Returns the tokens, for the `wal.follow` check after the reopen.
+   */
+  async #tokenChecks(k: number): Promise<number[]> {
+    const view = new FsView(this.#raw, "token-check");
+    const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: view })) ?? 0;
+    const delivered = [
+      0,
+      ...new Set(this.#consumers.flatMap((c) => c.stream.epochs.flatMap((e) => e.list.map((t) => t.c)))),
+    ];
+    const tokens: number[] = [];
+    for (let i = 0; i < k; i++) tokens.push(delivered[between(this.#next, 0, delivered.length - 1)] as number);
+    for (const t of tokens) {
+      this.#bump("tokenChecks");
+      const truncated = t + 1 < oldest;
+      const expected = this.#history.after(t);
+      let got: TxSummary[] | null = [];
+      try {
+        for await (const tx of readCommitted(FOLLOW_DIR, { codec: jsonCodec, fs: view, after: t }))
+          got.push(summarize(tx));
+      } catch (e) {
+        got = null;
+        if (!truncated || !isWalError(e, "WAL_TRUNCATED"))
+          this.#violation("error", `readCommitted after ${t} failed: ${text(e)}`);
+      }
+      if (got !== null) {
+        if (truncated)
+          this.#violation(
+            "hole",
+            `readCommitted after ${t} returned ${got.length} transactions although the oldest segment starts at ${oldest} (WAL_TRUNCATED expected)`,
+          );
+        else this.#compare(`readCommitted after ${t}`, got, expected);
+      }
+      const fresh = followDir(FOLLOW_DIR, { codec: jsonCodec, fs: view, after: t, pollIntervalMs: 0 });
+      const drained = await drain(fresh, truncated ? 1 : expected.length);
+      if (truncated) {
+        if (!isWalError(drained.error, "WAL_TRUNCATED"))
+          this.#violation(
+            "hole",
+            `a fresh followDir after ${t} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : text(drained.error)}`,
+          );
+      } else {
+        if (drained.error !== undefined)
+          this.#violation("error", `a fresh followDir after ${t} failed: ${text(drained.error)}`);
+        this.#compare(`a fresh followDir after ${t}`, drained.got, expected);
+      }
+    }
+    return tokens.filter((t) => t + 1 >= oldest);
+  }
+
+  /** Right after a reopen, before anything new is written: a fresh `wal.follow` from each token. */
+  async #walFollowCheck(tokens: readonly number[]): Promise<void> {
+    const w = this.#writer as Writer;
+    for (const t of tokens) {
+      const expected = this.#history.after(t);
+      const drained = await drain(w.wal.follow({ after: t }), expected.length);
+      if (drained.error !== undefined)
+        this.#violation("error", `a fresh wal.follow after ${t} failed: ${text(drained.error)}`);
+      this.#compare(`a fresh wal.follow after ${t}`, drained.got, expected);
+      this.#bump("tokenChecks");
+    }
+  }
+
+  /** A consumer's deliveries against the history (once: a consumer with a violation is not checked again). */
+  #checkConsumer(c: SimConsumer, complete: boolean): void {
+    if (c.tainted) return;
+    const first = checkStream(c.stream, this.#history, complete)[0];
+    if (first === undefined) return;
+    c.tainted = true;
+    this.#finding(first);
+  }
+
+  #compare(what: string, got: readonly TxSummary[], expected: readonly TxSummary[]): void {
+    const n = Math.max(got.length, expected.length);
+    for (let i = 0; i < n; i++) {
+      const g = got[i];
+      const e = expected[i];
+      if (g !== undefined && e !== undefined && sameTx(g, e)) continue;
+      const kind: ViolationKind = g === undefined ? "lost" : e === undefined || g.c > e.c ? "hole" : "phantom";
+      this.#violation(
+        kind,
+        `${what}: transaction ${i} is ${g === undefined ? "missing" : describeTx(g)}, the history has ${e === undefined ? "nothing more" : describeTx(e)} (${got.length} vs ${expected.length})`,
+      );
+      return;
+    }
+  }
+}
+
+/** Take `count` transactions from a follower (bounded by event-loop turns), then stop it. */
+async function drain(
+  it: AsyncIterator<{ beginLsn: number; commitLsn: number; events: readonly unknown[] }> & {
+    return?: () => Promise<unknown>;
+  },
+  count: number,
+): Promise<{ got: TxSummary[]; error?: unknown }> {
+  const got: TxSummary[] = [];
+  let error: unknown;
+  while (got.length < count) {
+    const r = await within(it.next(), WAIT_TURNS);
+    if (!r.settled) break;
+    if (r.error !== undefined) {
+      error = r.error;
+      break;
+    }
+    const step = r.value as IteratorResult<{ beginLsn: number; commitLsn: number; events: readonly unknown[] }>;
+    if (step.done === true) break;
+    got.push(summarize(step.value));
+  }
+  await it.return?.().catch(() => undefined);
+  return error === undefined ? { got } : { got, error };
+}
