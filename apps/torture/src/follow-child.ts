@@ -3,11 +3,11 @@
  *
  * `--role writer`: loads, then waits for its configuration, one JSON line on stdin (a {@link WriterConfig}), so
  * the parent can start the next writer while the current one runs and skip Node's start-up time between kills.
- * Then it opens the log and commits with several concurrent writers (`commitTx`, aborted low-level transactions,
- * `sync`, `checkpoint(safeCheckpointLsn())` with truncation) through a small segment target, so it rotates often,
- * and logs every intent and acknowledgement with `fs.writeSync`. It is SIGKILLed by the parent, kills itself after
- * `killAfterAcks` acknowledgements or at a failpoint (`failpoints`, as `WAL_FAILPOINTS`), or closes after `ops`
- * operations per writer. With `bug: "truncate-ignoring-slots"` (a planted bug) every checkpoint is followed by a
+ * Then it opens the log, checkpoints, and commits with several concurrent writers (`commitTx`, aborted low-level
+ * transactions, `sync`, `checkpoint(safeCheckpointLsn())` with truncation) through a small segment target, so it
+ * rotates often, and logs every intent and acknowledgement with `fs.writeSync`. It is SIGKILLed by the parent, kills
+ * itself after `killAfterAcks` acknowledgements or at a failpoint (`failpoints`, as `WAL_FAILPOINTS`), or closes
+ * after `ops` operations per writer. With `bug: "truncate-ignoring-slots"` (a planted bug) every checkpoint is followed by a
  * raw unlink of the segments the fence alone would let truncation delete, ignoring the replication slots.
  *
  * `--role follower`: follows the log with `followDir` and a replication slot, logs every delivered transaction,
@@ -57,8 +57,8 @@ const dir = values.dir as string;
 const logFd = openSync(values.log as string, "a");
 const log = (line: WriterLine | FollowerLine) => writeSync(logFd, `${JSON.stringify(line)}\n`);
 
-/** Segments of about 2 KiB: a rotation every few commits. */
-const FOLLOW_SEGMENT_BYTES = 2048;
+/** Segments of 1.5 KiB: a rotation every few commits. */
+const FOLLOW_SEGMENT_BYTES = 1536;
 
 async function writer(): Promise<void> {
   const seed = Number(values.seed);
@@ -84,15 +84,37 @@ async function writer(): Promise<void> {
   const maxOps = config.ops;
   let acks = 0;
   let checkpointing = false;
+  const checkpoint = async () => {
+    checkpointing = true;
+    const s = wal.safeCheckpointLsn();
+    log({ t: "checkpoint", s });
+    await wal.checkpoint(s);
+    if (ignoreSlots) {
+      // Planted bug: truncation that ignores the replication slots, done behind the handle's back.
+      const plan = planRetention({
+        segments: await wal.segments(),
+        fenceLsn: s,
+        keepFromId: wal.activeSegmentId() - 1,
+        slots: [],
+        maxSlotRetainedBytes: Number.POSITIVE_INFINITY,
+      });
+      for (const segment of plan.drop) unlinkSync(segment.path);
+      if (plan.drop.length > 0) log({ t: "raw-unlink", n: plan.drop.length, fence: s });
+    }
+    checkpointing = false;
+  };
   const one = async (w: number) => {
     const next = rng(mix(seed, cycle, w));
+    // A store checkpoints once it has recovered: the first thing writer 0 does (the truncation that follows removes
+    // what the previous writers left, as far as the slots allow).
+    if (w === 0) await checkpoint();
     for (let k = 0; maxOps === 0 || k < maxOps; k++) {
       const id = `c${cycle}w${w}n${k}`;
       const roll = next();
       const count = between(next, 1, 3);
       const pad = next() < 0.1 ? between(next, 300, 900) : between(next, 0, 100);
       const events = Array.from({ length: count }, (_, i) => eventOf(id, i, pad));
-      if (roll < 0.78) {
+      if (roll < 0.8) {
         log({ t: "intent", id, n: count });
         const info = await wal.commitTx(events);
         if (info === null) throw new Error("commitTx resolved null");
@@ -101,29 +123,13 @@ async function writer(): Promise<void> {
           log({ t: "killed", at: `after ${acks} acknowledgements` });
           process.kill(process.pid, "SIGKILL");
         }
-      } else if (roll < 0.81) {
+      } else if (roll < 0.84) {
         log({ t: "aborted", id });
         const b = await wal.begin();
         await wal.appendBatch(b, events);
         await wal.abort(b);
-      } else if (roll < 0.97 && !checkpointing) {
-        checkpointing = true;
-        const s = wal.safeCheckpointLsn();
-        log({ t: "checkpoint", s });
-        await wal.checkpoint(s);
-        if (ignoreSlots) {
-          // Planted bug: truncation that ignores the replication slots, done behind the handle's back.
-          const plan = planRetention({
-            segments: await wal.segments(),
-            fenceLsn: s,
-            keepFromId: wal.activeSegmentId() - 1,
-            slots: [],
-            maxSlotRetainedBytes: Number.POSITIVE_INFINITY,
-          });
-          for (const segment of plan.drop) unlinkSync(segment.path);
-          if (plan.drop.length > 0) log({ t: "raw-unlink", n: plan.drop.length, fence: s });
-        }
-        checkpointing = false;
+      } else if (roll < 0.96 && !checkpointing) {
+        await checkpoint();
       } else {
         await wal.sync();
       }
