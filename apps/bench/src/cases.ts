@@ -59,7 +59,7 @@ export interface DatasetMeta {
 
 // ---- helpers -----------------------------------------------------------------------------------------------
 
-function makePayload(): Buffer {
+export function makePayload(): Buffer {
   const b = Buffer.alloc(PAYLOAD_BYTES);
   let x = 0x9e3779b9;
   for (let i = 0; i < b.length; i++) {
@@ -86,7 +86,7 @@ function key8(i: number): Uint8Array {
 }
 
 /** Run `concurrency` closed-loop writers until `count` operations were issued or time ran out. */
-async function closedLoop(
+export async function closedLoop(
   p: CaseParams,
   op: (i: number) => Promise<unknown>,
 ): Promise<{ ops: number; seconds: number; cpuSeconds: number }> {

@@ -4,7 +4,8 @@
  * The parent process orchestrates; every (workload, system) pair runs in its own child process (this same file
  * with `--child <job>`), one after another, so stores never share a heap, a libuv threadpool or a page-cache
  * warm-up with each other. Datasets for the read workloads are prepared once in a child and shared read-only.
- * The recovery studies (`torn-tail`, `decode-heap`) run in children too, one per size or payload shape.
+ * The recovery studies (`torn-tail`, `decode-heap`) run in children too, one per size or payload shape, and so does
+ * the change-feed group (`follow`, see `follow-study.ts`), which writes its own `follow.{json,md}`.
  */
 
 import { fork } from "node:child_process";
@@ -21,6 +22,8 @@ import {
   prepareWalLog,
   readMeta,
 } from "./cases.js";
+import { type FollowChildResult, type FollowJob, runFollowJob } from "./follow.js";
+import { type FollowReport, renderFollowMarkdown, runFollowStudy } from "./follow-study.js";
 import {
   type DecodeHeapSample,
   HEAP_SHAPE_LABELS,
@@ -86,7 +89,8 @@ type Job =
       readonly workRoot: string;
       readonly warmup: boolean;
     }
-  | { readonly kind: "decodeHeap"; readonly shape: HeapShape; readonly repeats: number };
+  | { readonly kind: "decodeHeap"; readonly shape: HeapShape; readonly repeats: number }
+  | { readonly kind: "follow"; readonly job: FollowJob };
 
 type ChildResult =
   | {
@@ -96,6 +100,7 @@ type ChildResult =
       readonly meta?: DatasetMeta;
       readonly tornTail?: TornTailChildResult;
       readonly decodeHeap?: DecodeHeapSample;
+      readonly follow?: FollowChildResult;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -104,6 +109,7 @@ type ChildResult =
 async function runChild(job: Job): Promise<ChildResult> {
   if (job.kind === "tornTail") return { ok: true, tornTail: await runTornTail(job) };
   if (job.kind === "decodeHeap") return { ok: true, decodeHeap: measureDecodeHeap(job.shape, job.repeats) };
+  if (job.kind === "follow") return { ok: true, follow: await runFollowJob(job.job) };
   if (job.kind === "dataset") {
     const meta =
       job.spec.kind === "walLog"
@@ -153,6 +159,7 @@ const STUDY_NAMES: readonly string[] = [
   "scaling-concurrency",
   "torn-tail",
   "decode-heap",
+  "follow",
 ];
 
 function parseArgs(argv: readonly string[]): Options {
@@ -179,9 +186,12 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (only !== undefined && !STUDY_NAMES.includes(only))
     throw new Error(`--only: unknown workload ${only} (${STUDY_NAMES.join(", ")})`);
-  // Only a full, unfiltered run replaces the committed results.
+  // Only a full, unfiltered run replaces the committed results; a full run of the follow group alone writes only its
+  // own follow.{json,md} there.
   const defaultOut =
-    profile === "full" && only === undefined ? join(APP_DIR, "results") : join(APP_DIR, ".tmp", "results", profile);
+    profile === "full" && (only === undefined || only === "follow")
+      ? join(APP_DIR, "results")
+      : join(APP_DIR, ".tmp", "results", profile);
   return { profile, only, out: resolve(out ?? defaultOut), cpuProf };
 }
 
@@ -208,7 +218,10 @@ function spawnOnce(
   timeoutMs: number,
 ): Promise<{ result: ChildResult; stderr: string }> {
   const execArgv = ["--expose-gc"];
-  if (opts.cpuProf && job.kind === "case" && job.caseName.startsWith("lora.")) {
+  if (
+    opts.cpuProf &&
+    ((job.kind === "case" && job.caseName.startsWith("lora.")) || (job.kind === "follow" && job.job.kind === "catchUp"))
+  ) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`);
   }
@@ -658,6 +671,21 @@ async function runDecodeHeapStudy(opts: Options): Promise<DecodeHeapRow[]> {
   return rows;
 }
 
+/** What the change-feed group borrows from this file: child processes and the shared datasets. */
+function followContext(opts: Options): Parameters<typeof runFollowStudy>[0] {
+  return {
+    profile: opts.profile,
+    workRoot: join(RUN_ROOT, "work"),
+    spawn: async (job, label, timeoutMs) => {
+      const r = await spawnJob({ kind: "follow", job }, opts, label, timeoutMs);
+      if (!r.ok || r.follow === undefined) throw new Error(r.ok ? "no result" : r.error);
+      return r.follow;
+    },
+    dataset: (bytes) => dataset({ kind: "walLog", bytes }, opts),
+    log,
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
@@ -669,6 +697,7 @@ async function main(): Promise<void> {
     `@lora/wal bench: ${opts.profile} profile${opts.only === undefined ? "" : `, only ${opts.only}`}; scratch ${RUN_ROOT}`,
   );
   let report: RunReport;
+  let follow: FollowReport | undefined;
   try {
     const workloads = await runWorkloads(opts);
     const scalingReplay = opts.only === undefined || opts.only === "scaling-replay" ? await runReplayScaling(opts) : [];
@@ -678,6 +707,7 @@ async function main(): Promise<void> {
         : { points: [], raw: null };
     const tornTail = opts.only === undefined || opts.only === "torn-tail" ? await runTornTailStudy(opts) : null;
     const decodeHeap = opts.only === undefined || opts.only === "decode-heap" ? await runDecodeHeapStudy(opts) : [];
+    if (opts.only === undefined || opts.only === "follow") follow = await runFollowStudy(followContext(opts));
     const cpu = cpus()[0];
     report = {
       profile: opts.profile,
@@ -698,6 +728,28 @@ async function main(): Promise<void> {
     rmSync(RUN_ROOT, { recursive: true, force: true });
   }
   mkdirSync(opts.out, { recursive: true });
+  if (follow !== undefined) {
+    const args = process.argv.slice(2).filter((x) => x !== "--");
+    // How this run was started: through the package script (`pnpm bench -- …` here or at the root) or directly.
+    const command =
+      process.env.npm_lifecycle_event === "bench"
+        ? `pnpm bench -- ${args.join(" ")}`
+        : `node dist/main.js ${args.join(" ")}`.trim();
+    const machine = report.machine;
+    const followMd = renderFollowMarkdown(follow, {
+      command,
+      startedAt: report.startedAt,
+      machine: `Node ${machine.node}, ${machine.platform}, ${machine.cpus} × ${machine.cpuModel}`,
+    });
+    const followJson = { command, startedAt: report.startedAt, machine, ...follow };
+    writeFileSync(join(opts.out, "follow.json"), `${JSON.stringify(followJson, null, 2)}\n`);
+    writeFileSync(join(opts.out, "follow.md"), followMd);
+    if (opts.only === "follow") {
+      process.stdout.write(followMd);
+      log(`results written to ${join(opts.out, "follow.{json,md}")}`);
+      return;
+    }
+  }
   const md = renderMarkdown(report);
   writeFileSync(join(opts.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(opts.out, "latest.md"), md);
