@@ -452,6 +452,7 @@ class SimCase {
       return false;
     }
     this.#bump("crashImages");
+    this.#r.crashStates++;
     const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: probe })) ?? 0;
     const history = this.#history;
     const byCommit = new Map(recovered.map((t) => [t.c, t]));
