@@ -15,9 +15,10 @@
 
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
 import type { ReplayedTransaction } from "./replay-types.js";
-import { locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
+import { isMissingFile, locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
@@ -243,7 +244,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
           },
         );
       }
-      await this.#openSegment(next, this.#segmentId);
+      if (!(await this.#openSuccessor(next))) return progressed;
       reader = this.#reader as SegmentReader;
       finalCheck = false;
       progressed = true;
@@ -351,7 +352,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     try {
       await this.#openSegment(entry, undefined);
     } catch (error) {
-      if (isMissing(error)) {
+      if (isMissingFile(error)) {
         const again = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
         if (again.oldestBaseLsn !== null && lsn < again.oldestBaseLsn)
           await this.#truncated(lsn - 1, again.oldestBaseLsn);
@@ -381,6 +382,22 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     if (previousId !== undefined) await old?.close().catch(() => undefined);
   }
 
+  /**
+   * Move on to `next`; false while it is the newest segment and has no header yet (the writer is creating it, or
+   * died doing so and its next open will heal it): the follower waits, as replay would take it for no records.
+   */
+  async #openSuccessor(next: SegmentEntry): Promise<boolean> {
+    try {
+      await this.#openSegment(next, this.#segmentId);
+      return true;
+    } catch (error) {
+      const entries = await listSegments(this.#o.fs, this.#o.dir);
+      const newest = entries[entries.length - 1]?.id === next.id;
+      if ((await classifyHeaderFailure(this.#o.fs, next.path, error, newest))?.kind === "headerless") return false;
+      throw error;
+    }
+  }
+
   /** The segment after the current one, when it exists; `WAL_TRUNCATED` when truncation removed it already. */
   async #successor(): Promise<SegmentEntry | undefined> {
     const entries = await listSegments(this.#o.fs, this.#o.dir);
@@ -393,9 +410,4 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     }
     return next;
   }
-}
-
-function isMissing(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === "ENOENT";
 }

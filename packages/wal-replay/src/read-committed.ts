@@ -7,7 +7,7 @@ import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { replaySegments } from "./replay.js";
 import type { RecoveryMode, ReplayedTransaction } from "./replay-types.js";
-import { locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { isMissingFile, locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
 export interface ReadCommittedOptions<E> {
@@ -88,7 +88,7 @@ export async function* readCommitted<E>(
     for await (const tx of replay) if (tx.beginLsn > after) yield tx;
   } catch (error) {
     // A segment removed between the listing and its open: truncation overtook the read.
-    if (isWalError(error, "WAL_IO") && (error.cause as { code?: string } | undefined)?.code === "ENOENT") {
+    if (isWalError(error, "WAL_IO") && isMissingFile(error)) {
       const oldest = await oldestRetainedLsn(dir, { fs });
       if (oldest !== null && oldest > after + 1) throw truncatedError(dir, after, oldest);
     }

@@ -12,6 +12,7 @@ import {
   type SegmentEntry,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { classifyHeaderFailure } from "./damage-rules.js";
 
 /** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
 export async function readBaseLsn(fs: WalFileSystem, path: string): Promise<number> {
@@ -46,7 +47,42 @@ export interface SegmentLocation {
  * @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`.
  */
 export async function locateSegment(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
+  // Truncation may delete a segment between the listing and a probe of its header (oldest first, so the segment
+  // needed is still there): list again. Bounded, because each retry means another truncation ran meanwhile.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await locateOnce(fs, dir, after);
+    } catch (error) {
+      if (attempt >= 8 || !isMissingFile(error)) throw error;
+    }
+  }
+}
+
+/** True for the error of opening a file that does not exist (through the Node seam or SimFS). */
+export function isMissingFile(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === "ENOENT" || (error as { code?: string } | undefined)?.code === "ENOENT";
+}
+
+/**
+ * The segments of `dir` without a newest one that has no header yet (a writer creating it, or one that died doing
+ * so): it holds no records, and replay and `Wal.open` take it for exactly that.
+ */
+export async function listReadableSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
   const entries = await listSegments(fs, dir);
+  const newest = entries[entries.length - 1];
+  if (newest === undefined) return entries;
+  try {
+    await readBaseLsn(fs, newest.path);
+  } catch (error) {
+    if ((await classifyHeaderFailure(fs, newest.path, error, true))?.kind === "headerless") return entries.slice(0, -1);
+    throw error;
+  }
+  return entries;
+}
+
+async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
+  const entries = await listReadableSegments(fs, dir);
   if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null };
   const base = async (i: number) => readBaseLsn(fs, (entries[i] as SegmentEntry).path);
   const oldestBaseLsn = await base(0);
