@@ -14,8 +14,8 @@
  * Enumeration is bounded by count: ordered takes every prefix (and one torn variant each); strict takes the empty
  * and full subsets and `strictSamples` seeded subsets with seeded sector tears per crash point.
  *
- * The writer's own directory (the WAL directory, made by Wal.open with mkdir) is assumed durable: its creation is
- * reported by the static checks (`mkdirWithoutParentSync`), not enumerated.
+ * Directories made with mkdir (the WAL directory, the kv-store's) are assumed durable: a mkdir without an fsync of
+ * its parent is reported by the static checks (`mkdirWithoutParentSync`), not enumerated.
  */
 
 import { dirOf, type LogicalOp } from "./trace-parse.js";
@@ -26,7 +26,7 @@ export interface CrashState {
   readonly model: "strict" | "ordered";
   /** Index into ops: the crash happens before ops[point]. */
   readonly point: number;
-  /** Persisted operations (indices), each write with the sectors that landed (null: all). */
+  /** Persisted operations that change files (indices), each write with the sectors that landed (null: all). */
   readonly persisted: readonly { readonly op: number; readonly sectors: readonly number[] | null }[];
   readonly description: string;
 }
@@ -93,6 +93,16 @@ function rng(seed: number): () => number {
   };
 }
 
+function changesFiles(op: LogicalOp): boolean {
+  return (
+    op.kind === "create" ||
+    op.kind === "write" ||
+    op.kind === "truncate" ||
+    op.kind === "rename" ||
+    op.kind === "unlink"
+  );
+}
+
 /** The crash states at `point` under both models (bounded, seeded). */
 export function crashStatesAt(
   ops: readonly LogicalOp[],
@@ -105,19 +115,22 @@ export function crashStatesAt(
   const free: number[] = [];
   for (let i = 0; i < point; i++) {
     const op = ops[i] as LogicalOp;
-    if (op.kind === "mkdir")
-      always.push(i); // the writer's directory (see above)
-    else if (forced[i]) always.push(i);
+    // Only what changes a file is listed: syncs and claims change none, and the writer's directories (mkdir) are
+    // in every state (see above). So two points with the same files persisted give the same list.
+    if (!changesFiles(op)) continue;
+    if (forced[i]) always.push(i);
     else free.push(i);
   }
-  const whole = (op: number) => ({ op, sectors: null });
+  type Persisted = { op: number; sectors: number[] | null };
+  const whole = (op: number): Persisted => ({ op, sectors: null });
+  const alwaysW = always.map(whole);
+  const freeW = free.map(whole);
   const out: CrashState[] = [];
   // ordered: every prefix of the free operations, and the last one of it torn to a prefix of its sectors.
   for (let n = 0; n <= free.length; n++) {
-    const kept = free.slice(0, n);
-    const persisted = [...always, ...kept].sort((a, b) => a - b).map(whole);
+    const persisted = mergeByOp(alwaysW, freeW, n);
     out.push({ model: "ordered", point, persisted, description: `ordered: ${n}/${free.length} unsynced ops` });
-    const last = kept[kept.length - 1];
+    const last = free[n - 1];
     if (last !== undefined && sectorCount(ops[last] as LogicalOp) > 1) {
       const cut = Math.max(1, Math.floor(sectorCount(ops[last] as LogicalOp) / 2));
       const sectors = Array.from({ length: cut }, (_, s) => s);
@@ -127,9 +140,9 @@ export function crashStatesAt(
   }
   // strict: none, all, and seeded subsets with seeded sector tears.
   const next = rng(seed ^ Math.imul(point + 1, 0x9e3779b1));
-  const subsets: { op: number; sectors: number[] | null }[][] = [[], free.map(whole)];
+  const subsets: Persisted[][] = [[], freeW];
   for (let s = 0; s < strictSamples && free.length > 0; s++) {
-    const pick: { op: number; sectors: number[] | null }[] = [];
+    const pick: Persisted[] = [];
     for (const i of free) {
       if (next() < 0.5) continue;
       const n = sectorCount(ops[i] as LogicalOp);
@@ -141,7 +154,7 @@ export function crashStatesAt(
     subsets.push(pick);
   }
   for (const sub of subsets) {
-    const persisted = [...always.map(whole), ...sub].sort((a, b) => a.op - b.op);
+    const persisted = mergeByOp(alwaysW, sub, sub.length);
     const torn = sub.filter((p) => p.sectors !== null).map((p) => `${p.op}:[${(p.sectors ?? []).join(",")}]`);
     out.push({
       model: "strict",
@@ -153,24 +166,36 @@ export function crashStatesAt(
   return out;
 }
 
+/** `a` and the first `n` of `b`, both in operation order, merged in operation order (linear: no sort per state). */
+function mergeByOp<T extends { readonly op: number }>(a: readonly T[], b: readonly T[], n: number): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < n) {
+    if (j >= n || (i < a.length && (a[i] as T).op < (b[j] as T).op)) out.push(a[i++] as T);
+    else out.push(b[j++] as T);
+  }
+  return out;
+}
+
 /** The files of a crash state: the namespace and the bytes after applying the persisted operations in order. */
 export function materialise(ops: readonly LogicalOp[], state: CrashState): StateFile[] {
   const names = new Map<string, number>();
-  const content = new Map<number, Uint8Array>();
-  const grow = (ino: number, size: number) => {
-    const cur = content.get(ino) ?? new Uint8Array(0);
-    if (cur.byteLength >= size) return cur;
-    const n = new Uint8Array(size);
-    n.set(cur);
-    content.set(ino, n);
-    return n;
+  const content = new Map<number, FileBytes>();
+  const file = (ino: number) => {
+    let f = content.get(ino);
+    if (f === undefined) {
+      f = new FileBytes();
+      content.set(ino, f);
+    }
+    return f;
   };
   for (const { op: i, sectors } of state.persisted) {
     const op = ops[i] as LogicalOp;
     switch (op.kind) {
       case "create":
         names.set(op.path, op.ino);
-        if (!content.has(op.ino)) content.set(op.ino, new Uint8Array(0));
+        file(op.ino);
         break;
       case "rename": {
         const ino = names.get(op.from);
@@ -182,23 +207,22 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
       case "unlink":
         names.delete(op.path);
         break;
-      case "truncate": {
-        const cur = grow(op.ino, op.length);
-        content.set(op.ino, cur.subarray(0, op.length));
+      case "truncate":
+        file(op.ino).resize(op.length);
         break;
-      }
       case "write": {
         const end = op.offset + op.data.byteLength;
-        const buf = grow(op.ino, end);
+        const f = file(op.ino);
+        if (end > f.length) f.resize(end);
         if (sectors === null) {
-          buf.set(op.data, op.offset);
+          f.bytes.set(op.data, op.offset);
           break;
         }
         const first = Math.floor(op.offset / SECTOR);
         for (const s of sectors) {
           const lo = Math.max(op.offset, (first + s) * SECTOR);
           const hi = Math.min(end, (first + s + 1) * SECTOR);
-          if (hi > lo) buf.set(op.data.subarray(lo - op.offset, hi - op.offset), lo);
+          if (hi > lo) f.bytes.set(op.data.subarray(lo - op.offset, hi - op.offset), lo);
         }
         break;
       }
@@ -206,7 +230,25 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
         break;
     }
   }
-  return [...names].map(([path, ino]) => ({ path, bytes: content.get(ino) ?? new Uint8Array(0) }));
+  return [...names].map(([path, ino]) => ({ path, bytes: content.get(ino)?.view() ?? new Uint8Array(0) }));
+}
+
+/** A file's bytes while a state is built: room grows by doubling, so appends do not copy the file each time. */
+class FileBytes {
+  bytes = new Uint8Array(0);
+  length = 0;
+  /** Cut or extend to `size`; an extension reads as zeros (also over bytes an earlier truncation cut). */
+  resize(size: number): void {
+    if (size > this.bytes.byteLength) {
+      const room = new Uint8Array(Math.max(size, this.bytes.byteLength * 2));
+      room.set(this.bytes.subarray(0, this.length));
+      this.bytes = room;
+    } else if (size > this.length) this.bytes.fill(0, this.length, size);
+    this.length = size;
+  }
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
 }
 
 /** An fsync/fdatasync with nothing written to its file since the last one; `next`: the file's next write. */
