@@ -16,7 +16,14 @@ import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { TierResult, type Violation } from "./result.js";
 import { checkKvState, checkWalState, commitsOf, requiredAt } from "./trace-check.js";
-import { crashStatesAt, materialise, type RedundantSync, type StateFile, staticCheck } from "./trace-model.js";
+import {
+  type CrashState,
+  crashStatesAt,
+  materialise,
+  type RedundantSync,
+  type StateFile,
+  staticCheck,
+} from "./trace-model.js";
 import { type LogicalOp, parseTrace } from "./trace-parse.js";
 import { ensureStrace, recordTrace, writerDir } from "./trace-record.js";
 import { loadTrace, replayCommand, type SavedTrace, saveTrace } from "./trace-saved.js";
@@ -167,7 +174,7 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   // The same persisted operations give the same files: most states of one point recur at the next ones.
   const keyOfOps = new Map<string, string>();
   const distinct = { strict: new Set<string>(), ordered: new Set<string>() };
-  const todo: { point: number; files: StateFile[]; desc: string; req: ReturnType<typeof requiredAt> }[] = [];
+  const todo: { state: CrashState; desc: string; req: ReturnType<typeof requiredAt> }[] = [];
   for (let point = 1; point <= ops.length; point++) {
     const req = requiredAt(ops, point, commits);
     for (const state of crashStatesAt(ops, point, s.seed + s.case, s.strictSamples)) {
@@ -175,19 +182,16 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
       r.crashStates++;
       const persisted = state.persisted.map((p) => (p.sectors === null ? p.op : `${p.op}:${p.sectors.join(".")}`));
       const opsKey = persisted.join(",");
-      let files: StateFile[] | null = null;
       let content = keyOfOps.get(opsKey);
       if (content === undefined) {
-        files = materialise(ops, state);
-        content = stateKey(files);
+        content = stateKey(materialise(ops, state));
         keyOfOps.set(opsKey, content);
       }
       const key = `${req.fence}|${req.commits.size}|${content}`;
       distinct[state.model].add(key);
       if (seen.has(key)) continue;
       seen.add(key);
-      files ??= materialise(ops, state);
-      todo.push({ point, files, req, desc: `crash before op ${point}, ${state.description}` });
+      todo.push({ state, req, desc: `crash before op ${point}, ${state.description}` });
     }
   }
   r.bump("distinctStates", todo.length);
@@ -205,20 +209,20 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   const scratch = stateScratch();
   try {
     let n = 0;
-    for (const state of pick) {
+    for (const { state, req, desc } of pick) {
       const dir = join(scratch, `s${n++}`);
       mkdirSync(dir);
-      for (const f of state.files) {
+      for (const f of materialise(ops, state)) {
         const p = join(dir, f.path.slice(s.root.length));
         mkdirSync(dirname(p), { recursive: true });
         writeFileSync(p, f.bytes);
       }
       const at = writerDir(dir, s.workload);
-      const v = s.workload === "kv" ? await checkKvState(at, state.req) : await checkWalState(at, state.req, commits);
+      const v = s.workload === "kv" ? await checkKvState(at, req) : await checkWalState(at, req, commits);
       r.bump("statesChecked");
       if (healFrom >= 0 && state.point > healFrom) r.bump("healStatesChecked");
       r.ackedChecked += v.acked;
-      for (const p of v.problems) add(p.kind, `${state.desc}: ${p.message}`);
+      for (const p of v.problems) add(p.kind, `${desc}: ${p.message}`);
       rmSync(dir, { recursive: true, force: true });
       if (stopOnFirst && found.length > 0) break;
     }
