@@ -44,10 +44,13 @@ export class CommandContext {
   readonly style: Style;
   /** Colours for stderr. */
   readonly errStyle: Style;
+  /** The environment (`AWS_*` for an `s3://` archive target, `NO_COLOR`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly #io: CliIo;
 
   constructor(io: CliIo) {
     const env = io.env ?? process.env;
+    this.env = env;
     this.#io = io;
     this.out = new LineWriter(io.stdout);
     this.stderr = io.stderr;

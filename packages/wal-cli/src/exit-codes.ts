@@ -1,6 +1,7 @@
 /**
  * Exit codes of `lora-wal`. 0–2 describe the log (the same for every command); 3 and 4 mean the command could not
- * look at it; 5 means it looked with the wrong payload codec; 6 and 7 are the change feed's (`follow`, `slots`).
+ * look at it; 5 means it looked with the wrong payload codec; 6 and 7 are the change feed's (`follow`, `slots`); 8
+ * and 9 are the archive's (`archive verify`, `restore`).
  */
 
 import type { WalErrorCode } from "@lora/wal-codec";
@@ -34,11 +35,24 @@ export const ExitCode = {
   TRUNCATED: 6,
   /** A replication slot problem: no slot of that name (`WAL_SLOT_NOT_FOUND`), or one exists already (`WAL_SLOT_EXISTS`). */
   SLOT: 7,
+  /**
+   * The archive lacks an object a restore needs (`WAL_ARCHIVE_MISSING`): a segment id between the oldest and the
+   * newest, the sealed object of a segment that is not the newest, a byte range of the newest segment's pieces, or
+   * any segment at all; or it does not reach `--to-lsn` (or back to `--from-lsn`). A restore would give a shorter
+   * log than asked for, so it refuses.
+   */
+  ARCHIVE_MISSING: 8,
+  /**
+   * An archived object is damaged (`WAL_ARCHIVE_CORRUPT`): its size or CRC-32 is not the one its key names, or its
+   * bytes do not read as the segment its key names (header, whole records, rising LSNs). `archive verify` exits
+   * with this one when it finds both kinds of problem.
+   */
+  ARCHIVE_CORRUPT: 9,
 } as const;
 
 /**
  * One of the {@link ExitCode} values (0 clean, 1 torn tail, 2 corruption, 3 usage, 4 unreadable path, 5 codec
- * mismatch, 6 behind truncation, 7 slot missing or existing).
+ * mismatch, 6 behind truncation, 7 slot missing or existing, 8 archive object missing, 9 archive object corrupt).
  */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -55,6 +69,10 @@ export function exitCodeForError(code: WalErrorCode): ExitCodeValue {
     case "WAL_SLOT_NOT_FOUND":
     case "WAL_SLOT_EXISTS":
       return ExitCode.SLOT;
+    case "WAL_ARCHIVE_MISSING":
+      return ExitCode.ARCHIVE_MISSING;
+    case "WAL_ARCHIVE_CORRUPT":
+      return ExitCode.ARCHIVE_CORRUPT;
     default:
       return ExitCode.DAMAGED;
   }

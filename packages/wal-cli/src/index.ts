@@ -1,12 +1,22 @@
 /**
- * The `lora-wal` commands (inspect, verify, dump, stat, slots) as functions that return data, and `main` to run the
- * CLI in-process. Read-only on the log (`slots create|drop` and `follow --slot` write in its `slots/` only).
+ * The `lora-wal` commands (inspect, verify, dump, stat, slots, archive ls|verify) as functions that return data, and
+ * `main` to run the CLI in-process. Read-only on the log (`slots create|drop` and `follow --slot` write in its
+ * `slots/` only) and on the archive; `restore` writes the new log directory only.
  *
  * @packageDocumentation
  * @module @lora/wal-cli
  */
 
 export { type CliIo, UsageError } from "./cli-context.js";
+export {
+  type ArchiveCheckReport,
+  type ArchiveListing,
+  checkArchive,
+  describeArchive,
+  type ListedObject,
+  type ListedPiece,
+  type ListedSegment,
+} from "./commands/archive.js";
 export {
   type DumpDamage,
   type DumpedRecord,
@@ -20,6 +30,7 @@ export {
 } from "./commands/dump.js";
 export { FOLLOW_POLL_MS, followedTransactionToJson } from "./commands/follow.js";
 export { type InspectReport, inspectDir, type LockState, type SegmentReport } from "./commands/inspect.js";
+export type { RestoreSummary } from "./commands/restore.js";
 export { describeSlots, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
 export { type Spread, type StatReport, statDir } from "./commands/stat.js";
 export { type VerifyReport, verifyDir } from "./commands/verify.js";

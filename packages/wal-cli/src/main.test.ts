@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempDir } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
+import { bundleCli } from "../test/cli-process.js";
 import { runCli, writeJsonWal } from "../test/helpers.js";
 
 describe("lora-wal main", () => {
@@ -10,10 +11,21 @@ describe("lora-wal main", () => {
     const top = await runCli(["--help"]);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain("Usage: lora-wal <command>");
-    for (const command of ["inspect", "verify", "dump", "stat", "follow", "slots"]) {
+    const usage: Record<string, string> = {
+      inspect: "inspect <dir>",
+      verify: "verify <dir>",
+      dump: "dump <dir>",
+      stat: "stat <dir>",
+      follow: "follow <dir>",
+      slots: "slots <dir>",
+      archive: "archive ls <target>",
+      restore: "restore <target> <dir>",
+    };
+    for (const [command, line] of Object.entries(usage)) {
+      expect(top.stdout).toContain(`\n  ${command} `);
       const result = await runCli([command, "--help"]);
       expect(result.code, command).toBe(0);
-      expect(result.stdout).toContain(`Usage: lora-wal ${command} <dir>`);
+      expect(result.stdout).toContain(`Usage: lora-wal ${line}`);
       expect(result.stdout).toContain("Exit status");
       expect((await runCli(["help", command])).stdout).toBe(result.stdout);
     }
@@ -67,25 +79,10 @@ describe("lora-wal main", () => {
 const root = join(fileURLToPath(import.meta.url), "../..");
 
 it("the bin entry runs as a program: --help, and exit 4 for a missing directory", async () => {
-  // Bundle src/cli.ts with the workspace sources (no prior build needed), then run it as `node cli.js` does.
-  const { build } = await import("tsup");
+  // src/cli.ts bundled with the workspace sources (no prior build needed), run as `node cli.js` runs it.
+  const bin = await bundleCli();
   const tmp = await makeTempDir("lora-wal-bin");
   try {
-    await build({
-      entry: { cli: join(root, "src/cli.ts") },
-      outDir: tmp.path,
-      format: ["esm"],
-      platform: "node",
-      target: "node20",
-      silent: true,
-      config: false,
-      noExternal: [/^@lora\//],
-      external: ["koffi"],
-      esbuildOptions(options) {
-        options.conditions = ["@lora/source"];
-      },
-    });
-    const bin = join(tmp.path, "cli.js");
     const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8", cwd: root });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("Usage: lora-wal");

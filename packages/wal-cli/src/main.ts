@@ -6,9 +6,11 @@
 import { readFileSync } from "node:fs";
 import { isWalError } from "@lora/wal-codec";
 import { type CliIo, CommandContext, UsageError } from "./cli-context.js";
+import { runArchive } from "./commands/archive.js";
 import { runDump } from "./commands/dump.js";
 import { runFollow } from "./commands/follow.js";
 import { runInspect } from "./commands/inspect.js";
+import { runRestore } from "./commands/restore.js";
 import { runSlots } from "./commands/slots.js";
 import { runStat } from "./commands/stat.js";
 import { runVerify } from "./commands/verify.js";
@@ -16,9 +18,10 @@ import { ExitCode, exitCodeForError } from "./exit-codes.js";
 
 export const MAIN_HELP = `Usage: lora-wal <command> <dir> [options]
 
-Read-only tools for Lora write-ahead log directories (LoraDB's lora-wal format).
-They never take the write lock and never change a byte of the log, so they are
-safe to run beside a live writer (a record being written may show as a torn tail).
+Tools for Lora write-ahead log directories (LoraDB's lora-wal format) and their
+archives. All but restore (and slots create|drop) are read-only: they never
+take the write lock and never change a byte of the log, so they are safe to run
+beside a live writer (a record being written may show as a torn tail).
 
 Commands:
   inspect <dir>   one line per segment, damage with its offset, lock state
@@ -28,9 +31,14 @@ Commands:
   follow <dir>    committed transactions as they are committed (tail -f)
   slots <dir>     replication slots; slots <dir> create|drop <name> (these two
                   write in <dir>/slots/ only, never a segment)
+  archive ls|verify <target>
+                  an archive's segments; every check a restore makes
+  restore <target> <dir>
+                  rebuild a log directory from an archive (writes <dir> only)
 
 <dir> is a WAL directory or a single segment file (0000000001.wal); follow and
-slots take a directory.
+slots take a directory. <target> is an archive: its directory, or
+s3://bucket[/prefix] for S3 and S3-compatible services.
 
 Options:
   -h, --help      show help (also: lora-wal <command> --help)
@@ -43,6 +51,8 @@ Exit status:
   5  codec mismatch: intact records that do not decode with --codec
   6  behind truncation: the records after the position (or a slot's) are gone
   7  replication slot not found (or, on create, already there)
+  8  archive: an object a restore needs is missing
+  9  archive: an object is corrupt
 `;
 
 const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
@@ -52,6 +62,8 @@ const COMMANDS: Record<string, (args: string[], ctx: CommandContext) => Promise<
   stat: runStat,
   follow: runFollow,
   slots: runSlots,
+  archive: runArchive,
+  restore: runRestore,
 };
 
 function version(): string {

@@ -4,15 +4,49 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, realpath, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleScript } from "@lora/test-utils";
+import { S3_SDK_PACKAGE } from "../src/scan/archive-target.js";
 
 const root = join(fileURLToPath(import.meta.url), "../..");
 
-/** Bundle `src/cli.ts` into a temp directory; returns the script to run with `node`. */
-export function bundleCli(): Promise<string> {
-  return bundleScript(join(root, "src/cli.ts"));
+/**
+ * Bundle `src/cli.ts` with the workspace sources into a temp directory; returns the script to run with `node`.
+ *
+ * The AWS SDK stays external, as in the published package (it cannot be bundled as ESM anyway), and the bundle is
+ * split per dynamic import so that only an `s3://` target loads the chunk that imports it. The SDK installed for
+ * this package is linked into the bundle's `node_modules`, unless `s3Sdk` is false: an install without it.
+ */
+export async function bundleCli(options: { readonly s3Sdk?: boolean } = {}): Promise<string> {
+  // tsup is the repo's bundler (a root dev dependency); loaded lazily so tests that never spawn do not pay for it.
+  const { build } = await import("tsup");
+  const outDir = await mkdtemp(join(tmpdir(), "lora-wal-cli-"));
+  await build({
+    entry: { cli: join(root, "src/cli.ts") },
+    outDir,
+    format: ["esm"],
+    platform: "node",
+    target: "node20",
+    bundle: true,
+    splitting: true,
+    sourcemap: false,
+    dts: false,
+    silent: true,
+    config: false,
+    noExternal: [/^@lora\//],
+    external: ["koffi", "@loradb/lora-node", S3_SDK_PACKAGE],
+    esbuildOptions(esbuild) {
+      esbuild.conditions = ["@lora/source"];
+    },
+  });
+  if (options.s3Sdk !== false) {
+    const link = join(outDir, "node_modules", S3_SDK_PACKAGE);
+    await mkdir(join(link, ".."), { recursive: true });
+    await symlink(await realpath(join(root, "node_modules", S3_SDK_PACKAGE)), link, "dir");
+  }
+  return join(outDir, "cli.js");
 }
 
 /** A running `lora-wal`. */
@@ -31,9 +65,16 @@ export interface CliProcess {
 /** A failure guard only: every wait ends on what the process printed, long before this on any machine. */
 const GUARD_MS = 60_000;
 
-/** Start `node bin ...args` with stdout and stderr piped. */
-export function spawnCli(bin: string, args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Start `node bin ...args` with stdout and stderr piped (and `env`, by default this process's environment). */
+export function spawnCli(
+  bin: string,
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv } = {},
+): CliProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: options.env ?? process.env,
+  });
   const lines: string[] = [];
   let stdout = "";
   let partial = "";
@@ -79,4 +120,15 @@ export function spawnCli(bin: string, args: readonly string[]): CliProcess {
       check();
     });
   return { child, lines, stderr: () => stderr, exited, waitFor };
+}
+
+/** Run `node bin ...args` to the end: its exit code, stdout and stderr. */
+export async function runCliProcess(
+  bin: string,
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = spawnCli(bin, args, options);
+  const { code, stdout } = await run.exited;
+  return { code, stdout, stderr: run.stderr() };
 }

@@ -3,9 +3,11 @@
  * every byte read counted (the progress bar's source). The CLI reads WAL directories only through it, so "never
  * changes a byte" holds by construction, not by care.
  *
- * Two commands need a little more, each granted by an option and nothing else: `follow` may fsync what it read
- * (a log no live writer publishes a durable mark for: fsync changes no byte), and `follow --slot` and
- * `slots create|drop` may write inside the log's `slots/` directory only, never beside the segments.
+ * Three commands need a little more, each granted by an option and nothing else: `follow` may fsync what it read
+ * (a log no live writer publishes a durable mark for: fsync changes no byte), `follow --slot` and
+ * `slots create|drop` may write inside the log's `slots/` directory only, never beside the segments, and `restore`
+ * may create the new log directory and write inside it only. An archive directory is read through a view with no
+ * grant at all.
  */
 
 import { dirname, resolve } from "node:path";
@@ -24,7 +26,8 @@ export interface ReadOnlyGrants {
   readonly allowSync?: boolean;
   /**
    * The one directory whose own files may be created, written, renamed, synced and removed (and which may be
-   * created itself, when its parent exists): a log's `slots/`. Nothing outside it, nothing in its subdirectories.
+   * created itself, when its parent exists): a log's `slots/`, or the log directory `restore` creates. Nothing
+   * outside it, nothing in its subdirectories.
    * @default none
    */
   readonly writableDir?: string;
