@@ -13,7 +13,7 @@
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
 
-import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { isWalError, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
@@ -61,6 +61,9 @@ export interface CommitFollowerOptions<E> {
   readonly onTruncated?: (error: WalError) => Promise<WalError>;
 }
 
+/** Transactions read ahead before a pump hands control back to deliver them. */
+const QUEUE_LIMIT = 1024;
+
 interface Queued<E> {
   readonly tx: ReplayedTransaction<E>;
 }
@@ -84,6 +87,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   #durableChangedAt = 0;
   #closedByWriter = false;
   #stuckAt = "";
+  /** Where to read again from after a reset whose reopen had to wait (see `#reset`). */
+  #restartFrom: number | undefined;
   /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
   #decodedAny = false;
   #done = false;
@@ -194,31 +199,41 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     return head.tx.commitLsn <= this.#deliverable();
   }
 
-  /** Read what the log has now. True when anything new was read or the durable LSN moved. */
+  /**
+   * Read what the log has now, until the queue holds {@link QUEUE_LIMIT} transactions (so a follower far behind
+   * delivers as it reads, in bounded memory). True when anything new was read or the durable LSN moved.
+   */
   async #pump(): Promise<boolean> {
     let progressed = await this.#observeDurability();
-    if (this.#reader === undefined && !(await this.#openAt(this.#restartLsn()))) return progressed;
+    if (this.#reader === undefined && !(await this.#openAt(this.#restartFrom ?? this.#restartLsn()))) return progressed;
+    this.#restartFrom = undefined;
     let reader = this.#reader as SegmentReader;
-    const before = reader.position;
-    const { fileSize } = await reader.refresh();
-    if (fileSize < reader.position) {
-      // The file shrank under the reader: a writer's recovery cut a torn tail we had read ahead into.
-      await this.#reset();
-      return true;
-    }
-    let finalCheck = false;
     const codec = this.#o.codec;
+    let refreshed = false;
+    let finalCheck = false;
     for (;;) {
+      if (this.#queue.length - this.#queueHead >= QUEUE_LIMIT) return progressed;
+      // Whole records already in the read buffer cost no promise each (replay's fast path).
+      for (let r = reader.nextBufferedRecord(codec); r !== undefined; r = reader.nextBufferedRecord(codec)) {
+        this.#apply(r, reader.path);
+        progressed = true;
+        if (this.#queue.length - this.#queueHead >= QUEUE_LIMIT) return true;
+      }
       const step = await reader.next(codec);
       if (step.kind === "record") {
-        const kind = step.record.kind;
-        if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
-        const assembler = this.#assembler as FollowAssembler<E>;
-        const tx = assembler.apply(step.record, reader.path);
-        if (tx !== undefined && tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) {
-          this.#queue.push({ tx });
-        }
+        this.#apply(step.record, reader.path);
         progressed = true;
+        continue;
+      }
+      if (!refreshed) {
+        // The end of the file as the reader knew it: look again (a live writer appends; a seal may have come).
+        refreshed = true;
+        const { fileSize } = await reader.refresh();
+        if (fileSize < reader.position) {
+          // The file shrank under the reader: a writer's recovery cut a torn tail we had read ahead into.
+          await this.#reset();
+          return true;
+        }
         continue;
       }
       if (step.kind === "damaged" && step.frameValid) throw this.#undecodable(step.error);
@@ -226,7 +241,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       const next = reader.sealed ? await this.#successor() : undefined;
       if (next === undefined) {
         if (step.kind === "damaged") this.#checkStuck(reader, step.error);
-        return progressed || reader.position !== before;
+        return progressed;
       }
       if (!finalCheck) {
         // A newer segment exists, so this one is complete: read it once more to its final end.
@@ -247,8 +262,17 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       if (!(await this.#openSuccessor(next))) return progressed;
       reader = this.#reader as SegmentReader;
       finalCheck = false;
+      refreshed = false;
       progressed = true;
     }
+  }
+
+  /** Apply one record; queue the transaction it commits when it is one to deliver. */
+  #apply(record: WalRecord<E>, path: string): void {
+    const kind = record.kind;
+    if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
+    const tx = (this.#assembler as FollowAssembler<E>).apply(record, path);
+    if (tx !== undefined && tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
   }
 
   /**
@@ -329,7 +353,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
 
   /** Forget what was read ahead and read again from before every undelivered transaction. */
   async #reset(): Promise<void> {
-    const from = this.#restartLsn();
+    const from = this.#restartFrom ?? this.#restartLsn();
+    // Kept until a segment is open again: the queue and the open transactions it was computed from are dropped.
+    this.#restartFrom = from;
     const reader = this.#reader;
     this.#reader = undefined;
     await reader?.close().catch(() => undefined);
@@ -338,7 +364,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     this.#assembler = undefined;
     this.#selfSynced = Math.min(this.#selfSynced, this.#lastDelivered);
     this.#stuckAt = "";
-    await this.#openAt(from);
+    if (await this.#openAt(from)) this.#restartFrom = undefined;
   }
 
   /** Open the segment holding `lsn`; false when the log has no segment yet. */
@@ -352,14 +378,33 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     try {
       await this.#openSegment(entry, undefined);
     } catch (error) {
+      this.#assembler = undefined;
       if (isMissingFile(error)) {
         const again = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
         if (again.oldestBaseLsn !== null && lsn < again.oldestBaseLsn)
           await this.#truncated(lsn - 1, again.oldestBaseLsn);
+        return false; // a truncation or a recovery replaced it meanwhile: look again at the next wake-up
       }
+      // A writer's recovery removing and creating the newest segment again: it has no header for a moment.
+      if (await this.#isHeaderlessNewest(entry, error)) return false;
       throw error;
     }
     return true;
+  }
+
+  /**
+   * After a failed open of `entry`: true when it is the newest segment and still has no header (wait for it). When
+   * the header landed between the failed read and this look (a live writer creating the segment), the open is tried
+   * once more; a failure then is thrown.
+   */
+  async #isHeaderlessNewest(entry: SegmentEntry, error: unknown): Promise<boolean> {
+    const entries = await listSegments(this.#o.fs, this.#o.dir);
+    const newest = entries[entries.length - 1]?.id === entry.id;
+    if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
+    if (!newest || !isWalError(error, "WAL_BAD_HEADER")) return false;
+    const probe = await SegmentReader.open(this.#o.fs, entry.path).catch(() => undefined);
+    await probe?.close();
+    return probe !== undefined;
   }
 
   async #truncated(after: number, oldest: number): Promise<never> {
@@ -368,7 +413,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   }
 
   async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<void> {
-    const reader = await SegmentReader.open(this.#o.fs, entry.path, { chunkBytes: 1 << 16 });
+    const reader = await SegmentReader.open(this.#o.fs, entry.path);
     try {
       (this.#assembler as FollowAssembler<E>).enterSegment(reader.header.baseLsn, entry.path);
     } catch (error) {
@@ -391,9 +436,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       await this.#openSegment(next, this.#segmentId);
       return true;
     } catch (error) {
-      const entries = await listSegments(this.#o.fs, this.#o.dir);
-      const newest = entries[entries.length - 1]?.id === next.id;
-      if ((await classifyHeaderFailure(this.#o.fs, next.path, error, newest))?.kind === "headerless") return false;
+      if (await this.#isHeaderlessNewest(next, error)) return false;
       throw error;
     }
   }

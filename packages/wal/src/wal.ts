@@ -191,6 +191,8 @@ export class Wal<E = MutationEvent> {
   #durableLsn: number;
   /** Wakes the in-process followers (`follow`) waiting for a change. */
   #followWake: (() => void)[] = [];
+  /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
+  #followEpoch = 0;
   /**
    * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
    * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
@@ -500,6 +502,9 @@ export class Wal<E = MutationEvent> {
     if (durability !== "durable" && durability !== "written") {
       throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
     }
+    // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
+    // lost, so `changed` returns at once when the count moved since its last look at durability.
+    let seen = this.#followEpoch;
     return new CommitFollower<E>({
       dir: this.#dir,
       fs: this.#fs,
@@ -507,14 +512,16 @@ export class Wal<E = MutationEvent> {
       after,
       durability,
       source: {
-        durability: () =>
-          Promise.resolve({
+        durability: () => {
+          seen = this.#followEpoch;
+          return Promise.resolve({
             session: 1,
             // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
             durableLsn: this.#pipeline.syncedLsn,
             closed: this.#closed || this.#poison !== undefined,
-          }),
-        changed: (signal) => this.#followerWait(signal),
+          });
+        },
+        changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
         ended: () => this.#closed || this.#poison !== undefined,
       },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -537,6 +544,7 @@ export class Wal<E = MutationEvent> {
   }
 
   #wakeFollowers(): void {
+    this.#followEpoch++;
     if (this.#followWake.length === 0) return;
     const wake = this.#followWake;
     this.#followWake = [];
