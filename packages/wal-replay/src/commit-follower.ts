@@ -436,6 +436,11 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       await this.#openSegment(next, this.#segmentId);
       return true;
     } catch (error) {
+      // Deleted between the listing and the open: truncation overtook the follower (never a silent gap).
+      if (isMissingFile(error)) {
+        await this.#successor(); // throws WAL_TRUNCATED when the segments it needs are gone
+        return false; // otherwise it was replaced meanwhile: open it at the next wake-up
+      }
       if (await this.#isHeaderlessNewest(next, error)) return false;
       throw error;
     }

@@ -12,7 +12,8 @@
  * The classes, decided in this order:
  *
  * 1. **Headerless newest segment** ({@link classifyHeaderFailure}): the newest segment's header cannot be read and
- *    the file is shorter than a header (32 bytes), or every byte of it is zero, whatever its length (a crash while
+ *    the file is shorter than a header (32 bytes), exactly a header long with the header write cut short (the magic
+ *    and version bytes each either right or zero), or every byte of it is zero, whatever its length (a crash while
  *    the file was being created, or a preallocated, zero-filled file whose header never landed). It holds no
  *    records. Replay reports it as `headerlessLastSegment`; `Wal.open` removes it and creates the segment again.
  * 2. **Bad header**: any other header that cannot be read: in a segment that is not the newest (even when it is
@@ -57,6 +58,7 @@
  */
 
 import {
+  FORMAT_VERSION,
   isWalError,
   MIN_RECORD_BYTES,
   type PayloadCodec,
@@ -68,6 +70,7 @@ import {
 import {
   type ReadStep,
   SEGMENT_HEADER_BYTES,
+  SEGMENT_MAGIC,
   SegmentReader,
   UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
@@ -114,10 +117,32 @@ export async function classifyHeaderFailure(
   if (!newest) return { kind: "bad-header", fileSize: (await fs.stat(path))?.size ?? null, error };
   const stat = await fs.stat(path);
   if (stat === null) return { kind: "bad-header", fileSize: null, error };
-  const headerless = stat.size < SEGMENT_HEADER_BYTES || (await isAllZeros(fs, path, stat.size));
+  const headerless =
+    stat.size < SEGMENT_HEADER_BYTES ||
+    (stat.size === SEGMENT_HEADER_BYTES && (await isTornHeaderWrite(fs, path))) ||
+    (await isAllZeros(fs, path, stat.size));
   return headerless
     ? { kind: "headerless", fileSize: stat.size, cause: error }
     : { kind: "bad-header", fileSize: stat.size, error };
+}
+
+/**
+ * True when a header-sized file looks like the header write cut short: its last byte never landed (zero), and each
+ * byte of the magic and the format version is either what a header holds there or zero. No record can follow, so
+ * nothing is lost by taking it for a creation that did not finish. A whole header that fails its CRC (a bit flipped
+ * in a header that was durable) or other bytes written over it stay damage.
+ */
+async function isTornHeaderWrite(fs: WalFileSystem, path: string): Promise<boolean> {
+  const file = await fs.open(path, "read");
+  try {
+    const head = new Uint8Array(SEGMENT_HEADER_BYTES);
+    const n = await file.read(head, 0, head.byteLength, 0);
+    if (n < head.byteLength || head[SEGMENT_HEADER_BYTES - 1] !== 0) return false;
+    const expected = [...SEGMENT_MAGIC, FORMAT_VERSION & 0xff, 0, 0, 0];
+    return expected.every((byte, i) => head[i] === 0 || head[i] === byte);
+  } finally {
+    await file.close();
+  }
 }
 
 /** True when the first `size` bytes of `path` are all zero, read a bounded chunk at a time. */
@@ -404,6 +429,8 @@ export function describeHeaderless(fileSize: number): string {
       ? "empty"
       : fileSize < SEGMENT_HEADER_BYTES
         ? `${fileSize} bytes, shorter than a header`
-        : `${fileSize} bytes, all zeros`;
+        : fileSize === SEGMENT_HEADER_BYTES
+          ? "a header write cut short"
+          : `${fileSize} bytes, all zeros`;
   return `newest segment has no header (${what}): it holds no records; opening the log removes and recreates it`;
 }

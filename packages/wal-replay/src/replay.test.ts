@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { segmentPath } from "@lora/wal-segment";
+import { encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendBytes, flipBit, type Rec, tx, writeSegment } from "../test/build-log.js";
 import { replayDir, replaySegments } from "./replay.js";
@@ -408,6 +408,18 @@ describe("torn tail versus corruption", () => {
     await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
     // A non-zero bad header is not a crash artefact: it is refused.
     await writeFile(segmentPath(dir, 2), new Uint8Array(32).fill(7));
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
+    // A header write cut short (some of its bytes landed, the rest, the last one included, are zeros), with no byte
+    // after it: no record
+    // can follow, so it is a creation that did not finish (found by torture tier F killing a writer mid-write).
+    const torn = encodeSegmentHeader({ baseLsn: 7, sealed: false });
+    torn.fill(0, 20); // the write landed up to byte 20
+    torn[3] = 0;
+    await writeFile(segmentPath(dir, 2), torn);
+    r = await collect();
+    expect(r.outcome.headerlessLastSegment).toMatchObject({ id: 2, fileSize: 32 });
+    // The same bytes with a record's worth after them: records may follow a header that was durable once.
+    await writeFile(segmentPath(dir, 2), Buffer.concat([torn, new Uint8Array(40).fill(1)]));
     await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
   });
 });
