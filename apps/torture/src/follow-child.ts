@@ -160,7 +160,12 @@ const role = values.role;
   },
   (e: unknown) => {
     if (role === "writer") log({ t: "error", message: isWalError(e) ? `${e.code}: ${e.message}` : String(e) });
-    else log({ t: "error", code: isWalError(e) ? e.code : "?", message: e instanceof Error ? e.message : String(e) });
+    else
+      log({
+        t: "error",
+        code: isWalError(e) ? e.code : "?",
+        message: e instanceof Error ? `${e.message}${process.env.LORA_TORTURE_STACKS ? ` ${e.stack}` : ""}` : String(e),
+      });
     process.exit(3);
   },
 );

@@ -11,6 +11,10 @@
  */
 
 import { WalError } from "@lora/wal";
+
+/** The page size: a killed process leaves a write cut at a page boundary. */
+const PAGE_BYTES = 4096;
+
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "@lora/wal-segment";
 
 /** What a view calls when it dies at a planned point (synchronously, right after the last operation landed). */
@@ -80,10 +84,17 @@ export class FsView implements WalFileSystem {
     }
   }
 
-  /** For a segment write about to happen: the prefix to land instead of the whole buffer, or null. */
-  tear(path: string, bytes: number): number | null {
+  /**
+   * For a segment write about to happen: the prefix to land instead of the whole buffer, or null. A process killed
+   * inside write(2) leaves whole pages: the kernel copies a write into the page cache page by page and checks for
+   * a fatal signal only between pages, so the cut falls on a page boundary of the file (a 32-byte header rewrite,
+   * within one page, lands whole or not at all).
+   */
+  tear(path: string, bytes: number, position: number): number | null {
     if (this.#ops + 1 !== this.#tearAt || !SEGMENT_FILE.test(path)) return null;
-    return Math.min(this.#tearBytes, Math.max(0, bytes - 1));
+    const want = Math.min(this.#tearBytes, Math.max(0, bytes - 1));
+    const pageCut = Math.floor((position + want) / PAGE_BYTES) * PAGE_BYTES - position;
+    return Math.max(0, Math.min(pageCut, bytes - 1));
   }
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
@@ -159,7 +170,7 @@ class ViewFile implements WalFile {
 
   #write(data: Uint8Array, position: number, inner: (d: Uint8Array, p: number) => void): void {
     this.#view.check("write", this.path);
-    const torn = this.#view.tear(this.path, data.byteLength);
+    const torn = this.#view.tear(this.path, data.byteLength, position);
     if (torn !== null) {
       if (torn > 0) inner(data.subarray(0, torn), position);
       this.#view.landed(`torn write ${this.path} (${torn} of ${data.byteLength} bytes)`);
@@ -176,7 +187,7 @@ class ViewFile implements WalFile {
 
   async write(data: Uint8Array, position: number): Promise<void> {
     this.#view.check("write", this.path);
-    const torn = this.#view.tear(this.path, data.byteLength);
+    const torn = this.#view.tear(this.path, data.byteLength, position);
     if (torn !== null) {
       if (torn > 0) await this.#file.write(data.subarray(0, torn), position);
       this.#view.landed(`torn write ${this.path} (${torn} of ${data.byteLength} bytes)`);

@@ -10,7 +10,7 @@
  * - `selfsync`: `followDir` with `selfSyncAfterMs: 0` (it fsyncs what it reads itself whenever the writer's mark
  *   lags);
  * - `engine`: the follower engine (`CommitFollower`, exported by @lora/wal-replay) driven by a source of this
- *   harness in the writer's process: durability from `wal.durableLsn()`, woken every event-loop turn.
+ *   harness in the writer's process: durability from `wal.fsyncedLsn()`, woken every event-loop turn.
  *
  * Planted bugs (the `wrong` flag): `follow-lying-durability` makes the `engine` consumer's source report the written
  * LSN as durable; `follow-lost-position-at-rotation` makes the `rotation` consumer resume from the new segment's
@@ -18,7 +18,7 @@
  * exclusive).
  */
 
-import { type JsonValue, jsonCodec, type ReplayedTransaction, type Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec, type ReplayedTransaction, type Wal } from "@lora/wal";
 import { CommitFollower, followDir } from "@lora/wal-replay";
 import { listSegments, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { SimFS } from "@lora/wal-segment/testing";
@@ -227,7 +227,14 @@ async function newestSegment(fs: WalFileSystem): Promise<{ id: number; baseLsn: 
   const entries = await listSegments(fs, FOLLOW_DIR);
   const last = entries.at(-1);
   if (last === undefined) return null;
-  const reader = await SegmentReader.open(fs, last.path);
+  let reader: SegmentReader;
+  try {
+    reader = await SegmentReader.open(fs, last.path);
+  } catch (e) {
+    // A segment being created has no header for a moment (or never, if the writer died there): not rotated yet.
+    if (isWalError(e, "WAL_BAD_HEADER")) return null;
+    throw e;
+  }
   try {
     return { id: last.id, baseLsn: reader.header.baseLsn };
   } finally {
@@ -238,7 +245,7 @@ async function newestSegment(fs: WalFileSystem): Promise<{ id: number; baseLsn: 
 /**
  * The engine of `wal.follow` with this harness's source. With `lie` (planted bug `follow-lying-durability`) the
  * source reports the written LSN (everything appended that a reader can see) as durable, so the engine delivers
- * commits no fsync has covered yet; otherwise it reports `wal.durableLsn()`, as the handle's own source does.
+ * commits no fsync has covered yet; otherwise it reports `wal.fsyncedLsn()`, as the handle's own source does.
  */
 function engineFollower(writer: WriterRef, from: number, lie: boolean): Iter {
   return new CommitFollower<JsonValue>({
@@ -251,7 +258,7 @@ function engineFollower(writer: WriterRef, from: number, lie: boolean): Iter {
       durability: () =>
         Promise.resolve({
           session: 1,
-          durableLsn: lie ? writer.wal.nextLsn() - 1 : writer.wal.durableLsn(),
+          durableLsn: lie ? writer.wal.nextLsn() - 1 : writer.wal.fsyncedLsn(),
           closed: writer.ended(),
         }),
       changed: (signal) =>

@@ -14,13 +14,14 @@ import { runTierA } from "./tier-a.js";
 import { runTierB } from "./tier-b.js";
 import { runTierC } from "./tier-c.js";
 import { runTierD, tierDOptions } from "./tier-d.js";
+import { runFollowBugs, runTierF, tierFOptions } from "./tier-f.js";
 import { loadTrace } from "./trace-saved.js";
 
 /**
  * Share of the time budget per tier. The misuse tier, tier D and the planted bugs are bounded by count (a fixed list
  * of cases), not time: they take no share, and A and B share what they leave.
  */
-const SHARE = { A: 0.4, B: 0.3, C: 0.15, D: 0, faults: 0.05, misuse: 0, bugs: 0 } as const;
+const SHARE = { A: 0.4, B: 0.3, C: 0.15, D: 0, F: 0, faults: 0.05, misuse: 0, bugs: 0 } as const;
 
 function progress(): { update(r: TierResult): void; done(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
@@ -105,10 +106,20 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
+  if (selected.includes("F")) {
+    announce("tier F (the change feed: followers beside crashing writers)");
+    tiers.push(
+      await runTierF({
+        ...tierFOptions(o.seed, o.smoke, o.long),
+        ...(cases === undefined ? {} : { simCaseList: cases }),
+        onProgress: p.update,
+      }),
+    );
+  }
   let bugs: BugVerdict[] | null = null;
   if (selected.includes("bugs")) {
     announce("planted bugs");
-    bugs = await runPlantedBugs(o.seed);
+    bugs = [...(await runPlantedBugs(o.seed)), ...(await runFollowBugs(o.seed))];
   }
   // The count-bounded work (misuse, planted bugs) may take longer than its place in the budget on a slow machine:
   // A and B still get at least half their nominal share, so a short run never skips them (it runs longer instead).
@@ -145,7 +156,7 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
-  const order = ["A", "B", "C", "D", "faults", "misuse"];
+  const order = ["A", "B", "C", "D", "F", "faults", "misuse"];
   tiers.sort((x, y) => order.indexOf(x.tier) - order.indexOf(y.tier));
   p.done();
   return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };

@@ -18,6 +18,7 @@ import type { TierName, TierResult, Violation } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
 import { ensureStrace, runTierD } from "./tier-d.js";
+import type { FollowBug } from "./tier-f.js";
 import { SEAM_BUGS, type SeamBug, workloadOf } from "./trace-workload.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
 
@@ -40,7 +41,7 @@ export const MISUSE_FOCUS_SEQUENCES = 8;
 export const TIER_C_FOCUS_CASES = 200;
 
 export interface BugVerdict {
-  readonly bug: PlantedBug | SeamBug;
+  readonly bug: PlantedBug | SeamBug | FollowBug;
   /** Which other tiers see it (seam bugs: none, by construction). */
   readonly otherTiers?: string;
   /** Not run (tier D without strace). */
