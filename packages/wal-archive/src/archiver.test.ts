@@ -192,6 +192,52 @@ describe("startArchiver", () => {
     await wal.close();
   });
 
+  it("holds truncation back from the moment it starts, before its slot file exists", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+    for (let i = 0; i < 30; i++) await wal.commitTx([{ i, pad: "p".repeat(30) }]);
+    const store = new MapStore();
+    store.mode = "fail";
+    const archiver = startArchiver(wal, { store, fs, intervalMs: 5, retry: { initialMs: 1, maxMs: 2 } });
+    archivers.push(archiver);
+    // No await between the start and the truncation: nothing the archive lacks may go.
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(0);
+    store.mode = "up";
+    await archiver.flush();
+    for (const s of await listSegments(fs, "/w")) {
+      const local = await fileBytes(fs, s.path);
+      const archived = archivedBytes(store, s.id);
+      expect(archived === null ? null : Buffer.from(archived), s.name).toEqual(Buffer.from(local));
+    }
+    await wal.close();
+  });
+
+  it("a slot invalidated by maxSlotRetainedBytes leaves a reported gap, and archiving goes on after it", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", {
+      codec: jsonCodec,
+      fs,
+      segmentTargetBytes: 300,
+      maxSlotRetainedBytes: 600,
+    });
+    const store = new MapStore();
+    const archiver = startArchiver(wal, { store, fs, intervalMs: 5, retry: { initialMs: 1, maxMs: 2 } });
+    archivers.push(archiver);
+    await archiver.flush();
+    store.mode = "fail";
+    for (let i = 0; i < 30; i++) await wal.commitTx([{ i, pad: "p".repeat(30) }]);
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBeGreaterThan(0);
+    store.mode = "up";
+    await new Promise((r) => setTimeout(r, 10));
+    await archiver.flush();
+    const status = archiver.status();
+    expect(status.skippedSegments).toBeGreaterThan(0);
+    expect(status.state).toBe("running");
+    expect(status.lastError?.code).toBe("WAL_ARCHIVE_MISSING");
+    expect(status.archivedLsn).toBe(wal.fsyncedLsn());
+    await wal.close();
+  });
+
   it("uses an existing slot and refuses bad options", async () => {
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });

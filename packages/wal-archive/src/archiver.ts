@@ -43,6 +43,8 @@ export interface ArchivableWal {
   dir(): string;
   fsyncedLsn(): number;
   onLifecycle(listener: (event: WalLifecycleEvent) => void): () => void;
+  /** An in-process hold on truncation (the handle's `retain`), effective before the slot file exists. */
+  retain?(name: string, position: () => number): () => void;
 }
 
 /** Options of {@link startArchiver}. */
@@ -83,6 +85,12 @@ export interface ArchiverStatus {
   readonly uploadedBytes: number;
   /** Store calls that failed (and were retried). */
   readonly failures: number;
+  /**
+   * Sealed segments that were gone from the directory before they could be archived (the archiver's slot was
+   * invalidated by `maxSlotRetainedBytes`): the archive has a gap there, a restore through it is refused
+   * (`WAL_ARCHIVE_MISSING`), and `lastError` says which. Archiving goes on after the gap.
+   */
+  readonly skippedSegments: number;
   readonly lastError: WalError | null;
 }
 
@@ -154,6 +162,11 @@ class ArchiverRun implements Archiver {
   #uploadedBytes = 0;
   #failures = 0;
   #failuresInRow = 0;
+  #skipped = 0;
+  #caughtUp = false;
+  /** The LSN truncation must keep records above (the in-process hold and the slot). */
+  #holdLsn = 0;
+  readonly #releaseHold: () => void;
   #lastError: WalError | null = null;
   #work: Promise<void> = Promise.resolve();
   #workQueued = false;
@@ -184,10 +197,13 @@ class ArchiverRun implements Archiver {
     this.#callTimeout = num("callTimeoutMs", o.callTimeoutMs, 30_000, 1);
     this.#onStateChange = o.onStateChange;
     this.#durable = wal.fsyncedLsn();
+    // Held back at once, in memory: the slot file is written by the first pass, and a truncation in between must
+    // not delete a segment the archive lacks.
+    this.#releaseHold = wal.retain?.(`archiver-${this.#slot}`, () => this.#holdLsn) ?? (() => undefined);
     this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
     this.#timer = setInterval(() => this.#schedule(), this.#interval);
     this.#timer.unref();
-    this.#ready = this.#enqueue(() => this.#catchUp());
+    this.#ready = this.#enqueue(() => this.#pass());
     this.#ready.catch((error: unknown) => this.#localFailure(error));
   }
 
@@ -203,6 +219,7 @@ class ArchiverRun implements Archiver {
       uploadedPieces: this.#uploadedPieces,
       uploadedBytes: this.#uploadedBytes,
       failures: this.#failures,
+      skippedSegments: this.#skipped,
       lastError: this.#lastError,
     };
   }
@@ -210,7 +227,7 @@ class ArchiverRun implements Archiver {
   flush(): Promise<void> {
     if (this.#state === "stopped") return Promise.reject(stoppedError());
     const lsn = this.#durable;
-    if (this.#archivedLsn >= lsn) return this.#ready;
+    if (this.#caughtUp && this.#archivedLsn >= lsn) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
     this.#schedule();
     return p;
@@ -224,6 +241,7 @@ class ArchiverRun implements Archiver {
   async #doStop(flush: boolean): Promise<void> {
     clearInterval(this.#timer);
     this.#unsubscribe();
+    this.#releaseHold();
     let failure: unknown;
     if (flush && this.#state !== "failing") {
       try {
@@ -333,7 +351,6 @@ class ArchiverRun implements Archiver {
       }
     }
     await this.#recomputeArchived();
-    await this.#pass();
   }
 
   async #ensureSlot(): Promise<void> {
@@ -347,13 +364,19 @@ class ArchiverRun implements Archiver {
     }
   }
 
-  /** Upload the sealed segments in order, then ship the active segment's durable prefix. */
+  /**
+   * Catch up when not done yet (a failed catch-up is tried again by the next pass), upload the sealed segments in
+   * order, then ship the active segment's durable prefix.
+   */
   async #pass(): Promise<void> {
+    if (!this.#caughtUp) {
+      await this.#catchUp();
+      this.#caughtUp = true;
+    }
     while (this.#pending.length > 0 && !this.#stop.signal.aborted) {
       const next = this.#pending[0] as Pending;
-      await this.#uploadSealed(next);
+      if (await this.#uploadSealed(next)) this.#uploadedSegments++;
       this.#pending.shift();
-      this.#uploadedSegments++;
       await this.#recomputeArchived();
     }
     if (!this.#stop.signal.aborted) await this.#shipActive();
@@ -364,8 +387,22 @@ class ArchiverRun implements Archiver {
     this.#settleFlushes();
   }
 
-  async #uploadSealed(segment: Pending): Promise<void> {
-    const bytes = await readWhole(this.#fs, segment.path);
+  /** Upload a sealed segment whole; false when it was gone from the directory (a gap in the archive). */
+  async #uploadSealed(segment: Pending): Promise<boolean> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readWhole(this.#fs, segment.path);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      // Truncation removed it unarchived: only possible once the slot was invalidated (maxSlotRetainedBytes).
+      this.#skipped++;
+      this.#lastError = new WalError(
+        "WAL_ARCHIVE_MISSING",
+        `segment ${segment.path} (base lsn ${segment.baseLsn}) was removed before it was archived (the archiver's slot was invalidated by maxSlotRetainedBytes): the archive has a gap there; restore from a snapshot taken after it`,
+        { cause: error, details: { path: segment.path, lsn: segment.baseLsn } },
+      );
+      return false;
+    }
     const checksum = crc32(bytes);
     const key = archiveKey({
       kind: "segment",
@@ -385,6 +422,7 @@ class ArchiverRun implements Archiver {
     } catch {
       // Left behind: restore prefers the whole segment.
     }
+    return true;
   }
 
   async #shipActive(): Promise<void> {
@@ -428,12 +466,13 @@ class ArchiverRun implements Archiver {
     else archived = this.#archivedLsn;
     if (archived > this.#archivedLsn) this.#archivedLsn = archived;
     const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
+    if (slotLsn > this.#holdLsn) this.#holdLsn = slotLsn;
     await this.#slotWriter.advance(slotLsn);
     this.#durableTimes = this.#durableTimes.filter((d) => d.lsn > this.#archivedLsn);
   }
 
   #settleFlushes(): void {
-    if (this.#flushWaiters.length === 0) return;
+    if (this.#flushWaiters.length === 0 || !this.#caughtUp) return;
     const keep = [];
     for (const w of this.#flushWaiters) {
       if (this.#archivedLsn >= w.lsn) w.resolve();
@@ -501,6 +540,11 @@ class ArchiverRun implements Archiver {
     this.#state = state;
     this.#onStateChange?.(this.status());
   }
+}
+
+function isMissing(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return e?.code === "ENOENT" || e?.cause?.code === "ENOENT";
 }
 
 function stoppedError(): WalError {

@@ -59,6 +59,9 @@ export interface LifecycleInit {
   readonly bugs: ReadonlySet<PlantedBug>;
 }
 
+/** Slot names cannot contain `:`, so in-process holds never collide with slots on disk. */
+const HOLD_PREFIX = "hold:";
+
 export class SegmentLifecycle {
   readonly #dir: string;
   readonly #fs: WalFileSystem;
@@ -68,6 +71,7 @@ export class SegmentLifecycle {
   readonly #failpoint: Failpoint;
   readonly #bugs: ReadonlySet<PlantedBug>;
   readonly #listeners = new Set<LifecycleListener>();
+  readonly #holds = new Map<string, () => number>();
   #activeId: number;
   #oldestId: number;
   #durable = 0;
@@ -92,6 +96,18 @@ export class SegmentLifecycle {
   /** The oldest segment still in the directory. */
   get oldestId(): number {
     return this.#oldestId;
+  }
+
+  /**
+   * Hold segments back from truncation from this process, at once (no file written): while registered, truncation
+   * keeps every segment holding a record above `position()`, as a replication slot at that position would, within
+   * `maxSlotRetainedBytes` (past it the hold is dropped and `slotInvalidated` names it). Returns the release.
+   */
+  retain(name: string, position: () => number): () => void {
+    this.#holds.set(name, position);
+    return () => {
+      if (this.#holds.get(name) === position) this.#holds.delete(name);
+    };
   }
 
   /** Listen to lifecycle events; returns the function that stops listening. */
@@ -175,7 +191,16 @@ export class SegmentLifecycle {
    */
   async truncate(fenceLsn: number): Promise<number> {
     const segments: RetentionSegment[] = await this.list();
-    const slots = await listSlots(this.#dir, { fs: this.#fs });
+    const onDisk = await listSlots(this.#dir, { fs: this.#fs });
+    // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped here,
+    // not written anywhere, and their holder hears `slotInvalidated`.
+    const holds = [...this.#holds].map(([name, position]) => ({
+      name: `${HOLD_PREFIX}${name}`,
+      confirmedLsn: position(),
+      createdAtMs: 0,
+      invalidated: null,
+    }));
+    const slots = [...onDisk, ...holds];
     const plan = planRetention({
       segments,
       fenceLsn,
@@ -184,6 +209,12 @@ export class SegmentLifecycle {
       maxSlotRetainedBytes: this.#maxSlotRetained,
     });
     for (const inv of plan.invalidate) {
+      if (inv.slot.startsWith(HOLD_PREFIX)) {
+        const name = inv.slot.slice(HOLD_PREFIX.length);
+        this.#holds.delete(name);
+        this.#emit({ type: "slotInvalidated", slot: name, retainedBytes: inv.retainedBytes });
+        continue;
+      }
       await invalidateSlot(this.#dir, inv.slot, {
         fs: this.#fs,
         oldestRetainedLsn: inv.oldestRetainedLsn,

@@ -482,6 +482,22 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
+   * Hold segments back from `truncateUpTo` from this process, effective at once: while the hold is registered,
+   * truncation keeps every segment holding a record above `position()` (called at each truncation), like a
+   * replication slot at that LSN but without a file, so it ends with the process. It obeys `maxSlotRetainedBytes`:
+   * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
+   * one from the moment it starts, before its persistent slot exists.
+   * @returns the function that releases the hold.
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a name or a function.
+   */
+  retain(name: string, position: () => number): () => void {
+    if (typeof name !== "string" || name.length === 0 || typeof position !== "function") {
+      throw new WalError("WAL_INVALID_ARGUMENT", "retain wants a name and a function returning an LSN");
+    }
+    return this.#segments.retain(name, position);
+  }
+
+  /**
    * Follow the log from this process: the committed transactions with `beginLsn > after`, in commit order, as an
    * async iterable that waits for new commits, follows rotation, and ends when `signal` aborts, on `return()` (a
    * `break`), or after the handle closes (once it has delivered what was durable). By default a transaction is
