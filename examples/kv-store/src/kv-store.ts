@@ -6,7 +6,7 @@
  * load the snapshot, then replay the log above the snapshot's LSN (the fence).
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type JsonValue, jsonCodec, type PayloadCodec, type SyncModeInput, Wal, type WalFileSystem } from "@lora/wal";
 import { createNodeFileSystem } from "@lora/wal-segment";
 
@@ -59,7 +59,12 @@ export class KvStore {
    */
   static async open(dir: string, options: KvStoreOptions = {}): Promise<KvStore> {
     const fs = options.fs ?? createNodeFileSystem();
-    await fs.mkdirp(dir);
+    // A new store directory must survive a power loss like a new file: its name is made durable by an fsync of the
+    // parent (torture tier D found it created without one).
+    if ((await fs.stat(dir)) === null) {
+      await fs.mkdirp(dir);
+      await fs.syncDir(dirname(dir));
+    }
     const snapshot = await readSnapshot(fs, dir);
     const map = new Map(snapshot?.entries ?? []);
     const { wal, events } = await Wal.open(join(dir, "wal"), {
