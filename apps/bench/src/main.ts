@@ -22,6 +22,8 @@ import {
   prepareWalLog,
   readMeta,
 } from "./cases.js";
+import { type ArchiveChildResult, type ArchiveJob, runArchiveJob } from "./archive.js";
+import { type ArchiveReport, renderArchiveMarkdown, runArchiveStudy } from "./archive-study.js";
 import { type FollowChildResult, type FollowJob, runFollowJob } from "./follow.js";
 import { type FollowReport, renderFollowMarkdown, runFollowStudy } from "./follow-study.js";
 import {
@@ -90,7 +92,8 @@ type Job =
       readonly warmup: boolean;
     }
   | { readonly kind: "decodeHeap"; readonly shape: HeapShape; readonly repeats: number }
-  | { readonly kind: "follow"; readonly job: FollowJob };
+  | { readonly kind: "follow"; readonly job: FollowJob }
+  | { readonly kind: "archive"; readonly job: ArchiveJob };
 
 type ChildResult =
   | {
@@ -101,6 +104,7 @@ type ChildResult =
       readonly tornTail?: TornTailChildResult;
       readonly decodeHeap?: DecodeHeapSample;
       readonly follow?: FollowChildResult;
+      readonly archive?: ArchiveChildResult;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -110,6 +114,7 @@ async function runChild(job: Job): Promise<ChildResult> {
   if (job.kind === "tornTail") return { ok: true, tornTail: await runTornTail(job) };
   if (job.kind === "decodeHeap") return { ok: true, decodeHeap: measureDecodeHeap(job.shape, job.repeats) };
   if (job.kind === "follow") return { ok: true, follow: await runFollowJob(job.job) };
+  if (job.kind === "archive") return { ok: true, archive: await runArchiveJob(job.job) };
   if (job.kind === "dataset") {
     const meta =
       job.spec.kind === "walLog"
@@ -160,6 +165,7 @@ const STUDY_NAMES: readonly string[] = [
   "torn-tail",
   "decode-heap",
   "follow",
+  "archive",
 ];
 
 function parseArgs(argv: readonly string[]): Options {
@@ -189,7 +195,7 @@ function parseArgs(argv: readonly string[]): Options {
   // Only a full, unfiltered run replaces the committed results; a full run of the follow group alone writes only its
   // own follow.{json,md} there.
   const defaultOut =
-    profile === "full" && (only === undefined || only === "follow")
+    profile === "full" && (only === undefined || only === "follow" || only === "archive")
       ? join(APP_DIR, "results")
       : join(APP_DIR, ".tmp", "results", profile);
   return { profile, only, out: resolve(out ?? defaultOut), cpuProf };
@@ -686,6 +692,21 @@ function followContext(opts: Options): Parameters<typeof runFollowStudy>[0] {
   };
 }
 
+/** What the archiving group borrows from this file: child processes and the shared datasets. */
+function archiveContext(opts: Options): Parameters<typeof runArchiveStudy>[0] {
+  return {
+    profile: opts.profile,
+    workRoot: join(RUN_ROOT, "work"),
+    spawn: async (job, label, timeoutMs) => {
+      const r = await spawnJob({ kind: "archive", job }, opts, label, timeoutMs);
+      if (!r.ok || r.archive === undefined) throw new Error(r.ok ? "no result" : r.error);
+      return r.archive;
+    },
+    dataset: (bytes) => dataset({ kind: "walLog", bytes }, opts),
+    log,
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
@@ -698,6 +719,7 @@ async function main(): Promise<void> {
   );
   let report: RunReport;
   let follow: FollowReport | undefined;
+  let archive: ArchiveReport | undefined;
   try {
     const workloads = await runWorkloads(opts);
     const scalingReplay = opts.only === undefined || opts.only === "scaling-replay" ? await runReplayScaling(opts) : [];
@@ -708,6 +730,8 @@ async function main(): Promise<void> {
     const tornTail = opts.only === undefined || opts.only === "torn-tail" ? await runTornTailStudy(opts) : null;
     const decodeHeap = opts.only === undefined || opts.only === "decode-heap" ? await runDecodeHeapStudy(opts) : [];
     if (opts.only === undefined || opts.only === "follow") follow = await runFollowStudy(followContext(opts));
+    // The archiving group runs on its own only (it writes archive.{json,md}, not part of latest.*).
+    if (opts.only === "archive") archive = await runArchiveStudy(archiveContext(opts));
     const cpu = cpus()[0];
     report = {
       profile: opts.profile,
@@ -728,6 +752,27 @@ async function main(): Promise<void> {
     rmSync(RUN_ROOT, { recursive: true, force: true });
   }
   mkdirSync(opts.out, { recursive: true });
+  if (archive !== undefined) {
+    const args = process.argv.slice(2).filter((x) => x !== "--");
+    const command =
+      process.env.npm_lifecycle_event === "bench"
+        ? `pnpm bench -- ${args.join(" ")}`
+        : `node dist/main.js ${args.join(" ")}`.trim();
+    const machine = report.machine;
+    const md = renderArchiveMarkdown(archive, {
+      command,
+      startedAt: report.startedAt,
+      machine: `Node ${machine.node}, ${machine.platform}, ${machine.cpus} × ${machine.cpuModel}`,
+    });
+    writeFileSync(
+      join(opts.out, "archive.json"),
+      `${JSON.stringify({ command, startedAt: report.startedAt, machine, ...archive }, null, 2)}\n`,
+    );
+    writeFileSync(join(opts.out, "archive.md"), md);
+    process.stdout.write(md);
+    log(`results written to ${join(opts.out, "archive.{json,md}")}`);
+    return;
+  }
   if (follow !== undefined) {
     const args = process.argv.slice(2).filter((x) => x !== "--");
     // How this run was started: through the package script (`pnpm bench -- …` here or at the root) or directly.
