@@ -2,7 +2,7 @@
 
 import { parseArgs } from "node:util";
 
-export type TierChoice = "A" | "B" | "C" | "D" | "F" | "faults" | "misuse" | "bugs";
+export type TierChoice = "A" | "B" | "C" | "D" | "F" | "R" | "faults" | "misuse" | "bugs";
 
 export interface CliOptions {
   readonly seed: number;
@@ -16,13 +16,13 @@ export interface CliOptions {
   readonly traceFile: string | undefined;
 }
 
-export const USAGE = `pnpm torture -- [--seed N] [--minutes N] [--tier A|B|C|D|F|faults|misuse|bugs] [--case N] [--smoke] [--long]
+export const USAGE = `pnpm torture -- [--seed N] [--minutes N] [--tier A|B|C|D|F|R|faults|misuse|bugs] [--case N] [--smoke] [--long]
 
   --seed N      reproduce a run exactly (default: random, printed)
   --minutes N   time budget (default 1; --smoke is about 25 s); the misuse tier runs a fixed number of
                 sequences, plus a fixed extra per minute above 1 (never a deadline)
   --tier T      run one tier (repeat or comma-separate for several; M is short for misuse)
-  --case N      with --tier: run only case N (Tier B: cycles 0..N; Tier D: trace N; Tier F: simulated case N)
+  --case N      with --tier: run only case N (Tier B: cycles 0..N; Tier D: trace N; Tier F: simulated case N; Tier R: case N)
   --long        Tier A enumerates sequences of up to 5 operations (default 3)
   --json FILE   also write the report to FILE
   --trace-file F  Tier D: check the trace saved in F again, exactly (a failing trace's replay command names it)`;
@@ -53,7 +53,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} wants a non-negative number, got "${v}"`);
     return n;
   };
-  const all: TierChoice[] = ["A", "B", "C", "D", "F", "faults", "misuse", "bugs"];
+  const all: TierChoice[] = ["A", "B", "C", "D", "F", "R", "faults", "misuse", "bugs"];
   const tiers = (values.tier ?? [])
     .flatMap((t) => t.split(","))
     .map((t) => {

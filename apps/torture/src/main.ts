@@ -15,13 +15,14 @@ import { runTierB } from "./tier-b.js";
 import { runTierC } from "./tier-c.js";
 import { runTierD, tierDOptions } from "./tier-d.js";
 import { runFollowBugs, runTierF, tierFOptions } from "./tier-f.js";
+import { runTierR, tierROptions } from "./tier-r.js";
 import { loadTrace } from "./trace-saved.js";
 
 /**
  * Share of the time budget per tier. The misuse tier, tier D and the planted bugs are bounded by count (a fixed list
  * of cases), not time: they take no share, and A and B share what they leave.
  */
-const SHARE = { A: 0.4, B: 0.3, C: 0.15, D: 0, F: 0, faults: 0.05, misuse: 0, bugs: 0 } as const;
+const SHARE = { A: 0.4, B: 0.3, C: 0.15, D: 0, F: 0, R: 0, faults: 0.05, misuse: 0, bugs: 0 } as const;
 
 function progress(): { update(r: TierResult): void; done(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
@@ -116,6 +117,16 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
+  if (selected.includes("R")) {
+    announce("tier R (archive, crash, restore, compare)");
+    tiers.push(
+      await runTierR({
+        ...tierROptions(o.seed, o.smoke, o.long),
+        ...(cases === undefined ? {} : { caseList: cases }),
+        onProgress: p.update,
+      }),
+    );
+  }
   let bugs: BugVerdict[] | null = null;
   if (selected.includes("bugs")) {
     announce("planted bugs");
@@ -156,7 +167,7 @@ async function run(o: CliOptions): Promise<RunReport> {
       }),
     );
   }
-  const order = ["A", "B", "C", "D", "F", "faults", "misuse"];
+  const order = ["A", "B", "C", "D", "F", "R", "faults", "misuse"];
   tiers.sort((x, y) => order.indexOf(x.tier) - order.indexOf(y.tier));
   p.done();
   return { seed: o.seed, minutes: o.minutes, tiers, bugs, ms: Date.now() - start };

@@ -1,6 +1,6 @@
 /** What every tier reports: counters for the verdict table and the JSON report, and each violation found. */
 
-export type TierName = "A" | "B" | "C" | "D" | "F" | "faults" | "misuse";
+export type TierName = "A" | "B" | "C" | "D" | "F" | "R" | "faults" | "misuse";
 
 export type ViolationKind =
   | "lost" // I1: an acknowledged commit is missing

@@ -1,0 +1,424 @@
+/**
+ * Tier R: archive, crash, restore, compare. In process, on SimFS with `@lora/wal-archive`'s in-memory store, bounded
+ * by count (cases × operations), never by a deadline.
+ *
+ * Each case (seeded): a log with a small `segmentTargetBytes` (many rotations) and a sync mode from the seed, an
+ * archiver with a small `intervalMs` and a short retry backoff, and a seeded sequence of operations: `commitTx`
+ * calls and bursts, `sync`, `checkpoint(safeCheckpointLsn())` (truncation, which the archiver's slot holds back),
+ * store outages (`setDown`), injected `put` faults (refused, reset, applied-then-lost answers) and `archiver.flush()`
+ * (after each successful flush, `status().archivedLsn` is the archived line, and it must cover what was fsynced when
+ * the flush was called). At a seeded operation the writer crashes: a SimFS crash image (the durable state or a
+ * seeded one between it and the volatile state) is taken and the archiver dies with the process. Then:
+ *
+ * 1. restoring the archive (newest) into a fresh SimFS and opening it with `Wal.open` gives a gapless prefix of the
+ *    committed history (same transactions, same commit LSNs, in order) holding every commit at or below the
+ *    archived line;
+ * 2. restoring to `toLsn` = a seeded commit LSN at or below the archived line gives exactly the commits at or below it;
+ * 3. the crash image is recovered with `Wal.open`, a new archiver is attached with the same store, a few more
+ *    commits are made and flushed (store up, no faults), and a restore equals the recovered log's full history.
+ *
+ * The archiver is awaited with `flush()` once right after each start, before any truncation (a truncation before the
+ * archiver's slot exists may delete unarchived segments: a known open issue the tier steps around).
+ */
+
+import { isWalError, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
+import { type Archiver, restore, startArchiver } from "@lora/wal-archive";
+import { type MemoryArchive, type MemoryFaultKind, memoryArchive } from "@lora/wal-archive/testing";
+import { SimFS } from "@lora/wal-segment/testing";
+import { eventOf } from "./ack-log.js";
+import { describeTx, sameTx, summarize, type TxSummary } from "./follow-history.js";
+import { between, mix, type Rng, rng } from "./prng.js";
+import { TierResult, type ViolationKind } from "./result.js";
+
+export interface TierROptions {
+  readonly seed: number;
+  /** Cases 0..cases-1, unless `caseList` names them. */
+  readonly cases: number;
+  /** Operations per case before the crash (a seeded count between half of it and it). */
+  readonly ops: number;
+  readonly caseList?: readonly number[];
+  readonly onProgress?: (r: TierResult) => void;
+}
+
+/** Default 6 cases of up to 40 operations; `--smoke` 4 of 30; `--long` 30 of 80. */
+export function tierROptions(seed: number, smoke: boolean, long: boolean): TierROptions {
+  return { seed, cases: long ? 30 : smoke ? 4 : 6, ops: long ? 80 : smoke ? 30 : 40 };
+}
+
+const MODES = ["perCommit", "group", "none"] as const;
+type Mode = (typeof MODES)[number];
+const DIR = "/w";
+const RESTORED = "/restored";
+/** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
+const WAIT_TURNS = 20_000;
+
+const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Wait for `p` at most `turns` event-loop turns. */
+async function within<T>(p: Promise<T>, turns: number): Promise<{ settled: boolean; value?: T; error?: unknown }> {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  p.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, error }),
+  );
+  for (let i = 0; i < turns && !state.settled; i++) await turn();
+  return state;
+}
+
+const text = (e: unknown) => (isWalError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+
+export async function runTierR(o: TierROptions): Promise<TierResult> {
+  const result = new TierResult("R");
+  const start = Date.now();
+  const list = o.caseList ?? Array.from({ length: o.cases }, (_, i) => i);
+  for (const index of list) {
+    await new ArchiveCase(o, index, result).run();
+    result.cases++;
+    o.onProgress?.(result);
+  }
+  for (const key of FIGURES) result.extra[key] ??= 0;
+  result.extra.violations = result.violations.length;
+  result.ms = Date.now() - start;
+  return result;
+}
+
+const FIGURES = [
+  "operations",
+  "commits",
+  "flushes",
+  "flushesRefused",
+  "outages",
+  "putFaults",
+  "checkpoints",
+  "rotations",
+  "segmentsRemoved",
+  "crashImages",
+  "restores",
+  "restoredTransactionsChecked",
+  "postCrashCommits",
+  "emptyArchives",
+];
+
+class ArchiveCase {
+  readonly #o: TierROptions;
+  readonly #index: number;
+  readonly #r: TierResult;
+  readonly #next: Rng;
+  readonly #mode: Mode;
+  readonly #target: number;
+  readonly #fs = new SimFS();
+  readonly #store: MemoryArchive = memoryArchive();
+  /** Every commit whose call resolved, in commit-LSN order once sorted. */
+  readonly #committed: TxSummary[] = [];
+  /** The highest `archivedLsn` seen after a successful flush. */
+  #archived = 0;
+  #fence = 0;
+  #tx = 0;
+  #step = "start";
+
+  constructor(o: TierROptions, index: number, result: TierResult) {
+    this.#o = o;
+    this.#index = index;
+    this.#r = result;
+    this.#next = rng(mix(o.seed, 0x72, index));
+    this.#mode = MODES[between(this.#next, 0, MODES.length - 1)] as Mode;
+    this.#target = between(this.#next, 400, 1500);
+  }
+
+  #violation(kind: ViolationKind, message: string): void {
+    this.#r.add({
+      tier: "R",
+      kind,
+      caseId: `r-${this.#index}`,
+      message: `R case ${this.#index} (${this.#mode}, target ${this.#target} B) ${this.#step}: ${message}`,
+      replay: `pnpm torture -- --tier R --seed ${this.#o.seed} --case ${this.#index}`,
+    });
+  }
+
+  #archiver(wal: Wal<JsonValue>, fs: SimFS): Archiver {
+    return startArchiver(wal, {
+      store: this.#store,
+      intervalMs: between(this.#next, 1, 8),
+      retry: { initialMs: 1, maxMs: 4, failingAfter: 3 },
+      callTimeoutMs: 2000,
+      fs,
+    });
+  }
+
+  async run(): Promise<void> {
+    let wal: Wal<JsonValue> | null = null;
+    let archiver: Archiver | null = null;
+    try {
+      wal = (
+        await Wal.open<JsonValue>(DIR, {
+          codec: jsonCodec,
+          fs: this.#fs,
+          syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
+          segmentTargetBytes: this.#target,
+        })
+      ).wal;
+      wal.onLifecycle((e) => {
+        if (e.type === "sealed") this.#r.bump("rotations");
+        else if (e.type === "removed") this.#r.bump("segmentsRemoved", e.segments.length);
+      });
+      archiver = this.#archiver(wal, this.#fs);
+      if (!(await this.#flush(wal, archiver, "the first flush after startArchiver"))) return;
+      const total = between(this.#next, Math.ceil(this.#o.ops / 2), this.#o.ops);
+      for (let i = 0; i < total; i++) {
+        this.#step = `op ${i}`;
+        await this.#op(wal, archiver);
+        this.#r.bump("operations");
+      }
+      this.#step = "crash";
+      // The crash: the image is taken and the archiver dies with the writer's process, before anything else runs.
+      const image = this.#image();
+      const stopping = archiver.stop({ flush: false });
+      archiver = null;
+      if (!(await within(stopping, WAIT_TURNS)).settled) this.#violation("error", "the archiver did not stop");
+      wal.close().catch(() => undefined);
+      wal = null;
+      this.#committed.sort((a, b) => a.c - b.c);
+      this.#store.setDown(false);
+      this.#store.clearFaults();
+      await this.#checkNewest();
+      await this.#checkToLsn();
+      await this.#checkAfterRecovery(image);
+    } catch (e) {
+      this.#violation("error", `the harness failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      if (archiver !== null) await within(archiver.stop({ flush: false }), WAIT_TURNS);
+      if (wal !== null) wal.close().catch(() => undefined);
+    }
+  }
+
+  #image(): SimFS {
+    this.#r.bump("crashImages");
+    this.#r.crashStates++;
+    if (this.#next() < 0.4) return this.#fs.durableImage();
+    const images = [...this.#fs.crashImages({ maxImages: 6, seed: mix(this.#o.seed, 0x72, this.#index) })];
+    return (images[between(this.#next, 0, images.length - 1)] as { fs: SimFS }).fs;
+  }
+
+  // ---- the workload ------------------------------------------------------------------------------------------
+
+  async #commit(wal: Wal<JsonValue>): Promise<void> {
+    const id = `r${this.#index}t${this.#tx++}`;
+    const n = between(this.#next, 1, 3);
+    const pad = this.#next() < 0.15 ? between(this.#next, 200, 500) : between(this.#next, 0, 60);
+    const events = Array.from({ length: n }, (_, i) => eventOf(id, i, pad));
+    const info = await wal.commitTx(events);
+    if (info === null) throw new Error("commitTx resolved null for a non-empty transaction");
+    this.#committed.push(summarize({ beginLsn: info.beginLsn, commitLsn: info.commitLsn, events }));
+    this.#r.bump("commits");
+  }
+
+  async #op(wal: Wal<JsonValue>, archiver: Archiver): Promise<void> {
+    const roll = this.#next();
+    if (roll < 0.3) return this.#commit(wal);
+    if (roll < 0.5) {
+      const k = between(this.#next, 2, 6);
+      await Promise.all(Array.from({ length: k }, () => this.#commit(wal)));
+      return;
+    }
+    if (roll < 0.56) {
+      await wal.sync();
+      return;
+    }
+    if (roll < 0.66) {
+      if (this.#mode === "none") await wal.sync();
+      const fence = wal.safeCheckpointLsn();
+      await wal.checkpoint(fence);
+      if (fence > this.#fence) this.#fence = fence;
+      this.#r.bump("checkpoints");
+      return;
+    }
+    if (roll < 0.74) {
+      this.#store.setDown(!this.#store.down);
+      if (this.#store.down) this.#r.bump("outages");
+      return;
+    }
+    if (roll < 0.82) {
+      const kinds: MemoryFaultKind[] = ["unavailable", "reset"];
+      this.#store.injectFault({
+        op: "put",
+        times: between(this.#next, 1, 3),
+        error: kinds[between(this.#next, 0, 1)] as MemoryFaultKind,
+        applied: this.#next() < 0.5,
+      });
+      this.#r.bump("putFaults");
+      return;
+    }
+    if (roll < 0.95) {
+      // Most flushes with the store up, so the archived line moves.
+      if (this.#store.down && this.#next() < 0.6) this.#store.setDown(false);
+      await this.#flush(wal, archiver, "a flush");
+      return;
+    }
+    for (let i = between(this.#next, 1, 20); i > 0; i--) await turn();
+  }
+
+  /** Flush; on success the archived line must cover what was fsynced at the call. False when it did not settle. */
+  async #flush(wal: Wal<JsonValue>, archiver: Archiver, what: string): Promise<boolean> {
+    const fsynced = wal.fsyncedLsn();
+    const down = this.#store.down;
+    this.#r.bump("flushes");
+    const r = await within(archiver.flush(), WAIT_TURNS);
+    if (!r.settled) {
+      this.#violation("error", `${what} did not settle in ${WAIT_TURNS} turns (store ${down ? "down" : "up"})`);
+      return false;
+    }
+    if (r.error !== undefined) {
+      if (isWalError(r.error) && r.error.code === "WAL_ARCHIVE_UNAVAILABLE") {
+        this.#r.bump("flushesRefused");
+        return true;
+      }
+      this.#violation("error", `${what} rejected with ${text(r.error)}`);
+      return true;
+    }
+    const archived = archiver.status().archivedLsn;
+    if (archived < fsynced)
+      this.#violation(
+        "lost",
+        `${what} resolved with archivedLsn ${archived} below the fsynced LSN ${fsynced} at the call`,
+      );
+    if (archived > this.#archived) this.#archived = archived;
+    return true;
+  }
+
+  // ---- the checks ----------------------------------------------------------------------------------------------
+
+  /** Restore the archive (to `toLsn`) into a fresh SimFS, open it with `Wal.open`, and read its transactions. */
+  async #restored(toLsn?: number): Promise<TxSummary[] | null> {
+    const fs = new SimFS();
+    this.#r.bump("restores");
+    try {
+      await restore({ store: this.#store, dir: RESTORED, fs, ...(toLsn === undefined ? {} : { toLsn }) });
+    } catch (e) {
+      this.#violation("unopenable", `restore${toLsn === undefined ? "" : ` to ${toLsn}`} failed: ${text(e)}`);
+      return null;
+    }
+    try {
+      const { wal } = await Wal.open<JsonValue>(RESTORED, { codec: jsonCodec, fs });
+      await wal.close();
+    } catch (e) {
+      this.#violation("unopenable", `the restored log did not open: ${text(e)}`);
+      return null;
+    }
+    const txs: TxSummary[] = [];
+    for await (const tx of readCommitted(RESTORED, { codec: jsonCodec, fs, allowTruncatedHistory: true }))
+      txs.push(summarize(tx));
+    this.#r.bump("restoredTransactionsChecked", txs.length);
+    return txs;
+  }
+
+  /** `got` must be exactly `expected` (same transactions, same LSNs, in order). */
+  #same(got: readonly TxSummary[], expected: readonly TxSummary[], what: string): void {
+    const n = Math.min(got.length, expected.length);
+    for (let i = 0; i < n; i++) {
+      const g = got[i] as TxSummary;
+      const e = expected[i] as TxSummary;
+      if (!sameTx(g, e)) {
+        this.#violation(
+          g.c > e.c ? "hole" : "phantom",
+          `${what}: transaction ${i} is ${describeTx(g)}, expected ${describeTx(e)}`,
+        );
+        return;
+      }
+    }
+    if (got.length > expected.length)
+      this.#violation(
+        "phantom",
+        `${what}: ${got.length - n} transaction(s) too many, first ${describeTx(got[n] as TxSummary)}`,
+      );
+    else if (got.length < expected.length)
+      this.#violation(
+        "lost",
+        `${what}: ${expected.length - n} transaction(s) missing, first ${describeTx(expected[n] as TxSummary)}`,
+      );
+  }
+
+  /** (1) The newest restore is a gapless prefix of the committed history with every commit up to the archived line. */
+  async #checkNewest(): Promise<void> {
+    this.#step = `restore newest (archived line ${this.#archived})`;
+    if (this.#store.keys().length === 0) {
+      // Nothing reached the store (no record was fsynced and shipped before the crash): there is nothing to restore.
+      const owed = this.#committed.filter((t) => t.c <= this.#archived);
+      if (owed.length > 0)
+        this.#violation("lost", `the archive is empty, but ${owed.length} commit(s) are at or below the archived line`);
+      this.#r.bump("emptyArchives");
+      return;
+    }
+    const got = await this.#restored();
+    if (got === null) return;
+    const prefix = this.#committed.slice(0, got.length);
+    const covered = this.#committed.filter((t) => t.c <= this.#archived).length;
+    this.#r.ackedChecked += covered;
+    this.#same(got, prefix, "the restored log is not a prefix of the committed history");
+    if (got.length < covered)
+      this.#same(
+        got,
+        this.#committed.slice(0, covered),
+        "the restored log misses commits at or below the archived line",
+      );
+  }
+
+  /** (2) A restore to a commit LSN at or below the archived line holds exactly the commits up to it. */
+  async #checkToLsn(): Promise<void> {
+    const candidates = this.#committed.filter((t) => t.c <= this.#archived);
+    if (candidates.length === 0) return;
+    const toLsn = (candidates[between(this.#next, 0, candidates.length - 1)] as TxSummary).c;
+    this.#step = `restore to ${toLsn} (archived line ${this.#archived})`;
+    const got = await this.#restored(toLsn);
+    if (got === null) return;
+    this.#same(
+      got,
+      this.#committed.filter((t) => t.c <= toLsn),
+      `the restore to ${toLsn}`,
+    );
+  }
+
+  /** (3) Recover the crash image, archive it again with a new archiver, and restore: the recovered log's history. */
+  async #checkAfterRecovery(image: SimFS): Promise<void> {
+    this.#step = "recovery";
+    let wal: Wal<JsonValue>;
+    try {
+      wal = (
+        await Wal.open<JsonValue>(DIR, {
+          codec: jsonCodec,
+          fs: image,
+          segmentTargetBytes: this.#target,
+          checkpointLsn: this.#fence,
+        })
+      ).wal;
+    } catch (e) {
+      this.#violation("unopenable", `the crash image did not open at fence ${this.#fence}: ${text(e)}`);
+      return;
+    }
+    let archiver: Archiver | null = null;
+    try {
+      const top = wal.nextLsn() - 1;
+      const recoveredCommitted = this.#committed.filter((t) => t.c <= top);
+      const onDisk: TxSummary[] = [];
+      for await (const tx of readCommitted(DIR, { codec: jsonCodec, fs: image, allowTruncatedHistory: true }))
+        onDisk.push(summarize(tx));
+      // What the recovered log holds must be the committed history's tail up to its top (a crash takes back a suffix).
+      this.#same(onDisk, recoveredCommitted.slice(recoveredCommitted.length - onDisk.length), "the recovered log");
+      archiver = this.#archiver(wal, image);
+      this.#step = "after recovery";
+      if (!(await this.#flush(wal, archiver, "the first flush of the new archiver"))) return;
+      const expected = [...recoveredCommitted];
+      const before = this.#committed.length;
+      for (let i = between(this.#next, 0, 4); i > 0; i--) await this.#commit(wal);
+      this.#r.bump("postCrashCommits", this.#committed.length - before);
+      expected.push(...this.#committed.slice(before));
+      await wal.sync();
+      if (!(await this.#flush(wal, archiver, "the flush after recovery"))) return;
+      this.#step = "restore after recovery";
+      const got = await this.#restored();
+      if (got !== null) this.#same(got, expected, "the restore after recovery");
+    } finally {
+      if (archiver !== null) await within(archiver.stop(), WAIT_TURNS);
+      await wal.close().catch(() => undefined);
+    }
+  }
+}
