@@ -76,14 +76,14 @@ export function archiveCounts(p: Profile): ArchiveCounts {
       writerCost: { rounds: 2, cycles: 4, warmupCycles: 1, blockCommits: 25_600, concurrency: 64, intervalMs: 1000 },
     };
   }
-  // 64 writers commit 5,000 – 25,000 times a second here depending on the load, so a block of 25,600 commits lasts
-  // 1 – 5 s and an archiver attached to it ships one piece or more (intervalMs 1000) inside the block; an RPO run of
-  // 100,000 commits spans several intervals (the brief's 20,000 would be shorter than one at the idle rate).
+  // 64 writers commit 5,000 – 60,000 times a second here depending on the load, so a block of 128,000 commits lasts
+  // 2 – 25 s and an archiver attached to it ships at least one piece (intervalMs 1000) inside the block; an RPO run
+  // of 600,000 commits (or 30 s) spans ten intervals or more (the brief's 20,000 would be a fraction of one).
   return {
     copy: { mib: 32, rounds: 5 },
     restore: { rounds: 5 },
-    rpo: { rounds: 3, commits: 100_000, concurrency: 64, intervalMs: 1000, sampleMs: 50, timeLimitMs: 30_000 },
-    writerCost: { rounds: 3, cycles: 4, warmupCycles: 1, blockCommits: 25_600, concurrency: 64, intervalMs: 1000 },
+    rpo: { rounds: 3, commits: 600_000, concurrency: 64, intervalMs: 1000, sampleMs: 50, timeLimitMs: 30_000 },
+    writerCost: { rounds: 3, cycles: 6, warmupCycles: 1, blockCommits: 128_000, concurrency: 64, intervalMs: 1000 },
   };
 }
 
