@@ -36,7 +36,10 @@ export const ARCHIVE_TARGETS = { rpoP99Ms: 1000, writerCostFraction: 0.05 } as c
 
 const LEVEL = 0.95;
 const STORES: readonly StoreKind[] = ["fs", "s3"];
-const STORE_LABELS: Record<StoreKind, string> = { fs: "fsArchive (a directory on the same disk)", s3: "s3Archive (local s3rver)" };
+const STORE_LABELS: Record<StoreKind, string> = {
+  fs: "fsArchive (a directory on the same disk)",
+  s3: "s3Archive (local s3rver)",
+};
 
 interface ArchiveCounts {
   readonly copy: { readonly mib: number; readonly rounds: number };
@@ -285,7 +288,9 @@ export async function runArchiveStudy(ctx: ArchiveStudyContext): Promise<Archive
       }
       for (const store of STORES) {
         if (!prepared.has(store)) continue;
-        throughput.push(throughputRow("restore", store, restores.get(`${store}.restore`), restores.get(`${store}.raw`)));
+        throughput.push(
+          throughputRow("restore", store, restores.get(`${store}.restore`), restores.get(`${store}.raw`)),
+        );
       }
       for (const row of throughput) {
         ctx.log(
@@ -409,9 +414,7 @@ function throughputRow(
     part,
     store,
     label:
-      part === "archive"
-        ? `startArchiver + flush() → ${STORE_LABELS[store]}`
-        : `restore() ← ${STORE_LABELS[store]}`,
+      part === "archive" ? `startArchiver + flush() → ${STORE_LABELS[store]}` : `restore() ← ${STORE_LABELS[store]}`,
     mbps: spread(okM.map(mb)),
     rawMBps: spread(okW.map(mb)),
     bytes: okM[0]?.bytes ?? 0,
@@ -684,7 +687,9 @@ export function renderArchiveMarkdown(
       lines.push(
         `| ${row.label} | ${row.pairs} | ${fmt(row.rate)} | ${fmt(row.baseRate)} | ${iv(row.ratio, 3)} | ${(
           (1 - row.ratio.estimate) * 100
-        ).toFixed(1)} % | ${row.syncsPerCommit.toFixed(4)} / ${row.baseSyncsPerCommit.toFixed(4)} | ${row.writerCpuPerCommitUs.toFixed(
+        ).toFixed(
+          1,
+        )} % | ${row.syncsPerCommit.toFixed(4)} / ${row.baseSyncsPerCommit.toFixed(4)} | ${row.writerCpuPerCommitUs.toFixed(
           1,
         )} / ${row.baseWriterCpuPerCommitUs.toFixed(1)} | ${row.uploadsPerBlock.toFixed(1)} |`,
       );

@@ -217,7 +217,12 @@ export async function startS3Server(dir: string, bucket = "bench"): Promise<S3Ta
   };
 }
 
-function makeStore(kind: StoreKind, fsDir: string, prefix: string, target: S3Target): {
+function makeStore(
+  kind: StoreKind,
+  fsDir: string,
+  prefix: string,
+  target: S3Target,
+): {
   store: ArchiveStore;
   close(): void;
 } {
@@ -340,7 +345,12 @@ async function runCopy(job: Extract<ArchiveJob, { kind: "copy" }>): Promise<Copy
         for (const n of names) {
           const b = await fs.promises.readFile(join(walDir, n));
           await client.send(
-            new PutObjectCommand({ Bucket: job.s3.bucket, Key: `${job.prefix}/${n}`, Body: b, ContentLength: b.length }),
+            new PutObjectCommand({
+              Bucket: job.s3.bucket,
+              Key: `${job.prefix}/${n}`,
+              Body: b,
+              ContentLength: b.length,
+            }),
           );
           bytes += b.byteLength;
         }

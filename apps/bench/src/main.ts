@@ -13,6 +13,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ArchiveChildResult, type ArchiveJob, runArchiveJob } from "./archive.js";
+import { type ArchiveReport, renderArchiveMarkdown, runArchiveStudy } from "./archive-study.js";
 import {
   CASES,
   type CaseParams,
@@ -22,8 +24,6 @@ import {
   prepareWalLog,
   readMeta,
 } from "./cases.js";
-import { type ArchiveChildResult, type ArchiveJob, runArchiveJob } from "./archive.js";
-import { type ArchiveReport, renderArchiveMarkdown, runArchiveStudy } from "./archive-study.js";
 import { type FollowChildResult, type FollowJob, runFollowJob } from "./follow.js";
 import { type FollowReport, renderFollowMarkdown, runFollowStudy } from "./follow-study.js";
 import {

@@ -238,6 +238,28 @@ describe("startArchiver", () => {
     await wal.close();
   });
 
+  it("a store that never answers (ignoring the signal) does not stall archiving's stop, and the lag counts from attach", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+    for (let i = 0; i < 10; i++) await wal.commitTx([{ i }]);
+    const deaf: ArchiveStore = {
+      name: "deaf",
+      put: () => new Promise(() => undefined),
+      get: () => new Promise(() => undefined),
+      list: () => new Promise(() => undefined),
+      delete: () => new Promise(() => undefined),
+    };
+    const archiver = startArchiver(wal, { store: deaf, fs, intervalMs: 5, callTimeoutMs: 20, retry: { initialMs: 1 } });
+    await new Promise((r) => setTimeout(r, 60));
+    // Nothing reached the store, and what was durable at attach has been waiting since then.
+    expect(archiver.status().archivedLsn).toBe(0);
+    expect(archiver.status().lagMs).toBeGreaterThan(0);
+    expect(archiver.status().failures).toBeGreaterThan(0);
+    await archiver.stop({ flush: false });
+    expect(archiver.status().state).toBe("stopped");
+    await wal.close();
+  });
+
   it("uses an existing slot and refuses bad options", async () => {
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });

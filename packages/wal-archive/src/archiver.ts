@@ -197,6 +197,8 @@ class ArchiverRun implements Archiver {
     this.#callTimeout = num("callTimeoutMs", o.callTimeoutMs, 30_000, 1);
     this.#onStateChange = o.onStateChange;
     this.#durable = wal.fsyncedLsn();
+    // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
+    if (this.#durable > 0) this.#durableTimes.push({ lsn: this.#durable, at: Date.now() });
     // Held back at once, in memory: the slot file is written by the first pass, and a truncation in between must
     // not delete a segment the archive lacks.
     this.#releaseHold = wal.retain?.(`archiver-${this.#slot}`, () => this.#holdLsn) ?? (() => undefined);
@@ -417,8 +419,10 @@ class ArchiverRun implements Archiver {
     const prefix = archiveKey({ kind: "piece", id: segment.id, baseLsn: segment.baseLsn, from: 0, to: 1, crc32: 0 });
     const piecePrefix = prefix.slice(0, prefix.indexOf("-", prefix.indexOf("-") + 1) + 1);
     try {
-      const pieces = await this.#store.list(piecePrefix);
-      for (const p of pieces) await this.#store.delete(p.key);
+      // Bounded like every store call, and stopped by stop(): tidiness must never stall archiving.
+      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
+      const pieces = await bounded(this.#store.list(piecePrefix, { signal }), signal);
+      for (const p of pieces) await bounded(this.#store.delete(p.key, { signal }), signal);
     } catch {
       // Left behind: restore prefers the whole segment.
     }
@@ -497,7 +501,8 @@ class ArchiverRun implements Archiver {
       this.#stop.signal.throwIfAborted();
       const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
       try {
-        const result = await call(signal);
+        // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
+        const result = await bounded(call(signal), signal);
         if (this.#failuresInRow > 0 || this.#state !== "running") {
           this.#failuresInRow = 0;
           this.#setState("running");
@@ -550,6 +555,28 @@ class ArchiverRun implements Archiver {
     this.#state = state;
     this.#onStateChange?.(this.status());
   }
+}
+
+/** `work`, or a rejection with the signal's reason as soon as `signal` aborts, whichever comes first. */
+function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", abort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function isMissing(error: unknown): boolean {
