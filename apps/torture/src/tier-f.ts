@@ -130,7 +130,7 @@ const OTHER_TIERS: Record<FollowBug, string> = {
 };
 
 /** F-sim cases a planted-bug run goes through (to its first attributable violation), and F-proc's cycles. */
-export const FOLLOW_BUG_SIM_CASES = 8;
+export const FOLLOW_BUG_SIM_CASES = 32;
 export const FOLLOW_BUG_PROC_CYCLES = 10;
 
 /** Which consumer a simulated bug lives in: a violation must name it to be the bug's. */
