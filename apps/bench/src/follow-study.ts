@@ -2,7 +2,7 @@
  * The change-feed group (`--only follow`): orchestrates the children of `follow.ts`, decides each target with a
  * stated confidence, and renders `follow.{json,md}`.
  *
- * Targets (DESIGN §6, "change feed"): in-process delivery p99 ≤ 0.5 ms and cross-process p99 ≤ 5 ms after the
+ * Targets (the bench README's "change feed" row): in-process delivery p99 ≤ 0.5 ms and cross-process p99 ≤ 5 ms after the
  * writer's acknowledgement; a follower catching up from far behind ≥ 0.8 × `replayDir`'s records/s; a follower
  * costs the 64-writer commit rate ≤ 3 %. Each verdict comes from a distribution-free interval (`confidence.ts`):
  * for a p99, over every sample of every round; for a ratio, the median of the per-round (catch-up) or per-pair

@@ -1,5 +1,5 @@
 /**
- * The workloads of DESIGN §6: which cases run for each, with what counts in each profile, what the physical
+ * The workloads behind the README's target table: which cases run for each, with what counts in each profile, what the physical
  * baseline is, and how the target is judged.
  */
 
