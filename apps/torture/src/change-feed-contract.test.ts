@@ -1,7 +1,7 @@
 /**
- * Minimal reproductions of what tier F found in the change feed. Each test states the contract; while the library
- * breaks it the test is marked `it.fails` (it passes because the contract fails). When a fix lands, the marker
- * makes the test fail: turn it into `it` and keep it as a regression test (as library-findings.test.ts does).
+ * The change feed's contract at the edges tier F exercises: a newest segment whose header is not written yet (a
+ * writer creating it, or one that died doing so) and a truncation running while a follower locates its start. Each
+ * test is a minimal case of one guarantee of `followDir` or `readCommitted`.
  */
 
 import { followDir, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
@@ -34,7 +34,7 @@ async function headerlessNewestSegment(): Promise<{ fs: SimFS; commits: number[]
   return { fs, commits };
 }
 
-describe("findings of tier F (the change feed)", () => {
+describe("the change feed at a headerless newest segment and under truncation", () => {
   it("followDir waits at a newest segment with no header yet instead of failing WAL_BAD_HEADER", async () => {
     // Found by tier F (F-sim process crashes inside a rotation; F-proc's live follower beside a rotating writer):
     // CommitFollower opens a sealed segment's successor as soon as it is listed, and SegmentReader.open throws

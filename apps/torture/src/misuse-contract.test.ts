@@ -1,7 +1,7 @@
 /**
- * Minimal reproductions of what the misuse tier found in the library (issue 12's guarantees). Each test states
- * the contract and failed while the library broke it (`pnpm torture -- --tier misuse` reported the same); all four
- * are fixed now, and the tests stay as regression tests.
+ * What the library guarantees under misuse, one minimal case per guarantee the misuse tier checks at scale
+ * (`pnpm torture -- --tier misuse`): transaction ids that are not open, a refused commit that leaves the directory
+ * unchanged, a log whose oldest transaction began in a deleted segment, a log opened with the wrong codec.
  */
 
 import { type JsonValue, jsonCodec, Wal } from "@lora/wal";
@@ -21,7 +21,7 @@ function files(fs: SimFS): Record<string, number[]> {
   return out;
 }
 
-describe("findings of the misuse tier", () => {
+describe("misuse is refused without changing the log", () => {
   it("append/commit/abort(-1) are WAL_TX_NOT_OPEN, also when no transaction is open", async () => {
     // Found after c55110a: the handle compared the id with #newestOpenTx first, whose "none" value was -1, so -1
     // passed the open-transaction check and the call failed later, in the record encoder, with WAL_ENCODE. Fixed in

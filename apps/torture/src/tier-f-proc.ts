@@ -10,7 +10,7 @@
  *
  * The oracle: after each writer exits, the parent recovers the log (`Wal.open` at the checkpoint fence, as the
  * next writer would; readCommitted alone refuses a newest segment a writer died creating, see
- * follow-findings.test.ts) and reads what was committed since the last cycle with `readCommitted` from the position of a
+ * change-feed-contract.test.ts) and reads what was committed since the last cycle with `readCommitted` from the position of a
  * replication slot of its own (`oracle`), then advances that slot: truncation never removes what the oracle has
  * not read yet, so the history is read whole even though the log keeps only its tail. Each transaction read must
  * be a whole, committed, never aborted transaction of the workload, and every acknowledged commit must be there at
