@@ -18,7 +18,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleScript, makeTempDir } from "@lora/test-utils";
+import { bundleScript, makeTempDir, seededRandom } from "@lora/test-utils";
 import { segmentPath } from "@lora/wal-segment";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArchiveKey } from "../src/archive-keys.js";
@@ -34,7 +34,6 @@ import {
   eventFor,
   loraNodeCount,
   openHistory,
-  prng,
   readHistory,
   recordingStore,
   recordSpans,

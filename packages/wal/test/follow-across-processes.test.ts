@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleScript, makeTempDir } from "@lora/test-utils";
+import { bundleScript, makeTempDir, seededRandom } from "@lora/test-utils";
 import { createSlot, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -70,17 +70,6 @@ function start(script: string, args: string[]) {
   return { child, lines, exited, waitFor };
 }
 
-/** mulberry32: the kill points are seeded, so a failure names a reproducible schedule. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("a follower process beside a writer process that rotates, truncates and is SIGKILLed", () => {
   it("delivers exactly the committed history through 20 kills and restarts", async () => {
     const dir = join(tmp.path, "wal");
@@ -91,7 +80,8 @@ describe("a follower process beside a writer process that rotates, truncates and
     const reader = start(readerJs, [dir, "replica"]);
 
     const seed = 20261202;
-    const next = prng(seed);
+    // Seeded kill points: a failure names a schedule that runs again the same way.
+    const next = seededRandom(seed);
     const acked: number[] = [];
     let kills = 0;
     for (let run = 0; run < 21; run++) {

@@ -159,17 +159,6 @@ export function startWriter(script: string, config: WriterConfig): WriterRun {
   return { child, log, exited, until, whenever };
 }
 
-/** mulberry32: seeded choices, so a failure names a reproducible schedule. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The writer's sequence number of a transaction (each holds one event). */
 export function txOf(events: readonly Event[], beginLsn: number, commitLsn: number): Tx {
   if (events.length !== 1) throw new Error(`transaction ${beginLsn}..${commitLsn} holds ${events.length} events`);
