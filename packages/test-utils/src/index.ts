@@ -6,4 +6,5 @@ export {
   loraGraphSummary,
   writeLoraFixture,
 } from "./lora-fixtures.js";
+export { seededRandom } from "./seeded-random.js";
 export { makeTempDir } from "./temp-dir.js";

@@ -314,7 +314,7 @@ describe("a writer process archiving to S3 (s3rver), SIGKILLed", () => {
     annotate,
   }) => {
     const seed = 20261202;
-    const next = prng(seed);
+    const next = seededRandom(seed);
     const acks = 120 + Math.floor(next() * 80);
     const { report } = await runScenario({
       ...s3Scenario("s3-seeded", seed, false),
@@ -332,7 +332,7 @@ describe("a writer process archiving to S3 (s3rver), SIGKILLed", () => {
     annotate,
   }) => {
     const seed = 7_110_413;
-    const next = prng(seed);
+    const next = seededRandom(seed);
     const at = 40 + Math.floor(next() * 40);
     const afterStall = 30 + Math.floor(next() * 30);
     const scenario = s3Scenario("s3-in-flight", seed, true);
@@ -410,7 +410,7 @@ describe("a writer process archiving to a directory with the lora codec, SIGKILL
     annotate,
   }) => {
     const seed = 31_337;
-    const next = prng(seed);
+    const next = seededRandom(seed);
     const acks = 120 + Math.floor(next() * 80);
     const archiveDir = join(tmp.path, "fs-lora-archive");
     const { report } = await runScenario({
