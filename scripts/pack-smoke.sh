@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-PACKAGES=(wal-codec wal-segment wal-replay wal wal-archive wal-cli)
+PACKAGES=(wal-codec wal-segment wal-replay wal-lock wal wal-archive wal-cli)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lora-wal-pack-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -30,14 +30,14 @@ cd "$work/project"
 cat > package.json <<'JSON'
 { "name": "lora-wal-pack-smoke", "version": "0.0.0", "private": true }
 JSON
-# Only koffi (a dependency of @lora/wal) comes from the registry; the @lora packages come from the tarballs.
+# Only koffi (a dependency of @lora/wal-lock) comes from the registry; the @lora packages come from the tarballs.
 npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz
 # Every @lora package (nested ones included) must come from a tarball, never from the registry.
 node -e '
   const lock = require("./package-lock.json");
   const lora = Object.entries(lock.packages).filter(([path]) => path.includes("node_modules/@lora/"));
   const bad = lora.filter(([, entry]) => !String(entry.resolved).startsWith("file:"));
-  if (lora.length !== 6 || bad.length > 0) {
+  if (lora.length !== 7 || bad.length > 0) {
     console.error("pack-smoke: @lora packages not all from the tarballs:", JSON.stringify(lora, null, 2));
     process.exit(1);
   }
@@ -50,6 +50,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyDir } from "@lora/wal-cli";
 import { Wal, jsonCodec, isWalError } from "@lora/wal";
+import { probeDirLock } from "@lora/wal-lock";
 import { followDir, readCommitted, replayDir } from "@lora/wal-replay";
 import { SimFS } from "@lora/wal-segment/testing";
 import { fsArchive, restore, startArchiver } from "@lora/wal-archive";
@@ -63,7 +64,10 @@ await first.wal.close();
 
 const second = await Wal.open(dir, { codec: jsonCodec });
 assert.deepEqual(second.events, [{ put: "a", value: 1 }, { del: "b" }]);
+// The lock package on its own (koffi loaded from the install): held while a handle is open, free after.
+assert.equal(await probeDirLock(dir), "held");
 await second.wal.close();
+assert.equal(await probeDirLock(dir), "free");
 
 const txs = [];
 for await (const tx of replayDir(dir, { codec: jsonCodec })) txs.push(tx);

@@ -10,8 +10,8 @@ import { fingerprint, runCli, writeJsonWal } from "./helpers.js";
 
 const probe = vi.hoisted(() => ({ answer: undefined as undefined | (() => Promise<string>) }));
 
-vi.mock("@lora/wal", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@lora/wal")>();
+vi.mock("@lora/wal-lock", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@lora/wal-lock")>();
   return {
     ...original,
     probeDirLock: (dir: string) => (probe.answer === undefined ? original.probeDirLock(dir) : probe.answer()),

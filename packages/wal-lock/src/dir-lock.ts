@@ -2,8 +2,8 @@
  * The WAL directory lock. A holder takes two exclusive, non-blocking advisory locks, always in this order:
  *
  * 1. **the directory itself** (`flock` on an `O_RDONLY | O_DIRECTORY` fd of `<dir>`; unix only). Only `@lora/wal`
- *    takes it. It cannot be deleted from under a holder the way a file can, so two `@lora/wal` handles exclude
- *    each other even after someone removes `.lora-wal.lock` to clear a "stale lock";
+ *    (through this package) takes it. It cannot be deleted from under a holder the way a file can, so two
+ *    `@lora/wal` handles exclude each other even after someone removes `.lora-wal.lock` to clear a "stale lock";
  * 2. **`<dir>/.lora-wal.lock`**, the same kernel lock LoraDB takes (`flock` on unix, `LockFileEx` on Windows; see
  *    `flock.ts`), so a LoraDB process and an `@lora/wal` handle exclude each other, exactly as before.
  *
@@ -17,7 +17,7 @@
  * `<dir>/.lora-wal.lock` (a LoraDB whose lock file was deleted): LoraDB only knows the file lock, so without this a
  * fresh file at the same path would let us in beside it. Such a holder is treated as contention (retried within
  * the budget, then `WAL_LOCKED` naming its pid). Typical cost: one read of `/proc/locks` plus, only for `flock`
- * entries on this file system that are not ours, a `readlink` per open fd of their process (see the README).
+ * entries on this file system that are not ours, a `readlink` per open fd of their process (see this package's README).
  *
  * **While held**, the lock watches its file: an unref'd timer (every {@link DEFAULT_LOCK_CHECK_INTERVAL_MS}) and
  * {@link DirLock.check} compare `stat(<path>)` with the held fd's identity. When the file was removed, or replaced

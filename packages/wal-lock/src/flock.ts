@@ -19,8 +19,8 @@
  * fall back to the file lock alone). On Windows `node:fs` cannot open a directory and `LockFileEx` has no directory
  * form, so {@link LockBinding.directoryLocks} is false there and only the file is locked.
  *
- * koffi and the system library are loaded lazily, on the first lock attempt, so importing `@lora/wal` loads no
- * native code (and read-only tools never need it unless they probe the lock).
+ * koffi and the system library are loaded lazily, on the first lock attempt, so importing `@lora/wal-lock` (or
+ * `@lora/wal`) loads no native code (and read-only tools never need it unless they probe the lock).
  */
 
 import { createRequire } from "node:module";

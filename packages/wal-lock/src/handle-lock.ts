@@ -4,7 +4,8 @@
  * offers one (SimFS), and otherwise a registry inside this process.
  *
  * Only the real file system's lock can be lost (its file removed or replaced from outside while held); the other
- * two never report a loss.
+ * two never report a loss. The in-process registry excludes handles of one `WalFileSystem` object in this process
+ * only: a file system that is neither Node's nor self-locking has nothing another process could see.
  */
 
 import { join } from "node:path";
@@ -32,7 +33,7 @@ export interface HeldLock {
   onLost(listener: (error: WalError) => void): () => void;
 }
 
-/** Internal knobs, for tests. */
+/** Options of {@link lockDirectory}; the defaults are what a handle wants. */
 export interface LockDirectoryOptions {
   /** Period of the background check of the real file system's lock, ms; 0 = `check()` only. @default 1000 */
   readonly checkIntervalMs?: number;
@@ -70,8 +71,16 @@ function unlosable(release: () => void): HeldLock {
 }
 
 /**
- * Takes the directory lock for a handle.
- * @throws {@link WalError} `WAL_LOCKED`, `WAL_IO`, `WAL_INVALID_OPTION` (see `acquireDirLock`).
+ * Takes the directory lock that fits `fs`, for a writer that does its I/O through it (what `Wal.open` does):
+ *
+ * - Node's file system (`fs.name === "node"`): {@link acquireDirLock}'s kernel locks, shared with LoraDB and other
+ *   processes, watched while held (see `DirLock`);
+ * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
+ * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
+ *
+ * @param retryBudgetMs how long a contended kernel lock is retried; the other two are tried once. @default 100
+ * @throws {@link WalError} `WAL_LOCKED` when another holder has it (see {@link acquireDirLock}); `WAL_IO` and
+ *   `WAL_INVALID_OPTION` from the kernel lock.
  */
 export async function lockDirectory(
   fs: WalFileSystem,

@@ -18,6 +18,7 @@ export {
   type WalErrorCode,
   type WalErrorDetails,
 } from "@lora/wal-codec";
+export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 export type { RecoveryMode, ReplayedTransaction, ReplayOutcome, TornTailInfo } from "@lora/wal-replay";
 // The change feed and replication slots, re-exported so a store author needs one import.
 export {
@@ -35,7 +36,6 @@ export {
   type SlotState,
 } from "@lora/wal-replay";
 export type { WalFileSystem } from "@lora/wal-segment";
-export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
 export type { HealAction } from "./recover-dir.js";
 export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";

@@ -11,7 +11,7 @@ import { ev, useTempDirs } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
-const holder = fileURLToPath(new URL("../test/fixtures/flock-holder.mjs", import.meta.url));
+const holder = fileURLToPath(new URL("../../wal-lock/test/fixtures/flock-holder.mjs", import.meta.url));
 
 describe("options are validated with WAL_INVALID_OPTION", () => {
   const bad: [string, Record<string, unknown>][] = [

@@ -6,20 +6,20 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { mkdtemp, rename, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isWalError } from "@lora/wal-codec";
+import { LOCK_FILE_NAME } from "@lora/wal-lock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ev, rejection } from "../test/support.js";
-import { LOCK_FILE_NAME } from "./dir-lock.js";
-import { lockBinding } from "./flock.js";
 import { Wal } from "./wal.js";
 
-const LORA_HOLDER = fileURLToPath(new URL("../test/fixtures/lora-holder.mjs", import.meta.url));
+// The lock package's holders: LoraDB itself, and a bare `flock` on a file as LoraDB takes it (Linux).
+const LORA_HOLDER = fileURLToPath(new URL("../../wal-lock/test/fixtures/lora-holder.mjs", import.meta.url));
+const FLOCK_HOLDER = fileURLToPath(new URL("../../wal-lock/test/fixtures/flock-holder.mjs", import.meta.url));
 
 let dir: string;
 let lockPath: string;
@@ -71,33 +71,36 @@ describe("case 7 through Wal.open", () => {
     30_000,
   );
 
-  it("a handle whose lock file was taken by another holder stops writing: WAL_POISONED caused by WAL_LOCK_LOST", async () => {
-    const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
-    const binding = lockBinding();
-    let fd = -1;
-    try {
-      await wal.commitTx([ev(0)]);
-      // Someone clears the "stale" lock and another holder (as LoraDB would) creates and locks a new one.
-      await unlink(lockPath);
-      fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT, 0o666);
-      expect(binding.tryLock(fd)).toBe("locked");
-      // The next rotation checks the lock before it touches the directory.
-      let refused: unknown;
-      for (let i = 1; i < 50 && refused === undefined; i++) {
-        refused = await wal.commitTx([ev(i)]).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+  it.skipIf(process.platform !== "linux")(
+    "a handle whose lock file was taken by another holder stops writing: WAL_POISONED caused by WAL_LOCK_LOST",
+    async () => {
+      const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
+      // Another process (as LoraDB would) holds a new lock file, and it replaces ours at the path in one rename:
+      // the path never lacks a file, so the handle's background check cannot re-create one in between.
+      const theirs = join(dir, "theirs.lock");
+      const child = spawn(process.execPath, [FLOCK_HOLDER, theirs], { stdio: ["ignore", "pipe", "inherit"] });
+      const exited = once(child, "exit");
+      try {
+        await wal.commitTx([ev(0)]);
+        const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+        expect(line).toBe("locked");
+        await rename(theirs, lockPath);
+        // The next rotation checks the lock before it touches the directory.
+        let refused: unknown;
+        for (let i = 1; i < 50 && refused === undefined; i++) {
+          refused = await wal.commitTx([ev(i)]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        }
+        expect(isWalError(refused, "WAL_POISONED")).toBe(true);
+        expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
+        expect(wal.bgFailure()).not.toBeNull();
+      } finally {
+        await wal.close().catch(() => undefined);
+        child.kill("SIGKILL");
+        await exited;
       }
-      expect(isWalError(refused, "WAL_POISONED")).toBe(true);
-      expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
-      expect(wal.bgFailure()).not.toBeNull();
-    } finally {
-      await wal.close().catch(() => undefined);
-      if (fd >= 0) {
-        binding.unlock(fd);
-        closeSync(fd);
-      }
-    }
-  });
+    },
+  );
 });

@@ -14,6 +14,7 @@ import {
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
+import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import {
   CommitFollower,
   RECOVERY_MODES,
@@ -30,7 +31,6 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
-import { type HeldLock, lockDirectory } from "./handle-lock.js";
 import { type HealAction, recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";

@@ -4,8 +4,8 @@
  */
 
 import { join } from "node:path";
-import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal";
 import { isWalError } from "@lora/wal-codec";
+import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
