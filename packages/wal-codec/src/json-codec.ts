@@ -5,10 +5,30 @@
 
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
-import type { PayloadCodec } from "./payload-codec.js";
 
 /** A value `JSON.stringify` writes and `JSON.parse` gives back unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * The type of {@link jsonCodec}: a `PayloadCodec` for any event type. Each method is generic (for
+ * `Wal.open<Job>(dir, { codec: jsonCodec })`, which needs a `PayloadCodec<Job>`) and also has a `JsonValue`
+ * overload, listed last, so that a call without a type argument (`replayDir(dir, { codec: jsonCodec })`) infers
+ * `JsonValue` events, as it did when the codec was a `PayloadCodec<JsonValue>`.
+ *
+ * The type parameter is a promise the caller makes, not something the codec checks: decoding gives back what
+ * `JSON.parse` gives, so `E` must be a type that survives a JSON round trip (see {@link jsonCodec}).
+ */
+export interface JsonCodec {
+  readonly name: "json";
+  encodeEvent<E = JsonValue>(event: E, out: ByteWriter): void;
+  encodeEvent(event: JsonValue, out: ByteWriter): void;
+  encodeBatch<E = JsonValue>(events: readonly E[], out: ByteWriter): void;
+  encodeBatch(events: readonly JsonValue[], out: ByteWriter): void;
+  decodeEvent<E = JsonValue>(payload: Uint8Array): E;
+  decodeEvent(payload: Uint8Array): JsonValue;
+  decodeBatch<E = JsonValue>(payload: Uint8Array): E[];
+  decodeBatch(payload: Uint8Array): JsonValue[];
+}
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -32,24 +52,39 @@ function readJson(payload: Uint8Array): unknown {
 }
 
 /**
- * Events are JSON values, stored as UTF-8 JSON text (a batch as one JSON array).
- * @throws {@link WalError} `WAL_ENCODE` for a value `JSON.stringify` rejects; `WAL_DECODE` for invalid UTF-8 or
- *   JSON, or a batch that is not an array.
+ * Events are JSON values, stored as UTF-8 JSON text (a batch as one JSON array). It is a `PayloadCodec` of any
+ * event type (`Wal.open<Job>(dir, { codec: jsonCodec })` needs no cast); without a type argument the events are
+ * {@link JsonValue}s.
+ *
+ * Encoding is `JSON.stringify` and decoding `JSON.parse`, so an event comes back as its JSON form, not always as it
+ * went in:
+ * - `NaN`, `Infinity` and `-Infinity` come back as `null`;
+ * - `-0` comes back as `0`;
+ * - `undefined` (and functions and symbols) in an object drop the key; in an array they come back as `null`; an
+ *   event that is itself `undefined` (or a function or symbol) has no JSON form and is refused (`WAL_ENCODE`);
+ * - a `Date` comes back as its ISO 8601 string (any `toJSON` method is applied);
+ * - a `BigInt` anywhere in the event is refused (`WAL_ENCODE`, with the `TypeError` as `cause`), as is a cycle;
+ * - a `Map` or a `Set` comes back as `{}` (its entries are lost), as does any object with no enumerable own
+ *   properties (class instances come back as plain objects).
+ *
+ * @throws {@link WalError} `WAL_ENCODE` for a value `JSON.stringify` rejects or has no JSON form for; `WAL_DECODE`
+ *   for invalid UTF-8 or JSON, or a batch that is not an array.
  */
-export const jsonCodec: PayloadCodec<JsonValue> = {
+export const jsonCodec: JsonCodec = {
   name: "json",
-  encodeEvent(event: JsonValue, out: ByteWriter): void {
+  encodeEvent<E>(event: E, out: ByteWriter): void {
     writeJson(event, out);
   },
-  encodeBatch(events: readonly JsonValue[], out: ByteWriter): void {
+  encodeBatch<E>(events: readonly E[], out: ByteWriter): void {
     writeJson(events, out);
   },
-  decodeEvent(payload: Uint8Array): JsonValue {
-    return readJson(payload) as JsonValue;
+  // The caller's promise (see JsonCodec): the cast is where that promise is taken.
+  decodeEvent<E>(payload: Uint8Array): E {
+    return readJson(payload) as E;
   },
-  decodeBatch(payload: Uint8Array): JsonValue[] {
+  decodeBatch<E>(payload: Uint8Array): E[] {
     const value = readJson(payload);
     if (!Array.isArray(value)) throw new WalError("WAL_DECODE", "JSON batch payload is not an array");
-    return value as JsonValue[];
+    return value as E[];
   },
 };

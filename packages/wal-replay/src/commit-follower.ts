@@ -47,6 +47,21 @@ export interface FollowSource {
   ended?(): boolean;
 }
 
+/**
+ * Transactions the writer's own process holds in memory (`wal.follow`): a follower at the live end takes them
+ * from here instead of reading the segment back.
+ */
+export interface FollowMemory<E> {
+  /**
+   * The committed transactions after `position` with `beginLsn > after`, deliverable now under `durability`, at
+   * most `max`, in commit order; `[]` when there are none yet; `null` when memory cannot say what follows
+   * `position` (read the file).
+   */
+  take(position: number, after: number, durability: "durable" | "written", max: number): ReplayedTransaction<E>[] | null;
+  /** The follower ended: it takes nothing more. Called once. */
+  release(): void;
+}
+
 /** Options of the engine. */
 export interface CommitFollowerOptions<E> {
   readonly dir: string;
@@ -59,6 +74,8 @@ export interface CommitFollowerOptions<E> {
   readonly signal?: AbortSignal;
   /** Maps `WAL_TRUNCATED` to the error the caller wants (a slot's invalidation). */
   readonly onTruncated?: (error: WalError) => Promise<WalError>;
+  /** The writer's recent transactions, when the follower runs in the writer's process. */
+  readonly memory?: FollowMemory<E>;
 }
 
 /** Transactions read ahead before a pump hands control back to deliver them. */
@@ -92,6 +109,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
   #decodedAny = false;
   #done = false;
+  /** Delivering from {@link FollowMemory}: no segment is open; leaving it reads the file from the position on. */
+  #fromMemory = false;
   #running: Promise<IteratorResult<ReplayedTransaction<E>>> | undefined;
 
   constructor(options: CommitFollowerOptions<E>) {
@@ -140,6 +159,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
         const ready = this.#take();
         if (ready !== undefined) return { value: ready, done: false };
         if (this.#stop.signal.aborted) break;
+        const memory = this.#takeFromMemory();
+        if (memory === "queued") continue;
+        if (memory === "caught-up") {
+          if (this.#o.source.ended?.() === true) break;
+          await this.#o.source.changed(this.#stop.signal);
+          continue;
+        }
         const progressed = await this.#pump();
         const now = this.#take();
         if (now !== undefined) return { value: now, done: false };
@@ -157,6 +183,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   }
 
   async #finish(): Promise<void> {
+    if (!this.#done) this.#o.memory?.release();
     this.#done = true;
     const reader = this.#reader;
     this.#reader = undefined;
@@ -175,6 +202,39 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     }
     this.#lastDelivered = head.tx.commitLsn;
     return head.tx;
+  }
+
+  /**
+   * At the live end in the writer's process, take what memory holds instead of reading the file: "queued" when it
+   * queued transactions, "caught-up" when memory covers the position and has nothing more yet, "file" otherwise
+   * (no memory, a transaction half read from the file, or a position memory cannot vouch for).
+   */
+  #takeFromMemory(): "queued" | "caught-up" | "file" {
+    const memory = this.#o.memory;
+    if (memory === undefined || this.#queueHead !== this.#queue.length) return "file";
+    const assembler = this.#assembler;
+    if (assembler !== undefined && !assembler.openBegins().next().done) return "file";
+    const txs = memory.take(this.#lastDelivered, this.#after, this.#o.durability, QUEUE_LIMIT);
+    if (txs === null) {
+      this.#fromMemory = false;
+      return "file";
+    }
+    if (!this.#fromMemory) {
+      // The file reader stops here; if memory ever cannot vouch again, reading resumes at the position.
+      this.#fromMemory = true;
+      const reader = this.#reader;
+      this.#reader = undefined;
+      this.#assembler = undefined;
+      this.#restartFrom = undefined;
+      this.#stuckAt = "";
+      reader?.close().catch(() => undefined);
+    }
+    const last = txs[txs.length - 1];
+    if (last === undefined) return "caught-up";
+    for (const tx of txs) this.#queue.push({ tx });
+    // Memory hands out only what is deliverable under the follower's durability.
+    this.#durable = Math.max(this.#durable, last.commitLsn);
+    return "queued";
   }
 
   #deliverable(): number {

@@ -40,6 +40,7 @@ export { TransactionSpans } from "./transaction-spans.js";
 export {
   CommitFollower,
   type CommitFollowerOptions,
+  type FollowMemory,
   type FollowDurability,
   type FollowSource,
 } from "./commit-follower.js";

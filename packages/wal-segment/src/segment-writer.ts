@@ -218,6 +218,11 @@ export class SegmentWriter {
     return this.#pending.length;
   }
 
+  /** A copy of the bytes appended since `mark` that are still pending (not yet handed to the OS). */
+  copyPendingSince(mark: number): Uint8Array {
+    return this.#pending.copy(mark);
+  }
+
   /** Drop everything appended since `mark` (used to make a multi-record append all-or-nothing). */
   rollback(mark: number): void {
     this.#pending.truncate(mark);

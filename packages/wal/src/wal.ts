@@ -31,6 +31,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
+import { RecentCommits } from "./recent-commits.js";
 import { type HealAction, recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
@@ -193,6 +194,11 @@ export class Wal<E = MutationEvent> {
   #followWake: (() => void)[] = [];
   /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
   #followEpoch = 0;
+  /** The newest `commitTx` transactions, kept while in-process followers exist (they take them from memory). */
+  #recent: RecentCommits | undefined;
+  #memoryFollowers = 0;
+  /** Closed with its final flush done, or poisoned: followers deliver what is durable and end. */
+  #followEnded = false;
   /**
    * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
    * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
@@ -521,6 +527,9 @@ export class Wal<E = MutationEvent> {
     // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
     // lost, so `changed` returns at once when the count moved since its last look at durability.
     let seen = this.#followEpoch;
+    this.#recent ??= new RecentCommits();
+    this.#memoryFollowers++;
+    let released = false;
     return new CommitFollower<E>({
       dir: this.#dir,
       fs: this.#fs,
@@ -534,11 +543,24 @@ export class Wal<E = MutationEvent> {
             session: 1,
             // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
             durableLsn: this.#pipeline.syncedLsn,
-            closed: this.#closed || this.#poison !== undefined,
+            closed: this.#followEnded,
           });
         },
         changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
-        ended: () => this.#closed || this.#poison !== undefined,
+        ended: () => this.#followEnded,
+      },
+      memory: {
+        take: (position, from, level, max) => {
+          seen = this.#followEpoch;
+          const upTo = level === "durable" ? this.#pipeline.syncedLsn : this.#pipeline.writtenLsn;
+          const range = { upTo, after: from, appendedLsn: this.#nextLsn - 1 };
+          return this.#recent?.after(position, range, max, this.#codec) ?? null;
+        },
+        release: () => {
+          if (released) return;
+          released = true;
+          if (--this.#memoryFollowers === 0) this.#recent = undefined;
+        },
       },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -546,7 +568,7 @@ export class Wal<E = MutationEvent> {
 
   /** Resolves at the next durability advance, rotation, truncation or close (or after a second, or on abort). */
   #followerWait(signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.#closed) return Promise.resolve();
+    if (signal.aborted || this.#followEnded) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -788,7 +810,15 @@ export class Wal<E = MutationEvent> {
   /** Encode the transaction into the active writer (all or nothing) and wait as the sync mode says. */
   #appendAndAwaitCommit(events: readonly E[]): Promise<CommitInfo> {
     const begin = this.#nextLsn;
-    this.#pipeline.writer.appendCommitTx(begin, events, this.#codec);
+    const writer = this.#pipeline.writer;
+    const recent = this.#recent;
+    const mark = recent === undefined ? 0 : writer.mark();
+    writer.appendCommitTx(begin, events, this.#codec);
+    if (recent !== undefined) {
+      // With a low-level transaction open, the file's commit order is not the run of whole transactions memory holds.
+      if (this.#openTx.size === 0) recent.add(begin, writer.copyPendingSince(mark));
+      else recent.clear();
+    }
     const commitLsn = begin + 2;
     this.#nextLsn = begin + 3;
     this.#spans.markInside(begin, begin + 1);
@@ -971,6 +1001,7 @@ export class Wal<E = MutationEvent> {
     } finally {
       await this.#pipeline.writer.close().catch(() => undefined);
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
+      this.#followEnded = true;
       this.#wakeFollowers();
       await this.#lock.release();
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
@@ -1027,6 +1058,8 @@ export class Wal<E = MutationEvent> {
     if (isWalError(error, "WAL_CLOSED")) return;
     this.#poison = error;
     this.#pipeline.fail(error);
+    this.#followEnded = true;
+    this.#wakeFollowers();
   }
 
   /**

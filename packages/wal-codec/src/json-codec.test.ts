@@ -1,0 +1,119 @@
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { ByteWriter } from "./byte-writer.js";
+import { isWalError } from "./errors.js";
+import { type JsonValue, jsonCodec } from "./json-codec.js";
+import type { PayloadCodec } from "./payload-codec.js";
+
+/** Encode one event and decode it again, as a single-event record would. */
+function roundTrip(event: unknown): unknown {
+  const out = new ByteWriter();
+  jsonCodec.encodeEvent(event, out);
+  return jsonCodec.decodeEvent(out.copy());
+}
+
+/** Encode a batch and decode it again, as a batch record would. */
+function roundTripBatch(events: unknown[]): unknown[] {
+  const out = new ByteWriter();
+  jsonCodec.encodeBatch(events, out);
+  return jsonCodec.decodeBatch(out.copy());
+}
+
+function encodeError(event: unknown): unknown {
+  try {
+    jsonCodec.encodeEvent(event, new ByteWriter());
+  } catch (error) {
+    return error;
+  }
+  throw new Error("encodeEvent accepted the event");
+}
+
+describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)", () => {
+  it("gives JSON values back unchanged, one event or a batch", () => {
+    const event = { a: [1, "two", null, true, { b: -1.5 }], c: "é😀" };
+    expect(roundTrip(event)).toEqual(event);
+    expect(roundTripBatch([event, 3, "x"])).toEqual([event, 3, "x"]);
+  });
+
+  it("turns NaN, Infinity and -Infinity into null", () => {
+    expect(roundTrip(Number.NaN)).toBeNull();
+    expect(roundTrip({ a: Number.POSITIVE_INFINITY, b: Number.NEGATIVE_INFINITY })).toEqual({ a: null, b: null });
+    expect(roundTripBatch([Number.NaN, 1])).toEqual([null, 1]);
+  });
+
+  it("turns -0 into 0", () => {
+    const back = roundTrip(-0);
+    expect(Object.is(back, 0)).toBe(true);
+    expect(Object.is((roundTrip([-0]) as number[])[0], 0)).toBe(true);
+  });
+
+  it("drops undefined in an object, writes null for it in an array, and refuses an undefined event", () => {
+    const back = roundTrip({ kept: 1, gone: undefined }) as Record<string, unknown>;
+    expect(back).toEqual({ kept: 1 });
+    expect(Object.hasOwn(back, "gone")).toBe(false);
+    expect(roundTrip([1, undefined, 3])).toEqual([1, null, 3]);
+    const error = encodeError(undefined);
+    expect(isWalError(error, "WAL_ENCODE")).toBe(true);
+  });
+
+  it("turns a Date into its ISO string", () => {
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+    const back = roundTrip({ at }) as { at: unknown };
+    expect(back.at).toBe("2026-01-02T03:04:05.006Z");
+    expect(back.at).not.toBeInstanceOf(Date);
+  });
+
+  it("refuses a BigInt anywhere in the event with WAL_ENCODE, the TypeError as cause", () => {
+    const error = encodeError({ n: 1n });
+    expect(isWalError(error, "WAL_ENCODE")).toBe(true);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    const out = new ByteWriter();
+    expect(() => jsonCodec.encodeBatch([1, 2n], out)).toThrow(expect.objectContaining({ code: "WAL_ENCODE" }));
+  });
+
+  it("turns a Map and a Set into {} (their entries are lost)", () => {
+    expect(
+      roundTrip({
+        m: new Map([["k", 1]]),
+        s: new Set([1, 2]),
+      }),
+    ).toEqual({ m: {}, s: {} });
+  });
+
+  it("refuses a cycle with WAL_ENCODE", () => {
+    const cycle: { self?: unknown } = {};
+    cycle.self = cycle;
+    expect(isWalError(encodeError(cycle), "WAL_ENCODE")).toBe(true);
+  });
+
+  it("refuses bytes that are not UTF-8 JSON, and a batch that is not an array, with WAL_DECODE", () => {
+    expect(() => jsonCodec.decodeEvent(new Uint8Array([0xff]))).toThrow(
+      expect.objectContaining({ code: "WAL_DECODE" }),
+    );
+    expect(() => jsonCodec.decodeEvent(new TextEncoder().encode("{"))).toThrow(
+      expect.objectContaining({ code: "WAL_DECODE" }),
+    );
+    expect(() => jsonCodec.decodeBatch(new TextEncoder().encode('{"a":1}'))).toThrow(
+      expect.objectContaining({ code: "WAL_DECODE" }),
+    );
+  });
+});
+
+describe("jsonCodec: types", () => {
+  interface Job {
+    readonly id: string;
+    readonly attempts: number;
+  }
+
+  it("is a PayloadCodec of any event type, and of JsonValue without a type argument", () => {
+    // These lines are the test: `pnpm typecheck` compiles them (tsconfig includes src/**/*.test.ts).
+    const jobs: PayloadCodec<Job> = jsonCodec;
+    const anything: PayloadCodec<unknown> = jsonCodec;
+    const json: PayloadCodec<JsonValue> = jsonCodec;
+    const out = new ByteWriter();
+    expectTypeOf(jsonCodec.decodeEvent(new TextEncoder().encode("1"))).toEqualTypeOf<JsonValue>();
+    expectTypeOf(jsonCodec.decodeBatch<Job>(new TextEncoder().encode("[]"))).toEqualTypeOf<Job[]>();
+    jobs.encodeEvent({ id: "a", attempts: 1 }, out);
+    expect(jobs.decodeEvent(out.copy())).toEqual({ id: "a", attempts: 1 });
+    expect([anything.name, json.name]).toEqual(["json", "json"]);
+  });
+});
