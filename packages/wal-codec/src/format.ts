@@ -1,7 +1,7 @@
 /**
  * Format constants of the LoraDB `lora-wal` on-disk format, version 1. Everything is little-endian.
  *
- * Record framing (FORMAT §3):
+ * Record framing (docs/format.md, 'Record framing'):
  *
  * | offset | size | field        | encoding                                                        |
  * | ------ | ---- | ------------ | --------------------------------------------------------------- |

@@ -20,7 +20,7 @@ function decodeOne<E>(bytes: Uint8Array, codec: PayloadCodec<E>) {
   return r.record;
 }
 
-describe("golden vectors (FORMAT §4.8)", () => {
+describe("golden vectors (docs/format.md, 'Worked examples')", () => {
   it("TxBegin lsn=1", () => {
     const bytes = encodeRecord({ kind: "txBegin", lsn: 1 }, bytesCodec);
     expect(toHex(bytes)).toBe("190000000201000000000000000000000000000000d95c9cca");

@@ -32,7 +32,7 @@ interface RawRecord {
   readonly payload: Uint8Array;
 }
 
-/** Minimal segment walker (FORMAT §2–3): 32-byte header, then length/kind/lsn/tx/payload/crc records. */
+/** Minimal segment walker (docs/format.md): 32-byte header, then length/kind/lsn/tx/payload/crc records. */
 function walkSegment(file: Uint8Array): RawRecord[] {
   expect(Buffer.from(file.subarray(0, 8)).toString("latin1")).toBe("LORAWAL\0");
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);

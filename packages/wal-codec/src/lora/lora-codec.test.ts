@@ -57,7 +57,7 @@ const setProp = (key: string, v: PropertyValue): MutationEvent => ({
   value: v,
 });
 
-describe("golden vectors (FORMAT §4.8)", () => {
+describe("golden vectors (docs/format.md, 'Worked examples')", () => {
   it("(c) CreateNode{7, [Person], {name: 'alice'}}: 69-byte payload", () => {
     const e: MutationEvent = { type: "CreateNode", id: 7n, labels: ["Person"], properties: mapOf([["name", "alice"]]) };
     const expected = hex(`4c573100 01 0700000000000000

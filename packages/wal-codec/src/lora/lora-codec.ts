@@ -1,6 +1,6 @@
 /**
  * `loraCodec`: the {@link PayloadCodec} for LoraDB's LW1 mutation payloads, byte-compatible with `lora-wal` ≥ 0.9
- * (FORMAT §4). Kind 1 records carry `encodeEvent` payloads, kind 6 records `encodeBatch` payloads.
+ * (docs/format.md, 'The LW1 payload'). Kind 1 records carry `encodeEvent` payloads, kind 6 `encodeBatch` payloads.
  */
 
 import type { PayloadCodec } from "../payload-codec.js";

@@ -1,5 +1,5 @@
 /**
- * Tag numbers of LoraDB's LW1 mutation payload codec (FORMAT §4.2–4.4). All integers are little-endian; every count
+ * Tag numbers of LoraDB's LW1 payload codec (docs/format.md, 'The LW1 payload'). All little-endian; every count
  * and length is a u64.
  */
 

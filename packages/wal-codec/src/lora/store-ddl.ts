@@ -1,6 +1,6 @@
 /**
  * LoraDB's store codec (`lora_store::codec`) for the two DDL requests carried by CreateIndex and CreateConstraint
- * events (FORMAT §4.6). Same primitives as LW1; errors read like the Rust `StoreCodecError`
+ * events (docs/format.md, 'The LW1 payload'). Same primitives as LW1; errors read like the Rust `StoreCodecError`
  * ("store value decode failed: …") and the LW1 decoder prefixes them with the event name. Decoding charges the LW1
  * decoder's heap budget (`decode-budget.ts`): counts are checked against the bytes left before anything is
  * allocated, and a request never holds more than 16 bytes of JS heap per input byte.
