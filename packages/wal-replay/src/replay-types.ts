@@ -56,7 +56,11 @@ export interface ReplayOptions<E> {
    * caller observed (a commit LSN, the durable LSN) was written before it was observed. @default no bound
    */
   readonly uptoLsn?: number;
-  /** Aborts the replay with the signal's reason. */
+  /**
+   * Aborts the replay with the signal's reason: once `abort()` has returned, no further transaction is handed over
+   * (the next `next()` rejects with the reason and the segment is closed). The signal is also checked when each
+   * segment is opened and every 4096 records, so a replay inside a long transaction stops too.
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -291,7 +291,11 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#lastLsn = record.lsn;
     this.#lastGoodOffset = reader.position;
     const signal = this.#signal;
-    if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
+    // Before a transaction is handed over, so none reaches the caller once abort() has returned; between commits,
+    // every few thousand records, so a long transaction stops too (a property read each: it is the hot path).
+    if (signal !== undefined && (committed !== undefined || assembler.records % ABORT_CHECK_EVERY === 0)) {
+      signal.throwIfAborted();
+    }
     return committed;
   }
 

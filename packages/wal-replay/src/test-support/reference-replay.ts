@@ -205,7 +205,10 @@ class ReplayRun<E> implements Replay<E> {
             firstLsn ??= step.record.lsn;
             lastLsn = step.record.lsn;
             lastGoodOffset = reader.position;
-            if (signal !== undefined && assembler.records % ABORT_CHECK_EVERY === 0) signal.throwIfAborted();
+            // The abort rule replay has now: checked before every hand-over, and every few thousand records.
+            if (signal !== undefined && (committed !== undefined || assembler.records % ABORT_CHECK_EVERY === 0)) {
+              signal.throwIfAborted();
+            }
             if (committed !== undefined) yield committed;
           }
           segments.push(summarize());
