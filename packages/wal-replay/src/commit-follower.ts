@@ -57,7 +57,12 @@ export interface FollowMemory<E> {
    * most `max`, in commit order; `[]` when there are none yet; `null` when memory cannot say what follows
    * `position` (read the file).
    */
-  take(position: number, after: number, durability: "durable" | "written", max: number): ReplayedTransaction<E>[] | null;
+  take(
+    position: number,
+    after: number,
+    durability: "durable" | "written",
+    max: number,
+  ): ReplayedTransaction<E>[] | null;
   /** The follower ended: it takes nothing more. Called once. */
   release(): void;
 }

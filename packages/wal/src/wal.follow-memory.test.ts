@@ -6,7 +6,7 @@ import { type JsonValue, jsonCodec, readCommitted, Wal } from "./index.js";
 
 // An in-process follower at the live end is handed commitTx transactions from memory, not from the segment. These
 // tests pin both halves of that: it really reads nothing back, and whatever mix of commitTx, low-level
-// transactions, markers, rotation and truncation the writer does, what it delivers is exactly what the file holds.
+// transactions, markers and rotation the writer does, what it delivers is exactly what the file holds.
 
 type Tx = { beginLsn: number; commitLsn: number; events: JsonValue[] };
 
@@ -91,8 +91,10 @@ describe("wal.follow at the live end", () => {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("commit" as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("abort" as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("yield" as const), turns: fc.integer({ min: 1, max: 30 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant("yield" as const), turns: fc.integer({ min: 1, max: 30 }) }),
+    },
   );
 
   test.prop(
@@ -140,9 +142,6 @@ describe("wal.follow at the live end", () => {
           }
           case "checkpoint":
             if (open.length === 0) await wal.checkpointMarker(wal.safeCheckpointLsn());
-            break;
-          case "truncate":
-            // Never past what either follower still needs: this test is about order, not about WAL_TRUNCATED.
             break;
           case "yield":
             for (let k = 0; k < o.turns; k++) await new Promise((r) => setImmediate(r));
