@@ -10,7 +10,8 @@ import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { Wal } from "@lora/wal";
-import { bytesCodec, loraCodec } from "@lora/wal-codec";
+import { bytesCodec } from "@lora/wal-codec";
+import { loraCodec } from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
 
 export const PAYLOAD_BYTES = 100;

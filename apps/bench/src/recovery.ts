@@ -13,15 +13,8 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { Wal } from "@lora/wal";
-import {
-  bytesCodec,
-  createPropertyMap,
-  decodeRecord,
-  encodeRecord,
-  loraCodec,
-  type MutationEvent,
-  type PropertyMap,
-} from "@lora/wal-codec";
+import { bytesCodec, decodeRecord, encodeRecord } from "@lora/wal-codec";
+import { createPropertyMap, loraCodec, type MutationEvent, type PropertyMap } from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
 
 const MiB = 2 ** 20;

@@ -9,16 +9,8 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loraGraphSummary, makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
-import {
-  crc32,
-  createPropertyMap,
-  isWalError,
-  type JsonValue,
-  jsonCodec,
-  loraCodec,
-  type MutationEvent,
-  type PayloadCodec,
-} from "@lora/wal-codec";
+import { crc32, isWalError, type JsonValue, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { createPropertyMap, loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
 import {
   createNodeFileSystem,

@@ -1,32 +1,78 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
-import { bytesCodec, jsonCodec, loraCodec, type PayloadCodec } from "@lora/wal-codec";
+import { bytesCodec, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { framingOnlyCodec } from "./scan/framing-codec.js";
+import { loraCodec } from "@lora/wal-codec/lora";
 
-/** The payload codecs the CLI knows (`--codec`). */
+/** The payload codecs the CLI knows by name (`--codec`). */
 export type CodecName = "lora" | "json" | "bytes";
 
 export const CODEC_NAMES: readonly CodecName[] = ["lora", "json", "bytes"];
 
+/**
+ * What `--codec` takes: a {@link CodecName}, or `"framing"`: read the framing only (records, LSNs, CRCs,
+ * transaction structure) and never decode a payload, for a log whose codec the CLI does not have.
+ */
+export type CodecChoice = CodecName | "framing";
+
+export const CODEC_CHOICES: readonly CodecChoice[] = [...CODEC_NAMES, "framing"];
+
+/** What a command read payloads with, and why: every report carries one, and `onCodec` is told it. */
+export interface CodecUse {
+  /** The codec's name (`"lora"`, `"json"`, `"bytes"`, a `--codec-module` codec's own `name`), or `"framing"`. */
+  readonly name: string;
+  /** True when no payload was decoded: only the framing was checked, so payloads are neither shown nor verified. */
+  readonly framingOnly: boolean;
+  /**
+   * - `default`: no codec was chosen and the default, `lora`, decoded the first mutation record (or the log has
+   *   none);
+   * - `option`: `codec` (`--codec`) named it;
+   * - `module`: `payloadCodec` (`--codec-module`) gave it;
+   * - `fallback`: no codec was chosen and `lora` did not decode the first mutation record, so the log was read
+   *   framing only (see `fallback`). The verdict is then the framing's: never a codec mismatch, and never
+   *   corruption for a payload the CLI cannot read.
+   */
+  readonly source: "default" | "option" | "module" | "fallback";
+  /** With `source` `fallback`: the record `lora` did not decode and its error. */
+  readonly fallback?: {
+    readonly codec: CodecName;
+    readonly segment: string;
+    readonly offset: number;
+    readonly lsn: number;
+    readonly message: string;
+  };
+}
+
 /** Options every command function takes (`inspectDir`, `verifyDir`, `dumpRecords`, `statDir`). */
 export interface ReadOptions {
-  /** How mutation payloads are decoded. @default "lora" (LoraDB's LW1 events) */
-  readonly codec?: CodecName;
+  /**
+   * How mutation payloads are decoded. Without it (and without `payloadCodec`) the CLI reads with `lora`, unless
+   * `lora` does not decode the log's first mutation record: then it reads framing only (see {@link CodecUse}).
+   * @default "lora" (LoraDB's LW1 events), falling back to "framing"
+   */
+  readonly codec?: CodecChoice;
+  /** A payload codec of your own (what `--codec-module` loads); takes the place of `codec`. */
+  readonly payloadCodec?: PayloadCodec<unknown>;
+  /** Called once, before any record is read, with the codec the command reads with. */
+  readonly onCodec?: (use: CodecUse) => void;
   /** Called before reading with the number of bytes the command will read (for a progress bar). */
   readonly onTotal?: (bytes: number) => void;
   /** Called after every read with its byte count. */
   readonly onRead?: (bytes: number) => void;
 }
 
-/** The codec called `name`. */
-export function codecFor(name: CodecName = "lora"): PayloadCodec<unknown> {
+/** The codec called `name` (`"framing"`: {@link framingOnlyCodec}, which decodes nothing). */
+export function codecFor(name: CodecChoice = "lora"): PayloadCodec<unknown> {
   switch (name) {
     case "lora":
       return loraCodec as PayloadCodec<unknown>;
     case "json":
-      return jsonCodec as PayloadCodec<unknown>;
+      return jsonCodec;
     case "bytes":
       return bytesCodec as PayloadCodec<unknown>;
+    case "framing":
+      return framingOnlyCodec;
     default:
-      throw new RangeError(`unknown codec ${String(name)} (expected one of ${CODEC_NAMES.join(", ")})`);
+      throw new RangeError(`unknown codec ${String(name)} (expected one of ${CODEC_CHOICES.join(", ")})`);
   }
 }

@@ -6,7 +6,8 @@
 
 import { open } from "node:fs/promises";
 import { Wal } from "@lora/wal";
-import { bytesCodec, isWalError, jsonCodec, loraCodec, type PayloadCodec } from "@lora/wal-codec";
+import { bytesCodec, isWalError, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { loraCodec } from "@lora/wal-codec/lora";
 import { type RecoveryMode, replayDir } from "@lora/wal-replay";
 import { decodeSegmentHeader, encodeSegmentHeader, SEGMENT_HEADER_BYTES } from "@lora/wal-segment";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";

@@ -1,7 +1,7 @@
 // Heap and time cost of decoding LW1 payloads (`loraCodec`): hostile shapes built byte by byte, and realistic
 // payloads encoded from events. Runs on the built package:
 //   pnpm --filter @lora/wal-codec build
-//   node --expose-gc packages/wal-codec/scripts/decode-heap.mjs [--mib 4] [--only regex] [--dist path/to/index.js]
+//   node --expose-gc packages/wal-codec/scripts/decode-heap.mjs [--mib 4] [--only regex] [--dist path/to/lora/index.js]
 // (it re-runs itself with --expose-gc when started without it). For each payload it prints the input bytes, the JS
 // heap the decoded value keeps (heapUsed after minus before a decode, with a full GC on each side and the value
 // kept alive), that per input byte, the ArrayBuffer bytes it keeps (outside the JS heap) per input byte, and the
@@ -30,9 +30,11 @@ function option(name, fallback) {
 
 const MIB = Number(option("mib", "4"));
 const ONLY = new RegExp(option("only", "."));
-const DIST = option("dist", fileURLToPath(new URL("../dist/index.js", import.meta.url)));
+const DIST = option("dist", fileURLToPath(new URL("../dist/lora/index.js", import.meta.url)));
 const codec = await import(pathToFileURL(DIST).href);
-const { ByteWriter, createPropertyMap, LoraDate, LoraVector, loraCodec } = codec;
+const { createPropertyMap, LoraDate, LoraVector, loraCodec } = codec;
+// The `lora` entry leaves ByteWriter to the package root; a --dist module that exports its own is used as it is.
+const ByteWriter = codec.ByteWriter ?? (await import(new URL("../dist/index.js", import.meta.url).href)).ByteWriter;
 const metered = typeof codec.DecodeBudget === "function";
 
 // ---------- raw LW1 bytes ----------

@@ -2,7 +2,8 @@
 //   node packages/wal-codec/scripts/throughput.mjs
 // Prints records/s and MB/s for 100-byte and 4 KiB payloads, with bytesCodec and with loraCodec (a CreateNode whose
 // string property carries the payload), encoding into one reused ByteWriter as the writer does.
-import { ByteWriter, bytesCodec, createPropertyMap, decodeRecord, encodeRecordInto, loraCodec } from "@lora/wal-codec";
+import { ByteWriter, bytesCodec, decodeRecord, encodeRecordInto } from "@lora/wal-codec";
+import { createPropertyMap, loraCodec } from "@lora/wal-codec/lora";
 
 const ROUNDS = 5;
 const TARGET_MS = 300;

@@ -1,6 +1,9 @@
 /**
- * Record framing, CRC-32 and payload codecs (`bytes`, `json`, LoraDB's LW1) of the LoraDB write-ahead log
- * format. Pure functions over `Uint8Array`; no I/O.
+ * Record framing, CRC-32, the {@link PayloadCodec} interface and the `bytes` and `json` payload codecs of the
+ * LoraDB write-ahead log format. Pure functions over `Uint8Array`; no I/O.
+ *
+ * LoraDB's own payload codec (LW1: `loraCodec`, the mutation events and property values) is the subpath
+ * `@lora/wal-codec/lora`, so a log of `bytes` or `json` payloads does not load it.
  *
  * @packageDocumentation
  * @module @lora/wal-codec
@@ -21,50 +24,6 @@ export {
   RecordKindByte,
 } from "./format.js";
 export { type JsonValue, jsonCodec } from "./json-codec.js";
-export {
-  type ConstraintRequest,
-  compareUtf8,
-  createPropertyMap,
-  DECODE_HEAP_BYTES_PER_INPUT_BYTE,
-  decodeConstraintRequest,
-  decodeIndexRequest,
-  decodeLw1Batch,
-  decodeLw1Event,
-  encodeLw1Batch,
-  encodeLw1Event,
-  type F64,
-  type IndexConfigMap,
-  type IndexConfigValue,
-  type IndexEntity,
-  type IndexKind,
-  type IndexRequest,
-  LoraBinary,
-  LoraDate,
-  LoraDateTime,
-  LoraDuration,
-  LoraFloat,
-  LoraLocalDateTime,
-  LoraLocalTime,
-  LoraPoint,
-  LoraTime,
-  LoraVector,
-  LW1_MAGIC,
-  loraCodec,
-  MAX_NESTING_DEPTH,
-  MUTATION_EVENT_TYPES,
-  type MutationEvent,
-  type MutationEventOf,
-  type MutationEventType,
-  type PropertyMap,
-  type PropertyTypeTerm,
-  type PropertyValue,
-  type ScalarType,
-  type SimpleConstraintKind,
-  type VectorCoordType,
-  type VectorValues,
-  writeConstraintRequest,
-  writeIndexRequest,
-} from "./lora/index.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {
   type CheckpointRecord,

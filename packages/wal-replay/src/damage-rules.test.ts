@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bytesCodec, crc32, encodeRecord, jsonCodec, loraCodec, type PayloadCodec } from "@lora/wal-codec";
+import { bytesCodec, crc32, encodeRecord, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { loraCodec } from "@lora/wal-codec/lora";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, SegmentReader, segmentPath } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendBytes, fs, type Rec, tx, writeSegment } from "../test/build-log.js";

@@ -13,7 +13,7 @@ import {
   makeTempDir,
   writeLoraFixture,
 } from "@lora/test-utils";
-import { loraCodec, MUTATION_EVENT_TYPES, type MutationEvent } from "@lora/wal-codec";
+import { loraCodec, MUTATION_EVENT_TYPES, type MutationEvent } from "@lora/wal-codec/lora";
 import { createDatabase, openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ReplayedTransaction, type ReplayOutcome, replayDir } from "../src/index.js";

@@ -5,7 +5,7 @@
 
 import { join } from "node:path";
 import { LORA_MULTI_SEGMENT_BYTES, makeTempDir, writeLoraFixture } from "@lora/test-utils";
-import { loraCodec, type MutationEvent } from "@lora/wal-codec";
+import { loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReplayedTransaction, readCommitted, replayDir } from "../src/index.js";
 

@@ -204,7 +204,7 @@ describe("LoraDB wal.rs tests", () => {
     await wal.checkpointMarker(commit);
     await wal.flush();
     await wal.close();
-    const outcome = await replayDir(dir, { codec: (await import("@lora/wal-codec")).loraCodec }).outcome();
+    const outcome = await replayDir(dir, { codec: (await import("@lora/wal-codec/lora")).loraCodec }).outcome();
     expect(outcome.checkpointLsnObserved).toBe(commit);
   });
 

@@ -8,12 +8,11 @@ import {
   ByteWriter,
   encodeCommitTxInto,
   isWalError,
-  loraCodec,
-  type MutationEvent,
   type PayloadCodec,
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
+import { loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import {
   CommitFollower,

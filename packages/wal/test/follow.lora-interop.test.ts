@@ -7,7 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
-import { createPropertyMap, loraCodec, type MutationEvent } from "@lora/wal-codec";
+import { createPropertyMap, loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 import { openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSlot, followDir, listSlots, readCommitted, Wal } from "../src/index.js";

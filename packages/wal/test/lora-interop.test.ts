@@ -11,9 +11,9 @@
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { LORA_MULTI_SEGMENT_BYTES, makeTempDir, writeLoraFixture } from "@lora/test-utils";
+import { isWalError } from "@lora/wal-codec";
 import {
   createPropertyMap,
-  isWalError,
   LoraBinary,
   LoraDate,
   LoraDateTime,
@@ -28,7 +28,7 @@ import {
   type MutationEvent,
   type PropertyMap,
   type PropertyValue,
-} from "@lora/wal-codec";
+} from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
 import { binary, localdatetime, localtime, openWalDatabase, time } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -14,7 +14,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { makeTempDir } from "@lora/test-utils";
 import { loraCodec, type MutationEvent, Wal } from "@lora/wal";
-import { createPropertyMap } from "@lora/wal-codec";
+import { createPropertyMap } from "@lora/wal-codec/lora";
 import { afterAll, describe, expect, test } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,11 @@ interface ReadmeSpec {
   readonly setup?: (paths: ReadonlyMap<string, string>) => Promise<void>;
   /** Least number of `console.log(x); // expected` lines that must have been checked in the first block. */
   readonly minChecked?: number;
+  /**
+   * Create the directories the example names before it runs. `false` for an example that must create them itself,
+   * so one that forgets fails here as it would for a reader. @default true
+   */
+  readonly createPaths?: boolean;
 }
 
 /** A small LoraDB-codec log (two transactions and a checkpoint marker) for the read-only READMEs. */
@@ -48,7 +53,7 @@ async function writeLoraLog(dir: string): Promise<void> {
 const readmes: readonly ReadmeSpec[] = [
   { readme: "README.md", sections: ["Usage"] },
   { readme: "packages/wal-codec/README.md", sections: ["Usage"], minChecked: 2 },
-  { readme: "packages/wal-segment/README.md", sections: ["Usage"], minChecked: 1 },
+  { readme: "packages/wal-segment/README.md", sections: ["Usage"], minChecked: 1, createPaths: false },
   {
     readme: "packages/wal-replay/README.md",
     sections: ["Usage"],
@@ -190,8 +195,8 @@ describe("README usage examples run", async () => {
         const tmp = await makeTempDir("lora-wal-readme");
         cleanups.push(tmp.cleanup);
         const prepared = prepare(block, entries, tmp.path);
-        // Directories the example names exist (a segment path's directory, a log directory).
-        for (const p of prepared.paths.values()) await mkdir(p, { recursive: true });
+        // Directories the example names exist (a segment path's directory, a log directory), unless it makes them.
+        if (spec.createPaths !== false) for (const p of prepared.paths.values()) await mkdir(p, { recursive: true });
         await spec.setup?.(prepared.paths);
         const logs: Logged[] = [];
         const applied: unknown[] = [];

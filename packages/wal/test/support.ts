@@ -1,7 +1,7 @@
 /** Shared helpers for the handle's tests. */
 
 import { makeTempDir } from "@lora/test-utils";
-import { createPropertyMap, type MutationEvent } from "@lora/wal-codec";
+import { createPropertyMap, type MutationEvent } from "@lora/wal-codec/lora";
 import { afterEach } from "vitest";
 
 /** The reference tests' event: `CreateNode(id, ["N"], { v: Int(id) })` (an 81-byte Mutation record). */

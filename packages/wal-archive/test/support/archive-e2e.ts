@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { type JsonValue, jsonCodec, loraCodec, type MutationEvent, type PayloadCodec, Wal } from "@lora/wal";
-import { createPropertyMap } from "@lora/wal-codec";
+import { createPropertyMap } from "@lora/wal-codec/lora";
 import { createNodeFileSystem, SegmentReader } from "@lora/wal-segment";
 import { openWalDatabase } from "@loradb/lora-node";
 import type { ArchiveStore } from "../../src/archive-store.js";

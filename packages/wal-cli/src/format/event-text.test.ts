@@ -1,4 +1,4 @@
-import { createPropertyMap, LoraVector } from "@lora/wal-codec";
+import { createPropertyMap, LoraVector } from "@lora/wal-codec/lora";
 import { expect, it } from "vitest";
 import { eventText, floatText, hexText, loraEventText, TEXT_BYTES_LIMIT } from "./event-text.js";
 

@@ -17,7 +17,7 @@ import {
   LoraTime,
   LoraVector,
   type MutationEvent,
-} from "@lora/wal-codec";
+} from "@lora/wal-codec/lora";
 import { formatDate, formatLocalTime, formatOffset, vectorTypeName } from "./temporal-text.js";
 
 /** Bytes shown before a hex dump is cut in text output. */

@@ -9,7 +9,7 @@ import {
   LoraPoint,
   LoraTime,
   LoraVector,
-} from "@lora/wal-codec";
+} from "@lora/wal-codec/lora";
 import { describe, expect, it } from "vitest";
 import { eventToJson, valueToJson } from "./exact-json.js";
 

@@ -32,7 +32,7 @@ import {
   LoraPoint,
   LoraTime,
   LoraVector,
-} from "@lora/wal-codec";
+} from "@lora/wal-codec/lora";
 import { formatDate, formatLocalTime, formatOffset, vectorTypeName } from "./temporal-text.js";
 
 /** A value `JSON.stringify` writes without loss. */

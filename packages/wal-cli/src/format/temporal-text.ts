@@ -1,6 +1,6 @@
 /** ISO 8601 text for LoraDB temporal values, built from the raw wire fields without normalising them. */
 
-import type { VectorValues } from "@lora/wal-codec";
+import type { VectorValues } from "@lora/wal-codec/lora";
 
 const pad = (n: number, width = 2): string => {
   const sign = n < 0 ? "-" : "";

@@ -1,3 +1,14 @@
+/**
+ * LoraDB's LW1 payload codec for the write-ahead log: {@link loraCodec}, the {@link MutationEvent}s it carries, the
+ * JavaScript shape of LoraDB's property values ({@link PropertyValue}, `LoraDate`, `LoraPoint`, ...) and the store
+ * codec of index and constraint DDL. Byte-compatible with the engine's `lora-wal`.
+ *
+ * Record framing, errors and the `bytes`/`json` codecs are the package root, `@lora/wal-codec`.
+ *
+ * @packageDocumentation
+ * @module @lora/wal-codec/lora
+ */
+
 export { DECODE_HEAP_BYTES_PER_INPUT_BYTE } from "./decode-budget.js";
 export { loraCodec } from "./lora-codec.js";
 export type { F64, PropertyMap, PropertyValue, VectorValues } from "./lora-values.js";

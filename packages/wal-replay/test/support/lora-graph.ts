@@ -23,7 +23,7 @@ import {
   type MutationEvent,
   type PropertyMap,
   type PropertyValue,
-} from "@lora/wal-codec";
+} from "@lora/wal-codec/lora";
 
 export interface ModelNode {
   readonly labels: Set<string>;
