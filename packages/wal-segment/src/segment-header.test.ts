@@ -5,7 +5,7 @@ import { decodeSegmentHeader, encodeSegmentHeader } from "./segment-header.js";
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("segment header", () => {
-  it("matches the worked example of FORMAT §4.8 (a), unsealed and sealed", () => {
+  it("matches worked example (a) of docs/format.md, unsealed and sealed", () => {
     expect(toHex(encodeSegmentHeader({ baseLsn: 1, sealed: false }))).toBe(
       "4c4f524157414c00010000000100000000000000000000000000000" + "0e4165223",
     );

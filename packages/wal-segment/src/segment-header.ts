@@ -1,5 +1,5 @@
 /**
- * The 32-byte segment header (FORMAT §2.1), little-endian:
+ * The 32-byte segment header (docs/format.md, 'The segment header'), little-endian:
  *
  * | offset | size | field         | value                                                |
  * | ------ | ---- | ------------- | ---------------------------------------------------- |

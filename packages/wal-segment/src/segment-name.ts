@@ -1,5 +1,5 @@
 /**
- * Segment naming and listing (FORMAT §1): `<dir>/0000000001.wal`, the id zero-padded to 10 decimal digits. A
+ * Segment names and listing (docs/format.md): `<dir>/0000000001.wal`, the id zero-padded to 10 decimal digits. A
  * directory entry is a segment when its extension is exactly `wal` and its stem parses as an unsigned integer the
  * way Rust's `u64` parser does (digits, optional leading `+`, leading zeros); other names are ignored. Ids are
  * ordered numerically; the highest is the active segment.

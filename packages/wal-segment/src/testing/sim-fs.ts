@@ -151,7 +151,7 @@ class SimFile implements WalFile {
  * An in-memory, deterministic, crash-simulating implementation of the file-system seam.
  *
  * @remarks
- * Model (stricter than POSIX on purpose, RELIABILITY-PLAN §2):
+ * Model (stricter than POSIX on purpose; docs/crash-testing.md, 'Fault model'):
  * - Each file (inode) has volatile bytes (what reads see) and durable bytes (what survives power loss), plus the
  *   ordered writes and truncates since its last sync. `datasync`/`sync` make them durable. They do NOT make the
  *   file's directory entry durable.
