@@ -1,5 +1,5 @@
 /**
- * Model-based property tests (issue 3, "Property tests"; RELIABILITY-PLAN §7): a small log writer built from
+ * Model-based property tests (docs/crash-testing.md, 'Model-based tests'): a small log writer built from
  * `SegmentWriter` on SimFS, driven by `fc.commands`, checked against a model of the committed history after every
  * crash image SimFS offers, plus the single-bit-flip property.
  *

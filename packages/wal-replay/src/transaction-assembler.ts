@@ -186,7 +186,7 @@ export class TransactionAssembler<E> {
     return events;
   }
 
-  /** Check a segment's base LSN against what came before (§5.1 "per segment"). */
+  /** Check a segment's base LSN against what came before (docs/format.md, 'Replay rules', per segment). */
   enterSegment(baseLsn: number, path: string): void {
     if (this.#previousBase !== undefined && baseLsn <= this.#previousBase) {
       throw malformed(

@@ -2,7 +2,7 @@
  * TEST REFERENCE: the transaction assembler as it was before the replay fast path (1319cab), every open
  * transaction in one map. Kept verbatim apart from its name so differential tests can compare against it.
  *
- * The record-by-record rules of FORMAT §5.1–5.2: strictly increasing LSNs, the fence, transaction buckets keyed
+ * Replay's record rules (docs/format.md, 'Replay rules'): strictly rising LSNs, the fence, transaction buckets keyed
  * by their begin LSN (several may be open at once), commit order out, aborted and unfinished work discarded,
  * checkpoint markers observed. Every rule violation is a `WAL_MALFORMED` error.
  */
@@ -47,7 +47,7 @@ export class ReferenceAssembler<E> {
     return this.#pending.size;
   }
 
-  /** Check a segment's base LSN against what came before (§5.1 "per segment"). */
+  /** Check a segment's base LSN against what came before (docs/format.md, 'Replay rules', per segment). */
   enterSegment(baseLsn: number, path: string): void {
     if (this.#previousBase !== undefined && baseLsn <= this.#previousBase) {
       throw malformed(
