@@ -1,5 +1,5 @@
 /**
- * The three sync modes of LoraDB 0.8.3, and what each call promises in them (DESIGN §4):
+ * The three sync modes of LoraDB 0.8.3, and what each call promises in them (docs/durability.md, 'Sync modes'):
  *
  * | call                  | perCommit                      | group                        | none                        |
  * | --------------------- | ------------------------------ | ---------------------------- | --------------------------- |

@@ -1,5 +1,5 @@
 /**
- * One test per hazard of DESIGN §3: each fails on the Rust engine's behaviour and passes here.
+ * One group per item of docs/durability.md, 'Where this log differs from LoraDB's engine' (3.n is item n).
  */
 
 import { appendFile, readFile, stat, writeFile } from "node:fs/promises";

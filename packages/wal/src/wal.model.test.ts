@@ -1,5 +1,5 @@
 /**
- * Model-based test of the handle on SimFS (RELIABILITY-PLAN §7): random operations, crashes and injected failures
+ * Model-based test of the handle on SimFS (docs/crash-testing.md): random operations, crashes and injected failures
  * against an in-memory model. After each simulated crash, every crash image the fsync barriers allow is recovered
  * with the real `Wal.open`; the recovered log must be a prefix of the committed history that holds every
  * acknowledged-durable commit, with nothing aborted or unfinished in it.

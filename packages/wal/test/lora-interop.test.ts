@@ -502,7 +502,7 @@ describe("mutual exclusion through the real APIs", () => {
 });
 
 describe("byte compatibility", () => {
-  it("commitTx([Clear]) into a fresh directory writes exactly the 120-byte segment of FORMAT §4.8 (d)", async () => {
+  it("commitTx([Clear]) into a new directory writes exactly the 120-byte segment of docs/format.md (d)", async () => {
     const { wal } = await Wal.open(dir);
     await wal.commitTx([{ type: "Clear" }]);
     await wal.close();
