@@ -1,5 +1,5 @@
 /**
- * Checks one crash image with the real `Wal.open` (real recovery), then the invariants of RELIABILITY-PLAN §4:
+ * Checks one crash image with the real `Wal.open` (real recovery), then the docs/crash-testing.md invariants:
  * the log opens (I11), the history is an acknowledged-covering prefix (I1–I3), LSNs increase and a `commitTx`
  * transaction never spans segments (I4), `nextLsn` is past everything recovered and the fence, and a write after
  * recovery replays on a second open together with the same history (I8).
@@ -91,7 +91,7 @@ export async function checkCrashImage(
     if (viaCommitTx.has(tx.beginLsn) && segmentOf(tx.beginLsn) !== segmentOf(tx.commitLsn)) {
       findings.push({
         kind: "lsn",
-        message: `commitTx transaction ${tx.beginLsn}..${tx.commitLsn} spans two segments (FORMAT §6.6)`,
+        message: `commitTx transaction ${tx.beginLsn}..${tx.commitLsn} spans two segments (see docs/format.md)`,
         count: 1,
       });
       break;

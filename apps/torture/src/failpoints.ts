@@ -1,7 +1,7 @@
 /**
  * `WAL_FAILPOINTS` for Tier B children, gofail-style: `name=term;name=term`, where a term is `N*kill` (kill at
  * the N-th time the point is reached) or `P%kill` (kill with probability P% each time, seeded), and `off`.
- * `kill` is a synchronous self-SIGKILL: the next statement never runs (RELIABILITY-PLAN §1.9).
+ * `kill` is a synchronous self-SIGKILL: the next statement never runs (docs/crash-testing.md, 'Failpoints').
  */
 
 import type { Failpoint } from "@lora/wal";

@@ -1,5 +1,5 @@
 /**
- * Faults on SimFS (RELIABILITY-PLAN §4 F7, F8, F10): fsync EIO with fsyncgate semantics, ENOSPC (with a short
+ * Faults on SimFS (docs/crash-testing.md F7, F8, F10): fsync EIO with fsyncgate semantics, ENOSPC (with a short
  * write first) on every write index, a failed directory fsync during rotation; then the handle must be poisoned
  * (the failing call rejects, every later call rejects, nothing is acknowledged after the failure) and both the
  * durable image and the process-crash image must recover a consistent prefix holding every earlier

@@ -1,6 +1,6 @@
 /**
  * What a Tier A workload saw: every transaction that got a commit record, the open and aborted ones, and two
- * acknowledgement watermarks (RELIABILITY-PLAN §4 I1):
+ * acknowledgement watermarks (docs/crash-testing.md, 'Invariants', I1):
  * - `durableLsn`: covered by a resolved fsync the API promised (perCommit `commitTx`, `flush` in perCommit,
  *   `sync`, `truncateUpTo`, `close`): must survive any crash image;
  * - `writtenLsn`: handed to the OS (a resolved `commitTx` or `flush` in any mode): must survive a process

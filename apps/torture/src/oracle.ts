@@ -1,5 +1,5 @@
 /**
- * The oracle (RELIABILITY-PLAN §5): what a recovered history must look like, given what the writer attempted and
+ * The oracle (docs/crash-testing.md): what a recovered history must look like, given what the writer attempted and
  * what it saw acknowledged. Pure: the tiers feed it the attempted commits (in commit order) and a recovered list.
  *
  * - I2/I3: the recovered transactions are exactly the first m attempted ones above the fence, each whole, with

@@ -1,5 +1,5 @@
 /**
- * Harness sensitivity (RELIABILITY-PLAN §3.4): each planted bug of the handle is switched on in turn and focused,
+ * Harness sensitivity (docs/crash-testing.md): each planted bug of the handle is switched on in turn and focused,
  * fixed subsets of the harness run against it (Tier A, Tier C, the misuse tier, the faults, in that order, each to
  * its first violation); one of them must report a violation that the bug caused. Every subset is a fixed list of
  * cases run to the end, never cut by a deadline, so "caught" does not depend on the machine's speed.

@@ -1,5 +1,5 @@
 /**
- * Tier C: on-disk damage (RELIABILITY-PLAN §3.3). A fixture written by the real `Wal` (several sealed segments
+ * Tier C: on-disk damage (docs/crash-testing.md). A fixture written by the real `Wal` (several sealed segments
  * and an active one), then: every single-bit flip of every sealed segment and of the active segment before its
  * last record, every zeroed 512-byte sector, truncation at every offset of the last record, stale copies (an
  * older segment copied over a newer one, an old version of a sealed segment restored, a middle segment deleted).

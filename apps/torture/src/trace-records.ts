@@ -1,7 +1,7 @@
 /**
  * The log records a traced write carries. The segment writer hands whole records to the OS, from a record
  * boundary, so a write of log bytes is a run of frames (`u32 length`, kind, `u64 lsn`, ..., `u32 crc` over the rest,
- * FORMAT §3). Knowing their LSNs lets the static check ask, for an acknowledgement of LSN L, only for the writes
+ * docs/format.md). Knowing their LSNs lets the static check ask, for an acknowledgement of LSN L, only for the writes
  * holding records at or below L: with concurrent commits (group mode), a later commit's write may precede an earlier
  * commit's acknowledgement without being covered, and that is no fault.
  */

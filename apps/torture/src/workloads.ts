@@ -1,5 +1,5 @@
 /**
- * Tier A workloads (ACE-style bounded sequences, RELIABILITY-PLAN §3.1): every sequence of up to 3 operations
+ * Tier A workloads (ACE-style bounded sequences, docs/crash-testing.md): every sequence of up to 3 operations
  * (5 with --long) over the op alphabet, in each sync mode and each variant (tiny segment target so rotation
  * happens, a large one so it does not, a log started above a snapshot fence, and fdatasync on the event-loop thread
  * with `blockingSync`). Each op drives the real `Wal`
