@@ -7,17 +7,19 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  GraphModel,
   LORA_MULTI_SEGMENT_BYTES,
   type LoraFixtureOptions,
   type LoraFixtureResult,
+  loraPropertyText,
   makeTempDir,
+  readLoraGraph,
   writeLoraFixture,
 } from "@lora/test-utils";
 import { loraCodec, MUTATION_EVENT_TYPES, type MutationEvent } from "@lora/wal-codec/lora";
 import { createDatabase, openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ReplayedTransaction, type ReplayOutcome, replayDir } from "../src/index.js";
-import { GraphModel, loraPropertyText, readLoraGraph } from "./support/lora-graph.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {

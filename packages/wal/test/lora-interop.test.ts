@@ -10,7 +10,14 @@
 
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { LORA_MULTI_SEGMENT_BYTES, makeTempDir, writeLoraFixture } from "@lora/test-utils";
+import {
+  GraphModel,
+  LORA_MULTI_SEGMENT_BYTES,
+  loraPropertyText,
+  makeTempDir,
+  readLoraGraph,
+  writeLoraFixture,
+} from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import {
   createPropertyMap,
@@ -32,7 +39,6 @@ import {
 import { replayDir } from "@lora/wal-replay";
 import { binary, localdatetime, localtime, openWalDatabase, time } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GraphModel, loraPropertyText, readLoraGraph } from "../../wal-replay/test/support/lora-graph.js";
 import { Wal } from "../src/index.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
