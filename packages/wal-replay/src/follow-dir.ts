@@ -14,7 +14,7 @@
 
 import { type FSWatcher, watch } from "node:fs";
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, readDurableMark, type WalFileSystem } from "@lora/wal-segment";
+import { createNodeFileSystem, DURABLE_MARK_FILE, DurableMarkReader, type WalFileSystem } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
 import type { ReplayedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
@@ -159,14 +159,19 @@ class DirFollower<E> implements Follower<E> {
     return this.#ready?.position ?? this.#fallbackPosition;
   }
 
-  async next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    this.#inner ??= this.#start();
-    try {
-      return await (await this.#inner).next();
-    } catch (error) {
+  next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+    const ready = this.#ready;
+    let next: Promise<IteratorResult<ReplayedTransaction<E>>>;
+    if (ready !== undefined) {
+      next = ready.next();
+    } else {
+      this.#inner ??= this.#start();
+      next = this.#inner.then((inner) => inner.next());
+    }
+    return next.catch((error: unknown) => {
       this.#source.close();
       throw error;
-    }
+    });
   }
 
   async return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
@@ -219,6 +224,8 @@ class DirSource implements FollowSource {
   readonly #pollMs: number;
   readonly selfSyncAfterMs: number;
   #watcher: FSWatcher | undefined;
+  /** Kept open across wake-ups: one positional read per look instead of a stat, an open, a read and a close. */
+  readonly #mark: DurableMarkReader;
   #dirty = false;
   #wake: (() => void) | undefined;
   #closed = false;
@@ -229,11 +236,12 @@ class DirSource implements FollowSource {
     this.#watchable = watchable;
     this.#pollMs = pollMs;
     this.selfSyncAfterMs = selfSyncAfterMs;
+    this.#mark = new DurableMarkReader(fs, dir);
   }
 
-  async durability(): Promise<FollowDurability | null> {
+  durability(): Promise<FollowDurability | null> {
     this.#ensureWatch();
-    return await readDurableMark(this.#fs, this.#dir);
+    return this.#mark.read();
   }
 
   changed(signal: AbortSignal): Promise<void> {
@@ -250,7 +258,11 @@ class DirSource implements FollowSource {
         this.#dirty = false;
         resolve();
       };
-      const timer = setTimeout(done, this.#pollMs);
+      const timer = setTimeout(() => {
+        // No event for a whole interval (or no watch at all): the mark may have been replaced unseen.
+        this.#mark.reopen();
+        done();
+      }, this.#pollMs);
       signal.addEventListener("abort", done, { once: true });
       this.#wake = done;
     });
@@ -276,6 +288,7 @@ class DirSource implements FollowSource {
 
   close(): void {
     this.#closed = true;
+    void this.#mark.close();
     this.#watcher?.close();
     this.#watcher = undefined;
     this.#wake?.();
@@ -284,7 +297,9 @@ class DirSource implements FollowSource {
   #ensureWatch(): void {
     if (this.#watcher !== undefined || !this.#watchable || this.#closed) return;
     try {
-      this.#watcher = watch(this.#dir, { persistent: false }, () => {
+      this.#watcher = watch(this.#dir, { persistent: false }, (event, name) => {
+        // The mark removed or created: the open file may no longer be the one in the directory.
+        if (event === "rename" && name === DURABLE_MARK_FILE) this.#mark.reopen();
         this.#dirty = true;
         this.#wake?.();
       });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DURABLE_MARK_FILE,
+  DurableMarkReader,
   DurableMarkWriter,
   decodeDurableMark,
   encodeDurableMark,
@@ -67,4 +68,32 @@ describe("durable mark", () => {
     expect((await readDurableMark(fs, "/log"))?.durableLsn).toBe(11);
     await writer.close(11);
   });
+
+  for (const kind of ["node", "sim"] as const) {
+    it(`a kept-open reader (${kind}) follows rewrites in place, knows no mark before there is one, and reopens a replaced file`, async () => {
+      const dir = kind === "node" ? mkdtempSync(join(tmpdir(), "mark-reader-")) : "/d";
+      if (kind === "node") dirs.push(dir);
+      const fs = kind === "node" ? createNodeFileSystem() : new SimFS();
+      if (kind === "sim") await fs.mkdirp(dir);
+      const reader = new DurableMarkReader(fs, dir);
+      expect(await reader.read()).toBeNull(); // no file yet
+      const writer = await DurableMarkWriter.open(fs, dir);
+      writer.publish(5);
+      expect(await reader.read()).toEqual({ session: writer.session, durableLsn: 5, closed: false });
+      writer.publish(9);
+      expect((await reader.read())?.durableLsn).toBe(9); // the same open file shows the rewrite
+      await writer.close(12);
+      expect(await reader.read()).toEqual({ session: writer.session, durableLsn: 12, closed: true });
+      // Replaced: removed and created again by a new writer. The open file still shows the old inode until reopen().
+      await fs.unlink(join(dir, DURABLE_MARK_FILE));
+      const next = await DurableMarkWriter.open(fs, dir);
+      next.publish(20);
+      expect((await reader.read())?.session).toBe(writer.session);
+      reader.reopen();
+      expect(await reader.read()).toEqual({ session: next.session, durableLsn: 20, closed: false });
+      await next.close(20);
+      await reader.close();
+      expect(await reader.read()).toBeNull();
+    });
+  }
 });

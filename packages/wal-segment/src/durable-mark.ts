@@ -93,6 +93,78 @@ export async function readDurableMark(fs: WalFileSystem, dir: string): Promise<D
 }
 
 /**
+ * The reader's side for a follower that looks at the mark on every wake-up: keeps the file open and reads it with
+ * one positional read, synchronous where the seam offers it (a page-cache read of 32 bytes instead of a stat, an
+ * open, a read and a close through the thread pool). The writer rewrites the file in place, so the open file keeps
+ * showing its current content; should the file be replaced (removed and created again), {@link DurableMarkReader.reopen}
+ * makes the next read open it afresh, which a caller does on a directory event for the mark's name or now and then.
+ */
+export class DurableMarkReader {
+  readonly #fs: WalFileSystem;
+  readonly #path: string;
+  readonly #bytes = new Uint8Array(DURABLE_MARK_BYTES);
+  #file: WalFile | undefined;
+  #stale = true;
+  #closed = false;
+
+  constructor(fs: WalFileSystem, dir: string) {
+    this.#fs = fs;
+    this.#path = join(dir, DURABLE_MARK_FILE);
+  }
+
+  /**
+   * The mark as the file holds it now: `null` when there is none or it is not whole.
+   * @throws {@link @lora/wal-codec!WalError} only what the seam throws for other reasons than a missing file.
+   */
+  async read(): Promise<DurableMark | null> {
+    if (this.#closed) return null;
+    if (this.#stale) await this.#open();
+    const file = this.#file;
+    if (file === undefined) return null;
+    const bytes = this.#bytes;
+    const n =
+      file.readSync !== undefined
+        ? file.readSync(bytes, 0, DURABLE_MARK_BYTES, 0)
+        : await file.read(bytes, 0, DURABLE_MARK_BYTES, 0);
+    return decodeDurableMark(bytes.subarray(0, n));
+  }
+
+  /** Open the file again at the next read (it may have been replaced). */
+  reopen(): void {
+    this.#stale = true;
+  }
+
+  /** Release the file. Idempotent; later reads answer `null`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const file = this.#file;
+    this.#file = undefined;
+    await file?.close().catch(() => undefined);
+  }
+
+  async #open(): Promise<void> {
+    this.#stale = false;
+    const old = this.#file;
+    this.#file = undefined;
+    await old?.close().catch(() => undefined);
+    if ((await this.#fs.stat(this.#path)) === null) {
+      this.#stale = true; // none yet: look again next time
+      return;
+    }
+    try {
+      this.#file = await this.#fs.open(this.#path, "read");
+    } catch {
+      this.#stale = true; // removed between the stat and the open
+      return;
+    }
+    if (this.#closed) {
+      await this.#file.close().catch(() => undefined);
+      this.#file = undefined;
+    }
+  }
+}
+
+/**
  * The writer's side: keeps the mark file open and rewrites it in place. Writes are synchronous when the seam can
  * (one 32-byte pwrite to the page cache, a few microseconds) so the mark is current before the commits it covers
  * are acknowledged; a failed write is ignored (the mark is only a hint, and readers fall back to their own fsync).

@@ -9,6 +9,7 @@ export {
   DURABLE_MARK_BYTES,
   DURABLE_MARK_FILE,
   type DurableMark,
+  DurableMarkReader,
   DurableMarkWriter,
   decodeDurableMark,
   encodeDurableMark,

@@ -36,6 +36,12 @@ export interface WalFile {
    * Reads fewer bytes only at end of file.
    */
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Optional: the same as `read`, synchronously (a blocking `pread`, short reads continued until end of file). A
+   * follower uses it for the 32-byte durable mark to skip a thread-pool round trip per wake-up; implementations that
+   * cannot block leave it out.
+   */
+  readSync?(buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** Write all of `data` at `position`, extending the file if needed. */
   write(data: Uint8Array, position: number): Promise<void>;
   /**

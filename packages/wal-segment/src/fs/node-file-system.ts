@@ -96,6 +96,22 @@ class NodeWalFile implements WalFile {
     });
   }
 
+  readSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    if (this.#closed) throw ioError(badFd(this.path, "read"), "read", this.path);
+    let done = 0;
+    try {
+      // As `read`: a short read means end of file.
+      while (done < length) {
+        const n = fs.readSync(this.fd, buffer, offset + done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw ioError(err, "read", this.path);
+    }
+    return done;
+  }
+
   writeSync(data: Uint8Array, position: number): void {
     if (this.#closed) throw ioError(badFd(this.path, "write"), "write", this.path);
     let done = 0;

@@ -127,6 +127,33 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
     });
 
+    withFs("readSync, where offered, reads as read does and fails like it", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(Uint8Array.of(1, 2, 3, 4, 5), 0);
+      if (f.readSync === undefined) {
+        await f.close();
+        return; // optional in the seam: nothing to check for implementations without it
+      }
+      const out = new Uint8Array(8).fill(0xee);
+      expect(f.readSync(out, 1, 3, 1)).toBe(3);
+      expect(Array.from(out)).toEqual([0xee, 2, 3, 4, 0xee, 0xee, 0xee, 0xee]);
+      expect(f.readSync(out, 0, 8, 3)).toBe(2); // short only at end of file
+      expect(f.readSync(out, 0, 4, 5)).toBe(0);
+      await f.write(Uint8Array.of(6), 5);
+      expect(f.readSync(out, 0, 1, 5)).toBe(1); // sees what was written since, like read
+      expect(out[0]).toBe(6);
+      await f.close();
+      let error: unknown;
+      try {
+        f.readSync(out, 0, 1, 0);
+      } catch (e) {
+        error = e;
+      }
+      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+      expect(failed?.code).toBe("WAL_IO");
+      expect(failed?.details?.errno).toBe("EBADF");
+    });
+
     withFs("writeSync, where offered, behaves as write and fails like it", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       if (f.writeSync === undefined) {

@@ -65,6 +65,10 @@ class SimFile implements WalFile {
   }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.readSync(buffer, offset, length, position);
+  }
+
+  readSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.#state.stats.reads++;
     this.#check("read", "read");
     const n = this.#inode.data.read(buffer, offset, Math.min(length, buffer.byteLength - offset), position);
