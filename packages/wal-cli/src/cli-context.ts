@@ -10,7 +10,7 @@ import {
   type Style,
   type TextStream,
 } from "./format/terminal.js";
-import { CODEC_NAMES, type CodecName, type ReadOptions } from "./read-options.js";
+import { CODEC_CHOICES, type CodecChoice, type ReadOptions } from "./read-options.js";
 import type { Verdict } from "./verdict.js";
 
 /** The process's streams and environment, injectable for tests. */
@@ -75,10 +75,15 @@ export class CommandContext {
    * Read options with a progress bar on stderr (a TTY only, and not with `--quiet`). Call `done()` on the result
    * before printing anything else to stderr.
    */
-  readOptions(label: string, codec: CodecName | undefined, quiet: boolean): ReadOptions & { done(): void } {
+  readOptions(
+    label: string,
+    codec: Pick<ReadOptions, "codec" | "payloadCodec">,
+    quiet: boolean,
+  ): ReadOptions & { done(): void } {
     const progress = createProgress(this.stderr, this.#io.stderr.isTTY === true && !quiet, label, 0);
     return {
-      ...(codec === undefined ? {} : { codec }),
+      ...(codec.codec === undefined ? {} : { codec: codec.codec }),
+      ...(codec.payloadCodec === undefined ? {} : { payloadCodec: codec.payloadCodec }),
       onTotal: (bytes) => progress.addTotal(bytes),
       onRead: (bytes) => progress.add(bytes),
       done: () => progress.done(),
@@ -107,9 +112,10 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 
-/** `--codec` and `--quiet`, for commands that read payloads. */
+/** `--codec`, `--codec-module`, `--json` and `--quiet`, for commands that read payloads. */
 export const READ_OPTIONS = {
   codec: { type: "string", short: "c" },
+  "codec-module": { type: "string" },
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
 } as const satisfies Options;
@@ -146,12 +152,12 @@ export function onePath(command: string, positionals: string[]): string {
 }
 
 /** Validate `--codec`. */
-export function codecOption(command: string, value: string | undefined): CodecName | undefined {
+export function codecOption(command: string, value: string | undefined): CodecChoice | undefined {
   if (value === undefined) return undefined;
-  if (!(CODEC_NAMES as readonly string[]).includes(value)) {
-    throw new UsageError(`--codec must be one of ${CODEC_NAMES.join(", ")}, got ${JSON.stringify(value)}`, command);
+  if (!(CODEC_CHOICES as readonly string[]).includes(value)) {
+    throw new UsageError(`--codec must be one of ${CODEC_CHOICES.join(", ")}, got ${JSON.stringify(value)}`, command);
   }
-  return value as CodecName;
+  return value as CodecChoice;
 }
 
 /** Validate a non-negative integer option (LSNs, counts). */

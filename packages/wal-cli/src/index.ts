@@ -26,6 +26,7 @@ export {
   dumpRecords,
   eventsToJson,
   eventTextLines,
+  NotABeginLsnError,
   RECORD_KINDS,
 } from "./commands/dump.js";
 export { FOLLOW_POLL_MS, followedTransactionToJson } from "./commands/follow.js";
@@ -39,6 +40,6 @@ export { eventText, loraEventText, valueText } from "./format/event-text.js";
 export { eventToJson, type JsonOut, valueToJson } from "./format/exact-json.js";
 export type { TextStream } from "./format/terminal.js";
 export { main } from "./main.js";
-export type { CodecName, ReadOptions } from "./read-options.js";
+export type { CodecChoice, CodecName, CodecUse, ReadOptions } from "./read-options.js";
 export type { SegmentDamage } from "./scan/scan-segments.js";
 export type { Verdict } from "./verdict.js";

@@ -1,8 +1,8 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
 import { bytesCodec, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
-import { framingOnlyCodec } from "./scan/framing-codec.js";
 import { loraCodec } from "@lora/wal-codec/lora";
+import { framingOnlyCodec } from "./scan/framing-codec.js";
 
 /** The payload codecs the CLI knows by name (`--codec`). */
 export type CodecName = "lora" | "json" | "bytes";

@@ -2,7 +2,7 @@
 
 import type { WalErrorCode } from "@lora/wal-codec";
 import { ExitCode } from "./exit-codes.js";
-import { CODEC_NAMES, type CodecName } from "./read-options.js";
+import { CODEC_NAMES, type CodecUse } from "./read-options.js";
 import type { SegmentScan } from "./scan/scan-segments.js";
 
 /** The state of a log, worst first found. */
@@ -56,17 +56,21 @@ export function exitCodeOf(status: Verdict["status"]): 0 | 1 | 2 | 5 {
   }
 }
 
-/** What to add to a codec mismatch's message: the `--codec` it was read with and the ones to try. */
-export function codecHint(codec: CodecName = "lora"): string {
+/**
+ * What to add to a codec mismatch's message: the codec it was read with (a `--codec` name, or a `--codec-module`
+ * codec's name) and what to try instead.
+ */
+export function codecHint(codec = "lora", source?: CodecUse["source"]): string {
+  const read = source === "module" ? `read with the --codec-module codec "${codec}"` : `read with --codec ${codec}`;
   const others = CODEC_NAMES.filter((c) => c !== codec).map((c) => `--codec ${c}`);
-  return ` (read with --codec ${codec}; try ${others.join(" or ")})`;
+  return ` (${read}; try ${others.join(" or ")}, your own codec with --codec-module <file>, or --codec framing to check the framing only)`;
 }
 
 /**
  * The verdict of a segment walk: its first damage, which the walk classifies as replay does (a torn tail can only
- * be the last). `codec` is the `--codec` the walk read with, named in a codec mismatch's message.
+ * be the last). `codec` is the codec the walk read with, named in a codec mismatch's message.
  */
-export function verdictFromScans(scans: readonly SegmentScan[], codec?: CodecName): Verdict {
+export function verdictFromScans(scans: readonly SegmentScan[], codec?: CodecUse): Verdict {
   for (const scan of scans) {
     const damage = scan.damage;
     if (damage === null) continue;
@@ -79,8 +83,28 @@ export function verdictFromScans(scans: readonly SegmentScan[], codec?: CodecNam
       offset: damage.offset,
       ...(damage.lsn === undefined ? {} : { lsn: damage.lsn }),
       code: damage.code,
-      message: status === "codec-mismatch" ? damage.message + codecHint(codec) : damage.message,
+      message: status === "codec-mismatch" ? damage.message + codecHint(codec?.name, codec?.source) : damage.message,
     };
   }
   return CLEAN;
+}
+
+/** The codec a command read with, as the one line its text output prints (`codec  …`). */
+export function codecLine(use: CodecUse): string {
+  switch (use.source) {
+    case "default":
+      return `${use.name} (the default)`;
+    case "module":
+      return `"${use.name}" (--codec-module)`;
+    case "option":
+      return use.framingOnly ? "framing only (--codec framing): payloads not decoded" : `${use.name} (--codec)`;
+    case "fallback": {
+      const f = use.fallback;
+      const why =
+        f === undefined
+          ? "the default codec did not decode the first mutation record"
+          : `${f.codec} (the default) did not decode the first mutation record, LSN ${f.lsn} in ${f.segment} at offset ${f.offset}: ${f.message}`;
+      return `framing only: ${why}; payloads not decoded (name the codec with --codec or --codec-module)`;
+    }
+  }
 }

@@ -112,9 +112,15 @@ describe("Wal.open, replay and the CLI agree", () => {
       verify: "codec-mismatch",
     });
     expect(await cliExitCodes(dir, "lora")).toEqual({ inspect: 5, verify: 5, dump: 5, stat: 5 });
-    const verify = await runCli(["verify", dir]);
+    const verify = await runCli(["verify", dir, "--codec", "lora"]);
     expect(verify.stdout).toContain("CODEC MISMATCH in 0000000001.wal at offset 57");
     expect(verify.stdout).toContain("try --codec json or --codec bytes");
+    // Without --codec the CLI does not judge the log by a codec it may not have been written with: framing only.
+    const fallback = await runCli(["verify", dir]);
+    expect(fallback.code).toBe(0);
+    expect(fallback.stdout).toContain(
+      "framing only: lora (the default) did not decode the first mutation record, LSN 2 in 0000000001.wal at offset 57",
+    );
     expect(await fingerprint(dir)).toBe(before);
 
     // With its own codec the log is whole.

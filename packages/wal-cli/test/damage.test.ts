@@ -132,7 +132,7 @@ describe("damaged logs", () => {
 
   it("the wrong codec is a codec mismatch (exit 5) with a hint, not corruption", async () => {
     await writeJsonWal(dir, 2);
-    const verify = await runCli(["verify", dir]);
+    const verify = await runCli(["verify", dir, "--codec", "lora"]);
     expect(verify.code).toBe(5);
     expect(verify.stdout).toContain("CODEC MISMATCH in 0000000001.wal at offset 57");
     expect(verify.stdout).toContain('does not decode with codec "lora"');

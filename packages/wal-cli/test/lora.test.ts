@@ -106,8 +106,10 @@ describe("a LoraDB-written directory", () => {
     const report = await statDir(fixture.walDir);
     expect(report.byKind.txBegin.records).toBe(report.byKind.txCommit.records);
     expect(report.transactions.committed).toBe(report.byKind.txCommit.records);
-    expect(report.transactions.events.min).toBeGreaterThanOrEqual(1);
-    expect(report.transactions.events.max).toBeGreaterThanOrEqual(report.transactions.events.median);
+    expect(report.codec).toEqual({ name: "lora", framingOnly: false, source: "default" });
+    const events = report.transactions.events;
+    expect(events?.min).toBeGreaterThanOrEqual(1);
+    expect(events?.max).toBeGreaterThanOrEqual(events?.median ?? Number.POSITIVE_INFINITY);
     expect(report.checkpoints.count).toBeGreaterThan(0);
     expect(report.verdict.status).toBe("clean");
     const text = await runCli(["stat", fixture.walDir]);

@@ -3,12 +3,17 @@
  * reported where the walk meets it and the walk goes on with the next segment.
  */
 
-import { isWalError, type RecordKind, RecordKindByte } from "@lora/wal-codec";
+import {
+  isWalError,
+  RECORD_HEADER_BYTES,
+  RECORD_TRAILER_BYTES,
+  type RecordKind,
+  RecordKindByte,
+} from "@lora/wal-codec";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
-  codecOption,
   ExitCode,
   lsnOption,
   onePath,
@@ -16,13 +21,15 @@ import {
   READ_OPTIONS,
   UsageError,
 } from "../cli-context.js";
+import { codecOptions } from "../codec-module.js";
 import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
-import { codecFor, type ReadOptions } from "../read-options.js";
+import type { CodecUse, ReadOptions } from "../read-options.js";
+import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
-import { verdictFromScans } from "../verdict.js";
+import { codecLine, verdictFromScans } from "../verdict.js";
 
 /** Every record kind, in kind-byte order. */
 export const RECORD_KINDS: readonly RecordKind[] = Object.keys(RecordKindByte) as RecordKind[];
@@ -35,7 +42,10 @@ export interface DumpOptions extends ReadOptions {
   readonly toLsn?: number;
   /** Only these kinds. @default every kind */
   readonly kinds?: readonly RecordKind[];
-  /** Only the transaction begun at this LSN: its begin, mutations and commit or abort. */
+  /**
+   * Only the transaction begun at this LSN: its begin, mutations and commit or abort. An LSN that is not a
+   * `txBegin` record's is refused with {@link NotABeginLsnError}.
+   */
   readonly tx?: number;
   /** Stop after this many records. */
   readonly limit?: number;
@@ -56,8 +66,29 @@ export interface DumpedRecord {
   readonly snapshotLsn?: number;
   /** Record length in bytes, framing included. */
   readonly length: number;
-  /** Decoded events (mutation records; one for kind `mutation`). */
+  /** Decoded events (mutation records; one for kind `mutation`); absent when the log is read framing only. */
   readonly events?: readonly unknown[];
+  /** Framing only: the size of a mutation record's payload, which was not decoded. */
+  readonly payloadBytes?: number;
+}
+
+/**
+ * `dumpRecords` was asked for the transaction begun at `lsn` (`tx`), and the record at `lsn` is not a `txBegin`
+ * (`found` is its kind), or no record has that LSN (`found` is `null`).
+ */
+export class NotABeginLsnError extends RangeError {
+  override readonly name = "NotABeginLsnError";
+  readonly lsn: number;
+  readonly found: RecordKind | null;
+  constructor(lsn: number, found: RecordKind | null) {
+    super(
+      found === null
+        ? `--tx ${lsn}: no record has LSN ${lsn}, so no transaction begins there`
+        : `--tx ${lsn}: LSN ${lsn} is a ${found} record, not a transaction's begin (txBegin)`,
+    );
+    this.lsn = lsn;
+    this.found = found;
+  }
 }
 
 /** Damage met while dumping; the segment's remaining bytes are skipped. */
@@ -70,8 +101,11 @@ export interface DumpDamage {
 export type DumpItem = DumpedRecord | DumpDamage;
 
 /**
- * Stream the records of a WAL directory (or one segment file), read-only.
+ * Stream the records of a WAL directory (or one segment file), read-only. Read framing only (`codec: "framing"`,
+ * or the fallback when no codec is chosen and the default does not decode the log), a mutation record has
+ * `payloadBytes` instead of `events`.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
+ * @throws {@link NotABeginLsnError} when `tx` is not a transaction's begin LSN (after the records before it).
  * @example
  * ```ts
  * for await (const item of dumpRecords("./wal", { kinds: ["mutationBatch"], fromLsn: 100 })) {
@@ -82,11 +116,14 @@ export type DumpItem = DumpedRecord | DumpDamage;
 export async function* dumpRecords(path: string, options: DumpOptions = {}): AsyncGenerator<DumpItem> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
-  const codec = codecFor(options.codec);
-  const startSegment = options.fromLsn === undefined ? 0 : await firstSegmentFor(fs, target, options.fromLsn);
+  const { codec, use } = await chooseCodec(fs, target, options);
+  // With --tx the walk must meet the record at that LSN, to tell whether a transaction begins there.
+  const startLsn = Math.min(options.fromLsn ?? Number.POSITIVE_INFINITY, options.tx ?? Number.POSITIVE_INFINITY);
+  const startSegment = startLsn === Number.POSITIVE_INFINITY ? 0 : await firstSegmentFor(fs, target, startLsn);
   options.onTotal?.(target.segments.slice(startSegment).reduce((n, s) => n + s.size, 0));
   const kinds = options.kinds === undefined ? undefined : new Set(options.kinds);
   let emitted = 0;
+  let txBeginSeen = false;
   for await (const event of scanTarget(target, { codec, fs, startSegment })) {
     if (event.type === "segment") {
       if (event.scan.damage !== null) yield { type: "damage", scan: event.scan };
@@ -94,6 +131,10 @@ export async function* dumpRecords(path: string, options: DumpOptions = {}): Asy
     }
     const r = event.record;
     if (options.toLsn !== undefined && r.lsn > options.toLsn) return;
+    if (r.lsn === options.tx) {
+      if (r.kind !== "txBegin") throw new NotABeginLsnError(r.lsn, r.kind);
+      txBeginSeen = true;
+    }
     if (options.fromLsn !== undefined && r.lsn < options.fromLsn) continue;
     if (kinds !== undefined && !kinds.has(r.kind)) continue;
     if (options.tx !== undefined) {
@@ -119,15 +160,21 @@ export async function* dumpRecords(path: string, options: DumpOptions = {}): Asy
         yield { ...base, txBeginLsn: r.txBeginLsn, length: event.byteLength };
         break;
       case "mutation":
-        yield { ...base, txBeginLsn: r.txBeginLsn, length: event.byteLength, events: [r.event] };
-        break;
       case "mutationBatch":
-        yield { ...base, txBeginLsn: r.txBeginLsn, length: event.byteLength, events: r.events };
+        yield {
+          ...base,
+          txBeginLsn: r.txBeginLsn,
+          length: event.byteLength,
+          ...(use.framingOnly
+            ? { payloadBytes: event.byteLength - RECORD_HEADER_BYTES - RECORD_TRAILER_BYTES }
+            : { events: r.kind === "mutation" ? [r.event] : r.events }),
+        };
         break;
     }
     emitted++;
     if (options.limit !== undefined && emitted >= options.limit) return;
   }
+  if (options.tx !== undefined && !txBeginSeen) throw new NotABeginLsnError(options.tx, null);
 }
 
 /**
@@ -145,6 +192,7 @@ export function dumpedRecordToJson(record: DumpedRecord, codecName: string): Jso
   if (record.snapshotLsn !== undefined) out.snapshotLsn = record.snapshotLsn;
   out.length = record.length;
   if (record.events !== undefined) out.events = eventsToJson(record.events, codecName);
+  if (record.payloadBytes !== undefined) out.payloadBytes = record.payloadBytes;
   return out;
 }
 
@@ -200,17 +248,28 @@ Options:
       --to-lsn <n>    only records with lsn <= n (stops there)
   -k, --kind <kind>   only these kinds (repeat or comma-separate): mutation,
                       mutationBatch, txBegin, txCommit, txAbort, checkpoint
-      --tx <lsn>      only the transaction begun at this LSN
+      --tx <lsn>      only the transaction begun at this LSN (exit 3 when no
+                      transaction begins there)
   -n, --limit <n>     stop after n records
-  -c, --codec <name>  payload codec: lora (default), json, bytes
-      --json          one JSON object per line per record:
-                      {segment, offset, kind, lsn, txBeginLsn|snapshotLsn, length, events?}
+  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
+                      framing only: records, LSNs, CRCs, transactions; decode
+                      no payload). Without --codec: lora, or framing only when
+                      lora does not decode the first mutation record (said in
+                      the output; never exit 5, never corruption for it)
+      --codec-module <file>
+                      your own PayloadCodec: an ES module exporting it as
+                      'codec' (or as its default export)
+      --json          one JSON object per line per record: {segment, offset,
+                      kind, lsn, txBeginLsn|snapshotLsn, length,
+                      events?|payloadBytes?} (payloadBytes: framing only)
   -q, --quiet         no progress bar
   -h, --help          show this help
 
 Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
-header), 2 corruption or bad header, 3 usage error, 4 path missing or
-unreadable, 5 codec mismatch (run again with the codec the log was written with).
+header), 2 corruption or bad header, 3 usage error (also a --codec-module that
+does not load or exports no codec, and a --tx that is not a transaction's begin
+LSN), 4 path missing or unreadable, 5 codec mismatch with the --codec or
+--codec-module given (run again with the codec the log was written with).
 `;
 
 function kindsOption(values: string[] | undefined): RecordKind[] | undefined {
@@ -243,14 +302,22 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
     return ExitCode.OK;
   }
   const path = onePath("dump", positionals);
-  const codec = codecOption("dump", values.codec) ?? "lora";
+  const codec = await codecOptions("dump", values);
   const fromLsn = lsnOption("dump", "from-lsn", values["from-lsn"]);
   const toLsn = lsnOption("dump", "to-lsn", values["to-lsn"]);
   const tx = lsnOption("dump", "tx", values.tx);
   const limit = lsnOption("dump", "limit", values.limit);
   const kinds = kindsOption(values.kind);
-  const read = ctx.readOptions("dump", codec, values.quiet === true);
   const json = values.json === true;
+  let use: CodecUse | undefined;
+  const read = {
+    ...ctx.readOptions("dump", codec, values.quiet === true),
+    onCodec: (chosen: CodecUse) => {
+      use = chosen;
+      // Said on stderr, so --json output stays one record per line.
+      if (chosen.source === "fallback") ctx.warn(`codec: ${codecLine(chosen)}`);
+    },
+  };
   const s = ctx.style;
   const damages: SegmentScan[] = [];
   if (!json) {
@@ -260,6 +327,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       ),
     );
   }
+  const codecName = () => use?.name ?? "lora";
   try {
     for await (const item of dumpRecords(path, {
       ...read,
@@ -278,18 +346,27 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
         continue;
       }
       if (json) {
-        ctx.out.line(JSON.stringify(dumpedRecordToJson(item, codec)));
+        ctx.out.line(JSON.stringify(dumpedRecordToJson(item, codecName())));
       } else {
         const slot = item.snapshotLsn ?? item.txBeginLsn;
         ctx.out.line(
-          `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${item.events === undefined ? "" : item.events.length}`.trimEnd(),
+          `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${eventsColumn(item)}`.trimEnd(),
         );
-        for (const line of eventTextLines(item.events ?? [], codec)) ctx.out.line(line);
+        for (const line of eventTextLines(item.events ?? [], codecName())) ctx.out.line(line);
       }
       await ctx.out.drain();
     }
+  } catch (error) {
+    if (error instanceof NotABeginLsnError) throw new UsageError(error.message, "dump");
+    throw error;
   } finally {
     read.done();
   }
-  return verdictFromScans(damages, codec).exitCode;
+  return verdictFromScans(damages, use).exitCode;
+}
+
+/** The EVENTS column: the number of events, or (framing only) the payload's size. */
+function eventsColumn(record: DumpedRecord): string {
+  if (record.events !== undefined) return String(record.events.length);
+  return record.payloadBytes === undefined ? "" : `? (${record.payloadBytes}-byte payload, not decoded)`;
 }

@@ -95,7 +95,14 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     return ExitCode.OK;
   }
   const dir = onePath("follow", positionals);
-  const codec = codecOption("follow", values.codec) ?? "lora";
+  const choice = codecOption("follow", values.codec);
+  if (choice === "framing") {
+    throw new UsageError(
+      "--codec framing reads no events: follow prints events (use verify, inspect, stat or dump)",
+      "follow",
+    );
+  }
+  const codec: CodecName = choice ?? "lora";
   const after = lsnOption("follow", "after", values.after);
   const count = lsnOption("follow", "count", values.count);
   const untilLsn = lsnOption("follow", "until-lsn", values["until-lsn"]);

@@ -9,13 +9,14 @@ import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
-import { codecFor, type ReadOptions } from "../read-options.js";
+import type { CodecUse, ReadOptions } from "../read-options.js";
+import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
-import type { Verdict } from "../verdict.js";
+import { codecLine, type Verdict } from "../verdict.js";
 import { runReportCommand } from "./run-report.js";
-import { verifyDir } from "./verify.js";
+import { verifyTarget } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -50,6 +51,8 @@ export interface InspectReport {
   /** Why the lock state is `unknown`. */
   readonly lockError?: string;
   readonly bytes: number;
+  /** The codec payloads were read with (`framingOnly`: none were decoded), and how it was chosen. */
+  readonly codec: CodecUse;
   readonly segments: readonly SegmentReport[];
   /** The same verdict as {@link verifyDir}. */
   readonly verdict: Verdict;
@@ -70,9 +73,10 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
   const target = await resolveTarget(fs, path);
   const { lock, lockError } =
     target.kind === "directory" ? await lockState(fs, path) : { lock: "not-applicable" as const, lockError: undefined };
+  const chosen = await chooseCodec(fs, target, options);
   options.onTotal?.(target.totalBytes);
   const segments: SegmentReport[] = [];
-  for await (const event of scanTarget(target, { codec: codecFor(options.codec), fs })) {
+  for await (const event of scanTarget(target, { codec: chosen.codec, fs })) {
     if (event.type !== "segment") continue;
     const s = event.scan;
     segments.push({
@@ -89,13 +93,14 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
       damage: s.damage,
     });
   }
-  const { verdict } = await verifyDir(path, options);
+  const { verdict } = await verifyTarget(fs, target, chosen);
   return {
     path,
     kind: target.kind,
     lock,
     ...(lockError === undefined ? {} : { lockError }),
     bytes: segments.reduce((n, s) => n + s.bytes, 0),
+    codec: chosen.use,
     segments,
     verdict,
   };
@@ -138,14 +143,23 @@ whether the directory lock is held right now, and the verdict of 'verify'.
 <dir> may also be a single segment file. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora (default), json, bytes
+  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
+                      framing only: records, LSNs, CRCs, transactions; decode
+                      no payload). Without --codec: lora, or framing only when
+                      lora does not decode the first mutation record (said in
+                      the output; never exit 5, never corruption for it)
+      --codec-module <file>
+                      your own PayloadCodec: an ES module exporting it as
+                      'codec' (or as its default export)
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help
 
 Exit status: 0 clean, 1 torn tail only (or a newest segment without a header),
-2 corruption / malformed / bad header, 3 usage error, 4 path missing or
-unreadable, 5 codec mismatch (run again with the codec the log was written with).
+2 corruption / malformed / bad header, 3 usage error (also a --codec-module
+that does not load or exports no codec), 4 path missing or unreadable, 5 codec
+mismatch with the --codec or --codec-module given (run again with the codec
+the log was written with).
 `;
 
 const LOCK_TEXT: Record<LockState, string> = {
@@ -190,6 +204,7 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
   const lock = LOCK_TEXT[report.lock] + (report.lockError === undefined ? "" : ` (${report.lockError})`);
   const paint = report.lock === "held" ? s.yellow : report.lock === "invalid" ? s.red : (t: string) => t;
   ctx.out.line(`${s.bold("lock")}       ${paint(lock)}`);
+  ctx.out.line(`${s.bold("codec")}      ${codecLine(report.codec)}`);
   ctx.out.line(
     `${s.bold("segments")}   ${report.segments.length}, ${formatBytes(report.bytes)} (${report.bytes} bytes)`,
   );

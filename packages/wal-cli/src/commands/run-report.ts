@@ -3,15 +3,8 @@
  * report (showing progress on a TTY), then print it as JSON or as text; the exit code is the report's verdict.
  */
 
-import {
-  COMMON_OPTIONS,
-  type CommandContext,
-  codecOption,
-  ExitCode,
-  onePath,
-  parseCommand,
-  READ_OPTIONS,
-} from "../cli-context.js";
+import { COMMON_OPTIONS, type CommandContext, ExitCode, onePath, parseCommand, READ_OPTIONS } from "../cli-context.js";
+import { codecOptions } from "../codec-module.js";
 import type { ReadOptions } from "../read-options.js";
 import type { Verdict } from "../verdict.js";
 
@@ -34,7 +27,7 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
     return ExitCode.OK;
   }
   const path = onePath(command.name, positionals);
-  const codec = codecOption(command.name, values.codec);
+  const codec = await codecOptions(command.name, values);
   const read = ctx.readOptions(command.name, codec, values.quiet === true);
   let report: R;
   try {

@@ -6,11 +6,12 @@
 import type { RecordKind } from "@lora/wal-codec";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
-import { codecFor, type ReadOptions } from "../read-options.js";
+import type { CodecUse, ReadOptions } from "../read-options.js";
+import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
-import { type Verdict, verdictFromScans } from "../verdict.js";
+import { codecLine, type Verdict, verdictFromScans } from "../verdict.js";
 import { RECORD_KINDS } from "./dump.js";
 import { runReportCommand } from "./run-report.js";
 
@@ -25,6 +26,8 @@ export interface Spread {
 export interface StatReport {
   readonly path: string;
   readonly kind: "directory" | "file";
+  /** The codec payloads were read with (`framingOnly`: none were decoded), and how it was chosen. */
+  readonly codec: CodecUse;
   readonly segments: { readonly count: number; readonly sealed: number; readonly bytes: number };
   readonly records: number;
   /** Bytes of valid records (framing included); the rest of the files is headers and damage. */
@@ -32,15 +35,15 @@ export interface StatReport {
   readonly firstLsn: number | null;
   readonly lastLsn: number | null;
   readonly byKind: Readonly<Record<RecordKind, { readonly records: number; readonly bytes: number }>>;
-  /** Decoded events in mutation records. */
-  readonly events: number;
+  /** Decoded events in mutation records; `null` framing only (a batch's event count is in its payload). */
+  readonly events: number | null;
   readonly transactions: {
     readonly committed: number;
     readonly aborted: number;
     /** Begun but not finished when the log ends (a live writer, or work a crash discarded). */
     readonly unfinished: number;
-    /** Over committed and aborted transactions: events per transaction. */
-    readonly events: Spread;
+    /** Over committed and aborted transactions: events per transaction; `null` framing only. */
+    readonly events: Spread | null;
     /** Over committed and aborted transactions: record bytes per transaction, begin to commit inclusive. */
     readonly bytes: Spread;
   };
@@ -75,6 +78,7 @@ function spread(values: number[]): Spread {
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
+  const chosen = await chooseCodec(fs, target, options);
   options.onTotal?.(target.totalBytes);
   const byKind = Object.fromEntries(RECORD_KINDS.map((k) => [k, { records: 0, bytes: 0 }])) as Record<
     RecordKind,
@@ -94,7 +98,7 @@ export async function statDir(path: string, options: ReadOptions = {}): Promise<
   let checkpoints = 0;
   let latest: { lsn: number; snapshotLsn: number } | null = null;
 
-  for await (const event of scanTarget(target, { codec: codecFor(options.codec), fs })) {
+  for await (const event of scanTarget(target, { codec: chosen.codec, fs })) {
     if (event.type === "segment") {
       scans.push(event.scan);
       continue;
@@ -145,6 +149,7 @@ export async function statDir(path: string, options: ReadOptions = {}): Promise<
   return {
     path,
     kind: target.kind,
+    codec: chosen.use,
     segments: {
       count: scans.length,
       sealed: scans.filter((s) => s.header?.sealed === true).length,
@@ -155,16 +160,16 @@ export async function statDir(path: string, options: ReadOptions = {}): Promise<
     firstLsn,
     lastLsn,
     byKind,
-    events,
+    events: chosen.use.framingOnly ? null : events,
     transactions: {
       committed,
       aborted,
       unfinished: open.size,
-      events: spread(txEvents),
+      events: chosen.use.framingOnly ? null : spread(txEvents),
       bytes: spread(txBytes),
     },
     checkpoints: { count: checkpoints, latest },
-    verdict: verdictFromScans(scans, options.codec),
+    verdict: verdictFromScans(scans, chosen.use),
   };
 }
 
@@ -175,14 +180,23 @@ by kind, transaction sizes (events and bytes: min, median, max), checkpoint
 markers, segments. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora (default), json, bytes
+  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
+                      framing only: records, LSNs, CRCs, transactions; decode
+                      no payload). Without --codec: lora, or framing only when
+                      lora does not decode the first mutation record (said in
+                      the output; never exit 5, never corruption for it)
+      --codec-module <file>
+                      your own PayloadCodec: an ES module exporting it as
+                      'codec' (or as its default export)
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help
 
 Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
-header), 2 corruption or bad header, 3 usage error, 4 path missing or
-unreadable, 5 codec mismatch (run again with the codec the log was written with).
+header), 2 corruption or bad header, 3 usage error (also a --codec-module that
+does not load or exports no codec), 4 path missing or unreadable, 5 codec
+mismatch with the --codec or --codec-module given (run again with the codec
+the log was written with).
 `;
 
 /** `lora-wal stat`. */
@@ -200,9 +214,11 @@ function printStat(report: StatReport, ctx: CommandContext): void {
   ctx.out.line(
     `${b("records")}${report.records}, ${report.recordBytes} bytes${report.firstLsn === null ? "" : `, LSN ${report.firstLsn}..${report.lastLsn}`}`,
   );
-  ctx.out.line(`${b("events")}${report.events}`);
+  ctx.out.line(`${b("codec")}${codecLine(report.codec)}`);
+  ctx.out.line(`${b("events")}${report.events ?? "not counted (framing only)"}`);
   ctx.out.line(`${b("transactions")}${t.committed} committed, ${t.aborted} aborted, ${t.unfinished} unfinished`);
-  ctx.out.line(`${b("  events/tx")}min ${t.events.min}, median ${t.events.median}, max ${t.events.max}`);
+  const e = t.events;
+  ctx.out.line(`${b("  events/tx")}${e === null ? "-" : `min ${e.min}, median ${e.median}, max ${e.max}`}`);
   ctx.out.line(`${b("  bytes/tx")}min ${t.bytes.min}, median ${t.bytes.median}, max ${t.bytes.max}`);
   const c = report.checkpoints;
   ctx.out.line(

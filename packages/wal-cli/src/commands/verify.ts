@@ -12,10 +12,11 @@ import { describeCorruption, describeHeaderless, describeTornTail, replaySegment
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
-import { codecFor, type ReadOptions } from "../read-options.js";
+import type { CodecUse, ReadOptions } from "../read-options.js";
+import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
-import { CLEAN, codecHint, exitCodeOf, type Verdict } from "../verdict.js";
+import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
 import { runReportCommand } from "./run-report.js";
 
 /** What {@link verifyDir} found. */
@@ -24,6 +25,8 @@ export interface VerifyReport {
   readonly kind: "directory" | "file";
   readonly segments: number;
   readonly bytes: number;
+  /** The codec payloads were read with (`framingOnly`: none were decoded), and how it was chosen. */
+  readonly codec: CodecUse;
   /** Replay's counts; `null` when replay stopped on a structure error or a bad header. */
   readonly replay: {
     readonly records: number;
@@ -39,7 +42,8 @@ export interface VerifyReport {
 
 /**
  * Check a WAL directory (or one segment file) read-only: every header, CRC, payload and structure rule replay
- * applies.
+ * applies. Payloads are checked with the codec {@link ReadOptions} chooses; framing only (`codec: "framing"`, or
+ * the fallback when no codec is chosen and the default does not decode the log), every rule but the payload's.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable (damage is never thrown: it is the
  *   verdict).
  * @example
@@ -51,12 +55,27 @@ export interface VerifyReport {
 export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
+  const chosen = await chooseCodec(fs, target, options);
   options.onTotal?.(target.totalBytes);
-  const base = { path, kind: target.kind, segments: target.segments.length, bytes: target.totalBytes };
+  return verifyTarget(fs, target, chosen);
+}
+
+/**
+ * {@link verifyDir} of a resolved target with a chosen codec (`inspect` shares both with its own walk).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment cannot be read.
+ */
+export async function verifyTarget(fs: WalFileSystem, target: WalTarget, chosen: ChosenCodec): Promise<VerifyReport> {
+  const base = {
+    path: target.path,
+    kind: target.kind,
+    segments: target.segments.length,
+    bytes: target.totalBytes,
+    codec: chosen.use,
+  };
   const notSegment = target.kind === "file" ? await headerProblem(fs, target) : undefined;
   if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
 
-  const codec = codecFor(options.codec);
+  const codec = chosen.codec;
   const replay = replaySegments(
     target.segments.map((s) => s.path),
     { codec, recovery: "point-in-time", fs },
@@ -111,17 +130,17 @@ export async function verifyDir(path: string, options: ReadOptions = {}): Promis
     return { ...base, replay: counts, verdict };
   } catch (error) {
     if (isWalError(error, "WAL_CODEC_MISMATCH")) {
-      return { ...base, replay: null, verdict: codecMismatchVerdict(target, error, options) };
+      return { ...base, replay: null, verdict: codecMismatchVerdict(target, error, chosen.use) };
     }
     if (isWalError(error, "WAL_MALFORMED") || isWalError(error, "WAL_BAD_HEADER")) {
-      return { ...base, replay: null, verdict: await structureVerdict(fs, target, error, options) };
+      return { ...base, replay: null, verdict: await structureVerdict(fs, target, error, chosen) };
     }
     throw error;
   }
 }
 
 /** The verdict for the `WAL_CODEC_MISMATCH` replay threw (in every mode): the log is intact, the codec is wrong. */
-function codecMismatchVerdict(target: WalTarget, error: WalError, options: ReadOptions): Verdict {
+function codecMismatchVerdict(target: WalTarget, error: WalError, use: CodecUse): Verdict {
   const segmentPath = error.details.segment ?? error.details.path;
   const known = target.segments.find((s) => s.path === segmentPath);
   return {
@@ -131,7 +150,7 @@ function codecMismatchVerdict(target: WalTarget, error: WalError, options: ReadO
     ...(error.details.offset === undefined ? {} : { offset: error.details.offset }),
     ...(error.details.lsn === undefined ? {} : { lsn: error.details.lsn }),
     code: error.code,
-    message: error.message + codecHint(options.codec),
+    message: error.message + codecHint(use.name, use.source),
   };
 }
 
@@ -162,13 +181,13 @@ async function structureVerdict(
   fs: WalFileSystem,
   target: WalTarget,
   error: WalError,
-  options: ReadOptions,
+  chosen: ChosenCodec,
 ): Promise<Verdict> {
   const segmentPath = error.details.segment ?? error.details.path;
   const lsn = error.details.lsn;
   let offset = 0;
   if (segmentPath !== undefined && lsn !== undefined && error.code === "WAL_MALFORMED") {
-    offset = (await offsetOfLsn(fs, segmentPath, lsn, options)) ?? 0;
+    offset = (await offsetOfLsn(fs, segmentPath, lsn, chosen)) ?? 0;
   }
   const status = error.code === "WAL_BAD_HEADER" ? "bad-header" : "malformed";
   const known = target.segments.find((s) => s.path === segmentPath);
@@ -187,12 +206,12 @@ async function offsetOfLsn(
   fs: WalFileSystem,
   path: string,
   lsn: number,
-  options: ReadOptions,
+  chosen: ChosenCodec,
 ): Promise<number | undefined> {
   const reader = await SegmentReader.open(fs, path);
   try {
     for (;;) {
-      const step = await reader.next(codecFor(options.codec));
+      const step = await reader.next(chosen.codec);
       if (step.kind !== "record") return undefined;
       if (step.record.lsn === lsn) return step.offset;
     }
@@ -209,16 +228,25 @@ transaction bracketing, segment base LSNs), exactly as opening the log would.
 Prints the first bad segment and offset. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora (default), json, bytes
+  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
+                      framing only: records, LSNs, CRCs, transactions; decode
+                      no payload). Without --codec: lora, or framing only when
+                      lora does not decode the first mutation record (said in
+                      the output; never exit 5, never corruption for it)
+      --codec-module <file>
+                      your own PayloadCodec: an ES module exporting it as
+                      'codec' (or as its default export)
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help
 
 Exit status: 0 clean, 1 the only damage is one opening the log repairs (a torn
 tail, which it cuts, or a newest segment without a header, which it recreates),
-2 corruption, malformed structure or a bad header, 3 usage error,
-4 path missing or unreadable, 5 codec mismatch (the records are intact but do
-not decode with --codec: run again with the codec the log was written with).
+2 corruption, malformed structure or a bad header, 3 usage error (also a
+--codec-module that does not load or exports no codec), 4 path missing or
+unreadable, 5 codec mismatch (the records are intact but do not decode with the
+--codec or --codec-module given: run again with the codec the log was written
+with).
 `;
 
 /** `lora-wal verify`. */
@@ -231,6 +259,7 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
   const what =
     report.kind === "directory" ? `${report.segments} segment${report.segments === 1 ? "" : "s"}` : "1 segment file";
   ctx.out.line(`${s.bold("checked")}       ${report.path}: ${what}, ${formatBytes(report.bytes)}`);
+  ctx.out.line(`${s.bold("codec")}         ${codecLine(report.codec)}`);
   if (report.replay !== null) {
     const r = report.replay;
     ctx.out.line(`${s.bold("records")}       ${r.records}, max LSN ${r.maxLsn}`);
