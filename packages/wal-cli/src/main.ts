@@ -40,6 +40,12 @@ Commands:
 slots take a directory. <target> is an archive: its directory, or
 s3://bucket[/prefix] for S3 and S3-compatible services.
 
+Logs of any codec: inspect, verify, stat and dump take --codec lora|json|bytes,
+--codec framing (check records, LSNs, CRCs and transactions; decode no
+payload) or --codec-module <file> (your own PayloadCodec). Without one they
+read with lora, or framing only when lora does not decode the first mutation
+record, and say so.
+
 Options:
   -h, --help      show help (also: lora-wal <command> --help)
   -v, --version   show the version
@@ -48,7 +54,8 @@ Exit status:
   0  clean                        3  usage error
   1  torn tail only (open cuts it) 4  path missing or unreadable (I/O error)
   2  corruption, malformed structure or bad segment header
-  5  codec mismatch: intact records that do not decode with --codec
+  5  codec mismatch: intact records that do not decode with the --codec or
+     --codec-module given
   6  behind truncation: the records after the position (or a slot's) are gone
   7  replication slot not found (or, on create, already there)
   8  archive: an object a restore needs is missing

@@ -11,6 +11,7 @@ import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
+import { bundleCli, runCliProcess } from "./cli-process.js";
 import { type TinyJob, codec as tinyCodec } from "./fixtures/tiny-codec.mjs";
 import { fingerprint, runCli, segmentFiles, writeJsonWal } from "./helpers.js";
 
@@ -229,3 +230,28 @@ describe("--codec-module refusals: exit 3 with a clear line, never a stack trace
     expect(result.stderr).toContain("--codec framing reads no events");
   });
 });
+
+it("as a program (node, not the test runner, imports the module): dump --codec-module decodes, a bad module is exit 3", async () => {
+  const bin = await bundleCli({ s3Sdk: false });
+  const tmp = await makeTempDir("lora-wal-cli-codec-bin");
+  try {
+    const dir = join(tmp.path, "wal");
+    await writeTinyWal(dir);
+    const dump = await runCliProcess(bin, ["dump", dir, "--codec-module", TINY, "--tx", "4", "--json"]);
+    expect(dump.code).toBe(0);
+    const events = dump.stdout
+      .trim()
+      .split("\n")
+      .flatMap((line) => (JSON.parse(line) as { events?: unknown[] }).events ?? []);
+    expect(events).toEqual([JOBS[2]]);
+    const bad = await runCliProcess(bin, ["verify", dir, "--codec-module", fixture("throws-on-load.mjs")]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("did not load: this codec module needs a configuration it does not have");
+    expect(stackLines(bad.stderr)).toEqual([]);
+    const fallback = await runCliProcess(bin, ["verify", dir]);
+    expect(fallback.code).toBe(0);
+    expect(fallback.stdout).toContain("framing only: lora (the default) did not decode");
+  } finally {
+    await tmp.cleanup();
+  }
+}, 60_000);
