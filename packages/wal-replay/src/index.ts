@@ -28,6 +28,7 @@ export type {
   ReplayedTransaction,
   ReplayOptions,
   ReplayOutcome,
+  ReplayProgress,
   SegmentSummary,
   TornTailInfo,
 } from "./replay-types.js";
@@ -40,8 +41,8 @@ export { TransactionSpans } from "./transaction-spans.js";
 export {
   CommitFollower,
   type CommitFollowerOptions,
-  type FollowMemory,
   type FollowDurability,
+  type FollowMemory,
   type FollowSource,
 } from "./commit-follower.js";
 export { type FollowDirOptions, type Follower, followDir } from "./follow-dir.js";

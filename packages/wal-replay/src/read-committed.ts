@@ -5,9 +5,9 @@
 
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { replaySegments } from "./replay.js";
+import { replayDir } from "./replay.js";
 import type { RecoveryMode, ReplayedTransaction } from "./replay-types.js";
-import { isMissingFile, locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { isMissingFile, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
 export interface ReadCommittedOptions<E> {
@@ -67,25 +67,20 @@ export async function* readCommitted<E>(
   }
   if (upto !== undefined && upto <= after) return;
   const fs = options.fs ?? createNodeFileSystem();
-  options.signal?.throwIfAborted();
-  const where = await locateSegment(fs, dir, after);
-  if (where.oldestBaseLsn === null) return;
-  if (after + 1 < where.oldestBaseLsn && options.allowTruncatedHistory !== true) {
-    throw truncatedError(dir, after, where.oldestBaseLsn);
-  }
-  const paths = where.entries.slice(where.index).map((e) => e.path);
-  const replay = replaySegments(paths, {
+  // Replay's range walk: it seeks to the segment holding after + 1, skips what began at or below after, stops
+  // before the first record above upto, and says WAL_TRUNCATED when after + 1 is no longer in the log.
+  const replay = replayDir(dir, {
     codec: options.codec,
     fs,
-    // The first segment read is treated as the oldest: a transaction begun before it is skipped, never an error.
-    allowTruncatedHistory: true,
-    ...(upto === undefined ? {} : { uptoLsn: upto }),
+    after,
+    ...(upto === undefined ? {} : { upto }),
+    ...(options.allowTruncatedHistory === undefined ? {} : { allowTruncatedHistory: options.allowTruncatedHistory }),
     ...(options.recovery === undefined ? {} : { recovery: options.recovery }),
     ...(options.unsyncedWindowBytes === undefined ? {} : { unsyncedWindowBytes: options.unsyncedWindowBytes }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   try {
-    for await (const tx of replay) if (tx.beginLsn > after) yield tx;
+    yield* replay;
   } catch (error) {
     // A segment removed between the listing and its open: truncation overtook the read.
     if (isWalError(error, "WAL_IO") && isMissingFile(error)) {

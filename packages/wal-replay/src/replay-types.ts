@@ -51,17 +51,56 @@ export interface ReplayOptions<E> {
   /** Bytes per read. @default 1 MiB */
   readonly chunkBytes?: number;
   /**
-   * The upper bound: the walk ends (complete, no damage reported) before the first record with a higher LSN, whose
-   * payload is never decoded. Safe beside a live writer that keeps appending: everything at or below a bound the
-   * caller observed (a commit LSN, the durable LSN) was written before it was observed. @default no bound
+   * The start of an LSN range, as `readCommitted`'s resume token: only transactions with `beginLsn > after` are
+   * handed over (pass the commit LSN of the last transaction you processed). `replayDir` starts reading at the
+   * segment holding `after + 1`, found by a binary search over segment headers (one 32-byte read per step); the
+   * segments before it are never opened. A transaction begun before that segment began at or below `after` and is
+   * skipped, never an error. When the log no longer holds `after + 1` (truncated), iteration throws `WAL_TRUNCATED`
+   * unless `allowTruncatedHistory`. `replaySegments` filters but does not seek (its caller chose the files).
+   * See {@link ReplayOutcome} for what the report covers then. @default no lower bound (the whole retained log)
    */
+  readonly after?: number;
+  /**
+   * The end of an LSN range: only transactions with `commitLsn <= upto`. The walk ends (complete, no damage
+   * reported) before the first record with a higher LSN, whose payload is never decoded; of the segments after
+   * the one holding it, at most the next one's header is read. Safe beside a live writer that keeps appending: everything at or below a bound
+   * the caller observed (a commit LSN, the durable LSN) was written before it was observed. @default no bound
+   */
+  readonly upto?: number;
+  /** @deprecated The same bound as {@link ReplayOptions.upto} (its former name); give one of the two. */
   readonly uptoLsn?: number;
+  /**
+   * Called with the replay's progress: after each further MiB of the range is read (the calls are bounded by the
+   * range's size, not by time: at most one per MiB) and once more when the walk ends, complete or at reported
+   * damage (`done: true`); not after a `break`, an abort or a thrown error. Called synchronously from inside
+   * iteration: keep it short, and do not call the replay from it. A callback that throws fails the replay.
+   */
+  readonly onProgress?: (progress: ReplayProgress) => void;
   /**
    * Aborts the replay with the signal's reason: once `abort()` has returned, no further transaction is handed over
    * (the next `next()` rejects with the reason and the segment is closed). The signal is also checked when each
    * segment is opened and every 4096 records, so a replay inside a long transaction stops too.
    */
   readonly signal?: AbortSignal;
+}
+
+/** How far a replay is (see {@link ReplayOptions.onProgress}). */
+export interface ReplayProgress {
+  /**
+   * Bytes of the range read so far, each segment counted up to its size when the replay started (a live writer's
+   * later appends are not counted). Never decreases; at the last call of a walk that ended at the end of its range
+   * it equals `totalBytes` (the part of the last segment above `upto` is not read, and counts as done).
+   */
+  readonly bytes: number;
+  /**
+   * The sum of the sizes of the range's segments when the replay started: from the segment holding `after + 1`
+   * (the oldest without `after`) to the newest whose base LSN is at most `upto` (the newest without `upto`).
+   */
+  readonly totalBytes: number;
+  /** Records read so far (as {@link ReplayOutcome.records}). */
+  readonly records: number;
+  /** True at the last call, when the walk has ended. */
+  readonly done: boolean;
 }
 
 /** One committed transaction, as replay hands it over (in commit order). */
@@ -111,6 +150,20 @@ export interface SegmentSummary {
   readonly endOffset: number;
 }
 
+/**
+ * What a replay found. Everything in it describes the part of the log the walk read: with `after`, from the start of
+ * the segment holding `after + 1`; with `upto`, up to the last record at or below it. So for a range:
+ * - `segments`, `records`, `maxLsn`, `lastGoodOffset`, `transactionSpans`, `newestSnapshotLsn` and
+ *   `checkpointLsnObserved` cover the segments read (records of the first one below `after + 1` included, records
+ *   above `upto` excluded); checkpoint markers outside them are not seen.
+ * - `committedTransactions` counts the transactions handed over (in the range); `abortedTransactions` and
+ *   `uncommittedTransactions` those of the records read.
+ * - `tornTail`, `corruption` and `headerlessLastSegment` report damage met in the segments read (thrown or reported
+ *   by the recovery mode as in a full replay, also when it lies before `after + 1` in the first segment: nothing
+ *   after it can be reached); damage outside them is never seen. A range that ends at `upto` is `complete` and
+ *   reports no damage beyond it.
+ * - `oldestFence` is still the whole retained log's (the oldest segment's base LSN minus one).
+ */
 export interface ReplayOutcome {
   /** The first segment's base LSN minus one: the lowest fence the retained log can serve (0 with no segment). */
   readonly oldestFence: number;

@@ -28,13 +28,25 @@ import {
   type ReplayedTransaction,
   type ReplayOptions,
   type ReplayOutcome,
+  type ReplayProgress,
   type SegmentSummary,
   type TornTailInfo,
 } from "./replay-types.js";
+import { locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
 const ABORT_CHECK_EVERY = 4096;
+/** `onProgress` is called at most once per this many bytes of the range read (and once at the end). */
+const PROGRESS_EVERY_BYTES = 1 << 20;
+
+/** The segments a replay walks, decided when iteration starts. */
+interface ReplayPlan {
+  /** The segment files, oldest first. */
+  readonly paths: string[];
+  /** The directory's oldest segment's base LSN, when the walk starts at a later segment (a seek to `after`). */
+  readonly oldestBaseLsn: number | undefined;
+}
 
 /** A replay in progress: iterate it for the transactions, then ask for the outcome. */
 export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
@@ -46,20 +58,53 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
 }
 
 /**
- * Replay every segment of `dir` (see the module comment for the rules).
+ * Replay the segments of `dir` (see the module comment for the rules): all of them, or with `after`/`upto` the LSN
+ * range `readCommitted` reads, starting at the segment holding `after + 1` (a binary search over headers) and never
+ * decoding a record above `upto`.
  * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
- *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode.
+ *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode; `WAL_TRUNCATED` when the log no longer holds `after + 1`
+ *   (without `allowTruncatedHistory`).
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  return new ReplayRun(async () => (await listSegments(fs, dir)).map((e) => e.path), fs, options);
+  const after = options.after;
+  if (after === undefined) {
+    return new ReplayRun(
+      async () => ({ paths: (await listSegments(fs, dir)).map((e) => e.path), oldestBaseLsn: undefined }),
+      fs,
+      options,
+      dir,
+    );
+  }
+  return new ReplayRun(
+    async () => {
+      const where = await locateSegment(fs, dir, after);
+      const paths = where.entries.slice(where.index).map((e) => e.path);
+      // Left out by the search (it has no base LSN to compare), but a full walk reports it: so does this one.
+      if (where.headerless !== null) paths.push(where.headerless.path);
+      return { paths, oldestBaseLsn: where.oldestBaseLsn ?? undefined };
+    },
+    fs,
+    options,
+    dir,
+  );
 }
 
-/** Replay explicit segment files, in the order given (the first is treated as the oldest). */
+/**
+ * Replay explicit segment files, in the order given (the first is treated as the oldest). `after` filters the
+ * transactions handed over but seeks nothing: the caller chose the files.
+ */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  return new ReplayRun(() => Promise.resolve([...paths]), fs, options);
+  return new ReplayRun(() => Promise.resolve({ paths: [...paths], oldestBaseLsn: undefined }), fs, options, undefined);
+}
+
+/** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */
+function checkLsnOption(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+  }
 }
 
 /** The details of a torn-tail or corruption error: where, in which segment. */
@@ -76,29 +121,33 @@ function idOf(path: string): number | undefined {
 }
 
 class ReplayRun<E> implements Replay<E> {
-  readonly #list: () => Promise<string[]>;
+  readonly #list: () => Promise<ReplayPlan>;
   readonly #fs: WalFileSystem;
   readonly #options: ReplayOptions<E>;
+  readonly #dir: string | undefined;
   readonly #mode: RecoveryMode;
   #started = false;
   readonly #settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
   readonly #outcome: Promise<ReplayOutcome>;
 
-  constructor(list: () => Promise<string[]>, fs: WalFileSystem, options: ReplayOptions<E>) {
+  constructor(list: () => Promise<ReplayPlan>, fs: WalFileSystem, options: ReplayOptions<E>, dir: string | undefined) {
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
+    this.#dir = dir;
     this.#mode = options.recovery ?? "tolerate-torn-tail";
     if (!RECOVERY_MODES.includes(this.#mode)) {
       throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
     }
-    const fence = options.checkpointLsn ?? 0;
-    if (!Number.isSafeInteger(fence) || fence < 0) {
-      throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${fence}`);
+    checkLsnOption("checkpointLsn", options.checkpointLsn);
+    checkLsnOption("after", options.after);
+    checkLsnOption("upto", options.upto);
+    checkLsnOption("uptoLsn", options.uptoLsn);
+    if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
+      throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
     }
-    const upto = options.uptoLsn;
-    if (upto !== undefined && (!Number.isSafeInteger(upto) || upto < 0)) {
-      throw new WalError("WAL_INVALID_OPTION", `uptoLsn must be a non-negative safe integer, got ${upto}`);
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
     }
     const window = options.unsyncedWindowBytes;
     if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
@@ -116,7 +165,7 @@ class ReplayRun<E> implements Replay<E> {
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
     if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
-    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false);
+    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false, this.#dir);
   }
 
   async outcome(): Promise<ReplayOutcome> {
@@ -141,7 +190,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * same outcome.
  */
 class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
-  readonly #list: () => Promise<string[]>;
+  readonly #list: () => Promise<ReplayPlan>;
+  /** The directory replayed (for error messages), when it is one. */
+  readonly #dir: string | undefined;
   readonly #fs: WalFileSystem;
   readonly #options: ReplayOptions<E>;
   readonly #codec: PayloadCodec<E>;
@@ -151,10 +202,23 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #assembler: TransactionAssembler<E>;
   /** Mapping transaction boundaries for a fence error: missing begins are skipped, fence errors never raised. */
   readonly #lenient: boolean;
-  /** `uptoLsn`, or Infinity. */
+  /** `upto`, or Infinity. */
   readonly #upto: number;
+  /** `after`, or 0: transactions begun at or below it are not handed over. */
+  readonly #after: number;
+  /** Committed transactions not handed over because they began at or below `after`. */
+  #skipped = 0;
 
   #paths: string[] | undefined;
+  #oldestBaseLsn: number | undefined;
+  /** `onProgress`, and what it needs: where each segment starts in the range, and the next MiB to report at. */
+  readonly #onProgress: ((progress: ReplayProgress) => void) | undefined;
+  #rangeStarts: number[] = [];
+  #totalBytes = 0;
+  /** Bytes of the range before the segment being read, and that segment's size when the replay started. */
+  #bytesBefore = 0;
+  #segmentBytes = 0;
+  #nextProgressAt = PROGRESS_EVERY_BYTES;
   #index = 0;
   /** No more segments are walked: the end, damage that ends the sweep, an error, or an early return. */
   #finished = false;
@@ -191,15 +255,19 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #lastLsn: number | undefined;
 
   constructor(
-    list: () => Promise<string[]>,
+    list: () => Promise<ReplayPlan>,
     fs: WalFileSystem,
     options: ReplayOptions<E>,
     mode: RecoveryMode,
     settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void },
     lenient: boolean,
+    dir: string | undefined,
   ) {
     this.#lenient = lenient;
-    this.#upto = options.uptoLsn ?? Number.POSITIVE_INFINITY;
+    this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
+    this.#after = options.after ?? 0;
+    this.#onProgress = options.onProgress;
+    this.#dir = dir;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -210,7 +278,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#assembler = new TransactionAssembler<E>(
       options.checkpointLsn ?? 0,
       lenient,
-      options.allowTruncatedHistory === true,
+      // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
+      options.allowTruncatedHistory === true || options.after !== undefined,
     );
   }
 
@@ -290,13 +359,56 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#firstLsn ??= record.lsn;
     this.#lastLsn = record.lsn;
     this.#lastGoodOffset = reader.position;
+    if (this.#onProgress !== undefined) this.#progress(reader.position, false);
     const signal = this.#signal;
     // Before a transaction is handed over, so none reaches the caller once abort() has returned; between commits,
     // every few thousand records, so a long transaction stops too (a property read each: it is the hot path).
     if (signal !== undefined && (committed !== undefined || assembler.records % ABORT_CHECK_EVERY === 0)) {
       signal.throwIfAborted();
     }
+    if (committed !== undefined && committed.beginLsn <= this.#after) {
+      this.#skipped++;
+      return undefined;
+    }
     return committed;
+  }
+
+  /**
+   * Report progress when the read position has crossed the next MiB of the range, or at the end. Bytes are counted
+   * against each segment's size when the replay started, so they never pass `totalBytes`.
+   */
+  #progress(position: number, done: boolean): void {
+    const bytes = done ? position : this.#bytesBefore + Math.min(position, this.#segmentBytes);
+    if (!done && bytes < this.#nextProgressAt) return;
+    this.#nextProgressAt = (Math.floor(bytes / PROGRESS_EVERY_BYTES) + 1) * PROGRESS_EVERY_BYTES;
+    this.#onProgress?.({ bytes, totalBytes: this.#totalBytes, records: this.#assembler.records, done });
+  }
+
+  /**
+   * The range's byte count for progress: each segment's size now, from the first planned one to the newest whose
+   * base LSN is at most `upto` (a binary search over headers; a segment without a readable header counts whole).
+   */
+  async #measureRange(paths: readonly string[]): Promise<void> {
+    let end = paths.length;
+    if (this.#upto !== Number.POSITIVE_INFINITY) {
+      const base = async (i: number) => readBaseLsn(this.#fs, paths[i] as string).catch(() => Number.NEGATIVE_INFINITY);
+      let lo = 0;
+      let hi = paths.length;
+      // Invariant: the segments before lo start at or below upto; those from hi on start above it.
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((await base(mid)) <= this.#upto) lo = mid + 1;
+        else hi = mid;
+      }
+      end = lo;
+    }
+    let total = 0;
+    this.#rangeStarts = [];
+    for (let i = 0; i < paths.length; i++) {
+      this.#rangeStarts.push(total);
+      if (i < end) total += (await this.#fs.stat(paths[i] as string))?.size ?? 0;
+    }
+    this.#totalBytes = total;
   }
 
   async #advance(): Promise<IteratorResult<ReplayedTransaction<E>>> {
@@ -401,7 +513,10 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   async #openNext(): Promise<boolean> {
     if (this.#paths === undefined) {
       this.#signal?.throwIfAborted();
-      this.#paths = await this.#list();
+      const plan = await this.#list();
+      this.#oldestBaseLsn = plan.oldestBaseLsn;
+      if (this.#onProgress !== undefined) await this.#measureRange(plan.paths);
+      this.#paths = plan.paths;
     }
     const paths = this.#paths;
     if (this.#index >= paths.length) return false;
@@ -432,8 +547,13 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     }
     if (previous === undefined && !this.#options.allowTruncatedHistory) {
       const fence = this.#options.checkpointLsn ?? 0;
-      const oldestFence = reader.header.baseLsn - 1;
-      if (fence < oldestFence) {
+      const oldestFence = (this.#oldestBaseLsn ?? reader.header.baseLsn) - 1;
+      if (this.#options.after !== undefined && this.#after >= fence && this.#after < oldestFence) {
+        // The records after the resume point are what is missing: the change feed's error.
+        await reader.close();
+        throw truncatedError(this.#dir ?? path, this.#after, oldestFence + 1);
+      }
+      if (Math.max(fence, this.#after) < oldestFence) {
         await reader.close();
         throw new WalError(
           "WAL_FENCE_TOO_LOW",
@@ -455,6 +575,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#records = 0;
     this.#firstLsn = undefined;
     this.#lastLsn = undefined;
+    this.#bytesBefore = this.#rangeStarts[i] ?? 0;
+    this.#segmentBytes = (this.#rangeStarts[i + 1] ?? this.#totalBytes) - this.#bytesBefore;
     this.#signal?.throwIfAborted();
     this.#assembler.enterSegment(this.#baseLsn, path);
     this.#lastGoodOffset = reader.position;
@@ -556,8 +678,14 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     if (this.#done) return;
     this.#done = true;
     const assembler = this.#assembler;
+    if (complete && this.#onProgress !== undefined) {
+      // Damage ends the walk where it is; otherwise the range was read to its end (the rest is above `upto`).
+      const damaged = this.#tornTail !== null || this.#corruption !== null;
+      const reached = this.#bytesBefore + Math.min(this.#lastGoodOffset, this.#segmentBytes);
+      this.#progress(damaged ? reached : this.#totalBytes, true);
+    }
     this.#settle.resolve({
-      oldestFence: assembler.oldestFence,
+      oldestFence: this.#oldestBaseLsn === undefined ? assembler.oldestFence : this.#oldestBaseLsn - 1,
       newestSnapshotLsn: assembler.newestSnapshot,
       transactionSpans: assembler.finishSpans(),
       maxLsn: assembler.maxLsn,
@@ -567,7 +695,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       checkpointLsnObserved: assembler.checkpointObserved,
       segments: this.#segments,
       headerlessLastSegment: this.#headerless,
-      committedTransactions: assembler.committed,
+      committedTransactions: assembler.committed - this.#skipped,
       abortedTransactions: assembler.aborted,
       uncommittedTransactions: assembler.openTransactions,
       records: assembler.records,
@@ -641,7 +769,7 @@ const framingOnly: PayloadCodec<never> = {
 
 /** Walk the whole retained log leniently and map its transaction boundaries. */
 async function mapTransactionSpans<E>(
-  list: () => Promise<string[]>,
+  list: () => Promise<ReplayPlan>,
   fs: WalFileSystem,
   options: ReplayOptions<E>,
 ): Promise<{ spans: TransactionSpans; oldestFence: number }> {
@@ -650,13 +778,16 @@ async function mapTransactionSpans<E>(
     settle = { resolve, reject };
   });
   outcome.catch(() => undefined);
+  // The caller's progress is the replay's, not this error path's.
+  const { onProgress: _notThisWalk, ...quiet } = options;
   const walk = new ReplayWalk<never>(
     list,
     fs,
-    { ...options, codec: framingOnly, checkpointLsn: 0, allowTruncatedHistory: true, recovery: "point-in-time" },
+    { ...quiet, codec: framingOnly, checkpointLsn: 0, allowTruncatedHistory: true, recovery: "point-in-time" },
     "point-in-time",
     settle,
     true,
+    undefined,
   );
   for (;;) if ((await walk.next()).done) break;
   const o = await outcome;

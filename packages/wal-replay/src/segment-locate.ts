@@ -39,6 +39,8 @@ export interface SegmentLocation {
   readonly index: number;
   /** The oldest segment's base LSN (`null` without segments). */
   readonly oldestBaseLsn: number | null;
+  /** The newest segment when it has no header yet (left out of `entries`): replay reports it as a full walk does. */
+  readonly headerless: SegmentEntry | null;
 }
 
 /**
@@ -69,21 +71,31 @@ export function isMissingFile(error: unknown): boolean {
  * so): it holds no records, and replay and `Wal.open` take it for exactly that.
  */
 export async function listReadableSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
+  return (await listSplit(fs, dir)).entries;
+}
+
+/** The readable segments and, apart, a newest one without a header yet. */
+async function listSplit(
+  fs: WalFileSystem,
+  dir: string,
+): Promise<{ entries: SegmentEntry[]; headerless: SegmentEntry | null }> {
   const entries = await listSegments(fs, dir);
   const newest = entries[entries.length - 1];
-  if (newest === undefined) return entries;
+  if (newest === undefined) return { entries, headerless: null };
   try {
     await readBaseLsn(fs, newest.path);
   } catch (error) {
-    if ((await classifyHeaderFailure(fs, newest.path, error, true))?.kind === "headerless") return entries.slice(0, -1);
+    if ((await classifyHeaderFailure(fs, newest.path, error, true))?.kind === "headerless") {
+      return { entries: entries.slice(0, -1), headerless: newest };
+    }
     throw error;
   }
-  return entries;
+  return { entries, headerless: null };
 }
 
 async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
-  const entries = await listReadableSegments(fs, dir);
-  if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null };
+  const { entries, headerless } = await listSplit(fs, dir);
+  if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null, headerless };
   const base = async (i: number) => readBaseLsn(fs, (entries[i] as SegmentEntry).path);
   const oldestBaseLsn = await base(0);
   let lo = 0;
@@ -94,7 +106,7 @@ async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promis
     if ((await base(mid)) <= after + 1) lo = mid;
     else hi = mid - 1;
   }
-  return { entries, index: lo, oldestBaseLsn };
+  return { entries, index: lo, oldestBaseLsn, headerless };
 }
 
 /**
