@@ -9,27 +9,6 @@ import { WalError } from "./errors.js";
 /** A value `JSON.stringify` writes and `JSON.parse` gives back unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/**
- * The type of {@link jsonCodec}: a `PayloadCodec` for any event type. Each method is generic (for
- * `Wal.open<Job>(dir, { codec: jsonCodec })`, which needs a `PayloadCodec<Job>`) and also has a `JsonValue`
- * overload, listed last, so that a call without a type argument (`replayDir(dir, { codec: jsonCodec })`) infers
- * `JsonValue` events, as it did when the codec was a `PayloadCodec<JsonValue>`.
- *
- * The type parameter is a promise the caller makes, not something the codec checks: decoding gives back what
- * `JSON.parse` gives, so `E` must be a type that survives a JSON round trip (see {@link jsonCodec}).
- */
-export interface JsonCodec {
-  readonly name: "json";
-  encodeEvent<E = JsonValue>(event: E, out: ByteWriter): void;
-  encodeEvent(event: JsonValue, out: ByteWriter): void;
-  encodeBatch<E = JsonValue>(events: readonly E[], out: ByteWriter): void;
-  encodeBatch(events: readonly JsonValue[], out: ByteWriter): void;
-  decodeEvent<E = JsonValue>(payload: Uint8Array): E;
-  decodeEvent(payload: Uint8Array): JsonValue;
-  decodeBatch<E = JsonValue>(payload: Uint8Array): E[];
-  decodeBatch(payload: Uint8Array): JsonValue[];
-}
-
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function writeJson(value: unknown, out: ByteWriter): void {
@@ -54,7 +33,11 @@ function readJson(payload: Uint8Array): unknown {
 /**
  * Events are JSON values, stored as UTF-8 JSON text (a batch as one JSON array). It is a `PayloadCodec` of any
  * event type (`Wal.open<Job>(dir, { codec: jsonCodec })` needs no cast); without a type argument the events are
- * {@link JsonValue}s.
+ * {@link JsonValue}s. Each method is generic (a `PayloadCodec<Job>` is wanted there) and also has a `JsonValue`
+ * overload, listed last, from which a call without a type argument (`replayDir(dir, { codec: jsonCodec })`) infers
+ * its event type, as it did when this was a `PayloadCodec<JsonValue>`. The type parameter is a promise the caller
+ * makes, not something the codec checks: decoding gives back what `JSON.parse` gives, so the event type must be one
+ * that survives a JSON round trip.
  *
  * Encoding is `JSON.stringify` and decoding `JSON.parse`, so an event comes back as its JSON form, not always as it
  * went in:
@@ -70,7 +53,17 @@ function readJson(payload: Uint8Array): unknown {
  * @throws {@link WalError} `WAL_ENCODE` for a value `JSON.stringify` rejects or has no JSON form for; `WAL_DECODE`
  *   for invalid UTF-8 or JSON, or a batch that is not an array.
  */
-export const jsonCodec: JsonCodec = {
+export const jsonCodec: {
+  readonly name: "json";
+  encodeEvent<E = JsonValue>(event: E, out: ByteWriter): void;
+  encodeEvent(event: JsonValue, out: ByteWriter): void;
+  encodeBatch<E = JsonValue>(events: readonly E[], out: ByteWriter): void;
+  encodeBatch(events: readonly JsonValue[], out: ByteWriter): void;
+  decodeEvent<E = JsonValue>(payload: Uint8Array): E;
+  decodeEvent(payload: Uint8Array): JsonValue;
+  decodeBatch<E = JsonValue>(payload: Uint8Array): E[];
+  decodeBatch(payload: Uint8Array): JsonValue[];
+} = {
   name: "json",
   encodeEvent<E>(event: E, out: ByteWriter): void {
     writeJson(event, out);
@@ -78,7 +71,7 @@ export const jsonCodec: JsonCodec = {
   encodeBatch<E>(events: readonly E[], out: ByteWriter): void {
     writeJson(events, out);
   },
-  // The caller's promise (see JsonCodec): the cast is where that promise is taken.
+  // The caller's promise (see above): the cast is where that promise is taken.
   decodeEvent<E>(payload: Uint8Array): E {
     return readJson(payload) as E;
   },
