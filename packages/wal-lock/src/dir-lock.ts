@@ -143,13 +143,13 @@ export interface DirLock extends AsyncDisposable {
    * after the loss, it is called on the next microtask. Not called after `release()`. A listener must not throw:
    * what it throws is rethrown on a microtask (an uncaught exception).
    * @returns a function that unregisters the listener.
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `listener` is not a function.
+   * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_ARGUMENT` when `listener` is not a function.
    */
   onLost(listener: (error: WalError) => void): () => void;
   /**
    * Releases both locks by closing their fds and stops the background check; the file stays. Idempotent;
    * concurrent calls share one close.
-   * @throws {@link WalError} `WAL_IO` when closing an fd fails.
+   * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO` when closing an fd fails.
    */
   release(): Promise<void>;
 }

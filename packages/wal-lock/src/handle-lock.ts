@@ -15,7 +15,10 @@ import { acquireDirLockInternal, LOCK_FILE_NAME } from "./dir-lock.js";
 
 /** The lock a handle holds for its directory until `close()`. */
 export interface HeldLock {
-  /** Releases the lock (and stops watching it). Idempotent. @throws {@link WalError} `WAL_IO` */
+  /**
+   * Releases the lock (and stops watching it). Idempotent.
+   * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO`
+   */
   release(): Promise<void>;
   /**
    * Checks now, synchronously, that the lock still excludes other writers (cheap: two `stat` calls when nothing
@@ -78,9 +81,9 @@ function unlosable(release: () => void): HeldLock {
  * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
  * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
  *
- * @param retryBudgetMs how long a contended kernel lock is retried; the other two are tried once. @default 100
- * @throws {@link WalError} `WAL_LOCKED` when another holder has it (see {@link acquireDirLock}); `WAL_IO` and
- *   `WAL_INVALID_OPTION` from the kernel lock.
+ * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
+ * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
+ *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock.
  */
 export async function lockDirectory(
   fs: WalFileSystem,
