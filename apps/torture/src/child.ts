@@ -12,6 +12,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
+import { withTestingHooks } from "@lora/wal/testing";
 import { type AckLine, eventOf } from "./ack-log.js";
 import { failpointFrom } from "./failpoints.js";
 import { between, mix, rng } from "./prng.js";
@@ -51,14 +52,19 @@ async function main(): Promise<void> {
     return;
   }
   const failpoint = failpointFrom(process.env.WAL_FAILPOINTS, mix(seed, cycle, 0xf), (at) => log({ t: "killed", at }));
-  const { wal } = await Wal.open<JsonValue>(dir, {
-    codec: jsonCodec,
-    syncMode,
-    blockingSync: values["blocking-sync"] === true,
-    segmentTargetBytes: 12 * 1024,
-    checkpointLsn: Number(values.fence),
-    testing: { failpoint },
-  });
+  const { wal } = await Wal.open<JsonValue>(
+    dir,
+    withTestingHooks(
+      {
+        codec: jsonCodec,
+        syncMode,
+        blockingSync: values["blocking-sync"] === true,
+        segmentTargetBytes: 12 * 1024,
+        checkpointLsn: Number(values.fence),
+      },
+      { failpoint },
+    ),
+  );
   log({ t: "open", next: wal.nextLsn() });
   process.stdout.write("ready\n");
 

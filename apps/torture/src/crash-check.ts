@@ -6,7 +6,8 @@
  */
 
 import { crc32 } from "node:zlib";
-import { isWalError, type JsonValue, type PlantedBug, Wal } from "@lora/wal";
+import { isWalError, type JsonValue, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import type { SimFS } from "@lora/wal-segment/testing";
 import { checkHistory, type Expectation, type Finding, type RecoveredTx } from "./oracle.js";
 import { openOptions, WAL_DIR, type Workload } from "./workloads.js";
@@ -54,10 +55,13 @@ async function openAndCollect(
   bugs: readonly PlantedBug[],
 ): Promise<{ wal: Wal<JsonValue>; txs: RecoveredTx[]; segments: { first: number; last: number }[] }> {
   const txs: RecoveredTx[] = [];
-  const r = await Wal.open(WAL_DIR, {
-    ...openOptions(w, fs, fence, (t) => void txs.push(t)),
-    testing: { plantedBugs: bugs },
-  });
+  const r = await Wal.open(
+    WAL_DIR,
+    withTestingHooks(
+      openOptions(w, fs, fence, (t) => void txs.push(t)),
+      { plantedBugs: bugs },
+    ),
+  );
   const segments = (r.replay?.segments ?? []).map((s) => ({ first: s.firstLsn ?? -1, last: s.lastLsn ?? -1 }));
   return { wal: r.wal, txs, segments };
 }

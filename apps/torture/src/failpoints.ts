@@ -4,7 +4,7 @@
  * `kill` is a synchronous self-SIGKILL: the next statement never runs (docs/crash-testing.md, 'Failpoints').
  */
 
-import type { Failpoint } from "@lora/wal";
+import type { Failpoint } from "@lora/wal/testing";
 import { rng } from "./prng.js";
 
 type Term = { readonly kind: "nth"; readonly n: number } | { readonly kind: "pct"; readonly p: number };
@@ -23,7 +23,7 @@ export function parseFailpoints(spec: string | undefined): Map<string, Term> {
   return out;
 }
 
-/** A failpoint function for `Wal.open({ testing: { failpoint } })`; `onKill` runs just before the SIGKILL. */
+/** A failpoint function for `withTestingHooks(options, { failpoint })`; `onKill` runs just before the SIGKILL. */
 export function failpointFrom(spec: string | undefined, seed: number, onKill: (name: string) => void): Failpoint {
   const terms = parseFailpoints(spec);
   if (terms.size === 0) return () => undefined;

@@ -9,7 +9,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isWalError, type JsonValue, jsonCodec, type PlantedBug, Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { type SimFaultSpec, SimFS } from "@lora/wal-segment/testing";
 import { checkCrashImage } from "./crash-check.js";
 import { Model } from "./model.js";
@@ -107,7 +108,7 @@ async function runFaultCase(index: number, c: FaultCase, opts: FaultsOptions, re
     });
   const fs = new SimFS();
   const model = new Model(0);
-  const { wal } = await Wal.open<JsonValue>(WAL_DIR, { ...openOptions(w, fs, 0), testing: { plantedBugs: bugs } });
+  const { wal } = await Wal.open<JsonValue>(WAL_DIR, withTestingHooks(openOptions(w, fs, 0), { plantedBugs: bugs }));
   const fault = fs.injectFault(c.fault);
   let failure: unknown;
   for (let i = 0; i < 10; i++) {

@@ -20,6 +20,7 @@
 import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { followDir, isWalError, type JsonValue, jsonCodec, readSlot, Wal } from "@lora/wal";
+import { withTestingHooks } from "@lora/wal/testing";
 import { planRetention } from "@lora/wal-replay";
 import { eventOf } from "./ack-log.js";
 import { failpointFrom } from "./failpoints.js";
@@ -68,13 +69,13 @@ async function writer(): Promise<void> {
   const killAfter = config.killAfterAcks;
   const ignoreSlots = config.bug === "truncate-ignoring-slots";
   const failpoint = failpointFrom(config.failpoints, mix(seed, cycle, 0xf1), (at) => log({ t: "killed", at }));
-  const { wal } = await Wal.open<JsonValue>(dir, {
-    codec: jsonCodec,
-    syncMode: mode,
-    segmentTargetBytes: FOLLOW_SEGMENT_BYTES,
-    checkpointLsn: config.fence,
-    testing: { failpoint },
-  });
+  const { wal } = await Wal.open<JsonValue>(
+    dir,
+    withTestingHooks(
+      { codec: jsonCodec, syncMode: mode, segmentTargetBytes: FOLLOW_SEGMENT_BYTES, checkpointLsn: config.fence },
+      { failpoint },
+    ),
+  );
   wal.onLifecycle((e) => {
     if (e.type === "sealed") log({ t: "rot", id: e.segment.id });
     else if (e.type === "removed") log({ t: "rm", n: e.segments.length });

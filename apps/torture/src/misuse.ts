@@ -31,12 +31,12 @@ import {
   type JsonValue,
   jsonCodec,
   type PayloadCodec,
-  type PlantedBug,
   Wal,
   type WalError,
   type WalErrorCode,
   type WalOptions,
 } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { RECOVERY_MODES } from "@lora/wal-replay";
 import { decodeSegmentHeader, listSegments } from "@lora/wal-segment";
 import { type CrashImage, SimFS } from "@lora/wal-segment/testing";
@@ -447,15 +447,15 @@ class Sequence {
   // ---- calls -------------------------------------------------------------------------------------------------
 
   #options(fence: number, txs?: RecoveredTx[]): WalOptions<JsonValue> {
-    return {
+    const options: WalOptions<JsonValue> = {
       fs: this.#fs,
       codec: misuseCodec,
       syncMode: this.#cfg.mode,
       segmentTargetBytes: this.#cfg.segmentTargetBytes,
       checkpointLsn: fence,
-      testing: { plantedBugs: this.#bugs },
       ...(txs === undefined ? {} : { onTransaction: (t) => void txs.push(t) }),
     };
+    return withTestingHooks(options, { plantedBugs: this.#bugs });
   }
 
   /**
@@ -1120,13 +1120,13 @@ class Sequence {
       const problems: [ViolationKind, string][] = [];
       let outcome: string;
       try {
-        const r = await Wal.open(WAL_DIR, {
-          fs: copy,
-          checkpointLsn: m.fence,
-          recovery,
-          segmentTargetBytes: this.#cfg.segmentTargetBytes,
-          testing: { plantedBugs: this.#bugs },
-        });
+        const r = await Wal.open(
+          WAL_DIR,
+          withTestingHooks(
+            { fs: copy, checkpointLsn: m.fence, recovery, segmentTargetBytes: this.#cfg.segmentTargetBytes },
+            { plantedBugs: this.#bugs },
+          ),
+        );
         await r.wal.close();
         outcome = "opened";
         if (m.hasPayloadAbove(m.fence)) {

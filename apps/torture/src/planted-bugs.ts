@@ -11,7 +11,7 @@
  * somewhere.
  */
 
-import type { PlantedBug } from "@lora/wal";
+import type { PlantedBug } from "@lora/wal/testing";
 import { faultCases, runFaults } from "./faults.js";
 import { runMisuse } from "./misuse.js";
 import type { TierName, TierResult, Violation } from "./result.js";

@@ -4,7 +4,8 @@
  * after the workload each distinct image is recovered with the real `Wal.open` and checked (crash-check.ts).
  */
 
-import { type JsonValue, type PlantedBug, Wal } from "@lora/wal";
+import { type JsonValue, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { type CrashImage, SimFS } from "@lora/wal-segment/testing";
 import { checkCrashImage, imageKey } from "./crash-check.js";
 import { Model, type ModelSnapshot } from "./model.js";
@@ -95,7 +96,7 @@ async function runCase(index: number, opts: TierAOptions, result: TierResult): P
 
   let driver: WorkloadDriver | undefined;
   try {
-    const options = { ...openOptions(w, fs, model.fence), testing: { plantedBugs: bugs } };
+    const options = withTestingHooks(openOptions(w, fs, model.fence), { plantedBugs: bugs });
     const { wal } = await Wal.open<JsonValue>(WAL_DIR, options);
     driver = new WorkloadDriver(w, wal, model, options);
     for (const op of w.ops) await driver.run(op);

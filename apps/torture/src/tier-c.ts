@@ -12,7 +12,8 @@
  * record. Damage in sealed segments (fsynced before they were sealed) must be refused.
  */
 
-import { isWalError, type JsonValue, jsonCodec, type PlantedBug, Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { SimFS } from "@lora/wal-segment/testing";
 import type { RecoveredTx } from "./oracle.js";
 import { mix, rng, shuffle } from "./prng.js";
@@ -87,12 +88,10 @@ async function openDamaged(
   }
   const txs: RecoveredTx[] = [];
   try {
-    const r = await Wal.open<JsonValue>(DIR, {
-      fs,
-      codec: jsonCodec,
-      onTransaction: (t) => void txs.push(t),
-      testing: { plantedBugs: bugs },
-    });
+    const r = await Wal.open<JsonValue>(
+      DIR,
+      withTestingHooks({ fs, codec: jsonCodec, onTransaction: (t) => void txs.push(t) }, { plantedBugs: bugs }),
+    );
     await r.wal.close();
     const reported = r.tornTail !== null || r.healed.length > 0 || r.replay?.corruption != null;
     return { kind: "opened", txs, reported };

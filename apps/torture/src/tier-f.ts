@@ -19,7 +19,6 @@
  * fence alone allows, behind the handle's back, ignoring the slots).
  */
 
-import { packagesBuilt } from "./follow-child-build.js";
 import { FOLLOW_TIER } from "./follow-history.js";
 import { type TierName, TierResult, type Violation } from "./result.js";
 import { runFollowProc } from "./tier-f-proc.js";
@@ -69,23 +68,16 @@ export async function runTierF(options: TierFOptions): Promise<TierResult> {
   );
   result.extra["sim.ms"] = Date.now() - t;
   if (options.procCycles > 0 && options.simCaseList === undefined) {
-    if (packagesBuilt()) {
-      t = Date.now();
-      await runFollowProc(
-        {
-          seed: options.seed,
-          cycles: options.procCycles,
-          ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-        },
-        result,
-      );
-      result.extra["proc.ms"] = Date.now() - t;
-    } else {
-      result.bump("skippedProc");
-      result.notes.push(
-        "F-proc skipped: the packages are not built (packages/*/dist), and its child processes import them",
-      );
-    }
+    t = Date.now();
+    await runFollowProc(
+      {
+        seed: options.seed,
+        cycles: options.procCycles,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      },
+      result,
+    );
+    result.extra["proc.ms"] = Date.now() - t;
   }
   finish(result, start);
   return result;

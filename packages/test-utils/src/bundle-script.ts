@@ -25,6 +25,8 @@ export async function bundleScript(entry: string): Promise<string> {
     config: false,
     noExternal: [/^@lora\//],
     external: ["koffi", "@loradb/lora-node"],
+    // A testing build of the handle: its failpoints and planted bugs are compiled in, as under vitest.
+    define: { __LORA_WAL_TESTING__: "true" },
     esbuildOptions(options) {
       options.conditions = ["@lora/source"];
     },

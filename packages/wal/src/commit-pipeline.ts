@@ -17,7 +17,7 @@
  */
 
 import type { SegmentWriter } from "@lora/wal-segment";
-import type { Failpoint } from "./testing-hooks.js";
+import { type Failpoint, TESTING_BUILD } from "./testing-hooks.js";
 
 /**
  * Runs are queued as reactions of one settled promise: Node's `queueMicrotask` wraps each callback in an
@@ -242,10 +242,10 @@ export class CommitPipeline {
   #writeAppendedNow(): void {
     const target = this.#appended;
     try {
-      this.#events.failpoint("commit.beforeWrite");
+      if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
       this.stats.writes++;
       this.#writer.writeNow();
-      this.#events.failpoint("commit.afterWrite");
+      if (TESTING_BUILD) this.#events.failpoint("commit.afterWrite");
     } catch (error) {
       this.fail(error);
       throw error;
@@ -258,11 +258,11 @@ export class CommitPipeline {
     const target = this.#written;
     this.#roundsStarted++;
     try {
-      this.#events.failpoint("commit.beforeFsync");
+      if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
       this.stats.syncs++;
       this.#writer.syncNow();
       this.#roundsDone = this.#roundsStarted;
-      this.#events.failpoint("commit.afterFsync");
+      if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
     } catch (error) {
       this.fail(error);
       return;
@@ -306,10 +306,10 @@ export class CommitPipeline {
     while (this.#writeNeeded()) {
       const target = this.#appended;
       try {
-        this.#events.failpoint("commit.beforeWrite");
+        if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
         this.stats.writes++;
         await this.#writer.write();
-        this.#events.failpoint("commit.afterWrite");
+        if (TESTING_BUILD) this.#events.failpoint("commit.afterWrite");
       } catch (error) {
         this.fail(error);
         return;
@@ -333,7 +333,7 @@ export class CommitPipeline {
       const target = this.#written;
       this.#roundsStarted++;
       try {
-        this.#events.failpoint("commit.beforeFsync");
+        if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
         await this.#writer.sync();
       } catch (error) {
@@ -350,7 +350,7 @@ export class CommitPipeline {
         }
       }
       this.#roundsDone = this.#roundsStarted;
-      this.#events.failpoint("commit.afterFsync");
+      if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
       this.#markSynced(target, false);
     }
   }

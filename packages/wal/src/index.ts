@@ -38,7 +38,6 @@ export type { WalFileSystem } from "@lora/wal-segment";
 export type { HealAction } from "./recover-dir.js";
 export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
-export type { Failpoint, PlantedBug, WalTestingOptions } from "./testing-hooks.js";
 export {
   type CommitInfo,
   DEFAULT_SEGMENT_TARGET_BYTES,

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { RecentCommits } from "./recent-commits.js";
 
 /** The bytes `commitTx` appends for `events` at `begin`. */
-function encoded(begin: number, events: unknown[], codec: PayloadCodec<never> = jsonCodec): Uint8Array {
+function encoded<E>(begin: number, events: E[], codec: PayloadCodec<E>): Uint8Array {
   const out = new ByteWriter(64);
-  encodeCommitTxInto(begin, events, codec as PayloadCodec<unknown>, out);
+  encodeCommitTxInto(begin, events, codec, out);
   return out.copy();
 }
 
@@ -16,7 +16,7 @@ function r(upTo: number, after: number, appendedLsn = 0) {
 
 function window(begins: number[]): RecentCommits {
   const recent = new RecentCommits();
-  for (const b of begins) recent.add(b, encoded(b, [{ b }]));
+  for (const b of begins) recent.add(b, encoded(b, [{ b }], jsonCodec));
   return recent;
 }
 
@@ -59,7 +59,7 @@ describe("RecentCommits", () => {
 
   it("starts a new run when a transaction does not continue the last one (records between them)", () => {
     const recent = window([10, 13]);
-    recent.add(17, encoded(17, [{ b: 17 }])); // LSN 16 went to something else
+    recent.add(17, encoded(17, [{ b: 17 }], jsonCodec)); // LSN 16 went to something else
     expect(recent.size).toBe(1);
     expect(recent.after(12, r(1_000, 0), 100, jsonCodec)).toBeNull();
     expect(recent.after(16, r(1_000, 0), 100, jsonCodec)?.map((t) => t.beginLsn)).toEqual([17]);
@@ -78,7 +78,7 @@ describe("RecentCommits", () => {
     expect(recent.after(30, r(1_000, 0), 100, bytesCodec)).toEqual([]);
     // Many small ones: bounded by count, and the window keeps working after compaction.
     const many = new RecentCommits();
-    for (let i = 0; i < 20_000; i++) many.add(1 + 3 * i, encoded(1 + 3 * i, [i]));
+    for (let i = 0; i < 20_000; i++) many.add(1 + 3 * i, encoded(1 + 3 * i, [i], jsonCodec));
     expect(many.size).toBe(4096);
     const last = 1 + 3 * 19_999;
     expect(many.after(last - 1, r(1e9, 0), 10, jsonCodec)?.map((t) => t.events)).toEqual([[19_999]]);

@@ -26,7 +26,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 
 /** One repair recovery made, as reported by `Wal.open`. */
 export type HealAction =
@@ -85,11 +85,11 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   let maxLsn = 0;
 
   if (entries.length > 0) {
-    const silentCut = bugs.has("truncate-on-any-crc-error");
+    const silentCut = TESTING_BUILD && bugs.has("truncate-on-any-crc-error");
     const replay = replayDir(dir, {
       codec: input.codec,
       fs,
-      checkpointLsn: bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
+      checkpointLsn: TESTING_BUILD && bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
       allowTruncatedHistory: input.allowTruncatedHistory,
       unsyncedWindowBytes: input.unsyncedWindowBytes,
       recovery: silentCut ? "point-in-time" : input.recovery,
@@ -137,7 +137,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       if (later.length > 0 || (brokenCopy !== null && brokenCopy !== "")) await fs.syncDir(dir);
       const size = (await fs.stat(segment))?.size ?? offset;
       await cutFile(fs, segment, offset);
-      input.failpoint("recovery.afterTruncateTail");
+      if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
       if (!silent) {
         healed.push(
           outcome.corruption !== null
@@ -184,7 +184,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     const path = segmentPath(dir, activeId);
     writer = await SegmentWriter.create(fs, path, freshBase, {
       ...input.writerOptions,
-      syncDirectory: !bugs.has("skip-dir-fsync-on-create"),
+      syncDirectory: !(TESTING_BUILD && bugs.has("skip-dir-fsync-on-create")),
     });
     if (last !== undefined && lastSummary?.sealed) {
       healed.push({ kind: "sealedSegmentSucceeded", sealed: last.path, created: path });
@@ -205,9 +205,10 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     }
   }
 
-  const nextLsn = bugs.has("next-lsn-from-max-only")
-    ? maxLsn + 1
-    : Math.max(maxLsn + 1, writer.baseLsn, checkpointLsn + 1);
+  const nextLsn =
+    TESTING_BUILD && bugs.has("next-lsn-from-max-only")
+      ? maxLsn + 1
+      : Math.max(maxLsn + 1, writer.baseLsn, checkpointLsn + 1);
   if (!Number.isSafeInteger(nextLsn)) {
     await writer.close();
     throw new WalError("WAL_MALFORMED", "WAL structure is malformed: WAL LSN space is exhausted");

@@ -14,7 +14,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 
 /** A segment as the lifecycle reports it. */
 export interface SegmentInfo {
@@ -144,7 +144,7 @@ export class SegmentLifecycle {
    */
   async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
     await old.seal();
-    this.#failpoint("rotate.afterSeal");
+    if (TESTING_BUILD) this.#failpoint("rotate.afterSeal");
     const sealed: SegmentInfo = {
       id: this.#activeId,
       path: old.path,
@@ -158,9 +158,9 @@ export class SegmentLifecycle {
       maxUnsyncedBytes: this.#unsyncedWindow,
     });
     try {
-      this.#failpoint("rotate.afterCreate");
-      if (!this.#bugs.has("skip-dir-fsync-on-create")) await this.#fs.syncDir(this.#dir);
-      this.#failpoint("rotate.afterDirFsync");
+      if (TESTING_BUILD) this.#failpoint("rotate.afterCreate");
+      if (!(TESTING_BUILD && this.#bugs.has("skip-dir-fsync-on-create"))) await this.#fs.syncDir(this.#dir);
+      if (TESTING_BUILD) this.#failpoint("rotate.afterDirFsync");
     } catch (error) {
       await writer.close().catch(() => undefined);
       throw error;
@@ -224,14 +224,14 @@ export class SegmentLifecycle {
       this.#emit({ type: "slotInvalidated", slot: inv.slot, retainedBytes: inv.retainedBytes });
     }
     if (plan.drop.length === 0) return 0;
-    this.#failpoint("truncate.beforeUnlink");
+    if (TESTING_BUILD) this.#failpoint("truncate.beforeUnlink");
     const removed: SegmentInfo[] = [];
     try {
       for (const segment of plan.drop) {
         await this.#fs.unlink(segment.path);
-        this.#failpoint("truncate.afterUnlink");
+        if (TESTING_BUILD) this.#failpoint("truncate.afterUnlink");
         await this.#fs.syncDir(this.#dir);
-        this.#failpoint("truncate.afterDirFsync");
+        if (TESTING_BUILD) this.#failpoint("truncate.afterDirFsync");
         removed.push(segment);
         if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
       }

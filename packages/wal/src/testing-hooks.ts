@@ -1,9 +1,22 @@
 /**
- * Hooks for crash testing. A failpoint is a named place in the handle's I/O sequence (`commit.beforeFsync`,
- * `rotate.afterSeal`, ...); the torture harness passes a function that may kill the process there. Planted bugs
- * switch on deliberate mistakes so the harness can prove it catches them; they exist only for that and are never
- * enabled unless a caller asks by name.
+ * Hooks for crash testing, compiled only into testing builds. A failpoint is a named place in the handle's I/O
+ * sequence (`commit.beforeFsync`, `rotate.afterSeal`, ...; the list is in docs/crash-testing.md); the torture
+ * harness passes a function that may kill the process there. Planted bugs switch on deliberate mistakes so the
+ * harness can prove it catches them.
+ *
+ * Like etcd's failpoints, they exist only in a build made for testing: every use in the handle is guarded by
+ * {@link TESTING_BUILD}, which is true only where `__LORA_WAL_TESTING__` is defined true (vitest and the torture
+ * harness, which bundle the sources). The published build is made with it false, and the bundler removes each
+ * guarded branch: the shipped handle carries no planted bug and calls no failpoint.
  */
+
+declare const __LORA_WAL_TESTING__: boolean | undefined;
+
+/** True in a testing build only (see the module comment); a constant the bundler folds. */
+export const TESTING_BUILD: boolean = typeof __LORA_WAL_TESTING__ === "boolean" && __LORA_WAL_TESTING__;
+
+/** Where {@link WalTestingOptions} ride on the options of `Wal.open` (see `withTestingHooks` in `./testing`). */
+export const TESTING_HOOKS: unique symbol = Symbol.for("@lora/wal.testing-hooks") as never;
 
 /** Called synchronously at each named point. */
 export type Failpoint = (name: string) => void;
@@ -31,7 +44,7 @@ export type PlantedBug =
   /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
   | "unchecked-checkpoint-fence";
 
-/** `WalOptions.testing`: crash-testing hooks, for the torture harness; never needed in production. */
+/** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {
   /** Called at each named point of the I/O sequence (may throw or kill the process there). @default no-op */
   readonly failpoint?: Failpoint;
@@ -40,3 +53,9 @@ export interface WalTestingOptions {
 }
 
 export const noFailpoint: Failpoint = () => undefined;
+
+/** The hooks attached to `options`, in a testing build; none otherwise. */
+export function testingHooksOf(options: object): WalTestingOptions {
+  if (!TESTING_BUILD) return {};
+  return (options as { [TESTING_HOOKS]?: WalTestingOptions })[TESTING_HOOKS] ?? {};
+}

@@ -9,6 +9,8 @@ import { replayDir } from "@lora/wal-replay";
 import { createNodeFileSystem, listSegments, segmentPath } from "@lora/wal-segment";
 import { describe, expect, it } from "vitest";
 import { ev, useTempDirs } from "../test/support.js";
+import type { MutationEvent } from "./index.js";
+import { withTestingHooks } from "./testing/index.js";
 import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
@@ -153,7 +155,7 @@ describe("LoraDB wal.rs tests", () => {
       expect(reopened.events).toEqual([]);
       await reopened.wal.close();
       // A writer without the check (LoraDB's own handle accepts it) is stood in for by the planted bug.
-      const { wal } = await Wal.open(dir, { testing: { plantedBugs: ["accept-unknown-tx"] } });
+      const { wal } = await Wal.open<MutationEvent>(dir, withTestingHooks({}, { plantedBugs: ["accept-unknown-tx"] }));
       await write(wal);
       await wal.flush();
       await wal.close();

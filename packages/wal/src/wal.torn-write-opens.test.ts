@@ -8,6 +8,7 @@
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { withTestingHooks } from "./testing/index.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -17,16 +18,18 @@ describe("a torn multi-sector write", () => {
     const fs = new SimFS();
     const acked: JsonValue[] = [];
     let stop = false;
-    const { wal } = await Wal.open<JsonValue>(DIR, {
-      fs,
-      codec: jsonCodec,
-      testing: {
-        // Stop the commit pipeline after its write and before its fsync: the batch stays unsynced.
-        failpoint: (name) => {
-          if (stop && name === "commit.beforeFsync") throw new Error("power loss");
+    const { wal } = await Wal.open<JsonValue>(
+      DIR,
+      withTestingHooks(
+        { fs, codec: jsonCodec },
+        {
+          // Stop the commit pipeline after its write and before its fsync: the batch stays unsynced.
+          failpoint: (name) => {
+            if (stop && name === "commit.beforeFsync") throw new Error("power loss");
+          },
         },
-      },
-    });
+      ),
+    );
     for (let i = 0; i < 3; i++) {
       await wal.commitTx([`acked ${i}`]);
       acked.push(`acked ${i}`);

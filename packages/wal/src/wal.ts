@@ -34,7 +34,7 @@ import { RecentCommits } from "./recent-commits.js";
 import { type HealAction, recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
-import { type Failpoint, noFailpoint, type PlantedBug, type WalTestingOptions } from "./testing-hooks.js";
+import { type Failpoint, noFailpoint, type PlantedBug, TESTING_BUILD, testingHooksOf } from "./testing-hooks.js";
 
 /**
  * Buffered appends (`begin`/`append`/`appendBatch`/...) hand the buffer to the OS once it holds this much, rather
@@ -109,8 +109,6 @@ export interface WalOptions<E> {
    * themselves. LoraDB ignores the file. @default true
    */
   readonly publishDurableLsn?: boolean;
-  /** Crash-testing hooks; never needed in production. */
-  readonly testing?: WalTestingOptions;
 }
 
 /** Options of {@link Wal.follow}. */
@@ -277,9 +275,10 @@ export class Wal<E = MutationEvent> {
             this.#wakeFollowers();
           }
         },
-        retrySyncAfterFailure: init.bugs.has("retry-fsync-after-eio")
-          ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
-          : undefined,
+        retrySyncAfterFailure:
+          TESTING_BUILD && init.bugs.has("retry-fsync-after-eio")
+            ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
+            : undefined,
       },
       { blockingSync: init.blockingSync },
     );
@@ -349,12 +348,13 @@ export class Wal<E = MutationEvent> {
       throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
     }
     const fs = options.fs ?? createNodeFileSystem();
-    const failpoint = options.testing?.failpoint ?? noFailpoint;
-    const bugs = new Set(options.testing?.plantedBugs ?? []);
+    const hooks = testingHooksOf(options);
+    const failpoint = hooks.failpoint ?? noFailpoint;
+    const bugs = new Set(hooks.plantedBugs ?? []);
 
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, options.lockRetryMs);
-    failpoint("lock.afterAcquire");
+    if (TESTING_BUILD) failpoint("lock.afterAcquire");
     try {
       const r = await recoverDir({
         fs,
@@ -708,7 +708,7 @@ export class Wal<E = MutationEvent> {
   #assertOpenTx(txBeginLsn: number, what: "append to" | "commit" | "abort"): void {
     // The newest begin is the usual target: one comparison instead of a set lookup per appended record.
     if (txBeginLsn === this.#newestOpenTx || this.#openTx.has(txBeginLsn)) return;
-    if (this.#bugs.has("accept-unknown-tx")) return;
+    if (TESTING_BUILD && this.#bugs.has("accept-unknown-tx")) return;
     throw new WalError(
       "WAL_TX_NOT_OPEN",
       `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
@@ -731,7 +731,7 @@ export class Wal<E = MutationEvent> {
       throw bad(`regresses below ${this.#floor} (an earlier checkpoint marker or the fence this handle opened with)`);
     }
     if (lsn >= this.#nextLsn) throw bad(`is not written yet (the next LSN is ${this.#nextLsn})`);
-    if (this.#bugs.has("unchecked-checkpoint-fence")) return;
+    if (TESTING_BUILD && this.#bugs.has("unchecked-checkpoint-fence")) return;
     for (const begin of this.#openTx) {
       if (begin <= lsn) throw bad(`is inside transaction ${begin}, which is still open`);
     }
@@ -769,7 +769,8 @@ export class Wal<E = MutationEvent> {
       if (!Array.isArray(events)) {
         throw new WalError("WAL_INVALID_ARGUMENT", `commitTx takes an array of events, got ${typeof events}`);
       }
-      if (this.#bugs.size > 0 || !this.#appendable(true)) return this.#admit(() => this.#commitTxSlow(events));
+      if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true))
+        return this.#admit(() => this.#commitTxSlow(events));
       if (events.length === 0) return Promise.resolve(null);
       return this.#appendAndAwaitCommit(events);
     } catch (error) {
@@ -779,13 +780,14 @@ export class Wal<E = MutationEvent> {
 
   /** `commitTx` when it must wait for a rotation or a structural change first (or a planted bug is on). */
   async #commitTxSlow(events: readonly E[]): Promise<CommitInfo | null> {
-    const mayRotate = !this.#bugs.has("rotate-inside-transaction");
+    const mayRotate = !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"));
     // A refused transaction must change nothing, and waiting here may rotate (seal, create, fsync the directory):
     // encode it once on the side first, so an event that cannot be encoded is refused before any of that.
     if (events.length > 0) encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
-    if (!this.#bugs.has("rotate-inside-transaction")) return await this.#appendAndAwaitCommit(events);
+    if (!(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction")))
+      return await this.#appendAndAwaitCommit(events);
     const writer = this.#pipeline.writer;
     const mark = writer.mark();
     const begin = this.#nextLsn;
@@ -837,7 +839,7 @@ export class Wal<E = MutationEvent> {
 
   /** Resolves with `info` when the sync mode's acknowledgement point for `commitLsn` is reached. */
   #awaitCommit(commitLsn: number, info: CommitInfo): Promise<CommitInfo> {
-    if (this.#syncMode.mode === "perCommit" && !this.#bugs.has("ack-before-fsync")) {
+    if (this.#syncMode.mode === "perCommit" && !(TESTING_BUILD && this.#bugs.has("ack-before-fsync"))) {
       return this.#pipeline.whenSynced(commitLsn, false, info);
     }
     return this.#pipeline.whenWritten(commitLsn, info);
@@ -916,9 +918,11 @@ export class Wal<E = MutationEvent> {
       if (this.#poison !== undefined || this.#closed || this.#structural !== undefined) return;
       const appended = this.#pipeline.appendedLsn;
       if (appended <= this.#pipeline.syncedLsn) return;
-      this.#failpoint("group.beforeFsync");
+      if (TESTING_BUILD) this.#failpoint("group.beforeFsync");
       this.#pipeline.whenSynced(appended).then(
-        () => this.#failpoint("group.afterFsync"),
+        () => {
+          if (TESTING_BUILD) this.#failpoint("group.afterFsync");
+        },
         // A failure has already poisoned the handle through the pipeline.
         () => undefined,
       );
@@ -987,7 +991,7 @@ export class Wal<E = MutationEvent> {
       this.#closed = true;
       const lost = this.#lock.check();
       if (lost !== null) this.#poisonWith(lost);
-      if (this.#poison === undefined && !this.#bugs.has("drop-pending-on-close")) {
+      if (this.#poison === undefined && !(TESTING_BUILD && this.#bugs.has("drop-pending-on-close"))) {
         await this.#pipeline.exclusive(async () => {
           const writer = this.#pipeline.writer;
           await writer.flush();
@@ -1141,7 +1145,7 @@ export class Wal<E = MutationEvent> {
         throw this.#poisonedError();
       }
       const old = this.#pipeline.writer;
-      if (old.size < this.#target && !this.#bugs.has("rotate-inside-transaction")) return;
+      if (old.size < this.#target && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
       this.#pipeline.sealedAndReplaced(writer);
       await old.close().catch(() => undefined);
