@@ -116,7 +116,7 @@ export type DumpItem = DumpedRecord | DumpDamage;
 export async function* dumpRecords(path: string, options: DumpOptions = {}): AsyncGenerator<DumpItem> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
-  const { codec, use } = await chooseCodec(fs, target, options);
+  const { codec, use } = await chooseCodec(target, options);
   // With --tx the walk must meet the record at that LSN, to tell whether a transaction begins there.
   const startLsn = Math.min(options.fromLsn ?? Number.POSITIVE_INFINITY, options.tx ?? Number.POSITIVE_INFINITY);
   const startSegment = startLsn === Number.POSITIVE_INFINITY ? 0 : await firstSegmentFor(fs, target, startLsn);

@@ -73,7 +73,7 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
   const target = await resolveTarget(fs, path);
   const { lock, lockError } =
     target.kind === "directory" ? await lockState(fs, path) : { lock: "not-applicable" as const, lockError: undefined };
-  const chosen = await chooseCodec(fs, target, options);
+  const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
   const segments: SegmentReport[] = [];
   for await (const event of scanTarget(target, { codec: chosen.codec, fs })) {

@@ -78,7 +78,7 @@ function spread(values: number[]): Spread {
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
-  const chosen = await chooseCodec(fs, target, options);
+  const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
   const byKind = Object.fromEntries(RECORD_KINDS.map((k) => [k, { records: 0, bytes: 0 }])) as Record<
     RecordKind,

@@ -55,7 +55,7 @@ export interface VerifyReport {
 export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
-  const chosen = await chooseCodec(fs, target, options);
+  const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
   return verifyTarget(fs, target, chosen);
 }

@@ -10,6 +10,7 @@ import { basename } from "node:path";
 import { isWalError, type PayloadCodec } from "@lora/wal-codec";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { type CodecName, type CodecUse, codecFor, type ReadOptions } from "../read-options.js";
+import { createReadOnlyFileSystem } from "./read-only-fs.js";
 import type { WalTarget } from "./wal-target.js";
 
 /** The codec a command reads with, and how it was chosen. */
@@ -30,11 +31,13 @@ const capture: PayloadCodec<Uint8Array> = {
 };
 
 /**
- * Choose the codec for `target` from `options`, and tell `options.onCodec`.
+ * Choose the codec for `target` from `options`, and tell `options.onCodec`. The probe reads through a read-only
+ * file system of its own, so its few reads are not counted by `options.onRead` (a progress bar counts the
+ * command's reading only).
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment cannot be read while probing.
  */
-export async function chooseCodec(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<ChosenCodec> {
-  const chosen = await choose(fs, target, options);
+export async function chooseCodec(target: WalTarget, options: ReadOptions): Promise<ChosenCodec> {
+  const chosen = await choose(createReadOnlyFileSystem(), target, options);
   options.onCodec?.(chosen.use);
   return chosen;
 }
