@@ -77,6 +77,7 @@ export class SegmentWriter {
   #inFlight: Promise<void> | undefined;
   #failure: unknown;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(file: WalFile, header: SegmentHeader, written: number, options: SegmentWriterOptions) {
     this.path = file.path;
@@ -464,15 +465,47 @@ export class SegmentWriter {
   }
 
   /**
-   * Close the file without writing pending bytes (callers flush first when they mean to keep them). Idempotent.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   * Write what is still buffered (as {@link SegmentWriter.write}), then close the file. Closing does not make the
+   * bytes durable: call {@link SegmentWriter.flush} (or `sync`) first when they must survive a power loss.
+   * Idempotent; concurrent calls share one close.
+   *
+   * A writer that has failed writes nothing more: when bytes were still buffered, the file is closed anyway and the
+   * close rejects with the first failure (they were not written). To drop buffered bytes on purpose, use
+   * {@link SegmentWriter.discardAndClose}.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the final write, an earlier failure, or the close itself).
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close(false);
+    return this.#closing;
+  }
+
+  /**
+   * Drop what is still buffered (never written) and close the file: for a caller that cannot trust the buffer, such
+   * as a handle that lost its lock or failed. Bytes already written stay in the file. Idempotent; after a
+   * {@link SegmentWriter.close} has begun it shares that close.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the close itself).
+   */
+  discardAndClose(): Promise<void> {
+    this.#closing ??= this.#close(true);
+    return this.#closing;
+  }
+
+  async #close(discard: boolean): Promise<void> {
+    let failure: { readonly error: unknown } | undefined;
+    if (discard) this.#pending.reset();
+    else {
+      try {
+        // Until nothing is buffered: an append made while a write is under way lands in the other buffer.
+        while (this.#pending.length > 0 || this.#inFlight !== undefined) await this.write();
+      } catch (error) {
+        failure = { error };
+      }
+    }
     this.#closed = true;
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
     if (this.#backgroundSync !== undefined) await this.#backgroundSync;
     await this.#file.close();
+    if (failure !== undefined) throw failure.error;
   }
 
   #assertUsable(): void {
