@@ -16,14 +16,19 @@ export const ExitCode = {
   TORN_TAIL: 1,
   /** Corruption, malformed structure, or a file that is not a segment (bad header). Opening the log fails. */
   DAMAGED: 2,
-  /** Bad command line: unknown command or option, missing or invalid argument. */
+  /**
+   * Bad command line: unknown command or option, missing or invalid argument; also a `--codec-module` that is
+   * missing, does not load or exports no codec, and a `dump --tx` LSN where no transaction begins.
+   */
   USAGE: 3,
   /** The path cannot be read: missing, not a directory or file, permission denied, I/O error. */
   IO: 4,
   /**
-   * Codec mismatch: the records are intact, but the first mutation record does not decode with `--codec` (and none
-   * before it did). Opening the log with that codec fails with `WAL_CODEC_MISMATCH` and changes no segment; run again
-   * with the codec the log was written with.
+   * Codec mismatch: the records are intact, but the first mutation record does not decode with the `--codec` or
+   * `--codec-module` given (and none before it did). Opening the log with that codec fails with `WAL_CODEC_MISMATCH`
+   * and changes no segment; run again with the codec the log was written with. Without either option, `inspect`,
+   * `verify`, `stat` and `dump` never exit with this: they read a log the default codec does not decode framing
+   * only (`follow`, which prints events, still does).
    */
   CODEC_MISMATCH: 5,
   /**

@@ -79,6 +79,29 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
     ).toEqual({ m: {}, s: {} });
   });
 
+  it("turns a class instance into a plain object of its own enumerable fields, and drops functions and symbols", () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+      norm(): number {
+        return Math.hypot(this.x, this.y);
+      }
+    }
+    const back = roundTrip({ p: new Point(1, 2), f: () => 1, s: Symbol("s"), list: [() => 1, Symbol("t")] }) as {
+      p: unknown;
+    };
+    expect(back).toEqual({ p: { x: 1, y: 2 }, list: [null, null] });
+    expect(Object.getPrototypeOf(back.p)).toBe(Object.prototype);
+    expect(
+      isWalError(
+        encodeError(() => 1),
+        "WAL_ENCODE",
+      ),
+    ).toBe(true);
+  });
+
   it("refuses a cycle with WAL_ENCODE", () => {
     const cycle: { self?: unknown } = {};
     cycle.self = cycle;
