@@ -55,7 +55,7 @@ Exit status:
   1  torn tail only (open cuts it) 4  path missing or unreadable (I/O error)
   2  corruption, malformed structure or bad segment header
   5  codec mismatch: intact records that do not decode with the --codec or
-     --codec-module given
+     --codec-module given (follow: or with the default, lora)
   6  behind truncation: the records after the position (or a slot's) are gone
   7  replication slot not found (or, on create, already there)
   8  archive: an object a restore needs is missing
