@@ -33,8 +33,9 @@ interface Snapshot {
 export const SNAPSHOT_FILE = "snapshot.json";
 const SNAPSHOT_TMP = "snapshot.json.tmp";
 
-// Events are plain JSON objects, so the built-in JSON codec carries them; decoding trusts what we wrote.
-const kvCodec = jsonCodec as unknown as PayloadCodec<KvEvent>;
+// Events are plain JSON objects, so the built-in JSON codec carries them (a PayloadCodec of any event type);
+// decoding trusts what we wrote.
+const kvCodec: PayloadCodec<KvEvent> = jsonCodec;
 
 /** A durable `Map<string, JsonValue>`: `put`/`delete` resolve once the change is in the log (durably in perCommit). */
 export class KvStore {
