@@ -169,6 +169,16 @@ describe("a log written with a codec the CLI does not have", () => {
     expect(stat.events).toBe(5);
   });
 
+  it("a module codec's events print in exact JSON, bigints included, whatever its name (this one says json)", async () => {
+    const bigint = fixture("bigint-codec.mjs");
+    const text = await runCli(["dump", dir, "--codec-module", bigint, "--tx", "4"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('    {"size":{"$int":"4"}}');
+    const json = await runCli(["dump", dir, "--codec-module", bigint, "--tx", "4", "--json"]);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toContain('"events":[{"size":{"$int":"4"}}]');
+  });
+
   it("a module whose default export is the codec loads too", async () => {
     const result = await runCli(["verify", dir, "--codec-module", fixture("tiny-codec-default.mjs")]);
     expect(result.code).toBe(0);

@@ -327,7 +327,9 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       ),
     );
   }
-  const codecName = () => use?.name ?? "lora";
+  // A --codec-module codec's events print in the exact JSON form whatever its name (its values may hold bigints,
+  // which plain JSON text cannot), in text as in --json.
+  const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
   try {
     for await (const item of dumpRecords(path, {
       ...read,
@@ -352,7 +354,12 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
         ctx.out.line(
           `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${eventsColumn(item)}`.trimEnd(),
         );
-        for (const line of eventTextLines(item.events ?? [], codecName())) ctx.out.line(line);
+        const events = item.events ?? [];
+        const lines =
+          codecName() === MODULE_RENDERING
+            ? eventsToJson(events, MODULE_RENDERING).map((e) => `    ${JSON.stringify(e)}`)
+            : eventTextLines(events, codecName());
+        for (const line of lines) ctx.out.line(line);
       }
       await ctx.out.drain();
     }
@@ -364,6 +371,9 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   }
   return verdictFromScans(damages, use).exitCode;
 }
+
+/** The codec name `eventToJson` is given for a `--codec-module` codec's events: none of the built-in ones. */
+const MODULE_RENDERING = "module";
 
 /** The EVENTS column: the number of events, or (framing only) the payload's size. */
 function eventsColumn(record: DumpedRecord): string {
