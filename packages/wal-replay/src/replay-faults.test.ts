@@ -175,7 +175,8 @@ describe("fsyncgate: a failed fdatasync poisons the writer", () => {
     await expect(w.seal()).rejects.toBe(error);
     await expect(w.truncateTo(SEGMENT_HEADER_BYTES)).rejects.toBe(error);
     expect(fs.stats.datasyncs).toBe(2); // the flush of tx 1 and the failed one: nothing retried
-    await w.close();
+    // Closing cannot write the buffered transaction either, and says so.
+    await expect(w.close()).rejects.toBe(error);
 
     // The page cache still shows the lost transaction: exactly what a retrying writer would have trusted.
     expect(events((await collect(fs, "absolute")).txs)).toEqual(["durable", "lost"]);
