@@ -32,7 +32,7 @@ import {
   type SegmentSummary,
   type TornTailInfo,
 } from "./replay-types.js";
-import { locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
+import { locateSegment, newestAtOrBelow, readBaseLsn, truncatedError } from "./segment-locate.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
@@ -386,21 +386,14 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
 
   /**
    * The range's byte count for progress: each segment's size now, from the first planned one to the newest whose
-   * base LSN is at most `upto` (a binary search over headers; a segment without a readable header counts whole).
+   * base LSN is at most `upto` (a binary search over headers).
    */
   async #measureRange(paths: readonly string[]): Promise<void> {
     let end = paths.length;
     if (this.#upto !== Number.POSITIVE_INFINITY) {
-      const base = async (i: number) => readBaseLsn(this.#fs, paths[i] as string).catch(() => Number.NEGATIVE_INFINITY);
-      let lo = 0;
-      let hi = paths.length;
-      // Invariant: the segments before lo start at or below upto; those from hi on start above it.
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((await base(mid)) <= this.#upto) lo = mid + 1;
-        else hi = mid;
-      }
-      end = lo;
+      // A header that cannot be read (the newest being created) holds nothing at or below upto.
+      const base = async (i: number) => readBaseLsn(this.#fs, paths[i] as string).catch(() => Number.POSITIVE_INFINITY);
+      end = (await newestAtOrBelow(paths.length, base, this.#upto)) + 1;
     }
     let total = 0;
     this.#rangeStarts = [];

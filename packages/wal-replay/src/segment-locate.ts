@@ -96,17 +96,30 @@ async function listSplit(
 async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
   const { entries, headerless } = await listSplit(fs, dir);
   if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null, headerless };
-  const base = async (i: number) => readBaseLsn(fs, (entries[i] as SegmentEntry).path);
-  const oldestBaseLsn = await base(0);
-  let lo = 0;
-  let hi = entries.length - 1;
-  // Invariant: base(lo) <= after + 1 or lo == 0; the answer lies in [lo, hi].
+  const oldestBaseLsn = await readBaseLsn(fs, (entries[0] as SegmentEntry).path);
+  const base = async (i: number) => (i === 0 ? oldestBaseLsn : readBaseLsn(fs, (entries[i] as SegmentEntry).path));
+  const index = Math.max(0, await newestAtOrBelow(entries.length, base, after + 1));
+  return { entries, index, oldestBaseLsn, headerless };
+}
+
+/**
+ * The newest of `count` segments (oldest first, so base LSNs rise) whose base LSN is at most `lsn`, by a binary
+ * search (one `base` call per step); -1 when even the oldest starts above it.
+ */
+export async function newestAtOrBelow(
+  count: number,
+  base: (index: number) => Promise<number>,
+  lsn: number,
+): Promise<number> {
+  let lo = -1;
+  let hi = count - 1;
+  // Invariant: base(lo) <= lsn (or lo == -1); every index above hi starts above lsn.
   while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if ((await base(mid)) <= after + 1) lo = mid;
+    const mid = Math.ceil((lo + hi + 1) / 2);
+    if ((await base(mid)) <= lsn) lo = mid;
     else hi = mid - 1;
   }
-  return { entries, index: lo, oldestBaseLsn, headerless };
+  return lo;
 }
 
 /**
