@@ -14,6 +14,7 @@ import {
 } from "@lora/wal-segment";
 import type { ArchiveStore } from "./archive-store.js";
 import { mkdirDurably } from "./fs-archive.js";
+import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
   type ArchivedSegment,
   type CheckedSegment,
@@ -27,15 +28,7 @@ import {
   scanSegment,
 } from "./verify-archive.js";
 
-/** Progress of a restore, for a progress bar. */
-export interface RestoreProgress {
-  /** Bytes fetched (and checked) so far, of `bytesTotal`. */
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-  /** Segments fetched, checked and written to a temporary file so far, of `segmentsTotal`. */
-  readonly segmentsDone: number;
-  readonly segmentsTotal: number;
-}
+export type { RestoreProgress } from "./restore-progress.js";
 
 /** Options of {@link restore}. */
 export interface RestoreOptions {
@@ -56,7 +49,14 @@ export interface RestoreOptions {
   readonly fromLsn?: number;
   /** The file-system seam for the target directory. @default the Node file system */
   readonly fs?: WalFileSystem;
-  /** Called at the start, after each object fetched, and after each segment written. */
+  /**
+   * Called with the restore's progress (the convention of `@lora/wal-replay`'s `onProgress`): after each further
+   * MiB fetched from the store and checked (the calls are bounded by the bytes of the archive's listing, not by
+   * time or by the number of objects: at most one per MiB) and once more when the restored log is in place
+   * (`done: true`, the counts then equal the totals); not when the restore fails or is aborted. The totals are known
+   * from the listing before the first object is fetched. Called synchronously: keep it short. A callback that
+   * throws fails the restore (which then removes what it wrote).
+   */
   readonly onProgress?: (progress: RestoreProgress) => void;
   /** Abandon the restore (it then removes what it wrote and rejects with the signal's reason). */
   readonly signal?: AbortSignal;
@@ -126,11 +126,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
   const visible: string[] = [];
   let objects = 0;
-  let bytesDone = 0;
-  const bytesTotal = sources.reduce((sum, s) => sum + s.size, 0);
-  const progress = () =>
-    onProgress?.({ bytesDone, bytesTotal, segmentsDone: written.length, segmentsTotal: sources.length });
-  progress();
+  const progress = restoreProgressCounter(onProgress, {
+    totalBytes: sources.reduce((sum, s) => sum + s.size, 0),
+    totalObjects: sources.reduce((sum, s) => sum + s.parts.length, 0),
+    totalSegments: sources.length,
+  });
 
   try {
     // Newest first: a toLsn beyond the archive is found before the older segments are fetched.
@@ -142,8 +142,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         signal,
         onPart: (part) => {
           objects++;
-          bytesDone += part.to - part.from;
-          progress();
+          progress.fetched(part.to - part.from);
         },
       });
       const scan = await scanSegment(bytes, source, isLast ? toLsn : undefined);
@@ -165,7 +164,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       const temp = `${path}.restoring`;
       written.push({ source, scan, temp, path, bytes: bytes.byteLength });
       await writeDurably(fs, temp, bytes);
-      progress();
+      progress.written();
     }
     written.reverse();
     for (let i = 1; i < written.length; i++)
@@ -196,6 +195,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       firstLsn ??= (cut ? w.scan.cutFirstLsn : w.scan.firstLsn) ?? null;
       lastLsn = (cut ? w.scan.cutLastLsn : w.scan.lastLsn) ?? lastLsn;
     }
+    progress.finish();
     return {
       segments: written.length,
       bytes: written.reduce((sum, w) => sum + w.bytes, 0),
@@ -214,11 +214,12 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
-  const { store, dir, toLsn, fromLsn } = options;
+  const { store, dir, toLsn, fromLsn, onProgress } = options;
   if (typeof store !== "object" || store === null || typeof store.list !== "function") {
     throw bad("store must be an ArchiveStore");
   }
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+  if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
   const lsn = (name: string, v: unknown) => {
     if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
       throw bad(`${name} must be a non-negative safe integer, got ${String(v)}`);

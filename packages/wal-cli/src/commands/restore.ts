@@ -136,7 +136,14 @@ export async function runRestore(args: string[], ctx: CommandContext): Promise<n
       store: opened.store,
       dir,
       fs,
-      onProgress: (progress) => bar.update(progress),
+      // Restore reports at most once per MiB fetched and once at the end; the bar redraws from those calls only.
+      onProgress: (p) =>
+        bar.update({
+          bytesDone: p.bytes,
+          bytesTotal: p.totalBytes,
+          segmentsDone: p.segments,
+          segmentsTotal: p.totalSegments,
+        }),
       ...(toLsn === undefined ? {} : { toLsn }),
       ...(fromLsn === undefined ? {} : { fromLsn }),
     });
