@@ -6,19 +6,14 @@
  */
 
 import {
-  LoraBinary,
-  LoraDate,
-  LoraDateTime,
-  LoraDuration,
+  type LoraBinary,
   LoraFloat,
-  LoraLocalDateTime,
-  LoraLocalTime,
-  LoraPoint,
-  LoraTime,
-  LoraVector,
+  type LoraValueType,
+  type LoraVector,
+  loraValueTypeOf,
   type MutationEvent,
 } from "@lora/wal-codec/lora";
-import { formatDate, formatLocalTime, formatOffset, vectorTypeName } from "./temporal-text.js";
+import { temporalText, vectorTypeName } from "./temporal-text.js";
 
 /** Bytes shown before a hex dump is cut in text output. */
 export const TEXT_BYTES_LIMIT = 64;
@@ -70,28 +65,38 @@ export function valueText(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(valueText).join(", ")}]`;
   if (value instanceof Uint8Array) return hexText(value);
   if (value instanceof LoraFloat) return f64Text(value);
-  if (value instanceof LoraDate) return `date("${formatDate(value)}")`;
-  if (value instanceof LoraLocalTime) return `localtime("${formatLocalTime(value)}")`;
-  if (value instanceof LoraTime) return `time("${formatLocalTime(value)}${formatOffset(value.offsetSeconds)}")`;
-  if (value instanceof LoraLocalDateTime) return `localdatetime("${formatDate(value)}T${formatLocalTime(value)}")`;
-  if (value instanceof LoraDateTime) {
-    return `datetime("${formatDate(value)}T${formatLocalTime(value)}${formatOffset(value.offsetSeconds)}")`;
-  }
-  if (value instanceof LoraDuration) {
-    return `duration({months: ${value.months}, days: ${value.days}, seconds: ${value.seconds}, nanoseconds: ${value.nanoseconds}})`;
-  }
-  if (value instanceof LoraPoint) {
-    const z = value.z === undefined ? "" : `, z: ${f64Text(value.z)}`;
-    return `point({x: ${f64Text(value.x)}, y: ${f64Text(value.y)}${z}, srid: ${value.srid}})`;
-  }
-  if (value instanceof LoraVector) {
-    const parts: string[] = [];
-    const floats = value.values instanceof Float64Array || value.values instanceof Float32Array;
-    for (const v of value.values) parts.push(floats ? floatText(v as number) : String(v));
-    return `vector([${parts.join(", ")}], ${value.dimension}, ${vectorTypeName(value.values)})`;
-  }
-  if (value instanceof LoraBinary) return `binary(${value.segments.map(hexText).join(", ")})`;
+  const type = loraValueTypeOf(value);
+  if (type !== undefined) return loraValueText(value, type);
   return mapText(value as Record<string, unknown>);
+}
+
+/** A class-valued LoraDB value, by its entry in the value-type table: `date("2026-04-27")`, `point({x: 1.5, …})`. */
+function loraValueText(value: object, type: LoraValueType): string {
+  switch (type.shape) {
+    case "temporal":
+      return `${type.cypher}("${temporalText(value, type)}")`;
+    case "struct": {
+      const v = value as Record<string, unknown>;
+      const fields: string[] = [];
+      for (const f of type.fields) {
+        const x = v[f.name];
+        if (f.kind === "f64?" && x === undefined) continue;
+        fields.push(
+          `${f.name}: ${f.kind === "f64" || f.kind === "f64?" ? f64Text(x as number | LoraFloat) : String(x)}`,
+        );
+      }
+      return `${type.cypher}({${fields.join(", ")}})`;
+    }
+    case "vector": {
+      const { values, dimension } = value as LoraVector;
+      const floats = values instanceof Float64Array || values instanceof Float32Array;
+      const parts: string[] = [];
+      for (const x of values) parts.push(floats ? floatText(x as number) : String(x));
+      return `${type.cypher}([${parts.join(", ")}], ${dimension}, ${vectorTypeName(values)})`;
+    }
+    case "binary":
+      return `${type.cypher}(${(value as LoraBinary).segments.map(hexText).join(", ")})`;
+  }
 }
 
 function mapText(map: Record<string, unknown>): string {

@@ -22,18 +22,14 @@
  */
 
 import {
-  LoraBinary,
-  LoraDate,
-  LoraDateTime,
-  LoraDuration,
+  type F64,
+  type LoraBinary,
   LoraFloat,
-  LoraLocalDateTime,
-  LoraLocalTime,
-  LoraPoint,
-  LoraTime,
-  LoraVector,
+  type LoraValueType,
+  type LoraVector,
+  loraValueTypeOf,
 } from "@lora/wal-codec/lora";
-import { formatDate, formatLocalTime, formatOffset, vectorTypeName } from "./temporal-text.js";
+import { temporalText, vectorTypeName } from "./temporal-text.js";
 
 /** A value `JSON.stringify` writes without loss. */
 export type JsonOut = null | boolean | number | string | JsonOut[] | { [key: string]: JsonOut };
@@ -81,36 +77,39 @@ export function valueToJson(value: unknown): JsonOut {
   if (Array.isArray(value)) return value.map(valueToJson);
   if (value instanceof Uint8Array) return { $base64: base64(value) };
   if (value instanceof LoraFloat) return loraFloatToJson(value);
-  if (value instanceof LoraDate) return { $date: formatDate(value) };
-  if (value instanceof LoraLocalTime) return { $localtime: formatLocalTime(value) };
-  if (value instanceof LoraTime) return { $time: `${formatLocalTime(value)}${formatOffset(value.offsetSeconds)}` };
-  if (value instanceof LoraLocalDateTime) return { $localdatetime: `${formatDate(value)}T${formatLocalTime(value)}` };
-  if (value instanceof LoraDateTime) {
-    return { $datetime: `${formatDate(value)}T${formatLocalTime(value)}${formatOffset(value.offsetSeconds)}` };
-  }
-  if (value instanceof LoraDuration) {
-    return {
-      $duration: {
-        months: value.months.toString(),
-        days: value.days.toString(),
-        seconds: value.seconds.toString(),
-        nanoseconds: value.nanoseconds.toString(),
-      },
-    };
-  }
-  if (value instanceof LoraPoint) {
-    const point: { [key: string]: JsonOut } = { x: f64ToJson(value.x), y: f64ToJson(value.y) };
-    if (value.z !== undefined) point.z = f64ToJson(value.z);
-    point.srid = value.srid;
-    return { $point: point };
-  }
-  if (value instanceof LoraVector) {
-    const values: JsonOut[] = [];
-    for (const v of value.values) values.push(typeof v === "bigint" ? v.toString() : floatToJson(v));
-    return { $vector: { type: vectorTypeName(value.values), dimension: value.dimension, values } };
-  }
-  if (value instanceof LoraBinary) return { $binary: value.segments.map(base64) };
+  const type = loraValueTypeOf(value);
+  if (type !== undefined) return { [`$${type.cypher}`]: loraValueToJson(value, type) };
   return mapToJson(value as Record<string, unknown>);
+}
+
+/**
+ * The body under a class-valued LoraDB value's `$` tag, by its entry in the value-type table: ISO text for temporal
+ * values, the fields of the others (i64 as decimal strings, f64 as {@link floatToJson}).
+ */
+function loraValueToJson(value: object, type: LoraValueType): JsonOut {
+  switch (type.shape) {
+    case "temporal":
+      return temporalText(value, type);
+    case "struct": {
+      const v = value as Record<string, unknown>;
+      const out: { [key: string]: JsonOut } = {};
+      for (const f of type.fields) {
+        const x = v[f.name];
+        if (f.kind === "f64?" && x === undefined) continue;
+        out[f.name] =
+          f.kind === "i64" ? String(x) : f.kind === "f64" || f.kind === "f64?" ? f64ToJson(x as F64) : (x as number);
+      }
+      return out;
+    }
+    case "vector": {
+      const { values, dimension } = value as LoraVector;
+      const out: JsonOut[] = [];
+      for (const x of values) out.push(typeof x === "bigint" ? x.toString() : floatToJson(x));
+      return { type: vectorTypeName(values), dimension, values: out };
+    }
+    case "binary":
+      return (value as LoraBinary).segments.map(base64);
+  }
 }
 
 function mapToJson(map: Record<string, unknown>): JsonOut {

@@ -1,6 +1,6 @@
 /** ISO 8601 text for LoraDB temporal values, built from the raw wire fields without normalising them. */
 
-import type { VectorValues } from "@lora/wal-codec/lora";
+import { type LoraValueType, loraVectorElementOf, type VectorValues } from "@lora/wal-codec/lora";
 
 const pad = (n: number, width = 2): string => {
   const sign = n < 0 ? "-" : "";
@@ -30,12 +30,22 @@ export function formatOffset(seconds: number): string {
   return `${sign}${pad(h)}:${pad(m)}${s === 0 ? "" : `:${pad(s)}`}`;
 }
 
-/** The Cypher coordinate type of a vector's typed array. */
+/**
+ * The ISO 8601 text of a `temporal` value of `type`, from the fields its layout has: a date (`year`, `month`, `day`),
+ * a time of day (`hour` … `nanosecond`, after a `T` when there is a date too), an offset (`offsetSeconds`).
+ */
+export function temporalText(value: object, type: LoraValueType): string {
+  // Only the fields the layout names are read: the others are absent from the value.
+  const v = value as Parameters<typeof formatDate>[0] &
+    Parameters<typeof formatLocalTime>[0] & { readonly offsetSeconds: number };
+  const has = (name: string): boolean => type.fields.some((f) => f.name === name);
+  const date = has("year") ? formatDate(v) : "";
+  const time = has("hour") ? formatLocalTime(v) : "";
+  const offset = has("offsetSeconds") ? formatOffset(v.offsetSeconds) : "";
+  return date !== "" && time !== "" ? `${date}T${time}${offset}` : `${date}${time}${offset}`;
+}
+
+/** The Cypher coordinate type of a vector's typed array (`FLOAT32`, `INTEGER`, `INT8`, ...). */
 export function vectorTypeName(values: VectorValues): string {
-  if (values instanceof Float64Array) return "FLOAT64";
-  if (values instanceof Float32Array) return "FLOAT32";
-  if (values instanceof BigInt64Array) return "INTEGER";
-  if (values instanceof Int32Array) return "INT32";
-  if (values instanceof Int16Array) return "INT16";
-  return "INT8";
+  return loraVectorElementOf(values)?.cypher ?? "INT8";
 }

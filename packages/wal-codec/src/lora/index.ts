@@ -48,3 +48,14 @@ export type {
 } from "./store-ddl.js";
 export { decodeConstraintRequest, decodeIndexRequest, writeConstraintRequest, writeIndexRequest } from "./store-ddl.js";
 export { compareUtf8 } from "./utf8-order.js";
+export {
+  LORA_VALUE_TYPES,
+  LORA_VECTOR_ELEMENTS,
+  type LoraFieldKind,
+  type LoraValueField,
+  type LoraValueShape,
+  type LoraValueType,
+  type LoraVectorElement,
+  loraValueTypeOf,
+  loraVectorElementOf,
+} from "./value-types.js";

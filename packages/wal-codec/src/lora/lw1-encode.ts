@@ -7,18 +7,7 @@
 import type { ByteWriter } from "../byte-writer.js";
 import { isWalError, WalError } from "../errors.js";
 import { describe, writeF64 } from "./f64-slot.js";
-import {
-  LoraBinary,
-  LoraDate,
-  LoraDateTime,
-  LoraDuration,
-  LoraFloat,
-  LoraLocalDateTime,
-  LoraLocalTime,
-  LoraPoint,
-  LoraTime,
-  LoraVector,
-} from "./lora-values.js";
+import { type LoraBinary, LoraFloat, type LoraVector } from "./lora-values.js";
 import {
   LITTLE_ENDIAN_HOST,
   LW1_MAGIC,
@@ -39,32 +28,18 @@ import {
   TAG_REMOVE_RELATIONSHIP_PROPERTY,
   TAG_SET_NODE_PROPERTY,
   TAG_SET_RELATIONSHIP_PROPERTY,
-  VALUE_BINARY,
   VALUE_BOOL,
-  VALUE_DATE,
-  VALUE_DATE_TIME,
-  VALUE_DURATION,
   VALUE_FLOAT,
   VALUE_INT,
   VALUE_LIST,
-  VALUE_LOCAL_DATE_TIME,
-  VALUE_LOCAL_TIME,
   VALUE_MAP,
   VALUE_NULL,
-  VALUE_POINT,
   VALUE_STRING,
-  VALUE_TIME,
-  VALUE_VECTOR,
-  VECTOR_FLOAT32,
-  VECTOR_FLOAT64,
-  VECTOR_INTEGER8,
-  VECTOR_INTEGER16,
-  VECTOR_INTEGER32,
-  VECTOR_INTEGER64,
 } from "./lw1-format.js";
 import type { MutationEvent } from "./mutation-event.js";
 import { writeConstraintRequest, writeIndexRequest } from "./store-ddl.js";
 import { sortedKeys } from "./utf8-order.js";
+import { type LoraValueType, loraValueTypeOf, loraVectorElementOf } from "./value-types.js";
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const I64_MIN = -0x8000_0000_0000_0000n;
@@ -131,30 +106,27 @@ function writeMap(out: ByteWriter, map: unknown, depth: number, what: string): v
 
 function writeVector(out: ByteWriter, v: LoraVector): void {
   const values = v.values as unknown;
-  let subtag: number;
-  if (values instanceof Float64Array) subtag = VECTOR_FLOAT64;
-  else if (values instanceof Float32Array) subtag = VECTOR_FLOAT32;
-  else if (values instanceof BigInt64Array) subtag = VECTOR_INTEGER64;
-  else if (values instanceof Int32Array) subtag = VECTOR_INTEGER32;
-  else if (values instanceof Int16Array) subtag = VECTOR_INTEGER16;
-  else if (values instanceof Int8Array) subtag = VECTOR_INTEGER8;
-  else fail(`vector values must be a Float64/Float32/BigInt64/Int32/Int16/Int8Array, got ${describe(values)}`);
+  const element = ArrayBuffer.isView(values) ? loraVectorElementOf(values as LoraVector["values"]) : undefined;
+  if (element === undefined) {
+    fail(`vector values must be a Float64/Float32/BigInt64/Int32/Int16/Int8Array, got ${describe(values)}`);
+  }
+  const typed = values as LoraVector["values"];
   const dimension = v.dimension;
   if (!Number.isSafeInteger(dimension) || dimension < 0) fail(`vector dimension ${String(dimension)} is invalid`);
   out.u64(dimension);
-  out.u8(subtag);
-  out.u64(values.length);
-  if (LITTLE_ENDIAN_HOST || subtag === VECTOR_INTEGER8) {
-    out.raw(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  out.u8(element.subtag);
+  out.u64(typed.length);
+  const raw = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+  const size = element.array.BYTES_PER_ELEMENT;
+  if (LITTLE_ENDIAN_HOST || size === 1) {
+    out.raw(raw);
   } else {
-    // Big-endian host: go element by element through the writer (little-endian).
-    for (let i = 0; i < values.length; i++) {
-      if (values instanceof BigInt64Array) out.i64(values[i] as bigint);
-      else if (values instanceof Float64Array) out.f64(values[i] as number);
-      else if (values instanceof Float32Array) out.f32(values[i] as number);
-      else if (values instanceof Int32Array) out.i32(values[i] as number);
-      else out.i16(values[i] as number);
+    // Big-endian host: each element's bytes reversed into little-endian order.
+    const le = new Uint8Array(raw.length);
+    for (let at = 0; at < raw.length; at += size) {
+      for (let j = 0; j < size; j++) le[at + j] = raw[at + size - 1 - j] as number;
     }
+    out.raw(le);
   }
 }
 
@@ -188,96 +160,54 @@ function writeObjectValue(out: ByteWriter, value: object, depth: number): void {
     writeMap(out, value, depth + 1, "map value");
     return;
   }
-  switch (proto) {
-    case LoraFloat.prototype:
-      out.u8(VALUE_FLOAT);
-      writeF64(out, value, "Float value");
-      return;
-    case LoraDate.prototype: {
-      const v = value as LoraDate;
-      out.u8(VALUE_DATE);
-      writeI32(out, v.year, "Date.year");
-      writeU32(out, v.month, "Date.month");
-      writeU32(out, v.day, "Date.day");
-      return;
-    }
-    case LoraTime.prototype: {
-      const v = value as LoraTime;
-      out.u8(VALUE_TIME);
-      writeU32(out, v.hour, "Time.hour");
-      writeU32(out, v.minute, "Time.minute");
-      writeU32(out, v.second, "Time.second");
-      writeU32(out, v.nanosecond, "Time.nanosecond");
-      writeI32(out, v.offsetSeconds, "Time.offsetSeconds");
-      return;
-    }
-    case LoraLocalTime.prototype: {
-      const v = value as LoraLocalTime;
-      out.u8(VALUE_LOCAL_TIME);
-      writeU32(out, v.hour, "LocalTime.hour");
-      writeU32(out, v.minute, "LocalTime.minute");
-      writeU32(out, v.second, "LocalTime.second");
-      writeU32(out, v.nanosecond, "LocalTime.nanosecond");
-      return;
-    }
-    case LoraDateTime.prototype: {
-      const v = value as LoraDateTime;
-      out.u8(VALUE_DATE_TIME);
-      writeI32(out, v.year, "DateTime.year");
-      writeU32(out, v.month, "DateTime.month");
-      writeU32(out, v.day, "DateTime.day");
-      writeU32(out, v.hour, "DateTime.hour");
-      writeU32(out, v.minute, "DateTime.minute");
-      writeU32(out, v.second, "DateTime.second");
-      writeU32(out, v.nanosecond, "DateTime.nanosecond");
-      writeI32(out, v.offsetSeconds, "DateTime.offsetSeconds");
-      return;
-    }
-    case LoraLocalDateTime.prototype: {
-      const v = value as LoraLocalDateTime;
-      out.u8(VALUE_LOCAL_DATE_TIME);
-      writeI32(out, v.year, "LocalDateTime.year");
-      writeU32(out, v.month, "LocalDateTime.month");
-      writeU32(out, v.day, "LocalDateTime.day");
-      writeU32(out, v.hour, "LocalDateTime.hour");
-      writeU32(out, v.minute, "LocalDateTime.minute");
-      writeU32(out, v.second, "LocalDateTime.second");
-      writeU32(out, v.nanosecond, "LocalDateTime.nanosecond");
-      return;
-    }
-    case LoraDuration.prototype: {
-      const v = value as LoraDuration;
-      out.u8(VALUE_DURATION);
-      writeI64(out, v.months, "Duration.months");
-      writeI64(out, v.days, "Duration.days");
-      writeI64(out, v.seconds, "Duration.seconds");
-      writeI64(out, v.nanoseconds, "Duration.nanoseconds");
-      return;
-    }
-    case LoraPoint.prototype: {
-      const v = value as LoraPoint;
-      out.u8(VALUE_POINT);
-      writeF64(out, v.x, "Point.x");
-      writeF64(out, v.y, "Point.y");
-      if (v.z === undefined) {
-        out.u8(0);
-      } else {
-        out.u8(1);
-        writeF64(out, v.z, "Point.z");
-      }
-      writeU32(out, v.srid, "Point.srid");
-      return;
-    }
-    case LoraVector.prototype:
-      out.u8(VALUE_VECTOR);
+  if (proto === LoraFloat.prototype) {
+    out.u8(VALUE_FLOAT);
+    writeF64(out, value, "Float value");
+    return;
+  }
+  const type = loraValueTypeOf(value);
+  if (type === undefined) fail(`unsupported property value: ${describe(value)}`);
+  out.u8(type.tag);
+  switch (type.shape) {
+    case "vector":
       writeVector(out, value as LoraVector);
       return;
-    case LoraBinary.prototype:
-      out.u8(VALUE_BINARY);
+    case "binary":
       writeBinary(out, value as LoraBinary);
       return;
     default:
-      fail(`unsupported property value: ${describe(value)}`);
+      writeFields(out, value as Record<string, unknown>, type);
+  }
+}
+
+/** The fixed fields of a `temporal` or `struct` value, in wire order. */
+function writeFields(out: ByteWriter, value: Record<string, unknown>, type: LoraValueType): void {
+  const fields = type.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as LoraValueType["fields"][number];
+    const v = value[field.name];
+    switch (field.kind) {
+      case "i32":
+        writeI32(out, v, field.label);
+        break;
+      case "u32":
+        writeU32(out, v, field.label);
+        break;
+      case "i64":
+        writeI64(out, v, field.label);
+        break;
+      case "f64":
+        writeF64(out, v, field.label);
+        break;
+      case "f64?":
+        if (v === undefined) {
+          out.u8(0);
+        } else {
+          out.u8(1);
+          writeF64(out, v, field.label);
+        }
+        break;
+    }
   }
 }
 

@@ -24,7 +24,7 @@ export const TAG_DROP_INDEX = 14;
 export const TAG_CREATE_CONSTRAINT = 15;
 export const TAG_DROP_CONSTRAINT = 16;
 
-/** Property value tags (u8 before the value body). */
+/** Tags of the property values that are JavaScript primitives, arrays and objects (u8 before the value body). */
 export const VALUE_NULL = 0;
 export const VALUE_BOOL = 1;
 export const VALUE_INT = 2;
@@ -32,23 +32,7 @@ export const VALUE_FLOAT = 3;
 export const VALUE_STRING = 4;
 export const VALUE_LIST = 5;
 export const VALUE_MAP = 6;
-export const VALUE_DATE = 7;
-export const VALUE_TIME = 8;
-export const VALUE_LOCAL_TIME = 9;
-export const VALUE_DATE_TIME = 10;
-export const VALUE_LOCAL_DATE_TIME = 11;
-export const VALUE_DURATION = 12;
-export const VALUE_POINT = 13;
-export const VALUE_VECTOR = 14;
-export const VALUE_BINARY = 15;
-
-/** Vector element subtags (after the declared dimension). */
-export const VECTOR_FLOAT64 = 1;
-export const VECTOR_FLOAT32 = 2;
-export const VECTOR_INTEGER64 = 3;
-export const VECTOR_INTEGER32 = 4;
-export const VECTOR_INTEGER16 = 5;
-export const VECTOR_INTEGER8 = 6;
+// Tags 7 to 15 (Date … Binary) and the vector element subtags are in `value-types.ts`, with their field layouts.
 
 /** Nesting limit for lists, maps and property-type terms; deeper input is rejected instead of overflowing the stack. */
 export const MAX_NESTING_DEPTH = 512;
