@@ -16,7 +16,9 @@
  * with `blockingSync` the same microtask also runs the fdatasync, so no thread-pool round trip remains.
  */
 
+import { performance } from "node:perf_hooks";
 import type { SegmentWriter } from "@lora/wal-segment";
+import { PipelineStats } from "./io-stats.js";
 import { type Failpoint, TESTING_BUILD } from "./testing-hooks.js";
 
 /**
@@ -42,6 +44,8 @@ export interface PipelineEvents {
   onWritten(lsn: number): void;
   /** LSNs up to `lsn` are covered by an fdatasync. */
   onSynced(lsn: number): void;
+  /** A sync round of the pipeline completed: its fdatasync took `ms` and covers up to `lsn`. */
+  onSyncRound?(lsn: number, ms: number): void;
   failpoint: Failpoint;
   /**
    * Planted bug `retry-fsync-after-eio` only: after a failed fdatasync, fsync again and carry on when that
@@ -78,8 +82,8 @@ export class CommitPipeline {
   #roundsDone = 0;
   #paused = false;
   #failure: unknown;
-  /** Counters for tests and benchmarks. */
-  readonly stats = { writes: 0, syncs: 0 };
+  /** Counters and the fdatasync latency histogram (`wal.ioStats()`). */
+  readonly stats = new PipelineStats();
 
   constructor(writer: SegmentWriter, durableLsn: number, events: PipelineEvents, options: PipelineOptions = {}) {
     this.#writer = writer;
@@ -244,6 +248,7 @@ export class CommitPipeline {
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
       this.stats.writes++;
+      this.stats.bytesWritten += this.#writer.pendingBytes;
       this.#writer.writeNow();
       if (TESTING_BUILD) this.#events.failpoint("commit.afterWrite");
     } catch (error) {
@@ -260,7 +265,9 @@ export class CommitPipeline {
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
       this.stats.syncs++;
+      const started = performance.now();
       this.#writer.syncNow();
+      this.#syncRoundDone(target, performance.now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
     } catch (error) {
@@ -308,6 +315,7 @@ export class CommitPipeline {
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
         this.stats.writes++;
+        this.stats.bytesWritten += this.#writer.pendingBytes;
         await this.#writer.write();
         if (TESTING_BUILD) this.#events.failpoint("commit.afterWrite");
       } catch (error) {
@@ -332,6 +340,7 @@ export class CommitPipeline {
       }
       const target = this.#written;
       this.#roundsStarted++;
+      const started = performance.now();
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
@@ -349,10 +358,16 @@ export class CommitPipeline {
           return;
         }
       }
+      this.#syncRoundDone(target, performance.now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
       this.#markSynced(target, false);
     }
+  }
+
+  #syncRoundDone(lsn: number, ms: number): void {
+    this.stats.recordSync(ms);
+    this.#events.onSyncRound?.(lsn, ms);
   }
 
   #markWritten(lsn: number): void {

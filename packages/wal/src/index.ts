@@ -35,6 +35,16 @@ export {
   type SlotState,
 } from "@lora/wal-replay";
 export type { WalFileSystem } from "@lora/wal-segment";
+export {
+  WAL_CHANNELS,
+  type WalCommitMessage,
+  type WalPoisonMessage,
+  type WalRecoverMessage,
+  type WalRotateMessage,
+  type WalSyncMessage,
+  type WalTruncateMessage,
+} from "./diagnostics.js";
+export { type IoStats, type LatencyHistogram, SYNC_LATENCY_BUCKETS_MS } from "./io-stats.js";
 export type { HealAction } from "./recover-dir.js";
 export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";

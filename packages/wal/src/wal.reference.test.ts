@@ -297,7 +297,7 @@ describe("LoraDB wal.rs tests", () => {
     const { wal } = await Wal.open(dir);
     expect(await wal.commitTx([])).toBeNull();
     expect(wal.nextLsn()).toBe(1);
-    expect(wal.ioStats()).toEqual({ writes: 0, syncs: 0 });
+    expect(wal.ioStats()).toMatchObject({ writes: 0, syncs: 0, bytesWritten: 0, bufferedBytes: 0 });
     const info = await wal.commitTx([ev(0), ev(1)]);
     expect(info).toEqual({ beginLsn: 1, commitLsn: 3 });
     await wal.close();

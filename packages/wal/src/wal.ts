@@ -4,6 +4,7 @@
  */
 
 import { dirname } from "node:path";
+import { performance } from "node:perf_hooks";
 import {
   ByteWriter,
   encodeCommitTxInto,
@@ -30,6 +31,15 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
+import {
+  commitChannel,
+  poisonChannel,
+  recoverChannel,
+  rotateChannel,
+  syncChannel,
+  truncateChannel,
+} from "./diagnostics.js";
+import type { IoStats } from "./io-stats.js";
 import { RecentCommits } from "./recent-commits.js";
 import { type HealAction, recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
@@ -267,6 +277,9 @@ export class Wal<E = MutationEvent> {
             this.#wakeFollowers();
           }
         },
+        onSyncRound: (lsn, ms) => {
+          if (syncChannel.hasSubscribers) syncChannel.publish({ dir: this.#dir, lsn, durationMs: ms });
+        },
         onSynced: (lsn) => {
           // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
           this.#segments.noteDurable(lsn);
@@ -297,6 +310,7 @@ export class Wal<E = MutationEvent> {
    *   The lock is released before any error is thrown.
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
+    const openedAt = performance.now();
     const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
     validateCodec(codec);
     const syncMode = normalizeSyncMode(options.syncMode);
@@ -401,6 +415,16 @@ export class Wal<E = MutationEvent> {
         failpoint,
         bugs,
       });
+      if (recoverChannel.hasSubscribers) {
+        recoverChannel.publish({
+          dir,
+          durationMs: performance.now() - openedAt,
+          transactions: r.outcome?.committedTransactions ?? 0,
+          nextLsn: r.nextLsn,
+          tornTail: r.outcome?.tornTail != null,
+          healed: r.healed.length,
+        });
+      }
       return {
         wal,
         events: r.events,
@@ -448,7 +472,15 @@ export class Wal<E = MutationEvent> {
     return this.#nextLsn;
   }
 
-  /** The first failure that poisoned the handle, as text; `null` while healthy. */
+  /**
+   * The first failure that poisoned the handle (usually a {@link WalError} `WAL_IO` with the OS error as `cause`),
+   * or `null` while healthy. Every call after it fails with `WAL_POISONED`, whose `cause` is this error.
+   */
+  failure(): unknown {
+    return this.#poison ?? null;
+  }
+
+  /** The message of {@link Wal.failure}; `null` while healthy. */
   bgFailure(): string | null {
     if (this.#poison === undefined) return null;
     return this.#poison instanceof Error ? this.#poison.message : String(this.#poison);
@@ -588,9 +620,12 @@ export class Wal<E = MutationEvent> {
     for (const w of wake) w();
   }
 
-  /** Write and fsync counts of the commit pipeline (for tests and benchmarks). */
-  ioStats(): { readonly writes: number; readonly syncs: number } {
-    return { ...this.#pipeline.stats };
+  /**
+   * The commit pipeline's I/O since open: writes and their bytes, fdatasync rounds with a latency histogram
+   * (Prometheus-style cumulative buckets), and the bytes buffered now. A snapshot; cheap to call.
+   */
+  ioStats(): IoStats {
+    return this.#pipeline.stats.snapshot(this.#pipeline.writer.pendingBytes);
   }
 
   // ---- low-level records -----------------------------------------------------------------------------------
@@ -824,7 +859,15 @@ export class Wal<E = MutationEvent> {
     this.#nextLsn = begin + 3;
     this.#spans.markInside(begin, begin + 1);
     this.#pipeline.noteAppended(commitLsn);
-    return this.#awaitCommit(commitLsn, { beginLsn: begin, commitLsn });
+    const acked = this.#awaitCommit(commitLsn, { beginLsn: begin, commitLsn });
+    if (commitChannel.hasSubscribers) {
+      const message = { dir: this.#dir, beginLsn: begin, commitLsn, events: events.length };
+      acked.then(
+        () => commitChannel.publish(message),
+        () => undefined, // the caller sees the failure; poisoning is published on its own channel
+      );
+    }
+    return acked;
   }
 
   async #finishCommitInNewSegment(begin: number, events: readonly E[]): Promise<CommitInfo> {
@@ -956,8 +999,14 @@ export class Wal<E = MutationEvent> {
   async #truncate(fenceLsn: number): Promise<number> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1);
     return await this.#exclusive(async () => {
+      const oldest = this.#segments.oldestId;
       const removed = await this.#io(() => this.#segments.truncate(fenceLsn));
       if (removed > 0) this.#wakeFollowers();
+      if (removed > 0 && truncateChannel.hasSubscribers) {
+        // Truncation removes the oldest segments, in order.
+        const removedSegmentIds = Array.from({ length: this.#segments.oldestId - oldest }, (_, i) => oldest + i);
+        truncateChannel.publish({ dir: this.#dir, fenceLsn, removedSegmentIds });
+      }
       return removed;
     });
   }
@@ -1061,6 +1110,7 @@ export class Wal<E = MutationEvent> {
     if (isWalError(error, "WAL_CLOSED")) return;
     this.#poison = error;
     this.#pipeline.fail(error);
+    if (poisonChannel.hasSubscribers) poisonChannel.publish({ dir: this.#dir, error });
     this.#followEnded = true;
     this.#wakeFollowers();
   }
@@ -1146,7 +1196,12 @@ export class Wal<E = MutationEvent> {
       }
       const old = this.#pipeline.writer;
       if (old.size < this.#target && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
+      const sealedSegmentId = this.#segments.activeId;
       const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
+      if (rotateChannel.hasSubscribers) {
+        const newSegmentId = this.#segments.activeId;
+        rotateChannel.publish({ dir: this.#dir, sealedSegmentId, newSegmentId, baseLsn: writer.baseLsn });
+      }
       this.#pipeline.sealedAndReplaced(writer);
       await old.close().catch(() => undefined);
       this.#wakeFollowers();

@@ -1,0 +1,1 @@
+export { type WalMetrics, walMetrics } from "./wal-metrics.js";
