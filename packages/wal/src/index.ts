@@ -18,7 +18,13 @@ export {
 } from "@lora/wal-codec";
 export { loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
-export type { RecoveryMode, ReplayedTransaction, ReplayOutcome, TornTailInfo } from "@lora/wal-replay";
+export type {
+  RecoveryMode,
+  ReplayedTransaction,
+  ReplayOutcome,
+  ReplayProgress,
+  TornTailInfo,
+} from "@lora/wal-replay";
 // The change feed and replication slots, re-exported so a store author needs one import.
 export {
   advanceSlot,

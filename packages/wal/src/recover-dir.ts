@@ -16,7 +16,13 @@
 
 import { basename } from "node:path";
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
-import { type RecoveryMode, type ReplayedTransaction, type ReplayOutcome, replayDir } from "@lora/wal-replay";
+import {
+  type RecoveryMode,
+  type ReplayedTransaction,
+  type ReplayOutcome,
+  type ReplayProgress,
+  replayDir,
+} from "@lora/wal-replay";
 import {
   listSegments,
   SEGMENT_HEADER_BYTES,
@@ -61,6 +67,7 @@ export interface RecoverInput<E> {
   readonly unsyncedWindowBytes: number;
   readonly writerOptions: SegmentWriterOptions;
   readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
+  readonly onProgress?: ((progress: ReplayProgress) => void) | undefined;
   readonly failpoint: Failpoint;
   readonly bugs: ReadonlySet<PlantedBug>;
 }
@@ -93,6 +100,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       allowTruncatedHistory: input.allowTruncatedHistory,
       unsyncedWindowBytes: input.unsyncedWindowBytes,
       recovery: silentCut ? "point-in-time" : input.recovery,
+      ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),
     });
     const onTransaction = input.onTransaction;
     for await (const tx of replay) {

@@ -21,6 +21,7 @@ import {
   type RecoveryMode,
   type ReplayedTransaction,
   type ReplayOutcome,
+  type ReplayProgress,
   TransactionSpans,
 } from "@lora/wal-replay";
 import {
@@ -84,6 +85,13 @@ export interface WalOptions<E> {
    * `events`, so memory is bounded by the largest transaction.
    */
   readonly onTransaction?: (tx: ReplayedTransaction<E>) => void | Promise<void>;
+  /**
+   * Progress of the open's replay, as `replayDir` reports it: bytes and records read of the retained log's size
+   * when the open began, at most once per MiB read and once at the end. Open reads every retained segment (the
+   * recovery rules judge damage anywhere in it); a reader that wants a range uses `replayDir` or `readCommitted`
+   * with `after`/`upto`. A callback that throws fails the open (the lock is released).
+   */
+  readonly onProgress?: (progress: ReplayProgress) => void;
   /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
   readonly fs?: WalFileSystem;
   /** How long to retry a contended directory lock. @default 100 */
@@ -332,6 +340,9 @@ export class Wal<E = MutationEvent> {
     if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
       throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
     }
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
+    }
     const allowTruncatedHistory = options.allowTruncatedHistory ?? false;
     if (typeof allowTruncatedHistory !== "boolean") {
       throw new WalError(
@@ -380,6 +391,7 @@ export class Wal<E = MutationEvent> {
         unsyncedWindowBytes,
         writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },
         onTransaction: options.onTransaction,
+        onProgress: options.onProgress,
         failpoint,
         bugs,
       });
