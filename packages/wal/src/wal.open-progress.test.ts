@@ -9,7 +9,9 @@ describe("Wal.open onProgress", () => {
     const fs = new SimFS();
     const first = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 512 * 1024 });
     const pad = "x".repeat(2000);
-    for (let i = 0; i < 1500; i++) first.wal.commitTx([{ i, pad }]);
+    const commits = [];
+    for (let i = 0; i < 1500; i++) commits.push(first.wal.commitTx([{ i, pad }]));
+    await Promise.all(commits);
     await first.wal.sync();
     await first.wal.close();
     const calls: ReplayProgress[] = [];
