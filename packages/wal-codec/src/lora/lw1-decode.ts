@@ -515,7 +515,7 @@ function wrap(e: unknown): WalError {
  * Decoded events are the caller's, but a `Clear` event is one shared frozen object, and binary segments may share
  * their `buffer` (address them through `byteOffset`/`byteLength`, as for `bytesCodec` events).
  *
- * @throws {@link WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
  */
 export function decodeLw1Event(payload: Uint8Array): MutationEvent {
   return decodeLw1EventWithin(payload, undefined);
@@ -540,7 +540,7 @@ export function decodeLw1EventWithin(payload: Uint8Array, budget: DecodeBudget |
  * Decode a batch payload (magic + u64 count + events), consuming every byte. Same heap bound as
  * {@link decodeLw1Event}: the array and its events hold at most 16 bytes of JS heap per payload byte (a batch of
  * `Clear` events, the cheapest, holds 8: one slot each).
- * @throws {@link WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_DECODE`, and nothing else: also for a payload that would pass the heap bound.
  */
 export function decodeLw1Batch(payload: Uint8Array): MutationEvent[] {
   return decodeLw1BatchWithin(payload, undefined);

@@ -366,7 +366,7 @@ function guarded(out: ByteWriter, body: () => void): void {
 
 /**
  * Append the LW1 payload of a single-event Mutation record: magic + event.
- * @throws {@link WalError} `WAL_ENCODE` for anything that is not a valid event; `out` is left as it was.
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_ENCODE` for anything that is not a valid event; `out` is left as it was.
  */
 export function encodeLw1Event(event: MutationEvent, out: ByteWriter): void {
   guarded(out, () => {
@@ -377,7 +377,7 @@ export function encodeLw1Event(event: MutationEvent, out: ByteWriter): void {
 
 /**
  * Append the LW1 payload of a MutationBatch record: magic + u64 count + events.
- * @throws {@link WalError} `WAL_ENCODE` for anything that is not a valid event; `out` is left as it was.
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_ENCODE` for anything that is not a valid event; `out` is left as it was.
  */
 export function encodeLw1Batch(events: readonly MutationEvent[], out: ByteWriter): void {
   guarded(out, () => {

@@ -221,7 +221,7 @@ function writeConfigValue(out: ByteWriter, value: unknown, depth: number): void 
   }
 }
 
-/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link WalError} `WAL_ENCODE` */
+/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_ENCODE` */
 export function writeIndexRequest(out: ByteWriter, request: IndexRequest): void {
   if (typeof request !== "object" || request === null) fail("index request must be an object");
   writeOptString(out, request.explicitName, "index explicitName");
@@ -259,7 +259,7 @@ function writeTerm(out: ByteWriter, term: PropertyTypeTerm, depth: number): void
   }
 }
 
-/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link WalError} `WAL_ENCODE` */
+/** Append the store-codec bytes of `request` (without a length prefix). @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_ENCODE` */
 export function writeConstraintRequest(out: ByteWriter, request: ConstraintRequest): void {
   if (typeof request !== "object" || request === null) fail("constraint request must be an object");
   if (typeof request.name !== "string") fail("constraint name must be a string");
@@ -436,7 +436,7 @@ function decodeWhole<T>(bytes: Uint8Array, budget: DecodeBudget | undefined, rea
 /**
  * Decode a store-codec IndexRequest that must fill `bytes` exactly. Like the LW1 decoder, it holds at most 16 bytes
  * of JS heap per input byte and refuses input that would need more.
- * @throws {@link WalError} `WAL_DECODE`
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_DECODE`
  */
 export function decodeIndexRequest(bytes: Uint8Array): IndexRequest {
   return decodeIndexRequestWithin(bytes, undefined);
@@ -460,7 +460,7 @@ export function decodeIndexRequestWithin(bytes: Uint8Array, budget: DecodeBudget
 /**
  * Decode a store-codec ConstraintRequest that must fill `bytes` exactly. Like the LW1 decoder, it holds at most 16
  * bytes of JS heap per input byte and refuses input that would need more.
- * @throws {@link WalError} `WAL_DECODE`
+ * @throws {@link "@lora/wal-codec"!WalError | WalError} `WAL_DECODE`
  */
 export function decodeConstraintRequest(bytes: Uint8Array): ConstraintRequest {
   return decodeConstraintRequestWithin(bytes, undefined);
