@@ -46,6 +46,8 @@ interface ReplayPlan {
   readonly paths: string[];
   /** The directory's oldest segment's base LSN, when the walk starts at a later segment (a seek to `after`). */
   readonly oldestBaseLsn: number | undefined;
+  /** The directory replayed, for error messages (undefined for explicit files). */
+  readonly dir: string | undefined;
 }
 
 /** A replay in progress: iterate it for the transactions, then ask for the outcome. */
@@ -71,10 +73,9 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
   const after = options.after;
   if (after === undefined) {
     return new ReplayRun(
-      async () => ({ paths: (await listSegments(fs, dir)).map((e) => e.path), oldestBaseLsn: undefined }),
+      async () => ({ paths: (await listSegments(fs, dir)).map((e) => e.path), oldestBaseLsn: undefined, dir }),
       fs,
       options,
-      dir,
     );
   }
   return new ReplayRun(
@@ -83,11 +84,10 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
       const paths = where.entries.slice(where.index).map((e) => e.path);
       // Left out by the search (it has no base LSN to compare), but a full walk reports it: so does this one.
       if (where.headerless !== null) paths.push(where.headerless.path);
-      return { paths, oldestBaseLsn: where.oldestBaseLsn ?? undefined };
+      return { paths, oldestBaseLsn: where.oldestBaseLsn ?? undefined, dir };
     },
     fs,
     options,
-    dir,
   );
 }
 
@@ -97,7 +97,8 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
  */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  return new ReplayRun(() => Promise.resolve({ paths: [...paths], oldestBaseLsn: undefined }), fs, options, undefined);
+  const plan: ReplayPlan = { paths: [...paths], oldestBaseLsn: undefined, dir: undefined };
+  return new ReplayRun(() => Promise.resolve(plan), fs, options);
 }
 
 /** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */
@@ -124,17 +125,15 @@ class ReplayRun<E> implements Replay<E> {
   readonly #list: () => Promise<ReplayPlan>;
   readonly #fs: WalFileSystem;
   readonly #options: ReplayOptions<E>;
-  readonly #dir: string | undefined;
   readonly #mode: RecoveryMode;
   #started = false;
   readonly #settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
   readonly #outcome: Promise<ReplayOutcome>;
 
-  constructor(list: () => Promise<ReplayPlan>, fs: WalFileSystem, options: ReplayOptions<E>, dir: string | undefined) {
+  constructor(list: () => Promise<ReplayPlan>, fs: WalFileSystem, options: ReplayOptions<E>) {
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
-    this.#dir = dir;
     this.#mode = options.recovery ?? "tolerate-torn-tail";
     if (!RECOVERY_MODES.includes(this.#mode)) {
       throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
@@ -165,7 +164,7 @@ class ReplayRun<E> implements Replay<E> {
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
     if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
-    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false, this.#dir);
+    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false);
   }
 
   async outcome(): Promise<ReplayOutcome> {
@@ -191,8 +190,6 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  */
 class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #list: () => Promise<ReplayPlan>;
-  /** The directory replayed (for error messages), when it is one. */
-  readonly #dir: string | undefined;
   readonly #fs: WalFileSystem;
   readonly #options: ReplayOptions<E>;
   readonly #codec: PayloadCodec<E>;
@@ -210,7 +207,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #skipped = 0;
 
   #paths: string[] | undefined;
+  /** What the plan says besides the paths (see {@link ReplayPlan}). */
   #oldestBaseLsn: number | undefined;
+  #dir: string | undefined;
   /** `onProgress`, and what it needs: where each segment starts in the range, and the next MiB to report at. */
   readonly #onProgress: ((progress: ReplayProgress) => void) | undefined;
   #rangeStarts: number[] = [];
@@ -261,13 +260,11 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     mode: RecoveryMode,
     settle: { resolve(o: ReplayOutcome): void; reject(e: unknown): void },
     lenient: boolean,
-    dir: string | undefined,
   ) {
     this.#lenient = lenient;
     this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
     this.#after = options.after ?? 0;
     this.#onProgress = options.onProgress;
-    this.#dir = dir;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -359,7 +356,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#firstLsn ??= record.lsn;
     this.#lastLsn = record.lsn;
     this.#lastGoodOffset = reader.position;
-    if (this.#onProgress !== undefined) this.#progress(reader.position, false);
+    if (this.#onProgress !== undefined) {
+      this.#progress(this.#bytesBefore + Math.min(reader.position, this.#segmentBytes), false);
+    }
     const signal = this.#signal;
     // Before a transaction is handed over, so none reaches the caller once abort() has returned; between commits,
     // every few thousand records, so a long transaction stops too (a property read each: it is the hot path).
@@ -374,11 +373,10 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   }
 
   /**
-   * Report progress when the read position has crossed the next MiB of the range, or at the end. Bytes are counted
-   * against each segment's size when the replay started, so they never pass `totalBytes`.
+   * Report `bytes` of the range read when they have crossed the next MiB, or at the end. Callers count each segment
+   * up to its size when the replay started, so bytes never pass `totalBytes`.
    */
-  #progress(position: number, done: boolean): void {
-    const bytes = done ? position : this.#bytesBefore + Math.min(position, this.#segmentBytes);
+  #progress(bytes: number, done: boolean): void {
     if (!done && bytes < this.#nextProgressAt) return;
     this.#nextProgressAt = (Math.floor(bytes / PROGRESS_EVERY_BYTES) + 1) * PROGRESS_EVERY_BYTES;
     this.#onProgress?.({ bytes, totalBytes: this.#totalBytes, records: this.#assembler.records, done });
@@ -508,6 +506,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       this.#signal?.throwIfAborted();
       const plan = await this.#list();
       this.#oldestBaseLsn = plan.oldestBaseLsn;
+      this.#dir = plan.dir;
       if (this.#onProgress !== undefined) await this.#measureRange(plan.paths);
       this.#paths = plan.paths;
     }
@@ -780,7 +779,6 @@ async function mapTransactionSpans<E>(
     "point-in-time",
     settle,
     true,
-    undefined,
   );
   for (;;) if ((await walk.next()).done) break;
   const o = await outcome;
