@@ -1,4 +1,8 @@
-/** Seeded randomness: every choice the harness makes comes from here, so a seed replays a run. */
+/**
+ * Seeded randomness: every choice the harness makes comes from here, so a seed replays a run. Product code of the
+ * harness, apart from the tests' `seededRandom` (@lora/test-utils): `--seed N` names a run for as long as this
+ * module's sequence and its `mix` stay the same, whatever the test helpers do.
+ */
 
 export type Rng = () => number;
 

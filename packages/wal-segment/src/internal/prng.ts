@@ -1,4 +1,7 @@
-/** A tiny seeded PRNG (mulberry32) so SimFS sampling is reproducible from a seed; never `Math.random`. */
+/**
+ * A tiny seeded PRNG (mulberry32) so SimFS sampling is reproducible from a seed; never `Math.random`. SimFS ships in
+ * `@lora/wal-segment/testing`, so this cannot come from the private test helpers (@lora/test-utils).
+ */
 
 /** Returns a function yielding uniform 32-bit unsigned integers from `seed`. */
 export function mulberry32(seed: number): () => number {
