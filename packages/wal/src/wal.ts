@@ -3,7 +3,6 @@
  * rotation at transaction boundaries, checkpoint truncation, and poisoning on the first failed write or fsync.
  */
 
-import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
   ByteWriter,
@@ -13,25 +12,12 @@ import {
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
-import { loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
+import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
-import {
-  CommitFollower,
-  RECOVERY_MODES,
-  type RecoveryMode,
-  type ReplayedTransaction,
-  type ReplayOutcome,
-  type ReplayProgress,
-  TransactionSpans,
-} from "@lora/wal-replay";
-import {
-  createNodeFileSystem,
-  DurableMarkWriter,
-  type SegmentWriter,
-  UNSYNCED_WINDOW_BYTES,
-  type WalFileSystem,
-} from "@lora/wal-segment";
+import { CommitFollower, type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
+import { DurableMarkWriter, type SegmentWriter, type WalFileSystem } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
+import { createDurably } from "./create-durably.js";
 import {
   commitChannel,
   poisonChannel,
@@ -41,11 +27,22 @@ import {
   truncateChannel,
 } from "./diagnostics.js";
 import type { IoStats } from "./io-stats.js";
+import { normalizeOpenOptions } from "./open-options.js";
 import { RecentCommits } from "./recent-commits.js";
-import { type HealAction, recoverDir } from "./recover-dir.js";
+import { recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
-import { normalizeSyncMode, type SyncMode, type SyncModeInput } from "./sync-mode.js";
-import { type Failpoint, noFailpoint, type PlantedBug, TESTING_BUILD, testingHooksOf } from "./testing-hooks.js";
+import type { SyncMode } from "./sync-mode.js";
+import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
+import type { CheckpointInfo, CommitInfo, OpenResult, WalFollowOptions, WalOptions } from "./wal-options.js";
+
+export {
+  type CheckpointInfo,
+  type CommitInfo,
+  DEFAULT_SEGMENT_TARGET_BYTES,
+  type OpenResult,
+  type WalFollowOptions,
+  type WalOptions,
+} from "./wal-options.js";
 
 /**
  * Buffered appends (`begin`/`append`/`appendBatch`/...) hand the buffer to the OS once it holds this much, rather
@@ -53,125 +50,6 @@ import { type Failpoint, noFailpoint, type PlantedBug, TESTING_BUILD, testingHoo
  * smaller one stays in the CPU cache. Nothing about durability changes (written is not synced).
  */
 const SPILL_BYTES = 512 * 1024;
-
-/** LoraDB's default segment size. */
-export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
-
-/** Options of {@link Wal.open}. `E` is the event type the codec reads and writes. */
-export interface WalOptions<E> {
-  /** Payload codec. @default loraCodec (LoraDB's LW1 mutation events) */
-  readonly codec?: PayloadCodec<E>;
-  /** When `commitTx` resolves and who fsyncs (see {@link SyncMode}). @default "perCommit" */
-  readonly syncMode?: SyncModeInput;
-  /** Rotate to a new segment at a transaction boundary once the active one holds this many bytes. @default 8 MiB */
-  readonly segmentTargetBytes?: number;
-  /**
-   * The fence: records at or below it are already in the caller's snapshot and are not replayed. It must be a
-   * transaction boundary and at or above the oldest retained record's predecessor: otherwise the open fails with
-   * `WAL_FENCE_IN_TRANSACTION` or `WAL_FENCE_TOO_LOW`, whose `details.usableFence` names a fence that works. Open
-   * never drops history silently. @default 0
-   */
-  readonly checkpointLsn?: number;
-  /**
-   * Open even when the fence is below the oldest segment (older records were truncated away): replay what the log
-   * still holds. The explicit opt-in for a caller that knows its snapshot predates the retained log and accepts the
-   * gap; `OpenResult.replay.oldestFence` says where the log starts. @default false
-   */
-  readonly allowTruncatedHistory?: boolean;
-  /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
-  readonly recovery?: RecoveryMode;
-  /**
-   * Streaming open: each committed transaction is handed here (awaited) instead of being collected into
-   * `events`, so memory is bounded by the largest transaction.
-   */
-  readonly onTransaction?: (tx: ReplayedTransaction<E>) => void | Promise<void>;
-  /**
-   * Progress of the open's replay, as `replayDir` reports it: bytes and records read of the retained log's size
-   * when the open began, at most once per MiB read and once at the end. Open reads every retained segment (the
-   * recovery rules judge damage anywhere in it); a reader that wants a range uses `replayDir` or `readCommitted`
-   * with `after`/`upto`. A callback that throws fails the open (the lock is released).
-   */
-  readonly onProgress?: (progress: ReplayProgress) => void;
-  /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
-  readonly fs?: WalFileSystem;
-  /** How long to retry a contended directory lock. @default 100 */
-  readonly lockRetryMs?: number;
-  /**
-   * The unsynced window: the most bytes the handle leaves written but not fdatasynced, in every sync mode (a sync is
-   * forced before a write would exceed it). Recovery takes damage within the last window of the newest segment for
-   * a torn write, so a power loss at any moment opens by default; damage further back is corruption. Open a log
-   * with the window it was written with. At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
-   */
-  readonly unsyncedWindowBytes?: number;
-  /**
-   * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
-   * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but
-   * each fsync stalls the event loop for its duration (tens of microseconds on an SSD's cache, milliseconds on a
-   * disk). What it buys: no thread-pool round trip per sync round, which on a small VM is as long as the fsync
-   * itself, so one awaiting writer commits up to ~1.8× faster (see apps/bench). For processes that do little but
-   * write the log, as with better-sqlite3's synchronous API; leave it off in servers that must stay responsive.
-   * Concurrent commits still share a sync round. Ignored (the thread pool is used) when the file-system seam has no
-   * `datasyncSync`. @default false
-   */
-  readonly blockingSync?: boolean;
-  /**
-   * The most log bytes a replication slot may hold back from `truncateUpTo` (the segments the fence alone would
-   * delete but the slot still needs). A slot past it is invalidated (its consumer gets `WAL_SLOT_INVALIDATED`) and
-   * the segments are deleted, rather than the disk filling behind a stalled consumer; PostgreSQL's
-   * `max_slot_wal_keep_size`. @default Infinity (a slot holds back everything it needs)
-   */
-  readonly maxSlotRetainedBytes?: number;
-  /**
-   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 32-byte write after each
-   * fsync, never fsynced itself) so followers in other processes deliver only durable commits without syncing
-   * themselves. LoraDB ignores the file. @default true
-   */
-  readonly publishDurableLsn?: boolean;
-}
-
-/** Options of {@link Wal.follow}. */
-export interface WalFollowOptions {
-  /** The resume token: deliver transactions whose begin LSN is above it. @default 0 */
-  readonly after?: number;
-  /** `durable` (default): once an fdatasync covers it; `written`: once it is in the file. */
-  readonly durability?: "durable" | "written";
-  /** Ends the iteration (done, not an error). */
-  readonly signal?: AbortSignal;
-}
-
-/** What {@link Wal.open} resolves to: the handle and everything recovery found. */
-export interface OpenResult<E> {
-  /** The open handle; it holds the directory lock until `close()`. */
-  readonly wal: Wal<E>;
-  /** Committed events in commit order (empty with `onTransaction`). Apply them before writing. */
-  readonly events: E[];
-  /** Everything replay found (null for a new directory). */
-  readonly replay: ReplayOutcome | null;
-  /** The torn tail that was cut, if any. */
-  readonly tornTail: ReplayOutcome["tornTail"];
-  /** The newest checkpoint marker above the fence, if any (informational). */
-  readonly checkpointLsnObserved: number | null;
-  /** Repairs recovery made (cut tails, healed rotations), each with where the cut bytes were kept. */
-  readonly healed: readonly HealAction[];
-}
-
-/** What {@link Wal.checkpoint} did. */
-export interface CheckpointInfo {
-  /** LSN of the checkpoint marker written. */
-  readonly markerLsn: number;
-  /** The snapshot LSN the marker records (and the fence segments were truncated up to). */
-  readonly snapshotLsn: number;
-  /** How many sealed segments were deleted. */
-  readonly removedSegments: number;
-}
-
-/** What `commitTx` wrote. */
-export interface CommitInfo {
-  /** LSN of the `TxBegin` record: the transaction's name in the log. */
-  readonly beginLsn: number;
-  /** LSN of the `TxCommit` record (`beginLsn + 2`). */
-  readonly commitLsn: number;
-}
 
 type Structural = Promise<unknown>;
 
@@ -319,63 +197,21 @@ export class Wal<E = MutationEvent> {
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
     const openedAt = performance.now();
-    const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
-    validateCodec(codec);
-    const syncMode = normalizeSyncMode(options.syncMode);
-    const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
-    if (!Number.isSafeInteger(target) || target < 1) {
-      throw new WalError("WAL_INVALID_OPTION", `segmentTargetBytes must be a positive integer, got ${String(target)}`);
-    }
-    const fence = options.checkpointLsn ?? 0;
-    if (!Number.isSafeInteger(fence) || fence < 0) {
-      throw new WalError(
-        "WAL_INVALID_OPTION",
-        `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`,
-      );
-    }
-    const recovery = options.recovery ?? "tolerate-torn-tail";
-    if (!RECOVERY_MODES.includes(recovery)) {
-      throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(recovery)}`);
-    }
-    if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
-      throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
-    }
-    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-      throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
-    }
-    const allowTruncatedHistory = options.allowTruncatedHistory ?? false;
-    if (typeof allowTruncatedHistory !== "boolean") {
-      throw new WalError(
-        "WAL_INVALID_OPTION",
-        `allowTruncatedHistory must be a boolean, got ${String(allowTruncatedHistory)}`,
-      );
-    }
-    const blockingSync = options.blockingSync ?? false;
-    if (typeof blockingSync !== "boolean") {
-      throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
-    }
-    const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
-    if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {
-      throw new WalError(
-        "WAL_INVALID_OPTION",
-        `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
-      );
-    }
-    const maxSlotRetainedBytes = options.maxSlotRetainedBytes ?? Number.POSITIVE_INFINITY;
-    if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
-      throw new WalError(
-        "WAL_INVALID_OPTION",
-        `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${String(maxSlotRetainedBytes)}`,
-      );
-    }
-    const publishDurableLsn = options.publishDurableLsn ?? true;
-    if (typeof publishDurableLsn !== "boolean") {
-      throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
-    }
-    const fs = options.fs ?? createNodeFileSystem();
-    const hooks = testingHooksOf(options);
-    const failpoint = hooks.failpoint ?? noFailpoint;
-    const bugs = new Set(hooks.plantedBugs ?? []);
+    const {
+      codec,
+      syncMode,
+      target,
+      fence,
+      recovery,
+      allowTruncatedHistory,
+      blockingSync,
+      unsyncedWindowBytes,
+      maxSlotRetainedBytes,
+      publishDurableLsn,
+      fs,
+      failpoint,
+      bugs,
+    } = normalizeOpenOptions(options);
 
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, options.lockRetryMs);
@@ -1241,41 +1077,8 @@ async function fsyncAgain(fs: WalFileSystem, path: string): Promise<void> {
   }
 }
 
-/**
- * Create `dir` (and missing parents) so that it survives power loss: each directory created is made durable by an
- * fsync of its parent, as a new file is by an fsync of its directory. An existing directory costs one stat. (Tier D
- * of apps/torture found the log directory itself created without it.)
- */
-async function createDurably(fs: WalFileSystem, dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let d = dir; (await fs.stat(d)) === null; d = dirname(d)) {
-    missing.push(d);
-    if (dirname(d) === d) break;
-  }
-  if (missing.length === 0) return;
-  await fs.mkdirp(dir);
-  for (const d of missing.reverse()) await fs.syncDir(dirname(d));
-}
-
 /** @throws `WAL_INVALID_ARGUMENT` unless `value` is a non-negative safe integer (an LSN). */
 function assertLsnArgument(name: string, value: unknown): asserts value is number {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return;
   throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
-}
-
-function validateCodec(codec: unknown): void {
-  const c = codec as Partial<PayloadCodec<unknown>> | null;
-  if (
-    c === null ||
-    typeof c !== "object" ||
-    typeof c.encodeEvent !== "function" ||
-    typeof c.encodeBatch !== "function" ||
-    typeof c.decodeEvent !== "function" ||
-    typeof c.decodeBatch !== "function"
-  ) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      "codec must implement PayloadCodec (encodeEvent, encodeBatch, decodeEvent, decodeBatch)",
-    );
-  }
 }

@@ -1,0 +1,123 @@
+/**
+ * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
+ */
+
+import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { loraCodec } from "@lora/wal-codec/lora";
+import { RECOVERY_MODES, type RecoveryMode } from "@lora/wal-replay";
+import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
+import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
+import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
+import { DEFAULT_SEGMENT_TARGET_BYTES, type WalOptions } from "./wal-options.js";
+
+/** `Wal.open`'s options, checked, with every default applied (the callbacks stay on the options themselves). */
+export interface OpenOptions<E> {
+  readonly codec: PayloadCodec<E>;
+  readonly syncMode: SyncMode;
+  /** `segmentTargetBytes`. */
+  readonly target: number;
+  /** `checkpointLsn`. */
+  readonly fence: number;
+  readonly recovery: RecoveryMode;
+  readonly allowTruncatedHistory: boolean;
+  readonly blockingSync: boolean;
+  readonly unsyncedWindowBytes: number;
+  readonly maxSlotRetainedBytes: number;
+  readonly publishDurableLsn: boolean;
+  readonly fs: WalFileSystem;
+  readonly failpoint: Failpoint;
+  readonly bugs: ReadonlySet<PlantedBug>;
+}
+
+/**
+ * Check `Wal.open`'s options and apply their defaults.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for the first option that is not valid.
+ */
+export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
+  const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
+  validateCodec(codec);
+  const syncMode = normalizeSyncMode(options.syncMode);
+  const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
+  if (!Number.isSafeInteger(target) || target < 1) {
+    throw new WalError("WAL_INVALID_OPTION", `segmentTargetBytes must be a positive integer, got ${String(target)}`);
+  }
+  const fence = options.checkpointLsn ?? 0;
+  if (!Number.isSafeInteger(fence) || fence < 0) {
+    throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`);
+  }
+  const recovery = options.recovery ?? "tolerate-torn-tail";
+  if (!RECOVERY_MODES.includes(recovery)) {
+    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(recovery)}`);
+  }
+  if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
+    throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
+  }
+  const allowTruncatedHistory = options.allowTruncatedHistory ?? false;
+  if (typeof allowTruncatedHistory !== "boolean") {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `allowTruncatedHistory must be a boolean, got ${String(allowTruncatedHistory)}`,
+    );
+  }
+  const blockingSync = options.blockingSync ?? false;
+  if (typeof blockingSync !== "boolean") {
+    throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
+  }
+  const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
+  if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
+    );
+  }
+  const maxSlotRetainedBytes = options.maxSlotRetainedBytes ?? Number.POSITIVE_INFINITY;
+  if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${String(maxSlotRetainedBytes)}`,
+    );
+  }
+  const publishDurableLsn = options.publishDurableLsn ?? true;
+  if (typeof publishDurableLsn !== "boolean") {
+    throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
+  }
+  const fs = options.fs ?? createNodeFileSystem();
+  const hooks = testingHooksOf(options);
+  const failpoint = hooks.failpoint ?? noFailpoint;
+  const bugs = new Set(hooks.plantedBugs ?? []);
+  return {
+    codec,
+    syncMode,
+    target,
+    fence,
+    recovery,
+    allowTruncatedHistory,
+    blockingSync,
+    unsyncedWindowBytes,
+    maxSlotRetainedBytes,
+    publishDurableLsn,
+    fs,
+    failpoint,
+    bugs,
+  };
+}
+
+function validateCodec(codec: unknown): void {
+  const c = codec as Partial<PayloadCodec<unknown>> | null;
+  if (
+    c === null ||
+    typeof c !== "object" ||
+    typeof c.encodeEvent !== "function" ||
+    typeof c.encodeBatch !== "function" ||
+    typeof c.decodeEvent !== "function" ||
+    typeof c.decodeBatch !== "function"
+  ) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      "codec must implement PayloadCodec (encodeEvent, encodeBatch, decodeEvent, decodeBatch)",
+    );
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The option and result types of the `Wal` handle: what `Wal.open` and `Wal.follow` take, and what `Wal.open`,
+ * `commitTx` and `checkpoint` resolve to.
+ */
+
+import type { PayloadCodec } from "@lora/wal-codec";
+import type { RecoveryMode, ReplayedTransaction, ReplayOutcome, ReplayProgress } from "@lora/wal-replay";
+import type { WalFileSystem } from "@lora/wal-segment";
+import type { HealAction } from "./recover-dir.js";
+import type { SyncMode, SyncModeInput } from "./sync-mode.js";
+import type { Wal } from "./wal.js";
+
+/** LoraDB's default segment size. */
+export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
+
+/** Options of {@link Wal.open}. `E` is the event type the codec reads and writes. */
+export interface WalOptions<E> {
+  /** Payload codec. @default loraCodec (LoraDB's LW1 mutation events) */
+  readonly codec?: PayloadCodec<E>;
+  /** When `commitTx` resolves and who fsyncs (see {@link SyncMode}). @default "perCommit" */
+  readonly syncMode?: SyncModeInput;
+  /** Rotate to a new segment at a transaction boundary once the active one holds this many bytes. @default 8 MiB */
+  readonly segmentTargetBytes?: number;
+  /**
+   * The fence: records at or below it are already in the caller's snapshot and are not replayed. It must be a
+   * transaction boundary and at or above the oldest retained record's predecessor: otherwise the open fails with
+   * `WAL_FENCE_IN_TRANSACTION` or `WAL_FENCE_TOO_LOW`, whose `details.usableFence` names a fence that works. Open
+   * never drops history silently. @default 0
+   */
+  readonly checkpointLsn?: number;
+  /**
+   * Open even when the fence is below the oldest segment (older records were truncated away): replay what the log
+   * still holds. The explicit opt-in for a caller that knows its snapshot predates the retained log and accepts the
+   * gap; `OpenResult.replay.oldestFence` says where the log starts. @default false
+   */
+  readonly allowTruncatedHistory?: boolean;
+  /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
+  readonly recovery?: RecoveryMode;
+  /**
+   * Streaming open: each committed transaction is handed here (awaited) instead of being collected into
+   * `events`, so memory is bounded by the largest transaction.
+   */
+  readonly onTransaction?: (tx: ReplayedTransaction<E>) => void | Promise<void>;
+  /**
+   * Progress of the open's replay, as `replayDir` reports it: bytes and records read of the retained log's size
+   * when the open began, at most once per MiB read and once at the end. Open reads every retained segment (the
+   * recovery rules judge damage anywhere in it); a reader that wants a range uses `replayDir` or `readCommitted`
+   * with `after`/`upto`. A callback that throws fails the open (the lock is released).
+   */
+  readonly onProgress?: (progress: ReplayProgress) => void;
+  /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
+  readonly fs?: WalFileSystem;
+  /** How long to retry a contended directory lock. @default 100 */
+  readonly lockRetryMs?: number;
+  /**
+   * The unsynced window: the most bytes the handle leaves written but not fdatasynced, in every sync mode (a sync is
+   * forced before a write would exceed it). Recovery takes damage within the last window of the newest segment for
+   * a torn write, so a power loss at any moment opens by default; damage further back is corruption. Open a log
+   * with the window it was written with. At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
+   */
+  readonly unsyncedWindowBytes?: number;
+  /**
+   * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
+   * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but
+   * each fsync stalls the event loop for its duration (tens of microseconds on an SSD's cache, milliseconds on a
+   * disk). What it buys: no thread-pool round trip per sync round, which on a small VM is as long as the fsync
+   * itself, so one awaiting writer commits up to ~1.8× faster (see apps/bench). For processes that do little but
+   * write the log, as with better-sqlite3's synchronous API; leave it off in servers that must stay responsive.
+   * Concurrent commits still share a sync round. Ignored (the thread pool is used) when the file-system seam has no
+   * `datasyncSync`. @default false
+   */
+  readonly blockingSync?: boolean;
+  /**
+   * The most log bytes a replication slot may hold back from `truncateUpTo` (the segments the fence alone would
+   * delete but the slot still needs). A slot past it is invalidated (its consumer gets `WAL_SLOT_INVALIDATED`) and
+   * the segments are deleted, rather than the disk filling behind a stalled consumer; PostgreSQL's
+   * `max_slot_wal_keep_size`. @default Infinity (a slot holds back everything it needs)
+   */
+  readonly maxSlotRetainedBytes?: number;
+  /**
+   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 32-byte write after each
+   * fsync, never fsynced itself) so followers in other processes deliver only durable commits without syncing
+   * themselves. LoraDB ignores the file. @default true
+   */
+  readonly publishDurableLsn?: boolean;
+}
+
+/** Options of {@link Wal.follow}. */
+export interface WalFollowOptions {
+  /** The resume token: deliver transactions whose begin LSN is above it. @default 0 */
+  readonly after?: number;
+  /** `durable` (default): once an fdatasync covers it; `written`: once it is in the file. */
+  readonly durability?: "durable" | "written";
+  /** Ends the iteration (done, not an error). */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link Wal.open} resolves to: the handle and everything recovery found. */
+export interface OpenResult<E> {
+  /** The open handle; it holds the directory lock until `close()`. */
+  readonly wal: Wal<E>;
+  /** Committed events in commit order (empty with `onTransaction`). Apply them before writing. */
+  readonly events: E[];
+  /** Everything replay found (null for a new directory). */
+  readonly replay: ReplayOutcome | null;
+  /** The torn tail that was cut, if any. */
+  readonly tornTail: ReplayOutcome["tornTail"];
+  /** The newest checkpoint marker above the fence, if any (informational). */
+  readonly checkpointLsnObserved: number | null;
+  /** Repairs recovery made (cut tails, healed rotations), each with where the cut bytes were kept. */
+  readonly healed: readonly HealAction[];
+}
+
+/** What {@link Wal.checkpoint} did. */
+export interface CheckpointInfo {
+  /** LSN of the checkpoint marker written. */
+  readonly markerLsn: number;
+  /** The snapshot LSN the marker records (and the fence segments were truncated up to). */
+  readonly snapshotLsn: number;
+  /** How many sealed segments were deleted. */
+  readonly removedSegments: number;
+}
+
+/** What `commitTx` wrote. */
+export interface CommitInfo {
+  /** LSN of the `TxBegin` record: the transaction's name in the log. */
+  readonly beginLsn: number;
+  /** LSN of the `TxCommit` record (`beginLsn + 2`). */
+  readonly commitLsn: number;
+}
