@@ -14,7 +14,7 @@ import {
 } from "@lora/wal-codec";
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
-import { CommitFollower, type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
+import { type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
 import { DurableMarkWriter, type SegmentWriter, type WalFileSystem } from "@lora/wal-segment";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -26,13 +26,15 @@ import {
   syncChannel,
   truncateChannel,
 } from "./diagnostics.js";
+import { GroupFlusher } from "./group-flusher.js";
+import { InProcessFeed } from "./in-process-follow.js";
 import type { IoStats } from "./io-stats.js";
 import { normalizeOpenOptions } from "./open-options.js";
-import { RecentCommits } from "./recent-commits.js";
 import { recoverDir } from "./recover-dir.js";
 import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import type { SyncMode } from "./sync-mode.js";
 import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
+import { TransactionLedger } from "./transaction-ledger.js";
 import type { CheckpointInfo, CommitInfo, OpenResult, WalFollowOptions, WalOptions } from "./wal-options.js";
 
 export {
@@ -83,26 +85,15 @@ export class Wal<E = MutationEvent> {
   readonly #bugs: ReadonlySet<PlantedBug>;
   #nextLsn: number;
   #durableLsn: number;
-  /** Wakes the in-process followers (`follow`) waiting for a change. */
-  #followWake: (() => void)[] = [];
-  /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
-  #followEpoch = 0;
-  /** The newest `commitTx` transactions, kept while in-process followers exist (they take them from memory). */
-  #recent: RecentCommits | undefined;
-  #memoryFollowers = 0;
-  /** Closed with its final flush done, or poisoned: followers deliver what is durable and end. */
-  #followEnded = false;
+  /** The in-process followers (`follow`), and the newest commits they take from memory. */
+  readonly #feed: InProcessFeed<E>;
   /**
-   * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
-   * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
+   * Which LSNs at or above the checkpoint floor lie inside a finished (or abandoned) transaction; shared with
+   * `#tx`, so the commit path marks its transactions here without a call.
    */
-  #floor: number;
-  /** Which LSNs at or above the floor lie inside a finished (or abandoned) transaction. */
   readonly #spans: TransactionSpans;
-  /** Begin LSNs of the low-level transactions open in this handle (`begin` without `commit`/`abort` yet). */
-  readonly #openTx = new Set<number>();
-  /** The newest of them, or NaN, which no id equals (checked first: appends nearly always go to it). */
-  #newestOpenTx = Number.NaN;
+  /** The low-level transactions open in this handle, the checkpoint floor, and the fence checks on both. */
+  readonly #tx: TransactionLedger;
   /** Calls admitted before `close()` that still wait for a rotation or structural change; close lets them finish. */
   #admitted = 0;
   #onIdle: (() => void)[] = [];
@@ -110,9 +101,8 @@ export class Wal<E = MutationEvent> {
   #closed = false;
   #closing: Promise<void> | undefined;
   #structural: Structural | undefined;
-  #flusher: ReturnType<typeof setInterval> | undefined;
-  /** `whenDurable` calls waiting for the group flusher. */
-  #durableWaits = 0;
+  /** The group-commit timer (`group` mode only). */
+  #flusher: GroupFlusher | undefined;
 
   private constructor(init: {
     dir: string;
@@ -143,9 +133,8 @@ export class Wal<E = MutationEvent> {
     this.#durableLsn = init.durableLsn;
     this.#segments = init.segments;
     this.#segments.noteDurable(init.durableLsn);
-    this.#floor = init.floor;
     this.#spans = init.spans;
-    this.#spans.forgetBelow(init.floor);
+    this.#tx = new TransactionLedger(init.dir, init.floor, init.spans, init.bugs);
     this.#failpoint = init.failpoint;
     this.#bugs = init.bugs;
     // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
@@ -160,7 +149,7 @@ export class Wal<E = MutationEvent> {
         onWritten: (lsn) => {
           if (this.#syncMode.mode === "none" && lsn > this.#durableLsn) {
             this.#durableLsn = lsn;
-            this.#wakeFollowers();
+            this.#feed.wake();
           }
         },
         onSyncRound: (lsn, ms) => {
@@ -171,7 +160,7 @@ export class Wal<E = MutationEvent> {
           this.#segments.noteDurable(lsn);
           if (lsn > this.#durableLsn) {
             this.#durableLsn = lsn;
-            this.#wakeFollowers();
+            this.#feed.wake();
           }
         },
         retrySyncAfterFailure:
@@ -181,7 +170,15 @@ export class Wal<E = MutationEvent> {
       },
       { blockingSync: init.blockingSync },
     );
-    if (this.#syncMode.mode === "group") this.#startFlusher(this.#syncMode.intervalMs);
+    this.#feed = new InProcessFeed(init.dir, init.fs, init.codec, this.#pipeline, () => this.#nextLsn - 1);
+    if (this.#syncMode.mode === "group") {
+      this.#flusher = new GroupFlusher(
+        this.#syncMode.intervalMs,
+        this.#pipeline,
+        init.failpoint,
+        () => this.#poison !== undefined || this.#closed || this.#structural !== undefined,
+      );
+    }
     // The lock file removed and the directory taken by another process (see dir-lock.ts): stop writing at once.
     init.lock.onLost((error) => this.#poisonWith(error));
   }
@@ -395,77 +392,7 @@ export class Wal<E = MutationEvent> {
   follow(
     options: WalFollowOptions = {},
   ): AsyncIterableIterator<ReplayedTransaction<E>> & { readonly position: number } {
-    const after = options.after ?? 0;
-    if (!Number.isSafeInteger(after) || after < 0) {
-      throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
-    }
-    const durability = options.durability ?? "durable";
-    if (durability !== "durable" && durability !== "written") {
-      throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
-    }
-    // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
-    // lost, so `changed` returns at once when the count moved since its last look at durability.
-    let seen = this.#followEpoch;
-    this.#recent ??= new RecentCommits();
-    this.#memoryFollowers++;
-    let released = false;
-    return new CommitFollower<E>({
-      dir: this.#dir,
-      fs: this.#fs,
-      codec: this.#codec,
-      after,
-      durability,
-      source: {
-        durability: () => {
-          seen = this.#followEpoch;
-          return Promise.resolve({
-            session: 1,
-            // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
-            durableLsn: this.#pipeline.syncedLsn,
-            closed: this.#followEnded,
-          });
-        },
-        changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
-        ended: () => this.#followEnded,
-      },
-      memory: {
-        take: (position, from, level, max) => {
-          seen = this.#followEpoch;
-          const upTo = level === "durable" ? this.#pipeline.syncedLsn : this.#pipeline.writtenLsn;
-          const range = { upTo, after: from, appendedLsn: this.#nextLsn - 1 };
-          return this.#recent?.after(position, range, max, this.#codec) ?? null;
-        },
-        release: () => {
-          if (released) return;
-          released = true;
-          if (--this.#memoryFollowers === 0) this.#recent = undefined;
-        },
-      },
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-  }
-
-  /** Resolves at the next durability advance, rotation, truncation or close (or after a second, or on abort). */
-  #followerWait(signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.#followEnded) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, 1000);
-      signal.addEventListener("abort", done, { once: true });
-      this.#followWake.push(done);
-    });
-  }
-
-  #wakeFollowers(): void {
-    this.#followEpoch++;
-    if (this.#followWake.length === 0) return;
-    const wake = this.#followWake;
-    this.#followWake = [];
-    for (const w of wake) w();
+    return this.#feed.follow(options);
   }
 
   /**
@@ -495,7 +422,7 @@ export class Wal<E = MutationEvent> {
    */
   append(txBeginLsn: number, event: E): Promise<number> {
     return this.#buffered(false, (lsn) => {
-      this.#assertOpenTx(txBeginLsn, "append to");
+      this.#tx.assertOpenTx(txBeginLsn, "append to");
       return { kind: "mutation", lsn, txBeginLsn, event };
     });
   }
@@ -507,7 +434,7 @@ export class Wal<E = MutationEvent> {
    */
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
-      this.#assertOpenTx(txBeginLsn, "append to");
+      this.#tx.assertOpenTx(txBeginLsn, "append to");
       if (!Array.isArray(events) || events.length === 0) {
         throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
       }
@@ -522,7 +449,7 @@ export class Wal<E = MutationEvent> {
    */
   commit(txBeginLsn: number): Promise<number> {
     return this.#buffered(false, (lsn) => {
-      this.#assertOpenTx(txBeginLsn, "commit");
+      this.#tx.assertOpenTx(txBeginLsn, "commit");
       return { kind: "txCommit", lsn, txBeginLsn };
     });
   }
@@ -533,7 +460,7 @@ export class Wal<E = MutationEvent> {
    */
   abort(txBeginLsn: number): Promise<number> {
     return this.#buffered(false, (lsn) => {
-      this.#assertOpenTx(txBeginLsn, "abort");
+      this.#tx.assertOpenTx(txBeginLsn, "abort");
       return { kind: "txAbort", lsn, txBeginLsn };
     });
   }
@@ -554,9 +481,9 @@ export class Wal<E = MutationEvent> {
     assertLsnArgument("snapshotLsn", snapshotLsn);
     return await this.#admit(async () => {
       while (!this.#appendable(false, true)) await this.#prepareAppend(false);
-      this.#assertFence(snapshotLsn, "checkpoint snapshot");
+      this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
       const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
-      this.#raiseFloor(snapshotLsn);
+      this.#tx.raiseFloor(snapshotLsn);
       return lsn;
     });
   }
@@ -567,10 +494,7 @@ export class Wal<E = MutationEvent> {
    * at or below it can pass it to {@link Wal.checkpoint}. With only `commitTx` writers it is {@link Wal.durableLsn}.
    */
   safeCheckpointLsn(): number {
-    let top = this.#durableLsn;
-    for (const begin of this.#openTx) if (begin - 1 < top) top = begin - 1;
-    if (top <= this.#floor) return this.#floor;
-    return this.#spans.highestBoundaryAtOrBelow(top, this.#floor) ?? this.#floor;
+    return this.#tx.safeCheckpointLsn(this.#durableLsn);
   }
 
   /**
@@ -585,53 +509,6 @@ export class Wal<E = MutationEvent> {
     await this.forceFsync();
     const removedSegments = await this.truncateUpTo(snapshotLsn);
     return { markerLsn, snapshotLsn, removedSegments };
-  }
-
-  /** @throws `WAL_TX_NOT_OPEN` unless `txBeginLsn` names a transaction open in this handle. */
-  #assertOpenTx(txBeginLsn: number, what: "append to" | "commit" | "abort"): void {
-    // The newest begin is the usual target: one comparison instead of a set lookup per appended record.
-    if (txBeginLsn === this.#newestOpenTx || this.#openTx.has(txBeginLsn)) return;
-    if (TESTING_BUILD && this.#bugs.has("accept-unknown-tx")) return;
-    throw new WalError(
-      "WAL_TX_NOT_OPEN",
-      `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
-      { details: { path: this.#dir, ...(Number.isSafeInteger(txBeginLsn) ? { lsn: txBeginLsn } : {}) } },
-    );
-  }
-
-  /**
-   * @throws `WAL_BAD_CHECKPOINT` unless `lsn` is a fence replay accepts: at or above the floor, allocated, and not
-   *   inside a transaction.
-   */
-  #assertFence(lsn: number, what: string): void {
-    const bad = (why: string): WalError => {
-      const usable = this.safeCheckpointLsn();
-      return new WalError("WAL_BAD_CHECKPOINT", `${what} ${lsn} ${why}; ${usable} would be accepted`, {
-        details: { path: this.#dir, lsn, usableFence: usable },
-      });
-    };
-    if (lsn < this.#floor) {
-      throw bad(`regresses below ${this.#floor} (an earlier checkpoint marker or the fence this handle opened with)`);
-    }
-    if (lsn >= this.#nextLsn) throw bad(`is not written yet (the next LSN is ${this.#nextLsn})`);
-    if (TESTING_BUILD && this.#bugs.has("unchecked-checkpoint-fence")) return;
-    for (const begin of this.#openTx) {
-      if (begin <= lsn) throw bad(`is inside transaction ${begin}, which is still open`);
-    }
-    if (this.#spans.isInside(lsn)) throw bad("is inside a transaction");
-  }
-
-  /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
-  #finishTx(begin: number, end: number): void {
-    this.#openTx.delete(begin);
-    if (begin === this.#newestOpenTx) this.#newestOpenTx = Number.NaN;
-    this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
-  }
-
-  #raiseFloor(lsn: number): void {
-    if (lsn <= this.#floor) return;
-    this.#floor = lsn;
-    this.#spans.forgetBelow(lsn);
   }
 
   // ---- transactions ----------------------------------------------------------------------------------------
@@ -695,12 +572,12 @@ export class Wal<E = MutationEvent> {
   #appendAndAwaitCommit(events: readonly E[]): Promise<CommitInfo> {
     const begin = this.#nextLsn;
     const writer = this.#pipeline.writer;
-    const recent = this.#recent;
+    const recent = this.#feed.recent;
     const mark = recent === undefined ? 0 : writer.mark();
     writer.appendCommitTx(begin, events, this.#codec);
     if (recent !== undefined) {
       // With a low-level transaction open, the file's commit order is not the run of whole transactions memory holds.
-      if (this.#openTx.size === 0) recent.add(begin, writer.copyPendingSince(mark));
+      if (this.#tx.openTx.size === 0) recent.add(begin, writer.copyPendingSince(mark));
       else recent.clear();
     }
     const commitLsn = begin + 2;
@@ -786,13 +663,12 @@ export class Wal<E = MutationEvent> {
       if (this.#syncMode.mode === "group") {
         // The flusher (or any sync, rotation or close) will cover it; group mode never fsyncs on demand. While
         // someone waits on it, the flusher's timer keeps the process alive, or the promise could never settle.
-        this.#durableWaits++;
-        this.#flusher?.ref();
+        this.#flusher?.hold();
         try {
           await this.#pipeline.whenWritten(lsn);
           await this.#pipeline.whenSyncedPassively(lsn);
         } finally {
-          if (--this.#durableWaits === 0) this.#flusher?.unref();
+          this.#flusher?.release();
         }
       } else {
         await this.#pipeline.whenSynced(lsn);
@@ -801,24 +677,6 @@ export class Wal<E = MutationEvent> {
       if (this.#poison !== undefined && error !== this.#poison) throw error;
       throw this.#poison === undefined ? error : this.#poisonedError();
     }
-  }
-
-  #startFlusher(intervalMs: number): void {
-    // The timer never keeps the process alive, and an idle log is not fsynced.
-    this.#flusher = setInterval(() => {
-      if (this.#poison !== undefined || this.#closed || this.#structural !== undefined) return;
-      const appended = this.#pipeline.appendedLsn;
-      if (appended <= this.#pipeline.syncedLsn) return;
-      if (TESTING_BUILD) this.#failpoint("group.beforeFsync");
-      this.#pipeline.whenSynced(appended).then(
-        () => {
-          if (TESTING_BUILD) this.#failpoint("group.afterFsync");
-        },
-        // A failure has already poisoned the handle through the pipeline.
-        () => undefined,
-      );
-    }, intervalMs);
-    this.#flusher.unref();
   }
 
   // ---- retention -------------------------------------------------------------------------------------------
@@ -840,7 +698,9 @@ export class Wal<E = MutationEvent> {
     assertLsnArgument("fenceLsn", fenceLsn);
     // Below the floor every LSN is already fenced off by a boundary at the floor, so deleting there cannot cut a
     // transaction that a reopen at the floor would meet.
-    if (fenceLsn >= this.#floor || fenceLsn >= this.#nextLsn) this.#assertFence(fenceLsn, "truncation fence");
+    if (fenceLsn >= this.#tx.floor || fenceLsn >= this.#nextLsn) {
+      this.#tx.assertFence(fenceLsn, "truncation fence", this.#nextLsn, this.#durableLsn);
+    }
     return await this.#admit(() => this.#truncate(fenceLsn));
   }
 
@@ -849,7 +709,7 @@ export class Wal<E = MutationEvent> {
     return await this.#exclusive(async () => {
       const oldest = this.#segments.oldestId;
       const removed = await this.#io(() => this.#segments.truncate(fenceLsn));
-      if (removed > 0) this.#wakeFollowers();
+      if (removed > 0) this.#feed.wake();
       if (removed > 0 && truncateChannel.hasSubscribers) {
         // Truncation removes the oldest segments, in order.
         const removedSegmentIds = Array.from({ length: this.#segments.oldestId - oldest }, (_, i) => oldest + i);
@@ -877,7 +737,7 @@ export class Wal<E = MutationEvent> {
   }
 
   async #doClose(): Promise<void> {
-    if (this.#flusher !== undefined) clearInterval(this.#flusher);
+    this.#flusher?.stop();
     let failure: unknown;
     try {
       // Calls made before close() finish first (they may need a rotation); calls made after it were refused.
@@ -901,8 +761,7 @@ export class Wal<E = MutationEvent> {
     } finally {
       await this.#pipeline.writer.close().catch(() => undefined);
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
-      this.#followEnded = true;
-      this.#wakeFollowers();
+      this.#feed.end();
       await this.#lock.release();
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
       this.#pipeline.fail(this.#poison ?? closed);
@@ -959,8 +818,7 @@ export class Wal<E = MutationEvent> {
     this.#poison = error;
     this.#pipeline.fail(error);
     if (poisonChannel.hasSubscribers) poisonChannel.publish({ dir: this.#dir, error });
-    this.#followEnded = true;
-    this.#wakeFollowers();
+    this.#feed.end();
   }
 
   /**
@@ -1010,10 +868,8 @@ export class Wal<E = MutationEvent> {
     this.#pipeline.noteAppended(lsn);
     // Transaction bookkeeping once the record is in the buffer (a failed encode changed nothing).
     const kind = record.kind;
-    if (kind === "txBegin") {
-      this.#openTx.add(lsn);
-      this.#newestOpenTx = lsn;
-    } else if (kind === "txCommit" || kind === "txAbort") this.#finishTx(record.txBeginLsn, lsn);
+    if (kind === "txBegin") this.#tx.beginTx(lsn);
+    else if (kind === "txCommit" || kind === "txAbort") this.#tx.finishTx(record.txBeginLsn, lsn);
     if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
     return lsn;
   }
@@ -1052,7 +908,7 @@ export class Wal<E = MutationEvent> {
       }
       this.#pipeline.sealedAndReplaced(writer);
       await old.close().catch(() => undefined);
-      this.#wakeFollowers();
+      this.#feed.wake();
     });
   }
 

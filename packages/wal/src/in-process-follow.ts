@@ -1,0 +1,137 @@
+/**
+ * The handle's in-process change feed (`Wal.follow`): followers in this process, woken by the handle when
+ * durability advances, a segment rotates or is truncated, or the handle ends, and fed from memory (the newest
+ * `commitTx` transactions) while they keep up.
+ */
+
+import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { CommitFollower, type ReplayedTransaction } from "@lora/wal-replay";
+import type { WalFileSystem } from "@lora/wal-segment";
+import { RecentCommits } from "./recent-commits.js";
+import type { WalFollowOptions } from "./wal-options.js";
+
+/** The handle's progress the feed reads (the commit pipeline's). */
+export interface FeedProgress {
+  /** The highest LSN covered by an fdatasync. */
+  readonly syncedLsn: number;
+  /** The highest LSN handed to the OS. */
+  readonly writtenLsn: number;
+}
+
+/** The followers of one handle, and what wakes them. */
+export class InProcessFeed<E> {
+  readonly #dir: string;
+  readonly #fs: WalFileSystem;
+  readonly #codec: PayloadCodec<E>;
+  readonly #progress: FeedProgress;
+  /** The highest LSN appended (written or not). */
+  readonly #appendedLsn: () => number;
+  /** Wakes the in-process followers (`follow`) waiting for a change. */
+  #followWake: (() => void)[] = [];
+  /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
+  #followEpoch = 0;
+  /**
+   * The newest `commitTx` transactions, kept while in-process followers exist (they take them from memory). The
+   * handle adds each `commitTx` transaction here (a plain field: the commit path reads it without a call).
+   */
+  recent: RecentCommits | undefined;
+  #memoryFollowers = 0;
+  /** Closed with its final flush done, or poisoned: followers deliver what is durable and end. */
+  #followEnded = false;
+
+  constructor(
+    dir: string,
+    fs: WalFileSystem,
+    codec: PayloadCodec<E>,
+    progress: FeedProgress,
+    appendedLsn: () => number,
+  ) {
+    this.#dir = dir;
+    this.#fs = fs;
+    this.#codec = codec;
+    this.#progress = progress;
+    this.#appendedLsn = appendedLsn;
+  }
+
+  /** A follower of the committed transactions with `beginLsn > after` (see `Wal.follow`). */
+  follow(options: WalFollowOptions): AsyncIterableIterator<ReplayedTransaction<E>> & { readonly position: number } {
+    const after = options.after ?? 0;
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+    }
+    const durability = options.durability ?? "durable";
+    if (durability !== "durable" && durability !== "written") {
+      throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
+    }
+    // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
+    // lost, so `changed` returns at once when the count moved since its last look at durability.
+    let seen = this.#followEpoch;
+    this.recent ??= new RecentCommits();
+    this.#memoryFollowers++;
+    let released = false;
+    return new CommitFollower<E>({
+      dir: this.#dir,
+      fs: this.#fs,
+      codec: this.#codec,
+      after,
+      durability,
+      source: {
+        durability: () => {
+          seen = this.#followEpoch;
+          return Promise.resolve({
+            session: 1,
+            // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
+            durableLsn: this.#progress.syncedLsn,
+            closed: this.#followEnded,
+          });
+        },
+        changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
+        ended: () => this.#followEnded,
+      },
+      memory: {
+        take: (position, from, level, max) => {
+          seen = this.#followEpoch;
+          const upTo = level === "durable" ? this.#progress.syncedLsn : this.#progress.writtenLsn;
+          const range = { upTo, after: from, appendedLsn: this.#appendedLsn() };
+          return this.recent?.after(position, range, max, this.#codec) ?? null;
+        },
+        release: () => {
+          if (released) return;
+          released = true;
+          if (--this.#memoryFollowers === 0) this.recent = undefined;
+        },
+      },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  /** Resolves at the next durability advance, rotation, truncation or close (or after a second, or on abort). */
+  #followerWait(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.#followEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      signal.addEventListener("abort", done, { once: true });
+      this.#followWake.push(done);
+    });
+  }
+
+  /** Wake every waiting follower (durability advanced, a segment rotated or was truncated). */
+  wake(): void {
+    this.#followEpoch++;
+    if (this.#followWake.length === 0) return;
+    const wake = this.#followWake;
+    this.#followWake = [];
+    for (const w of wake) w();
+  }
+
+  /** The handle closed (its final flush done) or was poisoned: followers deliver what is durable and end. */
+  end(): void {
+    this.#followEnded = true;
+    this.wake();
+  }
+}

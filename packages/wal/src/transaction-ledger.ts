@@ -1,0 +1,113 @@
+/**
+ * The handle's transaction bookkeeping: the low-level transactions open in it, which LSNs lie inside a
+ * transaction, and from both, which LSNs replay accepts as a checkpoint fence.
+ */
+
+import { WalError } from "@lora/wal-codec";
+import type { TransactionSpans } from "@lora/wal-replay";
+import { type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
+
+/** Open transactions, transaction spans and the checkpoint floor of one handle. */
+export class TransactionLedger {
+  readonly #dir: string;
+  readonly #bugs: ReadonlySet<PlantedBug>;
+  /**
+   * The lowest snapshot LSN a new marker may carry: the fence the handle was opened with, raised by every marker
+   * read at open (fenced ones included) or written since. Replay rejects a marker that regresses below an earlier one.
+   */
+  #floor: number;
+  /**
+   * Which LSNs at or above the floor lie inside a finished (or abandoned) transaction. The handle holds it too: the
+   * commit path marks its transactions there directly.
+   */
+  readonly #spans: TransactionSpans;
+  /**
+   * Begin LSNs of the low-level transactions open in this handle (`begin` without `commit`/`abort` yet). Read-only
+   * outside: the commit path checks whether any is open without a call.
+   */
+  readonly openTx: ReadonlySet<number>;
+  readonly #openTx = new Set<number>();
+  /** The newest of them, or NaN, which no id equals (checked first: appends nearly always go to it). */
+  #newestOpenTx = Number.NaN;
+
+  constructor(dir: string, floor: number, spans: TransactionSpans, bugs: ReadonlySet<PlantedBug>) {
+    this.#dir = dir;
+    this.#bugs = bugs;
+    this.#floor = floor;
+    this.#spans = spans;
+    this.#spans.forgetBelow(floor);
+    this.openTx = this.#openTx;
+  }
+
+  /** The checkpoint floor (see the field). */
+  get floor(): number {
+    return this.#floor;
+  }
+
+  /**
+   * The highest LSN at or below `durableLsn` that is at or above the floor and not inside any transaction (see
+   * `Wal.safeCheckpointLsn`).
+   */
+  safeCheckpointLsn(durableLsn: number): number {
+    let top = durableLsn;
+    for (const begin of this.#openTx) if (begin - 1 < top) top = begin - 1;
+    if (top <= this.#floor) return this.#floor;
+    return this.#spans.highestBoundaryAtOrBelow(top, this.#floor) ?? this.#floor;
+  }
+
+  /** @throws `WAL_TX_NOT_OPEN` unless `txBeginLsn` names a transaction open in this handle. */
+  assertOpenTx(txBeginLsn: number, what: "append to" | "commit" | "abort"): void {
+    // The newest begin is the usual target: one comparison instead of a set lookup per appended record.
+    if (txBeginLsn === this.#newestOpenTx || this.#openTx.has(txBeginLsn)) return;
+    if (TESTING_BUILD && this.#bugs.has("accept-unknown-tx")) return;
+    throw new WalError(
+      "WAL_TX_NOT_OPEN",
+      `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
+      { details: { path: this.#dir, ...(Number.isSafeInteger(txBeginLsn) ? { lsn: txBeginLsn } : {}) } },
+    );
+  }
+
+  /**
+   * @param nextLsn the LSN the next record will get: `lsn` must be below it.
+   * @param durableLsn the handle's durable LSN, for the usable fence the error names.
+   * @throws `WAL_BAD_CHECKPOINT` unless `lsn` is a fence replay accepts: at or above the floor, allocated, and not
+   *   inside a transaction.
+   */
+  assertFence(lsn: number, what: string, nextLsn: number, durableLsn: number): void {
+    const bad = (why: string): WalError => {
+      const usable = this.safeCheckpointLsn(durableLsn);
+      return new WalError("WAL_BAD_CHECKPOINT", `${what} ${lsn} ${why}; ${usable} would be accepted`, {
+        details: { path: this.#dir, lsn, usableFence: usable },
+      });
+    };
+    if (lsn < this.#floor) {
+      throw bad(`regresses below ${this.#floor} (an earlier checkpoint marker or the fence this handle opened with)`);
+    }
+    if (lsn >= nextLsn) throw bad(`is not written yet (the next LSN is ${nextLsn})`);
+    if (TESTING_BUILD && this.#bugs.has("unchecked-checkpoint-fence")) return;
+    for (const begin of this.#openTx) {
+      if (begin <= lsn) throw bad(`is inside transaction ${begin}, which is still open`);
+    }
+    if (this.#spans.isInside(lsn)) throw bad("is inside a transaction");
+  }
+
+  /** A `TxBegin` at `lsn` opened a low-level transaction. */
+  beginTx(lsn: number): void {
+    this.#openTx.add(lsn);
+    this.#newestOpenTx = lsn;
+  }
+
+  /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
+  finishTx(begin: number, end: number): void {
+    this.#openTx.delete(begin);
+    if (begin === this.#newestOpenTx) this.#newestOpenTx = Number.NaN;
+    this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
+  }
+
+  /** A checkpoint marker at `lsn` was written: no later marker may regress below it. */
+  raiseFloor(lsn: number): void {
+    if (lsn <= this.#floor) return;
+    this.#floor = lsn;
+    this.#spans.forgetBelow(lsn);
+  }
+}
