@@ -1,5 +1,6 @@
 import {
   createPropertyMap,
+  LORA_VALUE_TYPES,
   LoraBinary,
   LoraDate,
   LoraDateTime,
@@ -11,6 +12,7 @@ import {
   LoraVector,
 } from "@lora/wal-codec/lora";
 import { describe, expect, it } from "vitest";
+import { valueText } from "./event-text.js";
 import { eventToJson, valueToJson } from "./exact-json.js";
 
 describe("exact JSON", () => {
@@ -63,5 +65,27 @@ describe("exact JSON", () => {
     });
     expect(eventToJson({ a: 1 }, "json")).toEqual({ a: 1 });
     expect(eventToJson(new Uint8Array([1]), "bytes")).toEqual({ $base64: "AQ==" });
+  });
+});
+
+describe("every class-valued LoraDB type", () => {
+  /** A value of each entry of the value-type table, built from its field layout. */
+  const samples = LORA_VALUE_TYPES.map((type) => {
+    if (type.shape === "vector") return { type, value: new LoraVector(new Float32Array([1.5])) };
+    if (type.shape === "binary") return { type, value: LoraBinary.fromBytes(new Uint8Array([7])) };
+    const args = type.fields.map((f) => (f.kind === "i64" ? 5n : f.kind === "f64?" ? undefined : 5));
+    return { type, value: Reflect.construct(type.type, args) as object };
+  });
+
+  it("is written under its own $ tag, never as a map of its fields", () => {
+    expect(samples.length).toBe(LORA_VALUE_TYPES.length);
+    for (const { type, value } of samples) {
+      expect(Object.keys(valueToJson(value) as object), type.name).toEqual([`$${type.cypher}`]);
+    }
+  });
+
+  it("reads as a Cypher function call in text", () => {
+    for (const { type, value } of samples)
+      expect(valueText(value), type.name).toMatch(new RegExp(`^${type.cypher}\\(`));
   });
 });
