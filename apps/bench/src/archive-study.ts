@@ -8,18 +8,8 @@
  * stated against a raw copy of the same bytes to and from the same store (context, no target).
  */
 
-import { loadavg } from "node:os";
 import { join } from "node:path";
-import type {
-  ArchiveJob,
-  CopyResult,
-  Load,
-  RpoResult,
-  RpoSample,
-  S3Target,
-  StoreKind,
-  WriterCostResult,
-} from "./archive.js";
+import type { ArchiveJob, CopyResult, RpoResult, RpoSample, S3Target, StoreKind, WriterCostResult } from "./archive.js";
 import { startS3Server } from "./archive.js";
 import {
   decide,
@@ -30,7 +20,10 @@ import {
   type Verdict,
 } from "./confidence.js";
 import { fmt, type Spread, spread } from "./stats.js";
+import { type StudyContext, type StudyLoad, studyChildren } from "./study-context.js";
+import { intervalText, runHeaderLines, type StudyRun, verdictTableLines } from "./study-text.js";
 import type { Profile } from "./workloads.js";
+import { type BlockRow, blockRow, judgeWriterCost, type PairedBlockCounts, pairTotals } from "./writer-cost-pairs.js";
 
 export const ARCHIVE_TARGETS = { rpoP99Ms: 1000, writerCostFraction: 0.05 } as const;
 
@@ -52,14 +45,7 @@ interface ArchiveCounts {
     readonly sampleMs: number;
     readonly timeLimitMs: number;
   };
-  readonly writerCost: {
-    readonly rounds: number;
-    readonly cycles: number;
-    readonly warmupCycles: number;
-    readonly blockCommits: number;
-    readonly concurrency: number;
-    readonly intervalMs: number;
-  };
+  readonly writerCost: PairedBlockCounts & { readonly intervalMs: number };
 }
 
 export function archiveCounts(p: Profile): ArchiveCounts {
@@ -90,15 +76,8 @@ export function archiveCounts(p: Profile): ArchiveCounts {
   };
 }
 
-export interface ArchiveStudyContext {
-  readonly profile: Profile;
-  readonly workRoot: string;
-  spawn(job: ArchiveJob, label: string, timeoutMs: number): Promise<unknown>;
-  dataset(
-    bytes: number,
-  ): Promise<{ readonly dir: string; readonly meta: { transactions: number; records: number; bytes: number } }>;
-  log(msg: string): void;
-}
+/** What the orchestrator lends the group (`group-contexts.ts`). */
+export type ArchiveStudyContext = StudyContext<ArchiveJob>;
 
 // ---- the report ------------------------------------------------------------------------------------------------
 
@@ -163,20 +142,13 @@ export interface ArchiveReport {
   readonly profile: Profile;
   readonly durationSeconds: number;
   readonly counts: ArchiveCounts;
-  readonly load: { readonly start: Load; readonly end: Load; readonly min1: number; readonly max1: number };
+  readonly load: StudyLoad;
   readonly dataset: { readonly mib: number; readonly bytes: number; readonly transactions: number } | null;
   readonly throughput: readonly ThroughputRow[];
   readonly rpo: readonly RpoRow[];
   readonly writerCost: {
     readonly rows: readonly CostRow[];
-    readonly blocks: readonly {
-      readonly round: number;
-      readonly cycle: number;
-      readonly pair: string;
-      readonly condition: string;
-      readonly commitsPerSecond: number;
-      readonly uploads: number;
-    }[];
+    readonly blocks: readonly (BlockRow & { readonly uploads: number })[];
   } | null;
   readonly verdicts: readonly ArchiveVerdict[];
   readonly errors: readonly string[];
@@ -186,24 +158,9 @@ export interface ArchiveReport {
 
 export async function runArchiveStudy(ctx: ArchiveStudyContext): Promise<ArchiveReport> {
   const t0 = performance.now();
-  const loadStart = loadavg() as unknown as Load;
-  const loads: number[] = [loadStart[0]];
+  const children = studyChildren(ctx);
+  const { run, errors } = children;
   const counts = archiveCounts(ctx.profile);
-  const errors: string[] = [];
-  const run = async <T>(job: ArchiveJob, label: string, timeoutMs: number): Promise<T | undefined> => {
-    const started = performance.now();
-    try {
-      const r = (await ctx.spawn(job, label, timeoutMs)) as T & { load?: { start: Load; end: Load } };
-      if (r.load !== undefined) loads.push(r.load.start[0], r.load.end[0]);
-      ctx.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      return r;
-    } catch (error) {
-      const text = `${label}: ${String(error).split("\n")[0]}`;
-      errors.push(text);
-      ctx.log(`  ${text}`);
-      return undefined;
-    }
-  };
 
   const server = await startS3Server(join(ctx.workRoot, "s3rver"));
   const s3: S3Target = { endpoint: server.endpoint, bucket: server.bucket };
@@ -357,29 +314,19 @@ export async function runArchiveStudy(ctx: ArchiveStudyContext): Promise<Archive
     if (costRuns.length > 0) {
       writerCost = {
         rows: costRows(costRuns),
-        blocks: costRuns.flatMap((c, round) =>
-          c.blocks.map((b) => ({
-            round,
-            cycle: b.cycle,
-            pair: b.pair,
-            condition: b.condition,
-            commitsPerSecond: Math.round(b.commits / b.seconds),
-            uploads: b.uploads,
-          })),
-        ),
+        blocks: costRuns.flatMap((c, round) => c.blocks.map((b) => ({ ...blockRow(b, round), uploads: b.uploads }))),
       };
     }
   } finally {
     await server.stop();
   }
 
-  const loadEnd = loadavg() as unknown as Load;
-  loads.push(loadEnd[0]);
+  const load = children.finish();
   const report: Omit<ArchiveReport, "verdicts"> = {
     profile: ctx.profile,
     durationSeconds: (performance.now() - t0) / 1000,
     counts,
-    load: { start: loadStart, end: loadEnd, min1: Math.min(...loads), max1: Math.max(...loads) },
+    load,
     dataset,
     throughput,
     rpo,
@@ -467,55 +414,25 @@ const COST_LABELS = {
 function costRows(runs: readonly WriterCostResult[]): CostRow[] {
   const rows: CostRow[] = [];
   for (const condition of ["archiver", "control"] as const) {
-    const ratios: number[] = [];
-    const rates: number[] = [];
-    const baseRates: number[] = [];
-    let commits = 0;
-    let baseCommits = 0;
-    let syncs = 0;
-    let baseSyncs = 0;
-    let cpu = 0;
-    let baseCpu = 0;
     let uploads = 0;
-    for (const run of runs) {
-      const blocks = run.blocks.filter((b) => b.pair === condition);
-      for (const cycle of new Set(blocks.map((b) => b.cycle))) {
-        const mine = blocks.find((b) => b.cycle === cycle && b.condition === condition);
-        const base = blocks.find((b) => b.cycle === cycle && b.condition === "base");
-        if (mine === undefined || base === undefined) continue;
-        const rate = mine.commits / mine.seconds;
-        const baseRate = base.commits / base.seconds;
-        rates.push(rate);
-        baseRates.push(baseRate);
-        ratios.push(rate / baseRate);
-        commits += mine.commits;
-        baseCommits += base.commits;
-        syncs += mine.syncs;
-        baseSyncs += base.syncs;
-        cpu += mine.cpuSeconds;
-        baseCpu += base.cpuSeconds;
-        uploads += mine.uploads;
-      }
-    }
+    const t = pairTotals(runs, condition, false, (mine) => {
+      uploads += mine.uploads;
+    });
     rows.push({
       condition,
       label: COST_LABELS[condition],
-      pairs: ratios.length,
-      rate: spread(rates).median,
-      baseRate: spread(baseRates).median,
-      ratio: quantileInterval(ratios, 0.5, LEVEL),
-      syncsPerCommit: syncs / commits,
-      baseSyncsPerCommit: baseSyncs / baseCommits,
-      writerCpuPerCommitUs: (cpu / commits) * 1e6,
-      baseWriterCpuPerCommitUs: (baseCpu / baseCommits) * 1e6,
-      uploadsPerBlock: ratios.length === 0 ? Number.NaN : uploads / ratios.length,
+      pairs: t.ratios.length,
+      rate: spread(t.rates).median,
+      baseRate: spread(t.baseRates).median,
+      ratio: quantileInterval(t.ratios, 0.5, LEVEL),
+      syncsPerCommit: t.syncs / t.commits,
+      baseSyncsPerCommit: t.baseSyncs / t.baseCommits,
+      writerCpuPerCommitUs: (t.cpuSeconds / t.commits) * 1e6,
+      baseWriterCpuPerCommitUs: (t.baseCpuSeconds / t.baseCommits) * 1e6,
+      uploadsPerBlock: t.ratios.length === 0 ? Number.NaN : uploads / t.ratios.length,
     });
   }
   return rows;
-}
-
-function intervalText(i: QuantileInterval, digits: number, unit = ""): string {
-  return `${i.estimate.toFixed(digits)}${unit} (${percent(i.coverage)} interval ${i.low.toFixed(digits)} – ${i.high.toFixed(digits)}${unit}, n = ${i.n})`;
 }
 
 function verdicts(r: Omit<ArchiveReport, "verdicts">): ArchiveVerdict[] {
@@ -531,33 +448,13 @@ function verdicts(r: Omit<ArchiveReport, "verdicts">): ArchiveVerdict[] {
         `${row.overInterval} of ${row.samples} samples over ${ARCHIVE_TARGETS.rpoP99Ms} ms, ${row.overTwice} over ${2 * ARCHIVE_TARGETS.rpoP99Ms} ms`,
     });
   }
-  const floor = 1 - ARCHIVE_TARGETS.writerCostFraction;
-  const control = r.writerCost?.rows.find((row) => row.condition === "control");
-  const resolves =
-    control !== undefined &&
-    control.ratio.coverage >= MIN_DECIDING_COVERAGE &&
-    control.ratio.low >= floor &&
-    control.ratio.high <= 1 / floor;
-  const controlText =
-    control === undefined
-      ? "no A/A control"
-      : `A/A control ${control.ratio.low.toFixed(3)} – ${control.ratio.high.toFixed(3)} (${percent(control.ratio.coverage)})`;
-  for (const row of r.writerCost?.rows ?? []) {
-    if (row.condition === "control") continue;
-    const cost = (x: number): string => `${((1 - x) * 100).toFixed(1)} %`;
-    const raw = decide(row.ratio, floor, "atLeast");
+  for (const v of judgeWriterCost(r.writerCost?.rows ?? [], ARCHIVE_TARGETS.writerCostFraction, true)) {
     out.push({
-      name: `writer cost: ${row.label}`,
-      target: `cost ≤ ${ARCHIVE_TARGETS.writerCostFraction * 100} % (ratio ≥ ${floor})`,
-      interval: row.ratio,
-      verdict: resolves ? raw : "undecided",
-      detail:
-        `ratio ${intervalText(row.ratio, 3, " ×")}: cost ${cost(row.ratio.estimate)} ` +
-        `(interval ${cost(row.ratio.high)} – ${cost(row.ratio.low)}); ${controlText}` +
-        (resolves
-          ? ""
-          : `, wider than ${floor} – ${(1 / floor).toFixed(3)}: the pairs cannot resolve ${ARCHIVE_TARGETS.writerCostFraction * 100} % here` +
-            (raw === "met" ? "" : ` (taken alone the interval says ${raw})`)),
+      name: `writer cost: ${v.row.label}`,
+      target: v.target,
+      interval: v.interval,
+      verdict: v.verdict,
+      detail: v.detail,
     });
   }
   return out;
@@ -565,8 +462,6 @@ function verdicts(r: Omit<ArchiveReport, "verdicts">): ArchiveVerdict[] {
 
 // ---- markdown ----------------------------------------------------------------------------------------------------
 
-const verdictText = (v: Verdict): string => (v === "met" ? "**met**" : v);
-const loadText = (l: Load): string => l.map((x) => x.toFixed(2)).join(" / ");
 const sp = (s: Spread, digits = 1): string =>
   s.n === 0 ? "—" : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)} – ${s.max.toFixed(digits)})`;
 const iv = (i: QuantileInterval, digits: number): string =>
@@ -574,22 +469,18 @@ const iv = (i: QuantileInterval, digits: number): string =>
     ? "—"
     : `${i.estimate.toFixed(digits)} (${i.low.toFixed(digits)} – ${i.high.toFixed(digits)}, ${percent(i.coverage)})`;
 
-export function renderArchiveMarkdown(
-  r: ArchiveReport,
-  run: { readonly command: string; readonly startedAt: string; readonly machine: string },
-): string {
+export function renderArchiveMarkdown(r: ArchiveReport, run: StudyRun): string {
   const lines: string[] = [];
   const c = r.counts;
   lines.push(`# @lora/wal-archive: archiving, RPO, restore, writer cost (${r.profile})`, "");
   lines.push(
-    `Produced by \`${run.command}\` (in \`apps/bench\`), ${run.startedAt}, ${r.durationSeconds.toFixed(0)} s; ${run.machine}.`,
-    "",
-    `Machine load (1 / 5 / 15-minute load average): ${loadText(r.load.start)} at the start of the group, ${loadText(
-      r.load.end,
-    )} at its end; the 1-minute figure ranged ${r.load.min1.toFixed(2)} – ${r.load.max1.toFixed(2)} over the children's ` +
-      "starts and ends (the bench's own writer, archiver and s3rver processes count in it). Every store lives on the " +
-      "same disk as the log: fsArchive in a directory beside it, s3rver keeping its objects in files there too.",
-    "",
+    ...runHeaderLines(
+      run,
+      r.durationSeconds,
+      r.load,
+      " (the bench's own writer, archiver and s3rver processes count in it). Every store lives on the " +
+        "same disk as the log: fsArchive in a directory beside it, s3rver keeping its objects in files there too.",
+    ),
   );
   lines.push("## Verdicts", "");
   lines.push(
@@ -601,10 +492,7 @@ export function renderArchiveMarkdown(
       "not a guarantee. No writer-cost verdict is decided unless the A/A control lies within the target's band.",
     "",
   );
-  lines.push("| measure | target | estimate and interval | verdict |", "| --- | --- | --- | --- |");
-  for (const v of r.verdicts) lines.push(`| ${v.name} | ${v.target} | ${v.detail} | ${verdictText(v.verdict)} |`);
-  if (r.errors.length > 0) lines.push("", `Errors: ${r.errors.join("; ")}.`);
-  lines.push("");
+  lines.push(...verdictTableLines(r.verdicts, r.errors));
 
   if (r.throughput.length > 0 && r.dataset !== null) {
     lines.push("## Archiving and restore throughput against a raw copy", "");

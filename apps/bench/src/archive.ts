@@ -25,7 +25,8 @@ import { Wal } from "@lora/wal";
 import { type ArchiveStore, fsArchive, restore, startArchiver } from "@lora/wal-archive";
 import { s3Archive } from "@lora/wal-archive/s3";
 import { bytesCodec } from "@lora/wal-codec";
-import { closedLoop, makePayload } from "./cases.js";
+import { makePayload } from "./payload.js";
+import { closedLoop } from "./timing.js";
 
 export type StoreKind = "fs" | "s3";
 

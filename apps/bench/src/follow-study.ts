@@ -9,7 +9,6 @@
  * (writer cost) ratios.
  */
 
-import { loadavg } from "node:os";
 import {
   decide,
   MIN_DECIDING_COVERAGE,
@@ -18,17 +17,12 @@ import {
   quantileInterval,
   type Verdict,
 } from "./confidence.js";
-import type {
-  CatchUpResult,
-  CatchUpSystem,
-  ClockProbe,
-  FollowJob,
-  LatencyResult,
-  Load,
-  WriterCostResult,
-} from "./follow.js";
+import type { CatchUpResult, CatchUpSystem, ClockProbe, FollowJob, LatencyResult, WriterCostResult } from "./follow.js";
 import { fmt, type Spread, spread } from "./stats.js";
+import { type StudyContext, type StudyLoad, studyChildren } from "./study-context.js";
+import { intervalText, runHeaderLines, type StudyRun, verdictTableLines } from "./study-text.js";
 import type { Profile } from "./workloads.js";
+import { type BlockRow, blockRow, judgeWriterCost, type PairedBlockCounts, pairTotals } from "./writer-cost-pairs.js";
 
 export const FOLLOW_TARGETS = {
   inProcessP99Ms: 0.5,
@@ -49,14 +43,7 @@ interface FollowCounts {
     readonly timeLimitMs: number;
   };
   readonly catchUp: { readonly mib: number; readonly rounds: number };
-  readonly writerCost: {
-    readonly rounds: number;
-    readonly cycles: number;
-    readonly warmupCycles: number;
-    readonly blockCommits: number;
-    readonly concurrency: number;
-    readonly confirmEvery: number;
-  };
+  readonly writerCost: PairedBlockCounts & { readonly confirmEvery: number };
 }
 
 export function followCounts(p: Profile): FollowCounts {
@@ -81,19 +68,8 @@ export function followCounts(p: Profile): FollowCounts {
   };
 }
 
-/** What `main.ts` lends the group. */
-export interface FollowStudyContext {
-  readonly profile: Profile;
-  /** Scratch space for the children (removed with the run). */
-  readonly workRoot: string;
-  /** Run one child; rejects with the child's error. */
-  spawn(job: FollowJob, label: string, timeoutMs: number): Promise<unknown>;
-  /** The prepared `commitTx`-layout log of at least `bytes` (shared with the other read workloads of the run). */
-  dataset(
-    bytes: number,
-  ): Promise<{ readonly dir: string; readonly meta: { transactions: number; records: number; bytes: number } }>;
-  log(msg: string): void;
-}
+/** What the orchestrator lends the group (`group-contexts.ts`). */
+export type FollowStudyContext = StudyContext<FollowJob>;
 
 // ---- the report ------------------------------------------------------------------------------------------------
 
@@ -183,14 +159,7 @@ export interface FollowReport {
   readonly profile: Profile;
   readonly durationSeconds: number;
   readonly counts: FollowCounts;
-  readonly load: {
-    /** 1-, 5-, 15-minute load averages when the group started and ended (parent process). */
-    readonly start: Load;
-    readonly end: Load;
-    /** Lowest and highest 1-minute load average seen at any child's start or end. */
-    readonly min1: number;
-    readonly max1: number;
-  };
+  readonly load: StudyLoad;
   readonly latency: {
     readonly inProcess: LatencyRow | null;
     readonly crossProcess: LatencyRow | null;
@@ -208,13 +177,7 @@ export interface FollowReport {
     readonly rounds: number;
     readonly rows: readonly WriterCostRow[];
     /** Every measured block, for a look at the spread behind the pairs. */
-    readonly blocks: readonly {
-      readonly round: number;
-      readonly cycle: number;
-      readonly pair: string;
-      readonly condition: string;
-      readonly commitsPerSecond: number;
-    }[];
+    readonly blocks: readonly BlockRow[];
   } | null;
   readonly verdicts: readonly FollowVerdict[];
   readonly errors: readonly string[];
@@ -296,24 +259,9 @@ function clockCheck(round: number, probes: readonly ClockProbe[]): ClockCheck {
 
 export async function runFollowStudy(ctx: FollowStudyContext): Promise<FollowReport> {
   const t0 = performance.now();
-  const loadStart = loadavg() as unknown as Load;
+  const children = studyChildren(ctx);
+  const { run, errors } = children;
   const counts = followCounts(ctx.profile);
-  const errors: string[] = [];
-  const loads: number[] = [loadStart[0]];
-  const run = async <T>(job: FollowJob, label: string, timeoutMs: number): Promise<T | undefined> => {
-    const started = performance.now();
-    try {
-      const r = (await ctx.spawn(job, label, timeoutMs)) as T & { load?: { start: Load; end: Load } };
-      if (r.load !== undefined) loads.push(r.load.start[0], r.load.end[0]);
-      ctx.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      return r;
-    } catch (error) {
-      const text = `${label}: ${String(error).split("\n")[0]}`;
-      errors.push(text);
-      ctx.log(`  ${text}`);
-      return undefined;
-    }
-  };
 
   // 1. Latency: in-process and cross-process rounds interleaved.
   const lc = counts.latency;
@@ -436,24 +384,15 @@ export async function runFollowStudy(ctx: FollowStudyContext): Promise<FollowRep
       : {
           rounds: costRuns.length,
           rows: costRows(costRuns),
-          blocks: costRuns.flatMap((run, round) =>
-            run.blocks.map((b) => ({
-              round,
-              cycle: b.cycle,
-              pair: b.pair,
-              condition: b.condition,
-              commitsPerSecond: Math.round(b.commits / b.seconds),
-            })),
-          ),
+          blocks: costRuns.flatMap((run, round) => run.blocks.map((b) => blockRow(b, round))),
         };
 
-  const loadEnd = loadavg() as unknown as Load;
-  loads.push(loadEnd[0]);
+  const load = children.finish();
   const report: Omit<FollowReport, "verdicts"> = {
     profile: ctx.profile,
     durationSeconds: (performance.now() - t0) / 1000,
     counts,
-    load: { start: loadStart, end: loadEnd, min1: Math.min(...loads), max1: Math.max(...loads) },
+    load,
     latency: {
       inProcess: latencyRow("in-process: wal.follow() in the writer's process", inProcess, lc.commits),
       crossProcess: latencyRow("cross-process: followDir in a child process", crossProcess, lc.commits),
@@ -471,68 +410,37 @@ export async function runFollowStudy(ctx: FollowStudyContext): Promise<FollowRep
 function costRows(runs: readonly WriterCostResult[]): WriterCostRow[] {
   const rows: WriterCostRow[] = [];
   for (const condition of ["inProcess", "crossProcess", "noMark", "control"] as const) {
-    const ratios: number[] = [];
-    const rates: number[] = [];
-    const baseRates: number[] = [];
-    let commits = 0;
-    let baseCommits = 0;
-    let syncs = 0;
-    let baseSyncs = 0;
-    let cpu = 0;
-    let baseCpu = 0;
     let followerCpu = 0;
     let confirms = 0;
     const starts: number[] = [];
     const drains: number[] = [];
-    for (const run of runs) {
-      const blocks = run.blocks.filter((b) => b.pair === condition);
-      const cycles = new Set(blocks.map((b) => b.cycle));
-      for (const cycle of cycles) {
-        const mine = blocks.find((b) => b.cycle === cycle && b.condition === condition);
-        const base = blocks.find((b) => b.cycle === cycle && b.condition === "base");
-        if (mine === undefined || base === undefined) continue;
-        const rate = mine.commits / mine.seconds;
-        const baseRate = base.commits / base.seconds;
-        rates.push(rate);
-        baseRates.push(baseRate);
-        // "With the feature ÷ without it": the mark is on in the base blocks and off in the noMark ones.
-        ratios.push(condition === "noMark" ? baseRate / rate : rate / baseRate);
-        commits += mine.commits;
-        baseCommits += base.commits;
-        syncs += mine.syncs;
-        baseSyncs += base.syncs;
-        cpu += mine.cpuSeconds;
-        baseCpu += base.cpuSeconds;
-        followerCpu += mine.followerCpuSeconds;
-        confirms += mine.confirms;
-        if (condition === "inProcess" || condition === "crossProcess") {
-          starts.push(mine.followerStartMs);
-          drains.push(mine.followerDrainMs);
-        }
+    // "With the feature ÷ without it": the mark is on in the base blocks and off in the noMark ones.
+    const t = pairTotals(runs, condition, condition === "noMark", (mine) => {
+      followerCpu += mine.followerCpuSeconds;
+      confirms += mine.confirms;
+      if (condition === "inProcess" || condition === "crossProcess") {
+        starts.push(mine.followerStartMs);
+        drains.push(mine.followerDrainMs);
       }
-    }
+    });
     rows.push({
       condition,
       label: COST_LABELS[condition],
-      rate: spread(rates).median,
-      baseRate: spread(baseRates).median,
-      ratio: quantileInterval(ratios, 0.5, LEVEL),
-      pairs: ratios.length,
-      syncsPerCommit: syncs / commits,
-      baseSyncsPerCommit: baseSyncs / baseCommits,
-      writerCpuPerCommitUs: (cpu / commits) * 1e6,
-      baseWriterCpuPerCommitUs: (baseCpu / baseCommits) * 1e6,
-      followerCpuPerCommitUs: condition === "crossProcess" ? (followerCpu / commits) * 1e6 : null,
+      rate: spread(t.rates).median,
+      baseRate: spread(t.baseRates).median,
+      ratio: quantileInterval(t.ratios, 0.5, LEVEL),
+      pairs: t.ratios.length,
+      syncsPerCommit: t.syncs / t.commits,
+      baseSyncsPerCommit: t.baseSyncs / t.baseCommits,
+      writerCpuPerCommitUs: (t.cpuSeconds / t.commits) * 1e6,
+      baseWriterCpuPerCommitUs: (t.baseCpuSeconds / t.baseCommits) * 1e6,
+      followerCpuPerCommitUs: condition === "crossProcess" ? (followerCpu / t.commits) * 1e6 : null,
       followerStartMs: starts.length === 0 ? null : spread(starts),
       followerDrainMs: drains.length === 0 ? null : spread(drains),
       confirms,
     });
   }
   return rows;
-}
-
-function intervalText(i: QuantileInterval, digits: number, unit = ""): string {
-  return `${i.estimate.toFixed(digits)}${unit} (${percent(i.coverage)} interval ${i.low.toFixed(digits)} – ${i.high.toFixed(digits)}${unit}, n = ${i.n})`;
 }
 
 function verdicts(r: Omit<FollowReport, "verdicts">): FollowVerdict[] {
@@ -563,33 +471,14 @@ function verdicts(r: Omit<FollowReport, "verdicts">): FollowVerdict[] {
       detail: `${intervalText(row.ratioToReplay, 2, " ×")}; ${fmt(row.recordsPerSecond.median)} records/s`,
     });
   }
-  const floor = 1 - FOLLOW_TARGETS.writerCostFraction;
-  const control = r.writerCost?.rows.find((row) => row.condition === "control");
-  // The A/A pairs differ in nothing: unless their interval lies within [floor, 1 / floor], these pairs cannot tell a
-  // cost of 3 % from none here, and no writer-cost verdict is decided.
-  const resolves =
-    control !== undefined &&
-    control.ratio.coverage >= MIN_DECIDING_COVERAGE &&
-    control.ratio.low >= floor &&
-    control.ratio.high <= 1 / floor;
-  const controlText =
-    control === undefined
-      ? "no A/A control"
-      : `A/A control ${control.ratio.low.toFixed(3)} – ${control.ratio.high.toFixed(3)} (${percent(control.ratio.coverage)})`;
-  for (const row of r.writerCost?.rows ?? []) {
-    if (row.condition === "control") continue;
-    const cost = (x: number): string => `${((1 - x) * 100).toFixed(1)} %`;
-    const raw = decide(row.ratio, floor, "atLeast");
+  for (const v of judgeWriterCost(r.writerCost?.rows ?? [], FOLLOW_TARGETS.writerCostFraction, false)) {
     out.push({
-      name: `writer cost: ${row.condition === "noMark" ? "publishing the durable mark" : row.label}`,
-      target: `cost ≤ ${FOLLOW_TARGETS.writerCostFraction * 100} % (ratio ≥ ${floor})`,
+      name: `writer cost: ${v.row.condition === "noMark" ? "publishing the durable mark" : v.row.label}`,
+      target: v.target,
       measure: "median over adjacent block pairs of (commits/s with ÷ commits/s without)",
-      interval: row.ratio,
-      verdict: resolves ? raw : "undecided",
-      detail:
-        `ratio ${intervalText(row.ratio, 3, " ×")}: cost ${cost(row.ratio.estimate)} ` +
-        `(interval ${cost(row.ratio.high)} – ${cost(row.ratio.low)}); ${controlText}` +
-        (resolves ? "" : `, wider than ${floor} – ${(1 / floor).toFixed(3)}: the pairs cannot resolve 3 % here`),
+      interval: v.interval,
+      verdict: v.verdict,
+      detail: v.detail,
     });
   }
   return out;
@@ -597,28 +486,22 @@ function verdicts(r: Omit<FollowReport, "verdicts">): FollowVerdict[] {
 
 // ---- markdown ----------------------------------------------------------------------------------------------------
 
-const verdictText = (v: Verdict): string => (v === "met" ? "**met**" : v);
-const loadText = (l: Load): string => l.map((x) => x.toFixed(2)).join(" / ");
 const msText = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : "—");
 const spreadMs = (s: Spread | null, digits = 1): string =>
   s === null || s.n === 0 ? "—" : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)} – ${s.max.toFixed(digits)})`;
 
-export function renderFollowMarkdown(
-  r: FollowReport,
-  run: { readonly command: string; readonly startedAt: string; readonly machine: string },
-): string {
+export function renderFollowMarkdown(r: FollowReport, run: StudyRun): string {
   const lines: string[] = [];
   const c = r.counts;
   lines.push(`# @lora/wal change feed (${r.profile})`, "");
   lines.push(
-    `Produced by \`${run.command}\` (in \`apps/bench\`), ${run.startedAt}, ${r.durationSeconds.toFixed(0)} s; ${run.machine}.`,
-    "",
-    `Machine load (1 / 5 / 15-minute load average): ${loadText(r.load.start)} at the start of the group, ${loadText(
-      r.load.end,
-    )} at its end; the 1-minute figure ranged ${r.load.min1.toFixed(2)} – ${r.load.max1.toFixed(2)} over the children's ` +
-      "starts and ends. The bench's own writer and follower processes count in it (up to two runnable); the latency " +
-      "targets are stated for an idle machine, so read them against this load.",
-    "",
+    ...runHeaderLines(
+      run,
+      r.durationSeconds,
+      r.load,
+      ". The bench's own writer and follower processes count in it (up to two runnable); the latency " +
+        "targets are stated for an idle machine, so read them against this load.",
+    ),
   );
   lines.push("## Verdicts", "");
   lines.push(
@@ -629,10 +512,7 @@ export function renderFollowMarkdown(
       "and pairs are interleaved so that a drifting machine affects both sides of a comparison alike.",
     "",
   );
-  lines.push("| measure | target | estimate and interval | verdict |", "| --- | --- | --- | --- |");
-  for (const v of r.verdicts) lines.push(`| ${v.name} | ${v.target} | ${v.detail} | ${verdictText(v.verdict)} |`);
-  if (r.errors.length > 0) lines.push("", `Errors: ${r.errors.join("; ")}.`);
-  lines.push("");
+  lines.push(...verdictTableLines(r.verdicts, r.errors));
 
   lines.push("## Delivery latency after the writer's acknowledgement", "");
   lines.push(

@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { Wal } from "@lora/wal";
 import { bytesCodec } from "@lora/wal-codec";
 import { advanceSlot, createSlot, type Follower, followDir, readCommitted, replayDir } from "@lora/wal-replay";
-import { closedLoop, makePayload } from "./cases.js";
+import { makePayload } from "./payload.js";
+import { closedLoop } from "./timing.js";
 
 /** Nanoseconds on CLOCK_MONOTONIC, the clock every process on the machine shares (exact below 2^53 ns ≈ 104 days). */
 const hrNow = (): number => Number(process.hrtime.bigint());

@@ -1,0 +1,106 @@
+/** The floors of a commit: hand-framed commits written one at a time, and group commit in rounds of 64. */
+
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { cbDatasync, cbWrite } from "./callback-fs.js";
+import type { CaseContext, CaseFn, Measure } from "./case-types.js";
+import { frameCommitByHand } from "./hand-frames.js";
+import { makePayload } from "./payload.js";
+import { cpuSince, now } from "./timing.js";
+
+/**
+ * The floor of a `none`-mode commit: what it must do per transaction, written by hand — frame TxBegin, a
+ * one-event MutationBatch and TxCommit (CRC each) and hand them to the OS with one `writeSync` — in a synchronous
+ * loop with no promise per commit.
+ */
+function rawFramedCommitWriteSync(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const buf = Buffer.allocUnsafe(4096);
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let position = 0;
+  let i = 0;
+  for (; i < ctx.p.count && (i & 1023 || now() < deadline); i++) {
+    const used = frameCommitByHand(buf, 0, 1 + 3 * i, payload);
+    fs.writeSync(fd, buf, 0, used, position);
+    position += used;
+  }
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
+/**
+ * The floor of serial group commit at 64 writers: rounds of 64 hand-framed commits (as in
+ * {@link rawFramedCommitWriteSync}), each round one `writeSync` and one `fdatasyncSync`, with no promise, no waiter
+ * and no second writer. What a log that syncs one round at a time can reach on this disk; counted in commits.
+ */
+function rawGroupRounds64(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const buf = Buffer.allocUnsafe(64 * 256);
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let position = 0;
+  let i = 0;
+  while (i < ctx.p.count && now() < deadline) {
+    let used = 0;
+    for (let k = 0; k < 64; k++, i++) used += frameCommitByHand(buf, used, 1 + 3 * i, payload);
+    fs.writeSync(fd, buf, 0, used, position);
+    fs.fdatasyncSync(fd);
+    position += used;
+  }
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
+/**
+ * The same 64 commits in flight as {@link rawGroupRounds64}, but as two overlapping rounds of 32: two lanes, each
+ * with its own descriptor of the file (so each sees every writeback error), each writing its 32 hand-framed commits
+ * with `fs.write` and syncing them with `fdatasync` while the other lane's flush may be in progress. Whether this disk
+ * gains anything from more than one flush in flight, without any of the log's own work.
+ */
+async function rawOverlappedRounds64(ctx: CaseContext): Promise<Measure> {
+  const path = join(ctx.dir, "raw.log");
+  fs.closeSync(fs.openSync(path, "w"));
+  const lanes = 2;
+  const perRound = 64 / lanes;
+  const payload = makePayload();
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let position = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    const fd = fs.openSync(path, "r+");
+    const buf = Buffer.allocUnsafe(perRound * 256);
+    try {
+      while (done < ctx.p.count && now() < deadline) {
+        let used = 0;
+        for (let k = 0; k < perRound; k++) used += frameCommitByHand(buf, used, 1 + 3 * (done + k), payload);
+        const at = position;
+        position += used;
+        done += perRound;
+        await cbWrite(fd, buf.subarray(0, used), at);
+        await cbDatasync(fd);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  const seconds = (now() - t0) / 1000;
+  return { ops: done, seconds, cpuSeconds: cpuSince(cpu0) };
+}
+
+export const RAW_COMMIT_CASES: Readonly<Record<string, CaseFn>> = {
+  "raw.framedCommitWriteSync": rawFramedCommitWriteSync,
+  "raw.groupRounds64": rawGroupRounds64,
+  "raw.overlappedRounds64": rawOverlappedRounds64,
+};

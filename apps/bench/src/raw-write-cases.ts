@@ -1,0 +1,113 @@
+/** The raw `fs` baselines of the write workloads: plain writes with and without a sync, and hand-framed records. */
+
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { cbDatasync, cbWrite } from "./callback-fs.js";
+import type { CaseContext, CaseFn, Measure } from "./case-types.js";
+import { makePayload, PAYLOAD_BYTES } from "./payload.js";
+import { closedLoop, cpuSince, now } from "./timing.js";
+
+async function rawWriteFdatasync(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const r = await closedLoop({ ...ctx.p, concurrency: 1 }, async (i) => {
+    await cbWrite(fd, payload, i * PAYLOAD_BYTES);
+    await cbDatasync(fd);
+  });
+  fs.closeSync(fd);
+  return r;
+}
+
+function rawWriteSyncFdatasyncSync(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let i = 0;
+  for (; i < ctx.p.count && now() < deadline; i++) {
+    fs.writeSync(fd, payload, 0, PAYLOAD_BYTES, i * PAYLOAD_BYTES);
+    fs.fdatasyncSync(fd);
+  }
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
+async function rawWriteAsync(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const r = await closedLoop({ ...ctx.p, concurrency: 1 }, (i) => cbWrite(fd, payload, i * PAYLOAD_BYTES));
+  fs.closeSync(fd);
+  return r;
+}
+
+function rawWriteSync(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  const deadline = t0 + ctx.p.timeLimitMs;
+  let i = 0;
+  for (; i < ctx.p.count && (i & 1023 || now() < deadline); i++) {
+    fs.writeSync(fd, payload, 0, PAYLOAD_BYTES, i * PAYLOAD_BYTES);
+  }
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
+/**
+ * The physical floor of buffered appends: frame each record by hand (LoraDB's MutationBatch layout, CRC-32 per
+ * record) into a 1 MiB buffer, `writeSync` it when full, one fdatasync at the end.
+ */
+function rawEncodeFrames(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  const recordBytes = 4 + 1 + 8 + 8 + 8 + 8 + PAYLOAD_BYTES + 4;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let used = 0;
+  let position = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  let i = 0;
+  for (; i < ctx.p.count; i++) {
+    if (used + recordBytes > buf.length) {
+      fs.writeSync(fd, buf, 0, used, position);
+      position += used;
+      used = 0;
+    }
+    const at = used;
+    buf.writeUInt32LE(recordBytes, at);
+    buf[at + 4] = 6;
+    buf.writeUInt32LE(i + 2, at + 5);
+    buf.writeUInt32LE(0, at + 9);
+    buf.writeUInt32LE(1, at + 13);
+    buf.writeUInt32LE(0, at + 17);
+    buf.writeUInt32LE(1, at + 21);
+    buf.writeUInt32LE(0, at + 25);
+    buf.writeUInt32LE(PAYLOAD_BYTES, at + 29);
+    buf.writeUInt32LE(0, at + 33);
+    buf.set(payload, at + 37);
+    const body = at + recordBytes - 4;
+    buf.writeUInt32LE(crc32(buf.subarray(at, body)), body);
+    used += recordBytes;
+  }
+  fs.writeSync(fd, buf, 0, used, position);
+  fs.fdatasyncSync(fd);
+  const seconds = (now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
+  fs.closeSync(fd);
+  return Promise.resolve({ ops: i, seconds, cpuSeconds });
+}
+
+export const RAW_WRITE_CASES: Readonly<Record<string, CaseFn>> = {
+  "raw.writeFdatasync": rawWriteFdatasync,
+  "raw.writeSyncFdatasyncSync": rawWriteSyncFdatasyncSync,
+  "raw.writeAsync": rawWriteAsync,
+  "raw.writeSync": rawWriteSync,
+  "raw.encodeFrames": rawEncodeFrames,
+};
