@@ -15,7 +15,8 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
-import { DurableMarkWriter, type SegmentWriter, type WalFileSystem } from "@lora/wal-segment";
+import type { SegmentWriter, WalFileSystem } from "@lora/wal-segment";
+import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
 import {
@@ -26,12 +27,14 @@ import {
   syncChannel,
   truncateChannel,
 } from "./diagnostics.js";
+import { fsyncAgain } from "./fsync-again.js";
 import { GroupFlusher } from "./group-flusher.js";
 import { InProcessFeed } from "./in-process-follow.js";
 import type { IoStats } from "./io-stats.js";
+import { assertLsnArgument } from "./lsn-argument.js";
 import { normalizeOpenOptions } from "./open-options.js";
-import { recoverDir } from "./recover-dir.js";
-import { type LifecycleListener, type SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
+import { recoverForWriting } from "./recover-for-writing.js";
+import type { LifecycleListener, SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import type { SyncMode } from "./sync-mode.js";
 import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 import { TransactionLedger } from "./transaction-ledger.js";
@@ -95,8 +98,7 @@ export class Wal<E = MutationEvent> {
   /** The low-level transactions open in this handle, the checkpoint floor, and the fence checks on both. */
   readonly #tx: TransactionLedger;
   /** Calls admitted before `close()` that still wait for a rotation or structural change; close lets them finish. */
-  #admitted = 0;
-  #onIdle: (() => void)[] = [];
+  readonly #admission = new Admission();
   #poison: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -194,53 +196,14 @@ export class Wal<E = MutationEvent> {
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
     const openedAt = performance.now();
-    const {
-      codec,
-      syncMode,
-      target,
-      fence,
-      recovery,
-      allowTruncatedHistory,
-      blockingSync,
-      unsyncedWindowBytes,
-      maxSlotRetainedBytes,
-      publishDurableLsn,
-      fs,
-      failpoint,
-      bugs,
-    } = normalizeOpenOptions(options);
+    const o = normalizeOpenOptions(options);
+    const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs } = o;
 
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, options.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");
     try {
-      const r = await recoverDir({
-        fs,
-        dir,
-        codec,
-        checkpointLsn: fence,
-        allowTruncatedHistory,
-        recovery,
-        unsyncedWindowBytes,
-        writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },
-        onTransaction: options.onTransaction,
-        onProgress: options.onProgress,
-        failpoint,
-        bugs,
-      });
-      // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
-      const mark = publishDurableLsn ? await DurableMarkWriter.open(fs, dir) : null;
-      const segments = new SegmentLifecycle({
-        dir,
-        fs,
-        activeId: r.activeSegmentId,
-        oldestId: r.oldestSegmentId,
-        unsyncedWindow: unsyncedWindowBytes,
-        maxSlotRetainedBytes,
-        mark,
-        failpoint,
-        bugs,
-      });
+      const { r, segments } = await recoverForWriting(dir, o, options);
       const wal = new Wal<E>({
         dir,
         fs,
@@ -479,7 +442,7 @@ export class Wal<E = MutationEvent> {
   async checkpointMarker(snapshotLsn: number): Promise<number> {
     this.#assertUsable();
     assertLsnArgument("snapshotLsn", snapshotLsn);
-    return await this.#admit(async () => {
+    return await this.#admission.admit(async () => {
       while (!this.#appendable(false, true)) await this.#prepareAppend(false);
       this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
       const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
@@ -530,7 +493,7 @@ export class Wal<E = MutationEvent> {
         throw new WalError("WAL_INVALID_ARGUMENT", `commitTx takes an array of events, got ${typeof events}`);
       }
       if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true))
-        return this.#admit(() => this.#commitTxSlow(events));
+        return this.#admission.admit(() => this.#commitTxSlow(events));
       if (events.length === 0) return Promise.resolve(null);
       return this.#appendAndAwaitCommit(events);
     } catch (error) {
@@ -701,7 +664,7 @@ export class Wal<E = MutationEvent> {
     if (fenceLsn >= this.#tx.floor || fenceLsn >= this.#nextLsn) {
       this.#tx.assertFence(fenceLsn, "truncation fence", this.#nextLsn, this.#durableLsn);
     }
-    return await this.#admit(() => this.#truncate(fenceLsn));
+    return await this.#admission.admit(() => this.#truncate(fenceLsn));
   }
 
   async #truncate(fenceLsn: number): Promise<number> {
@@ -741,8 +704,8 @@ export class Wal<E = MutationEvent> {
     let failure: unknown;
     try {
       // Calls made before close() finish first (they may need a rotation); calls made after it were refused.
-      while (this.#admitted > 0 || this.#structural !== undefined) {
-        if (this.#admitted > 0) await this.#admittedSettled();
+      while (this.#admission.pending > 0 || this.#structural !== undefined) {
+        if (this.#admission.pending > 0) await this.#admission.settled();
         else await this.#structural?.catch(() => undefined);
       }
       this.#closed = true;
@@ -780,29 +743,6 @@ export class Wal<E = MutationEvent> {
       throw new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
     }
     if (this.#poison !== undefined) throw this.#poisonedError();
-  }
-
-  /**
-   * Run a call that may have to wait (for a rotation, a truncation) as admitted: `close()` issued after it waits
-   * until it has appended or failed, instead of failing it with `WAL_CLOSED`.
-   */
-  async #admit<T>(work: () => Promise<T>): Promise<T> {
-    this.#admitted++;
-    try {
-      return await work();
-    } finally {
-      if (--this.#admitted === 0) {
-        const waiting = this.#onIdle;
-        this.#onIdle = [];
-        for (const wake of waiting) wake();
-      }
-    }
-  }
-
-  /** Resolves once no admitted call is waiting. */
-  #admittedSettled(): Promise<void> {
-    if (this.#admitted === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#onIdle.push(resolve));
   }
 
   #poisonedError(): WalError {
@@ -851,7 +791,7 @@ export class Wal<E = MutationEvent> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#admit(() => this.#bufferedAfterWait(mayRotate, build));
+    return this.#admission.admit(() => this.#bufferedAfterWait(mayRotate, build));
   }
 
   async #bufferedAfterWait(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
@@ -921,20 +861,4 @@ export class Wal<E = MutationEvent> {
       throw error;
     }
   }
-}
-
-/** Planted bug `retry-fsync-after-eio`: fdatasync the file again through a fresh descriptor. */
-async function fsyncAgain(fs: WalFileSystem, path: string): Promise<void> {
-  const file = await fs.open(path, "readWrite");
-  try {
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-}
-
-/** @throws `WAL_INVALID_ARGUMENT` unless `value` is a non-negative safe integer (an LSN). */
-function assertLsnArgument(name: string, value: unknown): asserts value is number {
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return;
-  throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
 }

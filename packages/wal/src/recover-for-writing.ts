@@ -1,0 +1,56 @@
+/**
+ * The part of `Wal.open` that runs under the directory lock before the handle exists: recover the directory
+ * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
+ */
+
+import { DurableMarkWriter } from "@lora/wal-segment";
+import type { OpenOptions } from "./open-options.js";
+import { type Recovered, recoverDir } from "./recover-dir.js";
+import { SegmentLifecycle } from "./segment-lifecycle.js";
+import type { WalOptions } from "./wal-options.js";
+
+/** What recovery left for the handle: the recovered directory and its segment lifecycle. */
+export interface RecoveredForWriting<E> {
+  readonly r: Recovered<E>;
+  readonly segments: SegmentLifecycle;
+}
+
+/**
+ * Recover `dir` (locked by the caller) with the checked options `o` and the callbacks of `options`.
+ * @throws as `Wal.open` (the caller releases the lock).
+ */
+export async function recoverForWriting<E>(
+  dir: string,
+  o: OpenOptions<E>,
+  options: WalOptions<E>,
+): Promise<RecoveredForWriting<E>> {
+  const { fs, codec, fence, allowTruncatedHistory, recovery, unsyncedWindowBytes, failpoint, bugs } = o;
+  const r = await recoverDir({
+    fs,
+    dir,
+    codec,
+    checkpointLsn: fence,
+    allowTruncatedHistory,
+    recovery,
+    unsyncedWindowBytes,
+    writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },
+    onTransaction: options.onTransaction,
+    onProgress: options.onProgress,
+    failpoint,
+    bugs,
+  });
+  // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
+  const mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir) : null;
+  const segments = new SegmentLifecycle({
+    dir,
+    fs,
+    activeId: r.activeSegmentId,
+    oldestId: r.oldestSegmentId,
+    unsyncedWindow: unsyncedWindowBytes,
+    maxSlotRetainedBytes: o.maxSlotRetainedBytes,
+    mark,
+    failpoint,
+    bugs,
+  });
+  return { r, segments };
+}
