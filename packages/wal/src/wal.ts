@@ -15,7 +15,7 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
-import type { SegmentWriter, WalFileSystem } from "@lora/wal-segment";
+import type { WalFileSystem } from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -38,6 +38,7 @@ import type { LifecycleListener, SegmentInfo, SegmentLifecycle } from "./segment
 import type { SyncMode } from "./sync-mode.js";
 import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 import { TransactionLedger } from "./transaction-ledger.js";
+import type { WalInit } from "./wal-init.js";
 import type { CheckpointInfo, CommitInfo, OpenResult, WalFollowOptions, WalOptions } from "./wal-options.js";
 
 export {
@@ -106,24 +107,7 @@ export class Wal<E = MutationEvent> {
   /** The group-commit timer (`group` mode only). */
   #flusher: GroupFlusher | undefined;
 
-  private constructor(init: {
-    dir: string;
-    fs: WalFileSystem;
-    codec: PayloadCodec<E>;
-    syncMode: SyncMode;
-    blockingSync: boolean;
-    target: number;
-    unsyncedWindow: number;
-    lock: HeldLock;
-    writer: SegmentWriter;
-    nextLsn: number;
-    durableLsn: number;
-    segments: SegmentLifecycle;
-    floor: number;
-    spans: TransactionSpans;
-    failpoint: Failpoint;
-    bugs: ReadonlySet<PlantedBug>;
-  }) {
+  private constructor(init: WalInit<E>) {
     this.#dir = init.dir;
     this.#fs = init.fs;
     this.#codec = init.codec;

@@ -1,0 +1,29 @@
+/** What the `Wal` handle is constructed from: `Wal.open`'s checked options and what recovery left. */
+
+import type { PayloadCodec } from "@lora/wal-codec";
+import type { HeldLock } from "@lora/wal-lock";
+import type { TransactionSpans } from "@lora/wal-replay";
+import type { SegmentWriter, WalFileSystem } from "@lora/wal-segment";
+import type { SegmentLifecycle } from "./segment-lifecycle.js";
+import type { SyncMode } from "./sync-mode.js";
+import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+
+/** The private constructor's argument (see `Wal.open`). */
+export interface WalInit<E> {
+  dir: string;
+  fs: WalFileSystem;
+  codec: PayloadCodec<E>;
+  syncMode: SyncMode;
+  blockingSync: boolean;
+  target: number;
+  unsyncedWindow: number;
+  lock: HeldLock;
+  writer: SegmentWriter;
+  nextLsn: number;
+  durableLsn: number;
+  segments: SegmentLifecycle;
+  floor: number;
+  spans: TransactionSpans;
+  failpoint: Failpoint;
+  bugs: ReadonlySet<PlantedBug>;
+}
