@@ -6,14 +6,5 @@ export {
   loraGraphSummary,
   writeLoraFixture,
 } from "./lora-fixtures.js";
-export type {
-  ComparableGraph,
-  ComparableNode,
-  ComparableRelationship,
-  LoraQueryable,
-  ModelNode,
-  ModelRelationship,
-} from "./lora-graph.js";
-export { comparable, comparableLora, GraphModel, loraPropertyText, readLoraGraph } from "./lora-graph.js";
 export { seededRandom } from "./seeded-random.js";
 export { makeTempDir } from "./temp-dir.js";

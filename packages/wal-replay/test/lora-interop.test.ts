@@ -6,14 +6,12 @@
 
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { GraphModel, loraPropertyText, readLoraGraph } from "@lora/test-lora-graph";
 import {
-  GraphModel,
   LORA_MULTI_SEGMENT_BYTES,
   type LoraFixtureOptions,
   type LoraFixtureResult,
-  loraPropertyText,
   makeTempDir,
-  readLoraGraph,
   writeLoraFixture,
 } from "@lora/test-utils";
 import { loraCodec, MUTATION_EVENT_TYPES, type MutationEvent } from "@lora/wal-codec/lora";

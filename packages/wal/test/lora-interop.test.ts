@@ -10,14 +10,8 @@
 
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  GraphModel,
-  LORA_MULTI_SEGMENT_BYTES,
-  loraPropertyText,
-  makeTempDir,
-  readLoraGraph,
-  writeLoraFixture,
-} from "@lora/test-utils";
+import { GraphModel, loraPropertyText, readLoraGraph } from "@lora/test-lora-graph";
+import { LORA_MULTI_SEGMENT_BYTES, makeTempDir, writeLoraFixture } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import {
   createPropertyMap,
