@@ -12,7 +12,6 @@ import { basename } from "node:path";
 import { type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
-  listSegments,
   parseSegmentId,
   type ReadStep,
   SEGMENT_HEADER_BYTES,
@@ -21,34 +20,23 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { classifyHeaderFailure, classifyRecordDamage } from "./damage-rules.js";
-import {
-  type CorruptionInfo,
-  RECOVERY_MODES,
-  type RecoveryMode,
-  type ReplayedTransaction,
-  type ReplayOptions,
-  type ReplayOutcome,
-  type ReplayProgress,
-  type SegmentSummary,
-  type TornTailInfo,
+import { checkReplayOptions } from "./replay-options.js";
+import { measureRange, planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
+import { ProgressMeter } from "./replay-progress.js";
+import type {
+  CorruptionInfo,
+  RecoveryMode,
+  ReplayedTransaction,
+  ReplayOptions,
+  ReplayOutcome,
+  SegmentSummary,
+  TornTailInfo,
 } from "./replay-types.js";
-import { locateSegment, newestAtOrBelow, readBaseLsn, truncatedError } from "./segment-locate.js";
+import { truncatedError } from "./segment-locate.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
 const ABORT_CHECK_EVERY = 4096;
-/** `onProgress` is called at most once per this many bytes of the range read (and once at the end). */
-const PROGRESS_EVERY_BYTES = 1 << 20;
-
-/** The segments a replay walks, decided when iteration starts. */
-interface ReplayPlan {
-  /** The segment files, oldest first. */
-  readonly paths: string[];
-  /** The directory's oldest segment's base LSN, when the walk starts at a later segment (a seek to `after`). */
-  readonly oldestBaseLsn: number | undefined;
-  /** The directory replayed, for error messages (undefined for explicit files). */
-  readonly dir: string | undefined;
-}
 
 /** A replay in progress: iterate it for the transactions, then ask for the outcome. */
 export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
@@ -70,25 +58,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  const after = options.after;
-  if (after === undefined) {
-    return new ReplayRun(
-      async () => ({ paths: (await listSegments(fs, dir)).map((e) => e.path), oldestBaseLsn: undefined, dir }),
-      fs,
-      options,
-    );
-  }
-  return new ReplayRun(
-    async () => {
-      const where = await locateSegment(fs, dir, after);
-      const paths = where.entries.slice(where.index).map((e) => e.path);
-      // Left out by the search (it has no base LSN to compare), but a full walk reports it: so does this one.
-      if (where.headerless !== null) paths.push(where.headerless.path);
-      return { paths, oldestBaseLsn: where.oldestBaseLsn ?? undefined, dir };
-    },
-    fs,
-    options,
-  );
+  return new ReplayRun(planDir(fs, dir, options.after), fs, options);
 }
 
 /**
@@ -97,15 +67,7 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
  */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  const plan: ReplayPlan = { paths: [...paths], oldestBaseLsn: undefined, dir: undefined };
-  return new ReplayRun(() => Promise.resolve(plan), fs, options);
-}
-
-/** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */
-function checkLsnOption(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
-  }
+  return new ReplayRun(planSegments(paths), fs, options);
 }
 
 /** The details of a torn-tail or corruption error: where, in which segment. */
@@ -134,24 +96,7 @@ class ReplayRun<E> implements Replay<E> {
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
-    this.#mode = options.recovery ?? "tolerate-torn-tail";
-    if (!RECOVERY_MODES.includes(this.#mode)) {
-      throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(this.#mode)}`);
-    }
-    checkLsnOption("checkpointLsn", options.checkpointLsn);
-    checkLsnOption("after", options.after);
-    checkLsnOption("upto", options.upto);
-    checkLsnOption("uptoLsn", options.uptoLsn);
-    if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
-      throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
-    }
-    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-      throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
-    }
-    const window = options.unsyncedWindowBytes;
-    if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
-      throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
-    }
+    this.#mode = checkReplayOptions(options);
     let settle!: { resolve(o: ReplayOutcome): void; reject(e: unknown): void };
     this.#outcome = new Promise((resolve, reject) => {
       settle = { resolve, reject };
@@ -210,14 +155,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   /** What the plan says besides the paths (see {@link ReplayPlan}). */
   #oldestBaseLsn: number | undefined;
   #dir: string | undefined;
-  /** `onProgress`, and what it needs: where each segment starts in the range, and the next MiB to report at. */
-  readonly #onProgress: ((progress: ReplayProgress) => void) | undefined;
-  #rangeStarts: number[] = [];
-  #totalBytes = 0;
-  /** Bytes of the range before the segment being read, and that segment's size when the replay started. */
-  #bytesBefore = 0;
-  #segmentBytes = 0;
-  #nextProgressAt = PROGRESS_EVERY_BYTES;
+  /** The progress accounting, when there is an `onProgress` to call. */
+  readonly #meter: ProgressMeter | undefined;
   #index = 0;
   /** No more segments are walked: the end, damage that ends the sweep, an error, or an early return. */
   #finished = false;
@@ -264,7 +203,6 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#lenient = lenient;
     this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
     this.#after = options.after ?? 0;
-    this.#onProgress = options.onProgress;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -278,6 +216,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
       options.allowTruncatedHistory === true || options.after !== undefined,
     );
+    this.#meter = options.onProgress === undefined ? undefined : new ProgressMeter(options.onProgress, this.#assembler);
   }
 
   [Symbol.asyncIterator](): this {
@@ -356,9 +295,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#firstLsn ??= record.lsn;
     this.#lastLsn = record.lsn;
     this.#lastGoodOffset = reader.position;
-    if (this.#onProgress !== undefined) {
-      this.#progress(this.#bytesBefore + Math.min(reader.position, this.#segmentBytes), false);
-    }
+    const meter = this.#meter;
+    if (meter !== undefined) meter.advance(reader.position);
     const signal = this.#signal;
     // Before a transaction is handed over, so none reaches the caller once abort() has returned; between commits,
     // every few thousand records, so a long transaction stops too (a property read each: it is the hot path).
@@ -370,36 +308,6 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       return undefined;
     }
     return committed;
-  }
-
-  /**
-   * Report `bytes` of the range read when they have crossed the next MiB, or at the end. Callers count each segment
-   * up to its size when the replay started, so bytes never pass `totalBytes`.
-   */
-  #progress(bytes: number, done: boolean): void {
-    if (!done && bytes < this.#nextProgressAt) return;
-    this.#nextProgressAt = (Math.floor(bytes / PROGRESS_EVERY_BYTES) + 1) * PROGRESS_EVERY_BYTES;
-    this.#onProgress?.({ bytes, totalBytes: this.#totalBytes, records: this.#assembler.records, done });
-  }
-
-  /**
-   * The range's byte count for progress: each segment's size now, from the first planned one to the newest whose
-   * base LSN is at most `upto` (a binary search over headers).
-   */
-  async #measureRange(paths: readonly string[]): Promise<void> {
-    let end = paths.length;
-    if (this.#upto !== Number.POSITIVE_INFINITY) {
-      // A header that cannot be read (the newest being created) holds nothing at or below upto.
-      const base = async (i: number) => readBaseLsn(this.#fs, paths[i] as string).catch(() => Number.POSITIVE_INFINITY);
-      end = (await newestAtOrBelow(paths.length, base, this.#upto)) + 1;
-    }
-    let total = 0;
-    this.#rangeStarts = [];
-    for (let i = 0; i < paths.length; i++) {
-      this.#rangeStarts.push(total);
-      if (i < end) total += (await this.#fs.stat(paths[i] as string))?.size ?? 0;
-    }
-    this.#totalBytes = total;
   }
 
   async #advance(): Promise<IteratorResult<ReplayedTransaction<E>>> {
@@ -507,7 +415,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       const plan = await this.#list();
       this.#oldestBaseLsn = plan.oldestBaseLsn;
       this.#dir = plan.dir;
-      if (this.#onProgress !== undefined) await this.#measureRange(plan.paths);
+      if (this.#meter !== undefined) this.#meter.setRange(await measureRange(this.#fs, plan.paths, this.#upto));
       this.#paths = plan.paths;
     }
     const paths = this.#paths;
@@ -567,8 +475,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#records = 0;
     this.#firstLsn = undefined;
     this.#lastLsn = undefined;
-    this.#bytesBefore = this.#rangeStarts[i] ?? 0;
-    this.#segmentBytes = (this.#rangeStarts[i + 1] ?? this.#totalBytes) - this.#bytesBefore;
+    this.#meter?.enterSegment(i);
     this.#signal?.throwIfAborted();
     this.#assembler.enterSegment(this.#baseLsn, path);
     this.#lastGoodOffset = reader.position;
@@ -670,11 +577,9 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     if (this.#done) return;
     this.#done = true;
     const assembler = this.#assembler;
-    if (complete && this.#onProgress !== undefined) {
+    if (complete && this.#meter !== undefined) {
       // Damage ends the walk where it is; otherwise the range was read to its end (the rest is above `upto`).
-      const damaged = this.#tornTail !== null || this.#corruption !== null;
-      const reached = this.#bytesBefore + Math.min(this.#lastGoodOffset, this.#segmentBytes);
-      this.#progress(damaged ? reached : this.#totalBytes, true);
+      this.#meter.finish(this.#lastGoodOffset, this.#tornTail !== null || this.#corruption !== null);
     }
     this.#settle.resolve({
       oldestFence: this.#oldestBaseLsn === undefined ? assembler.oldestFence : this.#oldestBaseLsn - 1,

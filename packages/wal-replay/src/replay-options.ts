@@ -1,0 +1,42 @@
+/**
+ * The checks a replay's options pass before anything is read: every bad option is a `WAL_INVALID_OPTION` thrown by
+ * `replayDir`/`replaySegments` themselves, not by the first step of iteration.
+ */
+
+import { WalError } from "@lora/wal-codec";
+import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions } from "./replay-types.js";
+
+/**
+ * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown recovery mode, an LSN option that is not a
+ *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an `onProgress` that is not a function, or a
+ *   negative or fractional `unsyncedWindowBytes`.
+ */
+export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
+  const mode = options.recovery ?? "tolerate-torn-tail";
+  if (!RECOVERY_MODES.includes(mode)) {
+    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(mode)}`);
+  }
+  checkLsnOption("checkpointLsn", options.checkpointLsn);
+  checkLsnOption("after", options.after);
+  checkLsnOption("upto", options.upto);
+  checkLsnOption("uptoLsn", options.uptoLsn);
+  if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
+    throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
+  }
+  const window = options.unsyncedWindowBytes;
+  if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
+  }
+  return mode;
+}
+
+/** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */
+function checkLsnOption(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+  }
+}
