@@ -36,7 +36,7 @@ import { normalizeOpenOptions } from "./open-options.js";
 import { recoverForWriting } from "./recover-for-writing.js";
 import type { LifecycleListener, SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import type { SyncMode } from "./sync-mode.js";
-import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
+import { type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 import { TransactionLedger } from "./transaction-ledger.js";
 import type { WalInit } from "./wal-init.js";
 import type { CheckpointInfo, CommitInfo, OpenResult, WalFollowOptions, WalOptions } from "./wal-options.js";
@@ -85,7 +85,6 @@ export class Wal<E = MutationEvent> {
   readonly #lock: HeldLock;
   readonly #pipeline: CommitPipeline;
   readonly #segments: SegmentLifecycle;
-  readonly #failpoint: Failpoint;
   readonly #bugs: ReadonlySet<PlantedBug>;
   #nextLsn: number;
   #durableLsn: number;
@@ -121,7 +120,6 @@ export class Wal<E = MutationEvent> {
     this.#segments.noteDurable(init.durableLsn);
     this.#spans = init.spans;
     this.#tx = new TransactionLedger(init.dir, init.floor, init.spans, init.bugs);
-    this.#failpoint = init.failpoint;
     this.#bugs = init.bugs;
     // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
     // the last record). Seeding the pipeline lower would make a flush before the first append wait forever for
