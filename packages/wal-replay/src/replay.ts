@@ -8,31 +8,30 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { basename } from "node:path";
 import { type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
-  parseSegmentId,
   type ReadStep,
   SEGMENT_HEADER_BYTES,
   SegmentReader,
   type SegmentReaderOptions,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { classifyHeaderFailure, classifyRecordDamage } from "./damage-rules.js";
+import { framingOnly } from "./framing-only-codec.js";
+import { headerlessSize, type ReplayFindings, recordDamage } from "./replay-damage.js";
+import { historyGapError, isFenceError, withUsableFence } from "./replay-fence.js";
 import { checkReplayOptions } from "./replay-options.js";
+import { replayOutcome } from "./replay-outcome.js";
 import { measureRange, planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
 import { ProgressMeter } from "./replay-progress.js";
 import type {
-  CorruptionInfo,
   RecoveryMode,
   ReplayedTransaction,
   ReplayOptions,
   ReplayOutcome,
   SegmentSummary,
-  TornTailInfo,
 } from "./replay-types.js";
-import { truncatedError } from "./segment-locate.js";
+import { missingBetween, segmentIdOf, staleBefore } from "./segment-continuity.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
@@ -68,19 +67,6 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
   return new ReplayRun(planSegments(paths), fs, options);
-}
-
-/** The details of a torn-tail or corruption error: where, in which segment. */
-function damageDetails(path: string, id: number | undefined, offset: number) {
-  return { path, segment: path, offset, ...(id === undefined ? {} : { segmentId: id }) };
-}
-
-function idOf(path: string): number | undefined {
-  try {
-    return parseSegmentId(basename(path));
-  } catch {
-    return undefined;
-  }
 }
 
 class ReplayRun<E> implements Replay<E> {
@@ -178,9 +164,8 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
 
   readonly #segments: SegmentSummary[] = [];
   #lastGoodOffset = SEGMENT_HEADER_BYTES;
-  #tornTail: TornTailInfo | null = null;
-  #corruption: CorruptionInfo | null = null;
-  #headerless: ReplayOutcome["headerlessLastSegment"] = null;
+  /** The damage found, for the outcome. */
+  readonly #found: ReplayFindings = { tornTail: null, corruption: null, headerless: null };
 
   // The segment being read.
   #reader: SegmentReader | undefined;
@@ -336,33 +321,14 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
    * second, lenient walk (payloads not decoded), which only this error path pays for.
    */
   async #withUsableFence(error: unknown): Promise<unknown> {
-    if (this.#lenient || !(error instanceof WalError)) return error;
-    if (error.code !== "WAL_FENCE_IN_TRANSACTION" && error.code !== "WAL_FENCE_TOO_LOW") return error;
+    if (this.#lenient || !isFenceError(error)) return error;
     let map: { spans: TransactionSpans; oldestFence: number };
     try {
       map = await mapTransactionSpans(this.#list, this.#fs, this.#options);
     } catch {
       return error; // The log has other problems; the fence error stands without a suggestion.
     }
-    const fence = this.#options.checkpointLsn ?? 0;
-    const usable =
-      error.code === "WAL_FENCE_TOO_LOW"
-        ? map.spans.lowestBoundaryAtOrAbove(map.oldestFence)
-        : map.spans.highestBoundaryAtOrBelow(fence, map.oldestFence);
-    const advice =
-      usable === undefined
-        ? "; no fence at or below it lies outside a transaction in the retained log"
-        : error.code === "WAL_FENCE_TOO_LOW"
-          ? `; the lowest fence it can serve is ${usable}`
-          : `; the highest fence at or below it outside a transaction is ${usable}`;
-    return new WalError(error.code, `${error.message}${advice}`, {
-      ...(error.cause === undefined ? {} : { cause: error.cause }),
-      details: {
-        ...error.details,
-        oldestFence: map.oldestFence,
-        ...(usable === undefined ? {} : { usableFence: usable }),
-      },
-    });
+    return withUsableFence(error, this.#options.checkpointLsn ?? 0, map);
   }
 
   /** The next committed transaction, or `undefined` when the sweep has ended (normally or at reported damage). */
@@ -423,43 +389,39 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     const i = this.#index++;
     const path = paths[i] as string;
     const isLast = i === paths.length - 1;
-    const id = idOf(path);
+    const id = segmentIdOf(path);
     const previous = this.#segments.at(-1);
     let reader: SegmentReader;
     try {
       reader = await SegmentReader.open(this.#fs, path, this.#readerOptions());
     } catch (error) {
-      const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
+      const fileSize = isLast ? await headerlessSize(this.#fs, path, error) : undefined;
       if (fileSize === undefined) throw error;
-      this.#headerless = { path, id, fileSize };
+      this.#found.headerless = { path, id, fileSize };
       return false;
     }
     const between =
       previous === undefined
         ? undefined
-        : (this.#missingBetween(previous, path, id, reader.header.baseLsn) ??
-          (previous.sealed ? undefined : this.#staleBefore(previous, path)));
+        : (missingBetween(previous, path, id, reader.header.baseLsn, this.#options.checkpointLsn ?? 0) ??
+          (previous.sealed ? undefined : staleBefore(previous, path)));
     if (between !== undefined) {
       await reader.close();
-      this.#corruption = between;
+      this.#found.corruption = between;
       if (this.#mode !== "point-in-time") throw between.error;
       return false;
     }
     if (previous === undefined && !this.#options.allowTruncatedHistory) {
-      const fence = this.#options.checkpointLsn ?? 0;
-      const oldestFence = (this.#oldestBaseLsn ?? reader.header.baseLsn) - 1;
-      if (this.#options.after !== undefined && this.#after >= fence && this.#after < oldestFence) {
-        // The records after the resume point are what is missing: the change feed's error.
+      const gap = historyGapError({
+        fence: this.#options.checkpointLsn ?? 0,
+        after: this.#options.after,
+        oldestFence: (this.#oldestBaseLsn ?? reader.header.baseLsn) - 1,
+        dir: this.#dir,
+        path,
+      });
+      if (gap !== undefined) {
         await reader.close();
-        throw truncatedError(this.#dir ?? path, this.#after, oldestFence + 1);
-      }
-      if (Math.max(fence, this.#after) < oldestFence) {
-        await reader.close();
-        throw new WalError(
-          "WAL_FENCE_TOO_LOW",
-          `the fence ${fence} is below what the log holds: its oldest segment ${path} starts at lsn ${oldestFence + 1}, so the records after the fence up to there are gone (truncated, or never in this log); replaying would silently miss them`,
-          { details: { path, segment: path, oldestFence } },
-        );
+        throw gap;
       }
     }
     if (reader.header.baseLsn > this.#upto) {
@@ -486,15 +448,13 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
    * Damage at `step`, classified by the shared damage rules (`damage-rules.ts`): a torn tail or corruption is
    * recorded and thrown when the mode says so; a codec mismatch is thrown in every mode.
    */
-  async #classify(reader: SegmentReader, step: Extract<ReadStep<E>, { kind: "damaged" }>): Promise<void> {
-    const path = this.#path;
-    const id = this.#id;
-    const damage = await classifyRecordDamage({
+  #classify(reader: SegmentReader, step: Extract<ReadStep<E>, { kind: "damaged" }>): Promise<void> {
+    return recordDamage(this.#found, this.#mode, this.#path, {
       fs: this.#fs,
       reader,
       step,
       newest: this.#isLast,
-      segmentId: id,
+      segmentId: this.#id,
       lastLsn: this.#assembler.lastLsn,
       codec: this.#codec,
       ...(this.#options.unsyncedWindowBytes === undefined
@@ -503,32 +463,6 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       // The damaged segment's summary is already in the list, ending at the damage.
       walked: this.#segments,
     });
-    switch (damage.kind) {
-      case "torn-tail":
-        this.#tornTail = {
-          segmentPath: path,
-          segmentId: id,
-          offset: damage.offset,
-          fileSize: damage.fileSize,
-          droppedBytes: damage.droppedBytes,
-          cause: damage.cause,
-        };
-        if (this.#mode === "absolute") throw damage.error;
-        return;
-      case "codec-mismatch":
-        // Intact bytes read with the wrong codec: never reported as damage, so never cut or moved aside.
-        throw damage.error;
-      case "corruption":
-        this.#corruption = {
-          segmentPath: path,
-          segmentId: id,
-          offset: damage.offset,
-          error: damage.error,
-          validRecordAfter: damage.validRecordAfter,
-        };
-        if (this.#mode !== "point-in-time") throw damage.error;
-        return;
-    }
   }
 
   #summary(reader: SegmentReader): SegmentSummary {
@@ -576,28 +510,20 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #finish(complete: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    const assembler = this.#assembler;
     if (complete && this.#meter !== undefined) {
       // Damage ends the walk where it is; otherwise the range was read to its end (the rest is above `upto`).
-      this.#meter.finish(this.#lastGoodOffset, this.#tornTail !== null || this.#corruption !== null);
+      this.#meter.finish(this.#lastGoodOffset, this.#found.tornTail !== null || this.#found.corruption !== null);
     }
-    this.#settle.resolve({
-      oldestFence: this.#oldestBaseLsn === undefined ? assembler.oldestFence : this.#oldestBaseLsn - 1,
-      newestSnapshotLsn: assembler.newestSnapshot,
-      transactionSpans: assembler.finishSpans(),
-      maxLsn: assembler.maxLsn,
-      lastGoodOffset: this.#lastGoodOffset,
-      tornTail: this.#tornTail,
-      corruption: this.#corruption,
-      checkpointLsnObserved: assembler.checkpointObserved,
-      segments: this.#segments,
-      headerlessLastSegment: this.#headerless,
-      committedTransactions: assembler.committed - this.#skipped,
-      abortedTransactions: assembler.aborted,
-      uncommittedTransactions: assembler.openTransactions,
-      records: assembler.records,
-      complete,
-    });
+    this.#settle.resolve(
+      replayOutcome(this.#assembler, {
+        oldestBaseLsn: this.#oldestBaseLsn,
+        lastGoodOffset: this.#lastGoodOffset,
+        found: this.#found,
+        segments: this.#segments,
+        skipped: this.#skipped,
+        complete,
+      }),
+    );
   }
 
   #readerOptions(): SegmentReaderOptions {
@@ -608,61 +534,7 @@ class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       ...(readBuffer === undefined ? {} : { readBuffer }),
     };
   }
-
-  /**
-   * Rotation creates each segment with the next id, and truncation removes only segments whose records are all at
-   * or below the fence. So an id missing in the middle is either what a crash during truncation leaves (an older
-   * unlink undone while a newer one held: harmless when everything before `baseLsn` is at or below the fence) or a
-   * lost segment whose records would otherwise vanish silently.
-   */
-  #missingBetween(
-    previous: SegmentSummary,
-    path: string,
-    id: number | undefined,
-    baseLsn: number,
-  ): CorruptionInfo | undefined {
-    if (previous.id === undefined || id === undefined || id === previous.id + 1) return undefined;
-    if (baseLsn - 1 <= (this.#options.checkpointLsn ?? 0)) return undefined;
-    const what =
-      id - previous.id === 2
-        ? `segment ${previous.id + 1} is missing`
-        : `segments ${previous.id + 1}..${id - 1} are missing`;
-    return corruptionAtEnd(previous, `${what} between ${previous.path} and ${path}`);
-  }
-
-  /**
-   * Rotation seals (and fsyncs) a segment before it creates the next one, in LoraDB too: an unsealed segment with a
-   * newer one after it is a stale or lost version (an old copy restored).
-   */
-  #staleBefore(previous: SegmentSummary, path: string): CorruptionInfo {
-    return corruptionAtEnd(
-      previous,
-      `${previous.path} is not sealed, but ${path} follows it (a stale or lost version)`,
-    );
-  }
-
-  /**
-   * The size of a newest segment whose header failed and that the shared damage rules take for headerless
-   * (shorter than a header, or all zeros); `undefined` when the failure is anything else.
-   */
-  async #headerlessSize(path: string, error: unknown): Promise<number | undefined> {
-    const damage = await classifyHeaderFailure(this.#fs, path, error, true);
-    return damage?.kind === "headerless" ? damage.fileSize : undefined;
-  }
 }
-
-/** A codec that decodes nothing: the boundary map needs records' framing and LSNs only. */
-const framingOnly: PayloadCodec<never> = {
-  name: "framing-only",
-  encodeEvent: () => {
-    throw new WalError("WAL_ENCODE", "the framing-only codec cannot encode");
-  },
-  encodeBatch: () => {
-    throw new WalError("WAL_ENCODE", "the framing-only codec cannot encode");
-  },
-  decodeEvent: () => undefined as never,
-  decodeBatch: () => [],
-};
 
 /** Walk the whole retained log leniently and map its transaction boundaries. */
 async function mapTransactionSpans<E>(
@@ -688,18 +560,4 @@ async function mapTransactionSpans<E>(
   for (;;) if ((await walk.next()).done) break;
   const o = await outcome;
   return { spans: o.transactionSpans, oldestFence: o.oldestFence };
-}
-
-/** Corruption placed at the end of `segment`, so `point-in-time` keeps that segment and moves the rest aside. */
-function corruptionAtEnd(segment: SegmentSummary, why: string): CorruptionInfo {
-  const error = new WalError("WAL_CORRUPT", `WAL corruption: ${why}`, {
-    details: damageDetails(segment.path, segment.id, segment.endOffset),
-  });
-  return {
-    segmentPath: segment.path,
-    segmentId: segment.id,
-    offset: segment.endOffset,
-    error,
-    validRecordAfter: undefined,
-  };
 }

@@ -1,0 +1,39 @@
+/** The report a replay settles with once its walk ends. */
+
+import type { ReplayFindings } from "./replay-damage.js";
+import type { ReplayOutcome, SegmentSummary } from "./replay-types.js";
+import type { TransactionAssembler } from "./transaction-assembler.js";
+
+/** What the walk knows besides its assembler's counts. */
+export interface WalkReport {
+  /** The directory's oldest segment's base LSN, when the walk started at a later segment (a seek to `after`). */
+  readonly oldestBaseLsn: number | undefined;
+  readonly lastGoodOffset: number;
+  readonly found: ReplayFindings;
+  readonly segments: SegmentSummary[];
+  /** Committed transactions not handed over because they began at or below `after`. */
+  readonly skipped: number;
+  /** Whether the walk ran to its end (or to damage it reports) rather than being stopped early. */
+  readonly complete: boolean;
+}
+
+/** The outcome of a walk: its assembler's counts and boundaries, and what the walk found (finishes the spans). */
+export function replayOutcome<E>(assembler: TransactionAssembler<E>, walk: WalkReport): ReplayOutcome {
+  return {
+    oldestFence: walk.oldestBaseLsn === undefined ? assembler.oldestFence : walk.oldestBaseLsn - 1,
+    newestSnapshotLsn: assembler.newestSnapshot,
+    transactionSpans: assembler.finishSpans(),
+    maxLsn: assembler.maxLsn,
+    lastGoodOffset: walk.lastGoodOffset,
+    tornTail: walk.found.tornTail,
+    corruption: walk.found.corruption,
+    checkpointLsnObserved: assembler.checkpointObserved,
+    segments: walk.segments,
+    headerlessLastSegment: walk.found.headerless,
+    committedTransactions: assembler.committed - walk.skipped,
+    abortedTransactions: assembler.aborted,
+    uncommittedTransactions: assembler.openTransactions,
+    records: assembler.records,
+    complete: walk.complete,
+  };
+}
