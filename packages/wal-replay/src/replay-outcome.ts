@@ -37,3 +37,20 @@ export function replayOutcome<E>(assembler: TransactionAssembler<E>, walk: WalkR
     complete: walk.complete,
   };
 }
+
+/** How a walk settles its replay's outcome. */
+export interface OutcomeSettle {
+  resolve(outcome: ReplayOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** An outcome still to be settled, and how to settle it. */
+export function pendingOutcome(): { outcome: Promise<ReplayOutcome>; settle: OutcomeSettle } {
+  let settle!: OutcomeSettle;
+  const outcome = new Promise<ReplayOutcome>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // The outcome is optional to read; a rejection nobody asked for must not become an unhandled rejection.
+  outcome.catch(() => undefined);
+  return { outcome, settle };
+}
