@@ -704,7 +704,9 @@ export class Wal<E = MutationEvent> {
       failure = error;
       this.#poisonWith(error);
     } finally {
-      await this.#pipeline.writer.close().catch(() => undefined);
+      // Whatever is still buffered here must not reach the file: the handle is poisoned (a lost lock, a failed
+      // write) or the flush above already wrote everything. SegmentWriter.close() would write it.
+      await this.#pipeline.writer.discardAndClose().catch(() => undefined);
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
       this.#feed.end();
       await this.#lock.release();
