@@ -42,6 +42,12 @@ export function historyGapError(input: HistoryGapInput): WalError | undefined {
   return undefined;
 }
 
+/** The log's transaction boundaries, and the fence its oldest segment implies. */
+export interface SpanMap {
+  readonly spans: TransactionSpans;
+  readonly oldestFence: number;
+}
+
 /** Whether `error` is a fence error that {@link withUsableFence} can complete. */
 export function isFenceError(error: unknown): error is WalError {
   if (!(error instanceof WalError)) return false;
@@ -52,11 +58,7 @@ export function isFenceError(error: unknown): error is WalError {
  * A fence error completed with the fence the caller can use, found in `map` (the log's transaction boundaries,
  * mapped by a second, lenient walk).
  */
-export function withUsableFence(
-  error: WalError,
-  fence: number,
-  map: { spans: TransactionSpans; oldestFence: number },
-): WalError {
+export function withUsableFence(error: WalError, fence: number, map: SpanMap): WalError {
   const usable =
     error.code === "WAL_FENCE_TOO_LOW"
       ? map.spans.lowestBoundaryAtOrAbove(map.oldestFence)

@@ -7,20 +7,19 @@ import type { PayloadCodec, WalRecord } from "@lora/wal-codec";
 import {
   type ReadStep,
   SEGMENT_HEADER_BYTES,
-  SegmentReader,
+  type SegmentReader,
   type SegmentReaderOptions,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { framingOnly } from "./framing-only-codec.js";
-import { headerlessSize, type ReplayFindings, recordDamage } from "./replay-damage.js";
-import { historyGapError, isFenceError, withUsableFence } from "./replay-fence.js";
-import { type OutcomeSettle, pendingOutcome, replayOutcome } from "./replay-outcome.js";
+import { type ReplayFindings, recordDamage } from "./replay-damage.js";
+import { isFenceError, type SpanMap, withUsableFence } from "./replay-fence.js";
+import { type OutcomeSettle, replayOutcome } from "./replay-outcome.js";
 import { measureRange, type ReplayPlan } from "./replay-plan.js";
 import { ProgressMeter } from "./replay-progress.js";
 import type { RecoveryMode, ReplayedTransaction, ReplayOptions, SegmentSummary } from "./replay-types.js";
-import { missingBetween, segmentIdOf, staleBefore } from "./segment-continuity.js";
+import { segmentIdOf } from "./segment-continuity.js";
+import { openSegment } from "./segment-open.js";
 import { TransactionAssembler } from "./transaction-assembler.js";
-import type { TransactionSpans } from "./transaction-spans.js";
 
 const ABORT_CHECK_EVERY = 4096;
 
@@ -44,8 +43,11 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #mode: RecoveryMode;
   readonly #settle: OutcomeSettle;
   readonly #assembler: TransactionAssembler<E>;
-  /** Mapping transaction boundaries for a fence error: missing begins are skipped, fence errors never raised. */
-  readonly #lenient: boolean;
+  /**
+   * Maps the log's transaction boundaries for a fence error; `undefined` in the walk that maps them, which is lenient:
+   * missing begins are skipped, fence errors never raised.
+   */
+  readonly #mapSpans: (() => Promise<SpanMap>) | undefined;
   /** `upto`, or Infinity. */
   readonly #upto: number;
   /** `after`, or 0: transactions begun at or below it are not handed over. */
@@ -99,9 +101,9 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     options: ReplayOptions<E>,
     mode: RecoveryMode,
     settle: OutcomeSettle,
-    lenient: boolean,
+    mapSpans: (() => Promise<SpanMap>) | undefined,
   ) {
-    this.#lenient = lenient;
+    this.#mapSpans = mapSpans;
     this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
     this.#after = options.after ?? 0;
     this.#list = list;
@@ -113,7 +115,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#settle = settle;
     this.#assembler = new TransactionAssembler<E>(
       options.checkpointLsn ?? 0,
-      lenient,
+      mapSpans === undefined,
       // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
       options.allowTruncatedHistory === true || options.after !== undefined,
     );
@@ -237,10 +239,11 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
    * second, lenient walk (payloads not decoded), which only this error path pays for.
    */
   async #withUsableFence(error: unknown): Promise<unknown> {
-    if (this.#lenient || !isFenceError(error)) return error;
-    let map: { spans: TransactionSpans; oldestFence: number };
+    const mapSpans = this.#mapSpans;
+    if (mapSpans === undefined || !isFenceError(error)) return error;
+    let map: SpanMap;
     try {
-      map = await mapTransactionSpans(this.#list, this.#fs, this.#options);
+      map = await mapSpans();
     } catch {
       return error; // The log has other problems; the fence error stands without a suggestion.
     }
@@ -306,45 +309,23 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     const path = paths[i] as string;
     const isLast = i === paths.length - 1;
     const id = segmentIdOf(path);
-    const previous = this.#segments.at(-1);
-    let reader: SegmentReader;
-    try {
-      reader = await SegmentReader.open(this.#fs, path, this.#readerOptions());
-    } catch (error) {
-      const fileSize = isLast ? await headerlessSize(this.#fs, path, error) : undefined;
-      if (fileSize === undefined) throw error;
-      this.#found.headerless = { path, id, fileSize };
-      return false;
-    }
-    const between =
-      previous === undefined
-        ? undefined
-        : (missingBetween(previous, path, id, reader.header.baseLsn, this.#options.checkpointLsn ?? 0) ??
-          (previous.sealed ? undefined : staleBefore(previous, path)));
-    if (between !== undefined) {
-      await reader.close();
-      this.#found.corruption = between;
-      if (this.#mode !== "point-in-time") throw between.error;
-      return false;
-    }
-    if (previous === undefined && !this.#options.allowTruncatedHistory) {
-      const gap = historyGapError({
-        fence: this.#options.checkpointLsn ?? 0,
-        after: this.#options.after,
-        oldestFence: (this.#oldestBaseLsn ?? reader.header.baseLsn) - 1,
-        dir: this.#dir,
-        path,
-      });
-      if (gap !== undefined) {
-        await reader.close();
-        throw gap;
-      }
-    }
-    if (reader.header.baseLsn > this.#upto) {
-      // Every record of this segment and the ones after it lies above the bound.
-      await reader.close();
-      return false;
-    }
+    const reader = await openSegment({
+      fs: this.#fs,
+      path,
+      id,
+      isLast,
+      previous: this.#segments.at(-1),
+      readerOptions: this.#readerOptions(),
+      found: this.#found,
+      mode: this.#mode,
+      fence: this.#options.checkpointLsn ?? 0,
+      allowTruncatedHistory: this.#options.allowTruncatedHistory,
+      after: this.#options.after,
+      oldestBaseLsn: this.#oldestBaseLsn,
+      dir: this.#dir,
+      upto: this.#upto,
+    });
+    if (reader === undefined) return false;
     this.#reader = reader;
     this.#path = path;
     this.#id = id;
@@ -450,26 +431,4 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       ...(readBuffer === undefined ? {} : { readBuffer }),
     };
   }
-}
-
-/** Walk the whole retained log leniently and map its transaction boundaries. */
-async function mapTransactionSpans<E>(
-  list: () => Promise<ReplayPlan>,
-  fs: WalFileSystem,
-  options: ReplayOptions<E>,
-): Promise<{ spans: TransactionSpans; oldestFence: number }> {
-  const { outcome, settle } = pendingOutcome();
-  // The caller's progress is the replay's, not this error path's.
-  const { onProgress: _notThisWalk, ...quiet } = options;
-  const walk = new ReplayWalk<never>(
-    list,
-    fs,
-    { ...quiet, codec: framingOnly, checkpointLsn: 0, allowTruncatedHistory: true, recovery: "point-in-time" },
-    "point-in-time",
-    settle,
-    true,
-  );
-  for (;;) if ((await walk.next()).done) break;
-  const o = await outcome;
-  return { spans: o.transactionSpans, oldestFence: o.oldestFence };
 }

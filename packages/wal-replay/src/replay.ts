@@ -15,6 +15,7 @@ import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
 import type { RecoveryMode, ReplayedTransaction, ReplayOptions, ReplayOutcome } from "./replay-types.js";
 import { ReplayWalk } from "./replay-walk.js";
+import { mapTransactionSpans } from "./transaction-span-map.js";
 
 /** A replay in progress: iterate it for the transactions, then ask for the outcome. */
 export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
@@ -70,7 +71,8 @@ class ReplayRun<E> implements Replay<E> {
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
     if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
-    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, false);
+    const mapSpans = () => mapTransactionSpans(this.#list, this.#fs, this.#options);
+    return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, mapSpans);
   }
 
   async outcome(): Promise<ReplayOutcome> {

@@ -1,0 +1,86 @@
+/**
+ * Opening the next segment of a replay's walk, and the checks it must pass before its records are read: a
+ * headerless newest segment, how it follows the previous one, whether the log still holds what the fence and `after`
+ * need, and whether anything in it can be at or below `upto`.
+ */
+
+import { SegmentReader, type SegmentReaderOptions, type WalFileSystem } from "@lora/wal-segment";
+import { headerlessSize, type ReplayFindings } from "./replay-damage.js";
+import { historyGapError } from "./replay-fence.js";
+import type { RecoveryMode, SegmentSummary } from "./replay-types.js";
+import { missingBetween, staleBefore } from "./segment-continuity.js";
+
+/** What opening a segment needs to know. */
+export interface SegmentOpenInput {
+  readonly fs: WalFileSystem;
+  readonly path: string;
+  /** The id its name carries. */
+  readonly id: number | undefined;
+  /** Whether it is the last planned segment (the newest). */
+  readonly isLast: boolean;
+  /** The summary of the segment walked before it, if any. */
+  readonly previous: SegmentSummary | undefined;
+  readonly readerOptions: SegmentReaderOptions;
+  /** Where a headerless newest segment or a reported gap or stale segment is recorded. */
+  readonly found: ReplayFindings;
+  readonly mode: RecoveryMode;
+  /** The fence (`checkpointLsn`, 0 when none). */
+  readonly fence: number;
+  readonly allowTruncatedHistory: boolean | undefined;
+  /** `after`, when given. */
+  readonly after: number | undefined;
+  /** What the plan says besides the paths (see `ReplayPlan`). */
+  readonly oldestBaseLsn: number | undefined;
+  readonly dir: string | undefined;
+  /** `upto`, or Infinity. */
+  readonly upto: number;
+}
+
+/**
+ * Open the segment and check how it follows the previous one: its reader, or `undefined` when the sweep ends
+ * without it (a headerless newest segment, a reported gap or stale segment, or a segment wholly above `upto`).
+ * @throws the open's error when the segment is not a headerless newest one, a gap or stale segment's corruption
+ *   unless the mode is `point-in-time`, and the fence errors of {@link historyGapError}.
+ */
+export async function openSegment(input: SegmentOpenInput): Promise<SegmentReader | undefined> {
+  const { path, id, previous } = input;
+  let reader: SegmentReader;
+  try {
+    reader = await SegmentReader.open(input.fs, path, input.readerOptions);
+  } catch (error) {
+    const fileSize = input.isLast ? await headerlessSize(input.fs, path, error) : undefined;
+    if (fileSize === undefined) throw error;
+    input.found.headerless = { path, id, fileSize };
+    return undefined;
+  }
+  const between =
+    previous === undefined
+      ? undefined
+      : (missingBetween(previous, path, id, reader.header.baseLsn, input.fence) ??
+        (previous.sealed ? undefined : staleBefore(previous, path)));
+  if (between !== undefined) {
+    await reader.close();
+    input.found.corruption = between;
+    if (input.mode !== "point-in-time") throw between.error;
+    return undefined;
+  }
+  if (previous === undefined && !input.allowTruncatedHistory) {
+    const gap = historyGapError({
+      fence: input.fence,
+      after: input.after,
+      oldestFence: (input.oldestBaseLsn ?? reader.header.baseLsn) - 1,
+      dir: input.dir,
+      path,
+    });
+    if (gap !== undefined) {
+      await reader.close();
+      throw gap;
+    }
+  }
+  if (reader.header.baseLsn > input.upto) {
+    // Every record of this segment and the ones after it lies above the bound.
+    await reader.close();
+    return undefined;
+  }
+  return reader;
+}
