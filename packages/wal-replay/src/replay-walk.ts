@@ -4,13 +4,9 @@
  */
 
 import type { PayloadCodec, WalRecord } from "@lora/wal-codec";
-import {
-  type ReadStep,
-  SEGMENT_HEADER_BYTES,
-  type SegmentReader,
-  type SegmentReaderOptions,
-  type WalFileSystem,
-} from "@lora/wal-segment";
+import { type ReadStep, SEGMENT_HEADER_BYTES, type SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { OrderedCalls } from "./ordered-calls.js";
+import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { type ReplayFindings, recordDamage } from "./replay-damage.js";
 import { isFenceError, type SpanMap, withUsableFence } from "./replay-fence.js";
 import { type OutcomeSettle, replayOutcome } from "./replay-outcome.js";
@@ -66,19 +62,12 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #finished = false;
   /** The outcome is settled and `next()` answers done. */
   #done = false;
-  /**
-   * Calls of `next()`/`return()` running or waiting. While any is, a new call waits for the previous one to
-   * settle (`#tail`), so calls are answered in the order they were made, as an async generator answers them.
-   */
-  #pending = 0;
-  #tail: Promise<void> = Promise.resolve();
-  readonly #settled = (): void => {
-    this.#pending--;
-  };
+  /** Calls of `next()`/`return()`, answered in the order they were made, as an async generator answers them. */
+  readonly #calls = new OrderedCalls();
   /** An error thrown by the synchronous fast path, rethrown by the asynchronous path that cleans up. */
   #thrown: { readonly error: unknown } | undefined;
   /** One read buffer for the whole walk, handed from each segment's reader to the next. */
-  #readBuffer: Uint8Array | undefined;
+  readonly #readBuffer = new ReadBufferRelay();
 
   readonly #segments: SegmentSummary[] = [];
   #lastGoodOffset = SEGMENT_HEADER_BYTES;
@@ -127,12 +116,12 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   }
 
   next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    if (this.#pending === 0) {
+    if (this.#calls.idle) {
       const fast = this.#fastStep();
       if (fast !== undefined) return Promise.resolve(fast);
-      return this.#enqueue(() => this.#advance());
+      return this.#calls.run(() => this.#advance());
     }
-    return this.#enqueue(() => {
+    return this.#calls.run(() => {
       const fast = this.#fastStep();
       return fast === undefined ? this.#advance() : Promise.resolve(fast);
     });
@@ -140,22 +129,13 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
 
   /** Stop early (a `break` out of `for await`): close the segment, report `complete: false`. */
   return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
-    return this.#enqueue(async () => {
+    return this.#calls.run(async () => {
       if (!this.#done) {
         await this.#stop();
         this.#finish(false);
       }
       return DONE;
     });
-  }
-
-  /** Run `call` now when nothing else is running or waiting, else once the last call before it has settled. */
-  #enqueue<T>(call: () => Promise<T>): Promise<T> {
-    const now = this.#pending === 0;
-    this.#pending++;
-    const result = now ? call() : this.#tail.then(call);
-    this.#tail = result.then(this.#settled, this.#settled);
-    return result;
   }
 
   /**
@@ -315,7 +295,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       id,
       isLast,
       previous: this.#segments.at(-1),
-      readerOptions: this.#readerOptions(),
+      readerOptions: this.#readBuffer.readerOptions(this.#options.chunkBytes),
       found: this.#found,
       mode: this.#mode,
       fence: this.#options.checkpointLsn ?? 0,
@@ -391,10 +371,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     const reader = this.#reader;
     if (reader === undefined) return;
     this.#reader = undefined;
-    // The next segment reuses the buffer, unless one large record grew it past the read size: holding up to a
-    // maximum-size record's worth of memory for the rest of the walk would cost more than one allocation saves.
-    const buffer = reader.readBuffer;
-    this.#readBuffer = buffer.byteLength <= reader.chunkBytes ? buffer : undefined;
+    this.#readBuffer.keepFrom(reader);
     await reader.close();
   }
 
@@ -421,14 +398,5 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
         complete,
       }),
     );
-  }
-
-  #readerOptions(): SegmentReaderOptions {
-    const { chunkBytes } = this.#options;
-    const readBuffer = this.#readBuffer;
-    return {
-      ...(chunkBytes === undefined ? {} : { chunkBytes }),
-      ...(readBuffer === undefined ? {} : { readBuffer }),
-    };
   }
 }
