@@ -38,9 +38,10 @@ export interface FollowSource {
   changed(signal: AbortSignal): Promise<void>;
   /**
    * Make the bytes the follower has read durable itself (an fdatasync of `paths` and of the directory); absent
-   * when the source always knows durability.
+   * when the source always knows durability. May resolve with each path's size measured before its fdatasync:
+   * every byte below it is then durable too, read or not, so records read later below it need no sync of their own.
    */
-  selfSync?(paths: readonly string[]): Promise<void>;
+  selfSync?(paths: readonly string[]): Promise<ReadonlyMap<string, number> | undefined>;
   /** Milliseconds a known, live writer's durable LSN may stay behind before the follower syncs itself. */
   readonly selfSyncAfterMs?: number;
   /** True once the source will produce nothing more (the in-process handle closed): the follower then ends. */
@@ -81,6 +82,8 @@ export interface CommitFollowerOptions<E> {
   readonly onTruncated?: (error: WalError) => Promise<WalError>;
   /** The writer's recent transactions, when the follower runs in the writer's process. */
   readonly memory?: FollowMemory<E>;
+  /** Called once when the follower ends: done, failed, or stopped by `return()`. */
+  readonly onEnd?: () => void;
 }
 
 /** Transactions read ahead before a pump hands control back to deliver them. */
@@ -105,6 +108,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   #session: number | undefined;
   #durable = 0;
   #selfSynced = 0;
+  /** Per segment path, a size below which every byte is known durable (measured before a self-sync's fdatasync). */
+  readonly #syncedSizes = new Map<string, number>();
   #durableSince = 0;
   #durableChangedAt = 0;
   #closedByWriter = false;
@@ -210,7 +215,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   }
 
   async #finish(): Promise<void> {
-    if (!this.#done) this.#o.memory?.release();
+    if (!this.#done) {
+      this.#o.memory?.release();
+      this.#o.onEnd?.();
+    }
     this.#done = true;
     const reader = this.#reader;
     this.#reader = undefined;
@@ -279,7 +287,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     const live = this.#session !== undefined && !this.#closedByWriter;
     if (live && Date.now() - this.#durableChangedAt < (source.selfSyncAfterMs ?? 1000)) return false;
     const readUpTo = this.#assembler?.lastLsn ?? 0;
-    await source.selfSync([...this.#readPaths]);
+    const sizes = await source.selfSync([...this.#readPaths]);
+    for (const [path, size] of sizes ?? []) {
+      if (size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);
+    }
     this.#readPaths.clear();
     if (this.#reader !== undefined) this.#readPaths.add(this.#reader.path);
     this.#selfSynced = Math.max(this.#selfSynced, readUpTo);
@@ -359,7 +370,14 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     const kind = record.kind;
     if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
     const tx = (this.#assembler as FollowAssembler<E>).apply(record, path);
-    if (tx !== undefined && tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
+    if (tx === undefined) return;
+    if (tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
+    // Its commit ends below what a self-sync covered in this segment (and what came before it was read, so synced,
+    // earlier): durable without another fdatasync. A follower catching up on a closed log syncs once a segment.
+    const synced = this.#syncedSizes.get(path);
+    if (synced !== undefined && (this.#reader?.position ?? Number.POSITIVE_INFINITY) <= synced) {
+      if (tx.commitLsn > this.#selfSynced) this.#selfSynced = tx.commitLsn;
+    }
   }
 
   /**
@@ -450,6 +468,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     this.#queueHead = 0;
     this.#assembler = undefined;
     this.#selfSynced = Math.min(this.#selfSynced, this.#lastDelivered);
+    // A restarted writer may have cut and rewritten a file: sizes measured before are no promise any more.
+    this.#syncedSizes.clear();
     this.#stuckAt = "";
     if (await this.#openAt(from)) this.#restartFrom = undefined;
   }

@@ -129,6 +129,52 @@ describe("followDir", () => {
     await follower.return();
   });
 
+  it("without a mark, catching up syncs once per segment, not once per batch of transactions read", async () => {
+    // Two segments of 3000 transactions each (the follower hands out at most 1024 per read-ahead).
+    let lsn = 1;
+    for (const id of [1, 2]) {
+      const w = await SegmentWriter.create(fs, segmentPath(dir, id), lsn);
+      for (let i = 0; i < 3000; i++) {
+        for (const r of tx(lsn, [i])) w.append(r, jsonCodec);
+        lsn += 3;
+      }
+      await w.flush();
+      if (id === 1) await w.seal();
+      await w.close();
+    }
+    let datasyncs = 0;
+    const counting = new Proxy(fs, {
+      get(target, key) {
+        if (key !== "open") return Reflect.get(target, key, target);
+        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
+          const file = await target.open(path, mode);
+          return new Proxy(file, {
+            get(f, k) {
+              if (k === "datasync") {
+                return () => {
+                  datasyncs++;
+                  return f.datasync();
+                };
+              }
+              const value = Reflect.get(f, k, f) as unknown;
+              return typeof value === "function" ? value.bind(f) : value;
+            },
+          });
+        };
+      },
+    });
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, fs: counting, signal: stop.signal });
+    const got = await take(follower, 6000);
+    expect(got.map((t) => t.events[0])).toEqual([
+      ...Array.from({ length: 3000 }, (_, i) => i),
+      ...Array.from({ length: 3000 }, (_, i) => i),
+    ]);
+    // One self-sync covers what it read and everything below each file's size then: about one per segment.
+    expect(datasyncs).toBeLessThanOrEqual(4);
+    expect(datasyncs).toBeGreaterThan(0);
+    await follower.return();
+  });
+
   it("behind truncation it fails with WAL_TRUNCATED, never a silent gap; the signal ends it quietly", async () => {
     for (let id = 1; id <= 3; id++) {
       const w = await SegmentWriter.create(fs, segmentPath(dir, id), (id - 1) * 3 + 1);
