@@ -287,7 +287,12 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     const live = this.#session !== undefined && !this.#closedByWriter;
     if (live && Date.now() - this.#durableChangedAt < (source.selfSyncAfterMs ?? 1000)) return false;
     const readUpTo = this.#assembler?.lastLsn ?? 0;
-    const sizes = await source.selfSync([...this.#readPaths]);
+    // The segments not read yet are synced too, up to their sizes now: one sync then covers a whole closed log
+    // instead of one per segment (each with a directory fsync, a journal commit).
+    const paths = new Set(this.#readPaths);
+    for (const entry of await listSegments(this.#o.fs, this.#o.dir))
+      if (entry.id > this.#segmentId) paths.add(entry.path);
+    const sizes = await source.selfSync([...paths]);
     for (const [path, size] of sizes ?? []) {
       if (size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);
     }

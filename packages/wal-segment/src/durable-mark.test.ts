@@ -79,6 +79,8 @@ describe("durable mark", () => {
       expect(await reader.read()).toBeNull(); // no file yet
       const writer = await DurableMarkWriter.open(fs, dir);
       writer.publish(5);
+      expect(await reader.read()).toBeNull(); // not looked for again until told (a watch event, a quiet interval)
+      reader.reopen();
       expect(await reader.read()).toEqual({ session: writer.session, durableLsn: 5, closed: false });
       writer.publish(9);
       expect((await reader.read())?.durableLsn).toBe(9); // the same open file shows the rewrite

@@ -98,6 +98,8 @@ export async function readDurableMark(fs: WalFileSystem, dir: string): Promise<D
  * open, a read and a close through the thread pool). The writer rewrites the file in place, so the open file keeps
  * showing its current content; should the file be replaced (removed and created again), {@link DurableMarkReader.reopen}
  * makes the next read open it afresh, which a caller does on a directory event for the mark's name or now and then.
+ * Where there is no mark, reads answer `null` without looking again until `reopen()`: a follower catching up on a log
+ * no writer publishes for (LoraDB's) would otherwise pay a stat per batch of transactions.
  */
 export class DurableMarkReader {
   readonly #fs: WalFileSystem;
@@ -147,10 +149,7 @@ export class DurableMarkReader {
     const old = this.#file;
     this.#file = undefined;
     await old?.close().catch(() => undefined);
-    if ((await this.#fs.stat(this.#path)) === null) {
-      this.#stale = true; // none yet: look again next time
-      return;
-    }
+    if ((await this.#fs.stat(this.#path)) === null) return; // none: look again after reopen()
     try {
       this.#file = await this.#fs.open(this.#path, "read");
     } catch {
