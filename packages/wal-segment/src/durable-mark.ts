@@ -75,20 +75,12 @@ export function decodeDurableMark(bytes: Uint8Array): DurableMark | null {
  * @throws {@link @lora/wal-codec!WalError} only what the seam throws for other reasons than a missing file.
  */
 export async function readDurableMark(fs: WalFileSystem, dir: string): Promise<DurableMark | null> {
-  const path = join(dir, DURABLE_MARK_FILE);
-  if ((await fs.stat(path)) === null) return null;
-  let file: WalFile;
+  // A one-time look is the kept-open reader's first read, then its release.
+  const reader = new DurableMarkReader(fs, dir);
   try {
-    file = await fs.open(path, "read");
-  } catch {
-    return null; // Removed between the stat and the open.
-  }
-  try {
-    const bytes = new Uint8Array(DURABLE_MARK_BYTES);
-    const n = await file.read(bytes, 0, DURABLE_MARK_BYTES, 0);
-    return decodeDurableMark(bytes.subarray(0, n));
+    return await reader.read();
   } finally {
-    await file.close();
+    await reader.close();
   }
 }
 
