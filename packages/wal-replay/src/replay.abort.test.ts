@@ -3,40 +3,19 @@
  * reaches the caller, whether the next one is already in the read buffer or needs a read.
  */
 
-import { type JsonValue, jsonCodec, type WalRecord } from "@lora/wal-codec";
-import { SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { replayDir } from "./replay.js";
+import { evenLog, writeSimLog } from "./test-support/sim-log.js";
 
 const DIR = "/wal";
-
-/** `segments` segments of `perSegment` one-event transactions (three records each), all sealed but the last. */
-async function writeLog(fs: SimFS, perSegment: number, segments = 1): Promise<void> {
-  fs.mkdirpSync(DIR);
-  let lsn = 1;
-  for (let s = 1; s <= segments; s++) {
-    const w = await SegmentWriter.create(fs, segmentPath(DIR, s), lsn);
-    for (let i = 0; i < perSegment; i++) {
-      const records: WalRecord<JsonValue>[] = [
-        { kind: "txBegin", lsn },
-        { kind: "mutation", lsn: lsn + 1, txBeginLsn: lsn, event: lsn },
-        { kind: "txCommit", lsn: lsn + 2, txBeginLsn: lsn },
-      ];
-      for (const r of records) w.append(r, jsonCodec);
-      lsn += 3;
-    }
-    if (s < segments) await w.seal();
-    else await w.flush();
-    await w.close();
-  }
-}
 
 describe("abort through the signal", () => {
   for (const at of [1, 10, 1364, 1365, 1366, 2000]) {
     it(`delivers nothing after abort() returned (aborted after transaction ${at} of 5000)`, async () => {
       const fs = new SimFS();
-      await writeLog(fs, 2500, 2);
+      await writeSimLog(fs, DIR, evenLog(2, 2500));
       const controller = new AbortController();
       const reason = new Error("enough");
       const replay = replayDir(DIR, { codec: jsonCodec, fs, signal: controller.signal });
@@ -53,7 +32,7 @@ describe("abort through the signal", () => {
 
   it("a next() called after abort() rejects with the reason, also when the transaction is already buffered", async () => {
     const fs = new SimFS();
-    await writeLog(fs, 20);
+    await writeSimLog(fs, DIR, evenLog(1, 20));
     const controller = new AbortController();
     const iterator = replayDir(DIR, { codec: jsonCodec, fs, signal: controller.signal })[Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
@@ -64,7 +43,7 @@ describe("abort through the signal", () => {
 
   it("an already aborted signal delivers nothing and opens no segment", async () => {
     const fs = new SimFS();
-    await writeLog(fs, 20);
+    await writeSimLog(fs, DIR, evenLog(1, 20));
     const opensBefore = fs.stats.opens;
     const replay = replayDir(DIR, { codec: jsonCodec, fs, signal: AbortSignal.abort("never") });
     const got: unknown[] = [];

@@ -3,40 +3,17 @@
  * once at the end.
  */
 
-import { type JsonValue, jsonCodec, type WalRecord } from "@lora/wal-codec";
-import { SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { replayDir } from "./replay.js";
 import type { ReplayOptions, ReplayProgress } from "./replay-types.js";
+import { evenLog, writeSimLog } from "./test-support/sim-log.js";
 
 const DIR = "/wal";
 const MIB = 1 << 20;
 const EVENT = "x".repeat(1000);
-
-/** `segments` segments of `perSegment` transactions of one 1,000-character event (about 1 KiB each). */
-async function writeLog(fs: SimFS, segments: number, perSegment: number): Promise<number[]> {
-  fs.mkdirpSync(DIR);
-  let lsn = 1;
-  const sizes: number[] = [];
-  for (let s = 1; s <= segments; s++) {
-    const w = await SegmentWriter.create(fs, segmentPath(DIR, s), lsn);
-    for (let t = 0; t < perSegment; t++) {
-      const records: WalRecord<JsonValue>[] = [
-        { kind: "txBegin", lsn },
-        { kind: "mutation", lsn: lsn + 1, txBeginLsn: lsn, event: EVENT },
-        { kind: "txCommit", lsn: lsn + 2, txBeginLsn: lsn },
-      ];
-      for (const r of records) w.append(r, jsonCodec);
-      lsn += 3;
-    }
-    if (s < segments) await w.seal();
-    else await w.flush();
-    await w.close();
-    sizes.push(fs.readFileSync(segmentPath(DIR, s)).byteLength);
-  }
-  return sizes;
-}
 
 async function run(fs: SimFS, options: Partial<ReplayOptions<JsonValue>> = {}) {
   const calls: ReplayProgress[] = [];
@@ -64,7 +41,11 @@ function expectWellFormed(calls: readonly ReplayProgress[]): void {
 describe("onProgress", () => {
   it("reports each MiB of a whole replay and the end, of the sum of the segment sizes", async () => {
     const fs = new SimFS();
-    const sizes = await writeLog(fs, 3, 1800); // about 1.8 MiB each
+    const sizes = await writeSimLog(
+      fs,
+      DIR,
+      evenLog(3, 1800, () => EVENT),
+    ); // about 1.8 MiB each
     const total = sizes.reduce((a, b) => a + b, 0);
     const { calls, outcome } = await run(fs);
     expectWellFormed(calls);
@@ -75,7 +56,11 @@ describe("onProgress", () => {
 
   it("counts only the range's segments and ends at their total, though the last one is read only to upto", async () => {
     const fs = new SimFS();
-    const sizes = await writeLog(fs, 5, 1200); // segment s holds lsns 3600 (s - 1) + 1 .. 3600 s
+    const sizes = await writeSimLog(
+      fs,
+      DIR,
+      evenLog(5, 1200, () => EVENT),
+    ); // segment s holds lsns 3600 (s - 1) + 1 .. 3600 s
     // From segment 2 (holding lsn 4001) to segment 4 (holding 12000), whose end is above upto.
     const { calls, transactions } = await run(fs, { after: 4000, upto: 12_000 });
     expectWellFormed(calls);
@@ -86,7 +71,11 @@ describe("onProgress", () => {
 
   it("ends at the damage that ended the walk, below the total", async () => {
     const fs = new SimFS();
-    const sizes = await writeLog(fs, 1, 3000);
+    const sizes = await writeSimLog(
+      fs,
+      DIR,
+      evenLog(1, 3000, () => EVENT),
+    );
     const path = segmentPath(DIR, 1);
     const bytes = fs.readFileSync(path);
     fs.writeFileSync(path, bytes.subarray(0, bytes.byteLength - 500)); // a torn tail
@@ -100,7 +89,11 @@ describe("onProgress", () => {
 
   it("is not called at the end of a replay stopped early", async () => {
     const fs = new SimFS();
-    await writeLog(fs, 1, 3000);
+    await writeSimLog(
+      fs,
+      DIR,
+      evenLog(1, 3000, () => EVENT),
+    );
     const calls: ReplayProgress[] = [];
     const replay = replayDir<JsonValue>(DIR, { codec: jsonCodec, fs, onProgress: (p) => calls.push(p) });
     let seen = 0;
@@ -111,7 +104,11 @@ describe("onProgress", () => {
 
   it("a callback that throws fails the replay with its error", async () => {
     const fs = new SimFS();
-    await writeLog(fs, 1, 3000);
+    await writeSimLog(
+      fs,
+      DIR,
+      evenLog(1, 3000, () => EVENT),
+    );
     const boom = new Error("progress broke");
     const replay = replayDir<JsonValue>(DIR, {
       codec: jsonCodec,

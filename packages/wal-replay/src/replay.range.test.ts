@@ -4,51 +4,18 @@
  */
 
 import { fc, test } from "@fast-check/vitest";
-import { type JsonValue, jsonCodec, type PayloadCodec, type WalRecord } from "@lora/wal-codec";
-import { SegmentWriter, segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
+import { jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { readCommitted } from "./read-committed.js";
 import { replayDir } from "./replay.js";
 import type { ReplayedTransaction, ReplayOptions } from "./replay-types.js";
 import { buildSegments, opsArb } from "./test-support/random-log.js";
+import { evenLog, writeSimLog } from "./test-support/sim-log.js";
 
 const DIR = "/wal";
 const codec = jsonCodec as PayloadCodec<unknown>;
-
-/** Write `segments` (each a list of records) as segments 1.., sealed but the last. */
-async function writeLog(fs: SimFS, segments: readonly (readonly WalRecord<unknown>[])[]): Promise<void> {
-  fs.mkdirpSync(DIR);
-  let base = 1;
-  for (const [i, records] of segments.entries()) {
-    // Each segment starts right after the previous one's last record (the first at 1), as rotation does.
-    const w = await SegmentWriter.create(fs, segmentPath(DIR, i + 1), base);
-    for (const r of records) w.append(r, codec);
-    if (i < segments.length - 1) await w.seal();
-    else await w.flush();
-    await w.close();
-    base = (records.at(-1)?.lsn ?? base) + 1;
-  }
-}
-
-/** `segments` segments of `perSegment` one-event transactions (three records each). */
-function evenLog(segments: number, perSegment: number, event: (lsn: number) => JsonValue = (lsn) => lsn) {
-  const out: WalRecord<unknown>[][] = [];
-  let lsn = 1;
-  for (let s = 0; s < segments; s++) {
-    const records: WalRecord<unknown>[] = [];
-    for (let t = 0; t < perSegment; t++) {
-      records.push(
-        { kind: "txBegin", lsn },
-        { kind: "mutation", lsn: lsn + 1, txBeginLsn: lsn, event: event(lsn) },
-        { kind: "txCommit", lsn: lsn + 2, txBeginLsn: lsn },
-      );
-      lsn += 3;
-    }
-    out.push(records);
-  }
-  return out;
-}
 
 async function collect(
   replay: AsyncIterable<ReplayedTransaction<unknown>>,
@@ -108,7 +75,7 @@ describe("replayDir over an LSN range", () => {
       // Valid logs only: an empty segment would share its base LSN with the next one (WAL_MALFORMED).
       const segments = buildSegments(ops, "json", false).filter((x) => x.length > 0);
       const fs = new SimFS();
-      await writeLog(fs, segments);
+      await writeSimLog(fs, DIR, segments);
       const maxLsn = segments.flat().at(-1)?.lsn ?? 0;
       const after = Math.floor(afterFrac * maxLsn);
       const upto = uptoFrac === undefined ? undefined : Math.floor(uptoFrac * maxLsn);
@@ -131,7 +98,7 @@ describe("replayDir over an LSN range", () => {
 
   it("reads only the headers of the segments before the one holding after + 1, and never their records", async () => {
     const sim = new SimFS();
-    await writeLog(sim, evenLog(8, 10));
+    await writeSimLog(sim, DIR, evenLog(8, 10));
     // Segments 1 to 5 have damaged records: a walk over them would throw WAL_CORRUPT.
     for (let id = 1; id <= 5; id++) {
       const path = segmentPath(DIR, id);
@@ -157,7 +124,7 @@ describe("replayDir over an LSN range", () => {
 
   it("never reads a record above upto: damage after it, even in a later segment, is not seen", async () => {
     const sim = new SimFS();
-    await writeLog(sim, evenLog(4, 10));
+    await writeSimLog(sim, DIR, evenLog(4, 10));
     const path = segmentPath(DIR, 3);
     const bytes = sim.readFileSync(path);
     bytes[bytes.byteLength - 5] = (bytes[bytes.byteLength - 5] as number) ^ 0xff;
@@ -173,7 +140,7 @@ describe("replayDir over an LSN range", () => {
 
   it("after + 1 truncated away is WAL_TRUNCATED, or the retained records with allowTruncatedHistory", async () => {
     const fs = new SimFS();
-    await writeLog(fs, evenLog(3, 10));
+    await writeSimLog(fs, DIR, evenLog(3, 10));
     await fs.unlink(segmentPath(DIR, 1));
     await expect(collect(replayDir(DIR, { codec, fs, after: 10 }))).rejects.toMatchObject({
       code: "WAL_TRUNCATED",
@@ -188,7 +155,7 @@ describe("replayDir over an LSN range", () => {
   it("a transaction begun before the segment read first is skipped, never an error", async () => {
     const fs = new SimFS();
     // Transaction 1 begins in segment 1 and commits in segment 2; transaction 4 lies wholly in segment 2.
-    await writeLog(fs, [
+    await writeSimLog(fs, DIR, [
       [
         { kind: "txBegin", lsn: 1 },
         { kind: "mutation", lsn: 2, txBeginLsn: 1, event: "a" },
