@@ -34,6 +34,7 @@ import {
   readSlot,
   Wal,
 } from "@lora/wal";
+import { errorText } from "./bounded-wait.js";
 import { followChildScript } from "./follow-child-build.js";
 import { checkStream, DeliveryStream, describeTx, FOLLOW_TIER, History, summarize } from "./follow-history.js";
 import { type FollowerLine, parseLines, type WriterConfig, type WriterLine } from "./follow-proc-log.js";
@@ -117,8 +118,6 @@ function errorLine(stderr: string): string {
   const line = stderr.split("\n").find((l) => /Error/.test(l));
   return (line ?? stderr).trim().slice(0, 300);
 }
-
-const text = (e: unknown) => (isWalError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 export async function runFollowProc(o: FollowProcOptions, result: TierResult): Promise<void> {
   const run = new ProcRun(
@@ -371,7 +370,7 @@ class ProcRun {
       const { wal } = await Wal.open<JsonValue>(this.#dir, { codec: jsonCodec, checkpointLsn: fence });
       await wal.close();
     } catch (e) {
-      this.#violation("unopenable", `the log did not open at fence ${fence} after the writer's exit: ${text(e)}`);
+      this.#violation("unopenable", `the log did not open at fence ${fence} after the writer's exit: ${errorText(e)}`);
       return false;
     }
     this.#r.crashStates++;
@@ -399,7 +398,7 @@ class ProcRun {
     } catch (e) {
       this.#violation(
         isWalError(e, "WAL_TRUNCATED") ? "hole" : "error",
-        `reading the log after the oracle slot's ${history.last} failed (truncation must keep what a valid slot needs): ${text(e)}`,
+        `reading the log after the oracle slot's ${history.last} failed (truncation must keep what a valid slot needs): ${errorText(e)}`,
       );
       return false;
     }

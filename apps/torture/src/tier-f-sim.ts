@@ -35,6 +35,7 @@ import {
 import { followDir } from "@lora/wal-replay";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
+import { errorText, turn, within } from "./bounded-wait.js";
 import { FsView } from "./follow-fs-view.js";
 import {
   checkStream,
@@ -70,22 +71,6 @@ type Mode = (typeof MODES)[number];
 const SLOT = "slot";
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 3000;
-
-/** One turn of the event loop (the followers poll with a 0 ms timer). */
-const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/** Wait for `p` at most `turns` event-loop turns; settled or not. */
-async function within<T>(p: Promise<T>, turns: number): Promise<{ settled: boolean; value?: T; error?: unknown }> {
-  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-  p.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: unknown) => Object.assign(state, { settled: true, error }),
-  );
-  for (let i = 0; i < turns && !state.settled; i++) await turn();
-  return state;
-}
-
-const text = (e: unknown) => (isWalError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 interface Writer extends WriterRef {
   readonly view: FsView;
@@ -245,7 +230,10 @@ class SimCase {
       this.#session = { resolved: new Map(), durableClaim: 0 };
       return true;
     } catch (e) {
-      this.#violation("unopenable", `the writer could not open the log at fence ${this.#lastCheckpoint}: ${text(e)}`);
+      this.#violation(
+        "unopenable",
+        `the writer could not open the log at fence ${this.#lastCheckpoint}: ${errorText(e)}`,
+      );
       return false;
     }
   }
@@ -329,7 +317,7 @@ class SimCase {
       await work;
     } catch (e) {
       if (this.#writer?.view.isDead === true) return;
-      this.#violation("error", `${what} failed with no fault injected: ${text(e)}`);
+      this.#violation("error", `${what} failed with no fault injected: ${errorText(e)}`);
     }
   }
 
@@ -397,7 +385,7 @@ class SimCase {
     if (!w.view.isDead) {
       if (!inner.settled) this.#violation("error", `a writer call did not settle in ${WAIT_TURNS} turns`);
       else if (inner.error !== undefined)
-        this.#violation("error", `a writer call failed with no fault injected: ${text(inner.error)}`);
+        this.#violation("error", `a writer call failed with no fault injected: ${errorText(inner.error)}`);
       w.view.kill();
       die("at the end of the operation");
     }
@@ -448,7 +436,7 @@ class SimCase {
       observed = r.checkpointLsnObserved;
       await r.wal.close();
     } catch (e) {
-      this.#violation("unopenable", `after the ${cause}: ${text(e)}`);
+      this.#violation("unopenable", `after the ${cause}: ${errorText(e)}`);
       return false;
     }
     this.#bump("crashImages");
@@ -615,7 +603,7 @@ class SimCase {
         this.#bump("rebases");
       } else {
         // Reported once; the consumer starts again from its position so the case goes on checking the rest.
-        this.#violation("error", `${c.name} failed at ${c.position}: ${text(e)}`);
+        this.#violation("error", `${c.name} failed at ${c.position}: ${errorText(e)}`);
         this.#bump("restartsAfterError");
       }
       c.start(this.#raw, w, c.position);
@@ -634,7 +622,7 @@ class SimCase {
     try {
       await w.wal.close();
     } catch (e) {
-      this.#violation("error", `close failed: ${text(e)}`);
+      this.#violation("error", `close failed: ${errorText(e)}`);
     }
     w.closed = true;
     const rebased = new Set<unknown>();
@@ -652,7 +640,7 @@ class SimCase {
           c.stream.begin(this.#lastCheckpoint, `WAL_TRUNCATED at ${c.position} (at close)`);
           this.#bump("rebases");
           rebased.add(c);
-        } else this.#violation("error", `${c.name} failed at close: ${text(c.error)}`);
+        } else this.#violation("error", `${c.name} failed at close: ${errorText(c.error)}`);
         c.error = undefined;
       }
     }
@@ -740,7 +728,7 @@ class SimCase {
       } catch (e) {
         got = null;
         if (!truncated || !isWalError(e, "WAL_TRUNCATED"))
-          this.#violation("error", `readCommitted after ${t} failed: ${text(e)}`);
+          this.#violation("error", `readCommitted after ${t} failed: ${errorText(e)}`);
       }
       if (got !== null) {
         if (truncated)
@@ -756,11 +744,11 @@ class SimCase {
         if (!isWalError(drained.error, "WAL_TRUNCATED"))
           this.#violation(
             "hole",
-            `a fresh followDir after ${t} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : text(drained.error)}`,
+            `a fresh followDir after ${t} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : errorText(drained.error)}`,
           );
       } else {
         if (drained.error !== undefined)
-          this.#violation("error", `a fresh followDir after ${t} failed: ${text(drained.error)}`);
+          this.#violation("error", `a fresh followDir after ${t} failed: ${errorText(drained.error)}`);
         this.#compare(`a fresh followDir after ${t}`, drained.got, expected);
       }
     }
@@ -774,7 +762,7 @@ class SimCase {
       const expected = this.#history.after(t);
       const drained = await drain(w.wal.follow({ after: t }), expected.length);
       if (drained.error !== undefined)
-        this.#violation("error", `a fresh wal.follow after ${t} failed: ${text(drained.error)}`);
+        this.#violation("error", `a fresh wal.follow after ${t} failed: ${errorText(drained.error)}`);
       this.#compare(`a fresh wal.follow after ${t}`, drained.got, expected);
       this.#bump("tokenChecks");
     }

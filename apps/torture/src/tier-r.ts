@@ -26,6 +26,7 @@ import { type Archiver, restore, startArchiver } from "@lora/wal-archive";
 import { type MemoryArchive, type MemoryFaultKind, memoryArchive } from "@lora/wal-archive/testing";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
+import { errorText, turn, within } from "./bounded-wait.js";
 import { describeTx, sameTx, summarize, type TxSummary } from "./follow-history.js";
 import { between, mix, type Rng, rng } from "./prng.js";
 import { TierResult, type ViolationKind } from "./result.js";
@@ -51,21 +52,6 @@ const DIR = "/w";
 const RESTORED = "/restored";
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 20_000;
-
-const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/** Wait for `p` at most `turns` event-loop turns. */
-async function within<T>(p: Promise<T>, turns: number): Promise<{ settled: boolean; value?: T; error?: unknown }> {
-  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-  p.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: unknown) => Object.assign(state, { settled: true, error }),
-  );
-  for (let i = 0; i < turns && !state.settled; i++) await turn();
-  return state;
-}
-
-const text = (e: unknown) => (isWalError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 export async function runTierR(o: TierROptions): Promise<TierResult> {
   const result = new TierResult("R");
@@ -272,7 +258,7 @@ class ArchiveCase {
         this.#r.bump("flushesRefused");
         return true;
       }
-      this.#violation("error", `${what} rejected with ${text(r.error)}`);
+      this.#violation("error", `${what} rejected with ${errorText(r.error)}`);
       return true;
     }
     const archived = archiver.status().archivedLsn;
@@ -294,14 +280,14 @@ class ArchiveCase {
     try {
       await restore({ store: this.#store, dir: RESTORED, fs, ...(toLsn === undefined ? {} : { toLsn }) });
     } catch (e) {
-      this.#violation("unopenable", `restore${toLsn === undefined ? "" : ` to ${toLsn}`} failed: ${text(e)}`);
+      this.#violation("unopenable", `restore${toLsn === undefined ? "" : ` to ${toLsn}`} failed: ${errorText(e)}`);
       return null;
     }
     try {
       const { wal } = await Wal.open<JsonValue>(RESTORED, { codec: jsonCodec, fs });
       await wal.close();
     } catch (e) {
-      this.#violation("unopenable", `the restored log did not open: ${text(e)}`);
+      this.#violation("unopenable", `the restored log did not open: ${errorText(e)}`);
       return null;
     }
     const txs: TxSummary[] = [];
@@ -391,7 +377,7 @@ class ArchiveCase {
         })
       ).wal;
     } catch (e) {
-      this.#violation("unopenable", `the crash image did not open at fence ${this.#fence}: ${text(e)}`);
+      this.#violation("unopenable", `the crash image did not open at fence ${this.#fence}: ${errorText(e)}`);
       return;
     }
     let archiver: Archiver | null = null;
