@@ -451,13 +451,22 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     return moved;
   }
 
-  /** The LSN from which reading again reproduces every transaction not yet delivered. */
+  /**
+   * The LSN from which reading again reproduces every transaction not yet delivered: the one after the last
+   * delivered, or the begin of a queued (committed, undelivered) transaction that began before it.
+   *
+   * Transactions still open do not pull it lower. A reset happens only when a writer session ended (a new one
+   * opened the log, or its recovery cut the file under the reader), and a new session never commits a transaction
+   * an earlier one began. So an open transaction that began at or below the last delivered LSN can never commit;
+   * one that began above it is read again from the restart point anyway. Pinning to a dead transaction's begin
+   * sent a follower back to a segment that truncation had rightly removed (its slot was confirmed past it): a
+   * false `WAL_TRUNCATED`.
+   */
   #restartLsn(): number {
     let lsn = this.#lastDelivered + 1;
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       lsn = Math.min(lsn, (this.#queue[i] as Queued<E>).tx.beginLsn);
     }
-    for (const begin of this.#assembler?.openBegins() ?? []) lsn = Math.min(lsn, begin);
     return lsn;
   }
 
