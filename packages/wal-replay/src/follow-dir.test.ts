@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem, DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { countingFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
@@ -142,27 +143,7 @@ describe("followDir", () => {
       if (id === 1) await w.seal();
       await w.close();
     }
-    let datasyncs = 0;
-    const counting = new Proxy(fs, {
-      get(target, key) {
-        if (key !== "open") return Reflect.get(target, key, target);
-        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
-          const file = await target.open(path, mode);
-          return new Proxy(file, {
-            get(f, k) {
-              if (k === "datasync") {
-                return () => {
-                  datasyncs++;
-                  return f.datasync();
-                };
-              }
-              const value = Reflect.get(f, k, f) as unknown;
-              return typeof value === "function" ? value.bind(f) : value;
-            },
-          });
-        };
-      },
-    });
+    const { fs: counting, counts } = countingFileSystem(fs);
     const follower = followDir<JsonValue>(dir, { codec: jsonCodec, fs: counting, signal: stop.signal });
     const got = await take(follower, 6000);
     expect(got.map((t) => t.events[0])).toEqual([
@@ -170,6 +151,7 @@ describe("followDir", () => {
       ...Array.from({ length: 3000 }, (_, i) => i),
     ]);
     // One self-sync covers what it read and everything below each file's size then: about one per segment.
+    const datasyncs = [...counts.datasyncs.values()].reduce((a, b) => a + b, 0);
     expect(datasyncs).toBeLessThanOrEqual(3);
     expect(datasyncs).toBeGreaterThan(0);
     await follower.return();
@@ -191,6 +173,63 @@ describe("followDir", () => {
     const waiting = fine.next();
     stop.abort();
     expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
+  it("a transaction a crashed writer left open does not pin the follower to a segment truncation removed", async () => {
+    // Session 1 begins a transaction at lsn 1 that it never ends, commits 2..4, and is killed.
+    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
+    await w1.flush();
+    const mark1 = await DurableMarkWriter.open(fs, dir);
+    mark1.publish(4);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([4]);
+    await w1.close();
+    // Session 2 rotates, commits 5..7, and (its consumers past lsn 7) truncates segment 1 away.
+    const sealer = await SegmentWriter.openForAppend(fs, segmentPath(dir, 1), w1.size);
+    await sealer.seal();
+    await sealer.close();
+    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+    for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark2 = await DurableMarkWriter.open(fs, dir);
+    mark2.publish(7);
+    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[7, ["b"]]]);
+    await unlink(segmentPath(dir, 1));
+    // Session 3: the follower resets again. The begin at lsn 1 belongs to a dead session and can never commit;
+    // it must not send the follower back to lsn 1 (a false WAL_TRUNCATED).
+    for (const r of tx(8, ["c"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark3 = await DurableMarkWriter.open(fs, dir);
+    mark3.publish(10);
+    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
+    await w2.close();
+    await mark3.close(10);
+    await Promise.all([mark1, mark2].map((m) => m.close(10).catch(() => undefined)));
+    await follower.return();
+  });
+
+  it("a transaction begun before a delivered one is read whole and delivered once it commits", async () => {
+    // The transaction begun at 4 is open while 1..3 is delivered; its records come later and it is delivered whole.
+    const path = segmentPath(dir, 1);
+    const w = await SegmentWriter.create(fs, path, 1);
+    for (const r of [...tx(1, ["a"]), { kind: "txBegin" as const, lsn: 4 }]) w.append(r, jsonCodec);
+    await w.flush();
+    const mark = await DurableMarkWriter.open(fs, dir);
+    mark.publish(4);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
+    const pending = await deliversWithin(follower, 100);
+    expect(pending).not.toBeNull();
+    w.append({ kind: "mutationBatch", lsn: 5, txBeginLsn: 4, events: ["b"] }, jsonCodec);
+    w.append({ kind: "txCommit", lsn: 6, txBeginLsn: 4 }, jsonCodec);
+    await w.flush();
+    mark.publish(6);
+    const next = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
+    expect([next.value?.beginLsn, next.value?.commitLsn, next.value?.events]).toEqual([4, 6, ["b"]]);
+    await w.close();
+    await mark.close(6);
+    await follower.return();
   });
 
   it("refuses bad options at once", () => {

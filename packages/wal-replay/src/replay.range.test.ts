@@ -5,8 +5,8 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { jsonCodec, type PayloadCodec } from "@lora/wal-codec";
-import { segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import { segmentPath } from "@lora/wal-segment";
+import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { readCommitted } from "./read-committed.js";
 import { replayDir } from "./replay.js";
@@ -23,41 +23,6 @@ async function collect(
   const out: { beginLsn: number; commitLsn: number; events: unknown[] }[] = [];
   for await (const t of replay) out.push({ beginLsn: t.beginLsn, commitLsn: t.commitLsn, events: t.events });
   return out;
-}
-
-/** A file system that counts the bytes read from each path (through `read` and `readSync`). */
-function countingReads(inner: WalFileSystem): { fs: WalFileSystem; bytesRead: Map<string, number> } {
-  const bytesRead = new Map<string, number>();
-  const count = (path: string, n: number) => {
-    bytesRead.set(path, (bytesRead.get(path) ?? 0) + n);
-    return n;
-  };
-  const wrapFile = (file: WalFile): WalFile =>
-    new Proxy(file, {
-      get(target, key) {
-        if (key === "read") {
-          return async (buffer: Uint8Array, offset: number, length: number, position: number) =>
-            count(target.path, await target.read(buffer, offset, length, position));
-        }
-        if (key === "readSync" && target.readSync !== undefined) {
-          const readSync = target.readSync.bind(target);
-          return (buffer: Uint8Array, offset: number, length: number, position: number) =>
-            count(target.path, readSync(buffer, offset, length, position));
-        }
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const fs = new Proxy(inner, {
-    get(target, key) {
-      if (key === "open") {
-        return async (...args: Parameters<WalFileSystem["open"]>) => wrapFile(await target.open(...args));
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { fs, bytesRead };
 }
 
 describe("replayDir over an LSN range", () => {
@@ -108,7 +73,8 @@ describe("replayDir over an LSN range", () => {
     }
     await expect(collect(replayDir(DIR, { codec, fs: sim }))).rejects.toMatchObject({ code: "WAL_CORRUPT" });
 
-    const { fs, bytesRead } = countingReads(sim);
+    const { fs, counts } = countingFileSystem(sim);
+    const bytesRead = counts.bytesRead;
     // Segment 6 holds lsns 151..180; after 160 starts there.
     const range = replayDir(DIR, { codec, fs, after: 160 });
     const got = await collect(range);
@@ -129,7 +95,8 @@ describe("replayDir over an LSN range", () => {
     const bytes = sim.readFileSync(path);
     bytes[bytes.byteLength - 5] = (bytes[bytes.byteLength - 5] as number) ^ 0xff;
     sim.writeFileSync(path, bytes);
-    const { fs, bytesRead } = countingReads(sim);
+    const { fs, counts } = countingFileSystem(sim);
+    const bytesRead = counts.bytesRead;
     // Segment 2 holds lsns 31..60; upto 45 ends inside it.
     const range = replayDir(DIR, { codec, fs, after: 30, upto: 45, recovery: "absolute" });
     expect((await collect(range)).map((t) => t.commitLsn)).toEqual([33, 36, 39, 42, 45]);

@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
-import type { WalFile, WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import type { WalFileSystem } from "@lora/wal-segment";
+import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { type JsonValue, jsonCodec, readCommitted, Wal } from "./index.js";
 
@@ -10,36 +10,10 @@ import { type JsonValue, jsonCodec, readCommitted, Wal } from "./index.js";
 
 type Tx = { beginLsn: number; commitLsn: number; events: JsonValue[] };
 
-/** A file system that counts the bytes read from segment files (a proxy: the seam's classes keep private state). */
-function countingReads(inner: WalFileSystem): { fs: WalFileSystem; segmentBytesRead: () => number } {
-  let bytes = 0;
-  const countReads = (file: WalFile): WalFile =>
-    new Proxy(file, {
-      get(target, key) {
-        if (key === "read") {
-          return async (buffer: Uint8Array, offset: number, length: number, position: number) => {
-            const n = await target.read(buffer, offset, length, position);
-            bytes += n;
-            return n;
-          };
-        }
-        const value = Reflect.get(target, key, target) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  const fs = new Proxy(inner, {
-    get(target, key) {
-      if (key === "open") {
-        return async (path: string, mode: Parameters<WalFileSystem["open"]>[1]) => {
-          const file = await target.open(path, mode);
-          return path.endsWith(".wal") ? countReads(file) : file;
-        };
-      }
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { fs, segmentBytesRead: () => bytes };
+/** A file system that counts the bytes read from segment files. */
+function countingReads(inner: SimFS): { fs: WalFileSystem; segmentBytesRead: () => number } {
+  const { fs, counts } = countingFileSystem(inner);
+  return { fs, segmentBytesRead: () => counts.totalBytesRead((path) => path.endsWith(".wal")) };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {

@@ -1,11 +1,13 @@
 /**
- * SimFS, an in-memory file system that knows what each fsync covered (crash images, fault injection), and the
- * file-system conformance suite.
+ * SimFS, an in-memory file system that knows what each fsync covered (crash images, fault injection), the
+ * file-system conformance suite, and a seam wrapper that counts reads and syncs.
  *
  * @packageDocumentation
  * @module @lora/wal-segment/testing
  */
 
+export type { SeamCounts } from "./counting-fs.js";
+export { countingFileSystem } from "./counting-fs.js";
 export type { ConformanceExpect, ConformanceSuiteOptions, FileSystemFixture } from "./file-system-conformance.js";
 export { runFileSystemConformance } from "./file-system-conformance.js";
 export type {
