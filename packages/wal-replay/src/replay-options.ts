@@ -9,7 +9,7 @@ import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions } from "./replay-
 /**
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
  * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown recovery mode, an LSN option that is not a
- *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an `onProgress` that is not a function, or a
+ *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`, an `onProgress` that is not a function, or a
  *   negative or fractional `unsyncedWindowBytes`.
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
@@ -23,6 +23,9 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   checkLsnOption("uptoLsn", options.uptoLsn);
   if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
     throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
+  }
+  if (options.scanFrom !== undefined && options.scanFrom !== "oldest" && options.scanFrom !== "fence") {
+    throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(options.scanFrom)}`);
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");

@@ -61,6 +61,20 @@ export interface ReplayOptions<E> {
    */
   readonly after?: number;
   /**
+   * Where the walk of a directory starts. `"oldest"` (the default) reads every retained segment, so damage and
+   * structure are checked in the whole log. `"fence"` starts at the segment holding `checkpointLsn + 1`, found by
+   * a binary search over segment headers, so a reader that resumes from a snapshot reads only what it replays:
+   * - the fence rules hold as in a whole walk: a transaction that spans the fence is `WAL_FENCE_IN_TRANSACTION`
+   *   (its records above the fence name a begin below the first segment read), and a fence below the oldest
+   *   segment is `WAL_FENCE_TOO_LOW`;
+   * - the segments before it are never opened, so damage in them (records the snapshot already holds) is not
+   *   seen; `lora-wal verify` checks the whole log.
+   *
+   * With `after`, the walk starts at the segment holding `after + 1` whatever this says. `replaySegments` ignores
+   * it (its caller chose the files). See {@link ReplayOutcome} for what the report covers. @default "oldest"
+   */
+  readonly scanFrom?: "oldest" | "fence";
+  /**
    * The end of an LSN range: only transactions with `commitLsn <= upto`. The walk ends (complete, no damage
    * reported) before the first record with a higher LSN, whose payload is never decoded; of the segments after
    * the one holding it, at most the next one's header is read. Safe beside a live writer that keeps appending: everything at or below a bound
@@ -151,8 +165,9 @@ export interface SegmentSummary {
 }
 
 /**
- * What a replay found. Everything in it describes the part of the log the walk read: with `after`, from the start of
- * the segment holding `after + 1`; with `upto`, up to the last record at or below it. So for a range:
+ * What a replay found. Everything in it describes the part of the log the walk read: with `after` (or `scanFrom:
+ * "fence"`), from the start of the segment holding `after + 1` (the fence + 1); with `upto`, up to the last record at
+ * or below it. So for a range:
  * - `segments`, `records`, `maxLsn`, `lastGoodOffset`, `transactionSpans`, `newestSnapshotLsn` and
  *   `checkpointLsnObserved` cover the segments read (records of the first one below `after + 1` included, records
  *   above `upto` excluded); checkpoint markers outside them are not seen.

@@ -279,6 +279,10 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       this.#signal?.throwIfAborted();
       const plan = await this.#list();
       this.#oldestBaseLsn = plan.oldestBaseLsn;
+      // A seek to the fence (not to `after`, whose own rule skips what began before the walk).
+      if (plan.oldestBaseLsn !== undefined && this.#options.after === undefined) {
+        this.#assembler.retainedFrom(plan.oldestBaseLsn - 1);
+      }
       this.#dir = plan.dir;
       if (this.#meter !== undefined) this.#meter.setRange(await measureRange(this.#fs, plan.paths, this.#upto));
       this.#paths = plan.paths;

@@ -29,7 +29,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
 /**
  * Replay the segments of `dir` (see the module comment for the rules): all of them, or with `after`/`upto` the LSN
  * range `readCommitted` reads, starting at the segment holding `after + 1` (a binary search over headers) and never
- * decoding a record above `upto`.
+ * decoding a record above `upto`. With `scanFrom: "fence"` the walk starts at the segment holding the fence + 1.
  * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
  *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode; `WAL_TRUNCATED` when the log no longer holds `after + 1`
@@ -37,7 +37,20 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   const fs = options.fs ?? createNodeFileSystem();
-  return new ReplayRun(planDir(fs, dir, options.after), fs, options);
+  const seek = seekPoint(options);
+  // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
+  // begins of the transactions that span it.
+  const whole = seek === undefined ? undefined : planDir(fs, dir, undefined);
+  return new ReplayRun(planDir(fs, dir, seek), fs, options, whole);
+}
+
+/**
+ * The LSN whose successor's segment a directory walk starts at: `after` when given (its rules for transactions
+ * begun before the walk apply then), else the fence with `scanFrom: "fence"`, else none (the oldest segment).
+ */
+function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
+  if (options.after !== undefined) return options.after;
+  return options.scanFrom === "fence" ? (options.checkpointLsn ?? 0) : undefined;
 }
 
 /**
@@ -58,8 +71,16 @@ class ReplayRun<E> implements Replay<E> {
   readonly #settle: OutcomeSettle;
   readonly #outcome: Promise<ReplayOutcome>;
 
-  constructor(list: () => Promise<ReplayPlan>, fs: WalFileSystem, options: ReplayOptions<E>) {
+  readonly #spansList: () => Promise<ReplayPlan>;
+
+  constructor(
+    list: () => Promise<ReplayPlan>,
+    fs: WalFileSystem,
+    options: ReplayOptions<E>,
+    spansList?: () => Promise<ReplayPlan>,
+  ) {
     this.#list = list;
+    this.#spansList = spansList ?? list;
     this.#fs = fs;
     this.#options = options;
     this.#mode = checkReplayOptions(options);
@@ -71,7 +92,7 @@ class ReplayRun<E> implements Replay<E> {
   [Symbol.asyncIterator](): AsyncIterator<ReplayedTransaction<E>> {
     if (this.#started) throw new WalError("WAL_INVALID_ARGUMENT", "a replay can be iterated only once");
     this.#started = true;
-    const mapSpans = () => mapTransactionSpans(this.#list, this.#fs, this.#options);
+    const mapSpans = () => mapTransactionSpans(this.#spansList, this.#fs, this.#options);
     return new ReplayWalk(this.#list, this.#fs, this.#options, this.#mode, this.#settle, mapSpans);
   }
 

@@ -47,6 +47,11 @@ export class TransactionAssembler<E> {
   #extentLast = 0;
   /** Base LSN of the first segment minus one: the lowest fence the retained log can serve. */
   #oldestFence: number | undefined;
+  /**
+   * The directory's oldest segment's base LSN minus one, when the walk started at a later segment (a seek to the
+   * fence): only a transaction begun at or below it was truncated away; see {@link TransactionAssembler.retainedFrom}.
+   */
+  #historyFloor: number | undefined;
   #newestSnapshot: number | null = null;
   /*
    * The open transactions. Nearly always at most one is open (every `commitTx`, and any writer that does not
@@ -73,6 +78,15 @@ export class TransactionAssembler<E> {
     this.#fence = fence;
     this.#lenient = lenient;
     this.#allowTruncatedHistory = allowTruncatedHistory;
+  }
+
+  /**
+   * The walk started at a later segment than the directory's oldest, whose base LSN minus one is `oldestFence`: a
+   * transaction begun between the two is in the log, so with `allowTruncatedHistory` it is still judged by the
+   * fence (as a walk from the oldest segment would) rather than skipped as truncated.
+   */
+  retainedFrom(oldestFence: number): void {
+    this.#historyFloor = oldestFence;
   }
 
   /** The lowest fence the retained log can serve: the first segment's base LSN minus one (0 before any segment). */
@@ -142,7 +156,7 @@ export class TransactionAssembler<E> {
   ): WalError | undefined {
     if (this.#lenient) return undefined;
     const begin = record.txBeginLsn;
-    if (known && this.#allowTruncatedHistory && begin <= (this.#oldestFence ?? 0)) {
+    if (known && this.#allowTruncatedHistory && begin <= (this.#historyFloor ?? this.#oldestFence ?? 0)) {
       // Begun before the retained log: the caller opted in to the gap, and a partial transaction is never replayed.
       if (record.kind === "txCommit" || record.kind === "txAbort") this.truncatedTransactions++;
       return undefined;

@@ -20,6 +20,7 @@ export interface OpenOptions<E> {
   readonly fence: number;
   readonly recovery: RecoveryMode;
   readonly allowTruncatedHistory: boolean;
+  readonly scanFrom: "oldest" | "fence";
   readonly blockingSync: boolean;
   readonly unsyncedWindowBytes: number;
   readonly maxSlotRetainedBytes: number;
@@ -62,6 +63,10 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
       `allowTruncatedHistory must be a boolean, got ${String(allowTruncatedHistory)}`,
     );
   }
+  const scanFrom = options.scanFrom ?? "oldest";
+  if (scanFrom !== "oldest" && scanFrom !== "fence") {
+    throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(scanFrom)}`);
+  }
   const blockingSync = options.blockingSync ?? false;
   if (typeof blockingSync !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
@@ -95,6 +100,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     fence,
     recovery,
     allowTruncatedHistory,
+    scanFrom,
     blockingSync,
     unsyncedWindowBytes,
     maxSlotRetainedBytes,

@@ -63,6 +63,7 @@ export interface RecoverInput<E> {
   readonly codec: PayloadCodec<E>;
   readonly checkpointLsn: number;
   readonly allowTruncatedHistory: boolean;
+  readonly scanFrom: "oldest" | "fence";
   readonly recovery: RecoveryMode;
   readonly unsyncedWindowBytes: number;
   readonly writerOptions: SegmentWriterOptions;
@@ -98,6 +99,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       fs,
       checkpointLsn: TESTING_BUILD && bugs.has("fence-off-by-one") ? Math.max(0, checkpointLsn - 1) : checkpointLsn,
       allowTruncatedHistory: input.allowTruncatedHistory,
+      scanFrom: input.scanFrom,
       unsyncedWindowBytes: input.unsyncedWindowBytes,
       recovery: silentCut ? "point-in-time" : input.recovery,
       ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),

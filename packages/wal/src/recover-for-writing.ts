@@ -24,13 +24,14 @@ export async function recoverForWriting<E>(
   o: OpenOptions<E>,
   options: WalOptions<E>,
 ): Promise<RecoveredForWriting<E>> {
-  const { fs, codec, fence, allowTruncatedHistory, recovery, unsyncedWindowBytes, failpoint, bugs } = o;
+  const { fs, codec, fence, allowTruncatedHistory, scanFrom, recovery, unsyncedWindowBytes, failpoint, bugs } = o;
   const r = await recoverDir({
     fs,
     dir,
     codec,
     checkpointLsn: fence,
     allowTruncatedHistory,
+    scanFrom,
     recovery,
     unsyncedWindowBytes,
     writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },

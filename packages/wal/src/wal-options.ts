@@ -34,6 +34,16 @@ export interface WalOptions<E> {
    * gap; `OpenResult.replay.oldestFence` says where the log starts. @default false
    */
   readonly allowTruncatedHistory?: boolean;
+  /**
+   * Where the open's replay starts reading. `"oldest"` reads every retained segment, so the recovery rules judge
+   * damage anywhere in the log. `"fence"` starts at the segment holding `checkpointLsn + 1` (a binary search over
+   * segment headers): an open from a snapshot then costs what it replays, not what the log retains (segments kept
+   * below the fence for a replication slot or an archive). The fence rules hold as with `"oldest"`
+   * (`WAL_FENCE_IN_TRANSACTION`, `WAL_FENCE_TOO_LOW`), and the torn tail is cut as always; what is not done is
+   * reading the segments below that one, so damage in them (records the snapshot already holds) is not seen,
+   * and `replay` reports on the segments read. `lora-wal verify` checks the whole log. @default "oldest"
+   */
+  readonly scanFrom?: "oldest" | "fence";
   /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
   readonly recovery?: RecoveryMode;
   /**
@@ -43,9 +53,8 @@ export interface WalOptions<E> {
   readonly onTransaction?: (tx: ReplayedTransaction<E>) => void | Promise<void>;
   /**
    * Progress of the open's replay, as `replayDir` reports it: bytes and records read of the retained log's size
-   * when the open began, at most once per MiB read and once at the end. Open reads every retained segment (the
-   * recovery rules judge damage anywhere in it); a reader that wants a range uses `replayDir` or `readCommitted`
-   * with `after`/`upto`. A callback that throws fails the open (the lock is released).
+   * when the open began (from the segment it starts at, see `scanFrom`), at most once per MiB read and once at the
+   * end. A callback that throws fails the open (the lock is released).
    */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
