@@ -86,6 +86,7 @@ export class CommandContext {
       ...(codec.payloadCodec === undefined ? {} : { payloadCodec: codec.payloadCodec }),
       onTotal: (bytes) => progress.addTotal(bytes),
       onRead: (bytes) => progress.add(bytes),
+      onProgress: (p) => progress.set(p.bytes, p.totalBytes),
       done: () => progress.done(),
     };
   }

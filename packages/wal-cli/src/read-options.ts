@@ -2,6 +2,7 @@
 
 import { bytesCodec, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
+import type { ReplayProgress } from "@lora/wal-replay";
 import { framingOnlyCodec } from "./scan/framing-codec.js";
 
 /** The payload codecs the CLI knows by name (`--codec`). */
@@ -59,6 +60,12 @@ export interface ReadOptions {
   readonly onTotal?: (bytes: number) => void;
   /** Called after every read with its byte count. */
   readonly onRead?: (bytes: number) => void;
+  /**
+   * The replay's own progress, for the commands whose work is a replay (`verifyDir`): bytes and records of the
+   * segments done, at most once per MiB read and once at the end. When given, such a command reports through it
+   * instead of `onTotal`/`onRead`.
+   */
+  readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
 /** The codec called `name` (`"framing"`: {@link framingOnlyCodec}, which decodes nothing). */

@@ -8,7 +8,13 @@
 
 import { basename } from "node:path";
 import { isWalError, type WalError } from "@lora/wal-codec";
-import { describeCorruption, describeHeaderless, describeTornTail, replaySegments } from "@lora/wal-replay";
+import {
+  describeCorruption,
+  describeHeaderless,
+  describeTornTail,
+  type ReplayProgress,
+  replaySegments,
+} from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
@@ -53,18 +59,25 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
-  const fs = createReadOnlyFileSystem(options.onRead);
+  const onProgress = options.onProgress;
+  // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).
+  const fs = createReadOnlyFileSystem(onProgress === undefined ? options.onRead : undefined);
   const target = await resolveTarget(fs, path);
   const chosen = await chooseCodec(target, options);
-  options.onTotal?.(target.totalBytes);
-  return verifyTarget(fs, target, chosen);
+  if (onProgress === undefined) options.onTotal?.(target.totalBytes);
+  return verifyTarget(fs, target, chosen, onProgress);
 }
 
 /**
  * {@link verifyDir} of a resolved target with a chosen codec (`inspect` shares both with its own walk).
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment cannot be read.
  */
-export async function verifyTarget(fs: WalFileSystem, target: WalTarget, chosen: ChosenCodec): Promise<VerifyReport> {
+export async function verifyTarget(
+  fs: WalFileSystem,
+  target: WalTarget,
+  chosen: ChosenCodec,
+  onProgress?: (progress: ReplayProgress) => void,
+): Promise<VerifyReport> {
   const base = {
     path: target.path,
     kind: target.kind,
@@ -78,7 +91,7 @@ export async function verifyTarget(fs: WalFileSystem, target: WalTarget, chosen:
   const codec = chosen.codec;
   const replay = replaySegments(
     target.segments.map((s) => s.path),
-    { codec, recovery: "point-in-time", fs },
+    { codec, recovery: "point-in-time", fs, ...(onProgress === undefined ? {} : { onProgress }) },
   );
   try {
     const outcome = await replay.outcome();

@@ -45,11 +45,18 @@ export interface Progress {
   add(bytes: number): void;
   /** Grow the total (a second pass). */
   addTotal(bytes: number): void;
+  /** Set how much is done of how much (a source that reports its own progress, as replay's `onProgress`). */
+  set(done: number, total: number): void;
   /** Erase the bar. */
   done(): void;
 }
 
-const NO_PROGRESS: Progress = { add: () => undefined, addTotal: () => undefined, done: () => undefined };
+const NO_PROGRESS: Progress = {
+  add: () => undefined,
+  addTotal: () => undefined,
+  set: () => undefined,
+  done: () => undefined,
+};
 const REDRAW_MS = 100;
 const BAR_WIDTH = 30;
 
@@ -81,6 +88,11 @@ export function createProgress(stream: TextStream, enabled: boolean, label: stri
     },
     addTotal(bytes) {
       all += bytes;
+    },
+    set(bytes, total) {
+      all = total;
+      done = 0;
+      this.add(bytes);
     },
     done() {
       if (drawn) stream.write("\r\u001b[2K");
