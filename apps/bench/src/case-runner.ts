@@ -29,6 +29,10 @@ export interface CaseOutcome {
   readonly ops: number;
   readonly rssGrowthBytes?: number;
   readonly error?: string;
+  /** Ops/s of each interleaved round, in round order (NaN for a round that failed); empty for `runCase`. */
+  readonly perRound: readonly number[];
+  /** MB/s of each interleaved round, when the case counts bytes. */
+  readonly perRoundMbps?: readonly number[];
 }
 
 async function runRound(
@@ -62,7 +66,7 @@ function summarize(
   if (s.length === 0) {
     log(`  ${label}: FAILED ${error ?? "no samples"}`);
     const nan = spread([]);
-    return { rate: nan, seconds: nan, ops: 0, error: error ?? "no samples" };
+    return { rate: nan, seconds: nan, ops: 0, error: error ?? "no samples", perRound: [] };
   }
   const rate = spread(s.map((m) => m.ops / m.seconds));
   const withBytes = s.filter((m) => m.bytes !== undefined);
@@ -71,6 +75,7 @@ function summarize(
   const withCpu = s.filter((m) => m.cpuSeconds !== undefined && m.cpuSeconds > 0);
   const outcome: CaseOutcome = {
     rate,
+    perRound: [],
     ...(withCpu.length === 0 ? {} : { cpuRate: spread(withCpu.map((m) => m.ops / (m.cpuSeconds ?? 1))).median }),
     seconds: spread(s.map((m) => m.seconds)),
     ops: spread(s.map((m) => m.ops)).median,
@@ -97,11 +102,12 @@ function summarize(
 
 /**
  * Rounds interleaved across systems (round 1 of every system, then round 2, ...), each round in a fresh child with
+ * the system's own parameters when it has them (else `p`),
  * its own short warm-up, so a drifting disk (fsync latency on a shared VM varies by an order of magnitude over
  * minutes) hits every system alike instead of whichever ran during a slow patch.
  */
 export async function runInterleaved(
-  systems: readonly { key: string; caseName: string }[],
+  systems: readonly { key: string; caseName: string; p?: CaseParams }[],
   p: CaseParams,
   opts: Options,
   prefix: string,
@@ -111,21 +117,60 @@ export async function runInterleaved(
   const { warmup } = roundsOf(opts.profile);
   const rounds = roundsOverride ?? roundsOf(opts.profile).rounds;
   const samples = new Map<string, Measure[]>(systems.map((s) => [s.key, []]));
+  const perRound = new Map<string, { rate: number; mbps: number }[]>(systems.map((s) => [s.key, []]));
   const errors = new Map<string, string>();
   for (let r = 0; r < rounds; r++) {
     for (const s of systems) {
-      if (errors.has(s.key)) continue;
-      const res = await runRound(s.caseName, p, opts, `${prefix}.${s.key}.r${r}`, {
+      const own = perRound.get(s.key) as { rate: number; mbps: number }[];
+      if (errors.has(s.key)) {
+        own.push({ rate: Number.NaN, mbps: Number.NaN });
+        continue;
+      }
+      const res = await runRound(s.caseName, s.p ?? p, opts, `${prefix}.${s.key}.r${r}`, {
         warmup,
         ...(dataDir === undefined ? {} : { dataDir }),
       });
-      if (res.ok && res.samples !== undefined) samples.get(s.key)?.push(...res.samples);
-      else errors.set(s.key, res.ok ? "no samples" : res.error);
+      if (res.ok && res.samples !== undefined && res.samples.length > 0) {
+        samples.get(s.key)?.push(...res.samples);
+        own.push(roundRate(res.samples));
+      } else {
+        errors.set(s.key, res.ok ? "no samples" : res.error);
+        own.push({ rate: Number.NaN, mbps: Number.NaN });
+      }
     }
   }
   return Object.fromEntries(
-    systems.map((s) => [s.key, summarize(`${prefix}.${s.key}`, samples.get(s.key) ?? [], errors.get(s.key))]),
+    systems.map((s) => {
+      const outcome = summarize(`${prefix}.${s.key}`, samples.get(s.key) ?? [], errors.get(s.key));
+      const own = perRound.get(s.key) ?? [];
+      const mbps = own.map((x) => x.mbps);
+      return [
+        s.key,
+        {
+          ...outcome,
+          perRound: own.map((x) => x.rate),
+          ...(mbps.some(Number.isFinite) ? { perRoundMbps: mbps } : {}),
+        },
+      ];
+    }),
   );
+}
+
+/** One round's ops/s and MB/s (NaN when the case counts no bytes) over its samples. */
+function roundRate(samples: readonly Measure[]): { rate: number; mbps: number } {
+  let ops = 0;
+  let seconds = 0;
+  let bytes = 0;
+  let counted = false;
+  for (const m of samples) {
+    ops += m.ops;
+    seconds += m.seconds;
+    if (m.bytes !== undefined) {
+      bytes += m.bytes;
+      counted = true;
+    }
+  }
+  return { rate: ops / seconds, mbps: counted ? bytes / 1e6 / seconds : Number.NaN };
 }
 
 /** One child running `caseName`'s rounds back to back (the scaling points), summarized. */

@@ -6,7 +6,7 @@ import { cbDatasync, cbWrite } from "./callback-fs.js";
 import type { CaseContext, CaseFn, Measure } from "./case-types.js";
 import { frameCommitByHand } from "./hand-frames.js";
 import { makePayload } from "./payload.js";
-import { cpuSince, now } from "./timing.js";
+import { closedLoop, cpuSince, now } from "./timing.js";
 
 /**
  * The floor of a `none`-mode commit: what it must do per transaction, written by hand — frame TxBegin, a
@@ -99,8 +99,67 @@ async function rawOverlappedRounds64(ctx: CaseContext): Promise<Measure> {
   return { ops: done, seconds, cpuSeconds: cpuSince(cpu0) };
 }
 
+/**
+ * A raw group-commit loop of the same shape as the handle under `ctx.p.concurrency` awaiting writers: each commit
+ * is framed by hand into the pending buffer and awaits the round that covers it; one round at a time (started once
+ * the writers woken together have framed theirs) writes what is pending (`writeSync`, small) and syncs it (`fdatasync` on the thread pool, so writers keep framing meanwhile),
+ * then answers its waiters and starts the next round if anything is pending. The library's group commit minus the
+ * library: the baseline of the concurrency rows.
+ */
+async function rawGroupCommit(ctx: CaseContext): Promise<Measure> {
+  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  const payload = makePayload();
+  let pending = Buffer.allocUnsafe(1 << 16);
+  let used = 0;
+  let waiters: (() => void)[] = [];
+  let flushing = false;
+  let scheduled = false;
+  let position = 0;
+  let syncs = 0;
+  const flush = (): void => {
+    flushing = true;
+    const bytes = pending.subarray(0, used);
+    const answer = waiters;
+    fs.writeSync(fd, bytes, 0, bytes.byteLength, position);
+    position += bytes.byteLength;
+    pending = Buffer.allocUnsafe(pending.byteLength);
+    used = 0;
+    waiters = [];
+    void cbDatasync(fd).then(() => {
+      syncs++;
+      for (const w of answer) w();
+      flushing = false;
+      if (waiters.length > 0) flush();
+    });
+  };
+  let lsn = 1;
+  const commit = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (used + 512 > pending.byteLength) {
+        const grown = Buffer.allocUnsafe(pending.byteLength * 2);
+        pending.copy(grown, 0, 0, used);
+        pending = grown;
+      }
+      used += frameCommitByHand(pending, used, lsn, payload);
+      lsn += 3;
+      waiters.push(resolve);
+      if (!flushing && !scheduled) {
+        // After the writers already woken in this burst have framed theirs: one round for all of them.
+        scheduled = true;
+        queueMicrotask(() => {
+          scheduled = false;
+          if (!flushing && waiters.length > 0) flush();
+        });
+      }
+    });
+  const r = await closedLoop(ctx.p, commit);
+  fs.closeSync(fd);
+  return { ...r, syncs };
+}
+
 export const RAW_COMMIT_CASES: Readonly<Record<string, CaseFn>> = {
   "raw.framedCommitWriteSync": rawFramedCommitWriteSync,
   "raw.groupRounds64": rawGroupRounds64,
+  "raw.groupCommit": rawGroupCommit,
   "raw.overlappedRounds64": rawOverlappedRounds64,
 };

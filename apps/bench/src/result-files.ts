@@ -1,16 +1,18 @@
 /**
  * Writing a run's results into the output directory: `archive.{json,md}` for the archiving group (alone), then
- * `follow.{json,md}` for the change-feed group, then `latest.{json,md,svg}` unless the run was `--only follow`.
+ * `follow.{json,md}` for the change-feed group, then `latest.{json,md,svg}` unless the run was `--only follow`; a
+ * full run that replaced the committed results also rewrites the root README's summary table.
  * The rendered markdown of what was written last goes to stdout.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveReport, renderArchiveMarkdown } from "./archive-study.js";
 import type { Options } from "./cli-args.js";
 import { type FollowReport, renderFollowMarkdown } from "./follow-study.js";
 import { log } from "./log.js";
-import { type RunReport, renderMarkdown, renderSvg } from "./report.js";
+import { APP_DIR } from "./paths.js";
+import { type RunReport, renderMarkdown, renderSummary, renderSvg } from "./report.js";
 import type { StudyRun } from "./study-text.js";
 
 /** How this run was started: through the package script (`pnpm bench -- …` here or at the root) or directly. */
@@ -66,6 +68,32 @@ export function writeResults(
   writeFileSync(join(opts.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(opts.out, "latest.md"), md);
   writeFileSync(join(opts.out, "latest.svg"), renderSvg(report));
+  if (opts.out === join(APP_DIR, "results")) updateReadme(report);
   process.stdout.write(md);
   log(`results written to ${opts.out}`);
+}
+
+const README = join(APP_DIR, "..", "..", "README.md");
+export const SUMMARY_START = "<!-- bench-summary:start (written by apps/bench from results/latest.json) -->";
+export const SUMMARY_END = "<!-- bench-summary:end -->";
+
+/** The root README's summary table, from a full run that replaced the committed results. */
+function updateReadme(report: RunReport): void {
+  if (!existsSync(README)) return;
+  const text = readFileSync(README, "utf8");
+  const next = replaceBlock(text, SUMMARY_START, SUMMARY_END, renderSummary(report).join("\n"));
+  if (next === undefined) {
+    log(`README.md has no ${SUMMARY_START} … ${SUMMARY_END} block: not updated`);
+    return;
+  }
+  writeFileSync(README, next);
+  log("README.md summary table updated");
+}
+
+/** `text` with what lies between the `start` and `end` marker lines replaced by `content`; undefined without them. */
+export function replaceBlock(text: string, start: string, end: string, content: string): string | undefined {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end, a + start.length);
+  if (a < 0 || b < 0) return undefined;
+  return `${text.slice(0, a + start.length)}\n${content.trimEnd()}\n${text.slice(b)}`;
 }

@@ -1,11 +1,12 @@
 /** The scaling studies: the streaming open against log size, and perCommit throughput against concurrent writers. */
 
-import { type CaseOutcome, roundsOf, runCase, runInterleaved } from "./case-runner.js";
+import { type CaseOutcome, runCase, runInterleaved } from "./case-runner.js";
 import type { Options } from "./cli-args.js";
 import { dataset, dropDataset } from "./dataset-cache.js";
 import type { DatasetMeta } from "./datasets.js";
 import { log } from "./log.js";
 import type { ConcurrencyPoint, ReplayScalingPoint } from "./report.js";
+import { allOf, metFlag, ratioAtLeast } from "./round-verdict.js";
 import { CONCURRENCY_LEVELS, concurrencyCounts, scalingSizesMiB } from "./workloads.js";
 
 /** The streaming open per log size: one child per size, its RSS growth measured first thing. */
@@ -51,37 +52,68 @@ export async function runReplayScaling(opts: Options): Promise<ReplayScalingPoin
   return points;
 }
 
-/** perCommit at each concurrency against lmdb-js, and the ideal (c × one raw writer's rate). */
+/** The systems of each concurrency row: the library, its raw baseline, and the expert-written peers. */
+const CONCURRENCY_SYSTEMS = [
+  { key: "lora", caseName: "lora.perCommit" },
+  { key: "raw", caseName: "raw.groupCommit" },
+  { key: "sqliteBatched", caseName: "sqlite.fullBatched" },
+  { key: "levelBatched", caseName: "level.syncBatched" },
+  { key: "lmdb", caseName: "lmdb.put" },
+] as const;
+const PEERS = ["sqliteBatched", "levelBatched", "lmdb"] as const;
+
+/**
+ * perCommit at 1, 4, 16, 64 and 256 writers against a raw group-commit loop of the same shape and the expert-written
+ * peers, every level and system interleaved round by round (a drifting disk hits them all alike); each level's
+ * targets decided per round with confidence (`round-verdict.ts`).
+ */
 export async function runConcurrencyScaling(
   opts: Options,
 ): Promise<{ points: ConcurrencyPoint[]; raw: number | null }> {
-  log("scaling: perCommit throughput against concurrent writers");
+  log("scaling: perCommit throughput against concurrent writers (levels and systems interleaved)");
+  const systems = [
+    { key: "single", caseName: "raw.writeFdatasync", p: concurrencyCounts(opts.profile, 1) },
+    ...CONCURRENCY_LEVELS.flatMap((c) =>
+      CONCURRENCY_SYSTEMS.map((s) => ({
+        key: `c${c}.${s.key}`,
+        caseName: s.caseName,
+        p: concurrencyCounts(opts.profile, c),
+      })),
+    ),
+  ];
+  const o = await runInterleaved(systems, concurrencyCounts(opts.profile, 1), opts, "scaling-concurrency");
+  const rounds: Record<string, readonly number[]> = Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k, v.perRound]),
+  );
+  const single = o.single;
+  const rawRate = single !== undefined && Number.isFinite(single.rate.median) ? single.rate.median : null;
   const points: ConcurrencyPoint[] = [];
-  let rawRate: number | null = null;
   for (const c of CONCURRENCY_LEVELS) {
-    const p = concurrencyCounts(opts.profile, c);
-    const systems = [
-      ...(c === 1 ? [{ key: "raw", caseName: "raw.writeFdatasync" }] : []),
-      { key: "lora", caseName: "lora.perCommit" },
-      { key: "lmdb", caseName: "lmdb.put" },
-    ];
-    const o = await runInterleaved(
-      systems,
-      p,
-      opts,
-      `scaling-concurrency.c${c}`,
-      undefined,
-      Math.min(3, roundsOf(opts.profile).rounds),
+    const at = (key: string): CaseOutcome | undefined => o[`c${c}.${key}`];
+    const ok = (key: string) => {
+      const x = at(key);
+      return x === undefined || x.error !== undefined ? null : x.rate;
+    };
+    const vsRaw = ratioAtLeast(rounds, `c${c}.lora`, [`c${c}.raw`], 0.95);
+    const vsPeers = ratioAtLeast(
+      rounds,
+      `c${c}.lora`,
+      PEERS.map((k) => `c${c}.${k}`),
+      1.25,
     );
-    if (c === 1 && o.raw !== undefined && Number.isFinite(o.raw.rate.median)) rawRate = o.raw.rate.median;
-    const lora = o.lora as CaseOutcome;
-    const lmdb = o.lmdb as CaseOutcome;
     points.push({
       concurrency: c,
-      lora: lora.rate,
-      lmdb: lmdb.error === undefined ? lmdb.rate : null,
+      lora: (at("lora") as CaseOutcome).rate,
+      lmdb: ok("lmdb"),
+      rawGroup: ok("raw"),
+      sqliteBatched: ok("sqliteBatched"),
+      levelBatched: ok("levelBatched"),
       ideal: c * (rawRate ?? Number.NaN),
-      syncsPerCommit: lora.syncsPerOp ?? null,
+      syncsPerCommit: at("lora")?.syncsPerOp ?? null,
+      rawSyncsPerCommit: at("raw")?.syncsPerOp ?? null,
+      vsRaw: { interval: vsRaw.interval, verdict: vsRaw.verdict },
+      vsPeers: { interval: vsPeers.interval, verdict: vsPeers.verdict },
+      targetMet: metFlag(allOf([vsRaw.verdict, vsPeers.verdict])),
     });
   }
   return { points, raw: rawRate };

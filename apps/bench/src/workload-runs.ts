@@ -6,6 +6,7 @@ import { dataset } from "./dataset-cache.js";
 import type { DatasetMeta } from "./datasets.js";
 import { log } from "./log.js";
 import type { SystemResult, WorkloadEntry } from "./report.js";
+import { roundRatios } from "./round-verdict.js";
 import { WORKLOADS } from "./workloads.js";
 
 /** Every workload `--only` lets through, in the order of `WORKLOADS`; one whose dataset fails is skipped. */
@@ -24,10 +25,14 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
     }
     const results: Record<string, SystemResult> = {};
     const mbps: Record<string, number | undefined> = {};
+    const rounds: Record<string, readonly number[]> = {};
+    const roundMbps: Record<string, readonly number[]> = {};
     const outcomes = await runInterleaved(w.systems, p, opts, w.name, data?.dir);
     for (const s of w.systems) {
       const o = outcomes[s.key] as CaseOutcome;
       mbps[s.key] = o.mbps;
+      rounds[s.key] = o.perRound;
+      if (o.perRoundMbps !== undefined) roundMbps[s.key] = o.perRoundMbps;
       results[s.key] = {
         label: s.label,
         role: s.role,
@@ -40,12 +45,19 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
         ...(o.error === undefined ? {} : { error: o.error }),
       };
     }
-    const judgement = w.judge(results, { mbps });
+    const judgement = w.judge(results, { mbps, rounds, roundMbps });
     const lora = results.lora ?? null;
     const peers: WorkloadEntry["peers"] = Object.fromEntries(
       Object.entries(results)
         .filter(([k]) => k !== "lora")
-        .map(([k, v]) => [k, { ...v, loraRatio: lora === null ? null : lora.median / v.median }]),
+        .map(([k, v]) => [
+          k,
+          {
+            ...v,
+            loraRatio:
+              lora === null ? null : medianOf(roundRatios({ rounds: rounds.lora, [k]: rounds[k] }, "rounds", [k])),
+          },
+        ]),
     );
     entries.push({
       name: w.name,
@@ -57,9 +69,22 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
       ratio: judgement.ratio,
       target: w.target,
       targetMet: judgement.met,
+      interval: judgement.interval,
       detail: judgement.detail,
     });
-    log(`  → ${w.target}: ${judgement.met === null ? "—" : judgement.met ? "MET" : "NOT MET"} (${judgement.detail})`);
+    log(
+      `  → ${w.target}: ${judgement.met === null ? "UNDECIDED" : judgement.met ? "MET" : "NOT MET"} (${judgement.detail})`,
+    );
   }
   return entries;
+}
+
+/** The median of per-round ratios (NaN without any): what a peer's `loraRatio` reports. */
+function medianOf(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { allOf, atLeast, metFlag, ratioAtLeast, roundRatios } from "./round-verdict.js";
+
+describe("round verdicts", () => {
+  it("pairs rounds and takes the faster baseline of each round", () => {
+    const rounds = { lora: [10, 20, 30], a: [5, 40, Number.NaN], b: [8, 10, 15] };
+    expect(roundRatios(rounds, "lora", ["a", "b"])).toEqual([10 / 8, 20 / 40, 30 / 15]);
+    // A failed round of lora, or of every baseline, is left out.
+    expect(roundRatios({ lora: [Number.NaN, 2], a: [1, 1] }, "lora", ["a"])).toEqual([2]);
+    expect(roundRatios({ lora: [1, 2], a: [Number.NaN, 4] }, "lora", ["a"])).toEqual([0.5]);
+  });
+
+  it("is met only when the whole interval clears the target, not met when it lies below, else undecided", () => {
+    // Five rounds: the median's interval at 95 % is [min, max] with 93.75 % coverage.
+    expect(atLeast([1.1, 1.2, 1.05, 1.3, 1.01], 1).verdict).toBe("met");
+    expect(atLeast([0.8, 0.9, 0.85, 0.7, 0.95], 1).verdict).toBe("not met");
+    expect(atLeast([0.9, 1.2, 1.05, 1.3, 1.01], 1).verdict).toBe("undecided");
+    // Three rounds cover the median with 75 % only: never decided.
+    expect(atLeast([2, 3, 4], 1).verdict).toBe("undecided");
+    const v = ratioAtLeast({ lora: [2, 2, 2, 2, 2], base: [1, 1, 1, 1, 1] }, "lora", ["base"], 1.5);
+    expect(v.interval).toMatchObject({ estimate: 2, low: 2, high: 2, n: 5 });
+    expect(v.verdict).toBe("met");
+  });
+
+  it("combines targets and maps verdicts to latest.json's flag", () => {
+    expect(allOf(["met", "met"])).toBe("met");
+    expect(allOf(["met", "undecided"])).toBe("undecided");
+    expect(allOf(["undecided", "not met"])).toBe("not met");
+    expect([metFlag("met"), metFlag("not met"), metFlag("undecided")]).toEqual([true, false, null]);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Verdicts from rounds: the systems of a workload run interleaved round by round, so round r of every system met
+ * the same disk weather. A ratio is taken per round (lora's round r over the baseline's round r) and the target is
+ * decided on the median of those ratios with a distribution-free interval (`confidence.ts`): "met" only when the
+ * whole interval clears the target, "not met" when it lies wholly on the other side, undecided otherwise.
+ */
+
+import { decide, type QuantileInterval, quantileInterval, type Verdict } from "./confidence.js";
+
+/** Per-round values by system key (NaN where a round failed). */
+export type Rounds = Readonly<Record<string, readonly number[] | undefined>>;
+
+/** The confidence level of every bench interval. */
+export const LEVEL = 0.95;
+
+/** One decided ratio (or absolute value) target. */
+export interface RoundVerdict {
+  /** The per-round values the interval was taken over (ratios, or lora's own values for an absolute target). */
+  readonly values: readonly number[];
+  readonly interval: QuantileInterval;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Round r's value of `num` over the largest round-r value of `den` (the faster of several baselines, or the best
+ * of several peers, in that round); rounds where either side is missing are left out.
+ */
+export function roundRatios(rounds: Rounds, num: string, den: readonly string[]): number[] {
+  const top = rounds[num] ?? [];
+  const out: number[] = [];
+  for (let r = 0; r < top.length; r++) {
+    const n = top[r] as number;
+    let d = Number.NaN;
+    for (const key of den) {
+      const v = rounds[key]?.[r];
+      if (v !== undefined && Number.isFinite(v) && !(v <= d)) d = v;
+    }
+    if (Number.isFinite(n) && Number.isFinite(d) && d > 0) out.push(n / d);
+  }
+  return out;
+}
+
+/** Decide `median(values) ≥ target` with the bench's interval. */
+export function atLeast(values: readonly number[], target: number): RoundVerdict {
+  const interval = quantileInterval(values, 0.5, LEVEL);
+  return { values, interval, verdict: decide(interval, target, "atLeast") };
+}
+
+/** The ratio target `num / max(den) ≥ target`, decided per round. */
+export function ratioAtLeast(rounds: Rounds, num: string, den: readonly string[], target: number): RoundVerdict {
+  return atLeast(roundRatios(rounds, num, den), target);
+}
+
+/** Several targets that must all hold: met when all are met, not met when any is not, else undecided. */
+export function allOf(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.some((v) => v === "not met")) return "not met";
+  return verdicts.every((v) => v === "met") ? "met" : "undecided";
+}
+
+/** `true`, `false` or `null` (undecided), as `latest.json` records a target. */
+export function metFlag(verdict: Verdict): boolean | null {
+  return verdict === "met" ? true : verdict === "not met" ? false : null;
+}
+
+/** "0.93 × (95 % interval 0.88 – 0.97, 5 rounds)". */
+export function describeRatio(v: RoundVerdict, digits = 2): string {
+  const i = v.interval;
+  if (i.n === 0) return "no rounds";
+  return `${i.estimate.toFixed(digits)} × (${(i.coverage * 100).toFixed(1)} % interval ${i.low.toFixed(digits)} – ${i.high.toFixed(digits)}, ${i.n} round${i.n === 1 ? "" : "s"})`;
+}
