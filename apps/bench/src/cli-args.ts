@@ -9,6 +9,8 @@ export interface Options {
   readonly only: string | undefined;
   readonly out: string;
   readonly cpuProf: boolean;
+  /** Measure nothing: render `latest.{md,svg}` (and the README's table) again from the `latest.json` in `out`. */
+  readonly render: boolean;
 }
 
 /** Every name `--only` accepts: the workloads of `workloads.ts`, then the studies. */
@@ -27,6 +29,7 @@ export function parseArgs(argv: readonly string[]): Options {
   let only: string | undefined;
   let out: string | undefined;
   let cpuProf = false;
+  let render = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") continue;
@@ -36,9 +39,10 @@ export function parseArgs(argv: readonly string[]): Options {
     else if (a === "--only") only = argv[++i];
     else if (a === "--out") out = argv[++i];
     else if (a === "--cpu-prof") cpuProf = true;
+    else if (a === "--render") render = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        "usage: node dist/main.js [--smoke | --quick | --full] [--only <workload>] [--out <dir>] [--cpu-prof]\n" +
+        "usage: node dist/main.js [--smoke | --quick | --full] [--only <workload>] [--out <dir>] [--cpu-prof] [--render]\n" +
           `workloads: ${STUDY_NAMES.join(", ")}\n`,
       );
       process.exit(0);
@@ -52,5 +56,5 @@ export function parseArgs(argv: readonly string[]): Options {
     profile === "full" && (only === undefined || only === "follow" || only === "archive")
       ? join(APP_DIR, "results")
       : join(APP_DIR, ".tmp", "results", profile);
-  return { profile, only, out: resolve(out ?? defaultOut), cpuProf };
+  return { profile, only, out: resolve(out ?? defaultOut), cpuProf, render };
 }

@@ -149,6 +149,9 @@ export interface RunReport {
 }
 
 const metText = (m: boolean | null): string => (m === null ? "undecided" : m ? "**met**" : "not met");
+/** A workload's result: its verdict, or a dash for a workload shown for context only. */
+const resultText = (w: WorkloadEntry): string =>
+  w.interval === null && w.targetMet === null && w.detail === "no target" ? "—" : metText(w.targetMet);
 
 function range(s: Spread): string {
   return s.n > 1 ? `${fmt(s.min)} – ${fmt(s.max)}` : "(1 round)";
@@ -182,7 +185,7 @@ export function renderSummary(r: RunReport): string[] {
     lines.push(
       `| ${w.title} | ${w.unit} | ${w.lora === null ? "—" : fmt(w.lora.median)} | ${base} | ${
         w.ratio === null ? "—" : fmtRatio(w.ratio)
-      } | ${w.target} | ${metText(w.targetMet)} (${w.detail}) |`,
+      } | ${w.target} | ${resultText(w)} (${w.detail}) |`,
     );
   }
   const big = r.scaling.replay[r.scaling.replay.length - 1];
@@ -204,7 +207,7 @@ export function renderMarkdown(r: RunReport): string {
   lines.push(...renderSummary(r));
   for (const w of r.workloads) {
     lines.push(`## ${w.title}`, "");
-    lines.push(`Target: ${w.target}. Result: ${metText(w.targetMet)} (${w.detail}).`, "");
+    lines.push(`Target: ${w.target}. Result: ${resultText(w)} (${w.detail}).`, "");
     lines.push(`| system | ${w.unit} (median) | range | @lora/wal ÷ system | notes |`);
     lines.push("| --- | ---: | --- | ---: | --- |");
     const rows: [string, SystemResult, number | null][] = [];

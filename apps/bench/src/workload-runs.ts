@@ -73,7 +73,7 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
       detail: judgement.detail,
     });
     log(
-      `  → ${w.target}: ${judgement.met === null ? "UNDECIDED" : judgement.met ? "MET" : "NOT MET"} (${judgement.detail})`,
+      `  → ${w.target}: ${judgement.met === null ? (judgement.interval === null ? "—" : "UNDECIDED") : judgement.met ? "MET" : "NOT MET"} (${judgement.detail})`,
     );
   }
   return entries;

@@ -70,7 +70,7 @@ export interface Judgement {
   readonly ratio: number | null;
   /** true, false, or null when the interval does not decide (see `round-verdict.ts`). */
   readonly met: boolean | null;
-  /** The interval of the target's (first) ratio, over the per-round ratios. */
+  /** The interval of the target's first criterion over rounds: a per-round ratio (replay: its events/s). */
   readonly interval: QuantileInterval | null;
   readonly detail: string;
 }
