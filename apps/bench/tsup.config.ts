@@ -9,5 +9,5 @@ export default defineConfig({
   clean: true,
   splitting: false,
   // The peers are devDependencies (tsup would bundle them); native addons must load from node_modules.
-  external: ["better-sqlite3", "classic-level", "lmdb", "@loradb/lora-node", "@aws-sdk/client-s3", "s3rver"],
+  external: ["better-sqlite3", "classic-level", "lmdb", "@loradb/lora-node", "@aws-sdk/client-s3", "s3rver", "koffi"],
 });

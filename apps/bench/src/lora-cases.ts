@@ -5,8 +5,9 @@ import { bytesCodec } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
 import type { CaseContext, CaseFn, Measure } from "./case-types.js";
+import { evictFromPageCache } from "./page-cache.js";
 import { makePayload } from "./payload.js";
-import { dirBytes } from "./segment-files.js";
+import { dirBytes, segmentFiles } from "./segment-files.js";
 import { closedLoop, cpuSince, now } from "./timing.js";
 
 async function loraCommits(ctx: CaseContext, syncMode: "perCommit" | "none", blockingSync = false): Promise<Measure> {
@@ -42,8 +43,18 @@ async function loraBuffered(ctx: CaseContext): Promise<Measure> {
   return { ops: done, seconds, cpuSeconds, writes: io.writes, syncs: io.syncs };
 }
 
-async function loraReplay(ctx: CaseContext): Promise<Measure> {
+function loraReplay(ctx: CaseContext): Promise<Measure> {
+  return replayRecords(ctx, false);
+}
+
+/** {@link loraReplay} with the segment files dropped from the page cache first (`page-cache.ts`). */
+function loraReplayCold(ctx: CaseContext): Promise<Measure> {
+  return replayRecords(ctx, true);
+}
+
+async function replayRecords(ctx: CaseContext, cold: boolean): Promise<Measure> {
   const bytes = await dirBytes(ctx.dataDir);
+  if (cold) evictFromPageCache(await segmentFiles(ctx.dataDir));
   const cpu0 = process.cpuUsage();
   const t0 = now();
   const replay = replayDir(ctx.dataDir, { codec: bytesCodec });
@@ -99,6 +110,7 @@ export const LORA_CASES: Readonly<Record<string, CaseFn>> = {
   "lora.none": (ctx) => loraCommits(ctx, "none"),
   "lora.buffered": loraBuffered,
   "lora.replay": loraReplay,
+  "lora.replayCold": loraReplayCold,
   "lora.replayEvents": loraReplayEvents,
   "lora.openStreaming": loraOpenStreaming,
   "lora.replayLoraDir": loraReplayLoraDir,

@@ -4,13 +4,24 @@ import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import type { CaseContext, CaseFn, Measure } from "./case-types.js";
 import { readMeta } from "./datasets.js";
+import { evictFromPageCache } from "./page-cache.js";
 import { segmentFiles } from "./segment-files.js";
 import { cpuSince, now } from "./timing.js";
 
 /** `readFile` + one `zlib.crc32` over each whole segment file: the read bandwidth the replay could reach. */
-async function rawReadCrc(ctx: CaseContext): Promise<Measure> {
+function rawReadCrc(ctx: CaseContext): Promise<Measure> {
+  return readCrc(ctx, false);
+}
+
+/** {@link rawReadCrc} with the files dropped from the page cache first (`page-cache.ts`). */
+function rawReadCrcCold(ctx: CaseContext): Promise<Measure> {
+  return readCrc(ctx, true);
+}
+
+async function readCrc(ctx: CaseContext, cold: boolean): Promise<Measure> {
   const meta = await readMeta(ctx.dataDir);
   const files = await segmentFiles(ctx.dataDir);
+  if (cold) evictFromPageCache(files);
   const cpu0 = process.cpuUsage();
   const t0 = now();
   let bytes = 0;
@@ -50,5 +61,6 @@ async function rawReadWalk(ctx: CaseContext): Promise<Measure> {
 
 export const RAW_READ_CASES: Readonly<Record<string, CaseFn>> = {
   "raw.readCrc": rawReadCrc,
+  "raw.readCrcCold": rawReadCrcCold,
   "raw.readWalk": rawReadWalk,
 };

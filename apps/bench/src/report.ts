@@ -150,8 +150,7 @@ export interface RunReport {
 
 const metText = (m: boolean | null): string => (m === null ? "undecided" : m ? "**met**" : "not met");
 /** A workload's result: its verdict, or a dash for a workload shown for context only. */
-const resultText = (w: WorkloadEntry): string =>
-  w.interval === null && w.targetMet === null && w.detail === "no target" ? "—" : metText(w.targetMet);
+const resultText = (w: WorkloadEntry): string => (w.target.startsWith("—") ? "—" : metText(w.targetMet));
 
 function range(s: Spread): string {
   return s.n > 1 ? `${fmt(s.min)} – ${fmt(s.max)}` : "(1 round)";

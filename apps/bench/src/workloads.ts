@@ -363,6 +363,41 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     },
   },
   {
+    name: "replay-cold",
+    title: "replay with a cold page cache (the segment files dropped with posix_fadvise before each timed read)",
+    unit: "records/s",
+    showMBps: true,
+    systems: [
+      { key: "lora", label: "@lora/wal replayDir, cold", caseName: "lora.replayCold", role: "lora" },
+      {
+        key: "rawReadCrc",
+        label: "raw readFile + crc32 (whole file), cold",
+        caseName: "raw.readCrcCold",
+        role: "baseline",
+      },
+    ],
+    counts: counts(
+      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+    ),
+    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20 }),
+    target: "— (context: what the disk adds)",
+    judge: (m, ctx) => {
+      const r = roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]).sort((a, b) => a - b);
+      const mid = r.length === 0 ? Number.NaN : (r[(r.length - 1) >> 1] as number);
+      return {
+        baseline: { label: "raw readFile + crc32, cold", value: med(m, "rawReadCrc") },
+        ratio: Number.isFinite(mid) ? mid : null,
+        met: null,
+        interval: null,
+        detail:
+          `${((ctx.mbps.lora ?? Number.NaN) as number).toFixed(0)} MB/s cold against ${((ctx.mbps.rawReadCrc ?? Number.NaN) as number).toFixed(0)} MB/s raw cold ` +
+          `(${mid.toFixed(2)} × per round); the files are dropped from this VM's page cache, a host below it may still cache them`,
+      };
+    },
+  },
+  {
     name: "read-back",
     title: "read everything back, counted in 100-byte events",
     unit: "events/s",
