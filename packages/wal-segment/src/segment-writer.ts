@@ -297,6 +297,15 @@ export class SegmentWriter {
     );
   }
 
+  /**
+   * The larger capacity of the two pending buffers: what this segment's appends needed at most. The next segment's
+   * writer starts there (`bufferBytes`), so a run of buffered appends that outpaces the unsynced window does not
+   * grow (and copy) its buffer again from 8 KiB in every segment.
+   */
+  get bufferCapacity(): number {
+    return Math.max(this.#pending.capacity, this.#spare.capacity);
+  }
+
   /** Bytes written but not yet covered by a completed fdatasync (at most the window). */
   get unsyncedBytes(): number {
     return this.#written - this.#synced;

@@ -156,6 +156,7 @@ export class SegmentLifecycle {
     const writer = await SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), nextLsn, {
       syncDirectory: false,
       maxUnsyncedBytes: this.#unsyncedWindow,
+      bufferBytes: old.bufferCapacity,
     });
     try {
       if (TESTING_BUILD) this.#failpoint("rotate.afterCreate");
