@@ -33,5 +33,6 @@ export {
   type ArchiveVerifyReport,
   listArchive,
   type VerifyArchiveOptions,
+  type VerifyArchiveProgress,
   verifyArchive,
 } from "./verify-archive.js";

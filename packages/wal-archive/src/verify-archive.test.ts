@@ -7,7 +7,7 @@ import { createNodeFileSystem, decodeSegmentHeader, listSegments, SegmentReader 
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { archiveKey } from "./archive-keys.js";
 import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
-import { listArchive, verifyArchive } from "./verify-archive.js";
+import { listArchive, type VerifyArchiveProgress, verifyArchive } from "./verify-archive.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -90,8 +90,8 @@ describe("verifyArchive", () => {
   test("a sound archive: every segment checked, no problems, nothing written", async () => {
     const { lastLsn, segments, store } = await archived();
     expect(segments.length).toBeGreaterThanOrEqual(4);
-    const progress: number[] = [];
-    const report = await verifyArchive(store, { onProgress: (p) => progress.push(p.segmentsDone) });
+    const progress: VerifyArchiveProgress[] = [];
+    const report = await verifyArchive(store, { onProgress: (p) => void progress.push(p) });
     expect(report).toEqual({
       segments: segments.length,
       pieces: 2,
@@ -100,7 +100,10 @@ describe("verifyArchive", () => {
       lastLsn,
       problems: [],
     });
-    expect(progress).toEqual(segments.map((_, i) => i + 1));
+    expect(progress.map((p) => p.segmentsDone)).toEqual(segments.map((_, i) => i + 1));
+    // Bytes of the objects checked, rising to the archive's total; done only at the last call.
+    expect(progress.at(-1)).toMatchObject({ bytes: total(segments), totalBytes: total(segments), done: true });
+    expect(progress.slice(0, -1).every((p) => !p.done && p.bytes < p.totalBytes)).toBe(true);
     expect(store.calls.put - (segments.length + 1)).toBe(0);
     expect(store.calls.delete).toBe(0);
   });

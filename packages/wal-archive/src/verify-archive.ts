@@ -97,10 +97,24 @@ export interface ArchiveVerifyReport {
   readonly problems: readonly ArchiveProblem[];
 }
 
+/** How far {@link verifyArchive} is: segments, and the bytes of their objects, checked of those planned. */
+export interface VerifyArchiveProgress {
+  /** Segments checked so far (found sound or reported as a problem). Never decreases. */
+  readonly segmentsDone: number;
+  /** The segment ids from the oldest to the newest in the archive's listing. */
+  readonly segmentsTotal: number;
+  /** Bytes of the checked segments' objects, as the listing names their sizes. Never decreases. */
+  readonly bytes: number;
+  /** The sum of the sizes of every object the check fetches (as the listing names them when it starts). */
+  readonly totalBytes: number;
+  /** True at the last call, when every segment was checked. */
+  readonly done: boolean;
+}
+
 /** Options of {@link verifyArchive}. */
 export interface VerifyArchiveOptions extends ArchiveCallOptions {
-  /** Called after each segment is checked. */
-  readonly onProgress?: (progress: { readonly segmentsDone: number; readonly segmentsTotal: number }) => void;
+  /** Called after each segment is checked (the last call with `done: true`). */
+  readonly onProgress?: (progress: VerifyArchiveProgress) => void;
 }
 
 /**
@@ -131,6 +145,9 @@ export async function verifyArchive(
     return { segments: 0, pieces: 0, bytes: 0, problems };
   }
   const planned = planSegments(listing, 0, listing.length - 1);
+  const sizeOf = (entry: (typeof planned)[number]): number => (entry instanceof WalError ? 0 : entry.size);
+  const totalBytes = planned.reduce((sum, entry) => sum + sizeOf(entry), 0);
+  let bytesChecked = 0;
   let segments = 0;
   let pieces = 0;
   let bytes = 0;
@@ -160,7 +177,14 @@ export async function verifyArchive(
         previous = undefined;
       }
     }
-    options.onProgress?.({ segmentsDone: i + 1, segmentsTotal: planned.length });
+    bytesChecked += sizeOf(entry);
+    options.onProgress?.({
+      segmentsDone: i + 1,
+      segmentsTotal: planned.length,
+      bytes: bytesChecked,
+      totalBytes,
+      done: i + 1 === planned.length,
+    });
   }
   return {
     segments,

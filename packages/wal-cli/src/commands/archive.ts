@@ -197,7 +197,18 @@ export async function checkArchive(
   const { onProgress, signal } = options;
   const report = await verifyArchive(store, {
     ...(signal === undefined ? {} : { signal }),
-    ...(onProgress === undefined ? {} : { onProgress }),
+    // The bar counts bytes as restore's does: verifyArchive fetches the same objects.
+    ...(onProgress === undefined
+      ? {}
+      : {
+          onProgress: (p) =>
+            onProgress({
+              segmentsDone: p.segmentsDone,
+              segmentsTotal: p.segmentsTotal,
+              bytesDone: p.bytes,
+              bytesTotal: p.totalBytes,
+            }),
+        }),
   });
   return {
     archive: store.name,
