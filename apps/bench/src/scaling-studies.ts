@@ -56,6 +56,7 @@ export async function runReplayScaling(opts: Options): Promise<ReplayScalingPoin
 const CONCURRENCY_SYSTEMS = [
   { key: "lora", caseName: "lora.perCommit" },
   { key: "raw", caseName: "raw.groupCommit" },
+  { key: "rawBlocking", caseName: "raw.groupCommitBlocking" },
   { key: "sqliteBatched", caseName: "sqlite.fullBatched" },
   { key: "levelBatched", caseName: "level.syncBatched" },
   { key: "lmdb", caseName: "lmdb.put" },
@@ -94,7 +95,7 @@ export async function runConcurrencyScaling(
       const x = at(key);
       return x === undefined || x.error !== undefined ? null : x.rate;
     };
-    const vsRaw = ratioAtLeast(rounds, `c${c}.lora`, [`c${c}.raw`], 0.95);
+    const vsRaw = ratioAtLeast(rounds, `c${c}.lora`, [`c${c}.raw`, `c${c}.rawBlocking`], 0.95);
     const vsPeers = ratioAtLeast(
       rounds,
       `c${c}.lora`,
@@ -106,6 +107,7 @@ export async function runConcurrencyScaling(
       lora: (at("lora") as CaseOutcome).rate,
       lmdb: ok("lmdb"),
       rawGroup: ok("raw"),
+      rawGroupBlocking: ok("rawBlocking"),
       sqliteBatched: ok("sqliteBatched"),
       levelBatched: ok("levelBatched"),
       ideal: c * (rawRate ?? Number.NaN),

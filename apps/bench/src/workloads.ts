@@ -195,11 +195,25 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         role: "baseline",
       },
       {
+        key: "rawGroup",
+        label: "raw group-commit loop ×64: hand-framed commits awaited, one writeSync + one fdatasync per round",
+        caseName: "raw.groupCommit",
+        role: "baseline",
+        note: "the library's shape without the library",
+      },
+      {
+        key: "rawGroupBlocking",
+        label: "raw group-commit loop ×64, fdatasyncSync per round",
+        caseName: "raw.groupCommitBlocking",
+        role: "baseline",
+        note: "the same shape with a blocking fdatasync",
+      },
+      {
         key: "rawRounds",
         label: "raw rounds of 64 hand-framed commits, writeSync + fdatasyncSync each",
         caseName: "raw.groupRounds64",
         role: "baseline",
-        note: "the floor of one-round-at-a-time group commit on this disk: no promise, no waiter",
+        note: "context, not the verdict's baseline: one round at a time with no promise and no waiter",
       },
       {
         key: "rawOverlapped",
@@ -238,17 +252,20 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     ),
     target: "≥ 0.95 × a raw group-commit loop and ≥ 1.25 × the best expert-written peer, by default",
     judge: (m, ctx) => {
-      const raw = ratioAtLeast(ctx.rounds, "lora", ["rawRounds"], 0.95);
+      const raw = ratioAtLeast(ctx.rounds, "lora", ["rawGroup", "rawGroupBlocking"], 0.95);
       const peers = ["sqliteBatched", "levelBatched", "lmdb"];
       const peer = ratioAtLeast(ctx.rounds, "lora", peers, 1.25);
       const verdict = allOf([raw.verdict, peer.verdict]);
       return {
-        baseline: { label: "raw rounds of 64 commits, one write + one fdatasync each", value: med(m, "rawRounds") },
+        baseline: {
+          label: "raw group-commit loop ×64 (faster of fdatasync / fdatasyncSync each round)",
+          value: maxOf(med(m, "rawGroup"), med(m, "rawGroupBlocking")),
+        },
         ratio: raw.interval.n === 0 ? null : raw.interval.estimate,
         met: metFlag(verdict),
         interval: raw.interval.n === 0 ? null : raw.interval,
         detail:
-          `${describeRatio(raw)} the raw group-commit loop (target 0.95), ` +
+          `${describeRatio(raw)} the raw group-commit loop (target 0.95; ${medianRatio(ctx, "lora", ["rawRounds"]).toFixed(2)} × the waiter-free rounds), ` +
           `${describeRatio(peer)} the best of batched better-sqlite3, batched classic-level and lmdb-js each round (target 1.25); ` +
           `${medianRatio(ctx, "lora", ["sqliteBatched"]).toFixed(2)} × batched sqlite, ` +
           `${medianRatio(ctx, "lora", ["levelBatched"]).toFixed(2)} × batched level, ` +
