@@ -113,6 +113,19 @@ function counts(smoke: Counts, quick: Counts, full: Counts): (p: Profile) => Cou
 
 const sec = (s: number): number => s * 1000;
 
+/** One full read of a dataset per round (the read workloads). */
+const READ_ONCE = counts(
+  { count: 1, concurrency: 1, timeLimitMs: sec(10) },
+  { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+  { count: 1, concurrency: 1, timeLimitMs: sec(60) },
+);
+
+/** The log the replay workloads read: 2, 64 or 128 MiB of `commitTx` transactions of one 100-byte event. */
+const replayLog = (p: Profile): DatasetSpec => ({
+  kind: "walLog",
+  bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20,
+});
+
 export const WORKLOADS: readonly WorkloadDef[] = [
   {
     name: "durable-serial",
@@ -352,12 +365,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { key: "rawReadCrc", label: "raw readFile + crc32 (whole file)", caseName: "raw.readCrc", role: "baseline" },
       { key: "rawReadWalk", label: "raw readFile + crc32 per record", caseName: "raw.readWalk", role: "baseline" },
     ],
-    counts: counts(
-      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-    ),
-    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20 }),
+    counts: READ_ONCE,
+    dataset: replayLog,
     target: "≥ 1.5 M events/s (100-byte events, warm cache) and ≥ 0.5 × raw read MB/s",
     judge: (m, ctx) => {
       // The dataset's transactions hold one 100-byte event in three records (begin, mutation, commit).
@@ -393,12 +402,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         role: "baseline",
       },
     ],
-    counts: counts(
-      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-    ),
-    dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20 }),
+    counts: READ_ONCE,
+    dataset: replayLog,
     target: "— (context: what the disk adds)",
     judge: (m, ctx) => {
       const r = roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]).sort((a, b) => a - b);
@@ -424,11 +429,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { key: "level", label: "classic-level values()", caseName: "level.scan", role: "peer" },
       { key: "lmdb", label: "lmdb-js getRange", caseName: "lmdb.scan", role: "peer" },
     ],
-    counts: counts(
-      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-    ),
+    counts: READ_ONCE,
     dataset: (p) => ({ kind: "walLog", bytes: (p === "smoke" ? 2 : p === "quick" ? 32 : 64) * 2 ** 20 }),
     target: "— (context)",
     judge: () => NO_TARGET,
@@ -447,11 +448,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         note: "replays and rebuilds the graph in Rust",
       },
     ],
-    counts: counts(
-      { count: 1, concurrency: 1, timeLimitMs: sec(10) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-      { count: 1, concurrency: 1, timeLimitMs: sec(60) },
-    ),
+    counts: READ_ONCE,
     dataset: (p) => ({ kind: "loraEngine", nodes: p === "smoke" ? 2000 : p === "quick" ? 100_000 : 200_000 }),
     target: "— (context)",
     judge: () => NO_TARGET,

@@ -12,7 +12,7 @@ import { readCommitted } from "./read-committed.js";
 import { replayDir } from "./replay.js";
 import type { ReplayedTransaction, ReplayOptions } from "./replay-types.js";
 import { buildSegments, opsArb } from "./test-support/random-log.js";
-import { evenLog, writeSimLog } from "./test-support/sim-log.js";
+import { evenLog, logDamagedBeforeSegment6, writeSimLog } from "./test-support/sim-log.js";
 
 const DIR = "/wal";
 const codec = jsonCodec as PayloadCodec<unknown>;
@@ -63,14 +63,7 @@ describe("replayDir over an LSN range", () => {
 
   it("reads only the headers of the segments before the one holding after + 1, and never their records", async () => {
     const sim = new SimFS();
-    await writeSimLog(sim, DIR, evenLog(8, 10));
-    // Segments 1 to 5 have damaged records: a walk over them would throw WAL_CORRUPT.
-    for (let id = 1; id <= 5; id++) {
-      const path = segmentPath(DIR, id);
-      const bytes = sim.readFileSync(path);
-      bytes[100] = (bytes[100] as number) ^ 0xff;
-      sim.writeFileSync(path, bytes);
-    }
+    await logDamagedBeforeSegment6(sim, DIR);
     await expect(collect(replayDir(DIR, { codec, fs: sim }))).rejects.toMatchObject({ code: "WAL_CORRUPT" });
 
     const { fs, counts } = countingFileSystem(sim);

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { replayDir } from "./replay.js";
 import type { ReplayOptions } from "./replay-types.js";
 import { buildSegments, txArb, txOps } from "./test-support/random-log.js";
-import { evenLog, writeSimLog } from "./test-support/sim-log.js";
+import { evenLog, logDamagedBeforeSegment6, writeSimLog } from "./test-support/sim-log.js";
 
 const DIR = "/wal";
 /**
@@ -68,14 +68,7 @@ describe("replayDir with scanFrom: fence", () => {
 
   it("never reads the records of the segments before the one holding the fence + 1", async () => {
     const sim = new SimFS();
-    await writeSimLog(sim, DIR, evenLog(8, 10));
-    // Segments 1 to 5 have damaged records: a walk over them throws WAL_CORRUPT.
-    for (let id = 1; id <= 5; id++) {
-      const path = segmentPath(DIR, id);
-      const bytes = sim.readFileSync(path);
-      bytes[100] = (bytes[100] as number) ^ 0xff;
-      sim.writeFileSync(path, bytes);
-    }
+    await logDamagedBeforeSegment6(sim, DIR);
     await expect(result({ codec, fs: sim, checkpointLsn: 165 })).resolves.toMatchObject({ code: "WAL_CORRUPT" });
     const { fs, counts } = countingFileSystem(sim);
     // Segment 6 holds lsns 151..180; the fence 165 is a transaction boundary in it.

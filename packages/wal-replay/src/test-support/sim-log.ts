@@ -52,3 +52,17 @@ export function evenLog(
   }
   return out;
 }
+
+/**
+ * Eight segments of ten one-event transactions (segment 6 holds lsns 151..180), with a record of each of segments
+ * 1 to 5 damaged: a walk that reads those segments' records throws `WAL_CORRUPT`, one that seeks past them does not.
+ */
+export async function logDamagedBeforeSegment6(fs: SimFS, dir: string): Promise<void> {
+  await writeSimLog(fs, dir, evenLog(8, 10));
+  for (let id = 1; id <= 5; id++) {
+    const path = segmentPath(dir, id);
+    const bytes = fs.readFileSync(path);
+    bytes[100] = (bytes[100] as number) ^ 0xff;
+    fs.writeFileSync(path, bytes);
+  }
+}
