@@ -12,6 +12,7 @@ import type { Options } from "./cli-args.js";
 import { type FollowReport, renderFollowMarkdown } from "./follow-study.js";
 import { log } from "./log.js";
 import { APP_DIR } from "./paths.js";
+import { replaceBlock, SUMMARY_END, SUMMARY_START } from "./readme-block.js";
 import { type RunReport, renderMarkdown, renderSummary, renderSvg } from "./report.js";
 import type { StudyRun } from "./study-text.js";
 
@@ -74,9 +75,6 @@ export function writeResults(
 }
 
 const README = join(APP_DIR, "..", "..", "README.md");
-export const SUMMARY_START = "<!-- bench-summary:start (written by apps/bench from results/latest.json) -->";
-export const SUMMARY_END = "<!-- bench-summary:end -->";
-
 /** The root README's summary table, from a full run that replaced the committed results. */
 function updateReadme(report: RunReport): void {
   if (!existsSync(README)) return;
@@ -88,12 +86,4 @@ function updateReadme(report: RunReport): void {
   }
   writeFileSync(README, next);
   log("README.md summary table updated");
-}
-
-/** `text` with what lies between the `start` and `end` marker lines replaced by `content`; undefined without them. */
-export function replaceBlock(text: string, start: string, end: string, content: string): string | undefined {
-  const a = text.indexOf(start);
-  const b = text.indexOf(end, a + start.length);
-  if (a < 0 || b < 0) return undefined;
-  return `${text.slice(0, a + start.length)}\n${content.trimEnd()}\n${text.slice(b)}`;
 }

@@ -7,7 +7,7 @@ import type { DatasetMeta } from "./datasets.js";
 import { log } from "./log.js";
 import type { ConcurrencyPoint, ReplayScalingPoint } from "./report.js";
 import { allOf, metFlag, ratioAtLeast } from "./round-verdict.js";
-import { CONCURRENCY_LEVELS, concurrencyCounts, scalingSizesMiB } from "./workloads.js";
+import { concurrencyCounts, concurrencyLevels, scalingSizesMiB } from "./workloads.js";
 
 /** The streaming open per log size: one child per size, its RSS growth measured first thing. */
 export async function runReplayScaling(opts: Options): Promise<ReplayScalingPoint[]> {
@@ -72,9 +72,10 @@ export async function runConcurrencyScaling(
   opts: Options,
 ): Promise<{ points: ConcurrencyPoint[]; raw: number | null }> {
   log("scaling: perCommit throughput against concurrent writers (levels and systems interleaved)");
+  const levels = concurrencyLevels(opts.profile);
   const systems = [
     { key: "single", caseName: "raw.writeFdatasync", p: concurrencyCounts(opts.profile, 1) },
-    ...CONCURRENCY_LEVELS.flatMap((c) =>
+    ...levels.flatMap((c) =>
       CONCURRENCY_SYSTEMS.map((s) => ({
         key: `c${c}.${s.key}`,
         caseName: s.caseName,
@@ -89,7 +90,7 @@ export async function runConcurrencyScaling(
   const single = o.single;
   const rawRate = single !== undefined && Number.isFinite(single.rate.median) ? single.rate.median : null;
   const points: ConcurrencyPoint[] = [];
-  for (const c of CONCURRENCY_LEVELS) {
+  for (const c of levels) {
     const at = (key: string): CaseOutcome | undefined => o[`c${c}.${key}`];
     const ok = (key: string) => {
       const x = at(key);

@@ -462,6 +462,11 @@ export function scalingSizesMiB(p: Profile): number[] {
 
 export const CONCURRENCY_LEVELS = [1, 4, 16, 64, 256] as const;
 
+/** The levels a profile measures: a smoke run only checks that the study runs, at both ends. */
+export function concurrencyLevels(p: Profile): readonly number[] {
+  return p === "smoke" ? [1, 64] : CONCURRENCY_LEVELS;
+}
+
 export function concurrencyCounts(p: Profile, c: number): Counts {
   if (p === "smoke") return { count: Math.max(50, c * 4), concurrency: c, timeLimitMs: sec(1) };
   if (p === "quick") return { count: Math.max(1500, c * 200), concurrency: c, timeLimitMs: sec(2) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replaceBlock, SUMMARY_END, SUMMARY_START } from "./result-files.js";
+import { replaceBlock, SUMMARY_END, SUMMARY_START } from "./readme-block.js";
 
 describe("the README's summary block", () => {
   it("replaces only what lies between the markers, and nothing without them", () => {
