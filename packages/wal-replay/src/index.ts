@@ -29,10 +29,11 @@ export type {
   ReplayOptions,
   ReplayOutcome,
   ReplayProgress,
+  ScanFrom,
   SegmentSummary,
   TornTailInfo,
 } from "./replay-types.js";
-export { RECOVERY_MODES } from "./replay-types.js";
+export { RECOVERY_MODES, SCAN_FROM } from "./replay-types.js";
 export { oldestRetainedLsn } from "./segment-locate.js";
 export { TransactionSpans } from "./transaction-spans.js";
 

@@ -4,7 +4,7 @@
  */
 
 import { WalError } from "@lora/wal-codec";
-import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions } from "./replay-types.js";
+import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 
 /**
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
@@ -24,7 +24,7 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
     throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
   }
-  if (options.scanFrom !== undefined && options.scanFrom !== "oldest" && options.scanFrom !== "fence") {
+  if (options.scanFrom !== undefined && !SCAN_FROM.includes(options.scanFrom)) {
     throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(options.scanFrom)}`);
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {

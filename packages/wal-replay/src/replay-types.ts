@@ -19,6 +19,12 @@ export type RecoveryMode = "tolerate-torn-tail" | "absolute" | "point-in-time";
 /** Every {@link RecoveryMode}, for validating options. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = ["tolerate-torn-tail", "absolute", "point-in-time"];
 
+/** Where a directory's walk starts (see {@link ReplayOptions.scanFrom}). */
+export type ScanFrom = "oldest" | "fence";
+
+/** Every {@link ScanFrom}, for validating options. */
+export const SCAN_FROM: readonly ScanFrom[] = ["oldest", "fence"];
+
 export interface ReplayOptions<E> {
   /**
    * Decodes mutation payloads. A CRC-valid record it rejects is never a torn tail: a codec mismatch when no mutation
@@ -73,7 +79,7 @@ export interface ReplayOptions<E> {
    * With `after`, the walk starts at the segment holding `after + 1` whatever this says. `replaySegments` ignores
    * it (its caller chose the files). See {@link ReplayOutcome} for what the report covers. @default "oldest"
    */
-  readonly scanFrom?: "oldest" | "fence";
+  readonly scanFrom?: ScanFrom;
   /**
    * The end of an LSN range: only transactions with `commitLsn <= upto`. The walk ends (complete, no damage
    * reported) before the first record with a higher LSN, whose payload is never decoded; of the segments after

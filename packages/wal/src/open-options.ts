@@ -4,7 +4,7 @@
 
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
-import { RECOVERY_MODES, type RecoveryMode } from "@lora/wal-replay";
+import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
@@ -20,7 +20,7 @@ export interface OpenOptions<E> {
   readonly fence: number;
   readonly recovery: RecoveryMode;
   readonly allowTruncatedHistory: boolean;
-  readonly scanFrom: "oldest" | "fence";
+  readonly scanFrom: ScanFrom;
   readonly blockingSync: boolean;
   readonly unsyncedWindowBytes: number;
   readonly maxSlotRetainedBytes: number;
@@ -64,7 +64,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     );
   }
   const scanFrom = options.scanFrom ?? "oldest";
-  if (scanFrom !== "oldest" && scanFrom !== "fence") {
+  if (!SCAN_FROM.includes(scanFrom)) {
     throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(scanFrom)}`);
   }
   const blockingSync = options.blockingSync ?? false;

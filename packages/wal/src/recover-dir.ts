@@ -22,6 +22,7 @@ import {
   type ReplayOutcome,
   type ReplayProgress,
   replayDir,
+  type ScanFrom,
 } from "@lora/wal-replay";
 import {
   listSegments,
@@ -63,7 +64,7 @@ export interface RecoverInput<E> {
   readonly codec: PayloadCodec<E>;
   readonly checkpointLsn: number;
   readonly allowTruncatedHistory: boolean;
-  readonly scanFrom: "oldest" | "fence";
+  readonly scanFrom: ScanFrom;
   readonly recovery: RecoveryMode;
   readonly unsyncedWindowBytes: number;
   readonly writerOptions: SegmentWriterOptions;

@@ -4,7 +4,7 @@
  */
 
 import type { PayloadCodec } from "@lora/wal-codec";
-import type { RecoveryMode, ReplayedTransaction, ReplayOutcome, ReplayProgress } from "@lora/wal-replay";
+import type { RecoveryMode, ReplayedTransaction, ReplayOutcome, ReplayProgress, ScanFrom } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { HealAction } from "./recover-dir.js";
 import type { SyncMode, SyncModeInput } from "./sync-mode.js";
@@ -43,7 +43,7 @@ export interface WalOptions<E> {
    * reading the segments below that one, so damage in them (records the snapshot already holds) is not seen,
    * and `replay` reports on the segments read. `lora-wal verify` checks the whole log. @default "oldest"
    */
-  readonly scanFrom?: "oldest" | "fence";
+  readonly scanFrom?: ScanFrom;
   /** What to do with damage found at open (see `RecoveryMode`). @default "tolerate-torn-tail" */
   readonly recovery?: RecoveryMode;
   /**
