@@ -49,10 +49,8 @@ async function main(): Promise<void> {
   try {
     const workloads = await runWorkloads(opts);
     const scalingReplay = opts.only === undefined || opts.only === "scaling-replay" ? await runReplayScaling(opts) : [];
-    const conc =
-      opts.only === undefined || opts.only === "scaling-concurrency"
-        ? await runConcurrencyScaling(opts)
-        : { points: [], raw: null };
+    const concurrency =
+      opts.only === undefined || opts.only === "scaling-concurrency" ? await runConcurrencyScaling(opts) : [];
     const tornTail = opts.only === undefined || opts.only === "torn-tail" ? await runTornTailStudy(opts) : null;
     const decodeHeap = opts.only === undefined || opts.only === "decode-heap" ? await runDecodeHeapStudy(opts) : [];
     if (opts.only === undefined || opts.only === "follow") follow = await runFollowStudy(followContext(opts));
@@ -71,7 +69,7 @@ async function main(): Promise<void> {
         loadAverage: [loadAtStart, loadavg()[0] ?? 0],
       },
       workloads,
-      scaling: { replay: scalingReplay, concurrency: conc.points, rawFdatasyncRate: conc.raw },
+      scaling: { replay: scalingReplay, concurrency },
       recovery: { tornTail, decodeHeap, decodeHeapTarget: DECODE_HEAP_TARGET },
     };
   } finally {

@@ -6,6 +6,7 @@
  */
 
 import { decide, type QuantileInterval, quantileInterval, type Verdict } from "./confidence.js";
+import { spread } from "./stats.js";
 
 /** Per-round values by system key (NaN where a round failed). */
 export type Rounds = Readonly<Record<string, readonly number[] | undefined>>;
@@ -38,6 +39,11 @@ export function roundRatios(rounds: Rounds, num: string, den: readonly string[])
     if (Number.isFinite(n) && Number.isFinite(d) && d > 0) out.push(n / d);
   }
   return out;
+}
+
+/** The median of {@link roundRatios} (NaN without any round): the figure the detail lines and `loraRatio` show. */
+export function medianRoundRatio(rounds: Rounds, num: string, den: readonly string[]): number {
+  return spread(roundRatios(rounds, num, den)).median;
 }
 
 /** Decide `median(values) ≥ target` with the bench's interval. */

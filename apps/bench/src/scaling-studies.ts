@@ -68,27 +68,20 @@ const PEERS = ["sqliteBatched", "levelBatched", "lmdb"] as const;
  * peers, every level and system interleaved round by round (a drifting disk hits them all alike); each level's
  * targets decided per round with confidence (`round-verdict.ts`).
  */
-export async function runConcurrencyScaling(
-  opts: Options,
-): Promise<{ points: ConcurrencyPoint[]; raw: number | null }> {
+export async function runConcurrencyScaling(opts: Options): Promise<ConcurrencyPoint[]> {
   log("scaling: perCommit throughput against concurrent writers (levels and systems interleaved)");
   const levels = concurrencyLevels(opts.profile);
-  const systems = [
-    { key: "single", caseName: "raw.writeFdatasync", p: concurrencyCounts(opts.profile, 1) },
-    ...levels.flatMap((c) =>
-      CONCURRENCY_SYSTEMS.map((s) => ({
-        key: `c${c}.${s.key}`,
-        caseName: s.caseName,
-        p: concurrencyCounts(opts.profile, c),
-      })),
-    ),
-  ];
+  const systems = levels.flatMap((c) =>
+    CONCURRENCY_SYSTEMS.map((s) => ({
+      key: `c${c}.${s.key}`,
+      caseName: s.caseName,
+      p: concurrencyCounts(opts.profile, c),
+    })),
+  );
   const o = await runInterleaved(systems, concurrencyCounts(opts.profile, 1), opts, "scaling-concurrency");
   const rounds: Record<string, readonly number[]> = Object.fromEntries(
     Object.entries(o).map(([k, v]) => [k, v.perRound]),
   );
-  const single = o.single;
-  const rawRate = single !== undefined && Number.isFinite(single.rate.median) ? single.rate.median : null;
   const points: ConcurrencyPoint[] = [];
   for (const c of levels) {
     const at = (key: string): CaseOutcome | undefined => o[`c${c}.${key}`];
@@ -111,13 +104,11 @@ export async function runConcurrencyScaling(
       rawGroupBlocking: ok("rawBlocking"),
       sqliteBatched: ok("sqliteBatched"),
       levelBatched: ok("levelBatched"),
-      ideal: c * (rawRate ?? Number.NaN),
       syncsPerCommit: at("lora")?.syncsPerOp ?? null,
-      rawSyncsPerCommit: at("raw")?.syncsPerOp ?? null,
       vsRaw: { interval: vsRaw.interval, verdict: vsRaw.verdict },
       vsPeers: { interval: vsPeers.interval, verdict: vsPeers.verdict },
       targetMet: metFlag(allOf([vsRaw.verdict, vsPeers.verdict])),
     });
   }
-  return { points, raw: rawRate };
+  return points;
 }

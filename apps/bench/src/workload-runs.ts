@@ -6,7 +6,7 @@ import { dataset } from "./dataset-cache.js";
 import type { DatasetMeta } from "./datasets.js";
 import { log } from "./log.js";
 import type { SystemResult, WorkloadEntry } from "./report.js";
-import { roundRatios } from "./round-verdict.js";
+import { medianRoundRatio } from "./round-verdict.js";
 import { WORKLOADS } from "./workloads.js";
 
 /** Every workload `--only` lets through, in the order of `WORKLOADS`; one whose dataset fails is skipped. */
@@ -54,8 +54,7 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
           k,
           {
             ...v,
-            loraRatio:
-              lora === null ? null : medianOf(roundRatios({ rounds: rounds.lora, [k]: rounds[k] }, "rounds", [k])),
+            loraRatio: lora === null ? null : medianRoundRatio(rounds, "lora", [k]),
           },
         ]),
     );
@@ -77,14 +76,4 @@ export async function runWorkloads(opts: Options): Promise<WorkloadEntry[]> {
     );
   }
   return entries;
-}
-
-/** The median of per-round ratios (NaN without any): what a peer's `loraRatio` reports. */
-function medianOf(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

@@ -8,6 +8,7 @@ import {
   allOf,
   atLeast,
   describeRatio,
+  medianRoundRatio,
   metFlag,
   type Rounds,
   type RoundVerdict,
@@ -95,8 +96,7 @@ function ratioJudgement(
 
 /** The median over rounds of `num / den` (for the detail lines; NaN without rounds). */
 function medianRatio(ctx: JudgeContext, num: string, den: readonly string[]): number {
-  const r = roundRatios(ctx.rounds, num, den).sort((a, b) => a - b);
-  return r.length === 0 ? Number.NaN : (r[(r.length - 1) >> 1] as number);
+  return medianRoundRatio(ctx.rounds, num, den);
 }
 
 const NO_TARGET: Judgement = { baseline: null, ratio: null, met: null, interval: null, detail: "no target" };
@@ -201,12 +201,6 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         note: "opt-in: fdatasync blocks the event loop",
       },
       { key: "lmdb", label: "lmdb-js put ×64", caseName: "lmdb.put", role: "peer" },
-      {
-        key: "rawAsync",
-        label: "raw fs.write+fdatasync (one writer; ×64 is the ideal)",
-        caseName: "raw.writeFdatasync",
-        role: "baseline",
-      },
       {
         key: "rawGroup",
         label: "raw group-commit loop ×64: hand-framed commits awaited, one writeSync + one fdatasync per round",
@@ -406,8 +400,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     dataset: replayLog,
     target: "— (context: what the disk adds)",
     judge: (m, ctx) => {
-      const r = roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]).sort((a, b) => a - b);
-      const mid = r.length === 0 ? Number.NaN : (r[(r.length - 1) >> 1] as number);
+      const mid = medianRoundRatio(ctx.roundMbps, "lora", ["rawReadCrc"]);
       return {
         baseline: { label: "raw readFile + crc32, cold", value: med(m, "rawReadCrc") },
         ratio: Number.isFinite(mid) ? mid : null,
@@ -473,7 +466,8 @@ export function concurrencyCounts(p: Profile, c: number): Counts {
   return { count: Math.max(4000, c * 500), concurrency: c, timeLimitMs: sec(3) };
 }
 
-export const RSS_TARGET_BYTES = 64 * 2 ** 20;
+/** The streaming open of the largest log may grow the process's RSS by less than this. */
+export const RSS_TARGET_BYTES = 48 * 2 ** 20;
 
 // ---- recovery (issue 13) -------------------------------------------------------------------------------------
 
