@@ -134,7 +134,7 @@ async function groupCommitLoop(ctx: CaseContext, blocking: boolean): Promise<Mea
     const answer = waiters;
     fs.writeSync(fd, bytes, 0, bytes.byteLength, position);
     position += bytes.byteLength;
-    pending = Buffer.allocUnsafe(pending.byteLength);
+    // writeSync has handed the bytes to the kernel: the buffer takes the next round's commits at once.
     used = 0;
     waiters = [];
     const done = (): void => {
