@@ -23,6 +23,7 @@ export {
 export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
 export type {
+  CommittedTransaction,
   CorruptionInfo,
   RecoveryMode,
   ReplayedTransaction,

@@ -6,7 +6,8 @@
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
-import type { RecoveryMode, ReplayedTransaction } from "./replay-types.js";
+import { checkRestartLsn } from "./replay-options.js";
+import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
 import { isMissingFile, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
@@ -14,12 +15,17 @@ export interface ReadCommittedOptions<E> {
   /** Decodes mutation payloads. */
   readonly codec: PayloadCodec<E>;
   /**
-   * The resume token: only transactions whose begin LSN is above it are returned (pass the commit LSN of the last
-   * transaction you processed). With transactions that interleave (the low-level `begin`/`commit` API used
-   * concurrently), a transaction that began at or below it is not returned even when it committed above it.
-   * @default 0
+   * The resume token's commit LSN: only transactions committed above it are returned (pass the `commitLsn` of the
+   * last transaction you processed). Alone, only transactions whose begin LSN is also above it are returned, as
+   * LoraDB's reader does; give `restartLsn` too for an exact resume. @default 0
    */
   readonly after?: number;
+  /**
+   * The resume token's restart point (the `restartLsn` of the same transaction as `after`): reading starts there,
+   * so a transaction that began before `after` and committed above it (low-level transactions used concurrently) is
+   * returned whole. Between 1 and `after + 1`. @default after + 1
+   */
+  readonly restartLsn?: number;
   /**
    * The upper bound: only transactions committed at or below it; records above it are never decoded, so a bound
    * taken from a live writer (its durable LSN) is safe to read beside it. @default no bound
@@ -41,10 +47,15 @@ export interface ReadCommittedOptions<E> {
 }
 
 /**
- * The committed transactions of the log in `dir` with `beginLsn > after` and `commitLsn <= upto`, in commit order,
- * each with its commit LSN as the token to resume from. Reads from the segment holding `after + 1` (one header read
- * per step of a binary search to find it) and stops at the first record above `upto`. Damage is judged by replay's
+ * The committed transactions of the log in `dir` with `beginLsn >= restartLsn` (by default `beginLsn > after`),
+ * `commitLsn > after` and `commitLsn <= upto`, in commit order, each with its resume token (`commitLsn` and
+ * `restartLsn`: see {@link CommittedTransaction}). Reads from the segment holding `restartLsn` (one header read per
+ * step of a binary search to find it) and stops at the first record above `upto`. Damage is judged by replay's
  * rules (a torn tail ends the read in the default mode; corruption throws `WAL_CORRUPT`).
+ *
+ * A token's `restartLsn` is conservative about transactions a crashed writer left open: this reader cannot tell
+ * them from live ones, so they hold it back (never past a live one). A follower learns which are dead from the
+ * writer (`followDir`, `wal.follow`) and gives tokens without them.
  *
  * The same as LoraDB's `CommittedTxReader::open(dir, after, upto)`.
  * @throws {@link WalError} `WAL_TRUNCATED` (records after `after` were truncated; `details.oldestRetainedLsn`),
@@ -54,7 +65,7 @@ export interface ReadCommittedOptions<E> {
 export async function* readCommitted<E>(
   dir: string,
   options: ReadCommittedOptions<E>,
-): AsyncGenerator<ReplayedTransaction<E>, void, undefined> {
+): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
   const after = options.after ?? 0;
   const upto = options.upto;
   for (const [name, value] of [
@@ -65,14 +76,17 @@ export async function* readCommitted<E>(
       throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
     }
   }
+  checkRestartLsn(after, options.restartLsn);
+  const restartLsn = options.restartLsn ?? after + 1;
   if (upto !== undefined && upto <= after) return;
   const fs = options.fs ?? createNodeFileSystem();
-  // Replay's range walk: it seeks to the segment holding after + 1, skips what began at or below after, stops
-  // before the first record above upto, and says WAL_TRUNCATED when after + 1 is no longer in the log.
+  // Replay's range walk: it seeks to the segment holding restartLsn, skips what began below it or committed at or
+  // below after, stops before the first record above upto, and says WAL_TRUNCATED when restartLsn is gone.
   const replay = replayDir(dir, {
     codec: options.codec,
     fs,
     after,
+    restartLsn,
     ...(upto === undefined ? {} : { upto }),
     ...(options.allowTruncatedHistory === undefined ? {} : { allowTruncatedHistory: options.allowTruncatedHistory }),
     ...(options.recovery === undefined ? {} : { recovery: options.recovery }),
@@ -80,12 +94,13 @@ export async function* readCommitted<E>(
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   try {
-    yield* replay;
+    // With `after`, the walk gives every transaction its restartLsn.
+    yield* replay as AsyncIterable<CommittedTransaction<E>>;
   } catch (error) {
     // A segment removed between the listing and its open: truncation overtook the read.
     if (isWalError(error, "WAL_IO") && isMissingFile(error)) {
       const oldest = await oldestRetainedLsn(dir, { fs });
-      if (oldest !== null && oldest > after + 1) throw truncatedError(dir, after, oldest);
+      if (oldest !== null && oldest > restartLsn) throw truncatedError(dir, restartLsn - 1, oldest);
     }
     throw error;
   }

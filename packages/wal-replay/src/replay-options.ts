@@ -19,6 +19,7 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   }
   checkLsnOption("checkpointLsn", options.checkpointLsn);
   checkLsnOption("after", options.after);
+  checkRestartLsn(options.after, options.restartLsn);
   checkLsnOption("upto", options.upto);
   checkLsnOption("uptoLsn", options.uptoLsn);
   if (options.upto !== undefined && options.uptoLsn !== undefined && options.upto !== options.uptoLsn) {
@@ -35,6 +36,23 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
     throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
   }
   return mode;
+}
+
+/**
+ * A resume token's `restartLsn`: given only with `after`, at least 1 and at most `after + 1` (a token never restarts
+ * above what its commit LSN already covers).
+ * @throws {@link WalError} `WAL_INVALID_OPTION`.
+ */
+export function checkRestartLsn(after: number | undefined, restartLsn: number | undefined): void {
+  if (restartLsn === undefined) return;
+  checkLsnOption("restartLsn", restartLsn);
+  if (after === undefined) throw new WalError("WAL_INVALID_OPTION", "restartLsn needs after (the token's commit LSN)");
+  if (restartLsn < 1 || restartLsn > after + 1) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `restartLsn must lie between 1 and after + 1 (${after + 1}), got ${restartLsn}: pass the restartLsn and commitLsn of one delivered transaction`,
+    );
+  }
 }
 
 /** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */

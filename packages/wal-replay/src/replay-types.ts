@@ -67,6 +67,15 @@ export interface ReplayOptions<E> {
    */
   readonly after?: number;
   /**
+   * With `after`, the exact resume token's other half (a {@link CommittedTransaction}'s `restartLsn`): reading
+   * starts at the segment holding it, and the transactions handed over are those with `beginLsn >= restartLsn` and
+   * `commitLsn > after`. So a transaction that began before `after` and committed after it (low-level transactions
+   * used concurrently) is delivered whole on resume. It must be at most `after + 1`; `WAL_TRUNCATED` when the log no
+   * longer holds it. With `after`, every transaction handed over carries its own `restartLsn`.
+   * @default after + 1 (the transactions with `beginLsn > after`)
+   */
+  readonly restartLsn?: number;
+  /**
    * Where the walk of a directory starts. `"oldest"` (the default) reads every retained segment, so damage and
    * structure are checked in the whole log. `"fence"` starts at the segment holding `checkpointLsn + 1`, found by
    * a binary search over segment headers, so a reader that resumes from a snapshot reads only what it replays:
@@ -129,6 +138,17 @@ export interface ReplayedTransaction<E> {
   readonly commitLsn: number;
   /** The events in append order. */
   readonly events: E[];
+}
+
+/**
+ * A committed transaction as the change feed's readers hand it out (`readCommitted`, `followDir`, `wal.follow`):
+ * with its exact resume token. `commitLsn` says what was processed; `restartLsn` says where to read again from so
+ * that nothing after it is missed: the lowest begin LSN of the transactions still open when this one committed
+ * (which may commit later), or `commitLsn + 1` when none was. Resume with `{ after: commitLsn, restartLsn }`.
+ * Replication slots keep both.
+ */
+export interface CommittedTransaction<E> extends ReplayedTransaction<E> {
+  readonly restartLsn: number;
 }
 
 /** Damage at the end of the newest segment, when it is not sealed, with nothing valid after it. */

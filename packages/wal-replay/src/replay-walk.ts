@@ -46,9 +46,11 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   readonly #mapSpans: (() => Promise<SpanMap>) | undefined;
   /** `upto`, or Infinity. */
   readonly #upto: number;
-  /** `after`, or 0: transactions begun at or below it are not handed over. */
+  /** `after`, or 0: transactions committed at or below it are not handed over. */
   readonly #after: number;
-  /** Committed transactions not handed over because they began at or below `after`. */
+  /** `restartLsn`, or `after + 1`: transactions begun below it are not handed over. */
+  readonly #restartLsn: number;
+  /** Committed transactions not handed over because they fall before the resume token. */
   #skipped = 0;
 
   #paths: string[] | undefined;
@@ -95,6 +97,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#mapSpans = mapSpans;
     this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
     this.#after = options.after ?? 0;
+    this.#restartLsn = options.restartLsn ?? this.#after + 1;
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -107,6 +110,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       mapSpans === undefined,
       // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
       options.allowTruncatedHistory === true || options.after !== undefined,
+      options.after !== undefined,
     );
     this.#meter = options.onProgress === undefined ? undefined : new ProgressMeter(options.onProgress, this.#assembler);
   }
@@ -186,7 +190,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     if (signal !== undefined && (committed !== undefined || assembler.records % ABORT_CHECK_EVERY === 0)) {
       signal.throwIfAborted();
     }
-    if (committed !== undefined && committed.beginLsn <= this.#after) {
+    if (committed !== undefined && (committed.beginLsn < this.#restartLsn || committed.commitLsn <= this.#after)) {
       this.#skipped++;
       return undefined;
     }
@@ -304,7 +308,8 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       mode: this.#mode,
       fence: this.#options.checkpointLsn ?? 0,
       allowTruncatedHistory: this.#options.allowTruncatedHistory,
-      after: this.#options.after,
+      // The records from the token's restart point on must be in the log.
+      after: this.#options.after === undefined ? undefined : this.#restartLsn - 1,
       oldestBaseLsn: this.#oldestBaseLsn,
       dir: this.#dir,
       upto: this.#upto,

@@ -49,7 +49,7 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
  * begun before the walk apply then), else the fence with `scanFrom: "fence"`, else none (the oldest segment).
  */
 function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
-  if (options.after !== undefined) return options.after;
+  if (options.after !== undefined) return (options.restartLsn ?? options.after + 1) - 1;
   return options.scanFrom === "fence" ? (options.checkpointLsn ?? 0) : undefined;
 }
 

@@ -35,6 +35,8 @@ export class TransactionAssembler<E> {
    */
   readonly #lenient: boolean;
   readonly #allowTruncatedHistory: boolean;
+  /** Give every committed transaction its resume token (`restartLsn`), as the change feed's readers do. */
+  readonly #tokens: boolean;
   /** Transactions skipped because their begin was truncated away (with `allowTruncatedHistory`). */
   truncatedTransactions = 0;
   readonly spans = new TransactionSpans();
@@ -73,11 +75,13 @@ export class TransactionAssembler<E> {
   /**
    * @param allowTruncatedHistory the caller accepts a log whose oldest segments were truncated away below its fence:
    *   the records of a transaction begun before the retained log are skipped (it cannot be replayed whole).
+   * @param tokens give every committed transaction a `restartLsn` (see `CommittedTransaction`).
    */
-  constructor(fence: number, lenient = false, allowTruncatedHistory = false) {
+  constructor(fence: number, lenient = false, allowTruncatedHistory = false, tokens = false) {
     this.#fence = fence;
     this.#lenient = lenient;
     this.#allowTruncatedHistory = allowTruncatedHistory;
+    this.#tokens = tokens;
   }
 
   /**
@@ -179,6 +183,13 @@ export class TransactionAssembler<E> {
 
   get openTransactions(): number {
     return this.#pending.size + (this.#current === undefined ? 0 : 1);
+  }
+
+  /** The lowest begin LSN of the transactions open now (Infinity when none). */
+  #lowestOpenBegin(): number {
+    let lowest = this.#current === undefined ? Number.POSITIVE_INFINITY : this.#currentLsn;
+    if (this.#pending.size > 0) for (const begin of this.#pending.keys()) if (begin < lowest) lowest = begin;
+    return lowest;
   }
 
   /** The events of the open transaction begun at `beginLsn`, or undefined when it is not open. */
@@ -285,6 +296,12 @@ export class TransactionAssembler<E> {
           throw error;
         }
         this.committed++;
+        if (this.#tokens) {
+          // The transactions still open here may commit later: a reader resuming after this one must read their
+          // begins again, so the token restarts at the lowest of them.
+          const restartLsn = Math.min(lsn + 1, this.#lowestOpenBegin());
+          return { beginLsn: record.txBeginLsn, commitLsn: lsn, events, restartLsn } as ReplayedTransaction<E>;
+        }
         return { beginLsn: record.txBeginLsn, commitLsn: lsn, events };
       }
       case "txAbort":
