@@ -5,7 +5,8 @@
  * is learned and how the follower is woken, comes from a {@link FollowSource}.
  *
  * Delivery rules, which hold across writer crashes and restarts:
- * - exactly the committed transactions with `beginLsn > after`, in commit order, each once;
+ * - exactly the committed transactions with `beginLsn >= restartLsn` (by default `beginLsn > after`) and
+ *   `commitLsn > after`, in commit order, each once, each with its exact resume token;
  * - by default only durable ones, so recovery can never take back a transaction that was delivered;
  * - records the follower read ahead of durability are dropped when the writer restarts (a new session, or the
  *   file shrank under the reader) and read again from a point before every undelivered transaction: a torn tail
@@ -17,7 +18,8 @@ import { isWalError, type PayloadCodec, WalError, type WalRecord } from "@lora/w
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
-import type { ReplayedTransaction } from "./replay-types.js";
+import { checkRestartLsn } from "./replay-options.js";
+import type { CommittedTransaction } from "./replay-types.js";
 import { isMissingFile, locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
@@ -28,6 +30,11 @@ export interface FollowDurability {
   readonly durableLsn: number;
   /** The writer closed the log: everything it wrote is durable and no more will come from it. */
   readonly closed: boolean;
+  /**
+   * The first LSN of the writer's current session (0 or absent: unknown). A transaction begun below it and still
+   * open can never commit, so it does not hold resume tokens back.
+   */
+  readonly sessionStartLsn?: number;
 }
 
 /** Where a follower learns durability and is woken. */
@@ -63,7 +70,7 @@ export interface FollowMemory<E> {
     after: number,
     durability: "durable" | "written",
     max: number,
-  ): ReplayedTransaction<E>[] | null;
+  ): CommittedTransaction<E>[] | null;
   /** The follower ended: it takes nothing more. Called once. */
   release(): void;
 }
@@ -74,6 +81,8 @@ export interface CommitFollowerOptions<E> {
   readonly fs: WalFileSystem;
   readonly codec: PayloadCodec<E>;
   readonly after: number;
+  /** The resume token's restart point (at most `after + 1`). @default after + 1 */
+  readonly restartLsn?: number;
   /** `durable` (default): deliver what the source says is durable; `written`: whatever is whole in the file. */
   readonly durability: "durable" | "written";
   readonly source: FollowSource;
@@ -84,20 +93,29 @@ export interface CommitFollowerOptions<E> {
   readonly memory?: FollowMemory<E>;
   /** Called once when the follower ends: done, failed, or stopped by `return()`. */
   readonly onEnd?: () => void;
+  /** Remember the tokens of this many of the latest delivered transactions (see `tokenOf`). @default 0 */
+  readonly rememberTokens?: number;
 }
 
 /** Transactions read ahead before a pump hands control back to deliver them. */
 const QUEUE_LIMIT = 1024;
 
 interface Queued<E> {
-  readonly tx: ReplayedTransaction<E>;
+  readonly tx: CommittedTransaction<E>;
 }
 
-export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransaction<E>> {
+export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransaction<E>> {
   readonly #o: CommitFollowerOptions<E>;
-  readonly #after: number;
+  /** Transactions begun below it are not delivered: the start token's restart point. */
+  readonly #restartFloor: number;
   readonly #stop = new AbortController();
   #lastDelivered: number;
+  /** The restart point of the last transaction delivered (the start token's before the first). */
+  #lastRestart: number;
+  /** Open transactions begun below it can never commit (see {@link FollowDurability.sessionStartLsn}). */
+  #deadBelow = 0;
+  /** A ring of the latest delivered tokens (commit LSN, restart LSN), when asked to remember them. */
+  readonly #tokens: { commits: Float64Array; restarts: Float64Array; next: number } | undefined;
   #reader: SegmentReader | undefined;
   #segmentId = 0;
   #assembler: FollowAssembler<E> | undefined;
@@ -121,14 +139,21 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   #done = false;
   /** Delivering from {@link FollowMemory}: no segment is open; leaving it reads the file from the position on. */
   #fromMemory = false;
-  #running: Promise<IteratorResult<ReplayedTransaction<E>>> | undefined;
+  #running: Promise<IteratorResult<CommittedTransaction<E>>> | undefined;
   /** Calls of `next` not answered yet. */
   #inFlight = 0;
 
   constructor(options: CommitFollowerOptions<E>) {
     this.#o = options;
-    this.#after = options.after;
+    checkRestartLsn(options.after, options.restartLsn);
     this.#lastDelivered = options.after;
+    this.#restartFloor = options.restartLsn ?? options.after + 1;
+    this.#lastRestart = this.#restartFloor;
+    const remember = options.rememberTokens ?? 0;
+    this.#tokens =
+      remember > 0 ? { commits: new Float64Array(remember), restarts: new Float64Array(remember), next: 0 } : undefined;
+    // An exact token below after + 1: the first read starts there, so a transaction straddling it is read whole.
+    if (this.#restartFloor <= options.after) this.#restartFrom = this.#restartFloor;
     const outer = options.signal;
     if (outer !== undefined) {
       if (outer.aborted) this.#stop.abort();
@@ -145,8 +170,29 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     return this.#lastDelivered;
   }
 
+  /** The restart point of the last transaction handed out (the token's other half); the start's before the first. */
+  get restartLsn(): number {
+    return this.#lastRestart;
+  }
+
+  /** The restart point of the delivered transaction committed at `commitLsn`, if it is among those remembered. */
+  tokenOf(commitLsn: number): number | undefined {
+    if (commitLsn === this.#lastDelivered) return this.#lastRestart;
+    const ring = this.#tokens;
+    if (ring === undefined) return undefined;
+    const n = ring.commits.length;
+    // Newest first: a consumer confirms what it processed last, nearly always one of the latest.
+    for (let k = 1; k <= n; k++) {
+      const i = (ring.next - k + n) % n;
+      const commit = ring.commits[i] as number;
+      if (commit === commitLsn) return ring.restarts[i];
+      if (commit < commitLsn) return undefined;
+    }
+    return undefined;
+  }
+
   /** The next committed transaction; waits for one. Ends (done) on the signal, `return()`, or the source's end. */
-  next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+  next(): Promise<IteratorResult<CommittedTransaction<E>>> {
     // With no call in flight and a deliverable transaction queued, answer at once: a follower catching up takes
     // most transactions this way, without the chain of promises a call that has to wait goes through.
     if (this.#inFlight === 0 && !this.#done) {
@@ -168,14 +214,14 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   }
 
   /** Stop following and release the segment. */
-  async return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+  async return(): Promise<IteratorResult<CommittedTransaction<E>>> {
     this.#stop.abort();
     await this.#running?.catch(() => undefined);
     await this.#finish();
     return { value: undefined, done: true };
   }
 
-  async #next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+  async #next(): Promise<IteratorResult<CommittedTransaction<E>>> {
     try {
       for (;;) {
         if (this.#done) return { value: undefined, done: true };
@@ -226,7 +272,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   }
 
   /** The next queued transaction if it may be delivered now. */
-  #take(): ReplayedTransaction<E> | undefined {
+  #take(): CommittedTransaction<E> | undefined {
     const head = this.#queue[this.#queueHead];
     if (head === undefined) return undefined;
     if (this.#o.durability === "durable" && head.tx.commitLsn > this.#deliverable()) return undefined;
@@ -236,6 +282,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
       this.#queueHead = 0;
     }
     this.#lastDelivered = head.tx.commitLsn;
+    this.#lastRestart = head.tx.restartLsn;
+    const ring = this.#tokens;
+    if (ring !== undefined) {
+      ring.commits[ring.next] = head.tx.commitLsn;
+      ring.restarts[ring.next] = head.tx.restartLsn;
+      ring.next = (ring.next + 1) % ring.commits.length;
+    }
     return head.tx;
   }
 
@@ -246,10 +299,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
    */
   #takeFromMemory(): "queued" | "caught-up" | "file" {
     const memory = this.#o.memory;
-    if (memory === undefined || this.#queueHead !== this.#queue.length) return "file";
+    // A restart still to be read (an exact start token, a reset): only the file has what lies before the position.
+    if (memory === undefined || this.#queueHead !== this.#queue.length || this.#restartFrom !== undefined) {
+      return "file";
+    }
     const assembler = this.#assembler;
     if (assembler !== undefined && !assembler.openBegins().next().done) return "file";
-    const txs = memory.take(this.#lastDelivered, this.#after, this.#o.durability, QUEUE_LIMIT);
+    const txs = memory.take(this.#lastDelivered, this.#restartFloor - 1, this.#o.durability, QUEUE_LIMIT);
     if (txs === null) {
       this.#fromMemory = false;
       return "file";
@@ -376,7 +432,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
     const tx = (this.#assembler as FollowAssembler<E>).apply(record, path);
     if (tx === undefined) return;
-    if (tx.beginLsn > this.#after && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
+    if (tx.beginLsn >= this.#restartFloor && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
     // Its commit ends below what a self-sync covered in this segment (and what came before it was read, so synced,
     // earlier): durable without another fdatasync. A follower catching up on a closed log syncs once a segment.
     const synced = this.#syncedSizes.get(path);
@@ -430,6 +486,11 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
   async #observeDurability(): Promise<boolean> {
     const d = await this.#o.source.durability();
     if (d === null) return false;
+    const start = d.sessionStartLsn ?? 0;
+    if (start > this.#deadBelow) {
+      this.#deadBelow = start;
+      this.#assembler?.deadBelow(start);
+    }
     let moved = false;
     if (this.#session !== undefined && d.session !== this.#session) {
       this.#session = d.session;
@@ -495,7 +556,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<ReplayedTransact
     if (entry === undefined || where.oldestBaseLsn === null) return false;
     // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap.
     if (lsn < where.oldestBaseLsn) await this.#truncated(lsn - 1, where.oldestBaseLsn);
-    this.#assembler = new FollowAssembler<E>(0);
+    // Reading starts at `lsn`: a transaction begun before it was delivered, is dead, or lies before the token.
+    this.#assembler = new FollowAssembler<E>(lsn, this.#deadBelow);
     try {
       await this.#openSegment(entry, undefined);
     } catch (error) {

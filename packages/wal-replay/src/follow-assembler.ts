@@ -5,7 +5,7 @@
  */
 
 import { WalError, type WalRecord } from "@lora/wal-codec";
-import type { ReplayedTransaction } from "./replay-types.js";
+import type { CommittedTransaction } from "./replay-types.js";
 
 function malformed(message: string, path: string, lsn: number): WalError {
   return new WalError("WAL_MALFORMED", `WAL structure is malformed: ${message}`, {
@@ -18,10 +18,25 @@ export class FollowAssembler<E> {
   readonly #open = new Map<number, E[]>();
   /** Transactions with a begin below this were begun before reading started: their records are skipped. */
   #floor: number;
+  /**
+   * Open transactions begun below this can never commit (a later writer session started there, and a session never
+   * finishes an earlier one's): they do not hold a resume token back.
+   */
+  #deadBelow: number;
   #lastLsn = 0;
 
-  constructor(floor: number) {
+  /**
+   * @param floor records of transactions begun below it are skipped (reading starts there).
+   * @param deadBelow see {@link FollowAssembler.deadBelow}.
+   */
+  constructor(floor: number, deadBelow = 0) {
     this.#floor = floor;
+    this.#deadBelow = deadBelow;
+  }
+
+  /** A writer session started at `lsn`: transactions begun below it and still open are dead. */
+  deadBelow(lsn: number): void {
+    if (lsn > this.#deadBelow) this.#deadBelow = lsn;
   }
 
   /** The LSN of the last record applied (0 before any). */
@@ -46,8 +61,12 @@ export class FollowAssembler<E> {
     if (this.#lastLsn === 0 && baseLsn > this.#floor) this.#floor = baseLsn;
   }
 
-  /** Apply one record; the transaction it commits, if any. @throws {@link WalError} `WAL_MALFORMED`. */
-  apply(record: WalRecord<E>, path: string): ReplayedTransaction<E> | undefined {
+  /**
+   * Apply one record; the transaction it commits, if any, with its resume token: `restartLsn` is the lowest begin
+   * of the transactions still open that can still commit, or the commit LSN + 1.
+   * @throws {@link WalError} `WAL_MALFORMED`.
+   */
+  apply(record: WalRecord<E>, path: string): CommittedTransaction<E> | undefined {
     const lsn = record.lsn;
     if (this.#lastLsn !== 0 && lsn <= this.#lastLsn) {
       throw malformed(`record lsn ${lsn} is not greater than previous lsn ${this.#lastLsn}`, path, lsn);
@@ -72,9 +91,18 @@ export class FollowAssembler<E> {
         const events = this.#bucket(record.txBeginLsn, lsn, path);
         if (events === undefined) return undefined;
         this.#open.delete(record.txBeginLsn);
-        return record.kind === "txCommit" ? { beginLsn: record.txBeginLsn, commitLsn: lsn, events } : undefined;
+        if (record.kind !== "txCommit") return undefined;
+        return { beginLsn: record.txBeginLsn, commitLsn: lsn, events, restartLsn: this.#restartAfter(lsn) };
       }
     }
+  }
+
+  #restartAfter(commitLsn: number): number {
+    let restart = commitLsn + 1;
+    if (this.#open.size > 0) {
+      for (const begin of this.#open.keys()) if (begin < restart && begin >= this.#deadBelow) restart = begin;
+    }
+    return restart;
   }
 
   #bucket(begin: number, lsn: number, path: string): E[] | undefined {

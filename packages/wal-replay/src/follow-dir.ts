@@ -3,7 +3,7 @@
  * it runs beside a live `Wal` handle or a live LoraDB process.
  *
  * How it learns what is durable: a `@lora/wal` writer publishes its durable LSN in the directory's durable mark
- * (`.lora-wal.durable`, one 32-byte pwrite after each fsync that advanced it, never fsynced itself; LoraDB ignores
+ * (`.lora-wal.durable`, one 40-byte pwrite after each fsync that advanced it, never fsynced itself; LoraDB ignores
  * the file). When no live writer publishes one (LoraDB, a writer that crashed, a closed log), the follower makes
  * what it read durable itself (an fdatasync of the segments and the directory) before delivering it.
  *
@@ -16,7 +16,8 @@ import { type FSWatcher, watch } from "node:fs";
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, DURABLE_MARK_FILE, DurableMarkReader, type WalFileSystem } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
-import type { ReplayedTransaction } from "./replay-types.js";
+import { checkRestartLsn } from "./replay-options.js";
+import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
 
 /** Options of {@link followDir}. */
@@ -24,11 +25,18 @@ export interface FollowDirOptions<E> {
   /** Decodes mutation payloads. */
   readonly codec: PayloadCodec<E>;
   /**
-   * The resume token: deliver the committed transactions whose begin LSN is above it (the commit LSN of the last
-   * transaction processed). Not allowed with `slot`, which supplies it. @default 0
+   * The resume token's commit LSN: deliver the transactions committed above it (the `commitLsn` of the last one
+   * processed) and, without `restartLsn`, begun above it. Not allowed with `slot`, which supplies the token.
+   * @default 0
    */
   readonly after?: number;
-  /** Resume from this replication slot's confirmed LSN; {@link Follower.confirm} advances it. */
+  /**
+   * The resume token's restart point (the `restartLsn` of the same transaction): the transactions begun at or above
+   * it and committed above `after` are delivered, so one that began before `after` and committed after it
+   * (low-level transactions used concurrently) is delivered whole. Between 1 and `after + 1`. @default after + 1
+   */
+  readonly restartLsn?: number;
+  /** Resume from this replication slot's token; {@link Follower.confirm} advances it. */
   readonly slot?: string;
   /**
    * `durable` (default): deliver only what a crash cannot take back. `written`: deliver a transaction as soon as it
@@ -53,20 +61,34 @@ export interface FollowDirOptions<E> {
   readonly watch?: boolean;
 }
 
-/** A live change feed: an async iterable of committed transactions that waits for new ones. */
-export interface Follower<E> extends AsyncIterableIterator<ReplayedTransaction<E>> {
-  /** The commit LSN of the last transaction delivered: the token to resume from. */
-  readonly position: number;
-  /** Stop following (what a `break` out of `for await` calls): a waiting `next()` answers done. */
-  return(): Promise<IteratorResult<ReplayedTransaction<E>>>;
-  /**
-   * Record that everything up to `commitLsn` is processed, in the slot the follower was opened with (durably: the
-   * writer's truncation keeps what comes after it).
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot or for an LSN below the slot's,
-   *   `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_IO`.
-   */
-  confirm(commitLsn: number): Promise<void>;
+/** A resume token: what a {@link CommittedTransaction} carries. */
+export interface ResumeToken {
+  readonly commitLsn: number;
+  readonly restartLsn: number;
 }
+
+/** A live change feed: an async iterable of committed transactions that waits for new ones. */
+export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<E>> {
+  /** The commit LSN of the last transaction delivered: the token's commit LSN (`after` before the first). */
+  readonly position: number;
+  /** The restart point of the last transaction delivered: the token's other half (the start's before the first). */
+  readonly restartLsn: number;
+  /** Stop following (what a `break` out of `for await` calls): a waiting `next()` answers done. */
+  return(): Promise<IteratorResult<CommittedTransaction<E>>>;
+  /**
+   * Record in the slot the follower was opened with that everything up to a delivered transaction is processed,
+   * durably (the writer's truncation keeps what a resume needs). Pass the transaction (or its token) for an exact
+   * position. A bare commit LSN is matched to the token of the transaction delivered with it among the last
+   * {@link CONFIRMABLE_TOKENS}; for any other LSN the slot keeps its restart point (nothing is lost, more is kept).
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's, or for a
+   *   token whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
+   *   `WAL_IO`.
+   */
+  confirm(position: number | ResumeToken): Promise<void>;
+}
+
+/** How many of the latest delivered transactions' tokens a follower with a slot remembers for `confirm(commitLsn)`. */
+export const CONFIRMABLE_TOKENS = 4096;
 
 /**
  * Follow the log in `dir` from another process: yields committed transactions with `beginLsn > after` in commit
@@ -83,9 +105,10 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   if (!Number.isSafeInteger(after) || after < 0) {
     throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
   }
-  if (options.slot !== undefined && options.after !== undefined) {
+  if (options.slot !== undefined && (options.after !== undefined || options.restartLsn !== undefined)) {
     throw new WalError("WAL_INVALID_OPTION", "give either after or slot: a slot supplies its own position");
   }
+  checkRestartLsn(after, options.restartLsn);
   const durability = options.durability ?? "durable";
   if (durability !== "durable" && durability !== "written") {
     throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
@@ -114,6 +137,7 @@ class DirFollower<E> implements Follower<E> {
   #ready: CommitFollower<E> | undefined;
   readonly #source: DirSource;
   #fallbackPosition: number;
+  #fallbackRestart: number;
 
   constructor(
     dir: string,
@@ -128,19 +152,25 @@ class DirFollower<E> implements Follower<E> {
     this.#slot = options.slot;
     this.#source = source;
     this.#fallbackPosition = after;
+    this.#fallbackRestart = options.restartLsn ?? after + 1;
     this.#start = async () => {
       let from = after;
+      let restartLsn = options.restartLsn;
       if (options.slot !== undefined) {
         const slot = await readSlot(dir, options.slot, { fs });
         if (slot.invalidated !== null) throw slotInvalidated(dir, options.slot, slot.invalidated.oldestRetainedLsn);
         from = slot.confirmedLsn;
+        restartLsn = slot.restartLsn;
         this.#fallbackPosition = from;
+        this.#fallbackRestart = restartLsn;
       }
       const follower = new CommitFollower<E>({
         dir,
         fs,
         codec: options.codec,
         after: from,
+        ...(restartLsn === undefined ? {} : { restartLsn }),
+        ...(options.slot === undefined ? {} : { rememberTokens: CONFIRMABLE_TOKENS }),
         durability,
         source,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -161,7 +191,11 @@ class DirFollower<E> implements Follower<E> {
     return this.#ready?.position ?? this.#fallbackPosition;
   }
 
-  next(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+  get restartLsn(): number {
+    return this.#ready?.restartLsn ?? this.#fallbackRestart;
+  }
+
+  next(): Promise<IteratorResult<CommittedTransaction<E>>> {
     // Once started, straight to the engine: a follower catching up takes hundreds of thousands of transactions a
     // second, and a wrapping promise per transaction would cost a third of that. The engine closes the source when
     // it ends (onEnd).
@@ -174,17 +208,29 @@ class DirFollower<E> implements Follower<E> {
     return this.#inner.then((inner) => inner.next());
   }
 
-  async return(): Promise<IteratorResult<ReplayedTransaction<E>>> {
+  async return(): Promise<IteratorResult<CommittedTransaction<E>>> {
     this.#source.close();
     if (this.#inner !== undefined) await (await this.#inner.catch(() => undefined))?.return();
     return { value: undefined, done: true };
   }
 
-  async confirm(commitLsn: number): Promise<void> {
-    if (this.#slot === undefined) {
+  async confirm(position: number | ResumeToken): Promise<void> {
+    const slot = this.#slot;
+    if (slot === undefined) {
       throw new WalError("WAL_INVALID_ARGUMENT", "confirm needs a follower opened with a slot");
     }
-    await advanceSlot(this.#dir, this.#slot, commitLsn, { fs: this.#fs });
+    const fs = this.#fs;
+    if (typeof position === "object" && position !== null) {
+      await advanceSlot(this.#dir, slot, position.commitLsn, { fs, restartLsn: position.restartLsn });
+      return;
+    }
+    let restartLsn = this.#ready?.tokenOf(position);
+    if (restartLsn === undefined && Number.isSafeInteger(position)) {
+      // Not a token this follower remembers: keep the slot's restart point, which never loses a transaction.
+      const current = await readSlot(this.#dir, slot, { fs });
+      if (position >= current.confirmedLsn) restartLsn = current.restartLsn;
+    }
+    await advanceSlot(this.#dir, slot, position, { fs, ...(restartLsn === undefined ? {} : { restartLsn }) });
   }
 
   /** Behind truncation with a slot: the slot's invalidation is the cause to report, when it is one. */

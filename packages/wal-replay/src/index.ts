@@ -47,8 +47,9 @@ export {
   type FollowMemory,
   type FollowSource,
 } from "./commit-follower.js";
-export { type FollowDirOptions, type Follower, followDir } from "./follow-dir.js";
+export { CONFIRMABLE_TOKENS, type FollowDirOptions, type Follower, followDir, type ResumeToken } from "./follow-dir.js";
 export {
+  type AdvanceSlotOptions,
   advanceSlot,
   type CreateSlotOptions,
   createSlot,

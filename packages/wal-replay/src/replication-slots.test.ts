@@ -61,14 +61,26 @@ async function expectCode(promise: Promise<unknown>, code: WalErrorCode): Promis
   return e.details as Record<string, unknown>;
 }
 
-/** A valid slot file with arbitrary u64 fields (as two u32 halves) and a correct CRC. */
+/** A valid (version 2) slot file with an arbitrary confirmed LSN (as two u32 halves), restart 1, and a correct CRC. */
 function slotFileBytes(lowLsn: number, highLsn: number, magic: Uint8Array = SLOT_FILE_MAGIC): Uint8Array {
   const bytes = new Uint8Array(SLOT_FILE_BYTES);
   const view = new DataView(bytes.buffer);
   bytes.set(magic, 0);
   view.setUint32(8, lowLsn, true);
   view.setUint32(12, highLsn, true);
-  view.setUint32(16, 1234, true);
+  view.setUint32(16, 1, true);
+  view.setUint32(24, 1234, true);
+  view.setUint32(32, crc32(bytes.subarray(0, 32)), true);
+  return bytes;
+}
+
+/** A version 1 slot file (28 bytes, no restart LSN), as earlier releases wrote. */
+function slotFileV1(confirmedLsn: number, createdAtMs: number): Uint8Array {
+  const bytes = new Uint8Array(28);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x4c, 0x57, 0x53, 0x4c, 0x4f, 0x54, 0x00, 0x01], 0);
+  view.setUint32(8, confirmedLsn, true);
+  view.setUint32(16, createdAtMs, true);
   view.setUint32(24, crc32(bytes.subarray(0, 24)), true);
   return bytes;
 }
@@ -79,7 +91,13 @@ describe("on a real directory (the Node seam by default)", () => {
     const before = Date.now();
     const created = await createSlot(dir, "reader-1", { confirmedLsn: 7 });
     const after = Date.now();
-    expect(created).toEqual({ name: "reader-1", confirmedLsn: 7, createdAtMs: created.createdAtMs, invalidated: null });
+    expect(created).toEqual({
+      name: "reader-1",
+      confirmedLsn: 7,
+      restartLsn: 8,
+      createdAtMs: created.createdAtMs,
+      invalidated: null,
+    });
     expect(created.createdAtMs).toBeGreaterThanOrEqual(before);
     expect(created.createdAtMs).toBeLessThanOrEqual(after);
     expect(await readSlot(dir, "reader-1")).toEqual(created);
@@ -89,9 +107,10 @@ describe("on a real directory (the Node seam by default)", () => {
     expect([...file.subarray(0, 8)]).toEqual([...SLOT_FILE_MAGIC]);
     expect(new DataView(file.buffer, file.byteOffset).getUint32(8, true)).toBe(7);
 
-    expect(await advanceSlot(dir, "reader-1", 2 ** 40 + 5)).toEqual({ ...created, confirmedLsn: 2 ** 40 + 5 });
-    expect(await readSlot(dir, "reader-1")).toEqual({ ...created, confirmedLsn: 2 ** 40 + 5 });
-    expect(await listSlots(dir)).toEqual([{ ...created, confirmedLsn: 2 ** 40 + 5 }]);
+    const moved = { ...created, confirmedLsn: 2 ** 40 + 5, restartLsn: 2 ** 40 + 6 };
+    expect(await advanceSlot(dir, "reader-1", 2 ** 40 + 5)).toEqual(moved);
+    expect(await readSlot(dir, "reader-1")).toEqual(moved);
+    expect(await listSlots(dir)).toEqual([moved]);
     expect((await readdir(join(dir, "slots"))).sort()).toEqual(["reader-1.slot"]);
 
     await dropSlot(dir, "reader-1");
@@ -176,17 +195,32 @@ describe("on a real directory (the Node seam by default)", () => {
 });
 
 describe("advanceSlot", () => {
+  it("keeps an exact token: a restart point below the commit LSN, which never moves back", async () => {
+    const fs = sim();
+    const created = await createSlot(DIR, "s", { confirmedLsn: 5, restartLsn: 3, fs });
+    expect(created).toMatchObject({ confirmedLsn: 5, restartLsn: 3 });
+    expect(await advanceSlot(DIR, "s", 9, { fs, restartLsn: 4 })).toMatchObject({ confirmedLsn: 9, restartLsn: 4 });
+    await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 2 }), "WAL_INVALID_ARGUMENT");
+    await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 14 }), "WAL_INVALID_ARGUMENT");
+    await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 0 }), "WAL_INVALID_ARGUMENT");
+    await expectCode(createSlot(DIR, "t", { confirmedLsn: 5, restartLsn: 7, fs }), "WAL_INVALID_ARGUMENT");
+    // Nothing was written by the refused calls.
+    expect(await readSlot(DIR, "s", { fs })).toMatchObject({ confirmedLsn: 9, restartLsn: 4 });
+    // The same position with a higher restart point is a move.
+    expect(await advanceSlot(DIR, "s", 9, { fs, restartLsn: 10 })).toMatchObject({ confirmedLsn: 9, restartLsn: 10 });
+  });
+
   it("moves forward only: a lower LSN is refused and changes nothing, the same LSN writes nothing", async () => {
     const fs = sim();
     const created = await createSlot(DIR, "s", { confirmedLsn: 5, fs });
     await advanceSlot(DIR, "s", 9, { fs });
     const details = await expectCode(advanceSlot(DIR, "s", 8, { fs }), "WAL_INVALID_ARGUMENT");
     expect(details.slot).toBe("s");
-    expect(await readSlot(DIR, "s", { fs })).toEqual({ ...created, confirmedLsn: 9 });
+    expect(await readSlot(DIR, "s", { fs })).toEqual({ ...created, confirmedLsn: 9, restartLsn: 10 });
 
     const writes = fs.stats.writes;
     const renames = fs.stats.renames;
-    expect(await advanceSlot(DIR, "s", 9, { fs })).toEqual({ ...created, confirmedLsn: 9 });
+    expect(await advanceSlot(DIR, "s", 9, { fs })).toEqual({ ...created, confirmedLsn: 9, restartLsn: 10 });
     expect(fs.stats.writes).toBe(writes);
     expect(fs.stats.renames).toBe(renames);
   });
@@ -372,16 +406,27 @@ describe("a damaged slot file is WAL_CORRUPT naming its path", () => {
   const path = `${SLOTS}/s.slot`;
   const damages: [string, (good: Uint8Array) => Uint8Array][] = [
     ["a flipped bit", (good) => good.map((b, i) => (i === 9 ? b ^ 0x10 : b))],
-    ["a flipped CRC bit", (good) => good.map((b, i) => (i === 27 ? b ^ 0x80 : b))],
+    ["a flipped CRC bit", (good) => good.map((b, i) => (i === 35 ? b ^ 0x80 : b))],
     ["a cut-short file", (good) => good.subarray(0, SLOT_FILE_BYTES - 1)],
     ["an empty file", () => new Uint8Array(0)],
     ["a longer file", (good) => Uint8Array.of(...good, 0)],
     ["a wrong magic (with a matching CRC)", () => slotFileBytes(1, 0, new Uint8Array(8).fill(0x41))],
     [
       "a newer format version (with a matching CRC)",
-      () => slotFileBytes(1, 0, Uint8Array.of(...SLOT_FILE_MAGIC.subarray(0, 7), 2)),
+      () => slotFileBytes(1, 0, Uint8Array.of(...SLOT_FILE_MAGIC.subarray(0, 7), 3)),
     ],
     ["an LSN above 2^53 - 1 (with a matching CRC)", () => slotFileBytes(0, 0x20_0000)],
+    [
+      "a restart LSN above confirmedLsn + 1 (with a matching CRC)",
+      () => {
+        const bytes = slotFileBytes(3, 0);
+        const view = new DataView(bytes.buffer);
+        view.setUint32(16, 5, true);
+        view.setUint32(32, crc32(bytes.subarray(0, 32)), true);
+        return bytes;
+      },
+    ],
+    ["a version 1 file cut short", () => slotFileV1(4, 1).subarray(0, 27)],
   ];
 
   for (const [what, damage] of damages) {
@@ -397,6 +442,22 @@ describe("a damaged slot file is WAL_CORRUPT naming its path", () => {
       }
     });
   }
+
+  it("except a version 1 file (28 bytes), which reads with restartLsn = confirmedLsn + 1 and advances to version 2", async () => {
+    const fs = sim();
+    await createSlot(DIR, "s", { fs });
+    fs.writeFileSync(path, slotFileV1(41, 1234));
+    expect(await readSlot(DIR, "s", { fs })).toEqual({
+      name: "s",
+      confirmedLsn: 41,
+      restartLsn: 42,
+      createdAtMs: 1234,
+      invalidated: null,
+    });
+    await advanceSlot(DIR, "s", 50, { fs, restartLsn: 44 });
+    expect(fs.readFileSync(path).byteLength).toBe(SLOT_FILE_BYTES);
+    expect(await readSlot(DIR, "s", { fs })).toMatchObject({ confirmedLsn: 50, restartLsn: 44, createdAtMs: 1234 });
+  });
 
   it("while the largest safe LSN, written by hand, reads back", async () => {
     const fs = sim();
@@ -441,7 +502,7 @@ describe("after a crash at any point", () => {
     for (const { at, fs: image } of images) {
       const state = await readSlot(DIR, "s", { fs: image });
       expect([15, 20], at).toContain(state.confirmedLsn);
-      expect(state, at).toEqual({ ...created, confirmedLsn: state.confirmedLsn });
+      expect(state, at).toEqual({ ...created, confirmedLsn: state.confirmedLsn, restartLsn: state.confirmedLsn + 1 });
       seen.add(state.confirmedLsn);
       expect(
         (await listSlots(DIR, { fs: image })).map((s) => s.name),

@@ -2,21 +2,27 @@
  * Replication slots: the persistent, named positions of the consumers of the change feed, kept in the log
  * directory (PostgreSQL's replication slots, reduced to what a write-ahead log of one writer needs).
  *
- * A slot's `confirmedLsn` is the commit LSN of the last transaction its consumer has fully processed; the consumer
- * resumes with the transactions whose begin LSN is above it. Truncation must not delete records above the lowest
- * `confirmedLsn` of the slots (see `planRetention`), unless a slot holds back too much of the log: it is then
- * invalidated, and its consumer has to start again from a new base.
+ * A slot keeps its consumer's exact resume token: `confirmedLsn`, the commit LSN of the last transaction the
+ * consumer has fully processed, and `restartLsn`, where reading must start again so that nothing committed after it
+ * is missed (the lowest begin of a transaction still open then; `confirmedLsn + 1` when none was). The consumer
+ * resumes with the transactions begun at or above `restartLsn` and committed above `confirmedLsn`. Truncation must
+ * not delete records at or above the lowest `restartLsn` of the slots (see `planRetention`), unless a slot holds back
+ * too much of the log: it is then invalidated, and its consumer has to start again from a new base.
  *
  * Files, all in `<dir>/slots/` (`*.tmp` files are leftovers of an interrupted write; readers ignore them):
  *
- * `<name>.slot`, the position ({@link SLOT_FILE_BYTES} bytes, little-endian):
+ * `<name>.slot`, the position ({@link SLOT_FILE_BYTES} bytes, little-endian; version 2):
  *
  * | offset | size | field |
  * | ------ | ---- | ----- |
- * | 0      | 8    | magic {@link SLOT_FILE_MAGIC}, `"LWSLOT\0\x01"` (the last byte is the format version) |
+ * | 0      | 8    | magic {@link SLOT_FILE_MAGIC}, `"LWSLOT\0\x02"` (the last byte is the format version) |
  * | 8      | 8    | u64 `confirmedLsn` |
- * | 16     | 8    | u64 `createdAtMs` (milliseconds since the Unix epoch when the slot was created) |
- * | 24     | 4    | u32 CRC-32/IEEE of bytes 0..24 |
+ * | 16     | 8    | u64 `restartLsn` (at most `confirmedLsn + 1`) |
+ * | 24     | 8    | u64 `createdAtMs` (milliseconds since the Unix epoch when the slot was created) |
+ * | 32     | 4    | u32 CRC-32/IEEE of bytes 0..32 |
+ *
+ * Version 1 (28 bytes, magic `"LWSLOT\0\x01"`: `confirmedLsn` at 8, `createdAtMs` at 16, the CRC of 0..24 at 24)
+ * is still read, with `restartLsn = confirmedLsn + 1`; the next advance writes version 2.
  *
  * `<name>.invalidated`, the sticky invalidation marker: the slot is invalidated if and only if this file exists.
  * It is created with the seam's `createExclusive` mode and never rewritten, and no write of the position ever
@@ -49,14 +55,18 @@ import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wa
 /** The subdirectory of the log directory that holds the slot files. */
 export const SLOTS_DIR_NAME = "slots";
 
-/** The magic of a slot file, `"LWSLOT\0\x01"`: 7 bytes of name and a format version byte. */
-export const SLOT_FILE_MAGIC: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x4c, 0x4f, 0x54, 0x00, 0x01);
+/** The magic of a slot file, `"LWSLOT\0\x02"`: 7 bytes of name and a format version byte (2). */
+export const SLOT_FILE_MAGIC: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x4c, 0x4f, 0x54, 0x00, 0x02);
+/** Version 1's magic: read, never written. */
+const SLOT_FILE_MAGIC_V1: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x4c, 0x4f, 0x54, 0x00, 0x01);
+/** Version 1's size. */
+const SLOT_FILE_BYTES_V1 = 28;
 
 /** The magic of an invalidation marker, `"LWSINV\0\x01"`. */
 export const SLOT_MARKER_MAGIC: Uint8Array = Uint8Array.of(0x4c, 0x57, 0x53, 0x49, 0x4e, 0x56, 0x00, 0x01);
 
-/** The exact size of a slot file: magic, confirmed LSN, creation time, CRC. */
-export const SLOT_FILE_BYTES = 28;
+/** The exact size of a slot file (version 2): magic, confirmed LSN, restart LSN, creation time, CRC. */
+export const SLOT_FILE_BYTES = 36;
 
 /** The longest invalidation reason, in UTF-8 bytes. */
 export const MAX_SLOT_REASON_BYTES = 4096;
@@ -91,6 +101,11 @@ export interface SlotState {
   readonly name: string;
   /** The commit LSN of the last transaction the consumer has fully processed (0: none yet). */
   readonly confirmedLsn: number;
+  /**
+   * Where the consumer reads again from: records at or above it are kept for the slot (at most `confirmedLsn + 1`;
+   * lower when a transaction was still open at `confirmedLsn`).
+   */
+  readonly restartLsn: number;
   /** When the slot was created, in milliseconds since the Unix epoch. */
   readonly createdAtMs: number;
   /** `null` while the slot is valid; once set it stays set until the slot is dropped. */
@@ -107,6 +122,18 @@ export interface SlotOptions {
 export interface CreateSlotOptions extends SlotOptions {
   /** The position the new slot starts at. @default 0 */
   readonly confirmedLsn?: number;
+  /** Its restart point (between 1 and `confirmedLsn + 1`). @default confirmedLsn + 1 */
+  readonly restartLsn?: number;
+}
+
+/** Options of {@link advanceSlot}. */
+export interface AdvanceSlotOptions extends SlotOptions {
+  /**
+   * The restart point of the new position: the `restartLsn` of the transaction whose `commitLsn` is the new
+   * `confirmedLsn` (between 1 and `confirmedLsn + 1`, never below the slot's current one). Without it, `confirmedLsn +
+   * 1`: exact unless low-level transactions interleave. @default confirmedLsn + 1
+   */
+  readonly restartLsn?: number;
 }
 
 /** Options of {@link invalidateSlot}. */
@@ -135,6 +162,8 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
   assertSlotName(name);
   const confirmedLsn = options.confirmedLsn ?? 0;
   assertNonNegative("confirmedLsn", confirmedLsn);
+  const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
+  assertRestart(confirmedLsn, restartLsn);
   const fs = fileSystemOf(options);
   const paths = slotPaths(dir, name);
   await ensureSlotsDir(fs, dir, paths.dir);
@@ -144,7 +173,7 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
     });
   }
   if (await unlinkIfExists(fs, paths.marker)) await fs.syncDir(paths.dir);
-  const state: SlotState = { name, confirmedLsn, createdAtMs: Date.now(), invalidated: null };
+  const state: SlotState = { name, confirmedLsn, restartLsn, createdAtMs: Date.now(), invalidated: null };
   await writeSlotFile(fs, paths, state);
   return state;
 }
@@ -180,11 +209,13 @@ export async function advanceSlot(
   dir: string,
   name: string,
   confirmedLsn: number,
-  options: SlotOptions = {},
+  options: AdvanceSlotOptions = {},
 ): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
   assertNonNegative("confirmedLsn", confirmedLsn);
+  const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
+  assertRestart(confirmedLsn, restartLsn);
   const fs = fileSystemOf(options);
   const paths = slotPaths(dir, name);
   const current = await readSlotState(fs, paths, name);
@@ -197,8 +228,15 @@ export async function advanceSlot(
       { details: { path: paths.slot, slot: name, lsn: confirmedLsn } },
     );
   }
-  if (confirmedLsn === current.confirmedLsn) return current;
-  const next: SlotState = { ...current, confirmedLsn };
+  if (restartLsn < current.restartLsn) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `replication slot "${name}" restarts at LSN ${current.restartLsn}; it cannot move back to ${restartLsn}`,
+      { details: { path: paths.slot, slot: name, lsn: restartLsn } },
+    );
+  }
+  if (confirmedLsn === current.confirmedLsn && restartLsn === current.restartLsn) return current;
+  const next: SlotState = { ...current, confirmedLsn, restartLsn };
   await writeSlotFile(fs, paths, next);
   // The writer may have invalidated the slot between the check above and the rename: the marker is what counts.
   const invalidated = await readMarker(fs, paths.marker);
@@ -320,8 +358,8 @@ async function ensureSlotsDir(fs: WalFileSystem, dir: string, slotsDir: string):
 async function readSlotState(fs: WalFileSystem, paths: SlotPaths, name: string): Promise<SlotState | null> {
   const bytes = await readWholeFile(fs, paths.slot, SLOT_FILE_BYTES);
   if (bytes === null) return null;
-  const { confirmedLsn, createdAtMs } = decodeSlotFile(bytes, paths.slot);
-  return { name, confirmedLsn, createdAtMs, invalidated: await readMarker(fs, paths.marker) };
+  const { confirmedLsn, restartLsn, createdAtMs } = decodeSlotFile(bytes, paths.slot);
+  return { name, confirmedLsn, restartLsn, createdAtMs, invalidated: await readMarker(fs, paths.marker) };
 }
 
 async function readMarker(fs: WalFileSystem, path: string): Promise<SlotInvalidation | null> {
@@ -365,7 +403,7 @@ async function readWholeFile(fs: WalFileSystem, path: string, limit: number): Pr
 
 /** Replace the position file crash-safely: temp file, fsync, rename, fsync of `slots/`. */
 async function writeSlotFile(fs: WalFileSystem, paths: SlotPaths, state: SlotState): Promise<void> {
-  const bytes = encodeSlotFile(state.confirmedLsn, state.createdAtMs);
+  const bytes = encodeSlotFile(state.confirmedLsn, state.restartLsn, state.createdAtMs);
   await unlinkIfExists(fs, paths.tmp);
   await writeAndSync(await fs.open(paths.tmp, "createExclusive"), bytes);
   await fs.rename(paths.tmp, paths.slot);
@@ -401,29 +439,45 @@ function hasErrno(e: unknown, errno: string): boolean {
 
 // ---- encoding -------------------------------------------------------------------------------------------------
 
-function encodeSlotFile(confirmedLsn: number, createdAtMs: number): Uint8Array {
+function encodeSlotFile(confirmedLsn: number, restartLsn: number, createdAtMs: number): Uint8Array {
   const bytes = new Uint8Array(SLOT_FILE_BYTES);
   const view = new DataView(bytes.buffer);
   bytes.set(SLOT_FILE_MAGIC, 0);
   setU64(view, 8, confirmedLsn);
-  setU64(view, 16, createdAtMs);
-  view.setUint32(24, crc32(bytes.subarray(0, 24)), true);
+  setU64(view, 16, restartLsn);
+  setU64(view, 24, createdAtMs);
+  view.setUint32(32, crc32(bytes.subarray(0, 32)), true);
   return bytes;
 }
 
-function decodeSlotFile(bytes: Uint8Array, path: string): { confirmedLsn: number; createdAtMs: number } {
+interface SlotFile {
+  readonly confirmedLsn: number;
+  readonly restartLsn: number;
+  readonly createdAtMs: number;
+}
+
+function decodeSlotFile(bytes: Uint8Array, path: string): SlotFile {
   const corrupt = (why: string): WalError =>
     new WalError("WAL_CORRUPT", `replication slot file ${path} is corrupt: ${why}`, { details: { path } });
-  if (bytes.byteLength !== SLOT_FILE_BYTES) {
-    throw corrupt(`${bytes.byteLength > SLOT_FILE_BYTES ? "more" : "fewer"} than ${SLOT_FILE_BYTES} bytes`);
+  const v1 = startsWith(bytes, SLOT_FILE_MAGIC_V1);
+  if (!v1 && !startsWith(bytes, SLOT_FILE_MAGIC)) {
+    if (bytes.byteLength < SLOT_FILE_BYTES_V1) throw corrupt(`fewer than ${SLOT_FILE_BYTES_V1} bytes`);
+    throw corrupt("bad magic");
   }
-  if (!startsWith(bytes, SLOT_FILE_MAGIC)) throw corrupt("bad magic");
+  const size = v1 ? SLOT_FILE_BYTES_V1 : SLOT_FILE_BYTES;
+  if (bytes.byteLength !== size) throw corrupt(`${bytes.byteLength > size ? "more" : "fewer"} than ${size} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(24, true) !== crc32(bytes.subarray(0, 24))) throw corrupt("CRC mismatch");
+  if (view.getUint32(size - 4, true) !== crc32(bytes.subarray(0, size - 4))) throw corrupt("CRC mismatch");
   const confirmedLsn = getU64(view, 8);
-  const createdAtMs = getU64(view, 16);
-  if (confirmedLsn === null || createdAtMs === null) throw corrupt("a field is above 2^53 - 1");
-  return { confirmedLsn, createdAtMs };
+  const restartLsn = v1 ? (confirmedLsn === null ? null : restartAfter(confirmedLsn)) : getU64(view, 16);
+  const createdAtMs = getU64(view, v1 ? 16 : 24);
+  if (confirmedLsn === null || restartLsn === null || createdAtMs === null) {
+    throw corrupt("a field is above 2^53 - 1");
+  }
+  if (restartLsn < 1 || restartLsn > confirmedLsn + 1) {
+    throw corrupt(`restartLsn ${restartLsn} is not between 1 and confirmedLsn + 1 (${confirmedLsn + 1})`);
+  }
+  return { confirmedLsn, restartLsn, createdAtMs };
 }
 
 function encodeMarker(oldestRetainedLsn: number, retainedBytes: number, reason: string): Uint8Array {
@@ -511,6 +565,22 @@ function assertSlotName(name: unknown): asserts name is string {
 }
 
 /** Throws `WAL_INVALID_ARGUMENT` unless `n` is a non-negative safe integer (an LSN or a byte count). */
+/** The restart point of a position with nothing open: the next LSN (the largest safe LSN stays itself). */
+function restartAfter(confirmedLsn: number): number {
+  return Math.min(confirmedLsn + 1, Number.MAX_SAFE_INTEGER);
+}
+
+function assertRestart(confirmedLsn: number, restartLsn: unknown): asserts restartLsn is number {
+  assertNonNegative("restartLsn", restartLsn);
+  if (restartLsn < 1 || restartLsn > confirmedLsn + 1) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `restartLsn must lie between 1 and confirmedLsn + 1 (${confirmedLsn + 1}), got ${restartLsn}`,
+      { details: { lsn: restartLsn } },
+    );
+  }
+}
+
 function assertNonNegative(what: string, n: unknown): asserts n is number {
   if (!Number.isSafeInteger(n) || (n as number) < 0) {
     const shown = typeof n === "number" ? String(n) : typeof n;

@@ -25,10 +25,11 @@ function segments(...spec: [id: number, baseLsn: number, bytes: number][]): Rete
   return spec.map(([id, baseLsn, bytes]) => ({ id, path: `/log/${id}.wal`, baseLsn, bytes }));
 }
 
-function slot(name: string, confirmedLsn: number, invalidated = false): SlotState {
+function slot(name: string, confirmedLsn: number, invalidated = false, restartLsn = confirmedLsn + 1): SlotState {
   return {
     name,
     confirmedLsn,
+    restartLsn,
     createdAtMs: 0,
     invalidated: invalidated ? { oldestRetainedLsn: 1, retainedBytes: 1, reason: "earlier" } : null,
   };
@@ -54,6 +55,19 @@ describe("planRetention, worked examples", () => {
     expect(ids(plan.drop)).toEqual([1]);
     expect(plan.invalidate).toEqual([]);
     expect(plan.heldBackBy).toEqual(["slow"]);
+  });
+
+  it("keeps what an exact token's restart point needs, below its confirmed LSN", () => {
+    // Confirmed at 25, but a transaction begun at 18 was still open then: segment 2 (11-20) holds its begin.
+    const exact = planRetention({ ...base, slots: [slot("exact", 25, false, 18)] });
+    expect(ids(exact.drop)).toEqual([1]);
+    expect(exact.heldBackBy).toEqual(["exact"]);
+    // The same position with nothing open keeps segment 3 only.
+    expect(ids(planRetention({ ...base, slots: [slot("plain", 25)] }).drop)).toEqual([1, 2]);
+    // A restart point above confirmedLsn + 1 is inconsistent input.
+    expect(() => planRetention({ ...base, slots: [slot("bad", 25, false, 27)] })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }),
+    );
   });
 
   it("treats a slot exactly at a segment's last LSN as done with that segment", () => {

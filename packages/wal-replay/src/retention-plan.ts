@@ -49,7 +49,7 @@ export interface RetentionPlan {
   readonly invalidate: RetentionInvalidation[];
   /**
    * The valid slots (in input order) that keep at least one segment the fence alone would delete, because it holds
-   * records above their `confirmedLsn`.
+   * records at or above their `restartLsn`.
    */
   readonly heldBackBy: string[];
 }
@@ -60,14 +60,14 @@ export interface RetentionPlan {
  * @remarks
  * Guarantees:
  * - A segment is deleted only when every record in it is at or below the effective fence: the next segment's base
- *   LSN minus one is at most `min(fenceLsn, confirmedLsn of every slot that stays valid)`. A valid slot thus never
- *   loses a record above its `confirmedLsn`.
+ *   LSN minus one is at most `min(fenceLsn, restartLsn - 1 of every slot that stays valid)`. A valid slot thus never
+ *   loses a record at or above its `restartLsn` (which is at most `confirmedLsn + 1`).
  * - The last segment and every segment with an id at or above `keepFromId` are kept, and `drop` is a prefix of
  *   `segments`: a kept segment is never followed by a deleted one, so the log never gets a hole.
  * - Without valid slots, `drop` is exactly what the fence alone allows (what `truncateUpTo(fenceLsn)` deletes).
  * - A valid slot whose needs keep more than `maxSlotRetainedBytes` bytes of the segments the fence alone would
  *   delete is listed in `invalidate` and does not hold anything back; every slot that stays valid keeps at most
- *   that many bytes, and so do all of them together. Since holding back is monotone in `confirmedLsn`, the plan
+ *   that many bytes, and so do all of them together. Since holding back is monotone in `restartLsn`, the plan
  *   always deletes at least one segment an invalidated slot needs.
  *
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when the input is inconsistent (ids not increasing, base LSNs
@@ -86,7 +86,7 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   const heldBackBy: string[] = [];
   for (const slot of slots) {
     if (slot.invalidated !== null) continue;
-    const count = droppablePrefix(segments, keepFromId, Math.min(fenceLsn, slot.confirmedLsn));
+    const count = droppablePrefix(segments, keepFromId, Math.min(fenceLsn, slot.restartLsn - 1));
     const retainedBytes = (before[fenceCount] as number) - (before[count] as number);
     if (retainedBytes > maxSlotRetainedBytes) {
       overLimit.push({ slot, retainedBytes });
@@ -97,7 +97,7 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   }
 
   let effectiveFence = fenceLsn;
-  for (const slot of survivors) effectiveFence = Math.min(effectiveFence, slot.confirmedLsn);
+  for (const slot of survivors) effectiveFence = Math.min(effectiveFence, slot.restartLsn - 1);
   const dropCount = droppablePrefix(segments, keepFromId, effectiveFence);
   const drop = segments.slice(0, dropCount);
 
@@ -110,7 +110,9 @@ export function planRetention(input: RetentionInput): RetentionPlan {
       oldestRetainedLsn,
       retainedBytes,
       reason:
-        `slot "${slot.name}" at LSN ${slot.confirmedLsn} would hold back ${retainedBytes} bytes of log ` +
+        `slot "${slot.name}" at LSN ${slot.confirmedLsn}` +
+        (slot.restartLsn <= slot.confirmedLsn ? ` (restarting at ${slot.restartLsn})` : "") +
+        ` would hold back ${retainedBytes} bytes of log ` +
         `(the limit is ${maxSlotRetainedBytes}); the log now starts at LSN ${oldestRetainedLsn}`,
     };
   });
@@ -160,6 +162,10 @@ function assertInput(input: RetentionInput): void {
     if (names.has(slot.name)) invalid(`slot "${slot.name}" is listed twice`);
     names.add(slot.name);
     assertNonNegative(`confirmedLsn of slot "${slot.name}"`, slot.confirmedLsn);
+    assertNonNegative(`restartLsn of slot "${slot.name}"`, slot.restartLsn);
+    if (slot.restartLsn < 1 || slot.restartLsn > slot.confirmedLsn + 1) {
+      invalid(`restartLsn of slot "${slot.name}" must lie between 1 and confirmedLsn + 1, got ${slot.restartLsn}`);
+    }
   }
 }
 

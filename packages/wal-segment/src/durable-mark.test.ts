@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import zlib from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DURABLE_MARK_FILE,
@@ -20,23 +21,37 @@ afterEach(() => {
 
 describe("durable mark", () => {
   it("round-trips and rejects every torn or foreign variant", () => {
-    const mark = { session: 2 ** 52 + 3, durableLsn: 2 ** 40 + 7, closed: true };
+    const mark = { session: 2 ** 52 + 3, durableLsn: 2 ** 40 + 7, closed: true, sessionStartLsn: 2 ** 40 + 1 };
     const bytes = encodeDurableMark(mark);
+    expect(bytes.byteLength).toBe(40);
     expect(decodeDurableMark(bytes)).toEqual(mark);
     for (let i = 0; i < bytes.byteLength; i++) {
       const bad = bytes.slice();
       bad[i] = (bad[i] as number) ^ 0x10;
       expect(decodeDurableMark(bad), `byte ${i} flipped`).toBeNull();
     }
-    expect(decodeDurableMark(bytes.subarray(0, 31))).toBeNull();
-    expect(decodeDurableMark(new Uint8Array(32))).toBeNull();
+    expect(decodeDurableMark(bytes.subarray(0, 39))).toBeNull();
+    expect(decodeDurableMark(new Uint8Array(40))).toBeNull();
+  });
+
+  it("reads a version 1 mark (32 bytes, no session start: 0, unknown)", () => {
+    const v1 = new Uint8Array(32);
+    const view = new DataView(v1.buffer);
+    v1.set([0x4c, 0x57, 0x44, 0x55, 0x52, 0x42, 0x4c, 0x01], 0);
+    view.setUint32(8, 77, true);
+    view.setUint32(16, 12, true);
+    view.setUint32(24, 1, true);
+    view.setUint32(28, zlib.crc32(v1.subarray(0, 28)), true);
+    expect(decodeDurableMark(v1)).toEqual({ session: 77, durableLsn: 12, closed: true, sessionStartLsn: 0 });
+    v1[20] = 1;
+    expect(decodeDurableMark(v1)).toBeNull();
   });
 
   it("refuses values that are not safe integers", () => {
-    expect(() => encodeDurableMark({ session: -1, durableLsn: 0, closed: false })).toThrow(
+    expect(() => encodeDurableMark({ session: -1, durableLsn: 0, closed: false, sessionStartLsn: 0 })).toThrow(
       expect.objectContaining({ code: "WAL_ENCODE" }),
     );
-    expect(() => encodeDurableMark({ session: 1, durableLsn: 2 ** 53, closed: false })).toThrow(
+    expect(() => encodeDurableMark({ session: 1, durableLsn: 2 ** 53, closed: false, sessionStartLsn: 0 })).toThrow(
       expect.objectContaining({ code: "WAL_ENCODE" }),
     );
   });
@@ -46,12 +61,22 @@ describe("durable mark", () => {
     dirs.push(dir);
     const fs = createNodeFileSystem();
     expect(await readDurableMark(fs, dir)).toBeNull();
-    const writer = await DurableMarkWriter.open(fs, dir);
+    const writer = await DurableMarkWriter.open(fs, dir, 4);
     writer.publish(5);
     writer.publish(3);
-    expect(await readDurableMark(fs, dir)).toEqual({ session: writer.session, durableLsn: 5, closed: false });
+    expect(await readDurableMark(fs, dir)).toEqual({
+      session: writer.session,
+      durableLsn: 5,
+      closed: false,
+      sessionStartLsn: 4,
+    });
     await writer.close(9);
-    expect(await readDurableMark(fs, dir)).toEqual({ session: writer.session, durableLsn: 9, closed: true });
+    expect(await readDurableMark(fs, dir)).toEqual({
+      session: writer.session,
+      durableLsn: 9,
+      closed: true,
+      sessionStartLsn: 4,
+    });
     const again = await DurableMarkWriter.open(fs, dir);
     expect(again.session).not.toBe(writer.session);
     await again.close(9);
@@ -81,18 +106,33 @@ describe("durable mark", () => {
       writer.publish(5);
       expect(await reader.read()).toBeNull(); // not looked for again until told (a watch event, a quiet interval)
       reader.reopen();
-      expect(await reader.read()).toEqual({ session: writer.session, durableLsn: 5, closed: false });
+      expect(await reader.read()).toEqual({
+        session: writer.session,
+        durableLsn: 5,
+        closed: false,
+        sessionStartLsn: 0,
+      });
       writer.publish(9);
       expect((await reader.read())?.durableLsn).toBe(9); // the same open file shows the rewrite
       await writer.close(12);
-      expect(await reader.read()).toEqual({ session: writer.session, durableLsn: 12, closed: true });
+      expect(await reader.read()).toEqual({
+        session: writer.session,
+        durableLsn: 12,
+        closed: true,
+        sessionStartLsn: 0,
+      });
       // Replaced: removed and created again by a new writer. The open file still shows the old inode until reopen().
       await fs.unlink(join(dir, DURABLE_MARK_FILE));
-      const next = await DurableMarkWriter.open(fs, dir);
+      const next = await DurableMarkWriter.open(fs, dir, 13);
       next.publish(20);
       expect((await reader.read())?.session).toBe(writer.session);
       reader.reopen();
-      expect(await reader.read()).toEqual({ session: next.session, durableLsn: 20, closed: false });
+      expect(await reader.read()).toEqual({
+        session: next.session,
+        durableLsn: 20,
+        closed: false,
+        sessionStartLsn: 13,
+      });
       await next.close(20);
       await reader.close();
       expect(await reader.read()).toBeNull();

@@ -1,18 +1,25 @@
 /**
- * The durable mark: a 32-byte file `.lora-wal.durable` in the log directory through which a writer tells readers in
+ * The durable mark: a small file `.lora-wal.durable` in the log directory through which a writer tells readers in
  * other processes how far the log is durable, so a follower can deliver only what a crash cannot take back.
  *
- * | offset | size | field      | value                                                            |
- * | ------ | ---- | ---------- | ---------------------------------------------------------------- |
- * | 0      | 8    | magic      | `LWDURBL\x01`                                                    |
- * | 8      | 8    | session    | u64, random per writer open: a new value means the writer restarted |
- * | 16     | 8    | durableLsn | u64, every record at or below it was covered by an fdatasync     |
- * | 24     | 4    | flags      | u32, bit 0 = the writer closed the log cleanly                   |
- * | 28     | 4    | crc        | u32, CRC-32/IEEE over bytes [0, 28)                              |
+ * Version 2 (40 bytes, what writers write):
  *
- * The writer rewrites it in place (one 32-byte `pwrite`, never fsynced) after each fsync that advanced the durable
- * LSN. It is a hint, never a source of truth: it is written only after the fsync it reports, so after any crash it
- * names an LSN that is durable or lower; a torn or missing mark reads as "unknown". LoraDB's engine ignores the file.
+ * | offset | size | field           | value                                                                   |
+ * | ------ | ---- | --------------- | ----------------------------------------------------------------------- |
+ * | 0      | 8    | magic           | `LWDURBL\x02`                                                           |
+ * | 8      | 8    | session         | u64, random per writer open: a new value means the writer restarted     |
+ * | 16     | 8    | durableLsn      | u64, every record at or below it was covered by an fdatasync            |
+ * | 24     | 8    | sessionStartLsn | u64, the first LSN this session writes: a transaction begun below it and |
+ * |        |      |                 | not finished can never commit (a session never finishes an earlier one's) |
+ * | 32     | 4    | flags           | u32, bit 0 = the writer closed the log cleanly                          |
+ * | 36     | 4    | crc             | u32, CRC-32/IEEE over bytes [0, 36)                                     |
+ *
+ * Version 1 (32 bytes, magic `LWDURBL\x01`, still read) has no `sessionStartLsn` (read as 0, unknown): session at
+ * 8, durableLsn at 16, flags at 24, crc over [0, 28) at 28.
+ *
+ * The writer rewrites it in place (one `pwrite`, never fsynced) after each fsync that advanced the durable LSN. It
+ * is a hint, never a source of truth: it is written only after the fsync it reports, so after any crash it names an
+ * LSN that is durable or lower; a torn or missing mark reads as "unknown". LoraDB's engine ignores the file.
  */
 
 import { join } from "node:path";
@@ -21,9 +28,11 @@ import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 
 /** The mark's file name, in the log directory. */
 export const DURABLE_MARK_FILE = ".lora-wal.durable";
-/** Its size in bytes. */
-export const DURABLE_MARK_BYTES = 32;
-const MAGIC = [0x4c, 0x57, 0x44, 0x55, 0x52, 0x42, 0x4c, 0x01];
+/** Its size in bytes (version 2; a version 1 mark is 32). */
+export const DURABLE_MARK_BYTES = 40;
+const V1_BYTES = 32;
+/** `LWDURBL` and the version byte. */
+const MAGIC = [0x4c, 0x57, 0x44, 0x55, 0x52, 0x42, 0x4c];
 const TWO_POW_32 = 0x1_0000_0000;
 const CLOSED_FLAG = 1;
 
@@ -35,13 +44,19 @@ export interface DurableMark {
   readonly durableLsn: number;
   /** The writer closed the log cleanly (it synced everything it wrote). */
   readonly closed: boolean;
+  /**
+   * The first LSN this writer session writes (0: unknown, a version 1 mark). A transaction begun below it and not
+   * finished can never commit.
+   */
+  readonly sessionStartLsn: number;
 }
 
-/** Encode a mark. @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` for values that are not safe integers. */
+/** Encode a mark (version 2). @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` for values that are not safe integers. */
 export function encodeDurableMark(mark: DurableMark): Uint8Array {
   for (const [name, value] of [
     ["session", mark.session],
     ["durableLsn", mark.durableLsn],
+    ["sessionStartLsn", mark.sessionStartLsn],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new WalError("WAL_ENCODE", `durable mark ${name} must be a non-negative safe integer, got ${value}`);
@@ -50,23 +65,29 @@ export function encodeDurableMark(mark: DurableMark): Uint8Array {
   const bytes = new Uint8Array(DURABLE_MARK_BYTES);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
+  bytes[7] = 2;
   putU64(view, 8, mark.session);
   putU64(view, 16, mark.durableLsn);
-  view.setUint32(24, mark.closed ? CLOSED_FLAG : 0, true);
-  view.setUint32(28, crc32(bytes.subarray(0, 28)), true);
+  putU64(view, 24, mark.sessionStartLsn);
+  view.setUint32(32, mark.closed ? CLOSED_FLAG : 0, true);
+  view.setUint32(36, crc32(bytes.subarray(0, 36)), true);
   return bytes;
 }
 
-/** Decode a mark; `null` for anything that is not a whole, CRC-valid mark (torn, zeroed, short, foreign). */
+/** Decode a mark of either version; `null` for anything that is not a whole, CRC-valid mark (torn, zeroed, short, foreign). */
 export function decodeDurableMark(bytes: Uint8Array): DurableMark | null {
-  if (bytes.byteLength < DURABLE_MARK_BYTES) return null;
+  if (bytes.byteLength < V1_BYTES) return null;
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, DURABLE_MARK_BYTES);
-  if (view.getUint32(28, true) !== crc32(bytes.subarray(0, 28))) return null;
+  const version = bytes[7];
+  const size = version === 1 ? V1_BYTES : version === 2 ? DURABLE_MARK_BYTES : 0;
+  if (size === 0 || bytes.byteLength < size) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+  if (view.getUint32(size - 4, true) !== crc32(bytes.subarray(0, size - 4))) return null;
   const session = getU64(view, 8);
   const durableLsn = getU64(view, 16);
-  if (session === null || durableLsn === null) return null;
-  return { session, durableLsn, closed: (view.getUint32(24, true) & CLOSED_FLAG) !== 0 };
+  const sessionStartLsn = version === 1 ? 0 : getU64(view, 24);
+  if (session === null || durableLsn === null || sessionStartLsn === null) return null;
+  return { session, durableLsn, closed: (view.getUint32(size - 8, true) & CLOSED_FLAG) !== 0, sessionStartLsn };
 }
 
 /**
@@ -86,7 +107,7 @@ export async function readDurableMark(fs: WalFileSystem, dir: string): Promise<D
 
 /**
  * The reader's side for a follower that looks at the mark on every wake-up: keeps the file open and reads it with
- * one positional read, synchronous where the seam offers it (a page-cache read of 32 bytes instead of a stat, an
+ * one positional read, synchronous where the seam offers it (a page-cache read of 40 bytes instead of a stat, an
  * open, a read and a close through the thread pool). The writer rewrites the file in place, so the open file keeps
  * showing its current content; should the file be replaced (removed and created again), {@link DurableMarkReader.reopen}
  * makes the next read open it afresh, which a caller does on a directory event for the mark's name or now and then.
@@ -157,25 +178,37 @@ export class DurableMarkReader {
 
 /**
  * The writer's side: keeps the mark file open and rewrites it in place. Writes are synchronous when the seam can
- * (one 32-byte pwrite to the page cache, a few microseconds) so the mark is current before the commits it covers
+ * (one 40-byte pwrite to the page cache, a few microseconds) so the mark is current before the commits it covers
  * are acknowledged; a failed write is ignored (the mark is only a hint, and readers fall back to their own fsync).
  */
 export class DurableMarkWriter {
   readonly #file: WalFile;
   readonly #session: number;
+  readonly #sessionStartLsn: number;
   #last = -1;
   #closed = false;
 
-  private constructor(file: WalFile, session: number) {
+  private constructor(file: WalFile, session: number, sessionStartLsn: number) {
     this.#file = file;
     this.#session = session;
+    this.#sessionStartLsn = sessionStartLsn;
   }
 
-  /** Open (or create) the mark of `dir` for a new writer session. */
-  static async open(fs: WalFileSystem, dir: string): Promise<DurableMarkWriter> {
+  /**
+   * Open (or create) the mark of `dir` for a new writer session whose first record will be `sessionStartLsn`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` when `sessionStartLsn` is not a non-negative safe integer,
+   *   and what the seam throws.
+   */
+  static async open(fs: WalFileSystem, dir: string, sessionStartLsn = 0): Promise<DurableMarkWriter> {
+    if (!Number.isSafeInteger(sessionStartLsn) || sessionStartLsn < 0) {
+      throw new WalError(
+        "WAL_ENCODE",
+        `durable mark sessionStartLsn must be a non-negative safe integer, got ${sessionStartLsn}`,
+      );
+    }
     const file = await fs.open(join(dir, DURABLE_MARK_FILE), "openOrCreate");
     const session = Math.floor(Math.random() * 2 ** 52) + 1;
-    return new DurableMarkWriter(file, session);
+    return new DurableMarkWriter(file, session, sessionStartLsn);
   }
 
   /** This writer's session number. */
@@ -187,7 +220,12 @@ export class DurableMarkWriter {
   publish(durableLsn: number, closed = false): void {
     if (this.#closed || (durableLsn <= this.#last && !closed)) return;
     this.#last = Math.max(this.#last, durableLsn);
-    const bytes = encodeDurableMark({ session: this.#session, durableLsn: this.#last, closed });
+    const bytes = encodeDurableMark({
+      session: this.#session,
+      durableLsn: this.#last,
+      closed,
+      sessionStartLsn: this.#sessionStartLsn,
+    });
     try {
       if (this.#file.writeSync !== undefined) this.#file.writeSync(bytes, 0);
       else this.#file.write(bytes, 0).catch(() => undefined);

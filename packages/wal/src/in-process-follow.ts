@@ -5,10 +5,18 @@
  */
 
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
-import { CommitFollower, type ReplayedTransaction } from "@lora/wal-replay";
+import { CommitFollower, type CommittedTransaction } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
 import type { WalFollowOptions } from "./wal-options.js";
+
+/** What `Wal.follow` returns: an async iterable of committed transactions with the resume token of the last one. */
+export interface WalFollower<E> extends AsyncIterableIterator<CommittedTransaction<E>> {
+  /** The commit LSN of the last transaction delivered (`after` before the first). */
+  readonly position: number;
+  /** The restart point of the last transaction delivered (the start token's before the first). */
+  readonly restartLsn: number;
+}
 
 /** The handle's progress the feed reads (the commit pipeline's). */
 export interface FeedProgress {
@@ -26,6 +34,8 @@ export class InProcessFeed<E> {
   readonly #progress: FeedProgress;
   /** The highest LSN appended (written or not). */
   readonly #appendedLsn: () => number;
+  /** The first LSN this handle writes: a transaction begun below it and left open can never commit. */
+  readonly #sessionStartLsn: number;
   /** Wakes the in-process followers (`follow`) waiting for a change. */
   #followWake: (() => void)[] = [];
   /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
@@ -45,7 +55,9 @@ export class InProcessFeed<E> {
     codec: PayloadCodec<E>,
     progress: FeedProgress,
     appendedLsn: () => number,
+    sessionStartLsn: number,
   ) {
+    this.#sessionStartLsn = sessionStartLsn;
     this.#dir = dir;
     this.#fs = fs;
     this.#codec = codec;
@@ -53,8 +65,8 @@ export class InProcessFeed<E> {
     this.#appendedLsn = appendedLsn;
   }
 
-  /** A follower of the committed transactions with `beginLsn > after` (see `Wal.follow`). */
-  follow(options: WalFollowOptions): AsyncIterableIterator<ReplayedTransaction<E>> & { readonly position: number } {
+  /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
+  follow(options: WalFollowOptions): WalFollower<E> {
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
@@ -74,6 +86,7 @@ export class InProcessFeed<E> {
       fs: this.#fs,
       codec: this.#codec,
       after,
+      ...(options.restartLsn === undefined ? {} : { restartLsn: options.restartLsn }),
       durability,
       source: {
         durability: () => {
@@ -83,6 +96,7 @@ export class InProcessFeed<E> {
             // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
             durableLsn: this.#progress.syncedLsn,
             closed: this.#followEnded,
+            sessionStartLsn: this.#sessionStartLsn,
           });
         },
         changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),

@@ -19,6 +19,7 @@ export {
 export { loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 export { acquireDirLock, type DirLock, LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 export type {
+  CommittedTransaction,
   RecoveryMode,
   ReplayedTransaction,
   ReplayOutcome,
@@ -27,6 +28,7 @@ export type {
 } from "@lora/wal-replay";
 // The change feed and replication slots, re-exported so a store author needs one import.
 export {
+  type AdvanceSlotOptions,
   advanceSlot,
   createSlot,
   dropSlot,
@@ -50,6 +52,7 @@ export {
   type WalSyncMessage,
   type WalTruncateMessage,
 } from "./diagnostics.js";
+export type { WalFollower } from "./in-process-follow.js";
 export { type IoStats, type LatencyHistogram, SYNC_LATENCY_BUCKETS_MS } from "./io-stats.js";
 export type { HealAction } from "./recover-dir.js";
 export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";

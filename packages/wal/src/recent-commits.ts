@@ -22,6 +22,8 @@ export interface RecentTransaction<E> {
   readonly beginLsn: number;
   readonly commitLsn: number;
   readonly events: E[];
+  /** Its resume token's restart point: the commit LSN + 1 (no other transaction was open). */
+  readonly restartLsn: number;
 }
 
 /** Entries kept at most, and bytes: a few flush rounds of 64 concurrent writers, not a cache of the log. */
@@ -89,7 +91,9 @@ export class RecentCommits {
       const beginLsn = this.#begins[i] as number;
       if (beginLsn + 2 > range.upTo) break;
       if (beginLsn <= range.after) continue;
-      out.push({ beginLsn, commitLsn: beginLsn + 2, events: decodeEvents(this.#bytes[i] as Uint8Array, codec) });
+      // Added only while no low-level transaction was open: nothing else can commit after it from before it.
+      const events = decodeEvents(this.#bytes[i] as Uint8Array, codec);
+      out.push({ beginLsn, commitLsn: beginLsn + 2, events, restartLsn: beginLsn + 3 });
     }
     return out;
   }

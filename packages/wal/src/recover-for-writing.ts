@@ -41,7 +41,7 @@ export async function recoverForWriting<E>(
     bugs,
   });
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
-  const mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir) : null;
+  const mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn) : null;
   const segments = new SegmentLifecycle({
     dir,
     fs,

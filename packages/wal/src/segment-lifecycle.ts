@@ -195,12 +195,16 @@ export class SegmentLifecycle {
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });
     // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped here,
     // not written anywhere, and their holder hears `slotInvalidated`.
-    const holds = [...this.#holds].map(([name, position]) => ({
-      name: `${HOLD_PREFIX}${name}`,
-      confirmedLsn: position(),
-      createdAtMs: 0,
-      invalidated: null,
-    }));
+    const holds = [...this.#holds].map(([name, position]) => {
+      const confirmedLsn = position();
+      return {
+        name: `${HOLD_PREFIX}${name}`,
+        confirmedLsn,
+        restartLsn: confirmedLsn + 1,
+        createdAtMs: 0,
+        invalidated: null,
+      };
+    });
     const slots = [...onDisk, ...holds];
     const plan = planRetention({
       segments,

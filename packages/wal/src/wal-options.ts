@@ -96,8 +96,17 @@ export interface WalOptions<E> {
 
 /** Options of {@link Wal.follow}. */
 export interface WalFollowOptions {
-  /** The resume token: deliver transactions whose begin LSN is above it. @default 0 */
+  /**
+   * The resume token's commit LSN: deliver transactions committed above it (and, without `restartLsn`, begun above
+   * it). @default 0
+   */
   readonly after?: number;
+  /**
+   * The resume token's restart point (a delivered transaction's `restartLsn`, with its `commitLsn` as `after`):
+   * transactions begun at or above it and committed above `after` are delivered, so one that straddled the token is
+   * delivered whole. Between 1 and `after + 1`. @default after + 1
+   */
+  readonly restartLsn?: number;
   /** `durable` (default): once an fdatasync covers it; `written`: once it is in the file. */
   readonly durability?: "durable" | "written";
   /** Ends the iteration (done, not an error). */

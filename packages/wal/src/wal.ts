@@ -14,7 +14,7 @@ import {
 } from "@lora/wal-codec";
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
-import { type ReplayedTransaction, TransactionSpans } from "@lora/wal-replay";
+import { TransactionSpans } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
@@ -29,7 +29,7 @@ import {
 } from "./diagnostics.js";
 import { fsyncAgain } from "./fsync-again.js";
 import { GroupFlusher } from "./group-flusher.js";
-import { InProcessFeed } from "./in-process-follow.js";
+import { InProcessFeed, type WalFollower } from "./in-process-follow.js";
 import type { IoStats } from "./io-stats.js";
 import { assertLsnArgument } from "./lsn-argument.js";
 import { normalizeOpenOptions } from "./open-options.js";
@@ -154,7 +154,14 @@ export class Wal<E = MutationEvent> {
       },
       { blockingSync: init.blockingSync },
     );
-    this.#feed = new InProcessFeed(init.dir, init.fs, init.codec, this.#pipeline, () => this.#nextLsn - 1);
+    this.#feed = new InProcessFeed(
+      init.dir,
+      init.fs,
+      init.codec,
+      this.#pipeline,
+      () => this.#nextLsn - 1,
+      init.nextLsn,
+    );
     if (this.#syncMode.mode === "group") {
       this.#flusher = new GroupFlusher(
         this.#syncMode.intervalMs,
@@ -325,8 +332,8 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
-   * Follow the log from this process: the committed transactions with `beginLsn > after`, in commit order, as an
-   * async iterable that waits for new commits, follows rotation, and ends when `signal` aborts, on `return()` (a
+   * Follow the log from this process: the committed transactions after the resume token (`after`, and `restartLsn`
+   * for an exact one; each delivered transaction carries its own), in commit order, as an async iterable that waits for new commits, follows rotation, and ends when `signal` aborts, on `return()` (a
    * `break`), or after the handle closes (once it has delivered what was durable). By default a transaction is
    * delivered once an fdatasync covers it, so no crash can take it back (in `none` mode: after `sync()`, a rotation
    * or `close()`); `durability: "written"` delivers it once it is in the file. A follower that falls behind
@@ -334,9 +341,7 @@ export class Wal<E = MutationEvent> {
    * @throws {@link WalError} `WAL_INVALID_OPTION` at once; from the iteration `WAL_TRUNCATED`, `WAL_CORRUPT`,
    *   `WAL_MALFORMED`, `WAL_IO`.
    */
-  follow(
-    options: WalFollowOptions = {},
-  ): AsyncIterableIterator<ReplayedTransaction<E>> & { readonly position: number } {
+  follow(options: WalFollowOptions = {}): WalFollower<E> {
     return this.#feed.follow(options);
   }
 
