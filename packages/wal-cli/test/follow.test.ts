@@ -90,7 +90,7 @@ describe("lora-wal follow", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const tx of printed) {
-      expect(Object.keys(tx)).toEqual(["beginLsn", "commitLsn", "events"]);
+      expect(Object.keys(tx)).toEqual(["beginLsn", "commitLsn", "restartLsn", "events"]);
       expect(tx.events).toEqual(batches.find((b) => b.txBeginLsn === tx.beginLsn)?.events);
     }
   });
@@ -119,7 +119,7 @@ describe("lora-wal follow", () => {
     expect(t.stdout).toBe(`${[HEADER, `${"3".padStart(10)}  ${"1".padStart(10)}  2`, ...eventLines].join("\n")}\n`);
     const dumpJson = await runCli(["dump", dir, "--json", "--tx", "1", "--kind", "mutationBatch"]);
     const dumped = JSON.parse(dumpJson.stdout) as { events: unknown };
-    expect(JSON.parse(j.stdout)).toEqual({ beginLsn: 1, commitLsn: 3, events: dumped.events });
+    expect(JSON.parse(j.stdout)).toEqual({ beginLsn: 1, commitLsn: 3, restartLsn: 4, events: dumped.events });
   });
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -223,11 +223,43 @@ describe("lora-wal follow", () => {
     expect(missing.stdout).toBe("");
   });
 
+  it("--json prints each transaction's resume token; --after with --restart-lsn resumes with an interleaved one whole", async () => {
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec });
+    const t1 = await wal.begin();
+    await wal.append(t1, "t1-a");
+    const t2 = await wal.begin();
+    await wal.append(t2, "t2");
+    const t2Commit = await wal.commit(t2);
+    await wal.append(t1, "t1-b");
+    const t1Commit = await wal.commit(t1);
+    await wal.close();
+    const all = await runCli(["follow", dir, "--codec", "json", "--json", "--count", "2"]);
+    expect(all.code).toBe(0);
+    const printed = all.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { commitLsn: number; restartLsn: number });
+    expect(printed.map((tx) => [tx.commitLsn, tx.restartLsn])).toEqual([
+      [t2Commit, t1],
+      [t1Commit, t1Commit + 1],
+    ]);
+    const token = ["--after", String(t2Commit), "--restart-lsn", String(t1)];
+    const resumed = await runCli(["follow", dir, "--codec", "json", "--json", ...token, "--count", "1"]);
+    expect(JSON.parse(resumed.stdout)).toEqual({
+      beginLsn: t1,
+      commitLsn: t1Commit,
+      restartLsn: t1Commit + 1,
+      events: ["t1-a", "t1-b"],
+    });
+  });
+
   it("refuses bad command lines (exit 3) and paths it cannot follow (exit 4)", async () => {
     await writeJsonWal(dir, 1);
     const cases: [string[], number, string][] = [
       [["follow"], 3, "missing <dir>"],
       [["follow", dir, "--after", "1", "--slot", "s"], 3, "--after and --slot exclude each other"],
+      [["follow", dir, "--restart-lsn", "1"], 3, "--restart-lsn needs --after"],
+      [["follow", dir, "--after", "3", "--restart-lsn", "5"], 3, "between 1 and --after + 1"],
       [["follow", dir, "--count", "0"], 3, "--count must be at least 1"],
       [["follow", dir, "--until-lsn", "x"], 3, "--until-lsn must be a non-negative integer"],
       [["follow", dir, "--slot", "no/such"], 3, "--slot: a replication slot name is"],

@@ -112,11 +112,13 @@ describe("lora-wal slots", () => {
     expect(lines[0]).toBe(`directory  ${dir}`);
     expect(lines[1]).toMatch(new RegExp(`^log {8}${names.length} segments, .* \\(${total} bytes\\), starts at LSN 1$`));
     expect(lines[2]).toBe("slots      3");
-    expect(lines[4]).toMatch(/^NAME +CONFIRMED LSN +CREATED +STATUS +HOLDS BACK$/);
+    expect(lines[4]).toMatch(/^NAME +CONFIRMED LSN +RESTART LSN +CREATED +STATUS +HOLDS BACK$/);
     expect(lines[5]).toMatch(
-      new RegExp(`^all +0 +\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z +valid +.*\\(${total} bytes, ${names.length} segments\\)$`),
+      new RegExp(
+        `^all +0 +1 +\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z +valid +.*\\(${total} bytes, ${names.length} segments\\)$`,
+      ),
     );
-    expect(lines[7]).toMatch(new RegExp(`^tip +90 .* valid +.*\\(${sizes.at(-1)} bytes, 1 segment\\)$`));
+    expect(lines[7]).toMatch(new RegExp(`^tip +90 +91 .* valid +.*\\(${sizes.at(-1)} bytes, 1 segment\\)$`));
 
     const dropped = await runCli(["slots", dir, "drop", "mid"]);
     expect(dropped).toEqual({ code: 0, stdout: "dropped slot mid\n", stderr: "" });
@@ -159,7 +161,7 @@ describe("lora-wal slots", () => {
     const reason = slot?.invalidated?.reason as string;
     expect(reason.length).toBeGreaterThan(0);
     const text = await runCli(["slots", dir]);
-    expect(text.stdout).toMatch(/^stalled +0 +\S+ +INVALIDATED +-$/m);
+    expect(text.stdout).toMatch(/^stalled +0 +1 +\S+ +INVALIDATED +-$/m);
     expect(text.stdout).toMatch(
       new RegExp(`^  stalled: invalidated \\(the log then started at LSN ${oldest}, it held back [^)]+\\): `, "m"),
     );

@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { isWalError, WalError } from "@lora/wal-codec";
-import { followDir, type ReplayedTransaction, readSlot, SLOTS_DIR_NAME } from "@lora/wal-replay";
+import { type CommittedTransaction, followDir, readSlot, SLOTS_DIR_NAME } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
@@ -33,9 +33,17 @@ import { eventsToJson, eventTextLines } from "./dump.js";
  */
 export const FOLLOW_POLL_MS = 100;
 
-/** The JSON object `follow --json` prints for a transaction: `{beginLsn, commitLsn, events}`, events as `dump --json`. */
-export function followedTransactionToJson(tx: ReplayedTransaction<unknown>, codecName: string): JsonOut {
-  return { beginLsn: tx.beginLsn, commitLsn: tx.commitLsn, events: eventsToJson(tx.events, codecName) };
+/**
+ * The JSON object `follow --json` prints for a transaction: `{beginLsn, commitLsn, restartLsn, events}`, events as
+ * `dump --json`; `commitLsn` and `restartLsn` are its resume token (`--after`, `--restart-lsn`).
+ */
+export function followedTransactionToJson(tx: CommittedTransaction<unknown>, codecName: string): JsonOut {
+  return {
+    beginLsn: tx.beginLsn,
+    commitLsn: tx.commitLsn,
+    restartLsn: tx.restartLsn,
+    events: eventsToJson(tx.events, codecName),
+  };
 }
 
 export const FOLLOW_HELP = `Usage: lora-wal follow <dir> [options]
@@ -51,19 +59,25 @@ printing from them. With --slot it writes the slot's position, in <dir>/slots/
 and nowhere else, after each transaction it printed.
 
 Options:
-      --after <lsn>      print the transactions that began after this LSN (the
-                         commit LSN of the last one already processed); default 0
+      --after <lsn>      print the transactions committed after this LSN (the
+                         commit LSN of the last one already processed) and, without
+                         --restart-lsn, begun after it; default 0
+      --restart-lsn <lsn>
+                         with --after: the restartLsn of that same transaction
+                         (--json prints both), so a transaction that began before
+                         it and committed after it is printed whole
       --slot <name>      start from replication slot <name> (see lora-wal slots)
                          and confirm each transaction once printed, so a restarted
                          follow --slot goes on after the last printed one;
-                         not with --after
+                         not with --after or --restart-lsn
       --written          print a transaction once it is whole in the file, before
                          it is durable (sooner; a machine crash may take it back)
   -n, --count <n>        stop after printing n transactions
       --until-lsn <lsn>  stop after printing a transaction with commit LSN >= lsn
   -c, --codec <name>     payload codec: lora (default), json, bytes
       --json             one JSON object per line per transaction:
-                         {beginLsn, commitLsn, events} (events as dump --json)
+                         {beginLsn, commitLsn, restartLsn, events} (events as
+                         dump --json)
   -h, --help             show this help
 
 Text: a header, then per transaction one line (commit LSN, begin LSN, number of
@@ -85,6 +99,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     codec: READ_OPTIONS.codec,
     json: READ_OPTIONS.json,
     after: { type: "string" },
+    "restart-lsn": { type: "string" },
     slot: { type: "string" },
     written: { type: "boolean" },
     count: { type: "string", short: "n" },
@@ -104,12 +119,16 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
   }
   const codec: CodecName = choice ?? "lora";
   const after = lsnOption("follow", "after", values.after);
+  const restartLsn = lsnOption("follow", "restart-lsn", values["restart-lsn"]);
   const count = lsnOption("follow", "count", values.count);
   const untilLsn = lsnOption("follow", "until-lsn", values["until-lsn"]);
   const slot = values.slot;
   if (count === 0) throw new UsageError("--count must be at least 1", "follow");
-  if (slot !== undefined && after !== undefined) {
+  if (slot !== undefined && (after !== undefined || restartLsn !== undefined)) {
     throw new UsageError("--after and --slot exclude each other: the slot supplies the position", "follow");
+  }
+  if (restartLsn !== undefined && (after === undefined || restartLsn < 1 || restartLsn > after + 1)) {
+    throw new UsageError("--restart-lsn needs --after and must lie between 1 and --after + 1", "follow");
   }
   const durability = values.written === true ? "written" : "durable";
   const fs = createReadOnlyFileSystem(undefined, undefined, {
@@ -133,6 +152,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
       watch: true,
       durability,
       ...(slot === undefined ? { after: after ?? 0 } : { slot }),
+      ...(restartLsn === undefined ? {} : { restartLsn }),
     });
     for await (const tx of follower) {
       if (json) {
@@ -147,7 +167,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
       }
       // Printed means handed to stdout: only then may the slot move past it.
       await ctx.out.flush();
-      if (slot !== undefined) await follower.confirm(tx.commitLsn);
+      if (slot !== undefined) await follower.confirm(tx);
       printed++;
       if ((count !== undefined && printed >= count) || (untilLsn !== undefined && tx.commitLsn >= untilLsn)) break;
     }

@@ -33,6 +33,8 @@ export interface SlotReportEntry {
   readonly name: string;
   /** The commit LSN of the last transaction its consumer confirmed; it resumes after it. */
   readonly confirmedLsn: number;
+  /** Where its consumer reads again from (at most `confirmedLsn + 1`; lower while a transaction was open then). */
+  readonly restartLsn: number;
   /** When the slot was created, in milliseconds since the Unix epoch. */
   readonly createdAtMs: number;
   /** The same, as an ISO 8601 UTC string. */
@@ -41,7 +43,7 @@ export interface SlotReportEntry {
   readonly status: "valid" | "invalidated";
   /**
    * The bytes of log this slot keeps from truncation: the sizes of the segments from the one holding
-   * `confirmedLsn + 1` to the newest. `null` for an invalidated slot, which holds nothing back.
+   * `restartLsn` to the newest. `null` for an invalidated slot, which holds nothing back.
    */
   readonly heldBackBytes: number | null;
   /** How many segments that is; `null` for an invalidated slot. */
@@ -91,23 +93,24 @@ async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<Based
 }
 
 /**
- * What a slot at `confirmedLsn` holds back: the segments from the newest one whose base LSN is at most
- * `confirmedLsn + 1` (the one its consumer reads next) to the end, as truncation's retention plan counts them.
+ * What a slot restarting at `restartLsn` holds back: the segments from the newest one whose base LSN is at most
+ * `restartLsn` (the one its consumer reads next) to the end, as truncation's retention plan counts them.
  */
-function heldBack(segments: readonly BasedSegment[], confirmedLsn: number): { bytes: number; segments: number } {
+function heldBack(segments: readonly BasedSegment[], restartLsn: number): { bytes: number; segments: number } {
   let from = 0;
   segments.forEach((segment, i) => {
-    if (segment.baseLsn !== null && segment.baseLsn <= confirmedLsn + 1) from = i;
+    if (segment.baseLsn !== null && segment.baseLsn <= restartLsn) from = i;
   });
   const kept = segments.slice(from);
   return { bytes: kept.reduce((n, s) => n + s.size, 0), segments: kept.length };
 }
 
 function entryOf(slot: SlotState, segments: readonly BasedSegment[]): SlotReportEntry {
-  const held = slot.invalidated === null ? heldBack(segments, slot.confirmedLsn) : null;
+  const held = slot.invalidated === null ? heldBack(segments, slot.restartLsn) : null;
   return {
     name: slot.name,
     confirmedLsn: slot.confirmedLsn,
+    restartLsn: slot.restartLsn,
     createdAtMs: slot.createdAtMs,
     createdAt: new Date(slot.createdAtMs).toISOString(),
     status: slot.invalidated === null ? "valid" : "invalidated",
@@ -269,6 +272,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
     [
       { header: "NAME" },
       { header: "CONFIRMED LSN", align: "right" },
+      { header: "RESTART LSN", align: "right" },
       { header: "CREATED" },
       { header: "STATUS", paint: (padded, raw) => (raw === "valid" ? s.green(padded) : s.red(padded)) },
       { header: "HOLDS BACK" },
@@ -276,6 +280,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
     report.slots.map((slot) => [
       slot.name,
       String(slot.confirmedLsn),
+      String(slot.restartLsn),
       slot.createdAt,
       slot.status === "valid" ? "valid" : "INVALIDATED",
       heldText(slot),
