@@ -61,7 +61,7 @@ export interface FollowSource {
  */
 export interface FollowMemory<E> {
   /**
-   * The committed transactions after `position` with `beginLsn > after`, deliverable now under `durability`, at
+   * The committed transactions after `position` with `beginLsn > after` (the caller passes its restart point minus one), deliverable now under `durability`, at
    * most `max`, in commit order; `[]` when there are none yet; `null` when memory cannot say what follows
    * `position` (read the file).
    */

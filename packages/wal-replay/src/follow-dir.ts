@@ -91,8 +91,8 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
 export const CONFIRMABLE_TOKENS = 4096;
 
 /**
- * Follow the log in `dir` from another process: yields committed transactions with `beginLsn > after` in commit
- * order, waits for new ones, follows rotation, and ends only when `signal` aborts or `return()` is called (a
+ * Follow the log in `dir` from another process: yields committed transactions after the resume token (`after`,
+ * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and ends only when `signal` aborts or `return()` is called (a
  * `break` out of `for await`). Each transaction is delivered once; by default only once it is durable, so a writer
  * crash and recovery never take back a delivered transaction, and a writer restart never makes one delivered twice
  * or skipped.
