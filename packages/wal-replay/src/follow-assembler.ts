@@ -19,8 +19,8 @@ export class FollowAssembler<E> {
   /** Transactions with a begin below this were begun before reading started: their records are skipped. */
   #floor: number;
   /**
-   * Open transactions begun below this can never commit (a later writer session started there, and a session never
-   * finishes an earlier one's): they do not hold a resume token back.
+   * Where the writer's current session started: once reading reaches it, transactions begun below it and still open
+   * can never commit (a session never finishes an earlier one's), so they do not hold a resume token back.
    */
   #deadBelow: number;
   #lastLsn = 0;
@@ -100,7 +100,10 @@ export class FollowAssembler<E> {
   #restartAfter(commitLsn: number): number {
     let restart = commitLsn + 1;
     if (this.#open.size > 0) {
-      for (const begin of this.#open.keys()) if (begin < restart && begin >= this.#deadBelow) restart = begin;
+      // A begin below the session start is dead only for a commit of that session: read behind it, an earlier
+      // session's transaction open here may still commit before that session ended.
+      const dead = commitLsn >= this.#deadBelow ? this.#deadBelow : 0;
+      for (const begin of this.#open.keys()) if (begin < restart && begin >= dead) restart = begin;
     }
     return restart;
   }

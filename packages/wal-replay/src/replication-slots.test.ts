@@ -200,14 +200,15 @@ describe("advanceSlot", () => {
     const created = await createSlot(DIR, "s", { confirmedLsn: 5, restartLsn: 3, fs });
     expect(created).toMatchObject({ confirmedLsn: 5, restartLsn: 3 });
     expect(await advanceSlot(DIR, "s", 9, { fs, restartLsn: 4 })).toMatchObject({ confirmedLsn: 9, restartLsn: 4 });
-    await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 2 }), "WAL_INVALID_ARGUMENT");
+    // A lower restart point (a token that could not tell a dead transaction from a live one) keeps the slot's.
+    expect(await advanceSlot(DIR, "s", 12, { fs, restartLsn: 2 })).toMatchObject({ confirmedLsn: 12, restartLsn: 4 });
     await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 14 }), "WAL_INVALID_ARGUMENT");
     await expectCode(advanceSlot(DIR, "s", 12, { fs, restartLsn: 0 }), "WAL_INVALID_ARGUMENT");
     await expectCode(createSlot(DIR, "t", { confirmedLsn: 5, restartLsn: 7, fs }), "WAL_INVALID_ARGUMENT");
     // Nothing was written by the refused calls.
-    expect(await readSlot(DIR, "s", { fs })).toMatchObject({ confirmedLsn: 9, restartLsn: 4 });
+    expect(await readSlot(DIR, "s", { fs })).toMatchObject({ confirmedLsn: 12, restartLsn: 4 });
     // The same position with a higher restart point is a move.
-    expect(await advanceSlot(DIR, "s", 9, { fs, restartLsn: 10 })).toMatchObject({ confirmedLsn: 9, restartLsn: 10 });
+    expect(await advanceSlot(DIR, "s", 12, { fs, restartLsn: 13 })).toMatchObject({ confirmedLsn: 12, restartLsn: 13 });
   });
 
   it("moves forward only: a lower LSN is refused and changes nothing, the same LSN writes nothing", async () => {

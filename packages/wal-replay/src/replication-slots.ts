@@ -130,8 +130,9 @@ export interface CreateSlotOptions extends SlotOptions {
 export interface AdvanceSlotOptions extends SlotOptions {
   /**
    * The restart point of the new position: the `restartLsn` of the transaction whose `commitLsn` is the new
-   * `confirmedLsn` (between 1 and `confirmedLsn + 1`, never below the slot's current one). Without it, `confirmedLsn +
-   * 1`: exact unless low-level transactions interleave. @default confirmedLsn + 1
+   * `confirmedLsn` (between 1 and `confirmedLsn + 1`). One below the slot's current restart point keeps the current
+   * one (both are safe). Without it, `confirmedLsn + 1`: exact unless low-level transactions interleave.
+   * @default confirmedLsn + 1
    */
   readonly restartLsn?: number;
 }
@@ -228,15 +229,12 @@ export async function advanceSlot(
       { details: { path: paths.slot, slot: name, lsn: confirmedLsn } },
     );
   }
-  if (restartLsn < current.restartLsn) {
-    throw new WalError(
-      "WAL_INVALID_ARGUMENT",
-      `replication slot "${name}" restarts at LSN ${current.restartLsn}; it cannot move back to ${restartLsn}`,
-      { details: { path: paths.slot, slot: name, lsn: restartLsn } },
-    );
-  }
-  if (confirmedLsn === current.confirmedLsn && restartLsn === current.restartLsn) return current;
-  const next: SlotState = { ...current, confirmedLsn, restartLsn };
+  // A restart point below the slot's is kept at the slot's: both are safe for the new position (a live transaction
+  // open there either was open at the slot's position too, so began at or above its restart point, or began after
+  // it), and a token computed without knowing which begins were dead may well be lower.
+  const restart = Math.max(restartLsn, current.restartLsn);
+  if (confirmedLsn === current.confirmedLsn && restart === current.restartLsn) return current;
+  const next: SlotState = { ...current, confirmedLsn, restartLsn: restart };
   await writeSlotFile(fs, paths, next);
   // The writer may have invalidated the slot between the check above and the rename: the marker is what counts.
   const invalidated = await readMarker(fs, paths.marker);

@@ -157,6 +157,32 @@ describe("exact resume tokens", () => {
     await wal.close();
   });
 
+  it("a follower behind a restart keeps an earlier session's open begin in its tokens until that session ends", async () => {
+    const fs = new SimFS();
+    const { wal: first } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+    const t1 = await first.begin();
+    const t2 = await first.begin();
+    await first.append(t2, "t2");
+    const t2Commit = await first.commit(t2);
+    await first.append(t1, "t1");
+    const t1Commit = await first.commit(t1);
+    await first.close();
+    // A new session: its mark says it started above t1's begin, but t1 was still live when t2 committed.
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+    await wal.commitTx(["after"]);
+    const stop = new AbortController();
+    stops.push(stop);
+    for (const follower of [
+      followDir<JsonValue>("/w", { codec: jsonCodec, fs, pollIntervalMs: 1, signal: stop.signal }),
+      wal.follow({ signal: stop.signal }),
+    ]) {
+      const [a, b] = await take(follower, 2);
+      expect([a?.commitLsn, a?.restartLsn]).toEqual([t2Commit, t1]);
+      expect([b?.commitLsn, b?.restartLsn]).toEqual([t1Commit, t1Commit + 1]);
+    }
+    await wal.close();
+  });
+
   it("a transaction a crashed writer left open does not hold a live follower's tokens back", async () => {
     const fs = new SimFS();
     const { wal: first } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
@@ -178,13 +204,15 @@ describe("exact resume tokens", () => {
     });
     const got = await take(follower, 2);
     expect(got.map((t) => t.commitLsn)).toEqual([before?.commitLsn, after?.commitLsn]);
-    // The writer's mark says where its session started: the dead begin below it holds nothing back.
-    expect(got.map((t) => t.restartLsn)).toEqual([(before?.commitLsn as number) + 1, (after?.commitLsn as number) + 1]);
+    // The writer's mark says where its session started: the dead begin below it holds nothing back from a commit of
+    // that session. The commit before the crash was read when the dead one could still have committed: its token
+    // keeps the dead begin (conservative, as readCommitted's).
+    expect(got.map((t) => t.restartLsn)).toEqual([dead, (after?.commitLsn as number) + 1]);
     // readCommitted, which asks no writer, cannot tell a dead transaction from a live one: it stays conservative.
     const offline: Tx[] = [];
     for await (const tx of readCommitted<JsonValue>("/w", { codec: jsonCodec, fs: image })) offline.push(tx);
     expect(offline.map((t) => t.restartLsn)).toEqual([dead, dead]);
-    // So does wal.follow, which knows its own session start.
+    // wal.follow knows its own session start and gives the same tokens as followDir.
     const inProcess = await take(wal.follow({ signal: stop.signal }), 2);
     expect(inProcess.map((t) => t.restartLsn)).toEqual(got.map((t) => t.restartLsn));
     await wal.close();
