@@ -27,18 +27,25 @@ export interface TxSummary {
   readonly n: number;
   /** Every event is `id:i` for i = 0, 1, ... in order (nothing missing, foreign or reordered). */
   readonly whole: boolean;
+  /**
+   * The resume token's restart point the reader handed out with it (absent where the reader gives none). Not part of
+   * a transaction's identity: a follower leaves dead begins out of it, `readCommitted` does not.
+   */
+  readonly r?: number;
 }
 
 /** Summarise a transaction written with `eventOf(id, i, pad)` events. */
 export function summarize(tx: {
   readonly beginLsn: number;
   readonly commitLsn: number;
+  readonly restartLsn?: number;
   readonly events: readonly unknown[];
 }): TxSummary {
   const parsed = tx.events.map(parseEvent);
   const id = parsed[0]?.id ?? "?";
   const whole = parsed.length > 0 && parsed.every((p, i) => p !== null && p.id === id && p.i === i);
-  return { b: tx.beginLsn, c: tx.commitLsn, id, n: tx.events.length, whole };
+  const summary = { b: tx.beginLsn, c: tx.commitLsn, id, n: tx.events.length, whole };
+  return tx.restartLsn === undefined ? summary : { ...summary, r: tx.restartLsn };
 }
 
 export function sameTx(a: TxSummary, b: TxSummary): boolean {
@@ -85,6 +92,14 @@ export class History {
   after(token: number): TxSummary[] {
     return this.txs.filter((t) => t.b > token);
   }
+
+  /**
+   * The transactions committed after `commitLsn`, in order: what a consumer resuming from an exact token (that
+   * commit LSN and its restart point) must deliver, whatever began before it.
+   */
+  committedAfter(commitLsn: number): TxSummary[] {
+    return this.txs.filter((t) => t.c > commitLsn);
+  }
 }
 
 interface Epoch {
@@ -119,6 +134,12 @@ export class DeliveryStream {
 
   get start(): number {
     return this.#current.start;
+  }
+
+  /** The resume token's other half: the restart point of the last delivery of this epoch, or after its start. */
+  get restart(): number {
+    const last = this.#current.list.at(-1);
+    return last === undefined ? this.#current.start + 1 : (last.r ?? last.c + 1);
   }
 
   /** Start over from `start` (a rebase on a snapshot at that LSN). */

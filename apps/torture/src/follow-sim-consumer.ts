@@ -18,7 +18,7 @@
  * exclusive).
  */
 
-import { isWalError, type JsonValue, jsonCodec, type ReplayedTransaction, type Wal } from "@lora/wal";
+import { type CommittedTransaction, isWalError, type JsonValue, jsonCodec, type Wal } from "@lora/wal";
 import { CommitFollower, followDir } from "@lora/wal-replay";
 import { listSegments, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { SimFS } from "@lora/wal-segment/testing";
@@ -37,9 +37,9 @@ export interface WriterRef {
   ended(): boolean;
 }
 
-type Iter = AsyncIterator<ReplayedTransaction<JsonValue>> & {
+type Iter = AsyncIterator<CommittedTransaction<JsonValue>> & {
   readonly position: number;
-  confirm?(lsn: number): Promise<void>;
+  confirm?(token: { commitLsn: number; restartLsn: number }): Promise<void>;
 };
 
 /** A follower's poll interval when nothing wakes it: every event-loop turn (a SimFS cannot be watched). */
@@ -130,13 +130,15 @@ export class SimConsumer {
   }
 
   #open(writer: WriterRef | null, from: number): Iter {
+    // The exact token when resuming from its own position (interleaved transactions come whole); else after `from`.
+    const restartLsn = from === this.stream.position ? this.stream.restart : from + 1;
     if (this.kind === "inproc") {
       if (writer === null) throw new Error("inproc consumer without a writer");
-      return writer.wal.follow({ after: from });
+      return writer.wal.follow({ after: from, restartLsn });
     }
     if (this.kind === "engine") {
       if (writer === null) throw new Error("engine consumer without a writer");
-      return engineFollower(writer, from, this.#wrong);
+      return engineFollower(writer, from, restartLsn, this.#wrong);
     }
     const fs = this.view as FsView;
     if (this.kind === "slot") {
@@ -152,6 +154,7 @@ export class SimConsumer {
       codec: jsonCodec,
       fs,
       after: from,
+      restartLsn,
       pollIntervalMs: POLL_MS,
       selfSyncAfterMs: this.kind === "selfsync" ? 0 : NEVER_MS,
     });
@@ -174,7 +177,7 @@ export class SimConsumer {
           this.#report(finding);
         }
         if (this.kind === "slot") {
-          await (iter.confirm as (lsn: number) => Promise<void>)(r.value.commitLsn);
+          await (iter.confirm as NonNullable<Iter["confirm"]>)(r.value);
           this.confirmed = Math.max(this.confirmed, r.value.commitLsn);
         }
         if (this.kind === "rotation") {
@@ -204,7 +207,15 @@ export class SimConsumer {
     // The correct token is the last delivered commit LSN; the planted bug takes the new segment's first LSN, as if
     // the segment's base named the last transaction already processed.
     const after = this.#wrong ? newest.baseLsn : this.stream.position;
-    return followDir(FOLLOW_DIR, { codec: jsonCodec, fs, after, pollIntervalMs: POLL_MS, selfSyncAfterMs: NEVER_MS });
+    const restartLsn = this.#wrong ? after + 1 : this.stream.restart;
+    return followDir(FOLLOW_DIR, {
+      codec: jsonCodec,
+      fs,
+      after,
+      restartLsn,
+      pollIntervalMs: POLL_MS,
+      selfSyncAfterMs: NEVER_MS,
+    });
   }
 
   /** Stop following (the iteration ends); resolves once the loop has ended. Does not throw. */
@@ -247,12 +258,13 @@ async function newestSegment(fs: WalFileSystem): Promise<{ id: number; baseLsn: 
  * source reports the written LSN (everything appended that a reader can see) as durable, so the engine delivers
  * commits no fsync has covered yet; otherwise it reports `wal.fsyncedLsn()`, as the handle's own source does.
  */
-function engineFollower(writer: WriterRef, from: number, lie: boolean): Iter {
+function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie: boolean): Iter {
   return new CommitFollower<JsonValue>({
     dir: FOLLOW_DIR,
     fs: writer.view,
     codec: jsonCodec,
     after: from,
+    restartLsn,
     durability: "durable",
     source: {
       durability: () =>

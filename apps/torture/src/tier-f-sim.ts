@@ -69,6 +69,11 @@ export interface FollowSimOptions {
 const MODES = ["perCommit", "group", "none"] as const;
 type Mode = (typeof MODES)[number];
 const SLOT = "slot";
+/** An exact resume token: a delivered commit LSN and its restart point. */
+interface Token {
+  readonly c: number;
+  readonly r: number;
+}
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 3000;
 
@@ -274,6 +279,41 @@ class SimCase {
     if (this.#mode === "perCommit") this.#claim(c);
   }
 
+  /**
+   * Two low-level transactions interleaved (begun one after the other, their appends alternating, committed in a
+   * seeded order), so deliveries straddle each other's begins and exact resume tokens matter; now and then the
+   * second is left open for good, as a writer that dies (or closes) with a transaction open leaves it: its begin
+   * must not hold tokens back once a new session starts.
+   */
+  async #interleaved(w: Writer): Promise<void> {
+    const first = this.#newTx();
+    const second = this.#newTx();
+    const leaveOpen = this.#next() < 0.15;
+    this.#intents.set(first.id, first.events.length);
+    if (!leaveOpen) this.#intents.set(second.id, second.events.length);
+    const b1 = await w.wal.begin();
+    const b2 = await w.wal.begin();
+    const longest = Math.max(first.events.length, second.events.length);
+    for (let i = 0; i < longest; i++) {
+      const e1 = first.events[i];
+      const e2 = second.events[i];
+      if (e1 !== undefined) await w.wal.append(b1, e1);
+      if (e2 !== undefined) await w.wal.append(b2, e2);
+    }
+    const secondFirst = this.#next() < 0.5;
+    const commits: [string, number][] = [];
+    if (!leaveOpen && secondFirst) commits.push([second.id, b2]);
+    commits.push([first.id, b1]);
+    if (!leaveOpen && !secondFirst) commits.push([second.id, b2]);
+    const done: [string, { b: number; c: number }][] = [];
+    for (const [id, b] of commits) done.push([id, { b, c: await w.wal.commit(b) }]);
+    // Buffered until the flush, which writes them (and makes them durable in perCommit), as #lowLevel's.
+    await w.wal.flush();
+    for (const [id, at] of done) this.#session.resolved.set(id, at);
+    if (this.#mode === "perCommit") this.#claim(Math.max(...done.map(([, at]) => at.c)));
+    this.#bump(leaveOpen ? "leftOpen" : "interleaved");
+  }
+
   async #abort(w: Writer): Promise<void> {
     const { id, events } = this.#newTx();
     this.#aborted.add(id);
@@ -305,7 +345,8 @@ class SimCase {
     const roll = this.#next();
     if (roll < 0.4) return this.#burst(w);
     if (roll < 0.65) return this.#commit(w);
-    if (roll < 0.75) return this.#lowLevel(w);
+    if (roll < 0.7) return this.#lowLevel(w);
+    if (roll < 0.75) return this.#interleaved(w);
     if (roll < 0.8) return this.#abort(w);
     if (roll < 0.9) return this.#sync(w);
     return this.#checkpoint(w);
@@ -526,10 +567,15 @@ class SimCase {
     if (fence <= this.#history.last) return;
     const view = new FsView(this.#raw, "settle-reader");
     const txs: TxSummary[] = [];
+    // From the oldest segment kept: a transaction that began before the history's last commit and committed after
+    // it (interleaved) began above every truncation fence, so its begin is still there.
+    const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: view })) ?? 1;
+    const last = this.#history.last;
     for await (const tx of readCommitted(FOLLOW_DIR, {
       codec: jsonCodec,
       fs: view,
-      after: this.#history.last,
+      after: last,
+      restartLsn: Math.min(last + 1, Math.max(1, oldest)),
       upto: fence,
     }))
       txs.push(summarize(tx));
@@ -564,10 +610,10 @@ class SimCase {
    * Whether `e` is a legitimate `WAL_TRUNCATED` for consumer `c`: it has no slot, the records it needed are really
    * gone (the oldest retained segment starts above its position + 1), and only up to the last checkpoint fence.
    */
-  #overtakenByTruncation(c: { kind: string; position: number }, e: unknown): boolean {
+  #overtakenByTruncation(c: { kind: string; stream: { restart: number } }, e: unknown): boolean {
     if (!isWalError(e, "WAL_TRUNCATED") || c.kind === SLOT) return false;
     const oldest = Number((e.details as { oldestRetainedLsn?: number }).oldestRetainedLsn);
-    return oldest > c.position + 1 && oldest - 1 <= this.#lastCheckpoint;
+    return oldest > c.stream.restart && oldest - 1 <= this.#lastCheckpoint;
   }
 
   /** Consumers that failed while their process lives: a legitimate truncation or invalidation rebases them. */
@@ -704,66 +750,73 @@ class SimCase {
   }
 
   /**
-   * With the log closed: draw tokens among the delivered commit LSNs (and 0); `readCommitted` and a fresh
-   * `followDir` from each must give exactly the history after it, or refuse with `WAL_TRUNCATED` when truncation
-   * removed records after it. Returns the tokens, for the `wal.follow` check after the reopen.
+   * With the log closed: draw tokens among the delivered transactions' exact tokens (commit LSN and restart point,
+   * and the start token 0); `readCommitted` and a fresh `followDir` from each must give exactly the history's
+   * transactions committed after it (interleaved ones whole), or refuse with `WAL_TRUNCATED` when truncation removed
+   * records from its restart point on. Returns the tokens, for the `wal.follow` check after the reopen.
    */
-  async #tokenChecks(k: number): Promise<number[]> {
+  async #tokenChecks(k: number): Promise<Token[]> {
     const view = new FsView(this.#raw, "token-check");
     const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: view })) ?? 0;
-    const delivered = [
-      0,
-      ...new Set(this.#consumers.flatMap((c) => c.stream.epochs.flatMap((e) => e.list.map((t) => t.c)))),
-    ];
-    const tokens: number[] = [];
-    for (let i = 0; i < k; i++) tokens.push(delivered[between(this.#next, 0, delivered.length - 1)] as number);
+    const byCommit = new Map<number, Token>([[0, { c: 0, r: 1 }]]);
+    for (const c of this.#consumers) {
+      for (const e of c.stream.epochs) for (const t of e.list) byCommit.set(t.c, { c: t.c, r: t.r ?? t.c + 1 });
+    }
+    const delivered = [...byCommit.values()];
+    const tokens: Token[] = [];
+    for (let i = 0; i < k; i++) tokens.push(delivered[between(this.#next, 0, delivered.length - 1)] as Token);
     for (const t of tokens) {
       this.#bump("tokenChecks");
-      const truncated = t + 1 < oldest;
-      const expected = this.#history.after(t);
+      const truncated = t.r < oldest;
+      const expected = this.#history.committedAfter(t.c);
+      const what = `after ${t.c} (restart ${t.r})`;
+      const token = { after: t.c, restartLsn: t.r };
       let got: TxSummary[] | null = [];
       try {
-        for await (const tx of readCommitted(FOLLOW_DIR, { codec: jsonCodec, fs: view, after: t }))
+        for await (const tx of readCommitted(FOLLOW_DIR, { codec: jsonCodec, fs: view, ...token }))
           got.push(summarize(tx));
       } catch (e) {
         got = null;
         if (!truncated || !isWalError(e, "WAL_TRUNCATED"))
-          this.#violation("error", `readCommitted after ${t} failed: ${errorText(e)}`);
+          this.#violation("error", `readCommitted ${what} failed: ${errorText(e)}`);
       }
       if (got !== null) {
         if (truncated)
           this.#violation(
             "hole",
-            `readCommitted after ${t} returned ${got.length} transactions although the oldest segment starts at ${oldest} (WAL_TRUNCATED expected)`,
+            `readCommitted ${what} returned ${got.length} transactions although the oldest segment starts at ${oldest} (WAL_TRUNCATED expected)`,
           );
-        else this.#compare(`readCommitted after ${t}`, got, expected);
+        else this.#compare(`readCommitted ${what}`, got, expected);
       }
-      const fresh = followDir(FOLLOW_DIR, { codec: jsonCodec, fs: view, after: t, pollIntervalMs: 0 });
+      const fresh = followDir(FOLLOW_DIR, { codec: jsonCodec, fs: view, ...token, pollIntervalMs: 0 });
       const drained = await drain(fresh, truncated ? 1 : expected.length);
       if (truncated) {
         if (!isWalError(drained.error, "WAL_TRUNCATED"))
           this.#violation(
             "hole",
-            `a fresh followDir after ${t} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : errorText(drained.error)}`,
+            `a fresh followDir ${what} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : errorText(drained.error)}`,
           );
       } else {
         if (drained.error !== undefined)
-          this.#violation("error", `a fresh followDir after ${t} failed: ${errorText(drained.error)}`);
-        this.#compare(`a fresh followDir after ${t}`, drained.got, expected);
+          this.#violation("error", `a fresh followDir ${what} failed: ${errorText(drained.error)}`);
+        this.#compare(`a fresh followDir ${what}`, drained.got, expected);
       }
     }
-    return tokens.filter((t) => t + 1 >= oldest);
+    return tokens.filter((t) => t.r >= oldest);
   }
 
   /** Right after a reopen, before anything new is written: a fresh `wal.follow` from each token. */
-  async #walFollowCheck(tokens: readonly number[]): Promise<void> {
+  async #walFollowCheck(tokens: readonly Token[]): Promise<void> {
     const w = this.#writer as Writer;
     for (const t of tokens) {
-      const expected = this.#history.after(t);
-      const drained = await drain(w.wal.follow({ after: t }), expected.length);
+      const expected = this.#history.committedAfter(t.c);
+      const drained = await drain(w.wal.follow({ after: t.c, restartLsn: t.r }), expected.length);
       if (drained.error !== undefined)
-        this.#violation("error", `a fresh wal.follow after ${t} failed: ${errorText(drained.error)}`);
-      this.#compare(`a fresh wal.follow after ${t}`, drained.got, expected);
+        this.#violation(
+          "error",
+          `a fresh wal.follow after ${t.c} (restart ${t.r}) failed: ${errorText(drained.error)}`,
+        );
+      this.#compare(`a fresh wal.follow after ${t.c} (restart ${t.r})`, drained.got, expected);
       this.#bump("tokenChecks");
     }
   }

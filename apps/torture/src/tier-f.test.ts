@@ -23,6 +23,7 @@ describe("tier F (the change feed)", () => {
     expect(r.extra.rotations).toBeGreaterThan(5);
     expect(r.extra.tokenChecks).toBeGreaterThan(0);
     expect(r.extra.durableOnlyChecked).toBeGreaterThan(0);
+    expect(r.extra.interleaved).toBeGreaterThan(0); // exact resume tokens are exercised
   });
 
   it("F-proc: SIGKILLed writers and a slot follower, zero violations, every acknowledged commit delivered", async () => {
