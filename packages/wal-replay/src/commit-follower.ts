@@ -577,14 +577,15 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
 
   /**
    * After a failed open of `entry`: true when it is the newest segment and still has no header (wait for it). When
-   * the header landed between the failed read and this look (a live writer creating the segment), the open is tried
-   * once more; a failure then is thrown.
+   * the header landed between the failed read and this look (a live writer creating the segment, which may have
+   * created the next one too by now, so it need not be the newest any more), the open is tried once more: true when
+   * it succeeds (open it at the next look); a failure then is thrown.
    */
   async #isHeaderlessNewest(entry: SegmentEntry, error: unknown): Promise<boolean> {
     const entries = await listSegments(this.#o.fs, this.#o.dir);
     const newest = entries[entries.length - 1]?.id === entry.id;
     if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
-    if (!newest || !isWalError(error, "WAL_BAD_HEADER")) return false;
+    if (!isWalError(error, "WAL_BAD_HEADER")) return false;
     const probe = await SegmentReader.open(this.#o.fs, entry.path).catch(() => undefined);
     await probe?.close();
     return probe !== undefined;

@@ -262,3 +262,63 @@ describe("followDir and records that will never decode", () => {
     await w.close();
   });
 });
+
+/** A property of `target`, methods bound to it (its private fields need the real object as `this`). */
+function bound(target: object, key: string | symbol): unknown {
+  const value: unknown = Reflect.get(target, key, target);
+  return typeof value === "function" ? value.bind(target) : value;
+}
+
+describe("followDir across a rotation it sees half done", () => {
+  it("retries a segment whose header was not there at the first read though the writer has moved past it", async () => {
+    // Segment 1 sealed, 2 sealed, 3 newest: the follower's first open of segment 2 reads it before its header
+    // landed (as a slow machine can, while the writer creates 2, seals it and creates 3 in between).
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    let lsn = 1;
+    for (const id of [1, 2, 3]) {
+      const w = await SegmentWriter.create(fs, segmentPath(dir, id), lsn);
+      for (const r of tx(lsn, [{ id }])) w.append(r, jsonCodec);
+      lsn += 3;
+      if (id < 3) await w.seal();
+      else await w.flush();
+      await w.sync();
+      await w.close();
+    }
+    mark.publish(lsn - 1);
+    let opensOf2 = 0;
+    let blankReads = 0;
+    const seam = new Proxy(fs, {
+      get(target, key) {
+        if (key !== "open") return bound(target, key);
+        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
+          const file = await target.open(path, mode);
+          if (!path.endsWith(segmentPath("", 2))) return file;
+          // The first open of segment 2 is the search for where to start; the second is the move to it from
+          // segment 1, the one that meets the half-created file.
+          if (++opensOf2 !== 2) return file;
+          blankReads++;
+          // This open sees the file as the writer had just created it: no bytes yet.
+          return new Proxy(file, {
+            get(f, k) {
+              if (k === "read") return () => Promise.resolve(0);
+              if (k === "readSync") return undefined;
+              if (k === "size") return () => Promise.resolve(0);
+              return bound(f, k);
+            },
+          });
+        };
+      },
+    });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      fs: seam,
+      watch: false,
+      pollIntervalMs: 1,
+      signal: stop.signal,
+    });
+    const got = await take(follower, 3);
+    expect(got.map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }], [{ id: 3 }]]);
+    expect(blankReads).toBe(1); // the blank read did happen
+    await mark.close(lsn - 1);
+  });
+});
