@@ -3,7 +3,7 @@ import { Wal } from "@lora/wal";
 import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
 import { listSegments } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
@@ -273,6 +273,33 @@ describe("startArchiver", () => {
     const a = startArchiver(wal, { store: new MapStore(), fs, slot: "mine" });
     archivers.push(a);
     await a.flush();
+    await wal.close();
+  });
+});
+
+describe("shipping the active segment's durable prefix", () => {
+  it("cuts pieces where the handle reports the fsynced size, reading each byte once, not scanning its records", async () => {
+    const sim = new SimFS();
+    const { fs, counts } = countingFileSystem(sim);
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs: sim, segmentTargetBytes: 1 << 24 });
+    const store = new MapStore();
+    const archiver = startArchiver(wal, { store, fs, intervalMs: 60_000 });
+    archivers.push(archiver);
+    await archiver.flush();
+    const active = `/w/${String(wal.activeSegmentId()).padStart(10, "0")}.wal`;
+    const before = counts.bytesRead.get(active) ?? 0;
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => wal.commitTx([{ round, i, pad: "x".repeat(60) }])));
+      await archiver.flush();
+    }
+    const shipped = (archivedBytes(store, wal.activeSegmentId()) as Uint8Array).byteLength;
+    expect(shipped).toBe((await fileBytes(sim, active)).byteLength); // every durable byte is in the archive
+    // Each piece is read once to upload it; a record scan to find its end would read it a second time.
+    const read = (counts.bytesRead.get(active) ?? 0) - before;
+    expect(read).toBeGreaterThan(shipped * 0.9);
+    expect(read).toBeLessThan(shipped * 1.2);
+    expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+    await archiver.stop();
     await wal.close();
   });
 });

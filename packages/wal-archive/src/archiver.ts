@@ -33,7 +33,7 @@ export interface ArchivedSegmentInfo {
 export type WalLifecycleEvent =
   | { readonly type: "sealed"; readonly segment: ArchivedSegmentInfo }
   | { readonly type: "created"; readonly segment: ArchivedSegmentInfo }
-  | { readonly type: "durable"; readonly lsn: number }
+  | { readonly type: "durable"; readonly lsn: number; readonly segmentId?: number; readonly offset?: number }
   | { readonly type: "removed"; readonly segments: readonly ArchivedSegmentInfo[] }
   | { readonly type: "slotInvalidated"; readonly slot: string; readonly retainedBytes: number }
   | { readonly type: "closed" };
@@ -156,6 +156,11 @@ class ArchiverRun implements Archiver {
   #durable: number;
   /** (lsn, when it became durable), oldest first, for the lag. */
   #durableTimes: { lsn: number; at: number }[] = [];
+  /**
+   * The newest durable prefix of a segment the handle reported by its size (`durable` events with an offset): the
+   * active segment's piece can be cut there without reading its records to find a boundary.
+   */
+  #durablePrefix: { segmentId: number; offset: number; lsn: number } | undefined;
   #archivedLsn = 0;
   #uploadedSegments = 0;
   #uploadedPieces = 0;
@@ -267,6 +272,9 @@ class ArchiverRun implements Archiver {
         if (event.lsn > this.#durable) {
           this.#durable = event.lsn;
           this.#durableTimes.push({ lsn: event.lsn, at: Date.now() });
+        }
+        if (event.offset !== undefined && event.segmentId !== undefined) {
+          this.#durablePrefix = { segmentId: event.segmentId, offset: event.offset, lsn: event.lsn };
         }
         return;
       case "sealed":
@@ -433,6 +441,31 @@ class ArchiverRun implements Archiver {
     const active = this.#active;
     if (active === undefined || this.#durable <= active.shippedLsn) return;
     const start = Math.max(active.shippedTo, SEGMENT_HEADER_BYTES);
+    const known = this.#durablePrefix;
+    const { end, lastLsn } =
+      known !== undefined && known.segmentId === active.id && known.offset > start
+        ? { end: known.offset, lastLsn: known.lsn }
+        : await this.#scanDurable(active, start);
+    if (end <= start) return;
+    const from = active.shippedTo;
+    const bytes = await readRange(this.#fs, active.path, from, end);
+    const checksum = crc32(bytes);
+    const k: ArchiveKey = { kind: "piece", id: active.id, baseLsn: active.baseLsn, from, to: end, crc32: checksum };
+    await this.#call("put", (signal) => this.#store.put(archiveKey(k), bytes, { crc32: checksum, signal }));
+    active.shippedTo = end;
+    // A reported prefix may hold a few durable records past its LSN (written before that fdatasync began): its LSN is
+    // a lower bound, never a step back.
+    active.shippedLsn = Math.max(active.shippedLsn, lastLsn);
+    this.#uploadedPieces++;
+    this.#uploadedBytes += bytes.byteLength;
+    await this.#recomputeArchived();
+  }
+
+  /**
+   * Where the active segment's durable records end after `start`, found by reading them (when the handle did not
+   * report the durable prefix's size: right after attaching, or after a rotation).
+   */
+  async #scanDurable(active: Active, start: number): Promise<{ end: number; lastLsn: number }> {
     const reader = await SegmentReader.open(this.#fs, active.path, { startOffset: start });
     let end = start;
     let lastLsn = active.shippedLsn;
@@ -458,17 +491,7 @@ class ArchiverRun implements Archiver {
     } finally {
       await reader.close();
     }
-    if (end <= start) return;
-    const from = active.shippedTo;
-    const bytes = await readRange(this.#fs, active.path, from, end);
-    const checksum = crc32(bytes);
-    const k: ArchiveKey = { kind: "piece", id: active.id, baseLsn: active.baseLsn, from, to: end, crc32: checksum };
-    await this.#call("put", (signal) => this.#store.put(archiveKey(k), bytes, { crc32: checksum, signal }));
-    active.shippedTo = end;
-    active.shippedLsn = lastLsn;
-    this.#uploadedPieces++;
-    this.#uploadedBytes += bytes.byteLength;
-    await this.#recomputeArchived();
+    return { end, lastLsn };
   }
 
   /** Everything below the first unarchived segment, plus what the active segment's pieces hold. */

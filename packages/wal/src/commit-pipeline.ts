@@ -42,8 +42,11 @@ export interface PipelineEvents {
   onFailure(error: unknown): void;
   /** LSNs up to `lsn` were handed to the OS. */
   onWritten(lsn: number): void;
-  /** LSNs up to `lsn` are covered by an fdatasync. */
-  onSynced(lsn: number): void;
+  /**
+   * LSNs up to `lsn` are covered by an fdatasync; `bytes`, when known, is how much of the active segment that
+   * fdatasync covered (it ends on a record boundary at or after `lsn`'s record: everything written before it began).
+   */
+  onSynced(lsn: number, bytes?: number): void;
   /** A sync round of the pipeline completed: its fdatasync took `ms` and covers up to `lsn`. */
   onSyncRound?(lsn: number, ms: number): void;
   failpoint: Failpoint;
@@ -190,7 +193,7 @@ export class CommitPipeline {
   /** Inside `exclusive`: everything appended was flushed and fsynced by the caller. */
   flushedOutside(): void {
     this.#markWritten(this.#appended);
-    this.#markSynced(this.#appended, true);
+    this.#markSynced(this.#appended, true, this.#writer.writtenBytes);
   }
 
   /** Mark the pipeline failed from outside (a failure the handle saw first). */
@@ -261,6 +264,7 @@ export class CommitPipeline {
   /** One sync round on this thread (`blockingSync`): covers everything written, which is all that is waited for. */
   #syncRoundNow(): void {
     const target = this.#written;
+    const targetBytes = this.#writer.writtenBytes;
     this.#roundsStarted++;
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
@@ -274,7 +278,7 @@ export class CommitPipeline {
       this.fail(error);
       return;
     }
-    this.#markSynced(target, false);
+    this.#markSynced(target, false, targetBytes);
   }
 
   #kickAsyncWrite(): void {
@@ -339,6 +343,8 @@ export class CommitPipeline {
         continue;
       }
       const target = this.#written;
+      // Bytes whose write completed before the fdatasync begins are covered by it: a record boundary.
+      const targetBytes = this.#writer.writtenBytes;
       this.#roundsStarted++;
       const started = performance.now();
       try {
@@ -361,7 +367,7 @@ export class CommitPipeline {
       this.#syncRoundDone(target, performance.now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
-      this.#markSynced(target, false);
+      this.#markSynced(target, false, targetBytes);
     }
   }
 
@@ -376,10 +382,11 @@ export class CommitPipeline {
     if (this.#writeWaiters.length > 0) this.#writeWaiters = settle(this.#writeWaiters, this.#written);
   }
 
-  #markSynced(lsn: number, roundCompleted: boolean): void {
+  #markSynced(lsn: number, roundCompleted: boolean, bytes?: number): void {
     if (roundCompleted) this.#roundsDone = ++this.#roundsStarted;
     if (lsn > this.#synced) this.#synced = lsn;
-    this.#events.onSynced(this.#synced);
+    // The bytes describe this round's LSN only: an older round finishing late says nothing of the newest.
+    this.#events.onSynced(this.#synced, lsn === this.#synced ? bytes : undefined);
     if (this.#syncWaiters.length > 0) this.#syncWaiters = settle(this.#syncWaiters, this.#synced, this.#roundsDone);
     if (this.#passiveWaiters.length > 0) this.#passiveWaiters = settle(this.#passiveWaiters, this.#synced);
   }

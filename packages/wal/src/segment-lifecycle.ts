@@ -30,7 +30,9 @@ export interface SegmentInfo {
  * What listeners hear, each after it is true on disk:
  * - `sealed`: a segment was sealed and fsynced: immutable from now on (an archiver can upload it);
  * - `created`: the next segment exists and its name is durable;
- * - `durable`: every record at or below `lsn` is covered by an fdatasync;
+ * - `durable`: every record at or below `lsn` is covered by an fdatasync; with `segmentId` and `offset` when the
+ *   handle knows them: the fdatasync covered bytes [0, offset) of that segment, which end on a record boundary (an
+ *   archiver ships that prefix without reading its records);
  * - `removed`: truncation deleted these segments (oldest first) and fsynced the directory;
  * - `slotInvalidated`: a replication slot held back more than `maxSlotRetainedBytes` and was invalidated;
  * - `closed`: the handle closed (everything it wrote is durable, unless it was poisoned).
@@ -38,7 +40,7 @@ export interface SegmentInfo {
 export type LifecycleEvent =
   | { readonly type: "sealed"; readonly segment: SegmentInfo }
   | { readonly type: "created"; readonly segment: SegmentInfo }
-  | { readonly type: "durable"; readonly lsn: number }
+  | { readonly type: "durable"; readonly lsn: number; readonly segmentId?: number; readonly offset?: number }
   | { readonly type: "removed"; readonly segments: readonly SegmentInfo[] }
   | { readonly type: "slotInvalidated"; readonly slot: string; readonly retainedBytes: number }
   | { readonly type: "closed" };
@@ -131,11 +133,16 @@ export class SegmentLifecycle {
    * Every record at or below `lsn` is fsynced: tell other processes (the durable mark) and listeners. Called before
    * the commits it covers are acknowledged, so a follower never lags an acknowledgement.
    */
-  noteDurable(lsn: number): void {
+  noteDurable(lsn: number, bytes?: number): void {
     if (lsn <= this.#durable) return;
     this.#durable = lsn;
     this.#mark?.publish(lsn);
-    if (this.#listeners.size > 0) this.#emit({ type: "durable", lsn });
+    if (this.#listeners.size === 0) return;
+    this.#emit(
+      bytes === undefined
+        ? { type: "durable", lsn }
+        : { type: "durable", lsn, segmentId: this.#activeId, offset: bytes },
+    );
   }
 
   /**

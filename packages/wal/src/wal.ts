@@ -139,9 +139,9 @@ export class Wal<E = MutationEvent> {
         onSyncRound: (lsn, ms) => {
           if (syncChannel.hasSubscribers) syncChannel.publish({ dir: this.#dir, lsn, durationMs: ms });
         },
-        onSynced: (lsn) => {
+        onSynced: (lsn, bytes) => {
           // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
-          this.#segments.noteDurable(lsn);
+          this.#segments.noteDurable(lsn, bytes);
           if (lsn > this.#durableLsn) {
             this.#durableLsn = lsn;
             this.#feed.wake();
