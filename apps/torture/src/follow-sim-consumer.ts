@@ -15,7 +15,8 @@
  * Planted bugs (the `wrong` flag): `follow-lying-durability` makes the `engine` consumer's source report the written
  * LSN as durable; `follow-lost-position-at-rotation` makes the `rotation` consumer resume from the new segment's
  * base LSN instead of its last delivered commit LSN (an off-by-one the token contract makes easy: `after` is
- * exclusive).
+ * exclusive); `follow-commit-only-token` makes the `rotation` consumer keep only the commit LSN of its token (resume
+ * with `after` alone, LoraDB's rule), which skips a transaction that began before it and committed after it.
  */
 
 import { type CommittedTransaction, isWalError, type JsonValue, jsonCodec, type Wal } from "@lora/wal";
@@ -53,6 +54,8 @@ export class SimConsumer {
   readonly stream: DeliveryStream;
   /** The planted bug of this consumer's kind is on (see the module comment). */
   readonly #wrong: boolean;
+  /** Planted bug `follow-commit-only-token`: resume with the commit LSN alone (see the module comment). */
+  readonly #commitOnly: boolean;
   readonly #report: (f: Finding) => void;
   /** The consumer's own process (followDir kinds); in-process kinds use the writer's view. */
   view: FsView | null = null;
@@ -73,7 +76,15 @@ export class SimConsumer {
   /** Deliveries that came after the writer (or this consumer's process) died: computed from what it read before. */
   deliveredAfterDeath = 0;
 
-  constructor(kind: ConsumerKind, name: string, start: number, report: (f: Finding) => void, wrong = false) {
+  constructor(
+    kind: ConsumerKind,
+    name: string,
+    start: number,
+    report: (f: Finding) => void,
+    wrong = false,
+    commitOnly = false,
+  ) {
+    this.#commitOnly = commitOnly;
     this.kind = kind;
     this.name = name;
     this.stream = new DeliveryStream(name, start);
@@ -131,7 +142,7 @@ export class SimConsumer {
 
   #open(writer: WriterRef | null, from: number): Iter {
     // The exact token when resuming from its own position (interleaved transactions come whole); else after `from`.
-    const restartLsn = from === this.stream.position ? this.stream.restart : from + 1;
+    const restartLsn = from === this.stream.position && !this.#commitOnly ? this.stream.restart : from + 1;
     if (this.kind === "inproc") {
       if (writer === null) throw new Error("inproc consumer without a writer");
       return writer.wal.follow({ after: from, restartLsn });
@@ -207,7 +218,7 @@ export class SimConsumer {
     // The correct token is the last delivered commit LSN; the planted bug takes the new segment's first LSN, as if
     // the segment's base named the last transaction already processed.
     const after = this.#wrong ? newest.baseLsn : this.stream.position;
-    const restartLsn = this.#wrong ? after + 1 : this.stream.restart;
+    const restartLsn = this.#wrong || this.#commitOnly ? after + 1 : this.stream.restart;
     return followDir(FOLLOW_DIR, {
       codec: jsonCodec,
       fs,

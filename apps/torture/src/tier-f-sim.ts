@@ -51,7 +51,7 @@ import { type ConsumerKind, FOLLOW_DIR, SimConsumer, type WriterRef } from "./fo
 import { between, mix, type Rng, rng } from "./prng.js";
 import type { TierResult, Violation, ViolationKind } from "./result.js";
 
-export type FollowSimBug = "follow-lying-durability" | "follow-lost-position-at-rotation";
+export type FollowSimBug = "follow-lying-durability" | "follow-lost-position-at-rotation" | "follow-commit-only-token";
 
 export interface FollowSimOptions {
   readonly seed: number;
@@ -177,7 +177,8 @@ class SimCase {
         const wrong =
           (kind === "rotation" && this.#o.bug === "follow-lost-position-at-rotation") ||
           (kind === "engine" && this.#o.bug === "follow-lying-durability");
-        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong);
+        const commitOnly = kind === "rotation" && this.#o.bug === "follow-commit-only-token";
+        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong, commitOnly);
         this.#consumers.push(c);
         c.start(this.#raw, w, 0);
       }

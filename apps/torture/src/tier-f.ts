@@ -97,6 +97,7 @@ function finish(result: TierResult, start: number): void {
 export const FOLLOW_BUGS = [
   "follow-lying-durability",
   "follow-lost-position-at-rotation",
+  "follow-commit-only-token",
   "truncate-ignoring-slots",
 ] as const;
 export type FollowBug = (typeof FOLLOW_BUGS)[number];
@@ -117,6 +118,8 @@ const OTHER_TIERS: Record<FollowBug, string> = {
   "follow-lying-durability":
     "none: tiers A-D, faults and misuse never run a follower (the writer's own durability is right; the lie is in the feed)",
   "follow-lost-position-at-rotation": "none: no other tier follows the log across rotations",
+  "follow-commit-only-token":
+    "none: no other tier resumes a follower, and only tier F interleaves transactions around a resume token",
   "truncate-ignoring-slots":
     "none: no other tier has replication slots, and the segments removed hold only records at or below the checkpoint fence, which recovery at the fence never reads",
 };
@@ -129,6 +132,7 @@ export const FOLLOW_BUG_PROC_CYCLES = 10;
 const BUG_CONSUMER: Record<FollowSimBug, string> = {
   "follow-lying-durability": "engine",
   "follow-lost-position-at-rotation": "rotation",
+  "follow-commit-only-token": "rotation",
 };
 
 /**
