@@ -59,7 +59,10 @@ export type ChildResult =
 /** A result that carries what the job produced. */
 export type ChildOk = Extract<ChildResult, { readonly ok: true }>;
 
-/** Run `job` in a fresh child and wait for its result (`--cpu-prof` profiles the @lora/wal cases and the catch-up). */
+/**
+ * Run `job` in a fresh child and wait for its result (`--cpu-prof` profiles the @lora/wal cases, the catch-up and
+ * the archiver's writer-cost blocks).
+ */
 export async function spawnJob(job: Job, opts: Options, label: string, timeoutMs: number): Promise<ChildResult> {
   // Other work in the repository may rebuild a package (tsup empties its dist) while a long run is going: a child
   // that cannot even load its modules is retried instead of failing the workload.
@@ -81,7 +84,9 @@ function spawnOnce(
   const execArgv = ["--expose-gc"];
   if (
     opts.cpuProf &&
-    ((job.kind === "case" && job.caseName.startsWith("lora.")) || (job.kind === "follow" && job.job.kind === "catchUp"))
+    ((job.kind === "case" && job.caseName.startsWith("lora.")) ||
+      (job.kind === "follow" && job.job.kind === "catchUp") ||
+      (job.kind === "archive" && job.job.kind === "writerCost"))
   ) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`);
