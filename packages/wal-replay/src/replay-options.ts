@@ -5,6 +5,7 @@
 
 import { WalError } from "@lora/wal-codec";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
+import { isRestartFor } from "./resume-token.js";
 
 /**
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
@@ -47,7 +48,7 @@ export function checkRestartLsn(after: number | undefined, restartLsn: number | 
   if (restartLsn === undefined) return;
   checkLsnOption("restartLsn", restartLsn);
   if (after === undefined) throw new WalError("WAL_INVALID_OPTION", "restartLsn needs after (the token's commit LSN)");
-  if (restartLsn < 1 || restartLsn > after + 1) {
+  if (!isRestartFor(after, restartLsn)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `restartLsn must lie between 1 and after + 1 (${after + 1}), got ${restartLsn}: pass the restartLsn and commitLsn of one delivered transaction`,

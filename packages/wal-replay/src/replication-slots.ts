@@ -51,6 +51,7 @@
 import { join } from "node:path";
 import { crc32, isWalError, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
+import { isRestartFor, restartAfter } from "./resume-token.js";
 
 /** The subdirectory of the log directory that holds the slot files. */
 export const SLOTS_DIR_NAME = "slots";
@@ -472,7 +473,7 @@ function decodeSlotFile(bytes: Uint8Array, path: string): SlotFile {
   if (confirmedLsn === null || restartLsn === null || createdAtMs === null) {
     throw corrupt("a field is above 2^53 - 1");
   }
-  if (restartLsn < 1 || restartLsn > confirmedLsn + 1) {
+  if (!isRestartFor(confirmedLsn, restartLsn)) {
     throw corrupt(`restartLsn ${restartLsn} is not between 1 and confirmedLsn + 1 (${confirmedLsn + 1})`);
   }
   return { confirmedLsn, restartLsn, createdAtMs };
@@ -562,15 +563,10 @@ function assertSlotName(name: unknown): asserts name is string {
   }
 }
 
-/** Throws `WAL_INVALID_ARGUMENT` unless `n` is a non-negative safe integer (an LSN or a byte count). */
-/** The restart point of a position with nothing open: the next LSN (the largest safe LSN stays itself). */
-function restartAfter(confirmedLsn: number): number {
-  return Math.min(confirmedLsn + 1, Number.MAX_SAFE_INTEGER);
-}
-
+/** Throws `WAL_INVALID_ARGUMENT` unless `restartLsn` can go with `confirmedLsn` in a token. */
 function assertRestart(confirmedLsn: number, restartLsn: unknown): asserts restartLsn is number {
   assertNonNegative("restartLsn", restartLsn);
-  if (restartLsn < 1 || restartLsn > confirmedLsn + 1) {
+  if (!isRestartFor(confirmedLsn, restartLsn)) {
     throw new WalError(
       "WAL_INVALID_ARGUMENT",
       `restartLsn must lie between 1 and confirmedLsn + 1 (${confirmedLsn + 1}), got ${restartLsn}`,
@@ -579,6 +575,7 @@ function assertRestart(confirmedLsn: number, restartLsn: unknown): asserts resta
   }
 }
 
+/** Throws `WAL_INVALID_ARGUMENT` unless `n` is a non-negative safe integer (an LSN or a byte count). */
 function assertNonNegative(what: string, n: unknown): asserts n is number {
   if (!Number.isSafeInteger(n) || (n as number) < 0) {
     const shown = typeof n === "number" ? String(n) : typeof n;

@@ -5,6 +5,7 @@
 
 import { WalError } from "@lora/wal-codec";
 import type { SlotState } from "./replication-slots.js";
+import { isRestartFor } from "./resume-token.js";
 
 /** One segment of the log, as truncation sees it. */
 export interface RetentionSegment {
@@ -163,7 +164,7 @@ function assertInput(input: RetentionInput): void {
     names.add(slot.name);
     assertNonNegative(`confirmedLsn of slot "${slot.name}"`, slot.confirmedLsn);
     assertNonNegative(`restartLsn of slot "${slot.name}"`, slot.restartLsn);
-    if (slot.restartLsn < 1 || slot.restartLsn > slot.confirmedLsn + 1) {
+    if (!isRestartFor(slot.confirmedLsn, slot.restartLsn)) {
       invalid(`restartLsn of slot "${slot.name}" must lie between 1 and confirmedLsn + 1, got ${slot.restartLsn}`);
     }
   }
