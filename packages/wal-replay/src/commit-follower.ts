@@ -61,9 +61,9 @@ export interface FollowSource {
  */
 export interface FollowMemory<E> {
   /**
-   * The committed transactions after `position` with `beginLsn > after` (the caller passes its restart point minus one), deliverable now under `durability`, at
-   * most `max`, in commit order; `[]` when there are none yet; `null` when memory cannot say what follows
-   * `position` (read the file).
+   * The committed transactions after `position` with `beginLsn > after` (the caller passes its restart point minus
+   * one), deliverable now under `durability`, at most `max`, in commit order; `[]` when there are none yet; `null`
+   * when memory cannot say what follows `position` (read the file).
    */
   take(
     position: number,
@@ -569,7 +569,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         return false; // a truncation or a recovery replaced it meanwhile: look again at the next wake-up
       }
       // A writer's recovery removing and creating the newest segment again: it has no header for a moment.
-      if (await this.#isHeaderlessNewest(entry, error)) return false;
+      if (await this.#headerStillComing(entry, error)) return false;
       throw error;
     }
     return true;
@@ -581,7 +581,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * created the next one too by now, so it need not be the newest any more), the open is tried once more: true when
    * it succeeds (open it at the next look); a failure then is thrown.
    */
-  async #isHeaderlessNewest(entry: SegmentEntry, error: unknown): Promise<boolean> {
+  async #headerStillComing(entry: SegmentEntry, error: unknown): Promise<boolean> {
     const entries = await listSegments(this.#o.fs, this.#o.dir);
     const newest = entries[entries.length - 1]?.id === entry.id;
     if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
@@ -625,7 +625,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         await this.#successor(); // throws WAL_TRUNCATED when the segments it needs are gone
         return false; // otherwise it was replaced meanwhile: open it at the next wake-up
       }
-      if (await this.#isHeaderlessNewest(next, error)) return false;
+      if (await this.#headerStillComing(next, error)) return false;
       throw error;
     }
   }

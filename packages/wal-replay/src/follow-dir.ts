@@ -92,8 +92,8 @@ export const CONFIRMABLE_TOKENS = 4096;
 
 /**
  * Follow the log in `dir` from another process: yields committed transactions after the resume token (`after`,
- * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and ends only when `signal` aborts or `return()` is called (a
- * `break` out of `for await`). Each transaction is delivered once; by default only once it is durable, so a writer
+ * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and
+ * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`). Each transaction is delivered once; by default only once it is durable, so a writer
  * crash and recovery never take back a delivered transaction, and a writer restart never makes one delivered twice
  * or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
@@ -224,13 +224,10 @@ class DirFollower<E> implements Follower<E> {
       await advanceSlot(this.#dir, slot, position.commitLsn, { fs, restartLsn: position.restartLsn });
       return;
     }
-    let restartLsn = this.#ready?.tokenOf(position);
-    if (restartLsn === undefined && Number.isSafeInteger(position)) {
-      // Not a token this follower remembers: keep the slot's restart point, which never loses a transaction.
-      const current = await readSlot(this.#dir, slot, { fs });
-      if (position >= current.confirmedLsn) restartLsn = current.restartLsn;
-    }
-    await advanceSlot(this.#dir, slot, position, { fs, ...(restartLsn === undefined ? {} : { restartLsn }) });
+    // Not a token this follower remembers: the lowest restart point, which advanceSlot raises to the slot's own (it
+    // keeps the higher of the two), so the slot keeps its restart point and never loses a transaction.
+    const restartLsn = this.#ready?.tokenOf(position) ?? 1;
+    await advanceSlot(this.#dir, slot, position, { fs, restartLsn });
   }
 
   /** Behind truncation with a slot: the slot's invalidation is the cause to report, when it is one. */

@@ -5,18 +5,16 @@
  */
 
 import { type PayloadCodec, WalError } from "@lora/wal-codec";
-import { CommitFollower, type CommittedTransaction } from "@lora/wal-replay";
+import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
 import type { WalFollowOptions } from "./wal-options.js";
 
-/** What `Wal.follow` returns: an async iterable of committed transactions with the resume token of the last one. */
-export interface WalFollower<E> extends AsyncIterableIterator<CommittedTransaction<E>> {
-  /** The commit LSN of the last transaction delivered (`after` before the first). */
-  readonly position: number;
-  /** The restart point of the last transaction delivered (the start token's before the first). */
-  readonly restartLsn: number;
-}
+/**
+ * What `Wal.follow` returns: `followDir`'s follower without a slot to confirm (an async iterable of committed
+ * transactions, with `position` and `restartLsn`, the resume token of the last one).
+ */
+export type WalFollower<E> = Omit<Follower<E>, "confirm">;
 
 /** The handle's progress the feed reads (the commit pipeline's). */
 export interface FeedProgress {
