@@ -164,6 +164,45 @@ describe("group commit", () => {
     }
   });
 
+  it("none and group modes: a lone commit is written before commitTx returns; a turn's other commits share a write", async () => {
+    for (const syncMode of ["none", { mode: "group", intervalMs: 60_000 }] as const) {
+      const fs = new SimFS();
+      fs.mkdirpSync("/w");
+      const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, syncMode });
+      const path = "/w/0000000001.wal";
+      const sizeBefore = fs.readFileSync(path).byteLength;
+      const writesBefore = fs.stats.writes;
+      const lone = wal.commitTx([new Uint8Array([1])]);
+      // Written in the caller's turn: the bytes are in the file before anything else runs.
+      expect(fs.stats.writes).toBe(writesBefore + 1);
+      expect(fs.readFileSync(path).byteLength).toBeGreaterThan(sizeBefore);
+      await lone;
+      // 64 commits issued in one turn: the first is written at once, the other 63 share one run's write.
+      const turnStart = fs.stats.writes;
+      const infos = await Promise.all(Array.from({ length: 64 }, (_, i) => wal.commitTx([new Uint8Array([i])])));
+      expect(fs.stats.writes - turnStart).toBe(2);
+      expect(infos.map((x) => x?.commitLsn)).toEqual(Array.from({ length: 64 }, (_, i) => 6 + 3 * i));
+      await wal.close();
+      const { events, wal: again } = await Wal.open("/w", { fs, codec: bytesCodec });
+      expect(events).toHaveLength(65);
+      await again.close();
+    }
+  });
+
+  it("none mode: a failed write-through rejects the commit and poisons the handle", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, syncMode: "none" });
+    await wal.commitTx([new Uint8Array([1])]);
+    fs.injectFault({ op: "write", errno: "EIO", path: "/w/0000000001.wal" });
+    await expect(wal.commitTx([new Uint8Array([2])])).rejects.toMatchObject({ code: "WAL_IO" });
+    await expect(wal.commitTx([new Uint8Array([3])])).rejects.toMatchObject({ code: "WAL_POISONED" });
+    await wal.close().catch(() => undefined);
+    const { events, wal: again } = await Wal.open("/w", { fs, codec: bytesCodec });
+    expect(events).toHaveLength(1);
+    await again.close();
+  });
+
   it("group and none modes acknowledge after the write; whenDurable waits for an fsync", async () => {
     for (const syncMode of ["none", { mode: "group", intervalMs: 60_000 }] as const) {
       const fs = new SimFS();

@@ -560,7 +560,7 @@ export class Wal<E = MutationEvent> {
     if (this.#syncMode.mode === "perCommit" && !(TESTING_BUILD && this.#bugs.has("ack-before-fsync"))) {
       return this.#pipeline.whenSynced(commitLsn, false, info);
     }
-    return this.#pipeline.whenWritten(commitLsn, info);
+    return this.#pipeline.writeThrough(commitLsn, info);
   }
 
   // ---- durability ------------------------------------------------------------------------------------------
