@@ -224,6 +224,14 @@ export class SegmentWriter {
     return this.#pending.copy(mark);
   }
 
+  /**
+   * The bytes appended since `mark`, as a view of the pending buffer (no copy): valid only until the next append,
+   * write or rollback, so a caller that keeps them must copy them first.
+   */
+  pendingSince(mark: number): Uint8Array {
+    return this.#pending.view(mark);
+  }
+
   /** Drop everything appended since `mark` (used to make a multi-record append all-or-nothing). */
   rollback(mark: number): void {
     this.#pending.truncate(mark);

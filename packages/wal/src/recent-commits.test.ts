@@ -90,6 +90,8 @@ describe("RecentCommits", () => {
     const bytes = encoded(5, [event], bytesCodec);
     recent.add(5, bytes);
     event[0] = 9;
+    // The handle passes a view of its pending buffer, which the next append overwrites: the window keeps a copy.
+    bytes.fill(0);
     const [first] = recent.after(4, r(100, 0), 10, bytesCodec) ?? [];
     expect(first?.events).toEqual([new Uint8Array([1, 2, 3])]);
     // Two followers do not share the decoded bytes either.

@@ -527,7 +527,7 @@ export class Wal<E = MutationEvent> {
     writer.appendCommitTx(begin, events, this.#codec);
     if (recent !== undefined) {
       // With a low-level transaction open, the file's commit order is not the run of whole transactions memory holds.
-      if (this.#tx.openTx.size === 0) recent.add(begin, writer.copyPendingSince(mark));
+      if (this.#tx.openTx.size === 0) recent.add(begin, writer.pendingSince(mark));
       else recent.clear();
     }
     const commitLsn = begin + 2;
