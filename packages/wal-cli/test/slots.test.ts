@@ -181,6 +181,35 @@ describe("lora-wal slots", () => {
     expect((await listJson(dir)).slots.map((s) => [s.name, s.confirmedLsn])).toEqual([["late", oldest - 1]]);
   });
 
+  it("create --restart-lsn keeps a consumer's exact token: the slot restarts there and holds that much back", async () => {
+    await truncatedLog(dir);
+    const oldest = (await oldestRetainedLsn(dir)) as number;
+    const tip = 3 * 40; // the last commit
+    const exact = await runCli(["slots", dir, "create", "exact", "--at", String(tip), "--restart-lsn", String(oldest)]);
+    expect(exact.code, exact.stderr).toBe(0);
+    expect(exact.stdout).toMatch(
+      new RegExp(`^created slot exact at LSN ${tip} \\(restart LSN ${oldest}\\); it holds back `),
+    );
+    expect(await readSlot(dir, "exact")).toMatchObject({ confirmedLsn: tip, restartLsn: oldest });
+    const [entry] = (await listJson(dir)).slots;
+    // Restarting at the oldest retained LSN holds back the whole log, where --at alone would hold the newest segment.
+    const total = (await listJson(dir)).bytes;
+    expect(entry).toMatchObject({ name: "exact", confirmedLsn: tip, restartLsn: oldest, heldBackBytes: total });
+    // A restart point the log no longer holds is refused (exit 6) and leaves no slot; so is one above --at + 1.
+    const behind = await runCli(["slots", dir, "create", "late", "--at", String(tip), "--restart-lsn", "1"]);
+    expect(behind.code).toBe(6);
+    expect(behind.stderr).toContain(
+      `no longer holds the records from LSN 1 (the restart point of the token at LSN ${tip})`,
+    );
+    const above = await runCli(["slots", dir, "create", "late", "--at", "5", "--restart-lsn", "7"]);
+    expect(above.code).toBe(3);
+    expect(above.stderr).toContain("restartLsn must lie between 1 and confirmedLsn + 1 (6), got 7");
+    const alone = await runCli(["slots", dir, "create", "late", "--restart-lsn", "7"]);
+    expect(alone.code).toBe(3);
+    expect(alone.stderr).toContain("--restart-lsn goes with --at");
+    expect((await listJson(dir)).slots.map((s) => s.name)).toEqual(["exact"]);
+  });
+
   it("errors: an existing or missing slot exits 7, a bad command line 3, a path it cannot use 4", async () => {
     await writeJsonWal(dir, 2);
     expect((await runCli(["slots", dir, "create", "s"])).code).toBe(0);

@@ -145,20 +145,25 @@ export async function describeSlots(dir: string): Promise<SlotReport> {
 }
 
 export const SLOTS_HELP = `Usage: lora-wal slots <dir> [options]
-       lora-wal slots <dir> create <name> [--at <lsn>]
+       lora-wal slots <dir> create <name> [--at <lsn> [--restart-lsn <lsn>]]
        lora-wal slots <dir> drop <name>
 
 List the replication slots of a WAL directory: the positions of the consumers of
 its change feed (lora-wal follow --slot). The writer's truncation keeps every
-record above a valid slot's confirmed LSN; a slot that holds back more than the
+record from a valid slot's restart LSN on; a slot that holds back more than the
 writer allows (maxSlotRetainedBytes) is invalidated instead. For each slot:
-confirmed LSN, creation time, status (valid, or invalidated with the reason and
-where the log then started), and the log bytes it holds back (the segments from
-the one holding confirmed LSN + 1 to the newest).
+confirmed LSN, restart LSN (confirmed LSN + 1, or lower when a transaction begun
+earlier was open at that commit), creation time, status (valid, or invalidated
+with the reason and where the log then started), and the log bytes it holds back
+(the segments from the one holding the restart LSN to the newest).
 
   create <name>   create slot <name> at --at <lsn> (default 0: the start of the
                   log); its consumer gets the transactions that begin after it.
-                  Refused when the log no longer holds lsn + 1 (truncated).
+                  With --restart-lsn, the slot holds a consumer's exact resume
+                  token instead (the restartLsn follow --json printed with that
+                  commit), which also keeps a transaction begun before --at and
+                  committed after it. Refused when the log no longer holds the
+                  slot's restart point (truncated).
   drop <name>     remove slot <name>: truncation stops keeping the log for it
 
 Listing takes no lock and writes nothing. create and drop write only inside
@@ -168,12 +173,15 @@ Slot names are 1 to 64 letters, digits, "_" or "-".
 Options:
       --at <lsn>  create: the new slot's confirmed LSN (the LSN of the snapshot
                   its consumer starts from); default 0
+      --restart-lsn <lsn>
+                  create, with --at: the restart point of the token (1 to
+                  --at + 1); default --at + 1
       --json      print the listing as one JSON document, or the created slot
   -h, --help      show this help
 
 Exit status: 0 done, 2 a slot file is corrupt, 3 usage error, 4 path missing,
 not a directory or unreadable, 6 create: the log no longer holds the records
-after --at (WAL_TRUNCATED), 7 create: the slot exists (WAL_SLOT_EXISTS), drop:
+at the restart point (WAL_TRUNCATED), 7 create: the slot exists (WAL_SLOT_EXISTS), drop:
 no such slot (WAL_SLOT_NOT_FOUND).
 `;
 
@@ -183,6 +191,7 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
     ...COMMON_OPTIONS,
     json: READ_OPTIONS.json,
     at: { type: "string" },
+    "restart-lsn": { type: "string" },
   });
   if (values.help === true) {
     ctx.out.line(SLOTS_HELP.trimEnd());
@@ -192,7 +201,9 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
   if (dir === undefined) throw new UsageError("missing <dir> (a WAL directory)", "slots");
   if (extra !== undefined) throw new UsageError(`unexpected argument: ${extra}`, "slots");
   const at = lsnOption("slots", "at", values.at);
+  const restartLsn = lsnOption("slots", "restart-lsn", values["restart-lsn"]);
   const json = values.json === true;
+  if (restartLsn !== undefined && at === undefined) throw new UsageError("--restart-lsn goes with --at", "slots");
   if (action === undefined) {
     if (at !== undefined) throw new UsageError("--at goes with create", "slots");
     const report = await describeSlots(dir);
@@ -218,13 +229,20 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
       else ctx.out.line(`dropped slot ${name}`);
       return ExitCode.OK;
     }
-    const slot = await createSlot(dir, name, { fs, confirmedLsn: at ?? 0 });
+    const slot = await createSlot(dir, name, {
+      fs,
+      confirmedLsn: at ?? 0,
+      ...(restartLsn === undefined ? {} : { restartLsn }),
+    });
     // Read after creating, so a truncation that ran meanwhile is seen (from now on the slot protects the log).
     const segments = await segmentBases(fs, await resolveLogDir(fs, dir, "slots"));
     await refuseBehind(fs, dir, slot, segments);
     const entry = entryOf(slot, segments);
     if (json) ctx.out.line(JSON.stringify(entry, null, 2));
-    else ctx.out.line(`created slot ${name} at LSN ${slot.confirmedLsn}; it holds back ${heldText(entry)}`);
+    else {
+      const exact = slot.restartLsn === slot.confirmedLsn + 1 ? "" : ` (restart LSN ${slot.restartLsn})`;
+      ctx.out.line(`created slot ${name} at LSN ${slot.confirmedLsn}${exact}; it holds back ${heldText(entry)}`);
+    }
     return ExitCode.OK;
   } catch (error) {
     if (isWalError(error, "WAL_INVALID_ARGUMENT")) throw new UsageError(error.message, "slots");
@@ -240,11 +258,15 @@ async function refuseBehind(
   segments: readonly BasedSegment[],
 ): Promise<void> {
   const oldest = segments[0]?.baseLsn;
-  if (oldest === undefined || oldest === null || slot.confirmedLsn + 1 >= oldest) return;
+  if (oldest === undefined || oldest === null || slot.restartLsn >= oldest) return;
   await dropSlot(dir, slot.name, { fs });
+  const needs =
+    slot.restartLsn === slot.confirmedLsn + 1
+      ? `the records after LSN ${slot.confirmedLsn}`
+      : `the records from LSN ${slot.restartLsn} (the restart point of the token at LSN ${slot.confirmedLsn})`;
   throw new WalError(
     "WAL_TRUNCATED",
-    `the log in ${dir} no longer holds the records after LSN ${slot.confirmedLsn}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
+    `the log in ${dir} no longer holds ${needs}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
     { details: { path: dir, lsn: slot.confirmedLsn, oldestRetainedLsn: oldest, slot: slot.name } },
   );
 }
