@@ -3,8 +3,8 @@
  *
  * `--role writer`: loads, then waits for its configuration, one JSON line on stdin (a {@link WriterConfig}), so
  * the parent can start the next writer while the current one runs and skip Node's start-up time between kills.
- * Then it opens the log, checkpoints, and commits with several concurrent writers (`commitTx`, aborted low-level
- * transactions, `sync`, `checkpoint(safeCheckpointLsn())` with truncation) through a small segment target, so it
+ * Then it opens the log, checkpoints, and commits with several concurrent writers (`commitTx`, low-level
+ * transactions that interleave with the others' commits, aborted ones, `sync`, `checkpoint(safeCheckpointLsn())` with truncation) through a small segment target, so it
  * rotates often, and logs every intent and acknowledgement with `fs.writeSync`. It is SIGKILLed by the parent, kills
  * itself after `killAfterAcks` acknowledgements or at a failpoint (`failpoints`, as `WAL_FAILPOINTS`), or closes
  * after `ops` operations per writer. With `bug: "truncate-ignoring-slots"` (a planted bug) every checkpoint is followed by a
@@ -117,9 +117,24 @@ async function writer(): Promise<void> {
       const events = Array.from({ length: count }, (_, i) => eventOf(id, i, pad));
       if (roll < 0.8) {
         log({ t: "intent", id, n: count });
-        const info = await wal.commitTx(events);
-        if (info === null) throw new Error("commitTx resolved null");
-        log({ t: "acked", id, b: info.beginLsn, c: info.commitLsn });
+        let acked: { b: number; c: number; low?: true };
+        if (roll < 0.72) {
+          const info = await wal.commitTx(events);
+          if (info === null) throw new Error("commitTx resolved null");
+          acked = { b: info.beginLsn, c: info.commitLsn };
+        } else {
+          // A low-level transaction whose records straddle a turn of the event loop: the other writers' commits
+          // land inside it, so it commits after transactions begun later (an interleaved log, where a resume token
+          // must carry its restart point). A kill while it is open leaves a begin that can never commit.
+          const b = await wal.begin();
+          await wal.appendBatch(b, events.slice(0, 1));
+          await new Promise((resolve) => setImmediate(resolve));
+          if (count > 1) await wal.appendBatch(b, events.slice(1));
+          const c = await wal.commit(b);
+          await wal.whenDurable(c);
+          acked = { b, c, low: true };
+        }
+        log({ t: "acked", id, ...acked });
         if (++acks === killAfter) {
           log({ t: "killed", at: `after ${acks} acknowledgements` });
           process.kill(process.pid, "SIGKILL");

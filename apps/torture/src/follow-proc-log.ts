@@ -24,8 +24,11 @@ export type WriterLine =
   | { readonly t: "open"; readonly next: number }
   /** About to commit transaction `id` of `n` events. */
   | { readonly t: "intent"; readonly id: string; readonly n: number }
-  /** `commitTx` resolved at begin `b`, commit `c`. */
-  | { readonly t: "acked"; readonly id: string; readonly b: number; readonly c: number }
+  /**
+   * Transaction `id` is durable at begin `b`, commit `c`: `commitTx` resolved, or (`low`) a low-level transaction's
+   * commit was followed by `whenDurable`.
+   */
+  | { readonly t: "acked"; readonly id: string; readonly b: number; readonly c: number; readonly low?: true }
   /** A low-level transaction that is aborted (it must never be delivered). */
   | { readonly t: "aborted"; readonly id: string }
   /** About to checkpoint at `s` (the snapshot exists before its marker is written). */

@@ -1,6 +1,7 @@
 /**
  * Tier F, real processes (F-proc). A writer child (follow-child.ts, real files, the Node seam) commits with
- * acknowledgements through 2 KiB segments (a rotation every few commits) and checkpoints with truncation; the
+ * acknowledgements through 2 KiB segments (a rotation every few commits), some of them low-level transactions that
+ * interleave with the other writers' commits, and checkpoints with truncation; the
  * parent SIGKILLs it after a seeded delay, or it kills itself after a seeded number of acknowledgements or at a
  * rotation or truncation failpoint, or it closes cleanly; then the next writer starts on the same directory. A
  * follower child runs `followDir` with a replication slot beside all of them, confirming every delivery and logging
@@ -12,7 +13,9 @@
  * next writer would; readCommitted alone refuses a newest segment a writer died creating, see
  * change-feed-contract.test.ts) and reads what was committed since the last cycle with `readCommitted` from the position of a
  * replication slot of its own (`oracle`), then advances that slot: truncation never removes what the oracle has
- * not read yet, so the history is read whole even though the log keeps only its tail. Each transaction read must
+ * not read yet, so the history is read whole even though the log keeps only its tail. The oracle's commit-LSN
+ * position is exact although the log interleaves: it reads only after the writer died, and a transaction left open
+ * by a dead writer can never commit, so nothing begun before that position is still to come. Each transaction read must
  * be a whole, committed, never aborted transaction of the workload, and every acknowledged commit must be there at
  * its acknowledged LSNs. At the end, after a last clean writer, the follower's deliveries (at-least-once across its
  * restarts, folded: a transaction delivered again after a restart must be the same one) must be exactly that
@@ -358,6 +361,7 @@ class ProcRun {
         this.#bump("truncations");
         this.#bump("segmentsRemoved", l.n);
       } else if (l.t === "raw-unlink") this.#bump("rawUnlinks", l.n);
+      else if (l.t === "acked" && l.low === true) this.#bump("lowLevelAcked");
     }
     const intents = new Map<string, number>();
     const aborted = new Set<string>();
@@ -393,7 +397,12 @@ class ProcRun {
         ) {
           this.#violation("phantom", `the log holds ${describeTx(t)}: never committed, aborted, not whole, or twice`);
         }
-        if (t.c > history.last) history.push(t);
+        if (t.c > history.last) {
+          // Committed after a transaction that began later: the interleaving exact tokens exist for.
+          const prev = history.txs.at(-1);
+          if (prev !== undefined && t.b < prev.b) this.#bump("interleavedCommits");
+          history.push(t);
+        }
       }
     } catch (e) {
       this.#violation(

@@ -34,6 +34,9 @@ describe("tier F (the change feed)", () => {
     expect(r.extra["proc.rotations"]).toBeGreaterThan(5);
     expect(r.ackedChecked).toBeGreaterThan(0);
     expect(r.extra["proc.deliveriesChecked"]).toBe(r.extra["proc.historyTransactions"]);
+    // Low-level transactions committed across other writers' commits: the follower's exact tokens are exercised.
+    expect(r.extra["proc.lowLevelAcked"]).toBeGreaterThan(0);
+    expect(r.extra["proc.interleavedCommits"]).toBeGreaterThan(0);
   });
 
   for (const bug of FOLLOW_BUGS) {
