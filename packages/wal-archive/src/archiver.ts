@@ -8,7 +8,7 @@
  * `archive`) keeps truncation from deleting a segment before it is archived.
  */
 
-import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { isWalError, WalError } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
@@ -20,6 +20,7 @@ import {
 import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
 import { ArchiveSlot } from "./archive-slot.js";
 import type { ArchiveStore } from "./archive-store.js";
+import { crc32InSlices } from "./crc32-in-slices.js";
 
 /** A segment as the handle's lifecycle reports it. */
 export interface ArchivedSegmentInfo {
@@ -413,7 +414,7 @@ class ArchiverRun implements Archiver {
       );
       return false;
     }
-    const checksum = crc32(bytes);
+    const checksum = await crc32InSlices(bytes);
     const key = archiveKey({
       kind: "segment",
       id: segment.id,
@@ -449,7 +450,7 @@ class ArchiverRun implements Archiver {
     if (end <= start) return;
     const from = active.shippedTo;
     const bytes = await readRange(this.#fs, active.path, from, end);
-    const checksum = crc32(bytes);
+    const checksum = await crc32InSlices(bytes);
     const k: ArchiveKey = { kind: "piece", id: active.id, baseLsn: active.baseLsn, from, to: end, crc32: checksum };
     await this.#call("put", (signal) => this.#store.put(archiveKey(k), bytes, { crc32: checksum, signal }));
     active.shippedTo = end;
