@@ -199,8 +199,9 @@ describe("lora-wal slots", () => {
     const behind = await runCli(["slots", dir, "create", "late", "--at", String(tip), "--restart-lsn", "1"]);
     expect(behind.code).toBe(6);
     expect(behind.stderr).toContain(
-      `no longer holds the records from LSN 1 (the restart point of the token at LSN ${tip})`,
+      `no longer holds the records from LSN 1 (the restart point of the token at LSN ${tip}, where a transaction`,
     );
+    expect(behind.stderr).toContain(`create the slot at LSN ${oldest - 1} or above`);
     const above = await runCli(["slots", dir, "create", "late", "--at", "5", "--restart-lsn", "7"]);
     expect(above.code).toBe(3);
     expect(above.stderr).toContain("restartLsn must lie between 1 and confirmedLsn + 1 (6), got 7");

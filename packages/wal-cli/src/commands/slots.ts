@@ -181,8 +181,8 @@ Options:
 
 Exit status: 0 done, 2 a slot file is corrupt, 3 usage error, 4 path missing,
 not a directory or unreadable, 6 create: the log no longer holds the records
-at the restart point (WAL_TRUNCATED), 7 create: the slot exists (WAL_SLOT_EXISTS), drop:
-no such slot (WAL_SLOT_NOT_FOUND).
+at the slot's restart point (WAL_TRUNCATED), 7 create: the slot exists
+(WAL_SLOT_EXISTS), drop: no such slot (WAL_SLOT_NOT_FOUND).
 `;
 
 /** `lora-wal slots`. */
@@ -260,14 +260,16 @@ async function refuseBehind(
   const oldest = segments[0]?.baseLsn;
   if (oldest === undefined || oldest === null || slot.restartLsn >= oldest) return;
   await dropSlot(dir, slot.name, { fs });
+  // With an exact token the records from its restart point are gone: a transaction begun there and committed
+  // after --at cannot be read whole, and a higher restart LSN would skip it. Only a newer snapshot helps.
   const needs =
     slot.restartLsn === slot.confirmedLsn + 1
       ? `the records after LSN ${slot.confirmedLsn}`
-      : `the records from LSN ${slot.restartLsn} (the restart point of the token at LSN ${slot.confirmedLsn})`;
+      : `the records from LSN ${slot.restartLsn} (the restart point of the token at LSN ${slot.confirmedLsn}, where a transaction it must still deliver began)`;
   throw new WalError(
     "WAL_TRUNCATED",
     `the log in ${dir} no longer holds ${needs}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
-    { details: { path: dir, lsn: slot.confirmedLsn, oldestRetainedLsn: oldest, slot: slot.name } },
+    { details: { path: dir, lsn: slot.restartLsn - 1, oldestRetainedLsn: oldest, slot: slot.name } },
   );
 }
 
