@@ -16,7 +16,10 @@ const datasetCache = new Map<string, { dir: string; meta: DatasetMeta }>();
 
 /** The dataset of `spec`, prepared in a child the first time a run asks for it. */
 export async function dataset(spec: DatasetSpec, opts: Options): Promise<{ dir: string; meta: DatasetMeta }> {
-  const key = spec.kind === "walLog" ? `wal-${spec.bytes}` : `loradb-${spec.nodes}`;
+  const key =
+    spec.kind === "walLog"
+      ? `wal-${spec.bytes}${spec.eventBytes === undefined ? "" : `-e${spec.eventBytes}`}`
+      : `loradb-${spec.nodes}`;
   const cached = datasetCache.get(key);
   if (cached !== undefined) return cached;
   const dir = join(RUN_ROOT, "data", key);

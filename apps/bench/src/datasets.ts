@@ -26,15 +26,16 @@ export async function readMeta(dataDir: string): Promise<DatasetMeta> {
 }
 
 /**
- * A @lora/wal log of at least `bytes` bytes, laid out as `commitTx([100 bytes])` writes it (TxBegin, one
- * MutationBatch of one event, TxCommit per transaction), written with buffered appends for speed.
+ * A @lora/wal log of at least `bytes` bytes, laid out as `commitTx([event])` writes it (TxBegin, one
+ * MutationBatch of one event, TxCommit per transaction) with events of `eventBytes` bytes, written with buffered
+ * appends for speed.
  */
-export async function prepareWalLog(dataDir: string, bytes: number): Promise<DatasetMeta> {
+export async function prepareWalLog(dataDir: string, bytes: number, eventBytes = PAYLOAD_BYTES): Promise<DatasetMeta> {
   await mkdir(dataDir, { recursive: true });
   const { wal } = await Wal.open(dataDir, { codec: bytesCodec, syncMode: "none" });
-  const payload = makePayload();
+  const payload = makePayload(eventBytes);
   const events = [payload];
-  const perTx = 25 + (25 + 8 + 8 + PAYLOAD_BYTES) + 25;
+  const perTx = 25 + (25 + 8 + 8 + eventBytes) + 25;
   const transactions = Math.max(1, Math.ceil(bytes / perTx));
   for (let i = 0; i < transactions; i++) {
     const tx = await wal.begin();

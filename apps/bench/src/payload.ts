@@ -2,9 +2,9 @@
 
 export const PAYLOAD_BYTES = 100;
 
-/** 100 deterministic pseudo-random bytes (xorshift32), so no store gets a compressible value. */
-export function makePayload(): Buffer {
-  const b = Buffer.alloc(PAYLOAD_BYTES);
+/** `bytes` (100 unless said) deterministic pseudo-random bytes (xorshift32), so no store gets a compressible value. */
+export function makePayload(bytes = PAYLOAD_BYTES): Buffer {
+  const b = Buffer.alloc(bytes);
   let x = 0x9e3779b9;
   for (let i = 0; i < b.length; i++) {
     x ^= x << 13;

@@ -19,7 +19,7 @@ async function runChild(job: Job): Promise<ChildResult> {
   if (job.kind === "dataset") {
     const meta =
       job.spec.kind === "walLog"
-        ? await prepareWalLog(job.dataDir, job.spec.bytes)
+        ? await prepareWalLog(job.dataDir, job.spec.bytes, job.spec.eventBytes)
         : await prepareLoraEngineLog(job.dataDir, job.spec.nodes);
     return { ok: true, meta };
   }

@@ -37,7 +37,8 @@ export interface Counts {
 }
 
 export type DatasetSpec =
-  | { readonly kind: "walLog"; readonly bytes: number }
+  /** `eventBytes`: the size of each transaction's one event (100 unless said). */
+  | { readonly kind: "walLog"; readonly bytes: number; readonly eventBytes?: number }
   | { readonly kind: "loraEngine"; readonly nodes: number };
 
 export interface WorkloadDef {
@@ -124,6 +125,13 @@ const READ_ONCE = counts(
 const replayLog = (p: Profile): DatasetSpec => ({
   kind: "walLog",
   bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20,
+});
+
+/** The same size of log with one 4 KiB event per transaction: what the MB/s half of the replay target is stated for. */
+const replayLog4k = (p: Profile): DatasetSpec => ({
+  kind: "walLog",
+  bytes: (p === "smoke" ? 2 : p === "quick" ? 64 : 128) * 2 ** 20,
+  eventBytes: 4096,
 });
 
 export const WORKLOADS: readonly WorkloadDef[] = [
@@ -370,24 +378,51 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     ],
     counts: READ_ONCE,
     dataset: replayLog,
-    target: "≥ 1.5 M events/s (100-byte events, warm cache) and ≥ 0.5 × raw read MB/s",
+    target: "≥ 1.5 M events/s (100-byte events, warm cache)",
     judge: (m, ctx) => {
       // The dataset's transactions hold one 100-byte event in three records (begin, mutation, commit).
       const events = (ctx.rounds.lora ?? []).map((r) => r / 3);
       const rate = atLeast(events, 1_500_000);
-      const mbps = atLeast(roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]), 0.5);
-      const verdict = allOf([rate.verdict, mbps.verdict]);
+      const mbps = roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]);
       const i = rate.interval;
       return {
         baseline: { label: "raw readFile + crc32", value: med(m, "rawReadCrc") },
-        ratio: mbps.interval.n === 0 ? null : mbps.interval.estimate,
-        met: metFlag(verdict),
+        ratio: mbps.length === 0 ? null : medianRoundRatio(ctx.roundMbps, "lora", ["rawReadCrc"]),
+        met: metFlag(rate.verdict),
         interval: i.n === 0 ? null : i,
         detail:
           `${(i.estimate / 1e6).toFixed(2)} M events/s (${(i.coverage * 100).toFixed(1)} % interval ` +
           `${(i.low / 1e6).toFixed(2)} – ${(i.high / 1e6).toFixed(2)} M, target 1.5 M), ` +
-          `${(med(m, "lora") / 1e6).toFixed(2)} M records/s; MB/s ${describeRatio(mbps)} raw readFile + crc32 ` +
-          `(measured on 100-byte events; the 0.5 × target is stated for 4 KiB events)`,
+          `${(med(m, "lora") / 1e6).toFixed(2)} M records/s; MB/s ${medianRoundRatio(ctx.roundMbps, "lora", ["rawReadCrc"]).toFixed(2)} × ` +
+          `raw readFile + crc32 (context: the MB/s target is judged on 4 KiB events, the next row)`,
+      };
+    },
+  },
+  {
+    name: "replay-4k",
+    title: "replay of 4 KiB events (replayDir, commitTx layout: one 4 KiB event per transaction)",
+    unit: "records/s",
+    showMBps: true,
+    systems: [
+      { key: "lora", label: "@lora/wal replayDir", caseName: "lora.replay", role: "lora" },
+      { key: "rawReadCrc", label: "raw readFile + crc32 (whole file)", caseName: "raw.readCrc", role: "baseline" },
+      { key: "rawReadWalk", label: "raw readFile + crc32 per record", caseName: "raw.readWalk", role: "baseline" },
+    ],
+    counts: READ_ONCE,
+    dataset: replayLog4k,
+    target: "≥ 0.5 × raw read MB/s (4 KiB events, warm cache)",
+    judge: (m, ctx) => {
+      const mbps = atLeast(roundRatios(ctx.roundMbps, "lora", ["rawReadCrc"]), 0.5);
+      const i = mbps.interval;
+      return {
+        baseline: { label: "raw readFile + crc32", value: med(m, "rawReadCrc") },
+        ratio: i.n === 0 ? null : i.estimate,
+        met: metFlag(mbps.verdict),
+        interval: i.n === 0 ? null : i,
+        detail:
+          `MB/s ${describeRatio(mbps)} raw readFile + crc32; ${((ctx.mbps.lora ?? Number.NaN) as number).toFixed(0)} MB/s ` +
+          `against ${((ctx.mbps.rawReadCrc ?? Number.NaN) as number).toFixed(0)} MB/s; ` +
+          `${(med(m, "lora") / 3 / 1e3).toFixed(0)} k events/s`,
       };
     },
   },
