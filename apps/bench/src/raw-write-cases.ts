@@ -9,8 +9,32 @@ import { frameBatchByHand } from "./hand-frames.js";
 import { makePayload, PAYLOAD_BYTES } from "./payload.js";
 import { closedLoop, cpuSince, now } from "./timing.js";
 
-async function rawWriteFdatasync(ctx: CaseContext): Promise<Measure> {
+/**
+ * Open the raw loops' file; with `prezeroed`, first fill it with zeros for `bytes` and fsync it (untimed), so the
+ * loop overwrites allocated blocks inside the file size, as a writer with pre-zeroed segments would, and its
+ * fdatasync has no file-size change to make durable.
+ */
+function openRawLog(ctx: CaseContext, prezeroed: boolean, bytes: number): number {
   const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  if (prezeroed) {
+    const zeros = Buffer.alloc(1 << 20);
+    for (let at = 0; at < bytes; at += zeros.length) fs.writeSync(fd, zeros, 0, zeros.length, at);
+    fs.fsyncSync(fd);
+  }
+  return fd;
+}
+
+function rawWriteFdatasync(ctx: CaseContext): Promise<Measure> {
+  return writeFdatasyncLoop(ctx, false);
+}
+
+/** {@link rawWriteFdatasync} into a pre-zeroed file (context: what pre-zeroed segments give on this disk). */
+function rawWriteFdatasyncPrezeroed(ctx: CaseContext): Promise<Measure> {
+  return writeFdatasyncLoop(ctx, true);
+}
+
+async function writeFdatasyncLoop(ctx: CaseContext, prezeroed: boolean): Promise<Measure> {
+  const fd = openRawLog(ctx, prezeroed, ctx.p.count * PAYLOAD_BYTES);
   const payload = makePayload();
   const r = await closedLoop({ ...ctx.p, concurrency: 1 }, async (i) => {
     await cbWrite(fd, payload, i * PAYLOAD_BYTES);
@@ -21,7 +45,16 @@ async function rawWriteFdatasync(ctx: CaseContext): Promise<Measure> {
 }
 
 function rawWriteSyncFdatasyncSync(ctx: CaseContext): Promise<Measure> {
-  const fd = fs.openSync(join(ctx.dir, "raw.log"), "w");
+  return writeSyncFdatasyncSyncLoop(ctx, false);
+}
+
+/** {@link rawWriteSyncFdatasyncSync} into a pre-zeroed file (context: what pre-zeroed segments give on this disk). */
+function rawWriteSyncFdatasyncSyncPrezeroed(ctx: CaseContext): Promise<Measure> {
+  return writeSyncFdatasyncSyncLoop(ctx, true);
+}
+
+function writeSyncFdatasyncSyncLoop(ctx: CaseContext, prezeroed: boolean): Promise<Measure> {
+  const fd = openRawLog(ctx, prezeroed, ctx.p.count * PAYLOAD_BYTES);
   const payload = makePayload();
   const cpu0 = process.cpuUsage();
   const t0 = now();
@@ -141,6 +174,8 @@ async function rawEncodeFramesAwaited(ctx: CaseContext): Promise<Measure> {
 export const RAW_WRITE_CASES: Readonly<Record<string, CaseFn>> = {
   "raw.writeFdatasync": rawWriteFdatasync,
   "raw.writeSyncFdatasyncSync": rawWriteSyncFdatasyncSync,
+  "raw.writeFdatasyncPrezeroed": rawWriteFdatasyncPrezeroed,
+  "raw.writeSyncFdatasyncSyncPrezeroed": rawWriteSyncFdatasyncSyncPrezeroed,
   "raw.writeAsync": rawWriteAsync,
   "raw.writeSync": rawWriteSync,
   "raw.encodeFrames": rawEncodeFrames,

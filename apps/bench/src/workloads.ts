@@ -157,6 +157,20 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         caseName: "raw.writeSyncFdatasyncSync",
         role: "baseline",
       },
+      {
+        key: "rawAsyncPrezeroed",
+        label: "raw fs.write+fdatasync, pre-zeroed file",
+        caseName: "raw.writeFdatasyncPrezeroed",
+        role: "baseline",
+        note: "context, not the verdict's baseline: the same loop overwriting a file zero-filled and fsynced beforehand",
+      },
+      {
+        key: "rawSyncPrezeroed",
+        label: "raw writeSync+fdatasyncSync, pre-zeroed file",
+        caseName: "raw.writeSyncFdatasyncSyncPrezeroed",
+        role: "baseline",
+        note: "context, not the verdict's baseline: the same loop overwriting a file zero-filled and fsynced beforehand",
+      },
       { key: "sqliteFull", label: "better-sqlite3 WAL FULL", caseName: "sqlite.full", role: "peer" },
       {
         key: "sqliteNormal",
