@@ -34,8 +34,3 @@ export function frameCommitByHand(buf: Buffer, at: number, begin: number, payloa
   used += frameByHand(buf, at + used, 3, begin + 2, begin);
   return used;
 }
-
-/** Frame one one-event MutationBatch record of transaction `txBegin` by hand at `at`; returns its length. */
-export function frameBatchByHand(buf: Buffer, at: number, lsn: number, txBegin: number, payload: Uint8Array): number {
-  return frameByHand(buf, at, 6, lsn, txBegin, payload);
-}
