@@ -93,9 +93,9 @@ export const CONFIRMABLE_TOKENS = 4096;
 /**
  * Follow the log in `dir` from another process: yields committed transactions after the resume token (`after`,
  * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and
- * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`). Each transaction is delivered once; by default only once it is durable, so a writer
- * crash and recovery never take back a delivered transaction, and a writer restart never makes one delivered twice
- * or skipped.
+ * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`). Each transaction is
+ * delivered once; by default only once it is durable, so a writer crash and recovery never take back a delivered
+ * transaction, and a writer restart never makes one delivered twice or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
  *   (`details.oldestRetainedLsn`), `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
  *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
