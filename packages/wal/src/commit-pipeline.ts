@@ -129,9 +129,12 @@ export class CommitPipeline {
    * @throws the write's error, after failing the pipeline (the handle poisons).
    */
   spill(): void {
-    if (this.#paused || this.#failure !== undefined || this.#writing !== undefined) return;
-    if (!this.#writer.canWriteNow) return;
-    this.#writeAppendedNow();
+    if (this.#canWriteHere()) this.#writeAppendedNow();
+  }
+
+  /** Nothing stands in the way of a synchronous write now: no pause, no failure, no write in flight. */
+  #canWriteHere(): boolean {
+    return !this.#paused && this.#failure === undefined && this.#writing === undefined && this.#writer.canWriteNow;
   }
 
   /**
@@ -144,12 +147,9 @@ export class CommitPipeline {
     if (
       this.#wroteThisTurn ||
       this.#scheduled ||
-      this.#writing !== undefined ||
       this.#writeWaiters.length > 0 ||
       this.#syncWaiters.length > 0 ||
-      this.#paused ||
-      this.#failure !== undefined ||
-      !this.#writer.canWriteNow
+      !this.#canWriteHere()
     ) {
       return this.whenWritten(lsn, value);
     }
