@@ -27,3 +27,4 @@ export {
 export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export { SegmentWriter, type SegmentWriterOptions, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";
+export { dataEndOf, isZeroRange } from "./zero-tail.js";

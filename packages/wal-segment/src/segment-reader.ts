@@ -1,6 +1,10 @@
 /**
  * Streams the records of one segment with large buffered reads (never a syscall per record). Knows where the
  * last good record ends, which is where a torn tail would be cut.
+ *
+ * A zero tail is the end: in an unsealed segment, zeros from a record boundary to the end of the file are what a
+ * preallocating writer left ahead of its records (a record never starts with a zero length), not damage. Anything
+ * else after the boundary (a non-zero byte anywhere up to the end) keeps it damage, for the damage rules to judge.
  */
 
 import {
@@ -16,6 +20,7 @@ import {
 } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
+import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
 
 /** Options of {@link SegmentReader.open}. */
 export interface SegmentReaderOptions {
@@ -56,6 +61,11 @@ export type ReadStep<E> =
     };
 
 const DEFAULT_CHUNK = 1 << 20;
+/**
+ * Bytes read at once at a zero tail already seen: a follower at the live end looks for a few new records, and reading
+ * a whole chunk of zeros (then checking it) on every wake-up would cost more than the records.
+ */
+const TAIL_READ_BYTES = 64 * 1024;
 const KNOWN_KIND_MAX = 6;
 const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -82,6 +92,12 @@ export class SegmentReader {
   #position = SEGMENT_HEADER_BYTES;
   #sealed: boolean;
   #closed = false;
+  /**
+   * `[from, to)` was all zeros when last looked at, `from` a record boundary. A writer adds records only at the
+   * boundary where its data ends, so while the bytes at a later boundary are still zero, nothing past it changed
+   * but the file's growth (more zeros): only that growth is looked at again.
+   */
+  #zeroTail: { from: number; to: number } | undefined;
 
   private constructor(
     file: WalFile,
@@ -147,6 +163,8 @@ export class SegmentReader {
     const header = decodeSegmentHeader(raw.subarray(0, n), this.path);
     this.#sealed = header.sealed;
     this.#fileSize = await this.#file.size();
+    // Cut under the reader (a sealed segment loses its zeros; a recovery cuts a torn tail): look again from scratch.
+    if (this.#zeroTail !== undefined && this.#fileSize < this.#zeroTail.to) this.#zeroTail = undefined;
     this.seek(this.#position);
     return { fileSize: this.#fileSize, sealed: this.#sealed };
   }
@@ -227,6 +245,7 @@ export class SegmentReader {
         return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
       }
       if (result.kind === "corrupt") {
+        if (await this.#atZeroTail()) return { kind: "end" };
         return {
           kind: "damaged",
           offset: this.#position,
@@ -238,6 +257,7 @@ export class SegmentReader {
       const left = this.#fileSize - this.#position;
       if (left === 0) return { kind: "end" };
       if (result.needed > left) {
+        if (await this.#atZeroTail()) return { kind: "end" };
         return {
           kind: "damaged",
           offset: this.#position,
@@ -279,10 +299,30 @@ export class SegmentReader {
     return record;
   }
 
+  /**
+   * True when the read position starts a zero tail: the segment is unsealed and every byte from the position to the
+   * end of the file is zero. The buffered bytes are checked in memory, the rest of the file a chunk at a time (only
+   * its growth, when the tail was seen before from an earlier boundary).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async #atZeroTail(): Promise<boolean> {
+    if (this.#sealed) return false;
+    const at = this.#position - this.#bufferStart;
+    const buffered = Math.max(0, this.#bufferLength - at);
+    if (firstNonZero(this.#buffer.subarray(at, at + buffered), buffered) >= 0) return false;
+    const bufferEnd = this.#position + buffered;
+    const seen = this.#zeroTail;
+    const checkFrom = seen !== undefined && seen.from <= this.#position ? Math.max(seen.to, bufferEnd) : bufferEnd;
+    if (checkFrom < this.#fileSize && !(await isZeroRange(this.#file, checkFrom, this.#fileSize))) return false;
+    this.#zeroTail = { from: this.#position, to: this.#fileSize };
+    return true;
+  }
+
   /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
   async #fill(needed: number): Promise<void> {
     const unread = this.#bufferLength - (this.#position - this.#bufferStart);
-    const want = Math.max(needed, Math.min(this.#chunk, this.#fileSize - this.#position));
+    const atTail = this.#zeroTail !== undefined && this.#zeroTail.from <= this.#position;
+    const want = Math.max(needed, Math.min(atTail ? TAIL_READ_BYTES : this.#chunk, this.#fileSize - this.#position));
     if (want > this.#buffer.byteLength) {
       const grown = new Uint8Array(want);
       grown.set(this.#buffer.subarray(this.#bufferLength - unread, this.#bufferLength));
@@ -298,13 +338,28 @@ export class SegmentReader {
         const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.#fileSize - fileOffset);
         if (room <= 0) return;
         const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
-        if (n === 0) return;
+        if (n === 0) {
+          // Shorter than when last measured: a seal cut a zero tail off (or a recovery cut a torn tail). The file
+          // ends here until the next refresh says otherwise.
+          this.#fileSize = fileOffset;
+          return;
+        }
         this.#bufferLength += n;
       }
     } finally {
       this.#view = this.#buffer.subarray(0, this.#bufferLength);
       this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#bufferLength);
     }
+  }
+
+  /**
+   * Where the file's data ends: past its last non-zero byte (the file's length when it has no zero tail). The
+   * unsynced window of the damage rules is measured back from here, since a preallocating writer's zeros past its
+   * records were never data.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async dataEnd(): Promise<number> {
+    return await dataEndOf(this.#file, this.#fileSize);
   }
 
   /**

@@ -14,6 +14,12 @@
  * written in window-sized pieces with a sync between them, and a sync starts in the background once half the
  * window is used. So after a power loss, bytes that may be torn or lost lie within the last window of the file, and
  * recovery can tell a torn write from damage to data that an fsync covered (see `@lora/wal-replay`'s damage rules).
+ *
+ * With `preallocateBytes`, the writer zero-fills the file ahead of its records (PostgreSQL's way with its WAL
+ * segments): a write that reaches past the zero-filled part first extends it by that many bytes, so most writes land
+ * inside the file and their fdatasync has no file size to commit (on ext4 and XFS a write + fdatasync then costs the
+ * device one request less). The records end where the zeros begin: a reader takes a zero tail of an unsealed segment
+ * for its end. Sealing cuts the zeros off before the sealed header is written, and so does a clean close.
  */
 
 import { dirname } from "node:path";
@@ -32,6 +38,7 @@ import {
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from "./segment-header.js";
+import { isZeroRange } from "./zero-tail.js";
 
 /**
  * The most bytes a writer leaves written but not fdatasynced, in every sync mode: recovery treats damage that reaches
@@ -54,6 +61,22 @@ export interface SegmentWriterOptions {
    * @default true
    */
   readonly syncDirectory?: boolean;
+  /**
+   * Zero-fill the file this many bytes ahead of the records (0: never). Rounded up to whole 4 KiB pages.
+   * @default 0
+   */
+  readonly preallocateBytes?: number;
+}
+
+/** Zero-filling is done in 4 KiB pages: a page the records only partly cover is not written again. */
+const PAGE_BYTES = 4096;
+
+/** Zeros to write from; grown to the largest fill asked for. */
+let zeros = new Uint8Array(0);
+
+function zeroBytes(length: number): Uint8Array {
+  if (zeros.byteLength < length) zeros = new Uint8Array(length);
+  return zeros.subarray(0, length);
 }
 
 /**
@@ -70,6 +93,10 @@ export class SegmentWriter {
   /** Bytes covered by a completed fdatasync (everything before the first write counts: callers made it durable). */
   #synced: number;
   readonly #maxUnsynced: number;
+  /** How far ahead of the records to zero-fill (0: never). */
+  readonly #preallocate: number;
+  /** The file holds only zeros (or holes) from the written end up to here. */
+  #zeroedEnd: number;
   /** A sync started because half the window is used, not awaited by anyone. */
   #backgroundSync: Promise<void> | undefined;
   #pending: ByteWriter;
@@ -79,17 +106,23 @@ export class SegmentWriter {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(file: WalFile, header: SegmentHeader, written: number, options: SegmentWriterOptions) {
+  private constructor(
+    file: WalFile,
+    header: SegmentHeader,
+    written: number,
+    zeroedEnd: number,
+    options: SegmentWriterOptions,
+  ) {
     this.path = file.path;
     this.#file = file;
     this.#header = header;
     this.#written = written;
     this.#synced = written;
-    const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
-    if (!Number.isSafeInteger(max) || max < 4096) {
-      throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);
-    }
-    this.#maxUnsynced = max;
+    this.#zeroedEnd = zeroedEnd;
+    validateOptions(options);
+    this.#maxUnsynced = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
+    const ahead = options.preallocateBytes ?? 0;
+    this.#preallocate = ahead === 0 ? 0 : Math.ceil(ahead / PAGE_BYTES) * PAGE_BYTES;
     this.#pending = new ByteWriter(options.bufferBytes ?? 8192);
     this.#spare = new ByteWriter(options.bufferBytes ?? 8192);
   }
@@ -106,6 +139,7 @@ export class SegmentWriter {
     options: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
     const header: SegmentHeader = { formatVersion: 1, baseLsn, sealed: false, flags: 0 };
+    validateOptions(options);
     const bytes = encodeSegmentHeader(header);
     const file = await fs.open(path, "createExclusive");
     try {
@@ -116,13 +150,13 @@ export class SegmentWriter {
       await file.close().catch(() => undefined);
       throw error;
     }
-    return new SegmentWriter(file, header, SEGMENT_HEADER_BYTES, options);
+    return new SegmentWriter(file, header, SEGMENT_HEADER_BYTES, SEGMENT_HEADER_BYTES, options);
   }
 
   /**
    * Open an existing, unsealed segment to append at `offset` (the end of its last good record). Nothing is cut:
    * bytes past `offset` are overwritten by later writes, so callers truncate a torn tail first with
-   * {@link SegmentWriter.truncateTo}.
+   * {@link SegmentWriter.truncateTo}. A zero tail (a preallocated segment's) is kept and written into.
    * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (bad header, offset before the records or past the end),
    *   `WAL_SEGMENT_SEALED`, `WAL_IO`.
    */
@@ -137,6 +171,7 @@ export class SegmentWriter {
         details: { path, offset },
       });
     }
+    validateOptions(options);
     const file = await fs.open(path, "readWrite");
     try {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
@@ -145,12 +180,15 @@ export class SegmentWriter {
       if (header.sealed) {
         throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path } });
       }
-      if (offset > (await file.size())) {
+      const size = await file.size();
+      if (offset > size) {
         throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: append offset past end of segment", {
           details: { path, offset },
         });
       }
-      return new SegmentWriter(file, header, offset, options);
+      // Bytes past `offset` that are not zeros are overwritten by zeros as the fill reaches them.
+      const zeroedEnd = size > offset && (await isZeroRange(file, offset, size)) ? size : offset;
+      return new SegmentWriter(file, header, offset, zeroedEnd, options);
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;
@@ -274,10 +312,39 @@ export class SegmentWriter {
         continue;
       }
       const piece = Math.min(room, buffer.length - done);
+      await this.#zeroFillFor(piece);
       await this.#file.write(buffer.view(done, done + piece), this.#written);
       this.#written += piece;
       done += piece;
     }
+  }
+
+  /**
+   * Before `length` bytes are written at the end: when they reach past the zero-filled part, extend it to
+   * `preallocateBytes` past them. A fill that fails fails the write, like any failed write (a full disk reports
+   * itself here first); zeros are never records, so what part of it landed is the end of the log to a reader.
+   */
+  async #zeroFillFor(length: number): Promise<void> {
+    const fill = this.#fillRange(length);
+    if (fill === undefined) return;
+    await this.#file.write(zeroBytes(fill.to - fill.from), fill.from);
+    this.#zeroedEnd = fill.to;
+  }
+
+  /** {@link SegmentWriter.#zeroFillFor} on the calling thread. */
+  #zeroFillNow(length: number, writeSync: NonNullable<WalFile["writeSync"]>): void {
+    const fill = this.#fillRange(length);
+    if (fill === undefined) return;
+    writeSync.call(this.#file, zeroBytes(fill.to - fill.from), fill.from);
+    this.#zeroedEnd = fill.to;
+  }
+
+  /** The zeros to write before `length` bytes are written at the end, if any: whole pages past them. */
+  #fillRange(length: number): { from: number; to: number } | undefined {
+    const end = this.#written + length;
+    if (this.#preallocate === 0 || end <= this.#zeroedEnd) return undefined;
+    const from = Math.max(this.#zeroedEnd, end);
+    return { from, to: Math.ceil((end + this.#preallocate) / PAGE_BYTES) * PAGE_BYTES };
   }
 
   /** fdatasync covering every byte written before it started. */
@@ -370,6 +437,7 @@ export class SegmentWriter {
     // Beyond the unsynced window the asynchronous write must sync first (see the module comment).
     if (this.#written + this.#pending.length - this.#synced > this.#maxUnsynced) return false;
     try {
+      this.#zeroFillNow(this.#pending.length, writeSync);
       writeSync.call(this.#file, this.#pending.view(), this.#written);
     } catch (error) {
       this.#failure ??= error;
@@ -438,8 +506,9 @@ export class SegmentWriter {
   }
 
   /**
-   * Seal: write and fsync the records, then rewrite the header with the sealed flag and fsync again. Idempotent.
-   * Later appends fail with `WAL_SEGMENT_SEALED`.
+   * Seal: write and fsync the records, cut a zero tail off (and fsync, so the sealed header can never be durable
+   * over a longer file), then rewrite the header with the sealed flag and fsync again. Idempotent. Later appends
+   * fail with `WAL_SEGMENT_SEALED`.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
   async seal(): Promise<void> {
@@ -447,6 +516,7 @@ export class SegmentWriter {
     await this.flush();
     const header: SegmentHeader = { ...this.#header, sealed: true };
     try {
+      await this.#cutZeroTail(true);
       await this.#file.write(encodeSegmentHeader(header), 0);
       await this.#file.datasync();
     } catch (error) {
@@ -479,6 +549,32 @@ export class SegmentWriter {
     }
     this.#written = offset;
     this.#synced = offset;
+    this.#zeroedEnd = offset;
+  }
+
+  /**
+   * Cut the zero-filled part past the records off (when there is one) and fsync the new length, so the file is as
+   * long as its records, as an appending writer leaves it: for a clean close that does not go through
+   * {@link SegmentWriter.close}. Writes nothing pending; call {@link SegmentWriter.flush} first.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`; after a failure every later call throws it.
+   */
+  async trimZeroTail(): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    this.#assertUsable();
+    try {
+      await this.#cutZeroTail(true);
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
+  /** Cut the zero-filled part past the records off, when there is one; `durably` fsyncs the new length. */
+  async #cutZeroTail(durably: boolean): Promise<void> {
+    if (this.#zeroedEnd <= this.#written) return;
+    await this.#file.truncate(this.#written);
+    if (durably) await this.#file.sync();
+    this.#zeroedEnd = this.#written;
   }
 
   /**
@@ -521,6 +617,15 @@ export class SegmentWriter {
     this.#closed = true;
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
     if (this.#backgroundSync !== undefined) await this.#backgroundSync;
+    // A clean close leaves the file as long as its records, as an appending writer would (not made durable: a
+    // zero tail that comes back after a power loss is still the end of the log).
+    if (!discard && failure === undefined && this.#failure === undefined) {
+      try {
+        await this.#cutZeroTail(false);
+      } catch (error) {
+        failure = { error };
+      }
+    }
     await this.#file.close();
     if (failure !== undefined) throw failure.error;
   }
@@ -528,5 +633,17 @@ export class SegmentWriter {
   #assertUsable(): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
+  }
+}
+
+/** Refuse bad options before a file is created or opened for them. */
+function validateOptions(options: SegmentWriterOptions): void {
+  const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
+  if (!Number.isSafeInteger(max) || max < 4096) {
+    throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);
+  }
+  const ahead = options.preallocateBytes;
+  if (ahead !== undefined && (!Number.isSafeInteger(ahead) || ahead < 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `preallocateBytes must be an integer >= 0, got ${String(ahead)}`);
   }
 }

@@ -1,0 +1,221 @@
+/**
+ * A preallocating writer zero-fills ahead of its records; every reader takes the zero tail of an unsealed segment
+ * for the end, sealing and a clean close cut it off, and a crash anywhere leaves a segment that reads as a prefix
+ * of what was written (a torn record at worst), never as records after a gap.
+ */
+
+import { bytesCodec, type WalRecord } from "@lora/wal-codec";
+import { describe, expect, it } from "vitest";
+import { encodeSegmentHeader } from "./segment-header.js";
+import { type ReadStep, SegmentReader } from "./segment-reader.js";
+import { SegmentWriter } from "./segment-writer.js";
+import { SimFS } from "./testing/sim-fs.js";
+
+const PATH = "/w/0000000001.wal";
+const AHEAD = 64 * 1024;
+
+function transaction(begin: number, bytes = 1): WalRecord<Uint8Array>[] {
+  return [
+    { kind: "txBegin", lsn: begin },
+    { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array(bytes).fill(begin & 0xff) },
+    { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
+  ];
+}
+
+async function created(preallocateBytes = AHEAD): Promise<{ fs: SimFS; writer: SegmentWriter }> {
+  const fs = new SimFS();
+  fs.mkdirpSync("/w");
+  return { fs, writer: await SegmentWriter.create(fs, PATH, 1, { preallocateBytes }) };
+}
+
+async function commit(writer: SegmentWriter, begin: number, bytes = 1): Promise<void> {
+  for (const r of transaction(begin, bytes)) writer.append(r, bytesCodec);
+  await writer.flush();
+}
+
+/** Every record up to the first step that is not one, and that step. */
+async function readAll(reader: SegmentReader): Promise<{ lsns: number[]; last: ReadStep<Uint8Array> }> {
+  const lsns: number[] = [];
+  for (;;) {
+    const step = await reader.next(bytesCodec);
+    if (step.kind !== "record") return { lsns, last: step };
+    lsns.push(step.record.lsn);
+  }
+}
+
+async function read(fs: SimFS): Promise<{ lsns: number[]; last: ReadStep<Uint8Array>; position: number }> {
+  const reader = await SegmentReader.open(fs, PATH);
+  try {
+    return { ...(await readAll(reader)), position: reader.position };
+  } finally {
+    await reader.close();
+  }
+}
+
+describe("SegmentWriter with preallocateBytes", () => {
+  it("zero-fills whole pages ahead of its records, and the reader ends where the records do", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const size = fs.readFileSync(PATH).byteLength;
+    expect(size).toBeGreaterThanOrEqual(writer.writtenBytes + AHEAD);
+    expect(size % 4096).toBe(0);
+    expect(
+      fs
+        .readFileSync(PATH)
+        .subarray(writer.writtenBytes)
+        .every((b) => b === 0),
+    ).toBe(true);
+    const { lsns, last, position } = await read(fs);
+    expect(lsns).toEqual([1, 2, 3]);
+    expect(last.kind).toBe("end");
+    expect(position).toBe(writer.writtenBytes);
+    await writer.close();
+  });
+
+  it("fills again only when the records reach past the zeros, so most writes leave the size alone", async () => {
+    const { fs, writer } = await created();
+    const sizes = new Set<number>();
+    for (let i = 0; i < 400; i++) {
+      await commit(writer, 1 + 3 * i, 200);
+      sizes.add(fs.readFileSync(PATH).byteLength);
+    }
+    // 400 commits of ~300 bytes are ~120 KiB: two or three fills of 64 KiB, not one size per commit.
+    expect(sizes.size).toBeLessThanOrEqual(3);
+    expect((await read(fs)).lsns).toHaveLength(1200);
+    await writer.close();
+  });
+
+  it("seal cuts the zeros off durably before the sealed header, and the sealed segment reads to its end", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    await writer.seal();
+    expect(fs.durableImage().readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+    const { lsns, last } = await read(fs);
+    expect(lsns).toEqual([1, 2, 3]);
+    expect(last.kind).toBe("end");
+    await writer.close();
+  });
+
+  it("a reader that measured the file before a seal cut its zeros off reads to the records' end, not forever", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const reader = await SegmentReader.open(fs, PATH, { chunkBytes: 64 });
+    await commit(writer, 4);
+    await writer.seal();
+    const { lsns, last } = await readAll(reader);
+    expect(lsns).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(last.kind).toBe("end");
+    expect((await reader.refresh()).sealed).toBe(true);
+    await reader.close();
+    await writer.close();
+  });
+
+  it("a clean close cuts the zeros off; discardAndClose leaves the file alone", async () => {
+    const a = await created();
+    await commit(a.writer, 1);
+    await a.writer.close();
+    expect(a.fs.readFileSync(PATH).byteLength).toBe(a.writer.writtenBytes);
+
+    const b = await created();
+    await commit(b.writer, 1);
+    await b.writer.discardAndClose();
+    expect(b.fs.readFileSync(PATH).byteLength).toBeGreaterThan(b.writer.writtenBytes);
+    expect((await read(b.fs)).last.kind).toBe("end");
+  });
+
+  it("openForAppend writes into a zero tail, and the records follow on with no gap", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const end = writer.writtenBytes;
+    await writer.discardAndClose();
+    const again = await SegmentWriter.openForAppend(fs, PATH, end, { preallocateBytes: AHEAD });
+    await commit(again, 4);
+    expect((await read(fs)).lsns).toEqual([1, 2, 3, 4, 5, 6]);
+    await again.close();
+  });
+
+  it("a zero tail in a sealed segment is damage, and so is a non-zero byte anywhere in the tail", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const end = writer.writtenBytes;
+    await writer.discardAndClose();
+    const bytes = fs.readFileSync(PATH);
+
+    const stray = bytes.slice();
+    stray[stray.byteLength - 1] = 1;
+    fs.writeFileSync(PATH, stray, { durable: true });
+    const strayed = await read(fs);
+    expect(strayed.lsns).toEqual([1, 2, 3]);
+    expect(strayed.last).toMatchObject({ kind: "damaged", offset: end });
+
+    const sealed = bytes.slice();
+    sealed.set(encodeSegmentHeader({ baseLsn: 1, sealed: true }), 0);
+    fs.writeFileSync(PATH, sealed, { durable: true });
+    const sealedRead = await read(fs);
+    expect(sealedRead.lsns).toEqual([1, 2, 3]);
+    expect(sealedRead.last).toMatchObject({ kind: "damaged", offset: end });
+  });
+
+  it("a reader at the zero tail sees records written into it after a refresh, round after round", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const reader = await SegmentReader.open(fs, PATH);
+    const seen: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      const { lsns, last } = await readAll(reader);
+      seen.push(...lsns);
+      expect(last.kind).toBe("end");
+      await commit(writer, 4 + 3 * round, 1 + round * 97);
+      await reader.refresh();
+    }
+    seen.push(...(await readAll(reader)).lsns);
+    expect(seen).toEqual(Array.from({ length: 153 }, (_, i) => i + 1));
+    await reader.close();
+    await writer.close();
+  });
+
+  it("a fill that fails fails the write like any failed write, and leaves the records before it readable", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    // The next write past the zeros starts with a fill: it fails with 4 KiB of zeros landed.
+    const fault = fs.injectFault({ op: "write", path: PATH, errno: "ENOSPC", skip: 0, partialBytes: 4096 });
+    await expect(commit(writer, 4, 2 * AHEAD)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOSPC" } });
+    expect(fault.hits).toBe(1);
+    // Nothing is retried over it: every later write refuses with the first failure.
+    for (const r of transaction(7)) writer.append(r, bytesCodec);
+    await expect(writer.write()).rejects.toMatchObject({ details: { errno: "ENOSPC" } });
+    const { lsns, last } = await read(fs);
+    expect(lsns).toEqual([1, 2, 3]);
+    expect(last.kind).toBe("end");
+    await writer.discardAndClose();
+  });
+
+  it("every crash image of a preallocating writer reads as a prefix of the records, ending cleanly or torn", async () => {
+    const { fs, writer } = await created(8192);
+    await commit(writer, 1);
+    for (let i = 1; i < 6; i++) {
+      for (const r of transaction(1 + 3 * i, 3000)) writer.append(r, bytesCodec);
+      await writer.write();
+    }
+    let images = 0;
+    for (const image of fs.crashImages({ maxImages: 200 })) {
+      images++;
+      const { lsns, last } = await read(image.fs);
+      // The fsynced transaction survives; what follows is a prefix of what was written.
+      expect(lsns.slice(0, 3), image.description).toEqual([1, 2, 3]);
+      expect(lsns, image.description).toEqual(Array.from({ length: lsns.length }, (_, i) => i + 1));
+      if (last.kind === "damaged") expect(last.frameValid, image.description).toBe(false);
+    }
+    expect(images).toBeGreaterThan(10);
+    await writer.discardAndClose();
+  });
+
+  it("refuses a bad preallocateBytes before it creates anything", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    await expect(SegmentWriter.create(fs, PATH, 1, { preallocateBytes: -1 })).rejects.toMatchObject({
+      code: "WAL_INVALID_OPTION",
+    });
+    expect(fs.listSync("/w")).toEqual([]);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Zero tails. A writer that preallocates its segment (`preallocateBytes`) zero-fills the file ahead of its records,
+ * so the newest segment can end in zeros that no record ever covered: the end of the log, not damage. These helpers
+ * look at such tails a bounded chunk at a time.
+ */
+
+import type { WalFile } from "./fs/file-system.js";
+
+/** Bytes looked at per read. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** The index of the first non-zero byte of `bytes[0, length)`, or -1 when they are all zero. */
+export function firstNonZero(bytes: Uint8Array, length: number): number {
+  let i = 0;
+  // Whole 32-bit words where the view is aligned: a quarter of the iterations of a byte loop.
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, length >>> 2);
+    let w = 0;
+    while (w < words.length && words[w] === 0) w++;
+    i = w * 4;
+  }
+  while (i < length && bytes[i] === 0) i++;
+  return i < length ? i : -1;
+}
+
+/**
+ * True when every byte of `file` in `[from, to)` is zero (a hole reads as zeros). Stops at the first non-zero
+ * byte; a file shorter than `to` is looked at to its end.
+ */
+export async function isZeroRange(file: WalFile, from: number, to: number): Promise<boolean> {
+  const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(4, to - from)));
+  for (let at = from; at < to; ) {
+    const n = await file.read(chunk, 0, Math.min(chunk.byteLength, to - at), at);
+    if (n === 0) return true;
+    if (firstNonZero(chunk, n) >= 0) return false;
+    at += n;
+  }
+  return true;
+}
+
+/**
+ * The end of the last non-zero byte of `file` below `size` (0 when every byte is zero), reading backwards a chunk at
+ * a time: where the data of a preallocated segment ends. Linear in the zero tail's length.
+ */
+export async function dataEndOf(file: WalFile, size: number): Promise<number> {
+  const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(4, size)));
+  for (let end = size; end > 0; ) {
+    const from = Math.max(0, end - chunk.byteLength);
+    const n = await file.read(chunk, 0, end - from, from);
+    // The word-wise forward check first: a chunk of zeros (the common case) costs no byte loop.
+    if (firstNonZero(chunk, n) >= 0) for (let i = n - 1; i >= 0; i--) if (chunk[i] !== 0) return from + i + 1;
+    end = from;
+  }
+  return 0;
+}
