@@ -7,7 +7,8 @@
  * order); the *newest* segment is the last one of the walk. A *payload-bearing* record is a `mutation` or a
  * `mutationBatch`; markers (`txBegin`, `txCommit`, `txAbort`, `checkpoint`) carry no payload. *Damage* is the first
  * bytes of a segment that are not a record that can be used (a short, torn, flipped, zeroed or unknown record, or a
- * CRC-valid record that still cannot be used).
+ * CRC-valid record that still cannot be used). Zeros from a record boundary to the end of an unsealed segment are no
+ * damage: they are the end, what a preallocating writer leaves ahead of its records (`SegmentReader` reports `end`).
  *
  * The classes, decided in this order:
  *
@@ -27,8 +28,9 @@
  *    single-event payload; its batch decoder rejects a payload that is not its own count-and-lengths framing, so
  *    it can report a mismatch for a batch written with another codec.
  * 4. **Torn tail**: damage in the newest segment, when that segment is not sealed, that is not a CRC-valid frame,
- *    and either reaches into the last {@link UNSYNCED_WINDOW_BYTES} of the file (the damaged record's end, by its
- *    header's account when the header is plausible, lies there) or is followed by no intact marker record of a
+ *    and either reaches into the last {@link UNSYNCED_WINDOW_BYTES} of the file's data (the damaged record's end, by
+ *    its header's account when the header is plausible, lies there; the data ends at the last non-zero byte, since
+ *    a preallocating writer zero-fills ahead of its records) or is followed by no intact marker record of a
  *    higher LSN. A writer never has more than that window written but not fsynced, so a power loss can tear or
  *    lose only bytes in it, in any pattern: later sectors of one write may land while earlier ones do not, and a
  *    torn record's payload may hold bytes that look like records. Such damage always opens as a torn tail. Damage
@@ -315,7 +317,8 @@ async function evidenceOfLaterRecords(
   // LSNs rise by one within a segment: the damaged record's own LSN follows the last one read (or is the base).
   const expectedLsn = offset === SEGMENT_HEADER_BYTES ? reader.header.baseLsn : lastLsn + 1;
   const end = (await reader.recordEndAt(offset, expectedLsn)) ?? offset + 1;
-  if (end > reader.fileSize - window) return undefined;
+  // From where the data ends: a preallocating writer's zeros past its records were never written as data.
+  if (end > (await reader.dataEnd()) - window) return undefined;
   return await reader.findIntactMarkerAfter(Math.max(end, offset + 1), lastLsn);
 }
 

@@ -14,7 +14,13 @@
 
 import { type FSWatcher, watch } from "node:fs";
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, DURABLE_MARK_FILE, DurableMarkReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  createNodeFileSystem,
+  DURABLE_MARK_FILE,
+  DurableMarkReader,
+  dataEndOf,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
@@ -322,8 +328,9 @@ class DirSource implements FollowSource {
         throw error;
       }
       try {
-        // Measured first: every byte below this size was written before the fdatasync began, so it covers them.
-        const size = await file.size();
+        // Measured first: every byte below the data's end was written before the fdatasync began, so it covers
+        // them. Not the file's size: a preallocating writer's zeros past its records may be written over later.
+        const size = await dataEndOf(file, await file.size());
         await file.datasync();
         sizes.set(path, size);
       } finally {

@@ -286,11 +286,40 @@ describe("torn tail versus corruption", () => {
     expect(outcome.lastGoodOffset).toBe(clean);
   });
 
-  it("a zero-filled tail is a torn tail, not empty records", async () => {
+  it("a zero-filled tail is the end (a preallocating writer's), neither damage nor empty records", async () => {
     const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    const clean = (await stat(path)).size;
     await appendBytes(path, new Uint8Array(4096));
-    const { outcome } = await collect();
+    for (const recovery of ["tolerate-torn-tail", "absolute", "point-in-time"] as const) {
+      const { txs, outcome } = await collect({ recovery });
+      expect(events(txs)).toEqual(["a"]);
+      expect(outcome.tornTail).toBeNull();
+      expect(outcome.corruption).toBeNull();
+      expect(outcome.lastGoodOffset).toBe(clean);
+    }
+  });
+
+  it("the unsynced window is measured back from the data's end, not from the end of a zero tail", async () => {
+    const path = await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"]), ...tx(7, ["c"])]);
+    await flipBit(path, 32 + 25 + 10); // inside the first batch record, followed by intact markers
+    await appendBytes(path, new Uint8Array(3 * 4096));
+    // Within the last 4 KiB of data: may be a torn write, whatever follows it, however long the zeros after.
+    const torn = await collect({ unsyncedWindowBytes: 4096 });
+    expect(torn.outcome.tornTail?.offset).toBe(32 + 25);
+    // Before the window (0 bytes here), the markers after it prove data follows: corruption, zeros or not.
+    await expect(collect({ unsyncedWindowBytes: 0 })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+  });
+
+  it("zeros with one non-zero byte after them are a torn tail", async () => {
+    const path = await writeSegment(dir, 1, 1, tx(1, ["a"]));
+    const clean = (await stat(path)).size;
+    const tail = new Uint8Array(4096);
+    tail[4000] = 7;
+    await appendBytes(path, tail);
+    const { txs, outcome } = await collect();
+    expect(events(txs)).toEqual(["a"]);
     expect(outcome.tornTail?.cause.code).toBe("WAL_BAD_LENGTH");
+    expect(outcome.tornTail?.offset).toBe(clean);
   });
 
   it("every strict prefix of the last record is a torn tail", async () => {
