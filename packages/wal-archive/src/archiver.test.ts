@@ -2,7 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { Wal } from "@lora/wal";
 import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
-import { listSegments } from "@lora/wal-segment";
+import { listSegments, SegmentReader } from "@lora/wal-segment";
 import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
@@ -87,11 +87,17 @@ function archivedBytes(store: MapStore, id: number): Uint8Array | null {
   return parts.length === 0 ? null : Buffer.concat(parts);
 }
 
+/** A segment's bytes up to the end of its records: a durable handle's active segment has zeros after them. */
 async function fileBytes(fs: SimFS, path: string): Promise<Uint8Array> {
+  const reader = await SegmentReader.open(fs, path);
+  try {
+    while ((await reader.next(jsonCodec)).kind === "record");
+  } finally {
+    await reader.close();
+  }
   const f = await fs.open(path, "read");
-  const size = await f.size();
-  const b = new Uint8Array(size);
-  await f.read(b, 0, size, 0);
+  const b = new Uint8Array(reader.position);
+  await f.read(b, 0, b.byteLength, 0);
   await f.close();
   return b;
 }

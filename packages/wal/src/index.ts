@@ -59,6 +59,7 @@ export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-l
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
 export {
   type CommitInfo,
+  DEFAULT_PREALLOCATE_BYTES,
   DEFAULT_SEGMENT_TARGET_BYTES,
   type OpenResult,
   Wal,

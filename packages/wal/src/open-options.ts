@@ -8,7 +8,7 @@ import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lo
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
-import { DEFAULT_SEGMENT_TARGET_BYTES, type WalOptions } from "./wal-options.js";
+import { DEFAULT_PREALLOCATE_BYTES, DEFAULT_SEGMENT_TARGET_BYTES, type WalOptions } from "./wal-options.js";
 
 /** `Wal.open`'s options, checked, with every default applied (the callbacks stay on the options themselves). */
 export interface OpenOptions<E> {
@@ -23,6 +23,7 @@ export interface OpenOptions<E> {
   readonly scanFrom: ScanFrom;
   readonly blockingSync: boolean;
   readonly unsyncedWindowBytes: number;
+  readonly preallocateBytes: number;
   readonly maxSlotRetainedBytes: number;
   readonly publishDurableLsn: boolean;
   readonly fs: WalFileSystem;
@@ -78,6 +79,12 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
       `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
     );
   }
+  const preallocate = options.preallocateBytes ?? (syncMode.mode === "none" ? 0 : DEFAULT_PREALLOCATE_BYTES);
+  if (!Number.isSafeInteger(preallocate) || preallocate < 0) {
+    throw new WalError("WAL_INVALID_OPTION", `preallocateBytes must be an integer >= 0, got ${String(preallocate)}`);
+  }
+  // Zeros further ahead than a whole segment would only be cut off again when it is sealed.
+  const preallocateBytes = Math.min(preallocate, target);
   const maxSlotRetainedBytes = options.maxSlotRetainedBytes ?? Number.POSITIVE_INFINITY;
   if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
     throw new WalError(
@@ -103,6 +110,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     scanFrom,
     blockingSync,
     unsyncedWindowBytes,
+    preallocateBytes,
     maxSlotRetainedBytes,
     publishDurableLsn,
     fs,

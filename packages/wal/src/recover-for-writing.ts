@@ -24,7 +24,8 @@ export async function recoverForWriting<E>(
   o: OpenOptions<E>,
   options: WalOptions<E>,
 ): Promise<RecoveredForWriting<E>> {
-  const { fs, codec, fence, allowTruncatedHistory, scanFrom, recovery, unsyncedWindowBytes, failpoint, bugs } = o;
+  const { fs, codec, fence, allowTruncatedHistory, scanFrom, recovery, unsyncedWindowBytes, preallocateBytes } = o;
+  const { failpoint, bugs } = o;
   const r = await recoverDir({
     fs,
     dir,
@@ -34,7 +35,7 @@ export async function recoverForWriting<E>(
     scanFrom,
     recovery,
     unsyncedWindowBytes,
-    writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes },
+    writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes, preallocateBytes },
     onTransaction: options.onTransaction,
     onProgress: options.onProgress,
     failpoint,
@@ -48,6 +49,7 @@ export async function recoverForWriting<E>(
     activeId: r.activeSegmentId,
     oldestId: r.oldestSegmentId,
     unsyncedWindow: unsyncedWindowBytes,
+    preallocateBytes,
     maxSlotRetainedBytes: o.maxSlotRetainedBytes,
     mark,
     failpoint,

@@ -54,6 +54,8 @@ export interface LifecycleInit {
   readonly activeId: number;
   readonly oldestId: number;
   readonly unsyncedWindow: number;
+  /** The writers' `preallocateBytes`. */
+  readonly preallocateBytes: number;
   /** Limit on the log bytes a replication slot may hold back from truncation. */
   readonly maxSlotRetainedBytes: number;
   readonly mark: DurableMarkWriter | null;
@@ -68,6 +70,7 @@ export class SegmentLifecycle {
   readonly #dir: string;
   readonly #fs: WalFileSystem;
   readonly #unsyncedWindow: number;
+  readonly #preallocateBytes: number;
   readonly #maxSlotRetained: number;
   readonly #mark: DurableMarkWriter | null;
   readonly #failpoint: Failpoint;
@@ -82,6 +85,7 @@ export class SegmentLifecycle {
     this.#dir = init.dir;
     this.#fs = init.fs;
     this.#unsyncedWindow = init.unsyncedWindow;
+    this.#preallocateBytes = init.preallocateBytes;
     this.#maxSlotRetained = init.maxSlotRetainedBytes;
     this.#mark = init.mark;
     this.#failpoint = init.failpoint;
@@ -164,6 +168,7 @@ export class SegmentLifecycle {
       syncDirectory: false,
       maxUnsyncedBytes: this.#unsyncedWindow,
       bufferBytes: old.bufferCapacity,
+      preallocateBytes: this.#preallocateBytes,
     });
     try {
       if (TESTING_BUILD) this.#failpoint("rotate.afterCreate");

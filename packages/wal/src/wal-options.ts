@@ -10,6 +10,9 @@ import type { HealAction } from "./recover-dir.js";
 import type { SyncMode, SyncModeInput } from "./sync-mode.js";
 import type { Wal } from "./wal.js";
 
+/** How far ahead of its records a durable handle zero-fills the active segment by default (`preallocateBytes`). */
+export const DEFAULT_PREALLOCATE_BYTES = 1 << 20;
+
 /** LoraDB's default segment size. */
 export const DEFAULT_SEGMENT_TARGET_BYTES = 8 * 1024 * 1024;
 
@@ -68,6 +71,15 @@ export interface WalOptions<E> {
    * with the window it was written with. At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
    */
   readonly unsyncedWindowBytes?: number;
+  /**
+   * Zero-fill the active segment this many bytes ahead of its records (0: never), as PostgreSQL does with its WAL
+   * segments. A write into a zero-filled part of the file leaves no file size for its fdatasync to commit, which on
+   * ext4 and XFS saves the device a request per sync; the fill itself is one write of this size per this many bytes
+   * of records. The zeros are the end of the log to every reader (this library's, and LoraDB's, which cuts them
+   * off); sealing a segment and a clean close cut them off first. @default 1 MiB in `perCommit` and `group` mode,
+   * 0 in `none` mode (no fdatasync to spare)
+   */
+  readonly preallocateBytes?: number;
   /**
    * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
    * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but

@@ -43,7 +43,8 @@ class TracingFs extends PassThroughFs {
         await file.write(data, position);
         trace.concurrentWrites--;
         span.end = ++trace.seq;
-        if (path.endsWith(".wal")) trace.writes.push(span);
+        // A zero-fill ahead of the records (no record starts with a zero byte) is not one of the pipeline's writes.
+        if (path.endsWith(".wal") && !data.every((b) => b === 0)) trace.writes.push(span);
       },
       async datasync() {
         const span = { start: ++trace.seq, end: 0 };
@@ -168,7 +169,8 @@ describe("group commit", () => {
     for (const syncMode of ["none", { mode: "group", intervalMs: 60_000 }] as const) {
       const fs = new SimFS();
       fs.mkdirpSync("/w");
-      const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, syncMode });
+      // Counts the pipeline's writes: no zero-fill ahead of the records among them.
+      const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, syncMode, preallocateBytes: 0 });
       const path = "/w/0000000001.wal";
       const sizeBefore = fs.readFileSync(path).byteLength;
       const writesBefore = fs.stats.writes;

@@ -228,7 +228,9 @@ describe("3.5 any failed write or fsync poisons", () => {
   });
 
   it("a failed write poisons (no retry over a half-written buffer)", async () => {
-    const { fs, wal } = await simWal();
+    // The fault hits the next write: the records' own, with no zero-fill ahead of it (a failed fill only ends
+    // preallocation, see segment-writer.preallocate.test.ts).
+    const { fs, wal } = await simWal({ preallocateBytes: 0 });
     fs.injectFault({ op: "write", errno: "ENOSPC", partialBytes: 10 });
     await expect(wal.commitTx([ev(1)])).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOSPC" } });
     await expect(wal.commitTx([ev(2)])).rejects.toMatchObject({ code: "WAL_POISONED" });

@@ -38,7 +38,8 @@ describe("buffered appends spill to the OS", () => {
   it("a failed spill rejects the append with WAL_IO and poisons the handle", async () => {
     const sim = new SimFS();
     sim.mkdirpSync("/w");
-    const { wal } = await Wal.open("/w", { fs: sim, codec: bytesCodec });
+    // The fault hits the spill's own write, with no zero-fill ahead of it (a failed fill only ends preallocation).
+    const { wal } = await Wal.open("/w", { fs: sim, codec: bytesCodec, preallocateBytes: 0 });
     const tx = await wal.begin();
     sim.injectFault({ op: "write", errno: "ENOSPC", partialBytes: 100 });
     let failure: unknown;

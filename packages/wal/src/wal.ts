@@ -44,6 +44,7 @@ import type { CheckpointInfo, CommitInfo, OpenResult, WalFollowOptions, WalOptio
 export {
   type CheckpointInfo,
   type CommitInfo,
+  DEFAULT_PREALLOCATE_BYTES,
   DEFAULT_SEGMENT_TARGET_BYTES,
   type OpenResult,
   type WalFollowOptions,
@@ -703,6 +704,8 @@ export class Wal<E = MutationEvent> {
           const writer = this.#pipeline.writer;
           await writer.flush();
           this.#pipeline.flushedOutside();
+          // A closed log's active segment is as long as its records, as LoraDB leaves one.
+          await writer.trimZeroTail();
         });
       }
     } catch (error) {
