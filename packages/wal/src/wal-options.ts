@@ -84,9 +84,10 @@ export interface WalOptions<E> {
    * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
    * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but
    * each fsync stalls the event loop for its duration (tens of microseconds on an SSD's cache, milliseconds on a
-   * disk). What it buys: no thread-pool round trip per sync round, which on a small VM is as long as the fsync
-   * itself, so one awaiting writer commits up to ~1.8× faster (see apps/bench). For processes that do little but
-   * write the log, as with better-sqlite3's synchronous API; leave it off in servers that must stay responsive.
+   * disk). What it buys: no thread-pool round trip per sync round, which on a small VM costs a sizeable part of a
+   * fast fsync: one awaiting writer committed 1.2–1.3× faster in apps/bench on a 2-core VM. For processes that do
+   * little but write the log, as with better-sqlite3's synchronous API; leave it off in servers that must stay
+   * responsive.
    * Concurrent commits still share a sync round. Ignored (the thread pool is used) when the file-system seam has no
    * `datasyncSync`. @default false
    */
