@@ -238,6 +238,11 @@ export class SegmentReader {
     for (;;) {
       const at = this.#position - this.#bufferStart;
       const view = this.#view;
+      // A zero length where a record should start: a zero tail, most likely (a follower at the live end of a
+      // preallocated segment comes here on every wake-up), told apart before the decoder builds an error for it.
+      if (!this.#sealed && at + 4 <= this.#bufferLength && this.#dataView.getUint32(at, true) === 0) {
+        if (await this.#atZeroTail()) return { kind: "end" };
+      }
       const result = decodeRecord(view, at, codec);
       if (result.kind === "record") {
         const offset = this.#position;
@@ -309,10 +314,14 @@ export class SegmentReader {
     if (this.#sealed) return false;
     const at = this.#position - this.#bufferStart;
     const buffered = Math.max(0, this.#bufferLength - at);
-    if (firstNonZero(this.#buffer.subarray(at, at + buffered), buffered) >= 0) return false;
     const bufferEnd = this.#position + buffered;
     const seen = this.#zeroTail;
-    const checkFrom = seen !== undefined && seen.from <= this.#position ? Math.max(seen.to, bufferEnd) : bufferEnd;
+    const within = seen !== undefined && seen.from <= this.#position && this.#position < seen.to;
+    // Within a tail seen before, a record's length prefix is all that can have changed (see `#zeroTail`); a
+    // follower at the live end pays for those bytes only, not for the whole buffer on every wake-up.
+    const look = within ? Math.min(buffered, 8) : buffered;
+    if (firstNonZero(this.#buffer.subarray(at, at + look), look) >= 0) return false;
+    const checkFrom = within ? Math.max(seen.to, bufferEnd) : bufferEnd;
     if (checkFrom < this.#fileSize && !(await isZeroRange(this.#file, checkFrom, this.#fileSize))) return false;
     this.#zeroTail = { from: this.#position, to: this.#fileSize };
     return true;

@@ -12,12 +12,17 @@ const CHUNK_BYTES = 64 * 1024;
 /** The index of the first non-zero byte of `bytes[0, length)`, or -1 when they are all zero. */
 export function firstNonZero(bytes: Uint8Array, length: number): number {
   let i = 0;
-  // Whole 32-bit words where the view is aligned: a quarter of the iterations of a byte loop.
-  if (bytes.byteOffset % 4 === 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, length >>> 2);
+  // Bytes up to a 4-byte boundary of the underlying buffer, then whole 32-bit words (a quarter of the iterations
+  // of a byte loop), then the bytes after the last whole word.
+  while (i < length && (bytes.byteOffset + i) % 4 !== 0) {
+    if (bytes[i] !== 0) return i;
+    i++;
+  }
+  if (length - i >= 4) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (length - i) >>> 2);
     let w = 0;
     while (w < words.length && words[w] === 0) w++;
-    i = w * 4;
+    i += w * 4;
   }
   while (i < length && bytes[i] === 0) i++;
   return i < length ? i : -1;

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { SimFS } from "./testing/sim-fs.js";
+import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
+
+describe("zero tails", () => {
+  it("firstNonZero finds the first non-zero byte at every alignment and length", () => {
+    const backing = new Uint8Array(64);
+    for (let start = 0; start < 8; start++) {
+      for (let length = 0; length <= 40; length++) {
+        const view = backing.subarray(start, start + length);
+        expect(firstNonZero(view, length)).toBe(-1);
+        for (let at = 0; at < length; at++) {
+          view[at] = 0x80;
+          if (at + 1 < length) view[length - 1] = 1;
+          expect(firstNonZero(view, length), `start ${start}, length ${length}, at ${at}`).toBe(at);
+          backing.fill(0);
+        }
+      }
+    }
+  });
+
+  it("isZeroRange and dataEndOf read a file in chunks, holes reading as zeros", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const file = await fs.open("/w/f", "createExclusive");
+    await file.write(Uint8Array.of(7, 0, 9), 100_000);
+    await file.write(new Uint8Array(200_000), 100_003);
+    const size = await file.size();
+    expect(size).toBe(300_003);
+    expect(await dataEndOf(file, size)).toBe(100_003);
+    expect(await isZeroRange(file, 0, 100_000)).toBe(true);
+    expect(await isZeroRange(file, 0, 100_001)).toBe(false);
+    expect(await isZeroRange(file, 100_003, size)).toBe(true);
+    expect(await isZeroRange(file, 100_003, size + 50)).toBe(true); // past the end: what there is was zeros
+    expect(await dataEndOf(file, 100_002)).toBe(100_001);
+    await file.close();
+  });
+});
