@@ -62,10 +62,11 @@ export type ReadStep<E> =
 
 const DEFAULT_CHUNK = 1 << 20;
 /**
- * Bytes read at once at a zero tail already seen: a follower at the live end looks for a few new records, and reading
- * a whole chunk of zeros (then checking it) on every wake-up would cost more than the records.
+ * The least read at a zero tail already seen: a follower at the live end looks for a few new records, and reading a
+ * whole chunk of zeros on every wake-up would cost more than the records. The read doubles while the records keep
+ * filling it (a burst) and halves back at each look at the zeros.
  */
-const TAIL_READ_BYTES = 64 * 1024;
+const TAIL_READ_BYTES = 4096;
 const KNOWN_KIND_MAX = 6;
 const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -98,6 +99,8 @@ export class SegmentReader {
    * but the file's growth (more zeros): only that growth is looked at again.
    */
   #zeroTail: { from: number; to: number } | undefined;
+  /** The next read's size past a zero tail seen before (see {@link TAIL_READ_BYTES}). */
+  #tailRead = TAIL_READ_BYTES;
 
   private constructor(
     file: WalFile,
@@ -324,6 +327,7 @@ export class SegmentReader {
     const checkFrom = within ? Math.max(seen.to, bufferEnd) : bufferEnd;
     if (checkFrom < this.#fileSize && !(await isZeroRange(this.#file, checkFrom, this.#fileSize))) return false;
     this.#zeroTail = { from: this.#position, to: this.#fileSize };
+    this.#tailRead = Math.max(TAIL_READ_BYTES, this.#tailRead >>> 1);
     return true;
   }
 
@@ -331,7 +335,8 @@ export class SegmentReader {
   async #fill(needed: number): Promise<void> {
     const unread = this.#bufferLength - (this.#position - this.#bufferStart);
     const atTail = this.#zeroTail !== undefined && this.#zeroTail.from <= this.#position;
-    const want = Math.max(needed, Math.min(atTail ? TAIL_READ_BYTES : this.#chunk, this.#fileSize - this.#position));
+    const want = Math.max(needed, Math.min(atTail ? this.#tailRead : this.#chunk, this.#fileSize - this.#position));
+    if (atTail) this.#tailRead = Math.min(this.#chunk, this.#tailRead * 2);
     if (want > this.#buffer.byteLength) {
       const grown = new Uint8Array(want);
       grown.set(this.#buffer.subarray(this.#bufferLength - unread, this.#bufferLength));
