@@ -87,6 +87,32 @@ describe("followDir", () => {
     await follower.return();
   });
 
+  it("beside a preallocating writer: every commit through its zero-fills, and zeros over durable records are WAL_CORRUPT", async () => {
+    const path = segmentPath(dir, 1);
+    const w = await SegmentWriter.create(fs, path, 1, { preallocateBytes: 8192 });
+    const mark = await DurableMarkWriter.open(fs, dir);
+    mark.publish(0);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    // 40 commits of ~1 KiB: the fill is extended several times under the follower.
+    for (let i = 0; i < 40; i++) {
+      for (const r of tx(1 + 3 * i, ["x".repeat(1000)])) w.append(r, jsonCodec);
+      await w.flush();
+      mark.publish(3 + 3 * i);
+      expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3 + 3 * i]);
+    }
+    // A durable commit whose bytes then read as zeros (lost under the follower): not a silent wait.
+    const end = w.writtenBytes;
+    for (const r of tx(121, ["lost"])) w.append(r, jsonCodec);
+    await w.flush();
+    const file = await fs.open(path, "readWrite");
+    await file.write(new Uint8Array(w.writtenBytes - end), end);
+    await file.close();
+    mark.publish(123);
+    await expect(take(follower, 1)).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    await w.discardAndClose();
+    await mark.close(123);
+  });
+
   it("a writer crash and restart that cuts a torn tail: nothing delivered twice, skipped, or taken back", async () => {
     const path = segmentPath(dir, 1);
     const w = await SegmentWriter.create(fs, path, 1);

@@ -95,8 +95,8 @@ export class SegmentReader {
   #closed = false;
   /**
    * `[from, to)` was all zeros when last looked at, `from` a record boundary. A writer adds records only at the
-   * boundary where its data ends, so while the bytes at a later boundary are still zero, nothing past it changed
-   * but the file's growth (more zeros): only that growth is looked at again.
+   * boundary where its data ends, so while the bytes at a later boundary are still zero, nothing past it changed:
+   * the file's growth is more zeros of the writer's fill.
    */
   #zeroTail: { from: number; to: number } | undefined;
   /** The next read's size past a zero tail seen before (see {@link TAIL_READ_BYTES}). */
@@ -321,11 +321,15 @@ export class SegmentReader {
     const seen = this.#zeroTail;
     const within = seen !== undefined && seen.from <= this.#position && this.#position < seen.to;
     // Within a tail seen before, a record's length prefix is all that can have changed (see `#zeroTail`); a
-    // follower at the live end pays for those bytes only, not for the whole buffer on every wake-up.
+    // follower at the live end pays for those bytes only, not for the whole buffer on every wake-up. (A follower
+    // that is told of durable records past such an end treats it as damage: see its stuck check.)
     const look = within ? Math.min(buffered, 8) : buffered;
     if (firstNonZero(this.#buffer.subarray(at, at + look), look) >= 0) return false;
-    const checkFrom = within ? Math.max(seen.to, bufferEnd) : bufferEnd;
-    if (checkFrom < this.#fileSize && !(await isZeroRange(this.#file, checkFrom, this.#fileSize))) return false;
+    // The file's growth past a tail seen before is the writer's zero-fill (its records start at the prefix): not
+    // read again either. A reader that must rule damage out (replay, recovery) sees a tail once, whole.
+    if (!within && bufferEnd < this.#fileSize && !(await isZeroRange(this.#file, bufferEnd, this.#fileSize))) {
+      return false;
+    }
     this.#zeroTail = { from: this.#position, to: this.#fileSize };
     this.#tailRead = Math.max(TAIL_READ_BYTES, this.#tailRead >>> 1);
     return true;
