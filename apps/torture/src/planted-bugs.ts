@@ -33,6 +33,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "drop-pending-on-close",
   "accept-unknown-tx",
   "unchecked-checkpoint-fence",
+  "seal-over-zero-tail",
 ];
 
 /** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */

@@ -8,6 +8,7 @@
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
+  encodeSegmentHeader,
   listSegments,
   SegmentReader,
   SegmentWriter,
@@ -154,7 +155,8 @@ export class SegmentLifecycle {
    * directory fsync before it is used. Any failure propagates (the handle poisons itself).
    */
   async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
-    await old.seal();
+    if (TESTING_BUILD && this.#bugs.has("seal-over-zero-tail")) await sealKeepingZeros(this.#fs, old);
+    else await old.seal();
     if (TESTING_BUILD) this.#failpoint("rotate.afterSeal");
     const sealed: SegmentInfo = {
       id: this.#activeId,
@@ -269,5 +271,17 @@ export class SegmentLifecycle {
     } else await this.#mark?.abandon();
     this.#emit({ type: "closed" });
     this.#listeners.clear();
+  }
+}
+
+/** The planted bug `seal-over-zero-tail`: the records made durable, then the sealed header, the zeros left after them. */
+async function sealKeepingZeros(fs: WalFileSystem, writer: SegmentWriter): Promise<void> {
+  await writer.flush();
+  const file = await fs.open(writer.path, "readWrite");
+  try {
+    await file.write(encodeSegmentHeader({ baseLsn: writer.baseLsn, sealed: true }), 0);
+    await file.datasync();
+  } finally {
+    await file.close();
   }
 }

@@ -42,7 +42,9 @@ export type PlantedBug =
   /** `append`, `appendBatch`, `commit` and `abort` accept a transaction id that is not open. */
   | "accept-unknown-tx"
   /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
-  | "unchecked-checkpoint-fence";
+  | "unchecked-checkpoint-fence"
+  /** Rotation writes the sealed header over a preallocated segment's zero tail instead of cutting the zeros first. */
+  | "seal-over-zero-tail";
 
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {
