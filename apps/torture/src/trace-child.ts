@@ -11,7 +11,7 @@
  * Usage: node dist/trace-child.js --dir D --ack FILE [--commits N] [--bug NAME] [--workload W] [--sync-mode M]
  */
 
-import { closeSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
 import { createNodeFileSystem, segmentPath, type WalFileSystem } from "@lora/wal-segment";
@@ -77,6 +77,14 @@ async function wal(fs: WalFileSystem, commits: number): Promise<void> {
   await closeDurably(wal, log);
 }
 
+/** Where a segment's records end: past its last non-zero byte, not at its size (the handle zero-fills ahead). */
+function recordsEnd(path: string): number {
+  const bytes = readFileSync(path);
+  let end = bytes.byteLength;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
+}
+
 /** Phase 1 (perCommit), the damage, then phase 2 in `mode` after a reopen that must have repaired it. */
 async function heal(fs: WalFileSystem, commits: number, kind: "heal-torn" | "heal-sealed"): Promise<void> {
   const checkpointAt = Math.floor((commits * 2) / 3);
@@ -90,7 +98,7 @@ async function heal(fs: WalFileSystem, commits: number, kind: "heal-torn" | "hea
     log(tearNewestSegment(dir, activeId, nextLsn, done));
   } else {
     // Fill the active segment, so the next begin() rotates: seal, create the next segment, fsync the directory.
-    const full = () => statSync(segmentPath(dir, first.wal.activeSegmentId())).size >= TRACE_SEGMENT_TARGET;
+    const full = () => recordsEnd(segmentPath(dir, first.wal.activeSegmentId())) >= TRACE_SEGMENT_TARGET;
     for (; !full(); done++)
       fence = await commitRange(first.wal, "perCommit", { from: done, to: done + 1, checkpointAt, fence }, log);
     const lastCommit = first.wal.nextLsn() - 1;

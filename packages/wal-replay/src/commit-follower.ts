@@ -400,9 +400,6 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       const next = reader.sealed ? await this.#successor() : undefined;
       if (next === undefined) {
         if (step.kind === "damaged") this.#checkStuck(reader, step.error);
-        // The end of the newest segment while the writer reports durable records past it: they were written before
-        // the mark said so, so they should be here (a zero tail's prefix over lost records, say).
-        else if (!progressed) this.#checkStuck(reader, () => endBeforeDurable(reader));
         return progressed;
       }
       if (!finalCheck) {
@@ -449,7 +446,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * open will cut; the follower waits. But when the writer reports durable records beyond it twice in a row in the
    * same session, the bytes were written whole: it is corruption.
    */
-  #checkStuck(reader: SegmentReader, found: WalError | (() => WalError)): void {
+  #checkStuck(reader: SegmentReader, error: WalError): void {
     const lastRead = this.#assembler?.lastLsn ?? 0;
     if (this.#session === undefined || this.#durable <= lastRead) {
       this.#stuckAt = "";
@@ -457,7 +454,6 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
     const here = `${this.#session}:${reader.path}:${reader.position}`;
     if (this.#stuckAt === here) {
-      const error = typeof found === "function" ? found() : found;
       throw new WalError(
         "WAL_CORRUPT",
         `WAL corruption: ${error.message}, while the writer reports lsn ${this.#durable} durable`,
@@ -646,11 +642,4 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
     return next;
   }
-}
-
-/** What a follower found where the writer's durable records should be: the end of the file, or a zero tail. */
-function endBeforeDurable(reader: SegmentReader): WalError {
-  return new WalError("WAL_CORRUPT", `the newest segment ends at offset ${reader.position}`, {
-    details: { path: reader.path, segment: reader.path, offset: reader.position },
-  });
 }

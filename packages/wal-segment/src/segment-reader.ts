@@ -321,8 +321,8 @@ export class SegmentReader {
     const seen = this.#zeroTail;
     const within = seen !== undefined && seen.from <= this.#position && this.#position < seen.to;
     // Within a tail seen before, a record's length prefix is all that can have changed (see `#zeroTail`); a
-    // follower at the live end pays for those bytes only, not for the whole buffer on every wake-up. (A follower
-    // that is told of durable records past such an end treats it as damage: see its stuck check.)
+    // follower at the live end pays for those bytes only, not for the whole buffer on every wake-up. It cannot see
+    // zeros written over records past the prefix: that is recovery's to find, which looks at a tail once, whole.
     const look = within ? Math.min(buffered, 8) : buffered;
     if (firstNonZero(this.#buffer.subarray(at, at + look), look) >= 0) return false;
     // The file's growth past a tail seen before is the writer's zero-fill (its records start at the prefix): not
