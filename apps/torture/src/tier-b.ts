@@ -236,8 +236,10 @@ async function checkCrossProcessLock(
   result: TierResult,
   fail: (message: string) => void,
 ): Promise<void> {
+  // Opened with the fence the cycles so far reached: a checkpoint may have truncated the log below any lower one.
+  const checkpointLsn = existsSync(m.ack) ? fenceOf(parseAckLog(await readFile(m.ack, "utf8"))) : 0;
   // This process holds the log: a child must get WAL_LOCKED.
-  const held = await Wal.open(m.wal, { codec: jsonCodec });
+  const held = await Wal.open(m.wal, { codec: jsonCodec, checkpointLsn });
   const probe = spawnChild(m, ["--probe-lock"], "");
   await new Promise((resolve) => probe.on("exit", resolve));
   await held.wal.close();
@@ -253,7 +255,7 @@ async function checkCrossProcessLock(
   );
   await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
   try {
-    const second = await Wal.open(m.wal, { codec: jsonCodec, lockRetryMs: 20 });
+    const second = await Wal.open(m.wal, { codec: jsonCodec, checkpointLsn, lockRetryMs: 20 });
     await second.wal.close();
     fail("a second opener in this process was not refused while a child held the log");
   } catch (e) {
@@ -262,7 +264,9 @@ async function checkCrossProcessLock(
   child.kill("SIGKILL");
   await new Promise((resolve) => child.on("exit", resolve));
   const t0 = Date.now();
-  const after = await Wal.open(m.wal, { codec: jsonCodec });
+  // The child may have checkpointed (and truncated) before its kill: the fence its acknowledgement log reached.
+  const fence = fenceOf(parseAckLog(await readFile(m.ack, "utf8")));
+  const after = await Wal.open(m.wal, { codec: jsonCodec, checkpointLsn: fence });
   await after.wal.close();
   result.extra.staleLockReopenMs = Date.now() - t0;
   result.bump("lockChecks", 2);
