@@ -51,6 +51,26 @@ describe("damaged logs", () => {
     expect(dump.stderr).toContain(`torn-tail in ${seg} at offset ${size}`);
   });
 
+  it("a killed writer's zero-filled active segment is clean: inspect says where the records end", async () => {
+    const live = join(tmp.path, "live");
+    const { wal } = await Wal.open<JsonValue>(live, { codec: jsonCodec });
+    for (let i = 0; i < 5; i++) await wal.commitTx([{ i }]);
+    // What a SIGKILL leaves: the files as they are while the handle is open, zeros past the records included.
+    await mkdir(dir, { recursive: true });
+    const [seg] = await segmentFiles(live);
+    const bytes = await readFile(join(live, seg as string));
+    await writeFile(join(dir, seg as string), bytes);
+    await wal.close();
+    const report = await inspectDir(dir, { codec: "json" });
+    const end = report.segments[0]?.endOffset as number;
+    expect(end).toBeLessThan(bytes.byteLength);
+    expect(report.verdict.status).toBe("clean");
+    const inspect = await runCli(["inspect", dir, "--codec", "json"]);
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout).toContain(`ok, zeros after ${end}`);
+    expect((await runCli(["verify", dir, "--codec", "json"])).code).toBe(0);
+  });
+
   it("appended garbage at the end of the newest segment is a torn tail", async () => {
     await writeJsonWal(dir, 5);
     const [seg] = await segmentFiles(dir);

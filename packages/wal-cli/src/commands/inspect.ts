@@ -171,8 +171,10 @@ const LOCK_TEXT: Record<LockState, string> = {
   unknown: "unknown",
 };
 
-function statusText(damage: SegmentDamage | null): string {
-  if (damage === null) return "ok";
+function statusText(r: SegmentReport): string {
+  const damage = r.damage;
+  // A preallocating writer's zeros after the records (a live or killed writer's active segment): the end, not damage.
+  if (damage === null) return r.endOffset < r.bytes ? `ok, zeros after ${r.endOffset}` : "ok";
   switch (damage.kind) {
     case "torn-tail":
       return `torn tail at offset ${damage.offset} (${damage.bytesAfter} bytes, ${damage.code})`;
@@ -221,7 +223,7 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
         {
           header: "STATUS",
           paint: (padded, raw) =>
-            raw === "ok"
+            raw === "ok" || raw.startsWith("ok,")
               ? s.green(padded)
               : raw.startsWith("torn") || raw.startsWith("no header")
                 ? s.yellow(padded)
@@ -235,7 +237,7 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
         String(r.bytes),
         String(r.records),
         range(r),
-        statusText(r.damage),
+        statusText(r),
       ]),
     );
     for (const line of table) ctx.out.line(line);
