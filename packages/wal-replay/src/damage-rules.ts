@@ -70,6 +70,7 @@ import {
   type WalErrorDetails,
 } from "@lora/wal-codec";
 import {
+  isZeroRange,
   type ReadStep,
   SEGMENT_HEADER_BYTES,
   SEGMENT_MAGIC,
@@ -78,7 +79,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 
-/** Bytes read at once by the all-zero check and by the look for an earlier decoded payload. */
+/** Bytes read at once by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -151,15 +152,8 @@ async function isTornHeaderWrite(fs: WalFileSystem, path: string): Promise<boole
 async function isAllZeros(fs: WalFileSystem, path: string, size: number): Promise<boolean> {
   const file = await fs.open(path, "read");
   try {
-    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(size, 1)));
-    for (let at = 0; at < size; ) {
-      const n = await file.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
-      // Shorter than it was stat'ed: what is left was read, and it was zeros.
-      if (n === 0) return true;
-      for (let i = 0; i < n; i++) if (chunk[i] !== 0) return false;
-      at += n;
-    }
-    return true;
+    // A file shorter than it was stat'ed is judged by what is left of it.
+    return await isZeroRange(file, 0, size);
   } finally {
     await file.close();
   }
