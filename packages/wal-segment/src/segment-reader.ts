@@ -252,8 +252,8 @@ export class SegmentReader {
         this.#position += result.byteLength;
         return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
       }
+      // A corrupt record whose length is zero was looked at above (four bytes are buffered for any "corrupt").
       if (result.kind === "corrupt") {
-        if (await this.#atZeroTail()) return { kind: "end" };
         return {
           kind: "damaged",
           offset: this.#position,

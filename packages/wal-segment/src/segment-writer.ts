@@ -119,10 +119,9 @@ export class SegmentWriter {
     this.#written = written;
     this.#synced = written;
     this.#zeroedEnd = zeroedEnd;
-    validateOptions(options);
+    // `create` and `openForAppend` checked the options before touching the file.
     this.#maxUnsynced = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
-    const ahead = options.preallocateBytes ?? 0;
-    this.#preallocate = ahead === 0 ? 0 : Math.ceil(ahead / PAGE_BYTES) * PAGE_BYTES;
+    this.#preallocate = Math.ceil((options.preallocateBytes ?? 0) / PAGE_BYTES) * PAGE_BYTES;
     this.#pending = new ByteWriter(options.bufferBytes ?? 8192);
     this.#spare = new ByteWriter(options.bufferBytes ?? 8192);
   }
