@@ -20,7 +20,7 @@ import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { isMissingFile, locateSegment, readBaseLsn, truncatedError } from "./segment-locate.js";
+import { isMissingFile, locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
@@ -497,7 +497,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#durable = d.durableLsn;
       this.#closedByWriter = d.closed;
       this.#durableChangedAt = Date.now();
-      await this.#reset();
+      await this.#reset(start);
       return true;
     }
     if (this.#session === undefined) this.#durableChangedAt = Date.now();
@@ -514,26 +514,38 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
 
   /**
    * The LSN from which reading again reproduces every transaction not yet delivered: the one after the last
-   * delivered, or the begin of a queued (committed, undelivered) transaction that began before it.
+   * delivered, the begin of a queued (committed, undelivered) transaction that began before it, and, at a new
+   * session, the begin of a transaction of that session still open.
    *
-   * Transactions still open do not pull it lower. A reset happens only when a writer session ended (a new one
-   * opened the log, or its recovery cut the file under the reader), and a new session never commits a transaction
-   * an earlier one began. So an open transaction that began at or below the last delivered LSN can never commit;
-   * one that began above it is read again from the restart point anyway. Pinning to a dead transaction's begin
-   * sent a follower back to a segment that truncation had rightly removed (its slot was confirmed past it): a
-   * false `WAL_TRUNCATED`.
+   * A reset happens only when a writer session ended: a new one's recovery cut the file under the reader, or a new
+   * one published its mark. A session never commits a transaction an earlier one began, so a transaction still
+   * open from an ended session never commits and does not pull the point lower (pinning to a dead transaction's
+   * begin sent a follower back to a segment truncation had rightly removed, its slot confirmed past it: a false
+   * `WAL_TRUNCATED`). But a new session writes before its first mark, and a follower may read (and, syncing itself,
+   * deliver) its records before it learns of the session: a transaction that session began and has not finished is
+   * alive, and must be read again from its begin, which may lie in an earlier segment than the last delivered.
+   * @param liveFrom open transactions begun at or above it belong to the new session (`undefined`: none do).
    */
-  #restartLsn(): number {
+  #restartLsn(liveFrom?: number): number {
     let lsn = this.#lastDelivered + 1;
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       lsn = Math.min(lsn, (this.#queue[i] as Queued<E>).tx.beginLsn);
     }
+    const assembler = this.#assembler;
+    if (liveFrom !== undefined && assembler !== undefined) {
+      for (const begin of assembler.openBegins()) if (begin >= liveFrom && begin < lsn) lsn = begin;
+    }
     return lsn;
   }
 
-  /** Forget what was read ahead and read again from before every undelivered transaction. */
-  async #reset(): Promise<void> {
-    const from = this.#restartFrom ?? this.#restartLsn();
+  /**
+   * Forget what was read ahead and read again from before every undelivered transaction.
+   * @param liveFrom the new session's first LSN when a new session's mark caused the reset (0: unknown, so every
+   *   open transaction is taken as possibly alive); absent when a cut under the reader did, which only a later
+   *   session's recovery makes: everything read up to there was written by sessions that ended.
+   */
+  async #reset(liveFrom?: number): Promise<void> {
+    const from = this.#restartFrom ?? this.#restartLsn(liveFrom);
     // Kept until a segment is open again: the queue and the open transactions it was computed from are dropped.
     this.#restartFrom = from;
     const reader = this.#reader;
@@ -637,7 +649,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const next = entries.find((e) => e.id > id);
     if (next === undefined) return undefined;
     if (next.id !== id + 1) {
-      const oldest = await readBaseLsn(this.#o.fs, (entries[0] as SegmentEntry).path);
+      // Read again rather than taken from the listing: truncation may be removing more meanwhile (oldest first).
+      const oldest = await oldestRetainedLsn(this.#o.dir, { fs: this.#o.fs });
+      if (oldest === null) return undefined; // every segment gone: look again at the next wake-up
       await this.#truncated(this.#assembler?.lastLsn ?? this.#lastDelivered, oldest);
     }
     return next;

@@ -217,7 +217,8 @@ describe("followDir", () => {
     const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
     for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
     await w2.flush();
-    const mark2 = await DurableMarkWriter.open(fs, dir);
+    // Each session's mark says where it started (a writer's does): what is open below that start is dead.
+    const mark2 = await DurableMarkWriter.open(fs, dir, 5);
     mark2.publish(7);
     expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[7, ["b"]]]);
     await unlink(segmentPath(dir, 1));
@@ -225,12 +226,57 @@ describe("followDir", () => {
     // it must not send the follower back to lsn 1 (a false WAL_TRUNCATED).
     for (const r of tx(8, ["c"])) w2.append(r, jsonCodec);
     await w2.flush();
-    const mark3 = await DurableMarkWriter.open(fs, dir);
+    const mark3 = await DurableMarkWriter.open(fs, dir, 8);
     mark3.publish(10);
     expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
     await w2.close();
     await mark3.close(10);
     await Promise.all([mark1, mark2].map((m) => m.close(10).catch(() => undefined)));
+    await follower.return();
+  });
+
+  it("a new session's open transaction read before its first mark survives the reset that mark causes", async () => {
+    // Session 1 commits 1..3, publishes, and is killed (its mark stays, stale, "not closed").
+    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    for (const r of tx(1, ["a"])) w1.append(r, jsonCodec);
+    await w1.flush();
+    const mark1 = await DurableMarkWriter.open(fs, dir, 1);
+    mark1.publish(3);
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      signal: stop.signal,
+      pollIntervalMs: 20,
+      selfSyncAfterMs: 0,
+    });
+    expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
+    // Session 2 begins T at 4, commits C (5..7) inside it, and has published nothing yet: the follower, seeing only
+    // session 1's stale mark, syncs what it read itself and delivers C (token restart 4: T is open).
+    const mark2 = await DurableMarkWriter.open(fs, dir, 4);
+    for (const r of [{ kind: "txBegin" as const, lsn: 4 }, ...tx(5, ["c"])]) w1.append(r, jsonCodec);
+    await w1.flush();
+    const [c] = await take(follower, 1);
+    expect([c?.commitLsn, follower.restartLsn]).toEqual([7, 4]);
+    // Session 2 rotates (T stays open across it), commits T and U in segment 2, and publishes its first mark: a
+    // new session for the follower, which drops what it read ahead. T is the new session's and was open: it must
+    // be read again from its begin in segment 1, not from after the last delivered commit (segment 2).
+    await w1.seal();
+    await w1.close();
+    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 8);
+    w2.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 4, events: ["t"] }, jsonCodec);
+    w2.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
+    for (const r of tx(10, ["u"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    mark2.publish(12);
+    // One at a time: a follower that lost T delivers U first instead of timing out.
+    for (const expected of [
+      [4, 9, ["t"]],
+      [10, 12, ["u"]],
+    ]) {
+      expect((await take(follower, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([expected]);
+    }
+    await w2.close();
+    await mark2.close(12);
+    await mark1.close(12).catch(() => undefined);
     await follower.return();
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx, writeSegment } from "../test/build-log.js";
 import { readCommitted } from "./read-committed.js";
@@ -68,6 +69,28 @@ describe("readCommitted", () => {
       details: { oldestRetainedLsn: 10 },
     });
     expect(await oldestRetainedLsn(dir)).toBe(10);
+  });
+
+  it("oldestRetainedLsn looks again when truncation removes the oldest segment between its listing and its read", async () => {
+    await writeLog(3, 2);
+    const node = createNodeFileSystem();
+    let raced = false;
+    // Truncation running beside it: right after the first listing, segment 1 goes.
+    const racing: WalFileSystem = {
+      ...node,
+      name: node.name,
+      open: (path, mode) => node.open(path, mode),
+      readdir: async (path) => {
+        const names = await node.readdir(path);
+        if (!raced) {
+          raced = true;
+          await unlink(join(dir, "0000000001.wal"));
+        }
+        return names;
+      },
+    };
+    expect(await oldestRetainedLsn(dir, { fs: racing })).toBe(7);
+    expect(raced).toBe(true);
   });
 
   it("never reads past upto: damage beyond it (a live writer's half-written record) is not an error", async () => {

@@ -129,9 +129,17 @@ export async function newestAtOrBelow(
  */
 export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
   const fs = options.fs ?? createNodeFileSystem();
-  const entries = await listSegments(fs, dir);
-  const first = entries[0];
-  return first === undefined ? null : await readBaseLsn(fs, first.path);
+  // Truncation may delete the oldest segment between the listing and the read of its header: list again (bounded
+  // as locateSegment's retries are: each one means another truncation ran meanwhile).
+  for (let attempt = 0; ; attempt++) {
+    const first = (await listSegments(fs, dir))[0];
+    if (first === undefined) return null;
+    try {
+      return await readBaseLsn(fs, first.path);
+    } catch (error) {
+      if (attempt >= 8 || !isMissingFile(error)) throw error;
+    }
+  }
 }
 
 /** The error for a reader that needs records truncation has removed. */
