@@ -497,7 +497,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#durable = d.durableLsn;
       this.#closedByWriter = d.closed;
       this.#durableChangedAt = Date.now();
-      await this.#reset(start);
+      await this.#reset(true);
       return true;
     }
     if (this.#session === undefined) this.#durableChangedAt = Date.now();
@@ -519,33 +519,35 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    *
    * A reset happens only when a writer session ended: a new one's recovery cut the file under the reader, or a new
    * one published its mark. A session never commits a transaction an earlier one began, so a transaction still
-   * open from an ended session never commits and does not pull the point lower (pinning to a dead transaction's
-   * begin sent a follower back to a segment truncation had rightly removed, its slot confirmed past it: a false
-   * `WAL_TRUNCATED`). But a new session writes before its first mark, and a follower may read (and, syncing itself,
-   * deliver) its records before it learns of the session: a transaction that session began and has not finished is
-   * alive, and must be read again from its begin, which may lie in an earlier segment than the last delivered.
-   * @param liveFrom open transactions begun at or above it belong to the new session (`undefined`: none do).
+   * open once the follower has read every record of its session never commits, and does not pull the point lower
+   * (pinning to a dead transaction's begin sent a follower back to a segment truncation had rightly removed, its
+   * slot confirmed past it: a false `WAL_TRUNCATED`); the assembler forgets those. Two cases keep one alive, and
+   * both come with a new session's mark:
+   * - a new session writes before its first mark, and a follower may read (and, syncing itself, deliver) its
+   *   records before it learns of the session: a transaction that session began is alive;
+   * - a follower that learns of a new session before it has read the end of the earlier one has not seen whether
+   *   a transaction open so far committed: it may have.
+   * Either must be read again from its begin, which may lie in an earlier segment than the last delivered. A cut
+   * under the reader comes from a later session's recovery, below what the follower has read: all it read was
+   * written by sessions that ended, and nothing open then is alive.
+   * @param sessionChanged a new session's mark caused the reset (not a cut under the reader).
    */
-  #restartLsn(liveFrom?: number): number {
+  #restartLsn(sessionChanged = false): number {
     let lsn = this.#lastDelivered + 1;
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       lsn = Math.min(lsn, (this.#queue[i] as Queued<E>).tx.beginLsn);
     }
-    const assembler = this.#assembler;
-    if (liveFrom !== undefined && assembler !== undefined) {
-      for (const begin of assembler.openBegins()) if (begin >= liveFrom && begin < lsn) lsn = begin;
-    }
+    // The assembler has already forgotten what is known dead (see `FollowAssembler.deadBelow`).
+    if (sessionChanged) for (const begin of this.#assembler?.openBegins() ?? []) if (begin < lsn) lsn = begin;
     return lsn;
   }
 
   /**
    * Forget what was read ahead and read again from before every undelivered transaction.
-   * @param liveFrom the new session's first LSN when a new session's mark caused the reset (0: unknown, so every
-   *   open transaction is taken as possibly alive); absent when a cut under the reader did, which only a later
-   *   session's recovery makes: everything read up to there was written by sessions that ended.
+   * @param sessionChanged as for `#restartLsn`.
    */
-  async #reset(liveFrom?: number): Promise<void> {
-    const from = this.#restartFrom ?? this.#restartLsn(liveFrom);
+  async #reset(sessionChanged = false): Promise<void> {
+    const from = this.#restartFrom ?? this.#restartLsn(sessionChanged);
     // Kept until a segment is open again: the queue and the open transactions it was computed from are dropped.
     this.#restartFrom = from;
     const reader = this.#reader;

@@ -34,9 +34,15 @@ export class FollowAssembler<E> {
     this.#deadBelow = deadBelow;
   }
 
-  /** A writer session started at `lsn`: transactions begun below it and still open are dead. */
+  /**
+   * A writer session started at `lsn`: once reading reaches it, transactions begun below it and still open are
+   * dead, and forgotten.
+   */
   deadBelow(lsn: number): void {
-    if (lsn > this.#deadBelow) this.#deadBelow = lsn;
+    if (lsn <= this.#deadBelow) return;
+    this.#deadBelow = lsn;
+    // Learned after reading up to that session: everything before it has been read.
+    if (this.#lastLsn >= lsn - 1) this.#forgetDead();
   }
 
   /** The LSN of the last record applied (0 before any). */
@@ -71,6 +77,7 @@ export class FollowAssembler<E> {
     if (this.#lastLsn !== 0 && lsn <= this.#lastLsn) {
       throw malformed(`record lsn ${lsn} is not greater than previous lsn ${this.#lastLsn}`, path, lsn);
     }
+    if (lsn >= this.#deadBelow && this.#lastLsn < this.#deadBelow) this.#forgetDead();
     this.#lastLsn = lsn;
     switch (record.kind) {
       case "txBegin":
@@ -97,14 +104,19 @@ export class FollowAssembler<E> {
     }
   }
 
+  /**
+   * Reading has reached the current session's records, so every record of the sessions before it has been read:
+   * what they left open never commits. Forgotten, it holds no token back, now or after a reset.
+   */
+  #forgetDead(): void {
+    for (const begin of this.#open.keys()) if (begin < this.#deadBelow) this.#open.delete(begin);
+  }
+
   #restartAfter(commitLsn: number): number {
     let restart = commitLsn + 1;
-    if (this.#open.size > 0) {
-      // A begin below the session start is dead only for a commit of that session: read behind it, an earlier
-      // session's transaction open here may still commit before that session ended.
-      const dead = commitLsn >= this.#deadBelow ? this.#deadBelow : 0;
-      for (const begin of this.#open.keys()) if (begin < restart && begin >= dead) restart = begin;
-    }
+    // What earlier sessions left open is forgotten once reading reaches the current one (`#forgetDead`); read
+    // behind it, an earlier session's transaction open here may still commit before that session ended.
+    for (const begin of this.#open.keys()) if (begin < restart) restart = begin;
     return restart;
   }
 

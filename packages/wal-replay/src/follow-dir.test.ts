@@ -200,6 +200,33 @@ describe("followDir", () => {
     expect(await waiting).toEqual({ value: undefined, done: true });
   });
 
+  it("a dead transaction does not pin a follower that learns of a later session before reading its end", async () => {
+    // Session 1 leaves a transaction begun at 1 open and commits 2..4; session 2 (from 5) rotates and commits 5..7.
+    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
+    await w1.seal();
+    await w1.close();
+    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+    for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark2 = await DurableMarkWriter.open(fs, dir, 5);
+    mark2.publish(7);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 2)).map((t) => t.commitLsn)).toEqual([4, 7]);
+    // Its consumers past 7, segment 1 is truncated away. Session 2 commits 8..10 and dies; session 3 (from 11)
+    // publishes before the follower has read 8..10: what was open is kept, except the begin at 1, which it saw die.
+    await unlink(segmentPath(dir, 1));
+    for (const r of tx(8, ["c"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark3 = await DurableMarkWriter.open(fs, dir, 11);
+    mark3.publish(10);
+    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
+    await w2.close();
+    await mark3.close(10);
+    await mark2.close(10).catch(() => undefined);
+    await follower.return();
+  });
+
   it("a transaction a crashed writer left open does not pin the follower to a segment truncation removed", async () => {
     // Session 1 begins a transaction at lsn 1 that it never ends, commits 2..4, and is killed.
     const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
@@ -271,6 +298,39 @@ describe("followDir", () => {
     for (const expected of [
       [4, 9, ["t"]],
       [10, 12, ["u"]],
+    ]) {
+      expect((await take(follower, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([expected]);
+    }
+    await w2.close();
+    await mark2.close(12);
+    await mark1.close(12).catch(() => undefined);
+    await follower.return();
+  });
+
+  it("a transaction still open where the follower learns of a new session may have committed after what it read", async () => {
+    // Session 1 begins T at 1, commits 2..4 in segment 1, rotates, commits 5..7: delivered, T still open.
+    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+    for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
+    await w1.seal();
+    await w1.close();
+    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+    for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark1 = await DurableMarkWriter.open(fs, dir, 1);
+    mark1.publish(7);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await take(follower, 2)).map((t) => t.commitLsn)).toEqual([4, 7]);
+    // Session 1 then commits T (8..9) and 10..12 and dies; session 2 starts at 13 and publishes before the follower
+    // has read any of that. T began below session 2's start, but the follower never saw whether it committed.
+    w2.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 1, events: ["t"] }, jsonCodec);
+    w2.append({ kind: "txCommit", lsn: 9, txBeginLsn: 1 }, jsonCodec);
+    for (const r of tx(10, ["c"])) w2.append(r, jsonCodec);
+    await w2.flush();
+    const mark2 = await DurableMarkWriter.open(fs, dir, 13);
+    mark2.publish(12);
+    for (const expected of [
+      [1, 9, ["t"]],
+      [10, 12, ["c"]],
     ]) {
       expect((await take(follower, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([expected]);
     }
