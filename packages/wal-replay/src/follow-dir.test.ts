@@ -42,6 +42,41 @@ async function take(it: AsyncIterator<Tx>, n: number, ms = 10_000): Promise<Tx[]
 }
 
 /**
+ * Segment 1 holds a begin at 1 that stays open and a transaction 2..4 and is sealed; segment 2 holds 5..7; a mark of
+ * the session that started at `sessionStart` says 7 is durable; a follower has delivered 4 and 7.
+ */
+async function openTxAcrossRotation(sessionStart: number) {
+  const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
+  for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
+  await w1.seal();
+  await w1.close();
+  const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+  for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
+  await w2.flush();
+  const mark = await DurableMarkWriter.open(fs, dir, sessionStart);
+  mark.publish(7);
+  const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+  expect((await take(follower, 2)).map((t) => t.commitLsn)).toEqual([4, 7]);
+  return { w2, mark, follower };
+}
+
+/** Append the batch (at `at`) and the commit (at `at + 1`) of the open transaction begun at `begin`. */
+function finishTx(w: SegmentWriter, begin: number, at: number, events: JsonValue[]): void {
+  w.append({ kind: "mutationBatch", lsn: at, txBeginLsn: begin, events }, jsonCodec);
+  w.append({ kind: "txCommit", lsn: at + 1, txBeginLsn: begin }, jsonCodec);
+}
+
+/**
+ * Take `[beginLsn, commitLsn, events]` one transaction at a time: a follower that skipped one delivers the next in
+ * its place, a plain mismatch rather than a time-out.
+ */
+async function expectOneByOne(it: AsyncIterator<Tx>, expected: [number, number, JsonValue[]][]): Promise<void> {
+  for (const one of expected) {
+    expect((await take(it, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([one]);
+  }
+}
+
+/**
  * Ask for the next transaction and wait `ms`: `null` when it came (it must not have), else the pending request
  * (boxed: an async function returning a promise would wait for it).
  */
@@ -202,17 +237,7 @@ describe("followDir", () => {
 
   it("a dead transaction does not pin a follower that learns of a later session before reading its end", async () => {
     // Session 1 leaves a transaction begun at 1 open and commits 2..4; session 2 (from 5) rotates and commits 5..7.
-    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
-    for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
-    await w1.seal();
-    await w1.close();
-    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
-    for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
-    await w2.flush();
-    const mark2 = await DurableMarkWriter.open(fs, dir, 5);
-    mark2.publish(7);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
-    expect((await take(follower, 2)).map((t) => t.commitLsn)).toEqual([4, 7]);
+    const { w2, mark: mark2, follower } = await openTxAcrossRotation(5);
     // Its consumers past 7, segment 1 is truncated away. Session 2 commits 8..10 and dies; session 3 (from 11)
     // publishes before the follower has read 8..10: what was open is kept, except the begin at 1, which it saw die.
     await unlink(segmentPath(dir, 1));
@@ -289,18 +314,14 @@ describe("followDir", () => {
     await w1.seal();
     await w1.close();
     const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 8);
-    w2.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 4, events: ["t"] }, jsonCodec);
-    w2.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
+    finishTx(w2, 4, 8, ["t"]);
     for (const r of tx(10, ["u"])) w2.append(r, jsonCodec);
     await w2.flush();
     mark2.publish(12);
-    // One at a time: a follower that lost T delivers U first instead of timing out.
-    for (const expected of [
+    await expectOneByOne(follower, [
       [4, 9, ["t"]],
       [10, 12, ["u"]],
-    ]) {
-      expect((await take(follower, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([expected]);
-    }
+    ]);
     await w2.close();
     await mark2.close(12);
     await mark1.close(12).catch(() => undefined);
@@ -309,31 +330,18 @@ describe("followDir", () => {
 
   it("a transaction still open where the follower learns of a new session may have committed after what it read", async () => {
     // Session 1 begins T at 1, commits 2..4 in segment 1, rotates, commits 5..7: delivered, T still open.
-    const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
-    for (const r of [{ kind: "txBegin" as const, lsn: 1 }, ...tx(2, ["a"])]) w1.append(r, jsonCodec);
-    await w1.seal();
-    await w1.close();
-    const w2 = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
-    for (const r of tx(5, ["b"])) w2.append(r, jsonCodec);
-    await w2.flush();
-    const mark1 = await DurableMarkWriter.open(fs, dir, 1);
-    mark1.publish(7);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
-    expect((await take(follower, 2)).map((t) => t.commitLsn)).toEqual([4, 7]);
+    const { w2, mark: mark1, follower } = await openTxAcrossRotation(1);
     // Session 1 then commits T (8..9) and 10..12 and dies; session 2 starts at 13 and publishes before the follower
     // has read any of that. T began below session 2's start, but the follower never saw whether it committed.
-    w2.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 1, events: ["t"] }, jsonCodec);
-    w2.append({ kind: "txCommit", lsn: 9, txBeginLsn: 1 }, jsonCodec);
+    finishTx(w2, 1, 8, ["t"]);
     for (const r of tx(10, ["c"])) w2.append(r, jsonCodec);
     await w2.flush();
     const mark2 = await DurableMarkWriter.open(fs, dir, 13);
     mark2.publish(12);
-    for (const expected of [
+    await expectOneByOne(follower, [
       [1, 9, ["t"]],
       [10, 12, ["c"]],
-    ]) {
-      expect((await take(follower, 1)).map((t) => [t.beginLsn, t.commitLsn, t.events])).toEqual([expected]);
-    }
+    ]);
     await w2.close();
     await mark2.close(12);
     await mark1.close(12).catch(() => undefined);
