@@ -37,6 +37,8 @@ export class FsView implements WalFileSystem {
   #tearAt = Number.POSITIVE_INFINITY;
   #tearBytes = 0;
   #onDeath: DeathHandler | undefined;
+  #stopped: Promise<void> | null = null;
+  #continue: (() => void) | undefined;
 
   constructor(inner: WalFileSystem, name: string) {
     this.#inner = inner;
@@ -75,6 +77,29 @@ export class FsView implements WalFileSystem {
     if (this.#dead) throw dead(this.name, syscall, path);
   }
 
+  /**
+   * SIGSTOP: from now on every asynchronous operation through the view waits before it starts, until
+   * {@link FsView.resume}; the process's timers still fire, but nothing it does reaches the files.
+   */
+  stop(): void {
+    this.#stopped ??= new Promise<void>((resolve) => {
+      this.#continue = resolve;
+    });
+  }
+
+  /** SIGCONT: the waiting operations start, in the order they were called. */
+  resume(): void {
+    this.#continue?.();
+    this.#stopped = null;
+    this.#continue = undefined;
+  }
+
+  /** Wait while stopped, then check the view is alive: the start of every asynchronous operation. */
+  async enter(syscall: string, path: string): Promise<void> {
+    while (this.#stopped !== null) await this.#stopped;
+    this.check(syscall, path);
+  }
+
   /** Count a mutating operation that just landed; dies when it was the planned last one. */
   landed(what: string): void {
     this.#ops++;
@@ -98,7 +123,7 @@ export class FsView implements WalFileSystem {
   }
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
-    this.check("open", path);
+    await this.enter("open", path);
     const existed = mode === "read" || mode === "readWrite" ? true : (await this.#inner.stat(path)) !== null;
     const file = await this.#inner.open(path, mode);
     if (this.#dead) {
@@ -110,34 +135,34 @@ export class FsView implements WalFileSystem {
   }
 
   async mkdirp(path: string): Promise<void> {
-    this.check("mkdir", path);
+    await this.enter("mkdir", path);
     await this.#inner.mkdirp(path);
   }
 
   async readdir(path: string): Promise<string[]> {
-    this.check("scandir", path);
+    await this.enter("scandir", path);
     return await this.#inner.readdir(path);
   }
 
   async stat(path: string): Promise<FileStat | null> {
-    this.check("stat", path);
+    await this.enter("stat", path);
     return await this.#inner.stat(path);
   }
 
   async rename(from: string, to: string): Promise<void> {
-    this.check("rename", from);
+    await this.enter("rename", from);
     await this.#inner.rename(from, to);
     this.landed(`rename ${from}`);
   }
 
   async unlink(path: string): Promise<void> {
-    this.check("unlink", path);
+    await this.enter("unlink", path);
     await this.#inner.unlink(path);
     this.landed(`unlink ${path}`);
   }
 
   async syncDir(path: string): Promise<void> {
-    this.check("fsync", path);
+    await this.enter("fsync", path);
     await this.#inner.syncDir(path);
     this.landed(`syncDir ${path}`);
   }
@@ -181,12 +206,12 @@ class ViewFile implements WalFile {
   }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    this.#view.check("read", this.path);
+    await this.#view.enter("read", this.path);
     return await this.#file.read(buffer, offset, length, position);
   }
 
   async write(data: Uint8Array, position: number): Promise<void> {
-    this.#view.check("write", this.path);
+    await this.#view.enter("write", this.path);
     const torn = this.#view.tear(this.path, data.byteLength, position);
     if (torn !== null) {
       if (torn > 0) await this.#file.write(data.subarray(0, torn), position);
@@ -198,25 +223,25 @@ class ViewFile implements WalFile {
   }
 
   async datasync(): Promise<void> {
-    this.#view.check("fdatasync", this.path);
+    await this.#view.enter("fdatasync", this.path);
     await this.#file.datasync();
     this.#view.landed(`datasync ${this.path}`);
   }
 
   async sync(): Promise<void> {
-    this.#view.check("fsync", this.path);
+    await this.#view.enter("fsync", this.path);
     await this.#file.sync();
     this.#view.landed(`sync ${this.path}`);
   }
 
   async truncate(length: number): Promise<void> {
-    this.#view.check("ftruncate", this.path);
+    await this.#view.enter("ftruncate", this.path);
     await this.#file.truncate(length);
     this.#view.landed(`truncate ${this.path}`);
   }
 
   async size(): Promise<number> {
-    this.#view.check("fstat", this.path);
+    await this.#view.enter("fstat", this.path);
     return await this.#file.size();
   }
 

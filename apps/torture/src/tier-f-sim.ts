@@ -124,6 +124,7 @@ class SimCase {
   readonly #consumers: SimConsumer[] = [];
   readonly #pausedUntil = new Map<SimConsumer, number>();
   #lastCheckpoint = 0;
+  #rotationsSeen = 0;
   #tx = 0;
   #crashes = 0;
   #opIndex = 0;
@@ -226,8 +227,10 @@ class SimCase {
         ended: () => w.dead || w.closed,
       };
       wal.onLifecycle((e) => {
-        if (e.type === "sealed") this.#bump("rotations");
-        else if (e.type === "removed") {
+        if (e.type === "sealed") {
+          this.#bump("rotations");
+          this.#rotationsSeen++;
+        } else if (e.type === "removed") {
           this.#bump("truncations");
           this.#bump("segmentsRemoved", e.segments.length);
         } else if (e.type === "slotInvalidated") this.#bump("slotInvalidations");
@@ -384,7 +387,44 @@ class SimCase {
     if (roll < 0.82) return await this.#crash("power");
     if (roll < 0.88) return await this.#crash("process");
     if (roll < 0.92) return await this.#crash("torn");
+    if (roll < 0.95) return await this.#straddleRestart();
     return await this.#reopen();
+  }
+
+  /**
+   * A low-level transaction open across a rotation and a writer restart that its followers learn of before they
+   * read its commit: begun, then commits (forced across a rotation) made durable and delivered while it is open;
+   * the followers in other processes stopped (SIGSTOP); it commits; the writer's process dies; the new session publishes its
+   * mark; the followers continue. Their first look shows a new session, and they must read the transaction again
+   * from its begin, in the segment before the one they stopped in: the session that committed it ended after
+   * what they had read.
+   */
+  async #straddleRestart(): Promise<boolean> {
+    const w = this.#writer as Writer;
+    const t = this.#newTx();
+    this.#intents.set(t.id, t.events.length);
+    const b = await w.wal.begin();
+    await w.wal.appendBatch(b, t.events);
+    const rotationsBefore = this.#rotationsSeen;
+    for (let i = 0; i < 40 && this.#rotationsSeen === rotationsBefore; i++) await this.#commit(w);
+    await this.#commit(w);
+    await this.#sync(w);
+    // The followers in other processes catch up with it (count-bounded; one that is paused or failed does not).
+    const followers = this.#consumers.filter((c) => !c.inWriter);
+    const upTo = w.wal.durableLsn();
+    const behind = (c: SimConsumer) => !c.paused && c.error === undefined && c.position < upTo;
+    for (let turns = 0; turns < WAIT_TURNS && followers.some(behind); turns++) await turn();
+    // SIGSTOP, not a pause of the consumer's loop: a follower waiting in `next()` would read on meanwhile.
+    for (const c of followers) c.view?.stop();
+    const commitLsn = await w.wal.commit(b);
+    await w.wal.flush();
+    this.#session.resolved.set(t.id, { b, c: commitLsn });
+    if (this.#mode === "perCommit") this.#claim(commitLsn);
+    if (!(await this.#crash("process"))) return false;
+    await this.#call("a sync after a restart", this.#sync(this.#writer as Writer));
+    for (const f of followers) f.view?.resume();
+    this.#bump("straddledRestarts");
+    return true;
   }
 
   #pauseSomeone(): void {

@@ -24,6 +24,7 @@ describe("tier F (the change feed)", () => {
     expect(r.extra.tokenChecks).toBeGreaterThan(0);
     expect(r.extra.durableOnlyChecked).toBeGreaterThan(0);
     expect(r.extra.interleaved).toBeGreaterThan(0); // exact resume tokens are exercised
+    expect(r.extra.straddledRestarts).toBeGreaterThan(0); // a restart learned of before reading the session's end
   });
 
   it("F-proc: SIGKILLed writers and a slot follower, zero violations, every acknowledged commit delivered", async () => {
