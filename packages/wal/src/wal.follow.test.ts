@@ -1,4 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
+import { readDurableMark } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSlot, followDir, type JsonValue, jsonCodec, readCommitted, readSlot, Wal } from "./index.js";
@@ -180,6 +181,24 @@ describe("lifecycle events and replication slots", () => {
     const late = followDir<JsonValue>("/w", { codec: jsonCodec, slot: "r", fs });
     await expect(late.next()).rejects.toMatchObject({ code: "WAL_SLOT_INVALIDATED", details: { slot: "r" } });
     await wal.close();
+  });
+
+  it("a reopened writer publishes its new session in the mark at once, with what recovery made durable", async () => {
+    const fs = new SimFS();
+    // One segment with room: the reopen appends to it, no rotation (whose fsync would publish anyway).
+    const first = await simWal(fs, { segmentTargetBytes: 1 << 20 });
+    for (let i = 0; i < 5; i++) await first.commitTx([i]);
+    // Killed (never closed: a copy of the files as they are, page cache included); the next open recovers, and its
+    // mark says so before it writes anything.
+    const crashed = fs.clone();
+    const before = await readDurableMark(crashed, "/w");
+    const second = await simWal(crashed, { segmentTargetBytes: 1 << 20 });
+    const after = await readDurableMark(crashed, "/w");
+    expect(after?.session).not.toBe(before?.session);
+    expect(after).toMatchObject({ durableLsn: 15, sessionStartLsn: 16, closed: false });
+    expect(second.durableLsn()).toBe(15);
+    await second.close();
+    await first.close();
   });
 
   it("refuses a bad maxSlotRetainedBytes or publishDurableLsn", async () => {
