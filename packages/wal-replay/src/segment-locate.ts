@@ -48,12 +48,19 @@ export interface SegmentLocation {
  * after `after` begins in it or a later one, so nothing before it needs reading.
  * @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`.
  */
-export async function locateSegment(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
-  // Truncation may delete a segment between the listing and a probe of its header (oldest first, so the segment
-  // needed is still there): list again. Bounded, because each retry means another truncation ran meanwhile.
+export function locateSegment(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
+  // Oldest first, so the segment needed is still there after a truncation that removed one probed.
+  return againAfterTruncation(() => locateOnce(fs, dir, after));
+}
+
+/**
+ * Run `look` (a listing and reads of what it listed) again when a file it listed is gone by the time it reads it:
+ * truncation deleted a segment meanwhile. Bounded, because each retry means another truncation ran meanwhile.
+ */
+async function againAfterTruncation<T>(look: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await locateOnce(fs, dir, after);
+      return await look();
     } catch (error) {
       if (attempt >= 8 || !isMissingFile(error)) throw error;
     }
@@ -129,17 +136,10 @@ export async function newestAtOrBelow(
  */
 export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
   const fs = options.fs ?? createNodeFileSystem();
-  // Truncation may delete the oldest segment between the listing and the read of its header: list again (bounded
-  // as locateSegment's retries are: each one means another truncation ran meanwhile).
-  for (let attempt = 0; ; attempt++) {
+  return await againAfterTruncation(async () => {
     const first = (await listSegments(fs, dir))[0];
-    if (first === undefined) return null;
-    try {
-      return await readBaseLsn(fs, first.path);
-    } catch (error) {
-      if (attempt >= 8 || !isMissingFile(error)) throw error;
-    }
-  }
+    return first === undefined ? null : await readBaseLsn(fs, first.path);
+  });
 }
 
 /** The error for a reader that needs records truncation has removed. */
