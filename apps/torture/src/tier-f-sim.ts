@@ -394,10 +394,10 @@ class SimCase {
   /**
    * A low-level transaction open across a rotation and a writer restart that its followers learn of before they
    * read its commit: begun, then commits (forced across a rotation) made durable and delivered while it is open;
-   * the followers in other processes stopped (SIGSTOP); it commits; the writer's process dies; the new session publishes its
-   * mark; the followers continue. Their first look shows a new session, and they must read the transaction again
-   * from its begin, in the segment before the one they stopped in: the session that committed it ended after
-   * what they had read.
+   * the followers in other processes stopped (SIGSTOP); it commits; the writer's process dies; the new session
+   * publishes its mark; the followers continue. Their first look shows a new session, and they must read the
+   * transaction again from its begin, in the segment before the one they stopped in: the session that committed it
+   * ended after what they had read.
    */
   async #straddleRestart(): Promise<boolean> {
     const w = this.#writer as Writer;
@@ -416,13 +416,17 @@ class SimCase {
     for (let turns = 0; turns < WAIT_TURNS && followers.some(behind); turns++) await turn();
     // SIGSTOP, not a pause of the consumer's loop: a follower waiting in `next()` would read on meanwhile.
     for (const c of followers) c.view?.stop();
-    const commitLsn = await w.wal.commit(b);
-    await w.wal.flush();
-    this.#session.resolved.set(t.id, { b, c: commitLsn });
-    if (this.#mode === "perCommit") this.#claim(commitLsn);
-    if (!(await this.#crash("process"))) return false;
-    await this.#call("a sync after a restart", this.#sync(this.#writer as Writer));
-    for (const f of followers) f.view?.resume();
+    try {
+      const commitLsn = await w.wal.commit(b);
+      await w.wal.flush();
+      this.#session.resolved.set(t.id, { b, c: commitLsn });
+      if (this.#mode === "perCommit") this.#claim(commitLsn);
+      if (!(await this.#crash("process"))) return false;
+      await this.#call("a sync after a restart", this.#sync(this.#writer as Writer));
+    } finally {
+      // SIGCONT also when the case cannot go on: the consumers are stopped at its end and must be able to.
+      for (const f of followers) f.view?.resume();
+    }
     this.#bump("straddledRestarts");
     return true;
   }
