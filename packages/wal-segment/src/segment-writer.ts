@@ -16,7 +16,8 @@
  * recovery can tell a torn write from damage to data that an fsync covered (see `@lora/wal-replay`'s damage rules).
  *
  * With `preallocateBytes`, the writer zero-fills the file ahead of its records (PostgreSQL's way with its WAL
- * segments): a write that reaches past the zero-filled part first extends it by that many bytes, so most writes land
+ * segments): a write that reaches past the zero-filled part first extends it by that many bytes, and once half of the
+ * zeros ahead are used the next stretch is filled on the thread pool, off the writes' path. So most writes land
  * inside the file and their fdatasync has no file size to commit (on ext4 and XFS a write + fdatasync then costs the
  * device one request less). The records end where the zeros begin: a reader takes a zero tail of an unsealed segment
  * for its end. Sealing cuts the zeros off before the sealed header is written, and so does a clean close.
@@ -97,6 +98,12 @@ export class SegmentWriter {
   readonly #preallocate: number;
   /** The file holds only zeros (or holes) from the written end up to here. */
   #zeroedEnd: number;
+  /**
+   * A zero-fill past {@link SegmentWriter.#zeroedEnd} started ahead of need, on the thread pool, not awaited by any
+   * write: records are never written past `#zeroedEnd` while it runs (its zeros could land over them), and nothing
+   * cuts the file until it has landed (its zeros could land past the cut and lengthen the file again).
+   */
+  #fillAhead: Promise<void> | undefined;
   /** A sync started because half the window is used, not awaited by anyone. */
   #backgroundSync: Promise<void> | undefined;
   #pending: ByteWriter;
@@ -315,6 +322,7 @@ export class SegmentWriter {
       await this.#file.write(buffer.view(done, done + piece), this.#written);
       this.#written += piece;
       done += piece;
+      this.#fillAheadInBackground();
     }
   }
 
@@ -324,18 +332,51 @@ export class SegmentWriter {
    * itself here first); zeros are never records, so what part of it landed is the end of the log to a reader.
    */
   async #zeroFillFor(length: number): Promise<void> {
+    if (this.#fillAhead !== undefined && this.#written + length > this.#zeroedEnd) await this.#fillLanded();
     const fill = this.#fillRange(length);
     if (fill === undefined) return;
     await this.#file.write(zeroBytes(fill.to - fill.from), fill.from);
     this.#zeroedEnd = fill.to;
   }
 
-  /** {@link SegmentWriter.#zeroFillFor} on the calling thread. */
+  /**
+   * {@link SegmentWriter.#zeroFillFor} on the calling thread. Only when no fill runs ahead, or the write stays below
+   * its start (see {@link SegmentWriter.canWriteNow}).
+   */
   #zeroFillNow(length: number, writeSync: NonNullable<WalFile["writeSync"]>): void {
     const fill = this.#fillRange(length);
     if (fill === undefined) return;
     writeSync.call(this.#file, zeroBytes(fill.to - fill.from), fill.from);
     this.#zeroedEnd = fill.to;
+  }
+
+  /**
+   * Once the records have used half of the zeros ahead of them, zero-fill `preallocateBytes` more past those zeros
+   * on the thread pool, so that a write rarely has to fill on its own path (a synchronous write of the records
+   * would otherwise also write the zeros, on the event loop). A failure is kept and fails the next write or sync,
+   * as a failed write does.
+   */
+  #fillAheadInBackground(): void {
+    if (this.#preallocate === 0 || this.#fillAhead !== undefined) return;
+    if (this.#zeroedEnd - this.#written >= this.#preallocate / 2) return;
+    if (this.#failure !== undefined || this.#closed) return;
+    const from = Math.max(this.#zeroedEnd, this.#written);
+    const to = Math.ceil((from + this.#preallocate) / PAGE_BYTES) * PAGE_BYTES;
+    this.#fillAhead = this.#file.write(zeroBytes(to - from), from).then(
+      () => {
+        this.#fillAhead = undefined;
+        if (this.#zeroedEnd < to) this.#zeroedEnd = to;
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#fillAhead = undefined;
+      },
+    );
+  }
+
+  /** Wait for a fill that runs ahead, if any (its failure is kept in `#failure`, not thrown here). */
+  async #fillLanded(): Promise<void> {
+    while (this.#fillAhead !== undefined) await this.#fillAhead;
   }
 
   /** The zeros to write before `length` bytes are written at the end, if any: whole pages past them. */
@@ -387,10 +428,12 @@ export class SegmentWriter {
 
   /** Whether {@link SegmentWriter.writeNow} would write (the file offers a synchronous write, none is in flight). */
   get canWriteNow(): boolean {
+    const end = this.#written + this.#pending.length;
     return (
       this.#inFlight === undefined &&
       this.#file.writeSync !== undefined &&
-      this.#written + this.#pending.length - this.#synced <= this.#maxUnsynced
+      end - this.#synced <= this.#maxUnsynced &&
+      (this.#fillAhead === undefined || end <= this.#zeroedEnd)
     );
   }
 
@@ -433,8 +476,11 @@ export class SegmentWriter {
     if (this.#inFlight !== undefined || writeSync === undefined) return false;
     this.#assertUsable();
     if (this.#pending.length === 0) return true;
-    // Beyond the unsynced window the asynchronous write must sync first (see the module comment).
-    if (this.#written + this.#pending.length - this.#synced > this.#maxUnsynced) return false;
+    const end = this.#written + this.#pending.length;
+    // Beyond the unsynced window the asynchronous write must sync first (see the module comment); past the zeros
+    // while a fill runs ahead, it must wait for the fill.
+    if (end - this.#synced > this.#maxUnsynced) return false;
+    if (this.#fillAhead !== undefined && end > this.#zeroedEnd) return false;
     try {
       this.#zeroFillNow(this.#pending.length, writeSync);
       writeSync.call(this.#file, this.#pending.view(), this.#written);
@@ -442,9 +488,10 @@ export class SegmentWriter {
       this.#failure ??= error;
       throw error;
     }
-    this.#written += this.#pending.length;
+    this.#written = end;
     this.#pending.reset();
     this.#syncInBackgroundIfHalfFull();
+    this.#fillAheadInBackground();
     return true;
   }
 
@@ -538,6 +585,7 @@ export class SegmentWriter {
         details: { path: this.path, offset },
       });
     }
+    await this.#fillLanded();
     this.#pending.reset();
     try {
       await this.#file.truncate(offset);
@@ -570,6 +618,7 @@ export class SegmentWriter {
 
   /** Cut the zero-filled part past the records off, when there is one; `durably` fsyncs the new length. */
   async #cutZeroTail(durably: boolean): Promise<void> {
+    await this.#fillLanded();
     if (this.#zeroedEnd <= this.#written) return;
     await this.#file.truncate(this.#written);
     if (durably) await this.#file.sync();
@@ -616,6 +665,7 @@ export class SegmentWriter {
     this.#closed = true;
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
     if (this.#backgroundSync !== undefined) await this.#backgroundSync;
+    await this.#fillLanded();
     // A clean close leaves the file as long as its records, as an appending writer would (not made durable: a
     // zero tail that comes back after a power loss is still the end of the log).
     if (!discard && failure === undefined && this.#failure === undefined) {
