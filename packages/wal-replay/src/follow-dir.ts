@@ -25,6 +25,7 @@ import { CommitFollower, type FollowDurability, type FollowSource } from "./comm
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
+import { WatchWakeFilter } from "./watch-wake-filter.js";
 
 /** Options of {@link followDir}. */
 export interface FollowDirOptions<E> {
@@ -130,7 +131,8 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
     }
   }
   const fs = options.fs ?? createNodeFileSystem();
-  const source = new DirSource(dir, fs, options.watch ?? options.fs === undefined, poll, selfSyncAfter);
+  const watchable = options.watch ?? options.fs === undefined;
+  const source = new DirSource(dir, fs, watchable, poll, selfSyncAfter, durability === "durable");
   return new DirFollower<E>(dir, fs, options, after, durability, source);
 }
 
@@ -278,8 +280,17 @@ class DirSource implements FollowSource {
   #dirty = false;
   #wake: (() => void) | undefined;
   #closed = false;
+  readonly #wakes: WatchWakeFilter;
 
-  constructor(dir: string, fs: WalFileSystem, watchable: boolean, pollMs: number, selfSyncAfterMs: number) {
+  constructor(
+    dir: string,
+    fs: WalFileSystem,
+    watchable: boolean,
+    pollMs: number,
+    selfSyncAfterMs: number,
+    durableOnly: boolean,
+  ) {
+    this.#wakes = new WatchWakeFilter(durableOnly);
     this.#dir = dir;
     this.#fs = fs;
     this.#watchable = watchable;
@@ -355,6 +366,7 @@ class DirSource implements FollowSource {
       this.#watcher = watch(this.#dir, { persistent: false }, (event, name) => {
         // The mark removed or created: the open file may no longer be the one in the directory.
         if (event === "rename" && name === DURABLE_MARK_FILE) this.#mark.reopen();
+        if (!this.#wakes.wakes(event, name, performance.now())) return;
         this.#dirty = true;
         this.#wake?.();
       });

@@ -284,11 +284,22 @@ describe("the read buffer shared by a directory walk", () => {
     const open = fs.open.bind(fs);
     fs.open = async (path, mode) => {
       const file = await open(path, mode);
+      const note = (buffer: Uint8Array): void => {
+        if (buffer.byteLength > 64) reads.set(path, [...(reads.get(path) ?? []), buffer.byteLength]);
+      };
       const read = file.read.bind(file);
       file.read = (buffer, offset, length, position) => {
-        if (buffer.byteLength > 64) reads.set(path, [...(reads.get(path) ?? []), buffer.byteLength]);
+        note(buffer);
         return read(buffer, offset, length, position);
       };
+      // Small reads go through readSync where the file has it.
+      const readSync = file.readSync?.bind(file);
+      if (readSync !== undefined) {
+        file.readSync = (buffer, offset, length, position) => {
+          note(buffer);
+          return readSync(buffer, offset, length, position);
+        };
+      }
       return file;
     };
     return reads;

@@ -67,6 +67,12 @@ const DEFAULT_CHUNK = 1 << 20;
  * filling it (a burst) and halves back at each look at the zeros.
  */
 const TAIL_READ_BYTES = 4096;
+/**
+ * Reads up to this size go through the file's `readSync` where it has one: a follower at the live end reads a few
+ * KiB the writer just wrote (in the page cache), and a blocking `pread` of them costs microseconds where a
+ * thread-pool round trip costs tens. Larger reads (replay's chunks) stay asynchronous, off the event loop.
+ */
+const SYNC_READ_MAX = 64 * 1024;
 const KNOWN_KIND_MAX = 6;
 const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -161,11 +167,16 @@ export class SegmentReader {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_BAD_HEADER`.
    */
   async refresh(): Promise<{ fileSize: number; sealed: boolean }> {
+    const file = this.#file;
     const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
-    const n = await readFully(this.#file, raw, SEGMENT_HEADER_BYTES, 0);
+    // Synchronously where the file can (see SYNC_READ_MAX): a follower refreshes on every wake-up.
+    const n =
+      file.readSync === undefined
+        ? await readFully(file, raw, SEGMENT_HEADER_BYTES, 0)
+        : file.readSync(raw, 0, SEGMENT_HEADER_BYTES, 0);
     const header = decodeSegmentHeader(raw.subarray(0, n), this.path);
     this.#sealed = header.sealed;
-    this.#fileSize = await this.#file.size();
+    this.#fileSize = file.sizeSync === undefined ? await file.size() : file.sizeSync();
     // Cut under the reader (a sealed segment loses its zeros; a recovery cuts a torn tail): look again from scratch.
     if (this.#zeroTail !== undefined && this.#fileSize < this.#zeroTail.to) this.#zeroTail = undefined;
     this.seek(this.#position);
@@ -353,9 +364,15 @@ export class SegmentReader {
     try {
       while (this.#bufferLength < needed) {
         const fileOffset = this.#bufferStart + this.#bufferLength;
-        const room = Math.min(this.#buffer.byteLength - this.#bufferLength, this.#fileSize - fileOffset);
+        // At most `want` buffered: past a zero tail the rest of the buffer would be filled with the writer's zeros,
+        // copied on every wake-up of a follower at the live end (up to the whole preallocated stretch).
+        const room = Math.min(want - this.#bufferLength, this.#fileSize - fileOffset);
         if (room <= 0) return;
-        const n = await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset);
+        const readSync = room <= SYNC_READ_MAX ? this.#file.readSync : undefined;
+        const n =
+          readSync === undefined
+            ? await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset)
+            : readSync.call(this.#file, this.#buffer, this.#bufferLength, room, fileOffset);
         if (n === 0) {
           // Shorter than when last measured: a seal cut a zero tail off (or a recovery cut a torn tail). The file
           // ends here until the next refresh says otherwise.

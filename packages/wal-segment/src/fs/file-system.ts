@@ -62,6 +62,12 @@ export interface WalFile {
   truncate(length: number): Promise<void>;
   /** Current length of the file. */
   size(): Promise<number>;
+  /**
+   * Optional: the same as `size`, synchronously (a blocking `fstat`). A reader at the live end of a segment uses it,
+   * with `readSync`, to look at a few new bytes without two thread-pool round trips per wake-up; implementations
+   * that cannot block leave it out.
+   */
+  sizeSync?(): number;
   /** Release the file. Idempotent; any other call after it fails with `WAL_IO`, `details.errno` `"EBADF"`. */
   close(): Promise<void>;
   /** The OS file descriptor where one exists (used for `flock`); undefined for in-memory files. */

@@ -157,6 +157,15 @@ class NodeWalFile implements WalFile {
     });
   }
 
+  sizeSync(): number {
+    if (this.#closed) throw ioError(badFd(this.path, "fstat"), "fstat", this.path);
+    try {
+      return fs.fstatSync(this.fd).size;
+    } catch (err) {
+      throw ioError(err, "fstat", this.path);
+    }
+  }
+
   close(): Promise<void> {
     // Idempotent on purpose: closing a raw fd twice could close an unrelated file that reused the number.
     if (this.#closed) return Promise.resolve();

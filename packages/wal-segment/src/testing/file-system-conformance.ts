@@ -154,6 +154,29 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect(failed?.details?.errno).toBe("EBADF");
     });
 
+    withFs("sizeSync, where offered, answers as size does and fails like it", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      if (f.sizeSync === undefined) {
+        await f.close();
+        return; // optional in the seam: nothing to check for implementations without it
+      }
+      expect(f.sizeSync()).toBe(0);
+      await f.write(Uint8Array.of(1, 2, 3), 4);
+      expect(f.sizeSync()).toBe(7);
+      await f.truncate(2);
+      expect(f.sizeSync()).toBe(await f.size());
+      await f.close();
+      let error: unknown;
+      try {
+        f.sizeSync();
+      } catch (e) {
+        error = e;
+      }
+      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+      expect(failed?.code).toBe("WAL_IO");
+      expect(failed?.details?.errno).toBe("EBADF");
+    });
+
     withFs("writeSync, where offered, behaves as write and fails like it", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       if (f.writeSync === undefined) {

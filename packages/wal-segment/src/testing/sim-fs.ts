@@ -139,6 +139,10 @@ class SimFile implements WalFile {
   }
 
   async size(): Promise<number> {
+    return this.sizeSync();
+  }
+
+  sizeSync(): number {
     this.#state.stats.sizes++;
     this.#check("size", "fstat");
     return this.#inode.data.size;
