@@ -126,7 +126,10 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       const silent = silentCut && outcome.corruption !== null;
       // The copy comes first: when the disk has no room for it, corruption (possibly acknowledged bytes) must leave
       // the directory as it was, and a torn tail (never acknowledged) is cut without one.
-      const copy = silent ? { path: "" } : await copyTail(fs, segment, offset);
+      // With no later segment to move, the directory holds nothing else to make durable before the cut: its fsync
+      // runs beside the copy's, one fsync's wait less on every torn-tail open.
+      const dirWithCopy = later.length === 0 ? dir : undefined;
+      const copy = silent ? { path: "" } : await copyTail(fs, segment, offset, dirWithCopy);
       if (copy.path === null && outcome.corruption !== null) {
         const neededBytes = ((await fs.stat(segment))?.size ?? offset) - offset;
         throw new WalError(
@@ -145,7 +148,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
         for (const e of later) await fs.unlink(e.path);
       }
       const brokenCopy = copy.path;
-      if (later.length > 0 || (brokenCopy !== null && brokenCopy !== "")) await fs.syncDir(dir);
+      const dirSynced = dirWithCopy !== undefined && brokenCopy !== null && brokenCopy !== "";
+      if (!dirSynced && (later.length > 0 || (brokenCopy !== null && brokenCopy !== ""))) await fs.syncDir(dir);
       const size = (await fs.stat(segment))?.size ?? offset;
       await cutFile(fs, segment, offset);
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
@@ -249,16 +253,19 @@ const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
 
 /**
  * Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. When the disk has no
- * room, the partial copy is removed and `path: null` comes back with the errno; any other failure is thrown.
+ * room, the partial copy is removed and `path: null` comes back with the errno; any other failure is thrown. With
+ * `syncDir`, that directory is fsynced beside the copy's own fsync (after the copy's creation), so that a copy that
+ * comes back is durable under its name too.
  */
 async function copyTail(
   fs: WalFileSystem,
   path: string,
   offset: number,
+  syncDir?: string,
 ): Promise<{ path: string; error?: undefined } | { path: null; error: string }> {
   const target = await unusedName(fs, path, `${offset}.broken`);
   try {
-    await copyRange(fs, path, offset, target);
+    await copyRange(fs, path, offset, target, syncDir);
     return { path: target };
   } catch (error) {
     const errno = (error as { details?: { errno?: string } }).details?.errno ?? (error as { code?: string }).code;
@@ -268,7 +275,13 @@ async function copyTail(
   }
 }
 
-async function copyRange(fs: WalFileSystem, path: string, offset: number, target: string): Promise<void> {
+async function copyRange(
+  fs: WalFileSystem,
+  path: string,
+  offset: number,
+  target: string,
+  syncDir: string | undefined,
+): Promise<void> {
   const source = await fs.open(path, "read");
   try {
     const out = await fs.open(target, "createExclusive");
@@ -282,7 +295,13 @@ async function copyRange(fs: WalFileSystem, path: string, offset: number, target
         await out.write(chunk.subarray(0, n), at - offset);
         at += n;
       }
-      await out.sync();
+      // Both settle before either failure is reported: the file is closed (and removed) only once nothing runs on it.
+      const [file, directory] = await Promise.allSettled([
+        out.sync(),
+        syncDir === undefined ? null : fs.syncDir(syncDir),
+      ]);
+      if (file.status === "rejected") throw file.reason;
+      if (directory.status === "rejected") throw directory.reason;
     } finally {
       await out.close();
     }

@@ -1,7 +1,7 @@
 /** A torn tail cut at open is kept as a `.broken` copy, and no later cut overwrites an earlier copy. */
 
 import { jsonCodec } from "@lora/wal-codec";
-import { segmentPath } from "@lora/wal-segment";
+import { segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -27,5 +27,68 @@ describe(".broken copies", () => {
     }
     expect(copies.size).toBe(2);
     for (const [copy, garbage] of copies) expect(Array.from(fs.readFileSync(copy))).toEqual(garbage);
+  });
+
+  it("fsyncs the copy and its directory side by side, and cuts only once both are done", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const { wal } = await Wal.open("/w", { fs: sim, codec: jsonCodec });
+    await wal.commitTx(["a"]);
+    await wal.close();
+    const path = segmentPath("/w", 1);
+    sim.writeFileSync(path, Uint8Array.from([...sim.readFileSync(path), 1, 2, 3, 4]));
+    // Hold the copy's fsync until the directory's has started; note the order of the steps that matter.
+    const steps: string[] = [];
+    let releaseCopySync: () => void = () => undefined;
+    const copySyncHeld = new Promise<void>((resolve) => {
+      releaseCopySync = resolve;
+    });
+    // A recovery that waits for the copy's fsync before the directory's is let go after a while, to fail below.
+    const letGo = setTimeout(() => releaseCopySync(), 1000);
+    const wrapFile = (file: WalFile): WalFile =>
+      new Proxy(file, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target) as unknown;
+          if (typeof value !== "function") return value;
+          if (key === "sync" && target.path.endsWith(".broken")) {
+            return async () => {
+              steps.push("copy fsync started");
+              await copySyncHeld;
+              await target.sync();
+              steps.push("copy fsync done");
+            };
+          }
+          if (key === "truncate") {
+            return (length: number) => {
+              steps.push("cut");
+              return target.truncate(length);
+            };
+          }
+          return value.bind(target);
+        },
+      });
+    const fs: WalFileSystem = new Proxy(sim, {
+      get(target, key) {
+        if (key === "open") return async (p: string, mode: never) => wrapFile(await target.open(p, mode));
+        if (key === "syncDir") {
+          return async (p: string) => {
+            steps.push("directory fsync started");
+            releaseCopySync();
+            await target.syncDir(p);
+            steps.push("directory fsync done");
+          };
+        }
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { wal: again, healed } = await Wal.open("/w", { fs, codec: jsonCodec });
+    expect(healed.map((h) => h.kind)).toContain("tornTailTruncated");
+    const cut = steps.indexOf("cut");
+    expect(steps.slice(0, 2)).toEqual(["copy fsync started", "directory fsync started"]);
+    expect(steps.indexOf("copy fsync done")).toBeLessThan(cut);
+    expect(steps.indexOf("directory fsync done")).toBeLessThan(cut);
+    clearTimeout(letGo);
+    await again.close();
   });
 });
