@@ -1,8 +1,12 @@
 /**
- * Long runs of buffered appends hand the buffer to the OS before it grows to a segment ("spill"). Written is not
- * durable and not committed: a crash keeps nothing of an open transaction, and a failed spill poisons the handle.
+ * Long runs of buffered appends hand the buffer to the OS before it grows to a segment ("spill"), and hold back when
+ * it cannot keep up. Written is not durable and not committed: a crash keeps nothing of an open transaction, and a
+ * failed spill poisons the handle.
  */
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bytesCodec, isWalError } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -53,5 +57,53 @@ describe("buffered appends spill to the OS", () => {
     const after = await wal.commit(tx).catch((e: unknown) => e);
     expect(isWalError(after, "WAL_POISONED")).toBe(true);
     await wal.close().catch(() => undefined);
+  });
+
+  // On real files: the window's fsync completes only when the event loop turns, which SimFS does not need.
+  it("a loop of appends that never yields to the event loop keeps a few MiB buffered, not a segment", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
+    try {
+      const { wal } = await Wal.open(dir, { codec: bytesCodec, segmentTargetBytes: 64 * 1024 * 1024 });
+      const tx = await wal.begin();
+      let most = 0;
+      for (let i = 0; i < 12_000; i++) {
+        await wal.appendBatch(tx, [event]); // ~12 MB in all, every call resolving at once or after a drain
+        most = Math.max(most, wal.ioStats().bufferedBytes);
+      }
+      expect(most).toBeLessThanOrEqual(2 * 1024 * 1024 + 2 * event.byteLength);
+      await wal.commit(tx);
+      await wal.close();
+      const { events, wal: again } = await Wal.open(dir, { codec: bytesCodec });
+      expect(events.length).toBe(12_000);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("appends issued without waiting keep their call order through a drain", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
+    try {
+      const { wal } = await Wal.open(dir, { codec: bytesCodec });
+      const tx = await wal.begin();
+      const numbered = (i: number) => {
+        const e = new Uint8Array(1000);
+        new DataView(e.buffer).setUint32(0, i, true);
+        return e;
+      };
+      const calls: Promise<number>[] = [];
+      for (let i = 0; i < 5000; i++) calls.push(wal.appendBatch(tx, [numbered(i)]));
+      const lsns = await Promise.all(calls);
+      expect(lsns).toEqual(lsns.toSorted((a, b) => a - b));
+      await wal.commit(tx);
+      await wal.close();
+      const { events, wal: again } = await Wal.open(dir, { codec: bytesCodec });
+      expect(events.map((e) => new DataView(e.buffer, e.byteOffset).getUint32(0, true))).toEqual(
+        Array.from({ length: 5000 }, (_, i) => i),
+      );
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
