@@ -58,6 +58,12 @@ export interface SegmentWriterOptions {
   /** Initial capacity of each pending buffer (it grows by doubling as needed). @default 8192 */
   readonly bufferBytes?: number;
   /**
+   * The two pending buffers to use instead of allocating new ones: those a sealed writer gave up with
+   * {@link SegmentWriter.giveUpBuffers}, so that rotation does not allocate (and zero) buffers of the size the last
+   * segment's appends grew. Taken over, emptied; `bufferBytes` is then ignored.
+   */
+  readonly buffers?: readonly [ByteWriter, ByteWriter];
+  /**
    * `create` only: fsync the parent directory after creating the file, so the new entry survives power loss.
    * @default true
    */
@@ -129,8 +135,14 @@ export class SegmentWriter {
     // `create` and `openForAppend` checked the options before touching the file.
     this.#maxUnsynced = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
     this.#preallocate = Math.ceil((options.preallocateBytes ?? 0) / PAGE_BYTES) * PAGE_BYTES;
-    this.#pending = new ByteWriter(options.bufferBytes ?? 8192);
-    this.#spare = new ByteWriter(options.bufferBytes ?? 8192);
+    const [pending, spare] = options.buffers ?? [
+      new ByteWriter(options.bufferBytes ?? 8192),
+      new ByteWriter(options.bufferBytes ?? 8192),
+    ];
+    pending.reset();
+    spare.reset();
+    this.#pending = pending;
+    this.#spare = spare;
   }
 
   /**
@@ -414,11 +426,30 @@ export class SegmentWriter {
 
   /**
    * The larger capacity of the two pending buffers: what this segment's appends needed at most. The next segment's
-   * writer starts there (`bufferBytes`), so a run of buffered appends that outpaces the unsynced window does not
-   * grow (and copy) its buffer again from 8 KiB in every segment.
+   * writer takes the buffers over ({@link SegmentWriter.giveUpBuffers}) or starts at this size (`bufferBytes`), so
+   * a run of buffered appends that outpaces the unsynced window does not grow (and copy) its buffer again from 8 KiB
+   * in every segment.
    */
   get bufferCapacity(): number {
     return Math.max(this.#pending.capacity, this.#spare.capacity);
+  }
+
+  /**
+   * Hand this sealed writer's two pending buffers to the next segment's writer (`buffers`), keeping small new ones:
+   * nothing can be appended to a sealed segment, so they hold nothing it still needs.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` unless the writer is sealed, with nothing
+   *   pending and no write in flight (nothing changes then).
+   */
+  giveUpBuffers(): [ByteWriter, ByteWriter] {
+    if (!this.#header.sealed || this.#pending.length > 0 || this.#inFlight !== undefined) {
+      throw new WalError("WAL_INVALID_ARGUMENT", "only a sealed writer with nothing pending gives up its buffers", {
+        details: { path: this.path },
+      });
+    }
+    const given: [ByteWriter, ByteWriter] = [this.#pending, this.#spare];
+    this.#pending = new ByteWriter(16);
+    this.#spare = new ByteWriter(16);
+    return given;
   }
 
   /** Bytes written but not yet covered by a completed fdatasync (at most the window). */

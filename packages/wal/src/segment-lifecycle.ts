@@ -169,7 +169,8 @@ export class SegmentLifecycle {
     const writer = await SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), nextLsn, {
       syncDirectory: false,
       maxUnsyncedBytes: this.#unsyncedWindow,
-      bufferBytes: old.bufferCapacity,
+      // The sealed writer's buffers, already grown to what its appends needed (a planted bug may leave it unsealed).
+      ...(old.sealed ? { buffers: old.giveUpBuffers() } : { bufferBytes: old.bufferCapacity }),
       preallocateBytes: this.#preallocateBytes,
     });
     try {
