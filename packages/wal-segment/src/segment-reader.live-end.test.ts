@@ -81,17 +81,23 @@ function reset(calls: Calls): void {
   calls.read = calls.readSync = calls.size = calls.sizeSync = calls.asked = 0;
 }
 
+/** A preallocating writer with one commit written, and a reader (through the observing seam) at its end. */
+async function atLiveEnd(withSync: boolean) {
+  lsn = 1;
+  const sim = new SimFS();
+  sim.mkdirpSync("/w");
+  const writer = await SegmentWriter.create(sim, PATH, 1, { preallocateBytes: MiB });
+  commit(writer, 100);
+  await writer.flush();
+  const { fs, calls } = observed(sim, withSync);
+  const reader = await SegmentReader.open(fs, PATH);
+  expect(await readToEnd(reader)).toBe(3);
+  return { writer, reader, calls };
+}
+
 describe("SegmentReader at the live end of a preallocated segment", () => {
   it("reads a few KiB per look after a commit, not the writer's zeros ahead of it", async () => {
-    lsn = 1;
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const writer = await SegmentWriter.create(sim, PATH, 1, { preallocateBytes: MiB });
-    commit(writer, 100);
-    await writer.flush();
-    const { fs, calls } = observed(sim, true);
-    const reader = await SegmentReader.open(fs, PATH);
-    expect(await readToEnd(reader)).toBe(3);
+    const { writer, reader, calls } = await atLiveEnd(true);
     for (let round = 0; round < 20; round++) {
       commit(writer, 100);
       await writer.flush();
@@ -107,15 +113,7 @@ describe("SegmentReader at the live end of a preallocated segment", () => {
 
   it("looks with readSync and sizeSync where the file has them, and without them asynchronously", async () => {
     for (const withSync of [true, false]) {
-      lsn = 1;
-      const sim = new SimFS();
-      sim.mkdirpSync("/w");
-      const writer = await SegmentWriter.create(sim, PATH, 1, { preallocateBytes: MiB });
-      commit(writer, 100);
-      await writer.flush();
-      const { fs, calls } = observed(sim, withSync);
-      const reader = await SegmentReader.open(fs, PATH);
-      await readToEnd(reader);
+      const { writer, reader, calls } = await atLiveEnd(withSync);
       commit(writer, 100);
       await writer.flush();
       reset(calls);

@@ -42,6 +42,19 @@ const enc = new TextEncoder();
 export function runFileSystemConformance(options: ConformanceSuiteOptions): void {
   const { describe, test, expect, create } = options;
 
+  /** `call`, a synchronous call of the seam, throws `WAL_IO` with `errno`. */
+  const expectSyncFailure = (call: () => unknown, errno: string): void => {
+    let error: unknown;
+    try {
+      call();
+    } catch (e) {
+      error = e;
+    }
+    const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+    expect(failed?.code).toBe("WAL_IO");
+    expect(failed?.details?.errno).toBe(errno);
+  };
+
   const withFs = (name: string, body: (fs: WalFileSystem, root: string) => Promise<void>) =>
     test(name, async () => {
       const fixture = await create();
@@ -143,15 +156,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect(f.readSync(out, 0, 1, 5)).toBe(1); // sees what was written since, like read
       expect(out[0]).toBe(6);
       await f.close();
-      let error: unknown;
-      try {
-        f.readSync(out, 0, 1, 0);
-      } catch (e) {
-        error = e;
-      }
-      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
-      expect(failed?.code).toBe("WAL_IO");
-      expect(failed?.details?.errno).toBe("EBADF");
+      expectSyncFailure(() => f.readSync?.(out, 0, 1, 0), "EBADF");
     });
 
     withFs("sizeSync, where offered, answers as size does and fails like it", async (fs, root) => {
@@ -166,15 +171,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.truncate(2);
       expect(f.sizeSync()).toBe(await f.size());
       await f.close();
-      let error: unknown;
-      try {
-        f.sizeSync();
-      } catch (e) {
-        error = e;
-      }
-      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
-      expect(failed?.code).toBe("WAL_IO");
-      expect(failed?.details?.errno).toBe("EBADF");
+      expectSyncFailure(() => f.sizeSync?.(), "EBADF");
     });
 
     withFs("writeSync, where offered, behaves as write and fails like it", async (fs, root) => {
@@ -192,15 +189,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect(await f.size()).toBe(6 + big.byteLength);
       await f.close();
       const ro = await fs.open(join(root, "a"), "read");
-      let error: unknown;
-      try {
-        ro.writeSync?.(Uint8Array.of(1), 0);
-      } catch (e) {
-        error = e;
-      }
-      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
-      expect(failed?.code).toBe("WAL_IO");
-      expect(failed?.details?.errno).toBe("EBADF");
+      expectSyncFailure(() => ro.writeSync?.(Uint8Array.of(1), 0), "EBADF");
       await ro.close();
     });
 
@@ -214,15 +203,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       f.datasyncSync();
       expect(Array.from(await readAll(f))).toEqual([1, 2, 3]);
       await f.close();
-      let error: unknown;
-      try {
-        f.datasyncSync();
-      } catch (e) {
-        error = e;
-      }
-      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
-      expect(failed?.code).toBe("WAL_IO");
-      expect(failed?.details?.errno).toBe("EBADF");
+      expectSyncFailure(() => f.datasyncSync?.(), "EBADF");
     });
 
     withFs("read at or after EOF returns 0; across EOF a short count", async (fs, root) => {
