@@ -81,7 +81,7 @@ describe("buffered appends spill to the OS", () => {
     }
   });
 
-  it("appends issued without waiting keep their call order through a drain", async () => {
+  it("appends issued without waiting keep their call order past the hold-back", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
     try {
       const { wal } = await Wal.open(dir, { codec: bytesCodec });
@@ -102,6 +102,42 @@ describe("buffered appends spill to the OS", () => {
         Array.from({ length: 5000 }, (_, i) => i),
       );
       await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a sync after appends and a commit issued without waiting makes that commit durable", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
+    try {
+      const { wal } = await Wal.open(dir, { codec: bytesCodec });
+      const tx = await wal.begin();
+      const appends: Promise<number>[] = [];
+      for (let i = 0; i < 3000; i++) appends.push(wal.appendBatch(tx, [event]));
+      const commit = wal.commit(tx);
+      await wal.sync();
+      // Every call made before sync() is covered by it, held-back promises or not.
+      expect(wal.durableLsn()).toBeGreaterThanOrEqual(await commit);
+      expect((await Promise.all(appends)).length).toBe(3000);
+      await wal.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a call made after a flush never overtakes appends issued before it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
+    try {
+      const { wal } = await Wal.open(dir, { codec: bytesCodec, syncMode: "none" });
+      const tx = await wal.begin();
+      const appends: Promise<unknown>[] = [];
+      for (let i = 0; i < 3000; i++) appends.push(wal.appendBatch(tx, [event]).catch((e: unknown) => e));
+      await wal.flush();
+      const commitLsn = await wal.commit(tx);
+      const results = await Promise.all(appends);
+      expect(results.filter((r) => typeof r !== "number")).toEqual([]);
+      expect(commitLsn).toBe(tx + 3001);
+      await wal.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -58,10 +58,11 @@ export {
  */
 const SPILL_BYTES = 512 * 1024;
 /**
- * Buffered appends hold back once this much waits to be written. A spill cannot write while the unsynced window is
- * full, and the fsync that empties the window completes only when the event loop turns, which a loop of appends
- * (each resolving at once) never lets it do: without this bound its buffer grew to a whole segment. The append that
- * reaches the bound waits until the buffer is handed to the OS, and the calls after it wait behind it, in order.
+ * A buffered append that leaves this much waiting to be written resolves only once it is handed to the OS. A spill
+ * cannot write while the unsynced window is full, and the fsync that empties the window completes only when the
+ * event loop turns, which a loop of appends (each resolving at once) never lets it do: without this its buffer grew
+ * to a whole segment. The record itself is appended at once, like any other (its LSN in call order, covered by any
+ * later `sync` or `flush`); only its promise waits, which is what gives the loop its turn.
  */
 const BACKPRESSURE_BYTES = 4 * SPILL_BYTES;
 
@@ -111,8 +112,6 @@ export class Wal<E = MutationEvent> {
   #closed = false;
   #closing: Promise<void> | undefined;
   #structural: Structural | undefined;
-  /** Buffered appends wait for this: the buffer passed {@link BACKPRESSURE_BYTES} and is being handed to the OS. */
-  #drain: Promise<void> | undefined;
   /** The group-commit timer (`group` mode only). */
   #flusher: GroupFlusher | undefined;
 
@@ -772,14 +771,13 @@ export class Wal<E = MutationEvent> {
    */
   #appendable(mayRotate: boolean, admitted = false): boolean {
     this.#assertUsable(admitted);
-    if (this.#structural !== undefined || this.#drain !== undefined) return false;
+    if (this.#structural !== undefined) return false;
     return !(mayRotate && this.#pipeline.writer.size >= this.#target);
   }
 
-  /** Wait out a drain of the buffer, a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
+  /** Wait out a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
   async #prepareAppend(mayRotate: boolean): Promise<void> {
-    if (this.#drain !== undefined) await this.#drain;
-    else if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
+    if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
     else if (mayRotate && this.#pipeline.writer.size >= this.#target) await this.#rotate();
   }
 
@@ -789,7 +787,11 @@ export class Wal<E = MutationEvent> {
    */
   #buffered(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
     try {
-      if (this.#appendable(mayRotate)) return Promise.resolve(this.#appendRecord(build));
+      if (this.#appendable(mayRotate)) {
+        const lsn = this.#appendRecord(build);
+        if (this.#pipeline.writer.pendingBytes < BACKPRESSURE_BYTES) return Promise.resolve(lsn);
+        return this.#pipeline.whenWritten(lsn, lsn);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -812,16 +814,7 @@ export class Wal<E = MutationEvent> {
     const kind = record.kind;
     if (kind === "txBegin") this.#tx.beginTx(lsn);
     else if (kind === "txCommit" || kind === "txAbort") this.#tx.finishTx(record.txBeginLsn, lsn);
-    if (writer.pendingBytes >= SPILL_BYTES) {
-      this.#pipeline.spill();
-      if (writer.pendingBytes >= BACKPRESSURE_BYTES && this.#drain === undefined) {
-        // Cleared before anyone waiting resumes; a failed write poisons the handle, which they find then.
-        const clear = (): void => {
-          this.#drain = undefined;
-        };
-        this.#drain = this.#pipeline.whenWritten(lsn).then(clear, clear);
-      }
-    }
+    if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
     return lsn;
   }
 
