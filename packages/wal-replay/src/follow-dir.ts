@@ -290,7 +290,7 @@ class DirSource implements FollowSource {
     selfSyncAfterMs: number,
     durableOnly: boolean,
   ) {
-    this.#wakes = new WatchWakeFilter(durableOnly);
+    this.#wakes = new WatchWakeFilter(durableOnly, selfSyncAfterMs);
     this.#dir = dir;
     this.#fs = fs;
     this.#watchable = watchable;

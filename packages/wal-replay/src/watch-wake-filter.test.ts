@@ -31,6 +31,13 @@ describe("WatchWakeFilter", () => {
     expect(filter.wakes("rename", DURABLE_MARK_FILE, 1001)).toBe(true);
   });
 
+  it("counts the mark as fresh for no longer than the follower's selfSyncAfterMs", () => {
+    const filter = new WatchWakeFilter(true, 20);
+    filter.wakes("change", DURABLE_MARK_FILE, 1000);
+    expect(filter.wakes("change", SEGMENT, 1019)).toBe(false);
+    expect(filter.wakes("change", SEGMENT, 1020)).toBe(true);
+  });
+
   it("wakes a follower of written records for every append", () => {
     const filter = new WatchWakeFilter(false);
     filter.wakes("change", DURABLE_MARK_FILE, 1000);

@@ -9,20 +9,26 @@
 import { DURABLE_MARK_FILE } from "@lora/wal-segment";
 
 /**
- * How recently the mark must have changed for its writer to count as publishing. A writer that stopped publishing
- * (a `none`-mode writer publishes nothing; one that died publishes nothing more) gets every append woken for again
- * after this long, so a follower that must sync for itself learns of new records at once.
+ * How recently the mark must have changed for its writer to count as publishing (at most the follower's
+ * `selfSyncAfterMs`). A writer that does not publish after each fsync (a `none`-mode writer rewrites the mark only
+ * when it opens and rotates; one that died writes nothing more) gets every append woken for again after this long,
+ * so a follower that must sync for itself learns of new records at once; until then the polling timer covers it.
  */
 export const MARK_FRESH_MS = 100;
 
 export class WatchWakeFilter {
   readonly #durableOnly: boolean;
+  readonly #freshMs: number;
   /** When an event last said the mark changed (the caller's clock, in ms). */
   #markChangedAt = Number.NEGATIVE_INFINITY;
 
-  /** @param durableOnly the follower delivers only what is durable (`written` followers wake for every append). */
-  constructor(durableOnly: boolean) {
+  /**
+   * @param durableOnly the follower delivers only what is durable (`written` followers wake for every append).
+   * @param selfSyncAfterMs the follower's `selfSyncAfterMs`: the mark counts as fresh for at most that long.
+   */
+  constructor(durableOnly: boolean, selfSyncAfterMs = Number.POSITIVE_INFINITY) {
     this.#durableOnly = durableOnly;
+    this.#freshMs = Math.min(MARK_FRESH_MS, selfSyncAfterMs);
   }
 
   /**
@@ -36,6 +42,6 @@ export class WatchWakeFilter {
     }
     // A segment created or removed (a rotation, a truncation), or a file the filter does not know: wake.
     if (event !== "change" || name === null || !name.endsWith(".wal")) return true;
-    return !this.#durableOnly || now - this.#markChangedAt >= MARK_FRESH_MS;
+    return !this.#durableOnly || now - this.#markChangedAt >= this.#freshMs;
   }
 }

@@ -248,6 +248,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** The directory's fsync beside a `.broken` copy's failed (the copy itself is whole and durable). */
+class DirectorySyncFailed {
+  constructor(readonly cause: unknown) {}
+}
+
 /** Errnos that mean "the disk has no room": the copy is given up, not the recovery. */
 const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
 
@@ -268,6 +273,8 @@ async function copyTail(
     await copyRange(fs, path, offset, target, syncDir);
     return { path: target };
   } catch (error) {
+    // The directory's fsync failed, not the copy: keep the copy, and fail the recovery as before (never "no room").
+    if (error instanceof DirectorySyncFailed) throw error.cause;
     const errno = (error as { details?: { errno?: string } }).details?.errno ?? (error as { code?: string }).code;
     await fs.unlink(target).catch(() => undefined);
     if (errno !== undefined && NO_SPACE.has(errno)) return { path: null, error: errno };
@@ -301,7 +308,7 @@ async function copyRange(
         syncDir === undefined ? null : fs.syncDir(syncDir),
       ]);
       if (file.status === "rejected") throw file.reason;
-      if (directory.status === "rejected") throw directory.reason;
+      if (directory.status === "rejected") throw new DirectorySyncFailed(directory.reason);
     } finally {
       await out.close();
     }

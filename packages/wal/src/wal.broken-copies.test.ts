@@ -1,6 +1,6 @@
 /** A torn tail cut at open is kept as a `.broken` copy, and no later cut overwrites an earlier copy. */
 
-import { jsonCodec } from "@lora/wal-codec";
+import { isWalError, jsonCodec } from "@lora/wal-codec";
 import { segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,27 @@ describe(".broken copies", () => {
     expect(steps.indexOf("copy fsync done")).toBeLessThan(cut);
     expect(steps.indexOf("directory fsync done")).toBeLessThan(cut);
     clearTimeout(letGo);
+    await again.close();
+  });
+
+  it("a directory fsync that fails beside the copy fails the open and keeps the copy, even with ENOSPC", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const { wal } = await Wal.open("/w", { fs, codec: jsonCodec });
+    await wal.commitTx(["a"]);
+    await wal.close();
+    const path = segmentPath("/w", 1);
+    const torn = Uint8Array.from([...fs.readFileSync(path), 1, 2, 3, 4]);
+    fs.writeFileSync(path, torn);
+    // ENOSPC from the directory's fsync is not "no room for the copy": the copy was made and is kept.
+    fs.injectFault({ op: "syncDir", errno: "ENOSPC" });
+    const failed = await Wal.open("/w", { fs, codec: jsonCodec }).catch((e: unknown) => e);
+    expect(isWalError(failed, "WAL_IO")).toBe(true);
+    expect(Array.from(fs.readFileSync(path))).toEqual(Array.from(torn));
+    expect(Array.from(fs.readFileSync(`${path}.${torn.byteLength - 4}.broken`))).toEqual([1, 2, 3, 4]);
+    fs.clearFaults();
+    const { wal: again, healed } = await Wal.open("/w", { fs, codec: jsonCodec });
+    expect(healed.map((h) => h.kind)).toContain("tornTailTruncated");
     await again.close();
   });
 });
