@@ -7,6 +7,8 @@ import { crc32Range } from "./crc32.js";
 import { WalError } from "./errors.js";
 
 const INITIAL_CAPACITY = 4096;
+/** A record header's size (format.ts's RECORD_HEADER_BYTES; not imported, to keep this file free of the format). */
+const RECORD_HEADER = 21;
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 const TWO_POW_32 = 0x1_0000_0000;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -14,6 +16,14 @@ const I64_MIN = -0x8000_0000_0000_0000n;
 const I64_MAX = 0x7fff_ffff_ffff_ffffn;
 
 const utf8 = new TextEncoder();
+
+/**
+ * The record framing's own methods (`record.ts`): a record header and a record's end written without the per-field
+ * checks of the public methods, whose values the framing has checked once. Keyed by symbols the package does not
+ * export, so they are not part of `ByteWriter`'s API.
+ */
+export const BEGIN_RECORD = Symbol("ByteWriter.beginRecord");
+export const FINISH_RECORD = Symbol("ByteWriter.finishRecord");
 
 /** True when `s` has no lone surrogate (which UTF-8 cannot represent; TextEncoder would replace it silently). */
 function isWellFormed(s: string): boolean {
@@ -481,5 +491,37 @@ export class ByteWriter {
     this.#view.setUint32(at + 4, Math.floor(n / TWO_POW_32), true);
     this.#bytes.set(b, at + 8);
     this.#length = at + 8 + n;
+  }
+
+  /**
+   * Reserve a record header at the end: the kind byte at +4, `lsn` and `slot` as u64 at +5 and +13, the length at +0
+   * left to {@link ByteWriter[FINISH_RECORD]}. Returns where the record starts.
+   * @internal For `record.ts`, which passes a kind byte and two safe non-negative integers.
+   */
+  [BEGIN_RECORD](kindByte: number, lsn: number, slot: number): number {
+    const at = this.#length;
+    this.#reserve(RECORD_HEADER);
+    const view = this.#view;
+    view.setUint8(at + 4, kindByte);
+    view.setUint32(at + 5, lsn % TWO_POW_32, true);
+    view.setUint32(at + 9, Math.floor(lsn / TWO_POW_32), true);
+    view.setUint32(at + 13, slot % TWO_POW_32, true);
+    view.setUint32(at + 17, Math.floor(slot / TWO_POW_32), true);
+    this.#length = at + RECORD_HEADER;
+    return at;
+  }
+
+  /**
+   * End the record begun at `start`: patch its length (everything from `start`, plus the CRC) and append the CRC-32
+   * of its bytes.
+   * @internal For `record.ts`, which has checked the length against the format's maximum.
+   */
+  [FINISH_RECORD](start: number): void {
+    const end = this.#length;
+    this.#reserve(4);
+    const view = this.#view;
+    view.setUint32(start, end - start + 4, true);
+    view.setUint32(end, crc32Range(this.#bytes, start, end, view), true);
+    this.#length = end + 4;
   }
 }

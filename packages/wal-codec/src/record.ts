@@ -4,7 +4,7 @@
  * or flipped length is detected too). See `format.ts` for the table.
  */
 
-import { ByteWriter } from "./byte-writer.js";
+import { BEGIN_RECORD, ByteWriter, FINISH_RECORD } from "./byte-writer.js";
 import { bytesCodec, bytesDecodeBatchAt, bytesDecodeEventAt } from "./bytes-codec.js";
 import { crc32Range } from "./crc32.js";
 import { isWalError, WalError, type WalErrorCode } from "./errors.js";
@@ -173,13 +173,12 @@ const KIND_TX_BEGIN = RecordKindByte.txBegin;
 const KIND_MUTATION_BATCH = RecordKindByte.mutationBatch;
 const KIND_TX_COMMIT = RecordKindByte.txCommit;
 
-/** Reserve a record's header (length back-patched by {@link endFrame}); returns where the record starts. */
+/**
+ * Reserve a record's header (length back-patched by {@link endFrame}); returns where the record starts. Callers have
+ * checked `lsn` and `slot` (`assertLsn`): the writer's framing method skips its per-field checks.
+ */
 function beginFrame(out: ByteWriter, kindByte: number, lsn: number, slot: number): number {
-  const start = out.skip(RECORD_HEADER_BYTES);
-  out.setU8(start + 4, kindByte);
-  out.setU64(start + 5, lsn);
-  out.setU64(start + 13, slot);
-  return start;
+  return out[BEGIN_RECORD](kindByte, lsn, slot);
 }
 
 /** Patch the length of the record begun at `start` and append its CRC; returns the record's length. */
@@ -188,8 +187,7 @@ function endFrame(out: ByteWriter, start: number): number {
   if (total > MAX_RECORD_BYTES) {
     throw new WalError("WAL_RECORD_TOO_LARGE", `record length ${total} exceeds maximum ${MAX_RECORD_BYTES}`);
   }
-  out.setU32(start, total);
-  out.u32(out.crc32From(start));
+  out[FINISH_RECORD](start);
   return total;
 }
 
