@@ -68,9 +68,11 @@ const DEFAULT_CHUNK = 1 << 20;
  */
 const TAIL_READ_BYTES = 4096;
 /**
- * Reads up to this size go through the file's `readSync` where it has one: a follower at the live end reads a few
- * KiB the writer just wrote (in the page cache), and a blocking `pread` of them costs microseconds where a
- * thread-pool round trip costs tens. Larger reads (replay's chunks) stay asynchronous, off the event loop.
+ * Once a reader follows its file (it has been refreshed: it reached the end and looks for growth), reads up to this
+ * size go through the file's `readSync` where it has one: a follower at the live end reads a few KiB the writer just
+ * wrote (in the page cache), and a blocking `pread` of them costs microseconds where a thread-pool round trip costs
+ * tens. Every other read stays asynchronous, off the event loop: replay's and recovery's, even a segment's last
+ * short chunk, which a cold cache could make a disk read.
  */
 const SYNC_READ_MAX = 64 * 1024;
 const KNOWN_KIND_MAX = 6;
@@ -107,6 +109,8 @@ export class SegmentReader {
   #zeroTail: { from: number; to: number } | undefined;
   /** The next read's size past a zero tail seen before (see {@link TAIL_READ_BYTES}). */
   #tailRead = TAIL_READ_BYTES;
+  /** Refreshed at least once: a follower's reader, whose small reads are of bytes just written (SYNC_READ_MAX). */
+  #following = false;
 
   private constructor(
     file: WalFile,
@@ -168,6 +172,7 @@ export class SegmentReader {
    */
   async refresh(): Promise<{ fileSize: number; sealed: boolean }> {
     const file = this.#file;
+    this.#following = true;
     const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
     // Synchronously where the file can (see SYNC_READ_MAX): a follower refreshes on every wake-up.
     const n =
@@ -368,7 +373,7 @@ export class SegmentReader {
         // copied on every wake-up of a follower at the live end (up to the whole preallocated stretch).
         const room = Math.min(want - this.#bufferLength, this.#fileSize - fileOffset);
         if (room <= 0) return;
-        const readSync = room <= SYNC_READ_MAX ? this.#file.readSync : undefined;
+        const readSync = this.#following && room <= SYNC_READ_MAX ? this.#file.readSync : undefined;
         const n =
           readSync === undefined
             ? await this.#file.read(this.#buffer, this.#bufferLength, room, fileOffset)
