@@ -6,14 +6,19 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
 
+/** A SimFS holding a log of one commit in `/w`, and the path of its segment. */
+async function oneCommitLog(): Promise<{ fs: SimFS; path: string }> {
+  const fs = new SimFS();
+  fs.mkdirpSync("/w");
+  const { wal } = await Wal.open("/w", { fs, codec: jsonCodec });
+  await wal.commitTx(["a"]);
+  await wal.close();
+  return { fs, path: segmentPath("/w", 1) };
+}
+
 describe(".broken copies", () => {
   it("a second cut at the same offset never overwrites the first recovery's .broken copy", async () => {
-    const fs = new SimFS();
-    fs.mkdirpSync("/w");
-    const { wal } = await Wal.open("/w", { fs, codec: jsonCodec });
-    await wal.commitTx(["a"]);
-    await wal.close();
-    const path = segmentPath("/w", 1);
+    const { fs, path } = await oneCommitLog();
     const copies = new Map<string, number[]>();
     for (const garbage of [
       [1, 2, 3, 4],
@@ -30,12 +35,7 @@ describe(".broken copies", () => {
   });
 
   it("fsyncs the copy and its directory side by side, and cuts only once both are done", async () => {
-    const sim = new SimFS();
-    sim.mkdirpSync("/w");
-    const { wal } = await Wal.open("/w", { fs: sim, codec: jsonCodec });
-    await wal.commitTx(["a"]);
-    await wal.close();
-    const path = segmentPath("/w", 1);
+    const { fs: sim, path } = await oneCommitLog();
     sim.writeFileSync(path, Uint8Array.from([...sim.readFileSync(path), 1, 2, 3, 4]));
     // Hold the copy's fsync until the directory's has started; note the order of the steps that matter.
     const steps: string[] = [];
@@ -93,12 +93,7 @@ describe(".broken copies", () => {
   });
 
   it("a directory fsync that fails beside the copy fails the open and keeps the copy, even with ENOSPC", async () => {
-    const fs = new SimFS();
-    fs.mkdirpSync("/w");
-    const { wal } = await Wal.open("/w", { fs, codec: jsonCodec });
-    await wal.commitTx(["a"]);
-    await wal.close();
-    const path = segmentPath("/w", 1);
+    const { fs, path } = await oneCommitLog();
     const torn = Uint8Array.from([...fs.readFileSync(path), 1, 2, 3, 4]);
     fs.writeFileSync(path, torn);
     // ENOSPC from the directory's fsync is not "no room for the copy": the copy was made and is kept.

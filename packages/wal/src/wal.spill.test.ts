@@ -14,6 +14,16 @@ import { Wal } from "./wal.js";
 
 const event = new Uint8Array(1000).fill(9);
 
+/** Run `body` with a fresh directory of real files, removed afterwards. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("buffered appends spill to the OS", () => {
   it("writes a long open transaction before its commit, and a crash then keeps none of it", async () => {
     const sim = new SimFS();
@@ -60,9 +70,8 @@ describe("buffered appends spill to the OS", () => {
   });
 
   // On real files: the window's fsync completes only when the event loop turns, which SimFS does not need.
-  it("a loop of appends that never yields to the event loop keeps a few MiB buffered, not a segment", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
-    try {
+  it("a loop of appends that never yields to the event loop keeps a few MiB buffered, not a segment", () =>
+    inTempDir(async (dir) => {
       const { wal } = await Wal.open(dir, { codec: bytesCodec, segmentTargetBytes: 64 * 1024 * 1024 });
       const tx = await wal.begin();
       let most = 0;
@@ -76,14 +85,10 @@ describe("buffered appends spill to the OS", () => {
       const { events, wal: again } = await Wal.open(dir, { codec: bytesCodec });
       expect(events.length).toBe(12_000);
       await again.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("appends issued without waiting keep their call order past the hold-back", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
-    try {
+  it("appends issued without waiting keep their call order past the hold-back", () =>
+    inTempDir(async (dir) => {
       const { wal } = await Wal.open(dir, { codec: bytesCodec });
       const tx = await wal.begin();
       const numbered = (i: number) => {
@@ -102,14 +107,10 @@ describe("buffered appends spill to the OS", () => {
         Array.from({ length: 5000 }, (_, i) => i),
       );
       await again.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a sync after appends and a commit issued without waiting makes that commit durable", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
-    try {
+  it("a sync after appends and a commit issued without waiting makes that commit durable", () =>
+    inTempDir(async (dir) => {
       const { wal } = await Wal.open(dir, { codec: bytesCodec });
       const tx = await wal.begin();
       const appends: Promise<number>[] = [];
@@ -120,14 +121,10 @@ describe("buffered appends spill to the OS", () => {
       expect(wal.durableLsn()).toBeGreaterThanOrEqual(await commit);
       expect((await Promise.all(appends)).length).toBe(3000);
       await wal.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a call made after a flush never overtakes appends issued before it", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lora-wal-spill-"));
-    try {
+  it("a call made after a flush never overtakes appends issued before it", () =>
+    inTempDir(async (dir) => {
       const { wal } = await Wal.open(dir, { codec: bytesCodec, syncMode: "none" });
       const tx = await wal.begin();
       const appends: Promise<unknown>[] = [];
@@ -138,8 +135,5 @@ describe("buffered appends spill to the OS", () => {
       expect(results.filter((r) => typeof r !== "number")).toEqual([]);
       expect(commitLsn).toBe(tx + 3001);
       await wal.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
