@@ -76,7 +76,7 @@ describe("buffered appends spill to the OS", () => {
       const tx = await wal.begin();
       let most = 0;
       for (let i = 0; i < 12_000; i++) {
-        await wal.appendBatch(tx, [event]); // ~12 MB in all, every call resolving at once or after a drain
+        await wal.appendBatch(tx, [event]); // ~12 MB in all; a call that leaves 2 MiB buffered resolves once it is written
         most = Math.max(most, wal.ioStats().bufferedBytes);
       }
       expect(most).toBeLessThanOrEqual(2 * 1024 * 1024 + 2 * event.byteLength);
