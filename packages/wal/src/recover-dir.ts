@@ -148,8 +148,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
         for (const e of later) await fs.unlink(e.path);
       }
       const brokenCopy = copy.path;
-      const dirSynced = dirWithCopy !== undefined && brokenCopy !== null && brokenCopy !== "";
-      if (!dirSynced && (later.length > 0 || (brokenCopy !== null && brokenCopy !== ""))) await fs.syncDir(dir);
+      // The moves (or removals) of later segments are made durable here; a copy's entry was, beside its fsync.
+      if (later.length > 0) await fs.syncDir(dir);
       const size = (await fs.stat(segment))?.size ?? offset;
       await cutFile(fs, segment, offset);
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
