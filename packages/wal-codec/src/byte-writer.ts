@@ -5,10 +5,9 @@
 
 import { crc32Range } from "./crc32.js";
 import { WalError } from "./errors.js";
+import { RECORD_HEADER_BYTES } from "./format.js";
 
 const INITIAL_CAPACITY = 4096;
-/** A record header's size (format.ts's RECORD_HEADER_BYTES; not imported, to keep this file free of the format). */
-const RECORD_HEADER = 21;
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 const TWO_POW_32 = 0x1_0000_0000;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -500,14 +499,14 @@ export class ByteWriter {
    */
   [BEGIN_RECORD](kindByte: number, lsn: number, slot: number): number {
     const at = this.#length;
-    this.#reserve(RECORD_HEADER);
+    this.#reserve(RECORD_HEADER_BYTES);
     const view = this.#view;
     view.setUint8(at + 4, kindByte);
     view.setUint32(at + 5, lsn % TWO_POW_32, true);
     view.setUint32(at + 9, Math.floor(lsn / TWO_POW_32), true);
     view.setUint32(at + 13, slot % TWO_POW_32, true);
     view.setUint32(at + 17, Math.floor(slot / TWO_POW_32), true);
-    this.#length = at + RECORD_HEADER;
+    this.#length = at + RECORD_HEADER_BYTES;
     return at;
   }
 
