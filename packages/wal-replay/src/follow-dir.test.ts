@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem, DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
-import { countingFileSystem } from "@lora/wal-segment/testing";
+import { boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
@@ -39,6 +39,19 @@ async function take(it: AsyncIterator<Tx>, n: number, ms = 10_000): Promise<Tx[]
     out.push(r.value);
   }
   return out;
+}
+
+/**
+ * Commit 8..10 (event "c") through `w`, publish it as durable in the mark of a session that started at
+ * `sessionStart`, and check that the follower delivers exactly that commit next. Returns the new session's mark.
+ */
+async function commitInNewSession(w: SegmentWriter, follower: AsyncIterator<Tx>, sessionStart: number) {
+  for (const r of tx(8, ["c"])) w.append(r, jsonCodec);
+  await w.flush();
+  const mark = await DurableMarkWriter.open(fs, dir, sessionStart);
+  mark.publish(10);
+  expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
+  return mark;
 }
 
 /**
@@ -241,11 +254,7 @@ describe("followDir", () => {
     // Its consumers past 7, segment 1 is truncated away. Session 2 commits 8..10 and dies; session 3 (from 11)
     // publishes before the follower has read 8..10: what was open is kept, except the begin at 1, which it saw die.
     await unlink(segmentPath(dir, 1));
-    for (const r of tx(8, ["c"])) w2.append(r, jsonCodec);
-    await w2.flush();
-    const mark3 = await DurableMarkWriter.open(fs, dir, 11);
-    mark3.publish(10);
-    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
+    const mark3 = await commitInNewSession(w2, follower, 11);
     await w2.close();
     await mark3.close(10);
     await mark2.close(10).catch(() => undefined);
@@ -276,11 +285,7 @@ describe("followDir", () => {
     await unlink(segmentPath(dir, 1));
     // Session 3: the follower resets again. The begin at lsn 1 belongs to a dead session and can never commit;
     // it must not send the follower back to lsn 1 (a false WAL_TRUNCATED).
-    for (const r of tx(8, ["c"])) w2.append(r, jsonCodec);
-    await w2.flush();
-    const mark3 = await DurableMarkWriter.open(fs, dir, 8);
-    mark3.publish(10);
-    expect((await take(follower, 1)).map((t) => [t.commitLsn, t.events])).toEqual([[10, ["c"]]]);
+    const mark3 = await commitInNewSession(w2, follower, 8);
     await w2.close();
     await mark3.close(10);
     await Promise.all([mark1, mark2].map((m) => m.close(10).catch(() => undefined)));
@@ -402,12 +407,6 @@ describe("followDir and records that will never decode", () => {
   });
 });
 
-/** A property of `target`, methods bound to it (its private fields need the real object as `this`). */
-function bound(target: object, key: string | symbol): unknown {
-  const value: unknown = Reflect.get(target, key, target);
-  return typeof value === "function" ? value.bind(target) : value;
-}
-
 describe("followDir across a rotation it sees half done", () => {
   it("retries a segment whose header was not there at the first read though the writer has moved past it", async () => {
     // Segment 1 sealed, 2 sealed, 3 newest: the follower's first open of segment 2 reads it before its header
@@ -426,27 +425,21 @@ describe("followDir across a rotation it sees half done", () => {
     mark.publish(lsn - 1);
     let opensOf2 = 0;
     let blankReads = 0;
-    const seam = new Proxy(fs, {
-      get(target, key) {
-        if (key !== "open") return bound(target, key);
-        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
-          const file = await target.open(path, mode);
-          if (!path.endsWith(segmentPath("", 2))) return file;
-          // The first open of segment 2 is the search for where to start; the second is the move to it from
-          // segment 1, the one that meets the half-created file.
-          if (++opensOf2 !== 2) return file;
-          blankReads++;
-          // This open sees the file as the writer had just created it: no bytes yet.
-          return new Proxy(file, {
-            get(f, k) {
-              if (k === "read") return () => Promise.resolve(0);
-              if (k === "readSync") return undefined;
-              if (k === "size") return () => Promise.resolve(0);
-              return bound(f, k);
-            },
-          });
-        };
-      },
+    const seam = wrapFileSystem(fs, (file) => {
+      if (!file.path.endsWith(segmentPath("", 2))) return file;
+      // The first open of segment 2 is the search for where to start; the second is the move to it from
+      // segment 1, the one that meets the half-created file.
+      if (++opensOf2 !== 2) return file;
+      blankReads++;
+      // This open sees the file as the writer had just created it: no bytes yet.
+      return new Proxy(file, {
+        get(f, k) {
+          if (k === "read") return () => Promise.resolve(0);
+          if (k === "readSync" || k === "sizeSync") return undefined;
+          if (k === "size") return () => Promise.resolve(0);
+          return boundProperty(f, k);
+        },
+      });
     });
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,

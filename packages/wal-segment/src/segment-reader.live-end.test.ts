@@ -10,6 +10,7 @@ import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const MiB = 1 << 20;
@@ -39,18 +40,7 @@ function observed(inner: SimFS, withSync: boolean): { fs: WalFileSystem; calls: 
         };
       },
     });
-  const fs: WalFileSystem = new Proxy(inner, {
-    get(target, key) {
-      if (key === "open") {
-        return async (path: string, mode: never) => {
-          const file = await target.open(path, mode);
-          return mode === "read" ? wrap(file) : file;
-        };
-      }
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const fs = wrapFileSystem(inner, (file, mode) => (mode === "read" ? wrap(file) : file));
   return { fs, calls };
 }
 

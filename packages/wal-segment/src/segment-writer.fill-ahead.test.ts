@@ -7,10 +7,11 @@
 
 import { bytesCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import type { WalFile } from "./fs/file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const AHEAD = 64 * 1024;
@@ -47,17 +48,10 @@ function gatedFills(inner: SimFS) {
             writeSync(data, position);
           };
         }
-        const value = Reflect.get(target, key, target) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
+        return boundProperty(target, key);
       },
     });
-  const fs: WalFileSystem = new Proxy(inner, {
-    get(target, key) {
-      if (key === "open") return async (path: string, mode: never) => wrap(await target.open(path, mode));
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const fs = wrapFileSystem(inner, wrap);
   const release = (): void => {
     state.hold = false;
     for (const go of held.splice(0)) go();

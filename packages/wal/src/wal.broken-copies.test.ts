@@ -1,8 +1,8 @@
 /** A torn tail cut at open is kept as a `.broken` copy, and no later cut overwrites an earlier copy. */
 
 import { isWalError, jsonCodec } from "@lora/wal-codec";
-import { segmentPath, type WalFile, type WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import { segmentPath, type WalFile } from "@lora/wal-segment";
+import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
 
@@ -67,19 +67,12 @@ describe(".broken copies", () => {
           return value.bind(target);
         },
       });
-    const fs: WalFileSystem = new Proxy(sim, {
-      get(target, key) {
-        if (key === "open") return async (p: string, mode: never) => wrapFile(await target.open(p, mode));
-        if (key === "syncDir") {
-          return async (p: string) => {
-            steps.push("directory fsync started");
-            releaseCopySync();
-            await target.syncDir(p);
-            steps.push("directory fsync done");
-          };
-        }
-        const value = Reflect.get(target, key, target) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
+    const fs = wrapFileSystem(sim, wrapFile, {
+      syncDir: async (p: string) => {
+        steps.push("directory fsync started");
+        releaseCopySync();
+        await sim.syncDir(p);
+        steps.push("directory fsync done");
       },
     });
     const { wal: again, healed } = await Wal.open("/w", { fs, codec: jsonCodec });

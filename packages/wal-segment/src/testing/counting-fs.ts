@@ -4,6 +4,7 @@
  */
 
 import type { WalFile, WalFileSystem } from "../fs/file-system.js";
+import { boundProperty, wrapFileSystem } from "./wrapped-fs.js";
 
 /** What {@link countingFileSystem} observed, per path. */
 export interface SeamCounts {
@@ -66,21 +67,8 @@ export function countingFileSystem(inner: WalFileSystem): { fs: WalFileSystem; c
             datasyncSync();
           };
         }
-        return bind(target, key);
+        return boundProperty(target, key);
       },
     });
-  const fs = new Proxy(inner, {
-    get(target, key) {
-      if (key === "open") {
-        return async (...args: Parameters<WalFileSystem["open"]>) => wrapFile(await target.open(...args));
-      }
-      return bind(target, key);
-    },
-  });
-  return { fs, counts };
-}
-
-function bind(target: object, key: string | symbol): unknown {
-  const value: unknown = Reflect.get(target, key, target);
-  return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  return { fs: wrapFileSystem(inner, wrapFile), counts };
 }

@@ -1,6 +1,6 @@
 /**
  * SimFS, an in-memory file system that knows what each fsync covered (crash images, fault injection), the
- * file-system conformance suite, and a seam wrapper that counts reads and syncs.
+ * file-system conformance suite, a seam wrapper that counts reads and syncs, and the proxy it is built on.
  *
  * @packageDocumentation
  * @module @lora/wal-segment/testing
@@ -21,3 +21,4 @@ export type {
   SimStats,
 } from "./sim-fs.js";
 export { SimFS } from "./sim-fs.js";
+export { boundProperty, wrapFileSystem } from "./wrapped-fs.js";
