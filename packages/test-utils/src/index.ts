@@ -1,4 +1,5 @@
 export { bundleScript } from "./bundle-script.js";
+export { eventLoopTurnsDuring } from "./event-loop-turns.js";
 export type { LoraFixtureOptions, LoraFixtureResult, LoraGraphSummary } from "./lora-fixtures.js";
 export {
   LORA_FIXTURE_STATEMENTS,

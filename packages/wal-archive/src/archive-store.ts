@@ -45,6 +45,7 @@ export interface ArchivePutOptions extends ArchiveCallOptions {
 export interface ArchiveStore {
   /** A short description for messages, e.g. `fs:/mnt/backup/wal` or `s3://bucket/prefix`. */
   readonly name: string;
+  /** Store `bytes` under `key`. The caller must not change `bytes` until the promise settles. */
   put(key: string, bytes: Uint8Array, options?: ArchivePutOptions): Promise<void>;
   get(key: string, options?: ArchiveCallOptions): Promise<Uint8Array | null>;
   list(prefix?: string, options?: ArchiveCallOptions): Promise<ArchiveObjectInfo[]>;

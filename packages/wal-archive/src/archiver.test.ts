@@ -49,7 +49,7 @@ afterEach(async () => {
   for (const a of archivers.splice(0)) await a.stop({ flush: false });
 });
 
-async function setup(options: { segmentTargetBytes?: number } = {}) {
+async function setup(options: { segmentTargetBytes?: number; intervalMs?: number } = {}) {
   const fs = new SimFS();
   const { wal } = await Wal.open<JsonValue>("/w", {
     codec: jsonCodec,
@@ -61,13 +61,21 @@ async function setup(options: { segmentTargetBytes?: number } = {}) {
   const archiver = startArchiver(wal, {
     store,
     fs,
-    intervalMs: 5,
+    intervalMs: options.intervalMs ?? 5,
     retry: { initialMs: 1, maxMs: 5, failingAfter: 3 },
     callTimeoutMs: 50,
     onStateChange: (s) => states.push(s.state),
   });
   archivers.push(archiver);
   return { fs, wal, store, archiver, states };
+}
+
+/** Let the archiver work (turns of the event loop, bounded by a count) until it has uploaded `count` segments. */
+async function untilUploaded(archiver: Archiver, count: number): Promise<void> {
+  for (let turn = 0; turn < 10_000 && archiver.status().uploadedSegments < count; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(archiver.status().uploadedSegments).toBeGreaterThanOrEqual(count);
 }
 
 /** The bytes the archive holds for segment `id`: the sealed object, else the pieces from 0 in order. */
@@ -119,6 +127,55 @@ describe("startArchiver", () => {
     expect(status.archivedLsn).toBe(wal.fsyncedLsn());
     expect(status.state).toBe("running");
     expect(status.lagMs).toBe(0);
+    await wal.close();
+  });
+
+  it("a rotation costs one store call (the sealed segment): the next segment's records wait for the timer or a flush", async () => {
+    // The timer never fires in this test: what is shipped, a seal or a flush shipped.
+    const { fs, wal, store, archiver } = await setup({ intervalMs: 3_600_000 });
+    await archiver.flush();
+    const before = archiver.status();
+    const puts = store.objects.size;
+    const segments = (await listSegments(fs, "/w")).length;
+    while ((await listSegments(fs, "/w")).length < segments + 2) await wal.commitTx([{ pad: "p".repeat(40) }]);
+    await untilUploaded(archiver, before.uploadedSegments + 2);
+    await wal.commitTx([{ last: true }]);
+    await untilUploaded(archiver, before.uploadedSegments + 2);
+    const after = archiver.status();
+    expect(after.uploadedSegments - before.uploadedSegments).toBe(2);
+    expect(after.uploadedPieces).toBe(before.uploadedPieces);
+    const added = [...store.objects.keys()].slice(puts).map((k) => parseArchiveKey(k)?.kind);
+    expect(added).toEqual(["segment", "segment"]);
+    expect(after.archivedLsn).toBeLessThan(wal.fsyncedLsn());
+    await archiver.flush();
+    expect(archiver.status().uploadedPieces).toBe(before.uploadedPieces + 1);
+    expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+    await wal.close();
+  });
+
+  it("moves the slot file at most once per intervalMs, and on every flush and on stop", async () => {
+    const { fs, wal, archiver } = await setup({ intervalMs: 3_600_000 });
+    await archiver.flush();
+    const slotAt = async () => (await readSlot("/w", "archive", { fs })).confirmedLsn;
+    const first = await slotAt();
+    const rotate = async (n: number) => {
+      const uploaded = archiver.status().uploadedSegments;
+      const segments = (await listSegments(fs, "/w")).length;
+      while ((await listSegments(fs, "/w")).length < segments + n) await wal.commitTx([{ pad: "p".repeat(40) }]);
+      await untilUploaded(archiver, uploaded + n);
+    };
+    await rotate(3);
+    // Three segments archived, the file not moved: truncation keeps them (more than needed, never less).
+    expect(await slotAt()).toBe(first);
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(0);
+    await archiver.flush();
+    const flushed = await slotAt();
+    expect(flushed).toBeGreaterThan(first);
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBeGreaterThan(0);
+    await rotate(2);
+    expect(await slotAt()).toBe(flushed);
+    await archiver.stop({ flush: false });
+    expect(await slotAt()).toBeGreaterThan(flushed);
     await wal.close();
   });
 

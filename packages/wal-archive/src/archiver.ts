@@ -5,7 +5,8 @@
  *
  * What the archive holds at any moment: every segment sealed before the newest archived one, whole, and a prefix of
  * the active segment ending at a record boundary at or below an LSN that was fsynced. A replication slot (default
- * `archive`) keeps truncation from deleting a segment before it is archived.
+ * `archive`) keeps truncation from deleting a segment before it is archived; its file is written at most once per
+ * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
 import { isWalError, WalError } from "@lora/wal-codec";
@@ -99,11 +100,12 @@ export interface ArchiverStatus {
 export interface Archiver {
   status(): ArchiverStatus;
   /**
-   * Resolves once everything fsynced when it was called is in the store. Rejects with `WAL_ARCHIVE_UNAVAILABLE`
-   * when the archiver turns `failing` first (it keeps retrying in the background).
+   * Resolves once everything fsynced when it was called is in the store and the slot file says so (truncation may
+   * then free what was archived). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
+   * (it keeps retrying in the background).
    */
   flush(): Promise<void>;
-  /** Stop: ship what is durable (unless `flush: false`), unsubscribe, and settle. Idempotent. */
+  /** Stop: ship what is durable (unless `flush: false`), write the slot's final position, unsubscribe, settle. Idempotent. */
   stop(options?: { readonly flush?: boolean }): Promise<void>;
 }
 
@@ -176,6 +178,15 @@ class ArchiverRun implements Archiver {
   #lastError: WalError | null = null;
   #work: Promise<void> = Promise.resolve();
   #workQueued = false;
+  /**
+   * The active segment's durable prefix is due to be shipped (the timer, `flush`, `stop`, close and attach set it).
+   * A pass started by a seal uploads the sealed segment only: the few records the next segment holds by then wait for
+   * the timer, which ships within `intervalMs` all the same, instead of costing a store call (and its fsyncs, for a
+   * directory store) per rotation.
+   */
+  #shipDue = true;
+  /** When the slot file was last written (`performance.now()`); it is written at most once per `intervalMs`. */
+  #slotWrittenAt = Number.NEGATIVE_INFINITY;
   #flushWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
   #stopped: Promise<void> | undefined;
 
@@ -209,7 +220,7 @@ class ArchiverRun implements Archiver {
     // not delete a segment the archive lacks.
     this.#releaseHold = wal.retain?.(`archiver-${this.#slot}`, () => this.#holdLsn) ?? (() => undefined);
     this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
-    this.#timer = setInterval(() => this.#schedule(), this.#interval);
+    this.#timer = setInterval(() => this.#scheduleShipping(), this.#interval);
     this.#timer.unref();
     this.#ready = this.#enqueue(() => this.#pass());
     this.#ready.catch((error: unknown) => this.#localFailure(error));
@@ -237,7 +248,7 @@ class ArchiverRun implements Archiver {
     const lsn = this.#durable;
     if (this.#caughtUp && this.#archivedLsn >= lsn) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
-    this.#schedule();
+    this.#scheduleShipping();
     return p;
   }
 
@@ -260,6 +271,8 @@ class ArchiverRun implements Archiver {
     }
     this.#stop.abort();
     await this.#work.catch(() => undefined);
+    // The slot's final position: the file may lag behind what the passes archived (written once per intervalMs).
+    if (this.#caughtUp) await this.#slotWriter.advance(this.#holdLsn);
     this.#setState("stopped");
     for (const w of this.#flushWaiters.splice(0)) w.reject(stoppedError());
     if (failure !== undefined) throw failure;
@@ -293,11 +306,17 @@ class ArchiverRun implements Archiver {
         return;
       case "closed":
         this.#durable = Math.max(this.#durable, this.#wal.fsyncedLsn());
-        this.#schedule();
+        this.#scheduleShipping();
         return;
       default:
         return;
     }
+  }
+
+  /** Run one pass soon that also ships the active segment's durable prefix. */
+  #scheduleShipping(): void {
+    this.#shipDue = true;
+    this.#schedule();
   }
 
   /** Run one pass of work soon (coalesced: at most one queued behind the running one). */
@@ -390,11 +409,21 @@ class ArchiverRun implements Archiver {
       this.#pending.shift();
       await this.#recomputeArchived();
     }
-    if (!this.#stop.signal.aborted) await this.#shipActive();
+    if (this.#shipDue && !this.#stop.signal.aborted) {
+      this.#shipDue = false;
+      try {
+        await this.#shipActive();
+      } catch (error) {
+        this.#shipDue = true;
+        throw error;
+      }
+    }
     // A whole pass succeeded: a failure reported before (a store outage, a local read) is over.
     if (this.#state !== "running" && this.#state !== "stopped" && this.#failuresInRow === 0) {
       this.#setState("running");
     }
+    // A flush also moves the slot file, so truncation frees what it archived once it resolves.
+    if (this.#flushWaiters.length > 0) await this.#slotWriter.advance(this.#holdLsn);
     this.#settleFlushes();
   }
 
@@ -505,7 +534,13 @@ class ArchiverRun implements Archiver {
     if (archived > this.#archivedLsn) this.#archivedLsn = archived;
     const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
     if (slotLsn > this.#holdLsn) this.#holdLsn = slotLsn;
-    await this.#slotWriter.advance(slotLsn);
+    // The in-process hold above protects at once; the slot file, for truncation by another process or after a
+    // restart, may lag by up to intervalMs (it then keeps more, never less) and costs two fsyncs per write.
+    const now = performance.now();
+    if (now - this.#slotWrittenAt >= this.#interval) {
+      this.#slotWrittenAt = now;
+      await this.#slotWriter.advance(slotLsn);
+    }
     this.#durableTimes = this.#durableTimes.filter((d) => d.lsn > this.#archivedLsn);
   }
 

@@ -1,9 +1,10 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
+import { eventLoopTurnsDuring, makeTempDir } from "@lora/test-utils";
 import { crc32, isWalError } from "@lora/wal-codec";
 import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
 import { describe, expect, test } from "vitest";
+import { CRC_SLICE_BYTES } from "./crc32-in-slices.js";
 import { fsArchive } from "./fs-archive.js";
 import { runArchiveStoreConformance } from "./testing/archive-store-conformance.js";
 
@@ -204,6 +205,19 @@ describe("fsArchive", () => {
     sim.injectFault({ op: "unlink", errno: "EROFS" });
     expect(isWalError(await failure(store.delete("segments/ok")), "WAL_IO")).toBe(true);
     expect(await store.list()).toEqual([{ key: "segments/ok", size: 10 }]);
+  });
+
+  test("checks a large object's crc32 in slices, giving the event loop back between them, before writing", async () => {
+    // A sealed segment is 8 MiB: checked in one call, it would hold the writer's event loop for milliseconds.
+    const sim = new SimFS();
+    const store = fsArchive("/archive", { fs: sim });
+    const bytes = pattern(3 * CRC_SLICE_BYTES + 1, 7);
+    const { turns, rejected } = await eventLoopTurnsDuring(
+      store.put("segments/big", bytes, { crc32: (crc32(bytes) ^ 1) >>> 0 }),
+    );
+    expect(isWalError(rejected, "WAL_ARCHIVE_CORRUPT")).toBe(true);
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect(await sim.readdir("/")).toEqual([]);
   });
 
   test("concurrent puts of one key with different bytes: exactly one wins, the others are refused", async () => {

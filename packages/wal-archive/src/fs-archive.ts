@@ -10,10 +10,11 @@
 
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { isWalError, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+import { crc32InSlices } from "./crc32-in-slices.js";
 
 /** Options of {@link fsArchive}. */
 export interface FsArchiveOptions {
@@ -83,7 +84,8 @@ class DirectoryStore implements FsArchive {
           details: { object: key },
         });
       }
-      const actual = crc32(bytes) >>> 0;
+      // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
+      const actual = await crc32InSlices(bytes);
       if (actual !== expected) {
         throw new WalError(
           "WAL_ARCHIVE_CORRUPT",

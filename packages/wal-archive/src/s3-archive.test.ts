@@ -1,11 +1,13 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { eventLoopTurnsDuring } from "@lora/test-utils";
 import { crc32, isWalError, type WalError } from "@lora/wal-codec";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { type FaultyProxy, type ProxiedRequest, startFaultyProxy } from "../test/support/faulty-proxy.js";
 import { type LocalS3, startLocalS3 } from "../test/support/local-s3.js";
 import type { ArchiveStore } from "./archive-store.js";
+import { CRC_SLICE_BYTES } from "./crc32-in-slices.js";
 import { type S3ArchiveOptions, s3Archive } from "./s3-archive.js";
 import { type ArchiveStoreFixture, runArchiveStoreConformance } from "./testing/archive-store-conformance.js";
 
@@ -151,6 +153,17 @@ describe("s3Archive", () => {
     expect(e.details.object).toBe("k");
     expect(proxy.requests).toEqual([]);
     expect(await st.get("k")).toBeNull();
+  });
+
+  test("checks a large object's crc32 in slices, giving the event loop back between them", async () => {
+    // A sealed segment is 8 MiB: checked in one call, it would hold the writer's event loop for milliseconds.
+    const bytes = randomBytes(3 * CRC_SLICE_BYTES + 1);
+    const { turns, rejected } = await eventLoopTurnsDuring(
+      store().put("big", bytes, { crc32: (crc32(bytes) ^ 1) >>> 0 }),
+    );
+    expect(isWalError(rejected, "WAL_ARCHIVE_CORRUPT")).toBe(true);
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect(proxy.requests).toEqual([]);
   });
 
   test("get of a missing key is null; a missing bucket is WAL_IO", async () => {

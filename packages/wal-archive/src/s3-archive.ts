@@ -33,6 +33,7 @@ import {
 import { crc32, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+import { crc32InSlices } from "./crc32-in-slices.js";
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last part of a multipart upload). */
@@ -187,7 +188,8 @@ class S3ArchiveStore implements ArchiveStore {
           details: { object: key },
         });
       }
-      const actual = crc32(bytes);
+      // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
+      const actual = await crc32InSlices(bytes);
       if (actual !== expected) {
         throw new WalError(
           "WAL_ARCHIVE_CORRUPT",

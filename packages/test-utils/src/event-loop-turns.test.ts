@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { eventLoopTurnsDuring } from "./event-loop-turns.js";
+
+describe("eventLoopTurnsDuring", () => {
+  it("counts no turn for work that ends before giving the loop back, and several for work that yields", async () => {
+    // A computation in a microtask: it ends before the loop takes another turn, however long it takes.
+    const blocking = Promise.resolve().then(() => {
+      let sum = 0;
+      for (let i = 0; i < 1_000_000; i++) sum += i;
+      return sum;
+    });
+    expect((await eventLoopTurnsDuring(blocking)).turns).toBe(0);
+    const yielding = (async () => {
+      for (let i = 0; i < 4; i++) await new Promise((r) => setImmediate(r));
+    })();
+    expect((await eventLoopTurnsDuring(yielding)).turns).toBeGreaterThanOrEqual(3);
+  });
+
+  it("reports a rejection instead of throwing it", async () => {
+    const failure = new Error("no");
+    expect(await eventLoopTurnsDuring(Promise.reject(failure))).toEqual({ turns: 0, rejected: failure });
+  });
+});
