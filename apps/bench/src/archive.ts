@@ -8,7 +8,8 @@
  * - **restore**: `restore()` from a prepared archive, against a raw copy of the same objects into a fresh directory
  *   (read or `GetObject`, write, fsync, rename, directory fsync per object).
  * - **rpo**: 64 closed-loop writers (`perCommit`) with an archiver attached; `status()` sampled every 50 ms.
- * - **writerCost**: 64-writer blocks with and without an archiver (fsArchive) attached, paired, with an A/A control.
+ * - **writerCost**: 64-writer blocks with and without an archiver (fsArchive) attached, paired, beside the same pairs
+ *   for a raw copier of sealed segments (the floor) and an A/A control.
  *
  * The local S3 server (s3rver) runs in its own process, started by the parent for the whole group
  * ({@link startS3Server}); every child talks to it through its own client.
@@ -18,7 +19,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Wal } from "@lora/wal";
@@ -123,7 +124,7 @@ export interface RpoResult {
   readonly load: { readonly start: Load; readonly end: Load };
 }
 
-export type CostCondition = "base" | "archiver" | "control";
+export type CostCondition = "base" | "archiver" | "rawCopy" | "control";
 
 export interface CostBlock {
   readonly cycle: number;
@@ -133,7 +134,7 @@ export interface CostBlock {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly syncs: number;
-  /** Pieces and segments the archiver uploaded during the block (0 without one). */
+  /** Pieces and segments the archiver uploaded (or segments the raw copier copied) during the block. */
   readonly uploads: number;
 }
 
@@ -274,7 +275,38 @@ async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
     await fh.close();
   }
   await fs.promises.rename(tmp, path);
-  fsyncDir(join(path, ".."));
+  const dir = await fs.promises.open(join(path, ".."), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * The floor under the archiver's writer cost: every sealed segment copied durably by hand to a directory on the same
+ * disk (read it whole, {@link writeDurably}), one at a time, in the writer's process. No CRC, no pieces of the active
+ * segment, no slot: the bytes archiving must move at the least.
+ */
+function rawSegmentCopier(wal: Wal<Uint8Array>, to: string) {
+  fs.mkdirSync(to, { recursive: true });
+  let copies = Promise.resolve();
+  let copied = 0;
+  const copy = async (path: string) => {
+    await writeDurably(join(to, basename(path)), await fs.promises.readFile(path));
+    copied++;
+  };
+  const unsubscribe = wal.onLifecycle((event) => {
+    if (event.type === "sealed") copies = copies.then(() => copy(event.segment.path));
+  });
+  return {
+    copied: () => copied,
+    flush: () => copies,
+    async stop(): Promise<void> {
+      unsubscribe();
+      await copies;
+    },
+  };
 }
 
 /** The closed dataset copied (untimed, then fsynced) so that every system reads a fresh copy of its own. */
@@ -507,8 +539,11 @@ async function runWriterCost(job: Extract<ArchiveJob, { kind: "writerCost" }>): 
     // The archiver is attached before the block and caught up (untimed), and stopped after it (untimed, shipping
     // what the block left), so every block starts from an archive that holds the whole log.
     const archiver = condition === "archiver" ? startArchiver(wal, { store, intervalMs: job.intervalMs }) : null;
+    const copier = condition === "rawCopy" ? rawSegmentCopier(wal, join(job.dir, "raw-copies")) : null;
     await wal.commitTx([payload]);
     await archiver?.flush();
+    await copier?.flush();
+    const copiedBefore = copier?.copied() ?? 0;
     const before = archiver?.status();
     const io0 = wal.ioStats();
     const r = await closedLoop({ count: job.blockCommits, concurrency: job.concurrency, timeLimitMs: 120_000 }, () =>
@@ -516,14 +551,16 @@ async function runWriterCost(job: Extract<ArchiveJob, { kind: "writerCost" }>): 
     );
     const syncs = wal.ioStats().syncs - io0.syncs;
     const after = archiver?.status();
+    const copiedAfter = copier?.copied() ?? 0;
     await archiver?.stop();
+    await copier?.stop();
     const uploads =
       before === undefined || after === undefined
-        ? 0
+        ? copiedAfter - copiedBefore
         : after.uploadedPieces + after.uploadedSegments - before.uploadedPieces - before.uploadedSegments;
     return { condition, commits: r.ops, seconds: r.seconds, cpuSeconds: r.cpuSeconds, syncs, uploads };
   };
-  const pairs: Exclude<CostCondition, "base">[] = ["archiver", "control"];
+  const pairs: Exclude<CostCondition, "base">[] = ["archiver", "rawCopy", "control"];
   try {
     for (let cycle = 0; cycle < job.warmupCycles + job.cycles; cycle++) {
       // Which block of a pair comes first alternates by cycle, and the order of the pairs rotates.
