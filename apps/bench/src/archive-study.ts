@@ -23,7 +23,14 @@ import { fmt, type Spread, spread } from "./stats.js";
 import { type StudyContext, type StudyLoad, studyChildren } from "./study-context.js";
 import { intervalText, runHeaderLines, type StudyRun, verdictTableLines } from "./study-text.js";
 import type { Profile } from "./workloads.js";
-import { type BlockRow, blockRow, judgeWriterCost, type PairedBlockCounts, pairTotals } from "./writer-cost-pairs.js";
+import {
+  type BlockRow,
+  blockRow,
+  costText,
+  judgeWriterCost,
+  type PairedBlockCounts,
+  pairTotals,
+} from "./writer-cost-pairs.js";
 
 export const ARCHIVE_TARGETS = { rpoP99Ms: 1000, writerCostFraction: 0.05 } as const;
 
@@ -466,12 +473,6 @@ function verdicts(r: Omit<ArchiveReport, "verdicts">): ArchiveVerdict[] {
     });
   }
   return out;
-}
-
-/** A with ÷ without interval as a cost: "24.1 % (interval 20.3 % – 28.0 %)". */
-function costText(ratio: QuantileInterval): string {
-  const pct = (x: number) => `${((1 - x) * 100).toFixed(1)} %`;
-  return `${pct(ratio.estimate)} (interval ${pct(ratio.high)} – ${pct(ratio.low)})`;
 }
 
 // ---- markdown ----------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { Wal } from "@lora/wal";
 import { bytesCodec } from "@lora/wal-codec";
 import { advanceSlot, createSlot, type Follower, followDir, readCommitted, replayDir } from "@lora/wal-replay";
 import { makePayload } from "./payload.js";
+import { startRawTail } from "./raw-tail.js";
 import { closedLoop } from "./timing.js";
 
 /** Nanoseconds on CLOCK_MONOTONIC, the clock every process on the machine shares (exact below 2^53 ns ≈ 104 days). */
@@ -32,7 +33,7 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
 
 export type CatchUpSystem = "replayDir" | "readCommitted" | "followDir" | "walFollow";
 /** `control` is a second block without any follower: the A/A pair that shows what the measurement itself resolves. */
-export type CostCondition = "base" | "inProcess" | "crossProcess" | "noMark" | "control";
+export type CostCondition = "base" | "inProcess" | "crossProcess" | "rawTail" | "noMark" | "control";
 
 export type FollowJob =
   | {
@@ -162,6 +163,8 @@ type PeerCommand =
       readonly confirmEvery: number;
       /** Send a `delivered` message per transaction (latency runs). */
       readonly report: boolean;
+      /** Tail the files by hand instead (`raw-tail.ts`, the floor): no slot, no report. */
+      readonly raw?: boolean;
     }
   | { readonly op: "await"; readonly lsn: number }
   | { readonly op: "stopAt"; readonly lsn: number }
@@ -213,7 +216,35 @@ async function runPeer(): Promise<PeerResult> {
     }
   };
 
+  const tailByHand = (c: Extract<PeerCommand, { op: "follow" }>): void => {
+    abort = new AbortController();
+    const signal = abort.signal;
+    position = c.from;
+    delivered = 0;
+    confirms = 0;
+    stopAt = undefined;
+    startedAt = performance.now();
+    firstAt = 0;
+    cpu0 = process.cpuUsage();
+    const tail = startRawTail(c.dir, c.from);
+    follower = undefined;
+    loop = new Promise<void>((resolve) => {
+      const end = () => {
+        tail.stop();
+        resolve();
+      };
+      tail.onProgress = () => {
+        if (firstAt === 0) firstAt = performance.now();
+        position = tail.position;
+        reach();
+        if (stopAt !== undefined && position >= stopAt) end();
+      };
+      signal.addEventListener("abort", end, { once: true });
+    });
+  };
+
   const follow = async (c: Extract<PeerCommand, { op: "follow" }>): Promise<void> => {
+    if (c.raw === true) return tailByHand(c);
     abort = new AbortController();
     if (c.slot !== undefined) await advanceSlot(c.dir, c.slot, c.from);
     const f = followDir(c.dir, {
@@ -666,16 +697,12 @@ async function runWriterCost(job: Extract<FollowJob, { kind: "writerCost" }>): P
       await f.reach(w.nextLsn() - 1);
       extra.followerDrainMs = performance.now() - t1;
       await f.stop();
-    } else if (condition === "crossProcess") {
+    } else if (condition === "crossProcess" || condition === "rawTail") {
       const t0 = performance.now();
-      const follow: PeerCommand = {
-        op: "follow",
-        dir: dirMark,
-        from,
-        slot: SLOT,
-        confirmEvery: job.confirmEvery,
-        report: false,
-      };
+      const follow: PeerCommand =
+        condition === "rawTail"
+          ? { op: "follow", dir: dirMark, from, confirmEvery: 0, report: false, raw: true }
+          : { op: "follow", dir: dirMark, from, slot: SLOT, confirmEvery: job.confirmEvery, report: false };
       await peer.request(follow, "following");
       await peer.request({ op: "await", lsn: (await commitOne(w, payload)).commitLsn }, "reached");
       extra.followerStartMs = performance.now() - t0;
@@ -692,11 +719,11 @@ async function runWriterCost(job: Extract<FollowJob, { kind: "writerCost" }>): P
     }
     return { condition, commits: r.ops, seconds: r.seconds, cpuSeconds: r.cpuSeconds, syncs: r.syncs, ...extra };
   };
-  const pairs: Exclude<CostCondition, "base">[] = ["inProcess", "crossProcess", "noMark", "control"];
+  const pairs: Exclude<CostCondition, "base">[] = ["inProcess", "crossProcess", "rawTail", "noMark", "control"];
   try {
     for (let cycle = 0; cycle < job.warmupCycles + job.cycles; cycle++) {
       // Each condition's block sits next to a base block of its own; which comes first alternates by cycle, and
-      // the order of the three pairs rotates, so no condition always runs first, last, or just after another.
+      // the order of the pairs rotates, so no condition always runs first, last, or just after another.
       const order = pairs.map((_, i) => pairs[(i + cycle) % pairs.length] as Exclude<CostCondition, "base">);
       for (const pair of order) {
         const sequence: CostCondition[] = cycle % 2 === 0 ? ["base", pair] : [pair, "base"];

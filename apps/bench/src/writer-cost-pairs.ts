@@ -185,6 +185,12 @@ export function judgeWriterCost<R extends { readonly condition: string; readonly
     }));
 }
 
+/** A with ÷ without interval as a cost: "24.1 % (interval 20.3 % – 28.0 %)". */
+export function costText(ratio: QuantileInterval): string {
+  const pct = (x: number) => `${((1 - x) * 100).toFixed(1)} %`;
+  return `${pct(ratio.estimate)} (interval ${pct(ratio.high)} – ${pct(ratio.low)})`;
+}
+
 /** One measured block as the report lists it (every block, for a look at the spread behind the pairs). */
 export interface BlockRow {
   readonly round: number;
