@@ -304,7 +304,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       return "file";
     }
     const assembler = this.#assembler;
-    if (assembler !== undefined && !assembler.openBegins().next().done) return "file";
+    if (assembler?.anyOpen) return "file";
     const txs = memory.take(this.#lastDelivered, this.#restartFloor - 1, this.#o.durability, QUEUE_LIMIT);
     if (txs === null) {
       this.#fromMemory = false;

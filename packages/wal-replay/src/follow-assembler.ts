@@ -14,7 +14,15 @@ function malformed(message: string, path: string, lsn: number): WalError {
 }
 
 export class FollowAssembler<E> {
-  /** Open transactions by begin LSN, with their events so far. */
+  /**
+   * The newest open transaction and its events so far, outside the map: in the common layout (begin, its records,
+   * commit, then the next) it is the only one open, and a record costs a comparison instead of a hash lookup and
+   * an entry. Invariant: `#current` is undefined or holds the transaction begun at `#currentBegin`, which is not in
+   * `#open`.
+   */
+  #current: E[] | undefined;
+  #currentBegin = 0;
+  /** The other open transactions (begun before the newest) by begin LSN, with their events so far. */
   readonly #open = new Map<number, E[]>();
   /** Transactions with a begin below this were begun before reading started: their records are skipped. */
   #floor: number;
@@ -50,9 +58,15 @@ export class FollowAssembler<E> {
     return this.#lastLsn;
   }
 
+  /** Whether a transaction is open (begun and neither committed nor aborted). */
+  get anyOpen(): boolean {
+    return this.#current !== undefined || this.#open.size > 0;
+  }
+
   /** Begin LSNs of the transactions still open. */
-  openBegins(): IterableIterator<number> {
-    return this.#open.keys();
+  *openBegins(): IterableIterator<number> {
+    if (this.#current !== undefined) yield this.#currentBegin;
+    yield* this.#open.keys();
   }
 
   /** A new segment starts at `baseLsn`: its LSNs must lie above everything read before. */
@@ -81,7 +95,10 @@ export class FollowAssembler<E> {
     this.#lastLsn = lsn;
     switch (record.kind) {
       case "txBegin":
-        this.#open.set(lsn, []);
+        // Interleaved transactions: the one begun before this one moves to the map.
+        if (this.#current !== undefined) this.#open.set(this.#currentBegin, this.#current);
+        this.#current = [];
+        this.#currentBegin = lsn;
         return undefined;
       case "checkpoint":
         return undefined;
@@ -97,7 +114,8 @@ export class FollowAssembler<E> {
       case "txAbort": {
         const events = this.#bucket(record.txBeginLsn, lsn, path);
         if (events === undefined) return undefined;
-        this.#open.delete(record.txBeginLsn);
+        if (this.#current === events && this.#currentBegin === record.txBeginLsn) this.#current = undefined;
+        else this.#open.delete(record.txBeginLsn);
         if (record.kind !== "txCommit") return undefined;
         return { beginLsn: record.txBeginLsn, commitLsn: lsn, events, restartLsn: this.#restartAfter(lsn) };
       }
@@ -109,6 +127,7 @@ export class FollowAssembler<E> {
    * what they left open never commits. Forgotten, it holds no token back, now or after a reset.
    */
   #forgetDead(): void {
+    if (this.#current !== undefined && this.#currentBegin < this.#deadBelow) this.#current = undefined;
     for (const begin of this.#open.keys()) if (begin < this.#deadBelow) this.#open.delete(begin);
   }
 
@@ -116,12 +135,14 @@ export class FollowAssembler<E> {
     let restart = commitLsn + 1;
     // What earlier sessions left open is forgotten once reading reaches the current one (`#forgetDead`); read
     // behind it, an earlier session's transaction open here may still commit before that session ended.
-    for (const begin of this.#open.keys()) if (begin < restart) restart = begin;
+    if (this.#current !== undefined && this.#currentBegin < restart) restart = this.#currentBegin;
+    if (this.#open.size > 0) for (const begin of this.#open.keys()) if (begin < restart) restart = begin;
     return restart;
   }
 
   #bucket(begin: number, lsn: number, path: string): E[] | undefined {
-    const events = this.#open.get(begin);
+    if (this.#current !== undefined && this.#currentBegin === begin) return this.#current;
+    const events = this.#open.size === 0 ? undefined : this.#open.get(begin);
     if (events !== undefined) return events;
     if (begin < this.#floor) return undefined;
     throw malformed(`record at lsn ${lsn} references missing tx begin ${begin}`, path, lsn);

@@ -1,0 +1,137 @@
+import { fc, test } from "@fast-check/vitest";
+import type { WalRecord } from "@lora/wal-codec";
+import { describe, expect, it } from "vitest";
+import { FollowAssembler } from "./follow-assembler.js";
+
+/**
+ * The assembler's rules written the plain way (every open transaction in one map, in begin order), to hold the
+ * fast path for the newest open transaction to: same transactions, same events, same resume tokens, same open set.
+ */
+class PlainAssembler {
+  readonly open = new Map<number, number[]>();
+  floor: number;
+  deadBelow: number;
+  lastLsn = 0;
+
+  constructor(floor: number, deadBelow: number) {
+    this.floor = floor;
+    this.deadBelow = deadBelow;
+  }
+
+  forgetDead(): void {
+    for (const begin of [...this.open.keys()]) if (begin < this.deadBelow) this.open.delete(begin);
+  }
+
+  apply(r: WalRecord<number>) {
+    if (r.lsn >= this.deadBelow && this.lastLsn < this.deadBelow) this.forgetDead();
+    this.lastLsn = r.lsn;
+    if (r.kind === "txBegin") {
+      this.open.set(r.lsn, []);
+      return undefined;
+    }
+    if (r.kind === "checkpoint") return undefined;
+    const events = this.open.get(r.txBeginLsn);
+    if (events === undefined) {
+      // Begun below the floor: skipped. Otherwise its begin is unknown (or was forgotten as dead): malformed.
+      if (r.txBeginLsn < this.floor) return undefined;
+      throw new Error("malformed");
+    }
+    if (r.kind === "mutation") events.push(r.event);
+    else if (r.kind === "mutationBatch") events.push(...r.events);
+    else {
+      this.open.delete(r.txBeginLsn);
+      if (r.kind === "txAbort") return undefined;
+      const restartLsn = Math.min(r.lsn + 1, ...this.open.keys());
+      return { beginLsn: r.txBeginLsn, commitLsn: r.lsn, events, restartLsn };
+    }
+    return undefined;
+  }
+}
+
+type Step = { op: "begin" } | { op: "event"; tx: number; batch: boolean } | { op: "end"; tx: number; commit: boolean };
+
+/** Records for `steps`: LSNs from `start`, each step acting on the `tx`-th transaction still open (modulo). */
+function recordsOf(steps: readonly Step[], start: number): WalRecord<number>[] {
+  const open: number[] = [];
+  const out: WalRecord<number>[] = [];
+  let lsn = start;
+  for (const step of steps) {
+    if (step.op === "begin") {
+      open.push(lsn);
+      out.push({ kind: "txBegin", lsn: lsn++ });
+      continue;
+    }
+    if (open.length === 0) continue;
+    const i = step.tx % open.length;
+    const begin = open[i] as number;
+    if (step.op === "event") {
+      out.push(
+        step.batch
+          ? { kind: "mutationBatch", lsn, txBeginLsn: begin, events: [lsn, -lsn] }
+          : { kind: "mutation", lsn, txBeginLsn: begin, event: lsn },
+      );
+      lsn++;
+    } else {
+      open.splice(i, 1);
+      out.push({ kind: step.commit ? "txCommit" : "txAbort", lsn: lsn++, txBeginLsn: begin });
+    }
+  }
+  return out;
+}
+
+const steps = fc.array(
+  fc.oneof(
+    fc.constant<Step>({ op: "begin" }),
+    fc.record({ op: fc.constant("event" as const), tx: fc.nat(4), batch: fc.boolean() }),
+    fc.record({ op: fc.constant("end" as const), tx: fc.nat(4), commit: fc.boolean() }),
+  ),
+  { maxLength: 60 },
+);
+
+describe("FollowAssembler", () => {
+  test.prop([steps, fc.nat(5), fc.nat(80)], { numRuns: 300 })(
+    "assembles interleaved transactions exactly as the plain rules do, tokens and open set included",
+    (plan, skip, dead) => {
+      const all = recordsOf(plan, 1);
+      // Reading may start past the first records (a follower starts at some segment): what began before is skipped.
+      const records = all.slice(Math.min(skip, all.length));
+      const floor = records[0]?.lsn ?? 1;
+      const fast = new FollowAssembler<number>(floor, dead);
+      const plain = new PlainAssembler(floor, dead);
+      for (const r of records) {
+        const outcome = (apply: () => unknown) => {
+          try {
+            return { value: apply() };
+          } catch (error) {
+            return { threw: (error as { code?: string }).code ?? "malformed" };
+          }
+        };
+        const got = outcome(() => fast.apply(r, "/seg"));
+        const want = outcome(() => plain.apply(r));
+        if ("threw" in want) {
+          // A record of a transaction forgotten as dead: the generator does not keep sessions apart.
+          expect(got).toEqual({ threw: "WAL_MALFORMED" });
+          return;
+        }
+        expect(got).toEqual(want);
+        expect([...fast.openBegins()].sort((a, b) => a - b)).toEqual([...plain.open.keys()].sort((a, b) => a - b));
+        expect(fast.anyOpen).toBe(plain.open.size > 0);
+      }
+    },
+  );
+
+  it("forgets the newest open transaction too once reading reaches a later session", () => {
+    const a = new FollowAssembler<number>(1);
+    a.apply({ kind: "txBegin", lsn: 1 }, "/seg");
+    a.apply({ kind: "txBegin", lsn: 2 }, "/seg");
+    a.deadBelow(3); // a new writer session starts at 3: what 1 and 2 began never commits
+    expect(a.anyOpen).toBe(false);
+    expect(a.apply({ kind: "txBegin", lsn: 3 }, "/seg")).toBeUndefined();
+    expect(a.apply({ kind: "txCommit", lsn: 4, txBeginLsn: 3 }, "/seg")).toEqual({
+      beginLsn: 3,
+      commitLsn: 4,
+      events: [],
+      restartLsn: 5,
+    });
+  });
+});
