@@ -100,10 +100,6 @@ export interface CommitFollowerOptions<E> {
 /** Transactions read ahead before a pump hands control back to deliver them. */
 const QUEUE_LIMIT = 1024;
 
-interface Queued<E> {
-  readonly tx: CommittedTransaction<E>;
-}
-
 export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransaction<E>> {
   readonly #o: CommitFollowerOptions<E>;
   /** Transactions begun below it are not delivered: the start token's restart point. */
@@ -119,7 +115,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #reader: SegmentReader | undefined;
   #segmentId = 0;
   #assembler: FollowAssembler<E> | undefined;
-  readonly #queue: Queued<E>[] = [];
+  /** Read and not yet handed out, in commit order (from `#queueHead`). */
+  readonly #queue: CommittedTransaction<E>[] = [];
   #queueHead = 0;
   /** Paths read since the last self-sync (the segment being read and any it moved on from). */
   readonly #readPaths = new Set<string>();
@@ -275,21 +272,21 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #take(): CommittedTransaction<E> | undefined {
     const head = this.#queue[this.#queueHead];
     if (head === undefined) return undefined;
-    if (this.#o.durability === "durable" && head.tx.commitLsn > this.#deliverable()) return undefined;
+    if (this.#o.durability === "durable" && head.commitLsn > this.#deliverable()) return undefined;
     this.#queueHead++;
     if (this.#queueHead === this.#queue.length) {
       this.#queue.length = 0;
       this.#queueHead = 0;
     }
-    this.#lastDelivered = head.tx.commitLsn;
-    this.#lastRestart = head.tx.restartLsn;
+    this.#lastDelivered = head.commitLsn;
+    this.#lastRestart = head.restartLsn;
     const ring = this.#tokens;
     if (ring !== undefined) {
-      ring.commits[ring.next] = head.tx.commitLsn;
-      ring.restarts[ring.next] = head.tx.restartLsn;
+      ring.commits[ring.next] = head.commitLsn;
+      ring.restarts[ring.next] = head.restartLsn;
       ring.next = (ring.next + 1) % ring.commits.length;
     }
-    return head.tx;
+    return head;
   }
 
   /**
@@ -322,7 +319,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
     const last = txs[txs.length - 1];
     if (last === undefined) return "caught-up";
-    for (const tx of txs) this.#queue.push({ tx });
+    for (const tx of txs) this.#queue.push(tx);
     // Memory hands out only what is deliverable under the follower's durability.
     this.#durable = Math.max(this.#durable, last.commitLsn);
     return "queued";
@@ -355,7 +352,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     this.#readPaths.clear();
     if (this.#reader !== undefined) this.#readPaths.add(this.#reader.path);
     this.#selfSynced = Math.max(this.#selfSynced, readUpTo);
-    return head.tx.commitLsn <= this.#deliverable();
+    return head.commitLsn <= this.#deliverable();
   }
 
   /**
@@ -432,7 +429,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     if (kind === "mutation" || kind === "mutationBatch") this.#decodedAny = true;
     const tx = (this.#assembler as FollowAssembler<E>).apply(record, path);
     if (tx === undefined) return;
-    if (tx.beginLsn >= this.#restartFloor && tx.commitLsn > this.#lastDelivered) this.#queue.push({ tx });
+    if (tx.beginLsn >= this.#restartFloor && tx.commitLsn > this.#lastDelivered) this.#queue.push(tx);
     // Its commit ends below what a self-sync covered in this segment (and what came before it was read, so synced,
     // earlier): durable without another fdatasync. A follower catching up on a closed log syncs once a segment.
     const synced = this.#syncedSizes.get(path);
@@ -535,7 +532,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #restartLsn(sessionChanged = false): number {
     let lsn = this.#lastDelivered + 1;
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      lsn = Math.min(lsn, (this.#queue[i] as Queued<E>).tx.beginLsn);
+      lsn = Math.min(lsn, (this.#queue[i] as CommittedTransaction<E>).beginLsn);
     }
     // The assembler has already forgotten what is known dead (see `FollowAssembler.deadBelow`).
     if (sessionChanged) for (const begin of this.#assembler?.openBegins() ?? []) if (begin < lsn) lsn = begin;
