@@ -20,6 +20,11 @@ export class ArchiveSlot {
     this.#fs = fs;
   }
 
+  /** The highest position this archiver wrote (-1 before its first write). */
+  get written(): number {
+    return this.#written;
+  }
+
   /** Move the slot up to `lsn` when that is higher than what was written; never throws. */
   async advance(lsn: number): Promise<void> {
     if (this.#written >= lsn) return;

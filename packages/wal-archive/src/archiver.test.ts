@@ -4,7 +4,7 @@ import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
 import { listSegments, SegmentReader } from "@lora/wal-segment";
 import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
 import { type Archiver, type ArchiverStatus, startArchiver } from "./archiver.js";
@@ -76,6 +76,49 @@ async function untilUploaded(archiver: Archiver, count: number): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   expect(archiver.status().uploadedSegments).toBeGreaterThanOrEqual(count);
+}
+
+/**
+ * A handle and archiver (intervalMs 1000, fake timers installed by the caller) at t = 2000 with everything durable
+ * archived but the slot file behind: written at 1500 by a seal's pass, a second seal at 1700 within the interval,
+ * the active segment's records shipped by the tick at 2000.
+ */
+async function withLaggingSlotFile() {
+  const ctx = await setup({ intervalMs: 1000 });
+  const { fs, wal, archiver } = ctx;
+  await archiver.flush(); // t = 0: the slot file is written
+  const slotAt = async () => (await readSlot("/w", "archive", { fs })).confirmedLsn;
+  const rotate = async () => {
+    const uploaded = archiver.status().uploadedSegments;
+    const segments = (await listSegments(fs, "/w")).length;
+    while ((await listSegments(fs, "/w")).length === segments) await wal.commitTx([{ pad: "p".repeat(40) }]);
+    await untilUploaded(archiver, uploaded + 1);
+    // The rest of the pass (the archived LSN, the slot file): a bounded number of turns.
+    for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  vi.advanceTimersByTime(1500); // the tick at 1000 finds nothing new
+  await rotate(); // t = 1500: the seal's pass writes the slot file (a whole interval since the last write)
+  const written = await slotAt();
+  expect(written).toBeGreaterThan(0);
+  vi.advanceTimersByTime(200);
+  await rotate(); // t = 1700: within the interval, the file is left behind
+  expect(await slotAt()).toBe(written);
+  vi.advanceTimersByTime(300); // t = 2000: the tick ships the active segment's records, still within the interval
+  for (let turn = 0; turn < 10_000 && archiver.status().archivedLsn < wal.fsyncedLsn(); turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+  expect(await slotAt()).toBe(written);
+  return { ...ctx, slotAt };
+}
+
+/** The base LSN of the newest segment in /w. */
+async function activeBase(fs: SimFS): Promise<number> {
+  const segs = await listSegments(fs, "/w");
+  const active = await SegmentReader.open(fs, (segs.at(-1) as { path: string }).path);
+  const base = active.header.baseLsn;
+  await active.close();
+  return base;
 }
 
 /** The bytes the archive holds for segment `id`: the sealed object, else the pieces from 0 in order. */
@@ -177,6 +220,31 @@ describe("startArchiver", () => {
     await archiver.stop({ flush: false });
     expect(await slotAt()).toBeGreaterThan(flushed);
     await wal.close();
+  });
+
+  it("a flush that finds everything archived still moves a lagging slot file before it resolves", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+    try {
+      const { fs, wal, archiver, slotAt } = await withLaggingSlotFile();
+      await archiver.flush();
+      expect(await slotAt()).toBe((await activeBase(fs)) - 1);
+      await wal.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a slot file left behind catches up at the next tick after an interval, with nothing new to ship", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+    try {
+      const { fs, wal, slotAt } = await withLaggingSlotFile();
+      vi.advanceTimersByTime(1000); // t = 3000: a whole interval since the file was written (at 1500)
+      for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(await slotAt()).toBe((await activeBase(fs)) - 1);
+      await wal.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("keeps truncation from deleting a segment before it is archived (its replication slot)", async () => {

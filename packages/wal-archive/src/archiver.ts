@@ -101,7 +101,8 @@ export interface Archiver {
   status(): ArchiverStatus;
   /**
    * Resolves once everything fsynced when it was called is in the store and the slot file says so (truncation may
-   * then free what was archived). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
+   * then free what was archived; a slot write that fails does not fail the flush: truncation keeps more until a
+   * later one succeeds). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
    * (it keeps retrying in the background).
    */
   flush(): Promise<void>;
@@ -246,7 +247,10 @@ class ArchiverRun implements Archiver {
   flush(): Promise<void> {
     if (this.#state === "stopped") return Promise.reject(stoppedError());
     const lsn = this.#durable;
-    if (this.#caughtUp && this.#archivedLsn >= lsn) return Promise.resolve();
+    // Everything archived is not enough: the slot file may lag behind it (it is written once per interval).
+    if (this.#caughtUp && this.#archivedLsn >= lsn && this.#slotWriter.written >= this.#holdLsn) {
+      return Promise.resolve();
+    }
     const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
     this.#scheduleShipping();
     return p;
@@ -422,8 +426,14 @@ class ArchiverRun implements Archiver {
     if (this.#state !== "running" && this.#state !== "stopped" && this.#failuresInRow === 0) {
       this.#setState("running");
     }
-    // A flush also moves the slot file, so truncation frees what it archived once it resolves.
-    if (this.#flushWaiters.length > 0) await this.#slotWriter.advance(this.#holdLsn);
+    // A flush also moves the slot file, so truncation frees what it archived once it resolves; a file left behind
+    // by the throttle catches up on a later pass (the timer's), also when that pass had nothing new to ship.
+    const slotDue =
+      this.#slotWriter.written < this.#holdLsn && performance.now() - this.#slotWrittenAt >= this.#interval;
+    if (this.#flushWaiters.length > 0 || slotDue) {
+      this.#slotWrittenAt = performance.now();
+      await this.#slotWriter.advance(this.#holdLsn);
+    }
     this.#settleFlushes();
   }
 
@@ -535,7 +545,8 @@ class ArchiverRun implements Archiver {
     const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
     if (slotLsn > this.#holdLsn) this.#holdLsn = slotLsn;
     // The in-process hold above protects at once; the slot file, for truncation by another process or after a
-    // restart, may lag by up to intervalMs (it then keeps more, never less) and costs two fsyncs per write.
+    // restart, may lag by about intervalMs (it then keeps more, never less) and costs two fsyncs per write: it
+    // catches up here or at the end of a later pass (the timer runs one each interval), and on flush and stop.
     const now = performance.now();
     if (now - this.#slotWrittenAt >= this.#interval) {
       this.#slotWrittenAt = now;

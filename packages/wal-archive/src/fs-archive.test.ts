@@ -220,6 +220,18 @@ describe("fsArchive", () => {
     expect(await sim.readdir("/")).toEqual([]);
   });
 
+  test("puts of one key run in the order they were called, whatever their checksums take", async () => {
+    const store = fsArchive("/archive", { fs: new SimFS() });
+    const first = pattern(3 * CRC_SLICE_BYTES, 1); // its checksum takes three turns of the event loop
+    const second = pattern(16, 2);
+    const outcomes = await Promise.allSettled([
+      store.put("k", first, { crc32: crc32(first) }),
+      store.put("k", second, { crc32: crc32(second) }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected"]);
+    expect((await store.get("k"))?.byteLength).toBe(first.byteLength);
+  });
+
   test("concurrent puts of one key with different bytes: exactly one wins, the others are refused", async () => {
     const sim = new SimFS();
     const store = fsArchive("/archive", { fs: sim });

@@ -77,27 +77,28 @@ class DirectoryStore implements FsArchive {
         details: { object: key },
       });
     }
-    if (options.crc32 !== undefined) {
-      const expected = options.crc32;
-      if (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff) {
-        throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
-          details: { object: key },
-        });
-      }
-      // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
-      const actual = await crc32InSlices(bytes);
-      if (actual !== expected) {
-        throw new WalError(
-          "WAL_ARCHIVE_CORRUPT",
-          `${this.name}: put ${key} refused: the bytes have CRC-32 ${hex(actual)}, the caller expected ${hex(expected)}`,
-          { details: { object: key } },
-        );
-      }
+    const expected = options.crc32;
+    if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
+        details: { object: key },
+      });
     }
     options.signal?.throwIfAborted();
+    // Registered before the checksum is checked (which awaits), so puts of one key run in the order they were called.
     const previous = this.#putting.get(key);
     const done = (async () => {
       if (previous !== undefined) await previous.catch(() => undefined);
+      if (expected !== undefined) {
+        // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
+        const actual = await crc32InSlices(bytes);
+        if (actual !== expected) {
+          throw new WalError(
+            "WAL_ARCHIVE_CORRUPT",
+            `${this.name}: put ${key} refused: the bytes have CRC-32 ${hex(actual)}, the caller expected ${hex(expected)}`,
+            { details: { object: key } },
+          );
+        }
+      }
       await this.#put(key, bytes, options.signal);
     })();
     this.#putting.set(key, done);
