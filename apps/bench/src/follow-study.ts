@@ -203,7 +203,7 @@ const COST_LABELS = {
   inProcess: "in-process follower (wal.follow) consuming",
   crossProcess: "cross-process follower (followDir on a slot, confirm every N)",
   rawTail:
-    "floor: a process tailing the segment files by hand (watch, readSync, record lengths; no CRC, decode or mark)",
+    "floor: a process tailing the segment files by hand (watch, readSync, record lengths, commit CRCs; no decode or mark)",
   noMark: "durable mark: default ÷ publishDurableLsn: false",
   control: "A/A control: a block without a follower ÷ another one",
 } as const;
@@ -631,7 +631,7 @@ export function renderFollowMarkdown(r: FollowReport, run: StudyRun): string {
         `replication slot it confirms every ${fmt(k.confirmEvery)} transactions (counted across blocks; an fsync'd slot file ` +
         "each). Floor: the same follower process tailing the segment files by hand instead (`raw-tail.ts`: woken by the " +
         "directory watch and a 250 ms timer, `readSync` of what was appended, record lengths walked to the zero-fill, " +
-        "commit LSNs noted; no CRC, no decoding, no durable mark, no slot): the least a reader in another process costs. " +
+        "commit records' CRCs checked and their LSNs noted; no other CRC, no decoding, no durable mark, no slot): the least a reader in another process costs. " +
         "Durable mark: a second handle in the same process on its own directory, opened with " +
         "`publishDurableLsn: false`, against the default handle's base blocks. Every block starts after one untimed commit " +
         "that the follower has delivered (so its start-up, reading the active segment to the live end, is not in the block). " +
