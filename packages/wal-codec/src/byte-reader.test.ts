@@ -1,6 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { ByteReader } from "./byte-reader.js";
+import { ByteWriter } from "./byte-writer.js";
 import { isWalError, type WalErrorCode } from "./errors.js";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -112,6 +113,12 @@ describe("ByteReader arguments are checked: WAL_INVALID_ARGUMENT, never a silent
       expectRefused(r, "WAL_DECODE", () => r.rawView(bytes.byteLength + over));
     },
   );
+
+  it("string keeps a leading U+FEFF (a byte-order mark is text here, not a marker to strip)", () => {
+    const w = new ByteWriter();
+    w.string("\uFEFFabc");
+    expect(new ByteReader(w.copy()).string()).toBe("\uFEFFabc");
+  });
 
   it("string with invalid UTF-8 is WAL_DECODE, without moving", () => {
     const r = new ByteReader(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe));

@@ -8,7 +8,7 @@ import { WalError } from "./errors.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** True when `n` is an integer in `[0, max]` (false for anything that is not a number). */
 function isIndex(n: unknown, max: number): n is number {

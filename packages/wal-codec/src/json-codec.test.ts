@@ -34,6 +34,11 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
     expect(roundTripBatch([event, 3, "x"])).toEqual([event, 3, "x"]);
   });
 
+  it("keeps a leading U+FEFF in strings and keys", () => {
+    expect(roundTrip("\uFEFFx")).toBe("\uFEFFx");
+    expect(roundTrip({ "\uFEFFk": "\uFEFF" })).toEqual({ "\uFEFFk": "\uFEFF" });
+  });
+
   it("turns NaN, Infinity and -Infinity into null", () => {
     expect(roundTrip(Number.NaN)).toBeNull();
     expect(roundTrip({ a: Number.POSITIVE_INFINITY, b: Number.NEGATIVE_INFINITY })).toEqual({ a: null, b: null });

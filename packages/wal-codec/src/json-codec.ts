@@ -9,7 +9,7 @@ import { WalError } from "./errors.js";
 /** A value `JSON.stringify` writes and `JSON.parse` gives back unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function writeJson(value: unknown, out: ByteWriter): void {
   let text: string | undefined;

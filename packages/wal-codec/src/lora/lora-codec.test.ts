@@ -378,6 +378,41 @@ describe("decode errors", () => {
   });
 });
 
+describe("strings that start with U+FEFF (a byte-order mark)", () => {
+  // A UTF-8 decoder strips a leading BOM unless told not to: a label, a key or a value that starts with one must
+  // come back with it, as the Rust engine's String keeps it.
+  const bom = "\uFEFF";
+  it("keep it in labels, keys and values", () => {
+    const e: MutationEvent = {
+      type: "CreateNode",
+      id: 1n,
+      labels: [`${bom}Label`, bom],
+      properties: mapOf([
+        [`${bom}key`, `${bom}value`],
+        ["only", bom],
+      ]),
+    };
+    expect(loraCodec.decodeEvent(encode(e))).toStrictEqual(e);
+  });
+
+  it("keep it in an index's properties (the schema part of the payload)", () => {
+    const e = {
+      type: "CreateIndex",
+      request: {
+        explicitName: null,
+        kind: "Range",
+        entity: "Node",
+        label: null,
+        additionalLabels: [],
+        properties: [bom, `${bom}p`],
+        options: Object.create(null),
+      },
+      ifNotExists: false,
+    } as unknown as MutationEvent;
+    expect(dump(loraCodec.decodeEvent(encode(e)))).toEqual(dump(e));
+  });
+});
+
 describe("input views", () => {
   test.prop([event])("decodes from a pooled Buffer at an odd offset and never aliases it", (e) => {
     const bytes = encode(e);

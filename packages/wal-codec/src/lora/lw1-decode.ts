@@ -80,7 +80,7 @@ import {
 } from "./value-types.js";
 
 const TWO_POW_32 = 0x1_0000_0000;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function bad(message: string): never {
   throw new WalError("WAL_DECODE", message);

@@ -298,7 +298,7 @@ function readCount(r: ByteReader, label: string, minBytes: number): number {
   return n;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** `bytes` as UTF-8, with `ByteReader.string`'s error. */
 function decodeUtf8(bytes: Uint8Array): string {
