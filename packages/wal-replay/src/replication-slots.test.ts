@@ -145,6 +145,13 @@ describe("on a real directory (the Node seam by default)", () => {
     expect(await readSlot(dir, "dup")).toEqual(first);
   });
 
+  it("keeps an invalidation reason's leading U+FEFF", async () => {
+    const dir = await tempDir();
+    await createSlot(dir, "s");
+    await invalidateSlot(dir, "s", { oldestRetainedLsn: 1, retainedBytes: 1, reason: "\uFEFFfull" });
+    expect((await readSlot(dir, "s")).invalidated?.reason).toBe("\uFEFFfull");
+  });
+
   it("reports WAL_SLOT_NOT_FOUND from read, advance, drop and invalidate", async () => {
     const dir = await tempDir();
     await createSlot(dir, "other");
