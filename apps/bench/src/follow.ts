@@ -216,16 +216,21 @@ async function runPeer(): Promise<PeerResult> {
     }
   };
 
-  const tailByHand = (c: Extract<PeerCommand, { op: "follow" }>): void => {
-    abort = new AbortController();
-    const signal = abort.signal;
-    position = c.from;
+  /** A new follow session from `from`: its counters, its clock and its CPU from now. */
+  const startSession = (from: number): void => {
+    position = from;
     delivered = 0;
     confirms = 0;
     stopAt = undefined;
     startedAt = performance.now();
     firstAt = 0;
     cpu0 = process.cpuUsage();
+  };
+
+  const tailByHand = (c: Extract<PeerCommand, { op: "follow" }>): void => {
+    abort = new AbortController();
+    const signal = abort.signal;
+    startSession(c.from);
     const tail = startRawTail(c.dir, c.from);
     follower = undefined;
     loop = new Promise<void>((resolve) => {
@@ -253,13 +258,7 @@ async function runPeer(): Promise<PeerResult> {
       ...(c.slot === undefined ? { after: c.from } : { slot: c.slot }),
     });
     follower = f;
-    position = c.from;
-    delivered = 0;
-    confirms = 0;
-    stopAt = undefined;
-    startedAt = performance.now();
-    firstAt = 0;
-    cpu0 = process.cpuUsage();
+    startSession(c.from);
     loop = (async () => {
       for await (const tx of f) {
         const t = hrNow();
