@@ -345,19 +345,36 @@ class ArchiverRun implements Archiver {
   async #catchUp(): Promise<void> {
     await this.#ensureSlot();
     const stored = await this.#call("list", () => this.#store.list(""));
-    const sealedInStore = new Set<number>();
-    const pieceEnd = new Map<number, { to: number; baseLsn: number }>();
+    const sealedInStore = new Map<number, { key: string; baseLsn: number; size: number }>();
+    const pieceEnd = new Map<number, { key: string; from: number; to: number; baseLsn: number; crc32: number }>();
+    const local = await listSegments(this.#fs, this.#dir);
+    const newest = local[local.length - 1];
     for (const o of stored) {
       const k = parseArchiveKey(o.key);
       if (k === null) continue;
-      if (k.kind === "segment") sealedInStore.add(k.id);
+      // Truncation removes the oldest segments, never the newest: an archived segment beyond this log's newest one
+      // was written by another history.
+      if (newest !== undefined && k.id > newest.id) {
+        throw diverged(o.key, `it holds segment ${k.id}, beyond this log's newest segment ${newest.id}`);
+      }
+      if (k.kind === "segment") sealedInStore.set(k.id, { key: o.key, baseLsn: k.baseLsn, size: k.size });
       else {
         const seen = pieceEnd.get(k.id);
-        if (seen === undefined || k.to > seen.to) pieceEnd.set(k.id, { to: k.to, baseLsn: k.baseLsn });
+        if (seen === undefined || k.to > seen.to) pieceEnd.set(k.id, { key: o.key, ...k });
       }
     }
-    const local = await listSegments(this.#fs, this.#dir);
-    const newest = local[local.length - 1];
+    for (const entry of local) {
+      const archived = sealedInStore.get(entry.id);
+      if (archived === undefined) continue;
+      const header = await readHeader(this.#fs, entry.path);
+      const size = (await this.#fs.stat(entry.path))?.size;
+      if (!header.sealed || header.baseLsn !== archived.baseLsn || size !== archived.size) {
+        throw diverged(
+          archived.key,
+          `it holds segment ${entry.id} sealed with base lsn ${archived.baseLsn} and ${archived.size} bytes, where this log's ${entry.path} is ${header.sealed ? "sealed" : "active"} with base lsn ${header.baseLsn} and ${size} bytes`,
+        );
+      }
+    }
     const queued = new Set(this.#pending.map((p) => p.id));
     const catchUp: Pending[] = [];
     for (const entry of local) {
@@ -374,7 +391,8 @@ class ArchiverRun implements Archiver {
         }
       } else {
         const resume = pieceEnd.get(newest.id);
-        const from = resume !== undefined && resume.baseLsn === header.baseLsn ? resume.to : 0;
+        if (resume !== undefined) await this.#checkResume(newest.path, header.baseLsn, resume);
+        const from = resume === undefined ? 0 : resume.to;
         this.#active = {
           id: newest.id,
           path: newest.path,
@@ -385,6 +403,28 @@ class ArchiverRun implements Archiver {
       }
     }
     await this.#recomputeArchived();
+  }
+
+  /**
+   * The active segment's last archived piece must hold this file's bytes: a log restored to an earlier point (or
+   * another log) has other bytes there, and pieces shipped after them would not join up.
+   */
+  async #checkResume(
+    path: string,
+    baseLsn: number,
+    piece: { key: string; from: number; to: number; baseLsn: number; crc32: number },
+  ): Promise<void> {
+    if (piece.baseLsn !== baseLsn) {
+      throw diverged(piece.key, `its pieces of ${path} name base lsn ${piece.baseLsn}, the file says ${baseLsn}`);
+    }
+    const end = await this.#fs.stat(path);
+    const bytes = end !== null && end.size >= piece.to ? await readRange(this.#fs, path, piece.from, piece.to) : null;
+    if (bytes === null || (await crc32InSlices(bytes)) !== piece.crc32 >>> 0) {
+      throw diverged(
+        piece.key,
+        `its last piece of ${path} (bytes ${piece.from} to ${piece.to}) does not match the file`,
+      );
+    }
   }
 
   async #ensureSlot(): Promise<void> {
@@ -612,9 +652,10 @@ class ArchiverRun implements Archiver {
   #localFailure(error: unknown): void {
     if (this.#stop.signal.aborted) return;
     this.#failures++;
-    this.#lastError = new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, {
-      cause: error,
-    });
+    // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
+    this.#lastError = isWalError(error, "WAL_ARCHIVE_DIVERGED")
+      ? error
+      : new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, { cause: error });
     this.#setState("failing");
     const lastError = this.#lastError;
     for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
@@ -652,6 +693,14 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; cause?: { code?: string } } | undefined;
   return e?.code === "ENOENT" || e?.cause?.code === "ENOENT";
+}
+
+function diverged(object: string, why: string): WalError {
+  return new WalError(
+    "WAL_ARCHIVE_DIVERGED",
+    `the archive holds another history of this log: ${why} (${object}); archive this log under a new prefix or directory`,
+    { details: { object } },
+  );
 }
 
 function stoppedError(): WalError {

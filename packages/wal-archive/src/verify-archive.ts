@@ -8,6 +8,7 @@
 import { crc32, type PayloadCodec, WalError, type WalErrorCode } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
+  encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
   SegmentReader,
@@ -216,6 +217,11 @@ export interface SegmentSource {
   readonly parts: readonly SegmentPart[];
   /** The segment's size: the end of the last part. */
   readonly size: number;
+  /**
+   * The segment's other pieces (beside its sealed object, or off the chain): each must agree, by the CRC-32 in its
+   * key, with the bytes the parts assemble, or the archive holds two histories of the segment.
+   */
+  readonly others: readonly SegmentPart[];
 }
 
 /** What reading a segment's assembled bytes found. */
@@ -318,6 +324,7 @@ function segmentSource(group: ArchivedSegment, newest: boolean): SegmentSource {
       sealed: true,
       parts: [{ key: sealed.key, from: 0, to: sealed.size, crc32: sealed.crc32 }],
       size: sealed.size,
+      others: group.pieces.map(partOf),
     };
   }
   if (!newest) {
@@ -326,7 +333,13 @@ function segmentSource(group: ArchivedSegment, newest: boolean): SegmentSource {
       `segment ${id} has no sealed object in the archive (only ${group.pieces.length} piece(s) of it while it was active), but newer segments follow it: its end is missing`,
     );
   }
-  return { id, baseLsn, sealed: false, ...pieceChain(group) };
+  const chain = pieceChain(group);
+  const used = new Set(chain.parts.map((p) => p.key));
+  return { id, baseLsn, sealed: false, ...chain, others: group.pieces.filter((p) => !used.has(p.key)).map(partOf) };
+}
+
+function partOf(piece: ArchivedPieceObject): SegmentPart {
+  return { key: piece.key, from: piece.from, to: piece.to, crc32: piece.crc32 };
 }
 
 /**
@@ -401,7 +414,36 @@ export async function fetchSegment(
     out.set(bytes, part.from);
     options.onPart?.(part);
   }
+  for (const other of source.others) {
+    // A piece shipped before a sealed object, or one that a later piece superseded, holds a prefix of the same
+    // bytes; one that does not is another history of this segment (e.g. archived again after a point-in-time
+    // restore), and which of the two is the log is unknown.
+    if (other.to > out.byteLength || pieceCrcIn(out, source.sealed, other) !== other.crc32 >>> 0) {
+      throw corrupt(
+        other.key,
+        `${other.key} disagrees with the bytes of segment ${source.id} that ${source.parts[0]?.key ?? "its other objects"} hold${source.parts.length > 1 ? " (with the pieces after it)" : ""}: the archive holds two histories of the segment`,
+      );
+    }
+  }
   return out;
+}
+
+/**
+ * The CRC-32 `piece` would have if it held `bytes[from, to)` of the segment as it was while active: a sealed
+ * object's header differs from the one its pieces were shipped with only by the sealed flag (and the header's CRC).
+ */
+function pieceCrcIn(bytes: Uint8Array, sealed: boolean, piece: SegmentPart): number {
+  if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return crc32(bytes.subarray(piece.from, piece.to)) >>> 0;
+  let header: Uint8Array;
+  try {
+    const decoded = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
+    header = encodeSegmentHeader({ baseLsn: decoded.baseLsn, sealed: false, flags: decoded.flags });
+  } catch {
+    header = bytes.subarray(0, SEGMENT_HEADER_BYTES); // a bad header: scanSegment names it
+  }
+  const headed = crc32(header.subarray(piece.from, Math.min(piece.to, SEGMENT_HEADER_BYTES)));
+  if (piece.to <= SEGMENT_HEADER_BYTES) return headed >>> 0;
+  return crc32(bytes.subarray(SEGMENT_HEADER_BYTES, piece.to), headed) >>> 0;
 }
 
 /** The part holding byte `offset` (the last part for an offset at the end). */

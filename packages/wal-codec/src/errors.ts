@@ -104,6 +104,12 @@ export type WalErrorCode =
    * objective is not met until it recovers. `cause` is the store's last error.
    */
   | "WAL_ARCHIVE_UNAVAILABLE"
+  /**
+   * The archive store holds another history of this log (e.g. it was archived before a point-in-time restore, or
+   * the prefix belongs to another log): archiving into it would mix the two. `details.object` names the first
+   * object that disagrees; archive the log under a new prefix or directory.
+   */
+  | "WAL_ARCHIVE_DIVERGED"
   /** An operating-system I/O error; `cause` is the Node error with its errno code. */
   | "WAL_IO";
 
