@@ -508,6 +508,20 @@ describe("restore refuses", () => {
     expectArchiveError(error, "WAL_ARCHIVE_MISSING", "segments/0000000003-*");
   });
 
+  test("a missing segment does not stop a restore to a point before it: up to the last record of the one before", async () => {
+    const { segments, store, archived } = await archivedLog();
+    store.remove(archived.sealed.get(3) as string);
+    const toLsn = (segments[2] as SegmentFile).header.baseLsn - 1; // the last record of segment 2
+    const result = await restore({ store, dir: join(tmp.path, "r"), toLsn });
+    expect(result.lastLsn).toBe(toLsn);
+    const { wal } = await Wal.open<JsonValue>(join(tmp.path, "r"), { codec: jsonCodec });
+    expect(wal.nextLsn()).toBe(toLsn + 1);
+    await wal.close();
+    // One past it is in the missing segment.
+    const error = await failure(restore({ store, dir: join(tmp.path, "r2"), toLsn: toLsn + 1 }));
+    expectArchiveError(error, "WAL_ARCHIVE_MISSING", "segments/0000000003-*");
+  });
+
   test("a segment older than the newest that has only pieces", async () => {
     const { segments, store, archived } = await archivedLog();
     const newestSealed = (segments.filter((s) => s.header.sealed).at(-1) as SegmentFile).id;

@@ -119,7 +119,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   await checkTarget(fs, dir);
 
   const listing = await listArchive(store, signal === undefined ? {} : { signal });
-  const sources = planRestore(store, listing, fromLsn, toLsn);
+  const { sources, gapAfter } = planRestore(store, listing, fromLsn, toLsn);
   const archiveNewest = listing.at(-1) as ArchivedSegment;
 
   await mkdirDurably(fs, dir);
@@ -146,6 +146,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         },
       });
       const scan = await scanSegment(bytes, source, isLast ? toLsn : undefined);
+      // A segment missing right after the last one starts above this one's last record: it matters only when
+      // toLsn lies beyond that record.
+      if (isLast && gapAfter !== undefined && (toLsn ?? 0) > (scan.lastLsn ?? source.baseLsn - 1)) throw gapAfter;
       if (isLast && toLsn !== undefined) {
         if (source.id === archiveNewest.id && toLsn > (scan.lastLsn ?? source.baseLsn - 1)) {
           const holds =
@@ -253,13 +256,16 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
   }
 }
 
-/** The segments to restore, oldest first, or the first reason the archive cannot give them. */
+/**
+ * The segments to restore, oldest first, or the first reason the archive cannot give them; with `gapAfter`, the
+ * error to raise if toLsn lies beyond the last one's records (the segment after it is missing).
+ */
 function planRestore(
   store: ArchiveStore,
   listing: readonly ArchivedSegment[],
   fromLsn: number | undefined,
   toLsn: number | undefined,
-): SegmentSource[] {
+): { sources: SegmentSource[]; gapAfter: WalError | undefined } {
   if (listing.length === 0) {
     throw new WalError("WAL_ARCHIVE_MISSING", `${store.name} holds no log segments`, {
       details: { object: missingSegmentKey(1) },
@@ -279,6 +285,7 @@ function planRestore(
     }
   }
   let last = listing.length - 1;
+  let gapAfter: WalError | undefined;
   if (toLsn !== undefined) {
     last = findLastIndex(listing, (s) => s.baseLsn <= toLsn);
     if (last < 0) {
@@ -288,13 +295,13 @@ function planRestore(
         { details: { object: missingSegmentKey(oldest.id - 1), lsn: toLsn } },
       );
     }
-    // A missing segment right after the last one could hold records at or below toLsn: its base is unknown.
+    // A missing segment right after the last one holds records at or below toLsn if the last one's end is below it.
     const after = listing[last + 1];
     const lastId = (listing[last] as ArchivedSegment).id;
     if (after !== undefined && after.id !== lastId + 1) {
-      throw new WalError(
+      gapAfter = new WalError(
         "WAL_ARCHIVE_MISSING",
-        `cannot restore to lsn ${toLsn}: segment ${lastId + 1} is missing from ${store.name} (it holds ${span}), and it may hold records at or below lsn ${toLsn}`,
+        `cannot restore to lsn ${toLsn}: segment ${lastId + 1} is missing from ${store.name} (it holds ${span}), and it holds the records after the last one of segment ${lastId}, at or below lsn ${toLsn}`,
         { details: { object: missingSegmentKey(lastId + 1), lsn: toLsn } },
       );
     }
@@ -304,7 +311,7 @@ function planRestore(
   const planned = planSegments(listing, first, last);
   const failed = planned.find((p) => p instanceof WalError);
   if (failed !== undefined) throw failed;
-  return planned as SegmentSource[];
+  return { sources: planned as SegmentSource[], gapAfter };
 }
 
 function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): number {
