@@ -68,7 +68,7 @@ export function archiveCounts(p: Profile): ArchiveCounts {
     return {
       copy: { mib: 16, rounds: 3 },
       restore: { rounds: 3 },
-      rpo: { rounds: 2, commits: 100_000, concurrency: 64, intervalMs: 1000, sampleMs: 50, timeLimitMs: 30_000 },
+      rpo: { rounds: 2, commits: 100_000, concurrency: 64, intervalMs: 1000, sampleMs: 10, timeLimitMs: 30_000 },
       writerCost: { rounds: 2, cycles: 4, warmupCycles: 1, blockCommits: 25_600, concurrency: 64, intervalMs: 1000 },
     };
   }
@@ -78,7 +78,7 @@ export function archiveCounts(p: Profile): ArchiveCounts {
   return {
     copy: { mib: 32, rounds: 5 },
     restore: { rounds: 5 },
-    rpo: { rounds: 3, commits: 600_000, concurrency: 64, intervalMs: 1000, sampleMs: 50, timeLimitMs: 30_000 },
+    rpo: { rounds: 3, commits: 600_000, concurrency: 64, intervalMs: 1000, sampleMs: 10, timeLimitMs: 30_000 },
     writerCost: { rounds: 3, cycles: 6, warmupCycles: 1, blockCommits: 128_000, concurrency: 64, intervalMs: 1000 },
   };
 }

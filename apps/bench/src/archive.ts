@@ -7,7 +7,7 @@
  *   client settings.
  * - **restore**: `restore()` from a prepared archive, against a raw copy of the same objects into a fresh directory
  *   (read or `GetObject`, write, fsync, rename, directory fsync per object).
- * - **rpo**: 64 closed-loop writers (`perCommit`) with an archiver attached; `status()` sampled every 50 ms.
+ * - **rpo**: 64 closed-loop writers (`perCommit`) with an archiver attached; `status()` sampled every `sampleMs` (10 ms in full runs).
  * - **writerCost**: 64-writer blocks with and without an archiver (fsArchive) attached, paired, beside the same pairs
  *   for a raw copier of sealed segments (the floor) and an A/A control.
  *
@@ -114,7 +114,7 @@ export interface RpoResult {
   readonly commits: number;
   readonly seconds: number;
   readonly samples: readonly RpoSample[];
-  /** The widest gap between two samples (the event loop under 64 writers can stretch the 50 ms timer). */
+  /** The widest gap between two samples (the event loop under 64 writers can stretch the sampling timer). */
   readonly maxSampleGapMs: number;
   readonly uploadedPieces: number;
   readonly uploadedSegments: number;
