@@ -23,7 +23,10 @@ export async function bundleScript(entry: string): Promise<string> {
     dts: false,
     silent: true,
     config: false,
-    noExternal: [/^@lora\//],
+    // tsup leaves the dependencies of the package.json in the working directory external: from a package's own
+    // directory that would leave its peer dependencies (the AWS SDK of @lora/wal-archive) unresolvable from the
+    // temporary directory the bundle runs in. Bundled like the sources, wherever vitest runs from.
+    noExternal: [/^@lora\//, /^@aws-sdk\//],
     external: ["koffi", "@loradb/lora-node"],
     // A testing build of the handle: its failpoints and planted bugs are compiled in, as under vitest.
     define: { __LORA_WAL_TESTING__: "true" },
