@@ -276,7 +276,7 @@ class ArchiverRun implements Archiver {
     this.#stop.abort();
     await this.#work.catch(() => undefined);
     // The slot's final position: the file may lag behind what the passes archived (written once per intervalMs).
-    if (this.#caughtUp) await this.#slotWriter.advance(this.#holdLsn);
+    if (this.#caughtUp) await this.#writeSlotFile(true);
     this.#setState("stopped");
     for (const w of this.#flushWaiters.splice(0)) w.reject(stoppedError());
     if (failure !== undefined) throw failure;
@@ -417,8 +417,8 @@ class ArchiverRun implements Archiver {
     if (piece.baseLsn !== baseLsn) {
       throw diverged(piece.key, `its pieces of ${path} name base lsn ${piece.baseLsn}, the file says ${baseLsn}`);
     }
-    const end = await this.#fs.stat(path);
-    const bytes = end !== null && end.size >= piece.to ? await readRange(this.#fs, path, piece.from, piece.to) : null;
+    const stat = await this.#fs.stat(path);
+    const bytes = stat !== null && stat.size >= piece.to ? await readRange(this.#fs, path, piece.from, piece.to) : null;
     if (bytes === null || (await crc32InSlices(bytes)) !== piece.crc32 >>> 0) {
       throw diverged(
         piece.key,
@@ -468,12 +468,7 @@ class ArchiverRun implements Archiver {
     }
     // A flush also moves the slot file, so truncation frees what it archived once it resolves; a file left behind
     // by the throttle catches up on a later pass (the timer's), also when that pass had nothing new to ship.
-    const slotDue =
-      this.#slotWriter.written < this.#holdLsn && performance.now() - this.#slotWrittenAt >= this.#interval;
-    if (this.#flushWaiters.length > 0 || slotDue) {
-      this.#slotWrittenAt = performance.now();
-      await this.#slotWriter.advance(this.#holdLsn);
-    }
+    await this.#writeSlotFile(this.#flushWaiters.length > 0);
     this.#settleFlushes();
   }
 
@@ -584,15 +579,21 @@ class ArchiverRun implements Archiver {
     if (archived > this.#archivedLsn) this.#archivedLsn = archived;
     const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
     if (slotLsn > this.#holdLsn) this.#holdLsn = slotLsn;
-    // The in-process hold above protects at once; the slot file, for truncation by another process or after a
-    // restart, may lag by about intervalMs (it then keeps more, never less) and costs two fsyncs per write: it
-    // catches up here or at the end of a later pass (the timer runs one each interval), and on flush and stop.
-    const now = performance.now();
-    if (now - this.#slotWrittenAt >= this.#interval) {
-      this.#slotWrittenAt = now;
-      await this.#slotWriter.advance(slotLsn);
-    }
+    await this.#writeSlotFile(false);
     this.#durableTimes = this.#durableTimes.filter((d) => d.lsn > this.#archivedLsn);
+  }
+
+  /**
+   * Move the slot file up to the in-process hold when it lags and an interval has passed since it was last written,
+   * or at once with `now`. The hold protects this process at once; the file, for truncation by another process or
+   * after a restart, may lag by about intervalMs (it then keeps more, never less) because each write costs two fsyncs.
+   */
+  async #writeSlotFile(now: boolean): Promise<void> {
+    if (this.#slotWriter.written >= this.#holdLsn) return;
+    const at = performance.now();
+    if (!now && at - this.#slotWrittenAt < this.#interval) return;
+    this.#slotWrittenAt = at;
+    await this.#slotWriter.advance(this.#holdLsn);
   }
 
   #settleFlushes(): void {
