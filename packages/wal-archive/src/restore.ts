@@ -146,11 +146,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         },
       });
       const scan = await scanSegment(bytes, source, isLast ? toLsn : undefined);
-      // A segment missing right after the last one starts above this one's last record: it matters only when
-      // toLsn lies beyond that record.
-      if (isLast && gapAfter !== undefined && (toLsn ?? 0) > (scan.lastLsn ?? source.baseLsn - 1)) throw gapAfter;
       if (isLast && toLsn !== undefined) {
-        if (source.id === archiveNewest.id && toLsn > (scan.lastLsn ?? source.baseLsn - 1)) {
+        const beyond = toLsn > (scan.lastLsn ?? source.baseLsn - 1);
+        // A segment missing right after this one starts above its last record: it matters only when toLsn does too.
+        if (beyond && gapAfter !== undefined) throw gapAfter;
+        if (beyond && source.id === archiveNewest.id) {
           const holds =
             scan.lastLsn === undefined
               ? `its newest segment ${source.id} (base lsn ${source.baseLsn}) holds no record yet`
