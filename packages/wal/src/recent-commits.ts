@@ -143,14 +143,7 @@ const BEGIN_BYTES = RECORD_HEADER_BYTES + RECORD_TRAILER_BYTES;
  * kept in its own memory, which the file's bytes are not.
  */
 function decodeEvents<E>(encoded: Uint8Array, codec: PayloadCodec<E>): E[] {
-  // The batch record's length, little-endian, read by shifts: a DataView per delivered transaction cost more.
-  const at = BEGIN_BYTES;
-  const length =
-    ((encoded[at] as number) |
-      ((encoded[at + 1] as number) << 8) |
-      ((encoded[at + 2] as number) << 16) |
-      ((encoded[at + 3] as number) << 24)) >>>
-    0;
+  const length = new DataView(encoded.buffer, encoded.byteOffset + BEGIN_BYTES, 4).getUint32(0, true);
   const payloadStart = BEGIN_BYTES + RECORD_HEADER_BYTES;
   const payloadEnd = BEGIN_BYTES + length - RECORD_TRAILER_BYTES;
   return codec.decodeBatch(encoded.subarray(payloadStart, payloadEnd));
