@@ -23,14 +23,7 @@ import { fmt, type Spread, spread } from "./stats.js";
 import { type StudyContext, type StudyLoad, studyChildren } from "./study-context.js";
 import { intervalText, runHeaderLines, type StudyRun, verdictTableLines } from "./study-text.js";
 import type { Profile } from "./workloads.js";
-import {
-  type BlockRow,
-  blockRow,
-  costText,
-  judgeWriterCost,
-  type PairedBlockCounts,
-  pairTotals,
-} from "./writer-cost-pairs.js";
+import { type BlockRow, blockRow, judgeWriterCost, type PairedBlockCounts, pairTotals } from "./writer-cost-pairs.js";
 
 export const ARCHIVE_TARGETS = { rpoP99Ms: 1000, writerCostFraction: 0.05 } as const;
 
@@ -457,19 +450,14 @@ function verdicts(r: Omit<ArchiveReport, "verdicts">): ArchiveVerdict[] {
     });
   }
   // The raw copy is the floor under the target (context), never a verdict of its own.
-  const costRows = r.writerCost?.rows ?? [];
-  const floor = costRows.find((row) => row.condition === "rawCopy");
-  const judged = costRows.filter((row) => row.condition !== "rawCopy");
-  for (const v of judgeWriterCost(judged, ARCHIVE_TARGETS.writerCostFraction, true)) {
+  const floor = { condition: "rawCopy", what: "copying each sealed segment durably by hand", under: () => true };
+  for (const v of judgeWriterCost(r.writerCost?.rows ?? [], ARCHIVE_TARGETS.writerCostFraction, true, floor)) {
     out.push({
       name: `writer cost: ${v.row.label}`,
       target: v.target,
       interval: v.interval,
       verdict: v.verdict,
-      detail:
-        floor === undefined || floor.pairs === 0
-          ? v.detail
-          : `${v.detail}. Floor: copying each sealed segment durably by hand costs ${costText(floor.ratio)}`,
+      detail: v.detail,
     });
   }
   return out;

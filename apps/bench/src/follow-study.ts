@@ -22,14 +22,7 @@ import { fmt, type Spread, spread } from "./stats.js";
 import { type StudyContext, type StudyLoad, studyChildren } from "./study-context.js";
 import { intervalText, runHeaderLines, type StudyRun, verdictTableLines } from "./study-text.js";
 import type { Profile } from "./workloads.js";
-import {
-  type BlockRow,
-  blockRow,
-  costText,
-  judgeWriterCost,
-  type PairedBlockCounts,
-  pairTotals,
-} from "./writer-cost-pairs.js";
+import { type BlockRow, blockRow, judgeWriterCost, type PairedBlockCounts, pairTotals } from "./writer-cost-pairs.js";
 
 export const FOLLOW_TARGETS = {
   inProcessP99Ms: 0.5,
@@ -482,23 +475,19 @@ function verdicts(r: Omit<FollowReport, "verdicts">): FollowVerdict[] {
     });
   }
   // The hand-written tail is the floor under the cross-process target (context), never a verdict of its own.
-  const costRows = r.writerCost?.rows ?? [];
-  const floor = costRows.find((row) => row.condition === "rawTail");
-  for (const v of judgeWriterCost(
-    costRows.filter((row) => row.condition !== "rawTail"),
-    FOLLOW_TARGETS.writerCostFraction,
-    false,
-  )) {
-    const withFloor = v.row.condition === "crossProcess" && floor !== undefined && floor.pairs > 0;
+  const floor = {
+    condition: "rawTail",
+    what: "a process tailing the files by hand",
+    under: (row: WriterCostRow) => row.condition === "crossProcess",
+  };
+  for (const v of judgeWriterCost(r.writerCost?.rows ?? [], FOLLOW_TARGETS.writerCostFraction, false, floor)) {
     out.push({
       name: `writer cost: ${v.row.condition === "noMark" ? "publishing the durable mark" : v.row.label}`,
       target: v.target,
       measure: "median over adjacent block pairs of (commits/s with ÷ commits/s without)",
       interval: v.interval,
       verdict: v.verdict,
-      detail: withFloor
-        ? `${v.detail}. Floor: a process tailing the files by hand costs ${costText(floor.ratio)}`
-        : v.detail,
+      detail: v.detail,
     });
   }
   return out;

@@ -81,6 +81,18 @@ describe("judgeWriterCost", () => {
     expect(met?.detail.endsWith(unresolved)).toBe(true);
   });
 
+  it("judges no floor row, and states its cost in the detail of the rows it lies under", () => {
+    const feature = { condition: "feature", ratio: interval(0.8, 0.75, 0.85) };
+    const other = { condition: "other", ratio: interval(0.98, 0.975, 0.99) };
+    const floorRow = { condition: "floor", ratio: interval(0.9, 0.85, 0.95) };
+    const floor = { condition: "floor", what: "doing it by hand", under: (r: { condition: string }) => r === feature };
+    const judged = judgeWriterCost([feature, other, floorRow, control], 0.03, false, floor);
+    expect(judged.map((v) => v.row)).toEqual([feature, other]);
+    expect(judged[0]?.detail.endsWith(". Floor: doing it by hand costs 10.0 % (interval 5.0 % – 15.0 %)")).toBe(true);
+    expect(judged[1]?.detail).not.toContain("Floor");
+    expect(judged[0]?.verdict).toBe(judgeWriterCost([feature, control], 0.03, false)[0]?.verdict);
+  });
+
   it("decides nothing without a control, nor from a control that covers too little", () => {
     const row = { condition: "feature", ratio: interval(0.99, 0.98, 1) };
     const [none] = judgeWriterCost([row], 0.03, false);

@@ -162,27 +162,45 @@ export interface WriterCostJudgement<R> {
   readonly detail: string;
 }
 
+/** A measured floor under a writer-cost target: a condition reported as context, never judged itself. */
+export interface WriterCostFloor<R> {
+  /** The floor row's condition. */
+  readonly condition: string;
+  /** What the floor does, for the detail: "copying each sealed segment durably by hand". */
+  readonly what: string;
+  /** The judged rows whose detail states the floor (those it is a floor for). */
+  readonly under: (row: R) => boolean;
+}
+
 /**
  * Judge every condition of a writer-cost table against a cost of at most `costFraction`, gated by the row whose
  * condition is "control" (the A/A pairs); `sayAlone`: an unresolved detail also says what the interval alone says.
+ * The `floor` row, when given, is not judged: its cost is added to the detail of the rows it lies under.
  */
 export function judgeWriterCost<R extends { readonly condition: string; readonly ratio: QuantileInterval }>(
   rows: readonly R[],
   costFraction: number,
   sayAlone: boolean,
+  floor?: WriterCostFloor<R>,
 ): WriterCostJudgement<R>[] {
   const gate = controlGate(
     rows.find((row) => row.condition === "control"),
     costFraction,
   );
+  const floorRow = floor === undefined ? undefined : rows.find((row) => row.condition === floor.condition);
   return rows
-    .filter((row) => row.condition !== "control")
-    .map((row) => ({
-      row,
-      target: `cost ≤ ${costFraction * 100} % (ratio ≥ ${gate.floor})`,
-      interval: row.ratio,
-      ...writerCostVerdict(row.ratio, gate, costFraction, sayAlone),
-    }));
+    .filter((row) => row.condition !== "control" && row !== floorRow)
+    .map((row) => {
+      const judged = writerCostVerdict(row.ratio, gate, costFraction, sayAlone);
+      const withFloor = floor !== undefined && floorRow !== undefined && floorRow.ratio.n > 0 && floor.under(row);
+      return {
+        row,
+        target: `cost ≤ ${costFraction * 100} % (ratio ≥ ${gate.floor})`,
+        interval: row.ratio,
+        verdict: judged.verdict,
+        detail: withFloor ? `${judged.detail}. Floor: ${floor.what} costs ${costText(floorRow.ratio)}` : judged.detail,
+      };
+    });
 }
 
 /** A with ÷ without interval as a cost: "24.1 % (interval 20.3 % – 28.0 %)". */
