@@ -85,6 +85,35 @@ describe("SegmentWriter with preallocateBytes", () => {
     await writer.close();
   });
 
+  it("does not zero-fill ahead of a write of half the fill size or more, and fills again after smaller ones", async () => {
+    const { fs, writer } = await created();
+    const size = (): number => fs.readFileSync(PATH).byteLength;
+    await commit(writer, 1);
+    expect(size()).toBeGreaterThanOrEqual(writer.writtenBytes + AHEAD);
+    // Two bulk writes of ~40 KiB each (AHEAD / 2 is 32 KiB): the second reaches past the zeros and lengthens the
+    // file by its own bytes only, with no fill behind it, in the foreground or on the thread pool.
+    for (let lsn = 4; lsn < 10; lsn += 3) await commit(writer, lsn, 40 * 1024);
+    await writer.flush();
+    expect(size()).toBe(writer.writtenBytes);
+    // A small write past the records' end fills ahead again.
+    await commit(writer, 10);
+    expect(size()).toBeGreaterThanOrEqual(writer.writtenBytes + AHEAD);
+    const { lsns, last } = await read(fs);
+    expect(lsns).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(last.kind).toBe("end");
+    await writer.close();
+  });
+
+  it("counts a bulk write whole when the unsynced window cuts it in pieces smaller than half the fill", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const writer = await SegmentWriter.create(fs, PATH, 1, { preallocateBytes: AHEAD, maxUnsyncedBytes: 40 * 1024 });
+    await commit(writer, 1, 100 * 1024);
+    expect(fs.readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+    expect((await read(fs)).lsns).toEqual([1, 2, 3]);
+    await writer.close();
+  });
+
   it("seal cuts the zeros off durably before the sealed header, and the sealed segment reads to its end", async () => {
     const { fs, writer } = await created();
     await commit(writer, 1);
@@ -177,15 +206,17 @@ describe("SegmentWriter with preallocateBytes", () => {
   it("a fill that fails fails the write like any failed write, and leaves the records before it readable", async () => {
     const { fs, writer } = await created();
     await commit(writer, 1);
-    // The next write past the zeros starts with a fill: it fails with 4 KiB of zeros landed.
+    // A bulk write lengthens the file past the zeros without a fill; the next small write starts with one, which
+    // fails with 4 KiB of zeros landed.
+    await commit(writer, 4, 2 * AHEAD);
     const fault = fs.injectFault({ op: "write", path: PATH, errno: "ENOSPC", skip: 0, partialBytes: 4096 });
-    await expect(commit(writer, 4, 2 * AHEAD)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOSPC" } });
+    await expect(commit(writer, 7)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOSPC" } });
     expect(fault.hits).toBe(1);
     // Nothing is retried over it: every later write refuses with the first failure.
-    for (const r of transaction(7)) writer.append(r, bytesCodec);
+    for (const r of transaction(10)) writer.append(r, bytesCodec);
     await expect(writer.write()).rejects.toMatchObject({ details: { errno: "ENOSPC" } });
     const { lsns, last } = await read(fs);
-    expect(lsns).toEqual([1, 2, 3]);
+    expect(lsns).toEqual([1, 2, 3, 4, 5, 6]);
     expect(last.kind).toBe("end");
     await writer.discardAndClose();
   });

@@ -75,7 +75,8 @@ export interface WalOptions<E> {
    * Zero-fill the active segment this many bytes ahead of its records (0: never), as PostgreSQL does with its WAL
    * segments. A write into a zero-filled part of the file leaves no file size for its fdatasync to commit, which on
    * ext4 and XFS saves the device a request per sync; the fill itself is one write of this size per this many bytes
-   * of records. The zeros are the end of the log to every reader (this library's, and LoraDB's, which cuts them
+   * of records, and a write of half this size or more (buffered appends spilling) lengthens the file itself, with no
+   * fill behind it. The zeros are the end of the log to every reader (this library's, and LoraDB's, which cuts them
    * off); sealing a segment and a clean close cut them off first. @default 1 MiB in `perCommit` and `group` mode,
    * 0 in `none` mode (no fdatasync to spare)
    */
