@@ -4,6 +4,7 @@
  */
 
 import { crc32 } from "node:zlib";
+import { PAYLOAD_BYTES } from "./payload.js";
 
 /** Frame one record by hand at `at` (u64 fields from safe integers, CRC-32 with zlib); returns its length. */
 function frameByHand(buf: Buffer, at: number, kind: number, lsn: number, slot: number, body?: Uint8Array): number {
@@ -33,4 +34,28 @@ export function frameCommitByHand(buf: Buffer, at: number, begin: number, payloa
   used += frameByHand(buf, at + used, 6, begin + 1, begin, payload);
   used += frameByHand(buf, at + used, 3, begin + 2, begin);
   return used;
+}
+
+/** The length of one record {@link frameRecordByHand} frames: a one-event MutationBatch of a 100-byte payload. */
+export const FRAMED_RECORD_BYTES = 4 + 1 + 8 + 8 + 8 + 8 + PAYLOAD_BYTES + 4;
+
+/**
+ * Frame one MutationBatch record of transaction 1 holding `payload` (100 bytes) at `at`, as the buffered-append
+ * floors write them (LoraDB's layout, CRC-32 with zlib); returns its length.
+ */
+export function frameRecordByHand(buf: Buffer, at: number, lsn: number, payload: Uint8Array): number {
+  buf.writeUInt32LE(FRAMED_RECORD_BYTES, at);
+  buf[at + 4] = 6;
+  buf.writeUInt32LE(lsn, at + 5);
+  buf.writeUInt32LE(0, at + 9);
+  buf.writeUInt32LE(1, at + 13);
+  buf.writeUInt32LE(0, at + 17);
+  buf.writeUInt32LE(1, at + 21);
+  buf.writeUInt32LE(0, at + 25);
+  buf.writeUInt32LE(PAYLOAD_BYTES, at + 29);
+  buf.writeUInt32LE(0, at + 33);
+  buf.set(payload, at + 37);
+  const body = at + FRAMED_RECORD_BYTES - 4;
+  buf.writeUInt32LE(crc32(buf.subarray(at, body)), body);
+  return FRAMED_RECORD_BYTES;
 }

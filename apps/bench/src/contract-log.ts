@@ -1,0 +1,114 @@
+/**
+ * The floor of what every sync mode of @lora/wal must do besides framing and writing, written by hand with `fs`
+ * alone: the plain hand-framed loops of the `none` and buffered workloads write one ever-growing file and never
+ * fdatasync, while the library keeps its durability contract in every mode (see `@lora/wal`'s README):
+ *
+ * - at most 1 MiB written but not fdatasynced: an fdatasync starts on the thread pool once half of that is used, and
+ *   a write that would exceed it waits for one (recovery tells a torn write from damage by this window);
+ * - 8 MiB segments: sealing one fdatasyncs it, rewrites its header and fdatasyncs again; the next is created
+ *   exclusively with its header, fsynced, and made durable by a directory fsync before it is written to.
+ *
+ * A loop through this log is what any implementation of that contract costs at least on this machine.
+ */
+
+import * as fs from "node:fs";
+import { join } from "node:path";
+
+const WINDOW_BYTES = 1 << 20;
+const SEGMENT_BYTES = 8 << 20;
+const HEADER_BYTES = 32;
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+function fsyncPath(path: string): Promise<void> {
+  const fd = fs.openSync(path, "r");
+  return new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve()))).finally(
+    () => fs.closeSync(fd),
+  );
+}
+
+export class ContractLog {
+  readonly #dir: string;
+  readonly #header = Buffer.alloc(HEADER_BYTES, 0x4c);
+  #segment = 0;
+  #fd = -1;
+  /** Bytes in the active segment, its header included. */
+  #written = 0;
+  #synced = 0;
+  #syncing: Promise<void> | undefined;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /** A log in `dir` with its first segment created as the handle creates one (untimed by the callers). */
+  static async create(dir: string): Promise<ContractLog> {
+    const log = new ContractLog(dir);
+    await log.#createSegment();
+    return log;
+  }
+
+  /**
+   * Write `length` bytes of `buf` at the end. Synchronous (`undefined`) unless the write must wait: for the window
+   * (an fdatasync in flight) or for a rotation. At most half the window per call.
+   */
+  write(buf: Uint8Array, length: number): Promise<void> | undefined {
+    if (this.#written + length > SEGMENT_BYTES) return this.#rotateThenWrite(buf, length);
+    if (this.#written + length - this.#synced > WINDOW_BYTES) return this.#waitThenWrite(buf, length);
+    this.#writeNow(buf, length);
+    return undefined;
+  }
+
+  /** fdatasync what was written and close. */
+  async finish(): Promise<void> {
+    await this.#syncing;
+    await datasync(this.#fd);
+    fs.closeSync(this.#fd);
+  }
+
+  #writeNow(buf: Uint8Array, length: number): void {
+    fs.writeSync(this.#fd, buf, 0, length, this.#written);
+    this.#written += length;
+    if (this.#syncing === undefined && this.#written - this.#synced > WINDOW_BYTES / 2) this.#syncInBackground();
+  }
+
+  #syncInBackground(): void {
+    const covered = this.#written;
+    const fd = this.#fd;
+    this.#syncing = datasync(fd).then(() => {
+      if (fd === this.#fd && covered > this.#synced) this.#synced = covered;
+      this.#syncing = undefined;
+    });
+  }
+
+  async #waitThenWrite(buf: Uint8Array, length: number): Promise<void> {
+    while (this.#written + length - this.#synced > WINDOW_BYTES) {
+      if (this.#syncing === undefined) this.#syncInBackground();
+      await this.#syncing;
+    }
+    this.#writeNow(buf, length);
+  }
+
+  async #rotateThenWrite(buf: Uint8Array, length: number): Promise<void> {
+    await this.#syncing;
+    await datasync(this.#fd);
+    fs.writeSync(this.#fd, this.#header, 0, HEADER_BYTES, 0);
+    await datasync(this.#fd);
+    fs.closeSync(this.#fd);
+    await this.#createSegment();
+    this.#writeNow(buf, length);
+  }
+
+  async #createSegment(): Promise<void> {
+    this.#segment++;
+    this.#fd = fs.openSync(join(this.#dir, `${String(this.#segment).padStart(10, "0")}.wal`), "wx+");
+    fs.writeSync(this.#fd, this.#header, 0, HEADER_BYTES, 0);
+    const fd = this.#fd;
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await fsyncPath(this.#dir);
+    this.#written = HEADER_BYTES;
+    this.#synced = HEADER_BYTES;
+  }
+}
