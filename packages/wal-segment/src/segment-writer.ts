@@ -333,6 +333,14 @@ export class SegmentWriter {
     this.#bulkWrite = this.#isBulk(buffer.length);
     for (let done = 0; done < buffer.length; ) {
       const room = this.#maxUnsynced - (this.#written - this.#synced);
+      const background = this.#backgroundSync;
+      if (room < buffer.length - done && background !== undefined) {
+        // The sync under way makes the room: wait for it rather than cut the write short or start a second sync
+        // that the kernel would only run after it (the writer then waited for two).
+        await background;
+        if (this.#failure !== undefined) throw this.#failure;
+        continue;
+      }
       if (room <= 0) {
         await this.#syncWritten();
         continue;

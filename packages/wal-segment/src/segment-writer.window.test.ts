@@ -123,6 +123,27 @@ describe("the unsynced window", () => {
     await writer.close();
   });
 
+  test("a write the window holds back waits for the sync under way: not cut in two, no second sync", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const watch = new WindowWatch();
+    const writer = await SegmentWriter.create(watch.wrap(sim), "/w/0000000001.wal", 1, {
+      maxUnsyncedBytes: WINDOW,
+    });
+    const [writes, syncs] = [watch.writes, watch.syncs];
+    // Over half the window written at once: a sync starts in the background.
+    writer.append({ kind: "mutation", lsn: 1, txBeginLsn: 1, event: new Uint8Array(5000) }, bytesCodec);
+    expect(writer.writeNow()).toBe(true);
+    // The next write fits the window only once that sync has completed.
+    writer.append({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: new Uint8Array(4000) }, bytesCodec);
+    expect(writer.writeNow()).toBe(false);
+    await writer.write();
+    expect(watch.writes - writes).toBe(2);
+    expect(watch.syncs - syncs).toBe(1);
+    expect(watch.maxUnsynced).toBeLessThanOrEqual(WINDOW);
+    await writer.close();
+  });
+
   test("the default window is 1 MiB and smaller windows than 4 KiB are refused", async () => {
     expect(UNSYNCED_WINDOW_BYTES).toBe(1 << 20);
     const sim = new SimFS();
