@@ -90,7 +90,7 @@ function contractFloorText(ctx: JudgeContext, floor: string, plain: string, targ
   const reach = ratioAtLeast(ctx.rounds, floor, [plain], target);
   const verdict =
     reach.verdict === "not met"
-      ? `below ${target} ×: the target is out of reach of any loop that keeps the contract here`
+      ? `below ${target} ×: the target is out of reach of any awaited API that keeps the contract here`
       : reach.verdict === "met"
         ? `above ${target} ×: the contract alone does not stop the target`
         : `undecided against ${target} ×`;
@@ -345,7 +345,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       },
       {
         key: "rawFramedCommitContract",
-        label: "raw hand-framed commit + writeSync, keeping the contract (≤ 1 MiB unsynced, 8 MiB segments)",
+        label:
+          "raw hand-framed commit + writeSync, one awaited call each, keeping the contract (≤ 1 MiB unsynced, 8 MiB segments)",
         caseName: "raw.framedCommitContract",
         role: "baseline",
         note: `context, not the verdict's baseline: ${CONTRACT_NOTE}`,
@@ -393,7 +394,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       },
       {
         key: "rawFramesContract",
-        label: "raw hand-framed records + crc32, keeping the contract (≤ 1 MiB unsynced, 8 MiB segments)",
+        label:
+          "raw hand-framed records + crc32, one awaited call each, keeping the contract (≤ 1 MiB unsynced, 8 MiB segments)",
         caseName: "raw.encodeFramesContract",
         role: "baseline",
         note: `context, not the verdict's baseline: ${CONTRACT_NOTE} (512 KiB writes, as the library spills)`,
