@@ -178,6 +178,25 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
     });
   }
 
+  it("a fill that fails fails the write that waited for it", async () => {
+    nextLsn = 1;
+    const { gate, writer } = await setup();
+    gate.state.hold = true;
+    gate.state.failFills = true;
+    while (gate.heldCount() === 0) {
+      appendTransaction(writer);
+      expect(writer.writeNow()).toBe(true);
+    }
+    // Past the zeros the fill under way is making: the write waits for it, and the fill fails.
+    appendTransaction(writer, 40 * 1024);
+    const write = writer.write();
+    await turn();
+    gate.release();
+    await expect(write).rejects.toMatchObject({ code: "WAL_IO", message: /injected fill failure/ });
+    await expect(writer.sync()).rejects.toMatchObject({ code: "WAL_IO" });
+    await writer.discardAndClose();
+  });
+
   it("a fill that fails fails the next write, as a failed write does", async () => {
     nextLsn = 1;
     const { gate, writer } = await setup();

@@ -360,7 +360,11 @@ export class SegmentWriter {
    * itself here first); zeros are never records, so what part of it landed is the end of the log to a reader.
    */
   async #zeroFillFor(length: number): Promise<void> {
-    if (this.#fillAhead !== undefined && this.#written + length > this.#zeroedEnd) await this.#fillLanded();
+    if (this.#fillAhead !== undefined && this.#written + length > this.#zeroedEnd) {
+      await this.#fillLanded();
+      // A fill that failed fails the write that waited for it, not only the ones after it.
+      if (this.#failure !== undefined) throw this.#failure;
+    }
     const fill = this.#fillRange(length);
     if (fill === undefined) return;
     await this.#file.write(zeroBytes(fill.to - fill.from), fill.from);
