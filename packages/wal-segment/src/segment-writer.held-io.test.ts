@@ -126,6 +126,7 @@ const stepArb = fc.oneof(
 );
 
 describe("SegmentWriter with its background fills and syncs held", () => {
+  // HELD_SEED=<seed> replays a run fast-check reported as failing, without shrinking.
   test.prop(
     [
       fc.constantFrom(16 * 1024, 64 * 1024),
