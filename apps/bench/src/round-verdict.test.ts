@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allOf, atLeast, metFlag, ratioAtLeast, roundRatios } from "./round-verdict.js";
+import { allOf, atLeast, metFlag, ratioAtLeast, roundRatios, withFasterOf } from "./round-verdict.js";
 
 describe("round verdicts", () => {
   it("pairs rounds and takes the faster baseline of each round", () => {
@@ -20,6 +20,12 @@ describe("round verdicts", () => {
     const v = ratioAtLeast({ lora: [2, 2, 2, 2, 2], base: [1, 1, 1, 1, 1] }, "lora", ["base"], 1.5);
     expect(v.interval).toMatchObject({ estimate: 2, low: 2, high: 2, n: 5 });
     expect(v.verdict).toBe("met");
+  });
+
+  it("stands the faster of several loops, round by round, as one series", () => {
+    const rounds = withFasterOf({ a: [1, 5, Number.NaN], b: [2, 3], peer: [4, 4, 4] }, "best", ["a", "b"]);
+    expect(rounds.best).toEqual([2, 5, Number.NaN]);
+    expect(roundRatios(rounds, "best", ["peer"])).toEqual([0.5, 1.25]);
   });
 
   it("combines targets and maps verdicts to latest.json's flag", () => {

@@ -41,6 +41,23 @@ export function roundRatios(rounds: Rounds, num: string, den: readonly string[])
   return out;
 }
 
+/**
+ * `rounds` with one more series, `key`: per round, the largest value of the systems `of` (NaN where none has one),
+ * so a "faster of two loops" baseline can stand as the numerator of a ratio too.
+ */
+export function withFasterOf(rounds: Rounds, key: string, of: readonly string[]): Rounds {
+  const length = Math.max(0, ...of.map((k) => rounds[k]?.length ?? 0));
+  const faster = Array.from({ length }, (_, r) => {
+    let best = Number.NaN;
+    for (const k of of) {
+      const v = rounds[k]?.[r];
+      if (v !== undefined && Number.isFinite(v) && !(v <= best)) best = v;
+    }
+    return best;
+  });
+  return { ...rounds, [key]: faster };
+}
+
 /** The median of {@link roundRatios} (NaN without any round): the figure the detail lines and `loraRatio` show. */
 export function medianRoundRatio(rounds: Rounds, num: string, den: readonly string[]): number {
   return spread(roundRatios(rounds, num, den)).median;
