@@ -84,14 +84,15 @@ const CONTRACT_NOTE =
 
 /**
  * The contract floor against a target set on the plain loop: the floor over the plain loop per round (when its
- * interval lies wholly below the target, no implementation that keeps the contract reaches it on this machine), and
+ * interval lies wholly below the target, an implementation keeping the contract as the floor does cannot reach it on
+ * this machine; the window's fdatasyncs are most of the floor's cost, its segment rotations a few per cent), and
  * @lora/wal over the floor.
  */
 function contractFloorText(ctx: JudgeContext, floor: string, plain: string, target: number): string {
   const reach = ratioAtLeast(ctx.rounds, floor, [plain], target);
   const verdict =
     reach.verdict === "not met"
-      ? `below ${target} ×: the target is out of reach of any awaited API that keeps the contract here`
+      ? `below ${target} ×: out of reach here of an awaited API that keeps the contract as this floor does`
       : reach.verdict === "met"
         ? `above ${target} ×: the contract alone does not stop the target`
         : `undecided against ${target} ×`;
