@@ -86,7 +86,9 @@ function craftedRecord(at: number, xor: number): Uint8Array {
   view.setUint32(5, 100_000 + at, true);
   // ...or an LSN beyond the safe integer range.
   view.setUint32(9, xor % 7 === 0 ? 0x0040_0000 : 0, true);
-  view.setUint32(13, 1, true);
+  // A transaction never begun, and not one begun below the oldest segment: the new replay runs with
+  // allowTruncatedHistory, which skips those as truncated history where the reference says "missing begin".
+  view.setUint32(13, 99_999 + at, true);
   rec.set(payload, 21);
   view.setUint32(21 + payload.byteLength, crc32(rec.subarray(0, 21 + payload.byteLength)), true);
   return rec;
