@@ -37,7 +37,8 @@ function rawFramedCommitWriteSync(ctx: CaseContext): Promise<Measure> {
 /**
  * {@link rawFramedCommitWriteSync} in the shape of the workload's API, one awaited call per commit, keeping the
  * contract every sync mode of the library keeps, `none` included (`contract-log.ts`): at most 1 MiB unsynced, 8 MiB
- * segments sealed and created as the handle does. The floor of any awaited `none` commit that keeps that contract.
+ * segments sealed and created as the handle does. What keeping that contract this way costs an awaited `none`
+ * commit.
  */
 async function rawFramedCommitContract(ctx: CaseContext): Promise<Measure> {
   const log = await ContractLog.create(ctx.dir);

@@ -266,7 +266,7 @@ export function renderMarkdown(r: RunReport): string {
         "and ≥ 1.25 × the best expert-written peer of each round (better-sqlite3 FULL one transaction per event-loop " +
         "turn, classic-level one `sync: true` batch in flight, lmdb-js). Ratios are medians of per-round ratios with " +
         "their interval. The faster raw loop ÷ the best peer is the shape's own reach against the peers, with no " +
-        "library: where it is below 1.25, no implementation of this shape meets the peer target here.",
+        "library: where its interval lies wholly below 1.25, neither raw loop of this shape meets the peer target here.",
       "",
     );
     lines.push(

@@ -23,8 +23,9 @@ describe("round verdicts", () => {
   });
 
   it("stands the faster of several loops, round by round, as one series", () => {
-    const rounds = withFasterOf({ a: [1, 5, Number.NaN], b: [2, 3], peer: [4, 4, 4] }, "best", ["a", "b"]);
-    expect(rounds.best).toEqual([2, 5, Number.NaN]);
+    const rounds = withFasterOf({ a: [1, 5, Number.NaN, 7], b: [2, 3, 9], peer: [4, 4, 4, 4] }, "best", ["a", "b"]);
+    // A round where either loop failed has no "faster": the one left must not stand in for both.
+    expect(rounds.best).toEqual([2, 5, Number.NaN, Number.NaN]);
     expect(roundRatios(rounds, "best", ["peer"])).toEqual([0.5, 1.25]);
   });
 

@@ -42,16 +42,18 @@ export function roundRatios(rounds: Rounds, num: string, den: readonly string[])
 }
 
 /**
- * `rounds` with one more series, `key`: per round, the largest value of the systems `of` (NaN where none has one),
- * so a "faster of two loops" baseline can stand as the numerator of a ratio too.
+ * `rounds` with one more series, `key`: per round, the largest value of the systems `of`, or NaN when any of them has
+ * none that round (a failed loop must not let the other stand in as "the faster"), so a "faster of two loops"
+ * baseline can stand as the numerator of a ratio too.
  */
 export function withFasterOf(rounds: Rounds, key: string, of: readonly string[]): Rounds {
   const length = Math.max(0, ...of.map((k) => rounds[k]?.length ?? 0));
   const faster = Array.from({ length }, (_, r) => {
-    let best = Number.NaN;
+    let best = Number.NEGATIVE_INFINITY;
     for (const k of of) {
       const v = rounds[k]?.[r];
-      if (v !== undefined && Number.isFinite(v) && !(v <= best)) best = v;
+      if (v === undefined || !Number.isFinite(v)) return Number.NaN;
+      if (v > best) best = v;
     }
     return best;
   });

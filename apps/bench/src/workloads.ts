@@ -85,7 +85,7 @@ const CONTRACT_NOTE =
 /**
  * The contract floor against a target set on the plain loop: the floor over the plain loop per round (when its
  * interval lies wholly below the target, an implementation keeping the contract as the floor does cannot reach it on
- * this machine; the window's fdatasyncs are most of the floor's cost, its segment rotations a few per cent), and
+ * this machine; the window's fdatasyncs are most of the floor's extra cost, its segment rotations up to ~10 %), and
  * @lora/wal over the floor.
  */
 function contractFloorText(ctx: JudgeContext, floor: string, plain: string, target: number): string {
@@ -329,7 +329,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
         detail:
           `${describeRatio(raw)} the raw group-commit loop (target 0.95; ${medianRatio(ctx, "lora", ["rawRounds"]).toFixed(2)} × the waiter-free rounds), ` +
           `${describeRatio(peer)} the best of batched better-sqlite3, batched classic-level and lmdb-js each round (target 1.25; ` +
-          `the faster raw loop itself is ${describeRatio(shape)} that peer${shape.verdict === "not met" ? ": no implementation of this shape reaches 1.25 here" : ""}); ` +
+          `the faster raw loop itself is ${describeRatio(shape)} that peer${shape.verdict === "not met" ? ": neither raw group-commit loop reaches 1.25 here" : ""}); ` +
           `${medianRatio(ctx, "lora", ["sqliteBatched"]).toFixed(2)} × batched sqlite, ` +
           `${medianRatio(ctx, "lora", ["levelBatched"]).toFixed(2)} × batched level, ` +
           `${medianRatio(ctx, "lora", ["lmdb"]).toFixed(2)} × lmdb-js, ` +
