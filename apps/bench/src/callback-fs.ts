@@ -1,4 +1,4 @@
-/** `fs.write` and `fs.fdatasync` as promises over the callback API (no `FileHandle` in between). */
+/** `fs.write`, `fs.fdatasync` and `fs.fsync` as promises over the callback API (no `FileHandle` in between). */
 
 import * as fs from "node:fs";
 
@@ -10,4 +10,8 @@ export function cbWrite(fd: number, data: Uint8Array, position: number): Promise
 
 export function cbDatasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+export function cbFsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }

@@ -16,20 +16,15 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { cbDatasync, cbFsync } from "./callback-fs.js";
 
 const WINDOW_BYTES = 1 << 20;
 const SEGMENT_BYTES = 8 << 20;
 const HEADER_BYTES = 32;
 
-function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
 function fsyncPath(path: string): Promise<void> {
   const fd = fs.openSync(path, "r");
-  return new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve()))).finally(
-    () => fs.closeSync(fd),
-  );
+  return cbFsync(fd).finally(() => fs.closeSync(fd));
 }
 
 export class ContractLog {
@@ -71,7 +66,7 @@ export class ContractLog {
   async finish(): Promise<void> {
     await this.#syncing;
     if (this.#failure !== undefined) throw this.#failure;
-    await datasync(this.#fd);
+    await cbDatasync(this.#fd);
     fs.closeSync(this.#fd);
   }
 
@@ -84,7 +79,7 @@ export class ContractLog {
   #syncInBackground(): void {
     const covered = this.#written;
     const segment = this.#segment;
-    this.#syncing = datasync(this.#fd).then(
+    this.#syncing = cbDatasync(this.#fd).then(
       () => {
         // A sync of a segment sealed since says nothing of the new one (rotation waits for it anyway).
         if (segment === this.#segment && covered > this.#synced) this.#synced = covered;
@@ -109,9 +104,9 @@ export class ContractLog {
   async #rotateThenWrite(buf: Uint8Array, length: number): Promise<void> {
     await this.#syncing;
     if (this.#failure !== undefined) throw this.#failure;
-    await datasync(this.#fd);
+    await cbDatasync(this.#fd);
     fs.writeSync(this.#fd, this.#header, 0, HEADER_BYTES, 0);
-    await datasync(this.#fd);
+    await cbDatasync(this.#fd);
     fs.closeSync(this.#fd);
     await this.#createSegment();
     this.#writeNow(buf, length);
@@ -121,8 +116,7 @@ export class ContractLog {
     this.#segment++;
     this.#fd = fs.openSync(join(this.#dir, `${String(this.#segment).padStart(10, "0")}.wal`), "wx+");
     fs.writeSync(this.#fd, this.#header, 0, HEADER_BYTES, 0);
-    const fd = this.#fd;
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await cbFsync(this.#fd);
     await fsyncPath(this.#dir);
     this.#written = HEADER_BYTES;
     this.#synced = HEADER_BYTES;

@@ -41,21 +41,8 @@ export const FRAMED_RECORD_BYTES = 4 + 1 + 8 + 8 + 8 + 8 + PAYLOAD_BYTES + 4;
 
 /**
  * Frame one MutationBatch record of transaction 1 holding `payload` (100 bytes) at `at`, as the buffered-append
- * floors write them (LoraDB's layout, CRC-32 with zlib); returns its length.
+ * floors write them; returns its length ({@link FRAMED_RECORD_BYTES}).
  */
 export function frameRecordByHand(buf: Buffer, at: number, lsn: number, payload: Uint8Array): number {
-  buf.writeUInt32LE(FRAMED_RECORD_BYTES, at);
-  buf[at + 4] = 6;
-  buf.writeUInt32LE(lsn, at + 5);
-  buf.writeUInt32LE(0, at + 9);
-  buf.writeUInt32LE(1, at + 13);
-  buf.writeUInt32LE(0, at + 17);
-  buf.writeUInt32LE(1, at + 21);
-  buf.writeUInt32LE(0, at + 25);
-  buf.writeUInt32LE(PAYLOAD_BYTES, at + 29);
-  buf.writeUInt32LE(0, at + 33);
-  buf.set(payload, at + 37);
-  const body = at + FRAMED_RECORD_BYTES - 4;
-  buf.writeUInt32LE(crc32(buf.subarray(at, body)), body);
-  return FRAMED_RECORD_BYTES;
+  return frameByHand(buf, at, 6, lsn, 1, payload);
 }

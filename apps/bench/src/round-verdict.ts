@@ -60,6 +60,22 @@ export function withFasterOf(rounds: Rounds, key: string, of: readonly string[])
   return { ...rounds, [key]: faster };
 }
 
+/**
+ * {@link ratioAtLeast} with the faster of several systems in each round as the numerator: what a baseline that is
+ * "the faster of two loops" reaches against the best of `den` (a round where one of `num` failed is left out).
+ */
+export function fasterRatioAtLeast(
+  rounds: Rounds,
+  num: readonly string[],
+  den: readonly string[],
+  target: number,
+): RoundVerdict {
+  return ratioAtLeast(withFasterOf(rounds, FASTER, num), FASTER, den, target);
+}
+
+/** The key {@link fasterRatioAtLeast} gives its combined series (no system is named so). */
+const FASTER = "(faster of)";
+
 /** The median of {@link roundRatios} (NaN without any round): the figure the detail lines and `loraRatio` show. */
 export function medianRoundRatio(rounds: Rounds, num: string, den: readonly string[]): number {
   return spread(roundRatios(rounds, num, den)).median;

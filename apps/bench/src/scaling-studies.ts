@@ -6,7 +6,7 @@ import { dataset, dropDataset } from "./dataset-cache.js";
 import type { DatasetMeta } from "./datasets.js";
 import { log } from "./log.js";
 import type { ConcurrencyPoint, ReplayScalingPoint } from "./report.js";
-import { allOf, metFlag, ratioAtLeast, withFasterOf } from "./round-verdict.js";
+import { allOf, fasterRatioAtLeast, metFlag, ratioAtLeast } from "./round-verdict.js";
 import { concurrencyCounts, concurrencyLevels, scalingSizesMiB } from "./workloads.js";
 
 /** The streaming open per log size: one child per size, its RSS growth measured first thing. */
@@ -97,9 +97,9 @@ export async function runConcurrencyScaling(opts: Options): Promise<ConcurrencyP
       1.25,
     );
     // The shape's own floor for the peer target: the faster raw loop of each round over the best peer of that round.
-    const rawVsPeers = ratioAtLeast(
-      withFasterOf(rounds, `c${c}.rawFaster`, [`c${c}.raw`, `c${c}.rawBlocking`]),
-      `c${c}.rawFaster`,
+    const rawVsPeers = fasterRatioAtLeast(
+      rounds,
+      [`c${c}.raw`, `c${c}.rawBlocking`],
       PEERS.map((k) => `c${c}.${k}`),
       1.25,
     );

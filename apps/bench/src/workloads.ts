@@ -8,13 +8,13 @@ import {
   allOf,
   atLeast,
   describeRatio,
+  fasterRatioAtLeast,
   medianRoundRatio,
   metFlag,
   type Rounds,
   type RoundVerdict,
   ratioAtLeast,
   roundRatios,
-  withFasterOf,
 } from "./round-verdict.js";
 import type { Spread } from "./stats.js";
 
@@ -312,12 +312,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       const peers = ["sqliteBatched", "levelBatched", "lmdb"];
       const peer = ratioAtLeast(ctx.rounds, "lora", peers, 1.25);
       const verdict = allOf([raw.verdict, peer.verdict]);
-      const shape = ratioAtLeast(
-        withFasterOf(ctx.rounds, "rawFaster", ["rawGroup", "rawGroupBlocking"]),
-        "rawFaster",
-        peers,
-        1.25,
-      );
+      const shape = fasterRatioAtLeast(ctx.rounds, ["rawGroup", "rawGroupBlocking"], peers, 1.25);
       return {
         baseline: {
           label: "raw group-commit loop ×64 (faster of fdatasync / fdatasyncSync each round)",

@@ -20,8 +20,9 @@
  * zeros ahead are used the next stretch is filled on the thread pool, off the writes' path. So most writes land
  * inside the file and their fdatasync has no file size to commit (on ext4 and XFS a write + fdatasync then costs the
  * device one request less). A write of half the fill size or more is not filled ahead of (it lengthens the file
- * itself: zeros would double its bytes for one request saved per sync). The records end where the zeros begin: a reader takes a zero tail of an unsealed segment
- * for its end. Sealing cuts the zeros off before the sealed header is written, and so does a clean close.
+ * itself: zeros would double its bytes for one request saved per sync). The records end where the zeros begin: a
+ * reader takes a zero tail of an unsealed segment for its end. Sealing cuts the zeros off before the sealed header is
+ * written, and so does a clean close.
  */
 
 import { dirname } from "node:path";
