@@ -19,10 +19,34 @@ import { makeTempDir } from "@lora/test-utils";
 /** s3rver accepts this key pair only (it does not check SigV4 signatures). */
 const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-/** Runs in the child: start s3rver, print its port, stop when stdin ends. */
+/**
+ * Runs in the child: start s3rver, print its port, stop when stdin ends. S3 stores an object only once its whole
+ * body has arrived; s3rver streams the body into the object's file as it comes, so a client killed mid-upload (the
+ * SIGKILL tests) left a short or empty object behind, which real S3 never shows. The child takes each body whole
+ * before s3rver stores it, and stores nothing for a body cut short.
+ */
 const SERVER_SCRIPT = `
 const [s3rverPath, directory, bucket] = process.argv.slice(1);
+const path = require("path");
 const S3rver = require(s3rverPath);
+const Store = require(path.join(path.dirname(s3rverPath), "stores", "filesystem.js"));
+const putObject = Store.prototype.putObject;
+Store.prototype.putObject = async function (object) {
+  // Request bodies only: a completed multipart upload is stored from its parts' files, already whole.
+  if (object.content instanceof require("http").IncomingMessage) {
+    const body = object.content;
+    const chunks = [];
+    await new Promise((resolve, reject) => {
+      let ended = false;
+      body.on("data", (chunk) => chunks.push(chunk));
+      body.on("end", () => { ended = true; resolve(); });
+      body.on("error", reject);
+      body.on("close", () => { if (!ended) reject(new Error("request body cut short")); });
+    });
+    object.content = Buffer.concat(chunks);
+  }
+  return putObject.call(this, object);
+};
 const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
 server.run().then(
   (address) => {
