@@ -6,7 +6,7 @@
 
 import { followDir, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { replayDir } from "@lora/wal-replay";
-import type { WalFileSystem } from "@lora/wal-segment";
+import { SPARE_SEGMENT_NAME, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 
@@ -15,10 +15,15 @@ const DIR = "/w";
 /**
  * The state a writer leaves when it dies between creating a segment and writing its header (SIGKILL there, or the
  * header write failing): segment 1 sealed with two commits, segment 2 empty. The same state exists, for a moment,
- * beside every live rotation (`SegmentWriter.create` opens the file, then writes the header).
+ * beside a live rotation that creates its segment (`SegmentWriter.create` opens the file, then writes the header):
+ * a handle without a spare segment, recovery healing a sealed newest segment, or an older writer.
  */
 async function headerlessNewestSegment(): Promise<{ fs: SimFS; commits: number[] }> {
   const fs = new SimFS();
+  // Without a spare segment, rotation creates segment 2 and writes its header under its own name (with one, the
+  // header is written before the rename and this state cannot arise from a failed write; a crash mid-create or an
+  // older writer still leaves it).
+  fs.injectFault({ op: "open", path: `${DIR}/${SPARE_SEGMENT_NAME}`, errno: "EACCES", persistent: true });
   const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, segmentTargetBytes: 200 });
   fs.injectFault({ op: "write", path: `${DIR}/0000000002.wal`, errno: "EIO" });
   const commits: number[] = [];

@@ -180,6 +180,20 @@ export class SegmentWriter {
   }
 
   /**
+   * A writer over `file`, a fresh segment someone else made (a spare segment, see `SpareSegment`): `header` is durable
+   * at offset 0, and the file holds durable zeros (or nothing) from the header up to `zeroedEnd`. Takes the file over.
+   */
+  static overStampedFile(
+    file: WalFile,
+    header: SegmentHeader,
+    zeroedEnd: number,
+    options: SegmentWriterOptions = {},
+  ): SegmentWriter {
+    validateOptions(options);
+    return new SegmentWriter(file, header, SEGMENT_HEADER_BYTES, Math.max(SEGMENT_HEADER_BYTES, zeroedEnd), options);
+  }
+
+  /**
    * Open an existing, unsealed segment to append at `offset` (the end of its last good record). Nothing is cut:
    * bytes past `offset` are overwritten by later writes, so callers truncate a torn tail first with
    * {@link SegmentWriter.truncateTo}. A zero tail (a preallocated segment's) is kept and written into.

@@ -55,5 +55,6 @@ export async function recoverForWriting<E>(
     failpoint,
     bugs,
   });
+  await segments.prepareSpare();
   return { r, segments };
 }

@@ -12,6 +12,8 @@ import {
   listSegments,
   SegmentReader,
   SegmentWriter,
+  type SegmentWriterOptions,
+  SpareSegment,
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
@@ -81,6 +83,11 @@ export class SegmentLifecycle {
   #activeId: number;
   #oldestId: number;
   #durable = 0;
+  /**
+   * The next segment, being made ahead of rotation (see {@link SegmentLifecycle.prepareSpare}); settles to
+   * `undefined` when making it failed (rotation then creates the segment itself, and reports any error then).
+   */
+  #spare: Promise<SpareSegment | undefined> | undefined;
 
   constructor(init: LifecycleInit) {
     this.#dir = init.dir;
@@ -151,28 +158,55 @@ export class SegmentLifecycle {
   }
 
   /**
-   * Seal `old` (flush, fsync, sealed header) and create the next segment at `nextLsn`, its name made durable by a
-   * directory fsync before it is used. Any failure propagates (the handle poisons itself).
+   * Start making the next segment in the background (a spare: created, and zero-filled as far as the writers
+   * preallocate, under a name no listing takes for a segment), so rotation need not create a file while commits
+   * wait. Replaces a spare a crash left behind. Called once the directory is recovered (`Wal.open` waits for it,
+   * so an opened handle does no file work of its own until it is used), and by each rotation (not waited for).
+   * Never rejects: when making the spare fails, rotation creates the segment itself and reports any error then.
+   */
+  prepareSpare(): Promise<void> {
+    const spare = SpareSegment.prepare(this.#fs, this.#dir, this.#preallocateBytes).catch(() => undefined);
+    this.#spare = spare;
+    return spare.then(() => undefined);
+  }
+
+  /**
+   * Seal `old` (flush, fsync, sealed header) and make the next segment at `nextLsn`: the spare stamped with its header
+   * beside the seal and renamed, or (without a spare) a file created now; its name is made durable by a directory
+   * fsync before it is used. Any failure propagates (the handle poisons itself).
    */
   async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
-    if (TESTING_BUILD && this.#bugs.has("seal-over-zero-tail")) await sealKeepingZeros(this.#fs, old);
-    else await old.seal();
+    const spare = await this.#spare;
+    this.#spare = undefined;
+    const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
+    // Both settle before rotation goes on or fails: neither is left running unobserved.
+    const [sealed, stamped] = await Promise.allSettled([seal, spare?.stamp(nextLsn)]);
+    const failed = sealed.status === "rejected" ? sealed : stamped.status === "rejected" ? stamped : undefined;
+    if (failed !== undefined) {
+      await spare?.discard(true).catch(() => undefined);
+      throw failed.reason;
+    }
     if (TESTING_BUILD) this.#failpoint("rotate.afterSeal");
-    const sealed: SegmentInfo = {
+    const sealedInfo: SegmentInfo = {
       id: this.#activeId,
       path: old.path,
       baseLsn: old.baseLsn,
       bytes: old.size,
     };
     const nextId = this.#activeId + 1;
-    // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
-    const writer = await SegmentWriter.create(this.#fs, segmentPath(this.#dir, nextId), nextLsn, {
+    const path = segmentPath(this.#dir, nextId);
+    const options: SegmentWriterOptions = {
       syncDirectory: false,
       maxUnsyncedBytes: this.#unsyncedWindow,
       // The sealed writer's buffers, already grown to what its appends needed (a planted bug may leave it unsealed).
       ...(old.sealed ? { buffers: old.giveUpBuffers() } : { bufferBytes: old.bufferCapacity }),
       preallocateBytes: this.#preallocateBytes,
-    });
+    };
+    // The directory fsync is done here rather than inside create, so a failpoint can sit between the two.
+    const writer =
+      spare === undefined
+        ? await SegmentWriter.create(this.#fs, path, nextLsn, options)
+        : await spare.becomeSegment(path, options);
     try {
       if (TESTING_BUILD) this.#failpoint("rotate.afterCreate");
       if (!(TESTING_BUILD && this.#bugs.has("skip-dir-fsync-on-create"))) await this.#fs.syncDir(this.#dir);
@@ -182,7 +216,8 @@ export class SegmentLifecycle {
       throw error;
     }
     this.#activeId = nextId;
-    this.#emit({ type: "sealed", segment: sealed });
+    void this.prepareSpare();
+    this.#emit({ type: "sealed", segment: sealedInfo });
     this.#emit({ type: "created", segment: { id: nextId, path: writer.path, baseLsn: nextLsn, bytes: writer.size } });
     return writer;
   }
@@ -266,6 +301,9 @@ export class SegmentLifecycle {
    * nothing, so the mark keeps saying what was durable before the failure.
    */
   async close(finalDurableLsn: number | null): Promise<void> {
+    // A poisoned handle may have lost its directory (its lock): it closes its spare without removing the name.
+    await (await this.#spare)?.discard(finalDurableLsn !== null).catch(() => undefined);
+    this.#spare = undefined;
     if (finalDurableLsn !== null) {
       this.noteDurable(finalDurableLsn);
       await this.#mark?.close(finalDurableLsn);

@@ -6,7 +6,7 @@
 import { appendFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { replayDir } from "@lora/wal-replay";
-import { createNodeFileSystem, listSegments, segmentPath } from "@lora/wal-segment";
+import { createNodeFileSystem, listSegments, SPARE_SEGMENT_NAME, segmentPath } from "@lora/wal-segment";
 import { describe, expect, it } from "vitest";
 import { ev, useTempDirs } from "../test/support.js";
 import type { MutationEvent } from "./index.js";
@@ -28,9 +28,13 @@ describe("LoraDB wal.rs tests", () => {
     expect(names).toContain(".lora-wal.lock");
     // Ours, not LoraDB's: the durable LSN for followers in other processes (LoraDB ignores the file).
     expect(names).toContain(".lora-wal.durable");
-    const others = names.filter((n) => n !== ".lora-wal.lock" && n !== ".lora-wal.durable");
-    expect(others.every((n) => n.endsWith(".wal"))).toBe(true);
+    // Ours too: the next segment made ahead of rotation, under a name LoraDB's listing ignores; gone after close.
+    expect(names).toContain(SPARE_SEGMENT_NAME);
+    const ours = [".lora-wal.lock", ".lora-wal.durable", SPARE_SEGMENT_NAME];
+    const others = names.filter((n) => !ours.includes(n));
+    expect(others).toEqual(["0000000001.wal"]);
     await wal.close();
+    expect(await readdir(dir)).not.toContain(SPARE_SEGMENT_NAME);
   });
 
   it("opening the same directory twice fails until the first handle closes", async () => {

@@ -1,0 +1,182 @@
+/**
+ * A spare segment is made ahead of rotation under a name no listing takes for a segment, stamped with its header,
+ * then renamed: at no step can a crash leave a segment name on a file without a durable header, and the writer it
+ * becomes appends into the zeros it was made with instead of filling again.
+ */
+
+import { bytesCodec, type WalRecord } from "@lora/wal-codec";
+import { describe, expect, it } from "vitest";
+import type { WalFileSystem } from "./fs/file-system.js";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "./segment-header.js";
+import { listSegments, segmentPath } from "./segment-name.js";
+import { SegmentReader } from "./segment-reader.js";
+import { SPARE_SEGMENT_NAME, SpareSegment } from "./spare-segment.js";
+import { SimFS } from "./testing/sim-fs.js";
+
+const DIR = "/w";
+const SPARE = `${DIR}/${SPARE_SEGMENT_NAME}`;
+const NEXT = segmentPath(DIR, 2);
+
+function exists(fs: SimFS, path: string): boolean {
+  return fs.listSync(DIR).includes(path.slice(DIR.length + 1));
+}
+
+function newFs(): SimFS {
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  return fs;
+}
+
+function transaction(begin: number): WalRecord<Uint8Array>[] {
+  return [
+    { kind: "txBegin", lsn: begin },
+    { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array(100).fill(begin & 0xff) },
+    { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
+  ];
+}
+
+/** The LSNs of every record of the segment at `path`. */
+async function lsnsOf(fs: WalFileSystem, path: string): Promise<number[]> {
+  const reader = await SegmentReader.open(fs, path);
+  const lsns: number[] = [];
+  try {
+    for (;;) {
+      const step = await reader.next(bytesCodec);
+      if (step.kind !== "record") return lsns;
+      lsns.push(step.record.lsn);
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Every segment a listing of `fs` finds has a header that decodes (the invariant a crash must keep). */
+async function everySegmentHasAHeader(fs: SimFS): Promise<number[]> {
+  const bases: number[] = [];
+  for (const entry of await listSegments(fs, DIR)) {
+    const bytes = fs.readFileSync(entry.path);
+    bases.push(decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES), entry.path).baseLsn);
+  }
+  return bases;
+}
+
+describe("SpareSegment", () => {
+  it("is zero-filled past its header in whole pages and made durable, and no listing takes it for a segment", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 10_000);
+    expect(spare.path).toBe(SPARE);
+    expect(await listSegments(fs, DIR)).toEqual([]);
+    const bytes = fs.readFileSync(SPARE);
+    expect(bytes.byteLength).toBe(12_288);
+    expect(bytes.every((b) => b === 0)).toBe(true);
+    // The zeros were fdatasynced as it was made: rotation's own fdatasync of the header has nothing else to write.
+    expect(fs.stats.datasyncs).toBe(1);
+    await spare.discard(true);
+    expect(exists(fs, SPARE)).toBe(false);
+  });
+
+  it("without zero fill it is an empty file and nothing is synced", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 0);
+    expect(fs.readFileSync(SPARE).byteLength).toBe(0);
+    expect(fs.stats.datasyncs + fs.stats.syncs).toBe(0);
+    await spare.discard(true);
+  });
+
+  it("replaces a spare a crash left behind, whatever it holds", async () => {
+    const fs = newFs();
+    fs.writeFileSync(SPARE, new Uint8Array(50_000).fill(0xab));
+    const spare = await SpareSegment.prepare(fs, DIR, 4096);
+    const bytes = fs.readFileSync(SPARE);
+    expect(bytes.byteLength).toBe(8192);
+    expect(bytes.every((b) => b === 0)).toBe(true);
+    await spare.discard(true);
+  });
+
+  it("becomes the next segment: stamped, renamed, and written into without filling again", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 64 * 1024);
+    await spare.stamp(42);
+    const writer = await spare.becomeSegment(NEXT, { preallocateBytes: 64 * 1024 });
+    await fs.syncDir(DIR);
+    expect(exists(fs, SPARE)).toBe(false);
+    expect(writer.path).toBe(NEXT);
+    expect(writer.baseLsn).toBe(42);
+    const written = fs.stats.bytesWritten;
+    for (const r of transaction(42)) writer.append(r, bytesCodec);
+    await writer.flush();
+    // Only the records: the zeros the spare was made with are ahead of them already.
+    expect(fs.stats.bytesWritten - written).toBe(writer.writtenBytes - SEGMENT_HEADER_BYTES);
+    expect(await lsnsOf(fs.durableImage(), NEXT)).toEqual([42, 43, 44]);
+    await writer.close();
+    expect(fs.readFileSync(NEXT).byteLength).toBe(writer.writtenBytes);
+  });
+
+  it("leaves, at every step, only crash images whose segment names all point at durable headers", async () => {
+    const fs = newFs();
+    const imagesAt: string[] = [];
+    const check = async (step: string) => {
+      for (const image of fs.crashImages({ maxImages: 64, seed: 3 })) {
+        const bases = await everySegmentHasAHeader(image.fs);
+        // Either the spare is still only a spare, or it is segment 2 based at 7; nothing else.
+        expect(bases.length === 0 || (bases.length === 1 && bases[0] === 7), `${step}: ${image.description}`).toBe(
+          true,
+        );
+        imagesAt.push(step);
+      }
+    };
+    const spare = await SpareSegment.prepare(fs, DIR, 8192);
+    await check("prepared");
+    await spare.stamp(7);
+    await check("stamped");
+    const writer = await spare.becomeSegment(NEXT);
+    await check("renamed");
+    await fs.syncDir(DIR);
+    await check("name durable");
+    expect(await everySegmentHasAHeader(fs.durableImage())).toEqual([7]);
+    for (const r of transaction(7)) writer.append(r, bytesCodec);
+    await writer.write();
+    await check("records written, not synced");
+    await writer.close();
+    expect(new Set(imagesAt).size).toBe(5);
+  });
+
+  it("refuses to become a segment before it is stamped, and to be used twice", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 0);
+    await expect(spare.becomeSegment(NEXT)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    expect(exists(fs, NEXT)).toBe(false);
+    await spare.stamp(1);
+    const writer = await spare.becomeSegment(NEXT);
+    await expect(spare.stamp(1)).rejects.toMatchObject({ code: "WAL_CLOSED" });
+    await expect(spare.becomeSegment(segmentPath(DIR, 3))).rejects.toMatchObject({ code: "WAL_CLOSED" });
+    await spare.discard(true);
+    expect(exists(fs, NEXT)).toBe(true);
+    await writer.close();
+  });
+
+  it("leaves no spare behind when making it fails", async () => {
+    const fs = newFs();
+    fs.injectFault({ op: "write", path: SPARE, errno: "ENOSPC", partialBytes: 100 });
+    await expect(SpareSegment.prepare(fs, DIR, 1 << 20)).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(exists(fs, SPARE)).toBe(false);
+    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    await expect(SpareSegment.prepare(fs, DIR, 1 << 20)).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(exists(fs, SPARE)).toBe(false);
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
+
+  it("a discard that keeps the name closes the file and removes nothing", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 0);
+    await spare.discard(false);
+    expect(exists(fs, SPARE)).toBe(true);
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
+
+  it("refuses a negative zero fill before touching the directory", async () => {
+    const fs = newFs();
+    await expect(SpareSegment.prepare(fs, DIR, -1)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    expect(exists(fs, SPARE)).toBe(false);
+  });
+});

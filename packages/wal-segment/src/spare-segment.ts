@@ -1,0 +1,145 @@
+/**
+ * The spare segment: the next segment file, created (and, for a durable log, zero-filled) ahead of rotation, off
+ * the path of any commit, as PostgreSQL creates its next WAL segment before it is needed. Rotation then stamps the
+ * spare's header, renames it to the next segment's name and makes that name durable, instead of creating a file
+ * while commits wait.
+ *
+ * The spare carries a name that no segment listing takes for a segment (`.lora-wal.next-segment`: its extension is
+ * not `wal`), so a crash at any point of its life leaves a directory that opens as if it were not there, here and
+ * in LoraDB alike. A segment name never points at a file whose header is not durable: the header is written and
+ * fdatasynced under the spare's name, and only then renamed. A spare left behind by a crash holds no records and is
+ * removed when the directory is next opened for writing.
+ */
+
+import { join } from "node:path";
+import { WalError } from "@lora/wal-codec";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
+import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
+
+/** The spare segment's file name in a log directory. A segment listing ignores it. */
+export const SPARE_SEGMENT_NAME = ".lora-wal.next-segment";
+
+/** Zero-filling is done in whole 4 KiB pages. */
+const PAGE_BYTES = 4096;
+
+/** Zeros the spares write from, grown to the largest asked for. */
+let zeros = new Uint8Array(0);
+
+/**
+ * A segment file made ahead of need. {@link SpareSegment.prepare} creates it; rotation calls
+ * {@link SpareSegment.stamp} (beside the old segment's seal), then {@link SpareSegment.becomeSegment}.
+ * A spare not used is removed with {@link SpareSegment.discard}.
+ */
+export class SpareSegment {
+  /** The spare's path (`<dir>/.lora-wal.next-segment`). */
+  readonly path: string;
+  readonly #fs: WalFileSystem;
+  readonly #file: WalFile;
+  /** The file holds durable zeros up to here (0 for a spare that was not zero-filled). */
+  readonly #zeroedEnd: number;
+  #header: SegmentHeader | undefined;
+  #done = false;
+
+  private constructor(fs: WalFileSystem, path: string, file: WalFile, zeroedEnd: number) {
+    this.#fs = fs;
+    this.path = path;
+    this.#file = file;
+    this.#zeroedEnd = zeroedEnd;
+  }
+
+  /**
+   * Create the spare of `dir`, replacing one a crash left behind: an empty file, or with `zeroFillBytes > 0` one
+   * zero-filled past the header by that many bytes (rounded up to whole pages) and fdatasynced, so a durable log
+   * writes its first records into the file rather than lengthening it. The name is not made durable: nothing
+   * depends on it until rotation renames the file and fsyncs the directory.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (no spare is left behind); `WAL_INVALID_ARGUMENT` for a negative
+   *   or fractional `zeroFillBytes`.
+   */
+  static async prepare(fs: WalFileSystem, dir: string, zeroFillBytes: number): Promise<SpareSegment> {
+    if (!Number.isSafeInteger(zeroFillBytes) || zeroFillBytes < 0) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `zeroFillBytes must be an integer >= 0, got ${String(zeroFillBytes)}`);
+    }
+    const path = join(dir, SPARE_SEGMENT_NAME);
+    await removeIfPresent(fs, path);
+    const file = await fs.open(path, "createExclusive");
+    try {
+      const end = zeroFillBytes === 0 ? 0 : Math.ceil((SEGMENT_HEADER_BYTES + zeroFillBytes) / PAGE_BYTES) * PAGE_BYTES;
+      if (end > 0) {
+        if (zeros.byteLength < end) zeros = new Uint8Array(end);
+        await file.write(zeros.subarray(0, end), 0);
+        await file.datasync();
+      }
+      return new SpareSegment(fs, path, file, end);
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      await removeIfPresent(fs, path).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Write the header of a fresh, unsealed segment based at `baseLsn` into the spare and fdatasync it: after this,
+   * the file is a valid empty segment in all but name. Runs beside the old segment's seal.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; `WAL_CLOSED` once the spare became a segment or was discarded.
+   */
+  async stamp(baseLsn: number): Promise<void> {
+    this.#assertUsable();
+    const header: SegmentHeader = { formatVersion: 1, baseLsn, sealed: false, flags: 0 };
+    await this.#file.write(encodeSegmentHeader(header), 0);
+    await this.#file.datasync();
+    this.#header = header;
+  }
+
+  /**
+   * Rename the stamped spare to `path` (a segment name) and return a writer appending after its header. The new
+   * name is not durable until the caller fsyncs the directory; a crash before that leaves the spare, which the next
+   * open removes. The spare is used up, whatever the outcome.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; `WAL_INVALID_ARGUMENT` when the spare was not stamped.
+   */
+  async becomeSegment(path: string, options: SegmentWriterOptions = {}): Promise<SegmentWriter> {
+    this.#assertUsable();
+    const header = this.#header;
+    if (header === undefined) {
+      throw new WalError("WAL_INVALID_ARGUMENT", "a spare segment must be stamped before it becomes a segment", {
+        details: { path: this.path },
+      });
+    }
+    this.#done = true;
+    // The spare's own handle is closed and the file opened again by its new name, so every later error and fault
+    // names the segment, not the spare.
+    await this.#file.close();
+    await this.#fs.rename(this.path, path);
+    const file = await this.#fs.open(path, "readWrite");
+    try {
+      return SegmentWriter.overStampedFile(file, header, this.#zeroedEnd, options);
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Close the spare; with `remove`, delete it too (not durably: a spare that comes back after a crash is removed at
+   * the next open). A handle that may no longer own its directory (a lost lock) closes without removing: the name
+   * may by now be another handle's spare.
+   */
+  async discard(remove: boolean): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      await this.#file.close();
+    } finally {
+      if (remove) await removeIfPresent(this.#fs, this.path);
+    }
+  }
+
+  #assertUsable(): void {
+    if (this.#done)
+      throw new WalError("WAL_CLOSED", "the spare segment was used or discarded", { details: { path: this.path } });
+  }
+}
+
+async function removeIfPresent(fs: WalFileSystem, path: string): Promise<void> {
+  if ((await fs.stat(path)) !== null) await fs.unlink(path);
+}

@@ -1,0 +1,145 @@
+/**
+ * The handle makes its next segment ahead of rotation (a spare): rotation renames it instead of creating a file,
+ * a spare that cannot be made leaves rotation to create the segment as before, a failure while rotating through it
+ * poisons like any rotation failure and loses no acknowledged commit, and a clean close leaves no spare behind.
+ */
+
+import { bytesCodec } from "@lora/wal-codec";
+import { SPARE_SEGMENT_NAME, segmentPath } from "@lora/wal-segment";
+import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+const SPARE = `${DIR}/${SPARE_SEGMENT_NAME}`;
+const payload = (i: number) => new Uint8Array(100).fill(i & 0xff);
+
+function newFs(): SimFS {
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  return fs;
+}
+
+function open(fs: SimFS, preallocateBytes?: number) {
+  return Wal.open(DIR, {
+    fs,
+    codec: bytesCodec,
+    segmentTargetBytes: 1024,
+    ...(preallocateBytes === undefined ? {} : { preallocateBytes }),
+  });
+}
+
+/** Commit `count` transactions (ids from `first`), each awaited. */
+async function commit(wal: Wal<Uint8Array>, first: number, count: number): Promise<void> {
+  for (let i = first; i < first + count; i++) await wal.commitTx([payload(i)]);
+}
+
+/** The first byte of each event a fresh open of `fs` replays. */
+async function replayed(fs: SimFS): Promise<number[]> {
+  const { wal, events } = await Wal.open(DIR, { fs, codec: bytesCodec });
+  await wal.close();
+  return events.map((e) => e[0] as number);
+}
+
+const ids = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
+
+describe("the spare segment", () => {
+  it("is ready when open resolves, and each rotation renames it into place and starts the next one", async () => {
+    const fs = newFs();
+    const { wal } = await open(fs);
+    expect(fs.listSync(DIR)).toContain(SPARE_SEGMENT_NAME);
+    const ops: SimOperationEvent[] = [];
+    const stop = fs.onOperation((e) => ops.push(e));
+    await commit(wal, 1, 20);
+    stop();
+    expect(wal.activeSegmentId()).toBeGreaterThanOrEqual(3);
+    const renames = ops.filter((e) => e.op === "rename");
+    expect(renames.map((e) => [e.path, e.to])).toEqual(
+      ids(2, wal.activeSegmentId() - 1).map((id) => [SPARE, segmentPath(DIR, id)]),
+    );
+    // No segment file was created by rotation itself: each was a spare first.
+    const segmentOpens = ops.filter((e) => e.op === "open" && e.path.endsWith(".wal") && !e.failed);
+    expect(segmentOpens.every((e) => renames.some((r) => r.to === e.path))).toBe(true);
+    await wal.close();
+    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, 20));
+  });
+
+  it("replaces a spare a crash left behind, so its bytes never reach a segment", async () => {
+    const fs = newFs();
+    const { wal: first } = await open(fs);
+    await commit(first, 1, 3);
+    await first.close();
+    // A spare as a crash may leave it: stamped with a header, and bytes that look like records.
+    fs.writeFileSync(SPARE, fs.readFileSync(segmentPath(DIR, 1)));
+    const { wal } = await open(fs);
+    await commit(wal, 4, 20);
+    await wal.close();
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, 23));
+  });
+
+  it("when no spare can be made, rotation creates each segment itself and nothing else changes", async () => {
+    const fs = newFs();
+    const fault = fs.injectFault({ op: "open", path: SPARE, errno: "EACCES", persistent: true });
+    const { wal } = await open(fs);
+    await commit(wal, 1, 20);
+    expect(fault.hits).toBeGreaterThanOrEqual(wal.activeSegmentId());
+    expect(wal.bgFailure()).toBeNull();
+    await wal.close();
+    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, 20));
+  });
+
+  it("a spare whose zero fill fails is not used; rotation creates the segment", async () => {
+    const fs = newFs();
+    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    const { wal } = await open(fs, 4096);
+    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    await commit(wal, 1, 20);
+    expect(wal.bgFailure()).toBeNull();
+    await wal.close();
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, 20));
+  });
+
+  it("a failed stamp poisons the handle, keeps every acknowledged commit, and the next open rotates again", async () => {
+    const fs = newFs();
+    const { wal } = await open(fs);
+    // The spare's header fdatasync at the first rotation fails.
+    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    const acknowledged: number[] = [];
+    let failure: unknown;
+    for (let i = 1; i <= 20 && failure === undefined; i++) {
+      try {
+        await wal.commitTx([payload(i)]);
+        acknowledged.push(i);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toMatchObject({ code: "WAL_IO" });
+    expect(wal.bgFailure()).not.toBeNull();
+    expect(wal.activeSegmentId()).toBe(1);
+    // The rotation that failed removed the spare it could not use.
+    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    await wal.close();
+    const image = fs.durableImage();
+    expect(await replayed(image)).toEqual(acknowledged);
+    const { wal: again } = await open(image);
+    await commit(again, 100, 20);
+    expect(again.activeSegmentId()).toBeGreaterThan(1);
+    await again.close();
+    expect(await replayed(image.durableImage())).toEqual([...acknowledged, ...ids(100, 20)]);
+  });
+
+  it("a poisoned handle closes its spare without removing the name (it may have lost the directory)", async () => {
+    const fs = newFs();
+    const { wal } = await open(fs);
+    await commit(wal, 1, 2);
+    fs.injectFault({ op: "datasync", path: segmentPath(DIR, 1), errno: "EIO" });
+    await expect(wal.commitTx([payload(3)])).rejects.toMatchObject({ code: "WAL_IO" });
+    await wal.close();
+    expect(fs.listSync(DIR)).toContain(SPARE_SEGMENT_NAME);
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+    expect(await replayed(fs.durableImage())).toEqual([1, 2]);
+  });
+});
