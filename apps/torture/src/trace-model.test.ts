@@ -37,6 +37,27 @@ describe("tier D trace model", () => {
     expect(staticCheck(p.ops, p.names, new Set()).findings).toEqual([]);
   });
 
+  it("a descriptor number reused while another thread's close of it is unfinished follows the new file", () => {
+    // The kernel frees the number as close starts; the open on another thread returns it before close returns.
+    const lines = [
+      `10 1.0 mkdir(${hex("/r/wal")}, 0777) = 0`,
+      `11 1.1 openat(AT_FDCWD, ${hex("/r/wal/old")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 20`,
+      `11 1.2 close(20 <unfinished ...>`,
+      `12 1.3 openat(AT_FDCWD, ${hex("/r/wal/new")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 20`,
+      `11 1.4 <... close resumed>) = 0`,
+      `12 1.5 pwrite64(20, ${hex("HEADER")}, 6, 0) = 6`,
+      `12 1.6 fdatasync(20) = 0`,
+    ];
+    const p = parseTrace(`${lines.join("\n")}\n`, "/r", "/r/acks");
+    const newIno = p.ops.find((op) => op.kind === "create" && op.path === "/r/wal/new");
+    expect(newIno).toBeDefined();
+    const ino = (newIno as { ino: number }).ino;
+    expect(p.ops.filter((op) => op.kind !== "create" && op.kind !== "mkdir")).toMatchObject([
+      { kind: "write", ino, offset: 0 },
+      { kind: "fsync", ino },
+    ]);
+  });
+
   it("the static checks name a missing fdatasync and a missing directory fsync", () => {
     const noData = parseTrace(trace({ dirSync: true, datasync: false }), "/r", "/r/acks");
     expect(staticCheck(noData.ops, noData.names, new Set()).findings.map((f) => f.kind)).toEqual([

@@ -79,9 +79,14 @@ interface Call {
   readonly startedAfter: number;
 }
 
-/** Joins `<unfinished ...>` / `<... resumed>` halves; each call is placed where it completes. */
+/**
+ * Joins `<unfinished ...>` / `<... resumed>` halves; each call is placed where it completes, except `close`, placed
+ * where it starts: the kernel frees the descriptor's number before close returns (it may still be flushing the
+ * file), so another thread's open can return that number while the close is unfinished, and the close must not then
+ * drop the new descriptor (it did: a spare segment's writes, on a reused number, went missing from the model).
+ */
 function completedCalls(trace: string): Call[] {
-  const pending = new Map<string, { text: string; startedAfter: number }>();
+  const pending = new Map<string, { text: string; startedAfter: number } | "placed">();
   const calls: Call[] = [];
   for (const line of trace.split("\n")) {
     const m = /^(\d+)\s+[\d.]+\s+(.*)$/.exec(line);
@@ -90,7 +95,11 @@ function completedCalls(trace: string): Call[] {
     const rest = m[2] as string;
     if (rest.endsWith("<unfinished ...>")) {
       const head = rest.slice(0, -"<unfinished ...>".length).trimEnd();
-      pending.set(pid, { text: head, startedAfter: calls.length });
+      if (/^close\(\d+$/.test(head)) {
+        // Its result does not matter: Linux frees the number even when close reports an error.
+        calls.push({ text: `${head}) = 0`, startedAfter: calls.length });
+        pending.set(pid, "placed");
+      } else pending.set(pid, { text: head, startedAfter: calls.length });
       continue;
     }
     if (rest.startsWith("+++") || rest.startsWith("---")) continue;
@@ -98,6 +107,7 @@ function completedCalls(trace: string): Call[] {
     if (resumed !== null) {
       const start = pending.get(pid);
       pending.delete(pid);
+      if (start === "placed") continue;
       calls.push({
         text: `${start?.text ?? ""}${resumed[1] as string}`,
         startedAfter: start?.startedAfter ?? calls.length,
