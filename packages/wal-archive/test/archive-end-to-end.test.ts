@@ -19,6 +19,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleScript, makeTempDir, seededRandom } from "@lora/test-utils";
+import { type LocalS3, startLocalS3 } from "@lora/test-utils/local-s3";
 import { segmentPath } from "@lora/wal-segment";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArchiveKey } from "../src/archive-keys.js";
@@ -43,7 +44,6 @@ import {
   type WriterRun,
 } from "./support/archive-e2e.js";
 import { type FaultyProxy, startFaultyProxy } from "./support/faulty-proxy.js";
-import { type LocalS3, startLocalS3 } from "./support/local-s3.js";
 
 const SEGMENT_TARGET_BYTES = 2048;
 const CHECKPOINT_EVERY = 20;

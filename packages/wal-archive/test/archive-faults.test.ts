@@ -11,6 +11,7 @@
 
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
+import { type LocalS3, startLocalS3 } from "@lora/test-utils/local-s3";
 import { type JsonValue, jsonCodec, Wal } from "@lora/wal";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArchiveStore } from "../src/archive-store.js";
@@ -21,7 +22,6 @@ import { s3Archive } from "../src/s3-archive.js";
 import { verifyArchive } from "../src/verify-archive.js";
 import { readHistory } from "./support/archive-e2e.js";
 import { type FaultyProxy, type ProxiedRequest, startFaultyProxy } from "./support/faulty-proxy.js";
-import { type LocalS3, startLocalS3 } from "./support/local-s3.js";
 
 let s3: LocalS3;
 let proxy: FaultyProxy;

@@ -6,13 +6,13 @@
 
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
+import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from "@lora/test-utils/local-s3";
 import { fsArchive } from "@lora/wal-archive";
 import { s3Archive } from "@lora/wal-archive/s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArchiveCheckReport, ArchiveListing, RestoreSummary } from "../src/index.js";
 import { archivedLog, openedTransactions, segmentFacts } from "./archive-helpers.js";
 import { bundleCli, runCliProcess } from "./cli-process.js";
-import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from "./local-s3.js";
 
 const BUCKET = "wal-backups";
 const PREFIX = "prod/orders";

@@ -7,6 +7,8 @@
  * The server runs in a child process started with `--openssl-legacy-provider`: s3rver encrypts ListObjectsV2
  * continuation tokens with DES, which Node's OpenSSL 3 refuses by default, so without the flag every truncated
  * listing fails with a 500. The child exits when its stdin closes, so it cannot outlive the test process.
+ *
+ * Imported from `@lora/test-utils/local-s3`, not the package root, so that tests without S3 do not load the SDK.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -14,10 +16,10 @@ import { once } from "node:events";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { S3Client } from "@aws-sdk/client-s3";
-import { makeTempDir } from "@lora/test-utils";
+import { makeTempDir } from "./temp-dir.js";
 
 /** s3rver accepts this key pair only (it does not check SigV4 signatures). */
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 /**
  * Runs in the child: start s3rver, print its port, stop when stdin ends. S3 stores an object only once its whole
@@ -106,7 +108,7 @@ export async function startLocalS3(bucket = "wal-archive"): Promise<LocalS3> {
       endpoint: options.endpoint ?? endpoint,
       region: "us-east-1",
       forcePathStyle: true,
-      credentials: CREDENTIALS,
+      credentials: LOCAL_S3_CREDENTIALS,
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     });
     clients.push(client);
