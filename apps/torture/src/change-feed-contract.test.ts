@@ -6,7 +6,7 @@
 
 import { followDir, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { replayDir } from "@lora/wal-replay";
-import { SPARE_SEGMENT_NAME, type WalFileSystem } from "@lora/wal-segment";
+import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 
@@ -23,7 +23,7 @@ async function headerlessNewestSegment(): Promise<{ fs: SimFS; commits: number[]
   // Without a spare segment, rotation creates segment 2 and writes its header under its own name (with one, the
   // header is written before the rename and this state cannot arise from a failed write; a crash mid-create or an
   // older writer still leaves it).
-  fs.injectFault({ op: "open", path: `${DIR}/${SPARE_SEGMENT_NAME}`, errno: "EACCES", persistent: true });
+  fs.injectFault({ op: "open", path: /\/\.lora-wal\.next-segment\./, errno: "EACCES", persistent: true });
   const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, segmentTargetBytes: 200 });
   fs.injectFault({ op: "write", path: `${DIR}/0000000002.wal`, errno: "EIO" });
   const commits: number[] = [];

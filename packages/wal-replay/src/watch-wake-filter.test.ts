@@ -1,4 +1,4 @@
-import { DURABLE_MARK_FILE } from "@lora/wal-segment";
+import { DURABLE_MARK_FILE, SPARE_SEGMENT_PREFIX } from "@lora/wal-segment";
 import { describe, expect, it } from "vitest";
 import { MARK_FRESH_MS, WatchWakeFilter } from "./watch-wake-filter.js";
 
@@ -29,6 +29,16 @@ describe("WatchWakeFilter", () => {
     expect(filter.wakes("change", "slots", 1001)).toBe(true);
     expect(filter.wakes("change", null, 1001)).toBe(true);
     expect(filter.wakes("rename", DURABLE_MARK_FILE, 1001)).toBe(true);
+  });
+
+  it("never wakes for a spare segment's events, in either mode (its rename is reported under the segment's name)", () => {
+    for (const durableOnly of [true, false]) {
+      const filter = new WatchWakeFilter(durableOnly);
+      const spare = `${SPARE_SEGMENT_PREFIX}0a1b2c3d4e5f`;
+      expect(filter.wakes("rename", spare, 1)).toBe(false);
+      expect(filter.wakes("change", spare, 2)).toBe(false);
+      expect(filter.wakes("rename", "0000000002.wal", 3)).toBe(true);
+    }
   });
 
   it("counts the mark as fresh for no longer than the follower's selfSyncAfterMs", () => {

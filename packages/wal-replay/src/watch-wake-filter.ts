@@ -6,7 +6,7 @@
  * commit round instead of one, which under 64 concurrent writers was a third of what a follower cost.
  */
 
-import { DURABLE_MARK_FILE } from "@lora/wal-segment";
+import { DURABLE_MARK_FILE, isSpareSegmentName } from "@lora/wal-segment";
 
 /**
  * How recently the mark must have changed for its writer to count as publishing (at most the follower's
@@ -40,6 +40,9 @@ export class WatchWakeFilter {
       this.#markChangedAt = now;
       return true;
     }
+    // A spare segment's events: it holds no records until a rotation renames it, which is reported under the
+    // segment's name.
+    if (name !== null && isSpareSegmentName(name)) return false;
     // A segment created or removed (a rotation, a truncation), or a file the filter does not know: wake.
     if (event !== "change" || name === null || !name.endsWith(".wal")) return true;
     return !this.#durableOnly || now - this.#markChangedAt >= this.#freshMs;

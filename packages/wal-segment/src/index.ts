@@ -27,5 +27,5 @@ export {
 export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export { SegmentWriter, type SegmentWriterOptions, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";
-export { SPARE_SEGMENT_NAME, SpareSegment } from "./spare-segment.js";
+export { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
 export { dataEndOf, isZeroRange } from "./zero-tail.js";

@@ -10,15 +10,20 @@ import type { WalFileSystem } from "./fs/file-system.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { listSegments, segmentPath } from "./segment-name.js";
 import { SegmentReader } from "./segment-reader.js";
-import { SPARE_SEGMENT_NAME, SpareSegment } from "./spare-segment.js";
+import { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const DIR = "/w";
-const SPARE = `${DIR}/${SPARE_SEGMENT_NAME}`;
+/** Any spare's path (for fault specs). */
+const ANY_SPARE = /\/\.lora-wal\.next-segment\./;
 const NEXT = segmentPath(DIR, 2);
 
 function exists(fs: SimFS, path: string): boolean {
   return fs.listSync(DIR).includes(path.slice(DIR.length + 1));
+}
+
+function spares(fs: SimFS): string[] {
+  return fs.listSync(DIR).filter(isSpareSegmentName);
 }
 
 function newFs(): SimFS {
@@ -64,33 +69,37 @@ describe("SpareSegment", () => {
   it("is zero-filled past its header in whole pages and made durable, and no listing takes it for a segment", async () => {
     const fs = newFs();
     const spare = await SpareSegment.prepare(fs, DIR, 10_000);
-    expect(spare.path).toBe(SPARE);
+    expect(spare.path.startsWith(`${DIR}/${SPARE_SEGMENT_PREFIX}`)).toBe(true);
     expect(await listSegments(fs, DIR)).toEqual([]);
-    const bytes = fs.readFileSync(SPARE);
+    const bytes = fs.readFileSync(spare.path);
     expect(bytes.byteLength).toBe(12_288);
     expect(bytes.every((b) => b === 0)).toBe(true);
     // The zeros were fdatasynced as it was made: rotation's own fdatasync of the header has nothing else to write.
     expect(fs.stats.datasyncs).toBe(1);
     await spare.discard(true);
-    expect(exists(fs, SPARE)).toBe(false);
+    expect(spares(fs)).toEqual([]);
   });
 
   it("without zero fill it is an empty file and nothing is synced", async () => {
     const fs = newFs();
     const spare = await SpareSegment.prepare(fs, DIR, 0);
-    expect(fs.readFileSync(SPARE).byteLength).toBe(0);
+    expect(fs.readFileSync(spare.path).byteLength).toBe(0);
     expect(fs.stats.datasyncs + fs.stats.syncs).toBe(0);
     await spare.discard(true);
   });
 
-  it("replaces a spare a crash left behind, whatever it holds", async () => {
+  it("each spare gets a new name, and removeSpareSegments removes every spare and nothing else", async () => {
     const fs = newFs();
-    fs.writeFileSync(SPARE, new Uint8Array(50_000).fill(0xab));
-    const spare = await SpareSegment.prepare(fs, DIR, 4096);
-    const bytes = fs.readFileSync(SPARE);
-    expect(bytes.byteLength).toBe(8192);
-    expect(bytes.every((b) => b === 0)).toBe(true);
-    await spare.discard(true);
+    fs.writeFileSync(`${DIR}/${SPARE_SEGMENT_PREFIX}left-by-a-crash`, new Uint8Array(50_000).fill(0xab));
+    fs.writeFileSync(segmentPath(DIR, 1), new Uint8Array(32));
+    const a = await SpareSegment.prepare(fs, DIR, 4096);
+    const b = await SpareSegment.prepare(fs, DIR, 4096);
+    expect(a.path).not.toBe(b.path);
+    expect(spares(fs)).toHaveLength(3);
+    await a.discard(false);
+    await b.discard(false);
+    await removeSpareSegments(fs, DIR);
+    expect(fs.listSync(DIR)).toEqual(["0000000001.wal"]);
   });
 
   it("becomes the next segment: stamped, renamed, and written into without filling again", async () => {
@@ -99,7 +108,7 @@ describe("SpareSegment", () => {
     await spare.stamp(42);
     const writer = await spare.becomeSegment(NEXT, { preallocateBytes: 64 * 1024 });
     await fs.syncDir(DIR);
-    expect(exists(fs, SPARE)).toBe(false);
+    expect(spares(fs)).toEqual([]);
     expect(writer.path).toBe(NEXT);
     expect(writer.baseLsn).toBe(42);
     const written = fs.stats.bytesWritten;
@@ -157,12 +166,23 @@ describe("SpareSegment", () => {
 
   it("leaves no spare behind when making it fails", async () => {
     const fs = newFs();
-    fs.injectFault({ op: "write", path: SPARE, errno: "ENOSPC", partialBytes: 100 });
+    fs.injectFault({ op: "write", path: ANY_SPARE, errno: "ENOSPC", partialBytes: 100 });
     await expect(SpareSegment.prepare(fs, DIR, 1 << 20)).rejects.toMatchObject({ code: "WAL_IO" });
-    expect(exists(fs, SPARE)).toBe(false);
-    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    expect(spares(fs)).toEqual([]);
+    fs.injectFault({ op: "datasync", path: ANY_SPARE, errno: "EIO" });
     await expect(SpareSegment.prepare(fs, DIR, 1 << 20)).rejects.toMatchObject({ code: "WAL_IO" });
-    expect(exists(fs, SPARE)).toBe(false);
+    expect(spares(fs)).toEqual([]);
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
+
+  it("never renames over an existing segment", async () => {
+    const fs = newFs();
+    fs.writeFileSync(NEXT, new Uint8Array(100).fill(9));
+    const spare = await SpareSegment.prepare(fs, DIR, 0);
+    await spare.stamp(5);
+    await expect(spare.becomeSegment(NEXT)).rejects.toMatchObject({ code: "WAL_MALFORMED" });
+    expect(fs.readFileSync(NEXT)).toEqual(new Uint8Array(100).fill(9));
+    expect(spares(fs)).toEqual([]);
     expect(fs.stats.opens).toBe(fs.stats.closes);
   });
 
@@ -170,13 +190,13 @@ describe("SpareSegment", () => {
     const fs = newFs();
     const spare = await SpareSegment.prepare(fs, DIR, 0);
     await spare.discard(false);
-    expect(exists(fs, SPARE)).toBe(true);
+    expect(exists(fs, spare.path)).toBe(true);
     expect(fs.stats.opens).toBe(fs.stats.closes);
   });
 
   it("refuses a negative zero fill before touching the directory", async () => {
     const fs = newFs();
     await expect(SpareSegment.prepare(fs, DIR, -1)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
-    expect(exists(fs, SPARE)).toBe(false);
+    expect(spares(fs)).toEqual([]);
   });
 });

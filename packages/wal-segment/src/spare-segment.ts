@@ -4,21 +4,39 @@
  * spare's header, renames it to the next segment's name and makes that name durable, instead of creating a file
  * while commits wait.
  *
- * The spare carries a name that no segment listing takes for a segment (`.lora-wal.next-segment`: its extension is
- * not `wal`), so a crash at any point of its life leaves a directory that opens as if it were not there, here and
- * in LoraDB alike. A segment name never points at a file whose header is not durable: the header is written and
- * fdatasynced under the spare's name, and only then renamed. A spare left behind by a crash holds no records and is
- * removed when the directory is next opened for writing.
+ * The spare carries a name that no segment listing takes for a segment (`.lora-wal.next-segment.<nonce>`: its
+ * extension is not `wal`), so a crash at any point of its life leaves a directory that opens as if it were not
+ * there, here and in LoraDB alike. A segment name never points at a file whose header is not durable: the header is
+ * written and fdatasynced under the spare's name, and only then renamed. Each spare's name is new (a random nonce):
+ * a handle that lost its directory to another (the directory replaced under it) can only ever rename or remove its
+ * own spare, never the new owner's. Spares left behind by a crash hold no records and are removed when the directory
+ * is next opened for writing ({@link removeSpareSegments}).
  */
 
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
 
-/** The spare segment's file name in a log directory. A segment listing ignores it. */
-export const SPARE_SEGMENT_NAME = ".lora-wal.next-segment";
+/** What every spare segment's file name starts with (a nonce follows). A segment listing ignores these names. */
+export const SPARE_SEGMENT_PREFIX = ".lora-wal.next-segment.";
+
+/** Whether `name` (a directory entry) is a spare segment's. */
+export function isSpareSegmentName(name: string): boolean {
+  return name.startsWith(SPARE_SEGMENT_PREFIX);
+}
+
+/**
+ * Remove every spare segment of `dir` (left by a crash, or by a handle that failed): none holds records. For a
+ * handle that just took the directory's lock; not made durable (a spare that comes back after a crash is removed
+ * again at the next open).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+ */
+export async function removeSpareSegments(fs: WalFileSystem, dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir)) if (isSpareSegmentName(name)) await removeIfPresent(fs, join(dir, name));
+}
 
 /** Zero-filling is done in whole 4 KiB pages. */
 const PAGE_BYTES = 4096;
@@ -49,10 +67,10 @@ export class SpareSegment {
   }
 
   /**
-   * Create the spare of `dir`, replacing one a crash left behind: an empty file, or with `zeroFillBytes > 0` one
-   * zero-filled past the header by that many bytes (rounded up to whole pages) and fdatasynced, so a durable log
-   * writes its first records into the file rather than lengthening it. The name is not made durable: nothing
-   * depends on it until rotation renames the file and fsyncs the directory.
+   * Create a spare in `dir` under a new name (created exclusively: nothing is ever replaced): an empty file, or with
+   * `zeroFillBytes > 0` one zero-filled past the header by that many bytes (rounded up to whole pages) and
+   * fdatasynced, so a durable log writes its first records into the file rather than lengthening it. The name is
+   * not made durable: nothing depends on it until rotation renames the file and fsyncs the directory.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (no spare is left behind); `WAL_INVALID_ARGUMENT` for a negative
    *   or fractional `zeroFillBytes`.
    */
@@ -60,8 +78,7 @@ export class SpareSegment {
     if (!Number.isSafeInteger(zeroFillBytes) || zeroFillBytes < 0) {
       throw new WalError("WAL_INVALID_ARGUMENT", `zeroFillBytes must be an integer >= 0, got ${String(zeroFillBytes)}`);
     }
-    const path = join(dir, SPARE_SEGMENT_NAME);
-    await removeIfPresent(fs, path);
+    const path = join(dir, `${SPARE_SEGMENT_PREFIX}${randomBytes(6).toString("hex")}`);
     const file = await fs.open(path, "createExclusive");
     try {
       const end = zeroFillBytes === 0 ? 0 : Math.ceil((SEGMENT_HEADER_BYTES + zeroFillBytes) / PAGE_BYTES) * PAGE_BYTES;
@@ -95,7 +112,8 @@ export class SpareSegment {
    * Rename the stamped spare to `path` (a segment name) and return a writer appending after its header. The new
    * name is not durable until the caller fsyncs the directory; a crash before that leaves the spare, which the next
    * open removes. The spare is used up, whatever the outcome.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; `WAL_INVALID_ARGUMENT` when the spare was not stamped.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_MALFORMED` when `path` exists already (a rename would replace it:
+   *   nothing is renamed); `WAL_IO`; `WAL_INVALID_ARGUMENT` when the spare was not stamped.
    */
   async becomeSegment(path: string, options: SegmentWriterOptions = {}): Promise<SegmentWriter> {
     this.#assertUsable();
@@ -109,6 +127,14 @@ export class SpareSegment {
     // The spare's own handle is closed and the file opened again by its new name, so every later error and fault
     // names the segment, not the spare.
     await this.#file.close();
+    // Creating a segment never replaces a file; a rename would, so it looks first (under the directory's lock nothing
+    // else creates segments, so the name cannot appear in between).
+    if ((await this.#fs.stat(path)) !== null) {
+      await removeIfPresent(this.#fs, this.path).catch(() => undefined);
+      throw new WalError("WAL_MALFORMED", `segment ${path} exists already: rotation will not replace it`, {
+        details: { path },
+      });
+    }
     await this.#fs.rename(this.path, path);
     const file = await this.#fs.open(path, "readWrite");
     try {

@@ -3,7 +3,7 @@
  * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
  */
 
-import { DurableMarkWriter } from "@lora/wal-segment";
+import { DurableMarkWriter, removeSpareSegments } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
@@ -55,6 +55,8 @@ export async function recoverForWriting<E>(
     failpoint,
     bugs,
   });
+  // Spares a crash or a failed handle left hold no records; under the lock just taken they are no one's.
+  await removeSpareSegments(fs, dir).catch(() => undefined);
   await segments.prepareSpare();
   return { r, segments };
 }

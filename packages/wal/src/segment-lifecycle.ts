@@ -83,11 +83,12 @@ export class SegmentLifecycle {
   #activeId: number;
   #oldestId: number;
   #durable = 0;
-  /**
-   * The next segment, being made ahead of rotation (see {@link SegmentLifecycle.prepareSpare}); settles to
-   * `undefined` when making it failed (rotation then creates the segment itself, and reports any error then).
-   */
-  #spare: Promise<SpareSegment | undefined> | undefined;
+  /** The next segment, made ahead of rotation and ready for it (see {@link SegmentLifecycle.prepareSpare}). */
+  #spare: SpareSegment | undefined;
+  /** The making of the next spare, while under way. */
+  #preparing: Promise<void> | undefined;
+  /** Closing: a spare finished from now on is discarded, not kept. */
+  #closing = false;
 
   constructor(init: LifecycleInit) {
     this.#dir = init.dir;
@@ -160,23 +161,32 @@ export class SegmentLifecycle {
   /**
    * Start making the next segment in the background (a spare: created, and zero-filled as far as the writers
    * preallocate, under a name no listing takes for a segment), so rotation need not create a file while commits
-   * wait. Replaces a spare a crash left behind. Called once the directory is recovered (`Wal.open` waits for it,
-   * so an opened handle does no file work of its own until it is used), and by each rotation (not waited for).
+   * wait; nothing when one is ready or under way. Called once the directory is recovered (`Wal.open` waits for it,
+   * so an opened handle does no file work of its own until it is used), and after each rotation (not waited for).
    * Never rejects: when making the spare fails, rotation creates the segment itself and reports any error then.
    */
   prepareSpare(): Promise<void> {
-    const spare = SpareSegment.prepare(this.#fs, this.#dir, this.#preallocateBytes).catch(() => undefined);
-    this.#spare = spare;
-    return spare.then(() => undefined);
+    if (this.#spare !== undefined || this.#closing) return Promise.resolve();
+    this.#preparing ??= SpareSegment.prepare(this.#fs, this.#dir, this.#preallocateBytes).then(
+      (spare) => {
+        this.#preparing = undefined;
+        this.#spare = spare;
+      },
+      () => {
+        this.#preparing = undefined;
+      },
+    );
+    return this.#preparing;
   }
 
   /**
    * Seal `old` (flush, fsync, sealed header) and make the next segment at `nextLsn`: the spare stamped with its header
-   * beside the seal and renamed, or (without a spare) a file created now; its name is made durable by a directory
-   * fsync before it is used. Any failure propagates (the handle poisons itself).
+   * beside the seal and renamed, or (when no spare is ready: making it failed, or is still under way, which rotation
+   * does not wait for) a file created now; its name is made durable by a directory fsync before it is used. Any
+   * failure propagates (the handle poisons itself).
    */
   async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
-    const spare = await this.#spare;
+    const spare = this.#spare;
     this.#spare = undefined;
     const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
     // Both settle before rotation goes on or fails: neither is left running unobserved.
@@ -301,8 +311,10 @@ export class SegmentLifecycle {
    * nothing, so the mark keeps saying what was durable before the failure.
    */
   async close(finalDurableLsn: number | null): Promise<void> {
-    // A poisoned handle may have lost its directory (its lock): it closes its spare without removing the name.
-    await (await this.#spare)?.discard(finalDurableLsn !== null).catch(() => undefined);
+    this.#closing = true;
+    await this.#preparing;
+    // A poisoned handle leaves its spare's name (the next open removes it): the handle may have lost its directory.
+    await this.#spare?.discard(finalDurableLsn !== null).catch(() => undefined);
     this.#spare = undefined;
     if (finalDurableLsn !== null) {
       this.noteDurable(finalDurableLsn);

@@ -5,14 +5,20 @@
  */
 
 import { bytesCodec } from "@lora/wal-codec";
-import { SPARE_SEGMENT_NAME, segmentPath } from "@lora/wal-segment";
+import { isSpareSegmentName, type OpenMode, SPARE_SEGMENT_PREFIX, segmentPath, type WalFile } from "@lora/wal-segment";
 import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { PassThroughFs } from "../test/pass-through-fs.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
-const SPARE = `${DIR}/${SPARE_SEGMENT_NAME}`;
+/** Every spare's path matches this (each spare has a new name). */
+const ANY_SPARE = /\/\.lora-wal\.next-segment\./;
 const payload = (i: number) => new Uint8Array(100).fill(i & 0xff);
+
+function spares(fs: SimFS): string[] {
+  return fs.listSync(DIR).filter(isSpareSegmentName);
+}
 
 function newFs(): SimFS {
   const fs = new SimFS();
@@ -47,21 +53,20 @@ describe("the spare segment", () => {
   it("is ready when open resolves, and each rotation renames it into place and starts the next one", async () => {
     const fs = newFs();
     const { wal } = await open(fs);
-    expect(fs.listSync(DIR)).toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toHaveLength(1);
     const ops: SimOperationEvent[] = [];
     const stop = fs.onOperation((e) => ops.push(e));
     await commit(wal, 1, 20);
     stop();
     expect(wal.activeSegmentId()).toBeGreaterThanOrEqual(3);
     const renames = ops.filter((e) => e.op === "rename");
-    expect(renames.map((e) => [e.path, e.to])).toEqual(
-      ids(2, wal.activeSegmentId() - 1).map((id) => [SPARE, segmentPath(DIR, id)]),
-    );
+    expect(renames.every((e) => ANY_SPARE.test(e.path))).toBe(true);
+    expect(renames.map((e) => e.to)).toEqual(ids(2, wal.activeSegmentId() - 1).map((id) => segmentPath(DIR, id)));
     // No segment file was created by rotation itself: each was a spare first.
     const segmentOpens = ops.filter((e) => e.op === "open" && e.path.endsWith(".wal") && !e.failed);
     expect(segmentOpens.every((e) => renames.some((r) => r.to === e.path))).toBe(true);
     await wal.close();
-    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toEqual([]);
     expect(await replayed(fs.durableImage())).toEqual(ids(1, 20));
   });
 
@@ -70,9 +75,12 @@ describe("the spare segment", () => {
     const { wal: first } = await open(fs);
     await commit(first, 1, 3);
     await first.close();
-    // A spare as a crash may leave it: stamped with a header, and bytes that look like records.
-    fs.writeFileSync(SPARE, fs.readFileSync(segmentPath(DIR, 1)));
+    // Spares as a crash may leave them: stamped with a header, and bytes that look like records.
+    fs.writeFileSync(`${DIR}/${SPARE_SEGMENT_PREFIX}0a0b0c0d0e0f`, fs.readFileSync(segmentPath(DIR, 1)));
+    fs.writeFileSync(`${DIR}/${SPARE_SEGMENT_PREFIX}left`, new Uint8Array(10).fill(1));
     const { wal } = await open(fs);
+    expect(spares(fs)).toHaveLength(1);
+    expect(spares(fs)[0]).not.toMatch(/0a0b0c0d0e0f|left/);
     await commit(wal, 4, 20);
     await wal.close();
     expect(await replayed(fs.durableImage())).toEqual(ids(1, 23));
@@ -80,21 +88,21 @@ describe("the spare segment", () => {
 
   it("when no spare can be made, rotation creates each segment itself and nothing else changes", async () => {
     const fs = newFs();
-    const fault = fs.injectFault({ op: "open", path: SPARE, errno: "EACCES", persistent: true });
+    const fault = fs.injectFault({ op: "open", path: ANY_SPARE, errno: "EACCES", persistent: true });
     const { wal } = await open(fs);
     await commit(wal, 1, 20);
     expect(fault.hits).toBeGreaterThanOrEqual(wal.activeSegmentId());
     expect(wal.bgFailure()).toBeNull();
     await wal.close();
-    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toEqual([]);
     expect(await replayed(fs.durableImage())).toEqual(ids(1, 20));
   });
 
   it("a spare whose zero fill fails is not used; rotation creates the segment", async () => {
     const fs = newFs();
-    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    fs.injectFault({ op: "datasync", path: ANY_SPARE, errno: "EIO" });
     const { wal } = await open(fs, 4096);
-    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toEqual([]);
     await commit(wal, 1, 20);
     expect(wal.bgFailure()).toBeNull();
     await wal.close();
@@ -105,7 +113,7 @@ describe("the spare segment", () => {
     const fs = newFs();
     const { wal } = await open(fs);
     // The spare's header fdatasync at the first rotation fails.
-    fs.injectFault({ op: "datasync", path: SPARE, errno: "EIO" });
+    fs.injectFault({ op: "datasync", path: ANY_SPARE, errno: "EIO" });
     const acknowledged: number[] = [];
     let failure: unknown;
     for (let i = 1; i <= 20 && failure === undefined; i++) {
@@ -120,7 +128,7 @@ describe("the spare segment", () => {
     expect(wal.bgFailure()).not.toBeNull();
     expect(wal.activeSegmentId()).toBe(1);
     // The rotation that failed removed the spare it could not use.
-    expect(fs.listSync(DIR)).not.toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toEqual([]);
     await wal.close();
     const image = fs.durableImage();
     expect(await replayed(image)).toEqual(acknowledged);
@@ -138,8 +146,66 @@ describe("the spare segment", () => {
     fs.injectFault({ op: "datasync", path: segmentPath(DIR, 1), errno: "EIO" });
     await expect(wal.commitTx([payload(3)])).rejects.toMatchObject({ code: "WAL_IO" });
     await wal.close();
-    expect(fs.listSync(DIR)).toContain(SPARE_SEGMENT_NAME);
+    expect(spares(fs)).toHaveLength(1);
     expect(fs.stats.opens).toBe(fs.stats.closes);
     expect(await replayed(fs.durableImage())).toEqual([1, 2]);
   });
+
+  it("rotation does not wait for a spare still being made: it creates the segment, and the spare serves the next", async () => {
+    const sim = newFs();
+    const fs = new HeldSpareSyncs(sim);
+    const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 1024 });
+    fs.hold = true;
+    const ops: SimOperationEvent[] = [];
+    const stop = sim.onOperation((e) => ops.push(e));
+    // The first rotation uses the spare made at open; the next one's zero fill is held, so its rotation creates.
+    await commit(wal, 1, 20);
+    expect(wal.activeSegmentId()).toBeGreaterThanOrEqual(3);
+    expect(fs.held.length).toBe(1);
+    const renamedTo = ops.filter((e) => e.op === "rename").map((e) => e.to);
+    expect(renamedTo).toEqual([segmentPath(DIR, 2)]);
+    // Let the fill land: the spare it finishes serves the next rotation.
+    fs.release();
+    await commit(wal, 21, 10);
+    stop();
+    expect(ops.filter((e) => e.op === "rename").map((e) => e.to)).toContain(segmentPath(DIR, wal.activeSegmentId()));
+    await wal.close();
+    expect(spares(sim)).toEqual([]);
+    expect(await replayed(sim.durableImage())).toEqual(ids(1, 30));
+  });
 });
+
+/** Holds the fdatasyncs (the zero fill) of the spares made while `hold` is set, until `release()`. */
+class HeldSpareSyncs extends PassThroughFs {
+  hold = false;
+  readonly held: (() => void)[] = [];
+  override async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const file = await this.inner.open(path, mode);
+    if (!this.hold || !isSpareSegmentName(path.slice(DIR.length + 1))) return file;
+    return {
+      ...bind(file),
+      datasync: async () => {
+        if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
+        await file.datasync();
+      },
+    };
+  }
+  release(): void {
+    this.hold = false;
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+}
+
+/** The file's methods, bound to it, so one can be replaced. */
+function bind(file: WalFile): WalFile {
+  return {
+    path: file.path,
+    read: (b, o, l, p) => file.read(b, o, l, p),
+    write: (d, p) => file.write(d, p),
+    datasync: () => file.datasync(),
+    sync: () => file.sync(),
+    truncate: (n) => file.truncate(n),
+    size: () => file.size(),
+    close: () => file.close(),
+  };
+}
