@@ -58,6 +58,23 @@ describe("tier D trace model", () => {
     ]);
   });
 
+  it("a write still running when its descriptor's close starts is modelled on its file and reported", () => {
+    const lines = [
+      `10 1.0 mkdir(${hex("/r/wal")}, 0777) = 0`,
+      `11 1.1 openat(AT_FDCWD, ${hex("/r/wal/1.wal")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 20`,
+      `11 1.2 pwrite64(20, ${hex("STRAY")}, 5, 100 <unfinished ...>`,
+      `12 1.3 close(20 <unfinished ...>`,
+      `13 1.4 openat(AT_FDCWD, ${hex("/r/wal/2.wal")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 20`,
+      `11 1.5 <... pwrite64 resumed>) = 5`,
+      `12 1.6 <... close resumed>) = 0`,
+    ];
+    const p = parseTrace(`${lines.join("\n")}\n`, "/r", "/r/acks");
+    const first = p.ops.find((op) => op.kind === "create" && op.path === "/r/wal/1.wal") as { ino: number };
+    // The kernel resolved the number when the write began: the bytes went to 1.wal, not to the file reusing it.
+    expect(p.ops.filter((op) => op.kind === "write")).toMatchObject([{ ino: first.ino, offset: 100 }]);
+    expect(p.unmodelled).toEqual(["pwrite64 on /r/wal/1.wal still running when its descriptor 20 was closed"]);
+  });
+
   it("the static checks name a missing fdatasync and a missing directory fsync", () => {
     const noData = parseTrace(trace({ dirSync: true, datasync: false }), "/r", "/r/acks");
     expect(staticCheck(noData.ops, noData.names, new Set()).findings.map((f) => f.kind)).toEqual([

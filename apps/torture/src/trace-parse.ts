@@ -119,13 +119,75 @@ function completedCalls(trace: string): Call[] {
   return calls;
 }
 
+/**
+ * The descriptor table over the trace, with its history: a call on a descriptor is resolved as the table stood when
+ * the call started (the kernel resolves the number on entry), not when it completed, since other threads may close
+ * and reuse the number meanwhile. Changes take effect at the index of the call that made them (`now`).
+ */
+class DescriptorTable {
+  /** Index of the call being applied. */
+  now = 0;
+  readonly #history = new Map<number, { readonly at: number; readonly info: FdInfo | undefined }[]>();
+  /** Where each descriptor's closes were placed (call indices). */
+  readonly #closes = new Map<number, number[]>();
+
+  get(fd: number): FdInfo | undefined {
+    return this.#history.get(fd)?.at(-1)?.info;
+  }
+
+  set(fd: number, info: FdInfo): void {
+    this.#push(fd, info);
+  }
+
+  delete(fd: number): void {
+    if (this.get(fd) !== undefined) this.#push(fd, undefined);
+  }
+
+  close(fd: number): void {
+    this.delete(fd);
+    const closes = this.#closes.get(fd) ?? [];
+    closes.push(this.now);
+    this.#closes.set(fd, closes);
+  }
+
+  /**
+   * The file `fd` named when `call` started. A call still running when a close of its descriptor started is
+   * reported in `unmodelled` (a write racing the close of its file: what lands is not known), and resolved as at its
+   * start.
+   */
+  atStart(fd: number, call: Call, name: string, unmodelled: string[]): FdInfo | undefined {
+    const history = this.#history.get(fd);
+    let info: FdInfo | undefined;
+    if (history !== undefined) {
+      for (let i = history.length - 1; i >= 0; i--) {
+        const entry = history[i] as { readonly at: number; readonly info: FdInfo | undefined };
+        if (entry.at < call.startedAfter) {
+          info = entry.info;
+          break;
+        }
+      }
+    }
+    const closedDuring = (this.#closes.get(fd) ?? []).some((at) => at >= call.startedAfter && at < this.now);
+    if (closedDuring && info !== undefined && info.ino !== null) {
+      unmodelled.push(`${name} on ${info.path} still running when its descriptor ${fd} was closed`);
+    }
+    return info;
+  }
+
+  #push(fd: number, info: FdInfo | undefined): void {
+    const history = this.#history.get(fd) ?? [];
+    history.push({ at: this.now, info });
+    this.#history.set(fd, history);
+  }
+}
+
 /** Parses the trace; `root` is the directory whose files are modelled, `ackPath` the writer's ack file. */
 export function parseTrace(trace: string, root: string, ackPath: string): ParsedTrace {
   const calls = completedCalls(trace);
   const ops: LogicalOp[] = [];
   // opsBefore[c]: operations emitted by calls[0..c-1] (a sync that started after call c-1 covers those).
   const opsBefore: number[] = [];
-  const fds = new Map<number, FdInfo>();
+  const fds = new DescriptorTable();
   const names = new Map<string, number>(); // path -> inode (files), the live namespace
   const dirs = new Set<string>([root]);
   const inoNames = new Map<number, string>();
@@ -136,8 +198,9 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
   let truncatedWrites = 0;
   const inRoot = (p: string | null): p is string => p !== null && (p === root || p.startsWith(`${root}/`));
 
-  for (const call of calls) {
+  for (const [index, call] of calls.entries()) {
     opsBefore.push(ops.length);
+    fds.now = index;
     const m = /^(\w+)\((.*)\)\s+=\s+(-?\d+|\?)/.exec(call.text);
     if (m === null) continue;
     const name = m[1] as string;
@@ -147,7 +210,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
     const fdArg = Number(args[0]);
     const covers = () => opsBefore[call.startedAfter] as number;
     if (UNMODELLED.has(name)) {
-      const f = fds.get(fdArg);
+      const f = fds.atStart(fdArg, call, name, unmodelled);
       if (f !== undefined && f.ino !== null && f.path !== ackPath) unmodelled.push(`${name} on ${f.path}`);
       continue;
     }
@@ -189,7 +252,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
       }
       case "write":
       case "pwrite64": {
-        const f = fds.get(fdArg);
+        const f = fds.atStart(fdArg, call, name, unmodelled);
         if (f === undefined || f.ino === null) break;
         relevant++;
         const data = decode(args[1]);
@@ -208,7 +271,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
       }
       case "fsync":
       case "fdatasync": {
-        const f = fds.get(fdArg);
+        const f = fds.atStart(fdArg, call, name, unmodelled);
         if (f === undefined) break;
         relevant++;
         if (f.ino === null) ops.push({ kind: "dirsync", path: f.path, covers: covers() });
@@ -216,7 +279,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         break;
       }
       case "ftruncate": {
-        const f = fds.get(fdArg);
+        const f = fds.atStart(fdArg, call, name, unmodelled);
         if (f === undefined || f.ino === null) break;
         relevant++;
         const length = Number(args[1]);
@@ -247,7 +310,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         break;
       }
       case "close":
-        fds.delete(fdArg);
+        fds.close(fdArg);
         break;
       case "dup":
       case "dup2":
