@@ -7,6 +7,7 @@
 import { countTooLarge, truncatedPayload } from "./byte-reader.js";
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
+import { declareFreshBatches } from "./fresh-batches.js";
 import { readU32 } from "./little-endian.js";
 import type { PayloadCodec } from "./payload-codec.js";
 
@@ -115,3 +116,4 @@ export const bytesCodec: PayloadCodec<Uint8Array> = {
     return bytesDecodeBatchAt(payload, 0, payload.byteLength);
   },
 };
+declareFreshBatches(bytesCodec);

@@ -23,6 +23,7 @@ export {
   type RecordKind,
   RecordKindByte,
 } from "./format.js";
+export { declareFreshBatches, returnsFreshBatches } from "./fresh-batches.js";
 export { type JsonValue, jsonCodec } from "./json-codec.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {

@@ -5,6 +5,7 @@
 
 import type { ByteWriter } from "./byte-writer.js";
 import { WalError } from "./errors.js";
+import { declareFreshBatches } from "./fresh-batches.js";
 
 /** A value `JSON.stringify` writes and `JSON.parse` gives back unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -81,3 +82,4 @@ export const jsonCodec: {
     return value as E[];
   },
 };
+declareFreshBatches(jsonCodec);

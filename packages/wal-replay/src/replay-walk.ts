@@ -3,7 +3,7 @@
  * assembler, damage through `replay-damage.ts`, and the outcome settled when the walk ends.
  */
 
-import type { PayloadCodec, WalRecord } from "@lora/wal-codec";
+import { type PayloadCodec, returnsFreshBatches, type WalRecord } from "@lora/wal-codec";
 import { type ReadStep, SEGMENT_HEADER_BYTES, type SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { OrderedCalls } from "./ordered-calls.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
@@ -111,6 +111,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
       options.allowTruncatedHistory === true || options.after !== undefined,
       options.after !== undefined,
+      returnsFreshBatches(options.codec as PayloadCodec<unknown>),
     );
     this.#meter = options.onProgress === undefined ? undefined : new ProgressMeter(options.onProgress, this.#assembler);
   }

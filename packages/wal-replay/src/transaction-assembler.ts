@@ -37,6 +37,11 @@ export class TransactionAssembler<E> {
   readonly #allowTruncatedHistory: boolean;
   /** Give every committed transaction its resume token (`restartLsn`), as the change feed's readers do. */
   readonly #tokens: boolean;
+  /**
+   * A batch record's events array is the decoder's fresh one, nowhere else referenced (see `returnsFreshBatches`):
+   * a transaction's first batch becomes its events array instead of being copied into one.
+   */
+  readonly #adoptBatches: boolean;
   /** Transactions skipped because their begin was truncated away (with `allowTruncatedHistory`). */
   truncatedTransactions = 0;
   readonly spans = new TransactionSpans();
@@ -76,12 +81,14 @@ export class TransactionAssembler<E> {
    * @param allowTruncatedHistory the caller accepts a log whose oldest segments were truncated away below its fence:
    *   the records of a transaction begun before the retained log are skipped (it cannot be replayed whole).
    * @param tokens give every committed transaction a `restartLsn` (see `CommittedTransaction`).
+   * @param adoptBatches batch records carry arrays the assembler may keep and extend (the codec returns fresh ones).
    */
-  constructor(fence: number, lenient = false, allowTruncatedHistory = false, tokens = false) {
+  constructor(fence: number, lenient = false, allowTruncatedHistory = false, tokens = false, adoptBatches = false) {
     this.#fence = fence;
     this.#lenient = lenient;
     this.#allowTruncatedHistory = allowTruncatedHistory;
     this.#tokens = tokens;
+    this.#adoptBatches = adoptBatches;
   }
 
   /**
@@ -285,7 +292,10 @@ export class TransactionAssembler<E> {
           throw error;
         }
         if (record.kind === "mutation") bucket.push(record.event);
-        else for (const event of record.events) bucket.push(event);
+        // Readonly to the record's other readers; the decoder made it for this record alone (`#adoptBatches`).
+        else if (this.#adoptBatches && bucket.length === 0 && bucket === this.#current) {
+          this.#current = record.events as E[];
+        } else for (const event of record.events) bucket.push(event);
         return undefined;
       }
       case "txCommit": {

@@ -3,6 +3,7 @@
  * (docs/format.md, 'The LW1 payload'). Kind 1 records carry `encodeEvent` payloads, kind 6 `encodeBatch` payloads.
  */
 
+import { declareFreshBatches } from "../fresh-batches.js";
 import type { PayloadCodec } from "../payload-codec.js";
 import { decodeLw1Batch, decodeLw1Event } from "./lw1-decode.js";
 import { encodeLw1Batch, encodeLw1Event } from "./lw1-encode.js";
@@ -29,3 +30,4 @@ export const loraCodec: PayloadCodec<MutationEvent> = {
   decodeEvent: decodeLw1Event,
   decodeBatch: decodeLw1Batch,
 };
+declareFreshBatches(loraCodec);
