@@ -8,6 +8,7 @@
 
 export {
   bytesCodec,
+  declareFreshBatches,
   isWalError,
   type JsonValue,
   jsonCodec,
