@@ -50,6 +50,7 @@ export async function recoverForWriting<E>(
     oldestId: r.oldestSegmentId,
     unsyncedWindow: unsyncedWindowBytes,
     preallocateBytes,
+    segmentTargetBytes: o.target,
     maxSlotRetainedBytes: o.maxSlotRetainedBytes,
     mark,
     failpoint,

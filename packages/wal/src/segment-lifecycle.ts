@@ -59,6 +59,8 @@ export interface LifecycleInit {
   readonly unsyncedWindow: number;
   /** The writers' `preallocateBytes`. */
   readonly preallocateBytes: number;
+  /** `segmentTargetBytes`: a zero-filled spare is made once the active segment's synced part reaches half of it. */
+  readonly segmentTargetBytes: number;
   /** Limit on the log bytes a replication slot may hold back from truncation. */
   readonly maxSlotRetainedBytes: number;
   readonly mark: DurableMarkWriter | null;
@@ -74,6 +76,12 @@ export class SegmentLifecycle {
   readonly #fs: WalFileSystem;
   readonly #unsyncedWindow: number;
   readonly #preallocateBytes: number;
+  /**
+   * Where in the active segment the next spare is started (its synced bytes), or 0 to start it as soon as the last one
+   * was used. A zero-filled spare's fdatasync started at rotation would run beside the rotating commit's own, and
+   * measurably slow it: it waits until the segment is half full.
+   */
+  readonly #spareFrom: number;
   readonly #maxSlotRetained: number;
   readonly #mark: DurableMarkWriter | null;
   readonly #failpoint: Failpoint;
@@ -95,6 +103,7 @@ export class SegmentLifecycle {
     this.#fs = init.fs;
     this.#unsyncedWindow = init.unsyncedWindow;
     this.#preallocateBytes = init.preallocateBytes;
+    this.#spareFrom = init.preallocateBytes > 0 ? Math.floor(init.segmentTargetBytes / 2) : 0;
     this.#maxSlotRetained = init.maxSlotRetainedBytes;
     this.#mark = init.mark;
     this.#failpoint = init.failpoint;
@@ -147,6 +156,9 @@ export class SegmentLifecycle {
    * the commits it covers are acknowledged, so a follower never lags an acknowledgement.
    */
   noteDurable(lsn: number, bytes?: number): void {
+    if (bytes !== undefined && this.#spareFrom > 0 && bytes >= this.#spareFrom && this.#spare === undefined) {
+      void this.prepareSpare();
+    }
     if (lsn <= this.#durable) return;
     this.#durable = lsn;
     this.#mark?.publish(lsn);
@@ -162,7 +174,9 @@ export class SegmentLifecycle {
    * Start making the next segment in the background (a spare: created, and zero-filled as far as the writers
    * preallocate, under a name no listing takes for a segment), so rotation need not create a file while commits
    * wait; nothing when one is ready or under way. Called once the directory is recovered (`Wal.open` waits for it,
-   * so an opened handle does no file work of its own until it is used), and after each rotation (not waited for).
+   * so an opened handle does no file work of its own until it is used), then for each next rotation, not waited
+   * for: once the active segment's synced part reaches half its target (a zero-filled spare), or right after the
+   * rotation (an empty one).
    * Never rejects: when making the spare fails, rotation creates the segment itself and reports any error then.
    */
   prepareSpare(): Promise<void> {
@@ -226,7 +240,7 @@ export class SegmentLifecycle {
       throw error;
     }
     this.#activeId = nextId;
-    void this.prepareSpare();
+    if (this.#spareFrom === 0) void this.prepareSpare();
     this.#emit({ type: "sealed", segment: sealedInfo });
     this.#emit({ type: "created", segment: { id: nextId, path: writer.path, baseLsn: nextLsn, bytes: writer.size } });
     return writer;

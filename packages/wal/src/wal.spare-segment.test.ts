@@ -151,6 +151,23 @@ describe("the spare segment", () => {
     expect(await replayed(fs.durableImage())).toEqual([1, 2]);
   });
 
+  it("a zero-filled spare is started once the active segment is half synced, an empty one right after rotation", async () => {
+    for (const syncMode of ["perCommit", "none"] as const) {
+      const fs = newFs();
+      const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, syncMode, segmentTargetBytes: 4096 });
+      let i = 0;
+      while (wal.activeSegmentId() === 1) await wal.commitTx([payload(++i)]);
+      // In perCommit mode the spare is zero-filled (preallocation): none yet, its fdatasync would run beside commits.
+      expect(spares(fs), syncMode).toHaveLength(syncMode === "none" ? 1 : 0);
+      const segment = segmentPath(DIR, 2);
+      while (fs.readFileSync(segment).findLastIndex((b) => b !== 0) < 2048) await wal.commitTx([payload(++i)]);
+      if (syncMode === "none") await wal.sync();
+      await wal.commitTx([payload(++i)]);
+      expect(spares(fs), syncMode).toHaveLength(1);
+      await wal.close();
+    }
+  });
+
   it("rotation does not wait for a spare still being made: it creates the segment, and the spare serves the next", async () => {
     const sim = newFs();
     const fs = new HeldSpareSyncs(sim);
