@@ -91,11 +91,12 @@ describe("SpareSegment", () => {
   it("each spare gets a new name, and removeSpareSegments removes every spare and nothing else", async () => {
     const fs = newFs();
     fs.writeFileSync(`${DIR}/${SPARE_SEGMENT_PREFIX}left-by-a-crash`, new Uint8Array(50_000).fill(0xab));
+    fs.writeFileSync(`${DIR}/.lora-wal.next-segment`, new Uint8Array(10));
     fs.writeFileSync(segmentPath(DIR, 1), new Uint8Array(32));
     const a = await SpareSegment.prepare(fs, DIR, 4096);
     const b = await SpareSegment.prepare(fs, DIR, 4096);
     expect(a.path).not.toBe(b.path);
-    expect(spares(fs)).toHaveLength(3);
+    expect(spares(fs)).toHaveLength(4);
     await a.discard(false);
     await b.discard(false);
     await removeSpareSegments(fs, DIR);

@@ -23,19 +23,32 @@ import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
 /** What every spare segment's file name starts with (a nonce follows). A segment listing ignores these names. */
 export const SPARE_SEGMENT_PREFIX = ".lora-wal.next-segment.";
 
+/** The name the first spares had, without a nonce (removed like the others). */
+const UNSUFFIXED_SPARE_NAME = SPARE_SEGMENT_PREFIX.slice(0, -1);
+
 /** Whether `name` (a directory entry) is a spare segment's. */
 export function isSpareSegmentName(name: string): boolean {
-  return name.startsWith(SPARE_SEGMENT_PREFIX);
+  return name.startsWith(SPARE_SEGMENT_PREFIX) || name === UNSUFFIXED_SPARE_NAME;
 }
 
 /**
  * Remove every spare segment of `dir` (left by a crash, or by a handle that failed): none holds records. For a
  * handle that just took the directory's lock; not made durable (a spare that comes back after a crash is removed
- * again at the next open).
+ * again at the next open). Each is tried: one that cannot be removed (an odd entry of that name) does not keep the
+ * others; the first failure is thrown after.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
  */
 export async function removeSpareSegments(fs: WalFileSystem, dir: string): Promise<void> {
-  for (const name of await fs.readdir(dir)) if (isSpareSegmentName(name)) await removeIfPresent(fs, join(dir, name));
+  let failure: { readonly error: unknown } | undefined;
+  for (const name of await fs.readdir(dir)) {
+    if (!isSpareSegmentName(name)) continue;
+    try {
+      await removeIfPresent(fs, join(dir, name));
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 /** Zero-filling is done in whole 4 KiB pages. */
@@ -50,7 +63,7 @@ let zeros = new Uint8Array(0);
  * A spare not used is removed with {@link SpareSegment.discard}.
  */
 export class SpareSegment {
-  /** The spare's path (`<dir>/.lora-wal.next-segment`). */
+  /** The spare's path (`<dir>/.lora-wal.next-segment.<nonce>`). */
   readonly path: string;
   readonly #fs: WalFileSystem;
   readonly #file: WalFile;

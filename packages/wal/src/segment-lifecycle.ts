@@ -95,8 +95,13 @@ export class SegmentLifecycle {
   #spare: SpareSegment | undefined;
   /** The making of the next spare, while under way. */
   #preparing: Promise<void> | undefined;
-  /** Closing: a spare finished from now on is discarded, not kept. */
+  /** Closing: no spare is started from now on, and one that finishes is discarded, not kept. */
   #closing = false;
+  /**
+   * The active segment for which making a spare failed: not tried again before the next rotation (each sync round
+   * would otherwise start another zero fill on a disk that is failing or full).
+   */
+  #spareFailedIn = 0;
 
   constructor(init: LifecycleInit) {
     this.#dir = init.dir;
@@ -156,7 +161,13 @@ export class SegmentLifecycle {
    * the commits it covers are acknowledged, so a follower never lags an acknowledgement.
    */
   noteDurable(lsn: number, bytes?: number): void {
-    if (bytes !== undefined && this.#spareFrom > 0 && bytes >= this.#spareFrom && this.#spare === undefined) {
+    if (
+      bytes !== undefined &&
+      this.#spareFrom > 0 &&
+      bytes >= this.#spareFrom &&
+      this.#spare === undefined &&
+      this.#spareFailedIn !== this.#activeId
+    ) {
       void this.prepareSpare();
     }
     if (lsn <= this.#durable) return;
@@ -181,6 +192,7 @@ export class SegmentLifecycle {
    */
   prepareSpare(): Promise<void> {
     if (this.#spare !== undefined || this.#closing) return Promise.resolve();
+    const forSegment = this.#activeId;
     this.#preparing ??= SpareSegment.prepare(this.#fs, this.#dir, this.#preallocateBytes).then(
       (spare) => {
         this.#preparing = undefined;
@@ -188,9 +200,15 @@ export class SegmentLifecycle {
       },
       () => {
         this.#preparing = undefined;
+        this.#spareFailedIn = forSegment;
       },
     );
     return this.#preparing;
+  }
+
+  /** The handle is closing: start no more spares (its final flush must not start one only for close to remove it). */
+  stopSpares(): void {
+    this.#closing = true;
   }
 
   /**

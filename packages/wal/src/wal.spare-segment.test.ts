@@ -91,7 +91,9 @@ describe("the spare segment", () => {
     const fault = fs.injectFault({ op: "open", path: ANY_SPARE, errno: "EACCES", persistent: true });
     const { wal } = await open(fs);
     await commit(wal, 1, 20);
-    expect(fault.hits).toBeGreaterThanOrEqual(wal.activeSegmentId());
+    // Tried at open, then once per segment (at half its size), never again within one.
+    expect(fault.hits).toBeGreaterThanOrEqual(1);
+    expect(fault.hits).toBeLessThanOrEqual(wal.activeSegmentId());
     expect(wal.bgFailure()).toBeNull();
     await wal.close();
     expect(spares(fs)).toEqual([]);
@@ -189,6 +191,40 @@ describe("the spare segment", () => {
     await wal.close();
     expect(spares(sim)).toEqual([]);
     expect(await replayed(sim.durableImage())).toEqual(ids(1, 30));
+  });
+
+  it("a spare that cannot be made is not tried again before the next rotation", async () => {
+    const fs = newFs();
+    const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 64 * 1024 });
+    // From now on no spare can be created (the one made at open serves the first rotation).
+    const fault = fs.injectFault({ op: "open", path: ANY_SPARE, errno: "ENOSPC", persistent: true });
+    let i = 0;
+    while (wal.activeSegmentId() < 4) await wal.commitTx([payload(++i)]);
+    expect(wal.bgFailure()).toBeNull();
+    // Each segment past the first tries once at half its size (the open's spare was made before the fault).
+    expect(fault.hits).toBeLessThanOrEqual(wal.activeSegmentId());
+    expect(i).toBeGreaterThan(600);
+    await wal.close();
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, i).map((id) => id & 0xff));
+  });
+
+  it("close does not start a spare (its final flush reports the segment past half)", async () => {
+    const fs = newFs();
+    const { wal } = await Wal.open(DIR, {
+      fs,
+      codec: bytesCodec,
+      segmentTargetBytes: 64 * 1024,
+      syncMode: { mode: "group", intervalMs: 60_000 },
+    });
+    let i = 0;
+    while (wal.activeSegmentId() < 2) await wal.commitTx([payload(++i)]);
+    for (let k = 0; k < 250; k++) await wal.commitTx([payload(++i)]);
+    const ops: SimOperationEvent[] = [];
+    const stop = fs.onOperation((e) => ops.push(e));
+    await wal.close();
+    stop();
+    expect(ops.filter((e) => ANY_SPARE.test(e.path) && e.op !== "unlink")).toEqual([]);
+    expect(spares(fs)).toEqual([]);
   });
 });
 

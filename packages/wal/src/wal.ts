@@ -705,6 +705,7 @@ export class Wal<E = MutationEvent> {
         else await this.#structural?.catch(() => undefined);
       }
       this.#closed = true;
+      this.#segments.stopSpares();
       const lost = this.#lock.check();
       if (lost !== null) this.#poisonWith(lost);
       if (this.#poison === undefined && !(TESTING_BUILD && this.#bugs.has("drop-pending-on-close"))) {
