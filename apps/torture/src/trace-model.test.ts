@@ -75,6 +75,24 @@ describe("tier D trace model", () => {
     expect(p.unmodelled).toEqual(["pwrite64 on /r/wal/1.wal still running when its descriptor 20 was closed"]);
   });
 
+  it("a failed close frees the number too, and dup2 onto a live descriptor closes it", () => {
+    const lines = [
+      `10 1.0 mkdir(${hex("/r/wal")}, 0777) = 0`,
+      `11 1.1 openat(AT_FDCWD, ${hex("/r/wal/1.wal")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 20`,
+      `11 1.2 close(20) = -1 EIO (Input/output error)`,
+      `11 1.3 pwrite64(20, ${hex("LOST")}, 4, 0) = 4`,
+      `11 1.4 openat(AT_FDCWD, ${hex("/r/wal/2.wal")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 21`,
+      `11 1.5 openat(AT_FDCWD, ${hex("/r/wal/3.wal")}, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 22`,
+      `11 1.6 dup2(21, 22) = 22`,
+      `11 1.7 pwrite64(22, ${hex("TWO")}, 3, 0) = 3`,
+    ];
+    const p = parseTrace(`${lines.join("\n")}\n`, "/r", "/r/acks");
+    const ino = (path: string) => (p.ops.find((op) => op.kind === "create" && op.path === path) as { ino: number }).ino;
+    // Nothing reaches 1.wal after its (failed) close; 3.wal's descriptor now names 2.wal.
+    expect(p.ops.filter((op) => op.kind === "write")).toMatchObject([{ ino: ino("/r/wal/2.wal"), offset: 0 }]);
+    expect(p.unmodelled).toEqual([]);
+  });
+
   it("the static checks name a missing fdatasync and a missing directory fsync", () => {
     const noData = parseTrace(trace({ dirSync: true, datasync: false }), "/r", "/r/acks");
     expect(staticCheck(noData.ops, noData.names, new Set()).findings.map((f) => f.kind)).toEqual([

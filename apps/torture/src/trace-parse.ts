@@ -155,7 +155,7 @@ class DescriptorTable {
    * reported in `unmodelled` (a write racing the close of its file: what lands is not known), and resolved as at its
    * start.
    */
-  atStart(fd: number, call: Call, name: string, unmodelled: string[]): FdInfo | undefined {
+  atStart(fd: number, call: Call, name: string, unmodelled: string[], ackPath?: string): FdInfo | undefined {
     const history = this.#history.get(fd);
     let info: FdInfo | undefined;
     if (history !== undefined) {
@@ -167,11 +167,23 @@ class DescriptorTable {
         }
       }
     }
-    const closedDuring = (this.#closes.get(fd) ?? []).some((at) => at >= call.startedAfter && at < this.now);
-    if (closedDuring && info !== undefined && info.ino !== null) {
+    if (info !== undefined && info.ino !== null && info.path !== ackPath && this.#closedSince(fd, call.startedAfter)) {
       unmodelled.push(`${name} on ${info.path} still running when its descriptor ${fd} was closed`);
     }
     return info;
+  }
+
+  /** Whether a close of `fd` was placed at or after call index `from` and before the call being applied. */
+  #closedSince(fd: number, from: number): boolean {
+    const closes = this.#closes.get(fd);
+    if (closes === undefined) return false;
+    // Newest first: closes are placed in order, so the scan stops at the first one before `from`.
+    for (let i = closes.length - 1; i >= 0; i--) {
+      const at = closes[i] as number;
+      if (at < from) return false;
+      if (at < this.now) return true;
+    }
+    return false;
   }
 
   #push(fd: number, info: FdInfo | undefined): void {
@@ -206,11 +218,16 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
     const name = m[1] as string;
     const args = (m[2] as string).split(", ");
     const ret = Number(m[3]);
+    // Linux frees a descriptor's number whatever close returns (EIO, EINTR): a failed close closes too.
+    if (name === "close") {
+      fds.close(Number(args[0]));
+      continue;
+    }
     if (!Number.isFinite(ret) || ret < 0) continue;
     const fdArg = Number(args[0]);
     const covers = () => opsBefore[call.startedAfter] as number;
     if (UNMODELLED.has(name)) {
-      const f = fds.atStart(fdArg, call, name, unmodelled);
+      const f = fds.atStart(fdArg, call, name, unmodelled, ackPath);
       if (f !== undefined && f.ino !== null && f.path !== ackPath) unmodelled.push(`${name} on ${f.path}`);
       continue;
     }
@@ -252,7 +269,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
       }
       case "write":
       case "pwrite64": {
-        const f = fds.atStart(fdArg, call, name, unmodelled);
+        const f = fds.atStart(fdArg, call, name, unmodelled, ackPath);
         if (f === undefined || f.ino === null) break;
         relevant++;
         const data = decode(args[1]);
@@ -271,7 +288,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
       }
       case "fsync":
       case "fdatasync": {
-        const f = fds.atStart(fdArg, call, name, unmodelled);
+        const f = fds.atStart(fdArg, call, name, unmodelled, ackPath);
         if (f === undefined) break;
         relevant++;
         if (f.ino === null) ops.push({ kind: "dirsync", path: f.path, covers: covers() });
@@ -279,7 +296,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         break;
       }
       case "ftruncate": {
-        const f = fds.atStart(fdArg, call, name, unmodelled);
+        const f = fds.atStart(fdArg, call, name, unmodelled, ackPath);
         if (f === undefined || f.ino === null) break;
         relevant++;
         const length = Number(args[1]);
@@ -309,14 +326,12 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         ops.push({ kind: "unlink", path });
         break;
       }
-      case "close":
-        fds.close(fdArg);
-        break;
       case "dup":
       case "dup2":
       case "dup3": {
-        const f = fds.get(fdArg);
-        fds.delete(ret);
+        const f = fds.atStart(fdArg, call, name, unmodelled, ackPath);
+        // dup2/dup3 onto a live descriptor closes it first.
+        if (fds.get(ret) !== undefined) fds.close(ret);
         if (f !== undefined) fds.set(ret, f);
         break;
       }
