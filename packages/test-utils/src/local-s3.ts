@@ -121,9 +121,12 @@ export async function startLocalS3(bucket = "wal-archive"): Promise<LocalS3> {
     createClient,
     async stop() {
       for (const client of clients) client.destroy();
-      const exited = once(child, "exit");
-      child.stdin?.end();
-      await exited;
+      // A child that already exited (it failed) has nothing to wait for.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.stdin?.end();
+        await exited;
+      }
       await dir.cleanup();
     },
   };
