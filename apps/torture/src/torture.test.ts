@@ -69,8 +69,9 @@ describe("the misuse tier", () => {
 });
 
 /**
- * Tier D traces the built writer (dist/trace-child.js, which imports the built packages) under strace: without the
- * build (CI runs the tests before it) or without strace, these are skipped; `pnpm torture` runs tier D in any case.
+ * Tier D traces the built writer (dist/trace-child.js, which imports the built packages) under strace. `pnpm test`
+ * builds first; a bare `vitest run` without the build, or a machine without strace, skips these (`pnpm torture`
+ * runs tier D in any case).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const built =
