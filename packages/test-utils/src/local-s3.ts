@@ -23,31 +23,48 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S
 
 /**
  * Runs in the child: start s3rver, print its port, stop when stdin ends. S3 stores an object only once its whole
- * body has arrived; s3rver streams the body into the object's file as it comes, so a client killed mid-upload (the
- * SIGKILL tests) left a short or empty object behind, which real S3 never shows. The child takes each body whole
- * before s3rver stores it, and stores nothing for a body cut short.
+ * body has arrived, and a put is answered once the object is stored. s3rver streams the body into the object's file
+ * as it comes, so a client killed mid-upload (the SIGKILL tests) left a short or empty object behind; and it answers
+ * the put once the body is read, not once the file is written, so a GET right after could read it half written (seen
+ * on a loaded machine: 4 of 5 MiB). The child stores request bodies itself: the whole body, or nothing for one cut
+ * short, written to a temporary file renamed into place before the put is answered.
  */
 const SERVER_SCRIPT = `
 const [s3rverPath, directory, bucket] = process.argv.slice(1);
 const path = require("path");
+const fsp = require("fs/promises");
+const crypto = require("crypto");
 const S3rver = require(s3rverPath);
 const Store = require(path.join(path.dirname(s3rverPath), "stores", "filesystem.js"));
 const putObject = Store.prototype.putObject;
+function wholeBody(body) {
+  const chunks = [];
+  return new Promise((resolve, reject) => {
+    let ended = false;
+    body.on("data", (chunk) => chunks.push(chunk));
+    body.on("end", () => {
+      ended = true;
+      if (body.complete) resolve(Buffer.concat(chunks));
+      else reject(new Error("request body cut short"));
+    });
+    body.on("error", reject);
+    body.on("close", () => { if (!ended) reject(new Error("request body cut short")); });
+  });
+}
+let uploads = 0;
 Store.prototype.putObject = async function (object) {
   // Request bodies only: a completed multipart upload is stored from its parts' files, already whole.
-  if (object.content instanceof require("http").IncomingMessage) {
-    const body = object.content;
-    const chunks = [];
-    await new Promise((resolve, reject) => {
-      let ended = false;
-      body.on("data", (chunk) => chunks.push(chunk));
-      body.on("end", () => { ended = true; resolve(); });
-      body.on("error", reject);
-      body.on("close", () => { if (!ended) reject(new Error("request body cut short")); });
-    });
-    object.content = Buffer.concat(chunks);
-  }
-  return putObject.call(this, object);
+  if (!(object.content instanceof require("http").IncomingMessage)) return putObject.call(this, object);
+  const bytes = await wholeBody(object.content);
+  const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+  await fsp.mkdir(path.dirname(objectPath), { recursive: true });
+  // Not named like an object (those end in "._S3rver_object"), so a listing meanwhile does not see it.
+  const temporary = objectPath + ".uploading-" + process.pid + "-" + uploads++;
+  await fsp.writeFile(temporary, bytes);
+  await fsp.rename(temporary, objectPath);
+  const md5 = crypto.createHash("md5").update(bytes).digest("hex");
+  await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+  return { size: bytes.length, md5 };
 };
 const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
 server.run().then(
