@@ -41,7 +41,7 @@ import {
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from "./segment-header.js";
-import { isZeroRange } from "./zero-tail.js";
+import { isZeroRange, zeroBytes } from "./zero-tail.js";
 
 /**
  * The most bytes a writer leaves written but not fdatasynced, in every sync mode: recovery treats damage that reaches
@@ -79,14 +79,6 @@ export interface SegmentWriterOptions {
 
 /** Zero-filling is done in 4 KiB pages: a page the records only partly cover is not written again. */
 const PAGE_BYTES = 4096;
-
-/** Zeros to write from; grown to the largest fill asked for. */
-let zeros = new Uint8Array(0);
-
-function zeroBytes(length: number): Uint8Array {
-  if (zeros.byteLength < length) zeros = new Uint8Array(length);
-  return zeros.subarray(0, length);
-}
 
 /**
  * Appends records to one segment file: `append` encodes into a pending buffer (no I/O), `write` hands it to the OS

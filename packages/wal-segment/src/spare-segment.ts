@@ -19,6 +19,7 @@ import { WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
+import { zeroBytes } from "./zero-tail.js";
 
 /** What every spare segment's file name starts with (a nonce follows). A segment listing ignores these names. */
 export const SPARE_SEGMENT_PREFIX = ".lora-wal.next-segment.";
@@ -53,9 +54,6 @@ export async function removeSpareSegments(fs: WalFileSystem, dir: string): Promi
 
 /** Zero-filling is done in whole 4 KiB pages. */
 const PAGE_BYTES = 4096;
-
-/** Zeros the spares write from, grown to the largest asked for. */
-let zeros = new Uint8Array(0);
 
 /**
  * A segment file made ahead of need. {@link SpareSegment.prepare} creates it; rotation calls
@@ -96,8 +94,7 @@ export class SpareSegment {
     try {
       const end = zeroFillBytes === 0 ? 0 : Math.ceil((SEGMENT_HEADER_BYTES + zeroFillBytes) / PAGE_BYTES) * PAGE_BYTES;
       if (end > 0) {
-        if (zeros.byteLength < end) zeros = new Uint8Array(end);
-        await file.write(zeros.subarray(0, end), 0);
+        await file.write(zeroBytes(end), 0);
         await file.datasync();
       }
       return new SpareSegment(fs, path, file, end);

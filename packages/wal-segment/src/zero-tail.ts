@@ -6,6 +6,15 @@
 
 import type { WalFile } from "./fs/file-system.js";
 
+/** Zeros to write from (fills, spare segments); grown to the largest length asked for. */
+let zeros = new Uint8Array(0);
+
+/** `length` zero bytes to write from: a view of one shared buffer, never written to. */
+export function zeroBytes(length: number): Uint8Array {
+  if (zeros.byteLength < length) zeros = new Uint8Array(length);
+  return zeros.subarray(0, length);
+}
+
 /** Bytes looked at per read. */
 const CHUNK_BYTES = 64 * 1024;
 
