@@ -8,24 +8,20 @@
  * included, so that the handle and the fence errors can tell which LSNs are safe fences.
  */
 
-import { WalError, type WalRecord } from "@lora/wal-codec";
+import type { WalError, WalRecord } from "@lora/wal-codec";
 import type { ReplayedTransaction } from "./replay-types.js";
+import {
+  baseNotAboveRecords,
+  baseNotRising,
+  duplicateBegin,
+  fenceInTransaction,
+  futureSnapshot,
+  lsnBelowBase,
+  lsnNotRising,
+  missingBegin,
+  snapshotRegressed,
+} from "./structure-errors.js";
 import { TransactionSpans } from "./transaction-spans.js";
-
-function malformed(message: string, path: string, lsn?: number): WalError {
-  return new WalError("WAL_MALFORMED", `WAL structure is malformed: ${message}`, {
-    details: lsn === undefined ? { path, segment: path } : { path, segment: path, lsn },
-  });
-}
-
-/** Thrown (before any fence error is completed with the fence to use) for a fence inside a transaction. */
-export function fenceInTransaction(fence: number, beginLsn: number, lsn: number, path: string): WalError {
-  return new WalError(
-    "WAL_FENCE_IN_TRANSACTION",
-    `the fence ${fence} is inside the transaction begun at lsn ${beginLsn} (its record at lsn ${lsn} is above the fence); a snapshot must be taken at a transaction boundary`,
-    { details: { path, segment: path, lsn } },
-  );
-}
 
 export class TransactionAssembler<E> {
   readonly #fence: number;
@@ -173,7 +169,7 @@ export class TransactionAssembler<E> {
       return undefined;
     }
     if (known && begin <= this.#fence) return fenceInTransaction(this.#fence, begin, record.lsn, path);
-    return malformed(`${what} at lsn ${record.lsn} references missing tx begin ${begin}`, path, record.lsn);
+    return missingBegin(what, record.lsn, begin, path);
   }
 
   get maxLsn(): number {
@@ -221,16 +217,10 @@ export class TransactionAssembler<E> {
   /** Check a segment's base LSN against what came before (docs/format.md, 'Replay rules', per segment). */
   enterSegment(baseLsn: number, path: string): void {
     if (this.#previousBase !== undefined && baseLsn <= this.#previousBase) {
-      throw malformed(
-        `segment base_lsn ${baseLsn} is not greater than previous base_lsn ${this.#previousBase} (${path})`,
-        path,
-      );
+      throw baseNotRising(baseLsn, this.#previousBase, path);
     }
     if (this.#lastLsn !== 0 && baseLsn <= this.#lastLsn) {
-      throw malformed(
-        `segment base_lsn ${baseLsn} is not greater than previous record lsn ${this.#lastLsn} (${path})`,
-        path,
-      );
+      throw baseNotAboveRecords(baseLsn, this.#lastLsn, path);
     }
     this.#previousBase = baseLsn;
     this.#oldestFence ??= baseLsn - 1;
@@ -242,9 +232,9 @@ export class TransactionAssembler<E> {
    */
   apply(record: WalRecord<E>, baseLsn: number, path: string): ReplayedTransaction<E> | undefined {
     const lsn = record.lsn;
-    if (lsn < baseLsn) throw malformed(`record lsn ${lsn} is below segment base_lsn ${baseLsn} (${path})`, path, lsn);
+    if (lsn < baseLsn) throw lsnBelowBase(lsn, baseLsn, path);
     if (this.#lastLsn !== 0 && lsn <= this.#lastLsn) {
-      throw malformed(`record lsn ${lsn} is not greater than previous lsn ${this.#lastLsn} (${path})`, path, lsn);
+      throw lsnNotRising(lsn, this.#lastLsn, path);
     }
     this.#lastLsn = lsn;
     if (lsn > this.#maxLsn) this.#maxLsn = lsn;
@@ -272,7 +262,7 @@ export class TransactionAssembler<E> {
 
     switch (record.kind) {
       case "txBegin":
-        if (this.#bucket(lsn) !== undefined) throw malformed(`duplicate tx begin at lsn ${lsn}`, path, lsn);
+        if (this.#bucket(lsn) !== undefined) throw duplicateBegin(lsn, path);
         // Interleaved transactions: the one begun before this moves to the map.
         if (this.#current !== undefined) this.#pending.set(this.#currentLsn, this.#current);
         this.#current = [];
@@ -324,14 +314,9 @@ export class TransactionAssembler<E> {
         return undefined;
       case "checkpoint": {
         const snapshot = record.snapshotLsn;
-        if (snapshot > lsn && !this.#lenient)
-          throw malformed(`checkpoint at lsn ${lsn} points to future snapshot lsn ${snapshot}`, path, lsn);
+        if (snapshot > lsn && !this.#lenient) throw futureSnapshot(lsn, snapshot, path);
         if (this.#checkpointObserved !== null && snapshot < this.#checkpointObserved && !this.#lenient) {
-          throw malformed(
-            `checkpoint snapshot lsn ${snapshot} regressed below previous checkpoint ${this.#checkpointObserved}`,
-            path,
-            lsn,
-          );
+          throw snapshotRegressed(lsn, snapshot, this.#checkpointObserved, path);
         }
         this.#checkpointObserved = snapshot;
         return undefined;
