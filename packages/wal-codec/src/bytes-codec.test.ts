@@ -25,6 +25,25 @@ describe("bytesCodec", () => {
     expect(() => bytesCodec.decodeBatch(big.copy())).toThrow(/exceeds remaining WAL payload/);
   });
 
+  test.prop([fc.array(fc.uint8Array({ maxLength: 1500 }), { maxLength: 5 })])(
+    "a batch of any count round-trips (one event takes its own path)",
+    (events) => {
+      const w = new ByteWriter();
+      bytesCodec.encodeBatch(events, w);
+      expect(bytesCodec.decodeBatch(w.copy())).toEqual(events);
+    },
+  );
+
+  it("names the trailing bytes the same way for one event and for several", () => {
+    for (const events of [[new Uint8Array([1])], [new Uint8Array([1]), new Uint8Array([2, 3])]]) {
+      const w = new ByteWriter();
+      bytesCodec.encodeBatch(events, w);
+      w.u8(9);
+      w.u8(9);
+      expect(() => bytesCodec.decodeBatch(w.copy())).toThrow("trailing bytes in bytes batch payload: 2");
+    }
+  });
+
   it("refuses non-bytes events with WAL_ENCODE", () => {
     expect(() => bytesCodec.encodeEvent("x" as never, new ByteWriter())).toThrow(
       expect.objectContaining({ code: "WAL_ENCODE" }),

@@ -72,6 +72,16 @@ function readCount(bytes: Uint8Array, at: number, end: number, label: string): n
 export function bytesDecodeBatchAt(bytes: Uint8Array, start: number, end: number): Uint8Array[] {
   const count = readCount(bytes, start, end, "bytes event");
   let at = start + 8;
+  // One event (what `commitTx([event])` writes) gets an array of exactly one element: an empty array grown by a push
+  // allocates room for 17, 128 of the ~400 bytes decoding such a transaction allocated.
+  if (count === 1) {
+    const length = readCount(bytes, at, end, "bytes");
+    at += 8;
+    const events = [bytesDecodeEventAt(bytes, at, at + length)];
+    at += length;
+    if (at !== end) throw trailingBytes(end - at);
+    return events;
+  }
   const events: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const length = readCount(bytes, at, end, "bytes");
@@ -79,8 +89,12 @@ export function bytesDecodeBatchAt(bytes: Uint8Array, start: number, end: number
     events.push(bytesDecodeEventAt(bytes, at, at + length));
     at += length;
   }
-  if (at !== end) throw new WalError("WAL_DECODE", `trailing bytes in bytes batch payload: ${end - at}`);
+  if (at !== end) throw trailingBytes(end - at);
   return events;
+}
+
+function trailingBytes(count: number): WalError {
+  return new WalError("WAL_DECODE", `trailing bytes in bytes batch payload: ${count}`);
 }
 
 /**
