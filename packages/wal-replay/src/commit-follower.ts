@@ -14,7 +14,7 @@
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
 
-import { isWalError, type PayloadCodec, WalError, type WalRecord } from "@lora/wal-codec";
+import { isWalError, type PayloadCodec, returnsFreshBatches, WalError, type WalRecord } from "@lora/wal-codec";
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
@@ -568,7 +568,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap.
     if (lsn < where.oldestBaseLsn) await this.#truncated(lsn - 1, where.oldestBaseLsn);
     // Reading starts at `lsn`: a transaction begun before it was delivered, is dead, or lies before the token.
-    this.#assembler = new FollowAssembler<E>(lsn, this.#deadBelow);
+    this.#assembler = new FollowAssembler<E>(lsn, this.#deadBelow, returnsFreshBatches(this.#o.codec));
     try {
       await this.#openSegment(entry, undefined);
     } catch (error) {

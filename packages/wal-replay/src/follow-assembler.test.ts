@@ -79,24 +79,26 @@ function recordsOf(steps: readonly Step[], start: number): WalRecord<number>[] {
   return out;
 }
 
+// Events weighted up, so that transactions of several records (mutations and batches mixed) are common.
 const steps = fc.array(
   fc.oneof(
-    fc.constant<Step>({ op: "begin" }),
-    fc.record({ op: fc.constant("event" as const), tx: fc.nat(4), batch: fc.boolean() }),
-    fc.record({ op: fc.constant("end" as const), tx: fc.nat(4), commit: fc.boolean() }),
+    { arbitrary: fc.constant<Step>({ op: "begin" }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant("event" as const), tx: fc.nat(4), batch: fc.boolean() }), weight: 4 },
+    { arbitrary: fc.record({ op: fc.constant("end" as const), tx: fc.nat(4), commit: fc.boolean() }), weight: 1 },
   ),
   { maxLength: 60 },
 );
 
 describe("FollowAssembler", () => {
-  test.prop([steps, fc.nat(5), fc.nat(80)], { numRuns: 300 })(
+  test.prop([steps, fc.nat(5), fc.nat(80), fc.boolean()], { numRuns: 300 })(
     "assembles interleaved transactions exactly as the plain rules do, tokens and open set included",
-    (plan, skip, dead) => {
+    (plan, skip, dead, adoptBatches) => {
       const all = recordsOf(plan, 1);
       // Reading may start past the first records (a follower starts at some segment): what began before is skipped.
       const records = all.slice(Math.min(skip, all.length));
       const floor = records[0]?.lsn ?? 1;
-      const fast = new FollowAssembler<number>(floor, dead);
+      // Adopting batch arrays is sound here: every batch record has an events array of its own.
+      const fast = new FollowAssembler<number>(floor, dead, adoptBatches);
       const plain = new PlainAssembler(floor, dead);
       for (const r of records) {
         const outcome = (apply: () => unknown) => {
@@ -119,6 +121,32 @@ describe("FollowAssembler", () => {
       }
     },
   );
+
+  test.prop([steps], { numRuns: 300 })(
+    "adopting batch arrays changes nothing delivered, whatever mutations and batches a transaction mixes",
+    (plan) => {
+      const records = recordsOf(plan, 1);
+      const copying = new FollowAssembler<number>(1);
+      const adopting = new FollowAssembler<number>(1, 0, true);
+      // The adopting assembler takes a batch's own array: give it records of its own, as a decoder would.
+      const own = (r: WalRecord<number>): WalRecord<number> =>
+        r.kind === "mutationBatch" ? { ...r, events: [...r.events] } : r;
+      for (const r of records) expect(adopting.apply(own(r), "/seg")).toEqual(copying.apply(r, "/seg"));
+    },
+  );
+
+  it("an adopted batch array keeps the events before it and takes the ones after", () => {
+    const a = new FollowAssembler<number>(1, 0, true);
+    a.apply({ kind: "txBegin", lsn: 1 }, "/seg");
+    a.apply({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: 7 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 3, txBeginLsn: 1, events: [8, 9] }, "/seg");
+    a.apply({ kind: "txBegin", lsn: 4 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 5, txBeginLsn: 4, events: [20] }, "/seg");
+    a.apply({ kind: "mutation", lsn: 6, txBeginLsn: 4, event: 21 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 7, txBeginLsn: 1, events: [10] }, "/seg");
+    expect(a.apply({ kind: "txCommit", lsn: 8, txBeginLsn: 1 }, "/seg")?.events).toEqual([7, 8, 9, 10]);
+    expect(a.apply({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, "/seg")?.events).toEqual([20, 21]);
+  });
 
   it("forgets the newest open transaction too once reading reaches a later session", () => {
     const a = new FollowAssembler<number>(1);

@@ -13,6 +13,21 @@ function malformed(message: string, path: string, lsn: number): WalError {
   });
 }
 
+// Each message is built by a function of its own, never inline in `apply`: see structure-errors.ts for what V8 did
+// with the number-to-string conversions of inline messages in a per-record method.
+
+function baseNotAboveRecords(baseLsn: number, lastLsn: number, path: string): WalError {
+  return malformed(`segment base_lsn ${baseLsn} is not greater than previous record lsn ${lastLsn}`, path, baseLsn);
+}
+
+function lsnNotRising(lsn: number, previous: number, path: string): WalError {
+  return malformed(`record lsn ${lsn} is not greater than previous lsn ${previous}`, path, lsn);
+}
+
+function missingBegin(lsn: number, begin: number, path: string): WalError {
+  return malformed(`record at lsn ${lsn} references missing tx begin ${begin}`, path, lsn);
+}
+
 export class FollowAssembler<E> {
   /**
    * The newest open transaction and its events so far, outside the map: in the common layout (begin, its records,
@@ -32,14 +47,21 @@ export class FollowAssembler<E> {
    */
   #deadBelow: number;
   #lastLsn = 0;
+  /**
+   * A batch record's events array is the decoder's fresh one, nowhere else referenced (see `returnsFreshBatches`):
+   * the first batch of the newest transaction becomes its events array instead of being copied into a new one.
+   */
+  readonly #adoptBatches: boolean;
 
   /**
    * @param floor records of transactions begun below it are skipped (reading starts there).
    * @param deadBelow see {@link FollowAssembler.deadBelow}.
+   * @param adoptBatches see `#adoptBatches`: only for a codec whose `decodeBatch` returns a new array every call.
    */
-  constructor(floor: number, deadBelow = 0) {
+  constructor(floor: number, deadBelow = 0, adoptBatches = false) {
     this.#floor = floor;
     this.#deadBelow = deadBelow;
+    this.#adoptBatches = adoptBatches;
   }
 
   /**
@@ -72,11 +94,7 @@ export class FollowAssembler<E> {
   /** A new segment starts at `baseLsn`: its LSNs must lie above everything read before. */
   enterSegment(baseLsn: number, path: string): void {
     if (this.#lastLsn !== 0 && baseLsn <= this.#lastLsn) {
-      throw malformed(
-        `segment base_lsn ${baseLsn} is not greater than previous record lsn ${this.#lastLsn}`,
-        path,
-        baseLsn,
-      );
+      throw baseNotAboveRecords(baseLsn, this.#lastLsn, path);
     }
     if (this.#lastLsn === 0 && baseLsn > this.#floor) this.#floor = baseLsn;
   }
@@ -89,7 +107,7 @@ export class FollowAssembler<E> {
   apply(record: WalRecord<E>, path: string): CommittedTransaction<E> | undefined {
     const lsn = record.lsn;
     if (this.#lastLsn !== 0 && lsn <= this.#lastLsn) {
-      throw malformed(`record lsn ${lsn} is not greater than previous lsn ${this.#lastLsn}`, path, lsn);
+      throw lsnNotRising(lsn, this.#lastLsn, path);
     }
     if (lsn >= this.#deadBelow && this.#lastLsn < this.#deadBelow) this.#forgetDead();
     this.#lastLsn = lsn;
@@ -107,7 +125,9 @@ export class FollowAssembler<E> {
         const events = this.#bucket(record.txBeginLsn, lsn, path);
         if (events === undefined) return undefined;
         if (record.kind === "mutation") events.push(record.event);
-        else for (const e of record.events) events.push(e);
+        else if (this.#adoptBatches && events.length === 0 && events === this.#current) {
+          this.#current = record.events as E[];
+        } else for (const e of record.events) events.push(e);
         return undefined;
       }
       case "txCommit":
@@ -145,6 +165,6 @@ export class FollowAssembler<E> {
     const events = this.#open.size === 0 ? undefined : this.#open.get(begin);
     if (events !== undefined) return events;
     if (begin < this.#floor) return undefined;
-    throw malformed(`record at lsn ${lsn} references missing tx begin ${begin}`, path, lsn);
+    throw missingBegin(lsn, begin, path);
   }
 }

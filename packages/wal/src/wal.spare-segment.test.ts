@@ -20,11 +20,7 @@ function spares(fs: SimFS): string[] {
   return fs.listSync(DIR).filter(isSpareSegmentName);
 }
 
-function newFs(): SimFS {
-  const fs = new SimFS();
-  fs.mkdirpSync(DIR);
-  return fs;
-}
+const newFs = (): SimFS => SimFS.withDir(DIR);
 
 function open(fs: SimFS, preallocateBytes?: number) {
   return Wal.open(DIR, {

@@ -337,6 +337,15 @@ describe("SimFS faults", () => {
 });
 
 describe("SimFS observation, locks and conveniences", () => {
+  test("withDir makes the directory and its parents, empty, without counting", async () => {
+    const sim = SimFS.withDir("/a/b");
+    expect(sim.listSync("/a/b")).toEqual([]);
+    expect(sim.listSync("/a")).toEqual(["b"]);
+    expect(sim.stats.opens).toBe(0);
+    await (await sim.open("/a/b/f", "createExclusive")).close();
+    expect(sim.listSync("/a/b")).toEqual(["f"]);
+  });
+
   test("stats count calls and bytes", async () => {
     const sim = await setup();
     const f = await sim.open("/w/a", "createExclusive");

@@ -185,6 +185,13 @@ export class SimFS implements WalFileSystem {
   readonly name = "sim";
   #state: SimState = new SimState();
 
+  /** A SimFS holding the directory `path` (and its parents), made as {@link SimFS.mkdirpSync} makes them. */
+  static withDir(path: string): SimFS {
+    const fs = new SimFS();
+    fs.mkdirpSync(path);
+    return fs;
+  }
+
   static #wrap(state: SimState): SimFS {
     const fs = new SimFS();
     fs.#state = state;
