@@ -18,6 +18,7 @@ import { isWalError, type PayloadCodec, returnsFreshBatches, WalError, type WalR
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
+import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { isMissingFile, locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
@@ -115,6 +116,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #reader: SegmentReader | undefined;
   #segmentId = 0;
   #assembler: FollowAssembler<E> | undefined;
+  /** The read buffer handed from each segment's reader to the next. */
+  readonly #readBuffers = new ReadBufferRelay();
   /** Read and not yet handed out, in commit order (from `#queueHead`). */
   readonly #queue: CommittedTransaction<E>[] = [];
   #queueHead = 0;
@@ -608,14 +611,18 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   }
 
   async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<void> {
-    const reader = await SegmentReader.open(this.#o.fs, entry.path);
+    // The segment read before hands its read buffer on (it is not read again once the next one opens; if this open
+    // fails it stays the current reader, and the new one has read nothing into the buffer): no fresh 1 MiB per
+    // segment, whose first touch cost the kernel a page fault per page.
+    const old = this.#reader;
+    if (previousId !== undefined && old !== undefined) this.#readBuffers.keepFrom(old);
+    const reader = await SegmentReader.open(this.#o.fs, entry.path, this.#readBuffers.readerOptions(undefined));
     try {
       (this.#assembler as FollowAssembler<E>).enterSegment(reader.header.baseLsn, entry.path);
     } catch (error) {
       await reader.close();
       throw error;
     }
-    const old = this.#reader;
     this.#reader = reader;
     this.#segmentId = entry.id;
     this.#readPaths.add(entry.path);
