@@ -268,6 +268,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     this.#done = true;
     const reader = this.#reader;
     this.#reader = undefined;
+    this.#readBuffers.release();
     await reader?.close().catch(() => undefined);
   }
 
@@ -315,6 +316,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#fromMemory = true;
       const reader = this.#reader;
       this.#reader = undefined;
+      this.#readBuffers.release();
       this.#assembler = undefined;
       this.#restartFrom = undefined;
       this.#stuckAt = "";
@@ -612,7 +614,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
 
   async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<void> {
     // The segment read before hands its read buffer on (it is not read again once the next one opens; if this open
-    // fails it stays the current reader, and the new one has read nothing into the buffer): no fresh 1 MiB per
+    // fails it stays the current reader, and the new one has read nothing into the buffer: `SegmentReader.open`
+    // reads the header into an array of its own and fills the buffer only on the first read): no fresh 1 MiB per
     // segment, whose first touch cost the kernel a page fault per page.
     const old = this.#reader;
     if (previousId !== undefined && old !== undefined) this.#readBuffers.keepFrom(old);

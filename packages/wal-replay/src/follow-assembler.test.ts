@@ -131,21 +131,34 @@ describe("FollowAssembler", () => {
       // The adopting assembler takes a batch's own array: give it records of its own, as a decoder would.
       const own = (r: WalRecord<number>): WalRecord<number> =>
         r.kind === "mutationBatch" ? { ...r, events: [...r.events] } : r;
-      for (const r of records) expect(adopting.apply(own(r), "/seg")).toEqual(copying.apply(r, "/seg"));
+      const delivered: { got: unknown; want: unknown }[] = [];
+      for (const r of records) {
+        const got = adopting.apply(own(r), "/seg");
+        const want = copying.apply(r, "/seg");
+        expect(got).toEqual(want);
+        if (want !== undefined) delivered.push({ got, want: structuredClone(want) });
+      }
+      // Nothing delivered changes afterwards (an adopted array is never appended to once its transaction is out).
+      for (const { got, want } of delivered) expect(got).toEqual(want);
     },
   );
 
   it("an adopted batch array keeps the events before it and takes the ones after", () => {
     const a = new FollowAssembler<number>(1, 0, true);
-    a.apply({ kind: "txBegin", lsn: 1 }, "/seg");
-    a.apply({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: 7 }, "/seg");
-    a.apply({ kind: "mutationBatch", lsn: 3, txBeginLsn: 1, events: [8, 9] }, "/seg");
-    a.apply({ kind: "txBegin", lsn: 4 }, "/seg");
-    a.apply({ kind: "mutationBatch", lsn: 5, txBeginLsn: 4, events: [20] }, "/seg");
-    a.apply({ kind: "mutation", lsn: 6, txBeginLsn: 4, event: 21 }, "/seg");
-    a.apply({ kind: "mutationBatch", lsn: 7, txBeginLsn: 1, events: [10] }, "/seg");
-    expect(a.apply({ kind: "txCommit", lsn: 8, txBeginLsn: 1 }, "/seg")?.events).toEqual([7, 8, 9, 10]);
-    expect(a.apply({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, "/seg")?.events).toEqual([20, 21]);
+    const first = [30];
+    a.apply({ kind: "txBegin", lsn: 10 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 11, txBeginLsn: 10, events: first }, "/seg");
+    // The newest transaction's first batch is its events array: adopted, not copied.
+    expect(a.apply({ kind: "txCommit", lsn: 12, txBeginLsn: 10 }, "/seg")?.events).toBe(first);
+    a.apply({ kind: "txBegin", lsn: 13 }, "/seg");
+    a.apply({ kind: "mutation", lsn: 14, txBeginLsn: 13, event: 7 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 15, txBeginLsn: 13, events: [8, 9] }, "/seg");
+    a.apply({ kind: "txBegin", lsn: 16 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 17, txBeginLsn: 16, events: [20] }, "/seg");
+    a.apply({ kind: "mutation", lsn: 18, txBeginLsn: 16, event: 21 }, "/seg");
+    a.apply({ kind: "mutationBatch", lsn: 19, txBeginLsn: 13, events: [10] }, "/seg");
+    expect(a.apply({ kind: "txCommit", lsn: 20, txBeginLsn: 13 }, "/seg")?.events).toEqual([7, 8, 9, 10]);
+    expect(a.apply({ kind: "txCommit", lsn: 21, txBeginLsn: 16 }, "/seg")?.events).toEqual([20, 21]);
   });
 
   it("forgets the newest open transaction too once reading reaches a later session", () => {

@@ -14,7 +14,8 @@ function malformed(message: string, path: string, lsn: number): WalError {
 }
 
 // Each message is built by a function of its own, never inline in `apply`: see structure-errors.ts for what V8 did
-// with the number-to-string conversions of inline messages in a per-record method.
+// with the number-to-string conversions of inline messages in a per-record method. These texts are the change
+// feed's own (no path suffix; the segment's base as the LSN detail): not the replay ones of the same names.
 
 function baseNotAboveRecords(baseLsn: number, lastLsn: number, path: string): WalError {
   return malformed(`segment base_lsn ${baseLsn} is not greater than previous record lsn ${lastLsn}`, path, baseLsn);

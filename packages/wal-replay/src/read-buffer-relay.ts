@@ -12,6 +12,11 @@ export class ReadBufferRelay {
     this.#buffer = buffer.byteLength <= reader.chunkBytes ? buffer : undefined;
   }
 
+  /** Forget the kept buffer (the walk stopped reading files): its memory is freed with the last reader's. */
+  release(): void {
+    this.#buffer = undefined;
+  }
+
   /** The next segment reader's options: the walk's `chunkBytes`, and the buffer kept, if any. */
   readerOptions(chunkBytes: number | undefined): SegmentReaderOptions {
     const readBuffer = this.#buffer;

@@ -16,6 +16,7 @@ import {
 } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Rec, writeSegment } from "../test/build-log.js";
+import { followDir } from "./follow-dir.js";
 import { replayDir } from "./replay.js";
 
 let dir: string;
@@ -53,6 +54,16 @@ async function replayed(codec: PayloadCodec<JsonValue>) {
   return out;
 }
 
+/** The same log through the change feed: its three transactions, then stop. */
+async function followed(codec: PayloadCodec<JsonValue>) {
+  const out = [];
+  for await (const { beginLsn, commitLsn, events } of followDir(dir, { codec, after: 0, durability: "written" })) {
+    out.push({ beginLsn, commitLsn, events });
+    if (out.length === EXPECTED.length) break;
+  }
+  return out;
+}
+
 describe("fresh batch arrays", () => {
   it("a declared codec's batches become events arrays, and later records of the transaction still land in order", async () => {
     await writeSegment(dir, 1, 1, RECORDS);
@@ -84,6 +95,33 @@ describe("fresh batch arrays", () => {
     };
     expect(returnsFreshBatches(sharing)).toBe(false);
     expect(await replayed(sharing)).toEqual(EXPECTED);
+  });
+
+  it("the change feed keeps a declared codec's first batch too, and never a shared array", async () => {
+    await writeSegment(dir, 1, 1, RECORDS);
+    const batches: JsonValue[][] = [];
+    const recording = declareFreshBatches<PayloadCodec<JsonValue>>({
+      ...jsonCodec,
+      decodeBatch: (payload) => {
+        const events = jsonCodec.decodeBatch(payload);
+        batches.push(events);
+        return events;
+      },
+    });
+    const txs = await followed(recording);
+    expect(txs).toEqual(EXPECTED);
+    expect(txs.map((t) => batches.indexOf(t.events))).toEqual([1, 0, 4]);
+
+    const shared: JsonValue[] = [];
+    const sharing: PayloadCodec<JsonValue> = {
+      ...jsonCodec,
+      decodeBatch: (payload) => {
+        shared.length = 0;
+        shared.push(...jsonCodec.decodeBatch(payload));
+        return shared;
+      },
+    };
+    expect(await followed(sharing)).toEqual(EXPECTED);
   });
 
   it("the package's own codecs are declared; a copy of one is not", () => {
