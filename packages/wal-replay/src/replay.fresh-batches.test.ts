@@ -64,18 +64,36 @@ async function followed(codec: PayloadCodec<JsonValue>) {
   return out;
 }
 
+/** jsonCodec declared fresh, keeping every array its `decodeBatch` returns in `batches`. */
+function recordingCodec(batches: JsonValue[][]): PayloadCodec<JsonValue> {
+  return declareFreshBatches<PayloadCodec<JsonValue>>({
+    ...jsonCodec,
+    decodeBatch: (payload) => {
+      const events = jsonCodec.decodeBatch(payload);
+      batches.push(events);
+      return events;
+    },
+  });
+}
+
+/** A codec (not declared) whose `decodeBatch` hands out one array, refilled on every call. */
+function sharingCodec(): PayloadCodec<JsonValue> {
+  const shared: JsonValue[] = [];
+  return {
+    ...jsonCodec,
+    decodeBatch: (payload) => {
+      shared.length = 0;
+      shared.push(...jsonCodec.decodeBatch(payload));
+      return shared;
+    },
+  };
+}
+
 describe("fresh batch arrays", () => {
   it("a declared codec's batches become events arrays, and later records of the transaction still land in order", async () => {
     await writeSegment(dir, 1, 1, RECORDS);
     const batches: JsonValue[][] = [];
-    const recording = declareFreshBatches<PayloadCodec<JsonValue>>({
-      ...jsonCodec,
-      decodeBatch: (payload) => {
-        const events = jsonCodec.decodeBatch(payload);
-        batches.push(events);
-        return events;
-      },
-    });
+    const recording = recordingCodec(batches);
     const txs = await replayed(recording);
     expect(txs).toEqual(EXPECTED);
     // The first batch of each transaction is its events array (kept, then appended to); later batches are copied.
@@ -84,15 +102,7 @@ describe("fresh batch arrays", () => {
 
   it("a codec not declared, handing out one shared array, is never kept", async () => {
     await writeSegment(dir, 1, 1, RECORDS);
-    const shared: JsonValue[] = [];
-    const sharing: PayloadCodec<JsonValue> = {
-      ...jsonCodec,
-      decodeBatch: (payload) => {
-        shared.length = 0;
-        shared.push(...jsonCodec.decodeBatch(payload));
-        return shared;
-      },
-    };
+    const sharing = sharingCodec();
     expect(returnsFreshBatches(sharing)).toBe(false);
     expect(await replayed(sharing)).toEqual(EXPECTED);
   });
@@ -100,27 +110,12 @@ describe("fresh batch arrays", () => {
   it("the change feed keeps a declared codec's first batch too, and never a shared array", async () => {
     await writeSegment(dir, 1, 1, RECORDS);
     const batches: JsonValue[][] = [];
-    const recording = declareFreshBatches<PayloadCodec<JsonValue>>({
-      ...jsonCodec,
-      decodeBatch: (payload) => {
-        const events = jsonCodec.decodeBatch(payload);
-        batches.push(events);
-        return events;
-      },
-    });
+    const recording = recordingCodec(batches);
     const txs = await followed(recording);
     expect(txs).toEqual(EXPECTED);
     expect(txs.map((t) => batches.indexOf(t.events))).toEqual([1, 0, 4]);
 
-    const shared: JsonValue[] = [];
-    const sharing: PayloadCodec<JsonValue> = {
-      ...jsonCodec,
-      decodeBatch: (payload) => {
-        shared.length = 0;
-        shared.push(...jsonCodec.decodeBatch(payload));
-        return shared;
-      },
-    };
+    const sharing = sharingCodec();
     expect(await followed(sharing)).toEqual(EXPECTED);
   });
 
