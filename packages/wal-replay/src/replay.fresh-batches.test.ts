@@ -89,12 +89,17 @@ function sharingCodec(): PayloadCodec<JsonValue> {
   };
 }
 
-describe("fresh batch arrays", () => {
+/** Replay and the change feed assemble transactions apart; both keep fresh arrays and copy shared ones. */
+const READERS = [
+  ["replayDir", replayed],
+  ["followDir", followed],
+] as const;
+
+describe.each(READERS)("fresh batch arrays: %s", (_, read) => {
   it("a declared codec's batches become events arrays, and later records of the transaction still land in order", async () => {
     await writeSegment(dir, 1, 1, RECORDS);
     const batches: JsonValue[][] = [];
-    const recording = recordingCodec(batches);
-    const txs = await replayed(recording);
+    const txs = await read(recordingCodec(batches));
     expect(txs).toEqual(EXPECTED);
     // The first batch of each transaction is its events array (kept, then appended to); later batches are copied.
     expect(txs.map((t) => batches.indexOf(t.events))).toEqual([1, 0, 4]);
@@ -104,21 +109,11 @@ describe("fresh batch arrays", () => {
     await writeSegment(dir, 1, 1, RECORDS);
     const sharing = sharingCodec();
     expect(returnsFreshBatches(sharing)).toBe(false);
-    expect(await replayed(sharing)).toEqual(EXPECTED);
+    expect(await read(sharing)).toEqual(EXPECTED);
   });
+});
 
-  it("the change feed keeps a declared codec's first batch too, and never a shared array", async () => {
-    await writeSegment(dir, 1, 1, RECORDS);
-    const batches: JsonValue[][] = [];
-    const recording = recordingCodec(batches);
-    const txs = await followed(recording);
-    expect(txs).toEqual(EXPECTED);
-    expect(txs.map((t) => batches.indexOf(t.events))).toEqual([1, 0, 4]);
-
-    const sharing = sharingCodec();
-    expect(await followed(sharing)).toEqual(EXPECTED);
-  });
-
+describe("fresh batch arrays", () => {
   it("the package's own codecs are declared; a copy of one is not", () => {
     expect(returnsFreshBatches(jsonCodec)).toBe(true);
     expect(returnsFreshBatches({ ...jsonCodec })).toBe(false);
