@@ -8,8 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesCodec, isWalError } from "@lora/wal-codec";
-import { SimFS } from "@lora/wal-segment/testing";
+import type { WalFile } from "@lora/wal-segment";
+import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { SPILL_TURN_STEP_BYTES } from "./spill-turns.js";
 import { Wal } from "./wal.js";
 
 const event = new Uint8Array(1000).fill(9);
@@ -22,6 +24,32 @@ async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const SPILL_BYTES = 512 * 1024;
+
+/**
+ * A SimFS whose fdatasync completes the way the real one does, on a later turn of the event loop (libuv's thread
+ * pool reports it in the poll phase), and only once `hold` (if given) has resolved.
+ */
+function simWithLateSyncs(hold?: () => Promise<void>): { sim: SimFS; fs: ReturnType<typeof wrapFileSystem> } {
+  const sim = new SimFS();
+  sim.mkdirpSync("/w");
+  const wrapFile = (file: WalFile): WalFile =>
+    new Proxy(file, {
+      get(target, key) {
+        if (key === "datasync") {
+          return async () => {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            await hold?.();
+            return target.datasync();
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return { sim, fs: wrapFileSystem(sim, wrapFile) };
 }
 
 describe("buffered appends spill to the OS", () => {
@@ -86,6 +114,77 @@ describe("buffered appends spill to the OS", () => {
       expect(events.length).toBe(12_000);
       await again.close();
     }));
+
+  it("a held-back spill writes on the next turn once the window's fsync has landed: about one spill buffered", async () => {
+    const { fs } = simWithLateSyncs();
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, preallocateBytes: 0 });
+    const tx = await wal.begin();
+    let most = 0;
+    for (let i = 0; i < 6000; i++) {
+      await wal.appendBatch(tx, [event]); // ~6 MB; every spill after the first waits for the previous one's fsync
+      most = Math.max(most, wal.ioStats().bufferedBytes);
+    }
+    // Without the turn the buffer grew to the 2 MiB hold-back before the fsync was seen.
+    expect(most).toBeLessThan(SPILL_BYTES + SPILL_TURN_STEP_BYTES);
+    await wal.commit(tx);
+    await wal.close();
+    const { events, wal: again } = await Wal.open("/w", { fs, codec: bytesCodec });
+    expect(events.length).toBe(6000);
+    await again.close();
+  });
+
+  it("while the window's fsync is slow, appends go on buffering to the hold-back instead of waiting for it", async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding = false;
+    const { fs } = simWithLateSyncs(() => (holding ? held : Promise.resolve()));
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, preallocateBytes: 0 });
+    const tx = await wal.begin();
+    holding = true;
+    // Each append resolves (some after a turn) until 2 MiB wait to be written; the one that reaches that waits for
+    // the write. "Not settled" is judged after three turns of the event loop (an append's own turn takes one).
+    const threeTurns = () => new Promise<false>((r) => setImmediate(() => setImmediate(() => setImmediate(r, false))));
+    let resolved = 0;
+    let waiting: Promise<number> | undefined;
+    for (let i = 0; i < 6000 && waiting === undefined; i++) {
+      const call = wal.appendBatch(tx, [event]);
+      if (await Promise.race([call.then(() => true), threeTurns()])) resolved++;
+      else waiting = call;
+    }
+    expect(waiting).toBeDefined();
+    // The first spill (~0.5 MiB) was written in line; 2 MiB more were appended, and resolved, behind the slow fsync.
+    // (Counted in events: each record adds a few dozen bytes of framing to the 1000.)
+    expect(resolved * event.byteLength).toBeGreaterThan(4 * SPILL_BYTES);
+    expect(resolved * event.byteLength).toBeLessThan(6 * SPILL_BYTES);
+    holding = false;
+    release();
+    await waiting;
+    await wal.commit(tx);
+    await wal.close();
+  });
+
+  it("a spill that fails on its turn rejects that append with WAL_IO and poisons the handle", async () => {
+    const { sim, fs } = simWithLateSyncs();
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, preallocateBytes: 0 });
+    const tx = await wal.begin();
+    // The first spill writes in line (nothing unsynced yet); the second is held back and written on a turn.
+    let i = 0;
+    for (; wal.ioStats().bufferedBytes < SPILL_BYTES / 2 || i < 600; i++) await wal.appendBatch(tx, [event]);
+    sim.injectFault({ op: "write", errno: "EIO" });
+    let failure: unknown;
+    for (; i < 3000 && failure === undefined; i++) {
+      failure = await wal.appendBatch(tx, [event]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect(isWalError(failure, "WAL_IO")).toBe(true);
+    const after = await wal.commit(tx).catch((e: unknown) => e);
+    expect(isWalError(after, "WAL_POISONED")).toBe(true);
+    await wal.close().catch(() => undefined);
+  });
 
   it("appends issued without waiting keep their call order past the hold-back", () =>
     inTempDir(async (dir) => {

@@ -35,6 +35,7 @@ import { assertLsnArgument } from "./lsn-argument.js";
 import { normalizeOpenOptions } from "./open-options.js";
 import { recoverForWriting } from "./recover-for-writing.js";
 import type { LifecycleListener, SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
+import { SpillTurns } from "./spill-turns.js";
 import type { SyncMode } from "./sync-mode.js";
 import { type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 import { TransactionLedger } from "./transaction-ledger.js";
@@ -62,7 +63,8 @@ const SPILL_BYTES = 512 * 1024;
  * cannot write while the unsynced window is full, and the fsync that empties the window completes only when the
  * event loop turns, which a loop of appends (each resolving at once) never lets it do: without this its buffer grew
  * to a whole segment. The record itself is appended at once, like any other (its LSN in call order, covered by any
- * later `sync` or `flush`); only its promise waits, which is what gives the loop its turn.
+ * later `sync` or `flush`); only its promise waits, which is what gives the loop its turn. Before this, appends
+ * held back by the window take a turn now and then ({@link SpillTurns}), which usually lets the spill write first.
  */
 const BACKPRESSURE_BYTES = 4 * SPILL_BYTES;
 
@@ -114,6 +116,12 @@ export class Wal<E = MutationEvent> {
   #structural: Structural | undefined;
   /** The group-commit timer (`group` mode only). */
   #flusher: GroupFlusher | undefined;
+  /** Turns for buffered appends whose spill the unsynced window holds back. */
+  readonly #spillTurns = new SpillTurns();
+  /** A held-back spill tried again on its turn; once close has begun, its flush writes the buffer instead. */
+  readonly #spill = (): void => {
+    if (!this.#closed) this.#pipeline.spill();
+  };
 
   private constructor(init: WalInit<E>) {
     this.#dir = init.dir;
@@ -790,8 +798,11 @@ export class Wal<E = MutationEvent> {
     try {
       if (this.#appendable(mayRotate)) {
         const lsn = this.#appendRecord(build);
-        if (this.#pipeline.writer.pendingBytes < BACKPRESSURE_BYTES) return Promise.resolve(lsn);
-        return this.#pipeline.whenWritten(lsn, lsn);
+        const pending = this.#pipeline.writer.pendingBytes;
+        // Below the spill size, or spilled just now: the common case.
+        if (pending < SPILL_BYTES) return Promise.resolve(lsn);
+        if (pending >= BACKPRESSURE_BYTES) return this.#pipeline.whenWritten(lsn, lsn);
+        return this.#spillTurns.turn(lsn, pending, this.#spill) ?? Promise.resolve(lsn);
       }
     } catch (error) {
       return Promise.reject(error);
