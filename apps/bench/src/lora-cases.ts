@@ -10,8 +10,13 @@ import { makePayload } from "./payload.js";
 import { dirBytes, segmentFiles } from "./segment-files.js";
 import { closedLoop, cpuSince, now } from "./timing.js";
 
-async function loraCommits(ctx: CaseContext, syncMode: "perCommit" | "none", blockingSync = false): Promise<Measure> {
-  const { wal } = await Wal.open(ctx.dir, { codec: bytesCodec, syncMode, blockingSync });
+/** Closed-loop `commitTx`; `blockingSync` only when given (the handle's default, `"auto"`, otherwise). */
+async function loraCommits(ctx: CaseContext, syncMode: "perCommit" | "none", blockingSync?: boolean): Promise<Measure> {
+  const { wal } = await Wal.open(ctx.dir, {
+    codec: bytesCodec,
+    syncMode,
+    ...(blockingSync === undefined ? {} : { blockingSync }),
+  });
   const payload = makePayload();
   const r = await closedLoop(ctx.p, () => wal.commitTx([payload]));
   const io = wal.ioStats();
@@ -107,6 +112,7 @@ async function loraReplayLoraDir(ctx: CaseContext): Promise<Measure> {
 export const LORA_CASES: Readonly<Record<string, CaseFn>> = {
   "lora.perCommit": (ctx) => loraCommits(ctx, "perCommit"),
   "lora.perCommitBlocking": (ctx) => loraCommits(ctx, "perCommit", true),
+  "lora.perCommitPool": (ctx) => loraCommits(ctx, "perCommit", false),
   "lora.none": (ctx) => loraCommits(ctx, "none"),
   "lora.buffered": loraBuffered,
   "lora.replay": loraReplay,

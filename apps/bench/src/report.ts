@@ -177,7 +177,7 @@ export function renderSummary(r: RunReport): string[] {
       "those ratios with a distribution-free interval (order statistics; with 5 rounds the interval is [min, max] " +
       "and covers the median with 93.75 %). **met** only when the whole interval clears the target, **not met** " +
       "when it lies wholly on the other side, **undecided** otherwise. Only the default configuration decides a " +
-      "target; opt-ins (blockingSync) are reported beside it.",
+      'target; opt-ins (blockingSync: true or false; the default is "auto") are reported beside it.',
     "",
   );
   lines.push("| workload | unit | @lora/wal | baseline | ratio | target | result |");

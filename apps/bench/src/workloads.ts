@@ -170,10 +170,17 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { key: "lora", label: "@lora/wal perCommit", caseName: "lora.perCommit", role: "lora" },
       {
         key: "loraBlocking",
-        label: "@lora/wal perCommit + blockingSync",
+        label: "@lora/wal perCommit, blockingSync: true",
         caseName: "lora.perCommitBlocking",
         role: "peer",
-        note: "opt-in: fdatasync blocks the event loop",
+        note: "opt-in: every fdatasync blocks the event loop",
+      },
+      {
+        key: "loraPool",
+        label: "@lora/wal perCommit, blockingSync: false",
+        caseName: "lora.perCommitPool",
+        role: "peer",
+        note: 'opt-in: every fdatasync on the thread pool (the default before blockingSync: "auto")',
       },
       { key: "rawAsync", label: "raw fs.write+fdatasync", caseName: "raw.writeFdatasync", role: "baseline" },
       {
@@ -233,7 +240,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
           `default ${describeRatio(v)} the faster raw loop; ` +
           `${medianRatio(ctx, "lora", ["rawSync"]).toFixed(2)} × writeSync+fdatasyncSync, ` +
           `${medianRatio(ctx, "lora", ["rawAsync"]).toFixed(2)} × fs.write+fdatasync; ` +
-          `opt-in blockingSync (not the verdict) ${medianRatio(ctx, "loraBlocking", ["rawAsync", "rawSync"]).toFixed(2)} × raw`,
+          `opt-ins (not the verdict): blockingSync true ${medianRatio(ctx, "loraBlocking", ["rawAsync", "rawSync"]).toFixed(2)} × raw, ` +
+          `false ${medianRatio(ctx, "loraPool", ["rawAsync", "rawSync"]).toFixed(2)} × raw`,
       ),
   },
   {
@@ -244,10 +252,17 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       { key: "lora", label: "@lora/wal perCommit ×64", caseName: "lora.perCommit", role: "lora" },
       {
         key: "loraBlocking",
-        label: "@lora/wal perCommit + blockingSync ×64",
+        label: "@lora/wal perCommit, blockingSync: true ×64",
         caseName: "lora.perCommitBlocking",
         role: "peer",
-        note: "opt-in: fdatasync blocks the event loop",
+        note: "opt-in: every fdatasync blocks the event loop",
+      },
+      {
+        key: "loraPool",
+        label: "@lora/wal perCommit, blockingSync: false ×64",
+        caseName: "lora.perCommitPool",
+        role: "peer",
+        note: 'opt-in: every fdatasync on the thread pool (the default before blockingSync: "auto")',
       },
       { key: "lmdb", label: "lmdb-js put ×64", caseName: "lmdb.put", role: "peer" },
       {

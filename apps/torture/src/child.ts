@@ -28,9 +28,16 @@ const { values } = parseArgs({
     writers: { type: "string", default: "4" },
     ops: { type: "string", default: "0" },
     "probe-lock": { type: "boolean", default: false },
-    "blocking-sync": { type: "boolean", default: false },
+    // "true", "false" or "auto" (the handle's default).
+    "blocking-sync": { type: "string", default: "auto" },
   },
 });
+
+function blockingSyncOf(value: string): boolean | "auto" {
+  if (value === "auto") return "auto";
+  if (value === "true" || value === "false") return value === "true";
+  throw new Error(`--blocking-sync must be true, false or auto, got ${value}`);
+}
 
 const dir = values.dir as string;
 const ackFd = openSync(values.ack as string, "a");
@@ -58,7 +65,7 @@ async function main(): Promise<void> {
       {
         codec: jsonCodec,
         syncMode,
-        blockingSync: values["blocking-sync"] === true,
+        blockingSync: blockingSyncOf(values["blocking-sync"] as string),
         segmentTargetBytes: 12 * 1024,
         checkpointLsn: Number(values.fence),
       },

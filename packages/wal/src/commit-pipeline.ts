@@ -13,7 +13,8 @@
  *
  * Cost per commit matters here (it is most of a `none`-mode commit and what limits 64 concurrent writers): a request
  * is one waiter and one promise; the write run is a plain microtask that writes synchronously where the file allows;
- * with `blockingSync` the same microtask also runs the fdatasync, so no thread-pool round trip remains. A commit
+ * when the round blocks ({@link SyncPlacement}) the fdatasync runs on this thread in the event loop's next check
+ * phase, so no thread-pool round trip remains and the loop still turns between rounds. A commit
  * acknowledged once written (`none`, `group`) that finds the pipeline idle is written in the caller's own turn
  * ({@link CommitPipeline.writeThrough}): no waiter and no run, which was a fifth of a lone `none` commit.
  */
@@ -21,6 +22,7 @@
 import { performance } from "node:perf_hooks";
 import type { SegmentWriter } from "@lora/wal-segment";
 import { PipelineStats } from "./io-stats.js";
+import { type BlockingSyncInput, SyncPlacement } from "./sync-placement.js";
 import { type Failpoint, TESTING_BUILD } from "./testing-hooks.js";
 
 /**
@@ -61,16 +63,17 @@ export interface PipelineEvents {
 
 export interface PipelineOptions {
   /**
-   * Run sync rounds with a blocking fdatasync on the event-loop thread, in the same microtask as the write, where
-   * the file offers one. Same guarantees, no thread-pool round trip; the event loop stalls for each fsync.
+   * Run sync rounds with a blocking fdatasync on the event-loop thread, in the event loop's next check phase, where
+   * the file offers one: always, never, or while fsyncs are quick (see {@link SyncPlacement}). Same guarantees; a
+   * blocking round has no thread-pool round trip and stalls the event loop for its fsync. @default false
    */
-  readonly blockingSync?: boolean;
+  readonly blockingSync?: BlockingSyncInput;
 }
 
 export class CommitPipeline {
   #writer: SegmentWriter;
   readonly #events: PipelineEvents;
-  readonly #blockingSync: boolean;
+  readonly #placement: SyncPlacement;
   #appended: number;
   #written: number;
   #synced: number;
@@ -85,6 +88,8 @@ export class CommitPipeline {
   /** An asynchronous write loop, when the file has no synchronous write or one is in flight. */
   #writing: Promise<void> | undefined;
   #syncing: Promise<void> | undefined;
+  /** A blocking round is queued for the event loop's next check phase (see {@link CommitPipeline.#blockingRound}). */
+  #blockingRoundDue = false;
   #roundsStarted = 0;
   #roundsDone = 0;
   #paused = false;
@@ -95,7 +100,10 @@ export class CommitPipeline {
   constructor(writer: SegmentWriter, durableLsn: number, events: PipelineEvents, options: PipelineOptions = {}) {
     this.#writer = writer;
     this.#events = events;
-    this.#blockingSync = options.blockingSync === true && events.retrySyncAfterFailure === undefined;
+    // A sync retried after a failure is an asynchronous step: such a pipeline keeps every round on the pool.
+    this.#placement = new SyncPlacement(
+      events.retrySyncAfterFailure === undefined ? (options.blockingSync ?? false) : false,
+    );
     this.#appended = durableLsn;
     this.#written = durableLsn;
     this.#synced = durableLsn;
@@ -261,8 +269,27 @@ export class CommitPipeline {
     this.#scheduled = false;
     if (this.#paused || this.#failure !== undefined) return;
     if (this.#writing === undefined && !this.#writeNow()) return;
+    if (!this.#syncNeeded() || this.#blockingRoundDue) return;
+    if (this.#syncing === undefined && this.#placement.blocks && this.#writer.canSyncNow) {
+      this.#blockingRoundDue = true;
+      setImmediate(this.#blockingRound);
+    } else {
+      this.#kickSync();
+    }
+  };
+
+  /**
+   * A blocking round, run from the event loop's check phase rather than the microtask that wrote: a loop of awaited
+   * commits whose rounds all ran in microtasks would never let the event loop turn (no I/O, no timers, for as long
+   * as it commits). It writes what came in since and syncs everything written, so it covers every commit appended
+   * before it runs.
+   */
+  readonly #blockingRound = (): void => {
+    this.#blockingRoundDue = false;
+    if (this.#paused || this.#failure !== undefined) return;
+    if (this.#writing === undefined && !this.#writeNow()) return;
     if (!this.#syncNeeded()) return;
-    if (this.#blockingSync && this.#syncing === undefined && this.#writer.canSyncNow) this.#syncRoundNow();
+    if (this.#syncing === undefined && this.#writer.canSyncNow) this.#syncRoundNow();
     else this.#kickSync();
   };
 
@@ -298,7 +325,7 @@ export class CommitPipeline {
     this.#markWritten(target);
   }
 
-  /** One sync round on this thread (`blockingSync`): covers everything written, which is all that is waited for. */
+  /** One blocking sync round on this thread: covers everything written, which is all that is waited for. */
   #syncRoundNow(): void {
     const target = this.#written;
     const targetBytes = this.#writer.writtenBytes;
@@ -405,10 +432,13 @@ export class CommitPipeline {
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
       this.#markSynced(target, false, targetBytes);
+      // A quick round: the next one blocks, from a run (which the loop's end schedules if anyone waits).
+      if (this.#placement.blocks && this.#writer.canSyncNow) return;
     }
   }
 
   #syncRoundDone(lsn: number, ms: number): void {
+    this.#placement.observe(ms);
     this.stats.recordSync(ms);
     this.#events.onSyncRound?.(lsn, ms);
   }

@@ -58,6 +58,7 @@ export { type IoStats, type LatencyHistogram, SYNC_LATENCY_BUCKETS_MS } from "./
 export type { HealAction } from "./recover-dir.js";
 export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-lifecycle.js";
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
+export { AUTO_BLOCKING_LIMIT_MS, type BlockingSyncInput } from "./sync-placement.js";
 export {
   type CommitInfo,
   DEFAULT_PREALLOCATE_BYTES,

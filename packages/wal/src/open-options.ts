@@ -7,6 +7,7 @@ import { loraCodec } from "@lora/wal-codec/lora";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
+import type { BlockingSyncInput } from "./sync-placement.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
 import { DEFAULT_PREALLOCATE_BYTES, DEFAULT_SEGMENT_TARGET_BYTES, type WalOptions } from "./wal-options.js";
 
@@ -21,7 +22,7 @@ export interface OpenOptions<E> {
   readonly recovery: RecoveryMode;
   readonly allowTruncatedHistory: boolean;
   readonly scanFrom: ScanFrom;
-  readonly blockingSync: boolean;
+  readonly blockingSync: BlockingSyncInput;
   readonly unsyncedWindowBytes: number;
   readonly preallocateBytes: number;
   readonly maxSlotRetainedBytes: number;
@@ -68,9 +69,9 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (!SCAN_FROM.includes(scanFrom)) {
     throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(scanFrom)}`);
   }
-  const blockingSync = options.blockingSync ?? false;
-  if (typeof blockingSync !== "boolean") {
-    throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean, got ${String(blockingSync)}`);
+  const blockingSync = options.blockingSync ?? "auto";
+  if (typeof blockingSync !== "boolean" && blockingSync !== "auto") {
+    throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean or "auto", got ${String(blockingSync)}`);
   }
   const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {

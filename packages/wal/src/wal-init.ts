@@ -6,6 +6,7 @@ import type { TransactionSpans } from "@lora/wal-replay";
 import type { SegmentWriter, WalFileSystem } from "@lora/wal-segment";
 import type { SegmentLifecycle } from "./segment-lifecycle.js";
 import type { SyncMode } from "./sync-mode.js";
+import type { BlockingSyncInput } from "./sync-placement.js";
 import type { Failpoint, PlantedBug } from "./testing-hooks.js";
 
 /** The private constructor's argument (see `Wal.open`). */
@@ -14,7 +15,7 @@ export interface WalInit<E> {
   fs: WalFileSystem;
   codec: PayloadCodec<E>;
   syncMode: SyncMode;
-  blockingSync: boolean;
+  blockingSync: BlockingSyncInput;
   target: number;
   unsyncedWindow: number;
   lock: HeldLock;

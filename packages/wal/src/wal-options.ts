@@ -8,6 +8,7 @@ import type { RecoveryMode, ReplayedTransaction, ReplayOutcome, ReplayProgress, 
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { HealAction } from "./recover-dir.js";
 import type { SyncMode, SyncModeInput } from "./sync-mode.js";
+import type { BlockingSyncInput } from "./sync-placement.js";
 import type { Wal } from "./wal.js";
 
 /** How far ahead of its records a durable handle zero-fills the active segment by default (`preallocateBytes`). */
@@ -82,17 +83,21 @@ export interface WalOptions<E> {
    */
   readonly preallocateBytes?: number;
   /**
-   * Run fdatasync on the event-loop thread (a blocking call) instead of libuv's thread pool. Durability is the same
-   * — `perCommit` still resolves only after an fdatasync that began after the commit's bytes were written — but
-   * each fsync stalls the event loop for its duration (tens of microseconds on an SSD's cache, milliseconds on a
-   * disk). What it buys: no thread-pool round trip per sync round, which on a small VM costs a sizeable part of a
-   * fast fsync: one awaiting writer committed 1.2–1.3× faster in apps/bench on a 2-core VM. For processes that do
-   * little but write the log, as with better-sqlite3's synchronous API; leave it off in servers that must stay
-   * responsive.
-   * Concurrent commits still share a sync round. Ignored (the thread pool is used) when the file-system seam has no
-   * `datasyncSync`. @default false
+   * Where a sync round's fdatasync runs. Durability is the same either way — `perCommit` still resolves only after
+   * an fdatasync that began after the commit's bytes were written, and concurrent commits still share a round:
+   * - `true`: always as a blocking call on the event-loop thread, which stalls the loop for the fsync's duration
+   *   (tens of microseconds on an SSD's cache, milliseconds on a disk) and saves libuv's thread-pool round trip;
+   * - `false`: always on the thread pool;
+   * - `"auto"`: blocking while fsyncs are quick. A round blocks only if the previous round took at most 1 ms
+   *   (`AUTO_BLOCKING_LIMIT_MS`); a slower one sends the next round to the thread pool, and a thread-pool round
+   *   seen complete within 1 ms (the hop and any wait for a busy event loop included) brings blocking back. So a
+   *   slow disk or a busy event loop keeps syncs on the pool, and the longest stall is one fsync that turned slow.
+   *
+   * On a 2-core VM one awaiting `perCommit` writer committed ~1.5× faster blocking than through the pool, 64
+   * concurrent writers ~1.3× (apps/bench). Pass `false` in a server that must never stall on an fsync.
+   * The thread pool is used when the file-system seam has no `datasyncSync`. @default "auto"
    */
-  readonly blockingSync?: boolean;
+  readonly blockingSync?: BlockingSyncInput;
   /**
    * The most log bytes a replication slot may hold back from `truncateUpTo` (the segments the fence alone would
    * delete but the slot still needs). A slot past it is invalidated (its consumer gets `WAL_SLOT_INVALIDATED`) and

@@ -1,7 +1,7 @@
 /**
  * `blockingSync`: fdatasync on the event-loop thread. The guarantees are perCommit's (an acknowledged commit is in
  * the durable image), concurrent commits still share sync rounds, a failed fsync poisons, and a seam without a
- * blocking fdatasync falls back to the thread pool.
+ * blocking fdatasync falls back to the thread pool. `"auto"`, the default, blocks while fsyncs are quick.
  */
 
 import { bytesCodec, isWalError } from "@lora/wal-codec";
@@ -22,6 +22,8 @@ const payload = (i: number) => new Uint8Array(100).fill(i & 0xff);
 class CountingFs extends PassThroughFs {
   blocking = 0;
   pooled = 0;
+  /** Each blocking fdatasync takes at least this long (a slow disk). */
+  blockingMs = 0;
   constructor(
     inner: SimFS,
     readonly offerBlocking = true,
@@ -50,6 +52,7 @@ class CountingFs extends PassThroughFs {
       ...wrapped,
       datasyncSync: () => {
         this.blocking++;
+        if (this.blockingMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.blockingMs);
         file.datasyncSync?.();
       },
     };
@@ -63,12 +66,22 @@ async function durableEvents(sim: SimFS): Promise<number[]> {
   return events.map((e) => e[0] as number);
 }
 
-/** A new log on SimFS, opened with `blockingSync` through a {@link CountingFs}. */
-async function openBlocking(offerBlocking = true) {
+/** A new log on SimFS, opened with `blockingSync` (true unless given) through a {@link CountingFs}. */
+async function openBlocking(offerBlocking = true, blockingSync?: boolean | "auto") {
   const sim = new SimFS();
   sim.mkdirpSync("/w");
   const fs = new CountingFs(sim, offerBlocking);
-  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+  const options = blockingSync === undefined ? {} : { blockingSync };
+  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true, ...options });
+  return { sim, fs, wal };
+}
+
+/** A log opened with no `blockingSync` option at all (the default). */
+async function openDefault() {
+  const sim = new SimFS();
+  sim.mkdirpSync("/w");
+  const fs = new CountingFs(sim);
+  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec });
   return { sim, fs, wal };
 }
 
@@ -158,7 +171,59 @@ describe("blockingSync", () => {
     await reopened.wal.close();
   });
 
-  it("refuses a non-boolean value with WAL_INVALID_OPTION", async () => {
+  it("by default (auto) the first round blocks, and a round after one slower than 1 ms goes to the thread pool", async () => {
+    const { sim, fs, wal } = await openDefault();
+    fs.blockingMs = 3; // a slow disk: each blocking round takes 3 ms
+    await wal.commitTx([payload(1)]);
+    expect([fs.blocking, fs.pooled]).toEqual([1, 0]);
+    await wal.commitTx([payload(2)]);
+    expect([fs.blocking, fs.pooled]).toEqual([1, 1]);
+    // Each acknowledged commit is durable, whichever way its round ran.
+    expect(await durableEvents(sim)).toEqual([1, 2]);
+    await wal.close();
+  });
+
+  it("auto keeps every round of a lasting slow disk off the event loop after the first slow one", async () => {
+    const { fs, wal } = await openBlocking(true, "auto");
+    fs.blockingMs = 3;
+    await wal.commitTx([payload(1)]); // blocks (nothing seen yet) and takes 3 ms
+    // The pool's rounds on SimFS are quick, so auto tries blocking again now and then; each such try is slow
+    // again, so at most every other round blocks.
+    for (let i = 2; i <= 9; i++) await wal.commitTx([payload(i)]);
+    expect(fs.blocking + fs.pooled).toBe(9);
+    expect(fs.blocking).toBeLessThanOrEqual(5);
+    await wal.close();
+  });
+
+  it.each([true, "auto"] as const)(
+    "with %s, a loop of awaited commits still lets the event loop turn between rounds",
+    async (blockingSync) => {
+      const { fs, wal } = await openBlocking(true, blockingSync);
+      let turns = 0;
+      let ticking = true;
+      const tick = (): void => {
+        turns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      for (let i = 0; i < 200; i++) await wal.commitTx([payload(i)]);
+      ticking = false;
+      // Rounds run from the check phase: the ticker runs about once per round (never, were they run in microtasks).
+      expect(fs.blocking).toBeGreaterThan(100);
+      expect(turns).toBeGreaterThanOrEqual(fs.blocking - 1);
+      await wal.close();
+    },
+  );
+
+  it("false keeps every round on the thread pool", async () => {
+    const { sim, fs, wal } = await openBlocking(true, false);
+    for (let i = 1; i <= 3; i++) await wal.commitTx([payload(i)]);
+    expect([fs.blocking, fs.pooled]).toEqual([0, 3]);
+    expect(await durableEvents(sim)).toEqual([1, 2, 3]);
+    await wal.close();
+  });
+
+  it("refuses a value other than a boolean or auto with WAL_INVALID_OPTION", async () => {
     const dir = await tempDir();
     const error = await Wal.open(dir, { blockingSync: "yes" as unknown as boolean }).catch((e: unknown) => e);
     expect(isWalError(error, "WAL_INVALID_OPTION")).toBe(true);
