@@ -36,7 +36,7 @@ const STRUCTURAL = [
 ];
 const WRITERS: Record<ModeName, number> = { perCommit: 4, group: 16, none: 2 };
 /** The `--blocking-sync` values the child cycles take turns at (`child.ts`). */
-const BLOCKING_SYNC_TURNS = ["false", "true", "auto"] as const;
+const BLOCKING_SYNC_TURNS = ["auto", "false", "true"] as const;
 
 export interface TierBOptions {
   readonly seed: number;
@@ -126,8 +126,8 @@ async function runCycle(
   const fence = fenceOf(before);
   const args = ["--mode", m.mode, "--seed", String(seed), "--cycle", String(cycle), "--fence", String(fence)];
   args.push("--writers", String(WRITERS[m.mode]), "--ops", plan.kind === "clean" ? "25" : "0");
-  // Runs of three cycles take turns at where a sync round's fdatasync runs: on the thread pool, blocking the event
-  // loop, or "auto" (the default: blocking while fsyncs are quick). Same guarantees for all three.
+  // Runs of three cycles take turns at where a sync round's fdatasync runs: "auto" (the default: blocking while
+  // fsyncs are quick) first, then the thread pool, then blocking. Same guarantees for all three.
   args.push("--blocking-sync", BLOCKING_SYNC_TURNS[Math.floor(cycle / 3) % BLOCKING_SYNC_TURNS.length] as string);
   const child = spawnChild(m, args, plan.failpoints);
   let stderr = "";

@@ -34,7 +34,11 @@ export interface Variant {
   readonly segmentTargetBytes: number;
   /** The snapshot fence the log is first opened with (a log restored from a snapshot at that LSN). */
   readonly startFence: number;
-  /** Open with `blockingSync` (fdatasync on the event-loop thread). */
+  /**
+   * Open with `blockingSync: true` (fdatasync on the event-loop thread); the others pass `false`. Never the handle's
+   * default, `"auto"`: it picks one of the two by how long the last fsync took, which would make a workload's crash
+   * states depend on the machine's speed; each of the two is enumerated here, and Tier B runs `"auto"`.
+   */
   readonly blockingSync?: boolean;
 }
 export const VARIANTS: readonly Variant[] = [

@@ -511,9 +511,9 @@ export class SegmentWriter {
   }
 
   /**
-   * fdatasync on the calling thread, blocking it until every byte written before the call is durable. Only for
-   * handles opened with `blockingSync`: it saves the thread-pool round trip of {@link SegmentWriter.sync} at the
-   * price of stalling the event loop for the fsync's duration.
+   * fdatasync on the calling thread, blocking it until every byte written before the call is durable. For sync
+   * rounds a handle runs blocking (`blockingSync`, `"auto"` by default): it saves the thread-pool round trip of
+   * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (also when the file has no blocking fdatasync); after a failure
    *   every later sync throws the same error.
    */

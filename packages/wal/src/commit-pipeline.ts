@@ -20,6 +20,9 @@
  */
 
 import { performance } from "node:perf_hooks";
+// The timers module's own setImmediate, not the global: test suites' fake timers replace the global, and a round
+// or a turn waiting on a faked setImmediate would never run (these are turns of the event loop, not timers).
+import { setImmediate } from "node:timers";
 import type { SegmentWriter } from "@lora/wal-segment";
 import { PipelineStats } from "./io-stats.js";
 import { type BlockingSyncInput, SyncPlacement } from "./sync-placement.js";
@@ -65,7 +68,8 @@ export interface PipelineOptions {
   /**
    * Run sync rounds with a blocking fdatasync on the event-loop thread, in the event loop's next check phase, where
    * the file offers one: always, never, or while fsyncs are quick (see {@link SyncPlacement}). Same guarantees; a
-   * blocking round has no thread-pool round trip and stalls the event loop for its fsync. @default false
+   * blocking round has no thread-pool round trip and stalls the event loop for its fsync. @default false (the
+   * handle passes its own option, `"auto"` unless set)
    */
   readonly blockingSync?: BlockingSyncInput;
 }

@@ -13,6 +13,10 @@
  * sync itself) until the next step or the hold-back.
  */
 
+// The timers module's own setImmediate, not the global: test suites' fake timers replace the global, and a round
+// or a turn waiting on a faked setImmediate would never run (these are turns of the event loop, not timers).
+import { setImmediate } from "node:timers";
+
 /** While a spill is held back, an append gives the event loop a turn once per this many more bytes pending. */
 export const SPILL_TURN_STEP_BYTES = 64 * 1024;
 
@@ -21,18 +25,23 @@ export class SpillTurns {
   #turn: Promise<void> | undefined;
   /** Bytes pending when the last turn was taken. */
   #lastTurnAt = 0;
+  /** The writer's bytes written then: a spill since makes the next hold-back a new one. */
+  #writtenAtLastTurn = -1;
 
   /**
-   * For an append that left `pendingBytes` in the buffer with its spill held back: a promise of `lsn` that resolves
-   * after one event-loop turn in which `spill` ran again, or `undefined` when this append should resolve at once
-   * (a turn is already on its way, or the buffer grew less than a step since the last one).
-   * The promise rejects with what `spill` throws (the write's error; the pipeline has failed then).
+   * For an append that left `pendingBytes` in the buffer with its spill held back, the writer having written
+   * `writtenBytes` so far: a promise of `lsn` that resolves after one event-loop turn in which `spill` ran again, or
+   * `undefined` when this append should resolve at once (a turn is already on its way, or the buffer grew less than
+   * a step since the last turn of this hold-back). The promise rejects with what `spill` throws (the write's error;
+   * the pipeline has failed then). An append that takes a turn resolves after later appends that did not: the LSNs
+   * keep call order, the settling of fire-and-forget promises does not.
    */
-  turn(lsn: number, pendingBytes: number, spill: () => void): Promise<number> | undefined {
+  turn(lsn: number, pendingBytes: number, writtenBytes: number, spill: () => void): Promise<number> | undefined {
     if (this.#turn !== undefined) return undefined;
-    // A buffer smaller than at the last turn was written in between: this is a new hold-back.
-    if (pendingBytes >= this.#lastTurnAt && pendingBytes < this.#lastTurnAt + SPILL_TURN_STEP_BYTES) return undefined;
+    const sameHoldBack = writtenBytes === this.#writtenAtLastTurn;
+    if (sameHoldBack && pendingBytes < this.#lastTurnAt + SPILL_TURN_STEP_BYTES) return undefined;
     this.#lastTurnAt = pendingBytes;
+    this.#writtenAtLastTurn = writtenBytes;
     const turn = new Promise<void>((resolve, reject) => {
       setImmediate(() => {
         this.#turn = undefined;

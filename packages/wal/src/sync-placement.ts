@@ -2,13 +2,13 @@
  * Where a sync round's fdatasync runs: as a blocking call on the event-loop thread, or on libuv's thread pool.
  *
  * The thread pool costs a round trip per round: the fdatasync is handed to a pool thread and its completion comes
- * back through the event loop. On a small VM that hop is a large part of a fast fsync (two cross-CPU wake-ups; an
- * awaiting writer committed 1.5 x faster with the blocking call in apps/bench), while on a slow disk a blocking
+ * back through the event loop. On a small VM that hop is a large part of a fast fsync (a hand-off to another thread
+ * and back; an awaiting writer committed ~1.35 x faster with the blocking call in apps/bench), while on a slow disk a blocking
  * call would stall the event loop for milliseconds per round. `"auto"` (the default) blocks only while the
  * previous round was quick: a blocking round that took longer than {@link AUTO_BLOCKING_LIMIT_MS} sends the next
  * to the pool, and a pool round seen complete within the limit (its time includes the hop and any wait for the
  * event loop, so it bounds the fsync from above) brings blocking back. A busy event loop therefore keeps its
- * syncs on the pool, and the longest stall auto can cause is one fsync that turned slow.
+ * syncs on the pool, and the longest stall auto can cause is one round that turned slow.
  */
 
 /** What `blockingSync` accepts: always block, never block, or block while fsyncs are quick. */

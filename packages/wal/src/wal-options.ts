@@ -91,10 +91,12 @@ export interface WalOptions<E> {
    * - `"auto"`: blocking while fsyncs are quick. A round blocks only if the previous round took at most 1 ms
    *   (`AUTO_BLOCKING_LIMIT_MS`); a slower one sends the next round to the thread pool, and a thread-pool round
    *   seen complete within 1 ms (the hop and any wait for a busy event loop included) brings blocking back. So a
-   *   slow disk or a busy event loop keeps syncs on the pool, and the longest stall is one fsync that turned slow.
+   *   disk whose every fsync is slow, or a busy event loop, keeps syncs on the pool; a disk whose fsyncs vary
+   *   alternates. The longest stall auto causes is one round that turned slow (its write and its fsync).
    *
-   * On a 2-core VM one awaiting `perCommit` writer committed ~1.5× faster blocking than through the pool, 64
-   * concurrent writers ~1.3× (apps/bench). Pass `false` in a server that must never stall on an fsync.
+   * Blocking rounds run from the event loop's check phase, so a loop of awaited commits still lets I/O and timers
+   * run between rounds. On a 2-core VM one awaiting `perCommit` writer committed ~1.35× faster by default than
+   * with `false`, 64 concurrent writers ~1.25× (apps/bench). Pass `false` in a server that must never stall on an fsync.
    * The thread pool is used when the file-system seam has no `datasyncSync`. @default "auto"
    */
   readonly blockingSync?: BlockingSyncInput;

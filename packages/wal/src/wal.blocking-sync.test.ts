@@ -7,7 +7,7 @@
 import { bytesCodec, isWalError } from "@lora/wal-codec";
 import type { OpenMode, WalFile } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PassThroughFs } from "../test/pass-through-fs.js";
 import { useTempDirs } from "../test/support.js";
 import { Wal } from "./wal.js";
@@ -24,6 +24,8 @@ class CountingFs extends PassThroughFs {
   pooled = 0;
   /** Each blocking fdatasync takes at least this long (a slow disk). */
   blockingMs = 0;
+  /** Each thread-pool fdatasync takes at least this long. */
+  pooledMs = 0;
   constructor(
     inner: SimFS,
     readonly offerBlocking = true,
@@ -38,8 +40,9 @@ class CountingFs extends PassThroughFs {
       read: (b, o, l, p) => file.read(b, o, l, p),
       write: (d, p) => file.write(d, p),
       writeSync: (d, p) => file.writeSync?.(d, p),
-      datasync: () => {
+      datasync: async () => {
         this.pooled++;
+        if (this.pooledMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pooledMs));
         return file.datasync();
       },
       sync: () => file.sync(),
@@ -183,16 +186,37 @@ describe("blockingSync", () => {
     await wal.close();
   });
 
-  it("auto keeps every round of a lasting slow disk off the event loop after the first slow one", async () => {
+  it("auto keeps every round of a disk whose every fsync is slow on the thread pool after the first", async () => {
     const { fs, wal } = await openBlocking(true, "auto");
     fs.blockingMs = 3;
-    await wal.commitTx([payload(1)]); // blocks (nothing seen yet) and takes 3 ms
-    // The pool's rounds on SimFS are quick, so auto tries blocking again now and then; each such try is slow
+    fs.pooledMs = 3;
+    for (let i = 1; i <= 6; i++) await wal.commitTx([payload(i)]);
+    expect([fs.blocking, fs.pooled]).toEqual([1, 5]);
+    await wal.close();
+  });
+
+  it("auto never blocks two rounds in a row when each blocking fsync is slow", async () => {
+    const { fs, wal } = await openBlocking(true, "auto");
+    fs.blockingMs = 3;
+    // The pool's rounds on SimFS may be quick, so auto may try blocking again after each; every such try is slow
     // again, so at most every other round blocks.
-    for (let i = 2; i <= 9; i++) await wal.commitTx([payload(i)]);
+    for (let i = 1; i <= 9; i++) await wal.commitTx([payload(i)]);
     expect(fs.blocking + fs.pooled).toBe(9);
     expect(fs.blocking).toBeLessThanOrEqual(5);
     await wal.close();
+  });
+
+  it("commits resolve under a test suite's fake timers (a blocking round waits for a turn, not a timer)", async () => {
+    vi.useFakeTimers();
+    try {
+      const { sim, fs, wal } = await openDefault();
+      for (let i = 1; i <= 3; i++) await wal.commitTx([payload(i)]);
+      expect(fs.blocking).toBe(3);
+      expect(await durableEvents(sim)).toEqual([1, 2, 3]);
+      await wal.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([true, "auto"] as const)(

@@ -802,7 +802,8 @@ export class Wal<E = MutationEvent> {
         // Below the spill size, or spilled just now: the common case.
         if (pending < SPILL_BYTES) return Promise.resolve(lsn);
         if (pending >= BACKPRESSURE_BYTES) return this.#pipeline.whenWritten(lsn, lsn);
-        return this.#spillTurns.turn(lsn, pending, this.#spill) ?? Promise.resolve(lsn);
+        const written = this.#pipeline.writer.writtenBytes;
+        return this.#spillTurns.turn(lsn, pending, written, this.#spill) ?? Promise.resolve(lsn);
       }
     } catch (error) {
       return Promise.reject(error);

@@ -52,8 +52,9 @@ export interface WalFile {
   /** fdatasync: the file's data (and the size needed to read it) reach stable storage. */
   datasync(): Promise<void>;
   /**
-   * Optional: the same as `datasync`, blocking the calling thread until the data is stable. Only used when a handle
-   * is opened with `blockingSync`; implementations that cannot block leave it out.
+   * Optional: the same as `datasync`, blocking the calling thread until the data is stable. Used for the sync rounds
+   * a handle runs blocking (`blockingSync`, `"auto"` by default); implementations that cannot block leave it out,
+   * and every round then runs `datasync`.
    */
   datasyncSync?(): void;
   /** fsync: data and all metadata reach stable storage. */
