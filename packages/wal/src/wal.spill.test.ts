@@ -51,6 +51,24 @@ function simWithLateSyncs(hold?: () => Promise<void>): { sim: SimFS; fs: ReturnT
   return { sim, fs: wrapFileSystem(sim, wrapFile) };
 }
 
+/**
+ * Append one event at a time, at most `limit` times, until an append is refused: it must be WAL_IO (the failed
+ * write's), and the handle poisoned after it.
+ */
+async function appendUntilRefused(wal: Wal<Uint8Array>, tx: number, limit: number): Promise<void> {
+  let failure: unknown;
+  for (let i = 0; i < limit && failure === undefined; i++) {
+    failure = await wal.appendBatch(tx, [event]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  }
+  expect(isWalError(failure, "WAL_IO")).toBe(true);
+  const after = await wal.commit(tx).catch((e: unknown) => e);
+  expect(isWalError(after, "WAL_POISONED")).toBe(true);
+  await wal.close().catch(() => undefined);
+}
+
 describe("buffered appends spill to the OS", () => {
   it("writes a long open transaction before its commit, and a crash then keeps none of it", async () => {
     const sim = new SimFS();
@@ -83,17 +101,7 @@ describe("buffered appends spill to the OS", () => {
     const { wal } = await Wal.open("/w", { fs: sim, codec: bytesCodec, preallocateBytes: 0 });
     const tx = await wal.begin();
     sim.injectFault({ op: "write", errno: "ENOSPC", partialBytes: 100 });
-    let failure: unknown;
-    for (let i = 0; i < 1500 && failure === undefined; i++) {
-      failure = await wal.appendBatch(tx, [event]).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    }
-    expect(isWalError(failure, "WAL_IO")).toBe(true);
-    const after = await wal.commit(tx).catch((e: unknown) => e);
-    expect(isWalError(after, "WAL_POISONED")).toBe(true);
-    await wal.close().catch(() => undefined);
+    await appendUntilRefused(wal, tx, 1500);
   });
 
   // On real files: the window's fsync completes only when the event loop turns, which SimFS does not need.
@@ -173,17 +181,7 @@ describe("buffered appends spill to the OS", () => {
     let i = 0;
     for (; wal.ioStats().bufferedBytes < SPILL_BYTES / 2 || i < 600; i++) await wal.appendBatch(tx, [event]);
     sim.injectFault({ op: "write", errno: "EIO" });
-    let failure: unknown;
-    for (; i < 3000 && failure === undefined; i++) {
-      failure = await wal.appendBatch(tx, [event]).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    }
-    expect(isWalError(failure, "WAL_IO")).toBe(true);
-    const after = await wal.commit(tx).catch((e: unknown) => e);
-    expect(isWalError(after, "WAL_POISONED")).toBe(true);
-    await wal.close().catch(() => undefined);
+    await appendUntilRefused(wal, tx, 3000 - i);
   });
 
   it("a close issued while an append waits for its turn completes it, the commit after it and the close", async () => {
