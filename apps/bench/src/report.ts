@@ -174,8 +174,8 @@ export function renderSummary(r: RunReport): string[] {
     "",
     "Verdicts are decided with confidence: the systems of a workload run interleaved round by round, a ratio is " +
       "taken per round (@lora/wal's round r over the baseline's round r), and the target is judged on the median of " +
-      "those ratios with a distribution-free interval (order statistics; with 5 rounds the interval is [min, max] " +
-      "and covers the median with 93.75 %). **met** only when the whole interval clears the target, **not met** " +
+      "those ratios with a distribution-free interval (order statistics; with 9 rounds the interval runs from the 2nd " +
+      "to the 8th of the sorted ratios and covers the median with 96.1 %). **met** only when the whole interval clears the target, **not met** " +
       "when it lies wholly on the other side, **undecided** otherwise. Only the default configuration decides a " +
       'target; opt-ins (blockingSync: true or false; the default is "auto") are reported beside it.',
     "",

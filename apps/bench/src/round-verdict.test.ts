@@ -15,6 +15,13 @@ describe("round verdicts", () => {
     expect(atLeast([1.1, 1.2, 1.05, 1.3, 1.01], 1).verdict).toBe("met");
     expect(atLeast([0.8, 0.9, 0.85, 0.7, 0.95], 1).verdict).toBe("not met");
     expect(atLeast([0.9, 1.2, 1.05, 1.3, 1.01], 1).verdict).toBe("undecided");
+    // Nine rounds (--full): the interval runs from the 2nd to the 8th ratio (96.1 %), so one stray round decides
+    // nothing either way.
+    expect(atLeast([0.9, 1.1, 1.2, 1.05, 1.3, 1.01, 1.15, 1.12, 1.08], 1)).toMatchObject({
+      verdict: "met",
+      interval: { low: 1.01, high: 1.2, n: 9 },
+    });
+    expect(atLeast([0.9, 0.95, 0.97, 0.92, 1.3, 0.96, 0.91, 0.94, 0.93], 1).verdict).toBe("not met");
     // Three rounds cover the median with 75 % only: never decided.
     expect(atLeast([2, 3, 4], 1).verdict).toBe("undecided");
     const v = ratioAtLeast({ lora: [2, 2, 2, 2, 2], base: [1, 1, 1, 1, 1] }, "lora", ["base"], 1.5);
