@@ -271,9 +271,7 @@ export class CommitPipeline {
    */
   readonly #run = (): void => {
     this.#scheduled = false;
-    if (this.#paused || this.#failure !== undefined) return;
-    if (this.#writing === undefined && !this.#writeNow()) return;
-    if (!this.#syncNeeded() || this.#blockingRoundDue) return;
+    if (!this.#writeThenNeedSync() || this.#blockingRoundDue) return;
     if (this.#syncing === undefined && this.#placement.blocks && this.#writer.canSyncNow) {
       this.#blockingRoundDue = true;
       setImmediate(this.#blockingRound);
@@ -290,12 +288,17 @@ export class CommitPipeline {
    */
   readonly #blockingRound = (): void => {
     this.#blockingRoundDue = false;
-    if (this.#paused || this.#failure !== undefined) return;
-    if (this.#writing === undefined && !this.#writeNow()) return;
-    if (!this.#syncNeeded()) return;
+    if (!this.#writeThenNeedSync()) return;
     if (this.#syncing === undefined && this.#writer.canSyncNow) this.#syncRoundNow();
     else this.#kickSync();
   };
+
+  /** The first step of a run: write what waiters need where the pipeline may; true if a sync round is needed next. */
+  #writeThenNeedSync(): boolean {
+    if (this.#paused || this.#failure !== undefined) return false;
+    if (this.#writing === undefined && !this.#writeNow()) return false;
+    return this.#syncNeeded();
+  }
 
   /** Write synchronously while waiters need bytes; false if it failed or had to hand over to the async loop. */
   #writeNow(): boolean {

@@ -21,8 +21,8 @@ import { setImmediate } from "node:timers";
 export const SPILL_TURN_STEP_BYTES = 64 * 1024;
 
 export class SpillTurns {
-  /** The turn scheduled and not yet run: other appends meanwhile resolve at once. */
-  #turn: Promise<void> | undefined;
+  /** A turn is scheduled and has not run: other appends meanwhile resolve at once. */
+  #turnDue = false;
   /** Bytes pending when the last turn was taken. */
   #lastTurnAt = 0;
   /** The writer's bytes written then: a spill since makes the next hold-back a new one. */
@@ -37,23 +37,22 @@ export class SpillTurns {
    * keep call order, the settling of fire-and-forget promises does not.
    */
   turn(lsn: number, pendingBytes: number, writtenBytes: number, spill: () => void): Promise<number> | undefined {
-    if (this.#turn !== undefined) return undefined;
+    if (this.#turnDue) return undefined;
     const sameHoldBack = writtenBytes === this.#writtenAtLastTurn;
     if (sameHoldBack && pendingBytes < this.#lastTurnAt + SPILL_TURN_STEP_BYTES) return undefined;
     this.#lastTurnAt = pendingBytes;
     this.#writtenAtLastTurn = writtenBytes;
-    const turn = new Promise<void>((resolve, reject) => {
+    this.#turnDue = true;
+    return new Promise<number>((resolve, reject) => {
       setImmediate(() => {
-        this.#turn = undefined;
+        this.#turnDue = false;
         try {
           spill();
-          resolve();
+          resolve(lsn);
         } catch (error) {
           reject(error);
         }
       });
     });
-    this.#turn = turn;
-    return turn.then(() => lsn);
   }
 }

@@ -69,24 +69,21 @@ async function durableEvents(sim: SimFS): Promise<number[]> {
   return events.map((e) => e[0] as number);
 }
 
-/** A new log on SimFS, opened with `blockingSync` (true unless given) through a {@link CountingFs}. */
-async function openBlocking(offerBlocking = true, blockingSync?: boolean | "auto") {
+/** A new log on SimFS through a {@link CountingFs}, opened with `options` (no `blockingSync`: the default). */
+async function openCounting(options: { blockingSync?: boolean | "auto" }, offerBlocking = true) {
   const sim = new SimFS();
   sim.mkdirpSync("/w");
   const fs = new CountingFs(sim, offerBlocking);
-  const options = blockingSync === undefined ? {} : { blockingSync };
-  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true, ...options });
+  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, ...options });
   return { sim, fs, wal };
 }
 
+/** {@link openCounting} with `blockingSync` (true unless given). */
+const openBlocking = (offerBlocking = true, blockingSync: boolean | "auto" = true) =>
+  openCounting({ blockingSync }, offerBlocking);
+
 /** A log opened with no `blockingSync` option at all (the default). */
-async function openDefault() {
-  const sim = new SimFS();
-  sim.mkdirpSync("/w");
-  const fs = new CountingFs(sim);
-  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec });
-  return { sim, fs, wal };
-}
+const openDefault = () => openCounting({});
 
 describe("blockingSync", () => {
   it("acknowledges a commit only once it is in the durable image, using the blocking fdatasync", async () => {

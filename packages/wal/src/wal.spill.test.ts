@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesCodec, isWalError } from "@lora/wal-codec";
 import type { WalFile } from "@lora/wal-segment";
-import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
+import { boundProperty, SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
 
@@ -44,8 +44,7 @@ function simWithLateSyncs(hold?: () => Promise<void>): { sim: SimFS; fs: ReturnT
             return target.datasync();
           };
         }
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return boundProperty(target, key);
       },
     });
   return { sim, fs: wrapFileSystem(sim, wrapFile) };
