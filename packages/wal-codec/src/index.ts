@@ -28,6 +28,7 @@ export { type JsonValue, jsonCodec } from "./json-codec.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {
   type CheckpointRecord,
+  crcMismatchError,
   DecodeFailure,
   type DecodeResult,
   decodeRecord,

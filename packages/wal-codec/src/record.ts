@@ -213,6 +213,21 @@ function corrupt(code: WalErrorCode, message: string, offset: number, lsn?: numb
   return { kind: "corrupt", error: new WalError(code, message, { details, cause }) } as const;
 }
 
+/**
+ * The `WAL_CRC_MISMATCH` error {@link decodeRecord} gives for a record at `offset` (within the bytes it was given)
+ * whose header says `lsn` and whose stored CRC `stored` differs from `actual`, the CRC of the bytes before it. For
+ * a reader that checks a large record's CRC while streaming it, so that it reports exactly what decoding the whole
+ * record would have.
+ */
+export function crcMismatchError(lsn: number, stored: number, actual: number, offset: number): WalError {
+  const details = Number.isSafeInteger(lsn) ? { offset, lsn } : { offset };
+  return new WalError(
+    "WAL_CRC_MISMATCH",
+    `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
+    { details },
+  );
+}
+
 function hex8(n: number): string {
   return `0x${n.toString(16).padStart(8, "0")}`;
 }
@@ -261,14 +276,10 @@ function explainFailure<E>(failure: DecodeFailure, bytes: Uint8Array, offset: nu
       return corrupt("WAL_UNKNOWN_KIND", `unknown WAL record kind: ${kindByte}`, offset, safeLsn);
     case DecodeFailure.crcMismatch: {
       const crcAt = offset + length - RECORD_TRAILER_BYTES;
-      const stored = readU32(bytes, crcAt);
-      const actual = crc32Range(bytes, offset, crcAt);
-      return corrupt(
-        "WAL_CRC_MISMATCH",
-        `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
-        offset,
-        safeLsn,
-      );
+      return {
+        kind: "corrupt",
+        error: crcMismatchError(lsn, readU32(bytes, crcAt), crc32Range(bytes, offset, crcAt), offset),
+      };
     }
     case DecodeFailure.unsafeLsn:
       return corrupt("WAL_DECODE", `record LSN fields exceed the safe integer range (lsn ${lsn})`, offset);

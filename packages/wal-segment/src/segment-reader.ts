@@ -10,6 +10,7 @@
 import {
   crc32,
   crc32Range,
+  crcMismatchError,
   decodeRecord,
   MAX_RECORD_BYTES,
   MIN_RECORD_BYTES,
@@ -76,6 +77,8 @@ const TAIL_READ_BYTES = 4096;
  */
 const SYNC_READ_MAX = 64 * 1024;
 const KNOWN_KIND_MAX = 6;
+/** The least buffer {@link SegmentReader.findIntactMarkerAfter} scans through: fewer, larger reads for a small chunk. */
+const MARKER_SCAN_MIN_BYTES = 64 * 1024;
 const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -292,8 +295,60 @@ export class SegmentReader {
           frameValid: false,
         };
       }
+      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk) {
+        const mismatch = await this.#streamedCrcMismatch(result.needed);
+        if (mismatch !== undefined) {
+          return { kind: "damaged", offset: this.#position, reason: "corrupt", error: mismatch, frameValid: false };
+        }
+      }
       await this.#fill(result.needed);
     }
+  }
+
+  /**
+   * For a record at the read position that is larger than the buffer (its header's `length`, all of it in the
+   * file): its CRC checked by streaming it through the buffer a buffer-full at a time, before the buffer grows to
+   * hold it. The error {@link decodeRecord} would give when the CRC does not match, else `undefined` (also when the
+   * kind byte is unknown, which decoding reports first). Memory never touched before is expensive (on the 2-core dev
+   * VM a first touch costs ~3 ms per MiB, ten times reading the same bytes from the page cache), so a torn record
+   * that claims many MiB is told apart at the cost of reading it; a valid one is read twice, the second time into
+   * the grown buffer. The buffered bytes are dropped (the next fill reads them again).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async #streamedCrcMismatch(length: number): Promise<WalError | undefined> {
+    this.#dropBuffered();
+    if (this.#buffer.byteLength < this.#chunk) this.#buffer = new Uint8Array(this.#chunk);
+    const bytes = this.#buffer;
+    const start = this.#position;
+    const crcAt = start + length - 4;
+    let crc = 0;
+    let kindByte = -1;
+    let lsn = 0;
+    for (let at = start; at < crcAt; ) {
+      const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, crcAt - at), at);
+      if (n === 0) return undefined; // Shorter than measured: the fill that follows finds out how.
+      if (at === start) {
+        if (n < RECORD_HEADER_BYTES) return undefined;
+        kindByte = bytes[4] as number;
+        const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+        lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+        if (kindByte === 0 || kindByte > KNOWN_KIND_MAX) return undefined;
+      }
+      crc = crc32(bytes.subarray(0, n), crc);
+      at += n;
+    }
+    const stored = new Uint8Array(4);
+    if ((await readFully(this.#file, stored, 4, crcAt)) < 4) return undefined;
+    const expected = new DataView(stored.buffer).getUint32(0, true);
+    return expected === crc ? undefined : withPlace(crcMismatchError(lsn, expected, crc, 0), this.path, start);
+  }
+
+  /** Forget the buffered bytes (the buffer is about to be used as scratch); the next fill reads from the position. */
+  #dropBuffered(): void {
+    this.#bufferStart = this.#position;
+    this.#bufferLength = 0;
+    this.#view = this.#buffer.subarray(0, 0);
+    this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, 0);
   }
 
   /**
@@ -426,14 +481,20 @@ export class SegmentReader {
    * out) with an LSN above `minLsn` at or after `offset`: evidence that records follow damage. Only markers are
    * looked for because they have a fixed size: each candidate costs one 21-byte CRC, so the search is linear in
    * the bytes after `offset` with a small constant whatever they hold (every transaction ends with a marker, so
-   * records that follow damage include one). Reads 64 KiB at a time.
+   * records that follow damage include one). Reads a buffer-full (the read size, at least 64 KiB) at a time into
+   * the reader's own buffer, whose buffered bytes it drops (the next read takes them from the file again).
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findIntactMarkerAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
     const end = this.#fileSize;
-    const window = 1 << 16;
-    const bytes = new Uint8Array(window + MIN_RECORD_BYTES);
-    const view = new DataView(bytes.buffer);
+    this.#dropBuffered();
+    // The reader's buffer has been written already, where a new one would be memory touched for the first time:
+    // on a VM that costs more than scanning it.
+    if (this.#buffer.byteLength < MARKER_SCAN_MIN_BYTES) this.#buffer = new Uint8Array(MARKER_SCAN_MIN_BYTES);
+    const bytes = this.#buffer;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Windows overlap by a marker's length less one byte, so a marker across a window's end is seen whole in the next.
+    const window = bytes.byteLength - (MIN_RECORD_BYTES - 1);
     // LSNs rise by one per record within a segment and a record takes at least 25 bytes, so a marker `n` bytes
     // past `offset` carries at most this LSN plus n / 25 (the damaged record itself counted): a cheap filter that
     // keeps hostile candidates from costing a CRC each.
@@ -441,19 +502,19 @@ export class SegmentReader {
     for (let start = offset; start + MIN_RECORD_BYTES <= end; start += window) {
       const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, end - start), start);
       const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
-      for (let i = 0; i < last; i++) {
-        // length == 25 (little-endian), then a marker kind: rejects almost every offset on the first byte.
-        if (bytes[i] !== MIN_RECORD_BYTES || bytes[i + 1] !== 0 || bytes[i + 2] !== 0 || bytes[i + 3] !== 0) continue;
-        const kind = bytes[i + 4] as number;
-        if (kind < 2 || kind > 5) continue;
-        const high = view.getUint32(i + 9, true);
-        if (high >= 0x20_0000) continue; // beyond 2^53
-        const lsn = high * TWO_POW_32 + view.getUint32(i + 5, true);
-        if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((start + i - offset) / MIN_RECORD_BYTES)) continue;
-        if (crc32Range(bytes, i, i + MIN_RECORD_BYTES - 4, view) === view.getUint32(i + MIN_RECORD_BYTES - 4, true)) {
-          return { offset: start + i, lsn };
-        }
-      }
+      // The highest LSN a marker in this window may carry, as the high word an LSN field may have: one compare
+      // rejects the LSN of most marker-shaped bytes (and any beyond 2^53) before the LSN is assembled.
+      const maxHigh = Math.min(
+        0x1f_ffff,
+        Math.floor((lsnBase + (start + last - offset) / MIN_RECORD_BYTES) / TWO_POW_32),
+      );
+      const found = scanForMarker(bytes, view, last, {
+        maxHigh,
+        minLsn,
+        lsnBase,
+        distance: start - offset,
+      });
+      if (found >= 0) return { offset: start + found, lsn: markerLsn(view, found) };
     }
     return undefined;
   }
@@ -528,6 +589,60 @@ async function readExact(file: WalFile, length: number, position: number): Promi
   const bytes = new Uint8Array(length);
   const n = await readFully(file, bytes, length, position);
   return bytes.subarray(0, n);
+}
+
+/**
+ * After this many bytes in a row that cannot start a marker, the scan jumps to the next candidate with `indexOf`
+ * (native, but ~15 ns a call): random bytes are skipped at several GB/s, and bytes dense with candidates (a 25
+ * every few bytes) stay in the plain loop, which `indexOf` per candidate would make three times slower.
+ */
+const MARKER_SCAN_RUN = 16;
+
+/** Which LSNs a marker found by {@link scanForMarker} may carry. */
+interface MarkerLsnBounds {
+  /** No LSN whose high word is above this fits (a cheap first check). */
+  readonly maxHigh: number;
+  /** The LSN must be above this. */
+  readonly minLsn: number;
+  /** At `distance` + i bytes past the damage, the LSN must be at most `lsnBase` + (distance + i) / 25. */
+  readonly lsnBase: number;
+  readonly distance: number;
+}
+
+/**
+ * The first offset below `last` where `bytes` hold an intact marker frame (length 25 as a little-endian u32, a
+ * marker kind, an LSN within `bounds`, a matching CRC: the costly check, last); -1 when there is none.
+ */
+function scanForMarker(bytes: Uint8Array, view: DataView, last: number, bounds: MarkerLsnBounds): number {
+  const { maxHigh, minLsn, lsnBase, distance } = bounds;
+  // Imported bindings are looked up (and checked for initialization) at each use: a local keeps them out of the loop.
+  const length = MIN_RECORD_BYTES;
+  let run = 0;
+  for (let i = 0; i < last; i++) {
+    if (bytes[i] !== length) {
+      if (++run < MARKER_SCAN_RUN) continue;
+      run = 0;
+      const next = bytes.indexOf(length, i + 1);
+      if (next < 0) return -1;
+      i = next - 1;
+      continue;
+    }
+    run = 0;
+    if (bytes[i + 1] !== 0 || bytes[i + 2] !== 0 || bytes[i + 3] !== 0) continue;
+    const kind = bytes[i + 4] as number;
+    if (kind < 2 || kind > 5) continue;
+    const high = view.getUint32(i + 9, true);
+    if (high > maxHigh) continue;
+    const lsn = high * TWO_POW_32 + view.getUint32(i + 5, true);
+    if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((distance + i) / length)) continue;
+    if (crc32Range(bytes, i, i + length - 4, view) === view.getUint32(i + length - 4, true)) return i;
+  }
+  return -1;
+}
+
+/** The LSN field of the marker at `i`. */
+function markerLsn(view: DataView, i: number): number {
+  return view.getUint32(i + 9, true) * TWO_POW_32 + view.getUint32(i + 5, true);
 }
 
 /** The decoder knows offsets within the buffer; callers want the file and the offset within it. */
