@@ -77,8 +77,8 @@ const TAIL_READ_BYTES = 4096;
  */
 const SYNC_READ_MAX = 64 * 1024;
 const KNOWN_KIND_MAX = 6;
-/** The least buffer {@link SegmentReader.findIntactMarkerAfter} scans through: fewer, larger reads for a small chunk. */
-const MARKER_SCAN_MIN_BYTES = 64 * 1024;
+/** The least buffer a scan through the file reads into, whatever the read size: fewer, larger reads for a small one. */
+const SCRATCH_MIN_BYTES = 64 * 1024;
 const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -202,10 +202,7 @@ export class SegmentReader {
    */
   seek(offset: number): void {
     this.#position = offset;
-    this.#bufferStart = offset;
-    this.#bufferLength = 0;
-    this.#view = this.#buffer.subarray(0, 0);
-    this.#dataView = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, 0);
+    this.#dropBuffered();
   }
 
   /**
@@ -247,7 +244,10 @@ export class SegmentReader {
     return this.#buffer;
   }
 
-  /** The read size this reader was opened with; a {@link SegmentReader.readBuffer} larger than this was grown by a record. */
+  /**
+   * The read size this reader was opened with. A {@link SegmentReader.readBuffer} larger than this was grown by a
+   * record, or replaced by a scan's (which streams through at least 64 KiB).
+   */
   get chunkBytes(): number {
     return this.#chunk;
   }
@@ -295,7 +295,9 @@ export class SegmentReader {
           frameValid: false,
         };
       }
-      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk) {
+      // Only a record that would grow the buffer past the read size is streamed first: below that, the fill reads
+      // into memory the reader keeps using anyway. (A `needed` below a record's least size is the length prefix.)
+      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk && result.needed >= MIN_RECORD_BYTES) {
         const mismatch = await this.#streamedCrcMismatch(result.needed);
         if (mismatch !== undefined) {
           return { kind: "damaged", offset: this.#position, reason: "corrupt", error: mismatch, frameValid: false };
@@ -307,40 +309,52 @@ export class SegmentReader {
 
   /**
    * For a record at the read position that is larger than the buffer (its header's `length`, all of it in the
-   * file): its CRC checked by streaming it through the buffer a buffer-full at a time, before the buffer grows to
-   * hold it. The error {@link decodeRecord} would give when the CRC does not match, else `undefined` (also when the
-   * kind byte is unknown, which decoding reports first). Memory never touched before is expensive (on the 2-core dev
-   * VM a first touch costs ~3 ms per MiB, ten times reading the same bytes from the page cache), so a torn record
-   * that claims many MiB is told apart at the cost of reading it; a valid one is read twice, the second time into
-   * the grown buffer. The buffered bytes are dropped (the next fill reads them again).
+   * file): its CRC checked by streaming it through the buffer (at least {@link SCRATCH_MIN_BYTES} of it) before the
+   * buffer grows to hold it. The error {@link decodeRecord} would give when the CRC does not match, else
+   * `undefined`: also when the kind byte is unknown (decoding reports that first), or when the header read again
+   * no longer claims `length` (the file changed: the fill that follows reads it as it is now). Memory never touched
+   * before can cost more than reading the same bytes from the page cache (ten times more on a VM measured), so a
+   * torn record that claims many MiB is told apart at the cost of reading it; a valid one is read twice, the second
+   * time into the grown buffer. The buffered bytes are dropped (the next fill reads them again).
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async #streamedCrcMismatch(length: number): Promise<WalError | undefined> {
+    if (length < MIN_RECORD_BYTES) return undefined;
     this.#dropBuffered();
-    if (this.#buffer.byteLength < this.#chunk) this.#buffer = new Uint8Array(this.#chunk);
-    const bytes = this.#buffer;
+    const bytes = this.#scratch();
     const start = this.#position;
     const crcAt = start + length - 4;
     let crc = 0;
-    let kindByte = -1;
     let lsn = 0;
     for (let at = start; at < crcAt; ) {
       const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, crcAt - at), at);
       if (n === 0) return undefined; // Shorter than measured: the fill that follows finds out how.
       if (at === start) {
         if (n < RECORD_HEADER_BYTES) return undefined;
-        kindByte = bytes[4] as number;
         const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+        const kind = bytes[4] as number;
+        if (view.getUint32(0, true) !== length || kind === 0 || kind > KNOWN_KIND_MAX) return undefined;
         lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
-        if (kindByte === 0 || kindByte > KNOWN_KIND_MAX) return undefined;
       }
       crc = crc32(bytes.subarray(0, n), crc);
       at += n;
     }
-    const stored = new Uint8Array(4);
-    if ((await readFully(this.#file, stored, 4, crcAt)) < 4) return undefined;
-    const expected = new DataView(stored.buffer).getUint32(0, true);
-    return expected === crc ? undefined : withPlace(crcMismatchError(lsn, expected, crc, 0), this.path, start);
+    const trailer = new Uint8Array(4);
+    if ((await readFully(this.#file, trailer, 4, crcAt)) < 4) return undefined;
+    const stored = new DataView(trailer.buffer).getUint32(0, true);
+    return stored === crc ? undefined : withPlace(crcMismatchError(lsn, stored, crc, 0), this.path, start);
+  }
+
+  /**
+   * The reader's buffer as scratch for a scan that streams through the file: replaced by one of
+   * {@link SCRATCH_MIN_BYTES} when smaller (a handed-down buffer sized to a small segment would cost a read per few
+   * bytes), and only as much of it as one read of the read size takes (a buffer grown by a large record is not read
+   * whole for a scan that may end in its first bytes). The buffered bytes must have been dropped.
+   */
+  #scratch(): Uint8Array {
+    const size = Math.max(this.#chunk, SCRATCH_MIN_BYTES);
+    if (this.#buffer.byteLength < Math.min(size, SCRATCH_MIN_BYTES)) this.#buffer = new Uint8Array(size);
+    return this.#buffer.subarray(0, Math.min(size, this.#buffer.byteLength));
   }
 
   /** Forget the buffered bytes (the buffer is about to be used as scratch); the next fill reads from the position. */
@@ -481,17 +495,17 @@ export class SegmentReader {
    * out) with an LSN above `minLsn` at or after `offset`: evidence that records follow damage. Only markers are
    * looked for because they have a fixed size: each candidate costs one 21-byte CRC, so the search is linear in
    * the bytes after `offset` with a small constant whatever they hold (every transaction ends with a marker, so
-   * records that follow damage include one). Reads a buffer-full (the read size, at least 64 KiB) at a time into
-   * the reader's own buffer, whose buffered bytes it drops (the next read takes them from the file again).
+   * records that follow damage include one). Reads the read size (at least 64 KiB) at a time into the reader's own
+   * buffer (which it may replace, see {@link SegmentReader.chunkBytes}), dropping the buffered bytes: the next read
+   * takes them from the file again.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async findIntactMarkerAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
     const end = this.#fileSize;
     this.#dropBuffered();
-    // The reader's buffer has been written already, where a new one would be memory touched for the first time:
-    // on a VM that costs more than scanning it.
-    if (this.#buffer.byteLength < MARKER_SCAN_MIN_BYTES) this.#buffer = new Uint8Array(MARKER_SCAN_MIN_BYTES);
-    const bytes = this.#buffer;
+    // The reader's buffer, rather than a new one: it has usually been read into already, and memory touched for the
+    // first time can cost more than the scan.
+    const bytes = this.#scratch();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Windows overlap by a marker's length less one byte, so a marker across a window's end is seen whole in the next.
     const window = bytes.byteLength - (MIN_RECORD_BYTES - 1);
@@ -606,12 +620,14 @@ interface MarkerLsnBounds {
   readonly minLsn: number;
   /** At `distance` + i bytes past the damage, the LSN must be at most `lsnBase` + (distance + i) / 25. */
   readonly lsnBase: number;
+  /** How far past the damage `bytes[0]` lies. */
   readonly distance: number;
 }
 
 /**
  * The first offset below `last` where `bytes` hold an intact marker frame (length 25 as a little-endian u32, a
- * marker kind, an LSN within `bounds`, a matching CRC: the costly check, last); -1 when there is none.
+ * marker kind, an LSN within `bounds`, a matching CRC: the costly check, last); -1 when there is none. Needs
+ * `last <= bytes.byteLength - 24` (a candidate's 25 bytes are all in `bytes`) and `view` over exactly `bytes`.
  */
 function scanForMarker(bytes: Uint8Array, view: DataView, last: number, bounds: MarkerLsnBounds): number {
   const { maxHigh, minLsn, lsnBase, distance } = bounds;
