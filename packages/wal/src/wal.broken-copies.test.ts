@@ -1,6 +1,6 @@
 /** A torn tail cut at open is kept as a `.broken` copy, and no later cut overwrites an earlier copy. */
 
-import { isWalError, jsonCodec } from "@lora/wal-codec";
+import { encodeRecord, isWalError, jsonCodec } from "@lora/wal-codec";
 import { segmentPath, type WalFile } from "@lora/wal-segment";
 import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -100,4 +100,27 @@ describe(".broken copies", () => {
     expect(healed.map((h) => h.kind)).toContain("tornTailTruncated");
     await again.close();
   });
+
+  // The copy goes through the file in pieces (a quarter of a tail under 4 MiB, else 1 MiB): whatever the piece
+  // size, the copy holds the tail's bytes exactly, in order.
+  for (const kib of [100, 300, 1025, 5 * 1024]) {
+    it(`copies a ${kib} KiB torn tail byte for byte`, async () => {
+      const { fs, path } = await oneCommitLog();
+      const bytes = kib * 1024;
+      // A record claiming more than the file holds (its end never landed), its bytes different at every offset.
+      const event = Array.from({ length: bytes + 4096 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join("");
+      const record = encodeRecord({ kind: "mutation", lsn: 4, txBeginLsn: 4, event }, jsonCodec);
+      const tail = record.subarray(0, bytes);
+      const before = fs.readFileSync(path);
+      const torn = new Uint8Array(before.byteLength + bytes);
+      torn.set(before);
+      torn.set(tail, before.byteLength);
+      fs.writeFileSync(path, torn);
+      const { wal, healed } = await Wal.open("/w", { fs, codec: jsonCodec });
+      await wal.close();
+      const cut = healed.find((h) => h.kind === "tornTailTruncated");
+      expect(cut).toMatchObject({ droppedBytes: bytes, brokenCopy: `${path}.${before.byteLength}.broken` });
+      expect(Buffer.from(fs.readFileSync(`${path}.${before.byteLength}.broken`)).equals(Buffer.from(tail))).toBe(true);
+    });
+  }
 });
