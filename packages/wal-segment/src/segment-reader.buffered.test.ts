@@ -1,8 +1,9 @@
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
+import { type ReadStepView, readStepView } from "./internal/read-step-view.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
-import { type ReadStep, SegmentReader } from "./segment-reader.js";
+import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
 
@@ -41,33 +42,19 @@ async function readBytes(fs: SimFS, path: string): Promise<Uint8Array> {
   return bytes;
 }
 
-type Seen = { kind: string; offset?: number; record?: unknown; reason?: string; code?: string; frameValid?: boolean };
-
-function describeStep(step: ReadStep<Uint8Array>): Seen {
-  if (step.kind === "record") return { kind: "record", offset: step.offset, record: step.record };
-  if (step.kind === "end") return { kind: "end" };
-  return {
-    kind: "damaged",
-    offset: step.offset,
-    reason: step.reason,
-    code: step.error.code,
-    frameValid: step.frameValid,
-  };
-}
-
 /** Every step through `next()` only: the reference. */
-async function slowWalk(reader: SegmentReader): Promise<Seen[]> {
-  const seen: Seen[] = [];
+async function slowWalk(reader: SegmentReader): Promise<ReadStepView[]> {
+  const seen: ReadStepView[] = [];
   for (;;) {
     const step = await reader.next(bytesCodec);
-    seen.push(describeStep(step));
+    seen.push(readStepView(step));
     if (step.kind !== "record") return seen;
   }
 }
 
 /** The replay loop: `nextBufferedRecord` while it gives records, `next()` for everything else. */
-async function fastWalk(reader: SegmentReader): Promise<{ seen: Seen[]; fast: number }> {
-  const seen: Seen[] = [];
+async function fastWalk(reader: SegmentReader): Promise<{ seen: ReadStepView[]; fast: number }> {
+  const seen: ReadStepView[] = [];
   let fast = 0;
   for (;;) {
     const offset = reader.position;
@@ -79,7 +66,7 @@ async function fastWalk(reader: SegmentReader): Promise<{ seen: Seen[]; fast: nu
     }
     expect(reader.position).toBe(offset);
     const step = await reader.next(bytesCodec);
-    seen.push(describeStep(step));
+    seen.push(readStepView(step));
     if (step.kind !== "record") return { seen, fast };
   }
 }

@@ -9,8 +9,9 @@
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec, crc32, decodeRecord, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
+import { type ReadStepView, readStepView } from "./internal/read-step-view.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
-import { type ReadStep, SegmentReader } from "./segment-reader.js";
+import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
 
@@ -37,38 +38,13 @@ async function segment(
   return fs;
 }
 
-type Seen = {
-  kind: string;
-  offset?: number;
-  record?: unknown;
-  reason?: string;
-  code?: string;
-  message?: string;
-  frameValid?: boolean;
-  details?: unknown;
-};
-
-function seen(step: ReadStep<Uint8Array>): Seen {
-  if (step.kind === "record") return { kind: "record", offset: step.offset, record: step.record };
-  if (step.kind === "end") return { kind: "end" };
-  return {
-    kind: "damaged",
-    offset: step.offset,
-    reason: step.reason,
-    code: step.error.code,
-    message: step.error.message,
-    frameValid: step.frameValid,
-    details: step.error.details,
-  };
-}
-
 /** Every step up to the first that is not a record, and the reader's buffer size at the end. */
-async function walk(fs: SimFS, chunkBytes: number): Promise<{ steps: Seen[]; bufferBytes: number }> {
+async function walk(fs: SimFS, chunkBytes: number): Promise<{ steps: ReadStepView[]; bufferBytes: number }> {
   const reader = await SegmentReader.open(fs, PATH, { chunkBytes });
-  const steps: Seen[] = [];
+  const steps: ReadStepView[] = [];
   for (;;) {
     const step = await reader.next(bytesCodec);
-    steps.push(seen(step));
+    steps.push(readStepView(step));
     if (step.kind !== "record") break;
   }
   const bufferBytes = reader.readBuffer.byteLength;
