@@ -1,10 +1,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import { type ReadStepView, readStepView } from "./internal/read-step-view.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { type ReadStepView, readStepView } from "./test-support/read-step-view.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const event = (n: number, length: number) => Uint8Array.from({ length }, (_, i) => (n * 13 + i) & 0xff);

@@ -1,18 +1,19 @@
 /**
  * Records larger than the read buffer, and the scan for an intact marker after damage. A torn record may claim
- * many MiB; the reader checks its CRC by streaming it through the buffer it has before growing the buffer to hold
- * it, and the marker scan reads through that same buffer. What is pinned here: the steps are exactly those of a
- * reader whose buffer holds everything (so streaming changes no verdict), a torn large record leaves the buffer
- * as it was, and the scan finds the first intact marker wherever it lies, across window ends included.
+ * many MiB; the reader checks its CRC by streaming it through its own buffer (at least 64 KiB of it) before growing
+ * the buffer to hold it, and the marker scan reads through that same buffer. What is pinned here: the steps are
+ * exactly those of a reader whose buffer holds everything (so streaming changes no verdict), a torn large record
+ * never grows the buffer past 64 KiB or the read size, and the scan finds the first intact marker wherever it lies,
+ * across window ends included.
  */
 
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec, crc32, decodeRecord, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import { type ReadStepView, readStepView } from "./internal/read-step-view.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { type ReadStepView, readStepView } from "./test-support/read-step-view.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const PATH = "/w/0000000001.wal";
@@ -76,7 +77,7 @@ describe("a record larger than the read buffer", () => {
       details: { ...decoded.error.details, offset, path: PATH, segment: PATH },
     });
     // Streamed through a scratch of 64 KiB (the least a scan reads at a time), a quarter of the record.
-    expect(bufferBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(bufferBytes).toBe(64 * 1024);
   });
 
   it("intact: decoded whole (the buffer grows to hold it)", async () => {
@@ -196,6 +197,38 @@ describe("findIntactMarkerAfter", () => {
     // The scan overwrote the buffer; the next record is still read right.
     const step = await reader.next(bytesCodec);
     expect(step).toMatchObject({ kind: "record", record: { kind: "txCommit", lsn: 2 } });
+    await reader.close();
+  });
+
+  it("with a read size under 64 KiB, scans 64 KiB at a time in a buffer of that size", async () => {
+    const tail = withMarker(
+      Uint8Array.from({ length: 200_000 }, (_, i) => noisyByte(i)),
+      150_000,
+      2,
+    );
+    const fs = await segment([{ kind: "txBegin", lsn: 1 }], tail);
+    const reader = await SegmentReader.open(fs, PATH, { chunkBytes: CHUNK });
+    const from = SEGMENT_HEADER_BYTES + 25;
+    expect(await reader.findIntactMarkerAfter(from, 1)).toEqual({ offset: from + 150_000, lsn: 2 });
+    expect(reader.readBuffer.byteLength).toBe(64 * 1024);
+    await reader.close();
+  });
+
+  it("reads no more than the read size at a time into a buffer a large record grew", async () => {
+    const big: WalRecord<Uint8Array> = { kind: "mutationBatch", lsn: 2, txBeginLsn: 1, events: [event(2, 300_000)] };
+    const tail = Uint8Array.from({ length: 200_000 }, (_, i) => noisyByte(i));
+    const fs = await segment([{ kind: "txBegin", lsn: 1 }, big], tail);
+    const reader = await SegmentReader.open(fs, PATH, { chunkBytes: 100_000 });
+    expect((await reader.next(bytesCodec)).kind).toBe("record");
+    expect((await reader.next(bytesCodec)).kind).toBe("record");
+    const buffer = reader.readBuffer;
+    expect(buffer.byteLength).toBeGreaterThan(300_000);
+    const beyond = buffer.slice(100_000);
+    const from = reader.position;
+    expect(await reader.findIntactMarkerAfter(from, 2)).toBeUndefined();
+    // The scan read 100,000 bytes at a time: what the buffer held past that is as the record's read left it.
+    expect(reader.readBuffer).toBe(buffer);
+    expect(Buffer.from(buffer.subarray(100_000)).equals(Buffer.from(beyond))).toBe(true);
     await reader.close();
   });
 

@@ -30,7 +30,9 @@ export interface SegmentReaderOptions {
   /**
    * A buffer to read into instead of allocating one, so that one buffer serves a whole directory walk (pass the
    * previous reader's {@link SegmentReader.readBuffer} to the next). Its contents are overwritten, and it must not
-   * be used elsewhere until the reader is closed. A buffer smaller than a read is replaced by a larger one.
+   * be used elsewhere until the reader is closed. A buffer smaller than a read is replaced by a larger one, and so is
+   * one under 64 KiB when the reader scans past damage or streams a large record: after the reader is closed, take
+   * {@link SegmentReader.readBuffer}, not this one.
    */
   readonly readBuffer?: Uint8Array;
   /**
@@ -237,8 +239,8 @@ export class SegmentReader {
   }
 
   /**
-   * The buffer the reader reads into (the `readBuffer` option, or one it allocated or grew). Hand it to the next
-   * reader's `readBuffer` once this one is closed.
+   * The buffer the reader reads into (the `readBuffer` option, or one it allocated, grew, or replaced for a scan).
+   * Hand it to the next reader's `readBuffer` once this one is closed.
    */
   get readBuffer(): Uint8Array {
     return this.#buffer;
@@ -320,8 +322,7 @@ export class SegmentReader {
    */
   async #streamedCrcMismatch(length: number): Promise<WalError | undefined> {
     if (length < MIN_RECORD_BYTES) return undefined;
-    this.#dropBuffered();
-    const bytes = this.#scratch();
+    const bytes = this.#scratch(length - 4);
     const start = this.#position;
     const crcAt = start + length - 4;
     let crc = 0;
@@ -346,14 +347,19 @@ export class SegmentReader {
   }
 
   /**
-   * The reader's buffer as scratch for a scan that streams through the file: replaced by one of
-   * {@link SCRATCH_MIN_BYTES} when smaller (a handed-down buffer sized to a small segment would cost a read per few
-   * bytes), and only as much of it as one read of the read size takes (a buffer grown by a large record is not read
-   * whole for a scan that may end in its first bytes). The buffered bytes must have been dropped.
+   * The reader's buffer as scratch for a scan of `want` bytes through the file, its buffered bytes dropped. One read
+   * takes at most the read size or {@link SCRATCH_MIN_BYTES}, whichever is larger (a buffer grown by a large record
+   * is not read whole for a scan that may end in its first bytes). A buffer smaller than
+   * {@link SCRATCH_MIN_BYTES} (one handed down from a small segment) is replaced by one of that read size, or of
+   * `want` when that is less (but never less than {@link SCRATCH_MIN_BYTES}): a small buffer would cost a read per
+   * few bytes.
    */
-  #scratch(): Uint8Array {
+  #scratch(want: number): Uint8Array {
     const size = Math.max(this.#chunk, SCRATCH_MIN_BYTES);
-    if (this.#buffer.byteLength < Math.min(size, SCRATCH_MIN_BYTES)) this.#buffer = new Uint8Array(size);
+    if (this.#buffer.byteLength < SCRATCH_MIN_BYTES) {
+      this.#buffer = new Uint8Array(Math.min(size, Math.max(want, SCRATCH_MIN_BYTES)));
+    }
+    this.#dropBuffered();
     return this.#buffer.subarray(0, Math.min(size, this.#buffer.byteLength));
   }
 
@@ -502,10 +508,9 @@ export class SegmentReader {
    */
   async findIntactMarkerAfter(offset: number, minLsn: number): Promise<{ offset: number; lsn: number } | undefined> {
     const end = this.#fileSize;
-    this.#dropBuffered();
     // The reader's buffer, rather than a new one: it has usually been read into already, and memory touched for the
     // first time can cost more than the scan.
-    const bytes = this.#scratch();
+    const bytes = this.#scratch(end - offset);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Windows overlap by a marker's length less one byte, so a marker across a window's end is seen whole in the next.
     const window = bytes.byteLength - (MIN_RECORD_BYTES - 1);

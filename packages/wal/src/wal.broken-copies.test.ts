@@ -103,11 +103,11 @@ describe(".broken copies", () => {
 
   // The copy goes through the file in pieces (a quarter of a tail under 4 MiB, else 1 MiB): whatever the piece
   // size, the copy holds the tail's bytes exactly, in order.
-  for (const kib of [100, 300, 1025, 5 * 1024]) {
-    it(`copies a ${kib} KiB torn tail byte for byte`, async () => {
+  for (const bytes of [1000, 100 * 1024, 300 * 1024, 1025 * 1024, 4 * 1024 * 1024 + 1, 5 * 1024 * 1024]) {
+    it(`copies a torn tail of ${bytes} bytes byte for byte`, async () => {
       const { fs, path } = await oneCommitLog();
-      const bytes = kib * 1024;
-      // A record claiming more than the file holds (its end never landed), its bytes different at every offset.
+      // A record claiming more than the file holds (its end never landed); its bytes repeat every 26, which no
+      // piece size divides, so a piece copied to the wrong place shows.
       const event = Array.from({ length: bytes + 4096 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join("");
       const record = encodeRecord({ kind: "mutation", lsn: 4, txBeginLsn: 4, event }, jsonCodec);
       const tail = record.subarray(0, bytes);
