@@ -220,7 +220,7 @@ export class SegmentReader {
     const n = await readFully(this.#file, header, 13, this.#position);
     if (n < 13 || this.#position + 13 > this.#fileSize) return undefined;
     const view = new DataView(header.buffer);
-    return view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+    return lsnFieldAt(view, 0);
   }
 
   /**
@@ -230,7 +230,7 @@ export class SegmentReader {
   peekBufferedLsn(): number | undefined {
     const at = this.#position - this.#bufferStart;
     if (this.#bufferLength - at < 13) return undefined;
-    return this.#dataView.getUint32(at + 9, true) * TWO_POW_32 + this.#dataView.getUint32(at + 5, true);
+    return lsnFieldAt(this.#dataView, at);
   }
 
   /** Offset of the next record to read: after `next()` reports damage, the start of the bad bytes. */
@@ -298,8 +298,8 @@ export class SegmentReader {
         };
       }
       // Only a record that would grow the buffer past the read size is streamed first: below that, the fill reads
-      // into memory the reader keeps using anyway. (A `needed` below a record's least size is the length prefix.)
-      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk && result.needed >= MIN_RECORD_BYTES) {
+      // into memory the reader keeps using anyway.
+      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk) {
         const mismatch = await this.#streamedCrcMismatch(result.needed);
         if (mismatch !== undefined) {
           return { kind: "damaged", offset: this.#position, reason: "corrupt", error: mismatch, frameValid: false };
@@ -321,6 +321,7 @@ export class SegmentReader {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */
   async #streamedCrcMismatch(length: number): Promise<WalError | undefined> {
+    // A `needed` below a record's least size asks for the length prefix itself (a read size under 4 bytes).
     if (length < MIN_RECORD_BYTES) return undefined;
     const bytes = this.#scratch(length - 4);
     const start = this.#position;
@@ -335,7 +336,7 @@ export class SegmentReader {
         const view = new DataView(bytes.buffer, bytes.byteOffset, n);
         const kind = bytes[4] as number;
         if (view.getUint32(0, true) !== length || kind === 0 || kind > KNOWN_KIND_MAX) return undefined;
-        lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+        lsn = lsnFieldAt(view, 0);
       }
       crc = crc32(bytes.subarray(0, n), crc);
       at += n;
@@ -491,7 +492,7 @@ export class SegmentReader {
     const view = new DataView(header.buffer);
     const length = view.getUint32(0, true);
     const kind = view.getUint8(4);
-    const lsn = view.getUint32(9, true) * TWO_POW_32 + view.getUint32(5, true);
+    const lsn = lsnFieldAt(view, 0);
     if (length < MIN_RECORD_BYTES || length > MAX_RECORD_BYTES || kind === 0 || kind > KNOWN_KIND_MAX) return undefined;
     return lsn === expectedLsn ? offset + length : undefined;
   }
@@ -533,7 +534,7 @@ export class SegmentReader {
         lsnBase,
         distance: start - offset,
       });
-      if (found >= 0) return { offset: start + found, lsn: markerLsn(view, found) };
+      if (found >= 0) return { offset: start + found, lsn: lsnFieldAt(view, found) };
     }
     return undefined;
   }
@@ -559,7 +560,7 @@ export class SegmentReader {
         if (recordLength < MIN_RECORD_BYTES || recordLength > end - (start + i)) continue;
         const kind = view.getUint8(i + 4);
         if (kind === 0 || kind > KNOWN_KIND_MAX) continue;
-        const lsn = view.getUint32(i + 9, true) * TWO_POW_32 + view.getUint32(i + 5, true);
+        const lsn = lsnFieldAt(view, i);
         if (!(lsn > minLsn)) continue;
         const record =
           i + recordLength <= n
@@ -661,9 +662,9 @@ function scanForMarker(bytes: Uint8Array, view: DataView, last: number, bounds: 
   return -1;
 }
 
-/** The LSN field of the marker at `i`. */
-function markerLsn(view: DataView, i: number): number {
-  return view.getUint32(i + 9, true) * TWO_POW_32 + view.getUint32(i + 5, true);
+/** The LSN field (u64 at +5) of the record header at `at`; the caller rules out values beyond 2^53 where it must. */
+function lsnFieldAt(view: DataView, at: number): number {
+  return view.getUint32(at + 9, true) * TWO_POW_32 + view.getUint32(at + 5, true);
 }
 
 /** The decoder knows offsets within the buffer; callers want the file and the offset within it. */
