@@ -58,6 +58,6 @@ export async function recoverForWriting<E>(
   });
   // Spares a crash or a failed handle left hold no records; under the lock just taken they are no one's.
   await removeSpareSegments(fs, dir).catch(() => undefined);
-  await segments.prepareSpare();
+  await segments.prepareSpareAtOpen(r.writer.size);
   return { r, segments };
 }

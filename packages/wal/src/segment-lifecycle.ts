@@ -184,10 +184,9 @@ export class SegmentLifecycle {
   /**
    * Start making the next segment in the background (a spare: created, and zero-filled as far as the writers
    * preallocate, under a name no listing takes for a segment), so rotation need not create a file while commits
-   * wait; nothing when one is ready or under way. Called once the directory is recovered (`Wal.open` waits for it,
-   * so an opened handle does no file work of its own until it is used), then for each next rotation, not waited
-   * for: once the active segment's synced part reaches half its target (a zero-filled spare), or right after the
-   * rotation (an empty one).
+   * wait; nothing when one is ready or under way. Started once the active segment's synced part reaches half its
+   * target (a zero-filled spare), or right after a rotation (an empty one), not waited for; `Wal.open` waits for the
+   * one it finds due (see {@link SegmentLifecycle.prepareSpareAtOpen}).
    * Never rejects: when making the spare fails, rotation creates the segment itself and reports any error then.
    */
   prepareSpare(): Promise<void> {
@@ -204,6 +203,16 @@ export class SegmentLifecycle {
       },
     );
     return this.#preparing;
+  }
+
+  /**
+   * The spare at open, by the rule a running handle follows: made now (and waited for) when it is due now (the
+   * recovered active segment already holds half its target, or spares are empty files made right after each
+   * rotation), else left to the first sync round that takes the segment past half. A small segment's open does not
+   * wait for a zero fill and its fdatasync that rotation needs only much later.
+   */
+  async prepareSpareAtOpen(activeBytes: number): Promise<void> {
+    if (this.#spareFrom === 0 || activeBytes >= this.#spareFrom) await this.prepareSpare();
   }
 
   /** The handle is closing: start no more spares (its final flush must not start one only for close to remove it). */

@@ -2,6 +2,8 @@
  * The handle makes its next segment ahead of rotation (a spare): rotation renames it instead of creating a file,
  * a spare that cannot be made leaves rotation to create the segment as before, a failure while rotating through it
  * poisons like any rotation failure and loses no acknowledged commit, and a clean close leaves no spare behind.
+ * `Wal.open` waits for a spare only when one is due (the active segment holds half its target): a small segment's
+ * open does not pay for a zero fill that rotation needs only much later.
  */
 
 import { bytesCodec } from "@lora/wal-codec";
@@ -45,11 +47,43 @@ async function replayed(fs: SimFS): Promise<number[]> {
 
 const ids = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
 
+/** Where segment `id`'s data ends (past its last non-zero byte; the rest is the writer's zero fill). */
+const dataEnd = (fs: SimFS, id: number) => fs.readFileSync(segmentPath(DIR, id)).findLastIndex((b) => b !== 0) + 1;
+
+/**
+ * A handle on a log whose active segment (1) already holds at least half of its 1024-byte target: `Wal.open` made
+ * its spare before resolving. Transactions 1..n are committed.
+ */
+async function openPastHalf(fs: SimFS): Promise<{ wal: Wal<Uint8Array>; committed: number }> {
+  const { wal: first } = await open(fs);
+  let n = 0;
+  while (dataEnd(fs, 1) < 512) await first.commitTx([payload(++n)]);
+  expect(first.activeSegmentId()).toBe(1);
+  await first.close();
+  const { wal } = await open(fs);
+  expect(spares(fs)).toHaveLength(1);
+  return { wal, committed: n };
+}
+
 describe("the spare segment", () => {
-  it("is ready when open resolves, and each rotation renames it into place and starts the next one", async () => {
+  it("open waits for a spare only when one is due: not for a small active segment, yes for one past half its target", async () => {
+    const fs = newFs();
+    const { wal: fresh } = await open(fs);
+    expect(spares(fs)).toEqual([]);
+    await fresh.close();
+    const { wal, committed } = await openPastHalf(fs);
+    await wal.close();
+    expect(spares(fs)).toEqual([]);
+    // Without preallocation a spare is an empty file made right after each rotation: due at any open.
+    const { wal: unfilled } = await open(fs, 0);
+    expect(spares(fs)).toHaveLength(1);
+    await unfilled.close();
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, committed));
+  });
+
+  it("is made once the active segment is half synced, and each rotation renames it into place", async () => {
     const fs = newFs();
     const { wal } = await open(fs);
-    expect(spares(fs)).toHaveLength(1);
     const ops: SimOperationEvent[] = [];
     const stop = fs.onOperation((e) => ops.push(e));
     await commit(wal, 1, 20);
@@ -87,7 +121,7 @@ describe("the spare segment", () => {
     const fault = fs.injectFault({ op: "open", path: ANY_SPARE, errno: "EACCES", persistent: true });
     const { wal } = await open(fs);
     await commit(wal, 1, 20);
-    // Tried at open, then once per segment (at half its size), never again within one.
+    // Tried once per segment (at half its size), never again within one.
     expect(fault.hits).toBeGreaterThanOrEqual(1);
     expect(fault.hits).toBeLessThanOrEqual(wal.activeSegmentId());
     expect(wal.bgFailure()).toBeNull();
@@ -109,12 +143,12 @@ describe("the spare segment", () => {
 
   it("a failed stamp poisons the handle, keeps every acknowledged commit, and the next open rotates again", async () => {
     const fs = newFs();
-    const { wal } = await open(fs);
+    const { wal, committed } = await openPastHalf(fs);
     // The spare's header fdatasync at the first rotation fails.
     fs.injectFault({ op: "datasync", path: ANY_SPARE, errno: "EIO" });
-    const acknowledged: number[] = [];
+    const acknowledged = ids(1, committed);
     let failure: unknown;
-    for (let i = 1; i <= 20 && failure === undefined; i++) {
+    for (let i = committed + 1; i <= committed + 20 && failure === undefined; i++) {
       try {
         await wal.commitTx([payload(i)]);
         acknowledged.push(i);
@@ -139,14 +173,13 @@ describe("the spare segment", () => {
 
   it("a poisoned handle closes its spare without removing the name (it may have lost the directory)", async () => {
     const fs = newFs();
-    const { wal } = await open(fs);
-    await commit(wal, 1, 2);
+    const { wal, committed } = await openPastHalf(fs);
     fs.injectFault({ op: "datasync", path: segmentPath(DIR, 1), errno: "EIO" });
-    await expect(wal.commitTx([payload(3)])).rejects.toMatchObject({ code: "WAL_IO" });
+    await expect(wal.commitTx([payload(committed + 1)])).rejects.toMatchObject({ code: "WAL_IO" });
     await wal.close();
     expect(spares(fs)).toHaveLength(1);
     expect(fs.stats.opens).toBe(fs.stats.closes);
-    expect(await replayed(fs.durableImage())).toEqual([1, 2]);
+    expect(await replayed(fs.durableImage())).toEqual(ids(1, committed));
   });
 
   it("a zero-filled spare is started once the active segment is half synced, an empty one right after rotation", async () => {
@@ -169,12 +202,14 @@ describe("the spare segment", () => {
   it("rotation does not wait for a spare still being made: it creates the segment, and the spare serves the next", async () => {
     const sim = newFs();
     const fs = new HeldSpareSyncs(sim);
+    const { wal: first, committed } = await openPastHalf(sim);
+    await first.close();
     const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 1024 });
     fs.hold = true;
     const ops: SimOperationEvent[] = [];
     const stop = sim.onOperation((e) => ops.push(e));
     // The first rotation uses the spare made at open; the next one's zero fill is held, so its rotation creates.
-    await commit(wal, 1, 20);
+    await commit(wal, committed + 1, 20 - committed);
     expect(wal.activeSegmentId()).toBeGreaterThanOrEqual(3);
     expect(fs.held.length).toBe(1);
     const renamedTo = ops.filter((e) => e.op === "rename").map((e) => e.to);
