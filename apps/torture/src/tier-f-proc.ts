@@ -60,9 +60,12 @@ export interface FollowProcOptions {
 const DEBUG = process.env.TORTURE_DEBUG === "1";
 const FOLLOWER_SLOT = "follower";
 const ORACLE_SLOT = "oracle";
-/** Liveness watchdogs (a writer that neither finishes nor dies, a follower that stops delivering). */
-const WRITER_SAFETY_MS = 10_000;
-const FOLLOWER_IDLE_MS = 15_000;
+/**
+ * Liveness watchdogs (a writer that neither finishes nor dies, a follower that stops delivering): a minute, far past
+ * what a cycle takes on a loaded machine with a slow disk, so only a hang trips them, never the machine's speed.
+ */
+const WRITER_SAFETY_MS = 60_000;
+const FOLLOWER_IDLE_MS = 60_000;
 /** When a self-kill or a failpoint has not happened after this long, the parent kills the writer. */
 const FAILPOINT_FALLBACK_MS = 200;
 
