@@ -4,14 +4,15 @@
  */
 
 import { WalError } from "@lora/wal-codec";
+import { readSizeOf } from "@lora/wal-segment";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 import { isRestartFor } from "./resume-token.js";
 
 /**
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
  * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown recovery mode, an LSN option that is not a
- *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`, an `onProgress` that is not a function, or a
- *   negative or fractional `unsyncedWindowBytes`.
+ *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`, an `onProgress` that is not a function, a
+ *   negative or fractional `unsyncedWindowBytes`, or a `chunkBytes` that is not an integer of at least 1.
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   const mode = options.recovery ?? "tolerate-torn-tail";
@@ -36,6 +37,7 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
     throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
   }
+  readSizeOf(options.chunkBytes);
   return mode;
 }
 

@@ -54,7 +54,7 @@ export interface ReplayOptions<E> {
   readonly unsyncedWindowBytes?: number;
   /** The file-system seam. @default the Node file system */
   readonly fs?: WalFileSystem;
-  /** Bytes per read. @default 1 MiB */
+  /** Bytes per read: an integer of at least 1 (else `WAL_INVALID_OPTION`). @default 1 MiB */
   readonly chunkBytes?: number;
   /**
    * The start of an LSN range, as `readCommitted`'s resume token: only transactions with `beginLsn > after` are

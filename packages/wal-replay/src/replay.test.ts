@@ -497,4 +497,20 @@ describe("streaming", () => {
       expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
     );
   });
+
+  it("a read size that is not an integer of at least 1 is refused at once; any such size replays every record", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a", "b"]), ...tx(4, ["c"])]);
+    // NaN used to replay nothing at all, and -1 to fail with a RangeError that has no code.
+    for (const chunkBytes of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "4096" as never]) {
+      expect(() => replayDir(dir, { codec: jsonCodec, chunkBytes }), String(chunkBytes)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION", message: expect.stringContaining("chunkBytes") }),
+      );
+    }
+    for (const chunkBytes of [1, 3, 25, 4096]) {
+      const events: unknown[] = [];
+      const r = replayDir(dir, { codec: jsonCodec, chunkBytes });
+      for await (const tx of r) events.push(...tx.events);
+      expect(events, String(chunkBytes)).toEqual(["a", "b", "c"]);
+    }
+  });
 });

@@ -17,6 +17,7 @@ export {
 } from "./durable-mark.js";
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
+export { DEFAULT_READ_BYTES, readSizeOf } from "./read-size.js";
 export {
   decodeSegmentHeader,
   encodeSegmentHeader,

@@ -20,12 +20,13 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { readSizeOf } from "./read-size.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
 
 /** Options of {@link SegmentReader.open}. */
 export interface SegmentReaderOptions {
-  /** Bytes read per syscall. @default 1 MiB */
+  /** Bytes read per syscall: an integer of at least 1 (else `WAL_INVALID_OPTION`). @default 1 MiB */
   readonly chunkBytes?: number;
   /**
    * A buffer to read into instead of allocating one, so that one buffer serves a whole directory walk (pass the
@@ -63,7 +64,6 @@ export type ReadStep<E> =
       readonly frameValid: boolean;
     };
 
-const DEFAULT_CHUNK = 1 << 20;
 /**
  * The least read at a zero tail already seen: a follower at the live end looks for a few new records, and reading a
  * whole chunk of zeros on every wake-up would cost more than the records. The read doubles while the records keep
@@ -139,16 +139,18 @@ export class SegmentReader {
 
   /**
    * Open a segment read-only and validate its header.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`;
+   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` (before the file is opened) or `startOffset`.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
+    const chunk = readSizeOf(options.chunkBytes);
     const file = await fs.open(path, "read");
     try {
       const fileSize = await file.size();
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
       const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeSegmentHeader(raw.subarray(0, n), path);
-      const reader = new SegmentReader(file, header, fileSize, options.chunkBytes ?? DEFAULT_CHUNK, options.readBuffer);
+      const reader = new SegmentReader(file, header, fileSize, chunk, options.readBuffer);
       const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
       if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
         throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${String(start)}`);
