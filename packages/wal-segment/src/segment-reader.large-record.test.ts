@@ -10,11 +10,13 @@
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec, crc32, decodeRecord, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
+import type { WalFile } from "./fs/file-system.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { type ReadStepView, readStepView } from "./test-support/read-step-view.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const CHUNK = 4096;
@@ -87,6 +89,51 @@ describe("a record larger than the read buffer", () => {
     expect(steps.map((s) => s.kind)).toEqual(["record", "record", "record", "end"]);
     expect(steps[1]?.record).toEqual(record);
     expect(bufferBytes).toBeGreaterThan(9000);
+  });
+
+  it("whose header changed before it was streamed (a file rewritten under a reader): read as the file is now", async () => {
+    const torn = bigRecord(64 * CHUNK);
+    torn[torn.byteLength - 100] = (torn[torn.byteLength - 100] as number) ^ 0x01;
+    const sim = await segment([{ kind: "txBegin", lsn: 1 }], torn);
+    const at = SEGMENT_HEADER_BYTES + 25;
+    // Now: a smaller intact record where the torn one started, then a commit, then zeros as far as the torn record
+    // reached, so the old length still fits in the file (streaming it would find a CRC mismatch, not a short file).
+    const replacement: WalRecord<Uint8Array> = {
+      kind: "mutationBatch",
+      lsn: 2,
+      txBeginLsn: 1,
+      events: [event(5, 2 * CHUNK)],
+    };
+    const now = new Uint8Array(at + torn.byteLength);
+    now.set(sim.readFileSync(PATH).subarray(0, at));
+    const body = [
+      encodeRecord(replacement, bytesCodec),
+      encodeRecord({ kind: "txCommit", lsn: 3, txBeginLsn: 1 }, bytesCodec),
+    ];
+    now.set(body[0] as Uint8Array, at);
+    now.set(body[1] as Uint8Array, at + (body[0] as Uint8Array).byteLength);
+    let rewritten = false;
+    // The first read at the record's offset is the streaming's (the first fill read from the segment header's end).
+    const fs = wrapFileSystem(sim, (file) => {
+      const read: WalFile["read"] = async (buffer, offset, length, position) => {
+        if (position === at && !rewritten) {
+          rewritten = true;
+          sim.writeFileSync(PATH, now);
+        }
+        return await file.read(buffer, offset, length, position);
+      };
+      return new Proxy(file, { get: (target, key) => (key === "read" ? read : boundProperty(target, key)) });
+    });
+    const reader = await SegmentReader.open(fs, PATH, { chunkBytes: CHUNK });
+    const steps: ReadStepView[] = [];
+    for (let step = await reader.next(bytesCodec); ; step = await reader.next(bytesCodec)) {
+      steps.push(readStepView(step));
+      if (step.kind !== "record") break;
+    }
+    await reader.close();
+    expect(rewritten).toBe(true);
+    expect(steps.map((s) => s.kind)).toEqual(["record", "record", "record", "end"]);
+    expect(steps[1]?.record).toEqual(replacement);
   });
 
   it("with an unknown kind byte: reported as an unknown kind, as decoding checks the kind before the CRC", async () => {
