@@ -6,7 +6,7 @@ import { createNodeFileSystem, DurableMarkWriter, SegmentWriter, segmentPath } f
 import { boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
-import { followDir } from "./follow-dir.js";
+import { type FollowDirOptions, followDir } from "./follow-dir.js";
 import type { ReplayedTransaction } from "./replay-types.js";
 
 // A follower beside a hand-driven writer (segment writer + durable mark), so every step of the writer is explicit:
@@ -386,6 +386,24 @@ describe("followDir", () => {
     expect(() => followDir(dir, { codec: jsonCodec, durability: "eventually" as "durable" })).toThrow(
       expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
     );
+    // Each of these used to be taken: a poll every millisecond (a timer past 2^31 - 1 ms), "no" as true, and a
+    // TypeError at the first next() for a missing codec or a signal that is not one.
+    const refused: Partial<FollowDirOptions<unknown>>[] = [
+      { pollIntervalMs: 2 ** 31 },
+      { pollIntervalMs: 1e12 },
+      { pollIntervalMs: Number.NaN },
+      { selfSyncAfterMs: 2 ** 31 },
+      { watch: "no" as never },
+      { signal: {} as never },
+      { signal: "x" as never },
+      { codec: undefined as never },
+      { codec: {} as never },
+    ];
+    for (const bad of refused) {
+      expect(() => followDir(dir, { codec: jsonCodec, ...bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+    }
   });
 });
 

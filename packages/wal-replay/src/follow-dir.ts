@@ -13,7 +13,7 @@
  */
 
 import { type FSWatcher, watch } from "node:fs";
-import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   DURABLE_MARK_FILE,
@@ -22,7 +22,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
-import { checkRestartLsn } from "./replay-options.js";
+import { checkRestartLsn, checkSignal } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
 import { WatchWakeFilter } from "./watch-wake-filter.js";
@@ -108,6 +108,8 @@ export const CONFIRMABLE_TOKENS = 4096;
  *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
+  checkPayloadCodec(options.codec);
+  checkSignal(options.signal);
   const after = options.after ?? 0;
   if (!Number.isSafeInteger(after) || after < 0) {
     throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
@@ -126,9 +128,13 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
     ["pollIntervalMs", poll],
     ["selfSyncAfterMs", selfSyncAfter],
   ] as const) {
-    if (!Number.isFinite(value) || value < 0) {
-      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative number, got ${String(value)}`);
+    // A timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every millisecond instead of almost never.
+    if (typeof value !== "number" || !(value >= 0) || value >= 2 ** 31) {
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a number in [0, 2^31), got ${String(value)}`);
     }
+  }
+  if (options.watch !== undefined && typeof options.watch !== "boolean") {
+    throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${String(options.watch)}`);
   }
   const fs = options.fs ?? createNodeFileSystem();
   const watchable = options.watch ?? options.fs === undefined;

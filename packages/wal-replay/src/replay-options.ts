@@ -3,18 +3,21 @@
  * `replayDir`/`replaySegments` themselves, not by the first step of iteration.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, WalError } from "@lora/wal-codec";
 import { readSizeOf } from "@lora/wal-segment";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 import { isRestartFor } from "./resume-token.js";
 
 /**
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
- * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown recovery mode, an LSN option that is not a
- *   non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`, an `onProgress` that is not a function, a
- *   negative or fractional `unsyncedWindowBytes`, or a `chunkBytes` that is not an integer of at least 1.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for a `codec` that is not a PayloadCodec, an unknown recovery mode,
+ *   an LSN option that is not a non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`,
+ *   an `onProgress` that is not a function, a negative or fractional `unsyncedWindowBytes`, a `chunkBytes` that is
+ *   not an integer of at least 1, an `allowTruncatedHistory` that is not a boolean, or a `signal` that is not an
+ *   AbortSignal.
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
+  checkPayloadCodec(options.codec);
   const mode = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(mode)) {
     throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(mode)}`);
@@ -38,6 +41,12 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
     throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
   }
   readSizeOf(options.chunkBytes);
+  // Only `true` reads across truncated history: any other value taken as "yes" would skip the fence check silently.
+  const truncated = options.allowTruncatedHistory;
+  if (truncated !== undefined && typeof truncated !== "boolean") {
+    throw new WalError("WAL_INVALID_OPTION", `allowTruncatedHistory must be a boolean, got ${String(truncated)}`);
+  }
+  checkSignal(options.signal);
   return mode;
 }
 
@@ -62,5 +71,15 @@ export function checkRestartLsn(after: number | undefined, restartLsn: number | 
 function checkLsnOption(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
     throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+  }
+}
+
+/**
+ * An optional `signal` option: an `AbortSignal` or nothing.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (it would fail later with a `TypeError`).
+ */
+export function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
   }
 }

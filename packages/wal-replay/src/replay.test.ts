@@ -498,6 +498,27 @@ describe("streaming", () => {
     );
   });
 
+  it("a codec, allowTruncatedHistory or signal of the wrong type is refused at once", async () => {
+    const refused: Partial<ReplayOptions<JsonValue>>[] = [
+      { codec: undefined as never },
+      { codec: {} as never },
+      { codec: { ...jsonCodec, decodeBatch: undefined } as never },
+      // Taken as true, this read across truncated history where the fence check should have refused.
+      { allowTruncatedHistory: "no" as never },
+      { allowTruncatedHistory: 0 as never },
+      { signal: {} as never },
+      { signal: "x" as never },
+    ];
+    for (const bad of refused) {
+      expect(() => replayDir(dir, { codec: jsonCodec, ...bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+      expect(() => replaySegments([], { codec: jsonCodec, ...bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+    }
+  });
+
   it("a read size that is not an integer of at least 1 is refused at once; any such size replays every record", async () => {
     await writeSegment(dir, 1, 1, [...tx(1, ["a", "b"]), ...tx(4, ["c"])]);
     // NaN used to replay nothing at all, and -1 to fail with a RangeError that has no code.

@@ -94,6 +94,21 @@ describe("durable mark", () => {
     await writer.close(11);
   });
 
+  it("refuses an LSN that is not a non-negative safe integer with nothing changed, and keeps publishing", async () => {
+    const fs = new SimFS();
+    await fs.mkdirp("/log");
+    const writer = await DurableMarkWriter.open(fs, "/log");
+    writer.publish(4);
+    // NaN used to become the last published LSN: every later publish, and close, then failed to encode.
+    for (const bad of [Number.NaN, -3, 1.5, 2 ** 53, "7" as never]) {
+      expect(() => writer.publish(bad), String(bad)).toThrow(expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }));
+    }
+    await expect(writer.close(Number.NaN)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    writer.publish(9);
+    await writer.close(10);
+    expect(await readDurableMark(fs, "/log")).toMatchObject({ durableLsn: 10, closed: true });
+  });
+
   for (const kind of ["node", "sim"] as const) {
     it(`a kept-open reader (${kind}) follows rewrites in place, knows no mark before there is one, and reopens a replaced file`, async () => {
       const dir = kind === "node" ? mkdtempSync(join(tmpdir(), "mark-reader-")) : "/d";

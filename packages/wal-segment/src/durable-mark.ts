@@ -216,8 +216,18 @@ export class DurableMarkWriter {
     return this.#session;
   }
 
-  /** Publish `durableLsn` (ignored unless it is higher than the last one published). */
+  /**
+   * Publish `durableLsn` (ignored unless it is higher than the last one published).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` for an LSN that is not a non-negative safe
+   *   integer, with nothing changed (the mark keeps accepting valid LSNs).
+   */
   publish(durableLsn: number, closed = false): void {
+    if (!Number.isSafeInteger(durableLsn) || durableLsn < 0) {
+      throw new WalError(
+        "WAL_INVALID_ARGUMENT",
+        `durableLsn must be a non-negative safe integer, got ${String(durableLsn)}`,
+      );
+    }
     if (this.#closed || (durableLsn <= this.#last && !closed)) return;
     this.#last = Math.max(this.#last, durableLsn);
     const bytes = encodeDurableMark({

@@ -198,6 +198,11 @@ export class SegmentWriter {
     offset: number,
     options: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
+    if (!Number.isSafeInteger(offset)) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `append offset must be an integer, got ${String(offset)}`, {
+        details: { path },
+      });
+    }
     if (offset < SEGMENT_HEADER_BYTES) {
       throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: append offset before segment payload", {
         details: { path, offset },
@@ -763,5 +768,10 @@ function validateOptions(options: SegmentWriterOptions): void {
   const ahead = options.preallocateBytes;
   if (ahead !== undefined && (!Number.isSafeInteger(ahead) || ahead < 0)) {
     throw new WalError("WAL_INVALID_OPTION", `preallocateBytes must be an integer >= 0, got ${String(ahead)}`);
+  }
+  // Checked before a file is created: the buffers' own check would refuse it only after.
+  const buffer = options.bufferBytes;
+  if (buffer !== undefined && (!Number.isSafeInteger(buffer) || buffer < 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `bufferBytes must be an integer >= 0, got ${String(buffer)}`);
   }
 }

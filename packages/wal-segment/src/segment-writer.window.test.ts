@@ -152,4 +152,26 @@ describe("the unsynced window", () => {
       code: "WAL_INVALID_OPTION",
     });
   });
+
+  test("a bad buffer size or append offset is refused before any file is created or opened", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    for (const bufferBytes of [-1, Number.NaN, 1.5]) {
+      await expect(SegmentWriter.create(sim, "/w/0000000001.wal", 1, { bufferBytes })).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+      });
+    }
+    // Used to create and fsync the segment, then fail in the buffer's constructor with the file left open.
+    expect(sim.listSync("/w")).toEqual([]);
+    expect(sim.stats.opens).toBe(0);
+    const writer = await SegmentWriter.create(sim, "/w/0000000001.wal", 1);
+    await writer.close();
+    const opens = sim.stats.opens;
+    for (const offset of [Number.NaN, 40.5]) {
+      await expect(SegmentWriter.openForAppend(sim, "/w/0000000001.wal", offset)).rejects.toMatchObject({
+        code: "WAL_INVALID_ARGUMENT",
+      });
+    }
+    expect(sim.stats.opens).toBe(opens);
+  });
 });

@@ -73,6 +73,9 @@ export class InProcessFeed<E> {
     if (durability !== "durable" && durability !== "written") {
       throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
     }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(options.signal)}`);
+    }
     // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
     // lost, so `changed` returns at once when the count moved since its last look at durability.
     let seen = this.#followEpoch;

@@ -2,7 +2,7 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
@@ -38,7 +38,7 @@ export interface OpenOptions<E> {
  */
 export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
-  validateCodec(codec);
+  checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);
   const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
   if (!Number.isSafeInteger(target) || target < 1) {
@@ -93,6 +93,12 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
       `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${String(maxSlotRetainedBytes)}`,
     );
   }
+  const lockRetryMs = options.lockRetryMs;
+  // Checked here, before `Wal.open` creates the directory: the lock would refuse it only after (and a custom file
+  // system's lock not at all).
+  if (lockRetryMs !== undefined && (typeof lockRetryMs !== "number" || !(lockRetryMs >= 0) || lockRetryMs >= 2 ** 31)) {
+    throw new WalError("WAL_INVALID_OPTION", `lockRetryMs must be a number in [0, 2^31), got ${String(lockRetryMs)}`);
+  }
   const publishDurableLsn = options.publishDurableLsn ?? true;
   if (typeof publishDurableLsn !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
@@ -118,21 +124,4 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     failpoint,
     bugs,
   };
-}
-
-function validateCodec(codec: unknown): void {
-  const c = codec as Partial<PayloadCodec<unknown>> | null;
-  if (
-    c === null ||
-    typeof c !== "object" ||
-    typeof c.encodeEvent !== "function" ||
-    typeof c.encodeBatch !== "function" ||
-    typeof c.decodeEvent !== "function" ||
-    typeof c.decodeBatch !== "function"
-  ) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      "codec must implement PayloadCodec (encodeEvent, encodeBatch, decodeEvent, decodeBatch)",
-    );
-  }
 }

@@ -82,5 +82,30 @@ describe("bad input", () => {
     await expectRefused(dir, "WAL_INVALID_OPTION", { segmentTargetBytes: -5 });
     await expectRefused(dir, "WAL_INVALID_OPTION", { checkpointLsn: Number.MAX_SAFE_INTEGER + 2 });
     await expectRefused(dir, "WAL_INVALID_OPTION", { syncMode: { mode: "group", intervalMs: 2 ** 40 } });
+    for (const lockRetryMs of [Number.NaN, -1, Number.POSITIVE_INFINITY, 2 ** 31, "100" as never]) {
+      await expectRefused(dir, "WAL_INVALID_OPTION", { lockRetryMs });
+    }
+    await expectRefused(dir, "WAL_INVALID_OPTION", { codec: { name: "half" } as never });
+  });
+
+  it("a bad lockRetryMs creates no directory (it is checked before the open creates one)", async () => {
+    const dir = join(await tempDir(), "not-yet");
+    await expect(Wal.open(dir, { lockRetryMs: Number.NaN })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+    await expect(readdir(dir)).rejects.toMatchObject({ code: "ENOENT" });
+    // With a file system of one's own too (its lock never saw the option).
+    const fs = SimFS.withDir("/");
+    await expect(Wal.open("/w", { fs, lockRetryMs: -1 })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+    expect(fs.listSync("/")).toEqual([]);
+  });
+
+  it("a follower's signal that is not an AbortSignal is refused at once", async () => {
+    const dir = await withLog();
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 64 });
+    for (const signal of [{}, "x", 5]) {
+      expect(() => wal.follow({ signal: signal as never })).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION", message: expect.stringContaining("signal") }),
+      );
+    }
+    await wal.close();
   });
 });
