@@ -1,6 +1,6 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
-import { bytesCodec, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { bytesCodec, checkPayloadCodec, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import type { ReplayProgress } from "@lora/wal-replay";
 import { framingOnlyCodec } from "./scan/framing-codec.js";
@@ -68,6 +68,26 @@ export interface ReadOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
+/**
+ * Check the options every reading command shares, before anything is read.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown `codec`, a `payloadCodec` that is not a
+ *   `PayloadCodec`, or a callback (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
+ */
+export function checkReadOptions(options: ReadOptions): void {
+  if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unknown codec ${String(options.codec)} (expected one of ${CODEC_CHOICES.join(", ")})`,
+    );
+  }
+  if (options.payloadCodec !== undefined) checkPayloadCodec(options.payloadCodec);
+  for (const name of ["onCodec", "onTotal", "onRead", "onProgress"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a function`);
+    }
+  }
+}
+
 /** The codec called `name` (`"framing"`: {@link framingOnlyCodec}, which decodes nothing). */
 export function codecFor(name: CodecChoice = "lora"): PayloadCodec<unknown> {
   switch (name) {
@@ -80,6 +100,9 @@ export function codecFor(name: CodecChoice = "lora"): PayloadCodec<unknown> {
     case "framing":
       return framingOnlyCodec;
     default:
-      throw new RangeError(`unknown codec ${String(name)} (expected one of ${CODEC_CHOICES.join(", ")})`);
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `unknown codec ${String(name)} (expected one of ${CODEC_CHOICES.join(", ")})`,
+      );
   }
 }

@@ -9,6 +9,7 @@ import {
   RECORD_TRAILER_BYTES,
   type RecordKind,
   RecordKindByte,
+  WalError,
 } from "@lora/wal-codec";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
@@ -24,7 +25,7 @@ import {
 import { codecOptions } from "../codec-module.js";
 import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
-import type { CodecUse, ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
@@ -114,6 +115,7 @@ export type DumpItem = DumpedRecord | DumpDamage;
  * ```
  */
 export async function* dumpRecords(path: string, options: DumpOptions = {}): AsyncGenerator<DumpItem> {
+  checkDumpOptions(options);
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
   const { codec, use } = await chooseCodec(target, options);
@@ -307,6 +309,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const toLsn = lsnOption("dump", "to-lsn", values["to-lsn"]);
   const tx = lsnOption("dump", "tx", values.tx);
   const limit = lsnOption("dump", "limit", values.limit);
+  if (limit === 0) throw new UsageError("--limit must be at least 1, got 0", "dump");
   const kinds = kindsOption(values.kind);
   const json = values.json === true;
   let use: CodecUse | undefined;
@@ -379,4 +382,31 @@ const MODULE_RENDERING = "module";
 function eventsColumn(record: DumpedRecord): string {
   if (record.events !== undefined) return String(record.events.length);
   return record.payloadBytes === undefined ? "" : `? (${record.payloadBytes}-byte payload, not decoded)`;
+}
+
+/**
+ * Check `dumpRecords`' options before anything is read.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for a `fromLsn`, `toLsn` or `tx` that is not a non-negative safe
+ *   integer, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds, or what
+ *   {@link checkReadOptions} refuses.
+ */
+function checkDumpOptions(options: DumpOptions): void {
+  checkReadOptions(options);
+  for (const name of ["fromLsn", "toLsn", "tx"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+    }
+  }
+  const limit = options.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw new WalError("WAL_INVALID_OPTION", `limit must be an integer of at least 1, got ${String(limit)}`);
+  }
+  const kinds: unknown = options.kinds;
+  if (kinds !== undefined && (!Array.isArray(kinds) || !kinds.every((k) => RECORD_KINDS.includes(k)))) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${JSON.stringify(kinds)}`,
+    );
+  }
 }

@@ -9,7 +9,7 @@ import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
-import type { CodecUse, ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
@@ -69,6 +69,7 @@ export interface InspectReport {
  * ```
  */
 export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
+  checkReadOptions(options);
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
   const { lock, lockError } =

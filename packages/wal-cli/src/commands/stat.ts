@@ -6,7 +6,7 @@
 import type { RecordKind } from "@lora/wal-codec";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
-import type { CodecUse, ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
@@ -76,6 +76,7 @@ function spread(values: number[]): Spread {
  * ```
  */
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
+  checkReadOptions(options);
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
   const chosen = await chooseCodec(target, options);

@@ -18,7 +18,7 @@ import {
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
-import type { CodecUse, ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
@@ -59,6 +59,7 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
+  checkReadOptions(options);
   const onProgress = options.onProgress;
   // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).
   const fs = createReadOnlyFileSystem(onProgress === undefined ? options.onRead : undefined);

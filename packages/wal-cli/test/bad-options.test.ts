@@ -1,0 +1,80 @@
+/**
+ * The library functions behind the commands refuse bad options with `WAL_INVALID_OPTION` before reading anything:
+ * a `limit` of 0 used to dump one record, `NaN` bounds meant no bound, `kinds: "txBegin"` (a string: a set of its
+ * characters) dumped nothing, and an unknown codec or a callback that is not a function failed with a plain error.
+ */
+
+import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type DumpOptions, dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
+import type { ReadOptions } from "../src/read-options.js";
+import { runCli, writeJsonWal } from "./helpers.js";
+
+async function dumped(dir: string, options: DumpOptions): Promise<number> {
+  let n = 0;
+  for await (const item of dumpRecords(dir, options)) if (item.type === "record") n++;
+  return n;
+}
+
+describe("bad options of the library functions", () => {
+  let tmp: { path: string; cleanup(): Promise<void> };
+  let dir: string;
+  beforeEach(async () => {
+    tmp = await makeTempDir("lora-wal-cli-options");
+    dir = join(tmp.path, "wal");
+    await writeJsonWal(dir, 4);
+  });
+  afterEach(async () => {
+    await tmp.cleanup();
+  });
+
+  it("dumpRecords refuses bad bounds, limits and kinds", async () => {
+    const refused: DumpOptions[] = [
+      { limit: 0 },
+      { limit: -1 },
+      { limit: 1.5 },
+      { fromLsn: Number.NaN },
+      { toLsn: -2 },
+      { toLsn: "3" as never },
+      { tx: Number.NaN },
+      { kinds: "txBegin" as never },
+      { kinds: ["begin"] as never },
+      { codec: "xml" as never },
+    ];
+    for (const options of refused) {
+      await expect(dumped(dir, { codec: "json", ...options }), JSON.stringify(options)).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+      });
+    }
+    // The same options, valid: 4 transactions of 3 records each.
+    expect(await dumped(dir, { codec: "json" })).toBe(12);
+    expect(await dumped(dir, { codec: "json", limit: 1 })).toBe(1);
+    expect(await dumped(dir, { codec: "json", fromLsn: 4, toLsn: 6 })).toBe(3);
+    expect(await dumped(dir, { codec: "json", kinds: ["txBegin"] })).toBe(4);
+  });
+
+  it("inspectDir, statDir and verifyDir refuse an unknown codec, a bad payloadCodec and callbacks that are not functions", async () => {
+    const refused: ReadOptions[] = [
+      { codec: "xml" as never },
+      { payloadCodec: {} as never },
+      { onTotal: 5 as never },
+      { onRead: "x" as never },
+      { onCodec: {} as never },
+      { onProgress: 1 as never },
+    ];
+    for (const command of [inspectDir, statDir, verifyDir]) {
+      for (const options of refused) {
+        await expect(command(dir, options), `${command.name} ${JSON.stringify(options)}`).rejects.toMatchObject({
+          code: "WAL_INVALID_OPTION",
+        });
+      }
+    }
+  });
+
+  it("lora-wal dump --limit 0 is a usage error (exit 3)", async () => {
+    const result = await runCli(["dump", dir, "--codec", "json", "--limit", "0"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("--limit must be at least 1");
+  });
+});
