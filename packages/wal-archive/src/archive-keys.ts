@@ -38,12 +38,32 @@ export const PIECES_PREFIX = "partial/";
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const hex = (crc: number) => (crc >>> 0).toString(16).padStart(8, "0");
 
-/** The key of an archived object. @throws {@link WalError} `WAL_INVALID_ARGUMENT` for values out of range. */
+/** The numeric fields each kind of key must have (every one but `crc32` a non-negative safe integer). */
+const FIELDS = {
+  segment: ["id", "baseLsn", "size", "crc32"],
+  piece: ["id", "baseLsn", "from", "to", "crc32"],
+} as const;
+
+/**
+ * The key of an archived object.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `kind` is not `"segment"` or `"piece"`, when a field of that
+ *   kind is missing or out of range (`crc32` an integer in [0, 2^32), the others non-negative safe integers), or when
+ *   a piece holds no bytes (`to <= from`).
+ */
 export function archiveKey(k: ArchiveKey): string {
-  for (const [name, v] of Object.entries(k)) {
-    if (name === "kind") continue;
-    if (!Number.isSafeInteger(v) || (v as number) < 0) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `archive key field ${name} must be a non-negative safe integer`);
+  const kind: unknown = (k as { kind?: unknown } | null)?.kind;
+  if (kind !== "segment" && kind !== "piece") {
+    throw new WalError("WAL_INVALID_ARGUMENT", `archive key kind must be "segment" or "piece", got ${String(kind)}`);
+  }
+  for (const name of FIELDS[kind]) {
+    const v: unknown = (k as Record<string, unknown>)[name];
+    const ok =
+      name === "crc32"
+        ? Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32
+        : Number.isSafeInteger(v) && (v as number) >= 0;
+    if (!ok) {
+      const range = name === "crc32" ? "an integer in [0, 2^32)" : "a non-negative safe integer";
+      throw new WalError("WAL_INVALID_ARGUMENT", `archive key field ${name} must be ${range}, got ${String(v)}`);
     }
   }
   if (k.kind === "segment") {

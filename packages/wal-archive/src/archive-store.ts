@@ -4,6 +4,8 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
+import { WalError } from "@lora/wal-codec";
+
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
   /** The key, as given to `put`. */
@@ -14,7 +16,10 @@ export interface ArchiveObjectInfo {
 
 /** Options every store call takes. */
 export interface ArchiveCallOptions {
-  /** Abandon the call (a time-out, a shutdown); the promise rejects with the signal's reason. */
+  /**
+   * Abandon the call (a time-out, a shutdown); the promise rejects with the signal's reason. The package's stores
+   * refuse a value that is not an `AbortSignal` with `WAL_INVALID_ARGUMENT`.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -50,4 +55,27 @@ export interface ArchiveStore {
   get(key: string, options?: ArchiveCallOptions): Promise<Uint8Array | null>;
   list(prefix?: string, options?: ArchiveCallOptions): Promise<ArchiveObjectInfo[]>;
   delete(key: string, options?: ArchiveCallOptions): Promise<void>;
+}
+
+/** Whether `value` is an object with the four calls of an {@link ArchiveStore} (what functions taking one check). */
+export function isArchiveStore(value: unknown): value is ArchiveStore {
+  if (typeof value !== "object" || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return ["put", "get", "list", "delete"].every((call) => typeof store[call] === "function");
+}
+
+/**
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`${where}: signal must be an AbortSignal`, with `details.object`
+ *   when `object` is given) unless `signal` is `undefined` or an `AbortSignal`.
+ */
+export function assertSignal(
+  signal: unknown,
+  where: string,
+  object?: string,
+): asserts signal is AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return;
+  const shown = signal === null ? "null" : typeof signal;
+  throw new WalError("WAL_INVALID_ARGUMENT", `${where}: signal must be an AbortSignal, got ${shown}`, {
+    ...(object === undefined ? {} : { details: { object } }),
+  });
 }

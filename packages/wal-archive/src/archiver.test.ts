@@ -7,7 +7,13 @@ import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
-import { type Archiver, type ArchiverStatus, startArchiver } from "./archiver.js";
+import {
+  type ArchivableWal,
+  type Archiver,
+  type ArchiverOptions,
+  type ArchiverStatus,
+  startArchiver,
+} from "./archiver.js";
 
 /** A minimal store over a Map, with a switch that makes every call fail or hang (the network down). */
 class MapStore implements ArchiveStore {
@@ -404,6 +410,92 @@ describe("startArchiver", () => {
     const a = startArchiver(wal, { store: new MapStore(), fs, slot: "mine" });
     archivers.push(a);
     await a.flush();
+    await wal.close();
+  });
+});
+
+describe("startArchiver refuses", () => {
+  /** A handle that records what the archiver did to it: a refused start must hold, subscribe and read nothing. */
+  function recordingWal() {
+    const done: string[] = [];
+    const wal: ArchivableWal = {
+      dir: () => "/w",
+      fsyncedLsn: () => 0,
+      onLifecycle: () => {
+        done.push("onLifecycle");
+        return () => undefined;
+      },
+      retain: (name) => {
+        done.push(`retain ${name}`);
+        return () => undefined;
+      },
+    };
+    return { wal, done };
+  }
+
+  const refusals: [string, Record<string, unknown>][] = [
+    // Node's timers keep at most 2^31 - 1 ms (a longer delay fires after 1 ms), AbortSignal.timeout integers only.
+    ["intervalMs 2^31", { intervalMs: 2 ** 31 }],
+    ["intervalMs 1.5", { intervalMs: 1.5 }],
+    ["intervalMs 0", { intervalMs: 0 }],
+    ["callTimeoutMs 2^31", { callTimeoutMs: 2 ** 31 }],
+    ["callTimeoutMs 1.5", { callTimeoutMs: 1.5 }],
+    ["callTimeoutMs 1e12", { callTimeoutMs: 1e12 }],
+    ["callTimeoutMs NaN", { callTimeoutMs: Number.NaN }],
+    ["retry.initialMs 2^31", { retry: { initialMs: 2 ** 31 } }],
+    ["retry.initialMs 0.5", { retry: { initialMs: 0.5 } }],
+    ["retry.maxMs 2^31", { retry: { maxMs: 2 ** 31 } }],
+    ["retry.maxMs -1", { retry: { maxMs: -1 } }],
+    ["retry.failingAfter 1.5", { retry: { failingAfter: 1.5 } }],
+    ["retry 5", { retry: 5 }],
+    ["slot with a space", { slot: "bad name" }],
+    ["slot 5", { slot: 5 }],
+    ["slot empty", { slot: "" }],
+    ["slot of 65 characters", { slot: "s".repeat(65) }],
+    ["slot with a slash", { slot: "../archive" }],
+    ["onStateChange 5", { onStateChange: 5 }],
+    ["store null", { store: null }],
+    ["store without get and delete", { store: { name: "half", put: () => Promise.resolve(), list: () => [] } }],
+  ];
+
+  it.each(refusals)("%s, with WAL_INVALID_OPTION at once: nothing held, subscribed or stored", async (_, bad) => {
+    const { wal, done } = recordingWal();
+    const store = new MapStore();
+    const fs = new SimFS();
+    const error = (() => {
+      try {
+        archivers.push(startArchiver(wal, { store, fs, ...bad } as ArchiverOptions));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toEqual(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toEqual([]);
+    expect(store.calls).toBe(0);
+    expect(await fs.stat("/w")).toBe(null);
+  });
+
+  it("nothing at the limits: 2^31 - 1 ms timers, retry delays of 0, a 64-character slot name", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+    const slot = "a-Z_9".padEnd(64, "x");
+    const archiver = startArchiver(wal, {
+      store: new MapStore(),
+      fs,
+      slot,
+      intervalMs: 2 ** 31 - 1,
+      callTimeoutMs: 2 ** 31 - 1,
+      retry: { initialMs: 0, maxMs: 2 ** 31 - 1, failingAfter: 1 },
+      onStateChange: () => undefined,
+    });
+    archivers.push(archiver);
+    await wal.commitTx([{ a: 1 }]);
+    await archiver.flush();
+    expect(archiver.status()).toEqual(expect.objectContaining({ state: "running", archivedLsn: wal.fsyncedLsn() }));
+    expect((await readSlot("/w", slot, { fs })).confirmedLsn).toBeGreaterThanOrEqual(0);
+    await archiver.stop();
     await wal.close();
   });
 });

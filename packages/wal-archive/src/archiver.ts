@@ -20,7 +20,7 @@ import {
 } from "@lora/wal-segment";
 import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
 import { ArchiveSlot } from "./archive-slot.js";
-import type { ArchiveStore } from "./archive-store.js";
+import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 
 /** A segment as the handle's lifecycle reports it. */
@@ -49,19 +49,42 @@ export interface ArchivableWal {
   retain?(name: string, position: () => number): () => void;
 }
 
-/** Options of {@link startArchiver}. */
+/**
+ * The longest delay Node's timers keep, 2^31 - 1 ms (about 24.8 days): a longer one fires after 1 ms, and
+ * `AbortSignal.timeout` throws for a fraction or anything above 2^32 - 1.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The rule of replication slot names (`@lora/wal-replay`'s): 1 to 64 ASCII letters, digits, `_` or `-`. */
+const SLOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Options of {@link startArchiver}. Every one is checked before the archiver starts: a bad one is refused with
+ * `WAL_INVALID_OPTION` and nothing is started, held or written. Milliseconds are integers from the minimum given to
+ * 2^31 - 1 (the longest delay Node's timers keep).
+ */
 export interface ArchiverOptions {
-  /** Where the archive lives. */
+  /** Where the archive lives: an object with `put`, `get`, `list` and `delete` functions. */
   readonly store: ArchiveStore;
-  /** How often the active segment's durable prefix is shipped: the recovery point objective. @default 1000 */
+  /**
+   * How often the active segment's durable prefix is shipped: the recovery point objective. An integer from 1 to
+   * 2^31 - 1. @default 1000
+   */
   readonly intervalMs?: number;
-  /** The replication slot that keeps unarchived segments from truncation (created when missing). @default "archive" */
+  /**
+   * The replication slot that keeps unarchived segments from truncation (created when missing): a slot name, 1 to 64
+   * ASCII letters, digits, `_` or `-`. @default "archive"
+   */
   readonly slot?: string;
-  /** Backoff after a failed store call: first wait, cap, and failures in a row before the state is `failing`. */
+  /**
+   * Backoff after a failed store call (an object): first wait and cap (`initialMs`, `maxMs`, integers from 0 to
+   * 2^31 - 1; defaults 100 and 30000), and failures in a row before the state is `failing` (`failingAfter`, an
+   * integer from 1; default 5).
+   */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number; readonly failingAfter?: number };
-  /** A store call taking longer than this is abandoned (and retried). @default 30000 */
+  /** A store call taking longer than this is abandoned (and retried). An integer from 1 to 2^31 - 1. @default 30000 */
   readonly callTimeoutMs?: number;
-  /** Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`). */
+  /** Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`). A function when given. */
   readonly onStateChange?: (status: ArchiverStatus) => void;
   /** The file-system seam the handle uses. @default Node's */
   readonly fs?: WalFileSystem;
@@ -130,7 +153,10 @@ interface Pending {
  * Attach continuous archiving to a live handle. Catches up first (sealed segments not yet in the store, then the
  * active segment's durable prefix), then follows the lifecycle. Never throws into the writer: failures are retried
  * with exponential backoff and reported through {@link Archiver.status} and `onStateChange`.
- * @throws {@link WalError} `WAL_INVALID_OPTION` at once for bad options.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` at once, before anything is started, held or written, for bad
+ *   options: `store` not an {@link ArchiveStore}; `slot` not a slot name; `intervalMs`, `callTimeoutMs`,
+ *   `retry.initialMs` or `retry.maxMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
+ *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function.
  */
 export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
   return new ArchiverRun(wal, options);
@@ -192,27 +218,18 @@ class ArchiverRun implements Archiver {
   #stopped: Promise<void> | undefined;
 
   constructor(wal: ArchivableWal, o: ArchiverOptions) {
-    const num = (name: string, v: number | undefined, fallback: number, min: number) => {
-      const x = v ?? fallback;
-      if (typeof x !== "number" || !Number.isFinite(x) || x < min) {
-        throw new WalError("WAL_INVALID_OPTION", `${name} must be a number >= ${min}, got ${String(v)}`);
-      }
-      return x;
-    };
-    if (o?.store === undefined || typeof o.store.put !== "function") {
-      throw new WalError("WAL_INVALID_OPTION", "store must be an ArchiveStore");
-    }
+    const checked = checkOptions(o);
     this.#wal = wal;
     this.#store = o.store;
     this.#fs = o.fs ?? createNodeFileSystem();
     this.#dir = wal.dir();
-    this.#slot = o.slot ?? "archive";
+    this.#slot = checked.slot;
     this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);
-    this.#interval = num("intervalMs", o.intervalMs, 1000, 1);
-    this.#initialBackoff = num("retry.initialMs", o.retry?.initialMs, 100, 0);
-    this.#maxBackoff = num("retry.maxMs", o.retry?.maxMs, 30_000, 0);
-    this.#failingAfter = num("retry.failingAfter", o.retry?.failingAfter, 5, 1);
-    this.#callTimeout = num("callTimeoutMs", o.callTimeoutMs, 30_000, 1);
+    this.#interval = checked.intervalMs;
+    this.#initialBackoff = checked.initialMs;
+    this.#maxBackoff = checked.maxMs;
+    this.#failingAfter = checked.failingAfter;
+    this.#callTimeout = checked.callTimeoutMs;
     this.#onStateChange = o.onStateChange;
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
@@ -667,6 +684,37 @@ class ArchiverRun implements Archiver {
     this.#state = state;
     this.#onStateChange?.(this.status());
   }
+}
+
+/** The options with their defaults, or the first mistake (`WAL_INVALID_OPTION`); see {@link ArchiverOptions}. */
+function checkOptions(o: ArchiverOptions) {
+  const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
+  if (typeof o !== "object" || o === null) throw bad("options are required");
+  if (!isArchiveStore(o.store)) throw bad("store must be an ArchiveStore");
+  const slot: unknown = o.slot ?? "archive";
+  if (typeof slot !== "string" || !SLOT_NAME.test(slot)) {
+    const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : typeof slot;
+    throw bad(`slot must be a replication slot name, 1 to 64 letters, digits, "_" or "-"; got ${shown}`);
+  }
+  if (o.onStateChange !== undefined && typeof o.onStateChange !== "function") {
+    throw bad("onStateChange must be a function");
+  }
+  if (o.retry !== undefined && (typeof o.retry !== "object" || o.retry === null)) throw bad("retry must be an object");
+  const int = (name: string, value: unknown, fallback: number, min: number, max: number): number => {
+    const v = value ?? fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    }
+    return v;
+  };
+  return {
+    slot,
+    intervalMs: int("intervalMs", o.intervalMs, 1000, 1, MAX_TIMER_MS),
+    initialMs: int("retry.initialMs", o.retry?.initialMs, 100, 0, MAX_TIMER_MS),
+    maxMs: int("retry.maxMs", o.retry?.maxMs, 30_000, 0, MAX_TIMER_MS),
+    failingAfter: int("retry.failingAfter", o.retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER),
+    callTimeoutMs: int("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS),
+  };
 }
 
 /** `work`, or a rejection with the signal's reason as soon as `signal` aborts, whichever comes first. */

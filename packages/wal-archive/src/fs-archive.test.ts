@@ -74,6 +74,27 @@ describe("fsArchive", () => {
     }
   });
 
+  test("a signal that is not an AbortSignal is refused, and nothing is written", async () => {
+    const sim = new SimFS();
+    const store = fsArchive("/archive", { fs: sim });
+    const events: SimOperationEvent[] = [];
+    sim.onOperation((event) => events.push(event));
+    for (const signal of [{}, "x", 5, null] as unknown as AbortSignal[]) {
+      for (const call of [
+        store.put("k", pattern(1, 1), { signal }),
+        store.get("k", { signal }),
+        store.list("", { signal }),
+        store.delete("k", { signal }),
+      ]) {
+        const error = await failure(call);
+        expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+        expect((error as Error).message).toMatch(/signal must be an AbortSignal/);
+      }
+    }
+    expect(events).toEqual([]);
+    expect(await sim.stat("/archive")).toBe(null);
+  });
+
   test("put writes a temporary file, fsyncs it, renames it and fsyncs the directory; new directories first", async () => {
     const sim = new SimFS();
     await sim.mkdirp("/backup");

@@ -13,7 +13,13 @@ import { dirname, join, resolve } from "node:path";
 import { isWalError, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
-import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+import {
+  type ArchiveCallOptions,
+  type ArchiveObjectInfo,
+  type ArchivePutOptions,
+  type ArchiveStore,
+  assertSignal,
+} from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 
 /** Options of {@link fsArchive}. */
@@ -46,7 +52,8 @@ const TMP_MARK = ".tmp-";
  * - `delete` unlinks the object and fsyncs its directory; empty directories are left in place.
  * - A key cannot be both an object and a directory (`a` and `a/b`): the second `put` fails with `WAL_IO`.
  * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
- * - A `signal` is checked before each call and again before the rename that publishes an object.
+ * - A `signal` is checked before each call and again before the rename that publishes an object; one that is not an
+ *   `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written.
  *
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `dir` is not a non-empty string.
  */
@@ -83,6 +90,7 @@ class DirectoryStore implements FsArchive {
         details: { object: key },
       });
     }
+    assertSignal(options.signal, `put ${key}`, key);
     options.signal?.throwIfAborted();
     // Registered before the checksum is checked (which awaits), so puts of one key run in the order they were called.
     const previous = this.#putting.get(key);
@@ -159,6 +167,7 @@ class DirectoryStore implements FsArchive {
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertObjectKey(key);
+    assertSignal(options.signal, `get ${key}`, key);
     options.signal?.throwIfAborted();
     try {
       return await this.#read(this.#pathOf(key));
@@ -169,6 +178,7 @@ class DirectoryStore implements FsArchive {
 
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
+    assertSignal(options.signal, `list ${prefix}`, prefix);
     options.signal?.throwIfAborted();
     // Walk from the deepest directory the prefix names whole ("a/b" → "a", "a/b/" → "a/b").
     const slash = prefix.lastIndexOf("/");
@@ -184,6 +194,7 @@ class DirectoryStore implements FsArchive {
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertObjectKey(key);
+    assertSignal(options.signal, `delete ${key}`, key);
     options.signal?.throwIfAborted();
     const path = this.#pathOf(key);
     try {

@@ -122,6 +122,24 @@ describe("memoryArchive fault injection", () => {
     expect(causeCode(await failure(store.put("good", bytes(1))))).toBe("ECONNREFUSED");
   });
 
+  test("a signal that is not an AbortSignal is refused like a bad key: nothing stored, no fault used up", async () => {
+    const store = memoryArchive();
+    const fault = store.injectFault({ op: "*", times: 4 });
+    const signal = {} as AbortSignal;
+    for (const call of [
+      store.put("k", bytes(1), { signal }),
+      store.get("k", { signal: "x" as unknown as AbortSignal }),
+      store.list("", { signal: 5 as unknown as AbortSignal }),
+      store.delete("k", { signal }),
+    ]) {
+      const error = await failure(call);
+      expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect((error as Error).message).toMatch(/signal must be an AbortSignal/);
+    }
+    expect(store.keys()).toEqual([]);
+    expect(fault.remaining).toBe(4);
+  });
+
   test("cancel and clearFaults stop injection; malformed specs are refused", async () => {
     const store = memoryArchive();
     const fault = store.injectFault({ op: "get", times: Number.POSITIVE_INFINITY });

@@ -6,7 +6,13 @@
 
 import { crc32, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
-import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+import {
+  type ArchiveCallOptions,
+  type ArchiveObjectInfo,
+  type ArchivePutOptions,
+  type ArchiveStore,
+  assertSignal,
+} from "./archive-store.js";
 
 /** The operations of an {@link ArchiveStore}. */
 export type ArchiveOp = "put" | "get" | "list" | "delete";
@@ -115,8 +121,8 @@ interface ActiveFault {
 /**
  * An in-memory store: objects are copied in on `put` and out on `get`, so callers cannot change them. It gives
  * every {@link ArchiveStore} guarantee (it passes the conformance suite), refuses other bytes under an existing key
- * (`WAL_INVALID_ARGUMENT`) and bytes that do not match the `crc32` option (`WAL_ARCHIVE_CORRUPT`). Every call
- * settles asynchronously, so concurrent calls interleave.
+ * and a `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`), and bytes that do not match the `crc32`
+ * option (`WAL_ARCHIVE_CORRUPT`). Every call settles asynchronously, so concurrent calls interleave.
  *
  * @example
  * ```ts
@@ -298,6 +304,7 @@ class MemoryStore implements MemoryArchive {
     this.calls[op]++;
     let faulted = false;
     try {
+      assertSignal(signal, `${op} ${key}`, typeof key === "string" ? key : undefined);
       signal?.throwIfAborted();
       const run = check();
       await new Promise<void>((resolve) => setImmediate(resolve));

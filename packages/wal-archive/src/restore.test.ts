@@ -27,7 +27,7 @@ import { archiveKey } from "./archive-keys.js";
 import type { ArchiveStore } from "./archive-store.js";
 import { fsArchive } from "./fs-archive.js";
 import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
-import { type RestoreProgress, restore } from "./restore.js";
+import { type RestoreOptions, type RestoreProgress, restore } from "./restore.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -479,6 +479,25 @@ describe("restore refuses", () => {
     ]) {
       expect(isWalError(await failure(restore(options)), "WAL_INVALID_ARGUMENT")).toBe(true);
     }
+  });
+
+  test("a signal that is not an AbortSignal, or a store that is not one, before calling the store or creating dir", async () => {
+    const { store } = await archivedLog(10);
+    const dir = join(tmp.path, "r");
+    for (const options of [
+      { store, dir, signal: {} },
+      { store, dir, signal: "x" },
+      { store, dir, signal: 5 },
+      { store, dir, signal: null },
+      { store: null, dir },
+      { store: { list: store.list.bind(store) }, dir },
+    ]) {
+      const error = await failure(restore(options as unknown as RestoreOptions));
+      expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect((error as Error).message).toMatch(/^restore: (signal|store) must be an? /);
+    }
+    expect(store.calls.get + store.calls.list).toBe(0);
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
   });
 
   test("an empty archive", async () => {

@@ -12,7 +12,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import type { ArchiveStore } from "./archive-store.js";
+import { type ArchiveStore, assertSignal, isArchiveStore } from "./archive-store.js";
 import { mkdirDurably } from "./fs-archive.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
@@ -58,7 +58,10 @@ export interface RestoreOptions {
    * throws fails the restore (which then removes what it wrote).
    */
   readonly onProgress?: (progress: RestoreProgress) => void;
-  /** Abandon the restore (it then removes what it wrote and rejects with the signal's reason). */
+  /**
+   * Abandon the restore (it then removes what it wrote and rejects with the signal's reason). An `AbortSignal` when
+   * given.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -109,9 +112,11 @@ export interface RestoreResult {
  * the restored log reaches back to it (a missing first segment fails with `WAL_FENCE_TOO_LOW`, never silently).
  * Combined with `toLsn`, this gives the state at `toLsn` from a snapshot taken at or before it.
  *
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (bad options, `dir` not empty or not a directory),
- *   `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store or the file system; `cause` is the error),
- *   or the signal's reason.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before anything is read or written for bad options (`store` not an
+ *   {@link ArchiveStore}, `dir` not a non-empty string, `toLsn` or `fromLsn` not a non-negative safe integer or
+ *   `toLsn` below `fromLsn`, `onProgress` not a function, `signal` not an `AbortSignal`), and before the store is
+ *   called for `dir` not empty or not a directory; `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store
+ *   or the file system; `cause` is the error), or the signal's reason.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
@@ -217,12 +222,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
-  const { store, dir, toLsn, fromLsn, onProgress } = options;
-  if (typeof store !== "object" || store === null || typeof store.list !== "function") {
-    throw bad("store must be an ArchiveStore");
-  }
+  const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
+  if (!isArchiveStore(store)) throw bad("store must be an ArchiveStore");
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
+  assertSignal(signal, "restore");
   const lsn = (name: string, v: unknown) => {
     if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
       throw bad(`${name} must be a non-negative safe integer, got ${String(v)}`);

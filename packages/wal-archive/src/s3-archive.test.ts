@@ -341,6 +341,22 @@ describe("s3Archive", () => {
     expect(proxy.requests.map((r) => r.method)).toEqual(["PUT"]);
   });
 
+  test("a signal that is not an AbortSignal is refused before any request is sent", async () => {
+    const st = store();
+    for (const signal of [{}, "x", 5, null] as unknown as AbortSignal[]) {
+      for (const call of [
+        st.put("k", Buffer.from("x"), { signal }),
+        st.get("k", { signal }),
+        st.list("", { signal }),
+        st.delete("k", { signal }),
+      ]) {
+        const e = await walErrorOf(call, "WAL_INVALID_ARGUMENT");
+        expect(e.message).toMatch(/signal must be an AbortSignal/);
+      }
+    }
+    expect(proxy.requests).toEqual([]);
+  });
+
   test("names itself s3://<bucket>/<prefix>", () => {
     expect(s3Archive({ client: viaProxy, bucket: "b" }).name).toBe("s3://b/");
     expect(s3Archive({ client: viaProxy, bucket: "b", prefix: "wal/db1/" }).name).toBe("s3://b/wal/db1");

@@ -32,7 +32,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { crc32, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
-import type { ArchiveCallOptions, ArchiveObjectInfo, ArchivePutOptions, ArchiveStore } from "./archive-store.js";
+import {
+  type ArchiveCallOptions,
+  type ArchiveObjectInfo,
+  type ArchivePutOptions,
+  type ArchiveStore,
+  assertSignal,
+} from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 
 const MiB = 1024 * 1024;
@@ -122,7 +128,7 @@ export interface S3ArchiveOptions {
  *
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a missing client, an empty bucket name, an invalid prefix, a
  * part or page size out of range or a non-boolean `checkBeforePut`. The store's calls reject with
- * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array or CRC value; other bytes under an existing key),
+ * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array, CRC value or signal; other bytes under an existing key),
  * `WAL_ARCHIVE_CORRUPT` (`crc32` does not match the bytes) and `WAL_IO` (any failure of the SDK or the network;
  * `cause` is the SDK's error), each with `details.object` set to the key or prefix.
  */
@@ -182,6 +188,7 @@ class S3ArchiveStore implements ArchiveStore {
       });
     }
     const { crc32: expected, signal } = options;
+    assertSignal(signal, `put ${key}`, key);
     if (expected !== undefined) {
       if (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff) {
         throw new WalError("WAL_INVALID_ARGUMENT", `crc32 must be an unsigned 32-bit integer, got ${expected}`, {
@@ -221,6 +228,7 @@ class S3ArchiveStore implements ArchiveStore {
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertStoreKey(key);
     const { signal } = options;
+    assertSignal(signal, `get ${key}`, key);
     signal?.throwIfAborted();
     let response: GetObjectCommandOutput;
     try {
@@ -255,6 +263,7 @@ class S3ArchiveStore implements ArchiveStore {
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
     const { signal } = options;
+    assertSignal(signal, `list ${prefix}`, prefix);
     signal?.throwIfAborted();
     const found: ArchiveObjectInfo[] = [];
     let token: string | undefined;
@@ -294,6 +303,7 @@ class S3ArchiveStore implements ArchiveStore {
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertStoreKey(key);
     const { signal } = options;
+    assertSignal(signal, `delete ${key}`, key);
     signal?.throwIfAborted();
     try {
       await this.#client.send(

@@ -2,12 +2,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
-import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { crc32, isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem, decodeSegmentHeader, listSegments, SegmentReader } from "@lora/wal-segment";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { archiveKey } from "./archive-keys.js";
 import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
-import { listArchive, type VerifyArchiveProgress, verifyArchive } from "./verify-archive.js";
+import { listArchive, type VerifyArchiveOptions, type VerifyArchiveProgress, verifyArchive } from "./verify-archive.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -230,6 +230,51 @@ describe("verifyArchive", () => {
       error = e;
     }
     expect(error).toBe(reason);
+  });
+});
+
+describe("verifyArchive and listArchive refuse", () => {
+  /** The rejection of `p` (failing if it resolves): a WalError with `code` and a message starting with `prefix`. */
+  async function refusal(p: Promise<unknown>, prefix: string): Promise<void> {
+    const error = await p.then(
+      () => expect.unreachable("the call resolved"),
+      (e: unknown) => e,
+    );
+    expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+    expect((error as Error).message.startsWith(prefix)).toBe(true);
+  }
+
+  test("a store that is not an ArchiveStore, before calling anything of it", async () => {
+    const list = vi.fn(() => Promise.resolve([]));
+    for (const store of [null, undefined, {}, { list }, "fs:/backup"]) {
+      await refusal(verifyArchive(store as unknown as MemoryArchive), "verifyArchive: store must be an ArchiveStore");
+      await refusal(listArchive(store as unknown as MemoryArchive), "listArchive: store must be an ArchiveStore");
+    }
+    expect(list).not.toHaveBeenCalled();
+  });
+
+  test("a signal that is not an AbortSignal, options that are not an object, before calling the store", async () => {
+    const { store } = await archived(10);
+    for (const signal of [{}, "x", 5, null]) {
+      const options = { signal } as unknown as { signal: AbortSignal };
+      await refusal(verifyArchive(store, options), "verifyArchive: signal must be an AbortSignal");
+      await refusal(listArchive(store, options), "listArchive: signal must be an AbortSignal");
+    }
+    await refusal(
+      verifyArchive(store, null as unknown as VerifyArchiveOptions),
+      "verifyArchive: options must be an object",
+    );
+    await refusal(listArchive(store, 5 as unknown as VerifyArchiveOptions), "listArchive: options must be an object");
+    expect(store.calls).toEqual({ put: expect.any(Number), get: 0, list: 0, delete: 0 });
+  });
+
+  test("an onProgress that is not a function, before calling the store", async () => {
+    const { store } = await archived(10);
+    for (const onProgress of [5, "progress", {}]) {
+      const options = { onProgress } as unknown as VerifyArchiveOptions;
+      await refusal(verifyArchive(store, options), "verifyArchive: onProgress must be a function");
+    }
+    expect(store.calls.list + store.calls.get).toBe(0);
   });
 });
 

@@ -16,7 +16,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { type ArchiveKey, PIECES_PREFIX, parseArchiveKey, SEGMENTS_PREFIX } from "./archive-keys.js";
-import type { ArchiveCallOptions, ArchiveStore } from "./archive-store.js";
+import { type ArchiveCallOptions, type ArchiveStore, assertSignal, isArchiveStore } from "./archive-store.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
 export type ArchivedSegmentObject = Extract<ArchiveKey, { kind: "segment" }> & {
@@ -46,9 +46,12 @@ export interface ArchivedSegment {
 /**
  * The archive's objects grouped per segment id, oldest first. Objects under `segments/` and `partial/` whose keys
  * are not archive keys are left out (they are not ours). Lists the store; fetches nothing.
- * @throws {@link WalError} whatever the store's `list` rejects with (`WAL_IO`, the signal's reason).
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before calling the store when `store` is not an
+ *   {@link ArchiveStore}, `options` not an object or `options.signal` not an `AbortSignal`; whatever the store's
+ *   `list` rejects with (`WAL_IO`, the signal's reason).
  */
 export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
+  checkArguments("listArchive", store, options);
   const listed = [...(await store.list(SEGMENTS_PREFIX, options)), ...(await store.list(PIECES_PREFIX, options))];
   const groups = new Map<number, { sealed: ArchivedSegmentObject[]; pieces: ArchivedPieceObject[] }>();
   for (const { key, size } of listed) {
@@ -69,6 +72,18 @@ export async function listArchive(store: ArchiveStore, options: ArchiveCallOptio
       const first = sealed[0] ?? (pieces[0] as ArchivedPieceObject);
       return { id, baseLsn: first.baseLsn, sealed, pieces };
     });
+}
+
+/**
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `store` is an {@link ArchiveStore} and `options` an object
+ *   whose `signal`, when given, is an `AbortSignal`.
+ */
+function checkArguments(where: string, store: unknown, options: unknown): asserts options is ArchiveCallOptions {
+  if (!isArchiveStore(store)) throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore`);
+  if (typeof options !== "object" || options === null) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `${where}: options must be an object`);
+  }
+  assertSignal((options as ArchiveCallOptions).signal, where);
 }
 
 /** One thing wrong with an archive. */
@@ -128,12 +143,18 @@ export interface VerifyArchiveOptions extends ArchiveCallOptions {
  * missing segment id. An empty archive reports one `WAL_ARCHIVE_MISSING` problem.
  *
  * Fetches every object restore would (one segment in memory at a time).
- * @throws the signal's reason when aborted; a store failure on `list` (a failed `get` is reported as a problem).
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before calling the store when `store` is not an
+ *   {@link ArchiveStore}, `options` not an object, `options.signal` not an `AbortSignal` or `options.onProgress` not a
+ *   function; the signal's reason when aborted; a store failure on `list` (a failed `get` is reported as a problem).
  */
 export async function verifyArchive(
   store: ArchiveStore,
   options: VerifyArchiveOptions = {},
 ): Promise<ArchiveVerifyReport> {
+  checkArguments("verifyArchive", store, options);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new WalError("WAL_INVALID_ARGUMENT", "verifyArchive: onProgress must be a function");
+  }
   const { signal } = options;
   const listing = await listArchive(store, signal === undefined ? {} : { signal });
   const problems: ArchiveProblem[] = [];

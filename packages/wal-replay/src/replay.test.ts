@@ -498,7 +498,7 @@ describe("streaming", () => {
     );
   });
 
-  it("a codec, allowTruncatedHistory or signal of the wrong type is refused at once", async () => {
+  it("a codec, allowTruncatedHistory or signal of the wrong type is refused at once", () => {
     const refused: Partial<ReplayOptions<JsonValue>>[] = [
       { codec: undefined as never },
       { codec: {} as never },
