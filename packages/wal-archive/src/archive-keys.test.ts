@@ -1,17 +1,8 @@
 import { fc, test } from "@fast-check/vitest";
-import { isWalError } from "@lora/wal-codec";
 import { describe, expect } from "vitest";
 import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
 
-/** What `fn` threw (synchronously). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
-}
+const refused = expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" });
 
 const segment = { kind: "segment", id: 3, baseLsn: 41, size: 300, crc32: 0xdeadbeef } as const;
 const piece = { kind: "piece", id: 4, baseLsn: 90, from: 0, to: 120, crc32: 7 } as const;
@@ -44,12 +35,7 @@ describe("archiveKey", () => {
     const { to: _to, ...noTo } = piece;
     const { size: _size, ...noSize } = segment;
     for (const k of [noCrc, noFrom, noTo, noSize]) {
-      expect(
-        isWalError(
-          thrown(() => archiveKey(k as unknown as ArchiveKey)),
-          "WAL_INVALID_ARGUMENT",
-        ),
-      ).toBe(true);
+      expect(() => archiveKey(k as unknown as ArchiveKey)).toThrow(refused);
     }
   });
 
@@ -66,12 +52,7 @@ describe("archiveKey", () => {
       { ...piece, to: "120" },
       { ...piece, to: 0 }, // holds no bytes
     ]) {
-      expect(
-        isWalError(
-          thrown(() => archiveKey(k as unknown as ArchiveKey)),
-          "WAL_INVALID_ARGUMENT",
-        ),
-      ).toBe(true);
+      expect(() => archiveKey(k as unknown as ArchiveKey)).toThrow(refused);
     }
     expect(archiveKey({ ...segment, crc32: 2 ** 32 - 1 })).toMatch(/-ffffffff\.wal$/);
     expect(archiveKey({ ...segment, crc32: 0 })).toMatch(/-00000000\.wal$/);
@@ -79,14 +60,8 @@ describe("archiveKey", () => {
 
   test("refuses a kind that is neither segment nor piece instead of naming a piece", () => {
     for (const kind of ["pieces", "Segment", undefined, 1]) {
-      const error = thrown(() => archiveKey({ ...piece, kind } as unknown as ArchiveKey));
-      expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect(() => archiveKey({ ...piece, kind } as unknown as ArchiveKey)).toThrow(refused);
     }
-    expect(
-      isWalError(
-        thrown(() => archiveKey(null as unknown as ArchiveKey)),
-        "WAL_INVALID_ARGUMENT",
-      ),
-    ).toBe(true);
+    expect(() => archiveKey(null as unknown as ArchiveKey)).toThrow(refused);
   });
 });
