@@ -135,9 +135,9 @@ async function runCycle(
     stderr += d.toString();
   });
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  // A liveness watchdog (a child that neither finishes nor dies): a minute, so only a hang trips it, never a loaded
-  // machine or a slow disk (a clean cycle's 25 operations take well under a second here).
-  const safety = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  // A liveness watchdog (a child that neither finishes nor dies): half a minute, so only a hang trips it, never a
+  // loaded machine or a slow disk (a clean cycle's 25 operations take well under a second here).
+  const safety = setTimeout(() => child.kill("SIGKILL"), 30_000);
   child.stdout.on("data", () => {
     if (killTimer === undefined && plan.kind !== "clean") {
       killTimer = setTimeout(() => child.kill("SIGKILL"), plan.delayMs);

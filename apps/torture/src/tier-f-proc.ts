@@ -61,11 +61,12 @@ const DEBUG = process.env.TORTURE_DEBUG === "1";
 const FOLLOWER_SLOT = "follower";
 const ORACLE_SLOT = "oracle";
 /**
- * Liveness watchdogs (a writer that neither finishes nor dies, a follower that stops delivering): a minute, far past
- * what a cycle takes on a loaded machine with a slow disk, so only a hang trips them, never the machine's speed.
+ * Liveness watchdogs (a writer that neither finishes nor dies, a follower that stops delivering): half a minute, far
+ * past what a cycle takes on a loaded machine with a slow disk (well under a second here), so only a hang trips
+ * them, never the machine's speed; together still under the 120 s of a test that runs the tier, so a hang is named.
  */
-const WRITER_SAFETY_MS = 60_000;
-const FOLLOWER_IDLE_MS = 60_000;
+const WRITER_SAFETY_MS = 30_000;
+const FOLLOWER_IDLE_MS = 30_000;
 /** When a self-kill or a failpoint has not happened after this long, the parent kills the writer. */
 const FAILPOINT_FALLBACK_MS = 200;
 

@@ -57,12 +57,21 @@ export interface ArchiveStore {
   delete(key: string, options?: ArchiveCallOptions): Promise<void>;
 }
 
-/** Whether `value` is an object with the four calls of an {@link ArchiveStore} (what functions taking one check). */
-export function isArchiveStore(value: unknown): value is ArchiveStore {
+/**
+ * Whether `value` is an object with the calls of an {@link ArchiveStore} that a caller uses: all four for the
+ * archiver (the default), `get` and `list` for the readers (restore, verify, list), so a read-only store serves them.
+ */
+export function isArchiveStore(
+  value: unknown,
+  calls: readonly (keyof ArchiveStore)[] = ["put", "get", "list", "delete"],
+): value is ArchiveStore {
   if (typeof value !== "object" || value === null) return false;
   const store = value as Record<string, unknown>;
-  return ["put", "get", "list", "delete"].every((call) => typeof store[call] === "function");
+  return calls.every((call) => typeof store[call] === "function");
 }
+
+/** The calls restore, verify and list make of a store. */
+export const READ_CALLS: readonly (keyof ArchiveStore)[] = ["get", "list"];
 
 /**
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`${where}: signal must be an AbortSignal`, with `details.object`

@@ -436,14 +436,14 @@ describe("startArchiver refuses", () => {
   const refusals: [string, Record<string, unknown>][] = [
     // Node's timers keep at most 2^31 - 1 ms (a longer delay fires after 1 ms), AbortSignal.timeout integers only.
     ["intervalMs 2^31", { intervalMs: 2 ** 31 }],
-    ["intervalMs 1.5", { intervalMs: 1.5 }],
+    ["intervalMs NaN", { intervalMs: Number.NaN }],
     ["intervalMs 0", { intervalMs: 0 }],
     ["callTimeoutMs 2^31", { callTimeoutMs: 2 ** 31 }],
     ["callTimeoutMs 1.5", { callTimeoutMs: 1.5 }],
     ["callTimeoutMs 1e12", { callTimeoutMs: 1e12 }],
     ["callTimeoutMs NaN", { callTimeoutMs: Number.NaN }],
     ["retry.initialMs 2^31", { retry: { initialMs: 2 ** 31 } }],
-    ["retry.initialMs 0.5", { retry: { initialMs: 0.5 } }],
+    ["retry.initialMs Infinity", { retry: { initialMs: Number.POSITIVE_INFINITY } }],
     ["retry.maxMs 2^31", { retry: { maxMs: 2 ** 31 } }],
     ["retry.maxMs -1", { retry: { maxMs: -1 } }],
     ["retry.failingAfter 1.5", { retry: { failingAfter: 1.5 } }],
@@ -477,7 +477,7 @@ describe("startArchiver refuses", () => {
     expect(await fs.stat("/w")).toBe(null);
   });
 
-  it("nothing at the limits: 2^31 - 1 ms timers, retry delays of 0, a 64-character slot name", async () => {
+  it("nothing at the limits: 2^31 - 1 ms timers, fractional retry delays, a 64-character slot name", async () => {
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
     const slot = "a-Z_9".padEnd(64, "x");
@@ -487,7 +487,8 @@ describe("startArchiver refuses", () => {
       slot,
       intervalMs: 2 ** 31 - 1,
       callTimeoutMs: 2 ** 31 - 1,
-      retry: { initialMs: 0, maxMs: 2 ** 31 - 1, failingAfter: 1 },
+      // Fractions are fine where they only reach setTimeout/setInterval.
+      retry: { initialMs: 0.5, maxMs: 2 ** 31 - 1, failingAfter: 1 },
       onStateChange: () => undefined,
     });
     archivers.push(archiver);

@@ -700,20 +700,22 @@ function checkOptions(o: ArchiverOptions) {
     throw bad("onStateChange must be a function");
   }
   if (o.retry !== undefined && (typeof o.retry !== "object" || o.retry === null)) throw bad("retry must be an object");
-  const int = (name: string, value: unknown, fallback: number, min: number, max: number): number => {
+  // Timer delays may be fractions (setTimeout takes them); a count and the call timeout (AbortSignal.timeout
+  // takes only integers) may not.
+  const ranged = (name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean) => {
     const v = value ?? fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    if (typeof v !== "number" || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
+      throw bad(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${String(value)}`);
     }
     return v;
   };
   return {
     slot,
-    intervalMs: int("intervalMs", o.intervalMs, 1000, 1, MAX_TIMER_MS),
-    initialMs: int("retry.initialMs", o.retry?.initialMs, 100, 0, MAX_TIMER_MS),
-    maxMs: int("retry.maxMs", o.retry?.maxMs, 30_000, 0, MAX_TIMER_MS),
-    failingAfter: int("retry.failingAfter", o.retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER),
-    callTimeoutMs: int("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS),
+    intervalMs: ranged("intervalMs", o.intervalMs, 1000, 1, MAX_TIMER_MS, false),
+    initialMs: ranged("retry.initialMs", o.retry?.initialMs, 100, 0, MAX_TIMER_MS, false),
+    maxMs: ranged("retry.maxMs", o.retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
+    failingAfter: ranged("retry.failingAfter", o.retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
+    callTimeoutMs: ranged("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS, true),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { type ArchiveStore, assertSignal, isArchiveStore } from "./archive-store.js";
+import { type ArchiveStore, assertSignal, isArchiveStore, READ_CALLS } from "./archive-store.js";
 import { mkdirDurably } from "./fs-archive.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
@@ -223,7 +223,7 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
   const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
-  if (!isArchiveStore(store)) throw bad("store must be an ArchiveStore");
+  if (!isArchiveStore(store, READ_CALLS)) throw bad("store must be an ArchiveStore (get and list)");
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
   assertSignal(signal, "restore");

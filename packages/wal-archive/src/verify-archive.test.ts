@@ -253,6 +253,14 @@ describe("verifyArchive and listArchive refuse", () => {
     expect(list).not.toHaveBeenCalled();
   });
 
+  test("a read-only store (get and list, all they call) serves them", async () => {
+    const { store } = await archived(10);
+    const readOnly = { get: store.get.bind(store), list: store.list.bind(store) };
+    const report = await verifyArchive(readOnly as unknown as MemoryArchive);
+    expect(report).toEqual(await verifyArchive(store));
+    expect(await listArchive(readOnly as unknown as MemoryArchive)).toEqual(await listArchive(store));
+  });
+
   test("a signal that is not an AbortSignal, options that are not an object, before calling the store", async () => {
     const { store } = await archived(10);
     for (const signal of [{}, "x", 5, null]) {

@@ -16,7 +16,13 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { type ArchiveKey, PIECES_PREFIX, parseArchiveKey, SEGMENTS_PREFIX } from "./archive-keys.js";
-import { type ArchiveCallOptions, type ArchiveStore, assertSignal, isArchiveStore } from "./archive-store.js";
+import {
+  type ArchiveCallOptions,
+  type ArchiveStore,
+  assertSignal,
+  isArchiveStore,
+  READ_CALLS,
+} from "./archive-store.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
 export type ArchivedSegmentObject = Extract<ArchiveKey, { kind: "segment" }> & {
@@ -79,7 +85,9 @@ export async function listArchive(store: ArchiveStore, options: ArchiveCallOptio
  *   whose `signal`, when given, is an `AbortSignal`.
  */
 function checkArguments(where: string, store: unknown, options: unknown): asserts options is ArchiveCallOptions {
-  if (!isArchiveStore(store)) throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore`);
+  if (!isArchiveStore(store, READ_CALLS)) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore (get and list)`);
+  }
   if (typeof options !== "object" || options === null) {
     throw new WalError("WAL_INVALID_ARGUMENT", `${where}: options must be an object`);
   }

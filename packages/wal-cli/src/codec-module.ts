@@ -65,7 +65,7 @@ export async function loadCodecModule(command: string, file: string): Promise<Pa
 }
 
 /** Why `value` is not a codec the CLI can read with; `undefined` when it is one. */
-function codecProblem(value: unknown): string | undefined {
+export function codecProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null)
     return `is ${value === null ? "null" : typeof value}, not a codec object`;
   const codec = value as Partial<Record<keyof PayloadCodec<unknown>, unknown>>;

@@ -1,8 +1,9 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
-import { bytesCodec, checkPayloadCodec, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { bytesCodec, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import type { ReplayProgress } from "@lora/wal-replay";
+import { codecProblem } from "./codec-module.js";
 import { framingOnlyCodec } from "./scan/framing-codec.js";
 
 /** The payload codecs the CLI knows by name (`--codec`). */
@@ -70,8 +71,8 @@ export interface ReadOptions {
 
 /**
  * Check the options every reading command shares, before anything is read.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown `codec`, a `payloadCodec` that is not a
- *   `PayloadCodec`, or a callback (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown `codec`, a `payloadCodec` without a string `name`
+ *   and the two decode methods, or a callback (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
  */
 export function checkReadOptions(options: ReadOptions): void {
   if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
@@ -80,7 +81,9 @@ export function checkReadOptions(options: ReadOptions): void {
       `unknown codec ${String(options.codec)} (expected one of ${CODEC_CHOICES.join(", ")})`,
     );
   }
-  if (options.payloadCodec !== undefined) checkPayloadCodec(options.payloadCodec);
+  // The CLI only decodes: a decode-only codec (what `--codec-module` accepts) is enough.
+  const problem = options.payloadCodec === undefined ? undefined : codecProblem(options.payloadCodec);
+  if (problem !== undefined) throw new WalError("WAL_INVALID_OPTION", `payloadCodec ${problem}`);
   for (const name of ["onCodec", "onTotal", "onRead", "onProgress"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw new WalError("WAL_INVALID_OPTION", `${name} must be a function`);

@@ -6,7 +6,8 @@
 
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { jsonCodec } from "@lora/wal-codec";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type DumpOptions, dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
 import type { ReadOptions } from "../src/read-options.js";
 import { runCli, writeJsonWal } from "./helpers.js";
@@ -42,11 +43,13 @@ describe("bad options of the library functions", () => {
       { kinds: ["begin"] as never },
       { codec: "xml" as never },
     ];
+    const onRead = vi.fn();
     for (const options of refused) {
-      await expect(dumped(dir, { codec: "json", ...options }), JSON.stringify(options)).rejects.toMatchObject({
+      await expect(dumped(dir, { codec: "json", onRead, ...options }), JSON.stringify(options)).rejects.toMatchObject({
         code: "WAL_INVALID_OPTION",
       });
     }
+    expect(onRead).not.toHaveBeenCalled();
     // The same options, valid: 4 transactions of 3 records each.
     expect(await dumped(dir, { codec: "json" })).toBe(12);
     expect(await dumped(dir, { codec: "json", limit: 1 })).toBe(1);
@@ -63,13 +66,22 @@ describe("bad options of the library functions", () => {
       { onCodec: {} as never },
       { onProgress: 1 as never },
     ];
+    const onTotal = vi.fn();
     for (const command of [inspectDir, statDir, verifyDir]) {
       for (const options of refused) {
-        await expect(command(dir, options), `${command.name} ${JSON.stringify(options)}`).rejects.toMatchObject({
+        await expect(
+          command(dir, { onTotal, ...options }),
+          `${command.name} ${JSON.stringify(options)}`,
+        ).rejects.toMatchObject({
           code: "WAL_INVALID_OPTION",
         });
       }
     }
+    expect(onTotal).not.toHaveBeenCalled();
+    // The CLI only decodes: a codec with a name and the two decode methods is enough (as for --codec-module).
+    const decodeOnly = { name: "json", decodeEvent: jsonCodec.decodeEvent, decodeBatch: jsonCodec.decodeBatch };
+    const report = await verifyDir(dir, { payloadCodec: decodeOnly as never });
+    expect(report.codec.name).toBe("json");
   });
 
   it("lora-wal dump --limit 0 is a usage error (exit 3)", async () => {

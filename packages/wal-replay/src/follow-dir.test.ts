@@ -392,7 +392,8 @@ describe("followDir", () => {
       { pollIntervalMs: 2 ** 31 },
       { pollIntervalMs: 1e12 },
       { pollIntervalMs: Number.NaN },
-      { selfSyncAfterMs: 2 ** 31 },
+      { selfSyncAfterMs: Number.POSITIVE_INFINITY },
+      { selfSyncAfterMs: -1 },
       { watch: "no" as never },
       { signal: {} as never },
       { signal: "x" as never },
@@ -404,6 +405,9 @@ describe("followDir", () => {
         expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
       );
     }
+    // Not a timer: "never self-sync" stays a valid way to say it.
+    const never = followDir(dir, { codec: jsonCodec, selfSyncAfterMs: Number.MAX_SAFE_INTEGER, watch: false });
+    void never.return();
   });
 });
 

@@ -108,7 +108,7 @@ export const CONFIRMABLE_TOKENS = 4096;
  *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
-  checkPayloadCodec(options.codec);
+  checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);
   const after = options.after ?? 0;
   if (!Number.isSafeInteger(after) || after < 0) {
@@ -124,14 +124,16 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   }
   const poll = options.pollIntervalMs ?? 250;
   const selfSyncAfter = options.selfSyncAfterMs ?? 1000;
-  for (const [name, value] of [
-    ["pollIntervalMs", poll],
-    ["selfSyncAfterMs", selfSyncAfter],
-  ] as const) {
-    // A timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every millisecond instead of almost never.
-    if (typeof value !== "number" || !(value >= 0) || value >= 2 ** 31) {
-      throw new WalError("WAL_INVALID_OPTION", `${name} must be a number in [0, 2^31), got ${String(value)}`);
-    }
+  // The poll interval is a timer's delay, and a timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every
+  // millisecond instead of almost never. selfSyncAfterMs is only compared with the clock: any finite number >= 0.
+  if (typeof poll !== "number" || !(poll >= 0) || poll >= 2 ** 31) {
+    throw new WalError("WAL_INVALID_OPTION", `pollIntervalMs must be a number in [0, 2^31), got ${String(poll)}`);
+  }
+  if (typeof selfSyncAfter !== "number" || !Number.isFinite(selfSyncAfter) || selfSyncAfter < 0) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `selfSyncAfterMs must be a non-negative number, got ${String(selfSyncAfter)}`,
+    );
   }
   if (options.watch !== undefined && typeof options.watch !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${String(options.watch)}`);

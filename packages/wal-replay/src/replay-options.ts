@@ -17,7 +17,7 @@ import { isRestartFor } from "./resume-token.js";
  *   AbortSignal.
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
-  checkPayloadCodec(options.codec);
+  checkPayloadCodec(options.codec, "read");
   const mode = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(mode)) {
     throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(mode)}`);

@@ -503,6 +503,7 @@ describe("streaming", () => {
       { codec: undefined as never },
       { codec: {} as never },
       { codec: { ...jsonCodec, decodeBatch: undefined } as never },
+      { codec: { decodeEvent: jsonCodec.decodeEvent, decodeBatch: jsonCodec.decodeBatch } as never },
       // Taken as true, this read across truncated history where the fence check should have refused.
       { allowTruncatedHistory: "no" as never },
       { allowTruncatedHistory: 0 as never },
@@ -517,6 +518,14 @@ describe("streaming", () => {
         expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
       );
     }
+  });
+
+  it("a decode-only codec is enough to replay (a replay never encodes)", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, ["a"])]);
+    const decodeOnly = { name: "json", decodeEvent: jsonCodec.decodeEvent, decodeBatch: jsonCodec.decodeBatch };
+    const events: unknown[] = [];
+    for await (const t of replayDir(dir, { codec: decodeOnly as never })) events.push(...t.events);
+    expect(events).toEqual(["a"]);
   });
 
   it("a read size that is not an integer of at least 1 is refused at once; any such size replays every record", async () => {

@@ -251,7 +251,11 @@ export class DurableMarkWriter {
     await this.#file.close().catch(() => undefined);
   }
 
-  /** Publish the final LSN with the closed flag, then close the file. Idempotent. */
+  /**
+   * Publish the final LSN with the closed flag, then close the file. Idempotent.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` for an LSN that is not a non-negative safe
+   *   integer, with nothing changed: the file stays open for a `close` with a valid one.
+   */
   async close(finalLsn: number): Promise<void> {
     if (this.#closed) return;
     this.publish(finalLsn, true);

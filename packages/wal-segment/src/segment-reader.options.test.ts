@@ -1,6 +1,6 @@
 /**
- * A segment reader's options are checked before the file is opened: a bad read size or start offset is refused with
- * `WAL_INVALID_OPTION` and leaves no file open.
+ * A segment reader's options are refused with `WAL_INVALID_OPTION` and leave no file open: a bad read size before
+ * the file is opened, a bad start offset once the header is read (the file is then closed).
  */
 
 import { bytesCodec } from "@lora/wal-codec";

@@ -96,8 +96,11 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   const lockRetryMs = options.lockRetryMs;
   // Checked here, before `Wal.open` creates the directory: the lock would refuse it only after (and a custom file
   // system's lock not at all).
-  if (lockRetryMs !== undefined && (typeof lockRetryMs !== "number" || !(lockRetryMs >= 0) || lockRetryMs >= 2 ** 31)) {
-    throw new WalError("WAL_INVALID_OPTION", `lockRetryMs must be a number in [0, 2^31), got ${String(lockRetryMs)}`);
+  if (
+    lockRetryMs !== undefined &&
+    (typeof lockRetryMs !== "number" || !Number.isFinite(lockRetryMs) || lockRetryMs < 0)
+  ) {
+    throw new WalError("WAL_INVALID_OPTION", `lockRetryMs must be a finite number >= 0, got ${String(lockRetryMs)}`);
   }
   const publishDurableLsn = options.publishDurableLsn ?? true;
   if (typeof publishDurableLsn !== "boolean") {
