@@ -405,6 +405,7 @@ describe("followDir", () => {
         expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
       );
     }
+    expect(() => followDir(dir, null as never)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
     // Not a timer: "never self-sync" stays a valid way to say it.
     const never = followDir(dir, { codec: jsonCodec, selfSyncAfterMs: Number.MAX_SAFE_INTEGER, watch: false });
     void never.return();

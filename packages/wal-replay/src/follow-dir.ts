@@ -22,7 +22,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
-import { checkRestartLsn, checkSignal } from "./replay-options.js";
+import { checkOptionsObject, checkRestartLsn, checkSignal } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
 import { WatchWakeFilter } from "./watch-wake-filter.js";
@@ -108,6 +108,7 @@ export const CONFIRMABLE_TOKENS = 4096;
  *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
+  checkOptionsObject(options);
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);
   const after = options.after ?? 0;

@@ -116,6 +116,7 @@ describe("readCommitted", () => {
     await expect(collect(readCommitted(dir, { codec: jsonCodec, upto: 1.5 }))).rejects.toMatchObject({
       code: "WAL_INVALID_OPTION",
     });
+    await expect(collect(readCommitted(dir, null as never))).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
     await writeLog(1, 2);
     expect(await collect(readCommitted(dir, { codec: jsonCodec, after: 3, upto: 3 }))).toEqual([]);
   });

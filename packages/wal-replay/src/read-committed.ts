@@ -6,7 +6,7 @@
 import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
-import { checkRestartLsn } from "./replay-options.js";
+import { checkOptionsObject, checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
 import { isMissingFile, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
@@ -66,6 +66,7 @@ export async function* readCommitted<E>(
   dir: string,
   options: ReadCommittedOptions<E>,
 ): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
+  checkOptionsObject(options);
   const after = options.after ?? 0;
   const upto = options.upto;
   for (const [name, value] of [

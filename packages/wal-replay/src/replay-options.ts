@@ -83,3 +83,16 @@ export function checkSignal(signal: unknown): void {
     throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
   }
 }
+
+/**
+ * An options argument: an object (what every reader reads its options from).
+ * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
+ */
+export function checkOptionsObject(options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `options must be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  }
+}

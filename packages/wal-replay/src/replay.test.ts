@@ -520,6 +520,23 @@ describe("streaming", () => {
     }
   });
 
+  it("options that are not an object, and segment paths that are not an array of strings, are refused at once", () => {
+    for (const options of [null, undefined, "json"]) {
+      expect(() => replayDir(dir, options as never), String(options)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+      expect(() => replaySegments([], options as never), String(options)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+    }
+    // A string used to be walked as an array of one-character paths.
+    for (const paths of ["abc", null, [1]]) {
+      expect(() => replaySegments(paths as never, { codec: jsonCodec }), String(paths)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }),
+      );
+    }
+  });
+
   it("a decode-only codec is enough to replay (a replay never encodes)", async () => {
     await writeSegment(dir, 1, 1, [...tx(1, ["a"])]);
     const decodeOnly = { name: "json", decodeEvent: jsonCodec.decodeEvent, decodeBatch: jsonCodec.decodeBatch };

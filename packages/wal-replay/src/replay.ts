@@ -10,7 +10,7 @@
 
 import { WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { checkReplayOptions } from "./replay-options.js";
+import { checkOptionsObject, checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
 import type { RecoveryMode, ReplayedTransaction, ReplayOptions, ReplayOutcome } from "./replay-types.js";
@@ -36,6 +36,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  *   (without `allowTruncatedHistory`).
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
+  checkOptionsObject(options);
   const fs = options.fs ?? createNodeFileSystem();
   const seek = seekPoint(options);
   // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
@@ -58,6 +59,10 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
  * transactions handed over but seeks nothing: the caller chose the files.
  */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
+  checkOptionsObject(options);
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
+    throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
+  }
   const fs = options.fs ?? createNodeFileSystem();
   return new ReplayRun(planSegments(paths), fs, options);
 }

@@ -65,6 +65,12 @@ export class InProcessFeed<E> {
 
   /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
   follow(options: WalFollowOptions): WalFollower<E> {
+    if (typeof options !== "object" || options === null) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `options must be an object, got ${options === null ? "null" : typeof options}`,
+      );
+    }
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);

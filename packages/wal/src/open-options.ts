@@ -37,6 +37,12 @@ export interface OpenOptions<E> {
  * @throws {@link WalError} `WAL_INVALID_OPTION` for the first option that is not valid.
  */
 export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
+  if (typeof options !== "object" || options === null) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `options must be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  }
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);

@@ -86,6 +86,7 @@ describe("bad input", () => {
       await expectRefused(dir, "WAL_INVALID_OPTION", { lockRetryMs });
     }
     await expectRefused(dir, "WAL_INVALID_OPTION", { codec: { name: "half" } as never });
+    await expectRefused(dir, "WAL_INVALID_OPTION", null as never);
   });
 
   it("a bad lockRetryMs creates no directory (it is checked before the open creates one)", async () => {
@@ -106,6 +107,7 @@ describe("bad input", () => {
         expect.objectContaining({ code: "WAL_INVALID_OPTION", message: expect.stringContaining("signal") }),
       );
     }
+    expect(() => wal.follow(null as never)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
     await wal.close();
   });
 });
