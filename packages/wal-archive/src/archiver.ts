@@ -60,14 +60,14 @@ const SLOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Options of {@link startArchiver}. Every one is checked before the archiver starts: a bad one is refused with
- * `WAL_INVALID_OPTION` and nothing is started, held or written. Milliseconds are integers from the minimum given to
- * 2^31 - 1 (the longest delay Node's timers keep).
+ * `WAL_INVALID_OPTION` and nothing is started, held or written. Milliseconds run from the minimum given to 2^31 - 1
+ * (the longest delay Node's timers keep); only `callTimeoutMs` must be an integer (`AbortSignal.timeout`'s rule).
  */
 export interface ArchiverOptions {
   /** Where the archive lives: an object with `put`, `get`, `list` and `delete` functions. */
   readonly store: ArchiveStore;
   /**
-   * How often the active segment's durable prefix is shipped: the recovery point objective. An integer from 1 to
+   * How often the active segment's durable prefix is shipped: the recovery point objective. A number from 1 to
    * 2^31 - 1. @default 1000
    */
   readonly intervalMs?: number;
@@ -77,7 +77,7 @@ export interface ArchiverOptions {
    */
   readonly slot?: string;
   /**
-   * Backoff after a failed store call (an object): first wait and cap (`initialMs`, `maxMs`, integers from 0 to
+   * Backoff after a failed store call (an object): first wait and cap (`initialMs`, `maxMs`, numbers from 0 to
    * 2^31 - 1; defaults 100 and 30000), and failures in a row before the state is `failing` (`failingAfter`, an
    * integer from 1; default 5).
    */
@@ -154,8 +154,8 @@ interface Pending {
  * active segment's durable prefix), then follows the lifecycle. Never throws into the writer: failures are retried
  * with exponential backoff and reported through {@link Archiver.status} and `onStateChange`.
  * @throws {@link WalError} `WAL_INVALID_OPTION` at once, before anything is started, held or written, for bad
- *   options: `store` not an {@link ArchiveStore}; `slot` not a slot name; `intervalMs`, `callTimeoutMs`,
- *   `retry.initialMs` or `retry.maxMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
+ *   options: `store` not an {@link ArchiveStore}; `slot` not a slot name; `intervalMs`, `retry.initialMs` or
+ *   `retry.maxMs` not a number in range, `callTimeoutMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
  *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function.
  */
 export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
