@@ -592,19 +592,28 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   }
 
   /**
-   * After a failed open of `entry`: true when it is the newest segment and still has no header (wait for it). When
-   * the header landed between the failed read and this look (a live writer creating the segment, which may have
-   * created the next one too by now, so it need not be the newest any more), the open is tried once more: true when
-   * it succeeds (open it at the next look); a failure then is thrown.
+   * After a failed open of `entry`: true when looking again at the next wake-up is right, false when the failure is
+   * to be thrown.
+   * - It is the newest segment and still has no header: the writer is creating it, or died doing so (wait for it).
+   * - The header landed between the failed read and this look (a live writer creating the segment, which may have
+   *   created the next one too by now, so it need not be the newest any more): a second open succeeds.
+   * - The file is gone: a writer's recovery removed it as headerless (a segment of that id comes again), or
+   *   truncation removed it (the next look reports `WAL_TRUNCATED`, as for a file missing at the open).
    */
   async #headerStillComing(entry: SegmentEntry, error: unknown): Promise<boolean> {
-    const entries = await listSegments(this.#o.fs, this.#o.dir);
-    const newest = entries[entries.length - 1]?.id === entry.id;
-    if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
     if (!isWalError(error, "WAL_BAD_HEADER")) return false;
-    const probe = await SegmentReader.open(this.#o.fs, entry.path).catch(() => undefined);
-    await probe?.close();
-    return probe !== undefined;
+    try {
+      const entries = await listSegments(this.#o.fs, this.#o.dir);
+      const newest = entries[entries.length - 1]?.id === entry.id;
+      if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
+      const probe = await SegmentReader.open(this.#o.fs, entry.path);
+      await probe.close();
+      return true;
+    } catch (again) {
+      if (isMissingFile(again)) return true;
+      if (isWalError(again, "WAL_BAD_HEADER")) return false; // still damaged: throw the first failure
+      throw again;
+    }
   }
 
   async #truncated(after: number, oldest: number): Promise<never> {

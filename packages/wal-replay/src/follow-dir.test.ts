@@ -2,7 +2,13 @@ import { appendFile, mkdtemp, rm, truncate, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createNodeFileSystem, DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import {
+  createNodeFileSystem,
+  DurableMarkWriter,
+  SegmentWriter,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 import { boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
@@ -475,5 +481,117 @@ describe("followDir across a rotation it sees half done", () => {
     expect(got.map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }], [{ id: 3 }]]);
     expect(blankReads).toBe(1); // the blank read did happen
     await mark.close(lsn - 1);
+  });
+});
+
+describe("followDir and a newest segment read before its header, then written or removed", () => {
+  /** Segments `ids`, one transaction `{ id }` each (3 LSNs), every one sealed except the last when `lastOpen`. */
+  async function writeSegments(ids: number[], lastOpen: boolean): Promise<number> {
+    let lsn = 1;
+    for (const id of ids) {
+      const w = await SegmentWriter.create(fs, segmentPath(dir, id), lsn);
+      for (const r of tx(lsn, [{ id }])) w.append(r, jsonCodec);
+      lsn += 3;
+      if (lastOpen && id === ids[ids.length - 1]) await w.flush();
+      else await w.seal();
+      await w.sync();
+      await w.close();
+    }
+    return lsn - 1;
+  }
+
+  /**
+   * A seam whose next open of segment `id` (once `armed`) reads nothing, as a reader meets the file the instant a
+   * writer created it; `alsoRemove` removes the file during that read, as a writer's recovery removes a headerless
+   * newest segment before the reader looks at it again.
+   */
+  function blankOnce(id: number, alsoRemove: boolean) {
+    const state = { armed: false, fired: 0 };
+    const seam = wrapFileSystem(fs, (file) => {
+      if (!state.armed || !file.path.endsWith(segmentPath("", id))) return file;
+      state.armed = false;
+      state.fired++;
+      return new Proxy(file, {
+        get(f, k) {
+          if (k === "read") {
+            return async () => {
+              if (alsoRemove) await unlink(f.path);
+              return 0;
+            };
+          }
+          if (k === "readSync" || k === "sizeSync") return undefined;
+          if (k === "size") return () => Promise.resolve(0);
+          return boundProperty(f, k);
+        },
+      });
+    });
+    return { state, seam };
+  }
+
+  function follow(seam: WalFileSystem) {
+    return followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      fs: seam,
+      watch: false,
+      pollIntervalMs: 1,
+      signal: stop.signal,
+    });
+  }
+
+  it("starts when the newest segment's header lands between its blank read and the look at the file", async () => {
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    const last = await writeSegments([1, 2], true);
+    mark.publish(last);
+    const { state, seam } = blankOnce(2, false);
+    state.armed = true; // the first open of 2 is the search for where to start: it reads the newest header
+    const got = await take(follow(seam), 2);
+    expect(got.map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }]]);
+    expect(state.fired).toBe(1);
+    await mark.close(last);
+  });
+
+  it("starts when the newest segment it read blank is removed before it looks again, then reads it made anew", async () => {
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    const last = await writeSegments([1, 2, 3], true);
+    mark.publish(6);
+    const { state, seam } = blankOnce(3, true);
+    state.armed = true;
+    const follower = follow(seam);
+    expect((await take(follower, 2)).map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }]]);
+    expect(state.fired).toBe(1);
+    // The recovering writer creates segment 3 again (the same records, as its session writes them again).
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
+    for (const r of tx(7, [{ id: 3 }])) w.append(r, jsonCodec);
+    await w.flush();
+    await w.sync();
+    mark.publish(last);
+    expect((await take(follower, 1)).map((t) => t.events)).toEqual([[{ id: 3 }]]);
+    await w.close();
+    await mark.close(last);
+  });
+
+  it("waits when the next segment it read blank is removed before it looks again, then reads it made anew", async () => {
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    await writeSegments([1, 2], false);
+    mark.publish(6);
+    const { state, seam } = blankOnce(3, true);
+    const follower = follow(seam);
+    expect((await take(follower, 2)).map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }]]);
+    // Segment 3 appears; the follower's move to it reads it blank, and it is gone before the follower looks again.
+    state.armed = true;
+    const first = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
+    await first.close();
+    const pending = await deliversWithin(follower, 200);
+    expect(pending).not.toBeNull();
+    expect(state.fired).toBe(1);
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
+    for (const r of tx(7, [{ id: 3 }])) w.append(r, jsonCodec);
+    await w.flush();
+    await w.sync();
+    mark.publish(9);
+    const third = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
+    expect(third.done ? undefined : third.value.events).toEqual([{ id: 3 }]);
+    await w.close();
+    await mark.close(9);
   });
 });

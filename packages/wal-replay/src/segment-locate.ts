@@ -3,7 +3,7 @@
  * holds an LSN is found by a binary search over headers (one 32-byte read each).
  */
 
-import { WalError } from "@lora/wal-codec";
+import { isWalError, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
@@ -74,14 +74,9 @@ export function isMissingFile(error: unknown): boolean {
 }
 
 /**
- * The segments of `dir` without a newest one that has no header yet (a writer creating it, or one that died doing
- * so): it holds no records, and replay and `Wal.open` take it for exactly that.
+ * The readable segments of `dir` and, apart, a newest one that has no header yet (a writer creating it, or one that
+ * died doing so): it holds no records, and replay and `Wal.open` take it for exactly that.
  */
-export async function listReadableSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
-  return (await listSplit(fs, dir)).entries;
-}
-
-/** The readable segments and, apart, a newest one without a header yet. */
 async function listSplit(
   fs: WalFileSystem,
   dir: string,
@@ -95,9 +90,26 @@ async function listSplit(
     if ((await classifyHeaderFailure(fs, newest.path, error, true))?.kind === "headerless") {
       return { entries: entries.slice(0, -1), headerless: newest };
     }
-    throw error;
+    if (!(await headerLandedSince(fs, newest.path, error))) throw error;
   }
   return { entries, headerless: null };
+}
+
+/**
+ * After a header read of `path` failed and the file no longer looks headerless: true when the header is readable
+ * now (a live writer wrote it between the failed read and the look at the file). When the file is gone meanwhile (a
+ * writer's recovery removed it as headerless, or truncation did), the missing-file error is thrown, so that a
+ * caller under {@link againAfterTruncation} lists again. False when the header is still unreadable: damage.
+ */
+async function headerLandedSince(fs: WalFileSystem, path: string, failure: unknown): Promise<boolean> {
+  if (!isWalError(failure, "WAL_BAD_HEADER")) return false;
+  try {
+    await readBaseLsn(fs, path);
+    return true;
+  } catch (error) {
+    if (isMissingFile(error)) throw error;
+    return false;
+  }
 }
 
 async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {

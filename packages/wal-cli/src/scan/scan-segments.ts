@@ -115,10 +115,17 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
       reader = await SegmentReader.open(fs, segment.path);
     } catch (error) {
       // A single file given on its own is never taken for a headerless newest segment: it is "not a segment".
-      const header = await classifyHeaderFailure(fs, segment.path, error, newest && target.kind === "directory");
+      const live = newest && target.kind === "directory";
+      const header = await classifyHeaderFailure(fs, segment.path, error, live);
       if (header === undefined) throw error;
-      yield { type: "segment", scan: headerFailure(segment, header) };
-      continue;
+      // A live writer may have written the newest segment's header since the failed read: read it as it is now.
+      const now =
+        live && header.kind === "bad-header" ? await SegmentReader.open(fs, segment.path).catch(() => null) : null;
+      if (now === null) {
+        yield { type: "segment", scan: headerFailure(segment, header) };
+        continue;
+      }
+      reader = now;
     }
     try {
       let records = 0;
