@@ -35,4 +35,33 @@ describe("zero tails", () => {
     expect(await dataEndOf(file, 100_002)).toBe(100_001);
     await file.close();
   });
+
+  it("refuses an offset or size that is not a non-negative safe integer, before reading", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const file = await fs.open("/w/f", "createExclusive");
+    await file.write(new Uint8Array([0, 0, 1]), 0);
+    let reads = 0;
+    const counted = new Proxy(file, {
+      get(f, k) {
+        if (k === "read") {
+          return (...args: Parameters<typeof file.read>) => {
+            reads++;
+            return f.read(...args);
+          };
+        }
+        const v = Reflect.get(f, k, f);
+        return typeof v === "function" ? v.bind(f) : v;
+      },
+    });
+    for (const bad of [Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY]) {
+      await expect(isZeroRange(counted, bad, 3)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+      await expect(isZeroRange(counted, 0, bad)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+      await expect(dataEndOf(counted, bad)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    }
+    expect(reads).toBe(0);
+    expect(await isZeroRange(counted, 0, 3)).toBe(false);
+    expect(reads).toBeGreaterThan(0);
+    await file.close();
+  });
 });

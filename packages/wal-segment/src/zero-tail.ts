@@ -4,6 +4,7 @@
  * look at such tails a bounded chunk at a time.
  */
 
+import { WalError } from "@lora/wal-codec";
 import type { WalFile } from "./fs/file-system.js";
 
 /** Zeros to write from (fills, spare segments); grown to the largest length asked for. */
@@ -40,8 +41,12 @@ export function firstNonZero(bytes: Uint8Array, length: number): number {
 /**
  * True when every byte of `file` in `[from, to)` is zero (a hole reads as zeros). Stops at the first non-zero
  * byte; a file shorter than `to` is looked at to its end.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` when `from` or `to` is not a non-negative safe
+ *   integer (`NaN` would read nothing and answer "zeros").
  */
 export async function isZeroRange(file: WalFile, from: number, to: number): Promise<boolean> {
+  checkOffset("from", from);
+  checkOffset("to", to);
   const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(4, to - from)));
   for (let at = from; at < to; ) {
     const n = await file.read(chunk, 0, Math.min(chunk.byteLength, to - at), at);
@@ -55,8 +60,10 @@ export async function isZeroRange(file: WalFile, from: number, to: number): Prom
 /**
  * The end of the last non-zero byte of `file` below `size` (0 when every byte is zero), reading backwards a chunk at
  * a time: where the data of a preallocated segment ends. Linear in the zero tail's length.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` when `size` is not a non-negative safe integer.
  */
 export async function dataEndOf(file: WalFile, size: number): Promise<number> {
+  checkOffset("size", size);
   const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(4, size)));
   for (let end = size; end > 0; ) {
     const from = Math.max(0, end - chunk.byteLength);
@@ -66,4 +73,10 @@ export async function dataEndOf(file: WalFile, size: number): Promise<number> {
     end = from;
   }
   return 0;
+}
+
+function checkOffset(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
+  }
 }

@@ -178,8 +178,9 @@ class NodeFileSystem implements WalFileSystem {
   readonly name = "node";
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    if (!Object.hasOwn(FLAGS, mode)) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
     const flags = FLAGS[mode];
-    if (flags === undefined) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
     return new NodeWalFile(path, await openFd(path, flags));
   }
 

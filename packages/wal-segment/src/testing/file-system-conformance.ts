@@ -4,7 +4,7 @@
  */
 
 import { join } from "node:path";
-import type { WalFile, WalFileSystem } from "../fs/file-system.js";
+import type { OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 
 /** A file system to test, a directory in it to work under, and how to dispose of both. */
 export interface FileSystemFixture {
@@ -122,6 +122,20 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await rejectsWith(fs.open(p, "read"), "ENOENT", p);
       await rejectsWith(fs.open(p, "readWrite"), "ENOENT", p);
       await rejectsWith(fs.open(join(root, "no-dir", "x.wal"), "createExclusive"), "ENOENT");
+      expect(await fs.stat(p)).toBe(null);
+    });
+
+    withFs("an unknown open mode is WAL_INVALID_ARGUMENT and creates nothing", async (fs, root) => {
+      const p = join(root, "a.wal");
+      for (const mode of ["create", "", undefined, "READ", "constructor", "toString"]) {
+        let error: unknown;
+        try {
+          await fs.open(p, mode as OpenMode);
+        } catch (e) {
+          error = e;
+        }
+        expect((error as { code?: unknown } | undefined)?.code).toBe("WAL_INVALID_ARGUMENT");
+      }
       expect(await fs.stat(p)).toBe(null);
     });
 

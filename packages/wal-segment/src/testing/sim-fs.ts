@@ -24,6 +24,9 @@ import {
   type SimStats,
 } from "../internal/sim-state.js";
 
+/** The open modes of the seam (`OpenMode`). */
+const OPEN_MODES: ReadonlySet<unknown> = new Set<OpenMode>(["read", "readWrite", "createExclusive", "openOrCreate"]);
+
 export type { CrashImageOptions } from "../internal/crash-images.js";
 export type {
   SimErrno,
@@ -211,6 +214,8 @@ export class SimFS implements WalFileSystem {
   // WalFileSystem ----------------------------------------------------------------------------------------------
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
+    // As the Node seam: a mode it does not know is the caller's mistake, refused before the file system is touched.
+    if (!OPEN_MODES.has(mode)) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
     const state = this.#state;
     const p = normalizePath(path);
     const fault = state.fault("open", p);
