@@ -10,7 +10,7 @@
  */
 
 import { isWalError, WalError } from "@lora/wal-codec";
-import { createSlot, readSlot } from "@lora/wal-replay";
+import { createSlot, isSlotName, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
   listSegments,
@@ -54,9 +54,6 @@ export interface ArchivableWal {
  * `AbortSignal.timeout` throws for a fraction or anything above 2^32 - 1.
  */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The rule of replication slot names (`@lora/wal-replay`'s): 1 to 64 ASCII letters, digits, `_` or `-`. */
-const SLOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Options of {@link startArchiver}. Every one is checked before the archiver starts: a bad one is refused with
@@ -692,7 +689,7 @@ function checkOptions(o: ArchiverOptions) {
   if (typeof o !== "object" || o === null) throw bad("options are required");
   if (!isArchiveStore(o.store)) throw bad("store must be an ArchiveStore");
   const slot: unknown = o.slot ?? "archive";
-  if (typeof slot !== "string" || !SLOT_NAME.test(slot)) {
+  if (!isSlotName(slot)) {
     const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : typeof slot;
     throw bad(`slot must be a replication slot name, 1 to 64 letters, digits, "_" or "-"; got ${shown}`);
   }

@@ -13,7 +13,14 @@
  */
 
 import { type FSWatcher, watch } from "node:fs";
-import { checkPayloadCodec, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import {
+  checkOptionsObject,
+  checkPayloadCodec,
+  checkSignal,
+  isWalError,
+  type PayloadCodec,
+  WalError,
+} from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   DURABLE_MARK_FILE,
@@ -22,7 +29,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
-import { checkOptionsObject, checkRestartLsn, checkSignal } from "./replay-options.js";
+import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlot, readSlot } from "./replication-slots.js";
 import { WatchWakeFilter } from "./watch-wake-filter.js";

@@ -56,6 +56,7 @@ export {
   dropSlot,
   type InvalidateSlotOptions,
   invalidateSlot,
+  isSlotName,
   listSlots,
   MAX_SLOT_REASON_BYTES,
   readSlot,

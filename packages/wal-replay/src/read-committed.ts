@@ -3,10 +3,10 @@
  * start instead of from the beginning of the log, and never past the upper bound.
  */
 
-import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
-import { checkOptionsObject, checkRestartLsn } from "./replay-options.js";
+import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
 import { isMissingFile, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 

@@ -3,7 +3,7 @@
  * `replayDir`/`replaySegments` themselves, not by the first step of iteration.
  */
 
-import { checkPayloadCodec, WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, checkSignal, WalError } from "@lora/wal-codec";
 import { readSizeOf } from "@lora/wal-segment";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 import { isRestartFor } from "./resume-token.js";
@@ -71,28 +71,5 @@ export function checkRestartLsn(after: number | undefined, restartLsn: number | 
 function checkLsnOption(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
     throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
-  }
-}
-
-/**
- * An optional `signal` option: an `AbortSignal` or nothing.
- * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (it would fail later with a `TypeError`).
- */
-export function checkSignal(signal: unknown): void {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
-  }
-}
-
-/**
- * An options argument: an object (what every reader reads its options from).
- * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
- */
-export function checkOptionsObject(options: unknown): void {
-  if (typeof options !== "object" || options === null) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `options must be an object, got ${options === null ? "null" : typeof options}`,
-    );
   }
 }

@@ -8,9 +8,9 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { WalError } from "@lora/wal-codec";
+import { checkOptionsObject, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { checkOptionsObject, checkReplayOptions } from "./replay-options.js";
+import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
 import type { RecoveryMode, ReplayedTransaction, ReplayOptions, ReplayOutcome } from "./replay-types.js";

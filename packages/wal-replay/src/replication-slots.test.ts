@@ -16,6 +16,7 @@ import {
   createSlot,
   dropSlot,
   invalidateSlot,
+  isSlotName,
   listSlots,
   readSlot,
   SLOT_FILE_BYTES,
@@ -175,6 +176,7 @@ describe("on a real directory (the Node seam by default)", () => {
     const dir = await tempDir();
     const bad: unknown[] = ["", "x".repeat(65), "a/b", "a.b", "..", "a b", "é", "a\0", 5, null, undefined];
     for (const name of bad) {
+      expect(isSlotName(name), String(name)).toBe(false);
       await expectCode(createSlot(dir, name as string), "WAL_INVALID_ARGUMENT");
       await expectCode(readSlot(dir, name as string), "WAL_INVALID_ARGUMENT");
       await expectCode(advanceSlot(dir, name as string, 1), "WAL_INVALID_ARGUMENT");
@@ -182,6 +184,7 @@ describe("on a real directory (the Node seam by default)", () => {
     }
     expect(await readdir(dir)).toEqual([]);
     expect((await createSlot(dir, "x".repeat(64))).name).toBe("x".repeat(64));
+    for (const good of ["x".repeat(64), "a", "A-z_09"]) expect(isSlotName(good), good).toBe(true);
   });
 
   it("refuses LSNs that are not non-negative safe integers with WAL_INVALID_ARGUMENT", async () => {

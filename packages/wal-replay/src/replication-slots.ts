@@ -553,8 +553,17 @@ function assertDir(dir: unknown): asserts dir is string {
 }
 
 /** Throws `WAL_INVALID_ARGUMENT` unless `name` matches `/^[A-Za-z0-9_-]{1,64}$/`. */
+/**
+ * Whether `name` is a replication slot name: 1 to 64 ASCII letters, digits, `_` or `-` (a file name on every
+ * platform, never a path). The slot calls refuse any other name; a layer that takes a slot name as an option checks
+ * it with this rule before it starts.
+ */
+export function isSlotName(name: unknown): name is string {
+  return typeof name === "string" && SLOT_NAME.test(name);
+}
+
 function assertSlotName(name: unknown): asserts name is string {
-  if (typeof name !== "string" || !SLOT_NAME.test(name)) {
+  if (!isSlotName(name)) {
     const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name;
     throw new WalError(
       "WAL_INVALID_ARGUMENT",

@@ -4,7 +4,7 @@
  * `commitTx` transactions) while they keep up.
  */
 
-import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
@@ -65,12 +65,7 @@ export class InProcessFeed<E> {
 
   /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
   follow(options: WalFollowOptions): WalFollower<E> {
-    if (typeof options !== "object" || options === null) {
-      throw new WalError(
-        "WAL_INVALID_OPTION",
-        `options must be an object, got ${options === null ? "null" : typeof options}`,
-      );
-    }
+    checkOptionsObject(options);
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
@@ -79,9 +74,7 @@ export class InProcessFeed<E> {
     if (durability !== "durable" && durability !== "written") {
       throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
     }
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(options.signal)}`);
-    }
+    checkSignal(options.signal);
     // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be
     // lost, so `changed` returns at once when the count moved since its last look at durability.
     let seen = this.#followEpoch;

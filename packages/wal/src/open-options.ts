@@ -2,7 +2,7 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
@@ -37,12 +37,7 @@ export interface OpenOptions<E> {
  * @throws {@link WalError} `WAL_INVALID_OPTION` for the first option that is not valid.
  */
 export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
-  if (typeof options !== "object" || options === null) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `options must be an object, got ${options === null ? "null" : typeof options}`,
-    );
-  }
+  checkOptionsObject(options);
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);

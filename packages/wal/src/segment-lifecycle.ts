@@ -163,8 +163,7 @@ export class SegmentLifecycle {
   noteDurable(lsn: number, bytes?: number): void {
     if (
       bytes !== undefined &&
-      this.#spareFrom > 0 &&
-      bytes >= this.#spareFrom &&
+      this.#zeroFilledSpareDue(bytes) &&
       this.#spare === undefined &&
       this.#spareFailedIn !== this.#activeId
     ) {
@@ -212,7 +211,15 @@ export class SegmentLifecycle {
    * wait for a zero fill and its fdatasync that rotation needs only much later.
    */
   async prepareSpareAtOpen(activeBytes: number): Promise<void> {
-    if (this.#spareFrom === 0 || activeBytes >= this.#spareFrom) await this.prepareSpare();
+    if (this.#spareFrom === 0 || this.#zeroFilledSpareDue(activeBytes)) await this.prepareSpare();
+  }
+
+  /**
+   * Whether a zero-filled spare is due for an active segment holding `activeBytes`: spares are zero-filled and the
+   * segment holds half its target (the one rule of a running handle's sync rounds and of `Wal.open`).
+   */
+  #zeroFilledSpareDue(activeBytes: number): boolean {
+    return this.#spareFrom > 0 && activeBytes >= this.#spareFrom;
   }
 
   /** The handle is closing: start no more spares (its final flush must not start one only for close to remove it). */

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { checkOptionsObject, checkSignal } from "./check-options.js";
+
+describe("checkOptionsObject", () => {
+  it("accepts any object, arrays and class instances included", () => {
+    for (const ok of [{}, { a: 1 }, [], new Map()]) expect(() => checkOptionsObject(ok)).not.toThrow();
+  });
+
+  it("refuses null and every primitive with WAL_INVALID_OPTION, naming what it got", () => {
+    for (const [bad, got] of [
+      [null, "null"],
+      [undefined, "undefined"],
+      ["dir", "string"],
+      [1, "number"],
+      [true, "boolean"],
+      [() => ({}), "function"],
+    ] as const) {
+      expect(() => checkOptionsObject(bad)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION", message: `options must be an object, got ${got}` }),
+      );
+    }
+  });
+});
+
+describe("checkSignal", () => {
+  it("accepts an AbortSignal or nothing", () => {
+    expect(() => checkSignal(undefined)).not.toThrow();
+    expect(() => checkSignal(new AbortController().signal)).not.toThrow();
+    expect(() => checkSignal(AbortSignal.abort())).not.toThrow();
+  });
+
+  it("refuses anything else, null and a signal-like object included", () => {
+    for (const bad of [null, {}, { aborted: false, addEventListener() {} }, "signal", 0]) {
+      expect(() => checkSignal(bad)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
+    }
+  });
+});

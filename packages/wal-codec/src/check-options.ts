@@ -1,0 +1,29 @@
+/**
+ * Checks of the arguments every layer's entry points share, so that each refuses the same mistake with the same
+ * code and message: an options argument that is not an object, a `signal` that is not an `AbortSignal`.
+ */
+
+import { WalError } from "./errors.js";
+
+/**
+ * Assert that `options` is an object (what every entry point reads its options from).
+ * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
+ */
+export function checkOptionsObject(options: unknown): asserts options is object {
+  if (typeof options !== "object" || options === null) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `options must be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  }
+}
+
+/**
+ * Assert that an optional `signal` option is an `AbortSignal` or absent.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (it would fail later with a `TypeError`).
+ */
+export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
+  }
+}
