@@ -2,8 +2,8 @@ import { fc, test } from "@fast-check/vitest";
 import { Wal } from "@lora/wal";
 import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
-import { listSegments, SegmentReader } from "@lora/wal-segment";
-import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
+import { listSegments, type OpenMode, SegmentReader, segmentPath } from "@lora/wal-segment";
+import { boundProperty, countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
@@ -524,6 +524,64 @@ describe("shipping the active segment's durable prefix", () => {
     expect(read).toBeLessThan(shipped * 1.2);
     expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
     await archiver.stop();
+    await wal.close();
+  });
+});
+
+describe("an archiver started while the handle's rotation is creating the newest segment", () => {
+  it("takes the headerless newest segment for the one being created: no failure, and ships it once created", async () => {
+    const sim = new SimFS();
+    const creating = segmentPath("/w", 2);
+    let readsOfCreating = 0;
+    let duringCreate: (() => Promise<void>) | undefined;
+    const fs = new Proxy(sim, {
+      get(target, k) {
+        if (k !== "open") return boundProperty(target, k);
+        return async (path: string, mode: OpenMode) => {
+          // No spare: the rotation creates segment 2 itself, the file without a header for a moment.
+          if (path.includes(".lora-wal.next-segment.")) throw new Error("no spares in this test");
+          const file = await target.open(path, mode);
+          if (mode === "read" && path === creating) readsOfCreating++;
+          if (mode === "createExclusive" && path === creating && duringCreate !== undefined) {
+            const run = duringCreate;
+            duringCreate = undefined;
+            await run();
+          }
+          return file;
+        };
+      },
+    });
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+    const store = new MapStore();
+    const states: ArchiverStatus["state"][] = [];
+    let archiver: Archiver | undefined;
+    duringCreate = async () => {
+      archiver = startArchiver(wal, {
+        store,
+        fs,
+        intervalMs: 5,
+        retry: { initialMs: 1, maxMs: 5, failingAfter: 3 },
+        onStateChange: (s) => states.push(s.state),
+      });
+      archivers.push(archiver);
+      // Its first pass reads segment 2 while it has no header: waited for by a bounded count of turns.
+      for (let turn = 0; turn < 10_000 && readsOfCreating === 0; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (let i = 0; i < 50 && wal.activeSegmentId() === 1; i++) await wal.commitTx([{ pad: "p".repeat(40) }]);
+    expect(wal.activeSegmentId()).toBe(2);
+    expect(readsOfCreating).toBeGreaterThan(0);
+    await wal.commitTx([{ after: "rotation" }]);
+    const running = archiver as Archiver;
+    await running.flush();
+    expect(running.status().failures).toBe(0);
+    expect(states).not.toContain("failing");
+    const keys = [...store.objects.keys()].map((key) => parseArchiveKey(key));
+    expect(keys.some((k) => k?.kind === "segment" && k.id === 1)).toBe(true);
+    expect(keys.some((k) => k?.kind !== "segment" && k?.id === 2)).toBe(true);
+    await running.stop();
     await wal.close();
   });
 });

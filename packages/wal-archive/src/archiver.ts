@@ -10,11 +10,12 @@
  */
 
 import { isWalError, WalError } from "@lora/wal-codec";
-import { createSlot, isSlotName, readSlot } from "@lora/wal-replay";
+import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
   listSegments,
   SEGMENT_HEADER_BYTES,
+  type SegmentHeader,
   SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
@@ -397,8 +398,10 @@ class ArchiverRun implements Archiver {
       if (header.sealed) catchUp.push({ id: entry.id, path: entry.path, baseLsn: header.baseLsn });
     }
     this.#pending = [...catchUp, ...this.#pending].sort((a, b) => a.id - b.id);
-    if (this.#active === undefined && newest !== undefined) {
-      const header = await readHeader(this.#fs, newest.path);
+    // No header: a rotation is creating the newest segment right now, and its "created" event makes it the active.
+    const header =
+      this.#active === undefined && newest !== undefined ? await this.#readNewestHeader(newest.path) : null;
+    if (header !== null && newest !== undefined) {
       if (header.sealed) {
         if (!sealedInStore.has(newest.id) && !queued.has(newest.id)) {
           this.#pending.push({ id: newest.id, path: newest.path, baseLsn: header.baseLsn });
@@ -438,6 +441,19 @@ class ArchiverRun implements Archiver {
         piece.key,
         `its last piece of ${path} (bytes ${piece.from} to ${piece.to}) does not match the file`,
       );
+    }
+  }
+
+  /**
+   * The header of the newest segment, `null` when it has none (yet): the handle's rotation creates the file and
+   * then writes its header, and catch-up can list the directory in between (see `lookAgainAtNewest`).
+   */
+  async #readNewestHeader(path: string): Promise<SegmentHeader | null> {
+    try {
+      return await readHeader(this.#fs, path);
+    } catch (error) {
+      const look = await lookAgainAtNewest(this.#fs, path, error, () => readHeader(this.#fs, path));
+      return look.kind === "opened" ? look.value : null;
     }
   }
 

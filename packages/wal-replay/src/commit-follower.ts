@@ -18,10 +18,11 @@ import { isWalError, type PayloadCodec, returnsFreshBatches, WalError, type WalR
 import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
+import { isMissingFile } from "./missing-file.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { isMissingFile, locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
@@ -565,7 +566,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     if (await this.#openAt(from)) this.#restartFrom = undefined;
   }
 
-  /** Open the segment holding `lsn`; false when the log has no segment yet. */
+  /**
+   * Open the segment holding `lsn`; false when there is nothing to open yet, to be tried again at the next wake-up:
+   * the log has no segment yet, or the segment was replaced or had no header at this look (see `#headerStillComing`).
+   */
   async #openAt(lsn: number): Promise<boolean> {
     const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
     const entry = where.entries[where.index];
@@ -642,8 +646,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   }
 
   /**
-   * Move on to `next`; false while it is the newest segment and has no header yet (the writer is creating it, or
-   * died doing so and its next open will heal it): the follower waits, as replay would take it for no records.
+   * Move on to `next`; false while it cannot be opened yet, to be tried again at the next wake-up: it is the newest
+   * segment and has no header yet (the writer is creating it, or died doing so and its next open will heal it; the
+   * follower waits, as replay would take it for no records), or it was replaced or removed meanwhile (see
+   * `#headerStillComing`; a truncation past it is reported at the next look as `WAL_TRUNCATED`).
    */
   async #openSuccessor(next: SegmentEntry): Promise<boolean> {
     try {

@@ -78,6 +78,7 @@ import {
   UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { isMissingFile } from "./missing-file.js";
 
 /** Bytes read at once by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
@@ -120,10 +121,17 @@ export async function classifyHeaderFailure(
   if (!newest) return { kind: "bad-header", fileSize: (await fs.stat(path))?.size ?? null, error };
   const stat = await fs.stat(path);
   if (stat === null) return { kind: "bad-header", fileSize: null, error };
-  const headerless =
-    stat.size < SEGMENT_HEADER_BYTES ||
-    (stat.size === SEGMENT_HEADER_BYTES && (await isTornHeaderWrite(fs, path))) ||
-    (await isAllZeros(fs, path, stat.size));
+  let headerless: boolean;
+  try {
+    headerless =
+      stat.size < SEGMENT_HEADER_BYTES ||
+      (stat.size === SEGMENT_HEADER_BYTES && (await isTornHeaderWrite(fs, path))) ||
+      (await isAllZeros(fs, path, stat.size));
+  } catch (lookError) {
+    // Removed between the stat and this read (a restarted writer's recovery removing it): as if the stat missed it.
+    if (isMissingFile(lookError)) return { kind: "bad-header", fileSize: null, error };
+    throw lookError;
+  }
   return headerless
     ? { kind: "headerless", fileSize: stat.size, cause: error }
     : { kind: "bad-header", fileSize: stat.size, error };

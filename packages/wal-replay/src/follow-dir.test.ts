@@ -10,7 +10,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { tx } from "../test/build-log.js";
 import { type FollowDirOptions, followDir } from "./follow-dir.js";
 import type { ReplayedTransaction } from "./replay-types.js";
@@ -506,8 +506,9 @@ describe("followDir and a newest segment read before its header, then written or
    * newest segment before the reader looks at it again.
    */
   function blankOnce(id: number, alsoRemove: boolean) {
-    const state = { armed: false, fired: 0 };
-    const seam = wrapFileSystem(fs, (file) => {
+    // missedAfterRemoval: opens of the removed file that failed (the reader's second look found it gone).
+    const state = { armed: false, fired: 0, removed: 0, missedAfterRemoval: 0 };
+    const wrapped = wrapFileSystem(fs, (file) => {
       if (!state.armed || !file.path.endsWith(segmentPath("", id))) return file;
       state.armed = false;
       state.fired++;
@@ -515,7 +516,10 @@ describe("followDir and a newest segment read before its header, then written or
         get(f, k) {
           if (k === "read") {
             return async () => {
-              if (alsoRemove) await unlink(f.path);
+              if (alsoRemove) {
+                await unlink(f.path);
+                state.removed++;
+              }
               return 0;
             };
           }
@@ -524,6 +528,19 @@ describe("followDir and a newest segment read before its header, then written or
           return boundProperty(f, k);
         },
       });
+    });
+    const seam = new Proxy(wrapped, {
+      get(target, k) {
+        if (k !== "open") return boundProperty(target, k);
+        return async (path: string, mode: Parameters<WalFileSystem["open"]>[1]) => {
+          try {
+            return await target.open(path, mode);
+          } catch (error) {
+            if (state.removed > 0 && path.endsWith(segmentPath("", id))) state.missedAfterRemoval++;
+            throw error;
+          }
+        };
+      },
     });
     return { state, seam };
   }
@@ -581,16 +598,18 @@ describe("followDir and a newest segment read before its header, then written or
     state.armed = true;
     const first = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
     await first.close();
-    const pending = await deliversWithin(follower, 200);
-    expect(pending).not.toBeNull();
-    expect(state.fired).toBe(1);
+    const third = follower.next();
+    // Waited for by count, not by time: the follower's move to segment 3 read it blank, it is gone, and the
+    // follower's second look found it gone; only then does the writer make it again.
+    await vi.waitFor(() => expect(state.missedAfterRemoval).toBeGreaterThan(0), { timeout: 10_000, interval: 2 });
     const w = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
     for (const r of tx(7, [{ id: 3 }])) w.append(r, jsonCodec);
     await w.flush();
     await w.sync();
     mark.publish(9);
-    const third = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
-    expect(third.done ? undefined : third.value.events).toEqual([{ id: 3 }]);
+    const got = await third;
+    expect(got.done ? undefined : got.value.events).toEqual([{ id: 3 }]);
+    expect(state.fired).toBe(1);
     await w.close();
     await mark.close(9);
   });

@@ -5,10 +5,11 @@
 
 import { checkOptionsObject, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
+import { isMissingFile } from "./missing-file.js";
 import { replayDir } from "./replay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
-import { isMissingFile, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
 export interface ReadCommittedOptions<E> {

@@ -3,8 +3,7 @@
  * commands use), recorded for the outcome, and thrown when the recovery mode says so.
  */
 
-import type { WalFileSystem } from "@lora/wal-segment";
-import { classifyHeaderFailure, classifyRecordDamage, type RecordDamageInput } from "./damage-rules.js";
+import { classifyRecordDamage, type RecordDamageInput } from "./damage-rules.js";
 import type { CorruptionInfo, RecoveryMode, ReplayOutcome, TornTailInfo } from "./replay-types.js";
 
 /** The damage a walk found, for its outcome (each `null` while none was found). */
@@ -52,13 +51,4 @@ export async function recordDamage<E>(
       if (mode !== "point-in-time") throw damage.error;
       return;
   }
-}
-
-/**
- * The size of a newest segment whose header failed and that the shared damage rules take for headerless
- * (shorter than a header, or all zeros); `undefined` when the failure is anything else.
- */
-export async function headerlessSize(fs: WalFileSystem, path: string, error: unknown): Promise<number | undefined> {
-  const damage = await classifyHeaderFailure(fs, path, error, true);
-  return damage?.kind === "headerless" ? damage.fileSize : undefined;
 }

@@ -7,7 +7,7 @@
 import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { type JsonValue, jsonCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -98,5 +98,60 @@ describe("replayDir beside a writer creating its newest segment", () => {
     await file.write(new Uint8Array([0x58, 0x58, 0x58, 0x58]), 0);
     await file.close();
     await expect(replayAll({ codec: jsonCodec, fs })).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
+  });
+
+  it("a zero-filled newest segment removed between the stat and the look for zeros: headerless, size 0", async () => {
+    await writeSegments(1);
+    // Segment 2 as a preallocating writer that died before its header landed leaves it: zeros only.
+    const zeros = await fs.open(segmentPath(dir, 2), "createExclusive");
+    await zeros.write(new Uint8Array(8192), 0);
+    await zeros.close();
+    let opensOf2 = 0;
+    const seam = new Proxy(fs, {
+      get(target, k) {
+        if (k !== "open") return boundProperty(target, k);
+        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
+          // Open 1 reads the zero header; open 2 is the damage rules' look for zeros: a recovery removed it first.
+          if (path === segmentPath(dir, 2) && ++opensOf2 === 2) await unlink(path);
+          return target.open(path, mode);
+        };
+      },
+    });
+    const { events, outcome } = await replayAll({ codec: jsonCodec, fs: seam });
+    expect(events).toEqual([{ id: 1 }]);
+    expect(outcome.headerlessLastSegment).toMatchObject({ path: segmentPath(dir, 2), fileSize: 0 });
+    expect(opensOf2).toBe(3); // the second look found it gone
+  });
+
+  it("an I/O error at the second look is thrown as it is, never taken for a bad header", async () => {
+    await writeSegments(2);
+    let opensOf2 = 0;
+    const seam = new Proxy(fs, {
+      get(target, k) {
+        if (k !== "open") return boundProperty(target, k);
+        return async (path: string, mode: Parameters<typeof fs.open>[1]) => {
+          if (path !== segmentPath(dir, 2)) return target.open(path, mode);
+          opensOf2++;
+          const file = await target.open(path, mode);
+          if (opensOf2 === 1) {
+            return new Proxy(file, {
+              get(f, key) {
+                if (key === "read") return () => Promise.resolve(0);
+                if (key === "readSync" || key === "sizeSync") return undefined;
+                if (key === "size") return () => Promise.resolve(0);
+                return boundProperty(f, key);
+              },
+            });
+          }
+          if (opensOf2 === 3) {
+            await file.close();
+            throw new WalError("WAL_IO", "EIO at the second look", { details: { errno: "EIO" } });
+          }
+          return file;
+        };
+      },
+    });
+    await expect(replayAll({ codec: jsonCodec, fs: seam })).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(opensOf2).toBe(3);
   });
 });

@@ -552,7 +552,6 @@ function assertDir(dir: unknown): asserts dir is string {
   }
 }
 
-/** Throws `WAL_INVALID_ARGUMENT` unless `name` matches `/^[A-Za-z0-9_-]{1,64}$/`. */
 /**
  * Whether `name` is a replication slot name: 1 to 64 ASCII letters, digits, `_` or `-` (a file name on every
  * platform, never a path). The slot calls refuse any other name; a layer that takes a slot name as an option checks
@@ -562,6 +561,7 @@ export function isSlotName(name: unknown): name is string {
   return typeof name === "string" && SLOT_NAME.test(name);
 }
 
+/** Throws `WAL_INVALID_ARGUMENT` unless `name` is a slot name ({@link isSlotName}). */
 function assertSlotName(name: unknown): asserts name is string {
   if (!isSlotName(name)) {
     const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name;

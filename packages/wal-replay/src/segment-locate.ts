@@ -13,6 +13,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
+import { isMissingFile } from "./missing-file.js";
 
 /** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
 export async function readBaseLsn(fs: WalFileSystem, path: string): Promise<number> {
@@ -55,7 +56,8 @@ export function locateSegment(fs: WalFileSystem, dir: string, after: number): Pr
 
 /**
  * Run `look` (a listing and reads of what it listed) again when a file it listed is gone by the time it reads it:
- * truncation deleted a segment meanwhile. Bounded, because each retry means another truncation ran meanwhile.
+ * truncation deleted a segment meanwhile, or a restarted writer's recovery removed a headerless newest one.
+ * Bounded, because each retry means another truncation or recovery ran meanwhile.
  */
 async function againAfterTruncation<T>(look: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -65,12 +67,6 @@ async function againAfterTruncation<T>(look: () => Promise<T>): Promise<T> {
       if (attempt >= 8 || !isMissingFile(error)) throw error;
     }
   }
-}
-
-/** True for the error of opening a file that does not exist (through the Node seam or SimFS). */
-export function isMissingFile(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === "ENOENT" || (error as { code?: string } | undefined)?.code === "ENOENT";
 }
 
 /**
@@ -98,8 +94,9 @@ async function listSplit(
 /**
  * After a header read of `path` failed and the file no longer looks headerless: true when the header is readable
  * now (a live writer wrote it between the failed read and the look at the file). When the file is gone meanwhile (a
- * writer's recovery removed it as headerless, or truncation did), the missing-file error is thrown, so that a
- * caller under {@link againAfterTruncation} lists again. False when the header is still unreadable: damage.
+ * writer's recovery removed it as headerless), the missing-file error is thrown, so that a caller under
+ * {@link againAfterTruncation} lists again and sees what replaced it. False when the header is still unreadable:
+ * damage. Any other failure of the second read (`WAL_IO`) is thrown: an I/O error is never taken for damage.
  */
 async function headerLandedSince(fs: WalFileSystem, path: string, failure: unknown): Promise<boolean> {
   if (!isWalError(failure, "WAL_BAD_HEADER")) return false;
@@ -107,8 +104,8 @@ async function headerLandedSince(fs: WalFileSystem, path: string, failure: unkno
     await readBaseLsn(fs, path);
     return true;
   } catch (error) {
-    if (isMissingFile(error)) throw error;
-    return false;
+    if (isWalError(error, "WAL_BAD_HEADER")) return false;
+    throw error;
   }
 }
 

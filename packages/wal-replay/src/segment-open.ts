@@ -4,13 +4,12 @@
  * need, and whether anything in it can be at or below `upto`.
  */
 
-import { isWalError } from "@lora/wal-codec";
 import { SegmentReader, type SegmentReaderOptions, type WalFileSystem } from "@lora/wal-segment";
-import { headerlessSize, type ReplayFindings } from "./replay-damage.js";
+import { lookAgainAtNewest } from "./newest-segment-look.js";
+import type { ReplayFindings } from "./replay-damage.js";
 import { historyGapError } from "./replay-fence.js";
 import type { RecoveryMode, SegmentSummary } from "./replay-types.js";
 import { missingBetween, staleBefore } from "./segment-continuity.js";
-import { isMissingFile } from "./segment-locate.js";
 
 /** What opening a segment needs to know. */
 export interface SegmentOpenInput {
@@ -89,24 +88,16 @@ export async function openSegment(input: SegmentOpenInput): Promise<SegmentReade
 
 /**
  * After the open of the newest segment failed with `error`: `undefined` when it holds no records (recorded as
- * headerless in `found`), or a reader when a live writer's header landed between the failed read and the look at
- * the file. A newest segment read without a header and gone by the time it is looked at again (a writer's recovery
- * removed it as headerless) held no records when it was read: headerless too.
- * @throws `error` when the header is damaged.
+ * headerless in `found`), or a reader when a live writer's header landed between the failed read and the second
+ * look (see {@link lookAgainAtNewest}: a file gone by then is headerless, size 0).
+ * @throws `error` when it is not a header failure; the second failure when the header still does not read.
  */
 async function openNewestAgain(input: SegmentOpenInput, error: unknown): Promise<SegmentReader | undefined> {
   const { path, id } = input;
-  const fileSize = await headerlessSize(input.fs, path, error);
-  if (fileSize !== undefined) {
-    input.found.headerless = { path, id, fileSize };
-    return undefined;
-  }
-  if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
-  try {
-    return await SegmentReader.open(input.fs, path, input.readerOptions);
-  } catch (again) {
-    if (!isMissingFile(again)) throw error;
-    input.found.headerless = { path, id, fileSize: 0 };
-    return undefined;
-  }
+  const look = await lookAgainAtNewest(input.fs, path, error, () =>
+    SegmentReader.open(input.fs, path, input.readerOptions),
+  );
+  if (look.kind === "opened") return look.value;
+  input.found.headerless = { path, id, fileSize: look.fileSize };
+  return undefined;
 }

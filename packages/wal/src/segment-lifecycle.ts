@@ -5,6 +5,7 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
+import { isWalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
@@ -280,11 +281,25 @@ export class SegmentLifecycle {
     return writer;
   }
 
-  /** The segments in the directory, oldest first, with base LSNs and sizes (one header read and stat each). */
+  /**
+   * The segments in the directory, oldest first, with base LSNs and sizes (one header read and stat each). Safe
+   * beside commits: a segment a rotation is still creating (its id above the active one's: no header yet, no
+   * records) is not listed, and one a truncation removed after the listing is left out.
+   */
   async list(): Promise<SegmentInfo[]> {
     const out: SegmentInfo[] = [];
-    for (const entry of await listSegments(this.#fs, this.#dir)) {
-      const reader = await SegmentReader.open(this.#fs, entry.path);
+    const entries = await listSegments(this.#fs, this.#dir);
+    // Read after the listing: a rotation that finished since has written the header of the segment it created.
+    const active = this.#activeId;
+    for (const entry of entries) {
+      if (entry.id > active) continue;
+      let reader: SegmentReader;
+      try {
+        reader = await SegmentReader.open(this.#fs, entry.path);
+      } catch (error) {
+        if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") continue;
+        throw error;
+      }
       out.push({ id: entry.id, path: entry.path, baseLsn: reader.header.baseLsn, bytes: reader.fileSize });
       await reader.close();
     }

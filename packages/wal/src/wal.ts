@@ -312,7 +312,9 @@ export class Wal<E = MutationEvent> {
 
   /**
    * The segments in the directory, oldest first, with their base LSNs and sizes (a header read and a stat each).
-   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER`.
+   * Safe beside commits: a segment a rotation is still creating is listed once it is the active one, and one a
+   * truncation removes meanwhile is left out.
+   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER` (a damaged header).
    */
   segments(): Promise<SegmentInfo[]> {
     return this.#segments.list();

@@ -59,7 +59,7 @@ describe("the conformance suite", () => {
   test("passes a sound store", async () => {
     const { failed, total } = await failingTests(() => memoryArchive());
     expect(failed).toEqual([]);
-    expect(total).toBe(13);
+    expect(total).toBe(14);
   });
 
   test("fails a store whose list is not sorted", async () => {
@@ -133,10 +133,22 @@ describe("the conformance suite", () => {
     );
   });
 
+  test("fails a store that takes any signal-like value for a signal", async () => {
+    const lax = broken((inner) => ({
+      get: (k, o) => inner.get(k, o?.signal instanceof AbortSignal ? o : {}),
+    }));
+    const { failed } = await failingTests(lax);
+    expect(failed).toEqual([
+      "a signal that is not an AbortSignal is refused with WAL_INVALID_ARGUMENT by every call; put stores nothing",
+    ]);
+  });
+
   test("fails a store that ignores an aborted signal", async () => {
     const { failed } = await failingTests(broken((inner) => ({ get: (k) => inner.get(k) })));
     expect(failed).toEqual([
       "a call with an already aborted signal rejects with the signal's reason; put stores nothing",
+      // It drops the options whole, so it does not look at a bad signal either.
+      "a signal that is not an AbortSignal is refused with WAL_INVALID_ARGUMENT by every call; put stores nothing",
     ]);
   });
 });

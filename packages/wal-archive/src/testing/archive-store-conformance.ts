@@ -36,7 +36,8 @@ export interface ArchiveStoreConformanceOptions {
  * re-puts, immutability (other bytes under an existing key are refused with `WAL_INVALID_ARGUMENT` and the object
  * keeps its bytes), listing (sorted by key, with sizes, by prefix, nested keys, a prefix that ends inside a
  * "directory" name), deletes, absent objects, invalid keys and prefixes (`WAL_INVALID_ARGUMENT`), the `crc32` put
- * option (a mismatch is `WAL_ARCHIVE_CORRUPT` and stores nothing), concurrent puts, and an already aborted signal.
+ * option (a mismatch is `WAL_ARCHIVE_CORRUPT` and stores nothing), concurrent puts, an already aborted signal, and
+ * a `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`).
  *
  * @example
  * ```ts
@@ -308,6 +309,21 @@ export function runArchiveStoreConformance(options: ArchiveStoreConformanceOptio
         expect(await failure(store.get("kept", { signal }))).toBe(reason);
         expect(await failure(store.list("", { signal }))).toBe(reason);
         expect(await failure(store.delete("kept", { signal }))).toBe(reason);
+        expect(await store.list()).toEqual([{ key: "kept", size: 4 }]);
+      },
+    );
+
+    withStore(
+      "a signal that is not an AbortSignal is refused with WAL_INVALID_ARGUMENT by every call; put stores nothing",
+      async (store) => {
+        await store.put("kept", text("kept"));
+        for (const signal of [null, {}, { aborted: true }, "stop"]) {
+          const bad = { signal } as unknown as { signal: AbortSignal };
+          expect(codeOf(await failure(store.put("other", text("x"), bad)))).toBe("WAL_INVALID_ARGUMENT");
+          expect(codeOf(await failure(store.get("kept", bad)))).toBe("WAL_INVALID_ARGUMENT");
+          expect(codeOf(await failure(store.list("", bad)))).toBe("WAL_INVALID_ARGUMENT");
+          expect(codeOf(await failure(store.delete("kept", bad)))).toBe("WAL_INVALID_ARGUMENT");
+        }
         expect(await store.list()).toEqual([{ key: "kept", size: 4 }]);
       },
     );

@@ -4,7 +4,7 @@
  * bad header (the CLI's commands promise not to fail beside a live writer).
  */
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jsonCodec } from "@lora/wal-codec";
@@ -33,15 +33,23 @@ async function writeSegment(id: number, base: number, sealed: boolean): Promise<
   await w.close();
 }
 
-/** `fs`, with its first open of `path` reading nothing (the file as its writer had just created it). */
-function blankFirstOpen(path: string) {
+/**
+ * `fs`, with its first open of `path` reading nothing (the file as its writer had just created it); with
+ * `alsoRemove`, the file is removed during that read (a restarted writer's recovery removing it as headerless).
+ */
+function blankFirstOpen(path: string, alsoRemove = false) {
   const state = { fired: 0 };
   const seam = wrapFileSystem(fs, (file) => {
     if (state.fired > 0 || file.path !== path) return file;
     state.fired++;
     return new Proxy(file, {
       get(f, k) {
-        if (k === "read") return () => Promise.resolve(0);
+        if (k === "read") {
+          return async () => {
+            if (alsoRemove) await unlink(path);
+            return 0;
+          };
+        }
         if (k === "readSync" || k === "sizeSync") return undefined;
         if (k === "size") return () => Promise.resolve(0);
         return boundProperty(f, k);
@@ -78,4 +86,49 @@ it("a single file given on its own is read once: a blank read is 'not a segment'
   const [scan] = await scanAll(segmentPath(dir, 1), seam);
   expect(scan?.damage?.kind).toBe("bad-header");
   expect(state.fired).toBe(1);
+});
+
+it("reports a newest segment read blank and gone by the second look as headerless, size 0 (as replay does)", async () => {
+  await writeSegment(1, 1, true);
+  await writeSegment(2, 4, false);
+  const { state, seam } = blankFirstOpen(segmentPath(dir, 2), true);
+  const scans = await scanAll(dir, seam);
+  expect(scans.map((s) => [s.id, s.records, s.damage?.kind ?? null, s.fileSize])).toEqual([
+    [1, 3, null, scans[0]?.fileSize],
+    [2, 0, "headerless", 0],
+  ]);
+  expect(state.fired).toBe(1);
+});
+
+it("an I/O error at the second look is thrown, never reported as damage", async () => {
+  await writeSegment(1, 1, false);
+  const path = segmentPath(dir, 1);
+  let opens = 0;
+  // Open 1 (the scan's) reads blank; open 2 is the damage rules' look for zeros; open 3, the second look, fails.
+  const failing = new Proxy(fs, {
+    get(target, k) {
+      if (k === "open") {
+        return async (p: string, mode: Parameters<typeof fs.open>[1]) => {
+          if (p !== path) return target.open(p, mode);
+          opens++;
+          if (opens === 1) {
+            const file = await target.open(p, mode);
+            return new Proxy(file, {
+              get(f, key) {
+                if (key === "read") return () => Promise.resolve(0);
+                if (key === "readSync" || key === "sizeSync") return undefined;
+                if (key === "size") return () => Promise.resolve(0);
+                return boundProperty(f, key);
+              },
+            });
+          }
+          if (opens >= 3) throw Object.assign(new Error("EIO"), { code: "EIO" });
+          return target.open(p, mode);
+        };
+      }
+      return boundProperty(target, k);
+    },
+  });
+  await expect(scanAll(dir, failing)).rejects.toThrow("EIO");
+  expect(opens).toBe(3);
 });

@@ -17,7 +17,7 @@
  * missing or stale segments) is not checked here; `verify` does that through replay.
  */
 
-import type { PayloadCodec, WalErrorCode, WalRecord } from "@lora/wal-codec";
+import { isWalError, type PayloadCodec, type WalErrorCode, type WalRecord } from "@lora/wal-codec";
 import {
   classifyHeaderFailure,
   classifyRecordDamage,
@@ -25,6 +25,7 @@ import {
   describeHeaderless,
   describeTornTail,
   type HeaderDamage,
+  lookAgainAtNewest,
   PayloadEvidence,
   type RecordDamage,
   type WalkedSegment,
@@ -114,18 +115,12 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
     try {
       reader = await SegmentReader.open(fs, segment.path);
     } catch (error) {
-      // A single file given on its own is never taken for a headerless newest segment: it is "not a segment".
-      const live = newest && target.kind === "directory";
-      const header = await classifyHeaderFailure(fs, segment.path, error, live);
-      if (header === undefined) throw error;
-      // A live writer may have written the newest segment's header since the failed read: read it as it is now.
-      const now =
-        live && header.kind === "bad-header" ? await SegmentReader.open(fs, segment.path).catch(() => null) : null;
-      if (now === null) {
-        yield { type: "segment", scan: headerFailure(segment, header) };
+      const opened = await openAfterHeaderFailure(fs, segment, error, newest && target.kind === "directory");
+      if (opened.kind === "damage") {
+        yield { type: "segment", scan: headerFailure(segment, opened.damage) };
         continue;
       }
-      reader = now;
+      reader = opened.reader;
     }
     try {
       let records = 0;
@@ -220,4 +215,36 @@ function headerFailure(segment: TargetSegment, d: HeaderDamage): SegmentScan {
           }
         : { kind: "bad-header", offset: 0, code: d.error.code, message: d.error.message, bytesAfter: fileSize },
   };
+}
+
+/**
+ * After the open of `segment` failed with `error`: the header damage to report, or a reader. A single file given on
+ * its own is never taken for a headerless newest segment (it is "not a segment"). The newest segment of a
+ * directory gets a second look, as replay gives it (`lookAgainAtNewest`): a live writer may have written its header
+ * since the failed read (read it as it is now), or its recovery removed the headerless file (headerless, size 0).
+ * @throws what is not a header failure (`WAL_IO`: an I/O error is never reported as damage).
+ */
+async function openAfterHeaderFailure(
+  fs: WalFileSystem,
+  segment: TargetSegment,
+  error: unknown,
+  newestOfDir: boolean,
+): Promise<{ kind: "opened"; reader: SegmentReader } | { kind: "damage"; damage: HeaderDamage }> {
+  if (!newestOfDir) {
+    const damage = await classifyHeaderFailure(fs, segment.path, error, false);
+    if (damage === undefined) throw error;
+    return { kind: "damage", damage };
+  }
+  try {
+    const look = await lookAgainAtNewest(fs, segment.path, error, () => SegmentReader.open(fs, segment.path));
+    return look.kind === "opened"
+      ? { kind: "opened", reader: look.value }
+      : { kind: "damage", damage: { kind: "headerless", fileSize: look.fileSize, cause: look.cause } };
+  } catch (again) {
+    if (!isWalError(again, "WAL_BAD_HEADER")) throw again;
+    return {
+      kind: "damage",
+      damage: { kind: "bad-header", fileSize: (await fs.stat(segment.path))?.size ?? null, error: again },
+    };
+  }
 }
