@@ -13,6 +13,7 @@ import { boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
 import { replayDir } from "./replay.js";
+import { oldestRetainedLsn } from "./segment-locate.js";
 
 const fs = createNodeFileSystem();
 let dir: string;
@@ -153,5 +154,16 @@ describe("replayDir beside a writer creating its newest segment", () => {
     });
     await expect(replayAll({ codec: jsonCodec, fs: seam })).rejects.toMatchObject({ code: "WAL_IO" });
     expect(opensOf2).toBe(3);
+  });
+
+  it("oldestRetainedLsn of a new log whose only segment has no header yet is null, and its base once it has one", async () => {
+    const only = await fs.open(segmentPath(dir, 1), "createExclusive");
+    await only.close();
+    expect(await oldestRetainedLsn(dir, { fs })).toBeNull();
+    await rm(segmentPath(dir, 1));
+    await writeSegments(1);
+    const { state, seam } = blankFirstOpen(1, false);
+    expect(await oldestRetainedLsn(dir, { fs: seam })).toBe(1); // the header landed after the blank read
+    expect(state.fired).toBe(1);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { isMissingFile } from "./missing-file.js";
+import { lookAgainAtNewest } from "./newest-segment-look.js";
 
 /** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
 export async function readBaseLsn(fs: WalFileSystem, path: string): Promise<number> {
@@ -139,15 +140,24 @@ export async function newestAtOrBelow(
 }
 
 /**
- * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment. A
- * reader resuming after an LSN below this minus one has lost records to truncation.
+ * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment, or when
+ * its only segment has no header yet (a new log's writer creating it: no records yet). A reader resuming after an
+ * LSN below this minus one has lost records to truncation.
  * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`.
  */
 export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
   const fs = options.fs ?? createNodeFileSystem();
   return await againAfterTruncation(async () => {
-    const first = (await listSegments(fs, dir))[0];
-    return first === undefined ? null : await readBaseLsn(fs, first.path);
+    const entries = await listSegments(fs, dir);
+    const first = entries[0];
+    if (first === undefined) return null;
+    try {
+      return await readBaseLsn(fs, first.path);
+    } catch (error) {
+      if (entries.length > 1) throw error; // an older segment is never being created: damage
+      const look = await lookAgainAtNewest(fs, first.path, error, () => readBaseLsn(fs, first.path));
+      return look.kind === "opened" ? look.value : null;
+    }
   });
 }
 
