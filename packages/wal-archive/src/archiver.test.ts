@@ -1,9 +1,10 @@
+import { basename } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { Wal } from "@lora/wal";
 import { crc32, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, readSlot } from "@lora/wal-replay";
-import { listSegments, type OpenMode, SegmentReader, segmentPath } from "@lora/wal-segment";
-import { boundProperty, countingFileSystem, SimFS } from "@lora/wal-segment/testing";
+import { isSpareSegmentName, listSegments, SegmentReader, segmentPath } from "@lora/wal-segment";
+import { countingFileSystem, interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
@@ -534,22 +535,17 @@ describe("an archiver started while the handle's rotation is creating the newest
     const creating = segmentPath("/w", 2);
     let readsOfCreating = 0;
     let duringCreate: (() => Promise<void>) | undefined;
-    const fs = new Proxy(sim, {
-      get(target, k) {
-        if (k !== "open") return boundProperty(target, k);
-        return async (path: string, mode: OpenMode) => {
-          // No spare: the rotation creates segment 2 itself, the file without a header for a moment.
-          if (path.includes(".lora-wal.next-segment.")) throw new Error("no spares in this test");
-          const file = await target.open(path, mode);
-          if (mode === "read" && path === creating) readsOfCreating++;
-          if (mode === "createExclusive" && path === creating && duringCreate !== undefined) {
-            const run = duringCreate;
-            duringCreate = undefined;
-            await run();
-          }
-          return file;
-        };
-      },
+    const fs = interceptOpen(sim, async (path, mode, open) => {
+      // No spare: the rotation creates segment 2 itself, the file without a header for a moment.
+      if (isSpareSegmentName(basename(path))) throw new Error("no spares in this test");
+      const file = await open(path, mode);
+      if (mode === "read" && path === creating) readsOfCreating++;
+      if (mode === "createExclusive" && path === creating && duringCreate !== undefined) {
+        const run = duringCreate;
+        duringCreate = undefined;
+        await run();
+      }
+      return file;
     });
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
     const store = new MapStore();

@@ -9,7 +9,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
+import { blankFile, boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { tx } from "../test/build-log.js";
 import { type FollowDirOptions, followDir } from "./follow-dir.js";
@@ -461,14 +461,7 @@ describe("followDir across a rotation it sees half done", () => {
       if (++opensOf2 !== 2) return file;
       blankReads++;
       // This open sees the file as the writer had just created it: no bytes yet.
-      return new Proxy(file, {
-        get(f, k) {
-          if (k === "read") return () => Promise.resolve(0);
-          if (k === "readSync" || k === "sizeSync") return undefined;
-          if (k === "size") return () => Promise.resolve(0);
-          return boundProperty(f, k);
-        },
-      });
+      return blankFile(file);
     });
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,
@@ -512,21 +505,10 @@ describe("followDir and a newest segment read before its header, then written or
       if (!state.armed || !file.path.endsWith(segmentPath("", id))) return file;
       state.armed = false;
       state.fired++;
-      return new Proxy(file, {
-        get(f, k) {
-          if (k === "read") {
-            return async () => {
-              if (alsoRemove) {
-                await unlink(f.path);
-                state.removed++;
-              }
-              return 0;
-            };
-          }
-          if (k === "readSync" || k === "sizeSync") return undefined;
-          if (k === "size") return () => Promise.resolve(0);
-          return boundProperty(f, k);
-        },
+      return blankFile(file, async () => {
+        if (!alsoRemove) return;
+        await unlink(file.path);
+        state.removed++;
       });
     });
     const seam = new Proxy(wrapped, {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
-import { boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
+import { blankFile, boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
 import { replayDir } from "./replay.js";
@@ -41,18 +41,8 @@ function blankFirstOpen(id: number, alsoRemove: boolean) {
   const seam = wrapFileSystem(fs, (file) => {
     if (state.fired > 0 || !file.path.endsWith(segmentPath("", id))) return file;
     state.fired++;
-    return new Proxy(file, {
-      get(f, k) {
-        if (k === "read") {
-          return async () => {
-            if (alsoRemove) await unlink(f.path);
-            return 0;
-          };
-        }
-        if (k === "readSync" || k === "sizeSync") return undefined;
-        if (k === "size") return () => Promise.resolve(0);
-        return boundProperty(f, k);
-      },
+    return blankFile(file, async () => {
+      if (alsoRemove) await unlink(file.path);
     });
   });
   return { state, seam };
@@ -135,14 +125,7 @@ describe("replayDir beside a writer creating its newest segment", () => {
           opensOf2++;
           const file = await target.open(path, mode);
           if (opensOf2 === 1) {
-            return new Proxy(file, {
-              get(f, key) {
-                if (key === "read") return () => Promise.resolve(0);
-                if (key === "readSync" || key === "sizeSync") return undefined;
-                if (key === "size") return () => Promise.resolve(0);
-                return boundProperty(f, key);
-              },
-            });
+            return blankFile(file);
           }
           if (opensOf2 === 3) {
             await file.close();

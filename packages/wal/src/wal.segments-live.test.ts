@@ -4,9 +4,10 @@
  * segment it listed. Neither is damage: the regression was `WAL_BAD_HEADER` and `WAL_IO` (ENOENT).
  */
 
+import { basename } from "node:path";
 import { bytesCodec } from "@lora/wal-codec";
-import { type OpenMode, SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
-import { boundProperty, SimFS } from "@lora/wal-segment/testing";
+import { isSpareSegmentName, SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
+import { interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import type { SegmentInfo } from "./segment-lifecycle.js";
 import { Wal } from "./wal.js";
@@ -18,20 +19,15 @@ it("does not list a segment a rotation is creating (no header yet), and lists it
   sim.mkdirpSync("/w");
   let wal: Wal<Uint8Array> | undefined;
   let during: { segments: SegmentInfo[]; size: number } | undefined;
-  const fs = new Proxy(sim, {
-    get(target, k) {
-      if (k !== "open") return boundProperty(target, k);
-      return async (path: string, mode: OpenMode) => {
-        // No spare: rotation creates the next segment itself, the path with the window.
-        if (path.includes(".lora-wal.next-segment.")) throw new Error("no spares in this test");
-        const file = await target.open(path, mode);
-        if (mode === "createExclusive" && path === segmentPath("/w", 2) && wal !== undefined) {
-          // Created, header not written: what a reader beside the rotation meets.
-          during = { segments: await wal.segments(), size: await file.size() };
-        }
-        return file;
-      };
-    },
+  const fs = interceptOpen(sim, async (path, mode, open) => {
+    // No spare: rotation creates the next segment itself, the path with the window.
+    if (isSpareSegmentName(basename(path))) throw new Error("no spares in this test");
+    const file = await open(path, mode);
+    if (mode === "createExclusive" && path === segmentPath("/w", 2) && wal !== undefined) {
+      // Created, header not written: what a reader beside the rotation meets.
+      during = { segments: await wal.segments(), size: await file.size() };
+    }
+    return file;
   });
   wal = (await Wal.open("/w", { fs, codec: bytesCodec, segmentTargetBytes: 4096 })).wal;
   for (let i = 0; i < 8 && wal.activeSegmentId() === 1; i++) await wal.commitTx([event]);
@@ -46,17 +42,12 @@ it("leaves out a segment truncation removed between the listing and its header r
   const sim = new SimFS();
   sim.mkdirpSync("/w");
   let removeFirst = false;
-  const fs = new Proxy(sim, {
-    get(target, k) {
-      if (k !== "open") return boundProperty(target, k);
-      return async (path: string, mode: OpenMode) => {
-        if (removeFirst && mode === "read" && path === segmentPath("/w", 1)) {
-          removeFirst = false;
-          await target.unlink(path); // as truncation does, after the listing
-        }
-        return target.open(path, mode);
-      };
-    },
+  const fs = interceptOpen(sim, async (path, mode, open) => {
+    if (removeFirst && mode === "read" && path === segmentPath("/w", 1)) {
+      removeFirst = false;
+      await sim.unlink(path); // as truncation does, after the listing
+    }
+    return open(path, mode);
   });
   const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, segmentTargetBytes: 4096 });
   for (let i = 0; i < 20 && wal.activeSegmentId() < 3; i++) await wal.commitTx([event]);

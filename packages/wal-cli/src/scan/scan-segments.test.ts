@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
-import { boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
+import { blankFile, boundProperty, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { scanTarget } from "./scan-segments.js";
 import { resolveTarget } from "./wal-target.js";
@@ -42,18 +42,8 @@ function blankFirstOpen(path: string, alsoRemove = false) {
   const seam = wrapFileSystem(fs, (file) => {
     if (state.fired > 0 || file.path !== path) return file;
     state.fired++;
-    return new Proxy(file, {
-      get(f, k) {
-        if (k === "read") {
-          return async () => {
-            if (alsoRemove) await unlink(path);
-            return 0;
-          };
-        }
-        if (k === "readSync" || k === "sizeSync") return undefined;
-        if (k === "size") return () => Promise.resolve(0);
-        return boundProperty(f, k);
-      },
+    return blankFile(file, async () => {
+      if (alsoRemove) await unlink(path);
     });
   });
   return { state, seam };
@@ -111,17 +101,7 @@ it("an I/O error at the second look is thrown, never reported as damage", async 
         return async (p: string, mode: Parameters<typeof fs.open>[1]) => {
           if (p !== path) return target.open(p, mode);
           opens++;
-          if (opens === 1) {
-            const file = await target.open(p, mode);
-            return new Proxy(file, {
-              get(f, key) {
-                if (key === "read") return () => Promise.resolve(0);
-                if (key === "readSync" || key === "sizeSync") return undefined;
-                if (key === "size") return () => Promise.resolve(0);
-                return boundProperty(f, key);
-              },
-            });
-          }
+          if (opens === 1) return blankFile(await target.open(p, mode));
           if (opens >= 3) throw Object.assign(new Error("EIO"), { code: "EIO" });
           return target.open(p, mode);
         };

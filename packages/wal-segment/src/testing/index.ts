@@ -21,4 +21,4 @@ export type {
   SimStats,
 } from "./sim-fs.js";
 export { SimFS } from "./sim-fs.js";
-export { boundProperty, wrapFileSystem } from "./wrapped-fs.js";
+export { blankFile, boundProperty, interceptOpen, wrapFileSystem } from "./wrapped-fs.js";
