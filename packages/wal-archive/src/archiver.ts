@@ -180,6 +180,12 @@ class ArchiverRun implements Archiver {
 
   #state: ArchiverStatus["state"] = "running";
   #pending: Pending[] = [];
+  /**
+   * The highest id of a sealed segment this run has dealt with (uploaded, or found removed): sealed segments go in
+   * id order, so a seal reported again (catch-up can read a segment sealed by a rotation whose event comes after
+   * the pass) is not uploaded twice.
+   */
+  #sealedDoneThrough = 0;
   #active: Active | undefined;
   #durable: number;
   /** (lsn, when it became durable), oldest first, for the lag. */
@@ -479,7 +485,8 @@ class ArchiverRun implements Archiver {
     }
     while (this.#pending.length > 0 && !this.#stop.signal.aborted) {
       const next = this.#pending[0] as Pending;
-      if (await this.#uploadSealed(next)) this.#uploadedSegments++;
+      if (next.id > this.#sealedDoneThrough && (await this.#uploadSealed(next))) this.#uploadedSegments++;
+      this.#sealedDoneThrough = Math.max(this.#sealedDoneThrough, next.id);
       this.#pending.shift();
       await this.#recomputeArchived();
     }
