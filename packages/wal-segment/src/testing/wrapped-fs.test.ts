@@ -14,8 +14,9 @@ describe("blankFile", () => {
     const fs = new SimFS();
     const file = await fileWithBytes(fs);
     let before = 0;
-    const blank = blankFile(file, async () => {
+    const blank = blankFile(file, () => {
       before++;
+      return Promise.resolve();
     });
     const out = new Uint8Array(3);
     expect(await blank.read(out, 0, 3, 0)).toBe(0);
