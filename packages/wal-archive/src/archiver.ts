@@ -13,6 +13,7 @@ import { isWalError, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
+  isMissingFileError,
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
@@ -515,7 +516,7 @@ class ArchiverRun implements Archiver {
     try {
       bytes = await readWhole(this.#fs, segment.path);
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isMissingFileError(error)) throw error;
       // Truncation removed it unarchived: only possible once the slot was invalidated (maxSlotRetainedBytes).
       this.#skipped++;
       this.#lastError = new WalError(
@@ -759,11 +760,6 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-function isMissing(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | undefined;
-  return e?.code === "ENOENT" || e?.cause?.code === "ENOENT";
 }
 
 function diverged(object: string, why: string): WalError {

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { isWalError, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
+import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -203,7 +203,7 @@ class DirectoryStore implements FsArchive {
       try {
         await this.#fs.unlink(path);
       } catch (error) {
-        if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") return; // deleted meanwhile
+        if (isMissingFileError(error)) return; // deleted meanwhile
         throw error;
       }
       await this.#fs.syncDir(dirname(path));
@@ -224,7 +224,7 @@ class DirectoryStore implements FsArchive {
     try {
       file = await this.#fs.open(path, "read");
     } catch (error) {
-      if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") return null; // deleted meanwhile
+      if (isMissingFileError(error)) return null; // deleted meanwhile
       throw error;
     }
     try {

@@ -15,10 +15,15 @@
  */
 
 import { isWalError, type PayloadCodec, returnsFreshBatches, WalError, type WalRecord } from "@lora/wal-codec";
-import { listSegments, type SegmentEntry, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  isMissingFileError,
+  listSegments,
+  type SegmentEntry,
+  SegmentReader,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
-import { isMissingFile } from "./missing-file.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
@@ -582,7 +587,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       await this.#openSegment(entry, undefined);
     } catch (error) {
       this.#assembler = undefined;
-      if (isMissingFile(error)) {
+      if (isMissingFileError(error)) {
         const again = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
         if (again.oldestBaseLsn !== null && lsn < again.oldestBaseLsn)
           await this.#truncated(lsn - 1, again.oldestBaseLsn);
@@ -614,7 +619,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       await probe.close();
       return true;
     } catch (again) {
-      if (isMissingFile(again)) return true;
+      if (isMissingFileError(again)) return true;
       if (isWalError(again, "WAL_BAD_HEADER")) return false; // still damaged: throw the first failure
       throw again;
     }
@@ -657,7 +662,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       return true;
     } catch (error) {
       // Deleted between the listing and the open: truncation overtook the follower (never a silent gap).
-      if (isMissingFile(error)) {
+      if (isMissingFileError(error)) {
         await this.#successor(); // throws WAL_TRUNCATED when the segments it needs are gone
         return false; // otherwise it was replaced meanwhile: open it at the next wake-up
       }

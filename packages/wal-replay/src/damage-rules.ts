@@ -70,6 +70,7 @@ import {
   type WalErrorDetails,
 } from "@lora/wal-codec";
 import {
+  isMissingFileError,
   isZeroRange,
   type ReadStep,
   SEGMENT_HEADER_BYTES,
@@ -78,7 +79,6 @@ import {
   UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { isMissingFile } from "./missing-file.js";
 
 /** Bytes read at once by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
@@ -129,7 +129,7 @@ export async function classifyHeaderFailure(
       (await isAllZeros(fs, path, stat.size));
   } catch (lookError) {
     // Removed between the stat and this read (a restarted writer's recovery removing it): as if the stat missed it.
-    if (isMissingFile(lookError)) return { kind: "bad-header", fileSize: null, error };
+    if (isMissingFileError(lookError)) return { kind: "bad-header", fileSize: null, error };
     throw lookError;
   }
   return headerless

@@ -26,6 +26,7 @@ import {
   DURABLE_MARK_FILE,
   DurableMarkReader,
   dataEndOf,
+  isMissingFileError,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
@@ -351,7 +352,7 @@ class DirSource implements FollowSource {
       try {
         file = await this.#fs.open(path, "read");
       } catch (error) {
-        if ((error as { cause?: { code?: string } }).cause?.code === "ENOENT") continue; // truncated meanwhile
+        if (isMissingFileError(error)) continue; // truncated meanwhile
         throw error;
       }
       try {

@@ -5,9 +5,8 @@
  */
 
 import type { WalError } from "@lora/wal-codec";
-import type { WalFileSystem } from "@lora/wal-segment";
+import { isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
-import { isMissingFile } from "./missing-file.js";
 
 /** What the second look found: the segment opened after all, or no header (no records). */
 export type NewestSegmentLook<T> =
@@ -41,7 +40,7 @@ export async function lookAgainAtNewest<T>(
   try {
     return { kind: "opened", value: await open() };
   } catch (again) {
-    if (isMissingFile(again)) return { kind: "headerless", fileSize: 0, cause: damage.error };
+    if (isMissingFileError(again)) return { kind: "headerless", fileSize: 0, cause: damage.error };
     throw again;
   }
 }

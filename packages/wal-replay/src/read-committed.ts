@@ -4,8 +4,7 @@
  */
 
 import { checkOptionsObject, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { isMissingFile } from "./missing-file.js";
+import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
@@ -100,7 +99,7 @@ export async function* readCommitted<E>(
     yield* replay as AsyncIterable<CommittedTransaction<E>>;
   } catch (error) {
     // A segment removed between the listing and its open: truncation overtook the read.
-    if (isWalError(error, "WAL_IO") && isMissingFile(error)) {
+    if (isWalError(error, "WAL_IO") && isMissingFileError(error)) {
       const oldest = await oldestRetainedLsn(dir, { fs });
       if (oldest !== null && oldest > restartLsn) throw truncatedError(dir, restartLsn - 1, oldest);
     }

@@ -7,13 +7,13 @@ import { isWalError, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
+  isMissingFileError,
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentEntry,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
-import { isMissingFile } from "./missing-file.js";
 import { lookAgainAtNewest } from "./newest-segment-look.js";
 
 /** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
@@ -65,7 +65,7 @@ async function againAfterTruncation<T>(look: () => Promise<T>): Promise<T> {
     try {
       return await look();
     } catch (error) {
-      if (attempt >= 8 || !isMissingFile(error)) throw error;
+      if (attempt >= 8 || !isMissingFileError(error)) throw error;
     }
   }
 }

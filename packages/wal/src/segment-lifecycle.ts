@@ -5,11 +5,11 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
-import { isWalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
   encodeSegmentHeader,
+  isMissingFileError,
   listSegments,
   SegmentReader,
   SegmentWriter,
@@ -297,7 +297,7 @@ export class SegmentLifecycle {
       try {
         reader = await SegmentReader.open(this.#fs, entry.path);
       } catch (error) {
-        if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") continue;
+        if (isMissingFileError(error)) continue;
         throw error;
       }
       out.push({ id: entry.id, path: entry.path, baseLsn: reader.header.baseLsn, bytes: reader.fileSize });

@@ -14,7 +14,7 @@ import {
   type SlotInvalidation,
   type SlotState,
 } from "@lora/wal-replay";
-import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { isMissingFileError, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
@@ -83,7 +83,7 @@ async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<Based
       baseLsn = reader.header.baseLsn;
       await reader.close();
     } catch (error) {
-      if (isWalError(error, "WAL_IO") && error.details.errno === "ENOENT") continue;
+      if (isMissingFileError(error)) continue;
       if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
       baseLsn = null;
     }

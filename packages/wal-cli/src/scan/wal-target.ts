@@ -4,7 +4,7 @@
  */
 
 import { basename } from "node:path";
-import { isWalError, WalError } from "@lora/wal-codec";
+import { WalError } from "@lora/wal-codec";
 import { listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 
 /** One segment file of a {@link WalTarget}. */
@@ -62,11 +62,6 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
     segments.push({ id: entry.id, name: entry.name, path: entry.path, size: s.size });
   }
   return { path, kind: "directory", segments, totalBytes: segments.reduce((n, s) => n + s.size, 0) };
-}
-
-/** True for the WAL_IO error {@link resolveTarget} throws for a path that does not exist. */
-export function isMissingPath(error: unknown): boolean {
-  return isWalError(error, "WAL_IO") && error.details.errno === "ENOENT";
 }
 
 /**
