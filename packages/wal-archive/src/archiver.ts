@@ -9,7 +9,7 @@
  * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
-import { isWalError, WalError } from "@lora/wal-codec";
+import { isWalError, MAX_TIMER_MS, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
@@ -50,12 +50,6 @@ export interface ArchivableWal {
   /** An in-process hold on truncation (the handle's `retain`), effective before the slot file exists. */
   retain?(name: string, position: () => number): () => void;
 }
-
-/**
- * The longest delay Node's timers keep, 2^31 - 1 ms (about 24.8 days): a longer one fires after 1 ms, and
- * `AbortSignal.timeout` throws for a fraction or anything above 2^32 - 1.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Options of {@link startArchiver}. Every one is checked before the archiver starts: a bad one is refused with

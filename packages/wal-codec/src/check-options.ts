@@ -6,6 +6,12 @@
 import { WalError } from "./errors.js";
 
 /**
+ * The longest delay Node's timers keep, 2^31 - 1 ms (about 24.8 days): a longer one, a fraction above it included,
+ * fires after 1 ms. Every option that becomes a timer's delay is checked against it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * Assert that `options` is an object (what every entry point reads its options from).
  * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
  */

@@ -65,7 +65,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { WalError } from "@lora/wal-codec";
+import { MAX_TIMER_MS, WalError } from "@lora/wal-codec";
 import { type LockBinding, lockBinding } from "./flock.js";
 
 // Opens and closes go through the thread pool. The identity checks (fstat, stat) and the /proc search are
@@ -179,10 +179,10 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
     throw new WalError("WAL_INVALID_OPTION", `retryBudgetMs must be a finite number >= 0, got ${String(budgetMs)}`);
   }
   const intervalMs = internal.checkIntervalMs ?? DEFAULT_LOCK_CHECK_INTERVAL_MS;
-  if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > 2 ** 31 - 1) {
+  if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > MAX_TIMER_MS) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `checkIntervalMs must be a number in [0, 2^31), got ${String(intervalMs)}`,
+      `checkIntervalMs must be a number from 0 to 2^31 - 1, got ${String(intervalMs)}`,
     );
   }
   const path = join(dir, LOCK_FILE_NAME);

@@ -396,6 +396,7 @@ describe("followDir", () => {
     // TypeError at the first next() for a missing codec or a signal that is not one.
     const refused: Partial<FollowDirOptions<unknown>>[] = [
       { pollIntervalMs: 2 ** 31 },
+      { pollIntervalMs: 2 ** 31 - 0.5 }, // above the longest timer: Node would fire it after 1 ms
       { pollIntervalMs: 1e12 },
       { pollIntervalMs: Number.NaN },
       { selfSyncAfterMs: Number.POSITIVE_INFINITY },

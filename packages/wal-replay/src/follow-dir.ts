@@ -18,6 +18,7 @@ import {
   checkPayloadCodec,
   checkSignal,
   isWalError,
+  MAX_TIMER_MS,
   type PayloadCodec,
   WalError,
 } from "@lora/wal-codec";
@@ -135,8 +136,8 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   const selfSyncAfter = options.selfSyncAfterMs ?? 1000;
   // The poll interval is a timer's delay, and a timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every
   // millisecond instead of almost never. selfSyncAfterMs is only compared with the clock: any finite number >= 0.
-  if (typeof poll !== "number" || !(poll >= 0) || poll >= 2 ** 31) {
-    throw new WalError("WAL_INVALID_OPTION", `pollIntervalMs must be a number in [0, 2^31), got ${String(poll)}`);
+  if (typeof poll !== "number" || !(poll >= 0) || poll > MAX_TIMER_MS) {
+    throw new WalError("WAL_INVALID_OPTION", `pollIntervalMs must be a number from 0 to 2^31 - 1, got ${String(poll)}`);
   }
   if (typeof selfSyncAfter !== "number" || !Number.isFinite(selfSyncAfter) || selfSyncAfter < 0) {
     throw new WalError(
