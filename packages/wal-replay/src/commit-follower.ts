@@ -27,7 +27,7 @@ import { FollowAssembler } from "./follow-assembler.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { locateSegment, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { locateSegment, oldestRetainedLsn, type SegmentLocation, truncatedError } from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
@@ -576,9 +576,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * the log has no segment yet, or the segment was replaced or had no header at this look (see `#headerStillComing`).
    */
   async #openAt(lsn: number): Promise<boolean> {
-    const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
-    const entry = where.entries[where.index];
-    if (entry === undefined || where.oldestBaseLsn === null) return false;
+    const where = await this.#locate(lsn);
+    const entry = where?.entries[where.index];
+    if (where === null || entry === undefined || where.oldestBaseLsn === null) return false;
     // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap.
     if (lsn < where.oldestBaseLsn) await this.#truncated(lsn - 1, where.oldestBaseLsn);
     // Reading starts at `lsn`: a transaction begun before it was delivered, is dead, or lies before the token.
@@ -588,9 +588,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     } catch (error) {
       this.#assembler = undefined;
       if (isMissingFileError(error)) {
-        const again = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
-        if (again.oldestBaseLsn !== null && lsn < again.oldestBaseLsn)
-          await this.#truncated(lsn - 1, again.oldestBaseLsn);
+        const again = await this.#locate(lsn);
+        const oldest = again?.oldestBaseLsn ?? null;
+        if (oldest !== null && lsn < oldest) await this.#truncated(lsn - 1, oldest);
         return false; // a truncation or a recovery replaced it meanwhile: look again at the next wake-up
       }
       // A writer's recovery removing and creating the newest segment again: it has no header for a moment.
@@ -598,6 +598,20 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       throw error;
     }
     return true;
+  }
+
+  /**
+   * Locate the segment holding `lsn`; `null` when segments it listed kept vanishing before it read them, past the
+   * locate's own retries (truncations or a restarting writer's recoveries, one after another): a follower outlives
+   * such churn and looks again at the next wake-up, where a one-shot read reports it.
+   */
+  async #locate(lsn: number): Promise<SegmentLocation | null> {
+    try {
+      return await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+    } catch (error) {
+      if (isMissingFileError(error)) return null;
+      throw error;
+    }
   }
 
   /**

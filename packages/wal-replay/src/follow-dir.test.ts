@@ -9,7 +9,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { blankFile, boundProperty, countingFileSystem, wrapFileSystem } from "@lora/wal-segment/testing";
+import { blankFile, boundProperty, countingFileSystem, interceptOpen, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { tx } from "../test/build-log.js";
 import { type FollowDirOptions, followDir } from "./follow-dir.js";
@@ -567,6 +567,27 @@ describe("followDir and a newest segment read before its header, then written or
     mark.publish(last);
     expect((await take(follower, 1)).map((t) => t.events)).toEqual([[{ id: 3 }]]);
     await w.close();
+    await mark.close(last);
+  });
+
+  it("outlasts listings that find a listed segment gone more times in a row than its search for a start retries", async () => {
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    const last = await writeSegments([1, 2], true);
+    mark.publish(last);
+    // Every open of segment 2 fails as for a file removed since the listing (a real ENOENT from the seam), 12 times
+    // in a row: more than one search's own retries (9 listings), as truncations or restarting writers one after
+    // another would make it. Then the file is there again.
+    let gone = 12;
+    const seam = interceptOpen(fs, (path, mode, next) => {
+      if (gone > 0 && path.endsWith(segmentPath("", 2))) {
+        gone--;
+        return next(`${path}.removed`, mode);
+      }
+      return next(path, mode);
+    });
+    const got = await take(follow(seam), 2);
+    expect(got.map((t) => t.events)).toEqual([[{ id: 1 }], [{ id: 2 }]]);
+    expect(gone).toBe(0);
     await mark.close(last);
   });
 
