@@ -67,6 +67,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { MAX_TIMER_MS, WalError } from "@lora/wal-codec";
 import { type LockBinding, lockBinding } from "./flock.js";
+import { checkRetryBudgetMs } from "./retry-budget.js";
 
 // Opens and closes go through the thread pool. The identity checks (fstat, stat) and the /proc search are
 // synchronous: metadata calls and procfs reads that never wait for a disk, where a thread-pool round trip each
@@ -175,9 +176,7 @@ export function acquireDirLock(dir: string, options: AcquireDirLockOptions = {})
  */
 export async function acquireDirLockInternal(dir: string, internal: DirLockInternalOptions = {}): Promise<DirLock> {
   const budgetMs = internal.retryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS;
-  if (typeof budgetMs !== "number" || !(budgetMs >= 0) || budgetMs === Number.POSITIVE_INFINITY) {
-    throw new WalError("WAL_INVALID_OPTION", `retryBudgetMs must be a finite number >= 0, got ${String(budgetMs)}`);
-  }
+  checkRetryBudgetMs(budgetMs);
   const intervalMs = internal.checkIntervalMs ?? DEFAULT_LOCK_CHECK_INTERVAL_MS;
   if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > MAX_TIMER_MS) {
     throw new WalError(

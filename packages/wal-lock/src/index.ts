@@ -20,3 +20,4 @@ export {
   probeDirLock,
 } from "./dir-lock.js";
 export { type HeldLock, type LockDirectoryOptions, lockDirectory } from "./handle-lock.js";
+export { checkRetryBudgetMs } from "./retry-budget.js";

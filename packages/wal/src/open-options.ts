@@ -4,6 +4,7 @@
 
 import { checkOptionsObject, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
+import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
@@ -97,12 +98,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   const lockRetryMs = options.lockRetryMs;
   // Checked here, before `Wal.open` creates the directory: the lock would refuse it only after (and a custom file
   // system's lock not at all).
-  if (
-    lockRetryMs !== undefined &&
-    (typeof lockRetryMs !== "number" || !Number.isFinite(lockRetryMs) || lockRetryMs < 0)
-  ) {
-    throw new WalError("WAL_INVALID_OPTION", `lockRetryMs must be a finite number >= 0, got ${String(lockRetryMs)}`);
-  }
+  if (lockRetryMs !== undefined) checkRetryBudgetMs(lockRetryMs, "lockRetryMs");
   const publishDurableLsn = options.publishDurableLsn ?? true;
   if (typeof publishDurableLsn !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
