@@ -88,3 +88,12 @@ export function assertSignal(
     ...(object === undefined ? {} : { details: { object } }),
   });
 }
+
+/**
+ * The start of a store call: {@link assertSignal}, then the signal's own abort reason if it is already aborted.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` for a `signal` that is not an `AbortSignal`; the abort reason.
+ */
+export function startCall(signal: unknown, where: string, object?: string): asserts signal is AbortSignal | undefined {
+  assertSignal(signal, where, object);
+  signal?.throwIfAborted();
+}

@@ -18,7 +18,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
-  assertSignal,
+  startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 
@@ -90,8 +90,7 @@ class DirectoryStore implements FsArchive {
         details: { object: key },
       });
     }
-    assertSignal(options.signal, `put ${key}`, key);
-    options.signal?.throwIfAborted();
+    startCall(options.signal, `put ${key}`, key);
     // Registered before the checksum is checked (which awaits), so puts of one key run in the order they were called.
     const previous = this.#putting.get(key);
     const done = (async () => {
@@ -167,8 +166,7 @@ class DirectoryStore implements FsArchive {
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertObjectKey(key);
-    assertSignal(options.signal, `get ${key}`, key);
-    options.signal?.throwIfAborted();
+    startCall(options.signal, `get ${key}`, key);
     try {
       return await this.#read(this.#pathOf(key));
     } catch (error) {
@@ -178,8 +176,7 @@ class DirectoryStore implements FsArchive {
 
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
-    assertSignal(options.signal, `list ${prefix}`, prefix);
-    options.signal?.throwIfAborted();
+    startCall(options.signal, `list ${prefix}`, prefix);
     // Walk from the deepest directory the prefix names whole ("a/b" → "a", "a/b/" → "a/b").
     const slash = prefix.lastIndexOf("/");
     const base = slash < 0 ? "" : prefix.slice(0, slash);
@@ -194,8 +191,7 @@ class DirectoryStore implements FsArchive {
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertObjectKey(key);
-    assertSignal(options.signal, `delete ${key}`, key);
-    options.signal?.throwIfAborted();
+    startCall(options.signal, `delete ${key}`, key);
     const path = this.#pathOf(key);
     try {
       const stat = await this.#fs.stat(path);

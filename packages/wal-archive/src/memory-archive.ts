@@ -11,7 +11,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
-  assertSignal,
+  startCall,
 } from "./archive-store.js";
 
 /** The operations of an {@link ArchiveStore}. */
@@ -304,8 +304,7 @@ class MemoryStore implements MemoryArchive {
     this.calls[op]++;
     let faulted = false;
     try {
-      assertSignal(signal, `${op} ${key}`, typeof key === "string" ? key : undefined);
-      signal?.throwIfAborted();
+      startCall(signal, `${op} ${key}`, typeof key === "string" ? key : undefined);
       const run = check();
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();

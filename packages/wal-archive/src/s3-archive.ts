@@ -38,6 +38,7 @@ import {
   type ArchivePutOptions,
   type ArchiveStore,
   assertSignal,
+  startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 
@@ -228,8 +229,7 @@ class S3ArchiveStore implements ArchiveStore {
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertStoreKey(key);
     const { signal } = options;
-    assertSignal(signal, `get ${key}`, key);
-    signal?.throwIfAborted();
+    startCall(signal, `get ${key}`, key);
     let response: GetObjectCommandOutput;
     try {
       response = await this.#client.send(
@@ -263,8 +263,7 @@ class S3ArchiveStore implements ArchiveStore {
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
     const { signal } = options;
-    assertSignal(signal, `list ${prefix}`, prefix);
-    signal?.throwIfAborted();
+    startCall(signal, `list ${prefix}`, prefix);
     const found: ArchiveObjectInfo[] = [];
     let token: string | undefined;
     for (;;) {
@@ -303,8 +302,7 @@ class S3ArchiveStore implements ArchiveStore {
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertStoreKey(key);
     const { signal } = options;
-    assertSignal(signal, `delete ${key}`, key);
-    signal?.throwIfAborted();
+    startCall(signal, `delete ${key}`, key);
     try {
       await this.#client.send(
         new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#base + key }),
