@@ -8,7 +8,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { isWalError, type PayloadCodec, payloadCodecProblem, WalError } from "@lora/wal-codec";
 import { codecOption, UsageError } from "./cli-context.js";
 import type { ReadOptions } from "./read-options.js";
 
@@ -53,7 +53,7 @@ export async function loadCodecModule(command: string, file: string): Promise<Pa
   }
   const which = "codec" in exports ? "codec" : "default";
   const candidate = exports[which];
-  const problem = codecProblem(candidate);
+  const problem = payloadCodecProblem(candidate, "read");
   if (problem !== undefined) {
     const what =
       which in exports
@@ -62,18 +62,6 @@ export async function loadCodecModule(command: string, file: string): Promise<Pa
     throw new UsageError(`--codec-module ${file} exports no payload codec: ${what}`, command);
   }
   return guarded(candidate as PayloadCodec<unknown>);
-}
-
-/** Why `value` is not a codec the CLI can read with; `undefined` when it is one. */
-export function codecProblem(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null)
-    return `is ${value === null ? "null" : typeof value}, not a codec object`;
-  const codec = value as Partial<Record<keyof PayloadCodec<unknown>, unknown>>;
-  if (typeof codec.name !== "string") return "has no string 'name'";
-  for (const method of ["decodeEvent", "decodeBatch"] as const) {
-    if (typeof codec[method] !== "function") return `has no '${method}' function`;
-  }
-  return undefined;
 }
 
 /**

@@ -1,9 +1,8 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
-import { bytesCodec, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { bytesCodec, jsonCodec, type PayloadCodec, payloadCodecProblem, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import type { ReplayProgress } from "@lora/wal-replay";
-import { codecProblem } from "./codec-module.js";
 import { framingOnlyCodec } from "./scan/framing-codec.js";
 
 /** The payload codecs the CLI knows by name (`--codec`). */
@@ -82,7 +81,7 @@ export function checkReadOptions(options: ReadOptions): void {
     );
   }
   // The CLI only decodes: a decode-only codec (what `--codec-module` accepts) is enough.
-  const problem = options.payloadCodec === undefined ? undefined : codecProblem(options.payloadCodec);
+  const problem = options.payloadCodec === undefined ? undefined : payloadCodecProblem(options.payloadCodec, "read");
   if (problem !== undefined) throw new WalError("WAL_INVALID_OPTION", `payloadCodec ${problem}`);
   for (const name of ["onCodec", "onTotal", "onRead", "onProgress"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
