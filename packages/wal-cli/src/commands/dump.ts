@@ -31,6 +31,7 @@ import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, verdictFromScans } from "../verdict.js";
+import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 
 /** Every record kind, in kind-byte order. */
 export const RECORD_KINDS: readonly RecordKind[] = Object.keys(RecordKindByte) as RecordKind[];
@@ -253,14 +254,7 @@ Options:
       --tx <lsn>      only the transaction begun at this LSN (exit 3 when no
                       transaction begins there)
   -n, --limit <n>     stop after n records
-  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
-                      framing only: records, LSNs, CRCs, transactions; decode
-                      no payload). Without --codec: lora, or framing only when
-                      lora does not decode the first mutation record (said in
-                      the output; never exit 5, never corruption for it)
-      --codec-module <file>
-                      your own PayloadCodec: an ES module exporting it as
-                      'codec' (or as its default export)
+${CODEC_OPTIONS_HELP}
       --json          one JSON object per line per record: {segment, offset,
                       kind, lsn, txBeginLsn|snapshotLsn, length,
                       events?|payloadBytes?} (payloadBytes: framing only)

@@ -15,6 +15,7 @@ import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
+import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
 import { verifyTarget } from "./verify.js";
 
@@ -144,14 +145,7 @@ whether the directory lock is held right now, and the verdict of 'verify'.
 <dir> may also be a single segment file. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
-                      framing only: records, LSNs, CRCs, transactions; decode
-                      no payload). Without --codec: lora, or framing only when
-                      lora does not decode the first mutation record (said in
-                      the output; never exit 5, never corruption for it)
-      --codec-module <file>
-                      your own PayloadCodec: an ES module exporting it as
-                      'codec' (or as its default export)
+${CODEC_OPTIONS_HELP}
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help

@@ -12,6 +12,7 @@ import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { resolveTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict, verdictFromScans } from "../verdict.js";
+import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { RECORD_KINDS } from "./dump.js";
 import { runReportCommand } from "./run-report.js";
 
@@ -181,14 +182,7 @@ by kind, transaction sizes (events and bytes: min, median, max), checkpoint
 markers, segments. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
-                      framing only: records, LSNs, CRCs, transactions; decode
-                      no payload). Without --codec: lora, or framing only when
-                      lora does not decode the first mutation record (said in
-                      the output; never exit 5, never corruption for it)
-      --codec-module <file>
-                      your own PayloadCodec: an ES module exporting it as
-                      'codec' (or as its default export)
+${CODEC_OPTIONS_HELP}
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help

@@ -23,6 +23,7 @@ import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
+import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
 
 /** What {@link verifyDir} found. */
@@ -242,14 +243,7 @@ transaction bracketing, segment base LSNs), exactly as opening the log would.
 Prints the first bad segment and offset. Read-only: takes no lock, writes nothing.
 
 Options:
-  -c, --codec <name>  payload codec: lora, json, bytes, or framing (check the
-                      framing only: records, LSNs, CRCs, transactions; decode
-                      no payload). Without --codec: lora, or framing only when
-                      lora does not decode the first mutation record (said in
-                      the output; never exit 5, never corruption for it)
-      --codec-module <file>
-                      your own PayloadCodec: an ES module exporting it as
-                      'codec' (or as its default export)
+${CODEC_OPTIONS_HELP}
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help
