@@ -26,6 +26,7 @@ import { Wal } from "@lora/wal";
 import { type ArchiveStore, fsArchive, restore, startArchiver } from "@lora/wal-archive";
 import { s3Archive } from "@lora/wal-archive/s3";
 import { bytesCodec } from "@lora/wal-codec";
+import { pairedBlocks } from "./paired-blocks.js";
 import { makePayload } from "./payload.js";
 import { closedLoop } from "./timing.js";
 
@@ -562,16 +563,9 @@ async function runWriterCost(job: Extract<ArchiveJob, { kind: "writerCost" }>): 
   };
   const pairs: Exclude<CostCondition, "base">[] = ["archiver", "rawCopy", "control"];
   try {
-    for (let cycle = 0; cycle < job.warmupCycles + job.cycles; cycle++) {
-      // Which block of a pair comes first alternates by cycle, and the order of the pairs rotates.
-      const order = pairs.map((_, i) => pairs[(i + cycle) % pairs.length] as Exclude<CostCondition, "base">);
-      for (const pair of order) {
-        const sequence: CostCondition[] = cycle % 2 === 0 ? ["base", pair] : [pair, "base"];
-        for (const condition of sequence) {
-          const b = await block(condition);
-          if (cycle >= job.warmupCycles) blocks.push({ cycle: cycle - job.warmupCycles, pair, ...b });
-        }
-      }
+    for (const { cycle, pair, condition } of pairedBlocks(pairs, job.warmupCycles + job.cycles)) {
+      const b = await block(condition);
+      if (cycle >= job.warmupCycles) blocks.push({ cycle: cycle - job.warmupCycles, pair, ...b });
     }
     return { kind: "writerCost", blocks, load: { start, end: load() } };
   } finally {

@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { Wal } from "@lora/wal";
 import { bytesCodec } from "@lora/wal-codec";
 import { advanceSlot, createSlot, type Follower, followDir, readCommitted, replayDir } from "@lora/wal-replay";
+import { pairedBlocks } from "./paired-blocks.js";
 import { makePayload } from "./payload.js";
 import { startRawTail } from "./raw-tail.js";
 import { closedLoop } from "./timing.js";
@@ -743,17 +744,9 @@ async function runWriterCost(job: Extract<FollowJob, { kind: "writerCost" }>): P
   };
   const pairs: Exclude<CostCondition, "base">[] = ["inProcess", "crossProcess", "rawTail", "noMark", "control"];
   try {
-    for (let cycle = 0; cycle < job.warmupCycles + job.cycles; cycle++) {
-      // Each condition's block sits next to a base block of its own; which comes first alternates by cycle, and
-      // the order of the pairs rotates, so no condition always runs first, last, or just after another.
-      const order = pairs.map((_, i) => pairs[(i + cycle) % pairs.length] as Exclude<CostCondition, "base">);
-      for (const pair of order) {
-        const sequence: CostCondition[] = cycle % 2 === 0 ? ["base", pair] : [pair, "base"];
-        for (const condition of sequence) {
-          const b = await block(condition);
-          if (cycle >= job.warmupCycles) blocks.push({ cycle: cycle - job.warmupCycles, pair, ...b });
-        }
-      }
+    for (const { cycle, pair, condition } of pairedBlocks(pairs, job.warmupCycles + job.cycles)) {
+      const b = await block(condition);
+      if (cycle >= job.warmupCycles) blocks.push({ cycle: cycle - job.warmupCycles, pair, ...b });
     }
     return { kind: "writerCost", warmupCycles: job.warmupCycles, blocks, load: { start, end: load() } };
   } finally {
