@@ -17,7 +17,7 @@ import { resolveTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
-import { verifyTarget } from "./verify.js";
+import { truncatedHistoryLine, type VerifyReport, verifyTarget } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -55,6 +55,11 @@ export interface InspectReport {
   /** The codec payloads were read with (`framingOnly`: none were decoded), and how it was chosen. */
   readonly codec: CodecUse;
   readonly segments: readonly SegmentReport[];
+  /**
+   * The lowest fence the retained log can serve (see {@link VerifyReport}); `null` when replay stopped on a structure
+   * error or a bad header.
+   */
+  readonly oldestFence: number | null;
   /** The same verdict as {@link verifyDir}. */
   readonly verdict: Verdict;
 }
@@ -95,7 +100,7 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
       damage: s.damage,
     });
   }
-  const { verdict } = await verifyTarget(fs, target, chosen);
+  const { verdict, replay } = await verifyTarget(fs, target, chosen);
   return {
     path,
     kind: target.kind,
@@ -104,6 +109,7 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
     bytes: segments.reduce((n, s) => n + s.bytes, 0),
     codec: chosen.use,
     segments,
+    oldestFence: replay === null ? null : replay.oldestFence,
     verdict,
   };
 }
@@ -237,6 +243,9 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
     );
     for (const line of table) ctx.out.line(line);
     ctx.out.line("");
+  }
+  if (report.oldestFence !== null && report.oldestFence > 0) {
+    ctx.out.line(`${s.bold("history")}    ${truncatedHistoryLine(report.oldestFence)}`);
   }
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
 }

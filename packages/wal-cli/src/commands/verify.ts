@@ -43,6 +43,12 @@ export interface VerifyReport {
     /** Begun but neither committed nor aborted at the end of the log (discarded on open). */
     readonly uncommittedTransactions: number;
     readonly checkpointLsnObserved: number | null;
+    /**
+     * The lowest fence the retained log can serve: the oldest segment's base LSN minus one. Above 0 when truncation
+     * (a checkpoint) removed older segments, which is no damage: a reader must then open it with a `checkpointLsn`
+     * at least this high (`Wal.open` refuses a lower one with `WAL_FENCE_TOO_LOW`).
+     */
+    readonly oldestFence: number;
   } | null;
   readonly verdict: Verdict;
 }
@@ -93,7 +99,15 @@ export async function verifyTarget(
   const codec = chosen.codec;
   const replay = replaySegments(
     target.segments.map((s) => s.path),
-    { codec, recovery: "point-in-time", fs, ...(onProgress === undefined ? {} : { onProgress }) },
+    // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
+    // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works).
+    {
+      codec,
+      recovery: "point-in-time",
+      allowTruncatedHistory: true,
+      fs,
+      ...(onProgress === undefined ? {} : { onProgress }),
+    },
   );
   try {
     const outcome = await replay.outcome();
@@ -104,6 +118,7 @@ export async function verifyTarget(
       abortedTransactions: outcome.abortedTransactions,
       uncommittedTransactions: outcome.uncommittedTransactions,
       checkpointLsnObserved: outcome.checkpointLsnObserved,
+      oldestFence: outcome.oldestFence,
     };
     let verdict: Verdict = CLEAN;
     if (outcome.corruption !== null) {
@@ -276,6 +291,12 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
     );
     if (r.checkpointLsnObserved !== null)
       ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
+    if (r.oldestFence > 0) ctx.out.line(`${s.bold("history")}       ${truncatedHistoryLine(r.oldestFence)}`);
   }
   ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
+}
+
+/** What a log whose oldest segments were truncated asks of a reader: a fence at least `oldestFence`. */
+export function truncatedHistoryLine(oldestFence: number): string {
+  return `starts after LSN ${oldestFence} (older segments truncated): open it with a checkpointLsn of at least ${oldestFence}`;
 }
