@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { readDurableMark } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSlot, followDir, type JsonValue, jsonCodec, readCommitted, readSlot, Wal } from "./index.js";
 import type { LifecycleEvent } from "./segment-lifecycle.js";
 
@@ -78,6 +78,29 @@ describe("wal.follow", () => {
     }
     stop.abort();
     await wal.close();
+  });
+
+  it("in none mode, delivers a commit once a sync covers it, without waiting for a later one", async () => {
+    // Only setTimeout is faked: the follower's one-second fallback wake-up never fires, so a delivery can only come
+    // from the wake-up the sync itself gives (the handle's turns and `until` use setImmediate, not faked).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const fs = new SimFS();
+      const wal = await simWal(fs, { syncMode: "none" });
+      const got: Tx[] = [];
+      const stop = new AbortController();
+      stops.push(stop);
+      void consume(wal.follow({ signal: stop.signal }), got);
+      for (let i = 1; i <= 3; i++) {
+        const info = await wal.commitTx([{ i }]);
+        await wal.forceFsync();
+        await until(() => got.length === i, `delivery of commit ${i} after its sync`);
+        expect(got.at(-1)?.commitLsn).toBe(info?.commitLsn);
+      }
+      await wal.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("resuming from any delivered token gives exactly the rest, as readCommitted does", async () => {

@@ -159,10 +159,10 @@ export class Wal<E = MutationEvent> {
         onSynced: (lsn, bytes) => {
           // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
           this.#segments.noteDurable(lsn, bytes);
-          if (lsn > this.#durableLsn) {
-            this.#durableLsn = lsn;
-            this.#feed.wake();
-          }
+          if (lsn > this.#durableLsn) this.#durableLsn = lsn;
+          // Followers deliver what an fsync covers, which this round moved: also in `none` mode, where the write
+          // already moved `durableLsn` (and woke them too early to deliver it).
+          this.#feed.wake();
         },
         retrySyncAfterFailure:
           TESTING_BUILD && init.bugs.has("retry-fsync-after-eio")
