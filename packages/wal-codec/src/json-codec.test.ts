@@ -60,6 +60,42 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
     expect(isWalError(error, "WAL_ENCODE")).toBe(true);
   });
 
+  it("refuses an event with no JSON form in a batch too, as alone, writing nothing (it would come back as null)", () => {
+    const noForm: unknown[] = [undefined, () => 1, Symbol("s"), { toJSON: () => undefined }];
+    for (const bad of noForm) {
+      const alone = encodeError(bad);
+      expect(isWalError(alone, "WAL_ENCODE")).toBe(true);
+      const out = new ByteWriter();
+      out.u8(7);
+      let error: unknown;
+      try {
+        jsonCodec.encodeBatch([{ a: 1 }, new Date(0), bad], out);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isWalError(error, "WAL_ENCODE")).toBe(true);
+      expect((error as Error).message).toBe("event 2 of the batch has no JSON form");
+      expect(out.length).toBe(1); // the batch wrote nothing
+    }
+    // A hole in the array is an undefined event.
+    const holed = [1, 2, 3];
+    delete holed[1];
+    expect(() => jsonCodec.encodeBatch(holed, new ByteWriter())).toThrow("event 1 of the batch has no JSON form");
+  });
+
+  it("writes a batch exactly as JSON.stringify of the array, toJSON methods included", () => {
+    const at = new Date(Date.UTC(2026, 0, 2));
+    const keyed = { toJSON: (key: string) => `at ${key}` };
+    for (const batch of [
+      [1, "a", null, [undefined], { b: undefined }],
+      [at, keyed, { nested: [keyed] }],
+    ]) {
+      const out = new ByteWriter();
+      jsonCodec.encodeBatch<unknown>(batch, out);
+      expect(new TextDecoder().decode(out.copy())).toBe(JSON.stringify(batch));
+    }
+  });
+
   it("turns a Date into its ISO string", () => {
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
     const back = roundTrip({ at }) as { at: unknown };

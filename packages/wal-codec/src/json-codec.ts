@@ -12,15 +12,53 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function writeJson(value: unknown, out: ByteWriter): void {
+function writeJson(
+  value: unknown,
+  out: ByteWriter,
+  replacer?: (this: unknown, key: string, value: unknown) => unknown,
+): void {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    text = JSON.stringify(value, replacer);
   } catch (cause) {
+    if (cause instanceof WalError) throw cause;
     throw new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
   }
   if (text === undefined) throw new WalError("WAL_ENCODE", "event has no JSON form");
   out.utf8(text);
+}
+
+/**
+ * A batch as `JSON.stringify` of the array, but refusing an event with no JSON form as {@link writeJson} refuses it
+ * alone: inside an array `JSON.stringify` would write it as `null`, and the event would come back as `null`.
+ */
+function writeJsonBatch(events: readonly unknown[], out: ByteWriter): void {
+  let exact = false;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (hasNoJsonForm(event)) refuseBatchEvent(i);
+    // What a toJSON method returns is known only once it is called, by the stringify: checked there, below.
+    if (typeof event === "object" && event !== null && typeof (event as { toJSON?: unknown }).toJSON === "function") {
+      exact = true;
+    }
+  }
+  if (!exact) {
+    writeJson(events, out);
+    return;
+  }
+  writeJson(events, out, function (this: unknown, key: string, value: unknown): unknown {
+    if (this === events && hasNoJsonForm(value)) refuseBatchEvent(Number(key));
+    return value;
+  });
+}
+
+/** `undefined`, a function or a symbol: what `JSON.stringify` has no text for. */
+function hasNoJsonForm(value: unknown): boolean {
+  return value === undefined || typeof value === "function" || typeof value === "symbol";
+}
+
+function refuseBatchEvent(index: number): never {
+  throw new WalError("WAL_ENCODE", `event ${index} of the batch has no JSON form`);
 }
 
 function readJson(payload: Uint8Array): unknown {
@@ -44,8 +82,9 @@ function readJson(payload: Uint8Array): unknown {
  * went in:
  * - `NaN`, `Infinity` and `-Infinity` come back as `null`;
  * - `-0` comes back as `0`;
- * - `undefined` (and functions and symbols) in an object drop the key; in an array they come back as `null`; an
- *   event that is itself `undefined` (or a function or symbol) has no JSON form and is refused (`WAL_ENCODE`);
+ * - `undefined` (and functions and symbols) in an object drop the key; in an array inside an event they come back
+ *   as `null`; an event that is itself `undefined` (or a function or symbol, or has a `toJSON` giving one of them)
+ *   has no JSON form and is refused (`WAL_ENCODE`), alone or in a batch;
  * - a `Date` comes back as its ISO 8601 string (any `toJSON` method is applied);
  * - a `BigInt` anywhere in the event is refused (`WAL_ENCODE`, with the `TypeError` as `cause`), as is a cycle;
  * - a `Map` or a `Set` comes back as `{}` (its entries are lost), as does any object with no enumerable own
@@ -70,7 +109,7 @@ export const jsonCodec: {
     writeJson(event, out);
   },
   encodeBatch<E>(events: readonly E[], out: ByteWriter): void {
-    writeJson(events, out);
+    writeJsonBatch(events, out);
   },
   // The caller's promise (see above): the cast is where that promise is taken.
   decodeEvent<E>(payload: Uint8Array): E {
