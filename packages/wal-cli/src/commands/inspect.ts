@@ -17,7 +17,7 @@ import { resolveTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
-import { truncatedHistoryLine, type VerifyReport, verifyTarget } from "./verify.js";
+import { sealedNewestLine, truncatedHistoryLine, type VerifyReport, verifyTarget } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -60,6 +60,8 @@ export interface InspectReport {
    * error or a bad header.
    */
   readonly oldestFence: number | null;
+  /** The newest segment's file name when it is sealed and has no successor (see {@link VerifyReport}); else `null`. */
+  readonly sealedNewest: string | null;
   /** The same verdict as {@link verifyDir}. */
   readonly verdict: Verdict;
 }
@@ -110,6 +112,7 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
     codec: chosen.use,
     segments,
     oldestFence: replay === null ? null : replay.oldestFence,
+    sealedNewest: replay === null ? null : replay.sealedNewest,
     verdict,
   };
 }
@@ -247,5 +250,6 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
   if (report.oldestFence !== null && report.oldestFence > 0) {
     ctx.out.line(`${s.bold("history")}    ${truncatedHistoryLine(report.oldestFence)}`);
   }
+  if (report.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(report.sealedNewest)}`);
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
 }

@@ -49,6 +49,12 @@ export interface VerifyReport {
      * at least this high (`Wal.open` refuses a lower one with `WAL_FENCE_TOO_LOW`).
      */
     readonly oldestFence: number;
+    /**
+     * The newest segment's file name when it is sealed and has no successor (a crash between sealing it and creating
+     * the next; `null` otherwise). No damage: `Wal.open` creates the successor (`sealedSegmentSucceeded`). LoraDB 0.15
+     * refuses such a directory until then.
+     */
+    readonly sealedNewest: string | null;
   } | null;
   readonly verdict: Verdict;
 }
@@ -119,6 +125,7 @@ export async function verifyTarget(
       uncommittedTransactions: outcome.uncommittedTransactions,
       checkpointLsnObserved: outcome.checkpointLsnObserved,
       oldestFence: outcome.oldestFence,
+      sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome) : null,
     };
     let verdict: Verdict = CLEAN;
     if (outcome.corruption !== null) {
@@ -292,6 +299,7 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
     if (r.checkpointLsnObserved !== null)
       ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
     if (r.oldestFence > 0) ctx.out.line(`${s.bold("history")}       ${truncatedHistoryLine(r.oldestFence)}`);
+    if (r.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}        ${sealedNewestLine(r.sealedNewest)}`);
   }
   ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
 }
@@ -299,4 +307,18 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
 /** What a log whose oldest segments were truncated asks of a reader: a fence at least `oldestFence`. */
 export function truncatedHistoryLine(oldestFence: number): string {
   return `starts after LSN ${oldestFence} (older segments truncated): open it with a checkpointLsn of at least ${oldestFence}`;
+}
+
+/** The newest segment walked, by file name, when it is sealed (and is the newest: no headerless one after it). */
+function sealedNewestOf(outcome: {
+  readonly segments: readonly { readonly path: string; readonly sealed: boolean }[];
+  readonly headerlessLastSegment: unknown;
+}): string | null {
+  const last = outcome.segments.at(-1);
+  return last?.sealed === true && outcome.headerlessLastSegment === null ? basename(last.path) : null;
+}
+
+/** What a sealed newest segment means for opening the log. */
+export function sealedNewestLine(segment: string): string {
+  return `${segment} is sealed and has no successor (a crash between sealing it and creating the next): Wal.open creates the next segment; LoraDB 0.15 refuses the directory until then`;
 }
