@@ -7,6 +7,9 @@
  * rewritten into a fresh temp dir, `@lora/*` imports point at the package's source entry (the `@lora/source`
  * condition of its `exports`), and `console`/`apply` are stubs. A `console.log(x); // expected` line whose comment is
  * a JavaScript expression (not "e.g. …") is checked: the logged value must deep-equal the comment.
+ *
+ * Running them does not type-check them (vitest only strips the types), so every block is also compiled once with
+ * the repo's strict compiler options: a README example must compile in a TypeScript user's project too.
  */
 
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -15,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { makeTempDir } from "@lora/test-utils";
 import { loraCodec, type MutationEvent, Wal } from "@lora/wal";
 import { createPropertyMap } from "@lora/wal-codec/lora";
+import ts from "typescript";
 import { afterAll, describe, expect, test } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -130,7 +134,16 @@ interface Prepared {
   readonly expectations: Map<number, string>;
 }
 
-function prepare(block: string, entries: ReadonlyMap<string, string>, tmp: string): Prepared {
+/**
+ * `block` made runnable. `importPath` says what an `@lora/*` import becomes, given the absolute path of its source
+ * entry: a file URL to run it, a relative specifier to type-check it.
+ */
+function prepare(
+  block: string,
+  entries: ReadonlyMap<string, string>,
+  tmp: string,
+  importPath: (entry: string) => string = (entry) => pathToFileURL(entry).href,
+): Prepared {
   const paths = new Map<string, string>();
   const expectations = new Map<number, string>();
   const source = block.split("\n");
@@ -139,7 +152,7 @@ function prepare(block: string, entries: ReadonlyMap<string, string>, tmp: strin
     let out = line.replace(/from "(@lora\/[^"]+)"/g, (_m, spec: string) => {
       const target = entries.get(spec);
       if (target === undefined) throw new Error(`README imports ${spec}, which has no source entry`);
-      return `from ${JSON.stringify(pathToFileURL(target).href)}`;
+      return `from ${JSON.stringify(importPath(target))}`;
     });
     // Path literals → temp paths (not module specifiers, which were rewritten above).
     out = out.replace(/(?<!from )"(\.\/[^"]*|\/tmp\/[^"]*)"/g, (_m, p: string) => {
@@ -223,4 +236,41 @@ describe("README usage examples run", async () => {
       });
     });
   }
+});
+
+const typecheckDir = join(snippetDir, "typecheck");
+
+/** `entry` as a relative import from where the type-checked snippets are written (NodeNext: `.ts` named `.js`). */
+function relativeImport(entry: string): string {
+  const path = relative(typecheckDir, entry).split("\\").join("/").replace(/\.ts$/, ".js");
+  return path.startsWith(".") ? path : `./${path}`;
+}
+
+describe("README usage examples type-check", () => {
+  test("every block compiles under the repo's strict compiler options, as a TypeScript user's project would", async () => {
+    const entries = await sourceEntries();
+    await mkdir(typecheckDir, { recursive: true });
+    const files: string[] = [];
+    for (const spec of readmes) {
+      const markdown = await readFile(join(root, spec.readme), "utf8");
+      const blocks = spec.sections.flatMap((s) => tsBlocks(markdown, s));
+      for (const [index, block] of blocks.entries()) {
+        const file = join(typecheckDir, `${spec.readme.replace(/[^a-z0-9]+/gi, "-")}-${index + 1}.ts`);
+        await writeFile(file, prepare(block, entries, "/tmp/readme-typecheck", relativeImport).code);
+        files.push(file);
+      }
+    }
+    const base = ts.readConfigFile(join(root, "tsconfig.base.json"), (f) => ts.sys.readFile(f));
+    const { options } = ts.convertCompilerOptionsFromJson(base.config.compilerOptions, root);
+    const program = ts.createProgram(files, { ...options, noEmit: true });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file !== undefined && files.includes(d.file.fileName))
+      .map(
+        (d) =>
+          `${relative(typecheckDir, d.file?.fileName ?? "")}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`,
+      );
+    expect(files.length).toBeGreaterThanOrEqual(readmes.length);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });
