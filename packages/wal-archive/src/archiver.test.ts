@@ -478,6 +478,36 @@ describe("startArchiver refuses", () => {
     expect(await fs.stat("/w")).toBe(null);
   });
 
+  it("a wal that is not a handle, with WAL_INVALID_ARGUMENT at once: nothing stored", () => {
+    const store = new MapStore();
+    const { wal } = recordingWal();
+    for (const bad of [null, undefined, {}, "/w", { ...wal, dir: "/w" }, { ...wal, retain: 5 }]) {
+      expect(() => startArchiver(bad as ArchivableWal, { store, fs: new SimFS() })).toThrow(
+        expect.objectContaining({
+          code: "WAL_INVALID_ARGUMENT",
+          message: expect.stringMatching(/^startArchiver: wal/),
+        }),
+      );
+    }
+    expect(store.calls).toBe(0);
+  });
+
+  it("a closed handle, with its WAL_CLOSED at once: nothing held, stored or written", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+    await wal.commitTx([{ a: 1 }]);
+    await wal.close();
+    const before = await fs.readdir("/w");
+    const store = new MapStore();
+    expect(() => startArchiver(wal, { store, fs })).toThrow(expect.objectContaining({ code: "WAL_CLOSED" }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.calls).toBe(0);
+    expect(await fs.readdir("/w")).toEqual(before);
+    // The handle's own refusals, which the archiver meets first.
+    expect(() => wal.retain("x", () => 0)).toThrow(expect.objectContaining({ code: "WAL_CLOSED" }));
+    expect(() => wal.onLifecycle(() => undefined)).toThrow(expect.objectContaining({ code: "WAL_CLOSED" }));
+  });
+
   it("nothing at the limits: 2^31 - 1 ms timers, fractional retry delays, a 64-character slot name", async () => {
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });

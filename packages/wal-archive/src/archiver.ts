@@ -149,7 +149,8 @@ interface Pending {
  * @throws {@link WalError} `WAL_INVALID_OPTION` at once, before anything is started, held or written, for bad
  *   options: `store` not an {@link ArchiveStore}; `slot` not a slot name; `intervalMs`, `retry.initialMs` or
  *   `retry.maxMs` not a number in range, `callTimeoutMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
- *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function.
+ *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function. `WAL_INVALID_ARGUMENT` for a `wal`
+ *   that is not a handle, and the handle's `WAL_CLOSED` for one that is closed (nothing is started then either).
  */
 export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
   return new ArchiverRun(wal, options);
@@ -217,6 +218,7 @@ class ArchiverRun implements Archiver {
   #stopped: Promise<void> | undefined;
 
   constructor(wal: ArchivableWal, o: ArchiverOptions) {
+    checkWal(wal);
     const checked = checkOptions(o);
     this.#wal = wal;
     this.#store = o.store;
@@ -698,6 +700,24 @@ class ArchiverRun implements Archiver {
     if (state === this.#state) return;
     this.#state = state;
     this.#onStateChange?.(this.status());
+  }
+}
+
+/** `wal` has what the archiver calls (a `Wal` handle has), or `WAL_INVALID_ARGUMENT`. */
+function checkWal(wal: unknown): asserts wal is ArchivableWal {
+  const w = wal as Partial<Record<keyof ArchivableWal, unknown>> | null;
+  if (
+    typeof w !== "object" ||
+    w === null ||
+    typeof w.dir !== "function" ||
+    typeof w.fsyncedLsn !== "function" ||
+    typeof w.onLifecycle !== "function" ||
+    (w.retain !== undefined && typeof w.retain !== "function")
+  ) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      "startArchiver: wal must be a Wal handle (an object with dir, fsyncedLsn and onLifecycle functions)",
+    );
   }
 }
 

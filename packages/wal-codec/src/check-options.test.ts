@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkOptionsObject, checkSignal } from "./check-options.js";
+import { checkOptionsObject, checkPath, checkSignal } from "./check-options.js";
 
 describe("checkOptionsObject", () => {
   it("accepts any object, arrays and class instances included", () => {
@@ -32,6 +32,30 @@ describe("checkSignal", () => {
   it("refuses anything else, null and a signal-like object included", () => {
     for (const bad of [null, {}, { aborted: false, addEventListener() {} }, "signal", 0]) {
       expect(() => checkSignal(bad)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
+    }
+  });
+});
+
+describe("checkPath", () => {
+  it("accepts a non-empty string, relative or absolute", () => {
+    for (const ok of ["wal", "./data/wal", "/tmp/x", " "]) expect(() => checkPath(ok)).not.toThrow();
+  });
+
+  it("refuses anything else with WAL_INVALID_ARGUMENT, naming the argument and what it got", () => {
+    for (const [bad, got] of [
+      ["", '""'],
+      ["a\0b", '"a\\u0000b"'],
+      [42, "number"],
+      [null, "null"],
+      [undefined, "undefined"],
+      [new URL("file:///tmp"), "object"],
+    ] as const) {
+      expect(() => checkPath(bad, "the segment path")).toThrow(
+        expect.objectContaining({
+          code: "WAL_INVALID_ARGUMENT",
+          message: `the segment path must be a non-empty string without NUL bytes, got ${got}`,
+        }),
+      );
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Checks of the arguments every layer's entry points share, so that each refuses the same mistake with the same
- * code and message: an options argument that is not an object, a `signal` that is not an `AbortSignal`.
+ * code and message: a path that is not one, an options argument that is not an object, a `signal` that is not an
+ * `AbortSignal`.
  */
 
 import { WalError } from "./errors.js";
@@ -31,5 +32,18 @@ export function checkOptionsObject(options: unknown): asserts options is object 
 export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
+  }
+}
+
+/**
+ * Assert that `path` (a log directory, a segment file) is a path: a non-empty string without a NUL byte. `what`
+ * names it in the message.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` otherwise (Node's own checks would throw a `TypeError` without a
+ *   WAL code, and `""` would reach the file system as the empty path).
+ */
+export function checkPath(path: unknown, what = "the log directory"): asserts path is string {
+  if (typeof path !== "string" || path === "" || path.includes("\0")) {
+    const shown = typeof path === "string" ? JSON.stringify(path) : path === null ? "null" : typeof path;
+    throw new WalError("WAL_INVALID_ARGUMENT", `${what} must be a non-empty string without NUL bytes, got ${shown}`);
   }
 }

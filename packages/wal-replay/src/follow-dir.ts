@@ -15,6 +15,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import {
   checkOptionsObject,
+  checkPath,
   checkPayloadCodec,
   checkSignal,
   isWalError,
@@ -114,9 +115,12 @@ export const CONFIRMABLE_TOKENS = 4096;
  * transaction, and a writer restart never makes one delivered twice or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
  *   (`details.oldestRetainedLsn`), `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
- *   `WAL_BAD_HEADER`, `WAL_IO`; `WAL_INVALID_OPTION` at once for bad options.
+ *   `WAL_BAD_HEADER`, `WAL_IO`; at once `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string and
+ *   `WAL_INVALID_OPTION` for bad options. A directory that does not exist yet is waited for, as a log no writer has
+ *   created yet (a follower may start first): check the path first where a mistyped one must fail.
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
+  checkPath(dir);
   checkOptionsObject(options);
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);

@@ -3,7 +3,7 @@
  * start instead of from the beginning of the log, and never past the upper bound.
  */
 
-import { checkOptionsObject, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, checkPath, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkRestartLsn } from "./replay-options.js";
@@ -59,13 +59,14 @@ export interface ReadCommittedOptions<E> {
  *
  * The same as LoraDB's `CommittedTxReader::open(dir, after, upto)`.
  * @throws {@link WalError} `WAL_TRUNCATED` (records after `after` were truncated; `details.oldestRetainedLsn`),
- *   `WAL_INVALID_OPTION`, and what replay throws: `WAL_CORRUPT`, `WAL_MALFORMED`, `WAL_BAD_HEADER`,
+ *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`, and what replay throws: `WAL_CORRUPT`, `WAL_MALFORMED`, `WAL_BAD_HEADER`,
  *   `WAL_CODEC_MISMATCH`, `WAL_IO`.
  */
 export async function* readCommitted<E>(
   dir: string,
   options: ReadCommittedOptions<E>,
 ): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
+  checkPath(dir);
   checkOptionsObject(options);
   const after = options.after ?? 0;
   const upto = options.upto;

@@ -8,7 +8,7 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { checkOptionsObject, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, checkPath, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
@@ -33,9 +33,11 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
  *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode; `WAL_TRUNCATED` when the log no longer holds `after + 1`
- *   (without `allowTruncatedHistory`).
+ *   (without `allowTruncatedHistory`). At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
+ *   `WAL_INVALID_OPTION` for bad options.
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
+  checkPath(dir);
   checkOptionsObject(options);
   const fs = options.fs ?? createNodeFileSystem();
   const seek = seekPoint(options);
@@ -60,7 +62,7 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
  */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   checkOptionsObject(options);
-  if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string" && p !== "" && !p.includes("\0"))) {
     throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
   }
   const fs = options.fs ?? createNodeFileSystem();

@@ -49,7 +49,7 @@
  */
 
 import { join } from "node:path";
-import { crc32, isWalError, WalError } from "@lora/wal-codec";
+import { checkPath, crc32, isWalError, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 
@@ -547,9 +547,7 @@ function compareNames(a: string, b: string): number {
 }
 
 function assertDir(dir: unknown): asserts dir is string {
-  if (typeof dir !== "string" || dir === "") {
-    throw new WalError("WAL_INVALID_ARGUMENT", "the log directory must be a non-empty string");
-  }
+  checkPath(dir);
 }
 
 /**

@@ -3,7 +3,7 @@
  * holds an LSN is found by a binary search over headers (one 32-byte read each).
  */
 
-import { isWalError, WalError } from "@lora/wal-codec";
+import { checkOptionsObject, checkPath, isWalError, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
@@ -143,9 +143,12 @@ export async function newestAtOrBelow(
  * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment, or when
  * its only segment has no header yet (a new log's writer creating it: no records yet). A reader resuming after an
  * LSN below this minus one has lost records to truncation.
- * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`.
+ * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`,
+ *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`.
  */
 export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
+  checkPath(dir);
+  checkOptionsObject(options);
   const fs = options.fs ?? createNodeFileSystem();
   return await againAfterTruncation(async () => {
     const entries = await listSegments(fs, dir);

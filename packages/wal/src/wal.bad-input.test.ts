@@ -39,6 +39,17 @@ async function expectRefused(dir: string, code: string, options: Parameters<type
 }
 
 describe("bad input", () => {
+  it("a dir that is not a path is WAL_INVALID_ARGUMENT, and nothing is created (the empty path and NUL included)", async () => {
+    const fs = new SimFS();
+    for (const dir of [42, null, undefined, "", "wal\0dir", new URL("file:///tmp/wal")]) {
+      await expect(Wal.open(dir as string, { fs })).rejects.toMatchObject({
+        code: "WAL_INVALID_ARGUMENT",
+        message: expect.stringMatching(/^the log directory must be a non-empty string without NUL bytes/),
+      });
+    }
+    expect(await fs.readdir("/")).toEqual([]);
+  });
+
   it("a path that is a file", async () => {
     const dir = await tempDir();
     const file = join(dir, "file");

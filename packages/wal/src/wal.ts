@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import {
   ByteWriter,
+  checkPath,
   encodeCommitTxInto,
   isWalError,
   type PayloadCodec,
@@ -195,13 +196,15 @@ export class Wal<E = MutationEvent> {
    * Open (or create) the log in `dir`: create the directory, take the lock, replay, heal (docs/recovery.md), act on a
    * torn tail as `recovery` says, and resume at `max(maxLsn + 1, active base, checkpointLsn + 1)`.
    *
-   * @throws {@link WalError} `WAL_INVALID_OPTION`, `WAL_LOCKED` (another handle, in any process, holds the
-   *   directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`;
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`,
+   *   `WAL_LOCKED` (another handle, in any process, holds the directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute
+   *   mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`;
    *   `WAL_CODEC_MISMATCH` in every mode, before any segment is changed, cut or moved.
    *   The lock is released before any error is thrown.
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
     const openedAt = performance.now();
+    checkPath(dir);
     const o = normalizeOpenOptions(options);
     const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs } = o;
 
@@ -326,11 +329,14 @@ export class Wal<E = MutationEvent> {
    * `slotInvalidated`, `closed`. Each is reported after it is true on disk, synchronously where it happens: keep
    * listeners short, and never throw from one (a throw is reported as a process warning and otherwise ignored).
    * @returns the function that removes the listener.
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` for a listener that is not a function; `WAL_CLOSED` once the
+   *   handle is closed (its events are over).
    */
   onLifecycle(listener: LifecycleListener): () => void {
     if (typeof listener !== "function") {
       throw new WalError("WAL_INVALID_ARGUMENT", "onLifecycle wants a function");
     }
+    this.#assertNotClosed("onLifecycle");
     return this.#segments.on(listener);
   }
 
@@ -341,12 +347,14 @@ export class Wal<E = MutationEvent> {
    * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
    * one from the moment it starts, before its persistent slot exists.
    * @returns the function that releases the hold.
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a name or a function.
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a name or a function; `WAL_CLOSED` once the handle is
+   *   closed.
    */
   retain(name: string, position: () => number): () => void {
     if (typeof name !== "string" || name.length === 0 || typeof position !== "function") {
       throw new WalError("WAL_INVALID_ARGUMENT", "retain wants a name and a function returning an LSN");
     }
+    this.#assertNotClosed("retain");
     return this.#segments.retain(name, position);
   }
 
@@ -754,6 +762,18 @@ export class Wal<E = MutationEvent> {
       throw new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
     }
     if (this.#poison !== undefined) throw this.#poisonedError();
+  }
+
+  /**
+   * A listener or a hold on a closed handle would never hear or hold anything (its events are over, truncation
+   * cannot run): refused, so a caller such as the archiver does not go on as if attached. A closing or poisoned
+   * handle still reports its `closed` event, and is accepted.
+   * @throws {@link WalError} `WAL_CLOSED`.
+   */
+  #assertNotClosed(what: string): void {
+    if (this.#closed) {
+      throw new WalError("WAL_CLOSED", `${what}: WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
+    }
   }
 
   #poisonedError(): WalError {
