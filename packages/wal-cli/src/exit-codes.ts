@@ -78,6 +78,10 @@ export function exitCodeForError(code: WalErrorCode): ExitCodeValue {
       return ExitCode.ARCHIVE_MISSING;
     case "WAL_ARCHIVE_CORRUPT":
       return ExitCode.ARCHIVE_CORRUPT;
+    // A caller's mistake the library refused (an empty path, an option out of range): a usage error, not damage.
+    case "WAL_INVALID_ARGUMENT":
+    case "WAL_INVALID_OPTION":
+      return ExitCode.USAGE;
     default:
       return ExitCode.DAMAGED;
   }

@@ -90,3 +90,17 @@ describe("bad options of the library functions", () => {
     expect(result.stderr).toContain("--limit must be at least 1");
   });
 });
+
+describe("a path that is not one", () => {
+  it("the API refuses it with WAL_INVALID_ARGUMENT; the command exits 3 (usage), reading nothing", async () => {
+    for (const bad of [42, null, "", "wal\0dir"]) {
+      await expect(verifyDir(bad as string)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+      await expect(inspectDir(bad as string)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    }
+    for (const command of ["verify", "inspect", "stat", "dump"]) {
+      const run = await runCli([command, ""]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain("the path must be a non-empty string");
+    }
+  });
+});

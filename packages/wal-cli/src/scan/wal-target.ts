@@ -4,7 +4,7 @@
  */
 
 import { basename } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { checkPath, WalError } from "@lora/wal-codec";
 import { listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 
 /** One segment file of a {@link WalTarget}. */
@@ -37,10 +37,12 @@ function idOf(name: string): number | undefined {
 
 /**
  * Resolve `path` into a {@link WalTarget}.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (missing path, `details.errno` `ENOENT`; unreadable directory),
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (a `path` that is not a non-empty string), `WAL_IO`
+ *   (missing path, `details.errno` `ENOENT`; unreadable directory),
  *   `WAL_MALFORMED` (two files name one segment id).
  */
 export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {
+  checkPath(path, "the path");
   const stat = await fs.stat(path);
   if (stat === null) {
     throw new WalError("WAL_IO", `no such file or directory: ${path}`, {
