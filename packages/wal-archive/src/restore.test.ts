@@ -462,6 +462,7 @@ describe("restore refuses", () => {
     for (const dir of [full, file]) {
       const error = await failure(restore({ store, dir }));
       expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      if (dir === full) expect((error as Error).message).toContain("is not empty (1 entry: 0000000001.wal)");
     }
     expect(store.calls.get + store.calls.list).toBe(0);
     expect(await readdir(full)).toEqual(["0000000001.wal"]);

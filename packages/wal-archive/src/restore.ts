@@ -254,7 +254,7 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
     const shown = names.sort().slice(0, 5).join(", ");
     throw new WalError(
       "WAL_INVALID_ARGUMENT",
-      `restore: ${dir} is not empty (${names.length} entries: ${shown}${names.length > 5 ? ", ..." : ""}); restore writes a new log directory and never merges into one`,
+      `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${shown}${names.length > 5 ? ", ..." : ""}); restore writes a new log directory and never merges into one`,
       { details: { path: dir } },
     );
   }
