@@ -107,6 +107,12 @@ export interface CommitFollowerOptions<E> {
 /** Transactions read ahead before a pump hands control back to deliver them. */
 const QUEUE_LIMIT = 1024;
 
+/**
+ * Wake-ups in a row whose search for where to read found listed segments gone each time (nine listings each)
+ * before the follower takes it for a file that stays missing rather than churn, and throws.
+ */
+const LOCATE_MISSES_TOLERATED = 16;
+
 export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransaction<E>> {
   readonly #o: CommitFollowerOptions<E>;
   /** Transactions begun below it are not delivered: the start token's restart point. */
@@ -138,6 +144,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #durableChangedAt = 0;
   #closedByWriter = false;
   #stuckAt = "";
+  /** Wake-ups in a row whose search for where to read ended on files gone meanwhile (see `#locate`). */
+  #locateMisses = 0;
   /** Where to read again from after a reset whose reopen had to wait (see `#reset`). */
   #restartFrom: number | undefined;
   /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
@@ -603,14 +611,19 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   /**
    * Locate the segment holding `lsn`; `null` when segments it listed kept vanishing before it read them, past the
    * locate's own retries (truncations or a restarting writer's recoveries, one after another): a follower outlives
-   * such churn and looks again at the next wake-up, where a one-shot read reports it.
+   * such churn and looks again at the next wake-up, where a one-shot read reports it. Not past
+   * {@link LOCATE_MISSES_TOLERATED} wake-ups in a row (a file that stays missing, such as a dangling link named like
+   * a segment, is no churn), and never for the directory itself: a missing log directory is `WAL_IO` as ever.
    */
   async #locate(lsn: number): Promise<SegmentLocation | null> {
     try {
-      return await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+      const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+      this.#locateMisses = 0;
+      return where;
     } catch (error) {
-      if (isMissingFileError(error)) return null;
-      throw error;
+      if (!isMissingFileError(error) || ++this.#locateMisses > LOCATE_MISSES_TOLERATED) throw error;
+      if ((await this.#o.fs.stat(this.#o.dir)) === null) throw error;
+      return null;
     }
   }
 

@@ -591,6 +591,41 @@ describe("followDir and a newest segment read before its header, then written or
     await mark.close(last);
   });
 
+  it("fails with WAL_IO when a listed segment stays missing (no churn: a dangling link named like a segment)", async () => {
+    const mark = await DurableMarkWriter.open(fs, dir, 1);
+    const last = await writeSegments([1, 2], true);
+    mark.publish(last);
+    let opens = 0;
+    const seam = interceptOpen(fs, (path, mode, next) => {
+      if (!path.endsWith(segmentPath("", 2))) return next(path, mode);
+      opens++;
+      return next(`${path}.removed`, mode);
+    });
+    await expect(take(follow(seam), 1)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOENT" } });
+    // Bounded: 9 listings a wake-up, 17 wake-ups, then the error (not a silent wait).
+    expect(opens).toBe(9 * 17);
+    await mark.close(last);
+  });
+
+  it("fails with WAL_IO (ENOENT) for a log directory that does not exist, at its first look, rather than waiting", async () => {
+    let listings = 0;
+    const seam = wrapFileSystem(fs, (file) => file, {
+      readdir: (path: string) => {
+        listings++;
+        return fs.readdir(path);
+      },
+    });
+    const follower = followDir<JsonValue>(join(dir, "no-such-log"), {
+      codec: jsonCodec,
+      fs: seam,
+      watch: false,
+      pollIntervalMs: 1,
+      signal: stop.signal,
+    });
+    await expect(take(follower, 1)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "ENOENT" } });
+    expect(listings).toBeLessThanOrEqual(9); // one search (its own retries), not one per wake-up
+  });
+
   it("waits when the next segment it read blank is removed before it looks again, then reads it made anew", async () => {
     const mark = await DurableMarkWriter.open(fs, dir, 1);
     await writeSegments([1, 2], false);

@@ -116,8 +116,8 @@ export const CONFIRMABLE_TOKENS = 4096;
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
  *   (`details.oldestRetainedLsn`), `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
  *   `WAL_BAD_HEADER`, `WAL_IO`; at once `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string and
- *   `WAL_INVALID_OPTION` for bad options. A directory that does not exist yet is waited for, as a log no writer has
- *   created yet (a follower may start first): check the path first where a mistyped one must fail.
+ *   `WAL_INVALID_OPTION` for bad options. A log directory that does not exist is `WAL_IO` (ENOENT) from the
+ *   iteration: a mistyped path fails rather than waits.
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
   checkPath(dir);
