@@ -4,6 +4,7 @@
  * `inspect` say so, where they used to say nothing.
  */
 
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
@@ -45,6 +46,17 @@ describe("verify and inspect of a sealed newest segment", () => {
     await wal.close();
     expect(healed.map((h) => h.kind)).toEqual(["sealedSegmentSucceeded"]);
     expect((await verifyDir(dir, { codec: "json" })).replay?.sealedNewest).toBeNull();
+    expect((await inspectDir(dir, { codec: "json" })).sealedNewest).toBeNull();
+    expect((await runCli(["verify", dir, "--codec", "json"])).stdout).not.toContain("has no successor");
+  });
+
+  it("say nothing when the walk stops at damage before the newest segment (Wal.open refuses that log)", async () => {
+    const names = await segmentFiles(dir);
+    expect(names.length).toBe(3);
+    await rm(join(dir, names[1] as string)); // a segment missing in the middle: the walk stops after names[0]
+    const verify = await verifyDir(dir, { codec: "json" });
+    expect(verify.verdict.exitCode).toBe(2);
+    expect(verify.replay?.sealedNewest).toBeNull();
     expect((await inspectDir(dir, { codec: "json" })).sealedNewest).toBeNull();
     expect((await runCli(["verify", dir, "--codec", "json"])).stdout).not.toContain("has no successor");
   });

@@ -17,7 +17,7 @@ import { resolveTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
-import { sealedNewestLine, truncatedHistoryLine, type VerifyReport, verifyTarget } from "./verify.js";
+import { historyLine, sealedNewestLine, type VerifyReport, verifyTarget } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -60,6 +60,10 @@ export interface InspectReport {
    * error or a bad header.
    */
   readonly oldestFence: number | null;
+  /** The lowest `checkpointLsn` `Wal.open` accepts (see {@link VerifyReport}); `null` as `oldestFence`. */
+  readonly lowestFence: number | null;
+  /** The newest checkpoint marker's snapshot LSN; `null` without one, or as `oldestFence`. */
+  readonly checkpointLsnObserved: number | null;
   /** The newest segment's file name when it is sealed and has no successor (see {@link VerifyReport}); else `null`. */
   readonly sealedNewest: string | null;
   /** The same verdict as {@link verifyDir}. */
@@ -112,6 +116,8 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
     codec: chosen.use,
     segments,
     oldestFence: replay === null ? null : replay.oldestFence,
+    lowestFence: replay === null ? null : replay.lowestFence,
+    checkpointLsnObserved: replay === null ? null : replay.checkpointLsnObserved,
     sealedNewest: replay === null ? null : replay.sealedNewest,
     verdict,
   };
@@ -247,9 +253,15 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
     for (const line of table) ctx.out.line(line);
     ctx.out.line("");
   }
-  if (report.oldestFence !== null && report.oldestFence > 0) {
-    ctx.out.line(`${s.bold("history")}    ${truncatedHistoryLine(report.oldestFence)}`);
-  }
+  const history =
+    report.oldestFence === null
+      ? undefined
+      : historyLine(report.kind, {
+          oldestFence: report.oldestFence,
+          lowestFence: report.lowestFence ?? 0,
+          checkpointLsnObserved: report.checkpointLsnObserved,
+        });
+  if (history !== undefined) ctx.out.line(`${s.bold("history")}    ${history}`);
   if (report.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(report.sealedNewest)}`);
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
 }

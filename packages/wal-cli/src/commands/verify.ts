@@ -4,6 +4,11 @@
  * every mode (structure, bad header, codec mismatch). The verdict is what `Wal.open` in its default mode would do:
  * exit 0 open is clean, 1 open repairs a torn tail or a headerless newest segment, 2 open fails on corruption,
  * malformed structure or a bad header, 5 open fails on a codec mismatch.
+ *
+ * A log whose oldest segments a checkpoint truncated is judged on what it retains: `Wal.open` needs a
+ * `checkpointLsn` for it, and the report names the lowest one it accepts. A log that starts late with no checkpoint
+ * marker to explain it (truncated without one, or its first segments lost) is `malformed` (`WAL_FENCE_TOO_LOW`), as
+ * `Wal.open` without a fence refuses it.
  */
 
 import { basename } from "node:path";
@@ -43,12 +48,14 @@ export interface VerifyReport {
     /** Begun but neither committed nor aborted at the end of the log (discarded on open). */
     readonly uncommittedTransactions: number;
     readonly checkpointLsnObserved: number | null;
-    /**
-     * The lowest fence the retained log can serve: the oldest segment's base LSN minus one. Above 0 when truncation
-     * (a checkpoint) removed older segments, which is no damage: a reader must then open it with a `checkpointLsn`
-     * at least this high (`Wal.open` refuses a lower one with `WAL_FENCE_TOO_LOW`).
-     */
+    /** The oldest segment's base LSN minus one: above 0 when the log no longer starts at LSN 1. */
     readonly oldestFence: number;
+    /**
+     * The lowest `checkpointLsn` `Wal.open` accepts for this log: `oldestFence`, or the first transaction boundary
+     * above it when the oldest segment starts inside a transaction (0 for a log that starts at LSN 1). A log
+     * truncated at a checkpoint is no damage, but a reader must open it with a fence at least this high.
+     */
+    readonly lowestFence: number;
     /**
      * The newest segment's file name when it is sealed and has no successor (a crash between sealing it and creating
      * the next; `null` otherwise). No damage: `Wal.open` creates the successor (`sealedSegmentSucceeded`). LoraDB 0.15
@@ -125,7 +132,9 @@ export async function verifyTarget(
       uncommittedTransactions: outcome.uncommittedTransactions,
       checkpointLsnObserved: outcome.checkpointLsnObserved,
       oldestFence: outcome.oldestFence,
-      sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome) : null,
+      lowestFence:
+        outcome.oldestFence === 0 ? 0 : outcome.transactionSpans.lowestBoundaryAtOrAbove(outcome.oldestFence),
+      sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome, target) : null,
     };
     let verdict: Verdict = CLEAN;
     if (outcome.corruption !== null) {
@@ -163,6 +172,9 @@ export async function verifyTarget(
         code: "WAL_BAD_HEADER",
         message: describeHeaderless(h.fileSize),
       };
+    }
+    if (verdict.exitCode < 2 && target.kind === "directory" && !startExplained(counts)) {
+      verdict = unexplainedStartVerdict(target, counts.oldestFence, counts.lowestFence);
     }
     return { ...base, replay: counts, verdict };
   } catch (error) {
@@ -262,7 +274,9 @@ export const VERIFY_HELP = `Usage: lora-wal verify <dir> [options]
 A full check of a WAL directory (or one segment file): every segment header,
 every record's length, CRC and payload, and the log's structure (LSN order,
 transaction bracketing, segment base LSNs), exactly as opening the log would.
-Prints the first bad segment and offset. Read-only: takes no lock, writes nothing.
+Prints the first bad segment and offset. A log truncated at a checkpoint is checked
+from its oldest segment on; the report names the lowest checkpointLsn that opens
+it. Read-only: takes no lock, writes nothing.
 
 Options:
 ${CODEC_OPTIONS_HELP}
@@ -298,24 +312,63 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
     );
     if (r.checkpointLsnObserved !== null)
       ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
-    if (r.oldestFence > 0) ctx.out.line(`${s.bold("history")}       ${truncatedHistoryLine(r.oldestFence)}`);
+    const history = historyLine(report.kind, r);
+    if (history !== undefined) ctx.out.line(`${s.bold("history")}       ${history}`);
     if (r.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}        ${sealedNewestLine(r.sealedNewest)}`);
   }
   ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
 }
 
-/** What a log whose oldest segments were truncated asks of a reader: a fence at least `oldestFence`. */
-export function truncatedHistoryLine(oldestFence: number): string {
-  return `starts after LSN ${oldestFence} (older segments truncated): open it with a checkpointLsn of at least ${oldestFence}`;
+/**
+ * Whether what the log lacks at its start is explained: nothing (it starts at LSN 1), or a checkpoint marker whose
+ * snapshot covers it (a checkpoint's truncation keeps every segment holding a record above the snapshot). A log
+ * that starts later with no such marker was truncated without one or lost its first segments: `Wal.open` refuses it
+ * without a fence, and nothing here tells which.
+ */
+function startExplained(r: { readonly oldestFence: number; readonly checkpointLsnObserved: number | null }): boolean {
+  // Read with fence 0, every marker is above the fence: the observed snapshot is the newest of them all.
+  return r.oldestFence === 0 || (r.checkpointLsnObserved !== null && r.checkpointLsnObserved >= r.oldestFence);
 }
 
-/** The newest segment walked, by file name, when it is sealed (and is the newest: no headerless one after it). */
-function sealedNewestOf(outcome: {
-  readonly segments: readonly { readonly path: string; readonly sealed: boolean }[];
-  readonly headerlessLastSegment: unknown;
-}): string | null {
+function unexplainedStartVerdict(target: WalTarget, oldestFence: number, lowestFence: number): Verdict {
+  const first = target.segments[0];
+  return {
+    status: "malformed",
+    exitCode: exitCodeOf("malformed"),
+    ...(first === undefined ? {} : { segment: first.name, segmentPath: first.path }),
+    offset: 0,
+    code: "WAL_FENCE_TOO_LOW",
+    message: `the log starts after LSN ${oldestFence} and no checkpoint marker covers the records before it (truncated without one, or its first segments lost); Wal.open refuses it without a checkpointLsn of at least ${lowestFence}`,
+  };
+}
+
+/**
+ * The `history` line of a directory whose start a checkpoint truncated (an unexplained start is the verdict's, or
+ * comes after worse damage); `undefined` for any other.
+ */
+export function historyLine(
+  kind: "directory" | "file",
+  r: { readonly oldestFence: number; readonly lowestFence: number; readonly checkpointLsnObserved: number | null },
+): string | undefined {
+  if (kind !== "directory" || r.oldestFence === 0 || !startExplained(r)) return undefined;
+  return `starts after LSN ${r.oldestFence} (older segments truncated at a checkpoint): open it with a checkpointLsn of at least ${r.lowestFence}`;
+}
+
+/**
+ * The newest segment by file name when it is sealed, the walk reached it without damage, and nothing follows it
+ * (no headerless segment after it); `null` otherwise.
+ */
+function sealedNewestOf(
+  outcome: {
+    readonly segments: readonly { readonly path: string; readonly sealed: boolean }[];
+    readonly corruption: unknown;
+  },
+  target: WalTarget,
+): string | null {
   const last = outcome.segments.at(-1);
-  return last?.sealed === true && outcome.headerlessLastSegment === null ? basename(last.path) : null;
+  const newest = target.segments.at(-1);
+  if (last === undefined || newest === undefined || outcome.corruption !== null) return null;
+  return last.sealed && last.path === newest.path ? basename(last.path) : null;
 }
 
 /** What a sealed newest segment means for opening the log. */
