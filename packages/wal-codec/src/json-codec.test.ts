@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { ByteWriter } from "./byte-writer.js";
-import { isWalError } from "./errors.js";
+import { isWalError, WalError } from "./errors.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
 
@@ -81,6 +81,49 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
     const holed = [1, 2, 3];
     delete holed[1];
     expect(() => jsonCodec.encodeBatch(holed, new ByteWriter())).toThrow("event 1 of the batch has no JSON form");
+  });
+
+  it("takes what a toJSON or a getter throws for the event's failure (WAL_ENCODE, the error as cause), alone or in a batch", () => {
+    const callersError = new WalError("WAL_IO", "the caller's own");
+    const getterError = new Error("getter");
+    const cases: [unknown, unknown][] = [
+      [
+        {
+          toJSON: () => {
+            throw callersError;
+          },
+        },
+        callersError,
+      ],
+      [
+        Object.defineProperty({}, "toJSON", {
+          get: () => {
+            throw getterError;
+          },
+        }),
+        getterError,
+      ],
+    ];
+    for (const [bad, cause] of cases) {
+      const inBatch = (() => {
+        try {
+          jsonCodec.encodeBatch([1, bad], new ByteWriter());
+        } catch (error) {
+          return error;
+        }
+        throw new Error("encodeBatch accepted the event");
+      })();
+      for (const error of [encodeError(bad), inBatch]) {
+        expect(error).toMatchObject({ code: "WAL_ENCODE", message: "event is not serialisable as JSON" });
+        expect((error as Error).cause).toBe(cause);
+      }
+    }
+  });
+
+  it("accepts in a batch what it accepts alone: a function with a toJSON is its toJSON's value", () => {
+    const fn = Object.assign(() => 1, { toJSON: () => "fn" });
+    expect(roundTrip(fn)).toBe("fn");
+    expect(roundTripBatch([fn, 2])).toEqual(["fn", 2]);
   });
 
   it("writes a batch exactly as JSON.stringify of the array, toJSON methods included", () => {

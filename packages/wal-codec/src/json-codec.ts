@@ -21,8 +21,10 @@ function writeJson(
   try {
     text = JSON.stringify(value, replacer);
   } catch (cause) {
-    if (cause instanceof WalError) throw cause;
-    throw new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
+    // Only the batch's own refusal passes as it is: anything a toJSON or a getter throws (a WalError of the
+    // caller's included) is the event's failure to serialise, never an error of the log's.
+    if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
+    throw notSerialisable(cause);
   }
   if (text === undefined) throw new WalError("WAL_ENCODE", "event has no JSON form");
   out.utf8(text);
@@ -33,23 +35,40 @@ function writeJson(
  * alone: inside an array `JSON.stringify` would write it as `null`, and the event would come back as `null`.
  */
 function writeJsonBatch(events: readonly unknown[], out: ByteWriter): void {
-  let exact = false;
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i];
-    if (hasNoJsonForm(event)) refuseBatchEvent(i);
-    // What a toJSON method returns is known only once it is called, by the stringify: checked there, below.
-    if (typeof event === "object" && event !== null && typeof (event as { toJSON?: unknown }).toJSON === "function") {
-      exact = true;
-    }
+  let exact: boolean;
+  try {
+    exact = needsExactCheck(events);
+  } catch (cause) {
+    if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
+    throw notSerialisable(cause); // a toJSON getter that throws, as JSON.stringify would meet it
   }
   if (!exact) {
     writeJson(events, out);
     return;
   }
   writeJson(events, out, function (this: unknown, key: string, value: unknown): unknown {
-    if (this === events && hasNoJsonForm(value)) refuseBatchEvent(Number(key));
+    if (this === events && hasNoJsonForm(value)) throw new BatchEventRefused(Number(key));
     return value;
   });
+}
+
+/**
+ * Refuse (throw {@link BatchEventRefused}) an event that has no JSON form whatever happens; true when an event's
+ * form is known only once its `toJSON` runs (an object, function or bigint with one), which the stringify then
+ * checks. `JSON.stringify` calls `toJSON` on objects (functions included) and bigints only.
+ */
+function needsExactCheck(events: readonly unknown[]): boolean {
+  let exact = false;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    const type = typeof event;
+    if (event === undefined || type === "symbol") throw new BatchEventRefused(i);
+    if (type === "object" || type === "function" || type === "bigint") {
+      if (event !== null && typeof (event as { toJSON?: unknown }).toJSON === "function") exact = true;
+      else if (type === "function") throw new BatchEventRefused(i);
+    }
+  }
+  return exact;
 }
 
 /** `undefined`, a function or a symbol: what `JSON.stringify` has no text for. */
@@ -57,8 +76,17 @@ function hasNoJsonForm(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
+/** The batch's refusal of event `index`, thrown where `JSON.stringify` runs and turned into a `WalError` outside. */
+class BatchEventRefused {
+  constructor(readonly index: number) {}
+}
+
 function refuseBatchEvent(index: number): never {
   throw new WalError("WAL_ENCODE", `event ${index} of the batch has no JSON form`);
+}
+
+function notSerialisable(cause: unknown): WalError {
+  return new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
 }
 
 function readJson(payload: Uint8Array): unknown {
