@@ -170,6 +170,20 @@ describe("lifecycle events and replication slots", () => {
     await wal.close();
   });
 
+  it("a listener taken while close() runs hears closed; once it has, listeners and holds are refused (WAL_CLOSED)", async () => {
+    const wal = await simWal(new SimFS());
+    await wal.commitTx([{ a: 1 }]);
+    const closing = wal.close();
+    const heard: string[] = [];
+    wal.onLifecycle((e) => heard.push(e.type));
+    const release = wal.retain("during-close", () => 0);
+    await closing;
+    release();
+    expect(heard).toContain("closed");
+    expect(() => wal.onLifecycle(() => undefined)).toThrow(expect.objectContaining({ code: "WAL_CLOSED" }));
+    expect(() => wal.retain("after", () => 0)).toThrow(expect.objectContaining({ code: "WAL_CLOSED" }));
+  });
+
   it("truncation keeps what a slot needs; once the slot advances it goes; past the limit the slot is invalidated", async () => {
     const fs = new SimFS();
     let wal = await simWal(fs);

@@ -113,6 +113,10 @@ export class Wal<E = MutationEvent> {
   readonly #admission = new Admission();
   #poison: unknown;
   #closed = false;
+  /** The synced LSN followers were last woken for (see the pipeline's `onSynced`). */
+  #wokeForSynced: number;
+  /** `close()` has reported `closed` to the lifecycle listeners: no listener or hold is taken any more. */
+  #lifecycleOver = false;
   #closing: Promise<void> | undefined;
   #structural: Structural | undefined;
   /** The group-commit timer (`group` mode only). */
@@ -134,6 +138,7 @@ export class Wal<E = MutationEvent> {
     this.#lock = init.lock;
     this.#nextLsn = init.nextLsn;
     this.#durableLsn = init.durableLsn;
+    this.#wokeForSynced = init.durableLsn;
     this.#segments = init.segments;
     this.#segments.noteDurable(init.durableLsn);
     this.#spans = init.spans;
@@ -161,9 +166,12 @@ export class Wal<E = MutationEvent> {
           // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
           this.#segments.noteDurable(lsn, bytes);
           if (lsn > this.#durableLsn) this.#durableLsn = lsn;
-          // Followers deliver what an fsync covers, which this round moved: also in `none` mode, where the write
-          // already moved `durableLsn` (and woke them too early to deliver it).
-          this.#feed.wake();
+          // Followers deliver what an fsync covers: wake them when a round moves it, also in `none` mode, where the
+          // write already moved `durableLsn` (and woke them too early to deliver it).
+          if (lsn > this.#wokeForSynced) {
+            this.#wokeForSynced = lsn;
+            this.#feed.wake();
+          }
         },
         retrySyncAfterFailure:
           TESTING_BUILD && init.bugs.has("retry-fsync-after-eio")
@@ -743,6 +751,7 @@ export class Wal<E = MutationEvent> {
       // write) or the flush above already wrote everything. SegmentWriter.close() would write it.
       await this.#pipeline.writer.discardAndClose().catch(() => undefined);
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
+      this.#lifecycleOver = true;
       this.#feed.end();
       await this.#lock.release();
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
@@ -765,13 +774,13 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
-   * A listener or a hold on a closed handle would never hear or hold anything (its events are over, truncation
-   * cannot run): refused, so a caller such as the archiver does not go on as if attached. A closing or poisoned
-   * handle still reports its `closed` event, and is accepted.
+   * A listener or a hold on a closed handle would never hear or hold anything (its `closed` event is reported,
+   * truncation cannot run): refused, so a caller such as the archiver does not go on as if attached. Until `close()`
+   * has reported `closed`, a closing (or poisoned) handle still accepts them.
    * @throws {@link WalError} `WAL_CLOSED`.
    */
   #assertNotClosed(what: string): void {
-    if (this.#closed) {
+    if (this.#lifecycleOver) {
       throw new WalError("WAL_CLOSED", `${what}: WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
     }
   }
