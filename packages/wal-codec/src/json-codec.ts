@@ -21,10 +21,7 @@ function writeJson(
   try {
     text = JSON.stringify(value, replacer);
   } catch (cause) {
-    // Only the batch's own refusal passes as it is: anything a toJSON or a getter throws (a WalError of the
-    // caller's included) is the event's failure to serialise, never an error of the log's.
-    if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
-    throw notSerialisable(cause);
+    encodeFailure(cause);
   }
   if (text === undefined) throw new WalError("WAL_ENCODE", "event has no JSON form");
   out.utf8(text);
@@ -39,8 +36,7 @@ function writeJsonBatch(events: readonly unknown[], out: ByteWriter): void {
   try {
     exact = needsExactCheck(events);
   } catch (cause) {
-    if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
-    throw notSerialisable(cause); // a toJSON getter that throws, as JSON.stringify would meet it
+    encodeFailure(cause); // a toJSON getter that throws, as JSON.stringify would meet it
   }
   if (!exact) {
     writeJson(events, out);
@@ -85,8 +81,14 @@ function refuseBatchEvent(index: number): never {
   throw new WalError("WAL_ENCODE", `event ${index} of the batch has no JSON form`);
 }
 
-function notSerialisable(cause: unknown): WalError {
-  return new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
+/**
+ * What encoding threw, as the codec reports it. Only the batch's own refusal becomes its message: anything a
+ * `toJSON` or a getter throws (a `WalError` of the caller's included) is the event's failure to serialise, never an
+ * error of the log's.
+ */
+function encodeFailure(cause: unknown): never {
+  if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
+  throw new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
 }
 
 function readJson(payload: Uint8Array): unknown {
