@@ -35,7 +35,7 @@ describe("verify and inspect of a sealed newest segment", () => {
     const verify = await verifyDir(dir, { codec: "json" });
     expect(verify.verdict.status).toBe("clean");
     expect(verify.replay?.sealedNewest).toBe(newest);
-    expect((await inspectDir(dir, { codec: "json" })).sealedNewest).toBe(newest);
+    expect((await inspectDir(dir, { codec: "json" })).replay?.sealedNewest).toBe(newest);
     for (const command of ["verify", "inspect"]) {
       const run = await runCli([command, dir, "--codec", "json"]);
       expect(run.code).toBe(0);
@@ -46,7 +46,7 @@ describe("verify and inspect of a sealed newest segment", () => {
     await wal.close();
     expect(healed.map((h) => h.kind)).toEqual(["sealedSegmentSucceeded"]);
     expect((await verifyDir(dir, { codec: "json" })).replay?.sealedNewest).toBeNull();
-    expect((await inspectDir(dir, { codec: "json" })).sealedNewest).toBeNull();
+    expect((await inspectDir(dir, { codec: "json" })).replay?.sealedNewest).toBeNull();
     expect((await runCli(["verify", dir, "--codec", "json"])).stdout).not.toContain("has no successor");
   });
 
@@ -57,7 +57,7 @@ describe("verify and inspect of a sealed newest segment", () => {
     const verify = await verifyDir(dir, { codec: "json" });
     expect(verify.verdict.exitCode).toBe(2);
     expect(verify.replay?.sealedNewest).toBeNull();
-    expect((await inspectDir(dir, { codec: "json" })).sealedNewest).toBeNull();
+    expect((await inspectDir(dir, { codec: "json" })).replay?.sealedNewest).toBeNull();
     expect((await runCli(["verify", dir, "--codec", "json"])).stdout).not.toContain("has no successor");
   });
 

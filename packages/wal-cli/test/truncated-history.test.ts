@@ -55,8 +55,8 @@ describe("verify and inspect of a checkpointed, truncated log", () => {
   it("inspectDir: every segment listed, clean, the lowest fence reported", async () => {
     const report = await inspectDir(dir, { codec: "json" });
     expect(report.verdict.status).toBe("clean");
-    expect(report.oldestFence).toBe(oldestFence);
-    expect(report.lowestFence).toBe(usableFence);
+    expect(report.replay?.oldestFence).toBe(oldestFence);
+    expect(report.replay?.lowestFence).toBe(usableFence);
     expect(report.segments.map((s) => s.name)).toEqual(await segmentFiles(dir));
     expect(report.segments[0]?.baseLsn).toBe(oldestFence + 1);
   });
@@ -72,8 +72,8 @@ describe("verify and inspect of a checkpointed, truncated log", () => {
       );
       const json = await runCli([command, dir, "--json"]);
       expect(json.code).toBe(0);
-      const parsed = JSON.parse(json.stdout) as { lowestFence?: number; replay?: { lowestFence: number } };
-      expect(parsed.lowestFence ?? parsed.replay?.lowestFence).toBe(usableFence);
+      const parsed = JSON.parse(json.stdout) as { replay: { lowestFence: number } };
+      expect(parsed.replay.lowestFence).toBe(usableFence);
     }
     expect(await fingerprint(dir)).toBe(before);
   });

@@ -56,16 +56,10 @@ export interface InspectReport {
   readonly codec: CodecUse;
   readonly segments: readonly SegmentReport[];
   /**
-   * The lowest fence the retained log can serve (see {@link VerifyReport}); `null` when replay stopped on a structure
-   * error or a bad header.
+   * The counts of {@link verifyDir}'s replay (`oldestFence`, `lowestFence`, `sealedNewest` among them); `null` when
+   * replay stopped on a structure error or a bad header.
    */
-  readonly oldestFence: number | null;
-  /** The lowest `checkpointLsn` `Wal.open` accepts (see {@link VerifyReport}); `null` as `oldestFence`. */
-  readonly lowestFence: number | null;
-  /** The newest checkpoint marker's snapshot LSN; `null` without one, or as `oldestFence`. */
-  readonly checkpointLsnObserved: number | null;
-  /** The newest segment's file name when it is sealed and has no successor (see {@link VerifyReport}); else `null`. */
-  readonly sealedNewest: string | null;
+  readonly replay: VerifyReport["replay"];
   /** The same verdict as {@link verifyDir}. */
   readonly verdict: Verdict;
 }
@@ -115,10 +109,7 @@ export async function inspectDir(path: string, options: ReadOptions = {}): Promi
     bytes: segments.reduce((n, s) => n + s.bytes, 0),
     codec: chosen.use,
     segments,
-    oldestFence: replay === null ? null : replay.oldestFence,
-    lowestFence: replay === null ? null : replay.lowestFence,
-    checkpointLsnObserved: replay === null ? null : replay.checkpointLsnObserved,
-    sealedNewest: replay === null ? null : replay.sealedNewest,
+    replay,
     verdict,
   };
 }
@@ -253,15 +244,10 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
     for (const line of table) ctx.out.line(line);
     ctx.out.line("");
   }
-  const history =
-    report.oldestFence === null
-      ? undefined
-      : historyLine(report.kind, {
-          oldestFence: report.oldestFence,
-          lowestFence: report.lowestFence ?? 0,
-          checkpointLsnObserved: report.checkpointLsnObserved,
-        });
+  const r = report.replay;
+  const history = r === null ? undefined : historyLine(report.kind, r);
   if (history !== undefined) ctx.out.line(`${s.bold("history")}    ${history}`);
-  if (report.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(report.sealedNewest)}`);
+  if (r !== null && r.sealedNewest !== null)
+    ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(r.sealedNewest)}`);
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
 }
