@@ -589,9 +589,13 @@ export class SegmentWriter {
    * them again in place, and fdatasync. After a failed fsync the kernel may keep the data in its cache while marking
    * it clean (PostgreSQL's fsyncgate), so a plain fsync by a later process would not persist it, and records
    * acknowledged later would sit after a hole. Rewriting identical bytes is safe to interrupt at any point.
+   *
+   * With `withMetadata`, the closing flush is a full fsync, so a change of the file's size made before the call (a
+   * truncation) is durable with the bytes: one flush where a truncation's own fsync and this one would be two.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
-  async rewriteInPlace(chunkBytes = 1 << 20): Promise<void> {
+  async rewriteInPlace(options: { readonly withMetadata?: boolean; readonly chunkBytes?: number } = {}): Promise<void> {
+    const chunkBytes = options.chunkBytes ?? 1 << 20;
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#assertUsable();
     const chunk = new Uint8Array(Math.min(chunkBytes, Math.max(1, this.#written)));
@@ -608,7 +612,8 @@ export class SegmentWriter {
         await this.#file.write(chunk.subarray(0, got), at);
         at += got;
       }
-      await this.#file.datasync();
+      if (options.withMetadata === true) await this.#file.sync();
+      else await this.#file.datasync();
       this.#synced = this.#written;
     } catch (error) {
       this.#failure ??= error;

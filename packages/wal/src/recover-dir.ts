@@ -92,6 +92,11 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   const healed: HealAction[] = [];
   let outcome: ReplayOutcome | null = null;
   let maxLsn = 0;
+  // Set once the directory has been fsynced after every change this recovery made to it: the active segment's
+  // entry is then durable, and the directory needs no fsync of its own before appends resume.
+  let dirDurable = false;
+  // A cut segment that appends resume in: its truncation is made durable by the rewrite's flush, not one of its own.
+  let cutToSyncWithRewrite: string | null = null;
 
   if (entries.length > 0) {
     const silentCut = TESTING_BUILD && bugs.has("truncate-on-any-crc-error");
@@ -150,8 +155,13 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       const brokenCopy = copy.path;
       // The moves (or removals) of later segments are made durable here; a copy's entry was, beside its fsync.
       if (later.length > 0) await fs.syncDir(dir);
+      dirDurable = later.length > 0 || (dirWithCopy !== undefined && copy.path !== null && !silent);
       const size = (await fs.stat(segment))?.size ?? offset;
-      await cutFile(fs, segment, offset);
+      // An unsealed cut segment is where appends resume (it is the newest left): the rewrite before appends makes
+      // its truncation durable. A sealed one is not opened again, so its cut is flushed here.
+      const resumesHere = outcome.segments.find((s) => s.path === segment)?.sealed === false;
+      await cutFile(fs, segment, offset, !resumesHere);
+      if (resumesHere) cutToSyncWithRewrite = segment;
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
       if (!silent) {
         healed.push(
@@ -181,6 +191,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     if (headerless !== null) {
       await fs.unlink(headerless.path);
       await fs.syncDir(dir);
+      dirDurable = true;
       healed.push({ kind: "headerlessSegmentRemoved", segment: headerless.path, fileSize: headerless.fileSize });
       entries = entries.filter((e) => e.path !== headerless.path);
     }
@@ -212,8 +223,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // What replay read may sit in the page cache without being durable (a writer killed before its fsync, or an
       // fsync that failed): make it durable before anything new is acknowledged after it, so no later durable
       // record can follow a hole. Older segments were fsynced when they were sealed.
-      await writer.rewriteInPlace();
-      await fs.syncDir(dir);
+      await writer.rewriteInPlace({ withMetadata: cutToSyncWithRewrite === last.path });
+      if (!dirDurable) await fs.syncDir(dir);
     } catch (error) {
       await writer.close().catch(() => undefined);
       throw error;
@@ -355,11 +366,12 @@ async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
   }
 }
 
-async function cutFile(fs: WalFileSystem, path: string, offset: number): Promise<void> {
+/** Truncate `path` to `offset`; with `durable`, fsync it too (else the caller's next flush of the file does). */
+async function cutFile(fs: WalFileSystem, path: string, offset: number, durable: boolean): Promise<void> {
   const file = await fs.open(path, "readWrite");
   try {
     await file.truncate(offset);
-    await file.sync();
+    if (durable) await file.sync();
   } finally {
     await file.close();
   }
