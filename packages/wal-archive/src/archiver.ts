@@ -9,7 +9,7 @@
  * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
-import { isWalError, MAX_TIMER_MS, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
@@ -82,6 +82,18 @@ export interface ArchiverOptions {
   /** The file-system seam the handle uses. @default Node's */
   readonly fs?: WalFileSystem;
 }
+
+/** Every option `startArchiver` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const RETRY_OPTION_NAMES = optionNames<NonNullable<ArchiverOptions["retry"]>>()("initialMs", "maxMs", "failingAfter");
+const ARCHIVER_OPTION_NAMES = optionNames<ArchiverOptions>()(
+  "store",
+  "intervalMs",
+  "slot",
+  "retry",
+  "callTimeoutMs",
+  "onStateChange",
+  "fs",
+);
 
 /** What {@link Archiver.status} reports. */
 export interface ArchiverStatus {
@@ -725,6 +737,7 @@ function checkWal(wal: unknown): asserts wal is ArchivableWal {
 function checkOptions(o: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
   if (typeof o !== "object" || o === null) throw bad("options are required");
+  checkOptionNames(o, ARCHIVER_OPTION_NAMES, "startArchiver");
   if (!isArchiveStore(o.store)) throw bad("store must be an ArchiveStore");
   const slot: unknown = o.slot ?? "archive";
   if (!isSlotName(slot)) {
@@ -735,6 +748,7 @@ function checkOptions(o: ArchiverOptions) {
     throw bad("onStateChange must be a function");
   }
   if (o.retry !== undefined && (typeof o.retry !== "object" || o.retry === null)) throw bad("retry must be an object");
+  if (o.retry !== undefined) checkOptionNames(o.retry, RETRY_OPTION_NAMES, "startArchiver retry");
   // Timer delays may be fractions (setTimeout takes them); a count and the call timeout (AbortSignal.timeout
   // takes only integers) may not.
   const ranged = (name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean) => {

@@ -10,7 +10,7 @@
 
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { isWalError, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
@@ -27,6 +27,9 @@ export interface FsArchiveOptions {
   /** The file-system seam. @default the Node file system */
   readonly fs?: WalFileSystem;
 }
+
+/** Every option `fsArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const FS_ARCHIVE_OPTION_NAMES = optionNames<FsArchiveOptions>()("fs");
 
 /** A directory store: an {@link ArchiveStore} plus the directory it lives in. */
 export interface FsArchive extends ArchiveStore {
@@ -61,6 +64,8 @@ export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchiv
   if (typeof dir !== "string" || dir === "") {
     throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${JSON.stringify(dir)}`);
   }
+  checkOptionsObject(options);
+  checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
   return new DirectoryStore(resolve(dir), options.fs ?? createNodeFileSystem());
 }
 

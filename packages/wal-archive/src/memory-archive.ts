@@ -4,7 +4,7 @@
  * and helpers that damage or remove stored objects behind the store's back (for restore tests).
  */
 
-import { crc32, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, crc32, optionNames, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -74,6 +74,9 @@ export interface MemoryArchiveOptions {
   readonly name?: string;
 }
 
+/** Every option `memoryArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const MEMORY_ARCHIVE_OPTION_NAMES = optionNames<MemoryArchiveOptions>()("faults", "name");
+
 /** An in-memory {@link ArchiveStore} with fault injection and test helpers. */
 export interface MemoryArchive extends ArchiveStore {
   /**
@@ -131,6 +134,8 @@ interface ActiveFault {
  * ```
  */
 export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive {
+  checkOptionsObject(options);
+  checkOptionNames(options, MEMORY_ARCHIVE_OPTION_NAMES, "memoryArchive");
   const store = new MemoryStore(options.name ?? "memory");
   for (const spec of options.faults ?? []) store.injectFault(spec);
   return store;

@@ -4,7 +4,7 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   encodeSegmentHeader,
@@ -64,6 +64,17 @@ export interface RestoreOptions {
    */
   readonly signal?: AbortSignal;
 }
+
+/** Every option `restore` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const RESTORE_OPTION_NAMES = optionNames<RestoreOptions>()(
+  "store",
+  "dir",
+  "toLsn",
+  "fromLsn",
+  "fs",
+  "onProgress",
+  "signal",
+);
 
 /** What {@link restore} did. */
 export interface RestoreResult {
@@ -222,6 +233,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
+  checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
   const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
   if (!isArchiveStore(store, READ_CALLS)) throw bad("store must be an ArchiveStore (get and list)");
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);

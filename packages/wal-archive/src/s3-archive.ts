@@ -30,7 +30,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { crc32, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -89,6 +89,16 @@ export interface S3ArchiveOptions {
    */
   readonly checkBeforePut?: boolean;
 }
+
+/** Every option `s3Archive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
+  "client",
+  "bucket",
+  "prefix",
+  "partSizeBytes",
+  "listPageSize",
+  "checkBeforePut",
+);
 
 /**
  * An {@link ArchiveStore} in an S3 bucket (or any S3-compatible service).
@@ -154,6 +164,7 @@ class S3ArchiveStore implements ArchiveStore {
     if (typeof client !== "object" || client === null || typeof client.send !== "function") {
       throw new WalError("WAL_INVALID_OPTION", "s3Archive needs client, an S3Client");
     }
+    checkOptionNames(options, S3_ARCHIVE_OPTION_NAMES, "s3Archive");
     if (typeof options.bucket !== "string" || options.bucket === "") {
       throw new WalError("WAL_INVALID_OPTION", "s3Archive needs bucket, a non-empty string");
     }

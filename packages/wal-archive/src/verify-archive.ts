@@ -5,7 +5,7 @@
  * (as long as the archive does not change in between).
  */
 
-import { crc32, type PayloadCodec, WalError, type WalErrorCode } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, type PayloadCodec, WalError, type WalErrorCode } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -57,7 +57,7 @@ export interface ArchivedSegment {
  *   `list` rejects with (`WAL_IO`, the signal's reason).
  */
 export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
-  checkArguments("listArchive", store, options);
+  checkArguments("listArchive", store, options, LIST_ARCHIVE_OPTION_NAMES);
   const listed = [...(await store.list(SEGMENTS_PREFIX, options)), ...(await store.list(PIECES_PREFIX, options))];
   const groups = new Map<number, { sealed: ArchivedSegmentObject[]; pieces: ArchivedPieceObject[] }>();
   for (const { key, size } of listed) {
@@ -84,13 +84,24 @@ export async function listArchive(store: ArchiveStore, options: ArchiveCallOptio
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `store` is an {@link ArchiveStore} and `options` an object
  *   whose `signal`, when given, is an `AbortSignal`.
  */
-function checkArguments(where: string, store: unknown, options: unknown): asserts options is ArchiveCallOptions {
+/** Every option `listArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const LIST_ARCHIVE_OPTION_NAMES = optionNames<ArchiveCallOptions>()("signal");
+/** Every option `verifyArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const VERIFY_ARCHIVE_OPTION_NAMES = optionNames<VerifyArchiveOptions>()("signal", "onProgress");
+
+function checkArguments(
+  where: string,
+  store: unknown,
+  options: unknown,
+  known: readonly string[],
+): asserts options is ArchiveCallOptions {
   if (!isArchiveStore(store, READ_CALLS)) {
     throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore (get and list)`);
   }
   if (typeof options !== "object" || options === null) {
     throw new WalError("WAL_INVALID_ARGUMENT", `${where}: options must be an object`);
   }
+  checkOptionNames(options, known, where);
   assertSignal((options as ArchiveCallOptions).signal, where);
 }
 
@@ -159,7 +170,7 @@ export async function verifyArchive(
   store: ArchiveStore,
   options: VerifyArchiveOptions = {},
 ): Promise<ArchiveVerifyReport> {
-  checkArguments("verifyArchive", store, options);
+  checkArguments("verifyArchive", store, options, VERIFY_ARCHIVE_OPTION_NAMES);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
     throw new WalError("WAL_INVALID_ARGUMENT", "verifyArchive: onProgress must be a function");
   }

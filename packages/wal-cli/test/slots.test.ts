@@ -43,9 +43,10 @@ async function outsideSlots(dir: string): Promise<string> {
 
 /** A log of `transactions` JSON transactions over 1 KiB segments, truncated up to `fence`, then closed. */
 async function truncatedLog(dir: string, options: { maxSlotRetainedBytes?: number; slot?: string } = {}) {
-  const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 1024, ...options });
+  const { slot, ...walOptions } = options;
+  const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 1024, ...walOptions });
   try {
-    if (options.slot !== undefined) expect((await runCli(["slots", dir, "create", options.slot])).code).toBe(0);
+    if (slot !== undefined) expect((await runCli(["slots", dir, "create", slot])).code).toBe(0);
     for (let k = 0; k < 40; k++) await wal.commitTx([{ k, pad: PAD }, k]);
     expect(await wal.truncateUpTo(60)).toBeGreaterThan(0);
   } finally {

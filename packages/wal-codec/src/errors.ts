@@ -134,6 +134,10 @@ export interface WalErrorDetails {
   readonly slot?: string;
   /** For archive errors: the object's key in the store. */
   readonly object?: string;
+  /** For `WAL_INVALID_OPTION` naming an unknown option: that name. */
+  readonly option?: string;
+  /** For `WAL_INVALID_OPTION` naming an unknown option: the names the call knows. */
+  readonly knownOptions?: readonly string[];
 }
 
 /** Options of the {@link WalError} constructor. */

@@ -13,7 +13,12 @@ export { ByteReader } from "./byte-reader.js";
 export { ByteWriter } from "./byte-writer.js";
 export { bytesCodec } from "./bytes-codec.js";
 export { checkPayloadCodec, type PayloadCodecUse, payloadCodecProblem } from "./check-codec.js";
-export { checkOptionsObject, checkPath, checkSignal, MAX_TIMER_MS } from "./check-options.js";
+export {
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  MAX_TIMER_MS,
+} from "./check-options.js";
 export { crc32, crc32Range } from "./crc32.js";
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails, type WalErrorOptions } from "./errors.js";
 export {
@@ -27,6 +32,7 @@ export {
 } from "./format.js";
 export { declareFreshBatches, returnsFreshBatches } from "./fresh-batches.js";
 export { type JsonValue, jsonCodec } from "./json-codec.js";
+export { checkOptionNames, optionNames } from "./option-names.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {
   type CheckpointRecord,

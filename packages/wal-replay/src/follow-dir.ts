@@ -14,12 +14,14 @@
 
 import { type FSWatcher, watch } from "node:fs";
 import {
+  checkOptionNames,
   checkOptionsObject,
   checkPath,
   checkPayloadCodec,
   checkSignal,
   isWalError,
   MAX_TIMER_MS,
+  optionNames,
   type PayloadCodec,
   WalError,
 } from "@lora/wal-codec";
@@ -78,6 +80,20 @@ export interface FollowDirOptions<E> {
   readonly watch?: boolean;
 }
 
+/** Every option `followDir` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+export const FOLLOW_DIR_OPTION_NAMES = optionNames<FollowDirOptions<unknown>>()(
+  "codec",
+  "after",
+  "restartLsn",
+  "slot",
+  "durability",
+  "signal",
+  "pollIntervalMs",
+  "selfSyncAfterMs",
+  "fs",
+  "watch",
+);
+
 /** A resume token: what a {@link CommittedTransaction} carries. */
 export interface ResumeToken {
   readonly commitLsn: number;
@@ -122,6 +138,7 @@ export const CONFIRMABLE_TOKENS = 4096;
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
   checkPath(dir);
   checkOptionsObject(options);
+  checkOptionNames(options, FOLLOW_DIR_OPTION_NAMES, "followDir");
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);
   const after = options.after ?? 0;

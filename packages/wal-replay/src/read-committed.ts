@@ -3,7 +3,15 @@
  * start instead of from the beginning of the log, and never past the upper bound.
  */
 
-import { checkOptionsObject, checkPath, isWalError, type PayloadCodec, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkOptionsObject,
+  checkPath,
+  isWalError,
+  optionNames,
+  type PayloadCodec,
+  WalError,
+} from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkRestartLsn } from "./replay-options.js";
@@ -46,6 +54,19 @@ export interface ReadCommittedOptions<E> {
   readonly fs?: WalFileSystem;
 }
 
+/** Every option `readCommitted` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+export const READ_COMMITTED_OPTION_NAMES = optionNames<ReadCommittedOptions<unknown>>()(
+  "codec",
+  "after",
+  "restartLsn",
+  "upto",
+  "allowTruncatedHistory",
+  "recovery",
+  "unsyncedWindowBytes",
+  "signal",
+  "fs",
+);
+
 /**
  * The committed transactions of the log in `dir` with `beginLsn >= restartLsn` (by default `beginLsn > after`),
  * `commitLsn > after` and `commitLsn <= upto`, in commit order, each with its resume token (`commitLsn` and
@@ -68,6 +89,7 @@ export async function* readCommitted<E>(
 ): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
   checkPath(dir);
   checkOptionsObject(options);
+  checkOptionNames(options, READ_COMMITTED_OPTION_NAMES, "readCommitted");
   const after = options.after ?? 0;
   const upto = options.upto;
   for (const [name, value] of [

@@ -1,6 +1,6 @@
 /** Options, results and reports of a replay. */
 
-import type { PayloadCodec, WalError } from "@lora/wal-codec";
+import { optionNames, type PayloadCodec, type WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { TransactionSpans } from "./transaction-spans.js";
 
@@ -112,6 +112,24 @@ export interface ReplayOptions<E> {
    */
   readonly signal?: AbortSignal;
 }
+
+/** Every option `replayDir` and `replaySegments` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+export const REPLAY_OPTION_NAMES = optionNames<ReplayOptions<unknown>>()(
+  "codec",
+  "checkpointLsn",
+  "allowTruncatedHistory",
+  "recovery",
+  "unsyncedWindowBytes",
+  "fs",
+  "chunkBytes",
+  "after",
+  "restartLsn",
+  "scanFrom",
+  "upto",
+  "uptoLsn",
+  "onProgress",
+  "signal",
+);
 
 /** How far a replay is (see {@link ReplayOptions.onProgress}). */
 export interface ReplayProgress {

@@ -8,12 +8,18 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { checkOptionsObject, checkPath, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, checkPath, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
-import type { RecoveryMode, ReplayedTransaction, ReplayOptions, ReplayOutcome } from "./replay-types.js";
+import {
+  REPLAY_OPTION_NAMES,
+  type RecoveryMode,
+  type ReplayedTransaction,
+  type ReplayOptions,
+  type ReplayOutcome,
+} from "./replay-types.js";
 import { ReplayWalk } from "./replay-walk.js";
 import { mapTransactionSpans } from "./transaction-span-map.js";
 
@@ -39,6 +45,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   checkPath(dir);
   checkOptionsObject(options);
+  checkOptionNames(options, REPLAY_OPTION_NAMES, "replayDir");
   const fs = options.fs ?? createNodeFileSystem();
   const seek = seekPoint(options);
   // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
@@ -62,6 +69,7 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
  */
 export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
   checkOptionsObject(options);
+  checkOptionNames(options, REPLAY_OPTION_NAMES, "replaySegments");
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string" && p !== "" && !p.includes("\0"))) {
     throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
   }

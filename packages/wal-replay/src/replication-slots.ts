@@ -49,7 +49,15 @@
  */
 
 import { join } from "node:path";
-import { checkPath, crc32, isWalError, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkOptionsObject,
+  checkPath,
+  crc32,
+  isWalError,
+  optionNames,
+  WalError,
+} from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 
@@ -119,6 +127,9 @@ export interface SlotOptions {
   readonly fs?: WalFileSystem;
 }
 
+/** Every option `readSlot`, `dropSlot` and `listSlots` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const SLOT_OPTION_NAMES = optionNames<SlotOptions>()("fs");
+
 /** Options of {@link createSlot}. */
 export interface CreateSlotOptions extends SlotOptions {
   /** The position the new slot starts at. @default 0 */
@@ -126,6 +137,9 @@ export interface CreateSlotOptions extends SlotOptions {
   /** Its restart point (between 1 and `confirmedLsn + 1`). @default confirmedLsn + 1 */
   readonly restartLsn?: number;
 }
+
+/** Every option `createSlot` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const CREATE_SLOT_OPTION_NAMES = optionNames<CreateSlotOptions>()("fs", "confirmedLsn", "restartLsn");
 
 /** Options of {@link advanceSlot}. */
 export interface AdvanceSlotOptions extends SlotOptions {
@@ -138,6 +152,9 @@ export interface AdvanceSlotOptions extends SlotOptions {
   readonly restartLsn?: number;
 }
 
+/** Every option `advanceSlot` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const ADVANCE_SLOT_OPTION_NAMES = optionNames<AdvanceSlotOptions>()("fs", "restartLsn");
+
 /** Options of {@link invalidateSlot}. */
 export interface InvalidateSlotOptions extends SlotOptions {
   /** The first LSN the log holds once the segments the slot needed are gone. */
@@ -147,6 +164,14 @@ export interface InvalidateSlotOptions extends SlotOptions {
   /** Why, for messages (at most {@link MAX_SLOT_REASON_BYTES} UTF-8 bytes). */
   readonly reason: string;
 }
+
+/** Every option `invalidateSlot` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
+  "fs",
+  "oldestRetainedLsn",
+  "retainedBytes",
+  "reason",
+);
 
 // ---- the public operations ------------------------------------------------------------------------------------
 
@@ -162,11 +187,11 @@ export interface InvalidateSlotOptions extends SlotOptions {
 export async function createSlot(dir: string, name: string, options: CreateSlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
+  const fs = fileSystemOf(options, CREATE_SLOT_OPTION_NAMES, "createSlot");
   const confirmedLsn = options.confirmedLsn ?? 0;
   assertNonNegative("confirmedLsn", confirmedLsn);
   const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
   assertRestart(confirmedLsn, restartLsn);
-  const fs = fileSystemOf(options);
   const paths = slotPaths(dir, name);
   await ensureSlotsDir(fs, dir, paths.dir);
   if ((await fs.stat(paths.slot)) !== null) {
@@ -188,7 +213,7 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
 export async function readSlot(dir: string, name: string, options: SlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options);
+  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "readSlot");
   const paths = slotPaths(dir, name);
   const state = await readSlotState(fs, paths, name);
   if (state === null) throw slotNotFound(dir, name, paths.slot);
@@ -215,10 +240,10 @@ export async function advanceSlot(
 ): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
+  const fs = fileSystemOf(options, ADVANCE_SLOT_OPTION_NAMES, "advanceSlot");
   assertNonNegative("confirmedLsn", confirmedLsn);
   const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
   assertRestart(confirmedLsn, restartLsn);
-  const fs = fileSystemOf(options);
   const paths = slotPaths(dir, name);
   const current = await readSlotState(fs, paths, name);
   if (current === null) throw slotNotFound(dir, name, paths.slot);
@@ -254,7 +279,7 @@ export async function advanceSlot(
 export async function dropSlot(dir: string, name: string, options: SlotOptions = {}): Promise<void> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options);
+  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "dropSlot");
   const paths = slotPaths(dir, name);
   if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
   await fs.syncDir(paths.dir);
@@ -270,7 +295,7 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
  */
 export async function listSlots(dir: string, options: SlotOptions = {}): Promise<SlotState[]> {
   assertDir(dir);
-  const fs = fileSystemOf(options);
+  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "listSlots");
   const slotsDir = join(dir, SLOTS_DIR_NAME);
   const stat = await fs.stat(slotsDir);
   if (stat === null || !stat.isDirectory) return [];
@@ -305,11 +330,11 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
   if (typeof options !== "object" || options === null) {
     throw new WalError("WAL_INVALID_ARGUMENT", "invalidateSlot needs an options object");
   }
+  const fs = fileSystemOf(options, INVALIDATE_SLOT_OPTION_NAMES, "invalidateSlot");
   const { oldestRetainedLsn, retainedBytes, reason } = options;
   assertNonNegative("oldestRetainedLsn", oldestRetainedLsn);
   assertNonNegative("retainedBytes", retainedBytes);
   const body = encodeMarker(oldestRetainedLsn, retainedBytes, reason);
-  const fs = fileSystemOf(options);
   const paths = slotPaths(dir, name);
   const current = await readSlotState(fs, paths, name);
   if (current === null) throw slotNotFound(dir, name, paths.slot);
@@ -341,7 +366,10 @@ function slotPaths(dir: string, name: string): SlotPaths {
   return { dir: slotsDir, slot, tmp: `${slot}${TMP_SUFFIX}`, marker: join(slotsDir, `${name}${MARKER_SUFFIX}`) };
 }
 
-function fileSystemOf(options: SlotOptions): WalFileSystem {
+/** The file system of a slot function's `options`, once they are checked: an object naming only `known` options. */
+function fileSystemOf(options: SlotOptions, known: readonly string[], where: string): WalFileSystem {
+  checkOptionsObject(options);
+  checkOptionNames(options, known, where);
   return options.fs ?? createNodeFileSystem();
 }
 

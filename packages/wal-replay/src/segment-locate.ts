@@ -3,7 +3,7 @@
  * holds an LSN is found by a binary search over headers (one 32-byte read each).
  */
 
-import { checkOptionsObject, checkPath, isWalError, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, checkPath, isWalError, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
@@ -149,6 +149,7 @@ export async function newestAtOrBelow(
 export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
   checkPath(dir);
   checkOptionsObject(options);
+  checkOptionNames(options, ["fs"], "oldestRetainedLsn");
   const fs = options.fs ?? createNodeFileSystem();
   return await againAfterTruncation(async () => {
     const entries = await listSegments(fs, dir);

@@ -4,11 +4,11 @@
  * `commitTx` transactions) while they keep up.
  */
 
-import { checkOptionsObject, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
-import type { WalFollowOptions } from "./wal-options.js";
+import { WAL_FOLLOW_OPTION_NAMES, type WalFollowOptions } from "./wal-options.js";
 
 /**
  * What `Wal.follow` returns: `followDir`'s follower without a slot to confirm (an async iterable of committed
@@ -66,6 +66,7 @@ export class InProcessFeed<E> {
   /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
   follow(options: WalFollowOptions): WalFollower<E> {
     checkOptionsObject(options);
+    checkOptionNames(options, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);

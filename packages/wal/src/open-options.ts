@@ -2,7 +2,7 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { checkOptionsObject, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
@@ -10,7 +10,12 @@ import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from 
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
-import { DEFAULT_PREALLOCATE_BYTES, DEFAULT_SEGMENT_TARGET_BYTES, type WalOptions } from "./wal-options.js";
+import {
+  DEFAULT_PREALLOCATE_BYTES,
+  DEFAULT_SEGMENT_TARGET_BYTES,
+  WAL_OPTION_NAMES,
+  type WalOptions,
+} from "./wal-options.js";
 
 /** `Wal.open`'s options, checked, with every default applied (the callbacks stay on the options themselves). */
 export interface OpenOptions<E> {
@@ -39,6 +44,7 @@ export interface OpenOptions<E> {
  */
 export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
   checkOptionsObject(options);
+  checkOptionNames(options, WAL_OPTION_NAMES, "Wal.open");
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);

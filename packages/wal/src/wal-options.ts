@@ -3,7 +3,7 @@
  * `commitTx` and `checkpoint` resolve to.
  */
 
-import type { PayloadCodec } from "@lora/wal-codec";
+import { optionNames, type PayloadCodec } from "@lora/wal-codec";
 import type { RecoveryMode, ReplayedTransaction, ReplayOutcome, ReplayProgress, ScanFrom } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { HealAction } from "./recover-dir.js";
@@ -115,6 +115,26 @@ export interface WalOptions<E> {
   readonly publishDurableLsn?: boolean;
 }
 
+/** Every option `Wal.open` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+export const WAL_OPTION_NAMES = optionNames<WalOptions<unknown>>()(
+  "codec",
+  "syncMode",
+  "segmentTargetBytes",
+  "checkpointLsn",
+  "allowTruncatedHistory",
+  "scanFrom",
+  "recovery",
+  "onTransaction",
+  "onProgress",
+  "fs",
+  "lockRetryMs",
+  "unsyncedWindowBytes",
+  "preallocateBytes",
+  "blockingSync",
+  "maxSlotRetainedBytes",
+  "publishDurableLsn",
+);
+
 /** Options of {@link Wal.follow}. */
 export interface WalFollowOptions {
   /**
@@ -133,6 +153,9 @@ export interface WalFollowOptions {
   /** Ends the iteration (done, not an error). */
   readonly signal?: AbortSignal;
 }
+
+/** Every option `wal.follow` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+export const WAL_FOLLOW_OPTION_NAMES = optionNames<WalFollowOptions>()("after", "restartLsn", "durability", "signal");
 
 /** What {@link Wal.open} resolves to: the handle and everything recovery found. */
 export interface OpenResult<E> {

@@ -1,0 +1,64 @@
+/**
+ * Every archive entry point refuses an option name it does not know with `WAL_INVALID_OPTION`, at once, naming the
+ * call: a misspelled option is never ignored (`{ intervalMS: 10 }` would have archived every second).
+ */
+
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { startArchiver } from "./archiver.js";
+import { fsArchive } from "./fs-archive.js";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { s3Archive } from "./s3-archive.js";
+import { listArchive, verifyArchive } from "./verify-archive.js";
+
+function refusedBy(where: string, name: string) {
+  return expect.objectContaining({
+    code: "WAL_INVALID_OPTION",
+    message: expect.stringContaining(`${where}: unknown option "${name}"`),
+    details: expect.objectContaining({ option: name }),
+  });
+}
+
+/** Enough of a handle for `startArchiver`'s checks; it is never used, as every call here is refused. */
+const handle = { dir: () => "/w", fsyncedLsn: () => 0, onLifecycle: () => () => undefined };
+
+describe("an unknown option", () => {
+  it("is refused by startArchiver, in its options and in retry, with the option meant", () => {
+    const store = memoryArchive();
+    expect(() => startArchiver(handle, { store, intervalMS: 10 } as never)).toThrow(
+      refusedBy("startArchiver", "intervalMS"),
+    );
+    expect(() => startArchiver(handle, { store, intervalMS: 10 } as never)).toThrow(/did you mean "intervalMs"/);
+    expect(() => startArchiver(handle, { store, retry: { maxMS: 10 } } as never)).toThrow(
+      refusedBy("startArchiver retry", "maxMS"),
+    );
+    expect(store.calls).toEqual({ put: 0, get: 0, list: 0, delete: 0 });
+  });
+
+  it("is refused by restore before it creates the directory", async () => {
+    const fs = SimFS.withDir("/r");
+    await expect(restore({ store: memoryArchive(), dir: "/r/new", fs, toLSN: 5 } as never)).rejects.toThrow(
+      refusedBy("restore", "toLSN"),
+    );
+    expect(fs.listSync("/r")).toEqual([]);
+  });
+
+  it("is refused by the stores' constructors", () => {
+    expect(() => fsArchive("/a", { fs: SimFS.withDir("/a"), sync: true } as never)).toThrow(
+      refusedBy("fsArchive", "sync"),
+    );
+    expect(() => memoryArchive({ fault: [] } as never)).toThrow(refusedBy("memoryArchive", "fault"));
+    const client = { send: () => Promise.resolve({}) };
+    expect(() => s3Archive({ client, bucket: "b", partSize: 5 } as never)).toThrow(refusedBy("s3Archive", "partSize"));
+  });
+
+  it("is refused by listArchive and verifyArchive before any store call", async () => {
+    const store = memoryArchive();
+    await expect(listArchive(store, { prefix: "x" } as never)).rejects.toThrow(refusedBy("listArchive", "prefix"));
+    await expect(verifyArchive(store, { onprogress: () => undefined } as never)).rejects.toThrow(
+      refusedBy("verifyArchive", "onprogress"),
+    );
+    expect(store.calls.list).toBe(0);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { checkOptionNames, optionNames } from "./option-names.js";
+
+const KNOWN = optionNames<{ syncMode?: string; recovery?: string; checkpointLsn?: number; fs?: object }>()(
+  "syncMode",
+  "recovery",
+  "checkpointLsn",
+  "fs",
+);
+
+function refusal(options: object): unknown {
+  try {
+    checkOptionNames(options, KNOWN, "Wal.open");
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe("checkOptionNames", () => {
+  it("accepts the known names, given or undefined, and an empty object", () => {
+    expect(refusal({})).toBeUndefined();
+    expect(refusal({ syncMode: "group", recovery: undefined, checkpointLsn: 3, fs: {} })).toBeUndefined();
+  });
+
+  it("refuses an unknown name with WAL_INVALID_OPTION, naming the call, the name and the known names", () => {
+    expect(refusal({ syncMode: "group", colour: "blue" })).toMatchObject({
+      code: "WAL_INVALID_OPTION",
+      message: 'Wal.open: unknown option "colour"; known options: syncMode, recovery, checkpointLsn, fs',
+      details: { option: "colour", knownOptions: ["syncMode", "recovery", "checkpointLsn", "fs"] },
+    });
+  });
+
+  it("suggests the known name a misspelling most likely meant: another case, or up to 2 edits away (1 under 6 letters)", () => {
+    for (const [typo, meant] of [
+      ["recover", "recovery"],
+      ["syncmode", "syncMode"],
+      ["SYNCMODE", "syncMode"],
+      ["checkpointLSN", "checkpointLsn"],
+      ["chekpointLsn", "checkpointLsn"],
+      ["sycnMode", "syncMode"],
+      ["f", "fs"],
+    ] as const) {
+      expect(refusal({ [typo]: 1 }), typo).toMatchObject({
+        message: expect.stringContaining(`unknown option "${typo}" (did you mean "${meant}"?)`),
+      });
+    }
+  });
+
+  it("suggests nothing for a name further from every known one", () => {
+    for (const far of ["durability", "mode", "x", "fsx2", "checkpoint", "syncModes!!"]) {
+      expect(refusal({ [far]: 1 }), far).toMatchObject({ message: expect.not.stringContaining("did you mean") });
+    }
+  });
+
+  it("ignores symbol keys (hooks that ride on options) and inherited properties", () => {
+    const withSymbol = { syncMode: "group", [Symbol.for("hooks")]: {} };
+    expect(refusal(withSymbol)).toBeUndefined();
+    const inherited = Object.create({ colour: "blue" }) as object;
+    expect(refusal(inherited)).toBeUndefined();
+  });
+
+  it("refuses a non-enumerable own name only if enumerable: Object.keys decides what a caller passed", () => {
+    const hidden = Object.defineProperty({}, "colour", { value: 1, enumerable: false });
+    expect(refusal(hidden)).toBeUndefined();
+  });
+});
+
+describe("optionNames", () => {
+  it("returns the names given, frozen", () => {
+    expect(KNOWN).toEqual(["syncMode", "recovery", "checkpointLsn", "fs"]);
+    expect(Object.isFrozen(KNOWN)).toBe(true);
+  });
+});
