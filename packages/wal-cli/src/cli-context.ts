@@ -72,21 +72,23 @@ export class CommandContext {
   }
 
   /**
-   * Read options with a progress bar on stderr (a TTY only, and not with `--quiet`). Call `done()` on the result
-   * before printing anything else to stderr.
+   * Read options with a progress bar on stderr (a TTY only, and not with `--quiet`). Call `done()` before printing
+   * anything else to stderr.
    */
   readOptions(
     label: string,
     codec: Pick<ReadOptions, "codec" | "payloadCodec">,
     quiet: boolean,
-  ): ReadOptions & { done(): void } {
+  ): { readonly options: ReadOptions; done(): void } {
     const progress = createProgress(this.stderr, this.#io.stderr.isTTY === true && !quiet, label, 0);
     return {
-      ...(codec.codec === undefined ? {} : { codec: codec.codec }),
-      ...(codec.payloadCodec === undefined ? {} : { payloadCodec: codec.payloadCodec }),
-      onTotal: (bytes) => progress.addTotal(bytes),
-      onRead: (bytes) => progress.add(bytes),
-      onProgress: (p) => progress.set(p.bytes, p.totalBytes),
+      options: {
+        ...(codec.codec === undefined ? {} : { codec: codec.codec }),
+        ...(codec.payloadCodec === undefined ? {} : { payloadCodec: codec.payloadCodec }),
+        onTotal: (bytes) => progress.addTotal(bytes),
+        onRead: (bytes) => progress.add(bytes),
+        onProgress: (p) => progress.set(p.bytes, p.totalBytes),
+      },
       done: () => progress.done(),
     };
   }

@@ -1,6 +1,15 @@
 /** Options every programmatic entry point shares: the payload codec and progress hooks. */
 
-import { bytesCodec, jsonCodec, type PayloadCodec, payloadCodecProblem, WalError } from "@lora/wal-codec";
+import {
+  bytesCodec,
+  checkOptionNames,
+  checkOptionsObject,
+  jsonCodec,
+  optionNames,
+  type PayloadCodec,
+  payloadCodecProblem,
+  WalError,
+} from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import type { ReplayProgress } from "@lora/wal-replay";
 import { framingOnlyCodec } from "./scan/framing-codec.js";
@@ -68,12 +77,30 @@ export interface ReadOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
+/** Every option of {@link ReadOptions}; any other name is refused (`WAL_INVALID_OPTION`). */
+export const READ_OPTION_NAMES = optionNames<ReadOptions>()(
+  "codec",
+  "payloadCodec",
+  "onCodec",
+  "onTotal",
+  "onRead",
+  "onProgress",
+);
+
 /**
- * Check the options every reading command shares, before anything is read.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for an unknown `codec`, a `payloadCodec` without a string `name`
- *   and the two decode methods, or a callback (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
+ * Check the options every reading command shares, before anything is read. `where` (the function's name) and `known`
+ * (its option names, {@link READ_OPTION_NAMES} by default) serve the refusal of an unknown name.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, an option name not in `known`,
+ *   an unknown `codec`, a `payloadCodec` without a string `name` and the two decode methods, or a callback
+ *   (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
  */
-export function checkReadOptions(options: ReadOptions): void {
+export function checkReadOptions(
+  options: ReadOptions,
+  where: string,
+  known: readonly string[] = READ_OPTION_NAMES,
+): void {
+  checkOptionsObject(options);
+  checkOptionNames(options, known, where);
   if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
     throw new WalError(
       "WAL_INVALID_OPTION",

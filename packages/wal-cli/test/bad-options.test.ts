@@ -84,6 +84,21 @@ describe("bad options of the library functions", () => {
     expect(report.codec.name).toBe("json");
   });
 
+  it("every command function refuses an option name it does not know, naming itself, before reading", async () => {
+    const onTotal = vi.fn();
+    for (const command of [inspectDir, statDir, verifyDir]) {
+      await expect(command(dir, { onTotal, codecs: "json" } as never)).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+        message: expect.stringContaining(`${command.name}: unknown option "codecs" (did you mean "codec"?)`),
+      });
+    }
+    await expect(dumped(dir, { onTotal, fromLSN: 2 } as never)).rejects.toMatchObject({
+      code: "WAL_INVALID_OPTION",
+      message: expect.stringContaining('dumpRecords: unknown option "fromLSN" (did you mean "fromLsn"?)'),
+    });
+    expect(onTotal).not.toHaveBeenCalled();
+  });
+
   it("lora-wal dump --limit 0 is a usage error (exit 3)", async () => {
     const result = await runCli(["dump", dir, "--codec", "json", "--limit", "0"]);
     expect(result.code).toBe(3);

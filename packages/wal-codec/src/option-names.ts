@@ -15,8 +15,9 @@ import { WalError } from "./errors.js";
  */
 export function optionNames<T extends object>(): <const K extends readonly (keyof T & string)[]>(
   ...names: K & ListsEvery<T, K>
-) => readonly string[] {
-  return (...names) => Object.freeze([...names]);
+) => K {
+  // The checks are all in the signature; at run time the list is the names given, frozen.
+  return ((...names: readonly string[]) => Object.freeze([...names])) as never;
 }
 
 /** `unknown` when `K` names every key of `T`; else a shape no list has, whose `missing` names the keys left out. */

@@ -5,6 +5,7 @@
 
 import {
   isWalError,
+  optionNames,
   RECORD_HEADER_BYTES,
   RECORD_TRAILER_BYTES,
   type RecordKind,
@@ -25,7 +26,7 @@ import {
 import { codecOptions } from "../codec-module.js";
 import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
-import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
@@ -52,6 +53,9 @@ export interface DumpOptions extends ReadOptions {
   /** Stop after this many records. */
   readonly limit?: number;
 }
+
+/** Every option of {@link DumpOptions}; any other name is refused (`WAL_INVALID_OPTION`). */
+const DUMP_OPTION_NAMES = optionNames<DumpOptions>()(...READ_OPTION_NAMES, "fromLsn", "toLsn", "kinds", "tx", "limit");
 
 /** One record as `dump` reports it. */
 export interface DumpedRecord {
@@ -307,13 +311,11 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const kinds = kindsOption(values.kind);
   const json = values.json === true;
   let use: CodecUse | undefined;
-  const read = {
-    ...ctx.readOptions("dump", codec, values.quiet === true),
-    onCodec: (chosen: CodecUse) => {
-      use = chosen;
-      // Said on stderr, so --json output stays one record per line.
-      if (chosen.source === "fallback") ctx.warn(`codec: ${codecLine(chosen)}`);
-    },
+  const read = ctx.readOptions("dump", codec, values.quiet === true);
+  const onCodec = (chosen: CodecUse) => {
+    use = chosen;
+    // Said on stderr, so --json output stays one record per line.
+    if (chosen.source === "fallback") ctx.warn(`codec: ${codecLine(chosen)}`);
   };
   const s = ctx.style;
   const damages: SegmentScan[] = [];
@@ -329,7 +331,8 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
   try {
     for await (const item of dumpRecords(path, {
-      ...read,
+      ...read.options,
+      onCodec,
       ...(fromLsn === undefined ? {} : { fromLsn }),
       ...(toLsn === undefined ? {} : { toLsn }),
       ...(tx === undefined ? {} : { tx }),
@@ -385,7 +388,7 @@ function eventsColumn(record: DumpedRecord): string {
  *   {@link checkReadOptions} refuses.
  */
 function checkDumpOptions(options: DumpOptions): void {
-  checkReadOptions(options);
+  checkReadOptions(options, "dumpRecords", DUMP_OPTION_NAMES);
   for (const name of ["fromLsn", "toLsn", "tx"] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {

@@ -75,7 +75,7 @@ export interface InspectReport {
  * ```
  */
 export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
-  checkReadOptions(options);
+  checkReadOptions(options, "inspectDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
   const { lock, lockError } =

@@ -31,7 +31,7 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
   const read = ctx.readOptions(command.name, codec, values.quiet === true);
   let report: R;
   try {
-    report = await command.compute(path, read);
+    report = await command.compute(path, read.options);
   } finally {
     read.done();
   }

@@ -77,7 +77,7 @@ function spread(values: number[]): Spread {
  * ```
  */
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
-  checkReadOptions(options);
+  checkReadOptions(options, "statDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const target = await resolveTarget(fs, path);
   const chosen = await chooseCodec(target, options);

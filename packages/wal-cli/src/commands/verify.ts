@@ -79,7 +79,7 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
-  checkReadOptions(options);
+  checkReadOptions(options, "verifyDir");
   const onProgress = options.onProgress;
   // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).
   const fs = createReadOnlyFileSystem(onProgress === undefined ? options.onRead : undefined);
