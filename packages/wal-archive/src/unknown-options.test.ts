@@ -3,6 +3,8 @@
  * call: a misspelled option is never ignored (`{ intervalMS: 10 }` would have archived every second).
  */
 
+import { Wal } from "@lora/wal";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { startArchiver } from "./archiver.js";
@@ -34,6 +36,17 @@ describe("an unknown option", () => {
       refusedBy("startArchiver retry", "maxMS"),
     );
     expect(store.calls).toEqual({ put: 0, get: 0, list: 0, delete: 0 });
+  });
+
+  it("is refused by archiver.stop, which then has not stopped", async () => {
+    const fs = SimFS.withDir("/w");
+    const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec });
+    const archiver = startArchiver(wal, { store: memoryArchive(), fs });
+    await expect(archiver.stop({ flsh: false } as never)).rejects.toThrow(refusedBy("archiver.stop", "flsh"));
+    expect(archiver.status().state).not.toBe("stopped");
+    await archiver.stop();
+    expect(archiver.status().state).toBe("stopped");
+    await wal.close();
   });
 
   it("is refused by restore before it creates the directory", async () => {
