@@ -26,6 +26,7 @@ import { formatBytes } from "../format/text-table.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
 import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
@@ -62,6 +63,13 @@ export interface VerifyReport {
      * refuses such a directory until then.
      */
     readonly sealedNewest: string | null;
+    /**
+     * Segment ids missing in the middle of a directory below its newest checkpoint marker: what a crash in the
+     * middle of a checkpoint's truncation can leave (LoraDB fsyncs the directory once, after all its deletions). No
+     * damage for a reader that opens the log with a fence at or above the checkpoint, as the application that
+     * checkpointed does; the walk is then read with that fence. `null` when there is no such hole.
+     */
+    readonly truncationGap: TruncationGap | null;
   } | null;
   readonly verdict: Verdict;
 }
@@ -110,31 +118,49 @@ export async function verifyTarget(
   if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
 
   const codec = chosen.codec;
-  const replay = replaySegments(
-    target.segments.map((s) => s.path),
-    // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
-    // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works).
-    {
-      codec,
-      recovery: "point-in-time",
-      allowTruncatedHistory: true,
-      fs,
-      ...(onProgress === undefined ? {} : { onProgress }),
-    },
-  );
+  const gap = target.kind === "directory" ? await findTruncationGap(fs, target.segments, codec) : null;
+  // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
+  // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A
+  // hole a crash left in a checkpoint's truncation is read with that checkpoint as the fence.
+  const replayWith = (fence: number | undefined) =>
+    replaySegments(
+      target.segments.map((s) => s.path),
+      {
+        codec,
+        recovery: "point-in-time",
+        allowTruncatedHistory: true,
+        fs,
+        ...(fence === undefined ? {} : { checkpointLsn: fence }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+      },
+    ).outcome();
   try {
-    const outcome = await replay.outcome();
+    let outcome: Awaited<ReturnType<typeof replayWith>>;
+    let readGap = gap;
+    try {
+      outcome = await replayWith(gap?.checkpointLsn);
+    } catch (error) {
+      // A marker whose snapshot is not a fence replay accepts explains nothing: read the hole as damage.
+      if (gap === null || !isWalError(error, "WAL_FENCE_IN_TRANSACTION")) throw error;
+      readGap = null;
+      outcome = await replayWith(undefined);
+    }
+    const floor = Math.max(outcome.oldestFence, readGap === null ? 0 : readGap.baseLsn - 1);
     const counts = {
       records: outcome.records,
       maxLsn: outcome.maxLsn,
       committedTransactions: outcome.committedTransactions,
       abortedTransactions: outcome.abortedTransactions,
       uncommittedTransactions: outcome.uncommittedTransactions,
-      checkpointLsnObserved: outcome.checkpointLsnObserved,
+      // Read with a gap's fence, the marker at it may not count as observed: the gap's replay saw it.
+      checkpointLsnObserved:
+        readGap === null
+          ? outcome.checkpointLsnObserved
+          : Math.max(outcome.checkpointLsnObserved ?? 0, readGap.checkpointLsn),
       oldestFence: outcome.oldestFence,
-      lowestFence:
-        outcome.oldestFence === 0 ? 0 : outcome.transactionSpans.lowestBoundaryAtOrAbove(outcome.oldestFence),
+      lowestFence: floor === 0 ? 0 : outcome.transactionSpans.lowestBoundaryAtOrAbove(floor),
       sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome, target) : null,
+      truncationGap: readGap,
     };
     let verdict: Verdict = CLEAN;
     if (outcome.corruption !== null) {
@@ -348,10 +374,26 @@ function unexplainedStartVerdict(target: WalTarget, oldestFence: number, lowestF
  */
 export function historyLine(
   kind: "directory" | "file",
-  r: { readonly oldestFence: number; readonly lowestFence: number; readonly checkpointLsnObserved: number | null },
+  r: {
+    readonly oldestFence: number;
+    readonly lowestFence: number;
+    readonly checkpointLsnObserved: number | null;
+    readonly truncationGap: TruncationGap | null;
+  },
 ): string | undefined {
-  if (kind !== "directory" || r.oldestFence === 0 || !startExplained(r)) return undefined;
-  return `starts after LSN ${r.oldestFence} (older segments truncated at a checkpoint): open it with a checkpointLsn of at least ${r.lowestFence}`;
+  if (kind !== "directory") return undefined;
+  const parts: string[] = [];
+  if (r.oldestFence !== 0 && startExplained(r)) {
+    parts.push(`starts after LSN ${r.oldestFence} (older segments truncated at a checkpoint)`);
+  }
+  const gap = r.truncationGap;
+  if (gap !== null) {
+    parts.push(
+      `${gap.missing} missing below the checkpoint at LSN ${gap.checkpointLsn} (a truncation a crash interrupted; the next truncation removes the rest)`,
+    );
+  }
+  if (parts.length === 0) return undefined;
+  return `${parts.join("; ")}: open it with a checkpointLsn of at least ${r.lowestFence}`;
 }
 
 /**
