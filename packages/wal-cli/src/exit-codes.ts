@@ -38,7 +38,10 @@ export const ExitCode = {
    * what it needed). The consumer has to start again from a snapshot (and a new slot).
    */
   TRUNCATED: 6,
-  /** A replication slot problem: no slot of that name (`WAL_SLOT_NOT_FOUND`), or one exists already (`WAL_SLOT_EXISTS`). */
+  /**
+   * A replication slot problem: no slot of that name (`WAL_SLOT_NOT_FOUND`), one exists already (`WAL_SLOT_EXISTS`),
+   * or `follow --slot` found the slot confirmed past what it printed by another process (two followers share it).
+   */
   SLOT: 7,
   /**
    * The archive lacks an object a restore needs (`WAL_ARCHIVE_MISSING`): a segment id between the oldest and the

@@ -10,8 +10,8 @@ import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createPropertyMap, type MutationEvent } from "@lora/wal-codec/lora";
-import { oldestRetainedLsn, readSlot } from "@lora/wal-replay";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { advanceSlot, oldestRetainedLsn, readSlot } from "@lora/wal-replay";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/main.js";
 import { bundleCli, spawnCli } from "./cli-process.js";
 import { fingerprint, runCli, segmentFiles, writeJsonWal } from "./helpers.js";
@@ -166,6 +166,29 @@ describe("lora-wal follow", () => {
       expect(secondEnd.code, second.stderr()).toBe(0);
       expect(secondEnd.stdout).toBe(`${[HEADER, ...txText(2), ...txText(3)].join("\n")}\n`);
       expect((await readSlot(dir, "replica")).confirmedLsn).toBe(12);
+    } finally {
+      await wal.close();
+    }
+  });
+
+  it("--slot exits 7 when another process confirmed the slot past what it printed, and leaves the slot there", async () => {
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec });
+    try {
+      expect((await runCli(["slots", dir, "create", "shared"])).code).toBe(0);
+      await wal.commitTx([{ k: 0, pad: PAD }, 0]);
+      const follow = spawnCli(bin, ["follow", dir, "--codec", "json", "--json", "--slot", "shared"]);
+      await follow.waitFor((lines) => lines.length === 1, "the first transaction");
+      // Its confirm of what it printed comes right after: wait for it, so the two never write the slot at once.
+      await vi.waitFor(async () => expect((await readSlot(dir, "shared")).confirmedLsn).toBe(3), { timeout: 10_000 });
+      // Another follower of the same slot confirms far ahead; the next transaction this one prints lies below that.
+      await advanceSlot(dir, "shared", 1000);
+      await wal.commitTx([{ k: 1, pad: PAD }, 1]);
+      const end = await follow.exited;
+      expect(end.code, follow.stderr()).toBe(7);
+      expect(follow.stderr()).toContain('replication slot "shared" is at LSN 1000; it cannot move back to 6');
+      expect(follow.stderr()).toContain("another process confirmed slot");
+      expect(end.stdout.trimEnd().split("\n")).toHaveLength(2);
+      expect((await readSlot(dir, "shared")).confirmedLsn).toBe(1000);
     } finally {
       await wal.close();
     }

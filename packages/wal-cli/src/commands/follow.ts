@@ -167,7 +167,13 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
       }
       // Printed means handed to stdout: only then may the slot move past it.
       await ctx.out.flush();
-      if (slot !== undefined) await follower.confirm(tx);
+      if (slot !== undefined) {
+        const moved = await confirmUnlessMoved(follower, tx, slot);
+        if (moved !== undefined) {
+          ctx.warn(moved);
+          return ExitCode.SLOT;
+        }
+      }
       printed++;
       if ((count !== undefined && printed >= count) || (untilLsn !== undefined && tx.commitLsn >= untilLsn)) break;
     }
@@ -177,6 +183,27 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     unsubscribe();
   }
   return ExitCode.OK;
+}
+
+/**
+ * Confirm `tx` in the slot; when the slot is already past it, the message to stop with (exit 7, a slot problem):
+ * another process confirmed the slot further, so two followers share it, and each sees only part of the feed.
+ * Other failures are thrown.
+ */
+async function confirmUnlessMoved(
+  follower: { confirm(tx: CommittedTransaction<unknown>): Promise<void> },
+  tx: CommittedTransaction<unknown>,
+  slot: string,
+): Promise<string | undefined> {
+  try {
+    await follower.confirm(tx);
+    return undefined;
+  } catch (error) {
+    // advanceSlot refuses to move a slot back with WAL_INVALID_ARGUMENT naming the slot: here that is no caller's
+    // mistake on the command line (exit 3) but the slot's state.
+    if (!isWalError(error, "WAL_INVALID_ARGUMENT") || error.details.slot !== slot) throw error;
+    return `${error.message} (${error.code}): another process confirmed slot "${slot}" past what this follow printed; two followers sharing one slot each miss what the other confirms. next: give each follower its own slot (lora-wal slots <dir> create <name>)`;
+  }
 }
 
 /** Refuse a bad slot name as a usage error, and a missing slot before anything is followed. */
