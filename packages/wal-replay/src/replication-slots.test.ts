@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { crc32, isWalError, type WalErrorCode } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
-import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
+import { SimFS, type SimOperationEvent, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   advanceSlot,
@@ -243,22 +243,70 @@ describe("advanceSlot", () => {
     const off = fs.onOperation((e) => ops.push(`${e.op} ${e.path}${e.to === undefined ? "" : ` ${e.to}`}`));
     await advanceSlot(DIR, "s", 4, { fs });
     off();
+    const tmp = ops[0]?.slice("open ".length) ?? "";
+    // A name of its own per write: the slot's, the pid and a count.
+    expect(tmp).toMatch(new RegExp(`^/log/slots/s\\.slot\\.${process.pid}-\\d+\\.tmp$`));
     expect(ops).toEqual([
-      "open /log/slots/s.slot.tmp",
-      "write /log/slots/s.slot.tmp",
-      "sync /log/slots/s.slot.tmp",
-      "rename /log/slots/s.slot.tmp /log/slots/s.slot",
+      `open ${tmp}`,
+      `write ${tmp}`,
+      `sync ${tmp}`,
+      `rename ${tmp} /log/slots/s.slot`,
       "syncDir /log/slots",
     ]);
   });
 
-  it("replaces a stale temp file left by an interrupted write", async () => {
+  it("never touches a stale temp file left by an interrupted write; dropSlot removes it", async () => {
     const fs = sim();
     await createSlot(DIR, "s", { confirmedLsn: 1, fs });
     fs.writeFileSync(`${SLOTS}/s.slot.tmp`, new Uint8Array([1, 2, 3]));
+    fs.writeFileSync(`${SLOTS}/s.slot.77-3.tmp`, new Uint8Array([4]));
+    fs.writeFileSync(`${SLOTS}/t.slot.77-4.tmp`, new Uint8Array([5]));
     await advanceSlot(DIR, "s", 2, { fs });
     expect((await readSlot(DIR, "s", { fs })).confirmedLsn).toBe(2);
-    expect(fs.listSync(SLOTS)).toEqual(["s.slot"]);
+    expect((await listSlots(DIR, { fs })).map((x) => x.name)).toEqual(["s"]);
+    await dropSlot(DIR, "s", { fs });
+    // Only another slot's leftover stays.
+    expect(fs.listSync(SLOTS)).toEqual(["t.slot.77-4.tmp"]);
+  });
+
+  it("two advances of one slot at once (a misuse) each write their own file: both resolve, the last rename wins", async () => {
+    const sim0 = sim();
+    await createSlot(DIR, "s", { confirmedLsn: 1, fs: sim0 });
+    // Hold the first advance after it created and wrote its temp file, until the second has finished.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reachedSync: () => void = () => undefined;
+    const atSync = new Promise<void>((resolve) => {
+      reachedSync = resolve;
+    });
+    const holding = wrapFileSystem(
+      sim0,
+      (file) =>
+        new Proxy(file, {
+          get(target, key) {
+            const value = Reflect.get(target, key, target) as unknown;
+            if (key === "sync" && target.path.endsWith(".tmp")) {
+              return async () => {
+                reachedSync();
+                await held;
+                await target.sync();
+              };
+            }
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        }),
+    );
+    const first = advanceSlot(DIR, "s", 5, { fs: holding });
+    await atSync;
+    await advanceSlot(DIR, "s", 9, { fs: sim0 });
+    expect((await readSlot(DIR, "s", { fs: sim0 })).confirmedLsn).toBe(9);
+    release();
+    await first;
+    // The first advance read the slot at 1 and stored 5: its rename came last. No temp file is left.
+    expect((await readSlot(DIR, "s", { fs: sim0 })).confirmedLsn).toBe(5);
+    expect(sim0.listSync(SLOTS)).toEqual(["s.slot"]);
   });
 
   it("passes an I/O failure on as WAL_IO and leaves the old position", async () => {
@@ -268,7 +316,8 @@ describe("advanceSlot", () => {
     const details = await expectCode(advanceSlot(DIR, "s", 2, { fs }), "WAL_IO");
     expect(details.errno).toBe("EIO");
     expect((await readSlot(DIR, "s", { fs })).confirmedLsn).toBe(1);
-    // The next attempt gets past the leftover temp file.
+    // The failed write removed its temp file; the next attempt goes through.
+    expect(fs.listSync(SLOTS)).toEqual(["s.slot"]);
     await advanceSlot(DIR, "s", 2, { fs });
     expect((await readSlot(DIR, "s", { fs })).confirmedLsn).toBe(2);
   });

@@ -38,17 +38,19 @@
  * | 28     | n    | the reason, UTF-8 |
  * | 28 + n | 4    | u32 CRC-32/IEEE of bytes 0..28 + n |
  *
- * Crash safety: the position file is replaced by writing `<name>.slot.tmp` (created exclusively after removing a
- * stale one), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any point a
- * slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs the
+ * Crash safety: the position file is replaced by writing `<name>.slot.<pid>-<n>.tmp` (a name of its own per write,
+ * created exclusively), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any
+ * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs the
  * log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
  * "invalidated"; its details then read as `null`.
  *
  * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and
- * dropping slots are administrative operations that should not race with anything else on the same name.
+ * dropping slots are administrative operations that should not race with anything else on the same name. Should two
+ * processes advance one slot anyway, each write is whole and its own, and the last rename wins; the other finds the
+ * slot moved when it next advances it below that position (`WAL_INVALID_ARGUMENT`, "cannot move back").
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   checkOptionNames,
   checkOptionsObject,
@@ -284,7 +286,12 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
   if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
   await fs.syncDir(paths.dir);
   const removedMarker = await unlinkIfExists(fs, paths.marker);
-  const removedTmp = await unlinkIfExists(fs, paths.tmp);
+  // Leftovers of writes a crash interrupted: `<name>.slot.tmp` (earlier versions) and `<name>.slot.<pid>-<n>.tmp`.
+  const leftovers = (await fs.readdir(paths.dir)).filter(
+    (n) => n.startsWith(`${basename(paths.slot)}.`) && n.endsWith(TMP_SUFFIX),
+  );
+  let removedTmp = false;
+  for (const n of leftovers) removedTmp = (await unlinkIfExists(fs, join(paths.dir, n))) || removedTmp;
   if (removedMarker || removedTmp) await fs.syncDir(paths.dir);
 }
 
@@ -356,14 +363,13 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
 interface SlotPaths {
   readonly dir: string;
   readonly slot: string;
-  readonly tmp: string;
   readonly marker: string;
 }
 
 function slotPaths(dir: string, name: string): SlotPaths {
   const slotsDir = join(dir, SLOTS_DIR_NAME);
   const slot = join(slotsDir, `${name}${SLOT_SUFFIX}`);
-  return { dir: slotsDir, slot, tmp: `${slot}${TMP_SUFFIX}`, marker: join(slotsDir, `${name}${MARKER_SUFFIX}`) };
+  return { dir: slotsDir, slot, marker: join(slotsDir, `${name}${MARKER_SUFFIX}`) };
 }
 
 /** The file system of a slot function's `options`, once they are checked: an object naming only `known` options. */
@@ -431,11 +437,22 @@ async function readWholeFile(fs: WalFileSystem, path: string, limit: number): Pr
 /** Replace the position file crash-safely: temp file, fsync, rename, fsync of `slots/`. */
 async function writeSlotFile(fs: WalFileSystem, paths: SlotPaths, state: SlotState): Promise<void> {
   const bytes = encodeSlotFile(state.confirmedLsn, state.restartLsn, state.createdAtMs);
-  await unlinkIfExists(fs, paths.tmp);
-  await writeAndSync(await fs.open(paths.tmp, "createExclusive"), bytes);
-  await fs.rename(paths.tmp, paths.slot);
+  // A name of its own per write: two writers of one slot (a misuse, but one that happens) must never write into or
+  // rename each other's file, which would install one's position while reporting the other's as stored.
+  const tmp = `${paths.slot}.${process.pid}-${++tmpWrites}${TMP_SUFFIX}`;
+  const file = await fs.open(tmp, "createExclusive");
+  try {
+    await writeAndSync(file, bytes);
+    await fs.rename(tmp, paths.slot);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
   await fs.syncDir(paths.dir);
 }
+
+/** Writes of slot files by this process so far: with the pid, what makes each temporary name unique. */
+let tmpWrites = 0;
 
 /** Write `bytes` at offset 0, fsync and close `file`; on failure close it without hiding the first error. */
 async function writeAndSync(file: WalFile, bytes: Uint8Array): Promise<void> {
