@@ -84,6 +84,7 @@ export interface ArchiverOptions {
 }
 
 /** Every option `startArchiver` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const STOP_OPTION_NAMES = optionNames<NonNullable<Parameters<Archiver["stop"]>[0]>>()("flush");
 const RETRY_OPTION_NAMES = optionNames<NonNullable<ArchiverOptions["retry"]>>()("initialMs", "maxMs", "failingAfter");
 const ARCHIVER_OPTION_NAMES = optionNames<ArchiverOptions>()(
   "store",
@@ -289,7 +290,7 @@ class ArchiverRun implements Archiver {
   stop(options: { readonly flush?: boolean } = {}): Promise<void> {
     try {
       checkOptionsObject(options);
-      checkOptionNames(options, ["flush"], "archiver.stop");
+      checkOptionNames(options, STOP_OPTION_NAMES, "archiver.stop");
     } catch (error) {
       return Promise.reject(error);
     }

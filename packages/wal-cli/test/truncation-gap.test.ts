@@ -68,6 +68,16 @@ describe("verify and inspect of a log with segments missing in the middle", () =
     expect(inspected.replay?.truncationGap).toEqual(gap);
   });
 
+  it("several holes below the checkpoint: each is named, and the fence clears the last", async () => {
+    const names = await segmentFiles(dir);
+    for (const name of [names[1], names[3], names[4]]) await rm(join(dir, name as string));
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict.status).toBe("clean");
+    expect(report.replay?.truncationGap).toMatchObject({ missing: "segments 2, 4..5", checkpointLsn: snapshot });
+    const { wal } = await Wal.open(dir, { codec: jsonCodec, checkpointLsn: report.replay?.lowestFence as number });
+    await wal.close();
+  });
+
   it("the commands exit 0, print the history line, and change nothing", async () => {
     await removeSecondAndThird();
     const before = await fingerprint(dir);

@@ -38,7 +38,7 @@
  * | 28     | n    | the reason, UTF-8 |
  * | 28 + n | 4    | u32 CRC-32/IEEE of bytes 0..28 + n |
  *
- * Crash safety: the position file is replaced by writing `<name>.slot.<pid>-<n>.tmp` (a name of its own per write,
+ * Crash safety: the position file is replaced by writing `<name>.slot.<random>.tmp` (a name of its own per write,
  * created exclusively), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any
  * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs the
  * log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
@@ -46,10 +46,13 @@
  *
  * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and
  * dropping slots are administrative operations that should not race with anything else on the same name. Should two
- * processes advance one slot anyway, each write is whole and its own, and the last rename wins; the other finds the
- * slot moved when it next advances it below that position (`WAL_INVALID_ARGUMENT`, "cannot move back").
+ * processes advance one slot anyway, each write is whole and its own and the last rename wins, so the slot may move
+ * back to the position one of them stored (still safe for retention: an older position holds back more). One that
+ * later advances it below the other's stored position is refused (`WAL_INVALID_ARGUMENT`, "cannot move back"); a
+ * move back between two of its own advances goes unnoticed.
  */
 
+import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import {
   checkOptionNames,
@@ -286,7 +289,7 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
   if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
   await fs.syncDir(paths.dir);
   const removedMarker = await unlinkIfExists(fs, paths.marker);
-  // Leftovers of writes a crash interrupted: `<name>.slot.tmp` (earlier versions) and `<name>.slot.<pid>-<n>.tmp`.
+  // Leftovers of writes a crash interrupted: `<name>.slot.tmp` (earlier versions) and `<name>.slot.<random>.tmp`.
   const leftovers = (await fs.readdir(paths.dir)).filter(
     (n) => n.startsWith(`${basename(paths.slot)}.`) && n.endsWith(TMP_SUFFIX),
   );
@@ -438,8 +441,9 @@ async function readWholeFile(fs: WalFileSystem, path: string, limit: number): Pr
 async function writeSlotFile(fs: WalFileSystem, paths: SlotPaths, state: SlotState): Promise<void> {
   const bytes = encodeSlotFile(state.confirmedLsn, state.restartLsn, state.createdAtMs);
   // A name of its own per write: two writers of one slot (a misuse, but one that happens) must never write into or
-  // rename each other's file, which would install one's position while reporting the other's as stored.
-  const tmp = `${paths.slot}.${process.pid}-${++tmpWrites}${TMP_SUFFIX}`;
+  // rename each other's file, which would install one's position while reporting the other's as stored. Random, not
+  // pid-based: a crash's leftover must not block a later process that gets the same pid (a container's pid 1).
+  const tmp = `${paths.slot}.${randomBytes(6).toString("hex")}${TMP_SUFFIX}`;
   const file = await fs.open(tmp, "createExclusive");
   try {
     await writeAndSync(file, bytes);
@@ -450,9 +454,6 @@ async function writeSlotFile(fs: WalFileSystem, paths: SlotPaths, state: SlotSta
   }
   await fs.syncDir(paths.dir);
 }
-
-/** Writes of slot files by this process so far: with the pid, what makes each temporary name unique. */
-let tmpWrites = 0;
 
 /** Write `bytes` at offset 0, fsync and close `file`; on failure close it without hiding the first error. */
 async function writeAndSync(file: WalFile, bytes: Uint8Array): Promise<void> {

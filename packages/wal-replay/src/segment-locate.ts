@@ -3,7 +3,7 @@
  * holds an LSN is found by a binary search over headers (one 32-byte read each).
  */
 
-import { checkOptionNames, checkOptionsObject, checkPath, isWalError, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkOptionsObject, checkPath, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
@@ -139,6 +139,15 @@ export async function newestAtOrBelow(
   return lo;
 }
 
+/** Options of {@link oldestRetainedLsn}. */
+export interface OldestRetainedLsnOptions {
+  /** The file-system seam. @default the Node file system */
+  readonly fs?: WalFileSystem;
+}
+
+/** Every option `oldestRetainedLsn` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs");
+
 /**
  * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment, or when
  * its only segment has no header yet (a new log's writer creating it: no records yet). A reader resuming after an
@@ -146,10 +155,10 @@ export async function newestAtOrBelow(
  * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`,
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`.
  */
-export async function oldestRetainedLsn(dir: string, options: { fs?: WalFileSystem } = {}): Promise<number | null> {
+export async function oldestRetainedLsn(dir: string, options: OldestRetainedLsnOptions = {}): Promise<number | null> {
   checkPath(dir);
   checkOptionsObject(options);
-  checkOptionNames(options, ["fs"], "oldestRetainedLsn");
+  checkOptionNames(options, OLDEST_RETAINED_OPTION_NAMES, "oldestRetainedLsn");
   const fs = options.fs ?? createNodeFileSystem();
   return await againAfterTruncation(async () => {
     const entries = await listSegments(fs, dir);

@@ -8,12 +8,15 @@
  */
 
 import {
+  checkOptionNames,
+  checkOptionsObject,
   crc32,
   crc32Range,
   crcMismatchError,
   decodeRecord,
   MAX_RECORD_BYTES,
   MIN_RECORD_BYTES,
+  optionNames,
   type PayloadCodec,
   tryDecodeRecord,
   WalError,
@@ -42,6 +45,9 @@ export interface SegmentReaderOptions {
    */
   readonly startOffset?: number;
 }
+
+/** Every option `SegmentReader.open` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const READER_OPTION_NAMES = optionNames<SegmentReaderOptions>()("chunkBytes", "readBuffer", "startOffset");
 
 /** One step of {@link SegmentReader.next}. */
 export type ReadStep<E> =
@@ -143,6 +149,8 @@ export class SegmentReader {
    *   `WAL_INVALID_OPTION` for a bad `chunkBytes` (before the file is opened) or `startOffset`.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
+    checkOptionsObject(options);
+    checkOptionNames(options, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
     const file = await fs.open(path, "read");
     try {

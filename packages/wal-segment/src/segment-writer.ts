@@ -28,8 +28,11 @@
 import { dirname } from "node:path";
 import {
   ByteWriter,
+  checkOptionNames,
+  checkOptionsObject,
   encodeCommitTxInto,
   encodeRecordInto,
+  optionNames,
   type PayloadCodec,
   WalError,
   type WalRecord,
@@ -76,6 +79,15 @@ export interface SegmentWriterOptions {
    */
   readonly preallocateBytes?: number;
 }
+
+/** Every option a segment writer reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const WRITER_OPTION_NAMES = optionNames<SegmentWriterOptions>()(
+  "maxUnsyncedBytes",
+  "bufferBytes",
+  "buffers",
+  "syncDirectory",
+  "preallocateBytes",
+);
 
 /** Zero-filling is done in 4 KiB pages: a page the records only partly cover is not written again. */
 const PAGE_BYTES = 4096;
@@ -595,6 +607,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
   async rewriteInPlace(options: { readonly withMetadata?: boolean; readonly chunkBytes?: number } = {}): Promise<void> {
+    checkOptionsObject(options); // the chunk size was once a positional number: refuse one rather than ignore it
     const chunkBytes = options.chunkBytes ?? 1 << 20;
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#assertUsable();
@@ -766,6 +779,8 @@ export class SegmentWriter {
 
 /** Refuse bad options before a file is created or opened for them. */
 function validateOptions(options: SegmentWriterOptions): void {
+  checkOptionsObject(options);
+  checkOptionNames(options, WRITER_OPTION_NAMES, "SegmentWriter");
   const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(max) || max < 4096) {
     throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);

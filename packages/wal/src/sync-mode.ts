@@ -9,7 +9,7 @@
  * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
  */
 
-import { MAX_TIMER_MS, WalError } from "@lora/wal-codec";
+import { checkOptionNames, MAX_TIMER_MS, WalError } from "@lora/wal-codec";
 
 /**
  * When a commit is acknowledged and who fsyncs: `perCommit` (after an fdatasync covering it; concurrent commits
@@ -36,8 +36,13 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
   if (input === "none") return { mode: "none" };
   if (input === "group") return { mode: "group", intervalMs: DEFAULT_GROUP_INTERVAL_MS };
   if (typeof input === "object" && input !== null) {
-    if (input.mode === "perCommit" || input.mode === "none") return { mode: input.mode };
+    if (input.mode === "perCommit" || input.mode === "none") {
+      // `{ mode: "none", intervalMs }` would otherwise read as "sync every intervalMs" and sync never.
+      checkOptionNames(input, ["mode"], `syncMode { mode: "${input.mode}" }`);
+      return { mode: input.mode };
+    }
     if (input.mode === "group") {
+      checkOptionNames(input, ["mode", "intervalMs"], 'syncMode { mode: "group" }');
       const ms = input.intervalMs;
       // LoraDB's Node binding rejects 0; a zero interval would fsync continuously.
       if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {

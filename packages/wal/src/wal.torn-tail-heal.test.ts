@@ -76,6 +76,39 @@ describe("a torn-tail heal at open", () => {
     await wal.close();
   });
 
+  it("a cut of a sealed segment (point-in-time) is fsynced on its own, after the later segments' moves are durable", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal: first } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, segmentTargetBytes: 4096 });
+    for (let i = 0; i < 300; i++) await first.commitTx([`event ${i} ${"x".repeat(40)}`]);
+    await first.close();
+    expect(fs.listSync(DIR).filter((n) => n.endsWith(".wal")).length).toBeGreaterThan(3);
+    // A flipped byte in the middle of the first segment, which is sealed: corruption, not a torn tail.
+    const bytes = fs.readFileSync(SEGMENT);
+    bytes[2000] = (bytes[2000] as number) ^ 0xff;
+    fs.writeFileSync(SEGMENT, bytes);
+    const ops: SimOperationEvent[] = [];
+    const stop = fs.onOperation((e) => ops.push(e));
+    const { wal, healed } = await Wal.open<JsonValue>(DIR, {
+      fs,
+      codec: jsonCodec,
+      recovery: "point-in-time",
+      unsyncedWindowBytes: 4096,
+    });
+    stop();
+    expect(healed.map((h) => h.kind)).toEqual(["corruptionCut", "sealedSegmentSucceeded"]);
+    const cut = ops.findIndex((e) => e.op === "truncate" && e.path === SEGMENT);
+    const lastMove = ops.findLastIndex((e) => e.op === "rename");
+    const dirSyncAfterMoves = ops.findIndex((e, i) => i > lastMove && e.op === "syncDir" && e.path === DIR);
+    expect(lastMove).toBeGreaterThanOrEqual(0);
+    expect(dirSyncAfterMoves).toBeGreaterThan(lastMove);
+    expect(cut).toBeGreaterThan(dirSyncAfterMoves);
+    // The cut segment is not opened for appends: its own fsync follows the cut, a full one.
+    const nextFlush = ops.find((e, i) => i > cut && e.path === SEGMENT && (e.op === "sync" || e.op === "datasync"));
+    expect(nextFlush?.op).toBe("sync");
+    expect(fs.durableImage().readFileSync(SEGMENT)).toEqual(fs.readFileSync(SEGMENT));
+    await wal.close();
+  });
+
   it("a crash at any step of the heal keeps every commit, and the torn bytes in the segment or in a whole copy", async () => {
     const { fs, tail, offset } = await tornLog();
     const images: { description: string; fs: SimFS }[] = [];

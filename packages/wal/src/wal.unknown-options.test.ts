@@ -24,6 +24,23 @@ describe("unknown options", () => {
     expect(fs.listSync("/w")).toEqual([]);
   });
 
+  it("Wal.open refuses an interval on a sync mode that has none, and a misspelled one on group", async () => {
+    const fs = SimFS.withDir("/w");
+    await expect(
+      Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, syncMode: { mode: "none", intervalMs: 100 } as never }),
+    ).rejects.toMatchObject({
+      code: "WAL_INVALID_OPTION",
+      message: expect.stringContaining('syncMode { mode: "none" }: unknown option "intervalMs"'),
+    });
+    await expect(
+      Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, syncMode: { mode: "group", intervalMS: 10 } as never }),
+    ).rejects.toMatchObject({
+      code: "WAL_INVALID_OPTION",
+      message: expect.stringContaining('unknown option "intervalMS" (did you mean "intervalMs"?)'),
+    });
+    expect(fs.listSync("/w")).toEqual([]);
+  });
+
   it("Wal.open takes the testing hooks, which ride on a symbol key", async () => {
     const fs = SimFS.withDir("/w");
     const points: string[] = [];

@@ -118,7 +118,9 @@ export async function verifyTarget(
   if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
 
   const codec = chosen.codec;
-  const gap = target.kind === "directory" ? await findTruncationGap(fs, target.segments, codec) : null;
+  // Read through a file system of its own: the caller's may count bytes for a progress bar, and this is extra.
+  const gap =
+    target.kind === "directory" ? await findTruncationGap(createReadOnlyFileSystem(), target.segments, codec) : null;
   // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
   // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A
   // hole a crash left in a checkpoint's truncation is read with that checkpoint as the fence.

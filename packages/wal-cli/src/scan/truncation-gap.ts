@@ -13,9 +13,9 @@ import { replaySegments } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { TargetSegment } from "./wal-target.js";
 
-/** The last hole in a directory's segment ids, when a checkpoint marker after it covers everything before it. */
+/** The holes in a directory's segment ids, when a checkpoint marker after the last covers everything before it. */
 export interface TruncationGap {
-  /** The ids missing before the segment after the last hole, e.g. `segment 3` or `segments 2..4`. */
+  /** Every id missing, hole by hole, e.g. `segment 3` or `segments 2..4, 7`. */
   readonly missing: string;
   /** The base LSN of the first segment after the last hole. */
   readonly baseLsn: number;
@@ -34,15 +34,15 @@ export async function findTruncationGap(
   codec: PayloadCodec<unknown>,
 ): Promise<TruncationGap | null> {
   let after = -1;
+  const holes: string[] = [];
   for (let i = 1; i < segments.length; i++) {
     const previous = segments[i - 1]?.id;
     const id = segments[i]?.id;
-    if (previous !== undefined && id !== undefined && id !== previous + 1) after = i;
+    if (previous === undefined || id === undefined || id === previous + 1) continue;
+    after = i;
+    holes.push(id - previous === 2 ? `${previous + 1}` : `${previous + 1}..${id - 1}`);
   }
   if (after < 0) return null;
-  const first = segments[after] as TargetSegment;
-  const previousId = segments[after - 1]?.id as number;
-  const firstId = first.id as number;
   let outcome: Awaited<ReturnType<ReturnType<typeof replaySegments>["outcome"]>>;
   try {
     const replay = replaySegments(
@@ -56,7 +56,7 @@ export async function findTruncationGap(
   const baseLsn = outcome.segments[0]?.baseLsn;
   const snapshot = outcome.checkpointLsnObserved;
   if (baseLsn === undefined || snapshot === null || snapshot < baseLsn - 1) return null;
-  const missing =
-    firstId - previousId === 2 ? `segment ${previousId + 1}` : `segments ${previousId + 1}..${firstId - 1}`;
-  return { missing, baseLsn, checkpointLsn: snapshot };
+  // Every hole lies below the last one's segment, so the marker that covers the last covers them all.
+  const single = holes.length === 1 && !holes[0]?.includes("..");
+  return { missing: `${single ? "segment" : "segments"} ${holes.join(", ")}`, baseLsn, checkpointLsn: snapshot };
 }
