@@ -9,7 +9,7 @@
  * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
-import { checkOptionNames, checkOptionsObject, isWalError, MAX_TIMER_MS, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
@@ -289,7 +289,6 @@ class ArchiverRun implements Archiver {
 
   stop(options: { readonly flush?: boolean } = {}): Promise<void> {
     try {
-      checkOptionsObject(options);
       checkOptionNames(options, STOP_OPTION_NAMES, "archiver.stop");
     } catch (error) {
       return Promise.reject(error);

@@ -10,7 +10,7 @@
 
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { checkOptionNames, checkOptionsObject, isWalError, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
@@ -64,7 +64,6 @@ export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchiv
   if (typeof dir !== "string" || dir === "") {
     throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${JSON.stringify(dir)}`);
   }
-  checkOptionsObject(options);
   checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
   return new DirectoryStore(resolve(dir), options.fs ?? createNodeFileSystem());
 }

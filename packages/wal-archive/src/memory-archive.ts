@@ -4,7 +4,7 @@
  * and helpers that damage or remove stored objects behind the store's back (for restore tests).
  */
 
-import { checkOptionNames, checkOptionsObject, crc32, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -134,7 +134,6 @@ interface ActiveFault {
  * ```
  */
 export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive {
-  checkOptionsObject(options);
   checkOptionNames(options, MEMORY_ARCHIVE_OPTION_NAMES, "memoryArchive");
   const store = new MemoryStore(options.name ?? "memory");
   for (const spec of options.faults ?? []) store.injectFault(spec);

@@ -3,7 +3,6 @@
 import {
   bytesCodec,
   checkOptionNames,
-  checkOptionsObject,
   jsonCodec,
   optionNames,
   type PayloadCodec,
@@ -99,7 +98,6 @@ export function checkReadOptions(
   where: string,
   known: readonly string[] = READ_OPTION_NAMES,
 ): void {
-  checkOptionsObject(options);
   checkOptionNames(options, known, where);
   if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
     throw new WalError(

@@ -23,6 +23,12 @@ describe("checkOptionNames", () => {
     expect(refusal({ syncMode: "group", recovery: undefined, checkpointLsn: 3, fs: {} })).toBeUndefined();
   });
 
+  it("refuses options that are not an object first, as checkOptionsObject does", () => {
+    expect(() => checkOptionNames(null, KNOWN, "Wal.open")).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION", message: "options must be an object, got null" }),
+    );
+  });
+
   it("refuses an unknown name with WAL_INVALID_OPTION, naming the call, the name and the known names", () => {
     expect(refusal({ syncMode: "group", colour: "blue" })).toMatchObject({
       code: "WAL_INVALID_OPTION",

@@ -3,6 +3,7 @@
  * type, and refuses any other name, suggesting the known one a misspelling most likely meant.
  */
 
+import { checkOptionsObject } from "./check-options.js";
 import { WalError } from "./errors.js";
 
 /**
@@ -26,16 +27,18 @@ type ListsEvery<T, K extends readonly string[]> = [Exclude<keyof T & string, K[n
   : { readonly missing: Exclude<keyof T & string, K[number]> };
 
 /**
- * Assert that `options` names no option outside `known` (its own enumerable string keys; symbol keys are not
- * options). `where` names the call in the message (`Wal.open`, `replayDir`).
+ * Assert that `options` is an object ({@link checkOptionsObject}) that names no option outside `known` (its own
+ * enumerable string keys; symbol keys are not options). `where` names the call in the message (`Wal.open`,
+ * `replayDir`).
  *
  * Why refuse: in plain JavaScript a misspelled option is otherwise ignored without a word, and the call runs with the
  * default instead, e.g. `{ recover: "strict" }` would open in the default recovery mode and cut damage the caller
  * asked to have refused.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for the first unknown name, with the closest known one when a
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, and for the first unknown name, with the closest known one when a
  *   misspelling is likely (`details.option`, `details.knownOptions`).
  */
-export function checkOptionNames(options: object, known: readonly string[], where: string): void {
+export function checkOptionNames(options: unknown, known: readonly string[], where: string): asserts options is object {
+  checkOptionsObject(options);
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
     const near = closestName(name, known);

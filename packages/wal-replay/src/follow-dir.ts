@@ -15,7 +15,6 @@
 import { type FSWatcher, watch } from "node:fs";
 import {
   checkOptionNames,
-  checkOptionsObject,
   checkPath,
   checkPayloadCodec,
   checkSignal,
@@ -137,7 +136,6 @@ export const CONFIRMABLE_TOKENS = 4096;
  */
 export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
   checkPath(dir);
-  checkOptionsObject(options);
   checkOptionNames(options, FOLLOW_DIR_OPTION_NAMES, "followDir");
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);

@@ -3,15 +3,7 @@
  * start instead of from the beginning of the log, and never past the upper bound.
  */
 
-import {
-  checkOptionNames,
-  checkOptionsObject,
-  checkPath,
-  isWalError,
-  optionNames,
-  type PayloadCodec,
-  WalError,
-} from "@lora/wal-codec";
+import { checkOptionNames, checkPath, isWalError, optionNames, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkRestartLsn } from "./replay-options.js";
@@ -88,7 +80,6 @@ export async function* readCommitted<E>(
   options: ReadCommittedOptions<E>,
 ): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
   checkPath(dir);
-  checkOptionsObject(options);
   checkOptionNames(options, READ_COMMITTED_OPTION_NAMES, "readCommitted");
   const after = options.after ?? 0;
   const upto = options.upto;

@@ -54,15 +54,7 @@
 
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
-import {
-  checkOptionNames,
-  checkOptionsObject,
-  checkPath,
-  crc32,
-  isWalError,
-  optionNames,
-  WalError,
-} from "@lora/wal-codec";
+import { checkOptionNames, checkPath, crc32, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 
@@ -377,7 +369,6 @@ function slotPaths(dir: string, name: string): SlotPaths {
 
 /** The file system of a slot function's `options`, once they are checked: an object naming only `known` options. */
 function fileSystemOf(options: SlotOptions, known: readonly string[], where: string): WalFileSystem {
-  checkOptionsObject(options);
   checkOptionNames(options, known, where);
   return options.fs ?? createNodeFileSystem();
 }

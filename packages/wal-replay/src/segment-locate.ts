@@ -3,7 +3,7 @@
  * holds an LSN is found by a binary search over headers (one 32-byte read each).
  */
 
-import { checkOptionNames, checkOptionsObject, checkPath, isWalError, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
   decodeSegmentHeader,
@@ -157,7 +157,6 @@ const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs
  */
 export async function oldestRetainedLsn(dir: string, options: OldestRetainedLsnOptions = {}): Promise<number | null> {
   checkPath(dir);
-  checkOptionsObject(options);
   checkOptionNames(options, OLDEST_RETAINED_OPTION_NAMES, "oldestRetainedLsn");
   const fs = options.fs ?? createNodeFileSystem();
   return await againAfterTruncation(async () => {

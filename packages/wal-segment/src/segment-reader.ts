@@ -9,7 +9,6 @@
 
 import {
   checkOptionNames,
-  checkOptionsObject,
   crc32,
   crc32Range,
   crcMismatchError,
@@ -149,7 +148,6 @@ export class SegmentReader {
    *   `WAL_INVALID_OPTION` for a bad `chunkBytes` (before the file is opened) or `startOffset`.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
-    checkOptionsObject(options);
     checkOptionNames(options, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
     const file = await fs.open(path, "read");

@@ -779,7 +779,6 @@ export class SegmentWriter {
 
 /** Refuse bad options before a file is created or opened for them. */
 function validateOptions(options: SegmentWriterOptions): void {
-  checkOptionsObject(options);
   checkOptionNames(options, WRITER_OPTION_NAMES, "SegmentWriter");
   const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(max) || max < 4096) {

@@ -4,7 +4,7 @@
  * `commitTx` transactions) while they keep up.
  */
 
-import { checkOptionNames, checkOptionsObject, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
@@ -65,7 +65,6 @@ export class InProcessFeed<E> {
 
   /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
   follow(options: WalFollowOptions): WalFollower<E> {
-    checkOptionsObject(options);
     checkOptionNames(options, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {

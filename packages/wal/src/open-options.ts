@@ -2,7 +2,7 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { checkOptionNames, checkOptionsObject, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
@@ -43,7 +43,6 @@ export interface OpenOptions<E> {
  * @throws {@link WalError} `WAL_INVALID_OPTION` for the first option that is not valid.
  */
 export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
-  checkOptionsObject(options);
   checkOptionNames(options, WAL_OPTION_NAMES, "Wal.open");
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);

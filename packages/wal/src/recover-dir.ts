@@ -155,7 +155,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       const brokenCopy = copy.path;
       // The moves (or removals) of later segments are made durable here; a copy's entry was, beside its fsync.
       if (later.length > 0) await fs.syncDir(dir);
-      dirDurable = later.length > 0 || (dirWithCopy !== undefined && copy.path !== null && !silent);
+      // Either the moves' fsync just above, or (no later segment) the one beside a copy that was made.
+      dirDurable = later.length > 0 || (copy.path !== null && !silent);
       const size = (await fs.stat(segment))?.size ?? offset;
       // An unsealed cut segment is where appends resume (it is the newest left): the rewrite before appends makes
       // its truncation durable. A sealed one is not opened again, so its cut is flushed here.

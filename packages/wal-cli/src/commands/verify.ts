@@ -371,8 +371,8 @@ function unexplainedStartVerdict(target: WalTarget, oldestFence: number, lowestF
 }
 
 /**
- * The `history` line of a directory whose start a checkpoint truncated (an unexplained start is the verdict's, or
- * comes after worse damage); `undefined` for any other.
+ * The `history` line of a directory whose start a checkpoint truncated, or with holes a checkpoint's interrupted
+ * truncation left (an unexplained start is the verdict's, or comes after worse damage); `undefined` for any other.
  */
 export function historyLine(
   kind: "directory" | "file",
