@@ -41,14 +41,14 @@ export class ByteReader {
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `bytes` is a `Uint8Array` and `start` and `end` are
    *   integers with `0 <= start <= end <= bytes.byteLength`.
    */
-  constructor(bytes: Uint8Array, start = 0, end = bytes?.byteLength) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes?.length) {
     if (!(bytes instanceof Uint8Array)) invalidArgument("constructor", "bytes", bytes, "a Uint8Array");
-    if (!isIndex(end, bytes.byteLength)) {
-      invalidArgument("constructor", "end", end, `an integer in [0, ${bytes.byteLength}]`);
+    if (!isIndex(end, bytes.length)) {
+      invalidArgument("constructor", "end", end, `an integer in [0, ${bytes.length}]`);
     }
     if (!isIndex(start, end)) invalidArgument("constructor", "start", start, `an integer in [0, ${end}]`);
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     this.#pos = start;
     this.#end = end;
   }

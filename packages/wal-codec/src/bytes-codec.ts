@@ -28,6 +28,8 @@ export const BYTES_SLAB_MAX_EVENT = 1024;
  * event's bytes cannot change under it; the slab is simply dropped (and collected once its events are) when full.
  */
 let slab = new Uint8Array(BYTES_SLAB_BYTES);
+/** `slab.buffer`, kept beside it: reading a typed array's `buffer` is a runtime call per event in V8 11. */
+let slabBuffer = slab.buffer;
 let slabUsed = 0;
 
 /** A copy of `bytes[start, end)` that never shares memory with `bytes`: `bytesCodec.decodeEvent` of that range. */
@@ -41,6 +43,7 @@ export function bytesDecodeEventAt(bytes: Uint8Array, start: number, end: number
   // A detached slab (someone transferred an event's `buffer`) has length 0 and is replaced like a full one.
   if (slab.length - slabUsed < length || slab.length === 0) {
     slab = new Uint8Array(BYTES_SLAB_BYTES);
+    slabBuffer = slab.buffer;
     slabUsed = 0;
   }
   const at = slabUsed;
@@ -49,7 +52,7 @@ export function bytesDecodeEventAt(bytes: Uint8Array, start: number, end: number
   // A byte loop beats `set(subarray)` only for a handful of bytes: the view costs as much as the copy.
   if (length <= 16) for (let i = 0; i < length; i++) slab[at + i] = bytes[start + i] as number;
   else slab.set(bytes.subarray(start, end), at);
-  return new Uint8Array(slab.buffer, at, length);
+  return new Uint8Array(slabBuffer, at, length);
 }
 
 /**
@@ -115,10 +118,10 @@ export const bytesCodec: PayloadCodec<Uint8Array> = {
     }
   },
   decodeEvent(payload: Uint8Array): Uint8Array {
-    return bytesDecodeEventAt(payload, 0, payload.byteLength);
+    return bytesDecodeEventAt(payload, 0, payload.length);
   },
   decodeBatch(payload: Uint8Array): Uint8Array[] {
-    return bytesDecodeBatchAt(payload, 0, payload.byteLength);
+    return bytesDecodeBatchAt(payload, 0, payload.length);
   },
 };
 declareFreshBatches(bytesCodec);

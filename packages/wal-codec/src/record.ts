@@ -259,7 +259,7 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
  * the messages name are read again here, off the hot path.
  */
 function explainFailure<E>(failure: DecodeFailure, bytes: Uint8Array, offset: number): DecodeResult<E> {
-  const available = bytes.byteLength - offset;
+  const available = bytes.length - offset;
   if (failure === DecodeFailure.incomplete) {
     return { kind: "incomplete", needed: available < 4 ? 4 : readU32(bytes, offset) };
   }
@@ -363,7 +363,7 @@ function decodeChecked<E>(
   codec: PayloadCodec<E>,
   view: DataView | undefined,
 ): WalRecord<E> | DecodeFailure | PayloadRejected {
-  const available = bytes.byteLength - offset;
+  const available = bytes.length - offset;
   if (available < 4) return DecodeFailure.incomplete;
   // Fields are read straight from `bytes` (no DataView per record: it was the decoder's main allocation).
   const length = readU32(bytes, offset);

@@ -307,7 +307,7 @@ export class SegmentReader {
       }
       // Only a record that would grow the buffer past the read size is streamed first: below that, the fill reads
       // into memory the reader keeps using anyway.
-      if (result.needed > this.#buffer.byteLength && result.needed > this.#chunk) {
+      if (result.needed > this.#buffer.length && result.needed > this.#chunk) {
         const mismatch = await this.#streamedCrcMismatch(result.needed);
         if (mismatch !== undefined) {
           return { kind: "damaged", offset: this.#position, reason: "corrupt", error: mismatch, frameValid: false };
@@ -337,7 +337,7 @@ export class SegmentReader {
     let crc = 0;
     let lsn = 0;
     for (let at = start; at < crcAt; ) {
-      const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, crcAt - at), at);
+      const n = await readFully(this.#file, bytes, Math.min(bytes.length, crcAt - at), at);
       if (n === 0) return undefined; // Shorter than measured: the fill that follows finds out how.
       if (at === start) {
         if (n < RECORD_HEADER_BYTES) return undefined;
@@ -365,11 +365,11 @@ export class SegmentReader {
    */
   #scratch(want: number): Uint8Array {
     const size = Math.max(this.#chunk, SCRATCH_MIN_BYTES);
-    if (this.#buffer.byteLength < SCRATCH_MIN_BYTES) {
+    if (this.#buffer.length < SCRATCH_MIN_BYTES) {
       this.#buffer = new Uint8Array(Math.min(size, Math.max(want, SCRATCH_MIN_BYTES)));
     }
     this.#dropBuffered();
-    return this.#buffer.subarray(0, Math.min(size, this.#buffer.byteLength));
+    return this.#buffer.subarray(0, Math.min(size, this.#buffer.length));
   }
 
   /** Forget the buffered bytes (the buffer is about to be used as scratch); the next fill reads from the position. */
@@ -441,7 +441,7 @@ export class SegmentReader {
     const atTail = this.#zeroTail !== undefined && this.#zeroTail.from <= this.#position;
     const want = Math.max(needed, Math.min(atTail ? this.#tailRead : this.#chunk, this.#fileSize - this.#position));
     if (atTail) this.#tailRead = Math.min(this.#chunk, this.#tailRead * 2);
-    if (want > this.#buffer.byteLength) {
+    if (want > this.#buffer.length) {
       const grown = new Uint8Array(want);
       grown.set(this.#buffer.subarray(this.#bufferLength - unread, this.#bufferLength));
       this.#buffer = grown;
@@ -522,13 +522,13 @@ export class SegmentReader {
     const bytes = this.#scratch(end - offset);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Windows overlap by a marker's length less one byte, so a marker across a window's end is seen whole in the next.
-    const window = bytes.byteLength - (MIN_RECORD_BYTES - 1);
+    const window = bytes.length - (MIN_RECORD_BYTES - 1);
     // LSNs rise by one per record within a segment and a record takes at least 25 bytes, so a marker `n` bytes
     // past `offset` carries at most this LSN plus n / 25 (the damaged record itself counted): a cheap filter that
     // keeps hostile candidates from costing a CRC each.
     const lsnBase = Math.max(minLsn, this.header.baseLsn - 1) + 2;
     for (let start = offset; start + MIN_RECORD_BYTES <= end; start += window) {
-      const n = await readFully(this.#file, bytes, Math.min(bytes.byteLength, end - start), start);
+      const n = await readFully(this.#file, bytes, Math.min(bytes.length, end - start), start);
       const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
       // The highest LSN a marker in this window may carry, as the high word an LSN field may have: one compare
       // rejects the LSN of most marker-shaped bytes (and any beyond 2^53) before the LSN is assembled.
@@ -559,7 +559,7 @@ export class SegmentReader {
     const window = Math.max(this.#chunk, 1 << 16);
     const bytes = new Uint8Array(Math.min(window + MIN_RECORD_BYTES, Math.max(0, end - offset)));
     for (let start = offset + 1; start + MIN_RECORD_BYTES <= end; start += window) {
-      const length = Math.min(bytes.byteLength, end - start);
+      const length = Math.min(bytes.length, end - start);
       const n = await readFully(this.#file, bytes, length, start);
       const view = new DataView(bytes.buffer, 0, n);
       const last = Math.min(window, n - MIN_RECORD_BYTES + 1);
