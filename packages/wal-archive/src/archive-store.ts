@@ -90,6 +90,19 @@ export function assertSignal(
 }
 
 /**
+ * {@link assertSignal} for the `signal` of a function's options (`restore`, `verifyArchive`, `listArchive`): the
+ * same check and message, with the options code.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` unless `signal` is `undefined` or an `AbortSignal`.
+ */
+export function assertSignalOption(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
+  try {
+    assertSignal(signal, where);
+  } catch (error) {
+    throw new WalError("WAL_INVALID_OPTION", (error as Error).message);
+  }
+}
+
+/**
  * The start of a store call: {@link assertSignal}, then the signal's own abort reason if it is already aborted.
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` for a `signal` that is not an `AbortSignal`; the abort reason.
  */

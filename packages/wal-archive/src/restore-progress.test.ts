@@ -210,7 +210,7 @@ describe("restore's onProgress", () => {
     expect(fs.listSync("/restored")).toEqual([]);
 
     const bad = restore({ store: archive.store, dir: "/other", fs, onProgress: 5 as never });
-    await expect(bad).rejects.toSatisfy((e) => isWalError(e, "WAL_INVALID_ARGUMENT"));
+    await expect(bad).rejects.toSatisfy((e) => isWalError(e, "WAL_INVALID_OPTION"));
   });
 });
 

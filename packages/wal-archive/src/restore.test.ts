@@ -461,7 +461,7 @@ describe("restore refuses", () => {
     await writeFile(file, "x");
     for (const dir of [full, file]) {
       const error = await failure(restore({ store, dir }));
-      expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect(isWalError(error, "WAL_INVALID_OPTION")).toBe(true);
       if (dir === full) expect((error as Error).message).toContain("is not empty (1 entry: 0000000001.wal)");
     }
     expect(store.calls.get + store.calls.list).toBe(0);
@@ -478,7 +478,7 @@ describe("restore refuses", () => {
       { store, dir, fromLsn: 10, toLsn: 9 },
       { store: {} as ArchiveStore, dir },
     ]) {
-      expect(isWalError(await failure(restore(options)), "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect(isWalError(await failure(restore(options)), "WAL_INVALID_OPTION")).toBe(true);
     }
   });
 
@@ -494,7 +494,7 @@ describe("restore refuses", () => {
       { store: { list: store.list.bind(store) }, dir },
     ]) {
       const error = await failure(restore(options as unknown as RestoreOptions));
-      expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+      expect(isWalError(error, "WAL_INVALID_OPTION")).toBe(true);
       expect((error as Error).message).toMatch(/^restore: (signal|store) must be an? /);
     }
     expect(store.calls.get + store.calls.list).toBe(0);

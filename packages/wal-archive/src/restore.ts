@@ -12,7 +12,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { type ArchiveStore, assertSignal, isArchiveStore, READ_CALLS } from "./archive-store.js";
+import { type ArchiveStore, assertSignalOption, isArchiveStore, READ_CALLS } from "./archive-store.js";
 import { mkdirDurably } from "./fs-archive.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
@@ -123,7 +123,7 @@ export interface RestoreResult {
  * the restored log reaches back to it (a missing first segment fails with `WAL_FENCE_TOO_LOW`, never silently).
  * Combined with `toLsn`, this gives the state at `toLsn` from a snapshot taken at or before it.
  *
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before anything is read or written for bad options (`store` not an
+ * @throws {@link WalError} `WAL_INVALID_OPTION` before anything is read or written for bad options (`store` not an
  *   {@link ArchiveStore}, `dir` not a non-empty string, `toLsn` or `fromLsn` not a non-negative safe integer or
  *   `toLsn` below `fromLsn`, `onProgress` not a function, `signal` not an `AbortSignal`), and before the store is
  *   called for `dir` not empty or not a directory; `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store
@@ -231,14 +231,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 }
 
 function checkOptions(options: RestoreOptions): RestoreOptions {
-  const bad = (what: string) => new WalError("WAL_INVALID_ARGUMENT", `restore: ${what}`);
+  const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
   checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
   const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
   if (!isArchiveStore(store, READ_CALLS)) throw bad("store must be an ArchiveStore (get and list)");
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
-  assertSignal(signal, "restore");
+  assertSignalOption(signal, "restore");
   const lsn = (name: string, v: unknown) => {
     if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
       throw bad(`${name} must be a non-negative safe integer, got ${String(v)}`);
@@ -257,7 +257,7 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
   const stat = await fs.stat(dir);
   if (stat === null) return;
   if (!stat.isDirectory) {
-    throw new WalError("WAL_INVALID_ARGUMENT", `restore: ${dir} exists and is not a directory`, {
+    throw new WalError("WAL_INVALID_OPTION", `restore: ${dir} exists and is not a directory`, {
       details: { path: dir },
     });
   }
@@ -265,7 +265,7 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
   if (names.length > 0) {
     const shown = names.sort().slice(0, 5).join(", ");
     throw new WalError(
-      "WAL_INVALID_ARGUMENT",
+      "WAL_INVALID_OPTION",
       `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${shown}${names.length > 5 ? ", ..." : ""}); restore writes a new log directory and never merges into one`,
       { details: { path: dir } },
     );

@@ -235,12 +235,14 @@ describe("verifyArchive", () => {
 
 describe("verifyArchive and listArchive refuse", () => {
   /** The rejection of `p` (failing if it resolves): a WalError with `code` and a message starting with `prefix`. */
+  /** A refusal before the store is called: a store that is not one is a wrong argument, anything else an option. */
   async function refusal(p: Promise<unknown>, prefix: string): Promise<void> {
+    const code = prefix.endsWith("store must be an ArchiveStore") ? "WAL_INVALID_ARGUMENT" : "WAL_INVALID_OPTION";
     const error = await p.then(
       () => expect.unreachable("the call resolved"),
       (e: unknown) => e,
     );
-    expect(isWalError(error, "WAL_INVALID_ARGUMENT")).toBe(true);
+    expect(isWalError(error, code)).toBe(true);
     expect((error as Error).message.startsWith(prefix)).toBe(true);
   }
 

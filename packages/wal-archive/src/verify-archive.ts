@@ -19,7 +19,7 @@ import { type ArchiveKey, PIECES_PREFIX, parseArchiveKey, SEGMENTS_PREFIX } from
 import {
   type ArchiveCallOptions,
   type ArchiveStore,
-  assertSignal,
+  assertSignalOption,
   isArchiveStore,
   READ_CALLS,
 } from "./archive-store.js";
@@ -52,9 +52,10 @@ export interface ArchivedSegment {
 /**
  * The archive's objects grouped per segment id, oldest first. Objects under `segments/` and `partial/` whose keys
  * are not archive keys are left out (they are not ours). Lists the store; fetches nothing.
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before calling the store when `store` is not an
- *   {@link ArchiveStore}, `options` not an object or `options.signal` not an `AbortSignal`; whatever the store's
- *   `list` rejects with (`WAL_IO`, the signal's reason).
+ * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
+ *   {@link ArchiveStore}; `WAL_INVALID_OPTION` when `options` is not an object, names an option `listArchive` does
+ *   not know, or `options.signal` is not an `AbortSignal`. Then whatever the store's `list` rejects with (`WAL_IO`,
+ *   the signal's reason).
  */
 export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
   checkArguments("listArchive", store, options, LIST_ARCHIVE_OPTION_NAMES);
@@ -80,15 +81,15 @@ export async function listArchive(store: ArchiveStore, options: ArchiveCallOptio
     });
 }
 
-/**
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `store` is an {@link ArchiveStore} and `options` an object
- *   whose `signal`, when given, is an `AbortSignal`.
- */
 /** Every option `listArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
 const LIST_ARCHIVE_OPTION_NAMES = optionNames<ArchiveCallOptions>()("signal");
 /** Every option `verifyArchive` reads; any other name is refused (`WAL_INVALID_OPTION`). */
 const VERIFY_ARCHIVE_OPTION_NAMES = optionNames<VerifyArchiveOptions>()("signal", "onProgress");
 
+/**
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `store` is an {@link ArchiveStore}; `WAL_INVALID_OPTION`
+ *   unless `options` is an object of `known` names whose `signal`, when given, is an `AbortSignal`.
+ */
 function checkArguments(
   where: string,
   store: unknown,
@@ -99,10 +100,10 @@ function checkArguments(
     throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore (get and list)`);
   }
   if (typeof options !== "object" || options === null) {
-    throw new WalError("WAL_INVALID_ARGUMENT", `${where}: options must be an object`);
+    throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object`);
   }
   checkOptionNames(options, known, where);
-  assertSignal((options as ArchiveCallOptions).signal, where);
+  assertSignalOption((options as ArchiveCallOptions).signal, where);
 }
 
 /** One thing wrong with an archive. */
@@ -162,9 +163,10 @@ export interface VerifyArchiveOptions extends ArchiveCallOptions {
  * missing segment id. An empty archive reports one `WAL_ARCHIVE_MISSING` problem.
  *
  * Fetches every object restore would (one segment in memory at a time).
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` before calling the store when `store` is not an
- *   {@link ArchiveStore}, `options` not an object, `options.signal` not an `AbortSignal` or `options.onProgress` not a
- *   function; the signal's reason when aborted; a store failure on `list` (a failed `get` is reported as a problem).
+ * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
+ *   {@link ArchiveStore}; `WAL_INVALID_OPTION` when `options` is not an object, names an option `verifyArchive` does
+ *   not know, `options.signal` is not an `AbortSignal` or `options.onProgress` not a function. Then the signal's
+ *   reason when aborted; a store failure on `list` (a failed `get` is reported as a problem).
  */
 export async function verifyArchive(
   store: ArchiveStore,
@@ -172,7 +174,7 @@ export async function verifyArchive(
 ): Promise<ArchiveVerifyReport> {
   checkArguments("verifyArchive", store, options, VERIFY_ARCHIVE_OPTION_NAMES);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-    throw new WalError("WAL_INVALID_ARGUMENT", "verifyArchive: onProgress must be a function");
+    throw new WalError("WAL_INVALID_OPTION", "verifyArchive: onProgress must be a function");
   }
   const { signal } = options;
   const listing = await listArchive(store, signal === undefined ? {} : { signal });

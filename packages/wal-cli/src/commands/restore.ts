@@ -149,7 +149,7 @@ export async function runRestore(args: string[], ctx: CommandContext): Promise<n
     });
   } catch (error) {
     // <dir> not empty or not a directory: the argument is wrong, not the archive.
-    if (isWalError(error, "WAL_INVALID_ARGUMENT"))
+    if (isWalError(error, "WAL_INVALID_OPTION"))
       throw new UsageError(error.message.replace(/^restore: /, ""), "restore");
     throw error;
   } finally {
