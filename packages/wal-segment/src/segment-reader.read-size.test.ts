@@ -7,7 +7,7 @@
 
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import type { WalFile } from "./fs/file-system.js";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
@@ -37,7 +37,7 @@ async function segmentOf(count: number, eventBytes: number): Promise<SimFS> {
 }
 
 /** The file system, and the length of every read of the segment's records (its 32-byte header read left out). */
-function countingReads(sim: SimFS): { fs: SimFS; reads: number[] } {
+function countingReads(sim: SimFS): { fs: WalFileSystem; reads: number[] } {
   const reads: number[] = [];
   const fs = wrapFileSystem(sim, (file) => {
     const read: WalFile["read"] = async (buffer, offset, length, position) => {
