@@ -29,8 +29,8 @@ import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
 /** Options of {@link SegmentReader.open}. */
 export interface SegmentReaderOptions {
   /**
-   * Bytes read per syscall at most: an integer of at least 1 (else `WAL_INVALID_OPTION`). Without a `readBuffer`,
-   * the first read takes 256 KiB (or this, when smaller) and each later one twice the last, up to this.
+   * Bytes read per syscall at most: an integer of at least 1 (else `WAL_INVALID_OPTION`). The first read takes
+   * 256 KiB, or the `readBuffer`'s size when that is larger, and each later one twice the last, never more than this.
    * @default 1 MiB
    */
   readonly chunkBytes?: number;
@@ -526,8 +526,9 @@ export class SegmentReader {
    * out) with an LSN above `minLsn` at or after `offset`: evidence that records follow damage. Only markers are
    * looked for because they have a fixed size: each candidate costs one 21-byte CRC, so the search is linear in
    * the bytes after `offset` with a small constant whatever they hold (every transaction ends with a marker, so
-   * records that follow damage include one). Reads the read size (at least 64 KiB) at a time into the reader's own
-   * buffer (which it may replace, see {@link SegmentReader.chunkBytes}), dropping the buffered bytes: the next read
+   * records that follow damage include one). Reads through the reader's own buffer, a buffer's length at a time
+   * (256 KiB for a reader that found damage before its reads grew; never more than the read size, at least 64 KiB:
+   * a smaller buffer is replaced, see {@link SegmentReader.chunkBytes}), dropping the buffered bytes: the next read
    * takes them from the file again.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
    */

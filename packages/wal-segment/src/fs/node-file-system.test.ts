@@ -29,6 +29,23 @@ describe("createNodeFileSystem", () => {
     }
   });
 
+  test("writes every byte of a view wider than bytes, as Node's fs does (plain JavaScript may pass one)", async () => {
+    const dir = await makeTempDir("lora-wal-fs");
+    try {
+      const fs = createNodeFileSystem();
+      const f = await fs.open(join(dir.path, "a"), "createExclusive");
+      const wide = new Uint16Array([0x0201, 0x0403, 0x0605]);
+      await f.write(wide as unknown as Uint8Array, 0);
+      f.writeSync?.(new DataView(wide.buffer, 2, 4) as unknown as Uint8Array, 6);
+      const back = new Uint8Array(10);
+      expect(await f.read(back, 0, 10, 0)).toBe(10);
+      expect([...back]).toEqual([1, 2, 3, 4, 5, 6, 3, 4, 5, 6]);
+      await f.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   test("errors carry errno, syscall, path and the Node error as cause", async () => {
     const fs = createNodeFileSystem();
     const p = join("/nonexistent-lora-wal", "x.wal");

@@ -78,7 +78,8 @@ class NodeWalFile implements WalFile {
   write(data: Uint8Array, position: number): Promise<void> {
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "write"), "write", this.path));
     const { fd, path } = this;
-    const length = data.length;
+    // byteLength, not length: `fs.write` takes any typed array or DataView from plain JavaScript, and counts bytes.
+    const length = data.byteLength;
     return new Promise((resolve, reject) => {
       let done = 0;
       // Complete short writes: a pwrite may write fewer bytes than asked (signals, quotas, huge buffers).
@@ -116,7 +117,7 @@ class NodeWalFile implements WalFile {
     if (this.#closed) throw ioError(badFd(this.path, "write"), "write", this.path);
     let done = 0;
     try {
-      const length = data.length;
+      const length = data.byteLength; // once per call: see `write`
       while (done < length) done += fs.writeSync(this.fd, data, done, length - done, position + done);
     } catch (err) {
       throw ioError(err, "write", this.path);
