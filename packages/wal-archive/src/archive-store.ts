@@ -4,7 +4,7 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
 
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
@@ -100,6 +100,20 @@ export function assertSignalOption(signal: unknown, where: string): asserts sign
   } catch (error) {
     throw new WalError("WAL_INVALID_OPTION", (error as Error).message);
   }
+}
+
+/** Every option `get`, `list` and `delete` read; any other name is refused (`WAL_INVALID_OPTION`). */
+const CALL_OPTION_NAMES = optionNames<ArchiveCallOptions>()("signal");
+/** Every option `put` reads. */
+const PUT_OPTION_NAMES = optionNames<ArchivePutOptions>()("signal", "crc32");
+
+/**
+ * The options of one call of the package's stores: an object naming only options the call reads. A misspelled
+ * `crc32` in plain JavaScript would otherwise put the bytes unchecked, and `null` failed as a `TypeError`.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` (`${where}: unknown option ...`, `details.option`).
+ */
+export function checkCallOptions(options: unknown, call: keyof ArchiveStore, where: string): void {
+  checkOptionNames(options, call === "put" ? PUT_OPTION_NAMES : CALL_OPTION_NAMES, where);
 }
 
 /**

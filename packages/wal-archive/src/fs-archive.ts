@@ -18,6 +18,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
+  checkCallOptions,
   startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
@@ -83,6 +84,7 @@ class DirectoryStore implements FsArchive {
 
   async put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
     assertObjectKey(key);
+    checkCallOptions(options, "put", `put ${key}`);
     if (!(bytes instanceof Uint8Array)) {
       throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
         details: { object: key },
@@ -170,6 +172,7 @@ class DirectoryStore implements FsArchive {
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertObjectKey(key);
+    checkCallOptions(options, "get", `get ${key}`);
     startCall(options.signal, `get ${key}`, key);
     try {
       return await this.#read(this.#pathOf(key));
@@ -180,6 +183,7 @@ class DirectoryStore implements FsArchive {
 
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
+    checkCallOptions(options, "list", `list ${prefix}`);
     startCall(options.signal, `list ${prefix}`, prefix);
     // Walk from the deepest directory the prefix names whole ("a/b" → "a", "a/b/" → "a/b").
     const slash = prefix.lastIndexOf("/");
@@ -195,6 +199,7 @@ class DirectoryStore implements FsArchive {
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertObjectKey(key);
+    checkCallOptions(options, "delete", `delete ${key}`);
     startCall(options.signal, `delete ${key}`, key);
     const path = this.#pathOf(key);
     try {

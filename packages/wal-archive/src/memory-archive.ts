@@ -11,6 +11,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
+  checkCallOptions,
   startCall,
 } from "./archive-store.js";
 
@@ -157,7 +158,7 @@ class MemoryStore implements MemoryArchive {
   }
 
   put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
-    return this.#call("put", key, options.signal, () => {
+    return this.#call("put", key, options, () => {
       assertStoreKey(key);
       if (!(bytes instanceof Uint8Array)) {
         throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
@@ -199,14 +200,14 @@ class MemoryStore implements MemoryArchive {
   }
 
   get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
-    return this.#call("get", key, options.signal, () => {
+    return this.#call("get", key, options, () => {
       assertStoreKey(key);
       return () => this.peek(key);
     });
   }
 
   list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
-    return this.#call("list", prefix, options.signal, () => {
+    return this.#call("list", prefix, options, () => {
       assertStorePrefix(prefix);
       return () =>
         this.keys()
@@ -216,7 +217,7 @@ class MemoryStore implements MemoryArchive {
   }
 
   delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
-    return this.#call("delete", key, options.signal, () => {
+    return this.#call("delete", key, options, () => {
       assertStoreKey(key);
       return () => {
         this.#objects.delete(key);
@@ -304,10 +305,12 @@ class MemoryStore implements MemoryArchive {
    * Run one call: `check` validates the arguments (throwing refusals) and returns the operation; then the store's
    * state (down, faults) decides whether it runs. Settles after at least one turn of the event loop.
    */
-  async #call<T>(op: ArchiveOp, key: string, signal: AbortSignal | undefined, check: () => () => T): Promise<T> {
+  async #call<T>(op: ArchiveOp, key: string, options: ArchiveCallOptions, check: () => () => T): Promise<T> {
     this.calls[op]++;
     let faulted = false;
     try {
+      checkCallOptions(options, op, `${op} ${key}`);
+      const { signal } = options;
       startCall(signal, `${op} ${key}`, typeof key === "string" ? key : undefined);
       const run = check();
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -38,6 +38,7 @@ import {
   type ArchivePutOptions,
   type ArchiveStore,
   assertSignal,
+  checkCallOptions,
   startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
@@ -194,6 +195,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
     assertStoreKey(key);
+    checkCallOptions(options, "put", `put ${key}`);
     if (!(bytes instanceof Uint8Array)) {
       throw new WalError("WAL_INVALID_ARGUMENT", "put needs the object's bytes as a Uint8Array", {
         details: { object: key },
@@ -239,6 +241,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertStoreKey(key);
+    checkCallOptions(options, "get", `get ${key}`);
     const { signal } = options;
     startCall(signal, `get ${key}`, key);
     let response: GetObjectCommandOutput;
@@ -273,6 +276,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
+    checkCallOptions(options, "list", `list ${prefix}`);
     const { signal } = options;
     startCall(signal, `list ${prefix}`, prefix);
     const found: ArchiveObjectInfo[] = [];
@@ -312,6 +316,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertStoreKey(key);
+    checkCallOptions(options, "delete", `delete ${key}`);
     const { signal } = options;
     startCall(signal, `delete ${key}`, key);
     try {

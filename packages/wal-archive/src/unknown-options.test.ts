@@ -66,6 +66,37 @@ describe("an unknown option", () => {
     expect(() => s3Archive({ client, bucket: "b", partSize: 5 } as never)).toThrow(refusedBy("s3Archive", "partSize"));
   });
 
+  it("is refused by every call of the package's stores, before anything is stored, read or sent", async () => {
+    const sent: unknown[] = [];
+    const client = {
+      send: (command: unknown) => {
+        sent.push(command);
+        return Promise.resolve({});
+      },
+    };
+    const memory = memoryArchive();
+    const fs = SimFS.withDir("/a");
+    const stores = [fsArchive("/a", { fs }), memory, s3Archive({ client, bucket: "b" } as never)];
+    const bytes = new Uint8Array([1, 2, 3]);
+    for (const store of stores) {
+      // `crc` for `crc32`: the bytes would have been stored unchecked.
+      await expect(store.put("k", bytes, { crc: 5 } as never)).rejects.toThrow(refusedBy("put k", "crc"));
+      await expect(store.put("k", bytes, { CRC32: 5 } as never)).rejects.toThrow(/did you mean "crc32"/);
+      await expect(store.get("k", { signl: undefined } as never)).rejects.toThrow(refusedBy("get k", "signl"));
+      await expect(store.list("k", { limit: 1 } as never)).rejects.toThrow(refusedBy("list k", "limit"));
+      await expect(store.delete("k", { force: true } as never)).rejects.toThrow(refusedBy("delete k", "force"));
+      // Options that are not an object, which failed as a TypeError when read.
+      await expect(store.put("k", bytes, null as never)).rejects.toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+      expect(await store.list()).toEqual([]);
+    }
+    expect(fs.listSync("/a")).toEqual([]);
+    expect(sent.map((c) => (c as { constructor: { name: string } }).constructor.name)).toEqual([
+      "ListObjectsV2Command",
+    ]);
+  });
+
   it("is refused by listArchive and verifyArchive before any store call", async () => {
     const store = memoryArchive();
     await expect(listArchive(store, { prefix: "x" } as never)).rejects.toThrow(refusedBy("listArchive", "prefix"));
