@@ -109,10 +109,22 @@ const PUT_OPTION_NAMES = optionNames<ArchivePutOptions>()("signal", "crc32");
 
 /**
  * The options of one call of the package's stores: an object naming only options the call reads. A misspelled
- * `crc32` in plain JavaScript would otherwise put the bytes unchecked, and `null` failed as a `TypeError`.
- * @throws {@link WalError} `WAL_INVALID_OPTION` (`${where}: unknown option ...`, `details.option`).
+ * `crc32` in plain JavaScript would otherwise put the bytes unchecked, `null` failed as a `TypeError`, and an
+ * `AbortSignal` passed in the options' place (it has no own keys) was ignored.
+ * @throws {@link WalError} `WAL_INVALID_OPTION`, the message starting with `${where}: ` (an unknown name also sets
+ *   `details.option`).
  */
 export function checkCallOptions(options: unknown, call: keyof ArchiveStore, where: string): void {
+  if (typeof options !== "object" || options === null) {
+    const shown = options === null ? "null" : typeof options;
+    throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object, got ${shown}`);
+  }
+  if (options instanceof AbortSignal) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `${where}: options must be an object, got an AbortSignal (pass { signal })`,
+    );
+  }
   checkOptionNames(options, call === "put" ? PUT_OPTION_NAMES : CALL_OPTION_NAMES, where);
 }
 

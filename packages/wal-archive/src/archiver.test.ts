@@ -398,6 +398,29 @@ describe("startArchiver", () => {
     await wal.close();
   });
 
+  it("hands its catch-up listing the call's signal: a listing abandoned at callTimeoutMs is told to stop", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+    const signals: (AbortSignal | undefined)[] = [];
+    const hanging: ArchiveStore = {
+      name: "hanging",
+      put: () => new Promise(() => undefined),
+      get: () => new Promise(() => undefined),
+      list: (_prefix, options) => {
+        signals.push(options?.signal);
+        return new Promise(() => undefined);
+      },
+      delete: () => new Promise(() => undefined),
+    };
+    const archiver = startArchiver(wal, { store: hanging, fs, callTimeoutMs: 20, retry: { initialMs: 1 } });
+    // Two listings: the first abandoned at callTimeoutMs (its signal aborted), the retry still hanging at stop.
+    while (signals.length < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(signals[0]?.aborted).toBe(true);
+    await archiver.stop({ flush: false });
+    expect(signals.every((signal) => signal instanceof AbortSignal && signal.aborted)).toBe(true);
+    await wal.close();
+  });
+
   it("uses an existing slot and refuses bad options", async () => {
     const fs = new SimFS();
     const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });

@@ -380,7 +380,7 @@ class ArchiverRun implements Archiver {
   /** What the store and the directory hold at attach: queue every sealed segment not archived, resume the active. */
   async #catchUp(): Promise<void> {
     await this.#ensureSlot();
-    const stored = await this.#call("list", () => this.#store.list(""));
+    const stored = await this.#call("list", (signal) => this.#store.list("", { signal }));
     const sealedInStore = new Map<number, { key: string; baseLsn: number; size: number }>();
     const pieceEnd = new Map<number, { key: string; from: number; to: number; baseLsn: number; crc32: number }>();
     const local = await listSegments(this.#fs, this.#dir);

@@ -57,7 +57,8 @@ const TMP_MARK = ".tmp-";
  * - A key cannot be both an object and a directory (`a` and `a/b`): the second `put` fails with `WAL_IO`.
  * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
  * - A `signal` is checked before each call and again before the rename that publishes an object; one that is not an
- *   `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written.
+ *   `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written, and so are options that
+ *   are not an object or name an option the call does not read (`WAL_INVALID_OPTION`).
  *
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `dir` is not a non-empty string.
  */

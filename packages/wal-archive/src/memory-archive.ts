@@ -125,8 +125,9 @@ interface ActiveFault {
 /**
  * An in-memory store: objects are copied in on `put` and out on `get`, so callers cannot change them. It gives
  * every {@link ArchiveStore} guarantee (it passes the conformance suite), refuses other bytes under an existing key
- * and a `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`), and bytes that do not match the `crc32`
- * option (`WAL_ARCHIVE_CORRUPT`). Every call settles asynchronously, so concurrent calls interleave.
+ * and a `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`), options that are not an object or name an
+ * option the call does not read (`WAL_INVALID_OPTION`), and bytes that do not match the `crc32` option
+ * (`WAL_ARCHIVE_CORRUPT`). Every call settles asynchronously, so concurrent calls interleave.
  *
  * @example
  * ```ts

@@ -140,9 +140,10 @@ const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
  *
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a missing client, an empty bucket name, an invalid prefix, a
  * part or page size out of range or a non-boolean `checkBeforePut`. The store's calls reject with
+ * `WAL_INVALID_OPTION` (options that are not an object, an option name the call does not read), and with
  * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array, CRC value or signal; other bytes under an existing key),
  * `WAL_ARCHIVE_CORRUPT` (`crc32` does not match the bytes) and `WAL_IO` (any failure of the SDK or the network;
- * `cause` is the SDK's error), each with `details.object` set to the key or prefix.
+ * `cause` is the SDK's error), each of these three with `details.object` set to the key or prefix.
  */
 export function s3Archive(options: S3ArchiveOptions): ArchiveStore {
   return new S3ArchiveStore(options);

@@ -85,10 +85,24 @@ describe("an unknown option", () => {
       await expect(store.get("k", { signl: undefined } as never)).rejects.toThrow(refusedBy("get k", "signl"));
       await expect(store.list("k", { limit: 1 } as never)).rejects.toThrow(refusedBy("list k", "limit"));
       await expect(store.delete("k", { force: true } as never)).rejects.toThrow(refusedBy("delete k", "force"));
-      // Options that are not an object, which failed as a TypeError when read.
-      await expect(store.put("k", bytes, null as never)).rejects.toThrow(
-        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
-      );
+      // Options that are not an object, which failed as a TypeError when read, and a signal in their place, which
+      // was ignored (it has no own keys).
+      const notOptions = (where: string, got: string) =>
+        expect.objectContaining({
+          code: "WAL_INVALID_OPTION",
+          message: expect.stringContaining(`${where}: options must be an object, got ${got}`),
+        });
+      const signal = AbortSignal.abort();
+      for (const [options, got] of [
+        [null, "null"],
+        [5, "number"],
+        [signal, "an AbortSignal"],
+      ] as const) {
+        await expect(store.put("k", bytes, options as never)).rejects.toThrow(notOptions("put k", got));
+        await expect(store.get("k", options as never)).rejects.toThrow(notOptions("get k", got));
+        await expect(store.list("k", options as never)).rejects.toThrow(notOptions("list k", got));
+        await expect(store.delete("k", options as never)).rejects.toThrow(notOptions("delete k", got));
+      }
       expect(await store.list()).toEqual([]);
     }
     expect(fs.listSync("/a")).toEqual([]);
