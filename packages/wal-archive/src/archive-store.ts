@@ -83,10 +83,7 @@ export function assertSignal(
   object?: string,
 ): asserts signal is AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return;
-  const shown = signal === null ? "null" : typeof signal;
-  throw new WalError("WAL_INVALID_ARGUMENT", `${where}: signal must be an AbortSignal, got ${shown}`, {
-    ...(object === undefined ? {} : { details: { object } }),
-  });
+  throw notASignal("WAL_INVALID_ARGUMENT", signal, where, object);
 }
 
 /**
@@ -95,11 +92,20 @@ export function assertSignal(
  * @throws {@link WalError} `WAL_INVALID_OPTION` unless `signal` is `undefined` or an `AbortSignal`.
  */
 export function assertSignalOption(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
-  try {
-    assertSignal(signal, where);
-  } catch (error) {
-    throw new WalError("WAL_INVALID_OPTION", (error as Error).message);
-  }
+  if (signal === undefined || signal instanceof AbortSignal) return;
+  throw notASignal("WAL_INVALID_OPTION", signal, where);
+}
+
+function notASignal(
+  code: "WAL_INVALID_ARGUMENT" | "WAL_INVALID_OPTION",
+  signal: unknown,
+  where: string,
+  object?: string,
+): WalError {
+  const shown = signal === null ? "null" : typeof signal;
+  return new WalError(code, `${where}: signal must be an AbortSignal, got ${shown}`, {
+    ...(object === undefined ? {} : { details: { object } }),
+  });
 }
 
 /** Every option `get`, `list` and `delete` read; any other name is refused (`WAL_INVALID_OPTION`). */

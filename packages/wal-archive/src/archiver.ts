@@ -83,8 +83,9 @@ export interface ArchiverOptions {
   readonly fs?: WalFileSystem;
 }
 
-/** Every option `startArchiver` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+/** Every option `archiver.stop` reads; any other name is refused (`WAL_INVALID_OPTION`). */
 const STOP_OPTION_NAMES = optionNames<NonNullable<Parameters<Archiver["stop"]>[0]>>()("flush");
+/** Every option `startArchiver` reads, in `retry` and at the top; any other name is refused (`WAL_INVALID_OPTION`). */
 const RETRY_OPTION_NAMES = optionNames<NonNullable<ArchiverOptions["retry"]>>()("initialMs", "maxMs", "failingAfter");
 const ARCHIVER_OPTION_NAMES = optionNames<ArchiverOptions>()(
   "store",

@@ -34,8 +34,8 @@ type ListsEvery<T, K extends readonly string[]> = [Exclude<keyof T & string, K[n
  * Why refuse: in plain JavaScript a misspelled option is otherwise ignored without a word, and the call runs with the
  * default instead, e.g. `{ recover: "strict" }` would open in the default recovery mode and cut damage the caller
  * asked to have refused.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, and for the first unknown name, with the closest known one when a
- *   misspelling is likely (`details.option`, `details.knownOptions`).
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, and for the first unknown name,
+ *   with the closest known one when a misspelling is likely (`details.option`, `details.knownOptions`).
  */
 export function checkOptionNames(options: unknown, known: readonly string[], where: string): asserts options is object {
   checkOptionsObject(options);

@@ -40,8 +40,8 @@
  *
  * Crash safety: the position file is replaced by writing `<name>.slot.<random>.tmp` (a name of its own per write,
  * created exclusively), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any
- * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs the
- * log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
+ * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs
+ * the log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
  * "invalidated"; its details then read as `null`.
  *
  * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and

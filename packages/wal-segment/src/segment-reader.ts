@@ -101,8 +101,8 @@ const RECORD_HEADER_BYTES = 21;
 const TWO_POW_32 = 0x1_0000_0000;
 
 /**
- * Reads the records of one segment file in order, a chunk (up to 1 MiB by default, see `chunkBytes`) at a time, and says where and how it
- * is damaged instead of throwing for damage. Read-only: safe on a segment a live writer is appending to.
+ * Reads the records of one segment file in order, a chunk (up to 1 MiB by default, see `chunkBytes`) at a time, and
+ * says where and how it is damaged instead of throwing for damage. Read-only: safe on a segment a live writer is appending to.
  */
 export class SegmentReader {
   /** The segment file's path. */

@@ -34,12 +34,14 @@ export async function findTruncationGap(
   codec: PayloadCodec<unknown>,
 ): Promise<TruncationGap | null> {
   let after = -1;
+  let missingIds = 0;
   const holes: string[] = [];
   for (let i = 1; i < segments.length; i++) {
     const previous = segments[i - 1]?.id;
     const id = segments[i]?.id;
     if (previous === undefined || id === undefined || id === previous + 1) continue;
     after = i;
+    missingIds += id - previous - 1;
     holes.push(id - previous === 2 ? `${previous + 1}` : `${previous + 1}..${id - 1}`);
   }
   if (after < 0) return null;
@@ -57,6 +59,9 @@ export async function findTruncationGap(
   const snapshot = outcome.checkpointLsnObserved;
   if (baseLsn === undefined || snapshot === null || snapshot < baseLsn - 1) return null;
   // Every hole lies below the last one's segment, so the marker that covers the last covers them all.
-  const single = holes.length === 1 && !holes[0]?.includes("..");
-  return { missing: `${single ? "segment" : "segments"} ${holes.join(", ")}`, baseLsn, checkpointLsn: snapshot };
+  return {
+    missing: `${missingIds === 1 ? "segment" : "segments"} ${holes.join(", ")}`,
+    baseLsn,
+    checkpointLsn: snapshot,
+  };
 }
