@@ -286,6 +286,32 @@ describe("findIntactMarkerAfter", () => {
     await reader.close();
   });
 
+  // The scan steps over bytes it has proved cannot start a marker: the three zeros of a marker-shaped length, the
+  // bytes before the next 25. A marker starting right after what it stepped over is still found.
+  const overlapping: Record<string, number[]> = {
+    "in the kind byte of a marker-shaped length": [25, 0, 0, 0],
+    "after a chain of marker-shaped lengths": [25, 0, 0, 0, 25, 0, 0, 0, 25, 0, 0, 0],
+    "inside a rejected frame's LSN field": [25, 0, 0, 0, 3],
+    "inside a frame with a kind out of range": [25, 0, 0, 0, 7, 25, 0, 0, 0, 1],
+    "8 bytes after a lone 25": [25, 1, 1, 1, 1, 1, 1, 1],
+    "9 bytes after a lone 25": [25, 1, 1, 1, 1, 1, 1, 1, 1],
+  };
+  for (const [where, prefix] of Object.entries(overlapping)) {
+    it(`finds a marker that starts ${where}`, async () => {
+      const tail = new Uint8Array(4096).fill(0xaa);
+      const at = 1000 + prefix.length;
+      tail.set(prefix, 1000);
+      withMarker(tail, at, 2);
+      const fs = await segment([{ kind: "txBegin", lsn: 1 }], tail);
+      const from = SEGMENT_HEADER_BYTES + 25;
+      expect(firstMarkerByBruteForce(fs.readFileSync(PATH), from, 1)).toBe(from + at);
+      const reader = await SegmentReader.open(fs, PATH);
+      const found = await reader.findIntactMarkerAfter(from, 1);
+      await reader.close();
+      expect(found).toEqual({ offset: from + at, lsn: 2 });
+    });
+  }
+
   test.prop(
     [
       fc.integer({ min: 1, max: 200_000 }),

@@ -637,11 +637,12 @@ async function readExact(file: WalFile, length: number, position: number): Promi
 }
 
 /**
- * After this many bytes in a row that cannot start a marker, the scan jumps to the next candidate with `indexOf`
- * (native, but ~15 ns a call): random bytes are skipped at several GB/s, and bytes dense with candidates (a 25
- * every few bytes) stay in the plain loop, which `indexOf` per candidate would make three times slower.
+ * How many bytes after one that cannot start a marker the scan checks itself before it hands the search for the
+ * next 25 to `indexOf` (native, but ~15 ns a call): random bytes, with a 25 every ~256, are skipped at several GB/s,
+ * and bytes dense with candidates stay in the plain loop. Measured on the dev VM: 8 is as fast as 16 – 48 on
+ * marker-dense bytes and the fastest on random ones.
  */
-const MARKER_SCAN_RUN = 16;
+const MARKER_LOOKAHEAD = 8;
 
 /** Which LSNs a marker found by {@link scanForMarker} may carry. */
 interface MarkerLsnBounds {
@@ -664,25 +665,31 @@ function scanForMarker(bytes: Uint8Array, view: DataView, last: number, bounds: 
   const { maxHigh, minLsn, lsnBase, distance } = bounds;
   // Imported bindings are looked up (and checked for initialization) at each use: a local keeps them out of the loop.
   const length = MIN_RECORD_BYTES;
-  let run = 0;
   for (let i = 0; i < last; i++) {
     if (bytes[i] !== length) {
-      if (++run < MARKER_SCAN_RUN) continue;
-      run = 0;
-      const next = bytes.indexOf(length, i + 1);
-      if (next < 0) return -1;
-      i = next - 1;
-      continue;
+      // Find the next 25: a few bytes here, then natively.
+      const stop = Math.min(i + MARKER_LOOKAHEAD, last);
+      let next = i + 1;
+      while (next < stop && bytes[next] !== length) next++;
+      if (next === stop) {
+        if (stop === last) return -1;
+        next = bytes.indexOf(length, stop);
+        if (next < 0 || next >= last) return -1;
+      }
+      i = next;
     }
-    run = 0;
     if (bytes[i + 1] !== 0 || bytes[i + 2] !== 0 || bytes[i + 3] !== 0) continue;
-    const kind = bytes[i + 4] as number;
+    const at = i;
+    // The three zeros after this 25 cannot start a marker: the loop goes on at the byte after them (the kind byte,
+    // which may be a 25 that does).
+    i += 3;
+    const kind = bytes[at + 4] as number;
     if (kind < 2 || kind > 5) continue;
-    const high = view.getUint32(i + 9, true);
+    const high = view.getUint32(at + 9, true);
     if (high > maxHigh) continue;
-    const lsn = high * TWO_POW_32 + view.getUint32(i + 5, true);
-    if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((distance + i) / length)) continue;
-    if (crc32Range(bytes, i, i + length - 4, view) === view.getUint32(i + length - 4, true)) return i;
+    const lsn = high * TWO_POW_32 + view.getUint32(at + 5, true);
+    if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((distance + at) / length)) continue;
+    if (crc32Range(bytes, at, at + length - 4, view) === view.getUint32(at + length - 4, true)) return at;
   }
   return -1;
 }
