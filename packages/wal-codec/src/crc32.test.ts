@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { crc32, crc32Range } from "./crc32.js";
+import { crc32, crc32Range, markerCrc32 } from "./crc32.js";
 
 describe("crc32Range", () => {
   test("matches the check value of CRC-32/IEEE", () => {
@@ -34,5 +34,25 @@ describe("crc32Range", () => {
     ] as const) {
       expect(crc32Range(bytes, start, end, view)).toBe(crc32(bytes.subarray(start, end)));
     }
+  });
+});
+
+describe("markerCrc32", () => {
+  // Any bytes after the length: every kind byte (markers and not), any LSNs, at any offset in a larger buffer.
+  test.prop([fc.uint8Array({ minLength: 17, maxLength: 17 }), fc.nat({ max: 40 }), fc.nat({ max: 40 })], {
+    numRuns: 500,
+  })("equals zlib's CRC of the frame's 21 bytes", (rest, before, after) => {
+    const bytes = new Uint8Array(before + 21 + after).fill(0xa5);
+    bytes.set([25, 0, 0, 0], before);
+    bytes.set(rest, before + 4);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(markerCrc32(view, before)).toBe(crc32(bytes.subarray(before, before + 21)));
+  });
+
+  test("a view with a byte offset of its own", () => {
+    const backing = new Uint8Array(64).map((_, i) => (i * 37) & 0xff);
+    backing.set([25, 0, 0, 0], 9);
+    const view = new DataView(backing.buffer, 5, 50);
+    expect(markerCrc32(view, 4)).toBe(crc32(backing.subarray(9, 30)));
   });
 });

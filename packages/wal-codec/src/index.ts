@@ -19,7 +19,7 @@ export {
   checkSignal,
   MAX_TIMER_MS,
 } from "./check-options.js";
-export { crc32, crc32Range } from "./crc32.js";
+export { crc32, crc32Range, markerCrc32 } from "./crc32.js";
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails, type WalErrorOptions } from "./errors.js";
 export {
   FORMAT_VERSION,

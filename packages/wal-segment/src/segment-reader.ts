@@ -10,11 +10,11 @@
 import {
   checkOptionNames,
   crc32,
-  crc32Range,
   crcMismatchError,
   decodeRecord,
   MAX_RECORD_BYTES,
   MIN_RECORD_BYTES,
+  markerCrc32,
   optionNames,
   type PayloadCodec,
   tryDecodeRecord,
@@ -689,7 +689,7 @@ function scanForMarker(bytes: Uint8Array, view: DataView, last: number, bounds: 
     if (high > maxHigh) continue;
     const lsn = high * TWO_POW_32 + view.getUint32(at + 5, true);
     if (!(lsn > minLsn) || lsn > lsnBase + Math.floor((distance + at) / length)) continue;
-    if (crc32Range(bytes, at, at + length - 4, view) === view.getUint32(at + length - 4, true)) return at;
+    if (markerCrc32(view, at) === view.getUint32(at + length - 4, true)) return at;
   }
   return -1;
 }
