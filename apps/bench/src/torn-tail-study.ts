@@ -3,25 +3,37 @@
 import { join } from "node:path";
 import { spawnJob } from "./child-protocol.js";
 import type { Options } from "./cli-args.js";
+import { quantileInterval } from "./confidence.js";
 import { log } from "./log.js";
 import { RUN_ROOT } from "./paths.js";
 import { TAIL_KINDS, TAIL_LABELS, TEAR_KINDS, TEAR_LABELS, type TornTailChildResult } from "./recovery.js";
 import type { TornTailPoint, TornTailReport, TornTailRow } from "./report.js";
 import { spread } from "./stats.js";
-import { judgeTornTail, TORN_TAIL_TARGET, tornTailRounds, tornTailSizesMiB } from "./workloads.js";
+import {
+  judgeTornTail,
+  TORN_TAIL_TARGET,
+  type TornTailPointInput,
+  tornTailRounds,
+  tornTailSizesMiB,
+} from "./torn-tail-verdict.js";
 
 /**
  * Open after a torn tail: per round, one fresh child per size (sizes interleaved, so load drifting over the run hits
- * every size alike); each child measures every (payload, tear) at its size beside the raw floors.
+ * every size alike; a size with fewer rounds than the others sits out the last ones); each child measures every
+ * (payload, tear) at its size beside the raw floors.
  */
 export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
   const sizes = tornTailSizesMiB(opts.profile);
-  const rounds = tornTailRounds(opts.profile);
-  log(`recovery: Wal.open after a torn tail of ${sizes.join(", ")} MiB, ${rounds} round(s)`);
+  const roundsBySize = sizes.map((sizeMiB) => ({ sizeMiB, rounds: tornTailRounds(opts.profile, sizeMiB) }));
+  const rounds = Math.max(...roundsBySize.map((r) => r.rounds));
+  log(
+    `recovery: Wal.open after a torn tail of ${roundsBySize.map((r) => `${r.sizeMiB} MiB × ${r.rounds}`).join(", ")} round(s)`,
+  );
   const results: TornTailChildResult[][] = sizes.map(() => []);
   const errors: string[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const [i, sizeMiB] of sizes.entries()) {
+      if (round >= (roundsBySize[i]?.rounds ?? 0)) continue;
       const label = `torn-tail.${sizeMiB}MiB.r${round}`;
       const t0 = performance.now();
       const res = await spawnJob(
@@ -50,29 +62,33 @@ export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
   for (const kind of TAIL_KINDS) {
     for (const tear of TEAR_KINDS) {
       const points: TornTailPoint[] = [];
+      const inputs: TornTailPointInput[] = [];
       for (const [i, sizeMiB] of sizes.entries()) {
         const xs = (results[i] ?? []).flatMap((c) => c.samples.filter((s) => s.kind === kind && s.tear === tear));
         if (xs.length === 0) continue;
-        points.push({
+        const openMBps = xs.map((x) => x.tailBytes / 1e6 / x.openSeconds);
+        const median = quantileInterval(openMBps, 0.5);
+        const point: TornTailPoint = {
           sizeMiB,
           tailBytes: xs[0]?.tailBytes ?? 0,
           openSeconds: spread(xs.map((x) => x.openSeconds)),
-          openMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.openSeconds)),
+          openMBps: spread(openMBps),
+          openMBpsMedian: median,
           replayMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.replaySeconds)),
           rawMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.rawSeconds)),
           ratio: spread(xs.map((x) => x.openSeconds / x.rawSeconds)),
           openCpuMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.openCpuSeconds)),
+        };
+        points.push(point);
+        inputs.push({
+          sizeMiB,
+          tailBytes: point.tailBytes,
+          openMBps: median,
+          ratio: point.ratio.median,
+          openSeconds: point.openSeconds.median,
         });
       }
-      const verdict = judgeTornTail(
-        points.map((p) => ({
-          sizeMiB: p.sizeMiB,
-          tailBytes: p.tailBytes,
-          openMBps: p.openMBps.median,
-          ratio: p.ratio.median,
-          openSeconds: p.openSeconds.median,
-        })),
-      );
+      const verdict = judgeTornTail(inputs);
       rows.push({ kind, tear, kindLabel: TAIL_LABELS[kind], tearLabel: TEAR_LABELS[tear], points, ...verdict });
       log(
         `  ${kind}/${tear}: ${points.map((p) => `${p.sizeMiB} MiB ${p.openMBps.median.toFixed(0)} MB/s`).join(", ")}` +
@@ -84,6 +100,7 @@ export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
   return {
     sizesMiB: sizes,
     rounds,
+    roundsBySize,
     target: TORN_TAIL_TARGET,
     rows,
     copyMBps: sizes.map((sizeMiB, i) => ({
