@@ -372,7 +372,11 @@ function recoverySections(rec: RecoveryReport): string[] {
       "",
     );
     lines.push(
-      `Target: ${tt.target}. "≥ 100 MB/s": at every size, the median MB/s over rounds, decided from its order-statistic interval (met when the interval is above 100 MB/s at every size, not met when it lies below at some size, undecided otherwise). "Linear": open ÷ raw at the largest size ≤ 2 × the smallest such ratio over the other sizes except the smallest (where the fixed cost dominates). ` +
+      `Target: ${tt.target}. "≥ 100 MB/s": ${
+        tt.roundsBySize === undefined
+          ? "the median MB/s at every size (this run's verdicts were decided on the medians alone)"
+          : "at every size, the median MB/s over rounds, decided from its order-statistic interval (met when the interval is above 100 MB/s at every size, not met when it lies below at some size, undecided otherwise)"
+      }. "Linear": open ÷ raw at the largest size ≤ 2 × the smallest such ratio over the other sizes except the smallest (where the fixed cost dominates). ` +
         "The fit is a least-squares line through the per-size median open times: its intercept is the fixed cost of a torn-tail open (the heal's fsyncs: the `.broken` copy, the directory, the cut), its slope the marginal rate.",
       "",
     );

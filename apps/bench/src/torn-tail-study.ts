@@ -11,6 +11,7 @@ import type { TornTailPoint, TornTailReport, TornTailRow } from "./report.js";
 import { spread } from "./stats.js";
 import {
   judgeTornTail,
+  runsInRound,
   TORN_TAIL_TARGET,
   type TornTailPointInput,
   tornTailRounds,
@@ -19,7 +20,7 @@ import {
 
 /**
  * Open after a torn tail: per round, one fresh child per size (sizes interleaved, so load drifting over the run hits
- * every size alike; a size with fewer rounds than the others sits out the last ones); each child measures every
+ * every size alike; a size with fewer rounds than the others sits out rounds spread over the run); each child measures every
  * (payload, tear) at its size beside the raw floors.
  */
 export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
@@ -33,7 +34,7 @@ export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
   const errors: string[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const [i, sizeMiB] of sizes.entries()) {
-      if (round >= (roundsBySize[i]?.rounds ?? 0)) continue;
+      if (!runsInRound(round, roundsBySize[i]?.rounds ?? 0, rounds)) continue;
       const label = `torn-tail.${sizeMiB}MiB.r${round}`;
       const t0 = performance.now();
       const res = await spawnJob(

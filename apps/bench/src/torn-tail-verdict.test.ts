@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { quantileInterval } from "./confidence.js";
-import { judgeTornTail, type TornTailPointInput, tornTailRounds } from "./torn-tail-verdict.js";
+import { judgeTornTail, runsInRound, type TornTailPointInput, tornTailRounds } from "./torn-tail-verdict.js";
 
 const MiB = 2 ** 20;
 
@@ -43,8 +43,36 @@ describe("judgeTornTail", () => {
     expect(v).toMatchObject({ fast: true, linear: false, met: false });
   });
 
+  it("names every size that is below and every one that is undecided", () => {
+    const v = judgeTornTail([point(1, nine(80, 2)), point(8, nine(110, 15)), point(64, nine(600, 10))]);
+    expect(v).toMatchObject({ fast: false, met: false });
+    expect(v.detail).toMatch(
+      /^below 100 MB\/s at 1 MiB 80 \(74 – 86, 96\.1 %\); undecided at 8 MiB 110 \(65 – 155, 96\.1 %\);/,
+    );
+  });
+
+  it("two sizes (the smoke run): fast enough decides nothing, as linearity needs three", () => {
+    const v = judgeTornTail([point(1, nine(150, 5)), point(2, nine(250, 5))]);
+    expect(v).toMatchObject({ fast: true, linear: null, met: null });
+  });
+
   it("no data: no verdict", () => {
     expect(judgeTornTail([])).toMatchObject({ met: null, detail: "no data" });
+  });
+});
+
+describe("runsInRound", () => {
+  const schedule = (sizeRounds: number, allRounds: number): number[] =>
+    Array.from({ length: allRounds }, (_, r) => r).filter((r) => runsInRound(r, sizeRounds, allRounds));
+
+  it("spreads a size's rounds evenly over the run, the first and last rounds included", () => {
+    expect(schedule(5, 9)).toEqual([0, 2, 4, 6, 8]);
+    expect(schedule(9, 9)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(schedule(3, 9)).toEqual([0, 4, 8]);
+    expect(schedule(1, 9)).toEqual([0]);
+    for (let all = 1; all <= 12; all++) {
+      for (let size = 1; size <= all; size++) expect(schedule(size, all)).toHaveLength(size);
+    }
   });
 });
 

@@ -25,6 +25,20 @@ export function tornTailRounds(p: Profile, sizeMiB: number): number {
   return sizeMiB <= 16 ? 9 : 5;
 }
 
+/**
+ * Whether a size with `sizeRounds` rounds runs in round `round` of `allRounds`: its rounds spread evenly over the
+ * run (5 of 9: rounds 0, 2, 4, 6, 8), so the sizes stay interleaved to the end and every size's samples come from
+ * the same mix of neighbours and disk weather.
+ */
+export function runsInRound(round: number, sizeRounds: number, allRounds: number): boolean {
+  if (sizeRounds >= allRounds) return round < allRounds;
+  if (sizeRounds <= 1) return round === 0;
+  for (let k = 0; k < sizeRounds; k++) {
+    if (Math.round((k * (allRounds - 1)) / (sizeRounds - 1)) === round) return true;
+  }
+  return false;
+}
+
 export const TORN_TAIL_TARGET_MBPS = 100;
 export const TORN_TAIL_TARGET = `linear in the tail size and ≥ ${TORN_TAIL_TARGET_MBPS} MB/s`;
 /**

@@ -312,6 +312,21 @@ describe("findIntactMarkerAfter", () => {
     });
   }
 
+  it("never takes a marker from the buffer past the bytes a short last window read", async () => {
+    // Window 1 (64 KiB) holds an intact marker 30,000 bytes in whose LSN is too high to follow the damage that
+    // closely (the bound there is 3 + 30,000 / 25 = 1,203). The last window reads 1,024 bytes into the same buffer:
+    // at the same index, 65,512 bytes further on, that LSN would pass (bound 3,823), but those bytes are window 1's.
+    const tail = new Uint8Array(SCAN_WINDOW + 1000).fill(0xaa);
+    withMarker(tail, 30_000, 2003);
+    const fs = await segment([{ kind: "txBegin", lsn: 1 }], tail);
+    const from = SEGMENT_HEADER_BYTES + 25;
+    const reader = await SegmentReader.open(fs, PATH, { chunkBytes: CHUNK });
+    const found = await reader.findIntactMarkerAfter(from, 1);
+    expect(reader.readBuffer.byteLength).toBe(SCAN_WINDOW);
+    await reader.close();
+    expect(found).toBeUndefined();
+  });
+
   test.prop(
     [
       fc.integer({ min: 1, max: 200_000 }),
