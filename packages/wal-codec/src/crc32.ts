@@ -47,7 +47,21 @@ export function crc32Range(bytes: Uint8Array, start: number, end: number, view?:
   let c = -1;
   let i = start;
   if (view !== undefined) {
-    for (; i + 8 <= end; i += 8) c = step8(t, c ^ view.getInt32(i, true), view.getInt32(i + 4, true));
+    // Written out rather than calling `step8`: this loop runs for every record encoded and decoded, and through the
+    // helper it measured no faster (a micro benchmark put it 0 – 5 % slower, within this VM's noise).
+    for (; i + 8 <= end; i += 8) {
+      const a = c ^ view.getInt32(i, true);
+      const b = view.getInt32(i + 4, true);
+      c =
+        (t[1792 + (a & 0xff)] as number) ^
+        (t[1536 + ((a >>> 8) & 0xff)] as number) ^
+        (t[1280 + ((a >>> 16) & 0xff)] as number) ^
+        (t[1024 + (a >>> 24)] as number) ^
+        (t[768 + (b & 0xff)] as number) ^
+        (t[512 + ((b >>> 8) & 0xff)] as number) ^
+        (t[256 + ((b >>> 16) & 0xff)] as number) ^
+        (t[b >>> 24] as number);
+    }
   }
   for (; i < end; i++) c = (t[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return (c ^ -1) >>> 0;
