@@ -2,6 +2,7 @@
 
 import type { QuantileInterval, Verdict } from "./confidence.js";
 import { fmt, fmtRatio, type Spread, spread } from "./stats.js";
+import type { TornTailVerdict } from "./torn-tail-verdict.js";
 import { type Role, RSS_TARGET_BYTES } from "./workloads.js";
 
 export interface SystemResult extends Spread {
@@ -87,19 +88,13 @@ export interface TornTailPoint {
   readonly openCpuMBps: Spread;
 }
 
-export interface TornTailRow {
+/** One (payload, tear) row of the torn-tail study: its points per size, and its verdict. */
+export interface TornTailRow extends TornTailVerdict {
   readonly kind: string;
   readonly tear: string;
   readonly kindLabel: string;
   readonly tearLabel: string;
   readonly points: readonly TornTailPoint[];
-  readonly linear: boolean | null;
-  readonly fast: boolean | null;
-  readonly met: boolean | null;
-  /** Least-squares fit of median open time against tail bytes: intercept (s) and 1 / slope (MB/s). */
-  readonly fixedSeconds: number | null;
-  readonly marginalMBps: number | null;
-  readonly detail: string;
 }
 
 export interface TornTailReport {

@@ -86,6 +86,7 @@ export interface TornTailVerdict {
   /** True when every size's interval clears 100 MB/s, false when one lies wholly below, null when undecided. */
   readonly fast: boolean | null;
   readonly met: boolean | null;
+  /** Least-squares fit of median open time against tail bytes: intercept (s) and 1 / slope (MB/s). */
   readonly fixedSeconds: number | null;
   readonly marginalMBps: number | null;
   readonly detail: string;

@@ -48,7 +48,7 @@ export function crc32Range(bytes: Uint8Array, start: number, end: number, view?:
   let i = start;
   if (view !== undefined) {
     // Written out rather than calling `step8`: this loop runs for every record encoded and decoded, and through the
-    // helper it measured no faster (a micro benchmark put it 0 – 5 % slower, within this VM's noise).
+    // helper a 140-byte range measured 79 – 81 ns against 75 – 76 (standalone copies, 6 alternating processes).
     for (; i + 8 <= end; i += 8) {
       const a = c ^ view.getInt32(i, true);
       const b = view.getInt32(i + 4, true);
