@@ -3,20 +3,13 @@
 import { join } from "node:path";
 import { spawnJob } from "./child-protocol.js";
 import type { Options } from "./cli-args.js";
-import { quantileInterval } from "./confidence.js";
+import { type QuantileInterval, quantileInterval } from "./confidence.js";
 import { log } from "./log.js";
 import { RUN_ROOT } from "./paths.js";
 import { TAIL_KINDS, TAIL_LABELS, TEAR_KINDS, TEAR_LABELS, type TornTailChildResult } from "./recovery.js";
 import type { TornTailPoint, TornTailReport, TornTailRow } from "./report.js";
 import { spread } from "./stats.js";
-import {
-  judgeTornTail,
-  runsInRound,
-  TORN_TAIL_TARGET,
-  type TornTailPointInput,
-  tornTailRounds,
-  tornTailSizesMiB,
-} from "./torn-tail-verdict.js";
+import { judgeTornTail, runsInRound, TORN_TAIL_TARGET, tornTailRounds, tornTailSizesMiB } from "./torn-tail-verdict.js";
 
 /**
  * Open after a torn tail: per round, one fresh child per size (sizes interleaved, so load drifting over the run hits
@@ -62,34 +55,32 @@ export async function runTornTailStudy(opts: Options): Promise<TornTailReport> {
   const rows: TornTailRow[] = [];
   for (const kind of TAIL_KINDS) {
     for (const tear of TEAR_KINDS) {
-      const points: TornTailPoint[] = [];
-      const inputs: TornTailPointInput[] = [];
+      const points: (TornTailPoint & { readonly openMBpsMedian: QuantileInterval })[] = [];
       for (const [i, sizeMiB] of sizes.entries()) {
         const xs = (results[i] ?? []).flatMap((c) => c.samples.filter((s) => s.kind === kind && s.tear === tear));
         if (xs.length === 0) continue;
         const openMBps = xs.map((x) => x.tailBytes / 1e6 / x.openSeconds);
-        const median = quantileInterval(openMBps, 0.5);
-        const point: TornTailPoint = {
+        points.push({
           sizeMiB,
           tailBytes: xs[0]?.tailBytes ?? 0,
           openSeconds: spread(xs.map((x) => x.openSeconds)),
           openMBps: spread(openMBps),
-          openMBpsMedian: median,
+          openMBpsMedian: quantileInterval(openMBps, 0.5),
           replayMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.replaySeconds)),
           rawMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.rawSeconds)),
           ratio: spread(xs.map((x) => x.openSeconds / x.rawSeconds)),
           openCpuMBps: spread(xs.map((x) => x.tailBytes / 1e6 / x.openCpuSeconds)),
-        };
-        points.push(point);
-        inputs.push({
-          sizeMiB,
-          tailBytes: point.tailBytes,
-          openMBps: median,
-          ratio: point.ratio.median,
-          openSeconds: point.openSeconds.median,
         });
       }
-      const verdict = judgeTornTail(inputs);
+      const verdict = judgeTornTail(
+        points.map((p) => ({
+          sizeMiB: p.sizeMiB,
+          tailBytes: p.tailBytes,
+          openMBps: p.openMBpsMedian,
+          ratio: p.ratio.median,
+          openSeconds: p.openSeconds.median,
+        })),
+      );
       rows.push({ kind, tear, kindLabel: TAIL_LABELS[kind], tearLabel: TEAR_LABELS[tear], points, ...verdict });
       log(
         `  ${kind}/${tear}: ${points.map((p) => `${p.sizeMiB} MiB ${p.openMBps.median.toFixed(0)} MB/s`).join(", ")}` +

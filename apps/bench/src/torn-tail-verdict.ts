@@ -5,7 +5,8 @@
  * line at some size, undecided otherwise.
  */
 
-import { decide, percent, type QuantileInterval, type Verdict } from "./confidence.js";
+import { decide, percent, type QuantileInterval } from "./confidence.js";
+import { allOf, metFlag } from "./round-verdict.js";
 import type { Profile } from "./workloads.js";
 
 /** Torn-tail sizes (MiB of payload in the torn record). */
@@ -92,19 +93,13 @@ export interface TornTailVerdict {
   readonly detail: string;
 }
 
-/** Verdicts combined: any "not met" decides; "met" needs every one met; anything else is undecided. */
-function allMet(verdicts: readonly Verdict[]): boolean | null {
-  if (verdicts.includes("not met")) return false;
-  return verdicts.length > 0 && verdicts.every((v) => v === "met") ? true : null;
-}
-
 const mbps = (x: number): string => x.toFixed(0);
 
 export function judgeTornTail(points: readonly TornTailPointInput[]): TornTailVerdict {
   if (points.length === 0)
     return { linear: null, fast: null, met: null, fixedSeconds: null, marginalMBps: null, detail: "no data" };
   const speeds = points.map((p) => ({ p, verdict: decide(p.openMBps, TORN_TAIL_TARGET_MBPS, "atLeast") }));
-  const fast = allMet(speeds.map((s) => s.verdict));
+  const fast = metFlag(allOf(speeds.map((s) => s.verdict)));
   const fit = fitTornTail(points);
   const considered = points.slice(1);
   const last = points[points.length - 1] as TornTailPointInput;
