@@ -46,6 +46,9 @@ export interface ArchivePutOptions extends ArchiveCallOptions {
  *   object whose `put` resolved is listed.
  * - `delete` removes an object; deleting an absent one is not an error.
  * - Failures reject with a `WalError` (`WAL_IO` for I/O and network failures, with the underlying error as `cause`).
+ * - A call with several mistakes is refused for the first of them, in one order: the key (or a list's prefix), the
+ *   options (`WAL_INVALID_OPTION`), a put's bytes, its `crc32` value, the `signal`; then an already aborted signal
+ *   rejects with its reason; only then are a put's bytes checked against their `crc32` (`WAL_ARCHIVE_CORRUPT`).
  */
 export interface ArchiveStore {
   /** A short description for messages, e.g. `fs:/mnt/backup/wal` or `s3://bucket/prefix`. */

@@ -18,6 +18,12 @@ import {
 /** The operations of an {@link ArchiveStore}. */
 export type ArchiveOp = "put" | "get" | "list" | "delete";
 
+/** A call whose arguments passed their checks: `verify` checks the data (a put's crc32), `run` does the call. */
+interface Operation<T> {
+  readonly verify?: () => void;
+  readonly run: () => T;
+}
+
 /**
  * How an injected fault fails a call:
  * - `unavailable`: the service refuses the call (cause `ECONNREFUSED`);
@@ -160,20 +166,19 @@ class MemoryStore implements MemoryArchive {
 
   put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
     return this.#call("put", key, options, () => {
-      assertStoreKey(key);
       if (!(bytes instanceof Uint8Array)) {
         throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
           details: { object: key },
         });
       }
       const expected = options.crc32;
-      if (expected !== undefined) {
-        if (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff) {
-          throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
-            details: { object: key },
-          });
-        }
-        if (crc32(bytes) >>> 0 !== expected) {
+      if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
+        throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
+          details: { object: key },
+        });
+      }
+      const verify = () => {
+        if (expected !== undefined && crc32(bytes) >>> 0 !== expected) {
           throw new WalError(
             "WAL_ARCHIVE_CORRUPT",
             `${this.name}: put ${key} refused: the bytes fail the crc32 given`,
@@ -182,8 +187,8 @@ class MemoryStore implements MemoryArchive {
             },
           );
         }
-      }
-      return () => {
+      };
+      const run = () => {
         const existing = this.#objects.get(key);
         if (existing === undefined) {
           this.#objects.set(key, bytes.slice());
@@ -197,33 +202,29 @@ class MemoryStore implements MemoryArchive {
           );
         }
       };
+      return { verify, run };
     });
   }
 
   get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
-    return this.#call("get", key, options, () => {
-      assertStoreKey(key);
-      return () => this.peek(key);
-    });
+    return this.#call("get", key, options, () => ({ run: () => this.peek(key) }));
   }
 
   list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
-    return this.#call("list", prefix, options, () => {
-      assertStorePrefix(prefix);
-      return () =>
+    return this.#call("list", prefix, options, () => ({
+      run: () =>
         this.keys()
           .filter((key) => key.startsWith(prefix))
-          .map((key) => ({ key, size: (this.#objects.get(key) as Uint8Array).byteLength }));
-    });
+          .map((key) => ({ key, size: (this.#objects.get(key) as Uint8Array).byteLength })),
+    }));
   }
 
   delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
-    return this.#call("delete", key, options, () => {
-      assertStoreKey(key);
-      return () => {
+    return this.#call("delete", key, options, () => ({
+      run: () => {
         this.#objects.delete(key);
-      };
-    });
+      },
+    }));
   }
 
   injectFault(spec: MemoryFaultSpec): MemoryFaultHandle {
@@ -303,17 +304,22 @@ class MemoryStore implements MemoryArchive {
   }
 
   /**
-   * Run one call: `check` validates the arguments (throwing refusals) and returns the operation; then the store's
-   * state (down, faults) decides whether it runs. Settles after at least one turn of the event loop.
+   * Run one call. Refusals come in the order every store gives them: the key (or the prefix of a list), the
+   * options, the call's other arguments (`check`, which returns the operation), the signal (not an `AbortSignal`,
+   * or aborted already), then `verify` (a put's bytes against its crc32); only then does the store's state (down,
+   * faults) decide whether the operation runs. Settles after at least one turn of the event loop.
    */
-  async #call<T>(op: ArchiveOp, key: string, options: ArchiveCallOptions, check: () => () => T): Promise<T> {
+  async #call<T>(op: ArchiveOp, key: string, options: ArchiveCallOptions, check: () => Operation<T>): Promise<T> {
     this.calls[op]++;
     let faulted = false;
     try {
+      if (op === "list") assertStorePrefix(key);
+      else assertStoreKey(key);
       checkCallOptions(options, op, `${op} ${key}`);
+      const { verify, run } = check();
       const { signal } = options;
-      startCall(signal, `${op} ${key}`, typeof key === "string" ? key : undefined);
-      const run = check();
+      startCall(signal, `${op} ${key}`, key);
+      verify?.();
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
       if (this.#down) {

@@ -37,7 +37,6 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
-  assertSignal,
   checkCallOptions,
   startCall,
 } from "./archive-store.js";
@@ -203,13 +202,14 @@ class S3ArchiveStore implements ArchiveStore {
       });
     }
     const { crc32: expected, signal } = options;
-    assertSignal(signal, `put ${key}`, key);
+    if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `crc32 must be an unsigned 32-bit integer, got ${expected}`, {
+        details: { object: key },
+      });
+    }
+    // Arguments first, in the order every store checks them (key, options, bytes, crc32, signal), then the abort.
+    startCall(signal, `put ${key}`, key);
     if (expected !== undefined) {
-      if (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff) {
-        throw new WalError("WAL_INVALID_ARGUMENT", `crc32 must be an unsigned 32-bit integer, got ${expected}`, {
-          details: { object: key },
-        });
-      }
       // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
       const actual = await crc32InSlices(bytes);
       if (actual !== expected) {

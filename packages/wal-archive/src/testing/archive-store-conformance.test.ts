@@ -59,7 +59,7 @@ describe("the conformance suite", () => {
   test("passes a sound store", async () => {
     const { failed, total } = await failingTests(() => memoryArchive());
     expect(failed).toEqual([]);
-    expect(total).toBe(14);
+    expect(total).toBe(15);
   });
 
   test("fails a store whose list is not sorted", async () => {
@@ -85,6 +85,8 @@ describe("the conformance suite", () => {
     const { failed } = await failingTests(broken((inner) => ({ put: (k, b, o) => inner.put(k, b, withoutCrc(o)) })));
     expect(failed).toEqual([
       "a put whose crc32 option does not match the bytes is WAL_ARCHIVE_CORRUPT and stores nothing",
+      // A bad crc32 is not refused either, so an aborted signal or a bad one is reported instead.
+      "a call with several mistakes is refused for the first in one order: key, options, bytes, crc32, signal, abort, checksum",
     ]);
   });
 
@@ -147,8 +149,23 @@ describe("the conformance suite", () => {
     const { failed } = await failingTests(broken((inner) => ({ get: (k) => inner.get(k) })));
     expect(failed).toEqual([
       "a call with an already aborted signal rejects with the signal's reason; put stores nothing",
-      // It drops the options whole, so it does not look at a bad signal either.
+      // It drops the options whole, so it does not look at a bad signal either, nor at an unknown option.
+      "a call with several mistakes is refused for the first in one order: key, options, bytes, crc32, signal, abort, checksum",
       "a signal that is not an AbortSignal is refused with WAL_INVALID_ARGUMENT by every call; put stores nothing",
+    ]);
+  });
+
+  test("fails a store that checks a call's options before its key", async () => {
+    // Its get runs a list with the caller's options first: an unknown option is refused before the key is looked at.
+    const optionsFirst = broken((inner) => ({
+      get: async (k, o) => {
+        await inner.list("", o);
+        return inner.get(k, o);
+      },
+    }));
+    const { failed } = await failingTests(optionsFirst);
+    expect(failed).toEqual([
+      "a call with several mistakes is refused for the first in one order: key, options, bytes, crc32, signal, abort, checksum",
     ]);
   });
 });

@@ -36,8 +36,9 @@ export interface ArchiveStoreConformanceOptions {
  * re-puts, immutability (other bytes under an existing key are refused with `WAL_INVALID_ARGUMENT` and the object
  * keeps its bytes), listing (sorted by key, with sizes, by prefix, nested keys, a prefix that ends inside a
  * "directory" name), deletes, absent objects, invalid keys and prefixes (`WAL_INVALID_ARGUMENT`), the `crc32` put
- * option (a mismatch is `WAL_ARCHIVE_CORRUPT` and stores nothing), concurrent puts, an already aborted signal, and
- * a `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`).
+ * option (a mismatch is `WAL_ARCHIVE_CORRUPT` and stores nothing), concurrent puts, an already aborted signal, a
+ * `signal` that is not an `AbortSignal` (`WAL_INVALID_ARGUMENT`), and the order of refusals when a call has several
+ * mistakes (the key or prefix, the options, the bytes, `crc32`, the signal, an abort, then the checksum).
  *
  * @example
  * ```ts
@@ -310,6 +311,65 @@ export function runArchiveStoreConformance(options: ArchiveStoreConformanceOptio
         expect(await failure(store.list("", { signal }))).toBe(reason);
         expect(await failure(store.delete("kept", { signal }))).toBe(reason);
         expect(await store.list()).toEqual([{ key: "kept", size: 4 }]);
+      },
+    );
+
+    withStore(
+      "a call with several mistakes is refused for the first in one order: key, options, bytes, crc32, signal, abort, checksum",
+      async (store) => {
+        const reason = new Error("gave up");
+        const aborted = AbortSignal.abort(reason);
+        const bytes = text("x");
+        const wrongCrc = (crc32(bytes) ^ 1) >>> 0;
+        const unknownOption = { retries: 3 } as unknown as { signal: AbortSignal };
+        const notBytes = "x" as unknown as Uint8Array;
+        const notSignal = { signal: "stop" } as unknown as { signal: AbortSignal };
+        const refusals: [string, () => Promise<unknown>, unknown][] = [
+          // A bad key wins over a bad option (WAL_INVALID_ARGUMENT, not WAL_INVALID_OPTION), in every call.
+          ["put: key before options", () => store.put("/bad", bytes, unknownOption), "WAL_INVALID_ARGUMENT"],
+          ["get: key before options", () => store.get("/bad", unknownOption), "WAL_INVALID_ARGUMENT"],
+          ["delete: key before options", () => store.delete("/bad", unknownOption), "WAL_INVALID_ARGUMENT"],
+          ["list: prefix before options", () => store.list("/bad", unknownOption), "WAL_INVALID_ARGUMENT"],
+          // A bad option wins over the other arguments.
+          [
+            "put: options before bytes",
+            () => store.put("k", notBytes, { ...unknownOption, crc32: -1 }),
+            "WAL_INVALID_OPTION",
+          ],
+          [
+            "put: options before an abort",
+            () => store.put("k", bytes, { ...unknownOption, signal: aborted }),
+            "WAL_INVALID_OPTION",
+          ],
+          [
+            "get: options before an abort",
+            () => store.get("k", { ...unknownOption, signal: aborted }),
+            "WAL_INVALID_OPTION",
+          ],
+          // Every argument is checked before an aborted signal is looked at.
+          ["put: key before an abort", () => store.put("/bad", bytes, { signal: aborted }), "WAL_INVALID_ARGUMENT"],
+          ["get: key before an abort", () => store.get("/bad", { signal: aborted }), "WAL_INVALID_ARGUMENT"],
+          ["delete: key before an abort", () => store.delete("/bad", { signal: aborted }), "WAL_INVALID_ARGUMENT"],
+          ["list: prefix before an abort", () => store.list("/bad", { signal: aborted }), "WAL_INVALID_ARGUMENT"],
+          ["put: bytes before an abort", () => store.put("k", notBytes, { signal: aborted }), "WAL_INVALID_ARGUMENT"],
+          [
+            "put: crc32 before an abort",
+            () => store.put("k", bytes, { crc32: -1, signal: aborted }),
+            "WAL_INVALID_ARGUMENT",
+          ],
+          [
+            "put: crc32 before the signal",
+            () => store.put("k", bytes, { crc32: 1.5, ...notSignal }),
+            "WAL_INVALID_ARGUMENT",
+          ],
+          // An aborted call is not checksummed: the abort wins over bytes that fail their crc32.
+          ["put: abort before the checksum", () => store.put("k", bytes, { crc32: wrongCrc, signal: aborted }), reason],
+        ];
+        for (const [what, call, expected] of refusals) {
+          const error = await failure(call());
+          expect({ what, got: expected === reason ? error : codeOf(error) }).toEqual({ what, got: expected });
+        }
+        expect(await store.list()).toEqual([]);
       },
     );
 
