@@ -288,6 +288,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
 
   /** The next queued transaction if it may be delivered now. */
   #take(): CommittedTransaction<E> | undefined {
+    // Once the signal has aborted (or `return()` was called), nothing more is handed over, read ahead or not.
+    if (this.#stop.signal.aborted) return undefined;
     const head = this.#queue[this.#queueHead];
     if (head === undefined) return undefined;
     if (this.#o.durability === "durable" && head.commitLsn > this.#deliverable()) return undefined;
