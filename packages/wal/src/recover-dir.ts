@@ -198,9 +198,11 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     }
   }
 
-  const freshBase = Math.max(maxLsn + 1, checkpointLsn + 1);
   const last: SegmentEntry | undefined = entries.at(-1);
   const lastSummary = last === undefined ? undefined : outcome?.segments.find((s) => s.path === last.path);
+  // A successor's base must also lie above its sealed predecessor's, which holds no record when a cut (or a crash
+  // between creating and writing it) left only its header: replay refuses a base that does not rise.
+  const freshBase = Math.max(maxLsn + 1, checkpointLsn + 1, lastSummary?.sealed ? lastSummary.baseLsn + 1 : 0);
 
   let writer: SegmentWriter;
   let activeId: number;

@@ -16,7 +16,7 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
-import type { WalFileSystem } from "@lora/wal-segment";
+import { SEGMENT_HEADER_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -812,13 +812,22 @@ export class Wal<E = MutationEvent> {
   #appendable(mayRotate: boolean, admitted = false): boolean {
     this.#assertUsable(admitted);
     if (this.#structural !== undefined) return false;
-    return !(mayRotate && this.#pipeline.writer.size >= this.#target);
+    return !(mayRotate && this.#segmentFull());
+  }
+
+  /**
+   * Whether the active segment has reached the rotation target. One that holds no record yet is never full: with a
+   * target at or below the header's size, it would be sealed and replaced by another empty one without end.
+   */
+  #segmentFull(): boolean {
+    const size = this.#pipeline.writer.size;
+    return size >= this.#target && size > SEGMENT_HEADER_BYTES;
   }
 
   /** Wait out a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
   async #prepareAppend(mayRotate: boolean): Promise<void> {
     if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
-    else if (mayRotate && this.#pipeline.writer.size >= this.#target) await this.#rotate();
+    else if (mayRotate && this.#segmentFull()) await this.#rotate();
   }
 
   /**
@@ -887,7 +896,7 @@ export class Wal<E = MutationEvent> {
         throw this.#poisonedError();
       }
       const old = this.#pipeline.writer;
-      if (old.size < this.#target && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
+      if (!this.#segmentFull() && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const sealedSegmentId = this.#segments.activeId;
       const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
       if (rotateChannel.hasSubscribers) {
