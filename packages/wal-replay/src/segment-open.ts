@@ -51,7 +51,7 @@ export async function openSegment(input: SegmentOpenInput): Promise<SegmentReade
   } catch (error) {
     if (!input.isLast) throw error;
     const again = await openNewestAgain(input, error);
-    if (again === undefined) return undefined;
+    if (again === undefined) return missingBeforeHeaderless(input);
     reader = again;
   }
   const between =
@@ -84,6 +84,26 @@ export async function openSegment(input: SegmentOpenInput): Promise<SegmentReade
     return undefined;
   }
   return reader;
+}
+
+/**
+ * A headerless newest segment was being created by a rotation, so the segment before it existed: an id missing in
+ * between is a lost segment (truncation keeps the segment before the active one), never what a crash leaves. With
+ * no base LSN to compare with the fence, it is corruption at the end of the previous segment, as a gap between two
+ * readable segments is; in `point-in-time` the headerless segment is then moved aside with the rest, not removed.
+ * @throws the gap's corruption unless the mode is `point-in-time`.
+ */
+function missingBeforeHeaderless(input: SegmentOpenInput): undefined {
+  const { previous } = input;
+  const gap =
+    previous === undefined
+      ? undefined
+      : missingBetween(previous, input.path, input.id, Number.POSITIVE_INFINITY, input.fence);
+  if (gap === undefined) return undefined;
+  input.found.headerless = null;
+  input.found.corruption = gap;
+  if (input.mode !== "point-in-time") throw gap.error;
+  return undefined;
 }
 
 /**

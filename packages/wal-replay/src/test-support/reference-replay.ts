@@ -127,7 +127,15 @@ class ReplayRun<E> implements Replay<E> {
         } catch (error) {
           const fileSize = isLast ? await this.#headerlessSize(path, error) : undefined;
           if (fileSize === undefined) throw error;
-          headerless = { path, id, fileSize };
+          // A rotation was creating it, so its predecessor existed: an id missing before it is a lost segment.
+          const lost =
+            previous === undefined ? undefined : this.#missingBetween(previous, path, id, Number.POSITIVE_INFINITY);
+          if (lost === undefined) {
+            headerless = { path, id, fileSize };
+            break;
+          }
+          corruption = lost;
+          if (this.#mode !== "point-in-time") throw lost.error;
           break;
         }
         const between =
