@@ -35,7 +35,7 @@ import {
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { advanceSlot, readSlot } from "./replication-slots.js";
+import { advanceSlot, isSlotName, readSlot } from "./replication-slots.js";
 import { WatchWakeFilter } from "./watch-wake-filter.js";
 
 /** Options of {@link followDir}. */
@@ -112,7 +112,8 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
    * durably (the writer's truncation keeps what a resume needs). Pass the transaction (or its token) for an exact
    * position. A bare commit LSN is matched to the token of the transaction delivered with it among the last
    * {@link CONFIRMABLE_TOKENS}; for any other LSN the slot keeps its restart point (nothing is lost, more is kept).
-   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's, or for a
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's or above the
+   *   last transaction delivered ({@link Follower.position}: nothing changes), or for a
    *   token whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
    *   `WAL_IO`.
    */
@@ -142,6 +143,14 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   const after = options.after ?? 0;
   if (!Number.isSafeInteger(after) || after < 0) {
     throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+  }
+  const slotName: unknown = options.slot; // a caller's value, whatever its declared type
+  if (slotName !== undefined && !isSlotName(slotName)) {
+    const shown = typeof slotName === "string" ? JSON.stringify(slotName.slice(0, 80)) : typeof slotName;
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `followDir: slot must be a replication slot name (1 to 64 letters, digits, "_" or "-"), got ${shown}`,
+    );
   }
   if (options.slot !== undefined && (options.after !== undefined || options.restartLsn !== undefined)) {
     throw new WalError("WAL_INVALID_OPTION", "give either after or slot: a slot supplies its own position");
@@ -263,6 +272,15 @@ class DirFollower<E> implements Follower<E> {
     const slot = this.#slot;
     if (slot === undefined) {
       throw new WalError("WAL_INVALID_ARGUMENT", "confirm needs a follower opened with a slot");
+    }
+    // Only what was delivered can be processed: a slot moved past it would skip transactions on resume.
+    const commitLsn = typeof position === "object" && position !== null ? position.commitLsn : position;
+    if (typeof commitLsn === "number" && commitLsn > this.position) {
+      throw new WalError(
+        "WAL_INVALID_ARGUMENT",
+        `cannot confirm commit lsn ${commitLsn}: this follower has delivered up to ${this.position}; confirm a delivered transaction`,
+        { details: { lsn: commitLsn } },
+      );
     }
     const fs = this.#fs;
     if (typeof position === "object" && position !== null) {

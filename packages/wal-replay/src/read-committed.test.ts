@@ -120,4 +120,23 @@ describe("readCommitted", () => {
     await writeLog(1, 2);
     expect(await collect(readCommitted(dir, { codec: jsonCodec, after: 3, upto: 3 }))).toEqual([]);
   });
+
+  it.each([
+    { codec: {} as typeof jsonCodec },
+    { codec: jsonCodec, recovery: "bogus" as never },
+    { codec: jsonCodec, signal: 42 as never },
+    { codec: jsonCodec, allowTruncatedHistory: "yes" as never },
+    { codec: jsonCodec, unsyncedWindowBytes: -1 },
+  ])("refuses a bad option whatever the range, an empty one included: %j", async (options) => {
+    await writeLog(1, 2);
+    for (const range of [
+      { after: 0, upto: 9 },
+      { after: 5, upto: 5 },
+      { after: 5, upto: 2 },
+    ]) {
+      await expect(collect(readCommitted(dir, { ...options, ...range }))).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+      });
+    }
+  });
 });

@@ -6,8 +6,8 @@
 import { checkOptionNames, checkPath, isWalError, optionNames, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
-import { checkRestartLsn } from "./replay-options.js";
-import type { CommittedTransaction, RecoveryMode } from "./replay-types.js";
+import { checkReplayOptions, checkRestartLsn } from "./replay-options.js";
+import type { CommittedTransaction, RecoveryMode, ReplayOptions } from "./replay-types.js";
 import { oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
@@ -93,11 +93,10 @@ export async function* readCommitted<E>(
   }
   checkRestartLsn(after, options.restartLsn);
   const restartLsn = options.restartLsn ?? after + 1;
-  if (upto !== undefined && upto <= after) return;
   const fs = options.fs ?? createNodeFileSystem();
   // Replay's range walk: it seeks to the segment holding restartLsn, skips what began below it or committed at or
   // below after, stops before the first record above upto, and says WAL_TRUNCATED when restartLsn is gone.
-  const replay = replayDir(dir, {
+  const replayOptions: ReplayOptions<E> = {
     codec: options.codec,
     fs,
     after,
@@ -107,7 +106,11 @@ export async function* readCommitted<E>(
     ...(options.recovery === undefined ? {} : { recovery: options.recovery }),
     ...(options.unsyncedWindowBytes === undefined ? {} : { unsyncedWindowBytes: options.unsyncedWindowBytes }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  };
+  // Every option is checked whatever the range: an empty one must not let a mistake through unseen.
+  checkReplayOptions(replayOptions);
+  if (upto !== undefined && upto <= after) return;
+  const replay = replayDir(dir, replayOptions);
   try {
     // With `after`, the walk gives every transaction its restartLsn.
     yield* replay as AsyncIterable<CommittedTransaction<E>>;

@@ -81,42 +81,48 @@ export class InProcessFeed<E> {
     this.recent ??= new RecentCommits();
     this.#memoryFollowers++;
     let released = false;
-    return new CommitFollower<E>({
-      dir: this.#dir,
-      fs: this.#fs,
-      codec: this.#codec,
-      after,
-      ...(options.restartLsn === undefined ? {} : { restartLsn: options.restartLsn }),
-      durability,
-      source: {
-        durability: () => {
-          seen = this.#followEpoch;
-          return Promise.resolve({
-            session: 1,
-            // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
-            durableLsn: this.#progress.syncedLsn,
-            closed: this.#followEnded,
-            sessionStartLsn: this.#sessionStartLsn,
-          });
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--this.#memoryFollowers === 0) this.recent = undefined;
+    };
+    try {
+      return new CommitFollower<E>({
+        dir: this.#dir,
+        fs: this.#fs,
+        codec: this.#codec,
+        after,
+        ...(options.restartLsn === undefined ? {} : { restartLsn: options.restartLsn }),
+        durability,
+        source: {
+          durability: () => {
+            seen = this.#followEpoch;
+            return Promise.resolve({
+              session: 1,
+              // fsync coverage, in every mode (in `none`, durableLsn() counts writes: a crash could take them back).
+              durableLsn: this.#progress.syncedLsn,
+              closed: this.#followEnded,
+              sessionStartLsn: this.#sessionStartLsn,
+            });
+          },
+          changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
+          ended: () => this.#followEnded,
         },
-        changed: (signal) => (seen !== this.#followEpoch ? Promise.resolve() : this.#followerWait(signal)),
-        ended: () => this.#followEnded,
-      },
-      memory: {
-        take: (position, from, level, max) => {
-          seen = this.#followEpoch;
-          const upTo = level === "durable" ? this.#progress.syncedLsn : this.#progress.writtenLsn;
-          const range = { upTo, after: from, appendedLsn: this.#appendedLsn() };
-          return this.recent?.after(position, range, max, this.#codec) ?? null;
+        memory: {
+          take: (position, from, level, max) => {
+            seen = this.#followEpoch;
+            const upTo = level === "durable" ? this.#progress.syncedLsn : this.#progress.writtenLsn;
+            const range = { upTo, after: from, appendedLsn: this.#appendedLsn() };
+            return this.recent?.after(position, range, max, this.#codec) ?? null;
+          },
+          release,
         },
-        release: () => {
-          if (released) return;
-          released = true;
-          if (--this.#memoryFollowers === 0) this.recent = undefined;
-        },
-      },
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      release(); // a refused follow (a restartLsn that does not fit after) leaves no memory follower behind
+      throw error;
+    }
   }
 
   /** Resolves at the next durability advance, rotation, truncation or close (or after a second, or on abort). */
