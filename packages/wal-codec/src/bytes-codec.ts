@@ -111,8 +111,11 @@ export const bytesCodec: PayloadCodec<Uint8Array> = {
     out.raw(event);
   },
   encodeBatch(events: readonly Uint8Array[], out: ByteWriter): void {
-    out.u64(events.length);
-    for (const event of events) {
+    // By index, up to the count written: an iterator of its own could yield another number of events.
+    const count = events.length;
+    out.u64(count);
+    for (let i = 0; i < count; i++) {
+      const event = events[i] as Uint8Array;
       assertBytes(event);
       out.bytes(event);
     }

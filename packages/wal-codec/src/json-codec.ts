@@ -38,11 +38,15 @@ function writeJsonBatch(events: readonly unknown[], out: ByteWriter): void {
   } catch (cause) {
     encodeFailure(cause); // a toJSON getter that throws, as JSON.stringify would meet it
   }
-  if (!exact) {
+  // An array with a `toJSON` (its own, or one a library put on `Array.prototype`) would be written as whatever that
+  // returns, which the decoder then refuses as a batch: the replacer, which runs after `toJSON`, puts the array back.
+  const arrayToJson = typeof (events as { toJSON?: unknown }).toJSON === "function";
+  if (!exact && !arrayToJson) {
     writeJson(events, out);
     return;
   }
   writeJson(events, out, function (this: unknown, key: string, value: unknown): unknown {
+    if (key === "" && arrayToJson && (this as Record<string, unknown>)[""] === events) return events;
     if (this === events && hasNoJsonForm(value)) throw new BatchEventRefused(Number(key));
     return value;
   });

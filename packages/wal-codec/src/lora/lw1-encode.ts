@@ -112,7 +112,11 @@ function writeVector(out: ByteWriter, v: LoraVector): void {
   }
   const typed = values as LoraVector["values"];
   const dimension = v.dimension;
-  if (!Number.isSafeInteger(dimension) || dimension < 0) fail(`vector dimension ${String(dimension)} is invalid`);
+  // The decoder requires the dimension to be the number of values: anything else would be written, acknowledged,
+  // and then refuse to decode, leaving a log that does not open.
+  if (dimension !== typed.length) {
+    fail(`vector dimension ${String(dimension)} does not match its ${typed.length} values`);
+  }
   out.u64(dimension);
   out.u8(element.subtag);
   out.u64(typed.length);
@@ -133,8 +137,11 @@ function writeVector(out: ByteWriter, v: LoraVector): void {
 function writeBinary(out: ByteWriter, b: LoraBinary): void {
   const segments = b.segments as unknown;
   if (!Array.isArray(segments)) fail("binary segments must be an array of Uint8Array");
-  out.u64(segments.length);
-  for (const s of segments) {
+  // By index, up to the count written: an iterator of its own could yield another number of segments.
+  const count = segments.length;
+  out.u64(count);
+  for (let i = 0; i < count; i++) {
+    const s: unknown = segments[i];
     if (!(s instanceof Uint8Array)) fail(`binary segment must be a Uint8Array, got ${describe(s)}`);
     out.bytes(s);
   }

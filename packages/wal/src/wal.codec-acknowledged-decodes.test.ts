@@ -1,0 +1,80 @@
+/**
+ * What a codec accepts, its decoder reads back: a commit `commitTx` acknowledges never leaves a log that fails to
+ * open. Each case here was once written, acknowledged, and then refused by the codec's own decoder at the next open
+ * (`WAL_CORRUPT`). Either outcome is fine for these odd events, refused (`WAL_ENCODE`, nothing written) or
+ * acknowledged, as long as the log opens with exactly what was acknowledged.
+ */
+
+import { bytesCodec, type JsonValue, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { LoraBinary, LoraVector, loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+async function commitThenReopen<E>(codec: PayloadCodec<E>, good: E, odd: E[]): Promise<string> {
+  const fs = new SimFS();
+  const { wal } = await Wal.open<E>("/w", { fs, codec });
+  await wal.commitTx([good]);
+  const outcome = await wal.commitTx(odd).then(
+    () => "acknowledged",
+    (e: { code?: string }) => String(e.code),
+  );
+  await wal.close();
+  const { wal: again, events } = await Wal.open<E>("/w", { fs, codec });
+  await again.close();
+  expect(events).toHaveLength(outcome === "acknowledged" ? 1 + odd.length : 1);
+  return outcome;
+}
+
+describe("an acknowledged commit always decodes", () => {
+  it("jsonCodec: an events array with a toJSON of its own is written as the array of its events", async () => {
+    const events: JsonValue[] & { toJSON?: () => unknown } = ["b", { c: 1 }];
+    events.toJSON = () => ({ wrapped: true });
+    expect(await commitThenReopen<JsonValue>(jsonCodec, "a", events)).toBe("acknowledged");
+  });
+
+  it("jsonCodec: with a toJSON on Array.prototype (as some libraries install), a batch still decodes", async () => {
+    const proto = Array.prototype as unknown as { toJSON?: () => unknown };
+    proto.toJSON = () => "an array";
+    try {
+      expect(await commitThenReopen<JsonValue>(jsonCodec, "a", ["b", [1, 2]])).toBe("acknowledged");
+    } finally {
+      delete proto.toJSON;
+    }
+  });
+
+  it("bytesCodec: an events array whose iterator yields fewer events than its length", async () => {
+    const events = [Uint8Array.of(2), Uint8Array.of(3)];
+    Object.defineProperty(events, Symbol.iterator, {
+      value: function* () {
+        yield events[0];
+      },
+    });
+    expect(await commitThenReopen<Uint8Array>(bytesCodec, Uint8Array.of(1), events)).toBe("acknowledged");
+  });
+
+  it("loraCodec: a binary whose segments' iterator yields fewer segments than their length", async () => {
+    const segments = [Uint8Array.of(1), Uint8Array.of(2)];
+    Object.defineProperty(segments, Symbol.iterator, {
+      value: function* () {
+        yield segments[0];
+      },
+    });
+    const odd: MutationEvent = { type: "SetNodeProperty", nodeId: 1n, key: "b", value: new LoraBinary(segments) };
+    expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, [odd])).toBe(
+      "acknowledged",
+    );
+  });
+
+  it("loraCodec: a vector whose dimension is not its number of values is refused", async () => {
+    const odd: MutationEvent = {
+      type: "SetNodeProperty",
+      nodeId: 1n,
+      key: "v",
+      value: new LoraVector(new Float64Array(2), 3),
+    };
+    expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, [odd])).toBe(
+      "WAL_ENCODE",
+    );
+  });
+});
