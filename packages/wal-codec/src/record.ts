@@ -191,11 +191,17 @@ function endFrame(out: ByteWriter, start: number): number {
   return total;
 }
 
-/** Cut `out` back to `start` and give the error to throw: a coded `WalError` as is, anything else as `WAL_ENCODE`. */
+/**
+ * Cut `out` back to `start` and give the error to throw: `WAL_ENCODE` and `WAL_RECORD_TOO_LARGE` as they are, and
+ * anything else as `WAL_ENCODE` with it as `cause`. A codec's own `WalError` with another code (`WAL_IO`, say) is
+ * not passed on: an encoding failure writes nothing, and a caller must not read it as a failed write or a poisoned
+ * or closed handle.
+ */
 function rolledBack(out: ByteWriter, start: number, error: unknown): WalError {
   out.truncate(start);
-  if (isWalError(error)) return error;
-  return new WalError("WAL_ENCODE", `record could not be encoded: ${String(error)}`, { cause: error });
+  if (isWalError(error, "WAL_ENCODE") || isWalError(error, "WAL_RECORD_TOO_LARGE")) return error;
+  const what = isWalError(error) ? `${error.code}: ${error.message}` : String(error);
+  return new WalError("WAL_ENCODE", `record could not be encoded: ${what}`, { cause: error });
 }
 
 /**

@@ -5,6 +5,7 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
+import { WalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
@@ -72,6 +73,12 @@ export interface LifecycleInit {
 /** Slot names cannot contain `:`, so in-process holds never collide with slots on disk. */
 const HOLD_PREFIX = "hold:";
 
+/** An in-process hold's position, as its `position()` gave it at the start of a truncation. */
+export interface HoldPosition {
+  readonly name: string;
+  readonly confirmedLsn: number;
+}
+
 export class SegmentLifecycle {
   readonly #dir: string;
   readonly #fs: WalFileSystem;
@@ -138,6 +145,30 @@ export class SegmentLifecycle {
     return () => {
       if (this.#holds.get(name) === position) this.#holds.delete(name);
     };
+  }
+
+  /**
+   * Where each in-process hold stands now, asked of its `position()`. A hold is its holder's code: one that throws
+   * or answers something that is not an LSN is the caller's mistake, refused before truncation starts (so it can
+   * never fail the truncation's I/O, which poisons the handle).
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` naming the hold, with the position's error as `cause`.
+   */
+  holdPositions(): HoldPosition[] {
+    return [...this.#holds].map(([name, position]) => {
+      let confirmedLsn: unknown;
+      try {
+        confirmedLsn = position();
+      } catch (cause) {
+        throw new WalError("WAL_INVALID_ARGUMENT", `the position() of retain hold "${name}" threw`, { cause });
+      }
+      if (typeof confirmedLsn !== "number" || !Number.isSafeInteger(confirmedLsn) || confirmedLsn < 0) {
+        throw new WalError(
+          "WAL_INVALID_ARGUMENT",
+          `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${String(confirmedLsn)}`,
+        );
+      }
+      return { name, confirmedLsn };
+    });
   }
 
   /** Listen to lifecycle events; returns the function that stops listening. */
@@ -313,22 +344,21 @@ export class SegmentLifecycle {
    * and then ignored. The active segment and the one before it are always kept. Returns how many were deleted.
    * The caller holds the handle exclusive and has made everything appended durable.
    */
-  async truncate(fenceLsn: number): Promise<number> {
+  async truncate(fenceLsn: number, holds: readonly HoldPosition[] = this.holdPositions()): Promise<number> {
     const segments: RetentionSegment[] = await this.list();
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });
     // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped here,
     // not written anywhere, and their holder hears `slotInvalidated`.
-    const holds = [...this.#holds].map(([name, position]) => {
-      const confirmedLsn = position();
-      return {
+    const slots = [
+      ...onDisk,
+      ...holds.map(({ name, confirmedLsn }) => ({
         name: `${HOLD_PREFIX}${name}`,
         confirmedLsn,
         restartLsn: confirmedLsn + 1,
         createdAtMs: 0,
         invalidated: null,
-      };
-    });
-    const slots = [...onDisk, ...holds];
+      })),
+    ];
     const plan = planRetention({
       segments,
       fenceLsn,

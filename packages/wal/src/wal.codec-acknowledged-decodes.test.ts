@@ -5,7 +5,7 @@
  * acknowledged, as long as the log opens with exactly what was acknowledged.
  */
 
-import { bytesCodec, type JsonValue, jsonCodec, type PayloadCodec } from "@lora/wal-codec";
+import { bytesCodec, type JsonValue, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
 import { LoraBinary, LoraVector, loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -76,5 +76,28 @@ describe("an acknowledged commit always decodes", () => {
     expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, [odd])).toBe(
       "WAL_ENCODE",
     );
+  });
+});
+
+describe("a codec's own error", () => {
+  it("reaches the caller as WAL_ENCODE whatever its code, with the handle healthy and nothing written", async () => {
+    const picky: PayloadCodec<JsonValue> = {
+      ...jsonCodec,
+      name: "picky",
+      encodeBatch(events, out) {
+        if (events.includes("bad")) throw new WalError("WAL_IO", "the codec author reused a code");
+        jsonCodec.encodeBatch(events, out);
+      },
+    };
+    const { wal } = await Wal.open<JsonValue>("/w", { fs: new SimFS(), codec: picky });
+    const next = wal.nextLsn();
+    await expect(wal.commitTx(["bad"])).rejects.toMatchObject({
+      code: "WAL_ENCODE",
+      cause: expect.objectContaining({ code: "WAL_IO" }),
+    });
+    expect(wal.failure()).toBeNull();
+    expect(wal.nextLsn()).toBe(next);
+    expect(await wal.commitTx(["good"])).not.toBeNull();
+    await wal.close();
   });
 });

@@ -325,10 +325,14 @@ export class Wal<E = MutationEvent> {
    * The segments in the directory, oldest first, with their base LSNs and sizes (a header read and a stat each).
    * Safe beside commits: a segment a rotation is still creating is listed once it is the active one, and one a
    * truncation removes meanwhile is left out.
-   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER` (a damaged header).
+   * @throws {@link WalError} `WAL_IO`, `WAL_BAD_HEADER` (a damaged header), `WAL_CLOSED` once `close()` has
+   *   finished (a poisoned handle still answers: its segments are what a reopen will read).
    */
-  segments(): Promise<SegmentInfo[]> {
-    return this.#segments.list();
+  async segments(): Promise<SegmentInfo[]> {
+    if (this.#closed) {
+      throw new WalError("WAL_CLOSED", `segments: WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
+    }
+    return await this.#segments.list();
   }
 
   /**
@@ -353,7 +357,9 @@ export class Wal<E = MutationEvent> {
    * truncation keeps every segment holding a record above `position()` (called at each truncation), like a
    * replication slot at that LSN but without a file, so it ends with the process. It obeys `maxSlotRetainedBytes`:
    * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
-   * one from the moment it starts, before its persistent slot exists.
+   * one from the moment it starts, before its persistent slot exists. A `position()` that throws or returns
+   * something that is not an LSN is the holder's mistake: `truncateUpTo` (and `checkpoint`) then fail with
+   * `WAL_INVALID_ARGUMENT` naming the hold and delete nothing; the handle stays usable.
    * @returns the function that releases the hold.
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a name or a function; `WAL_CLOSED` once the handle is
    *   closed.
@@ -464,13 +470,16 @@ export class Wal<E = MutationEvent> {
   async checkpointMarker(snapshotLsn: number): Promise<number> {
     this.#assertUsable();
     assertLsnArgument("snapshotLsn", snapshotLsn);
-    return await this.#admission.admit(async () => {
-      while (!this.#appendable(false, true)) await this.#prepareAppend(false);
-      this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
-      const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
-      this.#tx.raiseFloor(snapshotLsn);
-      return lsn;
-    });
+    return await this.#admission.admit(() => this.#appendCheckpointMarker(snapshotLsn));
+  }
+
+  /** Append the marker (the caller is admitted), or refuse it with nothing written. */
+  async #appendCheckpointMarker(snapshotLsn: number): Promise<number> {
+    while (!this.#appendable(false, true)) await this.#prepareAppend(false);
+    this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
+    const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
+    this.#tx.raiseFloor(snapshotLsn);
+    return lsn;
   }
 
   /**
@@ -490,10 +499,19 @@ export class Wal<E = MutationEvent> {
    *   {@link Wal.truncateUpTo}.
    */
   async checkpoint(snapshotLsn: number): Promise<CheckpointInfo> {
-    const markerLsn = await this.checkpointMarker(snapshotLsn);
-    await this.forceFsync();
-    const removedSegments = await this.truncateUpTo(snapshotLsn);
-    return { markerLsn, snapshotLsn, removedSegments };
+    this.#assertUsable();
+    assertLsnArgument("snapshotLsn", snapshotLsn);
+    // One admitted call: a close() that starts meanwhile lets the whole checkpoint finish, so a checkpoint reported
+    // as refused never leaves its marker written.
+    return await this.#admission.admit(async () => {
+      // A broken retain hold would refuse the truncation: refuse the checkpoint before its marker instead.
+      this.#segments.holdPositions();
+      const markerLsn = await this.#appendCheckpointMarker(snapshotLsn);
+      await this.#pipeline.whenSynced(this.#nextLsn - 1, true);
+      this.#assertTruncationFence(snapshotLsn);
+      const removedSegments = await this.#truncate(snapshotLsn);
+      return { markerLsn, snapshotLsn, removedSegments };
+    });
   }
 
   // ---- transactions ----------------------------------------------------------------------------------------
@@ -681,19 +699,26 @@ export class Wal<E = MutationEvent> {
   async truncateUpTo(fenceLsn: number): Promise<number> {
     this.#assertUsable();
     assertLsnArgument("fenceLsn", fenceLsn);
+    this.#assertTruncationFence(fenceLsn);
+    return await this.#admission.admit(() => this.#truncate(fenceLsn));
+  }
+
+  /** @throws {@link WalError} `WAL_BAD_CHECKPOINT` for a fence truncation must refuse (nothing deleted). */
+  #assertTruncationFence(fenceLsn: number): void {
     // Below the floor every LSN is already fenced off by a boundary at the floor, so deleting there cannot cut a
     // transaction that a reopen at the floor would meet.
     if (fenceLsn >= this.#tx.floor || fenceLsn >= this.#nextLsn) {
       this.#tx.assertFence(fenceLsn, "truncation fence", this.#nextLsn, this.#durableLsn);
     }
-    return await this.#admission.admit(() => this.#truncate(fenceLsn));
   }
 
   async #truncate(fenceLsn: number): Promise<number> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1);
     return await this.#exclusive(async () => {
       const oldest = this.#segments.oldestId;
-      const removed = await this.#io(() => this.#segments.truncate(fenceLsn));
+      // Asked before the I/O: a hold's mistake is refused, not taken for a failed deletion (which poisons).
+      const holds = this.#segments.holdPositions();
+      const removed = await this.#io(() => this.#segments.truncate(fenceLsn, holds));
       if (removed > 0) this.#feed.wake();
       if (removed > 0 && truncateChannel.hasSubscribers) {
         // Truncation removes the oldest segments, in order.
