@@ -21,6 +21,11 @@ export interface WalInit<E> {
   lock: HeldLock;
   writer: SegmentWriter;
   nextLsn: number;
+  /**
+   * `nextLsn` lies above the next LSN of the active segment (a fence above the log's end): the first record goes
+   * into a new segment, so LSNs within a segment rise by one.
+   */
+  rotateBeforeFirstRecord: boolean;
   durableLsn: number;
   segments: SegmentLifecycle;
   floor: number;

@@ -16,7 +16,7 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
-import { SEGMENT_HEADER_BYTES, type WalFileSystem } from "@lora/wal-segment";
+import { SEGMENT_HEADER_BYTES, type SegmentWriter, type WalFileSystem } from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -93,6 +93,8 @@ export class Wal<E = MutationEvent> {
   readonly #codec: PayloadCodec<E>;
   readonly #syncMode: SyncMode;
   readonly #target: number;
+  /** Set at open when the fence lies above the active segment's next LSN (see `WalInit`); cleared by a rotation. */
+  #rotateBeforeFirstRecord: boolean;
   readonly #unsyncedWindow: number;
   readonly #lock: HeldLock;
   readonly #pipeline: CommitPipeline;
@@ -137,6 +139,7 @@ export class Wal<E = MutationEvent> {
     this.#unsyncedWindow = init.unsyncedWindow;
     this.#lock = init.lock;
     this.#nextLsn = init.nextLsn;
+    this.#rotateBeforeFirstRecord = init.rotateBeforeFirstRecord;
     this.#durableLsn = init.durableLsn;
     this.#wokeForSynced = init.durableLsn;
     this.#segments = init.segments;
@@ -232,6 +235,7 @@ export class Wal<E = MutationEvent> {
         lock,
         writer: r.writer,
         nextLsn: r.nextLsn,
+        rotateBeforeFirstRecord: r.nextLsn > nextLsnOfSegment(r.writer, r.maxLsn),
         // LoraDB's rule: everything readable at open survived to this open.
         durableLsn: r.maxLsn,
         segments,
@@ -837,7 +841,9 @@ export class Wal<E = MutationEvent> {
   #appendable(mayRotate: boolean, admitted = false): boolean {
     this.#assertUsable(admitted);
     if (this.#structural !== undefined) return false;
-    return !(mayRotate && this.#segmentFull());
+    // The first record after a fence above the log's end goes into a new segment, a marker's too (no transaction
+    // can be open then: a new session finishes none of an earlier one's).
+    return !((mayRotate || this.#rotateBeforeFirstRecord) && this.#segmentFull());
   }
 
   /**
@@ -845,6 +851,7 @@ export class Wal<E = MutationEvent> {
    * target at or below the header's size, it would be sealed and replaced by another empty one without end.
    */
   #segmentFull(): boolean {
+    if (this.#rotateBeforeFirstRecord) return true;
     const size = this.#pipeline.writer.size;
     return size >= this.#target && size > SEGMENT_HEADER_BYTES;
   }
@@ -852,7 +859,7 @@ export class Wal<E = MutationEvent> {
   /** Wait out a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
   async #prepareAppend(mayRotate: boolean): Promise<void> {
     if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
-    else if (mayRotate && this.#segmentFull()) await this.#rotate();
+    else if ((mayRotate || this.#rotateBeforeFirstRecord) && this.#segmentFull()) await this.#rotate();
   }
 
   /**
@@ -924,6 +931,7 @@ export class Wal<E = MutationEvent> {
       if (!this.#segmentFull() && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const sealedSegmentId = this.#segments.activeId;
       const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
+      this.#rotateBeforeFirstRecord = false;
       if (rotateChannel.hasSubscribers) {
         const newSegmentId = this.#segments.activeId;
         rotateChannel.publish({ dir: this.#dir, sealedSegmentId, newSegmentId, baseLsn: writer.baseLsn });
@@ -943,4 +951,12 @@ export class Wal<E = MutationEvent> {
       throw error;
     }
   }
+}
+
+/**
+ * The LSN a segment's next record would take if LSNs in it rise by one: after its last record (the log's newest,
+ * `maxLsn`, when it holds any), else its base.
+ */
+function nextLsnOfSegment(writer: SegmentWriter, maxLsn: number): number {
+  return writer.size > SEGMENT_HEADER_BYTES ? maxLsn + 1 : writer.baseLsn;
 }
