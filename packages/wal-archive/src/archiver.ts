@@ -24,6 +24,7 @@ import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js"
 import { ArchiveSlot } from "./archive-slot.js";
 import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { pieceCrcIn } from "./verify-archive.js";
 
 /** A segment as the handle's lifecycle reports it. */
 export interface ArchivedSegmentInfo {
@@ -149,6 +150,9 @@ interface Active {
   /** The LSN of the last record shipped (baseLsn - 1 when none). */
   shippedLsn: number;
 }
+
+/** A piece in the store, as its key names it. */
+type StoredPiece = Extract<ArchiveKey, { kind: "piece" }> & { readonly key: string };
 
 interface Pending {
   readonly id: number;
@@ -383,7 +387,7 @@ class ArchiverRun implements Archiver {
     await this.#ensureSlot();
     const stored = await this.#call("list", (signal) => this.#store.list("", { signal }));
     const sealedInStore = new Map<number, { key: string; baseLsn: number; size: number }>();
-    const pieceEnd = new Map<number, { key: string; from: number; to: number; baseLsn: number; crc32: number }>();
+    const piecesInStore = new Map<number, StoredPiece[]>();
     const local = await listSegments(this.#fs, this.#dir);
     const newest = local[local.length - 1];
     for (const o of stored) {
@@ -396,8 +400,9 @@ class ArchiverRun implements Archiver {
       }
       if (k.kind === "segment") sealedInStore.set(k.id, { key: o.key, baseLsn: k.baseLsn, size: k.size });
       else {
-        const seen = pieceEnd.get(k.id);
-        if (seen === undefined || k.to > seen.to) pieceEnd.set(k.id, { key: o.key, ...k });
+        const pieces = piecesInStore.get(k.id);
+        if (pieces === undefined) piecesInStore.set(k.id, [{ key: o.key, ...k }]);
+        else pieces.push({ key: o.key, ...k });
       }
     }
     for (const entry of local) {
@@ -411,6 +416,16 @@ class ArchiverRun implements Archiver {
           `it holds segment ${entry.id} sealed with base lsn ${archived.baseLsn} and ${archived.size} bytes, where this log's ${entry.path} is ${header.sealed ? "sealed" : "active"} with base lsn ${header.baseLsn} and ${size} bytes`,
         );
       }
+    }
+    // The pieces of every local segment, not only the newest's: a log restored into a segment that the store holds
+    // as pieces, which has rotated since, would otherwise upload its own sealed version of that segment (and then
+    // delete the other history's pieces of it).
+    for (const entry of local) {
+      const pieces = piecesInStore.get(entry.id);
+      if (pieces === undefined) continue;
+      const header =
+        entry === newest ? await this.#readNewestHeader(entry.path) : await readHeader(this.#fs, entry.path);
+      await this.#checkPieces(entry.path, header, pieces);
     }
     const queued = new Set(this.#pending.map((p) => p.id));
     const catchUp: Pending[] = [];
@@ -429,9 +444,8 @@ class ArchiverRun implements Archiver {
           this.#pending.push({ id: newest.id, path: newest.path, baseLsn: header.baseLsn });
         }
       } else {
-        const resume = pieceEnd.get(newest.id);
-        if (resume !== undefined) await this.#checkResume(newest.path, header.baseLsn, resume);
-        const from = resume === undefined ? 0 : resume.to;
+        // Checked above: every piece of it holds this file's bytes.
+        const from = Math.max(0, ...(piecesInStore.get(newest.id) ?? []).map((p) => p.to));
         this.#active = {
           id: newest.id,
           path: newest.path,
@@ -445,24 +459,32 @@ class ArchiverRun implements Archiver {
   }
 
   /**
-   * The active segment's last archived piece must hold this file's bytes: a log restored to an earlier point (or
-   * another log) has other bytes there, and pieces shipped after them would not join up.
+   * Every piece the store holds of a local segment must hold this file's bytes as they were while it was active
+   * (the header unsealed): a log restored to an earlier point (or another log) has other bytes there, and pieces
+   * shipped after them, or the segment sealed from them, would not join up with the store's.
    */
-  async #checkResume(
-    path: string,
-    baseLsn: number,
-    piece: { key: string; from: number; to: number; baseLsn: number; crc32: number },
-  ): Promise<void> {
-    if (piece.baseLsn !== baseLsn) {
-      throw diverged(piece.key, `its pieces of ${path} name base lsn ${piece.baseLsn}, the file says ${baseLsn}`);
+  async #checkPieces(path: string, header: SegmentHeader | null, pieces: StoredPiece[]): Promise<void> {
+    pieces.sort((a, b) => a.from - b.from || a.to - b.to);
+    const last = pieces.reduce((a, b) => (b.to > a.to ? b : a));
+    if (header === null) throw diverged(last.key, `it holds pieces of ${path}, which has no header yet`);
+    for (const piece of pieces) {
+      if (piece.baseLsn !== header.baseLsn) {
+        throw diverged(
+          piece.key,
+          `its pieces of ${path} name base lsn ${piece.baseLsn}, the file says ${header.baseLsn}`,
+        );
+      }
     }
-    const stat = await this.#fs.stat(path);
-    const bytes = stat !== null && stat.size >= piece.to ? await readRange(this.#fs, path, piece.from, piece.to) : null;
-    if (bytes === null || (await crc32InSlices(bytes)) !== piece.crc32 >>> 0) {
-      throw diverged(
-        piece.key,
-        `its last piece of ${path} (bytes ${piece.from} to ${piece.to}) does not match the file`,
-      );
+    const size = (await this.#fs.stat(path))?.size ?? 0;
+    if (size < last.to) {
+      throw diverged(last.key, `its pieces of ${path} hold bytes up to ${last.to}, the file has ${size}`);
+    }
+    // One read for all of them: they hold consecutive ranges of one segment, so this is at most the segment.
+    const bytes = await readRange(this.#fs, path, 0, last.to);
+    for (const piece of pieces) {
+      if ((await pieceCrcIn(bytes, header.sealed, piece)) !== piece.crc32 >>> 0) {
+        throw diverged(piece.key, `its piece of ${path} (bytes ${piece.from} to ${piece.to}) does not match the file`);
+      }
     }
   }
 
@@ -549,20 +571,46 @@ class ArchiverRun implements Archiver {
       size: bytes.byteLength,
       crc32: checksum,
     });
+    // Listed before the upload, so that a piece of another history is found before this one joins it in the store.
+    const superseded = await this.#piecesOf(segment, bytes);
     await this.#call("put", (signal) => this.#store.put(key, bytes, { crc32: checksum, signal }));
     this.#uploadedBytes += bytes.byteLength;
     // The pieces shipped while it was active are superseded; removing them is tidiness, not correctness.
-    const prefix = archiveKey({ kind: "piece", id: segment.id, baseLsn: segment.baseLsn, from: 0, to: 1, crc32: 0 });
-    const piecePrefix = prefix.slice(0, prefix.indexOf("-", prefix.indexOf("-") + 1) + 1);
     try {
       // Bounded like every store call, and stopped by stop(): tidiness must never stall archiving.
       const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
-      const pieces = await bounded(this.#store.list(piecePrefix, { signal }), signal);
-      for (const p of pieces) await bounded(this.#store.delete(p.key, { signal }), signal);
+      for (const p of superseded) await bounded(this.#store.delete(p, { signal }), signal);
     } catch {
       // Left behind: restore prefers the whole segment.
     }
     return true;
+  }
+
+  /**
+   * The keys of the store's pieces of `segment`, each checked to hold a prefix of `bytes` (the sealed segment) as
+   * it was while active; none when the listing fails (they are left behind, and restore checks them the same way).
+   * @throws {@link WalError} `WAL_ARCHIVE_DIVERGED` for a piece that holds other bytes: another history of this
+   *   segment is in the store, and deleting it would leave this one looking like the only one.
+   */
+  async #piecesOf(segment: Pending, bytes: Uint8Array): Promise<string[]> {
+    const prefix = archiveKey({ kind: "piece", id: segment.id, baseLsn: 0, from: 0, to: 1, crc32: 0 });
+    let listed: readonly { key: string }[];
+    try {
+      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
+      listed = await bounded(this.#store.list(prefix.slice(0, prefix.indexOf("-") + 1), { signal }), signal);
+    } catch {
+      return [];
+    }
+    const keys: string[] = [];
+    for (const { key } of listed) {
+      const k = parseArchiveKey(key);
+      if (k?.kind !== "piece" || k.id !== segment.id) continue; // not ours to check or delete
+      if (k.baseLsn !== segment.baseLsn || k.to > bytes.byteLength || (await pieceCrcIn(bytes, true, k)) !== k.crc32) {
+        throw diverged(key, `its piece of segment ${segment.id} disagrees with ${segment.path}, sealed`);
+      }
+      keys.push(key);
+    }
+    return keys;
   }
 
   async #shipActive(): Promise<void> {

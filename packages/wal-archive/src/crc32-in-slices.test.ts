@@ -11,6 +11,14 @@ describe("crc32InSlices", () => {
     },
   );
 
+  test.prop([fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 1, max: 700 })])(
+    "continues the CRC-32 of the bytes before when given it",
+    async (before, bytes, slice) => {
+      const joined = new Uint8Array([...before, ...bytes]);
+      expect(await crc32InSlices(bytes, slice, crc32(before))).toBe(crc32(joined) >>> 0);
+    },
+  );
+
   it("lets the event loop run between slices", async () => {
     const bytes = new Uint8Array(4 << 20).fill(0xa5);
     const immediates: Promise<void>[] = [];

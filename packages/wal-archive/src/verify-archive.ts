@@ -23,6 +23,7 @@ import {
   isArchiveStore,
   READ_CALLS,
 } from "./archive-store.js";
+import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
 export type ArchivedSegmentObject = Extract<ArchiveKey, { kind: "segment" }> & {
@@ -460,7 +461,7 @@ export async function fetchSegment(
     // A piece shipped before a sealed object, or one that a later piece superseded, holds a prefix of the same
     // bytes; one that does not is another history of this segment (e.g. archived again after a point-in-time
     // restore), and which of the two is the log is unknown.
-    if (other.to > out.byteLength || pieceCrcIn(out, source.sealed, other) !== other.crc32 >>> 0) {
+    if (other.to > out.byteLength || (await pieceCrcIn(out, source.sealed, other)) !== other.crc32 >>> 0) {
       throw corrupt(
         other.key,
         `${other.key} disagrees with the bytes of segment ${source.id} that ${source.parts[0]?.key ?? "its other objects"} hold${source.parts.length > 1 ? " (with the pieces after it)" : ""}: the archive holds two histories of the segment`,
@@ -473,9 +474,15 @@ export async function fetchSegment(
 /**
  * The CRC-32 `piece` would have if it held `bytes[from, to)` of the segment as it was while active: a sealed
  * object's header differs from the one its pieces were shipped with only by the sealed flag (and the header's CRC).
+ * `bytes` holds the segment from offset 0 through `piece.to`; `sealed` says whether its header is the sealed one.
+ * Computed in slices (see `crc32InSlices`): the archiver checks pieces in the writer's process.
  */
-function pieceCrcIn(bytes: Uint8Array, sealed: boolean, piece: SegmentPart): number {
-  if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return crc32(bytes.subarray(piece.from, piece.to)) >>> 0;
+export async function pieceCrcIn(
+  bytes: Uint8Array,
+  sealed: boolean,
+  piece: { readonly from: number; readonly to: number },
+): Promise<number> {
+  if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return crc32InSlices(bytes.subarray(piece.from, piece.to));
   let header: Uint8Array;
   try {
     const decoded = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
@@ -485,7 +492,7 @@ function pieceCrcIn(bytes: Uint8Array, sealed: boolean, piece: SegmentPart): num
   }
   const headed = crc32(header.subarray(piece.from, Math.min(piece.to, SEGMENT_HEADER_BYTES)));
   if (piece.to <= SEGMENT_HEADER_BYTES) return headed >>> 0;
-  return crc32(bytes.subarray(SEGMENT_HEADER_BYTES, piece.to), headed) >>> 0;
+  return crc32InSlices(bytes.subarray(SEGMENT_HEADER_BYTES, piece.to), CRC_SLICE_BYTES, headed);
 }
 
 /** The part holding byte `offset` (the last part for an offset at the end). */
