@@ -405,9 +405,11 @@ class ArchiverRun implements Archiver {
         else pieces.push({ key: o.key, ...k });
       }
     }
+    let newestArchived: { path: string; key: string } | undefined;
     for (const entry of local) {
       const archived = sealedInStore.get(entry.id);
       if (archived === undefined) continue;
+      newestArchived = { path: entry.path, key: archived.key };
       const header = await readHeader(this.#fs, entry.path);
       const size = (await this.#fs.stat(entry.path))?.size;
       if (!header.sealed || header.baseLsn !== archived.baseLsn || size !== archived.size) {
@@ -417,6 +419,14 @@ class ArchiverRun implements Archiver {
         );
       }
     }
+    // Size and base LSN can agree where the bytes do not (records of the same sizes, other payloads). Only the
+    // newest segment the store holds whole is compared, not each: fetching every archived segment the directory
+    // keeps would cost a download of everything retained at each attach. It is enough for the way a second history
+    // comes about, a restore to an earlier point and writing on: the segments before the one cut are the store's
+    // own bytes (restore wrote them from it), and from the cut on the log holds its own records, so the newest one
+    // the store also holds differs unless the cut lies after it (where both agree). What this misses is a log that
+    // wrote back the store's records exactly, same LSNs and payloads, through to the end of that segment.
+    if (newestArchived !== undefined) await this.#checkSealedBytes(newestArchived);
     // The pieces of every local segment, not only the newest's: a log restored into a segment that the store holds
     // as pieces, which has rotated since, would otherwise upload its own sealed version of that segment (and then
     // delete the other history's pieces of it).
@@ -456,6 +466,24 @@ class ArchiverRun implements Archiver {
       }
     }
     await this.#recomputeArchived();
+  }
+
+  /**
+   * A sealed segment in the store must hold this file's bytes. Compared byte for byte, fetched: the CRC-32 its key
+   * names cannot tell two histories apart, since every record (and the header) ends with the CRC-32 of the bytes
+   * before it, which makes the CRC-32 of a whole segment depend on its record sizes only.
+   */
+  async #checkSealedBytes(archived: { path: string; key: string }): Promise<void> {
+    const stored = await this.#call("get", (signal) => this.#store.get(archived.key, { signal }));
+    if (stored === null) {
+      // Gone since the listing (pruned meanwhile): the next pass catches up again from a new listing.
+      throw new WalError("WAL_ARCHIVE_MISSING", `${archived.key} was listed but is gone from ${this.#store.name}`, {
+        details: { object: archived.key },
+      });
+    }
+    if (!sameBytes(stored, await readWhole(this.#fs, archived.path))) {
+      throw diverged(archived.key, `it holds ${archived.path} with the same size and base lsn but other bytes`);
+    }
   }
 
   /**
@@ -894,6 +922,11 @@ async function readWhole(fs: WalFileSystem, path: string): Promise<Uint8Array> {
   } finally {
     await file.close();
   }
+}
+
+/** Whether `a` and `b` hold the same bytes (one native comparison: 0.23 ms for 8 MiB, a CRC-32 of them takes 1.9). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 async function readRange(fs: WalFileSystem, path: string, from: number, to: number): Promise<Uint8Array> {
