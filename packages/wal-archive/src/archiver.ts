@@ -13,6 +13,7 @@ import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, WalError } fro
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   createNodeFileSystem,
+  encodeSegmentHeader,
   isMissingFileError,
   listSegments,
   SEGMENT_HEADER_BYTES,
@@ -474,13 +475,7 @@ class ArchiverRun implements Archiver {
    * before it, which makes the CRC-32 of a whole segment depend on its record sizes only.
    */
   async #checkSealedBytes(archived: { path: string; key: string }): Promise<void> {
-    const stored = await this.#call("get", (signal) => this.#store.get(archived.key, { signal }));
-    if (stored === null) {
-      // Gone since the listing (pruned meanwhile): the next pass catches up again from a new listing.
-      throw new WalError("WAL_ARCHIVE_MISSING", `${archived.key} was listed but is gone from ${this.#store.name}`, {
-        details: { object: archived.key },
-      });
-    }
+    const stored = await this.#fetchListed(archived.key);
     if (!sameBytes(stored, await readWhole(this.#fs, archived.path))) {
       throw diverged(archived.key, `it holds ${archived.path} with the same size and base lsn but other bytes`);
     }
@@ -514,6 +509,32 @@ class ArchiverRun implements Archiver {
         throw diverged(piece.key, `its piece of ${path} (bytes ${piece.from} to ${piece.to}) does not match the file`);
       }
     }
+    // The CRC-32s tell other record sizes apart, not other records of the same sizes (every record ends with its own
+    // CRC-32), so the last piece is fetched and compared byte for byte. That one is enough: a log restored to a point
+    // inside this segment holds the store's bytes up to the point and its own after it, and the last piece ends past
+    // the point unless the restore was to the newest one (where the two agree).
+    const stored = await this.#fetchListed(last.key);
+    const expected = bytes.slice(last.from, last.to);
+    if (header.sealed && last.from < SEGMENT_HEADER_BYTES) {
+      // Shipped while the segment was active: the header then had the sealed flag clear (and its own CRC).
+      const active = encodeSegmentHeader({ baseLsn: header.baseLsn, sealed: false, flags: header.flags });
+      expected.set(active.subarray(last.from, Math.min(last.to, SEGMENT_HEADER_BYTES)));
+    }
+    if (!sameBytes(stored, expected)) {
+      throw diverged(last.key, `its last piece of ${path} (bytes ${last.from} to ${last.to}) holds other bytes`);
+    }
+  }
+
+  /** An object the catch-up listing named, fetched; `WAL_ARCHIVE_MISSING` when it is gone since. */
+  async #fetchListed(key: string): Promise<Uint8Array> {
+    const bytes = await this.#call("get", (signal) => this.#store.get(key, { signal }));
+    if (bytes === null) {
+      // Pruned meanwhile: the next pass catches up again from a new listing.
+      throw new WalError("WAL_ARCHIVE_MISSING", `${key} was listed but is gone from ${this.#store.name}`, {
+        details: { object: key },
+      });
+    }
+    return bytes;
   }
 
   /**
@@ -617,6 +638,8 @@ class ArchiverRun implements Archiver {
   /**
    * The keys of the store's pieces of `segment`, each checked to hold a prefix of `bytes` (the sealed segment) as
    * it was while active; none when the listing fails (they are left behind, and restore checks them the same way).
+   * By CRC-32 only, not fetched: catch-up compared this segment's pieces byte for byte, so what this finds is a
+   * piece put since by another writer, with records of other sizes.
    * @throws {@link WalError} `WAL_ARCHIVE_DIVERGED` for a piece that holds other bytes: another history of this
    *   segment is in the store, and deleting it would leave this one looking like the only one.
    */

@@ -61,6 +61,37 @@ describe("pieces of a segment that is no longer the newest", () => {
     expect(await keys(store)).toEqual(before);
   });
 
+  it.each([
+    ["the newest segment", 1],
+    ["a segment sealed since", 2],
+  ])(
+    "refuses pieces of %s that hold other records of the same sizes (and so the same CRC-32s)",
+    async (_, segments) => {
+      const fs = new SimFS();
+      const store = memoryArchive();
+      const { wal: a } = await Wal.open<JsonValue>("/a", { ...opts, fs });
+      const archA = startArchiver(a, { store, fs, intervalMs: 3_600_000 });
+      const commitsA: number[] = [];
+      for (let i = 0; i < 3; i++) commitsA.push((await a.commitTx([{ v: `A${i}` }]))?.commitLsn as number);
+      await archA.flush();
+      await archA.stop();
+      await a.close();
+      const before = await keys(store);
+      expect(before.every((k) => k.startsWith("partial/0000000001-"))).toBe(true);
+
+      await restore({ store, dir: "/b", toLsn: commitsA[0] as number, fs });
+      const { wal: b } = await Wal.open<JsonValue>("/b", { ...opts, fs });
+      for (let i = 1; i < 3; i++) await b.commitTx([{ v: `B${i}` }]);
+      for (let i = 3; i < 20 && (await b.segments()).length < segments; i++) await b.commitTx([{ v: `B${i}` }]);
+      const archB = startArchiver(b, { store, fs, intervalMs: 5 });
+      const failure = await failureOf(archB.flush());
+      expect(isWalError(failure, "WAL_ARCHIVE_DIVERGED")).toBe(true);
+      await archB.stop({ flush: false });
+      await b.close();
+      expect(await keys(store)).toEqual(before);
+    },
+  );
+
   it("takes pieces shipped before the segment was sealed (its header unsealed then) and replaces them", async () => {
     const fs = new SimFS();
     const store = memoryArchive();
