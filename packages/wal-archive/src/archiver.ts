@@ -68,7 +68,8 @@ export interface ArchiverOptions {
   readonly intervalMs?: number;
   /**
    * The replication slot that keeps unarchived segments from truncation (created when missing): a slot name, 1 to 64
-   * ASCII letters, digits, `_` or `-`. @default "archive"
+   * ASCII letters, digits, `_` or `-`. One archiver per slot: a second archiver on the same handle (another store)
+   * needs a slot of its own. @default "archive"
    */
   readonly slot?: string;
   /**
@@ -168,7 +169,8 @@ interface Pending {
  * @throws {@link WalError} `WAL_INVALID_OPTION` at once, before anything is started, held or written, for bad
  *   options: `store` not an {@link ArchiveStore}; `slot` not a slot name; `intervalMs`, `retry.initialMs` or
  *   `retry.maxMs` not a number in range, `callTimeoutMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
- *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function. `WAL_INVALID_ARGUMENT` for a `wal`
+ *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function; a `slot` that an archiver started on the
+ *   same handle still uses (until its `stop` settles). `WAL_INVALID_ARGUMENT` for a `wal`
  *   that is not a handle, and the handle's `WAL_CLOSED` for one that is closed (nothing is started then either).
  */
 export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
@@ -254,10 +256,21 @@ class ArchiverRun implements Archiver {
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
     if (this.#durable > 0) this.#durableTimes.push({ lsn: this.#durable, at: Date.now() });
+    // Two archivers on one slot would share its file and its in-process hold (the second's replaces the first's),
+    // so truncation could follow the one that is ahead and delete what the other has not archived.
+    const running = slotsInUse.get(wal) ?? new Set<string>();
+    if (running.has(this.#slot)) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `startArchiver: an archiver with slot "${this.#slot}" is already running on this handle (one archiver per slot): stop it first, or pass a different \`slot\` for another store`,
+      );
+    }
     // Held back at once, in memory: the slot file is written by the first pass, and a truncation in between must
     // not delete a segment the archive lacks.
     this.#releaseHold = wal.retain?.(`archiver-${this.#slot}`, () => this.#holdLsn) ?? (() => undefined);
     this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
+    running.add(this.#slot);
+    slotsInUse.set(wal, running);
     this.#timer = setInterval(() => this.#scheduleShipping(), this.#interval);
     this.#timer.unref();
     this.#ready = this.#enqueue(() => this.#pass());
@@ -304,6 +317,15 @@ class ArchiverRun implements Archiver {
   }
 
   async #doStop(flush: boolean): Promise<void> {
+    try {
+      await this.#settleStop(flush);
+    } finally {
+      // Only once this run is over: a new archiver on the slot takes the hold and moves the file from here on.
+      slotsInUse.get(this.#wal)?.delete(this.#slot);
+    }
+  }
+
+  async #settleStop(flush: boolean): Promise<void> {
     clearInterval(this.#timer);
     this.#unsubscribe();
     this.#releaseHold();
@@ -820,6 +842,9 @@ class ArchiverRun implements Archiver {
     this.#onStateChange?.(this.status());
   }
 }
+
+/** The slots of the archivers running on each handle, until their `stop` settles: one archiver per slot. */
+const slotsInUse = new WeakMap<ArchivableWal, Set<string>>();
 
 /** `wal` has what the archiver calls (a `Wal` handle has), or `WAL_INVALID_ARGUMENT`. */
 function checkWal(wal: unknown): asserts wal is ArchivableWal {
