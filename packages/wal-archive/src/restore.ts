@@ -7,7 +7,9 @@
 import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
+  decodeSegmentHeader,
   encodeSegmentHeader,
+  SEGMENT_HEADER_BYTES,
   SegmentWriter,
   segmentPath,
   type WalFileSystem,
@@ -23,6 +25,7 @@ import {
   listArchive,
   missingSegmentKey,
   planSegments,
+  type SegmentPart,
   type SegmentScan,
   type SegmentSource,
   scanSegment,
@@ -135,7 +138,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   await checkTarget(fs, dir);
 
   const listing = await listArchive(store, signal === undefined ? {} : { signal });
-  const { sources, gapAfter } = planRestore(store, listing, fromLsn, toLsn);
+  const { sources, gapAfter, next } = planRestore(store, listing, fromLsn, toLsn);
   const archiveNewest = listing.at(-1) as ArchivedSegment;
 
   await mkdirDurably(fs, dir);
@@ -177,6 +180,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
             { details: { object: (source.parts.at(-1) as { key: string }).key, lsn: toLsn } },
           );
         }
+        if (beyond && next !== undefined) await checkNextBase(store, listing, next, toLsn, signal);
         bytes = cutUnsealed(bytes, scan);
       }
       const path = segmentPath(dir, source.id);
@@ -274,14 +278,15 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
 
 /**
  * The segments to restore, oldest first, or the first reason the archive cannot give them; with `gapAfter`, the
- * error to raise if toLsn lies beyond the last one's records (the segment after it is missing).
+ * error to raise if toLsn lies beyond the last one's records (the segment after it is missing); with `next`, the
+ * listing's index of the segment right after the last one (with toLsn only).
  */
 function planRestore(
   store: ArchiveStore,
   listing: readonly ArchivedSegment[],
   fromLsn: number | undefined,
   toLsn: number | undefined,
-): { sources: SegmentSource[]; gapAfter: WalError | undefined } {
+): { sources: SegmentSource[]; gapAfter: WalError | undefined; next: number | undefined } {
   if (listing.length === 0) {
     throw new WalError("WAL_ARCHIVE_MISSING", `${store.name} holds no log segments`, {
       details: { object: missingSegmentKey(1) },
@@ -302,6 +307,7 @@ function planRestore(
   }
   let last = listing.length - 1;
   let gapAfter: WalError | undefined;
+  let next: number | undefined;
   if (toLsn !== undefined) {
     last = findLastIndex(listing, (s) => s.baseLsn <= toLsn);
     if (last < 0) {
@@ -314,6 +320,7 @@ function planRestore(
     // A missing segment right after the last one holds records at or below toLsn if the last one's end is below it.
     const after = listing[last + 1];
     const lastId = (listing[last] as ArchivedSegment).id;
+    if (after !== undefined && after.id === lastId + 1) next = last + 1;
     if (after !== undefined && after.id !== lastId + 1) {
       gapAfter = new WalError(
         "WAL_ARCHIVE_MISSING",
@@ -327,7 +334,40 @@ function planRestore(
   const planned = planSegments(listing, first, last);
   const failed = planned.find((p) => p instanceof WalError);
   if (failed !== undefined) throw failed;
-  return { sources: planned as SegmentSource[], gapAfter };
+  return { sources: planned as SegmentSource[], gapAfter, next };
+}
+
+/**
+ * When toLsn lies past the last restored segment's records, what says no record up to it is missing is the next
+ * segment's key: its base LSN, above toLsn (the plan chose the last segment by it). That key is checked against the
+ * next segment's header, from its first object (fetched and checked like any other).
+ * @throws {@link WalError} `WAL_ARCHIVE_CORRUPT` naming that object when its header does not decode or names another
+ *   base LSN; what planning or fetching the object throws.
+ */
+async function checkNextBase(
+  store: ArchiveStore,
+  listing: readonly ArchivedSegment[],
+  index: number,
+  toLsn: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const planned = planSegments(listing, index, index)[0] as SegmentSource | WalError;
+  if (planned instanceof WalError) throw planned;
+  const first = planned.parts[0] as SegmentPart;
+  const bytes = await fetchSegment(store, { ...planned, parts: [first], size: first.to, others: [] }, { signal });
+  const refuse = (found: string, cause?: unknown) =>
+    new WalError(
+      "WAL_ARCHIVE_CORRUPT",
+      `cannot restore to lsn ${toLsn}: ${first.key} names base lsn ${planned.baseLsn} (above lsn ${toLsn}, so segment ${planned.id - 1} would be the last), but ${found}`,
+      { details: { object: first.key, lsn: toLsn }, ...(cause === undefined ? {} : { cause }) },
+    );
+  let baseLsn: number;
+  try {
+    baseLsn = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES), first.key).baseLsn;
+  } catch (error) {
+    throw refuse("its header does not decode", error);
+  }
+  if (baseLsn !== planned.baseLsn) throw refuse(`its header says ${baseLsn}`);
 }
 
 function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): number {

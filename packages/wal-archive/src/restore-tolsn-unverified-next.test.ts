@@ -1,0 +1,52 @@
+/**
+ * restore({ toLsn }) chooses the last segment by the base LSNs the keys claim. When toLsn lies past the last record
+ * of the chosen segment, the next segment's key is what says no record up to toLsn is missing: restore checks it
+ * against that segment's header, so an archive whose next segment is keyed with a base LSN above its real one is
+ * refused instead of restored to a shorter log.
+ */
+
+import { Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { archiveKey, parseArchiveKey } from "./archive-keys.js";
+import { startArchiver } from "./archiver.js";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { verifyArchive } from "./verify-archive.js";
+
+it("restore to a toLsn past the last chosen segment refuses a next segment whose key lies about its base", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 200 });
+  const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
+  for (let i = 0; i < 12; i++) await wal.commitTx([{ i }]);
+  await archiver.stop();
+  await wal.close();
+  // Re-key segment 2 with a base LSN far above its real one (same bytes, size and CRC-32).
+  const seg2 = (await store.list("segments/"))
+    .map((o) => ({ key: o.key, k: parseArchiveKey(o.key) }))
+    .find((x) => x.k?.id === 2);
+  if (seg2 === undefined || seg2.k?.kind !== "segment") throw new Error("no sealed segment 2");
+  const bytes = store.peek(seg2.key) as Uint8Array;
+  store.remove(seg2.key);
+  const rekeyed = archiveKey({ ...seg2.k, baseLsn: 1000 });
+  await store.put(rekeyed, bytes, { crc32: seg2.k.crc32 });
+  expect((await verifyArchive(store)).problems.length).toBeGreaterThan(0); // the archive is damaged
+
+  // A record inside segment 2: by the keys, segment 1 is the last one and toLsn lies past its records.
+  const toLsn = seg2.k.baseLsn + 2;
+  const failure = await restore({ store, dir: "/r", toLsn, fs }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(isWalError(failure, "WAL_ARCHIVE_CORRUPT")).toBe(true);
+  expect((failure as { details: { object?: string; lsn?: number } }).details).toMatchObject({
+    object: rekeyed,
+    lsn: toLsn,
+  });
+  expect(await fs.readdir("/r")).toEqual([]);
+
+  // A toLsn inside segment 1 does not depend on segment 2's key: it restores.
+  await restore({ store, dir: "/s", toLsn: seg2.k.baseLsn - 1, fs });
+});
