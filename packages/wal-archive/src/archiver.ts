@@ -224,6 +224,8 @@ class ArchiverRun implements Archiver {
   #holdLsn = 0;
   readonly #releaseHold: () => void;
   #lastError: WalError | null = null;
+  /** Another history found in the store: the archiver stays failing with it and calls the store no more. */
+  #diverged: WalError | undefined;
   #work: Promise<void> = Promise.resolve();
   #workQueued = false;
   /**
@@ -588,6 +590,8 @@ class ArchiverRun implements Archiver {
    * order, then ship the active segment's durable prefix.
    */
   async #pass(): Promise<void> {
+    // Found once, for good: trying again would fetch the objects compared (a segment's worth) every intervalMs.
+    if (this.#diverged !== undefined) throw this.#diverged;
     if (!this.#caughtUp) {
       await this.#catchUp();
       this.#caughtUp = true;
@@ -828,6 +832,7 @@ class ArchiverRun implements Archiver {
     if (this.#stop.signal.aborted) return;
     this.#failures++;
     // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
+    if (isWalError(error, "WAL_ARCHIVE_DIVERGED")) this.#diverged = error;
     this.#lastError = isWalError(error, "WAL_ARCHIVE_DIVERGED")
       ? error
       : new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, { cause: error });

@@ -10,6 +10,7 @@ import { crc32, isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { parseArchiveKey } from "./archive-keys.js";
+import type { ArchiveStore } from "./archive-store.js";
 import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
@@ -44,7 +45,19 @@ it("an archiver refuses a store whose sealed segment has this log's size, base a
   expect(bytesB.byteLength).toBe(sealedA.size);
   expect(crc32(bytesB) >>> 0).toBe(sealedA.crc32);
 
-  const archB = startArchiver(b, { store, fs, intervalMs: 5 });
+  let calls = 0;
+  const count = <T>(call: T): T => {
+    calls++;
+    return call;
+  };
+  const counted: ArchiveStore = {
+    name: store.name,
+    put: (...args) => count(store.put(...args)),
+    get: (...args) => count(store.get(...args)),
+    list: (...args) => count(store.list(...args)),
+    delete: (...args) => count(store.delete(...args)),
+  };
+  const archB = startArchiver(b, { store: counted, fs, intervalMs: 5 });
   await b.commitTx([{ v: "B-last" }]);
   const failure = await archB.flush().then(
     () => null,
@@ -53,6 +66,11 @@ it("an archiver refuses a store whose sealed segment has this log's size, base a
   expect(isWalError(failure, "WAL_ARCHIVE_DIVERGED")).toBe(true);
   expect((failure as { details: { object?: string } }).details.object).toMatch(/^segments\/0000000001-/);
   expect(archB.status()).toMatchObject({ state: "failing", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
+  // It stays failing without calling the store again (each try would download the segment it compares).
+  const callsAtFailure = calls;
+  await new Promise((r) => setTimeout(r, 60));
+  expect(calls).toBe(callsAtFailure);
+  expect(archB.status().lastError?.code).toBe("WAL_ARCHIVE_DIVERGED");
   await archB.stop({ flush: false });
   await b.close();
   // Nothing of the new history went into the store: a restore still gives history A, whole.
