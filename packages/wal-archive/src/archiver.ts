@@ -831,8 +831,8 @@ class ArchiverRun implements Archiver {
   #localFailure(error: unknown): void {
     if (this.#stop.signal.aborted) return;
     this.#failures++;
-    // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
     if (isWalError(error, "WAL_ARCHIVE_DIVERGED")) this.#diverged = error;
+    // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
     this.#lastError = isWalError(error, "WAL_ARCHIVE_DIVERGED")
       ? error
       : new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, { cause: error });
