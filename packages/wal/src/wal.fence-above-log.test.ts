@@ -91,3 +91,23 @@ describe("a fence above the log's last LSN", () => {
     });
   });
 });
+
+describe("refused calls after an open with a fence above the log's end", () => {
+  it("do no I/O: the segment is not rotated by a call that is refused", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    await wal.commitTx(["a"]); // LSNs 1..3
+    await wal.close();
+    const { wal: again } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: 1000 });
+    await expect(again.append(5, "x")).rejects.toMatchObject({ code: "WAL_TX_NOT_OPEN" });
+    await expect(again.commit(5)).rejects.toMatchObject({ code: "WAL_TX_NOT_OPEN" });
+    await expect(again.checkpointMarker(3)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    expect(again.activeSegmentId()).toBe(1);
+    expect(fs.listSync(DIR).filter((n) => n.endsWith(".wal"))).toEqual(["0000000001.wal"]);
+    const tx = await again.begin(); // the first record: into a new segment
+    expect(tx).toBe(1001);
+    expect(again.activeSegmentId()).toBe(2);
+    await again.commit(tx);
+    await again.close();
+  });
+});

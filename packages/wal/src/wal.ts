@@ -93,7 +93,12 @@ export class Wal<E = MutationEvent> {
   readonly #codec: PayloadCodec<E>;
   readonly #syncMode: SyncMode;
   readonly #target: number;
-  /** Set at open when the fence lies above the active segment's next LSN (see `WalInit`); cleared by a rotation. */
+  /**
+   * Set at open when the fence lies above the active segment's next LSN (see `WalInit`); cleared by a rotation.
+   * While set the segment counts as full, so the first record (a `begin`, a `commitTx` or a marker: no transaction
+   * can be open yet, a new session finishes none of an earlier one's) rotates first; appends into a transaction
+   * cannot come first, and are refused as such without I/O.
+   */
   #rotateBeforeFirstRecord: boolean;
   readonly #unsyncedWindow: number;
   readonly #lock: HeldLock;
@@ -479,7 +484,11 @@ export class Wal<E = MutationEvent> {
 
   /** Append the marker (the caller is admitted), or refuse it with nothing written. */
   async #appendCheckpointMarker(snapshotLsn: number): Promise<number> {
-    while (!this.#appendable(false, true)) await this.#prepareAppend(false);
+    // A marker never rotates a full segment (it may follow a transaction's records in it), except as the first record
+    // after a fence above the log's end. Checked before that rotation too, so a refused marker does no I/O.
+    this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
+    const rotate = this.#rotateBeforeFirstRecord;
+    while (!this.#appendable(rotate, true)) await this.#prepareAppend(rotate);
     this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
     const lsn = this.#appendRecord((l) => ({ kind: "checkpoint", lsn: l, snapshotLsn }));
     this.#tx.raiseFloor(snapshotLsn);
@@ -841,9 +850,7 @@ export class Wal<E = MutationEvent> {
   #appendable(mayRotate: boolean, admitted = false): boolean {
     this.#assertUsable(admitted);
     if (this.#structural !== undefined) return false;
-    // The first record after a fence above the log's end goes into a new segment, a marker's too (no transaction
-    // can be open then: a new session finishes none of an earlier one's).
-    return !((mayRotate || this.#rotateBeforeFirstRecord) && this.#segmentFull());
+    return !(mayRotate && this.#segmentFull());
   }
 
   /**
@@ -859,7 +866,7 @@ export class Wal<E = MutationEvent> {
   /** Wait out a rotation or truncation, or (when `mayRotate`) rotate a full segment. */
   async #prepareAppend(mayRotate: boolean): Promise<void> {
     if (this.#structural !== undefined) await this.#structural.catch(() => undefined);
-    else if ((mayRotate || this.#rotateBeforeFirstRecord) && this.#segmentFull()) await this.#rotate();
+    else if (mayRotate && this.#segmentFull()) await this.#rotate();
   }
 
   /**
