@@ -538,13 +538,23 @@ class ArchiverRun implements Archiver {
     // inside this segment holds the store's bytes up to the point and its own after it, and the last piece ends past
     // the point unless the restore was to the newest one (where the two agree).
     const stored = await this.#fetchListed(last.key);
-    const expected = bytes.slice(last.from, last.to);
-    if (header.sealed && last.from < SEGMENT_HEADER_BYTES) {
-      // Shipped while the segment was active: the header then had the sealed flag clear (and its own CRC).
-      const active = encodeSegmentHeader({ baseLsn: header.baseLsn, sealed: false, flags: header.flags });
-      expected.set(active.subarray(last.from, Math.min(last.to, SEGMENT_HEADER_BYTES)));
-    }
-    if (!sameBytes(stored, expected)) {
+    const expected = bytes.subarray(last.from, last.to);
+    // The header may be sealed in the piece, the file, both or neither: a seal can land while a piece is read for
+    // shipping, and between this check's header read and its read of the bytes. So it is compared in either form
+    // (its base LSN was checked above); every byte after it must be the same.
+    const headerEnd = Math.max(0, Math.min(last.to, SEGMENT_HEADER_BYTES) - last.from);
+    const headerForms = [false, true].map((sealed) =>
+      encodeSegmentHeader({ baseLsn: header.baseLsn, sealed, flags: header.flags }).subarray(
+        last.from,
+        last.from + headerEnd,
+      ),
+    );
+    const sameHeader = headerForms.some((form) => sameBytes(stored.subarray(0, headerEnd), form));
+    if (
+      stored.length !== expected.length ||
+      !sameHeader ||
+      !sameBytes(stored.subarray(headerEnd), expected.subarray(headerEnd))
+    ) {
       throw diverged(last.key, `its last piece of ${path} (bytes ${last.from} to ${last.to}) holds other bytes`);
     }
   }
@@ -830,7 +840,8 @@ class ArchiverRun implements Archiver {
    */
   #localFailure(error: unknown): void {
     if (this.#stop.signal.aborted) return;
-    this.#failures++;
+    // A divergence already found is only said again by each pass: no call failed this time.
+    if (error !== this.#diverged) this.#failures++;
     if (isWalError(error, "WAL_ARCHIVE_DIVERGED")) this.#diverged = error;
     // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
     this.#lastError = isWalError(error, "WAL_ARCHIVE_DIVERGED")

@@ -67,9 +67,12 @@ it("an archiver refuses a store whose sealed segment has this log's size, base a
   expect((failure as { details: { object?: string } }).details.object).toMatch(/^segments\/0000000001-/);
   expect(archB.status()).toMatchObject({ state: "failing", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
   // It stays failing without calling the store again (each try would download the segment it compares).
+  // Nor does it count failures that are only the divergence said again: no call failed.
   const callsAtFailure = calls;
+  const failuresAtFailure = archB.status().failures;
   await new Promise((r) => setTimeout(r, 60));
   expect(calls).toBe(callsAtFailure);
+  expect(archB.status().failures).toBe(failuresAtFailure);
   expect(archB.status().lastError?.code).toBe("WAL_ARCHIVE_DIVERGED");
   await archB.stop({ flush: false });
   await b.close();
