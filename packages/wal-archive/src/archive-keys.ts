@@ -73,6 +73,11 @@ export function archiveKey(k: ArchiveKey): string {
   return `${PIECES_PREFIX}${pad(k.id, 10)}-${pad(k.baseLsn, 16)}-${pad(k.from, 12)}-${pad(k.to, 12)}-${hex(k.crc32)}.part`;
 }
 
+/** The prefix every piece key of segment `id` starts with, whatever its base LSN and range. */
+export function pieceKeyPrefix(id: number): string {
+  return `${PIECES_PREFIX}${pad(id, 10)}-`;
+}
+
 const SEGMENT_KEY = /^segments\/(\d{10,})-(\d{16,})-(\d+)-([0-9a-f]{8})\.wal$/;
 const PIECE_KEY = /^partial\/(\d{10,})-(\d{16,})-(\d{12,})-(\d{12,})-([0-9a-f]{8})\.part$/;
 

@@ -21,10 +21,11 @@ import {
   SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
+import { type ArchiveKey, archiveKey, parseArchiveKey, pieceKeyPrefix } from "./archive-keys.js";
 import { ArchiveSlot } from "./archive-slot.js";
 import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { sameBytes } from "./same-bytes.js";
 import { pieceCrcIn } from "./verify-archive.js";
 
 /** A segment as the handle's lifecycle reports it. */
@@ -680,11 +681,10 @@ class ArchiverRun implements Archiver {
    *   segment is in the store, and deleting it would leave this one looking like the only one.
    */
   async #piecesOf(segment: Pending, bytes: Uint8Array): Promise<string[]> {
-    const prefix = archiveKey({ kind: "piece", id: segment.id, baseLsn: 0, from: 0, to: 1, crc32: 0 });
     let listed: readonly { key: string }[];
     try {
       const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
-      listed = await bounded(this.#store.list(prefix.slice(0, prefix.indexOf("-") + 1), { signal }), signal);
+      listed = await bounded(this.#store.list(pieceKeyPrefix(segment.id), { signal }), signal);
     } catch {
       return [];
     }
@@ -986,11 +986,6 @@ async function readWhole(fs: WalFileSystem, path: string): Promise<Uint8Array> {
   } finally {
     await file.close();
   }
-}
-
-/** Whether `a` and `b` hold the same bytes (one native comparison: 0.23 ms for 8 MiB, a CRC-32 of them takes 1.9). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 async function readRange(fs: WalFileSystem, path: string, from: number, to: number): Promise<Uint8Array> {

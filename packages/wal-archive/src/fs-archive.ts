@@ -22,6 +22,7 @@ import {
   startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { sameBytes } from "./same-bytes.js";
 
 /** Options of {@link fsArchive}. */
 export interface FsArchiveOptions {
@@ -317,10 +318,6 @@ function isStoreKey(key: string): boolean {
   } catch {
     return false;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
 function hex(n: number): string {

@@ -14,6 +14,7 @@ import {
   checkCallOptions,
   startCall,
 } from "./archive-store.js";
+import { sameBytes } from "./same-bytes.js";
 
 /** The operations of an {@link ArchiveStore}. */
 export type ArchiveOp = "put" | "get" | "list" | "delete";
@@ -194,7 +195,7 @@ class MemoryStore implements MemoryArchive {
           this.#objects.set(key, bytes.slice());
           return;
         }
-        if (existing.byteLength !== bytes.byteLength || Buffer.compare(existing, bytes) !== 0) {
+        if (!sameBytes(existing, bytes)) {
           throw new WalError(
             "WAL_INVALID_ARGUMENT",
             `${this.name}: ${key} exists with other bytes; archived objects are immutable`,

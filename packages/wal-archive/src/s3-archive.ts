@@ -41,6 +41,7 @@ import {
   startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { sameBytes } from "./same-bytes.js";
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last part of a multipart upload). */
@@ -471,7 +472,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   /** A put of the bytes the key holds succeeds (a retry: objects are immutable); other bytes are refused. */
   #sameOrRefuse(key: string, existing: Uint8Array, bytes: Uint8Array): void {
-    if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) return;
+    if (sameBytes(existing, bytes)) return;
     throw new WalError(
       "WAL_INVALID_ARGUMENT",
       `${this.name}: ${key} already holds other bytes (${existing.byteLength} bytes, CRC-32 ${hex(crc32(existing))}) ` +

@@ -338,9 +338,7 @@ export class Wal<E = MutationEvent> {
    *   finished (a poisoned handle still answers: its segments are what a reopen will read).
    */
   async segments(): Promise<SegmentInfo[]> {
-    if (this.#closed) {
-      throw new WalError("WAL_CLOSED", `segments: WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
-    }
+    this.#assertNotClosed("segments");
     return await this.#segments.list();
   }
 
