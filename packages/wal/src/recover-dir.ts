@@ -52,7 +52,11 @@ export type HealAction =
       readonly segment: string;
       readonly offset: number;
       readonly droppedBytes: number;
-      readonly brokenCopy: string;
+      /**
+       * Where the cut bytes were kept; `null` when the cut lies at the segment's end (`droppedBytes` 0: what was lost
+       * is the later segments, moved aside as `laterSegmentsMoved`), so there is no byte to keep.
+       */
+      readonly brokenCopy: string | null;
       readonly laterSegmentsMoved: readonly string[];
     }
   | { readonly kind: "headerlessSegmentRemoved"; readonly segment: string; readonly fileSize: number }
@@ -134,7 +138,10 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // With no later segment to move, the directory holds nothing else to make durable before the cut: its fsync
       // runs beside the copy's, one fsync's wait less on every torn-tail open.
       const dirWithCopy = later.length === 0 ? dir : undefined;
-      const copy = silent ? { path: "" } : await copyTail(fs, segment, offset, dirWithCopy);
+      const size = (await fs.stat(segment))?.size ?? offset;
+      // A cut at the segment's end (the segment after it is missing) has no byte to keep: no empty copy is made.
+      const nothingCut = size <= offset;
+      const copy = silent || nothingCut ? { path: "" } : await copyTail(fs, segment, offset, dirWithCopy);
       if (copy.path === null && outcome.corruption !== null) {
         const neededBytes = ((await fs.stat(segment))?.size ?? offset) - offset;
         throw new WalError(
@@ -152,12 +159,11 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       } else {
         for (const e of later) await fs.unlink(e.path);
       }
-      const brokenCopy = copy.path;
+      const brokenCopy = nothingCut ? null : copy.path;
       // The moves (or removals) of later segments are made durable here; a copy's entry was, beside its fsync.
       if (later.length > 0) await fs.syncDir(dir);
       // Either the moves' fsync just above, or (no later segment) the one beside a copy that was made.
-      dirDurable = later.length > 0 || (copy.path !== null && !silent);
-      const size = (await fs.stat(segment))?.size ?? offset;
+      dirDurable = later.length > 0 || (brokenCopy !== null && !silent);
       // An unsealed cut segment is where appends resume (it is the newest left): the rewrite before appends makes
       // its truncation durable. A sealed one is not opened again, so its cut is flushed here.
       const resumesHere = outcome.segments.find((s) => s.path === segment)?.sealed === false;
@@ -172,7 +178,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
                 segment,
                 offset,
                 droppedBytes: size - offset,
-                brokenCopy: brokenCopy ?? "",
+                brokenCopy,
                 laterSegmentsMoved: moved,
               }
             : {

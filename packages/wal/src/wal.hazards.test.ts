@@ -87,10 +87,11 @@ describe("3.1 torn tail versus corruption", () => {
     expect(events).toEqual([ev(0)]);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", segment: path });
     const action = healed[0];
-    if (action?.kind === "corruptionCut") {
-      expect(await readFile(action.brokenCopy)).toEqual(bytes.subarray(action.offset));
-      expect(action.offset).toBeLessThan(cut);
+    if (action?.kind !== "corruptionCut" || action.brokenCopy === null) {
+      throw new Error(`expected a corruption cut with a copy, got ${JSON.stringify(action)}`);
     }
+    expect(await readFile(action.brokenCopy)).toEqual(bytes.subarray(action.offset));
+    expect(action.offset).toBeLessThan(cut);
     await wal.commitTx([ev(42)]);
     await wal.close();
     const again = await Wal.open(dir);
