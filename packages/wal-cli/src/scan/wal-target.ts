@@ -3,7 +3,7 @@
  * each segment once so commands can size a progress bar; nothing is opened for writing.
  */
 
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { checkPath, WalError } from "@lora/wal-codec";
 import { listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 
@@ -38,7 +38,8 @@ function idOf(name: string): number | undefined {
 /**
  * Resolve `path` into a {@link WalTarget}.
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (a `path` that is not a non-empty string), `WAL_IO`
- *   (missing path, `details.errno` `ENOENT`; unreadable directory),
+ *   (missing path, `details.errno` `ENOENT`; unreadable directory; a segment name that stays listed but cannot be
+ *   reached, such as a dangling symlink),
  *   `WAL_MALFORMED` (two files name one segment id).
  */
 export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {
@@ -57,13 +58,35 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
     throw new WalError("WAL_IO", `not a directory or a regular file: ${path}`, { details: { path, syscall: "stat" } });
   }
   const segments: TargetSegment[] = [];
+  const vanished: string[] = [];
   for (const entry of await listSegments(fs, path)) {
     const s = await fs.stat(entry.path);
-    // A segment removed between readdir and stat (a live writer truncating) is simply not part of the snapshot.
-    if (s === null) continue;
+    if (s === null) {
+      vanished.push(entry.name);
+      continue;
+    }
     segments.push({ id: entry.id, name: entry.name, path: entry.path, size: s.size });
   }
+  if (vanished.length > 0) await refuseUnreachable(fs, path, vanished);
   return { path, kind: "directory", segments, totalBytes: segments.reduce((n, s) => n + s.size, 0) };
+}
+
+/**
+ * A segment removed between readdir and stat (a live writer truncating) is simply not part of the snapshot: it is
+ * gone from a second listing. One still listed cannot be reached (a dangling symlink): `Wal.open` fails on it, so
+ * no command may judge the log without it.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (`details.errno` `ENOENT`) naming the first such segment.
+ */
+async function refuseUnreachable(fs: WalFileSystem, dir: string, vanished: readonly string[]): Promise<void> {
+  const listed = new Set(await fs.readdir(dir));
+  const unreachable = vanished.find((name) => listed.has(name));
+  if (unreachable === undefined) return;
+  const segment = join(dir, unreachable);
+  throw new WalError(
+    "WAL_IO",
+    `segment ${segment} is listed but cannot be reached (a dangling symlink?); opening the log fails on it too`,
+    { details: { path: segment, syscall: "stat", errno: "ENOENT" } },
+  );
 }
 
 /**

@@ -1,0 +1,42 @@
+/**
+ * A segment name whose file cannot be reached (a dangling symlink: segments moved to another disk that is gone) is
+ * not a segment a live writer removed between the listing and the stat: `Wal.open` fails on it (`WAL_IO`), so the
+ * commands must not judge the log without it. `verify` used to call such a directory clean (exit 0) even when the
+ * missing file was the active segment, holding acknowledged commits.
+ */
+
+import { symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { Wal } from "@lora/wal";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { createNodeFileSystem } from "@lora/wal-segment";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { runCli, writeJsonWal } from "../../test/helpers.js";
+import { resolveTarget } from "./wal-target.js";
+
+let tmp: { path: string; cleanup(): Promise<void> };
+let dir: string;
+beforeEach(async () => {
+  tmp = await makeTempDir("lora-wal-cli-target");
+  dir = join(tmp.path, "wal");
+  await writeJsonWal(dir, 6, 512);
+  // The newest segment is a link to a file that is not there.
+  await symlink(join(tmp.path, "gone", "0000000009.wal"), join(dir, "0000000009.wal"));
+});
+afterEach(async () => {
+  await tmp.cleanup();
+});
+
+it("a listed segment that cannot be reached is WAL_IO (ENOENT), as Wal.open says, never left out", async () => {
+  await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_IO" });
+  await expect(resolveTarget(createNodeFileSystem(), dir)).rejects.toMatchObject({
+    code: "WAL_IO",
+    details: { path: join(dir, "0000000009.wal"), errno: "ENOENT" },
+  });
+  for (const command of ["verify", "inspect", "stat", "dump"]) {
+    const run = await runCli([command, dir, "--codec", "json"]);
+    expect(run.code, command).toBe(4);
+    expect(run.stderr, command).toContain("0000000009.wal");
+  }
+});
