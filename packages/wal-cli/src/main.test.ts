@@ -41,6 +41,7 @@ describe("lora-wal main", () => {
       [["dump", "x", "--codec", "xml"], "--codec must be one of lora, json, bytes"],
       [["dump", "x", "--from-lsn", "-3"], ""],
       [["dump", "x", "--to-lsn", "1.5"], "--to-lsn must be a non-negative integer"],
+      [["dump", "x", "--from-lsn", "9", "--to-lsn", "3"], "--to-lsn 3 is below --from-lsn 9"],
       [["dump", "x", "--kind", "commit"], 'unknown --kind "commit"'],
     ] as const;
     for (const [argv, message] of cases) {

@@ -38,6 +38,7 @@ describe("bad options of the library functions", () => {
       { fromLsn: Number.NaN },
       { toLsn: -2 },
       { toLsn: "3" as never },
+      { fromLsn: 9, toLsn: 3 },
       { tx: Number.NaN },
       { kinds: "txBegin" as never },
       { kinds: ["begin"] as never },

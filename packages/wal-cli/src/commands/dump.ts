@@ -308,6 +308,9 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const tx = lsnOption("dump", "tx", values.tx);
   const limit = lsnOption("dump", "limit", values.limit);
   if (limit === 0) throw new UsageError("--limit must be at least 1, got 0", "dump");
+  if (fromLsn !== undefined && toLsn !== undefined && toLsn < fromLsn) {
+    throw new UsageError(`--to-lsn ${toLsn} is below --from-lsn ${fromLsn}: no record could match`, "dump");
+  }
   const kinds = kindsOption(values.kind);
   const json = values.json === true;
   let use: CodecUse | undefined;
@@ -384,7 +387,7 @@ function eventsColumn(record: DumpedRecord): string {
 /**
  * Check `dumpRecords`' options before anything is read.
  * @throws {@link WalError} `WAL_INVALID_OPTION` for a `fromLsn`, `toLsn` or `tx` that is not a non-negative safe
- *   integer, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds, or what
+ *   integer, a `toLsn` below `fromLsn`, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds, or what
  *   {@link checkReadOptions} refuses.
  */
 function checkDumpOptions(options: DumpOptions): void {
@@ -394,6 +397,12 @@ function checkDumpOptions(options: DumpOptions): void {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
     }
+  }
+  if (options.fromLsn !== undefined && options.toLsn !== undefined && options.toLsn < options.fromLsn) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `toLsn ${options.toLsn} is below fromLsn ${options.fromLsn}: no record could match`,
+    );
   }
   const limit = options.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
