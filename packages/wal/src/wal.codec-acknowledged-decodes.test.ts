@@ -6,7 +6,14 @@
  */
 
 import { bytesCodec, type JsonValue, jsonCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
-import { LoraBinary, LoraVector, loraCodec, type MutationEvent } from "@lora/wal-codec/lora";
+import {
+  createPropertyMap,
+  type IndexConfigMap,
+  LoraBinary,
+  LoraVector,
+  loraCodec,
+  type MutationEvent,
+} from "@lora/wal-codec/lora";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -64,6 +71,58 @@ describe("an acknowledged commit always decodes", () => {
     expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, [odd])).toBe(
       "acknowledged",
     );
+  });
+
+  it("loraCodec: index and constraint requests whose arrays' iterators yield another count than their length", async () => {
+    /** `items`, but iterated as `yielded`. */
+    const iteratedAs = <T>(items: T[], yielded: T[]): T[] => {
+      const array = [...items];
+      Object.defineProperty(array, Symbol.iterator, {
+        value: function* () {
+          yield* yielded;
+        },
+      });
+      return array;
+    };
+    const options = createPropertyMap() as Record<string, unknown>;
+    options.list = iteratedAs([1n, 2n], [1n]);
+    const index = (properties: string[], additionalLabels: string[], opts: object): MutationEvent => ({
+      type: "CreateIndex",
+      request: {
+        explicitName: "i",
+        kind: "Range",
+        entity: "Node",
+        label: "P",
+        additionalLabels,
+        properties,
+        options: opts as IndexConfigMap,
+      },
+      ifNotExists: false,
+    });
+    const odd: MutationEvent[][] = [
+      [index(iteratedAs(["a"], ["a", "b"]), [], createPropertyMap())],
+      [index(["a"], iteratedAs(["Q", "R"], []), createPropertyMap())],
+      [index(["a"], [], options)],
+      [
+        {
+          type: "CreateConstraint",
+          request: {
+            name: "c",
+            kind: "PropertyType",
+            entity: "Node",
+            label: "P",
+            properties: iteratedAs(["a"], []),
+            alternatives: iteratedAs([{ type: "Scalar", scalar: "Integer" }], []),
+          },
+          ifNotExists: false,
+        },
+      ],
+    ];
+    for (const events of odd) {
+      expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, events)).toBe(
+        "acknowledged",
+      );
+    }
   });
 
   it("loraCodec: a vector whose dimension is not its number of values is refused", async () => {

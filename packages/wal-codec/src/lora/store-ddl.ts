@@ -151,8 +151,12 @@ function enumTag<T>(names: readonly T[], value: unknown, what: string): number {
 
 function writeStringVec(out: ByteWriter, values: unknown, what: string): void {
   if (!Array.isArray(values)) fail(`${what} must be an array of strings`);
-  out.u64(values.length);
-  for (const v of values) {
+  // By index, up to the count written: an iterator of its own could yield another number of strings, and the
+  // request would then not decode (the log would not open).
+  const count = values.length;
+  out.u64(count);
+  for (let i = 0; i < count; i++) {
+    const v: unknown = values[i];
     if (typeof v !== "string") fail(`${what} must hold strings, got ${describe(v)}`);
     out.string(v);
   }
@@ -206,8 +210,10 @@ function writeConfigValue(out: ByteWriter, value: unknown, depth: number): void 
         out.u8(CONFIG_NULL);
       } else if (Array.isArray(value)) {
         out.u8(CONFIG_LIST);
-        out.u64(value.length);
-        for (const v of value) writeConfigValue(out, v, depth + 1);
+        // By index, up to the count written (as in `writeStringVec`).
+        const count = value.length;
+        out.u64(count);
+        for (let i = 0; i < count; i++) writeConfigValue(out, value[i], depth + 1);
       } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
         out.u8(CONFIG_MAP);
         writeConfigMap(out, value, depth + 1);
@@ -269,8 +275,10 @@ export function writeConstraintRequest(out: ByteWriter, request: ConstraintReque
   if (request.kind === "PropertyType") {
     const alternatives = request.alternatives;
     if (!Array.isArray(alternatives)) fail("PropertyType constraint needs an alternatives array");
-    out.u64(alternatives.length);
-    for (const term of alternatives) writeTerm(out, term, 0);
+    // By index, up to the count written (as in `writeStringVec`).
+    const count = alternatives.length;
+    out.u64(count);
+    for (let i = 0; i < count; i++) writeTerm(out, alternatives[i] as PropertyTypeTerm, 0);
   }
   out.u8(enumTag(ENTITIES, request.entity, "constraint entity"));
   if (typeof request.label !== "string") fail("constraint label must be a string");
