@@ -242,7 +242,7 @@ function hex8(n: number): string {
  * Decode the record starting at `offset` in `bytes`. Total: any input gives a record, `incomplete`, or a coded
  * corrupt result, never an exception. The framing allocates nothing beyond the result (a length larger than the
  * available bytes answers `incomplete` before anything is read); what the decoded events take is the codec's to
- * bound (`loraCodec`: at most 16 bytes of heap per payload byte; `bytesCodec`: a copy of the payload; `jsonCodec`:
+ * bound (`loraCodec`: at most 16 bytes of heap per payload byte, 24 for property-type list terms; `bytesCodec`: a copy of the payload; `jsonCodec`:
  * whatever `JSON.parse` builds).
  *
  * Check order follows LoraDB's decoder: length bounds, availability, kind byte, CRC, LSN range, payload. Decoded

@@ -192,4 +192,33 @@ describe("replaying LoraDB-written directories", () => {
     // No transaction straddles the fence: LoraDB checkpoints at transaction boundaries.
     expect(full.txs.some((tx) => tx.beginLsn <= (walLsn as number) && tx.commitLsn > (walLsn as number))).toBe(false);
   }, 30_000);
+
+  it("a property-type constraint whose lists nest 60 deep, as a query writes it: replayed whole", async () => {
+    // Each List term is 2 bytes on the wire and a 48-byte object decoded; this payload used to pass the decoder's
+    // heap budget and the directory was refused as written with another codec.
+    const walDir = join(tmp.path, "wal");
+    const depth = 60;
+    // Every level's elements are NOT NULL (the flag sits on the List term; the outermost type itself takes none).
+    const type = `${"LIST<".repeat(depth)}INTEGER NOT NULL${"> NOT NULL".repeat(depth - 1)}>`;
+    const db = await openWalDatabase({ walDir });
+    try {
+      await db.execute(`CREATE CONSTRAINT deep FOR (n:P) REQUIRE n.x IS :: ${type}`);
+      await db.sync();
+    } finally {
+      db.dispose();
+    }
+    const { txs } = await replay(walDir);
+    const created = txs.flatMap((tx) => tx.events).find((e) => e.type === "CreateConstraint");
+    if (created?.type !== "CreateConstraint" || created.request.kind !== "PropertyType") {
+      throw new Error(`no property-type constraint replayed: ${JSON.stringify(created, (_, v) => String(v))}`);
+    }
+    let term = created.request.alternatives[0];
+    const notNull: boolean[] = [];
+    while (term?.type === "List") {
+      notNull.push(term.notNull);
+      term = term.inner;
+    }
+    expect(notNull).toEqual(new Array<boolean>(depth).fill(true));
+    expect(term).toEqual({ type: "Scalar", scalar: "Integer" });
+  }, 30_000);
 });

@@ -13,6 +13,7 @@ import {
   LoraVector,
   loraCodec,
   type MutationEvent,
+  type PropertyTypeTerm,
 } from "@lora/wal-codec/lora";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -120,6 +121,36 @@ describe("an acknowledged commit always decodes", () => {
     ];
     for (const events of odd) {
       expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, events)).toBe(
+        "acknowledged",
+      );
+    }
+  });
+
+  it("loraCodec: a property-type constraint nesting lists as deep as the encoder allows is acknowledged and reopens", async () => {
+    // `IS :: LIST<LIST<… INTEGER NOT NULL …> NOT NULL>`, as LoraDB itself logs it: each List term is 2 bytes on the
+    // wire and a 48-byte object decoded, so about 50 levels used to pass the decoder's heap budget.
+    const constraint = (depth: number): MutationEvent => {
+      let term: PropertyTypeTerm = { type: "Scalar", scalar: "Integer" };
+      for (let i = 0; i < depth; i++) term = { type: "List", inner: term, notNull: true };
+      return {
+        type: "CreateConstraint",
+        request: {
+          name: "c",
+          kind: "PropertyType",
+          entity: "Node",
+          label: "P",
+          properties: ["x"],
+          alternatives: [term],
+        },
+        ifNotExists: false,
+      };
+    };
+    const good: MutationEvent = { type: "DeleteNode", nodeId: 1n };
+    for (const depth of [60, 511]) {
+      expect(await commitThenReopen<MutationEvent>(loraCodec, good, [constraint(depth)]), `${depth}`).toBe(
+        "acknowledged",
+      );
+      expect(await commitThenReopen<MutationEvent>(loraCodec, good, [good, constraint(depth)]), `${depth}`).toBe(
         "acknowledged",
       );
     }

@@ -5,7 +5,9 @@
  * would pass it. So a hostile payload (a CRC-valid record of nothing but the cheapest encodings) cannot make the
  * decoded value outgrow its input by more than that constant, and a refusal costs at most the budget.
  *
- * What is guaranteed, on any input: the charges for what a decode returns never pass 16 × the payload length. That
+ * What is guaranteed, on any input: the charges for what a decode returns never pass 16 × the payload length, plus
+ * {@link LIST_TERM_ALLOWANCE_BYTES} for each `List` term of a property-type constraint (so at most 24 × the length of
+ * a payload of nothing else; see {@link DecodeBudget.allowListTerm}). That
  * the charges bound the real heap rests on the size table below: V8's sizes on a 64-bit build without pointer
  * compression (Node's official builds; smaller everywhere else), measured with `scripts/decode-heap.mjs`, which
  * prints the retained heap next to the charges for each hostile and realistic shape (on Node 20 the heap is at or
@@ -19,6 +21,14 @@ import { WalError } from "../errors.js";
 
 /** The most JS heap a decoded LW1 payload may hold, per payload byte (the whole payload, magic included). */
 export const DECODE_HEAP_BYTES_PER_INPUT_BYTE = 16;
+
+/**
+ * What a property-type constraint's `List` term adds to the budget. The term is 2 bytes on the wire (a tag and its
+ * not-null flag) and a 48-byte object decoded, which cannot be shared (each refers to its own inner term): 24 bytes
+ * of heap per byte, above the general rate. LoraDB logs such terms nested as deep as a query writes them (60 levels
+ * take 120 bytes), and nesting is bounded (512 levels), so each is allowed its own 48 bytes rather than refused.
+ */
+export const LIST_TERM_ALLOWANCE_BYTES = 16;
 
 /** Object header: map, properties and elements pointers. */
 export const OBJECT_BYTES = 24;
@@ -68,18 +78,36 @@ export const stringBytes = (utf8Bytes: number): number => (utf8Bytes === 0 ? 0 :
  * charged. Nested store-codec requests (CreateIndex, CreateConstraint) draw on the budget of their event's payload.
  */
 export class DecodeBudget {
-  /** Bytes the decoded value may occupy in all. */
-  readonly limit: number;
+  readonly #inputBytes: number;
+  #limit: number;
   #left: number;
 
   constructor(inputBytes: number) {
-    this.limit = inputBytes * DECODE_HEAP_BYTES_PER_INPUT_BYTE;
-    this.#left = this.limit;
+    this.#inputBytes = inputBytes;
+    this.#limit = inputBytes * DECODE_HEAP_BYTES_PER_INPUT_BYTE;
+    this.#left = this.#limit;
+  }
+
+  /**
+   * Bytes the decoded value may occupy in all: {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} × the payload length, plus
+   * what {@link allowListTerm} added.
+   */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Add {@link LIST_TERM_ALLOWANCE_BYTES} for one `List` term read from the payload (its 2 bytes then pay for its
+   * 48-byte object). Called once per term actually read, so the addition is bounded by half the payload's bytes.
+   */
+  allowListTerm(): void {
+    this.#limit += LIST_TERM_ALLOWANCE_BYTES;
+    this.#left += LIST_TERM_ALLOWANCE_BYTES;
   }
 
   /** Bytes charged so far: an upper bound of the heap the decoded value holds. */
   get charged(): number {
-    return this.limit - this.#left;
+    return this.#limit - this.#left;
   }
 
   /** Give back `bytes` charged for something the decoded value no longer holds (it is garbage). */
@@ -97,7 +125,7 @@ export class DecodeBudget {
       throw new WalError(
         "WAL_DECODE",
         `WAL mutation payload expands beyond ${DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes of heap per input byte ` +
-          `(more than ${this.limit} bytes for a ${this.limit / DECODE_HEAP_BYTES_PER_INPUT_BYTE}-byte payload)`,
+          `(more than ${this.#limit} bytes for a ${this.#inputBytes}-byte payload)`,
       );
     }
     this.#left = left;

@@ -6,7 +6,8 @@
  *   (a list value or a batch event 1, a map entry 9, a string or a binary segment 8), and they must fit the bytes
  *   that remain;
  * - everything the decoder builds is first charged to a {@link DecodeBudget} of
- *   {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes per payload byte, at an upper bound of its V8 size, and the
+ *   {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes per payload byte (and 16 more per property-type `List` term, 2
+ *   bytes on the wire for a 48-byte object), at an upper bound of its V8 size, and the
  *   payload is refused the moment the charges would pass it;
  * - list/map nesting is bounded (512 levels), so hostile input cannot overflow the stack and the recursion holds
  *   at most 512 frames;
@@ -498,7 +499,7 @@ function wrap(e: unknown): WalError {
  * Decode a single-event payload (magic + event), consuming every byte.
  *
  * Heap bound, on any input: the decoded event holds at most {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} (16) bytes of
- * JS heap per payload byte, as charged by the decoder at V8's object sizes before each allocation; a payload that
+ * JS heap per payload byte (plus 16 for each property-type `List` term: see `DecodeBudget.allowListTerm`), as charged by the decoder at V8's object sizes before each allocation; a payload that
  * would need more is refused. Decoding time is linear in the payload length.
  *
  * Decoded events are the caller's, but a `Clear` event is one shared frozen object, and binary segments may share

@@ -409,6 +409,8 @@ function readTerm(s: Source, depth: number): PropertyTypeTerm {
       return SCALAR_TERMS[scalar - 1] ?? bad(`invalid scalar type tag ${scalar}`);
     }
     case TERM_LIST: {
+      // Two bytes on the wire for a 48-byte object: the budget allows for it (nesting is bounded).
+      s.budget.allowListTerm();
       s.budget.charge(objectBytes(3));
       const notNull = r.u8() !== 0;
       return { type: "List", inner: readTerm(s, depth + 1), notNull };
