@@ -69,7 +69,8 @@ export interface WalOptions<E> {
    * The unsynced window: the most bytes the handle leaves written but not fdatasynced, in every sync mode (a sync is
    * forced before a write would exceed it). Recovery takes damage within the last window of the newest segment for
    * a torn write, so a power loss at any moment opens by default; damage further back is corruption. Open a log
-   * with the window it was written with. At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
+   * with the window it was written with (LoraDB's engine does not fsync per commit: after a power loss under
+   * it, its 8 MiB segment size). At least 4096. @default 1 MiB (UNSYNCED_WINDOW_BYTES)
    */
   readonly unsyncedWindowBytes?: number;
   /**
