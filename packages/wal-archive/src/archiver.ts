@@ -12,8 +12,8 @@
 import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
-  createNodeFileSystem,
   encodeSegmentHeader,
+  fileSystemOption,
   isMissingFileError,
   listSegments,
   SEGMENT_HEADER_BYTES,
@@ -246,7 +246,7 @@ class ArchiverRun implements Archiver {
     const checked = checkOptions(o);
     this.#wal = wal;
     this.#store = o.store;
-    this.#fs = o.fs ?? createNodeFileSystem();
+    this.#fs = fileSystemOption(o.fs, "Archiver");
     this.#dir = wal.dir();
     this.#slot = checked.slot;
     this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { checkOptionNames, isWalError, optionNames, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -68,7 +68,7 @@ export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchiv
     throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${JSON.stringify(dir)}`);
   }
   checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
-  return new DirectoryStore(resolve(dir), options.fs ?? createNodeFileSystem());
+  return new DirectoryStore(resolve(dir), fileSystemOption(options.fs, "fsArchive"));
 }
 
 class DirectoryStore implements FsArchive {

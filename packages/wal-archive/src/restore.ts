@@ -6,9 +6,9 @@
 
 import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
 import {
-  createNodeFileSystem,
   decodeSegmentHeader,
   encodeSegmentHeader,
+  fileSystemOption,
   SEGMENT_HEADER_BYTES,
   SegmentWriter,
   segmentPath,
@@ -134,7 +134,7 @@ export interface RestoreResult {
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "restore");
   await checkTarget(fs, dir);
 
   const listing = await listArchive(store, signal === undefined ? {} : { signal });

@@ -25,10 +25,10 @@ import {
   WalError,
 } from "@lora/wal-codec";
 import {
-  createNodeFileSystem,
   DURABLE_MARK_FILE,
   DurableMarkReader,
   dataEndOf,
+  fileSystemOption,
   isMissingFileError,
   type WalFileSystem,
 } from "@lora/wal-segment";
@@ -176,7 +176,7 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   if (options.watch !== undefined && typeof options.watch !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${String(options.watch)}`);
   }
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "followDir");
   const watchable = options.watch ?? options.fs === undefined;
   const source = new DirSource(dir, fs, watchable, poll, selfSyncAfter, durability === "durable");
   return new DirFollower<E>(dir, fs, options, after, durability, source);

@@ -77,9 +77,13 @@ describe("readCommitted", () => {
     let raced = false;
     // Truncation running beside it: right after the first listing, segment 1 goes.
     const racing: WalFileSystem = {
-      ...node,
       name: node.name,
       open: (path, mode) => node.open(path, mode),
+      mkdirp: (path) => node.mkdirp(path),
+      stat: (path) => node.stat(path),
+      rename: (from, to) => node.rename(from, to),
+      unlink: (path) => node.unlink(path),
+      syncDir: (path) => node.syncDir(path),
       readdir: async (path) => {
         const names = await node.readdir(path);
         if (!raced) {

@@ -4,7 +4,7 @@
  */
 
 import { checkOptionNames, checkPath, isWalError, optionNames, type PayloadCodec, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkReplayOptions, checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode, ReplayOptions } from "./replay-types.js";
@@ -93,7 +93,7 @@ export async function* readCommitted<E>(
   }
   checkRestartLsn(after, options.restartLsn);
   const restartLsn = options.restartLsn ?? after + 1;
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "readCommitted");
   // Replay's range walk: it seeks to the segment holding restartLsn, skips what began below it or committed at or
   // below after, stops before the first record above upto, and says WAL_TRUNCATED when restartLsn is gone.
   const replayOptions: ReplayOptions<E> = {

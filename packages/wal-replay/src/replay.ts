@@ -9,7 +9,7 @@
  */
 
 import { checkOptionNames, checkPath, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, type WalFileSystem } from "@lora/wal-segment";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
@@ -45,7 +45,7 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
   checkPath(dir);
   checkOptionNames(options, REPLAY_OPTION_NAMES, "replayDir");
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "replayDir");
   const seek = seekPoint(options);
   // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
   // begins of the transactions that span it.
@@ -71,7 +71,7 @@ export function replaySegments<E>(paths: readonly string[], options: ReplayOptio
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string" && p !== "" && !p.includes("\0"))) {
     throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
   }
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "replaySegments");
   return new ReplayRun(planSegments(paths), fs, options);
 }
 

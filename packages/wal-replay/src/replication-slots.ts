@@ -55,7 +55,7 @@
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { checkOptionNames, checkPath, crc32, isWalError, optionNames, WalError } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFile, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 
 /** The subdirectory of the log directory that holds the slot files. */
@@ -370,7 +370,7 @@ function slotPaths(dir: string, name: string): SlotPaths {
 /** The file system of a slot function's `options`, once they are checked: an object naming only `known` options. */
 function fileSystemOf(options: SlotOptions, known: readonly string[], where: string): WalFileSystem {
   checkOptionNames(options, known, where);
-  return options.fs ?? createNodeFileSystem();
+  return fileSystemOption(options.fs, where);
 }
 
 /** Create `slots/` when it is missing and make its entry in the log directory durable. */

@@ -5,8 +5,8 @@
 
 import { checkOptionNames, checkPath, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import {
-  createNodeFileSystem,
   decodeSegmentHeader,
+  fileSystemOption,
   isMissingFileError,
   listSegments,
   SEGMENT_HEADER_BYTES,
@@ -158,7 +158,7 @@ const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs
 export async function oldestRetainedLsn(dir: string, options: OldestRetainedLsnOptions = {}): Promise<number | null> {
   checkPath(dir);
   checkOptionNames(options, OLDEST_RETAINED_OPTION_NAMES, "oldestRetainedLsn");
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "oldestRetainedLsn");
   return await againAfterTruncation(async () => {
     const entries = await listSegments(fs, dir);
     const first = entries[0];

@@ -16,6 +16,7 @@ export {
   readDurableMark,
 } from "./durable-mark.js";
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
+export { fileSystemOption } from "./fs/file-system-option.js";
 export { isMissingFileError } from "./fs/missing-file.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
 export { DEFAULT_READ_BYTES, readSizeOf } from "./read-size.js";

@@ -6,7 +6,7 @@ import { checkOptionNames, checkPayloadCodec, type PayloadCodec, WalError } from
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
-import { createNodeFileSystem, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
@@ -108,7 +108,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (typeof publishDurableLsn !== "boolean") {
     throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
   }
-  const fs = options.fs ?? createNodeFileSystem();
+  const fs = fileSystemOption(options.fs, "Wal.open");
   const hooks = testingHooksOf(options);
   const failpoint = hooks.failpoint ?? noFailpoint;
   const bugs = new Set(hooks.plantedBugs ?? []);
