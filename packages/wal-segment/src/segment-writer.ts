@@ -667,9 +667,17 @@ export class SegmentWriter {
   /**
    * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
    * fsync. Used to remove a torn tail before appending.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (offset out of range), `WAL_IO`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
+   *   of range), each before anything is dropped; `WAL_IO`.
    */
   async truncateTo(offset: number): Promise<void> {
+    // Before the range check: NaN passes both comparisons, and would drop the pending bytes, then fail in the seam
+    // (a plain RangeError from Node's ftruncate) and leave the writer failed by a caller's mistake.
+    if (!Number.isSafeInteger(offset)) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `truncation offset must be an integer, got ${String(offset)}`, {
+        details: { path: this.path },
+      });
+    }
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#assertUsable();
     if (offset < SEGMENT_HEADER_BYTES || offset > this.#written) {
