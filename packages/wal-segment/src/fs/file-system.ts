@@ -59,7 +59,10 @@ export interface WalFile {
   datasyncSync?(): void;
   /** fsync: data and all metadata reach stable storage. */
   sync(): Promise<void>;
-  /** Set the file's length (cut or zero-extend). Not durable until the next sync. */
+  /**
+   * Set the file's length (cut or zero-extend). Not durable until the next sync. A length that is not a
+   * non-negative safe integer is refused with `WAL_INVALID_ARGUMENT`, the file unchanged.
+   */
   truncate(length: number): Promise<void>;
   /** Current length of the file. */
   size(): Promise<number>;

@@ -146,6 +146,11 @@ class NodeWalFile implements WalFile {
   }
 
   truncate(length: number): Promise<void> {
+    // Node clamps a negative length to 0 (the whole file cut) and throws a plain RangeError for a fraction: a
+    // caller's mistake is refused here instead, with the file untouched, as SimFS refuses it.
+    if (!Number.isSafeInteger(length) || length < 0) {
+      return Promise.reject(new WalError("WAL_INVALID_ARGUMENT", `invalid length ${String(length)}`));
+    }
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "ftruncate"), "ftruncate", this.path));
     return new Promise((resolve, reject) => {
       fs.ftruncate(this.fd, length, (err) => (err ? reject(ioError(err, "ftruncate", this.path)) : resolve()));
@@ -244,6 +249,8 @@ class NodeFileSystem implements WalFileSystem {
  * - `openOrCreate` is `O_RDWR | O_CREAT` (never truncates, never appends); `createExclusive` adds `O_EXCL`.
  * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
  * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
+ * - `truncate` refuses a length that is not a non-negative safe integer with `WAL_INVALID_ARGUMENT`, the file
+ *   unchanged (`ftruncate` itself would cut the file to 0 for a negative one).
  *
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for every failure, with the Node error as `cause` and
  *   `details.errno`/`syscall`/`path` filled in.

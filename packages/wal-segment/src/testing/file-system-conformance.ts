@@ -247,6 +247,28 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
     });
 
+    withFs(
+      "truncate refuses a negative or fractional length with WAL_INVALID_ARGUMENT, the file unchanged",
+      async (fs, root) => {
+        const f = await fs.open(join(root, "a"), "createExclusive");
+        await f.write(new Uint8Array(10).fill(7), 0);
+        // ftruncate(2) takes an off_t: Node clamps a negative length to 0 (the file cut to nothing), so the seam
+        // checks before the call, as SimFS does.
+        for (const length of [-1, 2.5, Number.NaN]) {
+          let error: unknown;
+          try {
+            await f.truncate(length);
+          } catch (e) {
+            error = e;
+          }
+          expect((error as { code?: unknown } | undefined)?.code).toBe("WAL_INVALID_ARGUMENT");
+        }
+        expect(await f.size()).toBe(10);
+        expect(Array.from(await readAll(f))).toEqual(new Array<number>(10).fill(7));
+        await f.close();
+      },
+    );
+
     withFs("size() and stat() report the length; stat distinguishes files and directories", async (fs, root) => {
       const p = join(root, "a");
       await writeFile(fs, p, new Uint8Array(1234));
