@@ -34,6 +34,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "accept-unknown-tx",
   "unchecked-checkpoint-fence",
   "seal-over-zero-tail",
+  "sync-covers-later-writes",
 ];
 
 /** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */
@@ -68,6 +69,7 @@ function focusedCases(): number[] {
     ["commitSmall", "checkpoint"],
     ["commitLarge", "commitLarge", "commitSmall"],
     ["commitSmall", "sync"],
+    ["syncRace", "commitSmall"],
   ];
   const out: number[] = [];
   for (const ops of seqs)

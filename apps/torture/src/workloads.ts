@@ -6,8 +6,9 @@
  * and records what it saw in the {@link Model}.
  */
 
-import { type JsonValue, jsonCodec, Wal, type WalOptions } from "@lora/wal";
+import { type CommitInfo, type JsonValue, jsonCodec, Wal, type WalOptions } from "@lora/wal";
 import type { WalFileSystem } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
 import type { Model } from "./model.js";
 import type { Expectation, RecoveredTx } from "./oracle.js";
 
@@ -23,6 +24,7 @@ export const OPS = [
   "checkpoint", // checkpoint(safeCheckpointLsn()): marker + fsync + truncateUpTo
   "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
   "reopen", // clean close and open again
+  "syncRace", // sync() with a commitTx written while its fdatasync runs, then whenDurable of that commit
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -230,6 +232,41 @@ export class WorkloadDriver {
         this.#acked(big.id, r1.beginLsn, r1.commitLsn, big.events, perCommit);
         this.#acked(small.id, r2.beginLsn, r2.commitLsn, small.events, perCommit);
         model.commit(late.id, lb, lc, late.events, false);
+        return;
+      }
+      case "syncRace": {
+        // A commit written while a sync round's fdatasync runs is not covered by that round: its durability comes
+        // from a later one, which whenDurable must wait for (the handle's claim is what the model records here).
+        const id = model.newId();
+        const events = [`${id}.0`];
+        const upTo = wal.nextLsn() - 1;
+        // On SimFS the commit starts right after the round's fdatasync took effect, before the round resumes, as
+        // a write completing while a real fdatasync runs; elsewhere it merely runs beside the sync.
+        const fs = this.#options.fs;
+        let racing: Promise<CommitInfo | null> | undefined;
+        const start = () => {
+          racing ??= wal.commitTx(events);
+        };
+        const unsubscribe =
+          fs instanceof SimFS ? fs.onOperation((e) => void (e.op === "datasync" && queueMicrotask(start))) : undefined;
+        let synced: Promise<void>;
+        try {
+          synced = wal.sync();
+          if (unsubscribe === undefined) start();
+          await synced;
+        } finally {
+          unsubscribe?.();
+        }
+        start(); // a sync with nothing to write may have run no fdatasync
+        const info = await (racing as Promise<CommitInfo | null>);
+        if (info === null) throw new Error("commitTx returned null for a non-empty transaction");
+        model.durable(upTo);
+        this.#acked(id, info.beginLsn, info.commitLsn, events, perCommit);
+        // Group mode's whenDurable waits for the flusher, whose interval is out of reach here.
+        if (this.#w.mode !== "group") {
+          await wal.whenDurable(info.commitLsn);
+          model.durable(info.commitLsn);
+        }
         return;
       }
       case "reopen": {

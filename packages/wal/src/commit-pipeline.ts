@@ -62,6 +62,8 @@ export interface PipelineEvents {
    * succeeds (what fsyncgate taught never to do). Undefined in every real handle.
    */
   retrySyncAfterFailure?: (() => Promise<void>) | undefined;
+  /** Planted bug `sync-covers-later-writes` only: a round marks synced what was written when it ended. */
+  syncCoversLaterWrites?: boolean | undefined;
 }
 
 export interface PipelineOptions {
@@ -438,7 +440,8 @@ export class CommitPipeline {
       this.#syncRoundDone(target, performance.now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
-      this.#markSynced(target, false, targetBytes);
+      const covered = TESTING_BUILD && this.#events.syncCoversLaterWrites === true ? this.#written : target;
+      this.#markSynced(covered, false, targetBytes);
       // A quick round: the next one blocks, from a run (which the loop's end schedules if anyone waits).
       if (this.#placement.blocks && this.#writer.canSyncNow) return;
     }

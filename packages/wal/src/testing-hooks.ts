@@ -44,7 +44,12 @@ export type PlantedBug =
   /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
   | "unchecked-checkpoint-fence"
   /** Rotation writes the sealed header over a preallocated segment's zero tail instead of cutting the zeros first. */
-  | "seal-over-zero-tail";
+  | "seal-over-zero-tail"
+  /**
+   * A sync round counts as covered everything written by the time its fdatasync returns, not only what was written
+   * before it began: a commit written while the fdatasync ran is then taken for durable.
+   */
+  | "sync-covers-later-writes";
 
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {

@@ -185,6 +185,7 @@ export class Wal<E = MutationEvent> {
           TESTING_BUILD && init.bugs.has("retry-fsync-after-eio")
             ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
             : undefined,
+        syncCoversLaterWrites: TESTING_BUILD && init.bugs.has("sync-covers-later-writes"),
       },
       { blockingSync: init.blockingSync },
     );
