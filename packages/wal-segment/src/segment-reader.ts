@@ -224,8 +224,15 @@ export class SegmentReader {
   /**
    * Continue reading at `offset`, which must be a record boundary of this segment (a position this reader or an
    * earlier one reported); buffered bytes are dropped.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT`, the position unchanged, when `offset` is not an
+   *   integer at or after the header (32): it could only be read as damage at a place no record starts.
    */
   seek(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < SEGMENT_HEADER_BYTES) {
+      throw new WalError("WAL_INVALID_ARGUMENT", `seek offset must be an integer >= 32, got ${String(offset)}`, {
+        details: { path: this.path },
+      });
+    }
     this.#position = offset;
     this.#dropBuffered();
   }
