@@ -38,6 +38,7 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { readSizeOf } from "./read-size.js";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -604,11 +605,14 @@ export class SegmentWriter {
    *
    * With `withMetadata`, the closing flush is a full fsync, so a change of the file's size made before the call (a
    * truncation) is durable with the bytes: one flush where a truncation's own fsync and this one would be two.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
+   * `chunkBytes` (1 MiB by default) is how much is read and written back at a time.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a `chunkBytes` that is not an integer of at
+   *   least 1, before any I/O; `WAL_IO`, `WAL_CLOSED`.
    */
   async rewriteInPlace(options: { readonly withMetadata?: boolean; readonly chunkBytes?: number } = {}): Promise<void> {
     checkOptionsObject(options); // the chunk size was once a positional number: refuse one rather than ignore it
-    const chunkBytes = options.chunkBytes ?? 1 << 20;
+    // Checked before any I/O: 0 or NaN would make an empty buffer that rewrites nothing, yet the call would resolve.
+    const chunkBytes = readSizeOf(options.chunkBytes);
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#assertUsable();
     const chunk = new Uint8Array(Math.min(chunkBytes, Math.max(1, this.#written)));
