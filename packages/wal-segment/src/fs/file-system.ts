@@ -7,6 +7,9 @@
  * - Every failure is a `WalError` with code `WAL_IO`, the original error as `cause`, and `details.errno` (e.g.
  *   `"ENOENT"`, `"EEXIST"`, `"EIO"`, `"ENOSPC"`), `details.syscall` and `details.path` filled in.
  * - `write` completes short writes before it resolves; a failure part-way may leave a prefix written.
+ * - A caller's mistake is refused with `WAL_INVALID_ARGUMENT` before the file is touched: a read or write position,
+ *   buffer offset or length that is not a non-negative safe integer, a read that does not fit in its buffer, a
+ *   truncation length that is not a non-negative safe integer, an unknown open mode.
  * - Paths are absolute or relative strings joined with `node:path`; directories use `/` separators.
  */
 

@@ -5,6 +5,7 @@
 
 import * as fs from "node:fs";
 import { WalError } from "@lora/wal-codec";
+import { checkReadArguments, checkWriteArguments } from "../internal/io-arguments.js";
 import { ioError } from "../internal/io-error.js";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
 
@@ -56,6 +57,11 @@ class NodeWalFile implements WalFile {
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    try {
+      checkReadArguments(this.path, buffer, offset, length, position);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "read"), "read", this.path));
     const { fd, path } = this;
     return new Promise((resolve, reject) => {
@@ -76,6 +82,12 @@ class NodeWalFile implements WalFile {
   }
 
   write(data: Uint8Array, position: number): Promise<void> {
+    try {
+      // Before the call: fs.write takes a bad position for "at the descriptor's offset" (0: over the header).
+      checkWriteArguments(this.path, data, position);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "write"), "write", this.path));
     const { fd, path } = this;
     // byteLength, not length: `fs.write` takes any typed array or DataView from plain JavaScript, and counts bytes.
@@ -98,6 +110,7 @@ class NodeWalFile implements WalFile {
   }
 
   readSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    checkReadArguments(this.path, buffer, offset, length, position);
     if (this.#closed) throw ioError(badFd(this.path, "read"), "read", this.path);
     let done = 0;
     try {
@@ -114,6 +127,7 @@ class NodeWalFile implements WalFile {
   }
 
   writeSync(data: Uint8Array, position: number): void {
+    checkWriteArguments(this.path, data, position);
     if (this.#closed) throw ioError(badFd(this.path, "write"), "write", this.path);
     let done = 0;
     try {
@@ -249,6 +263,9 @@ class NodeFileSystem implements WalFileSystem {
  * - `openOrCreate` is `O_RDWR | O_CREAT` (never truncates, never appends); `createExclusive` adds `O_EXCL`.
  * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
  * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
+ * - `read`, `readSync`, `write` and `writeSync` refuse a position, offset or length that is not a non-negative safe
+ *   integer, or a read that does not fit in its buffer, with `WAL_INVALID_ARGUMENT` (`fs.write` would write at the
+ *   descriptor's own offset instead).
  * - `truncate` refuses a length that is not a non-negative safe integer with `WAL_INVALID_ARGUMENT`, the file
  *   unchanged (`ftruncate` itself would cut the file to 0 for a negative one).
  *

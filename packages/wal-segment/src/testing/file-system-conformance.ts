@@ -269,6 +269,41 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       },
     );
 
+    withFs("reads and writes at a bad position, offset or length are refused, the file unchanged", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(new Uint8Array(10).fill(7), 0);
+      const refused = async (call: () => unknown) => {
+        let error: unknown;
+        try {
+          await call();
+        } catch (e) {
+          error = e;
+        }
+        expect((error as { code?: unknown } | undefined)?.code).toBe("WAL_INVALID_ARGUMENT");
+      };
+      // node:fs writes at the descriptor's own offset (here 0) for these, or throws a RangeError with no code.
+      for (const position of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+        await refused(() => f.write(Uint8Array.of(9), position));
+        if (f.writeSync !== undefined) await refused(() => f.writeSync?.(Uint8Array.of(9), position));
+        await refused(() => f.read(new Uint8Array(4), 0, 4, position));
+        if (f.readSync !== undefined) await refused(() => f.readSync?.(new Uint8Array(4), 0, 4, position));
+      }
+      const buffer = new Uint8Array(4);
+      for (const [offset, length] of [
+        [0, 5],
+        [2, 3],
+        [-1, 2],
+        [0, -1],
+        [0.5, 2],
+        [0, Number.NaN],
+      ] as const) {
+        await refused(() => f.read(buffer, offset, length, 0));
+        if (f.readSync !== undefined) await refused(() => f.readSync?.(buffer, offset, length, 0));
+      }
+      expect(Array.from(await readAll(f))).toEqual(new Array<number>(10).fill(7));
+      await f.close();
+    });
+
     withFs("size() and stat() report the length; stat distinguishes files and directories", async (fs, root) => {
       const p = join(root, "a");
       await writeFile(fs, p, new Uint8Array(1234));

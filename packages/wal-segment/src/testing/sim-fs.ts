@@ -12,6 +12,7 @@ import { posix } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
+import { checkReadArguments, checkWriteArguments } from "../internal/io-arguments.js";
 import {
   fail,
   type Inode,
@@ -72,9 +73,10 @@ class SimFile implements WalFile {
   }
 
   readSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    checkReadArguments(this.path, buffer, offset, length, position);
     this.#state.stats.reads++;
     this.#check("read", "read");
-    const n = this.#inode.data.read(buffer, offset, Math.min(length, buffer.byteLength - offset), position);
+    const n = this.#inode.data.read(buffer, offset, length, position);
     this.#state.stats.bytesRead += n;
     return n;
   }
@@ -84,6 +86,7 @@ class SimFile implements WalFile {
   }
 
   writeSync(data: Uint8Array, position: number): void {
+    checkWriteArguments(this.path, data, position);
     const state = this.#state;
     state.stats.writes++;
     if (this.#closed) fail("EBADF", "write", this.path);
