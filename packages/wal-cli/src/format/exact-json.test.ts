@@ -66,6 +66,16 @@ describe("exact JSON", () => {
     expect(eventToJson({ a: 1 }, "json")).toEqual({ a: 1 });
     expect(eventToJson(new Uint8Array([1]), "bytes")).toEqual({ $base64: "AQ==" });
   });
+
+  it("tags an Int set as a property's value, so it never reads as the String of its digits", () => {
+    for (const type of ["SetNodeProperty", "SetRelationshipProperty"]) {
+      const id = type === "SetNodeProperty" ? "nodeId" : "relId";
+      const asInt = eventToJson({ type, [id]: 1n, key: "born", value: 1791n }, "lora");
+      const asString = eventToJson({ type, [id]: 1n, key: "born", value: "1791" }, "lora");
+      expect(asInt).toEqual({ type, [id]: "1", key: "born", value: { $int: "1791" } });
+      expect(asString).toEqual({ type, [id]: "1", key: "born", value: "1791" });
+    }
+  });
 });
 
 describe("every class-valued LoraDB type", () => {

@@ -125,7 +125,7 @@ function mapToJson(map: Record<string, unknown>): JsonOut {
 
 /**
  * The exact JSON form of one decoded event for `codec`: LoraDB events keep their fields, with bigint fields (ids)
- * as decimal strings and values tagged as described in the module comment; `bytes` events are `{"$base64"}`;
+ * as decimal strings and values (`properties`, a property's `value`) tagged as described in the module comment; `bytes` events are `{"$base64"}`;
  * `json` events are written as they were stored.
  */
 export function eventToJson(event: unknown, codecName: string): JsonOut {
@@ -135,7 +135,9 @@ export function eventToJson(event: unknown, codecName: string): JsonOut {
   }
   const out: { [key: string]: JsonOut } = {};
   for (const [key, value] of Object.entries(event)) {
-    out[key] = typeof value === "bigint" ? value.toString() : valueToJson(value);
+    // A bigint field of an event is an id, but `value` (SetNodeProperty, SetRelationshipProperty) is a value: an Int
+    // there is tagged, or it would print as the String of its digits.
+    out[key] = typeof value === "bigint" && key !== "value" ? value.toString() : valueToJson(value);
   }
   return out;
 }
