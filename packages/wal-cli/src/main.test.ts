@@ -79,6 +79,25 @@ describe("lora-wal main", () => {
 
 const root = join(fileURLToPath(import.meta.url), "../..");
 
+it("dump prints its table's header with the first row, never before an error", async () => {
+  const tmp = await makeTempDir("cli-dump-header");
+  try {
+    const missing = await runCli(["dump", join(tmp.path, "no-such-dir")]);
+    expect([missing.code, missing.stdout]).toEqual([4, ""]);
+    const dir = join(tmp.path, "wal");
+    await writeJsonWal(dir, 2);
+    const notABegin = await runCli(["dump", dir, "--tx", "2", "--codec", "json"]);
+    expect([notABegin.code, notABegin.stdout]).toEqual([3, ""]);
+    const listed = await runCli(["dump", dir, "--codec", "json"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split("\n")[0]).toMatch(/^SEGMENT\s+OFFSET\s+LSN/);
+    const none = await runCli(["dump", dir, "--codec", "json", "--from-lsn", "999"]);
+    expect([none.code, none.stdout.trim()]).toEqual([0, expect.stringMatching(/^SEGMENT\s+OFFSET/)]);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 it("the bin entry runs as a program: --help, and exit 4 for a missing directory", async () => {
   // src/cli.ts bundled with the workspace sources (no prior build needed), run as `node cli.js` runs it.
   const bin = await bundleCli();

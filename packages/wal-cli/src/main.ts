@@ -51,9 +51,11 @@ Options:
   -v, --version   show the version
 
 Exit status:
-  0  clean                        3  usage error
-  1  torn tail only (open cuts it) 4  path missing or unreadable (I/O error)
+  0  clean
+  1  open repairs it: a torn tail (cut) or a headerless newest segment (removed)
   2  corruption, malformed structure or bad segment header
+  3  usage error
+  4  path missing or unreadable (I/O error)
   5  codec mismatch: intact records that do not decode with the --codec or
      --codec-module given (follow: or with the default, lora)
   6  behind truncation: the records after the position (or a slot's) are gone

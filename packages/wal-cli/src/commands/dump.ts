@@ -322,13 +322,18 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   };
   const s = ctx.style;
   const damages: SegmentScan[] = [];
-  if (!json) {
+  // The table's header goes out with the first row (or at the end of a walk that found none), so a path that
+  // cannot be read or a refused --tx prints only its error.
+  let headerDue = !json;
+  const header = () => {
+    if (!headerDue) return;
+    headerDue = false;
     ctx.out.line(
       s.dim(
         `${"SEGMENT".padEnd(14)}  ${"OFFSET".padStart(10)}  ${"LSN".padStart(10)}  ${"KIND".padEnd(13)}  ${"TX/SNAP".padStart(10)}  ${"LENGTH".padStart(8)}  EVENTS`,
       ),
     );
-  }
+  };
   // A --codec-module codec's events print in the exact JSON form whatever its name (its values may hold bigints,
   // which plain JSON text cannot), in text as in --json.
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
@@ -353,6 +358,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       if (json) {
         ctx.out.line(JSON.stringify(dumpedRecordToJson(item, codecName())));
       } else {
+        header();
         const slot = item.snapshotLsn ?? item.txBeginLsn;
         ctx.out.line(
           `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${eventsColumn(item)}`.trimEnd(),
@@ -366,6 +372,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       }
       await ctx.out.drain();
     }
+    header();
   } catch (error) {
     if (error instanceof NotABeginLsnError) throw new UsageError(error.message, "dump");
     throw error;

@@ -85,11 +85,13 @@ events) followed by its events, one indented line each, as dump prints them.
 On an error it says what to run next (exit status 6 and 7).
 
 Exit status: 0 stopped by --count, --until-lsn, SIGINT or SIGTERM, 2 corruption,
-malformed structure or a bad header met (a log read with the wrong --codec
-shows as corruption here, with a hint), 3 usage error, 4 path missing or
-unreadable, 6 behind truncation: the log no longer holds the records after the
-position (WAL_TRUNCATED) or the slot was invalidated (WAL_SLOT_INVALIDATED),
-7 no such slot (WAL_SLOT_NOT_FOUND).
+malformed structure or a bad header met (a record that does not decode after
+earlier ones did shows as corruption, with a hint about --codec), 3 usage
+error, 4 path missing or unreadable, 5 codec mismatch: the first mutation
+record is whole but does not decode with --codec (WAL_CODEC_MISMATCH), 6 behind
+truncation: the log no longer holds the records after the position
+(WAL_TRUNCATED) or the slot was invalidated (WAL_SLOT_INVALIDATED), 7 no such
+slot (WAL_SLOT_NOT_FOUND).
 `;
 
 /** `lora-wal follow`. */
