@@ -32,7 +32,9 @@ export type ArchiveKey =
       readonly crc32: number;
     };
 
+/** The key prefix of sealed segments, whole (`segments/<id>-<baseLsn>-<size>-<crc32>.wal`). */
 export const SEGMENTS_PREFIX = "segments/";
+/** The key prefix of pieces of the active segment's durable prefix (`partial/<id>-<baseLsn>-<from>-<to>-<crc32>.part`). */
 export const PIECES_PREFIX = "partial/";
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");

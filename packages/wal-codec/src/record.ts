@@ -62,6 +62,7 @@ export interface CheckpointRecord {
   readonly snapshotLsn: number;
 }
 
+/** One decoded record, told apart by `kind`: a mutation (or batch) carries events, the others are markers. */
 export type WalRecord<E> =
   | MutationRecord<E>
   | MutationBatchRecord<E>

@@ -96,6 +96,7 @@ const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
 const O_DIRECTORY = fsConstants.O_DIRECTORY ?? 0;
 const LOCK_FILE_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT | O_NONBLOCK;
 
+/** Options of `acquireDirLock`. */
 export interface AcquireDirLockOptions {
   /** How long to keep retrying a contended lock before `WAL_LOCKED`. Default 100; 0 means a single attempt. */
   readonly retryBudgetMs?: number;

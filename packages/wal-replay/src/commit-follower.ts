@@ -113,6 +113,10 @@ const QUEUE_LIMIT = 1024;
  */
 const LOCATE_MISSES_TOLERATED = 16;
 
+/**
+ * The follower itself, for building a change feed over a source of your own (`followDir` and `wal.follow` build
+ * theirs on it): iterate it for committed transactions under the delivery rules above; `return()` stops it.
+ */
 export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransaction<E>> {
   readonly #o: CommitFollowerOptions<E>;
   /** Transactions begun below it are not delivered: the start token's restart point. */

@@ -25,6 +25,7 @@ export type ScanFrom = "oldest" | "fence";
 /** Every {@link ScanFrom}, for validating options. */
 export const SCAN_FROM: readonly ScanFrom[] = ["oldest", "fence"];
 
+/** Options of `replayDir` and `replaySegments`: the codec, the fence, the recovery mode and where the walk starts. */
 export interface ReplayOptions<E> {
   /**
    * Decodes mutation payloads. A CRC-valid record it rejects is never a torn tail: a codec mismatch when no mutation

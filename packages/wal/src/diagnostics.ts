@@ -27,6 +27,7 @@ export const WAL_CHANNELS = {
   recover: "lora-wal:recover",
 } as const;
 
+/** Published on `lora-wal:commit` once a `commitTx` transaction is acknowledged (durable in `perCommit` mode). */
 export interface WalCommitMessage {
   readonly dir: string;
   readonly beginLsn: number;
@@ -35,6 +36,7 @@ export interface WalCommitMessage {
   readonly events: number;
 }
 
+/** Published on `lora-wal:sync` after each fdatasync of the active segment (one per group-commit round). */
 export interface WalSyncMessage {
   readonly dir: string;
   /** Every record at or below it is covered by this fdatasync. */
@@ -43,6 +45,7 @@ export interface WalSyncMessage {
   readonly durationMs: number;
 }
 
+/** Published on `lora-wal:rotate` once a full segment is sealed and its successor created. */
 export interface WalRotateMessage {
   readonly dir: string;
   readonly sealedSegmentId: number;
@@ -51,6 +54,7 @@ export interface WalRotateMessage {
   readonly baseLsn: number;
 }
 
+/** Published on `lora-wal:truncate` once `truncateUpTo` (or a checkpoint) removed segments. */
 export interface WalTruncateMessage {
   readonly dir: string;
   readonly fenceLsn: number;
@@ -58,11 +62,13 @@ export interface WalTruncateMessage {
   readonly removedSegmentIds: readonly number[];
 }
 
+/** Published on `lora-wal:poison` when a failed write or fsync poisons the handle; `error` is the failure. */
 export interface WalPoisonMessage {
   readonly dir: string;
   readonly error: unknown;
 }
 
+/** Published on `lora-wal:recover` when `Wal.open` has finished replay and healing, before it resolves. */
 export interface WalRecoverMessage {
   readonly dir: string;
   /** Wall time of the open's replay and healing, milliseconds. */

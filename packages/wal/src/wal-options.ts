@@ -109,7 +109,7 @@ export interface WalOptions<E> {
    */
   readonly maxSlotRetainedBytes?: number;
   /**
-   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 32-byte write after each
+   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 40-byte write after each
    * fsync, never fsynced itself) so followers in other processes deliver only durable commits without syncing
    * themselves. LoraDB ignores the file. @default true
    */

@@ -41,7 +41,7 @@ export interface WalFile {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /**
    * Optional: the same as `read`, synchronously (a blocking `pread`, short reads continued until end of file). A
-   * follower uses it for the 32-byte durable mark to skip a thread-pool round trip per wake-up; implementations that
+   * follower uses it for the 40-byte durable mark to skip a thread-pool round trip per wake-up; implementations that
    * cannot block leave it out.
    */
   readSync?(buffer: Uint8Array, offset: number, length: number, position: number): number;

@@ -20,6 +20,10 @@ export type ConformanceExpect = (actual: unknown) => {
   toEqual(expected: unknown): void;
 };
 
+/**
+ * What {@link runFileSystemConformance} needs: the test runner's `describe`, `test` and `expect` (vitest's or jest's),
+ * and a fresh fixture per test.
+ */
 export interface ConformanceSuiteOptions {
   readonly describe: (name: string, fn: () => void) => void;
   readonly test: (name: string, fn: () => Promise<void>) => void;
@@ -36,7 +40,7 @@ const enc = new TextEncoder();
  * @example
  * ```ts
  * import { describe, expect, test } from "vitest";
- * runFileSystemConformance({ describe, test, expect, create: async () => ({ fs: new SimFS(), root: "/t", cleanup: async () => {} }) });
+ * runFileSystemConformance({ describe, test, expect, create: async () => ({ fs: SimFS.withDir("/t"), root: "/t", cleanup: async () => {} }) });
  * ```
  */
 export function runFileSystemConformance(options: ConformanceSuiteOptions): void {
