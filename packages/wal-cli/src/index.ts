@@ -34,7 +34,7 @@ export { type InspectReport, inspectDir, type LockState, type SegmentReport } fr
 export type { RestoreSummary } from "./commands/restore.js";
 export { describeSlots, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
 export { type Spread, type StatReport, statDir } from "./commands/stat.js";
-export { type VerifyReport, verifyDir } from "./commands/verify.js";
+export { type VerifyOptions, type VerifyReport, verifyDir } from "./commands/verify.js";
 export { ExitCode, type ExitCodeValue, exitCodeForError } from "./exit-codes.js";
 export { eventText, loraEventText, valueText } from "./format/event-text.js";
 export { eventToJson, type JsonOut, valueToJson } from "./format/exact-json.js";

@@ -224,8 +224,11 @@ describe("lora-wal archive and restore", () => {
     const from = await runCliProcess(bin, ["restore", archiveDir, fenced, "--from-lsn", String(fence)]);
     expect(from.code, from.stderr).toBe(0);
     expect(from.stdout).toContain(
-      `\nfence      ${fence}: load the snapshot taken there, then open the log with checkpointLsn ${fence}\n`,
+      `\nfence      ${fence}: load the snapshot taken there, then open the log with checkpointLsn ${fence} (lora-wal verify <dir> --checkpoint-lsn ${fence} checks it)\n`,
     );
+    // What the restore says to run says clean (without the fence, the late start is malformed).
+    const verified = await runCliProcess(bin, ["verify", fenced, "--checkpoint-lsn", String(fence)]);
+    expect(verified.code, verified.stdout).toBe(0);
     expect((await segmentFiles(fenced))[0]).not.toBe("0000000001.wal");
     expect(await openedTransactions(fenced, fence)).toEqual(txs.filter((t) => t.commitLsn > fence));
 

@@ -208,7 +208,7 @@ function printSummary(summary: RestoreSummary, ctx: CommandContext): void {
   }
   if (summary.fromLsn !== null) {
     ctx.out.line(
-      `${s.bold("fence")}      ${summary.fromLsn}: load the snapshot taken there, then open the log with checkpointLsn ${summary.fromLsn}`,
+      `${s.bold("fence")}      ${summary.fromLsn}: load the snapshot taken there, then open the log with checkpointLsn ${summary.fromLsn} (lora-wal verify <dir> --checkpoint-lsn ${summary.fromLsn} checks it)`,
     );
   }
 }

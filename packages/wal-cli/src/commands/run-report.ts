@@ -3,6 +3,7 @@
  * report (showing progress on a TTY), then print it as JSON or as text; the exit code is the report's verdict.
  */
 
+import type { ParseArgsConfig } from "node:util";
 import { COMMON_OPTIONS, type CommandContext, ExitCode, onePath, parseCommand, READ_OPTIONS } from "../cli-context.js";
 import { codecOptions } from "../codec-module.js";
 import type { ReadOptions } from "../read-options.js";
@@ -14,6 +15,11 @@ export interface ReportCommand<R extends { readonly verdict: Verdict }> {
   compute(path: string, options: ReadOptions): Promise<R>;
   /** Print the report as text (the JSON form is generic). */
   printText(report: R, ctx: CommandContext): void;
+  /** The command's own options beside the read options, and what they add to the options `compute` gets. */
+  readonly own?: {
+    readonly options: NonNullable<ParseArgsConfig["options"]>;
+    read(values: Record<string, unknown>): object;
+  };
 }
 
 export async function runReportCommand<R extends { readonly verdict: Verdict }>(
@@ -21,17 +27,22 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
   args: string[],
   ctx: CommandContext,
 ): Promise<number> {
-  const { values, positionals } = parseCommand(command.name, args, { ...COMMON_OPTIONS, ...READ_OPTIONS });
+  const { values, positionals } = parseCommand(command.name, args, {
+    ...COMMON_OPTIONS,
+    ...READ_OPTIONS,
+    ...command.own?.options,
+  });
   if (values.help === true) {
     ctx.out.line(command.help.trimEnd());
     return ExitCode.OK;
   }
   const path = onePath(command.name, positionals);
   const codec = await codecOptions(command.name, values);
+  const own = command.own?.read(values) ?? {};
   const read = ctx.readOptions(command.name, codec, values.quiet === true);
   let report: R;
   try {
-    report = await command.compute(path, read.options);
+    report = await command.compute(path, { ...read.options, ...own });
   } finally {
     read.done();
   }

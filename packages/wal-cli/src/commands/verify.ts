@@ -12,7 +12,7 @@
  */
 
 import { basename } from "node:path";
-import { isWalError, type WalError } from "@lora/wal-codec";
+import { isWalError, optionNames, WalError } from "@lora/wal-codec";
 import {
   describeCorruption,
   describeHeaderless,
@@ -21,9 +21,9 @@ import {
   replaySegments,
 } from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
-import type { CommandContext } from "../cli-context.js";
+import { type CommandContext, lsnOption } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
-import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
+import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
@@ -31,6 +31,20 @@ import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
+
+/** Options of {@link verifyDir}: the read options, and the fence the log will be opened with. */
+export interface VerifyOptions extends ReadOptions {
+  /**
+   * Judge the log as `Wal.open(dir, { checkpointLsn })` would: a fence below what the log holds or inside a
+   * transaction is `malformed` (`WAL_FENCE_TOO_LOW`, `WAL_FENCE_IN_TRANSACTION`); a log that starts after LSN 1 is
+   * no damage when the fence reaches it (a restore from a snapshot's fence). Without it, such a log must start at a
+   * checkpoint marker it holds.
+   */
+  readonly checkpointLsn?: number;
+}
+
+/** Every option of {@link VerifyOptions}. */
+const VERIFY_OPTION_NAMES = optionNames<VerifyOptions>()(...READ_OPTION_NAMES, "checkpointLsn");
 
 /** What {@link verifyDir} found. */
 export interface VerifyReport {
@@ -86,15 +100,19 @@ export interface VerifyReport {
  * if (report.verdict.exitCode !== 0) console.log(report.verdict.message);
  * ```
  */
-export async function verifyDir(path: string, options: ReadOptions = {}): Promise<VerifyReport> {
-  checkReadOptions(options, "verifyDir");
+export async function verifyDir(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  checkReadOptions(options, "verifyDir", VERIFY_OPTION_NAMES);
+  const fence = options.checkpointLsn;
+  if (fence !== undefined && !(Number.isSafeInteger(fence) && fence >= 0)) {
+    throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`);
+  }
   const onProgress = options.onProgress;
   // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).
   const fs = createReadOnlyFileSystem(onProgress === undefined ? options.onRead : undefined);
   const target = await resolveTarget(fs, path);
   const chosen = await chooseCodec(target, options);
   if (onProgress === undefined) options.onTotal?.(target.totalBytes);
-  return verifyTarget(fs, target, chosen, onProgress);
+  return verifyTarget(fs, target, chosen, onProgress, fence);
 }
 
 /**
@@ -106,6 +124,7 @@ export async function verifyTarget(
   target: WalTarget,
   chosen: ChosenCodec,
   onProgress?: (progress: ReplayProgress) => void,
+  checkpointLsn?: number,
 ): Promise<VerifyReport> {
   const base = {
     path: target.path,
@@ -124,13 +143,14 @@ export async function verifyTarget(
   // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
   // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A
   // hole a crash left in a checkpoint's truncation is read with that checkpoint as the fence.
+  // With the reader's fence given, it is checked as Wal.open checks it (too low, or inside a transaction).
   const replayWith = (fence: number | undefined) =>
     replaySegments(
       target.segments.map((s) => s.path),
       {
         codec,
         recovery: "point-in-time",
-        allowTruncatedHistory: true,
+        allowTruncatedHistory: checkpointLsn === undefined,
         fs,
         ...(fence === undefined ? {} : { checkpointLsn: fence }),
         ...(onProgress === undefined ? {} : { onProgress }),
@@ -140,8 +160,12 @@ export async function verifyTarget(
     let outcome: Awaited<ReturnType<typeof replayWith>>;
     let readGap = gap;
     try {
-      outcome = await replayWith(gap?.checkpointLsn);
+      outcome = await replayWith(checkpointLsn ?? gap?.checkpointLsn);
     } catch (error) {
+      const fenceRefused = isWalError(error, "WAL_FENCE_TOO_LOW") || isWalError(error, "WAL_FENCE_IN_TRANSACTION");
+      if (checkpointLsn !== undefined && fenceRefused) {
+        return { ...base, replay: null, verdict: fenceVerdict(target, checkpointLsn, error) };
+      }
       // A marker whose snapshot is not a fence replay accepts explains nothing: read the hole as damage.
       if (gap === null || !isWalError(error, "WAL_FENCE_IN_TRANSACTION")) throw error;
       readGap = null;
@@ -201,7 +225,8 @@ export async function verifyTarget(
         message: describeHeaderless(h.fileSize),
       };
     }
-    if (verdict.exitCode < 2 && target.kind === "directory" && !startExplained(counts)) {
+    // A fence given was accepted by the walk; without one, the start must be explained by a checkpoint marker.
+    if (verdict.exitCode < 2 && target.kind === "directory" && checkpointLsn === undefined && !startExplained(counts)) {
       verdict = unexplainedStartVerdict(target, counts.oldestFence, counts.lowestFence);
     }
     return { ...base, replay: counts, verdict };
@@ -308,6 +333,10 @@ it. Read-only: takes no lock, writes nothing.
 
 Options:
 ${CODEC_OPTIONS_HELP}
+      --checkpoint-lsn <lsn>
+                      the fence the log is opened with (Wal.open's
+                      checkpointLsn): judge it as that open would, e.g. a log
+                      restored with --from-lsn <lsn>
       --json          print the report as one JSON document
   -q, --quiet         no progress bar
   -h, --help          show this help
@@ -323,7 +352,23 @@ with).
 
 /** `lora-wal verify`. */
 export function runVerify(args: string[], ctx: CommandContext): Promise<number> {
-  return runReportCommand({ name: "verify", help: VERIFY_HELP, compute: verifyDir, printText: printVerify }, args, ctx);
+  return runReportCommand(
+    {
+      name: "verify",
+      help: VERIFY_HELP,
+      compute: verifyDir,
+      printText: printVerify,
+      own: {
+        options: { "checkpoint-lsn": { type: "string" } },
+        read: (values) => {
+          const fence = lsnOption("verify", "checkpoint-lsn", values["checkpoint-lsn"] as string | undefined);
+          return fence === undefined ? {} : { checkpointLsn: fence };
+        },
+      },
+    },
+    args,
+    ctx,
+  );
 }
 
 function printVerify(report: VerifyReport, ctx: CommandContext): void {
@@ -356,6 +401,20 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
 function startExplained(r: { readonly oldestFence: number; readonly checkpointLsnObserved: number | null }): boolean {
   // Read with fence 0, every marker is above the fence: the observed snapshot is the newest of them all.
   return r.oldestFence === 0 || (r.checkpointLsnObserved !== null && r.checkpointLsnObserved >= r.oldestFence);
+}
+
+/** The verdict for a fence `Wal.open(dir, { checkpointLsn })` refuses (too low, or inside a transaction). */
+function fenceVerdict(target: WalTarget, checkpointLsn: number, error: WalError): Verdict {
+  const first = target.segments[0];
+  const usable = error.details.usableFence;
+  return {
+    status: "malformed",
+    exitCode: exitCodeOf("malformed"),
+    ...(first === undefined ? {} : { segment: first.name, segmentPath: first.path }),
+    offset: 0,
+    code: error.code,
+    message: `Wal.open refuses checkpointLsn ${checkpointLsn}: ${error.message}${usable === undefined ? "" : ` (a fence that works: ${usable})`}`,
+  };
 }
 
 function unexplainedStartVerdict(target: WalTarget, oldestFence: number, lowestFence: number): Verdict {
