@@ -1,0 +1,66 @@
+/**
+ * The log directory survives power loss however it came to exist: created by this open (each new directory's parent
+ * fsynced), or found empty, as an open killed between its mkdir and that fsync leaves it (its parent fsynced again
+ * before the first segment is written there). An existing log does not fsync its parent.
+ */
+
+import { jsonCodec, WalError } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { PassThroughFs } from "../test/pass-through-fs.js";
+import { Wal } from "./wal.js";
+
+/** SimFS recording the directories fsynced, optionally refusing the fsync of some with `errno`. */
+class DirSyncLog extends PassThroughFs {
+  readonly synced: string[] = [];
+  refuse: { path: string; errno: string } | undefined;
+  override async syncDir(p: string): Promise<void> {
+    if (this.refuse?.path === p) {
+      throw new WalError("WAL_IO", `open ${p}: ${this.refuse.errno}`, { details: { errno: this.refuse.errno } });
+    }
+    this.synced.push(p);
+    return this.inner.syncDir(p);
+  }
+}
+
+async function openClose(fs: DirSyncLog, dir: string): Promise<void> {
+  const { wal } = await Wal.open(dir, { fs, codec: jsonCodec });
+  await wal.commitTx(["x"]);
+  await wal.close();
+}
+
+describe("the log directory's own entry", () => {
+  it("is fsynced in each parent created, for a new directory", async () => {
+    const fs = new DirSyncLog(SimFS.withDir("/data"));
+    await openClose(fs, "/data/a/wal");
+    expect(fs.synced).toEqual(expect.arrayContaining(["/data", "/data/a"]));
+  });
+
+  it("is fsynced again when the directory exists but holds no segment (an open killed after its mkdir)", async () => {
+    const sim = SimFS.withDir("/data");
+    sim.mkdirpSync("/data/wal");
+    const fs = new DirSyncLog(sim);
+    await openClose(fs, "/data/wal");
+    expect(fs.synced).toContain("/data");
+  });
+
+  it("is not fsynced again for an existing log", async () => {
+    const sim = SimFS.withDir("/data");
+    await openClose(new DirSyncLog(sim), "/data/wal");
+    const fs = new DirSyncLog(sim);
+    await openClose(fs, "/data/wal");
+    expect(fs.synced).not.toContain("/data");
+  });
+
+  it("an empty directory whose parent this process may not open still opens; other failures fail the open", async () => {
+    const sim = SimFS.withDir("/data");
+    sim.mkdirpSync("/data/wal");
+    const fs = new DirSyncLog(sim);
+    fs.refuse = { path: "/data", errno: "EACCES" };
+    await openClose(fs, "/data/wal");
+    const other = new DirSyncLog(SimFS.withDir("/data"));
+    (other.inner as SimFS).mkdirpSync("/data/wal");
+    other.refuse = { path: "/data", errno: "EIO" };
+    await expect(Wal.open("/data/wal", { fs: other, codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_IO" });
+  });
+});
