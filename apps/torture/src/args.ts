@@ -19,8 +19,9 @@ export interface CliOptions {
 export const USAGE = `pnpm torture -- [--seed N] [--minutes N] [--tier A|B|C|D|F|R|faults|misuse|bugs] [--case N] [--smoke] [--long]
 
   --seed N      reproduce a run exactly (default: random, printed)
-  --minutes N   time budget (default 1; --smoke is about 25 s); the misuse tier runs a fixed number of
-                sequences, plus a fixed extra per minute above 1 (never a deadline)
+  --minutes N   how much work (default 1): Tier A runs 900 cases and Tier B 50 SIGKILL cycles per minute
+                (--smoke: 200 and 12), the misuse tier a fixed number of sequences plus a fixed extra per
+                minute above 1; counts, never a deadline (a loaded machine takes longer, same verdict)
   --tier T      run one tier (repeat or comma-separate for several; M is short for misuse)
   --case N      with --tier: run only case N (Tier B: cycles 0..N; Tier D: trace N; Tier F: simulated case N; Tier R: case N)
   --long        Tier A enumerates sequences of up to 5 operations (default 3)

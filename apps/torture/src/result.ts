@@ -66,7 +66,10 @@ export class TierResult {
 /** Cap on violations printed per tier (all are counted). */
 export const MAX_PRINTED_VIOLATIONS = 10;
 
-/** The time budget of a tier: stop starting new work at `deadline` (ms since epoch) or after `maxCases`. */
+/**
+ * How much work a tier does: stop starting new work after `maxCases` (or at `deadline`, ms since epoch, which every
+ * run passes as infinity: verdicts are bounded by count; the deadline serves tests of a tier alone).
+ */
 export interface Budget {
   readonly deadline: number;
   readonly maxCases: number;
