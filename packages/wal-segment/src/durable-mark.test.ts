@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
+import { WalError } from "@lora/wal-codec";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DURABLE_MARK_FILE,
@@ -13,6 +14,7 @@ import {
 } from "./durable-mark.js";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { interceptOpen } from "./testing/wrapped-fs.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -82,6 +84,25 @@ describe("durable mark", () => {
     await again.close(9);
     writeFileSync(join(dir, DURABLE_MARK_FILE), "garbage that is longer than thirty-two bytes of mark");
     expect(await readDurableMark(fs, dir)).toBeNull();
+  });
+
+  it("a reader answers null for a mark removed under it, and throws an open that fails for another reason", async () => {
+    const sim = new SimFS();
+    await sim.mkdirp("/log");
+    const writer = await DurableMarkWriter.open(sim, "/log");
+    writer.publish(5);
+    await writer.close(5);
+    let errno = "ENOENT";
+    const fs = interceptOpen(sim, (path, mode, next) => {
+      if (!path.endsWith(DURABLE_MARK_FILE)) return next(path, mode);
+      return Promise.reject(new WalError("WAL_IO", `open ${path}: ${errno}`, { details: { errno, path } }));
+    });
+    const reader = new DurableMarkReader(fs, "/log");
+    expect(await reader.read()).toBeNull(); // as if removed between its stat and its open
+    errno = "EACCES";
+    reader.reopen();
+    await expect(reader.read()).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "EACCES" } });
+    await reader.close();
   });
 
   it("works through the seam on SimFS too", async () => {

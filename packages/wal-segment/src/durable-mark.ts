@@ -25,6 +25,7 @@
 import { join } from "node:path";
 import { crc32, WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { isMissingFileError } from "./fs/missing-file.js";
 
 /** The mark's file name, in the log directory. */
 export const DURABLE_MARK_FILE = ".lora-wal.durable";
@@ -165,8 +166,10 @@ export class DurableMarkReader {
     if ((await this.#fs.stat(this.#path)) === null) return; // none: look again after reopen()
     try {
       this.#file = await this.#fs.open(this.#path, "read");
-    } catch {
-      this.#stale = true; // removed between the stat and the open
+    } catch (error) {
+      // Removed between the stat and the open: none yet. Any other failure (EACCES, EIO, EMFILE) is not "no mark".
+      if (!isMissingFileError(error)) throw error;
+      this.#stale = true;
       return;
     }
     if (this.#closed) {
