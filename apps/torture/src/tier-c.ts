@@ -247,6 +247,9 @@ export async function runTierC(opts: TierCOptions): Promise<TierResult> {
     if (o.kind === "rejected") {
       detected = true;
       if (c.kind === "truncate") add("unopenable", `a torn last record made the log unopenable (${o.code})`);
+      // Within the unsynced window the damage is what a torn write can leave: the default open must cut it.
+      else if (c.tailKeeps !== null)
+        add("unopenable", `damage within the unsynced window made the log unopenable (${o.code})`);
     } else if (sameTxs(o.txs, f.history)) {
       detected = o.reported; // e.g. a flip in bytes nothing reads: harmless, but not reported
       if (c.kind === "truncate") detected = true;
