@@ -139,8 +139,9 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // runs beside the copy's, one fsync's wait less on every torn-tail open.
       const dirWithCopy = later.length === 0 ? dir : undefined;
       const size = (await fs.stat(segment))?.size ?? offset;
-      // A cut at the segment's end (the segment after it is missing) has no byte to keep: no empty copy is made.
-      const nothingCut = size <= offset;
+      // A corruption cut at the segment's end (the segment after it is missing) has no byte to keep: no empty copy
+      // is made. (A torn tail always has bytes to cut.)
+      const nothingCut = outcome.corruption !== null && size <= offset;
       const copy = silent || nothingCut ? { path: "" } : await copyTail(fs, segment, offset, dirWithCopy);
       if (copy.path === null && outcome.corruption !== null) {
         const neededBytes = ((await fs.stat(segment))?.size ?? offset) - offset;

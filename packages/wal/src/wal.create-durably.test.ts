@@ -56,8 +56,12 @@ describe("the log directory's own entry", () => {
     const sim = SimFS.withDir("/data");
     sim.mkdirpSync("/data/wal");
     const fs = new DirSyncLog(sim);
-    fs.refuse = { path: "/data", errno: "EACCES" };
-    await openClose(fs, "/data/wal");
+    for (const errno of ["EACCES", "EROFS", "EINVAL"]) {
+      fs.refuse = { path: "/data", errno };
+      await openClose(fs, "/data/wal");
+      // No segment again (the lock and durable-mark files left do not count).
+      for (const name of sim.listSync("/data/wal")) if (name.endsWith(".wal")) await sim.unlink(`/data/wal/${name}`);
+    }
     const other = new DirSyncLog(SimFS.withDir("/data"));
     (other.inner as SimFS).mkdirpSync("/data/wal");
     other.refuse = { path: "/data", errno: "EIO" };

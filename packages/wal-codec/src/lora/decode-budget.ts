@@ -125,7 +125,7 @@ export class DecodeBudget {
       throw new WalError(
         "WAL_DECODE",
         `WAL mutation payload expands beyond ${DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes of heap per input byte ` +
-          `(more than ${this.#limit} bytes for a ${this.#inputBytes}-byte payload)`,
+          `(more than ${this.#limit} bytes for a ${this.#inputBytes}-byte payload, with its List terms' allowance)`,
       );
     }
     this.#left = left;

@@ -409,10 +409,11 @@ function readTerm(s: Source, depth: number): PropertyTypeTerm {
       return SCALAR_TERMS[scalar - 1] ?? bad(`invalid scalar type tag ${scalar}`);
     }
     case TERM_LIST: {
-      // Two bytes on the wire for a 48-byte object: the budget allows for it (nesting is bounded).
+      // Two bytes on the wire for a 48-byte object: once both are read, the budget allows for it (nesting is
+      // bounded).
+      const notNull = r.u8() !== 0;
       s.budget.allowListTerm();
       s.budget.charge(objectBytes(3));
-      const notNull = r.u8() !== 0;
       return { type: "List", inner: readTerm(s, depth + 1), notNull };
     }
     case TERM_VECTOR: {

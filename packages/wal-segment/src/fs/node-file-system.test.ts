@@ -3,6 +3,7 @@ import { makeTempDir } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import { describe, expect, test } from "vitest";
 import { runFileSystemConformance } from "../testing/file-system-conformance.js";
+import { fileSystemOption } from "./file-system-option.js";
 import { createNodeFileSystem } from "./node-file-system.js";
 
 runFileSystemConformance({
@@ -16,6 +17,31 @@ runFileSystemConformance({
 });
 
 describe("createNodeFileSystem", () => {
+  test("keeps every method when spread into a wrapper (they are own, bound properties)", async () => {
+    const tmp = await makeTempDir("lora-wal-nodefs-spread");
+    try {
+      const node = createNodeFileSystem();
+      const opened: string[] = [];
+      const wrapper = {
+        ...node,
+        open: (p: string, m: "read") => {
+          opened.push(p);
+          return node.open(p, m);
+        },
+      };
+      expect(fileSystemOption(wrapper, "test")).toBe(wrapper);
+      await wrapper.mkdirp(join(tmp.path, "a"));
+      expect(await wrapper.readdir(tmp.path)).toEqual(["a"]);
+      expect((await wrapper.stat(join(tmp.path, "a")))?.isDirectory).toBe(true);
+      await wrapper.syncDir(tmp.path);
+      expect(wrapper.name).toBe("node");
+      await wrapper.open(join(tmp.path, "a", "x.wal"), "read").catch(() => undefined);
+      expect(opened).toEqual([join(tmp.path, "a", "x.wal")]);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   test("exposes the file descriptor and names itself", async () => {
     const dir = await makeTempDir("lora-wal-fs");
     try {

@@ -269,9 +269,21 @@ class NodeFileSystem implements WalFileSystem {
  * - `truncate` refuses a length that is not a non-negative safe integer with `WAL_INVALID_ARGUMENT`, the file
  *   unchanged (`ftruncate` itself would cut the file to 0 for a negative one).
  *
+ * - Its methods are own properties, bound: a wrapper written as `{ ...createNodeFileSystem(), open }` keeps them.
+ *
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for every failure, with the Node error as `cause` and
  *   `details.errno`/`syscall`/`path` filled in.
  */
 export function createNodeFileSystem(): WalFileSystem {
-  return new NodeFileSystem();
+  const fs = new NodeFileSystem();
+  return {
+    name: fs.name,
+    open: fs.open.bind(fs),
+    mkdirp: fs.mkdirp.bind(fs),
+    readdir: fs.readdir.bind(fs),
+    stat: fs.stat.bind(fs),
+    rename: fs.rename.bind(fs),
+    unlink: fs.unlink.bind(fs),
+    syncDir: fs.syncDir.bind(fs),
+  };
 }
