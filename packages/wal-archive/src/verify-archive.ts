@@ -52,7 +52,8 @@ export interface ArchivedSegment {
 
 /**
  * The archive's objects grouped per segment id, oldest first. Objects under `segments/` and `partial/` whose keys
- * are not archive keys are left out (they are not ours). Lists the store; fetches nothing.
+ * are not archive keys are left out (they are not ours). Lists the store (pieces, then sealed segments, so that an
+ * archiver sealing a segment meanwhile cannot leave it out of both); fetches nothing.
  * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
  *   {@link ArchiveStore}; `WAL_INVALID_OPTION` when `options` is not an object, names an option `listArchive` does
  *   not know, or `options.signal` is not an `AbortSignal`. Then whatever the store's `list` rejects with (`WAL_IO`,
@@ -60,7 +61,12 @@ export interface ArchivedSegment {
  */
 export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
   checkArguments("listArchive", store, options, LIST_ARCHIVE_OPTION_NAMES);
-  const listed = [...(await store.list(SEGMENTS_PREFIX, options)), ...(await store.list(PIECES_PREFIX, options))];
+  // Pieces first: an archiver working meanwhile uploads a segment's sealed object before it deletes that segment's
+  // pieces, and never deletes a sealed object, so the sealed objects listed after the pieces cover every segment
+  // whose pieces were gone by then. Listed the other way round, a seal landing between the two listings left that
+  // segment out of both, and a sound archive read as one with a hole (WAL_ARCHIVE_MISSING).
+  const pieces = await store.list(PIECES_PREFIX, options);
+  const listed = [...(await store.list(SEGMENTS_PREFIX, options)), ...pieces];
   const groups = new Map<number, { sealed: ArchivedSegmentObject[]; pieces: ArchivedPieceObject[] }>();
   for (const { key, size } of listed) {
     const parsed = parseArchiveKey(key);
