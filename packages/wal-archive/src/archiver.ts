@@ -560,9 +560,18 @@ class ArchiverRun implements Archiver {
     }
   }
 
-  /** An object the catch-up listing named, fetched; `WAL_ARCHIVE_MISSING` when it is gone since. */
+  /**
+   * An object the catch-up listing named, fetched and checked against the size and CRC-32 its key names;
+   * `WAL_ARCHIVE_MISSING` when it is gone since. A read that does not match its key (a body cut short without an
+   * error, which a connection closed early can give) is retried like a failed call: compared as it came, it would
+   * latch a healthy archiver in `WAL_ARCHIVE_DIVERGED` for good.
+   */
   async #fetchListed(key: string): Promise<Uint8Array> {
-    const bytes = await this.#call("get", (signal) => this.#store.get(key, { signal }));
+    const bytes = await this.#call("get", async (signal) => {
+      const got = await this.#store.get(key, { signal });
+      if (got !== null) await checkAgainstKey(this.#store, key, got);
+      return got;
+    });
     if (bytes === null) {
       // Pruned meanwhile: the next pass catches up again from a new listing.
       throw new WalError("WAL_ARCHIVE_MISSING", `${key} was listed but is gone from ${this.#store.name}`, {
@@ -934,6 +943,22 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
         reject(error);
       },
     );
+  });
+}
+
+/**
+ * @throws {@link WalError} `WAL_ARCHIVE_CORRUPT` naming `key` when `bytes` do not have the size and CRC-32 the
+ *   archive key `key` names.
+ */
+async function checkAgainstKey(store: ArchiveStore, key: string, bytes: Uint8Array): Promise<void> {
+  const k = parseArchiveKey(key);
+  if (k === null) return;
+  const size = k.kind === "segment" ? k.size : k.to - k.from;
+  const crc = bytes.byteLength === size ? await crc32InSlices(bytes) : undefined;
+  if (crc === k.crc32 >>> 0) return;
+  const got = crc === undefined ? `${bytes.byteLength} bytes` : `CRC-32 ${crc.toString(16).padStart(8, "0")}`;
+  throw new WalError("WAL_ARCHIVE_CORRUPT", `${store.name}: get ${key} gave ${got}, not what its key names`, {
+    details: { object: key },
   });
 }
 
