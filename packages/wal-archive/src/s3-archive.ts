@@ -120,7 +120,8 @@ const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
  *   a day, for uploads whose abort never arrived.
  * - `get` returns `null` for a missing key (`NoSuchKey`); a missing bucket is an error.
  * - `list` pages through `ListObjectsV2` and leaves out objects under the prefix whose remaining name is not a
- *   valid store key (folder markers, other tools' files).
+ *   valid store key (folder markers, other tools' files); a key that pages overlapping each other name twice is
+ *   listed once.
  *
  * Every call passes `options.signal` to `client.send`; an aborted call rejects with the signal's reason.
  *
@@ -313,7 +314,10 @@ class S3ArchiveStore implements ArchiveStore {
       }
       token = next;
     }
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // Each key once: some S3-compatible services start a page at the previous page's last key, and an object named
+    // twice reads as two objects (two sealed objects of one segment make restore refuse a sound archive).
+    return found.filter((o, i) => i === 0 || o.key !== (found[i - 1] as ArchiveObjectInfo).key);
   }
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
