@@ -671,12 +671,14 @@ class ArchiverRun implements Archiver {
     await this.#call("put", (signal) => this.#store.put(key, bytes, { crc32: checksum, signal }));
     this.#uploadedBytes += bytes.byteLength;
     // The pieces shipped while it was active are superseded; removing them is tidiness, not correctness.
+    // Bounded like every store call, and stopped by stop(): tidiness must never stall archiving.
+    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
     try {
-      // Bounded like every store call, and stopped by stop(): tidiness must never stall archiving.
-      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
       for (const p of superseded) await bounded(this.#store.delete(p, { signal }), signal);
     } catch {
       // Left behind: restore prefers the whole segment.
+    } finally {
+      release();
     }
     return true;
   }
@@ -691,11 +693,13 @@ class ArchiverRun implements Archiver {
    */
   async #piecesOf(segment: Pending, bytes: Uint8Array): Promise<string[]> {
     let listed: readonly { key: string }[];
+    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
     try {
-      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
       listed = await bounded(this.#store.list(pieceKeyPrefix(segment.id), { signal }), signal);
     } catch {
       return [];
+    } finally {
+      release();
     }
     const keys: string[] = [];
     for (const { key } of listed) {
@@ -807,10 +811,10 @@ class ArchiverRun implements Archiver {
   async #call<T>(op: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.#stop.signal.throwIfAborted();
-      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#callTimeout)]);
+      const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
       try {
         // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
-        const result = await bounded(call(signal), signal);
+        const result = await bounded(call(signal), signal).finally(release);
         if (this.#failuresInRow > 0 || this.#state !== "running") {
           this.#failuresInRow = 0;
           this.#setState("running");
@@ -921,6 +925,32 @@ function checkOptions(o: ArchiverOptions) {
     maxMs: ranged("retry.maxMs", o.retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
     failingAfter: ranged("retry.failingAfter", o.retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
     callTimeoutMs: ranged("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS, true),
+  };
+}
+
+/**
+ * The signal of one store call: aborted when `stop` aborts (with its reason) or after `ms` (a `TimeoutError`, as
+ * `AbortSignal.timeout` gives), until `release()`, which the caller calls once the call has settled. Not
+ * `AbortSignal.any([stop, AbortSignal.timeout(ms)])`: Node 20 keeps an entry in `stop` for every signal composed from
+ * it for as long as `stop` lives (nodejs/node#55351), even once collected, and `stop` lives as long as the archiver,
+ * which makes a call a second while a log is busy; each call's timer also stayed pending until it fired.
+ */
+function callSignal(stop: AbortSignal, ms: number): { readonly signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onStop = () => controller.abort(stop.reason);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
+    ms,
+  );
+  timer.unref();
+  if (stop.aborted) onStop();
+  else stop.addEventListener("abort", onStop, { once: true });
+  return {
+    signal: controller.signal,
+    release() {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", onStop);
+    },
   };
 }
 
