@@ -553,6 +553,24 @@ describe("startArchiver refuses", () => {
     await archiver.stop();
     await wal.close();
   });
+
+  it("a stop whose flush is not a boolean, with WAL_INVALID_OPTION: the archiver runs on, nothing shipped", async () => {
+    const { wal, store, archiver } = await setup({ intervalMs: 3_600_000 });
+    await archiver.flush();
+    await wal.commitTx([{ a: 1 }]);
+    const before = store.calls;
+    // "false" (from a config file) would have flushed, 0 would have skipped the flush.
+    for (const flush of ["false", 0, null, 1]) {
+      await expect(archiver.stop({ flush } as never)).rejects.toEqual(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION", message: expect.stringContaining("flush") }),
+      );
+    }
+    expect(archiver.status().state).toBe("running");
+    expect(store.calls).toBe(before);
+    await archiver.stop({ flush: true });
+    expect(archiver.status()).toEqual(expect.objectContaining({ state: "stopped", archivedLsn: wal.fsyncedLsn() }));
+    await wal.close();
+  });
 });
 
 describe("shipping the active segment's durable prefix", () => {

@@ -140,7 +140,11 @@ export interface Archiver {
    * (it keeps retrying in the background).
    */
   flush(): Promise<void>;
-  /** Stop: ship what is durable (unless `flush: false`), write the slot's final position, unsubscribe, settle. Idempotent. */
+  /**
+   * Stop: ship what is durable (unless `flush: false`), write the slot's final position, unsubscribe, settle.
+   * Idempotent. Options that are not an object, name an option it does not know, or a `flush` that is not a boolean
+   * are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
+   */
   stop(options?: { readonly flush?: boolean }): Promise<void>;
 }
 
@@ -312,6 +316,13 @@ class ArchiverRun implements Archiver {
   stop(options: { readonly flush?: boolean } = {}): Promise<void> {
     try {
       checkOptionNames(options, STOP_OPTION_NAMES, "archiver.stop");
+      // Taken as a condition it would not be refused: "false" from a config file flushed, 0 skipped the flush.
+      if (options.flush !== undefined && typeof options.flush !== "boolean") {
+        throw new WalError(
+          "WAL_INVALID_OPTION",
+          `archiver.stop: flush must be a boolean, got ${JSON.stringify(options.flush) ?? typeof options.flush}`,
+        );
+      }
     } catch (error) {
       return Promise.reject(error);
     }
