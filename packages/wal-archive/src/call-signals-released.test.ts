@@ -24,6 +24,13 @@ function dependants(signal: AbortSignal): number {
   return set?.size ?? 0;
 }
 
+it("the probe sees the entries Node keeps (so the check below cannot pass for want of them)", () => {
+  const source = new AbortController();
+  const composed = AbortSignal.any([source.signal]);
+  expect(dependants(source.signal)).toBe(1);
+  expect(composed.aborted).toBe(false);
+});
+
 it("store calls leave nothing behind in a signal that outlives them", async () => {
   const sources = new Set<AbortSignal>();
   const any = AbortSignal.any.bind(AbortSignal);
