@@ -17,7 +17,7 @@ import { verifyArchive } from "./verify-archive.js";
 
 /** A client over `objects` whose listing pages of `pageSize` keys each repeat the previous page's last key. */
 function overlappingClient(objects: ReadonlyMap<string, Uint8Array>, pageSize: number): S3Client {
-  const send = async (command: unknown) => {
+  const answer = (command: unknown) => {
     if (command instanceof ListObjectsV2Command) {
       const { Prefix = "", ContinuationToken } = command.input;
       const keys = [...objects.keys()].filter((k) => k.startsWith(Prefix)).sort();
@@ -35,10 +35,12 @@ function overlappingClient(objects: ReadonlyMap<string, Uint8Array>, pageSize: n
     if (command instanceof GetObjectCommand) {
       const bytes = objects.get(command.input.Key as string);
       if (bytes === undefined) throw Object.assign(new Error("no such key"), { name: "NoSuchKey" });
-      return { ContentLength: bytes.byteLength, Body: { transformToByteArray: async () => bytes.slice() } };
+      return { ContentLength: bytes.byteLength, Body: { transformToByteArray: () => Promise.resolve(bytes.slice()) } };
     }
     throw new Error(`unexpected command ${String(command)}`);
   };
+  // A rejection, never a synchronous throw, as the SDK's client gives.
+  const send = (command: unknown) => new Promise((resolve) => resolve(answer(command)));
   return { send } as unknown as S3Client;
 }
 
