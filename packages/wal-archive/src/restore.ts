@@ -22,6 +22,7 @@ import {
   type CheckedSegment,
   checkFollows,
   fetchSegment,
+  isGoneAfterListing,
   listArchive,
   missingSegmentKey,
   planSegments,
@@ -120,6 +121,11 @@ export interface RestoreResult {
  * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
  * failure it removes what it wrote (best effort) and rethrows, leaving `dir` empty (or not created).
  *
+ * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
+ * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
+ * again from a new listing, at most 3 listings in all (`onProgress` then counts from the start again); the third
+ * time it fails with that `WAL_ARCHIVE_MISSING`.
+ *
  * Restoring from a snapshot: a snapshot taken at fence `F` (every transaction committed at or below `F` is in it,
  * and `F` is a transaction boundary) needs only the records above `F`. Restore with `fromLsn: F`, load the
  * snapshot, then open the log with `Wal.open(dir, { checkpointLsn: F })`: replay starts after `F` and checks that
@@ -137,11 +143,46 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const fs = fileSystemOption(options.fs, "restore");
   await checkTarget(fs, dir);
 
-  const listing = await listArchive(store, signal === undefined ? {} : { signal });
-  const { sources, gapAfter, next } = planRestore(store, listing, fromLsn, toLsn);
-  const archiveNewest = listing.at(-1) as ArchivedSegment;
+  // A live archiver seals the newest segment and deletes its pieces: when that lands between the listing and the
+  // fetch of those pieces, a new listing holds the sealed object. A bounded number of times, never a loop.
+  for (let attempt = 1; ; attempt++) {
+    const listing = await listArchive(store, signal === undefined ? {} : { signal });
+    const plan = planRestore(store, listing, fromLsn, toLsn);
+    await mkdirDurably(fs, dir);
+    try {
+      return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs }, listing, plan);
+    } catch (error) {
+      if (attempt < RESTORE_ATTEMPTS && isGoneAfterListing(error)) continue;
+      throw error;
+    }
+  }
+}
 
-  await mkdirDurably(fs, dir);
+/** Listings a restore makes at most when objects it listed are gone by the time it fetches them. */
+const RESTORE_ATTEMPTS = 3;
+
+/** What {@link restoreFrom} needs of the restore's checked options. */
+interface RestoreRun {
+  readonly store: ArchiveStore;
+  readonly dir: string;
+  readonly toLsn: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: RestoreOptions["onProgress"];
+  readonly fs: WalFileSystem;
+}
+
+/**
+ * One attempt of {@link restore} from one listing and its plan: fetch, check and write every segment, then make
+ * them visible; on failure, remove what it wrote.
+ */
+async function restoreFrom(
+  run: RestoreRun,
+  listing: readonly ArchivedSegment[],
+  plan: ReturnType<typeof planRestore>,
+): Promise<RestoreResult> {
+  const { store, dir, toLsn, signal, onProgress, fs } = run;
+  const { sources, gapAfter, next } = plan;
+  const archiveNewest = listing.at(-1) as ArchivedSegment;
   const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
   const visible: string[] = [];
   let objects = 0;

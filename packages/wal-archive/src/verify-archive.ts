@@ -302,6 +302,18 @@ function missing(object: string, message: string): WalError {
   return new WalError("WAL_ARCHIVE_MISSING", message, { details: { object } });
 }
 
+/** The `WAL_ARCHIVE_MISSING` errors of objects a listing named and a fetch then did not find. */
+const goneAfterListing = new WeakSet<WalError>();
+
+/**
+ * Whether `error` says an object the listing named was gone when fetched (deleted meanwhile, e.g. the pieces of a
+ * segment a live archiver has just sealed), as opposed to one the listing lacked: a new listing may hold what
+ * replaced it.
+ */
+export function isGoneAfterListing(error: unknown): boolean {
+  return error instanceof WalError && goneAfterListing.has(error);
+}
+
 function corrupt(object: string, message: string, cause?: unknown): WalError {
   return new WalError("WAL_ARCHIVE_CORRUPT", message, {
     details: { object },
@@ -447,7 +459,9 @@ export async function fetchSegment(
   for (const part of source.parts) {
     const bytes = await store.get(part.key, options.signal === undefined ? {} : { signal: options.signal });
     if (bytes === null) {
-      throw missing(part.key, `${part.key} was listed but is gone from ${store.name} (deleted meanwhile?)`);
+      const gone = missing(part.key, `${part.key} was listed but is gone from ${store.name} (deleted meanwhile?)`);
+      goneAfterListing.add(gone);
+      throw gone;
     }
     const expected = part.to - part.from;
     if (bytes.byteLength !== expected) {
