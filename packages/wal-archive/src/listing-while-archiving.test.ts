@@ -6,27 +6,14 @@
 
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import type { ArchiveStore } from "./archive-store.js";
-import { startArchiver } from "./archiver.js";
-import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { liveArchive } from "./test-support/live-archive.js";
 import { verifyArchive } from "./verify-archive.js";
 
 it("a segment sealed and archived between restore's (and verify's) two listings is not missed", async () => {
-  const fs = new SimFS();
-  const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
-  /** Commit until the log rotates once more, then archive everything (the sealed segment, its pieces deleted). */
-  const sealOne = async () => {
-    const n = (await wal.segments()).length;
-    for (let i = 0; i < 50 && (await wal.segments()).length <= n; i++) await wal.commitTx([{ v: i }]);
-    await wal.commitTx([{ after: n }]);
-    await archiver.flush();
-  };
-  await sealOne();
+  const { fs, store, wal, archiver, sealOne } = await liveArchive();
   expect(store.keys().some((k) => k.startsWith("partial/"))).toBe(true);
 
   // The archiver seals a segment right after the first listing call of each reader.

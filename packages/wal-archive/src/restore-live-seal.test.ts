@@ -7,29 +7,10 @@
 
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import type { ArchiveStore } from "./archive-store.js";
-import { startArchiver } from "./archiver.js";
-import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
-
-async function liveArchive() {
-  const fs = new SimFS();
-  const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
-  /** Commit until the log rotates once more, then archive everything (the sealed segment, its pieces deleted). */
-  const sealOne = async () => {
-    const n = (await wal.segments()).length;
-    for (let i = 0; i < 50 && (await wal.segments()).length <= n; i++) await wal.commitTx([{ v: i }]);
-    await wal.commitTx([{ after: n }]);
-    await archiver.flush();
-  };
-  await sealOne();
-  expect(store.keys().some((k) => k.startsWith("partial/"))).toBe(true);
-  return { fs, store, wal, archiver, sealOne };
-}
+import { liveArchive } from "./test-support/live-archive.js";
 
 /** `store`, with `beforeGet` run before each fetch of a piece. */
 function sealingOnFetch(store: ArchiveStore, beforeGet: () => Promise<void>): ArchiveStore {
@@ -47,6 +28,7 @@ function sealingOnFetch(store: ArchiveStore, beforeGet: () => Promise<void>): Ar
 
 it("lists again when the archiver seals the segment whose pieces it is about to fetch, and restores it", async () => {
   const { fs, store, wal, archiver, sealOne } = await liveArchive();
+  expect(store.keys().some((k) => k.startsWith("partial/"))).toBe(true);
   let seals = 0;
   const live = sealingOnFetch(store, async () => {
     if (seals++ === 0) await sealOne();
@@ -67,6 +49,7 @@ it("lists again when the archiver seals the segment whose pieces it is about to 
 
 it("gives up after three listings, each overtaken by a seal, with WAL_ARCHIVE_MISSING and nothing left", async () => {
   const { fs, store, wal, archiver, sealOne } = await liveArchive();
+  expect(store.keys().some((k) => k.startsWith("partial/"))).toBe(true);
   let seals = 0;
   const live = sealingOnFetch(store, async () => {
     seals++;
