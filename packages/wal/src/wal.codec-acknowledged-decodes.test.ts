@@ -34,6 +34,15 @@ async function commitThenReopen<E>(codec: PayloadCodec<E>, good: E, odd: E[]): P
   return outcome;
 }
 
+/** `CREATE CONSTRAINT c FOR (n:P) REQUIRE n.<properties> IS :: <alternatives>`. */
+function typeConstraint(properties: string[], alternatives: PropertyTypeTerm[]): MutationEvent {
+  return {
+    type: "CreateConstraint",
+    request: { name: "c", kind: "PropertyType", entity: "Node", label: "P", properties, alternatives },
+    ifNotExists: false,
+  };
+}
+
 describe("an acknowledged commit always decodes", () => {
   it("jsonCodec: an events array with a toJSON of its own is written as the array of its events", async () => {
     const events: JsonValue[] & { toJSON?: () => unknown } = ["b", { c: 1 }];
@@ -104,20 +113,7 @@ describe("an acknowledged commit always decodes", () => {
       [index(iteratedAs(["a"], ["a", "b"]), [], createPropertyMap())],
       [index(["a"], iteratedAs(["Q", "R"], []), createPropertyMap())],
       [index(["a"], [], options)],
-      [
-        {
-          type: "CreateConstraint",
-          request: {
-            name: "c",
-            kind: "PropertyType",
-            entity: "Node",
-            label: "P",
-            properties: iteratedAs(["a"], []),
-            alternatives: iteratedAs([{ type: "Scalar", scalar: "Integer" }], []),
-          },
-          ifNotExists: false,
-        },
-      ],
+      [typeConstraint(iteratedAs(["a"], []), iteratedAs([{ type: "Scalar", scalar: "Integer" }], []))],
     ];
     for (const events of odd) {
       expect(await commitThenReopen<MutationEvent>(loraCodec, { type: "DeleteNode", nodeId: 1n }, events)).toBe(
@@ -132,18 +128,7 @@ describe("an acknowledged commit always decodes", () => {
     const constraint = (depth: number): MutationEvent => {
       let term: PropertyTypeTerm = { type: "Scalar", scalar: "Integer" };
       for (let i = 0; i < depth; i++) term = { type: "List", inner: term, notNull: true };
-      return {
-        type: "CreateConstraint",
-        request: {
-          name: "c",
-          kind: "PropertyType",
-          entity: "Node",
-          label: "P",
-          properties: ["x"],
-          alternatives: [term],
-        },
-        ifNotExists: false,
-      };
+      return typeConstraint(["x"], [term]);
     };
     const good: MutationEvent = { type: "DeleteNode", nodeId: 1n };
     for (const depth of [60, 511]) {
