@@ -15,7 +15,7 @@ const FILE_SYSTEM_METHODS = ["open", "mkdirp", "readdir", "stat", "rename", "unl
  * The file system an `fs` option names: the Node file system when it is `undefined`, else `fs` itself once it has
  * every method of a {@link WalFileSystem} (what they do is not checked: that is the seam's contract).
  * @param where The function taking the option, for the message (`"Wal.open"`).
- * @throws {@link WalError} `WAL_INVALID_OPTION` when `fs` is not an object with those methods, naming the first
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` when `fs` is not an object with those methods, naming the first
  *   one missing.
  */
 export function fileSystemOption(fs: unknown, where: string): WalFileSystem {
