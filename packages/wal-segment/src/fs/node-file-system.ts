@@ -5,7 +5,7 @@
 
 import * as fs from "node:fs";
 import { WalError } from "@lora/wal-codec";
-import { checkReadArguments, checkWriteArguments } from "../internal/io-arguments.js";
+import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
 import { ioError } from "../internal/io-error.js";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
 
@@ -162,8 +162,10 @@ class NodeWalFile implements WalFile {
   truncate(length: number): Promise<void> {
     // Node clamps a negative length to 0 (the whole file cut) and throws a plain RangeError for a fraction: a
     // caller's mistake is refused here instead, with the file untouched, as SimFS refuses it.
-    if (!Number.isSafeInteger(length) || length < 0) {
-      return Promise.reject(new WalError("WAL_INVALID_ARGUMENT", `invalid length ${String(length)}`));
+    try {
+      checkTruncateLength(length);
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (this.#closed) return Promise.reject(ioError(badFd(this.path, "ftruncate"), "ftruncate", this.path));
     return new Promise((resolve, reject) => {
@@ -268,7 +270,6 @@ class NodeFileSystem implements WalFileSystem {
  *   descriptor's own offset instead).
  * - `truncate` refuses a length that is not a non-negative safe integer with `WAL_INVALID_ARGUMENT`, the file
  *   unchanged (`ftruncate` itself would cut the file to 0 for a negative one).
- *
  * - Its methods are own properties, bound: a wrapper written as `{ ...createNodeFileSystem(), open }` keeps them.
  *
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for every failure, with the Node error as `cause` and

@@ -1,5 +1,5 @@
 /**
- * The argument checks both implementations of the file-system seam make before a read or a write. A bad position
+ * The argument checks both implementations of the file-system seam make before a read, a write or a truncation. A bad position
  * is a caller's mistake, and neither implementation used to refuse it: `node:fs` writes at the descriptor's own
  * offset (0 for the seam's files, over the segment header) when the position is negative, fractional or `NaN`, and
  * throws a plain `RangeError` for a read past its buffer, while SimFS read and wrote at fractional positions.
@@ -45,4 +45,12 @@ export function checkWriteArguments(path: string, data: Uint8Array, position: nu
   if (!isIndex(position) || !Number.isSafeInteger(position + data.byteLength)) {
     refuse("write", path, `position ${position} must be an integer >= 0 (with ${data.byteLength} bytes after it)`);
   }
+}
+
+/**
+ * Check a truncation to `length`.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` unless `length` is a non-negative safe integer.
+ */
+export function checkTruncateLength(length: number): void {
+  if (!isIndex(length)) throw new WalError("WAL_INVALID_ARGUMENT", `invalid length ${String(length)}`);
 }

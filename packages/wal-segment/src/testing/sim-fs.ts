@@ -12,7 +12,7 @@ import { posix } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
-import { checkReadArguments, checkWriteArguments } from "../internal/io-arguments.js";
+import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
 import {
   fail,
   type Inode,
@@ -131,8 +131,7 @@ class SimFile implements WalFile {
   }
 
   async truncate(length: number): Promise<void> {
-    if (!Number.isSafeInteger(length) || length < 0)
-      throw new WalError("WAL_INVALID_ARGUMENT", `invalid length ${length}`);
+    checkTruncateLength(length);
     this.#state.stats.truncates++;
     try {
       this.#check("truncate", "ftruncate", true);
