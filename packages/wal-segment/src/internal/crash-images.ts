@@ -23,10 +23,18 @@ export interface CrashImageOptions {
   readonly tornSamples?: number;
   /** Sampled extra entry-op subsets per directory with more than 8 unsynced entry ops. @default 16 */
   readonly dirSamples?: number;
+  /**
+   * Out-of-order landings per file: a later unsynced write kept while earlier ones are lost (all of them when
+   * there are at most this many, else this many sampled, the last write landing without the one before it
+   * always among them). @default 16
+   */
+  readonly reorderSamples?: number;
 }
 
 type FileChoice =
   | { readonly kind: "prefix"; readonly k: number }
+  /** The first `k` ops kept, then op `j` (j > k) landed out of order; every other op lost. */
+  | { readonly kind: "reordered"; readonly k: number; readonly j: number }
   | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
 
 interface FileDim {
@@ -94,6 +102,54 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
   return out;
 }
 
+/**
+ * Writes that landed ahead of earlier ones: a page cache writes dirty pages back in any order, so a later
+ * append can reach the disk while an earlier one (or its page) does not, leaving a hole of zeros before it.
+ * Only runs of writes are reordered: a truncate between them keeps its place, as a journalled size change does.
+ */
+function reorderedChoices(ops: readonly PendingOp[], seed: number, samples: number): FileChoice[] {
+  // For each write j preceded by a write, the earliest k such that ops k..j-1 are all writes (O(n), no pairs).
+  const firstOfRun: number[] = [];
+  const landing: number[] = [];
+  let runStart = 0;
+  let total = 0;
+  ops.forEach((op, i) => {
+    if (op.kind !== "write") {
+      runStart = i + 1;
+      return;
+    }
+    if (i > runStart) {
+      landing.push(i);
+      firstOfRun.push(runStart);
+      total += i - runStart;
+    }
+  });
+  const out: FileChoice[] = [];
+  if (total <= samples) {
+    landing.forEach((j, n) => {
+      for (let k = j - 1; k >= (firstOfRun[n] as number); k--) out.push({ kind: "reordered", k, j });
+    });
+    return out;
+  }
+  const seen = new Set<string>();
+  const add = (k: number, j: number) => {
+    const key = keyOf([k, j]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ kind: "reordered", k, j });
+  };
+  const lastJ = landing[landing.length - 1] as number;
+  if (lastJ === ops.length - 1) add(lastJ - 1, lastJ);
+  const next = mulberry32(seed);
+  for (let attempt = 0; attempt < samples * 8 && out.length < samples; attempt++) {
+    const n = below(next, landing.length);
+    const j = landing[n] as number;
+    const from = firstOfRun[n] as number;
+    add(from + below(next, j - from), j);
+  }
+  return out;
+}
+
 function dirChoices(m: number, seed: number, samples: number): boolean[][] {
   const out: boolean[][] = [];
   const seen = new Set<string>();
@@ -140,6 +196,13 @@ function describeDirOp(op: DirOp): string {
 function describeFile(dim: FileDim, choice: FileChoice): string {
   const n = dim.ops.length;
   const ops = n === 1 ? "op" : "ops";
+  if (choice.kind === "reordered") {
+    const op = dim.ops[choice.j] as PendingOp & { kind: "write" };
+    return (
+      `${dim.label}: kept first ${choice.k}/${n} unsynced ops, then op ${choice.j + 1} ` +
+      `(write ${op.bytes.byteLength} B at ${op.offset}) landed out of order, the rest lost`
+    );
+  }
   if (choice.kind === "prefix") {
     if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
     if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
@@ -166,6 +229,8 @@ function contentOf(dim: FileDim, index: number): PagedBytes {
   else {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
+    // A write past the end extends the file with zeros, as an unwritten extent reads after a crash.
+    if (choice.kind === "reordered") applyOp(out, dim.ops[choice.j] as PendingOp);
     if (choice.kind === "torn") {
       const op = dim.ops[choice.k] as PendingOp & { kind: "write" };
       const first = Math.floor(op.offset / SECTOR_BYTES);
@@ -192,6 +257,7 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
   const seed = (options.seed ?? 0x5eed) >>> 0;
   const tornSamples = options.tornSamples ?? 8;
   const dirSamples = options.dirSamples ?? 16;
+  const reorderSamples = options.reorderSamples ?? 16;
 
   // Capture: directories (sorted) and every inode reachable from any entry, durable or volatile.
   const dirPaths = [...state.dirs.keys()].sort();
@@ -234,6 +300,7 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     ops.forEach((op, k) => {
       choices.push(...tornChoices(op, k, mixSeed(seed, inode.id, k), tornSamples));
     });
+    choices.push(...reorderedChoices(ops, mixSeed(seed, inode.id, 0x0e), reorderSamples));
     const label = labels.get(inode) ?? fallbackLabels.get(inode) ?? `inode ${inode.id}`;
     const kept = inode.diverged ? undefined : inode.data.snapshot();
     const dim: FileDim = { kind: "file", inode, label, ops, base: inode.durable, kept, choices, cache: new Map() };

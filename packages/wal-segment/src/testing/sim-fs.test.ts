@@ -55,10 +55,57 @@ describe("SimFS crash images", () => {
     const images = all(sim);
     expect(images[0]?.description).toBe("[drop all unsynced] /w/a: dropped 3 unsynced ops");
     expect(images[1]?.description).toBe("[keep all] /w/a: kept all 3 unsynced ops");
-    expect(contents(images, "/w/a")).toEqual([[1], [1, 2, 3, 4], [1, 2], [1, 2, 3]]);
+    expect(contents(images.slice(0, 4), "/w/a")).toEqual([[1], [1, 2, 3, 4], [1, 2], [1, 2, 3]]);
     expect(images[2]?.description).toBe("/w/a: kept first 1/3 unsynced ops");
     // The source still shows everything and keeps its unsynced state.
     expect(text(sim, "/w/a")).toEqual([1, 2, 3, 4]);
+  });
+
+  test("a later write can land while earlier ones are lost, leaving a hole of zeros", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    await f.write(bytes(3), 2);
+    await f.write(bytes(4), 3);
+    const reordered = all(sim).filter((i) => i.description.includes("out of order"));
+    expect(reordered.map((i) => i.description)).toEqual([
+      "/w/a: kept first 0/3 unsynced ops, then op 2 (write 1 B at 2) landed out of order, the rest lost",
+      "/w/a: kept first 1/3 unsynced ops, then op 3 (write 1 B at 3) landed out of order, the rest lost",
+      "/w/a: kept first 0/3 unsynced ops, then op 3 (write 1 B at 3) landed out of order, the rest lost",
+    ]);
+    expect(contents(reordered, "/w/a")).toEqual([
+      [1, 0, 3],
+      [1, 2, 0, 4],
+      [1, 0, 0, 4],
+    ]);
+  });
+
+  test("a truncate is never reordered with the writes around it", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1, 1, 1));
+    await f.write(bytes(2), 3);
+    await f.truncate(2);
+    await f.write(bytes(3), 2);
+    await f.write(bytes(4), 3);
+    const reordered = all(sim).filter((i) => i.description.includes("out of order"));
+    // Only op 4 may land without op 3: both follow the truncate.
+    expect(reordered.map((i) => i.description)).toEqual([
+      "/w/a: kept first 2/4 unsynced ops, then op 4 (write 1 B at 3) landed out of order, the rest lost",
+    ]);
+    expect(contents(reordered, "/w/a")).toEqual([[1, 1, 0, 4]]);
+  });
+
+  test("many unsynced writes: reordered landings are sampled, the last write without the one before included", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    for (let i = 1; i <= 40; i++) await f.write(bytes(i), i);
+    const reordered = all(sim, { maxImages: 100_000, reorderSamples: 5 }).filter((i) =>
+      i.description.includes("out of order"),
+    );
+    expect(reordered.length).toBe(5);
+    expect(reordered[0]?.description).toBe(
+      "/w/a: kept first 38/40 unsynced ops, then op 40 (write 1 B at 40) landed out of order, the rest lost",
+    );
   });
 
   test("datasync makes data durable: images then only vary after it", async () => {
@@ -226,8 +273,9 @@ describe("SimFS crash images", () => {
     await f.write(bytes(3), 2);
     await g.write(bytes(2), 1);
     const images = all(sim);
-    expect(images.length).toBe(3 * 2);
-    expect(new Set(images.map((i) => i.description)).size).toBe(6);
+    // a: dropped, kept, first 1 kept, op 2 landed alone (out of order); b: dropped, kept.
+    expect(images.length).toBe(4 * 2);
+    expect(new Set(images.map((i) => i.description)).size).toBe(8);
   });
 
   test("clone copies the unsynced state exactly", async () => {

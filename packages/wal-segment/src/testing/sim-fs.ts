@@ -352,7 +352,10 @@ export class SimFS implements WalFileSystem {
    * Per file with unsynced operations (writes, truncates) the choices are: all dropped, all kept, the first k
    * kept (each k), or the first k kept plus operation k+1 torn: that write lands on a subset of the 512-byte
    * sectors it covers (sectors are atomic; every sector-aligned prefix, plus every other subset when it covers at
-   * most 4 sectors, else `tornSamples` seeded subsets). Data lost to a failed sync (fsyncgate) never appears.
+   * most 4 sectors, else `tornSamples` seeded subsets), or the first k kept plus one later write that landed out
+   * of order, the writes between lost (a page cache writes pages back in any order; the hole reads as zeros when
+   * it lies past the old end; all such choices, or `reorderSamples` seeded ones; a truncate is never reordered).
+   * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename): each operation is kept or lost
    * (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
    * seeded subsets). A rename is atomic within its directory.
