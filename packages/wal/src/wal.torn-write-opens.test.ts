@@ -57,6 +57,41 @@ describe("a torn multi-sector write", () => {
   });
 });
 
+describe("unsynced writes landed out of order", () => {
+  it("a later commit's write that reached the disk before an earlier one's opens by default, as a prefix of the commit order", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, syncMode: "none" });
+    const acked: JsonValue[] = [];
+    for (let i = 0; i < 3; i++) {
+      await wal.commitTx([`acked ${i}`]);
+      acked.push(`acked ${i}`);
+    }
+    await wal.sync();
+    // Five commits, each its own write into the zero-filled segment, none fsynced.
+    const unsynced = Array.from({ length: 5 }, (_, i) => `unsynced ${i}:${"q".repeat(40 * i)}`);
+    for (const event of unsynced) {
+      await wal.commitTx([event]);
+      await wal.flush();
+    }
+    let reordered = 0;
+    for (const { description, fs: image } of fs.crashImages({ maxImages: 4096 })) {
+      if (description.includes("out of order")) reordered++;
+      const { wal: reopened, events } = await Wal.open<JsonValue>(DIR, { fs: image, codec: jsonCodec });
+      expect(events.slice(0, acked.length), description).toEqual(acked);
+      // A commit is never visible without every commit before it: the hole ends the log.
+      expect(events.slice(acked.length), description).toEqual(unsynced.slice(0, events.length - acked.length));
+      // The log takes new commits after the hole and keeps them.
+      await reopened.commitTx(["after"]);
+      await reopened.close();
+      const again = await Wal.open<JsonValue>(DIR, { fs: image, codec: jsonCodec });
+      expect(again.events.at(-1), description).toBe("after");
+      await again.wal.close();
+    }
+    expect(reordered).toBeGreaterThanOrEqual(10);
+    await wal.close();
+  });
+});
+
 describe("a new log directory", () => {
   it("is made durable in its parent (and each new ancestor in its own) before anything is acknowledged", async () => {
     const sim = new SimFS();
