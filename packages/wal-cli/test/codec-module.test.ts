@@ -207,6 +207,39 @@ describe("a log written with a codec the CLI does not have", () => {
     expect(result.stdout).toContain("not a tiny batch");
     expect(stackLines(result.stdout + result.stderr)).toEqual([]);
   });
+
+  it("follow --codec-module prints each transaction's events in the exact JSON form, in text and with --json", async () => {
+    const before = await fingerprint(dir);
+    const text = await runCli(["follow", dir, "--codec-module", TINY, "--count", "3"]);
+    expect(text.stderr).toBe("");
+    expect(text.code).toBe(0);
+    const dumped = await runCli(["dump", dir, "--codec-module", TINY]);
+    const eventLines = (out: string) => out.split("\n").filter((line) => line.startsWith("    {"));
+    // The same event lines dump prints for the same codec, in commit order; the aborted job is not there.
+    expect(eventLines(text.stdout)).toEqual(eventLines(dumped.stdout).filter((l) => !l.includes("dropped")));
+    expect(eventLines(text.stdout)).toHaveLength(4);
+    const json = await runCli(["follow", dir, "--codec-module", TINY, "--json", "--until-lsn", "12"]);
+    expect(json.code).toBe(0);
+    const lines = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((tx) => [tx.beginLsn, tx.commitLsn, tx.events.length])).toEqual([
+      [1, 3, 2],
+      [4, 6, 1],
+      [10, 12, 1],
+    ]);
+    expect(await fingerprint(dir)).toEqual(before);
+  });
+
+  it("follow --codec-module with a codec the log was not written with is a codec mismatch (exit 5) naming it", async () => {
+    const other = join(tmp.path, "json-wal");
+    await writeJsonWal(other, 2);
+    const result = await runCli(["follow", other, "--codec-module", TINY, "--count", "1"]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain("WAL_CODEC_MISMATCH");
+    expect(stackLines(result.stderr)).toEqual([]);
+  });
 });
 
 describe("--codec-module refusals: exit 3 with a clear line, never a stack trace", () => {
@@ -233,6 +266,15 @@ describe("--codec-module refusals: exit 3 with a clear line, never a stack trace
       }
     });
   }
+
+  it("follow refuses --codec with --codec-module, and a module that is not a codec (exit 3)", async () => {
+    const both = await runCli(["follow", dir, "--codec", "json", "--codec-module", TINY]);
+    expect(both.code).toBe(3);
+    expect(both.stderr).toContain("--codec and --codec-module exclude each other");
+    const missing = await runCli(["follow", dir, "--codec-module", fixture("nope.mjs")]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("no such file");
+  });
 
   it("follow refuses --codec framing (it prints events)", async () => {
     const result = await runCli(["follow", dir, "--codec", "framing"]);

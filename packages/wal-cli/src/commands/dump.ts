@@ -212,10 +212,18 @@ export function eventsToJson(events: readonly unknown[], codecName: string): Jso
 }
 
 /**
+ * The codec name `eventToJson` and `eventTextLines` are given for a `--codec-module` codec's events: none of the
+ * built-in ones, so they print in the exact JSON form whatever the codec's own name (its values may hold bigints,
+ * which plain JSON text cannot), in text as in `--json`.
+ */
+export const MODULE_RENDERING = "module";
+
+/**
  * The events of a record (or a transaction) as `dump` prints them in text: one line each, indented under the line
  * they belong to. `follow` prints a transaction's events the same way.
  */
 export function eventTextLines(events: readonly unknown[], codecName: string): string[] {
+  if (codecName === MODULE_RENDERING) return eventsToJson(events, codecName).map((e) => `    ${JSON.stringify(e)}`);
   return events.map((event) => `    ${eventText(event, codecName)}`);
 }
 
@@ -334,8 +342,6 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       ),
     );
   };
-  // A --codec-module codec's events print in the exact JSON form whatever its name (its values may hold bigints,
-  // which plain JSON text cannot), in text as in --json.
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
   try {
     for await (const item of dumpRecords(path, {
@@ -363,12 +369,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
         ctx.out.line(
           `${item.segment.padEnd(14)}  ${String(item.offset).padStart(10)}  ${String(item.lsn).padStart(10)}  ${s.cyan(item.kind.padEnd(13))}  ${(slot === undefined ? "-" : String(slot)).padStart(10)}  ${String(item.length).padStart(8)}  ${eventsColumn(item)}`.trimEnd(),
         );
-        const events = item.events ?? [];
-        const lines =
-          codecName() === MODULE_RENDERING
-            ? eventsToJson(events, MODULE_RENDERING).map((e) => `    ${JSON.stringify(e)}`)
-            : eventTextLines(events, codecName());
-        for (const line of lines) ctx.out.line(line);
+        for (const line of eventTextLines(item.events ?? [], codecName())) ctx.out.line(line);
       }
       await ctx.out.drain();
     }
@@ -381,9 +382,6 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   }
   return verdictFromScans(damages, use).exitCode;
 }
-
-/** The codec name `eventToJson` is given for a `--codec-module` codec's events: none of the built-in ones. */
-const MODULE_RENDERING = "module";
 
 /** The EVENTS column: the number of events, or (framing only) the payload's size. */
 function eventsColumn(record: DumpedRecord): string {

@@ -12,7 +12,6 @@ import type { WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
-  codecOption,
   ExitCode,
   lsnOption,
   onePath,
@@ -20,12 +19,13 @@ import {
   READ_OPTIONS,
   UsageError,
 } from "../cli-context.js";
+import { codecOptions } from "../codec-module.js";
 import type { JsonOut } from "../format/exact-json.js";
-import { type CodecName, codecFor } from "../read-options.js";
+import { type CodecUse, codecFor } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveLogDir } from "../scan/wal-target.js";
 import { codecHint } from "../verdict.js";
-import { eventsToJson, eventTextLines } from "./dump.js";
+import { eventsToJson, eventTextLines, MODULE_RENDERING } from "./dump.js";
 
 /**
  * How often `follow` looks for new commits when no change notification comes. The CLI's guarded file system wraps
@@ -75,6 +75,10 @@ Options:
   -n, --count <n>        stop after printing n transactions
       --until-lsn <lsn>  stop after printing a transaction with commit LSN >= lsn
   -c, --codec <name>     payload codec: lora (default), json, bytes
+      --codec-module <file>
+                         your own PayloadCodec: an ES module exporting it as
+                         'codec' (or as its default export); its events print
+                         in the exact JSON form
       --json             one JSON object per line per transaction:
                          {beginLsn, commitLsn, restartLsn, events} (events as
                          dump --json)
@@ -87,8 +91,9 @@ On an error it says what to run next (exit status 6 and 7).
 Exit status: 0 stopped by --count, --until-lsn, SIGINT or SIGTERM, 2 corruption,
 malformed structure or a bad header met (a record that does not decode after
 earlier ones did shows as corruption, with a hint about --codec), 3 usage
-error, 4 path missing or unreadable, 5 codec mismatch: the first mutation
-record is whole but does not decode with --codec (WAL_CODEC_MISMATCH), 6 behind
+error (also a --codec-module that does not load or exports no codec), 4 path
+missing or unreadable, 5 codec mismatch: the first mutation record is whole
+but does not decode with the codec (WAL_CODEC_MISMATCH), 6 behind
 truncation: the log no longer holds the records after the position
 (WAL_TRUNCATED) or the slot was invalidated (WAL_SLOT_INVALIDATED), 7 no such
 slot (WAL_SLOT_NOT_FOUND).
@@ -99,6 +104,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
   const { values, positionals } = parseCommand("follow", args, {
     ...COMMON_OPTIONS,
     codec: READ_OPTIONS.codec,
+    "codec-module": READ_OPTIONS["codec-module"],
     json: READ_OPTIONS.json,
     after: { type: "string" },
     "restart-lsn": { type: "string" },
@@ -112,14 +118,20 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     return ExitCode.OK;
   }
   const dir = onePath("follow", positionals);
-  const choice = codecOption("follow", values.codec);
-  if (choice === "framing") {
+  const chosen = await codecOptions("follow", values);
+  if (chosen.codec === "framing") {
     throw new UsageError(
       "--codec framing reads no events: follow prints events (use verify, inspect, stat or dump)",
       "follow",
     );
   }
-  const codec: CodecName = choice ?? "lora";
+  // What the events are read with, and how they print: a --codec-module codec's in the exact JSON form.
+  const payloadCodec = chosen.payloadCodec ?? codecFor(chosen.codec ?? "lora");
+  const use: Pick<CodecUse, "name" | "source"> =
+    chosen.payloadCodec === undefined
+      ? { name: chosen.codec ?? "lora", source: chosen.codec === undefined ? "default" : "option" }
+      : { name: chosen.payloadCodec.name, source: "module" };
+  const rendering = use.source === "module" ? MODULE_RENDERING : use.name;
   const after = lsnOption("follow", "after", values.after);
   const restartLsn = lsnOption("follow", "restart-lsn", values["restart-lsn"]);
   const count = lsnOption("follow", "count", values.count);
@@ -138,7 +150,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     ...(slot === undefined ? {} : { writableDir: join(dir, SLOTS_DIR_NAME) }),
   });
   await resolveLogDir(fs, dir, "follow");
-  if (slot !== undefined) await checkSlot(fs, dir, slot, codec);
+  if (slot !== undefined) await checkSlot(fs, dir, slot, use);
 
   const json = values.json === true;
   const s = ctx.style;
@@ -147,7 +159,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
   let printed = 0;
   try {
     const follower = followDir<unknown>(dir, {
-      codec: codecFor(codec),
+      codec: payloadCodec,
       fs,
       signal: stop.signal,
       pollIntervalMs: FOLLOW_POLL_MS,
@@ -158,14 +170,14 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     });
     for await (const tx of follower) {
       if (json) {
-        ctx.out.line(JSON.stringify(followedTransactionToJson(tx, codec)));
+        ctx.out.line(JSON.stringify(followedTransactionToJson(tx, rendering)));
       } else {
         // With the first transaction, so a follow that fails at once prints nothing on stdout.
         if (printed === 0) ctx.out.line(s.dim(`${"COMMIT LSN".padStart(10)}  ${"BEGIN LSN".padStart(10)}  EVENTS`));
         ctx.out.line(
           `${s.cyan(String(tx.commitLsn).padStart(10))}  ${String(tx.beginLsn).padStart(10)}  ${tx.events.length}`,
         );
-        for (const line of eventTextLines(tx.events, codec)) ctx.out.line(line);
+        for (const line of eventTextLines(tx.events, rendering)) ctx.out.line(line);
       }
       // Printed means handed to stdout: only then may the slot move past it.
       await ctx.out.flush();
@@ -180,7 +192,7 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
       if ((count !== undefined && printed >= count) || (untilLsn !== undefined && tx.commitLsn >= untilLsn)) break;
     }
   } catch (error) {
-    throw withHint(error, dir, slot, codec);
+    throw withHint(error, dir, slot, use);
   } finally {
     unsubscribe();
   }
@@ -209,21 +221,27 @@ async function confirmUnlessMoved(
 }
 
 /** Refuse a bad slot name as a usage error, and a missing slot before anything is followed. */
-async function checkSlot(fs: WalFileSystem, dir: string, slot: string, codec: CodecName): Promise<void> {
+async function checkSlot(fs: WalFileSystem, dir: string, slot: string, use: CodecHintUse): Promise<void> {
   try {
     await readSlot(dir, slot, { fs });
   } catch (error) {
     if (isWalError(error, "WAL_INVALID_ARGUMENT")) throw new UsageError(`--slot: ${error.message}`, "follow");
-    throw withHint(error, dir, slot, codec);
+    throw withHint(error, dir, slot, use);
   }
 }
 
+/** The codec a follow reads with, as its hints name it. */
+type CodecHintUse = Pick<CodecUse, "name" | "source">;
+
 /** The change feed's errors with what to run next; other errors as they are. */
-function withHint(error: unknown, dir: string, slot: string | undefined, codec: CodecName): unknown {
+function withHint(error: unknown, dir: string, slot: string | undefined, use: CodecHintUse): unknown {
   if (!isWalError(error)) return error;
   // The follower reports a whole record that does not decode as corruption; the likely cause is the codec.
   if (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE")) {
-    return new WalError(error.code, error.message + codecHint(codec), { cause: error, details: error.details });
+    return new WalError(error.code, error.message + codecHint(use.name, use.source), {
+      cause: error,
+      details: error.details,
+    });
   }
   const oldest = error.details.oldestRetainedLsn;
   const snapshotLsn =
