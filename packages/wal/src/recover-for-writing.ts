@@ -17,7 +17,7 @@ export interface RecoveredForWriting<E> {
 
 /**
  * Recover `dir` (locked by the caller) with the checked options `o` and the callbacks of `options`.
- * @throws as `Wal.open` (the caller releases the lock).
+ * @throws as `Wal.open` (the caller releases the lock); the files it opened are closed before it throws.
  */
 export async function recoverForWriting<E>(
   dir: string,
@@ -42,7 +42,15 @@ export async function recoverForWriting<E>(
     bugs,
   });
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
-  const mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn) : null;
+  let mark: DurableMarkWriter | null;
+  try {
+    mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn) : null;
+  } catch (error) {
+    // The active segment is open for appends: a failed open must not keep its descriptor (one per attempt, and an
+    // EMFILE here would only grow the shortage that caused it). Nothing is buffered in it yet.
+    await r.writer.discardAndClose().catch(() => undefined);
+    throw error;
+  }
   const segments = new SegmentLifecycle({
     dir,
     fs,
