@@ -146,6 +146,18 @@ describe("on a real directory (the Node seam by default)", () => {
     expect(await readSlot(dir, "dup")).toEqual(first);
   });
 
+  it("refuses a log directory that does not exist (or is a file) with WAL_IO and creates nothing", async () => {
+    // A mistyped path used to be created whole, `slots/` and all: a slot that protects nothing of the real log,
+    // and a directory on which a follower then waits instead of failing.
+    const root = await tempDir();
+    const missing = join(root, "typo", "wal");
+    expect((await expectCode(createSlot(missing, "s"), "WAL_IO")).errno).toBe("ENOENT");
+    const file = join(root, "file");
+    await writeFile(file, "not a log");
+    expect((await expectCode(createSlot(file, "s"), "WAL_IO")).errno).toBe("ENOTDIR");
+    expect(await readdir(root)).toEqual(["file"]);
+  });
+
   it("keeps an invalidation reason's leading U+FEFF", async () => {
     const dir = await tempDir();
     await createSlot(dir, "s");

@@ -179,7 +179,8 @@ const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
  * earlier slot of the same name (a drop interrupted by a crash) is removed durably first, so the new slot starts
  * valid.
  * @throws {@link WalError} `WAL_SLOT_EXISTS` (`details.slot`), `WAL_INVALID_ARGUMENT` (a bad name or LSN),
- *   `WAL_IO`.
+ *   `WAL_IO` (also when `dir` does not exist or is not a directory: `details.errno` `ENOENT` or `ENOTDIR`, and
+ *   nothing is created).
  */
 export async function createSlot(dir: string, name: string, options: CreateSlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
@@ -373,10 +374,23 @@ function fileSystemOf(options: SlotOptions, known: readonly string[], where: str
   return fileSystemOption(options.fs, where);
 }
 
-/** Create `slots/` when it is missing and make its entry in the log directory durable. */
+/**
+ * Create `slots/` when it is missing and make its entry in the log directory durable. The log directory itself must
+ * exist: creating it would turn a mistyped path into a new, empty log whose slot holds back nothing of the real one
+ * (and on which a follower then waits instead of failing, as it does on a missing directory).
+ */
 async function ensureSlotsDir(fs: WalFileSystem, dir: string, slotsDir: string): Promise<void> {
   const stat = await fs.stat(slotsDir);
   if (stat?.isDirectory === true) return;
+  const logDir = await fs.stat(dir);
+  if (logDir?.isDirectory !== true) {
+    const errno = logDir === null ? "ENOENT" : "ENOTDIR";
+    throw new WalError(
+      "WAL_IO",
+      `${dir} is not a log directory (${logDir === null ? "no such directory" : "not a directory"}): a slot is created in an existing log; nothing was created`,
+      { details: { path: dir, syscall: "stat", errno } },
+    );
+  }
   await fs.mkdirp(slotsDir);
   await fs.syncDir(dir);
 }
