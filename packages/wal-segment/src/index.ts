@@ -31,4 +31,4 @@ export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segme
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export { SegmentWriter, type SegmentWriterOptions, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";
 export { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
-export { dataEndOf, isZeroRange } from "./zero-tail.js";
+export { dataEndOf, isZeroRange, MAX_PREALLOCATE_BYTES } from "./zero-tail.js";

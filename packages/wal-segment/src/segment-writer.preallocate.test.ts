@@ -10,6 +10,7 @@ import { encodeSegmentHeader } from "./segment-header.js";
 import { type ReadStep, SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { MAX_PREALLOCATE_BYTES } from "./zero-tail.js";
 
 const PATH = "/w/0000000001.wal";
 const AHEAD = 64 * 1024;
@@ -247,6 +248,18 @@ describe("SegmentWriter with preallocateBytes", () => {
     await expect(SegmentWriter.create(fs, PATH, 1, { preallocateBytes: -1 })).rejects.toMatchObject({
       code: "WAL_INVALID_OPTION",
     });
+    expect(fs.listSync("/w")).toEqual([]);
+  });
+
+  it("refuses a preallocateBytes above the most one fill can write, before it creates anything", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    // 2 GiB: Node refuses a write that long, so every commit would fail; 4 GiB: the zeros could not be allocated.
+    for (const preallocateBytes of [MAX_PREALLOCATE_BYTES + 1, 2 ** 31, 2 ** 32]) {
+      await expect(SegmentWriter.create(fs, PATH, 1, { preallocateBytes })).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+      });
+    }
     expect(fs.listSync("/w")).toEqual([]);
   });
 });

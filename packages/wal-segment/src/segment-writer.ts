@@ -45,7 +45,7 @@ import {
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from "./segment-header.js";
-import { isZeroRange, zeroBytes } from "./zero-tail.js";
+import { isZeroRange, MAX_PREALLOCATE_BYTES, zeroBytes } from "./zero-tail.js";
 
 /**
  * The most bytes a writer leaves written but not fdatasynced, in every sync mode: recovery treats damage that reaches
@@ -75,8 +75,8 @@ export interface SegmentWriterOptions {
    */
   readonly syncDirectory?: boolean;
   /**
-   * Zero-fill the file this many bytes ahead of the records (0: never). Rounded up to whole 4 KiB pages.
-   * @default 0
+   * Zero-fill the file this many bytes ahead of the records (0: never). Rounded up to whole 4 KiB pages. At most
+   * {@link MAX_PREALLOCATE_BYTES} (1 GiB). @default 0
    */
   readonly preallocateBytes?: number;
 }
@@ -797,8 +797,11 @@ function validateOptions(options: SegmentWriterOptions): void {
     throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);
   }
   const ahead = options.preallocateBytes;
-  if (ahead !== undefined && (!Number.isSafeInteger(ahead) || ahead < 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `preallocateBytes must be an integer >= 0, got ${String(ahead)}`);
+  if (ahead !== undefined && (!Number.isSafeInteger(ahead) || ahead < 0 || ahead > MAX_PREALLOCATE_BYTES)) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(ahead)}`,
+    );
   }
   // Checked before a file is created: the buffers' own check would refuse it only after.
   const buffer = options.bufferBytes;

@@ -12,6 +12,7 @@ import { listSegments, segmentPath } from "./segment-name.js";
 import { SegmentReader } from "./segment-reader.js";
 import { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { MAX_PREALLOCATE_BYTES } from "./zero-tail.js";
 
 const DIR = "/w";
 /** Any spare's path (for fault specs). */
@@ -194,6 +195,14 @@ describe("SpareSegment", () => {
   it("refuses a negative zero fill before touching the directory", async () => {
     const fs = newFs();
     await expect(SpareSegment.prepare(fs, DIR, -1)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    expect(spares(fs)).toEqual([]);
+  });
+
+  it("refuses a zero fill above the most one write can make, before touching the directory", async () => {
+    const fs = newFs();
+    for (const zeroFill of [MAX_PREALLOCATE_BYTES + 1, 2 ** 31, 2 ** 32]) {
+      await expect(SpareSegment.prepare(fs, DIR, zeroFill)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    }
     expect(spares(fs)).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import { WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
-import { zeroBytes } from "./zero-tail.js";
+import { MAX_PREALLOCATE_BYTES, zeroBytes } from "./zero-tail.js";
 
 /** What every spare segment's file name starts with (a nonce follows). A segment listing ignores these names. */
 export const SPARE_SEGMENT_PREFIX = ".lora-wal.next-segment.";
@@ -83,11 +83,14 @@ export class SpareSegment {
    * fdatasynced, so a durable log writes its first records into the file rather than lengthening it. The name is
    * not made durable: nothing depends on it until rotation renames the file and fsyncs the directory.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (no spare is left behind); `WAL_INVALID_ARGUMENT` for a negative
-   *   or fractional `zeroFillBytes`.
+   *   or fractional `zeroFillBytes`, or one above {@link MAX_PREALLOCATE_BYTES} (nothing is created).
    */
   static async prepare(fs: WalFileSystem, dir: string, zeroFillBytes: number): Promise<SpareSegment> {
-    if (!Number.isSafeInteger(zeroFillBytes) || zeroFillBytes < 0) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `zeroFillBytes must be an integer >= 0, got ${String(zeroFillBytes)}`);
+    if (!Number.isSafeInteger(zeroFillBytes) || zeroFillBytes < 0 || zeroFillBytes > MAX_PREALLOCATE_BYTES) {
+      throw new WalError(
+        "WAL_INVALID_ARGUMENT",
+        `zeroFillBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(zeroFillBytes)}`,
+      );
     }
     const path = join(dir, `${SPARE_SEGMENT_PREFIX}${randomBytes(6).toString("hex")}`);
     const file = await fs.open(path, "createExclusive");

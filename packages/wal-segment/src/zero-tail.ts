@@ -7,6 +7,13 @@
 import { WalError } from "@lora/wal-codec";
 import type { WalFile } from "./fs/file-system.js";
 
+/**
+ * The most a writer zero-fills ahead of its records (`preallocateBytes`, a spare segment's zero fill): 1 GiB. Each
+ * fill is one write of up to that many zeros (plus a page), from one buffer kept for the process's life, and Node
+ * refuses a write of 2 GiB or more: a larger fill could never be written, and would fail every commit instead.
+ */
+export const MAX_PREALLOCATE_BYTES = 1 << 30;
+
 /** Zeros to write from (fills, spare segments); grown to the largest length asked for. */
 let zeros = new Uint8Array(0);
 

@@ -6,7 +6,7 @@ import { checkOptionNames, checkPayloadCodec, type PayloadCodec, WalError } from
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
-import { fileSystemOption, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, MAX_PREALLOCATE_BYTES, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
 import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
@@ -88,8 +88,13 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     );
   }
   const preallocate = options.preallocateBytes ?? (syncMode.mode === "none" ? 0 : DEFAULT_PREALLOCATE_BYTES);
-  if (!Number.isSafeInteger(preallocate) || preallocate < 0) {
-    throw new WalError("WAL_INVALID_OPTION", `preallocateBytes must be an integer >= 0, got ${String(preallocate)}`);
+  // Above the most one fill can write it is refused whatever the segment target: clamped to a large target it
+  // would be accepted, then fail every commit (WAL_IO, or a RangeError allocating the zeros).
+  if (!Number.isSafeInteger(preallocate) || preallocate < 0 || preallocate > MAX_PREALLOCATE_BYTES) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(preallocate)}`,
+    );
   }
   // Zeros further ahead than a whole segment would only be cut off again when it is sealed.
   const preallocateBytes = Math.min(preallocate, target);

@@ -79,7 +79,8 @@ export interface WalOptions<E> {
    * ext4 and XFS saves the device a request per sync; the fill itself is one write of this size per this many bytes
    * of records, and a write of half this size or more (buffered appends spilling) lengthens the file itself, with no
    * fill behind it. The zeros are the end of the log to every reader (this library's, and LoraDB's, which cuts them
-   * off); sealing a segment and a clean close cut them off first. @default 1 MiB in `perCommit` and `group` mode,
+   * off); sealing a segment and a clean close cut them off first. At most 1 GiB (`MAX_PREALLOCATE_BYTES`: one fill
+   * is one write), and no further than `segmentTargetBytes`. @default 1 MiB in `perCommit` and `group` mode,
    * 0 in `none` mode (no fdatasync to spare)
    */
   readonly preallocateBytes?: number;

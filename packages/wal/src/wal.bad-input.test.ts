@@ -91,6 +91,11 @@ describe("bad input", () => {
   it("an option out of range", async () => {
     const dir = await withLog();
     await expectRefused(dir, "WAL_INVALID_OPTION", { segmentTargetBytes: -5 });
+    // A fill no write can make (2 GiB and more), even under a segment target that large: refused at open, not by
+    // every commit after it.
+    for (const preallocateBytes of [2 ** 31, 2 ** 32]) {
+      await expectRefused(dir, "WAL_INVALID_OPTION", { preallocateBytes, segmentTargetBytes: 2 ** 40 });
+    }
     await expectRefused(dir, "WAL_INVALID_OPTION", { checkpointLsn: Number.MAX_SAFE_INTEGER + 2 });
     await expectRefused(dir, "WAL_INVALID_OPTION", { syncMode: { mode: "group", intervalMs: 2 ** 40 } });
     for (const lockRetryMs of [Number.NaN, -1, Number.POSITIVE_INFINITY, "100" as never]) {
