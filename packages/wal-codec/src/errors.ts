@@ -138,6 +138,10 @@ export interface WalErrorDetails {
   readonly option?: string;
   /** For `WAL_INVALID_OPTION` naming an unknown option: the names the call knows. */
   readonly knownOptions?: readonly string[];
+  /** For `WAL_POISONED` from `close()`: the highest LSN an fsync covered. */
+  readonly syncedLsn?: number;
+  /** For `WAL_POISONED` from `close()`: the highest LSN written (acknowledged in `group` and `none` mode). */
+  readonly writtenLsn?: number;
 }
 
 /** Options of the {@link WalError} constructor. */

@@ -746,7 +746,13 @@ export class Wal<E = MutationEvent> {
   /**
    * Write and fsync what is buffered, stop the flusher, close the segment and release the lock. Idempotent. A
    * poisoned handle skips the final write (its buffer cannot be trusted) but still releases the lock.
-   * @throws {@link WalError} `WAL_IO` when the final write or fsync fails (the lock is released anyway).
+   *
+   * A resolved close means every commit this handle acknowledged survives a power loss. When that cannot hold
+   * (in `group` or `none` mode a commit was acknowledged once written, and the handle was poisoned before an
+   * fsync covered it: a background fsync failed, or the lock was lost), close releases the lock and then rejects
+   * with `WAL_POISONED`, whose `cause` is the first failure; reopen the log to go on.
+   * @throws {@link WalError} `WAL_IO` when the final write or fsync fails (the lock is released anyway);
+   *   `WAL_POISONED` as above.
    */
   close(): Promise<void> {
     this.#closing ??= this.#doClose();
@@ -795,6 +801,18 @@ export class Wal<E = MutationEvent> {
       this.#pipeline.fail(this.#poison ?? closed);
     }
     if (failure !== undefined) throw failure;
+    // In perCommit mode nothing is acknowledged before its fsync; in the other modes written bytes were.
+    const unsynced = this.#pipeline.writtenLsn - this.#pipeline.syncedLsn;
+    if (this.#poison !== undefined && this.#syncMode.mode !== "perCommit" && unsynced > 0) {
+      throw new WalError(
+        "WAL_POISONED",
+        `WAL closed poisoned: records up to LSN ${this.#pipeline.writtenLsn} were acknowledged as written and no fsync covers those above ${this.#pipeline.syncedLsn}; reopen the log (it rewrites and fsyncs what the file still holds)`,
+        {
+          cause: this.#poison,
+          details: { path: this.#dir, syncedLsn: this.#pipeline.syncedLsn, writtenLsn: this.#pipeline.writtenLsn },
+        },
+      );
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+/**
+ * A resolved `close()` promises that every acknowledged commit survives a power loss. In `group` and `none` mode a
+ * commit is acknowledged once written; when the handle is poisoned before an fsync covers it (a background fsync
+ * failed), close cannot keep that promise: it releases the lock and rejects with `WAL_POISONED`. Where nothing
+ * acknowledged is uncovered (perCommit, or nothing written since the last good fsync) a poisoned close resolves.
+ */
+
+import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+
+async function durableEvents(sim: SimFS): Promise<JsonValue[]> {
+  const { wal, events } = await Wal.open<JsonValue>(DIR, { fs: sim.durableImage(), codec: jsonCodec });
+  await wal.close();
+  return events;
+}
+
+/** Wait, bounded by count, until the group flusher has poisoned the handle. */
+async function untilPoisoned(wal: Wal<JsonValue>): Promise<void> {
+  for (let i = 0; i < 2000 && wal.failure() === null; i++) await new Promise((r) => setTimeout(r, 1));
+  expect(wal.failure()).not.toBeNull();
+}
+
+describe("close() on a poisoned handle", () => {
+  it("group mode: a background fsync failed under an acknowledged commit, so close rejects WAL_POISONED and releases the lock", async () => {
+    const sim = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, {
+      fs: sim,
+      codec: jsonCodec,
+      syncMode: { mode: "group", intervalMs: 5 },
+    });
+    await wal.commitTx(["durable"]);
+    await wal.sync();
+    sim.injectFault({ op: "datasync", errno: "EIO" });
+    await wal.commitTx(["acknowledged, never fsynced"]);
+    await untilPoisoned(wal);
+    const closed = await wal.close().catch((e: unknown) => e);
+    expect(isWalError(closed, "WAL_POISONED")).toBe(true);
+    expect(isWalError((closed as Error).cause, "WAL_IO")).toBe(true);
+    expect((closed as { details: Record<string, unknown> }).details).toMatchObject({ syncedLsn: 3, writtenLsn: 6 });
+    // Idempotent: the same answer again.
+    expect(await wal.close().catch((e: unknown) => e)).toBe(closed);
+    // What close could not promise is indeed not durable, and the lock is free.
+    sim.clearFaults();
+    expect(await durableEvents(sim)).toEqual(["durable"]);
+    const again = await Wal.open<JsonValue>(DIR, { fs: sim, codec: jsonCodec });
+    expect(again.events).toEqual(["durable", "acknowledged, never fsynced"]);
+    await again.wal.close();
+  });
+
+  it("none mode: a failed write after acknowledged, unsynced commits makes close reject", async () => {
+    const sim = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs: sim, codec: jsonCodec, syncMode: "none" });
+    await wal.commitTx(["written"]);
+    sim.injectFault({ op: "write", errno: "ENOSPC" });
+    const failed = await wal.commitTx(["refused"]).catch((e: unknown) => e);
+    expect(isWalError(failed, "WAL_IO")).toBe(true);
+    const closed = await wal.close().catch((e: unknown) => e);
+    expect(isWalError(closed, "WAL_POISONED")).toBe(true);
+  });
+
+  it("perCommit mode: nothing was acknowledged without its fsync, so a poisoned close resolves", async () => {
+    const sim = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs: sim, codec: jsonCodec });
+    await wal.commitTx(["durable"]);
+    sim.injectFault({ op: "datasync", errno: "EIO" });
+    expect(isWalError(await wal.commitTx(["refused"]).catch((e: unknown) => e), "WAL_IO")).toBe(true);
+    await expect(wal.close()).resolves.toBeUndefined();
+    sim.clearFaults();
+    expect(await durableEvents(sim)).toEqual(["durable"]);
+  });
+
+  it("group mode: poisoned with every written commit already fsynced, close resolves", async () => {
+    const sim = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, {
+      fs: sim,
+      codec: jsonCodec,
+      syncMode: { mode: "group", intervalMs: 5 },
+    });
+    await wal.commitTx(["durable"]);
+    await wal.sync();
+    sim.injectFault({ op: "datasync", errno: "EIO" });
+    // A forced fsync with nothing new written fails and poisons; no acknowledged byte is left uncovered.
+    expect(isWalError(await wal.sync().catch((e: unknown) => e), "WAL_IO")).toBe(true);
+    await expect(wal.close()).resolves.toBeUndefined();
+  });
+});
