@@ -69,6 +69,22 @@ const SPILL_BYTES = 512 * 1024;
  */
 const BACKPRESSURE_BYTES = 4 * SPILL_BYTES;
 
+/**
+ * The highest LSN the handle gives a record: one below `Number.MAX_SAFE_INTEGER`, because recovery resumes at the
+ * newest record's LSN + 1 and refuses a log where that is not a safe integer. A record at the last safe integer
+ * itself would make every acknowledged commit before it unopenable.
+ */
+const LAST_WRITABLE_LSN = Number.MAX_SAFE_INTEGER - 1;
+
+/** The refusal of an append whose last record would lie past {@link LAST_WRITABLE_LSN} (nothing written). */
+function assertLsnsLeft(first: number, count: number): void {
+  if (first + count - 1 <= LAST_WRITABLE_LSN) return;
+  throw new WalError(
+    "WAL_ENCODE",
+    `the LSN space is exhausted: ${count} record(s) from LSN ${first} would pass ${LAST_WRITABLE_LSN}, the last LSN a log can resume after`,
+  );
+}
+
 type Structural = Promise<unknown>;
 
 /**
@@ -408,7 +424,8 @@ export class Wal<E = MutationEvent> {
    * Append a `TxBegin` (buffered) and open a transaction named by its LSN. Rotation happens here, so a
    * transaction begun with `begin` starts in the segment it is appended to.
    * @returns the begin LSN, which names the transaction in `append`, `appendBatch`, `commit` and `abort`.
-   * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned).
+   * @throws {@link WalError} `WAL_CLOSED`, `WAL_POISONED`, `WAL_IO` (rotation failed; the handle is poisoned),
+   *   `WAL_ENCODE` (the LSN space is exhausted: no LSN below `Number.MAX_SAFE_INTEGER` is left; nothing written).
    */
   begin(): Promise<number> {
     return this.#buffered(true, (lsn) => ({ kind: "txBegin", lsn }));
@@ -558,7 +575,10 @@ export class Wal<E = MutationEvent> {
     const mayRotate = !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"));
     // A refused transaction must change nothing, and waiting here may rotate (seal, create, fsync the directory):
     // encode it once on the side first, so an event that cannot be encoded is refused before any of that.
-    if (events.length > 0) encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
+    if (events.length > 0) {
+      assertLsnsLeft(this.#nextLsn, 3);
+      encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
+    }
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
     if (!(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction")))
@@ -586,6 +606,7 @@ export class Wal<E = MutationEvent> {
   /** Encode the transaction into the active writer (all or nothing) and wait as the sync mode says. */
   #appendAndAwaitCommit(events: readonly E[]): Promise<CommitInfo> {
     const begin = this.#nextLsn;
+    assertLsnsLeft(begin, 3);
     const writer = this.#pipeline.writer;
     const recent = this.#feed.recent;
     const mark = recent === undefined ? 0 : writer.mark();
@@ -914,6 +935,7 @@ export class Wal<E = MutationEvent> {
 
   #appendRecord(build: (lsn: number) => WalRecord<E>): number {
     const lsn = this.#nextLsn;
+    assertLsnsLeft(lsn, 1);
     const writer = this.#pipeline.writer;
     const record = build(lsn);
     writer.append(record, this.#codec);

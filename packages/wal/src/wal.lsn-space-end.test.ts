@@ -1,0 +1,59 @@
+/**
+ * The end of the LSN space. Recovery resumes at the newest record's LSN + 1, which must be a safe integer: a record
+ * at `Number.MAX_SAFE_INTEGER` made the log unopenable (`WAL_MALFORMED`, "LSN space is exhausted"), acknowledged
+ * commits and all. The handle allocates LSNs only up to one below it; past that every append is refused with
+ * `WAL_ENCODE`, nothing written, and the log reopens with everything it acknowledged.
+ */
+
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+const LAST = Number.MAX_SAFE_INTEGER;
+
+async function open(fs: SimFS, checkpointLsn: number) {
+  return await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn });
+}
+
+describe("the end of the LSN space", () => {
+  it("a commit whose TxCommit would take the last safe integer is refused, and the log reopens", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await open(fs, LAST - 6);
+    expect(await wal.commitTx(["fits"])).toEqual({ beginLsn: LAST - 5, commitLsn: LAST - 3 });
+    await expect(wal.commitTx(["past"])).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    expect(wal.nextLsn()).toBe(LAST - 2);
+    await wal.close();
+    const again = await open(fs, LAST - 6);
+    expect(again.events).toEqual(["fits"]);
+    await again.wal.close();
+  });
+
+  it("a low-level record at the last safe integer is refused; one below it is written and reopens", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await open(fs, LAST - 3);
+    const begin = await wal.begin();
+    expect(begin).toBe(LAST - 2);
+    await wal.append(begin, "e");
+    await expect(wal.commit(begin)).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    await expect(wal.checkpointMarker(LAST - 3)).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    expect(wal.nextLsn()).toBe(LAST);
+    await wal.close();
+    const again = await open(fs, LAST - 3);
+    expect(again.events).toEqual([]);
+    expect(again.wal.nextLsn()).toBe(LAST);
+    await again.wal.close();
+  });
+
+  it("a checkpoint marker just below the end is written and the log reopens", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await open(fs, LAST - 2);
+    expect(await wal.checkpointMarker(LAST - 2)).toBe(LAST - 1);
+    await wal.close();
+    const again = await open(fs, LAST - 2);
+    expect(again.checkpointLsnObserved).toBe(LAST - 2);
+    expect(again.wal.nextLsn()).toBe(LAST);
+    await again.wal.close();
+  });
+});
