@@ -215,8 +215,9 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
   let activeId: number;
   if (last === undefined || lastSummary === undefined || lastSummary.sealed) {
     // Fresh directory, only a headerless segment, or a sealed newest segment: start a new active segment.
-    if (last !== undefined && lastSummary?.sealed) await persistHeader(fs, last.path);
     activeId = last === undefined ? (outcome?.headerlessLastSegment?.id ?? 1) : last.id + 1;
+    if (!Number.isSafeInteger(activeId)) throw segmentIdsExhausted(dir);
+    if (last !== undefined && lastSummary?.sealed) await persistHeader(fs, last.path);
     const path = segmentPath(dir, activeId);
     writer = await SegmentWriter.create(fs, path, freshBase, {
       ...input.writerOptions,
@@ -249,6 +250,12 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     await writer.close();
     throw new WalError("WAL_MALFORMED", "WAL structure is malformed: WAL LSN space is exhausted");
   }
+  // Resuming above the segment's next LSN (a fence past the log) needs a new segment for the first record, and the
+  // last safe id has none: refused here, not by a rotation that would seal the segment and poison the handle.
+  if (nextLsn > nextLsnOfSegment(writer, maxLsn) && activeId >= Number.MAX_SAFE_INTEGER) {
+    await writer.close();
+    throw segmentIdsExhausted(dir);
+  }
   return {
     writer,
     activeSegmentId: activeId,
@@ -259,6 +266,23 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     outcome,
     healed,
   };
+}
+
+/**
+ * The LSN a segment's next record would take if LSNs in it rise by one: after its last record (the log's newest,
+ * `maxLsn`, when it holds any), else its base. A handle resuming above it starts a new segment first.
+ */
+export function nextLsnOfSegment(writer: SegmentWriter, maxLsn: number): number {
+  return writer.size > SEGMENT_HEADER_BYTES ? maxLsn + 1 : writer.baseLsn;
+}
+
+/** The refusal of a log whose next segment would need an id past 2^53 - 1 (no name for it could be listed). */
+function segmentIdsExhausted(dir: string): WalError {
+  return new WalError(
+    "WAL_MALFORMED",
+    `WAL structure is malformed: WAL segment id space is exhausted (the newest segment has id ${Number.MAX_SAFE_INTEGER} and the log needs another)`,
+    { details: { path: dir } },
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -16,7 +16,7 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
-import { SEGMENT_HEADER_BYTES, type SegmentWriter, type WalFileSystem } from "@lora/wal-segment";
+import { SEGMENT_HEADER_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -34,6 +34,7 @@ import { InProcessFeed, type WalFollower } from "./in-process-follow.js";
 import type { IoStats } from "./io-stats.js";
 import { assertLsnArgument } from "./lsn-argument.js";
 import { normalizeOpenOptions } from "./open-options.js";
+import { nextLsnOfSegment } from "./recover-dir.js";
 import { recoverForWriting } from "./recover-for-writing.js";
 import type { LifecycleListener, SegmentInfo, SegmentLifecycle } from "./segment-lifecycle.js";
 import { SpillTurns } from "./spill-turns.js";
@@ -893,10 +894,14 @@ export class Wal<E = MutationEvent> {
 
   /**
    * Whether the active segment has reached the rotation target. One that holds no record yet is never full: with a
-   * target at or below the header's size, it would be sealed and replaced by another empty one without end.
+   * target at or below the header's size, it would be sealed and replaced by another empty one without end. Nor is
+   * the segment with id `Number.MAX_SAFE_INTEGER`.
    */
   #segmentFull(): boolean {
     if (this.#rotateBeforeFirstRecord) return true;
+    // The segment with the last safe id has no successor to rotate to (its name could not be listed): it takes every
+    // later record past its target, rather than being sealed and leaving a log no open can resume.
+    if (this.#segments.activeId >= Number.MAX_SAFE_INTEGER) return false;
     const size = this.#pipeline.writer.size;
     return size >= this.#target && size > SEGMENT_HEADER_BYTES;
   }
@@ -997,12 +1002,4 @@ export class Wal<E = MutationEvent> {
       throw error;
     }
   }
-}
-
-/**
- * The LSN a segment's next record would take if LSNs in it rise by one: after its last record (the log's newest,
- * `maxLsn`, when it holds any), else its base.
- */
-function nextLsnOfSegment(writer: SegmentWriter, maxLsn: number): number {
-  return writer.size > SEGMENT_HEADER_BYTES ? maxLsn + 1 : writer.baseLsn;
 }
