@@ -13,6 +13,26 @@ import { WalError } from "./errors.js";
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
+ * A value as an error message shows it, for any value: a refusal must never fail itself. `String(value)` throws a
+ * `TypeError` for an object with no primitive form (a null-prototype object, a `toString` that throws) and
+ * `JSON.stringify` for a bigint or a cycle, which would replace the coded refusal with an uncoded error.
+ */
+export function shownValue(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+    case "object":
+      return value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+    default:
+      return String(value);
+  }
+}
+
+/**
  * Assert that `options` is an object (what every entry point reads its options from).
  * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
  */

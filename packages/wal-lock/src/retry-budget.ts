@@ -1,6 +1,6 @@
 /** The one rule for a lock's retry budget, wherever a caller gives one (`retryBudgetMs`, `Wal.open`'s `lockRetryMs`). */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 
 /**
  * Refuse a retry budget that is not a finite number >= 0 (a fraction is fine: it is compared with elapsed time).
@@ -9,6 +9,6 @@ import { WalError } from "@lora/wal-codec";
  */
 export function checkRetryBudgetMs(value: unknown, name = "retryBudgetMs"): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new WalError("WAL_INVALID_OPTION", `${name} must be a finite number >= 0, got ${String(value)}`);
+    throw new WalError("WAL_INVALID_OPTION", `${name} must be a finite number >= 0, got ${shownValue(value)}`);
   }
 }

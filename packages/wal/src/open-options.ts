@@ -2,7 +2,7 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { checkOptionNames, checkPayloadCodec, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPayloadCodec, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
@@ -49,15 +49,21 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   const syncMode = normalizeSyncMode(options.syncMode);
   const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
   if (!Number.isSafeInteger(target) || target < 1) {
-    throw new WalError("WAL_INVALID_OPTION", `segmentTargetBytes must be a positive integer, got ${String(target)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `segmentTargetBytes must be a positive integer, got ${shownValue(target)}`,
+    );
   }
   const fence = options.checkpointLsn ?? 0;
   if (!Number.isSafeInteger(fence) || fence < 0) {
-    throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `checkpointLsn must be a non-negative safe integer, got ${shownValue(fence)}`,
+    );
   }
   const recovery = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(recovery)) {
-    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(recovery)}`);
+    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${shownValue(recovery)}`);
   }
   if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
@@ -69,22 +75,25 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (typeof allowTruncatedHistory !== "boolean") {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `allowTruncatedHistory must be a boolean, got ${String(allowTruncatedHistory)}`,
+      `allowTruncatedHistory must be a boolean, got ${shownValue(allowTruncatedHistory)}`,
     );
   }
   const scanFrom = options.scanFrom ?? "oldest";
   if (!SCAN_FROM.includes(scanFrom)) {
-    throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(scanFrom)}`);
+    throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${shownValue(scanFrom)}`);
   }
   const blockingSync = options.blockingSync ?? "auto";
   if (typeof blockingSync !== "boolean" && blockingSync !== "auto") {
-    throw new WalError("WAL_INVALID_OPTION", `blockingSync must be a boolean or "auto", got ${String(blockingSync)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `blockingSync must be a boolean or "auto", got ${shownValue(blockingSync)}`,
+    );
   }
   const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `unsyncedWindowBytes must be an integer >= 4096, got ${String(unsyncedWindowBytes)}`,
+      `unsyncedWindowBytes must be an integer >= 4096, got ${shownValue(unsyncedWindowBytes)}`,
     );
   }
   const preallocate = options.preallocateBytes ?? (syncMode.mode === "none" ? 0 : DEFAULT_PREALLOCATE_BYTES);
@@ -93,7 +102,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (!Number.isSafeInteger(preallocate) || preallocate < 0 || preallocate > MAX_PREALLOCATE_BYTES) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(preallocate)}`,
+      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${shownValue(preallocate)}`,
     );
   }
   // Zeros further ahead than a whole segment would only be cut off again when it is sealed.
@@ -102,7 +111,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${String(maxSlotRetainedBytes)}`,
+      `maxSlotRetainedBytes must be a non-negative number (or Infinity), got ${shownValue(maxSlotRetainedBytes)}`,
     );
   }
   const lockRetryMs = options.lockRetryMs;
@@ -111,7 +120,10 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   if (lockRetryMs !== undefined) checkRetryBudgetMs(lockRetryMs, "lockRetryMs");
   const publishDurableLsn = options.publishDurableLsn ?? true;
   if (typeof publishDurableLsn !== "boolean") {
-    throw new WalError("WAL_INVALID_OPTION", `publishDurableLsn must be a boolean, got ${String(publishDurableLsn)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `publishDurableLsn must be a boolean, got ${shownValue(publishDurableLsn)}`,
+    );
   }
   const fs = fileSystemOption(options.fs, "Wal.open");
   const hooks = testingHooksOf(options);

@@ -9,7 +9,7 @@
  * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
  */
 
-import { checkOptionNames, MAX_TIMER_MS, WalError } from "@lora/wal-codec";
+import { checkOptionNames, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
 
 /**
  * When a commit is acknowledged and who fsyncs: `perCommit` (after an fdatasync covering it; concurrent commits
@@ -46,10 +46,13 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
       const ms = input.intervalMs;
       // LoraDB's Node binding rejects 0; a zero interval would fsync continuously.
       if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
-        throw new WalError("WAL_INVALID_OPTION", `group intervalMs must be an integer in [1, 2^31), got ${String(ms)}`);
+        throw new WalError(
+          "WAL_INVALID_OPTION",
+          `group intervalMs must be an integer in [1, 2^31), got ${shownValue(ms)}`,
+        );
       }
       return { mode: "group", intervalMs: ms };
     }
   }
-  throw new WalError("WAL_INVALID_OPTION", `unknown sync mode ${JSON.stringify(input)}`);
+  throw new WalError("WAL_INVALID_OPTION", `unknown sync mode ${shownValue(input)}`);
 }
