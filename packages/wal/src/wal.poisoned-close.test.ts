@@ -24,17 +24,23 @@ async function untilPoisoned(wal: Wal<JsonValue>): Promise<void> {
   expect(wal.failure()).not.toBeNull();
 }
 
+/** A group-mode handle holding one durable commit, every fdatasync from now on failing with EIO. */
+async function groupWalWithFailingFsync(): Promise<{ sim: SimFS; wal: Wal<JsonValue> }> {
+  const sim = SimFS.withDir(DIR);
+  const { wal } = await Wal.open<JsonValue>(DIR, {
+    fs: sim,
+    codec: jsonCodec,
+    syncMode: { mode: "group", intervalMs: 5 },
+  });
+  await wal.commitTx(["durable"]);
+  await wal.sync();
+  sim.injectFault({ op: "datasync", errno: "EIO" });
+  return { sim, wal };
+}
+
 describe("close() on a poisoned handle", () => {
   it("group mode: a background fsync failed under an acknowledged commit, so close rejects WAL_POISONED and releases the lock", async () => {
-    const sim = SimFS.withDir(DIR);
-    const { wal } = await Wal.open<JsonValue>(DIR, {
-      fs: sim,
-      codec: jsonCodec,
-      syncMode: { mode: "group", intervalMs: 5 },
-    });
-    await wal.commitTx(["durable"]);
-    await wal.sync();
-    sim.injectFault({ op: "datasync", errno: "EIO" });
+    const { sim, wal } = await groupWalWithFailingFsync();
     await wal.commitTx(["acknowledged, never fsynced"]);
     await untilPoisoned(wal);
     const closed = await wal.close().catch((e: unknown) => e);
@@ -74,15 +80,7 @@ describe("close() on a poisoned handle", () => {
   });
 
   it("group mode: poisoned with every written commit already fsynced, close resolves", async () => {
-    const sim = SimFS.withDir(DIR);
-    const { wal } = await Wal.open<JsonValue>(DIR, {
-      fs: sim,
-      codec: jsonCodec,
-      syncMode: { mode: "group", intervalMs: 5 },
-    });
-    await wal.commitTx(["durable"]);
-    await wal.sync();
-    sim.injectFault({ op: "datasync", errno: "EIO" });
+    const { wal } = await groupWalWithFailingFsync();
     // A forced fsync with nothing new written fails and poisons; no acknowledged byte is left uncovered.
     expect(isWalError(await wal.sync().catch((e: unknown) => e), "WAL_IO")).toBe(true);
     await expect(wal.close()).resolves.toBeUndefined();
