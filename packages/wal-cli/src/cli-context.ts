@@ -85,7 +85,8 @@ export class CommandContext {
       options: {
         ...(codec.codec === undefined ? {} : { codec: codec.codec }),
         ...(codec.payloadCodec === undefined ? {} : { payloadCodec: codec.payloadCodec }),
-        onTotal: (bytes) => progress.addTotal(bytes),
+        // Called again when the command starts again from a new listing: the bar starts again with it.
+        onTotal: (bytes) => progress.set(0, bytes),
         onRead: (bytes) => progress.add(bytes),
         onProgress: (p) => progress.set(p.bytes, p.totalBytes),
       },

@@ -62,9 +62,18 @@ export interface ReadOptions {
   readonly codec?: CodecChoice;
   /** A payload codec of your own (what `--codec-module` loads); takes the place of `codec`. */
   readonly payloadCodec?: PayloadCodec<unknown>;
-  /** Called once, before any record is read, with the codec the command reads with. */
+  /**
+   * Called once, before any record is read, with the codec the command reads with (again only when a new listing,
+   * see `onTotal`, changes the choice).
+   */
   readonly onCodec?: (use: CodecUse) => void;
-  /** Called before reading with the number of bytes the command will read (for a progress bar). */
+  /**
+   * Called before reading with the number of bytes the command will read (for a progress bar). Called again, with
+   * the new listing's bytes, when the command starts again from a new listing of the directory: a live writer's
+   * truncation removed a segment after it was listed and before it was read. What `onRead` reports after that call
+   * counts against the new total (the reading starts again from the beginning); nothing of the first listing is in
+   * the result. At most 3 listings (`dumpRecords`: only while it has yielded nothing).
+   */
   readonly onTotal?: (bytes: number) => void;
   /** Called after every read with its byte count. */
   readonly onRead?: (bytes: number) => void;

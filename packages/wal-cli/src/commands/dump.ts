@@ -27,10 +27,16 @@ import { codecOptions } from "../codec-module.js";
 import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
-import { chooseCodec } from "../scan/choose-codec.js";
+import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
+import {
+  goneSegmentError,
+  resolveTarget,
+  SCAN_LISTINGS,
+  segmentGoneSinceListing,
+  type WalTarget,
+} from "../scan/wal-target.js";
 import { codecLine, verdictFromScans } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 
@@ -110,7 +116,12 @@ export type DumpItem = DumpedRecord | DumpDamage;
  * Stream the records of a WAL directory (or one segment file), read-only. Read framing only (`codec: "framing"`,
  * or the fallback when no codec is chosen and the default does not decode the log), a mutation record has
  * `payloadBytes` instead of `events`.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
+ *
+ * A segment a live writer's truncation removes between the listing and its read makes the walk start again from a
+ * new listing (see {@link ReadOptions}) only while nothing has been yielded: items once yielded cannot be taken
+ * back, so after the first one such a segment ends the walk with `WAL_IO`. The items always come from one listing.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
+ *   gone when read after an item was yielded or in each of 3 listings.
  * @throws {@link NotABeginLsnError} when `tx` is not a transaction's begin LSN (after the records before it).
  * @example
  * ```ts
@@ -122,7 +133,35 @@ export type DumpItem = DumpedRecord | DumpDamage;
 export async function* dumpRecords(path: string, options: DumpOptions = {}): AsyncGenerator<DumpItem> {
   checkDumpOptions(options);
   const fs = createReadOnlyFileSystem(options.onRead);
-  const target = await resolveTarget(fs, path);
+  const tell = tellCodecChanges(options);
+  // What was yielded cannot be taken back (the CLI has printed it): a new listing only while nothing was, so the
+  // items always come from one listing.
+  let given = 0;
+  let lastLsn: number | undefined;
+  for (let listing = 1; ; listing++) {
+    const target = await resolveTarget(fs, path);
+    try {
+      for await (const item of dumpTarget(fs, target, tell)) {
+        given++;
+        if (item.type === "record") lastLsn = item.lsn;
+        yield item;
+      }
+      return;
+    } catch (error) {
+      const gone = await segmentGoneSinceListing(fs, target, error);
+      if (gone === undefined) throw error;
+      if (given > 0) {
+        const upTo = lastLsn === undefined ? "" : ` (records up to LSN ${lastLsn})`;
+        throw goneSegmentError(gone, `dump had already given ${given} items${upTo} and cannot take them back`, error);
+      }
+      if (listing < SCAN_LISTINGS) continue;
+      throw goneSegmentError(gone, `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`, error);
+    }
+  }
+}
+
+/** {@link dumpRecords} of one listing. */
+async function* dumpTarget(fs: WalFileSystem, target: WalTarget, options: DumpOptions): AsyncGenerator<DumpItem> {
   const { codec, use } = await chooseCodec(target, options);
   // With --tx the walk must meet the record at that LSN, to tell whether a transaction begins there.
   const startLsn = Math.min(options.fromLsn ?? Number.POSITIVE_INFINITY, options.tx ?? Number.POSITIVE_INFINITY);
@@ -257,6 +296,12 @@ Print the records of a WAL directory (or one segment file) in log order, with
 decoded payloads. LoraDB events print like Cypher; 64-bit values are exact.
 Damage is reported on stderr and the next segment is read.
 Read-only: takes no lock, writes nothing.
+
+A segment a live writer truncates after the listing and before its read makes
+it start again from a new listing while it has printed nothing (3 listings at
+most, then exit 4). Rows once printed are never printed again: after the first
+row such a segment ends it with exit 4 (run again, --from-lsn past the last
+row to go on).
 
 Options:
       --from-lsn <n>  only records with lsn >= n

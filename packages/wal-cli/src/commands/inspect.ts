@@ -10,10 +10,10 @@ import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
-import { chooseCodec } from "../scan/choose-codec.js";
+import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentDamage, scanTarget } from "../scan/scan-segments.js";
-import { resolveTarget } from "../scan/wal-target.js";
+import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
@@ -66,8 +66,11 @@ export interface InspectReport {
 
 /**
  * Describe a WAL directory (or one segment file) segment by segment, read-only. Every segment is read on its own,
- * so damage in one does not hide the others.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
+ * so damage in one does not hide the others. A segment a live writer's truncation removes between the listing and
+ * its read makes the whole description start again from a new listing (see {@link ReadOptions}), so the report
+ * describes one listing.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
+ *   gone when read in each of 3 listings.
  * @example
  * ```ts
  * const report = await inspectDir("./wal");
@@ -77,7 +80,13 @@ export interface InspectReport {
 export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
   checkReadOptions(options, "inspectDir");
   const fs = createReadOnlyFileSystem(options.onRead);
-  const target = await resolveTarget(fs, path);
+  const tell = tellCodecChanges(options);
+  return scanFreshListing(fs, path, (target) => inspectTarget(fs, target, tell));
+}
+
+/** {@link inspectDir} of one listing. */
+async function inspectTarget(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<InspectReport> {
+  const path = target.path;
   const { lock, lockError } =
     target.kind === "directory" ? await lockState(fs, path) : { lock: "not-applicable" as const, lockError: undefined };
   const chosen = await chooseCodec(target, options);
@@ -149,6 +158,9 @@ export const INSPECT_HELP = `Usage: lora-wal inspect <dir> [options]
 One line per segment (id, base LSN, sealed, bytes, records, LSN range, damage),
 whether the directory lock is held right now, and the verdict of 'verify'.
 <dir> may also be a single segment file. Read-only: takes no lock, writes nothing.
+
+A segment a live writer truncates after the listing and before its read makes
+it start again from a new listing (3 listings at most, then exit 4).
 
 Options:
 ${CODEC_OPTIONS_HELP}

@@ -4,13 +4,14 @@
  */
 
 import type { RecordKind } from "@lora/wal-codec";
+import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
-import { chooseCodec } from "../scan/choose-codec.js";
+import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { resolveTarget } from "../scan/wal-target.js";
+import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict, verdictFromScans } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { RECORD_KINDS } from "./dump.js";
@@ -68,8 +69,11 @@ function spread(values: number[]): Spread {
 }
 
 /**
- * Count what a WAL directory (or one segment file) holds, read-only.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable.
+ * Count what a WAL directory (or one segment file) holds, read-only. A segment a live writer's truncation removes
+ * between the listing and its read makes the whole count start again from a new listing (see {@link ReadOptions}),
+ * so the counts describe one listing.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
+ *   gone when read in each of 3 listings.
  * @example
  * ```ts
  * const stat = await statDir("./wal");
@@ -79,7 +83,13 @@ function spread(values: number[]): Spread {
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
   checkReadOptions(options, "statDir");
   const fs = createReadOnlyFileSystem(options.onRead);
-  const target = await resolveTarget(fs, path);
+  const tell = tellCodecChanges(options);
+  return scanFreshListing(fs, path, (target) => statTarget(fs, target, tell));
+}
+
+/** {@link statDir} of one listing. */
+async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<StatReport> {
+  const path = target.path;
   const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
   const byKind = Object.fromEntries(RECORD_KINDS.map((k) => [k, { records: 0, bytes: 0 }])) as Record<
@@ -180,6 +190,9 @@ export const STAT_HELP = `Usage: lora-wal stat <dir> [options]
 Counts and sizes of a WAL directory (or one segment file): records and bytes
 by kind, transaction sizes (events and bytes: min, median, max), checkpoint
 markers, segments. Read-only: takes no lock, writes nothing.
+
+A segment a live writer truncates after the listing and before its read makes
+it start again from a new listing (3 listings at most, then exit 4).
 
 Options:
 ${CODEC_OPTIONS_HELP}

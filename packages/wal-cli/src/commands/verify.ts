@@ -24,10 +24,10 @@ import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { type CommandContext, lsnOption } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
-import { type ChosenCodec, chooseCodec } from "../scan/choose-codec.js";
+import { type ChosenCodec, chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
-import { resolveTarget, type WalTarget } from "../scan/wal-target.js";
+import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
@@ -91,9 +91,11 @@ export interface VerifyReport {
 /**
  * Check a WAL directory (or one segment file) read-only: every header, CRC, payload and structure rule replay
  * applies. Payloads are checked with the codec {@link ReadOptions} chooses; framing only (`codec: "framing"`, or
- * the fallback when no codec is chosen and the default does not decode the log), every rule but the payload's.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable (damage is never thrown: it is the
- *   verdict).
+ * the fallback when no codec is chosen and the default does not decode the log), every rule but the payload's. A
+ * segment a live writer's truncation removes between the listing and its read makes the whole check start again
+ * from a new listing (see {@link ReadOptions}), so the verdict is that of one listing.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
+ *   gone when read in each of 3 listings (damage is never thrown: it is the verdict).
  * @example
  * ```ts
  * const report = await verifyDir("./wal");
@@ -109,10 +111,12 @@ export async function verifyDir(path: string, options: VerifyOptions = {}): Prom
   const onProgress = options.onProgress;
   // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).
   const fs = createReadOnlyFileSystem(onProgress === undefined ? options.onRead : undefined);
-  const target = await resolveTarget(fs, path);
-  const chosen = await chooseCodec(target, options);
-  if (onProgress === undefined) options.onTotal?.(target.totalBytes);
-  return verifyTarget(fs, target, chosen, onProgress, fence);
+  const tell = tellCodecChanges(options);
+  return scanFreshListing(fs, path, async (target) => {
+    const chosen = await chooseCodec(target, tell);
+    if (onProgress === undefined) options.onTotal?.(target.totalBytes);
+    return verifyTarget(fs, target, chosen, onProgress, fence);
+  });
 }
 
 /**
@@ -330,6 +334,9 @@ transaction bracketing, segment base LSNs), exactly as opening the log would.
 Prints the first bad segment and offset. A log truncated at a checkpoint is checked
 from its oldest segment on; the report names the lowest checkpointLsn that opens
 it. Read-only: takes no lock, writes nothing.
+
+A segment a live writer truncates after the listing and before its read makes
+it start again from a new listing (3 listings at most, then exit 4).
 
 Options:
 ${CODEC_OPTIONS_HELP}

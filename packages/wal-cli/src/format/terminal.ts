@@ -43,9 +43,10 @@ export function createStyle(enabled: boolean): Style {
 export interface Progress {
   /** Count `bytes` more as done. */
   add(bytes: number): void;
-  /** Grow the total (a second pass). */
-  addTotal(bytes: number): void;
-  /** Set how much is done of how much (a source that reports its own progress, as replay's `onProgress`). */
+  /**
+   * Set how much is done of how much (a source that reports its own progress, as replay's `onProgress`; or a
+   * command starting again from a new listing, at 0).
+   */
   set(done: number, total: number): void;
   /** Erase the bar. */
   done(): void;
@@ -53,7 +54,6 @@ export interface Progress {
 
 const NO_PROGRESS: Progress = {
   add: () => undefined,
-  addTotal: () => undefined,
   set: () => undefined,
   done: () => undefined,
 };
@@ -85,9 +85,6 @@ export function createProgress(stream: TextStream, enabled: boolean, label: stri
         last = now;
         draw();
       }
-    },
-    addTotal(bytes) {
-      all += bytes;
     },
     set(bytes, total) {
       all = total;

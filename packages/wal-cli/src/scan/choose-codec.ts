@@ -42,6 +42,26 @@ export async function chooseCodec(target: WalTarget, options: ReadOptions): Prom
   return chosen;
 }
 
+/**
+ * `options` with an `onCodec` that is told a choice only when it differs from the last one it was told: a scan that
+ * starts again from a new listing chooses again, and the same choice a second time is no news (`dump` would warn
+ * of a fallback twice).
+ */
+export function tellCodecChanges<O extends ReadOptions>(options: O): O {
+  const onCodec = options.onCodec;
+  if (onCodec === undefined) return options;
+  let told: string | undefined;
+  return {
+    ...options,
+    onCodec: (use: CodecUse) => {
+      const key = JSON.stringify(use);
+      if (key === told) return;
+      told = key;
+      onCodec(use);
+    },
+  };
+}
+
 async function choose(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<ChosenCodec> {
   if (options.payloadCodec !== undefined) {
     const codec = options.payloadCodec;

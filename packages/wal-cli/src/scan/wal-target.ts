@@ -5,7 +5,7 @@
 
 import { basename, join } from "node:path";
 import { checkPath, WalError } from "@lora/wal-codec";
-import { listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
+import { isMissingFileError, listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 
 /** One segment file of a {@link WalTarget}. */
 export interface TargetSegment {
@@ -81,12 +81,79 @@ async function refuseUnreachable(fs: WalFileSystem, dir: string, vanished: reado
   const listed = new Set(await fs.readdir(dir));
   const unreachable = vanished.find((name) => listed.has(name));
   if (unreachable === undefined) return;
-  const segment = join(dir, unreachable);
-  throw new WalError(
+  throw unreachableError(join(dir, unreachable), "stat");
+}
+
+function unreachableError(segment: string, syscall: string, cause?: unknown): WalError {
+  return new WalError(
     "WAL_IO",
     `segment ${segment} is listed but cannot be reached (a dangling symlink?); opening the log fails on it too`,
-    { details: { path: segment, syscall: "stat", errno: "ENOENT" } },
+    { details: { path: segment, syscall, errno: "ENOENT" }, ...(cause === undefined ? {} : { cause }) },
   );
+}
+
+/** Listings a scan of a directory makes at most when segments it listed are gone by the time it reads them. */
+export const SCAN_LISTINGS = 3;
+
+/**
+ * The segment of `target` that `error` (thrown while reading it) says is gone, when a new listing of the directory
+ * no longer names it either: a live writer's truncation removed it after the listing, so a scan from a new listing
+ * describes the log as it is. `undefined` when `error` is anything else (a single file, another errno, a path the
+ * listing did not name). The listing is the judge, as in {@link resolveTarget}: a file that cannot be opened under
+ * a name that is still listed (a dangling symlink) is never taken for truncation.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (`details.errno` `ENOENT`) for such a still-listed segment, as
+ *   {@link resolveTarget} refuses it; what the new listing's `readdir` throws.
+ */
+export async function segmentGoneSinceListing(
+  fs: WalFileSystem,
+  target: WalTarget,
+  error: unknown,
+): Promise<TargetSegment | undefined> {
+  if (target.kind !== "directory" || !isMissingFileError(error)) return undefined;
+  const path = (error as { details?: { path?: unknown } }).details?.path;
+  const segment = target.segments.find((s) => s.path === path);
+  if (segment === undefined) return undefined;
+  if ((await fs.readdir(target.path)).includes(segment.name)) throw unreachableError(segment.path, "open", error);
+  return segment;
+}
+
+/**
+ * The error of a scan that found a listed segment gone (see {@link segmentGoneSinceListing}) and does not start
+ * again: `why` says why not (its last listing, or rows already printed). `WAL_IO`, `details.errno` `ENOENT`, with
+ * the read's error as `cause`.
+ */
+export function goneSegmentError(segment: TargetSegment, why: string, cause: unknown): WalError {
+  return new WalError(
+    "WAL_IO",
+    `segment ${segment.path} was removed after it was listed (a live writer truncating the log); ${why}: run again`,
+    { details: { path: segment.path, syscall: "open", errno: "ENOENT" }, cause },
+  );
+}
+
+/**
+ * Resolve `path` and run `scan` on it; when a segment the listing named is gone by the time `scan` reads it (see
+ * {@link segmentGoneSinceListing}), run `scan` again, whole, on a new listing, so its result describes one listing
+ * and never a mix of two. At most {@link SCAN_LISTINGS} listings: a writer that truncates faster than a scan reads
+ * cannot keep it looping. `scan` must start from nothing each time.
+ * @throws {@link @lora/wal-codec!WalError} what {@link resolveTarget} and `scan` throw; `WAL_IO` (`details.errno`
+ *   `ENOENT`) when a listed segment is gone in the last listing too, or cannot be reached under a name still listed.
+ */
+export async function scanFreshListing<T>(
+  fs: WalFileSystem,
+  path: string,
+  scan: (target: WalTarget) => Promise<T>,
+): Promise<T> {
+  for (let listing = 1; ; listing++) {
+    const target = await resolveTarget(fs, path);
+    try {
+      return await scan(target);
+    } catch (error) {
+      const gone = await segmentGoneSinceListing(fs, target, error);
+      if (gone === undefined) throw error;
+      if (listing < SCAN_LISTINGS) continue;
+      throw goneSegmentError(gone, `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`, error);
+    }
+  }
 }
 
 /**
