@@ -55,10 +55,12 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     );
   }
   const fence = options.checkpointLsn ?? 0;
-  if (!Number.isSafeInteger(fence) || fence < 0) {
+  // The log resumes at the fence + 1, which must be a safe integer: a fence at the last one could only fail later,
+  // after the directory was created.
+  if (!Number.isSafeInteger(fence) || fence < 0 || fence >= Number.MAX_SAFE_INTEGER) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `checkpointLsn must be a non-negative safe integer, got ${shownValue(fence)}`,
+      `checkpointLsn must be an integer from 0 to ${Number.MAX_SAFE_INTEGER - 1}, got ${shownValue(fence)}`,
     );
   }
   const recovery = options.recovery ?? "tolerate-torn-tail";

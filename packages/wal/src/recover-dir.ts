@@ -237,7 +237,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       await writer.rewriteInPlace({ withMetadata: cutToSyncWithRewrite === last.path });
       if (!dirDurable) await fs.syncDir(dir);
     } catch (error) {
-      await writer.close().catch(() => undefined);
+      // Nothing of the failed rewrite may be written again by close(): the buffer is not trusted.
+      await writer.discardAndClose().catch(() => undefined);
       throw error;
     }
   }
@@ -246,14 +247,16 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
     TESTING_BUILD && bugs.has("next-lsn-from-max-only")
       ? maxLsn + 1
       : Math.max(maxLsn + 1, writer.baseLsn, checkpointLsn + 1);
+  // A refusal changes nothing: the writer is closed without cutting its zero tail (close() would truncate), and a
+  // failing close does not replace the refusal.
   if (!Number.isSafeInteger(nextLsn)) {
-    await writer.close();
+    await writer.discardAndClose().catch(() => undefined);
     throw new WalError("WAL_MALFORMED", "WAL structure is malformed: WAL LSN space is exhausted");
   }
   // Resuming above the segment's next LSN (a fence past the log) needs a new segment for the first record, and the
   // last safe id has none: refused here, not by a rotation that would seal the segment and poison the handle.
   if (nextLsn > nextLsnOfSegment(writer, maxLsn) && activeId >= Number.MAX_SAFE_INTEGER) {
-    await writer.close();
+    await writer.discardAndClose().catch(() => undefined);
     throw segmentIdsExhausted(dir);
   }
   return {

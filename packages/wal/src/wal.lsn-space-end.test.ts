@@ -56,4 +56,24 @@ describe("the end of the LSN space", () => {
     expect(again.wal.nextLsn()).toBe(LAST);
     await again.wal.close();
   });
+
+  it("at the end, begin() and checkpointMarker() are refused before a rotation: no segment sealed or created", async () => {
+    const fs = SimFS.withDir(DIR);
+    const first = await open(fs, 0);
+    await first.wal.commitTx(["kept"]);
+    await first.wal.close();
+    const before = await fs.readdir(DIR);
+    // A fence above the log's end makes the next record start a new segment: the refusal must come first.
+    const { wal } = await open(fs, LAST - 1);
+    await expect(wal.begin()).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    await expect(wal.checkpointMarker(LAST - 1)).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    expect(await fs.readdir(DIR)).toEqual(before);
+    await wal.close();
+  });
+
+  it("a fence at the last safe integer is refused as an option, and nothing is created", async () => {
+    const fs = new SimFS();
+    await expect(open(fs, LAST)).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+    expect(await fs.stat(DIR)).toBeNull();
+  });
 });

@@ -504,6 +504,7 @@ export class Wal<E = MutationEvent> {
     // A marker never rotates a full segment (it may follow a transaction's records in it), except as the first record
     // after a fence above the log's end. Checked before that rotation too, so a refused marker does no I/O.
     this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
+    assertLsnsLeft(this.#nextLsn, 1);
     const rotate = this.#rotateBeforeFirstRecord;
     while (!this.#appendable(rotate, true)) await this.#prepareAppend(rotate);
     this.#tx.assertFence(snapshotLsn, "checkpoint snapshot", this.#nextLsn, this.#durableLsn);
@@ -934,6 +935,8 @@ export class Wal<E = MutationEvent> {
   }
 
   async #bufferedAfterWait(mayRotate: boolean, build: (lsn: number) => WalRecord<E>): Promise<number> {
+    // Before any rotation: a refused record must change nothing (a rotation seals and creates files).
+    assertLsnsLeft(this.#nextLsn, 1);
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     return this.#appendRecord(build);
   }
