@@ -140,7 +140,7 @@ export interface WalErrorDetails {
   readonly knownOptions?: readonly string[];
   /** For `WAL_POISONED` from `close()`: the highest LSN an fsync covered. */
   readonly syncedLsn?: number;
-  /** For `WAL_POISONED` from `close()`: the highest LSN written (acknowledged in `group` and `none` mode). */
+  /** For `WAL_POISONED` from `close()`: the newest commit acknowledged as written (`group` and `none` mode). */
   readonly writtenLsn?: number;
 }
 

@@ -100,6 +100,9 @@ export class CommitPipeline {
   #roundsDone = 0;
   #paused = false;
   #failure: unknown;
+  /** The newest commit record appended, and the newest one handed to the OS (acknowledged in group and none mode). */
+  #appendedCommit: number;
+  #writtenCommit: number;
   /** Counters and the fdatasync latency histogram (`wal.ioStats()`). */
   readonly stats = new PipelineStats();
 
@@ -113,6 +116,8 @@ export class CommitPipeline {
     this.#appended = durableLsn;
     this.#written = durableLsn;
     this.#synced = durableLsn;
+    this.#appendedCommit = durableLsn;
+    this.#writtenCommit = durableLsn;
   }
 
   get writer(): SegmentWriter {
@@ -131,9 +136,15 @@ export class CommitPipeline {
     return this.#synced;
   }
 
-  /** Record that LSNs up to `lsn` are now in the writer's buffer. */
-  noteAppended(lsn: number): void {
+  /** The newest commit record handed to the OS: in `group` and `none` mode, the newest acknowledged commit. */
+  get writtenCommitLsn(): number {
+    return this.#writtenCommit;
+  }
+
+  /** Record that LSNs up to `lsn` are now in the writer's buffer; `commit` when `lsn` is a commit record. */
+  noteAppended(lsn: number, commit = false): void {
     this.#appended = lsn;
+    if (commit) this.#appendedCommit = lsn;
   }
 
   /**
@@ -236,14 +247,22 @@ export class CommitPipeline {
    * appended is written and durable; switch to `next`.
    */
   sealedAndReplaced(next: SegmentWriter): void {
-    this.#markWritten(this.#appended);
-    this.#markSynced(this.#appended, true);
+    this.sealed();
     this.#writer = next;
+  }
+
+  /**
+   * Inside {@link CommitPipeline.exclusive}: the current writer was sealed (flushed and fsynced), so everything
+   * appended is written and durable, even if the rest of the rotation fails.
+   */
+  sealed(): void {
+    this.#markWritten(this.#appended, this.#appendedCommit);
+    this.#markSynced(this.#appended, true);
   }
 
   /** Inside `exclusive`: everything appended was flushed and fsynced by the caller. */
   flushedOutside(): void {
-    this.#markWritten(this.#appended);
+    this.#markWritten(this.#appended, this.#appendedCommit);
     this.#markSynced(this.#appended, true, this.#writer.writtenBytes);
   }
 
@@ -321,6 +340,7 @@ export class CommitPipeline {
   /** One synchronous write of everything appended, between its failpoints. A failure fails the pipeline first. */
   #writeAppendedNow(): void {
     const target = this.#appended;
+    const commitTarget = this.#appendedCommit;
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
       this.stats.writes++;
@@ -331,7 +351,7 @@ export class CommitPipeline {
       this.fail(error);
       throw error;
     }
-    this.#markWritten(target);
+    this.#markWritten(target, commitTarget);
   }
 
   /** One blocking sync round on this thread: covers everything written, which is all that is waited for. */
@@ -389,6 +409,7 @@ export class CommitPipeline {
   async #writeLoop(): Promise<void> {
     while (this.#writeNeeded()) {
       const target = this.#appended;
+      const commitTarget = this.#appendedCommit;
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeWrite");
         this.stats.writes++;
@@ -399,7 +420,7 @@ export class CommitPipeline {
         this.fail(error);
         return;
       }
-      this.#markWritten(target);
+      this.#markWritten(target, commitTarget);
     }
   }
 
@@ -453,8 +474,9 @@ export class CommitPipeline {
     this.#events.onSyncRound?.(lsn, ms);
   }
 
-  #markWritten(lsn: number): void {
+  #markWritten(lsn: number, commitLsn: number): void {
     if (lsn > this.#written) this.#written = lsn;
+    if (commitLsn > this.#writtenCommit) this.#writtenCommit = commitLsn;
     this.#events.onWritten(this.#written);
     if (this.#writeWaiters.length > 0) this.#writeWaiters = settle(this.#writeWaiters, this.#written);
   }

@@ -263,9 +263,10 @@ export class SegmentLifecycle {
    * Seal `old` (flush, fsync, sealed header) and make the next segment at `nextLsn`: the spare stamped with its header
    * beside the seal and renamed, or (when no spare is ready: making it failed, or is still under way, which rotation
    * does not wait for) a file created now; its name is made durable by a directory fsync before it is used. Any
-   * failure propagates (the handle poisons itself).
+   * failure propagates (the handle poisons itself). `onSealed` is called once the seal succeeded: every record of
+   * `old` is durable from then on, even if making the next segment fails.
    */
-  async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
+  async rotate(old: SegmentWriter, nextLsn: number, onSealed?: () => void): Promise<SegmentWriter> {
     const spare = this.#spare;
     this.#spare = undefined;
     const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
@@ -276,6 +277,8 @@ export class SegmentLifecycle {
       await spare?.discard(true).catch(() => undefined);
       throw failed.reason;
     }
+    // The seal fsynced every record of the old segment: durable now, whatever the rest of the rotation does.
+    if (old.sealed) onSealed?.();
     if (TESTING_BUILD) this.#failpoint("rotate.afterSeal");
     const sealedInfo: SegmentInfo = {
       id: this.#activeId,

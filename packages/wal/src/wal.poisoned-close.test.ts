@@ -85,4 +85,33 @@ describe("close() on a poisoned handle", () => {
     expect(isWalError(await wal.sync().catch((e: unknown) => e), "WAL_IO")).toBe(true);
     await expect(wal.close()).resolves.toBeUndefined();
   });
+
+  it("group mode: a rotation whose seal fsynced the acknowledged commit and whose directory fsync failed closes cleanly", async () => {
+    const sim = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, {
+      fs: sim,
+      codec: jsonCodec,
+      syncMode: { mode: "group", intervalMs: 60_000 },
+      segmentTargetBytes: 64,
+    });
+    await wal.commitTx(["acknowledged, sealed"]);
+    sim.injectFault({ op: "syncDir", errno: "EIO" });
+    // The segment is full: this commit seals it (an fdatasync covering the first) and then fails making the next.
+    await expect(wal.commitTx(["second"])).rejects.toMatchObject({ code: "WAL_IO" });
+    await expect(wal.close()).resolves.toBeUndefined();
+    sim.clearFaults();
+    expect(await durableEvents(sim)).toEqual(["acknowledged, sealed"]);
+  });
+
+  it("group mode: written records of an uncommitted transaction are no acknowledged commit: close resolves", async () => {
+    const { sim, wal } = await groupWalWithFailingFsync();
+    const tx = await wal.begin();
+    // Big enough to be handed to the OS at once (the spill), though nothing commits it.
+    await wal.append(tx, "x".repeat(600 * 1024));
+    expect(wal.fsyncedLsn()).toBeLessThan(wal.nextLsn() - 1);
+    expect(isWalError(await wal.sync().catch((e: unknown) => e), "WAL_IO")).toBe(true);
+    await expect(wal.close()).resolves.toBeUndefined();
+    sim.clearFaults();
+    expect(await durableEvents(sim)).toEqual(["durable"]);
+  });
 });

@@ -621,7 +621,7 @@ export class Wal<E = MutationEvent> {
     const commitLsn = begin + 2;
     this.#nextLsn = begin + 3;
     this.#spans.markInside(begin, begin + 1);
-    this.#pipeline.noteAppended(commitLsn);
+    this.#pipeline.noteAppended(commitLsn, true);
     const acked = this.#awaitCommit(commitLsn, { beginLsn: begin, commitLsn });
     if (commitChannel.hasSubscribers) {
       const message = { dir: this.#dir, beginLsn: begin, commitLsn, events: events.length };
@@ -639,7 +639,7 @@ export class Wal<E = MutationEvent> {
     writer.append({ kind: "txCommit", lsn: begin + 2, txBeginLsn: begin }, this.#codec);
     this.#nextLsn = begin + 3;
     this.#spans.markInside(begin, begin + 1);
-    this.#pipeline.noteAppended(begin + 2);
+    this.#pipeline.noteAppended(begin + 2, true);
     return this.#awaitCommit(begin + 2, { beginLsn: begin, commitLsn: begin + 2 });
   }
 
@@ -824,16 +824,14 @@ export class Wal<E = MutationEvent> {
       this.#pipeline.fail(this.#poison ?? closed);
     }
     if (failure !== undefined) throw failure;
-    // In perCommit mode nothing is acknowledged before its fsync; in the other modes written bytes were.
-    const unsynced = this.#pipeline.writtenLsn - this.#pipeline.syncedLsn;
-    if (this.#poison !== undefined && this.#syncMode.mode !== "perCommit" && unsynced > 0) {
+    // In perCommit mode nothing is acknowledged before its fsync; in the other modes a commit is once written.
+    const acked = this.#pipeline.writtenCommitLsn;
+    const synced = this.#pipeline.syncedLsn;
+    if (this.#poison !== undefined && this.#syncMode.mode !== "perCommit" && acked > synced) {
       throw new WalError(
         "WAL_POISONED",
-        `WAL closed poisoned: records up to LSN ${this.#pipeline.writtenLsn} were acknowledged as written and no fsync covers those above ${this.#pipeline.syncedLsn}; reopen the log (it rewrites and fsyncs what the file still holds)`,
-        {
-          cause: this.#poison,
-          details: { path: this.#dir, syncedLsn: this.#pipeline.syncedLsn, writtenLsn: this.#pipeline.writtenLsn },
-        },
+        `WAL closed poisoned: commits up to LSN ${acked} were acknowledged as written and no fsync covers those above ${synced}; reopen the log (it rewrites and fsyncs what the file still holds)`,
+        { cause: this.#poison, details: { path: this.#dir, syncedLsn: synced, writtenLsn: acked } },
       );
     }
   }
@@ -948,9 +946,9 @@ export class Wal<E = MutationEvent> {
     const record = build(lsn);
     writer.append(record, this.#codec);
     this.#nextLsn = lsn + 1;
-    this.#pipeline.noteAppended(lsn);
-    // Transaction bookkeeping once the record is in the buffer (a failed encode changed nothing).
     const kind = record.kind;
+    this.#pipeline.noteAppended(lsn, kind === "txCommit");
+    // Transaction bookkeeping once the record is in the buffer (a failed encode changed nothing).
     if (kind === "txBegin") this.#tx.beginTx(lsn);
     else if (kind === "txCommit" || kind === "txAbort") this.#tx.finishTx(record.txBeginLsn, lsn);
     if (writer.pendingBytes >= SPILL_BYTES) this.#pipeline.spill();
@@ -984,7 +982,7 @@ export class Wal<E = MutationEvent> {
       const old = this.#pipeline.writer;
       if (!this.#segmentFull() && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const sealedSegmentId = this.#segments.activeId;
-      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
+      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn, () => this.#pipeline.sealed()));
       this.#rotateBeforeFirstRecord = false;
       if (rotateChannel.hasSubscribers) {
         const newSegmentId = this.#segments.activeId;
