@@ -26,7 +26,7 @@ export interface CrashImageOptions {
   /**
    * Out-of-order landings per file: a later unsynced write kept while earlier ones are lost (all of them when
    * there are at most this many, else this many sampled, the last write landing without the one before it
-   * always among them). @default 16
+   * always among them when it follows a write; 0 turns them off). @default 16
    */
   readonly reorderSamples?: number;
 }
@@ -106,6 +106,11 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
  * Writes that landed ahead of earlier ones: a page cache writes dirty pages back in any order, so a later
  * append can reach the disk while an earlier one (or its page) does not, leaving a hole of zeros before it.
  * Only runs of writes are reordered: a truncate between them keeps its place, as a journalled size change does.
+ *
+ * Whole writes are reordered, which is stricter than a page cache on purpose (as SimFS is): a page written back
+ * carries every earlier write to it, so a later write landing without an earlier one in the same sector cannot
+ * happen on a disk. The extra states are holes in unsynced data, which recovery must accept anyway; states this
+ * misses (a reordered write that is itself torn, several later writes around holes) are left to Tier D's model.
  */
 function reorderedChoices(ops: readonly PendingOp[], seed: number, samples: number): FileChoice[] {
   // For each write j preceded by a write, the earliest k such that ops k..j-1 are all writes (O(n), no pairs).
@@ -139,7 +144,7 @@ function reorderedChoices(ops: readonly PendingOp[], seed: number, samples: numb
     out.push({ kind: "reordered", k, j });
   };
   const lastJ = landing[landing.length - 1] as number;
-  if (lastJ === ops.length - 1) add(lastJ - 1, lastJ);
+  if (lastJ === ops.length - 1 && samples > 0) add(lastJ - 1, lastJ);
   const next = mulberry32(seed);
   for (let attempt = 0; attempt < samples * 8 && out.length < samples; attempt++) {
     const n = below(next, landing.length);
@@ -258,6 +263,14 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
   const tornSamples = options.tornSamples ?? 8;
   const dirSamples = options.dirSamples ?? 16;
   const reorderSamples = options.reorderSamples ?? 16;
+  for (const [name, value] of [
+    ["tornSamples", tornSamples],
+    ["dirSamples", dirSamples],
+    ["reorderSamples", reorderSamples],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative integer`);
+  }
 
   // Capture: directories (sorted) and every inode reachable from any entry, durable or volatile.
   const dirPaths = [...state.dirs.keys()].sort();
@@ -300,7 +313,7 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     ops.forEach((op, k) => {
       choices.push(...tornChoices(op, k, mixSeed(seed, inode.id, k), tornSamples));
     });
-    choices.push(...reorderedChoices(ops, mixSeed(seed, inode.id, 0x0e), reorderSamples));
+    choices.push(...reorderedChoices(ops, mixSeed(seed, 0x0e, inode.id), reorderSamples));
     const label = labels.get(inode) ?? fallbackLabels.get(inode) ?? `inode ${inode.id}`;
     const kept = inode.diverged ? undefined : inode.data.snapshot();
     const dim: FileDim = { kind: "file", inode, label, ops, base: inode.durable, kept, choices, cache: new Map() };

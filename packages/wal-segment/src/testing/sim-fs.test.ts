@@ -103,6 +103,14 @@ describe("SimFS crash images", () => {
       i.description.includes("out of order"),
     );
     expect(reordered.length).toBe(5);
+    const none = all(sim, { maxImages: 100_000, reorderSamples: 0 });
+    expect(none.filter((i) => i.description.includes("out of order"))).toEqual([]);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => all(sim, { reorderSamples: bad })).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }),
+      );
+      expect(() => all(sim, { tornSamples: bad })).toThrow(expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }));
+    }
     expect(reordered[0]?.description).toBe(
       "/w/a: kept first 38/40 unsynced ops, then op 40 (write 1 B at 40) landed out of order, the rest lost",
     );
