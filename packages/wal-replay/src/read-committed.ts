@@ -70,8 +70,12 @@ export const READ_COMMITTED_OPTION_NAMES = optionNames<ReadCommittedOptions<unkn
  * them from live ones, so they hold it back (never past a live one). A follower learns which are dead from the
  * writer (`followDir`, `wal.follow`) and gives tokens without them.
  *
+ * A token whose `restartLsn` is the only LSN the log no longer holds (the oldest segment starts just after it: often
+ * a checkpoint marker was all that went) is read: one LSN cannot hold a whole committed transaction, and a
+ * transaction begun there is `WAL_TRUNCATED` at its first retained record, before anything of it is returned.
+ *
  * The same as LoraDB's `CommittedTxReader::open(dir, after, upto)`.
- * @throws {@link WalError} `WAL_TRUNCATED` (records after `after` were truncated; `details.oldestRetainedLsn`),
+ * @throws {@link WalError} `WAL_TRUNCATED` (records from `restartLsn` on were truncated; `details.oldestRetainedLsn`),
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`, and what replay throws: `WAL_CORRUPT`, `WAL_MALFORMED`, `WAL_BAD_HEADER`,
  *   `WAL_CODEC_MISMATCH`, `WAL_IO`.
  */

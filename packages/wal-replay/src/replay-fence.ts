@@ -4,7 +4,7 @@
  */
 
 import { WalError } from "@lora/wal-codec";
-import { truncatedError } from "./segment-locate.js";
+import { isLoneMissingLsn, truncatedError } from "./segment-locate.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
 /** What the first segment of a walk is checked against (see {@link historyGapError}). */
@@ -21,23 +21,37 @@ export interface HistoryGapInput {
   readonly path: string;
 }
 
+/** What a log that no longer holds the records after the fence or after `after` means for the walk. */
+export interface HistoryGap {
+  /** The error to throw. */
+  readonly error: WalError;
+  /**
+   * Set when the walk may go on anyway: only this LSN, the one after `after`, is missing (see `isLoneMissingLsn`),
+   * and `error` is thrown at the first retained record of a transaction begun at it.
+   */
+  readonly lostBegin?: number;
+}
+
 /**
- * The error for a log that no longer holds the records after the fence or after `after`: `WAL_TRUNCATED` when the
- * records after the resume point are what is missing, `WAL_FENCE_TOO_LOW` otherwise; `undefined` when nothing is.
+ * The gap of a log that no longer holds the records after the fence or after `after`: `WAL_TRUNCATED` when the
+ * records after the resume point are what is missing (deferred when that is one LSN: see {@link HistoryGap}),
+ * `WAL_FENCE_TOO_LOW` otherwise; `undefined` when nothing is.
  */
-export function historyGapError(input: HistoryGapInput): WalError | undefined {
+export function historyGap(input: HistoryGapInput): HistoryGap | undefined {
   const { fence, oldestFence, path } = input;
   const after = input.after ?? 0;
   if (input.after !== undefined && after >= fence && after < oldestFence) {
     // The records after the resume point are what is missing: the change feed's error.
-    return truncatedError(input.dir ?? path, after, oldestFence + 1);
+    const error = truncatedError(input.dir ?? path, after, oldestFence + 1);
+    return isLoneMissingLsn(after + 1, oldestFence + 1) ? { error, lostBegin: after + 1 } : { error };
   }
   if (Math.max(fence, after) < oldestFence) {
-    return new WalError(
+    const error = new WalError(
       "WAL_FENCE_TOO_LOW",
       `the fence ${fence} is below what the log holds: its oldest segment ${path} starts at lsn ${oldestFence + 1}, so the records after the fence up to there are gone (truncated, or never in this log); replaying would silently miss them`,
       { details: { path, segment: path, oldestFence } },
     );
+    return { error };
   }
   return undefined;
 }

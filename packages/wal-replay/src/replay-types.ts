@@ -63,7 +63,8 @@ export interface ReplayOptions<E> {
    * segment holding `after + 1`, found by a binary search over segment headers (one 32-byte read per step); the
    * segments before it are never opened. A transaction begun before that segment began at or below `after` and is
    * skipped, never an error. When the log no longer holds `after + 1` (truncated), iteration throws `WAL_TRUNCATED`
-   * unless `allowTruncatedHistory`. `replaySegments` filters but does not seek (its caller chose the files).
+   * unless `allowTruncatedHistory`: at once, or, when `after + 1` is the only LSN missing, at the first record of a
+   * transaction begun there (docs/change-feed.md, "Rotation and truncation"). `replaySegments` filters but does not seek (its caller chose the files).
    * See {@link ReplayOutcome} for what the report covers then. @default no lower bound (the whole retained log)
    */
   readonly after?: number;
@@ -72,7 +73,8 @@ export interface ReplayOptions<E> {
    * starts at the segment holding it, and the transactions handed over are those with `beginLsn >= restartLsn` and
    * `commitLsn > after`. So a transaction that began before `after` and committed after it (low-level transactions
    * used concurrently) is delivered whole on resume. It must be at most `after + 1`; `WAL_TRUNCATED` when the log no
-   * longer holds it. With `after`, every transaction handed over carries its own `restartLsn`.
+   * longer holds it (as for `after`: when it is the only LSN missing, only at a record of a transaction begun
+   * there). With `after`, every transaction handed over carries its own `restartLsn`.
    * @default after + 1 (the transactions with `beginLsn > after`)
    */
   readonly restartLsn?: number;

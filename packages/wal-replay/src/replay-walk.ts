@@ -314,6 +314,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       oldestBaseLsn: this.#oldestBaseLsn,
       dir: this.#dir,
       upto: this.#upto,
+      onLostBegin: (lostBegin, error) => this.#assembler.lostBegin(lostBegin, error),
     });
     if (reader === undefined) return false;
     this.#reader = reader;

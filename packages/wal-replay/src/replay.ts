@@ -39,7 +39,8 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  * @throws (from iteration) {@link WalError} `WAL_IO` (missing directory, unreadable file; an I/O error is never
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
  *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode; `WAL_TRUNCATED` when the log no longer holds `after + 1`
- *   (without `allowTruncatedHistory`). At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
+ *   (without `allowTruncatedHistory`; when it is the only LSN missing, only at a record of a transaction begun
+ *   there). At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
  *   `WAL_INVALID_OPTION` for bad options.
  */
 export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {

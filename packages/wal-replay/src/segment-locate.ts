@@ -150,8 +150,9 @@ const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs
 
 /**
  * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment, or when
- * its only segment has no header yet (a new log's writer creating it: no records yet). A reader resuming after an
- * LSN below this minus one has lost records to truncation.
+ * its only segment has no header yet (a new log's writer creating it: no records yet). A reader that needs the
+ * records from an LSN below this on has lost records to truncation; when only the LSN just below it is missing, see
+ * {@link isLoneMissingLsn} for when that loses nothing.
  * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`,
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`.
  */
@@ -171,6 +172,20 @@ export async function oldestRetainedLsn(dir: string, options: OldestRetainedLsnO
       return look.kind === "opened" ? look.value : null;
     }
   });
+}
+
+/**
+ * Whether a reader that needs the records from `from` on may still start in a log whose oldest segment starts at
+ * `oldestBase`: when `from` is the one LSN missing (`from === oldestBase - 1`). A committed transaction is a begin and
+ * a commit at two LSNs, so one LSN cannot hold a whole transaction the reader should deliver: all it can lose is a
+ * transaction begun at `from` that goes on in the retained log, and every retained record of that one names
+ * `txBeginLsn === from`. The reader starts, and fails with {@link truncatedError} (the same error as before it
+ * started) at the first such record, before delivering anything of it. It is the common case: rotation happens only
+ * before a begin, so a segment often ends with a checkpoint marker, which is then all that a resume token from the
+ * commit before it lacks. Two or more missing LSNs can hold a whole (empty) transaction: refused at once.
+ */
+export function isLoneMissingLsn(from: number, oldestBase: number): boolean {
+  return from === oldestBase - 1;
 }
 
 /** The error for a reader that needs records truncation has removed. */

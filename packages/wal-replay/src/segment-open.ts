@@ -4,10 +4,11 @@
  * need, and whether anything in it can be at or below `upto`.
  */
 
+import type { WalError } from "@lora/wal-codec";
 import { SegmentReader, type SegmentReaderOptions, type WalFileSystem } from "@lora/wal-segment";
 import { lookAgainAtNewest } from "./newest-segment-look.js";
 import type { ReplayFindings } from "./replay-damage.js";
-import { historyGapError } from "./replay-fence.js";
+import { historyGap } from "./replay-fence.js";
 import type { RecoveryMode, SegmentSummary } from "./replay-types.js";
 import { missingBetween, staleBefore } from "./segment-continuity.js";
 
@@ -35,13 +36,18 @@ export interface SegmentOpenInput {
   readonly dir: string | undefined;
   /** `upto`, or Infinity. */
   readonly upto: number;
+  /**
+   * Told when the walk goes on with one LSN missing after `after` (see `HistoryGap.lostBegin`): `error` is to be
+   * thrown at the first record of a transaction begun at `lostBegin`.
+   */
+  readonly onLostBegin: (lostBegin: number, error: WalError) => void;
 }
 
 /**
  * Open the segment and check how it follows the previous one: its reader, or `undefined` when the sweep ends
  * without it (a headerless newest segment, a reported gap or stale segment, or a segment wholly above `upto`).
  * @throws the open's error when the segment is not a headerless newest one, a gap or stale segment's corruption
- *   unless the mode is `point-in-time`, and the fence errors of {@link historyGapError}.
+ *   unless the mode is `point-in-time`, and the fence errors of {@link historyGap}.
  */
 export async function openSegment(input: SegmentOpenInput): Promise<SegmentReader | undefined> {
   const { path, id, previous } = input;
@@ -66,16 +72,17 @@ export async function openSegment(input: SegmentOpenInput): Promise<SegmentReade
     return undefined;
   }
   if (previous === undefined && !input.allowTruncatedHistory) {
-    const gap = historyGapError({
+    const gap = historyGap({
       fence: input.fence,
       after: input.after,
       oldestFence: (input.oldestBaseLsn ?? reader.header.baseLsn) - 1,
       dir: input.dir,
       path,
     });
-    if (gap !== undefined) {
+    if (gap?.lostBegin !== undefined) input.onLostBegin(gap.lostBegin, gap.error);
+    else if (gap !== undefined) {
       await reader.close();
-      throw gap;
+      throw gap.error;
     }
   }
   if (reader.header.baseLsn > input.upto) {

@@ -55,6 +55,10 @@ export class TransactionAssembler<E> {
    * fence): only a transaction begun at or below it was truncated away; see {@link TransactionAssembler.retainedFrom}.
    */
   #historyFloor: number | undefined;
+  /** The transaction begun at the one LSN missing before the retained log, and its error (see `lostBegin`). */
+  #lost: { readonly begin: number; readonly error: WalError } | undefined;
+  /** Its begin while it may still be open, so that tokens restart there (see `lostBegin`); undefined once known not. */
+  #lostOpenBegin: number | undefined;
   #newestSnapshot: number | null = null;
   /*
    * The open transactions. Nearly always at most one is open (every `commitTx`, and any writer that does not
@@ -94,6 +98,19 @@ export class TransactionAssembler<E> {
    */
   retainedFrom(oldestFence: number): void {
     this.#historyFloor = oldestFence;
+  }
+
+  /**
+   * The walk reads on with the one LSN `begin` missing before the retained log (`isLoneMissingLsn`): a record of a
+   * transaction begun there is not skipped as truncated but throws `error`, so that transaction is never lost
+   * silently. Until a checkpoint marker whose snapshot is at or above `begin` is read, such a transaction may still
+   * be open, and every token restarts at `begin` at the latest: a consumer that resumed from the token of a
+   * transaction delivered before the first record of it would otherwise skip it for good. (A marker's snapshot never
+   * lies inside a transaction, so one begun at `begin` ended below the marker, where its records were read.)
+   */
+  lostBegin(begin: number, error: WalError): void {
+    this.#lost = { begin, error };
+    this.#lostOpenBegin = begin;
   }
 
   /** The lowest fence the retained log can serve: the first segment's base LSN minus one (0 before any segment). */
@@ -163,6 +180,7 @@ export class TransactionAssembler<E> {
   ): WalError | undefined {
     if (this.#lenient) return undefined;
     const begin = record.txBeginLsn;
+    if (begin === this.#lost?.begin) return this.#lost.error;
     if (known && this.#allowTruncatedHistory && begin <= (this.#historyFloor ?? this.#oldestFence ?? 0)) {
       // Begun before the retained log: the caller opted in to the gap, and a partial transaction is never replayed.
       if (record.kind === "txCommit" || record.kind === "txAbort") this.truncatedTransactions++;
@@ -249,6 +267,7 @@ export class TransactionAssembler<E> {
         if (this.#newestSnapshot === null || record.snapshotLsn > this.#newestSnapshot) {
           this.#newestSnapshot = record.snapshotLsn;
         }
+        if (record.snapshotLsn >= (this.#lostOpenBegin ?? Number.POSITIVE_INFINITY)) this.#lostOpenBegin = undefined;
         break;
       default:
         known = this.#extend(record.txBeginLsn, lsn, record.kind === "txCommit" || record.kind === "txAbort");
@@ -299,7 +318,11 @@ export class TransactionAssembler<E> {
         if (this.#tokens) {
           // The transactions still open here may commit later: a reader resuming after this one must read their
           // begins again, so the token restarts at the lowest of them.
-          const restartLsn = Math.min(lsn + 1, this.#lowestOpenBegin());
+          const restartLsn = Math.min(
+            lsn + 1,
+            this.#lowestOpenBegin(),
+            this.#lostOpenBegin ?? Number.POSITIVE_INFINITY,
+          );
           return { beginLsn: record.txBeginLsn, commitLsn: lsn, events, restartLsn } as ReplayedTransaction<E>;
         }
         return { beginLsn: record.txBeginLsn, commitLsn: lsn, events };
