@@ -27,7 +27,13 @@ import { FollowAssembler } from "./follow-assembler.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { locateSegment, oldestRetainedLsn, type SegmentLocation, truncatedError } from "./segment-locate.js";
+import {
+  isLoneMissingLsn,
+  locateSegment,
+  oldestRetainedLsn,
+  type SegmentLocation,
+  truncatedError,
+} from "./segment-locate.js";
 
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
@@ -152,6 +158,11 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #locateMisses = 0;
   /** Where to read again from after a reset whose reopen had to wait (see `#reset`). */
   #restartFrom: number | undefined;
+  /**
+   * The error the assembler throws at a record of a transaction begun at the one LSN missing where reading started
+   * (see `#openAt`), made the caller's (`onTruncated`) when it ends the follower.
+   */
+  #lostError: WalError | undefined;
   /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
   #decodedAny = false;
   #done = false;
@@ -274,6 +285,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       return { value: undefined, done: true };
     } catch (error) {
       await this.#finish();
+      const lost = this.#lostError;
+      if (lost !== undefined && error === lost && this.#o.onTruncated !== undefined) {
+        throw await this.#o.onTruncated(lost);
+      }
       throw error;
     }
   }
@@ -561,6 +576,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
     // The assembler has already forgotten what is known dead (see `FollowAssembler.deadBelow`).
     if (sessionChanged) for (const begin of this.#assembler?.openBegins() ?? []) if (begin < lsn) lsn = begin;
+    // A transaction that may have begun at the LSN missing where reading started, and may still be open: read again
+    // from there, so that a record of it still fails as truncated instead of being skipped as begun before reading.
+    const lost = this.#assembler?.lostOpenBegin;
+    if (lost !== undefined && lost < lsn) lsn = lost;
     return lsn;
   }
 
@@ -593,10 +612,16 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const where = await this.#locate(lsn);
     const entry = where?.entries[where.index];
     if (where === null || entry === undefined || where.oldestBaseLsn === null) return false;
-    // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap.
-    if (lsn < where.oldestBaseLsn) await this.#truncated(lsn - 1, where.oldestBaseLsn);
+    // Records from `lsn` up to the oldest segment are gone (or were never in this log): never a silent gap. When
+    // `lsn` alone is missing, reading starts, and a record of a transaction begun at it fails as truncated.
+    let lost: { readonly begin: number; readonly error: WalError } | undefined;
+    if (lsn < where.oldestBaseLsn) {
+      if (!isLoneMissingLsn(lsn, where.oldestBaseLsn)) await this.#truncated(lsn - 1, where.oldestBaseLsn);
+      lost = { begin: lsn, error: truncatedError(this.#o.dir, lsn - 1, where.oldestBaseLsn) };
+    }
+    this.#lostError = lost?.error;
     // Reading starts at `lsn`: a transaction begun before it was delivered, is dead, or lies before the token.
-    this.#assembler = new FollowAssembler<E>(lsn, this.#deadBelow, returnsFreshBatches(this.#o.codec));
+    this.#assembler = new FollowAssembler<E>(lsn, this.#deadBelow, returnsFreshBatches(this.#o.codec), lost);
     try {
       await this.#openSegment(entry, undefined);
     } catch (error) {
@@ -604,7 +629,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (isMissingFileError(error)) {
         const again = await this.#locate(lsn);
         const oldest = again?.oldestBaseLsn ?? null;
-        if (oldest !== null && lsn < oldest) await this.#truncated(lsn - 1, oldest);
+        if (oldest !== null && lsn < oldest && !isLoneMissingLsn(lsn, oldest)) await this.#truncated(lsn - 1, oldest);
         return false; // a truncation or a recovery replaced it meanwhile: look again at the next wake-up
       }
       // A writer's recovery removing and creating the newest segment again: it has no header for a moment.

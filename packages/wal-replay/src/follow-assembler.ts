@@ -53,16 +53,33 @@ export class FollowAssembler<E> {
    * the first batch of the newest transaction becomes its events array instead of being copied into a new one.
    */
   readonly #adoptBatches: boolean;
+  /** The transaction begun at the one LSN missing before the first segment read, and its error (see `lost`). */
+  readonly #lost: { readonly begin: number; readonly error: WalError } | undefined;
+  /** Its begin while it may still be open, so that tokens restart there (see `lost`); undefined once known not. */
+  #lostOpenBegin: number | undefined;
 
   /**
    * @param floor records of transactions begun below it are skipped (reading starts there).
    * @param deadBelow see {@link FollowAssembler.deadBelow}.
    * @param adoptBatches see `#adoptBatches`: only for a codec whose `decodeBatch` returns a new array every call.
+   * @param lost reading starts with the LSN `lost.begin` (the floor) missing (see `isLoneMissingLsn`): a record of a
+   *   transaction begun there throws `lost.error` instead of being skipped, so that transaction is never lost
+   *   silently. Until it is known not to be open (a checkpoint marker whose snapshot is at or above `lost.begin`:
+   *   a marker's snapshot never lies inside a transaction; or, as for any open transaction, a later writer session
+   *   reached), every token restarts at `lost.begin` at the latest: a consumer resuming from the token of a
+   *   transaction delivered before the first record of it would otherwise skip it for good.
    */
-  constructor(floor: number, deadBelow = 0, adoptBatches = false) {
+  constructor(
+    floor: number,
+    deadBelow = 0,
+    adoptBatches = false,
+    lost?: { readonly begin: number; readonly error: WalError },
+  ) {
     this.#floor = floor;
     this.#deadBelow = deadBelow;
     this.#adoptBatches = adoptBatches;
+    this.#lost = lost;
+    this.#lostOpenBegin = lost?.begin;
   }
 
   /**
@@ -81,9 +98,14 @@ export class FollowAssembler<E> {
     return this.#lastLsn;
   }
 
-  /** Whether a transaction is open (begun and neither committed nor aborted). */
+  /** Whether a transaction is open (begun and neither committed nor aborted), or may be (see `lost`). */
   get anyOpen(): boolean {
-    return this.#current !== undefined || this.#open.size > 0;
+    return this.#current !== undefined || this.#open.size > 0 || this.#lostOpenBegin !== undefined;
+  }
+
+  /** The begin of the transaction at the LSN missing where reading started, while it may be open (see `lost`). */
+  get lostOpenBegin(): number | undefined {
+    return this.#lostOpenBegin;
   }
 
   /** Begin LSNs of the transactions still open. */
@@ -103,7 +125,7 @@ export class FollowAssembler<E> {
   /**
    * Apply one record; the transaction it commits, if any, with its resume token: `restartLsn` is the lowest begin
    * of the transactions still open that can still commit, or the commit LSN + 1.
-   * @throws {@link WalError} `WAL_MALFORMED`.
+   * @throws {@link WalError} `WAL_MALFORMED`; the `lost` error (see the constructor).
    */
   apply(record: WalRecord<E>, path: string): CommittedTransaction<E> | undefined {
     const lsn = record.lsn;
@@ -120,6 +142,7 @@ export class FollowAssembler<E> {
         this.#currentBegin = lsn;
         return undefined;
       case "checkpoint":
+        if (record.snapshotLsn >= (this.#lostOpenBegin ?? Number.POSITIVE_INFINITY)) this.#lostOpenBegin = undefined;
         return undefined;
       case "mutation":
       case "mutationBatch": {
@@ -150,6 +173,7 @@ export class FollowAssembler<E> {
   #forgetDead(): void {
     if (this.#current !== undefined && this.#currentBegin < this.#deadBelow) this.#current = undefined;
     for (const begin of this.#open.keys()) if (begin < this.#deadBelow) this.#open.delete(begin);
+    if ((this.#lostOpenBegin ?? Number.POSITIVE_INFINITY) < this.#deadBelow) this.#lostOpenBegin = undefined;
   }
 
   #restartAfter(commitLsn: number): number {
@@ -158,6 +182,8 @@ export class FollowAssembler<E> {
     // behind it, an earlier session's transaction open here may still commit before that session ended.
     if (this.#current !== undefined && this.#currentBegin < restart) restart = this.#currentBegin;
     if (this.#open.size > 0) for (const begin of this.#open.keys()) if (begin < restart) restart = begin;
+    const lost = this.#lostOpenBegin;
+    if (lost !== undefined && lost < restart) restart = lost;
     return restart;
   }
 
@@ -165,7 +191,10 @@ export class FollowAssembler<E> {
     if (this.#current !== undefined && this.#currentBegin === begin) return this.#current;
     const events = this.#open.size === 0 ? undefined : this.#open.get(begin);
     if (events !== undefined) return events;
-    if (begin < this.#floor) return undefined;
+    if (begin < this.#floor) {
+      if (begin === this.#lost?.begin) throw this.#lost.error;
+      return undefined;
+    }
     throw missingBegin(lsn, begin, path);
   }
 }

@@ -2,19 +2,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Rec, tx, writeSegment } from "../test/build-log.js";
+import { fs, type Rec, tx, writeSegment } from "../test/build-log.js";
+import { followDir } from "./follow-dir.js";
 import { readCommitted } from "./read-committed.js";
 import type { CommittedTransaction } from "./replay-types.js";
+import { createSlot } from "./replication-slots.js";
 
 // A resume position whose restart point is the one LSN truncation removed (isLoneMissingLsn): segment 1 held
 // 1..4 and is gone, the log starts at LSN 5, and the token of the commit at 3 needs the records from 4 on.
 
 let dir: string;
+let stop: AbortController;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "lora-wal-lone-lsn-"));
+  stop = new AbortController();
 });
 afterEach(async () => {
+  stop.abort();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -47,6 +53,25 @@ async function readAll(options: { after: number; restartLsn?: number }): Promise
   const out: Tx[] = [];
   for await (const t of readCommitted(dir, { codec: jsonCodec, ...options })) out.push(t);
   return out;
+}
+
+/** Read `it` until `n` transactions came or it failed; what came, and the failure. */
+async function pull(it: AsyncIterator<Tx>, n: number, ms = 10_000): Promise<{ got: Tx[]; error: unknown }> {
+  const got: Tx[] = [];
+  const timeout = new Promise<never>((_, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} delivered`)), ms);
+    t.unref();
+  });
+  try {
+    while (got.length < n) {
+      const r = await Promise.race([it.next(), timeout]);
+      if (r.done) throw new Error("ended");
+      got.push(r.value);
+    }
+  } catch (error) {
+    return { got, error };
+  }
+  return { got, error: undefined };
 }
 
 const truncatedAt3 = { code: "WAL_TRUNCATED", details: { lsn: 3, oldestRetainedLsn: 5 } };
@@ -85,5 +110,85 @@ describe("a resume position missing only its restart point", () => {
     expect(failure).toMatchObject(truncatedAt3);
     // Resuming from that token fails the same way rather than skipping T.
     await expect(readAll({ after: 7, restartLsn: 4 })).rejects.toMatchObject(truncatedAt3);
+  });
+
+  it("followDir delivers every transaction after the token when the lost LSN was a checkpoint marker", async () => {
+    await afterMarkerGone();
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, after: 3, signal: stop.signal });
+    const { got, error } = await pull(follower, 2);
+    expect(error).toBeUndefined();
+    expect(got.map(token)).toEqual([
+      [7, 4, ["a"]],
+      [11, 12, ["b"]],
+    ]);
+    await follower.return();
+    // Two missing LSNs: refused at once.
+    const behind = followDir<JsonValue>(dir, { codec: jsonCodec, after: 2, signal: stop.signal });
+    await expect(behind.next()).rejects.toMatchObject({ code: "WAL_TRUNCATED", details: { oldestRetainedLsn: 5 } });
+  });
+
+  it("a slot restarting at the lost LSN follows on", async () => {
+    await afterMarkerGone();
+    await createSlot(dir, "s", { confirmedLsn: 3 });
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", signal: stop.signal });
+    const { got, error } = await pull(follower, 2);
+    expect(error).toBeUndefined();
+    expect(got.map((t) => t.commitLsn)).toEqual([7, 11]);
+    await follower.return();
+  });
+
+  it("followDir fails WAL_TRUNCATED at a transaction begun at the lost LSN, and its tokens never skip it", async () => {
+    // Live: 5..7 is committed while T, begun at 4, is open; T's batch and commit come later.
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+    for (const r of tx(5, ["a"])) w.append(r, jsonCodec);
+    await w.flush();
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      after: 3,
+      restartLsn: 4,
+      durability: "written",
+      signal: stop.signal,
+      pollIntervalMs: 20,
+    });
+    // Delivered with a token that restarts at 4, where T may have begun.
+    expect((await pull(follower, 1)).got.map(token)).toEqual([[7, 4, ["a"]]]);
+    w.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 4, events: ["t"] }, jsonCodec);
+    w.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
+    await w.flush();
+    await w.close();
+    const { got, error } = await pull(follower, 1);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject(truncatedAt3);
+    // All of it at once: the same failure, and nothing delivered behind it with a token past 4.
+    const whole = followDir<JsonValue>(dir, { codec: jsonCodec, after: 3, durability: "written", signal: stop.signal });
+    const at = await pull(whole, 2);
+    expect(at.error).toMatchObject(truncatedAt3);
+    for (const t of at.got) expect(t.restartLsn).toBeLessThanOrEqual(4);
+    const resumed = followDir<JsonValue>(dir, { codec: jsonCodec, after: 7, restartLsn: 4, signal: stop.signal });
+    await expect(resumed.next()).rejects.toMatchObject(truncatedAt3);
+  });
+
+  it("a follower reading again after a writer restart still fails at a transaction begun at the lost LSN", async () => {
+    // Session 1 wrote 5..7 (a transaction committed while T, begun at 4, was open) and made it durable.
+    const w = await SegmentWriter.create(fs, segmentPath(dir, 2), 5);
+    for (const r of tx(5, ["a"])) w.append(r, jsonCodec);
+    await w.flush();
+    const mark1 = await DurableMarkWriter.open(fs, dir, 1);
+    mark1.publish(7);
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, after: 3, signal: stop.signal, pollIntervalMs: 20 });
+    expect((await pull(follower, 1)).got.map(token)).toEqual([[7, 4, ["a"]]]);
+    // Then it wrote T's batch and commit and died before publishing them; session 2 starts at 10. The follower
+    // reads again from before every undelivered transaction: T's records must still fail, not be skipped.
+    w.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 4, events: ["t"] }, jsonCodec);
+    w.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
+    await w.flush();
+    await w.close();
+    await mark1.abandon();
+    const mark2 = await DurableMarkWriter.open(fs, dir, 10);
+    mark2.publish(9);
+    const { got, error } = await pull(follower, 1, 3000);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject(truncatedAt3);
+    await mark2.close(9);
   });
 });
