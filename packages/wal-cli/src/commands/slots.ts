@@ -163,7 +163,10 @@ with the reason and where the log then started), and the log bytes it holds back
                   token instead (the restartLsn follow --json printed with that
                   commit), which also keeps a transaction begun before --at and
                   committed after it. Refused when the log no longer holds the
-                  slot's restart point (truncated).
+                  records from the slot's restart point on (truncated), except
+                  when only the restart point itself is gone: a follow then
+                  fails (WAL_TRUNCATED) only at a record of a transaction begun
+                  at that LSN.
   drop <name>     remove slot <name>: truncation stops keeping the log for it
 
 Listing takes no lock and writes nothing. create and drop write only inside
@@ -181,7 +184,7 @@ Options:
 
 Exit status: 0 done, 2 a slot file is corrupt, 3 usage error, 4 path missing,
 not a directory or unreadable, 6 create: the log no longer holds the records
-at the slot's restart point (WAL_TRUNCATED), 7 create: the slot exists
+from the slot's restart point on (WAL_TRUNCATED), 7 create: the slot exists
 (WAL_SLOT_EXISTS), drop: no such slot (WAL_SLOT_NOT_FOUND).
 `;
 
@@ -258,7 +261,9 @@ async function refuseBehind(
   segments: readonly BasedSegment[],
 ): Promise<void> {
   const oldest = segments[0]?.baseLsn;
-  if (oldest === undefined || oldest === null || slot.restartLsn >= oldest) return;
+  // Only the restart point itself missing is the change feed's one-LSN gap (`isLoneMissingLsn` in wal-replay): a
+  // follower starts there, and fails WAL_TRUNCATED only at a record of a transaction begun at that LSN.
+  if (oldest === undefined || oldest === null || slot.restartLsn >= oldest - 1) return;
   await dropSlot(dir, slot.name, { fs });
   // With an exact token the records from its restart point are gone: a transaction begun there and committed
   // after --at cannot be read whole, and a higher restart LSN would skip it. Only a newer snapshot helps.
