@@ -23,7 +23,7 @@
  */
 
 import { join } from "node:path";
-import { crc32, WalError } from "@lora/wal-codec";
+import { crc32, shownValue, WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { isMissingFileError } from "./fs/missing-file.js";
 
@@ -60,7 +60,10 @@ export function encodeDurableMark(mark: DurableMark): Uint8Array {
     ["sessionStartLsn", mark.sessionStartLsn],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new WalError("WAL_ENCODE", `durable mark ${name} must be a non-negative safe integer, got ${value}`);
+      throw new WalError(
+        "WAL_ENCODE",
+        `durable mark ${name} must be a non-negative safe integer, got ${shownValue(value)}`,
+      );
     }
   }
   const bytes = new Uint8Array(DURABLE_MARK_BYTES);
@@ -206,7 +209,7 @@ export class DurableMarkWriter {
     if (!Number.isSafeInteger(sessionStartLsn) || sessionStartLsn < 0) {
       throw new WalError(
         "WAL_ENCODE",
-        `durable mark sessionStartLsn must be a non-negative safe integer, got ${sessionStartLsn}`,
+        `durable mark sessionStartLsn must be a non-negative safe integer, got ${shownValue(sessionStartLsn)}`,
       );
     }
     const file = await fs.open(join(dir, DURABLE_MARK_FILE), "openOrCreate");
@@ -228,7 +231,7 @@ export class DurableMarkWriter {
     if (!Number.isSafeInteger(durableLsn) || durableLsn < 0) {
       throw new WalError(
         "WAL_INVALID_ARGUMENT",
-        `durableLsn must be a non-negative safe integer, got ${String(durableLsn)}`,
+        `durableLsn must be a non-negative safe integer, got ${shownValue(durableLsn)}`,
       );
     }
     if (this.#closed || (durableLsn <= this.#last && !closed)) return;

@@ -3,7 +3,7 @@
  * a bad value is refused at once instead of reading nothing (`NaN`) or failing later with an error that has no code.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 
 /** The read size when none is given. */
 export const DEFAULT_READ_BYTES = 1 << 20;
@@ -17,7 +17,10 @@ export const DEFAULT_READ_BYTES = 1 << 20;
 export function readSizeOf(chunkBytes: number | undefined): number {
   if (chunkBytes === undefined) return DEFAULT_READ_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
-    throw new WalError("WAL_INVALID_OPTION", `chunkBytes must be an integer of at least 1, got ${String(chunkBytes)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `chunkBytes must be an integer of at least 1, got ${shownValue(chunkBytes)}`,
+    );
   }
   return chunkBytes;
 }

@@ -13,7 +13,7 @@
  * Sealing rewrites the header in place; it lies in one 512-byte sector, which we assume is written atomically.
  */
 
-import { crc32, FORMAT_VERSION, WalError } from "@lora/wal-codec";
+import { crc32, FORMAT_VERSION, shownValue, WalError } from "@lora/wal-codec";
 
 /** Size of the segment header; records start at this offset. */
 export const SEGMENT_HEADER_BYTES = 32;
@@ -37,7 +37,10 @@ export interface SegmentHeader {
  */
 export function encodeSegmentHeader(header: { baseLsn: number; sealed: boolean; flags?: number }): Uint8Array {
   if (!Number.isSafeInteger(header.baseLsn) || header.baseLsn < 0) {
-    throw new WalError("WAL_ENCODE", `segment baseLsn must be a non-negative safe integer, got ${header.baseLsn}`);
+    throw new WalError(
+      "WAL_ENCODE",
+      `segment baseLsn must be a non-negative safe integer, got ${shownValue(header.baseLsn)}`,
+    );
   }
   const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
   const view = new DataView(bytes.buffer);

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "./fs/file-system.js";
 
 /** One segment file found by {@link listSegments}. */
@@ -22,7 +22,7 @@ const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** The canonical file name of segment `id`. */
 export function segmentFileName(id: number): string {
   if (!Number.isSafeInteger(id) || id < 1)
-    throw new WalError("WAL_INVALID_ARGUMENT", `segment id must be a positive integer, got ${id}`);
+    throw new WalError("WAL_INVALID_ARGUMENT", `segment id must be a positive integer, got ${shownValue(id)}`);
   return `${String(id).padStart(10, "0")}.wal`;
 }
 

@@ -17,6 +17,7 @@ import {
   markerCrc32,
   optionNames,
   type PayloadCodec,
+  shownValue,
   tryDecodeRecord,
   WalError,
   type WalRecord,
@@ -174,7 +175,7 @@ export class SegmentReader {
       const reader = new SegmentReader(file, header, fileSize, chunk, options.readBuffer);
       const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
       if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
-        throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${String(start)}`);
+        throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${shownValue(start)}`);
       }
       reader.seek(start);
       return reader;
@@ -229,7 +230,7 @@ export class SegmentReader {
    */
   seek(offset: number): void {
     if (!Number.isSafeInteger(offset) || offset < SEGMENT_HEADER_BYTES) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `seek offset must be an integer >= 32, got ${String(offset)}`, {
+      throw new WalError("WAL_INVALID_ARGUMENT", `seek offset must be an integer >= 32, got ${shownValue(offset)}`, {
         details: { path: this.path },
       });
     }

@@ -34,6 +34,7 @@ import {
   encodeRecordInto,
   optionNames,
   type PayloadCodec,
+  shownValue,
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
@@ -212,7 +213,7 @@ export class SegmentWriter {
     options: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
     if (!Number.isSafeInteger(offset)) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `append offset must be an integer, got ${String(offset)}`, {
+      throw new WalError("WAL_INVALID_ARGUMENT", `append offset must be an integer, got ${shownValue(offset)}`, {
         details: { path },
       });
     }
@@ -678,7 +679,7 @@ export class SegmentWriter {
     // Before the range check: NaN passes both comparisons, and would drop the pending bytes, then fail in the seam
     // (a plain RangeError from Node's ftruncate) and leave the writer failed by a caller's mistake.
     if (!Number.isSafeInteger(offset)) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `truncation offset must be an integer, got ${String(offset)}`, {
+      throw new WalError("WAL_INVALID_ARGUMENT", `truncation offset must be an integer, got ${shownValue(offset)}`, {
         details: { path: this.path },
       });
     }
@@ -794,18 +795,18 @@ function validateOptions(options: SegmentWriterOptions): void {
   checkOptionNames(options, WRITER_OPTION_NAMES, "SegmentWriter");
   const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(max) || max < 4096) {
-    throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${String(max)}`);
+    throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${shownValue(max)}`);
   }
   const ahead = options.preallocateBytes;
   if (ahead !== undefined && (!Number.isSafeInteger(ahead) || ahead < 0 || ahead > MAX_PREALLOCATE_BYTES)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(ahead)}`,
+      `preallocateBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${shownValue(ahead)}`,
     );
   }
   // Checked before a file is created: the buffers' own check would refuse it only after.
   const buffer = options.bufferBytes;
   if (buffer !== undefined && (!Number.isSafeInteger(buffer) || buffer < 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `bufferBytes must be an integer >= 0, got ${String(buffer)}`);
+    throw new WalError("WAL_INVALID_OPTION", `bufferBytes must be an integer >= 0, got ${shownValue(buffer)}`);
   }
 }

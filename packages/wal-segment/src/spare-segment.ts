@@ -15,7 +15,7 @@
 
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
@@ -89,7 +89,7 @@ export class SpareSegment {
     if (!Number.isSafeInteger(zeroFillBytes) || zeroFillBytes < 0 || zeroFillBytes > MAX_PREALLOCATE_BYTES) {
       throw new WalError(
         "WAL_INVALID_ARGUMENT",
-        `zeroFillBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${String(zeroFillBytes)}`,
+        `zeroFillBytes must be an integer from 0 to ${MAX_PREALLOCATE_BYTES}, got ${shownValue(zeroFillBytes)}`,
       );
     }
     const path = join(dir, `${SPARE_SEGMENT_PREFIX}${randomBytes(6).toString("hex")}`);

@@ -4,7 +4,7 @@
  * look at such tails a bounded chunk at a time.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { WalFile } from "./fs/file-system.js";
 
 /**
@@ -84,6 +84,6 @@ export async function dataEndOf(file: WalFile, size: number): Promise<number> {
 
 function checkOffset(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
+    throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative safe integer, got ${shownValue(value)}`);
   }
 }

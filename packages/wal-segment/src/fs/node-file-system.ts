@@ -4,7 +4,7 @@
  */
 
 import * as fs from "node:fs";
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
 import { ioError } from "../internal/io-error.js";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
@@ -201,8 +201,10 @@ class NodeFileSystem implements WalFileSystem {
   readonly name = "node";
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
-    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
-    if (!Object.hasOwn(FLAGS, mode)) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's. A string first: hasOwn converts
+    // its key with the value's toString, which throws for a null-prototype object.
+    if (typeof mode !== "string" || !Object.hasOwn(FLAGS, mode))
+      throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${shownValue(mode)}`);
     const flags = FLAGS[mode];
     return new NodeWalFile(path, await openFd(path, flags));
   }

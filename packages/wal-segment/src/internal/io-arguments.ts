@@ -5,7 +5,7 @@
  * throws a plain `RangeError` for a read past its buffer, while SimFS read and wrote at fractional positions.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 
 function isIndex(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
@@ -28,7 +28,11 @@ export function checkReadArguments(
   position: number,
 ): void {
   if (!(isIndex(offset) && isIndex(length) && isIndex(position))) {
-    refuse("read", path, `offset ${offset}, length ${length} and position ${position} must be integers >= 0`);
+    refuse(
+      "read",
+      path,
+      `offset ${shownValue(offset)}, length ${shownValue(length)} and position ${shownValue(position)} must be integers >= 0`,
+    );
   }
   if (offset + length > buffer.byteLength) {
     refuse("read", path, `${length} bytes at ${offset} do not fit in a buffer of ${buffer.byteLength}`);
@@ -43,7 +47,11 @@ export function checkReadArguments(
  */
 export function checkWriteArguments(path: string, data: Uint8Array, position: number): void {
   if (!isIndex(position) || !Number.isSafeInteger(position + data.byteLength)) {
-    refuse("write", path, `position ${position} must be an integer >= 0 (with ${data.byteLength} bytes after it)`);
+    refuse(
+      "write",
+      path,
+      `position ${shownValue(position)} must be an integer >= 0 (with ${data.byteLength} bytes after it)`,
+    );
   }
 }
 
@@ -52,5 +60,5 @@ export function checkWriteArguments(path: string, data: Uint8Array, position: nu
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` unless `length` is a non-negative safe integer.
  */
 export function checkTruncateLength(length: number): void {
-  if (!isIndex(length)) throw new WalError("WAL_INVALID_ARGUMENT", `invalid length ${String(length)}`);
+  if (!isIndex(length)) throw new WalError("WAL_INVALID_ARGUMENT", `invalid length ${shownValue(length)}`);
 }

@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/require-await */
 
 import { posix } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
 import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
@@ -217,7 +217,7 @@ export class SimFS implements WalFileSystem {
 
   async open(path: string, mode: OpenMode): Promise<WalFile> {
     // As the Node seam: a mode it does not know is the caller's mistake, refused before the file system is touched.
-    if (!OPEN_MODES.has(mode)) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${String(mode)}`);
+    if (!OPEN_MODES.has(mode)) throw new WalError("WAL_INVALID_ARGUMENT", `unknown open mode ${shownValue(mode)}`);
     const state = this.#state;
     const p = normalizePath(path);
     const fault = state.fault("open", p);
