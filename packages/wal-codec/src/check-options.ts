@@ -51,7 +51,7 @@ export function checkOptionsObject(options: unknown): asserts options is object 
  */
 export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${String(signal)}`);
+    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${shownValue(signal)}`);
   }
 }
 

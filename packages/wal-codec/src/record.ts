@@ -6,6 +6,7 @@
 
 import { BEGIN_RECORD, ByteWriter, FINISH_RECORD } from "./byte-writer.js";
 import { bytesCodec, bytesDecodeBatchAt, bytesDecodeEventAt } from "./bytes-codec.js";
+import { shownValue } from "./check-options.js";
 import { crc32Range } from "./crc32.js";
 import { isWalError, WalError, type WalErrorCode } from "./errors.js";
 import {
@@ -93,7 +94,7 @@ const MARKER_NAMES: Partial<Record<RecordKind, string>> = {
 
 function assertLsn(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new WalError("WAL_ENCODE", `${what} must be a non-negative safe integer, got ${value}`);
+    throw new WalError("WAL_ENCODE", `${what} must be a non-negative safe integer, got ${shownValue(value)}`);
   }
 }
 
@@ -117,8 +118,12 @@ function slotOf<E>(record: WalRecord<E>): number {
  *   `WAL_RECORD_TOO_LARGE` (more than {@link MAX_RECORD_BYTES} with framing).
  */
 export function encodeRecordInto<E>(record: WalRecord<E>, codec: PayloadCodec<E>, out: ByteWriter): number {
-  const kindByte = RecordKindByte[record.kind];
-  if (kindByte === undefined) throw new WalError("WAL_ENCODE", `unknown record kind ${String(record.kind)}`);
+  // Own string keys only: an object key would be converted with its toString (a TypeError for a null-prototype
+  // object), and "toString" or "constructor" would find Object.prototype's and frame a record of kind 0.
+  const kind: unknown = record.kind;
+  const kindByte =
+    typeof kind === "string" && Object.hasOwn(RecordKindByte, kind) ? RecordKindByte[kind as RecordKind] : undefined;
+  if (kindByte === undefined) throw new WalError("WAL_ENCODE", `unknown record kind ${shownValue(kind)}`);
   assertLsn(record.lsn, "lsn");
   const slot = slotOf(record);
   assertLsn(slot, record.kind === "checkpoint" ? "snapshotLsn" : "txBeginLsn");
