@@ -22,6 +22,7 @@ import {
   MAX_TIMER_MS,
   optionNames,
   type PayloadCodec,
+  shownValue,
   WalError,
 } from "@lora/wal-codec";
 import {
@@ -142,7 +143,7 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   checkSignal(options.signal);
   const after = options.after ?? 0;
   if (!Number.isSafeInteger(after) || after < 0) {
-    throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+    throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${shownValue(after)}`);
   }
   const slotName: unknown = options.slot; // a caller's value, whatever its declared type
   if (slotName !== undefined && !isSlotName(slotName)) {
@@ -158,23 +159,29 @@ export function followDir<E>(dir: string, options: FollowDirOptions<E>): Followe
   checkRestartLsn(after, options.restartLsn);
   const durability = options.durability ?? "durable";
   if (durability !== "durable" && durability !== "written") {
-    throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `durability must be "durable" or "written", got ${shownValue(durability)}`,
+    );
   }
   const poll = options.pollIntervalMs ?? 250;
   const selfSyncAfter = options.selfSyncAfterMs ?? 1000;
   // The poll interval is a timer's delay, and a timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every
   // millisecond instead of almost never. selfSyncAfterMs is only compared with the clock: any finite number >= 0.
   if (typeof poll !== "number" || !(poll >= 0) || poll > MAX_TIMER_MS) {
-    throw new WalError("WAL_INVALID_OPTION", `pollIntervalMs must be a number from 0 to 2^31 - 1, got ${String(poll)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `pollIntervalMs must be a number from 0 to 2^31 - 1, got ${shownValue(poll)}`,
+    );
   }
   if (typeof selfSyncAfter !== "number" || !Number.isFinite(selfSyncAfter) || selfSyncAfter < 0) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `selfSyncAfterMs must be a non-negative number, got ${String(selfSyncAfter)}`,
+      `selfSyncAfterMs must be a non-negative number, got ${shownValue(selfSyncAfter)}`,
     );
   }
   if (options.watch !== undefined && typeof options.watch !== "boolean") {
-    throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${String(options.watch)}`);
+    throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${shownValue(options.watch)}`);
   }
   const fs = fileSystemOption(options.fs, "followDir");
   const watchable = options.watch ?? options.fs === undefined;

@@ -3,7 +3,15 @@
  * start instead of from the beginning of the log, and never past the upper bound.
  */
 
-import { checkOptionNames, checkPath, isWalError, optionNames, type PayloadCodec, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkPath,
+  isWalError,
+  optionNames,
+  type PayloadCodec,
+  shownValue,
+  WalError,
+} from "@lora/wal-codec";
 import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { replayDir } from "./replay.js";
 import { checkReplayOptions, checkRestartLsn } from "./replay-options.js";
@@ -92,7 +100,7 @@ export async function* readCommitted<E>(
     ["upto", upto ?? 0],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${shownValue(value)}`);
     }
   }
   checkRestartLsn(after, options.restartLsn);

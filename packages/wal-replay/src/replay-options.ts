@@ -3,7 +3,7 @@
  * `replayDir`/`replaySegments` themselves, not by the first step of iteration.
  */
 
-import { checkPayloadCodec, checkSignal, WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, checkSignal, shownValue, WalError } from "@lora/wal-codec";
 import { readSizeOf } from "@lora/wal-segment";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 import { isRestartFor } from "./resume-token.js";
@@ -20,7 +20,7 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   checkPayloadCodec(options.codec, "read");
   const mode = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(mode)) {
-    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${String(mode)}`);
+    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${shownValue(mode)}`);
   }
   checkLsnOption("checkpointLsn", options.checkpointLsn);
   checkLsnOption("after", options.after);
@@ -31,20 +31,26 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
     throw new WalError("WAL_INVALID_OPTION", `upto ${options.upto} and uptoLsn ${options.uptoLsn} disagree`);
   }
   if (options.scanFrom !== undefined && !SCAN_FROM.includes(options.scanFrom)) {
-    throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${String(options.scanFrom)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `scanFrom must be "oldest" or "fence", got ${shownValue(options.scanFrom)}`,
+    );
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
   }
   const window = options.unsyncedWindowBytes;
   if (window !== undefined && (!Number.isSafeInteger(window) || window < 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `unsyncedWindowBytes must be a non-negative integer, got ${window}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unsyncedWindowBytes must be a non-negative integer, got ${shownValue(window)}`,
+    );
   }
   readSizeOf(options.chunkBytes);
   // Only `true` reads across truncated history: any other value taken as "yes" would skip the fence check silently.
   const truncated = options.allowTruncatedHistory;
   if (truncated !== undefined && typeof truncated !== "boolean") {
-    throw new WalError("WAL_INVALID_OPTION", `allowTruncatedHistory must be a boolean, got ${String(truncated)}`);
+    throw new WalError("WAL_INVALID_OPTION", `allowTruncatedHistory must be a boolean, got ${shownValue(truncated)}`);
   }
   checkSignal(options.signal);
   return mode;
@@ -70,6 +76,6 @@ export function checkRestartLsn(after: number | undefined, restartLsn: number | 
 /** A non-negative safe integer option, or `WAL_INVALID_OPTION`. */
 function checkLsnOption(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+    throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${shownValue(value)}`);
   }
 }

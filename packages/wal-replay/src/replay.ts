@@ -47,6 +47,8 @@ export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> 
   checkPath(dir);
   checkOptionNames(options, REPLAY_OPTION_NAMES, "replayDir");
   const fs = fileSystemOption(options.fs, "replayDir");
+  // Before seekPoint's arithmetic on after and restartLsn: a bigint or an object there would throw a TypeError.
+  checkReplayOptions(options);
   const seek = seekPoint(options);
   // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
   // begins of the transactions that span it.

@@ -3,7 +3,7 @@
  * deleted, and which slots must be invalidated first because they hold back too much of the log.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { SlotState } from "./replication-slots.js";
 import { isRestartFor } from "./resume-token.js";
 
@@ -111,7 +111,7 @@ export function planRetention(input: RetentionInput): RetentionPlan {
       oldestRetainedLsn,
       retainedBytes,
       reason:
-        `slot "${slot.name}" at LSN ${slot.confirmedLsn}` +
+        `slot ${shownValue(slot.name)} at LSN ${slot.confirmedLsn}` +
         (slot.restartLsn <= slot.confirmedLsn ? ` (restarting at ${slot.restartLsn})` : "") +
         ` would hold back ${retainedBytes} bytes of log ` +
         `(the limit is ${maxSlotRetainedBytes}); the log now starts at LSN ${oldestRetainedLsn}`,
@@ -160,12 +160,14 @@ function assertInput(input: RetentionInput): void {
   }
   const names = new Set<string>();
   for (const slot of slots) {
-    if (names.has(slot.name)) invalid(`slot "${slot.name}" is listed twice`);
+    if (names.has(slot.name)) invalid(`slot ${shownValue(slot.name)} is listed twice`);
     names.add(slot.name);
-    assertNonNegative(`confirmedLsn of slot "${slot.name}"`, slot.confirmedLsn);
-    assertNonNegative(`restartLsn of slot "${slot.name}"`, slot.restartLsn);
+    assertNonNegative(`confirmedLsn of slot ${shownValue(slot.name)}`, slot.confirmedLsn);
+    assertNonNegative(`restartLsn of slot ${shownValue(slot.name)}`, slot.restartLsn);
     if (!isRestartFor(slot.confirmedLsn, slot.restartLsn)) {
-      invalid(`restartLsn of slot "${slot.name}" must lie between 1 and confirmedLsn + 1, got ${slot.restartLsn}`);
+      invalid(
+        `restartLsn of slot ${shownValue(slot.name)} must lie between 1 and confirmedLsn + 1, got ${slot.restartLsn}`,
+      );
     }
   }
 }
