@@ -11,7 +11,7 @@
  * boundary at or below the durable LSN, so concatenating a segment's pieces from offset 0 gives a valid segment.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 
 /** What a key names. */
 export type ArchiveKey =
@@ -55,7 +55,10 @@ const FIELDS = {
 export function archiveKey(k: ArchiveKey): string {
   const kind: unknown = (k as { kind?: unknown } | null)?.kind;
   if (kind !== "segment" && kind !== "piece") {
-    throw new WalError("WAL_INVALID_ARGUMENT", `archive key kind must be "segment" or "piece", got ${String(kind)}`);
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `archive key kind must be "segment" or "piece", got ${shownValue(kind)}`,
+    );
   }
   for (const name of FIELDS[kind]) {
     const v: unknown = (k as Record<string, unknown>)[name];
@@ -65,7 +68,7 @@ export function archiveKey(k: ArchiveKey): string {
         : Number.isSafeInteger(v) && (v as number) >= 0;
     if (!ok) {
       const range = name === "crc32" ? "an integer in [0, 2^32)" : "a non-negative safe integer";
-      throw new WalError("WAL_INVALID_ARGUMENT", `archive key field ${name} must be ${range}, got ${String(v)}`);
+      throw new WalError("WAL_INVALID_ARGUMENT", `archive key field ${name} must be ${range}, got ${shownValue(v)}`);
     }
   }
   if (k.kind === "segment") {
@@ -126,7 +129,7 @@ export function assertStoreKey(key: unknown, what = "key"): asserts key is strin
     KEY_CHARS.test(key) &&
     !key.startsWith("/") &&
     key.split("/").every((part) => part !== "" && part !== "." && part !== "..");
-  if (!ok) throw new WalError("WAL_INVALID_ARGUMENT", `invalid archive ${what}: ${JSON.stringify(key)}`);
+  if (!ok) throw new WalError("WAL_INVALID_ARGUMENT", `invalid archive ${what}: ${shownValue(key)}`);
 }
 
 /** @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `prefix` is empty or a valid key prefix. */

@@ -9,7 +9,7 @@
  * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
-import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   encodeSegmentHeader,
@@ -320,7 +320,7 @@ class ArchiverRun implements Archiver {
       if (options.flush !== undefined && typeof options.flush !== "boolean") {
         throw new WalError(
           "WAL_INVALID_OPTION",
-          `archiver.stop: flush must be a boolean, got ${JSON.stringify(options.flush) ?? typeof options.flush}`,
+          `archiver.stop: flush must be a boolean, got ${shownValue(options.flush)}`,
         );
       }
     } catch (error) {
@@ -925,7 +925,9 @@ function checkOptions(o: ArchiverOptions) {
   const ranged = (name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean) => {
     const v = value ?? fallback;
     if (typeof v !== "number" || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
-      throw bad(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${String(value)}`);
+      throw bad(
+        `${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${shownValue(value)}`,
+      );
     }
     return v;
   };

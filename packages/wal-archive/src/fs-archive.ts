@@ -10,7 +10,7 @@
 
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { checkOptionNames, isWalError, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
@@ -65,7 +65,7 @@ const TMP_MARK = ".tmp-";
  */
 export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchive {
   if (typeof dir !== "string" || dir === "") {
-    throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${JSON.stringify(dir)}`);
+    throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${shownValue(dir)}`);
   }
   checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
   return new DirectoryStore(resolve(dir), fileSystemOption(options.fs, "fsArchive"));

@@ -4,7 +4,7 @@
  * and helpers that damage or remove stored objects behind the store's back (for restore tests).
  */
 
-import { checkOptionNames, crc32, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -242,7 +242,7 @@ class MemoryStore implements MemoryArchive {
       (spec.key !== undefined && typeof spec.key !== "string") ||
       !(Number.isFinite(timeoutMs) && timeoutMs >= 0)
     ) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `invalid fault spec: ${JSON.stringify(spec)}`);
+      throw new WalError("WAL_INVALID_ARGUMENT", `invalid fault spec: ${shownValue(spec)}`);
     }
     const fault: ActiveFault = { spec, kind: spec.error ?? "unavailable", remaining: times, hits: 0 };
     this.#faults.push(fault);
@@ -338,7 +338,12 @@ class MemoryStore implements MemoryArchive {
       this.#emit({ op, key, outcome: "ok" });
       return result;
     } catch (error) {
-      this.#emit({ op, key: typeof key === "string" ? key : String(key), outcome: faulted ? "fault" : "error", error });
+      this.#emit({
+        op,
+        key: typeof key === "string" ? key : shownValue(key),
+        outcome: faulted ? "fault" : "error",
+        error,
+      });
       throw error;
     }
   }

@@ -4,7 +4,7 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
-import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -281,12 +281,12 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
   checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
   const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
   if (!isArchiveStore(store, READ_CALLS)) throw bad("store must be an ArchiveStore (get and list)");
-  if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${shownValue(dir)}`);
   if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
   assertSignalOption(signal, "restore");
   const lsn = (name: string, v: unknown) => {
     if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
-      throw bad(`${name} must be a non-negative safe integer, got ${String(v)}`);
+      throw bad(`${name} must be a non-negative safe integer, got ${shownValue(v)}`);
     }
   };
   lsn("toLsn", toLsn);

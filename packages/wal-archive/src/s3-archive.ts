@@ -30,7 +30,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { checkOptionNames, crc32, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -175,7 +175,7 @@ class S3ArchiveStore implements ArchiveStore {
     try {
       assertStorePrefix(prefix);
     } catch (e) {
-      throw new WalError("WAL_INVALID_OPTION", `s3Archive prefix is invalid: ${JSON.stringify(prefix)}`, { cause: e });
+      throw new WalError("WAL_INVALID_OPTION", `s3Archive prefix is invalid: ${shownValue(prefix)}`, { cause: e });
     }
     this.#client = client;
     this.#bucket = options.bucket;
@@ -205,9 +205,13 @@ class S3ArchiveStore implements ArchiveStore {
     }
     const { crc32: expected, signal } = options;
     if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
-      throw new WalError("WAL_INVALID_ARGUMENT", `crc32 must be an unsigned 32-bit integer, got ${expected}`, {
-        details: { object: key },
-      });
+      throw new WalError(
+        "WAL_INVALID_ARGUMENT",
+        `crc32 must be an unsigned 32-bit integer, got ${shownValue(expected)}`,
+        {
+          details: { object: key },
+        },
+      );
     }
     // Arguments first, in the order every store checks them (key, options, bytes, crc32, signal), then the abort.
     startCall(signal, `put ${key}`, key);
