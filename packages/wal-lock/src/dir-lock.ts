@@ -65,7 +65,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { MAX_TIMER_MS, WalError } from "@lora/wal-codec";
+import { MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
 import { type LockBinding, lockBinding } from "./flock.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
@@ -182,7 +182,7 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
   if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > MAX_TIMER_MS) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `checkIntervalMs must be a number from 0 to 2^31 - 1, got ${String(intervalMs)}`,
+      `checkIntervalMs must be a number from 0 to 2^31 - 1, got ${shownValue(intervalMs)}`,
     );
   }
   const path = join(dir, LOCK_FILE_NAME);
