@@ -4,7 +4,7 @@
  * `commitTx` transactions) while they keep up.
  */
 
-import { checkOptionNames, checkSignal, type PayloadCodec, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkSignal, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
 import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
@@ -68,11 +68,14 @@ export class InProcessFeed<E> {
     checkOptionNames(options, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
-      throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${String(after)}`);
+      throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${shownValue(after)}`);
     }
     const durability = options.durability ?? "durable";
     if (durability !== "durable" && durability !== "written") {
-      throw new WalError("WAL_INVALID_OPTION", `durability must be "durable" or "written", got ${String(durability)}`);
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `durability must be "durable" or "written", got ${shownValue(durability)}`,
+      );
     }
     checkSignal(options.signal);
     // The wake-ups this follower has seen: a change that came while it was reading (nobody waiting) must not be

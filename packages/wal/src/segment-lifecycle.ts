@@ -5,7 +5,7 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
@@ -164,7 +164,7 @@ export class SegmentLifecycle {
       if (typeof confirmedLsn !== "number" || !Number.isSafeInteger(confirmedLsn) || confirmedLsn < 0) {
         throw new WalError(
           "WAL_INVALID_ARGUMENT",
-          `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${String(confirmedLsn)}`,
+          `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${shownValue(confirmedLsn)}`,
         );
       }
       return { name, confirmedLsn };

@@ -3,7 +3,7 @@
  * transaction, and from both, which LSNs replay accepts as a checkpoint fence.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { shownValue, WalError } from "@lora/wal-codec";
 import type { TransactionSpans } from "@lora/wal-replay";
 import { type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 
@@ -62,7 +62,7 @@ export class TransactionLedger {
     if (TESTING_BUILD && this.#bugs.has("accept-unknown-tx")) return;
     throw new WalError(
       "WAL_TX_NOT_OPEN",
-      `cannot ${what} transaction ${String(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
+      `cannot ${what} transaction ${shownValue(txBeginLsn)}: it is not open in this handle (never begun here, already committed or aborted, or written by commitTx)`,
       { details: { path: this.#dir, ...(Number.isSafeInteger(txBeginLsn) ? { lsn: txBeginLsn } : {}) } },
     );
   }
