@@ -7,6 +7,7 @@ import {
   optionNames,
   type PayloadCodec,
   payloadCodecProblem,
+  shownValue,
   WalError,
 } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
@@ -111,7 +112,7 @@ export function checkReadOptions(
   if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `unknown codec ${String(options.codec)} (expected one of ${CODEC_CHOICES.join(", ")})`,
+      `unknown codec ${shownValue(options.codec)} (expected one of ${CODEC_CHOICES.join(", ")})`,
     );
   }
   // The CLI only decodes: a decode-only codec (what `--codec-module` accepts) is enough.
@@ -138,7 +139,7 @@ export function codecFor(name: CodecChoice = "lora"): PayloadCodec<unknown> {
     default:
       throw new WalError(
         "WAL_INVALID_OPTION",
-        `unknown codec ${String(name)} (expected one of ${CODEC_CHOICES.join(", ")})`,
+        `unknown codec ${shownValue(name)} (expected one of ${CODEC_CHOICES.join(", ")})`,
       );
   }
 }

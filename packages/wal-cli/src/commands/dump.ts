@@ -10,6 +10,7 @@ import {
   RECORD_TRAILER_BYTES,
   type RecordKind,
   RecordKindByte,
+  shownValue,
   WalError,
 } from "@lora/wal-codec";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
@@ -445,7 +446,7 @@ function checkDumpOptions(options: DumpOptions): void {
   for (const name of ["fromLsn", "toLsn", "tx"] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${String(value)}`);
+      throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${shownValue(value)}`);
     }
   }
   if (options.fromLsn !== undefined && options.toLsn !== undefined && options.toLsn < options.fromLsn) {
@@ -456,13 +457,13 @@ function checkDumpOptions(options: DumpOptions): void {
   }
   const limit = options.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-    throw new WalError("WAL_INVALID_OPTION", `limit must be an integer of at least 1, got ${String(limit)}`);
+    throw new WalError("WAL_INVALID_OPTION", `limit must be an integer of at least 1, got ${shownValue(limit)}`);
   }
   const kinds: unknown = options.kinds;
   if (kinds !== undefined && (!Array.isArray(kinds) || !kinds.every((k) => RECORD_KINDS.includes(k)))) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${JSON.stringify(kinds)}`,
+      `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${shownValue(kinds)}`,
     );
   }
 }

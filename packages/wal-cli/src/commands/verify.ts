@@ -12,7 +12,7 @@
  */
 
 import { basename } from "node:path";
-import { isWalError, optionNames, WalError } from "@lora/wal-codec";
+import { isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import {
   describeCorruption,
   describeHeaderless,
@@ -106,7 +106,10 @@ export async function verifyDir(path: string, options: VerifyOptions = {}): Prom
   checkReadOptions(options, "verifyDir", VERIFY_OPTION_NAMES);
   const fence = options.checkpointLsn;
   if (fence !== undefined && !(Number.isSafeInteger(fence) && fence >= 0)) {
-    throw new WalError("WAL_INVALID_OPTION", `checkpointLsn must be a non-negative safe integer, got ${String(fence)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `checkpointLsn must be a non-negative safe integer, got ${shownValue(fence)}`,
+    );
   }
   const onProgress = options.onProgress;
   // The replay's progress when asked for, else the bytes the seam reads (not both: one bar, one source).

@@ -1,0 +1,64 @@
+/**
+ * The library functions behind the commands refuse an option with no printable form with `WAL_INVALID_OPTION`, like
+ * any other bad value, before reading anything. The refusals printed it with `String()` (a `TypeError` for a
+ * null-prototype object; a throwing `toString` escaped) or `JSON.stringify` (a `TypeError` for a bigint or a cycle),
+ * so the caller got an uncoded error instead.
+ */
+
+import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
+import { writeJsonWal } from "./helpers.js";
+
+const cyclic: Record<string, unknown> = {};
+cyclic.self = cyclic;
+
+const UNPRINTABLE: readonly [string, unknown][] = [
+  ["a null-prototype object", Object.create(null)],
+  [
+    "an object whose toString throws",
+    {
+      toString() {
+        throw new Error("no");
+      },
+    },
+  ],
+  ["a bigint", 5n],
+  ["an array holding a bigint", [5n]],
+  ["a cycle", cyclic],
+  ["a symbol", Symbol("s")],
+];
+
+/** Call `call` with each unprintable value and expect a `WalError` with `code` each time. */
+async function expectRefused(code: string, call: (value: unknown) => Promise<unknown>): Promise<void> {
+  for (const [label, value] of UNPRINTABLE) {
+    await expect(call(value), label).rejects.toMatchObject({ name: "WalError", code });
+  }
+}
+
+describe("options with no printable form", () => {
+  let tmp: { path: string; cleanup(): Promise<void> };
+  let dir: string;
+  beforeEach(async () => {
+    tmp = await makeTempDir("lora-wal-cli-unprintable");
+    dir = join(tmp.path, "wal");
+    await writeJsonWal(dir, 2);
+  });
+  afterEach(async () => {
+    await tmp.cleanup();
+  });
+
+  it("dumpRecords refuses them in its codec, bounds, limit and kinds", async () => {
+    for (const option of ["codec", "fromLsn", "toLsn", "tx", "limit", "kinds"]) {
+      await expectRefused("WAL_INVALID_OPTION", (v) => dumpRecords(dir, { [option]: v }).next());
+    }
+  });
+
+  it("inspectDir, statDir and verifyDir refuse them as a codec, and verifyDir as a checkpointLsn", async () => {
+    for (const command of [inspectDir, statDir, verifyDir]) {
+      await expectRefused("WAL_INVALID_OPTION", (codec) => command(dir, { codec: codec as "json" }));
+    }
+    await expectRefused("WAL_INVALID_OPTION", (lsn) => verifyDir(dir, { checkpointLsn: lsn as number }));
+  });
+});
