@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkOptionsObject, checkPath, checkSignal } from "./check-options.js";
+import { checkOptionsObject, checkPath, checkSignal, shownValue } from "./check-options.js";
 
 describe("checkOptionsObject", () => {
   it("accepts any object, arrays and class instances included", () => {
@@ -57,5 +57,28 @@ describe("checkPath", () => {
         }),
       );
     }
+  });
+});
+
+describe("shownValue", () => {
+  it("shows a short object as its JSON, and any value without throwing", () => {
+    expect(shownValue({ mode: "grop" })).toBe('{"mode":"grop"}');
+    expect(shownValue([1, 2])).toBe("[1,2]");
+    expect(shownValue({ big: 5n })).toBe("an object");
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    expect(shownValue(cyclic)).toBe("an object");
+    expect(shownValue(Object.create(null))).toBe("{}");
+    expect(
+      shownValue({
+        toJSON: () => {
+          throw new Error("no");
+        },
+      }),
+    ).toBe("an object");
+    expect(shownValue(Array.from({ length: 100 }, (_, i) => i))).toBe("an array");
+    expect(shownValue(5n)).toBe("5");
+    expect(shownValue(Symbol("s"))).toBe("a symbol");
+    expect(shownValue("x")).toBe('"x"');
   });
 });

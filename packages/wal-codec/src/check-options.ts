@@ -22,7 +22,7 @@ export function shownValue(value: unknown): string {
     case "string":
       return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
     case "object":
-      return value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
+      return value === null ? "null" : shownObject(value);
     case "function":
       return "a function";
     case "symbol":
@@ -30,6 +30,17 @@ export function shownValue(value: unknown): string {
     default:
       return String(value);
   }
+}
+
+/** An object as JSON when it has a short JSON form (so `{"mode":"grop"}` reads as itself), else its kind. */
+function shownObject(value: object): string {
+  try {
+    const json = JSON.stringify(value);
+    if (typeof json === "string" && json.length <= 80) return json;
+  } catch {
+    // a bigint, a cycle, a throwing toJSON or getter: described instead
+  }
+  return Array.isArray(value) ? "an array" : "an object";
 }
 
 /**
