@@ -3,7 +3,7 @@
  * each segment once so commands can size a progress bar; nothing is opened for writing.
  */
 
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { checkPath, WalError } from "@lora/wal-codec";
 import { isMissingFileError, listSegments, parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 
@@ -36,10 +36,12 @@ function idOf(name: string): number | undefined {
 }
 
 /**
- * Resolve `path` into a {@link WalTarget}.
+ * Resolve `path` into a {@link WalTarget}. A directory's segments are those of one listing: when a segment is removed
+ * between the listing and its stat (a live writer truncating), the directory is listed again, at most
+ * {@link SCAN_LISTINGS} times.
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (a `path` that is not a non-empty string), `WAL_IO`
  *   (missing path, `details.errno` `ENOENT`; unreadable directory; a segment name that stays listed but cannot be
- *   reached, such as a dangling symlink),
+ *   reached, such as a dangling symlink; a listed segment removed before its stat in each of the listings),
  *   `WAL_MALFORMED` (two files name one segment id).
  */
 export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {
@@ -57,31 +59,44 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
   if (!stat.isDirectory) {
     throw new WalError("WAL_IO", `not a directory or a regular file: ${path}`, { details: { path, syscall: "stat" } });
   }
-  const segments: TargetSegment[] = [];
-  const vanished: string[] = [];
-  for (const entry of await listSegments(fs, path)) {
-    const s = await fs.stat(entry.path);
-    if (s === null) {
-      vanished.push(entry.name);
-      continue;
+  for (let listing = 1; ; listing++) {
+    const segments: TargetSegment[] = [];
+    const vanished: TargetSegment[] = [];
+    for (const entry of await listSegments(fs, path)) {
+      const s = await fs.stat(entry.path);
+      if (s === null) {
+        vanished.push({ id: entry.id, name: entry.name, path: entry.path, size: 0 });
+        continue;
+      }
+      segments.push({ id: entry.id, name: entry.name, path: entry.path, size: s.size });
     }
-    segments.push({ id: entry.id, name: entry.name, path: entry.path, size: s.size });
+    if (vanished.length === 0) {
+      return { path, kind: "directory", segments, totalBytes: segments.reduce((n, s) => n + s.size, 0) };
+    }
+    await refuseUnreachable(fs, path, vanished);
+    // The names left are no listing the directory ever had: the truncation that removed these came after a
+    // checkpoint marker, perhaps in a segment created since the readdir, and the segment it made the oldest is
+    // judged by that marker (without it, a healthy log reads as truncated without one, or its newest as sealed).
+    if (listing >= SCAN_LISTINGS) {
+      throw goneSegmentError(
+        vanished[0] as TargetSegment,
+        `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`,
+      );
+    }
   }
-  if (vanished.length > 0) await refuseUnreachable(fs, path, vanished);
-  return { path, kind: "directory", segments, totalBytes: segments.reduce((n, s) => n + s.size, 0) };
 }
 
 /**
- * A segment removed between readdir and stat (a live writer truncating) is simply not part of the snapshot: it is
- * gone from a second listing. One still listed cannot be reached (a dangling symlink): `Wal.open` fails on it, so
+ * A segment removed between readdir and stat (a live writer truncating) is gone from a second listing: the
+ * directory is listed again. One still listed cannot be reached (a dangling symlink): `Wal.open` fails on it, so
  * no command may judge the log without it.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (`details.errno` `ENOENT`) naming the first such segment.
  */
-async function refuseUnreachable(fs: WalFileSystem, dir: string, vanished: readonly string[]): Promise<void> {
+async function refuseUnreachable(fs: WalFileSystem, dir: string, vanished: readonly TargetSegment[]): Promise<void> {
   const listed = new Set(await fs.readdir(dir));
-  const unreachable = vanished.find((name) => listed.has(name));
+  const unreachable = vanished.find((s) => listed.has(s.name));
   if (unreachable === undefined) return;
-  throw unreachableError(join(dir, unreachable), "stat");
+  throw unreachableError(unreachable.path, "stat");
 }
 
 function unreachableError(segment: string, syscall: string, cause?: unknown): WalError {
@@ -120,13 +135,16 @@ export async function segmentGoneSinceListing(
 /**
  * The error of a scan that found a listed segment gone (see {@link segmentGoneSinceListing}) and does not start
  * again: `why` says why not (its last listing, or rows already printed). `WAL_IO`, `details.errno` `ENOENT`, with
- * the read's error as `cause`.
+ * the read's error as `cause` (none, and `details.syscall` `stat`, when it was gone before its stat).
  */
-export function goneSegmentError(segment: TargetSegment, why: string, cause: unknown): WalError {
+export function goneSegmentError(segment: TargetSegment, why: string, cause?: unknown): WalError {
   return new WalError(
     "WAL_IO",
     `segment ${segment.path} was removed after it was listed (a live writer truncating the log); ${why}: run again`,
-    { details: { path: segment.path, syscall: "open", errno: "ENOENT" }, cause },
+    {
+      details: { path: segment.path, syscall: cause === undefined ? "stat" : "open", errno: "ENOENT" },
+      ...(cause === undefined ? {} : { cause }),
+    },
   );
 }
 
