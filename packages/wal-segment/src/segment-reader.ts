@@ -159,7 +159,8 @@ export class SegmentReader {
   }
 
   /**
-   * Open a segment read-only and validate its header.
+   * Open a segment read-only and validate its header. The file's length is measured after the header is read, so
+   * a reader that finds the segment sealed (beside a live writer that sealed it meanwhile) reads all its records.
    * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`;
    *   `WAL_INVALID_OPTION` for a bad `chunkBytes` (before the file is opened) or `startOffset`.
    */
@@ -168,10 +169,13 @@ export class SegmentReader {
     const chunk = readSizeOf(options.chunkBytes);
     const file = await fs.open(path, "read");
     try {
-      const fileSize = await file.size();
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
       const n = await file.read(raw, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeSegmentHeader(raw.subarray(0, n), path);
+      // Measured after the header, as `refresh` does: a writer seals a segment only once its records are written,
+      // so a sealed header read first means this size holds them all. Measured before, the size could be from
+      // while a record was being written, and that record would read as damage in a sealed segment.
+      const fileSize = await file.size();
       const reader = new SegmentReader(file, header, fileSize, chunk, options.readBuffer);
       const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
       if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
