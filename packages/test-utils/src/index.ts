@@ -9,3 +9,4 @@ export {
 } from "./lora-fixtures.js";
 export { seededRandom } from "./seeded-random.js";
 export { makeTempDir } from "./temp-dir.js";
+export { expectEachRefused, UNPRINTABLE_VALUES } from "./unprintable-values.js";

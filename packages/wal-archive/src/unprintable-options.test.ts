@@ -5,6 +5,7 @@
  * bigint or a cycle), so the caller got an uncoded error instead.
  */
 
+import { expectEachRefused as expectRefused } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
@@ -15,38 +16,6 @@ import { fsArchive } from "./fs-archive.js";
 import { type MemoryFaultSpec, memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import { s3Archive } from "./s3-archive.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["an object holding a bigint", { n: 5n }],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
-
-/** Call `call` with each unprintable value and expect a `WalError` with `code` each time, synchronous or not. */
-async function expectRefused(code: string, call: (value: unknown) => unknown): Promise<void> {
-  for (const [label, value] of UNPRINTABLE) {
-    let error: unknown;
-    try {
-      await call(value);
-    } catch (e) {
-      error = e;
-    }
-    expect(error, label).toMatchObject({ name: "WalError", code });
-  }
-}
 
 /** Enough of a handle for `startArchiver`'s checks; it is never used, as every call here is refused. */
 const handle = { dir: () => "/w", fsyncedLsn: () => 0, onLifecycle: () => () => undefined };

@@ -6,36 +6,10 @@
  */
 
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { expectEachRefused as expectRefused, makeTempDir } from "@lora/test-utils";
+import { afterEach, beforeEach, describe, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
 import { writeJsonWal } from "./helpers.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["an array holding a bigint", [5n]],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
-
-/** Call `call` with each unprintable value and expect a `WalError` with `code` each time. */
-async function expectRefused(code: string, call: (value: unknown) => Promise<unknown>): Promise<void> {
-  for (const [label, value] of UNPRINTABLE) {
-    await expect(call(value), label).rejects.toMatchObject({ name: "WalError", code });
-  }
-}
 
 describe("options with no printable form", () => {
   let tmp: { path: string; cleanup(): Promise<void> };

@@ -4,29 +4,12 @@
  * a template) and rethrow a `toString` that throws, so the caller got an uncoded error instead.
  */
 
+import { UNPRINTABLE_VALUES as UNPRINTABLE } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
 import { ByteWriter } from "./byte-writer.js";
 import { checkSignal } from "./check-options.js";
 import { jsonCodec } from "./json-codec.js";
 import { encodeRecord, encodeRecordInto, type WalRecord } from "./record.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
 
 function expectRefused(code: string, call: (value: unknown) => unknown): void {
   for (const [label, value] of UNPRINTABLE) {

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
+import { expectEachRefused as expectRefused, makeTempDir } from "@lora/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DurableMarkWriter, encodeDurableMark } from "./durable-mark.js";
 import type { OpenMode } from "./fs/file-system.js";
@@ -19,37 +19,6 @@ import { SegmentWriter } from "./segment-writer.js";
 import { SpareSegment } from "./spare-segment.js";
 import { SimFS } from "./testing/sim-fs.js";
 import { dataEndOf, isZeroRange } from "./zero-tail.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
-
-/** Call `call` with each unprintable value and expect a `WalError` with `code` each time, synchronous or not. */
-async function expectRefused(code: string, call: (value: number) => unknown): Promise<void> {
-  for (const [label, value] of UNPRINTABLE) {
-    let error: unknown;
-    try {
-      await call(value as number);
-    } catch (e) {
-      error = e;
-    }
-    expect(error, label).toMatchObject({ name: "WalError", code });
-  }
-}
 
 const SEGMENT = "/w/0000000001.wal";
 

@@ -5,41 +5,11 @@
  * instead.
  */
 
+import { expectEachRefused as expectRefused, UNPRINTABLE_VALUES as UNPRINTABLE } from "@lora/test-utils";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
-
-/** Call `call` with each unprintable value and expect a `WalError` with `code` each time, synchronous or not. */
-async function expectRefused(code: string, call: (value: unknown) => unknown): Promise<void> {
-  for (const [label, value] of UNPRINTABLE) {
-    let error: unknown;
-    try {
-      await call(value);
-    } catch (e) {
-      error = e;
-    }
-    expect(error, label).toMatchObject({ name: "WalError", code });
-  }
-}
 
 async function openLog() {
   const fs = SimFS.withDir("/w");
