@@ -80,5 +80,9 @@ describe("shownValue", () => {
     expect(shownValue(5n)).toBe("5");
     expect(shownValue(Symbol("s"))).toBe("a symbol");
     expect(shownValue("x")).toBe('"x"');
+    // Not plain: their JSON would read as a valid value, or as {}.
+    expect(shownValue(new Number(5))).toBe("an object");
+    expect(shownValue(new Date(0))).toBe("an object");
+    expect(shownValue(new Map([[1, 2]]))).toBe("an object");
   });
 });

@@ -32,8 +32,13 @@ export function shownValue(value: unknown): string {
   }
 }
 
-/** An object as JSON when it has a short JSON form (so `{"mode":"grop"}` reads as itself), else its kind. */
+/**
+ * A plain object or array as JSON when it has a short JSON form (so `{"mode":"grop"}` reads as itself), else its
+ * kind: a boxed number or a Date would read as a valid value, and a Map or a class instance as `{}`.
+ */
 function shownObject(value: object): string {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return "an object";
   try {
     const json = JSON.stringify(value);
     if (typeof json === "string" && json.length <= 80) return json;

@@ -272,13 +272,14 @@ export class SegmentLifecycle {
     const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
     // Both settle before rotation goes on or fails: neither is left running unobserved.
     const [sealed, stamped] = await Promise.allSettled([seal, spare?.stamp(nextLsn)]);
+    // The seal fsynced every record of the old segment: durable now, whatever the rest of the rotation does (a
+    // failed stamp of the spare included).
+    if (sealed.status === "fulfilled" && old.sealed) onSealed?.();
     const failed = sealed.status === "rejected" ? sealed : stamped.status === "rejected" ? stamped : undefined;
     if (failed !== undefined) {
       await spare?.discard(true).catch(() => undefined);
       throw failed.reason;
     }
-    // The seal fsynced every record of the old segment: durable now, whatever the rest of the rotation does.
-    if (old.sealed) onSealed?.();
     if (TESTING_BUILD) this.#failpoint("rotate.afterSeal");
     const sealedInfo: SegmentInfo = {
       id: this.#activeId,

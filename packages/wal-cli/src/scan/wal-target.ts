@@ -94,9 +94,17 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
  */
 async function refuseUnreachable(fs: WalFileSystem, dir: string, vanished: readonly TargetSegment[]): Promise<void> {
   const listed = new Set(await fs.readdir(dir));
-  const unreachable = vanished.find((s) => listed.has(s.name));
-  if (unreachable === undefined) return;
-  throw unreachableError(unreachable.path, "stat");
+  for (const segment of vanished) {
+    if (await isUnreachable(fs, segment, listed)) throw unreachableError(segment.path, "stat");
+  }
+}
+
+/**
+ * Listed, and still not found by a new stat: a dangling symlink. Found again, it was removed and created anew under
+ * the same name meanwhile (a restarting writer's recovery recreates a headerless newest segment): a new listing.
+ */
+async function isUnreachable(fs: WalFileSystem, segment: TargetSegment, listed: ReadonlySet<string>): Promise<boolean> {
+  return listed.has(segment.name) && (await fs.stat(segment.path)) === null;
 }
 
 function unreachableError(segment: string, syscall: string, cause?: unknown): WalError {
@@ -128,7 +136,9 @@ export async function segmentGoneSinceListing(
   const path = (error as { details?: { path?: unknown } }).details?.path;
   const segment = target.segments.find((s) => s.path === path);
   if (segment === undefined) return undefined;
-  if ((await fs.readdir(target.path)).includes(segment.name)) throw unreachableError(segment.path, "open", error);
+  if (await isUnreachable(fs, segment, new Set(await fs.readdir(target.path)))) {
+    throw unreachableError(segment.path, "open", error);
+  }
   return segment;
 }
 
