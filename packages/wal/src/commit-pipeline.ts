@@ -247,17 +247,9 @@ export class CommitPipeline {
    * appended is written and durable; switch to `next`.
    */
   sealedAndReplaced(next: SegmentWriter): void {
-    this.sealed();
-    this.#writer = next;
-  }
-
-  /**
-   * Inside {@link CommitPipeline.exclusive}: the current writer was sealed (flushed and fsynced), so everything
-   * appended is written and durable, even if the rest of the rotation fails.
-   */
-  sealed(): void {
     this.#markWritten(this.#appended, this.#appendedCommit);
     this.#markSynced(this.#appended, true);
+    this.#writer = next;
   }
 
   /** Inside `exclusive`: everything appended was flushed and fsynced by the caller. */

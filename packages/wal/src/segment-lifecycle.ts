@@ -263,18 +263,14 @@ export class SegmentLifecycle {
    * Seal `old` (flush, fsync, sealed header) and make the next segment at `nextLsn`: the spare stamped with its header
    * beside the seal and renamed, or (when no spare is ready: making it failed, or is still under way, which rotation
    * does not wait for) a file created now; its name is made durable by a directory fsync before it is used. Any
-   * failure propagates (the handle poisons itself). `onSealed` is called once the seal succeeded: every record of
-   * `old` is durable from then on, even if making the next segment fails.
+   * failure propagates (the handle poisons itself).
    */
-  async rotate(old: SegmentWriter, nextLsn: number, onSealed?: () => void): Promise<SegmentWriter> {
+  async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
     const spare = this.#spare;
     this.#spare = undefined;
     const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
     // Both settle before rotation goes on or fails: neither is left running unobserved.
     const [sealed, stamped] = await Promise.allSettled([seal, spare?.stamp(nextLsn)]);
-    // The seal fsynced every record of the old segment: durable now, whatever the rest of the rotation does (a
-    // failed stamp of the spare included).
-    if (sealed.status === "fulfilled" && old.sealed) onSealed?.();
     const failed = sealed.status === "rejected" ? sealed : stamped.status === "rejected" ? stamped : undefined;
     if (failed !== undefined) {
       await spare?.discard(true).catch(() => undefined);

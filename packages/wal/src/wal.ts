@@ -982,7 +982,7 @@ export class Wal<E = MutationEvent> {
       const old = this.#pipeline.writer;
       if (!this.#segmentFull() && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const sealedSegmentId = this.#segments.activeId;
-      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn, () => this.#pipeline.sealed()));
+      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
       this.#rotateBeforeFirstRecord = false;
       if (rotateChannel.hasSubscribers) {
         const newSegmentId = this.#segments.activeId;
