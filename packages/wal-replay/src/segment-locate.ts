@@ -152,7 +152,7 @@ const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs
  * The first LSN the log in `dir` still holds: its oldest segment's base LSN; `null` when it has no segment, or when
  * its only segment has no header yet (a new log's writer creating it: no records yet). A reader that needs the
  * records from an LSN below this on has lost records to truncation; when only the LSN just below it is missing, see
- * {@link isLoneMissingLsn} for when that loses nothing.
+ * `isLoneMissingLsn` for when that loses nothing.
  * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`,
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`.
  */
