@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { interceptOpen } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fs, type Rec, tx, writeSegment } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
@@ -94,6 +95,39 @@ describe("a resume position missing only its restart point", () => {
       details: { lsn: 2, oldestRetainedLsn: 5 },
     });
     await expect(readAll({ after: 3, restartLsn: 3 })).rejects.toMatchObject({ code: "WAL_TRUNCATED" });
+  });
+
+  it("readCommitted reads on when truncation removes the segment holding the restart point after its listing", async () => {
+    // Segment 1 (1..3 a transaction, 4 a marker) is still there when the read lists the log, so the walk starts
+    // there; truncation deletes it before the walk opens it. What is left misses only LSN 4, as above.
+    const writeFirst = () =>
+      writeSegment(dir, 1, 1, [...tx(1, ["z"]), { kind: "checkpoint", lsn: 4, snapshotLsn: 3 }], { sealed: true });
+    const first = await writeFirst();
+    await afterMarkerGone();
+    // Its first open is the search's header read; the second is the walk's.
+    let opens = 0;
+    const seam = interceptOpen(fs, async (path, mode, next) => {
+      if (path === first && ++opens === 2) await unlink(first);
+      return next(path, mode);
+    });
+    const read = async (options: { after: number; restartLsn?: number }) => {
+      opens = 0;
+      const out: Tx[] = [];
+      for await (const t of readCommitted(dir, { codec: jsonCodec, fs: seam, ...options })) out.push(t);
+      return out;
+    };
+    expect((await read({ after: 3, restartLsn: 4 })).map(token)).toEqual([
+      [7, 4, ["a"]],
+      [11, 12, ["b"]],
+    ]);
+    expect(opens).toBe(2);
+    // Two missing LSNs are refused there too, as at the start of a read.
+    await writeFirst();
+    await expect(read({ after: 2 })).rejects.toMatchObject({
+      code: "WAL_TRUNCATED",
+      details: { lsn: 2, oldestRetainedLsn: 5 },
+    });
+    expect(opens).toBe(2);
   });
 
   it("readCommitted fails WAL_TRUNCATED at a transaction begun at the lost LSN, and its tokens never skip it", async () => {

@@ -16,7 +16,7 @@ import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/
 import { replayDir } from "./replay.js";
 import { checkReplayOptions, checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction, RecoveryMode, ReplayOptions } from "./replay-types.js";
-import { oldestRetainedLsn, truncatedError } from "./segment-locate.js";
+import { isLoneMissingLsn, oldestRetainedLsn, truncatedError } from "./segment-locate.js";
 
 /** Options of {@link readCommitted}. */
 export interface ReadCommittedOptions<E> {
@@ -122,16 +122,27 @@ export async function* readCommitted<E>(
   // Every option is checked whatever the range: an empty one must not let a mistake through unseen.
   checkReplayOptions(replayOptions);
   if (upto !== undefined && upto <= after) return;
-  const replay = replayDir(dir, replayOptions);
-  try {
-    // With `after`, the walk gives every transaction its restartLsn.
-    yield* replay as AsyncIterable<CommittedTransaction<E>>;
-  } catch (error) {
-    // A segment removed between the listing and its open: truncation overtook the read.
-    if (isWalError(error, "WAL_IO") && isMissingFileError(error)) {
+  // At most twice: a read that failed before delivering anything, at a segment truncation removed after the
+  // listing, while the log still holds everything it needs (only the restart point itself is gone), starts again
+  // from a new listing. Once is enough: for the new listing's first segment to go too, truncation must remove the
+  // one starting just after the restart point, and the read is then truncated indeed.
+  for (let attempt = 0; ; attempt++) {
+    let delivered = false;
+    try {
+      // With `after`, the walk gives every transaction its restartLsn.
+      for await (const transaction of replayDir(dir, replayOptions) as AsyncIterable<CommittedTransaction<E>>) {
+        delivered = true;
+        yield transaction;
+      }
+      return;
+    } catch (error) {
+      // A segment removed between the listing and its open: truncation overtook the read.
+      if (!isWalError(error, "WAL_IO") || !isMissingFileError(error)) throw error;
       const oldest = await oldestRetainedLsn(dir, { fs });
-      if (oldest !== null && oldest > restartLsn) throw truncatedError(dir, restartLsn - 1, oldest);
+      if (oldest === null || oldest <= restartLsn) throw error;
+      // Only the restart point gone: what the start of a read with the new listing allows (see `isLoneMissingLsn`).
+      if (attempt === 0 && !delivered && isLoneMissingLsn(restartLsn, oldest)) continue;
+      throw truncatedError(dir, restartLsn - 1, oldest);
     }
-    throw error;
   }
 }
