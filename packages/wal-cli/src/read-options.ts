@@ -73,7 +73,8 @@ export interface ReadOptions {
    * the new listing's bytes, when the command starts again from a new listing of the directory: a live writer's
    * truncation removed a segment after it was listed and before it was read. What `onRead` reports after that call
    * counts against the new total (the reading starts again from the beginning); nothing of the first listing is in
-   * the result. At most 3 listings (`dumpRecords`: only while it has yielded nothing).
+   * the result. At most 3 listings in all, those made again for a segment gone before its size was read included
+   * (`dumpRecords`: only while it has yielded nothing).
    */
   readonly onTotal?: (bytes: number) => void;
   /** Called after every read with its byte count. */

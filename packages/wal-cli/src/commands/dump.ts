@@ -33,6 +33,7 @@ import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import {
   goneSegmentError,
+  type ListingCount,
   resolveTarget,
   SCAN_LISTINGS,
   segmentGoneSinceListing,
@@ -122,7 +123,7 @@ export type DumpItem = DumpedRecord | DumpDamage;
  * new listing (see {@link ReadOptions}) only while nothing has been yielded: items once yielded cannot be taken
  * back, so after the first one such a segment ends the walk with `WAL_IO`. The items always come from one listing.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
- *   gone when read after an item was yielded or in each of 3 listings.
+ *   gone when read after an item was yielded, or before its stat or its read in each of 3 listings (3 in all).
  * @throws {@link NotABeginLsnError} when `tx` is not a transaction's begin LSN (after the records before it).
  * @example
  * ```ts
@@ -139,8 +140,10 @@ export async function* dumpRecords(path: string, options: DumpOptions = {}): Asy
   // items always come from one listing.
   let given = 0;
   let lastLsn: number | undefined;
-  for (let listing = 1; ; listing++) {
-    const target = await resolveTarget(fs, path);
+  // One count for every listing of the command, resolveTarget's own included (see ListingCount).
+  const listings: ListingCount = { made: 0 };
+  for (;;) {
+    const target = await resolveTarget(fs, path, listings);
     try {
       for await (const item of dumpTarget(fs, target, tell)) {
         given++;
@@ -155,7 +158,7 @@ export async function* dumpRecords(path: string, options: DumpOptions = {}): Asy
         const upTo = lastLsn === undefined ? "" : ` (records up to LSN ${lastLsn})`;
         throw goneSegmentError(gone, `dump had already given ${given} items${upTo} and cannot take them back`, error);
       }
-      if (listing < SCAN_LISTINGS) continue;
+      if (listings.made < SCAN_LISTINGS) continue;
       throw goneSegmentError(gone, `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`, error);
     }
   }

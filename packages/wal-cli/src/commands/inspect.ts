@@ -70,7 +70,7 @@ export interface InspectReport {
  * its read makes the whole description start again from a new listing (see {@link ReadOptions}), so the report
  * describes one listing.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
- *   gone when read in each of 3 listings.
+ *   gone before its stat or its read in each of 3 listings (3 in all).
  * @example
  * ```ts
  * const report = await inspectDir("./wal");

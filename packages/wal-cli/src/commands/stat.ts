@@ -73,7 +73,7 @@ function spread(values: number[]): Spread {
  * between the listing and its read makes the whole count start again from a new listing (see {@link ReadOptions}),
  * so the counts describe one listing.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
- *   gone when read in each of 3 listings.
+ *   gone before its stat or its read in each of 3 listings (3 in all).
  * @example
  * ```ts
  * const stat = await statDir("./wal");

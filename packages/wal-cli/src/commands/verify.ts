@@ -95,7 +95,7 @@ export interface VerifyReport {
  * segment a live writer's truncation removes between the listing and its read makes the whole check start again
  * from a new listing (see {@link ReadOptions}), so the verdict is that of one listing.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the path is missing or unreadable, or a listed segment is
- *   gone when read in each of 3 listings (damage is never thrown: it is the verdict).
+ *   gone before its stat or its read in each of 3 listings (3 in all) (damage is never thrown: it is the verdict).
  * @example
  * ```ts
  * const report = await verifyDir("./wal");

@@ -36,15 +36,28 @@ function idOf(name: string): number | undefined {
 }
 
 /**
+ * The listings of a directory one command has made: one count for those {@link resolveTarget} makes again (a segment
+ * gone before its stat) and those a scan starts again from (a segment gone before its read), which run one inside
+ * the other, so that together they stay within {@link SCAN_LISTINGS}.
+ */
+export interface ListingCount {
+  made: number;
+}
+
+/**
  * Resolve `path` into a {@link WalTarget}. A directory's segments are those of one listing: when a segment is removed
- * between the listing and its stat (a live writer truncating), the directory is listed again, at most
- * {@link SCAN_LISTINGS} times.
+ * between the listing and its stat (a live writer truncating), the directory is listed again, while `listings` (the
+ * command's count, a new one by default) stays within {@link SCAN_LISTINGS}.
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (a `path` that is not a non-empty string), `WAL_IO`
  *   (missing path, `details.errno` `ENOENT`; unreadable directory; a segment name that stays listed but cannot be
  *   reached, such as a dangling symlink; a listed segment removed before its stat in each of the listings),
  *   `WAL_MALFORMED` (two files name one segment id).
  */
-export async function resolveTarget(fs: WalFileSystem, path: string): Promise<WalTarget> {
+export async function resolveTarget(
+  fs: WalFileSystem,
+  path: string,
+  listings: ListingCount = { made: 0 },
+): Promise<WalTarget> {
   checkPath(path, "the path");
   const stat = await fs.stat(path);
   if (stat === null) {
@@ -59,7 +72,8 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
   if (!stat.isDirectory) {
     throw new WalError("WAL_IO", `not a directory or a regular file: ${path}`, { details: { path, syscall: "stat" } });
   }
-  for (let listing = 1; ; listing++) {
+  for (;;) {
+    listings.made++;
     const segments: TargetSegment[] = [];
     const vanished: TargetSegment[] = [];
     for (const entry of await listSegments(fs, path)) {
@@ -77,7 +91,7 @@ export async function resolveTarget(fs: WalFileSystem, path: string): Promise<Wa
     // The names left are no listing the directory ever had: the truncation that removed these came after a
     // checkpoint marker, perhaps in a segment created since the readdir, and the segment it made the oldest is
     // judged by that marker (without it, a healthy log reads as truncated without one, or its newest as sealed).
-    if (listing >= SCAN_LISTINGS) {
+    if (listings.made >= SCAN_LISTINGS) {
       throw goneSegmentError(
         vanished[0] as TargetSegment,
         `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`,
@@ -115,7 +129,10 @@ function unreachableError(segment: string, syscall: string, cause?: unknown): Wa
   );
 }
 
-/** Listings a scan of a directory makes at most when segments it listed are gone by the time it reads them. */
+/**
+ * Listings a command makes of a directory at most when segments it listed are gone by the time it stats or reads
+ * them (both together: see {@link ListingCount}).
+ */
 export const SCAN_LISTINGS = 3;
 
 /**
@@ -161,8 +178,9 @@ export function goneSegmentError(segment: TargetSegment, why: string, cause?: un
 /**
  * Resolve `path` and run `scan` on it; when a segment the listing named is gone by the time `scan` reads it (see
  * {@link segmentGoneSinceListing}), run `scan` again, whole, on a new listing, so its result describes one listing
- * and never a mix of two. At most {@link SCAN_LISTINGS} listings: a writer that truncates faster than a scan reads
- * cannot keep it looping. `scan` must start from nothing each time.
+ * and never a mix of two. At most {@link SCAN_LISTINGS} listings in all, those `resolveTarget` makes again counted
+ * too: a writer that truncates faster than a scan reads cannot keep it looping. `scan` must start from nothing each
+ * time.
  * @throws {@link @lora/wal-codec!WalError} what {@link resolveTarget} and `scan` throw; `WAL_IO` (`details.errno`
  *   `ENOENT`) when a listed segment is gone in the last listing too, or cannot be reached under a name still listed.
  */
@@ -171,14 +189,15 @@ export async function scanFreshListing<T>(
   path: string,
   scan: (target: WalTarget) => Promise<T>,
 ): Promise<T> {
-  for (let listing = 1; ; listing++) {
-    const target = await resolveTarget(fs, path);
+  const listings: ListingCount = { made: 0 };
+  for (;;) {
+    const target = await resolveTarget(fs, path, listings);
     try {
       return await scan(target);
     } catch (error) {
       const gone = await segmentGoneSinceListing(fs, target, error);
       if (gone === undefined) throw error;
-      if (listing < SCAN_LISTINGS) continue;
+      if (listings.made < SCAN_LISTINGS) continue;
       throw goneSegmentError(gone, `a listed segment was gone in ${SCAN_LISTINGS} listings in a row`, error);
     }
   }
