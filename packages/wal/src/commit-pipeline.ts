@@ -103,6 +103,12 @@ export class CommitPipeline {
   /** The newest commit record appended, and the newest one handed to the OS (acknowledged in group and none mode). */
   #appendedCommit: number;
   #writtenCommit: number;
+  /**
+   * The newest LSN an fdatasync covers: the synced LSN, or more when a rotation sealed its segment (fsyncing every
+   * record) and then failed before its acknowledgement point. Only `close()`'s check of a poisoned handle reads it;
+   * nothing is acknowledged by it.
+   */
+  #fsyncCovered: number;
   /** Counters and the fdatasync latency histogram (`wal.ioStats()`). */
   readonly stats = new PipelineStats();
 
@@ -118,6 +124,7 @@ export class CommitPipeline {
     this.#synced = durableLsn;
     this.#appendedCommit = durableLsn;
     this.#writtenCommit = durableLsn;
+    this.#fsyncCovered = durableLsn;
   }
 
   get writer(): SegmentWriter {
@@ -139,6 +146,15 @@ export class CommitPipeline {
   /** The newest commit record handed to the OS: in `group` and `none` mode, the newest acknowledged commit. */
   get writtenCommitLsn(): number {
     return this.#writtenCommit;
+  }
+
+  /**
+   * The newest LSN whose record an fdatasync covers: at least {@link CommitPipeline.syncedLsn}, and everything a
+   * rotation sealed even when the rotation then failed. For `close()`'s durability check only: it never resolves a
+   * waiter, so no commit is acknowledged by it.
+   */
+  get fsyncCoveredLsn(): number {
+    return this.#fsyncCovered;
   }
 
   /** Record that LSNs up to `lsn` are now in the writer's buffer; `commit` when `lsn` is a commit record. */
@@ -250,6 +266,17 @@ export class CommitPipeline {
     this.#markWritten(this.#appended, this.#appendedCommit);
     this.#markSynced(this.#appended, true);
     this.#writer = next;
+  }
+
+  /**
+   * Inside {@link CommitPipeline.exclusive}, during a rotation: the current writer was sealed, so every record
+   * appended is fsynced in a segment whose name was made durable before anything was acknowledged in it, and
+   * survives a power loss even if making the next segment fails. Only {@link CommitPipeline.fsyncCoveredLsn} moves:
+   * waiters are resolved once the rotation completes ({@link CommitPipeline.sealedAndReplaced}), after the new
+   * segment's directory fsync, as the rotation orders acknowledgements.
+   */
+  sealed(): void {
+    if (this.#appended > this.#fsyncCovered) this.#fsyncCovered = this.#appended;
   }
 
   /** Inside `exclusive`: everything appended was flushed and fsynced by the caller. */
@@ -476,6 +503,7 @@ export class CommitPipeline {
   #markSynced(lsn: number, roundCompleted: boolean, bytes?: number): void {
     if (roundCompleted) this.#roundsDone = ++this.#roundsStarted;
     if (lsn > this.#synced) this.#synced = lsn;
+    if (this.#synced > this.#fsyncCovered) this.#fsyncCovered = this.#synced;
     // The bytes describe this round's LSN only: an older round finishing late says nothing of the newest.
     this.#events.onSynced(this.#synced, lsn === this.#synced ? bytes : undefined);
     if (this.#syncWaiters.length > 0) this.#syncWaiters = settle(this.#syncWaiters, this.#synced, this.#roundsDone);

@@ -263,14 +263,18 @@ export class SegmentLifecycle {
    * Seal `old` (flush, fsync, sealed header) and make the next segment at `nextLsn`: the spare stamped with its header
    * beside the seal and renamed, or (when no spare is ready: making it failed, or is still under way, which rotation
    * does not wait for) a file created now; its name is made durable by a directory fsync before it is used. Any
-   * failure propagates (the handle poisons itself).
+   * failure propagates (the handle poisons itself). `onSealed` is called once the seal succeeded, before anything
+   * else can fail: every record of `old` is fsynced from then on, whatever the rest of the rotation does.
    */
-  async rotate(old: SegmentWriter, nextLsn: number): Promise<SegmentWriter> {
+  async rotate(old: SegmentWriter, nextLsn: number, onSealed?: () => void): Promise<SegmentWriter> {
     const spare = this.#spare;
     this.#spare = undefined;
     const seal = TESTING_BUILD && this.#bugs.has("seal-over-zero-tail") ? sealKeepingZeros(this.#fs, old) : old.seal();
     // Both settle before rotation goes on or fails: neither is left running unobserved.
     const [sealed, stamped] = await Promise.allSettled([seal, spare?.stamp(nextLsn)]);
+    // A seal that completed fsynced the old segment's records (a planted bug's seal, which leaves it unsealed, is not
+    // trusted): they are durable even if the spare's stamp failed beside it.
+    if (sealed.status === "fulfilled" && old.sealed) onSealed?.();
     const failed = sealed.status === "rejected" ? sealed : stamped.status === "rejected" ? stamped : undefined;
     if (failed !== undefined) {
       await spare?.discard(true).catch(() => undefined);

@@ -825,8 +825,9 @@ export class Wal<E = MutationEvent> {
     }
     if (failure !== undefined) throw failure;
     // In perCommit mode nothing is acknowledged before its fsync; in the other modes a commit is once written.
+    // A rotation that failed after its seal poisoned the handle, but the seal fsynced everything before it: counted.
     const acked = this.#pipeline.writtenCommitLsn;
-    const synced = this.#pipeline.syncedLsn;
+    const synced = this.#pipeline.fsyncCoveredLsn;
     if (this.#poison !== undefined && this.#syncMode.mode !== "perCommit" && acked > synced) {
       throw new WalError(
         "WAL_POISONED",
@@ -982,7 +983,7 @@ export class Wal<E = MutationEvent> {
       const old = this.#pipeline.writer;
       if (!this.#segmentFull() && !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"))) return;
       const sealedSegmentId = this.#segments.activeId;
-      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn));
+      const writer = await this.#io(() => this.#segments.rotate(old, this.#nextLsn, () => this.#pipeline.sealed()));
       this.#rotateBeforeFirstRecord = false;
       if (rotateChannel.hasSubscribers) {
         const newSegmentId = this.#segments.activeId;
