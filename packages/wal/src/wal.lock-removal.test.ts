@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isWalError } from "@lora/wal-codec";
 import { LOCK_FILE_NAME } from "@lora/wal-lock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ev, rejection } from "../test/support.js";
 import { Wal } from "./wal.js";
 
@@ -71,35 +71,83 @@ describe("case 7 through Wal.open", () => {
     30_000,
   );
 
+  /**
+   * A handle on `dir` whose lock file another process (as LoraDB would) has just taken: that process holds a new
+   * lock file, and it replaces ours at the path in one rename, so the path never lacks a file and the handle's check
+   * cannot re-create one in between. One commit was made before. The lock's background check is a faked interval
+   * (the caller fakes `setInterval`), so it runs only when the test advances the fake clock.
+   */
+  async function handleWithLockTaken(): Promise<{ wal: Wal; stop: () => Promise<void> }> {
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
+    const theirs = join(dir, "theirs.lock");
+    const child = spawn(process.execPath, [FLOCK_HOLDER, theirs], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = once(child, "exit");
+    const stop = async () => {
+      await wal.close().catch(() => undefined);
+      child.kill("SIGKILL");
+      await exited;
+    };
+    try {
+      await wal.commitTx([ev(0)]);
+      const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+      expect(line).toBe("locked");
+      await rename(theirs, lockPath);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { wal, stop };
+  }
+
   it.skipIf(process.platform !== "linux")(
     "a handle whose lock file was taken by another holder stops writing: WAL_POISONED caused by WAL_LOCK_LOST",
     async () => {
-      const { wal } = await Wal.open(dir, { segmentTargetBytes: 256 });
-      // Another process (as LoraDB would) holds a new lock file, and it replaces ours at the path in one rename:
-      // the path never lacks a file, so the handle's background check cannot re-create one in between.
-      const theirs = join(dir, "theirs.lock");
-      const child = spawn(process.execPath, [FLOCK_HOLDER, theirs], { stdio: ["ignore", "pipe", "inherit"] });
-      const exited = once(child, "exit");
+      // Only the rotation may find the loss here, so the verdict is bound by the count of commits: a real 1 s
+      // background check could fire while a commit waits for its fsync on a slow machine, and fail that commit with
+      // WAL_LOCK_LOST itself (the next test covers the background check).
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
       try {
-        await wal.commitTx([ev(0)]);
-        const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
-        expect(line).toBe("locked");
-        await rename(theirs, lockPath);
-        // The next rotation checks the lock before it touches the directory.
-        let refused: unknown;
-        for (let i = 1; i < 50 && refused === undefined; i++) {
-          refused = await wal.commitTx([ev(i)]).then(
-            () => undefined,
-            (e: unknown) => e,
-          );
+        const { wal, stop } = await handleWithLockTaken();
+        try {
+          // The next rotation checks the lock before it touches the directory.
+          let refused: unknown;
+          for (let i = 1; i < 50 && refused === undefined; i++) {
+            refused = await wal.commitTx([ev(i)]).then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+          }
+          expect(isWalError(refused, "WAL_POISONED")).toBe(true);
+          expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
+          expect(wal.bgFailure()).not.toBeNull();
+        } finally {
+          await stop();
         }
-        expect(isWalError(refused, "WAL_POISONED")).toBe(true);
-        expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
-        expect(wal.bgFailure()).not.toBeNull();
       } finally {
-        await wal.close().catch(() => undefined);
-        child.kill("SIGKILL");
-        await exited;
+        vi.useRealTimers();
+      }
+    },
+  );
+
+  it.skipIf(process.platform !== "linux")(
+    "the lock's background check poisons a handle whose lock file was taken, with no call made: WAL_LOCK_LOST",
+    async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      try {
+        const { wal, stop } = await handleWithLockTaken();
+        try {
+          expect(wal.failure()).toBeNull();
+          // One period of the background check (1 s), on the fake clock.
+          vi.advanceTimersByTime(1000);
+          expect(isWalError(wal.failure(), "WAL_LOCK_LOST")).toBe(true);
+          const refused = await rejection(() => wal.commitTx([ev(1)]));
+          expect(isWalError(refused, "WAL_POISONED")).toBe(true);
+          expect(isWalError((refused as Error).cause, "WAL_LOCK_LOST")).toBe(true);
+        } finally {
+          await stop();
+        }
+      } finally {
+        vi.useRealTimers();
       }
     },
   );
