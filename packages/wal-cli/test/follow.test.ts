@@ -180,15 +180,23 @@ describe("lora-wal follow", () => {
       await follow.waitFor((lines) => lines.length === 1, "the first transaction");
       // Its confirm of what it printed comes right after: wait for it, so the two never write the slot at once.
       await vi.waitFor(async () => expect((await readSlot(dir, "shared")).confirmedLsn).toBe(3), { timeout: 10_000 });
-      // Another follower of the same slot confirms far ahead; the next transaction this one prints lies below that.
-      await advanceSlot(dir, "shared", 1000);
-      await wal.commitTx([{ k: 1, pad: PAD }, 1]);
+      // Another follower of the same slot confirms ahead (a slot never goes past the end of the log, so the log must
+      // reach it first): while this one is stopped, two more transactions are committed and the other confirms the
+      // second; the next transaction this one prints, the first, lies below that.
+      follow.child.kill("SIGSTOP");
+      try {
+        await wal.commitTx([{ k: 1, pad: PAD }, 1]);
+        await wal.commitTx([{ k: 2, pad: PAD }, 2]);
+        await advanceSlot(dir, "shared", 9);
+      } finally {
+        follow.child.kill("SIGCONT");
+      }
       const end = await follow.exited;
       expect(end.code, follow.stderr()).toBe(7);
-      expect(follow.stderr()).toContain('replication slot "shared" is at LSN 1000; it cannot move back to 6');
+      expect(follow.stderr()).toContain('replication slot "shared" is at LSN 9; it cannot move back to 6');
       expect(follow.stderr()).toContain("another process confirmed slot");
       expect(end.stdout.trimEnd().split("\n")).toHaveLength(2);
-      expect((await readSlot(dir, "shared")).confirmedLsn).toBe(1000);
+      expect((await readSlot(dir, "shared")).confirmedLsn).toBe(9);
     } finally {
       await wal.close();
     }

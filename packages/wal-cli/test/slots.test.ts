@@ -182,6 +182,22 @@ describe("lora-wal slots", () => {
     expect((await listJson(dir)).slots.map((s) => [s.name, s.confirmedLsn])).toEqual([["late", oldest - 1]]);
   });
 
+  it("create refuses --at past the end of the log (exit 3), writing nothing, and takes the last LSN", async () => {
+    await writeJsonWal(dir, 2); // two transactions: LSNs 1..6
+    const before = await fingerprint(dir);
+    const ahead = await runCli(["slots", dir, "create", "ahead", "--at", "1000"]);
+    expect(ahead.code).toBe(3);
+    expect(ahead.stderr).toContain(`replication slot "ahead" cannot be at LSN 1000: the log in ${dir} ends at LSN 6`);
+    const exact = await runCli(["slots", dir, "create", "ahead", "--at", "7", "--restart-lsn", "4"]);
+    expect(exact.code).toBe(3);
+    expect(exact.stderr).toContain("cannot be at LSN 7: the log in");
+    // Not even slots/ was created.
+    expect(await fingerprint(dir)).toBe(before);
+    const last = await runCli(["slots", dir, "create", "ahead", "--at", "6"]);
+    expect(last.code, last.stderr).toBe(0);
+    expect(await readSlot(dir, "ahead")).toMatchObject({ confirmedLsn: 6, restartLsn: 7 });
+  });
+
   it("create --restart-lsn keeps a consumer's exact token: the slot restarts there and holds that much back", async () => {
     await truncatedLog(dir);
     const oldest = (await oldestRetainedLsn(dir)) as number;

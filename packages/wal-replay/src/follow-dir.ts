@@ -36,7 +36,7 @@ import {
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
-import { advanceSlot, isSlotName, readSlot } from "./replication-slots.js";
+import { advanceSlotToDelivered, isSlotName, readSlot } from "./replication-slots.js";
 import { WatchWakeFilter } from "./watch-wake-filter.js";
 
 /** Options of {@link followDir}. */
@@ -291,13 +291,13 @@ class DirFollower<E> implements Follower<E> {
     }
     const fs = this.#fs;
     if (typeof position === "object" && position !== null) {
-      await advanceSlot(this.#dir, slot, position.commitLsn, { fs, restartLsn: position.restartLsn });
+      await advanceSlotToDelivered(this.#dir, slot, position.commitLsn, { fs, restartLsn: position.restartLsn });
       return;
     }
     // Not a token this follower remembers: the lowest restart point, which advanceSlot raises to the slot's own (it
     // keeps the higher of the two), so the slot keeps its restart point and never loses a transaction.
     const restartLsn = this.#ready?.tokenOf(position) ?? 1;
-    await advanceSlot(this.#dir, slot, position, { fs, restartLsn });
+    await advanceSlotToDelivered(this.#dir, slot, position, { fs, restartLsn });
   }
 
   /** Behind truncation with a slot: the slot's invalidation is the cause to report, when it is one. */

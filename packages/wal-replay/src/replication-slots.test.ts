@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { crc32, isWalError, type WalErrorCode } from "@lora/wal-codec";
-import type { WalFileSystem } from "@lora/wal-segment";
+import { encodeSegmentHeader, segmentFileName, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS, type SimOperationEvent, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -32,16 +32,33 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+/**
+ * The end of the logs these tests use: the highest LSN a record can have (2^53 - 2). A slot's position must not lie
+ * past the end of its log, so each log directory holds one segment, with no record, whose base LSN is the one above.
+ */
+const LOG_END = 2 ** 53 - 2;
+/** That segment's file name, and its bytes. */
+const SEGMENT = segmentFileName(1);
+const SEGMENT_BYTES = encodeSegmentHeader({ baseLsn: LOG_END + 1, sealed: false });
+
+/** A real log directory, with the segment that puts its end at {@link LOG_END}. */
 async function tempDir(): Promise<string> {
+  const dir = await emptyTempDir();
+  await writeFile(join(dir, SEGMENT), SEGMENT_BYTES);
+  return dir;
+}
+
+async function emptyTempDir(): Promise<string> {
   const dir = await makeTempDir("lora-wal-slots");
   cleanups.push(dir.cleanup);
   return dir.path;
 }
 
-/** A SimFS holding an empty, durable log directory. */
+/** A SimFS holding a durable log directory whose end is {@link LOG_END}. */
 function sim(): SimFS {
   const fs = new SimFS();
   fs.mkdirpSync(DIR);
+  fs.writeFileSync(`${DIR}/${SEGMENT}`, SEGMENT_BYTES);
   return fs;
 }
 
@@ -120,11 +137,13 @@ describe("on a real directory (the Node seam by default)", () => {
     await expectCode(readSlot(dir, "reader-1"), "WAL_SLOT_NOT_FOUND");
   });
 
-  it("starts a slot at LSN 0 by default and keeps the largest safe LSN", async () => {
+  it("starts a slot at LSN 0 by default and keeps the largest LSN a log can reach", async () => {
     const dir = await tempDir();
     expect((await createSlot(dir, "a")).confirmedLsn).toBe(0);
-    await advanceSlot(dir, "a", Number.MAX_SAFE_INTEGER);
-    expect((await readSlot(dir, "a")).confirmedLsn).toBe(Number.MAX_SAFE_INTEGER);
+    await advanceSlot(dir, "a", LOG_END);
+    expect((await readSlot(dir, "a")).confirmedLsn).toBe(LOG_END);
+    // One more is past the end of every log; the largest safe integer still reads back (see "corrupt slot files").
+    await expectCode(advanceSlot(dir, "a", LOG_END + 1), "WAL_INVALID_ARGUMENT");
   });
 
   it("lists nothing without a slots folder, and lists slots sorted by name, ignoring other files", async () => {
@@ -149,7 +168,7 @@ describe("on a real directory (the Node seam by default)", () => {
   it("refuses a log directory that does not exist (or is a file) with WAL_IO and creates nothing", async () => {
     // A mistyped path used to be created whole, `slots/` and all: a slot that protects nothing of the real log,
     // and a directory on which a follower then waits instead of failing.
-    const root = await tempDir();
+    const root = await emptyTempDir();
     const missing = join(root, "typo", "wal");
     expect((await expectCode(createSlot(missing, "s"), "WAL_IO")).errno).toBe("ENOENT");
     const file = join(root, "file");
@@ -179,7 +198,7 @@ describe("on a real directory (the Node seam by default)", () => {
       expect((await expectCode(call(), "WAL_SLOT_NOT_FOUND")).slot).toBe("ghost");
     }
     // Without a slots folder at all, too.
-    const empty = await tempDir();
+    const empty = await emptyTempDir();
     await expectCode(readSlot(empty, "ghost"), "WAL_SLOT_NOT_FOUND");
     await expectCode(dropSlot(empty, "ghost"), "WAL_SLOT_NOT_FOUND");
   });
@@ -194,7 +213,7 @@ describe("on a real directory (the Node seam by default)", () => {
       await expectCode(advanceSlot(dir, name as string, 1), "WAL_INVALID_ARGUMENT");
       await expectCode(dropSlot(dir, name as string), "WAL_INVALID_ARGUMENT");
     }
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir)).toEqual([SEGMENT]);
     expect((await createSlot(dir, "x".repeat(64))).name).toBe("x".repeat(64));
     for (const good of ["x".repeat(64), "a", "A-z_09"]) expect(isSlotName(good), good).toBe(true);
   });

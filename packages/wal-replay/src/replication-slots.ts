@@ -57,6 +57,7 @@ import { basename, join } from "node:path";
 import { checkOptionNames, checkPath, crc32, isWalError, optionNames, WalError } from "@lora/wal-codec";
 import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
+import { logEndBelow } from "./segment-locate.js";
 
 /** The subdirectory of the log directory that holds the slot files. */
 export const SLOTS_DIR_NAME = "slots";
@@ -178,9 +179,15 @@ const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
  * @remarks Resolves once the slot file and its directory entry are durable. A leftover invalidation marker of an
  * earlier slot of the same name (a drop interrupted by a crash) is removed durably first, so the new slot starts
  * valid.
- * @throws {@link WalError} `WAL_SLOT_EXISTS` (`details.slot`), `WAL_INVALID_ARGUMENT` (a bad name or LSN),
- *   `WAL_IO` (also when `dir` does not exist or is not a directory: `details.errno` `ENOENT` or `ENOTDIR`, and
- *   nothing is created).
+ *
+ * `confirmedLsn` must not lie past the end of the log: the LSN of its newest record as the files hold it now (written
+ * by a live writer, synced or not), or the newest segment's base LSN minus one when that is higher. A slot ahead of
+ * the log would make its consumer skip the transactions the writer commits up to that LSN. Reading the end costs a
+ * look at segment headers and, for an LSN in the newest segment, a read of that segment's records.
+ * @throws {@link WalError} `WAL_SLOT_EXISTS` (`details.slot`), `WAL_INVALID_ARGUMENT` (a bad name or LSN, or
+ *   `confirmedLsn` past the end of the log: `details.lsn`, `details.slot`; nothing is created), `WAL_IO` (also when
+ *   `dir` does not exist or is not a directory: `details.errno` `ENOENT` or `ENOTDIR`, and nothing is created),
+ *   `WAL_BAD_HEADER` (a segment header read to find the end is damaged).
  */
 export async function createSlot(dir: string, name: string, options: CreateSlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
@@ -191,7 +198,12 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
   const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
   assertRestart(confirmedLsn, restartLsn);
   const paths = slotPaths(dir, name);
-  await ensureSlotsDir(fs, dir, paths.dir);
+  const createDir = await slotsDirMissing(fs, dir, paths.dir);
+  await refusePastEnd(fs, dir, name, confirmedLsn);
+  if (createDir) {
+    await fs.mkdirp(paths.dir);
+    await fs.syncDir(dir);
+  }
   if ((await fs.stat(paths.slot)) !== null) {
     throw new WalError("WAL_SLOT_EXISTS", `replication slot "${name}" already exists in ${dir}`, {
       details: { path: paths.slot, slot: name },
@@ -225,16 +237,46 @@ export async function readSlot(dir: string, name: string, options: SlotOptions =
  * @remarks Resolves once the new position is durable; a crash before that leaves the old position. The creation
  * time is kept. When the slot is invalidated while this call writes, the call rejects with `WAL_SLOT_INVALIDATED`
  * (the position was written, but the slot is invalidated all the same).
+ *
+ * A move forward must not go past the end of the log (as {@link createSlot} reads it, at the same cost: for an LSN
+ * in the newest segment, a read of its records up to it): a token the change feed delivered never does, since its
+ * commit record was in the files when it was read (also when only its restart point is gone to truncation, the
+ * one-missing-LSN case, as the segments after it start above it). A follower's `confirm` does not look again.
  * @returns the slot after the move.
  * @throws {@link WalError} `WAL_SLOT_INVALIDATED` (`details.slot`, `details.oldestRetainedLsn` when the marker
- *   records it), `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (a bad LSN, or one below the slot's position; nothing
- *   is written), `WAL_CORRUPT`, `WAL_IO`.
+ *   records it), `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (a bad LSN, one below the slot's position, or one past
+ *   the end of the log; nothing is written), `WAL_CORRUPT`, `WAL_BAD_HEADER`, `WAL_IO`.
  */
 export async function advanceSlot(
   dir: string,
   name: string,
   confirmedLsn: number,
   options: AdvanceSlotOptions = {},
+): Promise<SlotState> {
+  return await moveSlot(dir, name, confirmedLsn, options, true);
+}
+
+/**
+ * {@link advanceSlot} for a follower confirming a transaction it delivered (its `confirm` refuses any LSN above what
+ * it delivered), without looking for the end of the log: it read that commit record from these files, so it is not
+ * past their end, and the look would cost a read of the newest segment's records on every confirm.
+ * @internal Not exported from the package.
+ */
+export async function advanceSlotToDelivered(
+  dir: string,
+  name: string,
+  confirmedLsn: number,
+  options: AdvanceSlotOptions,
+): Promise<SlotState> {
+  return await moveSlot(dir, name, confirmedLsn, options, false);
+}
+
+async function moveSlot(
+  dir: string,
+  name: string,
+  confirmedLsn: number,
+  options: AdvanceSlotOptions,
+  checkEnd: boolean,
 ): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
@@ -253,6 +295,8 @@ export async function advanceSlot(
       { details: { path: paths.slot, slot: name, lsn: confirmedLsn } },
     );
   }
+  // Only a move forward can reach past the end: the slot's own position was checked when it was written.
+  if (checkEnd && confirmedLsn > current.confirmedLsn) await refusePastEnd(fs, dir, name, confirmedLsn);
   // A restart point below the slot's is kept at the slot's: both are safe for the new position (a live transaction
   // open there either was open at the slot's position too, so began at or above its restart point, or began after
   // it), and a token computed without knowing which begins were dead may well be lower.
@@ -375,13 +419,14 @@ function fileSystemOf(options: SlotOptions, known: readonly string[], where: str
 }
 
 /**
- * Create `slots/` when it is missing and make its entry in the log directory durable. The log directory itself must
- * exist: creating it would turn a mistyped path into a new, empty log whose slot holds back nothing of the real one
- * (and on which a follower then waits instead of failing, as it does on a missing directory).
+ * Whether `slots/` is missing (the caller creates it, once every check has passed, and makes its entry in the log
+ * directory durable). The log directory itself must exist: creating it would turn a mistyped path into a new, empty
+ * log whose slot holds back nothing of the real one (and on which a follower then waits instead of failing, as it
+ * does on a missing directory).
  */
-async function ensureSlotsDir(fs: WalFileSystem, dir: string, slotsDir: string): Promise<void> {
+async function slotsDirMissing(fs: WalFileSystem, dir: string, slotsDir: string): Promise<boolean> {
   const stat = await fs.stat(slotsDir);
-  if (stat?.isDirectory === true) return;
+  if (stat?.isDirectory === true) return false;
   const logDir = await fs.stat(dir);
   if (logDir?.isDirectory !== true) {
     const errno = logDir === null ? "ENOENT" : "ENOTDIR";
@@ -391,8 +436,21 @@ async function ensureSlotsDir(fs: WalFileSystem, dir: string, slotsDir: string):
       { details: { path: dir, syscall: "stat", errno } },
     );
   }
-  await fs.mkdirp(slotsDir);
-  await fs.syncDir(dir);
+  return true;
+}
+
+/**
+ * Throws `WAL_INVALID_ARGUMENT` when `lsn` lies past the end of the log in `dir`: a consumer resuming from a slot
+ * there would skip every transaction the writer commits up to it.
+ */
+async function refusePastEnd(fs: WalFileSystem, dir: string, name: string, lsn: number): Promise<void> {
+  const end = await logEndBelow(fs, dir, lsn);
+  if (end === null) return;
+  throw new WalError(
+    "WAL_INVALID_ARGUMENT",
+    `replication slot "${name}" cannot be at LSN ${lsn}: the log in ${dir} ends at LSN ${end}, and a consumer there would skip what the writer commits up to LSN ${lsn}; use an LSN the log holds (a snapshot's, or a delivered transaction's commit LSN); nothing was written`,
+    { details: { path: dir, slot: name, lsn } },
+  );
 }
 
 /** The slot's position file and marker, or `null` when the position file does not exist. */

@@ -11,9 +11,11 @@ import {
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentEntry,
+  SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { classifyHeaderFailure } from "./damage-rules.js";
+import { framingOnly } from "./framing-only-codec.js";
 import { lookAgainAtNewest } from "./newest-segment-look.js";
 
 /** The base LSN in a segment's header. @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`. */
@@ -117,6 +119,41 @@ async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promis
   const base = async (i: number) => (i === 0 ? oldestBaseLsn : readBaseLsn(fs, (entries[i] as SegmentEntry).path));
   const index = Math.max(0, await newestAtOrBelow(entries.length, base, after + 1));
   return { entries, index, oldestBaseLsn, headerless };
+}
+
+/**
+ * The end of the log in `dir` when it lies below `lsn`, else `null` (the log has reached `lsn`). The end is the LSN of
+ * the newest record, or the newest segment's base LSN minus one when that is higher: a segment with no record yet
+ * still says every LSN below its base was given out (or skipped by a fence) and none will be written again.
+ *
+ * Reads the files as they are, not the durable mark: what a live writer has written is seen whether or not it is
+ * synced yet, so a commit LSN the change feed delivered (read from these files) is never found beyond the end. What a
+ * writer holds in memory and has not written is not seen. Costs a binary search over segment headers and, only when
+ * `lsn` lies at or above the newest segment's base, a read of that segment's records up to the first at or above
+ * `lsn` (the whole segment when the answer is "below"); a record that fails its checks ends the read (a torn tail, or
+ * a record a live writer is still writing).
+ * @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`.
+ */
+export function logEndBelow(fs: WalFileSystem, dir: string, lsn: number): Promise<number | null> {
+  if (lsn <= 0) return Promise.resolve(null);
+  return againAfterTruncation(async () => {
+    // The newest segment whose base is at most `lsn`: any later one starts above `lsn`, so `lsn` lies below the end.
+    const { entries, index, oldestBaseLsn } = await locateOnce(fs, dir, lsn - 1);
+    if (oldestBaseLsn === null) return 0; // no segment with a header: no record yet
+    if (lsn < oldestBaseLsn || index < entries.length - 1) return null;
+    const reader = await SegmentReader.open(fs, (entries[index] as SegmentEntry).path);
+    let end = reader.header.baseLsn - 1;
+    try {
+      for (;;) {
+        const step = await reader.next(framingOnly);
+        if (step.kind !== "record") return end;
+        if (step.record.lsn >= lsn) return null;
+        end = step.record.lsn;
+      }
+    } finally {
+      await reader.close();
+    }
+  });
 }
 
 /**

@@ -166,7 +166,9 @@ with the reason and where the log then started), and the log bytes it holds back
                   records from the slot's restart point on (truncated), except
                   when only the restart point itself is gone: a follow then
                   fails (WAL_TRUNCATED) only at a record of a transaction begun
-                  at that LSN.
+                  at that LSN. Refused (exit 3, nothing written) when --at lies
+                  past the end of the log (its newest record's LSN): the
+                  consumer would skip what the writer commits up to it.
   drop <name>     remove slot <name>: truncation stops keeping the log for it
 
 Listing takes no lock and writes nothing. create and drop write only inside
@@ -175,7 +177,8 @@ Slot names are 1 to 64 letters, digits, "_" or "-".
 
 Options:
       --at <lsn>  create: the new slot's confirmed LSN (the LSN of the snapshot
-                  its consumer starts from); default 0
+                  its consumer starts from, at most the log's last LSN);
+                  default 0
       --restart-lsn <lsn>
                   create, with --at: the restart point of the token (1 to
                   --at + 1); default --at + 1
