@@ -285,18 +285,20 @@ class DirectoryStore implements FsArchive {
 /**
  * Create directory `path` and any missing ancestors so that they survive a crash: after `mkdirp`, each new
  * directory's parent is fsynced, top down. Does nothing when `path` exists.
+ * @returns the directories it created, outermost first (none when `path` existed).
  * @internal Shared with `restore`; not exported from the package.
  */
-export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<void> {
+export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<string[]> {
   const missing: string[] = [];
   for (let p = path; ; p = dirname(p)) {
     if ((await fs.stat(p)) !== null) break;
     missing.push(p);
     if (dirname(p) === p) break;
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) return missing;
   await fs.mkdirp(path);
   for (const created of missing.reverse()) await fs.syncDir(dirname(created));
+  return missing;
 }
 
 function assertObjectKey(key: unknown): asserts key is string {

@@ -180,6 +180,11 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   throw new Error("expected the call to reject");
 }
 
+/** `path` does not exist: a refused restore removes the directory it created. */
+async function expectGone(path: string): Promise<void> {
+  expect(await stat(path).catch((e: { code?: string }) => e.code)).toBe("ENOENT");
+}
+
 function expectArchiveError(error: unknown, code: string, object: string | RegExp): void {
   expect(isWalError(error) ? error.code : error).toBe(code);
   const named = (error as { details: { object?: string } }).details.object ?? "";
@@ -582,7 +587,7 @@ describe("restore refuses", () => {
       const error = await failure(restore({ store, dir }));
       expectArchiveError(error, "WAL_ARCHIVE_CORRUPT", key);
       expect((error as Error).message).toContain("CRC-32");
-      expect(await readdir(dir)).toEqual([]);
+      await expectGone(dir);
     }
   });
 
@@ -670,7 +675,7 @@ describe("restore refuses", () => {
     const error = await failure(restore({ store, dir, toLsn: last + 1 }));
     expectArchiveError(error, "WAL_ARCHIVE_MISSING", /^partial\//);
     expect((error as Error).message).toContain(`its newest record is lsn ${last}`);
-    expect(await readdir(dir)).toEqual([]);
+    await expectGone(dir);
   });
 
   test("toLsn or fromLsn before what the archive reaches back to", async () => {
@@ -687,13 +692,32 @@ describe("restore refuses", () => {
     expect(ok.segments).toBe(segments.length - 2);
   });
 
+  test("and removes the directories it created (missing parents too), never one that was there", async () => {
+    const { store, archived } = await archivedLog(30);
+    // Found after newer segments were written: the directory holds files by then.
+    store.corrupt(archived.sealed.get(1) as string);
+    const nested = join(tmp.path, "a", "b", "restored");
+    expectArchiveError(await failure(restore({ store, dir: nested })), "WAL_ARCHIVE_CORRUPT", /^segments\//);
+    await expectGone(join(tmp.path, "a"));
+    // An empty directory that was there stays, empty; so does its parent.
+    const existing = join(tmp.path, "existing");
+    await mkdir(existing);
+    expectArchiveError(await failure(restore({ store, dir: existing })), "WAL_ARCHIVE_CORRUPT", /^segments\//);
+    expect(await readdir(existing)).toEqual([]);
+    // Under a parent that was there, only the directory created goes.
+    const child = join(existing, "restored");
+    expectArchiveError(await failure(restore({ store, dir: child })), "WAL_ARCHIVE_CORRUPT", /^segments\//);
+    await expectGone(child);
+    expect(await readdir(existing)).toEqual([]);
+  });
+
   test("a store failure mid-restore: WAL_IO, and the files written so far are removed", async () => {
     const { store, archived } = await archivedLog(40);
     store.injectFault({ op: "get", key: archived.sealed.get(2) as string, error: "reset" });
     const dir = join(tmp.path, "r");
     const error = await failure(restore({ store, dir }));
     expect(isWalError(error, "WAL_IO")).toBe(true);
-    expect(await readdir(dir)).toEqual([]);
+    await expectGone(dir);
   });
 
   test("an aborted restore rejects with the signal's reason and removes what it wrote", async () => {
@@ -713,6 +737,6 @@ describe("restore refuses", () => {
     expect(gets).toBe(3);
     // No last call for a restore that did not finish.
     expect(progress).toEqual([]);
-    expect(await readdir(dir)).toEqual([]);
+    await expectGone(dir);
   });
 });

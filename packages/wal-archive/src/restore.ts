@@ -4,6 +4,7 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
+import { dirname } from "node:path";
 import { checkOptionNames, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
@@ -119,7 +120,9 @@ export interface RestoreResult {
  * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
  * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory
  * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
- * failure it removes what it wrote (best effort) and rethrows, leaving `dir` empty (or not created).
+ * failure it removes what it wrote (best effort) and rethrows, leaving `dir` as it found it: empty, or, when this
+ * call created it (and any missing parents), removed again, the removal fsynced (a seam without `rmdir` leaves it
+ * empty).
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -143,18 +146,42 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const fs = fileSystemOption(options.fs, "restore");
   await checkTarget(fs, dir);
 
-  // A live archiver seals the newest segment and deletes its pieces: when that lands between the listing and the
-  // fetch of those pieces, a new listing holds the sealed object. A bounded number of times, never a loop.
-  for (let attempt = 1; ; attempt++) {
-    const listing = await listArchive(store, signal === undefined ? {} : { signal });
-    const plan = planRestore(store, listing, fromLsn, toLsn);
-    await mkdirDurably(fs, dir);
-    try {
-      return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs }, listing, plan);
-    } catch (error) {
-      if (attempt < RESTORE_ATTEMPTS && isGoneAfterListing(error)) continue;
-      throw error;
+  // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
+  const created: string[] = [];
+  try {
+    // A live archiver seals the newest segment and deletes its pieces: when that lands between the listing and the
+    // fetch of those pieces, a new listing holds the sealed object. A bounded number of times, never a loop.
+    for (let attempt = 1; ; attempt++) {
+      const listing = await listArchive(store, signal === undefined ? {} : { signal });
+      const plan = planRestore(store, listing, fromLsn, toLsn);
+      created.push(...(await mkdirDurably(fs, dir)));
+      try {
+        return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs }, listing, plan);
+      } catch (error) {
+        if (attempt < RESTORE_ATTEMPTS && isGoneAfterListing(error)) continue;
+        throw error;
+      }
     }
+  } catch (error) {
+    await removeCreatedDirs(fs, created);
+    throw error;
+  }
+}
+
+/**
+ * Undo {@link mkdirDurably} after a failed restore, innermost first, durably (best effort, as the removal of the
+ * files is): a refused restore leaves the file system as it found it. Only a directory that is still empty goes
+ * (`rmdir` refuses any other), so one something else wrote into meanwhile stays, and so do those above it.
+ */
+async function removeCreatedDirs(fs: WalFileSystem, created: readonly string[]): Promise<void> {
+  if (fs.rmdir === undefined) return; // a seam that cannot remove a directory: it stays, empty
+  for (const path of [...created].reverse()) {
+    try {
+      await fs.rmdir(path);
+    } catch {
+      return;
+    }
+    await fs.syncDir(dirname(path)).catch(() => undefined);
   }
 }
 

@@ -3,7 +3,7 @@
  * and that create and drop write inside `slots/` only while the listing writes nothing.
  */
 
-import { open, stat } from "node:fs/promises";
+import { mkdir, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
@@ -172,10 +172,17 @@ describe("lora-wal slots", () => {
   it("create refuses a position the log no longer holds (exit 6) and leaves no slot", async () => {
     await truncatedLog(dir);
     const oldest = (await oldestRetainedLsn(dir)) as number;
+    const before = await outsideSlots(dir);
     const behind = await runCli(["slots", dir, "create", "late"]);
     expect(behind.code).toBe(6);
     expect(behind.stderr).toContain(`it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above`);
     expect(behind.stderr).toContain("(WAL_TRUNCATED)");
+    // Nor the slots/ folder it made for it; one that was there stays.
+    expect(await stat(join(dir, "slots")).catch((e: { code?: string }) => e.code)).toBe("ENOENT");
+    expect(await outsideSlots(dir)).toBe(before);
+    await mkdir(join(dir, "slots"));
+    expect((await runCli(["slots", dir, "create", "late"])).code).toBe(6);
+    expect(await readdir(join(dir, "slots"))).toEqual([]);
     expect((await listJson(dir)).slots).toEqual([]);
     const ok = await runCli(["slots", dir, "create", "late", "--at", String(oldest - 1)]);
     expect(ok.code, ok.stderr).toBe(0);

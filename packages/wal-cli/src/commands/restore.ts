@@ -51,8 +51,8 @@ archive's directory or s3://bucket[/prefix]; <dir> is the log directory to
 create. It must not exist (its parent must) or be an empty directory. Every
 object is checked against the size and CRC-32 its key names and every segment
 is read as whole records before anything is renamed into place; a restore that
-cannot give the log asked for removes what it wrote and fails, so it never
-leaves a shorter log. The result opens with Wal.open (and, with the lora codec,
+cannot give the log asked for removes what it wrote (and <dir>, when it
+created it) and fails, so it never leaves a shorter log. The result opens with Wal.open (and, with the lora codec,
 in LoraDB).
 
 This command writes: it creates <dir> and writes the restored segments in it,

@@ -223,11 +223,11 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
   if (name === undefined) throw new UsageError(`missing <name> of the slot to ${action}`, "slots");
   if (action === "drop" && at !== undefined) throw new UsageError("--at goes with create", "slots");
   // Writes reach slots/ and nothing else (plus fsyncs, which change no byte): by construction.
-  const fs = createReadOnlyFileSystem(undefined, undefined, {
-    allowSync: true,
-    writableDir: join(dir, SLOTS_DIR_NAME),
-  });
+  const slotsDir = join(dir, SLOTS_DIR_NAME);
+  const fs = createReadOnlyFileSystem(undefined, undefined, { allowSync: true, writableDir: slotsDir });
   await resolveLogDir(fs, dir, "slots");
+  // Whether create makes slots/: a create refused after it (behind truncation) removes it again.
+  const newSlotsDir = (await fs.stat(slotsDir)) === null;
   try {
     if (action === "drop") {
       await dropSlot(dir, name, { fs });
@@ -242,7 +242,7 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
     });
     // Read after creating, so a truncation that ran meanwhile is seen (from now on the slot protects the log).
     const segments = await segmentBases(fs, await resolveLogDir(fs, dir, "slots"));
-    await refuseBehind(fs, dir, slot, segments);
+    await refuseBehind(fs, dir, slot, segments, newSlotsDir);
     const entry = entryOf(slot, segments);
     if (json) ctx.out.line(JSON.stringify(entry, null, 2));
     else {
@@ -256,18 +256,23 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
   }
 }
 
-/** A new slot whose consumer would need records the log no longer holds is useless: drop it again and say so. */
+/**
+ * A new slot whose consumer would need records the log no longer holds is useless: drop it again (and `slots/`, when
+ * this create made it and it is still empty, so the refusal leaves the directory as it was) and say so.
+ */
 async function refuseBehind(
   fs: WalFileSystem,
   dir: string,
   slot: SlotState,
   segments: readonly BasedSegment[],
+  newSlotsDir: boolean,
 ): Promise<void> {
   const oldest = segments[0]?.baseLsn;
   // Only the restart point itself missing is the change feed's one-LSN gap (`isLoneMissingLsn` in wal-replay): a
   // follower starts there, and fails WAL_TRUNCATED only at a record of a transaction begun at that LSN.
   if (oldest === undefined || oldest === null || slot.restartLsn >= oldest - 1) return;
   await dropSlot(dir, slot.name, { fs });
+  if (newSlotsDir) await removeIfEmpty(fs, dir, join(dir, SLOTS_DIR_NAME));
   // With an exact token the records from its restart point are gone: a transaction begun there and committed
   // after --at cannot be read whole, and a higher restart LSN would skip it. Only a newer snapshot helps.
   const needs =
@@ -279,6 +284,21 @@ async function refuseBehind(
     `the log in ${dir} no longer holds ${needs}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
     { details: { path: dir, lsn: slot.restartLsn - 1, oldestRetainedLsn: oldest, slot: slot.name } },
   );
+}
+
+/**
+ * Remove `path` (a directory in `dir`) durably if it is still empty; best effort, so the refusal stays the error
+ * reported. One something else wrote into meanwhile (a slot created at the same moment) stays: `rmdir` refuses a
+ * directory with entries.
+ */
+async function removeIfEmpty(fs: WalFileSystem, dir: string, path: string): Promise<void> {
+  if (fs.rmdir === undefined) return;
+  try {
+    await fs.rmdir(path);
+    await fs.syncDir(dir);
+  } catch {
+    // Not empty (or gone): it stays as it is.
+  }
 }
 
 function heldText(entry: SlotReportEntry): string {

@@ -26,8 +26,8 @@ export interface ReadOnlyGrants {
   readonly allowSync?: boolean;
   /**
    * The one directory whose own files may be created, written, renamed, synced and removed (and which may be
-   * created itself, when its parent exists): a log's `slots/`, or the log directory `restore` creates. Nothing
-   * outside it, nothing in its subdirectories.
+   * created itself, when its parent exists, and removed again while empty): a log's `slots/`, or the log directory
+   * `restore` creates. Nothing outside it, nothing in its subdirectories.
    * @default none
    */
   readonly writableDir?: string;
@@ -88,5 +88,8 @@ export function createReadOnlyFileSystem(
       inWritable(from) && inWritable(to) ? base.rename(from, to) : Promise.reject(refused("rename", from)),
     unlink: (path) => (inWritable(path) ? base.unlink(path) : Promise.reject(refused("unlink", path))),
     syncDir: (path) => (sync || isWritable(path) ? base.syncDir(path) : Promise.reject(refused("fsync", path))),
+    // The granted directory itself, as `mkdirp` may create it: a refused command removes it again when it made it.
+    rmdir: (path) =>
+      isWritable(path) && base.rmdir !== undefined ? base.rmdir(path) : Promise.reject(refused("rmdir", path)),
   };
 }

@@ -102,4 +102,10 @@ export interface WalFileSystem {
   unlink(path: string): Promise<void>;
   /** fsync a directory so its entries (creations, renames, removals) are durable. */
   syncDir(path: string): Promise<void>;
+  /**
+   * Remove an empty directory (`ENOTEMPTY` when it has entries, `ENOENT` when it is missing). Not durable until its
+   * parent is fsynced. Optional: only a call that must undo a directory it created uses it (a refused restore), and
+   * with a seam that lacks it that directory stays, empty.
+   */
+  rmdir?(path: string): Promise<void>;
 }

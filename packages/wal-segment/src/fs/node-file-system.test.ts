@@ -42,6 +42,24 @@ describe("createNodeFileSystem", () => {
     }
   });
 
+  test("rmdir removes an empty directory and refuses one with entries (WAL_IO ENOTEMPTY), which stays", async () => {
+    const dir = await makeTempDir("lora-wal-fs");
+    try {
+      const fs = createNodeFileSystem();
+      await fs.mkdirp(join(dir.path, "empty"));
+      await fs.mkdirp(join(dir.path, "full"));
+      const f = await fs.open(join(dir.path, "full", "x"), "createExclusive");
+      await f.close();
+      await fs.rmdir?.(join(dir.path, "empty"));
+      const err = await fs.rmdir?.(join(dir.path, "full")).catch((e: unknown) => e);
+      expect(isWalError(err, "WAL_IO") && err.details).toMatchObject({ errno: "ENOTEMPTY", syscall: "rmdir" });
+      expect((await fs.readdir(dir.path)).sort()).toEqual(["full"]);
+      expect(await fs.readdir(join(dir.path, "full"))).toEqual(["x"]);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   test("exposes the file descriptor and names itself", async () => {
     const dir = await makeTempDir("lora-wal-fs");
     try {

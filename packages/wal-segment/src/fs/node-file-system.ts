@@ -245,6 +245,12 @@ class NodeFileSystem implements WalFileSystem {
     });
   }
 
+  rmdir(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.rmdir(path, (err) => (err ? reject(ioError(err, "rmdir", path)) : resolve()));
+    });
+  }
+
   async syncDir(path: string): Promise<void> {
     // Windows cannot open a directory for fsync and NTFS makes entries durable with the metadata journal.
     if (IS_WIN32) return;
@@ -288,5 +294,6 @@ export function createNodeFileSystem(): WalFileSystem {
     rename: fs.rename.bind(fs),
     unlink: fs.unlink.bind(fs),
     syncDir: fs.syncDir.bind(fs),
+    rmdir: fs.rmdir.bind(fs),
   };
 }
