@@ -23,6 +23,7 @@ export type SimOp =
   | "rename"
   | "unlink"
   | "mkdirp"
+  | "rmdir"
   | "readdir"
   | "stat";
 
@@ -82,6 +83,7 @@ export interface SimStats {
   renames: number;
   unlinks: number;
   mkdirs: number;
+  rmdirs: number;
   readdirs: number;
   stats: number;
   /** Operations failed by an injected fault. */
@@ -162,6 +164,7 @@ function newStats(): SimStats {
     renames: 0,
     unlinks: 0,
     mkdirs: 0,
+    rmdirs: 0,
     readdirs: 0,
     stats: 0,
     faults: 0,
@@ -222,6 +225,21 @@ export class SimState {
     parent.subdirs.add(name);
     this.dirs.set(path, this.#newDir(path));
     return true;
+  }
+
+  /**
+   * Remove the empty directory `path` from the tree (at once durable, as the tree is); the errno Node's `rmdir`
+   * reports otherwise: ENOENT, ENOTDIR (a file), ENOTEMPTY (a visible entry or subdirectory), EBUSY (the root).
+   */
+  removeDir(path: string, syscall: string): void {
+    const found = this.lookup(path, syscall);
+    if (found === undefined) fail("ENOENT", syscall, path);
+    if (found !== "dir") fail("ENOTDIR", syscall, path);
+    if (path === "/") fail("EBUSY", syscall, path);
+    const dir = this.dirs.get(path) as Dir;
+    if (dir.entries.size > 0 || dir.subdirs.size > 0) fail("ENOTEMPTY", syscall, path);
+    this.dirs.delete(path);
+    (this.dirs.get(posix.dirname(path)) as Dir).subdirs.delete(posix.basename(path));
   }
 
   /** The directory holding `path`, or the errno Node would report (ENOENT, or ENOTDIR under a file). */

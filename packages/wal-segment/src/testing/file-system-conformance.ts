@@ -364,6 +364,24 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect(await fs.readdir(deep)).toEqual(["f"]);
     });
 
+    withFs("rmdir removes an empty directory only; a seam may lack it", async (fs, root) => {
+      // Optional in the seam: a seam without it is still conforming (callers then leave such a directory).
+      if (fs.rmdir === undefined) return;
+      const empty = join(root, "empty");
+      const full = join(root, "full");
+      await fs.mkdirp(empty);
+      await fs.mkdirp(join(full, "inner"));
+      await writeFile(fs, join(root, "file"), new Uint8Array(1));
+      await fs.rmdir(empty);
+      expect(await fs.stat(empty)).toBe(null);
+      await rejectsWith(fs.rmdir(full), "ENOTEMPTY", full);
+      await rejectsWith(fs.rmdir(join(root, "missing")), "ENOENT");
+      await rejectsWith(fs.rmdir(join(root, "file")), "ENOTDIR");
+      await fs.rmdir(join(full, "inner"));
+      await fs.rmdir(full);
+      expect((await fs.readdir(root)).sort()).toEqual(["file"]);
+    });
+
     withFs("datasync, sync and syncDir resolve", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       await f.write(enc.encode("durable"), 0);

@@ -392,6 +392,31 @@ describe("SimFS faults", () => {
   });
 });
 
+describe("SimFS rmdir", () => {
+  test("removes an empty directory at once and for good: no crash image brings it back; a fault changes nothing", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/gone");
+    await sim.mkdirp("/w/kept");
+    const fault = sim.injectFault({ op: "rmdir", errno: "EIO" });
+    await expect(sim.rmdir("/w/kept")).rejects.toThrow(/EIO/);
+    expect(fault.hits).toBe(1);
+    await sim.rmdir("/w/gone");
+    expect(sim.listSync("/w")).toEqual(["kept"]);
+    expect(sim.stats.rmdirs).toBe(2);
+    const images = all(sim);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(await image.fs.readdir("/w")).toEqual(["kept"]);
+  });
+
+  test("refuses a directory whose file was created, even unsynced, and the root", async () => {
+    const sim = SimFS.withDir("/w");
+    await (await sim.open("/w/f", "createExclusive")).close();
+    await expect(sim.rmdir("/w")).rejects.toThrow(/ENOTEMPTY/);
+    await expect(sim.rmdir("/")).rejects.toThrow(/EBUSY/);
+    expect(sim.listSync("/w")).toEqual(["f"]);
+  });
+});
+
 describe("SimFS observation, locks and conveniences", () => {
   test("withDir makes the directory and its parents, empty, without counting", async () => {
     const sim = SimFS.withDir("/a/b");

@@ -170,7 +170,8 @@ class SimFile implements WalFile {
  *   file's directory entry durable.
  * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
  *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
- * - The directory tree itself (`mkdirp`) is always durable, and directories cannot be renamed or unlinked.
+ * - The directory tree itself (`mkdirp`, and `rmdir` of an empty directory) is always durable, and directories
+ *   cannot be renamed or unlinked.
  * - A failed `datasync`/`sync` (any injected errno) has PostgreSQL fsyncgate semantics: the file's unsynced
  *   operations are dropped from what can ever become durable, reads still show them, the next sync succeeds.
  * - Paths are posix: normalised with `path.posix.resolve("/", p)`, backslashes treated as `/`.
@@ -248,6 +249,16 @@ export class SimFS implements WalFileSystem {
     const fault = state.fault("mkdirp", p);
     if (fault !== undefined) fail(fault.errno, "mkdir", p);
     if (state.addDir(p)) state.emit("mkdirp", p, false);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const state = this.#state;
+    const p = normalizePath(path);
+    state.stats.rmdirs++;
+    const fault = state.fault("rmdir", p);
+    if (fault !== undefined) fail(fault.errno, "rmdir", p);
+    state.removeDir(p, "rmdir");
+    state.emit("rmdir", p, false);
   }
 
   async readdir(path: string): Promise<string[]> {
