@@ -1,5 +1,6 @@
+import { UNPRINTABLE_VALUES } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
-import { checkOptionsObject, checkPath, checkSignal, shownValue } from "./check-options.js";
+import { checkOptionsObject, checkPath, checkSignal, shownError, shownValue } from "./check-options.js";
 
 describe("checkOptionsObject", () => {
   it("accepts any object, arrays and class instances included", () => {
@@ -84,5 +85,22 @@ describe("shownValue", () => {
     expect(shownValue(new Number(5))).toBe("an object");
     expect(shownValue(new Date(0))).toBe("an object");
     expect(shownValue(new Map([[1, 2]]))).toBe("an object");
+  });
+});
+
+describe("shownError", () => {
+  it("shows a thrown value's message when it is a string, else the value, never throwing", () => {
+    expect(shownError(new RangeError("out of range"))).toBe("out of range");
+    expect(shownError({ message: "from a plain object" })).toBe("from a plain object");
+    expect(shownError("boom")).toBe('"boom"');
+    expect(shownError(undefined)).toBe("undefined");
+    expect(shownError({ message: 5 })).toBe('{"message":5}');
+    const throwingMessage = {
+      get message(): string {
+        throw new Error("no");
+      },
+    };
+    expect(shownError(throwingMessage)).toBe("an object");
+    for (const [label, value] of UNPRINTABLE_VALUES) expect(() => shownError(value), label).not.toThrow();
   });
 });

@@ -33,6 +33,24 @@ export function shownValue(value: unknown): string {
 }
 
 /**
+ * A thrown value as an error message shows it, for any value: its `message` when that is a string (an `Error`'s),
+ * else {@link shownValue}. For messages about what a caller's code threw (a codec, a listener, an archive store):
+ * such code may throw anything, and `String(error)` throws a `TypeError` for a null-prototype object or a `toString`
+ * that throws, which would replace the coded error with an uncoded one. Never throws.
+ */
+export function shownError(error: unknown): string {
+  if ((typeof error === "object" && error !== null) || typeof error === "function") {
+    try {
+      const message: unknown = (error as { message?: unknown }).message;
+      if (typeof message === "string") return message;
+    } catch {
+      // a getter or a proxy trap that throws: described as a value instead
+    }
+  }
+  return shownValue(error);
+}
+
+/**
  * A plain object or array as JSON when it has a short JSON form (so `{"mode":"grop"}` reads as itself), else its
  * kind: a boxed number or a Date would read as a valid value, and a Map or a class instance as `{}`.
  */

@@ -18,6 +18,7 @@ export {
   checkPath,
   checkSignal,
   MAX_TIMER_MS,
+  shownError,
   shownValue,
 } from "./check-options.js";
 export { crc32, crc32Range, markerCrc32 } from "./crc32.js";

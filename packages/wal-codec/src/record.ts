@@ -6,7 +6,7 @@
 
 import { BEGIN_RECORD, ByteWriter, FINISH_RECORD } from "./byte-writer.js";
 import { bytesCodec, bytesDecodeBatchAt, bytesDecodeEventAt } from "./bytes-codec.js";
-import { shownValue } from "./check-options.js";
+import { shownError, shownValue } from "./check-options.js";
 import { crc32Range } from "./crc32.js";
 import { isWalError, WalError, type WalErrorCode } from "./errors.js";
 import {
@@ -206,7 +206,7 @@ function endFrame(out: ByteWriter, start: number): number {
 function rolledBack(out: ByteWriter, start: number, error: unknown): WalError {
   out.truncate(start);
   if (isWalError(error, "WAL_ENCODE") || isWalError(error, "WAL_RECORD_TOO_LARGE")) return error;
-  const what = isWalError(error) ? `${error.code}: ${error.message}` : String(error);
+  const what = isWalError(error) ? `${error.code}: ${error.message}` : shownError(error);
   return new WalError("WAL_ENCODE", `record could not be encoded: ${what}`, { cause: error });
 }
 
@@ -259,7 +259,7 @@ export function decodeRecord<E>(bytes: Uint8Array, offset: number, codec: Payloa
   if (typeof result === "number") return explainFailure(result, bytes, offset);
   if (result instanceof PayloadRejected) {
     const { error } = result;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = shownError(error);
     const lsn = readU64(bytes, offset + 5);
     return corrupt("WAL_DECODE", `WAL record could not be decoded: ${message}`, offset, lsn, error);
   }

@@ -5,6 +5,7 @@
  */
 
 import type { ByteWriter } from "../byte-writer.js";
+import { shownError } from "../check-options.js";
 import { isWalError, WalError } from "../errors.js";
 import { describe, writeF64 } from "./f64-slot.js";
 import { type LoraBinary, LoraFloat, type LoraVector } from "./lora-values.js";
@@ -261,7 +262,7 @@ function writeDdlBytes(out: ByteWriter, what: string, write: () => void): void {
   try {
     write();
   } catch (e) {
-    const message = isWalError(e) ? e.message : String(e);
+    const message = shownError(e);
     throw new WalError("WAL_ENCODE", `${what} encode failed: ${message}`, { cause: e });
   }
   out.setU64(at, out.length - at - 8);
@@ -365,7 +366,7 @@ function guarded(out: ByteWriter, body: () => void): void {
   } catch (e) {
     out.truncate(start);
     if (isWalError(e, "WAL_ENCODE")) throw e;
-    throw new WalError("WAL_ENCODE", `cannot encode mutation event: ${isWalError(e) ? e.message : String(e)}`, {
+    throw new WalError("WAL_ENCODE", `cannot encode mutation event: ${shownError(e)}`, {
       cause: e,
     });
   }
