@@ -5,7 +5,7 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
-import { shownValue, WalError } from "@lora/wal-codec";
+import { shownError, shownValue, WalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
@@ -182,8 +182,9 @@ export class SegmentLifecycle {
       try {
         listener(event);
       } catch (error) {
-        // A listener's bug must not fail a commit or poison the log; it is reported, not swallowed silently.
-        process.emitWarning(`a @lora/wal lifecycle listener threw on "${event.type}": ${String(error)}`);
+        // A listener's bug must not fail a commit or poison the log; it is reported, not swallowed silently. It may
+        // throw anything, so it is shown as a value that cannot throw in turn (out of a commit's fsync, say).
+        process.emitWarning(`a @lora/wal lifecycle listener threw on "${event.type}": ${shownError(error)}`);
       }
     }
   }

@@ -10,6 +10,7 @@ import {
   encodeCommitTxInto,
   isWalError,
   type PayloadCodec,
+  shownError,
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
@@ -335,7 +336,7 @@ export class Wal<E = MutationEvent> {
   /** The message of {@link Wal.failure}; `null` while healthy. */
   bgFailure(): string | null {
     if (this.#poison === undefined) return null;
-    return this.#poison instanceof Error ? this.#poison.message : String(this.#poison);
+    return shownError(this.#poison);
   }
 
   /** Id of the oldest segment still in the directory (rises as `truncateUpTo` deletes segments). */
