@@ -9,7 +9,15 @@
  * `intervalMs` (and on flush and stop), an in-process hold covers the rest at once.
  */
 
-import { checkOptionNames, isWalError, MAX_TIMER_MS, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  isWalError,
+  MAX_TIMER_MS,
+  optionNames,
+  shownError,
+  shownValue,
+  WalError,
+} from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   encodeSegmentHeader,
@@ -833,18 +841,19 @@ class ArchiverRun implements Archiver {
         return result;
       } catch (error) {
         if (this.#stop.signal.aborted) throw error;
+        // The store may throw anything: shownError never throws, so every failed call is counted and retried.
         this.#failures++;
         this.#failuresInRow++;
         const failing = this.#failuresInRow >= this.#failingAfter;
         this.#lastError = failing
           ? new WalError(
               "WAL_ARCHIVE_UNAVAILABLE",
-              `archive store ${this.#store.name} failed ${this.#failuresInRow} times in a row (${op}): ${String(error)}`,
+              `archive store ${this.#store.name} failed ${this.#failuresInRow} times in a row (${op}): ${shownError(error)}`,
               { cause: error },
             )
           : isWalError(error)
             ? error
-            : new WalError("WAL_IO", `archive store ${this.#store.name}: ${op} failed: ${String(error)}`, {
+            : new WalError("WAL_IO", `archive store ${this.#store.name}: ${op} failed: ${shownError(error)}`, {
                 cause: error,
               });
         this.#setState(failing ? "failing" : "retrying");
@@ -870,7 +879,9 @@ class ArchiverRun implements Archiver {
     // Another history in the store is the caller's to resolve (a new prefix): said as it is, not as an outage.
     this.#lastError = isWalError(error, "WAL_ARCHIVE_DIVERGED")
       ? error
-      : new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${String(error)}`, { cause: error });
+      : new WalError("WAL_ARCHIVE_UNAVAILABLE", `archiving ${this.#dir} failed: ${shownError(error)}`, {
+          cause: error,
+        });
     this.#setState("failing");
     const lastError = this.#lastError;
     for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);

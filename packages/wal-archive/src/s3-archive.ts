@@ -30,7 +30,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { checkOptionNames, crc32, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, shownError, shownValue, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -552,8 +552,9 @@ function isNoSuchKey(e: unknown): boolean {
   return name === "NoSuchKey" || (httpStatus(e) === 404 && name !== "NoSuchBucket");
 }
 
+/** What the client threw, for a message: it may throw anything, so a value that is not an `Error` is shown safely. */
 function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
+  if (!(e instanceof Error)) return shownError(e);
   const fields = e as Error & SdkErrorFields;
   const status = httpStatus(e);
   const code = typeof fields.code === "string" ? ` ${fields.code}` : "";

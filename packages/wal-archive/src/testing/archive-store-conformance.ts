@@ -4,7 +4,7 @@
  * on vitest.
  */
 
-import { crc32, isWalError } from "@lora/wal-codec";
+import { crc32, isWalError, shownError } from "@lora/wal-codec";
 import type { ArchiveStore } from "../archive-store.js";
 
 /** A store to test, and how to dispose of it. */
@@ -69,9 +69,11 @@ export function runArchiveStoreConformance(options: ArchiveStoreConformanceOptio
     return "(the call resolved)";
   };
 
-  /** The `WalError` code of `error`, or a description of what it was instead (so a mismatch reads well). */
-  const codeOf = (error: unknown): string =>
-    isWalError(error) ? error.code : `not a WalError: ${error instanceof Error ? error.message : String(error)}`;
+  /**
+   * The `WalError` code of `error`, or a description of what it was instead (so a mismatch reads well, whatever the
+   * store under test threw).
+   */
+  const codeOf = (error: unknown): string => (isWalError(error) ? error.code : `not a WalError: ${shownError(error)}`);
 
   const pattern = (n: number, salt: number) => {
     const b = new Uint8Array(n);

@@ -1,0 +1,110 @@
+/**
+ * A caller's archive store (or the S3 client given to `s3Archive`) may throw anything. The errors that wrap what it
+ * threw printed it with `String()`, which throws a `TypeError` for a null-prototype object and rethrows a
+ * `toString` that throws: the archiver then took a store call that failed once for a local failure (no retry, the
+ * state `failing` at once, with the `TypeError` as cause), and `s3Archive`'s calls rejected with the `TypeError`.
+ */
+
+import { UNPRINTABLE_VALUES } from "@lora/test-utils";
+import { Wal } from "@lora/wal";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
+import { type Archiver, type ArchiverStatus, startArchiver } from "./archiver.js";
+import { s3Archive } from "./s3-archive.js";
+
+/** A store over a Map whose every call throws `thrown` while it is set. */
+class ThrowingStore implements ArchiveStore {
+  readonly name = "throwing";
+  readonly objects = new Map<string, Uint8Array>();
+  failing = false;
+  constructor(readonly thrown: unknown) {}
+  #gate(): void {
+    if (this.failing) throw this.thrown;
+  }
+  async put(key: string, bytes: Uint8Array) {
+    await Promise.resolve();
+    this.#gate();
+    this.objects.set(key, bytes.slice());
+  }
+  async get(key: string) {
+    await Promise.resolve();
+    this.#gate();
+    return this.objects.get(key) ?? null;
+  }
+  async list(prefix = ""): Promise<ArchiveObjectInfo[]> {
+    await Promise.resolve();
+    this.#gate();
+    return [...this.objects]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([key, b]) => ({ key, size: b.byteLength }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+  async delete(key: string) {
+    await Promise.resolve();
+    this.#gate();
+    this.objects.delete(key);
+  }
+}
+
+const archivers: Archiver[] = [];
+afterEach(async () => {
+  for (const a of archivers.splice(0)) await a.stop({ flush: false });
+});
+
+describe("what an archive store throws is wrapped with a code, whatever it is", () => {
+  for (const [label, thrown] of UNPRINTABLE_VALUES) {
+    it(`${label}: the archiver retries it as a store failure, then reports WAL_ARCHIVE_UNAVAILABLE with it as cause`, async () => {
+      const fs = new SimFS();
+      const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+      const store = new ThrowingStore(thrown);
+      const states: ArchiverStatus["state"][] = [];
+      const archiver = startArchiver(wal, {
+        store,
+        fs,
+        intervalMs: 5,
+        retry: { initialMs: 1, maxMs: 5, failingAfter: 3 },
+        callTimeoutMs: 50,
+        onStateChange: (s) => states.push(s.state),
+      });
+      archivers.push(archiver);
+      await archiver.flush();
+      store.failing = true;
+      for (let i = 0; i < 10; i++) await wal.commitTx([{ i }]);
+      const error = await archiver.flush().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ name: "WalError", code: "WAL_ARCHIVE_UNAVAILABLE" });
+      expect((error as Error).cause).toBe(thrown);
+      expect(states.slice(0, 2)).toEqual(["retrying", "failing"]);
+      expect(archiver.status().failures).toBeGreaterThanOrEqual(3);
+      store.failing = false;
+      await archiver.flush();
+      expect(archiver.status().state).toBe("running");
+      expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+      await wal.close();
+    });
+  }
+
+  it("s3Archive: a client that throws anything gives WAL_IO with it as cause", async () => {
+    for (const [label, thrown] of UNPRINTABLE_VALUES) {
+      const client = {
+        send: async () => {
+          await Promise.resolve();
+          throw thrown;
+        },
+      };
+      const store = s3Archive({ client: client as never, bucket: "b", prefix: "p" });
+      for (const call of [() => store.get("k"), () => store.list(""), () => store.put("k", new Uint8Array(1))]) {
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, label).toMatchObject({ name: "WalError", code: "WAL_IO" });
+        expect((error as Error).cause, label).toBe(thrown);
+      }
+    }
+  });
+});
