@@ -8,12 +8,13 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isWalError, type PayloadCodec, payloadCodecProblem, WalError } from "@lora/wal-codec";
+import { isWalError, type PayloadCodec, payloadCodecProblem, shownError, WalError } from "@lora/wal-codec";
 import { codecOption, UsageError } from "./cli-context.js";
 import type { ReadOptions } from "./read-options.js";
 
+/** The first line of what the module threw: it may throw anything, so it is shown in a way that cannot throw. */
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = shownError(error);
   return text.split("\n", 1)[0] ?? text;
 }
 

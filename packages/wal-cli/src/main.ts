@@ -4,7 +4,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { isWalError } from "@lora/wal-codec";
+import { isWalError, shownError } from "@lora/wal-codec";
 import { type CliIo, CommandContext, UsageError } from "./cli-context.js";
 import { runArchive } from "./commands/archive.js";
 import { runDump } from "./commands/dump.js";
@@ -130,7 +130,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       ctx.warn(`${error.message} (${error.code})`);
       return exitCodeForError(error.code);
     }
-    ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : shownError(error)}`);
     return ExitCode.IO;
   }
 }
