@@ -7,27 +7,10 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UNPRINTABLE_VALUES as UNPRINTABLE } from "@lora/test-utils";
 import { createNodeFileSystem } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lockDirectory } from "./handle-lock.js";
-
-const cyclic: Record<string, unknown> = {};
-cyclic.self = cyclic;
-
-const UNPRINTABLE: readonly [string, unknown][] = [
-  ["a null-prototype object", Object.create(null)],
-  [
-    "an object whose toString throws",
-    {
-      toString() {
-        throw new Error("no");
-      },
-    },
-  ],
-  ["a bigint", 5n],
-  ["a cycle", cyclic],
-  ["a symbol", Symbol("s")],
-];
 
 let dir: string;
 beforeEach(async () => {
