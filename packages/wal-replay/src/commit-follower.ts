@@ -120,6 +120,12 @@ const QUEUE_LIMIT = 1024;
 const LOCATE_MISSES_TOLERATED = 16;
 
 /**
+ * Truncation removed the segments after the one read, and the follower reads again from the one LSN missing (see
+ * `#successor`).
+ */
+const RESTARTED = Symbol("restarted");
+
+/**
  * The follower itself, for building a change feed over a source of your own (`followDir` and `wal.follow` build
  * theirs on it): iterate it for committed transactions under the delivery rules above; `return()` stops it.
  */
@@ -435,6 +441,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (step.kind === "damaged" && step.frameValid) throw this.#undecodable(step.error);
       // Rotation seals a segment before it creates the next one: only a sealed segment can have a successor.
       const next = reader.sealed ? await this.#successor() : undefined;
+      if (next === RESTARTED) return true; // read on from where the reset reopened, at the next pump
       if (next === undefined) {
         if (step.kind === "damaged") this.#checkStuck(reader, step.error);
         return progressed;
@@ -455,7 +462,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
           },
         );
       }
-      if (!(await this.#openSuccessor(next))) return progressed;
+      const opened = await this.#openSuccessor(next);
+      if (opened === RESTARTED) return true;
+      if (!opened) return progressed;
       reader = this.#reader as SegmentReader;
       finalCheck = false;
       refreshed = false;
@@ -567,7 +576,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * Either must be read again from its begin, which may lie in an earlier segment than the last delivered. A cut
    * under the reader comes from a later session's recovery, below what the follower has read: all it read was
    * written by sessions that ended, and nothing open then is alive.
-   * @param sessionChanged a new session's mark caused the reset (not a cut under the reader).
+   * Truncation that removed the segments after the one read (see `#successor`) is no session's end either: what is
+   * open may still commit, so it holds the point back too, as it holds back the resume token.
+   * @param sessionChanged a new session's mark caused the reset (not a cut under the reader), or truncation did.
    */
   #restartLsn(sessionChanged = false): number {
     let lsn = this.#lastDelivered + 1;
@@ -712,16 +723,18 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * Move on to `next`; false while it cannot be opened yet, to be tried again at the next wake-up: it is the newest
    * segment and has no header yet (the writer is creating it, or died doing so and its next open will heal it; the
    * follower waits, as replay would take it for no records), or it was replaced or removed meanwhile (see
-   * `#headerStillComing`; a truncation past it is reported at the next look as `WAL_TRUNCATED`).
+   * `#headerStillComing`; a truncation past it is reported at the next look as `WAL_TRUNCATED`); {@link RESTARTED}
+   * when a truncation that removed it leaves only the LSN the follower reads again from missing (see `#successor`).
    */
-  async #openSuccessor(next: SegmentEntry): Promise<boolean> {
+  async #openSuccessor(next: SegmentEntry): Promise<boolean | typeof RESTARTED> {
     try {
       await this.#openSegment(next, this.#segmentId);
       return true;
     } catch (error) {
       // Deleted between the listing and the open: truncation overtook the follower (never a silent gap).
       if (isMissingFileError(error)) {
-        await this.#successor(); // throws WAL_TRUNCATED when the segments it needs are gone
+        // Throws WAL_TRUNCATED when the segments it needs are gone, or reads again from the one LSN missing.
+        if ((await this.#successor()) === RESTARTED) return RESTARTED;
         return false; // otherwise it was replaced meanwhile: open it at the next wake-up
       }
       if (await this.#headerStillComing(next, error)) return false;
@@ -729,8 +742,14 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
   }
 
-  /** The segment after the current one, when it exists; `WAL_TRUNCATED` when truncation removed it already. */
-  async #successor(): Promise<SegmentEntry | undefined> {
+  /**
+   * The segment after the current one, when it exists; `WAL_TRUNCATED` when truncation removed it already, unless
+   * all that is gone of what the follower still needs is the one LSN a fresh follower from its token may start
+   * without (see `isLoneMissingLsn`): then it starts again from there as such a follower would ({@link RESTARTED}),
+   * so that a record of a transaction begun at that LSN still fails `WAL_TRUNCATED` (moving on into the retained
+   * segment would take it for one begun nowhere, `WAL_MALFORMED`).
+   */
+  async #successor(): Promise<SegmentEntry | typeof RESTARTED | undefined> {
     const entries = await listSegments(this.#o.fs, this.#o.dir);
     const id = this.#segmentId;
     const next = entries.find((e) => e.id > id);
@@ -739,6 +758,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       // Read again rather than taken from the listing: truncation may be removing more meanwhile (oldest first).
       const oldest = await oldestRetainedLsn(this.#o.dir, { fs: this.#o.fs });
       if (oldest === null) return undefined; // every segment gone: look again at the next wake-up
+      // Where the follower needs the records from: the one after the last delivered, or the begin of a transaction
+      // it read open (its token restarts there too; the records of one begun before a reset's point are skipped) or
+      // holds undelivered. When only that LSN is gone, read again from it, as a follower started now would.
+      if (isLoneMissingLsn(this.#restartLsn(true), oldest)) {
+        await this.#reset(true);
+        return RESTARTED;
+      }
       await this.#truncated(this.#assembler?.lastLsn ?? this.#lastDelivered, oldest);
     }
     return next;

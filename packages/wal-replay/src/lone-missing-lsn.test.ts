@@ -1,12 +1,12 @@
-import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { mkdtemp, rm, stat, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { DurableMarkWriter, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { DurableMarkWriter, SegmentWriter, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { interceptOpen } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fs, type Rec, tx, writeSegment } from "../test/build-log.js";
-import { followDir } from "./follow-dir.js";
+import { type Follower, followDir } from "./follow-dir.js";
 import { readCommitted } from "./read-committed.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { createSlot } from "./replication-slots.js";
@@ -224,5 +224,153 @@ describe("a resume position missing only its restart point", () => {
     expect(got).toEqual([]);
     expect(error).toMatchObject(truncatedAt3);
     await mark2.close(9);
+  });
+});
+
+describe("a live follower past whose segment truncation removed the next, leaving only its restart point missing", () => {
+  // The follower has read segment 1 (a transaction at 1..3, sealed) and delivered its commit; then segment 2 (what
+  // LSN 4 holds, or more) and segment 3 are written, and truncation deletes 1 and 2. It must do what a fresh follower
+  // from its own token ({ after: 3, restartLsn: 4 }) does.
+
+  /** A follower that has read all of segment 1 (`first`) and delivered its `deliver` transactions. */
+  async function pastFirst(
+    first: readonly Rec[],
+    deliver: number,
+    seam: WalFileSystem = fs,
+  ): Promise<Follower<JsonValue>> {
+    await writeSegment(dir, 1, 1, first, { sealed: true });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      fs: seam,
+      after: 0,
+      durability: "written",
+      signal: stop.signal,
+      pollIntervalMs: 20,
+    });
+    // Nothing runs between calls of next(): the follower waits at the end of segment 1 while the log changes.
+    const { error } = await pull(follower, deliver);
+    expect(error).toBeUndefined();
+    return follower;
+  }
+
+  /** Write segments 2 (`second`, sealed, from LSN 4) and 3 (`third`), then truncate segments 1 and 2 away. */
+  async function rotateAndTruncate(second: readonly Rec[], third: readonly Rec[]): Promise<void> {
+    await writeSegment(dir, 2, 4, second, { sealed: true });
+    await writeSegment(dir, 3, 4 + second.length, third);
+    await unlink(segmentPath(dir, 1));
+    await unlink(segmentPath(dir, 2));
+  }
+
+  /** What a fresh follower delivers from `token` on the same directory, up to `n` transactions. */
+  async function fresh(token: { after: number; restartLsn: number }, n: number) {
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      ...token,
+      durability: "written",
+      signal: stop.signal,
+    });
+    try {
+      return await pull(follower, n, 3000);
+    } finally {
+      await follower.return();
+    }
+  }
+
+  it("reads on when the lost LSN was a checkpoint marker", async () => {
+    const follower = await pastFirst(tx(1, ["z"]), 1);
+    expect([follower.position, follower.restartLsn]).toEqual([3, 4]);
+    await rotateAndTruncate([{ kind: "checkpoint", lsn: 4, snapshotLsn: 3 }], [...tx(5, ["a"]), ...tx(8, ["b"])]);
+    const expected = [
+      [7, 4, ["a"]],
+      [10, 4, ["b"]],
+    ];
+    // Until a marker covers LSN 4, a transaction begun there may be open: tokens restart at 4.
+    expect(await fresh({ after: 3, restartLsn: 4 }, 2)).toMatchObject({ error: undefined });
+    const { got, error } = await pull(follower, 2, 3000);
+    expect(error).toBeUndefined();
+    expect(got.map(token)).toEqual(expected);
+    expect((await fresh({ after: 3, restartLsn: 4 }, 2)).got.map(token)).toEqual(expected);
+  });
+
+  it("reads on when truncation removes the next segment between its listing and its open", async () => {
+    // Segment 2 is listed when the follower moves on; truncation deletes 1 and 2 before it opens 2.
+    let opens = 0;
+    const seam = interceptOpen(fs, async (path, mode, next) => {
+      if (path === segmentPath(dir, 2) && ++opens === 1) {
+        await unlink(segmentPath(dir, 1));
+        await unlink(path);
+      }
+      return next(path, mode);
+    });
+    const follower = await pastFirst(tx(1, ["z"]), 1, seam);
+    await writeSegment(dir, 2, 4, [{ kind: "checkpoint", lsn: 4, snapshotLsn: 3 }], { sealed: true });
+    await writeSegment(dir, 3, 5, tx(5, ["a"]));
+    const { got, error } = await pull(follower, 1, 3000);
+    expect(error).toBeUndefined();
+    expect(got.map(token)).toEqual([[7, 4, ["a"]]]);
+    expect(opens).toBe(1);
+  });
+
+  it("fails WAL_TRUNCATED at a transaction begun at the lost LSN, before delivering anything of it", async () => {
+    const follower = await pastFirst(tx(1, ["z"]), 1);
+    // T begins at 4 (all segment 2 holds); a transaction commits at 5..7 while T is open.
+    await rotateAndTruncate([{ kind: "txBegin", lsn: 4 }], tx(5, ["a"]));
+    // Delivered with a token that restarts at 4, where T may have begun.
+    expect((await pull(follower, 1, 3000)).got.map(token)).toEqual([[7, 4, ["a"]]]);
+    // T's batch and commit come: a record of T fails as truncated, not as one whose begin is missing.
+    const third = segmentPath(dir, 3);
+    const w = await SegmentWriter.openForAppend(fs, third, (await stat(third)).size);
+    w.append({ kind: "mutationBatch", lsn: 8, txBeginLsn: 4, events: ["t"] }, jsonCodec);
+    w.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
+    await w.flush();
+    await w.close();
+    const { got, error } = await pull(follower, 1, 3000);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject(truncatedAt3);
+    // As a fresh follower from either token does.
+    expect((await fresh({ after: 3, restartLsn: 4 }, 2)).error).toMatchObject(truncatedAt3);
+    expect((await fresh({ after: 7, restartLsn: 4 }, 1)).error).toMatchObject(truncatedAt3);
+  });
+
+  it("fails WAL_TRUNCATED at once when two LSNs are gone", async () => {
+    const follower = await pastFirst(tx(1, ["z"]), 1);
+    await rotateAndTruncate(
+      [
+        { kind: "checkpoint", lsn: 4, snapshotLsn: 3 },
+        { kind: "checkpoint", lsn: 5, snapshotLsn: 3 },
+      ],
+      tx(6, ["a"]),
+    );
+    const truncated = { code: "WAL_TRUNCATED", details: { lsn: 3, oldestRetainedLsn: 6 } };
+    const { got, error } = await pull(follower, 1, 3000);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject(truncated);
+    expect(await fresh({ after: 3, restartLsn: 4 }, 1)).toMatchObject({ error: truncated });
+  });
+
+  it("fails WAL_TRUNCATED when a transaction it read the begin of is still open, as its token says", async () => {
+    // A begins at 1; B (2..4) commits while A is open: B's token restarts at 1. Segment 2 holds A's batch at 5,
+    // segment 3 A's commit and a transaction. Only LSN 5 is missing after what the follower read, but A's batch is.
+    const follower = await pastFirst(
+      [
+        { kind: "txBegin", lsn: 1 },
+        { kind: "txBegin", lsn: 2 },
+        { kind: "mutationBatch", lsn: 3, txBeginLsn: 2, events: ["b"] },
+        { kind: "txCommit", lsn: 4, txBeginLsn: 2 },
+      ],
+      1,
+    );
+    expect([follower.position, follower.restartLsn]).toEqual([4, 1]);
+    await writeSegment(dir, 2, 5, [{ kind: "mutationBatch", lsn: 5, txBeginLsn: 1, events: ["a"] }], {
+      sealed: true,
+    });
+    await writeSegment(dir, 3, 6, [{ kind: "txCommit", lsn: 6, txBeginLsn: 1 }, ...tx(7, ["c"])]);
+    await unlink(segmentPath(dir, 1));
+    await unlink(segmentPath(dir, 2));
+    const truncated = { code: "WAL_TRUNCATED", details: { oldestRetainedLsn: 6 } };
+    const { got, error } = await pull(follower, 1, 3000);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject(truncated);
+    expect(await fresh({ after: 4, restartLsn: 1 }, 1)).toMatchObject({ error: truncated });
   });
 });
