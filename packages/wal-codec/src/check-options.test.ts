@@ -103,4 +103,25 @@ describe("shownError", () => {
     expect(shownError(throwingMessage)).toBe("an object");
     for (const [label, value] of UNPRINTABLE_VALUES) expect(() => shownError(value), label).not.toThrow();
   });
+
+  it("never throws for a proxy that throws at every step, revoked or trapped, object or function", () => {
+    const revokedObject = Proxy.revocable({}, {});
+    revokedObject.revoke();
+    const revokedArray = Proxy.revocable([1], {});
+    revokedArray.revoke();
+    const revokedFunction = Proxy.revocable(() => undefined, {});
+    revokedFunction.revoke();
+    const fail = () => {
+      throw new Error("trap");
+    };
+    const trapped = new Proxy({}, { get: fail, getPrototypeOf: fail, ownKeys: fail, has: fail });
+    const trappedPlain = new Proxy({}, { get: fail, ownKeys: fail });
+    expect(shownError(revokedObject.proxy)).toBe("an object");
+    expect(shownError(revokedArray.proxy)).toBe("an object");
+    expect(shownError(revokedFunction.proxy)).toBe("a function");
+    expect(shownError(trapped)).toBe("an object");
+    expect(shownError(trappedPlain)).toBe("an object");
+    expect(shownValue(revokedObject.proxy)).toBe("an object");
+    expect(shownValue(trappedPlain)).toBe("an object");
+  });
 });

@@ -55,15 +55,21 @@ export function shownError(error: unknown): string {
  * kind: a boxed number or a Date would read as a valid value, and a Map or a class instance as `{}`.
  */
 function shownObject(value: object): string {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return "an object";
+  // Every step can throw for a proxy (a revoked one, or a trap that throws), and this must not.
   try {
-    const json = JSON.stringify(value);
-    if (typeof json === "string" && json.length <= 80) return json;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return "an object";
+    const isArray = Array.isArray(value);
+    try {
+      const json = JSON.stringify(value);
+      if (typeof json === "string" && json.length <= 80) return json;
+    } catch {
+      // a bigint, a cycle, a throwing toJSON or getter: described instead
+    }
+    return isArray ? "an array" : "an object";
   } catch {
-    // a bigint, a cycle, a throwing toJSON or getter: described instead
+    return "an object";
   }
-  return Array.isArray(value) ? "an array" : "an object";
 }
 
 /**
