@@ -60,7 +60,7 @@ it("gives up after three listings, each overtaken by a seal, with WAL_ARCHIVE_MI
     message: expect.stringContaining("was listed but is gone"),
   });
   expect(seals).toBe(3);
-  expect(fs.listSync("/r")).toEqual([]);
+  expect(await fs.stat("/r")).toBeNull(); // the directory the refused restore made is removed too
   await archiver.stop();
   await wal.close();
 });
