@@ -448,7 +448,7 @@ async function refusePastEnd(fs: WalFileSystem, dir: string, name: string, lsn: 
   if (end === null) return;
   throw new WalError(
     "WAL_INVALID_ARGUMENT",
-    `replication slot "${name}" cannot be at LSN ${lsn}: the log in ${dir} ends at LSN ${end}, and a consumer there would skip what the writer commits up to LSN ${lsn}; use an LSN the log holds (a snapshot's, or a delivered transaction's commit LSN); nothing was written`,
+    `replication slot "${name}" cannot be at LSN ${lsn}: the log in ${dir} ends at LSN ${end}, and a consumer there would skip what the writer commits up to LSN ${lsn}; use an LSN the log holds (a delivered transaction's commit LSN, or a snapshot's once a record follows it, such as its checkpoint marker); nothing was written`,
     { details: { path: dir, slot: name, lsn } },
   );
 }

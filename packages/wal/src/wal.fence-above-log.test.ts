@@ -6,7 +6,7 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { replayDir } from "@lora/wal-replay";
+import { createSlot, replayDir } from "@lora/wal-replay";
 import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -109,5 +109,29 @@ describe("refused calls after an open with a fence above the log's end", () => {
     expect(again.activeSegmentId()).toBe(2);
     await again.commit(tx);
     await again.close();
+  });
+
+  it("a slot at the fence is refused until a record is written after it, as a reopen without it goes on below", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    await wal.commitTx(["before"]); // LSNs 1..3
+    await wal.close();
+    const fence = 100;
+    const { wal: fenced } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: fence });
+    expect(fenced.safeCheckpointLsn()).toBe(fence);
+    await expect(createSlot(DIR, "s", { fs, confirmedLsn: fence })).rejects.toMatchObject({
+      code: "WAL_INVALID_ARGUMENT",
+      details: { lsn: fence },
+    });
+    expect(fs.listSync(DIR)).not.toContain("slots");
+    await fenced.close();
+    // Nothing of the fence is on disk: opened without it, the log goes on at 4, which a slot at 100 would skip.
+    const { wal: plain } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    expect((await plain.commitTx(["unfenced"]))?.beginLsn).toBe(4);
+    await plain.close();
+    const { wal: marked } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: fence });
+    await marked.checkpoint(fence);
+    expect((await createSlot(DIR, "s", { fs, confirmedLsn: fence })).confirmedLsn).toBe(fence);
+    await marked.close();
   });
 });
