@@ -162,6 +162,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #stuckAt = "";
   /** Wake-ups in a row whose search for where to read ended on files gone meanwhile (see `#locate`). */
   #locateMisses = 0;
+  /**
+   * The last listing of the directory (ascending by id) and where the search for a successor left off in it:
+   * catching up through many segments takes each successor from it rather than listing the directory once per
+   * segment (each listing names every segment, so that made a catch-up quadratic in their count). See `#successor`.
+   */
+  #listing: readonly SegmentEntry[] = [];
+  #listingAt = 0;
   /** Where to read again from after a reset whose reopen had to wait (see `#reset`). */
   #restartFrom: number | undefined;
   /**
@@ -734,7 +741,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       // Deleted between the listing and the open: truncation overtook the follower (never a silent gap).
       if (isMissingFileError(error)) {
         // Throws WAL_TRUNCATED when the segments it needs are gone, or reads again from the one LSN missing.
-        if ((await this.#successor()) === RESTARTED) return RESTARTED;
+        if ((await this.#successor(true)) === RESTARTED) return RESTARTED;
         return false; // otherwise it was replaced meanwhile: open it at the next wake-up
       }
       if (await this.#headerStillComing(next, error)) return false;
@@ -747,12 +754,19 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * all that is gone of what the follower still needs is the one LSN a fresh follower from its token may start
    * without (see `isLoneMissingLsn`): then it starts again from there as such a follower would ({@link RESTARTED}),
    * so that a record of a transaction begun at that LSN still fails `WAL_TRUNCATED` (moving on into the retained
-   * segment would take it for one begun nowhere, `WAL_MALFORMED`).
+   * segment would take it for one begun nowhere, `WAL_MALFORMED`). A successor named by an earlier listing is taken
+   * from it, without listing again: it existed, and whether it still does its open finds out (`#openSuccessor` then
+   * asks with a new listing, `fresh`). Only the next id is taken so: a gap, or nothing after the current segment, is
+   * looked at in a new listing.
    */
-  async #successor(): Promise<SegmentEntry | typeof RESTARTED | undefined> {
-    const entries = await listSegments(this.#o.fs, this.#o.dir);
+  async #successor(fresh = false): Promise<SegmentEntry | typeof RESTARTED | undefined> {
     const id = this.#segmentId;
-    const next = entries.find((e) => e.id > id);
+    const listed = fresh ? undefined : this.#listedSuccessor(id);
+    if (listed !== undefined && listed.id === id + 1) return listed;
+    const entries = await listSegments(this.#o.fs, this.#o.dir);
+    this.#listing = entries;
+    this.#listingAt = 0;
+    const next = this.#listedSuccessor(id);
     if (next === undefined) return undefined;
     if (next.id !== id + 1) {
       // Read again rather than taken from the listing: truncation may be removing more meanwhile (oldest first).
@@ -768,5 +782,19 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       await this.#truncated(this.#assembler?.lastLsn ?? this.#lastDelivered, oldest);
     }
     return next;
+  }
+
+  /**
+   * The first entry of the last listing with an id above `id`. The search goes on from where the last one stopped
+   * (the current segment's id only rises between listings, and a reset starts a new listing), so a catch-up through
+   * the whole listing costs one pass over it.
+   */
+  #listedSuccessor(id: number): SegmentEntry | undefined {
+    const listing = this.#listing;
+    let at = this.#listingAt;
+    if (at > 0 && (listing[at - 1] as SegmentEntry).id > id) at = 0;
+    while (at < listing.length && (listing[at] as SegmentEntry).id <= id) at++;
+    this.#listingAt = at;
+    return listing[at];
   }
 }
