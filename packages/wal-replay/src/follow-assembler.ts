@@ -5,6 +5,7 @@
  */
 
 import { WalError, type WalRecord } from "@lora/wal-codec";
+import { LowestOpenBegin } from "./lowest-open-begin.js";
 import type { CommittedTransaction } from "./replay-types.js";
 
 function malformed(message: string, path: string, lsn: number): WalError {
@@ -40,6 +41,8 @@ export class FollowAssembler<E> {
   #currentBegin = 0;
   /** The other open transactions (begun before the newest) by begin LSN, with their events so far. */
   readonly #open = new Map<number, E[]>();
+  /** The lowest key of `#open`, without looking at every open transaction at each commit. */
+  readonly #openLowest = new LowestOpenBegin(this.#open);
   /** Transactions with a begin below this were begun before reading started: their records are skipped. */
   #floor: number;
   /**
@@ -137,7 +140,10 @@ export class FollowAssembler<E> {
     switch (record.kind) {
       case "txBegin":
         // Interleaved transactions: the one begun before this one moves to the map.
-        if (this.#current !== undefined) this.#open.set(this.#currentBegin, this.#current);
+        if (this.#current !== undefined) {
+          this.#open.set(this.#currentBegin, this.#current);
+          this.#openLowest.added(this.#currentBegin);
+        }
         this.#current = [];
         this.#currentBegin = lsn;
         return undefined;
@@ -181,7 +187,7 @@ export class FollowAssembler<E> {
     // What earlier sessions left open is forgotten once reading reaches the current one (`#forgetDead`); read
     // behind it, an earlier session's transaction open here may still commit before that session ended.
     if (this.#current !== undefined && this.#currentBegin < restart) restart = this.#currentBegin;
-    if (this.#open.size > 0) for (const begin of this.#open.keys()) if (begin < restart) restart = begin;
+    if (this.#open.size > 0) restart = Math.min(restart, this.#openLowest.lowest);
     const lost = this.#lostOpenBegin;
     if (lost !== undefined && lost < restart) restart = lost;
     return restart;

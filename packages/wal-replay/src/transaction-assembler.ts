@@ -9,6 +9,7 @@
  */
 
 import type { WalError, WalRecord } from "@lora/wal-codec";
+import { LowestOpenBegin } from "./lowest-open-begin.js";
 import type { ReplayedTransaction } from "./replay-types.js";
 import {
   baseNotAboveRecords,
@@ -67,6 +68,8 @@ export class TransactionAssembler<E> {
    * begin LSN that is not a key of `#pending`.
    */
   readonly #pending = new Map<number, E[]>();
+  /** The lowest key of `#pending`, without looking at every open transaction at each commit. */
+  readonly #pendingLowest = new LowestOpenBegin(this.#pending);
   #current: E[] | undefined;
   #currentLsn = 0;
   #lastLsn = 0;
@@ -208,9 +211,8 @@ export class TransactionAssembler<E> {
 
   /** The lowest begin LSN of the transactions open now (Infinity when none). */
   #lowestOpenBegin(): number {
-    let lowest = this.#current === undefined ? Number.POSITIVE_INFINITY : this.#currentLsn;
-    if (this.#pending.size > 0) for (const begin of this.#pending.keys()) if (begin < lowest) lowest = begin;
-    return lowest;
+    const lowest = this.#current === undefined ? Number.POSITIVE_INFINITY : this.#currentLsn;
+    return this.#pending.size > 0 ? Math.min(lowest, this.#pendingLowest.lowest) : lowest;
   }
 
   /** The events of the open transaction begun at `beginLsn`, or undefined when it is not open. */
@@ -283,7 +285,10 @@ export class TransactionAssembler<E> {
       case "txBegin":
         if (this.#bucket(lsn) !== undefined) throw duplicateBegin(lsn, path);
         // Interleaved transactions: the one begun before this moves to the map.
-        if (this.#current !== undefined) this.#pending.set(this.#currentLsn, this.#current);
+        if (this.#current !== undefined) {
+          this.#pending.set(this.#currentLsn, this.#current);
+          this.#pendingLowest.added(this.#currentLsn);
+        }
         this.#current = [];
         this.#currentLsn = lsn;
         return undefined;
