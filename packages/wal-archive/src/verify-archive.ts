@@ -197,6 +197,9 @@ export async function verifyArchive(
   const planned = planSegments(listing, 0, listing.length - 1);
   const sizeOf = (entry: (typeof planned)[number]): number => (entry instanceof WalError ? 0 : entry.size);
   const totalBytes = planned.reduce((sum, entry) => sum + sizeOf(entry), 0);
+  // Counted in segment ids: an entry for a run of missing ids stands for all of them.
+  const segmentsTotal = planned.reduce((sum, entry) => sum + segmentIdsOf(entry), 0);
+  let segmentsDone = 0;
   let bytesChecked = 0;
   let segments = 0;
   let pieces = 0;
@@ -228,9 +231,10 @@ export async function verifyArchive(
       }
     }
     bytesChecked += sizeOf(entry);
+    segmentsDone += segmentIdsOf(entry);
     options.onProgress?.({
-      segmentsDone: i + 1,
-      segmentsTotal: planned.length,
+      segmentsDone,
+      segmentsTotal,
       bytes: bytesChecked,
       totalBytes,
       done: i + 1 === planned.length,
@@ -321,9 +325,19 @@ function corrupt(object: string, message: string, cause?: unknown): WalError {
   });
 }
 
+/** The segment ids a {@link planSegments} entry stands for: more than one for a run of missing ids. */
+const missingRunIds = new WeakMap<WalError, number>();
+
+/** How many segment ids `entry` of a {@link planSegments} plan stands for (1 but for a run of missing ids). */
+export function segmentIdsOf(entry: SegmentSource | WalError): number {
+  return entry instanceof WalError ? (missingRunIds.get(entry) ?? 1) : 1;
+}
+
 /**
  * Plan the segments `listing[first..last]` (indexes): one source per segment id between the two, or the error
- * restore would throw for it. `newestId` is the newest id in the archive: only it may lack a sealed object.
+ * restore would throw for it, one error for each run of ids the listing lacks (see {@link segmentIdsOf}): the
+ * plan's length and the work of making it follow the listing, never the ids a key names (a damaged or hostile key
+ * can name any id up to 2^53). `newestId` is the newest id in the archive: only it may lack a sealed object.
  */
 export function planSegments(
   listing: readonly ArchivedSegment[],
@@ -331,20 +345,23 @@ export function planSegments(
   last: number,
   newestId: number = (listing.at(-1) as ArchivedSegment).id,
 ): (SegmentSource | WalError)[] {
-  const byId = new Map(listing.map((s) => [s.id, s]));
   const out: (SegmentSource | WalError)[] = [];
   const firstId = (listing[first] as ArchivedSegment).id;
   const lastId = (listing[last] as ArchivedSegment).id;
-  for (let id = firstId; id <= lastId; id++) {
-    const group = byId.get(id);
-    if (group === undefined) {
-      out.push(
-        missing(
-          missingSegmentKey(id),
-          `segment ${id} is missing from the archive: it holds segments ${firstId} and ${lastId} but no object of segment ${id}, so the log would have a hole`,
-        ),
+  for (let i = first; i <= last; i++) {
+    const group = listing[i] as ArchivedSegment;
+    const id = group.id;
+    const previousId = i === first ? id - 1 : (listing[i - 1] as ArchivedSegment).id;
+    if (id - previousId > 1) {
+      const from = previousId + 1;
+      const to = id - 1;
+      const which = from === to ? `segment ${from}` : `segments ${from}..${to}`;
+      const run = missing(
+        missingSegmentKey(from),
+        `${which} ${from === to ? "is" : "are"} missing from the archive: it holds segments ${firstId} and ${lastId} but no object of ${which}, so the log would have a hole`,
       );
-      continue;
+      missingRunIds.set(run, to - from + 1);
+      out.push(run);
     }
     try {
       out.push(segmentSource(group, id === newestId));
