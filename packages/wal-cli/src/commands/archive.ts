@@ -73,8 +73,13 @@ export interface ArchiveListing {
     readonly sealed: number;
     readonly pieces: number;
     readonly bytes: number;
-    /** Segment ids between the oldest and the newest with no object at all. */
-    readonly absentIds: readonly number[];
+    /**
+     * Segment ids between the oldest and the newest with no object at all, as runs of consecutive ids (one per gap
+     * in the listing, so the output follows the listing, not the ids a damaged key may name).
+     */
+    readonly absent: readonly { readonly from: number; readonly to: number }[];
+    /** How many ids the runs of `absent` hold together. */
+    readonly absentCount: number;
   };
 }
 
@@ -116,10 +121,15 @@ export async function describeArchive(
 ): Promise<ArchiveListing> {
   const groups = await listArchive(store, options);
   const segments = groups.map((group, i) => listedSegment(group, groups[i + 1]));
-  const absentIds: number[] = [];
+  const absent: { from: number; to: number }[] = [];
+  let absentCount = 0;
   for (let i = 1; i < groups.length; i++) {
     const previous = (groups[i - 1] as ArchivedSegment).id;
-    for (let id = previous + 1; id < (groups[i] as ArchivedSegment).id; id++) absentIds.push(id);
+    const id = (groups[i] as ArchivedSegment).id;
+    if (id - previous > 1) {
+      absent.push({ from: previous + 1, to: id - 1 });
+      absentCount += id - previous - 1;
+    }
   }
   const sealed = segments.reduce((n, s) => n + s.sealed.length, 0);
   const pieces = segments.reduce((n, s) => n + s.pieces.length, 0);
@@ -132,7 +142,8 @@ export async function describeArchive(
       sealed,
       pieces,
       bytes: segments.reduce((n, s) => n + s.bytes, 0),
-      absentIds,
+      absent,
+      absentCount,
     },
   };
 }
@@ -351,9 +362,10 @@ function printListing(listing: ArchiveListing, ctx: CommandContext): void {
     `${s.bold("segments")}   ${t.segments} (${ids}), ${plural(t.objects, "object")} (${t.sealed} sealed, ${plural(t.pieces, "piece")}), ${formatBytes(t.bytes)} (${t.bytes} bytes)`,
   );
   ctx.out.line(`${s.bold("LSNs")}       from ${first.baseLsn} (the oldest segment's base LSN)`);
-  if (t.absentIds.length > 0) {
+  if (t.absentCount > 0) {
+    const runs = t.absent.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}..${r.to}`)).join(", ");
     ctx.out.line(
-      `${s.bold("absent")}     ${s.red(`${t.absentIds.length === 1 ? "id" : "ids"} ${t.absentIds.join(", ")}`)}: no object at all (lora-wal archive verify)`,
+      `${s.bold("absent")}     ${s.red(`${t.absentCount === 1 ? "id" : "ids"} ${runs}`)}: no object at all (lora-wal archive verify)`,
     );
   }
   ctx.out.line("");
