@@ -12,7 +12,9 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
 import { type Archiver, type ArchiverStatus, startArchiver } from "./archiver.js";
+import { restore } from "./restore.js";
 import { s3Archive } from "./s3-archive.js";
+import { listArchive, verifyArchive } from "./verify-archive.js";
 
 /** A store over a Map whose every call throws `thrown` while it is set. */
 class ThrowingStore implements ArchiveStore {
@@ -106,5 +108,56 @@ describe("what an archive store throws is wrapped with a code, whatever it is", 
         expect((error as Error).cause, label).toBe(thrown);
       }
     }
+  });
+
+  it("listArchive, verifyArchive and restore give WAL_IO with what the store threw as cause; an abort passes through", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+    const values: (readonly [string, unknown])[] = [["an Error", new Error("store down")], ...UNPRINTABLE_VALUES];
+    for (const [label, thrown] of values) {
+      const store = new ThrowingStore(thrown);
+      const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
+      for (let i = 0; i < 6; i++) await wal.commitTx([{ label, i }]);
+      await archiver.stop();
+      store.failing = true;
+      for (const call of [
+        () => listArchive(store),
+        () => verifyArchive(store),
+        () => restore({ store, dir: "/r", fs }),
+      ]) {
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, label).toMatchObject({ name: "WalError", code: "WAL_IO" });
+        expect((error as Error).cause, label).toBe(thrown);
+      }
+      // Listing works, every get fails: verifyArchive reports each segment as a WAL_IO problem, not a throw.
+      store.failing = false;
+      const listed = await listArchive(store);
+      const getsFail: ArchiveStore = {
+        name: store.name,
+        put: (k, b) => store.put(k, b),
+        delete: (k) => store.delete(k),
+        list: (p) => store.list(p),
+        get: () => Promise.reject(thrown),
+      };
+      const report = await verifyArchive(getsFail);
+      expect(report.problems.length, label).toBe(listed.length);
+      expect(new Set(report.problems.map((p) => p.code)), label).toEqual(new Set(["WAL_IO"]));
+      expect(await fs.stat("/r"), label).toBeNull();
+    }
+    const aborted = new AbortController();
+    const reason = new Error("stop");
+    aborted.abort(reason);
+    const slow: ArchiveStore = {
+      name: "aborting",
+      put: () => Promise.resolve(),
+      get: () => Promise.resolve(null),
+      delete: () => Promise.resolve(),
+      list: () => Promise.reject(reason),
+    };
+    await expect(listArchive(slow, { signal: aborted.signal })).rejects.toBe(reason);
+    await wal.close();
   });
 });

@@ -5,7 +5,16 @@
  * (as long as the archive does not change in between).
  */
 
-import { checkOptionNames, crc32, optionNames, type PayloadCodec, WalError, type WalErrorCode } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  crc32,
+  isWalError,
+  optionNames,
+  type PayloadCodec,
+  shownError,
+  WalError,
+  type WalErrorCode,
+} from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -56,8 +65,8 @@ export interface ArchivedSegment {
  * archiver sealing a segment meanwhile cannot leave it out of both); fetches nothing.
  * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
  *   {@link ArchiveStore}; `WAL_INVALID_OPTION` when `options` is not an object, names an option `listArchive` does
- *   not know, or `options.signal` is not an `AbortSignal`. Then whatever the store's `list` rejects with (`WAL_IO`,
- *   the signal's reason).
+ *   not know, or `options.signal` is not an `AbortSignal`. Then what the store's `list` rejects with when it is a
+ *   `WalError` (`WAL_IO`), else `WAL_IO` with the thrown value as `cause`; the signal's reason when aborted.
  */
 export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
   checkArguments("listArchive", store, options, LIST_ARCHIVE_OPTION_NAMES);
@@ -65,8 +74,13 @@ export async function listArchive(store: ArchiveStore, options: ArchiveCallOptio
   // pieces, and never deletes a sealed object, so the sealed objects listed after the pieces cover every segment
   // whose pieces were gone by then. Listed the other way round, a seal landing between the two listings left that
   // segment out of both, and a sound archive read as one with a hole (WAL_ARCHIVE_MISSING).
-  const pieces = await store.list(PIECES_PREFIX, options);
-  const listed = [...(await store.list(SEGMENTS_PREFIX, options)), ...pieces];
+  const pieces = await fromStore(store, "list", PIECES_PREFIX, options.signal, () =>
+    store.list(PIECES_PREFIX, options),
+  );
+  const sealed = await fromStore(store, "list", SEGMENTS_PREFIX, options.signal, () =>
+    store.list(SEGMENTS_PREFIX, options),
+  );
+  const listed = [...sealed, ...pieces];
   const groups = new Map<number, { sealed: ArchivedSegmentObject[]; pieces: ArchivedPieceObject[] }>();
   for (const { key, size } of listed) {
     const parsed = parseArchiveKey(key);
@@ -474,7 +488,9 @@ export async function fetchSegment(
 ): Promise<Uint8Array> {
   const out = new Uint8Array(source.size);
   for (const part of source.parts) {
-    const bytes = await store.get(part.key, options.signal === undefined ? {} : { signal: options.signal });
+    const bytes = await fromStore(store, "get", part.key, options.signal, () =>
+      store.get(part.key, options.signal === undefined ? {} : { signal: options.signal }),
+    );
     if (bytes === null) {
       const gone = missing(part.key, `${part.key} was listed but is gone from ${store.name} (deleted meanwhile?)`);
       goneAfterListing.add(gone);
@@ -665,4 +681,27 @@ function bytesFileSystem(path: string, bytes: Uint8Array): WalFileSystem {
     unlink: (p) => refuse("unlink", p),
     syncDir: (p) => refuse("fsync", p),
   };
+}
+
+/**
+ * `call` to the store, its failure a `WalError` whatever the store threw: a store of the caller's may reject with
+ * anything, and the contract names `WAL_IO` for its failures. A `WalError` and an abort (the signal's reason) pass
+ * through as they are; anything else becomes `WAL_IO` naming the key (`details.object`), the thrown value its `cause`.
+ */
+async function fromStore<T>(
+  store: ArchiveStore,
+  op: "list" | "get",
+  key: string,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isWalError(error) || signal?.aborted === true) throw error;
+    throw new WalError("WAL_IO", `archive store ${store.name}: ${op} ${key} failed: ${shownError(error)}`, {
+      cause: error,
+      details: { object: key },
+    });
+  }
 }
