@@ -199,16 +199,14 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
   assertRestart(confirmedLsn, restartLsn);
   const paths = slotPaths(dir, name);
   const createDir = await slotsDirMissing(fs, dir, paths.dir);
+  // An existing slot is named as such before its position is judged: the position is not what is wrong.
+  if (!createDir) await refuseExisting(fs, dir, name, paths.slot);
   await refusePastEnd(fs, dir, name, confirmedLsn);
   if (createDir) {
     await fs.mkdirp(paths.dir);
     await fs.syncDir(dir);
   }
-  if ((await fs.stat(paths.slot)) !== null) {
-    throw new WalError("WAL_SLOT_EXISTS", `replication slot "${name}" already exists in ${dir}`, {
-      details: { path: paths.slot, slot: name },
-    });
-  }
+  await refuseExisting(fs, dir, name, paths.slot);
   if (await unlinkIfExists(fs, paths.marker)) await fs.syncDir(paths.dir);
   const state: SlotState = { name, confirmedLsn, restartLsn, createdAtMs: Date.now(), invalidated: null };
   await writeSlotFile(fs, paths, state);
@@ -437,6 +435,14 @@ async function slotsDirMissing(fs: WalFileSystem, dir: string, slotsDir: string)
     );
   }
   return true;
+}
+
+/** Throws `WAL_SLOT_EXISTS` when the slot's position file exists. */
+async function refuseExisting(fs: WalFileSystem, dir: string, name: string, slotPath: string): Promise<void> {
+  if ((await fs.stat(slotPath)) === null) return;
+  throw new WalError("WAL_SLOT_EXISTS", `replication slot "${name}" already exists in ${dir}`, {
+    details: { path: slotPath, slot: name },
+  });
 }
 
 /**

@@ -43,6 +43,11 @@ describe("createSlot", () => {
     // Not even slots/ was made.
     expect(await readdir(dir)).toEqual([segmentPath(dir, 1).slice(dir.length + 1)]);
     expect((await createSlot(dir, "s", { confirmedLsn: 300 })).confirmedLsn).toBe(300);
+    // The slot exists now: that is what is wrong with creating it again, whatever the position.
+    await expect(createSlot(dir, "s", { confirmedLsn: 1000 })).rejects.toMatchObject({
+      code: "WAL_SLOT_EXISTS",
+      details: { slot: "s" },
+    });
   });
 
   it("counts the LSNs below the newest segment's base as reached (an empty successor, a fence above the log)", async () => {
