@@ -10,6 +10,7 @@ import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { archiveKey } from "./archive-keys.js";
 import type { ArchiveObjectInfo, ArchiveStore } from "./archive-store.js";
 import { type Archiver, type ArchiverStatus, startArchiver } from "./archiver.js";
 import { restore } from "./restore.js";
@@ -147,6 +148,22 @@ describe("what an archive store throws is wrapped with a code, whatever it is", 
       expect(new Set(report.problems.map((p) => p.code)), label).toEqual(new Set(["WAL_IO"]));
       expect(await fs.stat("/r"), label).toBeNull();
     }
+    // A WalError of another copy of @lora/wal-codec (the store's own dependency): branded, not an instance of ours.
+    const foreign = Object.assign(new Error("foreign store down"), {
+      name: "WalError",
+      code: "WAL_IO",
+      details: {},
+      [Symbol.for("@lora/wal.error")]: true,
+    });
+    const foreignGets: ArchiveStore = {
+      name: "foreign",
+      put: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+      list: (p) => Promise.resolve(p === "segments/" ? [{ key: archiveKeyOf(1), size: 4096 }] : []),
+      get: () => Promise.reject(foreign),
+    };
+    const foreignReport = await verifyArchive(foreignGets);
+    expect(foreignReport.problems).toEqual([{ key: "", code: "WAL_IO", message: "foreign store down" }]);
     const aborted = new AbortController();
     const reason = new Error("stop");
     aborted.abort(reason);
@@ -161,3 +178,8 @@ describe("what an archive store throws is wrapped with a code, whatever it is", 
     await wal.close();
   });
 });
+
+/** The key of a sealed segment `id` of 4 KiB at base LSN 1. */
+function archiveKeyOf(id: number): string {
+  return archiveKey({ kind: "segment", id, baseLsn: 1, size: 4096, crc32: 0 });
+}

@@ -170,7 +170,10 @@ export interface VerifyArchiveProgress {
 
 /** Options of {@link verifyArchive}. */
 export interface VerifyArchiveOptions extends ArchiveCallOptions {
-  /** Called after each segment is checked (the last call with `done: true`). */
+  /**
+   * Called after each segment is checked, and once for each run of missing segment ids (the last call with
+   * `done: true`); `segmentsDone` counts segment ids, a run's all at once.
+   */
   readonly onProgress?: (progress: VerifyArchiveProgress) => void;
 }
 
@@ -181,7 +184,7 @@ export interface VerifyArchiveOptions extends ArchiveCallOptions {
  * lists); each segment's header names the key's base LSN (and is sealed for a sealed object); the bytes read as
  * whole, valid records to the end, with LSNs rising from the base; each segment's base LSN lies above the previous
  * one's records. Problems are collected, not thrown: one per segment at most (the first found), plus one per
- * missing segment id. An empty archive reports one `WAL_ARCHIVE_MISSING` problem.
+ * run of missing segment ids. An empty archive reports one `WAL_ARCHIVE_MISSING` problem.
  *
  * Fetches every object restore would (one segment in memory at a time).
  * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
@@ -201,7 +204,8 @@ export async function verifyArchive(
   const listing = await listArchive(store, signal === undefined ? {} : { signal });
   const problems: ArchiveProblem[] = [];
   const report = (error: unknown) => {
-    if (!(error instanceof WalError)) throw error; // an abort reason, or a bug
+    // Brand-checked: a store's own copy of @lora/wal-codec makes WalErrors that are not instances of this one.
+    if (!isWalError(error)) throw error; // an abort reason, or a bug
     problems.push({ key: error.details.object ?? "", code: error.code, message: error.message });
   };
   if (listing.length === 0) {

@@ -170,8 +170,8 @@ export interface ArchiveCheckReport {
   readonly firstLsn: number | null;
   readonly lastLsn: number | null;
   /**
-   * Everything a restore would refuse, in log order: at most one per segment (the first found), plus one per
-   * missing segment. `key` is the object, or the key pattern a missing one would have (`segments/0000000004-*`).
+   * Everything a restore would refuse, in log order: at most one per segment (the first found), plus one per run
+   * of missing segment ids. `key` is the object, or the key pattern a missing one would have (`segments/0000000004-*`).
    */
   readonly problems: readonly ArchiveProblem[];
 }
