@@ -96,6 +96,13 @@ export class SegmentLifecycle {
   readonly #bugs: ReadonlySet<PlantedBug>;
   readonly #listeners = new Set<LifecycleListener>();
   readonly #holds = new Map<string, () => number>();
+  /**
+   * Base LSN and size of the segments below the active one, once a listing has read them: neither changes after
+   * rotation has moved on (truncation, which removes a segment, is all that touches it again), so truncation reads
+   * each header once rather than at every call. A slot holding back n segments made every checkpoint open all n
+   * while commits waited.
+   */
+  readonly #known = new Map<number, SegmentInfo>();
   #activeId: number;
   #oldestId: number;
   #durable = 0;
@@ -322,13 +329,23 @@ export class SegmentLifecycle {
    * beside commits: a segment a rotation is still creating (its id above the active one's: no header yet, no
    * records) is not listed, and one a truncation removed after the listing is left out.
    */
-  async list(): Promise<SegmentInfo[]> {
+  list(): Promise<SegmentInfo[]> {
+    return this.#list(false);
+  }
+
+  /** {@link SegmentLifecycle.list}; with `useKnown`, a segment below the active one read before is not read again. */
+  async #list(useKnown: boolean): Promise<SegmentInfo[]> {
     const out: SegmentInfo[] = [];
     const entries = await listSegments(this.#fs, this.#dir);
     // Read after the listing: a rotation that finished since has written the header of the segment it created.
     const active = this.#activeId;
     for (const entry of entries) {
       if (entry.id > active) continue;
+      const known = useKnown ? this.#known.get(entry.id) : undefined;
+      if (known !== undefined) {
+        out.push(known);
+        continue;
+      }
       let reader: SegmentReader;
       try {
         reader = await SegmentReader.open(this.#fs, entry.path);
@@ -336,7 +353,14 @@ export class SegmentLifecycle {
         if (isMissingFileError(error)) continue;
         throw error;
       }
-      out.push({ id: entry.id, path: entry.path, baseLsn: reader.header.baseLsn, bytes: reader.fileSize });
+      const info: SegmentInfo = {
+        id: entry.id,
+        path: entry.path,
+        baseLsn: reader.header.baseLsn,
+        bytes: reader.fileSize,
+      };
+      out.push(info);
+      if (entry.id < active) this.#known.set(entry.id, info);
       await reader.close();
     }
     return out;
@@ -350,7 +374,7 @@ export class SegmentLifecycle {
    * The caller holds the handle exclusive and has made everything appended durable.
    */
   async truncate(fenceLsn: number, holds: readonly HoldPosition[] = this.holdPositions()): Promise<number> {
-    const segments: RetentionSegment[] = await this.list();
+    const segments: RetentionSegment[] = await this.#list(true);
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });
     // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped here,
     // not written anywhere, and their holder hears `slotInvalidated`.
@@ -392,6 +416,7 @@ export class SegmentLifecycle {
     try {
       for (const segment of plan.drop) {
         await this.#fs.unlink(segment.path);
+        this.#known.delete(segment.id);
         if (TESTING_BUILD) this.#failpoint("truncate.afterUnlink");
         await this.#fs.syncDir(this.#dir);
         if (TESTING_BUILD) this.#failpoint("truncate.afterDirFsync");
