@@ -134,6 +134,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   /** Transactions begun below it are not delivered: the start token's restart point. */
   readonly #restartFloor: number;
   readonly #stop = new AbortController();
+  /** Listens on the caller's signal until the follower ends (the signal may outlive many followers). */
+  readonly #onOuterAbort = (): void => this.#stop.abort();
   #lastDelivered: number;
   /** The restart point of the last transaction delivered (the start token's before the first). */
   #lastRestart: number;
@@ -199,7 +201,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const outer = options.signal;
     if (outer !== undefined) {
       if (outer.aborted) this.#stop.abort();
-      else outer.addEventListener("abort", () => this.#stop.abort(), { once: true });
+      else outer.addEventListener("abort", this.#onOuterAbort, { once: true });
     }
   }
 
@@ -312,6 +314,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#o.onEnd?.();
     }
     this.#done = true;
+    this.#o.signal?.removeEventListener("abort", this.#onOuterAbort);
     const reader = this.#reader;
     this.#reader = undefined;
     this.#readBuffers.release();
