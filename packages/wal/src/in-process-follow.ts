@@ -34,8 +34,11 @@ export class InProcessFeed<E> {
   readonly #appendedLsn: () => number;
   /** The first LSN this handle writes: a transaction begun below it and left open can never commit. */
   readonly #sessionStartLsn: number;
-  /** Wakes the in-process followers (`follow`) waiting for a change. */
-  #followWake: (() => void)[] = [];
+  /**
+   * Wakes the in-process followers (`follow`) waiting for a change. Each removes itself when its wait ends any other
+   * way (its poll timer, its signal): a follower of an idle log looks again every second, and is never woken.
+   */
+  #followWake = new Set<() => void>();
   /** Counts wake-ups, so a follower that was busy reading when one came does not sleep through it. */
   #followEpoch = 0;
   /**
@@ -135,21 +138,27 @@ export class InProcessFeed<E> {
       const done = () => {
         clearTimeout(timer);
         signal.removeEventListener("abort", done);
+        this.#followWake.delete(done);
         resolve();
       };
       const timer = setTimeout(done, 1000);
       signal.addEventListener("abort", done, { once: true });
-      this.#followWake.push(done);
+      this.#followWake.add(done);
     });
   }
 
   /** Wake every waiting follower (durability advanced, a segment rotated or was truncated). */
   wake(): void {
     this.#followEpoch++;
-    if (this.#followWake.length === 0) return;
+    if (this.#followWake.size === 0) return;
     const wake = this.#followWake;
-    this.#followWake = [];
+    this.#followWake = new Set();
     for (const w of wake) w();
+  }
+
+  /** How many followers wait for a wake-up now. */
+  get waiting(): number {
+    return this.#followWake.size;
   }
 
   /** The handle closed (its final flush done) or was poisoned: followers deliver what is durable and end. */
