@@ -33,6 +33,7 @@ import { type ArchiveKey, archiveKey, parseArchiveKey, pieceKeyPrefix } from "./
 import { ArchiveSlot } from "./archive-slot.js";
 import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { DurableTimes } from "./durable-times.js";
 import { sameBytes } from "./same-bytes.js";
 import { pieceCrcIn } from "./verify-archive.js";
 
@@ -218,8 +219,8 @@ class ArchiverRun implements Archiver {
   #sealedDoneThrough = 0;
   #active: Active | undefined;
   #durable: number;
-  /** (lsn, when it became durable), oldest first, for the lag. */
-  #durableTimes: { lsn: number; at: number }[] = [];
+  /** When each durable LSN became durable, for the lag. */
+  readonly #durableTimes = new DurableTimes();
   /**
    * The newest durable prefix of a segment the handle reported by its size (`durable` events with an offset): the
    * active segment's piece can be cut there without reading its records to find a boundary.
@@ -270,7 +271,7 @@ class ArchiverRun implements Archiver {
     this.#onStateChange = o.onStateChange;
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
-    if (this.#durable > 0) this.#durableTimes.push({ lsn: this.#durable, at: Date.now() });
+    if (this.#durable > 0) this.#durableTimes.add(this.#durable, Date.now());
     // Two archivers on one slot would share its file and its in-process hold (the second's replaces the first's),
     // so truncation could follow the one that is ahead and delete what the other has not archived.
     const running = slotsInUse.get(wal) ?? new Set<string>();
@@ -293,12 +294,12 @@ class ArchiverRun implements Archiver {
   }
 
   status(): ArchiverStatus {
-    const first = this.#durableTimes.find((d) => d.lsn > this.#archivedLsn);
+    const since = this.#durableTimes.oldestAbove(this.#archivedLsn);
     return {
       state: this.#state,
       archivedLsn: this.#archivedLsn,
       durableLsn: this.#durable,
-      lagMs: first === undefined ? 0 : Date.now() - first.at,
+      lagMs: since === undefined ? 0 : Date.now() - since,
       pendingSegments: this.#pending.length,
       uploadedSegments: this.#uploadedSegments,
       uploadedPieces: this.#uploadedPieces,
@@ -375,7 +376,7 @@ class ArchiverRun implements Archiver {
       case "durable":
         if (event.lsn > this.#durable) {
           this.#durable = event.lsn;
-          this.#durableTimes.push({ lsn: event.lsn, at: Date.now() });
+          this.#durableTimes.add(event.lsn, Date.now());
         }
         if (event.offset !== undefined && event.segmentId !== undefined) {
           this.#durablePrefix = { segmentId: event.segmentId, offset: event.offset, lsn: event.lsn };
@@ -800,7 +801,7 @@ class ArchiverRun implements Archiver {
     const slotLsn = firstPending !== undefined ? firstPending.baseLsn - 1 : (this.#active?.baseLsn ?? 1) - 1;
     if (slotLsn > this.#holdLsn) this.#holdLsn = slotLsn;
     await this.#writeSlotFile(false);
-    this.#durableTimes = this.#durableTimes.filter((d) => d.lsn > this.#archivedLsn);
+    this.#durableTimes.archivedThrough(this.#archivedLsn);
   }
 
   /**
