@@ -725,6 +725,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     }
     this.#reader = reader;
     this.#segmentId = entry.id;
+    // Moving on with everything read already durable (the writer's mark said so): no self-sync needs the segments
+    // read so far. Kept, they grew by a path per segment for as long as no self-sync ran (a writer publishing its
+    // mark never makes one run), and the first one synced them all.
+    if (previousId !== undefined && (this.#assembler?.lastLsn ?? 0) <= this.#deliverable()) this.#readPaths.clear();
     this.#readPaths.add(entry.path);
     if (previousId !== undefined) await old?.close().catch(() => undefined);
   }
