@@ -730,7 +730,12 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // mark never makes one run), and the first one synced them all.
     if (previousId !== undefined && (this.#assembler?.lastLsn ?? 0) <= this.#deliverable()) this.#readPaths.clear();
     this.#readPaths.add(entry.path);
-    if (previousId !== undefined) await old?.close().catch(() => undefined);
+    if (previousId !== undefined && old !== undefined) {
+      // Its records are all read: its synced size is never looked at again (a reset that reads it again starts
+      // from no sizes). Kept, they grew by one per segment synced for as long as the follower ran.
+      this.#syncedSizes.delete(old.path);
+      await old.close().catch(() => undefined);
+    }
   }
 
   /**

@@ -1,0 +1,45 @@
+/**
+ * A `followDir` follower that syncs what it reads itself (no writer publishes durability for the active segment:
+ * `none` mode, LoraDB) keeps the synced size of the segments ahead of it only. It kept one per segment it had ever
+ * synced, for as long as it ran: a path and a number more per segment.
+ */
+
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { followDir } from "@lora/wal-replay";
+import { SimFS } from "@lora/wal-segment/testing";
+import { afterEach, expect, it, vi } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+const TRANSACTIONS = 300;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The largest map seen that holds numbers by segment path (the follower's synced sizes; a self-sync's own sizes). */
+function largestSizesBySegment(maps: readonly unknown[]): number {
+  let largest = 0;
+  for (const map of new Set(maps)) {
+    if (!(map instanceof Map) || map.size === 0) continue;
+    const bySegment = [...map].every(([k, v]) => typeof k === "string" && k.endsWith(".wal") && typeof v === "number");
+    if (bySegment) largest = Math.max(largest, map.size);
+  }
+  return largest;
+}
+
+it(`a follower syncing ${TRANSACTIONS} transactions itself, across rotations, keeps at most two synced sizes`, async () => {
+  const fs = SimFS.withDir(DIR);
+  const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, syncMode: "none", segmentTargetBytes: 300 });
+  const set = vi.spyOn(Map.prototype, "set");
+  const follower = followDir<JsonValue>(DIR, { fs, codec: jsonCodec, selfSyncAfterMs: 0 });
+  for (let i = 0; i < TRANSACTIONS; i++) {
+    await wal.commitTx([i]);
+    expect((await follower.next()).value?.events).toEqual([i]);
+  }
+  const segments = (await fs.readdir(DIR)).filter((name) => name.endsWith(".wal")).length;
+  expect(segments).toBeGreaterThan(50);
+  expect(largestSizesBySegment(set.mock.contexts)).toBeLessThanOrEqual(2);
+  await follower.return();
+  await wal.close();
+});
