@@ -239,7 +239,10 @@ export async function readSlot(dir: string, name: string, options: SlotOptions =
  * A move forward must not go past the end of the log (as {@link createSlot} reads it, at the same cost: for an LSN
  * in the newest segment, a read of its records up to it): a token the change feed delivered never does, since its
  * commit record was in the files when it was read (also when only its restart point is gone to truncation, the
- * one-missing-LSN case, as the segments after it start above it). A follower's `confirm` does not look again.
+ * one-missing-LSN case, as the segments after it start above it). A follower's `confirm` does not look again, so a
+ * consumer that moves its slot after every transaction should confirm through a follower opened with the slot
+ * (`followDir(dir, { slot })`): calling this function each time reads the newest segment up to the new position on
+ * every call: up to a whole segment (8 MiB by default) read per transaction.
  * @returns the slot after the move.
  * @throws {@link WalError} `WAL_SLOT_INVALIDATED` (`details.slot`, `details.oldestRetainedLsn` when the marker
  *   records it), `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (a bad LSN, one below the slot's position, or one past
