@@ -146,13 +146,16 @@ export interface Archiver {
    * Resolves once everything fsynced when it was called is in the store and the slot file says so (truncation may
    * then free what was archived; a slot write that fails does not fail the flush: truncation keeps more until a
    * later one succeeds). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
-   * (it keeps retrying in the background).
+   * (it keeps retrying in the background). A store call sleeping out its back-off after failures is retried at once
+   * (once per flush: if that retry fails, the back-off goes on from where it was, so flushing in a loop calls a store
+   * that is down once per flush).
    */
   flush(): Promise<void>;
   /**
-   * Stop: ship what is durable (unless `flush: false`), write the slot's final position, unsubscribe, settle.
-   * Idempotent. Options that are not an object, name an option it does not know, or a `flush` that is not a boolean
-   * are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
+   * Stop: ship what is durable (unless `flush: false`; this flush, like {@link Archiver.flush}, retries a store call
+   * sleeping out its back-off at once), write the slot's final position, unsubscribe, settle. `flush: false` ends a
+   * back-off without calling the store again. Idempotent. Options that are not an object, name an option it does not
+   * know, or a `flush` that is not a boolean are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
    */
   stop(options?: { readonly flush?: boolean }): Promise<void>;
 }
@@ -252,6 +255,11 @@ class ArchiverRun implements Archiver {
   /** When the slot file was last written (`performance.now()`); it is written at most once per `intervalMs`. */
   #slotWrittenAt = Number.NEGATIVE_INFINITY;
   #flushWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
+  /**
+   * Ends the back-off a failed store call is sleeping out, so that it is retried at once (set only while one sleeps):
+   * an explicit flush (and so a stop that flushes) asks for an attempt now, not after up to `retry.maxMs`.
+   */
+  #retryNow: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(wal: ArchivableWal, o: ArchiverOptions) {
@@ -319,6 +327,8 @@ class ArchiverRun implements Archiver {
     }
     const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
     this.#scheduleShipping();
+    // One retry per flush: a retry that fails sleeps its next back-off (its attempt count kept) until another flush.
+    this.#retryNow?.();
     return p;
   }
 
@@ -863,7 +873,10 @@ class ArchiverRun implements Archiver {
           for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
         }
         const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
-        await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal);
+        await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal, (wake) => {
+          this.#retryNow = wake;
+        });
+        this.#retryNow = undefined;
       }
     }
   }
@@ -1029,7 +1042,8 @@ function stoppedError(): WalError {
   return new WalError("WAL_CLOSED", "the archiver is stopped");
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Sleep `ms`, ended early by `signal` or by calling the function handed to `onWake` (for as long as it sleeps). */
+function sleep(ms: number, signal: AbortSignal, onWake: (wake: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
@@ -1039,6 +1053,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
+    onWake(done);
   });
 }
 
