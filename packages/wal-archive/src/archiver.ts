@@ -153,8 +153,10 @@ export interface Archiver {
   flush(): Promise<void>;
   /**
    * Stop: ship what is durable (unless `flush: false`; this flush, like {@link Archiver.flush}, retries a store call
-   * sleeping out its back-off at once), write the slot's final position, unsubscribe, settle. `flush: false` ends a
-   * back-off without calling the store again. Idempotent. Options that are not an object, name an option it does not
+   * sleeping out its back-off at once, also when the state is `failing`), write the slot's final position,
+   * unsubscribe, settle. When that flush fails (the store is still down: `WAL_ARCHIVE_UNAVAILABLE`), the archiver
+   * stops all the same and the promise rejects with that error. `flush: false` ends a back-off without calling the
+   * store again. Idempotent. Options that are not an object, name an option it does not
    * know, or a `flush` that is not a boolean are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
    */
   stop(options?: { readonly flush?: boolean }): Promise<void>;
@@ -363,7 +365,10 @@ class ArchiverRun implements Archiver {
     this.#unsubscribe();
     this.#releaseHold();
     let failure: unknown;
-    if (flush && this.#state !== "failing") {
+    // Also when `failing`: the flush retries the store once, at once (a back-off does not delay it), so a store that
+    // is back gets what is durable, and one still down makes stop() reject with WAL_ARCHIVE_UNAVAILABLE after
+    // stopping, rather than resolve as if the archive held everything.
+    if (flush) {
       try {
         await this.flush();
       } catch (error) {

@@ -163,3 +163,43 @@ it("flush() in a loop against a store that stays down calls it once per flush, n
   vi.useRealTimers();
   await wal.close();
 });
+
+it("stop() when failing tries the store once: one that is back gets what is durable", async () => {
+  const store = memoryArchive();
+  store.injectFault({ op: "put", times: 3 });
+  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 2 });
+  await turns();
+  for (const put of [2, 3]) {
+    await vi.advanceTimersByTimeAsync(60_000);
+    await turns();
+    expect(store.calls.put).toBe(put);
+  }
+  expect(archiver.status()).toMatchObject({ state: "failing", archivedLsn: 0 });
+  const stopped = tracked(archiver.stop());
+  await turns();
+  expect(stopped).toEqual({ settled: true, error: undefined });
+  expect(store.calls.put).toBe(4);
+  expect(archiver.status()).toMatchObject({ state: "stopped", archivedLsn: wal.fsyncedLsn() });
+  vi.useRealTimers();
+  await wal.close();
+});
+
+it("stop() when failing with the store still down stops and rejects with WAL_ARCHIVE_UNAVAILABLE", async () => {
+  const store = memoryArchive();
+  store.setDown(true);
+  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 1 });
+  let calls = 0;
+  store.onCall(() => calls++);
+  await turns();
+  expect(calls).toBe(1);
+  expect(archiver.status().state).toBe("failing");
+  const stopped = tracked(archiver.stop());
+  await turns();
+  expect(stopped).toMatchObject({ settled: true, error: { code: "WAL_ARCHIVE_UNAVAILABLE" } });
+  expect(calls).toBe(2);
+  expect(archiver.status()).toMatchObject({ state: "stopped", archivedLsn: 0 });
+  await turns(200);
+  expect(calls).toBe(2);
+  vi.useRealTimers();
+  await wal.close();
+});
