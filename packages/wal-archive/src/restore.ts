@@ -4,12 +4,12 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
-import { dirname } from "node:path";
 import { checkOptionNames, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
   fileSystemOption,
+  removeEmptyDirDurably,
   SEGMENT_HEADER_BYTES,
   SegmentWriter,
   segmentPath,
@@ -169,20 +169,12 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 }
 
 /**
- * Undo {@link mkdirDurably} after a failed restore, innermost first, durably (best effort, as the removal of the
- * files is): a refused restore leaves the file system as it found it. Only a directory that is still empty goes
- * (`rmdir` refuses any other), so one something else wrote into meanwhile stays, and so do those above it.
+ * Undo {@link mkdirDurably} after a failed restore, innermost first, each removal durable (best effort, as the
+ * removal of the files is): a refused restore leaves the file system as it found it. Only a directory that is still
+ * empty goes, so one something else wrote into meanwhile stays, and so do those above it.
  */
 async function removeCreatedDirs(fs: WalFileSystem, created: readonly string[]): Promise<void> {
-  if (fs.rmdir === undefined) return; // a seam that cannot remove a directory: it stays, empty
-  for (const path of [...created].reverse()) {
-    try {
-      await fs.rmdir(path);
-    } catch {
-      return;
-    }
-    await fs.syncDir(dirname(path)).catch(() => undefined);
-  }
+  for (const path of [...created].reverse()) if (!(await removeEmptyDirDurably(fs, path))) return;
 }
 
 /** Listings a restore makes at most when objects it listed are gone by the time it fetches them. */

@@ -19,6 +19,7 @@ export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-syste
 export { fileSystemOption } from "./fs/file-system-option.js";
 export { isMissingFileError } from "./fs/missing-file.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
+export { removeEmptyDirDurably } from "./fs/remove-dir-durably.js";
 export { DEFAULT_READ_BYTES, readSizeOf } from "./read-size.js";
 export {
   decodeSegmentHeader,

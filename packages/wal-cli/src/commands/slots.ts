@@ -14,7 +14,7 @@ import {
   type SlotInvalidation,
   type SlotState,
 } from "@lora/wal-replay";
-import { isMissingFileError, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { isMissingFileError, removeEmptyDirDurably, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
@@ -272,7 +272,8 @@ async function refuseBehind(
   // follower starts there, and fails WAL_TRUNCATED only at a record of a transaction begun at that LSN.
   if (oldest === undefined || oldest === null || slot.restartLsn >= oldest - 1) return;
   await dropSlot(dir, slot.name, { fs });
-  if (newSlotsDir) await removeIfEmpty(fs, dir, join(dir, SLOTS_DIR_NAME));
+  // Best effort, so the refusal stays the error reported; one a slot created meanwhile went into stays.
+  if (newSlotsDir) await removeEmptyDirDurably(fs, join(dir, SLOTS_DIR_NAME));
   // With an exact token the records from its restart point are gone: a transaction begun there and committed
   // after --at cannot be read whole, and a higher restart LSN would skip it. Only a newer snapshot helps.
   const needs =
@@ -284,21 +285,6 @@ async function refuseBehind(
     `the log in ${dir} no longer holds ${needs}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
     { details: { path: dir, lsn: slot.restartLsn - 1, oldestRetainedLsn: oldest, slot: slot.name } },
   );
-}
-
-/**
- * Remove `path` (a directory in `dir`) durably if it is still empty; best effort, so the refusal stays the error
- * reported. One something else wrote into meanwhile (a slot created at the same moment) stays: `rmdir` refuses a
- * directory with entries.
- */
-async function removeIfEmpty(fs: WalFileSystem, dir: string, path: string): Promise<void> {
-  if (fs.rmdir === undefined) return;
-  try {
-    await fs.rmdir(path);
-    await fs.syncDir(dir);
-  } catch {
-    // Not empty (or gone): it stays as it is.
-  }
 }
 
 function heldText(entry: SlotReportEntry): string {

@@ -1,0 +1,117 @@
+import { dirname, join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
+import { WalError } from "@lora/wal-codec";
+import { describe, expect, test } from "vitest";
+import { SimFS } from "../testing/sim-fs.js";
+import { boundProperty, wrapFileSystem } from "../testing/wrapped-fs.js";
+import type { WalFileSystem } from "./file-system.js";
+import { createNodeFileSystem } from "./node-file-system.js";
+import { removeEmptyDirDurably } from "./remove-dir-durably.js";
+
+interface Fixture {
+  readonly fs: WalFileSystem;
+  readonly root: string;
+  cleanup(): Promise<void>;
+}
+
+const seams: readonly [string, () => Promise<Fixture>][] = [
+  [
+    "the Node seam",
+    async () => {
+      const tmp = await makeTempDir("lora-wal-rmdir-durably");
+      const fs = createNodeFileSystem();
+      return {
+        fs,
+        root: tmp.path,
+        cleanup: tmp.cleanup,
+      };
+    },
+  ],
+  ["SimFS", () => Promise.resolve({ fs: SimFS.withDir("/t"), root: "/t", cleanup: () => Promise.resolve() })],
+];
+
+/**
+ * `inner`, recording each `syncDir` and optionally failing it. The parent's fsync is what makes a removal durable
+ * (SimFS keeps its directory tree durable, so a crash image cannot show it): the tests count it.
+ */
+function countingSyncDir(inner: WalFileSystem, fail = false): { fs: WalFileSystem; synced: string[] } {
+  const synced: string[] = [];
+  const fs = wrapFileSystem(inner, (file) => file, {
+    async syncDir(path: string) {
+      synced.push(path);
+      if (fail) throw new WalError("WAL_IO", `syncDir ${path} failed`, { details: { errno: "EIO", path } });
+      await inner.syncDir(path);
+    },
+  });
+  return { fs, synced };
+}
+
+/** Make `path` a durable empty directory. */
+async function durableDir(fs: WalFileSystem, path: string): Promise<void> {
+  await fs.mkdirp(path);
+  await fs.syncDir(dirname(path));
+}
+
+describe.each(seams)("removeEmptyDirDurably on %s", (_name, create) => {
+  const withFixture = (body: (f: Fixture) => Promise<void>) => async () => {
+    const f = await create();
+    try {
+      await body(f);
+    } finally {
+      await f.cleanup();
+    }
+  };
+
+  test(
+    "removes an empty directory and fsyncs its parent once, which makes the removal durable",
+    withFixture(async ({ fs: inner, root }) => {
+      const dir = join(root, "made");
+      await durableDir(inner, dir);
+      const { fs, synced } = countingSyncDir(inner);
+      expect(await removeEmptyDirDurably(fs, dir)).toBe(true);
+      expect(synced).toEqual([root]);
+      expect(await inner.stat(dir)).toBeNull();
+    }),
+  );
+
+  test(
+    "leaves a directory with entries and a missing one as they are, syncing nothing and never rejecting",
+    withFixture(async ({ fs: inner, root }) => {
+      const full = join(root, "full");
+      await durableDir(inner, join(full, "inner"));
+      const { fs, synced } = countingSyncDir(inner);
+      expect(await removeEmptyDirDurably(fs, full)).toBe(false);
+      expect(await inner.readdir(full)).toEqual(["inner"]);
+      expect(await removeEmptyDirDurably(fs, join(root, "missing"))).toBe(false);
+      expect(synced).toEqual([]);
+    }),
+  );
+
+  test(
+    "a failing parent fsync is ignored: the directory is removed and it resolves true",
+    withFixture(async ({ fs: inner, root }) => {
+      const dir = join(root, "made");
+      await durableDir(inner, dir);
+      const { fs, synced } = countingSyncDir(inner, true);
+      expect(await removeEmptyDirDurably(fs, dir)).toBe(true);
+      expect(synced).toEqual([root]);
+      expect(await inner.stat(dir)).toBeNull();
+    }),
+  );
+
+  test(
+    "a seam without rmdir: nothing is touched, it resolves false",
+    withFixture(async ({ fs: inner, root }) => {
+      const dir = join(root, "made");
+      await durableDir(inner, dir);
+      const { fs, synced } = countingSyncDir(inner);
+      const noRmdir = new Proxy(fs, {
+        get: (target, key) => (key === "rmdir" ? undefined : boundProperty(target, key)),
+      });
+      expect(noRmdir.rmdir).toBeUndefined();
+      expect(await removeEmptyDirDurably(noRmdir, dir)).toBe(false);
+      expect(synced).toEqual([]);
+      expect(await inner.stat(dir)).not.toBeNull();
+    }),
+  );
+});
