@@ -35,6 +35,7 @@ import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { DurableTimes } from "./durable-times.js";
 import { sameBytes } from "./same-bytes.js";
+import { storeIoError } from "./store-io-error.js";
 import { pieceCrcIn } from "./verify-archive.js";
 
 /** A segment as the handle's lifecycle reports it. */
@@ -869,9 +870,7 @@ class ArchiverRun implements Archiver {
             )
           : isWalError(error)
             ? error
-            : new WalError("WAL_IO", `archive store ${this.#store.name}: ${op} failed: ${shownError(error)}`, {
-                cause: error,
-              });
+            : storeIoError(`archive store ${this.#store.name}`, op, undefined, error);
         this.#setState(failing ? "failing" : "retrying");
         if (failing) {
           const lastError = this.#lastError;

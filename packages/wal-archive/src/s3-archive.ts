@@ -42,6 +42,7 @@ import {
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { sameBytes } from "./same-bytes.js";
+import { storeIoError } from "./store-io-error.js";
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last part of a multipart upload). */
@@ -489,12 +490,10 @@ class S3ArchiveStore implements ArchiveStore {
     );
   }
 
+  /** What the client threw as `WAL_IO` naming the key or prefix, described with the SDK's name, code and status. */
   #ioError(op: string, object: string, cause: unknown): WalError {
-    if (cause instanceof WalError) return cause;
-    return new WalError("WAL_IO", `${this.name}: ${op} ${object} failed: ${describe(cause)}`, {
-      cause,
-      details: { object },
-    });
+    if (cause instanceof WalError) return cause; // our own refusals, raised inside the call
+    return storeIoError(this.name, op, object, cause, describe(cause));
   }
 }
 

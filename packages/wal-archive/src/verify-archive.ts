@@ -11,7 +11,6 @@ import {
   isWalError,
   optionNames,
   type PayloadCodec,
-  shownError,
   WalError,
   type WalErrorCode,
 } from "@lora/wal-codec";
@@ -33,6 +32,7 @@ import {
   READ_CALLS,
 } from "./archive-store.js";
 import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
+import { storeIoError } from "./store-io-error.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
 export type ArchivedSegmentObject = Extract<ArchiveKey, { kind: "segment" }> & {
@@ -703,9 +703,6 @@ async function fromStore<T>(
     return await call();
   } catch (error) {
     if (isWalError(error) || signal?.aborted === true) throw error;
-    throw new WalError("WAL_IO", `archive store ${store.name}: ${op} ${key} failed: ${shownError(error)}`, {
-      cause: error,
-      details: { object: key },
-    });
+    throw storeIoError(`archive store ${store.name}`, op, key, error);
   }
 }
