@@ -235,6 +235,28 @@ describe("lora-wal slots", () => {
     expect((await listJson(dir)).slots.map((s) => s.name)).toEqual(["exact"]);
   });
 
+  it("create takes a restart point the one LSN below the log's start (the change feed's lone missing LSN), no lower", async () => {
+    await truncatedLog(dir);
+    const oldest = (await oldestRetainedLsn(dir)) as number;
+    const tip = 3 * 40;
+    const lone = await runCli([
+      "slots",
+      dir,
+      "create",
+      "lone",
+      "--at",
+      String(tip),
+      "--restart-lsn",
+      String(oldest - 1),
+    ]);
+    expect(lone.code, lone.stderr).toBe(0);
+    expect(await readSlot(dir, "lone")).toMatchObject({ confirmedLsn: tip, restartLsn: oldest - 1 });
+    const two = await runCli(["slots", dir, "create", "two", "--at", String(tip), "--restart-lsn", String(oldest - 2)]);
+    expect(two.code).toBe(6);
+    expect(two.stderr).toContain(`no longer holds the records from LSN ${oldest - 2} (the restart point`);
+    expect((await listJson(dir)).slots.map((s) => s.name)).toEqual(["lone"]);
+  });
+
   it("errors: an existing or missing slot exits 7, a bad command line 3, a path it cannot use 4", async () => {
     await writeJsonWal(dir, 2);
     expect((await runCli(["slots", dir, "create", "s"])).code).toBe(0);

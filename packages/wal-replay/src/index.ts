@@ -36,7 +36,7 @@ export type {
   TornTailInfo,
 } from "./replay-types.js";
 export { RECOVERY_MODES, SCAN_FROM } from "./replay-types.js";
-export { type OldestRetainedLsnOptions, oldestRetainedLsn } from "./segment-locate.js";
+export { canRestartFrom, type OldestRetainedLsnOptions, oldestRetainedLsn } from "./segment-locate.js";
 export { TransactionSpans } from "./transaction-spans.js";
 
 // Replication slots and the retention decision of truncation.

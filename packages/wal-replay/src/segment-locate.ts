@@ -225,6 +225,21 @@ export function isLoneMissingLsn(from: number, oldestBase: number): boolean {
   return from === oldestBase - 1;
 }
 
+/**
+ * Whether a consumer that restarts at `restartLsn` (a slot's or a resume token's restart point) can still read the
+ * log whose oldest retained segment starts at `oldestRetainedLsn` (what `oldestRetainedLsn()` returns): `true` when
+ * nothing it needs is gone (`restartLsn >= oldestRetainedLsn`) or only the one LSN just below the log's start is
+ * (`restartLsn === oldestRetainedLsn - 1`), `false` when two or more LSNs it needs are gone.
+ *
+ * Guarantees: `false` means every reader started there (`readCommitted`, `followDir`, `wal.follow`) fails at once
+ * with `WAL_TRUNCATED`, so a slot there is useless. `true` means such a reader starts; with the one LSN missing it
+ * fails `WAL_TRUNCATED` later only at a record of a transaction begun at that LSN, before delivering any of it:
+ * nothing is skipped silently either way.
+ */
+export function canRestartFrom(restartLsn: number, oldestRetainedLsn: number): boolean {
+  return restartLsn >= oldestRetainedLsn || isLoneMissingLsn(restartLsn, oldestRetainedLsn);
+}
+
 /** The error for a reader that needs records truncation has removed. */
 export function truncatedError(dir: string, after: number, oldestRetained: number, slot?: string): WalError {
   return new WalError(

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { isWalError, WalError } from "@lora/wal-codec";
 import {
+  canRestartFrom,
   createSlot,
   dropSlot,
   listSlots,
@@ -268,9 +269,9 @@ async function refuseBehind(
   newSlotsDir: boolean,
 ): Promise<void> {
   const oldest = segments[0]?.baseLsn;
-  // Only the restart point itself missing is the change feed's one-LSN gap (`isLoneMissingLsn` in wal-replay): a
-  // follower starts there, and fails WAL_TRUNCATED only at a record of a transaction begun at that LSN.
-  if (oldest === undefined || oldest === null || slot.restartLsn >= oldest - 1) return;
+  // The restart point itself missing is the change feed's one-LSN gap: a follower starts there, and fails
+  // WAL_TRUNCATED only at a record of a transaction begun at that LSN.
+  if (oldest === undefined || oldest === null || canRestartFrom(slot.restartLsn, oldest)) return;
   await dropSlot(dir, slot.name, { fs });
   // Best effort, so the refusal stays the error reported; one a slot created meanwhile went into stays.
   if (newSlotsDir) await removeEmptyDirDurably(fs, join(dir, SLOTS_DIR_NAME));
