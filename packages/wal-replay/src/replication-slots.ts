@@ -199,9 +199,14 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
   assertRestart(confirmedLsn, restartLsn);
   const paths = slotPaths(dir, name);
   const createDir = await slotsDirMissing(fs, dir, paths.dir);
-  // An existing slot is named as such before its position is judged: the position is not what is wrong.
-  if (!createDir) await refuseExisting(fs, dir, name, paths.slot);
-  await refusePastEnd(fs, dir, name, confirmedLsn);
+  try {
+    await refusePastEnd(fs, dir, name, confirmedLsn);
+  } catch (error) {
+    // An existing slot is named as such whatever else is wrong: its position is not what is wrong. (Looked at here
+    // rather than before, so a call makes one stat of the slot file, the one just before the write.)
+    if (!createDir) await refuseExisting(fs, dir, name, paths.slot);
+    throw error;
+  }
   if (createDir) {
     await fs.mkdirp(paths.dir);
     await fs.syncDir(dir);
