@@ -11,12 +11,9 @@
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
-import { Wal } from "@lora/wal";
-import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { interceptOpen, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { segmentFiles } from "../../test/helpers.js";
+import { checkpointedLog, resetScanHooks, scanHooks } from "../../test/scan-seam.js";
 import { dumpRecords } from "../commands/dump.js";
 import { inspectDir } from "../commands/inspect.js";
 import { statDir } from "../commands/stat.js";
@@ -43,56 +40,35 @@ vi.mock("@lora/wal-segment", async (importOriginal) => {
   };
 });
 
-vi.mock("./read-only-fs.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("./read-only-fs.js")>();
-  const removeAt = async (at: "stat" | "open", path: string) => {
-    if (seam.pending !== at || !path.endsWith(".wal")) return;
-    seam.pending = undefined;
-    seam.removed.push(path);
-    await unlink(path);
-  };
-  const base = (): WalFileSystem => {
-    const node = createNodeFileSystem();
-    const opening = interceptOpen(node, async (path, mode, next) => {
-      await removeAt("open", path);
-      return next(path, mode);
-    });
-    return wrapFileSystem(opening, (file) => file, {
-      async stat(path) {
-        await removeAt("stat", path);
-        return await node.stat(path);
-      },
-    });
-  };
-  return {
-    ...original,
-    createReadOnlyFileSystem: (...[onRead, fs, grants]: Parameters<typeof original.createReadOnlyFileSystem>) =>
-      original.createReadOnlyFileSystem(onRead, fs ?? base(), grants),
-  };
-});
+vi.mock("./read-only-fs.js", async (importOriginal) =>
+  (await import("../../test/scan-seam.js")).withHookedBase(await importOriginal()),
+);
 
 let tmp: { path: string; cleanup(): Promise<void> };
 let dir: string;
 beforeEach(async () => {
   tmp = await makeTempDir("lora-wal-cli-listing-budget");
   dir = join(tmp.path, "wal");
-  // Small segments, then a checkpoint marker at the last commit: truncating any of the oldest segments is what a
-  // checkpoint does, so the log is clean with or without them.
-  const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 512 });
-  try {
-    for (let k = 0; k < 60; k++) await wal.commitTx([{ k, pad: "x".repeat(40) }, k]);
-    await wal.checkpointMarker(180);
-  } finally {
-    await wal.close();
-  }
+  await checkpointedLog(dir, 60);
   // More segments than 9 truncations remove.
   expect((await segmentFiles(dir)).length).toBeGreaterThan(10);
   seam.listings = 0;
   seam.truncating = false;
   seam.pending = undefined;
   seam.removed = [];
+  resetScanHooks();
+  // After each listing, the first stat or the first open of a segment file (as the listing set it) removes it.
+  const removeAt = async (at: "stat" | "open", path: string) => {
+    if (seam.pending !== at || !path.endsWith(".wal")) return;
+    seam.pending = undefined;
+    seam.removed.push(path);
+    await unlink(path);
+  };
+  scanHooks.beforeStat = (path) => removeAt("stat", path);
+  scanHooks.beforeOpen = (path) => removeAt("open", path);
 });
 afterEach(async () => {
+  resetScanHooks();
   await tmp.cleanup();
 });
 

@@ -15,10 +15,9 @@ import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { runCli, segmentFiles } from "../../test/helpers.js";
+import { resetScanHooks, scanHooks } from "../../test/scan-seam.js";
 import { dumpRecords } from "../commands/dump.js";
 import { inspectDir } from "../commands/inspect.js";
 import { statDir } from "../commands/stat.js";
@@ -30,33 +29,9 @@ const seam = vi.hoisted(() => ({
   listed: false,
 }));
 
-vi.mock("./read-only-fs.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("./read-only-fs.js")>();
-  const base = (): WalFileSystem => {
-    const node = createNodeFileSystem();
-    return wrapFileSystem(node, (file) => file, {
-      async readdir(path) {
-        const names = await node.readdir(path);
-        seam.listed = true;
-        return names;
-      },
-      async stat(path) {
-        const step = seam.beforeSegmentStat;
-        if (step !== undefined && seam.listed && path.endsWith(".wal")) {
-          seam.beforeSegmentStat = undefined;
-          seam.listed = false;
-          await step(path);
-        }
-        return await node.stat(path);
-      },
-    });
-  };
-  return {
-    ...original,
-    createReadOnlyFileSystem: (...[onRead, fs, grants]: Parameters<typeof original.createReadOnlyFileSystem>) =>
-      original.createReadOnlyFileSystem(onRead, fs ?? base(), grants),
-  };
-});
+vi.mock("./read-only-fs.js", async (importOriginal) =>
+  (await import("../../test/scan-seam.js")).withHookedBase(await importOriginal()),
+);
 
 let tmp: { path: string; cleanup(): Promise<void> };
 let dir: string;
@@ -69,8 +44,21 @@ beforeEach(async () => {
   ({ wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 512 }));
   while (wal.activeSegmentId() < 5) await wal.commitTx([{ k: k++, pad: "x".repeat(40) }]);
   seam.beforeSegmentStat = undefined;
+  seam.listed = false;
+  resetScanHooks();
+  scanHooks.afterReaddir = () => {
+    seam.listed = true;
+  };
+  scanHooks.beforeStat = async (path) => {
+    const step = seam.beforeSegmentStat;
+    if (step === undefined || !seam.listed || !path.endsWith(".wal")) return;
+    seam.beforeSegmentStat = undefined;
+    seam.listed = false;
+    await step(path);
+  };
 });
 afterEach(async () => {
+  resetScanHooks();
   await wal.close();
   await tmp.cleanup();
 });

@@ -13,12 +13,9 @@
 import { cp, rename, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
-import { Wal } from "@lora/wal";
-import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createNodeFileSystem, type WalFileSystem } from "@lora/wal-segment";
-import { interceptOpen } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { runCli, segmentFiles } from "../../test/helpers.js";
+import { checkpointedLog, resetScanHooks, scanHooks } from "../../test/scan-seam.js";
 import { inspectDir } from "../commands/inspect.js";
 import { statDir } from "../commands/stat.js";
 import { verifyDir } from "../commands/verify.js";
@@ -31,48 +28,33 @@ const seam = vi.hoisted(() => ({
   onSegmentOpen: undefined as undefined | ((path: string) => Promise<void>),
 }));
 
-vi.mock("./read-only-fs.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("./read-only-fs.js")>();
-  const base = (): WalFileSystem =>
-    interceptOpen(createNodeFileSystem(), async (path, mode, next) => {
-      if (path.endsWith(".wal")) {
-        await seam.onSegmentOpen?.(path);
-        if (seam.remove > 0) {
-          seam.remove--;
-          seam.removed.push(path);
-          await unlink(path);
-        }
-      }
-      return next(path, mode);
-    });
-  return {
-    ...original,
-    createReadOnlyFileSystem: (...[onRead, fs, grants]: Parameters<typeof original.createReadOnlyFileSystem>) =>
-      original.createReadOnlyFileSystem(onRead, fs ?? base(), grants),
-  };
-});
+vi.mock("./read-only-fs.js", async (importOriginal) =>
+  (await import("../../test/scan-seam.js")).withHookedBase(await importOriginal()),
+);
 
 let tmp: { path: string; cleanup(): Promise<void> };
 let dir: string;
 beforeEach(async () => {
   tmp = await makeTempDir("lora-wal-cli-truncated-meanwhile");
   dir = join(tmp.path, "wal");
-  // Small segments, then a checkpoint marker at the last commit: truncating any of the oldest segments is what a
-  // checkpoint does, so the log is clean with or without them.
-  const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 512 });
-  try {
-    for (let k = 0; k < 24; k++) await wal.commitTx([{ k, pad: "x".repeat(40) }, k]);
-    // Transaction k is begin 3k+1, batch 3k+2, commit 3k+3: the last commit is at LSN 72.
-    await wal.checkpointMarker(72);
-  } finally {
-    await wal.close();
-  }
+  await checkpointedLog(dir, 24); // the last commit, and the marker, at LSN 72
   expect((await segmentFiles(dir)).length).toBeGreaterThanOrEqual(5);
   seam.remove = 0;
   seam.removed = [];
   seam.onSegmentOpen = undefined;
+  resetScanHooks();
+  scanHooks.beforeOpen = async (path) => {
+    if (!path.endsWith(".wal")) return;
+    await seam.onSegmentOpen?.(path);
+    if (seam.remove > 0) {
+      seam.remove--;
+      seam.removed.push(path);
+      await unlink(path);
+    }
+  };
 });
 afterEach(async () => {
+  resetScanHooks();
   await tmp.cleanup();
 });
 
