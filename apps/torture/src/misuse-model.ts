@@ -7,10 +7,11 @@
  *
  * The rules it encodes (issue 12): a checkpoint snapshot or truncation fence `s` is refused when `s` is below the
  * floor (the fence the handle opened with, raised by every marker in the log; truncation below the floor is
- * allowed), not yet written (`s >= nextLsn`), or inside a transaction (one open in this handle with its begin at or
- * below `s`, or `s` in `[begin, last - 1]` of a finished or abandoned one, `last` being its commit, abort or last
- * surviving record). An open at fence `f` fails `WAL_FENCE_TOO_LOW` below the oldest segment's base minus one, else
- * `WAL_FENCE_IN_TRANSACTION` inside a transaction, else opens.
+ * allowed), below the oldest segment's base minus one (the log no longer holds the records after it; truncation
+ * there is allowed: it has nothing to delete), not yet written (`s >= nextLsn`), or inside a transaction (one open
+ * in this handle with its begin at or below `s`, or `s` in `[begin, last - 1]` of a finished or abandoned one,
+ * `last` being its commit, abort or last surviving record). An open at fence `f` fails `WAL_FENCE_TOO_LOW` below
+ * the oldest segment's base minus one, else `WAL_FENCE_IN_TRANSACTION` inside a transaction, else opens.
  */
 
 import type { AttemptedTx, Expectation } from "./oracle.js";
@@ -37,7 +38,7 @@ export interface MarkerRecord {
 }
 
 /** Why a fence is refused, or `ok`. */
-export type FenceVerdict = "ok" | "regress" | "unwritten" | "inside";
+export type FenceVerdict = "ok" | "regress" | "truncated" | "unwritten" | "inside";
 
 /** What an open at a fence must do. */
 export type OpenVerdict =
@@ -59,6 +60,8 @@ export class MisuseModel {
   fence: number;
   /** The lowest snapshot a new marker may carry (the open fence raised by every marker). */
   floor: number;
+  /** The oldest segment's base LSN minus one, as the directory shows it after each truncation and open. */
+  oldestFence = 0;
   durableLsn = 0;
   writtenLsn = 0;
   /** The LSN the handle must give the next record. */
@@ -185,15 +188,16 @@ export class MisuseModel {
 
   /** What `checkpointMarker(s)` (and `checkpoint(s)`) must do. */
   markerVerdict(s: number): FenceVerdict {
+    if (s < this.oldestFence) return "truncated";
     if (s < this.floor) return "regress";
     if (s >= this.nextLsn) return "unwritten";
     if (this.insideForHandle(s)) return "inside";
     return "ok";
   }
 
-  /** What `truncateUpTo(f)` must do: below the floor (and written) anything goes. */
+  /** What `truncateUpTo(f)` must do: below the floor or the oldest fence (and written) anything goes. */
   truncateVerdict(f: number): FenceVerdict {
-    if (f < this.floor && f < this.nextLsn) return "ok";
+    if (f < Math.max(this.floor, this.oldestFence) && f < this.nextLsn) return "ok";
     return this.markerVerdict(f);
   }
 
@@ -282,8 +286,12 @@ export class MisuseModel {
     this.writtenLsn = maxLsn;
   }
 
-  /** A new handle opened at the store's fence and resumes at `nextLsn`: its floor is the fence raised by the markers. */
-  opened(nextLsn: number): void {
+  /**
+   * A new handle opened at the store's fence and resumes at `nextLsn`: its floor is the fence raised by the markers;
+   * `oldestFence` is the directory's (a crash may have brought back a segment whose removal was not durable).
+   */
+  opened(nextLsn: number, oldestFence: number): void {
+    this.oldestFence = oldestFence;
     this.floor = this.fence;
     for (const m of this.markers) if (m.snapshot > this.floor) this.floor = m.snapshot;
     this.nextLsn = nextLsn;

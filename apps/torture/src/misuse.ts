@@ -548,6 +548,7 @@ class Sequence {
     }
     this.#wal = opened.wal;
     this.#model = new MisuseModel(fence, opened.wal.nextLsn());
+    this.#model.oldestFence = await oldestFenceOf(this.#fs);
     if (opened.wal.nextLsn() <= fence)
       this.#fail("lsn", `a new log opened at fence ${fence} resumes at ${opened.wal.nextLsn()}`);
   }
@@ -685,7 +686,7 @@ class Sequence {
     const next = opened.wal.nextLsn();
     if (next <= Math.max(maxLsn, fence))
       this.#fail("lsn", `clean reopen at fence ${fence}: nextLsn ${next} is not past ${Math.max(maxLsn, fence)}`);
-    m.opened(next);
+    m.opened(next, await oldestFenceOf(this.#fs));
   }
 
   async #reopen(): Promise<void> {
@@ -732,7 +733,7 @@ class Sequence {
     this.#watch(cont.fs);
     this.#wal = cont.wal;
     this.#m.handleGone(cont.maxLsn);
-    this.#m.opened(cont.wal.nextLsn());
+    this.#m.opened(cont.wal.nextLsn(), await oldestFenceOf(cont.fs));
   }
 
   /** close() completes what was issued before it; what is issued after it rejects WAL_CLOSED. */
@@ -841,6 +842,7 @@ class Sequence {
     const m = this.#m;
     const verdict: FenceVerdict = target === "truncateUpTo" ? m.truncateVerdict(s) : m.markerVerdict(s);
     const label = `${target}(${s})${verdict === "ok" ? "" : ` [${verdict}]`}`;
+    if (verdict === "truncated") this.#result.bump("belowRetainedLog");
     const markerLsn = m.nextLsn;
     const upTo = this.#w.nextLsn() - 1;
     if (verdict === "ok") m.snapshotAt(s);
@@ -866,6 +868,8 @@ class Sequence {
       }
       return;
     }
+    // What the accepted call deleted (checkpoint truncates too): no marker below the new oldest fence is accepted.
+    if (target !== "checkpointMarker") m.oldestFence = await oldestFenceOf(this.#fs);
     if (target === "truncateUpTo") {
       m.durable(upTo);
       this.#checkNext(label);

@@ -52,7 +52,8 @@ export type WalErrorCode =
   | "WAL_TX_NOT_OPEN"
   /**
    * A checkpoint snapshot LSN or truncation fence that replay would reject or that would lose history: below a
-   * marker already in the log or the fence the handle was opened with, beyond what is written, or inside a
+   * marker already in the log or the fence the handle was opened with, below what the log still holds (the oldest
+   * segment's base LSN minus one, with `details.oldestRetainedLsn`), beyond what is written, or inside a
    * transaction. Nothing was written; `details.usableFence` names the highest fence that would be accepted.
    */
   | "WAL_BAD_CHECKPOINT"
@@ -128,7 +129,10 @@ export interface WalErrorDetails {
   readonly oldestFence?: number;
   /** For `WAL_NO_SPACE`: the free space the operation needs, in bytes. */
   readonly neededBytes?: number;
-  /** For `WAL_TRUNCATED`: the first LSN the log still holds (the oldest segment's base LSN). */
+  /**
+   * For `WAL_TRUNCATED`, and `WAL_BAD_CHECKPOINT` for a snapshot below what the log still holds: the first LSN the
+   * log still holds (the oldest segment's base LSN).
+   */
   readonly oldestRetainedLsn?: number;
   /** For slot errors: the slot's name. */
   readonly slot?: string;

@@ -105,6 +105,8 @@ export class SegmentLifecycle {
   readonly #known = new Map<number, SegmentInfo>();
   #activeId: number;
   #oldestId: number;
+  /** The oldest segment's base LSN, once a truncation has removed segments (0 before). */
+  #oldestBaseLsn = 0;
   #durable = 0;
   /** The next segment, made ahead of rotation and ready for it (see {@link SegmentLifecycle.prepareSpare}). */
   #spare: SpareSegment | undefined;
@@ -140,6 +142,11 @@ export class SegmentLifecycle {
   /** The oldest segment still in the directory. */
   get oldestId(): number {
     return this.#oldestId;
+  }
+
+  /** The base LSN of the oldest segment once a truncation has removed segments; 0 before any has. */
+  get oldestBaseLsn(): number {
+    return this.#oldestBaseLsn;
   }
 
   /**
@@ -422,6 +429,9 @@ export class SegmentLifecycle {
         if (TESTING_BUILD) this.#failpoint("truncate.afterDirFsync");
         removed.push(segment);
         if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
+        // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
+        const next = segments.find((s) => s.id > segment.id);
+        if (next !== undefined && next.baseLsn > this.#oldestBaseLsn) this.#oldestBaseLsn = next.baseLsn;
       }
     } finally {
       if (removed.length > 0) this.#emit({ type: "removed", segments: removed });

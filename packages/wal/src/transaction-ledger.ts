@@ -17,8 +17,13 @@ export class TransactionLedger {
    */
   #floor: number;
   /**
-   * Which LSNs at or above the floor lie inside a finished (or abandoned) transaction. The handle holds it too: the
-   * commit path marks its transactions there directly.
+   * The oldest segment's base LSN minus one: the lowest fence the log can serve, since a reader starting below it
+   * lacks records (truncated, or never in this log). Known at open and raised as truncation removes segments.
+   */
+  #oldestFence: number;
+  /**
+   * Which LSNs at or above the floor and the oldest fence lie inside a finished (or abandoned) transaction. The
+   * handle holds it too: the commit path marks its transactions there directly.
    */
   readonly #spans: TransactionSpans;
   /**
@@ -30,29 +35,34 @@ export class TransactionLedger {
   /** The newest of them, or NaN, which no id equals (checked first: appends nearly always go to it). */
   #newestOpenTx = Number.NaN;
 
-  constructor(dir: string, floor: number, spans: TransactionSpans, bugs: ReadonlySet<PlantedBug>) {
+  constructor(dir: string, floor: number, oldestFence: number, spans: TransactionSpans, bugs: ReadonlySet<PlantedBug>) {
     this.#dir = dir;
     this.#bugs = bugs;
     this.#floor = floor;
+    this.#oldestFence = oldestFence;
     this.#spans = spans;
-    this.#spans.forgetBelow(floor);
+    this.#spans.forgetBelow(this.lowestFence);
     this.openTx = this.#openTx;
   }
 
-  /** The checkpoint floor (see the field). */
-  get floor(): number {
-    return this.#floor;
+  /**
+   * The lowest fence a marker may carry: the floor, or the oldest fence when truncation (or an open with
+   * `allowTruncatedHistory`) left the log starting above it.
+   */
+  get lowestFence(): number {
+    return Math.max(this.#floor, this.#oldestFence);
   }
 
   /**
-   * The highest LSN at or below `durableLsn` that is at or above the floor and not inside any transaction (see
+   * The highest LSN at or below `durableLsn` that is at or above the lowest fence and not inside any transaction (see
    * `Wal.safeCheckpointLsn`).
    */
   safeCheckpointLsn(durableLsn: number): number {
+    const lowest = this.lowestFence;
     let top = durableLsn;
     for (const begin of this.#openTx) if (begin - 1 < top) top = begin - 1;
-    if (top <= this.#floor) return this.#floor;
-    return this.#spans.highestBoundaryAtOrBelow(top, this.#floor) ?? this.#floor;
+    if (top <= lowest) return lowest;
+    return this.#spans.highestBoundaryAtOrBelow(top, lowest) ?? lowest;
   }
 
   /** @throws `WAL_TX_NOT_OPEN` unless `txBeginLsn` names a transaction open in this handle. */
@@ -70,16 +80,28 @@ export class TransactionLedger {
   /**
    * @param nextLsn the LSN the next record will get: `lsn` must be below it.
    * @param durableLsn the handle's durable LSN, for the usable fence the error names.
-   * @throws `WAL_BAD_CHECKPOINT` unless `lsn` is a fence replay accepts: at or above the floor, allocated, and not
-   *   inside a transaction.
+   * @throws `WAL_BAD_CHECKPOINT` unless `lsn` is a fence replay accepts: at or above the oldest fence and the
+   *   floor, allocated, and not inside a transaction.
    */
   assertFence(lsn: number, what: string, nextLsn: number, durableLsn: number): void {
-    const bad = (why: string): WalError => {
+    const bad = (why: string, oldestRetainedLsn?: number): WalError => {
       const usable = this.safeCheckpointLsn(durableLsn);
       return new WalError("WAL_BAD_CHECKPOINT", `${what} ${lsn} ${why}; ${usable} would be accepted`, {
-        details: { path: this.#dir, lsn, usableFence: usable },
+        details: {
+          path: this.#dir,
+          lsn,
+          usableFence: usable,
+          ...(oldestRetainedLsn === undefined ? {} : { oldestRetainedLsn }),
+        },
       });
     };
+    if (lsn < this.#oldestFence) {
+      const base = this.#oldestFence + 1;
+      throw bad(
+        `is below what the log still holds: its oldest segment starts at lsn ${base}, so the log no longer holds the records after it (truncated): an open at that fence fails WAL_FENCE_TOO_LOW`,
+        base,
+      );
+    }
     if (lsn < this.#floor) {
       throw bad(`regresses below ${this.#floor} (an earlier checkpoint marker or the fence this handle opened with)`);
     }
@@ -101,13 +123,23 @@ export class TransactionLedger {
   finishTx(begin: number, end: number): void {
     this.#openTx.delete(begin);
     if (begin === this.#newestOpenTx) this.#newestOpenTx = Number.NaN;
-    this.#spans.markInside(Math.max(begin, this.#floor), end - 1);
+    this.#spans.markInside(Math.max(begin, this.lowestFence), end - 1);
+  }
+
+  /**
+   * Truncation removed segments: the oldest one left starts at `baseLsn`. The spans below its predecessor are
+   * forgotten (no fence there is accepted any more); the predecessor itself stays answerable.
+   */
+  retainedFrom(baseLsn: number): void {
+    if (baseLsn - 1 <= this.#oldestFence) return;
+    this.#oldestFence = baseLsn - 1;
+    this.#spans.forgetBelow(this.lowestFence);
   }
 
   /** A checkpoint marker at `lsn` was written: no later marker may regress below it. */
   raiseFloor(lsn: number): void {
     if (lsn <= this.#floor) return;
     this.#floor = lsn;
-    this.#spans.forgetBelow(lsn);
+    this.#spans.forgetBelow(this.lowestFence);
   }
 }

@@ -29,6 +29,8 @@ export interface WalInit<E> {
   durableLsn: number;
   segments: SegmentLifecycle;
   floor: number;
+  /** The oldest segment's base LSN minus one (the lowest fence the log can serve). */
+  oldestFence: number;
   spans: TransactionSpans;
   failpoint: Failpoint;
   bugs: ReadonlySet<PlantedBug>;

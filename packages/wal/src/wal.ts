@@ -168,7 +168,7 @@ export class Wal<E = MutationEvent> {
     this.#segments = init.segments;
     this.#segments.noteDurable(init.durableLsn);
     this.#spans = init.spans;
-    this.#tx = new TransactionLedger(init.dir, init.floor, init.spans, init.bugs);
+    this.#tx = new TransactionLedger(init.dir, init.floor, init.oldestFence, init.spans, init.bugs);
     this.#bugs = init.bugs;
     // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
     // the last record). Seeding the pipeline lower would make a flush before the first append wait forever for
@@ -264,6 +264,8 @@ export class Wal<E = MutationEvent> {
         durableLsn: r.maxLsn,
         segments,
         floor: Math.max(fence, r.outcome?.newestSnapshotLsn ?? 0),
+        // Above the floor only with allowTruncatedHistory; without segments the fresh one starts after the fence.
+        oldestFence: r.outcome?.oldestFence ?? 0,
         spans: r.outcome?.transactionSpans ?? new TransactionSpans(),
         failpoint,
         bugs,
@@ -487,9 +489,11 @@ export class Wal<E = MutationEvent> {
    * Append a checkpoint marker saying a snapshot covering every transaction committed at or below `snapshotLsn`
    * exists (buffered; follow with `sync()`, or use {@link Wal.checkpoint}, which does it all). The handle refuses,
    * with nothing written, every snapshot LSN that replay would reject or that would lose history: one below the
-   * fence it was opened with or below any marker in the log (fenced ones included), one not yet allocated, and one
-   * inside a transaction (open, finished or left unfinished by a crash). {@link Wal.safeCheckpointLsn} gives one
-   * that is always accepted.
+   * fence it was opened with or below any marker in the log (fenced ones included), one below what the log still
+   * holds (the oldest segment's base LSN minus one: truncation removed the records after it, so an open there fails
+   * `WAL_FENCE_TOO_LOW`; `details.oldestRetainedLsn` is that base), one not yet allocated, and one inside a
+   * transaction (open, finished or left unfinished by a crash). {@link Wal.safeCheckpointLsn} gives one that is
+   * always accepted.
    * @returns the marker's LSN.
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT` (with `details.usableFence`), `WAL_INVALID_ARGUMENT`, and as
    *   {@link Wal.begin}.
@@ -515,9 +519,10 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
-   * The highest LSN at which a snapshot can be taken and marked right now: durable, at or above every marker and
-   * the open fence, and not inside any transaction. A store whose state reflects exactly the transactions committed
-   * at or below it can pass it to {@link Wal.checkpoint}. With only `commitTx` writers it is {@link Wal.durableLsn}.
+   * The highest LSN at which a snapshot can be taken and marked right now: durable, at or above every marker, the
+   * open fence and the oldest segment's base LSN minus one, and not inside any transaction. A store whose state
+   * reflects exactly the transactions committed at or below it can pass it to {@link Wal.checkpoint}. With only
+   * `commitTx` writers it is {@link Wal.durableLsn}.
    */
   safeCheckpointLsn(): number {
     return this.#tx.safeCheckpointLsn(this.#durableLsn);
@@ -727,7 +732,8 @@ export class Wal<E = MutationEvent> {
    *
    * The fence must be written already and, at or above the newest marker, lie outside every transaction: a fence
    * inside one would delete the segment holding its begin while its later records stay, and no fence could then
-   * replay it. Such a fence is refused with nothing deleted. Reopen with `checkpointLsn` at or above the fence.
+   * replay it. Such a fence is refused with nothing deleted. A fence below the oldest segment's base LSN minus one
+   * has nothing left to delete and is accepted. Reopen with `checkpointLsn` at or above the fence.
    * @returns how many segments were deleted.
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
    *   `WAL_POISONED`, `WAL_CLOSED`.
@@ -742,8 +748,9 @@ export class Wal<E = MutationEvent> {
   /** @throws {@link WalError} `WAL_BAD_CHECKPOINT` for a fence truncation must refuse (nothing deleted). */
   #assertTruncationFence(fenceLsn: number): void {
     // Below the floor every LSN is already fenced off by a boundary at the floor, so deleting there cannot cut a
-    // transaction that a reopen at the floor would meet.
-    if (fenceLsn >= this.#tx.floor || fenceLsn >= this.#nextLsn) {
+    // transaction that a reopen at the floor would meet; below the oldest segment's base minus one there is nothing
+    // left to delete.
+    if (fenceLsn >= this.#tx.lowestFence || fenceLsn >= this.#nextLsn) {
       this.#tx.assertFence(fenceLsn, "truncation fence", this.#nextLsn, this.#durableLsn);
     }
   }
@@ -755,6 +762,8 @@ export class Wal<E = MutationEvent> {
       // Asked before the I/O: a hold's mistake is refused, not taken for a failed deletion (which poisons).
       const holds = this.#segments.holdPositions();
       const removed = await this.#io(() => this.#segments.truncate(fenceLsn, holds));
+      // No fence below what the log still holds is accepted from now on: the spans there are forgotten.
+      if (removed > 0) this.#tx.retainedFrom(this.#segments.oldestBaseLsn);
       if (removed > 0) this.#feed.wake();
       if (removed > 0 && truncateChannel.hasSubscribers) {
         // Truncation removes the oldest segments, in order.
