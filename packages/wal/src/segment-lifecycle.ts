@@ -420,6 +420,8 @@ export class SegmentLifecycle {
     if (plan.drop.length === 0) return 0;
     if (TESTING_BUILD) this.#failpoint("truncate.beforeUnlink");
     const removed: SegmentInfo[] = [];
+    // Where the segment after the last one removed is in the listing (oldest first): one pass for all removals.
+    let next = 0;
     try {
       for (const segment of plan.drop) {
         await this.#fs.unlink(segment.path);
@@ -430,8 +432,9 @@ export class SegmentLifecycle {
         removed.push(segment);
         if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
         // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
-        const next = segments.find((s) => s.id > segment.id);
-        if (next !== undefined && next.baseLsn > this.#oldestBaseLsn) this.#oldestBaseLsn = next.baseLsn;
+        while (next < segments.length && (segments[next] as RetentionSegment).id <= segment.id) next++;
+        const after = segments[next];
+        if (after !== undefined && after.baseLsn > this.#oldestBaseLsn) this.#oldestBaseLsn = after.baseLsn;
       }
     } finally {
       if (removed.length > 0) this.#emit({ type: "removed", segments: removed });
