@@ -399,11 +399,19 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // The segments not read yet are synced too, up to their sizes now: one sync then covers a whole closed log
     // instead of one per segment (each with a directory fsync, a journal commit).
     const paths = new Set(this.#readPaths);
-    for (const entry of await listSegments(this.#o.fs, this.#o.dir))
-      if (entry.id > this.#segmentId) paths.add(entry.path);
+    // The sizes worth keeping: the segment being read and the ones ahead. A segment already passed is never read
+    // again (a reset starts from no sizes), and kept, its size stayed for the follower's life: one per segment
+    // passed before each self-sync, when the follower runs behind a writer that publishes no durability.
+    const ahead = new Set<string>();
+    if (this.#reader !== undefined) ahead.add(this.#reader.path);
+    for (const entry of await listSegments(this.#o.fs, this.#o.dir)) {
+      if (entry.id <= this.#segmentId) continue;
+      paths.add(entry.path);
+      ahead.add(entry.path);
+    }
     const sizes = await source.selfSync([...paths]);
     for (const [path, size] of sizes ?? []) {
-      if (size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);
+      if (ahead.has(path) && size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);
     }
     this.#readPaths.clear();
     if (this.#reader !== undefined) this.#readPaths.add(this.#reader.path);

@@ -43,3 +43,40 @@ it(`a follower syncing ${TRANSACTIONS} transactions itself, across rotations, ke
   await follower.return();
   await wal.close();
 });
+
+it("a follower running behind a writer that publishes no durability keeps the sizes of the segments ahead only", async () => {
+  const fs = SimFS.withDir(DIR);
+  const { wal } = await Wal.open<JsonValue>(DIR, {
+    fs,
+    codec: jsonCodec,
+    syncMode: "none",
+    segmentTargetBytes: 300,
+    publishDurableLsn: false,
+  });
+  const set = vi.spyOn(Map.prototype, "set");
+  const del = vi.spyOn(Map.prototype, "delete");
+  const follower = followDir<JsonValue>(DIR, { fs, codec: jsonCodec, selfSyncAfterMs: 0 });
+  // The follower's own map is the one sizes are set in and deleted from (a self-sync's answer is never deleted from).
+  const followerMaps = (): Map<unknown, unknown>[] => {
+    const deletedFrom = new Set(del.mock.contexts);
+    return [...new Set(set.mock.contexts)].filter(
+      (m): m is Map<unknown, unknown> =>
+        m instanceof Map &&
+        deletedFrom.has(m) &&
+        [...m.keys()].every((k) => typeof k === "string" && k.endsWith(".wal")),
+    );
+  };
+  let n = 0;
+  for (let round = 0; round < 20; round++) {
+    // The writer runs some segments ahead, then the follower catches up: each self-sync covers segments it passes.
+    for (let i = 0; i < 15; i++) await wal.commitTx([n + i]);
+    for (let i = 0; i < 15; i++) expect((await follower.next()).value?.events).toEqual([n + i]);
+    n += 15;
+    for (const map of followerMaps()) expect(map.size).toBeLessThanOrEqual(2);
+  }
+  expect(followerMaps().length).toBe(1);
+  const segments = (await fs.readdir(DIR)).filter((name) => name.endsWith(".wal")).length;
+  expect(segments).toBeGreaterThan(50);
+  await follower.return();
+  await wal.close();
+});
