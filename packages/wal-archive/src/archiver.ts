@@ -147,16 +147,18 @@ export interface Archiver {
    * Resolves once everything fsynced when it was called is in the store and the slot file says so (truncation may
    * then free what was archived; a slot write that fails does not fail the flush: truncation keeps more until a
    * later one succeeds). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
-   * (it keeps retrying in the background). A store call sleeping out its back-off after failures is retried at once
-   * (once per flush: if that retry fails, the back-off goes on from where it was, so flushing in a loop calls a store
-   * that is down once per flush).
+   * (it keeps retrying in the background). A store call sleeping out its back-off after failures is retried at once,
+   * and one running when the flush comes is retried at once if it fails (once per flush: if that retry fails, the
+   * back-off goes on from where it was, so flushing in a loop calls a store that is down once per flush).
    */
   flush(): Promise<void>;
   /**
    * Stop: ship what is durable (unless `flush: false`; this flush, like {@link Archiver.flush}, retries a store call
    * sleeping out its back-off at once, also when the state is `failing`), write the slot's final position,
-   * unsubscribe, settle. When that flush fails (the store is still down: `WAL_ARCHIVE_UNAVAILABLE`), the archiver
-   * stops all the same and the promise rejects with that error. `flush: false` ends a back-off without calling the
+   * unsubscribe, settle. When that flush fails (`WAL_ARCHIVE_UNAVAILABLE`: the store is still down, or a local
+   * failure such as an unreadable segment happened again), the archiver stops all the same and the promise rejects
+   * with that error. An archiver that found another history in the store (`WAL_ARCHIVE_DIVERGED`, in `status()`)
+   * ships nothing more, so its stop does not flush and resolves. `flush: false` ends a back-off without calling the
    * store again. Idempotent. Options that are not an object, name an option it does not
    * know, or a `flush` that is not a boolean are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
    */
@@ -263,6 +265,13 @@ class ArchiverRun implements Archiver {
    * an explicit flush (and so a stop that flushes) asks for an attempt now, not after up to `retry.maxMs`.
    */
   #retryNow: (() => void) | undefined;
+  /** A store call is running now (not sleeping out a back-off): a flush then asks for its retry through the flag. */
+  #callInFlight = false;
+  /**
+   * A flush came while a store call was running: if that call fails, it is retried at once instead of after a
+   * back-off (once, however many flushes came meanwhile).
+   */
+  #retryAsked = false;
   #stopped: Promise<void> | undefined;
 
   constructor(wal: ArchivableWal, o: ArchiverOptions) {
@@ -331,7 +340,9 @@ class ArchiverRun implements Archiver {
     const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
     this.#scheduleShipping();
     // One retry per flush: a retry that fails sleeps its next back-off (its attempt count kept) until another flush.
-    this.#retryNow?.();
+    // A call running now is retried at once if it fails: the flush came after it started.
+    if (this.#retryNow !== undefined) this.#retryNow();
+    else if (this.#callInFlight) this.#retryAsked = true;
     return p;
   }
 
@@ -368,8 +379,9 @@ class ArchiverRun implements Archiver {
     let failure: unknown;
     // Also when `failing`: the flush retries the store once, at once (a back-off does not delay it), so a store that
     // is back gets what is durable, and one still down makes stop() reject with WAL_ARCHIVE_UNAVAILABLE after
-    // stopping, rather than resolve as if the archive held everything.
-    if (flush) {
+    // stopping, rather than resolve as if the archive held everything. Not after a divergence: nothing is shipped
+    // until the caller resolves it, so there is nothing to try (status() says it).
+    if (flush && this.#diverged === undefined) {
       try {
         await this.flush();
       } catch (error) {
@@ -848,9 +860,14 @@ class ArchiverRun implements Archiver {
     for (let attempt = 0; ; attempt++) {
       this.#stop.signal.throwIfAborted();
       const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
+      this.#callInFlight = true;
       try {
         // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
-        const result = await bounded(call(signal), signal).finally(release);
+        const result = await bounded(call(signal), signal).finally(() => {
+          release();
+          this.#callInFlight = false;
+        });
+        this.#retryAsked = false;
         if (this.#failuresInRow > 0 || this.#state !== "running") {
           this.#failuresInRow = 0;
           this.#setState("running");
@@ -875,6 +892,11 @@ class ArchiverRun implements Archiver {
         if (failing) {
           const lastError = this.#lastError;
           for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
+        }
+        if (this.#retryAsked) {
+          // A flush came while this call ran: it asked for an attempt after its own start, so no back-off first.
+          this.#retryAsked = false;
+          continue;
         }
         const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
         await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal, (wake) => {

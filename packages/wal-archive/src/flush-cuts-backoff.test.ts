@@ -13,6 +13,7 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, expect, it, vi } from "vitest";
 import { type ArchiverOptions, startArchiver } from "./archiver.js";
 import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -201,5 +202,88 @@ it("stop() when failing with the store still down stops and rejects with WAL_ARC
   await turns(200);
   expect(calls).toBe(2);
   vi.useRealTimers();
+  await wal.close();
+});
+
+it("flush() while a store call runs: if that call fails, it is retried at once, not after a back-off", async () => {
+  const store = memoryArchive();
+  // The first put hangs until the call's time-out (fake timers: until the clock is moved).
+  store.injectFault({ op: "put", error: "timeout", times: 1 });
+  const fs = new SimFS();
+  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
+  await wal.commitTx([{ v: 1 }]);
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  vi.spyOn(Math, "random").mockReturnValue(1);
+  const archiver = startArchiver(wal, {
+    store,
+    fs,
+    intervalMs: 3_600_000,
+    callTimeoutMs: 1000,
+    retry: { initialMs: 60_000, maxMs: 60_000 },
+  });
+  await turns();
+  expect(store.calls.put).toBe(1); // in flight, hanging
+  const flushed = tracked(archiver.flush());
+  await turns();
+  expect(flushed.settled).toBe(false);
+  await vi.advanceTimersByTimeAsync(1000); // the hanging put times out
+  await turns();
+  expect(store.calls.put).toBe(2);
+  expect(flushed).toEqual({ settled: true, error: undefined });
+  expect(archiver.status()).toMatchObject({ state: "running", archivedLsn: wal.fsyncedLsn(), failures: 1 });
+  await archiver.stop();
+  vi.useRealTimers();
+  await wal.close();
+});
+
+it("a store call that fails with no flush waiting backs off as before", async () => {
+  const store = memoryArchive();
+  store.injectFault({ op: "put", error: "timeout", times: 1 });
+  const fs = new SimFS();
+  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
+  await wal.commitTx([{ v: 1 }]);
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  vi.spyOn(Math, "random").mockReturnValue(1);
+  const archiver = startArchiver(wal, {
+    store,
+    fs,
+    intervalMs: 3_600_000,
+    callTimeoutMs: 1000,
+    retry: { initialMs: 60_000, maxMs: 60_000 },
+  });
+  await turns();
+  await vi.advanceTimersByTimeAsync(1000);
+  await turns();
+  expect(store.calls.put).toBe(1); // sleeping its back-off
+  await vi.advanceTimersByTimeAsync(59_999);
+  await turns();
+  expect(store.calls.put).toBe(1);
+  await vi.advanceTimersByTimeAsync(1);
+  await turns();
+  expect(store.calls.put).toBe(2);
+  await archiver.stop();
+  vi.useRealTimers();
+  await wal.close();
+});
+
+it("stop() on an archiver that found another history in the store does not flush, and resolves", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  const first = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+  const old = startArchiver(first.wal, { store, fs, intervalMs: 3_600_000 });
+  const commits: number[] = [];
+  for (let i = 0; i < 30; i++) commits.push((await first.wal.commitTx([{ old: i }]))?.commitLsn as number);
+  await old.stop();
+  await first.wal.close();
+  // Restored to an earlier point and written on: another history than the store's.
+  await restore({ store, dir: "/b", toLsn: commits[10] as number, fs });
+  const { wal } = await Wal.open<JsonValue>("/b", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+  const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
+  for (let i = 0; i < 10; i++) await wal.commitTx([{ new: i }]);
+  await expect(archiver.flush()).rejects.toMatchObject({ code: "WAL_ARCHIVE_DIVERGED" });
+  const calls = { ...store.calls };
+  await expect(archiver.stop()).resolves.toBeUndefined();
+  expect(archiver.status()).toMatchObject({ state: "stopped", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
+  expect(store.calls).toEqual(calls);
   await wal.close();
 });
