@@ -367,7 +367,8 @@ export class SegmentLifecycle {
         bytes: reader.fileSize,
       };
       out.push(info);
-      if (entry.id < active) this.#known.set(entry.id, info);
+      // Only truncation fills it: it runs with the handle exclusive, so no truncation can remove a segment it reads.
+      if (useKnown && entry.id < active) this.#known.set(entry.id, info);
       await reader.close();
     }
     return out;
