@@ -1193,8 +1193,23 @@ class Sequence {
     }
   }
 
-  /** One exhaustive fence sweep, a clean close, the wrong codec, opens at every fence, and the final reopen. */
+  /**
+   * Truncate at the safe fence, then mark a snapshot just below what the log still holds: refused as below the
+   * retained log. Run in every finale, so each case with segments to drop meets that rule at least once (a random
+   * sequence meets it only when a truncation happens to precede a low fence).
+   */
+  async #belowRetainedProbe(): Promise<void> {
+    await this.#fenceCall("truncateUpTo", this.#w.safeCheckpointLsn(), false);
+    const below = this.#m.oldestFence - 1;
+    if (below >= 0) await this.#fenceCall("checkpointMarker", below, false);
+  }
+
+  /**
+   * The probe below the retained log, one exhaustive fence sweep, a clean close, the wrong codec, opens at every
+   * fence, and the final reopen.
+   */
   async #finale(): Promise<void> {
+    await this.#belowRetainedProbe();
     await this.#fenceSweep(this.#pick(["checkpointMarker", "truncateUpTo", "checkpoint"] as const));
     await this.#close();
     if (this.#opts.wrongCodec !== false) await this.#wrongCodec();

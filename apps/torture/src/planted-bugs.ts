@@ -33,6 +33,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "drop-pending-on-close",
   "accept-unknown-tx",
   "unchecked-checkpoint-fence",
+  "unchecked-retained-fence",
   "seal-over-zero-tail",
   "sync-covers-later-writes",
 ];

@@ -50,6 +50,8 @@ describe("the misuse tier", () => {
     expect(r.crashStates).toBeGreaterThan(50);
     expect(r.extra.reopenProbes).toBeGreaterThan(0);
     expect(r.extra.wrongCodecOpens).toBeGreaterThan(0);
+    // The rule that a checkpoint below the retained log is refused is exercised, not only modelled.
+    expect(r.extra.belowRetainedLog).toBeGreaterThan(0);
   });
 
   it("is deterministic: the same seed runs the same calls", async () => {
@@ -59,7 +61,7 @@ describe("the misuse tier", () => {
     expect(b.crashStates).toBe(a.crashStates);
   });
 
-  for (const bug of ["accept-unknown-tx", "unchecked-checkpoint-fence"] as const) {
+  for (const bug of ["accept-unknown-tx", "unchecked-checkpoint-fence", "unchecked-retained-fence"] as const) {
     it(`catches ${bug}: a call that must be refused is accepted`, async () => {
       const r = await runMisuse({ seed: 1, sequences: 8, bugs: [bug], stopOnFirst: true, wrongCodec: false });
       expect(r.violations.length, `${bug} was not caught`).toBeGreaterThan(0);

@@ -43,6 +43,8 @@ export type PlantedBug =
   | "accept-unknown-tx"
   /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
   | "unchecked-checkpoint-fence"
+  /** Checkpoint markers below what the log still holds (the oldest segment's base LSN minus one) are accepted. */
+  | "unchecked-retained-fence"
   /** Rotation writes the sealed header over a preallocated segment's zero tail instead of cutting the zeros first. */
   | "seal-over-zero-tail"
   /**
