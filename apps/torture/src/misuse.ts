@@ -1194,11 +1194,15 @@ class Sequence {
   }
 
   /**
-   * Truncate at the safe fence, then mark a snapshot just below what the log still holds: refused as below the
-   * retained log. Run in every finale, so each case with segments to drop meets that rule at least once (a random
-   * sequence meets it only when a truncation happens to precede a low fence).
+   * Commit and sync a few transactions (small segments rotate), truncate at the safe fence, then mark a snapshot
+   * just below what the log still holds: refused as below the retained log. Run in every finale, so each case with
+   * segments to drop meets that rule at least once, at or above the floor when the truncation left the floor behind:
+   * there only that rule refuses it (below the floor, a marker is refused as a regression all the same). A random
+   * sequence meets it only when a truncation happens to precede such a fence.
    */
   async #belowRetainedProbe(): Promise<void> {
+    for (let i = 0; i < 12; i++) await this.#commitTx();
+    await this.#sync();
     await this.#fenceCall("truncateUpTo", this.#w.safeCheckpointLsn(), false);
     const below = this.#m.oldestFence - 1;
     if (below >= 0) await this.#fenceCall("checkpointMarker", below, false);
