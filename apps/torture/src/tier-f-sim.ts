@@ -33,6 +33,7 @@ import {
   Wal,
 } from "@lora/wal";
 import { followDir } from "@lora/wal-replay";
+import { listSegments, SegmentReader } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
 import { errorText, turn, within } from "./bounded-wait.js";
@@ -798,7 +799,10 @@ class SimCase {
    * With the log closed: draw tokens among the delivered transactions' exact tokens (commit LSN and restart point,
    * and the start token 0); `readCommitted` and a fresh `followDir` from each must give exactly the history's
    * transactions committed after it (interleaved ones whole), or refuse with `WAL_TRUNCATED` when truncation removed
-   * records from its restart point on. Returns the tokens, for the `wal.follow` check after the reopen.
+   * records from its restart point on. The one-missing-LSN rule: when only the restart point itself is gone (it is
+   * the oldest segment's base minus one), the read goes on, and fails with `WAL_TRUNCATED` exactly when a retained
+   * record names a transaction begun there, after delivering a prefix of the history without it. Returns the
+   * tokens, for the `wal.follow` check after the reopen.
    */
   async #tokenChecks(k: number): Promise<Token[]> {
     const view = new FsView(this.#raw, "token-check");
@@ -812,42 +816,57 @@ class SimCase {
     for (let i = 0; i < k; i++) tokens.push(delivered[between(this.#next, 0, delivered.length - 1)] as Token);
     for (const t of tokens) {
       this.#bump("tokenChecks");
-      const truncated = t.r < oldest;
+      // Refused at once: two or more LSNs missing from the restart point on.
+      const refused = t.r < oldest - 1;
+      // Read, then refused at the first retained record of a transaction begun at the one missing LSN.
+      const cut = !refused && t.r === oldest - 1 && (await namesBeginAt(view, t.r));
+      if (t.r === oldest - 1) this.#bump("loneMissingTokens");
       const expected = this.#history.committedAfter(t.c);
       const what = `after ${t.c} (restart ${t.r})`;
       const token = { after: t.c, restartLsn: t.r };
-      let got: TxSummary[] | null = [];
+      const got: TxSummary[] = [];
+      let failure: unknown;
       try {
         for await (const tx of readCommitted(FOLLOW_DIR, { codec: jsonCodec, fs: view, ...token }))
           got.push(summarize(tx));
       } catch (e) {
-        got = null;
-        if (!truncated || !isWalError(e, "WAL_TRUNCATED"))
-          this.#violation("error", `readCommitted ${what} failed: ${errorText(e)}`);
+        failure = e;
       }
-      if (got !== null) {
-        if (truncated)
-          this.#violation(
-            "hole",
-            `readCommitted ${what} returned ${got.length} transactions although the oldest segment starts at ${oldest} (WAL_TRUNCATED expected)`,
-          );
-        else this.#compare(`readCommitted ${what}`, got, expected);
-      }
+      this.#checkTokenRead(`readCommitted ${what}`, { got, error: failure }, expected, refused, cut, oldest);
       const fresh = followDir(FOLLOW_DIR, { codec: jsonCodec, fs: view, ...token, pollIntervalMs: 0 });
-      const drained = await drain(fresh, truncated ? 1 : expected.length);
-      if (truncated) {
-        if (!isWalError(drained.error, "WAL_TRUNCATED"))
-          this.#violation(
-            "hole",
-            `a fresh followDir ${what} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${drained.error === undefined ? `${drained.got.length} delivered` : errorText(drained.error)}`,
-          );
-      } else {
-        if (drained.error !== undefined)
-          this.#violation("error", `a fresh followDir ${what} failed: ${errorText(drained.error)}`);
-        this.#compare(`a fresh followDir ${what}`, drained.got, expected);
-      }
+      const drained = await drain(fresh, refused ? 1 : expected.length + (cut ? 1 : 0));
+      this.#checkTokenRead(`a fresh followDir ${what}`, drained, expected, refused, cut, oldest);
     }
     return tokens.filter((t) => t.r >= oldest);
+  }
+
+  /**
+   * One read from a token: `refused`, it fails `WAL_TRUNCATED` having delivered nothing; `cut`, it fails
+   * `WAL_TRUNCATED` after a prefix of `expected`; otherwise it delivers exactly `expected`.
+   */
+  #checkTokenRead(
+    what: string,
+    read: { readonly got: readonly TxSummary[]; readonly error?: unknown },
+    expected: readonly TxSummary[],
+    refused: boolean,
+    cut: boolean,
+    oldest: number,
+  ): void {
+    if (refused || cut) {
+      if (!isWalError(read.error, "WAL_TRUNCATED")) {
+        this.#violation(
+          "hole",
+          `${what} (oldest segment at ${oldest}) did not fail WAL_TRUNCATED: ${read.error === undefined ? `${read.got.length} delivered` : errorText(read.error)}`,
+        );
+        return;
+      }
+      if (refused && read.got.length > 0)
+        this.#violation("hole", `${what} delivered ${read.got.length} transactions before WAL_TRUNCATED`);
+      else if (cut) this.#compare(`${what} (before WAL_TRUNCATED)`, read.got, expected.slice(0, read.got.length));
+      return;
+    }
+    if (read.error !== undefined) this.#violation("error", `${what} failed: ${errorText(read.error)}`);
+    this.#compare(what, read.got, expected);
   }
 
   /** Right after a reopen, before anything new is written: a fresh `wal.follow` from each token. */
@@ -892,6 +911,24 @@ class SimCase {
 }
 
 /** Take `count` transactions from a follower (bounded by event-loop turns), then stop it. */
+/** Whether a record in the log (what `fs` holds now) names a transaction begun at `beginLsn`. */
+async function namesBeginAt(fs: FsView, beginLsn: number): Promise<boolean> {
+  for (const entry of await listSegments(fs, FOLLOW_DIR)) {
+    const reader = await SegmentReader.open(fs, entry.path);
+    try {
+      for (;;) {
+        const step = await reader.next(jsonCodec);
+        if (step.kind !== "record") break;
+        const record = step.record;
+        if ("txBeginLsn" in record && record.txBeginLsn === beginLsn) return true;
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+  return false;
+}
+
 async function drain(
   it: AsyncIterator<{ beginLsn: number; commitLsn: number; events: readonly unknown[] }> & {
     return?: () => Promise<unknown>;
