@@ -1194,17 +1194,22 @@ class Sequence {
   }
 
   /**
-   * Commit and sync a few transactions (small segments rotate), truncate at the safe fence, then mark a snapshot
-   * just below what the log still holds: refused as below the retained log. Run in every finale, so each case with
-   * segments to drop meets that rule at least once, at or above the floor when the truncation left the floor behind:
-   * there only that rule refuses it (below the floor, a marker is refused as a regression all the same). A random
+   * Finish the open transactions, commit and sync a few (small segments rotate), truncate at the safe fence, then
+   * mark a snapshot at a boundary below what the log still holds: refused as below the retained log. Run in every
+   * finale, so each case with segments to drop meets that rule at least once where no other rule refuses the
+   * marker (at or above the floor, outside every transaction, when the truncation left the floor behind). A random
    * sequence meets it only when a truncation happens to precede such a fence.
    */
   async #belowRetainedProbe(): Promise<void> {
+    // An open transaction holds the safe fence below its begin, and so truncation: finish them (at most 3 are open).
+    for (let i = 0; i < 8 && this.#m.openTxs().length > 0; i++) await this.#finish("commit");
     for (let i = 0; i < 12; i++) await this.#commitTx();
     await this.#sync();
     await this.#fenceCall("truncateUpTo", this.#w.safeCheckpointLsn(), false);
-    const below = this.#m.oldestFence - 1;
+    // The highest boundary below the retained log and at or above the floor: only the retained-log rule refuses a
+    // marker there (base - 2 is usually inside the commitTx that ends the dropped segment, and refused as inside).
+    let below = this.#m.oldestFence - 1;
+    while (below >= this.#m.floor && this.#m.insideForHandle(below)) below--;
     if (below >= 0) await this.#fenceCall("checkpointMarker", below, false);
   }
 
