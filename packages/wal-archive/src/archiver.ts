@@ -863,10 +863,8 @@ class ArchiverRun implements Archiver {
       this.#callInFlight = true;
       try {
         // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
-        const result = await bounded(call(signal), signal).finally(() => {
-          release();
-          this.#callInFlight = false;
-        });
+        const result = await bounded(call(signal), signal).finally(release);
+        this.#callInFlight = false;
         this.#retryAsked = false;
         if (this.#failuresInRow > 0 || this.#state !== "running") {
           this.#failuresInRow = 0;
@@ -874,7 +872,10 @@ class ArchiverRun implements Archiver {
         }
         return result;
       } catch (error) {
-        if (this.#stop.signal.aborted) throw error;
+        if (this.#stop.signal.aborted) {
+          this.#callInFlight = false;
+          throw error;
+        }
         // The store may throw anything: shownError never throws, so every failed call is counted and retried.
         this.#failures++;
         this.#failuresInRow++;
@@ -888,16 +889,18 @@ class ArchiverRun implements Archiver {
           : isWalError(error)
             ? error
             : storeIoError(`archive store ${this.#store.name}`, op, undefined, error);
+        // Still in flight through the state change: a flush made from onStateChange counts as made during the call.
         this.#setState(failing ? "failing" : "retrying");
-        if (failing) {
+        // A flush came while this call ran: it asked for an attempt after its own start, so the call is retried
+        // at once, and the flush waiters wait for that attempt (a failure from before it is not its answer).
+        const retryAsked = this.#retryAsked;
+        this.#retryAsked = false;
+        this.#callInFlight = false;
+        if (failing && !retryAsked) {
           const lastError = this.#lastError;
           for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
         }
-        if (this.#retryAsked) {
-          // A flush came while this call ran: it asked for an attempt after its own start, so no back-off first.
-          this.#retryAsked = false;
-          continue;
-        }
+        if (retryAsked) continue;
         const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
         await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal, (wake) => {
           this.#retryNow = wake;

@@ -41,14 +41,20 @@ function tracked(p: Promise<void>): { readonly settled: boolean; readonly error:
 }
 
 /** A log with one durable record and an archiver on `store`, timers fake from before the archiver starts. */
-async function attach(store: MemoryArchive, retry: NonNullable<ArchiverOptions["retry"]>) {
+async function attach(store: MemoryArchive, retry: NonNullable<ArchiverOptions["retry"]>, callTimeoutMs?: number) {
   const fs = new SimFS();
   const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
   await wal.commitTx([{ v: 1 }]);
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   // No jitter: each back-off is exactly initialMs * 2^attempt, capped at maxMs.
   vi.spyOn(Math, "random").mockReturnValue(1);
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000, retry });
+  const archiver = startArchiver(wal, {
+    store,
+    fs,
+    intervalMs: 3_600_000,
+    retry,
+    ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
+  });
   return { wal, archiver };
 }
 
@@ -67,6 +73,19 @@ async function threePutsFailed() {
   expect(wal.fsyncedLsn()).toBeGreaterThan(0);
   expect(archiver.status()).toMatchObject({ state: "retrying", failures: 3, archivedLsn: 0 });
   return { store, wal, archiver };
+}
+
+/** A store that is down, and an archiver already `failing` on it (`failingAfter: 1`): one call made so far. */
+async function failingOnADownStore() {
+  const store = memoryArchive();
+  store.setDown(true);
+  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 1 });
+  let count = 0;
+  store.onCall(() => count++);
+  await turns();
+  expect(count).toBe(1);
+  expect(archiver.status().state).toBe("failing");
+  return { wal, archiver, calls: () => count };
 }
 
 it("flush() with the store back retries the put sleeping out its back-off at once", async () => {
@@ -137,28 +156,21 @@ it("a retry a flush asked for that fails backs off again with its attempt count 
 });
 
 it("flush() in a loop against a store that stays down calls it once per flush, not more", async () => {
-  const store = memoryArchive();
-  store.setDown(true);
-  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 1 });
-  let calls = 0;
-  store.onCall(() => calls++);
-  await turns();
-  expect(calls).toBe(1);
-  expect(archiver.status().state).toBe("failing");
+  const { wal, archiver, calls } = await failingOnADownStore();
   for (let i = 1; i <= 10; i++) {
     const flushed = tracked(archiver.flush());
     await turns();
     expect(flushed).toMatchObject({ settled: true, error: { code: "WAL_ARCHIVE_UNAVAILABLE" } });
-    expect(calls).toBe(1 + i);
+    expect(calls()).toBe(1 + i);
   }
   // Ten at once are one request's worth: the sleep they cut is one.
   const burst = Array.from({ length: 10 }, () => tracked(archiver.flush()));
   await turns();
-  expect(calls).toBe(12);
+  expect(calls()).toBe(12);
   expect(burst.every((f) => f.settled)).toBe(true);
   // And nothing more until the back-off ends.
   await turns(500);
-  expect(calls).toBe(12);
+  expect(calls()).toBe(12);
   expect(archiver.status()).toMatchObject({ state: "failing", failures: 12 });
   await archiver.stop({ flush: false });
   vi.useRealTimers();
@@ -186,21 +198,14 @@ it("stop() when failing tries the store once: one that is back gets what is dura
 });
 
 it("stop() when failing with the store still down stops and rejects with WAL_ARCHIVE_UNAVAILABLE", async () => {
-  const store = memoryArchive();
-  store.setDown(true);
-  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 1 });
-  let calls = 0;
-  store.onCall(() => calls++);
-  await turns();
-  expect(calls).toBe(1);
-  expect(archiver.status().state).toBe("failing");
+  const { wal, archiver, calls } = await failingOnADownStore();
   const stopped = tracked(archiver.stop());
   await turns();
   expect(stopped).toMatchObject({ settled: true, error: { code: "WAL_ARCHIVE_UNAVAILABLE" } });
-  expect(calls).toBe(2);
+  expect(calls()).toBe(2);
   expect(archiver.status()).toMatchObject({ state: "stopped", archivedLsn: 0 });
   await turns(200);
-  expect(calls).toBe(2);
+  expect(calls()).toBe(2);
   vi.useRealTimers();
   await wal.close();
 });
@@ -209,18 +214,7 @@ it("flush() while a store call runs: if that call fails, it is retried at once, 
   const store = memoryArchive();
   // The first put hangs until the call's time-out (fake timers: until the clock is moved).
   store.injectFault({ op: "put", error: "timeout", times: 1 });
-  const fs = new SimFS();
-  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
-  await wal.commitTx([{ v: 1 }]);
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  vi.spyOn(Math, "random").mockReturnValue(1);
-  const archiver = startArchiver(wal, {
-    store,
-    fs,
-    intervalMs: 3_600_000,
-    callTimeoutMs: 1000,
-    retry: { initialMs: 60_000, maxMs: 60_000 },
-  });
+  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000 }, 1000);
   await turns();
   expect(store.calls.put).toBe(1); // in flight, hanging
   const flushed = tracked(archiver.flush());
@@ -239,18 +233,7 @@ it("flush() while a store call runs: if that call fails, it is retried at once, 
 it("a store call that fails with no flush waiting backs off as before", async () => {
   const store = memoryArchive();
   store.injectFault({ op: "put", error: "timeout", times: 1 });
-  const fs = new SimFS();
-  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
-  await wal.commitTx([{ v: 1 }]);
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  vi.spyOn(Math, "random").mockReturnValue(1);
-  const archiver = startArchiver(wal, {
-    store,
-    fs,
-    intervalMs: 3_600_000,
-    callTimeoutMs: 1000,
-    retry: { initialMs: 60_000, maxMs: 60_000 },
-  });
+  const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000 }, 1000);
   await turns();
   await vi.advanceTimersByTimeAsync(1000);
   await turns();
@@ -285,5 +268,56 @@ it("stop() on an archiver that found another history in the store does not flush
   await expect(archiver.stop()).resolves.toBeUndefined();
   expect(archiver.status()).toMatchObject({ state: "stopped", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
   expect(store.calls).toEqual(calls);
+  await wal.close();
+});
+
+for (const request of ["flush", "stop"] as const) {
+  it(`${request}() while failing and a store call runs: that call's failure is not its answer, the retry is`, async () => {
+    const store = memoryArchive();
+    store.injectFault({ op: "put", times: 1 }); // fails: failing at once (failingAfter 1)
+    store.injectFault({ op: "put", error: "timeout", times: 1 }); // the retry hangs until its time-out
+    const { wal, archiver } = await attach(store, { initialMs: 60_000, maxMs: 60_000, failingAfter: 1 }, 1000);
+    await turns();
+    expect(archiver.status().state).toBe("failing");
+    await vi.advanceTimersByTimeAsync(60_000);
+    await turns();
+    expect(store.calls.put).toBe(2); // hanging; the store is healthy from here on
+    const asked = tracked(request === "flush" ? archiver.flush() : archiver.stop());
+    await turns();
+    expect(asked.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000); // the put that began before the request times out
+    await turns();
+    expect(store.calls.put).toBe(3);
+    expect(asked).toEqual({ settled: true, error: undefined });
+    expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+    if (request === "flush") await archiver.stop();
+    vi.useRealTimers();
+    await wal.close();
+  });
+}
+
+it("a flush made from onStateChange as a call fails retries that call at once", async () => {
+  const store = memoryArchive();
+  store.injectFault({ op: "put", times: 1 });
+  const fs = new SimFS();
+  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 1 << 20 });
+  await wal.commitTx([{ v: 1 }]);
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  let flushed: ReturnType<typeof tracked> | undefined;
+  const archiver = startArchiver(wal, {
+    store,
+    fs,
+    intervalMs: 3_600_000,
+    retry: { initialMs: 60_000, maxMs: 60_000 },
+    onStateChange: (status) => {
+      if (status.state === "retrying" && flushed === undefined) flushed = tracked(archiver.flush());
+    },
+  });
+  await turns();
+  expect(store.calls.put).toBe(2);
+  expect(flushed).toEqual({ settled: true, error: undefined });
+  expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+  await archiver.stop();
+  vi.useRealTimers();
   await wal.close();
 });
