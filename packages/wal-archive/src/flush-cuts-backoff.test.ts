@@ -249,25 +249,39 @@ it("a store call that fails with no flush waiting backs off as before", async ()
   await wal.close();
 });
 
-it("stop() on an archiver that found another history in the store does not flush, and resolves", async () => {
-  const fs = new SimFS();
-  const store = memoryArchive();
+/** A log restored from `store` to an earlier point and written on: another history than the store's. */
+async function divergedLog(fs: SimFS, store: MemoryArchive) {
   const first = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
   const old = startArchiver(first.wal, { store, fs, intervalMs: 3_600_000 });
   const commits: number[] = [];
   for (let i = 0; i < 30; i++) commits.push((await first.wal.commitTx([{ old: i }]))?.commitLsn as number);
   await old.stop();
   await first.wal.close();
-  // Restored to an earlier point and written on: another history than the store's.
   await restore({ store, dir: "/b", toLsn: commits[10] as number, fs });
   const { wal } = await Wal.open<JsonValue>("/b", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
   const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
   for (let i = 0; i < 10; i++) await wal.commitTx([{ new: i }]);
+  return { wal, archiver };
+}
+
+it("stop() on an archiver that found another history in the store does not flush, and resolves", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  const { wal, archiver } = await divergedLog(fs, store);
   await expect(archiver.flush()).rejects.toMatchObject({ code: "WAL_ARCHIVE_DIVERGED" });
   const calls = { ...store.calls };
   await expect(archiver.stop()).resolves.toBeUndefined();
   expect(archiver.status()).toMatchObject({ state: "stopped", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
   expect(store.calls).toEqual(calls);
+  await wal.close();
+});
+
+it("stop() whose own flush finds another history in the store resolves too", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  const { wal, archiver } = await divergedLog(fs, store);
+  await expect(archiver.stop()).resolves.toBeUndefined();
+  expect(archiver.status()).toMatchObject({ state: "stopped", lastError: { code: "WAL_ARCHIVE_DIVERGED" } });
   await wal.close();
 });
 
