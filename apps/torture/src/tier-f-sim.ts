@@ -75,6 +75,14 @@ interface Token {
   readonly c: number;
   readonly r: number;
 }
+
+/** A token checked on the closed log, for the `wal.follow` check after the reopen (see `#tokenChecks`). */
+interface CheckedToken extends Token {
+  /** The oldest segment's base LSN when it was checked. */
+  readonly oldest: number;
+  /** Where a read from it must fail `WAL_TRUNCATED` (the one-missing-LSN cut), or null. */
+  readonly cutAt: number | null;
+}
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 3000;
 
@@ -802,9 +810,9 @@ class SimCase {
    * records from its restart point on. The one-missing-LSN rule: when only the restart point itself is gone (it is
    * the oldest segment's base minus one), the read goes on, and fails with `WAL_TRUNCATED` exactly when a retained
    * record names a transaction begun there, after delivering a prefix of the history without it. Returns the
-   * tokens, for the `wal.follow` check after the reopen.
+   * tokens a read may start from (the one-missing-LSN ones included), for the `wal.follow` check after the reopen.
    */
-  async #tokenChecks(k: number): Promise<Token[]> {
+  async #tokenChecks(k: number): Promise<CheckedToken[]> {
     const view = new FsView(this.#raw, "token-check");
     const oldest = (await oldestRetainedLsn(FOLLOW_DIR, { fs: view })) ?? 0;
     const byCommit = new Map<number, Token>([[0, { c: 0, r: 1 }]]);
@@ -814,6 +822,7 @@ class SimCase {
     const delivered = [...byCommit.values()];
     const tokens: Token[] = [];
     for (let i = 0; i < k; i++) tokens.push(delivered[between(this.#next, 0, delivered.length - 1)] as Token);
+    const readable: CheckedToken[] = [];
     for (const t of tokens) {
       this.#bump("tokenChecks");
       // Refused at once: two or more LSNs missing from the restart point on.
@@ -836,8 +845,9 @@ class SimCase {
       const fresh = followDir(FOLLOW_DIR, { codec: jsonCodec, fs: view, ...token, pollIntervalMs: 0 });
       const drained = await drain(fresh, refused ? 1 : expected.length + (cutAt === null ? 0 : 1));
       this.#checkTokenRead(`a fresh followDir ${what}`, drained, expected, refused, cutAt, oldest);
+      if (!refused) readable.push({ ...t, oldest, cutAt });
     }
-    return tokens.filter((t) => t.r >= oldest);
+    return readable;
   }
 
   /**
@@ -874,18 +884,24 @@ class SimCase {
     this.#compare(what, read.got, expected);
   }
 
-  /** Right after a reopen, before anything new is written: a fresh `wal.follow` from each token. */
-  async #walFollowCheck(tokens: readonly Token[]): Promise<void> {
+  /**
+   * Right after a reopen, before anything new is written: a fresh `wal.follow` from each token, under the same rules
+   * as the reads on the closed log (a one-missing-LSN token is read, and cut where a record names the lost begin).
+   */
+  async #walFollowCheck(tokens: readonly CheckedToken[]): Promise<void> {
     const w = this.#writer as Writer;
     for (const t of tokens) {
       const expected = this.#history.committedAfter(t.c);
-      const drained = await drain(w.wal.follow({ after: t.c, restartLsn: t.r }), expected.length);
-      if (drained.error !== undefined)
-        this.#violation(
-          "error",
-          `a fresh wal.follow after ${t.c} (restart ${t.r}) failed: ${errorText(drained.error)}`,
-        );
-      this.#compare(`a fresh wal.follow after ${t.c} (restart ${t.r})`, drained.got, expected);
+      const follower = w.wal.follow({ after: t.c, restartLsn: t.r });
+      const drained = await drain(follower, expected.length + (t.cutAt === null ? 0 : 1));
+      this.#checkTokenRead(
+        `a fresh wal.follow after ${t.c} (restart ${t.r})`,
+        drained,
+        expected,
+        false,
+        t.cutAt,
+        t.oldest,
+      );
       this.#bump("tokenChecks");
     }
   }
