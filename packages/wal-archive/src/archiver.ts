@@ -159,8 +159,8 @@ export interface Archiver {
    * failure such as an unreadable segment happened again), the archiver stops all the same and the promise rejects
    * with that error. An archiver that found another history in the store (`WAL_ARCHIVE_DIVERGED`, in `status()`)
    * ships nothing more, so its stop does not flush and resolves. `flush: false` ends a back-off without calling the
-   * store again. Idempotent. Options that are not an object, name an option it does not
-   * know, or a `flush` that is not a boolean are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
+   * store again. Idempotent. Options that are not an object, name an option it does not know, or a `flush` that is
+   * not a boolean are refused with `WAL_INVALID_OPTION`, and the archiver keeps running.
    */
   stop(options?: { readonly flush?: boolean }): Promise<void>;
 }
