@@ -13,24 +13,20 @@ import { archiveKey, parseArchiveKey } from "./archive-keys.js";
 import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
 import { verifyArchive } from "./verify-archive.js";
 
 /** A log of 30 commits on small segments, archived whole (the archiver stopped, everything shipped). */
-async function archivedLog() {
+async function archivedHistory() {
   const fs = new SimFS();
   const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
-  const commits: number[] = [];
-  for (let i = 0; i < 30; i++) commits.push((await wal.commitTx([{ old: i }]))?.commitLsn as number);
-  await archiver.stop();
-  await wal.close();
+  const commits = await archivedLog(fs, store, { commits: 30, segmentTargetBytes: 300, event: (i) => ({ old: i }) });
   return { fs, store, commits };
 }
 
 describe("one archive, one history", () => {
   it("an archiver attached to a log restored to an earlier point refuses the store that holds the later history", async () => {
-    const { fs, store, commits } = await archivedLog();
+    const { fs, store, commits } = await archivedHistory();
     await restore({ store, dir: "/b", toLsn: commits[10] as number, fs });
     const { wal } = await Wal.open<JsonValue>("/b", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
     const before = (await store.list()).map((o) => o.key);
@@ -50,7 +46,7 @@ describe("one archive, one history", () => {
   });
 
   it("an archiver attached to a log restored to the newest point goes on in the same store", async () => {
-    const { fs, store, commits } = await archivedLog();
+    const { fs, store, commits } = await archivedHistory();
     await restore({ store, dir: "/b", fs });
     const { wal } = await Wal.open<JsonValue>("/b", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
     const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
@@ -67,7 +63,7 @@ describe("one archive, one history", () => {
   });
 
   it("restore and verify refuse a piece that disagrees with its segment's sealed object, and accept one that agrees", async () => {
-    const { fs, store } = await archivedLog();
+    const { fs, store } = await archivedHistory();
     const sealed = (await store.list()).flatMap((o) => {
       const k = parseArchiveKey(o.key);
       return k?.kind === "segment" ? [{ key: o.key, ...k }] : [];

@@ -14,6 +14,7 @@ import { afterEach, expect, it, vi } from "vitest";
 import { type ArchiverOptions, startArchiver } from "./archiver.js";
 import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -238,12 +239,7 @@ it("a store call that fails with no flush waiting backs off as before", async ()
 
 /** A log restored from `store` to an earlier point and written on: another history than the store's. */
 async function divergedLog(fs: SimFS, store: MemoryArchive) {
-  const first = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
-  const old = startArchiver(first.wal, { store, fs, intervalMs: 3_600_000 });
-  const commits: number[] = [];
-  for (let i = 0; i < 30; i++) commits.push((await first.wal.commitTx([{ old: i }]))?.commitLsn as number);
-  await old.stop();
-  await first.wal.close();
+  const commits = await archivedLog(fs, store, { commits: 30, segmentTargetBytes: 300, event: (i) => ({ old: i }) });
   await restore({ store, dir: "/b", toLsn: commits[10] as number, fs });
   const { wal } = await Wal.open<JsonValue>("/b", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
   const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });

@@ -6,14 +6,12 @@
  * error, one problem, one progress step. Counted (plan entries, problems, progress calls), not timed.
  */
 
-import { Wal } from "@lora/wal";
-import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { archiveKey, parseArchiveKey } from "./archive-keys.js";
-import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
 import { listArchive, planSegments, verifyArchive } from "./verify-archive.js";
 
 const GAP = 200_000;
@@ -22,11 +20,7 @@ const GAP = 200_000;
 async function archiveWithFarId() {
   const fs = new SimFS();
   const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 200 });
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
-  for (let i = 0; i < 12; i++) await wal.commitTx([{ i }]);
-  await archiver.stop();
-  await wal.close();
+  await archivedLog(fs, store);
   const sealed = (await store.list("segments/")).map((o) => ({ key: o.key, k: parseArchiveKey(o.key) }));
   const newest = sealed.at(-1);
   if (newest?.k?.kind !== "segment") throw new Error("no sealed segment");

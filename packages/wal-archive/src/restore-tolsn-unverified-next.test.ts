@@ -1,28 +1,16 @@
-/**
- * restore({ toLsn }) chooses the last segment by the base LSNs the keys claim. When toLsn lies past the last record
- * of the chosen segment, the next segment's key is what says no record up to toLsn is missing: restore checks it
- * against that segment's header, so an archive whose next segment is keyed with a base LSN above its real one is
- * refused instead of restored to a shorter log.
- */
-
-import { Wal } from "@lora/wal";
-import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { isWalError } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { archiveKey, parseArchiveKey } from "./archive-keys.js";
-import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
 import { verifyArchive } from "./verify-archive.js";
 
 it("restore to a toLsn past the last chosen segment refuses a next segment whose key lies about its base", async () => {
   const fs = new SimFS();
   const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 200 });
-  const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
-  for (let i = 0; i < 12; i++) await wal.commitTx([{ i }]);
-  await archiver.stop();
-  await wal.close();
+  await archivedLog(fs, store);
   // Re-key segment 2 with a base LSN far above its real one (same bytes, size and CRC-32).
   const seg2 = (await store.list("segments/"))
     .map((o) => ({ key: o.key, k: parseArchiveKey(o.key) }))

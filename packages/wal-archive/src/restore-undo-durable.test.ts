@@ -1,24 +1,14 @@
-/**
- * A refused restore removes the directories it created (`dir` and missing parents), innermost first, and fsyncs
- * each one's parent after its removal so the removal is durable. One that was there stays.
- */
-
-import { Wal } from "@lora/wal";
-import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { isWalError } from "@lora/wal-codec";
 import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
 
 it("a refused restore removes the directories it made innermost first, fsyncing each parent; one that was there stays", async () => {
   const sim = new SimFS();
   const store = memoryArchive();
-  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs: sim, segmentTargetBytes: 200 });
-  const archiver = startArchiver(wal, { store, fs: sim, intervalMs: 5 });
-  for (let i = 0; i < 12; i++) await wal.commitTx([{ i }]);
-  await archiver.stop();
-  await wal.close();
+  await archivedLog(sim, store);
   // The second sealed segment is damaged: found after the first is written, so the directories hold a file by then.
   const sealed = (await store.list("segments/")).map((o) => o.key).sort();
   store.corrupt(sealed[1] as string);
