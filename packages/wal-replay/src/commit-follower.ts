@@ -28,6 +28,7 @@ import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import {
+  canRestartFrom,
   isLoneMissingLsn,
   locateSegment,
   oldestRetainedLsn,
@@ -658,7 +659,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (isMissingFileError(error)) {
         const again = await this.#locate(lsn);
         const oldest = again?.oldestBaseLsn ?? null;
-        if (oldest !== null && lsn < oldest && !isLoneMissingLsn(lsn, oldest)) await this.#truncated(lsn - 1, oldest);
+        if (oldest !== null && !canRestartFrom(lsn, oldest)) await this.#truncated(lsn - 1, oldest);
         return false; // a truncation or a recovery replaced it meanwhile: look again at the next wake-up
       }
       // A writer's recovery removing and creating the newest segment again: it has no header for a moment.
