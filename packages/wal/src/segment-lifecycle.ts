@@ -6,7 +6,7 @@
  */
 
 import { shownError, shownValue, WalError } from "@lora/wal-codec";
-import { invalidateSlot, listSlots, planRetention, type RetentionSegment } from "@lora/wal-replay";
+import { invalidateSlot, listSlots, planRetention, type RetentionPlan, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
   encodeSegmentHeader,
@@ -77,6 +77,12 @@ const HOLD_PREFIX = "hold:";
 export interface HoldPosition {
   readonly name: string;
   readonly confirmedLsn: number;
+}
+
+/** What a truncation deletes and invalidates, decided from the segments it listed (see `planTruncation`). */
+export interface TruncationPlan {
+  readonly segments: readonly RetentionSegment[];
+  readonly plan: RetentionPlan;
 }
 
 export class SegmentLifecycle {
@@ -375,17 +381,21 @@ export class SegmentLifecycle {
   }
 
   /**
-   * Delete the sealed segments whose every record is at or below `fenceLsn` and that no valid replication slot
-   * still needs, oldest first, each removal made durable before the next (a crash leaves a shorter prefix removed,
-   * never a hole). A slot that would hold back more than `maxSlotRetainedBytes` is invalidated first (durably)
-   * and then ignored. The active segment and the one before it are always kept. Returns how many were deleted.
-   * The caller holds the handle exclusive and has made everything appended durable.
+   * Decide what a truncation at `fenceLsn` deletes: the sealed segments whose every record is at or below it and
+   * that no valid replication slot (or in-process hold) still needs. The active segment and the one before it are
+   * always kept. Only reads (the segments' headers, the slots' files): a failure here has changed nothing, and is
+   * no reason to poison the handle.
+   * @throws {@link WalError} what reading them throws (`WAL_IO`, `WAL_BAD_HEADER`, `WAL_CORRUPT` for a damaged slot
+   *   file).
    */
-  async truncate(fenceLsn: number, holds: readonly HoldPosition[] = this.holdPositions()): Promise<number> {
+  async planTruncation(
+    fenceLsn: number,
+    holds: readonly HoldPosition[] = this.holdPositions(),
+  ): Promise<TruncationPlan> {
     const segments: RetentionSegment[] = await this.#list(true);
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });
-    // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped here,
-    // not written anywhere, and their holder hears `slotInvalidated`.
+    // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped when the
+    // plan is carried out, not written anywhere, and their holder hears `slotInvalidated`.
     const slots = [
       ...onDisk,
       ...holds.map(({ name, confirmedLsn }) => ({
@@ -403,6 +413,16 @@ export class SegmentLifecycle {
       slots,
       maxSlotRetainedBytes: this.#maxSlotRetained,
     });
+    return { segments, plan };
+  }
+
+  /**
+   * Carry out a `planTruncation` plan: a slot that would hold back more than `maxSlotRetainedBytes` is invalidated
+   * first (durably) and then ignored; the segments are deleted oldest first, each removal made durable before the
+   * next (a crash leaves a shorter prefix removed, never a hole). Returns how many were deleted. The caller holds the
+   * handle exclusive (since the plan was made) and has made everything appended durable.
+   */
+  async truncate({ segments, plan }: TruncationPlan): Promise<number> {
     for (const inv of plan.invalidate) {
       if (inv.slot.startsWith(HOLD_PREFIX)) {
         const name = inv.slot.slice(HOLD_PREFIX.length);

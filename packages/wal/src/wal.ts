@@ -736,7 +736,9 @@ export class Wal<E = MutationEvent> {
    * has nothing left to delete and is accepted. Reopen with `checkpointLsn` at or above the fence.
    * @returns how many segments were deleted.
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
-   *   `WAL_POISONED`, `WAL_CLOSED`.
+   *   `WAL_CORRUPT` (a damaged replication slot file), `WAL_POISONED`, `WAL_CLOSED`. A failure to read a segment's
+   *   header or a slot's file deletes nothing and leaves the handle usable; a failed deletion or slot invalidation
+   *   poisons it.
    */
   async truncateUpTo(fenceLsn: number): Promise<number> {
     this.#assertUsable();
@@ -761,7 +763,10 @@ export class Wal<E = MutationEvent> {
       const oldest = this.#segments.oldestId;
       // Asked before the I/O: a hold's mistake is refused, not taken for a failed deletion (which poisons).
       const holds = this.#segments.holdPositions();
-      const removed = await this.#io(() => this.#segments.truncate(fenceLsn, holds));
+      // Read before anything is deleted: a failure there (a damaged slot file, a read error) changed nothing and is
+      // refused as it is; only the deletions and invalidations, which write, poison when they fail.
+      const plan = await this.#segments.planTruncation(fenceLsn, holds);
+      const removed = await this.#io(() => this.#segments.truncate(plan));
       // No fence below what the log still holds is accepted from now on: the spans there are forgotten.
       if (removed > 0) this.#tx.retainedFrom(this.#segments.oldestBaseLsn);
       if (removed > 0) this.#feed.wake();
