@@ -300,6 +300,11 @@ describe("lora-wal archive and restore", () => {
       [["archive", "verify", join(logDir, "0000000001.wal")], 4, "not a directory"],
       [["restore", nowhere, join(tmp.path, "r2")], 4, `no such archive directory: ${nowhere}`],
       [["restore", archiveDir, join(nowhere, "deeper")], 4, `its parent directory ${nowhere} does not exist`],
+      [
+        ["restore", archiveDir, join(logDir, "0000000001.wal", "r")],
+        4,
+        `cannot create ${join(logDir, "0000000001.wal", "r")}: ${join(logDir, "0000000001.wal")} is not a directory`,
+      ],
       [["archive"], 3, "missing action: ls or verify"],
       [["archive", "cat", archiveDir], 3, 'unknown archive action "cat" (expected ls or verify)'],
       [["archive", "ls"], 3, "missing <target>"],
