@@ -790,8 +790,8 @@ export class SegmentWriter {
   }
 }
 
-/** Refuse bad options before a file is created or opened for them. */
-function validateOptions(options: SegmentWriterOptions): void {
+/** Refuse bad options before a file is created, opened or renamed for them (also for `SpareSegment.becomeSegment`). */
+export function validateOptions(options: SegmentWriterOptions): void {
   checkOptionNames(options, WRITER_OPTION_NAMES, "SegmentWriter");
   const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(max) || max < 4096) {

@@ -184,6 +184,26 @@ describe("SpareSegment", () => {
     expect(fs.stats.opens).toBe(fs.stats.closes);
   });
 
+  it("refuses bad writer options before renaming, and stays usable", async () => {
+    const fs = newFs();
+    const spare = await SpareSegment.prepare(fs, DIR, 0);
+    await spare.stamp(5);
+    for (const options of [
+      { maxUnsyncedBytes: 1 },
+      { preallocateBytes: -1 },
+      { bufferBytes: 0.5 },
+      { syncDirectry: false },
+    ]) {
+      await expect(spare.becomeSegment(NEXT, options as object)).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+      expect(exists(fs, NEXT)).toBe(false);
+      expect(spares(fs)).toEqual([spare.path.slice(DIR.length + 1)]);
+    }
+    const writer = await spare.becomeSegment(NEXT);
+    expect(writer.baseLsn).toBe(5);
+    await writer.close();
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
+
   it("a discard that keeps the name closes the file and removes nothing", async () => {
     const fs = newFs();
     const spare = await SpareSegment.prepare(fs, DIR, 0);

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { shownValue, WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
-import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
+import { SegmentWriter, type SegmentWriterOptions, validateOptions } from "./segment-writer.js";
 import { MAX_PREALLOCATE_BYTES, zeroBytes } from "./zero-tail.js";
 
 /** What every spare segment's file name starts with (a nonce follows). A segment listing ignores these names. */
@@ -124,9 +124,10 @@ export class SpareSegment {
   /**
    * Rename the stamped spare to `path` (a segment name) and return a writer appending after its header. The new
    * name is not durable until the caller fsyncs the directory; a crash before that leaves the spare, which the next
-   * open removes. The spare is used up, whatever the outcome.
+   * open removes. Past its argument checks the spare is used up, whatever the outcome.
    * @throws {@link @lora/wal-codec!WalError} `WAL_MALFORMED` when `path` exists already (a rename would replace it:
-   *   nothing is renamed); `WAL_IO`; `WAL_INVALID_ARGUMENT` when the spare was not stamped.
+   *   nothing is renamed); `WAL_IO`; `WAL_INVALID_ARGUMENT` when the spare was not stamped, `WAL_INVALID_OPTION` for
+   *   a bad writer option, each before anything is closed or renamed (the spare stays usable).
    */
   async becomeSegment(path: string, options: SegmentWriterOptions = {}): Promise<SegmentWriter> {
     this.#assertUsable();
@@ -136,6 +137,8 @@ export class SpareSegment {
         details: { path: this.path },
       });
     }
+    // Before the rename, as the writer would only after it: a refused option leaves the spare a spare, still usable.
+    validateOptions(options);
     this.#done = true;
     // The spare's own handle is closed and the file opened again by its new name, so every later error and fault
     // names the segment, not the spare.
