@@ -193,6 +193,11 @@ export class DurableMarkWriter {
   readonly #sessionStartLsn: number;
   #last = -1;
   #closed = false;
+  /**
+   * The asynchronous writes (a seam without `writeSync`), chained: each starts when the one before it has landed, so
+   * an earlier mark never lands over a later one, and the file is closed only after the last of them.
+   */
+  #writes: Promise<void> = Promise.resolve();
 
   private constructor(file: WalFile, session: number, sessionStartLsn: number) {
     this.#file = file;
@@ -244,16 +249,20 @@ export class DurableMarkWriter {
     });
     try {
       if (this.#file.writeSync !== undefined) this.#file.writeSync(bytes, 0);
-      else this.#file.write(bytes, 0).catch(() => undefined);
+      else this.#writes = this.#writes.then(() => this.#file.write(bytes, 0)).catch(() => undefined);
     } catch {
       // A hint only: a follower that cannot read it fsyncs what it delivers itself.
     }
   }
 
-  /** Close the file without writing (a writer that failed: the mark keeps its last, still true, value). */
+  /**
+   * Close the file without writing a new mark (a writer that failed: the mark keeps its last, still true, value);
+   * a write already under way lands first.
+   */
   async abandon(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#writes;
     await this.#file.close().catch(() => undefined);
   }
 
@@ -266,6 +275,7 @@ export class DurableMarkWriter {
     if (this.#closed) return;
     this.publish(finalLsn, true);
     this.#closed = true;
+    await this.#writes;
     await this.#file.close().catch(() => undefined);
   }
 }
