@@ -453,6 +453,28 @@ describe("torn tail versus corruption", () => {
   });
 });
 
+describe("a headerless newest segment after a missing one", () => {
+  it("is corruption at the end of the last readable segment; point-in-time keeps it and cuts the rest", async () => {
+    await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+    const end = (await stat(segmentPath(dir, 1))).size;
+    await writeFile(segmentPath(dir, 3), new Uint8Array(10)); // segment 2 is missing
+    await expect(collect()).rejects.toMatchObject({
+      code: "WAL_CORRUPT",
+      details: { segment: segmentPath(dir, 1), offset: end, segmentId: 1 },
+    });
+    await expect(collect({ recovery: "absolute" })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    const pit = await collect({ recovery: "point-in-time" });
+    expect(events(pit.txs)).toEqual(["a"]);
+    expect(pit.outcome.corruption).toMatchObject({ segmentPath: segmentPath(dir, 1), segmentId: 1, offset: end });
+    expect(pit.outcome.headerlessLastSegment).toBeNull();
+    // Segment 2 present and sealed: the same headerless segment 3 is a rotation cut short.
+    await writeSegment(dir, 2, 4, tx(4, ["b"]), { sealed: true });
+    const r = await collect();
+    expect(events(r.txs)).toEqual(["a", "b"]);
+    expect(r.outcome.headerlessLastSegment).toMatchObject({ id: 3, fileSize: 10 });
+  });
+});
+
 describe("streaming", () => {
   it("hands transactions over before reading the rest, and reports an early stop", async () => {
     await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])]);
