@@ -40,6 +40,73 @@ describe("TransactionSpans.markInside", () => {
   });
 });
 
+describe("TransactionSpans boundaries and forgetBelow", () => {
+  it("find the nearest boundary across short and long spans, and answer the same at or above a forgotten LSN", () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const next = random(seed);
+      const spans = new TransactionSpans();
+      const inside = new Set<number>();
+      const top = 400_000;
+      for (let k = 0; k < 40; k++) {
+        const from = Math.floor(next() * top);
+        const length = next() < 0.1 ? 65_536 + Math.floor(next() * 40_000) : Math.floor(next() * 300);
+        spans.markInside(from, from + length - 1);
+        for (let lsn = from; lsn < from + length; lsn++) inside.add(lsn);
+      }
+      const highest = (lsn: number, floor: number) => {
+        for (let s = lsn; s >= floor; s--) if (!inside.has(s)) return s;
+        return undefined;
+      };
+      const lowest = (lsn: number) => {
+        let s = lsn;
+        while (inside.has(s)) s++;
+        return s;
+      };
+      const check = (from: number) => {
+        for (let q = 0; q < 50; q++) {
+          const lsn = from + Math.floor(next() * (top + 100_000 - from));
+          const floor = from + Math.floor(next() * (lsn - from + 1));
+          const got = [
+            spans.isInside(lsn),
+            spans.highestBoundaryAtOrBelow(lsn, floor),
+            spans.lowestBoundaryAtOrAbove(lsn),
+          ];
+          expect(got, `seed ${seed}, lsn ${lsn}, floor ${floor}`).toEqual([
+            inside.has(lsn),
+            highest(lsn, floor),
+            lowest(lsn),
+          ]);
+        }
+      };
+      check(0);
+      const cut = Math.floor(next() * top);
+      const before = spans.byteLength;
+      spans.forgetBelow(cut);
+      expect(spans.byteLength).toBeLessThanOrEqual(before);
+      check(cut);
+    }
+  });
+
+  it("forgetBelow drops the chunks and long spans wholly below the LSN, and only those", () => {
+    const spans = new TransactionSpans();
+    spans.markInside(10, 70_010); // long: kept as an interval
+    spans.markInside(60_000, 140_000); // long, overlapping it
+    spans.markInside(100_000, 100_002); // short: a bit chunk (65 536 LSNs, 8 KiB)
+    expect(spans.byteLength).toBe(8192 + 4 * 8);
+    expect(spans.lowestBoundaryAtOrAbove(20)).toBe(140_001);
+    expect(spans.highestBoundaryAtOrBelow(130_000, 0)).toBe(9);
+    expect(spans.highestBoundaryAtOrBelow(130_000, 10)).toBeUndefined();
+    spans.forgetBelow(80_000);
+    expect(spans.byteLength).toBe(8192 + 2 * 8);
+    expect(spans.isInside(100_001)).toBe(true);
+    expect(spans.isInside(80_000)).toBe(true);
+    expect(spans.isInside(140_001)).toBe(false);
+    spans.forgetBelow(150_000);
+    expect(spans.byteLength).toBe(0);
+    expect(spans.isInside(100_001)).toBe(false);
+  });
+});
+
 describe("overlapping spans cost the bits they add", () => {
   const saved = { Uint32Array: globalThis.Uint32Array, Int32Array: globalThis.Int32Array };
   afterEach(() => Object.assign(globalThis, saved));
