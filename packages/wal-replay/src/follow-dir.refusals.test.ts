@@ -1,10 +1,10 @@
 /**
  * `followDir`'s refusals change nothing: a slot name that cannot be one is refused at once, and `confirm` of a
  * transaction the follower has not delivered leaves the slot where it was (a resume then gets every transaction
- * after the last one really confirmed).
+ * after the last one really confirmed); a follower opened without a slot refuses `confirm` and creates nothing.
  */
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
@@ -52,5 +52,22 @@ describe("followDir refusals", () => {
       if (rest.length === 2) stop.abort();
     }
     expect(rest).toEqual(commits.slice(1));
+  });
+
+  it("refuses confirm on a follower opened without a slot, creating nothing, and keeps delivering", async () => {
+    await writeSegment(dir, 1, 1, [...tx(1, [{ i: 0 }]), ...tx(4, [{ i: 1 }])], { sealed: true });
+    const before = (await readdir(dir)).sort();
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false });
+    const one = await follower.next();
+    expect(one.value?.commitLsn).toBe(3);
+    for (const position of [3, one.value as NonNullable<typeof one.value>]) {
+      await expect(follower.confirm(position)).rejects.toMatchObject({
+        code: "WAL_INVALID_ARGUMENT",
+        message: "confirm needs a follower opened with a slot",
+      });
+    }
+    expect((await readdir(dir)).sort()).toEqual(before);
+    expect((await follower.next()).value?.commitLsn).toBe(6);
+    await follower.return();
   });
 });
