@@ -73,6 +73,14 @@ export interface LifecycleInit {
 /** Slot names cannot contain `:`, so in-process holds never collide with slots on disk. */
 const HOLD_PREFIX = "hold:";
 
+/** What {@link SegmentLifecycle.truncate} deleted. */
+export interface Truncation {
+  /** How many segments were deleted. */
+  readonly removed: number;
+  /** The base LSN of the oldest segment left, when any was deleted (`undefined` when none was). */
+  readonly oldestBaseLsn: number | undefined;
+}
+
 /** An in-process hold's position, as its `position()` gave it at the start of a truncation. */
 export interface HoldPosition {
   readonly name: string;
@@ -111,8 +119,6 @@ export class SegmentLifecycle {
   readonly #known = new Map<number, SegmentInfo>();
   #activeId: number;
   #oldestId: number;
-  /** The oldest segment's base LSN, once a truncation has removed segments (0 before). */
-  #oldestBaseLsn = 0;
   #durable = 0;
   /** The next segment, made ahead of rotation and ready for it (see {@link SegmentLifecycle.prepareSpare}). */
   #spare: SpareSegment | undefined;
@@ -148,11 +154,6 @@ export class SegmentLifecycle {
   /** The oldest segment still in the directory. */
   get oldestId(): number {
     return this.#oldestId;
-  }
-
-  /** The base LSN of the oldest segment once a truncation has removed segments; 0 before any has. */
-  get oldestBaseLsn(): number {
-    return this.#oldestBaseLsn;
   }
 
   /**
@@ -419,10 +420,11 @@ export class SegmentLifecycle {
   /**
    * Carry out a `planTruncation` plan: a slot that would hold back more than `maxSlotRetainedBytes` is invalidated
    * first (durably) and then ignored; the segments are deleted oldest first, each removal made durable before the
-   * next (a crash leaves a shorter prefix removed, never a hole). Returns how many were deleted. The caller holds the
-   * handle exclusive (since the plan was made) and has made everything appended durable.
+   * next (a crash leaves a shorter prefix removed, never a hole). Returns how many were deleted and the base LSN of
+   * the oldest segment left. The caller holds the handle exclusive (since the plan was made) and has made everything
+   * appended durable.
    */
-  async truncate({ segments, plan }: TruncationPlan): Promise<number> {
+  async truncate({ segments, plan }: TruncationPlan): Promise<Truncation> {
     for (const inv of plan.invalidate) {
       if (inv.slot.startsWith(HOLD_PREFIX)) {
         const name = inv.slot.slice(HOLD_PREFIX.length);
@@ -438,11 +440,12 @@ export class SegmentLifecycle {
       });
       this.#emit({ type: "slotInvalidated", slot: inv.slot, retainedBytes: inv.retainedBytes });
     }
-    if (plan.drop.length === 0) return 0;
+    if (plan.drop.length === 0) return { removed: 0, oldestBaseLsn: undefined };
     if (TESTING_BUILD) this.#failpoint("truncate.beforeUnlink");
     const removed: SegmentInfo[] = [];
     // Where the segment after the last one removed is in the listing (oldest first): one pass for all removals.
     let next = 0;
+    let oldestBaseLsn: number | undefined;
     try {
       for (const segment of plan.drop) {
         await this.#fs.unlink(segment.path);
@@ -454,13 +457,12 @@ export class SegmentLifecycle {
         if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
         // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
         while (next < segments.length && (segments[next] as RetentionSegment).id <= segment.id) next++;
-        const after = segments[next];
-        if (after !== undefined && after.baseLsn > this.#oldestBaseLsn) this.#oldestBaseLsn = after.baseLsn;
+        oldestBaseLsn = segments[next]?.baseLsn;
       }
     } finally {
       if (removed.length > 0) this.#emit({ type: "removed", segments: removed });
     }
-    return removed.length;
+    return { removed: removed.length, oldestBaseLsn };
   }
 
   /**

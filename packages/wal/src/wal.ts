@@ -766,9 +766,9 @@ export class Wal<E = MutationEvent> {
       // Read before anything is deleted: a failure there (a damaged slot file, a read error) changed nothing and is
       // refused as it is; only the deletions and invalidations, which write, poison when they fail.
       const plan = await this.#segments.planTruncation(fenceLsn, holds);
-      const removed = await this.#io(() => this.#segments.truncate(plan));
+      const { removed, oldestBaseLsn } = await this.#io(() => this.#segments.truncate(plan));
       // No fence below what the log still holds is accepted from now on: the spans there are forgotten.
-      if (removed > 0) this.#tx.retainedFrom(this.#segments.oldestBaseLsn);
+      if (oldestBaseLsn !== undefined) this.#tx.retainedFrom(oldestBaseLsn);
       if (removed > 0) this.#feed.wake();
       if (removed > 0 && truncateChannel.hasSubscribers) {
         // Truncation removes the oldest segments, in order.
