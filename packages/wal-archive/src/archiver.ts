@@ -394,7 +394,9 @@ class ArchiverRun implements Archiver {
     if (this.#caughtUp) await this.#writeSlotFile(true);
     this.#setState("stopped");
     for (const w of this.#flushWaiters.splice(0)) w.reject(stoppedError());
-    if (failure !== undefined) throw failure;
+    // A flush that failed only because the pass running when stop came found the divergence: as with one found
+    // before, nothing more is shipped, so stop resolves (status() says why).
+    if (failure !== undefined && failure !== this.#diverged) throw failure;
   }
 
   // ---- events -----------------------------------------------------------------------------------------------
