@@ -10,6 +10,7 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { oldestRetainedLsn } from "@lora/wal-replay";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { txOpenAcrossRotations } from "./test-support/tx-open-across-rotations.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -96,12 +97,7 @@ describe("a checkpoint snapshot below the oldest segment's base minus one", () =
 
   it("base - 1 inside a transaction that spans the truncation point stays refused as inside it", async () => {
     const fs = new SimFS();
-    const { wal } = await open(fs, { segmentTargetBytes: 120 });
-    const b = await wal.begin();
-    for (let i = 0; i < 6; i++) {
-      await wal.append(b, `x${i}`);
-      await wal.commitTx([i]); // commitTx rotates at its boundary; the low-level transaction stays open across
-    }
+    const { wal, begin: b } = await txOpenAcrossRotations(fs, DIR);
     const end = await wal.commit(b);
     await wal.commitTx(["after"]);
     await wal.sync();

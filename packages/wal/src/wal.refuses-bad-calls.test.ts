@@ -9,6 +9,7 @@ import { RECOVERY_MODES } from "@lora/wal-replay";
 import { listSegments } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { txOpenAcrossRotations } from "./test-support/tx-open-across-rotations.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -203,12 +204,7 @@ describe("checkpoint fences: inside a transaction, regressing, or in the future 
 
   it("a transaction spanning a rotation cannot lose its begin to truncateUpTo", async () => {
     const fs = new SimFS();
-    const { wal } = await open(fs, { segmentTargetBytes: 120 });
-    const b = await wal.begin();
-    for (let i = 0; i < 6; i++) {
-      await wal.append(b, `x${i}`);
-      await wal.commitTx([i]); // commitTx rotates at its boundary; the low-level transaction stays open across
-    }
+    const { wal, begin: b } = await txOpenAcrossRotations(fs, DIR);
     await wal.sync();
     expect((await listSegments(fs, DIR)).length).toBeGreaterThan(3);
     const fence = wal.durableLsn();
