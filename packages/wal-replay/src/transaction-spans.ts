@@ -7,6 +7,7 @@
  * Short spans (every `commitTx` is one: its begin and its batch) are bits in a bitmap allocated in chunks where
  * they fall, so a log of commitTx triples costs two set bits per transaction and gaps in the LSN space cost nothing;
  * spans longer than a chunk are kept as intervals, so no input can make the map allocate more than its spans hold.
+ * A question costs a binary search of the intervals and, through marked bits, a step per word rather than per LSN.
  */
 
 const CHUNK_BITS = 1 << 16;
@@ -21,7 +22,12 @@ export class TransactionSpans {
    * once, each spanning the others, cost n² (Wal.open of a 1.6 MB log took 7 s).
    */
   readonly #jumps = new Map<number, Int32Array>();
-  /** Spans longer than a chunk, as `[from, to]` pairs (few: long-running transactions). */
+  /**
+   * What the spans longer than a chunk cover, as `[from, to]` pairs, disjoint, not adjacent and sorted: their union
+   * (only whether an LSN is inside counts, not which span holds it). Sorted, a question is a binary search: a scan
+   * of every span at each LSN a boundary search stepped through cost steps × spans (a run of 100 000 marked LSNs
+   * with 16 long-running transactions retained: 1.6 million comparisons for one `safeCheckpointLsn`).
+   */
   readonly #long: number[] = [];
   /** The chunk touched last, so the next mark in the same region skips the map lookup. */
   #lastIndex = -1;
@@ -31,7 +37,7 @@ export class TransactionSpans {
   markInside(from: number, to: number): void {
     if (to < from) return;
     if (to - from >= CHUNK_BITS) {
-      this.#long.push(from, to);
+      this.#markLong(from, to);
       return;
     }
     for (let lsn = from; lsn <= to; ) {
@@ -41,6 +47,35 @@ export class TransactionSpans {
       this.#markInChunk(index, lsn - base, last - base);
       lsn = last + 1;
     }
+  }
+
+  /** Add `[from, to]` to the union of long spans, merged with every interval it overlaps or touches. */
+  #markLong(from: number, to: number): void {
+    const long = this.#long;
+    const first = this.#firstEndingAtOrAfter(from - 1);
+    let last = first;
+    let a = from;
+    let b = to;
+    // Commits come in LSN order, so a new span usually ends past every other: it swallows the tail and is pushed.
+    while (last < long.length && (long[last] as number) <= to + 1) {
+      a = Math.min(a, long[last] as number);
+      b = Math.max(b, long[last + 1] as number);
+      last += 2;
+    }
+    long.splice(first, last - first, a, b);
+  }
+
+  /** The index (of its `from`) of the first long interval ending at or after `lsn`; `#long.length` when none does. */
+  #firstEndingAtOrAfter(lsn: number): number {
+    const long = this.#long;
+    let lo = 0;
+    let hi = long.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((long[2 * mid + 1] as number) >= lsn) hi = mid;
+      else lo = mid + 1;
+    }
+    return 2 * lo;
   }
 
   /** Mark bits `[a, b]` (inclusive) of chunk `index`: the end words bit by bit, the words between whole. */
@@ -76,9 +111,13 @@ export class TransactionSpans {
     let s = lsn;
     while (s >= floor) {
       const from = this.#longFrom(s);
-      if (from !== undefined) s = from - 1;
-      else if (this.#bit(s)) s--;
-      else return s;
+      if (from !== undefined) {
+        s = from - 1;
+        continue;
+      }
+      const clear = this.#highestClearAtOrBelow(s, floor);
+      if (clear === s) return s;
+      s = clear;
     }
     return undefined;
   }
@@ -88,9 +127,49 @@ export class TransactionSpans {
     let s = lsn;
     for (;;) {
       const to = this.#longTo(s);
-      if (to !== undefined) s = to + 1;
-      else if (this.#bit(s)) s++;
-      else return s;
+      if (to !== undefined) {
+        s = to + 1;
+        continue;
+      }
+      const clear = this.#lowestClearAtOrAbove(s);
+      if (clear === s) return s;
+      s = clear;
+    }
+  }
+
+  /**
+   * The highest LSN at or below `lsn` whose bit is not set, a word at a time; below `floor` when every one down to it
+   * is set.
+   */
+  #highestClearAtOrBelow(lsn: number, floor: number): number {
+    let s = lsn;
+    while (s >= floor) {
+      const index = Math.floor(s / CHUNK_BITS);
+      const chunk = this.#chunk(index, false);
+      if (chunk === undefined) return s;
+      const bit = s - index * CHUNK_BITS;
+      const word = bit >>> 5;
+      const clear = ~(chunk[word] as number) & bitsBetween(0, bit & 31);
+      const wordStart = index * CHUNK_BITS + word * 32;
+      if (clear !== 0) return wordStart + 31 - Math.clz32(clear);
+      s = wordStart - 1;
+    }
+    return s;
+  }
+
+  /** The lowest LSN at or above `lsn` whose bit is not set: a word at a time. */
+  #lowestClearAtOrAbove(lsn: number): number {
+    let s = lsn;
+    for (;;) {
+      const index = Math.floor(s / CHUNK_BITS);
+      const chunk = this.#chunk(index, false);
+      if (chunk === undefined) return s;
+      const bit = s - index * CHUNK_BITS;
+      const word = bit >>> 5;
+      const clear = ~(chunk[word] as number) & bitsBetween(bit & 31, 31);
+      const wordStart = index * CHUNK_BITS + word * 32;
+      if (clear !== 0) return wordStart + 31 - Math.clz32(clear & -clear);
+      s = wordStart + 32;
     }
   }
 
@@ -103,14 +182,7 @@ export class TransactionSpans {
       this.#lastIndex = -1;
       this.#last = undefined;
     }
-    const long = this.#long;
-    let kept = 0;
-    for (let i = 0; i < long.length; i += 2) {
-      if ((long[i + 1] as number) < lsn) continue;
-      long[kept++] = long[i] as number;
-      long[kept++] = long[i + 1] as number;
-    }
-    long.length = kept;
+    this.#long.splice(0, this.#firstEndingAtOrAfter(lsn));
   }
 
   /** Bytes held (for tests and memory reports). */
@@ -126,26 +198,18 @@ export class TransactionSpans {
     return ((chunk[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
   }
 
-  /** The lowest start of a long span holding `lsn`. */
+  /** The start of the long interval holding `lsn` (the lowest start of the long spans that reach it). */
   #longFrom(lsn: number): number | undefined {
-    let from: number | undefined;
-    const long = this.#long;
-    for (let i = 0; i < long.length; i += 2) {
-      const a = long[i] as number;
-      if (a <= lsn && lsn <= (long[i + 1] as number) && (from === undefined || a < from)) from = a;
-    }
-    return from;
+    const i = this.#firstEndingAtOrAfter(lsn);
+    const from = this.#long[i];
+    return from !== undefined && from <= lsn ? from : undefined;
   }
 
-  /** The highest end of a long span holding `lsn`. */
+  /** The end of the long interval holding `lsn` (the highest end of the long spans that reach it). */
   #longTo(lsn: number): number | undefined {
-    let to: number | undefined;
-    const long = this.#long;
-    for (let i = 0; i < long.length; i += 2) {
-      const b = long[i + 1] as number;
-      if ((long[i] as number) <= lsn && lsn <= b && (to === undefined || b > to)) to = b;
-    }
-    return to;
+    const i = this.#firstEndingAtOrAfter(lsn);
+    const from = this.#long[i];
+    return from !== undefined && from <= lsn ? this.#long[i + 1] : undefined;
   }
 
   #chunk(index: number, create: boolean): Uint32Array | undefined {
