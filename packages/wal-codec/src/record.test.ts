@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ByteWriter } from "./byte-writer.js";
 import { bytesCodec } from "./bytes-codec.js";
 import { crc32 as crc32Of } from "./crc32.js";
-import { isWalError } from "./errors.js";
+import { isWalError, WalError } from "./errors.js";
 import { MAX_RECORD_BYTES } from "./format.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
@@ -182,6 +182,10 @@ describe("errors", () => {
     expect(r.error.code).toBe("WAL_CRC_MISMATCH");
     expect(r.error.message).toMatch(/^WAL record CRC mismatch at lsn 42: expected 0x[0-9a-f]{8}, got 0x[0-9a-f]{8}$/);
     expect(r.error.details.lsn).toBe(42);
+    const stored = new DataView(bytes.buffer).getUint32(21, true);
+    const actual = crc32Of(bytes.subarray(0, 21));
+    const hex8 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    expect(r.error.message).toBe(`WAL record CRC mismatch at lsn 42: expected ${hex8(stored)}, got ${hex8(actual)}`);
   });
 
   it("a marker with a payload is WAL_MARKER_PAYLOAD", () => {
@@ -224,5 +228,83 @@ describe("errors", () => {
     new DataView(bytes.buffer).setUint32(21, crc32Of(bytes.subarray(0, 21)), true);
     const r = decodeRecord(bytes, 0, bytesCodec);
     expect(r.kind === "corrupt" && r.error.code).toBe("WAL_DECODE");
+  });
+
+  it("a txBeginLsn or snapshotLsn above 2^53 is reported too", () => {
+    for (const record of [
+      { kind: "txCommit", lsn: 3, txBeginLsn: 1 },
+      { kind: "checkpoint", lsn: 3, snapshotLsn: 1 },
+      { kind: "mutation", lsn: 3, txBeginLsn: 1, event: Uint8Array.of(1) },
+    ] as const) {
+      const bytes = encodeRecord(record, bytesCodec);
+      new DataView(bytes.buffer).setBigUint64(13, 2n ** 60n, true);
+      const end = bytes.byteLength - 4;
+      new DataView(bytes.buffer).setUint32(end, crc32Of(bytes.subarray(0, end)), true);
+      const r = decodeRecord(bytes, 0, bytesCodec);
+      expect(r.kind === "corrupt" && r.error.code).toBe("WAL_DECODE");
+      expect(r.kind === "corrupt" && r.error.message).toMatch(/safe integer range/);
+    }
+  });
+
+  it("an error's details name the LSN only when it is a safe integer", () => {
+    const unsafe = encodeRecord({ kind: "txBegin", lsn: 1 }, bytesCodec);
+    new DataView(unsafe.buffer).setBigUint64(5, 2n ** 60n, true);
+    const unknownKind = unsafe.slice();
+    unknownKind[4] = 99;
+    const badCrc = unsafe; // its CRC is still the one of LSN 1
+    for (const [bytes, code] of [
+      [unknownKind, "WAL_UNKNOWN_KIND"],
+      [badCrc, "WAL_CRC_MISMATCH"],
+    ] as const) {
+      const r = decodeRecord(bytes, 0, bytesCodec);
+      expect(r.kind === "corrupt" && r.error.code).toBe(code);
+      expect(r.kind === "corrupt" && r.error.details).toEqual({ offset: 0 });
+    }
+  });
+
+  it("fewer than four bytes are incomplete and need four, whatever they hold", () => {
+    for (const bytes of [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(1, 0), Uint8Array.of(0, 0, 0)]) {
+      expect(decodeRecord(bytes, 0, bytesCodec)).toEqual({ kind: "incomplete", needed: 4 });
+    }
+    expect(decodeRecord(Uint8Array.of(9, 9, 0, 0, 0), 2, bytesCodec)).toEqual({ kind: "incomplete", needed: 4 });
+  });
+
+  it("a record of exactly the maximum length encodes; one byte more is WAL_RECORD_TOO_LARGE and writes nothing", () => {
+    // The payload is skipped bytes (zeros) in a writer allocated up front: no copy of 256 MiB is made.
+    const sized = (payload: number): PayloadCodec<null> => ({
+      ...jsonCodec,
+      encodeEvent: (_event, w) => w.skip(payload),
+    });
+    const out = new ByteWriter(MAX_RECORD_BYTES + 1);
+    const atMax = sized(MAX_RECORD_BYTES - 25);
+    expect(encodeRecordInto({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: null }, atMax, out)).toBe(
+      MAX_RECORD_BYTES,
+    );
+    expect(out.length).toBe(MAX_RECORD_BYTES);
+    out.reset();
+    const over = sized(MAX_RECORD_BYTES - 24);
+    expect(() => encodeRecordInto({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: null }, over, out)).toThrow(
+      expect.objectContaining({ code: "WAL_RECORD_TOO_LARGE" }),
+    );
+    expect(out.length).toBe(0);
+  });
+
+  it("a codec's own WalError of another code comes out as WAL_ENCODE, with it as the cause", () => {
+    const own = new WalError("WAL_IO", "the codec's own");
+    const throwing: PayloadCodec<null> = {
+      ...jsonCodec,
+      encodeEvent: () => {
+        throw own;
+      },
+    };
+    let thrown: unknown;
+    try {
+      encodeRecord({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: null }, throwing);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isWalError(thrown, "WAL_ENCODE")).toBe(true);
+    expect((thrown as Error).cause).toBe(own);
+    expect((thrown as Error).message).toBe("record could not be encoded: WAL_IO: the codec's own");
   });
 });
