@@ -1,4 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
+import { crc32 } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { decodeSegmentHeader, encodeSegmentHeader } from "./segment-header.js";
 
@@ -35,5 +36,41 @@ describe("segment header", () => {
       b[bit >> 3] = (b[bit >> 3] as number) ^ (1 << (bit & 7));
       expect(() => decodeSegmentHeader(b)).toThrow(expect.objectContaining({ code: "WAL_BAD_HEADER" }));
     }
+  });
+
+  it("refuses a CRC-valid header with another format version, any magic byte changed, or a base LSN past 2^53", () => {
+    const good = encodeSegmentHeader({ baseLsn: 123, sealed: false });
+    /** `good` with `edit` applied and its CRC made right again: only the checks after the CRC can refuse it. */
+    const resealed = (edit: (view: DataView) => void) => {
+      const b = good.slice();
+      const view = new DataView(b.buffer);
+      edit(view);
+      view.setUint32(28, crc32(b.subarray(0, 28)), true);
+      return b;
+    };
+    for (const version of [0, 2, 0x1_0000 + 1]) {
+      expect(() => decodeSegmentHeader(resealed((v) => v.setUint32(8, version, true)))).toThrow(
+        expect.objectContaining({
+          code: "WAL_BAD_HEADER",
+          message: expect.stringMatching(/unsupported format version/),
+        }),
+      );
+    }
+    for (let i = 0; i < 8; i++) {
+      expect(() => decodeSegmentHeader(resealed((v) => v.setUint8(i, v.getUint8(i) ^ 0x20)))).toThrow(/bad magic/);
+    }
+    expect(() => decodeSegmentHeader(resealed((v) => v.setBigUint64(12, 2n ** 53n, true)))).toThrow(
+      expect.objectContaining({ code: "WAL_BAD_HEADER", message: expect.stringMatching(/safe integer range/) }),
+    );
+    expect(decodeSegmentHeader(resealed((v) => v.setBigUint64(12, 2n ** 53n - 1n, true))).baseLsn).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+  });
+
+  it("only bit 0 of the flags seals; the other bits are kept as read", () => {
+    const h = decodeSegmentHeader(encodeSegmentHeader({ baseLsn: 5, sealed: false, flags: 0xfffe }));
+    expect(h).toEqual({ formatVersion: 1, baseLsn: 5, sealed: false, flags: 0xfffe });
+    const sealed = decodeSegmentHeader(encodeSegmentHeader({ baseLsn: 5, sealed: true, flags: 6 }));
+    expect(sealed).toEqual({ formatVersion: 1, baseLsn: 5, sealed: true, flags: 7 });
   });
 });

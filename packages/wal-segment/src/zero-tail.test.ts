@@ -64,4 +64,29 @@ describe("zero tails", () => {
     expect(reads).toBeGreaterThan(0);
     await file.close();
   });
+
+  it("dataEndOf looks at the file down to its first byte", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const file = await fs.open("/w/f", "createExclusive");
+    await file.write(new Uint8Array(70_000), 0);
+    // Reads are counted and bounded: a scan that never reaches byte 0 fails here instead of running on.
+    let reads = 0;
+    const bounded = Object.assign(Object.create(file) as typeof file, {
+      read: (...args: Parameters<typeof file.read>) => {
+        if (++reads > 10) throw new Error("dataEndOf read more than 10 times");
+        return file.read(...args);
+      },
+    });
+    const dataEnd = async (size: number) => {
+      reads = 0;
+      return await dataEndOf(bounded, size);
+    };
+    expect(await dataEnd(70_000)).toBe(0);
+    await file.write(Uint8Array.of(5), 0);
+    expect(await dataEnd(70_000)).toBe(1);
+    expect(await dataEnd(1)).toBe(1);
+    expect(await dataEnd(0)).toBe(0);
+    await file.close();
+  });
 });
