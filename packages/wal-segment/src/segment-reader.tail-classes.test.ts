@@ -1,8 +1,8 @@
 /**
  * How a reader classes what follows its last whole record, on segment bytes built by hand: zeros to the end of an
- * unsealed segment are its end, however few; zeros in a sealed one, or zeros with any non-zero byte after them
- * (however far past the first read), are damage; a record cut short is a `WAL_TORN_TAIL`; a frame with an unknown
- * kind is `frameValid` only when its CRC holds.
+ * unsealed segment are its end, however few (four: exactly a length prefix); zeros in a sealed one, or zeros with any
+ * non-zero byte after them (however far past the first read), are damage; a record cut short is a `WAL_TORN_TAIL`;
+ * a frame with an unknown kind is `frameValid` only when its CRC holds.
  */
 
 import { bytesCodec, crc32, encodeRecord, type WalRecord } from "@lora/wal-codec";
@@ -50,10 +50,11 @@ async function stepAfterRecords(fs: SimFS, chunkBytes?: number): Promise<ReadSte
 }
 
 describe("what follows a segment's last whole record", () => {
-  it("one to three zero bytes end an unsealed segment, but are a torn tail in a sealed one", async () => {
+  it("any number of zero bytes ends an unsealed segment; one to three are a torn tail in a sealed one", async () => {
+    for (const n of [1, 2, 3, 4, 5, 8, 25]) {
+      expect(await stepAfterRecords(segment(new Uint8Array(n)).fs), `${n} zeros`).toEqual({ kind: "end" });
+    }
     for (const n of [1, 2, 3]) {
-      const open = segment(new Uint8Array(n));
-      expect(await stepAfterRecords(open.fs)).toEqual({ kind: "end" });
       const sealed = segment(new Uint8Array(n), true);
       const step = await stepAfterRecords(sealed.fs);
       expect(step).toMatchObject({ kind: "damaged", reason: "incomplete", offset: sealed.boundary, frameValid: false });
