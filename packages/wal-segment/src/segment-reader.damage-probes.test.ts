@@ -88,4 +88,16 @@ describe("findIntactMarkerAfter", () => {
       await reader.close();
     }
   });
+
+  it("takes the marker right at the end of the damaged record, two LSNs above the last one read", async () => {
+    // Records 1 – 3 read, the damaged record (LSN 4) ends at 32 + 25, and the next record is the marker of LSN 5.
+    const damaged = new Uint8Array(25).fill(0xee);
+    const next = framed({ kind: "txCommit", lsn: 5, txBeginLsn: 1 });
+    const reader = await readerOf(damaged, next);
+    try {
+      expect(await reader.findIntactMarkerAfter(32 + 25, 3)).toEqual({ offset: 32 + 25, lsn: 5 });
+    } finally {
+      await reader.close();
+    }
+  });
 });
