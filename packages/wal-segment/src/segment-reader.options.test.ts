@@ -1,6 +1,6 @@
 /**
- * A segment reader's options are refused with `WAL_INVALID_OPTION` and leave no file open: a bad read size before
- * the file is opened, a bad start offset once the header is read (the file is then closed).
+ * A segment reader's options are refused with `WAL_INVALID_OPTION` before the file is opened: a bad read size or
+ * start offset is the caller's mistake whatever the file holds, even when it is missing or damaged.
  */
 
 import { bytesCodec } from "@lora/wal-codec";
@@ -47,11 +47,20 @@ describe("SegmentReader options", () => {
     expect(readSizeOf(undefined)).toBe(1 << 20);
   });
 
-  it("refuses a start offset inside the segment header, and closes the file it opened", async () => {
+  it("refuses a start offset that is not an integer of at least 32, before opening the file", async () => {
     const fs = await oneRecordSegment();
-    await expect(SegmentReader.open(fs, PATH, { startOffset: 8 })).rejects.toMatchObject({
-      code: "WAL_INVALID_OPTION",
-    });
-    expect(fs.stats.opens).toBe(fs.stats.closes);
+    fs.writeFileSync("/w/0000000002.wal", new Uint8Array(32).fill(0xee)); // a damaged header
+    const opensBefore = fs.stats.opens;
+    const readsBefore = fs.stats.reads;
+    for (const path of [PATH, "/w/0000000002.wal", "/w/missing.wal"]) {
+      for (const startOffset of [8, 0, -1, 31, 32.5, Number.NaN, 2 ** 53, "40" as never]) {
+        await expect(SegmentReader.open(fs, path, { startOffset }), `${path} ${startOffset}`).rejects.toMatchObject({
+          code: "WAL_INVALID_OPTION",
+          message: expect.stringContaining("startOffset"),
+        });
+      }
+    }
+    expect(fs.stats.opens).toBe(opensBefore);
+    expect(fs.stats.reads).toBe(readsBefore);
   });
 });

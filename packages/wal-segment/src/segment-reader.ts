@@ -162,11 +162,16 @@ export class SegmentReader {
    * Open a segment read-only and validate its header. The file's length is measured after the header is read, so
    * a reader that finds the segment sealed (beside a live writer that sealed it meanwhile) reads all its records.
    * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`;
-   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` (before the file is opened) or `startOffset`.
+   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` or `startOffset` (an integer of at least 32), before the file is
+   *   opened.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
     checkOptionNames(options, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
+    const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
+    if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
+      throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${shownValue(start)}`);
+    }
     const file = await fs.open(path, "read");
     try {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
@@ -177,10 +182,6 @@ export class SegmentReader {
       // while a record was being written, and that record would read as damage in a sealed segment.
       const fileSize = await file.size();
       const reader = new SegmentReader(file, header, fileSize, chunk, options.readBuffer);
-      const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
-      if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
-        throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${shownValue(start)}`);
-      }
       reader.seek(start);
       return reader;
     } catch (error) {
