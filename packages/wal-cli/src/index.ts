@@ -32,7 +32,7 @@ export {
 export { FOLLOW_POLL_MS, followedTransactionToJson } from "./commands/follow.js";
 export { type InspectReport, inspectDir, type LockState, type SegmentReport } from "./commands/inspect.js";
 export type { RestoreSummary } from "./commands/restore.js";
-export { describeSlots, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
+export { describeSlots, type SlotDamageEntry, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
 export { type Spread, type StatReport, statDir } from "./commands/stat.js";
 export { type VerifyOptions, type VerifyReport, verifyDir } from "./commands/verify.js";
 export { ExitCode, type ExitCodeValue, exitCodeForError } from "./exit-codes.js";

@@ -80,6 +80,7 @@ describe("lora-wal slots", () => {
       segments: names.length,
       bytes: total,
       slots: [],
+      damaged: [],
     });
 
     // "mid" is positioned just before the second segment: it needs that segment and every later one.

@@ -10,7 +10,9 @@ import {
   canRestartFrom,
   createSlot,
   dropSlot,
+  isSlotName,
   listSlots,
+  readSlot,
   SLOTS_DIR_NAME,
   type SlotInvalidation,
   type SlotState,
@@ -53,6 +55,16 @@ export interface SlotReportEntry {
   readonly invalidated: SlotInvalidation | null;
 }
 
+/** A slot whose file fails its checks, as `lora-wal slots` reports it (the slot's position cannot be read). */
+export interface SlotDamageEntry {
+  readonly name: string;
+  /** The slot file. */
+  readonly path: string;
+  readonly code: "WAL_CORRUPT";
+  /** What is wrong with the file. */
+  readonly message: string;
+}
+
 /** What {@link describeSlots} found. */
 export interface SlotReport {
   readonly path: string;
@@ -61,8 +73,10 @@ export interface SlotReport {
   readonly segments: number;
   /** The sizes of all segments. */
   readonly bytes: number;
-  /** Sorted by name. */
+  /** The slots whose files read, sorted by name. */
   readonly slots: readonly SlotReportEntry[];
+  /** The slots whose files fail their checks, sorted by name; empty when there is no damage. */
+  readonly damaged: readonly SlotDamageEntry[];
 }
 
 /** A segment with the base LSN its header names (`null`: unreadable header). */
@@ -121,10 +135,49 @@ function entryOf(slot: SlotState, segments: readonly BasedSegment[]): SlotReport
   };
 }
 
+/** The file name of a slot's position file after its name (`slots/<name>.slot`). */
+const SLOT_FILE_SUFFIX = ".slot";
+
 /**
- * The replication slots of the log in `dir`, read-only, each with what it holds back from truncation.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the directory is missing or unreadable, or is a file),
- *   `WAL_CORRUPT` (a slot file fails its checks).
+ * Every slot of the log in `dir`, and the slots whose files fail their checks. `listSlots` stops at the first damaged
+ * file; then the slots are read one by one (the names `listSlots` reads: `<name>.slot` files in `slots/`), so the
+ * healthy ones are reported beside the damaged.
+ */
+async function readSlots(fs: WalFileSystem, dir: string): Promise<{ slots: SlotState[]; damaged: SlotDamageEntry[] }> {
+  try {
+    return { slots: await listSlots(dir, { fs }), damaged: [] };
+  } catch (error) {
+    if (!isWalError(error, "WAL_CORRUPT")) throw error;
+  }
+  const slotsDir = join(dir, SLOTS_DIR_NAME);
+  const names = (await fs.readdir(slotsDir))
+    .filter((entry) => entry.endsWith(SLOT_FILE_SUFFIX))
+    .map((entry) => entry.slice(0, -SLOT_FILE_SUFFIX.length))
+    .filter((name) => isSlotName(name))
+    .sort();
+  const slots: SlotState[] = [];
+  const damaged: SlotDamageEntry[] = [];
+  for (const name of names) {
+    try {
+      slots.push(await readSlot(dir, name, { fs }));
+    } catch (error) {
+      if (isWalError(error, "WAL_SLOT_NOT_FOUND")) continue; // dropped since the listing
+      if (!isWalError(error, "WAL_CORRUPT")) throw error;
+      damaged.push({
+        name,
+        path: join(slotsDir, `${name}${SLOT_FILE_SUFFIX}`),
+        code: "WAL_CORRUPT",
+        message: error.message,
+      });
+    }
+  }
+  return { slots, damaged };
+}
+
+/**
+ * The replication slots of the log in `dir`, read-only, each with what it holds back from truncation. A slot file
+ * that fails its checks does not stop the listing: it is reported in `damaged`, the other slots in `slots`.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the directory is missing or unreadable, or is a file).
  * @example
  * ```ts
  * const { slots } = await describeSlots("./wal");
@@ -135,13 +188,14 @@ export async function describeSlots(dir: string): Promise<SlotReport> {
   const fs = createReadOnlyFileSystem();
   const target = await resolveLogDir(fs, dir, "slots");
   const segments = await segmentBases(fs, target);
-  const slots = await listSlots(dir, { fs });
+  const { slots, damaged } = await readSlots(fs, dir);
   return {
     path: dir,
     oldestRetainedLsn: segments[0]?.baseLsn ?? null,
     segments: segments.length,
     bytes: segments.reduce((n, s) => n + s.size, 0),
     slots: slots.map((slot) => entryOf(slot, segments)),
+    damaged,
   };
 }
 
@@ -186,10 +240,11 @@ Options:
       --json      print the listing as one JSON document, or the created slot
   -h, --help      show this help
 
-Exit status: 0 done, 2 a slot file is corrupt, 3 usage error, 4 path missing,
-not a directory or unreadable, 6 create: the log no longer holds the records
-from the slot's restart point on (WAL_TRUNCATED), 7 create: the slot exists
-(WAL_SLOT_EXISTS), drop: no such slot (WAL_SLOT_NOT_FOUND).
+Exit status: 0 done, 2 a slot file is corrupt (the listing shows the other
+slots and flags it DAMAGED), 3 usage error, 4 path missing, not a directory or
+unreadable, 6 create: the log no longer holds the records from the slot's
+restart point on (WAL_TRUNCATED), 7 create: the slot exists (WAL_SLOT_EXISTS),
+drop: no such slot (WAL_SLOT_NOT_FOUND).
 `;
 
 /** `lora-wal slots`. */
@@ -216,7 +271,7 @@ export async function runSlots(args: string[], ctx: CommandContext): Promise<num
     const report = await describeSlots(dir);
     if (json) ctx.out.line(JSON.stringify(report, null, 2));
     else printSlots(report, ctx);
-    return ExitCode.OK;
+    return report.damaged.length === 0 ? ExitCode.OK : ExitCode.DAMAGED;
   }
   if (action !== "create" && action !== "drop") {
     throw new UsageError(`unknown slots action ${JSON.stringify(action)} (expected create or drop)`, "slots");
@@ -301,12 +356,28 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
   ctx.out.line(
     `${s.bold("log")}        ${report.segments} segment${report.segments === 1 ? "" : "s"}, ${formatBytes(report.bytes)} (${report.bytes} bytes)${start}`,
   );
-  if (report.slots.length === 0) {
+  const count = report.slots.length + report.damaged.length;
+  if (count === 0) {
     ctx.out.line(`${s.bold("slots")}      none (create one: lora-wal slots ${report.path} create <name>)`);
     return;
   }
-  ctx.out.line(`${s.bold("slots")}      ${report.slots.length}`);
+  const damaged = report.damaged.length === 0 ? "" : ` (${report.damaged.length} damaged)`;
+  ctx.out.line(`${s.bold("slots")}      ${count}${damaged}`);
   ctx.out.line("");
+  const rows: { name: string; cells: string[] }[] = [
+    ...report.slots.map((slot) => ({
+      name: slot.name,
+      cells: [
+        slot.name,
+        String(slot.confirmedLsn),
+        String(slot.restartLsn),
+        slot.createdAt,
+        slot.status === "valid" ? "valid" : "INVALIDATED",
+        heldText(slot),
+      ],
+    })),
+    ...report.damaged.map((slot) => ({ name: slot.name, cells: [slot.name, "-", "-", "-", "DAMAGED", "-"] })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const table = formatTable(
     [
       { header: "NAME" },
@@ -316,14 +387,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
       { header: "STATUS", paint: (padded, raw) => (raw === "valid" ? s.green(padded) : s.red(padded)) },
       { header: "HOLDS BACK" },
     ],
-    report.slots.map((slot) => [
-      slot.name,
-      String(slot.confirmedLsn),
-      String(slot.restartLsn),
-      slot.createdAt,
-      slot.status === "valid" ? "valid" : "INVALIDATED",
-      heldText(slot),
-    ]),
+    rows.map((row) => row.cells),
   );
   for (const line of table) ctx.out.line(line);
   for (const slot of report.slots) {
@@ -334,5 +398,11 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
       inv.retainedBytes === null ? undefined : `it held back ${formatBytes(inv.retainedBytes)}`,
     ].filter((d) => d !== undefined);
     ctx.out.line(`  ${slot.name}: invalidated${when.length === 0 ? "" : ` (${when.join(", ")})`}: ${inv.reason}`);
+  }
+  // Truncation refuses (WAL_CORRUPT) while a slot file is damaged; the position it held cannot be read back.
+  for (const slot of report.damaged) {
+    ctx.out.line(
+      `  ${slot.name}: damaged: ${slot.message} (${slot.code}); drop it (lora-wal slots ${report.path} drop ${slot.name}) and create it again at its consumer's position (--at)`,
+    );
   }
 }
