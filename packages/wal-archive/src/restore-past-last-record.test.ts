@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { archiveKey } from "./archive-keys.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import type { RestoreProgress } from "./restore-progress.js";
 import { verifyArchive } from "./verify-archive.js";
 
 /** A sealed segment of one transaction at `begin` (begin, one event, commit), its header as `header` gives it. */
@@ -60,6 +61,17 @@ describe("restore to an LSN between two segments", () => {
     expect(events).toEqual([new Uint8Array([1])]);
     expect(wal.nextLsn()).toBe(4);
     await wal.close();
+  });
+
+  it("counts the next segment's object it fetched for the header among the objects fetched", async () => {
+    const { store } = await gappedArchive();
+    const progress: RestoreProgress[] = [];
+    const getsBefore = store.calls.get;
+    const result = await restore({ store, dir: "/r", toLsn: 6, fs: new SimFS(), onProgress: (p) => progress.push(p) });
+    expect(store.calls.get - getsBefore).toBe(2); // segment 1, and segment 2 for its header
+    expect(result.objects).toBe(2);
+    // Progress counts the range's objects, known from the listing at the start: segment 1 only.
+    expect(progress.at(-1)).toMatchObject({ objects: 1, totalObjects: 1, segments: 1, done: true });
   });
 
   it("the next segment's header does not decode: WAL_ARCHIVE_CORRUPT naming it, nothing written", async () => {

@@ -90,7 +90,11 @@ export interface RestoreResult {
   /** The first and last record LSN in the restored segments; `null` when they hold no record. */
   readonly firstLsn: number | null;
   readonly lastLsn: number | null;
-  /** Objects fetched from the store. */
+  /**
+   * Objects fetched from the store and checked: those of the restored segments, and, when `toLsn` lies past the
+   * last restored segment's records, the next segment's first object (fetched whole for the header that says no
+   * record up to `toLsn` is missing). Progress counts only the former (its totals come from the listing).
+   */
   readonly objects: number;
   /** The empty successor created after a sealed newest segment, or `null`. */
   readonly successor: string | null;
@@ -240,7 +244,10 @@ async function restoreFrom(
             { details: { object: (source.parts.at(-1) as { key: string }).key, lsn: toLsn } },
           );
         }
-        if (beyond && next !== undefined) await checkNextBase(store, listing, next, toLsn, signal);
+        if (beyond && next !== undefined) {
+          // A fetched object like the others (counted in the result), though not one of the range progress counts.
+          await checkNextBase(store, listing, next, toLsn, signal, () => objects++);
+        }
         bytes = cutUnsealed(bytes, scan);
       }
       const path = segmentPath(dir, source.id);
@@ -400,7 +407,8 @@ function planRestore(
 /**
  * When toLsn lies past the last restored segment's records, what says no record up to it is missing is the next
  * segment's key: its base LSN, above toLsn (the plan chose the last segment by it). That key is checked against the
- * next segment's header, from its first object (fetched and checked like any other).
+ * next segment's header, from its first object (fetched and checked like any other: `onFetched` is told once it
+ * is). The store reads whole objects only, so the whole object is fetched for its 32-byte header.
  * @throws {@link WalError} `WAL_ARCHIVE_CORRUPT` naming that object when its header does not decode or names another
  *   base LSN; what planning or fetching the object throws.
  */
@@ -410,11 +418,13 @@ async function checkNextBase(
   index: number,
   toLsn: number,
   signal: AbortSignal | undefined,
+  onFetched: () => void,
 ): Promise<void> {
   const planned = planSegments(listing, index, index)[0] as SegmentSource | WalError;
   if (planned instanceof WalError) throw planned;
   const first = planned.parts[0] as SegmentPart;
-  const bytes = await fetchSegment(store, { ...planned, parts: [first], size: first.to, others: [] }, { signal });
+  const source = { ...planned, parts: [first], size: first.to, others: [] };
+  const bytes = await fetchSegment(store, source, { signal, onPart: onFetched });
   const refuse = (found: string, cause?: unknown) =>
     new WalError(
       "WAL_ARCHIVE_CORRUPT",
