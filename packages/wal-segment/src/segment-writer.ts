@@ -608,7 +608,8 @@ export class SegmentWriter {
    * truncation) is durable with the bytes: one flush where a truncation's own fsync and this one would be two.
    * `chunkBytes` (1 MiB by default) is how much is read and written back at a time.
    * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a `chunkBytes` that is not an integer of at
-   *   least 1, before any I/O; `WAL_IO`, `WAL_CLOSED`.
+   *   least 1, before any I/O; `WAL_IO` (also when the file ends before the bytes written, cut by something else:
+   *   "unexpected end", `details.offset` where it ends; nothing more is counted synced), `WAL_CLOSED`.
    */
   async rewriteInPlace(options: { readonly withMetadata?: boolean; readonly chunkBytes?: number } = {}): Promise<void> {
     checkOptionsObject(options); // the chunk size was once a positional number: refuse one rather than ignore it
@@ -623,10 +624,14 @@ export class SegmentWriter {
         let got = 0;
         while (got < want) {
           const n = await this.#file.read(chunk, got, want - got, at + got);
-          if (n === 0) break;
+          // Cut behind the writer's back: the bytes past here are not on disk, so they must not count as synced.
+          if (n === 0) {
+            throw new WalError("WAL_IO", `unexpected end of ${this.path} at ${at + got} (wanted ${this.#written})`, {
+              details: { path: this.path, offset: at + got },
+            });
+          }
           got += n;
         }
-        if (got === 0) break;
         await this.#file.write(chunk.subarray(0, got), at);
         at += got;
       }
