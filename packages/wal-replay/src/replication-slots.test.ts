@@ -157,6 +157,20 @@ describe("on a real directory (the Node seam by default)", () => {
     expect((await listSlots(dir)).map((s) => s.name)).toEqual(["A", "Z9", "a-1", "a_2", "b"]);
   });
 
+  it("lists a slot dropped between reading slots/ and reading its file as gone, not as an error", async () => {
+    const fs = sim();
+    for (const name of ["a", "b", "c"]) await createSlot(DIR, name, { fs });
+    // Another process drops "b" just after listSlots has read the folder.
+    const racing = wrapFileSystem(fs, (file) => file, {
+      readdir: async (path: string) => {
+        const names = await fs.readdir(path);
+        await dropSlot(DIR, "b", { fs });
+        return names;
+      },
+    });
+    expect((await listSlots(DIR, { fs: racing })).map((s) => s.name)).toEqual(["a", "c"]);
+  });
+
   it("refuses a second slot of the same name with WAL_SLOT_EXISTS, leaving the first alone", async () => {
     const dir = await tempDir();
     const first = await createSlot(dir, "dup", { confirmedLsn: 3 });
@@ -453,6 +467,25 @@ describe("invalidation", () => {
     }
   });
 
+  it("reads a marker whose reason length is over the limit as unreadable, even with a correct CRC", async () => {
+    const fs = sim();
+    await createSlot(DIR, "s", { fs });
+    // One byte over MAX_SLOT_REASON_BYTES: the longest marker a reader looks at, one byte too long to be valid.
+    const n = 4097;
+    const body = new Uint8Array(28 + n + 4);
+    const view = new DataView(body.buffer);
+    body.set([0x4c, 0x57, 0x53, 0x49, 0x4e, 0x56, 0x00, 0x01], 0);
+    view.setUint32(8, 100, true);
+    view.setUint32(16, 5000, true);
+    view.setUint32(24, n, true);
+    body.fill(0x78, 28, 28 + n);
+    view.setUint32(28 + n, crc32(body.subarray(0, 28 + n)), true);
+    fs.writeFileSync(`${SLOTS}/s.invalidated`, body);
+    const state = await readSlot(DIR, "s", { fs });
+    expect(state.invalidated).toMatchObject({ oldestRetainedLsn: null, retainedBytes: null });
+    expect(state.invalidated?.reason).toContain("unreadable");
+  });
+
   it("detects a damaged marker body by its CRC", async () => {
     const fs = sim();
     await createSlot(DIR, "s", { fs });
@@ -703,5 +736,21 @@ describe("after a crash at any point", () => {
     }
     expect(gone).toBeGreaterThan(0);
     expect(await listSlots(DIR, { fs: fs.durableImage() })).toEqual([]);
+  });
+
+  it("of dropSlot, once it resolved, its marker and temp leftovers are gone for good", async () => {
+    for (const [invalidated, leftover] of [
+      [true, true],
+      [true, false],
+      [false, true],
+    ]) {
+      const fs = sim();
+      await createSlot(DIR, "s", { fs });
+      if (invalidated) await invalidateSlot(DIR, "s", { oldestRetainedLsn: 50, retainedBytes: 1, reason: "r", fs });
+      // Left by an interrupted write.
+      if (leftover) fs.writeFileSync(`${SLOTS}/s.slot.0123456789ab.tmp`, new Uint8Array([9]));
+      await dropSlot(DIR, "s", { fs });
+      expect(fs.durableImage().listSync(SLOTS), `invalidated: ${invalidated}, leftover: ${leftover}`).toEqual([]);
+    }
   });
 });

@@ -95,6 +95,18 @@ describe("planRetention, worked examples", () => {
     ]);
   });
 
+  it("names an invalidated slot's restart point in the reason only when it lies at or below its confirmed LSN", () => {
+    const reasonFor = (restartLsn?: number): string => {
+      const plan = planRetention({ ...base, slots: [slot("slow", 12, false, restartLsn)], maxSlotRetainedBytes: 350 });
+      return plan.invalidate[0]?.reason ?? "";
+    };
+    expect(reasonFor()).toContain('slot "slow" at LSN 12 would hold back');
+    expect(reasonFor()).not.toContain("restarting");
+    // Equal to the confirmed LSN: a transaction begun at 12 was still open there (the boundary of the rule).
+    expect(reasonFor(12)).toContain('slot "slow" at LSN 12 (restarting at 12) would hold back');
+    expect(reasonFor(11)).toContain('slot "slow" at LSN 12 (restarting at 11) would hold back');
+  });
+
   it("ignores slots that are already invalidated", () => {
     const plan = planRetention({ ...base, slots: [slot("gone", 0, true)], maxSlotRetainedBytes: 0 });
     expect(plan).toEqual({ drop: LOG.slice(0, 3), invalidate: [], heldBackBy: [] });
