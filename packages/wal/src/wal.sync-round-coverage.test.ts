@@ -1,0 +1,155 @@
+/**
+ * A sync round covers only the records written before its fdatasync began: a record written while an fdatasync runs
+ * is acknowledged (`commitTx` in perCommit, `whenDurable`) only after a later fdatasync, whichever LSN it has, even
+ * the one right after what the round covers.
+ */
+
+import { bytesCodec } from "@lora/wal-codec";
+import type { OpenMode, WalFile } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { PassThroughFs } from "../test/pass-through-fs.js";
+import type { SyncModeInput } from "./sync-mode.js";
+import { Wal } from "./wal.js";
+
+const SEGMENT = "/w/0000000001.wal";
+
+/**
+ * SimFS whose active segment numbers the end of each write and the start of each fdatasync, and can hold one
+ * fdatasync after it has made the file durable (a slow fsync, during which the handle goes on writing). No blocking
+ * fdatasync is offered, so every round runs on the thread pool.
+ */
+class HeldSyncFs extends PassThroughFs {
+  seq = 0;
+  writeEnds: number[] = [];
+  syncStarts: number[] = [];
+  #armed = false;
+  #reached: () => void = () => undefined;
+  #release: () => void = () => undefined;
+
+  /** Hold the next fdatasync of the segment; resolves once it has run and is being held. */
+  holdNext(): { reached: Promise<void>; release: () => void } {
+    this.#armed = true;
+    const reached = new Promise<void>((resolve) => {
+      this.#reached = resolve;
+    });
+    const held = new Promise<void>((resolve) => {
+      this.#release = resolve;
+    });
+    this.#held = held;
+    return { reached, release: () => this.#release() };
+  }
+
+  #held: Promise<void> = Promise.resolve();
+
+  override async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const file = await this.inner.open(path, mode);
+    if (path !== SEGMENT) return file;
+    const trace = this;
+    return {
+      path: file.path,
+      read: (b, o, l, p) => file.read(b, o, l, p),
+      writeSync(data, position) {
+        file.writeSync?.(data, position);
+        trace.writeEnds.push(++trace.seq);
+      },
+      async write(data, position) {
+        await file.write(data, position);
+        trace.writeEnds.push(++trace.seq);
+      },
+      async datasync() {
+        trace.syncStarts.push(++trace.seq);
+        await file.datasync();
+        if (trace.#armed) {
+          trace.#armed = false;
+          trace.#reached();
+          await trace.#held;
+        }
+      },
+      sync: () => file.sync(),
+      truncate: (n) => file.truncate(n),
+      size: () => file.size(),
+      close: () => file.close(),
+    };
+  }
+
+  /** Whether an fdatasync started after the last write that had ended by `writesEnded` writes. */
+  syncedAfterWrite(writesEnded: number): boolean {
+    const writeEnd = this.writeEnds[writesEnded - 1] as number;
+    return this.syncStarts.some((start) => start > writeEnd);
+  }
+}
+
+/** Let the handle run (microtasks and a few turns), bounded by count, until `done()` holds. */
+async function turnsUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(done()).toBe(true);
+}
+
+async function openHeld(syncMode: SyncModeInput = "perCommit"): Promise<{ fs: HeldSyncFs; wal: Wal<Uint8Array> }> {
+  const sim = new SimFS();
+  sim.mkdirpSync("/w");
+  const fs = new HeldSyncFs(sim);
+  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: false, syncMode });
+  await wal.commitTx([new Uint8Array([0])]);
+  return { fs, wal };
+}
+
+describe("a sync round", () => {
+  it("does not cover a commit written while its fdatasync ran", async () => {
+    const { fs, wal } = await openHeld();
+    const hold = fs.holdNext();
+    const first = wal.commitTx([new Uint8Array([1])]);
+    await hold.reached;
+    const writesBefore = fs.writeEnds.length;
+    let syncedAtAck: boolean | undefined;
+    const second = wal.commitTx([new Uint8Array([2])]).then((info) => {
+      syncedAtAck = fs.syncedAfterWrite(writesBefore + 1);
+      return info;
+    });
+    await turnsUntil(() => fs.writeEnds.length > writesBefore);
+    hold.release();
+    await Promise.all([first, second]);
+    expect(syncedAtAck).toBe(true);
+    await wal.close();
+  });
+
+  it("does not cover the LSN right after its own (a lone begin written while its fdatasync ran)", async () => {
+    const { fs, wal } = await openHeld();
+    const hold = fs.holdNext();
+    const first = wal.commitTx([new Uint8Array([1])]);
+    await hold.reached;
+    const writesBefore = fs.writeEnds.length;
+    const beginLsn = await wal.begin();
+    let syncedAtAck: boolean | undefined;
+    const durable = wal.whenDurable(beginLsn).then(() => {
+      syncedAtAck = fs.syncedAfterWrite(writesBefore + 1);
+    });
+    await turnsUntil(() => fs.writeEnds.length > writesBefore);
+    hold.release();
+    const { commitLsn } = (await first) ?? { commitLsn: -1 };
+    expect(beginLsn).toBe(commitLsn + 1);
+    await durable;
+    expect(syncedAtAck).toBe(true);
+    await wal.commit(beginLsn);
+    await wal.close();
+  });
+
+  it("in group mode, does not cover for whenDurable the LSN right after the synced one, written after it", async () => {
+    const { fs, wal } = await openHeld({ mode: "group", intervalMs: 60_000 });
+    await wal.sync();
+    const writesBefore = fs.writeEnds.length;
+    const beginLsn = await wal.begin();
+    expect(beginLsn).toBe(wal.durableLsn() + 1);
+    let syncedAtAck: boolean | undefined;
+    const durable = wal.whenDurable(beginLsn).then(() => {
+      syncedAtAck = fs.syncedAfterWrite(writesBefore + 1);
+    });
+    await turnsUntil(() => fs.writeEnds.length > writesBefore);
+    await wal.sync();
+    await durable;
+    expect(syncedAtAck).toBe(true);
+    await wal.commit(beginLsn);
+    await wal.close();
+  });
+});
