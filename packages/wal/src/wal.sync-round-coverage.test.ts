@@ -80,6 +80,69 @@ class HeldSyncFs extends PassThroughFs {
   }
 }
 
+/**
+ * SimFS whose active segment has no synchronous write (every write goes to the thread pool, and one can be held
+ * before it reaches the file) but a blocking fdatasync: a blocking sync round may then run while a write is in
+ * flight. Numbers write ends and fdatasync starts as {@link HeldSyncFs} does.
+ */
+class HeldWriteFs extends PassThroughFs {
+  seq = 0;
+  writeEnds: number[] = [];
+  syncStarts: number[] = [];
+  #hold: { reached: () => void; held: Promise<void> } | undefined;
+
+  /** Hold the next write of the segment before it reaches the file. */
+  holdNext(): { reached: Promise<void>; release: () => void } {
+    let reached: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const reachedPromise = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#hold = { reached, held };
+    return { reached: reachedPromise, release };
+  }
+
+  override async open(path: string, mode: OpenMode): Promise<WalFile> {
+    const file = await this.inner.open(path, mode);
+    if (path !== SEGMENT) return file;
+    const trace = this;
+    return {
+      path: file.path,
+      read: (b, o, l, p) => file.read(b, o, l, p),
+      async write(data, position) {
+        const hold = trace.#hold;
+        if (hold !== undefined) {
+          trace.#hold = undefined;
+          hold.reached();
+          await hold.held;
+        }
+        await file.write(data, position);
+        trace.writeEnds.push(++trace.seq);
+      },
+      datasync: async () => {
+        trace.syncStarts.push(++trace.seq);
+        await file.datasync();
+      },
+      datasyncSync: () => {
+        trace.syncStarts.push(++trace.seq);
+        file.datasyncSync?.();
+      },
+      sync: () => file.sync(),
+      truncate: (n) => file.truncate(n),
+      size: () => file.size(),
+      close: () => file.close(),
+    };
+  }
+
+  syncedAfterWrite(writesEnded: number): boolean {
+    const writeEnd = this.writeEnds[writesEnded - 1];
+    return writeEnd !== undefined && this.syncStarts.some((start) => start > writeEnd);
+  }
+}
+
 /** Let the handle run (microtasks and a few turns), bounded by count, until `done()` holds. */
 async function turnsUntil(done: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
@@ -150,6 +213,30 @@ describe("a sync round", () => {
     await durable;
     expect(syncedAtAck).toBe(true);
     await wal.commit(beginLsn);
+    await wal.close();
+  });
+
+  it("run blocking while a write is in flight, covers only what was written before it", async () => {
+    const sim = new SimFS();
+    sim.mkdirpSync("/w");
+    const fs = new HeldWriteFs(sim);
+    const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, blockingSync: true });
+    await wal.commitTx([new Uint8Array([0])]);
+    const hold = fs.holdNext();
+    const writesBefore = fs.writeEnds.length;
+    let syncedAtAck: boolean | undefined;
+    const commit = wal.commitTx([new Uint8Array([1])]).then((info) => {
+      syncedAtAck = fs.syncedAfterWrite(writesBefore + 1);
+      return info;
+    });
+    await hold.reached;
+    // A second request while the write is held: it asks for a (blocking) sync round, which runs before the write ends.
+    const durable = wal.whenDurable(wal.nextLsn() - 1);
+    const syncsBefore = fs.syncStarts.length;
+    await turnsUntil(() => fs.syncStarts.length > syncsBefore);
+    hold.release();
+    await Promise.all([commit, durable]);
+    expect(syncedAtAck).toBe(true);
     await wal.close();
   });
 });
