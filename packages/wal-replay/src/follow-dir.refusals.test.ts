@@ -11,7 +11,7 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx, writeSegment } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
-import { createSlot, readSlot } from "./replication-slots.js";
+import { createSlot, invalidateSlot, readSlot } from "./replication-slots.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -37,7 +37,14 @@ describe("followDir refusals", () => {
     const first = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false });
     const one = await first.next();
     expect(one.value?.commitLsn).toBe(commits[0]);
-    for (const beyond of [commits[2] as number, { commitLsn: commits[1] as number, restartLsn: 1 }]) {
+    // One LSN past the delivered commit is already beyond it.
+    const next = (commits[0] as number) + 1;
+    for (const beyond of [
+      next,
+      { commitLsn: next, restartLsn: 1 },
+      commits[2] as number,
+      { commitLsn: commits[1] as number, restartLsn: 1 },
+    ]) {
       await expect(first.confirm(beyond)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
     }
     expect((await readSlot(dir, "s")).confirmedLsn).toBe(0);
@@ -68,6 +75,16 @@ describe("followDir refusals", () => {
     }
     expect((await readdir(dir)).sort()).toEqual(before);
     expect((await follower.next()).value?.commitLsn).toBe(6);
+    await follower.return();
+  });
+
+  it("refuses to start from an invalidated slot while the log still holds every record it needs", async () => {
+    // Invalidated, but its segments not yet deleted (a crash between the marker and the deletion, or a plan not run).
+    await writeSegment(dir, 1, 1, [...tx(1, [{ i: 0 }]), ...tx(4, [{ i: 1 }])], { sealed: true });
+    await createSlot(dir, "s");
+    await invalidateSlot(dir, "s", { oldestRetainedLsn: 4, retainedBytes: 10, reason: "too far behind" });
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false });
+    await expect(follower.next()).rejects.toMatchObject({ code: "WAL_SLOT_INVALIDATED", details: { slot: "s" } });
     await follower.return();
   });
 });
