@@ -1,0 +1,34 @@
+/**
+ * Truncation makes each deletion durable before it resolves: once `truncateUpTo` has returned, a crash (which keeps
+ * only what was fsynced, directory entries included) cannot bring a deleted segment back; and the handle's oldest
+ * segment id moves to the first one kept.
+ */
+
+import { bytesCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+const event = new Uint8Array(1000).fill(5);
+
+it("segments truncateUpTo deleted stay deleted in the crash image taken once it resolved, and oldestSegmentId follows", async () => {
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 4096 });
+  while (wal.activeSegmentId() < 5) await wal.commitTx([event]);
+  const segmentNames = () =>
+    fs
+      .durableImage()
+      .listSync(DIR)
+      .filter((name) => name.endsWith(".wal"));
+  const before = segmentNames();
+  const removed = await wal.truncateUpTo(wal.durableLsn());
+  expect(removed).toBeGreaterThan(0);
+  const segments = await wal.segments();
+  const kept = segments.map((s) => s.path.slice(DIR.length + 1));
+  expect(segmentNames()).toEqual(kept);
+  expect(wal.oldestSegmentId()).toBe(segments[0]?.id);
+  expect(before.length - segmentNames().length).toBe(removed);
+  await wal.close();
+});
