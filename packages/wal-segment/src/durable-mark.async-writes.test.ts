@@ -80,4 +80,23 @@ describe("DurableMarkWriter over a seam with asynchronous writes only", () => {
     await abandoning;
     expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 4, closed: false });
   });
+
+  it("marks published while a write is under way replace each other: one write in flight, one waiting", async () => {
+    const { fs, seam, held } = heldWrites();
+    const writer = await DurableMarkWriter.open(seam, DIR, 1);
+    let writes = 0;
+    for (let lsn = 1; lsn <= 10_000; lsn++) writer.publish(lsn);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.length).toBe(1); // the first write; the other 9 999 marks wait as one
+    const closing = writer.close(10_001);
+    for (let turn = 0; turn < 100 && held.length > 0; turn++) {
+      writes++;
+      held.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(writes).toBe(2); // LSN 1, then only the newest mark: the closed one
+    await closing;
+    expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 10_001, closed: true });
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
 });

@@ -194,10 +194,13 @@ export class DurableMarkWriter {
   #last = -1;
   #closed = false;
   /**
-   * The asynchronous writes (a seam without `writeSync`), chained: each starts when the one before it has landed, so
-   * an earlier mark never lands over a later one, and the file is closed only after the last of them.
+   * A seam without `writeSync` writes asynchronously, one write at a time, so an earlier mark never lands over a
+   * later one. Only the newest mark waits for the write under way (a mark replaces the one before it), so a slow
+   * seam costs at most one write in flight and one waiting, however many marks are published meanwhile.
    */
-  #writes: Promise<void> = Promise.resolve();
+  #waiting: Uint8Array | undefined;
+  /** The loop writing `#waiting` while there is one; the file is closed only after it ends. */
+  #writing: Promise<void> | undefined;
 
   private constructor(file: WalFile, session: number, sessionStartLsn: number) {
     this.#file = file;
@@ -249,20 +252,33 @@ export class DurableMarkWriter {
     });
     try {
       if (this.#file.writeSync !== undefined) this.#file.writeSync(bytes, 0);
-      else this.#writes = this.#writes.then(() => this.#file.write(bytes, 0)).catch(() => undefined);
+      else this.#writeLater(bytes);
     } catch {
       // A hint only: a follower that cannot read it fsyncs what it delivers itself.
     }
   }
 
+  #writeLater(bytes: Uint8Array): void {
+    this.#waiting = bytes;
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    for (let bytes = this.#waiting; bytes !== undefined; bytes = this.#waiting) {
+      this.#waiting = undefined;
+      await this.#file.write(bytes, 0).catch(() => undefined); // a hint only, as above
+    }
+    this.#writing = undefined;
+  }
+
   /**
    * Close the file without writing a new mark (a writer that failed: the mark keeps its last, still true, value);
-   * a write already under way lands first.
+   * the newest mark already published lands first.
    */
   async abandon(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#writes;
+    await this.#writing;
     await this.#file.close().catch(() => undefined);
   }
 
@@ -275,7 +291,7 @@ export class DurableMarkWriter {
     if (this.#closed) return;
     this.publish(finalLsn, true);
     this.#closed = true;
-    await this.#writes;
+    await this.#writing;
     await this.#file.close().catch(() => undefined);
   }
 }
