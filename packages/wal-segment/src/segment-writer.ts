@@ -814,4 +814,20 @@ export function validateOptions(options: SegmentWriterOptions): void {
   if (buffer !== undefined && (!Number.isSafeInteger(buffer) || buffer < 0)) {
     throw new WalError("WAL_INVALID_OPTION", `bufferBytes must be an integer >= 0, got ${shownValue(buffer)}`);
   }
+  const buffers: unknown = options.buffers;
+  if (
+    buffers !== undefined &&
+    !(
+      Array.isArray(buffers) &&
+      buffers.length === 2 &&
+      buffers[0] instanceof ByteWriter &&
+      buffers[1] instanceof ByteWriter &&
+      buffers[0] !== buffers[1]
+    )
+  ) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `buffers must be two distinct ByteWriters (a sealed writer's giveUpBuffers()), got ${shownValue(buffers)}`,
+    );
+  }
 }

@@ -4,7 +4,7 @@
  * becomes appends into the zeros it was made with instead of filling again.
  */
 
-import { bytesCodec, type WalRecord } from "@lora/wal-codec";
+import { ByteWriter, bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import type { WalFileSystem } from "./fs/file-system.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "./segment-header.js";
@@ -193,6 +193,9 @@ describe("SpareSegment", () => {
       { preallocateBytes: -1 },
       { bufferBytes: 0.5 },
       { syncDirectry: false },
+      { buffers: [] },
+      { buffers: "two" },
+      { buffers: [new ByteWriter(8), {}] },
     ]) {
       await expect(spare.becomeSegment(NEXT, options as object)).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
       expect(exists(fs, NEXT)).toBe(false);
