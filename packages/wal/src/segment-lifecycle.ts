@@ -85,12 +85,17 @@ export interface Truncation {
 export interface HoldPosition {
   readonly name: string;
   readonly confirmedLsn: number;
+  /** The hold's `position` as registered: a hold released and registered again under its name is another hold. */
+  readonly position: () => number;
 }
 
 /** What a truncation deletes and invalidates, decided from the segments it listed (see `planTruncation`). */
 export interface TruncationPlan {
   readonly segments: readonly RetentionSegment[];
   readonly plan: RetentionPlan;
+  readonly holds: readonly HoldPosition[];
+  /** How many holds had been registered when the holds were asked: a later one is checked before each deletion. */
+  readonly holdsRegistered: number;
 }
 
 export class SegmentLifecycle {
@@ -110,6 +115,8 @@ export class SegmentLifecycle {
   readonly #bugs: ReadonlySet<PlantedBug>;
   readonly #listeners = new Set<LifecycleListener>();
   readonly #holds = new Map<string, () => number>();
+  /** Holds registered so far (a count, never lowered): a truncation notices one registered while it runs. */
+  #holdsRegistered = 0;
   /**
    * Base LSN and size of the segments below the active one, once a listing has read them: neither changes after
    * rotation has moved on (truncation, which removes a segment, is all that touches it again), so truncation reads
@@ -163,6 +170,7 @@ export class SegmentLifecycle {
    */
   retain(name: string, position: () => number): () => void {
     this.#holds.set(name, position);
+    this.#holdsRegistered++;
     return () => {
       if (this.#holds.get(name) === position) this.#holds.delete(name);
     };
@@ -188,7 +196,7 @@ export class SegmentLifecycle {
           `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${shownValue(confirmedLsn)}`,
         );
       }
-      return { name, confirmedLsn };
+      return { name, confirmedLsn, position };
     });
   }
 
@@ -393,6 +401,7 @@ export class SegmentLifecycle {
     fenceLsn: number,
     holds: readonly HoldPosition[] = this.holdPositions(),
   ): Promise<TruncationPlan> {
+    const holdsRegistered = this.#holdsRegistered;
     const segments: RetentionSegment[] = await this.#list(true);
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });
     // In-process holds count as slots (named apart from the ones on disk); past the limit they are dropped when the
@@ -414,7 +423,7 @@ export class SegmentLifecycle {
       slots,
       maxSlotRetainedBytes: this.#maxSlotRetained,
     });
-    return { segments, plan };
+    return { segments, plan, holds, holdsRegistered };
   }
 
   /**
@@ -424,12 +433,16 @@ export class SegmentLifecycle {
    * the oldest segment left. The caller holds the handle exclusive (since the plan was made) and has made everything
    * appended durable.
    */
-  async truncate({ segments, plan }: TruncationPlan): Promise<Truncation> {
+  async truncate({ segments, plan, holds, holdsRegistered }: TruncationPlan): Promise<Truncation> {
     for (const inv of plan.invalidate) {
       if (inv.slot.startsWith(HOLD_PREFIX)) {
         const name = inv.slot.slice(HOLD_PREFIX.length);
-        this.#holds.delete(name);
-        this.#emit({ type: "slotInvalidated", slot: name, retainedBytes: inv.retainedBytes });
+        // Only the hold that was asked: one released and registered again since is not the one past the limit.
+        const asked = holds.find((hold) => hold.name === name)?.position;
+        if (asked !== undefined && this.#holds.get(name) === asked) {
+          this.#holds.delete(name);
+          this.#emit({ type: "slotInvalidated", slot: name, retainedBytes: inv.retainedBytes });
+        }
         continue;
       }
       await invalidateSlot(this.#dir, inv.slot, {
@@ -448,6 +461,11 @@ export class SegmentLifecycle {
     let oldestBaseLsn: number | undefined;
     try {
       for (const segment of plan.drop) {
+        // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
+        while (next < segments.length && (segments[next] as RetentionSegment).id <= segment.id) next++;
+        const lastLsn = (segments[next] as RetentionSegment).baseLsn - 1;
+        // A hold registered while truncation ran is effective at once too: what it needs is kept (and what follows).
+        if (this.#holdsRegistered !== holdsRegistered && this.#heldNow(lastLsn)) break;
         await this.#fs.unlink(segment.path);
         this.#known.delete(segment.id);
         if (TESTING_BUILD) this.#failpoint("truncate.afterUnlink");
@@ -455,14 +473,29 @@ export class SegmentLifecycle {
         if (TESTING_BUILD) this.#failpoint("truncate.afterDirFsync");
         removed.push(segment);
         if (segment.id >= this.#oldestId) this.#oldestId = segment.id + 1;
-        // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
-        while (next < segments.length && (segments[next] as RetentionSegment).id <= segment.id) next++;
         oldestBaseLsn = segments[next]?.baseLsn;
       }
     } finally {
       if (removed.length > 0) this.#emit({ type: "removed", segments: removed });
     }
     return { removed: removed.length, oldestBaseLsn };
+  }
+
+  /**
+   * Whether a hold registered now needs the record at `lsn`: its position is below it, or it cannot say (a
+   * position that throws or is no LSN, which is refused at the next truncation's start, keeps everything now).
+   */
+  #heldNow(lsn: number): boolean {
+    for (const position of this.#holds.values()) {
+      let at: unknown;
+      try {
+        at = position();
+      } catch {
+        return true;
+      }
+      if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0 || at < lsn) return true;
+    }
+    return false;
   }
 
   /**

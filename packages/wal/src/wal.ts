@@ -381,8 +381,9 @@ export class Wal<E = MutationEvent> {
   }
 
   /**
-   * Hold segments back from `truncateUpTo` from this process, effective at once: while the hold is registered,
-   * truncation keeps every segment holding a record above `position()` (called at each truncation), like a
+   * Hold segments back from `truncateUpTo` from this process, effective at once (also against a truncation already
+   * running, which stops before the first segment the hold needs): while the hold is registered, truncation keeps
+   * every segment holding a record above `position()` (called at each truncation), like a
    * replication slot at that LSN but without a file, so it ends with the process. It obeys `maxSlotRetainedBytes`:
    * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
    * one from the moment it starts, before its persistent slot exists. A `position()` that throws or returns

@@ -1,0 +1,66 @@
+/**
+ * `retain` is effective at once, also while a truncation is running: a hold registered while truncation reads the
+ * directory, or between two of its deletions, keeps every segment holding a record above its position.
+ */
+
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
+import { describe, expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+type Hook = (path: string) => void;
+
+/** Six small segments over a seam that calls `hooks.stat` / `hooks.unlink` as truncation stats or unlinks. */
+async function sixSegments() {
+  const sim = new SimFS();
+  const hooks: { stat?: Hook; unlink?: Hook } = {};
+  const fs = wrapFileSystem(sim, (f) => f, {
+    stat: async (path: string) => {
+      hooks.stat?.(path);
+      return sim.stat(path);
+    },
+    unlink: async (path: string) => {
+      hooks.unlink?.(path);
+      return sim.unlink(path);
+    },
+  });
+  const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, segmentTargetBytes: 64 });
+  for (let i = 0; i < 6; i++) await wal.commitTx([`e${i}`]);
+  const ids = async () => (await wal.segments()).map((s) => s.id);
+  return { wal, ids, hooks };
+}
+
+describe("a hold registered while truncation runs", () => {
+  it("registered while truncation reads the slots: nothing it needs is deleted", async () => {
+    const { wal, ids, hooks } = await sixSegments();
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    let registered = 0;
+    hooks.stat = (path) => {
+      if (!path.endsWith("slots") || registered > 0) return;
+      registered++;
+      wal.retain("late", () => 0); // every record is above 0: every segment is held
+    };
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(0);
+    expect(registered).toBe(1);
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    await wal.commitTx(["after"]); // refused nothing, poisoned nothing
+    await wal.close();
+  });
+
+  it("registered between two deletions: the deletion stops before the first segment it needs", async () => {
+    const { wal, ids, hooks } = await sixSegments();
+    const segments = await wal.segments();
+    const second = segments[1] as (typeof segments)[number];
+    let unlinks = 0;
+    hooks.unlink = (path) => {
+      if (!path.endsWith(".wal")) return;
+      unlinks++;
+      // After segment 1 is gone: hold what segment 2 ends with (its last record), so segment 2 itself may go, 3 not.
+      if (unlinks === 1) wal.retain("late", () => (segments[2] as (typeof segments)[number]).baseLsn - 1);
+    };
+    expect(second.id).toBe(2);
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
+    expect(await ids()).toEqual([3, 4, 5, 6]);
+    await wal.close();
+  });
+});
