@@ -7,7 +7,7 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createSlot } from "@lora/wal-replay";
+import { createSlot, dropSlot } from "@lora/wal-replay";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -59,6 +59,24 @@ describe("a truncation that fails before deleting anything", () => {
     expect(fault.hits).toBe(1);
     expect(await ids()).toEqual([1, 2, 3, 4, 5, 6]);
     await stillUsable(wal);
+    await wal.close();
+  });
+
+  it("checkpoint: the marker stands, nothing is deleted, the handle usable, and truncateUpTo finishes later", async () => {
+    const { fs, wal, ids } = await sixSegments();
+    const good = fs.readFileSync(SLOT_FILE);
+    fs.writeFileSync(SLOT_FILE, new Uint8Array([1, 2, 3]));
+    const snapshot = wal.safeCheckpointLsn();
+    const markerLsn = wal.nextLsn();
+    await expect(wal.checkpoint(snapshot)).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(wal.durableLsn()).toBe(markerLsn); // the marker was made durable before the truncation read the slot
+    await expect(wal.checkpointMarker(snapshot - 1)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    await stillUsable(wal);
+    // Repaired and dropped (the slot held everything): the truncation the checkpoint meant now deletes.
+    fs.writeFileSync(SLOT_FILE, good);
+    await dropSlot("/w", "reader", { fs });
+    expect(await wal.truncateUpTo(snapshot)).toBeGreaterThan(0);
     await wal.close();
   });
 });

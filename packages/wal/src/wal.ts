@@ -534,7 +534,9 @@ export class Wal<E = MutationEvent> {
    * `snapshotLsn`: append the marker, make it durable, and delete the sealed segments the snapshot makes
    * unnecessary (`truncateUpTo(snapshotLsn)`). Reopen with `checkpointLsn: snapshotLsn`.
    * @throws {@link WalError} as {@link Wal.checkpointMarker} (nothing written), {@link Wal.forceFsync} and
-   *   {@link Wal.truncateUpTo}.
+   *   {@link Wal.truncateUpTo}. A truncation that fails (a damaged slot file, `WAL_CORRUPT`, or a segment header that
+   *   cannot be read) rejects the checkpoint after its marker is durable: the marker stands, nothing is deleted, and
+   *   the handle stays usable; once the cause is repaired, `truncateUpTo(snapshotLsn)` finishes the job.
    */
   async checkpoint(snapshotLsn: number): Promise<CheckpointInfo> {
     this.#assertUsable();
