@@ -15,19 +15,8 @@ import type { ArchiveStore } from "./archive-store.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import { archivedLog } from "./test-support/archived-log.js";
+import { segmentBytes } from "./test-support/segment-bytes.js";
 import { listArchive, verifyArchive } from "./verify-archive.js";
-
-/** A segment: `header` (32 bytes), then the records. */
-function segment(header: Uint8Array, records: readonly WalRecord<Uint8Array>[]): Uint8Array {
-  const parts = [header, ...records.map((r) => encodeRecord(r, bytesCodec))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 /** A store holding `bytes` as the sealed object of segment 1 with base LSN `baseLsn`, under a key that matches them. */
 async function storeWith(bytes: Uint8Array, baseLsn: number) {
@@ -67,23 +56,23 @@ describe("a segment that matches its key but is not a valid segment", () => {
   it("its header does not decode", async () => {
     const header = encodeSegmentHeader({ baseLsn: 1, sealed: true });
     header[0] = (header[0] as number) ^ 0xff; // the magic
-    const { store, key } = await storeWith(segment(header, tx(1)), 1);
+    const { store, key } = await storeWith(segmentBytes(header, tx(1)), 1);
     await refusedBoth(store, key, "does not start with a valid segment header");
   });
 
   it("a sealed object whose header is not sealed", async () => {
-    const { store, key } = await storeWith(segment(encodeSegmentHeader({ baseLsn: 1, sealed: false }), tx(1)), 1);
+    const { store, key } = await storeWith(segmentBytes(encodeSegmentHeader({ baseLsn: 1, sealed: false }), tx(1)), 1);
     await refusedBoth(store, key, "is archived as a sealed segment but its header is not sealed");
   });
 
   it("a record below the segment's base LSN", async () => {
-    const { store, key } = await storeWith(segment(encodeSegmentHeader({ baseLsn: 5, sealed: true }), tx(1)), 5);
+    const { store, key } = await storeWith(segmentBytes(encodeSegmentHeader({ baseLsn: 5, sealed: true }), tx(1)), 5);
     await refusedBoth(store, key, "the record at offset 32 of segment 1 has lsn 1, below the base lsn 5");
   });
 
   it("a record whose LSN does not rise above the one before it", async () => {
     const records = [...tx(1), { kind: "txBegin", lsn: 3 } as const];
-    const bytes = segment(encodeSegmentHeader({ baseLsn: 1, sealed: true }), records);
+    const bytes = segmentBytes(encodeSegmentHeader({ baseLsn: 1, sealed: true }), records);
     const { store, key } = await storeWith(bytes, 1);
     const offset = bytes.byteLength - encodeRecord({ kind: "txBegin", lsn: 3 }, bytesCodec).byteLength;
     await refusedBoth(

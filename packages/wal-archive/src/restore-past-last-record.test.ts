@@ -6,7 +6,7 @@
  */
 
 import { Wal } from "@lora/wal";
-import { bytesCodec, crc32, encodeRecord, isWalError, type WalRecord } from "@lora/wal-codec";
+import { bytesCodec, crc32, isWalError, type WalRecord } from "@lora/wal-codec";
 import { encodeSegmentHeader } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { archiveKey } from "./archive-keys.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import type { RestoreProgress } from "./restore-progress.js";
+import { segmentBytes } from "./test-support/segment-bytes.js";
 import { verifyArchive } from "./verify-archive.js";
 
 /** A sealed segment of one transaction at `begin` (begin, one event, commit), its header as `header` gives it. */
@@ -23,14 +24,7 @@ function sealedSegment(baseLsn: number, begin: number, header = encodeSegmentHea
     { kind: "mutationBatch", lsn: begin + 1, txBeginLsn: begin, events: [new Uint8Array([begin])] },
     { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
   ];
-  const parts = [header, ...records.map((r) => encodeRecord(r, bytesCodec))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return segmentBytes(header, records);
 }
 
 /** Segment 1 (base 1, LSNs 1..3) and segment 2 (base 10, LSNs 10..12), sealed, keys matching their bytes. */
