@@ -99,4 +99,35 @@ describe("DurableMarkWriter over a seam with asynchronous writes only", () => {
     expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 10_001, closed: true });
     expect(fs.stats.opens).toBe(fs.stats.closes);
   });
+
+  it("a seam write that throws instead of rejecting loses that mark only: later marks and the closed one land", async () => {
+    const fs = SimFS.withDir(DIR);
+    let calls = 0;
+    const seam = wrapFileSystem(
+      fs,
+      (file: WalFile): WalFile =>
+        new Proxy(file, {
+          get(target, key) {
+            if (key === "writeSync") return undefined;
+            if (key === "write") {
+              return (data: Uint8Array, position: number) => {
+                if (calls++ === 0) throw new Error("EBADF");
+                return target.write(data, position);
+              };
+            }
+            return boundProperty(target, key);
+          },
+        }),
+    );
+    const writer = await DurableMarkWriter.open(seam, DIR, 1);
+    writer.publish(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.publish(7);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 7, closed: false });
+    await writer.close(9);
+    expect(calls).toBe(3);
+    expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 9, closed: true });
+    expect(fs.stats.opens).toBe(fs.stats.closes);
+  });
 });

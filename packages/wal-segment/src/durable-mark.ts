@@ -264,9 +264,13 @@ export class DurableMarkWriter {
   }
 
   async #drain(): Promise<void> {
+    const file = this.#file;
     for (let bytes = this.#waiting; bytes !== undefined; bytes = this.#waiting) {
       this.#waiting = undefined;
-      await this.#file.write(bytes, 0).catch(() => undefined); // a hint only, as above
+      // A hint only, as above; a seam's write that throws instead of rejecting must not end the loop either.
+      await Promise.resolve(bytes)
+        .then((data) => file.write(data, 0))
+        .catch(() => undefined);
     }
     this.#writing = undefined;
   }
