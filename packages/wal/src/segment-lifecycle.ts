@@ -115,7 +115,10 @@ export class SegmentLifecycle {
   readonly #bugs: ReadonlySet<PlantedBug>;
   readonly #listeners = new Set<LifecycleListener>();
   readonly #holds = new Map<string, () => number>();
-  /** Holds registered so far (a count, never lowered): a truncation notices one registered while it runs. */
+  /**
+   * Holds registered so far, but for those registered again from a `slotInvalidated` listener: a truncation notices
+   * one registered while it runs.
+   */
   #holdsRegistered = 0;
   /**
    * Base LSN and size of the segments below the active one, once a listing has read them: neither changes after
@@ -441,7 +444,7 @@ export class SegmentLifecycle {
         const asked = holds.find((hold) => hold.name === name)?.position;
         if (asked !== undefined && this.#holds.get(name) === asked) {
           this.#holds.delete(name);
-          this.#emit({ type: "slotInvalidated", slot: name, retainedBytes: inv.retainedBytes });
+          this.#emitInvalidated(name, inv.retainedBytes);
         }
         continue;
       }
@@ -451,7 +454,7 @@ export class SegmentLifecycle {
         retainedBytes: inv.retainedBytes,
         reason: inv.reason,
       });
-      this.#emit({ type: "slotInvalidated", slot: inv.slot, retainedBytes: inv.retainedBytes });
+      this.#emitInvalidated(inv.slot, inv.retainedBytes);
     }
     if (plan.drop.length === 0) return { removed: 0, oldestBaseLsn: undefined };
     if (TESTING_BUILD) this.#failpoint("truncate.beforeUnlink");
@@ -479,6 +482,17 @@ export class SegmentLifecycle {
       if (removed.length > 0) this.#emit({ type: "removed", segments: removed });
     }
     return { removed: removed.length, oldestBaseLsn };
+  }
+
+  /**
+   * Tell the listeners a slot or hold was dropped past `maxSlotRetainedBytes`. A holder that registers its hold again
+   * from the listener is not a hold this truncation must wait for: it would keep the log past the limit it was just
+   * dropped for, at every truncation. The next truncation asks it (and drops it again if it is still that far behind).
+   */
+  #emitInvalidated(slot: string, retainedBytes: number): void {
+    const registered = this.#holdsRegistered;
+    this.#emit({ type: "slotInvalidated", slot, retainedBytes });
+    this.#holdsRegistered = registered;
   }
 
   /**

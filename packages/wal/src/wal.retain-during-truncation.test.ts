@@ -1,6 +1,7 @@
 /**
  * `retain` is effective at once, also while a truncation is running: a hold registered while truncation reads the
- * directory, or between two of its deletions, keeps every segment holding a record above its position.
+ * directory, or between two of its deletions, keeps every segment holding a record above its position. A hold its
+ * holder registers again on hearing it was dropped past `maxSlotRetainedBytes` does not stop that truncation.
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
@@ -61,6 +62,26 @@ describe("a hold registered while truncation runs", () => {
     expect(second.id).toBe(2);
     expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
     expect(await ids()).toEqual([3, 4, 5, 6]);
+    await wal.close();
+  });
+
+  it("registered again by its holder on hearing it was dropped past the limit: the truncation still deletes", async () => {
+    const { wal } = await Wal.open<JsonValue>("/w", {
+      fs: new SimFS(),
+      codec: jsonCodec,
+      segmentTargetBytes: 64,
+      maxSlotRetainedBytes: 100,
+    });
+    for (let i = 0; i < 6; i++) await wal.commitTx([`e${i}`]);
+    wal.retain("c", () => 0);
+    let dropped = 0;
+    wal.onLifecycle((event) => {
+      if (event.type !== "slotInvalidated" || event.slot !== "c") return;
+      dropped++;
+      wal.retain("c", () => 0); // the obvious reaction; it must not keep the log past the limit
+    });
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(4);
+    expect(dropped).toBe(1);
     await wal.close();
   });
 });

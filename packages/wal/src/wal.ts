@@ -382,7 +382,8 @@ export class Wal<E = MutationEvent> {
 
   /**
    * Hold segments back from `truncateUpTo` from this process, effective at once (also against a truncation already
-   * running, which stops before the first segment the hold needs): while the hold is registered, truncation keeps
+   * running, which stops before the next deletion of a segment the hold needs; a deletion already under way
+   * completes): while the hold is registered, truncation keeps
    * every segment holding a record above `position()` (called at each truncation), like a
    * replication slot at that LSN but without a file, so it ends with the process. It obeys `maxSlotRetainedBytes`:
    * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
