@@ -58,6 +58,7 @@ export {
   type InvalidateSlotOptions,
   invalidateSlot,
   isSlotName,
+  listSlotNames,
   listSlots,
   MAX_SLOT_REASON_BYTES,
   readSlot,

@@ -17,6 +17,7 @@ import {
   dropSlot,
   invalidateSlot,
   isSlotName,
+  listSlotNames,
   listSlots,
   readSlot,
   SLOT_FILE_BYTES,
@@ -155,6 +156,11 @@ describe("on a real directory (the Node seam by default)", () => {
     await writeFile(join(dir, "slots", "not a name.slot"), "x");
     await writeFile(join(dir, "slots", "README"), "x");
     expect((await listSlots(dir)).map((s) => s.name)).toEqual(["A", "Z9", "a-1", "a_2", "b"]);
+    // listSlotNames finds the same names without reading the files: a damaged one is still named.
+    await writeFile(join(dir, "slots", "b.slot"), "damaged");
+    await expectCode(listSlots(dir), "WAL_CORRUPT");
+    expect(await listSlotNames(dir)).toEqual(["A", "Z9", "a-1", "a_2", "b"]);
+    expect(await listSlotNames(join(dir, "no-such-log"))).toEqual([]);
   });
 
   it("lists a slot dropped between reading slots/ and reading its file as gone, not as an error", async () => {

@@ -349,6 +349,26 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
 export async function listSlots(dir: string, options: SlotOptions = {}): Promise<SlotState[]> {
   assertDir(dir);
   const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "listSlots");
+  const slots: SlotState[] = [];
+  for (const name of await slotNamesIn(fs, dir)) {
+    const state = await readSlotState(fs, slotPaths(dir, name), name);
+    if (state !== null) slots.push(state); // null: dropped since readdir
+  }
+  return slots;
+}
+
+/**
+ * The names of the slots of the log in `dir`, as {@link listSlots} finds them (the `<name>.slot` files of `slots/`
+ * with a valid name), sorted by name, without reading the files: a listing that goes on past a damaged slot file
+ * reads each with {@link readSlot}. `[]` when there is no `slots/` directory.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT`, `WAL_IO`.
+ */
+export async function listSlotNames(dir: string, options: SlotOptions = {}): Promise<string[]> {
+  assertDir(dir);
+  return await slotNamesIn(fileSystemOf(options, SLOT_OPTION_NAMES, "listSlotNames"), dir);
+}
+
+async function slotNamesIn(fs: WalFileSystem, dir: string): Promise<string[]> {
   const slotsDir = join(dir, SLOTS_DIR_NAME);
   const stat = await fs.stat(slotsDir);
   if (stat === null || !stat.isDirectory) return [];
@@ -358,13 +378,7 @@ export async function listSlots(dir: string, options: SlotOptions = {}): Promise
     const name = entry.slice(0, -SLOT_SUFFIX.length);
     if (SLOT_NAME.test(name)) names.push(name);
   }
-  names.sort(compareNames);
-  const slots: SlotState[] = [];
-  for (const name of names) {
-    const state = await readSlotState(fs, slotPaths(dir, name), name);
-    if (state !== null) slots.push(state); // null: dropped since readdir
-  }
-  return slots;
+  return names.sort(compareNames);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   canRestartFrom,
   createSlot,
   dropSlot,
-  isSlotName,
+  listSlotNames,
   listSlots,
   readSlot,
   SLOTS_DIR_NAME,
@@ -140,8 +140,8 @@ const SLOT_FILE_SUFFIX = ".slot";
 
 /**
  * Every slot of the log in `dir`, and the slots whose files fail their checks. `listSlots` stops at the first damaged
- * file; then the slots are read one by one (the names `listSlots` reads: `<name>.slot` files in `slots/`), so the
- * healthy ones are reported beside the damaged.
+ * file; then the slots it would have read (`listSlotNames`) are read one by one, so the healthy ones are reported
+ * beside the damaged.
  */
 async function readSlots(fs: WalFileSystem, dir: string): Promise<{ slots: SlotState[]; damaged: SlotDamageEntry[] }> {
   try {
@@ -150,11 +150,7 @@ async function readSlots(fs: WalFileSystem, dir: string): Promise<{ slots: SlotS
     if (!isWalError(error, "WAL_CORRUPT")) throw error;
   }
   const slotsDir = join(dir, SLOTS_DIR_NAME);
-  const names = (await fs.readdir(slotsDir))
-    .filter((entry) => entry.endsWith(SLOT_FILE_SUFFIX))
-    .map((entry) => entry.slice(0, -SLOT_FILE_SUFFIX.length))
-    .filter((name) => isSlotName(name))
-    .sort();
+  const names = await listSlotNames(dir, { fs });
   const slots: SlotState[] = [];
   const damaged: SlotDamageEntry[] = [];
   for (const name of names) {
