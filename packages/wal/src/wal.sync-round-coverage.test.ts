@@ -14,132 +14,121 @@ import { Wal } from "./wal.js";
 
 const SEGMENT = "/w/0000000001.wal";
 
-/**
- * SimFS whose active segment numbers the end of each write and the start of each fdatasync, and can hold one
- * fdatasync after it has made the file durable (a slow fsync, during which the handle goes on writing). No blocking
- * fdatasync is offered, so every round runs on the thread pool.
- */
-class HeldSyncFs extends PassThroughFs {
+/** A held step: `reached` resolves when the step gets to the hold, which lasts until `release()`. */
+function gate(): { reached: Promise<void>; arrive: () => void; held: Promise<void>; release: () => void } {
+  let arrive: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve;
+  });
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { reached, arrive, held, release };
+}
+
+/** SimFS whose active segment numbers the end of each write and the start of each fdatasync. */
+abstract class TracedSegmentFs extends PassThroughFs {
   seq = 0;
   writeEnds: number[] = [];
   syncStarts: number[] = [];
-  #armed = false;
-  #reached: () => void = () => undefined;
-  #release: () => void = () => undefined;
 
-  /** Hold the next fdatasync of the segment; resolves once it has run and is being held. */
-  holdNext(): { reached: Promise<void>; release: () => void } {
-    this.#armed = true;
-    const reached = new Promise<void>((resolve) => {
-      this.#reached = resolve;
-    });
-    const held = new Promise<void>((resolve) => {
-      this.#release = resolve;
-    });
-    this.#held = held;
-    return { reached, release: () => this.#release() };
-  }
-
-  #held: Promise<void> = Promise.resolve();
+  /** The segment's file as the subclass changes it; every other call goes to `file`. */
+  protected abstract traced(file: WalFile): Partial<WalFile>;
 
   override async open(path: string, mode: OpenMode): Promise<WalFile> {
     const file = await this.inner.open(path, mode);
     if (path !== SEGMENT) return file;
-    const trace = this;
     return {
       path: file.path,
       read: (b, o, l, p) => file.read(b, o, l, p),
-      writeSync(data, position) {
-        file.writeSync?.(data, position);
-        trace.writeEnds.push(++trace.seq);
-      },
-      async write(data, position) {
-        await file.write(data, position);
-        trace.writeEnds.push(++trace.seq);
-      },
-      async datasync() {
-        trace.syncStarts.push(++trace.seq);
-        await file.datasync();
-        if (trace.#armed) {
-          trace.#armed = false;
-          trace.#reached();
-          await trace.#held;
-        }
-      },
+      write: (d, p) => file.write(d, p),
+      datasync: () => file.datasync(),
       sync: () => file.sync(),
       truncate: (n) => file.truncate(n),
       size: () => file.size(),
       close: () => file.close(),
+      ...this.traced(file),
     };
   }
 
   /** Whether an fdatasync started after the last write that had ended by `writesEnded` writes. */
   syncedAfterWrite(writesEnded: number): boolean {
-    const writeEnd = this.writeEnds[writesEnded - 1] as number;
-    return this.syncStarts.some((start) => start > writeEnd);
+    const writeEnd = this.writeEnds[writesEnded - 1];
+    return writeEnd !== undefined && this.syncStarts.some((start) => start > writeEnd);
   }
 }
 
 /**
- * SimFS whose active segment has no synchronous write (every write goes to the thread pool, and one can be held
- * before it reaches the file) but a blocking fdatasync: a blocking sync round may then run while a write is in
- * flight. Numbers write ends and fdatasync starts as {@link HeldSyncFs} does.
+ * A traced segment that can hold one fdatasync after it has made the file durable (a slow fsync, during which the
+ * handle goes on writing). No blocking fdatasync is offered, so every round runs on the thread pool.
  */
-class HeldWriteFs extends PassThroughFs {
-  seq = 0;
-  writeEnds: number[] = [];
-  syncStarts: number[] = [];
-  #hold: { reached: () => void; held: Promise<void> } | undefined;
+class HeldSyncFs extends TracedSegmentFs {
+  #hold: ReturnType<typeof gate> | undefined;
+
+  /** Hold the next fdatasync of the segment; `reached` resolves once it has run and is being held. */
+  holdNext(): { reached: Promise<void>; release: () => void } {
+    this.#hold = gate();
+    return this.#hold;
+  }
+
+  protected traced(file: WalFile): Partial<WalFile> {
+    return {
+      writeSync: (data, position) => {
+        file.writeSync?.(data, position);
+        this.writeEnds.push(++this.seq);
+      },
+      write: async (data, position) => {
+        await file.write(data, position);
+        this.writeEnds.push(++this.seq);
+      },
+      datasync: async () => {
+        this.syncStarts.push(++this.seq);
+        await file.datasync();
+        const hold = this.#hold;
+        if (hold === undefined) return;
+        this.#hold = undefined;
+        hold.arrive();
+        await hold.held;
+      },
+    };
+  }
+}
+
+/**
+ * A traced segment with no synchronous write (every write goes to the thread pool, and one can be held before it
+ * reaches the file) but a blocking fdatasync: a blocking sync round may then run while a write is in flight.
+ */
+class HeldWriteFs extends TracedSegmentFs {
+  #hold: ReturnType<typeof gate> | undefined;
 
   /** Hold the next write of the segment before it reaches the file. */
   holdNext(): { reached: Promise<void>; release: () => void } {
-    let reached: () => void = () => undefined;
-    let release: () => void = () => undefined;
-    const reachedPromise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.#hold = { reached, held };
-    return { reached: reachedPromise, release };
+    this.#hold = gate();
+    return this.#hold;
   }
 
-  override async open(path: string, mode: OpenMode): Promise<WalFile> {
-    const file = await this.inner.open(path, mode);
-    if (path !== SEGMENT) return file;
-    const trace = this;
+  protected traced(file: WalFile): Partial<WalFile> {
     return {
-      path: file.path,
-      read: (b, o, l, p) => file.read(b, o, l, p),
-      async write(data, position) {
-        const hold = trace.#hold;
+      write: async (data, position) => {
+        const hold = this.#hold;
         if (hold !== undefined) {
-          trace.#hold = undefined;
-          hold.reached();
+          this.#hold = undefined;
+          hold.arrive();
           await hold.held;
         }
         await file.write(data, position);
-        trace.writeEnds.push(++trace.seq);
+        this.writeEnds.push(++this.seq);
       },
       datasync: async () => {
-        trace.syncStarts.push(++trace.seq);
+        this.syncStarts.push(++this.seq);
         await file.datasync();
       },
       datasyncSync: () => {
-        trace.syncStarts.push(++trace.seq);
+        this.syncStarts.push(++this.seq);
         file.datasyncSync?.();
       },
-      sync: () => file.sync(),
-      truncate: (n) => file.truncate(n),
-      size: () => file.size(),
-      close: () => file.close(),
     };
-  }
-
-  syncedAfterWrite(writesEnded: number): boolean {
-    const writeEnd = this.writeEnds[writesEnded - 1];
-    return writeEnd !== undefined && this.syncStarts.some((start) => start > writeEnd);
   }
 }
 
