@@ -10,7 +10,7 @@ import { bytesCodec } from "@lora/wal-codec";
 import { isSpareSegmentName, type OpenMode, SPARE_SEGMENT_PREFIX, segmentPath, type WalFile } from "@lora/wal-segment";
 import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
-import { PassThroughFs } from "../test/pass-through-fs.js";
+import { asyncMethodsOf, PassThroughFs } from "../test/pass-through-fs.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -275,7 +275,7 @@ class HeldSpareSyncs extends PassThroughFs {
     const file = await this.inner.open(path, mode);
     if (!this.hold || !isSpareSegmentName(path.slice(DIR.length + 1))) return file;
     return {
-      ...bind(file),
+      ...asyncMethodsOf(file),
       datasync: async () => {
         if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
         await file.datasync();
@@ -286,18 +286,4 @@ class HeldSpareSyncs extends PassThroughFs {
     this.hold = false;
     for (const resolve of this.held.splice(0)) resolve();
   }
-}
-
-/** The file's methods, bound to it, so one can be replaced. */
-function bind(file: WalFile): WalFile {
-  return {
-    path: file.path,
-    read: (b, o, l, p) => file.read(b, o, l, p),
-    write: (d, p) => file.write(d, p),
-    datasync: () => file.datasync(),
-    sync: () => file.sync(),
-    truncate: (n) => file.truncate(n),
-    size: () => file.size(),
-    close: () => file.close(),
-  };
 }

@@ -8,7 +8,7 @@ import { bytesCodec } from "@lora/wal-codec";
 import type { OpenMode, WalFile } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
-import { PassThroughFs } from "../test/pass-through-fs.js";
+import { asyncMethodsOf, PassThroughFs } from "../test/pass-through-fs.js";
 import type { SyncModeInput } from "./sync-mode.js";
 import { Wal } from "./wal.js";
 
@@ -32,6 +32,14 @@ abstract class TracedSegmentFs extends PassThroughFs {
   seq = 0;
   writeEnds: number[] = [];
   syncStarts: number[] = [];
+  /** The step the subclass holds next (an fdatasync or a write), once `holdNext` armed it. */
+  protected hold: ReturnType<typeof gate> | undefined;
+
+  /** Hold the segment's next held step; `reached` resolves once it is being held. */
+  holdNext(): { reached: Promise<void>; release: () => void } {
+    this.hold = gate();
+    return this.hold;
+  }
 
   /** The segment's file as the subclass changes it; every other call goes to `file`. */
   protected abstract traced(file: WalFile): Partial<WalFile>;
@@ -39,17 +47,7 @@ abstract class TracedSegmentFs extends PassThroughFs {
   override async open(path: string, mode: OpenMode): Promise<WalFile> {
     const file = await this.inner.open(path, mode);
     if (path !== SEGMENT) return file;
-    return {
-      path: file.path,
-      read: (b, o, l, p) => file.read(b, o, l, p),
-      write: (d, p) => file.write(d, p),
-      datasync: () => file.datasync(),
-      sync: () => file.sync(),
-      truncate: (n) => file.truncate(n),
-      size: () => file.size(),
-      close: () => file.close(),
-      ...this.traced(file),
-    };
+    return { ...asyncMethodsOf(file), ...this.traced(file) };
   }
 
   /** Whether an fdatasync started after the last write that had ended by `writesEnded` writes. */
@@ -64,14 +62,6 @@ abstract class TracedSegmentFs extends PassThroughFs {
  * handle goes on writing). No blocking fdatasync is offered, so every round runs on the thread pool.
  */
 class HeldSyncFs extends TracedSegmentFs {
-  #hold: ReturnType<typeof gate> | undefined;
-
-  /** Hold the next fdatasync of the segment; `reached` resolves once it has run and is being held. */
-  holdNext(): { reached: Promise<void>; release: () => void } {
-    this.#hold = gate();
-    return this.#hold;
-  }
-
   protected traced(file: WalFile): Partial<WalFile> {
     return {
       writeSync: (data, position) => {
@@ -85,9 +75,9 @@ class HeldSyncFs extends TracedSegmentFs {
       datasync: async () => {
         this.syncStarts.push(++this.seq);
         await file.datasync();
-        const hold = this.#hold;
+        const hold = this.hold;
         if (hold === undefined) return;
-        this.#hold = undefined;
+        this.hold = undefined;
         hold.arrive();
         await hold.held;
       },
@@ -100,20 +90,12 @@ class HeldSyncFs extends TracedSegmentFs {
  * reaches the file) but a blocking fdatasync: a blocking sync round may then run while a write is in flight.
  */
 class HeldWriteFs extends TracedSegmentFs {
-  #hold: ReturnType<typeof gate> | undefined;
-
-  /** Hold the next write of the segment before it reaches the file. */
-  holdNext(): { reached: Promise<void>; release: () => void } {
-    this.#hold = gate();
-    return this.#hold;
-  }
-
   protected traced(file: WalFile): Partial<WalFile> {
     return {
       write: async (data, position) => {
-        const hold = this.#hold;
+        const hold = this.hold;
         if (hold !== undefined) {
-          this.#hold = undefined;
+          this.hold = undefined;
           hold.arrive();
           await hold.held;
         }

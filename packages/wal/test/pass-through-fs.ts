@@ -32,3 +32,20 @@ export class PassThroughFs implements WalFileSystem {
     return this.inner.syncDir(p);
   }
 }
+
+/**
+ * `file`'s asynchronous methods, bound to it, and none of its synchronous ones: a copy a test spreads its changes
+ * over, so the handle's writes and fdatasyncs take the thread-pool path unless the test adds them back.
+ */
+export function asyncMethodsOf(file: WalFile): WalFile {
+  return {
+    path: file.path,
+    read: (b, o, l, p) => file.read(b, o, l, p),
+    write: (d, p) => file.write(d, p),
+    datasync: () => file.datasync(),
+    sync: () => file.sync(),
+    truncate: (n) => file.truncate(n),
+    size: () => file.size(),
+    close: () => file.close(),
+  };
+}
