@@ -4,27 +4,24 @@
  * naming it is read (the one-missing-LSN rule of `canRestartFrom`); two or more missing are `WAL_TRUNCATED`.
  */
 
-import { mkdtemp, rm, unlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { unlink } from "node:fs/promises";
+import { makeTempDir } from "@lora/test-utils";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { interceptOpen } from "@lora/wal-segment/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tx } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
 
 const fs = createNodeFileSystem();
 let dir: string;
-let stop: AbortController;
+let cleanup: () => Promise<void>;
+const stop = new AbortController();
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lora-wal-lone-missing-"));
-  stop = new AbortController();
+  ({ path: dir, cleanup } = await makeTempDir("lora-wal-lone-missing"));
 });
-afterEach(async () => {
-  stop.abort();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(async () => await cleanup());
+afterAll(() => stop.abort());
 
 /** Three segments of one transaction each: 1..3, 4..6 (sealed) and 7..9 (the active one). */
 async function threeSegments(): Promise<void> {
