@@ -11,7 +11,6 @@ import {
   createSlot,
   dropSlot,
   listSlotNames,
-  listSlots,
   readSlot,
   SLOTS_DIR_NAME,
   type SlotInvalidation,
@@ -135,36 +134,21 @@ function entryOf(slot: SlotState, segments: readonly BasedSegment[]): SlotReport
   };
 }
 
-/** The file name of a slot's position file after its name (`slots/<name>.slot`). */
-const SLOT_FILE_SUFFIX = ".slot";
-
 /**
- * Every slot of the log in `dir`, and the slots whose files fail their checks. `listSlots` stops at the first damaged
- * file; then the slots it would have read (`listSlotNames`) are read one by one, so the healthy ones are reported
- * beside the damaged.
+ * Every slot of the log in `dir`, and the slots whose files fail their checks: each slot `listSlots` would read
+ * (`listSlotNames`), read on its own, so one damaged file does not hide the others.
  */
 async function readSlots(fs: WalFileSystem, dir: string): Promise<{ slots: SlotState[]; damaged: SlotDamageEntry[] }> {
-  try {
-    return { slots: await listSlots(dir, { fs }), damaged: [] };
-  } catch (error) {
-    if (!isWalError(error, "WAL_CORRUPT")) throw error;
-  }
-  const slotsDir = join(dir, SLOTS_DIR_NAME);
-  const names = await listSlotNames(dir, { fs });
   const slots: SlotState[] = [];
   const damaged: SlotDamageEntry[] = [];
-  for (const name of names) {
+  for (const name of await listSlotNames(dir, { fs })) {
     try {
       slots.push(await readSlot(dir, name, { fs }));
     } catch (error) {
       if (isWalError(error, "WAL_SLOT_NOT_FOUND")) continue; // dropped since the listing
       if (!isWalError(error, "WAL_CORRUPT")) throw error;
-      damaged.push({
-        name,
-        path: join(slotsDir, `${name}${SLOT_FILE_SUFFIX}`),
-        code: "WAL_CORRUPT",
-        message: error.message,
-      });
+      // readSlot's WAL_CORRUPT names the file it read (details.path).
+      damaged.push({ name, path: String(error.details?.path), code: "WAL_CORRUPT", message: error.message });
     }
   }
   return { slots, damaged };
@@ -360,20 +344,18 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
   const damaged = report.damaged.length === 0 ? "" : ` (${report.damaged.length} damaged)`;
   ctx.out.line(`${s.bold("slots")}      ${count}${damaged}`);
   ctx.out.line("");
-  const rows: { name: string; cells: string[] }[] = [
-    ...report.slots.map((slot) => ({
-      name: slot.name,
-      cells: [
-        slot.name,
-        String(slot.confirmedLsn),
-        String(slot.restartLsn),
-        slot.createdAt,
-        slot.status === "valid" ? "valid" : "INVALIDATED",
-        heldText(slot),
-      ],
-    })),
-    ...report.damaged.map((slot) => ({ name: slot.name, cells: [slot.name, "-", "-", "-", "DAMAGED", "-"] })),
-  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // One table sorted by name (the first cell), damaged slots among the others.
+  const rows: string[][] = [
+    ...report.slots.map((slot) => [
+      slot.name,
+      String(slot.confirmedLsn),
+      String(slot.restartLsn),
+      slot.createdAt,
+      slot.status === "valid" ? "valid" : "INVALIDATED",
+      heldText(slot),
+    ]),
+    ...report.damaged.map((slot) => [slot.name, "-", "-", "-", "DAMAGED", "-"]),
+  ].sort(([a = ""], [b = ""]) => (a < b ? -1 : a > b ? 1 : 0));
   const table = formatTable(
     [
       { header: "NAME" },
@@ -383,7 +365,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
       { header: "STATUS", paint: (padded, raw) => (raw === "valid" ? s.green(padded) : s.red(padded)) },
       { header: "HOLDS BACK" },
     ],
-    rows.map((row) => row.cells),
+    rows,
   );
   for (const line of table) ctx.out.line(line);
   for (const slot of report.slots) {
