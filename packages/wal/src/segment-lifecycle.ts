@@ -397,13 +397,12 @@ export class SegmentLifecycle {
    * that no valid replication slot (or in-process hold) still needs. The active segment and the one before it are
    * always kept. Only reads (the segments' headers, the slots' files): a failure here has changed nothing, and is
    * no reason to poison the handle.
-   * @throws {@link WalError} what reading them throws (`WAL_IO`, `WAL_BAD_HEADER`, `WAL_CORRUPT` for a damaged slot
-   *   file).
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` for a hold whose position is not an LSN (see `holdPositions`);
+   *   what reading throws (`WAL_IO`, `WAL_BAD_HEADER`, `WAL_CORRUPT` for a damaged slot file).
    */
-  async planTruncation(
-    fenceLsn: number,
-    holds: readonly HoldPosition[] = this.holdPositions(),
-  ): Promise<TruncationPlan> {
+  async planTruncation(fenceLsn: number): Promise<TruncationPlan> {
+    // Asked first, with the count of holds registered by then: one registered later is checked before each deletion.
+    const holds = this.holdPositions();
     const holdsRegistered = this.#holdsRegistered;
     const segments: RetentionSegment[] = await this.#list(true);
     const onDisk = await listSlots(this.#dir, { fs: this.#fs });

@@ -765,11 +765,10 @@ export class Wal<E = MutationEvent> {
     await this.#pipeline.whenSynced(this.#nextLsn - 1);
     return await this.#exclusive(async () => {
       const oldest = this.#segments.oldestId;
-      // Asked before the I/O: a hold's mistake is refused, not taken for a failed deletion (which poisons).
-      const holds = this.#segments.holdPositions();
-      // Read before anything is deleted: a failure there (a damaged slot file, a read error) changed nothing and is
-      // refused as it is; only the deletions and invalidations, which write, poison when they fail.
-      const plan = await this.#segments.planTruncation(fenceLsn, holds);
+      // Planned before anything is deleted: a failure there (a hold's mistake, a damaged slot file, a read error)
+      // changed nothing and is refused as it is; only the deletions and invalidations, which write, poison when they
+      // fail.
+      const plan = await this.#segments.planTruncation(fenceLsn);
       const { removed, oldestBaseLsn } = await this.#io(() => this.#segments.truncate(plan));
       // No fence below what the log still holds is accepted from now on: the spans there are forgotten.
       if (oldestBaseLsn !== undefined) this.#tx.retainedFrom(oldestBaseLsn);
