@@ -186,21 +186,7 @@ export class SegmentLifecycle {
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` naming the hold, with the position's error as `cause`.
    */
   holdPositions(): HoldPosition[] {
-    return [...this.#holds].map(([name, position]) => {
-      let confirmedLsn: unknown;
-      try {
-        confirmedLsn = position();
-      } catch (cause) {
-        throw new WalError("WAL_INVALID_ARGUMENT", `the position() of retain hold "${name}" threw`, { cause });
-      }
-      if (typeof confirmedLsn !== "number" || !Number.isSafeInteger(confirmedLsn) || confirmedLsn < 0) {
-        throw new WalError(
-          "WAL_INVALID_ARGUMENT",
-          `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${shownValue(confirmedLsn)}`,
-        );
-      }
-      return { name, confirmedLsn, position };
-    });
+    return [...this.#holds].map(([name, position]) => ({ name, confirmedLsn: askHold(name, position), position }));
   }
 
   /** Listen to lifecycle events; returns the function that stops listening. */
@@ -499,14 +485,12 @@ export class SegmentLifecycle {
    * position that throws or is no LSN, which is refused at the next truncation's start, keeps everything now).
    */
   #heldNow(lsn: number): boolean {
-    for (const position of this.#holds.values()) {
-      let at: unknown;
+    for (const [name, position] of this.#holds) {
       try {
-        at = position();
+        if (askHold(name, position) < lsn) return true;
       } catch {
         return true;
       }
-      if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0 || at < lsn) return true;
     }
     return false;
   }
@@ -540,4 +524,25 @@ async function sealKeepingZeros(fs: WalFileSystem, writer: SegmentWriter): Promi
   } finally {
     await file.close();
   }
+}
+
+/**
+ * A hold's position, asked of its `position()`.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` naming the hold when `position()` throws (the error as `cause`) or
+ *   returns something that is not a non-negative safe integer.
+ */
+function askHold(name: string, position: () => number): number {
+  let lsn: unknown;
+  try {
+    lsn = position();
+  } catch (cause) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `the position() of retain hold "${name}" threw`, { cause });
+  }
+  if (typeof lsn !== "number" || !Number.isSafeInteger(lsn) || lsn < 0) {
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `the position() of retain hold "${name}" must return a non-negative safe integer (an LSN), got ${shownValue(lsn)}`,
+    );
+  }
+  return lsn;
 }
