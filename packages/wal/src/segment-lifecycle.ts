@@ -5,8 +5,16 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
-import { shownError, shownValue, WalError } from "@lora/wal-codec";
-import { invalidateSlot, listSlots, planRetention, type RetentionPlan, type RetentionSegment } from "@lora/wal-replay";
+import { isWalError, shownError, shownValue, WalError } from "@lora/wal-codec";
+import {
+  invalidateSlot,
+  listSlotNames,
+  listSlots,
+  planRetention,
+  type RetentionPlan,
+  type RetentionSegment,
+  readSlot,
+} from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
   encodeSegmentHeader,
@@ -96,6 +104,8 @@ export interface TruncationPlan {
   readonly holds: readonly HoldPosition[];
   /** How many holds had been registered when the holds were asked: a later one is checked before each deletion. */
   readonly holdsRegistered: number;
+  /** The names of the slots on disk when the plan read them: a slot created since is read before each deletion. */
+  readonly slotNames: ReadonlySet<string>;
 }
 
 export class SegmentLifecycle {
@@ -411,7 +421,7 @@ export class SegmentLifecycle {
       slots,
       maxSlotRetainedBytes: this.#maxSlotRetained,
     });
-    return { segments, plan, holds, holdsRegistered };
+    return { segments, plan, holds, holdsRegistered, slotNames: new Set(onDisk.map((slot) => slot.name)) };
   }
 
   /**
@@ -421,7 +431,7 @@ export class SegmentLifecycle {
    * the oldest segment left. The caller holds the handle exclusive (since the plan was made) and has made everything
    * appended durable.
    */
-  async truncate({ segments, plan, holds, holdsRegistered }: TruncationPlan): Promise<Truncation> {
+  async truncate({ segments, plan, holds, holdsRegistered, slotNames }: TruncationPlan): Promise<Truncation> {
     for (const inv of plan.invalidate) {
       if (inv.slot.startsWith(HOLD_PREFIX)) {
         const name = inv.slot.slice(HOLD_PREFIX.length);
@@ -447,6 +457,8 @@ export class SegmentLifecycle {
     // Where the segment after the last one removed is in the listing (oldest first): one pass for all removals.
     let next = 0;
     let oldestBaseLsn: number | undefined;
+    // The restart LSNs of slots created since the plan (another process's createSlot), each read once.
+    const created = new Map<string, number>();
     try {
       for (const segment of plan.drop) {
         // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
@@ -454,6 +466,8 @@ export class SegmentLifecycle {
         const lastLsn = (segments[next] as RetentionSegment).baseLsn - 1;
         // A hold registered while truncation ran is effective at once too: what it needs is kept (and what follows).
         if (this.#holdsRegistered !== holdsRegistered && this.#heldNow(lastLsn)) break;
+        // So is a slot created meanwhile, by this process or another, once its file is there.
+        if (await this.#slotCreatedNeeds(slotNames, created, lastLsn)) break;
         await this.#fs.unlink(segment.path);
         this.#known.delete(segment.id);
         if (TESTING_BUILD) this.#failpoint("truncate.afterUnlink");
@@ -478,6 +492,34 @@ export class SegmentLifecycle {
     const registered = this.#holdsRegistered;
     this.#emit({ type: "slotInvalidated", slot, retainedBytes });
     this.#holdsRegistered = registered;
+  }
+
+  /**
+   * Whether a slot created since the plan read `slots/` needs the record at `lsn`: its restart point is at or below
+   * it. A slot the plan did not see is read once (`created` keeps its restart LSN; a slot only moves forward, so an
+   * older reading keeps at least as much). Failing to list or read keeps everything now: this runs where a failure
+   * poisons the handle, and the next truncation's plan reads the same files and reports what is wrong.
+   */
+  async #slotCreatedNeeds(planned: ReadonlySet<string>, created: Map<string, number>, lsn: number): Promise<boolean> {
+    try {
+      for (const name of await listSlotNames(this.#dir, { fs: this.#fs })) {
+        if (planned.has(name)) continue;
+        let restartLsn = created.get(name);
+        if (restartLsn === undefined) {
+          const slot = await readSlot(this.#dir, name, { fs: this.#fs }).catch((error: unknown) => {
+            if (isWalError(error, "WAL_SLOT_NOT_FOUND")) return null; // dropped again since the listing
+            throw error;
+          });
+          if (slot === null || slot.invalidated !== null) continue;
+          restartLsn = slot.restartLsn;
+          created.set(name, restartLsn);
+        }
+        if (restartLsn <= lsn) return true;
+      }
+      return false;
+    } catch {
+      return true;
+    }
   }
 
   /**

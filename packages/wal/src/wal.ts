@@ -738,6 +738,12 @@ export class Wal<E = MutationEvent> {
    * inside one would delete the segment holding its begin while its later records stay, and no fence could then
    * replay it. Such a fence is refused with nothing deleted. A fence below the oldest segment's base LSN minus one
    * has nothing left to delete and is accepted. Reopen with `checkpointLsn` at or above the fence.
+   *
+   * Valid replication slots and `retain` holds keep what they need. A slot created while the truncation runs (by
+   * this process or another) counts from the deletion after its file appears: `slots/` is read again before each
+   * deletion, which stops before the first segment such a slot needs (a deletion already under way completes: a slot
+   * whose file appears just before it can be left with its restart point gone, which a follower reports as
+   * `WAL_TRUNCATED`). A new slot file that cannot be read stops the deletions, and the next truncation reports it.
    * @returns how many segments were deleted.
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
    *   `WAL_CORRUPT` (a damaged replication slot file), `WAL_POISONED`, `WAL_CLOSED`. A failure to read a segment's
