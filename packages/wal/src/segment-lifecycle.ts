@@ -5,16 +5,8 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
-import { isWalError, shownError, shownValue, WalError } from "@lora/wal-codec";
-import {
-  invalidateSlot,
-  listSlotNames,
-  listSlots,
-  planRetention,
-  type RetentionPlan,
-  type RetentionSegment,
-  readSlot,
-} from "@lora/wal-replay";
+import { shownError, shownValue, WalError } from "@lora/wal-codec";
+import { invalidateSlot, listSlots, planRetention, type RetentionPlan, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableMarkWriter,
   encodeSegmentHeader,
@@ -104,8 +96,6 @@ export interface TruncationPlan {
   readonly holds: readonly HoldPosition[];
   /** How many holds had been registered when the holds were asked: a later one is checked before each deletion. */
   readonly holdsRegistered: number;
-  /** The names of the slots on disk when the plan read them: a slot created since is read before each deletion. */
-  readonly slotNames: ReadonlySet<string>;
 }
 
 export class SegmentLifecycle {
@@ -421,7 +411,7 @@ export class SegmentLifecycle {
       slots,
       maxSlotRetainedBytes: this.#maxSlotRetained,
     });
-    return { segments, plan, holds, holdsRegistered, slotNames: new Set(onDisk.map((slot) => slot.name)) };
+    return { segments, plan, holds, holdsRegistered };
   }
 
   /**
@@ -431,7 +421,7 @@ export class SegmentLifecycle {
    * the oldest segment left. The caller holds the handle exclusive (since the plan was made) and has made everything
    * appended durable.
    */
-  async truncate({ segments, plan, holds, holdsRegistered, slotNames }: TruncationPlan): Promise<Truncation> {
+  async truncate({ segments, plan, holds, holdsRegistered }: TruncationPlan): Promise<Truncation> {
     for (const inv of plan.invalidate) {
       if (inv.slot.startsWith(HOLD_PREFIX)) {
         const name = inv.slot.slice(HOLD_PREFIX.length);
@@ -457,8 +447,6 @@ export class SegmentLifecycle {
     // Where the segment after the last one removed is in the listing (oldest first): one pass for all removals.
     let next = 0;
     let oldestBaseLsn: number | undefined;
-    // The restart LSNs of slots created since the plan (another process's createSlot), each read once.
-    const created = new Map<string, number>();
     try {
       for (const segment of plan.drop) {
         // Segments are removed oldest first and the active one is kept, so the listing holds the next one.
@@ -467,7 +455,7 @@ export class SegmentLifecycle {
         // A hold registered while truncation ran is effective at once too: what it needs is kept (and what follows).
         if (this.#holdsRegistered !== holdsRegistered && this.#heldNow(lastLsn)) break;
         // So is a slot created meanwhile, by this process or another, once its file is there.
-        if (await this.#slotCreatedNeeds(slotNames, created, lastLsn)) break;
+        if (await this.#slotOnDiskNeeds(lastLsn)) break;
         await this.#fs.unlink(segment.path);
         this.#known.delete(segment.id);
         if (TESTING_BUILD) this.#failpoint("truncate.afterUnlink");
@@ -495,28 +483,17 @@ export class SegmentLifecycle {
   }
 
   /**
-   * Whether a slot created since the plan read `slots/` needs the record at `lsn`: its restart point is at or below
-   * it. A slot the plan did not see is read once (`created` keeps its restart LSN; a slot only moves forward, so an
-   * older reading keeps at least as much). Failing to list or read keeps everything now: this runs where a failure
-   * poisons the handle, and the next truncation's plan reads the same files and reports what is wrong.
+   * Whether a valid slot on disk now needs the record at `lsn`: its restart point is at or below it. The plan keeps
+   * every segment the slots it read need, and a slot only moves forward or is invalidated (its marker written before
+   * any deletion), so such a slot is one created since the plan read `slots/`, or dropped and created again under the
+   * same name: every slot file is read again, since neither its name nor an earlier reading tells them apart. Failing
+   * to list or read keeps everything now: this runs where a failure poisons the handle, and the next truncation's
+   * plan reads the same files and reports what is wrong.
    */
-  async #slotCreatedNeeds(planned: ReadonlySet<string>, created: Map<string, number>, lsn: number): Promise<boolean> {
+  async #slotOnDiskNeeds(lsn: number): Promise<boolean> {
     try {
-      for (const name of await listSlotNames(this.#dir, { fs: this.#fs })) {
-        if (planned.has(name)) continue;
-        let restartLsn = created.get(name);
-        if (restartLsn === undefined) {
-          const slot = await readSlot(this.#dir, name, { fs: this.#fs }).catch((error: unknown) => {
-            if (isWalError(error, "WAL_SLOT_NOT_FOUND")) return null; // dropped again since the listing
-            throw error;
-          });
-          if (slot === null || slot.invalidated !== null) continue;
-          restartLsn = slot.restartLsn;
-          created.set(name, restartLsn);
-        }
-        if (restartLsn <= lsn) return true;
-      }
-      return false;
+      const slots = await listSlots(this.#dir, { fs: this.#fs });
+      return slots.some((slot) => slot.invalidated === null && slot.restartLsn <= lsn);
     } catch {
       return true;
     }

@@ -5,13 +5,13 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createSlot, readSlot } from "@lora/wal-replay";
+import { createSlot, dropSlot, readSlot } from "@lora/wal-replay";
 import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
 
 /** Six small segments over a seam that awaits `hooks.unlink` before each unlink of a segment file. */
-async function sixSegments() {
+async function sixSegments(options: { maxSlotRetainedBytes?: number } = {}) {
   const sim = new SimFS();
   const hooks: { unlink?: (path: string) => Promise<void> } = {};
   const fs = wrapFileSystem(sim, (f) => f, {
@@ -20,7 +20,7 @@ async function sixSegments() {
       return sim.unlink(path);
     },
   });
-  const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, segmentTargetBytes: 64 });
+  const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, segmentTargetBytes: 64, ...options });
   for (let i = 0; i < 6; i++) await wal.commitTx([`e${i}`]);
   const segments = await wal.segments();
   const ids = async () => (await wal.segments()).map((s) => s.id);
@@ -85,6 +85,57 @@ describe("a slot created while truncation runs", () => {
     };
     expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(4);
     expect(await ids()).toEqual([5, 6]);
+    await wal.close();
+  });
+});
+
+describe("a slot dropped and created again under the same name while truncation runs", () => {
+  it("a name the plan read, now needing everything: only the deletion under way completes", async () => {
+    const { fs, wal, segments, ids, hooks } = await sixSegments();
+    const fifth = segments[4] as (typeof segments)[number];
+    await createSlot("/w", "x", { fs, confirmedLsn: fifth.baseLsn - 1 }); // needs nothing the fence deletes
+    let calls = 0;
+    hooks.unlink = async () => {
+      if (calls++ > 0) return;
+      await dropSlot("/w", "x", { fs });
+      await createSlot("/w", "x", { fs }); // restart point 1: needs every segment
+    };
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(1);
+    expect(await ids()).toEqual([2, 3, 4, 5, 6]);
+    await wal.close();
+  });
+
+  it("the consumer of a slot the plan invalidated starts again from a snapshot: what it needs is kept", async () => {
+    const { fs, wal, segments, ids, hooks } = await sixSegments({ maxSlotRetainedBytes: 1 });
+    await createSlot("/w", "x", { fs }); // over the limit: this truncation invalidates it
+    const third = segments[2] as (typeof segments)[number];
+    let calls = 0;
+    hooks.unlink = async () => {
+      if (calls++ > 0) return;
+      expect((await readSlot("/w", "x", { fs })).invalidated).not.toBeNull();
+      await dropSlot("/w", "x", { fs });
+      await createSlot("/w", "x", { fs, confirmedLsn: third.baseLsn - 1 }); // needs segment 3 on
+    };
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
+    expect(await ids()).toEqual([3, 4, 5, 6]);
+    expect((await readSlot("/w", "x", { fs })).invalidated).toBeNull();
+    await wal.close();
+  });
+
+  it("a slot created during the truncation, then created again lower: the lower position counts", async () => {
+    const { fs, wal, segments, ids, hooks } = await sixSegments();
+    const fifth = segments[4] as (typeof segments)[number];
+    let calls = 0;
+    hooks.unlink = async () => {
+      calls++;
+      if (calls === 1) await createSlot("/w", "late", { fs, confirmedLsn: fifth.baseLsn - 1 });
+      if (calls === 2) {
+        await dropSlot("/w", "late", { fs });
+        await createSlot("/w", "late", { fs });
+      }
+    };
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
+    expect(await ids()).toEqual([3, 4, 5, 6]);
     await wal.close();
   });
 });

@@ -740,8 +740,8 @@ export class Wal<E = MutationEvent> {
    * has nothing left to delete and is accepted. Reopen with `checkpointLsn` at or above the fence.
    *
    * Valid replication slots and `retain` holds keep what they need. A slot created while the truncation runs (by
-   * this process or another) counts from the deletion after its file appears: `slots/` is read again before each
-   * deletion, which stops before the first segment such a slot needs (a deletion already under way completes: a slot
+   * this process or another, or dropped and created again) counts from the deletion after its file appears: every
+   * slot file is read again before each deletion, which stops before the first segment such a slot needs (a deletion already under way completes: a slot
    * whose file appears just before it can be left with its restart point gone, which a follower reports as
    * `WAL_TRUNCATED`). A new slot file that cannot be read stops the deletions, and the next truncation reports it.
    * @returns how many segments were deleted.
