@@ -181,6 +181,27 @@ describe("checkpoint fences: inside a transaction, regressing, or in the future 
     await opensEverywhere(fs, [0, 1, 2], 0);
   });
 
+  it("a marker regressing below one this handle wrote is refused, also at a transaction boundary", async () => {
+    const fs = new SimFS();
+    const { wal } = await open(fs);
+    const first = await wal.commitTx(["a"]);
+    const second = await wal.commitTx(["b"]);
+    if (first === null || second === null) throw new Error("no commit");
+    await wal.checkpointMarker(second.commitLsn);
+    const before = await snapshot(fs);
+    const next = wal.nextLsn();
+    // first.commitLsn is a boundary, so only the marker written above makes it a regression.
+    await expect(wal.checkpointMarker(first.commitLsn)).rejects.toMatchObject({
+      code: "WAL_BAD_CHECKPOINT",
+      details: { usableFence: second.commitLsn },
+    });
+    await expect(wal.checkpoint(first.commitLsn)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    expect(wal.nextLsn()).toBe(next);
+    expect(await snapshot(fs)).toEqual(before);
+    await wal.close();
+    await opensEverywhere(fs, ["a", "b"], 0);
+  });
+
   it("a marker or truncation fence not yet written is refused; argument errors are WAL_INVALID_ARGUMENT", async () => {
     const fs = new SimFS();
     const { wal } = await open(fs);
