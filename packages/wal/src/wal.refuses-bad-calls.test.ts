@@ -202,6 +202,26 @@ describe("checkpoint fences: inside a transaction, regressing, or in the future 
     await opensEverywhere(fs, ["a", "b"], 0);
   });
 
+  it("a fence at an open transaction's begin LSN is refused, before and after its commit", async () => {
+    const fs = new SimFS();
+    const { wal } = await open(fs);
+    await wal.commitTx(["a"]);
+    const b = await wal.begin();
+    await wal.append(b, "x");
+    await wal.sync();
+    const next = wal.nextLsn();
+    await expect(wal.checkpointMarker(b)).rejects.toMatchObject({
+      code: "WAL_BAD_CHECKPOINT",
+      details: { usableFence: b - 1 },
+    });
+    await expect(wal.truncateUpTo(b)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    expect(wal.nextLsn()).toBe(next);
+    await wal.commit(b);
+    await expect(wal.checkpointMarker(b)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    await wal.close();
+    await opensEverywhere(fs, ["a", "x"], 0);
+  });
+
   it("a marker or truncation fence not yet written is refused; argument errors are WAL_INVALID_ARGUMENT", async () => {
     const fs = new SimFS();
     const { wal } = await open(fs);
