@@ -31,12 +31,14 @@ describe("options are validated with WAL_INVALID_OPTION", () => {
     });
   }
 
-  it("accepts the sync mode shorthands and reports the normalised mode", async () => {
+  it("accepts the sync mode shorthands and object forms and reports the normalised mode", async () => {
     const dir = await tempDir();
     for (const [input, expected] of [
       ["perCommit", { mode: "perCommit" }],
       ["none", { mode: "none" }],
       ["group", { mode: "group", intervalMs: 50 }],
+      [{ mode: "perCommit" }, { mode: "perCommit" }],
+      [{ mode: "none" }, { mode: "none" }],
       [
         { mode: "group", intervalMs: 7 },
         { mode: "group", intervalMs: 7 },
