@@ -175,4 +175,24 @@ describe("a codec's own error", () => {
     expect(await wal.commitTx(["good"])).not.toBeNull();
     await wal.close();
   });
+
+  it("refuses the commit before the rotation a full segment is due for: no segment is sealed or created", async () => {
+    const picky: PayloadCodec<JsonValue> = {
+      ...jsonCodec,
+      name: "picky",
+      encodeBatch(events, out) {
+        if (events.includes("bad")) throw new Error("not this one");
+        jsonCodec.encodeBatch(events, out);
+      },
+    };
+    const { wal } = await Wal.open<JsonValue>("/w", { fs: new SimFS(), codec: picky, segmentTargetBytes: 64 });
+    await wal.commitTx(["fills the segment"]);
+    const before = await wal.segments();
+    expect(before).toHaveLength(1);
+    await expect(wal.commitTx(["bad"])).rejects.toMatchObject({ code: "WAL_ENCODE" });
+    expect(wal.activeSegmentId()).toBe(before[0]?.id);
+    expect(await wal.segments()).toEqual(before);
+    expect(wal.failure()).toBeNull();
+    await wal.close();
+  });
 });
