@@ -1,7 +1,8 @@
 /**
  * Truncation makes each deletion durable before it resolves: once `truncateUpTo` has returned, a crash (which keeps
  * only what was fsynced, directory entries included) cannot bring a deleted segment back; and the handle's oldest
- * segment id moves to the first one kept.
+ * segment id moves to the first one kept. What was appended before it (a checkpoint marker included) is made durable
+ * first, in every sync mode.
  */
 
 import { bytesCodec } from "@lora/wal-codec";
@@ -30,5 +31,22 @@ it("segments truncateUpTo deleted stay deleted in the crash image taken once it 
   expect(segmentNames()).toEqual(kept);
   expect(wal.oldestSegmentId()).toBe(segments[0]?.id);
   expect(before.length - segmentNames().length).toBe(removed);
+  await wal.close();
+});
+
+it("what was appended before truncateUpTo, its checkpoint marker included, is durable once it resolves (none mode)", async () => {
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 4096, syncMode: "none" });
+  let fence = 0;
+  while (wal.activeSegmentId() < 5) fence = (await wal.commitTx([event]))?.commitLsn ?? fence;
+  const marker = await wal.checkpointMarker(fence);
+  expect(wal.fsyncedLsn()).toBeLessThan(marker);
+  expect(await wal.truncateUpTo(fence)).toBeGreaterThan(0);
+  expect(wal.fsyncedLsn()).toBe(marker);
+  const crashed = await Wal.open(DIR, { fs: fs.durableImage(), codec: bytesCodec, checkpointLsn: fence });
+  expect(crashed.checkpointLsnObserved).toBe(fence);
+  expect(crashed.wal.nextLsn()).toBe(marker + 1);
+  await crashed.wal.close();
   await wal.close();
 });
