@@ -12,7 +12,7 @@ import { Wal } from "./wal.js";
 type Hook = (path: string) => void;
 
 /** Six small segments over a seam that calls `hooks.stat` / `hooks.unlink` as truncation stats or unlinks. */
-async function sixSegments() {
+async function sixSegments(maxSlotRetainedBytes?: number) {
   const sim = new SimFS();
   const hooks: { stat?: Hook; unlink?: Hook } = {};
   const fs = wrapFileSystem(sim, (f) => f, {
@@ -25,7 +25,12 @@ async function sixSegments() {
       return sim.unlink(path);
     },
   });
-  const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, segmentTargetBytes: 64 });
+  const { wal } = await Wal.open<JsonValue>("/w", {
+    fs,
+    codec: jsonCodec,
+    segmentTargetBytes: 64,
+    ...(maxSlotRetainedBytes === undefined ? {} : { maxSlotRetainedBytes }),
+  });
   for (let i = 0; i < 6; i++) await wal.commitTx([`e${i}`]);
   const ids = async () => (await wal.segments()).map((s) => s.id);
   return { wal, ids, hooks };
@@ -60,6 +65,23 @@ describe("a hold registered while truncation runs", () => {
       if (unlinks === 1) wal.retain("late", () => (segments[2] as (typeof segments)[number]).baseLsn - 1);
     };
     expect(second.id).toBe(2);
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
+    expect(await ids()).toEqual([3, 4, 5, 6]);
+    await wal.close();
+  });
+
+  it("registered between two deletions one record short of a segment's end: that segment is kept", async () => {
+    const { wal, ids, hooks } = await sixSegments();
+    const segments = await wal.segments();
+    const fourth = segments[3] as (typeof segments)[number];
+    let unlinks = 0;
+    hooks.unlink = (path) => {
+      if (!path.endsWith(".wal")) return;
+      unlinks++;
+      // After segment 1 is gone: hold below the last record of segment 3, which therefore must stay.
+      if (unlinks === 1) wal.retain("late", () => fourth.baseLsn - 2);
+    };
+    expect(fourth.baseLsn - 2).toBeGreaterThanOrEqual((segments[2] as (typeof segments)[number]).baseLsn);
     expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(2);
     expect(await ids()).toEqual([3, 4, 5, 6]);
     await wal.close();
