@@ -87,6 +87,31 @@ describe("a hold registered while truncation runs", () => {
     await wal.close();
   });
 
+  it("released and registered again under its name while truncation plans: only the hold that was asked is dropped", async () => {
+    const { wal, ids, hooks } = await sixSegments(100);
+    const release = wal.retain("c", () => 0);
+    const invalidated: string[] = [];
+    wal.onLifecycle((event) => {
+      if (event.type === "slotInvalidated") invalidated.push(event.slot);
+    });
+    let again = 0;
+    hooks.stat = (path) => {
+      if (!path.endsWith("slots") || again > 0) return;
+      again++;
+      release();
+      wal.retain("c", () => 0); // another hold under the same name, registered after the plan asked the first
+    };
+    // The plan drops the first "c" (past the limit); the one registered since is not it, and it needs every segment.
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(0);
+    expect(again).toBe(1);
+    expect(invalidated).toEqual([]);
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6]);
+    // The next truncation asks the new hold, and drops it past the limit.
+    expect(await wal.truncateUpTo(wal.safeCheckpointLsn())).toBe(4);
+    expect(invalidated).toEqual(["c"]);
+    await wal.close();
+  });
+
   it("registered again by its holder on hearing it was dropped past the limit: the truncation still deletes", async () => {
     const { wal } = await Wal.open<JsonValue>("/w", {
       fs: new SimFS(),
