@@ -9,6 +9,7 @@ import { createSlot } from "@lora/wal-replay";
 import { parseSegmentId } from "@lora/wal-segment";
 import { interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import type { SegmentInfo } from "./index.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -44,4 +45,21 @@ it("a truncation held back by a slot opens the segments sealed since the last on
     // Before: every segment in the directory (n + 1) at every call.
     expect(await segmentsOpenedBySecondTruncation(n)).toBeLessThanOrEqual(2);
   }
+});
+
+it("a segment active at one truncation is reported with its final size when a later one removes it", async () => {
+  const fs = SimFS.withDir(DIR);
+  const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 4096 });
+  while (wal.activeSegmentId() < 3) await wal.commitTx([event]);
+  await wal.commitTx([event]); // segment 3 holds records, and more will come
+  expect(await wal.truncateUpTo(wal.durableLsn())).toBe(1);
+  while (wal.activeSegmentId() < 5) await wal.commitTx([event]);
+  const sealed = (await wal.segments()).filter((s) => s.id < 4);
+  const removed: SegmentInfo[] = [];
+  wal.onLifecycle((e) => {
+    if (e.type === "removed") removed.push(...e.segments);
+  });
+  expect(await wal.truncateUpTo(wal.durableLsn())).toBe(2);
+  expect(removed).toEqual(sealed);
+  await wal.close();
 });
