@@ -98,6 +98,9 @@ describe("bad input", () => {
     }
     await expectRefused(dir, "WAL_INVALID_OPTION", { checkpointLsn: Number.MAX_SAFE_INTEGER + 2 });
     await expectRefused(dir, "WAL_INVALID_OPTION", { syncMode: { mode: "group", intervalMs: 2 ** 40 } });
+    for (const maxSlotRetainedBytes of [Number.NaN, -1, "100" as never]) {
+      await expectRefused(dir, "WAL_INVALID_OPTION", { maxSlotRetainedBytes });
+    }
     for (const lockRetryMs of [Number.NaN, -1, Number.POSITIVE_INFINITY, "100" as never]) {
       await expectRefused(dir, "WAL_INVALID_OPTION", { lockRetryMs });
     }
