@@ -100,6 +100,16 @@ describe("SpareSegment", () => {
     expect(fs.listSync(DIR)).toEqual(["0000000001.wal"]);
   });
 
+  it("removeSpareSegments tries every spare when one cannot be removed, and throws that failure after", async () => {
+    const fs = newFs();
+    for (const nonce of ["a", "b", "c"]) fs.writeFileSync(`${DIR}/${SPARE_SEGMENT_PREFIX}${nonce}`, new Uint8Array(10));
+    // The first spare in listing order fails, so every other one is reached only if removal goes on past it.
+    const first = (await fs.readdir(DIR)).find(isSpareSegmentName) as string;
+    fs.injectFault({ op: "unlink", errno: "EIO", path: `${DIR}/${first}`, persistent: true });
+    await expect(removeSpareSegments(fs, DIR)).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "EIO" } });
+    expect(spares(fs)).toEqual([first]);
+  });
+
   it("becomes the next segment: stamped, renamed, and written into without filling again", async () => {
     const fs = newFs();
     const spare = await SpareSegment.prepare(fs, DIR, 64 * 1024);
