@@ -124,9 +124,10 @@ export interface RestoreResult {
  * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
  * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory
  * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
- * failure it removes what it wrote (best effort) and rethrows, leaving `dir` as it found it: empty, or, when this
- * call created it (and any missing parents), removed again, the removal fsynced (a seam without `rmdir` leaves it
- * empty).
+ * failure it removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced
+ * after each, so a crash meanwhile again leaves the newest without the oldest) and rethrows, leaving `dir` as it
+ * found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a
+ * seam without `rmdir` leaves it empty).
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -295,9 +296,27 @@ async function restoreFrom(
       successor,
     };
   } catch (error) {
-    for (const path of [...visible, ...written.map((w) => w.temp)]) await fs.unlink(path).catch(() => undefined);
+    await removeVisible(fs, dir, visible);
+    for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Undo the renames of a failed restore: oldest first (`visible` is in rename order, newest first), the directory
+ * fsynced after each, so that a crash part-way leaves the newest segments without the oldest (which fails to open
+ * with `WAL_FENCE_TOO_LOW`), never the oldest without the newest (a shorter log that opens as whole). Best effort:
+ * a removal that fails ends it, leaving the rest in place, for the same reason.
+ */
+async function removeVisible(fs: WalFileSystem, dir: string, visible: readonly string[]): Promise<void> {
+  for (const path of [...visible].reverse()) {
+    try {
+      await fs.unlink(path);
+      await fs.syncDir(dir);
+    } catch {
+      return;
+    }
   }
 }
 
