@@ -8,6 +8,7 @@
 
 import { Wal } from "@lora/wal";
 import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { listSegments } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { type ArchiveKey, archiveKey, parseArchiveKey } from "./archive-keys.js";
@@ -106,6 +107,32 @@ describe("an archiver attaching to a store that holds another history of this lo
       await wal.close();
     });
   }
+});
+
+it("a piece of the segment right after this log's newest (a history that went one rotation further): WAL_ARCHIVE_DIVERGED naming it", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(fs, store, { commits: 20 });
+  const { wal } = await Wal.open<JsonValue>("/a", { codec: jsonCodec, fs, segmentTargetBytes: 200 });
+  const newest = Math.max(...(await listSegments(fs, "/a")).map((s) => s.id));
+  const p = (await listed(store)).find((o) => o.kind === "piece" && o.id === newest) as Extract<
+    Listed,
+    { kind: "piece" }
+  >;
+  const planted = archiveKey({ ...p, id: newest + 1, baseLsn: p.baseLsn + 1000 });
+  await store.put(planted, store.peek(p.key) as Uint8Array);
+  const before = { keys: store.keys(), puts: store.calls.put, deletes: store.calls.delete };
+
+  // No commit: the log does not rotate, so its newest segment is the one the store's pieces are of.
+  const archiver = startArchiver(wal, { store, fs, intervalMs: 5 });
+  const failure = await archiver.flush().then(
+    () => expect.unreachable("the flush resolved"),
+    (e: unknown) => e,
+  );
+  expect(failure).toMatchObject({ code: "WAL_ARCHIVE_DIVERGED", details: { object: planted } });
+  await archiver.stop();
+  expect({ keys: store.keys(), puts: store.calls.put, deletes: store.calls.delete }).toEqual(before);
+  await wal.close();
 });
 
 it("a stopped archiver's flush rejects with WAL_CLOSED, and stop again resolves", async () => {
