@@ -59,3 +59,24 @@ it("every crash image while a failed restore removes its segments is whole, empt
   expect([...outcomes].filter((o) => o !== "whole" && o !== "nothing" && !o.startsWith("refused"))).toEqual([]);
   expect(outcomes.has("refused (WAL_FENCE_TOO_LOW)")).toBe(true);
 });
+
+it("what a restore into an existing empty directory wrote and removed stays removed once it has rejected", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  // The oldest segment is fetched last: the newer ones are written (as temporary files) by then.
+  const oldest = (await store.list("segments/")).map((o) => o.key).sort()[0] as string;
+  store.corrupt(oldest);
+  await sim.mkdirp("/r");
+  await sim.syncDir("/");
+  const failure = await restore({ store, dir: "/r", fs: sim }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(failure).toMatchObject({ code: "WAL_ARCHIVE_CORRUPT", details: { object: oldest } });
+  expect(sim.listSync("/r")).toEqual([]);
+  const leftovers = new Set<string>();
+  for (const image of sim.crashImages({ maxImages: 64 }))
+    for (const name of image.fs.listSync("/r")) leftovers.add(name);
+  expect([...leftovers]).toEqual([]);
+});
