@@ -8,9 +8,9 @@
  * - exactly the committed transactions with `beginLsn >= restartLsn` (by default `beginLsn > after`) and
  *   `commitLsn > after`, in commit order, each once, each with its exact resume token;
  * - by default only durable ones, so recovery can never take back a transaction that was delivered;
- * - records the follower read ahead of durability are dropped when the writer restarts (a new session, or the
- *   file shrank under the reader) and read again from a point before every undelivered transaction: a torn tail
- *   that recovery cut and wrote over is never delivered;
+ * - records the follower read ahead of durability are dropped when the writer restarts (a new session, or the file
+ *   cut under the reader, also when it grew back past the reader's position before it looked) and read again from
+ *   a point before every undelivered transaction: a torn tail that recovery cut and wrote over is never delivered;
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
 
@@ -449,9 +449,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (!refreshed) {
         // The end of the file as the reader knew it: look again (a live writer appends; a seal may have come).
         refreshed = true;
-        const { fileSize } = await reader.refresh();
-        if (fileSize < reader.position) {
-          // The file shrank under the reader: a writer's recovery cut a torn tail we had read ahead into.
+        const { fileSize, rewritten } = await reader.refresh();
+        if (fileSize < reader.position || rewritten) {
+          // The file shrank under the reader, or was cut and written again past where it read (a preallocating
+          // writer's zero-fill grows it back at once): a writer's recovery cut records we had read ahead.
           await this.#reset();
           return true;
         }

@@ -135,6 +135,11 @@ export class SegmentReader {
   #tailRead = TAIL_READ_BYTES;
   /** Refreshed at least once: a follower's reader, whose small reads are of bytes just written (SYNC_READ_MAX). */
   #following = false;
+  /**
+   * The 4 bytes before the read position as read (the CRC of the record that ends there) and their offset, kept by
+   * `refresh` to tell whether the file still holds what was read (see {@link SegmentReader.refresh}).
+   */
+  #before: { at: number; bytes: number } | undefined;
 
   private constructor(
     file: WalFile,
@@ -201,12 +206,16 @@ export class SegmentReader {
   /**
    * Look at the file again: its current length (records a live writer appended since are read next) and header (a
    * writer may have sealed it since). Bytes already buffered are dropped, so a record that was read half-written
-   * is read again whole. Returns the new length.
+   * is read again whole. Returns the new length, and `rewritten`: true when the last record read no longer ends at
+   * the read position as it was read (its last 4 bytes, its CRC, changed), so the file was cut under the reader and
+   * written again past that point, as a writer's recovery cuts records that never became durable and the next
+   * writer appends there and zero-fills ahead: the file need not have shrunk by the time the reader looks again.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_BAD_HEADER`.
    */
-  async refresh(): Promise<{ fileSize: number; sealed: boolean }> {
+  async refresh(): Promise<{ fileSize: number; sealed: boolean; rewritten: boolean }> {
     const file = this.#file;
     this.#following = true;
+    this.#keepBytesBefore();
     const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
     // Synchronously where the file can (see SYNC_READ_MAX): a follower refreshes on every wake-up.
     const n =
@@ -218,8 +227,31 @@ export class SegmentReader {
     this.#fileSize = file.sizeSync === undefined ? await file.size() : file.sizeSync();
     // Cut under the reader (a sealed segment loses its zeros; a recovery cuts a torn tail): look again from scratch.
     if (this.#zeroTail !== undefined && this.#fileSize < this.#zeroTail.to) this.#zeroTail = undefined;
+    const rewritten = await this.#bytesBeforeChanged(raw);
+    if (rewritten) this.#zeroTail = undefined;
     this.seek(this.#position);
-    return { fileSize: this.#fileSize, sealed: this.#sealed };
+    return { fileSize: this.#fileSize, sealed: this.#sealed, rewritten };
+  }
+
+  /** Keep the 4 bytes before the read position when they are buffered; forget them when the position moved. */
+  #keepBytesBefore(): void {
+    const at = this.#position - 4;
+    const i = at - this.#bufferStart;
+    if (at >= SEGMENT_HEADER_BYTES && i >= 0 && i + 4 <= this.#bufferLength) {
+      this.#before = { at, bytes: this.#dataView.getUint32(i, true) };
+    } else if (this.#before?.at !== at) {
+      this.#before = undefined;
+    }
+  }
+
+  /** Whether the 4 bytes kept before the read position are other bytes in the file now (or gone), read into `into`. */
+  async #bytesBeforeChanged(into: Uint8Array): Promise<boolean> {
+    const before = this.#before;
+    if (before === undefined) return false;
+    const file = this.#file;
+    const n =
+      file.readSync === undefined ? await readFully(file, into, 4, before.at) : file.readSync(into, 0, 4, before.at);
+    return n < 4 || new DataView(into.buffer, into.byteOffset, 4).getUint32(0, true) !== before.bytes;
   }
 
   /** Whether the header said "sealed" when last read (at open or at the last {@link SegmentReader.refresh}). */
