@@ -7,9 +7,11 @@
  *
  * And when the cut takes records the reader had read (they never became durable) and the next writer's appends and
  * zero-fill grow the file back past the reader's position before it looks, its refresh says the file was rewritten
- * under it: the file did not shrink as far as the reader can see, and the bytes at its position are zeros.
+ * under it: the file did not shrink as far as the reader can see, and the bytes at its position are zeros. A cut
+ * between the reader's measure of the file and its read ends the file where the read found it.
  */
 
+import { truncateSync } from "node:fs";
 import { mkdtemp, open, rm, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const fs = createNodeFileSystem();
 let dir: string;
@@ -131,5 +134,40 @@ describe("SegmentReader at a zero tail across a torn write, the cut, and the app
     expect(await again.refresh()).toMatchObject({ rewritten: false });
     await again.close();
     await second.discardAndClose();
+  });
+
+  it("a cut between the measure of the file and the read: the file ends where the read found it", async () => {
+    const path = join(dir, "0000000001.wal");
+    const writer = await SegmentWriter.create(fs, path, 1);
+    for (const r of tx(1, 1)) writer.append(r, bytesCodec);
+    await writer.flush();
+    const goodEnd = writer.size;
+    await writer.discardAndClose();
+    // A torn record after them, measured by the open; recovery cuts it before the reader's first read of records.
+    const raw = await open(path, "r+");
+    await raw.write(encodeRecord({ kind: "txBegin", lsn: 4 }, bytesCodec).subarray(0, 20), 0, 20, goodEnd);
+    await raw.close();
+    let reads = 0;
+    const seam = wrapFileSystem(
+      fs,
+      (file) =>
+        new Proxy(file, {
+          get(target, key) {
+            if (key === "readSync") return undefined;
+            if (key !== "read") return boundProperty(target, key);
+            return (buffer: Uint8Array, offset: number, length: number, position: number) => {
+              // Bounded: a reader that takes a read of nothing for a short one and asks again fails here, not hangs.
+              if (++reads > 100) throw new Error(`more than 100 reads of ${path}`);
+              if (position >= 32 && reads === 2) truncateSync(path, goodEnd);
+              return target.read(buffer, offset, length, position);
+            };
+          },
+        }),
+    );
+    const reader = await SegmentReader.open(seam, path, { chunkBytes: 64 });
+    expect(reader.fileSize).toBe(goodEnd + 20);
+    expect(await drain(reader)).toEqual({ records: [[1], [2, 1], [3]], last: "end" });
+    expect(reader.fileSize).toBe(goodEnd);
+    await reader.close();
   });
 });
