@@ -7,7 +7,7 @@
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, replayDir } from "@lora/wal-replay";
-import { segmentPath } from "@lora/wal-segment";
+import { SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -57,6 +57,38 @@ describe("a fence above the log's last LSN", () => {
     expect((await again.commitTx(["x"]))?.beginLsn).toBe(51);
     await again.close();
     expect(fs.listSync(DIR).filter((n) => n.endsWith(".wal"))).toEqual(["0000000001.wal", "0000000002.wal"]);
+  });
+
+  it("the successor recovery creates for a sealed newest segment starts at the fence + 1 and takes the first commit", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    await wal.commitTx(["a"]); // LSNs 1..3
+    await wal.close();
+    // The crash came between sealing segment 1 and creating segment 2.
+    const one = await SegmentWriter.openForAppend(fs, segmentPath(DIR, 1), fs.readFileSync(segmentPath(DIR, 1)).length);
+    await one.seal();
+    await one.close();
+    const fence = 50;
+    const { wal: again, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: fence });
+    expect(healed).toEqual([
+      { kind: "sealedSegmentSucceeded", sealed: segmentPath(DIR, 1), created: segmentPath(DIR, 2) },
+    ]);
+    expect((await again.commitTx(["b"]))?.beginLsn).toBe(fence + 1);
+    expect(again.activeSegmentId()).toBe(2); // no empty segment sealed before it
+    await again.close();
+    expect(fs.listSync(DIR).filter((n) => n.endsWith(".wal"))).toEqual(["0000000001.wal", "0000000002.wal"]);
+    const third = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: fence });
+    expect(third.events).toEqual(["b"]);
+    await third.wal.close();
+  });
+
+  it("a new log opened with a fence starts its first segment at the fence + 1", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: 50 });
+    expect((await wal.commitTx(["x"]))?.beginLsn).toBe(51);
+    expect(wal.activeSegmentId()).toBe(1);
+    await wal.close();
+    expect(fs.listSync(DIR).filter((n) => n.endsWith(".wal"))).toEqual(["0000000001.wal"]);
   });
 
   it("a checkpoint marker as the first record after the fence goes into the new segment too", async () => {

@@ -7,6 +7,7 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SegmentWriter } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -76,5 +77,22 @@ describe("the end of the segment id space", () => {
     const { wal, events } = await open(fs);
     expect(events).toEqual(["a"]);
     await wal.close();
+  });
+
+  it("a sealed newest segment one below the last id, opened with a fence above its records, heals into the last id", async () => {
+    const fs = SimFS.withDir(DIR);
+    await logWithId(fs, LAST_ID - 1, ["a"]);
+    const path = `${DIR}/${LAST_ID - 1}.wal`;
+    const sealed = await SegmentWriter.openForAppend(fs, path, fs.readFileSync(path).length);
+    await sealed.seal();
+    await sealed.close();
+    const { wal, healed } = await open(fs, { checkpointLsn: 100 });
+    expect(healed.map((h) => h.kind)).toEqual(["sealedSegmentSucceeded"]);
+    expect((await wal.commitTx(["b"]))?.beginLsn).toBe(101);
+    expect(wal.activeSegmentId()).toBe(LAST_ID);
+    await wal.close();
+    const again = await open(fs, { checkpointLsn: 100 });
+    expect(again.events).toEqual(["b"]);
+    await again.wal.close();
   });
 });
