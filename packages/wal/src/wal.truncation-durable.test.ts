@@ -50,3 +50,19 @@ it("what was appended before truncateUpTo, its checkpoint marker included, is du
   await crashed.wal.close();
   await wal.close();
 });
+
+it("a reopened log of several segments reports its oldest one, and truncation moves it on from there", async () => {
+  const fs = new SimFS();
+  fs.mkdirpSync(DIR);
+  const { wal: first } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 4096 });
+  while (first.activeSegmentId() < 5) await first.commitTx([event]);
+  await first.close();
+  const { wal } = await Wal.open(DIR, { fs, codec: bytesCodec, segmentTargetBytes: 4096 });
+  expect(wal.activeSegmentId()).toBe(5);
+  expect(wal.oldestSegmentId()).toBe(1);
+  const removed = await wal.truncateUpTo(wal.durableLsn());
+  expect(removed).toBeGreaterThan(0);
+  expect(wal.oldestSegmentId()).toBe(1 + removed);
+  expect(wal.oldestSegmentId()).toBe((await wal.segments())[0]?.id);
+  await wal.close();
+});
