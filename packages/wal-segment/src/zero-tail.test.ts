@@ -36,6 +36,29 @@ describe("zero tails", () => {
     await file.close();
   });
 
+  it("isZeroRange finds a lone non-zero byte anywhere in a range of several chunks", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const file = await fs.open("/w/f", "createExclusive");
+    const from = 100;
+    const to = from + 200_000;
+    await file.write(new Uint8Array(to), 0);
+    expect(await isZeroRange(file, from, to)).toBe(true);
+    // Around every 4 KiB step from `from`, which includes the edges of any power-of-two chunk from 4 KiB up.
+    let checked = 0;
+    for (let step = 0; from + step < to; step += 4096) {
+      for (const at of [from + step - 1, from + step, from + step + 1]) {
+        if (at < from || at >= to) continue;
+        await file.write(Uint8Array.of(1), at);
+        expect(await isZeroRange(file, from, to), `non-zero byte at ${at}`).toBe(false);
+        await file.write(Uint8Array.of(0), at);
+        checked++;
+      }
+    }
+    expect(checked).toBe(146);
+    await file.close();
+  });
+
   it("refuses an offset or size that is not a non-negative safe integer, before reading", async () => {
     const fs = new SimFS();
     fs.mkdirpSync("/w");
