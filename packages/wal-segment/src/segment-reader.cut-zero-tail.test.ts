@@ -39,6 +39,16 @@ const tx = (begin: number, tag: number): WalRecord<Uint8Array>[] => [
   { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
 ];
 
+/** A transaction of exactly `bytes` encoded bytes: its mutation's payload takes what the three records' framing leaves. */
+function sizedTx(begin: number, bytes: number): WalRecord<Uint8Array>[] {
+  const framing = tx(begin, 0).reduce((n, r) => n + encodeRecord(r, bytesCodec).byteLength, 0) - 40;
+  return [
+    { kind: "txBegin", lsn: begin },
+    { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array(bytes - framing).fill(7) },
+    { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
+  ];
+}
+
 /** The steps up to the first that is not a record: each record as `[lsn, first payload byte]`, then how it ended. */
 async function drain(reader: SegmentReader): Promise<{ records: [number, number?][]; last: string }> {
   const records: [number, number?][] = [];
@@ -135,6 +145,41 @@ describe("SegmentReader at a zero tail across a torn write, the cut, and the app
     await again.close();
     await second.discardAndClose();
   });
+
+  // A read-ahead that ends exactly at the end of what one read took: the next read starts the buffer at the position,
+  // and the last record's bytes leave the buffer before the refresh that compares them.
+  for (const readAhead of [4000, 4096, 8192]) {
+    it(`refresh says rewritten after a cut also when the read-ahead (${readAhead} bytes) ended a read exactly`, async () => {
+      const path = join(dir, "0000000001.wal");
+      const first = await SegmentWriter.create(fs, path, 1, { preallocateBytes: 32768 });
+      for (const r of tx(1, 1)) first.append(r, bytesCodec);
+      await first.flush();
+      const durableEnd = first.size;
+      const reader = await SegmentReader.open(fs, path);
+      for (let i = 0; i < 3; i++) {
+        await drain(reader); // to the zero tail, and idle there: its reads are now of the tail's size
+        await reader.refresh();
+      }
+      const ahead = sizedTx(4, readAhead);
+      expect(ahead.reduce((n, r) => n + encodeRecord(r, bytesCodec).byteLength, 0)).toBe(readAhead);
+      for (const r of ahead) first.append(r, bytesCodec);
+      await first.flush();
+      await reader.refresh();
+      expect((await drain(reader)).records.map(([lsn]) => lsn)).toEqual([4, 5, 6]);
+      expect(await reader.refresh()).toMatchObject({ rewritten: false });
+      expect(await drain(reader)).toEqual({ records: [], last: "end" });
+
+      // 4..6 never became durable: cut, and the next writer appends a shorter transaction there, zeros after it.
+      await first.discardAndClose();
+      await truncate(path, durableEnd);
+      const second = await SegmentWriter.openForAppend(fs, path, durableEnd, { preallocateBytes: 32768 });
+      for (const r of tx(4, 2)) second.append(r, bytesCodec);
+      await second.flush();
+      expect(await reader.refresh()).toMatchObject({ rewritten: true });
+      await reader.close();
+      await second.discardAndClose();
+    });
+  }
 
   it("a cut between the measure of the file and the read: the file ends where the read found it", async () => {
     const path = join(dir, "0000000001.wal");

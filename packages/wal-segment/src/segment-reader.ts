@@ -233,7 +233,11 @@ export class SegmentReader {
     return { fileSize: this.#fileSize, sealed: this.#sealed, rewritten };
   }
 
-  /** Keep the 4 bytes before the read position when they are buffered; forget them when the position moved. */
+  /**
+   * Keep the 4 bytes before the read position when they are buffered; forget them when the position moved. Called
+   * by `refresh` and wherever buffered bytes are dropped, so a read that ended exactly at a record's end (the next
+   * read starting the buffer at the position) still leaves them kept.
+   */
   #keepBytesBefore(): void {
     const at = this.#position - 4;
     const i = at - this.#bufferStart;
@@ -434,6 +438,7 @@ export class SegmentReader {
 
   /** Forget the buffered bytes (the buffer is about to be used as scratch); the next fill reads from the position. */
   #dropBuffered(): void {
+    this.#keepBytesBefore();
     this.#bufferStart = this.#position;
     this.#bufferLength = 0;
     this.#view = this.#buffer.subarray(0, 0);
@@ -497,6 +502,8 @@ export class SegmentReader {
 
   /** Move unread bytes to the front and read until at least `needed` unread bytes are buffered (or EOF). */
   async #fill(needed: number): Promise<void> {
+    // The bytes before the position leave the buffer here: keep the last record's CRC for `refresh` first.
+    this.#keepBytesBefore();
     const unread = this.#bufferLength - (this.#position - this.#bufferStart);
     const atTail = this.#zeroTail !== undefined && this.#zeroTail.from <= this.#position;
     const want = Math.max(needed, Math.min(atTail ? this.#tailRead : this.#readSize, this.#fileSize - this.#position));
