@@ -80,3 +80,25 @@ it("what a restore into an existing empty directory wrote and removed stays remo
     for (const name of image.fs.listSync("/r")) leftovers.add(name);
   expect([...leftovers]).toEqual([]);
 });
+
+it("a successor that could not be created does not stop the removal of the segments before it", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  // Only sealed objects: the newest restored segment is sealed, so the restore creates its empty successor.
+  for (const key of store.keys()) if (key.startsWith("partial/")) store.remove(key);
+  const clean = await restore({ store, dir: "/ok", fs: sim });
+  const successorName = (clean.successor as string).split("/").at(-1) as string;
+  expect(clean.segments).toBeGreaterThan(1);
+
+  const fault = sim.injectFault({ op: "open", errno: "EMFILE", path: new RegExp(`^/r/${successorName}$`) });
+  const failure = await restore({ store, dir: "/r", fs: sim }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(fault.hits).toBe(1);
+  expect(failure).toMatchObject({ code: "WAL_IO", details: { errno: "EMFILE" } });
+  expect(await sim.stat("/r")).toBeNull(); // created by the restore, removed again with everything in it
+  const retried = await restore({ store, dir: "/r", fs: sim });
+  expect(retried.segments).toBe(clean.segments);
+});

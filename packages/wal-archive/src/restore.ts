@@ -125,8 +125,9 @@ export interface RestoreResult {
  * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory
  * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
  * failure it removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced
- * after each, so a crash meanwhile again leaves the newest without the oldest) and rethrows, leaving `dir` as it
- * found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a
+ * after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops
+ * it there, leaving `dir` not empty, which a later restore refuses until it is emptied) and rethrows, leaving `dir`
+ * as it found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a
  * seam without `rmdir` leaves it empty).
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
@@ -307,12 +308,18 @@ async function restoreFrom(
  * Undo the renames of a failed restore: oldest first (`visible` is in rename order, newest first), the directory
  * fsynced after each, so that a crash part-way leaves the newest segments without the oldest (which fails to open
  * with `WAL_FENCE_TOO_LOW`), never the oldest without the newest (a shorter log that opens as whole). Best effort:
- * a removal that fails ends it, leaving the rest in place, for the same reason.
+ * a removal that fails (of a file still there) ends it, leaving the rest in place, for the same reason.
  */
 async function removeVisible(fs: WalFileSystem, dir: string, visible: readonly string[]): Promise<void> {
   for (const path of [...visible].reverse()) {
     try {
       await fs.unlink(path);
+    } catch {
+      // A file that is not there (a successor whose creation failed at its open) is as good as removed.
+      if ((await fs.stat(path).catch(() => undefined)) === null) continue;
+      return;
+    }
+    try {
       await fs.syncDir(dir);
     } catch {
       return;
