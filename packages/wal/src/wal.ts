@@ -739,11 +739,13 @@ export class Wal<E = MutationEvent> {
    * replay it. Such a fence is refused with nothing deleted. A fence below the oldest segment's base LSN minus one
    * has nothing left to delete and is accepted. Reopen with `checkpointLsn` at or above the fence.
    *
-   * Valid replication slots and `retain` holds keep what they need. A slot created while the truncation runs (by
-   * this process or another, or dropped and created again) counts from the deletion after its file appears: every
-   * slot file is read again before each deletion, which stops before the first segment such a slot needs (a deletion already under way completes: a slot
-   * whose file appears just before it can be left with its restart point gone, which a follower reports as
-   * `WAL_TRUNCATED`). A new slot file that cannot be read stops the deletions, and the next truncation reports it.
+   * Valid replication slots and `retain` holds keep what they need. A slot created while the truncation runs (by this
+   * process or another, or dropped and created again) counts from the deletion after its file appears: every slot file
+   * is read again before each deletion, which stops before the first segment such a slot needs (a deletion already
+   * under way completes: a slot whose file appears just before it can be left with its restart point gone, which a
+   * follower reports as `WAL_TRUNCATED`). A failure to list or read `slots/` at that point stops the deletions early
+   * (the count says how many went; a failure there is not an error of this call), and the next truncation plans again
+   * and reports a damaged file.
    * @returns how many segments were deleted.
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
    *   `WAL_CORRUPT` (a damaged replication slot file), `WAL_POISONED`, `WAL_CLOSED`. A failure to read a segment's
