@@ -41,6 +41,9 @@ describe("lora-wal main", () => {
       [["dump", "x", "--codec", "xml"], "--codec must be one of lora, json, bytes"],
       [["dump", "x", "--from-lsn", "-3"], ""],
       [["dump", "x", "--to-lsn", "1.5"], "--to-lsn must be a non-negative integer"],
+      // All digits, but above 2^53 - 1: Number() would round it to another LSN.
+      [["dump", "x", "--from-lsn", "9007199254740993"], "--from-lsn must be a non-negative integer"],
+      [["verify", "x", "--checkpoint-lsn", "99999999999999999999"], "--checkpoint-lsn must be a non-negative integer"],
       [["dump", "x", "--from-lsn", "9", "--to-lsn", "3"], "--to-lsn 3 is below --from-lsn 9"],
       [["dump", "x", "--kind", "commit"], 'unknown --kind "commit"'],
     ] as const;
