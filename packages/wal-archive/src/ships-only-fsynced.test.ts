@@ -10,9 +10,23 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
-import { startArchiver } from "./archiver.js";
-import { memoryArchive } from "./memory-archive.js";
+import { type Archiver, startArchiver } from "./archiver.js";
+import { type MemoryArchive, memoryArchive } from "./memory-archive.js";
 import { verifyArchive } from "./verify-archive.js";
+
+/**
+ * An archiver attached now, flushed once: it knows no durable prefix's size and reads the file to find where it ends.
+ * It must have archived exactly up to `fsynced`, and the archive must say so.
+ */
+async function attachedLate(wal: Wal<JsonValue>, store: MemoryArchive, fs: SimFS, fsynced: number): Promise<Archiver> {
+  const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
+  await archiver.flush();
+  expect(archiver.status().archivedLsn).toBe(fsynced);
+  const report = await verifyArchive(store);
+  expect(report.problems).toEqual([]);
+  expect(report.lastLsn).toBe(fsynced);
+  return archiver;
+}
 
 describe("an archiver on a log in sync mode none", () => {
   it("ships the active segment's records up to the fsynced LSN, not the ones only written", async () => {
@@ -27,13 +41,7 @@ describe("an archiver on a log in sync mode none", () => {
     expect(wal.nextLsn() - 1).toBeGreaterThan(fsynced);
     expect(wal.fsyncedLsn()).toBe(fsynced);
 
-    // Attached now, the archiver knows no durable prefix's size and reads the file to find where it ends.
-    const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
-    await archiver.flush();
-    expect(archiver.status().archivedLsn).toBe(fsynced);
-    const report = await verifyArchive(store);
-    expect(report.problems).toEqual([]);
-    expect(report.lastLsn).toBe(fsynced);
+    const archiver = await attachedLate(wal, store, fs, fsynced);
 
     // Once fsynced, the rest follows.
     await wal.forceFsync();
@@ -69,12 +77,7 @@ describe("an archiver on a log in sync mode none", () => {
     for (let i = 0; i < 3; i++) await commit(10);
     expect(wal.fsyncedLsn()).toBe(fsynced);
 
-    const archiver = startArchiver(wal, { store, fs, intervalMs: 3_600_000 });
-    await archiver.flush();
-    expect(archiver.status().archivedLsn).toBe(fsynced);
-    const report = await verifyArchive(store);
-    expect(report.problems).toEqual([]);
-    expect(report.lastLsn).toBe(fsynced);
+    const archiver = await attachedLate(wal, store, fs, fsynced);
     await archiver.stop();
     await wal.close();
   });
