@@ -405,11 +405,16 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // passed before each self-sync, when the follower runs behind a writer that publishes no durability.
     const ahead = new Set<string>();
     if (this.#reader !== undefined) ahead.add(this.#reader.path);
-    for (const entry of await listSegments(this.#o.fs, this.#o.dir)) {
+    const listed = await listSegments(this.#o.fs, this.#o.dir);
+    for (const entry of listed) {
       if (entry.id <= this.#segmentId) continue;
       paths.add(entry.path);
       ahead.add(entry.path);
     }
+    // Not the newest segment's: it may end in a crashed writer's torn tail, which the next session cuts and writes
+    // new records over, unsynced, maybe before the follower learns of that session. Its records read so far are
+    // covered by `readUpTo`; a segment with a successor was sealed whole before it.
+    ahead.delete(listed[listed.length - 1]?.path ?? "");
     const sizes = await source.selfSync([...paths]);
     for (const [path, size] of sizes ?? []) {
       if (ahead.has(path) && size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);

@@ -209,7 +209,7 @@ describe("followDir", () => {
     await follower.return();
   });
 
-  it("without a mark, catching up syncs once per segment, not once per batch of transactions read", async () => {
+  it("without a mark, catching up syncs once per sealed segment, and once per read-ahead of the newest", async () => {
     // Two segments of 3000 transactions each (the follower hands out at most 1024 per read-ahead).
     let lsn = 1;
     for (const id of [1, 2]) {
@@ -229,9 +229,11 @@ describe("followDir", () => {
       ...Array.from({ length: 3000 }, (_, i) => i),
       ...Array.from({ length: 3000 }, (_, i) => i),
     ]);
-    // One self-sync covers what it read and everything below each file's size then: about one per segment.
+    // One self-sync covers everything below a sealed segment's size then: about one per sealed segment. The newest
+    // segment's size is no such promise (a crashed writer's torn tail there is cut and written over by the next
+    // session), so it costs one sync per read-ahead (at most 1024 transactions): 3 for its 3000.
     const datasyncs = [...counts.datasyncs.values()].reduce((a, b) => a + b, 0);
-    expect(datasyncs).toBeLessThanOrEqual(3);
+    expect(datasyncs).toBeLessThanOrEqual(2 + Math.ceil(3000 / 1024));
     expect(datasyncs).toBeGreaterThan(0);
     await follower.return();
   });
