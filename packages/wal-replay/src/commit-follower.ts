@@ -60,7 +60,9 @@ export interface FollowSource {
   /**
    * Make the bytes the follower has read durable itself (an fdatasync of `paths` and of the directory); absent
    * when the source always knows durability. May resolve with each path's size measured before its fdatasync:
-   * every byte below it is then durable too, read or not, so records read later below it need no sync of their own.
+   * every byte below it is then durable too, read or not. The follower relies on that only for a segment that had a
+   * successor then (sealed whole before it): the newest one's bytes past what was read can be a crashed writer's
+   * torn tail, which the next session cuts and writes over without syncing.
    */
   selfSync?(paths: readonly string[]): Promise<ReadonlyMap<string, number> | undefined>;
   /** Milliseconds a known, live writer's durable LSN may stay behind before the follower syncs itself. */
@@ -157,7 +159,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   #session: number | undefined;
   #durable = 0;
   #selfSynced = 0;
-  /** Per segment path, a size below which every byte is known durable (measured before a self-sync's fdatasync). */
+  /**
+   * Per segment path, a size below which every byte is known durable and final (measured before a self-sync's
+   * fdatasync); only for segments that had a successor at that sync.
+   */
   readonly #syncedSizes = new Map<string, number>();
   #durableSince = 0;
   #durableChangedAt = 0;
@@ -397,8 +402,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const live = this.#session !== undefined && !this.#closedByWriter;
     if (live && Date.now() - this.#durableChangedAt < (source.selfSyncAfterMs ?? 1000)) return false;
     const readUpTo = this.#assembler?.lastLsn ?? 0;
-    // The segments not read yet are synced too, up to their sizes now: one sync then covers a whole closed log
-    // instead of one per segment (each with a directory fsync, a journal commit).
+    // The segments not read yet are synced too, up to their sizes now: one sync then covers every sealed segment of a
+    // closed log instead of one per segment (each with a directory fsync, a journal commit).
     const paths = new Set(this.#readPaths);
     // The sizes worth keeping: the segment being read and the ones ahead. A segment already passed is never read
     // again (a reset starts from no sizes), and kept, its size stayed for the follower's life: one per segment
@@ -505,7 +510,8 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     if (tx === undefined) return;
     if (tx.beginLsn >= this.#restartFloor && tx.commitLsn > this.#lastDelivered) this.#queue.push(tx);
     // Its commit ends below what a self-sync covered in this segment (and what came before it was read, so synced,
-    // earlier): durable without another fdatasync. A follower catching up on a closed log syncs once a segment.
+    // earlier): durable without another fdatasync. A follower catching up on a closed log syncs once per sealed
+    // segment, and once per read-ahead of the newest.
     const synced = this.#syncedSizes.get(path);
     if (synced !== undefined && (this.#reader?.position ?? Number.POSITIVE_INFINITY) <= synced) {
       if (tx.commitLsn > this.#selfSynced) this.#selfSynced = tx.commitLsn;
