@@ -1,7 +1,7 @@
 /**
  * A `followDir` follower that syncs what it reads itself (no writer publishes durability for the active segment:
- * `none` mode, LoraDB) keeps the synced size of the segments ahead of it only. It kept one per segment it had ever
- * synced, for as long as it ran: a path and a number more per segment.
+ * `none` mode, LoraDB) keeps the synced size of the sealed segments ahead of it only, never of the newest. It once
+ * kept one per segment it had ever synced, for as long as it ran: a path and a number more per segment.
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
@@ -44,7 +44,7 @@ it(`a follower syncing ${TRANSACTIONS} transactions itself, across rotations, ke
   await wal.close();
 });
 
-it("a follower running behind a writer that publishes no durability keeps the sizes of the segments ahead only", async () => {
+it("a follower running behind a writer that publishes no durability keeps no size per segment it passed", async () => {
   const fs = SimFS.withDir(DIR);
   const { wal } = await Wal.open<JsonValue>(DIR, {
     fs,
@@ -74,7 +74,9 @@ it("a follower running behind a writer that publishes no durability keeps the si
     n += 15;
     for (const map of followerMaps()) expect(map.size).toBeLessThanOrEqual(2);
   }
-  expect(followerMaps().length).toBe(1);
+  // It reads up to the newest segment before each self-sync, and keeps no size for the newest (a crashed writer's
+  // torn tail there can be cut and written over unsynced): here no size is kept at all, so nothing can grow.
+  expect(followerMaps().length).toBe(0);
   const segments = (await fs.readdir(DIR)).filter((name) => name.endsWith(".wal")).length;
   expect(segments).toBeGreaterThan(50);
   await follower.return();
