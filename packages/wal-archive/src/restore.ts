@@ -122,13 +122,13 @@ export interface RestoreResult {
  * leaves the newest segments without the oldest: opening that fails with `WAL_FENCE_TOO_LOW` instead of reading
  * as a shorter log (unless it is opened with `allowTruncatedHistory`, which accepts a log that starts late). If
  * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
- * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory
- * too. A missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On
- * failure it removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced
- * after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops
- * it there, leaving `dir` not empty, which a later restore refuses until it is emptied) and rethrows, leaving `dir`
- * as it found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a
- * seam without `rmdir` leaves it empty).
+ * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory too. A
+ * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On failure it
+ * removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced after each, so a
+ * crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops it there, leaving
+ * `dir` not empty, which a later restore refuses until it is emptied) and rethrows, leaving `dir` as it found it:
+ * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
+ * `rmdir` leaves it empty).
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -305,10 +305,11 @@ async function restoreFrom(
 }
 
 /**
- * Undo the renames of a failed restore: oldest first (`visible` is in rename order, newest first), the directory
- * fsynced after each, so that a crash part-way leaves the newest segments without the oldest (which fails to open
- * with `WAL_FENCE_TOO_LOW`), never the oldest without the newest (a shorter log that opens as whole). Best effort:
- * a removal that fails (of a file still there) ends it, leaving the rest in place, for the same reason.
+ * Undo the renames of a failed restore: the empty successor first when there is one (the log without it is whole), then
+ * the segments oldest first (`visible` holds them in rename order, newest first), the directory fsynced after each, so
+ * that a crash part-way leaves the newest segments without the oldest (which fails to open with `WAL_FENCE_TOO_LOW`),
+ * never the oldest without the newest (a shorter log that opens as whole). Best effort: a removal that fails (of a file
+ * still there) ends it, leaving the rest in place, for the same reason.
  */
 async function removeVisible(fs: WalFileSystem, dir: string, visible: readonly string[]): Promise<void> {
   for (const path of [...visible].reverse()) {

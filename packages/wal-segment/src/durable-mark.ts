@@ -267,7 +267,9 @@ export class DurableMarkWriter {
     const file = this.#file;
     for (let bytes = this.#waiting; bytes !== undefined; bytes = this.#waiting) {
       this.#waiting = undefined;
-      // A hint only, as above; a seam's write that throws instead of rejecting must not end the loop either.
+      // A hint only, as above; a seam's write that throws instead of rejecting must not end the loop either. Called
+      // through a promise, never directly: a write that throws at once would let this loop end before `#writeLater`
+      // stores its promise, leaving `#writing` set to a settled loop that no later mark restarts.
       await Promise.resolve(bytes)
         .then((data) => file.write(data, 0))
         .catch(() => undefined);

@@ -382,14 +382,13 @@ export class Wal<E = MutationEvent> {
 
   /**
    * Hold segments back from `truncateUpTo` from this process, effective at once (also against a truncation already
-   * running, which stops before the next deletion of a segment the hold needs; a deletion already under way
-   * completes): while the hold is registered, truncation keeps
-   * every segment holding a record above `position()` (called at each truncation), like a
-   * replication slot at that LSN but without a file, so it ends with the process. It obeys `maxSlotRetainedBytes`:
-   * past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name. Continuous archiving uses
-   * one from the moment it starts, before its persistent slot exists. A `position()` that throws or returns
-   * something that is not an LSN is the holder's mistake: `truncateUpTo` (and `checkpoint`) then fail with
-   * `WAL_INVALID_ARGUMENT` naming the hold and delete nothing; the handle stays usable.
+   * running, which stops before the next deletion of a segment the hold needs; a deletion already under way completes):
+   * while the hold is registered, truncation keeps every segment holding a record above `position()` (called at each
+   * truncation), like a replication slot at that LSN but without a file, so it ends with the process. It obeys
+   * `maxSlotRetainedBytes`: past it the hold is dropped and `onLifecycle` reports `slotInvalidated` with its name.
+   * Continuous archiving uses one from the moment it starts, before its persistent slot exists. A `position()` that
+   * throws or returns something that is not an LSN is the holder's mistake: `truncateUpTo` (and `checkpoint`) then fail
+   * with `WAL_INVALID_ARGUMENT` naming the hold and delete nothing; the handle stays usable.
    * @returns the function that releases the hold.
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a name or a function; `WAL_CLOSED` once the handle is
    *   closed.
