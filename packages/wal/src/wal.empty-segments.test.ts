@@ -9,6 +9,7 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SEGMENT_HEADER_BYTES, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { sealInPlace } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -21,9 +22,7 @@ describe("segments that hold no record", () => {
     const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
     await wal.commitTx(["a"]); // LSNs 1..3
     await wal.close();
-    const one = await SegmentWriter.openForAppend(fs, segmentPath(DIR, 1), fs.readFileSync(segmentPath(DIR, 1)).length);
-    await one.seal();
-    await one.close();
+    await sealInPlace(fs, segmentPath(DIR, 1));
     const two = await SegmentWriter.create(fs, segmentPath(DIR, 2), 4);
     await two.seal();
     await two.close();

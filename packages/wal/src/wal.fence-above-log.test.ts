@@ -7,9 +7,10 @@
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createSlot, replayDir } from "@lora/wal-replay";
-import { SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { sealInPlace } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -65,9 +66,7 @@ describe("a fence above the log's last LSN", () => {
     await wal.commitTx(["a"]); // LSNs 1..3
     await wal.close();
     // The crash came between sealing segment 1 and creating segment 2.
-    const one = await SegmentWriter.openForAppend(fs, segmentPath(DIR, 1), fs.readFileSync(segmentPath(DIR, 1)).length);
-    await one.seal();
-    await one.close();
+    await sealInPlace(fs, segmentPath(DIR, 1));
     const fence = 50;
     const { wal: again, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn: fence });
     expect(healed).toEqual([

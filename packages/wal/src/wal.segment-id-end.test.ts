@@ -7,9 +7,9 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SegmentWriter } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { sealInPlace } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -82,10 +82,7 @@ describe("the end of the segment id space", () => {
   it("a sealed newest segment one below the last id, opened with a fence above its records, heals into the last id", async () => {
     const fs = SimFS.withDir(DIR);
     await logWithId(fs, LAST_ID - 1, ["a"]);
-    const path = `${DIR}/${LAST_ID - 1}.wal`;
-    const sealed = await SegmentWriter.openForAppend(fs, path, fs.readFileSync(path).length);
-    await sealed.seal();
-    await sealed.close();
+    await sealInPlace(fs, `${DIR}/${LAST_ID - 1}.wal`);
     const { wal, healed } = await open(fs, { checkpointLsn: 100 });
     expect(healed.map((h) => h.kind)).toEqual(["sealedSegmentSucceeded"]);
     expect((await wal.commitTx(["b"]))?.beginLsn).toBe(101);

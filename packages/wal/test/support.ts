@@ -2,6 +2,8 @@
 
 import { makeTempDir } from "@lora/test-utils";
 import { createPropertyMap, type MutationEvent } from "@lora/wal-codec/lora";
+import { SegmentWriter } from "@lora/wal-segment";
+import type { SimFS } from "@lora/wal-segment/testing";
 import { afterEach } from "vitest";
 
 /** The reference tests' event: `CreateNode(id, ["N"], { v: Int(id) })` (an 81-byte Mutation record). */
@@ -32,4 +34,11 @@ export async function rejection(run: () => Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a rejection");
+}
+
+/** Seal the closed segment at `path` in place: what a crash between sealing it and creating its successor leaves. */
+export async function sealInPlace(fs: SimFS, path: string): Promise<void> {
+  const writer = await SegmentWriter.openForAppend(fs, path, fs.readFileSync(path).length);
+  await writer.seal();
+  await writer.close();
 }
