@@ -7,10 +7,10 @@
 import { unlink } from "node:fs/promises";
 import { makeTempDir } from "@lora/test-utils";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { createNodeFileSystem, segmentPath } from "@lora/wal-segment";
 import { interceptOpen } from "@lora/wal-segment/testing";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { tx } from "../test/build-log.js";
+import { tx, writeSegment } from "../test/build-log.js";
 import { followDir } from "./follow-dir.js";
 
 const fs = createNodeFileSystem();
@@ -25,13 +25,8 @@ afterAll(() => stop.abort());
 
 /** Three segments of one transaction each: 1..3, 4..6 (sealed) and 7..9 (the active one). */
 async function threeSegments(): Promise<void> {
-  for (let id = 1; id <= 3; id++) {
-    const w = await SegmentWriter.create(fs, segmentPath(dir, id), (id - 1) * 3 + 1);
-    for (const r of tx((id - 1) * 3 + 1, [id])) w.append(r, jsonCodec);
-    if (id < 3) await w.seal();
-    else await w.flush();
-    await w.close();
-  }
+  for (let id = 1; id <= 3; id++)
+    await writeSegment(dir, id, (id - 1) * 3 + 1, tx((id - 1) * 3 + 1, [id]), { sealed: id < 3 });
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from "@lora/wal-segment";
 import { blankFile, boundProperty, countingFileSystem, interceptOpen, wrapFileSystem } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { tx } from "../test/build-log.js";
+import { tx, writeSegment } from "../test/build-log.js";
 import { type FollowDirOptions, followDir } from "./follow-dir.js";
 import type { ReplayedTransaction } from "./replay-types.js";
 
@@ -240,11 +240,7 @@ describe("followDir", () => {
 
   it("behind truncation it fails with WAL_TRUNCATED, never a silent gap; the signal ends it quietly", async () => {
     for (let id = 1; id <= 3; id++) {
-      const w = await SegmentWriter.create(fs, segmentPath(dir, id), (id - 1) * 3 + 1);
-      for (const r of tx((id - 1) * 3 + 1, [id])) w.append(r, jsonCodec);
-      if (id < 3) await w.seal();
-      else await w.flush();
-      await w.close();
+      await writeSegment(dir, id, (id - 1) * 3 + 1, tx((id - 1) * 3 + 1, [id]), { sealed: id < 3 });
     }
     await unlink(segmentPath(dir, 1));
     const behind = followDir<JsonValue>(dir, { codec: jsonCodec, durability: "written", signal: stop.signal });
