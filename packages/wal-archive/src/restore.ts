@@ -126,7 +126,8 @@ export interface RestoreResult {
  * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On failure it
  * removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced after each, so a
  * crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops it there, leaving
- * `dir` not empty, which a later restore refuses until it is emptied) and rethrows, leaving `dir` as it found it:
+ * `dir` not empty, which a later restore refuses until it is emptied: it then throws `WAL_IO` naming the files left,
+ * with the failure as `cause`) and otherwise rethrows, leaving `dir` as it found it:
  * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty).
  *
@@ -300,8 +301,32 @@ async function restoreFrom(
     await removeVisible(fs, dir, visible);
     for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
-    throw error;
+    throw await undoFailure(fs, dir, [...visible, ...written.map((w) => w.temp)], error);
   }
+}
+
+/**
+ * What a failed restore throws once it has tried to remove what it wrote: the failure itself when nothing is left,
+ * else `WAL_IO` naming what is left in `dir` (its `cause` the failure), since a later restore refuses a `dir` that is
+ * not empty and the caller has to remove those files first. A file whose presence cannot be read counts as left.
+ */
+async function undoFailure(
+  fs: WalFileSystem,
+  dir: string,
+  paths: readonly string[],
+  failure: unknown,
+): Promise<unknown> {
+  const left: string[] = [];
+  for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(path);
+  if (left.length === 0) return failure;
+  const names = left.map((path) => path.slice(path.lastIndexOf("/") + 1)).sort();
+  const shown = `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
+  const why = failure instanceof Error ? failure.message : shownValue(failure);
+  return new WalError(
+    "WAL_IO",
+    `restore failed (${why}) and could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${shown}); remove them before restoring into it again`,
+    { cause: failure, details: { path: dir } },
+  );
 }
 
 /**

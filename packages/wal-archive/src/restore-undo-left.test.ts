@@ -1,0 +1,83 @@
+/**
+ * A failed restore that cannot remove what it wrote says so: a later restore into the same directory is refused
+ * until it is empty, so the caller has to learn which files are left, not only why the restore failed.
+ */
+
+import { isWalError } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
+
+/** A restore whose last progress call throws, once every segment is in place. */
+function failingRestore(sim: SimFS, store: ReturnType<typeof memoryArchive>): Promise<unknown> {
+  return restore({
+    store,
+    dir: "/r",
+    fs: sim,
+    onProgress: (p) => {
+      if (p.done) throw new Error("the caller gives up");
+    },
+  }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+}
+
+it("a removal that fails while undoing throws WAL_IO naming the files left, the failure as its cause", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  // Segments go oldest first when undone: the second removal fails, so every segment but the oldest stays.
+  const fault = sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, skip: 1, errno: "EIO" });
+
+  const failure = await failingRestore(sim, store);
+
+  expect(fault.hits).toBe(1);
+  const left = sim.listSync("/r").filter((name) => name.endsWith(".wal"));
+  expect(left.length).toBeGreaterThan(0);
+  expect(isWalError(failure, "WAL_IO")).toBe(true);
+  expect(failure).toMatchObject({ details: { path: "/r" }, cause: { message: "the caller gives up" } });
+  const message = (failure as Error).message;
+  expect(message).toContain("the caller gives up");
+  expect(message).toContain(`${left.length} file(s) are left in /r`);
+  expect(message).toContain(left[0] as string);
+
+  // What it says is what a retry needs: refused while the files are there, whole once they are removed.
+  await expect(restore({ store, dir: "/r", fs: sim })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+  for (const name of sim.listSync("/r")) await sim.unlink(`/r/${name}`);
+  const retried = await restore({ store, dir: "/r", fs: sim });
+  expect(retried.segments).toBeGreaterThan(1);
+});
+
+it("a temporary file that cannot be removed is named too", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  // The oldest segment is fetched last and is damaged: the newer ones are temporary files by then.
+  const oldest = (await store.list("segments/")).map((o) => o.key).sort()[0] as string;
+  store.corrupt(oldest);
+  sim.injectFault({ op: "unlink", path: /\.restoring$/, errno: "EACCES" });
+
+  const failure = await restore({ store, dir: "/r", fs: sim }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+
+  const left = sim.listSync("/r");
+  expect(left).toHaveLength(1);
+  expect(left[0]).toMatch(/\.restoring$/);
+  expect(failure).toMatchObject({ code: "WAL_IO", cause: { code: "WAL_ARCHIVE_CORRUPT" } });
+  expect((failure as Error).message).toContain(`1 file(s) are left in /r (${left[0]})`);
+});
+
+it("a failure whose undo leaves nothing is thrown as it is", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  const failure = await failingRestore(sim, store);
+  expect(failure).toBeInstanceOf(Error);
+  expect(isWalError(failure)).toBe(false);
+  expect((failure as Error).message).toBe("the caller gives up");
+});
