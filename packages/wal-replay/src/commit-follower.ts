@@ -477,7 +477,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         return progressed;
       }
       if (!finalCheck) {
-        // A newer segment exists, so this one is complete: read it once more to its final end.
+        // A newer segment exists, so this one is complete: read it once more to its final end. No cut to look for
+        // here: the reader saw the seal at or before this pump's first refresh, which looked, and a writer seals only
+        // records it has made durable, which no later session cuts.
         finalCheck = true;
         await reader.refresh();
         continue;
