@@ -11,7 +11,7 @@ export const ExitCode = {
   OK: 0,
   /**
    * Opening the log repairs the only damage: a torn tail at the end of the newest segment (cut off), or a newest
-   * segment without a header (removed and recreated).
+   * segment without a header (removed).
    */
   TORN_TAIL: 1,
   /** Corruption, malformed structure, or a file that is not a segment (bad header). Opening the log fails. */

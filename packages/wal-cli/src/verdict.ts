@@ -11,7 +11,7 @@ export interface Verdict {
    * - `clean`: nothing wrong;
    * - `torn-tail`: the only damage is at the end of the newest, unsealed segment, and opening the log cuts it off;
    * - `headerless`: the newest segment has no header (shorter than one, or all zeros) and holds no records;
-   *   opening the log removes and recreates it;
+   *   opening the log removes it (and creates it again unless appends resume in the unsealed segment before it);
    * - `corruption`: damage opening the log refuses (`WAL_CORRUPT`): mid-log, in a sealed segment, followed by
    *   valid data, or a CRC-valid record that cannot be used;
    * - `codec-mismatch`: the records are intact but the first mutation record does not decode with the codec

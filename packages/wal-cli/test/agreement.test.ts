@@ -44,7 +44,7 @@ describe("Wal.open, replay and the CLI agree", () => {
     });
     expect(await cliExitCodes(dir, "json")).toEqual({ inspect: 1, verify: 1, dump: 1, stat: 1 });
     const inspect = await runCli(["inspect", dir, "--codec", "json"]);
-    expect(inspect.stdout).toContain("no header (4096 bytes; recreated on open)");
+    expect(inspect.stdout).toContain("no header (4096 bytes; removed on open)");
     expect(inspect.stdout).toContain("NO HEADER in");
     expect(inspect.stdout).toContain("4096 bytes, all zeros");
     expect(await replayOutcome(dir, "json")).toBe("headerless");

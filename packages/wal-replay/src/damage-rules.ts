@@ -437,5 +437,5 @@ export function describeHeaderless(fileSize: number): string {
         : fileSize === SEGMENT_HEADER_BYTES
           ? "a header write cut short"
           : `${fileSize} bytes, all zeros`;
-  return `newest segment has no header (${what}): it holds no records; opening the log removes and recreates it`;
+  return `newest segment has no header (${what}): it holds no records; opening the log removes it (and creates it again unless appends resume in the unsealed segment before it)`;
 }

@@ -249,7 +249,8 @@ export interface ReplayOutcome {
   readonly segments: readonly SegmentSummary[];
   /**
    * The newest segment could not hold a header: shorter than 32 bytes, or only zeros at any length (a crash while
-   * it was being created, or a preallocated file). It holds no records; the handle heals it by recreating it.
+   * it was being created, or a preallocated file). It holds no records; the handle removes it (and creates it again
+   * unless appends resume in the unsealed segment before it).
    * Beside a live writer, `fileSize` 0 may also mean the file was read without a header and was gone at the second
    * look (a restarted writer's recovery removed it).
    */

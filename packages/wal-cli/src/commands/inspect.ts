@@ -198,7 +198,7 @@ function statusText(r: SegmentReport): string {
     case "codec-mismatch":
       return `CODEC MISMATCH at offset ${damage.offset} (${damage.code})`;
     case "headerless":
-      return `no header (${damage.bytesAfter} bytes; recreated on open)`;
+      return `no header (${damage.bytesAfter} bytes; removed on open)`;
   }
 }
 

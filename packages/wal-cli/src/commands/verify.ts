@@ -352,7 +352,7 @@ ${CODEC_OPTIONS_HELP}
   -h, --help          show this help
 
 Exit status: 0 clean, 1 the only damage is one opening the log repairs (a torn
-tail, which it cuts, or a newest segment without a header, which it recreates),
+tail, which it cuts, or a newest segment without a header, which it removes),
 2 corruption, malformed structure or a bad header, 3 usage error (also a
 --codec-module that does not load or exports no codec), 4 path missing or
 unreadable, 5 codec mismatch (the records are intact but do not decode with the

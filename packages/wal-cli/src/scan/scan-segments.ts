@@ -5,7 +5,7 @@
  * `classifyRecordDamage`), the ones replay and `Wal.open` apply, with the same inputs replay gives them:
  *
  * - **headerless**: a newest segment (of a directory) shorter than a header or all zeros; opening the log
- *   recreates it;
+ *   removes it;
  * - **bad header**: any other segment whose header is unreadable;
  * - **codec mismatch**: a CRC-valid mutation record the codec rejects with no mutation record decoded before it;
  * - **torn tail**: damage in the newest, unsealed segment that is not a CRC-valid frame and has no CRC-valid record
