@@ -20,7 +20,11 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   checkPayloadCodec(options.codec, "read");
   const mode = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(mode)) {
-    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${shownValue(mode)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unknown recovery mode ${shownValue(mode)}: recovery is "tolerate-torn-tail", "absolute" or "point-in-time"`,
+      { details: { option: "recovery" } },
+    );
   }
   checkLsnOption("checkpointLsn", options.checkpointLsn);
   checkLsnOption("after", options.after);

@@ -65,7 +65,11 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   }
   const recovery = options.recovery ?? "tolerate-torn-tail";
   if (!RECOVERY_MODES.includes(recovery)) {
-    throw new WalError("WAL_INVALID_OPTION", `unknown recovery mode ${shownValue(recovery)}`);
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unknown recovery mode ${shownValue(recovery)}: recovery is "tolerate-torn-tail", "absolute" or "point-in-time"`,
+      { details: { option: "recovery" } },
+    );
   }
   if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");

@@ -54,5 +54,9 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
       return { mode: "group", intervalMs: ms };
     }
   }
-  throw new WalError("WAL_INVALID_OPTION", `unknown sync mode ${shownValue(input)}`);
+  throw new WalError(
+    "WAL_INVALID_OPTION",
+    `unknown sync mode ${shownValue(input)}: syncMode is "perCommit", "group", "none" or { mode: "group", intervalMs }`,
+    { details: { option: "syncMode" } },
+  );
 }
