@@ -173,4 +173,13 @@ export function lsnOption(command: string, name: string, value: string | undefin
   return Number(value);
 }
 
+/** Validate a count option (`--limit`, `--count`): an integer of at least 1, one rule for every value refused. */
+export function countOption(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+    throw new UsageError(`--${name} must be an integer of at least 1, got ${JSON.stringify(value)}`, command);
+  }
+  return Number(value);
+}
+
 export { ExitCode };

@@ -103,7 +103,7 @@ describe("bad options of the library functions", () => {
   it("lora-wal dump --limit 0 is a usage error (exit 3)", async () => {
     const result = await runCli(["dump", dir, "--codec", "json", "--limit", "0"]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("--limit must be at least 1");
+    expect(result.stderr).toContain("--limit must be an integer of at least 1");
   });
 });
 

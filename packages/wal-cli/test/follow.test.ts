@@ -339,7 +339,7 @@ describe("lora-wal follow", () => {
       [["follow", dir, "--after", "1", "--slot", "s"], 3, "--after and --slot exclude each other"],
       [["follow", dir, "--restart-lsn", "1"], 3, "--restart-lsn needs --after"],
       [["follow", dir, "--after", "3", "--restart-lsn", "5"], 3, "between 1 and --after + 1"],
-      [["follow", dir, "--count", "0"], 3, "--count must be at least 1"],
+      [["follow", dir, "--count", "0"], 3, "--count must be an integer of at least 1"],
       [["follow", dir, "--until-lsn", "x"], 3, "--until-lsn must be a non-negative integer"],
       [["follow", dir, "--slot", "no/such"], 3, "--slot: a replication slot name is"],
       [["follow", dir, "--codec", "xml"], 3, "--codec must be one of"],

@@ -17,6 +17,7 @@ import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
+  countOption,
   ExitCode,
   lsnOption,
   onePath,
@@ -363,8 +364,7 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const fromLsn = lsnOption("dump", "from-lsn", values["from-lsn"]);
   const toLsn = lsnOption("dump", "to-lsn", values["to-lsn"]);
   const tx = lsnOption("dump", "tx", values.tx);
-  const limit = lsnOption("dump", "limit", values.limit);
-  if (limit === 0) throw new UsageError("--limit must be at least 1, got 0", "dump");
+  const limit = countOption("dump", "limit", values.limit);
   if (fromLsn !== undefined && toLsn !== undefined && toLsn < fromLsn) {
     throw new UsageError(`--to-lsn ${toLsn} is below --from-lsn ${fromLsn}: no record could match`, "dump");
   }

@@ -12,6 +12,7 @@ import type { WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
+  countOption,
   ExitCode,
   lsnOption,
   onePath,
@@ -134,10 +135,9 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
   const rendering = use.source === "module" ? MODULE_RENDERING : use.name;
   const after = lsnOption("follow", "after", values.after);
   const restartLsn = lsnOption("follow", "restart-lsn", values["restart-lsn"]);
-  const count = lsnOption("follow", "count", values.count);
+  const count = countOption("follow", "count", values.count);
   const untilLsn = lsnOption("follow", "until-lsn", values["until-lsn"]);
   const slot = values.slot;
-  if (count === 0) throw new UsageError("--count must be at least 1", "follow");
   if (slot !== undefined && (after !== undefined || restartLsn !== undefined)) {
     throw new UsageError("--after and --slot exclude each other: the slot supplies the position", "follow");
   }
