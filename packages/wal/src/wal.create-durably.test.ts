@@ -52,6 +52,16 @@ describe("the log directory's own entry", () => {
     expect(fs.synced).not.toContain("/data");
   });
 
+  it("is fsynced again when the directory holds files but no segment (an open killed after taking its lock)", async () => {
+    const sim = SimFS.withDir("/data");
+    await openClose(new DirSyncLog(sim), "/data/wal");
+    for (const name of sim.listSync("/data/wal")) if (name.endsWith(".wal")) await sim.unlink(`/data/wal/${name}`);
+    expect(sim.listSync("/data/wal").length).toBeGreaterThan(0); // the lock and durable-mark files
+    const fs = new DirSyncLog(sim);
+    await openClose(fs, "/data/wal");
+    expect(fs.synced).toContain("/data");
+  });
+
   it("an empty directory whose parent this process may not open still opens; other failures fail the open", async () => {
     const sim = SimFS.withDir("/data");
     sim.mkdirpSync("/data/wal");
@@ -66,5 +76,13 @@ describe("the log directory's own entry", () => {
     (other.inner as SimFS).mkdirpSync("/data/wal");
     other.refuse = { path: "/data", errno: "EIO" };
     await expect(Wal.open("/data/wal", { fs: other, codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_IO" });
+    // A failure that names no errno at all (a custom file system's own error) is not taken for a refusal either.
+    const plain = new (class extends PassThroughFs {
+      override async syncDir(p: string): Promise<void> {
+        if (p === "/data") throw new Error("the parent's fsync failed");
+        return this.inner.syncDir(p);
+      }
+    })(SimFS.withDir("/data/wal"));
+    await expect(Wal.open("/data/wal", { fs: plain, codec: jsonCodec })).rejects.toThrow("the parent's fsync failed");
   });
 });
