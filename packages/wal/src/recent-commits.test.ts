@@ -99,4 +99,14 @@ describe("RecentCommits", () => {
     (first?.events[0] as Uint8Array)[1] = 7;
     expect(again?.events).toEqual([new Uint8Array([1, 2, 3])]);
   });
+
+  it("keeps its own copy of a transaction too large to share a slab", () => {
+    const recent = new RecentCommits();
+    const event = new Uint8Array(100 * 1024).fill(5);
+    const bytes = encoded(5, [event], bytesCodec);
+    recent.add(5, bytes);
+    bytes.fill(0); // the handle's pending buffer, overwritten by the next append
+    const [first] = recent.after(4, r(100, 0), 10, bytesCodec) ?? [];
+    expect(first?.events).toEqual([new Uint8Array(100 * 1024).fill(5)]);
+  });
 });
