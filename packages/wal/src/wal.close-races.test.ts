@@ -40,6 +40,24 @@ describe("checkpoint() and a close() called right after it", () => {
   });
 });
 
+describe("checkpointMarker() and a close() called right after it", () => {
+  it("a marker that waits for a rotation is written, not refused with WAL_CLOSED, and the reopen sees it", async () => {
+    const fs = new SimFS();
+    const first = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec });
+    await first.wal.commitTx(["a"]); // LSNs 1-3
+    await first.wal.close();
+    // A fence above the log's end: the first record, this marker, rotates before it is appended.
+    const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, checkpointLsn: 20 });
+    const marker = wal.checkpointMarker(20);
+    const closed = wal.close();
+    await expect(marker).resolves.toBe(21);
+    await closed;
+    const again = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, checkpointLsn: 20 });
+    expect(again.checkpointLsnObserved).toBe(20);
+    await again.wal.close();
+  });
+});
+
 describe("after close()", () => {
   it("segments() is refused with WAL_CLOSED", async () => {
     const { wal } = await Wal.open<JsonValue>("/w", { fs: new SimFS(), codec: jsonCodec });
