@@ -107,6 +107,32 @@ describe("diagnostics channels and I/O stats", () => {
     expect(thrown).toBe(failure);
     expect(wal.bgFailure()).toBe((failure as Error).message);
     expect(on(seen, WAL_CHANNELS.poison)).toEqual([{ dir: "/w", error: failure }]);
+    // The commit whose fsync failed was never acknowledged: it is not published as a commit.
+    expect(on(seen, WAL_CHANNELS.commit)).toEqual([]);
     await wal.close().catch(() => undefined);
+  });
+
+  it("a new log's recovery reports no torn tail, and a truncation that removes nothing publishes nothing", async () => {
+    const fs = new SimFS();
+    const seen = record();
+    const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs, segmentTargetBytes: 300 });
+    expect(on(seen, WAL_CHANNELS.recover)).toEqual([
+      expect.objectContaining({ dir: "/w", transactions: 0, nextLsn: 1, tornTail: false, healed: 0 }),
+    ]);
+    const info = await wal.commitTx([1]);
+    expect(await wal.truncateUpTo(info?.commitLsn as number)).toBe(0);
+    expect(on(seen, WAL_CHANNELS.truncate)).toEqual([]);
+    await wal.close();
+  });
+
+  it("keeps the channel names subscribers use", () => {
+    expect(WAL_CHANNELS).toEqual({
+      commit: "lora-wal:commit",
+      sync: "lora-wal:sync",
+      rotate: "lora-wal:rotate",
+      truncate: "lora-wal:truncate",
+      poison: "lora-wal:poison",
+      recover: "lora-wal:recover",
+    });
   });
 });
