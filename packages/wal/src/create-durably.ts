@@ -15,10 +15,12 @@ const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "
  * fsync of its parent, as a new file is by an fsync of its directory. (Tier D of apps/torture found the log
  * directory itself created without it.)
  *
- * An existing directory that holds no segment yet may be one an earlier open created and was killed before that
- * fsync: its parent is fsynced again, so the first segment written there is not lost with the directory's entry.
- * That fsync is skipped when the parent cannot be opened or cannot fsync a directory (`EACCES`, `EPERM`, `EROFS`,
- * `EINVAL`, `ENOTSUP`): such a directory was made by someone else (a mounted volume, a directory created by hand). An existing log costs one stat and one listing.
+ * An existing directory that holds no segment yet may be one an earlier open created and was killed before those
+ * fsyncs: its parent and every directory above it are fsynced again (that open may have created several levels), so
+ * the first segment written there is not lost with a directory's entry. An ancestor that cannot be opened or cannot
+ * fsync a directory (`EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`) is skipped: no open of ours created the
+ * directory below it there (a mounted volume, a directory created by hand). An existing log costs one stat and one
+ * listing.
  */
 export async function createDurably(fs: WalFileSystem, dir: string): Promise<void> {
   const missing: string[] = [];
@@ -28,10 +30,14 @@ export async function createDurably(fs: WalFileSystem, dir: string): Promise<voi
   }
   if (missing.length === 0) {
     if ((await fs.readdir(dir)).some((name) => parseSegmentId(name) !== undefined)) return;
-    await fs.syncDir(dirname(dir)).catch((error: unknown) => {
-      const errno = (error as { details?: { errno?: string } }).details?.errno;
-      if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
-    });
+    // Every ancestor, not only the parent: the killed open may have created several levels (`mkdirp`), and which
+    // cannot be told now. A parent that cannot be synced is skipped; the ones above it are still tried.
+    for (let d = dir; dirname(d) !== d; d = dirname(d)) {
+      await fs.syncDir(dirname(d)).catch((error: unknown) => {
+        const errno = (error as { details?: { errno?: string } }).details?.errno;
+        if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
+      });
+    }
     return;
   }
   await fs.mkdirp(dir);

@@ -44,6 +44,20 @@ describe("the log directory's own entry", () => {
     expect(fs.synced).toContain("/data");
   });
 
+  it("is fsynced again up to the root when the directory exists but holds no segment (a killed open's mkdirp)", async () => {
+    const sim = SimFS.withDir("/data");
+    sim.mkdirpSync("/data/a/b/wal");
+    const fs = new DirSyncLog(sim);
+    await openClose(fs, "/data/a/b/wal");
+    expect(fs.synced).toEqual(expect.arrayContaining(["/data/a/b", "/data/a", "/data", "/"]));
+    // One that cannot be synced is skipped, and the ones above it are still synced.
+    const skipping = new DirSyncLog(SimFS.withDir("/data"));
+    (skipping.inner as SimFS).mkdirpSync("/data/a/wal");
+    skipping.refuse = { path: "/data/a", errno: "EACCES" };
+    await openClose(skipping, "/data/a/wal");
+    expect(skipping.synced).toEqual(expect.arrayContaining(["/data", "/"]));
+  });
+
   it("is not fsynced again for an existing log", async () => {
     const sim = SimFS.withDir("/data");
     await openClose(new DirSyncLog(sim), "/data/wal");
