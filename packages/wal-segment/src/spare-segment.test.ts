@@ -172,6 +172,20 @@ describe("SpareSegment", () => {
     await writer.close();
   });
 
+  it("is not stamped by a stamp that failed: it refuses to become a segment, whose header would not be durable", async () => {
+    for (const op of ["write", "datasync"] as const) {
+      const fs = newFs();
+      const spare = await SpareSegment.prepare(fs, DIR, 0);
+      const fault = fs.injectFault({ op, path: ANY_SPARE, errno: "EIO" });
+      await expect(spare.stamp(1)).rejects.toMatchObject({ code: "WAL_IO" });
+      expect(fault.hits).toBe(1);
+      await expect(spare.becomeSegment(NEXT)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+      expect(exists(fs, NEXT)).toBe(false);
+      await spare.discard(true);
+      expect(spares(fs)).toEqual([]);
+    }
+  });
+
   it("leaves no spare behind when making it fails", async () => {
     const fs = newFs();
     fs.injectFault({ op: "write", path: ANY_SPARE, errno: "ENOSPC", partialBytes: 100 });
