@@ -1,5 +1,5 @@
 /**
- * A failed write, fsync or truncation poisons a segment writer, whichever call met it (`sync`, `syncNow`,
+ * A failed write, fsync or truncation poisons a segment writer, whichever call met it (`writeNow`, `sync`, `syncNow`,
  * `rewriteInPlace`, `seal`, `truncateTo`, `trimZeroTail`): that call and every later write or sync reject with the
  * first failure, nothing more is written, and closing still releases the file. A seam without a blocking fdatasync
  * makes `syncNow` refuse without poisoning.
@@ -38,9 +38,21 @@ const cases: {
   name: string;
   op: SimOp;
   errno: SimErrno;
+  /** What a failing write lands before it fails (a short write). */
+  partialBytes?: number;
   preallocateBytes?: number;
   call: (w: SegmentWriter) => Promise<unknown>;
 }[] = [
+  {
+    name: "writeNow (a short write)",
+    op: "write",
+    errno: "ENOSPC",
+    partialBytes: 20,
+    call: (w) => {
+      for (const r of transaction(10)) w.append(r, bytesCodec);
+      return Promise.resolve().then(() => w.writeNow());
+    },
+  },
   { name: "sync", op: "datasync", errno: "EIO", call: (w) => w.sync() },
   { name: "syncNow", op: "datasync", errno: "EIO", call: (w) => Promise.resolve().then(() => w.syncNow()) },
   { name: "rewriteInPlace", op: "write", errno: "EIO", call: (w) => w.rewriteInPlace() },
@@ -59,7 +71,7 @@ describe("SegmentWriter poisoned by a failure", () => {
   for (const c of cases) {
     it(`${c.name}: rejects with the failure, then every write and sync rejects with the same error`, async () => {
       const { fs, writer } = await written(c.preallocateBytes);
-      const fault = fs.injectFault({ op: c.op, path: PATH, errno: c.errno });
+      const fault = fs.injectFault({ op: c.op, path: PATH, errno: c.errno, partialBytes: c.partialBytes ?? 0 });
       const error = await c.call(writer).then(
         () => undefined,
         (e: unknown) => e,
