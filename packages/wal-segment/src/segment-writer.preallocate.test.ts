@@ -126,6 +126,30 @@ describe("SegmentWriter with preallocateBytes", () => {
     await writer.close();
   });
 
+  it("a seal makes its cut durable before the sealed header, and a crash at any step leaves the records ending cleanly", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const images: { step: string; fs: SimFS }[] = [];
+    // A disk may write the header back before a size change it does not wait for: the cut must be durable first.
+    const durableSizeAtWrites: number[] = [];
+    const stop = fs.onOperation((event) => {
+      if (event.op === "write") durableSizeAtWrites.push(fs.durableImage().readFileSync(PATH).byteLength);
+      for (const image of fs.crashImages({ maxImages: 64 })) {
+        images.push({ step: `after ${event.op} #${event.seq}: ${image.description}`, fs: image.fs });
+      }
+    });
+    await writer.seal();
+    stop();
+    expect(durableSizeAtWrites).toEqual([writer.writtenBytes]); // the sealed header's write
+    expect(images.length).toBeGreaterThan(4);
+    for (const image of images) {
+      const { lsns, last } = await read(image.fs);
+      expect(lsns, image.step).toEqual([1, 2, 3]);
+      expect(last.kind, image.step).toBe("end");
+    }
+    await writer.close();
+  });
+
   it("a reader that measured the file before a seal cut its zeros off reads to the records' end, not forever", async () => {
     const { fs, writer } = await created();
     await commit(writer, 1);
@@ -161,6 +185,30 @@ describe("SegmentWriter with preallocateBytes", () => {
     const again = await SegmentWriter.openForAppend(fs, PATH, end, { preallocateBytes: AHEAD });
     await commit(again, 4);
     expect((await read(fs)).lsns).toEqual([1, 2, 3, 4, 5, 6]);
+    await again.close();
+  });
+
+  it("openForAppend before bytes that are not zeros fills over them, so the records still end in zeros", async () => {
+    const { fs, writer } = await created();
+    await commit(writer, 1);
+    const end = writer.writtenBytes;
+    await writer.close();
+    // 3000 bytes that are not zeros past the records (what a torn write leaves), longer than the records to come.
+    const file = new Uint8Array(end + 3000).fill(0xab);
+    file.set(fs.readFileSync(PATH).subarray(0, end));
+    fs.writeFileSync(PATH, file);
+    const again = await SegmentWriter.openForAppend(fs, PATH, end, { preallocateBytes: AHEAD });
+    await commit(again, 4);
+    expect(again.writtenBytes).toBeLessThan(end + 3000);
+    expect(
+      fs
+        .readFileSync(PATH)
+        .subarray(again.writtenBytes)
+        .every((b) => b === 0),
+    ).toBe(true);
+    const { lsns, last } = await read(fs);
+    expect(lsns).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(last.kind).toBe("end");
     await again.close();
   });
 
