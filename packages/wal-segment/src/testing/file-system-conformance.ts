@@ -308,6 +308,43 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
     });
 
+    withFs("a read over a hole fills the buffer with zeros, whatever it held", async (fs, root) => {
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(Uint8Array.of(1), 0);
+      await f.write(Uint8Array.of(2), 3 * 4096 + 5); // whole pages never written lie between
+      const buf = new Uint8Array(3 * 4096 + 6).fill(0xee);
+      expect(await f.read(buf, 0, buf.length, 0)).toBe(buf.length);
+      expect(buf[0]).toBe(1);
+      expect(buf[buf.length - 1]).toBe(2);
+      expect(buf.subarray(1, buf.length - 1).every((b) => b === 0)).toBe(true);
+      await f.truncate(1);
+      await f.truncate(2 * 4096);
+      const after = new Uint8Array(2 * 4096).fill(0xee);
+      expect(await f.read(after, 0, after.length, 0)).toBe(after.length);
+      expect(after.subarray(1).every((b) => b === 0)).toBe(true);
+      const one = new Uint8Array(1);
+      expect(await f.read(one, 0, 1, 0)).toBe(1);
+      expect(one[0]).toBe(1);
+      await f.close();
+    });
+
+    withFs("truncate through a read-only handle fails (EINVAL or EBADF) and changes nothing", async (fs, root) => {
+      const p = join(root, "a");
+      await writeFile(fs, p, Uint8Array.of(1, 2, 3));
+      const r = await fs.open(p, "read");
+      let error: unknown;
+      try {
+        await r.truncate(1);
+      } catch (e) {
+        error = e;
+      }
+      const failed = error as { code?: unknown; details?: { errno?: unknown } } | undefined;
+      expect(failed?.code).toBe("WAL_IO");
+      expect(["EINVAL", "EBADF"].includes(failed?.details?.errno as string)).toBe(true);
+      expect(Array.from(await readAll(r))).toEqual([1, 2, 3]);
+      await r.close();
+    });
+
     withFs("size() and stat() report the length; stat distinguishes files and directories", async (fs, root) => {
       const p = join(root, "a");
       await writeFile(fs, p, new Uint8Array(1234));
@@ -336,6 +373,17 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await rejectsWith(fs.rename(a, join(root, "c")), "ENOENT");
     });
 
+    withFs("rename onto a directory fails EISDIR and moves nothing", async (fs, root) => {
+      const a = join(root, "a");
+      const d = join(root, "d");
+      await writeFile(fs, a, enc.encode("x"));
+      await fs.mkdirp(d);
+      await rejectsWith(fs.rename(a, d), "EISDIR");
+      expect(await fs.stat(a)).toEqual({ size: 1, isFile: true, isDirectory: false });
+      expect((await fs.stat(d))?.isDirectory).toBe(true);
+      expect(await fs.readdir(d)).toEqual([]);
+    });
+
     withFs("unlink removes a file; a missing one fails ENOENT", async (fs, root) => {
       const a = join(root, "a");
       await writeFile(fs, a, enc.encode("x"));
@@ -362,6 +410,14 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect((await fs.stat(deep))?.isDirectory).toBe(true);
       await writeFile(fs, join(deep, "f"), new Uint8Array(3));
       expect(await fs.readdir(deep)).toEqual(["f"]);
+    });
+
+    withFs("mkdirp over a file fails EEXIST, under a file ENOTDIR, and the file stays", async (fs, root) => {
+      const p = join(root, "f");
+      await writeFile(fs, p, Uint8Array.of(5));
+      await rejectsWith(fs.mkdirp(p), "EEXIST");
+      await rejectsWith(fs.mkdirp(join(p, "sub")), "ENOTDIR");
+      expect(await fs.stat(p)).toEqual({ size: 1, isFile: true, isDirectory: false });
     });
 
     withFs("rmdir removes an empty directory only; a seam may lack it", async (fs, root) => {
@@ -460,6 +516,20 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await rejectsWith(f.write(Uint8Array.of(1), 0), "EBADF");
       await rejectsWith(f.read(new Uint8Array(1), 0, 1, 0), "EBADF");
       await rejectsWith(f.datasync(), "EBADF");
+    });
+
+    withFs("a closed handle never reaches a file opened after it (a reused descriptor)", async (fs, root) => {
+      const a = await fs.open(join(root, "a"), "createExclusive");
+      await a.close();
+      const p = join(root, "b");
+      await writeFile(fs, p, Uint8Array.of(1, 2, 3));
+      const b = await fs.open(p, "readWrite"); // on Linux it takes the number a's descriptor had
+      await rejectsWith(a.truncate(0), "EBADF");
+      await rejectsWith(a.size(), "EBADF");
+      await rejectsWith(a.sync(), "EBADF");
+      await rejectsWith(a.write(Uint8Array.of(9), 0), "EBADF");
+      expect(Array.from(await readAll(b))).toEqual([1, 2, 3]);
+      await b.close();
     });
   });
 }
