@@ -160,6 +160,24 @@ describe("SimFS crash images", () => {
     );
   });
 
+  test("a write over 4 sectors tears into every subset; over more, prefixes plus tornSamples other subsets", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(0));
+    await f.write(new Uint8Array(4 * 512).fill(7), 0);
+    const torn4 = all(sim).filter((i) => i.description.includes("torn"));
+    expect(torn4.length).toBe(2 ** 4 - 2); // every subset but none and all
+    expect(new Set(torn4.map((i) => i.description)).size).toBe(14);
+    const big = await setup();
+    const g = await durableFile(big, "/w/a", new Uint8Array(0));
+    await g.write(new Uint8Array(8 * 512).fill(7), 0);
+    const sectorsOf = (i: CrashImage) => /sectors \[([\d,]*)\]/.exec(i.description)?.[1] ?? "";
+    const torn8 = all(big).filter((i) => i.description.includes("torn"));
+    const isPrefix = (list: string) => list.split(",").every((v, n) => Number(v) === n);
+    expect(torn8.filter((i) => isPrefix(sectorsOf(i))).length).toBe(7);
+    expect(torn8.filter((i) => !isPrefix(sectorsOf(i))).length).toBe(8); // the default tornSamples
+    expect(all(big, { tornSamples: 3 }).filter((i) => i.description.includes("torn")).length).toBe(7 + 3);
+  });
+
   test("tears respect sector alignment in the file, not in the write", async () => {
     const sim = await setup();
     const f = await durableFile(sim, "/w/a", new Uint8Array(500));
@@ -229,6 +247,118 @@ describe("SimFS crash images", () => {
     expect(both?.description).toContain('create "2.wal" lost, unlink "1.wal" kept');
   });
 
+  test("an fsync covers its own file only: another file's unsynced writes can still be lost", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    const g = await durableFile(sim, "/w/b", bytes(1));
+    await f.write(bytes(2), 1);
+    await g.write(bytes(2), 1);
+    await f.datasync();
+    await f.sync();
+    expect(contents(all(sim), "/w/b")).toEqual([[1], [1, 2]]);
+    expect(contents(all(sim), "/w/a")).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+  });
+
+  test("a directory fsync covers its own directory only", async () => {
+    const sim = await setup();
+    await sim.mkdirp("/v");
+    await (await sim.open("/w/a", "createExclusive")).close();
+    await (await sim.open("/v/b", "createExclusive")).close();
+    await sim.syncDir("/w");
+    const images = all(sim);
+    expect(images.map((i) => [i.fs.listSync("/w"), i.fs.listSync("/v")])).toEqual([
+      [["a"], []],
+      [["a"], ["b"]],
+    ]);
+  });
+
+  test("a rename across directories needs both directory fsyncs: the old name may stay, the new one vanish", async () => {
+    const sim = await setup();
+    await sim.mkdirp("/v");
+    await durableFile(sim, "/w/a", bytes(1));
+    await sim.rename("/w/a", "/v/a");
+    await sim.syncDir("/v");
+    // The create in /v is durable; the unlink in /w is not: the file may have two names.
+    expect(all(sim).map((i) => [i.fs.listSync("/w"), i.fs.listSync("/v")])).toEqual([
+      [["a"], ["a"]],
+      [[], ["a"]],
+    ]);
+    const other = await setup();
+    await other.mkdirp("/v");
+    await durableFile(other, "/w/a", bytes(1));
+    await other.rename("/w/a", "/v/a");
+    await other.syncDir("/w");
+    expect(all(other).map((i) => [i.fs.listSync("/w"), i.fs.listSync("/v")])).toEqual([
+      [[], []],
+      [[], ["a"]],
+    ]);
+  });
+
+  test("an unlinked file that comes back brings its unsynced writes, each choice of them", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    await f.write(bytes(2), 1);
+    await sim.unlink("/w/a");
+    const back = all(sim).filter((i) => i.fs.listSync("/w").includes("a"));
+    expect(new Set(back.map((i) => text(i.fs, "/w/a").join(",")))).toEqual(new Set(["1", "1,2"]));
+    // Created and unlinked since the last directory fsync: reachable from the pending entry operations only.
+    const t = await sim.open("/w/t", "createExclusive");
+    await t.write(bytes(7, 7), 0);
+    await sim.unlink("/w/t");
+    const seen = all(sim, { maxImages: 10_000 }).filter((i) => i.fs.listSync("/w").includes("t"));
+    expect(new Set(seen.map((i) => text(i.fs, "/w/t").join(",")))).toEqual(new Set(["", "7,7"]));
+  });
+
+  test("up to 8 entry operations in a directory: every subset; beyond, each alone kept and alone lost, plus dirSamples", async () => {
+    const sim = await setup();
+    for (const n of ["a", "b", "c", "d"]) await (await sim.open(`/w/${n}`, "createExclusive")).close();
+    const four = all(sim, { maxImages: 10_000, dirSamples: 0 }).map((i) => i.fs.listSync("/w").join(","));
+    expect(new Set(four).size).toBe(16);
+    const many = await setup();
+    const names = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    for (const n of names) await (await many.open(`/w/${n}`, "createExclusive")).close();
+    const listings = (options: Parameters<SimFS["crashImages"]>[0]) =>
+      new Set(all(many, { maxImages: 10_000, ...options }).map((i) => i.fs.listSync("/w").join(",")));
+    const base = listings({ dirSamples: 0 });
+    for (const n of names) {
+      expect(base.has(n)).toBe(true);
+      expect(base.has(names.filter((m) => m !== n).join(","))).toBe(true);
+    }
+    // none, all, 9 prefixes, 10 alone kept, 10 alone lost; two of those are prefixes too.
+    expect(base.size).toBe(2 + 9 + 20 - 2);
+    const sampled = listings({}).size; // 16 seeded subsets more, less those drawn twice or already listed
+    expect(sampled).toBeGreaterThan(base.size + 8);
+    expect(sampled).toBeLessThanOrEqual(base.size + 16);
+  });
+
+  test("sampled images draw from every choice of a file, not only the first ones", async () => {
+    const sim = await setup();
+    for (const name of ["a", "b"]) {
+      const f = await durableFile(sim, `/w/${name}`, new Uint8Array(0));
+      await f.write(new Uint8Array(8 * 512).fill(7), 0);
+    }
+    // Each file: dropped, kept, 7 torn prefixes, 8 other torn subsets: 17 × 17 choices, 64 sampled.
+    const images = all(sim, { maxImages: 64 });
+    expect(images.length).toBe(64);
+    const partsOfA = new Set(images.map((i) => i.description.split("; ")[0]?.replace(/^\[[^\]]*\] /, "")));
+    expect(partsOfA.size).toBeGreaterThan(10);
+  });
+
+  test("sampled reorderings lose more than the one write before the landing one", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    for (let i = 1; i <= 40; i++) await f.write(bytes(i), i);
+    const gaps = all(sim, { maxImages: 100_000, reorderSamples: 20 })
+      .map((i) => /kept first (\d+)\/40 unsynced ops, then op (\d+)/.exec(i.description))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[2]) - 1 - Number(m[1]));
+    expect(gaps.length).toBe(20);
+    expect(gaps.some((g) => g > 1)).toBe(true);
+  });
+
   test("images are independent, fully durable SimFS instances", async () => {
     const sim = await setup();
     const f = await durableFile(sim, "/w/a", bytes(1));
@@ -292,10 +422,12 @@ describe("SimFS crash images", () => {
     await f.write(bytes(2), 1);
     await sim.open("/w/b", "createExclusive");
     const copy = sim.clone();
-    expect(all(copy).map((i) => i.description)).toEqual(all(sim).map((i) => i.description));
+    const before = all(sim).map((i) => i.description);
+    expect(all(copy).map((i) => i.description)).toEqual(before);
     const h = await copy.open("/w/a", "readWrite");
     await h.write(bytes(5), 0);
     expect(text(sim, "/w/a")).toEqual([1, 2]);
+    expect(all(sim).map((i) => i.description)).toEqual(before); // the copy's write is not the source's to lose
   });
 });
 
@@ -499,6 +631,9 @@ describe("SimFS observation, locks and conveniences", () => {
     expect(text(sim.durableImage(), "/d/a")).toEqual([9]);
     expect(() => sim.readFileSync("/d/missing")).toThrow(/ENOENT/);
     expect(() => sim.listSync("/nope")).toThrow(/ENOENT/);
+    sim.writeFileSync("/d/c", bytes(4, 4, 4), { durable: false });
+    sim.writeFileSync("/d/c", bytes(5), { durable: false }); // replaces: no tail of the longer content stays
+    expect(text(sim, "/d/c")).toEqual([5]);
   });
 
   test("paths are normalised", async () => {
