@@ -100,6 +100,34 @@ describe.each(seams)("removeEmptyDirDurably on %s", (_name, create) => {
   );
 
   test(
+    "resolves only once the parent fsync has returned",
+    withFixture(async ({ fs: inner, root }) => {
+      const dir = join(root, "made");
+      await durableDir(inner, dir);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const fs = wrapFileSystem(inner, (file) => file, {
+        async syncDir(path: string) {
+          await held;
+          await inner.syncDir(path);
+        },
+      });
+      let settled = false;
+      const result = removeEmptyDirDurably(fs, dir).then((removed) => {
+        settled = true;
+        return removed;
+      });
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(await inner.stat(dir)).toBeNull(); // rmdir done, the fsync still held
+      expect(settled).toBe(false);
+      release();
+      expect(await result).toBe(true);
+    }),
+  );
+
+  test(
     "a seam without rmdir: nothing is touched, it resolves false",
     withFixture(async ({ fs: inner, root }) => {
       const dir = join(root, "made");
