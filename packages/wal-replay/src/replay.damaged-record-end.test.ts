@@ -1,0 +1,64 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SEGMENT_HEADER_BYTES } from "@lora/wal-segment";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { flipBit, type Rec, tx, writeSegment } from "../test/build-log.js";
+import { replayDir } from "./replay.js";
+import type { ReplayOptions } from "./replay-types.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-replay-record-end-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function outcomeOf(options: Partial<ReplayOptions<JsonValue>>) {
+  const replay = replayDir(dir, { codec: jsonCodec, ...options });
+  for await (const _ of replay) {
+    // Only the outcome matters.
+  }
+  return replay.outcome();
+}
+
+const bytesOf = (records: readonly Rec[]) => records.reduce((n, r) => n + encodeRecord(r, jsonCodec).byteLength, 0);
+
+/*
+ * A damaged record whose header is intact reaches, by its own length, to its end. When that end lies within the
+ * unsynced window the damage may be a torn write, whatever follows it; only its first byte lying before the window
+ * does not make it corruption.
+ */
+describe("a damaged record that starts before the unsynced window and ends inside it", () => {
+  it("is a torn tail in the middle of a segment (its LSN follows the last one read)", async () => {
+    const before = tx(1, ["a"]);
+    const damaged = tx(4, ["x".repeat(2000)]);
+    const path = await writeSegment(dir, 1, 1, [...before, ...damaged, ...tx(7, ["c"])]);
+    // The batch record at lsn 5: its header stays intact, a bit of its payload flips.
+    const start = SEGMENT_HEADER_BYTES + bytesOf(before) + bytesOf(damaged.slice(0, 1));
+    const length = bytesOf(damaged.slice(1, 2));
+    await flipBit(path, start + 40);
+    const size = (await stat(path)).size;
+    // The window starts 100 bytes into the damaged record: its end lies inside, its start before.
+    const outcome = await outcomeOf({ unsyncedWindowBytes: size - (start + 100) });
+    expect(start + length).toBeGreaterThan(start + 100);
+    expect(outcome.corruption).toBeNull();
+    expect(outcome.tornTail).toMatchObject({ offset: start, droppedBytes: size - start });
+    expect(outcome.committedTransactions).toBe(1);
+  });
+
+  it("is a torn tail as a segment's first record (its LSN is the segment's base, not the last read plus one)", async () => {
+    // The log starts at lsn 10 (truncated below the fence 9): the first record's LSN is 10, though none was read.
+    const records = [...tx(10, ["y".repeat(2000)]), ...tx(13, ["c"])];
+    const path = await writeSegment(dir, 1, 10, records);
+    const length = bytesOf(records.slice(0, 1));
+    await flipBit(path, SEGMENT_HEADER_BYTES + 22); // in the txBegin's CRC: its length, kind and LSN stay intact
+    const size = (await stat(path)).size;
+    const outcome = await outcomeOf({ checkpointLsn: 9, unsyncedWindowBytes: size - (SEGMENT_HEADER_BYTES + 10) });
+    expect(length).toBeGreaterThan(10);
+    expect(outcome.corruption).toBeNull();
+    expect(outcome.tornTail).toMatchObject({ offset: SEGMENT_HEADER_BYTES });
+  });
+});
