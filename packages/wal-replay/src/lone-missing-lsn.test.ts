@@ -97,6 +97,17 @@ describe("a resume position missing only its restart point", () => {
     await expect(readAll({ after: 3, restartLsn: 3 })).rejects.toMatchObject({ code: "WAL_TRUNCATED" });
   });
 
+  it("readCommitted tokens move past the lost LSN at a marker whose snapshot is that LSN itself", async () => {
+    // A snapshot at 4 covers LSN 4: a transaction begun there and going on above it would have the snapshot inside
+    // it, which no marker has, so nothing begun at 4 is open after the marker at 8.
+    await writeSegment(dir, 2, 5, [...tx(5, ["a"]), { kind: "checkpoint", lsn: 8, snapshotLsn: 4 }], { sealed: true });
+    await writeSegment(dir, 3, 9, tx(9, ["b"]));
+    expect((await readAll({ after: 3, restartLsn: 4 })).map(token)).toEqual([
+      [7, 4, ["a"]],
+      [11, 12, ["b"]],
+    ]);
+  });
+
   it("readCommitted reads on when truncation removes the segment holding the restart point after its listing", async () => {
     // Segment 1 (1..3 a transaction, 4 a marker) is still there when the read lists the log, so the walk starts
     // there; truncation deletes it before the walk opens it. What is left misses only LSN 4, as above.
