@@ -31,7 +31,7 @@ const bytesOf = (records: readonly Rec[]) => records.reduce((n, r) => n + encode
  * unsynced window the damage may be a torn write, whatever follows it; only its first byte lying before the window
  * does not make it corruption.
  */
-describe("a damaged record that starts before the unsynced window and ends inside it", () => {
+describe("a damaged record that starts before the unsynced window", () => {
   it("is a torn tail in the middle of a segment (its LSN follows the last one read)", async () => {
     const before = tx(1, ["a"]);
     const damaged = tx(4, ["x".repeat(2000)]);
@@ -47,6 +47,20 @@ describe("a damaged record that starts before the unsynced window and ends insid
     expect(outcome.corruption).toBeNull();
     expect(outcome.tornTail).toMatchObject({ offset: start, droppedBytes: size - start });
     expect(outcome.committedTransactions).toBe(1);
+  });
+
+  it("is corruption when its last byte lies just before the window, a torn tail when it lies in it", async () => {
+    const first = tx(1, ["a"]);
+    const path = await writeSegment(dir, 1, 1, [...first, ...tx(4, ["b"]), ...tx(7, ["c"])]);
+    const start = SEGMENT_HEADER_BYTES + bytesOf(first.slice(0, 1));
+    const end = start + bytesOf(first.slice(1, 2));
+    await flipBit(path, start + 25); // past the header of the batch at lsn 2, followed by intact markers
+    const size = (await stat(path)).size;
+    // The window is the last `unsyncedWindowBytes` bytes of data: [size - window, size).
+    await expect(outcomeOf({ unsyncedWindowBytes: size - end })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    const torn = await outcomeOf({ unsyncedWindowBytes: size - end + 1 });
+    expect(torn.tornTail).toMatchObject({ offset: start });
+    expect(torn.corruption).toBeNull();
   });
 
   it("is a torn tail as a segment's first record (its LSN is the segment's base, not the last read plus one)", async () => {
