@@ -15,6 +15,9 @@ const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "
  * fsync of its parent, as a new file is by an fsync of its directory. (Tier D of apps/torture found the log
  * directory itself created without it.)
  *
+ * Directories found above the ones created may themselves be ones such an open created (killed inside its
+ * `mkdirp`): every directory above them is fsynced too, skipping the ones that cannot be synced (below).
+ *
  * An existing directory that holds no segment yet may be one an earlier open created and was killed before those
  * fsyncs: its parent and every directory above it are fsynced again (that open may have created several levels), so
  * the first segment written there is not lost with a directory's entry. An ancestor that cannot be opened or cannot
@@ -31,15 +34,27 @@ export async function createDurably(fs: WalFileSystem, dir: string): Promise<voi
   if (missing.length === 0) {
     if ((await fs.readdir(dir)).some((name) => parseSegmentId(name) !== undefined)) return;
     // Every ancestor, not only the parent: the killed open may have created several levels (`mkdirp`), and which
-    // cannot be told now. A parent that cannot be synced is skipped; the ones above it are still tried.
-    for (let d = dir; dirname(d) !== d; d = dirname(d)) {
-      await fs.syncDir(dirname(d)).catch((error: unknown) => {
-        const errno = (error as { details?: { errno?: string } }).details?.errno;
-        if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
-      });
-    }
+    // cannot be told now.
+    await syncAncestors(fs, dir);
     return;
   }
   await fs.mkdirp(dir);
-  for (const d of missing.reverse()) await fs.syncDir(dirname(d));
+  const topmost = missing[missing.length - 1] as string;
+  for (const d of [...missing].reverse()) await fs.syncDir(dirname(d));
+  // The levels found may be ones a killed open created before it died inside its own `mkdirp` (it made `a` of
+  // `a/b/wal`, not `b`): their entries above are fsynced as for an empty log directory.
+  await syncAncestors(fs, dirname(topmost));
+}
+
+/**
+ * Fsync the parent of `dir` and every directory above it, skipping one that cannot be opened or cannot fsync a
+ * directory ({@link NOT_SYNCABLE}); the ones above it are still tried.
+ */
+async function syncAncestors(fs: WalFileSystem, dir: string): Promise<void> {
+  for (let d = dir; dirname(d) !== d; d = dirname(d)) {
+    await fs.syncDir(dirname(d)).catch((error: unknown) => {
+      const errno = (error as { details?: { errno?: string } }).details?.errno;
+      if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
+    });
+  }
 }

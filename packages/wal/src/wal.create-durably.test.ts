@@ -58,6 +58,22 @@ describe("the log directory's own entry", () => {
     expect(skipping.synced).toEqual(expect.arrayContaining(["/data", "/"]));
   });
 
+  it("is fsynced up to the root when an earlier open created only some levels (killed inside its mkdirp)", async () => {
+    // That open made /data/a and died before /data/a/wal: /data's entry for a may not be on disk, and this open,
+    // which creates only wal, finds /data/a as it finds any existing directory.
+    const sim = SimFS.withDir("/data");
+    sim.mkdirpSync("/data/a");
+    const fs = new DirSyncLog(sim);
+    await openClose(fs, "/data/a/wal");
+    expect(fs.synced).toEqual(expect.arrayContaining(["/data/a", "/data", "/"]));
+    // An ancestor above the ones created that cannot be synced is skipped, as for an empty directory.
+    const skipping = new DirSyncLog(SimFS.withDir("/data"));
+    (skipping.inner as SimFS).mkdirpSync("/data/a");
+    skipping.refuse = { path: "/data", errno: "EACCES" };
+    await openClose(skipping, "/data/a/wal");
+    expect(skipping.synced).toEqual(expect.arrayContaining(["/data/a", "/"]));
+  });
+
   it("is not fsynced again for an existing log", async () => {
     const sim = SimFS.withDir("/data");
     await openClose(new DirSyncLog(sim), "/data/wal");
