@@ -479,7 +479,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (!finalCheck) {
         // A newer segment exists, so this one is complete: read it once more to its final end. No cut to look for
         // here: the reader saw the seal at or before this pump's first refresh, which looked, and a writer seals only
-        // records it has made durable, which no later session cuts.
+        // records it has made durable, which a later session cuts only in `point-in-time` recovery of corruption.
+        // That cut also moves this segment's successors aside and creates one in their place whose base lies at or
+        // below what the follower read past the cut: opening it below is refused (`WAL_MALFORMED`), never read on.
         finalCheck = true;
         await reader.refresh();
         continue;
