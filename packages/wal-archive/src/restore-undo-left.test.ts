@@ -81,3 +81,29 @@ it("a failure whose undo leaves nothing is thrown as it is", async () => {
   expect(isWalError(failure)).toBe(false);
   expect((failure as Error).message).toBe("the caller gives up");
 });
+
+it("an aborted restore still rejects with the signal's reason when its undo leaves files (as `signal` promises)", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  const controller = new AbortController();
+  const reason = new DOMException("the caller gives up", "AbortError");
+  // Aborted once the first segment is renamed into place; its removal then fails, so it stays.
+  sim.onOperation((event) => {
+    if (event.op === "rename" && event.to?.endsWith(".wal")) controller.abort(reason);
+  });
+  sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, errno: "EIO" });
+
+  const failure = await restore({ store, dir: "/r", fs: sim, signal: controller.signal }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+
+  expect(sim.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
+  expect(failure).toBe(reason);
+  // What is left is still named, by the refusal of the next restore into it.
+  await expect(restore({ store, dir: "/r", fs: sim })).rejects.toMatchObject({
+    code: "WAL_INVALID_OPTION",
+    message: expect.stringMatching(/is not empty \(\d+ entr(y|ies): .*\.wal/),
+  });
+});

@@ -127,7 +127,8 @@ export interface RestoreResult {
  * removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced after each, so a
  * crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops it there, leaving
  * `dir` not empty, which a later restore refuses until it is emptied: it then throws `WAL_IO` naming the files left,
- * with the failure as `cause`) and otherwise rethrows, leaving `dir` as it found it:
+ * with the failure as `cause`, except that an aborted restore always rejects with the signal's reason) and otherwise
+ * rethrows, leaving `dir` as it found it:
  * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty).
  *
@@ -301,6 +302,9 @@ async function restoreFrom(
     await removeVisible(fs, dir, visible);
     for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
+    // An abort rejects with the signal's reason whatever is left (`signal`'s promise; callers test its name): the
+    // next restore into `dir` refuses it naming what is there.
+    if (signal?.aborted === true && error === signal.reason) throw error;
     throw await undoFailure(fs, dir, [...visible, ...written.map((w) => w.temp)], error);
   }
 }
