@@ -8,7 +8,8 @@
  *   `<name>.broken`; its bytes may have been acknowledged, so without room for the copy recovery changes nothing
  *   and fails with `WAL_NO_SPACE` saying how much room it needs;
  * - a failed copy never leaves a partial or empty `.broken` file behind;
- * - a newest segment too short for its header (or all zeros) holds no records: it is removed and recreated;
+ * - a newest segment too short for its header (or all zeros) holds no records: it is removed, and created again
+ *   unless appends resume in the unsealed segment before it;
  * - a sealed newest segment (a crash between seal and creating the next one) gets its successor created;
  * - `nextLsn` is `max(maxLsn + 1, active base LSN, fence + 1)`, so new records never fall at or below a fence or
  *   a segment base.
