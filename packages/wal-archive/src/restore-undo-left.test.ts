@@ -1,6 +1,7 @@
 /**
  * A failed restore that cannot remove what it wrote says so: a later restore into the same directory is refused
- * until it is empty, so the caller has to learn which files are left, not only why the restore failed.
+ * until it is empty, so the caller has to learn which files are left, not only why the restore failed. The failure
+ * keeps its code (the CLI's exit status and callers' handling depend on it); errors not ours pass through as they are.
  */
 
 import { isWalError } from "@lora/wal-codec";
@@ -25,24 +26,32 @@ function failingRestore(sim: SimFS, store: ReturnType<typeof memoryArchive>): Pr
   );
 }
 
-it("a removal that fails while undoing throws WAL_IO naming the files left, the failure as its cause", async () => {
+it("a removal that fails while undoing keeps the failure's code, details and cause, its message naming the files left", async () => {
   const sim = new SimFS();
   const store = memoryArchive();
   await archivedLog(sim, store, { commits: 30 });
-  // Segments go oldest first when undone: the second removal fails, so every segment but the oldest stays.
-  const fault = sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, skip: 1, errno: "EIO" });
+  // Only sealed objects: the newest restored segment is sealed, so the restore creates its empty successor last.
+  for (const key of store.keys()) if (key.startsWith("partial/")) store.remove(key);
+  const successorName = (await restore({ store, dir: "/ok", fs: sim })).successor?.split("/").at(-1) as string;
+  // Every segment is in place when the successor's creation fails; segments go oldest first when undone and the
+  // second removal fails, so every segment but the oldest stays.
+  sim.injectFault({ op: "open", errno: "EMFILE", path: new RegExp(`^/r/${successorName}$`) });
+  const fault = sim.injectFault({ op: "unlink", path: /^\/r\/\d+\.wal$/, skip: 1, errno: "EIO" });
 
-  const failure = await failingRestore(sim, store);
+  const failure = await restore({ store, dir: "/r", fs: sim }).then(
+    () => null,
+    (error: unknown) => error,
+  );
 
   expect(fault.hits).toBe(1);
   const left = sim.listSync("/r").filter((name) => name.endsWith(".wal"));
-  expect(left.length).toBeGreaterThan(0);
+  expect(left.length).toBeGreaterThan(1);
+  // The code, details and cause of the failure itself, as when nothing is left: callers and exit codes rely on them.
   expect(isWalError(failure, "WAL_IO")).toBe(true);
-  expect(failure).toMatchObject({ details: { path: "/r" }, cause: { message: "the caller gives up" } });
+  expect(failure).toMatchObject({ details: { errno: "EMFILE" }, cause: { code: "EMFILE" } });
   const message = (failure as Error).message;
-  expect(message).toContain("the caller gives up");
-  expect(message).toContain(`${left.length} file(s) are left in /r`);
-  expect(message).toContain(left[0] as string);
+  expect(message).toContain("EMFILE");
+  expect(message).toContain(`${left.length} file(s) are left in /r (${left.slice(0, 5).join(", ")}`);
 
   // What it says is what a retry needs: refused while the files are there, whole once they are removed.
   await expect(restore({ store, dir: "/r", fs: sim })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
@@ -51,7 +60,7 @@ it("a removal that fails while undoing throws WAL_IO naming the files left, the 
   expect(retried.segments).toBeGreaterThan(1);
 });
 
-it("a temporary file that cannot be removed is named too", async () => {
+it("a temporary file that cannot be removed is named too, and the archive's error keeps its code", async () => {
   const sim = new SimFS();
   const store = memoryArchive();
   await archivedLog(sim, store, { commits: 30 });
@@ -68,8 +77,19 @@ it("a temporary file that cannot be removed is named too", async () => {
   const left = sim.listSync("/r");
   expect(left).toHaveLength(1);
   expect(left[0]).toMatch(/\.restoring$/);
-  expect(failure).toMatchObject({ code: "WAL_IO", cause: { code: "WAL_ARCHIVE_CORRUPT" } });
+  expect(failure).toMatchObject({ code: "WAL_ARCHIVE_CORRUPT", details: { object: oldest } });
   expect((failure as Error).message).toContain(`1 file(s) are left in /r (${left[0]})`);
+});
+
+it("what a callback threw is thrown as it is, even when files are left", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  sim.injectFault({ op: "unlink", path: /^\/r\/\d+\.wal$/, skip: 1, errno: "EIO" });
+  const failure = await failingRestore(sim, store);
+  expect(sim.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
+  expect(isWalError(failure)).toBe(false);
+  expect((failure as Error).message).toBe("the caller gives up");
 });
 
 it("a failure whose undo leaves nothing is thrown as it is", async () => {

@@ -4,7 +4,8 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
-import { checkOptionNames, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { basename } from "node:path";
+import { checkOptionNames, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -123,14 +124,14 @@ export interface RestoreResult {
  * as a shorter log (unless it is opened with `allowTruncatedHistory`, which accepts a log that starts late). If
  * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
  * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory too. A
- * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible. On failure it
- * removes what it wrote (best effort; segments already renamed go oldest first, the directory fsynced after each, so a
- * crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails stops it there, leaving
- * `dir` not empty, which a later restore refuses until it is emptied: it then throws `WAL_IO` naming the files left,
- * with the failure as `cause`, except that an aborted restore always rejects with the signal's reason) and otherwise
- * rethrows, leaving `dir` as it found it:
+ * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible.
+ *
+ * On failure it removes what it wrote and rethrows (an abort with the signal's reason), leaving `dir` as it found it:
  * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
- * `rmdir` leaves it empty).
+ * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
+ * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
+ * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
+ * then keeps its code, details and cause, and its message names the files left.
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -302,17 +303,16 @@ async function restoreFrom(
     await removeVisible(fs, dir, visible);
     for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
-    // An abort rejects with the signal's reason whatever is left (`signal`'s promise; callers test its name): the
-    // next restore into `dir` refuses it naming what is there.
-    if (signal?.aborted === true && error === signal.reason) throw error;
     throw await undoFailure(fs, dir, [...visible, ...written.map((w) => w.temp)], error);
   }
 }
 
 /**
- * What a failed restore throws once it has tried to remove what it wrote: the failure itself when nothing is left,
- * else `WAL_IO` naming what is left in `dir` (its `cause` the failure), since a later restore refuses a `dir` that is
- * not empty and the caller has to remove those files first. A file whose presence cannot be read counts as left.
+ * What a failed restore throws once it has tried to remove what it wrote. When files are left in `dir` (a removal
+ * failed), a `WalError` failure is thrown again with its code, details and cause, its message naming the files: a
+ * later restore refuses a `dir` that is not empty, so the caller has to remove them first. Anything else (the
+ * signal's reason, what a callback threw) and a failure that left nothing are thrown as they are. A file whose
+ * presence cannot be read counts as left.
  */
 async function undoFailure(
   fs: WalFileSystem,
@@ -320,16 +320,16 @@ async function undoFailure(
   paths: readonly string[],
   failure: unknown,
 ): Promise<unknown> {
+  if (!isWalError(failure)) return failure;
   const left: string[] = [];
-  for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(path);
+  for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(basename(path));
   if (left.length === 0) return failure;
-  const names = left.map((path) => path.slice(path.lastIndexOf("/") + 1)).sort();
-  const shown = `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
-  const why = failure instanceof Error ? failure.message : shownValue(failure);
+  left.sort();
+  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
   return new WalError(
-    "WAL_IO",
-    `restore failed (${why}) and could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${shown}); remove them before restoring into it again`,
-    { cause: failure, details: { path: dir } },
+    failure.code,
+    `${failure.message}; restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${shown}), remove them before restoring into it again`,
+    { cause: failure.cause, details: failure.details },
   );
 }
 
