@@ -49,6 +49,7 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
         throw new WalError(
           "WAL_INVALID_OPTION",
           `group intervalMs must be an integer in [1, 2^31), got ${shownValue(ms)}`,
+          { details: { option: "syncMode" } },
         );
       }
       return { mode: "group", intervalMs: ms };
@@ -56,7 +57,7 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
   }
   throw new WalError(
     "WAL_INVALID_OPTION",
-    `unknown sync mode ${shownValue(input)}: syncMode is "perCommit", "group", "none" or { mode: "group", intervalMs }`,
+    `unknown sync mode ${shownValue(input)}: syncMode is "perCommit", "group", "none", or { mode } with one of those (and intervalMs for "group")`,
     { details: { option: "syncMode" } },
   );
 }

@@ -19,10 +19,18 @@ describe("an unknown mode is refused with the modes that exist", () => {
       const refusal = Wal.open(dir, { codec: jsonCodec, syncMode: syncMode as never });
       await expect(refusal).rejects.toMatchObject({
         code: "WAL_INVALID_OPTION",
-        message: expect.stringMatching(/"perCommit".*"group".*"none".*\{ mode: "group", intervalMs \}/),
+        message: expect.stringMatching(/"perCommit".*"group".*"none".*\{ mode \}.*intervalMs for "group"/),
         details: { option: "syncMode" },
       });
     }
+    await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("an interval out of range names the option too", async () => {
+    const dir = join(await tempDir(), "wal");
+    await expect(Wal.open(dir, { codec: jsonCodec, syncMode: { mode: "group", intervalMs: 0 } })).rejects.toMatchObject(
+      { code: "WAL_INVALID_OPTION", details: { option: "syncMode" } },
+    );
     await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
