@@ -4,7 +4,7 @@
  * keeps its code (the CLI's exit status and callers' handling depend on it); errors not ours pass through as they are.
  */
 
-import { isWalError } from "@lora/wal-codec";
+import { isWalError, WalError } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { memoryArchive } from "./memory-archive.js";
@@ -126,4 +126,42 @@ it("an aborted restore still rejects with the signal's reason when its undo leav
     code: "WAL_INVALID_OPTION",
     message: expect.stringMatching(/is not empty \(\d+ entr(y|ies): .*\.wal/),
   });
+});
+
+it("a signal's reason or a callback's throw that is itself a WalError is still thrown as it is when files are left", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  // A caller that stops its restore with an error of ours (its log was closed meanwhile, say).
+  const controller = new AbortController();
+  const reason = new WalError("WAL_CLOSED", "the log was closed");
+  sim.onOperation((event) => {
+    if (event.op === "rename" && event.to?.endsWith(".wal")) controller.abort(reason);
+  });
+  sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, errno: "EIO" });
+  const aborted = await restore({ store, dir: "/r", fs: sim, signal: controller.signal }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(sim.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
+  expect(aborted).toBe(reason);
+
+  const sim2 = new SimFS();
+  const store2 = memoryArchive();
+  await archivedLog(sim2, store2, { commits: 30 });
+  sim2.injectFault({ op: "unlink", path: /^\/r\/\d+\.wal$/, skip: 1, errno: "EIO" });
+  const thrown = new WalError("WAL_CLOSED", "the caller's log was closed");
+  const failure = await restore({
+    store: store2,
+    dir: "/r",
+    fs: sim2,
+    onProgress: (p) => {
+      if (p.done) throw thrown;
+    },
+  }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(sim2.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
+  expect(failure).toBe(thrown);
 });

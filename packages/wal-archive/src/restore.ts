@@ -131,7 +131,8 @@ export interface RestoreResult {
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
  * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
  * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
- * then keeps its code, details and cause, and its message names the files left.
+ * of the restore's own then keeps its code, details and cause, and its message names the files left; the signal's
+ * reason and what `onProgress` threw are rethrown as they are, even when they are `WalError`s.
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -214,7 +215,20 @@ async function restoreFrom(
   const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
   const visible: string[] = [];
   let objects = 0;
-  const progress = restoreProgressCounter(onProgress, {
+  // What the caller's callback threw, to be rethrown as it is (as the signal's reason is) even when it is a WalError.
+  let thrownByCallback: { error: unknown } | undefined;
+  const reporting =
+    onProgress === undefined
+      ? undefined
+      : (p: RestoreProgress) => {
+          try {
+            onProgress(p);
+          } catch (error) {
+            thrownByCallback = { error };
+            throw error;
+          }
+        };
+  const progress = restoreProgressCounter(reporting, {
     totalBytes: sources.reduce((sum, s) => sum + s.size, 0),
     totalObjects: sources.reduce((sum, s) => sum + s.parts.length, 0),
     totalSegments: sources.length,
@@ -303,6 +317,9 @@ async function restoreFrom(
     await removeVisible(fs, dir, visible);
     for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
+    // Errors not ours pass through as they are, whatever they are (a caller may abort with a WalError of its own).
+    const notOurs = (signal?.aborted === true && error === signal.reason) || error === thrownByCallback?.error;
+    if (notOurs) throw error;
     throw await undoFailure(fs, dir, [...visible, ...written.map((w) => w.temp)], error);
   }
 }
@@ -310,9 +327,9 @@ async function restoreFrom(
 /**
  * What a failed restore throws once it has tried to remove what it wrote. When files are left in `dir` (a removal
  * failed), a `WalError` failure is thrown again with its code, details and cause, its message naming the files: a
- * later restore refuses a `dir` that is not empty, so the caller has to remove them first. Anything else (the
- * signal's reason, what a callback threw) and a failure that left nothing are thrown as they are. A file whose
- * presence cannot be read counts as left.
+ * later restore refuses a `dir` that is not empty, so the caller has to remove them first. Anything else and a
+ * failure that left nothing are thrown as they are (the caller passes the signal's reason and what a callback threw,
+ * `WalError` or not, straight through). A file whose presence cannot be read counts as left.
  */
 async function undoFailure(
   fs: WalFileSystem,
