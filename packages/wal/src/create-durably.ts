@@ -6,9 +6,10 @@ import { parseSegmentId, type WalFileSystem } from "@lora/wal-segment";
 /**
  * Errnos of a parent directory this process may not open for its fsync, or whose file system cannot fsync a
  * directory (a read-only or fsync-less root with the log's volume mounted on it): no earlier open of ours can have
- * created the directory there and lost it.
+ * created the directory there and lost it. `EBADF` and `EISDIR` are what systems that open a directory but cannot
+ * fsync one return (PostgreSQL's `fsync_fname_ext` ignores them for a directory too).
  */
-const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "EOPNOTSUPP"]);
+const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "EOPNOTSUPP", "EBADF", "EISDIR"]);
 
 /**
  * Create `dir` (and missing parents) so that it survives power loss: each directory created is made durable by an
@@ -21,9 +22,9 @@ const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "
  * An existing directory that holds no segment yet may be one an earlier open created and was killed before those
  * fsyncs: its parent and every directory above it are fsynced again (that open may have created several levels), so
  * the first segment written there is not lost with a directory's entry. An ancestor that cannot be opened or cannot
- * fsync a directory (`EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`) is skipped: no open of ours created the
- * directory below it there (a mounted volume, a directory created by hand). An existing log costs one stat and one
- * listing.
+ * fsync a directory (`EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`, `EOPNOTSUPP`, `EBADF`, `EISDIR`) is skipped:
+ * no open of ours created the directory below it there (a mounted volume, a directory created by hand). An existing
+ * log costs one stat and one listing.
  */
 export async function createDurably(fs: WalFileSystem, dir: string): Promise<void> {
   const missing: string[] = [];

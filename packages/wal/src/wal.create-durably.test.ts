@@ -74,6 +74,23 @@ describe("the log directory's own entry", () => {
     expect(skipping.synced).toEqual(expect.arrayContaining(["/data/a", "/"]));
   });
 
+  it("an ancestor whose fsync fails as directories' do where they cannot be fsynced (EBADF, EISDIR) is skipped", async () => {
+    // PostgreSQL's fsync_fname_ext ignores these two for a directory: some systems open a directory but refuse its
+    // fsync. Only the directories above the ones created were synced before the ancestors were: a first open below
+    // such a root must still open, as must an empty directory found there.
+    for (const errno of ["EBADF", "EISDIR"]) {
+      const fresh = new DirSyncLog(SimFS.withDir("/data"));
+      fresh.refuse = { path: "/", errno };
+      await openClose(fresh, "/data/a/wal");
+      expect(fresh.synced).toEqual(expect.arrayContaining(["/data", "/data/a"]));
+      const empty = new DirSyncLog(SimFS.withDir("/data"));
+      (empty.inner as SimFS).mkdirpSync("/data/wal");
+      empty.refuse = { path: "/", errno };
+      await openClose(empty, "/data/wal");
+      expect(empty.synced).toContain("/data");
+    }
+  });
+
   it("is not fsynced again for an existing log", async () => {
     const sim = SimFS.withDir("/data");
     await openClose(new DirSyncLog(sim), "/data/wal");
