@@ -16,14 +16,15 @@ const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "
  * fsync of its parent, as a new file is by an fsync of its directory. (Tier D of apps/torture found the log
  * directory itself created without it.)
  *
- * Directories found above the ones created may themselves be ones such an open created (killed inside its
- * `mkdirp`): every directory above them is fsynced too, skipping the ones that cannot be synced (below).
- *
  * An existing directory that holds no segment yet may be one an earlier open created and was killed before those
- * fsyncs: its parent and every directory above it are fsynced again (that open may have created several levels), so
- * the first segment written there is not lost with a directory's entry. An ancestor that cannot be opened or cannot
- * fsync a directory (`EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`, `EOPNOTSUPP`, `EBADF`, `EISDIR`) is skipped:
- * no open of ours created the directory below it there (a mounted volume, a directory created by hand). An existing
+ * fsyncs: its parent is fsynced again, so the first segment written there is not lost with the directory's entry.
+ * That fsync is skipped when the parent cannot be opened or cannot fsync a directory (`EACCES`, `EPERM`, `EROFS`,
+ * `EINVAL`, `ENOTSUP`, `EOPNOTSUPP`, `EBADF`, `EISDIR`): such a directory was made by someone else (a mounted volume, a
+ * directory created by hand). Any other failure of a fsync named so far fails the open.
+ *
+ * The directories above those (above the parent of an empty `dir`, or above the ones this call created) may also be
+ * ones a killed open created inside its `mkdirp`, which cannot be told now: they are fsynced too, up to the root, as
+ * a best effort whose failures are ignored, since most of them were there long before any open of ours. An existing
  * log costs one stat and one listing.
  */
 export async function createDurably(fs: WalFileSystem, dir: string): Promise<void> {
@@ -34,28 +35,22 @@ export async function createDurably(fs: WalFileSystem, dir: string): Promise<voi
   }
   if (missing.length === 0) {
     if ((await fs.readdir(dir)).some((name) => parseSegmentId(name) !== undefined)) return;
-    // Every ancestor, not only the parent: the killed open may have created several levels (`mkdirp`), and which
-    // cannot be told now.
-    await syncAncestors(fs, dir);
+    await fs.syncDir(dirname(dir)).catch(unlessNotSyncable);
+    await syncAboveBestEffort(fs, dirname(dir));
     return;
   }
   await fs.mkdirp(dir);
-  const topmost = missing[missing.length - 1] as string;
   for (const d of [...missing].reverse()) await fs.syncDir(dirname(d));
-  // The levels found may be ones a killed open created before it died inside its own `mkdirp` (it made `a` of
-  // `a/b/wal`, not `b`): their entries above are fsynced as for an empty log directory.
-  await syncAncestors(fs, dirname(topmost));
+  await syncAboveBestEffort(fs, dirname(missing[missing.length - 1] as string));
 }
 
-/**
- * Fsync the parent of `dir` and every directory above it, skipping one that cannot be opened or cannot fsync a
- * directory ({@link NOT_SYNCABLE}); the ones above it are still tried.
- */
-async function syncAncestors(fs: WalFileSystem, dir: string): Promise<void> {
-  for (let d = dir; dirname(d) !== d; d = dirname(d)) {
-    await fs.syncDir(dirname(d)).catch((error: unknown) => {
-      const errno = (error as { details?: { errno?: string } }).details?.errno;
-      if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
-    });
-  }
+/** Rethrow a directory fsync's failure unless it says the directory cannot be synced ({@link NOT_SYNCABLE}). */
+function unlessNotSyncable(error: unknown): void {
+  const errno = (error as { details?: { errno?: string } }).details?.errno;
+  if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
+}
+
+/** Fsync every directory above `dir` (not `dir` itself), up to the root, ignoring every failure. */
+async function syncAboveBestEffort(fs: WalFileSystem, dir: string): Promise<void> {
+  for (let d = dir; dirname(d) !== d; d = dirname(d)) await fs.syncDir(dirname(d)).catch(() => undefined);
 }

@@ -91,6 +91,26 @@ describe("the log directory's own entry", () => {
     }
   });
 
+  it("a failure to fsync a directory above the ones it must sync is ignored; below, it fails the open", async () => {
+    // Above the parent of an empty directory, or above the levels created, a directory is only maybe one a killed
+    // open created: an open that worked before these fsyncs were made must still work.
+    const empty = new DirSyncLog(SimFS.withDir("/data"));
+    (empty.inner as SimFS).mkdirpSync("/data/a/wal");
+    empty.refuse = { path: "/data", errno: "EIO" };
+    await openClose(empty, "/data/a/wal");
+    expect(empty.synced).toEqual(expect.arrayContaining(["/data/a", "/"]));
+    const fresh = new DirSyncLog(SimFS.withDir("/data"));
+    fresh.refuse = { path: "/", errno: "EIO" };
+    await openClose(fresh, "/data/a/wal");
+    expect(fresh.synced).toEqual(expect.arrayContaining(["/data", "/data/a"]));
+    // The parent of a level this open created is not above: its failure fails the open.
+    const created = new DirSyncLog(SimFS.withDir("/data"));
+    created.refuse = { path: "/data", errno: "EIO" };
+    await expect(Wal.open("/data/a/wal", { fs: created, codec: jsonCodec })).rejects.toMatchObject({
+      code: "WAL_IO",
+    });
+  });
+
   it("is not fsynced again for an existing log", async () => {
     const sim = SimFS.withDir("/data");
     await openClose(new DirSyncLog(sim), "/data/wal");
