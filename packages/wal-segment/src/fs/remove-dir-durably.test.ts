@@ -108,8 +108,13 @@ describe.each(seams)("removeEmptyDirDurably on %s", (_name, create) => {
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let syncAsked = (): void => undefined;
+      const asked = new Promise<void>((resolve) => {
+        syncAsked = resolve;
+      });
       const fs = wrapFileSystem(inner, (file) => file, {
         async syncDir(path: string) {
+          syncAsked();
           await held;
           await inner.syncDir(path);
         },
@@ -119,6 +124,9 @@ describe.each(seams)("removeEmptyDirDurably on %s", (_name, create) => {
         settled = true;
         return removed;
       });
+      // Waits for the fsync to be asked for (after the rmdir), not for a number of turns: a real rmdir on a busy
+      // machine can take longer than any fixed count.
+      await asked;
       for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
       expect(await inner.stat(dir)).toBeNull(); // rmdir done, the fsync still held
       expect(settled).toBe(false);
