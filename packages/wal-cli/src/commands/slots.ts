@@ -44,8 +44,10 @@ export interface SlotReportEntry {
   /** `invalidated`: the writer deleted segments it needed; its consumer must start again from a snapshot. */
   readonly status: "valid" | "invalidated";
   /**
-   * The bytes of log this slot keeps from truncation: the sizes of the segments from the one holding
-   * `restartLsn` to the newest. `null` for an invalidated slot, which holds nothing back.
+   * The bytes of log this slot keeps from truncation: the file sizes of the segments from the one holding
+   * `restartLsn` to the newest. Beside a live writer the newest segment's size includes the zeros it preallocates
+   * ahead of its records (1 MiB by default), so a slot near the end of a small log reads about 1 MiB. `null` for an
+   * invalidated slot, which holds nothing back.
    */
   readonly heldBackBytes: number | null;
   /** How many segments that is; `null` for an invalidated slot. */
@@ -108,7 +110,8 @@ async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<Based
 
 /**
  * What a slot restarting at `restartLsn` holds back: the segments from the newest one whose base LSN is at most
- * `restartLsn` (the one its consumer reads next) to the end, as truncation's retention plan counts them.
+ * `restartLsn` (the one its consumer reads next) to the end, by file size. (Truncation's own limit,
+ * `maxSlotRetainedBytes`, counts only the segments a truncation would otherwise delete, never the newest.)
  */
 function heldBack(segments: readonly BasedSegment[], restartLsn: number): { bytes: number; segments: number } {
   let from = 0;
