@@ -164,22 +164,29 @@ export function codecOption(command: string, value: string | undefined): CodecCh
   return value as CodecChoice;
 }
 
-/** Validate a non-negative integer option (LSNs, counts). */
+/** The value of an option written as decimal digits only, when it is a safe integer; else `undefined`. */
+function digitsValue(value: string): number | undefined {
+  return /^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
+}
+
+/** Validate a non-negative integer option (LSNs). */
 export function lsnOption(command: string, name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+  const lsn = digitsValue(value);
+  if (lsn === undefined) {
     throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`, command);
   }
-  return Number(value);
+  return lsn;
 }
 
 /** Validate a count option (`--limit`, `--count`): an integer of at least 1, one rule for every value refused. */
 export function countOption(command: string, name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+  const count = digitsValue(value);
+  if (count === undefined || count < 1) {
     throw new UsageError(`--${name} must be an integer of at least 1, got ${JSON.stringify(value)}`, command);
   }
-  return Number(value);
+  return count;
 }
 
 export { ExitCode };
