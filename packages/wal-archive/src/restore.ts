@@ -341,13 +341,17 @@ async function undoFailure(
   const left: string[] = [];
   for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(basename(path));
   if (left.length === 0) return failure;
-  left.sort();
-  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
   return new WalError(
     failure.code,
-    `${failure.message}; restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${shown}), remove them before restoring into it again`,
+    `${failure.message}; restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
     { cause: failure.cause, details: failure.details },
   );
+}
+
+/** File names for a message: the first five in sorted order, then ", ..." when there are more. */
+function firstNames(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  return `${sorted.slice(0, 5).join(", ")}${sorted.length > 5 ? ", ..." : ""}`;
 }
 
 /**
@@ -407,10 +411,9 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
   }
   const names = await fs.readdir(dir);
   if (names.length > 0) {
-    const shown = names.sort().slice(0, 5).join(", ");
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${shown}${names.length > 5 ? ", ..." : ""}); restore writes a new log directory and never merges into one`,
+      `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${firstNames(names)}); restore writes a new log directory and never merges into one`,
       { details: { path: dir } },
     );
   }
