@@ -11,19 +11,45 @@ import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import { archivedLog } from "./test-support/archived-log.js";
 
-/** A restore whose last progress call throws, once every segment is in place. */
-function failingRestore(sim: SimFS, store: ReturnType<typeof memoryArchive>): Promise<unknown> {
+/** A restore whose last progress call throws `thrown`, once every segment is in place. */
+function failingRestore(
+  sim: SimFS,
+  store: ReturnType<typeof memoryArchive>,
+  thrown: unknown = new Error("the caller gives up"),
+): Promise<unknown> {
   return restore({
     store,
     dir: "/r",
     fs: sim,
     onProgress: (p) => {
-      if (p.done) throw new Error("the caller gives up");
+      if (p.done) throw thrown;
     },
   }).then(
     () => null,
     (error: unknown) => error,
   );
+}
+
+/**
+ * A restore aborted with `reason` once its first segment is renamed into place, every removal failing: the log of
+ * 30 commits it restores, and what it rejected with.
+ */
+async function abortedAtFirstRename(
+  reason: unknown,
+): Promise<{ sim: SimFS; store: ReturnType<typeof memoryArchive>; failure: unknown }> {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  await archivedLog(sim, store, { commits: 30 });
+  const controller = new AbortController();
+  sim.onOperation((event) => {
+    if (event.op === "rename" && event.to?.endsWith(".wal")) controller.abort(reason);
+  });
+  sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, errno: "EIO" });
+  const failure = await restore({ store, dir: "/r", fs: sim, signal: controller.signal }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  return { sim, store, failure };
 }
 
 it("a removal that fails while undoing keeps the failure's code, details and cause, its message naming the files left", async () => {
@@ -103,21 +129,9 @@ it("a failure whose undo leaves nothing is thrown as it is", async () => {
 });
 
 it("an aborted restore still rejects with the signal's reason when its undo leaves files (as `signal` promises)", async () => {
-  const sim = new SimFS();
-  const store = memoryArchive();
-  await archivedLog(sim, store, { commits: 30 });
-  const controller = new AbortController();
   const reason = new DOMException("the caller gives up", "AbortError");
   // Aborted once the first segment is renamed into place; its removal then fails, so it stays.
-  sim.onOperation((event) => {
-    if (event.op === "rename" && event.to?.endsWith(".wal")) controller.abort(reason);
-  });
-  sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, errno: "EIO" });
-
-  const failure = await restore({ store, dir: "/r", fs: sim, signal: controller.signal }).then(
-    () => null,
-    (error: unknown) => error,
-  );
+  const { sim, store, failure } = await abortedAtFirstRename(reason);
 
   expect(sim.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
   expect(failure).toBe(reason);
@@ -129,20 +143,9 @@ it("an aborted restore still rejects with the signal's reason when its undo leav
 });
 
 it("a signal's reason or a callback's throw that is itself a WalError is still thrown as it is when files are left", async () => {
-  const sim = new SimFS();
-  const store = memoryArchive();
-  await archivedLog(sim, store, { commits: 30 });
   // A caller that stops its restore with an error of ours (its log was closed meanwhile, say).
-  const controller = new AbortController();
   const reason = new WalError("WAL_CLOSED", "the log was closed");
-  sim.onOperation((event) => {
-    if (event.op === "rename" && event.to?.endsWith(".wal")) controller.abort(reason);
-  });
-  sim.injectFault({ op: "unlink", path: /^\/r\/.*\.wal$/, errno: "EIO" });
-  const aborted = await restore({ store, dir: "/r", fs: sim, signal: controller.signal }).then(
-    () => null,
-    (error: unknown) => error,
-  );
+  const { sim, failure: aborted } = await abortedAtFirstRename(reason);
   expect(sim.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
   expect(aborted).toBe(reason);
 
@@ -151,17 +154,7 @@ it("a signal's reason or a callback's throw that is itself a WalError is still t
   await archivedLog(sim2, store2, { commits: 30 });
   sim2.injectFault({ op: "unlink", path: /^\/r\/\d+\.wal$/, skip: 1, errno: "EIO" });
   const thrown = new WalError("WAL_CLOSED", "the caller's log was closed");
-  const failure = await restore({
-    store: store2,
-    dir: "/r",
-    fs: sim2,
-    onProgress: (p) => {
-      if (p.done) throw thrown;
-    },
-  }).then(
-    () => null,
-    (error: unknown) => error,
-  );
+  const failure = await failingRestore(sim2, store2, thrown);
   expect(sim2.listSync("/r").some((name) => name.endsWith(".wal"))).toBe(true);
   expect(failure).toBe(thrown);
 });
