@@ -23,6 +23,7 @@ export {
 export { lookAgainAtNewest, type NewestSegmentLook } from "./newest-segment-look.js";
 export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
+export { checkRecoveryMode } from "./replay-options.js";
 export type {
   CommittedTransaction,
   CorruptionInfo,

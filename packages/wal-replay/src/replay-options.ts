@@ -18,14 +18,7 @@ import { isRestartFor } from "./resume-token.js";
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   checkPayloadCodec(options.codec, "read");
-  const mode = options.recovery ?? "tolerate-torn-tail";
-  if (!RECOVERY_MODES.includes(mode)) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `unknown recovery mode ${shownValue(mode)}: recovery is "tolerate-torn-tail", "absolute" or "point-in-time"`,
-      { details: { option: "recovery" } },
-    );
-  }
+  const mode = checkRecoveryMode(options.recovery);
   checkLsnOption("checkpointLsn", options.checkpointLsn);
   checkLsnOption("after", options.after);
   checkRestartLsn(options.after, options.restartLsn);
@@ -58,6 +51,24 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   }
   checkSignal(options.signal);
   return mode;
+}
+
+/**
+ * The recovery mode `recovery` asks for, `tolerate-torn-tail` when it is `undefined`: the one check of the
+ * `recovery` option, for `replayDir`, `replaySegments` and `Wal.open` alike.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` (`details.option`: `"recovery"`) for anything but a
+ *   {@link RecoveryMode}, naming every mode.
+ */
+export function checkRecoveryMode(recovery: unknown): RecoveryMode {
+  const mode = recovery ?? "tolerate-torn-tail";
+  if (!(RECOVERY_MODES as readonly unknown[]).includes(mode)) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `unknown recovery mode ${shownValue(mode)}: recovery is "tolerate-torn-tail", "absolute" or "point-in-time"`,
+      { details: { option: "recovery" } },
+    );
+  }
+  return mode as RecoveryMode;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { checkOptionNames, checkPayloadCodec, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
-import { RECOVERY_MODES, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
+import { checkRecoveryMode, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { fileSystemOption, MAX_PREALLOCATE_BYTES, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
@@ -63,14 +63,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
       `checkpointLsn must be an integer from 0 to ${Number.MAX_SAFE_INTEGER - 1}, got ${shownValue(fence)}`,
     );
   }
-  const recovery = options.recovery ?? "tolerate-torn-tail";
-  if (!RECOVERY_MODES.includes(recovery)) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `unknown recovery mode ${shownValue(recovery)}: recovery is "tolerate-torn-tail", "absolute" or "point-in-time"`,
-      { details: { option: "recovery" } },
-    );
-  }
+  const recovery = checkRecoveryMode(options.recovery);
   if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
   }
