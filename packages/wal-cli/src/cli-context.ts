@@ -1,6 +1,7 @@
 /** What every command handler gets: output streams, styling, progress, and argument parsing helpers. */
 
 import { parseArgs } from "node:util";
+import { closestName } from "@lora/wal-codec";
 import { ExitCode } from "./exit-codes.js";
 import {
   colourEnabled,
@@ -138,14 +139,31 @@ export interface ParsedCommand<O extends Options> {
   readonly positionals: string[];
 }
 
-/** `parseArgs` with usage errors instead of `TypeError`s. */
+/**
+ * `parseArgs` with usage errors instead of `TypeError`s; an unknown long option names the one it most likely meant
+ * ({@link didYouMean}).
+ */
 export function parseCommand<O extends Options>(command: string, args: string[], options: O): ParsedCommand<O> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true }) as ParsedCommand<O>;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ""), command);
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /\. To specify a positional argument.*$/s,
+      "",
+    );
+    const unknown = /^Unknown option '--([^']+)'$/.exec(message)?.[1];
+    const hint = unknown === undefined ? "" : didYouMean(unknown, Object.keys(options), (name) => `--${name}`);
+    throw new UsageError(`${message}${hint}`, command);
   }
+}
+
+/**
+ * ` (did you mean …?)` with the known name `given` most likely misspells (`closestName`, the library's rule for
+ * option names), as `show` writes it; `""` when none is close.
+ */
+export function didYouMean(given: string, known: readonly string[], show: (name: string) => string): string {
+  const near = closestName(given, known);
+  return near === undefined ? "" : ` (did you mean ${show(near)}?)`;
 }
 
 /** The single `<dir>` positional. */

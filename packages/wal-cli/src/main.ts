@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { isWalError, shownError } from "@lora/wal-codec";
-import { type CliIo, CommandContext, UsageError } from "./cli-context.js";
+import { type CliIo, CommandContext, didYouMean, UsageError } from "./cli-context.js";
 import { runArchive } from "./commands/archive.js";
 import { runDump } from "./commands/dump.js";
 import { runFollow } from "./commands/follow.js";
@@ -113,9 +113,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const run = COMMANDS[command];
     if (run === undefined) {
-      throw new UsageError(
-        command.startsWith("-") ? `unknown option ${command}` : `unknown command ${JSON.stringify(command)}`,
-      );
+      throw unknownFirstArgument(command);
     }
     return await finish(ctx, await run(rest, ctx));
   } catch (error) {
@@ -133,6 +131,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : shownError(error)}`);
     return ExitCode.IO;
   }
+}
+
+/** The usage error for a first argument that is neither a command nor a top-level option, with a suggestion. */
+function unknownFirstArgument(arg: string): UsageError {
+  if (arg.startsWith("--")) {
+    return new UsageError(
+      `unknown option ${arg}${didYouMean(arg.slice(2), ["help", "version"], (name) => `--${name}`)}`,
+    );
+  }
+  if (arg.startsWith("-")) return new UsageError(`unknown option ${arg}`);
+  const commands = [...Object.keys(COMMANDS), "help"];
+  return new UsageError(
+    `unknown command ${JSON.stringify(arg)}${didYouMean(arg, commands, (name) => JSON.stringify(name))}`,
+  );
 }
 
 async function finish(ctx: CommandContext, code: number): Promise<number> {

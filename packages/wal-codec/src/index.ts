@@ -21,6 +21,7 @@ export {
   shownError,
   shownValue,
 } from "./check-options.js";
+export { closestName } from "./closest-name.js";
 export { crc32, crc32Range, markerCrc32 } from "./crc32.js";
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails, type WalErrorOptions } from "./errors.js";
 export {

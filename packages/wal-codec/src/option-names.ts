@@ -4,6 +4,7 @@
  */
 
 import { checkOptionsObject } from "./check-options.js";
+import { closestName } from "./closest-name.js";
 import { WalError } from "./errors.js";
 
 /**
@@ -48,46 +49,4 @@ export function checkOptionNames(options: unknown, known: readonly string[], whe
       { details: { option: name, knownOptions: [...known] } },
     );
   }
-}
-
-/**
- * The known name a misspelling most likely meant: the same letters in another case, or the nearest within 2 edits
- * (1 for a name under 6 letters, where 2 edits would turn any short name into another).
- */
-function closestName(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = (name.length < 6 ? 1 : 2) + 1;
-  for (const candidate of known) {
-    if (candidate.toLowerCase() === lower) return candidate;
-    const distance = editDistance(lower, candidate.toLowerCase(), bestDistance);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance of `a` and `b`, or `limit` once it is sure to reach it (option names are short). */
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(
-        (previous[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-      row.push(value);
-      rowMin = Math.min(rowMin, value);
-    }
-    if (rowMin >= limit) return limit;
-    previous = row;
-  }
-  return Math.min(previous[b.length] as number, limit);
 }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { closestName } from "./closest-name.js";
+
+describe("closestName", () => {
+  const known = ["inspect", "verify", "dump", "codec", "codec-module", "from-lsn"];
+
+  it("gives the same name in another case first, else the nearest within 2 edits (1 under 6 letters)", () => {
+    expect(closestName("CODEC", known)).toBe("codec");
+    expect(closestName("inspct", known)).toBe("inspect");
+    expect(closestName("codecc", known)).toBe("codec");
+    expect(closestName("codec-modul", known)).toBe("codec-module");
+    expect(closestName("from-lns", known)).toBe("from-lsn");
+    expect(closestName("dmp", known)).toBe("dump");
+  });
+
+  it("gives undefined when no known name is that close, or none is known", () => {
+    expect(closestName("dmpx", known)).toBeUndefined(); // 2 edits, under 6 letters
+    expect(closestName("frobnicate", known)).toBeUndefined();
+    expect(closestName("codec", [])).toBeUndefined();
+  });
+});
