@@ -6,24 +6,18 @@
 
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { RECOVERY_MODES } from "@lora/wal-replay";
 import { segmentFileName } from "@lora/wal-segment";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cliExitCodes, cliOutcomes, openOutcome, replayOutcome, sealHeader } from "./agreement.js";
-import { fingerprint, runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+import { fingerprint, runCli, segmentFiles, useJsonWal, writeJsonWal } from "./helpers.js";
 
 describe("Wal.open, replay and the CLI agree", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-agree");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-agree", {}, (wal) => {
+    dir = wal.dir;
   });
 
   it("(a) a newest segment of 4 KiB of zeros is headerless everywhere, and open recreates it", async () => {

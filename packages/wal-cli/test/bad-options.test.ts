@@ -4,13 +4,11 @@
  * characters) dumped nothing, and an unknown codec or a callback that is not a function failed with a plain error.
  */
 
-import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { jsonCodec } from "@lora/wal-codec";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type DumpOptions, dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
 import type { ReadOptions } from "../src/read-options.js";
-import { runCli, writeJsonWal } from "./helpers.js";
+import { runCli, useJsonWal } from "./helpers.js";
 
 async function dumped(dir: string, options: DumpOptions): Promise<number> {
   let n = 0;
@@ -19,15 +17,9 @@ async function dumped(dir: string, options: DumpOptions): Promise<number> {
 }
 
 describe("bad options of the library functions", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-cli-options");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 4);
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-cli-options", { transactions: 4 }, (wal) => {
+    dir = wal.dir;
   });
 
   it("dumpRecords refuses bad bounds, limits and kinds", async () => {

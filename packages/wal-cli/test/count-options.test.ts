@@ -4,21 +4,13 @@
  * another rule.
  */
 
-import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, writeJsonWal } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { runCli, useJsonWal } from "./helpers.js";
 
 describe("a count option names the one rule it applies", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeAll(async () => {
-    tmp = await makeTempDir("lora-wal-cli-counts");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 2);
-  });
-  afterAll(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-cli-counts", { transactions: 2, once: true }, (wal) => {
+    dir = wal.dir;
   });
 
   for (const [command, option] of [

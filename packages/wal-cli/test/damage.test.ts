@@ -1,12 +1,11 @@
 import { appendFile, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { ByteWriter, encodeRecordInto, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { encodeSegmentHeader } from "@lora/wal-segment";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
-import { runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+import { runCli, segmentFiles, type TempDir, useJsonWal, writeJsonWal } from "./helpers.js";
 
 async function flipByte(path: string, offset: number): Promise<void> {
   const file = await open(path, "r+");
@@ -21,14 +20,10 @@ async function flipByte(path: string, offset: number): Promise<void> {
 }
 
 describe("damaged logs", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-cli");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-cli", {}, (wal) => {
+    ({ tmp, dir } = wal);
   });
 
   it("a torn tail: verify exits 1 and names the segment and offset; the records before it still dump", async () => {

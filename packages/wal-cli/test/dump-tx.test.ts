@@ -1,22 +1,14 @@
 /** `dump --tx <lsn>`: the transaction begun there, and exit 3 when no transaction begins at that LSN. */
 
-import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { dumpRecords } from "../src/index.js";
-import { runCli, writeJsonWal } from "./helpers.js";
+import { runCli, useJsonWal } from "./helpers.js";
 
 describe("dump --tx", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-cli-tx");
-    dir = join(tmp.path, "wal");
-    // Transaction k is begin 3k+1, batch 3k+2, commit 3k+3; small segments so the walk has to skip some.
-    await writeJsonWal(dir, 12, 256);
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  // Transaction k is begin 3k+1, batch 3k+2, commit 3k+3; small segments so the walk has to skip some.
+  useJsonWal("lora-wal-cli-tx", { transactions: 12, segmentTargetBytes: 256 }, (wal) => {
+    dir = wal.dir;
   });
 
   it("a begin LSN: that transaction's records, exit 0, also with --from-lsn past its begin", async () => {

@@ -1,19 +1,12 @@
 /** `follow --until-lsn <lsn>` stops after the transaction whose commit LSN is `lsn` itself, not one later. */
 
-import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli, writeJsonWal } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { runCli, useJsonWal, writeJsonWal } from "./helpers.js";
 
 describe("follow --until-lsn", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-follow-until");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-follow-until", {}, (wal) => {
+    dir = wal.dir;
   });
 
   it("stops at a commit LSN equal to it (the bound is inclusive)", async () => {

@@ -6,15 +6,14 @@
 
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createPropertyMap, type MutationEvent } from "@lora/wal-codec/lora";
 import { advanceSlot, oldestRetainedLsn, readSlot } from "@lora/wal-replay";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../src/main.js";
 import { bundleCli, spawnCli } from "./cli-process.js";
-import { fingerprint, runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+import { fingerprint, runCli, segmentFiles, type TempDir, useJsonWal, writeJsonWal } from "./helpers.js";
 
 let bin: string;
 beforeAll(async () => {
@@ -39,14 +38,10 @@ function txLines(lines: readonly string[]): string[] {
 }
 
 describe("lora-wal follow", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-follow");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-follow", {}, (wal) => {
+    ({ tmp, dir } = wal);
   });
 
   it("prints transactions as a live writer commits them, in text, and stops after --count", async () => {

@@ -3,8 +3,10 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { main } from "../src/main.js";
 
 export interface CliRun {
@@ -71,6 +73,41 @@ export async function writeJsonWal(dir: string, transactions: number, segmentTar
   } finally {
     await wal.close();
   }
+}
+
+/** A temporary directory of a test (`makeTempDir`'s). */
+export type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
+
+/** What {@link useJsonWal} hands the tests: the temporary directory and the log directory inside it. */
+export interface JsonWalDir {
+  readonly tmp: TempDir;
+  /** `<tmp>/wal`. */
+  readonly dir: string;
+}
+
+/**
+ * The set-up most CLI tests share, registered in the calling `describe` (or file): before each test a fresh
+ * `makeTempDir(label)` and `dir` = `<tmp>/wal`, handed to `take`; with `transactions`, the log `writeJsonWal` writes
+ * there first (`segmentTargetBytes` as it takes); after each test the directory is removed. With `once`, one
+ * directory serves every test (`beforeAll`/`afterAll`), for tests that only read it.
+ */
+export function useJsonWal(
+  label: string,
+  options: { transactions?: number; segmentTargetBytes?: number; once?: boolean },
+  take: (wal: JsonWalDir) => void,
+): void {
+  let tmp: TempDir | undefined;
+  const before = options.once === true ? beforeAll : beforeEach;
+  const after = options.once === true ? afterAll : afterEach;
+  before(async () => {
+    tmp = await makeTempDir(label);
+    const dir = join(tmp.path, "wal");
+    take({ tmp, dir });
+    if (options.transactions !== undefined) await writeJsonWal(dir, options.transactions, options.segmentTargetBytes);
+  });
+  after(async () => {
+    await tmp?.cleanup();
+  });
 }
 
 /** Segment files of `dir`, sorted. */

@@ -2,11 +2,10 @@
 
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { WalError } from "@lora/wal-codec";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { inspectDir } from "../src/index.js";
-import { fingerprint, runCli, writeJsonWal } from "./helpers.js";
+import { fingerprint, runCli, type TempDir, useJsonWal } from "./helpers.js";
 
 const probe = vi.hoisted(() => ({ answer: undefined as undefined | (() => Promise<string>) }));
 
@@ -19,16 +18,13 @@ vi.mock("@lora/wal-lock", async (importOriginal) => {
 });
 
 describe("inspect's lock line", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-lock-line");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 2);
-    probe.answer = undefined;
+  useJsonWal("lora-wal-lock-line", { transactions: 2 }, (wal) => {
+    ({ tmp, dir } = wal);
   });
-  afterEach(async () => {
-    await tmp.cleanup();
+  beforeEach(() => {
+    probe.answer = undefined;
   });
 
   it("is 'free' for a lock file nobody holds", async () => {

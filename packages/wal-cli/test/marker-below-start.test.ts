@@ -7,24 +7,19 @@
 
 import { cp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { replayDir } from "@lora/wal-replay";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyDir } from "../src/commands/verify.js";
 import { bundleCli, runCliProcess } from "./cli-process.js";
-import { fingerprint, runCli } from "./helpers.js";
+import { fingerprint, runCli, type TempDir, useJsonWal } from "./helpers.js";
 
 describe("a checkpoint marker and a late start", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-marker-start");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-marker-start", {}, (wal) => {
+    ({ tmp, dir } = wal);
   });
 
   /** What `Wal.open` does with the log (on a copy: open writes): "clean" or the error's code and fences. */

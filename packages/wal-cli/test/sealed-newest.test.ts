@@ -6,25 +6,18 @@
 
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { jsonCodec } from "@lora/wal-codec";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inspectDir } from "../src/commands/inspect.js";
 import { verifyDir } from "../src/commands/verify.js";
 import { sealHeader } from "./agreement.js";
-import { runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+import { runCli, segmentFiles, useJsonWal } from "./helpers.js";
 
 describe("verify and inspect of a sealed newest segment", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-sealed-newest");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 20, 1024);
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-sealed-newest", { transactions: 20, segmentTargetBytes: 1024 }, (wal) => {
+    dir = wal.dir;
   });
 
   it("name it and say what opening does, with a clean verdict; nothing once Wal.open made the successor", async () => {

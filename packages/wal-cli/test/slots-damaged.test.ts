@@ -6,23 +6,19 @@
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { SlotReport } from "../src/index.js";
-import { fingerprint, runCli, writeJsonWal } from "./helpers.js";
+import { fingerprint, runCli, type TempDir, useJsonWal } from "./helpers.js";
 
 describe("lora-wal slots with a damaged slot file", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
+  useJsonWal("lora-wal-slots-damaged", { transactions: 3 }, (wal) => {
+    ({ tmp, dir } = wal);
+  });
   beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-slots-damaged");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 3);
     for (const name of ["a", "b", "c"]) expect((await runCli(["slots", dir, "create", name])).code).toBe(0);
     await writeFile(join(dir, "slots", "b.slot"), Buffer.alloc(10, 7)); // shorter than a slot file
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
   });
 
   it("lists the healthy slots, flags the damaged one and exits 2, writing nothing", async () => {

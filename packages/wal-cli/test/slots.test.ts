@@ -5,14 +5,13 @@
 
 import { mkdir, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { oldestRetainedLsn, readSlot } from "@lora/wal-replay";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "@lora/wal-segment";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SlotReport, SlotReportEntry } from "../src/index.js";
-import { fingerprint, runCli, segmentFiles, writeJsonWal } from "./helpers.js";
+import { fingerprint, runCli, segmentFiles, type TempDir, useJsonWal, writeJsonWal } from "./helpers.js";
 
 const PAD = "x".repeat(40);
 
@@ -55,14 +54,10 @@ async function truncatedLog(dir: string, options: { maxSlotRetainedBytes?: numbe
 }
 
 describe("lora-wal slots", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
+  let tmp: TempDir;
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-slots");
-    dir = join(tmp.path, "wal");
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-slots", {}, (wal) => {
+    ({ tmp, dir } = wal);
   });
 
   it("lists the slots with their position, creation time, status and the log each holds back", async () => {

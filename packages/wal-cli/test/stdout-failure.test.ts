@@ -1,21 +1,13 @@
 /** A report that could not be written out is no success: a failing stdout ends the command with exit 4, not 0. */
 
-import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../src/main.js";
-import { writeJsonWal } from "./helpers.js";
+import { useJsonWal } from "./helpers.js";
 
 describe("a stdout whose write throws", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-stdout-failure");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 3);
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-stdout-failure", { transactions: 3 }, (wal) => {
+    dir = wal.dir;
   });
 
   it("makes inspect, verify and dump of a clean log exit 4 with the error on stderr", async () => {

@@ -5,22 +5,15 @@
  * so the caller got an uncoded error instead.
  */
 
-import { join } from "node:path";
-import { expectEachRefused as expectRefused, makeTempDir } from "@lora/test-utils";
-import { afterEach, beforeEach, describe, it } from "vitest";
+import { expectEachRefused as expectRefused } from "@lora/test-utils";
+import { describe, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
-import { writeJsonWal } from "./helpers.js";
+import { useJsonWal } from "./helpers.js";
 
 describe("options with no printable form", () => {
-  let tmp: { path: string; cleanup(): Promise<void> };
   let dir: string;
-  beforeEach(async () => {
-    tmp = await makeTempDir("lora-wal-cli-unprintable");
-    dir = join(tmp.path, "wal");
-    await writeJsonWal(dir, 2);
-  });
-  afterEach(async () => {
-    await tmp.cleanup();
+  useJsonWal("lora-wal-cli-unprintable", { transactions: 2 }, (wal) => {
+    dir = wal.dir;
   });
 
   it("dumpRecords refuses them in its codec, bounds, limit and kinds", async () => {

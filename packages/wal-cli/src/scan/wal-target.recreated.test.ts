@@ -6,22 +6,16 @@
 
 import { symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { createNodeFileSystem } from "@lora/wal-segment";
 import { wrapFileSystem } from "@lora/wal-segment/testing";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { writeJsonWal } from "../../test/helpers.js";
+import { expect, it } from "vitest";
+import { type TempDir, useJsonWal } from "../../test/helpers.js";
 import { resolveTarget } from "./wal-target.js";
 
-let tmp: { path: string; cleanup(): Promise<void> };
+let tmp: TempDir;
 let dir: string;
-beforeEach(async () => {
-  tmp = await makeTempDir("lora-wal-cli-recreated");
-  dir = join(tmp.path, "wal");
-  await writeJsonWal(dir, 40, 1024);
-});
-afterEach(async () => {
-  await tmp.cleanup();
+useJsonWal("lora-wal-cli-recreated", { transactions: 40, segmentTargetBytes: 1024 }, (wal) => {
+  ({ tmp, dir } = wal);
 });
 
 /** The Node seam, with the first stat of `path` finding nothing: it was gone for that moment. */

@@ -7,25 +7,21 @@
 
 import { symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { createNodeFileSystem } from "@lora/wal-segment";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { runCli, writeJsonWal } from "../../test/helpers.js";
+import { beforeEach, expect, it } from "vitest";
+import { runCli, type TempDir, useJsonWal } from "../../test/helpers.js";
 import { resolveTarget } from "./wal-target.js";
 
-let tmp: { path: string; cleanup(): Promise<void> };
+let tmp: TempDir;
 let dir: string;
+useJsonWal("lora-wal-cli-target", { transactions: 6, segmentTargetBytes: 512 }, (wal) => {
+  ({ tmp, dir } = wal);
+});
 beforeEach(async () => {
-  tmp = await makeTempDir("lora-wal-cli-target");
-  dir = join(tmp.path, "wal");
-  await writeJsonWal(dir, 6, 512);
   // The newest segment is a link to a file that is not there.
   await symlink(join(tmp.path, "gone", "0000000009.wal"), join(dir, "0000000009.wal"));
-});
-afterEach(async () => {
-  await tmp.cleanup();
 });
 
 it("a listed segment that cannot be reached is WAL_IO (ENOENT), as Wal.open says, never left out", async () => {
