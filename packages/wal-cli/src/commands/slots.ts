@@ -27,6 +27,7 @@ import {
   UsageError,
 } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
+import { framingOnlyCodec } from "../scan/framing-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveLogDir, type WalTarget } from "../scan/wal-target.js";
 
@@ -44,10 +45,10 @@ export interface SlotReportEntry {
   /** `invalidated`: the writer deleted segments it needed; its consumer must start again from a snapshot. */
   readonly status: "valid" | "invalidated";
   /**
-   * The bytes of log this slot keeps from truncation: the file sizes of the segments from the one holding
-   * `restartLsn` to the newest. Beside a live writer the newest segment's size includes the zeros it preallocates
-   * ahead of its records (1 MiB by default), so a slot near the end of a small log reads about 1 MiB. `null` for an
-   * invalidated slot, which holds nothing back.
+   * The bytes of log this slot keeps from truncation: those of the segments from the one holding `restartLsn` to the
+   * newest, whole, each up to the end of its last record (the zeros a live writer preallocates ahead of its records
+   * are not log and do not count, see {@link SlotReport.bytes}). `null` for an invalidated slot, which holds nothing
+   * back.
    */
   readonly heldBackBytes: number | null;
   /** How many segments that is; `null` for an invalidated slot. */
@@ -72,7 +73,10 @@ export interface SlotReport {
   /** The first LSN the log holds (its oldest segment's base LSN); `null` without a readable segment. */
   readonly oldestRetainedLsn: number | null;
   readonly segments: number;
-  /** The sizes of all segments. */
+  /**
+   * The bytes of log of all segments: up to the end of the last record (a live writer's active segment runs zeros
+   * ahead of its records, its preallocation, which are not counted), so closing the writer does not change it.
+   */
   readonly bytes: number;
   /** The slots whose files read, sorted by name. */
   readonly slots: readonly SlotReportEntry[];
@@ -80,38 +84,57 @@ export interface SlotReport {
   readonly damaged: readonly SlotDamageEntry[];
 }
 
-/** A segment with the base LSN its header names (`null`: unreadable header). */
+/** A segment with the base LSN its header names (`null`: unreadable header) and its bytes of log. */
 interface BasedSegment {
-  readonly size: number;
+  /** {@link logBytes}. */
+  readonly bytes: number;
   readonly baseLsn: number | null;
 }
 
 /**
- * Read every segment header's base LSN. A segment deleted meanwhile (a live writer truncating) is left out; one
- * whose header does not read (a newest segment being created) counts with its size but holds no LSN.
+ * Read every segment header's base LSN, and each segment's bytes of log ({@link logBytes}). A segment deleted
+ * meanwhile (a live writer truncating) is left out; one whose header does not read (a newest segment being created)
+ * counts with its file size but holds no LSN.
  */
 async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<BasedSegment[]> {
   const out: BasedSegment[] = [];
   for (const segment of target.segments) {
-    let baseLsn: number | null;
+    let based: BasedSegment;
     try {
       const reader = await SegmentReader.open(fs, segment.path);
-      baseLsn = reader.header.baseLsn;
-      await reader.close();
+      try {
+        based = { bytes: await logBytes(reader), baseLsn: reader.header.baseLsn };
+      } finally {
+        await reader.close();
+      }
     } catch (error) {
       if (isMissingFileError(error)) continue;
       if (!isWalError(error, "WAL_BAD_HEADER")) throw error;
-      baseLsn = null;
+      based = { bytes: segment.size, baseLsn: null };
     }
-    out.push({ size: segment.size, baseLsn });
+    out.push(based);
   }
   return out;
 }
 
 /**
+ * A segment's bytes of log: a sealed segment's file size (sealing cut off any zeros, so its file ends at its last
+ * record); for an unsealed one (a live writer's active segment, which runs `preallocateBytes` of zeros ahead of its
+ * records) the end of its last whole record, read through once without decoding payloads. The zeros are not log:
+ * closing the writer cuts them off, and the writer's own `maxSlotRetainedBytes` never counts them.
+ */
+async function logBytes(reader: SegmentReader): Promise<number> {
+  if (reader.header.sealed) return reader.fileSize;
+  for (;;) {
+    const step = await reader.next(framingOnlyCodec);
+    if (step.kind !== "record") return reader.position;
+  }
+}
+
+/**
  * What a slot restarting at `restartLsn` holds back: the segments from the newest one whose base LSN is at most
- * `restartLsn` (the one its consumer reads next) to the end, by file size. (Truncation's own limit,
- * `maxSlotRetainedBytes`, counts only the segments a truncation would otherwise delete, never the newest.)
+ * `restartLsn` (the one its consumer reads next) to the end, by their bytes of log ({@link logBytes}). (Truncation's
+ * own limit, `maxSlotRetainedBytes`, counts only the segments a truncation would otherwise delete, never the newest.)
  */
 function heldBack(segments: readonly BasedSegment[], restartLsn: number): { bytes: number; segments: number } {
   let from = 0;
@@ -119,7 +142,7 @@ function heldBack(segments: readonly BasedSegment[], restartLsn: number): { byte
     if (segment.baseLsn !== null && segment.baseLsn <= restartLsn) from = i;
   });
   const kept = segments.slice(from);
-  return { bytes: kept.reduce((n, s) => n + s.size, 0), segments: kept.length };
+  return { bytes: kept.reduce((n, s) => n + s.bytes, 0), segments: kept.length };
 }
 
 function entryOf(slot: SlotState, segments: readonly BasedSegment[]): SlotReportEntry {
@@ -176,7 +199,7 @@ export async function describeSlots(dir: string): Promise<SlotReport> {
     path: dir,
     oldestRetainedLsn: segments[0]?.baseLsn ?? null,
     segments: segments.length,
-    bytes: segments.reduce((n, s) => n + s.size, 0),
+    bytes: segments.reduce((n, s) => n + s.bytes, 0),
     slots: slots.map((slot) => entryOf(slot, segments)),
     damaged,
   };
@@ -193,7 +216,8 @@ writer allows (maxSlotRetainedBytes) is invalidated instead. For each slot:
 confirmed LSN, restart LSN (confirmed LSN + 1, or lower when a transaction begun
 earlier was open at that commit), creation time, status (valid, or invalidated
 with the reason and where the log then started), and the log bytes it holds back
-(the segments from the one holding the restart LSN to the newest).
+(the segments from the one holding the restart LSN to the newest, each up to
+its last record: a live writer's preallocated zeros are not counted).
 
   create <name>   create slot <name> at --at <lsn> (default 0: the start of the
                   log); its consumer gets the transactions that begin after it.
