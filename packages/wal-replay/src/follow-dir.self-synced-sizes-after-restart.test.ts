@@ -30,8 +30,8 @@ async function durableCommits(fs: SimFS): Promise<number[]> {
 describe("followDir syncing itself across a writer restart that rewrote a tail it had synced", () => {
   for (const deadMark of [true, false]) {
     it(`delivers the new session's transaction only once it is durable (the dead writer's mark: ${deadMark})`, async () => {
-      const fs = new SimFS();
-      await fs.mkdirp(DIR);
+      // The log directory is already there, durable (as Wal.open leaves it): what is at stake is the segment.
+      const fs = SimFS.withDir(DIR);
       const path = segmentPath(DIR, 1);
 
       // Session 1 writes A (1..3) and begins B at 4, whose long mutation (5) is torn by a power loss: durable, torn.

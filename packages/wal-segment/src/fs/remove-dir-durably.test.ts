@@ -31,8 +31,8 @@ const seams: readonly [string, () => Promise<Fixture>][] = [
 ];
 
 /**
- * `inner`, recording each `syncDir` and optionally failing it. The parent's fsync is what makes a removal durable
- * (SimFS keeps its directory tree durable, so a crash image cannot show it): the tests count it.
+ * `inner`, recording each `syncDir` and optionally failing it. The parent's fsync is what makes a removal durable:
+ * the tests on both seams count it (the real one cannot show a crash); SimFS's crash images show it below.
  */
 function countingSyncDir(inner: WalFileSystem, fail = false): { fs: WalFileSystem; synced: string[] } {
   const synced: string[] = [];
@@ -150,4 +150,17 @@ describe.each(seams)("removeEmptyDirDurably on %s", (_name, create) => {
       expect(await inner.stat(dir)).not.toBeNull();
     }),
   );
+});
+
+describe("removeEmptyDirDurably in SimFS crash images", () => {
+  test("no crash image brings the removed directory back; without the parent's fsync one does", async () => {
+    const sim = SimFS.withDir("/t/made");
+    expect(await removeEmptyDirDurably(sim, "/t/made")).toBe(true);
+    const images = [...sim.crashImages()];
+    expect(images.map((i) => i.fs.listSync("/t"))).toEqual([[]]);
+    const unsynced = SimFS.withDir("/t/made");
+    const noSync = wrapFileSystem(unsynced, (file) => file, { syncDir: () => Promise.resolve() });
+    expect(await removeEmptyDirDurably(noSync, "/t/made")).toBe(true);
+    expect([...unsynced.crashImages()].map((i) => i.fs.listSync("/t"))).toEqual([["made"], []]);
+  });
 });

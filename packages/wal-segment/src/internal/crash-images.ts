@@ -1,14 +1,15 @@
 /**
  * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
  * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors) and per directory
- * (which of its unsynced entry operations survive), combined exhaustively or sampled from a seed.
+ * (which of its unsynced entry operations survive, subdirectories included), combined exhaustively or sampled from a
+ * seed. An image is built from the root down, so a directory whose entry is lost takes everything under it along.
  */
 
 import { posix } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { PagedBytes } from "./paged-bytes.js";
 import { below, mixSeed, mulberry32 } from "./prng.js";
-import { applyOp, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
+import { applyOp, type Dir, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
 
 /** Sectors are atomic: a torn write lands or misses whole 512-byte sectors (docs/recovery.md). */
 export const SECTOR_BYTES = 512;
@@ -51,7 +52,8 @@ interface FileDim {
 
 interface DirDim {
   readonly kind: "dir";
-  readonly path: string;
+  /** The path, marked `(removed)` for a directory no longer in the tree. */
+  readonly label: string;
   readonly ops: readonly DirOp[];
   readonly choices: readonly (readonly boolean[])[];
 }
@@ -59,7 +61,7 @@ interface DirDim {
 interface CapturedDir {
   readonly path: string;
   readonly durable: ReadonlyMap<string, Inode>;
-  readonly subdirs: ReadonlySet<string>;
+  readonly durableSubdirs: ReadonlyMap<string, Dir>;
   readonly dim: DirDim | undefined;
 }
 
@@ -195,6 +197,10 @@ function describeDirOp(op: DirOp): string {
       return `unlink "${op.name}"${op.note === undefined ? "" : ` (${op.note})`}`;
     case "rename":
       return `rename "${op.from}" → "${op.to}"`;
+    case "mkdir":
+      return `mkdir "${op.name}"`;
+    case "rmdir":
+      return `rmdir "${op.name}"`;
   }
 }
 
@@ -221,7 +227,7 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
 }
 
 function describeDir(dim: DirDim, choice: readonly boolean[]): string {
-  return `dir ${dim.path}: ${dim.ops.map((op, i) => `${describeDirOp(op)} ${choice[i] === true ? "kept" : "lost"}`).join(", ")}`;
+  return `dir ${dim.label}: ${dim.ops.map((op, i) => `${describeDirOp(op)} ${choice[i] === true ? "kept" : "lost"}`).join(", ")}`;
 }
 
 function contentOf(dim: FileDim, index: number): PagedBytes {
@@ -272,15 +278,20 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       throw new WalError("WAL_INVALID_ARGUMENT", `${name} must be a non-negative integer`);
   }
 
-  // Capture: directories (sorted) and every inode reachable from any entry, durable or volatile.
-  const dirPaths = [...state.dirs.keys()].sort();
+  // Capture: every directory a crash may leave (those in the tree, and removed ones a durable entry or a pending
+  // mkdir still names), sorted by path then age, and every inode reachable from any entry, durable or volatile.
+  const reachable = new Set<Dir>(state.dirs.values());
+  for (const d of reachable) {
+    for (const sub of d.durableSubdirs.values()) reachable.add(sub);
+    for (const op of d.pending) if (op.kind === "mkdir") reachable.add(op.dir);
+  }
+  const sortedDirs = [...reachable].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.id - b.id));
   const labels = new Map<Inode, string>();
   const fallbackLabels = new Map<Inode, string>();
-  const dirs: CapturedDir[] = [];
+  const dirs = new Map<Dir, CapturedDir>();
   const dims: (FileDim | DirDim)[] = [];
-  for (const path of dirPaths) {
-    const d = state.dirs.get(path);
-    if (d === undefined) continue;
+  for (const d of sortedDirs) {
+    const path = d.path;
     for (const [name, inode] of d.entries) if (!labels.has(inode)) labels.set(inode, posix.join(path, name));
     for (const [name, inode] of d.durable)
       if (!fallbackLabels.has(inode)) fallbackLabels.set(inode, posix.join(path, name));
@@ -292,9 +303,10 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     let dim: DirDim | undefined;
     if (d.pending.length > 0) {
       const ops = d.pending.slice();
-      dim = { kind: "dir", path, ops, choices: dirChoices(ops.length, mixSeed(seed, 0xd1, dirs.length), dirSamples) };
+      const label = state.dirs.get(path) === d ? path : `${path} (removed)`;
+      dim = { kind: "dir", label, ops, choices: dirChoices(ops.length, mixSeed(seed, 0xd1, dirs.size), dirSamples) };
     }
-    dirs.push({ path, durable: new Map(d.durable), subdirs: new Set(d.subdirs), dim });
+    dirs.set(d, { path, durable: new Map(d.durable), durableSubdirs: new Map(d.durableSubdirs), dim });
   }
   const inodes = [...new Set([...labels.keys(), ...fallbackLabels.keys()])].sort((a, b) => a.id - b.id);
   const fileDims = new Map<Inode, FileDim>();
@@ -321,12 +333,12 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
   }
   // Files first (by inode id), then directories (by path): the description reads in that order.
   const allDims: (FileDim | DirDim)[] = [...fileDims.values()];
-  for (const d of dirs) if (d.dim !== undefined) allDims.push(d.dim);
+  for (const d of dirs.values()) if (d.dim !== undefined) allDims.push(d.dim);
   dims.push(...allDims);
 
+  const root = state.dirs.get("/") as Dir;
   const build = (digits: readonly number[], tag: string): RawCrashImage => {
     const image = new SimState();
-    for (const d of dirs) if (d.path !== "/") image.addDir(d.path);
     const digitOf = new Map<FileDim | DirDim, number>();
     dims.forEach((dim, i) => {
       digitOf.set(dim, digits[i] as number);
@@ -342,29 +354,44 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       newInodes.set(inode, out);
       return out;
     };
-    for (const d of dirs) {
-      const entries = new Map(d.durable);
+    // From the root down: only directories whose entry survived in a surviving parent are built.
+    const place = (source: Dir, target: Dir): void => {
+      const d = dirs.get(source) as CapturedDir;
+      const entries = new Map<string, Inode | Dir>(d.durable);
+      for (const [name, sub] of d.durableSubdirs) entries.set(name, sub);
+      const isDir = (name: string) => {
+        const e = entries.get(name);
+        return e !== undefined && !("data" in e);
+      };
       if (d.dim !== undefined) {
         const choice = d.dim.choices[digitOf.get(d.dim) as number] as readonly boolean[];
+        // Kept out of order, a file operation and a directory one may meet on one name: the directory wins.
         d.dim.ops.forEach((op, i) => {
           if (choice[i] !== true) return;
-          if (op.kind === "create") entries.set(op.name, op.inode);
-          else if (op.kind === "unlink") entries.delete(op.name);
-          else {
-            entries.delete(op.from);
-            entries.set(op.to, op.inode);
-          }
+          if (op.kind === "create") {
+            if (!isDir(op.name)) entries.set(op.name, op.inode);
+          } else if (op.kind === "unlink") {
+            if (!isDir(op.name)) entries.delete(op.name);
+          } else if (op.kind === "rename") {
+            if (!isDir(op.from)) entries.delete(op.from);
+            if (!isDir(op.to)) entries.set(op.to, op.inode);
+          } else if (op.kind === "mkdir") entries.set(op.name, op.dir);
+          else if (isDir(op.name)) entries.delete(op.name);
         });
       }
-      const target = image.dirs.get(d.path);
-      if (target === undefined) continue;
-      for (const [name, inode] of entries) {
-        if (d.subdirs.has(name)) continue; // the directory tree wins a name clash
-        const adopted = adopt(inode);
-        target.entries.set(name, adopted);
-        target.durable.set(name, adopted);
+      for (const [name, entry] of entries) {
+        if ("data" in entry) {
+          const adopted = adopt(entry);
+          target.entries.set(name, adopted);
+          target.durable.set(name, adopted);
+        } else {
+          const path = posix.join(target.path, name);
+          image.addDir(path, "mkdir", true, true);
+          place(entry, image.dirs.get(path) as Dir);
+        }
       }
-    }
+    };
+    place(root, image.dirs.get("/") as Dir);
     const parts: string[] = [];
     dims.forEach((dim, i) => {
       const c = digits[i] as number;

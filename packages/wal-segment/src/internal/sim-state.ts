@@ -1,7 +1,8 @@
 /**
  * The state and the operations of SimFS (the public facade is `testing/sim-fs.ts`): inodes with volatile and
  * durable bytes plus the unsynced operations between them, directories with volatile and durable entries plus
- * the unsynced entry operations, fault injection, counters and the operation listener.
+ * the unsynced entry operations (files and subdirectories alike), fault injection, counters and the operation
+ * listener.
  */
 
 import { posix } from "node:path";
@@ -122,18 +123,27 @@ export interface Inode {
 export type DirOp =
   | { readonly kind: "create"; readonly name: string; readonly inode: Inode; readonly note?: string }
   | { readonly kind: "unlink"; readonly name: string; readonly note?: string }
-  | { readonly kind: "rename"; readonly from: string; readonly to: string; readonly inode: Inode };
+  | { readonly kind: "rename"; readonly from: string; readonly to: string; readonly inode: Inode }
+  | { readonly kind: "mkdir"; readonly name: string; readonly dir: Dir }
+  | { readonly kind: "rmdir"; readonly name: string };
 
 export interface Dir {
+  /** 1, 2, 3, ... per state: tells apart a removed directory from one made again at the same path. */
+  readonly id: number;
   readonly path: string;
   /** File entries the process sees. */
   entries: Map<string, Inode>;
   /** File entries that survive power loss. */
   durable: Map<string, Inode>;
-  /** Entry operations since the last syncDir, in order. */
+  /** Entry operations since the last syncDir (files and subdirectories), in order. */
   pending: DirOp[];
-  /** Subdirectory names. The directory tree itself is always durable (a simplification). */
+  /** Subdirectory names the process sees (each one is `dirs.get(path + "/" + name)`). */
   subdirs: Set<string>;
+  /**
+   * Subdirectory entries that survive power loss. A directory removed since keeps its state here (or in a pending
+   * `mkdir`), as a crash may bring it back with what it durably held.
+   */
+  durableSubdirs: Map<string, Dir>;
 }
 
 interface ArmedFault {
@@ -186,6 +196,7 @@ export class SimState {
   readonly dirs = new Map<string, Dir>();
   readonly stats: SimStats = newStats();
   #nextInode = 1;
+  #nextDir = 1;
   #seq = 0;
   #faults: ArmedFault[] = [];
   #listeners: ((event: SimOperationEvent) => void)[] = [];
@@ -210,26 +221,58 @@ export class SimState {
   }
 
   #newDir(path: string): Dir {
-    return { path, entries: new Map(), durable: new Map(), pending: [], subdirs: new Set() };
+    const id = this.#nextDir++;
+    return {
+      id,
+      path,
+      entries: new Map(),
+      durable: new Map(),
+      pending: [],
+      subdirs: new Set(),
+      durableSubdirs: new Map(),
+    };
   }
 
-  /** Add a directory (and its parents) to the tree; returns true when something was created. */
-  addDir(path: string, syscall = "mkdir", final = true): boolean {
-    if (this.dirs.has(path)) return false;
+  /**
+   * Add a directory (and its parents) to the tree; returns true when something was created. Each directory created
+   * is a new entry in its parent, unsynced until the parent's syncDir. With `durable`, every directory on the path
+   * (created or already there) is instead at once a durable entry of its parent: a directory that existed before.
+   */
+  addDir(path: string, syscall = "mkdir", final = true, durable = false): boolean {
+    const existing = this.dirs.get(path);
+    if (existing !== undefined) {
+      if (durable && path !== "/") {
+        const parentPath = posix.dirname(path);
+        this.addDir(parentPath, syscall, false, true);
+        const parent = this.dirs.get(parentPath) as Dir;
+        parent.durable.delete(posix.basename(path));
+        parent.durableSubdirs.set(posix.basename(path), existing);
+        parent.pending = parent.pending.filter((op) => op.kind !== "mkdir" || op.dir !== existing);
+      }
+      return false;
+    }
     const parentPath = posix.dirname(path);
-    this.addDir(parentPath, syscall, false);
+    this.addDir(parentPath, syscall, false, durable);
     const parent = this.dirs.get(parentPath) as Dir;
     const name = posix.basename(path);
     // Node reports EEXIST when the target itself is a file, ENOTDIR when a file sits on the way.
     if (parent.entries.has(name)) fail(final ? "EEXIST" : "ENOTDIR", syscall, path);
+    const dir = this.#newDir(path);
     parent.subdirs.add(name);
-    this.dirs.set(path, this.#newDir(path));
+    this.dirs.set(path, dir);
+    if (durable) {
+      parent.durable.delete(name);
+      parent.durableSubdirs.set(name, dir);
+    } else {
+      parent.pending.push({ kind: "mkdir", name, dir });
+    }
     return true;
   }
 
   /**
-   * Remove the empty directory `path` from the tree (at once durable, as the tree is); the errno Node's `rmdir`
-   * reports otherwise: ENOENT, ENOTDIR (a file), ENOTEMPTY (a visible entry or subdirectory), EBUSY (the root).
+   * Remove the empty directory `path` from the tree: an unsynced entry operation of its parent, as an unlink is (a
+   * crash may bring the directory back with what it durably held); the errno Node's `rmdir` reports otherwise:
+   * ENOENT, ENOTDIR (a file), ENOTEMPTY (a visible entry or subdirectory), EBUSY (the root).
    */
   removeDir(path: string, syscall: string): void {
     const found = this.lookup(path, syscall);
@@ -239,7 +282,20 @@ export class SimState {
     const dir = this.dirs.get(path) as Dir;
     if (dir.entries.size > 0 || dir.subdirs.size > 0) fail("ENOTEMPTY", syscall, path);
     this.dirs.delete(path);
-    (this.dirs.get(posix.dirname(path)) as Dir).subdirs.delete(posix.basename(path));
+    const parent = this.dirs.get(posix.dirname(path)) as Dir;
+    const name = posix.basename(path);
+    parent.subdirs.delete(name);
+    parent.pending.push({ kind: "rmdir", name });
+  }
+
+  /** Make the directory's entries (files and subdirectories) durable as the process sees them now. */
+  syncEntries(dir: Dir): void {
+    if (dir.pending.length === 0) return;
+    dir.durable = new Map(dir.entries);
+    dir.durableSubdirs = new Map(
+      [...dir.subdirs].map((name) => [name, this.dirs.get(posix.join(dir.path, name)) as Dir]),
+    );
+    dir.pending = [];
   }
 
   /** The directory holding `path`, or the errno Node would report (ENOENT, or ENOTDIR under a file). */
@@ -409,6 +465,7 @@ export class SimState {
   clone(): SimState {
     const out = new SimState();
     out.#nextInode = this.#nextInode;
+    out.#nextDir = this.#nextDir;
     const map = new Map<Inode, Inode>();
     const copy = (i: Inode): Inode => {
       let c = map.get(i);
@@ -419,15 +476,30 @@ export class SimState {
       return c;
     };
     const remap = (m: Map<string, Inode>) => new Map([...m].map(([k, v]) => [k, copy(v)] as const));
-    for (const [path, d] of this.dirs) {
-      out.dirs.set(path, {
-        path,
+    // Removed directories a crash may bring back are reached through durable entries and pending mkdirs.
+    const dirMap = new Map<Dir, Dir>();
+    const copyDir = (d: Dir): Dir => {
+      const known = dirMap.get(d);
+      if (known !== undefined) return known;
+      const c: Dir = {
+        id: d.id,
+        path: d.path,
         entries: remap(d.entries),
         durable: remap(d.durable),
-        pending: d.pending.map((op) => (op.kind === "unlink" ? op : { ...op, inode: copy(op.inode) })),
+        pending: [],
         subdirs: new Set(d.subdirs),
+        durableSubdirs: new Map(),
+      };
+      dirMap.set(d, c);
+      c.durableSubdirs = new Map([...d.durableSubdirs].map(([k, v]) => [k, copyDir(v)] as const));
+      c.pending = d.pending.map((op): DirOp => {
+        if (op.kind === "unlink" || op.kind === "rmdir") return op;
+        if (op.kind === "mkdir") return { ...op, dir: copyDir(op.dir) };
+        return { ...op, inode: copy(op.inode) };
       });
-    }
+      return c;
+    };
+    for (const [path, d] of this.dirs) out.dirs.set(path, copyDir(d));
     return out;
   }
 }

@@ -438,6 +438,22 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect((await fs.readdir(root)).sort()).toEqual(["file"]);
     });
 
+    withFs("a directory removed and made again is empty; syncDir of it and of its parent resolve", async (fs, root) => {
+      if (fs.rmdir === undefined) return;
+      const d = join(root, "d");
+      await fs.mkdirp(d);
+      await fs.syncDir(d);
+      await fs.syncDir(root);
+      await writeFile(fs, join(d, "f"), new Uint8Array(1));
+      await fs.unlink(join(d, "f"));
+      await fs.rmdir(d);
+      await fs.mkdirp(d);
+      expect(await fs.readdir(d)).toEqual([]);
+      await fs.syncDir(d);
+      await fs.syncDir(root);
+      expect(await fs.readdir(root)).toEqual(["d"]);
+    });
+
     withFs("datasync, sync and syncDir resolve", async (fs, root) => {
       const f = await fs.open(join(root, "a"), "createExclusive");
       await f.write(enc.encode("durable"), 0);

@@ -1,3 +1,4 @@
+import { basename, dirname } from "node:path/posix";
 import { isWalError } from "@lora/wal-codec";
 import { describe, expect, test } from "vitest";
 import { runFileSystemConformance } from "./file-system-conformance.js";
@@ -21,10 +22,9 @@ const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashIm
 const contents = (images: CrashImage[], path: string) =>
   images.map((i) => (i.fs.listSync("/w").includes(path.slice(3)) ? Array.from(i.fs.readFileSync(path)) : null));
 
-async function setup(): Promise<SimFS> {
-  const sim = new SimFS();
-  await sim.mkdirp("/w");
-  return sim;
+/** A SimFS with the directory /w already there (durable): these tests are about what happens inside it. */
+function setup(): Promise<SimFS> {
+  return Promise.resolve(SimFS.withDir("/w"));
 }
 
 /** A file created and made durable (data + entry), ready for unsynced writes. */
@@ -264,7 +264,7 @@ describe("SimFS crash images", () => {
 
   test("a directory fsync covers its own directory only", async () => {
     const sim = await setup();
-    await sim.mkdirp("/v");
+    sim.mkdirpSync("/v");
     await (await sim.open("/w/a", "createExclusive")).close();
     await (await sim.open("/v/b", "createExclusive")).close();
     await sim.syncDir("/w");
@@ -277,7 +277,7 @@ describe("SimFS crash images", () => {
 
   test("a rename across directories needs both directory fsyncs: the old name may stay, the new one vanish", async () => {
     const sim = await setup();
-    await sim.mkdirp("/v");
+    sim.mkdirpSync("/v");
     await durableFile(sim, "/w/a", bytes(1));
     await sim.rename("/w/a", "/v/a");
     await sim.syncDir("/v");
@@ -287,7 +287,7 @@ describe("SimFS crash images", () => {
       [[], ["a"]],
     ]);
     const other = await setup();
-    await other.mkdirp("/v");
+    other.mkdirpSync("/v");
     await durableFile(other, "/w/a", bytes(1));
     await other.rename("/w/a", "/v/a");
     await other.syncDir("/w");
@@ -524,20 +524,131 @@ describe("SimFS faults", () => {
   });
 });
 
-describe("SimFS rmdir", () => {
-  test("removes an empty directory at once and for good: no crash image brings it back; a fault changes nothing", async () => {
+describe("SimFS directories", () => {
+  /** Names in `dir` per image, `null` where `dir` itself is missing. */
+  const exists = (fs: SimFS, dir: string): boolean =>
+    dir === "/" || (exists(fs, dirname(dir)) && fs.listSync(dirname(dir)).includes(basename(dir)));
+  const listings = (images: CrashImage[], dir: string) =>
+    images.map((i) => (exists(i.fs, dir) ? i.fs.listSync(dir) : null));
+
+  /** `/a/b/c/f` holding [1, 2], data and entry fsynced, in directories mkdirp made and nothing else synced. */
+  async function fileInNewDirs(): Promise<SimFS> {
+    const sim = new SimFS();
+    await sim.mkdirp("/a/b/c");
+    const f = await sim.open("/a/b/c/f", "createExclusive");
+    await f.write(bytes(1, 2), 0);
+    await f.datasync();
+    await sim.syncDir("/a/b/c");
+    return sim;
+  }
+
+  test("each level mkdirp creates is an entry of its parent: lost, with its durable file, until that parent is synced", async () => {
+    const sim = await fileInNewDirs();
+    const images = all(sim);
+    // Three directories, each one entry kept or lost: 8 images; the file survives in the one keeping all three.
+    expect(images.length).toBe(8);
+    expect(images[0]?.description).toBe(
+      '[drop all unsynced] dir /: mkdir "a" lost; dir /a: mkdir "b" lost; dir /a/b: mkdir "c" lost',
+    );
+    expect(images[0]?.fs.listSync("/")).toEqual([]);
+    const withFile = images.filter((i) => listings([i], "/a/b/c")[0]?.includes("f") === true);
+    expect(withFile.map((i) => i.description)).toEqual([
+      '[keep all] dir /: mkdir "a" kept; dir /a: mkdir "b" kept; dir /a/b: mkdir "c" kept',
+    ]);
+    expect(text(withFile[0]?.fs as SimFS, "/a/b/c/f")).toEqual([1, 2]);
+    // "b" kept in a lost "a" is lost with it.
+    const bKeptALost = images.find(
+      (i) => i.description === 'dir /: mkdir "a" lost; dir /a: mkdir "b" kept; dir /a/b: mkdir "c" kept',
+    );
+    expect(bKeptALost?.fs.listSync("/")).toEqual([]);
+    expect(sim.durableImage().listSync("/")).toEqual([]);
+
+    // Syncing the parents from below up to the root: only then does every image hold the file.
+    await sim.syncDir("/a/b");
+    await sim.syncDir("/a");
+    expect(listings(all(sim), "/a/b/c")).toEqual([null, ["f"]]);
+    await sim.syncDir("/");
+    const durable = all(sim);
+    expect(durable.map((i) => i.description)).toEqual(["no unsynced state"]);
+    expect(text(durable[0]?.fs as SimFS, "/a/b/c/f")).toEqual([1, 2]);
+    expect(text(sim.durableImage(), "/a/b/c/f")).toEqual([1, 2]);
+  });
+
+  test("syncDir of the new directory itself does not make its own entry durable", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/d");
+    await sim.syncDir("/w/d");
+    expect(listings(all(sim), "/w/d")).toEqual([null, []]);
+    await sim.syncDir("/w");
+    expect(listings(all(sim), "/w/d")).toEqual([[]]);
+  });
+
+  test("rmdir is undone by a crash until the parent is synced; the directory comes back with what it durably held", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/d");
+    await sim.syncDir("/w");
+    const f = await sim.open("/w/d/f", "createExclusive");
+    await f.write(bytes(7), 0);
+    await f.datasync();
+    await sim.syncDir("/w/d");
+    await sim.unlink("/w/d/f");
+    await sim.rmdir("/w/d");
+    expect(sim.listSync("/w")).toEqual([]);
+    const images = all(sim);
+    expect(images[0]?.description).toBe(
+      '[drop all unsynced] dir /w: rmdir "d" lost; dir /w/d (removed): unlink "f" lost',
+    );
+    expect(new Set(listings(images, "/w/d").map((l) => JSON.stringify(l)))).toEqual(new Set(["null", "[]", '["f"]']));
+    expect(text(images[0]?.fs as SimFS, "/w/d/f")).toEqual([7]);
+    await sim.syncDir("/w");
+    expect(listings(all(sim), "/w/d")).toEqual([null]);
+  });
+
+  test("a directory removed and made again is another directory: an image holds the old one or the new one", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/d");
+    await sim.syncDir("/w");
+    await (await sim.open("/w/d/old", "createExclusive")).close();
+    await sim.syncDir("/w/d");
+    await sim.unlink("/w/d/old");
+    await sim.rmdir("/w/d");
+    await sim.mkdirp("/w/d");
+    await (await sim.open("/w/d/new", "createExclusive")).close();
+    await sim.syncDir("/w/d");
+    // Old /w/d: unlink kept or lost; /w: every subset of {rmdir d, mkdir d}.
+    const seen = new Set(listings(all(sim), "/w/d").map((l) => JSON.stringify(l)));
+    expect(seen).toEqual(new Set(['["old"]', "[]", "null", '["new"]']));
+    const copy = sim.clone();
+    expect(all(copy).map((i) => i.description)).toEqual(all(sim).map((i) => i.description));
+    await sim.syncDir("/w");
+    expect(listings(all(sim), "/w/d")).toEqual([["new"]]);
+  });
+
+  test("a fault changes nothing; a failed syncDir makes nothing durable", async () => {
     const sim = SimFS.withDir("/w");
     await sim.mkdirp("/w/gone");
     await sim.mkdirp("/w/kept");
+    await sim.syncDir("/w");
     const fault = sim.injectFault({ op: "rmdir", errno: "EIO" });
     await expect(sim.rmdir("/w/kept")).rejects.toThrow(/EIO/);
     expect(fault.hits).toBe(1);
     await sim.rmdir("/w/gone");
     expect(sim.listSync("/w")).toEqual(["kept"]);
     expect(sim.stats.rmdirs).toBe(2);
-    const images = all(sim);
-    expect(images.length).toBeGreaterThan(0);
-    for (const image of images) expect(await image.fs.readdir("/w")).toEqual(["kept"]);
+    sim.injectFault({ op: "syncDir", errno: "EIO" });
+    await expect(sim.syncDir("/w")).rejects.toThrow(/EIO/);
+    expect(all(sim).map((i) => i.fs.listSync("/w"))).toEqual([["gone", "kept"], ["kept"]]);
+  });
+
+  test("many new directories in one directory follow the entry limits: dirSamples beyond 8", async () => {
+    const sim = SimFS.withDir("/w");
+    const names = Array.from({ length: 10 }, (_, i) => `d${i}`);
+    for (const n of names) await sim.mkdirp(`/w/${n}/inner`);
+    // /w: 10 mkdirs (none, all, 9 prefixes, 10 alone kept, 10 alone lost, less 2 counted twice) x 2^10 inner mkdirs.
+    const ofW = (options: Parameters<SimFS["crashImages"]>[0]) =>
+      new Set(all(sim, { maxImages: 100_000, ...options }).map((i) => i.fs.listSync("/w").join(",")));
+    expect(ofW({ dirSamples: 0, maxImages: 2 })).toEqual(new Set(["", names.join(",")]));
+    expect(ofW({ dirSamples: 0, seed: 3, maxImages: 4000 }).size).toBe(2 + 9 + 20 - 2);
   });
 
   test("refuses a directory whose file was created, even unsynced, and the root", async () => {
@@ -546,6 +657,22 @@ describe("SimFS rmdir", () => {
     await expect(sim.rmdir("/w")).rejects.toThrow(/ENOTEMPTY/);
     await expect(sim.rmdir("/")).rejects.toThrow(/EBUSY/);
     expect(sim.listSync("/w")).toEqual(["f"]);
+  });
+
+  test("withDir, mkdirpSync and writeFileSync make their directories durable at once: directories that were there", async () => {
+    const sim = SimFS.withDir("/p/q");
+    sim.mkdirpSync("/r/s");
+    sim.writeFileSync("/t/u/f", bytes(1));
+    sim.writeFileSync("/v/g", bytes(2), { durable: false });
+    await sim.mkdirp("/x/y");
+    sim.mkdirpSync("/x/y"); // an existing directory made by mkdirp becomes durable too
+    const images = all(sim);
+    expect(images.length).toBe(4); // only the unsynced file /v/g varies: its data and its entry
+    for (const image of images) {
+      expect(image.fs.listSync("/")).toEqual(["p", "r", "t", "v", "x"]);
+      expect(image.fs.listSync("/x")).toEqual(["y"]);
+      expect(text(image.fs, "/t/u/f")).toEqual([1]);
+    }
   });
 });
 
@@ -601,9 +728,9 @@ describe("SimFS observation, locks and conveniences", () => {
     await f.read(new Uint8Array(1), 0, 1, 0); // not a mutation
     off();
     await f.write(bytes(3), 2);
-    expect(seen).toEqual(["2:open:/w/a", "3:write:/w/a", "4:datasync:/w/a", "5:syncDir:/w", "6:write:/w/a:failed"]);
+    expect(seen).toEqual(["1:open:/w/a", "2:write:/w/a", "3:datasync:/w/a", "4:syncDir:/w", "5:write:/w/a:failed"]);
     expect(counts).toEqual([2, 4, 2, 1, 1]);
-    expect(sim.seq).toBe(7);
+    expect(sim.seq).toBe(6);
   });
 
   test("tryLock is exclusive per instance until released", () => {

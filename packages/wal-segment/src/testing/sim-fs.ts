@@ -170,8 +170,12 @@ class SimFile implements WalFile {
  *   file's directory entry durable.
  * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
  *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
- * - The directory tree itself (`mkdirp`, and `rmdir` of an empty directory) is always durable, and directories
- *   cannot be renamed or unlinked.
+ * - A subdirectory is an entry of its parent like a file: each directory `mkdirp` creates (every missing level) is
+ *   volatile until `syncDir` of its own parent, and so is `rmdir` of an empty directory. A directory lost at a crash
+ *   takes everything under it along, however durable; one whose removal is lost comes back with what it durably
+ *   held. Directories cannot be renamed or unlinked.
+ * - The conveniences {@link SimFS.withDir}, {@link SimFS.mkdirpSync} and {@link SimFS.writeFileSync} make the
+ *   directories they name durable at once: they model directories that existed before the code under test ran.
  * - A failed `datasync`/`sync` (any injected errno) has PostgreSQL fsyncgate semantics: the file's unsynced
  *   operations are dropped from what can ever become durable, reads still show them, the next sync succeeds.
  * - Paths are posix: normalised with `path.posix.resolve("/", p)`, backslashes treated as `/`.
@@ -191,7 +195,10 @@ export class SimFS implements WalFileSystem {
   readonly name = "sim";
   #state: SimState = new SimState();
 
-  /** A SimFS holding the directory `path` (and its parents), made as {@link SimFS.mkdirpSync} makes them. */
+  /**
+   * A SimFS holding the directory `path` (and its parents), made as {@link SimFS.mkdirpSync} makes them: durable,
+   * as directories that existed before the code under test ran (no crash image loses them).
+   */
   static withDir(path: string): SimFS {
     const fs = new SimFS();
     fs.mkdirpSync(path);
@@ -343,10 +350,7 @@ export class SimFS implements WalFileSystem {
     if (found === undefined) fail("ENOENT", "open", p);
     if (found === "dir") {
       const dir = state.dirs.get(p);
-      if (dir !== undefined && dir.pending.length > 0) {
-        dir.durable = new Map(dir.entries);
-        dir.pending = [];
-      }
+      if (dir !== undefined) state.syncEntries(dir);
     } else {
       state.sync(found); // fsync of a file opened read-only, as the Node seam would do
     }
@@ -367,9 +371,12 @@ export class SimFS implements WalFileSystem {
    * of order, the writes between lost (a page cache writes pages back in any order; the hole reads as zeros when
    * it lies past the old end; all such choices, or `reorderSamples` seeded ones; a truncate is never reordered).
    * Data lost to a failed sync (fsyncgate) never appears.
-   * Per directory with unsynced entry operations (create, unlink, rename): each operation is kept or lost
-   * (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
-   * seeded subsets). A rename is atomic within its directory.
+   * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
+   * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
+   * seeded subsets). A rename is atomic within its directory. A directory whose entry is lost is not in the image,
+   * nor is anything under it (files durable in it included); one whose `rmdir` is lost is, with its durable entries
+   * and its own choices. Where operations kept out of order leave a file and a directory under one name, the
+   * directory wins.
    *
    * The choices combine as a product. When it has at most `maxImages` elements all are listed, else `maxImages`
    * distinct ones are sampled from `seed`. The first image is always "[drop all unsynced]" (file data and
@@ -384,7 +391,10 @@ export class SimFS implements WalFileSystem {
     };
   }
 
-  /** The crash image with every unsynced operation dropped: what a power loss now leaves for certain. */
+  /**
+   * The crash image with every unsynced operation dropped: what a power loss now leaves for certain (directories
+   * created since their parent's last `syncDir` included: they are gone, with their files).
+   */
   durableImage(): SimFS {
     return SimFS.#wrap(durableImage(this.#state));
   }
@@ -415,7 +425,7 @@ export class SimFS implements WalFileSystem {
 
   /**
    * Call `cb` synchronously after every mutating operation: `open` that creates, `write`, `truncate`, `datasync`,
-   * `sync`, `syncDir`, `rename`, `unlink`, `mkdirp` that creates. Failed writes, truncates and syncs are reported
+   * `sync`, `syncDir`, `rename`, `unlink`, `mkdirp` that creates, `rmdir`. Failed writes, truncates and syncs are reported
    * too (`failed: true`; they may have changed the state); other failures are not. Returns an unsubscribe
    * function. An exception thrown by `cb` rejects the operation (after it took effect).
    */
@@ -443,15 +453,16 @@ export class SimFS implements WalFileSystem {
   }
 
   /**
-   * Replace (or create) a file's content; parent directories are created. With `durable` (the default) the
-   * bytes and the directory entry are durable at once, as if fsynced, with no unsynced operations left; without
-   * it the change is a volatile truncate + write (and, for a new file, an unsynced directory entry).
+   * Replace (or create) a file's content; parent directories are created (or made durable) as
+   * {@link SimFS.mkdirpSync} does, whatever `durable` says. With `durable` (the default) the bytes and the directory
+   * entry are durable at once, as if fsynced, with no unsynced operations left; without it the change is a volatile
+   * truncate + write (and, for a new file, an unsynced directory entry).
    */
   writeFileSync(path: string, bytes: Uint8Array, options: { readonly durable?: boolean } = {}): void {
     const state = this.#state;
     const p = normalizePath(path);
     const durable = options.durable ?? true;
-    state.addDir(posix.dirname(p));
+    state.addDir(posix.dirname(p), "mkdir", true, true);
     const found = state.lookup(p, "open");
     if (found === "dir") fail("EISDIR", "open", p);
     const dir = state.parentOf(p, "open");
@@ -471,9 +482,13 @@ export class SimFS implements WalFileSystem {
     return this.#list(normalizePath(path), "scandir");
   }
 
-  /** `mkdirp`, synchronously and without counting or events. */
+  /**
+   * `mkdirp`, synchronously and without counting or events, and durable at once: every directory on `path`
+   * (created now or already there) becomes a durable entry of its parent, as a directory that existed before the
+   * code under test ran. Use {@link SimFS.mkdirp} for a directory that must be made durable by `syncDir`.
+   */
   mkdirpSync(path: string): void {
-    this.#state.addDir(normalizePath(path));
+    this.#state.addDir(normalizePath(path), "mkdir", true, true);
   }
 
   #list(p: string, syscall: string): string[] {
