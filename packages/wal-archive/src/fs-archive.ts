@@ -4,8 +4,9 @@
  *
  * An object `a/b/c` is the file `<dir>/a/b/c`. A `put` writes `<key>.tmp-<random>` (created exclusively), fsyncs
  * it, renames it over `<key>` and fsyncs the directory; directories it creates are made durable first (each new
- * directory's parent is fsynced). So after a crash at any point an object is either absent or complete, and an
- * object whose `put` resolved survives.
+ * directory's parent is fsynced), and so, on a store's first put into it, is a key directory that was already there
+ * (an earlier put may have made it and been killed before those fsyncs). So after a crash at any point an object is
+ * either absent or complete, and an object whose `put` resolved survives.
  */
 
 import { randomBytes } from "node:crypto";
@@ -77,6 +78,8 @@ class DirectoryStore implements FsArchive {
   readonly #fs: WalFileSystem;
   /** The put in progress per key: the next put of that key waits for it. */
   readonly #putting = new Map<string, Promise<void>>();
+  /** Key directories this store has made durable ({@link mkdirDurably}): later puts there skip it. */
+  readonly #durableDirs = new Set<string>();
 
   constructor(dir: string, fs: WalFileSystem) {
     this.dir = dir;
@@ -148,9 +151,10 @@ class DirectoryStore implements FsArchive {
           await file.close();
         }
         await fs.syncDir(parent);
+        await this.#dirDurable(parent);
         return;
       }
-      await mkdirDurably(fs, parent);
+      await this.#dirDurable(parent);
       const tmp = `${path}${TMP_MARK}${randomBytes(6).toString("hex")}`;
       const file = await fs.open(tmp, "createExclusive");
       try {
@@ -168,8 +172,16 @@ class DirectoryStore implements FsArchive {
       }
       await fs.syncDir(parent);
     } catch (error) {
+      this.#durableDirs.delete(parent); // made again, or synced again, by the next put there
       throw this.#failure("put", key, error);
     }
+  }
+
+  /** {@link mkdirDurably} once per key directory and store: an existing one's entry is fsynced too. */
+  async #dirDurable(dir: string): Promise<void> {
+    if (this.#durableDirs.has(dir)) return;
+    await mkdirDurably(this.#fs, dir);
+    this.#durableDirs.add(dir);
   }
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
@@ -283,8 +295,18 @@ class DirectoryStore implements FsArchive {
 }
 
 /**
+ * Errnos of a directory fsync that say the directory cannot be fsynced by us (no permission to open it, a read-only
+ * or fsync-less file system): such a parent was not one an earlier call of ours created. As `Wal.open` treats them.
+ */
+const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "EOPNOTSUPP", "EBADF", "EISDIR"]);
+
+/**
  * Create directory `path` and any missing ancestors so that they survive a crash: after `mkdirp`, each new
- * directory's parent is fsynced, top down. Does nothing when `path` exists.
+ * directory's parent is fsynced, top down. When `path` exists it may be one an earlier call made and was killed
+ * before those fsyncs (its entry is then in no parent on disk): its parent is fsynced (failing unless the errno
+ * says it cannot be: `EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`, `EOPNOTSUPP`, `EBADF`, `EISDIR`). The
+ * directories above (above `path`'s parent, or above the ones created) may be such too: they are fsynced up to the
+ * root, best effort, their failures ignored, as `Wal.open` does for the log directory.
  * @returns the directories it created, outermost first (none when `path` existed).
  * @internal Shared with `restore`; not exported from the package.
  */
@@ -295,10 +317,22 @@ export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<str
     missing.push(p);
     if (dirname(p) === p) break;
   }
-  if (missing.length === 0) return missing;
-  await fs.mkdirp(path);
-  for (const created of missing.reverse()) await fs.syncDir(dirname(created));
-  return missing;
+  if (missing.length === 0) {
+    if (dirname(path) === path) return missing;
+    await fs.syncDir(dirname(path)).catch(unlessNotSyncable);
+  } else {
+    await fs.mkdirp(path);
+    for (const created of [...missing].reverse()) await fs.syncDir(dirname(created));
+  }
+  const top = missing.length === 0 ? dirname(path) : dirname(missing[missing.length - 1] as string);
+  for (let d = top; dirname(d) !== d; d = dirname(d)) await fs.syncDir(dirname(d)).catch(() => undefined);
+  return missing.reverse();
+}
+
+/** Rethrow a directory fsync's failure unless its errno says the directory cannot be fsynced ({@link NOT_SYNCABLE}). */
+function unlessNotSyncable(error: unknown): void {
+  const errno = (error as { details?: { errno?: string } }).details?.errno;
+  if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
 }
 
 function assertObjectKey(key: unknown): asserts key is string {

@@ -124,7 +124,9 @@ export interface RestoreResult {
  * as a shorter log (unless it is opened with `allowTruncatedHistory`, which accepts a log that starts late). If
  * the newest restored segment is sealed, its empty successor is created (header only, unsealed, base LSN its last
  * record's + 1), exactly as `Wal.open` heals a crash between seal and rotation, so LoraDB opens the directory too. A
- * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible.
+ * missing `dir` is created (its parent fsynced) once the archive's keys show the restore is possible; an existing
+ * empty `dir` has its parent fsynced too (a killed restore, or a `mkdir` by hand, may have left its entry off the
+ * disk), so a restore that resolved is not lost with its directory at a power loss.
  *
  * On failure it removes what it wrote and rethrows (an abort with the signal's reason), leaving `dir` as it found it:
  * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
