@@ -690,12 +690,13 @@ describe("after a crash at any point", () => {
     off();
     expect(events.slice(0, 2)).toEqual(["mkdirp /log/slots", "syncDir /log"]);
     expect(events.at(-1)).toBe("syncDir /log/slots");
-    // A second slot finds the folder and leaves the log directory alone.
+    // A second slot finds the folder and makes none, but fsyncs the log directory again: a folder found may be one
+    // a killed createSlot made without that fsync (create-slot-unsynced-dir.test.ts shows the slot lost then).
     events.length = 0;
     const off2 = fs.onOperation((e) => events.push(`${e.op} ${e.path}`));
     await createSlot(DIR, "t", { fs });
     off2();
-    expect(events.filter((e) => e.startsWith("mkdirp") || e === "syncDir /log")).toEqual([]);
+    expect(events.filter((e) => e.startsWith("mkdirp") || e === "syncDir /log")).toEqual(["syncDir /log"]);
   });
 
   it("of invalidateSlot, the slot is valid or invalidated (never lost or corrupt), and invalidated once it resolved", async () => {

@@ -176,7 +176,8 @@ const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
 /**
  * Create the slot `name` of the log in `dir` at `confirmedLsn`, creating `<dir>/slots/` if needed.
  *
- * @remarks Resolves once the slot file and its directory entry are durable. A leftover invalidation marker of an
+ * @remarks Resolves once the slot file and its directory entry are durable, and the slots directory's entry in
+ * `dir` too (fsynced on every create, as a slots directory found there may be one whose entry is not on disk yet). A leftover invalidation marker of an
  * earlier slot of the same name (a drop interrupted by a crash) is removed durably first, so the new slot starts
  * valid.
  *
@@ -207,10 +208,10 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
     if (!createDir) await refuseExisting(fs, dir, name, paths.slot);
     throw error;
   }
-  if (createDir) {
-    await fs.mkdirp(paths.dir);
-    await fs.syncDir(dir);
-  }
+  if (createDir) await fs.mkdirp(paths.dir);
+  // Also when the slots directory exists: an earlier createSlot killed between its mkdirp and this fsync leaves one
+  // whose entry in the log directory is not on disk, and a power loss would take the new slot with it.
+  await fs.syncDir(dir);
   await refuseExisting(fs, dir, name, paths.slot);
   if (await unlinkIfExists(fs, paths.marker)) await fs.syncDir(paths.dir);
   const state: SlotState = { name, confirmedLsn, restartLsn, createdAtMs: Date.now(), invalidated: null };
