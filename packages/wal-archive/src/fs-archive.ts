@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { checkOptionNames, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
-import { fileSystemOption, isMissingFileError, type WalFileSystem } from "@lora/wal-segment";
+import { fileSystemOption, isMissingFileError, mkdirDurably, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -292,47 +292,6 @@ class DirectoryStore implements FsArchive {
       details: { ...error.details, object: key },
     });
   }
-}
-
-/**
- * Errnos of a directory fsync that say the directory cannot be fsynced by us (no permission to open it, a read-only
- * or fsync-less file system): such a parent was not one an earlier call of ours created. As `Wal.open` treats them.
- */
-const NOT_SYNCABLE = new Set(["EACCES", "EPERM", "EROFS", "EINVAL", "ENOTSUP", "EOPNOTSUPP", "EBADF", "EISDIR"]);
-
-/**
- * Create directory `path` and any missing ancestors so that they survive a crash: after `mkdirp`, each new
- * directory's parent is fsynced, top down. When `path` exists it may be one an earlier call made and was killed
- * before those fsyncs (its entry is then in no parent on disk): its parent is fsynced (failing unless the errno
- * says it cannot be: `EACCES`, `EPERM`, `EROFS`, `EINVAL`, `ENOTSUP`, `EOPNOTSUPP`, `EBADF`, `EISDIR`). The
- * directories above (above `path`'s parent, or above the ones created) may be such too: they are fsynced up to the
- * root, best effort, their failures ignored, as `Wal.open` does for the log directory.
- * @returns the directories it created, outermost first (none when `path` existed).
- * @internal Shared with `restore`; not exported from the package.
- */
-export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<string[]> {
-  const missing: string[] = [];
-  for (let p = path; ; p = dirname(p)) {
-    if ((await fs.stat(p)) !== null) break;
-    missing.push(p);
-    if (dirname(p) === p) break;
-  }
-  if (missing.length === 0) {
-    if (dirname(path) === path) return missing;
-    await fs.syncDir(dirname(path)).catch(unlessNotSyncable);
-  } else {
-    await fs.mkdirp(path);
-    for (const created of [...missing].reverse()) await fs.syncDir(dirname(created));
-  }
-  const top = missing.length === 0 ? dirname(path) : dirname(missing[missing.length - 1] as string);
-  for (let d = top; dirname(d) !== d; d = dirname(d)) await fs.syncDir(dirname(d)).catch(() => undefined);
-  return missing.reverse();
-}
-
-/** Rethrow a directory fsync's failure unless its errno says the directory cannot be fsynced ({@link NOT_SYNCABLE}). */
-function unlessNotSyncable(error: unknown): void {
-  const errno = (error as { details?: { errno?: string } }).details?.errno;
-  if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
 }
 
 function assertObjectKey(key: unknown): asserts key is string {

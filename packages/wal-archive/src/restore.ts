@@ -10,6 +10,7 @@ import {
   decodeSegmentHeader,
   encodeSegmentHeader,
   fileSystemOption,
+  mkdirDurably,
   removeEmptyDirDurably,
   SEGMENT_HEADER_BYTES,
   SegmentWriter,
@@ -17,7 +18,6 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { type ArchiveStore, assertSignalOption, isArchiveStore, READ_CALLS } from "./archive-store.js";
-import { mkdirDurably } from "./fs-archive.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
   type ArchivedSegment,

@@ -18,6 +18,7 @@ export {
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
 export { fileSystemOption } from "./fs/file-system-option.js";
 export { isMissingFileError } from "./fs/missing-file.js";
+export { mkdirDurably } from "./fs/mkdir-durably.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";
 export { removeEmptyDirDurably } from "./fs/remove-dir-durably.js";
 export { DEFAULT_READ_BYTES, readSizeOf } from "./read-size.js";
