@@ -1,0 +1,66 @@
+/**
+ * The run's verdict (report.ts): every violation of every kind, and every planted bug not caught (unless skipped),
+ * makes the run fail; `main.ts` exits non-zero exactly when `violationCount` is above zero.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { BugVerdict } from "./planted-bugs.js";
+import { type RunReport, toJson, violationCount } from "./report.js";
+import { TierResult, type ViolationKind } from "./result.js";
+
+function tierWith(kind: ViolationKind): TierResult {
+  const t = new TierResult("A");
+  t.cases = 1;
+  t.add({ tier: "A", kind, caseId: "0", message: "m", replay: "r" });
+  return t;
+}
+
+const bug = (caught: boolean, skipped?: boolean): BugVerdict => ({
+  bug: "ack-before-fsync",
+  caught,
+  tier: caught ? "A" : null,
+  example: null,
+  ms: 0,
+  ...(skipped === undefined ? {} : { skipped }),
+});
+
+const report = (tiers: TierResult[], bugs: BugVerdict[] | null): RunReport => ({
+  seed: 1,
+  minutes: 0,
+  tiers,
+  bugs,
+  ms: 0,
+});
+
+describe("the run's verdict", () => {
+  it("a clean run with every planted bug caught passes", () => {
+    const r = report([new TierResult("A")], [bug(true), bug(false, true)]);
+    expect(violationCount(r)).toBe(0);
+    expect(toJson(r).ok).toBe(true);
+  });
+
+  const kinds: ViolationKind[] = [
+    "lost",
+    "phantom",
+    "hole",
+    "lsn",
+    "idempotence",
+    "unopenable",
+    "sync-order",
+    "wrong-code",
+    "error",
+  ];
+  for (const kind of kinds) {
+    it(`one ${kind} violation fails the run`, () => {
+      const r = report([new TierResult("B"), tierWith(kind)], null);
+      expect(violationCount(r)).toBe(1);
+      expect(toJson(r).ok).toBe(false);
+    });
+  }
+
+  it("a planted bug the harness did not catch fails the run, even with no violation in any tier", () => {
+    const r = report([new TierResult("A")], [bug(true), bug(false)]);
+    expect(violationCount(r)).toBe(1);
+    expect(toJson(r).ok).toBe(false);
+  });
+});
