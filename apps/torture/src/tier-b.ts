@@ -167,8 +167,12 @@ function fenceOf(lines: readonly AckLine[]): number {
   return fence;
 }
 
-async function verify(
-  m: ModeState,
+/**
+ * Check the log a cycle left against the child's acknowledgement log: it opens at the fence, every transaction is a
+ * whole one the child committed and never aborted, LSNs increase, and every acknowledged commit is there.
+ */
+export async function verify(
+  m: Pick<ModeState, "wal">,
   lines: readonly AckLine[],
   result: TierResult,
   violation: (k: ViolationKind, msg: string) => void,
@@ -213,6 +217,10 @@ async function verify(
         "phantom",
         `transaction ${t.beginLsn}..${t.commitLsn} (${String(t.events[0]).slice(0, 30)}) was never committed, was aborted, or is not whole`,
       );
+      continue;
+    }
+    if (present.has(id)) {
+      violation("phantom", `${id} recovered twice, the second time at ${t.beginLsn}..${t.commitLsn}`);
       continue;
     }
     const a = acked.get(id);
