@@ -31,6 +31,70 @@ import { describeTx, sameTx, summarize, type TxSummary } from "./follow-history.
 import { between, mix, type Rng, rng } from "./prng.js";
 import { TierResult, type ViolationKind } from "./result.js";
 
+/** What tier R finds wrong with a restored or recovered history. */
+export interface HistoryFinding {
+  readonly kind: ViolationKind;
+  readonly message: string;
+}
+
+/** `got` must be exactly `expected` (same transactions, same LSNs, in order): the first difference, or null. */
+export function sameHistory(
+  got: readonly TxSummary[],
+  expected: readonly TxSummary[],
+  what: string,
+): HistoryFinding | null {
+  const n = Math.min(got.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const g = got[i] as TxSummary;
+    const e = expected[i] as TxSummary;
+    if (!sameTx(g, e)) {
+      return {
+        kind: g.c > e.c ? "hole" : "phantom",
+        message: `${what}: transaction ${i} is ${describeTx(g)}, expected ${describeTx(e)}`,
+      };
+    }
+  }
+  if (got.length > expected.length)
+    return {
+      kind: "phantom",
+      message: `${what}: ${got.length - n} transaction(s) too many, first ${describeTx(got[n] as TxSummary)}`,
+    };
+  if (got.length < expected.length)
+    return {
+      kind: "lost",
+      message: `${what}: ${expected.length - n} transaction(s) missing, first ${describeTx(expected[n] as TxSummary)}`,
+    };
+  return null;
+}
+
+/**
+ * Check (1): a restore of the newest archive is a prefix of the committed history (in commit order) that holds every
+ * commit at or below the archived line.
+ */
+export function newestRestoreFindings(
+  got: readonly TxSummary[],
+  committed: readonly TxSummary[],
+  archived: number,
+): HistoryFinding[] {
+  const out: HistoryFinding[] = [];
+  const prefix = sameHistory(
+    got,
+    committed.slice(0, got.length),
+    "the restored log is not a prefix of the committed history",
+  );
+  if (prefix !== null) out.push(prefix);
+  const covered = committed.filter((t) => t.c <= archived).length;
+  if (got.length < covered) {
+    const short = sameHistory(
+      got,
+      committed.slice(0, covered),
+      "the restored log misses commits at or below the archived line",
+    );
+    if (short !== null) out.push(short);
+  }
+  return out;
+}
+
 export interface TierROptions {
   readonly seed: number;
   /** Cases 0..cases-1, unless `caseList` names them. */
@@ -299,28 +363,8 @@ class ArchiveCase {
 
   /** `got` must be exactly `expected` (same transactions, same LSNs, in order). */
   #same(got: readonly TxSummary[], expected: readonly TxSummary[], what: string): void {
-    const n = Math.min(got.length, expected.length);
-    for (let i = 0; i < n; i++) {
-      const g = got[i] as TxSummary;
-      const e = expected[i] as TxSummary;
-      if (!sameTx(g, e)) {
-        this.#violation(
-          g.c > e.c ? "hole" : "phantom",
-          `${what}: transaction ${i} is ${describeTx(g)}, expected ${describeTx(e)}`,
-        );
-        return;
-      }
-    }
-    if (got.length > expected.length)
-      this.#violation(
-        "phantom",
-        `${what}: ${got.length - n} transaction(s) too many, first ${describeTx(got[n] as TxSummary)}`,
-      );
-    else if (got.length < expected.length)
-      this.#violation(
-        "lost",
-        `${what}: ${expected.length - n} transaction(s) missing, first ${describeTx(expected[n] as TxSummary)}`,
-      );
+    const f = sameHistory(got, expected, what);
+    if (f !== null) this.#violation(f.kind, f.message);
   }
 
   /** (1) The newest restore is a gapless prefix of the committed history with every commit up to the archived line. */
@@ -336,16 +380,8 @@ class ArchiveCase {
     }
     const got = await this.#restored();
     if (got === null) return;
-    const prefix = this.#committed.slice(0, got.length);
-    const covered = this.#committed.filter((t) => t.c <= this.#archived).length;
-    this.#r.ackedChecked += covered;
-    this.#same(got, prefix, "the restored log is not a prefix of the committed history");
-    if (got.length < covered)
-      this.#same(
-        got,
-        this.#committed.slice(0, covered),
-        "the restored log misses commits at or below the archived line",
-      );
+    this.#r.ackedChecked += this.#committed.filter((t) => t.c <= this.#archived).length;
+    for (const f of newestRestoreFindings(got, this.#committed, this.#archived)) this.#violation(f.kind, f.message);
   }
 
   /** (2) A restore to a commit LSN at or below the archived line holds exactly the commits up to it. */
