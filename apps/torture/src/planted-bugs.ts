@@ -32,6 +32,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "fence-off-by-one",
   "drop-pending-on-close",
   "accept-unknown-tx",
+  "tx-none-is-minus-one",
   "unchecked-checkpoint-fence",
   "unchecked-retained-fence",
   "seal-over-zero-tail",

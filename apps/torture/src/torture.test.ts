@@ -68,6 +68,22 @@ describe("the misuse tier", () => {
       expect(r.violations[0]?.kind, r.violations[0]?.message).toBe("accepted-misuse");
     });
   }
+
+  it("catches tx-none-is-minus-one: a call refused with another code than the contract names", async () => {
+    // Nothing is written and nothing is accepted: only the check of the refusal's code sees this bug (with the calls
+    // after close() left out, as the planted-bug run does: there the bug lets a commitTx through as well).
+    const bugs = ["tx-none-is-minus-one"] as const;
+    const r = await runMisuse({
+      seed: 1,
+      sequences: 8,
+      bugs,
+      stopOnFirst: true,
+      wrongCodec: false,
+      commitAfterClose: false,
+    });
+    expect(r.violations.map((v) => v.kind)).toEqual(["wrong-code"]);
+    expect(r.violations[0]?.message).toMatch(/\(-1\).*refused with WAL_ENCODE.*expected WAL_TX_NOT_OPEN/);
+  });
 });
 
 /**

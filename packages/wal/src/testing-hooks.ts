@@ -41,6 +41,11 @@ export type PlantedBug =
   | "drop-pending-on-close"
   /** `append`, `appendBatch`, `commit` and `abort` accept a transaction id that is not open. */
   | "accept-unknown-tx"
+  /**
+   * The "no transaction open" value the open-transaction check compares with first is -1 instead of NaN (a bug this
+   * handle had): with none open, `append`/`commit`/`abort(-1)` pass that check and fail later with another code.
+   */
+  | "tx-none-is-minus-one"
   /** Checkpoint markers and truncation fences are not checked against transactions (only order and range). */
   | "unchecked-checkpoint-fence"
   /** Checkpoint markers below what the log still holds (the oldest segment's base LSN minus one) are accepted. */

@@ -33,7 +33,9 @@ export class TransactionLedger {
   readonly openTx: ReadonlySet<number>;
   readonly #openTx = new Set<number>();
   /** The newest of them, or NaN, which no id equals (checked first: appends nearly always go to it). */
-  #newestOpenTx = Number.NaN;
+  #newestOpenTx: number;
+  /** What `#newestOpenTx` holds when no transaction is open: NaN (-1 with the planted bug). */
+  readonly #none: number;
 
   constructor(dir: string, floor: number, oldestFence: number, spans: TransactionSpans, bugs: ReadonlySet<PlantedBug>) {
     this.#dir = dir;
@@ -41,6 +43,8 @@ export class TransactionLedger {
     this.#floor = floor;
     this.#oldestFence = oldestFence;
     this.#spans = spans;
+    this.#none = TESTING_BUILD && bugs.has("tx-none-is-minus-one") ? -1 : Number.NaN;
+    this.#newestOpenTx = this.#none;
     this.#spans.forgetBelow(this.lowestFence);
     this.openTx = this.#openTx;
   }
@@ -122,7 +126,7 @@ export class TransactionLedger {
   /** Transaction `begin` finished at `end`: every LSN from its begin to just before `end` is inside it. */
   finishTx(begin: number, end: number): void {
     this.#openTx.delete(begin);
-    if (begin === this.#newestOpenTx) this.#newestOpenTx = Number.NaN;
+    if (begin === this.#newestOpenTx) this.#newestOpenTx = this.#none;
     this.#spans.markInside(Math.max(begin, this.lowestFence), end - 1);
   }
 
