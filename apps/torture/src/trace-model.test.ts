@@ -147,6 +147,36 @@ describe("tier D trace model", () => {
     expect(findings[0]?.message).toMatch(/^ack of LSN 6 \(commit 1\) while the write of \d+ bytes .*LSNs 4\.\.6/);
   });
 
+  it("an ack needs the write that holds exactly its LSN synced: a commit record written alone", () => {
+    // Commit 0 at LSNs 1..3: its begin and batch (LSNs 1..2) are written and fdatasynced, then its commit record
+    // (LSN 3) is written alone and acknowledged without an fdatasync.
+    const whole = commitBytes(0, 1);
+    const cut = [...Array(whole.byteLength).keys()].find((k) => recordSpan(whole.subarray(0, k))?.last === 2) as number;
+    const head = whole.subarray(0, cut);
+    const commit = whole.subarray(cut);
+    expect([recordSpan(head), recordSpan(commit)]).toEqual([
+      { first: 1, last: 2 },
+      { first: 3, last: 3 },
+    ]);
+    const p = parseTrace(
+      [
+        `11 0.7 openat(AT_FDCWD, ${hex("/r/1.wal")}, O_RDWR|O_CREAT|O_CLOEXEC, 0666) = 20`,
+        `11 0.8 openat(AT_FDCWD, ${hex("/r")}, O_RDONLY|O_CLOEXEC) = 19`,
+        "11 0.9 fsync(19) = 0",
+        `11 1.0 openat(AT_FDCWD, ${hex("/r/acks")}, O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0666) = 5`,
+        `11 1.2 pwrite64(20, ${hex(head)}, ${head.byteLength}, 32) = ${head.byteLength}`,
+        "11 1.3 fdatasync(20) = 0",
+        `11 1.4 pwrite64(20, ${hex(commit)}, ${commit.byteLength}, ${32 + head.byteLength}) = ${commit.byteLength}`,
+        `11 1.5 write(5, ${hex("ack 3 0\n")}, 8) = 8`,
+      ].join("\n"),
+      "/r",
+      "/r/acks",
+    );
+    const findings = staticCheck(p.ops, p.names, new Set()).findings;
+    expect(findings.map((f) => f.kind)).toEqual(["ack-before-datasync"]);
+    expect(findings[0]?.message).toMatch(/LSNs 3\.\.3/);
+  });
+
   it("reads the LSNs of whole records in a write, and nothing from other bytes", () => {
     const two = Buffer.concat([commitBytes(0, 1), commitBytes(1, 4)]);
     expect(recordSpan(two)).toEqual({ first: 1, last: 6 });
