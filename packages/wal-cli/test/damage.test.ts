@@ -1,8 +1,8 @@
-import { appendFile, mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Wal } from "@lora/wal";
 import { ByteWriter, encodeRecordInto, type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { encodeSegmentHeader } from "@lora/wal-segment";
+import { DURABLE_MARK_FILE, encodeSegmentHeader } from "@lora/wal-segment";
 import { describe, expect, it } from "vitest";
 import { dumpRecords, inspectDir, statDir, verifyDir } from "../src/index.js";
 import { runCli, segmentFiles, type TempDir, useJsonWal, writeJsonWal } from "./helpers.js";
@@ -111,10 +111,23 @@ describe("damaged logs", () => {
 
   it("the same damage within the unsynced window is a torn tail (a torn write may land its later sectors)", async () => {
     await writeJsonWal(dir, 5);
+    // No durable mark says these bytes were fsynced (a writer that publishes none, as LoraDB's engine).
+    await rm(join(dir, DURABLE_MARK_FILE));
     const [seg] = await segmentFiles(dir);
     await flipByte(join(dir, seg as string), 40);
     const report = await verifyDir(dir, { codec: "json" });
     expect(report.verdict).toMatchObject({ status: "torn-tail", exitCode: 1, offset: 32 });
+  });
+
+  it("within the window, damage below the record the durable mark binds to is corruption, as Wal.open finds it", async () => {
+    await writeJsonWal(dir, 5);
+    const [seg] = await segmentFiles(dir);
+    await flipByte(join(dir, seg as string), 40);
+    const report = await verifyDir(dir, { codec: "json" });
+    expect(report.verdict).toMatchObject({ status: "corruption", exitCode: 2, offset: 32 });
+    const inspected = await inspectDir(dir, { codec: "json" });
+    expect(inspected.segments[0]?.damage).toMatchObject({ kind: "corruption", offset: 32 });
+    await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
   });
 
   it("a bad header in an older segment: exit 2, WAL_BAD_HEADER", async () => {

@@ -36,12 +36,18 @@
  *    torn record's payload may hold bytes that look like records. Such damage always opens as a torn tail. Damage
  *    further back lies in bytes an fsync had covered, and an intact marker after it proves data follows: that is
  *    corruption. The search for that marker is linear in the bytes after the damage (see
- *    `SegmentReader.findIntactMarkerAfter`). This is what a crash mid-write leaves. `tolerate-torn-tail` and
+ *    `SegmentReader.findIntactMarkerAfter`). This is what a crash mid-write leaves. One exception comes first:
+ *    damage that starts before the end of the record the directory's durable mark binds to, when that record reads
+ *    back whole with the LSN and CRC the mark gives (`durableBinding`), lay in bytes an fdatasync covered (the
+ *    writer wrote the mark after that fsync), so it is corruption wherever it lies. A mark whose record does not
+ *    read back so (the log cut or rewritten below it, a missing segment, a torn or absent mark) is ignored.
+ *    `tolerate-torn-tail` and
  *    `point-in-time` report it (`Wal.open` copies the cut bytes to `<segment>.<offset>.broken` and cuts them);
  *    `absolute` throws `WAL_TORN_TAIL`.
  * 5. **Corruption**: every other damage: in a segment that is not the newest; in a sealed segment, even the newest
  *    (a sealed segment's records were fsynced before its sealed header was written, so no crash leaves damage in
- *    it); damage before the unsynced window followed by an intact marker; a CRC-valid record that cannot be used (an unknown
+ *    it); damage before the unsynced window followed by an intact marker; damage below the durable mark's checked
+ *    record (rule 4); a CRC-valid record that cannot be used (an unknown
  *    kind, a marker with a payload, an LSN beyond 2^53); and a CRC-valid record whose payload does not decode after
  *    at least one payload-bearing record of the walk decoded (perhaps a newer writer's record). `WAL_CORRUPT`,
  *    thrown by `tolerate-torn-tail` and `absolute`; `point-in-time` reports it and `Wal.open` then cuts the
@@ -79,6 +85,7 @@ import {
   UNSYNCED_WINDOW_BYTES,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import type { DurableBindingCheck } from "./durable-binding.js";
 
 /** Bytes read at once by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
@@ -235,6 +242,12 @@ export interface RecordDamageInput<E> {
   readonly evidence?: PayloadEvidence<E>;
   /** The writer's unsynced window (rule 4). @default UNSYNCED_WINDOW_BYTES */
   readonly unsyncedWindowBytes?: number;
+  /**
+   * The durable mark of the walk's directory, asked (once) when damage could be a torn tail: damage before the end
+   * of the record it binds to, when that record reads back whole, lay in bytes an fdatasync covered (rule 4).
+   * Without it (files given one by one, no directory) the mark is not looked at.
+   */
+  readonly durableBinding?: DurableBindingCheck;
 }
 
 /**
@@ -267,7 +280,11 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
     }
   }
 
-  const mayBeTail = newest && !sealed && !step.frameValid;
+  const unsynced = newest && !sealed && !step.frameValid;
+  // Bytes the durable mark shows were fsynced (its record reads back whole after the damage): never a torn write.
+  const vouched = unsynced ? await input.durableBinding?.vouchedEnd(segmentId) : undefined;
+  const fsynced = vouched !== undefined && offset < vouched.end ? vouched.binding : undefined;
+  const mayBeTail = unsynced && fsynced === undefined;
   const window = input.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
   const found = mayBeTail ? await evidenceOfLaterRecords(reader, offset, input.lastLsn, window) : undefined;
   if (mayBeTail && found === undefined) {
@@ -292,7 +309,9 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
         ? rejected !== undefined
           ? `a CRC-valid record whose payload does not decode with codec "${input.codec.name}", after earlier mutation records decoded with it`
           : "a CRC-valid record that cannot be used"
-        : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
+        : fsynced !== undefined
+          ? `damage in bytes an fdatasync covered: the durable mark's record (lsn ${fsynced.recordLsn} at offset ${fsynced.recordOffset} of segment ${fsynced.segmentId}) reads back whole after it`
+          : `damage followed by a valid record (lsn ${found?.lsn} at offset ${found?.offset})`;
   const error = new WalError("WAL_CORRUPT", `WAL corruption in ${path} at offset ${offset}: ${why}`, {
     cause: step.error,
     details,

@@ -12,9 +12,9 @@ import { isRestartFor } from "./resume-token.js";
  * Check `options` and return the recovery mode they ask for (`tolerate-torn-tail` when none).
  * @throws {@link WalError} `WAL_INVALID_OPTION` for a `codec` that is not a PayloadCodec, an unknown recovery mode,
  *   an LSN option that is not a non-negative safe integer, `upto` and `uptoLsn` that disagree, an unknown `scanFrom`,
- *   an `onProgress` that is not a function, a negative or fractional `unsyncedWindowBytes`, a `chunkBytes` that is
- *   not an integer of at least 1, an `allowTruncatedHistory` that is not a boolean, or a `signal` that is not an
- *   AbortSignal.
+ *   an `onProgress` that is not a function, a negative or fractional `unsyncedWindowBytes`, a `durableMarkDir` that
+ *   is not a path, a `chunkBytes` that is not an integer of at least 1, an `allowTruncatedHistory` that is not a
+ *   boolean, or a `signal` that is not an AbortSignal.
  */
 export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
   checkPayloadCodec(options.codec, "read");
@@ -42,6 +42,10 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
       "WAL_INVALID_OPTION",
       `unsyncedWindowBytes must be a non-negative integer, got ${shownValue(window)}`,
     );
+  }
+  const markDir = options.durableMarkDir;
+  if (markDir !== undefined && (typeof markDir !== "string" || markDir === "" || markDir.includes("\0"))) {
+    throw new WalError("WAL_INVALID_OPTION", `durableMarkDir must be a directory path, got ${shownValue(markDir)}`);
   }
   readSizeOf(options.chunkBytes);
   // Only `true` reads across truncated history: any other value taken as "yes" would skip the fence check silently.

@@ -53,6 +53,14 @@ export interface ReplayOptions<E> {
    * log written with another window needs it. @default UNSYNCED_WINDOW_BYTES (1 MiB)
    */
   readonly unsyncedWindowBytes?: number;
+  /**
+   * The log directory whose durable mark (`.lora-wal.durable`) is looked at when damage could be a torn tail: damage
+   * before the end of the record its binding names, when that record reads back whole, is corruption (see the damage
+   * rules and docs/recovery.md). `replayDir` looks at its own directory's mark without it; `replaySegments` only at
+   * this one's, when given (the segments must be that directory's). @default replayDir's directory; none for
+   * `replaySegments`
+   */
+  readonly durableMarkDir?: string;
   /** The file-system seam. @default the Node file system */
   readonly fs?: WalFileSystem;
   /** Bytes per read: an integer of at least 1 (else `WAL_INVALID_OPTION`). @default 1 MiB */
@@ -123,6 +131,7 @@ export const REPLAY_OPTION_NAMES = optionNames<ReplayOptions<unknown>>()(
   "allowTruncatedHistory",
   "recovery",
   "unsyncedWindowBytes",
+  "durableMarkDir",
   "fs",
   "chunkBytes",
   "after",

@@ -5,6 +5,7 @@
 
 import { type PayloadCodec, returnsFreshBatches, type WalRecord } from "@lora/wal-codec";
 import { type ReadStep, SEGMENT_HEADER_BYTES, type SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import { DurableBindingCheck } from "./durable-binding.js";
 import { OrderedCalls } from "./ordered-calls.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { type ReplayFindings, recordDamage } from "./replay-damage.js";
@@ -57,6 +58,8 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   /** What the plan says besides the paths (see {@link ReplayPlan}). */
   #oldestBaseLsn: number | undefined;
   #dir: string | undefined;
+  /** The durable mark of `#dir`, checked when damage could be a torn tail. */
+  #binding: DurableBindingCheck | undefined;
   /** The progress accounting, when there is an `onProgress` to call. */
   readonly #meter: ProgressMeter | undefined;
   #index = 0;
@@ -289,6 +292,8 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
         this.#assembler.retainedFrom(plan.oldestBaseLsn - 1);
       }
       this.#dir = plan.dir;
+      const markDir = this.#options.durableMarkDir ?? plan.dir;
+      if (markDir !== undefined) this.#binding = new DurableBindingCheck(this.#fs, markDir);
       if (this.#meter !== undefined) this.#meter.setRange(await measureRange(this.#fs, plan.paths, this.#upto));
       this.#paths = plan.paths;
     }
@@ -350,6 +355,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
         : { unsyncedWindowBytes: this.#options.unsyncedWindowBytes }),
       // The damaged segment's summary is already in the list, ending at the damage.
       walked: this.#segments,
+      ...(this.#binding === undefined ? {} : { durableBinding: this.#binding }),
     });
   }
 

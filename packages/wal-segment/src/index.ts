@@ -6,14 +6,17 @@
  */
 
 export {
+  DURABLE_MARK_BOUND_BYTES,
   DURABLE_MARK_BYTES,
   DURABLE_MARK_FILE,
+  type DurableBinding,
   type DurableMark,
   DurableMarkReader,
   DurableMarkWriter,
   decodeDurableMark,
   encodeDurableMark,
   readDurableMark,
+  settleDurableBinding,
 } from "./durable-mark.js";
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
 export { fileSystemOption } from "./fs/file-system-option.js";
@@ -31,6 +34,11 @@ export {
 } from "./segment-header.js";
 export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
-export { SegmentWriter, type SegmentWriterOptions, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";
+export {
+  SegmentWriter,
+  type SegmentWriterOptions,
+  UNSYNCED_WINDOW_BYTES,
+  type WrittenRecord,
+} from "./segment-writer.js";
 export { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
 export { dataEndOf, isZeroRange, MAX_PREALLOCATE_BYTES } from "./zero-tail.js";

@@ -32,6 +32,7 @@ import {
   checkOptionsObject,
   encodeCommitTxInto,
   encodeRecordInto,
+  MIN_RECORD_BYTES,
   optionNames,
   type PayloadCodec,
   shownValue,
@@ -53,6 +54,21 @@ import { isZeroRange, MAX_PREALLOCATE_BYTES, zeroBytes } from "./zero-tail.js";
  * into the last this-many bytes of the newest segment as a possibly torn write. 1 MiB.
  */
 export const UNSYNCED_WINDOW_BYTES = 1 << 20;
+
+/**
+ * The last record a writer handed to the OS, as {@link SegmentWriter.lastWrittenRecord} gives it: what a durable mark
+ * binds to once an fdatasync covers it.
+ */
+export interface WrittenRecord {
+  /** The segment file. */
+  readonly path: string;
+  /** Where the record starts; it ends at the writer's {@link SegmentWriter.writtenBytes}. */
+  readonly offset: number;
+  readonly bytes: number;
+  readonly lsn: number;
+  /** The CRC it stores (its last 4 bytes). */
+  readonly crc: number;
+}
 
 /** Options of {@link SegmentWriter.create} and {@link SegmentWriter.openForAppend}. */
 export interface SegmentWriterOptions {
@@ -132,6 +148,13 @@ export class SegmentWriter {
   #failure: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** The length of the last record in the pending buffer (0: unknown, after a rollback, or none). */
+  #pendingLastBytes = 0;
+  /** The last record written: where it ends (0: unknown), its length, LSN and stored CRC. */
+  #lastEnd = 0;
+  #lastBytes = 0;
+  #lastLsn = 0;
+  #lastCrc = 0;
 
   private constructor(
     file: WalFile,
@@ -287,7 +310,9 @@ export class SegmentWriter {
     if (this.#header.sealed) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
-    return encodeRecordInto(record, codec, this.#pending);
+    const bytes = encodeRecordInto(record, codec, this.#pending);
+    this.#pendingLastBytes = bytes;
+    return bytes;
   }
 
   /**
@@ -300,7 +325,9 @@ export class SegmentWriter {
     if (this.#header.sealed) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
-    return encodeCommitTxInto(beginLsn, events, codec, this.#pending);
+    const bytes = encodeCommitTxInto(beginLsn, events, codec, this.#pending);
+    this.#pendingLastBytes = MIN_RECORD_BYTES; // the TxCommit marker
+    return bytes;
   }
 
   /** A position in the pending buffer to roll back to (see {@link SegmentWriter.rollback}). */
@@ -323,7 +350,36 @@ export class SegmentWriter {
 
   /** Drop everything appended since `mark` (used to make a multi-record append all-or-nothing). */
   rollback(mark: number): void {
+    if (mark < this.#pending.length) this.#pendingLastBytes = 0;
     this.#pending.truncate(mark);
+  }
+
+  /**
+   * The last record written to the file, when it ends at {@link SegmentWriter.writtenBytes} and the writer knows it
+   * (it appended it, in this writer's life); `undefined` otherwise.
+   */
+  get lastWrittenRecord(): WrittenRecord | undefined {
+    if (this.#lastEnd === 0 || this.#lastEnd !== this.#written) return undefined;
+    return {
+      path: this.path,
+      offset: this.#lastEnd - this.#lastBytes,
+      bytes: this.#lastBytes,
+      lsn: this.#lastLsn,
+      crc: this.#lastCrc,
+    };
+  }
+
+  /** `buffer` was written and ends at `#written`; its last record is `lastBytes` long (0: unknown). */
+  #noteWritten(buffer: ByteWriter, lastBytes: number): void {
+    if (lastBytes < MIN_RECORD_BYTES || lastBytes > buffer.length) {
+      this.#lastEnd = 0;
+      return;
+    }
+    const record = buffer.view(buffer.length - lastBytes);
+    this.#lastEnd = this.#written;
+    this.#lastBytes = lastBytes;
+    this.#lastLsn = u32At(record, 9) * 0x1_0000_0000 + u32At(record, 5);
+    this.#lastCrc = u32At(record, lastBytes - 4);
   }
 
   /**
@@ -336,10 +392,15 @@ export class SegmentWriter {
     this.#assertUsable();
     if (this.#pending.length === 0) return;
     const buffer = this.#pending;
+    const lastBytes = this.#pendingLastBytes;
+    this.#pendingLastBytes = 0;
     this.#pending = this.#spare;
     this.#spare = buffer;
     const flight = this.#writeWithinWindow(buffer).then(
-      () => buffer.reset(),
+      () => {
+        this.#noteWritten(buffer, lastBytes);
+        buffer.reset();
+      },
       (error: unknown) => {
         this.#failure ??= error;
         throw error;
@@ -577,6 +638,8 @@ export class SegmentWriter {
       throw error;
     }
     this.#written = end;
+    this.#noteWritten(this.#pending, this.#pendingLastBytes);
+    this.#pendingLastBytes = 0;
     this.#pending.reset();
     this.#syncInBackgroundIfHalfFull();
     this.#fillAheadInBackground();
@@ -697,6 +760,8 @@ export class SegmentWriter {
     }
     await this.#fillLanded();
     this.#pending.reset();
+    this.#pendingLastBytes = 0;
+    if (offset < this.#lastEnd) this.#lastEnd = 0;
     try {
       await this.#file.truncate(offset);
       await this.#file.sync();
@@ -793,6 +858,17 @@ export class SegmentWriter {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
   }
+}
+
+/** The little-endian u32 at `at` of `bytes`. */
+function u32At(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
 }
 
 /** Refuse bad options before a file is created, opened or renamed for them (also for `SpareSegment.becomeSegment`). */

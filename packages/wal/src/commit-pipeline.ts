@@ -23,7 +23,7 @@ import { performance } from "node:perf_hooks";
 // The timers module's own setImmediate, not the global: test suites' fake timers replace the global, and a round
 // or a turn waiting on a faked setImmediate would never run (these are turns of the event loop, not timers).
 import { setImmediate } from "node:timers";
-import type { SegmentWriter } from "@lora/wal-segment";
+import type { SegmentWriter, WrittenRecord } from "@lora/wal-segment";
 import { PipelineStats } from "./io-stats.js";
 import { type BlockingSyncInput, SyncPlacement } from "./sync-placement.js";
 import { type Failpoint, TESTING_BUILD } from "./testing-hooks.js";
@@ -51,9 +51,10 @@ export interface PipelineEvents {
   onWritten(lsn: number): void;
   /**
    * LSNs up to `lsn` are covered by an fdatasync; `bytes`, when known, is how much of the active segment that
-   * fdatasync covered (it ends on a record boundary at or after `lsn`'s record: everything written before it began).
+   * fdatasync covered (it ends on a record boundary at or after `lsn`'s record: everything written before it began);
+   * `record`, when the writer knows it, is the record that ends there (what the durable mark binds to).
    */
-  onSynced(lsn: number, bytes?: number): void;
+  onSynced(lsn: number, bytes?: number, record?: WrittenRecord): void;
   /** A sync round of the pipeline completed: its fdatasync took `ms` and covers up to `lsn`. */
   onSyncRound?(lsn: number, ms: number): void;
   failpoint: Failpoint;
@@ -282,7 +283,7 @@ export class CommitPipeline {
   /** Inside `exclusive`: everything appended was flushed and fsynced by the caller. */
   flushedOutside(): void {
     this.#markWritten(this.#appended, this.#appendedCommit);
-    this.#markSynced(this.#appended, true, this.#writer.writtenBytes);
+    this.#markSynced(this.#appended, true, this.#writer.writtenBytes, this.#writer.lastWrittenRecord);
   }
 
   /** Mark the pipeline failed from outside (a failure the handle saw first). */
@@ -377,6 +378,7 @@ export class CommitPipeline {
   #syncRoundNow(): void {
     const target = this.#written;
     const targetBytes = this.#writer.writtenBytes;
+    const targetRecord = this.#writer.lastWrittenRecord;
     this.#roundsStarted++;
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
@@ -390,7 +392,7 @@ export class CommitPipeline {
       this.fail(error);
       return;
     }
-    this.#markSynced(target, false, targetBytes);
+    this.#markSynced(target, false, targetBytes, targetRecord);
   }
 
   #kickAsyncWrite(): void {
@@ -458,6 +460,7 @@ export class CommitPipeline {
       const target = this.#written;
       // Bytes whose write completed before the fdatasync begins are covered by it: a record boundary.
       const targetBytes = this.#writer.writtenBytes;
+      const targetRecord = this.#writer.lastWrittenRecord;
       this.#roundsStarted++;
       const started = performance.now();
       try {
@@ -481,7 +484,7 @@ export class CommitPipeline {
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
       const covered = TESTING_BUILD && this.#events.syncCoversLaterWrites === true ? this.#written : target;
-      this.#markSynced(covered, false, targetBytes);
+      this.#markSynced(covered, false, targetBytes, targetRecord);
       // A quick round: the next one blocks, from a run (which the loop's end schedules if anyone waits).
       if (this.#placement.blocks && this.#writer.canSyncNow) return;
     }
@@ -500,12 +503,13 @@ export class CommitPipeline {
     if (this.#writeWaiters.length > 0) this.#writeWaiters = settle(this.#writeWaiters, this.#written);
   }
 
-  #markSynced(lsn: number, roundCompleted: boolean, bytes?: number): void {
+  #markSynced(lsn: number, roundCompleted: boolean, bytes?: number, record?: WrittenRecord): void {
     if (roundCompleted) this.#roundsDone = ++this.#roundsStarted;
     if (lsn > this.#synced) this.#synced = lsn;
     if (this.#synced > this.#fsyncCovered) this.#fsyncCovered = this.#synced;
     // The bytes describe this round's LSN only: an older round finishing late says nothing of the newest.
-    this.#events.onSynced(this.#synced, lsn === this.#synced ? bytes : undefined);
+    if (lsn === this.#synced) this.#events.onSynced(lsn, bytes, record);
+    else this.#events.onSynced(this.#synced);
     if (this.#syncWaiters.length > 0) this.#syncWaiters = settle(this.#syncWaiters, this.#synced, this.#roundsDone);
     if (this.#passiveWaiters.length > 0) this.#passiveWaiters = settle(this.#passiveWaiters, this.#synced);
   }

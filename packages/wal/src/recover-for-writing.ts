@@ -3,7 +3,8 @@
  * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
  */
 
-import { DurableMarkWriter, removeSpareSegments } from "@lora/wal-segment";
+import { checkedDurableBinding } from "@lora/wal-replay";
+import { DurableMarkWriter, removeSpareSegments, settleDurableBinding } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
@@ -44,7 +45,12 @@ export async function recoverForWriting<E>(
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
   let mark: DurableMarkWriter | null;
   try {
-    mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn) : null;
+    // The mark's binding, checked again now that recovery has cut what it cut: one whose record still reads back is
+    // carried over (the bytes up to it are as they were); any other is removed, durably, before anything is appended,
+    // so no version of the mark a power loss could bring back speaks for bytes written after this open.
+    const binding = await checkedDurableBinding(fs, dir);
+    await settleDurableBinding(fs, dir, binding);
+    mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn, binding) : null;
   } catch (error) {
     // The active segment is open for appends: a failed open must not keep its descriptor (one per attempt, and an
     // EMFILE here would only grow the shortage that caused it). Nothing is buffered in it yet.

@@ -5,19 +5,23 @@
  * the file work and tells listeners what happened, in the order it became true on disk.
  */
 
+import { basename } from "node:path";
 import { shownError, shownValue, WalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionPlan, type RetentionSegment } from "@lora/wal-replay";
 import {
+  type DurableBinding,
   type DurableMarkWriter,
   encodeSegmentHeader,
   isMissingFileError,
   listSegments,
+  parseSegmentId,
   SegmentReader,
   SegmentWriter,
   type SegmentWriterOptions,
   SpareSegment,
   segmentPath,
   type WalFileSystem,
+  type WrittenRecord,
 } from "@lora/wal-segment";
 import { type Failpoint, type PlantedBug, TESTING_BUILD } from "./testing-hooks.js";
 
@@ -130,6 +134,9 @@ export class SegmentLifecycle {
   #activeId: number;
   #oldestId: number;
   #durable = 0;
+  /** The segment file the last binding named, and its id. */
+  #boundPath = "";
+  #boundId: number | undefined;
   /** The next segment, made ahead of rotation and ready for it (see {@link SegmentLifecycle.prepareSpare}). */
   #spare: SpareSegment | undefined;
   /** The making of the next spare, while under way. */
@@ -209,9 +216,10 @@ export class SegmentLifecycle {
 
   /**
    * Every record at or below `lsn` is fsynced: tell other processes (the durable mark) and listeners. Called before
-   * the commits it covers are acknowledged, so a follower never lags an acknowledgement.
+   * the commits it covers are acknowledged, so a follower never lags an acknowledgement. `record`, the record the
+   * fsync covered the end of, binds the mark to the bytes it vouches for.
    */
-  noteDurable(lsn: number, bytes?: number): void {
+  noteDurable(lsn: number, bytes?: number, record?: WrittenRecord): void {
     if (
       bytes !== undefined &&
       this.#zeroFilledSpareDue(bytes) &&
@@ -222,13 +230,32 @@ export class SegmentLifecycle {
     }
     if (lsn <= this.#durable) return;
     this.#durable = lsn;
-    this.#mark?.publish(lsn);
+    const mark = this.#mark;
+    if (mark !== null) mark.publish(lsn, false, record === undefined ? undefined : this.#bindingOf(record));
     if (this.#listeners.size === 0) return;
     this.#emit(
       bytes === undefined
         ? { type: "durable", lsn }
         : { type: "durable", lsn, segmentId: this.#activeId, offset: bytes },
     );
+  }
+
+  /** What the durable mark says of `record`; `undefined` when its file is not named as a segment. */
+  #bindingOf(record: WrittenRecord): DurableBinding | undefined {
+    // The id is parsed once per segment, not at every fsync.
+    if (record.path !== this.#boundPath) {
+      this.#boundPath = record.path;
+      this.#boundId = parseSegmentId(basename(record.path));
+    }
+    const segmentId = this.#boundId;
+    if (segmentId === undefined) return undefined;
+    return {
+      segmentId,
+      recordOffset: record.offset,
+      recordBytes: record.bytes,
+      recordLsn: record.lsn,
+      recordCrc: record.crc,
+    };
   }
 
   /**

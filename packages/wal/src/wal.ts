@@ -188,9 +188,9 @@ export class Wal<E = MutationEvent> {
         onSyncRound: (lsn, ms) => {
           if (syncChannel.hasSubscribers) syncChannel.publish({ dir: this.#dir, lsn, durationMs: ms });
         },
-        onSynced: (lsn, bytes) => {
+        onSynced: (lsn, bytes, record) => {
           // Published before the commits it covers are acknowledged (the pipeline resolves them after this).
-          this.#segments.noteDurable(lsn, bytes);
+          this.#segments.noteDurable(lsn, bytes, record);
           if (lsn > this.#durableLsn) this.#durableLsn = lsn;
           // Followers deliver what an fsync covers: wake them when a round moves it, also in `none` mode, where the
           // write already moved `durableLsn` (and woke them too early to deliver it).

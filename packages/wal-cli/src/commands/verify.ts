@@ -159,6 +159,8 @@ export async function verifyTarget(
         recovery: "point-in-time",
         allowTruncatedHistory: checkpointLsn === undefined,
         fs,
+        // A directory's durable mark, as Wal.open looks at it; a file given alone has none.
+        ...(target.kind === "directory" ? { durableMarkDir: target.path } : {}),
         ...(fence === undefined ? {} : { checkpointLsn: fence }),
         ...(onProgress === undefined ? {} : { onProgress }),
       },

@@ -21,6 +21,7 @@ import { isWalError, type PayloadCodec, type WalErrorCode, type WalRecord } from
 import {
   classifyHeaderFailure,
   classifyRecordDamage,
+  DurableBindingCheck,
   describeCorruption,
   describeHeaderless,
   describeTornTail,
@@ -107,6 +108,8 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
     .slice(0, start)
     .map((s) => ({ path: s.path, records: Number.POSITIVE_INFINITY, endOffset: s.size }));
   const evidence = new PayloadEvidence(fs, codec);
+  // A directory's durable mark, as replay and `Wal.open` look at it (a file given alone has none).
+  const durableBinding = target.kind === "directory" ? new DurableBindingCheck(fs, target.path) : undefined;
   let lastLsn = 0;
   for (let i = start; i < segments.length; i++) {
     const segment = segments[i] as TargetSegment;
@@ -142,6 +145,7 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
             codec,
             walked,
             evidence,
+            ...(durableBinding === undefined ? {} : { durableBinding }),
           });
           damage = recordDamage(classified, reader.fileSize);
           break;

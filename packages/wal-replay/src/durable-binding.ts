@@ -1,0 +1,111 @@
+/**
+ * The durable mark's binding, checked against the log: the one piece of evidence that bytes in the last unsynced
+ * window had been fsynced (damage-rules.ts, rule 4). The mark (`.lora-wal.durable`) is a hint a writer rewrites
+ * after its fsyncs, never fsynced itself, and another writer (LoraDB's engine) or a cut may have changed the log
+ * below it since; so it is believed only when the record it names reads back whole, where it says, with the LSN and
+ * CRC it says. That record's bytes and every byte before it in its segment were then covered by an fdatasync.
+ */
+
+import { crc32, MAX_RECORD_BYTES, MIN_RECORD_BYTES } from "@lora/wal-codec";
+import {
+  type DurableBinding,
+  isMissingFileError,
+  readDurableMark,
+  SEGMENT_HEADER_BYTES,
+  segmentPath,
+  type WalFileSystem,
+} from "@lora/wal-segment";
+
+/** Bytes read at once while the bound record's CRC is checked. */
+const CHUNK_BYTES = 64 * 1024;
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * The binding of the mark of `dir` when its record reads back whole as the mark describes it, else `undefined` (no
+ * mark, no binding, a segment missing or shorter, other bytes there).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a file cannot be read (never taken for "no binding").
+ */
+export async function checkedDurableBinding(fs: WalFileSystem, dir: string): Promise<DurableBinding | undefined> {
+  const binding = (await readDurableMark(fs, dir))?.binding;
+  if (binding === undefined) return undefined;
+  return (await recordReadsBack(fs, segmentPath(dir, binding.segmentId), binding)) ? binding : undefined;
+}
+
+/** Whether the record at `binding.recordOffset` of `path` has the binding's length, LSN and CRC, and checks out. */
+async function recordReadsBack(fs: WalFileSystem, path: string, binding: DurableBinding): Promise<boolean> {
+  const { recordOffset: offset, recordBytes: bytes } = binding;
+  if (bytes < MIN_RECORD_BYTES || bytes > MAX_RECORD_BYTES || offset < SEGMENT_HEADER_BYTES) return false;
+  let file: Awaited<ReturnType<WalFileSystem["open"]>>;
+  try {
+    file = await fs.open(path, "read");
+  } catch (error) {
+    if (isMissingFileError(error)) return false;
+    throw error;
+  }
+  try {
+    if ((await file.size()) < offset + bytes) return false;
+    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, bytes));
+    // The stored CRC first: a record that is not the one named fails here, before its bytes are summed.
+    if ((await file.read(chunk, 0, 4, offset + bytes - 4)) < 4 || u32(chunk, 0) !== binding.recordCrc) return false;
+    let crc = 0;
+    for (let at = 0; at < bytes - 4; ) {
+      const want = Math.min(chunk.byteLength, bytes - 4 - at);
+      const n = await file.read(chunk, 0, want, offset + at);
+      if (n < want) return false;
+      if (at === 0 && !headerMatches(chunk, binding)) return false;
+      crc = crc32(chunk.subarray(0, n), crc);
+      at += n;
+    }
+    return crc === binding.recordCrc;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The record's first bytes: its length and LSN fields say what the binding says. */
+function headerMatches(head: Uint8Array, binding: DurableBinding): boolean {
+  // The first read holds at least the 21 bytes before a payload (a record is at least 25 bytes), 13 are looked at.
+  return u32(head, 0) === binding.recordBytes && u32(head, 9) * TWO_POW_32 + u32(head, 5) === binding.recordLsn;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+/**
+ * How far the checked binding of a walk's directory vouches for each segment, asked lazily (only damage that could
+ * be a torn tail asks) and checked at most once per walk.
+ */
+export class DurableBindingCheck {
+  readonly #fs: WalFileSystem;
+  readonly #dir: string;
+  #checked: Promise<DurableBinding | undefined> | undefined;
+
+  constructor(fs: WalFileSystem, dir: string) {
+    this.#fs = fs;
+    this.#dir = dir;
+  }
+
+  /**
+   * The end of the bytes of segment `segmentId` an fdatasync covered, by the checked binding (with it): the bound
+   * record's end in its own segment, the whole of an earlier one; `undefined` where it says nothing (a later
+   * segment, no binding).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`.
+   */
+  async vouchedEnd(
+    segmentId: number | undefined,
+  ): Promise<{ readonly end: number; readonly binding: DurableBinding } | undefined> {
+    if (segmentId === undefined) return undefined;
+    this.#checked ??= checkedDurableBinding(this.#fs, this.#dir);
+    const binding = await this.#checked;
+    if (binding === undefined || segmentId > binding.segmentId) return undefined;
+    const end = segmentId < binding.segmentId ? Number.POSITIVE_INFINITY : binding.recordOffset + binding.recordBytes;
+    return { end, binding };
+  }
+}
