@@ -192,6 +192,17 @@ export function applyOp(bytes: PagedBytes, op: PendingOp): void {
   else bytes.truncate(op.length);
 }
 
+/**
+ * Make `dir` the durable subdirectory `name` of `parent`, as one that was there before the code under test ran: the
+ * parent's unsynced mkdir and rmdir operations of that name (this directory's, or those of earlier directories made
+ * and removed there) are dropped, so no crash image replaces or removes it.
+ */
+function setDurableSubdir(parent: Dir, name: string, dir: Dir): void {
+  parent.durable.delete(name);
+  parent.durableSubdirs.set(name, dir);
+  parent.pending = parent.pending.filter((op) => (op.kind !== "mkdir" && op.kind !== "rmdir") || op.name !== name);
+}
+
 export class SimState {
   readonly dirs = new Map<string, Dir>();
   readonly stats: SimStats = newStats();
@@ -244,10 +255,7 @@ export class SimState {
       if (durable && path !== "/") {
         const parentPath = posix.dirname(path);
         this.addDir(parentPath, syscall, false, true);
-        const parent = this.dirs.get(parentPath) as Dir;
-        parent.durable.delete(posix.basename(path));
-        parent.durableSubdirs.set(posix.basename(path), existing);
-        parent.pending = parent.pending.filter((op) => op.kind !== "mkdir" || op.dir !== existing);
+        setDurableSubdir(this.dirs.get(parentPath) as Dir, posix.basename(path), existing);
       }
       return false;
     }
@@ -261,8 +269,7 @@ export class SimState {
     parent.subdirs.add(name);
     this.dirs.set(path, dir);
     if (durable) {
-      parent.durable.delete(name);
-      parent.durableSubdirs.set(name, dir);
+      setDurableSubdir(parent, name, dir);
     } else {
       parent.pending.push({ kind: "mkdir", name, dir });
     }

@@ -674,6 +674,23 @@ describe("SimFS directories", () => {
       expect(text(image.fs, "/t/u/f")).toEqual([1]);
     }
   });
+
+  test("mkdirpSync of a directory made again after an rmdir makes it durable: no image takes it away", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/d");
+    await sim.syncDir("/w");
+    await sim.rmdir("/w/d");
+    await sim.mkdirp("/w/d");
+    sim.mkdirpSync("/w/d");
+    sim.writeFileSync("/w/d/f", bytes(1));
+    // Made anew by mkdirpSync where an unsynced mkdirp + rmdir left only pending entry operations.
+    await sim.mkdirp("/w/e");
+    await sim.rmdir("/w/e");
+    sim.mkdirpSync("/w/e");
+    const images = all(sim);
+    expect(images.map((i) => [i.description, i.fs.listSync("/w")])).toEqual([["no unsynced state", ["d", "e"]]]);
+    expect(text(images[0]?.fs as SimFS, "/w/d/f")).toEqual([1]);
+  });
 });
 
 describe("SimFS observation, locks and conveniences", () => {
