@@ -16,7 +16,13 @@ import {
   type SlotInvalidation,
   type SlotState,
 } from "@lora/wal-replay";
-import { isMissingFileError, removeEmptyDirDurably, SegmentReader, type WalFileSystem } from "@lora/wal-segment";
+import {
+  dataEndOf,
+  isMissingFileError,
+  removeEmptyDirDurably,
+  SegmentReader,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
   type CommandContext,
@@ -103,7 +109,7 @@ async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<Based
     try {
       const reader = await SegmentReader.open(fs, segment.path);
       try {
-        based = { bytes: await logBytes(reader), baseLsn: reader.header.baseLsn };
+        based = { bytes: await logBytes(fs, reader), baseLsn: reader.header.baseLsn };
       } finally {
         await reader.close();
       }
@@ -121,13 +127,22 @@ async function segmentBases(fs: WalFileSystem, target: WalTarget): Promise<Based
  * A segment's bytes of log: a sealed segment's file size (sealing cut off any zeros, so its file ends at its last
  * record); for an unsealed one (a live writer's active segment, which runs `preallocateBytes` of zeros ahead of its
  * records) the end of its last whole record, read through once without decoding payloads. The zeros are not log:
- * closing the writer cuts them off, and the writer's own `maxSlotRetainedBytes` never counts them.
+ * closing the writer cuts them off, and the writer's own `maxSlotRetainedBytes` never counts them. When the read
+ * stops at damage (a flipped bit part-way, or a record a live writer is still writing), the records past it are
+ * still in the file: it counts to the file's last non-zero byte ({@link dataEndOf}), leaving out only the zeros.
  */
-async function logBytes(reader: SegmentReader): Promise<number> {
+async function logBytes(fs: WalFileSystem, reader: SegmentReader): Promise<number> {
   if (reader.header.sealed) return reader.fileSize;
   for (;;) {
     const step = await reader.next(framingOnlyCodec);
-    if (step.kind !== "record") return reader.position;
+    if (step.kind === "end") return reader.position;
+    if (step.kind === "damaged") break;
+  }
+  const file = await fs.open(reader.path, "read");
+  try {
+    return Math.max(reader.position, await dataEndOf(file, await file.size()));
+  } finally {
+    await file.close();
   }
 }
 
