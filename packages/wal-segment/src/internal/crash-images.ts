@@ -337,19 +337,22 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
   dims.push(...allDims);
 
   const root = state.dirs.get("/") as Dir;
-  const build = (digits: readonly number[], tag: string): RawCrashImage => {
+  const indexOf = new Map<FileDim | DirDim, number>(dims.map((dim, i) => [dim, i]));
+  const build = (digits: readonly number[], tag: string): BuiltImage => {
     const image = new SimState();
-    const digitOf = new Map<FileDim | DirDim, number>();
-    dims.forEach((dim, i) => {
-      digitOf.set(dim, digits[i] as number);
-    });
+    // The choices this image consulted: those of a file or directory under a lost directory leave no trace in it.
+    const used = new Set<number>();
+    const digitOf = (dim: FileDim | DirDim): number => {
+      const i = indexOf.get(dim) as number;
+      used.add(i);
+      return digits[i] as number;
+    };
     const newInodes = new Map<Inode, Inode>();
     const adopt = (inode: Inode): Inode => {
       let out = newInodes.get(inode);
       if (out !== undefined) return out;
       const dim = fileDims.get(inode);
-      const content =
-        dim === undefined ? (fixed.get(inode) ?? inode.durable) : contentOf(dim, digitOf.get(dim) as number);
+      const content = dim === undefined ? (fixed.get(inode) ?? inode.durable) : contentOf(dim, digitOf(dim));
       out = image.adoptInode(inode.id, content);
       newInodes.set(inode, out);
       return out;
@@ -364,7 +367,7 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
         return e !== undefined && !("data" in e);
       };
       if (d.dim !== undefined) {
-        const choice = d.dim.choices[digitOf.get(d.dim) as number] as readonly boolean[];
+        const choice = d.dim.choices[digitOf(d.dim)] as readonly boolean[];
         // Kept out of order, a file operation and a directory one may meet on one name: the directory wins.
         d.dim.ops.forEach((op, i) => {
           if (choice[i] !== true) return;
@@ -402,28 +405,37 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       );
     });
     const body = parts.length === 0 ? "no unsynced state" : parts.join("; ");
-    return { description: tag === "" ? body : `${tag} ${body}`, state: image };
+    const state = keyOf(digits.map((c, i) => (used.has(i) ? c : -1)));
+    return { raw: { description: tag === "" ? body : `${tag} ${body}`, state: image }, state };
   };
 
   // Re-iterable: each pass regenerates the same sequence from the captured state.
   return { [Symbol.iterator]: () => generate(dims, build, maxImages, seed) };
 }
 
+/** An image and the key of the state it leaves: its digits, those it did not consult (under a lost directory) as -1. */
+interface BuiltImage {
+  readonly raw: RawCrashImage;
+  readonly state: string;
+}
+
 function* generate(
   dims: readonly (FileDim | DirDim)[],
-  build: (digits: readonly number[], tag: string) => RawCrashImage,
+  build: (digits: readonly number[], tag: string) => BuiltImage,
   maxImages: number,
   seed: number,
 ): Generator<RawCrashImage> {
   if (dims.length === 0) {
-    yield build([], "");
+    yield build([], "").raw;
     return;
   }
   const sizes = dims.map((d) => d.choices.length);
   const zeros = sizes.map(() => 0);
   const ones = sizes.map(() => 1);
-  yield build(zeros, "[drop all unsynced]");
-  yield build(ones, "[keep all]");
+  const first = build(zeros, "[drop all unsynced]");
+  const second = build(ones, "[keep all]");
+  yield first.raw;
+  yield second.raw;
   const total = sizes.reduce((a, b) => a * b, 1);
   const zeroKey = keyOf(zeros);
   const oneKey = keyOf(ones);
@@ -437,18 +449,23 @@ function* generate(
         rest = Math.floor(rest / size);
       }
       const key = keyOf(digits);
-      if (key !== zeroKey && key !== oneKey) yield build(digits, "");
+      if (key !== zeroKey && key !== oneKey) yield build(digits, "").raw;
     }
     return;
   }
   const next = mulberry32(mixSeed(seed, 0x5a));
+  // Sampled: each image a state not yielded yet (choices under a lost directory would otherwise repeat one).
   const seen = new Set<string>([zeroKey, oneKey]);
-  for (let attempt = 0; attempt < maxImages * 8 && seen.size < maxImages; attempt++) {
+  const states = new Set<string>([first.state, second.state]);
+  for (let attempt = 0; attempt < maxImages * 8 && states.size < maxImages; attempt++) {
     const digits = sizes.map((s) => below(next, s));
     const key = keyOf(digits);
     if (seen.has(key)) continue;
     seen.add(key);
-    yield build(digits, "");
+    const image = build(digits, "");
+    if (states.has(image.state)) continue;
+    states.add(image.state);
+    yield image.raw;
   }
 }
 

@@ -651,6 +651,29 @@ describe("SimFS directories", () => {
     expect(ofW({ dirSamples: 0, seed: 3, maxImages: 4000 }).size).toBe(2 + 9 + 20 - 2);
   });
 
+  test("sampled images are distinct states: choices under a lost directory do not spend the budget", async () => {
+    const sim = SimFS.withDir("/w");
+    await sim.mkdirp("/w/a/b/c/d/e/f");
+    const file = await sim.open("/w/a/b/c/d/e/f/x", "createExclusive");
+    for (let i = 0; i < 6; i++) await file.write(new Uint8Array(100).fill(i + 1), i * 100);
+    /** Every directory and file of an image, with the files' bytes. */
+    const stateOf = (fs: SimFS, path = "/"): string[] =>
+      fs.listSync(path).flatMap((name) => {
+        const child = path === "/" ? `/${name}` : `${path}/${name}`;
+        try {
+          return [`${child}/`, ...stateOf(fs, child)];
+        } catch {
+          return [`${child}=${Array.from(fs.readFileSync(child)).join(",")}`];
+        }
+      });
+    // The product (2^6 directory choices x the file's, its entry's) is sampled; most of it is "/w/a lost".
+    const images = all(sim, { maxImages: 256 });
+    const states = images.map((i) => stateOf(i.fs).join(" "));
+    expect(new Set(states).size).toBe(images.length);
+    // Images with the file, each with other bytes: 4 of 256 images before (11 distinct states in all).
+    expect(states.filter((state) => state.includes("/x=")).length).toBeGreaterThanOrEqual(10);
+  });
+
   test("refuses a directory whose file was created, even unsynced, and the root", async () => {
     const sim = SimFS.withDir("/w");
     await (await sim.open("/w/f", "createExclusive")).close();

@@ -379,7 +379,9 @@ export class SimFS implements WalFileSystem {
    * directory wins.
    *
    * The choices combine as a product. When it has at most `maxImages` elements all are listed, else `maxImages`
-   * distinct ones are sampled from `seed`. The first image is always "[drop all unsynced]" (file data and
+   * distinct ones are sampled from `seed`
+   * (at most that many: a sample whose state an earlier image left, its other choices being under a lost directory,
+   * is skipped). The first image is always "[drop all unsynced]" (file data and
    * entries) and the second "[keep all]" (the volatile state).
    */
   crashImages(options?: CrashImageOptions): Iterable<CrashImage> {
