@@ -26,7 +26,15 @@ const TWO_POW_32 = 0x1_0000_0000;
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a file cannot be read (never taken for "no binding").
  */
 export async function checkedDurableBinding(fs: WalFileSystem, dir: string): Promise<DurableBinding | undefined> {
-  const binding = (await readDurableMark(fs, dir))?.binding;
+  return await verifiedBinding(fs, dir, (await readDurableMark(fs, dir))?.binding);
+}
+
+/** `binding` (of the mark of `dir`) when its record reads back whole as it describes it, else `undefined`. */
+async function verifiedBinding(
+  fs: WalFileSystem,
+  dir: string,
+  binding: DurableBinding | undefined,
+): Promise<DurableBinding | undefined> {
   if (binding === undefined) return undefined;
   return (await recordReadsBack(fs, segmentPath(dir, binding.segmentId), binding)) ? binding : undefined;
 }
@@ -81,15 +89,41 @@ function u32(bytes: Uint8Array, at: number): number {
 /**
  * How far the checked binding of a walk's directory vouches for each segment, asked lazily (only damage that could
  * be a torn tail asks) and checked at most once per walk.
+ *
+ * A walk beside a live writer must read the mark before it reads the segments ({@link DurableBindingCheck.prime}):
+ * a mark read after them may vouch for a record the writer wrote and fsynced after the walk read those bytes, which
+ * the walk saw as damage (zeros in its buffer, the record after it), and would call that healthy write corruption.
+ * A mark read first only vouches for bytes fsynced before the walk read them.
  */
 export class DurableBindingCheck {
   readonly #fs: WalFileSystem;
   readonly #dir: string;
+  /** The mark's binding as read (not yet checked against the log). */
+  #read: Promise<DurableBinding | undefined> | undefined;
   #checked: Promise<DurableBinding | undefined> | undefined;
 
   constructor(fs: WalFileSystem, dir: string) {
     this.#fs = fs;
     this.#dir = dir;
+  }
+
+  /**
+   * Read the mark now, before the walk reads a segment: the binding the walk then believes is one whose record was
+   * fsynced before the walk read anything. Its record is checked only when damage asks.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the mark cannot be read (never taken for "no binding").
+   */
+  async prime(): Promise<void> {
+    this.#read ??= this.#readBinding();
+    await this.#read;
+  }
+
+  async #readBinding(): Promise<DurableBinding | undefined> {
+    return (await readDurableMark(this.#fs, this.#dir))?.binding;
+  }
+
+  async #check(): Promise<DurableBinding | undefined> {
+    this.#read ??= this.#readBinding();
+    return await verifiedBinding(this.#fs, this.#dir, await this.#read);
   }
 
   /**
@@ -102,7 +136,7 @@ export class DurableBindingCheck {
     segmentId: number | undefined,
   ): Promise<{ readonly end: number; readonly binding: DurableBinding } | undefined> {
     if (segmentId === undefined) return undefined;
-    this.#checked ??= checkedDurableBinding(this.#fs, this.#dir);
+    this.#checked ??= this.#check();
     const binding = await this.#checked;
     if (binding === undefined || segmentId > binding.segmentId) return undefined;
     const end = segmentId < binding.segmentId ? Number.POSITIVE_INFINITY : binding.recordOffset + binding.recordBytes;

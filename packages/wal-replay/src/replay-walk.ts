@@ -293,7 +293,11 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       }
       this.#dir = plan.dir;
       const markDir = this.#options.durableMarkDir ?? plan.dir;
-      if (markDir !== undefined) this.#binding = new DurableBindingCheck(this.#fs, markDir);
+      if (markDir !== undefined) {
+        this.#binding = new DurableBindingCheck(this.#fs, markDir);
+        // Before any record is read: a mark read later could vouch for a live writer's write the walk saw torn.
+        await this.#binding.prime();
+      }
       if (this.#meter !== undefined) this.#meter.setRange(await measureRange(this.#fs, plan.paths, this.#upto));
       this.#paths = plan.paths;
     }

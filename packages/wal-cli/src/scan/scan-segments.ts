@@ -110,6 +110,8 @@ export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>)
   const evidence = new PayloadEvidence(fs, codec);
   // A directory's durable mark, as replay and `Wal.open` look at it (a file given alone has none).
   const durableBinding = target.kind === "directory" ? new DurableBindingCheck(fs, target.path) : undefined;
+  // Read before any record is (see DurableBindingCheck.prime): the CLI reads beside a live writer.
+  await durableBinding?.prime();
   let lastLsn = 0;
   for (let i = start; i < segments.length; i++) {
     const segment = segments[i] as TargetSegment;
