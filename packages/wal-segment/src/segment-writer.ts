@@ -142,6 +142,8 @@ export class SegmentWriter {
   #bulkWrite = false;
   /** A sync started because half the window is used, not awaited by anyone. */
   #backgroundSync: Promise<void> | undefined;
+  /** The fdatasync under way (settles, never rejects: a failure is in `#failure`), see `#syncWritten`. */
+  #syncInFlight: Promise<void> | undefined;
   #pending: ByteWriter;
   #spare: ByteWriter;
   #inFlight: Promise<void> | undefined;
@@ -516,10 +518,29 @@ export class SegmentWriter {
     return { from, to: Math.ceil((end + this.#preallocate) / PAGE_BYTES) * PAGE_BYTES };
   }
 
-  /** fdatasync covering every byte written before it started. */
+  /**
+   * fdatasync covering every byte written before it started. One at a time: a writeback error is reported once per
+   * open file, to the one fdatasync that sees it, so a second one in flight beside a failing one (the background
+   * sync's) would succeed and vouch for pages that were dropped (fsyncgate). A failure is recorded before the next
+   * sync can start, which then throws it.
+   */
   async #syncWritten(): Promise<void> {
+    while (this.#syncInFlight !== undefined) await this.#syncInFlight;
+    if (this.#failure !== undefined) throw this.#failure;
     const covered = this.#written;
-    await this.#file.datasync();
+    const flight = this.#file.datasync().then(
+      () => undefined,
+      (error: unknown) => {
+        this.#failure ??= error;
+      },
+    );
+    this.#syncInFlight = flight;
+    try {
+      await flight;
+    } finally {
+      if (this.#syncInFlight === flight) this.#syncInFlight = undefined;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
     if (covered > this.#synced) this.#synced = covered;
   }
 
@@ -587,7 +608,8 @@ export class SegmentWriter {
 
   /** Whether {@link SegmentWriter.syncNow} is available (the file offers a blocking fdatasync). */
   get canSyncNow(): boolean {
-    return this.#file.datasyncSync !== undefined;
+    // Not beside an asynchronous fdatasync in flight: only one of the two would learn of a writeback error.
+    return this.#file.datasyncSync !== undefined && this.#syncInFlight === undefined;
   }
 
   /**
