@@ -35,6 +35,7 @@ export {
 } from "./format.js";
 export { declareFreshBatches, returnsFreshBatches } from "./fresh-batches.js";
 export { type JsonValue, jsonCodec } from "./json-codec.js";
+export { readU32, readU64 } from "./little-endian.js";
 export { checkOptionNames, optionNames } from "./option-names.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {

@@ -6,7 +6,7 @@
  * CRC it says. That record's bytes and every byte before it in its segment were then covered by an fdatasync.
  */
 
-import { crc32, MAX_RECORD_BYTES, MIN_RECORD_BYTES } from "@lora/wal-codec";
+import { crc32, MAX_RECORD_BYTES, MIN_RECORD_BYTES, readU32, readU64 } from "@lora/wal-codec";
 import {
   type DurableBinding,
   isMissingFileError,
@@ -18,7 +18,6 @@ import {
 
 /** Bytes read at once while the bound record's CRC is checked. */
 const CHUNK_BYTES = 64 * 1024;
-const TWO_POW_32 = 0x1_0000_0000;
 
 /**
  * The binding of the mark of `dir` when its record reads back whole as the mark describes it, else `undefined` (no
@@ -54,7 +53,7 @@ async function recordReadsBack(fs: WalFileSystem, path: string, binding: Durable
     if ((await file.size()) < offset + bytes) return false;
     const chunk = new Uint8Array(Math.min(CHUNK_BYTES, bytes));
     // The stored CRC first: a record that is not the one named fails here, before its bytes are summed.
-    if ((await file.read(chunk, 0, 4, offset + bytes - 4)) < 4 || u32(chunk, 0) !== binding.recordCrc) return false;
+    if ((await file.read(chunk, 0, 4, offset + bytes - 4)) < 4 || readU32(chunk, 0) !== binding.recordCrc) return false;
     let crc = 0;
     for (let at = 0; at < bytes - 4; ) {
       const want = Math.min(chunk.byteLength, bytes - 4 - at);
@@ -73,17 +72,7 @@ async function recordReadsBack(fs: WalFileSystem, path: string, binding: Durable
 /** The record's first bytes: its length and LSN fields say what the binding says. */
 function headerMatches(head: Uint8Array, binding: DurableBinding): boolean {
   // The first read holds at least the 21 bytes before a payload (a record is at least 25 bytes), 13 are looked at.
-  return u32(head, 0) === binding.recordBytes && u32(head, 9) * TWO_POW_32 + u32(head, 5) === binding.recordLsn;
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) |
-      ((bytes[at + 1] as number) << 8) |
-      ((bytes[at + 2] as number) << 16) |
-      ((bytes[at + 3] as number) << 24)) >>>
-    0
-  );
+  return readU32(head, 0) === binding.recordBytes && readU64(head, 5) === binding.recordLsn;
 }
 
 /**

@@ -35,6 +35,8 @@ import {
   MIN_RECORD_BYTES,
   optionNames,
   type PayloadCodec,
+  readU32,
+  readU64,
   shownValue,
   WalError,
   type WalRecord,
@@ -380,8 +382,8 @@ export class SegmentWriter {
     const record = buffer.view(buffer.length - lastBytes);
     this.#lastEnd = this.#written;
     this.#lastBytes = lastBytes;
-    this.#lastLsn = u32At(record, 9) * 0x1_0000_0000 + u32At(record, 5);
-    this.#lastCrc = u32At(record, lastBytes - 4);
+    this.#lastLsn = readU64(record, 5);
+    this.#lastCrc = readU32(record, lastBytes - 4);
   }
 
   /**
@@ -880,17 +882,6 @@ export class SegmentWriter {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
   }
-}
-
-/** The little-endian u32 at `at` of `bytes`. */
-function u32At(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) |
-      ((bytes[at + 1] as number) << 8) |
-      ((bytes[at + 2] as number) << 16) |
-      ((bytes[at + 3] as number) << 24)) >>>
-    0
-  );
 }
 
 /** Refuse bad options before a file is created, opened or renamed for them (also for `SpareSegment.becomeSegment`). */
