@@ -527,10 +527,24 @@ export class SegmentWriter {
    * sync can start, which then throws it.
    */
   async #syncWritten(): Promise<void> {
+    let covered = 0;
+    await this.#oneFlush(async () => {
+      covered = this.#written;
+      await this.#file.datasync();
+    });
+    if (covered > this.#synced) this.#synced = covered;
+  }
+
+  /**
+   * Run `flush` (an fdatasync or fsync of the file, with the steps that must not run beside another: a truncation
+   * whose length a late sync would count as synced) once no other is in flight, and only on a writer that has not
+   * failed. Every flush of the file goes through here (see {@link SegmentWriter.#syncWritten}); its failure is
+   * recorded before the next can start.
+   */
+  async #oneFlush(flush: () => Promise<void>): Promise<void> {
     while (this.#syncInFlight !== undefined) await this.#syncInFlight;
     if (this.#failure !== undefined) throw this.#failure;
-    const covered = this.#written;
-    const flight = this.#file.datasync().then(
+    const flight = flush().then(
       () => undefined,
       (error: unknown) => {
         this.#failure ??= error;
@@ -543,7 +557,6 @@ export class SegmentWriter {
       if (this.#syncInFlight === flight) this.#syncInFlight = undefined;
     }
     if (this.#failure !== undefined) throw this.#failure;
-    if (covered > this.#synced) this.#synced = covered;
   }
 
   /**
@@ -722,8 +735,7 @@ export class SegmentWriter {
         await this.#file.write(chunk.subarray(0, got), at);
         at += got;
       }
-      if (options.withMetadata === true) await this.#file.sync();
-      else await this.#file.datasync();
+      await this.#oneFlush(() => (options.withMetadata === true ? this.#file.sync() : this.#file.datasync()));
       this.#synced = this.#written;
     } catch (error) {
       this.#failure ??= error;
@@ -751,9 +763,11 @@ export class SegmentWriter {
     await this.flush();
     const header: SegmentHeader = { ...this.#header, sealed: true };
     try {
-      await this.#cutZeroTail(true);
-      await this.#file.write(encodeSegmentHeader(header), 0);
-      await this.#file.datasync();
+      await this.#oneFlush(async () => {
+        await this.#cutZeroTail(true);
+        await this.#file.write(encodeSegmentHeader(header), 0);
+        await this.#file.datasync();
+      });
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -787,8 +801,11 @@ export class SegmentWriter {
     this.#pendingLastBytes = 0;
     if (offset < this.#lastEnd) this.#lastEnd = 0;
     try {
-      await this.#file.truncate(offset);
-      await this.#file.sync();
+      // After any sync in flight: one finishing late would count the bytes cut off as synced.
+      await this.#oneFlush(async () => {
+        await this.#file.truncate(offset);
+        await this.#file.sync();
+      });
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -808,7 +825,7 @@ export class SegmentWriter {
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#assertUsable();
     try {
-      await this.#cutZeroTail(true);
+      await this.#oneFlush(() => this.#cutZeroTail(true));
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -864,6 +881,8 @@ export class SegmentWriter {
     this.#closed = true;
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
     if (this.#backgroundSync !== undefined) await this.#backgroundSync;
+    // Nor close the descriptor under a caller's fdatasync still in flight.
+    while (this.#syncInFlight !== undefined) await this.#syncInFlight;
     await this.#fillLanded();
     // A clean close leaves the file as long as its records, as an appending writer would (not made durable: a
     // zero tail that comes back after a power loss is still the end of the log).
