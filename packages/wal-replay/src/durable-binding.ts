@@ -98,12 +98,13 @@ export class DurableBindingCheck {
 
   /**
    * Read the mark now, before the walk reads a segment: the binding the walk then believes is one whose record was
-   * fsynced before the walk read anything. Its record is checked only when damage asks.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when the mark cannot be read (never taken for "no binding").
+   * fsynced before the walk read anything. Its record is checked only when damage asks. Never rejects: a mark that
+   * cannot be read fails only the damage that asks for it ({@link DurableBindingCheck.vouchedEnd}, never taken for "no
+   * binding"), so a walk that meets no damage (a healthy log, a LoraDB directory) does not depend on the hint.
    */
   async prime(): Promise<void> {
     this.#read ??= this.#readBinding();
-    await this.#read;
+    await this.#read.catch(() => undefined);
   }
 
   async #readBinding(): Promise<DurableBinding | undefined> {
