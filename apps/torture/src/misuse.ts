@@ -283,6 +283,7 @@ class Sequence {
     try {
       this.#watch(this.#fs);
       await this.#openFirst();
+      await this.#sentinelTxIds();
       for (let n = 0; n < this.#cfg.steps; n++) await this.#step();
       await this.#finale();
       await this.#checkCaptures();
@@ -805,7 +806,23 @@ class Sequence {
     if (m.staleIds.length > 0) kinds.push(["begun before a reopen", () => this.#pick(m.staleIds)]);
     const [kind, idOf] = this.#pick(kinds);
     const id = idOf() as number;
-    const op = this.#pick(["append", "appendBatch", "commit", "abort"] as const);
+    await this.#txCall(kind, id, this.#pick(["append", "appendBatch", "commit", "abort"] as const));
+  }
+
+  /**
+   * The ids a handle could mistake for "no transaction open" (-1, NaN: each once stood for it in some handle), named
+   * by every transaction call while none is open, once per sequence right after the first open: a random pick meets
+   * that state rarely enough that a run could miss it (the planted bug tx-none-is-minus-one went uncaught on a seed).
+   */
+  async #sentinelTxIds(): Promise<void> {
+    for (const id of [-1, Number.NaN]) {
+      for (const op of ["append", "appendBatch", "commit", "abort"] as const) await this.#txCall("sentinel", id, op);
+    }
+  }
+
+  /** `op` naming transaction `id`: accepted if the model has it open, else refused with WAL_TX_NOT_OPEN. */
+  async #txCall(kind: string, id: number, op: "append" | "appendBatch" | "commit" | "abort"): Promise<void> {
+    const m = this.#m;
     const label = `${op}(${show(id)}) [${kind}]`;
     const valid = m.isOpen(id);
     const event = `${m.newId()}.0`;

@@ -61,7 +61,15 @@ describe("the misuse tier", () => {
     expect(b.crashStates).toBe(a.crashStates);
   });
 
-  for (const bug of ["accept-unknown-tx", "unchecked-checkpoint-fence", "unchecked-retained-fence"] as const) {
+  it("catches accept-unknown-tx: a call naming a transaction that is not open is accepted", async () => {
+    // The sentinel ids (-1, NaN) each sequence names first pass the planted check and fail in the encoder with
+    // another code; a valid-looking id that was never begun is accepted outright.
+    const r = await runMisuse({ seed: 1, sequences: 8, bugs: ["accept-unknown-tx"], wrongCodec: false });
+    const kinds = new Set(r.violations.map((v) => v.kind));
+    expect([...kinds].sort()).toEqual(["accepted-misuse", "wrong-code"]);
+  });
+
+  for (const bug of ["unchecked-checkpoint-fence", "unchecked-retained-fence"] as const) {
     it(`catches ${bug}: a call that must be refused is accepted`, async () => {
       const r = await runMisuse({ seed: 1, sequences: 8, bugs: [bug], stopOnFirst: true, wrongCodec: false });
       expect(r.violations.length, `${bug} was not caught`).toBeGreaterThan(0);
@@ -81,8 +89,25 @@ describe("the misuse tier", () => {
       wrongCodec: false,
       commitAfterClose: false,
     });
-    expect(r.violations.map((v) => v.kind)).toEqual(["wrong-code"]);
-    expect(r.violations[0]?.message).toMatch(/\(-1\).*refused with WAL_ENCODE.*expected WAL_TX_NOT_OPEN/);
+    // Each of append, appendBatch, commit and abort naming -1 while none is open, in the first sequence.
+    expect(r.violations.map((v) => v.kind)).toEqual(["wrong-code", "wrong-code", "wrong-code", "wrong-code"]);
+    for (const v of r.violations)
+      expect(v.message).toMatch(/\(-1\).*refused with WAL_ENCODE.*expected WAL_TX_NOT_OPEN/);
+  });
+
+  it("catches tx-none-is-minus-one on every seed: each sequence names the sentinel ids before anything random", async () => {
+    // 393712725 is a CI smoke seed whose random calls never named -1 while no transaction was open.
+    for (const seed of [2, 3, 4, 393712725]) {
+      const r = await runMisuse({
+        seed,
+        sequences: 1,
+        bugs: ["tx-none-is-minus-one"],
+        stopOnFirst: true,
+        wrongCodec: false,
+        commitAfterClose: false,
+      });
+      expect(r.violations[0]?.kind, `seed ${seed}`).toBe("wrong-code");
+    }
   });
 });
 
