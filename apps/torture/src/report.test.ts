@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { BugVerdict } from "./planted-bugs.js";
-import { type RunReport, toJson, violationCount } from "./report.js";
+import { type RunReport, renderTable, renderViolations, toJson, violationCount } from "./report.js";
 import { TierResult, type ViolationKind } from "./result.js";
 
 function tierWith(kind: ViolationKind): TierResult {
@@ -62,5 +62,29 @@ describe("the run's verdict", () => {
     const r = report([new TierResult("A")], [bug(true), bug(false)]);
     expect(violationCount(r)).toBe(1);
     expect(toJson(r).ok).toBe(false);
+  });
+
+  it("a skipped planted bug (no strace here) is neither caught nor missed in the table and the listing", () => {
+    const r = report([new TierResult("A")], [bug(true), bug(false, true)]);
+    const bugRow = renderTable(r)
+      .split("\n")
+      .find((l) => l.startsWith("| planted bugs"));
+    const cells = (bugRow ?? "").split("|").map((c) => c.trim());
+    expect(cells[2]).toBe("1 (+1 skipped)");
+    expect(cells[11]).toBe("0");
+    expect(cells[12]).toBe("1/1");
+    expect(renderViolations(r)).not.toContain("not caught");
+  });
+
+  it("a planted bug that ran and was missed shows in the table and the listing", () => {
+    const r = report([new TierResult("A")], [bug(true), bug(false)]);
+    const bugRow = renderTable(r)
+      .split("\n")
+      .find((l) => l.startsWith("| planted bugs"));
+    const cells = (bugRow ?? "").split("|").map((c) => c.trim());
+    expect(cells[2]).toBe("2");
+    expect(cells[11]).toBe("1");
+    expect(cells[12]).toBe("1/2");
+    expect(renderViolations(r)).toContain("planted bug ack-before-fsync was not caught");
   });
 });

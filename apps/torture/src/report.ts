@@ -18,8 +18,11 @@ export interface RunReport {
 const pct = (n: number, d: number) => (d === 0 ? "—" : `${((100 * n) / d).toFixed(n === d ? 0 : 2)}%`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
+/** A planted bug counts against the run only when it ran and was not caught; one skipped (no strace here) does not. */
+const missed = (b: BugVerdict) => !b.caught && b.skipped !== true;
+
 export function violationCount(r: RunReport): number {
-  const bugsMissed = r.bugs === null ? 0 : r.bugs.filter((b) => !b.caught && b.skipped !== true).length;
+  const bugsMissed = r.bugs === null ? 0 : r.bugs.filter(missed).length;
   return r.tiers.reduce((n, t) => n + t.violations.length, 0) + bugsMissed;
 }
 
@@ -68,9 +71,11 @@ export function renderTable(r: RunReport): string {
   }
   if (r.bugs !== null) {
     const caught = r.bugs.filter((b) => b.caught).length;
+    const ran = r.bugs.filter((b) => b.skipped !== true).length;
+    const skipped = r.bugs.length - ran;
     rows.push([
       "planted bugs",
-      String(r.bugs.length),
+      skipped === 0 ? String(r.bugs.length) : `${ran} (+${skipped} skipped)`,
       "—",
       "—",
       "—",
@@ -79,8 +84,8 @@ export function renderTable(r: RunReport): string {
       "—",
       "—",
       "—",
-      String(r.bugs.length - caught),
-      `${caught}/${r.bugs.length}`,
+      String(r.bugs.filter(missed).length),
+      `${caught}/${ran}`,
       secs(r.bugs.reduce((n, b) => n + b.ms, 0)),
     ]);
   }
@@ -145,7 +150,7 @@ export function renderViolations(r: RunReport): string {
       out.push(`  ... and ${t.violations.length - MAX_PRINTED_VIOLATIONS} more in tier ${t.tier}`);
   }
   for (const b of r.bugs ?? []) {
-    if (!b.caught)
+    if (missed(b))
       out.push(`✗ planted bug ${b.bug} was not caught\n    replay: pnpm torture -- --tier bugs --seed ${r.seed}`);
   }
   return out.join("\n");
