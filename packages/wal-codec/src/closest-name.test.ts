@@ -18,4 +18,12 @@ describe("closestName", () => {
     expect(closestName("frobnicate", known)).toBeUndefined();
     expect(closestName("codec", [])).toBeUndefined();
   });
+
+  it("else gives the one known name a name of 3 letters or more starts, as a name cut short", () => {
+    expect(closestName("sync", ["codec", "syncMode", "segmentTargetBytes"])).toBe("syncMode");
+    expect(closestName("segmentTarget", ["codec", "syncMode", "segmentTargetBytes"])).toBe("segmentTargetBytes");
+    expect(closestName("ver", known)).toBe("verify");
+    expect(closestName("cod", known)).toBeUndefined(); // codec and codec-module both start with it
+    expect(closestName("du", known)).toBeUndefined(); // too short to guess from
+  });
 });

@@ -2,12 +2,13 @@
 
 /**
  * The known name a misspelling most likely meant: the same letters in another case, or the nearest within 2 edits
- * (1 for a name under 6 letters, where 2 edits would turn any short name into another); `undefined` when no known
- * name is that close. What `checkOptionNames` suggests for an unknown option name, and `lora-wal` for an
+ * (1 for a name under 6 letters, where 2 edits would turn any short name into another), else the one known name that
+ * starts with it (3 letters or more: `sync` for `syncMode`); `undefined` when no known name is that close. What `checkOptionNames` suggests for an unknown option name, and `lora-wal` for an
  * unknown command or long option.
  *
  * ```ts
  * closestName("recover", ["recovery", "syncMode"]); // "recovery"
+ * closestName("sync", ["recovery", "syncMode"]); // "syncMode"
  * closestName("colour", ["recovery", "syncMode"]); // undefined
  * ```
  */
@@ -23,7 +24,14 @@ export function closestName(name: string, known: readonly string[]): string | un
       bestDistance = distance;
     }
   }
-  return best;
+  return best ?? onlyExtension(lower, known);
+}
+
+/** The known name that starts with `lower` when exactly one does (a name cut short, too short for edits to reach). */
+function onlyExtension(lower: string, known: readonly string[]): string | undefined {
+  if (lower.length < 3) return undefined;
+  const longer = known.filter((candidate) => candidate.toLowerCase().startsWith(lower));
+  return longer.length === 1 ? longer[0] : undefined;
 }
 
 /** Levenshtein distance of `a` and `b`, or `limit` once it is sure to reach it (option names are short). */

@@ -53,8 +53,15 @@ describe("checkOptionNames", () => {
     }
   });
 
+  it("suggests the one known option a name cut short starts", () => {
+    expect(refusal({ sync: "none" })).toMatchObject({ message: expect.stringContaining('did you mean "syncMode"') });
+    expect(refusal({ checkpoint: 3 })).toMatchObject({
+      message: expect.stringContaining('did you mean "checkpointLsn"'),
+    });
+  });
+
   it("suggests nothing for a name further from every known one", () => {
-    for (const far of ["durability", "mode", "x", "fsx2", "checkpoint", "syncModes!!"]) {
+    for (const far of ["durability", "mode", "x", "fsx2", "checkpointing", "syncModes!!"]) {
       expect(refusal({ [far]: 1 }), far).toMatchObject({ message: expect.not.stringContaining("did you mean") });
     }
   });
