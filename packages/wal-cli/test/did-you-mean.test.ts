@@ -35,6 +35,10 @@ describe("lora-wal suggests what a misspelling meant", () => {
     expect(await usageLine(["--verison"])).toBe("lora-wal: unknown option --verison (did you mean --version?)");
   });
 
+  it("for a command cut short that starts one known command", async () => {
+    expect(await usageLine(["ver", "x"])).toBe('lora-wal: unknown command "ver" (did you mean "verify"?)');
+  });
+
   it("nothing for a name far from every known one, nor for a short option", async () => {
     expect(await usageLine(["dump", "x", "--bogus"])).toBe("lora-wal: Unknown option '--bogus'");
     expect(await usageLine(["inspect", "x", "-x"])).toBe("lora-wal: Unknown option '-x'");
