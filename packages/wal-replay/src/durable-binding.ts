@@ -28,6 +28,20 @@ export async function checkedDurableBinding(fs: WalFileSystem, dir: string): Pro
   return await verifiedBinding(fs, dir, (await readDurableMark(fs, dir))?.binding);
 }
 
+/**
+ * Whether the record `binding` (of the mark of `dir`) names reads back whole as it describes it: false for a segment
+ * missing or shorter, or other bytes there. What `settleDurableBinding` (`@lora/wal-segment`) is given to decide
+ * which binding a new writer session keeps.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a file cannot be read (never taken for "does not read back").
+ */
+export async function durableBindingReadsBack(
+  fs: WalFileSystem,
+  dir: string,
+  binding: DurableBinding,
+): Promise<boolean> {
+  return await recordReadsBack(fs, segmentPath(dir, binding.segmentId), binding);
+}
+
 /** `binding` (of the mark of `dir`) when its record reads back whole as it describes it, else `undefined`. */
 async function verifiedBinding(
   fs: WalFileSystem,
@@ -35,7 +49,7 @@ async function verifiedBinding(
   binding: DurableBinding | undefined,
 ): Promise<DurableBinding | undefined> {
   if (binding === undefined) return undefined;
-  return (await recordReadsBack(fs, segmentPath(dir, binding.segmentId), binding)) ? binding : undefined;
+  return (await durableBindingReadsBack(fs, dir, binding)) ? binding : undefined;
 }
 
 /** Whether the record at `binding.recordOffset` of `path` has the binding's length, LSN and CRC, and checks out. */

@@ -20,7 +20,7 @@ export {
   type RecordDamageInput,
   type WalkedSegment,
 } from "./damage-rules.js";
-export { checkedDurableBinding, DurableBindingCheck } from "./durable-binding.js";
+export { checkedDurableBinding, DurableBindingCheck, durableBindingReadsBack } from "./durable-binding.js";
 export { lookAgainAtNewest, type NewestSegmentLook } from "./newest-segment-look.js";
 export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";

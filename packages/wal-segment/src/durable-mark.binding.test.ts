@@ -76,20 +76,40 @@ describe("the durable mark's binding", () => {
     expect(await readDurableMark(fs, DIR)).toMatchObject({ durableLsn: 7, closed: true, binding: newer });
   });
 
-  it("settling cuts a binding other than the one kept to the version 2 mark, durably; the kept one stays", async () => {
+  it("settling keeps a binding whose record reads back, and cuts any other to the version 2 mark, durably", async () => {
     const fs = SimFS.withDir(DIR);
     fs.writeFileSync(MARK, encodeDurableMark({ ...core, session: 1 }));
     fs.writeFileSync(MARK, encodeDurableMark({ ...core, binding }), { durable: false });
-    await settleDurableBinding(fs, DIR, binding);
+    const asked: DurableBinding[] = [];
+    const readsBack = (answer: boolean) => (b: DurableBinding) => {
+      asked.push(b);
+      return Promise.resolve(answer);
+    };
+    expect(await settleDurableBinding(fs, DIR, readsBack(true))).toEqual(binding);
     expect(fs.readFileSync(MARK).byteLength).toBe(DURABLE_MARK_BOUND_BYTES);
-    await settleDurableBinding(fs, DIR, { ...binding, recordCrc: 1 });
+    expect(await settleDurableBinding(fs, DIR, readsBack(false))).toBeUndefined();
+    expect(asked).toEqual([binding, binding]);
     expect(fs.readFileSync(MARK)).toEqual(encodeDurableMark(core));
     expect(fs.durableImage().readFileSync(MARK)).toEqual(encodeDurableMark(core));
-    // Nothing to do: no mark, or one without a binding.
-    await settleDurableBinding(fs, DIR, undefined);
+    // Nothing to do, nothing asked: a mark without a binding, or no mark.
+    expect(await settleDurableBinding(fs, DIR, readsBack(true))).toBeUndefined();
     await fs.unlink(MARK);
-    await settleDurableBinding(fs, DIR, undefined);
+    expect(await settleDurableBinding(fs, DIR, readsBack(true))).toBeUndefined();
+    expect(asked).toHaveLength(2);
     expect(fs.listSync(DIR)).toEqual([]);
+  });
+
+  it("settling cuts a binding that is not whole without asking about it; a failed check changes nothing", async () => {
+    const fs = SimFS.withDir(DIR);
+    const whole = encodeDurableMark({ ...core, binding });
+    fs.writeFileSync(MARK, whole.subarray(0, whole.byteLength - 1));
+    const never = () => Promise.reject(new Error("asked"));
+    expect(await settleDurableBinding(fs, DIR, never)).toBeUndefined();
+    expect(fs.durableImage().readFileSync(MARK)).toEqual(encodeDurableMark(core));
+    fs.writeFileSync(MARK, whole);
+    await expect(settleDurableBinding(fs, DIR, never)).rejects.toThrow("asked");
+    expect(fs.durableImage().readFileSync(MARK)).toEqual(whole);
+    expect(fs.stats.opens).toBe(fs.stats.closes);
   });
 });
 

@@ -94,18 +94,6 @@ export interface DurableBinding {
   readonly recordCrc: number;
 }
 
-/** Whether two bindings name the same record (`undefined` for none). */
-export function sameBinding(a: DurableBinding | undefined, b: DurableBinding | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return (
-    a.segmentId === b.segmentId &&
-    a.recordOffset === b.recordOffset &&
-    a.recordBytes === b.recordBytes &&
-    a.recordLsn === b.recordLsn &&
-    a.recordCrc === b.recordCrc
-  );
-}
-
 /** Encode a mark (version 2, with its binding when it has one). @throws {@link @lora/wal-codec!WalError} `WAL_ENCODE` for values that are not safe integers. */
 export function encodeDurableMark(mark: DurableMark): Uint8Array {
   for (const [name, value] of [
@@ -452,35 +440,38 @@ export class DurableMarkWriter {
 }
 
 /**
- * Make sure no version of the mark of `dir` that a crash could still bring back holds a binding other than `keep`:
- * when the file is longer than a mark without one (it holds, or held, a binding) and its binding is not `keep`, it is
- * cut to its first 40 bytes (the version 2 mark, unchanged for its readers) and fsynced. The mark is never fsynced
- * otherwise, so an older version of it, binding bytes that have since been cut and written again, could come back
- * after a power loss; `Wal.open` calls this after recovery and before anything is appended. Does nothing when there
- * is no mark.
- * @throws {@link @lora/wal-codec!WalError} what the seam throws for other reasons than a missing file.
+ * Settle the binding of the mark of `dir` for a new writer session and return the one it keeps: the mark's binding
+ * when `readsBack` says its record still reads back as described, else `undefined`. Makes sure no version of the
+ * mark that a crash could still bring back holds a binding other than the one kept: when the file is longer than a
+ * mark without one (it holds, or held, a binding) and that binding is not kept, it is cut to its first 40 bytes (the
+ * version 2 mark, unchanged for its readers) and fsynced. The mark is never fsynced otherwise, so an older version
+ * of it, binding bytes that have since been cut and written again, could come back after a power loss; `Wal.open`
+ * calls this after recovery and before anything is appended. Does nothing when there is no mark.
+ * @throws {@link @lora/wal-codec!WalError} what the seam throws for other reasons than a missing file, and what
+ *   `readsBack` throws (the file is closed first, unchanged).
  */
 export async function settleDurableBinding(
   fs: WalFileSystem,
   dir: string,
-  keep: DurableBinding | undefined,
-): Promise<void> {
+  readsBack: (binding: DurableBinding) => Promise<boolean>,
+): Promise<DurableBinding | undefined> {
   let file: WalFile;
   try {
     file = await fs.open(join(dir, DURABLE_MARK_FILE), "readWrite");
   } catch (error) {
-    if (isMissingFileError(error)) return;
+    if (isMissingFileError(error)) return undefined;
     throw error;
   }
   try {
-    const size = await file.size();
-    if (size <= DURABLE_MARK_BYTES) return;
+    // At most 40 bytes: no binding to keep, none to cut.
+    if ((await file.size()) <= DURABLE_MARK_BYTES) return undefined;
     const bytes = new Uint8Array(DURABLE_MARK_BOUND_BYTES);
     const n = await file.read(bytes, 0, bytes.byteLength, 0);
-    const onDisk = decodeDurableMark(bytes.subarray(0, n))?.binding;
-    if (keep !== undefined && sameBinding(onDisk, keep)) return;
+    const binding = decodeDurableMark(bytes.subarray(0, n))?.binding;
+    if (binding !== undefined && (await readsBack(binding))) return binding;
     await file.truncate(DURABLE_MARK_BYTES);
     await file.sync();
+    return undefined;
   } finally {
     await file.close();
   }

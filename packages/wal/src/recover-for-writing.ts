@@ -3,7 +3,7 @@
  * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
  */
 
-import { checkedDurableBinding } from "@lora/wal-replay";
+import { durableBindingReadsBack } from "@lora/wal-replay";
 import { DurableMarkWriter, removeSpareSegments, settleDurableBinding } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
@@ -45,11 +45,10 @@ export async function recoverForWriting<E>(
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
   let mark: DurableMarkWriter | null;
   try {
-    // The mark's binding, checked again now that recovery has cut what it cut: one whose record still reads back is
-    // carried over (the bytes up to it are as they were); any other is removed, durably, before anything is appended,
-    // so no version of the mark a power loss could bring back speaks for bytes written after this open.
-    const binding = await checkedDurableBinding(fs, dir);
-    await settleDurableBinding(fs, dir, binding);
+    // The mark's binding, read again and checked now that recovery has cut what it cut: one whose record still reads
+    // back is carried over (the bytes up to it are as they were); any other is removed, durably, before anything is
+    // appended, so no version of the mark a power loss could bring back speaks for bytes written after this open.
+    const binding = await settleDurableBinding(fs, dir, (b) => durableBindingReadsBack(fs, dir, b));
     mark = o.publishDurableLsn ? await DurableMarkWriter.open(fs, dir, r.nextLsn, binding) : null;
   } catch (error) {
     // The active segment is open for appends: a failed open must not keep its descriptor (one per attempt, and an
