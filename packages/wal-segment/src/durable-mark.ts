@@ -111,28 +111,42 @@ export function encodeDurableMark(mark: DurableMark): Uint8Array {
   const binding = mark.binding;
   if (binding !== undefined) checkBinding(binding);
   const bytes = new Uint8Array(binding === undefined ? DURABLE_MARK_BYTES : DURABLE_MARK_BOUND_BYTES);
-  writeMark(mark, bytes, new DataView(bytes.buffer));
+  const view = new DataView(bytes.buffer);
+  writeMark(bytes, view, mark.session, mark.durableLsn, mark.sessionStartLsn, mark.closed);
+  if (binding !== undefined) writeBinding(bytes, view, binding);
   return bytes;
 }
 
-/** Write a checked `mark` at the start of `bytes` (long enough for it), `view` over the same memory. */
-function writeMark(mark: DurableMark, bytes: Uint8Array, view: DataView): void {
-  const binding = mark.binding;
+/**
+ * Write a version 2 mark of checked values as the first 40 bytes of `bytes`, `view` over the same memory (from its
+ * first byte). Fields, not a {@link DurableMark}, and its CRC summed in place, as the binding's: the writer writes a
+ * mark at every sync round, without making an object or a view for it.
+ */
+function writeMark(
+  bytes: Uint8Array,
+  view: DataView,
+  session: number,
+  durableLsn: number,
+  sessionStartLsn: number,
+  closed: boolean,
+): void {
   bytes.set(MAGIC, 0);
   bytes[7] = 2;
-  putU64(view, 8, mark.session);
-  putU64(view, 16, mark.durableLsn);
-  putU64(view, 24, mark.sessionStartLsn);
-  view.setUint32(32, mark.closed ? CLOSED_FLAG : 0, true);
-  view.setUint32(36, crc32(bytes.subarray(0, 36)), true);
-  if (binding !== undefined) {
-    putU64(view, 40, binding.segmentId);
-    putU64(view, 48, binding.recordOffset);
-    putU64(view, 56, binding.recordLsn);
-    view.setUint32(64, binding.recordBytes, true);
-    view.setUint32(68, binding.recordCrc, true);
-    view.setUint32(72, bindingCrc(bytes), true);
-  }
+  putU64(view, 8, session);
+  putU64(view, 16, durableLsn);
+  putU64(view, 24, sessionStartLsn);
+  view.setUint32(32, closed ? CLOSED_FLAG : 0, true);
+  view.setUint32(36, crc32Range(bytes, 0, 36, view), true);
+}
+
+/** Write a checked `binding` after the mark `writeMark` wrote at the start of `bytes` (76 bytes or more). */
+function writeBinding(bytes: Uint8Array, view: DataView, binding: DurableBinding): void {
+  putU64(view, 40, binding.segmentId);
+  putU64(view, 48, binding.recordOffset);
+  putU64(view, 56, binding.recordLsn);
+  view.setUint32(64, binding.recordBytes, true);
+  view.setUint32(68, binding.recordCrc, true);
+  view.setUint32(72, bindingCrc(bytes), true);
 }
 
 /** The bytes a binding's CRC is computed over (one mark at a time: the computation never awaits). */
@@ -377,16 +391,12 @@ export class DurableMarkWriter {
       checkBinding(binding);
       this.#binding = binding;
     }
-    const mark: DurableMark = {
-      session: this.#session,
-      durableLsn: this.#last,
-      closed,
-      sessionStartLsn: this.#sessionStartLsn,
-      ...(this.#binding === undefined ? {} : { binding: this.#binding }),
-    };
     // The session and the LSNs were checked (the session is made here, the LSNs above and at open).
-    writeMark(mark, this.#out, this.#outView);
-    const bytes = this.#binding === undefined ? this.#out40 : this.#out;
+    const out = this.#out;
+    writeMark(out, this.#outView, this.#session, this.#last, this.#sessionStartLsn, closed);
+    const kept = this.#binding;
+    if (kept !== undefined) writeBinding(out, this.#outView, kept);
+    const bytes = kept === undefined ? this.#out40 : out;
     try {
       if (this.#file.writeSync !== undefined) this.#file.writeSync(bytes, 0);
       else this.#writeLater(bytes.slice());
