@@ -25,6 +25,7 @@ export type {
   ReplayedTransaction,
   ReplayOutcome,
   ReplayProgress,
+  ScanFrom,
   TornTailInfo,
 } from "@lora/wal-replay";
 // The change feed and replication slots, re-exported so a store author needs one import.
@@ -60,6 +61,7 @@ export type { LifecycleEvent, LifecycleListener, SegmentInfo } from "./segment-l
 export { DEFAULT_GROUP_INTERVAL_MS, type SyncMode, type SyncModeInput } from "./sync-mode.js";
 export { AUTO_BLOCKING_LIMIT_MS, type BlockingSyncInput } from "./sync-placement.js";
 export {
+  type CheckpointInfo,
   type CommitInfo,
   DEFAULT_PREALLOCATE_BYTES,
   DEFAULT_SEGMENT_TARGET_BYTES,
