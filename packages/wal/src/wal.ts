@@ -450,13 +450,16 @@ export class Wal<E = MutationEvent> {
 
   /**
    * Append several events to the open transaction `txBeginLsn` as one `MutationBatch` record (buffered).
-   * @throws {@link WalError} `WAL_TX_NOT_OPEN`, `WAL_ENCODE` (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and
-   *   as {@link Wal.begin}. Nothing is written when it throws.
+   * @throws {@link WalError} `WAL_TX_NOT_OPEN`, `WAL_INVALID_ARGUMENT` (`events` is not an array), `WAL_ENCODE`
+   *   (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and as {@link Wal.begin}. Nothing is written when it throws.
    */
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
       this.#tx.assertOpenTx(txBeginLsn, "append to");
-      if (!Array.isArray(events) || events.length === 0) {
+      if (!Array.isArray(events)) {
+        throw new WalError("WAL_INVALID_ARGUMENT", `appendBatch takes an array of events, got ${typeof events}`);
+      }
+      if (events.length === 0) {
         throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
       }
       return { kind: "mutationBatch", lsn, txBeginLsn, events };
@@ -562,8 +565,9 @@ export class Wal<E = MutationEvent> {
    * fsyncs); `group` and `none` resolve once the bytes are handed to the OS. An empty list writes nothing and
    * resolves `null`.
    *
-   * @throws {@link WalError} `WAL_ENCODE` / `WAL_RECORD_TOO_LARGE` (nothing written, no LSN used),
-   *   `WAL_IO` (the write or fsync failed; the handle is now poisoned), `WAL_POISONED`, `WAL_CLOSED`.
+   * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`events` is not an array), `WAL_ENCODE` /
+   *   `WAL_RECORD_TOO_LARGE` (nothing written, no LSN used), `WAL_IO` (the write or fsync failed; the handle is now
+   *   poisoned), `WAL_POISONED`, `WAL_CLOSED`.
    */
   commitTx(events: readonly E[]): Promise<CommitInfo | null> {
     // The common case stays synchronous up to the one promise the pipeline hands back: no rotation or structural
