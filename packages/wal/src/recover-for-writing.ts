@@ -3,7 +3,8 @@
  * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
  */
 
-import { durableBindingReadsBack } from "@lora/wal-replay";
+import { isWalError, WalError } from "@lora/wal-codec";
+import { durableBindingReadsBack, type RecoveryMode } from "@lora/wal-replay";
 import { DurableMarkWriter, removeSpareSegments, settleDurableBinding } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
@@ -41,6 +42,8 @@ export async function recoverForWriting<E>(
     onProgress: options.onProgress,
     failpoint,
     bugs,
+  }).catch((error: unknown) => {
+    throw withRemedy(error, dir, recovery);
   });
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
   let mark: DurableMarkWriter | null;
@@ -73,4 +76,26 @@ export async function recoverForWriting<E>(
   await removeSpareSegments(fs, dir).catch(() => undefined);
   await segments.prepareSpareAtOpen(r.writer.size);
   return { r, segments };
+}
+
+/**
+ * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
+ * with `lora-wal verify` and opened up to the damage with `point-in-time`; a torn tail refused in `absolute` mode is
+ * cut by the default mode. The code, `details` and `cause` stay those of the damage found; other errors pass as is.
+ */
+function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknown {
+  if (!isWalError(error)) return error;
+  let remedy: string;
+  if (error.code === "WAL_CORRUPT" && recovery !== "point-in-time") {
+    remedy =
+      `run \`lora-wal verify ${dir}\` to see the damage; to open the log with what precedes it (the rest is ` +
+      `moved to .broken files), open it with recovery: "point-in-time"`;
+  } else if (error.code === "WAL_TORN_TAIL" && recovery === "absolute") {
+    remedy =
+      `a crash mid-write leaves one; open with recovery: "tolerate-torn-tail" (the default) to cut it ` +
+      `(the cut bytes are kept in a .broken file)`;
+  } else {
+    return error;
+  }
+  return new WalError(error.code, `${error.message}; ${remedy}`, { cause: error.cause, details: error.details });
 }

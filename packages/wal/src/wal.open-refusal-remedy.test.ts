@@ -1,0 +1,71 @@
+/**
+ * An open refused for damage says what the caller can do about it: corruption names `lora-wal verify` and the
+ * `point-in-time` recovery that opens the log up to the damage; a torn tail refused in `absolute` mode names the
+ * default mode that cuts it. The code, `details` and `cause` stay those of the damage found, and nothing changes.
+ */
+
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { segmentPath } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+/** A closed log of 60 one-event transactions over several small segments. */
+async function smallLog(): Promise<SimFS> {
+  const fs = new SimFS();
+  const { wal } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, segmentTargetBytes: 1024 });
+  for (let i = 0; i < 60; i++) await wal.commitTx([{ i, pad: "p".repeat(20) }]);
+  await wal.close();
+  return fs;
+}
+
+/** Every file under `/w` with its bytes, to compare before and after a refused open. */
+function image(fs: SimFS): Map<string, string> {
+  return new Map(fs.listSync("/w").map((name) => [name, Buffer.from(fs.readFileSync(`/w/${name}`)).toString("hex")]));
+}
+
+it("a refused open for corruption names lora-wal verify and recovery: point-in-time, and changes nothing", async () => {
+  const fs = await smallLog();
+  const sealed = segmentPath("/w", 2);
+  const bytes = fs.readFileSync(sealed);
+  bytes[100] = (bytes[100] as number) ^ 0xff;
+  fs.writeFileSync(sealed, bytes);
+  const before = image(fs);
+  for (const recovery of ["tolerate-torn-tail", "absolute"] as const) {
+    const error = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, recovery }).then(
+      () => null,
+      (e: unknown) => e as Error & { code: string; details: Record<string, unknown> },
+    );
+    expect(error).toMatchObject({ code: "WAL_CORRUPT", details: { segment: sealed, segmentId: 2 } });
+    expect(error?.message).toMatch(/^WAL corruption in \/w\/0000000002\.wal at offset \d+: /);
+    expect(error?.message).toContain("lora-wal verify /w");
+    expect(error?.message).toContain('recovery: "point-in-time"');
+    expect(image(fs)).toEqual(before);
+  }
+  // What the message promises works: point-in-time opens the log up to the damage.
+  const { wal, healed } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, recovery: "point-in-time" });
+  expect(healed.map((h) => h.kind)).toContain("corruptionCut");
+  await wal.close();
+});
+
+it("a torn tail refused in absolute mode names the default recovery that cuts it, and changes nothing", async () => {
+  const fs = await smallLog();
+  const newest = fs
+    .listSync("/w")
+    .filter((n) => n.endsWith(".wal"))
+    .sort()
+    .at(-1) as string;
+  const bytes = fs.readFileSync(`/w/${newest}`);
+  fs.writeFileSync(`/w/${newest}`, bytes.subarray(0, bytes.length - 7));
+  const before = image(fs);
+  const error = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec, recovery: "absolute" }).then(
+    () => null,
+    (e: unknown) => e as Error & { code: string },
+  );
+  expect(error).toMatchObject({ code: "WAL_TORN_TAIL" });
+  expect(error?.message).toContain('recovery: "tolerate-torn-tail"');
+  expect(image(fs)).toEqual(before);
+  const { wal, tornTail } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec });
+  expect(tornTail).not.toBeNull();
+  await wal.close();
+});
