@@ -38,8 +38,10 @@ export { type VerifyOptions, type VerifyReport, verifyDir } from "./commands/ver
 export { ExitCode, type ExitCodeValue, exitCodeForError } from "./exit-codes.js";
 export { eventText, loraEventText, valueText } from "./format/event-text.js";
 export { eventToJson, type JsonOut, valueToJson } from "./format/exact-json.js";
+export type { TransferProgress } from "./format/progress-bar.js";
 export type { TextStream } from "./format/terminal.js";
 export { main } from "./main.js";
 export type { CodecChoice, CodecName, CodecUse, ReadOptions } from "./read-options.js";
-export type { SegmentDamage } from "./scan/scan-segments.js";
+export type { SegmentDamage, SegmentScan } from "./scan/scan-segments.js";
+export type { TruncationGap } from "./scan/truncation-gap.js";
 export type { Verdict } from "./verdict.js";
