@@ -37,6 +37,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "unchecked-retained-fence",
   "seal-over-zero-tail",
   "sync-covers-later-writes",
+  "sync-beside-background-sync",
 ];
 
 /** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */
@@ -116,7 +117,7 @@ function focusedTiers(seed: number): [TierName, readonly number[], FocusedRun][]
     ],
     [
       "faults",
-      count(faultCases().length),
+      count(faultCases(seed).length),
       (bugs, cases) => runFaults({ seed, bugs, stopOnFirst: true, budget: unbounded, cases }),
     ],
   ];

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runFaults } from "./faults.js";
+import { faultCases, runFaults } from "./faults.js";
 import { runMisuse } from "./misuse.js";
 import { PLANTED_BUGS, runPlantedBug, runSeamBug } from "./planted-bugs.js";
 import { runTierA } from "./tier-a.js";
@@ -31,7 +31,7 @@ describe("the clean build", () => {
   it("reports zero violations on a fixed set of cases", async () => {
     const a = await runTierA({ seed: 2, budget: cases(400), maxLen: 3, maxImages: 8 });
     const c = await runTierC({ seed: 2, budget: cases(2000) });
-    const f = await runFaults({ seed: 2, budget: cases(200) });
+    const f = await runFaults({ seed: 2, budget: cases(faultCases(2).length) });
     for (const r of [a, c, f]) {
       expect(r.cases).toBeGreaterThan(0);
       expect(r.violations.map((v) => `${v.kind}: ${v.message}`)).toEqual([]);

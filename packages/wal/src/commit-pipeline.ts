@@ -65,6 +65,11 @@ export interface PipelineEvents {
   retrySyncAfterFailure?: (() => Promise<void>) | undefined;
   /** Planted bug `sync-covers-later-writes` only: a round marks synced what was written when it ended. */
   syncCoversLaterWrites?: boolean | undefined;
+  /**
+   * Planted bug `sync-beside-background-sync` only: a thread-pool round's fdatasync does not wait for the one in
+   * flight (it blocks the thread at once, with `syncNow`).
+   */
+  syncBesideBackgroundSync?: boolean | undefined;
 }
 
 export interface PipelineOptions {
@@ -466,7 +471,8 @@ export class CommitPipeline {
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
-        await this.#writer.sync();
+        if (TESTING_BUILD && this.#events.syncBesideBackgroundSync === true) this.#writer.syncNow();
+        else await this.#writer.sync();
       } catch (error) {
         const retry = this.#events.retrySyncAfterFailure;
         if (retry === undefined) {

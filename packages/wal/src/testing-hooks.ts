@@ -56,7 +56,14 @@ export type PlantedBug =
    * A sync round counts as covered everything written by the time its fdatasync returns, not only what was written
    * before it began: a commit written while the fdatasync ran is then taken for durable.
    */
-  | "sync-covers-later-writes";
+  | "sync-covers-later-writes"
+  /**
+   * A thread-pool sync round runs its fdatasync at once, on the calling thread, beside the segment writer's
+   * background fdatasync in flight instead of after it (the writer's one-at-a-time rule, bypassed): when the
+   * background one fails, only it learns of the error (fsyncgate), and the round, succeeding, acknowledges bytes
+   * the failure dropped.
+   */
+  | "sync-beside-background-sync";
 
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {

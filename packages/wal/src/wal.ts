@@ -204,6 +204,7 @@ export class Wal<E = MutationEvent> {
             ? () => fsyncAgain(this.#fs, this.#pipeline.writer.path)
             : undefined,
         syncCoversLaterWrites: TESTING_BUILD && init.bugs.has("sync-covers-later-writes"),
+        syncBesideBackgroundSync: TESTING_BUILD && init.bugs.has("sync-beside-background-sync"),
       },
       { blockingSync: init.blockingSync },
     );
