@@ -1,6 +1,7 @@
 /**
  * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
- * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors) and per directory
+ * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors, a write or a truncate
+ * landed out of order) and per directory
  * (which of its unsynced entry operations survive, subdirectories included), combined exhaustively or sampled from a
  * seed. An image is built from the root down, so a directory whose entry is lost takes everything under it along.
  */
@@ -27,7 +28,8 @@ export interface CrashImageOptions {
   /**
    * Out-of-order landings per file: a later unsynced write kept while earlier ones are lost (all of them when
    * there are at most this many, else this many sampled, the last write landing without the one before it
-   * always among them when it follows a write; 0 turns them off). @default 16
+   * always among them when it follows a write); and as many again for unsynced truncates, each lost while writes
+   * after it landed or landed while writes before it were lost. 0 turns both off. @default 16
    */
   readonly reorderSamples?: number;
 }
@@ -36,6 +38,10 @@ type FileChoice =
   | { readonly kind: "prefix"; readonly k: number }
   /** The first `k` ops kept, then op `j` (j > k) landed out of order; every other op lost. */
   | { readonly kind: "reordered"; readonly k: number; readonly j: number }
+  /** The first `j` ops kept but the truncate `t` (t < j - 1) among them, lost: later writes landed without it. */
+  | { readonly kind: "truncateLost"; readonly t: number; readonly j: number }
+  /** The first `k` ops kept, then the truncate `t` (t > k) and the ops after it up to `j` (exclusive): ops k..t-1 lost. */
+  | { readonly kind: "truncateEarly"; readonly k: number; readonly t: number; readonly j: number }
   | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
 
 interface FileDim {
@@ -107,7 +113,8 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
 /**
  * Writes that landed ahead of earlier ones: a page cache writes dirty pages back in any order, so a later
  * append can reach the disk while an earlier one (or its page) does not, leaving a hole of zeros before it.
- * Only runs of writes are reordered: a truncate between them keeps its place, as a journalled size change does.
+ * Only runs of writes are reordered here: a write never moves across a truncate (the truncate moves instead, see
+ * `truncateChoices`).
  *
  * Whole writes are reordered, which is stricter than a page cache on purpose (as SimFS is): a page written back
  * carries every earlier write to it, so a later write landing without an earlier one in the same sector cannot
@@ -155,6 +162,70 @@ function reorderedChoices(ops: readonly PendingOp[], seed: number, samples: numb
     add(from + below(next, j - from), j);
   }
   return out;
+}
+
+/**
+ * Truncates that landed out of order with the file's other unsynced writes. Before an fsync, a size change is
+ * metadata committed by the journal on its own schedule while data pages are written back on theirs (ext4
+ * `data=ordered`, xfs): a later write can land while the truncate before it is lost (the file keeps its old length,
+ * the bytes past the cut still there, the new bytes over them), and a truncate can land while the writes before it
+ * are lost. Truncates stay in order among themselves (one journal), so a choice moves one truncate across the
+ * writes between it and its neighbouring truncates: lost behind the writes after it (`truncateLost`: every op up to
+ * `j` kept but it), or landed ahead of the writes before it (`truncateEarly`: ops `k..t-1` lost, it and the ops
+ * after it up to `j` kept). Every such choice when there are at most `samples`, else seeded draws (the newest
+ * truncate lost behind every write after it, and landed ahead of every write before it, first), `samples * 8` at
+ * most, each choice once; the caller keeps those that leave a new state.
+ */
+function* truncateChoices(ops: readonly PendingOp[], seed: number, samples: number): Generator<FileChoice> {
+  const n = ops.length;
+  const truncates: number[] = [];
+  ops.forEach((op, i) => {
+    if (op.kind === "truncate") truncates.push(i);
+  });
+  // Per truncate: how many of each kind (lost: j in t+2..next; early: k in prev+1..t-1 times j in t+1..n).
+  const spans = truncates.map((t, i) => {
+    const prev = i === 0 ? -1 : (truncates[i - 1] as number);
+    const next = i === truncates.length - 1 ? n : (truncates[i + 1] as number);
+    return { t, prev, next, lost: Math.max(0, next - t - 1), early: Math.max(0, t - prev - 1) * (n - t) };
+  });
+  const total = spans.reduce((sum, s) => sum + s.lost + s.early, 0);
+  const decode = (index: number): FileChoice => {
+    let r = index;
+    for (const { t, prev, lost, early } of spans) {
+      if (r < lost) return { kind: "truncateLost", t, j: t + 2 + r };
+      r -= lost;
+      if (r < early)
+        return { kind: "truncateEarly", k: prev + 1 + Math.floor(r / (n - t)), t, j: t + 1 + (r % (n - t)) };
+      r -= early;
+    }
+    throw new Error("unreachable: index past the truncate choices");
+  };
+  if (total <= samples) {
+    for (let i = 0; i < total; i++) yield decode(i);
+    return;
+  }
+  const seen = new Set<string>();
+  const fresh = (c: FileChoice): boolean => {
+    const key =
+      c.kind === "truncateLost" ? keyOf([c.t, c.j]) : c.kind === "truncateEarly" ? keyOf([c.k, c.t, c.j, -1]) : "";
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const newest = spans[spans.length - 1] as (typeof spans)[number];
+  if (newest.lost > 0) {
+    const c: FileChoice = { kind: "truncateLost", t: newest.t, j: newest.next };
+    if (fresh(c)) yield c;
+  }
+  if (newest.early > 0) {
+    const c: FileChoice = { kind: "truncateEarly", k: newest.prev + 1, t: newest.t, j: n };
+    if (fresh(c)) yield c;
+  }
+  const next = mulberry32(seed);
+  for (let attempt = 0; attempt < samples * 8; attempt++) {
+    const c = decode(below(next, total));
+    if (fresh(c)) yield c;
+  }
 }
 
 function dirChoices(m: number, seed: number, samples: number): boolean[][] {
@@ -214,6 +285,27 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
       `(write ${op.bytes.byteLength} B at ${op.offset}) landed out of order, the rest lost`
     );
   }
+  if (choice.kind === "truncateLost") {
+    const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
+    return (
+      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but op ${choice.t + 1} ` +
+      `(truncate to ${op.length}), lost while later writes landed, the rest lost`
+    );
+  }
+  if (choice.kind === "truncateEarly") {
+    const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
+    const lost = choice.t - choice.k === 1 ? `op ${choice.t}` : `ops ${choice.k + 1}-${choice.t}`;
+    const after =
+      choice.j === choice.t + 1
+        ? ""
+        : choice.j === choice.t + 2
+          ? ` and op ${choice.j}`
+          : ` and ops ${choice.t + 2}-${choice.j}`;
+    return (
+      `${dim.label}: kept first ${choice.k}/${n} unsynced ops, then op ${choice.t + 1} (truncate to ${op.length})` +
+      `${after} landed ahead of ${lost} (lost), the rest lost`
+    );
+  }
   if (choice.kind === "prefix") {
     if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
     if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
@@ -233,11 +325,23 @@ function describeDir(dim: DirDim, choice: readonly boolean[]): string {
 function contentOf(dim: FileDim, index: number): PagedBytes {
   const cached = dim.cache.get(index);
   if (cached !== undefined) return cached;
-  const choice = dim.choices[index] as FileChoice;
+  const out = buildContent(dim, dim.choices[index] as FileChoice);
+  dim.cache.set(index, out);
+  return out;
+}
+
+function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileChoice): PagedBytes {
   let out: PagedBytes;
   if (choice.kind === "prefix" && choice.k === 0) out = dim.base;
   else if (choice.kind === "prefix" && choice.k === dim.ops.length && dim.kept !== undefined) out = dim.kept;
-  else {
+  else if (choice.kind === "truncateLost") {
+    out = dim.base.snapshot();
+    for (let i = 0; i < choice.j; i++) if (i !== choice.t) applyOp(out, dim.ops[i] as PendingOp);
+  } else if (choice.kind === "truncateEarly") {
+    out = dim.base.snapshot();
+    for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
+    for (let i = choice.t; i < choice.j; i++) applyOp(out, dim.ops[i] as PendingOp);
+  } else {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
     // A write past the end extends the file with zeros, as an unwritten extent reads after a crash.
@@ -253,8 +357,48 @@ function contentOf(dim: FileDim, index: number): PagedBytes {
       }
     }
   }
-  dim.cache.set(index, out);
   return out;
+}
+
+/**
+ * Append up to `samples` truncate choices that each leave a state no other choice of the file leaves (a truncate
+ * to the length the file had, writes after it over all the bytes it cut, or writes before it wholly past its cut
+ * leave a prefix's): each is compared with every prefix and with the truncate choices kept before it, and sampling
+ * draws on until `samples` distinct ones are kept or its attempts run out. The contents are cached for the images.
+ */
+function addTruncateChoices(
+  dim: FileDim,
+  choices: FileChoice[],
+  candidates: Iterable<FileChoice>,
+  samples: number,
+): void {
+  if (samples === 0 || !dim.ops.some((op) => op.kind === "truncate")) return;
+  const bySize = new Map<number, PagedBytes[]>();
+  const remember = (content: PagedBytes) => {
+    const same = bySize.get(content.size);
+    if (same === undefined) bySize.set(content.size, [content]);
+    else same.push(content);
+  };
+  // Every prefix, one op at a time; prefix k is choice 0 (k = 0), 1 (all), or k + 1.
+  let prefix = dim.base;
+  remember(prefix);
+  dim.cache.set(0, prefix);
+  dim.ops.forEach((op, i) => {
+    prefix = prefix.snapshot();
+    applyOp(prefix, op);
+    remember(prefix);
+    dim.cache.set(i === dim.ops.length - 1 ? 1 : i + 2, prefix);
+  });
+  let added = 0;
+  for (const candidate of candidates) {
+    if (added === samples) break;
+    const content = buildContent(dim, candidate);
+    if (bySize.get(content.size)?.some((other) => other.equals(content)) === true) continue;
+    remember(content);
+    dim.cache.set(choices.length, content);
+    choices.push(candidate);
+    added++;
+  }
 }
 
 /**
@@ -329,6 +473,12 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     const label = labels.get(inode) ?? fallbackLabels.get(inode) ?? `inode ${inode.id}`;
     const kept = inode.diverged ? undefined : inode.data.snapshot();
     const dim: FileDim = { kind: "file", inode, label, ops, base: inode.durable, kept, choices, cache: new Map() };
+    addTruncateChoices(
+      dim,
+      choices,
+      truncateChoices(ops, mixSeed(seed, 0x7c, inode.id), reorderSamples),
+      reorderSamples,
+    );
     fileDims.set(inode, dim);
   }
   // Files first (by inode id), then directories (by path): the description reads in that order.

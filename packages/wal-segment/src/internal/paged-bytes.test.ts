@@ -48,3 +48,30 @@ test.prop([fc.array(op, { maxLength: 30 })])("matches a plain array, and snapsho
   expect(Array.from(live.toUint8Array())).toEqual(model);
   for (const s of snaps) expect(Array.from(s.bytes.toUint8Array())).toEqual(s.model);
 });
+
+test.prop([fc.array(op, { maxLength: 30 }), fc.array(op, { maxLength: 30 })])(
+  "equals says whether two arrays hold the same bytes, shared pages or not",
+  (first, second) => {
+    const a = new PagedBytes();
+    let modelA: number[] = [];
+    for (const o of first) {
+      if (o.kind === "snap") continue;
+      if (o.kind === "write") a.write(new Uint8Array(o.len).fill(o.fill), o.at);
+      else a.truncate(o.len);
+      modelA = apply(modelA, o);
+    }
+    // b starts as a snapshot of a, so it shares pages until the second list writes over them.
+    const b = a.snapshot();
+    let modelB = modelA;
+    for (const o of second) {
+      if (o.kind === "snap") continue;
+      if (o.kind === "write") b.write(new Uint8Array(o.len).fill(o.fill), o.at);
+      else b.truncate(o.len);
+      modelB = apply(modelB, o);
+    }
+    const same = modelA.length === modelB.length && modelA.every((v, i) => v === modelB[i]);
+    expect(a.equals(b)).toBe(same);
+    expect(b.equals(a)).toBe(same);
+    expect(a.equals(PagedBytes.from(Uint8Array.from(modelA)))).toBe(true);
+  },
+);

@@ -86,6 +86,24 @@ export class PagedBytes {
     this.#size = length;
   }
 
+  /** Whether both hold the same bytes. Pages shared by snapshots are not compared; a missing page equals zeros. */
+  equals(other: PagedBytes): boolean {
+    if (this.#size !== other.#size) return false;
+    const pages = Math.max(this.#pages.length, other.#pages.length);
+    for (let i = 0; i < pages; i++) {
+      const a = this.#pages[i];
+      const b = other.#pages[i];
+      if (a === b) continue;
+      // Bytes past the size are zeros in both (the invariant), so whole pages compare.
+      if (a === undefined) {
+        if (!(b as Uint8Array).every((v) => v === 0)) return false;
+      } else if (b === undefined) {
+        if (!a.every((v) => v === 0)) return false;
+      } else if (!a.every((v, j) => v === b[j])) return false;
+    }
+    return true;
+  }
+
   /** The contents as one fresh `Uint8Array`. */
   toUint8Array(): Uint8Array {
     const out = new Uint8Array(this.#size);

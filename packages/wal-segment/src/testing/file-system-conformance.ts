@@ -251,6 +251,22 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
     });
 
+    withFs("a write past a truncate's cut reads zeros between: the cut bytes never come back", async (fs, root) => {
+      // A live process sees a truncate in its place among the writes; only a power loss may reorder them.
+      const f = await fs.open(join(root, "a"), "createExclusive");
+      await f.write(new Uint8Array(5000).fill(7), 0);
+      await f.truncate(100);
+      await f.write(new Uint8Array(10).fill(9), 4200);
+      expect(await f.size()).toBe(4210);
+      const all = await readAll(f);
+      expect(all.subarray(0, 100).every((b) => b === 7)).toBe(true);
+      expect(all.subarray(100, 4200).every((b) => b === 0)).toBe(true);
+      expect(all.subarray(4200).every((b) => b === 9)).toBe(true);
+      await f.datasync();
+      expect(await f.size()).toBe(4210);
+      await f.close();
+    });
+
     withFs(
       "truncate refuses a negative or fractional length with WAL_INVALID_ARGUMENT, the file unchanged",
       async (fs, root) => {

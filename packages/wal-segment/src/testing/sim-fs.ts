@@ -166,8 +166,9 @@ class SimFile implements WalFile {
  * @remarks
  * Model (stricter than POSIX on purpose; docs/crash-testing.md, 'Fault model'):
  * - Each file (inode) has volatile bytes (what reads see) and durable bytes (what survives power loss), plus the
- *   ordered writes and truncates since its last sync. `datasync`/`sync` make them durable. They do NOT make the
- *   file's directory entry durable.
+ *   ordered writes and truncates since its last sync. `datasync`/`sync` make them durable (a truncate's size change
+ *   included). They do NOT make the file's directory entry durable. Until then a power loss may land them out of
+ *   order: a truncate lost behind later writes, or landed ahead of earlier ones.
  * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
  *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
  * - A subdirectory is an entry of its parent like a file: each directory `mkdirp` creates (every missing level) is
@@ -369,7 +370,12 @@ export class SimFS implements WalFileSystem {
    * sectors it covers (sectors are atomic; every sector-aligned prefix, plus every other subset when it covers at
    * most 4 sectors, else `tornSamples` seeded subsets), or the first k kept plus one later write that landed out
    * of order, the writes between lost (a page cache writes pages back in any order; the hole reads as zeros when
-   * it lies past the old end; all such choices, or `reorderSamples` seeded ones; a truncate is never reordered).
+   * it lies past the old end; all such choices, or `reorderSamples` seeded ones; a write never moves across a
+   * truncate), or one truncate out of order with the writes between it and the truncates before and after it
+   * (truncates keep their order among themselves): lost while writes after it landed (the file keeps its length,
+   * the bytes past the cut with the new bytes over them), or landed while writes before it were lost (all such
+   * choices, or `reorderSamples` seeded ones; a size change is metadata the journal commits on its own schedule
+   * until an fsync or fdatasync of the file covers it; one that leaves the state of another choice is left out).
    * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
    * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
