@@ -630,7 +630,9 @@ export class SegmentWriter {
   /**
    * fdatasync on the calling thread, blocking it until every byte written before the call is durable. For sync
    * rounds a handle runs blocking (`blockingSync`, `"auto"` by default): it saves the thread-pool round trip of
-   * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration.
+   * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration. Call it only while
+   * {@link SegmentWriter.canSyncNow} is true: beside an asynchronous fdatasync in flight (the background one, or a
+   * flush), a writeback error reaches only one of the two, and this call could return for bytes that failure dropped.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (also when the file has no blocking fdatasync); after a failure
    *   every later sync throws the same error.
    */
