@@ -74,6 +74,29 @@ describe("fsArchive", () => {
     }
   });
 
+  test("an archive directory that is a file is refused by list, not listed as an empty archive", async () => {
+    const tmp = await makeTempDir("wal-archive-fs");
+    try {
+      const file = join(tmp.path, "a-file");
+      await writeFile(file, pattern(3, 1));
+      for (const [dir, prefix] of [
+        [file, ""],
+        [file, "segments/"],
+        [join(file, "archive"), ""],
+      ] as const) {
+        const error = await failure(fsArchive(dir).list(prefix));
+        expect(isWalError(error, "WAL_IO"), `${dir} ${prefix}`).toBe(true);
+        expect((error as { details: { errno?: string } }).details.errno).toBe("ENOTDIR");
+      }
+      // A key prefix under an object (a file where the prefix needs a directory) is still nothing under it.
+      const store = fsArchive(join(tmp.path, "archive"));
+      await store.put("segments", pattern(2, 2));
+      expect(await store.list("segments/x/")).toEqual([]);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   test("a signal that is not an AbortSignal is refused, and nothing is written", async () => {
     const sim = new SimFS();
     const store = fsArchive("/archive", { fs: sim });

@@ -268,7 +268,10 @@ class DirectoryStore implements FsArchive {
       names = await this.#fs.readdir(path);
     } catch (error) {
       const errno = isWalError(error, "WAL_IO") ? error.details.errno : undefined;
-      if (errno === "ENOENT" || errno === "ENOTDIR") return; // no such directory: nothing under it
+      // No such directory: nothing under it. But an archive directory that is a file (or under one) is a wrong
+      // path, not an empty archive: listed as empty, a restore would report the archive short of its target.
+      if (errno === "ENOENT") return;
+      if (errno === "ENOTDIR" && rel !== "" && (await this.#rootIsDirectory())) return;
       throw error;
     }
     for (const name of names) {
@@ -281,6 +284,16 @@ class DirectoryStore implements FsArchive {
       if (stat === null) continue; // removed meanwhile
       if (stat.isDirectory) await this.#walk(key, prefix, out, signal);
       else if (stat.isFile && key.startsWith(prefix) && isStoreKey(key)) out.push({ key, size: stat.size });
+    }
+  }
+
+  /** Whether the archive directory is one, or is not there yet (a file there, or above it, is neither). */
+  async #rootIsDirectory(): Promise<boolean> {
+    try {
+      const stat = await this.#fs.stat(this.dir);
+      return stat === null || stat.isDirectory;
+    } catch {
+      return false;
     }
   }
 
