@@ -112,10 +112,13 @@ describe("replay and the durable mark's binding", () => {
   });
 
   it("the bound record's own bytes damaged: the binding does not check, and the flip is a torn tail", async () => {
-    const fs = SimFS.withDir(DIR);
-    const binding = await boundLog(fs);
-    flip(fs, binding.recordOffset + 10);
-    expect(await checkedDurableBinding(fs, DIR)).toBeUndefined();
-    expect((await outcomeOf(fs)).tornTail).toMatchObject({ offset: binding.recordOffset });
+    // In its LSN field, and in its begin LSN (a byte only the record's CRC covers).
+    for (const into of [10, 15]) {
+      const fs = SimFS.withDir(DIR);
+      const binding = await boundLog(fs);
+      flip(fs, binding.recordOffset + into);
+      expect(await checkedDurableBinding(fs, DIR), `byte ${into}`).toBeUndefined();
+      expect((await outcomeOf(fs)).tornTail, `byte ${into}`).toMatchObject({ offset: binding.recordOffset });
+    }
   });
 });
