@@ -111,6 +111,21 @@ describe("the durable mark's binding", () => {
     expect(fs.durableImage().readFileSync(MARK)).toEqual(whole);
     expect(fs.stats.opens).toBe(fs.stats.closes);
   });
+
+  it("settling cuts binding bytes that no longer check too: an older version on disk may", async () => {
+    const fs = SimFS.withDir(DIR);
+    // On disk: a bound mark. In the page cache: a writer of 40-byte marks wrote over its first 40 bytes.
+    fs.writeFileSync(MARK, encodeDurableMark({ ...core, binding }));
+    const other = encodeDurableMark({ ...core, session: 2 });
+    const bytes = fs.readFileSync(MARK);
+    bytes.set(other, 0);
+    fs.writeFileSync(MARK, bytes, { durable: false });
+    expect((await readDurableMark(fs, DIR))?.binding).toBeUndefined();
+    expect((await readDurableMark(fs.durableImage(), DIR))?.binding).toEqual(binding);
+    // Even a verifier that would keep any binding: the one in the page cache does not check, so none is kept.
+    expect(await settleDurableBinding(fs, DIR, () => Promise.resolve(true))).toBeUndefined();
+    expect(fs.durableImage().readFileSync(MARK)).toEqual(other);
+  });
 });
 
 describe("SegmentWriter.lastWrittenRecord", () => {

@@ -90,6 +90,38 @@ describe("damage below the record the durable mark names", () => {
     await expect(Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
   });
 
+  it("an open keeps the binding on disk: a power loss right after it, with a flip below, is still refused", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { txStart } = await closedLog(fs);
+    // The page cache wrote the mark back (it is never fsynced).
+    fs.writeFileSync(MARK, fs.readFileSync(MARK));
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    const image = fs.durableImage();
+    await wal.close();
+    expect((await readDurableMark(image, DIR))?.binding).toMatchObject({ segmentId: 1, recordLsn: 3 * TXS });
+    flip(image, SEGMENT, txStart(35) + 3);
+    await expect(Wal.open<JsonValue>(DIR, { fs: image, codec: jsonCodec })).rejects.toMatchObject({
+      code: "WAL_CORRUPT",
+    });
+  });
+
+  it("after a rotation, the binding names the new segment", async () => {
+    const fs = SimFS.withDir(DIR);
+    const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, segmentTargetBytes: 4096 });
+    for (let i = 0; i < TXS; i++) await wal.commitTx([event(i)]);
+    const segments = fs.listSync(DIR).filter((name) => name.endsWith(".wal"));
+    expect(segments.length).toBeGreaterThan(1);
+    const newest = segmentPath(DIR, segments.length);
+    const end = (await replayDir(DIR, { fs, codec: jsonCodec }).outcome()).segments.at(-1)?.endOffset ?? 0;
+    expect((await readDurableMark(fs, DIR))?.binding).toMatchObject({
+      segmentId: segments.length,
+      recordLsn: 3 * TXS,
+      recordOffset: end - 25,
+    });
+    expect(fs.readFileSync(newest).byteLength).toBeGreaterThanOrEqual(end);
+    await wal.close();
+  });
+
   it("a crash (no clean close) with the mark at LSN L and a flip below L: refused", async () => {
     const fs = SimFS.withDir(DIR);
     const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
