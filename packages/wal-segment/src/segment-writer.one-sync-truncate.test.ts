@@ -72,10 +72,12 @@ describe("truncateTo beside the background fdatasync", () => {
     await writer.close();
   }, 10_000);
 
-  it("a background sync that fails beside it fails the truncation (the handle is poisoned)", async () => {
+  it("a background sync that fails beside it fails the truncation, which cuts nothing (the handle is poisoned)", async () => {
     const held = heldFlushes();
     const { state } = held;
     const writer = await writerWithBackgroundSync(held);
+    const size = (await held.fs.stat(PATH))?.size;
+    expect(size).toBe(writer.writtenBytes);
     const cut = writer.truncateTo(SEGMENT_HEADER_BYTES).then(
       () => "resolved",
       (error: { code?: string }) => error.code,
@@ -86,6 +88,8 @@ describe("truncateTo beside the background fdatasync", () => {
     state.held.shift()?.(true);
     while (state.held.length > 0) state.held.shift()?.(false);
     expect(await cut).toBe("EIO");
+    // Refused before it cut anything: a failed writer changes no byte of its file.
+    expect((await held.fs.stat(PATH))?.size).toBe(size);
     await writer.discardAndClose().catch(() => undefined);
   }, 10_000);
 });
