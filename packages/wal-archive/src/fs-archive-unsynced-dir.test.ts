@@ -43,3 +43,21 @@ it("the existing key directory's parent is fsynced once per store; a parent that
   await third.put("k/2", Uint8Array.of(2));
   expect(other.stats.faults).toBe(2);
 });
+
+it("a key directory removed under the store is made again, durably, by a later put there", async () => {
+  const sim = SimFS.withDir("/backup/archive");
+  const store = fsArchive("/backup/archive", { fs: sim });
+  await store.put("k/1", Uint8Array.of(1));
+  // Someone cleans the key directory away; the store made it durable once and remembers that.
+  await sim.unlink("/backup/archive/k/1");
+  await sim.rmdir("/backup/archive/k");
+  // The put that finds it gone may fail (ENOENT); the one after it must not.
+  let puts = 0;
+  for (let ok = false; !ok && puts < 2; puts++) {
+    ok = await store.put("k/2", Uint8Array.of(2)).then(
+      () => true,
+      () => false,
+    );
+  }
+  expect(await fsArchive("/backup/archive", { fs: sim.durableImage() }).get("k/2")).toEqual(Uint8Array.of(2));
+});
