@@ -11,6 +11,7 @@ describe("closestName", () => {
     expect(closestName("codec-modul", known)).toBe("codec-module");
     expect(closestName("from-lns", known)).toBe("from-lsn");
     expect(closestName("dmp", known)).toBe("dump");
+    expect(closestName("verfiy", known)).toBe("verify"); // 2 edits at 6 letters
   });
 
   it("gives undefined when no known name is that close, or none is known", () => {
