@@ -293,6 +293,19 @@ describe("lora-wal archive and restore", () => {
     expect(emptyVerify.code).toBe(8);
     expect(emptyVerify.stdout).toContain("holds no log segments");
     expect((await runCli(["restore", empty, join(tmp.path, "r")])).code).toBe(8);
+    // The log named where its archive was meant: the same answers, and a note that says so (not for the empty dir).
+    const note = `note       ${logDir} holds a write-ahead log, not its archive (read a log with lora-wal inspect or verify)\n`;
+    expect(await runCli(["archive", "ls", logDir])).toEqual({
+      code: 0,
+      stdout: `archive    fs:${logDir}\nsegments   none (nothing archived here yet)\n${note}`,
+      stderr: "",
+    });
+    const logVerify = await runCli(["archive", "verify", logDir]);
+    expect(logVerify.code).toBe(8);
+    expect(logVerify.stdout).toContain("holds no log segments");
+    expect(logVerify.stdout.endsWith(note)).toBe(true);
+    expect(emptyVerify.stdout).not.toContain("note");
+    expect(JSON.parse((await runCli(["archive", "ls", logDir, "--json"])).stdout).segments).toEqual([]);
 
     const nowhere = join(tmp.path, "nowhere");
     const cases: [string[], number, string][] = [

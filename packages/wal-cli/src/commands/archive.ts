@@ -23,7 +23,7 @@ import {
 import { exitCodeForError } from "../exit-codes.js";
 import { createProgressBar, type TransferProgress, wantsProgressBar } from "../format/progress-bar.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
-import { openArchiveTarget } from "../scan/archive-target.js";
+import { type OpenedArchive, openArchiveTarget } from "../scan/archive-target.js";
 
 /** One archived object as `archive ls` reports it. */
 export interface ListedObject {
@@ -312,6 +312,7 @@ export async function runArchive(args: string[], ctx: CommandContext): Promise<n
       const listing = await describeArchive(opened.store);
       if (json) ctx.out.line(JSON.stringify(listing, null, 2));
       else printListing(listing, ctx);
+      if (!json && listing.segments.length === 0) noteLogNamed(opened, target, ctx);
       return ExitCode.OK;
     }
     const bar = createProgressBar(
@@ -327,10 +328,19 @@ export async function runArchive(args: string[], ctx: CommandContext): Promise<n
     }
     if (json) ctx.out.line(JSON.stringify(report, null, 2));
     else printCheck(report, ctx);
+    if (!json && report.segments === 0) noteLogNamed(opened, target, ctx);
     return report.exitCode;
   } finally {
     opened.close();
   }
+}
+
+/** For an empty listing of a directory that holds a log: say so, and what reads a log. */
+function noteLogNamed(opened: OpenedArchive, target: string, ctx: CommandContext): void {
+  if (!opened.holdsLog) return;
+  ctx.out.line(
+    `${ctx.style.bold("note")}       ${target} holds a write-ahead log, not its archive (read a log with lora-wal inspect or verify)`,
+  );
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

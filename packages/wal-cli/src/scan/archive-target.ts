@@ -7,6 +7,8 @@
 
 import { type ArchiveStore, fsArchive } from "@lora/wal-archive";
 import { isWalError, WalError } from "@lora/wal-codec";
+import { LOCK_FILE_NAME } from "@lora/wal-lock";
+import { parseSegmentId } from "@lora/wal-segment";
 import { UsageError } from "../cli-context.js";
 import { createReadOnlyFileSystem } from "./read-only-fs.js";
 
@@ -31,6 +33,11 @@ export interface S3TargetOptions {
 /** An archive store ready to read, and how to let go of it. */
 export interface OpenedArchive {
   readonly store: ArchiveStore;
+  /**
+   * A directory target that holds a write-ahead log's own files (segments or its lock file) at its top, where an
+   * archive keeps none: a log named where its archive was meant, which an empty listing alone would not tell.
+   */
+  readonly holdsLog: boolean;
   /** Close the S3 client's connections (nothing to do for a directory). */
   close(): void;
 }
@@ -90,7 +97,9 @@ export async function openArchiveTarget(
         },
       );
     }
-    return { store: fsArchive(parsed.path, { fs }), close: () => undefined };
+    const names = await fs.readdir(parsed.path);
+    const holdsLog = names.some((name) => name === LOCK_FILE_NAME || parseSegmentId(name) !== undefined);
+    return { store: fsArchive(parsed.path, { fs }), holdsLog, close: () => undefined };
   }
 
   const endpoint = s3Endpoint(options, command);
@@ -106,6 +115,7 @@ export async function openArchiveTarget(
   try {
     return {
       store: s3Archive({ client, bucket: parsed.bucket, prefix: parsed.prefix }),
+      holdsLog: false,
       close: () => client.destroy(),
     };
   } catch (error) {
