@@ -88,7 +88,7 @@ function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknow
   let remedy: string;
   if (error.code === "WAL_CORRUPT" && recovery !== "point-in-time") {
     remedy =
-      `run \`lora-wal verify ${dir}\` to see the damage; to open the log with what precedes it (the rest is ` +
+      `run \`lora-wal verify ${shellWord(dir)}\` to see the damage; to open the log with what precedes it (the rest is ` +
       `moved to .broken files), open it with recovery: "point-in-time"`;
   } else if (error.code === "WAL_TORN_TAIL" && recovery === "absolute") {
     remedy =
@@ -98,4 +98,9 @@ function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknow
     return error;
   }
   return new WalError(error.code, `${error.message}; ${remedy}`, { cause: error.cause, details: error.details });
+}
+
+/** `text` as one POSIX shell word, quoted only when it needs to be: the command in a remedy is copied as shown. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -69,3 +69,22 @@ it("a torn tail refused in absolute mode names the default recovery that cuts it
   expect(tornTail).not.toBeNull();
   await wal.close();
 });
+
+it("the verify command in the advice is one shell word for a directory with spaces or quotes", async () => {
+  for (const dir of ["/my logs/w", "/it's/w"]) {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>(dir, { fs, codec: jsonCodec, segmentTargetBytes: 1024 });
+    for (let i = 0; i < 60; i++) await wal.commitTx([{ i, pad: "p".repeat(20) }]);
+    await wal.close();
+    const sealed = segmentPath(dir, 2);
+    const bytes = fs.readFileSync(sealed);
+    bytes[100] = (bytes[100] as number) ^ 0xff;
+    fs.writeFileSync(sealed, bytes);
+    const error = await Wal.open<JsonValue>(dir, { fs, codec: jsonCodec }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    const quoted = dir === "/my logs/w" ? "'/my logs/w'" : `'/it'\\''s/w'`;
+    expect(error?.message).toContain(`run \`lora-wal verify ${quoted}\``);
+  }
+});
