@@ -81,7 +81,8 @@ export async function recoverForWriting<E>(
 /**
  * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
  * with `lora-wal verify` and opened up to the damage with `point-in-time`; a torn tail refused in `absolute` mode is
- * cut by the default mode. The code, `details` and `cause` stay those of the damage found; other errors pass as is.
+ * cut by the default mode. The code, `details`, `cause` and stack frames stay those of the damage found; other errors
+ * pass as is.
  */
 function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknown {
   if (!isWalError(error)) return error;
@@ -97,7 +98,14 @@ function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknow
   } else {
     return error;
   }
-  return new WalError(error.code, `${error.message}; ${remedy}`, { cause: error.cause, details: error.details });
+  const message = `${error.message}; ${remedy}`;
+  const remedied = new WalError(error.code, message, { cause: error.cause, details: error.details });
+  // The frames of the damage found (where recovery classified it), not of this function, under the new message.
+  const head = `${error.name}: ${error.message}`;
+  if (typeof error.stack === "string" && error.stack.startsWith(head)) {
+    remedied.stack = `${error.name}: ${message}${error.stack.slice(head.length)}`;
+  }
+  return remedied;
 }
 
 /** `text` as one POSIX shell word, quoted only when it needs to be: the command in a remedy is copied as shown. */

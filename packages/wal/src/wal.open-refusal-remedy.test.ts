@@ -88,3 +88,18 @@ it("the verify command in the advice is one shell word for a directory with spac
     expect(error?.message).toContain(`run \`lora-wal verify ${quoted}\``);
   }
 });
+
+it("the refusal keeps the stack of the damage found (where it was classified), under the message with the remedy", async () => {
+  const fs = await smallLog();
+  const sealed = segmentPath("/w", 2);
+  const bytes = fs.readFileSync(sealed);
+  bytes[100] = (bytes[100] as number) ^ 0xff;
+  fs.writeFileSync(sealed, bytes);
+  const error = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec }).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  expect(error?.message).toContain('recovery: "point-in-time"');
+  expect(error?.stack?.startsWith(`WalError: ${error.message}\n`)).toBe(true);
+  expect(error?.stack).toContain("classifyRecordDamage");
+});
