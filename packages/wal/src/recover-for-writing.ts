@@ -94,7 +94,7 @@ function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknow
   } else if (error.code === "WAL_TORN_TAIL" && recovery === "absolute") {
     remedy =
       `a crash mid-write leaves one; open with recovery: "tolerate-torn-tail" (the default) to cut it ` +
-      `(the cut bytes are kept in a .broken file)`;
+      `(a copy of the cut bytes is kept in a .broken file when the disk has room for it)`;
   } else {
     return error;
   }
