@@ -5,7 +5,8 @@ import { crc32, isWalError } from "@lora/wal-codec";
 import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
 import { describe, expect, test } from "vitest";
 import { CRC_SLICE_BYTES } from "./crc32-in-slices.js";
-import { fsArchive } from "./fs-archive.js";
+import { type FsArchive, fsArchive } from "./fs-archive.js";
+import { restore } from "./restore.js";
 import { runArchiveStoreConformance } from "./testing/archive-store-conformance.js";
 
 runArchiveStoreConformance({
@@ -95,6 +96,47 @@ describe("fsArchive", () => {
     } finally {
       await tmp.cleanup();
     }
+  });
+
+  test("an archive directory under a file is refused by every list, with or without a key prefix", async () => {
+    const tmp = await makeTempDir("wal-archive-fs");
+    try {
+      const file = join(tmp.path, "a-file");
+      await writeFile(file, pattern(3, 1));
+      const stores = [fsArchive(join(file, "archive")), fsArchive(join(file, "a", "b"))];
+      for (const store of stores) {
+        // segments/ and partial/ are what listArchive, verifyArchive and restore list.
+        for (const prefix of ["", "segments/", "partial/", "segments/0000000001"]) {
+          const error = await failure(store.list(prefix));
+          expect(isWalError(error, "WAL_IO"), `${store.dir} ${prefix}`).toBe(true);
+          expect((error as { details: { errno?: string } }).details.errno, `${store.dir} ${prefix}`).toBe("ENOTDIR");
+        }
+      }
+      // A restore from such a path names the wrong path, not an archive that falls short of its target.
+      const restoreError = await failure(restore({ store: stores[0] as FsArchive, dir: join(tmp.path, "restored") }));
+      expect(isWalError(restoreError, "WAL_IO"), String(restoreError)).toBe(true);
+      expect((restoreError as { details: { errno?: string } }).details.errno).toBe("ENOTDIR");
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
+  test("on SimFS too, an archive directory under a file is refused by a list with a key prefix", async () => {
+    const sim = new SimFS();
+    sim.writeFileSync("/backups/wal.tar", pattern(3, 1), { durable: true });
+    for (const prefix of ["", "segments/", "partial/"]) {
+      const error = await failure(fsArchive("/backups/wal.tar/archive", { fs: sim }).list(prefix));
+      expect(isWalError(error, "WAL_IO"), prefix).toBe(true);
+      expect((error as { details: { errno?: string } }).details.errno, prefix).toBe("ENOTDIR");
+    }
+    // A root that may be searched but not read, with a key prefix under an object: still nothing under it.
+    const store = fsArchive("/searchable", { fs: sim });
+    await store.put("segments", pattern(2, 2));
+    sim.injectFault({ op: "readdir", path: "/searchable", errno: "EACCES", persistent: true });
+    expect(await store.list("segments/x/")).toEqual([]);
+    // Not there yet (nothing on the way is a file) still lists as empty, with or without a prefix.
+    expect(await fsArchive("/backups/later", { fs: sim }).list("segments/")).toEqual([]);
+    expect(await fsArchive("/elsewhere/later", { fs: sim }).list("partial/")).toEqual([]);
   });
 
   test("a signal that is not an AbortSignal is refused, and nothing is written", async () => {

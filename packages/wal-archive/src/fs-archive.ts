@@ -287,13 +287,23 @@ class DirectoryStore implements FsArchive {
     }
   }
 
-  /** Whether the archive directory is one, or is not there yet (a file there, or above it, is neither). */
+  /**
+   * Whether the archive directory is one, or is not there yet (a file there, or above it, is neither). The seam's
+   * `stat` resolves `null` for a path under a file (ENOTDIR) as for a missing one, so a `null` is told apart by
+   * `readdir`'s errno; `stat` first, so a directory that may be searched but not read still counts as one. Any other
+   * failure is thrown.
+   */
   async #rootIsDirectory(): Promise<boolean> {
+    const stat = await this.#fs.stat(this.dir);
+    if (stat !== null) return stat.isDirectory;
     try {
-      const stat = await this.#fs.stat(this.dir);
-      return stat === null || stat.isDirectory;
-    } catch {
-      return false;
+      await this.#fs.readdir(this.dir);
+      return true; // made meanwhile
+    } catch (error) {
+      const errno = isWalError(error, "WAL_IO") ? error.details.errno : undefined;
+      if (errno === "ENOENT") return true;
+      if (errno === "ENOTDIR") return false;
+      throw error;
     }
   }
 
