@@ -312,7 +312,7 @@ export async function runArchive(args: string[], ctx: CommandContext): Promise<n
       const listing = await describeArchive(opened.store);
       if (json) ctx.out.line(JSON.stringify(listing, null, 2));
       else printListing(listing, ctx);
-      if (!json && listing.segments.length === 0) noteLogNamed(opened, target, ctx);
+      if (!json && listing.segments.length === 0) await noteLogNamed(opened, target, ctx);
       return ExitCode.OK;
     }
     const bar = createProgressBar(
@@ -328,7 +328,7 @@ export async function runArchive(args: string[], ctx: CommandContext): Promise<n
     }
     if (json) ctx.out.line(JSON.stringify(report, null, 2));
     else printCheck(report, ctx);
-    if (!json && report.segments === 0) noteLogNamed(opened, target, ctx);
+    if (!json && report.segments === 0) await noteLogNamed(opened, target, ctx);
     return report.exitCode;
   } finally {
     opened.close();
@@ -336,8 +336,8 @@ export async function runArchive(args: string[], ctx: CommandContext): Promise<n
 }
 
 /** For an empty listing of a directory that holds a log: say so, and what reads a log. */
-function noteLogNamed(opened: OpenedArchive, target: string, ctx: CommandContext): void {
-  if (!opened.holdsLog) return;
+async function noteLogNamed(opened: OpenedArchive, target: string, ctx: CommandContext): Promise<void> {
+  if (!(await opened.holdsLog())) return;
   ctx.out.line(
     `${ctx.style.bold("note")}       ${target} holds a write-ahead log, not its archive (read a log with lora-wal inspect or verify)`,
   );

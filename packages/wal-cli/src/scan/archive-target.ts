@@ -34,10 +34,12 @@ export interface S3TargetOptions {
 export interface OpenedArchive {
   readonly store: ArchiveStore;
   /**
-   * A directory target that holds a write-ahead log's own files (segments or its lock file) at its top, where an
-   * archive keeps none: a log named where its archive was meant, which an empty listing alone would not tell.
+   * Whether a directory target holds a write-ahead log's own files (segments or its lock file) at its top, where an
+   * archive keeps none: a log named where its archive was meant, which an empty listing alone would not tell. Asked
+   * only for the note after an empty listing; advice, so it never fails (a name it cannot read, or a directory it
+   * cannot list, is no log) and never changes what a command answers.
    */
-  readonly holdsLog: boolean;
+  holdsLog(): Promise<boolean>;
   /** Close the S3 client's connections (nothing to do for a directory). */
   close(): void;
 }
@@ -97,9 +99,12 @@ export async function openArchiveTarget(
         },
       );
     }
-    const names = await fs.readdir(parsed.path);
-    const holdsLog = names.some((name) => name === LOCK_FILE_NAME || parseSegmentId(name) !== undefined);
-    return { store: fsArchive(parsed.path, { fs }), holdsLog, close: () => undefined };
+    const path = parsed.path;
+    const holdsLog = async () => {
+      const names = await fs.readdir(path).catch(() => [] as string[]);
+      return names.some((name) => name === LOCK_FILE_NAME || isSegmentName(name));
+    };
+    return { store: fsArchive(path, { fs }), holdsLog, close: () => undefined };
   }
 
   const endpoint = s3Endpoint(options, command);
@@ -115,7 +120,7 @@ export async function openArchiveTarget(
   try {
     return {
       store: s3Archive({ client, bucket: parsed.bucket, prefix: parsed.prefix }),
-      holdsLog: false,
+      holdsLog: () => Promise.resolve(false),
       close: () => client.destroy(),
     };
   } catch (error) {
@@ -178,4 +183,13 @@ async function loadS3Support(command: string) {
   // `@lora/wal-archive/s3` imports the SDK itself: loaded only once the SDK is known to be there.
   const { s3Archive } = await import("@lora/wal-archive/s3");
   return { S3Client: sdk.S3Client, s3Archive };
+}
+
+/** A name the log would open as a segment (`parseSegmentId` throws for an id above 2^53: no segment a log holds). */
+function isSegmentName(name: string): boolean {
+  try {
+    return parseSegmentId(name) !== undefined;
+  } catch {
+    return false;
+  }
 }
