@@ -23,6 +23,7 @@ it("runs beside a live writer: never fails, never blocks it, sees the lock held"
       // The commands start once the writer has rotated (40 commits of ~150 bytes fill more than one 4 KiB segment),
       // by count: asserting a number of commits made *during* the rounds would depend on the machine's speed.
       await vi.waitFor(() => expect(commits).toBeGreaterThanOrEqual(40), { timeout: 20_000, interval: 5 });
+      expect((await wal.segments()).length).toBeGreaterThan(1);
       // A fixed number of rounds while the writer commits (a deadline would make the work depend on the machine).
       let rounds = 0;
       while (rounds < 6) {
