@@ -32,6 +32,14 @@ const report = (tiers: TierResult[], bugs: BugVerdict[] | null): RunReport => ({
   ms: 0,
 });
 
+/** The cells of the table's "planted bugs" row (cell 2: bugs, 11: missed, 12: caught/ran). */
+function plantedBugsRow(r: RunReport): string[] {
+  const row = renderTable(r)
+    .split("\n")
+    .find((l) => l.startsWith("| planted bugs"));
+  return (row ?? "").split("|").map((c) => c.trim());
+}
+
 describe("the run's verdict", () => {
   it("a clean run with every planted bug caught passes", () => {
     const r = report([new TierResult("A")], [bug(true), bug(false, true)]);
@@ -66,10 +74,7 @@ describe("the run's verdict", () => {
 
   it("a skipped planted bug (no strace here) is neither caught nor missed in the table and the listing", () => {
     const r = report([new TierResult("A")], [bug(true), bug(false, true)]);
-    const bugRow = renderTable(r)
-      .split("\n")
-      .find((l) => l.startsWith("| planted bugs"));
-    const cells = (bugRow ?? "").split("|").map((c) => c.trim());
+    const cells = plantedBugsRow(r);
     expect(cells[2]).toBe("1 (+1 skipped)");
     expect(cells[11]).toBe("0");
     expect(cells[12]).toBe("1/1");
@@ -78,10 +83,7 @@ describe("the run's verdict", () => {
 
   it("a planted bug that ran and was missed shows in the table and the listing", () => {
     const r = report([new TierResult("A")], [bug(true), bug(false)]);
-    const bugRow = renderTable(r)
-      .split("\n")
-      .find((l) => l.startsWith("| planted bugs"));
-    const cells = (bugRow ?? "").split("|").map((c) => c.trim());
+    const cells = plantedBugsRow(r);
     expect(cells[2]).toBe("2");
     expect(cells[11]).toBe("1");
     expect(cells[12]).toBe("1/2");
