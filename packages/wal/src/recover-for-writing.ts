@@ -108,7 +108,12 @@ function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknow
   return remedied;
 }
 
-/** `text` as one POSIX shell word, quoted only when it needs to be: the command in a remedy is copied as shown. */
-function shellWord(text: string): string {
+/**
+ * `path` as one POSIX shell word that a command reads as a path, quoted only when it needs to be: the command in a
+ * remedy is copied as shown. A relative path starting with `-` is given as `./-…`, or the command would read it as
+ * an option (quotes do not help: the shell removes them).
+ */
+function shellWord(path: string): string {
+  const text = path.startsWith("-") ? `./${path}` : path;
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -103,3 +103,21 @@ it("the refusal keeps the stack of the damage found (where it was classified), u
   expect(error?.stack?.startsWith(`WalError: ${error.message}\n`)).toBe(true);
   expect(error?.stack).toContain("classifyRecordDamage");
 });
+
+it("the verify command in the advice names a directory starting with '-' as a path, not an option", async () => {
+  const fs = new SimFS();
+  const dir = "-w";
+  const { wal } = await Wal.open<JsonValue>(dir, { fs, codec: jsonCodec, segmentTargetBytes: 1024 });
+  for (let i = 0; i < 60; i++) await wal.commitTx([{ i, pad: "p".repeat(20) }]);
+  await wal.close();
+  const sealed = segmentPath(dir, 2);
+  const bytes = fs.readFileSync(sealed);
+  bytes[100] = (bytes[100] as number) ^ 0xff;
+  fs.writeFileSync(sealed, bytes);
+  const error = await Wal.open<JsonValue>(dir, { fs, codec: jsonCodec }).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  // `lora-wal verify -w` is refused as an unknown option; quoting does not help, a shell drops the quotes.
+  expect(error?.message).toContain("run `lora-wal verify ./-w`");
+});
