@@ -88,6 +88,7 @@ describe("fsArchive", () => {
         const error = await failure(fsArchive(dir).list(prefix));
         expect(isWalError(error, "WAL_IO"), `${dir} ${prefix}`).toBe(true);
         expect((error as { details: { errno?: string } }).details.errno).toBe("ENOTDIR");
+        expect((error as Error).message).toContain(prefix === "" ? ": list failed: " : `: list ${prefix} failed: `);
       }
       // A key prefix under an object (a file where the prefix needs a directory) is still nothing under it.
       const store = fsArchive(join(tmp.path, "archive"));

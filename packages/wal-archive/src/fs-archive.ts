@@ -310,7 +310,7 @@ class DirectoryStore implements FsArchive {
   /** An error of a store call as the seam reports it: `WAL_IO` naming the object, the Node error as `cause`. */
   #failure(op: string, key: string, error: unknown): unknown {
     if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals, an abort reason
-    return new WalError("WAL_IO", `${this.name}: ${op} ${key} failed: ${error.message}`, {
+    return new WalError("WAL_IO", `${this.name}: ${op}${key === "" ? "" : ` ${key}`} failed: ${error.message}`, {
       cause: error.cause ?? error,
       details: { ...error.details, object: key },
     });
