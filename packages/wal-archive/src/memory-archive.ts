@@ -369,7 +369,10 @@ class MemoryStore implements MemoryArchive {
 function faultError(name: string, op: ArchiveOp, key: string, kind: MemoryFaultKind, how: string): WalError {
   const { code, text } = FAULT_CAUSES[kind];
   const cause = Object.assign(new Error(`${code}: ${text} (${how} ${kind} fault)`), { code, fault: kind });
-  return new WalError("WAL_IO", `${name}: ${op} ${key} failed: ${text}`, { cause, details: { object: key } });
+  return new WalError("WAL_IO", `${name}: ${op}${key === "" ? "" : ` ${key}`} failed: ${text}`, {
+    cause,
+    details: { object: key },
+  });
 }
 
 /** Wait until `signal` aborts (then reject with its reason) or `ms` pass (then resolve). */

@@ -54,7 +54,7 @@ describe("storeIoError", () => {
     expect(error.cause).toBe(thrown);
     expect(error.details).toEqual({});
     expect(storeIoError("s3://b/p", "list", "", down, "Error (HTTP 500): x").message).toBe(
-      "s3://b/p: list  failed: Error (HTTP 500): x",
+      "s3://b/p: list failed: Error (HTTP 500): x",
     );
   });
 });

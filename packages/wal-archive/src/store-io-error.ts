@@ -21,7 +21,7 @@ export function storeIoError(
   cause: unknown,
   shown: string = shownError(cause),
 ): WalError {
-  const what = object === undefined ? op : `${op} ${object}`;
+  const what = object === undefined || object === "" ? op : `${op} ${object}`;
   return new WalError("WAL_IO", `${subject}: ${what} failed: ${shown}`, {
     cause,
     details: object === undefined ? {} : { object },
