@@ -55,3 +55,4 @@ export {
   tryDecodeRecord,
   type WalRecord,
 } from "./record.js";
+export { shellPath } from "./shell-path.js";

@@ -3,10 +3,10 @@
  * (replay, heal, cut a torn tail) and set up the segment lifecycle that takes over from recovery.
  */
 
-import { isWalError, WalError } from "@lora/wal-codec";
-import { durableBindingReadsBack, type RecoveryMode } from "@lora/wal-replay";
+import { durableBindingReadsBack } from "@lora/wal-replay";
 import { DurableMarkWriter, removeSpareSegments, settleDurableBinding } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
+import { withRemedy } from "./open-refusal-remedy.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
 import type { WalOptions } from "./wal-options.js";
@@ -76,44 +76,4 @@ export async function recoverForWriting<E>(
   await removeSpareSegments(fs, dir).catch(() => undefined);
   await segments.prepareSpareAtOpen(r.writer.size);
   return { r, segments };
-}
-
-/**
- * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
- * with `lora-wal verify` and opened up to the damage with `point-in-time`; a torn tail refused in `absolute` mode is
- * cut by the default mode. The code, `details`, `cause` and stack frames stay those of the damage found; other errors
- * pass as is.
- */
-function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknown {
-  if (!isWalError(error)) return error;
-  let remedy: string;
-  if (error.code === "WAL_CORRUPT" && recovery !== "point-in-time") {
-    remedy =
-      `run \`lora-wal verify ${shellWord(dir)}\` to see the damage; to open the log with what precedes it (the rest is ` +
-      `moved to .broken files), open it with recovery: "point-in-time"`;
-  } else if (error.code === "WAL_TORN_TAIL" && recovery === "absolute") {
-    remedy =
-      `a crash mid-write leaves one; open with recovery: "tolerate-torn-tail" (the default) to cut it ` +
-      `(a copy of the cut bytes is kept in a .broken file when the disk has room for it)`;
-  } else {
-    return error;
-  }
-  const message = `${error.message}; ${remedy}`;
-  const remedied = new WalError(error.code, message, { cause: error.cause, details: error.details });
-  // The frames of the damage found (where recovery classified it), not of this function, under the new message.
-  const head = `${error.name}: ${error.message}`;
-  if (typeof error.stack === "string" && error.stack.startsWith(head)) {
-    remedied.stack = `${error.name}: ${message}${error.stack.slice(head.length)}`;
-  }
-  return remedied;
-}
-
-/**
- * `path` as one POSIX shell word that a command reads as a path, quoted only when it needs to be: the command in a
- * remedy is copied as shown. A relative path starting with `-` is given as `./-…`, or the command would read it as
- * an option (quotes do not help: the shell removes them).
- */
-function shellWord(path: string): string {
-  const text = path.startsWith("-") ? `./${path}` : path;
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
