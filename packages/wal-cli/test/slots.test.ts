@@ -60,6 +60,14 @@ describe("lora-wal slots", () => {
     ({ tmp, dir } = wal);
   });
 
+  it("names a directory that needs quoting as one shell word in the command it suggests", async () => {
+    const spaced = join(tmp.path, "my wal");
+    await writeJsonWal(spaced, 3, 1024);
+    const empty = await runCli(["slots", spaced]);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toContain(`slots      none (create one: lora-wal slots '${spaced}' create <name>)`);
+  });
+
   it("lists the slots with their position, creation time, status and the log each holds back", async () => {
     await writeJsonWal(dir, 30, 1024);
     const names = await segmentFiles(dir);

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { isWalError, WalError } from "@lora/wal-codec";
+import { isWalError, shellPath, WalError } from "@lora/wal-codec";
 import { type CommittedTransaction, followDir, readSlot, SLOTS_DIR_NAME } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import {
@@ -249,19 +249,20 @@ function withHint(error: unknown, dir: string, slot: string | undefined, use: Co
       ? "<LSN of a new snapshot>"
       : `<LSN of a snapshot taken at LSN ${Math.max(0, oldest - 1)} or later>`;
   const name = slot ?? "<name>";
+  const shown = shellPath(dir);
   let hint: string | undefined;
   switch (error.code) {
     case "WAL_TRUNCATED":
       hint =
         slot === undefined
           ? `next: follow with --after ${snapshotLsn}`
-          : `next: lora-wal slots ${dir} drop ${name}; lora-wal slots ${dir} create ${name} --at ${snapshotLsn}`;
+          : `next: lora-wal slots ${shown} drop ${name}; lora-wal slots ${shown} create ${name} --at ${snapshotLsn}`;
       break;
     case "WAL_SLOT_INVALIDATED":
-      hint = `next: lora-wal slots ${dir} drop ${name}; lora-wal slots ${dir} create ${name} --at ${snapshotLsn}`;
+      hint = `next: lora-wal slots ${shown} drop ${name}; lora-wal slots ${shown} create ${name} --at ${snapshotLsn}`;
       break;
     case "WAL_SLOT_NOT_FOUND":
-      hint = `next: lora-wal slots ${dir} create ${name}`;
+      hint = `next: lora-wal slots ${shown} create ${name}`;
       break;
   }
   if (hint === undefined) return error;

@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import { isWalError, WalError } from "@lora/wal-codec";
+import { isWalError, shellPath, WalError } from "@lora/wal-codec";
 import {
   canRestartFrom,
   createSlot,
@@ -380,7 +380,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
   );
   const count = report.slots.length + report.damaged.length;
   if (count === 0) {
-    ctx.out.line(`${s.bold("slots")}      none (create one: lora-wal slots ${report.path} create <name>)`);
+    ctx.out.line(`${s.bold("slots")}      none (create one: lora-wal slots ${shellPath(report.path)} create <name>)`);
     return;
   }
   const damaged = report.damaged.length === 0 ? "" : ` (${report.damaged.length} damaged)`;
@@ -422,7 +422,7 @@ function printSlots(report: SlotReport, ctx: CommandContext): void {
   // Truncation refuses (WAL_CORRUPT) while a slot file is damaged; the position it held cannot be read back.
   for (const slot of report.damaged) {
     ctx.out.line(
-      `  ${slot.name}: damaged: ${slot.message} (${slot.code}); drop it (lora-wal slots ${report.path} drop ${slot.name}) and create it again at its consumer's position (--at)`,
+      `  ${slot.name}: damaged: ${slot.message} (${slot.code}); drop it (lora-wal slots ${shellPath(report.path)} drop ${slot.name}) and create it again at its consumer's position (--at)`,
     );
   }
 }
