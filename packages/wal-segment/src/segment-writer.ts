@@ -630,14 +630,34 @@ export class SegmentWriter {
   /**
    * fdatasync on the calling thread, blocking it until every byte written before the call is durable. For sync
    * rounds a handle runs blocking (`blockingSync`, `"auto"` by default): it saves the thread-pool round trip of
-   * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration. Call it only while
+   * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration. Available only while
    * {@link SegmentWriter.canSyncNow} is true: beside an asynchronous fdatasync in flight (the background one, or a
-   * flush), a writeback error reaches only one of the two, and this call could return for bytes that failure dropped.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (also when the file has no blocking fdatasync); after a failure
-   *   every later sync throws the same error.
+   * flush), a writeback error reaches only one of the two, so this call could return for bytes that failure dropped.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` beside an fdatasync in flight (nothing is
+   *   synced and the writer stays usable: await {@link SegmentWriter.sync} instead); `WAL_IO` when the file has no
+   *   blocking fdatasync, or the fdatasync fails (after a failure every later sync throws the same error).
    */
   syncNow(): void {
     this.#assertUsable();
+    if (this.#syncInFlight !== undefined) {
+      throw new WalError("WAL_INVALID_ARGUMENT", "syncNow beside an fdatasync in flight: await sync() instead", {
+        details: { path: this.path },
+      });
+    }
+    this.#datasyncNow();
+  }
+
+  /**
+   * Testing builds of `@lora/wal` only: {@link SegmentWriter.syncNow} without its in-flight check, for the planted
+   * bug that syncs beside the background fdatasync (the torture harness must catch what that loses). Keyed by a
+   * registry symbol so that it is no part of the typed API.
+   */
+  [Symbol.for("@lora/wal-segment.syncNowBesideInFlight")](): void {
+    this.#assertUsable();
+    this.#datasyncNow();
+  }
+
+  #datasyncNow(): void {
     const datasyncSync = this.#file.datasyncSync;
     if (datasyncSync === undefined) {
       throw new WalError("WAL_IO", "this file system has no blocking fdatasync", { details: { path: this.path } });

@@ -67,7 +67,7 @@ export interface PipelineEvents {
   syncCoversLaterWrites?: boolean | undefined;
   /**
    * Planted bug `sync-beside-background-sync` only: a thread-pool round's fdatasync does not wait for the one in
-   * flight (it blocks the thread at once, with `syncNow`).
+   * flight (it blocks the thread at once, with the writer's unchecked `syncNow`).
    */
   syncBesideBackgroundSync?: boolean | undefined;
 }
@@ -471,7 +471,7 @@ export class CommitPipeline {
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
-        if (TESTING_BUILD && this.#events.syncBesideBackgroundSync === true) this.#writer.syncNow();
+        if (TESTING_BUILD && this.#events.syncBesideBackgroundSync === true) syncBesideInFlight(this.#writer);
         else await this.#writer.sync();
       } catch (error) {
         const retry = this.#events.retrySyncAfterFailure;
@@ -533,4 +533,16 @@ function settle(waiters: Waiter[], coveredLsn: number, roundsDone = Number.POSIT
   }
   waiters.length = kept;
   return waiters;
+}
+
+/**
+ * Planted bug `sync-beside-background-sync` only: the segment writer's `syncNow` without the check that refuses it
+ * beside an fdatasync in flight (the writer keys it by a registry symbol, outside its typed API).
+ */
+function syncBesideInFlight(writer: SegmentWriter): void {
+  const unchecked = (writer as unknown as Record<symbol, () => void>)[
+    Symbol.for("@lora/wal-segment.syncNowBesideInFlight")
+  ];
+  if (unchecked === undefined) throw new Error("this @lora/wal-segment has no unchecked syncNow");
+  unchecked.call(writer);
 }
