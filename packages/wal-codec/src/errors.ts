@@ -43,7 +43,10 @@ export type WalErrorCode =
   | "WAL_CLOSED"
   /** An option passed to a factory is invalid. */
   | "WAL_INVALID_OPTION"
-  /** An argument of a method call is out of range or of the wrong type; nothing was written. */
+  /**
+   * An argument of a method call is out of range or of the wrong type, or the call is one the object's present state
+   * does not allow (a segment writer's `syncNow` beside an fdatasync in flight); nothing was written.
+   */
   | "WAL_INVALID_ARGUMENT"
   /**
    * `append`, `appendBatch`, `commit` or `abort` named a transaction that is not open in this handle (never begun,

@@ -23,19 +23,21 @@ function transaction(begin: number): WalRecord<Uint8Array>[] {
 }
 
 /**
- * A SimFS whose asynchronous fdatasyncs run at once but report their outcome only when the test releases them: the
- * kernel has already done (or failed) the writeback while the thread-pool call is still in flight.
+ * A SimFS whose asynchronous fdatasyncs and fsyncs run at once but report their outcome only when the test releases
+ * them: the kernel has already done (or failed) the writeback while the thread-pool call is still in flight.
  */
 function heldDatasyncs(sim: SimFS) {
   const held: (() => void)[] = [];
+  /** Off while the writer creates its file (whose header it fsyncs). */
+  let holding = false;
   const fs = wrapFileSystem(
     sim,
     (file: WalFile) =>
       new Proxy(file, {
         get(target, key) {
-          if (key !== "datasync") return boundProperty(target, key);
+          if (!holding || (key !== "datasync" && key !== "sync")) return boundProperty(target, key);
           return async () => {
-            const outcome = target.datasync().then(
+            const outcome = target[key]().then(
               () => undefined,
               (error: unknown) => ({ error }),
             );
@@ -49,13 +51,20 @@ function heldDatasyncs(sim: SimFS) {
   const releaseAll = () => {
     for (const release of held.splice(0)) release();
   };
-  return { fs, releaseAll };
+  return {
+    fs,
+    releaseAll,
+    startHolding: () => {
+      holding = true;
+    },
+  };
 }
 
 async function writerWithSyncInFlight(failIt: boolean) {
   const sim = SimFS.withDir("/w");
   const io = heldDatasyncs(sim);
   const writer = await SegmentWriter.create(io.fs, PATH, 1);
+  io.startHolding();
   for (const r of transaction(1)) writer.append(r, bytesCodec);
   expect(writer.writeNow()).toBe(true);
   if (failIt) sim.injectFault({ op: "datasync", errno: "EIO" });
@@ -97,6 +106,31 @@ describe("SegmentWriter.syncNow beside an fdatasync in flight", () => {
     expect(writer.writeNow()).toBe(true);
     writer.syncNow();
     expect(sim.durableImage().readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+    const closing = writer.close();
+    io.releaseAll();
+    await closing;
+  });
+
+  it("refuses beside a truncation's fsync in flight, and works again once it has settled", async () => {
+    const sim = SimFS.withDir("/w");
+    const io = heldDatasyncs(sim);
+    const writer = await SegmentWriter.create(io.fs, PATH, 1);
+    io.startHolding();
+    for (const r of transaction(1)) writer.append(r, bytesCodec);
+    expect(writer.writeNow()).toBe(true);
+    const cut = writer.writtenBytes;
+    for (const r of transaction(4)) writer.append(r, bytesCodec);
+    expect(writer.writeNow()).toBe(true);
+    const truncating = writer.truncateTo(cut);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.canSyncNow).toBe(false);
+    expect(() => writer.syncNow()).toThrow(expect.objectContaining({ code: "WAL_INVALID_ARGUMENT" }));
+    expect(writer.failure).toBeUndefined();
+    io.releaseAll();
+    await truncating;
+    expect(writer.canSyncNow).toBe(true);
+    writer.syncNow();
+    expect(sim.durableImage().readFileSync(PATH).byteLength).toBe(cut);
     const closing = writer.close();
     io.releaseAll();
     await closing;

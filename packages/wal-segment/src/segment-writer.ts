@@ -621,7 +621,10 @@ export class SegmentWriter {
     );
   }
 
-  /** Whether {@link SegmentWriter.syncNow} is available (the file offers a blocking fdatasync). */
+  /**
+   * Whether {@link SegmentWriter.syncNow} is available: the file offers a blocking fdatasync, and no fdatasync, fsync
+   * or truncation of the file is in flight (a `sync()`, the background sync, `seal()`, `truncateTo()`, ...).
+   */
   get canSyncNow(): boolean {
     // Not beside an asynchronous fdatasync in flight: only one of the two would learn of a writeback error.
     return this.#file.datasyncSync !== undefined && this.#syncInFlight === undefined;
@@ -633,9 +636,10 @@ export class SegmentWriter {
    * {@link SegmentWriter.sync} at the price of stalling the event loop for the fsync's duration. Available only while
    * {@link SegmentWriter.canSyncNow} is true: beside an asynchronous fdatasync in flight (the background one, or a
    * flush), a writeback error reaches only one of the two, so this call could return for bytes that failure dropped.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` beside an fdatasync in flight (nothing is
-   *   synced and the writer stays usable: await {@link SegmentWriter.sync} instead); `WAL_IO` when the file has no
-   *   blocking fdatasync, or the fdatasync fails (after a failure every later sync throws the same error).
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` beside an fdatasync in flight, whatever the file
+   *   offers (nothing is synced and the writer stays usable: await {@link SegmentWriter.sync} instead); `WAL_IO` when
+   *   the file has no blocking fdatasync, or the fdatasync fails (after a failure every later sync throws the same
+   *   error).
    */
   syncNow(): void {
     this.#assertUsable();
@@ -648,9 +652,10 @@ export class SegmentWriter {
   }
 
   /**
-   * Testing builds of `@lora/wal` only: {@link SegmentWriter.syncNow} without its in-flight check, for the planted
-   * bug that syncs beside the background fdatasync (the torture harness must catch what that loses). Keyed by a
-   * registry symbol so that it is no part of the typed API.
+   * Unsupported, and unsafe: {@link SegmentWriter.syncNow} without its in-flight check. It is in every build, but
+   * only the testing build of `@lora/wal` calls it, for the planted bug that syncs beside the background fdatasync
+   * (the torture harness must catch what that loses). Keyed by a registry symbol so that it is no part of the typed
+   * API.
    */
   [Symbol.for("@lora/wal-segment.syncNowBesideInFlight")](): void {
     this.#assertUsable();

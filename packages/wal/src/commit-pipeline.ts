@@ -389,6 +389,7 @@ export class CommitPipeline {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
       this.stats.syncs++;
       const started = performance.now();
+      // Callers checked canSyncNow with no await since, so the writer's refusal beside a flush cannot meet this call.
       this.#writer.syncNow();
       this.#syncRoundDone(target, performance.now() - started);
       this.#roundsDone = this.#roundsStarted;
@@ -471,8 +472,11 @@ export class CommitPipeline {
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
-        if (TESTING_BUILD && this.#events.syncBesideBackgroundSync === true) syncBesideInFlight(this.#writer);
-        else await this.#writer.sync();
+        if (TESTING_BUILD && this.#events.syncBesideBackgroundSync === true) {
+          // The writer's unchecked twin of syncNow, keyed outside its typed API.
+          const writer = this.#writer as unknown as Record<symbol, () => void>;
+          (writer[Symbol.for("@lora/wal-segment.syncNowBesideInFlight")] as () => void).call(writer);
+        } else await this.#writer.sync();
       } catch (error) {
         const retry = this.#events.retrySyncAfterFailure;
         if (retry === undefined) {
@@ -533,16 +537,4 @@ function settle(waiters: Waiter[], coveredLsn: number, roundsDone = Number.POSIT
   }
   waiters.length = kept;
   return waiters;
-}
-
-/**
- * Planted bug `sync-beside-background-sync` only: the segment writer's `syncNow` without the check that refuses it
- * beside an fdatasync in flight (the writer keys it by a registry symbol, outside its typed API).
- */
-function syncBesideInFlight(writer: SegmentWriter): void {
-  const unchecked = (writer as unknown as Record<symbol, () => void>)[
-    Symbol.for("@lora/wal-segment.syncNowBesideInFlight")
-  ];
-  if (unchecked === undefined) throw new Error("this @lora/wal-segment has no unchecked syncNow");
-  unchecked.call(writer);
 }
