@@ -103,6 +103,23 @@ describe("SimFS crash images: truncates out of order", () => {
     ]);
   });
 
+  test("a truncate is never lost while a later one lands: bytes it cut never come back under a later extension", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, bytes(1, 2, 3, 4, 5, 6));
+    await f.truncate(2);
+    await f.write(bytes(9), 2);
+    await f.truncate(5);
+    // Not [1, 2, 9, 4, 5]: the second truncate landed (it extends the file) with the first, which cut 4 and 5, lost.
+    expect(contentsOf(all(sim))).toEqual([
+      [1, 2, 3, 4, 5, 6],
+      [1, 2, 9, 0, 0],
+      [1, 2],
+      [1, 2, 9],
+      [1, 2, 9, 4, 5, 6],
+      [1, 2, 0, 0, 0],
+    ]);
+  });
+
   test("an fsync or an fdatasync makes the size change durable: nothing before it moves", async () => {
     for (const sync of ["sync", "datasync"] as const) {
       const sim = SimFS.withDir("/w");
