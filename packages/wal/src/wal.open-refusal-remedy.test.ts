@@ -52,6 +52,8 @@ it("a refused open for corruption names lora-wal verify and recovery: point-in-t
   for (const recovery of ["tolerate-torn-tail", "absolute"] as const) {
     const error = await refusal(fs, "/w", { recovery });
     expect(error).toMatchObject({ code: "WAL_CORRUPT", details: { segment: sealed, segmentId: 2 } });
+    // The cause is still the reader's error for the damage found.
+    expect(error?.cause).toMatchObject({ code: "WAL_CRC_MISMATCH", details: { segment: sealed } });
     expect(error?.message).toMatch(/^WAL corruption in \/w\/0000000002\.wal at offset \d+: /);
     expect(error?.message).toContain("lora-wal verify /w");
     expect(error?.message).toContain('recovery: "point-in-time"');
@@ -75,6 +77,7 @@ it("a torn tail refused in absolute mode names the default recovery that cuts it
   const before = image(fs);
   const error = await refusal(fs, "/w", { recovery: "absolute" });
   expect(error).toMatchObject({ code: "WAL_TORN_TAIL" });
+  expect(error?.cause).toMatchObject({ code: expect.stringMatching(/^WAL_/) });
   expect(error?.message).toContain('recovery: "tolerate-torn-tail"');
   expect(image(fs)).toEqual(before);
   const { wal, tornTail } = await Wal.open<JsonValue>("/w", { fs, codec: jsonCodec });
