@@ -12,7 +12,21 @@ describe("shellPath", () => {
   });
 
   it("is read back by a POSIX shell as the same single word", () => {
-    for (const path of ["/a b", "/it's", "/$HOME/`x`/!y", "/new\nline", "/é ü", "-w", "/a*?[b]", ""]) {
+    for (const path of [
+      "/a b",
+      "/it's",
+      "/$HOME/`x`/!y",
+      "/new\nline",
+      "/é ü",
+      "-w",
+      "/a*?[b]",
+      "",
+      "~",
+      "~/w",
+      "#w",
+      "a;b",
+      "a|b&c",
+    ]) {
       const echoed = execFileSync("/bin/sh", ["-c", `printf '%s\\0' ${shellPath(path)}`]).toString();
       expect(echoed, JSON.stringify(path)).toBe(`${path.startsWith("-") ? `./${path}` : path}\0`);
     }
