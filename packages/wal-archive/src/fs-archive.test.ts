@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { eventLoopTurnsDuring, makeTempDir } from "@lora/test-utils";
 import { crc32, isWalError } from "@lora/wal-codec";
-import { SimFS, type SimOperationEvent } from "@lora/wal-segment/testing";
+import { SimFS, type SimOperationEvent, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, test } from "vitest";
 import { CRC_SLICE_BYTES } from "./crc32-in-slices.js";
 import { type FsArchive, fsArchive } from "./fs-archive.js";
@@ -138,6 +138,25 @@ describe("fsArchive", () => {
     // Not there yet (nothing on the way is a file) still lists as empty, with or without a prefix.
     expect(await fsArchive("/backups/later", { fs: sim }).list("segments/")).toEqual([]);
     expect(await fsArchive("/elsewhere/later", { fs: sim }).list("partial/")).toEqual([]);
+  });
+
+  test("an archive directory removed while a list with a key prefix under an object runs lists as empty", async () => {
+    const sim = new SimFS();
+    const store = fsArchive("/archive", { fs: sim });
+    await store.put("segments", pattern(2, 2));
+    // The walk meets the object where the prefix needs a directory (ENOTDIR); the archive is removed before the
+    // list looks at what the archive directory is: not there (yet) is an empty archive, not a wrong path.
+    const racing = wrapFileSystem(sim, (file) => file, {
+      readdir: async (path: string) => {
+        const names = sim.readdir(path);
+        if (path !== "/archive/segments/x") return await names;
+        await names.catch(() => undefined);
+        await sim.unlink("/archive/segments");
+        await sim.rmdir("/archive");
+        return await names;
+      },
+    });
+    expect(await fsArchive("/archive", { fs: racing }).list("segments/x/")).toEqual([]);
   });
 
   test("a signal that is not an AbortSignal is refused, and nothing is written", async () => {
