@@ -11,7 +11,7 @@
 
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { checkOptionNames, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, errnoOf, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { fileSystemOption, isMissingFileError, mkdirDurably, type WalFileSystem } from "@lora/wal-segment";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
@@ -267,7 +267,7 @@ class DirectoryStore implements FsArchive {
     try {
       names = await this.#fs.readdir(path);
     } catch (error) {
-      const errno = seamErrno(error);
+      const errno = errnoOf(error);
       // No such directory: nothing under it. But an archive directory that is a file (or under one) is a wrong
       // path, not an empty archive: listed as empty, a restore would report the archive short of its target.
       if (errno === "ENOENT") return;
@@ -300,7 +300,7 @@ class DirectoryStore implements FsArchive {
       await this.#fs.readdir(this.dir);
       return true; // made meanwhile
     } catch (error) {
-      const errno = seamErrno(error);
+      const errno = errnoOf(error);
       if (errno === "ENOENT") return true;
       if (errno === "ENOTDIR") return false;
       throw error;
@@ -315,11 +315,6 @@ class DirectoryStore implements FsArchive {
       details: { ...error.details, object: key },
     });
   }
-}
-
-/** The errno of a failure of the seam (`WAL_IO`, `details.errno`), else `undefined`. */
-function seamErrno(error: unknown): string | undefined {
-  return isWalError(error, "WAL_IO") ? error.details.errno : undefined;
 }
 
 function assertObjectKey(key: unknown): asserts key is string {

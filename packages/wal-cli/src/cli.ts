@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /** The `lora-wal` executable: runs {@link main} on the process's arguments and streams. */
 
+import { errnoOf } from "@lora/wal-codec";
 import { main } from "./main.js";
 
 // `lora-wal dump … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
+  if (errnoOf(error) === "EPIPE") process.exit(0);
   throw error;
 });
 

@@ -23,6 +23,7 @@ export {
 } from "./check-options.js";
 export { closestName } from "./closest-name.js";
 export { crc32, crc32Range, markerCrc32 } from "./crc32.js";
+export { errnoOf } from "./errno-of.js";
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails, type WalErrorOptions } from "./errors.js";
 export {
   FORMAT_VERSION,

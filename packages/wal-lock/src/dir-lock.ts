@@ -65,7 +65,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
+import { errnoOf, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
 import { type LockBinding, lockBinding } from "./flock.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
@@ -250,7 +250,7 @@ export async function probeDirLock(dir: string): Promise<"free" | "held" | "miss
       try {
         dirFd = await open(dir, fsConstants.O_RDONLY | O_DIRECTORY);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = errnoOf(e);
         if (code === "ENOENT") return "missing";
         // An unreadable directory (EACCES, EPERM) is probed through its file alone.
         if (code !== "EACCES" && code !== "EPERM") {
@@ -267,7 +267,7 @@ export async function probeDirLock(dir: string): Promise<"free" | "held" | "miss
       // flock and LockFileEx both work on read-only descriptors.
       fd = await open(path, fsConstants.O_RDONLY | O_NONBLOCK);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      if (errnoOf(e) !== "ENOENT") {
         throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
       }
     }
@@ -725,6 +725,7 @@ function removedFileHeld(dir: string, path: string, pid: number): WalError {
 }
 
 function ioError(message: string, path: string, syscall: string, cause: unknown): WalError {
+  // Not errnoOf: this is where details.errno is made, from the Node (or flock) error itself, never from a cause of it.
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   const reason = cause instanceof Error ? `: ${cause.message}` : "";
   return new WalError("WAL_IO", `${message}${reason}`, {

@@ -54,7 +54,7 @@
 
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
-import { checkOptionNames, checkPath, crc32, isWalError, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, crc32, errnoOf, optionNames, WalError } from "@lora/wal-codec";
 import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 import { logEndBelow } from "./segment-locate.js";
@@ -411,7 +411,7 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
   try {
     file = await fs.open(paths.marker, "createExclusive");
   } catch (e) {
-    if (!hasErrno(e, "EEXIST")) throw e;
+    if (errnoOf(e) !== "EEXIST") throw e;
     return await readSlot(dir, name, { fs }); // invalidated concurrently: the first marker stands
   }
   await writeAndSync(file, body);
@@ -511,7 +511,7 @@ async function readWholeFile(fs: WalFileSystem, path: string, limit: number): Pr
   try {
     file = await fs.open(path, "read");
   } catch (e) {
-    if (hasErrno(e, "ENOENT")) return null;
+    if (errnoOf(e) === "ENOENT") return null;
     throw e;
   }
   try {
@@ -565,13 +565,9 @@ async function unlinkIfExists(fs: WalFileSystem, path: string): Promise<boolean>
     await fs.unlink(path);
     return true;
   } catch (e) {
-    if (hasErrno(e, "ENOENT")) return false;
+    if (errnoOf(e) === "ENOENT") return false;
     throw e;
   }
-}
-
-function hasErrno(e: unknown, errno: string): boolean {
-  return isWalError(e, "WAL_IO") && e.details.errno === errno;
 }
 
 // ---- encoding -------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  */
 
 import { basename } from "node:path";
-import { type PayloadCodec, WalError } from "@lora/wal-codec";
+import { errnoOf, type PayloadCodec, WalError } from "@lora/wal-codec";
 import {
   type RecoveryMode,
   type ReplayedTransaction,
@@ -324,7 +324,7 @@ async function copyTail(
   } catch (error) {
     // The directory's fsync failed, not the copy: keep the copy, and fail the recovery as before (never "no room").
     if (error instanceof DirectorySyncFailed) throw error.cause;
-    const errno = (error as { details?: { errno?: string } }).details?.errno ?? (error as { code?: string }).code;
+    const errno = errnoOf(error);
     await fs.unlink(target).catch(() => undefined);
     if (errno !== undefined && NO_SPACE.has(errno)) return { path: null, error: errno };
     throw error;

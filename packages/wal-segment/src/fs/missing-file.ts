@@ -4,12 +4,14 @@
  * as a reason to look again, never as damage.
  */
 
+import { errnoOf } from "@lora/wal-codec";
+
 /**
- * Whether `error` is the seam's failure for a path that does not exist. The seam's contract puts the errno in
- * `details.errno` of a `WAL_IO` error (with the Node error as `cause`); `cause.code` and a plain `code` count too,
- * for an error that did not pass through that wrapping.
+ * Whether `error` is the seam's failure for a path that does not exist: its errno, as
+ * {@link @lora/wal-codec!errnoOf} reads it, is `ENOENT`. The seam's contract puts the errno in `details.errno` of a
+ * `WAL_IO` error (with the Node error as `cause`); a plain Node error's `code` counts too, for an error that did not
+ * pass through that wrapping.
  */
 export function isMissingFileError(error: unknown): boolean {
-  const e = error as { code?: unknown; cause?: { code?: unknown }; details?: { errno?: unknown } } | null | undefined;
-  return e?.details?.errno === "ENOENT" || e?.cause?.code === "ENOENT" || e?.code === "ENOENT";
+  return errnoOf(error) === "ENOENT";
 }

@@ -1,6 +1,7 @@
 /** Creating a directory so that it survives power loss, and making sure one found existing does too. */
 
 import { dirname } from "node:path";
+import { errnoOf } from "@lora/wal-codec";
 import type { WalFileSystem } from "./file-system.js";
 
 /**
@@ -48,6 +49,6 @@ export async function mkdirDurably(fs: WalFileSystem, path: string): Promise<str
 
 /** Rethrow a directory fsync's failure unless its errno says the directory cannot be fsynced ({@link NOT_SYNCABLE}). */
 function unlessNotSyncable(error: unknown): void {
-  const errno = (error as { details?: { errno?: string } }).details?.errno;
+  const errno = errnoOf(error);
   if (errno === undefined || !NOT_SYNCABLE.has(errno)) throw error;
 }

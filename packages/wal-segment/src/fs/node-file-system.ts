@@ -4,7 +4,7 @@
  */
 
 import * as fs from "node:fs";
-import { shownValue, WalError } from "@lora/wal-codec";
+import { errnoOf, shownValue, WalError } from "@lora/wal-codec";
 import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
 import { ioError } from "../internal/io-error.js";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "./file-system.js";
@@ -225,7 +225,8 @@ class NodeFileSystem implements WalFileSystem {
     return new Promise((resolve, reject) => {
       fs.stat(path, (err, st) => {
         if (err) {
-          if (err.code === "ENOENT" || err.code === "ENOTDIR") return resolve(null);
+          const errno = errnoOf(err);
+          if (errno === "ENOENT" || errno === "ENOTDIR") return resolve(null);
           return reject(ioError(err, "stat", path));
         }
         resolve({ size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() });

@@ -51,6 +51,8 @@ export function errnoError(errno: string, syscall: string, path: string): ErrnoE
  */
 export function ioError(cause: unknown, syscall: string, path: string): WalError {
   if (cause instanceof WalError) return cause;
+  // Not errnoOf: this is where the seam's details.errno is made, from the Node error itself (never from a cause of
+  // it); what no errno names is EUNKNOWN, so every WAL_IO of the seam has one.
   const code = (cause as { code?: unknown } | null)?.code;
   const errno = typeof code === "string" ? code : "EUNKNOWN";
   const message = cause instanceof Error ? cause.message : String(cause);

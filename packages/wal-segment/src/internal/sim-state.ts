@@ -6,7 +6,7 @@
  */
 
 import { posix } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { errnoOf, WalError } from "@lora/wal-codec";
 import { errnoError, ioError } from "./io-error.js";
 import { PagedBytes } from "./paged-bytes.js";
 
@@ -323,7 +323,7 @@ export class SimState {
     try {
       dir = this.parentOf(path, syscall);
     } catch (e) {
-      if ((e as { details?: { errno?: string } }).details?.errno === "ENOENT") return undefined;
+      if (errnoOf(e) === "ENOENT") return undefined;
       throw e;
     }
     return dir.entries.get(posix.basename(path));

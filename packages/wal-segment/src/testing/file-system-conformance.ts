@@ -46,7 +46,7 @@ const enc = new TextEncoder();
 export function runFileSystemConformance(options: ConformanceSuiteOptions): void {
   const { describe, test, expect, create } = options;
 
-  /** `call`, a synchronous call of the seam, throws `WAL_IO` with `errno`. */
+  /** `call`, a synchronous call of the seam, throws `WAL_IO` with `errno` in `details.errno` (not errnoOf: see below). */
   const expectSyncFailure = (call: () => unknown, errno: string): void => {
     let error: unknown;
     try {
@@ -69,7 +69,10 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       }
     });
 
-  /** Await `p`, which must reject with WAL_IO and `errno`. */
+  /**
+   * Await `p`, which must reject with WAL_IO and `errno`. Not errnoOf, which takes the errno from wherever it is:
+   * the contract puts it in `details.errno` and the Node error in `cause`, and each is checked where it must be.
+   */
   const rejectsWith = async (p: Promise<unknown>, errno: string, path?: string) => {
     let error: unknown;
     try {
