@@ -24,6 +24,16 @@ const bug = (caught: boolean, skipped?: boolean): BugVerdict => ({
   ...(skipped === undefined ? {} : { skipped }),
 });
 
+/** A seam bug skipped as tier D skips one without strace: `example` says why. */
+const skippedSeamBug: BugVerdict = {
+  bug: "snapshot-rename-before-fsync",
+  caught: false,
+  tier: null,
+  example: "strace not found",
+  ms: 0,
+  skipped: true,
+};
+
 const report = (tiers: TierResult[], bugs: BugVerdict[] | null): RunReport => ({
   seed: 1,
   minutes: 0,
@@ -79,6 +89,22 @@ describe("the run's verdict", () => {
     expect(cells[11]).toBe("0");
     expect(cells[12]).toBe("1/1");
     expect(renderViolations(r)).not.toContain("not caught");
+  });
+
+  it("the JSON counts only the planted bugs that ran, and lists the skipped ones apart with why", () => {
+    const r = report([new TierResult("A")], [bug(true), bug(false), skippedSeamBug]);
+    const planted = toJson(r).plantedBugs as {
+      caught: number;
+      total: number;
+      bugs: { bug: string }[];
+      skipped: { bug: string; why: string }[];
+    };
+    expect(planted.caught).toBe(1);
+    expect(planted.total).toBe(2);
+    expect(planted.bugs.map((b) => b.bug)).toEqual(["ack-before-fsync", "ack-before-fsync"]);
+    expect(planted.skipped).toEqual([{ bug: "snapshot-rename-before-fsync", why: "strace not found" }]);
+    // The table's caught/ran cell says the same.
+    expect(plantedBugsRow(r)[12]).toBe(`${planted.caught}/${planted.total}`);
   });
 
   it("a planted bug that ran and was missed shows in the table and the listing", () => {

@@ -197,21 +197,7 @@ export function toJson(r: RunReport): Record<string, unknown> {
             violations: m.violations.length,
             ms: m.ms,
           },
-    plantedBugs:
-      r.bugs === null
-        ? null
-        : {
-            caught: r.bugs.filter((x) => x.caught).length,
-            total: r.bugs.length,
-            bugs: r.bugs.map((x) => ({
-              bug: x.bug,
-              caught: x.caught,
-              tier: x.tier,
-              ms: x.ms,
-              ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
-              ...(x.skipped === true ? { skipped: true } : {}),
-            })),
-          },
+    plantedBugs: r.bugs === null ? null : plantedBugsJson(r.bugs),
     tiers: r.tiers.map((t) => ({
       tier: t.tier,
       cases: t.cases,
@@ -227,6 +213,26 @@ export function toJson(r: RunReport): Record<string, unknown> {
     })),
     violations: r.tiers.flatMap((t) => t.violations).slice(0, 200),
     ms: r.ms,
+  };
+}
+
+/**
+ * The planted bugs as the table counts them: `total` and `bugs` are the ones that ran (`caught` of `total`), and
+ * the ones skipped (a seam bug without strace here) are listed apart in `skipped`, with why.
+ */
+function plantedBugsJson(all: readonly BugVerdict[]): Record<string, unknown> {
+  const ran = all.filter((x) => x.skipped !== true);
+  return {
+    caught: ran.filter((x) => x.caught).length,
+    total: ran.length,
+    bugs: ran.map((x) => ({
+      bug: x.bug,
+      caught: x.caught,
+      tier: x.tier,
+      ms: x.ms,
+      ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
+    })),
+    skipped: all.filter((x) => x.skipped === true).map((x) => ({ bug: x.bug, why: x.example ?? "" })),
   };
 }
 
