@@ -77,7 +77,8 @@ function spread(values: number[]): Spread {
  * @example
  * ```ts
  * const stat = await statDir("./wal");
- * console.log(stat.transactions.committed, stat.transactions.events.median);
+ * // `events` is null when the log was read framing only (a log the default `lora` codec does not decode)
+ * console.log(stat.transactions.committed, stat.transactions.events?.median ?? "not decoded");
  * ```
  */
 export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
