@@ -7,7 +7,8 @@
  * The logs: `./wal` is the LoraDB-written fixture (20-commit snapshots, bulk data over two segments; LoraDB writes it
  * byte for byte the same every time), `./wal-after-a-crash` the same with 7 bytes of a torn record appended,
  * `./wal-with-a-bad-disk` the same with one byte of the record at offset 286 overwritten, and `./json-wal` one
- * `@lora/wal` transaction in the json codec. In the README, a `...` line stands for lines left out, `…` inside a
+ * `@lora/wal` transaction in the json codec; the `follow` sessions' `./wal` (another log of the same name) is built
+ * apart, in `app/`, from the transactions they show. In the README, a `...` line stands for lines left out, `…` inside a
  * line for text left out, and a command ending in `; echo $?` shows its exit code last.
  */
 
@@ -15,7 +16,8 @@ import { appendFile, cp, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LORA_MULTI_SEGMENT_BYTES, makeTempDir, writeLoraFixture } from "@lora/test-utils";
-import { jsonCodec, Wal } from "@lora/wal";
+import { jsonCodec, loraCodec, type MutationEvent, Wal } from "@lora/wal";
+import { createPropertyMap, type PropertyValue } from "@lora/wal-codec/lora";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "./helpers.js";
 
@@ -24,8 +26,28 @@ const readme = join(fileURLToPath(import.meta.url), "../../README.md");
 /** The logs this test builds, by the name the README gives them. */
 const LOGS = ["./wal", "./wal-after-a-crash", "./wal-with-a-bad-disk", "./json-wal"] as const;
 
-/** The commands whose sessions are replayed. */
+/** The commands whose sessions are replayed on those logs. */
 const READ_COMMANDS = ["inspect", "verify", "dump", "stat"];
+
+/**
+ * The `follow` sessions show another `./wal`, one an application wrote with `@lora/wal`: built in `app/`. Those with
+ * `--slot` are left out: the slot's creation shows sizes of a log with other segments.
+ */
+const isAppFollow = (argv: readonly string[]) =>
+  argv[0] === "follow" && argv[1] === "./wal" && !argv.includes("--slot");
+
+const props = (entries: Record<string, PropertyValue>) => Object.assign(createPropertyMap(), entries);
+
+/** The transactions of the `follow` sessions' log. */
+const APP_TRANSACTIONS: readonly (readonly MutationEvent[])[] = [
+  [{ type: "CreateNode", id: 0n, labels: ["Person"], properties: props({ name: "ada", born: 1815n }) }],
+  [
+    { type: "CreateNode", id: 1n, labels: ["Person"], properties: props({ name: "charles" }) },
+    { type: "CreateRelationship", id: 0n, src: 0n, dst: 1n, relType: "KNOWS", properties: props({ since: 1833n }) },
+  ],
+  [{ type: "SetNodeProperty", nodeId: 1n, key: "born", value: 1791n }],
+  [{ type: "CreateNode", id: 10n, labels: ["Filler"], properties: props({ i: 0n }) }],
+];
 
 interface Session {
   /** 1-based README line of the `$` line. */
@@ -105,6 +127,9 @@ beforeAll(async () => {
   const { wal } = await Wal.open(at("json-wal"), { codec: jsonCodec });
   await wal.commitTx([{ put: "a", value: 1 }]);
   await wal.close();
+  const app = (await Wal.open(join(at("app"), "wal"), { codec: loraCodec })).wal;
+  for (const events of APP_TRANSACTIONS) await app.commitTx(events);
+  await app.close();
   cwd = process.cwd();
   process.chdir(tmp.path);
 }, 120_000);
@@ -118,16 +143,19 @@ describe("the README's lora-wal sessions", async () => {
   const all = sessions(await readFile(readme, "utf8"));
   // The follow and slots sessions show another log (one written by an application, with slots and timestamps).
   const runnable = all.filter(
-    (s) => READ_COMMANDS.includes(s.argv[0] ?? "") && (LOGS as readonly string[]).includes(s.argv[1] ?? ""),
+    (s) =>
+      (READ_COMMANDS.includes(s.argv[0] ?? "") && (LOGS as readonly string[]).includes(s.argv[1] ?? "")) ||
+      isAppFollow(s.argv),
   );
 
   test("the sessions on the logs built here are found", () => {
-    // inspect, verify (clean, torn tail, corruption, codec mismatch), dump (text, json), stat
-    expect(runnable.length).toBeGreaterThanOrEqual(8);
+    // inspect, verify (clean, torn tail, corruption, codec mismatch), dump (text, json), stat, follow (text, json)
+    expect(runnable.length).toBeGreaterThanOrEqual(10);
   });
 
   for (const session of runnable) {
     test(`README line ${session.line}: lora-wal ${session.argv.join(" ")}`, async () => {
+      process.chdir(isAppFollow(session.argv) ? join(tmp.path, "app") : tmp.path);
       const result = await runCli(session.argv);
       const shown = `${result.stdout}${result.stderr}${session.echoStatus ? `${result.code}\n` : ""}`;
       expect(shown).toMatch(shownPattern(session.expected));
