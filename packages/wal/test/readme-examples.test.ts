@@ -30,6 +30,11 @@ const snippetDir = join(here, ".readme-snippets");
 interface ReadmeSpec {
   readonly readme: string;
   readonly sections: readonly string[];
+  /**
+   * Sections whose ts blocks go on from the first block (they use what it set up): each runs appended to it, as the
+   * one program a reader who follows the README top to bottom has.
+   */
+  readonly continues?: readonly string[];
   /** Sections whose ts blocks are type-checked only (they declare tests themselves, so they cannot run inside one). */
   readonly typecheckOnly?: readonly string[];
   /** Prepare the temp paths the snippet names (e.g. write a log for a read-only tool to read). */
@@ -76,7 +81,12 @@ const readmes: readonly ReadmeSpec[] = [
   },
   { readme: "packages/wal-lock/README.md", sections: ["Usage"], minChecked: 4, createPaths: false },
   { readme: "packages/wal/README.md", sections: ["Usage", "Observability"] },
-  { readme: "packages/wal-archive/README.md", sections: ["Usage"], minChecked: 2 },
+  {
+    readme: "packages/wal-archive/README.md",
+    sections: ["Usage"],
+    continues: ["Restore and snapshots"],
+    minChecked: 2,
+  },
   {
     readme: "packages/wal-cli/README.md",
     sections: ["API"],
@@ -105,6 +115,13 @@ function tsBlocks(markdown: string, section: string): string[] {
     else if (inSection && line.trim() === "```ts") block = [];
   }
   return blocks;
+}
+
+/** The blocks of `spec` that run: its sections' blocks, then each continuing block appended to the first. */
+function runBlocks(spec: ReadmeSpec, markdown: string): string[] {
+  const blocks = spec.sections.flatMap((s) => tsBlocks(markdown, s));
+  const continuing = (spec.continues ?? []).flatMap((s) => tsBlocks(markdown, s));
+  return [...blocks, ...continuing.map((block) => `${blocks[0] ?? ""}\n${block}`)];
 }
 
 /** `@lora/<name>[/sub]` → the absolute path of its source entry (the `@lora/source` condition). */
@@ -210,7 +227,7 @@ describe("README usage examples run", async () => {
   const entries = await sourceEntries();
   for (const spec of readmes) {
     const markdown = await readFile(join(root, spec.readme), "utf8");
-    const blocks = spec.sections.flatMap((s) => tsBlocks(markdown, s));
+    const blocks = runBlocks(spec, markdown);
     test(`${spec.readme}: has a ts example`, () => {
       expect(blocks.length).toBeGreaterThan(0);
     });
@@ -264,7 +281,10 @@ describe("README usage examples type-check", () => {
     const files: string[] = [];
     for (const spec of readmes) {
       const markdown = await readFile(join(root, spec.readme), "utf8");
-      const blocks = [...spec.sections, ...(spec.typecheckOnly ?? [])].flatMap((s) => tsBlocks(markdown, s));
+      const blocks = [
+        ...runBlocks(spec, markdown),
+        ...(spec.typecheckOnly ?? []).flatMap((s) => tsBlocks(markdown, s)),
+      ];
       for (const [index, block] of blocks.entries()) {
         const file = join(typecheckDir, `${spec.readme.replace(/[^a-z0-9]+/gi, "-")}-${index + 1}.ts`);
         await writeFile(file, prepare(block, entries, "/tmp/readme-typecheck", relativeImport).code);
