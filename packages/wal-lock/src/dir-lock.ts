@@ -114,6 +114,8 @@ export interface DirLockInternalOptions extends AcquireDirLockOptions {
   readonly procRoot?: string;
   /** Test seam: runs after each open of the lock file and before its `flock` (attempt counts from 0). */
   readonly beforeFileLock?: (attempt: number) => void | Promise<void>;
+  /** Test seam: runs before each attempt (counting from 0), so a test counts attempts instead of timing them. */
+  readonly beforeAttempt?: (attempt: number) => void;
 }
 
 /** A held directory lock. */
@@ -200,6 +202,7 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
   let moved = 0;
   let attempt = 0;
   for (;;) {
+    internal.beforeAttempt?.(attempt);
     const r = await tryAcquire(ctx, attempt++);
     if (r.kind === "locked") return new HeldDirLock(ctx, r, intervalMs);
     if (r.kind === "moved") {
