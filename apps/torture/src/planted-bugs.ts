@@ -1,7 +1,7 @@
 /**
  * Harness sensitivity (docs/crash-testing.md): each planted bug of the handle is switched on in turn and focused,
- * fixed subsets of the harness run against it (Tier A, Tier C, the misuse tier, the faults, in that order, each to
- * its first violation); one of them must report a violation that the bug caused. Every subset is a fixed list of
+ * fixed subsets of the harness run against it (Tier A, Tier C, the misuse tier, the faults, Tier R, in that order, each
+ * to its first violation); one of them must report a violation that the bug caused. Every subset is a fixed list of
  * cases run to the end, never cut by a deadline, so "caught" does not depend on the machine's speed.
  *
  * Attribution: the case that reported the violation is run again on the clean build, with the same options. Only
@@ -19,6 +19,7 @@ import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
 import { ensureStrace, runTierD } from "./tier-d.js";
 import type { FollowBug } from "./tier-f.js";
+import { runTierR } from "./tier-r.js";
 import { SEAM_BUGS, type SeamBug, workloadOf } from "./trace-workload.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
 
@@ -38,12 +39,17 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "seal-over-zero-tail",
   "sync-covers-later-writes",
   "sync-beside-background-sync",
+  "double-batch-after-recovery",
+  "durable-event-one-short",
 ];
 
 /** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */
 export const MISUSE_FOCUS_SEQUENCES = 8;
 /** Tier C damage cases per planted-bug run: the structured ones (cuts, stale copies, sectors) and the first flips. */
 export const TIER_C_FOCUS_CASES = 200;
+/** Tier R cases (archive, crash, restore) per planted-bug run, of up to this many operations each. */
+export const TIER_R_FOCUS_CASES = 6;
+export const TIER_R_FOCUS_OPS = 30;
 
 export interface BugVerdict {
   readonly bug: PlantedBug | SeamBug | FollowBug;
@@ -120,6 +126,12 @@ function focusedTiers(seed: number): [TierName, readonly number[], FocusedRun][]
       count(faultCases(seed).length),
       (bugs, cases) => runFaults({ seed, bugs, stopOnFirst: true, budget: unbounded, cases }),
     ],
+    [
+      "R",
+      count(TIER_R_FOCUS_CASES),
+      (bugs, cases) =>
+        runTierR({ seed, bugs, stopOnFirst: true, cases: cases.length, caseList: cases, ops: TIER_R_FOCUS_OPS }),
+    ],
   ];
 }
 
@@ -138,8 +150,10 @@ async function firstAttributable(
     const r = await run([bug], rest);
     const first = r.violations[0];
     if (first === undefined) break;
-    const at = rest.indexOf(Number(first.caseId));
-    const control = await run([], [Number(first.caseId)]);
+    // Tier R names its cases `r-<index>`; the others by the index alone.
+    const index = Number(first.caseId.replace(/^r-/, ""));
+    const at = rest.indexOf(index);
+    const control = await run([], [index]);
     if (control.violations.length === 0) return { found: first, shared };
     shared.push(first);
     // A clean build that fails case after case would make this search rerun the tier over and over: past a few

@@ -22,6 +22,7 @@
  */
 
 import { isWalError, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { type Archiver, restore, startArchiver } from "@lora/wal-archive";
 import { type MemoryArchive, type MemoryFaultKind, memoryArchive } from "@lora/wal-archive/testing";
 import { SimFS } from "@lora/wal-segment/testing";
@@ -102,6 +103,10 @@ export interface TierROptions {
   /** Operations per case before the crash (a seeded count between half of it and it). */
   readonly ops: number;
   readonly caseList?: readonly number[];
+  /** Planted bugs of the handle switched on in the writer's handles (planted-bugs.ts). */
+  readonly bugs?: readonly PlantedBug[];
+  /** Stop after the first case that reports a violation. */
+  readonly stopOnFirst?: boolean;
   readonly onProgress?: (r: TierResult) => void;
 }
 
@@ -125,6 +130,7 @@ export async function runTierR(o: TierROptions): Promise<TierResult> {
     await new ArchiveCase(o, index, result).run();
     result.cases++;
     o.onProgress?.(result);
+    if (o.stopOnFirst === true && result.violations.length > 0) break;
   }
   for (const key of FIGURES) result.extra[key] ??= 0;
   result.extra.violations = result.violations.length;
@@ -200,12 +206,18 @@ class ArchiveCase {
     let archiver: Archiver | null = null;
     try {
       wal = (
-        await Wal.open<JsonValue>(DIR, {
-          codec: jsonCodec,
-          fs: this.#fs,
-          syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
-          segmentTargetBytes: this.#target,
-        })
+        await Wal.open<JsonValue>(
+          DIR,
+          withTestingHooks(
+            {
+              codec: jsonCodec,
+              fs: this.#fs,
+              syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
+              segmentTargetBytes: this.#target,
+            },
+            { plantedBugs: this.#o.bugs ?? [] },
+          ),
+        )
       ).wal;
       wal.onLifecycle((e) => {
         if (e.type === "sealed") this.#r.bump("rotations");
@@ -405,12 +417,13 @@ class ArchiveCase {
     let wal: Wal<JsonValue>;
     try {
       wal = (
-        await Wal.open<JsonValue>(DIR, {
-          codec: jsonCodec,
-          fs: image,
-          segmentTargetBytes: this.#target,
-          checkpointLsn: this.#fence,
-        })
+        await Wal.open<JsonValue>(
+          DIR,
+          withTestingHooks(
+            { codec: jsonCodec, fs: image, segmentTargetBytes: this.#target, checkpointLsn: this.#fence },
+            { plantedBugs: this.#o.bugs ?? [] },
+          ),
+        )
       ).wal;
     } catch (e) {
       this.#violation("unopenable", `the crash image did not open at fence ${this.#fence}: ${errorText(e)}`);

@@ -13,6 +13,8 @@ const bugs = [
   "drop-pending-on-close",
   "accept-unknown-tx",
   "unchecked-checkpoint-fence",
+  "double-batch-after-recovery",
+  "durable-event-one-short",
 ];
 const failpoints = /"(?:lock|commit|group|rotate|truncate|recovery)\.(?:before|after)[A-Za-z]+"/;
 const code = readFileSync(new URL("../dist/index.js", import.meta.url), "utf8");

@@ -233,10 +233,11 @@ export class SegmentLifecycle {
     const mark = this.#mark;
     if (mark !== null) mark.publish(lsn, false, record === undefined ? undefined : this.#bindingOf(record));
     if (this.#listeners.size === 0) return;
+    const told = TESTING_BUILD && this.#bugs.has("durable-event-one-short") ? lsn - 1 : lsn;
     this.#emit(
       bytes === undefined
-        ? { type: "durable", lsn }
-        : { type: "durable", lsn, segmentId: this.#activeId, offset: bytes },
+        ? { type: "durable", lsn: told }
+        : { type: "durable", lsn: told, segmentId: this.#activeId, offset: bytes },
     );
   }
 

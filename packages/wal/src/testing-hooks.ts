@@ -63,7 +63,19 @@ export type PlantedBug =
    * background one fails, only it learns of the error (fsyncgate), and the round, succeeding, acknowledges bytes
    * the failure dropped.
    */
-  | "sync-beside-background-sync";
+  | "sync-beside-background-sync"
+  /**
+   * The first `commitTx` after an open that replayed a committed transaction writes its events twice into its batch
+   * (a resumed encoder that does not start from an empty batch): the log holds as many transactions as were
+   * committed, one of them with other content. Only a reopen that compares content sees it.
+   */
+  | "double-batch-after-recovery"
+  /**
+   * The `durable` lifecycle event names the LSN one record below the one the fsync covered (the bound taken as
+   * exclusive); the durable mark and `fsyncedLsn()` stay right. An archiver that learns durability from the event
+   * then resolves `flush()` with its archived line one record short of what was fsynced.
+   */
+  | "durable-event-one-short";
 
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {

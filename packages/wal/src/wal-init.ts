@@ -34,4 +34,6 @@ export interface WalInit<E> {
   spans: TransactionSpans;
   failpoint: Failpoint;
   bugs: ReadonlySet<PlantedBug>;
+  /** Committed transactions the open replayed (planted bug `double-batch-after-recovery` only). */
+  replayedTransactions: number;
 }

@@ -123,6 +123,8 @@ export class Wal<E = MutationEvent> {
   readonly #pipeline: CommitPipeline;
   readonly #segments: SegmentLifecycle;
   readonly #bugs: ReadonlySet<PlantedBug>;
+  /** Planted bug `double-batch-after-recovery`: the next `commitTx` writes its events twice. */
+  #doubleNextBatch = false;
   #nextLsn: number;
   #durableLsn: number;
   /** The in-process followers (`follow`), and the newest commits they take from memory. */
@@ -170,6 +172,9 @@ export class Wal<E = MutationEvent> {
     this.#spans = init.spans;
     this.#tx = new TransactionLedger(init.dir, init.floor, init.oldestFence, init.spans, init.bugs);
     this.#bugs = init.bugs;
+    if (TESTING_BUILD) {
+      this.#doubleNextBatch = init.bugs.has("double-batch-after-recovery") && init.replayedTransactions > 0;
+    }
     // Every LSN below nextLsn is settled at open (it survived, or it is a gap: a fence or segment base above
     // the last record). Seeding the pipeline lower would make a flush before the first append wait forever for
     // LSNs that are never appended.
@@ -270,6 +275,7 @@ export class Wal<E = MutationEvent> {
         spans: r.outcome?.transactionSpans ?? new TransactionSpans(),
         failpoint,
         bugs,
+        replayedTransactions: r.outcome?.committedTransactions ?? 0,
       });
       if (recoverChannel.hasSubscribers) {
         recoverChannel.publish({
@@ -597,6 +603,10 @@ export class Wal<E = MutationEvent> {
     }
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
     if (events.length === 0) return null;
+    if (TESTING_BUILD && this.#doubleNextBatch) {
+      this.#doubleNextBatch = false;
+      return await this.#appendAndAwaitCommit([...events, ...events]);
+    }
     if (!(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction")))
       return await this.#appendAndAwaitCommit(events);
     const writer = this.#pipeline.writer;
