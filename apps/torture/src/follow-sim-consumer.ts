@@ -13,7 +13,8 @@
  *   harness in the writer's process: durability from `wal.fsyncedLsn()`, woken every event-loop turn.
  *
  * Planted bugs (the `wrong` flag): `follow-lying-durability` makes the `engine` consumer's source report the written
- * LSN as durable; `follow-lost-position-at-rotation` makes the `rotation` consumer resume from the new segment's
+ * LSN as durable; `follow-durable-one-past` makes it report one LSN past the fsynced one (an inclusive bound taken
+ * as exclusive), so a commit record right after the durable line is delivered before any fsync covers it; `follow-lost-position-at-rotation` makes the `rotation` consumer resume from the new segment's
  * base LSN instead of its last delivered commit LSN (an off-by-one the token contract makes easy: `after` is
  * exclusive); `follow-commit-only-token` makes the `rotation` consumer keep only the commit LSN of its token (resume
  * with `after` alone, LoraDB's rule), which skips a transaction that began before it and committed after it.
@@ -56,6 +57,8 @@ export class SimConsumer {
   readonly #wrong: boolean;
   /** Planted bug `follow-commit-only-token`: resume with the commit LSN alone (see the module comment). */
   readonly #commitOnly: boolean;
+  /** Planted bug `follow-durable-one-past` (the `engine` consumer; see the module comment). */
+  readonly #onePast: boolean;
   readonly #report: (f: Finding) => void;
   /** The consumer's own process (followDir kinds); in-process kinds use the writer's view. */
   view: FsView | null = null;
@@ -83,8 +86,10 @@ export class SimConsumer {
     report: (f: Finding) => void,
     wrong = false,
     commitOnly = false,
+    onePast = false,
   ) {
     this.#commitOnly = commitOnly;
+    this.#onePast = onePast;
     this.kind = kind;
     this.name = name;
     this.stream = new DeliveryStream(name, start);
@@ -149,7 +154,7 @@ export class SimConsumer {
     }
     if (this.kind === "engine") {
       if (writer === null) throw new Error("engine consumer without a writer");
-      return engineFollower(writer, from, restartLsn, this.#wrong);
+      return engineFollower(writer, from, restartLsn, this.#wrong ? "written" : this.#onePast ? "one-past" : null);
     }
     const fs = this.view as FsView;
     if (this.kind === "slot") {
@@ -265,11 +270,12 @@ async function newestSegment(fs: WalFileSystem): Promise<{ id: number; baseLsn: 
 }
 
 /**
- * The engine of `wal.follow` with this harness's source. With `lie` (planted bug `follow-lying-durability`) the
- * source reports the written LSN (everything appended that a reader can see) as durable, so the engine delivers
- * commits no fsync has covered yet; otherwise it reports `wal.fsyncedLsn()`, as the handle's own source does.
+ * The engine of `wal.follow` with this harness's source. With `lie` "written" (planted bug
+ * `follow-lying-durability`) the source reports the written LSN (everything appended that a reader can see) as
+ * durable, so the engine delivers commits no fsync has covered yet; with "one-past" (`follow-durable-one-past`) it
+ * reports one LSN past the fsynced one; otherwise it reports `wal.fsyncedLsn()`, as the handle's own source does.
  */
-function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie: boolean): Iter {
+function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie: "written" | "one-past" | null): Iter {
   return new CommitFollower<JsonValue>({
     dir: FOLLOW_DIR,
     fs: writer.view,
@@ -281,7 +287,8 @@ function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie
       durability: () =>
         Promise.resolve({
           session: 1,
-          durableLsn: lie ? writer.wal.nextLsn() - 1 : writer.wal.fsyncedLsn(),
+          durableLsn:
+            lie === "written" ? writer.wal.nextLsn() - 1 : writer.wal.fsyncedLsn() + (lie === "one-past" ? 1 : 0),
           closed: writer.ended(),
         }),
       changed: (signal) =>

@@ -52,7 +52,11 @@ import { type ConsumerKind, FOLLOW_DIR, SimConsumer, type WriterRef } from "./fo
 import { between, mix, type Rng, rng } from "./prng.js";
 import type { TierResult, Violation, ViolationKind } from "./result.js";
 
-export type FollowSimBug = "follow-lying-durability" | "follow-lost-position-at-rotation" | "follow-commit-only-token";
+export type FollowSimBug =
+  | "follow-lying-durability"
+  | "follow-durable-one-past"
+  | "follow-lost-position-at-rotation"
+  | "follow-commit-only-token";
 
 export interface FollowSimOptions {
   readonly seed: number;
@@ -85,6 +89,8 @@ interface CheckedToken extends Token {
 }
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 3000;
+/** Turns the consumers get to read a commit past the durable edge before the power loss (see #commitPastDurableEdge). */
+const EDGE_TURNS = 30;
 
 interface Writer extends WriterRef {
   readonly view: FsView;
@@ -188,7 +194,8 @@ class SimCase {
           (kind === "rotation" && this.#o.bug === "follow-lost-position-at-rotation") ||
           (kind === "engine" && this.#o.bug === "follow-lying-durability");
         const commitOnly = kind === "rotation" && this.#o.bug === "follow-commit-only-token";
-        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong, commitOnly);
+        const onePast = kind === "engine" && this.#o.bug === "follow-durable-one-past";
+        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong, commitOnly, onePast);
         this.#consumers.push(c);
         c.start(this.#raw, w, 0);
       }
@@ -389,10 +396,11 @@ class SimCase {
       this.#pauseSomeone();
       return true;
     }
-    if (roll < 0.74) {
+    if (roll < 0.72) {
       for (let i = between(this.#next, 5, 30); i > 0; i--) await turn();
       return true;
     }
+    if (roll < 0.74) return await this.#commitPastDurableEdge();
     if (roll < 0.82) return await this.#crash("power");
     if (roll < 0.88) return await this.#crash("process");
     if (roll < 0.92) return await this.#crash("torn");
@@ -440,6 +448,29 @@ class SimCase {
     return true;
   }
 
+  /**
+   * A commit record exactly one past the durable LSN, then a power loss that keeps only the durable state. A
+   * low-level transaction's begin and batch are synced, its commit only written (in `group` and `none`; `perCommit`
+   * makes it durable too); the consumers get a fixed number of turns to read it, then the machine loses power. A
+   * consumer that delivered it handed out what recovery takes back: a follower must not count the durable LSN as
+   * exclusive.
+   */
+  async #commitPastDurableEdge(): Promise<boolean> {
+    const w = this.#writer as Writer;
+    const { id, events } = this.#newTx();
+    this.#intents.set(id, events.length);
+    const b = await w.wal.begin();
+    await w.wal.appendBatch(b, events);
+    await this.#sync(w);
+    const c = await w.wal.commit(b);
+    await w.wal.flush();
+    this.#session.resolved.set(id, { b, c });
+    if (this.#mode === "perCommit") this.#claim(c);
+    if (c === w.wal.fsyncedLsn() + 1) this.#bump("commitsPastDurableEdge");
+    for (let i = 0; i < EDGE_TURNS; i++) await turn();
+    return await this.#crash("power", { atOnce: true });
+  }
+
   #pauseSomeone(): void {
     const candidates = this.#consumers;
     const c = candidates[between(this.#next, 0, candidates.length - 1)] as SimConsumer;
@@ -461,7 +492,7 @@ class SimCase {
    * between it and the volatile state); `process`: only the writer's process dies (the volatile state survives, the
    * followDir consumers keep running); `torn`: the same, dying inside a segment write with a prefix of it landed.
    */
-  async #crash(kind: "power" | "process" | "torn"): Promise<boolean> {
+  async #crash(kind: "power" | "process" | "torn", o: { atOnce?: boolean } = {}): Promise<boolean> {
     const w = this.#writer as Writer;
     let image: { fs: SimFS; description: string } | null = null;
     let where = "at the end of the operation";
@@ -472,17 +503,24 @@ class SimCase {
       claim = Math.max(this.#session.durableClaim, this.#mode === "none" ? 0 : w.wal.durableLsn());
       if (kind === "power") {
         for (const c of this.#consumers) c.view?.kill();
-        image = this.#pickImage();
+        image =
+          o.atOnce === true ? { fs: this.#raw.durableImage(), description: "[drop all unsynced]" } : this.#pickImage();
       }
     };
-    w.view.dieAfter(between(this.#next, 1, 16), die, kind === "torn" ? between(this.#next, 1, 900) : undefined);
-    const inner = await within(this.#dataOp(w), WAIT_TURNS);
-    if (!w.view.isDead) {
-      if (!inner.settled) this.#violation("error", `a writer call did not settle in ${WAIT_TURNS} turns`);
-      else if (inner.error !== undefined)
-        this.#violation("error", `a writer call failed with no fault injected: ${errorText(inner.error)}`);
+    if (o.atOnce === true) {
+      // Now, before any other operation: the durable state alone survives.
       w.view.kill();
-      die("at the end of the operation");
+      die("right after the operation");
+    } else {
+      w.view.dieAfter(between(this.#next, 1, 16), die, kind === "torn" ? between(this.#next, 1, 900) : undefined);
+      const inner = await within(this.#dataOp(w), WAIT_TURNS);
+      if (!w.view.isDead) {
+        if (!inner.settled) this.#violation("error", `a writer call did not settle in ${WAIT_TURNS} turns`);
+        else if (inner.error !== undefined)
+          this.#violation("error", `a writer call failed with no fault injected: ${errorText(inner.error)}`);
+        w.view.kill();
+        die("at the end of the operation");
+      }
     }
     if (where.includes("torn write")) this.#bump("tornWrites");
     this.#crashes++;

@@ -14,7 +14,8 @@
  *   otherwise, as tier D is without strace).
  *
  * Planted bugs (implemented in this tier, never in the packages): `follow-lying-durability` (a follower whose
- * source reports the written LSN as durable), `follow-lost-position-at-rotation` (a consumer that resumes from the
+ * source reports the written LSN as durable), `follow-durable-one-past` (one whose source reports one LSN past the
+ * fsynced one), `follow-lost-position-at-rotation` (a consumer that resumes from the
  * new segment's base LSN when the log rotates), `truncate-ignoring-slots` (the writer unlinks the segments the
  * fence alone allows, behind the handle's back, ignoring the slots).
  */
@@ -96,6 +97,7 @@ function finish(result: TierResult, start: number): void {
 
 export const FOLLOW_BUGS = [
   "follow-lying-durability",
+  "follow-durable-one-past",
   "follow-lost-position-at-rotation",
   "follow-commit-only-token",
   "truncate-ignoring-slots",
@@ -117,6 +119,8 @@ export interface FollowBugVerdict {
 const OTHER_TIERS: Record<FollowBug, string> = {
   "follow-lying-durability":
     "none: tiers A-D, faults and misuse never run a follower (the writer's own durability is right; the lie is in the feed)",
+  "follow-durable-one-past":
+    "none: tiers A-D, faults and misuse never run a follower (the writer's own durability is right; the error is in the feed)",
   "follow-lost-position-at-rotation": "none: no other tier follows the log across rotations",
   "follow-commit-only-token":
     "none: no other tier resumes a follower, and only tier F interleaves transactions around a resume token",
@@ -131,6 +135,7 @@ export const FOLLOW_BUG_PROC_CYCLES = 10;
 /** Which consumer a simulated bug lives in: a violation must name it to be the bug's. */
 const BUG_CONSUMER: Record<FollowSimBug, string> = {
   "follow-lying-durability": "engine",
+  "follow-durable-one-past": "engine",
   "follow-lost-position-at-rotation": "rotation",
   "follow-commit-only-token": "rotation",
 };
