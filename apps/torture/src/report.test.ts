@@ -32,6 +32,7 @@ const skippedSeamBug: BugVerdict = {
   example: "strace not found",
   ms: 0,
   skipped: true,
+  otherTiers: "none: only Tier D sees this order",
 };
 
 const report = (tiers: TierResult[], bugs: BugVerdict[] | null): RunReport => ({
@@ -97,12 +98,14 @@ describe("the run's verdict", () => {
       caught: number;
       total: number;
       bugs: { bug: string }[];
-      skipped: { bug: string; why: string }[];
+      skipped: { bug: string; why: string; otherTiers?: string }[];
     };
     expect(planted.caught).toBe(1);
     expect(planted.total).toBe(2);
     expect(planted.bugs.map((b) => b.bug)).toEqual(["ack-before-fsync", "ack-before-fsync"]);
-    expect(planted.skipped).toEqual([{ bug: "snapshot-rename-before-fsync", why: "strace not found" }]);
+    expect(planted.skipped).toEqual([
+      { bug: "snapshot-rename-before-fsync", why: "strace not found", otherTiers: "none: only Tier D sees this order" },
+    ]);
     // The table's caught/ran cell says the same.
     expect(plantedBugsRow(r)[12]).toBe(`${planted.caught}/${planted.total}`);
   });

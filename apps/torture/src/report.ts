@@ -218,7 +218,8 @@ export function toJson(r: RunReport): Record<string, unknown> {
 
 /**
  * The planted bugs as the table counts them: `total` and `bugs` are the ones that ran (`caught` of `total`), and
- * the ones skipped (a seam bug without strace here) are listed apart in `skipped`, with why.
+ * the ones skipped (a seam bug without strace here) are listed apart in `skipped`, with why and which other tiers
+ * cover them.
  */
 function plantedBugsJson(all: readonly BugVerdict[]): Record<string, unknown> {
   const ran = all.filter((x) => x.skipped !== true);
@@ -232,7 +233,14 @@ function plantedBugsJson(all: readonly BugVerdict[]): Record<string, unknown> {
       ms: x.ms,
       ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
     })),
-    skipped: all.filter((x) => x.skipped === true).map((x) => ({ bug: x.bug, why: x.example ?? "" })),
+    skipped: all
+      .filter((x) => x.skipped === true)
+      .map((x) => ({
+        bug: x.bug,
+        why: x.example ?? "",
+        // Which other tiers would catch it: for a seam bug, "none", the coverage this run lacks.
+        ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
+      })),
   };
 }
 

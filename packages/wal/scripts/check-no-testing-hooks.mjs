@@ -2,20 +2,17 @@
 // testing flag, which the build defines false so the bundler drops it. Fails when any of their names survived.
 import { readFileSync } from "node:fs";
 
-const bugs = [
-  "ack-before-fsync",
-  "truncate-on-any-crc-error",
-  "skip-dir-fsync-on-create",
-  "retry-fsync-after-eio",
-  "next-lsn-from-max-only",
-  "rotate-inside-transaction",
-  "fence-off-by-one",
-  "drop-pending-on-close",
-  "accept-unknown-tx",
-  "unchecked-checkpoint-fence",
-  "double-batch-after-recovery",
-  "durable-event-one-short",
-];
+// Every name of the PlantedBug union, read from its source so that a new bug is checked without editing this list.
+const hooks = readFileSync(new URL("../src/testing-hooks.ts", import.meta.url), "utf8");
+const union = hooks.slice(
+  hooks.indexOf("export type PlantedBug ="),
+  hooks.indexOf(";", hooks.indexOf("export type PlantedBug =")),
+);
+const bugs = [...union.matchAll(/\|\s*"([a-z0-9-]+)"/g)].map((m) => m[1]);
+if (bugs.length < 10) {
+  console.error(`found only ${bugs.length} planted bug names in src/testing-hooks.ts: has the PlantedBug union moved?`);
+  process.exit(1);
+}
 const failpoints = /"(?:lock|commit|group|rotate|truncate|recovery)\.(?:before|after)[A-Za-z]+"/;
 const code = readFileSync(new URL("../dist/index.js", import.meta.url), "utf8");
 const found = bugs.filter((b) => code.includes(`"${b}"`));
@@ -24,4 +21,4 @@ if (found.length > 0 || fp !== null || code.includes("__LORA_WAL_TESTING__")) {
   console.error(`dist/index.js still carries testing hooks: ${[...found, ...(fp ?? [])].join(", ") || "the flag"}`);
   process.exit(1);
 }
-console.log("dist/index.js: no planted bug, no failpoint, no testing flag");
+console.log(`dist/index.js: none of the ${bugs.length} planted bugs, no failpoint, no testing flag`);
