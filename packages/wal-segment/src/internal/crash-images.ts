@@ -1,7 +1,7 @@
 /**
  * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
  * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors, a write or a truncate
- * landed out of order) and per directory
+ * landed out of order, a shrinking truncate lost after zeroing the rest of its 4 KiB block) and per directory
  * (which of its unsynced entry operations survive, subdirectories included), combined exhaustively or sampled from a
  * seed. An image is built from the root down, so a directory whose entry is lost takes everything under it along.
  */
@@ -14,6 +14,12 @@ import { applyOp, type Dir, type DirOp, type Inode, type PendingOp, SimState } f
 
 /** Sectors are atomic: a torn write lands or misses whole 512-byte sectors (docs/recovery.md). */
 export const SECTOR_BYTES = 512;
+
+/**
+ * The file system's block: a shrinking truncate to a length inside one zeroes the rest of it in the page cache
+ * (ext4 `ext4_block_truncate_page`, xfs `iomap_truncate_page`) as data, written back apart from the size change.
+ */
+export const BLOCK_BYTES = 4096;
 
 /** Options of `SimFS.crashImages`. */
 export interface CrashImageOptions {
@@ -29,7 +35,9 @@ export interface CrashImageOptions {
    * Out-of-order landings per file: a later unsynced write kept while earlier ones are lost (all of them when
    * there are at most this many, else this many sampled, the last write landing without the one before it
    * always among them when it follows a write); and as many again for unsynced truncates, each lost while writes
-   * after it landed or landed while writes before it were lost. 0 turns both off. @default 16
+   * after it landed or landed while writes before it were lost; and as many again for shrinking truncates to a length
+   * inside a 4 KiB block, each lost after the block's tail past its cut was zeroed. 0 turns all three off.
+   * @default 16
    */
   readonly reorderSamples?: number;
 }
@@ -42,6 +50,11 @@ type FileChoice =
   | { readonly kind: "truncateLost"; readonly t: number; readonly j: number }
   /** The first `k` ops kept, then the truncate `t` (t > k) and the ops after it up to `j` (exclusive): ops k..t-1 lost. */
   | { readonly kind: "truncateEarly"; readonly k: number; readonly t: number; readonly j: number }
+  /**
+   * The first `j` ops kept but the shrinking truncate `t` (t < j), lost after zeroing the tail of the block its cut
+   * lies in: the file keeps its length, the bytes from the cut to the block's end zero.
+   */
+  | { readonly kind: "tailZeroed"; readonly t: number; readonly j: number }
   | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
 
 interface FileDim {
@@ -228,6 +241,75 @@ function* truncateChoices(ops: readonly PendingOp[], seed: number, samples: numb
   }
 }
 
+/**
+ * Shrinking truncates lost after the tail of the block their cut lies in was zeroed. Cutting a file to a length inside
+ * a block zeroes the rest of that block in the page cache (ext4 `ext4_block_truncate_page`, xfs
+ * `iomap_truncate_page`), and that block is data, which can be written back before the journal commits the size
+ * change (newer xfs writes it back before it even logs the change): a power loss can leave the old length with zeros from the cut to the
+ * block's end (or the old end), the blocks past it untouched until the size change frees them. Only a truncate that
+ * shrinks the file to a length that is not a multiple of `BLOCK_BYTES` zeroes anything. Each is lost with every op
+ * before it kept, alone (`j = t + 1`) or behind the writes after it up to the next truncate (which never lands
+ * without it). Every such choice when there are at most `samples`, else seeded draws (the newest such truncate lost
+ * alone, and lost behind every write after it, first), `samples * 8` at most, each choice once; the caller keeps
+ * those that leave a new state.
+ */
+function* tailZeroedChoices(
+  ops: readonly PendingOp[],
+  baseSize: number,
+  seed: number,
+  samples: number,
+): Generator<FileChoice> {
+  // Per truncate that zeroes a block's tail: j in t+1..next (next: the following truncate, or the end).
+  const spans: { t: number; next: number }[] = [];
+  let size = baseSize;
+  let open: { t: number; next: number } | undefined;
+  ops.forEach((op, i) => {
+    if (op.kind === "write") {
+      size = Math.max(size, op.offset + op.bytes.byteLength);
+      return;
+    }
+    if (open !== undefined) open.next = i;
+    open = undefined;
+    if (op.length < size && op.length % BLOCK_BYTES !== 0) {
+      open = { t: i, next: ops.length };
+      spans.push(open);
+    }
+    size = op.length;
+  });
+  const total = spans.reduce((sum, s) => sum + s.next - s.t, 0);
+  const decode = (index: number): FileChoice => {
+    let r = index;
+    for (const { t, next } of spans) {
+      if (r < next - t) return { kind: "tailZeroed", t, j: t + 1 + r };
+      r -= next - t;
+    }
+    throw new Error("unreachable: index past the zeroed-tail choices");
+  };
+  if (total <= samples) {
+    for (let i = 0; i < total; i++) yield decode(i);
+    return;
+  }
+  const seen = new Set<string>();
+  const fresh = (c: FileChoice & { kind: "tailZeroed" }): boolean => {
+    const key = keyOf([c.t, c.j]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const newest = spans[spans.length - 1] as (typeof spans)[number];
+  for (const c of [
+    { kind: "tailZeroed", t: newest.t, j: newest.t + 1 },
+    { kind: "tailZeroed", t: newest.t, j: newest.next },
+  ] as const) {
+    if (fresh(c)) yield c;
+  }
+  const next = mulberry32(seed);
+  for (let attempt = 0; attempt < samples * 8; attempt++) {
+    const c = decode(below(next, total)) as FileChoice & { kind: "tailZeroed" };
+    if (fresh(c)) yield c;
+  }
+}
+
 function dirChoices(m: number, seed: number, samples: number): boolean[][] {
   const out: boolean[][] = [];
   const seen = new Set<string>();
@@ -306,6 +388,13 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
       `${after} landed ahead of ${lost} (lost), the rest lost`
     );
   }
+  if (choice.kind === "tailZeroed") {
+    const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
+    return (
+      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but op ${choice.t + 1} (truncate to ${op.length}), ` +
+      `lost after zeroing its ${BLOCK_BYTES}-byte block from the cut, the rest lost`
+    );
+  }
   if (choice.kind === "prefix") {
     if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
     if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
@@ -337,6 +426,13 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
   else if (choice.kind === "truncateLost") {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.j; i++) if (i !== choice.t) applyOp(out, dim.ops[i] as PendingOp);
+  } else if (choice.kind === "tailZeroed") {
+    out = dim.base.snapshot();
+    for (let i = 0; i < choice.j; i++) {
+      const op = dim.ops[i] as PendingOp;
+      if (i !== choice.t) applyOp(out, op);
+      else if (op.kind === "truncate") zeroBlockTail(out, op.length);
+    }
   } else if (choice.kind === "truncateEarly") {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
@@ -360,16 +456,23 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
   return out;
 }
 
+/** Zero `bytes` from `cut` to the end of the block it lies in (or to the end of the file), keeping its length. */
+function zeroBlockTail(bytes: PagedBytes, cut: number): void {
+  const end = Math.min(bytes.size, Math.ceil(cut / BLOCK_BYTES) * BLOCK_BYTES);
+  if (cut < end) bytes.write(new Uint8Array(end - cut), cut);
+}
+
 /**
- * Append up to `samples` truncate choices that each leave a state no other choice of the file leaves (a truncate
- * to the length the file had, writes after it over all the bytes it cut, or writes before it wholly past its cut
- * leave a prefix's): each is compared with every prefix and with the truncate choices kept before it, and sampling
- * draws on until `samples` distinct ones are kept or its attempts run out. The contents are cached for the images.
+ * Append truncate choices that each leave a state no other choice of the file leaves (a truncate to the length the
+ * file had, writes after it over all the bytes it cut, writes before it wholly past its cut, or a block tail already
+ * zero leave a prefix's): up to `samples` from each group of candidates, in order, each compared with every prefix and
+ * with the truncate choices kept before it; sampling draws on until `samples` distinct ones are kept or its attempts
+ * run out. The contents are cached for the images.
  */
 function addTruncateChoices(
   dim: FileDim,
   choices: FileChoice[],
-  candidates: Iterable<FileChoice>,
+  groups: readonly Iterable<FileChoice>[],
   samples: number,
 ): void {
   if (samples === 0 || !dim.ops.some((op) => op.kind === "truncate")) return;
@@ -389,15 +492,17 @@ function addTruncateChoices(
     remember(prefix);
     dim.cache.set(i === dim.ops.length - 1 ? 1 : i + 2, prefix);
   });
-  let added = 0;
-  for (const candidate of candidates) {
-    if (added === samples) break;
-    const content = buildContent(dim, candidate);
-    if (bySize.get(content.size)?.some((other) => other.equals(content)) === true) continue;
-    remember(content);
-    dim.cache.set(choices.length, content);
-    choices.push(candidate);
-    added++;
+  for (const candidates of groups) {
+    let added = 0;
+    for (const candidate of candidates) {
+      if (added === samples) break;
+      const content = buildContent(dim, candidate);
+      if (bySize.get(content.size)?.some((other) => other.equals(content)) === true) continue;
+      remember(content);
+      dim.cache.set(choices.length, content);
+      choices.push(candidate);
+      added++;
+    }
   }
 }
 
@@ -476,7 +581,10 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     addTruncateChoices(
       dim,
       choices,
-      truncateChoices(ops, mixSeed(seed, 0x7c, inode.id), reorderSamples),
+      [
+        truncateChoices(ops, mixSeed(seed, 0x7c, inode.id), reorderSamples),
+        tailZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2e, inode.id), reorderSamples),
+      ],
       reorderSamples,
     );
     fileDims.set(inode, dim);

@@ -5,8 +5,15 @@ import { type CrashImage, SimFS } from "./sim-fs.js";
 // own schedule, unordered with data written back to other offsets (ext4 data=ordered, xfs): crash images land it
 // out of order with the file's other unsynced writes.
 
+// A shrinking cut inside a block may also be lost after zeroing the rest of that block: those images are
+// sim-fs.truncate-zeroed-tail.test.ts's, left out here but where every image must be distinct.
+
 const bytes = (...v: number[]) => Uint8Array.from(v);
-const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] => [...sim.crashImages(options)];
+const everyImage = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] => [
+  ...sim.crashImages(options),
+];
+const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] =>
+  everyImage(sim, options).filter((i) => !i.description.includes("lost after zeroing"));
 const contentsOf = (images: CrashImage[]) => images.map((i) => Array.from(i.fs.readFileSync("/w/a")));
 const moved = (images: CrashImage[]) => images.filter((i) => /truncate to \d+\)/.test(i.description));
 
@@ -168,7 +175,7 @@ describe("SimFS crash images: truncates out of order", () => {
     ]);
     expect(moved(all(sim, { maxImages: 100_000, reorderSamples: 0 }))).toEqual([]);
     // Distinct states, also when sampled: no two images of this one file hold the same bytes.
-    const everything = contentsOf(all(sim, { maxImages: 100_000 })).map((c) => c.join(","));
+    const everything = contentsOf(everyImage(sim, { maxImages: 100_000 })).map((c) => c.join(","));
     expect(new Set(everything).size).toBe(everything.length);
   });
 });

@@ -1,0 +1,127 @@
+import { describe, expect, test } from "vitest";
+import { type CrashImage, SimFS } from "./sim-fs.js";
+
+// Cutting a file to a length inside a 4 KiB block zeroes the rest of that block in the page cache (ext4
+// ext4_block_truncate_page, xfs iomap_truncate_page). That block is data, written back before the journal commits the
+// size change: until an fsync or fdatasync covers the truncate, a power loss can leave the old length with zeros from
+// the cut to the block's end, the blocks past it untouched.
+
+const fill = (length: number, value: number) => new Uint8Array(length).fill(value);
+const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] => [...sim.crashImages(options)];
+const zeroed = (images: CrashImage[]) => images.filter((i) => i.description.includes("lost after zeroing"));
+
+/** The file's bytes as runs, `[from,to)=value`, so that a 10 KB file reads in one line. */
+function runsOf(bytes: Uint8Array): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = 1; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] !== bytes[from]) {
+      out.push(`[${from},${i})=${bytes[from]}`);
+      from = i;
+    }
+  }
+  return out;
+}
+const runs = (images: CrashImage[]) => images.map((i) => runsOf(i.fs.readFileSync("/w/a")));
+
+async function durableFile(sim: SimFS, data: Uint8Array) {
+  const f = await sim.open("/w/a", "createExclusive");
+  await f.write(data, 0);
+  await f.datasync();
+  await sim.syncDir("/w");
+  return f;
+}
+
+describe("SimFS crash images: a shrinking truncate lost after zeroing its block's tail", () => {
+  test("10,000 bytes cut to 5,000: the old length, with [5000, 8192) zero and the bytes past the block kept", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(10_000, 7));
+    await f.truncate(5000);
+    const images = all(sim);
+    expect(runs(images)).toEqual([["[0,10000)=7"], ["[0,5000)=7"], ["[0,5000)=7", "[5000,8192)=0", "[8192,10000)=7"]]);
+    expect(images[2]?.description).toBe(
+      "/w/a: kept first 1/1 unsynced ops but op 1 (truncate to 5000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+    );
+  });
+
+  test("an old end inside the cut's block: zeros from the cut to the old end, the length kept", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(3000, 7));
+    await f.truncate(1000);
+    expect(runs(zeroed(all(sim)))).toEqual([["[0,1000)=7", "[1000,3000)=0"]]);
+  });
+
+  test("lost behind the writes after it: those land over the zeroed block", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(10_000, 7));
+    await f.truncate(5000);
+    await f.write(fill(100, 9), 5000);
+    expect(runs(zeroed(all(sim)))).toEqual([
+      ["[0,5000)=7", "[5000,8192)=0", "[8192,10000)=7"],
+      ["[0,5000)=7", "[5000,5100)=9", "[5100,8192)=0", "[8192,10000)=7"],
+    ]);
+  });
+
+  test("no zeroing to show: a cut on a block boundary, an extension, a tail already zero, or an fsync after it", async () => {
+    const cases: ((f: Awaited<ReturnType<typeof durableFile>>) => Promise<void>)[] = [
+      (f) => f.truncate(8192),
+      (f) => f.truncate(0),
+      (f) => f.truncate(20_000),
+      (f) =>
+        f
+          .datasync()
+          .then(() => f.truncate(5000))
+          .then(() => f.datasync()),
+    ];
+    for (const change of cases) {
+      const sim = SimFS.withDir("/w");
+      await change(await durableFile(sim, fill(10_000, 7)));
+      expect(zeroed(all(sim))).toEqual([]);
+    }
+    // The bytes from the cut to the block's end are zero already: the image would be the durable one.
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, new Uint8Array([...fill(5000, 7), ...fill(5000, 0)]));
+    await f.truncate(5000);
+    expect(zeroed(all(sim))).toEqual([]);
+  });
+
+  test("a later truncate never lands without it; a later one is lost after the earlier one landed", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(10_000, 7));
+    await f.truncate(6000);
+    await f.write(fill(10, 9), 100);
+    await f.truncate(3000);
+    const images = zeroed(all(sim));
+    expect(images.map((i) => i.description)).toEqual([
+      "/w/a: kept first 1/3 unsynced ops but op 1 (truncate to 6000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+      "/w/a: kept first 2/3 unsynced ops but op 1 (truncate to 6000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+      "/w/a: kept first 3/3 unsynced ops but op 3 (truncate to 3000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+    ]);
+    expect(runs(images)).toEqual([
+      ["[0,6000)=7", "[6000,8192)=0", "[8192,10000)=7"],
+      ["[0,100)=7", "[100,110)=9", "[110,6000)=7", "[6000,8192)=0", "[8192,10000)=7"],
+      ["[0,100)=7", "[100,110)=9", "[110,3000)=7", "[3000,4096)=0", "[4096,6000)=7"],
+    ]);
+  });
+
+  test("many truncates: the choices are sampled, bounded by reorderSamples, distinct; 0 turns them off", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(40_000, 7));
+    for (let i = 0; i < 12; i++) {
+      await f.truncate(39_000 - i * 3000);
+      await f.write(fill(10, 20 + i), 100 * i);
+    }
+    const sampled = zeroed(all(sim, { maxImages: 100_000, reorderSamples: 5 }));
+    expect(sampled.length).toBe(5);
+    // Always among them: the newest truncate lost alone, and lost behind every write after it.
+    expect(sampled[0]?.description).toBe(
+      "/w/a: kept first 23/24 unsynced ops but op 23 (truncate to 6000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+    );
+    expect(sampled[1]?.description).toBe(
+      "/w/a: kept first 24/24 unsynced ops but op 23 (truncate to 6000), lost after zeroing its 4096-byte block from the cut, the rest lost",
+    );
+    expect(zeroed(all(sim, { maxImages: 100_000, reorderSamples: 0 }))).toEqual([]);
+    const everything = all(sim, { maxImages: 100_000 }).map((i) => runsOf(i.fs.readFileSync("/w/a")).join(" "));
+    expect(new Set(everything).size).toBe(everything.length);
+  });
+});
