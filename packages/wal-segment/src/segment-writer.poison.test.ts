@@ -5,23 +5,16 @@
  * makes `syncNow` refuse without poisoning.
  */
 
-import { bytesCodec, type WalRecord } from "@lora/wal-codec";
+import { bytesCodec } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { transaction } from "./test-support/transaction-records.js";
 import type { SimErrno, SimOp } from "./testing/sim-fs.js";
 import { SimFS } from "./testing/sim-fs.js";
 import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
-
-function transaction(begin: number): WalRecord<Uint8Array>[] {
-  return [
-    { kind: "txBegin", lsn: begin },
-    { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array(50).fill(begin) },
-    { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
-  ];
-}
 
 /** A writer with one transaction written and synced, and one more written but not synced. */
 async function written(preallocateBytes = 0): Promise<{ fs: SimFS; writer: SegmentWriter }> {

@@ -5,22 +5,15 @@
  * the caller at the next call.
  */
 
-import { bytesCodec, type WalRecord } from "@lora/wal-codec";
+import { bytesCodec } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import type { WalFile } from "./fs/file-system.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { transaction } from "./test-support/transaction-records.js";
 import { SimFS } from "./testing/sim-fs.js";
 import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
-
-function transaction(begin: number): WalRecord<Uint8Array>[] {
-  return [
-    { kind: "txBegin", lsn: begin },
-    { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array(50).fill(begin) },
-    { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
-  ];
-}
 
 /**
  * A SimFS whose asynchronous fdatasyncs and fsyncs run at once but report their outcome only when the test releases
@@ -60,13 +53,19 @@ function heldDatasyncs(sim: SimFS) {
   };
 }
 
-async function writerWithSyncInFlight(failIt: boolean) {
+/** A writer over {@link heldDatasyncs} holding from now on, with one transaction written (not synced). */
+async function heldWriter() {
   const sim = SimFS.withDir("/w");
   const io = heldDatasyncs(sim);
   const writer = await SegmentWriter.create(io.fs, PATH, 1);
   io.startHolding();
   for (const r of transaction(1)) writer.append(r, bytesCodec);
   expect(writer.writeNow()).toBe(true);
+  return { sim, io, writer };
+}
+
+async function writerWithSyncInFlight(failIt: boolean) {
+  const { sim, io, writer } = await heldWriter();
   if (failIt) sim.injectFault({ op: "datasync", errno: "EIO" });
   const inFlight = writer.sync();
   inFlight.catch(() => undefined);
@@ -112,12 +111,7 @@ describe("SegmentWriter.syncNow beside an fdatasync in flight", () => {
   });
 
   it("refuses beside a truncation's fsync in flight, and works again once it has settled", async () => {
-    const sim = SimFS.withDir("/w");
-    const io = heldDatasyncs(sim);
-    const writer = await SegmentWriter.create(io.fs, PATH, 1);
-    io.startHolding();
-    for (const r of transaction(1)) writer.append(r, bytesCodec);
-    expect(writer.writeNow()).toBe(true);
+    const { sim, io, writer } = await heldWriter();
     const cut = writer.writtenBytes;
     for (const r of transaction(4)) writer.append(r, bytesCodec);
     expect(writer.writeNow()).toBe(true);

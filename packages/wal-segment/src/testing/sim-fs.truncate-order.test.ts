@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { durableFile } from "../test-support/durable-file.js";
 import { type CrashImage, SimFS } from "./sim-fs.js";
 
 // Before an fsync or fdatasync of the file covers it, a truncate's size change is metadata the journal commits on its
@@ -16,14 +17,6 @@ const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashIm
   everyImage(sim, options).filter((i) => !i.description.includes("lost after zeroing"));
 const contentsOf = (images: CrashImage[]) => images.map((i) => Array.from(i.fs.readFileSync("/w/a")));
 const moved = (images: CrashImage[]) => images.filter((i) => /truncate to \d+\)/.test(i.description));
-
-async function durableFile(sim: SimFS, data: Uint8Array) {
-  const f = await sim.open("/w/a", "createExclusive");
-  await f.write(data, 0);
-  await f.datasync();
-  await sim.syncDir("/w");
-  return f;
-}
 
 describe("SimFS crash images: truncates out of order", () => {
   test("a truncate can be lost while a later write lands: the file keeps its length, the new bytes over the old", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { durableFile } from "../test-support/durable-file.js";
 import { type CrashImage, SimFS } from "./sim-fs.js";
 
 // Cutting a file to a length inside a 4 KiB block zeroes the rest of that block in the page cache (ext4
@@ -23,14 +24,6 @@ function runsOf(bytes: Uint8Array): string[] {
   return out;
 }
 const runs = (images: CrashImage[]) => images.map((i) => runsOf(i.fs.readFileSync("/w/a")));
-
-async function durableFile(sim: SimFS, data: Uint8Array) {
-  const f = await sim.open("/w/a", "createExclusive");
-  await f.write(data, 0);
-  await f.datasync();
-  await sim.syncDir("/w");
-  return f;
-}
 
 describe("SimFS crash images: a shrinking truncate lost after zeroing its block's tail", () => {
   test("10,000 bytes cut to 5,000: the old length, with [5000, 8192) zero and the bytes past the block kept", async () => {
