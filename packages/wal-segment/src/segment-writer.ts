@@ -804,7 +804,9 @@ export class SegmentWriter {
 
   /**
    * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
-   * fsync. Used to remove a torn tail before appending.
+   * fsync. Used to remove a torn tail before appending. One step: a power loss before its fsync can leave the old
+   * length with the rest of the cut's 4 KiB block zeroed (the file system zeroes it first), so to cut a tail with
+   * more data than that past `offset`, cut to a block past it first (as `Wal.open`'s recovery does).
    * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
    *   of range), each before anything is dropped; `WAL_IO`.
    */

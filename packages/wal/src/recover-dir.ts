@@ -407,7 +407,7 @@ async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
 
 /**
  * The most bytes a cut leaves past the damage before its last step: the smallest unsynced window an open accepts, so
- * damage with no more than that after it reads as a torn tail in every window.
+ * damage with no more than that after it reads as a torn tail in every window `Wal.open` allows.
  */
 const CUT_STEP_BYTES = 4096;
 
