@@ -213,32 +213,13 @@ function* truncateChoices(ops: readonly PendingOp[], seed: number, samples: numb
     }
     throw new Error("unreachable: index past the truncate choices");
   };
-  if (total <= samples) {
-    for (let i = 0; i < total; i++) yield decode(i);
-    return;
-  }
-  const seen = new Set<string>();
-  const fresh = (c: FileChoice): boolean => {
-    const key =
-      c.kind === "truncateLost" ? keyOf([c.t, c.j]) : c.kind === "truncateEarly" ? keyOf([c.k, c.t, c.j, -1]) : "";
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  };
-  const newest = spans[spans.length - 1] as (typeof spans)[number];
-  if (newest.lost > 0) {
-    const c: FileChoice = { kind: "truncateLost", t: newest.t, j: newest.next };
-    if (fresh(c)) yield c;
-  }
-  if (newest.early > 0) {
-    const c: FileChoice = { kind: "truncateEarly", k: newest.prev + 1, t: newest.t, j: n };
-    if (fresh(c)) yield c;
-  }
-  const next = mulberry32(seed);
-  for (let attempt = 0; attempt < samples * 8; attempt++) {
-    const c = decode(below(next, total));
-    if (fresh(c)) yield c;
-  }
+  // First when sampling, from the newest truncate's choices (the last ones): it lost behind every write after it
+  // (j = next), and landed ahead of every write before it (k = prev + 1, j = n).
+  const newest = spans[spans.length - 1];
+  const firsts: number[] = [];
+  if (newest !== undefined && newest.lost > 0) firsts.push(total - newest.early - 1);
+  if (newest !== undefined && newest.early > 0) firsts.push(total - newest.early + (n - newest.t - 1));
+  for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
 }
 
 /**
@@ -285,28 +266,34 @@ function* tailZeroedChoices(
     }
     throw new Error("unreachable: index past the zeroed-tail choices");
   };
+  // First when sampling, from the newest such truncate's choices (the last ones): it lost alone (j = t + 1), and
+  // behind every write after it (j = next).
+  const newest = spans[spans.length - 1];
+  const firsts = newest === undefined ? [] : [total - (newest.next - newest.t), total - 1];
+  for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
+}
+
+/**
+ * The indexes of `total` choices to offer: all of them when there are at most `samples`; else `firsts`, then seeded
+ * draws, `samples * 8` at most, each index once (the caller decodes an index to its choice, one to one).
+ */
+function* everyOrSampled(total: number, firsts: readonly number[], seed: number, samples: number): Generator<number> {
   if (total <= samples) {
-    for (let i = 0; i < total; i++) yield decode(i);
+    for (let i = 0; i < total; i++) yield i;
     return;
   }
-  const seen = new Set<string>();
-  const fresh = (c: FileChoice & { kind: "tailZeroed" }): boolean => {
-    const key = keyOf([c.t, c.j]);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  };
-  const newest = spans[spans.length - 1] as (typeof spans)[number];
-  for (const c of [
-    { kind: "tailZeroed", t: newest.t, j: newest.t + 1 },
-    { kind: "tailZeroed", t: newest.t, j: newest.next },
-  ] as const) {
-    if (fresh(c)) yield c;
+  const seen = new Set<number>();
+  for (const index of firsts) {
+    if (seen.has(index)) continue;
+    seen.add(index);
+    yield index;
   }
   const next = mulberry32(seed);
   for (let attempt = 0; attempt < samples * 8; attempt++) {
-    const c = decode(below(next, total)) as FileChoice & { kind: "tailZeroed" };
-    if (fresh(c)) yield c;
+    const index = below(next, total);
+    if (seen.has(index)) continue;
+    seen.add(index);
+    yield index;
   }
 }
 
