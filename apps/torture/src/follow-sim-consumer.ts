@@ -12,7 +12,7 @@
  * - `engine`: the follower engine (`CommitFollower`, exported by @lora/wal-replay) driven by a source of this
  *   harness in the writer's process: durability from `wal.fsyncedLsn()`, woken every event-loop turn.
  *
- * Planted bugs (the `wrong` flag): `follow-lying-durability` makes the `engine` consumer's source report the written
+ * Planted bugs (each in one consumer kind, {@link SIM_BUG_CONSUMER}): `follow-lying-durability` makes the `engine` consumer's source report the written
  * LSN as durable; `follow-durable-one-past` makes it report one LSN past the fsynced one (an inclusive bound taken
  * as exclusive), so a commit record right after the durable line is delivered before any fsync covers it; `follow-lost-position-at-rotation` makes the `rotation` consumer resume from the new segment's
  * base LSN instead of its last delivered commit LSN (an off-by-one the token contract makes easy: `after` is
@@ -26,10 +26,19 @@ import { listSegments, SegmentReader, type WalFileSystem } from "@lora/wal-segme
 import type { SimFS } from "@lora/wal-segment/testing";
 import { FsView } from "./follow-fs-view.js";
 import { DeliveryStream, type Finding, summarize } from "./follow-history.js";
+import type { FollowSimBug } from "./tier-f-sim.js";
 
 export const FOLLOW_DIR = "/w";
 
 export type ConsumerKind = "inproc" | "dir" | "slot" | "rotation" | "selfsync" | "engine";
+
+/** The consumer kind each planted follower bug lives in: only a consumer of that kind runs with it. */
+export const SIM_BUG_CONSUMER: Readonly<Record<FollowSimBug, ConsumerKind>> = {
+  "follow-lying-durability": "engine",
+  "follow-durable-one-past": "engine",
+  "follow-lost-position-at-rotation": "rotation",
+  "follow-commit-only-token": "rotation",
+};
 
 /** The live writer process, as the consumers in it see it. */
 export interface WriterRef {
@@ -53,12 +62,8 @@ export class SimConsumer {
   readonly kind: ConsumerKind;
   readonly name: string;
   readonly stream: DeliveryStream;
-  /** The planted bug of this consumer's kind is on (see the module comment). */
-  readonly #wrong: boolean;
-  /** Planted bug `follow-commit-only-token`: resume with the commit LSN alone (see the module comment). */
-  readonly #commitOnly: boolean;
-  /** Planted bug `follow-durable-one-past` (the `engine` consumer; see the module comment). */
-  readonly #onePast: boolean;
+  /** The planted bug this consumer runs with, when the run's bug lives in its kind (see the module comment). */
+  readonly #bug: FollowSimBug | null;
   readonly #report: (f: Finding) => void;
   /** The consumer's own process (followDir kinds); in-process kinds use the writer's view. */
   view: FsView | null = null;
@@ -84,17 +89,13 @@ export class SimConsumer {
     name: string,
     start: number,
     report: (f: Finding) => void,
-    wrong = false,
-    commitOnly = false,
-    onePast = false,
+    bug: FollowSimBug | null = null,
   ) {
-    this.#commitOnly = commitOnly;
-    this.#onePast = onePast;
+    this.#bug = bug !== null && SIM_BUG_CONSUMER[bug] === kind ? bug : null;
     this.kind = kind;
     this.name = name;
     this.stream = new DeliveryStream(name, start);
     this.#report = report;
-    this.#wrong = wrong;
   }
 
   /** Runs in the writer's process (dies and restarts with it). */
@@ -147,14 +148,15 @@ export class SimConsumer {
 
   #open(writer: WriterRef | null, from: number): Iter {
     // The exact token when resuming from its own position (interleaved transactions come whole); else after `from`.
-    const restartLsn = from === this.stream.position && !this.#commitOnly ? this.stream.restart : from + 1;
+    const restartLsn =
+      from === this.stream.position && this.#bug !== "follow-commit-only-token" ? this.stream.restart : from + 1;
     if (this.kind === "inproc") {
       if (writer === null) throw new Error("inproc consumer without a writer");
       return writer.wal.follow({ after: from, restartLsn });
     }
     if (this.kind === "engine") {
       if (writer === null) throw new Error("engine consumer without a writer");
-      return engineFollower(writer, from, restartLsn, this.#wrong ? "written" : this.#onePast ? "one-past" : null);
+      return engineFollower(writer, from, restartLsn, this.#bug);
     }
     const fs = this.view as FsView;
     if (this.kind === "slot") {
@@ -222,8 +224,9 @@ export class SimConsumer {
     this.rotationRestarts++;
     // The correct token is the last delivered commit LSN; the planted bug takes the new segment's first LSN, as if
     // the segment's base named the last transaction already processed.
-    const after = this.#wrong ? newest.baseLsn : this.stream.position;
-    const restartLsn = this.#wrong || this.#commitOnly ? after + 1 : this.stream.restart;
+    const lostPosition = this.#bug === "follow-lost-position-at-rotation";
+    const after = lostPosition ? newest.baseLsn : this.stream.position;
+    const restartLsn = lostPosition || this.#bug === "follow-commit-only-token" ? after + 1 : this.stream.restart;
     return followDir(FOLLOW_DIR, {
       codec: jsonCodec,
       fs,
@@ -270,12 +273,12 @@ async function newestSegment(fs: WalFileSystem): Promise<{ id: number; baseLsn: 
 }
 
 /**
- * The engine of `wal.follow` with this harness's source. With `lie` "written" (planted bug
- * `follow-lying-durability`) the source reports the written LSN (everything appended that a reader can see) as
- * durable, so the engine delivers commits no fsync has covered yet; with "one-past" (`follow-durable-one-past`) it
- * reports one LSN past the fsynced one; otherwise it reports `wal.fsyncedLsn()`, as the handle's own source does.
+ * The engine of `wal.follow` with this harness's source. With planted bug `follow-lying-durability` the source
+ * reports the written LSN (everything appended that a reader can see) as durable, so the engine delivers commits no
+ * fsync has covered yet; with `follow-durable-one-past` it reports one LSN past the fsynced one; otherwise it reports
+ * `wal.fsyncedLsn()`, as the handle's own source does.
  */
-function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie: "written" | "one-past" | null): Iter {
+function engineFollower(writer: WriterRef, from: number, restartLsn: number, bug: FollowSimBug | null): Iter {
   return new CommitFollower<JsonValue>({
     dir: FOLLOW_DIR,
     fs: writer.view,
@@ -288,7 +291,9 @@ function engineFollower(writer: WriterRef, from: number, restartLsn: number, lie
         Promise.resolve({
           session: 1,
           durableLsn:
-            lie === "written" ? writer.wal.nextLsn() - 1 : writer.wal.fsyncedLsn() + (lie === "one-past" ? 1 : 0),
+            bug === "follow-lying-durability"
+              ? writer.wal.nextLsn() - 1
+              : writer.wal.fsyncedLsn() + (bug === "follow-durable-one-past" ? 1 : 0),
           closed: writer.ended(),
         }),
       changed: (signal) =>

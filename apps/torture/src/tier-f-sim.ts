@@ -190,12 +190,8 @@ class SimCase {
       const kinds: ConsumerKind[] = ["inproc", "dir", SLOT, "rotation", "engine"];
       if (this.#next() < 0.35) kinds.push("selfsync");
       for (const kind of kinds) {
-        const wrong =
-          (kind === "rotation" && this.#o.bug === "follow-lost-position-at-rotation") ||
-          (kind === "engine" && this.#o.bug === "follow-lying-durability");
-        const commitOnly = kind === "rotation" && this.#o.bug === "follow-commit-only-token";
-        const onePast = kind === "engine" && this.#o.bug === "follow-durable-one-past";
-        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), wrong, commitOnly, onePast);
+        // The consumer takes the bug only when it lives in its kind.
+        const c = new SimConsumer(kind, kind, 0, (f) => this.#finding(f), this.#o.bug ?? null);
         this.#consumers.push(c);
         c.start(this.#raw, w, 0);
       }

@@ -21,9 +21,10 @@
  */
 
 import { FOLLOW_TIER } from "./follow-history.js";
+import { SIM_BUG_CONSUMER } from "./follow-sim-consumer.js";
 import { type TierName, TierResult, type Violation } from "./result.js";
 import { runFollowProc } from "./tier-f-proc.js";
-import { type FollowSimBug, runFollowSim } from "./tier-f-sim.js";
+import { runFollowSim } from "./tier-f-sim.js";
 
 export interface TierFOptions {
   readonly seed: number;
@@ -132,14 +133,6 @@ const OTHER_TIERS: Record<FollowBug, string> = {
 export const FOLLOW_BUG_SIM_CASES = 32;
 export const FOLLOW_BUG_PROC_CYCLES = 10;
 
-/** Which consumer a simulated bug lives in: a violation must name it to be the bug's. */
-const BUG_CONSUMER: Record<FollowSimBug, string> = {
-  "follow-lying-durability": "engine",
-  "follow-durable-one-past": "engine",
-  "follow-lost-position-at-rotation": "rotation",
-  "follow-commit-only-token": "rotation",
-};
-
 /**
  * Run one planted bug through tier F and attribute what it reports: a violation counts when it is on the consumer
  * the bug lives in (F-sim: the `engine` consumer's source, the `rotation` consumer's token) or is a truncation gap
@@ -166,7 +159,8 @@ export async function runFollowBug(bug: FollowBug, seed: number): Promise<Follow
     const shared = control.violations.find((v) => v.kind === "hole");
     return shared === undefined ? verdict(found, null) : verdict(null, `the clean writer shares it: ${shared.message}`);
   }
-  const consumer = BUG_CONSUMER[bug];
+  // The consumer the bug lives in: a violation must name it to be the bug's.
+  const consumer = SIM_BUG_CONSUMER[bug];
   const mine = (v: Violation) => v.message.includes(`${consumer} `) || v.message.includes(`: ${consumer}`);
   const shared: string[] = [];
   for (let index = 0; index < FOLLOW_BUG_SIM_CASES; index++) {
