@@ -29,6 +29,7 @@ import {
   syncChannel,
   truncateChannel,
 } from "./diagnostics.js";
+import { assertEventsArgument } from "./events-argument.js";
 import { fsyncAgain } from "./fsync-again.js";
 import { GroupFlusher } from "./group-flusher.js";
 import { InProcessFeed, type WalFollower } from "./in-process-follow.js";
@@ -463,9 +464,7 @@ export class Wal<E = MutationEvent> {
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
       this.#tx.assertOpenTx(txBeginLsn, "append to");
-      if (!Array.isArray(events)) {
-        throw new WalError("WAL_INVALID_ARGUMENT", `appendBatch takes an array of events, got ${typeof events}`);
-      }
+      assertEventsArgument("appendBatch", events);
       if (events.length === 0) {
         throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
       }
@@ -580,9 +579,7 @@ export class Wal<E = MutationEvent> {
     // The common case stays synchronous up to the one promise the pipeline hands back: no rotation or structural
     // change pending, so the transaction is encoded into the buffer right here.
     try {
-      if (!Array.isArray(events)) {
-        throw new WalError("WAL_INVALID_ARGUMENT", `commitTx takes an array of events, got ${typeof events}`);
-      }
+      assertEventsArgument("commitTx", events);
       if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true))
         return this.#admission.admit(() => this.#commitTxSlow(events));
       if (events.length === 0) return Promise.resolve(null);
