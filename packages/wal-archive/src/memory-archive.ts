@@ -15,6 +15,7 @@ import {
   startCall,
 } from "./archive-store.js";
 import { sameBytes } from "./same-bytes.js";
+import { storeIoError } from "./store-io-error.js";
 
 /** The operations of an {@link ArchiveStore}. */
 export type ArchiveOp = "put" | "get" | "list" | "delete";
@@ -369,10 +370,7 @@ class MemoryStore implements MemoryArchive {
 function faultError(name: string, op: ArchiveOp, key: string, kind: MemoryFaultKind, how: string): WalError {
   const { code, text } = FAULT_CAUSES[kind];
   const cause = Object.assign(new Error(`${code}: ${text} (${how} ${kind} fault)`), { code, fault: kind });
-  return new WalError("WAL_IO", `${name}: ${op}${key === "" ? "" : ` ${key}`} failed: ${text}`, {
-    cause,
-    details: { object: key },
-  });
+  return storeIoError(name, op, key, cause, text);
 }
 
 /** Wait until `signal` aborts (then reject with its reason) or `ms` pass (then resolve). */
