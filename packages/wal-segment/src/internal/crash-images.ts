@@ -1,7 +1,8 @@
 /**
  * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
  * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors, a write or a truncate
- * landed out of order, a shrinking truncate lost after zeroing the rest of its 4 KiB block) and per directory
+ * landed out of order, a shrinking truncate lost after zeroing the rest of its 4 KiB, 1 KiB or 64 KiB block, the writes
+ * before it kept or some lost) and per directory
  * (which of its unsynced entry operations survive, subdirectories included), combined exhaustively or sampled from a
  * seed. An image is built from the root down, so a directory whose entry is lost takes everything under it along.
  */
@@ -21,6 +22,13 @@ export const SECTOR_BYTES = 512;
  */
 export const BLOCK_BYTES = 4096;
 
+/**
+ * The block sizes whose zeroing a lost truncate may leave: the usual 4 KiB first, then ext4's smallest (1 KiB, zeroing
+ * less) and 64 KiB (ext4 and xfs on machines with 64 KiB pages, xfs with large blocks; zeroing more). The zeroing is
+ * up to the end of the file system's block, not the page: bytes of a page past the new end are never written back.
+ */
+export const ZEROED_BLOCK_SIZES: readonly number[] = [BLOCK_BYTES, 1024, 64 * 1024];
+
 /** Options of `SimFS.crashImages`. */
 export interface CrashImageOptions {
   /** Enumerate every combination when there are at most this many, else sample this many. @default 256 */
@@ -36,7 +44,8 @@ export interface CrashImageOptions {
    * there are at most this many, else this many sampled, the last write landing without the one before it
    * always among them when it follows a write); and as many again for unsynced truncates, each lost while writes
    * after it landed or landed while writes before it were lost; and as many again for shrinking truncates to a length
-   * inside a 4 KiB block, each lost after the block's tail past its cut was zeroed. 0 turns all three off.
+   * inside a block (of 4 KiB, 1 KiB or 64 KiB), each lost after the block's tail past its cut was zeroed, the writes
+   * since the truncate before it landed or some of them lost. 0 turns all three off.
    * @default 16
    */
   readonly reorderSamples?: number;
@@ -51,10 +60,17 @@ type FileChoice =
   /** The first `k` ops kept, then the truncate `t` (t > k) and the ops after it up to `j` (exclusive): ops k..t-1 lost. */
   | { readonly kind: "truncateEarly"; readonly k: number; readonly t: number; readonly j: number }
   /**
-   * The first `j` ops kept but the shrinking truncate `t` (t < j), lost after zeroing the tail of the block its cut
-   * lies in: the file keeps its length, the bytes from the cut to the block's end zero.
+   * The first `j` ops kept but ops `k..t-1` (k ≤ t; none when k = t) and the shrinking truncate `t` (t < j), lost
+   * after zeroing the tail of the `block`-byte block its cut lies in: the file keeps its length, the bytes from the
+   * cut to the block's end zero, the rest of the sector the cut lies in as the writes before it left it.
    */
-  | { readonly kind: "tailZeroed"; readonly t: number; readonly j: number }
+  | {
+      readonly kind: "tailZeroed";
+      readonly k: number;
+      readonly t: number;
+      readonly j: number;
+      readonly block: number;
+    }
   | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
 
 interface FileDim {
@@ -228,11 +244,13 @@ function* truncateChoices(ops: readonly PendingOp[], seed: number, samples: numb
  * `iomap_truncate_page`), and that block is data, which can be written back before the journal commits the size
  * change (newer xfs writes it back before it even logs the change): a power loss can leave the old length with zeros from the cut to the
  * block's end (or the old end), the blocks past it untouched until the size change frees them. Only a truncate that
- * shrinks the file to a length that is not a multiple of `BLOCK_BYTES` zeroes anything. Each is lost with every op
+ * shrinks the file to a length that is not a multiple of the block zeroes anything. Each is lost with every op
  * before it kept, alone (`j = t + 1`) or behind the writes after it up to the next truncate (which never lands
- * without it). Every such choice when there are at most `samples`, else seeded draws (the newest such truncate lost
- * alone, and lost behind every write after it, first), `samples * 8` at most, each choice once; the caller keeps
- * those that leave a new state.
+ * without it), at 4 KiB blocks first; then, at each of `ZEROED_BLOCK_SIZES`, also with the writes since the truncate
+ * before it lost from any one on (`k` < t): those are data pages of their own, written back or not apart from the
+ * zeroed block (the sector the cut lies in lands as the page cache held it, with their bytes). Every such choice when
+ * there are at most `samples`, else seeded draws (the newest such truncate lost alone, and lost behind every write
+ * after it, first), `samples * 8` at most, each choice once; the caller keeps those that leave a new state.
  */
 function* tailZeroedChoices(
   ops: readonly PendingOp[],
@@ -240,36 +258,60 @@ function* tailZeroedChoices(
   seed: number,
   samples: number,
 ): Generator<FileChoice> {
-  // Per truncate that zeroes a block's tail: j in t+1..next (next: the following truncate, or the end).
-  const spans: { t: number; next: number }[] = [];
+  // Per truncate and block size that zero a block's tail: k in prev+1..t (prev: the truncate before, or -1), and
+  // j in t+1..next (next: the following truncate, or the end). The 4 KiB choices with k = t come first.
+  interface Span {
+    readonly t: number;
+    readonly prev: number;
+    readonly next: number;
+    readonly block: number;
+  }
+  const spans: Span[] = [];
   let size = baseSize;
-  let open: { t: number; next: number } | undefined;
+  let prev = -1;
+  let open: { t: number; prev: number; block: number }[] = [];
+  const close = (next: number) => {
+    for (const o of open) spans.push({ ...o, next });
+    open = [];
+  };
   ops.forEach((op, i) => {
     if (op.kind === "write") {
       size = Math.max(size, op.offset + op.bytes.byteLength);
       return;
     }
-    if (open !== undefined) open.next = i;
-    open = undefined;
-    if (op.length < size && op.length % BLOCK_BYTES !== 0) {
-      open = { t: i, next: ops.length };
-      spans.push(open);
-    }
+    close(i);
+    if (op.length < size)
+      for (const block of ZEROED_BLOCK_SIZES) if (op.length % block !== 0) open.push({ t: i, prev, block });
+    prev = i;
     size = op.length;
   });
-  const total = spans.reduce((sum, s) => sum + s.next - s.t, 0);
+  close(ops.length);
+  const usual = spans.filter((s) => s.block === BLOCK_BYTES);
+  const usualTotal = usual.reduce((sum, s) => sum + s.next - s.t, 0);
+  // The rest: every k and j of every span, less the usual choices (k = t at 4 KiB) counted above.
+  const restCount = (s: Span) => (s.t - s.prev) * (s.next - s.t) - (s.block === BLOCK_BYTES ? s.next - s.t : 0);
+  const total = spans.reduce((sum, s) => sum + restCount(s), usualTotal);
   const decode = (index: number): FileChoice => {
     let r = index;
-    for (const { t, next } of spans) {
-      if (r < next - t) return { kind: "tailZeroed", t, j: t + 1 + r };
+    for (const { t, next } of usual) {
+      if (r < next - t) return { kind: "tailZeroed", k: t, t, j: t + 1 + r, block: BLOCK_BYTES };
       r -= next - t;
+    }
+    for (const span of spans) {
+      const { t, prev: p, next, block } = span;
+      if (r < restCount(span)) {
+        // k runs over prev+1..t, or prev+1..t-1 at 4 KiB (k = t is a usual choice).
+        const j = t + 1 + (r % (next - t));
+        return { kind: "tailZeroed", k: p + 1 + Math.floor(r / (next - t)), t, j, block };
+      }
+      r -= restCount(span);
     }
     throw new Error("unreachable: index past the zeroed-tail choices");
   };
-  // First when sampling, from the newest such truncate's choices (the last ones): it lost alone (j = t + 1), and
-  // behind every write after it (j = next).
-  const newest = spans[spans.length - 1];
-  const firsts = newest === undefined ? [] : [total - (newest.next - newest.t), total - 1];
+  // First when sampling, from the newest such truncate's usual choices (the last usual ones): it lost alone
+  // (j = t + 1), and behind every write after it (j = next).
+  const newest = usual[usual.length - 1];
+  const firsts = newest === undefined ? [] : [usualTotal - (newest.next - newest.t), usualTotal - 1];
   for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
 }
 
@@ -377,9 +419,11 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
   }
   if (choice.kind === "tailZeroed") {
     const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
+    const { k, t } = choice;
+    const lost = k === t ? "" : t - k === 1 ? `op ${t} (lost) and ` : `ops ${k + 1}-${t} (lost) and `;
     return (
-      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but op ${choice.t + 1} (truncate to ${op.length}), ` +
-      `lost after zeroing its ${BLOCK_BYTES}-byte block from the cut, the rest lost`
+      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but ${lost}op ${t + 1} (truncate to ${op.length}), ` +
+      `lost after zeroing its ${choice.block}-byte block from the cut, the rest lost`
     );
   }
   if (choice.kind === "prefix") {
@@ -415,11 +459,14 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
     for (let i = 0; i < choice.j; i++) if (i !== choice.t) applyOp(out, dim.ops[i] as PendingOp);
   } else if (choice.kind === "tailZeroed") {
     out = dim.base.snapshot();
-    for (let i = 0; i < choice.j; i++) {
-      const op = dim.ops[i] as PendingOp;
-      if (i !== choice.t) applyOp(out, op);
-      else if (op.kind === "truncate") zeroBlockTail(out, op.length);
+    for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
+    let before = out;
+    if (choice.k < choice.t) {
+      before = out.snapshot();
+      for (let i = choice.k; i < choice.t; i++) applyOp(before, dim.ops[i] as PendingOp);
     }
+    landZeroedBlock(out, before, (dim.ops[choice.t] as PendingOp & { kind: "truncate" }).length, choice.block);
+    for (let i = choice.t + 1; i < choice.j; i++) applyOp(out, dim.ops[i] as PendingOp);
   } else if (choice.kind === "truncateEarly") {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
@@ -443,10 +490,22 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
   return out;
 }
 
-/** Zero `bytes` from `cut` to the end of the block it lies in (or to the end of the file), keeping its length. */
-function zeroBlockTail(bytes: PagedBytes, cut: number): void {
-  const end = Math.min(bytes.size, Math.ceil(cut / BLOCK_BYTES) * BLOCK_BYTES);
-  if (cut < end) bytes.write(new Uint8Array(end - cut), cut);
+/**
+ * Land on `out` the sectors a truncate to `cut` zeroed in the page cache, where `before` is the file as the page
+ * cache held it then: zeros from `cut` to the end of its `block`-byte block (or of `before`), and the bytes of the
+ * sector `cut` lies in before it as `before` has them (the sector reaches the disk whole). Nothing past the end of
+ * `out` (a size the disk does not have yet), and the length kept.
+ */
+function landZeroedBlock(out: PagedBytes, before: PagedBytes, cut: number, block: number): void {
+  const end = Math.min(out.size, before.size, Math.ceil(cut / block) * block);
+  if (cut >= end) return;
+  const from = Math.floor(cut / SECTOR_BYTES) * SECTOR_BYTES;
+  if (from < cut && out !== before) {
+    const head = new Uint8Array(cut - from);
+    before.read(head, 0, head.byteLength, from);
+    out.write(head, from);
+  }
+  out.write(new Uint8Array(end - cut), cut);
 }
 
 /**

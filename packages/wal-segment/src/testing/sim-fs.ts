@@ -169,9 +169,10 @@ class SimFile implements WalFile {
  *   ordered writes and truncates since its last sync. `datasync`/`sync` make them durable (a truncate's size change
  *   included). They do NOT make the file's directory entry durable. Until then a power loss may land them out of
  *   order: a truncate lost behind later writes, or landed ahead of earlier ones. A truncate that shrinks the file to
- *   a length inside a 4 KiB block zeroes the rest of that block first (as ext4 and xfs do in the page cache), and
+ *   a length inside a block zeroes the rest of that block first (as ext4 and xfs do in the page cache), and
  *   that zeroing may land while the size change is lost: the file keeps its length, zeros from the cut to the
- *   block's end.
+ *   block's end (blocks of 4 KiB, 1 KiB or 64 KiB), and the writes since the truncate before it may be lost then
+ *   (the sector the cut lies in lands whole, with their bytes).
  * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
  *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
  * - A subdirectory is an entry of its parent like a file: each directory `mkdirp` creates (every missing level) is
@@ -379,10 +380,12 @@ export class SimFS implements WalFileSystem {
    * the bytes past the cut with the new bytes over them), or landed while writes before it were lost (all such
    * choices, or `reorderSamples` seeded ones; a size change is metadata the journal commits on its own schedule
    * until an fsync or fdatasync of the file covers it; one that leaves the state of another choice is left out),
-   * or a truncate that shrinks the file to a length inside a 4 KiB block lost after zeroing that block from the cut
+   * or a truncate that shrinks the file to a length inside a block lost after zeroing that block from the cut
    * (the file keeps its length, zeros from the cut to the block's end or the old end, the bytes past the block
-   * still there; the ops before it kept, alone or with the writes after it up to the next truncate; all such
-   * choices, or `reorderSamples` seeded ones; a zeroing that changes nothing is left out).
+   * still there; blocks of 4 KiB, 1 KiB or 64 KiB; the ops before it kept, or the writes since the truncate before
+   * it lost from any one on, the sector the cut lies in landing with their bytes; alone or with the writes after it
+   * up to the next truncate; all such choices, or `reorderSamples` seeded ones, 4 KiB blocks with every op before
+   * kept first; a zeroing that leaves the state of another choice is left out).
    * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
    * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
