@@ -5,6 +5,7 @@
  * @module @lora/wal-segment
  */
 
+export { CUT_STEP_BYTES, type CutFileOptions, cutFile } from "./cut-file.js";
 export {
   DURABLE_MARK_BOUND_BYTES,
   DURABLE_MARK_BYTES,

@@ -41,6 +41,7 @@ import {
   WalError,
   type WalRecord,
 } from "@lora/wal-codec";
+import { CUT_STEP_BYTES, cutFile } from "./cut-file.js";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { readSizeOf } from "./read-size.js";
 import {
@@ -130,6 +131,11 @@ export class SegmentWriter {
   readonly #preallocate: number;
   /** The file holds only zeros (or holes) from the written end up to here. */
   #zeroedEnd: number;
+  /**
+   * Where bytes that `openForAppend` found past its offset, not all zeros (a torn tail), may still lie up to: the
+   * file's length then (0: none). Past the written end and this, the file holds no non-zero byte.
+   */
+  #oldTailEnd = 0;
   /**
    * A zero-fill past {@link SegmentWriter.#zeroedEnd} started ahead of need, on the thread pool, not awaited by any
    * write: records are never written past `#zeroedEnd` while it runs (its zeros could land over them), and nothing
@@ -265,8 +271,10 @@ export class SegmentWriter {
         });
       }
       // Bytes past `offset` that are not zeros are overwritten by zeros as the fill reaches them.
-      const zeroedEnd = size > offset && (await isZeroRange(file, offset, size)) ? size : offset;
-      return new SegmentWriter(file, header, offset, zeroedEnd, options);
+      const zeroTail = size > offset && (await isZeroRange(file, offset, size));
+      const writer = new SegmentWriter(file, header, offset, zeroTail ? size : offset, options);
+      if (!zeroTail) writer.#oldTailEnd = size;
+      return writer;
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;
@@ -804,9 +812,10 @@ export class SegmentWriter {
 
   /**
    * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
-   * fsync. Used to remove a torn tail before appending. One step: a power loss before its fsync can leave the old
-   * length with the rest of the cut's 4 KiB block zeroed (the file system zeroes it first), so to cut a tail with
-   * more data than that past `offset`, cut to a block past it first (as `Wal.open`'s recovery does).
+   * fsync. Used to remove a torn tail before appending. Cut as {@link cutFile} cuts: in two steps, the first fsynced,
+   * when non-zero bytes lie more than {@link CUT_STEP_BYTES} past `offset`, so a power loss at any point leaves the
+   * old tail or at most that many of its bytes after `offset`, never the zeroed start of a torn record with its
+   * payload far past it (which recovery would read as corruption); once it resolves the file is `offset` bytes long.
    * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
    *   of range), each before anything is dropped; `WAL_IO`.
    */
@@ -831,10 +840,9 @@ export class SegmentWriter {
     if (offset < this.#lastEnd) this.#lastEnd = 0;
     try {
       // After any sync in flight: one finishing late would count the bytes cut off as synced.
-      await this.#oneFlush(async () => {
-        await this.#file.truncate(offset);
-        await this.#file.sync();
-      });
+      // No non-zero byte lies past the written end unless a torn tail found by openForAppend may still be there.
+      const dataEnd = this.#oldTailEnd > Math.max(this.#written, this.#zeroedEnd) ? undefined : this.#written;
+      await this.#oneFlush(() => cutFile(this.#file, offset, { durable: true, dataEnd }));
     } catch (error) {
       this.#failure ??= error;
       throw error;
@@ -842,6 +850,7 @@ export class SegmentWriter {
     this.#written = offset;
     this.#synced = offset;
     this.#zeroedEnd = offset;
+    this.#oldTailEnd = 0;
   }
 
   /**

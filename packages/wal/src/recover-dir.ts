@@ -26,7 +26,7 @@ import {
   type ScanFrom,
 } from "@lora/wal-replay";
 import {
-  isZeroRange,
+  cutFile,
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentEntry,
@@ -170,7 +170,7 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // An unsealed cut segment is where appends resume (it is the newest left): the rewrite before appends makes
       // its truncation durable. A sealed one is not opened again, so its cut is flushed here.
       const resumesHere = outcome.segments.find((s) => s.path === segment)?.sealed === false;
-      await cutFile(fs, segment, offset, !resumesHere);
+      await cutSegment(fs, segment, offset, !resumesHere);
       if (resumesHere) cutToSyncWithRewrite = segment;
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
       if (!silent) {
@@ -406,31 +406,14 @@ async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
 }
 
 /**
- * The most bytes a cut leaves past the damage before its last step: the smallest unsynced window an open accepts, so
- * damage with no more than that after it reads as a torn tail in every window `Wal.open` allows.
+ * Truncate `path` to `offset` as {@link cutFile} does (in two steps when data lies more than 4 KiB past it, so a power
+ * loss leaves the damage as it was or with at most 4 KiB of data after it: a torn tail in every window `Wal.open`
+ * allows); with `durable`, fsync it too (else the caller's next flush of the file does).
  */
-const CUT_STEP_BYTES = 4096;
-
-/**
- * Truncate `path` to `offset`; with `durable`, fsync it too (else the caller's next flush of the file does).
- *
- * A file system cutting a file to a length inside a block zeroes the rest of that block first, and that block can
- * reach the disk while the new length does not (ext4, xfs): the damaged record's header zeroed, the bytes after it
- * still there. Far enough from the end of the data, bytes there that read as an intact marker (a payload may hold
- * any) would make that damage corruption. So a tail with data more than `CUT_STEP_BYTES` past `offset` is first
- * cut to that many bytes past it, durably: a power loss in either step leaves the damage as it was, or with at most
- * that many bytes of data after it. (Zeros past there, a preallocating writer's, are no data: no step is needed.)
- */
-async function cutFile(fs: WalFileSystem, path: string, offset: number, durable: boolean): Promise<void> {
+async function cutSegment(fs: WalFileSystem, path: string, offset: number, durable: boolean): Promise<void> {
   const file = await fs.open(path, "readWrite");
   try {
-    const size = await file.size();
-    if (size > offset + CUT_STEP_BYTES && !(await isZeroRange(file, offset + CUT_STEP_BYTES, size))) {
-      await file.truncate(offset + CUT_STEP_BYTES);
-      await file.sync();
-    }
-    await file.truncate(offset);
-    if (durable) await file.sync();
+    await cutFile(file, offset, { durable });
   } finally {
     await file.close();
   }

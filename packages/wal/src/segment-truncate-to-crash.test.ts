@@ -1,0 +1,125 @@
+/**
+ * A power loss while a caller of `SegmentWriter.truncateTo` removes a torn tail before appending, the way its TSDoc
+ * says to: read the segment with a `SegmentReader`, open it for append at the damage, cut there. A torn record larger
+ * than the unsynced window (written in fsynced window-sized pieces, torn in its last) leaves most of its payload on
+ * disk. Cutting it at a length inside a 4 KiB block zeroes the rest of that block first, and that block can reach the
+ * disk while the new length does not: the record's header zeroed, the payload after the block still there. When that
+ * payload holds bytes that read as an intact marker, a one-step cut left a log `Wal.open` refused as corruption.
+ */
+
+import { bytesCodec, encodeRecord } from "@lora/wal-codec";
+import { encodeSegmentHeader, SegmentReader, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { Wal } from "./wal.js";
+
+const DIR = "/w";
+const SEGMENT = segmentPath(DIR, 1);
+const MIB = 1024 * 1024;
+
+/** Three committed transactions, then a begun one whose mutation is what `torn` returns. */
+function tornLog(torn: (lsn: number, begin: number) => Uint8Array): { bytes: Uint8Array; committed: Uint8Array[] } {
+  const parts: Uint8Array[] = [encodeSegmentHeader({ baseLsn: 1, sealed: false })];
+  const committed: Uint8Array[] = [];
+  let lsn = 1;
+  for (let i = 0; i < 3; i++) {
+    const event = new Uint8Array(100).fill(i + 1);
+    committed.push(event);
+    const begin = lsn;
+    parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
+    parts.push(encodeRecord({ kind: "mutation", lsn: lsn++, txBeginLsn: begin, event }, bytesCodec));
+    parts.push(encodeRecord({ kind: "txCommit", lsn: lsn++, txBeginLsn: begin }, bytesCodec));
+  }
+  const begin = lsn;
+  parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
+  parts.push(torn(lsn, begin));
+  return { bytes: Buffer.concat(parts), committed };
+}
+
+/** Where the segment's records stop reading whole: the first damage a reader meets. */
+async function damageOffset(fs: SimFS): Promise<number> {
+  const reader = await SegmentReader.open(fs, SEGMENT);
+  try {
+    for (;;) {
+      const step = await reader.next(bytesCodec);
+      if (step.kind === "damaged") return step.offset;
+      if (step.kind === "end") throw new Error("no damage");
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Every crash image of `cut` (taken at each truncate of the segment), and how many truncates it made. */
+async function imagesOfCut(
+  fs: SimFS,
+  cut: () => Promise<void>,
+): Promise<{ images: { at: string; fs: SimFS }[]; cuts: number }> {
+  const images: { at: string; fs: SimFS }[] = [];
+  let cuts = 0;
+  const off = fs.onOperation((e) => {
+    if (e.op !== "truncate" || e.path !== SEGMENT) return;
+    cuts++;
+    for (const image of fs.crashImages()) images.push({ at: image.description, fs: image.fs });
+  });
+  try {
+    await cut();
+  } finally {
+    off();
+  }
+  return { images, cuts };
+}
+
+it("every crash image of truncateTo cutting a torn record larger than the window opens by default with every commit", async () => {
+  const { bytes, committed } = tornLog((lsn, begin) => {
+    // A 2.5 MiB event holding, halfway, the bytes of an intact commit marker of a higher LSN.
+    const payload = new Uint8Array(2.5 * MIB).fill(0x61);
+    payload.set(encodeRecord({ kind: "txCommit", lsn: lsn + 1, txBeginLsn: begin }, bytesCodec), 1.25 * MIB);
+    const big = encodeRecord({ kind: "mutation", lsn, txBeginLsn: begin, event: payload }, bytesCodec);
+    // Its first two window-sized pieces were fsynced; the last one was lost.
+    return big.subarray(0, 2 * MIB);
+  });
+  const fs = SimFS.withDir(DIR);
+  fs.writeFileSync(SEGMENT, bytes);
+  const damage = await damageOffset(fs);
+  expect(damage % 4096).not.toBe(0);
+
+  const writer = await SegmentWriter.openForAppend(fs, SEGMENT, damage);
+  const { images, cuts } = await imagesOfCut(fs, () => writer.truncateTo(damage));
+  await writer.close();
+  expect(fs.readFileSync(SEGMENT).byteLength).toBe(damage);
+
+  expect(images.some((i) => i.at.includes("lost after zeroing"))).toBe(true);
+  const refused: string[] = [];
+  for (const { at, fs: image } of images) {
+    const opened = await Wal.open<Uint8Array>(DIR, { fs: image, codec: bytesCodec }).catch((error: unknown) => {
+      refused.push(`${at}: ${String(error)}`);
+      return undefined;
+    });
+    if (opened === undefined) continue;
+    expect(opened.events, at).toEqual(committed);
+    await opened.wal.close();
+  }
+  expect(refused).toEqual([]);
+  // In two steps: to 4 KiB past the damage (fsynced), then at it.
+  expect(cuts).toBe(2);
+  expect(images.length).toBeGreaterThan(2);
+});
+
+it("truncateTo cuts a torn tail with only zeros past 4 KiB after the damage in one step", async () => {
+  // A torn 3000-byte record, then a preallocating writer's zeros to 1 MiB.
+  const { bytes } = tornLog((lsn, begin) => {
+    const record = encodeRecord({ kind: "mutation", lsn, txBeginLsn: begin, event: new Uint8Array(3000) }, bytesCodec);
+    const out = new Uint8Array(MIB);
+    out.set(record.subarray(0, 2000).fill(0x62, 100));
+    return out;
+  });
+  const fs = SimFS.withDir(DIR);
+  fs.writeFileSync(SEGMENT, bytes);
+  const damage = await damageOffset(fs);
+  const writer = await SegmentWriter.openForAppend(fs, SEGMENT, damage);
+  const { cuts } = await imagesOfCut(fs, () => writer.truncateTo(damage));
+  await writer.close();
+  expect(cuts).toBe(1);
+  expect(fs.readFileSync(SEGMENT).byteLength).toBe(damage);
+});
