@@ -42,4 +42,4 @@ export {
   type WrittenRecord,
 } from "./segment-writer.js";
 export { isSpareSegmentName, removeSpareSegments, SPARE_SEGMENT_PREFIX, SpareSegment } from "./spare-segment.js";
-export { dataEndOf, isZeroRange, MAX_PREALLOCATE_BYTES } from "./zero-tail.js";
+export { dataEndOf, isZeroRange, lastNonZero, MAX_PREALLOCATE_BYTES } from "./zero-tail.js";

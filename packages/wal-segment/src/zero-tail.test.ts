@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SimFS } from "./testing/sim-fs.js";
-import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
+import { dataEndOf, firstNonZero, isZeroRange, lastNonZero } from "./zero-tail.js";
 
 describe("zero tails", () => {
   it("firstNonZero finds the first non-zero byte at every alignment and length", () => {
@@ -13,6 +13,24 @@ describe("zero tails", () => {
           view[at] = 0x80;
           if (at + 1 < length) view[length - 1] = 1;
           expect(firstNonZero(view, length), `start ${start}, length ${length}, at ${at}`).toBe(at);
+          backing.fill(0);
+        }
+      }
+    }
+  });
+
+  it("lastNonZero finds the last non-zero byte at every alignment and length", () => {
+    const backing = new Uint8Array(64);
+    for (let start = 0; start < 8; start++) {
+      for (let length = 0; length <= 40; length++) {
+        const view = backing.subarray(start, start + length);
+        expect(lastNonZero(view, length)).toBe(-1);
+        for (let at = 0; at < length; at++) {
+          view[at] = 0x80;
+          if (at > 0) view[0] = 1;
+          // Bytes past `length` are not looked at.
+          if (start + length < backing.byteLength) backing[start + length] = 2;
+          expect(lastNonZero(view, length), `start ${start}, length ${length}, at ${at}`).toBe(at);
           backing.fill(0);
         }
       }

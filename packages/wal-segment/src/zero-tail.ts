@@ -46,6 +46,29 @@ export function firstNonZero(bytes: Uint8Array, length: number): number {
 }
 
 /**
+ * The index of the last non-zero byte of `bytes[0, length)`, or -1 when they are all zero: where a tail's data ends,
+ * for a caller that reads the tail anyway (a copy of it) and would otherwise read it again to find that out.
+ */
+export function lastNonZero(bytes: Uint8Array, length: number): number {
+  let i = length;
+  // Bytes after the last 4-byte boundary of the underlying buffer, then whole 32-bit words backwards, then the bytes
+  // before the first boundary (or within the word that holds the last non-zero byte).
+  while (i > 0 && (bytes.byteOffset + i) % 4 !== 0) {
+    if (bytes[i - 1] !== 0) return i - 1;
+    i--;
+  }
+  const start = Math.min(i, (4 - (bytes.byteOffset % 4)) % 4);
+  if (i - start >= 4) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + start, (i - start) >>> 2);
+    let w = words.length;
+    while (w > 0 && words[w - 1] === 0) w--;
+    i = start + w * 4;
+  }
+  while (i > 0 && bytes[i - 1] === 0) i--;
+  return i - 1;
+}
+
+/**
  * True when every byte of `file` in `[from, to)` is zero (a hole reads as zeros). Stops at the first non-zero
  * byte; a file shorter than `to` is looked at to its end.
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` when `from` or `to` is not a non-negative safe
@@ -75,8 +98,8 @@ export async function dataEndOf(file: WalFile, size: number): Promise<number> {
   for (let end = size; end > 0; ) {
     const from = Math.max(0, end - chunk.byteLength);
     const n = await file.read(chunk, 0, end - from, from);
-    // The word-wise forward check first: a chunk of zeros (the common case) costs no byte loop.
-    if (firstNonZero(chunk, n) >= 0) for (let i = n - 1; i >= 0; i--) if (chunk[i] !== 0) return from + i + 1;
+    const last = lastNonZero(chunk, n);
+    if (last >= 0) return from + last + 1;
     end = from;
   }
   return 0;

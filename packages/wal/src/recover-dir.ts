@@ -27,6 +27,7 @@ import {
 } from "@lora/wal-replay";
 import {
   cutFile,
+  lastNonZero,
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentEntry,
@@ -144,7 +145,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // A corruption cut at the segment's end (the segment after it is missing) has no byte to keep: no empty copy
       // is made. (A torn tail always has bytes to cut.)
       const nothingCut = outcome.corruption !== null && size <= offset;
-      const copy = silent || nothingCut ? { path: "" } : await copyTail(fs, segment, offset, dirWithCopy);
+      const copy =
+        silent || nothingCut ? { path: "", dataEnd: undefined } : await copyTail(fs, segment, offset, dirWithCopy);
       if (copy.path === null && outcome.corruption !== null) {
         const neededBytes = ((await fs.stat(segment))?.size ?? offset) - offset;
         throw new WalError(
@@ -170,7 +172,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // An unsealed cut segment is where appends resume (it is the newest left): the rewrite before appends makes
       // its truncation durable. A sealed one is not opened again, so its cut is flushed here.
       const resumesHere = outcome.segments.find((s) => s.path === segment)?.sealed === false;
-      await cutSegment(fs, segment, offset, !resumesHere);
+      // The copy read the whole tail: where its data ends spares the cut a second read (no copy: it reads the tail).
+      await cutSegment(fs, segment, offset, !resumesHere, copy.dataEnd);
       if (resumesHere) cutToSyncWithRewrite = segment;
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
       if (!silent) {
@@ -307,21 +310,22 @@ class DirectorySyncFailed {
 const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
 
 /**
- * Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably. When the disk has no
- * room, the partial copy is removed and `path: null` comes back with the errno; any other failure is thrown. With
- * `syncDir`, that directory is fsynced beside the copy's own fsync (after the copy's creation), so that a copy that
- * comes back is durable under its name too.
+ * Copy the bytes of `path` from `offset` to the end into `<path>.<offset>.broken`, durably, and say where the
+ * non-zero bytes of that tail end (`offset` when it is all zeros). When the disk has no room, the partial copy is
+ * removed and `path: null` comes back with the errno (and no `dataEnd`: the tail was not all read); any other failure
+ * is thrown. With `syncDir`, that directory is fsynced beside the copy's own fsync (after the copy's creation), so
+ * that a copy that comes back is durable under its name too.
  */
 async function copyTail(
   fs: WalFileSystem,
   path: string,
   offset: number,
   syncDir?: string,
-): Promise<{ path: string; error?: undefined } | { path: null; error: string }> {
+): Promise<{ path: string; dataEnd: number; error?: undefined } | { path: null; dataEnd?: undefined; error: string }> {
   const target = await unusedName(fs, path, `${offset}.broken`);
   try {
-    await copyRange(fs, path, offset, target, syncDir);
-    return { path: target };
+    const dataEnd = await copyRange(fs, path, offset, target, syncDir);
+    return { path: target, dataEnd };
   } catch (error) {
     // The directory's fsync failed, not the copy: keep the copy, and fail the recovery as before (never "no room").
     if (error instanceof DirectorySyncFailed) throw error.cause;
@@ -342,13 +346,14 @@ function copyChunkBytes(tailBytes: number): number {
   return Math.max(1, Math.min(1 << 20, tailBytes, Math.max(64 * 1024, Math.ceil(tailBytes / 4))));
 }
 
+/** The copy of `copyTail`; returns where the non-zero bytes it copied end (`offset`: none). */
 async function copyRange(
   fs: WalFileSystem,
   path: string,
   offset: number,
   target: string,
   syncDir: string | undefined,
-): Promise<void> {
+): Promise<number> {
   const source = await fs.open(path, "read");
   try {
     const out = await fs.open(target, "createExclusive");
@@ -356,9 +361,12 @@ async function copyRange(
       const size = await source.size();
       const chunk = new Uint8Array(copyChunkBytes(size - offset));
       let at = offset;
+      let dataEnd = offset;
       while (at < size) {
         const n = await source.read(chunk, 0, Math.min(chunk.byteLength, size - at), at);
         if (n === 0) break;
+        const last = lastNonZero(chunk, n);
+        if (last >= 0) dataEnd = at + last + 1;
         await out.write(chunk.subarray(0, n), at - offset);
         at += n;
       }
@@ -369,6 +377,7 @@ async function copyRange(
       ]);
       if (file.status === "rejected") throw file.reason;
       if (directory.status === "rejected") throw new DirectorySyncFailed(directory.reason);
+      return dataEnd;
     } finally {
       await out.close();
     }
@@ -408,12 +417,19 @@ async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
 /**
  * Truncate `path` to `offset` as {@link cutFile} does (in two steps when data lies more than 4 KiB past it, so a power
  * loss leaves the damage as it was or with at most 4 KiB of data after it: a torn tail in every window `Wal.open`
- * allows); with `durable`, fsync it too (else the caller's next flush of the file does).
+ * allows); with `durable`, fsync it too (else the caller's next flush of the file does). `dataEnd`, when the caller
+ * read the tail already: where its non-zero bytes end (else the cut reads the tail to find out).
  */
-async function cutSegment(fs: WalFileSystem, path: string, offset: number, durable: boolean): Promise<void> {
+async function cutSegment(
+  fs: WalFileSystem,
+  path: string,
+  offset: number,
+  durable: boolean,
+  dataEnd: number | undefined,
+): Promise<void> {
   const file = await fs.open(path, "readWrite");
   try {
-    await cutFile(file, offset, { durable });
+    await cutFile(file, offset, { durable, dataEnd });
   } finally {
     await file.close();
   }
