@@ -1,8 +1,10 @@
 /**
  * Harness sensitivity (docs/crash-testing.md): each planted bug of the handle is switched on in turn and focused,
- * fixed subsets of the harness run against it (Tier A, Tier C, the misuse tier, the faults, Tier R, in that order, each
- * to its first violation); one of them must report a violation that the bug caused. Every subset is a fixed list of
- * cases run to the end, never cut by a deadline, so "caught" does not depend on the machine's speed.
+ * fixed subsets of the harness run against it (the tiers expected to catch it first, from expected-tiers.ts, then the
+ * others in the order Tier A, Tier C, the misuse tier, the faults, Tier R, each to its first violation); one of the
+ * expected ones must report a violation that the bug caused (a catch by another tier is reported, and fails the run).
+ * Every subset is a fixed list of cases run to the end, never cut by a deadline, so "caught" does not depend on the
+ * machine's speed.
  *
  * Attribution: the case that reported the violation is run again on the clean build, with the same options. Only
  * when it passes there is the violation the planted bug's (the runs are deterministic: without the bug's effect the
@@ -12,6 +14,7 @@
  */
 
 import type { PlantedBug } from "@lora/wal/testing";
+import { EXPECTED_TIERS } from "./expected-tiers.js";
 import { faultCases, runFaults } from "./faults.js";
 import { runMisuse } from "./misuse.js";
 import type { TierName, TierResult, Violation } from "./result.js";
@@ -58,7 +61,10 @@ export interface BugVerdict {
   /** Not run (tier D without strace). */
   readonly skipped?: boolean;
   readonly caught: boolean;
+  /** The tier that caught it (null when none did): the run passes only when it is one of `expectedTiers`. */
   readonly tier: TierName | null;
+  /** The tiers expected to catch it (expected-tiers.ts). */
+  readonly expectedTiers: readonly TierName[];
   readonly example: string | null;
   readonly ms: number;
 }
@@ -164,19 +170,33 @@ async function firstAttributable(
   return { found: null, shared };
 }
 
-export async function runPlantedBug(bug: PlantedBug, seed: number): Promise<BugVerdict> {
+/**
+ * Run one planted bug: the tiers in `expected` first (its entry in EXPECTED_TIERS unless given), then the others, to
+ * the first that attributes a violation to it.
+ */
+export async function runPlantedBug(
+  bug: PlantedBug,
+  seed: number,
+  expected: readonly TierName[] = EXPECTED_TIERS[bug] ?? [],
+): Promise<BugVerdict> {
   const start = Date.now();
   const shared: Violation[] = [];
-  for (const [tier, cases, run] of focusedTiers(seed)) {
+  const all = focusedTiers(seed);
+  const ordered = [
+    ...expected.flatMap((name) => all.filter(([tier]) => tier === name)),
+    ...all.filter(([tier]) => !expected.includes(tier)),
+  ];
+  for (const [tier, cases, run] of ordered) {
     const r = await firstAttributable(bug, cases, run);
     shared.push(...r.shared);
-    if (r.found !== null) return { bug, caught: true, tier, example: r.found.message, ms: Date.now() - start };
+    if (r.found !== null)
+      return { bug, caught: true, tier, expectedTiers: expected, example: r.found.message, ms: Date.now() - start };
   }
   const note =
     shared.length === 0
       ? null
       : `only findings the clean build shares: ${shared.map((v) => `[${v.tier}] ${v.message}`).join(" | ")}`;
-  return { bug, caught: false, tier: null, example: note, ms: Date.now() - start };
+  return { bug, caught: false, tier: null, expectedTiers: expected, example: note, ms: Date.now() - start };
 }
 
 /**
@@ -193,11 +213,13 @@ const SEAM_BUG_OTHER_TIERS =
 export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict> {
   const start = Date.now();
   const strace = ensureStrace();
+  const expectedTiers = EXPECTED_TIERS[bug];
   if (strace.path === null)
     return {
       bug,
       caught: false,
       tier: null,
+      expectedTiers,
       example: strace.why,
       ms: 0,
       skipped: true,
@@ -216,7 +238,15 @@ export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict
   const r = await runTierD({ ...focus, bug });
   const first = r.violations[0];
   if (first === undefined)
-    return { bug, caught: false, tier: null, example: null, ms: Date.now() - start, otherTiers: SEAM_BUG_OTHER_TIERS };
+    return {
+      bug,
+      caught: false,
+      tier: null,
+      expectedTiers,
+      example: null,
+      ms: Date.now() - start,
+      otherTiers: SEAM_BUG_OTHER_TIERS,
+    };
   const control = await runTierD(focus);
   const caught = control.violations.length === 0;
   // Do the crash states alone (no static check) see it too?
@@ -228,6 +258,7 @@ export async function runSeamBug(bug: SeamBug, seed: number): Promise<BugVerdict
     bug,
     caught,
     tier: caught ? "D" : null,
+    expectedTiers,
     example: caught
       ? `${first.message}${byStates}`
       : `the clean seam fails too: ${control.violations[0]?.message ?? ""}`,

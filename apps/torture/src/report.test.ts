@@ -19,6 +19,7 @@ const bug = (caught: boolean, skipped?: boolean): BugVerdict => ({
   bug: "ack-before-fsync",
   caught,
   tier: caught ? "A" : null,
+  expectedTiers: ["A"],
   example: null,
   ms: 0,
   ...(skipped === undefined ? {} : { skipped }),
@@ -29,6 +30,7 @@ const skippedSeamBug: BugVerdict = {
   bug: "snapshot-rename-before-fsync",
   caught: false,
   tier: null,
+  expectedTiers: ["D"],
   example: "strace not found",
   ms: 0,
   skipped: true,
@@ -104,7 +106,12 @@ describe("the run's verdict", () => {
     expect(planted.total).toBe(2);
     expect(planted.bugs.map((b) => b.bug)).toEqual(["ack-before-fsync", "ack-before-fsync"]);
     expect(planted.skipped).toEqual([
-      { bug: "snapshot-rename-before-fsync", why: "strace not found", otherTiers: "none: only Tier D sees this order" },
+      {
+        bug: "snapshot-rename-before-fsync",
+        expectedTiers: ["D"],
+        why: "strace not found",
+        otherTiers: "none: only Tier D sees this order",
+      },
     ]);
     // The table's caught/ran cell says the same.
     expect(plantedBugsRow(r)[12]).toBe(`${planted.caught}/${planted.total}`);

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { caughtByExpectedTier } from "./expected-tiers.js";
 import type { BugVerdict } from "./planted-bugs.js";
 import { MAX_PRINTED_VIOLATIONS, type TierResult } from "./result.js";
 import { bitflipDetectedPct } from "./tier-c.js";
@@ -18,8 +19,14 @@ export interface RunReport {
 const pct = (n: number, d: number) => (d === 0 ? "—" : `${((100 * n) / d).toFixed(n === d ? 0 : 2)}%`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-/** A planted bug counts against the run only when it ran and was not caught; one skipped (no strace here) does not. */
-const missed = (b: BugVerdict) => !b.caught && b.skipped !== true;
+/**
+ * A planted bug counts against the run when it ran and was not caught by one of its expected tiers (not caught at all,
+ * or caught only by another tier); one skipped (no strace here) does not.
+ */
+const missed = (b: BugVerdict) => b.skipped !== true && !caughtByExpectedTier(b);
+/** Caught, but by none of the tiers expected to catch it. */
+const elsewhere = (b: BugVerdict) => b.caught && !caughtByExpectedTier(b);
+const tiersText = (tiers: readonly string[]) => (tiers.length === 0 ? "none" : tiers.join(" or "));
 
 export function violationCount(r: RunReport): number {
   const bugsMissed = r.bugs === null ? 0 : r.bugs.filter(missed).length;
@@ -70,7 +77,8 @@ export function renderTable(r: RunReport): string {
     ]);
   }
   if (r.bugs !== null) {
-    const caught = r.bugs.filter((b) => b.caught).length;
+    const caught = r.bugs.filter(caughtByExpectedTier).length;
+    const byOthers = r.bugs.filter(elsewhere).length;
     const ran = r.bugs.filter((b) => b.skipped !== true).length;
     const skipped = r.bugs.length - ran;
     rows.push([
@@ -85,7 +93,7 @@ export function renderTable(r: RunReport): string {
       "—",
       "—",
       String(r.bugs.filter(missed).length),
-      `${caught}/${ran}`,
+      `${caught}/${ran}${byOthers === 0 ? "" : ` (+${byOthers} by another tier)`}`,
       secs(r.bugs.reduce((n, b) => n + b.ms, 0)),
     ]);
   }
@@ -134,7 +142,7 @@ export function renderFigures(r: RunReport): string {
   }
   for (const b of r.bugs ?? []) {
     out.push(
-      `  planted ${b.bug}: ${b.skipped === true ? `skipped: ${b.example ?? ""}` : b.caught ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : `NOT CAUGHT${b.example === null ? "" : ` (${b.example.slice(0, 400)})`}`}`,
+      `  planted ${b.bug} (expected: tier ${tiersText(b.expectedTiers)}): ${b.skipped === true ? `skipped: ${b.example ?? ""}` : caughtByExpectedTier(b) ? `caught by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : b.caught ? `NOT CAUGHT BY AN EXPECTED TIER, only by tier ${b.tier} in ${secs(b.ms)}: ${(b.example ?? "").slice(0, 160)}` : `NOT CAUGHT${b.example === null ? "" : ` (${b.example.slice(0, 400)})`}`}`,
     );
   }
   return out.join("\n");
@@ -150,8 +158,11 @@ export function renderViolations(r: RunReport): string {
       out.push(`  ... and ${t.violations.length - MAX_PRINTED_VIOLATIONS} more in tier ${t.tier}`);
   }
   for (const b of r.bugs ?? []) {
-    if (missed(b))
-      out.push(`✗ planted bug ${b.bug} was not caught\n    replay: pnpm torture -- --tier bugs --seed ${r.seed}`);
+    if (!missed(b)) continue;
+    const what = b.caught
+      ? `was caught by tier ${b.tier} only, not by its expected tier ${tiersText(b.expectedTiers)}`
+      : `was not caught (expected: tier ${tiersText(b.expectedTiers)})`;
+    out.push(`✗ planted bug ${b.bug} ${what}\n    replay: pnpm torture -- --tier bugs --seed ${r.seed}`);
   }
   return out.join("\n");
 }
@@ -217,19 +228,22 @@ export function toJson(r: RunReport): Record<string, unknown> {
 }
 
 /**
- * The planted bugs as the table counts them: `total` and `bugs` are the ones that ran (`caught` of `total`), and
- * the ones skipped (a seam bug without strace here) are listed apart in `skipped`, with why and which other tiers
- * cover them.
+ * The planted bugs as the table counts them: `total` and `bugs` are the ones that ran (`caught` of `total`: caught by
+ * an expected tier; `caughtElsewhere`: caught only by another tier, which fails the run as a miss does), and the ones
+ * skipped (a seam bug without strace here) are listed apart in `skipped`, with why and which other tiers cover them.
  */
 function plantedBugsJson(all: readonly BugVerdict[]): Record<string, unknown> {
   const ran = all.filter((x) => x.skipped !== true);
   return {
-    caught: ran.filter((x) => x.caught).length,
+    caught: ran.filter(caughtByExpectedTier).length,
+    caughtElsewhere: ran.filter(elsewhere).length,
     total: ran.length,
     bugs: ran.map((x) => ({
       bug: x.bug,
       caught: x.caught,
       tier: x.tier,
+      expectedTiers: x.expectedTiers,
+      byExpectedTier: caughtByExpectedTier(x),
       ms: x.ms,
       ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),
     })),
@@ -237,6 +251,7 @@ function plantedBugsJson(all: readonly BugVerdict[]): Record<string, unknown> {
       .filter((x) => x.skipped === true)
       .map((x) => ({
         bug: x.bug,
+        expectedTiers: x.expectedTiers,
         why: x.example ?? "",
         // Which other tiers would catch it: for a seam bug, "none", the coverage this run lacks.
         ...(x.otherTiers === undefined ? {} : { otherTiers: x.otherTiers }),

@@ -20,6 +20,7 @@
  * fence alone allows, behind the handle's back, ignoring the slots).
  */
 
+import { EXPECTED_TIERS } from "./expected-tiers.js";
 import { FOLLOW_TIER } from "./follow-history.js";
 import { SIM_BUG_CONSUMER } from "./follow-sim-consumer.js";
 import { type TierName, TierResult, type Violation } from "./result.js";
@@ -112,6 +113,8 @@ export interface FollowBugVerdict {
   readonly otherTiers: string;
   readonly caught: boolean;
   readonly tier: TierName | null;
+  /** The tiers expected to catch it (expected-tiers.ts): tier F. */
+  readonly expectedTiers: readonly TierName[];
   readonly example: string | null;
   readonly ms: number;
 }
@@ -146,6 +149,7 @@ export async function runFollowBug(bug: FollowBug, seed: number): Promise<Follow
     otherTiers: OTHER_TIERS[bug],
     caught: found !== null,
     tier: found === null ? null : FOLLOW_TIER,
+    expectedTiers: EXPECTED_TIERS[bug],
     example: found?.message ?? note,
     ms: Date.now() - start,
   });

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { caughtByExpectedTier } from "./expected-tiers.js";
 import { faultCases, runFaults } from "./faults.js";
 import { runMisuse } from "./misuse.js";
 import { PLANTED_BUGS, runPlantedBug, runSeamBug } from "./planted-bugs.js";
@@ -23,6 +24,7 @@ describe("planted bugs", () => {
     it(`catches ${bug}`, async () => {
       const verdict = await runPlantedBug(bug, 1);
       expect(verdict.caught, `${bug} was not caught: ${verdict.example ?? ""}`).toBe(true);
+      expect(caughtByExpectedTier(verdict), `${bug} was caught by tier ${verdict.tier} only`).toBe(true);
     });
   }
 });
