@@ -44,7 +44,7 @@ export interface TierDOptions {
   readonly stopOnFirst?: boolean;
   /** False: the static findings are counted (extra.staticFindings) but not violations, so only crash states judge. */
   readonly staticViolations?: boolean;
-  /** Traces of a reopen that repairs damage (after the WAL traces: heal-torn, heal-sealed, alternating). */
+  /** Traces of a reopen that repairs damage (after the WAL traces: heal-torn, heal-sealed, heal-torn-large, heal-sealed, in turn). */
   readonly healTraces?: number;
   /** Traces of the kv-store example (after those), its crash states checked by KvStore.open. */
   readonly kvTraces?: number;
@@ -57,7 +57,8 @@ export interface TierDOptions {
 /**
  * The bounded run: one WAL trace per sync mode, both heal workloads, the kv-store, each with a count-bounded number
  * of distinct crash states (6 traces: 40 states each in the default run, 25 with --smoke, about 10 s and 7 s).
- * `--tier D` alone checks more: 8 traces (all four heal cases), up to 300 states each; --long 12 traces, 1000.
+ * `--tier D` alone checks more: 8 traces (four heal cases, one of them a torn record larger than the unsynced window),
+ * up to 300 states each; --long 12 traces, 1000.
  */
 export function tierDOptions(seed: number, smoke: boolean, long: boolean, alone: boolean): TierDOptions {
   return {
@@ -71,6 +72,9 @@ export function tierDOptions(seed: number, smoke: boolean, long: boolean, alone:
   };
 }
 
+/** The heal traces' workloads, in turn: the third is a torn record larger than the unsynced window. */
+const HEAL_CYCLE: readonly TraceWorkload[] = ["heal-torn", "heal-sealed", "heal-torn-large", "heal-sealed"];
+
 /** Trace t of a run: its workload and sync mode. */
 export function tracePlan(o: TierDOptions): { t: number; workload: TraceWorkload; mode: TraceSyncMode }[] {
   const heal = o.healTraces ?? 0;
@@ -78,7 +82,8 @@ export function tracePlan(o: TierDOptions): { t: number; workload: TraceWorkload
   return Array.from({ length: total }, (_, t) => {
     const mode = TRACE_SYNC_MODES[t % 3] as TraceSyncMode;
     if (t < o.traces) return { t, workload: "wal", mode };
-    if (t < o.traces + heal) return { t, workload: (t - o.traces) % 2 === 0 ? "heal-torn" : "heal-sealed", mode };
+    if (t < o.traces + heal)
+      return { t, workload: HEAL_CYCLE[(t - o.traces) % HEAL_CYCLE.length] as TraceWorkload, mode };
     return { t, workload: "kv", mode: "perCommit" };
   });
 }
@@ -102,6 +107,9 @@ function stateKey(files: readonly StateFile[]): string {
     .sort()
     .join("|");
 }
+
+/** Beyond the cap, lost-cut states (trace-model.ts) are checked first, up to 1/LOST_CUT_SHARE of it. */
+const LOST_CUT_SHARE = 4;
 
 /** What the run learns across traces, for the notes. */
 interface Lessons {
@@ -174,13 +182,16 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
   // The same persisted operations give the same files: most states of one point recur at the next ones.
   const keyOfOps = new Map<string, string>();
   const distinct = { strict: new Set<string>(), ordered: new Set<string>() };
-  const todo: { state: CrashState; desc: string; req: ReturnType<typeof requiredAt> }[] = [];
+  const todo: { state: CrashState; desc: string; req: ReturnType<typeof requiredAt>; lostCut: boolean }[] = [];
   for (let point = 1; point <= ops.length; point++) {
     const req = requiredAt(ops, point, commits);
     for (const state of crashStatesAt(ops, point, s.seed + s.case, s.strictSamples)) {
       r.bump(state.model === "strict" ? "strictStates" : "orderedStates");
       r.crashStates++;
-      const persisted = state.persisted.map((p) => (p.sectors === null ? p.op : `${p.op}:${p.sectors.join(".")}`));
+      const persisted = state.persisted.map((p) =>
+        p.sizeLost === true ? `${p.op}z` : p.sectors === null ? p.op : `${p.op}:${p.sectors.join(".")}`,
+      );
+      if (state.persisted.some((p) => p.sizeLost === true)) r.bump("lostCutStates");
       const opsKey = persisted.join(",");
       let content = keyOfOps.get(opsKey);
       if (content === undefined) {
@@ -191,19 +202,29 @@ async function checkTrace(r: TierResult, s: SavedTrace, lessons: Lessons, stopOn
       distinct[state.model].add(key);
       if (seen.has(key)) continue;
       seen.add(key);
-      todo.push({ state, req, desc: `crash before op ${point}, ${state.description}` });
+      const lostCut = state.persisted.some((p) => p.sizeLost === true);
+      todo.push({ state, req, lostCut, desc: `crash before op ${point}, ${state.description}` });
     }
   }
   r.bump("distinctStates", todo.length);
   r.bump("modelMs", Date.now() - begun); // parse, static checks, enumeration
   r.bump("distinct.strict", distinct.strict.size);
   r.bump("distinct.ordered", distinct.ordered.size);
+  r.bump("distinct.lostCut", todo.filter((t) => t.lostCut).length);
   let pick = todo;
   if (todo.length > s.maxStates) {
-    // Seeded choice: every k-th from a seeded offset, so the whole trace stays covered.
-    const step = todo.length / s.maxStates;
+    // Lost cuts are few and each one a state no other choice makes: they go first (at most a quarter of the cap).
+    const first = todo.filter((t) => t.lostCut).slice(0, Math.floor(s.maxStates / LOST_CUT_SHARE));
+    const chosen = new Set(first);
+    const rest = todo.filter((t) => !chosen.has(t));
+    const room = s.maxStates - first.length;
+    // Seeded choice of the rest: every k-th from a seeded offset, so the whole trace stays covered.
+    const step = rest.length / room;
     const off = (s.seed % 997) / 997;
-    pick = Array.from({ length: s.maxStates }, (_, i) => todo[Math.floor((i + off) * step)] as (typeof todo)[number]);
+    pick = [
+      ...first,
+      ...Array.from({ length: room }, (_, i) => rest[Math.floor((i + off) * step)] as (typeof todo)[number]),
+    ];
   }
   const checking = Date.now();
   const scratch = stateScratch();
@@ -279,7 +300,12 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
       try {
         // The seed moves the commit count, so other seeds put rotations, waves and checkpoints elsewhere.
         const commits = o.commits + ((o.seed + t) % 4) * 4;
-        const run = { workload, mode, commits, bug: o.bug ?? ("none" as const) };
+        const run = {
+          workload,
+          mode,
+          commits,
+          bug: o.bug ?? ("none" as const),
+        };
         const recording = Date.now();
         const { trace, status } = recordTrace(strace.path, root, run);
         r.bump("recordMs", Date.now() - recording);

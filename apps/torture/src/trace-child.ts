@@ -18,7 +18,7 @@ import { createNodeFileSystem, segmentPath, type WalFileSystem } from "@lora/wal
 // The kv-store example (its snapshot path: tmp file, fsync, rename, directory fsync), bundled from its sources.
 import { KvStore } from "../../../examples/kv-store/src/kv-store.js";
 import { closeDurably, commitRange, syncModeOption } from "./trace-commits.js";
-import { dropToSealed, tearNewestSegment } from "./trace-heal.js";
+import { dropToSealed, tearNewestSegment, tearNewestSegmentLarge } from "./trace-heal.js";
 import {
   TRACE_SEGMENT_TARGET,
   TRACE_SYNC_MODES,
@@ -86,16 +86,24 @@ function recordsEnd(path: string): number {
 }
 
 /** Phase 1 (perCommit), the damage, then phase 2 in `mode` after a reopen that must have repaired it. */
-async function heal(fs: WalFileSystem, commits: number, kind: "heal-torn" | "heal-sealed"): Promise<void> {
+async function heal(
+  fs: WalFileSystem,
+  commits: number,
+  kind: "heal-torn" | "heal-sealed" | "heal-torn-large",
+): Promise<void> {
   const checkpointAt = Math.floor((commits * 2) / 3);
   const first = await open(fs, "perCommit", 0);
   let done = Math.floor(commits / 2);
   let fence = await commitRange(first.wal, "perCommit", { from: 0, to: done, checkpointAt, fence: 0 }, log);
-  if (kind === "heal-torn") {
+  if (kind !== "heal-sealed") {
     const activeId = first.wal.activeSegmentId();
     const nextLsn = first.wal.nextLsn();
     await closeDurably(first.wal, log);
-    log(tearNewestSegment(dir, activeId, nextLsn, done));
+    log(
+      kind === "heal-torn"
+        ? tearNewestSegment(dir, activeId, nextLsn, done)
+        : tearNewestSegmentLarge(dir, activeId, nextLsn),
+    );
   } else {
     // Fill the active segment, so the next begin() rotates: seal, create the next segment, fsync the directory.
     const full = () => recordsEnd(segmentPath(dir, first.wal.activeSegmentId())) >= TRACE_SEGMENT_TARGET;
@@ -112,7 +120,7 @@ async function heal(fs: WalFileSystem, commits: number, kind: "heal-torn" | "hea
   }
   const second = await open(fs, mode, fence);
   const repaired =
-    kind === "heal-torn"
+    kind !== "heal-sealed"
       ? second.tornTail !== null && second.healed.some((h) => h.kind === "tornTailTruncated" && h.brokenCopy !== null)
       : second.healed.some((h) => h.kind === "sealedSegmentSucceeded");
   if (!repaired)

@@ -6,8 +6,8 @@
 
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { type JsonValue, jsonCodec } from "@lora/wal";
-import { encodeRecord } from "@lora/wal-codec";
-import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
+import { bytesCodec, encodeRecord } from "@lora/wal-codec";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath, UNSYNCED_WINDOW_BYTES } from "@lora/wal-segment";
 import { traceEvents } from "./trace-workload.js";
 
 /** Share of the next transaction's bytes that lands: a record cut in its middle. */
@@ -55,6 +55,44 @@ export function tearNewestSegment(dir: string, activeId: number, nextLsn: number
     writeSync(fd, torn, 0, torn.byteLength, end);
     fsyncSync(fd);
     return `damaged ${path} torn ${torn.byteLength} of ${whole.byteLength} bytes at ${end}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The torn record of `heal-torn-large`: larger than the unsynced window, so written in window-sized synced pieces. */
+const LARGE_RECORD_BYTES = 1.5 * UNSYNCED_WINDOW_BYTES;
+/** What landed of it: its first piece whole, a quarter of the window of the second. */
+const LARGE_LANDED_BYTES = 1.25 * UNSYNCED_WINDOW_BYTES;
+/** Where its payload holds the bytes of an intact commit marker: past the window, within what landed. */
+const LARGE_MARKER_AT = 1.125 * UNSYNCED_WINDOW_BYTES;
+
+/**
+ * Appends a transaction's TxBegin and the first `LARGE_LANDED_BYTES` of a mutation record larger than the unsynced
+ * window whose (binary) payload holds, past the window, the bytes of an intact TxCommit of a higher LSN: the first
+ * piece fsynced, the torn second one fsynced as the damage. Its header says it ends past the file, so recovery cuts
+ * it as a torn tail; a cut whose size change is lost while its zeroed block lands leaves the marker more than a
+ * window after damage that no longer says where it ends (trace-model.ts, lost cuts). Returns a note line.
+ */
+export function tearNewestSegmentLarge(dir: string, activeId: number, nextLsn: number): string {
+  const payload = new Uint8Array(LARGE_RECORD_BYTES).fill(0x61);
+  payload.set(encodeRecord({ kind: "txCommit", lsn: nextLsn + 2, txBeginLsn: nextLsn }, bytesCodec), LARGE_MARKER_AT);
+  const begin = encodeRecord({ kind: "txBegin", lsn: nextLsn }, bytesCodec);
+  const big = encodeRecord({ kind: "mutation", lsn: nextLsn + 1, txBeginLsn: nextLsn, event: payload }, bytesCodec);
+  const pieces = [
+    Buffer.concat([begin, big.subarray(0, UNSYNCED_WINDOW_BYTES)]),
+    big.subarray(UNSYNCED_WINDOW_BYTES, LARGE_LANDED_BYTES),
+  ];
+  const fd = openSync(segmentPath(dir, activeId), "r+");
+  try {
+    const end = fstatSync(fd).size;
+    let at = end;
+    for (const piece of pieces) {
+      writeSync(fd, piece, 0, piece.byteLength, at);
+      fsyncSync(fd);
+      at += piece.byteLength;
+    }
+    return `damaged ${segmentPath(dir, activeId)} torn ${at - end - begin.byteLength} of ${big.byteLength} bytes at ${end + begin.byteLength}`;
   } finally {
     closeSync(fd);
   }

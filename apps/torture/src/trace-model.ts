@@ -14,6 +14,12 @@
  * Enumeration is bounded by count: ordered takes every prefix (and one torn variant each); strict takes the empty
  * and full subsets and `strictSamples` seeded subsets with seeded sector tears per crash point.
  *
+ * A lost cut: a file system cutting a file to a length inside a 4 KiB block zeroes the rest of that block first, and
+ * the block can reach the disk while the new length does not (ext4, xfs; SimFS's `tailZeroed`). For each of the
+ * newest `LOST_CUTS_PER_POINT` unforced truncates that shrank their file to such a length, both models also take
+ * that image (the old length, the cut's block zeroed from the cut on): ordered, the prefix ending at the cut and the
+ * prefix through the file's last later operation; strict, the cut alone and with the file's later unforced operations.
+ *
  * Directories made with mkdir (the WAL directory, the kv-store's) are assumed durable: a mkdir without an fsync of
  * its parent is reported by the static checks (`mkdirWithoutParentSync`), not enumerated.
  */
@@ -21,13 +27,24 @@
 import { dirOf, type LogicalOp } from "./trace-parse.js";
 
 export const SECTOR = 512;
+/** The block a file system zeroes past a cut inside it (as SimFS's BLOCK_BYTES). */
+export const BLOCK = 4096;
+/** Lost cuts modelled per crash point (the newest unforced ones). */
+export const LOST_CUTS_PER_POINT = 2;
 
 export interface CrashState {
   readonly model: "strict" | "ordered";
   /** Index into ops: the crash happens before ops[point]. */
   readonly point: number;
-  /** Persisted operations that change files (indices), each write with the sectors that landed (null: all). */
-  readonly persisted: readonly { readonly op: number; readonly sectors: readonly number[] | null }[];
+  /**
+   * Persisted operations that change files (indices), each write with the sectors that landed (null: all); a
+   * truncate with `sizeLost` kept only the zeroed rest of its cut's block, not its new length (a lost cut).
+   */
+  readonly persisted: readonly {
+    readonly op: number;
+    readonly sectors: readonly number[] | null;
+    readonly sizeLost?: boolean;
+  }[];
   readonly description: string;
 }
 
@@ -93,6 +110,16 @@ function rng(seed: number): () => number {
   };
 }
 
+/** A truncate that shrank its file (in the trace) to a length inside a block: the cut a lost size can leave zeroed. */
+function cutsInBlock(op: LogicalOp): boolean {
+  return op.kind === "truncate" && op.length < op.before && op.length % BLOCK !== 0;
+}
+
+/** The file a write or truncate changes (null for other operations). */
+function inoOf(op: LogicalOp): number | null {
+  return op.kind === "write" || op.kind === "truncate" ? op.ino : null;
+}
+
 function changesFiles(op: LogicalOp): boolean {
   return (
     op.kind === "create" ||
@@ -121,7 +148,7 @@ export function crashStatesAt(
     if (forced[i]) always.push(i);
     else free.push(i);
   }
-  type Persisted = { op: number; sectors: number[] | null };
+  type Persisted = { op: number; sectors: number[] | null; sizeLost?: boolean };
   const whole = (op: number): Persisted => ({ op, sectors: null });
   const alwaysW = always.map(whole);
   const freeW = free.map(whole);
@@ -163,6 +190,37 @@ export function crashStatesAt(
       description: `strict: ${sub.length}/${free.length} unsynced ops${torn.length > 0 ? `, torn ${torn.join(" ")}` : ""}`,
     });
   }
+  // Lost cuts (see the module comment): the newest few, each alone and with its file's later unsynced operations.
+  const cuts = free.filter((i) => cutsInBlock(ops[i] as LogicalOp));
+  for (const c of cuts.slice(Math.max(0, cuts.length - LOST_CUTS_PER_POINT))) {
+    const ino = inoOf(ops[c] as LogicalOp);
+    const lost: Persisted = { op: c, sectors: null, sizeLost: true };
+    const swap = (ps: Persisted[]) => ps.map((p) => (p.op === c ? lost : p));
+    const later = free.filter((i) => i > c && inoOf(ops[i] as LogicalOp) === ino);
+    const what = `cut op ${c} lost its size (block zeroed)`;
+    const at = free.indexOf(c) + 1;
+    out.push({
+      model: "ordered",
+      point,
+      persisted: swap(mergeByOp(alwaysW, freeW, at)),
+      description: `ordered: ${at}/${free.length} unsynced ops, ${what}`,
+    });
+    out.push({ model: "strict", point, persisted: mergeByOp(alwaysW, [lost], 1), description: `strict: ${what}` });
+    if (later.length === 0) continue;
+    const through = free.indexOf(later[later.length - 1] as number) + 1;
+    out.push({
+      model: "ordered",
+      point,
+      persisted: swap(mergeByOp(alwaysW, freeW, through)),
+      description: `ordered: ${through}/${free.length} unsynced ops, ${what}`,
+    });
+    out.push({
+      model: "strict",
+      point,
+      persisted: mergeByOp(alwaysW, [lost, ...later.map(whole)], later.length + 1),
+      description: `strict: ${what}, with the file's ${later.length} later unsynced ops`,
+    });
+  }
   return out;
 }
 
@@ -190,7 +248,7 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
     }
     return f;
   };
-  for (const { op: i, sectors } of state.persisted) {
+  for (const { op: i, sectors, sizeLost } of state.persisted) {
     const op = ops[i] as LogicalOp;
     switch (op.kind) {
       case "create":
@@ -207,9 +265,14 @@ export function materialise(ops: readonly LogicalOp[], state: CrashState): State
       case "unlink":
         names.delete(op.path);
         break;
-      case "truncate":
-        file(op.ino).resize(op.length);
+      case "truncate": {
+        const f = file(op.ino);
+        // A lost cut: the old length, and zeros from the cut to the end of its block.
+        if (sizeLost === true)
+          f.bytes.fill(0, op.length, Math.max(op.length, Math.min(f.length, Math.ceil(op.length / BLOCK) * BLOCK)));
+        else f.resize(op.length);
         break;
+      }
       case "write": {
         const end = op.offset + op.data.byteLength;
         const f = file(op.ino);

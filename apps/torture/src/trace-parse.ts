@@ -25,7 +25,13 @@ export type LogicalOp =
       /** The LSNs of the whole log records the bytes hold; null when they are not a run of whole records. */
       readonly records: { readonly first: number; readonly last: number } | null;
     }
-  | { readonly kind: "truncate"; readonly ino: number; readonly length: number }
+  | {
+      readonly kind: "truncate";
+      readonly ino: number;
+      readonly length: number;
+      /** The file's size in the trace when the call was made (its writes and truncations so far, in issue order). */
+      readonly before: number;
+    }
   /**
    * fsync or fdatasync of a file (fdatasync covers the data and the size: all the log needs). It covers the
    * operations before index `covers` (those completed before the call started).
@@ -252,7 +258,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
           sizes.set(ino, 0);
           if (path !== ackPath) ops.push({ kind: "create", path, ino });
         } else if (flags.includes("O_TRUNC") && path !== ackPath) {
-          ops.push({ kind: "truncate", ino, length: 0 });
+          ops.push({ kind: "truncate", ino, length: 0, before: sizes.get(ino) ?? 0 });
           sizes.set(ino, 0);
         }
         fds.set(ret, { path, ino, append: flags.includes("O_APPEND"), pos: 0 });
@@ -300,7 +306,7 @@ export function parseTrace(trace: string, root: string, ackPath: string): Parsed
         if (f === undefined || f.ino === null) break;
         relevant++;
         const length = Number(args[1]);
-        ops.push({ kind: "truncate", ino: f.ino, length });
+        ops.push({ kind: "truncate", ino: f.ino, length, before: sizes.get(f.ino) ?? 0 });
         sizes.set(f.ino, length);
         break;
       }

@@ -28,9 +28,10 @@ export type SeamBug = (typeof SEAM_BUGS)[number];
  * closes, appends a torn record to the newest segment, and reopens (recovery copies the torn bytes to a `.broken`
  * file and cuts them) before committing the rest; `heal-sealed` commits until a rotation, closes, removes the
  * newest segment (it holds only an aborted transaction) so the newest left is sealed with no successor, and reopens
- * (recovery creates the successor); `kv` runs the kv-store example.
+ * (recovery creates the successor); `heal-torn-large` is `heal-torn` with a torn record larger than the unsynced
+ * window (its tail more than 4 KiB past the damage, so recovery cuts it in two steps); `kv` runs the kv-store example.
  */
-export const TRACE_WORKLOADS = ["wal", "heal-torn", "heal-sealed", "kv"] as const;
+export const TRACE_WORKLOADS = ["wal", "heal-torn", "heal-sealed", "heal-torn-large", "kv"] as const;
 export type TraceWorkload = (typeof TRACE_WORKLOADS)[number];
 
 /** The sync modes a traced writer runs in (trace t in mode t % 3). */
