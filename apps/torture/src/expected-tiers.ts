@@ -43,6 +43,8 @@ export const EXPECTED_TIERS: Readonly<Record<AnyPlantedBug, readonly TierName[]>
   "sync-beside-background-sync": ["faults"],
   // Only Tier R checks the archived line after each flush.
   "durable-event-one-short": ["R"],
+  // A crash state of a real file system's cut (the size change lost, the zeroed block landed): Tier D's lost cut.
+  "one-step-tail-cut": ["D"],
   // Below the handle, in the Node seam: only tier D's traces of the real process see them.
   "syncdir-noop": ["D"],
   "datasync-wrong-fd": ["D"],

@@ -1,8 +1,8 @@
 /**
  * Harness sensitivity (docs/crash-testing.md): each planted bug of the handle is switched on in turn and focused,
  * fixed subsets of the harness run against it (the tiers expected to catch it first, from expected-tiers.ts, then the
- * others in the order Tier A, Tier C, the misuse tier, the faults, Tier R, each to its first violation); one of the
- * expected ones must report a violation that the bug caused (a catch by another tier is reported, and fails the run).
+ * others in the order Tier A, Tier C, the misuse tier, the faults, Tier R, Tier D's traced writer, each to its first
+ * violation); one of the expected ones must report a violation that the bug caused (a catch by another tier is reported, and fails the run).
  * Every subset is a fixed list of cases run to the end, never cut by a deadline, so "caught" does not depend on the
  * machine's speed.
  *
@@ -20,9 +20,10 @@ import { runMisuse } from "./misuse.js";
 import type { TierName, TierResult, Violation } from "./result.js";
 import { runTierA } from "./tier-a.js";
 import { runTierC } from "./tier-c.js";
-import { ensureStrace, runTierD } from "./tier-d.js";
+import { ensureStrace, runTierD, type TierDOptions, tracePlan } from "./tier-d.js";
 import type { FollowBug } from "./tier-f.js";
 import { runTierR } from "./tier-r.js";
+import { traceChildBuilt } from "./trace-record.js";
 import { SEAM_BUGS, type SeamBug, workloadOf } from "./trace-workload.js";
 import { MODES, OPS, type Op, VARIANTS, workloadCount } from "./workloads.js";
 
@@ -44,7 +45,11 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "sync-beside-background-sync",
   "double-batch-after-recovery",
   "durable-event-one-short",
+  "one-step-tail-cut",
 ];
+
+/** Planted bugs that only tier D's traced writer reaches (a crash state of a real file system's cut). */
+export const TIER_D_ONLY: ReadonlySet<PlantedBug> = new Set(["one-step-tail-cut"]);
 
 /** Misuse sequences per planted-bug run (cases 0..n-1 of the run's seed, without the wrong-codec opens). */
 export const MISUSE_FOCUS_SEQUENCES = 8;
@@ -53,6 +58,11 @@ export const TIER_C_FOCUS_CASES = 200;
 /** Tier R cases (archive, crash, restore) per planted-bug run, of up to this many operations each. */
 export const TIER_R_FOCUS_CASES = 6;
 export const TIER_R_FOCUS_OPS = 30;
+/**
+ * Tier D per planted-bug run: the heal traces up to the one whose torn record is larger than the unsynced window
+ * (only it is checked), its lost cuts first. Without strace, tier D is skipped and so is a bug only it catches.
+ */
+export const TIER_D_FOCUS = { traces: 0, healTraces: 3, kvTraces: 0, commits: 24, strictSamples: 2, maxStates: 150 };
 
 export interface BugVerdict {
   readonly bug: PlantedBug | SeamBug | FollowBug;
@@ -100,8 +110,16 @@ type FocusedRun = (bugs: readonly PlantedBug[], cases: readonly number[]) => Pro
 
 const unbounded = { deadline: Number.POSITIVE_INFINITY, maxCases: Number.MAX_SAFE_INTEGER };
 
+/** Why tier D cannot run here (no strace, or the traced writer not built), or null when it can. */
+function tierDMissing(): string | null {
+  const strace = ensureStrace();
+  if (strace.path === null) return strace.why;
+  return traceChildBuilt() ? null : "the traced writer (dist/trace-child.js) is not built";
+}
+
 function focusedTiers(seed: number): [TierName, readonly number[], FocusedRun][] {
   const count = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const tierD = tierDMissing() === null;
   return [
     [
       "A",
@@ -137,6 +155,14 @@ function focusedTiers(seed: number): [TierName, readonly number[], FocusedRun][]
       count(TIER_R_FOCUS_CASES),
       (bugs, cases) =>
         runTierR({ seed, bugs, stopOnFirst: true, cases: cases.length, caseList: cases, ops: TIER_R_FOCUS_OPS }),
+    ],
+    [
+      "D",
+      tierD ? tracePlan({ seed, ...TIER_D_FOCUS }).flatMap((p) => (p.workload === "heal-torn-large" ? [p.t] : [])) : [],
+      (bugs, cases) => {
+        const o: TierDOptions = { seed, ...TIER_D_FOCUS, cases, stopOnFirst: true };
+        return runTierD(bugs[0] === undefined ? o : { ...o, planted: bugs[0] });
+      },
     ],
   ];
 }
@@ -179,6 +205,18 @@ export async function runPlantedBug(
   seed: number,
   expected: readonly TierName[] = EXPECTED_TIERS[bug] ?? [],
 ): Promise<BugVerdict> {
+  // A bug only tier D's traced writer reaches is not judged where tier D cannot run.
+  const missing = tierDMissing();
+  if (missing !== null && TIER_D_ONLY.has(bug))
+    return {
+      bug,
+      caught: false,
+      tier: null,
+      expectedTiers: expected,
+      example: `tier D skipped: ${missing}`,
+      ms: 0,
+      skipped: true,
+    };
   const start = Date.now();
   const shared: Violation[] = [];
   const all = focusedTiers(seed);

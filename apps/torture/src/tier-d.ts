@@ -14,6 +14,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
+import type { PlantedBug } from "@lora/wal/testing";
 import { TierResult, type Violation } from "./result.js";
 import { checkKvState, checkWalState, commitsOf, requiredAt } from "./trace-check.js";
 import {
@@ -41,6 +42,8 @@ export interface TierDOptions {
   /** Cap on distinct crash states checked per trace (seeded choice beyond it). */
   readonly maxStates: number;
   readonly bug?: SeamBug;
+  /** A planted bug of the handle, switched on in the traced writer's opens (the WAL workloads). */
+  readonly planted?: PlantedBug;
   readonly stopOnFirst?: boolean;
   /** False: the static findings are counted (extra.staticFindings) but not violations, so only crash states judge. */
   readonly staticViolations?: boolean;
@@ -305,6 +308,7 @@ export async function runTierD(o: TierDOptions): Promise<TierResult> {
           mode,
           commits,
           bug: o.bug ?? ("none" as const),
+          ...(o.planted === undefined ? {} : { planted: o.planted }),
         };
         const recording = Date.now();
         const { trace, status } = recordTrace(strace.path, root, run);

@@ -8,12 +8,16 @@
  * first half in perCommit, the rest in `--sync-mode` after a reopen that must report the repair, or the writer fails.
  * `--workload kv` runs the kv-store example instead (puts acknowledged as `kvack i`, a snapshot checkpoint).
  *
- * Usage: node dist/trace-child.js --dir D --ack FILE [--commits N] [--bug NAME] [--workload W] [--sync-mode M]
+ * `--planted NAME` switches on a planted bug of the handle (`@lora/wal/testing`) in the WAL workloads' opens.
+ *
+ * Usage: node dist/trace-child.js --dir D --ack FILE [--commits N] [--bug NAME] [--planted NAME] [--workload W]
+ *   [--sync-mode M]
  */
 
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isWalError, type JsonValue, jsonCodec, Wal } from "@lora/wal";
+import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { createNodeFileSystem, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 // The kv-store example (its snapshot path: tmp file, fsync, rename, directory fsync), bundled from its sources.
 import { KvStore } from "../../../examples/kv-store/src/kv-store.js";
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     ack: { type: "string" },
     commits: { type: "string", default: "24" },
     bug: { type: "string", default: "none" },
+    planted: { type: "string", default: "none" },
     workload: { type: "string", default: "wal" },
     "sync-mode": { type: "string", default: "perCommit" },
   },
@@ -61,13 +66,15 @@ async function kv(commits: number): Promise<void> {
 }
 
 function open(fs: WalFileSystem, m: TraceSyncMode, fence: number) {
-  return Wal.open<JsonValue>(dir, {
+  const options = {
     codec: jsonCodec,
     fs,
     syncMode: syncModeOption(m),
     segmentTargetBytes: TRACE_SEGMENT_TARGET,
     checkpointLsn: fence,
-  });
+  };
+  const planted = values.planted as PlantedBug | "none";
+  return Wal.open<JsonValue>(dir, planted === "none" ? options : withTestingHooks(options, { plantedBugs: [planted] }));
 }
 
 /** One open, all the commits. */

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { PlantedBug } from "@lora/wal/testing";
 import type { SeamBug, TraceSyncMode, TraceWorkload } from "./trace-workload.js";
 
 const TRACED =
@@ -53,11 +54,18 @@ function childScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "trace-child.js");
 }
 
+/** Whether the traced writer is built (vitest runs the sources; tier D needs the build's dist/trace-child.js). */
+export function traceChildBuilt(): boolean {
+  return existsSync(childScript());
+}
+
 export interface TraceRun {
   readonly workload: TraceWorkload;
   readonly mode: TraceSyncMode;
   readonly commits: number;
   readonly bug: SeamBug | "none";
+  /** A planted bug of the handle switched on in the writer. */
+  readonly planted?: PlantedBug;
 }
 
 /** The writer's directory under `root` (the kv-store's holds the log in `wal/`). */
@@ -95,6 +103,8 @@ export function recordTrace(strace: string, root: string, run: TraceRun): { trac
       String(run.commits),
       "--bug",
       run.bug,
+      "--planted",
+      run.planted ?? "none",
     ],
     { stdio: "ignore" },
   );

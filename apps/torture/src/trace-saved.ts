@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PlantedBug } from "@lora/wal/testing";
 import type { SeamBug, TraceSyncMode, TraceWorkload } from "./trace-workload.js";
 
 const FORMAT = "lora-wal-tier-d-trace/1";
@@ -20,6 +21,8 @@ export interface SavedTrace {
   readonly workload: TraceWorkload;
   readonly mode: TraceSyncMode;
   readonly bug: SeamBug | "none";
+  /** A planted bug of the handle the writer ran with. */
+  readonly planted?: PlantedBug;
   readonly commits: number;
   /** The directory the writer ran in (paths in the trace start with it) and its ack file. */
   readonly root: string;
@@ -34,8 +37,9 @@ export interface SavedTrace {
 }
 
 /** Where a failing trace is kept: the OS's temporary directory, named by seed, case and seam bug. */
-export function savedTracePath(t: Pick<SavedTrace, "seed" | "case" | "bug">): string {
-  return join(tmpdir(), `lora-wal-tier-d-${t.seed}-${t.case}${t.bug === "none" ? "" : `-${t.bug}`}.json`);
+export function savedTracePath(t: Pick<SavedTrace, "seed" | "case" | "bug" | "planted">): string {
+  const bugs = [t.bug, t.planted ?? "none"].filter((b) => b !== "none").map((b) => `-${b}`);
+  return join(tmpdir(), `lora-wal-tier-d-${t.seed}-${t.case}${bugs.join("")}.json`);
 }
 
 export function saveTrace(t: SavedTrace, path = savedTracePath(t)): string {

@@ -173,7 +173,8 @@ export async function recoverDir<E>(input: RecoverInput<E>): Promise<Recovered<E
       // its truncation durable. A sealed one is not opened again, so its cut is flushed here.
       const resumesHere = outcome.segments.find((s) => s.path === segment)?.sealed === false;
       // The copy read the whole tail: where its data ends spares the cut a second read (no copy: it reads the tail).
-      await cutSegment(fs, segment, offset, !resumesHere, copy.dataEnd);
+      const oneStep = TESTING_BUILD && bugs.has("one-step-tail-cut");
+      await cutSegment(fs, segment, offset, !resumesHere, copy.dataEnd, oneStep);
       if (resumesHere) cutToSyncWithRewrite = segment;
       if (TESTING_BUILD) input.failpoint("recovery.afterTruncateTail");
       if (!silent) {
@@ -418,7 +419,8 @@ async function persistHeader(fs: WalFileSystem, path: string): Promise<void> {
  * Truncate `path` to `offset` as {@link cutFile} does (in two steps when data lies more than 4 KiB past it, so a power
  * loss leaves the damage as it was or with at most 4 KiB of data after it: a torn tail in every window `Wal.open`
  * allows); with `durable`, fsync it too (else the caller's next flush of the file does). `dataEnd`, when the caller
- * read the tail already: where its non-zero bytes end (else the cut reads the tail to find out).
+ * read the tail already: where its non-zero bytes end (else the cut reads the tail to find out). (`oneStep`: the
+ * planted bug `one-step-tail-cut`, one ftruncate whatever lies past `offset`; false outside testing builds.)
  */
 async function cutSegment(
   fs: WalFileSystem,
@@ -426,10 +428,12 @@ async function cutSegment(
   offset: number,
   durable: boolean,
   dataEnd: number | undefined,
+  oneStep: boolean,
 ): Promise<void> {
   const file = await fs.open(path, "readWrite");
   try {
-    await cutFile(file, offset, { durable, dataEnd });
+    // A dataEnd of `offset` says nothing lies past the cut: cutFile then cuts in one step.
+    await cutFile(file, offset, { durable, dataEnd: oneStep ? offset : dataEnd });
   } finally {
     await file.close();
   }

@@ -75,7 +75,13 @@ export type PlantedBug =
    * exclusive); the durable mark and `fsyncedLsn()` stay right. An archiver that learns durability from the event
    * then resolves `flush()` with its archived line one record short of what was fsynced.
    */
-  | "durable-event-one-short";
+  | "durable-event-one-short"
+  /**
+   * Recovery cuts a torn tail in one ftruncate however much data lies past the damage (the two-step cut undone): a
+   * power loss that keeps the cut's zeroed block but not its new length leaves a torn record larger than the unsynced
+   * window with its header zeroed and the rest of it on disk, and a marker's bytes in it then read as corruption.
+   */
+  | "one-step-tail-cut";
 
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {
