@@ -178,6 +178,28 @@ describe("SimFS crash images: a shrinking truncate lost after zeroing its block'
     ]);
   });
 
+  test("a file an unsynced write grew, cut inside a block: the cut is a shrink of the grown length", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(3000, 7));
+    await f.write(fill(7000, 8), 3000);
+    await f.truncate(5000);
+    expect(runs(zeroed(all(sim)))).toEqual([["[0,3000)=7", "[3000,5000)=8", "[5000,8192)=0", "[8192,10000)=8"]]);
+  });
+
+  test("an earlier truncate lost after zeroing never has a later one land over it", async () => {
+    const sim = SimFS.withDir("/w");
+    const f = await durableFile(sim, fill(10_000, 7));
+    await f.truncate(6000);
+    await f.write(fill(10, 9), 12_000);
+    await f.truncate(9000);
+    // A 9,000-byte file whose [8192, 9000) still holds the old 7s would be the later cut landed without the earlier.
+    expect(runs(zeroed(all(sim)))).toEqual([
+      ["[0,6000)=7", "[6000,8192)=0", "[8192,10000)=7"],
+      ["[0,6000)=7", "[6000,8192)=0", "[8192,10000)=7", "[10000,12000)=0", "[12000,12010)=9"],
+      ["[0,6000)=7", "[6000,12010)=0"],
+    ]);
+  });
+
   test("many truncates: the choices are sampled, bounded by reorderSamples, distinct; 0 turns them off", async () => {
     const sim = SimFS.withDir("/w");
     const f = await durableFile(sim, fill(40_000, 7));
@@ -194,6 +216,9 @@ describe("SimFS crash images: a shrinking truncate lost after zeroing its block'
     expect(sampled[1]?.description).toBe(
       "/w/a: kept first 24/24 unsynced ops but op 23 (truncate to 6000), lost after zeroing its 4096-byte block from the cut, the rest lost",
     );
+    // One fewer than the 24 choices: sampled, and the draws go on until that many distinct ones are offered.
+    expect(zeroed(all(sim, { maxImages: 100_000, reorderSamples: 100 })).length).toBe(24);
+    expect(zeroed(all(sim, { maxImages: 100_000, reorderSamples: 23 })).length).toBe(23);
     expect(zeroed(all(sim, { maxImages: 100_000, reorderSamples: 0 }))).toEqual([]);
     const everything = all(sim, { maxImages: 100_000 }).map((i) => runsOf(i.fs.readFileSync("/w/a")).join(" "));
     expect(new Set(everything).size).toBe(everything.length);
