@@ -78,6 +78,11 @@ it("a removal that fails while undoing keeps the failure's code, details and cau
   const message = (failure as Error).message;
   expect(message).toContain("EMFILE");
   expect(message).toContain(`${left.length} file(s) are left in /r (${left.slice(0, 5).join(", ")}`);
+  // The failure's own message, then once what is left and what to do about it.
+  const named = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
+  expect(message).toBe(
+    `open failed on /r/${successorName}: EMFILE: too many open files, open '/r/${successorName}'; restore could not remove what it wrote: ${left.length} file(s) are left in /r (${named}), remove them before restoring into it again`,
+  );
 
   // What it says is what a retry needs: refused while the files are there, whole once they are removed.
   await expect(restore({ store, dir: "/r", fs: sim })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });

@@ -231,10 +231,13 @@ async function checkSlot(fs: WalFileSystem, dir: string, slot: string, use: Code
 }
 
 /** The codec a follow reads with, as its hints name it. */
-type CodecHintUse = Pick<CodecUse, "name" | "source">;
+export type CodecHintUse = Pick<CodecUse, "name" | "source">;
 
-/** The change feed's errors with what to run next; other errors as they are. */
-function withHint(error: unknown, dir: string, slot: string | undefined, use: CodecHintUse): unknown {
+/**
+ * The change feed's errors with what to run next; other errors as they are.
+ * @internal Exported for its tests.
+ */
+export function withHint(error: unknown, dir: string, slot: string | undefined, use: CodecHintUse): unknown {
   if (!isWalError(error)) return error;
   // The follower reports a whole record that does not decode as corruption; the likely cause is the codec.
   if (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE")) {
