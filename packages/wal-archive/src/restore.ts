@@ -5,7 +5,7 @@
  */
 
 import { basename } from "node:path";
-import { checkOptionNames, isWalError, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, isWalError, optionNames, shownValue, WalError, withAdvice } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -343,10 +343,9 @@ async function undoFailure(
   const left: string[] = [];
   for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(basename(path));
   if (left.length === 0) return failure;
-  return new WalError(
-    failure.code,
-    `${failure.message}; restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
-    { cause: failure.cause, details: failure.details },
+  return withAdvice(
+    failure,
+    `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
   );
 }
 

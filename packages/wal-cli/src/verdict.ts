@@ -57,13 +57,18 @@ export function exitCodeOf(status: Verdict["status"]): 0 | 1 | 2 | 5 {
 }
 
 /**
- * What to add to a codec mismatch's message: the codec it was read with (a `--codec` name, or a `--codec-module`
- * codec's name) and what to try instead.
+ * The advice for a codec mismatch: the codec it was read with (a `--codec` name, or a `--codec-module` codec's name)
+ * and what to try instead.
  */
-export function codecHint(codec = "lora", source?: CodecUse["source"]): string {
+export function codecAdvice(codec = "lora", source?: CodecUse["source"]): string {
   const read = source === "module" ? `read with the --codec-module codec "${codec}"` : `read with --codec ${codec}`;
   const others = CODEC_NAMES.filter((c) => c !== codec).map((c) => `--codec ${c}`);
-  return ` (${read}; try ${others.join(" or ")}, your own codec with --codec-module <file>, or --codec framing to check the framing only)`;
+  return `${read}; try ${others.join(" or ")}, your own codec with --codec-module <file>, or --codec framing to check the framing only`;
+}
+
+/** What to add to a codec mismatch's message: {@link codecAdvice} as an aside, ` (<advice>)`. */
+export function codecHint(codec = "lora", source?: CodecUse["source"]): string {
+  return ` (${codecAdvice(codec, source)})`;
 }
 
 /**

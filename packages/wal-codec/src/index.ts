@@ -57,3 +57,4 @@ export {
   type WalRecord,
 } from "./record.js";
 export { shellPath } from "./shell-path.js";
+export { type AdviceOptions, withAdvice } from "./with-advice.js";

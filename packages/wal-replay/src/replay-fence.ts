@@ -3,7 +3,7 @@
  * error is thrown, the fence the caller could use instead.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { WalError, withAdvice } from "@lora/wal-codec";
 import { isLoneMissingLsn, truncatedError } from "./segment-locate.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
@@ -79,11 +79,11 @@ export function withUsableFence(error: WalError, fence: number, map: SpanMap): W
       : map.spans.highestBoundaryAtOrBelow(fence, map.oldestFence);
   const advice =
     usable === undefined
-      ? "; no fence at or below it lies outside a transaction in the retained log"
+      ? "no fence at or below it lies outside a transaction in the retained log"
       : error.code === "WAL_FENCE_TOO_LOW"
-        ? `; the lowest fence it can serve is ${usable}`
-        : `; the highest fence at or below it outside a transaction is ${usable}`;
-  return new WalError(error.code, `${error.message}${advice}`, {
+        ? `the lowest fence it can serve is ${usable}`
+        : `the highest fence at or below it outside a transaction is ${usable}`;
+  const completed = new WalError(error.code, error.message, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
     details: {
       ...error.details,
@@ -91,4 +91,5 @@ export function withUsableFence(error: WalError, fence: number, map: SpanMap): W
       ...(usable === undefined ? {} : { usableFence: usable }),
     },
   });
+  return withAdvice(completed, advice);
 }

@@ -1,13 +1,13 @@
 /** What `Wal.open` adds to a refusal for damage: what the caller can do about it. */
 
-import { isWalError, shellPath, WalError } from "@lora/wal-codec";
+import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import type { RecoveryMode } from "@lora/wal-replay";
 
 /**
  * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
  * with `lora-wal verify` and opened up to the damage with `point-in-time`; a torn tail refused in `absolute` mode is
- * cut by the default mode. The code, `details`, `cause` and stack frames stay those of the damage found; other errors
- * pass as is.
+ * cut by the default mode. Added by `withAdvice`: the code, `details`, `cause` and stack frames stay those of the
+ * damage found; other errors pass as is.
  */
 export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode): unknown {
   if (!isWalError(error)) return error;
@@ -23,12 +23,5 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
   } else {
     return error;
   }
-  const message = `${error.message}; ${remedy}`;
-  const remedied = new WalError(error.code, message, { cause: error.cause, details: error.details });
-  // The frames of the damage found (where recovery classified it), not of this function, under the new message.
-  const head = `${error.name}: ${error.message}`;
-  if (typeof error.stack === "string" && error.stack.startsWith(head)) {
-    remedied.stack = `${error.name}: ${message}${error.stack.slice(head.length)}`;
-  }
-  return remedied;
+  return withAdvice(error, remedy);
 }

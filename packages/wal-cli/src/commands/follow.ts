@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { isWalError, shellPath, WalError } from "@lora/wal-codec";
+import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import { type CommittedTransaction, followDir, readSlot, SLOTS_DIR_NAME } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import {
@@ -25,7 +25,7 @@ import type { JsonOut } from "../format/exact-json.js";
 import { type CodecUse, codecFor } from "../read-options.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveLogDir } from "../scan/wal-target.js";
-import { codecHint } from "../verdict.js";
+import { codecAdvice } from "../verdict.js";
 import { eventsToJson, eventTextLines, MODULE_RENDERING } from "./dump.js";
 
 /**
@@ -234,17 +234,15 @@ async function checkSlot(fs: WalFileSystem, dir: string, slot: string, use: Code
 export type CodecHintUse = Pick<CodecUse, "name" | "source">;
 
 /**
- * The change feed's errors with what to run next; other errors as they are.
+ * The change feed's errors with what to run next (added by `withAdvice`: code, details and cause stay the error's);
+ * other errors as they are.
  * @internal Exported for its tests.
  */
 export function withHint(error: unknown, dir: string, slot: string | undefined, use: CodecHintUse): unknown {
   if (!isWalError(error)) return error;
   // The follower reports a whole record that does not decode as corruption; the likely cause is the codec.
   if (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE")) {
-    return new WalError(error.code, error.message + codecHint(use.name, use.source), {
-      cause: error,
-      details: error.details,
-    });
+    return withAdvice(error, codecAdvice(use.name, use.source), { as: "aside" });
   }
   const oldest = error.details.oldestRetainedLsn;
   const snapshotLsn =
@@ -269,5 +267,5 @@ export function withHint(error: unknown, dir: string, slot: string | undefined, 
       break;
   }
   if (hint === undefined) return error;
-  return new WalError(error.code, `${error.message}; ${hint}`, { cause: error, details: error.details });
+  return withAdvice(error, hint);
 }

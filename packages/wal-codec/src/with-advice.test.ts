@@ -1,0 +1,61 @@
+/**
+ * `withAdvice`, the one way a layer adds what the caller can do about an error to a `WalError` it passes on: the
+ * advice is appended to the message once, and the code, `details`, `cause` and stack frames stay the error's.
+ */
+
+import { describe, expect, it } from "vitest";
+import { WalError } from "./errors.js";
+import { withAdvice } from "./with-advice.js";
+
+function found(): WalError {
+  return new WalError("WAL_CORRUPT", "bad record at offset 40", {
+    cause: new Error("crc"),
+    details: { segment: "/w/0000000001.wal", offset: 40 },
+  });
+}
+
+const frames = (e: Error) => (e.stack ?? "").split("\n").slice(1);
+
+describe("withAdvice", () => {
+  it("appends the advice as a clause, or as an aside, and keeps code, details and cause", () => {
+    const error = found();
+    const clause = withAdvice(error, "run lora-wal verify /w");
+    expect(clause.message).toBe("bad record at offset 40; run lora-wal verify /w");
+    const aside = withAdvice(error, "read with --codec lora", { as: "aside" });
+    expect(aside.message).toBe("bad record at offset 40 (read with --codec lora)");
+    for (const advised of [clause, aside]) {
+      expect(advised).toBeInstanceOf(WalError);
+      expect(advised.code).toBe("WAL_CORRUPT");
+      expect(advised.details).toBe(error.details);
+      expect(advised.cause).toBe(error.cause);
+    }
+    // The error given is not changed.
+    expect(error.message).toBe("bad record at offset 40");
+  });
+
+  it("keeps an absent cause absent", () => {
+    const advised = withAdvice(new WalError("WAL_LOCKED", "held"), "wait");
+    expect("cause" in advised).toBe(false);
+  });
+
+  it("shows the frames of the error found under the new message", () => {
+    const error = found();
+    const advised = withAdvice(error, "do this");
+    expect(advised.stack?.split("\n")[0]).toBe("WalError: bad record at offset 40; do this");
+    expect(frames(advised)).toEqual(frames(error));
+  });
+
+  it("appends the same advice once, however often it is applied, in either form and after other advice", () => {
+    const once = withAdvice(found(), "do this");
+    expect(withAdvice(once, "do this")).toBe(once);
+    const then = withAdvice(once, "then that");
+    expect(withAdvice(then, "do this").message).toBe("bad record at offset 40; do this; then that");
+    const aside = withAdvice(found(), "see this", { as: "aside" });
+    expect(withAdvice(aside, "see this", { as: "aside" })).toBe(aside);
+  });
+
+  it("returns the error as it is for empty advice", () => {
+    const error = found();
+    expect(withAdvice(error, "")).toBe(error);
+  });
+});

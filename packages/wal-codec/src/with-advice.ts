@@ -1,0 +1,41 @@
+/** What the caller can do about an error, added to a `WalError` a layer passes on. */
+
+import { WalError } from "./errors.js";
+
+/** How {@link withAdvice} joins the advice to the message. */
+export interface AdviceOptions {
+  /**
+   * `"clause"` appends `; <advice>` (what to run or to open with next); `"aside"` appends ` (<advice>)` (a note on
+   * what the message says). @default "clause"
+   */
+  readonly as?: "clause" | "aside";
+}
+
+/**
+ * `error` with `advice` (what the caller can do about it) appended to its message: `<message>; <advice>`, or
+ * `<message> (<advice>)` as an aside. The one way the packages add advice to a {@link WalError}; what it guarantees:
+ *
+ * - The `code`, the `details` object and the `cause` are the error's own, unchanged (the cause is not the error
+ *   given but its cause), so whoever branches on them sees the same error; only the message grows.
+ * - The stack is the error's own frames (where the problem was found, not where the advice was added) under the new
+ *   message.
+ * - Advice is appended once: when the message already holds it, joined the same way (the same advice applied again,
+ *   by the same layer or another, before or after other advice), `error` itself is returned; so is it for empty
+ *   advice. `error` is never changed.
+ *
+ * Messages may change in any release: code, details and cause are the contract.
+ */
+export function withAdvice(error: WalError, advice: string, options: AdviceOptions = {}): WalError {
+  const added = options.as === "aside" ? ` (${advice})` : `; ${advice}`;
+  if (advice === "" || error.message.includes(added)) return error;
+  const message = `${error.message}${added}`;
+  const advised = new WalError(error.code, message, {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    details: error.details,
+  });
+  const head = `${error.name}: ${error.message}`;
+  if (typeof error.stack === "string" && error.stack.startsWith(head)) {
+    advised.stack = `${error.name}: ${message}${error.stack.slice(head.length)}`;
+  }
+  return advised;
+}
