@@ -11,6 +11,7 @@ import {
   encodeSegmentHeader,
   fileSystemOption,
   mkdirDurably,
+  RESTORING_SUFFIX,
   removeEmptyDirDurably,
   SEGMENT_HEADER_BYTES,
   SegmentWriter,
@@ -272,7 +273,7 @@ async function restoreFrom(
         bytes = cutUnsealed(bytes, scan);
       }
       const path = segmentPath(dir, source.id);
-      const temp = `${path}.restoring`;
+      const temp = `${path}${RESTORING_SUFFIX}`;
       written.push({ source, scan, temp, path, bytes: bytes.byteLength });
       await writeDurably(fs, temp, bytes);
       progress.written();

@@ -33,7 +33,14 @@ export {
   SEGMENT_MAGIC,
   type SegmentHeader,
 } from "./segment-header.js";
-export { listSegments, parseSegmentId, type SegmentEntry, segmentFileName, segmentPath } from "./segment-name.js";
+export {
+  listSegments,
+  parseSegmentId,
+  RESTORING_SUFFIX,
+  type SegmentEntry,
+  segmentFileName,
+  segmentPath,
+} from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export {
   SegmentWriter,

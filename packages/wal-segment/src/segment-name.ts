@@ -26,6 +26,12 @@ export function segmentFileName(id: number): string {
   return `${String(id).padStart(10, "0")}.wal`;
 }
 
+/**
+ * The suffix of a segment file a restore (`@lora/wal-archive`) has written but not yet renamed into place
+ * (`0000000001.wal.restoring`): a log directory holding one is a restore that did not finish.
+ */
+export const RESTORING_SUFFIX = ".restoring";
+
 /** The canonical path of segment `id` in `dir`. */
 export function segmentPath(dir: string, id: number): string {
   return join(dir, segmentFileName(id));

@@ -1,7 +1,10 @@
-/** What `Wal.open` adds to a refusal for damage: what the caller can do about it. */
+/**
+ * What `Wal.open` adds to a refusal for damage or for a fence below the log's start: what the caller can do about it.
+ */
 
 import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import type { RecoveryMode } from "@lora/wal-replay";
+import { RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
 
 /**
  * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
@@ -24,4 +27,32 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
     return error;
   }
   return withAdvice(error, remedy);
+}
+
+/**
+ * A `WAL_FENCE_TOO_LOW` refusal (the log starts above the fence), with what opening at a higher fence means added:
+ * it leaves out the records before it. When `dir` holds segment files a restore has not renamed into place yet
+ * (`*.restoring`), the restore did not finish: the advice names them and says that running the restore again brings
+ * the older records back. Otherwise it says only that a restore run again would, if the directory was being
+ * restored (a crash while a failed restore removed its segments leaves no such file). A directory that cannot be
+ * listed counts as holding none. Other errors pass as is.
+ */
+export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: string): Promise<unknown> {
+  if (!isWalError(error, "WAL_FENCE_TOO_LOW")) return error;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const left = names.filter((n) => n.endsWith(RESTORING_SUFFIX)).sort();
+  if (left.length === 0) {
+    return withAdvice(
+      error,
+      "opening at a higher fence leaves out the records before it: do so only with a snapshot taken there or later " +
+        "(if this directory was being restored from an archive, running the restore again brings them back)",
+    );
+  }
+  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
+  return withAdvice(
+    error,
+    `a restore into this directory did not finish (${left.length} segment file(s) still named ${RESTORING_SUFFIX}: ` +
+      `${shown}): opening at a higher fence would leave out the older records, and running the restore again brings ` +
+      "them back: empty the directory and restore into it again",
+  );
 }

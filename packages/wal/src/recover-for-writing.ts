@@ -6,7 +6,7 @@
 import { durableBindingReadsBack } from "@lora/wal-replay";
 import { DurableMarkWriter, removeSpareSegments, settleDurableBinding } from "@lora/wal-segment";
 import type { OpenOptions } from "./open-options.js";
-import { withRemedy } from "./open-refusal-remedy.js";
+import { withFenceRemedy, withRemedy } from "./open-refusal-remedy.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
 import type { WalOptions } from "./wal-options.js";
@@ -42,8 +42,8 @@ export async function recoverForWriting<E>(
     onProgress: options.onProgress,
     failpoint,
     bugs,
-  }).catch((error: unknown) => {
-    throw withRemedy(error, dir, recovery);
+  }).catch(async (error: unknown) => {
+    throw await withFenceRemedy(withRemedy(error, dir, recovery), fs, dir);
   });
   // Recovery made everything it kept durable (the tail rewritten and fsynced): the mark starts at maxLsn.
   let mark: DurableMarkWriter | null;
