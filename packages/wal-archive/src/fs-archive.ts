@@ -24,6 +24,7 @@ import {
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { sameBytes } from "./same-bytes.js";
+import { storeIoError } from "./store-io-error.js";
 
 /** Options of {@link fsArchive}. */
 export interface FsArchiveOptions {
@@ -307,13 +308,13 @@ class DirectoryStore implements FsArchive {
     }
   }
 
-  /** An error of a store call as the seam reports it: `WAL_IO` naming the object, the Node error as `cause`. */
+  /**
+   * An error of a store call as the seam reports it: `WAL_IO` naming the object, the seam's message and details, the
+   * Node error as `cause` (built by `storeIoError`, as the other stores' are).
+   */
   #failure(op: string, key: string, error: unknown): unknown {
     if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals, an abort reason
-    return new WalError("WAL_IO", `${this.name}: ${op}${key === "" ? "" : ` ${key}`} failed: ${error.message}`, {
-      cause: error.cause ?? error,
-      details: { ...error.details, object: key },
-    });
+    return storeIoError(this.name, op, key, error.cause ?? error, error.message, error.details);
   }
 }
 

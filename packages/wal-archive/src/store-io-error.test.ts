@@ -120,3 +120,13 @@ describe("the three places that wrap a store's failure as WAL_IO", () => {
     }
   });
 });
+
+describe("storeIoError with the seam's details", () => {
+  it("keeps where the seam's call failed, under the object", () => {
+    const seam = { path: "/a/segments/x", syscall: "open", errno: "EACCES" } as const;
+    const error = storeIoError("fs:/a", "get", "segments/x", new Error("EACCES"), "open failed", seam);
+    expect(error.details).toEqual({ ...seam, object: "segments/x" });
+    expect(error.message).toBe("fs:/a: get segments/x failed: open failed");
+    expect(storeIoError("fs:/a", "list", undefined, new Error("x"), "x", seam).details).toEqual(seam);
+  });
+});
