@@ -59,8 +59,9 @@ const TMP_MARK = ".tmp-";
  * - `delete` unlinks the object and fsyncs its directory; empty directories are left in place.
  * - A key cannot be both an object and a directory (`a` and `a/b`): the second `put` fails with `WAL_IO`.
  * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
- * - A `signal` is checked before each call and again before the rename that publishes an object; one that is not an
- *   `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written, and so are options that
+ * - A `signal` is checked before each call, again before the rename that publishes an object and at each entry a
+ *   `list` walks; an aborted call rejects with the signal's reason itself, whatever it is (a `WAL_IO` of the
+ *   caller's own too). One that is not an `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written, and so are options that
  *   are not an object or name an option the call does not read (`WAL_INVALID_OPTION`).
  *
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `dir` is not a non-empty string.
@@ -174,7 +175,7 @@ class DirectoryStore implements FsArchive {
       await fs.syncDir(parent);
     } catch (error) {
       this.#durableDirs.delete(parent); // made again, or synced again, by the next put there
-      throw this.#failure("put", key, error);
+      throw this.#failure("put", key, error, signal);
     }
   }
 
@@ -192,7 +193,7 @@ class DirectoryStore implements FsArchive {
     try {
       return await this.#read(this.#pathOf(key));
     } catch (error) {
-      throw this.#failure("get", key, error);
+      throw this.#failure("get", key, error, options.signal);
     }
   }
 
@@ -207,7 +208,7 @@ class DirectoryStore implements FsArchive {
     try {
       await this.#walk(base, prefix, out, options.signal);
     } catch (error) {
-      throw this.#failure("list", prefix, error);
+      throw this.#failure("list", prefix, error, options.signal);
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -228,7 +229,7 @@ class DirectoryStore implements FsArchive {
       }
       await this.#fs.syncDir(dirname(path));
     } catch (error) {
-      throw this.#failure("delete", key, error);
+      throw this.#failure("delete", key, error, options.signal);
     }
   }
 
@@ -310,10 +311,12 @@ class DirectoryStore implements FsArchive {
 
   /**
    * An error of a store call as the seam reports it: `WAL_IO` naming the object, the seam's message and details, the
-   * Node error as `cause` (built by `storeIoError`, as the other stores' are).
+   * Node error as `cause` (built by `storeIoError`, as the other stores' are). The signal's abort reason passes
+   * through as it is, whatever it is: a caller's own `WAL_IO` as the reason is not an I/O failure of this store.
    */
-  #failure(op: string, key: string, error: unknown): unknown {
-    if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals, an abort reason
+  #failure(op: string, key: string, error: unknown, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted === true && error === signal.reason) return error;
+    if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals
     return storeIoError(this.name, op, key, error.cause ?? error, error.message, error.details);
   }
 }

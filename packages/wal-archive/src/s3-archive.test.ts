@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { eventLoopTurnsDuring } from "@lora/test-utils";
 import { type LocalS3, startLocalS3 } from "@lora/test-utils/local-s3";
-import { crc32, isWalError, type WalError } from "@lora/wal-codec";
+import { crc32, isWalError, WalError } from "@lora/wal-codec";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { type FaultyProxy, type ProxiedRequest, startFaultyProxy } from "../test/support/faulty-proxy.js";
 import type { ArchiveStore } from "./archive-store.js";
@@ -523,6 +523,45 @@ describe("s3Archive through a faulty network", () => {
       controller.abort();
       expect(await outcome).toBe(controller.signal.reason);
     }
+  });
+
+  test("every call, aborted before it or while its request stalls, rejects with the reason itself, whatever it is", async () => {
+    const reasons: (() => unknown)[] = [
+      () => new WalError("WAL_IO", "the caller's own I/O failure"),
+      () => new WalError("WAL_CLOSED", "the caller is closing"),
+      () => new DOMException("stopped", "AbortError"),
+      () => new DOMException("took too long", "TimeoutError"),
+      () => "shutting down",
+      () => 42,
+      () => null,
+    ];
+    const st = store({ partSizeBytes: 5 * MiB });
+    await st.put("k", Buffer.from("kept"));
+    const isCreateUpload = (r: { method: string; url: string }) => r.method === "POST" && r.url.includes("uploads");
+    const calls = [
+      [isPut, (signal: AbortSignal) => st.put("single", Buffer.from("v"), { signal })],
+      [isCreateUpload, (signal: AbortSignal) => st.put("multi", new Uint8Array(5 * MiB + 1), { signal })],
+      [isGet, (signal: AbortSignal) => st.get("k", { signal })],
+      [isList, (signal: AbortSignal) => st.list("", { signal })],
+      [isDelete, (signal: AbortSignal) => st.delete("k", { signal })],
+    ] as const;
+    let stalls = 0;
+    for (const make of reasons) {
+      for (const [match, call] of calls) {
+        const before = make();
+        expect(await rejectionOf(call(AbortSignal.abort(before)))).toBe(before);
+        const during = make();
+        const controller = new AbortController();
+        const { applied } = proxy.inject({ kind: "stall" }, { match });
+        const outcome = rejectionOf(call(controller.signal));
+        await applied;
+        stalls++;
+        controller.abort(during);
+        expect(await outcome).toBe(during);
+      }
+    }
+    expect(stalls).toBe(reasons.length * calls.length);
+    expect(await st.list()).toEqual([{ key: "k", size: 4 }]);
   });
 
   test("an aborted signal rejects before any request", async () => {
