@@ -459,6 +459,50 @@ describe("invalidation", () => {
     expect((await readSlot(DIR, "s", { fs: durable })).invalidated).toEqual(inv);
   });
 
+  it("raced by a second invalidation that finds the marker already created, both resolve with the first's details", async () => {
+    const fs = sim();
+    const created = await createSlot(DIR, "s", { confirmedLsn: 10, fs });
+    const first = { oldestRetainedLsn: 120, retainedBytes: 65_536, reason: "first" };
+    let firstState: SlotState | undefined;
+    const outcomes: string[] = [];
+    // The second caller read the slot as valid; before its exclusive create of the marker, the first caller runs
+    // whole, so the second one's create finds the marker there (EEXIST).
+    const racing: WalFileSystem = {
+      name: "racing",
+      open: async (path, mode) => {
+        if (mode !== "createExclusive" || path !== `${SLOTS}/s.invalidated`) return await fs.open(path, mode);
+        firstState = await invalidateSlot(DIR, "s", { ...first, fs });
+        try {
+          const file = await fs.open(path, mode);
+          outcomes.push("created");
+          return file;
+        } catch (e) {
+          outcomes.push(isWalError(e) ? String(e.details.errno) : String(e));
+          throw e;
+        }
+      },
+      mkdirp: (path) => fs.mkdirp(path),
+      readdir: (path) => fs.readdir(path),
+      stat: (path) => fs.stat(path),
+      rename: (from, to) => fs.rename(from, to),
+      unlink: (path) => fs.unlink(path),
+      syncDir: (path) => fs.syncDir(path),
+    };
+    const second = await invalidateSlot(DIR, "s", {
+      oldestRetainedLsn: 999,
+      retainedBytes: 1,
+      reason: "second",
+      fs: racing,
+    });
+    expect(outcomes).toEqual(["EEXIST"]);
+    const invalidated: SlotState = { ...created, invalidated: first };
+    expect(firstState).toEqual(invalidated);
+    expect(second).toEqual(invalidated);
+    expect(await readSlot(DIR, "s", { fs })).toEqual(invalidated);
+    expect(await readSlot(DIR, "s", { fs: fs.durableImage() })).toEqual(invalidated);
+    expect(fs.listSync(SLOTS)).toEqual(["s.invalidated", "s.slot"]);
+  });
+
   it("reads a marker whose body is unreadable as invalidated, with unknown details", async () => {
     const fs = sim();
     await createSlot(DIR, "s", { fs });
