@@ -61,8 +61,9 @@ const TMP_MARK = ".tmp-";
  * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
  * - A `signal` is checked before each call, again before the rename that publishes an object and at each entry a
  *   `list` walks; an aborted call rejects with the signal's reason itself, whatever it is (a `WAL_IO` of the
- *   caller's own too). One that is not an `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read or written, and so are options that
- *   are not an object or name an option the call does not read (`WAL_INVALID_OPTION`).
+ *   caller's own too). One that is not an `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read
+ *   or written, and so are options that are not an object or name an option the call does not read
+ *   (`WAL_INVALID_OPTION`).
  *
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `dir` is not a non-empty string.
  */
