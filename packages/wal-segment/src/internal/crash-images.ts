@@ -44,8 +44,9 @@ export interface CrashImageOptions {
    * there are at most this many, else this many sampled, the last write landing without the one before it
    * always among them when it follows a write); and as many again for unsynced truncates, each lost while writes
    * after it landed or landed while writes before it were lost; and as many again for shrinking truncates to a length
-   * inside a block (of 4 KiB, 1 KiB or 64 KiB), each lost after the block's tail past its cut was zeroed, the writes
-   * since the truncate before it landed or some of them lost. 0 turns all three off.
+   * inside a 4 KiB block, each lost after the block's tail past its cut was zeroed with every op before it kept; and
+   * as many again for the other zeroings (blocks of 1 KiB or 64 KiB, or the writes since the truncate before it some
+   * of them lost). 0 turns all four off.
    * @default 16
    */
   readonly reorderSamples?: number;
@@ -238,35 +239,22 @@ function* truncateChoices(ops: readonly PendingOp[], seed: number, samples: numb
   for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
 }
 
+/** A shrinking truncate `t` whose cut zeroes a `block`-byte block's tail: `prev` and `next` are its neighbouring truncates. */
+interface ZeroedSpan {
+  readonly t: number;
+  /** The truncate before `t`, or -1. */
+  readonly prev: number;
+  /** The truncate after `t`, or the number of ops. */
+  readonly next: number;
+  readonly block: number;
+}
+
 /**
- * Shrinking truncates lost after the tail of the block their cut lies in was zeroed. Cutting a file to a length inside
- * a block zeroes the rest of that block in the page cache (ext4 `ext4_block_truncate_page`, xfs
- * `iomap_truncate_page`), and that block is data, which can be written back before the journal commits the size
- * change (newer xfs writes it back before it even logs the change): a power loss can leave the old length with zeros from the cut to the
- * block's end (or the old end), the blocks past it untouched until the size change frees them. Only a truncate that
- * shrinks the file to a length that is not a multiple of the block zeroes anything. Each is lost with every op
- * before it kept, alone (`j = t + 1`) or behind the writes after it up to the next truncate (which never lands
- * without it), at 4 KiB blocks first; then, at each of `ZEROED_BLOCK_SIZES`, also with the writes since the truncate
- * before it lost from any one on (`k` < t): those are data pages of their own, written back or not apart from the
- * zeroed block (the sector the cut lies in lands as the page cache held it, with their bytes). Every such choice when
- * there are at most `samples`, else seeded draws (the newest such truncate lost alone, and lost behind every write
- * after it, first), `samples * 8` at most, each choice once; the caller keeps those that leave a new state.
+ * Per shrinking truncate and block size of `ZEROED_BLOCK_SIZES` whose zeroing would change a byte's place (the cut
+ * not a multiple of the block): its span, in op order, block sizes in that array's order.
  */
-function* tailZeroedChoices(
-  ops: readonly PendingOp[],
-  baseSize: number,
-  seed: number,
-  samples: number,
-): Generator<FileChoice> {
-  // Per truncate and block size that zero a block's tail: k in prev+1..t (prev: the truncate before, or -1), and
-  // j in t+1..next (next: the following truncate, or the end). The 4 KiB choices with k = t come first.
-  interface Span {
-    readonly t: number;
-    readonly prev: number;
-    readonly next: number;
-    readonly block: number;
-  }
-  const spans: Span[] = [];
+function zeroedSpans(ops: readonly PendingOp[], baseSize: number): ZeroedSpan[] {
+  const spans: ZeroedSpan[] = [];
   let size = baseSize;
   let prev = -1;
   let open: { t: number; prev: number; block: number }[] = [];
@@ -286,33 +274,77 @@ function* tailZeroedChoices(
     size = op.length;
   });
   close(ops.length);
-  const usual = spans.filter((s) => s.block === BLOCK_BYTES);
-  const usualTotal = usual.reduce((sum, s) => sum + s.next - s.t, 0);
-  // The rest: every k and j of every span, less the usual choices (k = t at 4 KiB) counted above.
-  const restCount = (s: Span) => (s.t - s.prev) * (s.next - s.t) - (s.block === BLOCK_BYTES ? s.next - s.t : 0);
-  const total = spans.reduce((sum, s) => sum + restCount(s), usualTotal);
+  return spans;
+}
+
+/**
+ * Shrinking truncates lost after the tail of the block their cut lies in was zeroed. Cutting a file to a length inside
+ * a block zeroes the rest of that block in the page cache (ext4 `ext4_block_truncate_page`, xfs
+ * `iomap_truncate_page`), and that block is data, which can be written back before the journal commits the size
+ * change (newer xfs writes it back before it even logs the change): a power loss can leave the old length with zeros
+ * from the cut to the block's end (or the old end), the blocks past it untouched until the size change frees them.
+ * Only a truncate that shrinks the file to a length that is not a multiple of the block zeroes anything.
+ *
+ * The usual choices: 4 KiB blocks, each such truncate lost with every op before it kept, alone (`j = t + 1`) or
+ * behind the writes after it up to the next truncate (which never lands without it). Every such choice when there are
+ * at most `samples`, else seeded draws (the newest such truncate lost alone, and lost behind every write after it,
+ * first), `samples * 8` at most, each choice once; the caller keeps those that leave a new state.
+ */
+function* usualZeroedChoices(
+  ops: readonly PendingOp[],
+  baseSize: number,
+  seed: number,
+  samples: number,
+): Generator<FileChoice> {
+  const usual = zeroedSpans(ops, baseSize).filter((s) => s.block === BLOCK_BYTES);
+  const total = usual.reduce((sum, s) => sum + s.next - s.t, 0);
   const decode = (index: number): FileChoice => {
     let r = index;
     for (const { t, next } of usual) {
       if (r < next - t) return { kind: "tailZeroed", k: t, t, j: t + 1 + r, block: BLOCK_BYTES };
       r -= next - t;
     }
+    throw new Error("unreachable: index past the zeroed-tail choices");
+  };
+  // First when sampling, from the newest such truncate's choices (the last ones): it lost alone (j = t + 1), and
+  // behind every write after it (j = next).
+  const newest = usual[usual.length - 1];
+  const firsts = newest === undefined ? [] : [total - (newest.next - newest.t), total - 1];
+  for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
+}
+
+/**
+ * The other zeroed-tail choices, offered with a budget of their own on top of the usual ones (`usualZeroedChoices`):
+ * at each of `ZEROED_BLOCK_SIZES`, each such truncate lost with the writes since the truncate before it lost from any
+ * one on (`k` < t), those being data pages of their own, written back or not apart from the zeroed block (the sector
+ * the cut lies in lands as the page cache held it, with their bytes); and at 1 KiB and 64 KiB blocks, also with every
+ * op before it kept (`k = t`). Alone or behind the writes after it up to the next truncate. Every such choice when
+ * there are at most `samples`, else seeded draws, `samples * 8` at most, each choice once; the caller keeps those
+ * that leave a new state (one a usual choice left is not offered again).
+ */
+function* otherZeroedChoices(
+  ops: readonly PendingOp[],
+  baseSize: number,
+  seed: number,
+  samples: number,
+): Generator<FileChoice> {
+  const spans = zeroedSpans(ops, baseSize);
+  // Every k in prev+1..t and j in t+1..next of every span, less the usual ones (k = t at 4 KiB).
+  const count = (s: ZeroedSpan) => (s.t - s.prev - (s.block === BLOCK_BYTES ? 1 : 0)) * (s.next - s.t);
+  const total = spans.reduce((sum, s) => sum + count(s), 0);
+  const decode = (index: number): FileChoice => {
+    let r = index;
     for (const span of spans) {
-      const { t, prev: p, next, block } = span;
-      if (r < restCount(span)) {
-        // k runs over prev+1..t, or prev+1..t-1 at 4 KiB (k = t is a usual choice).
-        const j = t + 1 + (r % (next - t));
-        return { kind: "tailZeroed", k: p + 1 + Math.floor(r / (next - t)), t, j, block };
+      const { t, prev, next, block } = span;
+      if (r < count(span)) {
+        // k runs over prev+1..t, or prev+1..t-1 at 4 KiB.
+        return { kind: "tailZeroed", k: prev + 1 + Math.floor(r / (next - t)), t, j: t + 1 + (r % (next - t)), block };
       }
-      r -= restCount(span);
+      r -= count(span);
     }
     throw new Error("unreachable: index past the zeroed-tail choices");
   };
-  // First when sampling, from the newest such truncate's usual choices (the last usual ones): it lost alone
-  // (j = t + 1), and behind every write after it (j = next).
-  const newest = usual[usual.length - 1];
-  const firsts = newest === undefined ? [] : [usualTotal - (newest.next - newest.t), usualTotal - 1];
-  for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
+  for (const index of everyOrSampled(total, [], seed, samples)) yield decode(index);
 }
 
 /**
@@ -629,7 +661,8 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       choices,
       [
         truncateChoices(ops, mixSeed(seed, 0x7c, inode.id), reorderSamples),
-        tailZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2e, inode.id), reorderSamples),
+        usualZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2e, inode.id), reorderSamples),
+        otherZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2f, inode.id), reorderSamples),
       ],
       reorderSamples,
     );

@@ -384,8 +384,10 @@ export class SimFS implements WalFileSystem {
    * (the file keeps its length, zeros from the cut to the block's end or the old end, the bytes past the block
    * still there; blocks of 4 KiB, 1 KiB or 64 KiB; the ops before it kept, or the writes since the truncate before
    * it lost from any one on, the sector the cut lies in landing with their bytes; alone or with the writes after it
-   * up to the next truncate; all such choices, or `reorderSamples` seeded ones, 4 KiB blocks with every op before
-   * kept first; a zeroing that leaves the state of another choice is left out).
+   * up to the next truncate; a zeroing that leaves the state of another choice is left out). Those at 4 KiB blocks
+   * with every op before kept have a budget of their own: all of them, or `reorderSamples` seeded ones, the newest
+   * such truncate lost alone and lost behind every write after it always among them; the others (1 KiB and 64 KiB
+   * blocks, or earlier writes lost) up to `reorderSamples` more: all of them, or seeded ones.
    * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
    * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
