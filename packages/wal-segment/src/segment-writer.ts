@@ -839,10 +839,15 @@ export class SegmentWriter {
     this.#pendingLastBytes = 0;
     if (offset < this.#lastEnd) this.#lastEnd = 0;
     try {
-      // After any sync in flight: one finishing late would count the bytes cut off as synced.
-      // No non-zero byte lies past the written end unless a torn tail found by openForAppend may still be there.
-      const dataEnd = this.#oldTailEnd > Math.max(this.#written, this.#zeroedEnd) ? undefined : this.#written;
-      await this.#oneFlush(() => cutFile(this.#file, offset, { durable: true, dataEnd }));
+      // After any sync in flight: one finishing late would count the bytes cut off as synced. Where the data ends is
+      // learnt only then, as the cut starts: a write (or the fill ahead it starts) may land during that wait, and a
+      // data end short of the truth would cut its records in one step.
+      await this.#oneFlush(async () => {
+        await this.#fillLanded();
+        // No non-zero byte lies past the written end unless a torn tail found by openForAppend may still be there.
+        const dataEnd = this.#oldTailEnd > Math.max(this.#written, this.#zeroedEnd) ? undefined : this.#written;
+        await cutFile(this.#file, offset, { durable: true, dataEnd });
+      });
     } catch (error) {
       this.#failure ??= error;
       throw error;
