@@ -133,7 +133,8 @@ export class SegmentWriter {
   #zeroedEnd: number;
   /**
    * Where bytes that `openForAppend` found past its offset, not all zeros (a torn tail), may still lie up to: the
-   * file's length then (0: none). Past the written end and this, the file holds no non-zero byte.
+   * file's length then; 0 when there were none (no byte past the offset, or only zeros). Past the written end and
+   * this, the file holds no non-zero byte.
    */
   #oldTailEnd = 0;
   /**
@@ -273,7 +274,7 @@ export class SegmentWriter {
       // Bytes past `offset` that are not zeros are overwritten by zeros as the fill reaches them.
       const zeroTail = size > offset && (await isZeroRange(file, offset, size));
       const writer = new SegmentWriter(file, header, offset, zeroTail ? size : offset, options);
-      if (!zeroTail) writer.#oldTailEnd = size;
+      if (size > offset && !zeroTail) writer.#oldTailEnd = size;
       return writer;
     } catch (error) {
       await file.close().catch(() => undefined);

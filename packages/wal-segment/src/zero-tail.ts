@@ -26,31 +26,44 @@ export function zeroBytes(length: number): Uint8Array {
 /** Bytes looked at per read. */
 const CHUNK_BYTES = 64 * 1024;
 
-/** The index of the first non-zero byte of `bytes[0, length)`, or -1 when they are all zero. */
+/**
+ * `length` as a count of bytes of `bytes` to look at: at most `bytes.length` (the word loops read the underlying
+ * buffer, which may go on past the view), a whole number, 0 when negative or NaN.
+ */
+function viewLength(bytes: Uint8Array, length: number): number {
+  return length > bytes.length ? bytes.length : length > 0 ? Math.floor(length) : 0;
+}
+
+/**
+ * The index of the first non-zero byte of `bytes[0, length)`, or -1 when they are all zero. A `length` past
+ * `bytes.length` looks at `bytes` only.
+ */
 export function firstNonZero(bytes: Uint8Array, length: number): number {
+  const n = viewLength(bytes, length);
   let i = 0;
   // Bytes up to a 4-byte boundary of the underlying buffer, then whole 32-bit words (a quarter of the iterations
   // of a byte loop), then the bytes after the last whole word.
-  while (i < length && (bytes.byteOffset + i) % 4 !== 0) {
+  while (i < n && (bytes.byteOffset + i) % 4 !== 0) {
     if (bytes[i] !== 0) return i;
     i++;
   }
-  if (length - i >= 4) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (length - i) >>> 2);
+  if (n - i >= 4) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (n - i) >>> 2);
     let w = 0;
     while (w < words.length && words[w] === 0) w++;
     i += w * 4;
   }
-  while (i < length && bytes[i] === 0) i++;
-  return i < length ? i : -1;
+  while (i < n && bytes[i] === 0) i++;
+  return i < n ? i : -1;
 }
 
 /**
  * The index of the last non-zero byte of `bytes[0, length)`, or -1 when they are all zero: where a tail's data ends,
- * for a caller that reads the tail anyway (a copy of it) and would otherwise read it again to find that out.
+ * for a caller that reads the tail anyway (a copy of it) and would otherwise read it again to find that out. A `length`
+ * past `bytes.length` is clamped to it (never a byte of the underlying buffer past the view), a negative one to 0.
  */
 export function lastNonZero(bytes: Uint8Array, length: number): number {
-  let i = length;
+  let i = viewLength(bytes, length);
   // Bytes after the last 4-byte boundary of the underlying buffer, then whole 32-bit words backwards, then the bytes
   // before the first boundary (or within the word that holds the last non-zero byte).
   while (i > 0 && (bytes.byteOffset + i) % 4 !== 0) {
