@@ -4,7 +4,7 @@
 
 import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import type { RecoveryMode } from "@lora/wal-replay";
-import { RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
+import { parseSegmentId, RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
 
 /**
  * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
@@ -32,15 +32,15 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
 /**
  * A `WAL_FENCE_TOO_LOW` refusal (the log starts above the fence), with what opening at a higher fence means added:
  * it leaves out the records before it. When `dir` holds segment files a restore has not renamed into place yet
- * (`*.restoring`), the restore did not finish: the advice names them and says that running the restore again brings
- * the older records back. Otherwise it says only that a restore run again would, if the directory was being
- * restored (a crash while a failed restore removed its segments leaves no such file). A directory that cannot be
- * listed counts as holding none. Other errors pass as is.
+ * (a segment name followed by `.restoring`, such as `0000000001.wal.restoring`), the restore did not finish: the
+ * advice names them and says that running the restore again brings the older records back. Otherwise it says only
+ * that a restore run again would, if the directory was being restored (a crash while a failed restore removed its
+ * segments leaves no such file). A directory that cannot be listed, however the listing fails, counts as holding
+ * none: the refusal is always the one given. Other errors pass as is.
  */
 export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: string): Promise<unknown> {
   if (!isWalError(error, "WAL_FENCE_TOO_LOW")) return error;
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const left = names.filter((n) => n.endsWith(RESTORING_SUFFIX)).sort();
+  const left = (await restoringSegments(fs, dir)).sort();
   if (left.length === 0) {
     return withAdvice(
       error,
@@ -55,4 +55,27 @@ export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: st
       `${shown}): opening at a higher fence would leave out the older records, and running the restore again brings ` +
       "them back: empty the directory and restore into it again",
   );
+}
+
+/** The names in `dir` of segments a restore has not renamed into place; none when the listing fails in any way. */
+async function restoringSegments(fs: WalFileSystem, dir: string): Promise<string[]> {
+  try {
+    const names: unknown = await fs.readdir(dir);
+    if (!Array.isArray(names)) return [];
+    return names.filter(
+      (n): n is string =>
+        typeof n === "string" && n.endsWith(RESTORING_SUFFIX) && namesSegment(n.slice(0, -RESTORING_SUFFIX.length)),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `name` is a segment's name (one whose id is too large to represent here still is). */
+function namesSegment(name: string): boolean {
+  try {
+    return parseSegmentId(name) !== undefined;
+  } catch {
+    return true;
+  }
 }

@@ -1,0 +1,47 @@
+/**
+ * `withFenceRemedy` names, as left by a restore that did not finish, only segment files still named `.restoring`
+ * (`0000000001.wal.restoring`); other files ending in `.restoring` are not a restore's and get the general wording.
+ * A listing that fails in any way counts as none, and the refusal comes back with its code.
+ */
+
+import { isWalError, WalError } from "@lora/wal-codec";
+import type { WalFileSystem } from "@lora/wal-segment";
+import { expect, it } from "vitest";
+import { withFenceRemedy } from "./open-refusal-remedy.js";
+
+const UNFINISHED = "a restore into this directory did not finish";
+const GENERAL = "opening at a higher fence leaves out the records before it";
+
+const refusal = () => new WalError("WAL_FENCE_TOO_LOW", "the log starts above the fence 0");
+
+/** A file system whose only use here, listing the directory, shows `names`. */
+function holding(names: readonly string[]): WalFileSystem {
+  return { readdir: () => Promise.resolve([...names]) } as unknown as WalFileSystem;
+}
+
+it("counts only segment names still named .restoring", async () => {
+  const fs = holding(["notes.restoring", "x.wal.restoring", "0000000003.wal", "0000000002.wal.restoring"]);
+  const error = (await withFenceRemedy(refusal(), fs, "/w")) as WalError;
+  expect(error.message).toContain(`${UNFINISHED} (1 segment file(s) still named .restoring: 0000000002.wal.restoring)`);
+
+  const none = (await withFenceRemedy(refusal(), holding(["notes.restoring", "0000000003.wal"]), "/w")) as WalError;
+  expect(none.message).toContain(GENERAL);
+  expect(none.message).not.toContain(UNFINISHED);
+});
+
+it("a listing that throws, rejects or is not a list keeps the refusal", async () => {
+  const listings: WalFileSystem["readdir"][] = [
+    () => {
+      throw new Error("sync");
+    },
+    () => Promise.reject(new Error("async")),
+    () => Promise.resolve(undefined as unknown as string[]),
+    () => Promise.resolve([7, null] as unknown as string[]),
+  ];
+  for (const readdir of listings) {
+    const fs = { readdir } as unknown as WalFileSystem;
+    const error = await withFenceRemedy(refusal(), fs, "/w");
+    expect(isWalError(error, "WAL_FENCE_TOO_LOW")).toBe(true);
+    expect((error as WalError).message).toContain(GENERAL);
+  }
+});
