@@ -1,6 +1,6 @@
 /**
  * `withAdvice`, the one way a layer adds what the caller can do about an error to a `WalError` it passes on: the
- * advice is appended to the message once, and the code, `details`, `cause` and stack frames stay the error's.
+ * advice is appended to the message once (exactly that advice, not text that contains it), and the code, `details`, `cause` and stack frames stay the error's.
  */
 
 import { describe, expect, it } from "vitest";
@@ -54,8 +54,35 @@ describe("withAdvice", () => {
     expect(withAdvice(aside, "see this", { as: "aside" })).toBe(aside);
   });
 
-  it("returns the error as it is for empty advice", () => {
+  it("returns the error as it is for empty or whitespace-only advice", () => {
     const error = found();
     expect(withAdvice(error, "")).toBe(error);
+    expect(withAdvice(error, "  ")).toBe(error);
+    expect(withAdvice(error, " \t\n", { as: "aside" })).toBe(error);
+  });
+
+  it("adds advice that is only a prefix of advice already appended", () => {
+    const error = new WalError("WAL_FENCE_TOO_LOW", "the fence 0 is below what the log holds");
+    const first = withAdvice(error, "the lowest fence it can serve is 50");
+    const second = withAdvice(first, "the lowest fence it can serve is 5");
+    expect(second.message).toBe(
+      "the fence 0 is below what the log holds; the lowest fence it can serve is 50; the lowest fence it can serve is 5",
+    );
+    const aside = withAdvice(withAdvice(error, "see 50", { as: "aside" }), "see 5", { as: "aside" });
+    expect(aside.message).toBe("the fence 0 is below what the log holds (see 50) (see 5)");
+  });
+
+  it("adds advice whose text occurs only inside the message's own text", () => {
+    const error = new WalError("WAL_IO", "fs:/a: get x failed: open failed; run it again later");
+    expect(withAdvice(error, "run it again").message).toBe(
+      "fs:/a: get x failed: open failed; run it again later; run it again",
+    );
+    // The message's own text is not advice added before, even where it reads the same, unless it ends with it.
+    const middle = new WalError("WAL_IO", "open failed; run it again; then stat failed");
+    expect(withAdvice(middle, "run it again").message).toBe(
+      "open failed; run it again; then stat failed; run it again",
+    );
+    const ending = new WalError("WAL_IO", "open failed; run it again");
+    expect(withAdvice(ending, "run it again")).toBe(ending);
   });
 });

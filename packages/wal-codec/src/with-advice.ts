@@ -12,6 +12,12 @@ export interface AdviceOptions {
 }
 
 /**
+ * The advice, joined as it was (`; <advice>` or ` (<advice>)`), that {@link withAdvice} appended to make an error, in
+ * order: kept beside the error so that it is not changed.
+ */
+const appended = new WeakMap<WalError, readonly string[]>();
+
+/**
  * `error` with `advice` (what the caller can do about it) appended to its message: `<message>; <advice>`, or
  * `<message> (<advice>)` as an aside. The one way the packages add advice to a {@link WalError}; what it guarantees:
  *
@@ -19,20 +25,24 @@ export interface AdviceOptions {
  *   given but its cause), so whoever branches on them sees the same error; only the message grows.
  * - The stack is the error's own frames (where the problem was found, not where the advice was added) under the new
  *   message.
- * - Advice is appended once: when the message already holds it, joined the same way (the same advice applied again,
- *   by the same layer or another, before or after other advice), `error` itself is returned; so is it for empty
- *   advice. `error` is never changed.
+ * - Advice is appended once: when the message already ends with it, joined the same way, or `withAdvice` appended
+ *   it, joined the same way, to make `error` (the same advice applied again, by the same layer or another, before or
+ *   after other advice), `error` itself is returned; so is it for empty or whitespace-only advice. Only that exact
+ *   advice counts: advice that is part of longer advice, or of the message's own text, is still appended. `error`
+ *   is never changed.
  *
  * Messages may change in any release: code, details and cause are the contract.
  */
 export function withAdvice(error: WalError, advice: string, options: AdviceOptions = {}): WalError {
   const added = options.as === "aside" ? ` (${advice})` : `; ${advice}`;
-  if (advice === "" || error.message.includes(added)) return error;
+  const before = appended.get(error) ?? [];
+  if (advice.trim() === "" || error.message.endsWith(added) || before.includes(added)) return error;
   const message = `${error.message}${added}`;
   const advised = new WalError(error.code, message, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
     details: error.details,
   });
+  appended.set(advised, [...before, added]);
   const head = `${error.name}: ${error.message}`;
   if (typeof error.stack === "string" && error.stack.startsWith(head)) {
     advised.stack = `${error.name}: ${message}${error.stack.slice(head.length)}`;
