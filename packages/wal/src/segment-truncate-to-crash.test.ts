@@ -8,33 +8,15 @@
  */
 
 import { bytesCodec, encodeRecord } from "@lora/wal-codec";
-import { encodeSegmentHeader, SegmentReader, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { SegmentReader, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
 const SEGMENT = segmentPath(DIR, 1);
 const MIB = 1024 * 1024;
-
-/** Three committed transactions, then a begun one whose mutation is what `torn` returns. */
-function tornLog(torn: (lsn: number, begin: number) => Uint8Array): { bytes: Uint8Array; committed: Uint8Array[] } {
-  const parts: Uint8Array[] = [encodeSegmentHeader({ baseLsn: 1, sealed: false })];
-  const committed: Uint8Array[] = [];
-  let lsn = 1;
-  for (let i = 0; i < 3; i++) {
-    const event = new Uint8Array(100).fill(i + 1);
-    committed.push(event);
-    const begin = lsn;
-    parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-    parts.push(encodeRecord({ kind: "mutation", lsn: lsn++, txBeginLsn: begin, event }, bytesCodec));
-    parts.push(encodeRecord({ kind: "txCommit", lsn: lsn++, txBeginLsn: begin }, bytesCodec));
-  }
-  const begin = lsn;
-  parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-  parts.push(torn(lsn, begin));
-  return { bytes: Buffer.concat(parts), committed };
-}
 
 /** Where the segment's records stop reading whole: the first damage a reader meets. */
 async function damageOffset(fs: SimFS): Promise<number> {

@@ -9,41 +9,15 @@
  */
 
 import { bytesCodec, encodeRecord } from "@lora/wal-codec";
-import { encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
 const SEGMENT = segmentPath(DIR, 1);
 const MIB = 1024 * 1024;
-
-/**
- * A segment of three committed transactions, then a begun one whose mutation (LSN `lsn`) is what `torn` returns: the
- * bytes, the committed events, and where the torn mutation starts (where the open cuts).
- */
-function tornLog(torn: (lsn: number, begin: number) => Uint8Array): {
-  bytes: Uint8Array;
-  committed: Uint8Array[];
-  cutAt: number;
-} {
-  const parts: Uint8Array[] = [encodeSegmentHeader({ baseLsn: 1, sealed: false })];
-  const committed: Uint8Array[] = [];
-  let lsn = 1;
-  for (let i = 0; i < 3; i++) {
-    const event = new Uint8Array(100).fill(i + 1);
-    committed.push(event);
-    const begin = lsn;
-    parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-    parts.push(encodeRecord({ kind: "mutation", lsn: lsn++, txBeginLsn: begin, event }, bytesCodec));
-    parts.push(encodeRecord({ kind: "txCommit", lsn: lsn++, txBeginLsn: begin }, bytesCodec));
-  }
-  const begin = lsn;
-  parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-  const cutAt = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  parts.push(torn(lsn, begin));
-  return { bytes: Buffer.concat(parts), committed, cutAt };
-}
 
 it("every crash image of the cut of a torn record larger than the window opens by default with every commit", async () => {
   const { bytes, committed, cutAt } = tornLog((lsn, begin) => {

@@ -6,34 +6,16 @@
  * the cut reads it as before. Counted at the file-system seam.
  */
 
-import { bytesCodec, encodeRecord } from "@lora/wal-codec";
-import { encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
+import { bytesCodec } from "@lora/wal-codec";
+import { segmentPath } from "@lora/wal-segment";
 import { countingFileSystem, SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
 const SEGMENT = segmentPath(DIR, 1);
 const MIB = 1024 * 1024;
-
-/** Three committed transactions, a begun one, then `tail` (where the open cuts: `cutAt`). */
-function tornLog(tail: Uint8Array): { bytes: Uint8Array; committed: Uint8Array[]; cutAt: number } {
-  const parts: Uint8Array[] = [encodeSegmentHeader({ baseLsn: 1, sealed: false })];
-  const committed: Uint8Array[] = [];
-  let lsn = 1;
-  for (let i = 0; i < 3; i++) {
-    const event = new Uint8Array(100).fill(i + 1);
-    committed.push(event);
-    const begin = lsn;
-    parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-    parts.push(encodeRecord({ kind: "mutation", lsn: lsn++, txBeginLsn: begin, event }, bytesCodec));
-    parts.push(encodeRecord({ kind: "txCommit", lsn: lsn++, txBeginLsn: begin }, bytesCodec));
-  }
-  parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-  const cutAt = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  parts.push(tail);
-  return { bytes: Buffer.concat(parts), committed, cutAt };
-}
 
 /** A torn 2 KiB write of garbage, then `zeros` zero bytes (a preallocating writer's). */
 function smallTornTail(zeros: number): Uint8Array {
@@ -48,7 +30,7 @@ function smallTornTail(zeros: number): Uint8Array {
  */
 async function heal(tail: Uint8Array, options: { noRoom?: boolean } = {}) {
   const sim = SimFS.withDir(DIR);
-  const { bytes, committed, cutAt } = tornLog(tail);
+  const { bytes, committed, cutAt } = tornLog(() => tail);
   sim.writeFileSync(SEGMENT, bytes);
   if (options.noRoom === true) sim.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
   const { fs, counts } = countingFileSystem(sim);
@@ -71,7 +53,7 @@ async function heal(tail: Uint8Array, options: { noRoom?: boolean } = {}) {
 
 it("a heal of a small torn tail before 8 MiB of zeros reads none of them again after the copy, and cuts once", async () => {
   const { total, beforeCut, cuts, healed } = await heal(smallTornTail(8 * MIB));
-  expect(healed).toMatchObject([{ brokenCopy: `${SEGMENT}.${tornLog(new Uint8Array(0)).cutAt}.broken` }]);
+  expect(healed).toMatchObject([{ brokenCopy: `${SEGMENT}.${tornLog(() => new Uint8Array(0)).cutAt}.broken` }]);
   expect(beforeCut).toBe(0);
   expect(cuts).toBe(1);
   // Replay's look at the zeros and the copy's: each byte of the tail read at most twice.

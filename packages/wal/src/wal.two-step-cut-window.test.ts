@@ -6,9 +6,10 @@
  */
 
 import { bytesCodec, encodeRecord } from "@lora/wal-codec";
-import { encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -19,30 +20,20 @@ const SMALLEST_WINDOW = 4096;
  * A segment of two committed transactions, then a begun one whose 10,000-byte mutation is torn 7,000 bytes in; the
  * payload holds, 5,000 bytes in, the bytes of an intact commit marker of a higher LSN.
  */
-function tornLog(): { bytes: Uint8Array; committed: Uint8Array[]; cutAt: number } {
-  const parts: Uint8Array[] = [encodeSegmentHeader({ baseLsn: 1, sealed: false })];
-  const committed: Uint8Array[] = [];
-  let lsn = 1;
-  for (let i = 0; i < 2; i++) {
-    const event = new Uint8Array(50).fill(i + 1);
-    committed.push(event);
-    const begin = lsn;
-    parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-    parts.push(encodeRecord({ kind: "mutation", lsn: lsn++, txBeginLsn: begin, event }, bytesCodec));
-    parts.push(encodeRecord({ kind: "txCommit", lsn: lsn++, txBeginLsn: begin }, bytesCodec));
-  }
-  const begin = lsn;
-  parts.push(encodeRecord({ kind: "txBegin", lsn: lsn++ }, bytesCodec));
-  const cutAt = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  const payload = new Uint8Array(10_000).fill(0x61);
-  payload.set(encodeRecord({ kind: "txCommit", lsn: lsn + 1, txBeginLsn: begin }, bytesCodec), 5000);
-  const torn = encodeRecord({ kind: "mutation", lsn, txBeginLsn: begin, event: payload }, bytesCodec);
-  parts.push(torn.subarray(0, 7000));
-  return { bytes: Buffer.concat(parts), committed, cutAt };
+function tornWindowLog(): { bytes: Uint8Array; committed: Uint8Array[]; cutAt: number } {
+  return tornLog(
+    (lsn, begin) => {
+      const payload = new Uint8Array(10_000).fill(0x61);
+      payload.set(encodeRecord({ kind: "txCommit", lsn: lsn + 1, txBeginLsn: begin }, bytesCodec), 5000);
+      const torn = encodeRecord({ kind: "mutation", lsn, txBeginLsn: begin, event: payload }, bytesCodec);
+      return torn.subarray(0, 7000);
+    },
+    { transactions: 2, eventBytes: 50 },
+  );
 }
 
 it("with the smallest unsynced window, every crash image of the cut opens with every commit", async () => {
-  const { bytes, committed, cutAt } = tornLog();
+  const { bytes, committed, cutAt } = tornWindowLog();
   expect(cutAt % 4096).not.toBe(0);
   const fs = SimFS.withDir(DIR);
   fs.writeFileSync(SEGMENT, bytes);
@@ -74,7 +65,7 @@ it("with the smallest unsynced window, every crash image of the cut opens with e
 });
 
 it("the step to 4 KiB past the damage is durable before the final cut starts", async () => {
-  const { bytes, cutAt } = tornLog();
+  const { bytes, cutAt } = tornWindowLog();
   const fs = SimFS.withDir(DIR);
   fs.writeFileSync(SEGMENT, bytes);
   // The durable length of the segment at each cut: what a power loss just then could go back to at most.
