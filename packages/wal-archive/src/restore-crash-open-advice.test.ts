@@ -46,9 +46,19 @@ it("every crash image refused WAL_FENCE_TOO_LOW says the restore did not finish;
   off();
 
   let refused = 0;
+  let unfinished = 0;
   let last: SimFS | undefined;
   for (const { at, fs } of images) {
-    if ((await fs.stat(DIR)) === null || !fs.listSync(DIR).some((n) => n.endsWith(".wal"))) continue;
+    if ((await fs.stat(DIR)) === null || fs.listSync(DIR).length === 0) continue;
+    if (!fs.listSync(DIR).some((n) => n.endsWith(".wal"))) {
+      // Crashed before its first rename reached the disk: only .restoring files, refused as a restore not finished.
+      const error = await refusal(fs);
+      expect(error?.code, at).toBe("WAL_MALFORMED");
+      expect(error?.message, at).toContain(`${UNFINISHED} (it had not renamed them into place)`);
+      expect(error?.message, at).toContain("run the restore again into this directory to finish it");
+      unfinished++;
+      continue;
+    }
     const error = await refusal(fs);
     if (error === null) continue;
     refused++;
@@ -68,6 +78,7 @@ it("every crash image refused WAL_FENCE_TOO_LOW says the restore did not finish;
     );
   }
   expect(refused).toBeGreaterThan(3);
+  expect(unfinished).toBeGreaterThan(0);
 
   // What it says works: emptied and restored again, the directory opens with the whole history.
   const fs = last as SimFS;

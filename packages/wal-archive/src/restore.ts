@@ -4,13 +4,14 @@
  * log it was asked for fails instead of producing a shorter one.
  */
 
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { checkOptionNames, isWalError, optionNames, shownValue, WalError, withAdvice } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
   fileSystemOption,
   mkdirDurably,
+  parseRestoringSegmentId,
   RESTORING_SUFFIX,
   removeEmptyDirDurably,
   SEGMENT_HEADER_BYTES,
@@ -41,7 +42,10 @@ export type { RestoreProgress } from "./restore-progress.js";
 export interface RestoreOptions {
   /** Where the archive is. */
   readonly store: ArchiveStore;
-  /** The log directory to create. It must not exist or be empty. */
+  /**
+   * The log directory to create. It must not exist, be empty, or hold only the `*.restoring` segment files of a
+   * restore that did not finish (see {@link restore}).
+   */
   readonly dir: string;
   /**
    * Restore exactly the records at or below this LSN: the segments whose base LSN is at or below it, the last one
@@ -129,6 +133,12 @@ export interface RestoreResult {
  * empty `dir` has its parent fsynced too (a killed restore, or a `mkdir` by hand, may have left its entry off the
  * disk), so a restore that resolved is not lost with its directory at a power loss.
  *
+ * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
+ * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files removes them
+ * (the directory fsynced) once the archive's keys show the restore is possible, and restores as into an empty one;
+ * if it then fails, `dir` is left empty. A `dir` holding anything else beside them (segments already renamed into
+ * place, by a crash part-way through the renames) is refused as not empty: empty it and restore again.
+ *
  * On failure it removes what it wrote and rethrows (an abort with the signal's reason), leaving `dir` as it found it:
  * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
@@ -151,13 +161,13 @@ export interface RestoreResult {
  * @throws {@link WalError} `WAL_INVALID_OPTION` before anything is read or written for bad options (`store` not an
  *   {@link ArchiveStore}, `dir` not a non-empty string, `toLsn` or `fromLsn` not a non-negative safe integer or
  *   `toLsn` below `fromLsn`, `onProgress` not a function, `signal` not an `AbortSignal`), and before the store is
- *   called for `dir` not empty or not a directory; `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store
+ *   called for `dir` not empty (beyond a previous restore's `*.restoring` files) or not a directory; `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store
  *   or the file system; `cause` is the error), or the signal's reason.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
   const fs = fileSystemOption(options.fs, "restore");
-  await checkTarget(fs, dir);
+  const leftovers = await checkTarget(fs, dir);
 
   // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
   const created: string[] = [];
@@ -168,6 +178,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       const listing = await listArchive(store, signal === undefined ? {} : { signal });
       const plan = planRestore(store, listing, fromLsn, toLsn);
       created.push(...(await mkdirDurably(fs, dir)));
+      if (attempt === 1) await removeLeftovers(fs, dir, leftovers);
       try {
         return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs }, listing, plan);
       } catch (error) {
@@ -402,23 +413,36 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
   return options;
 }
 
-/** `dir` must not exist, or be an empty directory. */
-async function checkTarget(fs: WalFileSystem, dir: string): Promise<void> {
+/**
+ * `dir` must not exist, be an empty directory, or hold only the segment files a restore wrote and did not rename
+ * into place (`*.restoring`): those names are returned, for {@link removeLeftovers}.
+ */
+async function checkTarget(fs: WalFileSystem, dir: string): Promise<string[]> {
   const stat = await fs.stat(dir);
-  if (stat === null) return;
+  if (stat === null) return [];
   if (!stat.isDirectory) {
     throw new WalError("WAL_INVALID_OPTION", `restore: ${dir} exists and is not a directory`, {
       details: { path: dir },
     });
   }
   const names = await fs.readdir(dir);
-  if (names.length > 0) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${firstNames(names)}); restore writes a new log directory and never merges into one`,
-      { details: { path: dir } },
-    );
-  }
+  if (names.every((n) => parseRestoringSegmentId(n) !== undefined)) return names;
+  throw new WalError(
+    "WAL_INVALID_OPTION",
+    `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${firstNames(names)}); restore writes a new log directory and never merges into one`,
+    { details: { path: dir } },
+  );
+}
+
+/**
+ * Remove the `*.restoring` files a restore that did not finish left in `dir` (its segments were never renamed into
+ * place, so the directory holds no log), then fsync `dir`: this restore writes its own under the same names. A crash
+ * meanwhile leaves some of them, which `Wal.open` still refuses and a later restore removes.
+ */
+async function removeLeftovers(fs: WalFileSystem, dir: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  for (const name of names) await fs.unlink(join(dir, name));
+  await fs.syncDir(dir);
 }
 
 /**

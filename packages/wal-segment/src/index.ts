@@ -35,11 +35,13 @@ export {
 } from "./segment-header.js";
 export {
   listSegments,
+  parseRestoringSegmentId,
   parseSegmentId,
   RESTORING_SUFFIX,
   type SegmentEntry,
   segmentFileName,
   segmentPath,
+  unfinishedRestoreError,
 } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export {

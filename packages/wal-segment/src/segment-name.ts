@@ -32,6 +32,52 @@ export function segmentFileName(id: number): string {
  */
 export const RESTORING_SUFFIX = ".restoring";
 
+/**
+ * The segment id a directory entry named `<segment name>.restoring` ({@link RESTORING_SUFFIX}) names, or `undefined`
+ * when it is not one (an id too large to be represented counts as not one).
+ */
+export function parseRestoringSegmentId(name: string): number | undefined {
+  if (!name.endsWith(RESTORING_SUFFIX)) return undefined;
+  try {
+    return parseSegmentId(name.slice(0, -RESTORING_SUFFIX.length));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The refusal for a directory whose entries (`names`) hold a segment a restore wrote but did not rename into place
+ * (`*.restoring`) above every segment in place (or with none in place): a restore that crashed before its renames
+ * reached them. A restore renames newest first, so such a directory can only be read as a log without the restored
+ * history, or as an empty one; `undefined` for any other directory. (`.restoring` files below a segment in place
+ * are a restore that crashed part-way through its renames: the log then starts late, which the fence check refuses.)
+ */
+export function unfinishedRestoreError(dir: string, names: readonly string[]): WalError | undefined {
+  let newestInPlace = 0;
+  const left: string[] = [];
+  let newestLeft = 0;
+  for (const name of names) {
+    const id = parseSegmentId(name);
+    if (id !== undefined) newestInPlace = Math.max(newestInPlace, id);
+    const leftId = parseRestoringSegmentId(name);
+    if (leftId !== undefined) {
+      left.push(name);
+      newestLeft = Math.max(newestLeft, leftId);
+    }
+  }
+  if (newestLeft <= newestInPlace) return undefined;
+  left.sort();
+  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
+  const inPlace = newestInPlace === 0 ? "no segment in place" : `no segment in place at or above segment ${newestLeft}`;
+  return new WalError(
+    "WAL_MALFORMED",
+    `${dir} holds ${left.length} segment file(s) named ${RESTORING_SUFFIX} (${shown}) and ${inPlace}: a restore into ` +
+      "this directory did not finish (it had not renamed them into place), so it is not read as a log without them " +
+      "nor opened as a new one; run the restore again into this directory to finish it (it replaces those files)",
+    { details: { path: dir } },
+  );
+}
+
 /** The canonical path of segment `id` in `dir`. */
 export function segmentPath(dir: string, id: number): string {
   return join(dir, segmentFileName(id));
@@ -57,14 +103,18 @@ export function parseSegmentId(name: string): number | undefined {
 
 /**
  * The segments of `dir`, ascending by id.
- * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id,
+ *   or a restore into `dir` did not finish: see {@link unfinishedRestoreError}).
  */
 export async function listSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
   const entries: SegmentEntry[] = [];
-  for (const name of await fs.readdir(dir)) {
+  const names = await fs.readdir(dir);
+  for (const name of names) {
     const id = parseSegmentId(name);
     if (id !== undefined) entries.push({ id, name, path: join(dir, name) });
   }
+  const unfinished = unfinishedRestoreError(dir, names);
+  if (unfinished !== undefined) throw unfinished;
   entries.sort((a, b) => a.id - b.id);
   for (let i = 1; i < entries.length; i++) {
     const a = entries[i - 1] as SegmentEntry;

@@ -8,6 +8,7 @@ import {
   ByteWriter,
   checkPath,
   encodeCommitTxInto,
+  errnoOf,
   isWalError,
   type PayloadCodec,
   shownError,
@@ -17,7 +18,12 @@ import {
 import type { MutationEvent } from "@lora/wal-codec/lora";
 import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
-import { SEGMENT_HEADER_BYTES, type WalFileSystem } from "@lora/wal-segment";
+import {
+  isMissingFileError,
+  SEGMENT_HEADER_BYTES,
+  unfinishedRestoreError,
+  type WalFileSystem,
+} from "@lora/wal-segment";
 import { Admission } from "./admission.js";
 import { CommitPipeline } from "./commit-pipeline.js";
 import { createDurably } from "./create-durably.js";
@@ -240,7 +246,9 @@ export class Wal<E = MutationEvent> {
    *
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`,
    *   `WAL_LOCKED` (another handle, in any process, holds the directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute
-   *   mode), `WAL_MALFORMED`, `WAL_BAD_HEADER`, `WAL_IO`;
+   *   mode), `WAL_MALFORMED` (also for a directory a restore did not finish putting in place: segment files still
+   *   named `*.restoring` and no segment at or above them; nothing is created or changed, and running the restore
+   *   again finishes it), `WAL_BAD_HEADER`, `WAL_IO`;
    *   `WAL_CODEC_MISMATCH` in every mode, before any segment is changed, cut or moved.
    *   The lock is released before any error is thrown.
    */
@@ -250,6 +258,14 @@ export class Wal<E = MutationEvent> {
     const o = normalizeOpenOptions(options);
     const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs } = o;
 
+    // Before anything is created (the directory, the lock file): a restore that did not finish is refused as found.
+    const names = await fs.readdir(dir).catch((error: unknown) => {
+      // A missing directory is created below; one that is a file is refused there, as before.
+      if (isMissingFileError(error) || errnoOf(error) === "ENOTDIR") return [];
+      throw error;
+    });
+    const unfinished = unfinishedRestoreError(dir, names);
+    if (unfinished !== undefined) throw unfinished;
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, options.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");

@@ -48,7 +48,10 @@ export const RESTORE_HELP = `Usage: lora-wal restore <target> <dir> [options]
 
 Rebuild a WAL directory from an archive (see lora-wal archive): <target> is the
 archive's directory or s3://bucket[/prefix]; <dir> is the log directory to
-create. It must not exist (its parent must) or be an empty directory. Every
+create. It must not exist (its parent must), be an empty directory, or hold
+only the *.restoring files of a restore that stopped before renaming any
+segment into place (they are replaced; the log commands refuse such a <dir>
+with exit 2 until it is restored again). Every
 object is checked against the size and CRC-32 its key names and every segment
 is read as whole records before anything is renamed into place; a restore that
 cannot give the log asked for removes what it wrote (and <dir>, when it

@@ -1,0 +1,94 @@
+/**
+ * A crash after a restore has written every segment (as `<segment>.restoring`) but before its first rename leaves
+ * only `*.restoring` files. That directory is a restore that did not finish, not an empty log: `Wal.open` (in every
+ * recovery mode, with or without `allowTruncatedHistory`), `replayDir` and `followDir` refuse it with
+ * `WAL_MALFORMED`, saying so and that running the restore again finishes it, and change nothing on disk; a new
+ * empty log beside the files would also have made running the restore again refuse the directory as not empty.
+ * (From a review: before, `Wal.open` created 0000000001.wal beside them and returned 0 events.)
+ */
+
+import { Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { followDir, replayDir } from "@lora/wal-replay";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
+
+const DIR = "/r";
+const ADVICE = "a restore into this directory did not finish";
+const RERUN = "run the restore again into this directory to finish it";
+
+/** A restored directory with every segment renamed back to its `.restoring` name, and the events restored. */
+async function unfinished(): Promise<{ fs: SimFS; store: ReturnType<typeof memoryArchive>; events: JsonValue[] }> {
+  const store = memoryArchive();
+  const lsns = await archivedLog(new SimFS(), store, { commits: 24 });
+  const fs = new SimFS();
+  await restore({ store, dir: DIR, fs });
+  for (const n of fs.listSync(DIR)) if (n.endsWith(".wal")) await fs.rename(`${DIR}/${n}`, `${DIR}/${n}.restoring`);
+  return { fs, store, events: lsns.map((_, i) => ({ i })) };
+}
+
+/** Every file in `dir` with its bytes, to show that nothing changed. */
+function contents(fs: SimFS): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of fs.listSync(DIR).sort()) out.set(n, Buffer.from(fs.readFileSync(`${DIR}/${n}`)).toString("hex"));
+  return out;
+}
+
+function expectRefusal(error: unknown, left: number): void {
+  if (!isWalError(error)) throw error;
+  expect(error.code).toBe("WAL_MALFORMED");
+  expect(error.details.path).toBe(DIR);
+  expect(error.message).toContain(`${left} segment file(s) named .restoring (0000000001.wal.restoring, `);
+  expect(error.message).toContain(ADVICE);
+  expect(error.message).toContain(RERUN);
+}
+
+it("Wal.open refuses it in every recovery mode, changing nothing; restoring again opens the whole history", async () => {
+  const { fs, store, events } = await unfinished();
+  const before = contents(fs);
+  const left = before.size;
+  expect(left).toBeGreaterThan(3);
+  for (const recovery of ["tolerate-torn-tail", "absolute", "point-in-time"] as const) {
+    for (const allowTruncatedHistory of [false, true]) {
+      const opened = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery, allowTruncatedHistory }).then(
+        async ({ wal, events: got }) => {
+          await wal.close();
+          return `opened with ${got.length} events`;
+        },
+        (error: unknown) => error,
+      );
+      expectRefusal(opened, left);
+      expect(contents(fs)).toEqual(before);
+    }
+  }
+
+  await restore({ store, dir: DIR, fs });
+  expect(fs.listSync(DIR).filter((n) => n.endsWith(".restoring"))).toEqual([]);
+  const { wal, events: got } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  expect(got).toEqual(events);
+  await wal.close();
+});
+
+it("replayDir and followDir refuse it too, where they read it as an empty log before", async () => {
+  const { fs } = await unfinished();
+  const before = contents(fs);
+  const replayed = await (async () => {
+    let n = 0;
+    for await (const _ of replayDir<JsonValue>(DIR, { fs, codec: jsonCodec })) n++;
+    return `replayed ${n}`;
+  })().catch((error: unknown) => error);
+  expectRefusal(replayed, before.size);
+
+  const follower = followDir<JsonValue>(DIR, { fs, codec: jsonCodec });
+  // Before, it waited for a first transaction that no writer would ever commit.
+  const followed = await follower.next().then(
+    () => "a transaction",
+    (error: unknown) => error,
+  );
+  await follower.return();
+  expectRefusal(followed, before.size);
+  expect(contents(fs)).toEqual(before);
+});
