@@ -36,6 +36,12 @@ import {
   truncatedError,
 } from "./segment-locate.js";
 
+/**
+ * A follower's listings: a restore running into the directory (its `.restoring` files, no segment in place yet) is a
+ * log not there yet, to wait for, as an empty directory is; the readers that open a log refuse it.
+ */
+const FOLLOWER_LISTING = { restoreLeftovers: "ignore" } as const;
+
 /** What a follower knows about the writer's durability. */
 export interface FollowDurability {
   /** Changes when the writer restarts (a new open of the log). */
@@ -410,7 +416,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // passed before each self-sync, when the follower runs behind a writer that publishes no durability.
     const ahead = new Set<string>();
     if (this.#reader !== undefined) ahead.add(this.#reader.path);
-    const listed = await listSegments(this.#o.fs, this.#o.dir);
+    const listed = await listSegments(this.#o.fs, this.#o.dir, FOLLOWER_LISTING);
     for (const entry of listed) {
       if (entry.id <= this.#segmentId) continue;
       paths.add(entry.path);
@@ -694,7 +700,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    */
   async #locate(lsn: number): Promise<SegmentLocation | null> {
     try {
-      const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1);
+      const where = await locateSegment(this.#o.fs, this.#o.dir, lsn - 1, FOLLOWER_LISTING);
       this.#locateMisses = 0;
       return where;
     } catch (error) {
@@ -716,7 +722,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   async #headerStillComing(entry: SegmentEntry, error: unknown): Promise<boolean> {
     if (!isWalError(error, "WAL_BAD_HEADER")) return false;
     try {
-      const entries = await listSegments(this.#o.fs, this.#o.dir);
+      const entries = await listSegments(this.#o.fs, this.#o.dir, FOLLOWER_LISTING);
       const newest = entries[entries.length - 1]?.id === entry.id;
       if ((await classifyHeaderFailure(this.#o.fs, entry.path, error, newest))?.kind === "headerless") return true;
       const probe = await SegmentReader.open(this.#o.fs, entry.path);
@@ -800,7 +806,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const id = this.#segmentId;
     const listed = fresh ? undefined : this.#listedSuccessor(id);
     if (listed !== undefined && listed.id === id + 1) return listed;
-    const entries = await listSegments(this.#o.fs, this.#o.dir);
+    const entries = await listSegments(this.#o.fs, this.#o.dir, FOLLOWER_LISTING);
     this.#listing = entries;
     this.#listingAt = 0;
     const next = this.#listedSuccessor(id);

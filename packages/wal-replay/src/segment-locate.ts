@@ -8,6 +8,7 @@ import {
   decodeSegmentHeader,
   fileSystemOption,
   isMissingFileError,
+  type ListSegmentsOptions,
   listSegments,
   SEGMENT_HEADER_BYTES,
   type SegmentEntry,
@@ -52,9 +53,14 @@ export interface SegmentLocation {
  * after `after` begins in it or a later one, so nothing before it needs reading.
  * @throws {@link WalError} `WAL_BAD_HEADER`, `WAL_IO`.
  */
-export function locateSegment(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
+export function locateSegment(
+  fs: WalFileSystem,
+  dir: string,
+  after: number,
+  listing: ListSegmentsOptions = {},
+): Promise<SegmentLocation> {
   // Oldest first, so the segment needed is still there after a truncation that removed one probed.
-  return againAfterTruncation(() => locateOnce(fs, dir, after));
+  return againAfterTruncation(() => locateOnce(fs, dir, after, listing));
 }
 
 /**
@@ -79,8 +85,9 @@ async function againAfterTruncation<T>(look: () => Promise<T>): Promise<T> {
 async function listSplit(
   fs: WalFileSystem,
   dir: string,
+  listing: ListSegmentsOptions = {},
 ): Promise<{ entries: SegmentEntry[]; headerless: SegmentEntry | null }> {
-  const entries = await listSegments(fs, dir);
+  const entries = await listSegments(fs, dir, listing);
   const newest = entries[entries.length - 1];
   if (newest === undefined) return { entries, headerless: null };
   try {
@@ -112,8 +119,13 @@ async function headerLandedSince(fs: WalFileSystem, path: string, failure: unkno
   }
 }
 
-async function locateOnce(fs: WalFileSystem, dir: string, after: number): Promise<SegmentLocation> {
-  const { entries, headerless } = await listSplit(fs, dir);
+async function locateOnce(
+  fs: WalFileSystem,
+  dir: string,
+  after: number,
+  listing: ListSegmentsOptions = {},
+): Promise<SegmentLocation> {
+  const { entries, headerless } = await listSplit(fs, dir, listing);
   if (entries.length === 0) return { entries, index: 0, oldestBaseLsn: null, headerless };
   const oldestBaseLsn = await readBaseLsn(fs, (entries[0] as SegmentEntry).path);
   const base = async (i: number) => (i === 0 ? oldestBaseLsn : readBaseLsn(fs, (entries[i] as SegmentEntry).path));

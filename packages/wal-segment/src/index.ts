@@ -34,6 +34,7 @@ export {
   type SegmentHeader,
 } from "./segment-header.js";
 export {
+  type ListSegmentsOptions,
   listSegments,
   parseRestoringSegmentId,
   parseSegmentId,

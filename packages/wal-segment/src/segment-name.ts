@@ -101,19 +101,34 @@ export function parseSegmentId(name: string): number | undefined {
   return Number(value);
 }
 
+/** Options of {@link listSegments}. */
+export interface ListSegmentsOptions {
+  /**
+   * What a restore's `.restoring` files above every segment in place mean: `"refuse"` (a restore that did not
+   * finish, `WAL_MALFORMED`) or `"ignore"` (not segments yet: a follower waiting for a log, which a restore running
+   * into the directory is still writing, lists the segments in place only). @default "refuse"
+   */
+  readonly restoreLeftovers?: "refuse" | "ignore";
+}
+
 /**
  * The segments of `dir`, ascending by id.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id,
- *   or a restore into `dir` did not finish: see {@link unfinishedRestoreError}).
+ *   or, unless `restoreLeftovers` is `"ignore"`, a restore into `dir` did not finish: see
+ *   {@link unfinishedRestoreError}).
  */
-export async function listSegments(fs: WalFileSystem, dir: string): Promise<SegmentEntry[]> {
+export async function listSegments(
+  fs: WalFileSystem,
+  dir: string,
+  options: ListSegmentsOptions = {},
+): Promise<SegmentEntry[]> {
   const entries: SegmentEntry[] = [];
   const names = await fs.readdir(dir);
   for (const name of names) {
     const id = parseSegmentId(name);
     if (id !== undefined) entries.push({ id, name, path: join(dir, name) });
   }
-  const unfinished = unfinishedRestoreError(dir, names);
+  const unfinished = options.restoreLeftovers === "ignore" ? undefined : unfinishedRestoreError(dir, names);
   if (unfinished !== undefined) throw unfinished;
   entries.sort((a, b) => a.id - b.id);
   for (let i = 1; i < entries.length; i++) {
