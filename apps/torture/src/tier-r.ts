@@ -2,13 +2,13 @@
  * Tier R: archive, crash, restore, compare. In process, on SimFS with `@lora/wal-archive`'s in-memory store, bounded
  * by count (cases × operations), never by a deadline.
  *
- * Each case (seeded): a log with a small `segmentTargetBytes` (many rotations), a sync mode and a sync placement
- * (`blockingSync`) from the seed, an archiver, and a seeded sequence of operations: `commitTx` calls and bursts,
- * `sync`, `checkpoint(safeCheckpointLsn())` (truncation, which the archiver's slot holds back), store outages
- * (`setDown`), injected `put` faults (refused, reset, applied-then-lost answers) and `archiver.flush()` (after each
- * successful flush, `status().archivedLsn` is the archived line, and it must cover what was fsynced when the flush
- * was called). At a seeded operation the writer crashes: a SimFS crash image (the durable state or a seeded one
- * between it and the volatile state) is taken and the archiver dies with the process. Then:
+ * Each case (seeded): a log with a small `segmentTargetBytes` (many rotations) and a sync mode from the seed, an
+ * archiver with a small `intervalMs` and a short retry backoff, and a seeded sequence of operations: `commitTx`
+ * calls and bursts, `sync`, `checkpoint(safeCheckpointLsn())` (truncation, which the archiver's slot holds back),
+ * store outages (`setDown`), injected `put` faults (refused, reset, applied-then-lost answers) and `archiver.flush()`
+ * (after each successful flush, `status().archivedLsn` is the archived line, and it must cover what was fsynced when
+ * the flush was called). At a seeded operation the writer crashes: a SimFS crash image (the durable state or a
+ * seeded one between it and the volatile state) is taken and the archiver dies with the process. Then:
  *
  * 1. restoring the archive (newest) into a fresh SimFS and opening it with `Wal.open` gives a gapless prefix of the
  *    committed history (same transactions, same commit LSNs, in order) holding every commit at or below the
@@ -19,25 +19,15 @@
  *
  * The archiver is awaited with `flush()` once right after each start, before any truncation (a truncation before the
  * archiver's slot exists may delete unarchived segments: a known open issue the tier steps around).
- *
- * No clock decides anything: what a case does is the same on a fast machine and a loaded one. The timers the archiver
- * and the handle would run on real time are set to never fire within a case ({@link NEVER_MS}: the archiver's
- * shipping interval, its retry back-off and its call time-out, the group mode's flusher) and stood in for by count:
- * a seeded "tick" before an operation, and one every few turns of a wait, is an `archiver.flush()` left running
- * (which ships the active segment's durable prefix, as the interval would, and retries at once a call sleeping out
- * its back-off); in group mode a seeded background `sync()` before an operation is the flusher's round. The sync
- * placement is seeded, not `"auto"` (which follows how long the last fsync took), and every wait is counted in
- * immediate turns ({@link immediateTurn}), never a timer's.
  */
 
 import { isWalError, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { type Archiver, restore, startArchiver } from "@lora/wal-archive";
 import { type MemoryArchive, type MemoryFaultKind, memoryArchive } from "@lora/wal-archive/testing";
-import { MAX_TIMER_MS } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
-import { errorText, immediateTurn, within } from "./bounded-wait.js";
+import { errorText, turn, within } from "./bounded-wait.js";
 import { describeTx, sameTx, summarize, type TxSummary } from "./follow-history.js";
 import { between, mix, type Rng, rng } from "./prng.js";
 import { TierResult, type ViolationKind } from "./result.js";
@@ -118,11 +108,6 @@ export interface TierROptions {
   /** Stop after the first case that reports a violation. */
   readonly stopOnFirst?: boolean;
   readonly onProgress?: (r: TierResult) => void;
-  /**
-   * Called after each step of a case (each operation, the crash, each check) with a line saying what it did and where
-   * the log and the archive stand: two runs of one seed give the same lines, however fast the machine is.
-   */
-  readonly onStep?: (line: string) => void;
 }
 
 /** Default 6 cases of up to 40 operations; `--smoke` 4 of 30; `--long` 30 of 80. */
@@ -136,15 +121,6 @@ const DIR = "/w";
 const RESTORED = "/restored";
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 20_000;
-/**
- * The delay of every timer a case leaves to the archiver and the handle: the longest Node keeps (about 24.8 days), so
- * none fires within a case; the tier does their work by count instead (see the module's comment).
- */
-export const NEVER_MS = MAX_TIMER_MS;
-/** The chance of a tick of the archiver (a flush left running) before an operation. */
-const TICK_CHANCE = 0.3;
-/** In group mode, the chance of a background sync round (the group flusher's) before an operation. */
-const GROUP_ROUND_CHANCE = 0.3;
 
 export async function runTierR(o: TierROptions): Promise<TierResult> {
   const result = new TierResult("R");
@@ -177,8 +153,6 @@ const FIGURES = [
   "restoredTransactionsChecked",
   "postCrashCommits",
   "emptyArchives",
-  "ticks",
-  "groupRounds",
 ];
 
 class ArchiveCase {
@@ -188,10 +162,6 @@ class ArchiveCase {
   readonly #next: Rng;
   readonly #mode: Mode;
   readonly #target: number;
-  /** Sync rounds as a blocking fdatasync (where SimFS offers one) or on the pool: from the seed, never from a clock. */
-  readonly #blockingSync: boolean;
-  /** The running archiver is ticked every this many turns of a wait (its interval and back-off, counted). */
-  #tickTurns = 1;
   readonly #fs = new SimFS();
   readonly #store: MemoryArchive = memoryArchive();
   /** Every commit whose call resolved, in commit-LSN order once sorted. */
@@ -209,7 +179,6 @@ class ArchiveCase {
     this.#next = rng(mix(o.seed, 0x72, index));
     this.#mode = MODES[between(this.#next, 0, MODES.length - 1)] as Mode;
     this.#target = between(this.#next, 400, 1500);
-    this.#blockingSync = this.#next() < 0.5;
   }
 
   #violation(kind: ViolationKind, message: string): void {
@@ -222,49 +191,14 @@ class ArchiveCase {
     });
   }
 
-  /**
-   * An archiver whose own timers never fire within the case: a pass starts at attach, on a seal, and at a flush (the
-   * tier's ticks and flushes); a failed store call is retried by the next flush (or tick), never after a real delay.
-   * The in-memory store never hangs a call, so the time-out has nothing to end.
-   */
   #archiver(wal: Wal<JsonValue>, fs: SimFS): Archiver {
-    this.#tickTurns = between(this.#next, 1, 8);
     return startArchiver(wal, {
       store: this.#store,
-      intervalMs: NEVER_MS,
-      retry: { initialMs: NEVER_MS, maxMs: NEVER_MS, failingAfter: 3 },
-      callTimeoutMs: NEVER_MS,
+      intervalMs: between(this.#next, 1, 8),
+      retry: { initialMs: 1, maxMs: 4, failingAfter: 3 },
+      callTimeoutMs: 2000,
       fs,
     });
-  }
-
-  /** What the archiver's interval (and back-off) timer would do, by count: a flush left running. */
-  #tick(archiver: Archiver): void {
-    this.#r.bump("ticks");
-    archiver.flush().catch(() => undefined);
-  }
-
-  /** Turn `i` of a wait: an immediate turn, after a tick of `archiver` (when given) every #tickTurns of them. */
-  #turn(i: number, archiver: Archiver | null): Promise<void> {
-    if (archiver !== null && i % this.#tickTurns === this.#tickTurns - 1) this.#tick(archiver);
-    return immediateTurn();
-  }
-
-  /** Wait for `p` at most WAIT_TURNS turns (see #turn). */
-  #within<T>(p: Promise<T>, archiver: Archiver | null) {
-    return within(p, WAIT_TURNS, (i) => this.#turn(i, archiver));
-  }
-
-  /** One step done: a line for `onStep` with what the log and the archive hold now. */
-  #stepDone(what: string, wal: Wal<JsonValue> | null, archiver: Archiver | null): void {
-    if (this.#o.onStep === undefined) return;
-    const a = archiver?.status();
-    const calls = Object.entries(this.#store.calls)
-      .map(([op, n]) => `${op}:${n}`)
-      .join(",");
-    this.#o.onStep(
-      `r-${this.#index} ${this.#step} ${what}: fsynced ${wal?.fsyncedLsn() ?? "-"}, archived ${a?.archivedLsn ?? "-"} (${a?.state ?? "-"}, ${a?.uploadedPieces ?? "-"} pieces, ${a?.uploadedSegments ?? "-"} segments, ${a?.failures ?? "-"} failures), line ${this.#archived}, store ${this.#store.keys().length} objects, calls ${calls}`,
-    );
   }
 
   async run(): Promise<void> {
@@ -278,8 +212,7 @@ class ArchiveCase {
             {
               codec: jsonCodec,
               fs: this.#fs,
-              syncMode: this.#mode === "group" ? { mode: "group", intervalMs: NEVER_MS } : this.#mode,
-              blockingSync: this.#blockingSync,
+              syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
               segmentTargetBytes: this.#target,
             },
             { plantedBugs: this.#o.bugs ?? [] },
@@ -295,48 +228,37 @@ class ArchiveCase {
       const total = between(this.#next, Math.ceil(this.#o.ops / 2), this.#o.ops);
       for (let i = 0; i < total; i++) {
         this.#step = `op ${i}`;
-        if (this.#next() < TICK_CHANCE) this.#tick(archiver);
-        if (this.#mode === "group" && this.#next() < GROUP_ROUND_CHANCE) {
-          this.#r.bump("groupRounds");
-          wal.sync().catch(() => undefined);
-        }
-        const what = await this.#op(wal, archiver);
+        await this.#op(wal, archiver);
         this.#r.bump("operations");
-        this.#stepDone(what, wal, archiver);
       }
       this.#step = "crash";
       // The crash: the image is taken and the archiver dies with the writer's process, before anything else runs.
-      const { image, which } = this.#image();
-      this.#stepDone(which, wal, archiver);
+      const image = this.#image();
       const stopping = archiver.stop({ flush: false });
       archiver = null;
-      if (!(await this.#within(stopping, null)).settled) this.#violation("error", "the archiver did not stop");
+      if (!(await within(stopping, WAIT_TURNS)).settled) this.#violation("error", "the archiver did not stop");
       wal.close().catch(() => undefined);
       wal = null;
       this.#committed.sort((a, b) => a.c - b.c);
       this.#store.setDown(false);
       this.#store.clearFaults();
       await this.#checkNewest();
-      this.#stepDone(`checked (${this.#r.violations.length} violations in the tier)`, null, null);
       await this.#checkToLsn();
-      this.#stepDone(`checked (${this.#r.violations.length} violations in the tier)`, null, null);
       await this.#checkAfterRecovery(image);
-      this.#stepDone(`checked (${this.#r.violations.length} violations in the tier)`, null, null);
     } catch (e) {
       this.#violation("error", `the harness failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
-      if (archiver !== null) await this.#within(archiver.stop({ flush: false }), null);
+      if (archiver !== null) await within(archiver.stop({ flush: false }), WAIT_TURNS);
       if (wal !== null) wal.close().catch(() => undefined);
     }
   }
 
-  #image(): { image: SimFS; which: string } {
+  #image(): SimFS {
     this.#r.bump("crashImages");
     this.#r.crashStates++;
-    if (this.#next() < 0.4) return { image: this.#fs.durableImage(), which: "the durable image" };
+    if (this.#next() < 0.4) return this.#fs.durableImage();
     const images = [...this.#fs.crashImages({ maxImages: 6, seed: mix(this.#o.seed, 0x72, this.#index) })];
-    const k = between(this.#next, 0, images.length - 1);
-    return { image: (images[k] as { fs: SimFS }).fs, which: `crash image ${k} of ${images.length}` };
+    return (images[between(this.#next, 0, images.length - 1)] as { fs: SimFS }).fs;
   }
 
   // ---- the workload ------------------------------------------------------------------------------------------
@@ -352,21 +274,17 @@ class ArchiveCase {
     this.#r.bump("commits");
   }
 
-  /** One seeded operation; returns what it did. */
-  async #op(wal: Wal<JsonValue>, archiver: Archiver): Promise<string> {
+  async #op(wal: Wal<JsonValue>, archiver: Archiver): Promise<void> {
     const roll = this.#next();
-    if (roll < 0.3) {
-      await this.#commit(wal);
-      return "commit";
-    }
+    if (roll < 0.3) return this.#commit(wal);
     if (roll < 0.5) {
       const k = between(this.#next, 2, 6);
       await Promise.all(Array.from({ length: k }, () => this.#commit(wal)));
-      return `${k} commits`;
+      return;
     }
     if (roll < 0.56) {
       await wal.sync();
-      return "sync";
+      return;
     }
     if (roll < 0.66) {
       if (this.#mode === "none") await wal.sync();
@@ -374,31 +292,31 @@ class ArchiveCase {
       await wal.checkpoint(fence);
       if (fence > this.#fence) this.#fence = fence;
       this.#r.bump("checkpoints");
-      return `checkpoint ${fence}`;
+      return;
     }
     if (roll < 0.74) {
       this.#store.setDown(!this.#store.down);
       if (this.#store.down) this.#r.bump("outages");
-      return this.#store.down ? "store down" : "store up";
+      return;
     }
     if (roll < 0.82) {
       const kinds: MemoryFaultKind[] = ["unavailable", "reset"];
-      const times = between(this.#next, 1, 3);
-      const error = kinds[between(this.#next, 0, 1)] as MemoryFaultKind;
-      const applied = this.#next() < 0.5;
-      this.#store.injectFault({ op: "put", times, error, applied });
+      this.#store.injectFault({
+        op: "put",
+        times: between(this.#next, 1, 3),
+        error: kinds[between(this.#next, 0, 1)] as MemoryFaultKind,
+        applied: this.#next() < 0.5,
+      });
       this.#r.bump("putFaults");
-      return `${times} put fault(s) ${error}${applied ? " applied" : ""}`;
+      return;
     }
     if (roll < 0.95) {
       // Most flushes with the store up, so the archived line moves.
       if (this.#store.down && this.#next() < 0.6) this.#store.setDown(false);
       await this.#flush(wal, archiver, "a flush");
-      return `flush (store ${this.#store.down ? "down" : "up"})`;
+      return;
     }
-    const turns = between(this.#next, 1, 20);
-    for (let i = 0; i < turns; i++) await this.#turn(i, archiver);
-    return `${turns} turns`;
+    for (let i = between(this.#next, 1, 20); i > 0; i--) await turn();
   }
 
   /** Flush; on success the archived line must cover what was fsynced at the call. False when it did not settle. */
@@ -406,7 +324,7 @@ class ArchiveCase {
     const fsynced = wal.fsyncedLsn();
     const down = this.#store.down;
     this.#r.bump("flushes");
-    const r = await this.#within(archiver.flush(), archiver);
+    const r = await within(archiver.flush(), WAIT_TURNS);
     if (!r.settled) {
       this.#violation("error", `${what} did not settle in ${WAIT_TURNS} turns (store ${down ? "down" : "up"})`);
       return false;
@@ -502,13 +420,7 @@ class ArchiveCase {
         await Wal.open<JsonValue>(
           DIR,
           withTestingHooks(
-            {
-              codec: jsonCodec,
-              fs: image,
-              blockingSync: this.#blockingSync,
-              segmentTargetBytes: this.#target,
-              checkpointLsn: this.#fence,
-            },
+            { codec: jsonCodec, fs: image, segmentTargetBytes: this.#target, checkpointLsn: this.#fence },
             { plantedBugs: this.#o.bugs ?? [] },
           ),
         )
@@ -540,7 +452,7 @@ class ArchiveCase {
       const got = await this.#restored();
       if (got !== null) this.#same(got, expected, "the restore after recovery");
     } finally {
-      if (archiver !== null) await this.#within(archiver.stop(), null);
+      if (archiver !== null) await within(archiver.stop(), WAIT_TURNS);
       await wal.close().catch(() => undefined);
     }
   }
