@@ -11,8 +11,8 @@ import { bytesCodec, encodeRecord } from "@lora/wal-codec";
 import { SegmentReader, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { imagesAtCuts, refusedImages } from "./test-support/cut-crash-images.js";
 import { tornLog } from "./test-support/torn-log.js";
-import { Wal } from "./wal.js";
 
 const DIR = "/w";
 const SEGMENT = segmentPath(DIR, 1);
@@ -32,26 +32,6 @@ async function damageOffset(fs: SimFS): Promise<number> {
   }
 }
 
-/** Every crash image of `cut` (taken at each truncate of the segment), and how many truncates it made. */
-async function imagesOfCut(
-  fs: SimFS,
-  cut: () => Promise<void>,
-): Promise<{ images: { at: string; fs: SimFS }[]; cuts: number }> {
-  const images: { at: string; fs: SimFS }[] = [];
-  let cuts = 0;
-  const off = fs.onOperation((e) => {
-    if (e.op !== "truncate" || e.path !== SEGMENT) return;
-    cuts++;
-    for (const image of fs.crashImages()) images.push({ at: image.description, fs: image.fs });
-  });
-  try {
-    await cut();
-  } finally {
-    off();
-  }
-  return { images, cuts };
-}
-
 it("every crash image of truncateTo cutting a torn record larger than the window opens by default with every commit", async () => {
   const { bytes, committed } = tornLog((lsn, begin) => {
     // A 2.5 MiB event holding, halfway, the bytes of an intact commit marker of a higher LSN.
@@ -67,21 +47,12 @@ it("every crash image of truncateTo cutting a torn record larger than the window
   expect(damage % 4096).not.toBe(0);
 
   const writer = await SegmentWriter.openForAppend(fs, SEGMENT, damage);
-  const { images, cuts } = await imagesOfCut(fs, () => writer.truncateTo(damage));
+  const { images, cuts } = await imagesAtCuts(fs, SEGMENT, () => writer.truncateTo(damage));
   await writer.close();
   expect(fs.readFileSync(SEGMENT).byteLength).toBe(damage);
 
   expect(images.some((i) => i.at.includes("lost after zeroing"))).toBe(true);
-  const refused: string[] = [];
-  for (const { at, fs: image } of images) {
-    const opened = await Wal.open<Uint8Array>(DIR, { fs: image, codec: bytesCodec }).catch((error: unknown) => {
-      refused.push(`${at}: ${String(error)}`);
-      return undefined;
-    });
-    if (opened === undefined) continue;
-    expect(opened.events, at).toEqual(committed);
-    await opened.wal.close();
-  }
+  const refused = await refusedImages(DIR, images, { codec: bytesCodec }, committed);
   expect(refused).toEqual([]);
   // In two steps: to 4 KiB past the damage (fsynced), then at it.
   expect(cuts).toBe(2);
@@ -100,7 +71,7 @@ it("truncateTo cuts a torn tail with only zeros past 4 KiB after the damage in o
   fs.writeFileSync(SEGMENT, bytes);
   const damage = await damageOffset(fs);
   const writer = await SegmentWriter.openForAppend(fs, SEGMENT, damage);
-  const { cuts } = await imagesOfCut(fs, () => writer.truncateTo(damage));
+  const { cuts } = await imagesAtCuts(fs, SEGMENT, () => writer.truncateTo(damage));
   await writer.close();
   expect(cuts).toBe(1);
   expect(fs.readFileSync(SEGMENT).byteLength).toBe(damage);

@@ -12,6 +12,7 @@ import { bytesCodec, encodeRecord } from "@lora/wal-codec";
 import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { imagesAtCuts, refusedImages } from "./test-support/cut-crash-images.js";
 import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
@@ -32,15 +33,10 @@ it("every crash image of the cut of a torn record larger than the window opens b
 
   const fs = SimFS.withDir(DIR);
   fs.writeFileSync(SEGMENT, bytes);
-  const images: { at: string; fs: SimFS }[] = [];
-  let cuts = 0;
-  const off = fs.onOperation((e) => {
-    if (e.op !== "truncate" || e.path !== SEGMENT) return;
-    cuts++;
-    for (const image of fs.crashImages()) images.push({ at: image.description, fs: image.fs });
-  });
-  const { wal, events, healed } = await Wal.open<Uint8Array>(DIR, { fs, codec: bytesCodec });
-  off();
+  const { images, cuts, result } = await imagesAtCuts(fs, SEGMENT, () =>
+    Wal.open<Uint8Array>(DIR, { fs, codec: bytesCodec }),
+  );
+  const { wal, events, healed } = result;
   await wal.close();
   expect(healed).toMatchObject([{ kind: "tornTailTruncated", offset: cutAt }]);
   expect(events).toEqual(committed);
@@ -48,16 +44,7 @@ it("every crash image of the cut of a torn record larger than the window opens b
   expect(cuts).toBe(2);
 
   expect(images.some((i) => i.at.includes("lost after zeroing"))).toBe(true);
-  const refused: string[] = [];
-  for (const { at, fs: image } of images) {
-    const opened = await Wal.open<Uint8Array>(DIR, { fs: image, codec: bytesCodec }).catch((error: unknown) => {
-      refused.push(`${at}: ${String(error)}`);
-      return undefined;
-    });
-    if (opened === undefined) continue;
-    expect(opened.events, at).toEqual(committed);
-    await opened.wal.close();
-  }
+  const refused = await refusedImages(DIR, images, { codec: bytesCodec }, committed);
   expect(refused).toEqual([]);
   expect(images.length).toBeGreaterThan(2);
 });

@@ -9,6 +9,7 @@ import { bytesCodec, encodeRecord } from "@lora/wal-codec";
 import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { imagesAtCuts, refusedImages } from "./test-support/cut-crash-images.js";
 import { tornLog } from "./test-support/torn-log.js";
 import { Wal } from "./wal.js";
 
@@ -37,30 +38,16 @@ it("with the smallest unsynced window, every crash image of the cut opens with e
   expect(cutAt % 4096).not.toBe(0);
   const fs = SimFS.withDir(DIR);
   fs.writeFileSync(SEGMENT, bytes);
-  const images: { at: string; fs: SimFS }[] = [];
-  const off = fs.onOperation((e) => {
-    if (e.op !== "truncate" || e.path !== SEGMENT) return;
-    for (const image of fs.crashImages()) images.push({ at: image.description, fs: image.fs });
-  });
   const options = { codec: bytesCodec, unsyncedWindowBytes: SMALLEST_WINDOW };
-  const { wal, events, healed } = await Wal.open<Uint8Array>(DIR, { fs, ...options });
-  off();
+  const { images, result } = await imagesAtCuts(fs, SEGMENT, () => Wal.open<Uint8Array>(DIR, { fs, ...options }));
+  const { wal, events, healed } = result;
   await wal.close();
   expect(healed).toMatchObject([{ kind: "tornTailTruncated", offset: cutAt }]);
   expect(events).toEqual(committed);
 
   // The final cut's zeroing lost with its size change: the damaged header gone, the bytes after it still there.
   expect(images.filter((i) => i.at.includes("lost after zeroing")).length).toBeGreaterThan(0);
-  const refused: string[] = [];
-  for (const { at, fs: image } of images) {
-    const opened = await Wal.open<Uint8Array>(DIR, { fs: image, ...options }).catch((error: unknown) => {
-      refused.push(`${at}: ${String(error)}`);
-      return undefined;
-    });
-    if (opened === undefined) continue;
-    expect(opened.events, at).toEqual(committed);
-    await opened.wal.close();
-  }
+  const refused = await refusedImages(DIR, images, options, committed);
   expect(refused).toEqual([]);
 });
 
