@@ -5,33 +5,11 @@
  * signal aborted before the call and while it runs; `s3Archive` is checked the same way in `s3-archive.test.ts`.
  */
 
-import { WalError } from "@lora/wal-codec";
 import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { fsArchive } from "./fs-archive.js";
 import { memoryArchive } from "./memory-archive.js";
-
-/** Each kind of abort reason, made fresh per use so a test can tell it apart by identity. */
-const REASONS: readonly (readonly [string, () => unknown])[] = [
-  ["a WalError WAL_IO", () => new WalError("WAL_IO", "the caller's own I/O failure")],
-  ["a WalError WAL_CLOSED", () => new WalError("WAL_CLOSED", "the caller is closing")],
-  ["a DOMException AbortError", () => new DOMException("stopped", "AbortError")],
-  ["a DOMException TimeoutError", () => new DOMException("took too long", "TimeoutError")],
-  ["a string", () => "shutting down"],
-  ["a number", () => 42],
-  ["null", () => null],
-  ["a plain object", () => ({ why: "stop" })],
-];
-
-/** What `p` rejected with; fails the test if it resolved. */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    (value) => {
-      throw new Error(`expected a rejection, the call resolved with ${String(value)}`);
-    },
-    (e: unknown) => e,
-  );
-}
+import { ABORT_REASONS, rejectionOf } from "./test-support/abort-reasons.js";
 
 function aborted(reason: unknown): AbortSignal {
   const controller = new AbortController();
@@ -39,7 +17,7 @@ function aborted(reason: unknown): AbortSignal {
   return controller.signal;
 }
 
-describe.each(REASONS)("an abort whose reason is %s", (_, make) => {
+describe.each(ABORT_REASONS)("an abort whose reason is %s", (_, make) => {
   it("fsArchive: put, get, list and delete with the signal aborted before the call reject with the reason", async () => {
     const sim = new SimFS();
     const store = fsArchive("/archive", { fs: sim });

@@ -17,8 +17,12 @@ export interface ArchiveObjectInfo {
 /** Options every store call takes. */
 export interface ArchiveCallOptions {
   /**
-   * Abandon the call (a time-out, a shutdown); the promise rejects with the signal's reason. The package's stores
-   * refuse a value that is not an `AbortSignal` with `WAL_INVALID_ARGUMENT`.
+   * Abandon the call (a time-out, a shutdown); the promise rejects with the signal's reason. Once the signal has
+   * aborted, a call that has not settled rejects with the reason itself, whatever else went wrong in it: an I/O
+   * failure that follows the abort, or one that came first but was not yet reported (the reason wins, in either
+   * order), a `WAL_IO` reason of the caller's own passed through as it is, never wrapped. A call whose work was done
+   * before it noticed the abort may still resolve. The package's stores refuse a value that is not an `AbortSignal`
+   * with `WAL_INVALID_ARGUMENT`.
    */
   readonly signal?: AbortSignal;
 }
@@ -46,6 +50,8 @@ export interface ArchivePutOptions extends ArchiveCallOptions {
  *   object whose `put` resolved is listed.
  * - `delete` removes an object; deleting an absent one is not an error.
  * - Failures reject with a `WalError` (`WAL_IO` for I/O and network failures, with the underlying error as `cause`).
+ * - A call whose `signal` aborts before it settles rejects with the signal's reason, not with a failure it met
+ *   before or after the abort (see {@link ArchiveCallOptions.signal}).
  * - A call with several mistakes is refused for the first of them, in one order: the key (or a list's prefix), the
  *   options (`WAL_INVALID_OPTION`), a put's bytes, its `crc32` value, the `signal`; then an already aborted signal
  *   rejects with its reason; only then are a put's bytes checked against their `crc32` (`WAL_ARCHIVE_CORRUPT`).
@@ -144,4 +150,22 @@ export function checkCallOptions(options: unknown, call: keyof ArchiveStore, whe
 export function startCall(signal: unknown, where: string, object?: string): asserts signal is AbortSignal | undefined {
   assertSignal(signal, where, object);
   signal?.throwIfAborted();
+}
+
+/**
+ * `work`, the body of a store call once {@link startCall} passed: a failure it meets rejects as it is while the
+ * signal has not aborted, and as the signal's reason once it has, whichever of the two came first (the
+ * {@link ArchiveCallOptions.signal} rule every store of the package follows).
+ */
+export async function abortWins<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw abortReasonOr(signal, error);
+  }
+}
+
+/** The signal's reason once it has aborted, else `error`: what a failed store call rejects with. */
+export function abortReasonOr(signal: AbortSignal | undefined, error: unknown): unknown {
+  return signal?.aborted === true ? signal.reason : error;
 }

@@ -19,6 +19,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
+  abortReasonOr,
   checkCallOptions,
   startCall,
 } from "./archive-store.js";
@@ -61,7 +62,8 @@ const TMP_MARK = ".tmp-";
  * - Every I/O failure is a `WalError` `WAL_IO` with the Node error as `cause` and `details.object` naming the key.
  * - A `signal` is checked before each call, again before the rename that publishes an object and at each entry a
  *   `list` walks; an aborted call rejects with the signal's reason itself, whatever it is (a `WAL_IO` of the
- *   caller's own too). One that is not an `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read
+ *   caller's own too), also when an I/O failure of the call came before or after the abort. One that is not an
+ *   `AbortSignal` is refused (`WAL_INVALID_ARGUMENT`) before anything is read
  *   or written, and so are options that are not an object or name an option the call does not read
  *   (`WAL_INVALID_OPTION`).
  *
@@ -125,6 +127,8 @@ class DirectoryStore implements FsArchive {
     this.#putting.set(key, done);
     try {
       await done;
+    } catch (error) {
+      throw abortReasonOr(options.signal, error); // the checksum's refusal too, once the caller has abandoned the put
     } finally {
       if (this.#putting.get(key) === done) this.#putting.delete(key);
     }
@@ -312,11 +316,12 @@ class DirectoryStore implements FsArchive {
 
   /**
    * An error of a store call as the seam reports it: `WAL_IO` naming the object, the seam's message and details, the
-   * Node error as `cause` (built by `storeIoError`, as the other stores' are). The signal's abort reason passes
-   * through as it is, whatever it is: a caller's own `WAL_IO` as the reason is not an I/O failure of this store.
+   * Node error as `cause` (built by `storeIoError`, as the other stores' are). Once the signal has aborted, its reason
+   * is what the call rejects with, as it is (a caller's own `WAL_IO` as the reason is not an I/O failure of this
+   * store), whether the seam failed after the abort or before it: the caller has abandoned the call.
    */
   #failure(op: string, key: string, error: unknown, signal: AbortSignal | undefined): unknown {
-    if (signal?.aborted === true && error === signal.reason) return error;
+    if (signal?.aborted === true) return signal.reason;
     if (!isWalError(error) || error.code !== "WAL_IO") return error; // our own refusals
     return storeIoError(this.name, op, key, error.cause ?? error, error.message, error.details);
   }

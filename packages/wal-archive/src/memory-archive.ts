@@ -11,6 +11,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
+  abortReasonOr,
   checkCallOptions,
   startCall,
 } from "./archive-store.js";
@@ -314,13 +315,17 @@ class MemoryStore implements MemoryArchive {
   async #call<T>(op: ArchiveOp, key: string, options: ArchiveCallOptions, check: () => Operation<T>): Promise<T> {
     this.calls[op]++;
     let faulted = false;
+    /** Set once the arguments passed: an abort wins from then on. */
+    let started = false;
+    let signal: AbortSignal | undefined;
     try {
       if (op === "list") assertStorePrefix(key);
       else assertStoreKey(key);
       checkCallOptions(options, op, `${op} ${key}`);
       const { verify, run } = check();
-      const { signal } = options;
+      signal = options.signal;
       startCall(signal, `${op} ${key}`, key);
+      started = true;
       verify?.();
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
@@ -338,7 +343,9 @@ class MemoryStore implements MemoryArchive {
       const result = run();
       this.#emit({ op, key, outcome: "ok" });
       return result;
-    } catch (error) {
+    } catch (caught) {
+      // Once the call has started, an abort wins over whatever failed in it, as in every store of the package.
+      const error = started ? abortReasonOr(signal, caught) : caught;
       this.#emit({
         op,
         key: typeof key === "string" ? key : shownValue(key),

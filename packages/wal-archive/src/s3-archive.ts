@@ -37,6 +37,7 @@ import {
   type ArchiveObjectInfo,
   type ArchivePutOptions,
   type ArchiveStore,
+  abortWins,
   checkCallOptions,
   startCall,
 } from "./archive-store.js";
@@ -124,7 +125,8 @@ const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
  *   valid store key (folder markers, other tools' files); a key that pages overlapping each other name twice is
  *   listed once.
  *
- * Every call passes `options.signal` to `client.send`; an aborted call rejects with the signal's reason.
+ * Every call passes `options.signal` to `client.send`; an aborted call rejects with the signal's reason, also when
+ * the service's answer failed (or failed the store's checks) before or after the abort.
  *
  * Versions: the peer range is `@aws-sdk/client-s3` `^3.729.0` (conditional writes and full-object checksums).
  * AWS has announced that SDK versions published after the first week of January 2027 require Node.js 22; on
@@ -216,6 +218,16 @@ class S3ArchiveStore implements ArchiveStore {
     }
     // Arguments first, in the order every store checks them (key, options, bytes, crc32, signal), then the abort.
     startCall(signal, `put ${key}`, key);
+    await abortWins(signal, () => this.#put(key, bytes, expected, signal));
+  }
+
+  /** `put` once its arguments passed: the checksum, the upload, and settling against an object already there. */
+  async #put(
+    key: string,
+    bytes: Uint8Array,
+    expected: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     if (expected !== undefined) {
       // In slices: an 8 MiB segment checked in one call would hold the writer's event loop for milliseconds.
       const actual = await crc32InSlices(bytes);
@@ -252,6 +264,11 @@ class S3ArchiveStore implements ArchiveStore {
     checkCallOptions(options, "get", `get ${key}`);
     const { signal } = options;
     startCall(signal, `get ${key}`, key);
+    return await abortWins(signal, () => this.#get(key, signal));
+  }
+
+  /** `get` once its arguments passed. */
+  async #get(key: string, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
     let response: GetObjectCommandOutput;
     try {
       response = await this.#client.send(
@@ -287,6 +304,11 @@ class S3ArchiveStore implements ArchiveStore {
     checkCallOptions(options, "list", `list ${prefix}`);
     const { signal } = options;
     startCall(signal, `list ${prefix}`, prefix);
+    return await abortWins(signal, () => this.#list(prefix, signal));
+  }
+
+  /** `list` once its arguments passed: every page. */
+  async #list(prefix: string, signal: AbortSignal | undefined): Promise<ArchiveObjectInfo[]> {
     const found: ArchiveObjectInfo[] = [];
     let token: string | undefined;
     for (;;) {
@@ -330,6 +352,11 @@ class S3ArchiveStore implements ArchiveStore {
     checkCallOptions(options, "delete", `delete ${key}`);
     const { signal } = options;
     startCall(signal, `delete ${key}`, key);
+    await abortWins(signal, () => this.#delete(key, signal));
+  }
+
+  /** `delete` once its arguments passed. */
+  async #delete(key: string, signal: AbortSignal | undefined): Promise<void> {
     try {
       await this.#client.send(
         new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#base + key }),
