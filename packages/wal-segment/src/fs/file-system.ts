@@ -100,6 +100,15 @@ export interface WalFileSystem {
   rename(from: string, to: string): Promise<void>;
   /** Remove a file. Not durable until the directory is fsynced. */
   unlink(path: string): Promise<void>;
+  /**
+   * Give the file `existing` a second name, `newPath` (a hard link), atomically: `newPath` names the whole file at
+   * once or not at all. `EEXIST` when `newPath` exists (a file or a directory), left as it is: unlike `rename`, this
+   * never replaces. `ENOENT` when `existing` does not exist. Not durable until the directory of `newPath` is fsynced.
+   * Optional: a call that must publish a file whole under a name another caller may take first uses it (an
+   * invalidation marker), and without it (or on a file system that refuses hard links: `EPERM`, `ENOTSUP`,
+   * `ENOSYS`) creates that name exclusively and writes it after.
+   */
+  link?(existing: string, newPath: string): Promise<void>;
   /** fsync a directory so its entries (creations, renames, removals) are durable. */
   syncDir(path: string): Promise<void>;
   /**

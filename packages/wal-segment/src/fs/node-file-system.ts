@@ -246,6 +246,12 @@ class NodeFileSystem implements WalFileSystem {
     });
   }
 
+  link(existing: string, newPath: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.link(existing, newPath, (err) => (err ? reject(ioError(err, "link", newPath)) : resolve()));
+    });
+  }
+
   rmdir(path: string): Promise<void> {
     return new Promise((resolve, reject) => {
       fs.rmdir(path, (err) => (err ? reject(ioError(err, "rmdir", path)) : resolve()));
@@ -274,6 +280,7 @@ class NodeFileSystem implements WalFileSystem {
  * - `openOrCreate` is `O_RDWR | O_CREAT` (never truncates, never appends); `createExclusive` adds `O_EXCL`.
  * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
  * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
+ * - `link` is `link(2)` (`EEXIST` when the new name exists; `details.path` is the new name).
  * - `read`, `readSync`, `write` and `writeSync` refuse a position, offset or length that is not a non-negative safe
  *   integer, or a read that does not fit in its buffer, with `WAL_INVALID_ARGUMENT` (`fs.write` would write at the
  *   descriptor's own offset instead).
@@ -294,6 +301,7 @@ export function createNodeFileSystem(): WalFileSystem {
     stat: fs.stat.bind(fs),
     rename: fs.rename.bind(fs),
     unlink: fs.unlink.bind(fs),
+    link: fs.link.bind(fs),
     syncDir: fs.syncDir.bind(fs),
     rmdir: fs.rmdir.bind(fs),
   };

@@ -23,6 +23,7 @@ export type SimOp =
   | "close"
   | "rename"
   | "unlink"
+  | "link"
   | "mkdirp"
   | "rmdir"
   | "readdir"
@@ -46,7 +47,10 @@ export type SimErrno =
 /** What to fail, when, and how. See `SimFS.injectFault`. */
 export interface SimFaultSpec {
   readonly op: SimOp;
-  /** Only operations on this path (exact, after normalisation) or matching this RegExp. Rename matches either side. */
+  /**
+   * Only operations on this path (exact, after normalisation) or matching this RegExp. Rename and link match either
+   * side.
+   */
   readonly path?: string | RegExp;
   /** Let this many matching operations pass before failing. @default 0 */
   readonly skip?: number;
@@ -83,6 +87,7 @@ export interface SimStats {
   sizes: number;
   renames: number;
   unlinks: number;
+  links: number;
   mkdirs: number;
   rmdirs: number;
   readdirs: number;
@@ -94,9 +99,9 @@ export interface SimStats {
 /** Reported by `SimFS.onOperation` after a mutating operation. */
 export interface SimOperationEvent {
   readonly op: SimOp;
-  /** The path operated on (for rename, the source). */
+  /** The path operated on (for rename and link, the source). */
   readonly path: string;
-  /** For rename: the target. */
+  /** For rename and link: the target (the new name). */
   readonly to?: string;
   /** 1, 2, 3, ... per SimFS: the index of this mutation. */
   readonly seq: number;
@@ -173,6 +178,7 @@ function newStats(): SimStats {
     sizes: 0,
     renames: 0,
     unlinks: 0,
+    links: 0,
     mkdirs: 0,
     rmdirs: 0,
     readdirs: 0,

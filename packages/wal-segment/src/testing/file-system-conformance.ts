@@ -412,6 +412,32 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await rejectsWith(fs.unlink(a), "ENOENT", a);
     });
 
+    withFs("link gives a file a second name, never replaces one; a seam may lack it", async (fs, root) => {
+      // Optional in the seam: a seam without it is still conforming (callers then create the name exclusively).
+      if (fs.link === undefined) return;
+      const a = join(root, "a");
+      const b = join(root, "b");
+      const taken = join(root, "taken");
+      const d = join(root, "d");
+      await writeFile(fs, a, enc.encode("whole"));
+      await writeFile(fs, taken, enc.encode("first"));
+      await fs.mkdirp(d);
+      await fs.link(a, b);
+      const f = await fs.open(b, "read");
+      expect(Array.from(await readAll(f))).toEqual(Array.from(enc.encode("whole")));
+      await f.close();
+      // The names share the file: removing one leaves the other whole.
+      await fs.unlink(a);
+      expect(await fs.stat(b)).toEqual({ size: 5, isFile: true, isDirectory: false });
+      await rejectsWith(fs.link(b, taken), "EEXIST", taken);
+      await rejectsWith(fs.link(b, d), "EEXIST", d);
+      await rejectsWith(fs.link(a, join(root, "c")), "ENOENT");
+      const t = await fs.open(taken, "read");
+      expect(Array.from(await readAll(t))).toEqual(Array.from(enc.encode("first")));
+      await t.close();
+      expect((await fs.readdir(root)).sort()).toEqual(["b", "d", "taken"]);
+    });
+
     withFs("readdir lists files and subdirectories; a missing directory fails ENOENT", async (fs, root) => {
       await writeFile(fs, join(root, "0000000001.wal"), new Uint8Array(1));
       await writeFile(fs, join(root, ".lora-wal.lock"), new Uint8Array(0));

@@ -585,6 +585,53 @@ describe("SimFS directories", () => {
     expect(listings(all(sim), "/w/d")).toEqual([[]]);
   });
 
+  test("link: the new name is lost by a crash until its directory is synced; kept, it names the file's durable bytes", async () => {
+    const sim = await setup();
+    const f = await sim.open("/w/tmp", "createExclusive");
+    await f.write(bytes(1, 2, 3), 0);
+    await f.sync();
+    await f.close();
+    await sim.link("/w/tmp", "/w/name");
+    await sim.unlink("/w/tmp");
+    expect(sim.listSync("/w")).toEqual(["name"]);
+    expect(sim.stats.links).toBe(1);
+    const images = all(sim);
+    expect(images[0]?.description).toBe(
+      '[drop all unsynced] dir /w: create "tmp" lost, create "name" (linked from /w/tmp) lost, unlink "tmp" lost',
+    );
+    // Every subset of the three entry operations; wherever the link is kept, the name holds the fsynced bytes whole.
+    expect(images).toHaveLength(8);
+    const withName = images.filter((i) => i.fs.listSync("/w").includes("name"));
+    expect(withName).toHaveLength(4);
+    for (const image of withName) expect(text(image.fs, "/w/name"), image.description).toEqual([1, 2, 3]);
+    // The two names of one inode stay one file in an image: a write through one shows through the other.
+    const both = images.find((i) => i.fs.listSync("/w").join() === "name,tmp")?.fs;
+    if (both === undefined) throw new Error("no image keeps both names");
+    const g = await both.open("/w/tmp", "readWrite");
+    await g.write(bytes(9), 0);
+    expect(text(both, "/w/name")).toEqual([9, 2, 3]);
+    await sim.syncDir("/w");
+    expect(all(sim).map((i) => i.fs.listSync("/w"))).toEqual([["name"]]);
+  });
+
+  test("link: EEXIST over a file or a directory, ENOENT from a missing file, EPERM from a directory; faults", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/a", bytes(1));
+    await durableFile(sim, "/w/b", bytes(2));
+    await sim.mkdirp("/w/d");
+    await expect(sim.link("/w/a", "/w/b")).rejects.toThrow(/EEXIST/);
+    await expect(sim.link("/w/a", "/w/d")).rejects.toThrow(/EEXIST/);
+    await expect(sim.link("/w/missing", "/w/c")).rejects.toThrow(/ENOENT/);
+    await expect(sim.link("/w/d", "/w/c")).rejects.toThrow(/EPERM/);
+    const fault = sim.injectFault({ op: "link", path: "/w/c", errno: "EIO" });
+    await expect(sim.link("/w/a", "/w/c")).rejects.toThrow(/EIO/);
+    expect(fault.hits).toBe(1);
+    expect(text(sim, "/w/b")).toEqual([2]);
+    expect(sim.listSync("/w")).toEqual(["a", "b", "d"]);
+    await sim.link("/w/a", "/w/c");
+    expect(text(sim, "/w/c")).toEqual([1]);
+  });
+
   test("rmdir is undone by a crash until the parent is synced; the directory comes back with what it durably held", async () => {
     const sim = SimFS.withDir("/w");
     await sim.mkdirp("/w/d");

@@ -173,8 +173,8 @@ class SimFile implements WalFile {
  *   that zeroing may land while the size change is lost: the file keeps its length, zeros from the cut to the
  *   block's end (blocks of 4 KiB, 1 KiB or 64 KiB), and the writes since the truncate before it may be lost then
  *   (the sector the cut lies in lands whole, with their bytes).
- * - Each directory has volatile and durable entries. Creating, renaming and unlinking a file are volatile until
- *   `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
+ * - Each directory has volatile and durable entries. Creating, renaming, linking and unlinking a file are volatile
+ *   until `syncDir` of the directory. A rename across directories is an independent create + unlink, one per directory.
  * - A subdirectory is an entry of its parent like a file: each directory `mkdirp` creates (every missing level) is
  *   volatile until `syncDir` of its own parent, and so is `rmdir` of an empty directory. A directory lost at a crash
  *   takes everything under it along, however durable; one whose removal is lost comes back with what it durably
@@ -342,6 +342,29 @@ export class SimFS implements WalFileSystem {
     state.emit("unlink", p, false);
   }
 
+  /**
+   * A hard link: `newPath` names the inode `existing` names, an entry creation of its directory (volatile until its
+   * `syncDir`, as a created file's entry is; the file's bytes are the inode's, durable or not as they are). `EEXIST`
+   * when `newPath` exists, `ENOENT` when `existing` does not, `EPERM` for a directory (as Linux answers).
+   */
+  async link(existing: string, newPath: string): Promise<void> {
+    const state = this.#state;
+    const src = normalizePath(existing);
+    const dst = normalizePath(newPath);
+    state.stats.links++;
+    const fault = state.fault("link", src, dst);
+    if (fault !== undefined) fail(fault.errno, "link", dst);
+    const found = state.lookup(src, "link");
+    if (found === undefined) fail("ENOENT", "link", src);
+    if (found === "dir") fail("EPERM", "link", src);
+    const dstDir = state.parentOf(dst, "link");
+    if (state.lookup(dst, "link") !== undefined) fail("EEXIST", "link", dst);
+    const name = posix.basename(dst);
+    dstDir.entries.set(name, found);
+    dstDir.pending.push({ kind: "create", name, inode: found, note: `linked from ${src}` });
+    state.emit("link", src, false, dst);
+  }
+
   async syncDir(path: string): Promise<void> {
     const state = this.#state;
     const p = normalizePath(path);
@@ -445,7 +468,7 @@ export class SimFS implements WalFileSystem {
 
   /**
    * Call `cb` synchronously after every mutating operation: `open` that creates, `write`, `truncate`, `datasync`,
-   * `sync`, `syncDir`, `rename`, `unlink`, `mkdirp` that creates, `rmdir`. Failed writes, truncates and syncs are reported
+   * `sync`, `syncDir`, `rename`, `unlink`, `link`, `mkdirp` that creates, `rmdir`. Failed writes, truncates and syncs are reported
    * too (`failed: true`; they may have changed the state); other failures are not. Returns an unsubscribe
    * function. An exception thrown by `cb` rejects the operation (after it took effect).
    */
