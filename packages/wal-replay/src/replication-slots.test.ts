@@ -395,19 +395,25 @@ describe("invalidation", () => {
     expect(fs.listSync(SLOTS)).toEqual(["lagging.invalidated", "lagging.slot"]);
   });
 
-  it("is created with createExclusive and made durable (fsync of the marker, then of slots/)", async () => {
+  it("is written whole under a temp name, fsynced, linked into place, and made durable (fsync of slots/)", async () => {
     const fs = sim();
     await createSlot(DIR, "s", { fs });
     const ops: string[] = [];
-    const off = fs.onOperation((e) => ops.push(`${e.op} ${e.path}`));
+    const tmp = /^\/log\/slots\/s\.invalidated\.[0-9a-f]{12}\.tmp$/;
+    const off = fs.onOperation((e) =>
+      ops.push(`${e.op} ${e.path.replace(tmp, "<tmp>")}${e.to === undefined ? "" : ` ${e.to}`}`),
+    );
     await invalidateSlot(DIR, "s", { ...inv, fs });
     off();
     expect(ops).toEqual([
-      "open /log/slots/s.invalidated",
-      "write /log/slots/s.invalidated",
-      "sync /log/slots/s.invalidated",
+      "open <tmp>",
+      "write <tmp>",
+      "sync <tmp>",
+      "link <tmp> /log/slots/s.invalidated",
+      "unlink <tmp>",
       "syncDir /log/slots",
     ]);
+    expect(fs.listSync(SLOTS)).toEqual(["s.invalidated", "s.slot"]);
     // Repeating it changes nothing on disk.
     ops.length = 0;
     const off2 = fs.onOperation((e) => ops.push(`${e.op} ${e.path}`));
@@ -750,21 +756,37 @@ describe("after a crash at any point", () => {
     const images = await imagesDuring(fs, () => invalidateSlot(DIR, "s", { ...inv, fs }));
     let valid = 0;
     let invalidated = 0;
+    const again = { oldestRetainedLsn: 200, retainedBytes: 1, reason: "again" };
+    let leftovers = 0;
     for (const { at, fs: image } of images) {
+      if (image.listSync(SLOTS).some((n) => n.endsWith(".tmp"))) leftovers++;
       const state = await readSlot(DIR, "s", { fs: image });
       expect(state.confirmedLsn, at).toBe(created.confirmedLsn);
+      expect(
+        (await listSlots(DIR, { fs: image })).map((s) => s.name),
+        at,
+      ).toEqual(["s"]);
       if (state.invalidated === null) {
         valid++;
+        const copy = image.clone();
         expect((await advanceSlot(DIR, "s", 9, { fs: image })).confirmedLsn, at).toBe(9);
+        // A temp file the crash left does not stand in the way of invalidating the slot again.
+        expect((await invalidateSlot(DIR, "s", { ...again, fs: copy })).invalidated, at).toEqual(again);
+        expect((await readSlot(DIR, "s", { fs: copy.durableImage() })).invalidated, at).toEqual(again);
       } else {
         invalidated++;
-        // The body is either complete or (torn by the crash) unreadable: never wrong details.
-        if (state.invalidated.oldestRetainedLsn !== null) expect(state.invalidated, at).toEqual(inv);
+        // The marker took its name whole (its body was durable before the link): never unreadable, never wrong.
+        expect(state.invalidated, at).toEqual(inv);
         await expectCode(advanceSlot(DIR, "s", 9, { fs: image }), "WAL_SLOT_INVALIDATED");
+        expect((await invalidateSlot(DIR, "s", { ...again, fs: image })).invalidated, at).toEqual(inv);
       }
+      // Dropping the slot removes whatever the crash left of the invalidation too.
+      await dropSlot(DIR, "s", { fs: image });
+      expect(image.durableImage().listSync(SLOTS), at).toEqual([]);
     }
     expect(valid).toBeGreaterThan(0);
     expect(invalidated).toBeGreaterThan(0);
+    expect(leftovers).toBeGreaterThan(0);
     expect((await readSlot(DIR, "s", { fs: fs.durableImage() })).invalidated).toEqual(inv);
   });
 

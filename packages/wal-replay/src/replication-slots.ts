@@ -25,9 +25,12 @@
  * is still read, with `restartLsn = confirmedLsn + 1`; the next advance writes version 2.
  *
  * `<name>.invalidated`, the sticky invalidation marker: the slot is invalidated if and only if this file exists.
- * It is created with the seam's `createExclusive` mode and never rewritten, and no write of the position ever
- * touches it, so a consumer advancing its slot in another process cannot undo an invalidation. Its body only feeds
- * messages (little-endian):
+ * It is written whole under `<name>.invalidated.<random>.tmp`, fsynced, and hard-linked to its name (the seam's
+ * `link`, which never replaces: the first marker stands), so the name never shows a body not yet written; it is
+ * never rewritten, and no write of the position ever touches it, so a consumer advancing its slot in another process
+ * cannot undo an invalidation. (A seam without `link`, or a file system without hard links, creates the name with
+ * `createExclusive` and writes the body after; a caller racing that one may read the details as unreadable.) Its
+ * body only feeds messages (little-endian):
  *
  * | offset | size | field |
  * | ------ | ---- | ----- |
@@ -41,8 +44,10 @@
  * Crash safety: the position file is replaced by writing `<name>.slot.<random>.tmp` (a name of its own per write,
  * created exclusively), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any
  * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs
- * the log directory. A marker body torn by a crash (the marker exists, its body was not yet durable) still means
- * "invalidated"; its details then read as `null`.
+ * the log directory. A crash while invalidating leaves the slot valid or invalidated with its whole marker (the body
+ * is durable before the link), and perhaps the marker's temp file, which readers ignore. A marker body torn by a
+ * crash (written the old way: the marker exists, its body was not yet durable) still means "invalidated"; its
+ * details then read as `null`.
  *
  * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and
  * dropping slots are administrative operations that should not race with anything else on the same name. Should two
@@ -333,9 +338,12 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
   if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
   await fs.syncDir(paths.dir);
   const removedMarker = await unlinkIfExists(fs, paths.marker);
-  // Leftovers of writes a crash interrupted: `<name>.slot.tmp` (earlier versions) and `<name>.slot.<random>.tmp`.
+  // Leftovers of writes a crash interrupted: `<name>.slot.tmp` (earlier versions), `<name>.slot.<random>.tmp` and
+  // `<name>.invalidated.<random>.tmp`.
   const leftovers = (await fs.readdir(paths.dir)).filter(
-    (n) => n.startsWith(`${basename(paths.slot)}.`) && n.endsWith(TMP_SUFFIX),
+    (n) =>
+      (n.startsWith(`${basename(paths.slot)}.`) || n.startsWith(`${basename(paths.marker)}.`)) &&
+      n.endsWith(TMP_SUFFIX),
   );
   let removedTmp = false;
   for (const n of leftovers) removedTmp = (await unlinkIfExists(fs, join(paths.dir, n))) || removedTmp;
@@ -387,7 +395,9 @@ async function slotNamesIn(fs: WalFileSystem, dir: string): Promise<string[]> {
  * existing marker is left as it is, with the details it has.
  *
  * @remarks Resolves once the marker and its directory entry are durable. Call it before deleting the segments the
- * slot needs, so a crash in between cannot leave a valid slot whose records are gone.
+ * slot needs, so a crash in between cannot leave a valid slot whose records are gone. Two calls racing on one slot
+ * invalidate it once: both resolve with the details of the marker that took the name first, read whole (with a seam
+ * that has `link`; see the module comment).
  * @returns the slot, invalidated.
  * @throws {@link WalError} `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (bad name, LSN, byte count or reason),
  *   `WAL_CORRUPT`, `WAL_IO`.
@@ -407,16 +417,56 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
   const current = await readSlotState(fs, paths, name);
   if (current === null) throw slotNotFound(dir, name, paths.slot);
   if (current.invalidated !== null) return current;
+  const placed = await placeMarker(fs, paths, body);
+  // Also when another caller's marker took the name: this call resolves once that entry is durable too.
+  await fs.syncDir(paths.dir);
+  // Invalidated concurrently: the first marker stands, and was whole when it took the name (unless it was placed
+  // the old way, by a seam without link, and is still being written).
+  if (!placed) return await readSlot(dir, name, { fs });
+  return { ...current, invalidated: { oldestRetainedLsn, retainedBytes, reason } };
+}
+
+/** What a file system answers `link` with when it has no hard links (vfat, some network file systems). */
+const LINK_UNSUPPORTED: ReadonlySet<string> = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+/**
+ * Put the marker in place with `body`, its entry not yet fsynced; false when another caller's marker took the name
+ * first (EEXIST). The body is written and fsynced under `<name>.invalidated.<random>.tmp`, then linked to the
+ * marker's name, which therefore never shows a partial body to a caller racing this one; the temp name is removed
+ * after. Without a `link` in the seam (or on a file system refusing hard links), the marker is created exclusively
+ * and written in place, as before: a caller racing that one may read it unwritten ("details unreadable").
+ */
+async function placeMarker(fs: WalFileSystem, paths: SlotPaths, body: Uint8Array): Promise<boolean> {
+  if (fs.link !== undefined) {
+    const tmp = `${paths.marker}.${randomBytes(6).toString("hex")}${TMP_SUFFIX}`;
+    const file = await fs.open(tmp, "createExclusive");
+    let linked: boolean | "unsupported";
+    try {
+      await writeAndSync(file, body);
+      linked = await fs.link(tmp, paths.marker).then(
+        () => true,
+        (e: unknown) => {
+          const errno = errnoOf(e);
+          if (errno === "EEXIST") return false;
+          if (errno !== undefined && LINK_UNSUPPORTED.has(errno)) return "unsupported" as const;
+          throw e;
+        },
+      );
+    } finally {
+      // A crash before this leaves the temp file, which readers ignore and dropSlot removes.
+      await fs.unlink(tmp).catch(() => undefined);
+    }
+    if (linked !== "unsupported") return linked;
+  }
   let file: WalFile;
   try {
     file = await fs.open(paths.marker, "createExclusive");
   } catch (e) {
     if (errnoOf(e) !== "EEXIST") throw e;
-    return await readSlot(dir, name, { fs }); // invalidated concurrently: the first marker stands
+    return false;
   }
   await writeAndSync(file, body);
-  await fs.syncDir(paths.dir);
-  return { ...current, invalidated: { oldestRetainedLsn, retainedBytes, reason } };
+  return true;
 }
 
 // ---- files ----------------------------------------------------------------------------------------------------
