@@ -57,6 +57,29 @@ it("refuses them beside anything else, untouched", async () => {
   }
 });
 
+it("removes only names it writes itself: a look-alike, alone or beside them, is refused as not empty, untouched", async () => {
+  const lookAlikes = [
+    "1.wal.restoring",
+    "+7.wal.restoring",
+    "00000000001.wal.restoring",
+    "0000000000.wal.restoring",
+    "9007199254740992.wal.restoring",
+    "notes.restoring",
+    "0000000001.wal.restoring.tmp",
+  ];
+  for (const other of lookAlikes) {
+    for (const beside of [true, false]) {
+      const { fs, store, names } = await leftovers();
+      if (!beside) for (const n of names) await fs.unlink(`${DIR}/${n}`);
+      fs.writeFileSync(`${DIR}/${other}`, new Uint8Array(1));
+      const refused = await restore({ store, dir: DIR, fs }).catch((error: unknown) => error);
+      expect(isWalError(refused) ? refused.code : refused, other).toBe("WAL_INVALID_OPTION");
+      expect((refused as Error).message, other).toContain(`${DIR} is not empty`);
+      expect(fs.listSync(DIR).sort(), other).toEqual([...(beside ? names : []), other].sort());
+    }
+  }
+});
+
 it("leaves them in place when the archive cannot give the log", async () => {
   const { fs, names } = await leftovers();
   const refused = await restore({ store: memoryArchive(), dir: DIR, fs }).catch((error: unknown) => error);

@@ -33,16 +33,21 @@ export function segmentFileName(id: number): string {
 export const RESTORING_SUFFIX = ".restoring";
 
 /**
- * The segment id a directory entry named `<segment name>.restoring` ({@link RESTORING_SUFFIX}) names, or `undefined`
- * when it is not one (an id too large to be represented counts as not one).
+ * The segment id when `name` is exactly the name a restore gives a segment it has not renamed into place: the
+ * canonical {@link segmentFileName} of an id from 1 to 2^53 - 1 followed by {@link RESTORING_SUFFIX}
+ * (`0000000001.wal.restoring`, `12345678901.wal.restoring`); otherwise `undefined`. A name restore never writes
+ * (`1.wal.restoring`, `+7.wal.restoring`, `notes.restoring`, `0000000001.wal.restoring.tmp`) is not one, though it
+ * may look like one: it is no evidence of a restore, and a restore must not take it for its own. The one parse of
+ * those names: the unfinished-restore refusal, `Wal.open`'s fence advice and `restore`'s check of its target all use
+ * it.
  */
 export function parseRestoringSegmentId(name: string): number | undefined {
   if (!name.endsWith(RESTORING_SUFFIX)) return undefined;
-  try {
-    return parseSegmentId(name.slice(0, -RESTORING_SUFFIX.length));
-  } catch {
-    return undefined;
-  }
+  const stem = name.slice(0, -RESTORING_SUFFIX.length);
+  // At least the 10 padded digits, at most the 16 of 2^53 - 1; the round trip below refuses any other spelling.
+  if (!/^[0-9]{10,16}\.wal$/.test(stem)) return undefined;
+  const id = Number(stem.slice(0, -".wal".length));
+  return Number.isSafeInteger(id) && id >= 1 && segmentFileName(id) === stem ? id : undefined;
 }
 
 /**

@@ -29,6 +29,27 @@ it("counts only segment names still named .restoring", async () => {
   expect(none.message).not.toContain(UNFINISHED);
 });
 
+it("counts exactly the names restore writes (the one parse, parseRestoringSegmentId), no look-alike", async () => {
+  const names: readonly (readonly [string, boolean])[] = [
+    ["0000000002.wal.restoring", true],
+    ["12345678901.wal.restoring", true],
+    ["2.wal.restoring", false],
+    ["+2.wal.restoring", false],
+    ["00000000002.wal.restoring", false],
+    ["0000000000.wal.restoring", false],
+    ["9007199254740992.wal.restoring", false],
+    ["18446744073709551615.wal.restoring", false],
+    ["0000000002.wal.restoring.tmp", false],
+  ];
+  for (const [name, counted] of names) {
+    const error = (await withFenceRemedy(refusal(), holding([name, "0000000003.wal"]), "/w")) as WalError;
+    expect(error.message.includes(`${UNFINISHED} (1 segment file(s) still named .restoring: ${name})`), name).toBe(
+      counted,
+    );
+    expect(error.message.includes(GENERAL), name).toBe(!counted);
+  }
+});
+
 it("a listing that throws, rejects or is not a list keeps the refusal", async () => {
   const listings: WalFileSystem["readdir"][] = [
     () => {

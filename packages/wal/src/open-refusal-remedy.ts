@@ -4,7 +4,7 @@
 
 import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import type { RecoveryMode } from "@lora/wal-replay";
-import { parseSegmentId, RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
+import { parseRestoringSegmentId, RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
 
 /**
  * A refusal for damage, with what the caller can do about it added to its message: corruption can be looked at
@@ -32,7 +32,7 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
 /**
  * A `WAL_FENCE_TOO_LOW` refusal (the log starts above the fence), with what opening at a higher fence means added:
  * it leaves out the records before it. When `dir` holds segment files a restore has not renamed into place yet
- * (a segment name followed by `.restoring`, such as `0000000001.wal.restoring`), the restore did not finish: the
+ * (exactly the names restore writes, `parseRestoringSegmentId`: `0000000001.wal.restoring`), the restore did not finish: the
  * advice names them and says that running the restore again brings the older records back. Otherwise it says only
  * that a restore run again would, if the directory was being restored (a crash while a failed restore removed its
  * segments leaves no such file). A directory that cannot be listed, however the listing fails, counts as holding
@@ -62,20 +62,8 @@ async function restoringSegments(fs: WalFileSystem, dir: string): Promise<string
   try {
     const names: unknown = await fs.readdir(dir);
     if (!Array.isArray(names)) return [];
-    return names.filter(
-      (n): n is string =>
-        typeof n === "string" && n.endsWith(RESTORING_SUFFIX) && namesSegment(n.slice(0, -RESTORING_SUFFIX.length)),
-    );
+    return names.filter((n): n is string => typeof n === "string" && parseRestoringSegmentId(n) !== undefined);
   } catch {
     return [];
-  }
-}
-
-/** Whether `name` is a segment's name (one whose id is too large to represent here still is). */
-function namesSegment(name: string): boolean {
-  try {
-    return parseSegmentId(name) !== undefined;
-  } catch {
-    return true;
   }
 }
