@@ -134,13 +134,19 @@ export interface RestoreResult {
  * disk), so a restore that resolved is not lost with its directory at a power loss.
  *
  * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
- * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files removes them
- * (the directory fsynced) once the archive's keys show the restore is possible, and restores as into an empty one;
- * if it then fails, `dir` is left empty. A `dir` holding anything else beside them (segments already renamed into
- * place, by a crash part-way through the renames) is refused as not empty: empty it and restore again.
+ * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files (exactly the
+ * names a restore writes: {@link parseRestoringSegmentId}) keeps `dir` refused until its own log is in place: it
+ * writes each segment over the leftover of the same name (in place, the name never leaving `dir`), and removes the
+ * leftovers it does not replace only once all its own files are written and fsynced (`dir` fsynced), before its
+ * first rename; a crash at any point leaves `.restoring` files above every segment in place, which opening refuses.
+ * If it fails, it leaves `dir` a restore that did not finish again, never an empty one: its renames are undone by
+ * renaming the segments back to their `.restoring` names (oldest first, `dir` fsynced after each; the empty successor
+ * removed first), and its `.restoring` files stay; run it again to finish. A `dir` holding anything else beside them
+ * (segments already renamed into place by a crash part-way through the renames, or a file no restore writes) is
+ * refused as not empty, nothing changed: empty it and restore again.
  *
- * On failure it removes what it wrote and rethrows (an abort with the signal's reason), leaving `dir` as it found it:
- * empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
+ * On failure (into a `dir` that did not hold such leftovers) it removes what it wrote and rethrows (an abort with the
+ * signal's reason), leaving `dir` as it found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
  * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
  * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
@@ -167,7 +173,8 @@ export interface RestoreResult {
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
   const fs = fileSystemOption(options.fs, "restore");
-  const leftovers = await checkTarget(fs, dir);
+  const found = await checkTarget(fs, dir);
+  const leftovers = found.length === 0 ? null : new Set(found);
 
   // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
   const created: string[] = [];
@@ -178,9 +185,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       const listing = await listArchive(store, signal === undefined ? {} : { signal });
       const plan = planRestore(store, listing, fromLsn, toLsn);
       created.push(...(await mkdirDurably(fs, dir)));
-      if (attempt === 1) await removeLeftovers(fs, dir, leftovers);
       try {
-        return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs }, listing, plan);
+        return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs, leftovers }, listing, plan);
       } catch (error) {
         if (attempt < RESTORE_ATTEMPTS && isGoneAfterListing(error)) continue;
         throw error;
@@ -212,6 +218,13 @@ interface RestoreRun {
   readonly signal: AbortSignal | undefined;
   readonly onProgress: RestoreOptions["onProgress"];
   readonly fs: WalFileSystem;
+  /**
+   * Non-null when `dir` held the `*.restoring` files of a restore that did not finish: the names of those in `dir`
+   * now, kept up to date as this restore writes, removes and renames them (an attempt that starts again from a new
+   * listing finds them here). Such a directory is refused by every reader; it must stay refused until this
+   * restore's log is in place, whatever fails, so nothing of the kind is removed before it is replaced.
+   */
+  readonly leftovers: Set<string> | null;
 }
 
 /**
@@ -223,7 +236,7 @@ async function restoreFrom(
   listing: readonly ArchivedSegment[],
   plan: ReturnType<typeof planRestore>,
 ): Promise<RestoreResult> {
-  const { store, dir, toLsn, signal, onProgress, fs } = run;
+  const { store, dir, toLsn, signal, onProgress, fs, leftovers } = run;
   const { sources, gapAfter, next } = plan;
   const archiveNewest = listing.at(-1) as ArchivedSegment;
   const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
@@ -249,6 +262,9 @@ async function restoreFrom(
   });
 
   try {
+    // The leftovers as found made durable (a failed run may have left their entries unsynced), so that a crash
+    // meanwhile finds the directory refused at least as it was found.
+    if (leftovers !== null) await fs.syncDir(dir);
     // Newest first: a toLsn beyond the archive is found before the older segments are fetched.
     for (let i = sources.length - 1; i >= 0; i--) {
       signal?.throwIfAborted();
@@ -286,18 +302,26 @@ async function restoreFrom(
       const path = segmentPath(dir, source.id);
       const temp = `${path}${RESTORING_SUFFIX}`;
       written.push({ source, scan, temp, path, bytes: bytes.byteLength });
-      await writeDurably(fs, temp, bytes);
+      const name = basename(temp);
+      // A leftover of the same name is overwritten in place, never removed first: its name stays in `dir`. Counted
+      // as there from the open on (a write that fails leaves the file).
+      const overwrite = leftovers?.has(name) === true;
+      leftovers?.add(name);
+      await writeDurably(fs, temp, bytes, overwrite);
       progress.written();
     }
     written.reverse();
     for (let i = 1; i < written.length; i++)
       checkFollows(written[i - 1] as CheckedSegment, written[i] as CheckedSegment);
+    if (leftovers !== null)
+      await removeStaleLeftovers(fs, dir, leftovers, new Set(written.map((w) => basename(w.temp))));
 
     for (let i = written.length - 1; i >= 0; i--) {
       signal?.throwIfAborted();
       const w = written[i] as (typeof written)[number];
       await fs.rename(w.temp, w.path);
       visible.push(w.path);
+      leftovers?.delete(basename(w.temp));
       await fs.syncDir(dir);
     }
 
@@ -328,11 +352,21 @@ async function restoreFrom(
       successor,
     };
   } catch (error) {
+    // Errors not ours pass through as they are, whatever they are (a caller may abort with a WalError of its own).
+    const notOurs = (signal?.aborted === true && error === signal.reason) || error === thrownByCallback?.error;
+    if (leftovers !== null) {
+      const stuck = await renameBack(fs, dir, visible, written, leftovers);
+      if (notOurs || !isWalError(error)) throw error;
+      throw withAdvice(
+        error,
+        stuck.length === 0
+          ? `${dir} still holds only the ${RESTORING_SUFFIX} files of a restore that did not finish, as it did before, and is refused as such; run the restore again to finish it`
+          : `restore could not undo its renames: ${stuck.length} segment(s) are left in place in ${dir} (${firstNames(stuck)}) beside ${RESTORING_SUFFIX} files, which opening refuses (the log starts late); empty ${dir} and restore into it again`,
+      );
+    }
     await removeVisible(fs, dir, visible);
     for (const path of written.map((w) => w.temp)) await fs.unlink(path).catch(() => undefined);
     await fs.syncDir(dir).catch(() => undefined);
-    // Errors not ours pass through as they are, whatever they are (a caller may abort with a WalError of its own).
-    const notOurs = (signal?.aborted === true && error === signal.reason) || error === thrownByCallback?.error;
     if (notOurs) throw error;
     throw await undoFailure(fs, dir, [...visible, ...written.map((w) => w.temp)], error);
   }
@@ -415,7 +449,7 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
 
 /**
  * `dir` must not exist, be an empty directory, or hold only the segment files a restore wrote and did not rename
- * into place (`*.restoring`): those names are returned, for {@link removeLeftovers}.
+ * into place (`*.restoring`, exactly as {@link parseRestoringSegmentId} parses them): those names are returned.
  */
 async function checkTarget(fs: WalFileSystem, dir: string): Promise<string[]> {
   const stat = await fs.stat(dir);
@@ -435,14 +469,65 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<string[]> {
 }
 
 /**
- * Remove the `*.restoring` files a restore that did not finish left in `dir` (its segments were never renamed into
- * place, so the directory holds no log), then fsync `dir`: this restore writes its own under the same names. A crash
- * meanwhile leaves some of them, which `Wal.open` still refuses and a later restore removes.
+ * Once this restore's own `*.restoring` files are all written and fsynced, remove the leftovers it did not replace
+ * (a restore of another range left them), before its first rename: renamed segments must not sit above files of
+ * another restore. `dir` is fsynced first, so that its new entries are durable before the old ones go (a crash
+ * meanwhile leaves this restore's files, still refused as a restore that did not finish), and after. `leftovers`
+ * loses each name removed.
  */
-async function removeLeftovers(fs: WalFileSystem, dir: string, names: readonly string[]): Promise<void> {
-  if (names.length === 0) return;
-  for (const name of names) await fs.unlink(join(dir, name));
+async function removeStaleLeftovers(
+  fs: WalFileSystem,
+  dir: string,
+  leftovers: Set<string>,
+  written: ReadonlySet<string>,
+): Promise<void> {
+  const stale = [...leftovers].filter((name) => !written.has(name));
+  if (stale.length === 0) return;
   await fs.syncDir(dir);
+  for (const name of stale) {
+    await fs.unlink(join(dir, name));
+    leftovers.delete(name);
+  }
+  await fs.syncDir(dir);
+}
+
+/**
+ * Undo a failed restore into a directory that held a restore's leftovers, leaving it a restore that did not finish
+ * again (refused by every reader, as it was found), never an empty one: the empty successor is removed, then the
+ * renamed segments are renamed back to their `*.restoring` names oldest first, the directory fsynced after each (a
+ * crash part-way leaves the newest in place above `.restoring` files: the log starts late and opening refuses it),
+ * and the `*.restoring` files stay. Best effort: a rename or fsync that fails ends it.
+ * @returns the names of the segments left in place (empty when every rename was undone).
+ */
+async function renameBack(
+  fs: WalFileSystem,
+  dir: string,
+  visible: readonly string[],
+  written: readonly { temp: string; path: string }[],
+  leftovers: Set<string>,
+): Promise<string[]> {
+  const temps = new Map(written.map((w) => [w.path, w.temp]));
+  const left = [...visible];
+  try {
+    for (const path of [...visible].reverse()) {
+      const temp = temps.get(path);
+      if (temp === undefined) {
+        // The successor: a file that is not there (its creation failed at its open) is as good as removed.
+        await fs.unlink(path).catch(async (error: unknown) => {
+          if ((await fs.stat(path).catch(() => undefined)) !== null) throw error;
+        });
+      } else {
+        await fs.rename(path, temp);
+        leftovers.add(basename(temp));
+      }
+      left.splice(left.indexOf(path), 1);
+      await fs.syncDir(dir);
+    }
+    await fs.syncDir(dir);
+  } catch {
+    // Left as it is: what stays in place is named in the failure.
+  }
+  return left.map((path) => basename(path));
 }
 
 /**
@@ -556,10 +641,14 @@ function cutUnsealed(bytes: Uint8Array, scan: SegmentScan): Uint8Array {
   return out;
 }
 
-/** Write `bytes` to a new file at `path` and fsync it. */
-async function writeDurably(fs: WalFileSystem, path: string, bytes: Uint8Array): Promise<void> {
-  const file = await fs.open(path, "createExclusive");
+/**
+ * Write `bytes` to a new file at `path` and fsync it; with `overwrite`, to the file at `path` when there is one (its
+ * bytes replaced in place: cut to 0 and written, so its name never leaves the directory), else to a new one.
+ */
+async function writeDurably(fs: WalFileSystem, path: string, bytes: Uint8Array, overwrite: boolean): Promise<void> {
+  const file = await fs.open(path, overwrite ? "openOrCreate" : "createExclusive");
   try {
+    if (overwrite) await file.truncate(0);
     await file.write(bytes, 0);
     await file.sync();
   } finally {
