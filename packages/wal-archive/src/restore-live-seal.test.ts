@@ -47,6 +47,24 @@ it("lists again when the archiver seals the segment whose pieces it is about to 
   expect(restored.lastLsn).toBeGreaterThan(0);
 });
 
+it("lists again the same way into a directory holding a restore's leftovers, and leaves none", async () => {
+  const { fs, store, wal, archiver, sealOne } = await liveArchive();
+  fs.writeFileSync("/r/0000000001.wal.restoring", new Uint8Array(40));
+  let seals = 0;
+  const live = sealingOnFetch(store, async () => {
+    if (seals++ === 0) await sealOne();
+  });
+  const restored = await restore({ store: live, dir: "/r", fs });
+  expect(seals).toBeGreaterThanOrEqual(2);
+  expect(fs.listSync("/r").filter((n) => n.endsWith(".restoring"))).toEqual([]);
+  await archiver.stop();
+  await wal.close();
+  const { wal: copy, events } = await Wal.open<JsonValue>("/r", { codec: jsonCodec, fs });
+  await copy.close();
+  expect(events.length).toBeGreaterThan(0);
+  expect(restored.lastLsn).toBeGreaterThan(0);
+});
+
 it("gives up after three listings, each overtaken by a seal, with WAL_ARCHIVE_MISSING and nothing left", async () => {
   const { fs, store, wal, archiver, sealOne } = await liveArchive();
   expect(store.keys().some((k) => k.startsWith("partial/"))).toBe(true);

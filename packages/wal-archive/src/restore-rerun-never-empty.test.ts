@@ -237,3 +237,29 @@ describe("a restore run again over the leftovers of one that did not finish", ()
     });
   }
 });
+
+it("renames it cannot undo are named, the directory refused (the log starts late); emptied, it restores again", async () => {
+  const a = await archive();
+  const fs = await leftovers(a, VARIANTS[0] as Variant);
+  const { events } = expectedOf(a, {});
+  // Every rename fails from the second on: the second forward rename, and the undo of the first.
+  const off = fs.onOperation((e) => {
+    if (e.op === "rename") fs.injectFault({ op: "rename", errno: "EIO", persistent: true });
+  });
+  const failure = await restore({ store: a.store, dir: DIR, fs }).catch((e: unknown) => e);
+  off();
+  expect(failure).toMatchObject({ code: "WAL_IO", details: { syscall: "rename" } });
+  const newest = fs
+    .listSync(DIR)
+    .filter((n) => n.endsWith(".wal"))
+    .sort();
+  expect(newest.length).toBe(1);
+  expect((failure as Error).message).toContain(
+    `restore could not undo its renames: 1 segment(s) are left in place in ${DIR} (${newest[0]}) beside .restoring files`,
+  );
+  expect(await opened(fs, 0, events, "stuck")).toBe("WAL_FENCE_TOO_LOW");
+  // As the advice says: empty it and restore into it again.
+  fs.clearFaults();
+  for (const n of fs.listSync(DIR)) await fs.unlink(`${DIR}/${n}`);
+  await finishes(fs, a, {}, "emptied");
+});

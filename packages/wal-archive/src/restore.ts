@@ -141,7 +141,9 @@ export interface RestoreResult {
  * first rename; a crash at any point leaves `.restoring` files above every segment in place, which opening refuses.
  * If it fails, it leaves `dir` a restore that did not finish again, never an empty one: its renames are undone by
  * renaming the segments back to their `.restoring` names (oldest first, `dir` fsynced after each; the empty successor
- * removed first), and its `.restoring` files stay; run it again to finish. A `dir` holding anything else beside them
+ * removed first), and its `.restoring` files stay; run it again to finish. That undo is best effort: a rename or fsync
+ * that fails stops it, the newest segments left in place above the `.restoring` files (opening refuses that too:
+ * the log starts late), and a `WalError` failure's message then names them and says to empty `dir` first. A `dir` holding anything else beside them
  * (segments already renamed into place by a crash part-way through the renames, or a file no restore writes) is
  * refused as not empty, nothing changed: empty it and restore again.
  *
@@ -356,12 +358,12 @@ async function restoreFrom(
     const notOurs = (signal?.aborted === true && error === signal.reason) || error === thrownByCallback?.error;
     if (leftovers !== null) {
       const stuck = await renameBack(fs, dir, visible, written, leftovers);
-      if (notOurs || !isWalError(error)) throw error;
+      // Undone, `dir` is as refused as it was found: the failure as it is (an objects-gone failure must stay that very
+      // error for the restore to list again).
+      if (notOurs || !isWalError(error) || stuck.length === 0) throw error;
       throw withAdvice(
         error,
-        stuck.length === 0
-          ? `${dir} still holds only the ${RESTORING_SUFFIX} files of a restore that did not finish, as it did before, and is refused as such; run the restore again to finish it`
-          : `restore could not undo its renames: ${stuck.length} segment(s) are left in place in ${dir} (${firstNames(stuck)}) beside ${RESTORING_SUFFIX} files, which opening refuses (the log starts late); empty ${dir} and restore into it again`,
+        `restore could not undo its renames: ${stuck.length} segment(s) are left in place in ${dir} (${firstNames(stuck)}) beside ${RESTORING_SUFFIX} files, which opening refuses (the log starts late); empty ${dir} and restore into it again`,
       );
     }
     await removeVisible(fs, dir, visible);
