@@ -104,7 +104,7 @@ it("a log that starts late with no sign of a restore gets the general wording, w
   const error = await refusal(fs);
   expect(error?.code).toBe("WAL_FENCE_TOO_LOW");
   expect(error?.message).toContain(
-    `; ${GENERAL}: do so only with a snapshot taken there or later (if this directory was being restored from an archive, running the restore again brings them back)`,
+    `; ${GENERAL}: do so only with a snapshot taken there or later (if this directory was being restored from an archive, emptying it and restoring into it again brings them back)`,
   );
   expect(error?.message).not.toContain(UNFINISHED);
 });

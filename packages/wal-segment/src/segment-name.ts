@@ -56,10 +56,13 @@ export function parseRestoringSegmentId(name: string): number | undefined {
  * reached them. A restore renames newest first, so such a directory can only be read as a log without the restored
  * history, or as an empty one; `undefined` for any other directory. (`.restoring` files below a segment in place
  * are a restore that crashed part-way through its renames: the log then starts late, which the fence check refuses.)
+ * Its advice is to run the restore again, after moving out, when there are any, the other entries it names: restore
+ * refuses a directory holding anything besides its own leftovers.
  */
 export function unfinishedRestoreError(dir: string, names: readonly string[]): WalError | undefined {
   let newestInPlace = 0;
   const left: string[] = [];
+  const others: string[] = [];
   let newestLeft = 0;
   for (const name of names) {
     const id = parseSegmentId(name);
@@ -68,19 +71,31 @@ export function unfinishedRestoreError(dir: string, names: readonly string[]): W
     if (leftId !== undefined) {
       left.push(name);
       newestLeft = Math.max(newestLeft, leftId);
+    } else {
+      others.push(name);
     }
   }
   if (newestLeft <= newestInPlace) return undefined;
-  left.sort();
-  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
   const inPlace = newestInPlace === 0 ? "no segment in place" : `no segment in place at or above segment ${newestLeft}`;
+  // Restore refuses a directory holding anything but its own leftovers, so "run it again" alone works only then.
+  const rerun =
+    others.length === 0
+      ? "run the restore again into this directory to finish it (it replaces those files)"
+      : `restore never merges into a directory, so move out what else it holds (${others.length} ` +
+        `${others.length === 1 ? "entry" : "entries"}: ${firstNames(others)}), then run the restore again into it`;
   return new WalError(
     "WAL_MALFORMED",
-    `${dir} holds ${left.length} segment file(s) named ${RESTORING_SUFFIX} (${shown}) and ${inPlace}: a restore into ` +
-      "this directory did not finish (it had not renamed them into place), so it is not read as a log without them " +
-      "nor opened as a new one; run the restore again into this directory to finish it (it replaces those files)",
+    `${dir} holds ${left.length} segment file(s) named ${RESTORING_SUFFIX} (${firstNames(left)}) and ${inPlace}: a ` +
+      "restore into this directory did not finish (it had not renamed them into place), so it is not read as a log " +
+      `without them nor opened as a new one; ${rerun}`,
     { details: { path: dir } },
   );
+}
+
+/** Up to five of `names`, sorted, for a message. */
+function firstNames(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  return `${sorted.slice(0, 5).join(", ")}${sorted.length > 5 ? ", ..." : ""}`;
 }
 
 /** The canonical path of segment `id` in `dir`. */

@@ -33,8 +33,8 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
  * A `WAL_FENCE_TOO_LOW` refusal (the log starts above the fence), with what opening at a higher fence means added:
  * it leaves out the records before it. When `dir` holds segment files a restore has not renamed into place yet
  * (exactly the names restore writes, `parseRestoringSegmentId`: `0000000001.wal.restoring`), the restore did not finish: the
- * advice names them and says that running the restore again brings the older records back. Otherwise it says only
- * that a restore run again would, if the directory was being restored (a crash while a failed restore removed its
+ * advice names them and says that emptying the directory and restoring again brings the older records back. Otherwise
+ * it says only that doing so would, if the directory was being restored (a crash while a failed restore removed its
  * segments leaves no such file). A directory that cannot be listed, however the listing fails, counts as holding
  * none: the refusal is always the one given. Other errors pass as is.
  */
@@ -45,7 +45,8 @@ export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: st
     return withAdvice(
       error,
       "opening at a higher fence leaves out the records before it: do so only with a snapshot taken there or later " +
-        "(if this directory was being restored from an archive, running the restore again brings them back)",
+        "(if this directory was being restored from an archive, emptying it and restoring into it again brings them " +
+        "back)",
     );
   }
   const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;

@@ -1,0 +1,70 @@
+/**
+ * The refusal of a restore that did not finish says how to finish it. Restore refuses a directory holding anything
+ * besides its own `*.restoring` leftovers (it never merges into a log), so where something else sits beside them (a
+ * lock file or an empty segment an older version's `Wal.open` made, a file a person put there) "run the restore again"
+ * alone cannot work: the advice names those entries and says to move them out first. Following each advice as written
+ * ends with the whole history.
+ */
+
+import { Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { SimFS } from "@lora/wal-segment/testing";
+import { expect, it } from "vitest";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { archivedLog } from "./test-support/archived-log.js";
+
+const DIR = "/r";
+
+/** A restored directory with every segment renamed back to its `.restoring` name, and the events restored. */
+async function unfinished(): Promise<{ fs: SimFS; store: ReturnType<typeof memoryArchive>; events: JsonValue[] }> {
+  const store = memoryArchive();
+  const lsns = await archivedLog(new SimFS(), store, { commits: 12 });
+  const fs = new SimFS();
+  await restore({ store, dir: DIR, fs });
+  for (const n of fs.listSync(DIR)) if (n.endsWith(".wal")) await fs.rename(`${DIR}/${n}`, `${DIR}/${n}.restoring`);
+  return { fs, store, events: lsns.map((_, i) => ({ i })) };
+}
+
+async function refusal(fs: SimFS): Promise<Error> {
+  const error = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec }).then(
+    () => new Error("opened"),
+    (e: unknown) => e as Error,
+  );
+  if (!isWalError(error, "WAL_MALFORMED")) throw error;
+  return error;
+}
+
+it.each([
+  ["a lock file", ".lora-wal.lock", new Uint8Array(0)],
+  ["an empty segment", "0000000001.wal", new Uint8Array(0)],
+  ["a note", "notes.txt", new TextEncoder().encode("hi")],
+])(
+  "beside %s, the advice names it and says to move it out first; doing so then restoring again opens the whole history",
+  async (_, name, bytes) => {
+    const { fs, store, events } = await unfinished();
+    fs.writeFileSync(`${DIR}/${name}`, bytes);
+    const error = await refusal(fs);
+    expect(error.message).toContain(`move out what else it holds (1 entry: ${name})`);
+    expect(error.message).not.toContain("run the restore again into this directory to finish it");
+
+    // Restoring again without moving it out is refused, changing nothing.
+    await expect(restore({ store, dir: DIR, fs })).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
+    await fs.unlink(`${DIR}/${name}`);
+    await restore({ store, dir: DIR, fs });
+    const { wal, events: got } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    expect(got).toEqual(events);
+    await wal.close();
+  },
+);
+
+it("with only the leftovers, the advice is to run the restore again, and doing so opens the whole history", async () => {
+  const { fs, store, events } = await unfinished();
+  const error = await refusal(fs);
+  expect(error.message).toContain("run the restore again into this directory to finish it");
+  expect(error.message).not.toContain("move out");
+  await restore({ store, dir: DIR, fs });
+  const { wal, events: got } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  expect(got).toEqual(events);
+  await wal.close();
+});
