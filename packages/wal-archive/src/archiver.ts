@@ -32,6 +32,7 @@ import {
 import { type ArchiveKey, archiveKey, parseArchiveKey, pieceKeyPrefix } from "./archive-keys.js";
 import { ArchiveSlot } from "./archive-slot.js";
 import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
+import { type ArchiverClock, clockOf } from "./archiver-clock.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { DurableTimes } from "./durable-times.js";
 import { sameBytes } from "./same-bytes.js";
@@ -214,7 +215,10 @@ class ArchiverRun implements Archiver {
   readonly #onStateChange: ((s: ArchiverStatus) => void) | undefined;
   readonly #stop = new AbortController();
   readonly #unsubscribe: () => void;
-  readonly #timer: ReturnType<typeof setInterval>;
+  /** Node's timers and clocks, or the one a test gave (`withArchiverClock`, see archiver-clock.ts). */
+  readonly #clock: ArchiverClock;
+  /** Cancels the shipping interval. */
+  readonly #cancelInterval: () => void;
   readonly #ready: Promise<void>;
 
   #state: ArchiverStatus["state"] = "running";
@@ -257,7 +261,7 @@ class ArchiverRun implements Archiver {
    * directory store) per rotation.
    */
   #shipDue = true;
-  /** When the slot file was last written (`performance.now()`); it is written at most once per `intervalMs`. */
+  /** When the slot file was last written (the clock's `now()`); it is written at most once per `intervalMs`. */
   #slotWrittenAt = Number.NEGATIVE_INFINITY;
   #flushWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
   /**
@@ -289,9 +293,10 @@ class ArchiverRun implements Archiver {
     this.#failingAfter = checked.failingAfter;
     this.#callTimeout = checked.callTimeoutMs;
     this.#onStateChange = o.onStateChange;
+    this.#clock = clockOf(o);
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
-    if (this.#durable > 0) this.#durableTimes.add(this.#durable, Date.now());
+    if (this.#durable > 0) this.#durableTimes.add(this.#durable, this.#clock.wallNow());
     // Two archivers on one slot would share its file and its in-process hold (the second's replaces the first's),
     // so truncation could follow the one that is ahead and delete what the other has not archived.
     const running = slotsInUse.get(wal) ?? new Set<string>();
@@ -307,8 +312,7 @@ class ArchiverRun implements Archiver {
     this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
     running.add(this.#slot);
     slotsInUse.set(wal, running);
-    this.#timer = setInterval(() => this.#scheduleShipping(), this.#interval);
-    this.#timer.unref();
+    this.#cancelInterval = this.#clock.interval(() => this.#scheduleShipping(), this.#interval);
     this.#ready = this.#enqueue(() => this.#pass());
     this.#ready.catch((error: unknown) => this.#localFailure(error));
   }
@@ -319,7 +323,7 @@ class ArchiverRun implements Archiver {
       state: this.#state,
       archivedLsn: this.#archivedLsn,
       durableLsn: this.#durable,
-      lagMs: since === undefined ? 0 : Date.now() - since,
+      lagMs: since === undefined ? 0 : this.#clock.wallNow() - since,
       pendingSegments: this.#pending.length,
       uploadedSegments: this.#uploadedSegments,
       uploadedPieces: this.#uploadedPieces,
@@ -373,7 +377,7 @@ class ArchiverRun implements Archiver {
   }
 
   async #settleStop(flush: boolean): Promise<void> {
-    clearInterval(this.#timer);
+    this.#cancelInterval();
     this.#unsubscribe();
     this.#releaseHold();
     let failure: unknown;
@@ -406,7 +410,7 @@ class ArchiverRun implements Archiver {
       case "durable":
         if (event.lsn > this.#durable) {
           this.#durable = event.lsn;
-          this.#durableTimes.add(event.lsn, Date.now());
+          this.#durableTimes.add(event.lsn, this.#clock.wallNow());
         }
         if (event.offset !== undefined && event.segmentId !== undefined) {
           this.#durablePrefix = { segmentId: event.segmentId, offset: event.offset, lsn: event.lsn };
@@ -722,7 +726,7 @@ class ArchiverRun implements Archiver {
     this.#uploadedBytes += bytes.byteLength;
     // The pieces shipped while it was active are superseded; removing them is tidiness, not correctness.
     // Bounded like every store call, and stopped by stop(): tidiness must never stall archiving.
-    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
+    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout, this.#clock);
     try {
       for (const p of superseded) await bounded(this.#store.delete(p, { signal }), signal);
     } catch {
@@ -743,7 +747,7 @@ class ArchiverRun implements Archiver {
    */
   async #piecesOf(segment: Pending, bytes: Uint8Array): Promise<string[]> {
     let listed: readonly { key: string }[];
-    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
+    const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout, this.#clock);
     try {
       listed = await bounded(this.#store.list(pieceKeyPrefix(segment.id), { signal }), signal);
     } catch {
@@ -841,7 +845,7 @@ class ArchiverRun implements Archiver {
    */
   async #writeSlotFile(now: boolean): Promise<void> {
     if (this.#slotWriter.written >= this.#holdLsn) return;
-    const at = performance.now();
+    const at = this.#clock.now();
     if (!now && at - this.#slotWrittenAt < this.#interval) return;
     this.#slotWrittenAt = at;
     await this.#slotWriter.advance(this.#holdLsn);
@@ -861,7 +865,7 @@ class ArchiverRun implements Archiver {
   async #call<T>(op: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.#stop.signal.throwIfAborted();
-      const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout);
+      const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout, this.#clock);
       this.#callInFlight = true;
       try {
         // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
@@ -904,7 +908,7 @@ class ArchiverRun implements Archiver {
         }
         if (retryAsked) continue;
         const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
-        await sleep(wait * (0.5 + Math.random() / 2), this.#stop.signal, (wake) => {
+        await sleep(this.#clock, wait * (0.5 + this.#clock.random() / 2), this.#stop.signal, (wake) => {
           this.#retryNow = wake;
         });
         this.#retryNow = undefined;
@@ -1004,20 +1008,24 @@ function checkOptions(o: ArchiverOptions) {
  * it for as long as `stop` lives (nodejs/node#55351), even once collected, and `stop` lives as long as the archiver,
  * which makes a call a second while a log is busy; each call's timer also stayed pending until it fired.
  */
-function callSignal(stop: AbortSignal, ms: number): { readonly signal: AbortSignal; release(): void } {
+function callSignal(
+  stop: AbortSignal,
+  ms: number,
+  clock: ArchiverClock,
+): { readonly signal: AbortSignal; release(): void } {
   const controller = new AbortController();
   const onStop = () => controller.abort(stop.reason);
-  const timer = setTimeout(
+  const cancelTimer = clock.timeout(
     () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
     ms,
+    false,
   );
-  timer.unref();
   if (stop.aborted) onStop();
   else stop.addEventListener("abort", onStop, { once: true });
   return {
     signal: controller.signal,
     release() {
-      clearTimeout(timer);
+      cancelTimer();
       stop.removeEventListener("abort", onStop);
     },
   };
@@ -1074,15 +1082,20 @@ function stoppedError(): WalError {
 }
 
 /** Sleep `ms`, ended early by `signal` or by calling the function handed to `onWake` (for as long as it sleeps). */
-function sleep(ms: number, signal: AbortSignal, onWake: (wake: () => void) => void): Promise<void> {
+function sleep(
+  clock: ArchiverClock,
+  ms: number,
+  signal: AbortSignal,
+  onWake: (wake: () => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
-      clearTimeout(timer);
+      cancelTimer();
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const cancelTimer = clock.timeout(done, ms, true);
     signal.addEventListener("abort", done, { once: true });
     onWake(done);
   });
