@@ -80,12 +80,16 @@ export interface PipelineOptions {
    * handle passes its own option, `"auto"` unless set)
    */
   readonly blockingSync?: BlockingSyncInput;
+  /** Milliseconds on a monotonic clock, timing sync rounds (a test's clock in a testing build). @default `performance.now()` */
+  readonly now?: () => number;
 }
 
 export class CommitPipeline {
   #writer: SegmentWriter;
   readonly #events: PipelineEvents;
   readonly #placement: SyncPlacement;
+  /** Times sync rounds (see {@link PipelineOptions.now}). */
+  readonly #now: () => number;
   #appended: number;
   #written: number;
   #synced: number;
@@ -125,6 +129,7 @@ export class CommitPipeline {
     this.#placement = new SyncPlacement(
       events.retrySyncAfterFailure === undefined ? (options.blockingSync ?? false) : false,
     );
+    this.#now = options.now ?? (() => performance.now());
     this.#appended = durableLsn;
     this.#written = durableLsn;
     this.#synced = durableLsn;
@@ -388,10 +393,10 @@ export class CommitPipeline {
     try {
       if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
       this.stats.syncs++;
-      const started = performance.now();
+      const started = this.#now();
       // Callers checked canSyncNow with no await since, so the writer's refusal beside a flush cannot meet this call.
       this.#writer.syncNow();
-      this.#syncRoundDone(target, performance.now() - started);
+      this.#syncRoundDone(target, this.#now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
     } catch (error) {
@@ -468,7 +473,7 @@ export class CommitPipeline {
       const targetBytes = this.#writer.writtenBytes;
       const targetRecord = this.#writer.lastWrittenRecord;
       this.#roundsStarted++;
-      const started = performance.now();
+      const started = this.#now();
       try {
         if (TESTING_BUILD) this.#events.failpoint("commit.beforeFsync");
         this.stats.syncs++;
@@ -490,7 +495,7 @@ export class CommitPipeline {
           return;
         }
       }
-      this.#syncRoundDone(target, performance.now() - started);
+      this.#syncRoundDone(target, this.#now() - started);
       this.#roundsDone = this.#roundsStarted;
       if (TESTING_BUILD) this.#events.failpoint("commit.afterFsync");
       const covered = TESTING_BUILD && this.#events.syncCoversLaterWrites === true ? this.#written : target;

@@ -9,7 +9,7 @@ import { checkRecoveryMode, type RecoveryMode, SCAN_FROM, type ScanFrom } from "
 import { fileSystemOption, MAX_PREALLOCATE_BYTES, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
-import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf } from "./testing-hooks.js";
+import { type Failpoint, noFailpoint, type PlantedBug, testingHooksOf, type WalTestingClock } from "./testing-hooks.js";
 import {
   DEFAULT_PREALLOCATE_BYTES,
   DEFAULT_SEGMENT_TARGET_BYTES,
@@ -36,6 +36,8 @@ export interface OpenOptions<E> {
   readonly fs: WalFileSystem;
   readonly failpoint: Failpoint;
   readonly bugs: ReadonlySet<PlantedBug>;
+  /** A test's clock (testing builds only, see `WalTestingClock`); Node's timers when undefined. */
+  readonly clock: WalTestingClock | undefined;
 }
 
 /**
@@ -128,6 +130,7 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
   const hooks = testingHooksOf(options);
   const failpoint = hooks.failpoint ?? noFailpoint;
   const bugs = new Set(hooks.plantedBugs ?? []);
+  const clock = hooks.clock;
   return {
     codec,
     syncMode,
@@ -144,5 +147,6 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     fs,
     failpoint,
     bugs,
+    clock,
   };
 }

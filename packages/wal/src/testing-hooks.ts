@@ -83,12 +83,26 @@ export type PlantedBug =
    */
   | "one-step-tail-cut";
 
+/**
+ * A clock of a test's own for the handle: the group mode's flusher and the duration of sync rounds (which
+ * `blockingSync: "auto"` follows) then run on it instead of Node's `setInterval` and `performance.now()`, so that a
+ * harness advancing it by count gets the same rounds whatever the machine's speed.
+ */
+export interface WalTestingClock {
+  /** Milliseconds on a monotonic clock, in place of `performance.now()`: how long a sync round took. */
+  now(): number;
+  /** Call `callback` every `ms` until the returned function is called, in place of `setInterval`. */
+  interval(callback: () => void, ms: number): () => void;
+}
+
 /** Crash-testing hooks for `Wal.open`, given with `withTestingHooks` from `@lora/wal/testing`. */
 export interface WalTestingOptions {
   /** Called at each named point of the I/O sequence (may throw or kill the process there). @default no-op */
   readonly failpoint?: Failpoint;
   /** Deliberate bugs to switch on, by name. @default none */
   readonly plantedBugs?: readonly PlantedBug[];
+  /** The group flusher's timer and the sync rounds' clock (see {@link WalTestingClock}). @default Node's */
+  readonly clock?: WalTestingClock;
 }
 
 export const noFailpoint: Failpoint = () => undefined;

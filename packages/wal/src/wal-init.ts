@@ -7,7 +7,7 @@ import type { SegmentWriter, WalFileSystem } from "@lora/wal-segment";
 import type { SegmentLifecycle } from "./segment-lifecycle.js";
 import type { SyncMode } from "./sync-mode.js";
 import type { BlockingSyncInput } from "./sync-placement.js";
-import type { Failpoint, PlantedBug } from "./testing-hooks.js";
+import type { Failpoint, PlantedBug, WalTestingClock } from "./testing-hooks.js";
 
 /** The private constructor's argument (see `Wal.open`). */
 export interface WalInit<E> {
@@ -34,6 +34,8 @@ export interface WalInit<E> {
   spans: TransactionSpans;
   failpoint: Failpoint;
   bugs: ReadonlySet<PlantedBug>;
+  /** A test's clock for the group flusher and the sync rounds (testing builds only); Node's when undefined. */
+  clock: WalTestingClock | undefined;
   /** Committed transactions the open replayed (planted bug `double-batch-after-recovery` only). */
   replayedTransactions: number;
 }

@@ -218,7 +218,10 @@ export class Wal<E = MutationEvent> {
         syncCoversLaterWrites: TESTING_BUILD && init.bugs.has("sync-covers-later-writes"),
         syncBesideBackgroundSync: TESTING_BUILD && init.bugs.has("sync-beside-background-sync"),
       },
-      { blockingSync: init.blockingSync },
+      {
+        blockingSync: init.blockingSync,
+        ...(TESTING_BUILD && init.clock !== undefined ? { now: init.clock.now.bind(init.clock) } : {}),
+      },
     );
     this.#feed = new InProcessFeed(
       init.dir,
@@ -234,6 +237,7 @@ export class Wal<E = MutationEvent> {
         this.#pipeline,
         init.failpoint,
         () => this.#poison !== undefined || this.#closed || this.#structural !== undefined,
+        TESTING_BUILD ? init.clock : undefined,
       );
     }
     // The lock file removed and the directory taken by another process (see dir-lock.ts): stop writing at once.
@@ -256,7 +260,7 @@ export class Wal<E = MutationEvent> {
     const openedAt = performance.now();
     checkPath(dir);
     const o = normalizeOpenOptions(options);
-    const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs } = o;
+    const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs, clock } = o;
 
     // Before anything is created (the directory, the lock file): a restore that did not finish is refused as found.
     const names = await fs.readdir(dir).catch((error: unknown) => {
@@ -292,6 +296,7 @@ export class Wal<E = MutationEvent> {
         spans: r.outcome?.transactionSpans ?? new TransactionSpans(),
         failpoint,
         bugs,
+        clock,
         replayedTransactions: r.outcome?.committedTransactions ?? 0,
       });
       if (recoverChannel.hasSubscribers) {
