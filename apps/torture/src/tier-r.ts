@@ -19,15 +19,30 @@
  *
  * The archiver is awaited with `flush()` once right after each start, before any truncation (a truncation before the
  * archiver's slot exists may delete unarchived segments: a known open issue the tier steps around).
+ *
+ * No real timer decides anything, so a seed does the same work on a loaded machine as on an idle one. Each case has
+ * a {@link ManualClock} that the archivers (`withArchiverClock`: shipping interval, retry back-off and its jitter,
+ * call time-out, slot-file throttle, lag) and the handles (the `clock` testing hook: the group flusher, the sync
+ * rounds' durations that `blockingSync: "auto"` follows) run on. The tier moves it by count: a seeded 0-3 ms before
+ * each operation, and 1 ms after each turn of a wait, which is a `setImmediate` turn (never a timer's). So the timer
+ * paths run as they did on real time (interval passes, throttled slot writes, timer-woken retries, group rounds, and
+ * call time-outs, which injected `timeout` faults make hang until abandoned), at points the seed decides.
  */
 
 import { isWalError, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { type PlantedBug, withTestingHooks } from "@lora/wal/testing";
 import { type Archiver, restore, startArchiver } from "@lora/wal-archive";
-import { type MemoryArchive, type MemoryFaultKind, memoryArchive } from "@lora/wal-archive/testing";
+import {
+  type ArchiverClock,
+  ManualClock,
+  type MemoryArchive,
+  type MemoryFaultKind,
+  memoryArchive,
+  withArchiverClock,
+} from "@lora/wal-archive/testing";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
-import { errorText, turn, within } from "./bounded-wait.js";
+import { errorText, immediateTurn, within } from "./bounded-wait.js";
 import { describeTx, sameTx, summarize, type TxSummary } from "./follow-history.js";
 import { between, mix, type Rng, rng } from "./prng.js";
 import { TierResult, type ViolationKind } from "./result.js";
@@ -108,6 +123,21 @@ export interface TierROptions {
   /** Stop after the first case that reports a violation. */
   readonly stopOnFirst?: boolean;
   readonly onProgress?: (r: TierResult) => void;
+  /**
+   * Called after each step of a case (each operation, the crash, each check) with a line saying what it did and where
+   * the log, the archive and the case's clock stand: two runs of one seed give the same lines on any machine.
+   */
+  readonly onStep?: (line: string) => void;
+  /**
+   * Called at each mutating operation on the writer's SimFS (a write, an fsync, a rename...), synchronously: a test
+   * may hold the event loop there to make every sync round look slow.
+   */
+  readonly onFsOperation?: () => void;
+  /**
+   * Wraps the clock each case runs its archivers on (testing the tier itself: a wrapper that hands some timers to
+   * Node's real ones must make two runs of a seed differ). @default the case's {@link ManualClock}
+   */
+  readonly archiverClock?: (clock: ManualClock) => ArchiverClock;
 }
 
 /** Default 6 cases of up to 40 operations; `--smoke` 4 of 30; `--long` 30 of 80. */
@@ -121,6 +151,10 @@ const DIR = "/w";
 const RESTORED = "/restored";
 /** Event-loop turns a bounded wait allows (a liveness watchdog counted in turns, never a deadline). */
 const WAIT_TURNS = 20_000;
+/** The case clock's milliseconds per turn of a wait. */
+const MS_PER_TURN = 1;
+/** Where a sync round's fdatasync runs, from the seed; "auto" follows the case clock's durations. */
+const PLACEMENTS = [true, false, "auto"] as const;
 
 export async function runTierR(o: TierROptions): Promise<TierResult> {
   const result = new TierResult("R");
@@ -153,6 +187,10 @@ const FIGURES = [
   "restoredTransactionsChecked",
   "postCrashCommits",
   "emptyArchives",
+  "clockMs",
+  "timersFired",
+  "callTimeouts",
+  "slotWrites",
 ];
 
 class ArchiveCase {
@@ -162,6 +200,10 @@ class ArchiveCase {
   readonly #next: Rng;
   readonly #mode: Mode;
   readonly #target: number;
+  readonly #blockingSync: (typeof PLACEMENTS)[number];
+  /** The case's time: every archiver and handle of the case arms its timers on it (see the module comment). */
+  readonly #clock: ManualClock;
+  readonly #archiverClock: ArchiverClock;
   readonly #fs = new SimFS();
   readonly #store: MemoryArchive = memoryArchive();
   /** Every commit whose call resolved, in commit-LSN order once sorted. */
@@ -179,6 +221,13 @@ class ArchiveCase {
     this.#next = rng(mix(o.seed, 0x72, index));
     this.#mode = MODES[between(this.#next, 0, MODES.length - 1)] as Mode;
     this.#target = between(this.#next, 400, 1500);
+    this.#blockingSync = PLACEMENTS[between(this.#next, 0, PLACEMENTS.length - 1)] as (typeof PLACEMENTS)[number];
+    this.#clock = new ManualClock(mix(o.seed, 0x7c, index) >>> 0);
+    this.#archiverClock = o.archiverClock?.(this.#clock) ?? this.#clock;
+    this.#store.onCall((call) => {
+      if (call.outcome === "fault" && call.error instanceof DOMException && call.error.name === "TimeoutError")
+        this.#r.bump("callTimeouts");
+    });
   }
 
   #violation(kind: ViolationKind, message: string): void {
@@ -192,33 +241,77 @@ class ArchiveCase {
   }
 
   #archiver(wal: Wal<JsonValue>, fs: SimFS): Archiver {
-    return startArchiver(wal, {
-      store: this.#store,
-      intervalMs: between(this.#next, 1, 8),
-      retry: { initialMs: 1, maxMs: 4, failingAfter: 3 },
-      callTimeoutMs: 2000,
-      fs,
-    });
+    return startArchiver(
+      wal,
+      withArchiverClock(
+        {
+          store: this.#store,
+          intervalMs: between(this.#next, 1, 8),
+          retry: { initialMs: 1, maxMs: 4, failingAfter: 3 },
+          callTimeoutMs: between(this.#next, 10, 60),
+          fs,
+        },
+        this.#archiverClock,
+      ),
+    );
+  }
+
+  /** Let `ms` of the case's time pass: the timers due by then fire. */
+  #advance(ms: number): void {
+    this.#clock.advance(ms);
+    this.#r.bump("clockMs", ms);
+  }
+
+  /** One turn of a wait: an immediate turn (what is ready runs), then MS_PER_TURN of the case's time. */
+  async #turn(): Promise<void> {
+    await immediateTurn();
+    this.#advance(MS_PER_TURN);
+  }
+
+  /** Wait for `p` at most WAIT_TURNS turns (see #turn). */
+  #within<T>(p: Promise<T>) {
+    return within(p, WAIT_TURNS, () => this.#turn());
+  }
+
+  /** Open the case's log on `fs` (the writer's or a crash image), on the case's clock. */
+  async #open(
+    fs: SimFS,
+    more: { syncMode?: "perCommit" | "none" | { mode: "group"; intervalMs: number }; checkpointLsn?: number },
+  ) {
+    return (
+      await Wal.open<JsonValue>(
+        DIR,
+        withTestingHooks(
+          { codec: jsonCodec, fs, blockingSync: this.#blockingSync, segmentTargetBytes: this.#target, ...more },
+          { plantedBugs: this.#o.bugs ?? [], clock: this.#clock },
+        ),
+      )
+    ).wal;
+  }
+
+  /** One step done: a line for `onStep` with what the log, the archive and the clock say now. */
+  #stepDone(what: string, wal: Wal<JsonValue> | null, archiver: Archiver | null): void {
+    if (this.#o.onStep === undefined) return;
+    const a = archiver?.status();
+    const calls = Object.entries(this.#store.calls)
+      .map(([op, n]) => `${op}:${n}`)
+      .join(",");
+    this.#o.onStep(
+      `r-${this.#index} (${this.#mode}, blockingSync ${this.#blockingSync}) ${this.#step} ${what}: clock ${this.#clock.now()} (${this.#clock.fired} fired), fsynced ${wal?.fsyncedLsn() ?? "-"} (${wal === null ? "-" : `${wal.ioStats().syncs} syncs, ${wal.ioStats().writes} writes`}), archived ${a?.archivedLsn ?? "-"} (${a?.state ?? "-"}, ${a?.uploadedPieces ?? "-"} pieces, ${a?.uploadedSegments ?? "-"} segments, ${a?.failures ?? "-"} failures, lag ${a?.lagMs ?? "-"}), line ${this.#archived}, store ${this.#store.keys().length} objects, calls ${calls}`,
+    );
   }
 
   async run(): Promise<void> {
     let wal: Wal<JsonValue> | null = null;
     let archiver: Archiver | null = null;
     try {
-      wal = (
-        await Wal.open<JsonValue>(
-          DIR,
-          withTestingHooks(
-            {
-              codec: jsonCodec,
-              fs: this.#fs,
-              syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
-              segmentTargetBytes: this.#target,
-            },
-            { plantedBugs: this.#o.bugs ?? [] },
-          ),
-        )
-      ).wal;
+      this.#fs.onOperation((e) => {
+        if (e.op === "rename" && e.to?.endsWith(".slot") === true && !e.failed) this.#r.bump("slotWrites");
+        this.#o.onFsOperation?.();
+      });
+      wal = await this.#open(this.#fs, {
+        syncMode: this.#mode === "group" ? { mode: "group", intervalMs: 3 } : this.#mode,
+      });
       wal.onLifecycle((e) => {
         if (e.type === "sealed") this.#r.bump("rotations");
         else if (e.type === "removed") this.#r.bump("segmentsRemoved", e.segments.length);
@@ -228,37 +321,49 @@ class ArchiveCase {
       const total = between(this.#next, Math.ceil(this.#o.ops / 2), this.#o.ops);
       for (let i = 0; i < total; i++) {
         this.#step = `op ${i}`;
-        await this.#op(wal, archiver);
+        // The time an operation takes: the archiver's and the flusher's timers due by then fire first.
+        this.#advance(between(this.#next, 0, 3));
+        const what = await this.#op(wal, archiver);
         this.#r.bump("operations");
+        this.#stepDone(what, wal, archiver);
       }
       this.#step = "crash";
       // The crash: the image is taken and the archiver dies with the writer's process, before anything else runs.
-      const image = this.#image();
+      const { image, which } = this.#image();
+      this.#stepDone(which, wal, archiver);
       const stopping = archiver.stop({ flush: false });
       archiver = null;
-      if (!(await within(stopping, WAIT_TURNS)).settled) this.#violation("error", "the archiver did not stop");
+      if (!(await this.#within(stopping)).settled) this.#violation("error", "the archiver did not stop");
       wal.close().catch(() => undefined);
       wal = null;
       this.#committed.sort((a, b) => a.c - b.c);
       this.#store.setDown(false);
       this.#store.clearFaults();
       await this.#checkNewest();
+      this.#stepDone("checked", null, null);
       await this.#checkToLsn();
+      this.#stepDone("checked", null, null);
       await this.#checkAfterRecovery(image);
+      this.#stepDone("checked", null, null);
     } catch (e) {
       this.#violation("error", `the harness failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
-      if (archiver !== null) await within(archiver.stop({ flush: false }), WAIT_TURNS);
+      if (archiver !== null) await this.#within(archiver.stop({ flush: false }));
       if (wal !== null) wal.close().catch(() => undefined);
+      this.#r.bump("timersFired", this.#clock.fired);
     }
   }
 
-  #image(): SimFS {
+  #image(): { image: SimFS; which: string } {
     this.#r.bump("crashImages");
     this.#r.crashStates++;
-    if (this.#next() < 0.4) return this.#fs.durableImage();
+    if (this.#next() < 0.4) return { image: this.#fs.durableImage(), which: "the durable image" };
     const images = [...this.#fs.crashImages({ maxImages: 6, seed: mix(this.#o.seed, 0x72, this.#index) })];
-    return (images[between(this.#next, 0, images.length - 1)] as { fs: SimFS }).fs;
+    const k = between(this.#next, 0, images.length - 1);
+    const chosen = images[k] as { fs: SimFS; description: string };
+    // Temporary files are named with random hex (slot and next-segment files): the same image, other names.
+    const description = chosen.description.replace(/\.[0-9a-f]{12}\b/g, ".<random>");
+    return { image: chosen.fs, which: `crash image ${k} of ${images.length}: ${description}` };
   }
 
   // ---- the workload ------------------------------------------------------------------------------------------
@@ -274,17 +379,21 @@ class ArchiveCase {
     this.#r.bump("commits");
   }
 
-  async #op(wal: Wal<JsonValue>, archiver: Archiver): Promise<void> {
+  /** One seeded operation; returns what it did (for `onStep`). */
+  async #op(wal: Wal<JsonValue>, archiver: Archiver): Promise<string> {
     const roll = this.#next();
-    if (roll < 0.3) return this.#commit(wal);
+    if (roll < 0.3) {
+      await this.#commit(wal);
+      return "commit";
+    }
     if (roll < 0.5) {
       const k = between(this.#next, 2, 6);
       await Promise.all(Array.from({ length: k }, () => this.#commit(wal)));
-      return;
+      return `${k} commits`;
     }
     if (roll < 0.56) {
       await wal.sync();
-      return;
+      return "sync";
     }
     if (roll < 0.66) {
       if (this.#mode === "none") await wal.sync();
@@ -292,31 +401,32 @@ class ArchiveCase {
       await wal.checkpoint(fence);
       if (fence > this.#fence) this.#fence = fence;
       this.#r.bump("checkpoints");
-      return;
+      return `checkpoint ${fence}`;
     }
     if (roll < 0.74) {
       this.#store.setDown(!this.#store.down);
       if (this.#store.down) this.#r.bump("outages");
-      return;
+      return this.#store.down ? "store down" : "store up";
     }
     if (roll < 0.82) {
-      const kinds: MemoryFaultKind[] = ["unavailable", "reset"];
-      this.#store.injectFault({
-        op: "put",
-        times: between(this.#next, 1, 3),
-        error: kinds[between(this.#next, 0, 1)] as MemoryFaultKind,
-        applied: this.#next() < 0.5,
-      });
+      // A timeout fault hangs the put until the archiver abandons it (its call time-out, on the case's clock).
+      const kinds: MemoryFaultKind[] = ["unavailable", "reset", "timeout"];
+      const times = between(this.#next, 1, 3);
+      const error = kinds[between(this.#next, 0, kinds.length - 1)] as MemoryFaultKind;
+      const applied = this.#next() < 0.5;
+      this.#store.injectFault({ op: "put", times, error, applied });
       this.#r.bump("putFaults");
-      return;
+      return `${times} put fault(s) ${error}${applied ? " applied" : ""}`;
     }
     if (roll < 0.95) {
       // Most flushes with the store up, so the archived line moves.
       if (this.#store.down && this.#next() < 0.6) this.#store.setDown(false);
       await this.#flush(wal, archiver, "a flush");
-      return;
+      return `flush (store ${this.#store.down ? "down" : "up"})`;
     }
-    for (let i = between(this.#next, 1, 20); i > 0; i--) await turn();
+    const turns = between(this.#next, 1, 20);
+    for (let i = 0; i < turns; i++) await this.#turn();
+    return `${turns} turns`;
   }
 
   /** Flush; on success the archived line must cover what was fsynced at the call. False when it did not settle. */
@@ -324,7 +434,7 @@ class ArchiveCase {
     const fsynced = wal.fsyncedLsn();
     const down = this.#store.down;
     this.#r.bump("flushes");
-    const r = await within(archiver.flush(), WAIT_TURNS);
+    const r = await this.#within(archiver.flush());
     if (!r.settled) {
       this.#violation("error", `${what} did not settle in ${WAIT_TURNS} turns (store ${down ? "down" : "up"})`);
       return false;
@@ -416,15 +526,7 @@ class ArchiveCase {
     this.#step = "recovery";
     let wal: Wal<JsonValue>;
     try {
-      wal = (
-        await Wal.open<JsonValue>(
-          DIR,
-          withTestingHooks(
-            { codec: jsonCodec, fs: image, segmentTargetBytes: this.#target, checkpointLsn: this.#fence },
-            { plantedBugs: this.#o.bugs ?? [] },
-          ),
-        )
-      ).wal;
+      wal = await this.#open(image, { checkpointLsn: this.#fence });
     } catch (e) {
       this.#violation("unopenable", `the crash image did not open at fence ${this.#fence}: ${errorText(e)}`);
       return;
@@ -452,7 +554,7 @@ class ArchiveCase {
       const got = await this.#restored();
       if (got !== null) this.#same(got, expected, "the restore after recovery");
     } finally {
-      if (archiver !== null) await within(archiver.stop(), WAIT_TURNS);
+      if (archiver !== null) await this.#within(archiver.stop());
       await wal.close().catch(() => undefined);
     }
   }
