@@ -1,7 +1,8 @@
 /**
  * `withFenceRemedy` names, as left by a restore that did not finish, only segment files still named `.restoring`
  * (`0000000001.wal.restoring`); other files ending in `.restoring` are not a restore's and get the general wording.
- * A listing that fails in any way counts as none, and the refusal comes back with its code.
+ * A listing that fails in any way counts as none, and the refusal comes back with its code. The names are shown in
+ * order, five at most; errors other than that refusal pass as they are.
  */
 
 import { isWalError, WalError } from "@lora/wal-codec";
@@ -65,4 +66,16 @@ it("a listing that throws, rejects or is not a list keeps the refusal", async ()
     expect(isWalError(error, "WAL_FENCE_TOO_LOW")).toBe(true);
     expect((error as WalError).message).toContain(GENERAL);
   }
+});
+
+it("names the files in order, six of them: the first five then '...', and passes other errors as they are", async () => {
+  const names = [6, 3, 1, 5, 2, 4].map((id) => `000000000${id}.wal.restoring`);
+  const error = (await withFenceRemedy(refusal(), holding(names), "/w")) as WalError;
+  const first = [1, 2, 3, 4, 5].map((id) => `000000000${id}.wal.restoring`).join(", ");
+  expect(error.message).toContain(`(6 segment file(s) still named .restoring: ${first}, ...)`);
+
+  const corrupt = new WalError("WAL_CORRUPT", "bad record at offset 40");
+  expect(await withFenceRemedy(corrupt, holding(names), "/w")).toBe(corrupt);
+  const plain = new Error("not a WalError");
+  expect(await withFenceRemedy(plain, holding(names), "/w")).toBe(plain);
 });
