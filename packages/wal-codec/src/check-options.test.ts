@@ -1,6 +1,14 @@
 import { UNPRINTABLE_VALUES } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
-import { checkOptionsObject, checkPath, checkSignal, shownError, shownValue } from "./check-options.js";
+import {
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  readCallerValue,
+  shownError,
+  shownValue,
+} from "./check-options.js";
+import { WalError } from "./errors.js";
 
 describe("checkOptionsObject", () => {
   it("accepts any object, arrays and class instances included", () => {
@@ -123,5 +131,35 @@ describe("shownError", () => {
     expect(shownError(trappedPlain)).toBe("an object");
     expect(shownValue(revokedObject.proxy)).toBe("an object");
     expect(shownValue(trappedPlain)).toBe("an object");
+  });
+});
+
+describe("readCallerValue", () => {
+  it("returns what the read returns", () => {
+    expect(readCallerValue(() => 5, "WAL_INVALID_ARGUMENT", "reading x")).toBe(5);
+  });
+
+  it("refuses what the read throws with the code given, the throw as the cause; a WalError passes through", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    let error: unknown;
+    try {
+      readCallerValue(() => Object.keys(proxy), "WAL_INVALID_OPTION", "f: reading the options", { option: "a" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ name: "WalError", code: "WAL_INVALID_OPTION", details: { option: "a" } });
+    expect((error as Error).message).toMatch(/^f: reading the options threw: Cannot perform 'ownKeys'/);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    const own = new WalError("WAL_CLOSED", "closed");
+    expect(() =>
+      readCallerValue(
+        () => {
+          throw own;
+        },
+        "WAL_INVALID_ARGUMENT",
+        "x",
+      ),
+    ).toThrow(own);
   });
 });

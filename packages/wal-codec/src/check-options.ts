@@ -4,7 +4,7 @@
  * `AbortSignal`.
  */
 
-import { WalError } from "./errors.js";
+import { isWalError, WalError, type WalErrorDetails } from "./errors.js";
 
 /**
  * The longest delay Node's timers keep, 2^31 - 1 ms (about 24.8 days): a longer one, a fraction above it included,
@@ -69,6 +69,28 @@ function shownObject(value: object): string {
     return isArray ? "an array" : "an object";
   } catch {
     return "an object";
+  }
+}
+
+/**
+ * Run `read`, a look at a value the caller passed (a property, its keys, its prototype), and refuse what it throws
+ * with `code`: a getter or a proxy trap that throws, or a revoked proxy (a `TypeError` for any look), is the caller's
+ * value failing, and its own error escaping would replace the entry point's coded refusal. A `WalError` the read
+ * throws itself passes through.
+ * @param what What was read, for the message (`"Wal.open: reading the options"`).
+ * @throws {@link WalError} `code`, with what was thrown as its `cause`.
+ */
+export function readCallerValue<T>(
+  read: () => T,
+  code: "WAL_INVALID_OPTION" | "WAL_INVALID_ARGUMENT",
+  what: string,
+  details: WalErrorDetails = {},
+): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isWalError(error)) throw error;
+    throw new WalError(code, `${what} threw: ${shownError(error)}`, { cause: error, details });
   }
 }
 

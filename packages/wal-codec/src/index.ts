@@ -18,6 +18,7 @@ export {
   checkPath,
   checkSignal,
   MAX_TIMER_MS,
+  readCallerValue,
   shownError,
   shownValue,
 } from "./check-options.js";

@@ -85,3 +85,54 @@ describe("optionNames", () => {
     expect(Object.isFrozen(KNOWN)).toBe(true);
   });
 });
+
+describe("checkOptionNames on options that throw when read", () => {
+  it("refuses a getter, a proxy trap or a revoked proxy that throws with WAL_INVALID_OPTION, the throw as its cause", () => {
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const trap = new Error("trap");
+    const throwing: [string, object][] = [
+      [
+        "a getter",
+        Object.defineProperty({}, "recovery", {
+          enumerable: true,
+          get: () => {
+            throw trap;
+          },
+        }),
+      ],
+      [
+        "a get trap",
+        new Proxy(
+          {},
+          {
+            get: () => {
+              throw trap;
+            },
+          },
+        ),
+      ],
+      [
+        "an ownKeys trap",
+        new Proxy(
+          {},
+          {
+            ownKeys: () => {
+              throw trap;
+            },
+          },
+        ),
+      ],
+      ["a revoked proxy", revoked],
+    ];
+    for (const [label, options] of throwing) {
+      const error = refusal(options);
+      expect(error, label).toMatchObject({ name: "WalError", code: "WAL_INVALID_OPTION" });
+      expect((error as Error).message, label).toMatch(
+        /^Wal\.open: reading (the options|option "(recovery|syncMode)") threw: (trap|Cannot perform)/,
+      );
+    }
+    expect((refusal(throwing[0]?.[1] as object) as Error).cause).toBe(trap);
+    expect(refusal(throwing[0]?.[1] as object)).toMatchObject({ details: { option: "recovery" } });
+  });
+});

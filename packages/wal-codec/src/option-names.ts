@@ -3,7 +3,7 @@
  * type, and refuses any other name, suggesting the known one a misspelling most likely meant.
  */
 
-import { checkOptionsObject } from "./check-options.js";
+import { checkOptionsObject, readCallerValue } from "./check-options.js";
 import { closestName } from "./closest-name.js";
 import { WalError } from "./errors.js";
 
@@ -35,12 +35,17 @@ type ListsEvery<T, K extends readonly string[]> = [Exclude<keyof T & string, K[n
  * Why refuse: in plain JavaScript a misspelled option is otherwise ignored without a word, and the call runs with the
  * default instead, e.g. `{ recover: "strict" }` would open in the default recovery mode and cut damage the caller
  * asked to have refused.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, and for the first unknown name,
- *   with the closest known one when a misspelling is likely (`details.option`, `details.knownOptions`).
+ *
+ * It also reads each known option once, so options that throw when read (a getter, a proxy's trap, a revoked proxy)
+ * are refused here with a code rather than throwing their own error from wherever the entry point reads them.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, for the first unknown name,
+ *   with the closest known one when a misspelling is likely (`details.option`, `details.knownOptions`), and for
+ *   options whose keys or a known option throw when read (`details.option` names it; the throw is the `cause`).
  */
 export function checkOptionNames(options: unknown, known: readonly string[], where: string): asserts options is object {
   checkOptionsObject(options);
-  for (const name of Object.keys(options)) {
+  const names = readCallerValue(() => Object.keys(options), "WAL_INVALID_OPTION", `${where}: reading the options`);
+  for (const name of names) {
     if (known.includes(name)) continue;
     const near = closestName(name, known);
     throw new WalError(
@@ -48,5 +53,10 @@ export function checkOptionNames(options: unknown, known: readonly string[], whe
       `${where}: unknown option ${JSON.stringify(name)}${near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`}; known options: ${known.join(", ")}`,
       { details: { option: name, knownOptions: [...known] } },
     );
+  }
+  // Read once here, so one that throws is refused now, not where the entry point first reads it.
+  for (const name of known) {
+    const what = `${where}: reading option ${JSON.stringify(name)}`;
+    readCallerValue(() => (options as Record<string, unknown>)[name], "WAL_INVALID_OPTION", what, { option: name });
   }
 }
