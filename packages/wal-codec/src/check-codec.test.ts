@@ -1,3 +1,4 @@
+import { hostileValues } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
 import { checkPayloadCodec, payloadCodecProblem } from "./check-codec.js";
 import { jsonCodec } from "./json-codec.js";
@@ -40,5 +41,19 @@ describe("checkPayloadCodec", () => {
   it("accepts a codec that serves the use", () => {
     expect(() => checkPayloadCodec(decodeOnly, "read")).not.toThrow();
     expect(() => checkPayloadCodec(jsonCodec)).not.toThrow();
+  });
+});
+
+describe("a codec that throws when read", () => {
+  it("is a problem, not a throw: checkPayloadCodec refuses it with WAL_INVALID_OPTION", () => {
+    for (const [label, value] of hostileValues(["name", "decodeEvent"])) {
+      let error: unknown;
+      try {
+        checkPayloadCodec(value, "read");
+      } catch (e) {
+        error = e;
+      }
+      expect(error, label).toMatchObject({ name: "WalError", code: "WAL_INVALID_OPTION" });
+    }
   });
 });

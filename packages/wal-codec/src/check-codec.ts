@@ -4,6 +4,7 @@
  * missing codec fails later with a `TypeError`, and `{}` as a codec mismatch naming "undefined").
  */
 
+import { shownError } from "./check-options.js";
 import { WalError } from "./errors.js";
 import type { PayloadCodec } from "./payload-codec.js";
 
@@ -16,15 +17,21 @@ const READ_WRITE_METHODS = ["encodeEvent", "encodeBatch", "decodeEvent", "decode
 /**
  * Why `value` is not a codec `use` can work with, in words for a message (`"has no 'decodeBatch' function"`), or
  * `undefined` when it is one: a string `name` and the methods `use` calls (`decodeEvent` and `decodeBatch` to read,
- * `encodeEvent` and `encodeBatch` as well to write). It reads those properties and calls none of them.
+ * `encodeEvent` and `encodeBatch` as well to write). It reads those properties and calls none of them, and never
+ * throws: a codec whose properties throw when read is a problem like any other.
  */
 export function payloadCodecProblem(value: unknown, use: PayloadCodecUse = "readWrite"): string | undefined {
   if (typeof value !== "object" || value === null)
     return `is ${value === null ? "null" : typeof value}, not a codec object`;
   const codec = value as Partial<Record<keyof PayloadCodec<unknown>, unknown>>;
-  if (typeof codec.name !== "string") return "has no string 'name'";
-  for (const method of methodsFor(use)) {
-    if (typeof codec[method] !== "function") return `has no '${method}' function`;
+  // A getter or a proxy trap that throws (a revoked proxy: any read) is a problem too: this must not throw.
+  try {
+    if (typeof codec.name !== "string") return "has no string 'name'";
+    for (const method of methodsFor(use)) {
+      if (typeof codec[method] !== "function") return `has no '${method}' function`;
+    }
+  } catch (error) {
+    return `threw when read: ${shownError(error)}`;
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { UNPRINTABLE_VALUES } from "@lora/test-utils";
+import { hostileValues, UNPRINTABLE_VALUES } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
 import {
   checkOptionsObject,
@@ -161,5 +161,14 @@ describe("readCallerValue", () => {
         "x",
       ),
     ).toThrow(own);
+  });
+});
+
+describe("checkSignal with a value that throws when looked at", () => {
+  it("refuses a revoked proxy and a proxy whose getPrototypeOf throws with WAL_INVALID_OPTION", () => {
+    for (const [label, value] of hostileValues()) {
+      if (value === undefined) continue;
+      expect(() => checkSignal(value), label).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
+    }
   });
 });

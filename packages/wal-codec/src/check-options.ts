@@ -112,7 +112,10 @@ export function checkOptionsObject(options: unknown): asserts options is object 
  * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (it would fail later with a `TypeError`).
  */
 export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal === undefined) return;
+  // `instanceof` reads the prototype: a revoked proxy throws a TypeError there.
+  const isSignal = readCallerValue(() => signal instanceof AbortSignal, "WAL_INVALID_OPTION", "reading signal");
+  if (!isSignal) {
     throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${shownValue(signal)}`);
   }
 }

@@ -9,7 +9,7 @@
  * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
  */
 
-import { checkOptionNames, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, MAX_TIMER_MS, readCallerValue, shownValue, WalError } from "@lora/wal-codec";
 
 /**
  * When a commit is acknowledged and who fsyncs: `perCommit` (after an fdatasync covering it; concurrent commits
@@ -36,14 +36,18 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
   if (input === "none") return { mode: "none" };
   if (input === "group") return { mode: "group", intervalMs: DEFAULT_GROUP_INTERVAL_MS };
   if (typeof input === "object" && input !== null) {
-    if (input.mode === "perCommit" || input.mode === "none") {
+    // Read once: a getter or a proxy trap that throws is refused with the option's code, not as its own error.
+    const mode = readCallerValue(() => input.mode, "WAL_INVALID_OPTION", "syncMode: reading its mode", {
+      option: "syncMode",
+    });
+    if (mode === "perCommit" || mode === "none") {
       // `{ mode: "none", intervalMs }` would otherwise read as "sync every intervalMs" and sync never.
-      checkOptionNames(input, ["mode"], `syncMode { mode: "${input.mode}" }`);
-      return { mode: input.mode };
+      checkOptionNames(input, ["mode"], `syncMode { mode: "${mode}" }`);
+      return { mode };
     }
-    if (input.mode === "group") {
+    if (mode === "group") {
       checkOptionNames(input, ["mode", "intervalMs"], 'syncMode { mode: "group" }');
-      const ms = input.intervalMs;
+      const ms = (input as { readonly intervalMs: number }).intervalMs;
       // LoraDB's Node binding rejects 0; a zero interval would fsync continuously.
       if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
         throw new WalError(

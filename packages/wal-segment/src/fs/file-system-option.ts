@@ -4,7 +4,7 @@
  * `TypeError` from the middle of an open.
  */
 
-import { WalError } from "@lora/wal-codec";
+import { readCallerValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "./file-system.js";
 import { createNodeFileSystem } from "./node-file-system.js";
 
@@ -16,7 +16,7 @@ const FILE_SYSTEM_METHODS = ["open", "mkdirp", "readdir", "stat", "rename", "unl
  * every method of a {@link WalFileSystem} (what they do is not checked: that is the seam's contract).
  * @param where The function taking the option, for the message (`"Wal.open"`).
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` when `fs` is not an object with those methods, naming the first
- *   one missing.
+ *   one missing, or the error reading them threw (a getter, a proxy trap).
  */
 export function fileSystemOption(fs: unknown, where: string): WalFileSystem {
   if (fs === undefined) return createNodeFileSystem();
@@ -26,7 +26,11 @@ export function fileSystemOption(fs: unknown, where: string): WalFileSystem {
       `${where}: fs must be a WalFileSystem, got ${fs === null ? "null" : typeof fs}`,
     );
   }
-  const missing = FILE_SYSTEM_METHODS.find((m) => typeof (fs as Record<string, unknown>)[m] !== "function");
+  const missing = readCallerValue(
+    () => FILE_SYSTEM_METHODS.find((m) => typeof (fs as Record<string, unknown>)[m] !== "function"),
+    "WAL_INVALID_OPTION",
+    `${where}: fs: reading its methods`,
+  );
   if (missing !== undefined) {
     throw new WalError(
       "WAL_INVALID_OPTION",
