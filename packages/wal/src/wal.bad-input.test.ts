@@ -129,4 +129,36 @@ describe("bad input", () => {
     expect(() => wal.follow(null as never)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
     await wal.close();
   });
+
+  it("events that throw when read (a revoked proxy, an array proxy whose traps throw) are WAL_INVALID_ARGUMENT, nothing written", async () => {
+    const dir = await withLog();
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 64 });
+    const { proxy: revoked, revoke } = Proxy.revocable([ev(9)], {});
+    revoke();
+    const trapped = new Proxy([ev(9)], {
+      get: () => {
+        throw new Error("trap");
+      },
+    });
+    const tx = await wal.begin();
+    await wal.sync();
+    const before = await fingerprint(dir);
+    const next = wal.nextLsn();
+    for (const events of [revoked, trapped]) {
+      await expect(wal.commitTx(events)).rejects.toMatchObject({ name: "WalError", code: "WAL_INVALID_ARGUMENT" });
+      await expect(wal.appendBatch(tx, events)).rejects.toMatchObject({
+        name: "WalError",
+        code: "WAL_INVALID_ARGUMENT",
+      });
+    }
+    expect(wal.nextLsn()).toBe(next);
+    await wal.sync();
+    expect(await fingerprint(dir)).toBe(before);
+    await wal.abort(tx);
+    await wal.commitTx([ev(10)]);
+    await wal.close();
+    const reopened = await Wal.open(dir, { segmentTargetBytes: 64 });
+    expect(reopened.events).toEqual([ev(0), ev(1), ev(2), ev(10)]);
+    await reopened.wal.close();
+  });
 });
