@@ -41,6 +41,11 @@ function throwingProxy<T extends object>(target: T): T {
   });
 }
 
+/** An array whose first element's getter throws. */
+function throwingElement(): unknown[] {
+  return Object.defineProperty([1], 0, { enumerable: true, get: () => trapError("get 0") });
+}
+
 function detachedBytes(): Uint8Array {
   const buffer = new ArrayBuffer(8);
   const view = new Uint8Array(buffer);
@@ -73,6 +78,7 @@ export function hostileValues(
     ["a proxy whose ownKeys throws", new Proxy({}, { ownKeys: () => trapError("ownKeys") })],
     ["a proxy whose every trap throws", throwingProxy({})],
     ["an array proxy whose every trap throws", throwingProxy([1])],
+    ["an array whose element getter throws", throwingElement()],
     ["a revoked proxy", revoked({})],
     ["a revoked array proxy", revoked([])],
     ["a Uint8Array over a detached buffer", detachedBytes()],
