@@ -20,7 +20,7 @@ export {
   settleDurableBinding,
 } from "./durable-mark.js";
 export type { FileStat, OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
-export { fileSystemOption } from "./fs/file-system-option.js";
+export { checkFileSystemArgument, fileSystemOption } from "./fs/file-system-option.js";
 export { isMissingFileError } from "./fs/missing-file.js";
 export { mkdirDurably } from "./fs/mkdir-durably.js";
 export { createNodeFileSystem } from "./fs/node-file-system.js";

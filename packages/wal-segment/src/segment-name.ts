@@ -6,8 +6,9 @@
  */
 
 import { join } from "node:path";
-import { shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "./fs/file-system.js";
+import { checkFileSystemArgument } from "./fs/file-system-option.js";
 
 /** One segment file found by {@link listSegments}. */
 export interface SegmentEntry {
@@ -131,24 +132,38 @@ export interface ListSegmentsOptions {
   readonly restoreLeftovers?: "refuse" | "ignore";
 }
 
+const LIST_SEGMENTS_OPTION_NAMES = optionNames<ListSegmentsOptions>()("restoreLeftovers");
+
 /**
  * The segments of `dir`, ascending by id.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (cannot read the directory), `WAL_MALFORMED` (two files name one id,
  *   or, unless `restoreLeftovers` is `"ignore"`, a restore into `dir` did not finish: see
- *   {@link unfinishedRestoreError}).
+ *   {@link unfinishedRestoreError}); `WAL_INVALID_ARGUMENT` for an `fs` or a `dir` that is not one,
+ *   `WAL_INVALID_OPTION` for bad options, before anything is read.
  */
 export async function listSegments(
   fs: WalFileSystem,
   dir: string,
   options: ListSegmentsOptions = {},
 ): Promise<SegmentEntry[]> {
+  checkFileSystemArgument(fs, "listSegments");
+  checkPath(dir);
+  checkOptionNames(options, LIST_SEGMENTS_OPTION_NAMES, "listSegments");
+  const leftovers = options.restoreLeftovers;
+  if (leftovers !== undefined && leftovers !== "refuse" && leftovers !== "ignore") {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `listSegments: restoreLeftovers must be "refuse" or "ignore", got ${shownValue(leftovers)}`,
+      { details: { option: "restoreLeftovers" } },
+    );
+  }
   const entries: SegmentEntry[] = [];
   const names = await fs.readdir(dir);
   for (const name of names) {
     const id = parseSegmentId(name);
     if (id !== undefined) entries.push({ id, name, path: join(dir, name) });
   }
-  const unfinished = options.restoreLeftovers === "ignore" ? undefined : unfinishedRestoreError(dir, names);
+  const unfinished = leftovers === "ignore" ? undefined : unfinishedRestoreError(dir, names);
   if (unfinished !== undefined) throw unfinished;
   entries.sort((a, b) => a.id - b.id);
   for (let i = 1; i < entries.length; i++) {

@@ -9,6 +9,7 @@
 
 import {
   checkOptionNames,
+  checkPath,
   crc32,
   crcMismatchError,
   decodeRecord,
@@ -23,6 +24,7 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { checkFileSystemArgument } from "./fs/file-system-option.js";
 import { readSizeOf } from "./read-size.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
@@ -167,10 +169,12 @@ export class SegmentReader {
    * Open a segment read-only and validate its header. The file's length is measured after the header is read, so
    * a reader that finds the segment sealed (beside a live writer that sealed it meanwhile) reads all its records.
    * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`;
-   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` or `startOffset` (an integer of at least 32), before the file is
-   *   opened.
+   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` or `startOffset` (an integer of at least 32), and
+   *   `WAL_INVALID_ARGUMENT` for an `fs` or a `path` that is not one, before the file is opened.
    */
   static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
+    checkFileSystemArgument(fs, "SegmentReader.open");
+    checkPath(path, "the segment path");
     checkOptionNames(options, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
     const start = options.startOffset ?? SEGMENT_HEADER_BYTES;

@@ -30,6 +30,7 @@ import {
   ByteWriter,
   checkOptionNames,
   checkOptionsObject,
+  checkPath,
   encodeCommitTxInto,
   encodeRecordInto,
   MIN_RECORD_BYTES,
@@ -43,6 +44,7 @@ import {
 } from "@lora/wal-codec";
 import { CUT_STEP_BYTES, cutFile } from "./cut-file.js";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
+import { checkFileSystemArgument } from "./fs/file-system-option.js";
 import { readSizeOf } from "./read-size.js";
 import {
   decodeSegmentHeader,
@@ -204,6 +206,8 @@ export class SegmentWriter {
     baseLsn: number,
     options: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
+    checkFileSystemArgument(fs, "SegmentWriter.create");
+    checkPath(path, "the segment path");
     const header: SegmentHeader = { formatVersion: 1, baseLsn, sealed: false, flags: 0 };
     validateOptions(options);
     const bytes = encodeSegmentHeader(header);
@@ -246,6 +250,8 @@ export class SegmentWriter {
     offset: number,
     options: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
+    checkFileSystemArgument(fs, "SegmentWriter.openForAppend");
+    checkPath(path, "the segment path");
     if (!Number.isSafeInteger(offset)) {
       throw new WalError("WAL_INVALID_ARGUMENT", `append offset must be an integer, got ${shownValue(offset)}`, {
         details: { path },

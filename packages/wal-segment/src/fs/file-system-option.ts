@@ -20,22 +20,36 @@ const FILE_SYSTEM_METHODS = ["open", "mkdirp", "readdir", "stat", "rename", "unl
  */
 export function fileSystemOption(fs: unknown, where: string): WalFileSystem {
   if (fs === undefined) return createNodeFileSystem();
+  checkFileSystem(fs, where, "WAL_INVALID_OPTION");
+  return fs;
+}
+
+/**
+ * Assert that `fs`, a file system passed as an argument (`listSegments`, `SegmentReader.open`), is a
+ * {@link WalFileSystem}, as {@link fileSystemOption} checks it; there is no default.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` otherwise.
+ */
+export function checkFileSystemArgument(fs: unknown, where: string): asserts fs is WalFileSystem {
+  checkFileSystem(fs, where, "WAL_INVALID_ARGUMENT");
+}
+
+function checkFileSystem(
+  fs: unknown,
+  where: string,
+  code: "WAL_INVALID_OPTION" | "WAL_INVALID_ARGUMENT",
+): asserts fs is WalFileSystem {
   if ((typeof fs !== "object" && typeof fs !== "function") || fs === null) {
-    throw new WalError(
-      "WAL_INVALID_OPTION",
-      `${where}: fs must be a WalFileSystem, got ${fs === null ? "null" : typeof fs}`,
-    );
+    throw new WalError(code, `${where}: fs must be a WalFileSystem, got ${fs === null ? "null" : typeof fs}`);
   }
   const missing = readCallerValue(
     () => FILE_SYSTEM_METHODS.find((m) => typeof (fs as Record<string, unknown>)[m] !== "function"),
-    "WAL_INVALID_OPTION",
+    code,
     `${where}: fs: reading its methods`,
   );
   if (missing !== undefined) {
     throw new WalError(
-      "WAL_INVALID_OPTION",
+      code,
       `${where}: fs must be a WalFileSystem (${FILE_SYSTEM_METHODS.join(", ")}); it has no ${missing}() method`,
     );
   }
-  return fs as WalFileSystem;
 }
