@@ -44,8 +44,8 @@ export interface CutFileOptions {
  * old tail, or no non-zero byte more than `CUT_STEP_BYTES` past `offset`: never zeroed bytes right after `offset`
  * with old data far past them. The old tail is whole up to `offset + CUT_STEP_BYTES`, whatever the file system's
  * block size; from there the first step's lost cut may leave zeros up to the end of the block that position lies in
- * (up to 4 KiB on the usual 4 KiB blocks, up to 64 KiB on 64 KiB blocks, more on larger ones), or in any of that
- * range's 512-byte sectors only (the zeroing can reach the disk torn), the other bytes as they were. Once it resolves with `durable`, the file is `offset` bytes long for good.
+ * (up to 4 KiB on the usual 4 KiB blocks, up to 64 KiB on 64 KiB blocks, more on larger ones), the bytes after that
+ * block as they were. Once it resolves with `durable`, the file is `offset` bytes long for good.
  * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` when `offset` or `dataEnd` is not a non-negative
  *   safe integer (before the file is looked at: a `NaN` data end would read as "nothing past the cut" and cut in one
  *   step), or `offset` is past the file's end (nothing is cut); `WAL_IO`.

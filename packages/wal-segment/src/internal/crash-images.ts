@@ -2,7 +2,7 @@
  * Crash-image enumeration for SimFS: every state the fsync barriers allow right now, as independent choices per
  * file (which of its unsynced operations survive, possibly one torn at 512-byte sectors, a write or a truncate
  * landed out of order, a shrinking truncate lost after zeroing the rest of its 4 KiB, 1 KiB or 64 KiB block, the writes
- * before it kept, some lost or the first of those torn, the zeroing landed whole or torn) and per directory
+ * before it kept or some lost) and per directory
  * (which of its unsynced entry operations survive, subdirectories included), combined exhaustively or sampled from a
  * seed. An image is built from the root down, so a directory whose entry is lost takes everything under it along.
  */
@@ -46,8 +46,7 @@ export interface CrashImageOptions {
    * after it landed or landed while writes before it were lost; and as many again for shrinking truncates to a length
    * inside a 4 KiB block, each lost after the block's tail past its cut was zeroed with every op before it kept; and
    * as many again for the other zeroings (blocks of 1 KiB or 64 KiB, or the writes since the truncate before it some
-   * of them lost); and as many again for zeroings that landed torn (some of their 512-byte sectors only); and as many
-   * again for zeroings beside a write before the truncate torn. 0 turns all six off.
+   * of them lost). 0 turns all four off.
    * @default 16
    */
   readonly reorderSamples?: number;
@@ -72,32 +71,6 @@ type FileChoice =
       readonly t: number;
       readonly j: number;
       readonly block: number;
-    }
-  /**
-   * As `tailZeroed`, but the zeroing reached the disk torn: of the `total` sectors it wrote (from the sector the cut
-   * lies in to the zeroed end), only `sectors` landed; the others keep the bytes the disk had.
-   */
-  | {
-      readonly kind: "zeroedTorn";
-      readonly k: number;
-      readonly t: number;
-      readonly j: number;
-      readonly block: number;
-      readonly sectors: readonly number[];
-      readonly total: number;
-    }
-  /**
-   * As `tailZeroed` with the zeroing landed whole, but the write `k` (k < t) torn: only `sectors` of the `total` it
-   * covers landed. The ops before it kept, ops `k+1..t-1` and the truncate `t` lost, the ops after it up to `j` kept.
-   */
-  | {
-      readonly kind: "zeroedEarlierTorn";
-      readonly k: number;
-      readonly t: number;
-      readonly j: number;
-      readonly block: number;
-      readonly sectors: readonly number[];
-      readonly total: number;
     }
   | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
 
@@ -374,165 +347,6 @@ function* otherZeroedChoices(
   for (const index of everyOrSampled(total, [], seed, samples)) yield decode(index);
 }
 
-/** The file's size after each prefix of `ops`: `sizes[i]` after ops 0..i-1, `sizes[0]` the durable size. */
-function prefixSizes(ops: readonly PendingOp[], baseSize: number): number[] {
-  const sizes = [baseSize];
-  let size = baseSize;
-  for (const op of ops) {
-    size = op.kind === "write" ? Math.max(size, op.offset + op.bytes.byteLength) : op.length;
-    sizes.push(size);
-  }
-  return sizes;
-}
-
-/**
- * How many sectors the zeroing of truncate `t` at `block`-byte blocks writes when ops `k..t-1` are lost (as
- * `landZeroedBlock` lands it on prefix `k`): from the sector the cut lies in to the zeroed end; 0 when it zeroes nothing.
- */
-function zeroingSectors(ops: readonly PendingOp[], sizes: readonly number[], k: number, t: number, block: number) {
-  const cut = (ops[t] as PendingOp & { kind: "truncate" }).length;
-  const end = Math.min(sizes[k] as number, sizes[t] as number, Math.ceil(cut / block) * block);
-  return cut >= end ? 0 : Math.ceil(end / SECTOR_BYTES) - Math.floor(cut / SECTOR_BYTES);
-}
-
-/** A non-empty proper subset of `total` sectors, each in with odds of one half; undefined for none or all. */
-function drawSectors(next: () => number, total: number): number[] | undefined {
-  const sectors = range(0, total).filter(() => (next() & 1) === 1);
-  return sectors.length === 0 || sectors.length === total ? undefined : sectors;
-}
-
-/** A zeroed-tail choice's ops: the truncate `t` lost after zeroing its `block`-byte block, ops `k..t-1` not kept. */
-interface ZeroedBase {
-  readonly k: number;
-  readonly t: number;
-  readonly j: number;
-  readonly block: number;
-}
-
-/**
- * Choices of `kind` over the zeroed-tail bases of `spans` with `k` from each span's truncate before it plus one to its
- * truncate less `kLess`, `j` from the truncate plus one to the next truncate, each with a subset of the `sectorsOf(base)`
- * sectors it tears (none for fewer than two; never none or all of them). Every such choice when the bases are at
- * most `samples` and their subsets too; else `first`'s with its first sector alone and with every sector but that one,
- * then seeded draws of a base and a subset, `samples * 8` at most, each choice once.
- */
-function* tornZeroedBases(
-  kind: "zeroedTorn" | "zeroedEarlierTorn",
-  spans: readonly ZeroedSpan[],
-  kLess: number,
-  sectorsOf: (base: ZeroedBase) => number,
-  first: ZeroedBase | undefined,
-  seed: number,
-  samples: number,
-): Generator<FileChoice> {
-  const count = (s: ZeroedSpan) => Math.max(0, s.t - kLess - s.prev) * (s.next - s.t);
-  const total = spans.reduce((sum, s) => sum + count(s), 0);
-  const decode = (index: number): ZeroedBase => {
-    let r = index;
-    for (const span of spans) {
-      const { t, prev, next, block } = span;
-      if (r < count(span)) return { k: prev + 1 + Math.floor(r / (next - t)), t, j: t + 1 + (r % (next - t)), block };
-      r -= count(span);
-    }
-    throw new Error("unreachable: index past the zeroed-tail bases");
-  };
-  const choice = (base: ZeroedBase, sectors: readonly number[], n: number): FileChoice => ({
-    kind,
-    ...base,
-    sectors,
-    total: n,
-  });
-  if (total <= samples) {
-    const bases = range(0, total).map((i) => {
-      const base = decode(i);
-      return { base, n: sectorsOf(base) };
-    });
-    if (bases.reduce((sum, { n }) => sum + (n < 2 ? 0 : 2 ** Math.min(n, 30) - 2), 0) <= samples) {
-      for (const { base, n } of bases)
-        for (let mask = 1; n >= 2 && mask < 2 ** n - 1; mask++)
-          yield choice(
-            base,
-            range(0, n).filter((i) => (mask & (1 << i)) !== 0),
-            n,
-          );
-      return;
-    }
-  }
-  const seen = new Set<string>();
-  const offer = (base: ZeroedBase, sectors: readonly number[], n: number) => {
-    const key = keyOf([base.k, base.t, base.j, base.block, -1, ...sectors]);
-    if (seen.has(key)) return undefined;
-    seen.add(key);
-    return choice(base, sectors, n);
-  };
-  const n = first === undefined ? 0 : sectorsOf(first);
-  if (first !== undefined && n >= 2) {
-    yield offer(first, [0], n) as FileChoice;
-    yield offer(first, range(1, n), n) as FileChoice;
-  }
-  const next = mulberry32(seed);
-  for (let attempt = 0; total > 0 && attempt < samples * 8; attempt++) {
-    const base = decode(below(next, total));
-    const m = sectorsOf(base);
-    const sectors = m < 2 ? undefined : drawSectors(next, m);
-    const out = sectors === undefined ? undefined : offer(base, sectors, m);
-    if (out !== undefined) yield out;
-  }
-}
-
-/**
- * Zeroed-tail choices whose zeroing reached the disk torn (`zeroedTorn`). The zeroed block is data written back like
- * any other, so on a disk with 512-byte sectors any of the sectors it writes may land while the others keep their old
- * bytes, in any order. Every zeroed-tail base of `usualZeroedChoices` and `otherZeroedChoices` (a truncate, the ops
- * from `k` lost, the writes after it up to `j` landed, a block size) whose zeroing writes two sectors or more, with
- * any subset of them but none and all: every such choice when the bases are at most `samples` and their subsets too;
- * else first the newest 4 KiB truncate lost alone with every op before it kept, its cut's sector alone landed and
- * every sector but that one landed, then seeded draws of a base and a subset, `samples * 8` at most, each choice
- * once. The caller keeps those that leave a new state.
- */
-function zeroedTornChoices(
-  ops: readonly PendingOp[],
-  baseSize: number,
-  seed: number,
-  samples: number,
-): Iterable<FileChoice> {
-  const spans = zeroedSpans(ops, baseSize);
-  const sizes = prefixSizes(ops, baseSize);
-  const newest = spans.filter((s) => s.block === BLOCK_BYTES).pop();
-  const first = newest === undefined ? undefined : { k: newest.t, t: newest.t, j: newest.t + 1, block: BLOCK_BYTES };
-  const sectorsOf = (b: ZeroedBase) => zeroingSectors(ops, sizes, b.k, b.t, b.block);
-  return tornZeroedBases("zeroedTorn", spans, 0, sectorsOf, first, seed, samples);
-}
-
-/**
- * Zeroed-tail choices with a write before the truncate torn (`zeroedEarlierTorn`): the writes since the truncate
- * before it are data pages written back apart from the zeroed block, so the first of them not kept may have landed in
- * part (any of its 512-byte sectors but none and all) rather than not at all, those after it lost; the zeroing lands
- * whole, the sector the cut lies in as the page cache held it. Alone or behind the writes after it up to the next
- * truncate, at each of `ZEROED_BLOCK_SIZES`: every such choice when the bases are at most `samples` and their subsets
- * too; else first the newest 4 KiB truncate lost alone with the write right before it torn, its first sector alone
- * landed and every sector but that one landed, then seeded draws, `samples * 8` at most, each choice once. The caller
- * keeps those that leave a new state.
- */
-function zeroedEarlierTornChoices(
-  ops: readonly PendingOp[],
-  baseSize: number,
-  seed: number,
-  samples: number,
-): Iterable<FileChoice> {
-  // The ops between two truncates are writes: the torn one, k, runs over prev+1..t-1.
-  const spans = zeroedSpans(ops, baseSize);
-  const newest = spans.filter((s) => s.block === BLOCK_BYTES && s.t - s.prev > 1).pop();
-  const first =
-    newest === undefined ? undefined : { k: newest.t - 1, t: newest.t, j: newest.t + 1, block: BLOCK_BYTES };
-  const sectorsOf = ({ k }: ZeroedBase) => {
-    const op = ops[k] as PendingOp & { kind: "write" };
-    if (op.bytes.byteLength === 0) return 0;
-    return Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - Math.floor(op.offset / SECTOR_BYTES) + 1;
-  };
-  return tornZeroedBases("zeroedEarlierTorn", spans, 1, sectorsOf, first, seed, samples);
-}
-
 /**
  * The indexes of `total` choices to offer: all of them when there are at most `samples`; else `firsts`, then seeded
  * draws, `samples * 8` at most, each index once (the caller decodes an index to its choice, one to one).
@@ -644,26 +458,6 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
       `lost after zeroing its ${choice.block}-byte block from the cut, the rest lost`
     );
   }
-  if (choice.kind === "zeroedTorn") {
-    const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
-    const { k, t } = choice;
-    const lost = k === t ? "" : t - k === 1 ? `op ${t} lost and ` : `ops ${k + 1}-${t} lost and `;
-    return (
-      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but ${lost}op ${t + 1} (truncate to ${op.length}), ` +
-      `lost once its ${choice.block}-byte block's zeroing landed torn (sectors [${choice.sectors.join(",")}] of ` +
-      `${choice.total}), the rest lost`
-    );
-  }
-  if (choice.kind === "zeroedEarlierTorn") {
-    const op = dim.ops[choice.t] as PendingOp & { kind: "truncate" };
-    const { k, t } = choice;
-    const lost = t - k === 1 ? "" : t - k === 2 ? `, op ${t} lost` : `, ops ${k + 2}-${t} lost`;
-    return (
-      `${dim.label}: kept first ${choice.j}/${n} unsynced ops but op ${k + 1} torn (sectors ` +
-      `[${choice.sectors.join(",")}] of ${choice.total} landed)${lost} beside op ${t + 1} (truncate to ${op.length}), ` +
-      `lost once its ${choice.block}-byte block's zeroing landed, the rest lost`
-    );
-  }
   if (choice.kind === "prefix") {
     if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
     if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
@@ -705,18 +499,6 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
     }
     landZeroedBlock(out, before, (dim.ops[choice.t] as PendingOp & { kind: "truncate" }).length, choice.block);
     for (let i = choice.t + 1; i < choice.j; i++) applyOp(out, dim.ops[i] as PendingOp);
-  } else if (choice.kind === "zeroedTorn" || choice.kind === "zeroedEarlierTorn") {
-    out = dim.base.snapshot();
-    for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
-    const before = out.snapshot();
-    for (let i = choice.k; i < choice.t; i++) applyOp(before, dim.ops[i] as PendingOp);
-    const cut = (dim.ops[choice.t] as PendingOp & { kind: "truncate" }).length;
-    if (choice.kind === "zeroedTorn") landZeroedBlock(out, before, cut, choice.block, choice.sectors);
-    else {
-      landSectors(out, dim.ops[choice.k] as PendingOp & { kind: "write" }, choice.sectors);
-      landZeroedBlock(out, before, cut, choice.block);
-    }
-    for (let i = choice.t + 1; i < choice.j; i++) applyOp(out, dim.ops[i] as PendingOp);
   } else if (choice.kind === "truncateEarly") {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
@@ -726,48 +508,30 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
     // A write past the end extends the file with zeros, as an unwritten extent reads after a crash.
     if (choice.kind === "reordered") applyOp(out, dim.ops[choice.j] as PendingOp);
-    if (choice.kind === "torn") landSectors(out, dim.ops[choice.k] as PendingOp & { kind: "write" }, choice.sectors);
+    if (choice.kind === "torn") {
+      const op = dim.ops[choice.k] as PendingOp & { kind: "write" };
+      const first = Math.floor(op.offset / SECTOR_BYTES);
+      const end = op.offset + op.bytes.byteLength;
+      for (const s of choice.sectors) {
+        const from = Math.max(op.offset, (first + s) * SECTOR_BYTES);
+        const to = Math.min(end, (first + s + 1) * SECTOR_BYTES);
+        out.write(op.bytes.subarray(from - op.offset, to - op.offset), from);
+      }
+    }
   }
   return out;
-}
-
-/** Land on `out` the `sectors` (indexes among the 512-byte sectors it covers) of the write `op`. */
-function landSectors(out: PagedBytes, op: PendingOp & { kind: "write" }, sectors: readonly number[]): void {
-  const first = Math.floor(op.offset / SECTOR_BYTES);
-  const end = op.offset + op.bytes.byteLength;
-  for (const s of sectors) {
-    const from = Math.max(op.offset, (first + s) * SECTOR_BYTES);
-    const to = Math.min(end, (first + s + 1) * SECTOR_BYTES);
-    out.write(op.bytes.subarray(from - op.offset, to - op.offset), from);
-  }
 }
 
 /**
  * Land on `out` the sectors a truncate to `cut` zeroed in the page cache, where `before` is the file as the page
  * cache held it then: zeros from `cut` to the end of its `block`-byte block (or of `before`), and the bytes of the
  * sector `cut` lies in before it as `before` has them (the sector reaches the disk whole). Nothing past the end of
- * `out` (a size the disk does not have yet), and the length kept. With `sectors`, only those of the zeroing's sectors
- * (0 the one `cut` lies in) land, the others keeping the bytes `out` has.
+ * `out` (a size the disk does not have yet), and the length kept.
  */
-function landZeroedBlock(
-  out: PagedBytes,
-  before: PagedBytes,
-  cut: number,
-  block: number,
-  sectors?: readonly number[],
-): void {
+function landZeroedBlock(out: PagedBytes, before: PagedBytes, cut: number, block: number): void {
   const end = Math.min(out.size, before.size, Math.ceil(cut / block) * block);
   if (cut >= end) return;
   const from = Math.floor(cut / SECTOR_BYTES) * SECTOR_BYTES;
-  if (sectors !== undefined) {
-    const page = new Uint8Array(end - from);
-    before.read(page, 0, cut - from, from);
-    for (const s of sectors) {
-      const at = from + s * SECTOR_BYTES;
-      out.write(page.subarray(at - from, Math.min(end, at + SECTOR_BYTES) - from), at);
-    }
-    return;
-  }
   if (from < cut && out !== before) {
     const head = new Uint8Array(cut - from);
     before.read(head, 0, head.byteLength, from);
@@ -899,8 +663,6 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
         truncateChoices(ops, mixSeed(seed, 0x7c, inode.id), reorderSamples),
         usualZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2e, inode.id), reorderSamples),
         otherZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2f, inode.id), reorderSamples),
-        zeroedTornChoices(ops, inode.durable.size, mixSeed(seed, 0x3a, inode.id), reorderSamples),
-        zeroedEarlierTornChoices(ops, inode.durable.size, mixSeed(seed, 0x3b, inode.id), reorderSamples),
       ],
       reorderSamples,
     );

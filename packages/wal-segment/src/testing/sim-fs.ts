@@ -410,11 +410,7 @@ export class SimFS implements WalFileSystem {
    * up to the next truncate; a zeroing that leaves the state of another choice is left out). Those at 4 KiB blocks
    * with every op before kept have a budget of their own: all of them, or `reorderSamples` seeded ones, the newest
    * such truncate lost alone and lost behind every write after it always among them; the others (1 KiB and 64 KiB
-   * blocks, or earlier writes lost) up to `reorderSamples` more: all of them, or seeded ones. Two kinds more, each with
-   * up to `reorderSamples` of its own (all of them when there are at most that many, else seeded draws): any of those zeroings
-   * landed torn (some of the 512-byte sectors it writes, in any order, the others keeping their old bytes), and a
-   * zeroing landed whole beside the first write not kept since the truncate before torn (any of its sectors, the
-   * writes after it up to the truncate lost). A zeroing both torn and beside a torn write is not shown.
+   * blocks, or earlier writes lost) up to `reorderSamples` more: all of them, or seeded ones.
    * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
    * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
