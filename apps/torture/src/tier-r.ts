@@ -40,6 +40,7 @@ import {
   memoryArchive,
   withArchiverClock,
 } from "@lora/wal-archive/testing";
+import { MAX_TIMER_MS } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { eventOf } from "./ack-log.js";
 import { errorText, immediateTurn, within } from "./bounded-wait.js";
@@ -414,7 +415,9 @@ class ArchiveCase {
       const times = between(this.#next, 1, 3);
       const error = kinds[between(this.#next, 0, kinds.length - 1)] as MemoryFaultKind;
       const applied = this.#next() < 0.5;
-      this.#store.injectFault({ op: "put", times, error, applied });
+      // Such a put hangs for as long as a timer can wait: only the archiver abandoning it (on the case's clock) ends
+      // it, never the store's own real-time limit, which would let the machine's speed decide when it fails.
+      this.#store.injectFault({ op: "put", times, error, applied, timeoutMs: MAX_TIMER_MS });
       this.#r.bump("putFaults");
       return `${times} put fault(s) ${error}${applied ? " applied" : ""}`;
     }
