@@ -4,7 +4,7 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
-import { checkOptionNames, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
 
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
@@ -84,14 +84,15 @@ export const READ_CALLS: readonly (keyof ArchiveStore)[] = ["get", "list"];
 
 /**
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`${where}: signal must be an AbortSignal`, with `details.object`
- *   when `object` is given) unless `signal` is `undefined` or an `AbortSignal`.
+ *   when `object` is given) unless `signal` is `undefined` or an `AbortSignal`; also for a signal that throws when
+ *   its prototype is read (a revoked proxy, a throwing trap), with the throw as the `cause`.
  */
 export function assertSignal(
   signal: unknown,
   where: string,
   object?: string,
 ): asserts signal is AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return;
+  if (signal === undefined || isSignal(signal, "WAL_INVALID_ARGUMENT", where, object)) return;
   throw notASignal("WAL_INVALID_ARGUMENT", signal, where, object);
 }
 
@@ -101,8 +102,22 @@ export function assertSignal(
  * @throws {@link WalError} `WAL_INVALID_OPTION` unless `signal` is `undefined` or an `AbortSignal`.
  */
 export function assertSignalOption(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return;
+  if (signal === undefined || isSignal(signal, "WAL_INVALID_OPTION", where)) return;
   throw notASignal("WAL_INVALID_OPTION", signal, where);
+}
+
+/**
+ * `instanceof` reads the prototype: a revoked proxy throws a `TypeError` there and a proxy's `getPrototypeOf` trap
+ * its own error, which would escape in place of the refusal; refused with `code` instead, the throw as its `cause`.
+ */
+function isSignal(
+  signal: unknown,
+  code: "WAL_INVALID_ARGUMENT" | "WAL_INVALID_OPTION",
+  where: string,
+  object?: string,
+): boolean {
+  const details = object === undefined ? {} : { object };
+  return readCallerValue(() => signal instanceof AbortSignal, code, `${where}: reading signal`, details);
 }
 
 function notASignal(

@@ -1,0 +1,88 @@
+/**
+ * Arguments and options of the archive's entry points that throw when read (a getter that throws, a proxy whose trap
+ * throws, a revoked proxy) are refused with a `WalError` code, what was thrown as its `cause`, and nothing created,
+ * stored or started. The trap's own error, or a `TypeError` for a revoked proxy, escaped instead.
+ */
+
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { hostileValues, makeTempDir } from "@lora/test-utils";
+import { isWalError } from "@lora/wal-codec";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryArchive } from "./memory-archive.js";
+import { restore } from "./restore.js";
+import { listArchive, verifyArchive } from "./verify-archive.js";
+
+let tmp: { path: string; cleanup(): Promise<void> };
+beforeEach(async () => {
+  tmp = await makeTempDir("values-that-throw");
+});
+afterEach(async () => {
+  await tmp.cleanup();
+});
+
+/** What `look(value)` throws, or `undefined` when it does not throw. */
+function thrownBy(look: () => unknown): unknown {
+  try {
+    look();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** `error` is a `WalError` with `code` whose cause is what `expected` is: same class, same message. */
+function expectRefusal(error: unknown, code: string, expected: unknown, label: string): void {
+  expect(isWalError(error), `${label}: ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code, label).toBe(code);
+  if (expected === undefined) return;
+  const cause = (error as { cause?: unknown }).cause;
+  expect(cause, label).toBeInstanceOf((expected as Error).constructor);
+  expect((cause as Error).message, label).toBe((expected as Error).message);
+}
+
+async function rejection(run: () => unknown): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("not refused");
+}
+
+describe("restore", () => {
+  it("refuses every signal that is not an AbortSignal, creating nothing and reading nothing", async () => {
+    const store = memoryArchive();
+    const dir = join(tmp.path, "restored");
+    for (const [label, signal] of hostileValues()) {
+      if (signal === undefined) continue;
+      const error = await rejection(() => restore({ store, dir, signal: signal as AbortSignal }));
+      expectRefusal(
+        error,
+        "WAL_INVALID_OPTION",
+        thrownBy(() => signal instanceof AbortSignal),
+        label,
+      );
+    }
+    expect(await readdir(tmp.path)).toEqual([]);
+    expect(store.calls).toEqual({ put: 0, get: 0, list: 0, delete: 0 });
+  });
+});
+
+describe("verifyArchive, listArchive and the stores' calls", () => {
+  it("refuse every signal that is not an AbortSignal, reading and storing nothing", async () => {
+    const store = memoryArchive();
+    for (const [label, signal] of hostileValues()) {
+      if (signal === undefined) continue;
+      const expected = thrownBy(() => signal instanceof AbortSignal);
+      const options = { signal: signal as AbortSignal };
+      expectRefusal(await rejection(() => verifyArchive(store, options)), "WAL_INVALID_OPTION", expected, label);
+      expectRefusal(await rejection(() => listArchive(store, options)), "WAL_INVALID_OPTION", expected, label);
+      const put = () => store.put("k", new Uint8Array([1]), options);
+      expectRefusal(await rejection(put), "WAL_INVALID_ARGUMENT", expected, label);
+    }
+    // memoryArchive counts a refused call too: nothing stored is what shows it was refused first.
+    expect(store.calls.get + store.calls.list).toBe(0);
+    expect(await store.get("k")).toBeNull();
+  });
+});
