@@ -14,6 +14,7 @@ import {
   isWalError,
   MAX_TIMER_MS,
   optionNames,
+  readCallerValue,
   shownError,
   shownValue,
   WalError,
@@ -949,14 +950,19 @@ const slotsInUse = new WeakMap<ArchivableWal, Set<string>>();
 /** `wal` has what the archiver calls (a `Wal` handle has), or `WAL_INVALID_ARGUMENT`. */
 function checkWal(wal: unknown): asserts wal is ArchivableWal {
   const w = wal as Partial<Record<keyof ArchivableWal, unknown>> | null;
-  if (
-    typeof w !== "object" ||
-    w === null ||
-    typeof w.dir !== "function" ||
-    typeof w.fsyncedLsn !== "function" ||
-    typeof w.onLifecycle !== "function" ||
-    (w.retain !== undefined && typeof w.retain !== "function")
-  ) {
+  // Read as the caller's value: a getter, a proxy trap or a revoked proxy throws its own error otherwise.
+  const isWal = readCallerValue(
+    () =>
+      typeof w === "object" &&
+      w !== null &&
+      typeof w.dir === "function" &&
+      typeof w.fsyncedLsn === "function" &&
+      typeof w.onLifecycle === "function" &&
+      (w.retain === undefined || typeof w.retain === "function"),
+    "WAL_INVALID_ARGUMENT",
+    "startArchiver: reading wal",
+  );
+  if (!isWal) {
     throw new WalError(
       "WAL_INVALID_ARGUMENT",
       "startArchiver: wal must be a Wal handle (an object with dir, fsyncedLsn and onLifecycle functions)",
@@ -969,7 +975,8 @@ function checkOptions(o: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
   if (typeof o !== "object" || o === null) throw bad("options are required");
   checkOptionNames(o, ARCHIVER_OPTION_NAMES, "startArchiver");
-  if (!isArchiveStore(o.store)) throw bad("store must be an ArchiveStore");
+  const isStore = readCallerValue(() => isArchiveStore(o.store), "WAL_INVALID_OPTION", "startArchiver: reading store");
+  if (!isStore) throw bad("store must be an ArchiveStore");
   const slot: unknown = o.slot ?? "archive";
   if (!isSlotName(slot)) {
     const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : typeof slot;

@@ -7,10 +7,14 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { hostileValues, makeTempDir } from "@lora/test-utils";
-import { isWalError } from "@lora/wal-codec";
+import { Wal } from "@lora/wal";
+import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ArchiveStore } from "./archive-store.js";
+import { type ArchivableWal, startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { ManualClock, withArchiverClock } from "./testing/index.js";
 import { listArchive, verifyArchive } from "./verify-archive.js";
 
 let tmp: { path: string; cleanup(): Promise<void> };
@@ -84,5 +88,35 @@ describe("verifyArchive, listArchive and the stores' calls", () => {
     // memoryArchive counts a refused call too: nothing stored is what shows it was refused first.
     expect(store.calls.get + store.calls.list).toBe(0);
     expect(await store.get("k")).toBeNull();
+  });
+});
+
+describe("startArchiver", () => {
+  it("refuses a wal or a store that throws when read, starting nothing and writing nothing", async () => {
+    const dir = join(tmp.path, "log");
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec });
+    await wal.commitTx([{ n: 1 }]);
+    const before = await readdir(dir);
+    const clock = new ManualClock();
+    const store = memoryArchive();
+    /** What the check's first read of `value` (its `dir` or `put`) throws, when it is an object. */
+    const firstRead = (value: unknown, name: string) =>
+      typeof value === "object" && value !== null
+        ? thrownBy(() => (value as Record<string, unknown>)[name])
+        : undefined;
+    for (const [label, value] of hostileValues()) {
+      const badWal = () => startArchiver(value as ArchivableWal, withArchiverClock({ store }, clock));
+      expectRefusal(thrownBy(badWal), "WAL_INVALID_ARGUMENT", firstRead(value, "dir"), `wal: ${label}`);
+      const badStore = () => startArchiver(wal, withArchiverClock({ store: value as ArchiveStore }, clock));
+      expectRefusal(thrownBy(badStore), "WAL_INVALID_OPTION", firstRead(value, "put"), `store: ${label}`);
+    }
+    expect(clock.pending).toBe(0);
+    expect(store.calls).toEqual({ put: 0, get: 0, list: 0, delete: 0 });
+    expect(await readdir(dir)).toEqual(before);
+    // No refusal held the slot: an archiver starts on it and archives the log.
+    const archiver = startArchiver(wal, { store });
+    await archiver.stop();
+    expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
+    await wal.close();
   });
 });
