@@ -72,6 +72,22 @@ describe("withAdvice", () => {
     expect(aside.message).toBe("the fence 0 is below what the log holds (see 50) (see 5)");
   });
 
+  it("adds advice that is only the end of advice already appended", () => {
+    const error = found();
+    const longer = withAdvice(error, "stop the writer; run lora-wal verify /w");
+    expect(withAdvice(longer, "run lora-wal verify /w").message).toBe(
+      "bad record at offset 40; stop the writer; run lora-wal verify /w; run lora-wal verify /w",
+    );
+    const aside = withAdvice(error, "see (a) and (b)", { as: "aside" });
+    expect(withAdvice(aside, "b", { as: "aside" }).message).toBe("bad record at offset 40 (see (a) and (b)) (b)");
+    // Advice that ends the message's own text and the advice after it, together, is not advice appended either.
+    const own = new WalError("WAL_IO", "open failed; run it");
+    const after = withAdvice(own, "again");
+    expect(withAdvice(after, "run it; again").message).toBe("open failed; run it; again; run it; again");
+    // The whole advice, appended before, still counts once, last or not.
+    expect(withAdvice(longer, "stop the writer; run lora-wal verify /w")).toBe(longer);
+  });
+
   it("adds advice whose text occurs only inside the message's own text", () => {
     const error = new WalError("WAL_IO", "fs:/a: get x failed: open failed; run it again later");
     expect(withAdvice(error, "run it again").message).toBe(

@@ -25,10 +25,11 @@ const appended = new WeakMap<WalError, readonly string[]>();
  *   given but its cause), so whoever branches on them sees the same error; only the message grows.
  * - The stack is the error's own frames (where the problem was found, not where the advice was added) under the new
  *   message.
- * - Advice is appended once: when the message already ends with it, joined the same way, or `withAdvice` appended
- *   it, joined the same way, to make `error` (the same advice applied again, by the same layer or another, before or
- *   after other advice), `error` itself is returned; so is it for empty or whitespace-only advice. Only that exact
- *   advice counts: advice that is part of longer advice, or of the message's own text, is still appended. `error`
+ * - Advice is appended once: when `withAdvice` appended it, joined the same way, to make `error` (the same advice
+ *   applied again, by the same layer or another, before or after other advice), or when no advice was appended to
+ *   make `error` and its own message ends with it, joined the same way, `error` itself is returned; so is it for
+ *   empty or whitespace-only advice. Only that exact advice counts, compared whole with each piece appended: advice
+ *   that is part of longer advice (its start or its end), or of the message's own text, is still appended. `error`
  *   is never changed.
  *
  * Messages may change in any release: code, details and cause are the contract.
@@ -36,7 +37,10 @@ const appended = new WeakMap<WalError, readonly string[]>();
 export function withAdvice(error: WalError, advice: string, options: AdviceOptions = {}): WalError {
   const added = options.as === "aside" ? ` (${advice})` : `; ${advice}`;
   const before = appended.get(error) ?? [];
-  if (advice.trim() === "" || error.message.endsWith(added) || before.includes(added)) return error;
+  // Whole pieces only: once advice was appended, the message ends with that piece, and a shorter advice it ends with
+  // (the "b" of "a; b") was never appended.
+  const ownEnding = before.length === 0 && error.message.endsWith(added);
+  if (advice.trim() === "" || ownEnding || before.includes(added)) return error;
   const message = `${error.message}${added}`;
   const advised = new WalError(error.code, message, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
