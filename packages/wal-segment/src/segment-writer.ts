@@ -823,8 +823,9 @@ export class SegmentWriter {
    * when non-zero bytes lie more than {@link CUT_STEP_BYTES} past `offset`, so a power loss at any point leaves the
    * old tail or at most that many of its bytes after `offset`, never the zeroed start of a torn record with its
    * payload far past it (which recovery would read as corruption); once it resolves the file is `offset` bytes long.
-   * Everything appended or written before it resolves is cut with the rest, a write that resolved while it waited for
-   * a sync in flight included: append nothing until it resolves.
+   * What was appended or written before the cut starts is cut with the rest, a write that resolved while it waited
+   * for a sync in flight included. Append nothing until it resolves: a write made while the cut itself runs is not
+   * kept apart from it, and may land past the cut and be read after records appended later.
    * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
    *   of range), each before anything is dropped; `WAL_IO`.
    */
