@@ -151,7 +151,9 @@ export interface Archiver {
    * later one succeeds). Rejects with `WAL_ARCHIVE_UNAVAILABLE` when the archiver turns `failing` first
    * (it keeps retrying in the background). A store call sleeping out its back-off after failures is retried at once,
    * and one running when the flush comes is retried at once if it fails (once per flush: if that retry fails, the
-   * back-off goes on from where it was, so flushing in a loop calls a store that is down once per flush).
+   * back-off goes on from where it was, so flushing in a loop calls a store that is down once per flush). When
+   * `failing`, the failure of the first store call that starts after the flush rejects it, whatever flushes come
+   * meanwhile.
    */
   flush(): Promise<void>;
   /**
@@ -264,7 +266,13 @@ class ArchiverRun implements Archiver {
   #shipDue = true;
   /** When the slot file was last written (the clock's `now()`); it is written at most once per `intervalMs`. */
   #slotWrittenAt = Number.NEGATIVE_INFINITY;
-  #flushWaiters: { lsn: number; resolve(): void; reject(e: unknown): void }[] = [];
+  /**
+   * `call`: the store calls started when the flush was made. A failure answers it only from a call started after
+   * that (a later number): one running when it came was asked for before it.
+   */
+  #flushWaiters: { lsn: number; call: number; resolve(): void; reject(e: unknown): void }[] = [];
+  /** Store calls started so far (each attempt counts). */
+  #callsStarted = 0;
   /**
    * Ends the back-off a failed store call is sleeping out, so that it is retried at once (set only while one sleeps):
    * an explicit flush (and so a stop that flushes) asks for an attempt now, not after up to `retry.maxMs`.
@@ -274,7 +282,8 @@ class ArchiverRun implements Archiver {
   #callInFlight = false;
   /**
    * A flush came while a store call was running: if that call fails, it is retried at once instead of after a
-   * back-off (once, however many flushes came meanwhile).
+   * back-off (once, however many flushes came meanwhile). The waiters made before the call began get that
+   * failure as their answer all the same, when it is one (`failing`); only the flushes made during it wait on.
    */
   #retryAsked = false;
   #stopped: Promise<void> | undefined;
@@ -342,7 +351,8 @@ class ArchiverRun implements Archiver {
     if (this.#caughtUp && this.#archivedLsn >= lsn && this.#slotWriter.written >= this.#holdLsn) {
       return Promise.resolve();
     }
-    const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, resolve, reject }));
+    const call = this.#callsStarted;
+    const p = new Promise<void>((resolve, reject) => this.#flushWaiters.push({ lsn, call, resolve, reject }));
     this.#scheduleShipping();
     // One retry per flush: a retry that fails sleeps its next back-off (its attempt count kept) until another flush.
     // A call running now is retried at once if it fails: the flush came after it started.
@@ -868,6 +878,7 @@ class ArchiverRun implements Archiver {
       this.#stop.signal.throwIfAborted();
       const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout, this.#clock);
       this.#callInFlight = true;
+      const callNumber = ++this.#callsStarted;
       try {
         // A store that ignores the signal must not stall archiving or stop(): the call is abandoned all the same.
         const result = await bounded(call(signal), signal).finally(release);
@@ -898,14 +909,21 @@ class ArchiverRun implements Archiver {
             : storeIoError(`archive store ${this.#store.name}`, op, undefined, error);
         // Still in flight through the state change: a flush made from onStateChange counts as made during the call.
         this.#setState(failing ? "failing" : "retrying");
-        // A flush came while this call ran: it asked for an attempt after its own start, so the call is retried
-        // at once, and the flush waiters wait for that attempt (a failure from before it is not its answer).
+        // A flush came while this call ran: it asked for an attempt after this one's start, so the call is retried
+        // at once, and that flush waits for the retry (a failure from before it is not its answer). The flushes made
+        // before this call began have their answer now: kept, they would wait as long as each retry had a flush of
+        // its own come during it (an application flushing once per call), while the store was called again and again.
         const retryAsked = this.#retryAsked;
         this.#retryAsked = false;
         this.#callInFlight = false;
-        if (failing && !retryAsked) {
+        if (failing) {
           const lastError = this.#lastError;
-          for (const w of this.#flushWaiters.splice(0)) w.reject(lastError);
+          const keep = [];
+          for (const w of this.#flushWaiters) {
+            if (w.call < callNumber) w.reject(lastError);
+            else keep.push(w);
+          }
+          this.#flushWaiters = keep;
         }
         if (retryAsked) continue;
         const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** Math.min(attempt, 20));
