@@ -117,3 +117,50 @@ describe("invalidateSlot, two calls racing", () => {
     expect(sim.listSync(SLOTS)).toEqual(["s.slot"]);
   });
 });
+
+/** `sim` with the first `syncDir` of `slots/` held until `release` (the first caller's, after its link). */
+function holdingFirstSlotsSync(sim: SimFS) {
+  let reached: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let holding = true;
+  const fs = wrapFileSystem(sim, (f) => f, {
+    syncDir: async (path: string) => {
+      if (holding && path === SLOTS) {
+        holding = false;
+        reached();
+        await gate;
+      }
+      await sim.syncDir(path);
+    },
+  });
+  return { fs, held, release };
+}
+
+describe("invalidateSlot resolves only once the marker is durable", () => {
+  it("a second call finding the slot already invalidated, while the first has not fsynced slots/ yet", async () => {
+    const sim = SimFS.withDir(DIR);
+    await createSlot(DIR, "s", { fs: sim });
+    const first = { oldestRetainedLsn: 120, retainedBytes: 65_536, reason: "first" };
+    const { fs: holding, held, release } = holdingFirstSlotsSync(sim);
+
+    const firstCall = invalidateSlot(DIR, "s", { ...first, fs: holding });
+    await held; // the marker is linked, its entry not yet durable
+    const secondState = await invalidateSlot(DIR, "s", {
+      oldestRetainedLsn: 9,
+      retainedBytes: 1,
+      reason: "x",
+      fs: sim,
+    });
+    expect(secondState.invalidated).toEqual(first);
+    // What the second call answered survives a crash now, before the first call's sync.
+    expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toEqual(first);
+    release();
+    expect((await firstCall).invalidated).toEqual(first);
+  });
+});

@@ -416,7 +416,12 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
   const paths = slotPaths(dir, name);
   const current = await readSlotState(fs, paths, name);
   if (current === null) throw slotNotFound(dir, name, paths.slot);
-  if (current.invalidated !== null) return current;
+  if (current.invalidated !== null) {
+    // The marker may be another caller's whose entry is not durable yet (it has linked and not fsynced slots/):
+    // resolving "invalidated" must mean a crash keeps it. A rare path (a slot invalidated again), one fsync.
+    await fs.syncDir(paths.dir);
+    return current;
+  }
   const placed = await placeMarker(fs, paths, body);
   // Also when another caller's marker took the name: this call resolves once that entry is durable too.
   await fs.syncDir(paths.dir);
