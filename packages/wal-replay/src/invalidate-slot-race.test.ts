@@ -9,7 +9,7 @@ import { isWalError, type WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "@lora/wal-segment";
 import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
-import { createSlot, invalidateSlot, readSlot, type SlotState } from "./replication-slots.js";
+import { createSlot, dropSlot, invalidateSlot, readSlot, type SlotState } from "./replication-slots.js";
 
 const DIR = "/log";
 const SLOTS = "/log/slots";
@@ -162,5 +162,41 @@ describe("invalidateSlot resolves only once the marker is durable", () => {
     expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toEqual(first);
     release();
     expect((await firstCall).invalidated).toEqual(first);
+  });
+});
+
+describe("invalidateSlot racing dropSlot", () => {
+  it("the drop removes the marker's temp before its link: WAL_SLOT_NOT_FOUND, nothing left", async () => {
+    const sim = SimFS.withDir(DIR);
+    await createSlot(DIR, "s", { fs: sim });
+    const fs = wrapFileSystem(sim, (f) => f, {
+      link: async (existing: string, newPath: string) => {
+        await dropSlot(DIR, "s", { fs: sim });
+        return sim.link(existing, newPath);
+      },
+    });
+    await expect(
+      invalidateSlot(DIR, "s", { oldestRetainedLsn: 5, retainedBytes: 7, reason: "r", fs }),
+    ).rejects.toMatchObject({ code: "WAL_SLOT_NOT_FOUND" });
+    expect(sim.listSync(SLOTS)).toEqual([]);
+  });
+
+  it("dropped and created again before the link: the new slot is invalidated", async () => {
+    const sim = SimFS.withDir(DIR);
+    await createSlot(DIR, "s", { fs: sim });
+    let again = 0;
+    const fs = wrapFileSystem(sim, (f) => f, {
+      link: async (existing: string, newPath: string) => {
+        if (again++ === 0) {
+          await dropSlot(DIR, "s", { fs: sim });
+          await createSlot(DIR, "s", { fs: sim });
+        }
+        return sim.link(existing, newPath);
+      },
+    });
+    const inv = { oldestRetainedLsn: 5, retainedBytes: 7, reason: "r" };
+    expect((await invalidateSlot(DIR, "s", { ...inv, fs })).invalidated).toEqual(inv);
+    expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toEqual(inv);
+    expect(sim.listSync(SLOTS)).toEqual(["s.invalidated", "s.slot"]);
   });
 });

@@ -422,7 +422,16 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
     await fs.syncDir(paths.dir);
     return current;
   }
-  const placed = await placeMarker(fs, paths, body);
+  let placed = await placeMarker(fs, paths, body);
+  // "gone": the temp vanished before its link, which dropSlot does to a marker temp. A slot dropped meanwhile is
+  // not found, as it would have been a moment earlier; one created again under the name is invalidated afresh
+  // (a drop and create each time is a caller's loop: a few tries, counted, then the slot is reported not found).
+  for (let tries = 1; placed === "gone"; tries++) {
+    if (tries >= MARKER_PLACE_TRIES || (await readSlotState(fs, paths, name)) === null) {
+      throw slotNotFound(dir, name, paths.slot);
+    }
+    placed = await placeMarker(fs, paths, body);
+  }
   // Also when another caller's marker took the name: this call resolves once that entry is durable too.
   await fs.syncDir(paths.dir);
   // Invalidated concurrently: the first marker stands, and was whole when it took the name (unless it was placed
@@ -431,21 +440,24 @@ export async function invalidateSlot(dir: string, name: string, options: Invalid
   return { ...current, invalidated: { oldestRetainedLsn, retainedBytes, reason } };
 }
 
+/** How many times {@link invalidateSlot} writes a marker whose temp a `dropSlot` removed before it was linked. */
+const MARKER_PLACE_TRIES = 3;
+
 /** What a file system answers `link` with when it has no hard links (vfat, some network file systems). */
 const LINK_UNSUPPORTED: ReadonlySet<string> = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
 
 /**
  * Put the marker in place with `body`, its entry not yet fsynced; false when another caller's marker took the name
- * first (EEXIST). The body is written and fsynced under `<name>.invalidated.<random>.tmp`, then linked to the
+ * first (EEXIST), "gone" when the temp was removed before its link (ENOENT: a racing dropSlot). The body is written and fsynced under `<name>.invalidated.<random>.tmp`, then linked to the
  * marker's name, which therefore never shows a partial body to a caller racing this one; the temp name is removed
  * after. Without a `link` in the seam (or on a file system refusing hard links), the marker is created exclusively
  * and written in place, as before: a caller racing that one may read it unwritten ("details unreadable").
  */
-async function placeMarker(fs: WalFileSystem, paths: SlotPaths, body: Uint8Array): Promise<boolean> {
+async function placeMarker(fs: WalFileSystem, paths: SlotPaths, body: Uint8Array): Promise<boolean | "gone"> {
   if (fs.link !== undefined) {
     const tmp = `${paths.marker}.${randomBytes(6).toString("hex")}${TMP_SUFFIX}`;
     const file = await fs.open(tmp, "createExclusive");
-    let linked: boolean | "unsupported";
+    let linked: boolean | "unsupported" | "gone";
     try {
       await writeAndSync(file, body);
       linked = await fs.link(tmp, paths.marker).then(
@@ -453,6 +465,8 @@ async function placeMarker(fs: WalFileSystem, paths: SlotPaths, body: Uint8Array
         (e: unknown) => {
           const errno = errnoOf(e);
           if (errno === "EEXIST") return false;
+          // The temp is gone (a dropSlot racing this call removed it as a leftover): nothing was placed.
+          if (errno === "ENOENT") return "gone" as const;
           if (errno !== undefined && LINK_UNSUPPORTED.has(errno)) return "unsupported" as const;
           throw e;
         },

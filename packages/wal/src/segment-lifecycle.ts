@@ -6,7 +6,7 @@
  */
 
 import { basename } from "node:path";
-import { shownError, shownValue, WalError } from "@lora/wal-codec";
+import { isWalError, shownError, shownValue, WalError } from "@lora/wal-codec";
 import { invalidateSlot, listSlots, planRetention, type RetentionPlan, type RetentionSegment } from "@lora/wal-replay";
 import {
   type DurableBinding,
@@ -461,12 +461,19 @@ export class SegmentLifecycle {
         }
         continue;
       }
-      await invalidateSlot(this.#dir, inv.slot, {
-        fs: this.#fs,
-        oldestRetainedLsn: inv.oldestRetainedLsn,
-        retainedBytes: inv.retainedBytes,
-        reason: inv.reason,
-      });
+      try {
+        await invalidateSlot(this.#dir, inv.slot, {
+          fs: this.#fs,
+          oldestRetainedLsn: inv.oldestRetainedLsn,
+          retainedBytes: inv.retainedBytes,
+          reason: inv.reason,
+        });
+      } catch (e) {
+        // Dropped since the plan read it (by its consumer, or another process): it holds back nothing now, and
+        // there is nothing to invalidate. Any other failure is the truncation's.
+        if (isWalError(e, "WAL_SLOT_NOT_FOUND")) continue;
+        throw e;
+      }
       this.#emitInvalidated(inv.slot, inv.retainedBytes);
     }
     if (plan.drop.length === 0) return { removed: 0, oldestBaseLsn: undefined };

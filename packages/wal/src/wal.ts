@@ -782,7 +782,7 @@ export class Wal<E = MutationEvent> {
    * @throws {@link WalError} `WAL_BAD_CHECKPOINT`, `WAL_INVALID_ARGUMENT`, `WAL_IO`, `WAL_BAD_HEADER`,
    *   `WAL_CORRUPT` (a damaged replication slot file), `WAL_POISONED`, `WAL_CLOSED`. A failure to read a segment's
    *   header or a slot's file deletes nothing and leaves the handle usable; a failed deletion or slot invalidation
-   *   poisons it.
+   *   poisons it (a slot dropped while it was being invalidated is not a failure: it holds back nothing).
    */
   async truncateUpTo(fenceLsn: number): Promise<number> {
     this.#assertUsable();
