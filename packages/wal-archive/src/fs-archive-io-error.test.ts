@@ -121,34 +121,3 @@ it("a WalError of the seam that is not WAL_IO, and an abort's reason, pass throu
   const put = fsArchive("/archive", { fs: stopping }).put("segments/y", new Uint8Array([5]), { signal: stop.signal });
   expect(await rejection(put)).toBe(reason);
 });
-
-it("an I/O failure of the call while its signal aborts is still the store's WAL_IO, the object named", async () => {
-  // Only the signal's reason itself passes through: the seam's own WAL_IO, thrown as the signal aborts for another
-  // reason, is wrapped as any other failure of the call.
-  const sim = new SimFS();
-  const reason = new WalError("WAL_CLOSED", "the caller is closing");
-  const stop = new AbortController();
-  const stopping = wrapFileSystem(
-    sim,
-    (file) =>
-      new Proxy(file, {
-        get(target, key) {
-          if (key !== "sync") {
-            const value: unknown = Reflect.get(target, key, target);
-            return typeof value === "function" ? value.bind(target) : value;
-          }
-          return async () => {
-            stop.abort(reason);
-            await target.sync();
-          };
-        },
-      }),
-  );
-  const store = fsArchive("/archive", { fs: stopping });
-  sim.injectFault({ op: "sync", errno: "EIO" });
-  const error = await rejection(store.put("segments/z", new Uint8Array([5]), { signal: stop.signal }));
-  expect(stop.signal.aborted).toBe(true);
-  expect(error).not.toBe(reason);
-  expect([error.code, error.details.object, error.details.errno]).toEqual(["WAL_IO", "segments/z", "EIO"]);
-  expect(error.message).toMatch(/^fs:\/archive: put segments\/z failed: /);
-});
