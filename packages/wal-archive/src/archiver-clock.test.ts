@@ -129,3 +129,32 @@ it("two archivers on equal clocks given the same steps draw the same back-offs",
   expect(first.at(-1)).toBeGreaterThan(3);
   expect(await runOnce()).toEqual(first);
 });
+
+it("something other than a clock under the clock's key is refused with WAL_INVALID_OPTION, and nothing starts", async () => {
+  const fs = new SimFS();
+  const store = memoryArchive();
+  const { wal } = await Wal.open<JsonValue>("/w", { codec: jsonCodec, fs });
+  const options = { store, fs, intervalMs: 5 };
+  const partial = { now: () => 0, wallNow: () => 0, random: () => 0, timeout: () => () => {} };
+  const throwing = Object.defineProperty({ ...options }, Symbol.for("@lora/wal-archive.clock"), {
+    get() {
+      throw new Error("trap");
+    },
+  });
+  const refusals = [
+    () => startArchiver(wal, withArchiverClock(options, null as never)),
+    () => startArchiver(wal, withArchiverClock(options, 5 as never)),
+    () => startArchiver(wal, withArchiverClock(options, partial as never)),
+    () => startArchiver(wal, throwing),
+  ];
+  for (const start of refusals) {
+    expect(start).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
+  }
+  expect(() => startArchiver(wal, withArchiverClock(options, partial as never))).toThrow(/lacks interval/);
+  expect(await fs.readdir("/w")).not.toContain("slots");
+  expect(store.calls.put).toBe(0);
+  // The slot was never taken: a real archiver starts on it.
+  const archiver = startArchiver(wal, withArchiverClock(options, new ManualClock()));
+  await archiver.stop();
+  await wal.close();
+});

@@ -7,6 +7,8 @@
  * not one of `startArchiver`'s named options and an application never meets it.
  */
 
+import { readCallerValue, WalError } from "@lora/wal-codec";
+
 /** What an archiver reads the time from and arms its timers with (see the module comment). */
 export interface ArchiverClock {
   /** Milliseconds on a monotonic clock (`performance.now()`): the slot file's write throttle. */
@@ -44,7 +46,35 @@ export const nodeClock: ArchiverClock = {
 /** The symbol key `withArchiverClock` sets on `startArchiver`'s options (see the module comment). */
 export const ARCHIVER_CLOCK: unique symbol = Symbol.for("@lora/wal-archive.clock") as never;
 
-/** The clock given on `options` under {@link ARCHIVER_CLOCK}, or {@link nodeClock}. */
+const CLOCK_METHODS = ["now", "wallNow", "random", "timeout", "interval"] as const;
+
+/**
+ * The clock given on `options` under {@link ARCHIVER_CLOCK}, or {@link nodeClock}.
+ * @throws {@link WalError} `WAL_INVALID_OPTION` when something other than a clock sits under the key (or reading it
+ *   throws): the key is public through `Symbol.for`, and a wrong value must be refused before the archiver starts,
+ *   not fail its first timer.
+ */
 export function clockOf(options: object): ArchiverClock {
-  return (options as { [ARCHIVER_CLOCK]?: ArchiverClock })[ARCHIVER_CLOCK] ?? nodeClock;
+  const what = "startArchiver: reading the test clock (withArchiverClock)";
+  const clock = readCallerValue(
+    () => (options as { [ARCHIVER_CLOCK]?: unknown })[ARCHIVER_CLOCK],
+    "WAL_INVALID_OPTION",
+    what,
+  );
+  if (clock === undefined) return nodeClock;
+  const missing = readCallerValue(
+    () =>
+      typeof clock !== "object" || clock === null
+        ? [...CLOCK_METHODS]
+        : CLOCK_METHODS.filter((name) => typeof (clock as Record<string, unknown>)[name] !== "function"),
+    "WAL_INVALID_OPTION",
+    what,
+  );
+  if (missing.length > 0) {
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `startArchiver: the test clock given with withArchiverClock must be an ArchiverClock; it lacks ${missing.join(", ")}`,
+    );
+  }
+  return clock as ArchiverClock;
 }
