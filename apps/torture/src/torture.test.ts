@@ -150,7 +150,7 @@ describe.skipIf(!tierD)("tier D (strace of the real process)", () => {
 
   for (const bug of SEAM_BUGS) {
     it(`catches the seam bug ${bug}`, async () => {
-      const verdict = await runSeamBug(bug, 1);
+      const verdict = await runSeamBug(bug, 1, { statesAlone: false });
       expect(verdict.caught, `${bug} was not caught: ${verdict.example ?? ""}`).toBe(true);
       expect(verdict.tier).toBe("D");
     });
