@@ -8,6 +8,7 @@ export {
   loraGraphSummary,
   writeLoraFixture,
 } from "./lora-fixtures.js";
+export { type ReadOnce, readOnce } from "./read-once.js";
 export { seededRandom } from "./seeded-random.js";
 export { makeTempDir } from "./temp-dir.js";
 export { expectEachRefused, UNPRINTABLE_VALUES } from "./unprintable-values.js";

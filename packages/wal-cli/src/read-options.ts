@@ -100,16 +100,17 @@ export const READ_OPTION_NAMES = optionNames<ReadOptions>()(
 /**
  * Check the options every reading command shares, before anything is read. `where` (the function's name) and `known`
  * (its option names, {@link READ_OPTION_NAMES} by default) serve the refusal of an unknown name.
+ * @returns The options, each read once (see `checkOptionNames`): the command uses these, never `given` again.
  * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, an option name not in `known`,
  *   an unknown `codec`, a `payloadCodec` without a string `name` and the two decode methods, or a callback
  *   (`onCodec`, `onTotal`, `onRead`, `onProgress`) that is not a function.
  */
-export function checkReadOptions(
-  options: ReadOptions,
+export function checkReadOptions<T extends ReadOptions>(
+  given: T,
   where: string,
   known: readonly string[] = READ_OPTION_NAMES,
-): void {
-  checkOptionNames(options, known, where);
+): T {
+  const options = checkOptionNames(given, known, where);
   if (options.codec !== undefined && !CODEC_CHOICES.includes(options.codec)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
@@ -124,6 +125,7 @@ export function checkReadOptions(
       throw new WalError("WAL_INVALID_OPTION", `${name} must be a function`);
     }
   }
+  return options;
 }
 
 /** The codec called `name` (`"framing"`: {@link framingOnlyCodec}, which decodes nothing). */

@@ -1,3 +1,4 @@
+import { readOnce } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
 import { checkOptionNames, optionNames } from "./option-names.js";
 
@@ -134,5 +135,40 @@ describe("checkOptionNames on options that throw when read", () => {
     }
     expect((refusal(throwing[0]?.[1] as object) as Error).cause).toBe(trap);
     expect(refusal(throwing[0]?.[1] as object)).toMatchObject({ details: { option: "recovery" } });
+  });
+});
+
+describe("checkOptionNames reads each option once and hands back what it read", () => {
+  it("returns a plain copy of the known options, each read once, for the caller to use instead of the options", () => {
+    const fs = {};
+    const given = readOnce({ syncMode: "group", checkpointLsn: 3, fs });
+    const read = checkOptionNames(given.value, KNOWN, "Wal.open");
+    expect(given.readTwice()).toEqual([]);
+    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    expect(read).toEqual({ syncMode: "group", checkpointLsn: 3, fs });
+    expect((read as { fs: unknown }).fs).toBe(fs);
+    // What the entry point then reads is the copy: the caller's getters are not asked again.
+    expect((read as { syncMode: unknown }).syncMode).toBe("group");
+    expect(given.readTwice()).toEqual([]);
+  });
+
+  it("leaves out the options that read as undefined, and keeps a known option found on the prototype", () => {
+    const read = checkOptionNames(Object.assign(Object.create({ recovery: "strict" }), { fs: undefined }), KNOWN, "x");
+    expect(read).toEqual({ recovery: "strict" });
+    expect(Object.keys(read)).toEqual(["recovery"]);
+  });
+
+  it("hands back what the first read answered when a getter answers differently the next time", () => {
+    let reads = 0;
+    const options = {
+      get checkpointLsn() {
+        reads++;
+        return reads === 1 ? 3 : "three";
+      },
+    };
+    const read = checkOptionNames(options, KNOWN, "x") as { checkpointLsn?: unknown };
+    expect(read.checkpointLsn).toBe(3);
+    expect(read.checkpointLsn).toBe(3);
+    expect(reads).toBe(1);
   });
 });

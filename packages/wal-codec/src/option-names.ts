@@ -28,21 +28,27 @@ type ListsEvery<T, K extends readonly string[]> = [Exclude<keyof T & string, K[n
   : { readonly missing: Exclude<keyof T & string, K[number]> };
 
 /**
- * Assert that `options` is an object ({@link checkOptionsObject}) that names no option outside `known` (its own
- * enumerable string keys; symbol keys are not options). `where` names the call in the message (`Wal.open`,
- * `replayDir`).
+ * Check that `options` is an object ({@link checkOptionsObject}) that names no option outside `known` (its own
+ * enumerable string keys; symbol keys are not options), and return what it holds: a plain object with each known
+ * option read once, for the entry point to use instead of `options`. `where` names the call in the message
+ * (`Wal.open`, `replayDir`).
  *
  * Why refuse: in plain JavaScript a misspelled option is otherwise ignored without a word, and the call runs with the
  * default instead, e.g. `{ recover: "strict" }` would open in the default recovery mode and cut damage the caller
  * asked to have refused.
  *
- * It also reads each known option once, so options that throw when read (a getter, a proxy's trap, a revoked proxy)
- * are refused here with a code rather than throwing their own error from wherever the entry point reads them.
+ * Why a copy: a getter or a proxy can answer one way when read and another (or throw) when read again. Reading each
+ * option once, here, means an option that throws is refused with a code now, not thrown as its own error from
+ * wherever the entry point reads it, and the value the entry point checks is the value it uses.
+ *
+ * @returns A new object whose prototype is `Object.prototype`, holding each known option that did not read as
+ *   `undefined` (one found on the prototype chain too) with the value read. Symbol keys are not copied: an entry
+ *   point that reads one reads it from `options`. Typed as `options`, narrowed to an object.
  * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, for the first unknown name,
  *   with the closest known one when a misspelling is likely (`details.option`, `details.knownOptions`), and for
  *   options whose keys or a known option throw when read (`details.option` names it; the throw is the `cause`).
  */
-export function checkOptionNames(options: unknown, known: readonly string[], where: string): asserts options is object {
+export function checkOptionNames<T>(options: T, known: readonly string[], where: string): T & object {
   checkOptionsObject(options);
   const names = readCallerValue(() => Object.keys(options), "WAL_INVALID_OPTION", `${where}: reading the options`);
   for (const name of names) {
@@ -54,9 +60,15 @@ export function checkOptionNames(options: unknown, known: readonly string[], whe
       { details: { option: name, knownOptions: [...known] } },
     );
   }
-  // Read once here, so one that throws is refused now, not where the entry point first reads it.
+  const read: Record<string, unknown> = {};
   for (const name of known) {
     const what = `${where}: reading option ${JSON.stringify(name)}`;
-    readCallerValue(() => (options as Record<string, unknown>)[name], "WAL_INVALID_OPTION", what, { option: name });
+    const value = readCallerValue(() => (options as Record<string, unknown>)[name], "WAL_INVALID_OPTION", what, {
+      option: name,
+    });
+    // Defined as an own data property: a known name is never `__proto__`, but assignment would not say so.
+    if (value !== undefined)
+      Object.defineProperty(read, name, { value, enumerable: true, writable: true, configurable: true });
   }
+  return read as T & object;
 }

@@ -136,9 +136,10 @@ export const CONFIRMABLE_TOKENS = 4096;
  *   `WAL_INVALID_OPTION` for bad options. A log directory that does not exist is `WAL_IO` (ENOENT) from the
  *   iteration: a mistyped path fails rather than waits.
  */
-export function followDir<E>(dir: string, options: FollowDirOptions<E>): Follower<E> {
+export function followDir<E>(dir: string, given: FollowDirOptions<E>): Follower<E> {
   checkPath(dir);
-  checkOptionNames(options, FOLLOW_DIR_OPTION_NAMES, "followDir");
+  // Each option read once: what is checked is what the follower uses.
+  const options = checkOptionNames(given, FOLLOW_DIR_OPTION_NAMES, "followDir");
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);
   const after = options.after ?? 0;

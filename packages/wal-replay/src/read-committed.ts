@@ -89,10 +89,11 @@ export const READ_COMMITTED_OPTION_NAMES = optionNames<ReadCommittedOptions<unkn
  */
 export async function* readCommitted<E>(
   dir: string,
-  options: ReadCommittedOptions<E>,
+  given: ReadCommittedOptions<E>,
 ): AsyncGenerator<CommittedTransaction<E>, void, undefined> {
   checkPath(dir);
-  checkOptionNames(options, READ_COMMITTED_OPTION_NAMES, "readCommitted");
+  // Each option read once: what is checked is what the read uses.
+  const options = checkOptionNames(given, READ_COMMITTED_OPTION_NAMES, "readCommitted");
   const after = options.after ?? 0;
   const upto = options.upto;
   for (const [name, value] of [

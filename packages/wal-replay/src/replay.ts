@@ -43,9 +43,10 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  *   there). At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
  *   `WAL_INVALID_OPTION` for bad options.
  */
-export function replayDir<E>(dir: string, options: ReplayOptions<E>): Replay<E> {
+export function replayDir<E>(dir: string, given: ReplayOptions<E>): Replay<E> {
   checkPath(dir);
-  checkOptionNames(options, REPLAY_OPTION_NAMES, "replayDir");
+  // Each option read once: what is checked is what the replay uses.
+  const options = checkOptionNames(given, REPLAY_OPTION_NAMES, "replayDir");
   const fs = fileSystemOption(options.fs, "replayDir");
   // Before seekPoint's arithmetic on after and restartLsn: a bigint or an object there would throw a TypeError.
   checkReplayOptions(options);
@@ -69,8 +70,8 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
  * Replay explicit segment files, in the order given (the first is treated as the oldest). `after` filters the
  * transactions handed over but seeks nothing: the caller chose the files.
  */
-export function replaySegments<E>(paths: readonly string[], options: ReplayOptions<E>): Replay<E> {
-  checkOptionNames(options, REPLAY_OPTION_NAMES, "replaySegments");
+export function replaySegments<E>(paths: readonly string[], given: ReplayOptions<E>): Replay<E> {
+  const options = checkOptionNames(given, REPLAY_OPTION_NAMES, "replaySegments");
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string" && p !== "" && !p.includes("\0"))) {
     throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
   }

@@ -195,10 +195,10 @@ const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
  *   `dir` does not exist or is not a directory: `details.errno` `ENOENT` or `ENOTDIR`, and nothing is created),
  *   `WAL_BAD_HEADER` (a segment header read to find the end is damaged).
  */
-export async function createSlot(dir: string, name: string, options: CreateSlotOptions = {}): Promise<SlotState> {
+export async function createSlot(dir: string, name: string, given: CreateSlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options, CREATE_SLOT_OPTION_NAMES, "createSlot");
+  const { read: options, fs } = slotOptions(given, CREATE_SLOT_OPTION_NAMES, "createSlot");
   const confirmedLsn = options.confirmedLsn ?? 0;
   assertNonNegative("confirmedLsn", confirmedLsn);
   const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
@@ -232,7 +232,7 @@ export async function createSlot(dir: string, name: string, options: CreateSlotO
 export async function readSlot(dir: string, name: string, options: SlotOptions = {}): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "readSlot");
+  const { fs } = slotOptions(options, SLOT_OPTION_NAMES, "readSlot");
   const paths = slotPaths(dir, name);
   const state = await readSlotState(fs, paths, name);
   if (state === null) throw slotNotFound(dir, name, paths.slot);
@@ -287,12 +287,12 @@ async function moveSlot(
   dir: string,
   name: string,
   confirmedLsn: number,
-  options: AdvanceSlotOptions,
+  given: AdvanceSlotOptions,
   checkEnd: boolean,
 ): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options, ADVANCE_SLOT_OPTION_NAMES, "advanceSlot");
+  const { read: options, fs } = slotOptions(given, ADVANCE_SLOT_OPTION_NAMES, "advanceSlot");
   assertNonNegative("confirmedLsn", confirmedLsn);
   const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
   assertRestart(confirmedLsn, restartLsn);
@@ -333,7 +333,7 @@ async function moveSlot(
 export async function dropSlot(dir: string, name: string, options: SlotOptions = {}): Promise<void> {
   assertDir(dir);
   assertSlotName(name);
-  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "dropSlot");
+  const { fs } = slotOptions(options, SLOT_OPTION_NAMES, "dropSlot");
   const paths = slotPaths(dir, name);
   if (!(await unlinkIfExists(fs, paths.slot))) throw slotNotFound(dir, name, paths.slot);
   await fs.syncDir(paths.dir);
@@ -357,7 +357,7 @@ export async function dropSlot(dir: string, name: string, options: SlotOptions =
  */
 export async function listSlots(dir: string, options: SlotOptions = {}): Promise<SlotState[]> {
   assertDir(dir);
-  const fs = fileSystemOf(options, SLOT_OPTION_NAMES, "listSlots");
+  const { fs } = slotOptions(options, SLOT_OPTION_NAMES, "listSlots");
   const slots: SlotState[] = [];
   for (const name of await slotNamesIn(fs, dir)) {
     const state = await readSlotState(fs, slotPaths(dir, name), name);
@@ -374,7 +374,7 @@ export async function listSlots(dir: string, options: SlotOptions = {}): Promise
  */
 export async function listSlotNames(dir: string, options: SlotOptions = {}): Promise<string[]> {
   assertDir(dir);
-  return await slotNamesIn(fileSystemOf(options, SLOT_OPTION_NAMES, "listSlotNames"), dir);
+  return await slotNamesIn(slotOptions(options, SLOT_OPTION_NAMES, "listSlotNames").fs, dir);
 }
 
 async function slotNamesIn(fs: WalFileSystem, dir: string): Promise<string[]> {
@@ -402,13 +402,13 @@ async function slotNamesIn(fs: WalFileSystem, dir: string): Promise<string[]> {
  * @throws {@link WalError} `WAL_SLOT_NOT_FOUND`, `WAL_INVALID_ARGUMENT` (bad name, LSN, byte count or reason),
  *   `WAL_CORRUPT`, `WAL_IO`.
  */
-export async function invalidateSlot(dir: string, name: string, options: InvalidateSlotOptions): Promise<SlotState> {
+export async function invalidateSlot(dir: string, name: string, given: InvalidateSlotOptions): Promise<SlotState> {
   assertDir(dir);
   assertSlotName(name);
-  if (typeof options !== "object" || options === null) {
+  if (typeof given !== "object" || given === null) {
     throw new WalError("WAL_INVALID_ARGUMENT", "invalidateSlot needs an options object");
   }
-  const fs = fileSystemOf(options, INVALIDATE_SLOT_OPTION_NAMES, "invalidateSlot");
+  const { read: options, fs } = slotOptions(given, INVALIDATE_SLOT_OPTION_NAMES, "invalidateSlot");
   const { oldestRetainedLsn, retainedBytes, reason } = options;
   assertNonNegative("oldestRetainedLsn", oldestRetainedLsn);
   assertNonNegative("retainedBytes", retainedBytes);
@@ -502,10 +502,17 @@ function slotPaths(dir: string, name: string): SlotPaths {
   return { dir: slotsDir, slot, marker: join(slotsDir, `${name}${MARKER_SUFFIX}`) };
 }
 
-/** The file system of a slot function's `options`, once they are checked: an object naming only `known` options. */
-function fileSystemOf(options: SlotOptions, known: readonly string[], where: string): WalFileSystem {
-  checkOptionNames(options, known, where);
-  return fileSystemOption(options.fs, where);
+/**
+ * A slot function's `options`, checked (an object naming only `known` options) and each read once, with their file
+ * system: the function uses what this returns, never `options` again.
+ */
+function slotOptions<T extends SlotOptions>(
+  options: T,
+  known: readonly string[],
+  where: string,
+): { readonly read: T; readonly fs: WalFileSystem } {
+  const read = checkOptionNames(options, known, where);
+  return { read, fs: fileSystemOption(read.fs, where) };
 }
 
 /**

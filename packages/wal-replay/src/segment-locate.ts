@@ -205,9 +205,9 @@ const OLDEST_RETAINED_OPTION_NAMES = optionNames<OldestRetainedLsnOptions>()("fs
  * @throws {@link WalError} `WAL_BAD_HEADER` (the oldest segment's header is damaged), `WAL_IO`,
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`.
  */
-export async function oldestRetainedLsn(dir: string, options: OldestRetainedLsnOptions = {}): Promise<number | null> {
+export async function oldestRetainedLsn(dir: string, given: OldestRetainedLsnOptions = {}): Promise<number | null> {
   checkPath(dir);
-  checkOptionNames(options, OLDEST_RETAINED_OPTION_NAMES, "oldestRetainedLsn");
+  const options = checkOptionNames(given, OLDEST_RETAINED_OPTION_NAMES, "oldestRetainedLsn");
   const fs = fileSystemOption(options.fs, "oldestRetainedLsn");
   return await againAfterTruncation(async () => {
     const entries = await listSegments(fs, dir);

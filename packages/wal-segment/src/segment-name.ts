@@ -144,11 +144,11 @@ const LIST_SEGMENTS_OPTION_NAMES = optionNames<ListSegmentsOptions>()("restoreLe
 export async function listSegments(
   fs: WalFileSystem,
   dir: string,
-  options: ListSegmentsOptions = {},
+  given: ListSegmentsOptions = {},
 ): Promise<SegmentEntry[]> {
   checkFileSystemArgument(fs, "listSegments");
   checkPath(dir);
-  checkOptionNames(options, LIST_SEGMENTS_OPTION_NAMES, "listSegments");
+  const options = checkOptionNames(given, LIST_SEGMENTS_OPTION_NAMES, "listSegments");
   const leftovers = options.restoreLeftovers;
   if (leftovers !== undefined && leftovers !== "refuse" && leftovers !== "ignore") {
     throw new WalError(

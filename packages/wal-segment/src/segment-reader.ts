@@ -172,10 +172,10 @@ export class SegmentReader {
    *   `WAL_INVALID_OPTION` for a bad `chunkBytes` or `startOffset` (an integer of at least 32), and
    *   `WAL_INVALID_ARGUMENT` for an `fs` or a `path` that is not one, before the file is opened.
    */
-  static async open(fs: WalFileSystem, path: string, options: SegmentReaderOptions = {}): Promise<SegmentReader> {
+  static async open(fs: WalFileSystem, path: string, given: SegmentReaderOptions = {}): Promise<SegmentReader> {
     checkFileSystemArgument(fs, "SegmentReader.open");
     checkPath(path, "the segment path");
-    checkOptionNames(options, READER_OPTION_NAMES, "SegmentReader.open");
+    const options = checkOptionNames(given, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
     const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
     if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {

@@ -204,12 +204,12 @@ export class SegmentWriter {
     fs: WalFileSystem,
     path: string,
     baseLsn: number,
-    options: SegmentWriterOptions = {},
+    given: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
     checkFileSystemArgument(fs, "SegmentWriter.create");
     checkPath(path, "the segment path");
     const header: SegmentHeader = { formatVersion: 1, baseLsn, sealed: false, flags: 0 };
-    validateOptions(options);
+    const options = validateOptions(given);
     const bytes = encodeSegmentHeader(header);
     const file = await fs.open(path, "createExclusive");
     try {
@@ -231,9 +231,9 @@ export class SegmentWriter {
     file: WalFile,
     header: SegmentHeader,
     zeroedEnd: number,
-    options: SegmentWriterOptions = {},
+    given: SegmentWriterOptions = {},
   ): SegmentWriter {
-    validateOptions(options);
+    const options = validateOptions(given);
     return new SegmentWriter(file, header, SEGMENT_HEADER_BYTES, Math.max(SEGMENT_HEADER_BYTES, zeroedEnd), options);
   }
 
@@ -248,7 +248,7 @@ export class SegmentWriter {
     fs: WalFileSystem,
     path: string,
     offset: number,
-    options: SegmentWriterOptions = {},
+    given: SegmentWriterOptions = {},
   ): Promise<SegmentWriter> {
     checkFileSystemArgument(fs, "SegmentWriter.openForAppend");
     checkPath(path, "the segment path");
@@ -262,7 +262,7 @@ export class SegmentWriter {
         details: { path, offset },
       });
     }
-    validateOptions(options);
+    const options = validateOptions(given);
     const file = await fs.open(path, "readWrite");
     try {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
@@ -956,9 +956,12 @@ export class SegmentWriter {
   }
 }
 
-/** Refuse bad options before a file is created, opened or renamed for them (also for `SpareSegment.becomeSegment`). */
-export function validateOptions(options: SegmentWriterOptions): void {
-  checkOptionNames(options, WRITER_OPTION_NAMES, "SegmentWriter");
+/**
+ * Refuse bad options before a file is created, opened or renamed for them (also for `SpareSegment.becomeSegment`),
+ * and return them each read once: the writer uses what this returns, never `given` again.
+ */
+export function validateOptions(given: SegmentWriterOptions): SegmentWriterOptions {
+  const options = checkOptionNames(given, WRITER_OPTION_NAMES, "SegmentWriter");
   const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
   if (!Number.isSafeInteger(max) || max < 4096) {
     throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${shownValue(max)}`);
@@ -991,4 +994,5 @@ export function validateOptions(options: SegmentWriterOptions): void {
       `buffers must be two distinct ByteWriters (a sealed writer's giveUpBuffers()), got ${shownValue(buffers)}`,
     );
   }
+  return options;
 }

@@ -138,7 +138,7 @@ export class SpareSegment {
       });
     }
     // Before the rename, as the writer would only after it: a refused option leaves the spare a spare, still usable.
-    validateOptions(options);
+    const read = validateOptions(options);
     this.#done = true;
     // The spare's own handle is closed and the file opened again by its new name, so every later error and fault
     // names the segment, not the spare.
@@ -154,7 +154,7 @@ export class SpareSegment {
     await this.#fs.rename(this.path, path);
     const file = await this.#fs.open(path, "readWrite");
     try {
-      return SegmentWriter.overStampedFile(file, header, this.#zeroedEnd, options);
+      return SegmentWriter.overStampedFile(file, header, this.#zeroedEnd, read);
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;

@@ -1,18 +1,64 @@
 /** The check of the list of events passed to `commitTx` or `appendBatch`. */
 
-import { readCallerValue, WalError } from "@lora/wal-codec";
+import { types } from "node:util";
+import { isWalError, shownError, WalError } from "@lora/wal-codec";
 
 /**
- * @throws `WAL_INVALID_ARGUMENT` unless `events` is an array (`call` names the method in the message), and for one
- *   that throws when looked at: a revoked proxy (`Array.isArray` throws a `TypeError`) or a proxy whose `length`
- *   throws, which would otherwise escape as its own error from the middle of the call.
+ * The events `call` (`"commitTx"`, `"appendBatch"`) is to write, read once: `events` itself when it is an array
+ * (its `length` is then a data property, and the codec reads each element once, as it encodes), else a copy when it
+ * is a proxy of an array (its `length` and elements read once here: a proxy's traps may answer differently, or
+ * throw, the next time). The caller uses what this returns, never `events` again.
+ *
+ * Nothing is allocated when `events` is an array: this runs on every commit.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `events` is an array, and for one that throws when looked
+ *   at (a revoked proxy: `Array.isArray` throws a `TypeError`; a proxy whose `length` throws or is not an array
+ *   length), which would otherwise escape as its own error from the middle of the call; `WAL_ENCODE` for an element
+ *   that throws when read, as when the codec reads it.
  */
-export function assertEventsArgument(call: string, events: unknown): asserts events is readonly unknown[] {
-  const isArray = readCallerValue(
-    () => Array.isArray(events) && typeof (events as readonly unknown[]).length === "number",
-    "WAL_INVALID_ARGUMENT",
-    `${call}: reading its events`,
-  );
-  if (isArray) return;
-  throw new WalError("WAL_INVALID_ARGUMENT", `${call} takes an array of events, got ${typeof events}`);
+export function eventsArgument<E>(call: string, events: readonly E[]): readonly E[] {
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(events);
+  } catch (error) {
+    throw readFailed(call, "its events", error);
+  }
+  if (!isArray) throw new WalError("WAL_INVALID_ARGUMENT", `${call} takes an array of events, got ${typeof events}`);
+  return types.isProxy(events) ? copyOfEvents(call, events) : events;
+}
+
+/**
+ * The events of the array `events` copied into a plain array, its `length` and each element read once: for a proxy,
+ * and for a path that reads them more than once (a commit encoded on the side before it waits, then into the
+ * segment), where a getter could answer differently each time.
+ * @throws {@link WalError} as {@link eventsArgument}.
+ */
+export function copyOfEvents<E>(call: string, events: readonly E[]): E[] {
+  let length: unknown;
+  try {
+    length = events.length;
+  } catch (error) {
+    throw readFailed(call, "its events' length", error);
+  }
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+    throw new WalError("WAL_INVALID_ARGUMENT", `${call}: its events' length is not an array length`);
+  }
+  const copy: E[] = [];
+  let i = 0;
+  try {
+    for (; i < length; i++) copy.push(events[i] as E);
+  } catch (error) {
+    if (isWalError(error)) throw error;
+    // The code the codec's own read of it gives (the fast path's): the same event is refused the same way.
+    throw new WalError("WAL_ENCODE", `record could not be encoded: reading event ${i} threw: ${shownError(error)}`, {
+      cause: error,
+    });
+  }
+  return copy;
+}
+
+function readFailed(call: string, what: string, error: unknown): WalError {
+  if (isWalError(error)) return error;
+  return new WalError("WAL_INVALID_ARGUMENT", `${call}: reading ${what} threw: ${shownError(error)}`, {
+    cause: error,
+  });
 }

@@ -67,8 +67,9 @@ export class InProcessFeed<E> {
   }
 
   /** A follower of the committed transactions after a resume token (see `Wal.follow`). */
-  follow(options: WalFollowOptions): WalFollower<E> {
-    checkOptionNames(options, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
+  follow(given: WalFollowOptions): WalFollower<E> {
+    // Each option read once: what is checked below is what the follower uses.
+    const options = checkOptionNames(given, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${shownValue(after)}`);

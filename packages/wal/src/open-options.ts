@@ -5,6 +5,7 @@
 import { checkOptionNames, checkPayloadCodec, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
+import type { ReplayedTransaction, ReplayProgress } from "@lora/wal-replay";
 import { checkRecoveryMode, type RecoveryMode, SCAN_FROM, type ScanFrom } from "@lora/wal-replay";
 import { fileSystemOption, MAX_PREALLOCATE_BYTES, UNSYNCED_WINDOW_BYTES, type WalFileSystem } from "@lora/wal-segment";
 import { normalizeSyncMode, type SyncMode } from "./sync-mode.js";
@@ -17,7 +18,10 @@ import {
   type WalOptions,
 } from "./wal-options.js";
 
-/** `Wal.open`'s options, checked, with every default applied (the callbacks stay on the options themselves). */
+/**
+ * `Wal.open`'s options, checked, with every default applied: what the open uses in place of the caller's options,
+ * each of which was read once.
+ */
 export interface OpenOptions<E> {
   readonly codec: PayloadCodec<E>;
   readonly syncMode: SyncMode;
@@ -38,14 +42,19 @@ export interface OpenOptions<E> {
   readonly bugs: ReadonlySet<PlantedBug>;
   /** A test's clock (testing builds only, see `WalTestingClock`); Node's timers when undefined. */
   readonly clock: WalTestingClock | undefined;
+  /** The lock's retry budget; the lock's default when undefined. */
+  readonly lockRetryMs: number | undefined;
+  readonly onTransaction: ((tx: ReplayedTransaction<E>) => void | Promise<void>) | undefined;
+  readonly onProgress: ((progress: ReplayProgress) => void) | undefined;
 }
 
 /**
  * Check `Wal.open`'s options and apply their defaults.
  * @throws {@link WalError} `WAL_INVALID_OPTION` for the first option that is not valid.
  */
-export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> {
-  checkOptionNames(options, WAL_OPTION_NAMES, "Wal.open");
+export function normalizeOpenOptions<E>(given: WalOptions<E>): OpenOptions<E> {
+  // Each option read once, here: what is checked below is what the open uses.
+  const options = checkOptionNames(given, WAL_OPTION_NAMES, "Wal.open");
   const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);
@@ -127,7 +136,8 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     );
   }
   const fs = fileSystemOption(options.fs, "Wal.open");
-  const hooks = testingHooksOf(options);
+  // The testing hooks sit under a symbol key, which the copy leaves out.
+  const hooks = testingHooksOf(given);
   const failpoint = hooks.failpoint ?? noFailpoint;
   const bugs = new Set(hooks.plantedBugs ?? []);
   const clock = hooks.clock;
@@ -148,5 +158,8 @@ export function normalizeOpenOptions<E>(options: WalOptions<E>): OpenOptions<E> 
     failpoint,
     bugs,
     clock,
+    lockRetryMs,
+    onTransaction: options.onTransaction,
+    onProgress: options.onProgress,
   };
 }

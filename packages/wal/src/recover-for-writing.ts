@@ -9,7 +9,6 @@ import type { OpenOptions } from "./open-options.js";
 import { withFenceRemedy, withRemedy } from "./open-refusal-remedy.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
-import type { WalOptions } from "./wal-options.js";
 
 /** What recovery left for the handle: the recovered directory and its segment lifecycle. */
 export interface RecoveredForWriting<E> {
@@ -18,14 +17,10 @@ export interface RecoveredForWriting<E> {
 }
 
 /**
- * Recover `dir` (locked by the caller) with the checked options `o` and the callbacks of `options`.
+ * Recover `dir` (locked by the caller) with the checked options `o`.
  * @throws as `Wal.open` (the caller releases the lock); the files it opened are closed before it throws.
  */
-export async function recoverForWriting<E>(
-  dir: string,
-  o: OpenOptions<E>,
-  options: WalOptions<E>,
-): Promise<RecoveredForWriting<E>> {
+export async function recoverForWriting<E>(dir: string, o: OpenOptions<E>): Promise<RecoveredForWriting<E>> {
   const { fs, codec, fence, allowTruncatedHistory, scanFrom, recovery, unsyncedWindowBytes, preallocateBytes } = o;
   const { failpoint, bugs } = o;
   const r = await recoverDir({
@@ -38,8 +33,8 @@ export async function recoverForWriting<E>(
     recovery,
     unsyncedWindowBytes,
     writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes, preallocateBytes },
-    onTransaction: options.onTransaction,
-    onProgress: options.onProgress,
+    onTransaction: o.onTransaction,
+    onProgress: o.onProgress,
     failpoint,
     bugs,
   }).catch(async (error: unknown) => {

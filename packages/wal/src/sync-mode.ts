@@ -9,7 +9,7 @@
  * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
  */
 
-import { checkOptionNames, MAX_TIMER_MS, readCallerValue, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
 
 /**
  * When a commit is acknowledged and who fsyncs: `perCommit` (after an fdatasync covering it; concurrent commits
@@ -35,21 +35,25 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
   if (input === undefined || input === "perCommit") return { mode: "perCommit" };
   if (input === "none") return { mode: "none" };
   if (input === "group") return { mode: "group", intervalMs: DEFAULT_GROUP_INTERVAL_MS };
+  let shown: unknown = input;
   if (typeof input === "object" && input !== null) {
-    // Read once: a getter or a proxy trap that throws is refused with the option's code, not as its own error.
-    const mode = readCallerValue(() => input.mode, "WAL_INVALID_OPTION", "syncMode: reading its mode", {
-      option: "syncMode",
-    });
+    // Read once (a getter or a proxy trap that throws is refused with the option's code, not as its own error); what
+    // was read is what is checked and used.
+    const read = checkOptionNames(input as object, ["mode", "intervalMs"], "syncMode") as {
+      readonly mode?: unknown;
+      readonly intervalMs?: unknown;
+    };
+    shown = read;
+    const mode = read.mode;
     if (mode === "perCommit" || mode === "none") {
       // `{ mode: "none", intervalMs }` would otherwise read as "sync every intervalMs" and sync never.
-      checkOptionNames(input, ["mode"], `syncMode { mode: "${mode}" }`);
+      checkOptionNames(read, ["mode"], `syncMode { mode: "${mode}" }`);
       return { mode };
     }
     if (mode === "group") {
-      checkOptionNames(input, ["mode", "intervalMs"], 'syncMode { mode: "group" }');
-      const ms = (input as { readonly intervalMs: number }).intervalMs;
+      const ms = read.intervalMs;
       // LoraDB's Node binding rejects 0; a zero interval would fsync continuously.
-      if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+      if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
         throw new WalError(
           "WAL_INVALID_OPTION",
           `group intervalMs must be an integer in [1, 2^31), got ${shownValue(ms)}`,
@@ -61,7 +65,7 @@ export function normalizeSyncMode(input: SyncModeInput | undefined): SyncMode {
   }
   throw new WalError(
     "WAL_INVALID_OPTION",
-    `unknown sync mode ${shownValue(input)}: syncMode is "perCommit", "group", "none", or { mode } with one of those (and intervalMs for "group")`,
+    `unknown sync mode ${shownValue(shown)}: syncMode is "perCommit", "group", "none", or { mode } with one of those (and intervalMs for "group")`,
     { details: { option: "syncMode" } },
   );
 }

@@ -35,7 +35,7 @@ import {
   syncChannel,
   truncateChannel,
 } from "./diagnostics.js";
-import { assertEventsArgument } from "./events-argument.js";
+import { copyOfEvents, eventsArgument } from "./events-argument.js";
 import { fsyncAgain } from "./fsync-again.js";
 import { GroupFlusher } from "./group-flusher.js";
 import { InProcessFeed, type WalFollower } from "./in-process-follow.js";
@@ -271,10 +271,10 @@ export class Wal<E = MutationEvent> {
     const unfinished = unfinishedRestoreError(dir, names);
     if (unfinished !== undefined) throw unfinished;
     await createDurably(fs, dir);
-    const lock = await lockDirectory(fs, dir, options.lockRetryMs);
+    const lock = await lockDirectory(fs, dir, o.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");
     try {
-      const { r, segments } = await recoverForWriting(dir, o, options);
+      const { r, segments } = await recoverForWriting(dir, o);
       const wal = new Wal<E>({
         dir,
         fs,
@@ -485,11 +485,11 @@ export class Wal<E = MutationEvent> {
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
       this.#tx.assertOpenTx(txBeginLsn, "append to");
-      assertEventsArgument("appendBatch", events);
-      if (events.length === 0) {
+      const read = eventsArgument("appendBatch", events);
+      if (read.length === 0) {
         throw new WalError("WAL_ENCODE", "mutation batch must contain at least one event");
       }
-      return { kind: "mutationBatch", lsn, txBeginLsn, events };
+      return { kind: "mutationBatch", lsn, txBeginLsn, events: read };
     });
   }
 
@@ -600,11 +600,15 @@ export class Wal<E = MutationEvent> {
     // The common case stays synchronous up to the one promise the pipeline hands back: no rotation or structural
     // change pending, so the transaction is encoded into the buffer right here.
     try {
-      assertEventsArgument("commitTx", events);
-      if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true))
-        return this.#admission.admit(() => this.#commitTxSlow(events));
-      if (events.length === 0) return Promise.resolve(null);
-      return this.#appendAndAwaitCommit(events);
+      // From here on only `read` is looked at: the caller's value is read once.
+      const read = eventsArgument("commitTx", events);
+      if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true)) {
+        // The slow path encodes the events twice (on the side, then into the segment): each is read once, here.
+        const copy = copyOfEvents("commitTx", read);
+        return this.#admission.admit(() => this.#commitTxSlow(copy));
+      }
+      if (read.length === 0) return Promise.resolve(null);
+      return this.#appendAndAwaitCommit(read);
     } catch (error) {
       return Promise.reject(error);
     }

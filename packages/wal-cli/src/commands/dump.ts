@@ -133,8 +133,8 @@ export type DumpItem = DumpedRecord | DumpDamage;
  * }
  * ```
  */
-export async function* dumpRecords(path: string, options: DumpOptions = {}): AsyncGenerator<DumpItem> {
-  checkDumpOptions(options);
+export async function* dumpRecords(path: string, input: DumpOptions = {}): AsyncGenerator<DumpItem> {
+  const options = checkDumpOptions(input);
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
   // What was yielded cannot be taken back (the CLI has printed it): a new listing only while nothing was, so the
@@ -439,13 +439,13 @@ function eventsColumn(record: DumpedRecord): string {
 }
 
 /**
- * Check `dumpRecords`' options before anything is read.
+ * Check `dumpRecords`' options before anything is read, and return them each read once (what the dump uses).
  * @throws {@link WalError} `WAL_INVALID_OPTION` for a `fromLsn`, `toLsn` or `tx` that is not a non-negative safe
  *   integer, a `toLsn` below `fromLsn`, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds, or what
  *   {@link checkReadOptions} refuses.
  */
-function checkDumpOptions(options: DumpOptions): void {
-  checkReadOptions(options, "dumpRecords", DUMP_OPTION_NAMES);
+function checkDumpOptions(given: DumpOptions): DumpOptions {
+  const options = checkReadOptions(given, "dumpRecords", DUMP_OPTION_NAMES);
   for (const name of ["fromLsn", "toLsn", "tx"] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
@@ -469,4 +469,5 @@ function checkDumpOptions(options: DumpOptions): void {
       `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${shownValue(kinds)}`,
     );
   }
+  return options;
 }

@@ -77,8 +77,8 @@ export interface InspectReport {
  * for (const s of report.segments) console.log(s.name, s.records, s.damage?.kind ?? "ok");
  * ```
  */
-export async function inspectDir(path: string, options: ReadOptions = {}): Promise<InspectReport> {
-  checkReadOptions(options, "inspectDir");
+export async function inspectDir(path: string, given: ReadOptions = {}): Promise<InspectReport> {
+  const options = checkReadOptions(given, "inspectDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
   return scanFreshListing(fs, path, (target) => inspectTarget(fs, target, tell));

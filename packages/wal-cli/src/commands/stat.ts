@@ -81,8 +81,8 @@ function spread(values: number[]): Spread {
  * console.log(stat.transactions.committed, stat.transactions.events?.median ?? "not decoded");
  * ```
  */
-export async function statDir(path: string, options: ReadOptions = {}): Promise<StatReport> {
-  checkReadOptions(options, "statDir");
+export async function statDir(path: string, given: ReadOptions = {}): Promise<StatReport> {
+  const options = checkReadOptions(given, "statDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
   return scanFreshListing(fs, path, (target) => statTarget(fs, target, tell));

@@ -102,8 +102,8 @@ export interface VerifyReport {
  * if (report.verdict.exitCode !== 0) console.log(report.verdict.message);
  * ```
  */
-export async function verifyDir(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  checkReadOptions(options, "verifyDir", VERIFY_OPTION_NAMES);
+export async function verifyDir(path: string, given: VerifyOptions = {}): Promise<VerifyReport> {
+  const options = checkReadOptions(given, "verifyDir", VERIFY_OPTION_NAMES);
   const fence = options.checkpointLsn;
   if (fence !== undefined && !(Number.isSafeInteger(fence) && fence >= 0)) {
     throw new WalError(
