@@ -66,13 +66,16 @@ export interface ArchiveStore {
   delete(key: string, options?: ArchiveCallOptions): Promise<void>;
 }
 
+/** Every call of a store: what the archiver makes. */
+const ALL_CALLS: readonly (keyof ArchiveStore)[] = ["put", "get", "list", "delete"];
+
 /**
  * Whether `value` is an object with the calls of an {@link ArchiveStore} that a caller uses: all four for the
  * archiver (the default), `get` and `list` for the readers (restore, verify, list), so a read-only store serves them.
  */
 export function isArchiveStore(
   value: unknown,
-  calls: readonly (keyof ArchiveStore)[] = ["put", "get", "list", "delete"],
+  calls: readonly (keyof ArchiveStore)[] = ALL_CALLS,
 ): value is ArchiveStore {
   if (typeof value !== "object" || value === null) return false;
   const store = value as Record<string, unknown>;
@@ -81,6 +84,24 @@ export function isArchiveStore(
 
 /** The calls restore, verify and list make of a store. */
 export const READ_CALLS: readonly (keyof ArchiveStore)[] = ["get", "list"];
+
+/**
+ * Assert that `store`, a caller's value, is an {@link ArchiveStore} with `calls` ({@link isArchiveStore}). `where`
+ * names the call in the message (`restore`, `verifyArchive`).
+ * @throws {@link WalError} `code` (`${where}: store must be an ArchiveStore`, naming the calls when not all four)
+ *   otherwise, and for a store that throws when its calls are read (a getter, a proxy trap, a revoked proxy), with
+ *   the throw as the `cause`: its own error would otherwise escape in place of the refusal.
+ */
+export function checkArchiveStore(
+  store: unknown,
+  code: "WAL_INVALID_ARGUMENT" | "WAL_INVALID_OPTION",
+  where: string,
+  calls: readonly (keyof ArchiveStore)[] = ALL_CALLS,
+): asserts store is ArchiveStore {
+  if (readCallerValue(() => isArchiveStore(store, calls), code, `${where}: reading store`)) return;
+  const named = calls.length === 4 ? "" : ` (${calls.join(" and ")})`;
+  throw new WalError(code, `${where}: store must be an ArchiveStore${named}`);
+}
 
 /**
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`${where}: signal must be an AbortSignal`, with `details.object`
@@ -141,21 +162,23 @@ const PUT_OPTION_NAMES = optionNames<ArchivePutOptions>()("signal", "crc32");
  * The options of one call of the package's stores: an object naming only options the call reads. A misspelled
  * `crc32` in plain JavaScript would otherwise put the bytes unchecked, `null` failed as a `TypeError`, and an
  * `AbortSignal` passed in the options' place (it has no own keys) was ignored.
+ * @returns The options, each read once (see `checkOptionNames`): the call uses these, never `options` again.
  * @throws {@link WalError} `WAL_INVALID_OPTION`, the message starting with `${where}: ` (an unknown name also sets
  *   `details.option`).
  */
-export function checkCallOptions(options: unknown, call: keyof ArchiveStore, where: string): void {
+export function checkCallOptions<T>(options: T, call: keyof ArchiveStore, where: string): T & object {
   if (typeof options !== "object" || options === null) {
     const shown = options === null ? "null" : typeof options;
     throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object, got ${shown}`);
   }
-  if (options instanceof AbortSignal) {
+  // `instanceof` reads the prototype: a revoked proxy or a throwing trap is refused, not thrown as its own error.
+  if (readCallerValue(() => options instanceof AbortSignal, "WAL_INVALID_OPTION", `${where}: reading the options`)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `${where}: options must be an object, got an AbortSignal (pass { signal })`,
     );
   }
-  checkOptionNames(options, call === "put" ? PUT_OPTION_NAMES : CALL_OPTION_NAMES, where);
+  return checkOptionNames(options, call === "put" ? PUT_OPTION_NAMES : CALL_OPTION_NAMES, where);
 }
 
 /**

@@ -32,7 +32,7 @@ import {
 } from "@lora/wal-segment";
 import { type ArchiveKey, archiveKey, parseArchiveKey, pieceKeyPrefix } from "./archive-keys.js";
 import { ArchiveSlot } from "./archive-slot.js";
-import { type ArchiveStore, isArchiveStore } from "./archive-store.js";
+import { type ArchiveStore, checkArchiveStore } from "./archive-store.js";
 import { type ArchiverClock, clockOf } from "./archiver-clock.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { DurableTimes } from "./durable-times.js";
@@ -288,9 +288,11 @@ class ArchiverRun implements Archiver {
   #retryAsked = false;
   #stopped: Promise<void> | undefined;
 
-  constructor(wal: ArchivableWal, o: ArchiverOptions) {
+  constructor(wal: ArchivableWal, given: ArchiverOptions) {
     checkWal(wal);
-    const checked = checkOptions(o);
+    const checked = checkOptions(given);
+    // Each option read once: from here on only what the check read is used.
+    const o = checked.read;
     this.#wal = wal;
     this.#store = o.store;
     this.#fs = fileSystemOption(o.fs, "Archiver");
@@ -303,7 +305,8 @@ class ArchiverRun implements Archiver {
     this.#failingAfter = checked.failingAfter;
     this.#callTimeout = checked.callTimeoutMs;
     this.#onStateChange = o.onStateChange;
-    this.#clock = clockOf(o);
+    // The testing clock sits under a symbol key, which the copy leaves out.
+    this.#clock = clockOf(given);
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
     if (this.#durable > 0) this.#durableTimes.add(this.#durable, this.#clock.wallNow());
@@ -361,9 +364,10 @@ class ArchiverRun implements Archiver {
     return p;
   }
 
-  stop(options: { readonly flush?: boolean } = {}): Promise<void> {
+  stop(given: { readonly flush?: boolean } = {}): Promise<void> {
+    let options: { readonly flush?: boolean };
     try {
-      checkOptionNames(options, STOP_OPTION_NAMES, "archiver.stop");
+      options = checkOptionNames(given, STOP_OPTION_NAMES, "archiver.stop");
       // Taken as a condition it would not be refused: "false" from a config file flushed, 0 skipped the flush.
       if (options.flush !== undefined && typeof options.flush !== "boolean") {
         throw new WalError(
@@ -989,12 +993,11 @@ function checkWal(wal: unknown): asserts wal is ArchivableWal {
 }
 
 /** The options with their defaults, or the first mistake (`WAL_INVALID_OPTION`); see {@link ArchiverOptions}. */
-function checkOptions(o: ArchiverOptions) {
+function checkOptions(given: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
-  if (typeof o !== "object" || o === null) throw bad("options are required");
-  checkOptionNames(o, ARCHIVER_OPTION_NAMES, "startArchiver");
-  const isStore = readCallerValue(() => isArchiveStore(o.store), "WAL_INVALID_OPTION", "startArchiver: reading store");
-  if (!isStore) throw bad("store must be an ArchiveStore");
+  if (typeof given !== "object" || given === null) throw bad("options are required");
+  const o = checkOptionNames(given, ARCHIVER_OPTION_NAMES, "startArchiver");
+  checkArchiveStore(o.store, "WAL_INVALID_OPTION", "startArchiver");
   const slot: unknown = o.slot ?? "archive";
   if (!isSlotName(slot)) {
     const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : typeof slot;
@@ -1004,7 +1007,8 @@ function checkOptions(o: ArchiverOptions) {
     throw bad("onStateChange must be a function");
   }
   if (o.retry !== undefined && (typeof o.retry !== "object" || o.retry === null)) throw bad("retry must be an object");
-  if (o.retry !== undefined) checkOptionNames(o.retry, RETRY_OPTION_NAMES, "startArchiver retry");
+  const retry =
+    o.retry === undefined ? undefined : checkOptionNames(o.retry, RETRY_OPTION_NAMES, "startArchiver retry");
   // Timer delays may be fractions (setTimeout takes them); a count and the call timeout (AbortSignal.timeout
   // takes only integers) may not.
   const ranged = (name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean) => {
@@ -1017,11 +1021,12 @@ function checkOptions(o: ArchiverOptions) {
     return v;
   };
   return {
+    read: o,
     slot,
     intervalMs: ranged("intervalMs", o.intervalMs, 1000, 1, MAX_TIMER_MS, false),
-    initialMs: ranged("retry.initialMs", o.retry?.initialMs, 100, 0, MAX_TIMER_MS, false),
-    maxMs: ranged("retry.maxMs", o.retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
-    failingAfter: ranged("retry.failingAfter", o.retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
+    initialMs: ranged("retry.initialMs", retry?.initialMs, 100, 0, MAX_TIMER_MS, false),
+    maxMs: ranged("retry.maxMs", retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
+    failingAfter: ranged("retry.failingAfter", retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
     callTimeoutMs: ranged("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS, true),
   };
 }

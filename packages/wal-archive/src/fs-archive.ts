@@ -73,8 +73,8 @@ export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchiv
   if (typeof dir !== "string" || dir === "") {
     throw new WalError("WAL_INVALID_ARGUMENT", `fsArchive needs a directory, got ${shownValue(dir)}`);
   }
-  checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
-  return new DirectoryStore(resolve(dir), fileSystemOption(options.fs, "fsArchive"));
+  const read = checkOptionNames(options, FS_ARCHIVE_OPTION_NAMES, "fsArchive");
+  return new DirectoryStore(resolve(dir), fileSystemOption(read.fs, "fsArchive"));
 }
 
 class DirectoryStore implements FsArchive {
@@ -92,9 +92,9 @@ class DirectoryStore implements FsArchive {
     this.#fs = fs;
   }
 
-  async put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
+  async put(key: string, bytes: Uint8Array, given: ArchivePutOptions = {}): Promise<void> {
     assertObjectKey(key);
-    checkCallOptions(options, "put", `put ${key}`);
+    const options = checkCallOptions(given, "put", `put ${key}`);
     if (!(bytes instanceof Uint8Array)) {
       throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
         details: { object: key },
@@ -191,9 +191,9 @@ class DirectoryStore implements FsArchive {
     this.#durableDirs.add(dir);
   }
 
-  async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
+  async get(key: string, given: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertObjectKey(key);
-    checkCallOptions(options, "get", `get ${key}`);
+    const options = checkCallOptions(given, "get", `get ${key}`);
     startCall(options.signal, `get ${key}`, key);
     try {
       return await this.#read(this.#pathOf(key));
@@ -202,9 +202,9 @@ class DirectoryStore implements FsArchive {
     }
   }
 
-  async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
+  async list(prefix = "", given: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
-    checkCallOptions(options, "list", `list ${prefix}`);
+    const options = checkCallOptions(given, "list", `list ${prefix}`);
     startCall(options.signal, `list ${prefix}`, prefix);
     // Walk from the deepest directory the prefix names whole ("a/b" → "a", "a/b/" → "a/b").
     const slash = prefix.lastIndexOf("/");
@@ -218,9 +218,9 @@ class DirectoryStore implements FsArchive {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
+  async delete(key: string, given: ArchiveCallOptions = {}): Promise<void> {
     assertObjectKey(key);
-    checkCallOptions(options, "delete", `delete ${key}`);
+    const options = checkCallOptions(given, "delete", `delete ${key}`);
     startCall(options.signal, `delete ${key}`, key);
     const path = this.#pathOf(key);
     try {

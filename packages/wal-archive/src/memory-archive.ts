@@ -145,9 +145,9 @@ interface ActiveFault {
  * ```
  */
 export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive {
-  checkOptionNames(options, MEMORY_ARCHIVE_OPTION_NAMES, "memoryArchive");
-  const store = new MemoryStore(options.name ?? "memory");
-  for (const spec of options.faults ?? []) store.injectFault(spec);
+  const read = checkOptionNames(options, MEMORY_ARCHIVE_OPTION_NAMES, "memoryArchive");
+  const store = new MemoryStore(read.name ?? "memory");
+  for (const spec of read.faults ?? []) store.injectFault(spec);
   return store;
 }
 
@@ -168,13 +168,13 @@ class MemoryStore implements MemoryArchive {
   }
 
   put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
-    return this.#call("put", key, options, () => {
+    return this.#call("put", key, options, (read) => {
       if (!(bytes instanceof Uint8Array)) {
         throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: bytes must be a Uint8Array`, {
           details: { object: key },
         });
       }
-      const expected = options.crc32;
+      const expected = read.crc32;
       if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
         throw new WalError("WAL_INVALID_ARGUMENT", `put ${key}: crc32 must be an unsigned 32-bit integer`, {
           details: { object: key },
@@ -312,7 +312,12 @@ class MemoryStore implements MemoryArchive {
    * or aborted already), then `verify` (a put's bytes against its crc32); only then does the store's state (down,
    * faults) decide whether the operation runs. Settles after at least one turn of the event loop.
    */
-  async #call<T>(op: ArchiveOp, key: string, options: ArchiveCallOptions, check: () => Operation<T>): Promise<T> {
+  async #call<T>(
+    op: ArchiveOp,
+    key: string,
+    given: ArchivePutOptions,
+    check: (options: ArchivePutOptions) => Operation<T>,
+  ): Promise<T> {
     this.calls[op]++;
     let faulted = false;
     /** Set once the arguments passed: an abort wins from then on. */
@@ -321,8 +326,9 @@ class MemoryStore implements MemoryArchive {
     try {
       if (op === "list") assertStorePrefix(key);
       else assertStoreKey(key);
-      checkCallOptions(options, op, `${op} ${key}`);
-      const { verify, run } = check();
+      // Each option read once: the call and `check` use what was read.
+      const options = checkCallOptions(given, op, `${op} ${key}`);
+      const { verify, run } = check(options);
       signal = options.signal;
       startCall(signal, `${op} ${key}`, key);
       started = true;

@@ -19,7 +19,7 @@ import {
   segmentPath,
   type WalFileSystem,
 } from "@lora/wal-segment";
-import { type ArchiveStore, assertSignalOption, isArchiveStore, READ_CALLS } from "./archive-store.js";
+import { type ArchiveStore, assertSignalOption, checkArchiveStore, READ_CALLS } from "./archive-store.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
   type ArchivedSegment,
@@ -173,8 +173,9 @@ export interface RestoreResult {
  *   or the file system; `cause` is the error), or the signal's reason.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
-  const { store, dir, toLsn, fromLsn, signal, onProgress } = checkOptions(options);
-  const fs = fileSystemOption(options.fs, "restore");
+  const checked = checkOptions(options);
+  const { store, dir, toLsn, fromLsn, signal, onProgress } = checked;
+  const fs = fileSystemOption(checked.fs, "restore");
   const found = await checkTarget(fs, dir);
   const leftovers = found.length === 0 ? null : new Set(found);
 
@@ -430,9 +431,10 @@ async function removeVisible(fs: WalFileSystem, dir: string, visible: readonly s
 function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `restore: ${what}`);
   if (typeof options !== "object" || options === null) throw bad("options are required");
-  checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
-  const { store, dir, toLsn, fromLsn, onProgress, signal } = options;
-  if (!isArchiveStore(store, READ_CALLS)) throw bad("store must be an ArchiveStore (get and list)");
+  // Each option read once: restore uses what is returned, never `options` again.
+  const read = checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
+  const { store, dir, toLsn, fromLsn, onProgress, signal } = read;
+  checkArchiveStore(store, "WAL_INVALID_OPTION", "restore", READ_CALLS);
   if (typeof dir !== "string" || dir === "") throw bad(`dir must be a non-empty string, got ${shownValue(dir)}`);
   if (onProgress !== undefined && typeof onProgress !== "function") throw bad("onProgress must be a function");
   assertSignalOption(signal, "restore");
@@ -446,7 +448,7 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
   if (toLsn !== undefined && fromLsn !== undefined && toLsn < fromLsn) {
     throw bad(`toLsn ${toLsn} is below fromLsn ${fromLsn}: the snapshot is already past it`);
   }
-  return options;
+  return read;
 }
 
 /**

@@ -30,7 +30,15 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { checkOptionNames, crc32, optionNames, shownError, shownValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  crc32,
+  optionNames,
+  readCallerValue,
+  shownError,
+  shownValue,
+  WalError,
+} from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -165,12 +173,19 @@ class S3ArchiveStore implements ArchiveStore {
   /** Cleared when the service answered `501 Not Implemented` to `If-None-Match`. */
   #conditional = true;
 
-  constructor(options: S3ArchiveOptions) {
-    const client = (options as Partial<S3ArchiveOptions> | undefined)?.client;
-    if (typeof client !== "object" || client === null || typeof client.send !== "function") {
-      throw new WalError("WAL_INVALID_OPTION", "s3Archive needs client, an S3Client");
-    }
-    checkOptionNames(options, S3_ARCHIVE_OPTION_NAMES, "s3Archive");
+  constructor(given: S3ArchiveOptions) {
+    const needsClient = () => new WalError("WAL_INVALID_OPTION", "s3Archive needs client, an S3Client");
+    if (typeof given !== "object" || given === null) throw needsClient();
+    // Each option read once (one that throws when read is refused with a code): what is checked is what is used.
+    const options = checkOptionNames(given, S3_ARCHIVE_OPTION_NAMES, "s3Archive");
+    const client = options.client as unknown;
+    const isClient = readCallerValue(
+      () => typeof client === "object" && client !== null && typeof (client as S3Client).send === "function",
+      "WAL_INVALID_OPTION",
+      "s3Archive: reading client",
+      { option: "client" },
+    );
+    if (!isClient) throw needsClient();
     if (typeof options.bucket !== "string" || options.bucket === "") {
       throw new WalError("WAL_INVALID_OPTION", "s3Archive needs bucket, a non-empty string");
     }
@@ -180,7 +195,7 @@ class S3ArchiveStore implements ArchiveStore {
     } catch (e) {
       throw new WalError("WAL_INVALID_OPTION", `s3Archive prefix is invalid: ${shownValue(prefix)}`, { cause: e });
     }
-    this.#client = client;
+    this.#client = client as S3Client;
     this.#bucket = options.bucket;
     this.#base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
     this.#partBytes = intOption(
@@ -200,13 +215,13 @@ class S3ArchiveStore implements ArchiveStore {
 
   async put(key: string, bytes: Uint8Array, options: ArchivePutOptions = {}): Promise<void> {
     assertStoreKey(key);
-    checkCallOptions(options, "put", `put ${key}`);
+    const read = checkCallOptions(options, "put", `put ${key}`);
     if (!(bytes instanceof Uint8Array)) {
       throw new WalError("WAL_INVALID_ARGUMENT", "put needs the object's bytes as a Uint8Array", {
         details: { object: key },
       });
     }
-    const { crc32: expected, signal } = options;
+    const { crc32: expected, signal } = read;
     if (expected !== undefined && (!Number.isInteger(expected) || expected < 0 || expected > 0xffff_ffff)) {
       throw new WalError(
         "WAL_INVALID_ARGUMENT",
@@ -261,8 +276,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async get(key: string, options: ArchiveCallOptions = {}): Promise<Uint8Array | null> {
     assertStoreKey(key);
-    checkCallOptions(options, "get", `get ${key}`);
-    const { signal } = options;
+    const { signal } = checkCallOptions(options, "get", `get ${key}`);
     startCall(signal, `get ${key}`, key);
     return await abortWins(signal, () => this.#get(key, signal));
   }
@@ -301,8 +315,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async list(prefix = "", options: ArchiveCallOptions = {}): Promise<ArchiveObjectInfo[]> {
     assertStorePrefix(prefix);
-    checkCallOptions(options, "list", `list ${prefix}`);
-    const { signal } = options;
+    const { signal } = checkCallOptions(options, "list", `list ${prefix}`);
     startCall(signal, `list ${prefix}`, prefix);
     return await abortWins(signal, () => this.#list(prefix, signal));
   }
@@ -349,8 +362,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   async delete(key: string, options: ArchiveCallOptions = {}): Promise<void> {
     assertStoreKey(key);
-    checkCallOptions(options, "delete", `delete ${key}`);
-    const { signal } = options;
+    const { signal } = checkCallOptions(options, "delete", `delete ${key}`);
     startCall(signal, `delete ${key}`, key);
     await abortWins(signal, () => this.#delete(key, signal));
   }

@@ -6,6 +6,7 @@
 
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { hostileValues, makeTempDir } from "@lora/test-utils";
 import { Wal } from "@lora/wal";
 import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
@@ -14,6 +15,7 @@ import type { ArchiveStore } from "./archive-store.js";
 import { type ArchivableWal, startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { s3Archive } from "./s3-archive.js";
 import { ManualClock, withArchiverClock } from "./testing/index.js";
 import { listArchive, verifyArchive } from "./verify-archive.js";
 
@@ -118,5 +120,49 @@ describe("startArchiver", () => {
     await archiver.stop();
     expect(archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
     await wal.close();
+  });
+});
+
+/** A client the check accepts; never called (an s3Archive made here is never used). */
+const CLIENT = { send: () => Promise.reject(new Error("not called")) } as unknown as S3Client;
+
+describe("s3Archive", () => {
+  it("refuses options, a client and each option that throw when read, with WAL_INVALID_OPTION", () => {
+    const names = ["client", "bucket", "prefix", "partSizeBytes", "listPageSize", "checkBeforePut"];
+    for (const [label, value] of hostileValues([...names, "send"])) {
+      const asOptions = thrownBy(() => s3Archive(value as never));
+      expect(isWalError(asOptions), `options ${label}: ${String(asOptions)}`).toBe(true);
+      expect((asOptions as { code?: unknown }).code, `options ${label}`).toBe("WAL_INVALID_OPTION");
+      const asClient = thrownBy(() => s3Archive({ client: value as S3Client, bucket: "b" }));
+      expect(isWalError(asClient), `client ${label}: ${String(asClient)}`).toBe(true);
+      expect((asClient as { code?: unknown }).code, `client ${label}`).toBe("WAL_INVALID_OPTION");
+      for (const name of names) {
+        const options = Object.defineProperty({ client: CLIENT, bucket: "b" }, name, {
+          enumerable: true,
+          get: () => {
+            throw new Error(`get ${name}`);
+          },
+        });
+        const error = thrownBy(() => s3Archive(options));
+        expectRefusal(error, "WAL_INVALID_OPTION", new Error(`get ${name}`), `${name} getter`);
+      }
+    }
+  });
+});
+
+describe("restore, verifyArchive and listArchive given a store that throws when read", () => {
+  it("refuse it with a code, the throw as the cause, creating nothing", async () => {
+    const dir = join(tmp.path, "restored");
+    for (const [label, value] of hostileValues(["get", "list", "put", "delete", "name"])) {
+      const expected =
+        typeof value === "object" && value !== null ? thrownBy(() => Reflect.get(value, "get")) : undefined;
+      const store = value as ArchiveStore;
+      expectRefusal(await rejection(() => restore({ store, dir })), "WAL_INVALID_OPTION", expected, `restore ${label}`);
+      const verify = await rejection(() => verifyArchive(store));
+      expectRefusal(verify, "WAL_INVALID_ARGUMENT", expected, `verifyArchive ${label}`);
+      const list = await rejection(() => listArchive(store));
+      expectRefusal(list, "WAL_INVALID_ARGUMENT", expected, `listArchive ${label}`);
+    }
+    expect(await readdir(tmp.path)).toEqual([]);
   });
 });

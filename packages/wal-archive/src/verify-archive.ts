@@ -28,7 +28,7 @@ import {
   type ArchiveCallOptions,
   type ArchiveStore,
   assertSignalOption,
-  isArchiveStore,
+  checkArchiveStore,
   READ_CALLS,
 } from "./archive-store.js";
 import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
@@ -68,8 +68,8 @@ export interface ArchivedSegment {
  *   not know, or `options.signal` is not an `AbortSignal`. Then what the store's `list` rejects with when it is a
  *   `WalError` (`WAL_IO`), else `WAL_IO` with the thrown value as `cause`; the signal's reason when aborted.
  */
-export async function listArchive(store: ArchiveStore, options: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
-  checkArguments("listArchive", store, options, LIST_ARCHIVE_OPTION_NAMES);
+export async function listArchive(store: ArchiveStore, given: ArchiveCallOptions = {}): Promise<ArchivedSegment[]> {
+  const options = checkArguments("listArchive", store, given, LIST_ARCHIVE_OPTION_NAMES);
   // Pieces first: an archiver working meanwhile uploads a segment's sealed object before it deletes that segment's
   // pieces, and never deletes a sealed object, so the sealed objects listed after the pieces cover every segment
   // whose pieces were gone by then. Listed the other way round, a seal landing between the two listings left that
@@ -108,23 +108,23 @@ const LIST_ARCHIVE_OPTION_NAMES = optionNames<ArchiveCallOptions>()("signal");
 const VERIFY_ARCHIVE_OPTION_NAMES = optionNames<VerifyArchiveOptions>()("signal", "onProgress");
 
 /**
+ * @returns The options, each read once (see `checkOptionNames`): the call uses these, never `options` again.
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `store` is an {@link ArchiveStore}; `WAL_INVALID_OPTION`
  *   unless `options` is an object of `known` names whose `signal`, when given, is an `AbortSignal`.
  */
-function checkArguments(
+function checkArguments<T extends ArchiveCallOptions>(
   where: string,
   store: unknown,
-  options: unknown,
+  options: T,
   known: readonly string[],
-): asserts options is ArchiveCallOptions {
-  if (!isArchiveStore(store, READ_CALLS)) {
-    throw new WalError("WAL_INVALID_ARGUMENT", `${where}: store must be an ArchiveStore (get and list)`);
-  }
+): T {
+  checkArchiveStore(store, "WAL_INVALID_ARGUMENT", where, READ_CALLS);
   if (typeof options !== "object" || options === null) {
     throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object`);
   }
-  checkOptionNames(options, known, where);
-  assertSignalOption((options as ArchiveCallOptions).signal, where);
+  const read = checkOptionNames(options, known, where);
+  assertSignalOption(read.signal, where);
+  return read;
 }
 
 /** One thing wrong with an archive. */
@@ -194,9 +194,9 @@ export interface VerifyArchiveOptions extends ArchiveCallOptions {
  */
 export async function verifyArchive(
   store: ArchiveStore,
-  options: VerifyArchiveOptions = {},
+  given: VerifyArchiveOptions = {},
 ): Promise<ArchiveVerifyReport> {
-  checkArguments("verifyArchive", store, options, VERIFY_ARCHIVE_OPTION_NAMES);
+  const options = checkArguments("verifyArchive", store, given, VERIFY_ARCHIVE_OPTION_NAMES);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
     throw new WalError("WAL_INVALID_OPTION", "verifyArchive: onProgress must be a function");
   }
