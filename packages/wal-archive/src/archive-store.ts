@@ -4,7 +4,7 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
-import { checkOptionNames, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkSignal, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
 
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
@@ -113,8 +113,11 @@ export function assertSignal(
   where: string,
   object?: string,
 ): asserts signal is AbortSignal | undefined {
-  if (signal === undefined || isSignal(signal, "WAL_INVALID_ARGUMENT", where, object)) return;
-  throw notASignal("WAL_INVALID_ARGUMENT", signal, where, object);
+  checkSignal(signal, {
+    code: "WAL_INVALID_ARGUMENT",
+    where,
+    ...(object === undefined ? {} : { details: { object } }),
+  });
 }
 
 /**
@@ -123,34 +126,7 @@ export function assertSignal(
  * @throws {@link WalError} `WAL_INVALID_OPTION` unless `signal` is `undefined` or an `AbortSignal`.
  */
 export function assertSignalOption(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
-  if (signal === undefined || isSignal(signal, "WAL_INVALID_OPTION", where)) return;
-  throw notASignal("WAL_INVALID_OPTION", signal, where);
-}
-
-/**
- * `instanceof` reads the prototype: a revoked proxy throws a `TypeError` there and a proxy's `getPrototypeOf` trap
- * its own error, which would escape in place of the refusal; refused with `code` instead, the throw as its `cause`.
- */
-function isSignal(
-  signal: unknown,
-  code: "WAL_INVALID_ARGUMENT" | "WAL_INVALID_OPTION",
-  where: string,
-  object?: string,
-): boolean {
-  const details = object === undefined ? {} : { object };
-  return readCallerValue(() => signal instanceof AbortSignal, code, `${where}: reading signal`, details);
-}
-
-function notASignal(
-  code: "WAL_INVALID_ARGUMENT" | "WAL_INVALID_OPTION",
-  signal: unknown,
-  where: string,
-  object?: string,
-): WalError {
-  const shown = signal === null ? "null" : typeof signal;
-  return new WalError(code, `${where}: signal must be an AbortSignal, got ${shown}`, {
-    ...(object === undefined ? {} : { details: { object } }),
-  });
+  checkSignal(signal, { where });
 }
 
 /** Every option `get`, `list` and `delete` read; any other name is refused (`WAL_INVALID_OPTION`). */

@@ -172,3 +172,39 @@ describe("checkSignal with a value that throws when looked at", () => {
     }
   });
 });
+
+describe("checkSignal for another entry point (a store call's signal argument)", () => {
+  const check = { code: "WAL_INVALID_ARGUMENT", where: "get k", details: { object: "k" } } as const;
+
+  it("refuses with the code, the message prefix and the details it is given", () => {
+    expect(() => checkSignal("x", check)).toThrow(
+      expect.objectContaining({
+        code: "WAL_INVALID_ARGUMENT",
+        message: 'get k: signal must be an AbortSignal, got "x"',
+        details: { object: "k" },
+      }),
+    );
+    expect(() => checkSignal(new AbortController().signal, check)).not.toThrow();
+    expect(() => checkSignal(undefined, check)).not.toThrow();
+  });
+
+  it("refuses a signal that throws when its prototype is read the same way, the throw as the cause", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    let error: unknown;
+    try {
+      checkSignal(proxy, check);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "WAL_INVALID_ARGUMENT", details: { object: "k" } });
+    expect((error as Error).message).toMatch(/^get k: reading signal threw: /);
+    expect((error as { cause?: unknown }).cause).toBeInstanceOf(TypeError);
+  });
+
+  it("without a check, is the option check it was: WAL_INVALID_OPTION, no prefix", () => {
+    expect(() => checkSignal(1)).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION", message: "signal must be an AbortSignal, got 1" }),
+    );
+  });
+});

@@ -107,17 +107,31 @@ export function checkOptionsObject(options: unknown): asserts options is object 
   }
 }
 
+/** How {@link checkSignal} words and codes its refusal, for the entry point that calls it. */
+export interface SignalCheck {
+  /** `WAL_INVALID_OPTION` (the default) for a `signal` option, `WAL_INVALID_ARGUMENT` for a store call's signal. */
+  readonly code?: "WAL_INVALID_OPTION" | "WAL_INVALID_ARGUMENT";
+  /** The call, starting the message (`"restore"` gives `restore: signal must be ...`); none by default. */
+  readonly where?: string;
+  /** The refusal's details (`{ object }`: the archive object a store call was for). */
+  readonly details?: WalErrorDetails;
+}
+
 /**
- * Assert that an optional `signal` option is an `AbortSignal` or absent.
- * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (it would fail later with a `TypeError`).
+ * Assert that an optional `signal` (an option, or a store call's argument) is an `AbortSignal` or absent; `check`
+ * sets the code, the message's prefix and the details of the refusal.
+ * @throws {@link WalError} `check.code` (`WAL_INVALID_OPTION` by default) otherwise (it would fail later with a
+ *   `TypeError`): `[<where>: ]signal must be an AbortSignal, got <value>`; also for a signal that throws when its
+ *   prototype is read (a revoked proxy, a throwing trap), with the throw as the `cause`.
  */
-export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
+export function checkSignal(signal: unknown, check: SignalCheck = {}): asserts signal is AbortSignal | undefined {
   if (signal === undefined) return;
-  // `instanceof` reads the prototype: a revoked proxy throws a TypeError there.
-  const isSignal = readCallerValue(() => signal instanceof AbortSignal, "WAL_INVALID_OPTION", "reading signal");
-  if (!isSignal) {
-    throw new WalError("WAL_INVALID_OPTION", `signal must be an AbortSignal, got ${shownValue(signal)}`);
-  }
+  const { code = "WAL_INVALID_OPTION", where, details = {} } = check;
+  const prefix = where === undefined ? "" : `${where}: `;
+  // `instanceof` reads the prototype: a revoked proxy throws a TypeError there and a proxy's `getPrototypeOf` trap its
+  // own error, which would escape in place of the refusal.
+  if (readCallerValue(() => signal instanceof AbortSignal, code, `${prefix}reading signal`, details)) return;
+  throw new WalError(code, `${prefix}signal must be an AbortSignal, got ${shownValue(signal)}`, { details });
 }
 
 /**

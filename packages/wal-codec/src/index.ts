@@ -19,6 +19,7 @@ export {
   checkSignal,
   MAX_TIMER_MS,
   readCallerValue,
+  type SignalCheck,
   shownError,
   shownValue,
 } from "./check-options.js";
