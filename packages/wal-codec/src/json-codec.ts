@@ -113,16 +113,25 @@ function readJson(payload: Uint8Array): unknown {
  * that survives a JSON round trip.
  *
  * Encoding is `JSON.stringify` and decoding `JSON.parse`, so an event comes back as its JSON form, not always as it
- * went in:
+ * went in. What comes back equal (same type, same value) is exactly a {@link JsonValue} built of: `null`, booleans,
+ * strings (any UTF-16, lone surrogates included: they are written escaped), finite numbers other than `-0` (each
+ * double exactly, integers above 2^53 included), dense arrays of these, and plain objects whose own enumerable string
+ * keys hold these. Everything else is accepted without a word (the codec adds no check of its own: its bytes and
+ * its cost are `JSON.stringify`'s) and comes back as `JSON.stringify` writes it, changed:
  * - `NaN`, `Infinity` and `-Infinity` come back as `null`;
  * - `-0` comes back as `0`;
  * - `undefined` (and functions and symbols) in an object drop the key; in an array inside an event they come back
- *   as `null`; an event that is itself `undefined` (or a function or symbol, or has a `toJSON` giving one of them)
- *   has no JSON form and is refused (`WAL_ENCODE`), alone or in a batch;
+ *   as `null`, as does an array's hole; an event that is itself `undefined` (or a function or symbol, or has a
+ *   `toJSON` giving one of them) has no JSON form and is refused (`WAL_ENCODE`), alone or in a batch;
+ * - a typed array comes back as a plain object of its indices (`new Uint8Array([1, 2])` as `{ "0": 1, "1": 2 }`,
+ *   a `Float64Array`'s `NaN` as `null` there), a `Buffer` as `{ type: "Buffer", data: [...] }` (its `toJSON`), an
+ *   `ArrayBuffer` or a `DataView` as `{}`: use `bytesCodec` or `loraCodec` for bytes;
  * - a `Date` comes back as its ISO 8601 string (any `toJSON` method is applied);
+ * - a boxed `Number`, `String` or `Boolean` comes back as the primitive;
  * - a `BigInt` anywhere in the event is refused (`WAL_ENCODE`, with the `TypeError` as `cause`), as is a cycle;
  * - a `Map` or a `Set` comes back as `{}` (its entries are lost), as does any object with no enumerable own
- *   properties (class instances come back as plain objects).
+ *   properties (an `Error`, a `RegExp`); class instances come back as plain objects of their own enumerable
+ *   properties (getters read once, at encoding), without their prototype, symbol keys or non-enumerable properties.
  *
  * @throws {@link WalError} `WAL_ENCODE` for a value `JSON.stringify` rejects or has no JSON form for; `WAL_DECODE`
  *   for invalid UTF-8 or JSON, or a batch that is not an array.
