@@ -14,12 +14,16 @@ import type { ArchiverClock, ManualClock } from "@lora/wal-archive/testing";
 import { describe, expect, it } from "vitest";
 import { runTierR, type TierROptions } from "./tier-r.js";
 
-/** Hold the event loop for `ms` of wall time: no timer or callback runs meanwhile. */
+/** Blocks on (never woken): `Atomics.wait` on it is a synchronous sleep. */
+const never = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Hold the event loop for `ms` of wall time: no timer or callback runs meanwhile. A blocking wait, not a busy loop:
+ * the thread sleeps, so the holds (several seconds a run) leave the cores to the other test files.
+ */
 function holdEventLoop(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // busy
-  }
+  for (let left = ms; left > 0; left = until - performance.now()) Atomics.wait(never, 0, 0, left);
 }
 
 /** Seed 4's six cases cover the three sync modes and the three sync placements (asserted below). */
