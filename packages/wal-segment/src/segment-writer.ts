@@ -857,15 +857,16 @@ export class SegmentWriter {
         // No non-zero byte lies past the written end unless a torn tail found by openForAppend may still be there.
         const dataEnd = this.#oldTailEnd > Math.max(this.#written, this.#zeroedEnd) ? undefined : this.#written;
         await cutFile(this.#file, offset, { durable: true, dataEnd });
+        // Inside the flush: a sync waiting for it counts from the new end, not the bytes cut off.
+        this.#written = offset;
+        this.#synced = offset;
+        this.#zeroedEnd = offset;
+        this.#oldTailEnd = 0;
       });
     } catch (error) {
       this.#failure ??= error;
       throw error;
     }
-    this.#written = offset;
-    this.#synced = offset;
-    this.#zeroedEnd = offset;
-    this.#oldTailEnd = 0;
   }
 
   /**
