@@ -1,9 +1,9 @@
 /**
- * `truncateTo` waits for a fill ahead twice: before it starts, and again inside its flush, once the sync in flight it
- * waited for has finished. The second wait is for a fill started during that wait: a write the caller made meanwhile
- * (cut with the rest, as documented) uses up the zeros ahead and starts the next fill on the thread pool. Were the cut
- * made with that fill still on its way, its zeros would land past the cut and lengthen the file again, after
- * `truncateTo` resolved with the file "`offset` bytes long".
+ * `truncateTo` waits, inside its flush and after the sync in flight it waits for there, for a fill ahead of the
+ * records still on its way: a write called before the cut uses up the zeros ahead and starts the next fill on the
+ * thread pool. Were the cut made with that fill still on its way, its zeros would land past the cut and lengthen the
+ * file again, after `truncateTo` resolved with the file "`offset` bytes long". A write called while the cut waits
+ * starts no fill: it waits for the cut and writes at the new end (it once landed during the wait, cut with the rest).
  */
 
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
@@ -100,7 +100,7 @@ async function readBack(fs: SimFS): Promise<{ lsns: number[]; end: string }> {
   }
 }
 
-it("truncateTo waits for a fill started while it waited for a sync in flight, so no zeros land past the cut", async () => {
+it("truncateTo waits for a fill started by a write called before it, so no zeros land past the cut", async () => {
   const sim = SimFS.withDir("/w");
   const io = heldFillsAndSyncs(sim);
   const writer = await SegmentWriter.create(io.fs, PATH, 1, { preallocateBytes: AHEAD });
@@ -113,23 +113,21 @@ it("truncateTo waits for a fill started while it waited for a sync in flight, so
   const cut = writer.writtenBytes;
   const fillsBefore = io.log.length;
 
-  // A sync in flight, held: truncateTo waits for it inside its flush.
+  // A sync in flight, held: the cut waits for it inside its flush.
   io.state.holdSyncs = true;
   const syncing = writer.sync();
   await turn();
   expect(io.heldSyncs()).toBe(1);
+  // A third write, called before the cut, lands inside the zeros, leaves less than half the fill size ahead, and so
+  // starts the next fill on the thread pool: held.
+  io.state.holdFills = true;
+  writer.append(mutation(3, 30 * 1024), bytesCodec);
+  const writing = writer.write();
   let truncated = false;
   const truncating = writer.truncateTo(cut).then(() => {
     truncated = true;
   });
-  await turn();
-  expect(truncated).toBe(false);
-
-  // Meanwhile a third write lands inside the zeros, leaves less than half the fill size ahead, and so starts the
-  // next fill on the thread pool: held.
-  io.state.holdFills = true;
-  writer.append(mutation(3, 30 * 1024), bytesCodec);
-  await writer.write();
+  await writing;
   expect(writer.writtenBytes).toBeGreaterThan(cut);
   expect(io.heldFills()).toBe(1);
 
@@ -162,4 +160,41 @@ it("truncateTo waits for a fill started while it waited for a sync in flight, so
   expect(images).toBeGreaterThan(0);
   await writer.close();
   expect(sim.readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+});
+
+it("a write called while truncateTo waits for a sync in flight starts no fill and lands after the cut", async () => {
+  const sim = SimFS.withDir("/w");
+  const io = heldFillsAndSyncs(sim);
+  const writer = await SegmentWriter.create(io.fs, PATH, 1, { preallocateBytes: AHEAD });
+  writer.append(mutation(1, 30 * 1024), bytesCodec);
+  await writer.write();
+  writer.append(mutation(2, 30 * 1024), bytesCodec);
+  await writer.write();
+  const cut = writer.writtenBytes;
+  const fillsBefore = io.log.length;
+
+  io.state.holdSyncs = true;
+  const syncing = writer.sync();
+  await turn();
+  expect(io.heldSyncs()).toBe(1);
+  const truncating = writer.truncateTo(cut);
+  await turn();
+  // Appended and written after the call, while the cut waits for the sync: nothing is written, no fill starts.
+  writer.append(mutation(3, 30 * 1024), bytesCodec);
+  let written = false;
+  const writing = writer.write().then(() => {
+    written = true;
+  });
+  for (let i = 0; i < 20; i++) await turn();
+  expect(written).toBe(false);
+  expect(writer.writtenBytes).toBe(cut);
+  expect(io.log.slice(fillsBefore)).toEqual([]);
+
+  io.releaseSyncs();
+  await Promise.all([syncing, truncating, writing]);
+  await writer.flush();
+  await expect(readBack(sim)).resolves.toEqual({ lsns: [1, 2, 3], end: "end" });
+  await writer.close();
+  expect(sim.readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+  await expect(readBack(sim)).resolves.toEqual({ lsns: [1, 2, 3], end: "end" });
 });

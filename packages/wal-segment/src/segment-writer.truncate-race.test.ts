@@ -1,11 +1,12 @@
 /**
- * Review: `truncateTo` takes `dataEnd` (`#written`) before `#oneFlush` waits for a sync in flight (the background
- * one). A write that lands during that wait (it does not wait for the sync while it fits in the window) puts records
- * far past the cut, and `cutFile` is then told the data ends within 4 KiB of it: one step, the unsafe cut the two
- * steps exist for. Before the `dataEnd` shortcut `cutFile` read the tail and saw them.
+ * Review: `truncateTo` took `dataEnd` (`#written`) before `#oneFlush` waited for a sync in flight (the background
+ * one). A write that landed during that wait (it does not wait for the sync while it fits in the window) put records
+ * far past the cut, and `cutFile` was then told the data ended within 4 KiB of it: one step, the unsafe cut the two
+ * steps exist for. The cut now holds the write slot from its call: such a write waits for it and lands after it, and
+ * the data end the cut is given is the one it cuts.
  */
 
-import { bytesCodec } from "@lora/wal-codec";
+import { bytesCodec, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { expect, it } from "vitest";
 import type { WalFile } from "./fs/file-system.js";
 import { SegmentWriter } from "./segment-writer.js";
@@ -14,7 +15,7 @@ import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 
-it("a write during truncateTo's wait for the background sync is counted in the cut's dataEnd", async () => {
+it("a write called during truncateTo's wait for the background sync waits for the cut and lands after it", async () => {
   const sim = SimFS.withDir("/w");
   let gate: Promise<void> | undefined;
   let open: () => void = () => undefined;
@@ -44,18 +45,29 @@ it("a write during truncateTo's wait for the background sync is counted in the c
   // 600 KiB unsynced: more than half the 1 MiB window starts the background sync, held at the gate.
   writer.append({ kind: "mutation", lsn: 1, txBeginLsn: 1, event: new Uint8Array(600 * 1024).fill(1) }, bytesCodec);
   await writer.write();
-  const cut = writer.writtenBytes - 1000;
+  const end = writer.writtenBytes;
+  const cut = end - 1000;
   const truncating = writer.truncateTo(cut);
   // truncateTo awaits only settled promises before it waits for the sync in flight: once the microtasks have run
   // (setImmediate runs after them), it is waiting there.
   await new Promise((r) => setImmediate(r));
-  // 100 KiB more fits in the window: written now, past the cut, while truncateTo waits for the sync.
-  writer.append({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: new Uint8Array(100 * 1024).fill(2) }, bytesCodec);
-  await writer.write();
-  expect(sim.readFileSync(PATH).byteLength - cut).toBeGreaterThan(100 * 1024);
+  // 100 KiB more would fit in the window, but the cut holds the write slot: not written while it waits.
+  const second: WalRecord<Uint8Array> = {
+    kind: "mutation",
+    lsn: 2,
+    txBeginLsn: 1,
+    event: new Uint8Array(100 * 1024).fill(2),
+  };
+  writer.append(second, bytesCodec);
+  const writing = writer.write();
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  expect(sim.readFileSync(PATH).byteLength).toBe(end);
   open();
   await truncating;
-  // Non-zero bytes lay 100 KiB past the cut when it was made: two steps.
-  expect(truncates).toBe(2);
+  await writing;
+  // Only 1000 bytes lay past the cut when it was made: one step. The record then landed at the new end.
+  expect(truncates).toBe(1);
+  expect(writer.writtenBytes).toBe(cut + encodeRecord(second, bytesCodec).byteLength);
+  expect(sim.readFileSync(PATH).subarray(cut)).toEqual(encodeRecord(second, bytesCodec));
   await writer.close();
 });

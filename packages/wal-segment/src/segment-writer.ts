@@ -157,7 +157,18 @@ export class SegmentWriter {
   #syncInFlight: Promise<void> | undefined;
   #pending: ByteWriter;
   #spare: ByteWriter;
+  /**
+   * The write slot: the write (or the cut, see {@link SegmentWriter.truncateTo}) under way; nothing else writes to
+   * the file or takes the pending buffer while it is set. The promise a cut holds it with never rejects.
+   */
   #inFlight: Promise<void> | undefined;
+  /**
+   * For each cut called while the slot was taken and not yet started, in call order: how many of the pending bytes
+   * were appended before its call. A write called before the first of them takes no byte past its mark (bytes
+   * appended after a cut's call belong after the cut); the cut drops the bytes before its mark. Empty unless the slot
+   * is taken, so only a write that had to wait looks.
+   */
+  readonly #cutMarks: number[] = [];
   #failure: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -371,6 +382,9 @@ export class SegmentWriter {
   rollback(mark: number): void {
     if (mark < this.#pending.length) this.#pendingLastBytes = 0;
     this.#pending.truncate(mark);
+    // A cut called meanwhile marked bytes no longer pending: what is left was all appended before its call.
+    const marks = this.#cutMarks;
+    for (let i = 0; i < marks.length; i++) if ((marks[i] as number) > mark) marks[i] = mark;
   }
 
   /**
@@ -403,11 +417,17 @@ export class SegmentWriter {
 
   /**
    * Write the pending bytes to the file at the current end with one positional write. Resolves once every byte
-   * appended before the call is in the OS. Concurrent calls are serialised.
+   * appended before the call is in the OS (unless a cut called before it dropped them, see
+   * {@link SegmentWriter.truncateTo}). Concurrent calls are serialised, with cuts, in call order.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
    */
   async write(): Promise<void> {
-    while (this.#inFlight !== undefined) await this.#inFlight;
+    while (this.#inFlight !== undefined) {
+      await this.#inFlight;
+      // Waiters wake in call order, and the first to find the slot free takes it in this turn, so writes and cuts
+      // run as called. A cut still waiting then was called after this write (only when a write had to wait).
+      if (this.#inFlight === undefined && this.#cutMarks.length > 0 && !this.#holdBackForCut()) return;
+    }
     this.#assertUsable();
     if (this.#pending.length === 0) return;
     const buffer = this.#pending;
@@ -432,6 +452,27 @@ export class SegmentWriter {
       this.#inFlight = undefined;
     }
     this.#syncInBackgroundIfHalfFull();
+  }
+
+  /**
+   * For a write called before the first cut still waiting, about to take the slot: leave the bytes appended after
+   * the cut's call pending, for after the cut. Returns false when no byte appended before it is left to write.
+   */
+  #holdBackForCut(): boolean {
+    this.#assertUsable();
+    const before = Math.min(this.#cutMarks[0] as number, this.#pending.length);
+    if (before === 0) return false;
+    const after = this.#pending.length - before;
+    if (after > 0) {
+      // Into the other buffer (empty: no write is under way), which the write makes the pending one as it takes
+      // this one. Where the last record before the mark starts is not known, nor then the last one after it.
+      this.#spare.raw(this.#pending.view(before));
+      this.#pending.truncate(before);
+      this.#pendingLastBytes = 0;
+    }
+    const marks = this.#cutMarks;
+    for (let i = 0; i < marks.length; i++) marks[i] = (marks[i] as number) - before;
+    return true;
   }
 
   /** Write `buffer` at the end in pieces that keep the unsynced bytes within the window, syncing between them. */
@@ -625,7 +666,10 @@ export class SegmentWriter {
     return this.#written - this.#synced;
   }
 
-  /** Whether {@link SegmentWriter.writeNow} would write (the file offers a synchronous write, none is in flight). */
+  /**
+   * Whether {@link SegmentWriter.writeNow} would write (the file offers a synchronous write, no write or cut is under
+   * way or waiting).
+   */
   get canWriteNow(): boolean {
     const end = this.#written + this.#pending.length;
     return (
@@ -695,7 +739,8 @@ export class SegmentWriter {
   /**
    * Write the pending bytes synchronously when the file supports it and no asynchronous write is in flight; returns
    * false (having done nothing) otherwise, and the caller uses {@link SegmentWriter.write}. Saves a thread-pool
-   * round trip per commit; a small write to the page cache takes microseconds.
+   * round trip per commit; a small write to the page cache takes microseconds. Returns false too while a cut is under way
+   * or waiting (see {@link SegmentWriter.truncateTo}).
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
    */
   writeNow(): boolean {
@@ -818,16 +863,28 @@ export class SegmentWriter {
   }
 
   /**
-   * Cut the file to `offset` (at or after the header, at or before the written end), drop pending bytes, and
-   * fsync. Used to remove a torn tail before appending. Cut as {@link cutFile} cuts: in two steps, the first fsynced,
-   * when non-zero bytes lie more than {@link CUT_STEP_BYTES} past `offset`, so a power loss at any point leaves the
-   * old tail or at most that many of its bytes after `offset`, never the zeroed start of a torn record with its
-   * payload far past it (which recovery would read as corruption); once it resolves the file is `offset` bytes long.
-   * What was appended or written before the cut starts is cut with the rest, a write that resolved while it waited
-   * for a sync in flight included. Append nothing until it resolves: a write made while the cut itself runs is not
-   * kept apart from it, and may land past the cut and be read after records appended later.
+   * Cut the file to `offset` (at or after the header, at or before the written end), drop the pending bytes appended
+   * before the call, and fsync. Used to remove a torn tail before appending. Cut as {@link cutFile} cuts: in two
+   * steps, the first fsynced, when non-zero bytes lie more than {@link CUT_STEP_BYTES} past `offset`, so a power loss
+   * at any point leaves the old tail or at most that many of its bytes after `offset`, never the zeroed start of a
+   * torn record with its payload far past it (which recovery would read as corruption); once it resolves the file is
+   * `offset` bytes long.
+   *
+   * The cut takes its place among the writes and cuts in the order they are called, and holds the write slot until
+   * it is done:
+   * - It starts once every write called before it has written, and its range is checked against the end those writes
+   *   (and a cut called before it) leave. What those writes took is cut with the rest; what was appended before the
+   *   call and no write called before it took is dropped.
+   * - Records appended after the call belong after the cut. Nothing is written while the cut waits or runs: a
+   *   {@link SegmentWriter.write} called meanwhile (or `flush`, `seal`, `close`) waits for it, then writes them at the
+   *   new end, in append order; {@link SegmentWriter.writeNow} returns false; a write called before the cut takes
+   *   none of them. So no record lands past the cut or out of append order, and a record taken by a write that
+   *   resolved is removed only by a cut called after that write. `writtenBytes` is the old end until the cut is done.
+   * - A call refused for its offset drops nothing and leaves the writer usable; on a closed or failed writer it drops
+   *   nothing and throws `WAL_CLOSED` or the first failure.
    * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
-   *   of range), each before anything is dropped; `WAL_IO`.
+   *   of range), `WAL_CLOSED`, each before anything is dropped; `WAL_IO` (the cut failed, or a write called before it
+   *   did: the writer is failed then).
    */
   async truncateTo(offset: number): Promise<void> {
     // Before the range check: NaN passes both comparisons, and would drop the pending bytes, then fail in the seam
@@ -837,21 +894,37 @@ export class SegmentWriter {
         details: { path: this.path },
       });
     }
-    while (this.#inFlight !== undefined) await this.#inFlight;
+    // The bytes appended before the call: all those pending when the slot is free; else counted now, and less what
+    // the writes called before this cut take while it waits (see #holdBackForCut).
+    let before = this.#pending.length;
+    if (this.#inFlight !== undefined) {
+      const marks = this.#cutMarks;
+      marks.push(before);
+      try {
+        do await this.#inFlight;
+        while (this.#inFlight !== undefined);
+      } finally {
+        // Cuts start in call order, so this one's mark is the first (a failure rejects every waiter, each drops one).
+        before = marks.shift() as number;
+      }
+    }
     this.#assertUsable();
     if (offset < SEGMENT_HEADER_BYTES || offset > this.#written) {
       throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: truncation point out of range", {
         details: { path: this.path, offset },
       });
     }
-    await this.#fillLanded();
-    this.#pending.reset();
-    this.#pendingLastBytes = 0;
-    if (offset < this.#lastEnd) this.#lastEnd = 0;
+    // Take the slot in the turn that found it free: writes called from here on wait for the cut.
+    let release: () => void = () => undefined;
+    this.#inFlight = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     try {
-      // After any sync in flight: one finishing late would count the bytes cut off as synced. Where the data ends is
-      // learnt only then, as the cut starts: a write (or the fill ahead it starts) may land during that wait, and a
-      // data end short of the truth would cut its records in one step.
+      this.#dropPendingBefore(before);
+      if (offset < this.#lastEnd) this.#lastEnd = 0;
+      // After any sync in flight: one finishing late would count the bytes cut off as synced. Nothing is written
+      // while the cut holds the slot, but a fill ahead started by a write before it may still be on its way: its
+      // zeros could land past the cut and lengthen the file again.
       await this.#oneFlush(async () => {
         await this.#fillLanded();
         // No non-zero byte lies past the written end unless a torn tail found by openForAppend may still be there.
@@ -866,7 +939,23 @@ export class SegmentWriter {
     } catch (error) {
       this.#failure ??= error;
       throw error;
+    } finally {
+      this.#inFlight = undefined;
+      release();
     }
+  }
+
+  /** Drop the first `count` pending bytes (those appended before a cut's call), shifting the later cuts' marks. */
+  #dropPendingBefore(count: number): void {
+    if (count >= this.#pending.length) {
+      this.#pending.reset();
+      this.#pendingLastBytes = 0;
+    } else {
+      // The last record appended came after the cut's call and is kept whole.
+      this.#pending.discardFront(count);
+    }
+    const marks = this.#cutMarks;
+    for (let i = 0; i < marks.length; i++) marks[i] = Math.max(0, (marks[i] as number) - count);
   }
 
   /**

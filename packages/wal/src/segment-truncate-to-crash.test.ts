@@ -13,6 +13,7 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { imagesAtCuts, refusedImages } from "./test-support/cut-crash-images.js";
 import { tornLog } from "./test-support/torn-log.js";
+import { Wal } from "./wal.js";
 
 const DIR = "/w";
 const SEGMENT = segmentPath(DIR, 1);
@@ -75,4 +76,64 @@ it("truncateTo cuts a torn tail with only zeros past 4 KiB after the damage in o
   await writer.close();
   expect(cuts).toBe(1);
   expect(fs.readFileSync(SEGMENT).byteLength).toBe(damage);
+});
+
+it("a transaction appended and flushed while truncateTo cuts a torn tail lands after the cut: every crash image keeps every acknowledged commit, in order", async () => {
+  // A torn 3000-byte record (2000 bytes of it written) after three committed transactions and a txBegin.
+  const { bytes, committed } = tornLog((lsn, begin) => {
+    const record = encodeRecord({ kind: "mutation", lsn, txBeginLsn: begin, event: new Uint8Array(3000) }, bytesCodec);
+    return record.subarray(0, 2000).fill(0x62, 100);
+  });
+  const fs = SimFS.withDir(DIR);
+  fs.writeFileSync(SEGMENT, bytes);
+  const damage = await damageOffset(fs);
+  const events = [...committed, new Uint8Array(50).fill(4), new Uint8Array(50).fill(5)];
+
+  // Crash images at every operation from the cut on, each with how many commits were acknowledged when it was taken.
+  const images: { at: string; fs: SimFS; acknowledged: number }[] = [];
+  let acknowledged = committed.length;
+  const off = fs.onOperation((e) => {
+    for (const image of fs.crashImages({ maxImages: 32 })) {
+      images.push({ at: `op ${e.seq} ${e.op}: ${image.description}`, fs: image.fs, acknowledged });
+    }
+  });
+  const writer = await SegmentWriter.openForAppend(fs, SEGMENT, damage);
+  const truncating = writer.truncateTo(damage);
+  // While the cut runs: the torn transaction (begun at LSN 10) finished, written and synced.
+  writer.append({ kind: "mutation", lsn: 11, txBeginLsn: 10, event: events[3] as Uint8Array }, bytesCodec);
+  writer.append({ kind: "txCommit", lsn: 12, txBeginLsn: 10 }, bytesCodec);
+  const flushing = writer.flush().then(() => {
+    acknowledged = 4;
+  });
+  await Promise.all([truncating, flushing]);
+  // Then one more transaction.
+  writer.append({ kind: "txBegin", lsn: 13 }, bytesCodec);
+  writer.append({ kind: "mutation", lsn: 14, txBeginLsn: 13, event: events[4] as Uint8Array }, bytesCodec);
+  writer.append({ kind: "txCommit", lsn: 15, txBeginLsn: 13 }, bytesCodec);
+  await writer.flush();
+  acknowledged = 5;
+  await writer.close();
+  off();
+  for (const image of fs.crashImages({ maxImages: 32 })) {
+    images.push({ at: `after close: ${image.description}`, fs: image.fs, acknowledged });
+  }
+  expect(images.length).toBeGreaterThan(10);
+
+  const wrong: string[] = [];
+  for (const image of images) {
+    const opened = await Wal.open<Uint8Array>(DIR, { fs: image.fs, codec: bytesCodec }).catch((error: unknown) => {
+      wrong.push(`${image.at}: refused ${String(error)}`);
+      return undefined;
+    });
+    if (opened === undefined) continue;
+    const got = opened.events;
+    await opened.wal.close();
+    // Every commit acknowledged when the image was taken, in order, and nothing but a prefix of the commits.
+    const prefix =
+      got.length <= events.length && got.every((event, i) => Buffer.from(event).equals(events[i] as Uint8Array));
+    if (!prefix || got.length < image.acknowledged) {
+      wrong.push(`${image.at}: ${got.length} commits (${image.acknowledged} acknowledged), prefix: ${prefix}`);
+    }
+  }
+  expect(wrong).toEqual([]);
 });
