@@ -96,7 +96,11 @@ export interface WalFileSystem {
   readdir(path: string): Promise<string[]>;
   /** Stat a path; resolves `null` when it does not exist (`ENOENT`, or `ENOTDIR`: a file on the way). */
   stat(path: string): Promise<FileStat | null>;
-  /** Atomically rename within one directory; replaces the target. Not durable until the directory is fsynced. */
+  /**
+   * Atomically rename within one directory; replaces the target. When `from` and `to` are two names of one file
+   * (hard links), nothing is done and both names stay, as POSIX `rename(2)` says. Not durable until the directory is
+   * fsynced.
+   */
   rename(from: string, to: string): Promise<void>;
   /** Remove a file. Not durable until the directory is fsynced. */
   unlink(path: string): Promise<void>;

@@ -438,6 +438,23 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       expect((await fs.readdir(root)).sort()).toEqual(["b", "d", "taken"]);
     });
 
+    withFs("rename between two names of one file succeeds and changes nothing (POSIX rename(2))", async (fs, root) => {
+      if (fs.link === undefined) return;
+      const a = join(root, "a");
+      const b = join(root, "b");
+      await writeFile(fs, a, enc.encode("one file"));
+      await fs.link(a, b);
+      // Both names stay: rename(2) does nothing when the source and the target are links to the same file.
+      await fs.rename(a, b);
+      await fs.rename(b, a);
+      expect((await fs.readdir(root)).sort()).toEqual(["a", "b"]);
+      for (const p of [a, b]) {
+        const f = await fs.open(p, "read");
+        expect(Array.from(await readAll(f))).toEqual(Array.from(enc.encode("one file")));
+        await f.close();
+      }
+    });
+
     withFs("readdir lists files and subdirectories; a missing directory fails ENOENT", async (fs, root) => {
       await writeFile(fs, join(root, "0000000001.wal"), new Uint8Array(1));
       await writeFile(fs, join(root, ".lora-wal.lock"), new Uint8Array(0));

@@ -614,6 +614,19 @@ describe("SimFS directories", () => {
     expect(all(sim).map((i) => i.fs.listSync("/w"))).toEqual([["name"]]);
   });
 
+  test("rename between two links of one file is a no-op: no name removed, no entry operation for a crash to land", async () => {
+    const sim = await setup();
+    await durableFile(sim, "/w/a", bytes(4, 5));
+    await sim.link("/w/a", "/w/b");
+    await sim.syncDir("/w");
+    await sim.rename("/w/a", "/w/b");
+    expect(sim.stats.renames).toBe(1);
+    expect(sim.listSync("/w")).toEqual(["a", "b"]);
+    const images = all(sim);
+    expect(images.map((i) => i.description)).toEqual(["no unsynced state"]);
+    expect(images[0]?.fs.listSync("/w")).toEqual(["a", "b"]);
+  });
+
   test("link: EEXIST over a file or a directory, ENOENT from a missing file, EPERM from a directory; faults", async () => {
     const sim = await setup();
     await durableFile(sim, "/w/a", bytes(1));

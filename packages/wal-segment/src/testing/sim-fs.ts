@@ -311,10 +311,11 @@ export class SimFS implements WalFileSystem {
     if (found === "dir") fail("EISDIR", "rename", src); // limitation: directories cannot be renamed in SimFS
     if (state.dirs.has(dst)) fail("EISDIR", "rename", src);
     const dstDir = state.parentOf(dst, "rename");
-    if (src === dst) return;
+    const toName = posix.basename(dst);
+    // POSIX rename(2): when both names are links to the same file, nothing is done (both names stay).
+    if (src === dst || dstDir.entries.get(toName) === found) return;
     const srcDir = state.parentOf(src, "rename");
     const fromName = posix.basename(src);
-    const toName = posix.basename(dst);
     srcDir.entries.delete(fromName);
     dstDir.entries.set(toName, found);
     if (srcDir === dstDir) {
