@@ -30,9 +30,18 @@ function dead(name: string, syscall: string, path: string): WalError {
 
 export class FsView implements WalFileSystem {
   readonly name: string;
+  /**
+   * The inner seam's `link`, through the view (present exactly when the inner seam has it, so a caller picks the same
+   * path it would on the inner seam: `invalidateSlot` links its whole marker into place only with a `link`). A link
+   * is a mutating operation: it counts toward {@link FsView.dieAfter}, and a dead or stopped view refuses or holds it.
+   */
+  readonly link?: (existing: string, newPath: string) => Promise<void>;
+  /** The inner seam's `rmdir`, through the view (present exactly when the inner seam has it); a mutating operation. */
+  readonly rmdir?: (path: string) => Promise<void>;
   readonly #inner: WalFileSystem;
   #dead = false;
   #ops = 0;
+  #links = 0;
   #dieAfter = Number.POSITIVE_INFINITY;
   #tearAt = Number.POSITIVE_INFINITY;
   #tearBytes = 0;
@@ -43,13 +52,35 @@ export class FsView implements WalFileSystem {
   constructor(inner: WalFileSystem, name: string) {
     this.#inner = inner;
     this.name = `view:${name}`;
+    const link = inner.link?.bind(inner);
+    if (link !== undefined) {
+      this.link = async (existing, newPath) => {
+        await this.enter("link", newPath);
+        await link(existing, newPath);
+        this.#links++;
+        this.landed(`link ${existing} -> ${newPath}`);
+      };
+    }
+    const rmdir = inner.rmdir?.bind(inner);
+    if (rmdir !== undefined) {
+      this.rmdir = async (path) => {
+        await this.enter("rmdir", path);
+        await rmdir(path);
+        this.landed(`rmdir ${path}`);
+      };
+    }
+  }
+
+  /** Hard links made through this view so far (the seam's `link`, e.g. a slot's invalidation marker put in place). */
+  get links(): number {
+    return this.#links;
   }
 
   get isDead(): boolean {
     return this.#dead;
   }
 
-  /** Mutating operations (writes, syncs, truncates, creates, renames, unlinks) done through this view so far. */
+  /** Mutating operations (writes, syncs, truncates, creates, renames, unlinks, links) done through this view so far. */
   get ops(): number {
     return this.#ops;
   }

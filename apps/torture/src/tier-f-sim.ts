@@ -131,6 +131,8 @@ class SimCase {
   #raw = new SimFS();
   #writer: Writer | null = null;
   #writers = 0;
+  /** Every writer process's view: their hard links (slot markers linked into place) are counted at the end. */
+  readonly #writerViews: FsView[] = [];
   readonly #history = new History();
   #session: Session = { resolved: new Map(), durableClaim: 0 };
   /** Every commit attempted: id → event count. */
@@ -153,7 +155,10 @@ class SimCase {
     this.#next = rng(this.#seed);
     this.#mode = MODES[index % MODES.length] as Mode;
     this.#target = between(this.#next, 300, 1400);
-    this.#maxSlot = this.#next() < 0.25 ? this.#target * 2 : Number.POSITIVE_INFINITY;
+    // A quarter of the cases, and case 3 of every eight (so a default run of 8 has one), limit what the slot may
+    // hold back: the writer's truncation invalidates it there (see #lagSlot).
+    const limited = this.#next() < 0.25 || index % 8 === 3;
+    this.#maxSlot = limited ? this.#target * 2 : Number.POSITIVE_INFINITY;
     this.#violationsAtStart = result.violations.length;
   }
 
@@ -215,6 +220,10 @@ class SimCase {
       for (const c of this.#consumers) await within(c.stop(), WAIT_TURNS);
       const w = this.#writer;
       if (w !== null && !w.closed) w.wal.close().catch(() => undefined);
+      this.#bump(
+        "markerLinks",
+        this.#writerViews.reduce((sum, v) => sum + v.links, 0),
+      );
     }
   }
 
@@ -222,6 +231,7 @@ class SimCase {
 
   async #openWriter(): Promise<boolean> {
     const view = new FsView(this.#raw, `writer${this.#writers++}`);
+    this.#writerViews.push(view);
     try {
       const { wal } = await Wal.open<JsonValue>(FOLLOW_DIR, {
         codec: jsonCodec,
@@ -389,6 +399,8 @@ class SimCase {
       return true;
     }
     if (roll < 0.68) {
+      // Where the slot has a retention limit, most of these lag it behind truncation instead.
+      if (Number.isFinite(this.#maxSlot) && this.#next() < 0.75) return await this.#lagSlot();
       this.#pauseSomeone();
       return true;
     }
@@ -467,6 +479,31 @@ class SimCase {
     return await this.#crash("power", { atOnce: true });
   }
 
+  /**
+   * The slot's consumer stops confirming (paused) while the writer commits across four rotations, then a checkpoint
+   * truncates: the slot holds back more than the limit, so the writer invalidates it, writing its marker under a
+   * temporary name, fsyncing it and linking it into place (the seam's `link`, which every view forwards). Half the
+   * time the machine loses power or the writer's process dies at a seeded file operation of that checkpoint, inside
+   * the invalidation or around it; the resumed consumer must then find the slot valid or invalidated with its whole
+   * marker (see `#handleConsumerErrors`).
+   */
+  async #lagSlot(): Promise<boolean> {
+    const w = this.#writer as Writer;
+    const c = this.#consumers.find((x) => x.kind === SLOT) as SimConsumer;
+    if (!c.paused) c.pause();
+    this.#pausedUntil.set(c, this.#opIndex + between(this.#next, 1, 4));
+    const rotations = this.#rotationsSeen;
+    for (let i = 0; i < 80 && this.#rotationsSeen < rotations + 4 && !w.ended(); i++) {
+      await this.#call("a write", this.#commit(w));
+    }
+    this.#bump("slotLags");
+    const crash = this.#next();
+    if (crash < 0.25) return await this.#crash("power", { op: (x) => this.#checkpoint(x) });
+    if (crash < 0.5) return await this.#crash("process", { op: (x) => this.#checkpoint(x) });
+    await this.#call("a checkpoint", this.#checkpoint(w));
+    return true;
+  }
+
   #pauseSomeone(): void {
     const candidates = this.#consumers;
     const c = candidates[between(this.#next, 0, candidates.length - 1)] as SimConsumer;
@@ -488,7 +525,10 @@ class SimCase {
    * between it and the volatile state); `process`: only the writer's process dies (the volatile state survives, the
    * followDir consumers keep running); `torn`: the same, dying inside a segment write with a prefix of it landed.
    */
-  async #crash(kind: "power" | "process" | "torn", o: { atOnce?: boolean } = {}): Promise<boolean> {
+  async #crash(
+    kind: "power" | "process" | "torn",
+    o: { atOnce?: boolean; op?: (w: Writer) => Promise<void> } = {},
+  ): Promise<boolean> {
     const w = this.#writer as Writer;
     let image: { fs: SimFS; description: string } | null = null;
     let where = "at the end of the operation";
@@ -509,7 +549,7 @@ class SimCase {
       die("right after the operation");
     } else {
       w.view.dieAfter(between(this.#next, 1, 16), die, kind === "torn" ? between(this.#next, 1, 900) : undefined);
-      const inner = await within(this.#dataOp(w), WAIT_TURNS);
+      const inner = await within((o.op ?? ((x: Writer) => this.#dataOp(x)))(w), WAIT_TURNS);
       if (!w.view.isDead) {
         if (!inner.settled) this.#violation("error", `a writer call did not settle in ${WAIT_TURNS} turns`);
         else if (inner.error !== undefined)
@@ -728,6 +768,14 @@ class SimCase {
         const slot = await readSlot(FOLLOW_DIR, SLOT, { fs: view });
         if (slot.invalidated === null) {
           this.#violation("error", `${c.name} got WAL_SLOT_INVALIDATED but the slot is valid: ${e.message}`);
+          continue;
+        }
+        // The marker is linked into place whole (SimFS, and so every view, has link), after any crash too.
+        if (slot.invalidated.oldestRetainedLsn === null) {
+          this.#violation(
+            "error",
+            `${c.name}: the slot's invalidation marker is not whole: ${slot.invalidated.reason}`,
+          );
           continue;
         }
         await dropSlot(FOLLOW_DIR, SLOT, { fs: view });

@@ -27,6 +27,16 @@ describe("tier F (the change feed)", () => {
     expect(r.extra.straddledRestarts).toBeGreaterThan(0); // a restart learned of before reading the session's end
   });
 
+  it("F-sim: a case limiting its slot lags it behind truncation, and the writer links the slot's marker into place", async () => {
+    // Case 3 limits what the slot may hold back; at seed 2 it lags the slot 4 times and the writer invalidates it 3.
+    const r = await runTierF({ seed: 2, simCases: 0, simOps: 40, simCaseList: [3], procCycles: 0 });
+    expect(listed(r)).toEqual([]);
+    expect(r.extra.slotLags).toBeGreaterThan(0);
+    expect(r.extra.slotInvalidations).toBeGreaterThan(0);
+    // Through the writer's view: the seam's link, not the exclusive create a seam without it gets.
+    expect(r.extra.markerLinks).toBeGreaterThanOrEqual(r.extra.slotInvalidations as number);
+  });
+
   it("F-proc: SIGKILLed writers and a slot follower, zero violations, every acknowledged commit delivered", async () => {
     const r = await runTierF({ seed: 2, simCases: 0, simOps: 0, procCycles: 6 });
     expect(listed(r)).toEqual([]);

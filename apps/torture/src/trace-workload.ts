@@ -118,6 +118,8 @@ class WrappedFile implements WalFile {
 class BuggySeam implements WalFileSystem {
   readonly name: string;
   readonly bug: SeamBug;
+  readonly link?: (existing: string, newPath: string) => Promise<void>;
+  readonly rmdir?: (path: string) => Promise<void>;
   readonly #inner: WalFileSystem;
   readonly #open: WrappedFile[] = [];
   #createdSinceDirSync = false;
@@ -127,6 +129,17 @@ class BuggySeam implements WalFileSystem {
     this.#inner = inner;
     this.bug = bug;
     this.name = `${inner.name}+${bug}`;
+    // The optional operations, present exactly when the inner seam has them (the code under test picks its path by
+    // them). A link creates an entry, as an open that creates does.
+    const link = inner.link?.bind(inner);
+    if (link !== undefined) {
+      this.link = async (existing, newPath) => {
+        await link(existing, newPath);
+        this.#createdSinceDirSync = true;
+      };
+    }
+    const rmdir = inner.rmdir?.bind(inner);
+    if (rmdir !== undefined) this.rmdir = (path) => rmdir(path);
   }
   deferSync(path: string): void {
     this.#deferred.add(path);

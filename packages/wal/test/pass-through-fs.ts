@@ -28,6 +28,14 @@ export class PassThroughFs implements WalFileSystem {
   unlink(p: string) {
     return this.inner.unlink(p);
   }
+  // The optional operations too: without `link`, a slot's invalidation would take the exclusive-create path, which
+  // the Node seam never takes (and a refused restore would leave its directory behind without `rmdir`).
+  link(existing: string, newPath: string) {
+    return this.inner.link(existing, newPath);
+  }
+  rmdir(p: string) {
+    return this.inner.rmdir(p);
+  }
   syncDir(p: string) {
     return this.inner.syncDir(p);
   }
