@@ -31,7 +31,10 @@ export const ZEROED_BLOCK_SIZES: readonly number[] = [BLOCK_BYTES, 1024, 64 * 10
 
 /** Options of `SimFS.crashImages`. */
 export interface CrashImageOptions {
-  /** Enumerate every combination when there are at most this many, else sample this many. @default 256 */
+  /**
+   * Enumerate every combination when there are at most this many, else sample this many. Images of truncates lost
+   * together (up to `reorderSamples` per file) come on top of these. @default 256
+   */
   readonly maxImages?: number;
   /** Seed for sampling (combinations, non-prefix torn sector sets, directory subsets). @default 0x5eed */
   readonly seed?: number;
@@ -46,7 +49,8 @@ export interface CrashImageOptions {
    * after it landed or landed while writes before it were lost; and as many again for shrinking truncates to a length
    * inside a 4 KiB block, each lost after the block's tail past its cut was zeroed with every op before it kept; and
    * as many again for the other zeroings (blocks of 1 KiB or 64 KiB, or the writes since the truncate before it some
-   * of them lost). 0 turns all four off.
+   * of them lost); and as many again for several truncates lost together, shown on top of `maxImages`. 0 turns all
+   * five off.
    * @default 16
    */
   readonly reorderSamples?: number;
@@ -72,7 +76,19 @@ type FileChoice =
       readonly j: number;
       readonly block: number;
     }
-  | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number };
+  | { readonly kind: "torn"; readonly k: number; readonly sectors: readonly number[]; readonly total: number }
+  /**
+   * The first `j` ops kept but every truncate among them from op `t` on (two or more: the truncates after the last
+   * fsync land in order, so losing one loses those after it), their writes landed; with `zeroed`, the zeroing of
+   * the 4 KiB block the cut of those truncates lies in landed for the newest lost one (`"newest"`) or each of them
+   * (`"each"`), at its place among the writes.
+   */
+  | {
+      readonly kind: "truncatesLost";
+      readonly t: number;
+      readonly j: number;
+      readonly zeroed: "none" | "newest" | "each";
+    };
 
 interface FileDim {
   readonly kind: "file";
@@ -83,6 +99,11 @@ interface FileDim {
   /** The volatile bytes, when they equal base + every op (no fsyncgate divergence). */
   readonly kept: PagedBytes | undefined;
   readonly choices: readonly FileChoice[];
+  /**
+   * How many of `choices` the image budget (`maxImages`) spans; the rest (several truncates lost together) are shown
+   * on top of it, one image each, so adding them never thins out the images of the others.
+   */
+  oldCount: number;
   readonly cache: Map<number, PagedBytes>;
 }
 
@@ -348,6 +369,54 @@ function* otherZeroedChoices(
 }
 
 /**
+ * Several truncates lost together. Truncates after the last fsync of the file reach the disk in order (one
+ * journal), so a crash can lose the newest few of them at once while the writes between them (data, written back on
+ * their own schedule) land: the file keeps the length the last truncate kept before them, the writes over it. And the
+ * zeroing each shrinking cut did in the page cache is data too: the block the newest lost cut lies in (or the blocks
+ * of each lost cut) may reach the disk while every size change is lost. Without an fsync between two cuts of a
+ * file, a crash can thus leave the first cut's tail whole past zeros the second cut wrote (what `cutFile`'s fsync
+ * between its steps prevents). Choices: every first lost truncate `t` and window end `j` with two or more truncates
+ * lost in ops `t..j-1` (one lost truncate is a `truncateLost` or `tailZeroed` choice), `j` before the
+ * next truncate (which never lands without them), with no zeroing, the newest one's, or each one's (4 KiB blocks).
+ * Every such choice when there are at most `samples`, else the newest truncates' (all but the first lost, every write
+ * landed, the newest cut's zeroing landed and not) first, then seeded draws, `samples * 8` at most, each choice
+ * once; the caller keeps those that leave a new state.
+ */
+function* truncatesLostChoices(ops: readonly PendingOp[], seed: number, samples: number): Generator<FileChoice> {
+  const truncates: number[] = [];
+  ops.forEach((op, i) => {
+    if (op.kind === "truncate") truncates.push(i);
+  });
+  const zeroings = ["none", "newest", "each"] as const;
+  // Per (first lost a, last lost b > a): the window ends j in t_b+1..next (next truncate or the op count).
+  const spans: { t: number; from: number; count: number }[] = [];
+  for (let a = 0; a < truncates.length; a++) {
+    for (let b = a + 1; b < truncates.length; b++) {
+      const tb = truncates[b] as number;
+      const next = b + 1 < truncates.length ? (truncates[b + 1] as number) : ops.length;
+      spans.push({ t: truncates[a] as number, from: tb + 1, count: (next - tb) * zeroings.length });
+    }
+  }
+  const total = spans.reduce((sum, span) => sum + span.count, 0);
+  const decode = (index: number): FileChoice => {
+    let r = index;
+    for (const { t, from, count } of spans) {
+      if (r < count) {
+        const zeroed = zeroings[r % zeroings.length] as (typeof zeroings)[number];
+        return { kind: "truncatesLost", t, j: from + Math.floor(r / zeroings.length), zeroed };
+      }
+      r -= count;
+    }
+    throw new Error("unreachable: index past the lost-truncates choices");
+  };
+  // First when sampling: the last span (truncates from the one before the newest on, up to the end), every op kept
+  // (j = n), the newest cut's zeroing landed, then not.
+  const last = spans[spans.length - 1];
+  const firsts = last === undefined ? [] : [total - zeroings.length + 1, total - zeroings.length];
+  for (const index of everyOrSampled(total, firsts, seed, samples)) yield decode(index);
+}
+
+/**
  * The indexes of `total` choices to offer: all of them when there are at most `samples`; else `firsts`, then seeded
  * draws, `samples * 8` at most, each index once (the caller decodes an index to its choice, one to one).
  */
@@ -458,6 +527,19 @@ function describeFile(dim: FileDim, choice: FileChoice): string {
       `lost after zeroing its ${choice.block}-byte block from the cut, the rest lost`
     );
   }
+  if (choice.kind === "truncatesLost") {
+    const lost: string[] = [];
+    for (let i = choice.t; i < choice.j; i++) {
+      const op = dim.ops[i] as PendingOp;
+      if (op.kind === "truncate") lost.push(`op ${i + 1} (truncate to ${op.length})`);
+    }
+    const zeroed =
+      choice.zeroed === "none"
+        ? ""
+        : `, ${choice.zeroed === "newest" ? "the newest" : "each"} lost after zeroing its 4096-byte block from the cut`;
+    const named = `${lost.slice(0, -1).join(", ")} and ${lost[lost.length - 1]}`;
+    return `${dim.label}: kept first ${choice.j}/${n} unsynced ops but ${named}, lost together${zeroed}, the rest lost`;
+  }
   if (choice.kind === "prefix") {
     if (choice.k === 0) return `${dim.label}: dropped ${n} unsynced ${ops}`;
     if (choice.k === n) return `${dim.label}: kept all ${n} unsynced ${ops}`;
@@ -499,6 +581,20 @@ function buildContent(dim: Pick<FileDim, "ops" | "base" | "kept">, choice: FileC
     }
     landZeroedBlock(out, before, (dim.ops[choice.t] as PendingOp & { kind: "truncate" }).length, choice.block);
     for (let i = choice.t + 1; i < choice.j; i++) applyOp(out, dim.ops[i] as PendingOp);
+  } else if (choice.kind === "truncatesLost") {
+    // `out` is the disk, `cache` the page cache: the lost cuts change only the latter, their zeroing both.
+    out = dim.base.snapshot();
+    const cache = dim.base.snapshot();
+    let newest = -1;
+    for (let i = choice.t; i < choice.j; i++) if ((dim.ops[i] as PendingOp).kind === "truncate") newest = i;
+    for (let i = 0; i < choice.j; i++) {
+      const op = dim.ops[i] as PendingOp;
+      if (op.kind === "truncate" && i >= choice.t) {
+        if (choice.zeroed === "each" || (choice.zeroed === "newest" && i === newest))
+          landZeroedBlock(out, cache, op.length, BLOCK_BYTES);
+      } else applyOp(out, op);
+      applyOp(cache, op);
+    }
   } else if (choice.kind === "truncateEarly") {
     out = dim.base.snapshot();
     for (let i = 0; i < choice.k; i++) applyOp(out, dim.ops[i] as PendingOp);
@@ -551,8 +647,10 @@ function addTruncateChoices(
   dim: FileDim,
   choices: FileChoice[],
   groups: readonly Iterable<FileChoice>[],
+  extraGroups: readonly Iterable<FileChoice>[],
   samples: number,
 ): void {
+  dim.oldCount = choices.length;
   if (samples === 0 || !dim.ops.some((op) => op.kind === "truncate")) return;
   const bySize = new Map<number, PagedBytes[]>();
   const remember = (content: PagedBytes) => {
@@ -570,7 +668,7 @@ function addTruncateChoices(
     remember(prefix);
     dim.cache.set(i === dim.ops.length - 1 ? 1 : i + 2, prefix);
   });
-  for (const candidates of groups) {
+  const add = (candidates: Iterable<FileChoice>) => {
     let added = 0;
     for (const candidate of candidates) {
       if (added === samples) break;
@@ -581,7 +679,11 @@ function addTruncateChoices(
       choices.push(candidate);
       added++;
     }
-  }
+  };
+  for (const candidates of groups) add(candidates);
+  // The extra choices come after every other: the image budget spans those before them (see `generate`).
+  dim.oldCount = choices.length;
+  for (const candidates of extraGroups) add(candidates);
 }
 
 /**
@@ -655,7 +757,17 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
     choices.push(...reorderedChoices(ops, mixSeed(seed, 0x0e, inode.id), reorderSamples));
     const label = labels.get(inode) ?? fallbackLabels.get(inode) ?? `inode ${inode.id}`;
     const kept = inode.diverged ? undefined : inode.data.snapshot();
-    const dim: FileDim = { kind: "file", inode, label, ops, base: inode.durable, kept, choices, cache: new Map() };
+    const dim: FileDim = {
+      kind: "file",
+      inode,
+      label,
+      ops,
+      base: inode.durable,
+      kept,
+      choices,
+      oldCount: choices.length,
+      cache: new Map(),
+    };
     addTruncateChoices(
       dim,
       choices,
@@ -664,6 +776,7 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
         usualZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2e, inode.id), reorderSamples),
         otherZeroedChoices(ops, inode.durable.size, mixSeed(seed, 0x2f, inode.id), reorderSamples),
       ],
+      [truncatesLostChoices(ops, mixSeed(seed, 0x3c, inode.id), reorderSamples)],
       reorderSamples,
     );
     fileDims.set(inode, dim);
@@ -766,7 +879,28 @@ function* generate(
     yield build([], "").raw;
     return;
   }
-  const sizes = dims.map((d) => d.choices.length);
+  yield* budgeted(dims, build, maxImages, seed);
+  // The extra choices on top, one image each, every other file and directory as it is (kept whole): the budgeted
+  // images above are exactly those of the choices before them, whatever extra choices a file has.
+  const ones = dims.map(() => 1);
+  for (const [i, dim] of dims.entries()) {
+    if (dim.kind !== "file") continue;
+    for (let c = dim.oldCount; c < dim.choices.length; c++) {
+      const digits = ones.slice();
+      digits[i] = c;
+      yield build(digits, "").raw;
+    }
+  }
+}
+
+/** The images of the choices `maxImages` spans (a file's first `oldCount`, every directory choice): see `crashImages`. */
+function* budgeted(
+  dims: readonly (FileDim | DirDim)[],
+  build: (digits: readonly number[], tag: string) => BuiltImage,
+  maxImages: number,
+  seed: number,
+): Generator<RawCrashImage> {
+  const sizes = dims.map((d) => (d.kind === "file" ? d.oldCount : d.choices.length));
   const zeros = sizes.map(() => 0);
   const ones = sizes.map(() => 1);
   const first = build(zeros, "[drop all unsynced]");

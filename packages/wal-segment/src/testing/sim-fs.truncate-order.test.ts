@@ -101,12 +101,15 @@ describe("SimFS crash images: truncates out of order", () => {
       "/w/a: kept first 4/4 unsynced ops but op 3 (truncate to 3), lost while later writes landed, the rest lost",
       "/w/a: kept first 1/4 unsynced ops, then op 3 (truncate to 3) landed ahead of op 2 (lost), the rest lost",
       "/w/a: kept first 1/4 unsynced ops, then op 3 (truncate to 3) and op 4 landed ahead of op 2 (lost), the rest lost",
+      // Both lost together (the second is never kept without the first), the writes landed.
+      "/w/a: kept first 4/4 unsynced ops but op 1 (truncate to 4) and op 3 (truncate to 3), lost together, the rest lost",
     ]);
     expect(contentsOf(images)).toEqual([
       [1, 2, 9, 4, 5, 6],
       [1, 2, 9, 4, 8],
       [1, 2, 3],
       [1, 2, 3, 0, 8],
+      [1, 2, 9, 4, 8, 6],
     ]);
   });
 

@@ -411,7 +411,10 @@ export class SimFS implements WalFileSystem {
    * up to the next truncate; a zeroing that leaves the state of another choice is left out). Those at 4 KiB blocks
    * with every op before kept have a budget of their own: all of them, or `reorderSamples` seeded ones, the newest
    * such truncate lost alone and lost behind every write after it always among them; the others (1 KiB and 64 KiB
-   * blocks, or earlier writes lost) up to `reorderSamples` more: all of them, or seeded ones.
+   * blocks, or earlier writes lost) up to `reorderSamples` more: all of them, or seeded ones. Or two or more truncates
+   * lost together (truncates land in order, so the newest ones since the last sync), the writes up to the next
+   * truncate landed, with no zeroing, the newest lost cut's 4 KiB block zeroed, or each one's: up to
+   * `reorderSamples` of them, shown on top of `maxImages` (below).
    * Data lost to a failed sync (fsyncgate) never appears.
    * Per directory with unsynced entry operations (create, unlink, rename, mkdir, rmdir): each operation is kept or
    * lost (every subset up to 8 operations; beyond that, prefixes, each one alone kept or lost, and `dirSamples`
@@ -420,11 +423,12 @@ export class SimFS implements WalFileSystem {
    * and its own choices. Where operations kept out of order leave a file and a directory under one name, the
    * directory wins.
    *
-   * The choices combine as a product. When it has at most `maxImages` elements all are listed, else `maxImages`
-   * distinct ones are sampled from `seed`
+   * The choices combine as a product (all but the truncates lost together). When it has at most `maxImages` elements
+   * all are listed, else `maxImages` distinct ones are sampled from `seed`
    * (at most that many: a sample whose state an earlier image left, its other choices being under a lost directory,
    * is skipped). The first image is always "[drop all unsynced]" (file data and
-   * entries) and the second "[keep all]" (the volatile state).
+   * entries) and the second "[keep all]" (the volatile state). After them, one image per choice of truncates lost
+   * together, every other file and directory kept whole: so those choices never change which other images are listed.
    */
   crashImages(options?: CrashImageOptions): Iterable<CrashImage> {
     const raw = crashImages(this.#state, options);
