@@ -165,6 +165,68 @@ describe("invalidateSlot resolves only once the marker is durable", () => {
   });
 });
 
+/** A gate: `reached` once a call got to it, `release` lets it on. */
+function gate() {
+  let reach: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  const open = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const pass = async () => {
+    reach();
+    await open;
+  };
+  return { reached, release, pass };
+}
+
+describe("invalidateSlot, the caller whose link finds the name taken (EEXIST)", () => {
+  it("resolves only once the winner's marker entry is durable: it fsyncs slots/ itself", async () => {
+    const sim = SimFS.withDir(DIR);
+    await createSlot(DIR, "s", { fs: sim });
+    const first = { oldestRetainedLsn: 120, retainedBytes: 65_536, reason: "first" };
+    // The first caller is held at its link, then (linked) at its fsync of slots/; the second at its link.
+    const firstLink = gate();
+    const firstSync = gate();
+    const secondLink = gate();
+    const firstFs = wrapFileSystem(sim, (file) => file, {
+      link: async (existing: string, newPath: string) => {
+        await firstLink.pass();
+        await sim.link(existing, newPath);
+      },
+      syncDir: async (path: string) => {
+        if (path === SLOTS) await firstSync.pass();
+        await sim.syncDir(path);
+      },
+    });
+    const secondFs = wrapFileSystem(sim, (file) => file, {
+      link: async (existing: string, newPath: string) => {
+        await secondLink.pass();
+        await sim.link(existing, newPath);
+      },
+    });
+    const firstCall = invalidateSlot(DIR, "s", { ...first, fs: firstFs });
+    await firstLink.reached;
+    // The second reads the slot valid, writes its own marker's temp, and comes to its link.
+    const secondCall = invalidateSlot(DIR, "s", { oldestRetainedLsn: 9, retainedBytes: 1, reason: "x", fs: secondFs });
+    await secondLink.reached;
+    firstLink.release();
+    await firstSync.reached; // the first's marker is linked, its entry not durable
+    expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toBeNull();
+    secondLink.release();
+    const secondState = await secondCall; // its link failed EEXIST
+    expect(secondState.invalidated).toEqual(first);
+    expect(sim.stats.links).toBe(2);
+    // What it answered survives a crash now, while the first call is still held before its own fsync.
+    expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toEqual(first);
+    firstSync.release();
+    expect((await firstCall).invalidated).toEqual(first);
+    expect(sim.listSync(SLOTS)).toEqual(["s.invalidated", "s.slot"]);
+  });
+});
+
 describe("invalidateSlot racing dropSlot", () => {
   it("the drop removes the marker's temp before its link: WAL_SLOT_NOT_FOUND, nothing left", async () => {
     const sim = SimFS.withDir(DIR);
