@@ -44,10 +44,10 @@
  * Crash safety: the position file is replaced by writing `<name>.slot.<random>.tmp` (a name of its own per write,
  * created exclusively), fsyncing it, renaming it over `<name>.slot` and fsyncing `slots/`, so after a crash at any
  * point a slot reads as its old or its new position, never as a torn file or a missing one. Creating `slots/` fsyncs
- * the log directory. A crash while invalidating leaves the slot valid or invalidated with its whole marker (the body
- * is durable before the link), and perhaps the marker's temp file, which readers ignore. A marker body torn by a
- * crash (written the old way: the marker exists, its body was not yet durable) still means "invalidated"; its
- * details then read as `null`.
+ * the log directory. With a seam that has `link`, a crash while invalidating leaves the slot valid or invalidated with
+ * its whole marker (the body is durable before the link), and perhaps the marker's temp file, which readers ignore.
+ * A marker body torn by a crash (written the old way, by a seam without `link`: the marker exists, its body was not
+ * yet durable) still means "invalidated"; its details then read as `null`.
  *
  * Concurrency: each slot has one consumer, and only it advances the slot; the writer invalidates. Creating and
  * dropping slots are administrative operations that should not race with anything else on the same name. Should two

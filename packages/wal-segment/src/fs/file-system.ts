@@ -110,7 +110,10 @@ export interface WalFileSystem {
    * never replaces. `ENOENT` when `existing` does not exist. Not durable until the directory of `newPath` is fsynced.
    * Optional: a call that must publish a file whole under a name another caller may take first uses it (an
    * invalidation marker), and without it (or on a file system that refuses hard links: `EPERM`, `ENOTSUP`,
-   * `ENOSYS`) creates that name exclusively and writes it after.
+   * `ENOSYS`) creates that name exclusively and writes it after. Only with it is such a file whole whenever its name
+   * exists: without it, a caller racing the writer, or a crash before the body's fsync, can see the name with a body
+   * not yet written (a slot's invalidation marker then still means "invalidated", its details unreadable). A seam
+   * that wraps another should forward it, present exactly when the wrapped seam has it.
    */
   link?(existing: string, newPath: string): Promise<void>;
   /** fsync a directory so its entries (creations, renames, removals) are durable. */
