@@ -5,7 +5,15 @@
  */
 
 import { basename, join } from "node:path";
-import { checkOptionNames, isWalError, optionNames, shownValue, WalError, withAdvice } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  firstNames,
+  isWalError,
+  optionNames,
+  shownValue,
+  WalError,
+  withAdvice,
+} from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -396,12 +404,6 @@ async function undoFailure(
     failure,
     `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
   );
-}
-
-/** File names for a message: the first five in sorted order, then ", ..." when there are more. */
-function firstNames(names: readonly string[]): string {
-  const sorted = [...names].sort();
-  return `${sorted.slice(0, 5).join(", ")}${sorted.length > 5 ? ", ..." : ""}`;
 }
 
 /**

@@ -27,6 +27,7 @@ export { closestName } from "./closest-name.js";
 export { crc32, crc32Range, markerCrc32 } from "./crc32.js";
 export { errnoOf } from "./errno-of.js";
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails, type WalErrorOptions } from "./errors.js";
+export { firstNames } from "./first-names.js";
 export {
   FORMAT_VERSION,
   MAX_RECORD_BYTES,

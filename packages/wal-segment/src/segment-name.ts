@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { checkOptionNames, checkPath, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, firstNames, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "./fs/file-system.js";
 import { checkFileSystemArgument } from "./fs/file-system-option.js";
 
@@ -91,12 +91,6 @@ export function unfinishedRestoreError(dir: string, names: readonly string[]): W
       `without them nor opened as a new one; ${rerun}`,
     { details: { path: dir } },
   );
-}
-
-/** Up to five of `names`, sorted, for a message. */
-function firstNames(names: readonly string[]): string {
-  const sorted = [...names].sort();
-  return `${sorted.slice(0, 5).join(", ")}${sorted.length > 5 ? ", ..." : ""}`;
 }
 
 /** The canonical path of segment `id` in `dir`. */

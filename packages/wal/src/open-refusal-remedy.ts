@@ -2,7 +2,7 @@
  * What `Wal.open` adds to a refusal for damage or for a fence below the log's start: what the caller can do about it.
  */
 
-import { isWalError, shellPath, withAdvice } from "@lora/wal-codec";
+import { firstNames, isWalError, shellPath, withAdvice } from "@lora/wal-codec";
 import type { RecoveryMode } from "@lora/wal-replay";
 import { parseRestoringSegmentId, RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
 
@@ -40,7 +40,7 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
  */
 export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: string): Promise<unknown> {
   if (!isWalError(error, "WAL_FENCE_TOO_LOW")) return error;
-  const left = (await restoringSegments(fs, dir)).sort();
+  const left = await restoringSegments(fs, dir);
   if (left.length === 0) {
     return withAdvice(
       error,
@@ -49,11 +49,10 @@ export async function withFenceRemedy(error: unknown, fs: WalFileSystem, dir: st
         "back)",
     );
   }
-  const shown = `${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""}`;
   return withAdvice(
     error,
     `a restore into this directory did not finish (${left.length} segment file(s) still named ${RESTORING_SUFFIX}: ` +
-      `${shown}): opening at a higher fence would leave out the older records, and running the restore again brings ` +
+      `${firstNames(left)}): opening at a higher fence would leave out the older records, and running the restore again brings ` +
       "them back: empty the directory and restore into it again",
   );
 }
