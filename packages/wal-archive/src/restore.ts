@@ -14,10 +14,12 @@ import {
   WalError,
   withAdvice,
 } from "@lora/wal-codec";
+import { type HeldLock, lockDirectory } from "@lora/wal-lock";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
   fileSystemOption,
+  LOCK_FILE_NAME,
   mkdirDurably,
   parseRestoringSegmentId,
   RESTORING_SUFFIX,
@@ -52,7 +54,7 @@ export interface RestoreOptions {
   readonly store: ArchiveStore;
   /**
    * The log directory to create. It must not exist, be empty, or hold only the `*.restoring` segment files of a
-   * restore that did not finish (see {@link restore}).
+   * restore that did not finish (see {@link restore}); the directory lock's file (`.lora-wal.lock`) may be there too.
    */
   readonly dir: string;
   /**
@@ -141,6 +143,19 @@ export interface RestoreResult {
  * empty `dir` has its parent fsynced too (a killed restore, or a `mkdir` by hand, may have left its entry off the
  * disk), so a restore that resolved is not lost with its directory at a power loss.
  *
+ * Who owns `dir` meanwhile: restore takes the directory lock `Wal.open` takes (`@lora/wal-lock`: on Node's file
+ * system the kernel lock on `dir` and on `<dir>/.lora-wal.lock`, shared with other processes and LoraDB; a file
+ * system's own lock, or this process's, otherwise; a view naming a `lockBase` locks as that one does). It is taken
+ * once the archive's keys show the restore is possible and `dir` exists (created then when missing), `dir` is looked
+ * at again under it (the look that counts), and it is held until the restored log is in place or what was written is
+ * undone; it is released on every path, success or failure. So a restore and a `Wal` (or a second restore) never both
+ * own `dir`: whichever comes second is refused with `WAL_LOCKED` and changes nothing (a `Wal.open` while a restore
+ * runs, even when it finds the `.restoring` files; a restore into a `dir` a `Wal`, LoraDB or another restore holds).
+ * The lock file stays in `dir` after a restore, as after `Wal.open`; it is not an entry that makes `dir` "not empty",
+ * and a restore killed while holding the lock leaves it beside its `.restoring` files (the kernel lock itself dies
+ * with the process). A failed restore removes the lock file it created when nothing else is left beside it, so `dir`
+ * is left as found.
+ *
  * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
  * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files (exactly the
  * names a restore writes: {@link parseRestoringSegmentId}) keeps `dir` refused until its own log is in place: it
@@ -156,7 +171,7 @@ export interface RestoreResult {
  * refused as not empty, nothing changed: empty it and restore again.
  *
  * On failure (into a `dir` that did not hold such leftovers) it removes what it wrote and rethrows (an abort with the
- * signal's reason), leaving `dir` as it found it: empty, or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
+ * signal's reason), leaving `dir` as it found it: empty (a lock file it found there stays), or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
  * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
  * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
@@ -177,36 +192,67 @@ export interface RestoreResult {
  * @throws {@link WalError} `WAL_INVALID_OPTION` before anything is read or written for bad options (`store` not an
  *   {@link ArchiveStore}, `dir` not a non-empty string, `toLsn` or `fromLsn` not a non-negative safe integer or
  *   `toLsn` below `fromLsn`, `onProgress` not a function, `signal` not an `AbortSignal`), and before the store is
- *   called for `dir` not empty (beyond a previous restore's `*.restoring` files) or not a directory; `WAL_ARCHIVE_MISSING`, `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store
- *   or the file system; `cause` is the error), or the signal's reason.
+ *   called for `dir` not empty (beyond a previous restore's `*.restoring` files and the lock file) or not a
+ *   directory (and again, nothing changed, when that is so once the lock is held); `WAL_LOCKED` when another holder
+ *   (a `Wal`, LoraDB, another restore) has the directory lock (nothing in `dir` changed; a `dir` this call created
+ *   is removed again when still empty); `WAL_LOCK_LOST` when the lock file was taken by another process while this
+ *   restore held it (found before the first rename; what was written is undone); `WAL_ARCHIVE_MISSING`,
+ *   `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store or the file system; `cause` is the error), or the signal's reason.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const checked = checkOptions(options);
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checked;
   const fs = fileSystemOption(checked.fs, "restore");
-  const found = await checkTarget(fs, dir);
-  const leftovers = found.length === 0 ? null : new Set(found);
+  // Refused before the store is called; looked at again under the lock, which is the look that counts.
+  const { lockFile } = await checkTarget(fs, dir);
 
   // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
   const created: string[] = [];
+  let lock: HeldLock | undefined;
+  let result: RestoreResult;
   try {
+    let leftovers: Set<string> | null = null;
     // A live archiver seals the newest segment and deletes its pieces: when that lands between the listing and the
     // fetch of those pieces, a new listing holds the sealed object. A bounded number of times, never a loop.
     for (let attempt = 1; ; attempt++) {
       const listing = await listArchive(store, signal === undefined ? {} : { signal });
       const plan = planRestore(store, listing, fromLsn, toLsn);
       created.push(...(await mkdirDurably(fs, dir)));
+      if (lock === undefined) {
+        // The lock `Wal.open` takes, held until the log is in place or what was written is undone: a Wal (or another
+        // restore) that opened `dir` since the look above is refused here, and none opens it while this one writes.
+        // No background check: `check()` runs before the first file is removed or renamed.
+        lock = await lockDirectory(fs, dir, undefined, { checkIntervalMs: 0 });
+        const found = (await checkTarget(fs, dir)).leftovers;
+        leftovers = found.length === 0 ? null : new Set(found);
+      }
       try {
-        return await restoreFrom({ store, dir, toLsn, signal, onProgress, fs, leftovers }, listing, plan);
+        result = await restoreFrom({ store, dir, toLsn, signal, onProgress, fs, leftovers, lock }, listing, plan);
+        break;
       } catch (error) {
         if (attempt < RESTORE_ATTEMPTS && isGoneAfterListing(error)) continue;
         throw error;
       }
     }
   } catch (error) {
+    // Under the lock still: a lock file this call's lock created goes, so `dir` is left as found (or removed).
+    if (lock !== undefined && (created.length > 0 || !lockFile)) await removeLockFileAlone(fs, dir);
     await removeCreatedDirs(fs, created);
+    await lock?.release().catch(() => undefined);
     throw error;
   }
+  await lock.release();
+  return result;
+}
+
+/**
+ * Remove the lock file from `dir` when it is all `dir` holds (best effort): a failed restore leaves an empty `dir` it
+ * found empty, and removes one it created. Called with the lock held, so no other opener is using the file (a lock
+ * file beside anything else stays: `dir` is not left empty then anyway).
+ */
+async function removeLockFileAlone(fs: WalFileSystem, dir: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => undefined);
+  if (names?.length === 1 && names[0] === LOCK_FILE_NAME) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => {});
 }
 
 /**
@@ -229,6 +275,8 @@ interface RestoreRun {
   readonly signal: AbortSignal | undefined;
   readonly onProgress: RestoreOptions["onProgress"];
   readonly fs: WalFileSystem;
+  /** The directory lock, held for the whole restore: checked once more before anything is removed or renamed. */
+  readonly lock: HeldLock;
   /**
    * Non-null when `dir` held the `*.restoring` files of a restore that did not finish: the names of those in `dir`
    * now, kept up to date as this restore writes, removes and renames them (an attempt that starts again from a new
@@ -247,7 +295,7 @@ async function restoreFrom(
   listing: readonly ArchivedSegment[],
   plan: ReturnType<typeof planRestore>,
 ): Promise<RestoreResult> {
-  const { store, dir, toLsn, signal, onProgress, fs, leftovers } = run;
+  const { store, dir, toLsn, signal, onProgress, fs, leftovers, lock } = run;
   const { sources, gapAfter, next } = plan;
   const archiveNewest = listing.at(-1) as ArchivedSegment;
   const written: { source: SegmentSource; scan: SegmentScan; temp: string; path: string; bytes: number }[] = [];
@@ -324,6 +372,9 @@ async function restoreFrom(
     written.reverse();
     for (let i = 1; i < written.length; i++)
       checkFollows(written[i - 1] as CheckedSegment, written[i] as CheckedSegment);
+    // The lock file removed and taken by another process meanwhile (see @lora/wal-lock): nothing made visible then.
+    const lost = lock.check();
+    if (lost !== null) throw lost;
     if (leftovers !== null)
       await removeStaleLeftovers(fs, dir, leftovers, new Set(written.map((w) => basename(w.temp))));
 
@@ -455,18 +506,24 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
 
 /**
  * `dir` must not exist, be an empty directory, or hold only the segment files a restore wrote and did not rename
- * into place (`*.restoring`, exactly as {@link parseRestoringSegmentId} parses them): those names are returned.
+ * into place (`*.restoring`, exactly as {@link parseRestoringSegmentId} parses them), beside or without the lock
+ * file ({@link LOCK_FILE_NAME}: the lock restore takes, left by a `Wal.open` or by a restore that was killed).
+ * @returns those `*.restoring` names, and whether the lock file is there.
  */
-async function checkTarget(fs: WalFileSystem, dir: string): Promise<string[]> {
+async function checkTarget(fs: WalFileSystem, dir: string): Promise<{ leftovers: string[]; lockFile: boolean }> {
   const stat = await fs.stat(dir);
-  if (stat === null) return [];
+  if (stat === null) return { leftovers: [], lockFile: false };
   if (!stat.isDirectory) {
     throw new WalError("WAL_INVALID_OPTION", `restore: ${dir} exists and is not a directory`, {
       details: { path: dir },
     });
   }
-  const names = await fs.readdir(dir);
-  if (names.every((n) => parseRestoringSegmentId(n) !== undefined)) return names;
+  // The lock file is no entry in the way: restore takes that lock, and a killed holder leaves the file behind.
+  const all = await fs.readdir(dir);
+  const names = all.filter((n) => n !== LOCK_FILE_NAME);
+  if (names.every((n) => parseRestoringSegmentId(n) !== undefined)) {
+    return { leftovers: names, lockFile: names.length < all.length };
+  }
   throw new WalError(
     "WAL_INVALID_OPTION",
     `restore: ${dir} is not empty (${names.length} ${names.length === 1 ? "entry" : "entries"}: ${firstNames(names)}); restore writes a new log directory and never merges into one`,

@@ -66,6 +66,7 @@ import {
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { errnoOf, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
+import { LOCK_FILE_NAME } from "@lora/wal-segment";
 import { type LockBinding, lockBinding } from "./flock.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
@@ -75,8 +76,8 @@ import { checkRetryBudgetMs } from "./retry-budget.js";
 const open = promisify(openCb);
 const close = promisify(closeCb);
 
-/** Name of the lock file inside a WAL directory (LoraDB's name). */
-export const LOCK_FILE_NAME = ".lora-wal.lock";
+/** Name of the lock file inside a WAL directory (LoraDB's name), defined beside the segment names it is not one of. */
+export { LOCK_FILE_NAME };
 
 /** Default retry budget, as in LoraDB. */
 export const DEFAULT_LOCK_RETRY_BUDGET_MS = 100;

@@ -6,12 +6,15 @@
  * Only the real file system's lock can be lost (its file removed or replaced from outside while held); the other
  * two never report a loss. The in-process registry excludes handles of one `WalFileSystem` object in this process
  * only: a file system that is neither Node's nor self-locking has nothing another process could see.
+ *
+ * A view over another file system (the CLI's read-only view over Node's) names it as its `lockBase` and locks as it
+ * does: a restore through the CLI takes the same kernel lock as a `Wal` on Node's file system.
  */
 
 import { join } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
-import { acquireDirLockInternal, LOCK_FILE_NAME } from "./dir-lock.js";
+import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
 
 /** The lock a handle holds for its directory until `close()`. */
 export interface HeldLock {
@@ -44,6 +47,25 @@ export interface LockDirectoryOptions {
 
 interface SelfLockingFileSystem extends WalFileSystem {
   tryLock(path: string): (() => void) | null;
+}
+
+/** A view that does its I/O through `lockBase` (checking or counting it on the way): it locks as `lockBase` does. */
+interface LockDelegatingFileSystem extends WalFileSystem {
+  readonly lockBase: WalFileSystem;
+}
+
+/** How many views deep `lockBase` is followed: a view of a view is fine, a cycle must not hang the lock. */
+const MAX_LOCK_BASES = 8;
+
+/** The file system whose lock `fs` takes: `fs` itself, or the one its `lockBase` chain ends at. */
+function lockingFileSystem(fs: WalFileSystem): WalFileSystem {
+  let current = fs;
+  for (let i = 0; i < MAX_LOCK_BASES; i++) {
+    const base = (current as Partial<LockDelegatingFileSystem>).lockBase;
+    if (typeof base !== "object" || base === null) return current;
+    current = base;
+  }
+  return current;
 }
 
 const inProcess = new WeakMap<WalFileSystem, Set<string>>();
@@ -81,6 +103,8 @@ function unlosable(release: () => void): HeldLock {
  * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
  * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
  *
+ * A view with a `lockBase` file system locks as that one does (followed through up to 8 views).
+ *
  * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
  *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock.
@@ -91,21 +115,45 @@ export async function lockDirectory(
   retryBudgetMs?: number,
   options: LockDirectoryOptions = {},
 ): Promise<HeldLock> {
-  if (fs.name === "node") {
+  const locking = lockingFileSystem(fs);
+  if (locking.name === "node") {
     return acquireDirLockInternal(dir, {
       ...(retryBudgetMs === undefined ? {} : { retryBudgetMs }),
       ...(options.checkIntervalMs === undefined ? {} : { checkIntervalMs: options.checkIntervalMs }),
     });
   }
-  const self = fs as Partial<SelfLockingFileSystem>;
+  const self = locking as Partial<SelfLockingFileSystem>;
   if (typeof self.tryLock === "function") {
     const release = self.tryLock(join(dir, LOCK_FILE_NAME));
     if (release === null) throw locked(dir);
     return unlosable(release);
   }
-  const set = inProcess.get(fs) ?? new Set<string>();
-  inProcess.set(fs, set);
+  const set = inProcess.get(locking) ?? new Set<string>();
+  inProcess.set(locking, set);
   if (set.has(dir)) throw locked(dir);
   set.add(dir);
   return unlosable(() => set.delete(dir));
+}
+
+/**
+ * The `WAL_LOCKED` error {@link lockDirectory} would throw for `dir` right now, when another holder has its lock;
+ * `null` when it is free, or when that cannot be told. Takes no lock it keeps and creates nothing (not the lock file):
+ * for a caller that refuses `dir` in any case and only has to say why (`Wal.open` finding the `*.restoring` files a
+ * restore holds the lock over while it writes them). A snapshot, like {@link probeDirLock}, which it uses for Node's
+ * file system; a self-locking one is tried and released at once; the in-process registry is looked up.
+ */
+export async function probeDirectoryLock(fs: WalFileSystem, dir: string): Promise<WalError | null> {
+  const locking = lockingFileSystem(fs);
+  if (locking.name === "node") {
+    const answer = await probeDirLock(dir).catch(() => "unknown");
+    return answer === "held" ? locked(dir) : null;
+  }
+  const self = locking as Partial<SelfLockingFileSystem>;
+  if (typeof self.tryLock === "function") {
+    const release = self.tryLock(join(dir, LOCK_FILE_NAME));
+    if (release === null) return locked(dir);
+    release();
+    return null;
+  }
+  return inProcess.get(locking)?.has(dir) === true ? locked(dir) : null;
 }

@@ -19,5 +19,5 @@ export {
   LOCK_FILE_NAME,
   probeDirLock,
 } from "./dir-lock.js";
-export { type HeldLock, type LockDirectoryOptions, lockDirectory } from "./handle-lock.js";
+export { type HeldLock, type LockDirectoryOptions, lockDirectory, probeDirectoryLock } from "./handle-lock.js";
 export { checkRetryBudgetMs } from "./retry-budget.js";

@@ -35,6 +35,7 @@ export {
 } from "./segment-header.js";
 export {
   type ListSegmentsOptions,
+  LOCK_FILE_NAME,
   listSegments,
   parseRestoringSegmentId,
   parseSegmentId,

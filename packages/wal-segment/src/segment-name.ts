@@ -34,6 +34,14 @@ export function segmentFileName(id: number): string {
 export const RESTORING_SUFFIX = ".restoring";
 
 /**
+ * The name of the directory lock's file inside a log directory (LoraDB's name; `@lora/wal-lock` takes its lock on it,
+ * and `Wal.open` and `restore` leave it behind). It is no segment and no restore leftover, and it does not count as
+ * something else a directory holds: `restore` accepts a directory holding it (with nothing else, or beside its own
+ * leftovers), and the unfinished-restore refusal does not tell anyone to move it out.
+ */
+export const LOCK_FILE_NAME = ".lora-wal.lock";
+
+/**
  * The segment id when `name` is exactly the name a restore gives a segment it has not renamed into place: the
  * canonical {@link segmentFileName} of an id from 1 to 2^53 - 1 followed by {@link RESTORING_SUFFIX}
  * (`0000000001.wal.restoring`, `12345678901.wal.restoring`); otherwise `undefined`. A name restore never writes
@@ -58,7 +66,8 @@ export function parseRestoringSegmentId(name: string): number | undefined {
  * history, or as an empty one; `undefined` for any other directory. (`.restoring` files below a segment in place
  * are a restore that crashed part-way through its renames: the log then starts late, which the fence check refuses.)
  * Its advice is to run the restore again, after moving out, when there are any, the other entries it names: restore
- * refuses a directory holding anything besides its own leftovers.
+ * refuses a directory holding anything besides its own leftovers and the lock file ({@link LOCK_FILE_NAME}, which a
+ * restore killed while it held the lock leaves beside them, and which is never named as one to move out).
  */
 export function unfinishedRestoreError(dir: string, names: readonly string[]): WalError | undefined {
   let newestInPlace = 0;
@@ -72,13 +81,14 @@ export function unfinishedRestoreError(dir: string, names: readonly string[]): W
     if (leftId !== undefined) {
       left.push(name);
       newestLeft = Math.max(newestLeft, leftId);
-    } else {
+    } else if (name !== LOCK_FILE_NAME) {
       others.push(name);
     }
   }
   if (newestLeft <= newestInPlace) return undefined;
   const inPlace = newestInPlace === 0 ? "no segment in place" : `no segment in place at or above segment ${newestLeft}`;
-  // Restore refuses a directory holding anything but its own leftovers, so "run it again" alone works only then.
+  // Restore refuses a directory holding anything but its own leftovers (and the lock file), so "run it again" alone
+  // works only then.
   const rerun =
     others.length === 0
       ? "run the restore again into this directory to finish it (it replaces those files)"

@@ -16,7 +16,7 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { MutationEvent } from "@lora/wal-codec/lora";
-import { type HeldLock, lockDirectory } from "@lora/wal-lock";
+import { type HeldLock, lockDirectory, probeDirectoryLock } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
 import {
   isMissingFileError,
@@ -249,10 +249,11 @@ export class Wal<E = MutationEvent> {
    * torn tail as `recovery` says, and resume at `max(maxLsn + 1, active base, checkpointLsn + 1)`.
    *
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`,
-   *   `WAL_LOCKED` (another handle, in any process, holds the directory), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute
-   *   mode), `WAL_MALFORMED` (also for a directory a restore did not finish putting in place: segment files still
-   *   named `*.restoring` and no segment at or above them; nothing is created or changed, and running the restore
-   *   again finishes it), `WAL_BAD_HEADER`, `WAL_IO`;
+   *   `WAL_LOCKED` (another handle, in any process, holds the directory, or a `restore` of `@lora/wal-archive` is
+   *   running into it: nothing is created or changed), `WAL_CORRUPT`, `WAL_TORN_TAIL` (absolute mode),
+   *   `WAL_MALFORMED` (also for a directory a restore did not finish putting in place: segment files still named
+   *   `*.restoring` and no segment at or above them, and no restore holding the lock; nothing is created or changed,
+   *   and running the restore again finishes it), `WAL_BAD_HEADER`, `WAL_IO`;
    *   `WAL_CODEC_MISMATCH` in every mode, before any segment is changed, cut or moved.
    *   The lock is released before any error is thrown.
    */
@@ -269,10 +270,14 @@ export class Wal<E = MutationEvent> {
       throw error;
     });
     const unfinished = unfinishedRestoreError(dir, names);
-    if (unfinished !== undefined) throw unfinished;
+    // A restore running into `dir` holds its lock while its `.restoring` files are there: refused as it is, locked,
+    // not as a restore that did not finish (probed without taking the lock or creating its file).
+    if (unfinished !== undefined) throw (await probeDirectoryLock(fs, dir)) ?? unfinished;
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, o.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");
+    // Under the lock, recovery lists `dir` again first (`listSegments` refuses a restore's leftovers, changing
+    // nothing): a restore that started after the check above and died before this open took the lock is seen there.
     try {
       const { r, segments } = await recoverForWriting(dir, o);
       const wal = new Wal<E>({
