@@ -21,7 +21,11 @@ export const ExitCode = {
    * missing, does not load or exports no codec, and a `dump --tx` LSN where no transaction begins.
    */
   USAGE: 3,
-  /** The path cannot be read: missing, not a directory or file, permission denied, I/O error. */
+  /**
+   * The path cannot be read (or, for `restore`, written): missing, not a directory or file, permission denied, I/O
+   * error; or, for `restore`, another live handle (a `Wal`, LoraDB, another restore) holds the directory's lock
+   * (`WAL_LOCKED`).
+   */
   IO: 4,
   /**
    * Codec mismatch: the records are intact, but the first mutation record does not decode with the `--codec` or
@@ -68,6 +72,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export function exitCodeForError(code: WalErrorCode): ExitCodeValue {
   switch (code) {
     case "WAL_IO":
+    case "WAL_LOCKED":
       return ExitCode.IO;
     case "WAL_CODEC_MISMATCH":
       return ExitCode.CODEC_MISMATCH;

@@ -17,7 +17,8 @@ const root = join(fileURLToPath(import.meta.url), "../..");
  *
  * The AWS SDK stays external, as in the published package (it cannot be bundled as ESM anyway), and the bundle is
  * split per dynamic import so that only an `s3://` target loads the chunk that imports it. The SDK installed for
- * this package is linked into the bundle's `node_modules`, unless `s3Sdk` is false: an install without it.
+ * this package is linked into the bundle's `node_modules`, unless `s3Sdk` is false: an install without it. koffi (the
+ * native lock calls) is linked there too.
  */
 export async function bundleCli(options: { readonly s3Sdk?: boolean } = {}): Promise<string> {
   // tsup is the repo's bundler (a root dev dependency); loaded lazily so tests that never spawn do not pay for it.
@@ -46,6 +47,10 @@ export async function bundleCli(options: { readonly s3Sdk?: boolean } = {}): Pro
     await mkdir(join(link, ".."), { recursive: true });
     await symlink(await realpath(join(root, "node_modules", S3_SDK_PACKAGE)), link, "dir");
   }
+  // koffi, as installed with @lora/wal-lock (a dependency of the published package): `restore` takes the kernel lock.
+  const koffi = join(outDir, "node_modules", "koffi");
+  await mkdir(join(koffi, ".."), { recursive: true });
+  await symlink(await realpath(join(root, "..", "wal-lock", "node_modules", "koffi")), koffi, "dir");
   return join(outDir, "cli.js");
 }
 

@@ -1,7 +1,8 @@
 /**
  * `lora-wal restore <target> <dir>`: rebuild a log directory from an archive with `@lora/wal-archive`'s `restore`,
  * whole, up to `--to-lsn`, or from a snapshot's fence `--from-lsn`. The one command that writes a log: it creates
- * `<dir>` and writes inside it, through a file system that refuses everything else, and only reads the archive.
+ * `<dir>` and writes inside it, through a file system that refuses everything else, and only reads the archive. It
+ * holds `<dir>`'s kernel lock meanwhile (the view locks as Node's file system does: see `read-only-fs.ts`).
  */
 
 import { basename, dirname, resolve } from "node:path";
@@ -60,7 +61,9 @@ in LoraDB).
 
 This command writes: it creates <dir> and writes the restored segments in it,
 and nothing else; the archive is only read. (Every other command is read-only,
-except slots create|drop, which write in a log's slots/.)
+except slots create|drop, which write in a log's slots/.) It holds <dir>'s lock
+(.lora-wal.lock, the one Wal.open and LoraDB take) until it is done: into a
+<dir> they hold it fails, and they cannot open <dir> while it runs.
 
 Options:
       --to-lsn <lsn>    restore exactly the records at or below this LSN (the
@@ -84,7 +87,8 @@ lora-wal archive --help). An interrupted restore (Ctrl-C) can leave files in
 
 Exit status: 0 restored, 3 usage error (also: <dir> is not empty or not a
 directory, an s3:// target without the AWS SDK installed), 4 the archive or
-<dir> cannot be read or written (no such directory, a failed store request),
+<dir> cannot be read or written (no such directory, a failed store request,
+<dir> held by another live handle: WAL_LOCKED),
 8 the archive lacks an object the restore needs, or does not reach --to-lsn
 or back to --from-lsn (WAL_ARCHIVE_MISSING), 9 an object is corrupt
 (WAL_ARCHIVE_CORRUPT).
