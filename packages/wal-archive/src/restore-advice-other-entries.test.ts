@@ -9,23 +9,14 @@
 
 import { Wal } from "@lora/wal";
 import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SimFS } from "@lora/wal-segment/testing";
+import type { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
-import { archivedLog } from "./test-support/archived-log.js";
+import { unfinishedRestore } from "./test-support/unfinished-restore.js";
 
 const DIR = "/r";
 
-/** A restored directory with every segment renamed back to its `.restoring` name, and the events restored. */
-async function unfinished(): Promise<{ fs: SimFS; store: ReturnType<typeof memoryArchive>; events: JsonValue[] }> {
-  const store = memoryArchive();
-  const lsns = await archivedLog(new SimFS(), store, { commits: 12 });
-  const fs = new SimFS();
-  await restore({ store, dir: DIR, fs });
-  for (const n of fs.listSync(DIR)) if (n.endsWith(".wal")) await fs.rename(`${DIR}/${n}`, `${DIR}/${n}.restoring`);
-  return { fs, store, events: lsns.map((_, i) => ({ i })) };
-}
+const unfinished = () => unfinishedRestore(DIR, 12);
 
 async function refusal(fs: SimFS): Promise<Error> {
   const error = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec }).then(

@@ -10,25 +10,16 @@
 import { Wal } from "@lora/wal";
 import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { followDir, replayDir } from "@lora/wal-replay";
-import { SimFS } from "@lora/wal-segment/testing";
+import type { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
-import { archivedLog } from "./test-support/archived-log.js";
+import { unfinishedRestore } from "./test-support/unfinished-restore.js";
 
 const DIR = "/r";
 const ADVICE = "a restore into this directory did not finish";
 const RERUN = "run the restore again into this directory to finish it";
 
-/** A restored directory with every segment renamed back to its `.restoring` name, and the events restored. */
-async function unfinished(): Promise<{ fs: SimFS; store: ReturnType<typeof memoryArchive>; events: JsonValue[] }> {
-  const store = memoryArchive();
-  const lsns = await archivedLog(new SimFS(), store, { commits: 24 });
-  const fs = new SimFS();
-  await restore({ store, dir: DIR, fs });
-  for (const n of fs.listSync(DIR)) if (n.endsWith(".wal")) await fs.rename(`${DIR}/${n}`, `${DIR}/${n}.restoring`);
-  return { fs, store, events: lsns.map((_, i) => ({ i })) };
-}
+const unfinished = () => unfinishedRestore(DIR, 24);
 
 /** Every file in `dir` with its bytes, to show that nothing changed. */
 function contents(fs: SimFS): Map<string, string> {
