@@ -10,6 +10,7 @@ import {
   firstNames,
   isWalError,
   optionNames,
+  shownError,
   shownValue,
   WalError,
   withAdvice,
@@ -166,7 +167,7 @@ export interface RestoreResult {
  * renaming the segments back to their `.restoring` names (oldest first, `dir` fsynced after each; the empty successor
  * removed first), and its `.restoring` files stay; run it again to finish. That undo is best effort: a rename or fsync
  * that fails stops it, the newest segments left in place above the `.restoring` files (opening refuses that too:
- * the log starts late), and a `WalError` failure's message then names them and says to empty `dir` first. A `dir` holding anything else beside them
+ * the log starts late), and the failure's message then names them and says to empty `dir` first (a failure that is not a `WalError` is thrown as `WAL_IO` with it as the cause, to carry that message). A `dir` holding anything else beside them
  * (segments already renamed into place by a crash part-way through the renames, or a file no restore writes) is
  * refused as not empty, nothing changed: empty it and restore again.
  *
@@ -175,8 +176,10 @@ export interface RestoreResult {
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
  * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
  * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
- * of the restore's own then keeps its code, details and cause, and its message names the files left; the signal's
- * reason and what `onProgress` threw are rethrown as they are, even when they are `WalError`s.
+ * of the restore's own then keeps its code, details and cause, and its message names the files left (any other
+ * failure of its own, such as a file-system seam's plain `Error`, is thrown as `WAL_IO` with it as the cause, to carry
+ * that message); the signal's reason and what `onProgress` threw are rethrown as they are, even when they are
+ * `WalError`s.
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -420,9 +423,10 @@ async function restoreFrom(
       const stuck = await renameBack(fs, dir, visible, written, leftovers);
       // Undone, `dir` is as refused as it was found: the failure as it is (an objects-gone failure must stay that very
       // error for the restore to list again).
-      if (notOurs || !isWalError(error) || stuck.length === 0) throw error;
-      throw withAdvice(
+      if (notOurs || stuck.length === 0) throw error;
+      throw withUndoAdvice(
         error,
+        dir,
         `restore could not undo its renames: ${stuck.length} segment(s) are left in place in ${dir} (${firstNames(stuck)}) beside ${RESTORING_SUFFIX} files, which opening refuses (the log starts late); empty ${dir} and restore into it again`,
       );
     }
@@ -437,9 +441,10 @@ async function restoreFrom(
 /**
  * What a failed restore throws once it has tried to remove what it wrote. When files are left in `dir` (a removal
  * failed), a `WalError` failure is thrown again with its code, details and cause, its message naming the files: a
- * later restore refuses a `dir` that is not empty, so the caller has to remove them first. Anything else and a
- * failure that left nothing are thrown as they are (the caller passes the signal's reason and what a callback threw,
- * `WalError` or not, straight through). A file whose presence cannot be read counts as left.
+ * later restore refuses a `dir` that is not empty, so the caller has to remove them first; any other failure is
+ * thrown as `WAL_IO` with it as the cause and that message. A failure that left nothing is thrown as it is (and the
+ * caller passes the signal's reason and what a callback threw, `WalError` or not, straight through). A file whose
+ * presence cannot be read counts as left.
  */
 async function undoFailure(
   fs: WalFileSystem,
@@ -447,14 +452,26 @@ async function undoFailure(
   paths: readonly string[],
   failure: unknown,
 ): Promise<unknown> {
-  if (!isWalError(failure)) return failure;
   const left: string[] = [];
   for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(basename(path));
   if (left.length === 0) return failure;
-  return withAdvice(
+  return withUndoAdvice(
     failure,
+    dir,
     `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
   );
+}
+
+/**
+ * `failure` with `advice` (what is left in `dir` and what to do about it) in its message: a `WalError` keeps its code,
+ * details and cause (see `withAdvice`); anything else (a file-system seam or a store that threw something of its own)
+ * becomes `WAL_IO` with it as the `cause`, since only a `WalError` can carry the advice.
+ */
+function withUndoAdvice(failure: unknown, dir: string, advice: string): WalError {
+  const error = isWalError(failure)
+    ? failure
+    : new WalError("WAL_IO", `restore failed: ${shownError(failure)}`, { cause: failure, details: { path: dir } });
+  return withAdvice(error, advice);
 }
 
 /**
