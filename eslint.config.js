@@ -3,7 +3,16 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.config.ts", "eslint.config.js", "**/results/**"] },
+  {
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      "**/*.config.ts",
+      "eslint.config.js",
+      "**/results/**",
+      "**/.readme-snippets/**",
+    ],
+  },
   {
     files: [
       "packages/*/src/**/*.ts",
