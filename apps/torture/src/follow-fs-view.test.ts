@@ -6,8 +6,7 @@
 
 import { createSlot, readSlot } from "@lora/wal";
 import { invalidateSlot } from "@lora/wal-replay";
-import type { WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import { requiredOperationsOnly, SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { FsView } from "./follow-fs-view.js";
 
@@ -28,16 +27,7 @@ describe("FsView", () => {
     expect(typeof view.link).toBe("function");
     expect(typeof view.rmdir).toBe("function");
     // A seam with only the required operations.
-    const bare: WalFileSystem = {
-      name: "bare",
-      open: (path, mode) => sim.open(path, mode),
-      mkdirp: (path) => sim.mkdirp(path),
-      readdir: (path) => sim.readdir(path),
-      stat: (path) => sim.stat(path),
-      rename: (from, to) => sim.rename(from, to),
-      unlink: (path) => sim.unlink(path),
-      syncDir: (path) => sim.syncDir(path),
-    };
+    const bare = requiredOperationsOnly(sim, "bare");
     const over = new FsView(bare, "bare");
     expect(over.link).toBeUndefined();
     expect(over.rmdir).toBeUndefined();

@@ -7,7 +7,7 @@
 
 import { isWalError, type WalError } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "@lora/wal-segment";
-import { SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
+import { requiredOperationsOnly, SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { createSlot, dropSlot, invalidateSlot, readSlot, type SlotState } from "./replication-slots.js";
 
@@ -76,16 +76,7 @@ describe("invalidateSlot, two calls racing", () => {
   it("a seam without link keeps the old way: one exclusive create of the marker, then its body", async () => {
     const sim = SimFS.withDir(DIR);
     await createSlot(DIR, "s", { fs: sim });
-    const linkless: WalFileSystem = {
-      name: "linkless",
-      open: (path, mode) => sim.open(path, mode),
-      mkdirp: (path) => sim.mkdirp(path),
-      readdir: (path) => sim.readdir(path),
-      stat: (path) => sim.stat(path),
-      rename: (from, to) => sim.rename(from, to),
-      unlink: (path) => sim.unlink(path),
-      syncDir: (path) => sim.syncDir(path),
-    };
+    const linkless = requiredOperationsOnly(sim, "linkless");
     const inv = { oldestRetainedLsn: 5, retainedBytes: 7, reason: "r" };
     expect((await invalidateSlot(DIR, "s", { ...inv, fs: linkless })).invalidated).toEqual(inv);
     expect((await readSlot(DIR, "s", { fs: sim.durableImage() })).invalidated).toEqual(inv);
