@@ -7,62 +7,19 @@
 
 import { bytesCodec, WalError, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import type { WalFile } from "./fs/file-system.js";
-import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { heldFileOps } from "./test-support/held-file-ops.js";
+import { segmentLsns } from "./test-support/segment-lsns.js";
 import { SimFS } from "./testing/sim-fs.js";
-import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const AHEAD = 64 * 1024;
 
-/** A zero-fill: a write of at least a page of zeros (records never are: every header has a non-zero length). */
-function isFill(data: Uint8Array): boolean {
-  return data.byteLength >= 4096 && data.every((b) => b === 0);
-}
-
-/**
- * SimFS behind a seam that holds every asynchronous zero-fill until `release()` (or fails it with `failFills`),
- * and counts the zero-fills written synchronously, on the caller's thread.
- */
-function gatedFills(inner: SimFS) {
-  const held: (() => void)[] = [];
-  const state = { hold: false, failFills: false, syncFills: 0, asyncFills: 0 };
-  const wrap = (file: WalFile): WalFile =>
-    new Proxy(file, {
-      get(target, key) {
-        if (key === "write") {
-          return async (data: Uint8Array, position: number) => {
-            if (!isFill(data)) return target.write(data, position);
-            state.asyncFills++;
-            const copy = data.slice();
-            if (state.hold) await new Promise<void>((resolve) => held.push(resolve));
-            if (state.failFills) throw new WalError("WAL_IO", "injected fill failure", { details: { errno: "EIO" } });
-            return target.write(copy, position);
-          };
-        }
-        if (key === "writeSync" && target.writeSync !== undefined) {
-          const writeSync = target.writeSync.bind(target);
-          return (data: Uint8Array, position: number) => {
-            if (isFill(data)) state.syncFills++;
-            writeSync(data, position);
-          };
-        }
-        return boundProperty(target, key);
-      },
-    });
-  const fs = wrapFileSystem(inner, wrap);
-  const release = (): void => {
-    state.hold = false;
-    for (const go of held.splice(0)) go();
-  };
-  return { fs, state, release, heldCount: () => held.length };
-}
-
 async function setup() {
   const sim = new SimFS();
   sim.mkdirpSync("/w");
-  const gate = gatedFills(sim);
+  // Every asynchronous zero-fill can be held (or failed); the fills written on the caller's thread are counted.
+  const gate = heldFileOps(sim);
   const writer = await SegmentWriter.create(gate.fs, PATH, 1, { preallocateBytes: AHEAD });
   return { sim, gate, writer };
 }
@@ -81,19 +38,7 @@ function appendTransaction(writer: SegmentWriter, bytes = 200): number {
 }
 
 /** Every LSN a fresh reader finds, and how its reading ended. */
-async function readBack(sim: SimFS): Promise<{ lsns: number[]; end: string }> {
-  const reader = await SegmentReader.open(sim, PATH);
-  const lsns: number[] = [];
-  try {
-    for (;;) {
-      const step = await reader.next(bytesCodec);
-      if (step.kind !== "record") return { lsns, end: step.kind };
-      lsns.push(step.record.lsn);
-    }
-  } finally {
-    await reader.close();
-  }
-}
+const readBack = (sim: SimFS) => segmentLsns(sim, PATH);
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -108,8 +53,8 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
       await turn();
     }
     // ~600 × 290 bytes is ~170 KiB, about three stretches of 64 KiB: only the first one on the caller's thread.
-    expect(gate.state.syncFills).toBe(1);
-    expect(gate.state.asyncFills).toBeGreaterThanOrEqual(2);
+    expect(gate.called("syncFill")).toBe(1);
+    expect(gate.called("fill")).toBeGreaterThanOrEqual(2);
     await writer.flush();
     const { lsns, end } = await readBack(sim);
     expect(lsns.at(-1)).toBe(last);
@@ -120,7 +65,7 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
   it("never writes records where a fill still on its way could land over them", async () => {
     nextLsn = 1;
     const { sim, gate, writer } = await setup();
-    gate.state.hold = true;
+    gate.hold("fill");
     let last = 0;
     let refused = false;
     // Write on the caller's thread until the writer says it cannot: the held fill stands in the way.
@@ -133,7 +78,7 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
       }
     }
     expect(refused).toBe(true);
-    expect(gate.heldCount()).toBe(1);
+    expect(gate.heldCount("fill")).toBe(1);
     // The asynchronous write waits for the fill instead of writing past the zeros.
     let written = false;
     const write = writer.write().then(() => {
@@ -141,7 +86,7 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
     });
     for (let i = 0; i < 5; i++) await turn();
     expect(written).toBe(false);
-    gate.release();
+    gate.release("fill");
     await write;
     await writer.flush();
     const { lsns, end } = await readBack(sim);
@@ -155,9 +100,9 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
     it(`${cut} waits for a fill on its way, so its zeros cannot land past the cut`, async () => {
       nextLsn = 1;
       const { sim, gate, writer } = await setup();
-      gate.state.hold = true;
+      gate.hold("fill");
       // Written on the caller's thread, so the first fill (needed at once) is too; the next one runs ahead.
-      while (gate.heldCount() === 0) {
+      while (gate.heldCount("fill") === 0) {
         appendTransaction(writer);
         expect(writer.writeNow()).toBe(true);
       }
@@ -171,7 +116,7 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
       );
       for (let i = 0; i < 5; i++) await turn();
       expect(done).toBe(false);
-      gate.release();
+      gate.release("fill");
       await cutting;
       expect(sim.readFileSync(PATH).byteLength).toBe(end);
       if (cut !== "close") await writer.close();
@@ -181,9 +126,9 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
   it("a fill that fails fails the write that waited for it", async () => {
     nextLsn = 1;
     const { gate, writer } = await setup();
-    gate.state.hold = true;
-    gate.state.failFills = true;
-    while (gate.heldCount() === 0) {
+    gate.hold("fill");
+    gate.failing("fill", () => new WalError("WAL_IO", "injected fill failure", { details: { errno: "EIO" } }));
+    while (gate.heldCount("fill") === 0) {
       appendTransaction(writer);
       expect(writer.writeNow()).toBe(true);
     }
@@ -191,7 +136,7 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
     appendTransaction(writer, 40 * 1024);
     const write = writer.write();
     await turn();
-    gate.release();
+    gate.release("fill");
     await expect(write).rejects.toMatchObject({ code: "WAL_IO", message: /injected fill failure/ });
     await expect(writer.sync()).rejects.toMatchObject({ code: "WAL_IO" });
     await writer.discardAndClose();
@@ -200,8 +145,8 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
   it("a fill that fails fails the next write, as a failed write does", async () => {
     nextLsn = 1;
     const { gate, writer } = await setup();
-    gate.state.failFills = true;
-    while (gate.state.asyncFills === 0) {
+    gate.failing("fill", () => new WalError("WAL_IO", "injected fill failure", { details: { errno: "EIO" } }));
+    while (gate.called("fill") === 0) {
       appendTransaction(writer);
       expect(writer.writeNow()).toBe(true);
     }

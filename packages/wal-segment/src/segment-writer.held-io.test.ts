@@ -11,15 +11,12 @@ import { describe, expect, it } from "vitest";
 import type { WalFile } from "./fs/file-system.js";
 import { type ReadStep, SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { isFill } from "./test-support/held-file-ops.js";
 import { SimFS } from "./testing/sim-fs.js";
 import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function isFill(data: Uint8Array): boolean {
-  return data.byteLength >= 4096 && data.every((b) => b === 0);
-}
 
 /** A SimFS whose asynchronous fills and fdatasyncs can be held, and which checks every write as it lands. */
 function heldIo(sim: SimFS, window: number) {

@@ -8,77 +8,23 @@
 
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { expect, it } from "vitest";
-import type { WalFile } from "./fs/file-system.js";
-import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { heldFileOps } from "./test-support/held-file-ops.js";
+import { segmentLsns } from "./test-support/segment-lsns.js";
 import { SimFS } from "./testing/sim-fs.js";
-import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 const AHEAD = 64 * 1024;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A zero-fill: a write of at least a page of zeros (records never are: every header has a non-zero length). */
-function isFill(data: Uint8Array): boolean {
-  return data.byteLength >= 4096 && data.every((b) => b === 0);
-}
-
 /**
- * SimFS behind a seam that holds asynchronous zero-fills and fdatasyncs until released, and logs, in the order they
- * reach the file, every fill that lands and every truncation.
+ * SimFS behind a seam that holds asynchronous zero-fills and fdatasyncs until released (no blocking twins: the seam
+ * holds only the asynchronous calls), and the fills that landed and the truncations, in the order they reached the
+ * file.
  */
 function heldFillsAndSyncs(sim: SimFS) {
-  const fills: (() => void)[] = [];
-  const syncs: (() => void)[] = [];
-  const state = { holdFills: false, holdSyncs: false };
-  const log: string[] = [];
-  const wrap = (file: WalFile): WalFile =>
-    new Proxy(file, {
-      get(target, key) {
-        if (key === "write") {
-          return async (data: Uint8Array, at: number) => {
-            if (!isFill(data)) return target.write(data, at);
-            const copy = data.slice();
-            if (state.holdFills) await new Promise<void>((go) => fills.push(go));
-            await target.write(copy, at);
-            log.push(`fill ${at}..${at + copy.byteLength}`);
-          };
-        }
-        if (key === "datasync") {
-          return async () => {
-            if (state.holdSyncs) await new Promise<void>((go) => syncs.push(go));
-            return target.datasync();
-          };
-        }
-        if (key === "truncate") {
-          return async (length: number) => {
-            await target.truncate(length);
-            log.push(`truncate ${length}`);
-          };
-        }
-        // The seam holds only the asynchronous calls: keep the writer off their blocking twins.
-        if (key === "datasyncSync" || key === "writeSync") return undefined;
-        return boundProperty(target, key);
-      },
-    });
-  const release = (held: (() => void)[]): void => {
-    for (const go of held.splice(0)) go();
-  };
-  return {
-    fs: wrapFileSystem(sim, wrap),
-    state,
-    log,
-    heldFills: () => fills.length,
-    heldSyncs: () => syncs.length,
-    releaseFills: () => {
-      state.holdFills = false;
-      release(fills);
-    },
-    releaseSyncs: () => {
-      state.holdSyncs = false;
-      release(syncs);
-    },
-  };
+  const io = heldFileOps(sim, { blocking: false });
+  return { ...io, fillsAndCuts: () => io.log.filter((entry) => /^(fill|truncate) /.test(entry)) };
 }
 
 /** One mutation record of `bytes` payload bytes, its payload filled with its LSN. */
@@ -86,19 +32,7 @@ function mutation(lsn: number, bytes: number): WalRecord<Uint8Array> {
   return { kind: "mutation", lsn, txBeginLsn: 1, event: new Uint8Array(bytes).fill(lsn) };
 }
 
-async function readBack(fs: SimFS): Promise<{ lsns: number[]; end: string }> {
-  const reader = await SegmentReader.open(fs, PATH);
-  const lsns: number[] = [];
-  try {
-    for (;;) {
-      const step = await reader.next(bytesCodec);
-      if (step.kind !== "record") return { lsns, end: step.kind };
-      lsns.push(step.record.lsn);
-    }
-  } finally {
-    await reader.close();
-  }
-}
+const readBack = (fs: SimFS) => segmentLsns(fs, PATH);
 
 it("truncateTo waits for a fill started by a write called before it, so no zeros land past the cut", async () => {
   const sim = SimFS.withDir("/w");
@@ -111,16 +45,16 @@ it("truncateTo waits for a fill started by a write called before it, so no zeros
   writer.append(mutation(2, 30 * 1024), bytesCodec);
   await writer.write();
   const cut = writer.writtenBytes;
-  const fillsBefore = io.log.length;
+  const fillsBefore = io.fillsAndCuts().length;
 
   // A sync in flight, held: the cut waits for it inside its flush.
-  io.state.holdSyncs = true;
+  io.hold("datasync");
   const syncing = writer.sync();
   await turn();
-  expect(io.heldSyncs()).toBe(1);
+  expect(io.heldCount("datasync")).toBe(1);
   // A third write, called before the cut, lands inside the zeros, leaves less than half the fill size ahead, and so
   // starts the next fill on the thread pool: held.
-  io.state.holdFills = true;
+  io.hold("fill");
   writer.append(mutation(3, 30 * 1024), bytesCodec);
   const writing = writer.write();
   let truncated = false;
@@ -129,19 +63,19 @@ it("truncateTo waits for a fill started by a write called before it, so no zeros
   });
   await writing;
   expect(writer.writtenBytes).toBeGreaterThan(cut);
-  expect(io.heldFills()).toBe(1);
+  expect(io.heldCount("fill")).toBe(1);
 
   // The sync finishes; the cut must still wait for the fill (bounded by turns, not time: SimFS needs a handful).
-  io.releaseSyncs();
+  io.release("datasync");
   await syncing;
   for (let i = 0; i < 20 && !truncated; i++) await turn();
   expect(truncated).toBe(false);
-  expect(io.log.slice(fillsBefore)).toEqual([]);
+  expect(io.fillsAndCuts().slice(fillsBefore)).toEqual([]);
 
-  io.releaseFills();
+  io.release("fill");
   await truncating;
   // The fill landed before any truncation, and the file is as long as the cut.
-  const after = io.log.slice(fillsBefore);
+  const after = io.fillsAndCuts().slice(fillsBefore);
   expect(after[0]).toMatch(/^fill /);
   expect(after.slice(1).every((entry) => entry.startsWith("truncate "))).toBe(true);
   expect(sim.readFileSync(PATH).byteLength).toBe(cut);
@@ -171,12 +105,12 @@ it("a write called while truncateTo waits for a sync in flight starts no fill an
   writer.append(mutation(2, 30 * 1024), bytesCodec);
   await writer.write();
   const cut = writer.writtenBytes;
-  const fillsBefore = io.log.length;
+  const fillsBefore = io.fillsAndCuts().length;
 
-  io.state.holdSyncs = true;
+  io.hold("datasync");
   const syncing = writer.sync();
   await turn();
-  expect(io.heldSyncs()).toBe(1);
+  expect(io.heldCount("datasync")).toBe(1);
   const truncating = writer.truncateTo(cut);
   await turn();
   // Appended and written after the call, while the cut waits for the sync: nothing is written, no fill starts.
@@ -188,9 +122,9 @@ it("a write called while truncateTo waits for a sync in flight starts no fill an
   for (let i = 0; i < 20; i++) await turn();
   expect(written).toBe(false);
   expect(writer.writtenBytes).toBe(cut);
-  expect(io.log.slice(fillsBefore)).toEqual([]);
+  expect(io.fillsAndCuts().slice(fillsBefore)).toEqual([]);
 
-  io.releaseSyncs();
+  io.release("datasync");
   await Promise.all([syncing, truncating, writing]);
   await writer.flush();
   await expect(readBack(sim)).resolves.toEqual({ lsns: [1, 2, 3], end: "end" });

@@ -22,8 +22,8 @@ import { describe, expect } from "vitest";
 import type { WalFileSystem } from "./fs/file-system.js";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
-import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { segmentLsns } from "./test-support/segment-lsns.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 type Step =
@@ -55,19 +55,7 @@ function record(lsn: number, size: number): WalRecord<Uint8Array> {
   return { kind: "mutation", lsn, txBeginLsn: 1, event: new Uint8Array(size).fill(lsn & 0xff) };
 }
 
-async function readLsns(fs: WalFileSystem, path: string): Promise<{ lsns: number[]; end: string }> {
-  const reader = await SegmentReader.open(fs, path);
-  const lsns: number[] = [];
-  try {
-    for (;;) {
-      const step = await reader.next(bytesCodec);
-      if (step.kind !== "record") return { lsns, end: step.kind };
-      lsns.push(step.record.lsn);
-    }
-  } finally {
-    await reader.close();
-  }
-}
+const readLsns = segmentLsns;
 
 const sum = (records: readonly Rec[]): number => records.reduce((total, r) => total + r.bytes, 0);
 

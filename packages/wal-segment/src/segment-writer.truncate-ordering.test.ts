@@ -15,9 +15,9 @@ import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WalFileSystem } from "./fs/file-system.js";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
-import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
-import { heldTruncates } from "./test-support/held-truncates.js";
+import { heldFileOps } from "./test-support/held-file-ops.js";
+import { segmentLsns } from "./test-support/segment-lsns.js";
 
 let dir: string;
 let path: string;
@@ -37,22 +37,10 @@ function mutation(lsn: number, bytes = 100): WalRecord<Uint8Array> {
 }
 
 /** The Node seam, with the segment's truncations held while `hold` is set. */
-const heldCuts = () => heldTruncates(createNodeFileSystem());
+const heldCuts = () => heldFileOps(createNodeFileSystem());
 
 /** The LSNs of the records in the segment, in file order, and how the read ended. */
-async function lsnsIn(fs: WalFileSystem): Promise<{ lsns: number[]; end: string }> {
-  const reader = await SegmentReader.open(fs, path);
-  const lsns: number[] = [];
-  try {
-    for (;;) {
-      const step = await reader.next(bytesCodec);
-      if (step.kind !== "record") return { lsns, end: step.kind };
-      lsns.push(step.record.lsn);
-    }
-  } finally {
-    await reader.close();
-  }
-}
+const lsnsIn = (fs: WalFileSystem) => segmentLsns(fs, path);
 
 describe("SegmentWriter.truncateTo, ordered with writes as called", () => {
   it("a record appended and written while the cut runs lands at the new end, before those appended later", async () => {
@@ -64,16 +52,16 @@ describe("SegmentWriter.truncateTo, ordered with writes as called", () => {
     writer.append(mutation(2), bytesCodec);
     await writer.flush();
 
-    io.state.hold = true;
+    io.hold("truncate");
     const truncating = writer.truncateTo(cut);
-    await io.untilHeld();
+    await io.untilHeld("truncate");
     // The cut is running (its ftruncate held): a record appended now, and a write and a sync of it.
     writer.append(mutation(3), bytesCodec);
     const writing = writer.write().then(() => writer.sync());
     for (let i = 0; i < 20; i++) await turn();
     // Nothing is written until the cut is done.
     expect(writer.writtenBytes).toBeGreaterThan(cut);
-    io.release();
+    io.release("truncate");
     await truncating;
     await writing;
     writer.append(mutation(4), bytesCodec);
@@ -92,13 +80,13 @@ describe("SegmentWriter.truncateTo, ordered with writes as called", () => {
     writer.append(mutation(2), bytesCodec);
     await writer.flush();
 
-    io.state.hold = true;
+    io.hold("truncate");
     const truncating = writer.truncateTo(cut);
-    await io.untilHeld();
+    await io.untilHeld("truncate");
     writer.append(mutation(3), bytesCodec);
     expect(writer.canWriteNow).toBe(false);
     expect(writer.writeNow()).toBe(false);
-    io.release();
+    io.release("truncate");
     await truncating;
     expect(writer.writeNow()).toBe(true);
     writer.append(mutation(4), bytesCodec);

@@ -8,40 +8,23 @@
 
 import { bytesCodec, encodeRecord, type WalRecord } from "@lora/wal-codec";
 import { expect, it } from "vitest";
-import type { WalFile } from "./fs/file-system.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { heldFileOps } from "./test-support/held-file-ops.js";
 import { SimFS } from "./testing/sim-fs.js";
-import { boundProperty, wrapFileSystem } from "./testing/wrapped-fs.js";
 
 const PATH = "/w/0000000001.wal";
 
 it("a write called during truncateTo's wait for the background sync waits for the cut and lands after it", async () => {
   const sim = SimFS.withDir("/w");
-  let gate: Promise<void> | undefined;
-  let open: () => void = () => undefined;
-  const fs = wrapFileSystem(
-    sim,
-    (file: WalFile) =>
-      new Proxy(file, {
-        get(target, key) {
-          if (key === "datasync")
-            return async () => {
-              if (gate !== undefined) await gate;
-              return target.datasync();
-            };
-          if (key === "datasyncSync") return undefined;
-          return boundProperty(target, key);
-        },
-      }),
-  );
+  // fdatasyncs held (their blocking twin hidden) once the writer is made.
+  const io = heldFileOps(sim, { blocking: false });
+  const fs = io.fs;
   let truncates = 0;
   sim.onOperation((e) => {
     if (e.op === "truncate" && e.path === PATH) truncates++;
   });
   const writer = await SegmentWriter.create(fs, PATH, 1);
-  gate = new Promise<void>((resolve) => {
-    open = resolve;
-  });
+  io.hold("datasync");
   // 600 KiB unsynced: more than half the 1 MiB window starts the background sync, held at the gate.
   writer.append({ kind: "mutation", lsn: 1, txBeginLsn: 1, event: new Uint8Array(600 * 1024).fill(1) }, bytesCodec);
   await writer.write();
@@ -62,7 +45,7 @@ it("a write called during truncateTo's wait for the background sync waits for th
   const writing = writer.write();
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   expect(sim.readFileSync(PATH).byteLength).toBe(end);
-  open();
+  io.release("datasync");
   await truncating;
   await writing;
   // Only 1000 bytes lay past the cut when it was made: one step. The record then landed at the new end.

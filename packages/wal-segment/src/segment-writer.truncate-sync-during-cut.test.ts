@@ -11,7 +11,7 @@ import { bytesCodec } from "@lora/wal-codec";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SegmentWriter } from "./segment-writer.js";
-import { heldTruncates } from "./test-support/held-truncates.js";
+import { heldFileOps } from "./test-support/held-file-ops.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -22,19 +22,19 @@ afterEach(async () => {
 });
 
 it("a sync made while the cut's flush runs does not count the bytes cut off as synced", async () => {
-  const io = heldTruncates(createNodeFileSystem());
+  const io = heldFileOps(createNodeFileSystem());
   const writer = await SegmentWriter.create(io.fs, join(dir, "0000000001.wal"), 1);
   writer.append({ kind: "mutation", lsn: 1, txBeginLsn: 1, event: new Uint8Array(100) }, bytesCodec);
   await writer.flush();
   const cut = writer.writtenBytes;
   writer.append({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: new Uint8Array(5000).fill(2) }, bytesCodec);
   await writer.flush();
-  io.state.hold = true;
+  io.hold("truncate");
   const truncating = writer.truncateTo(cut);
-  await io.untilHeld();
+  await io.untilHeld("truncate");
   // Waits for the cut's flush, and starts as soon as it has finished.
   const syncing = writer.sync();
-  io.release();
+  io.release("truncate");
   await Promise.all([truncating, syncing]);
   expect(writer.writtenBytes).toBe(cut);
   expect(writer.unsyncedBytes).toBe(0);
