@@ -158,8 +158,9 @@ export class SegmentWriter {
   #pending: ByteWriter;
   #spare: ByteWriter;
   /**
-   * The write slot: the write (or the cut, see {@link SegmentWriter.truncateTo}) under way; nothing else writes to
-   * the file or takes the pending buffer while it is set. The promise a cut holds it with never rejects.
+   * The write slot: the write, or the cut, seal, rewrite or zero-tail trim (see {@link SegmentWriter.truncateTo})
+   * under way; nothing else writes to the file, cuts it or takes the pending buffer while it is set. The promise
+   * those others hold it with never rejects.
    */
   #inFlight: Promise<void> | undefined;
   /**
@@ -169,6 +170,12 @@ export class SegmentWriter {
    * is taken, so only a write that had to wait looks.
    */
   readonly #cutMarks: number[] = [];
+  /** The cuts called and not yet done (waiting, or under way), in call order: where each cuts (see `size`). */
+  readonly #cutsToRun: { readonly offset: number }[] = [];
+  /** Where the records end once the write in flight has landed (0 when none is), see `size`. */
+  #flightEnd = 0;
+  /** The seal under way or done: from its call on nothing is appended or cut (cleared if it fails; see `seal`). */
+  #sealing: Promise<void> | undefined;
   #failure: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -321,9 +328,20 @@ export class SegmentWriter {
     return this.#pending.length;
   }
 
-  /** Written plus pending: what the segment will hold. Rotation compares this with the target. */
+  /**
+   * What the segment will hold once the writes and cuts called so far have run and the pending bytes are written:
+   * the records written, those a write in flight is writing (counted once, however much of them has landed), and the
+   * pending ones. While a cut is waiting or under way, the end the last one called leaves (its offset) plus what was
+   * appended after its call: the bytes it cuts or drops are not counted (a cut refused when it runs no longer counts
+   * from then on). Rotation compares this with the target.
+   */
   get size(): number {
-    return this.#written + this.#pending.length + (this.#inFlight === undefined ? 0 : this.#spare.length);
+    const cuts = this.#cutsToRun;
+    if (cuts.length === 0) return Math.max(this.#written, this.#flightEnd) + this.#pending.length;
+    // The last cut called, if it waits, marked how many pending bytes were appended before its call (see truncateTo).
+    const marks = this.#cutMarks;
+    const before = marks.length === 0 ? 0 : (marks[marks.length - 1] as number);
+    return (cuts[cuts.length - 1] as { readonly offset: number }).offset + this.#pending.length - before;
   }
 
   /** The first failure of a write or sync, if any. */
@@ -337,7 +355,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
    */
   append<E>(record: WalRecord<E>, codec: PayloadCodec<E>): number {
-    if (this.#header.sealed) {
+    if (this.#sealing !== undefined) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
     const bytes = encodeRecordInto(record, codec, this.#pending);
@@ -352,7 +370,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
    */
   appendCommitTx<E>(beginLsn: number, events: readonly E[], codec: PayloadCodec<E>): number {
-    if (this.#header.sealed) {
+    if (this.#sealing !== undefined) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
     const bytes = encodeCommitTxInto(beginLsn, events, codec, this.#pending);
@@ -430,21 +448,7 @@ export class SegmentWriter {
     }
     this.#assertUsable();
     if (this.#pending.length === 0) return;
-    const buffer = this.#pending;
-    const lastBytes = this.#pendingLastBytes;
-    this.#pendingLastBytes = 0;
-    this.#pending = this.#spare;
-    this.#spare = buffer;
-    const flight = this.#writeWithinWindow(buffer).then(
-      () => {
-        this.#noteWritten(buffer, lastBytes);
-        buffer.reset();
-      },
-      (error: unknown) => {
-        this.#failure ??= error;
-        throw error;
-      },
-    );
+    const flight = this.#writePending();
     this.#inFlight = flight;
     try {
       await flight;
@@ -452,6 +456,49 @@ export class SegmentWriter {
       this.#inFlight = undefined;
     }
     this.#syncInBackgroundIfHalfFull();
+  }
+
+  /**
+   * Take the pending buffer (appends go to the other one meanwhile) and write it at the end; the caller holds the
+   * write slot, or takes it with the promise returned. A failure fails the writer.
+   */
+  #writePending(): Promise<void> {
+    const buffer = this.#pending;
+    const lastBytes = this.#pendingLastBytes;
+    this.#pendingLastBytes = 0;
+    this.#pending = this.#spare;
+    this.#spare = buffer;
+    this.#flightEnd = this.#written + buffer.length;
+    return this.#writeWithinWindow(buffer).then(
+      () => {
+        this.#flightEnd = 0;
+        this.#noteWritten(buffer, lastBytes);
+        buffer.reset();
+      },
+      (error: unknown) => {
+        this.#flightEnd = 0;
+        this.#failure ??= error;
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Wait, in call order with the writes and cuts, until the write slot is free, and take it in the turn that finds it
+   * free: nothing writes to the file, cuts it or takes the pending buffer until the returned release is called.
+   * Rejects, taking nothing, with the failure of a write it waited for.
+   */
+  async #takeSlot(): Promise<() => void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#inFlight = held;
+    return () => {
+      this.#inFlight = undefined;
+      release();
+    };
   }
 
   /**
@@ -802,8 +849,18 @@ export class SegmentWriter {
     checkOptionsObject(options); // the chunk size was once a positional number: refuse one rather than ignore it
     // Checked before any I/O: 0 or NaN would make an empty buffer that rewrites nothing, yet the call would resolve.
     const chunkBytes = readSizeOf(options.chunkBytes);
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    this.#assertUsable();
+    // Held throughout: a cut made meanwhile would have bytes read before it written back past its end, and a write
+    // landing beside the fdatasync would be counted synced.
+    const release = await this.#takeSlot();
+    try {
+      this.#assertUsable();
+      await this.#rewriteHeld(chunkBytes, options.withMetadata === true);
+    } finally {
+      release();
+    }
+  }
+
+  async #rewriteHeld(chunkBytes: number, withMetadata: boolean): Promise<void> {
     const chunk = new Uint8Array(Math.min(chunkBytes, Math.max(1, this.#written)));
     try {
       for (let at = 0; at < this.#written; ) {
@@ -822,7 +879,7 @@ export class SegmentWriter {
         await this.#file.write(chunk.subarray(0, got), at);
         at += got;
       }
-      await this.#oneFlush(() => (options.withMetadata === true ? this.#file.sync() : this.#file.datasync()));
+      await this.#oneFlush(() => (withMetadata ? this.#file.sync() : this.#file.datasync()));
       this.#synced = this.#written;
     } catch (error) {
       this.#failure ??= error;
@@ -841,25 +898,46 @@ export class SegmentWriter {
 
   /**
    * Seal: write and fsync the records, cut a zero tail off (and fsync, so the sealed header can never be durable
-   * over a longer file), then rewrite the header with the sealed flag and fsync again. Idempotent. Later appends
-   * fail with `WAL_SEGMENT_SEALED`.
+   * over a longer file), then rewrite the header with the sealed flag and fsync again. Idempotent: a call made while
+   * one runs shares its outcome; after a failed seal the writer is failed (or closed) and refuses as such.
+   *
+   * It takes its place among the writes and cuts as it is called, and holds the write slot until it is done: it
+   * writes every record appended before the call (once the writes and cuts called before it have run), and nothing
+   * is written or cut beside it. From the call on (unless it fails), `append` fails with `WAL_SEGMENT_SEALED`, and so does a
+   * {@link SegmentWriter.truncateTo} called after it (a sealed segment has no after); a write called after it has
+   * nothing to write.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
-  async seal(): Promise<void> {
-    if (this.#header.sealed) return;
-    await this.flush();
-    const header: SegmentHeader = { ...this.#header, sealed: true };
-    try {
-      await this.#oneFlush(async () => {
-        await this.#cutZeroTail(true);
-        await this.#file.write(encodeSegmentHeader(header), 0);
-        await this.#file.datasync();
-      });
-    } catch (error) {
-      this.#failure ??= error;
+  seal(): Promise<void> {
+    this.#sealing ??= this.#seal().catch((error: unknown) => {
+      // Not sealed: the writer is failed or closed, and refuses as such (a later seal rejects the same way).
+      this.#sealing = undefined;
       throw error;
+    });
+    return this.#sealing;
+  }
+
+  async #seal(): Promise<void> {
+    const release = await this.#takeSlot();
+    try {
+      this.#assertUsable();
+      const header: SegmentHeader = { ...this.#header, sealed: true };
+      try {
+        if (this.#pending.length > 0) await this.#writePending();
+        await this.#syncWritten();
+        await this.#oneFlush(async () => {
+          await this.#cutZeroTail(true);
+          await this.#file.write(encodeSegmentHeader(header), 0);
+          await this.#file.datasync();
+        });
+      } catch (error) {
+        this.#failure ??= error;
+        throw error;
+      }
+      this.#header = header;
+    } finally {
+      release();
     }
-    this.#header = header;
   }
 
   /**
@@ -881,10 +959,13 @@ export class SegmentWriter {
    *   none of them. So no record lands past the cut or out of append order, and a record taken by a write that
    *   resolved is removed only by a cut called after that write. `writtenBytes` is the old end until the cut is done.
    * - A call refused for its offset drops nothing and leaves the writer usable; on a closed or failed writer it drops
-   *   nothing and throws `WAL_CLOSED` or the first failure.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_BAD_HEADER` (offset out
-   *   of range), `WAL_CLOSED`, each before anything is dropped; `WAL_IO` (the cut failed, or a write called before it
-   *   did: the writer is failed then).
+   *   nothing and throws `WAL_CLOSED` or the first failure; on a sealed writer, or one whose {@link SegmentWriter.seal}
+   *   was called before it, it throws `WAL_SEGMENT_SEALED` at once. A refused call changes nothing on disk.
+   * - Likewise {@link SegmentWriter.seal}, {@link SegmentWriter.rewriteInPlace} and
+   *   {@link SegmentWriter.trimZeroTail} hold the slot while they run: a cut called meanwhile waits for them.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_ARGUMENT` (not an integer), `WAL_SEGMENT_SEALED`,
+   *   `WAL_BAD_HEADER` (offset out of range), `WAL_CLOSED`, each before anything is dropped; `WAL_IO` (the cut
+   *   failed, or a write called before it did: the writer is failed then).
    */
   async truncateTo(offset: number): Promise<void> {
     // Before the range check: NaN passes both comparisons, and would drop the pending bytes, then fail in the seam
@@ -894,6 +975,22 @@ export class SegmentWriter {
         details: { path: this.path },
       });
     }
+    // At the call: a seal called before it writes the records appended before the call and then holds the slot, and
+    // a sealed segment is never cut (its records were fsynced as the whole segment).
+    if (this.#sealing !== undefined) {
+      throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot truncate", { details: { path: this.path } });
+    }
+    const cut = { offset };
+    this.#cutsToRun.push(cut);
+    try {
+      await this.#cutInTurn(offset);
+    } finally {
+      this.#cutsToRun.splice(this.#cutsToRun.indexOf(cut), 1);
+    }
+  }
+
+  /** {@link SegmentWriter.truncateTo} past its argument checks. */
+  async #cutInTurn(offset: number): Promise<void> {
     // The bytes appended before the call: all those pending when the slot is free; else counted now, and less what
     // the writes called before this cut take while it waits (see #holdBackForCut).
     let before = this.#pending.length;
@@ -965,13 +1062,18 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`; after a failure every later call throws it.
    */
   async trimZeroTail(): Promise<void> {
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    this.#assertUsable();
+    // Held: a write landing beside the cut, at the end it cuts at, could be cut away after it resolved.
+    const release = await this.#takeSlot();
     try {
-      await this.#oneFlush(() => this.#cutZeroTail(true));
-    } catch (error) {
-      this.#failure ??= error;
-      throw error;
+      this.#assertUsable();
+      try {
+        await this.#oneFlush(() => this.#cutZeroTail(true));
+      } catch (error) {
+        this.#failure ??= error;
+        throw error;
+      }
+    } finally {
+      release();
     }
   }
 
