@@ -7,7 +7,7 @@ export default defineProject({
     name: "@lora/wal-lock",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // Tests bound their work by count, not time; the time-out only catches a hang, so a busy machine cannot fail one.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
   },
 });

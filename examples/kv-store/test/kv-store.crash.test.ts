@@ -132,10 +132,10 @@ describe("KvStore crash safety on SimFS", () => {
     const { images, refused, captures } = await crashTest("perCommit", 11);
     expect(captures).toBeGreaterThan(150);
     expect(images - refused).toBeGreaterThan(captures);
-  }, 120_000);
+  });
 
   test("none: every crash image recovers some prefix of the changes (acknowledged ones may be lost)", async () => {
     const { images, refused } = await crashTest("none", 23);
     expect(images - refused).toBeGreaterThan(100);
-  }, 120_000);
+  });
 });

@@ -118,4 +118,4 @@ it("the bin entry runs as a program: --help, and exit 4 for a missing directory"
   } finally {
     await tmp.cleanup();
   }
-}, 60_000);
+});

@@ -40,4 +40,4 @@ it("a stray file with a segment-like name out of the safe-integer range at an ar
   } finally {
     await tmp.cleanup();
   }
-}, 60_000);
+});

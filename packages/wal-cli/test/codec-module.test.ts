@@ -306,4 +306,4 @@ it("as a program (node, not the test runner, imports the module): dump --codec-m
   } finally {
     await tmp.cleanup();
   }
-}, 60_000);
+});

@@ -174,7 +174,7 @@ describe("lora-wal follow", () => {
       const follow = spawnCli(bin, ["follow", dir, "--codec", "json", "--json", "--slot", "shared"]);
       await follow.waitFor((lines) => lines.length === 1, "the first transaction");
       // Its confirm of what it printed comes right after: wait for it, so the two never write the slot at once.
-      await vi.waitFor(async () => expect((await readSlot(dir, "shared")).confirmedLsn).toBe(3), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await readSlot(dir, "shared")).confirmedLsn).toBe(3), { timeout: 600_000 });
       // Another follower of the same slot confirms ahead (a slot never goes past the end of the log, so the log must
       // reach it first): while this one is stopped, two more transactions are committed and the other confirms the
       // second; the next transaction this one prints, the first, lies below that.

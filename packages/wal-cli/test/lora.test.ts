@@ -16,7 +16,7 @@ describe("a LoraDB-written directory", () => {
       snapshotEveryCommits: 20,
     });
     big = await writeLoraFixture({ walDir: join(tmp.path, "big"), bulkBytes: LORA_MULTI_SEGMENT_BYTES });
-  }, 120_000);
+  });
   afterAll(async () => {
     await tmp.cleanup();
   });

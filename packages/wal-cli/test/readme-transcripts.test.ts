@@ -132,7 +132,7 @@ beforeAll(async () => {
   await app.close();
   cwd = process.cwd();
   process.chdir(tmp.path);
-}, 120_000);
+});
 
 afterAll(async () => {
   if (cwd !== undefined) process.chdir(cwd);

@@ -172,7 +172,7 @@ describe("LoraDB-written WAL", () => {
     } finally {
       await tmp.cleanup();
     }
-  }, 60_000);
+  });
 
   it("spans several segments and writes checkpoint markers when asked", async () => {
     const tmp = await makeTempDir("lora-interop-multi");
@@ -190,5 +190,5 @@ describe("LoraDB-written WAL", () => {
     } finally {
       await tmp.cleanup();
     }
-  }, 120_000);
+  });
 });

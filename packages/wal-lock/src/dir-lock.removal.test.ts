@@ -204,7 +204,7 @@ describe("case 7: .lora-wal.lock removed while a handle holds it", () => {
     expect(await lora.nextLine()).toBe("open");
     expect(isWalError(await rejection(() => acquireDirLock(dir, { retryBudgetMs: 0 })), "WAL_LOCKED")).toBe(true);
     expect(await probeDirLock(dir)).toBe("held");
-  }, 30_000);
+  });
 });
 
 describe("the holder watches its lock file", () => {
@@ -223,7 +223,7 @@ describe("the holder watches its lock file", () => {
     expect(await childFlock(lockPath)).toBe("refused");
     expect(ours.check()).toBeNull();
     expect(ours.held).toBe(true);
-  }, 30_000);
+  });
 
   it("adopts a replacement that nobody holds", async () => {
     const ours = await acquire();
@@ -236,7 +236,7 @@ describe("the holder watches its lock file", () => {
     expect((await stat(lockPath, { bigint: true })).ino).toBe(replacement.ino); // adopted, not re-created
     expect(await childFlock(lockPath)).toBe("refused");
     expect(await loraRefused()).toBe(true);
-  }, 30_000);
+  });
 
   it("the background check re-creates it by itself, with an unref'd timer that stops on release", async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
@@ -255,7 +255,7 @@ describe("the holder watches its lock file", () => {
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(existsSync(lockPath)).toBe(false);
     expect(ours.check()).toBeNull();
-  }, 30_000);
+  });
 
   it("reports WAL_LOCK_LOST on check() when LoraDB got the new lock file first", async () => {
     const ours = await acquire();
@@ -277,7 +277,7 @@ describe("the holder watches its lock file", () => {
     expect(late).toBe(lost);
     await ours.release(); // still releases cleanly
     expect(ours.held).toBe(false);
-  }, 30_000);
+  });
 
   it("the background check reports the loss when the path is atomically replaced by a file another process holds", async () => {
     const ours = await acquire({ checkIntervalMs: 5 });
@@ -291,7 +291,7 @@ describe("the holder watches its lock file", () => {
     expect(seen).toHaveLength(1);
     expect(isWalError(seen[0], "WAL_LOCK_LOST")).toBe(true);
     expect(ours.check()).toBe(seen[0]);
-  }, 30_000);
+  });
 
   it("reports the loss when the directory itself was removed and re-created", async () => {
     const ours = await acquire();
@@ -319,7 +319,7 @@ describe("the holder watches its lock file", () => {
     await rename(theirs, lockPath);
     expect(isWalError(ours.check(), "WAL_LOCK_LOST")).toBe(true);
     expect(calls).toBe(0);
-  }, 30_000);
+  });
 
   it("the handle's HeldLock exposes check() and onLost() for every file system", async () => {
     const node = await lockDirectory(createNodeFileSystem(), dir, 0, { checkIntervalMs: 0 });
@@ -332,7 +332,7 @@ describe("the holder watches its lock file", () => {
     expect(sim.check()).toBeNull();
     expect(typeof sim.onLost(() => {})).toBe("function");
     await sim.release();
-  }, 30_000);
+  });
 });
 
 describe("identity check at open (fstat of the fd vs stat of the path)", () => {
@@ -351,7 +351,7 @@ describe("identity check at open (fstat of the fd vs stat of the path)", () => {
     expect(ours.check()).toBeNull();
     expect(await childFlock(lockPath)).toBe("refused");
     expect(await loraRefused()).toBe(true);
-  }, 30_000);
+  });
 
   it("retries when the lock file is removed between open and flock", async () => {
     const attempts: number[] = [];
@@ -363,7 +363,7 @@ describe("identity check at open (fstat of the fd vs stat of the path)", () => {
     });
     expect(attempts).toEqual([0, 1]);
     expect(await childFlock(lockPath)).toBe("refused");
-  }, 30_000);
+  });
 
   it("gives up with WAL_LOCKED after a bounded number of replacements, leaking no fd or lock", async () => {
     const fds = async () => (await readdir("/proc/self/fd")).length;

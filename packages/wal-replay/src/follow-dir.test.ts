@@ -638,7 +638,7 @@ describe("followDir and a newest segment read before its header, then written or
     const third = follower.next();
     // Waited for by count, not by time: the follower's move to segment 3 read it blank, it is gone, and the
     // follower's second look found it gone; only then does the writer make it again.
-    await vi.waitFor(() => expect(state.missedAfterRemoval).toBeGreaterThan(0), { timeout: 10_000, interval: 2 });
+    await vi.waitFor(() => expect(state.missedAfterRemoval).toBeGreaterThan(0), { timeout: 600_000, interval: 2 });
     const w = await SegmentWriter.create(fs, segmentPath(dir, 3), 7);
     for (const r of tx(7, [{ id: 3 }])) w.append(r, jsonCodec);
     await w.flush();

@@ -146,7 +146,7 @@ describe("replaying LoraDB-written directories", () => {
     for (const type of MUTATION_EVENT_TYPES) {
       expect(model.applied.get(type), type).toBeGreaterThan(0);
     }
-  }, 30_000);
+  });
 
   it("a multi-segment directory (> 8 MiB): every segment walked in order, the same graph as the engine", async () => {
     const f = await fixture({ bulkBytes: LORA_MULTI_SEGMENT_BYTES });
@@ -159,7 +159,7 @@ describe("replaying LoraDB-written directories", () => {
     const bulk = [...model.nodes.values()].filter((n) => n.labels.has("Bulk")).length;
     expect(bulk % 1000).toBe(0);
     expect(bulk).toBeGreaterThan(8000);
-  }, 60_000);
+  });
 
   it("a directory with managed snapshots: checkpoint markers observed at the engine's snapshot LSN", async () => {
     const snapshotDir = join(tmp.path, "snapshots");
@@ -191,7 +191,7 @@ describe("replaying LoraDB-written directories", () => {
     expect(fenced.txs).toEqual(full.txs.filter((tx) => tx.beginLsn > (walLsn as number)));
     // No transaction straddles the fence: LoraDB checkpoints at transaction boundaries.
     expect(full.txs.some((tx) => tx.beginLsn <= (walLsn as number) && tx.commitLsn > (walLsn as number))).toBe(false);
-  }, 30_000);
+  });
 
   it("a property-type constraint whose lists nest 60 deep, as a query writes it: replayed whole", async () => {
     // Each List term is 2 bytes on the wire and a 48-byte object decoded; this payload used to pass the decoder's
@@ -220,5 +220,5 @@ describe("replaying LoraDB-written directories", () => {
     }
     expect(notNull).toEqual(new Array<boolean>(depth).fill(true));
     expect(term).toEqual({ type: "Scalar", scalar: "Integer" });
-  }, 30_000);
+  });
 });

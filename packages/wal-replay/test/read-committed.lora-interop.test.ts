@@ -18,7 +18,7 @@ beforeAll(async () => {
   walDir = join(tmp.path, "wal");
   await writeLoraFixture({ walDir, bulkBytes: LORA_MULTI_SEGMENT_BYTES });
   for await (const t of replayDir(walDir, { codec: loraCodec })) all.push(t);
-}, 120_000);
+});
 afterAll(async () => {
   await tmp.cleanup();
 });
@@ -40,5 +40,5 @@ describe("readCommitted on LoraDB-written directories", () => {
         expect(got.map((t) => t.events)).toEqual(want.map((t) => t.events));
       }
     }
-  }, 120_000);
+  });
 });

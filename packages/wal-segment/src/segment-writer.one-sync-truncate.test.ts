@@ -70,7 +70,7 @@ describe("truncateTo beside the background fdatasync", () => {
     expect(writer.writtenBytes).toBe(SEGMENT_HEADER_BYTES);
     expect(writer.unsyncedBytes).toBe(0);
     await writer.close();
-  }, 10_000);
+  });
 
   it("a background sync that fails beside it fails the truncation, which cuts nothing (the handle is poisoned)", async () => {
     const held = heldFlushes();
@@ -91,5 +91,5 @@ describe("truncateTo beside the background fdatasync", () => {
     // Refused before it cut anything: a failed writer changes no byte of its file.
     expect((await held.fs.stat(PATH))?.size).toBe(size);
     await writer.discardAndClose().catch(() => undefined);
-  }, 10_000);
+  });
 });

@@ -40,6 +40,6 @@ describe("a lifecycle listener may throw anything", () => {
       for await (const tx of readCommitted<JsonValue>("/w", { codec: jsonCodec, fs, allowTruncatedHistory: true }))
         read.push(...tx.events);
       expect(read.at(-1)).toEqual({ i: 11 });
-    }, 10_000);
+    });
   }
 });

@@ -359,6 +359,6 @@ describe("the handle against a model, with crashes and injected failures", () =>
         },
       );
       expect(totals.crashChecks).toBeGreaterThan(0);
-    }, 120_000);
+    });
   }
 });

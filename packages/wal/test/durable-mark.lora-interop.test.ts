@@ -56,5 +56,5 @@ describe("a durable mark left behind under LoraDB's log", () => {
     expect(opened.healed).toMatchObject([{ kind: "tornTailTruncated" }]);
     expect(opened.tornTail?.offset).toBeLessThanOrEqual(hole);
     await opened.wal.close();
-  }, 60_000);
+  });
 });

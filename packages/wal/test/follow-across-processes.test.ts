@@ -23,7 +23,7 @@ beforeAll(async () => {
     bundleScript(join(here, "fixtures", "follow-reader.ts")),
   ]);
   tmp = await makeTempDir("follow-processes");
-}, 120_000);
+});
 afterAll(async () => {
   await tmp.cleanup();
 });
@@ -133,5 +133,5 @@ describe("a follower process beside a writer process that rotates, truncates and
     expect(after.activeSegmentId()).toBeGreaterThan(20);
     expect(after.oldestSegmentId()).toBeGreaterThan(1);
     await after.close();
-  }, 300_000);
+  });
 });

@@ -70,5 +70,5 @@ describe("the change feed beside LoraDB", () => {
     const reopened = await Wal.open(dir);
     expect(reopened.events).toHaveLength(2);
     await reopened.wal.close();
-  }, 60_000);
+  });
 });

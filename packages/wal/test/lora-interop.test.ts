@@ -287,7 +287,7 @@ describe("a graph written here opens in LoraDB", () => {
     await again.close();
     expect(events.length).toBe(GRAPH.flat().length + 1);
     expect(events.at(-1)).toMatchObject({ type: "CreateNode", id: BigInt(newId), labels: ["FromLora"] });
-  }, 30_000);
+  });
 
   it("spans many segments (4 KiB target) and LoraDB appends to our active segment", async () => {
     const txs: MutationEvent[][] = [];
@@ -328,7 +328,7 @@ describe("a graph written here opens in LoraDB", () => {
     await withLora(dir, async (db) => {
       expect(await readLoraGraph(db)).toEqual(model.snapshot());
     });
-  }, 30_000);
+  });
 
   it("after our open cuts a torn tail, LoraDB opens the directory as is and shows the committed graph", async () => {
     const txs = [[node(0n, ["A"], { v: 1n })], [node(1n, ["A"], { v: 2n })], [node(2n, ["A"], { v: 3n })]];
@@ -358,7 +358,7 @@ describe("a graph written here opens in LoraDB", () => {
     });
     // LoraDB found nothing more to cut.
     expect((await stat(segment)).size).toBe(full - 25);
-  }, 30_000);
+  });
   it("a crash between sealing a segment and creating the next: LoraDB refuses the directory until Wal.open heals it", async () => {
     const txs = [[node(0n, ["A"], { v: 1n })], [node(1n, ["A"], { v: 2n })]];
     const { wal } = await Wal.open(dir);
@@ -389,7 +389,7 @@ describe("a graph written here opens in LoraDB", () => {
     await withLora(dir, async (db) => {
       expect(await readLoraGraph(db)).toEqual(new GraphModel().applyAll(txs.flat()).snapshot());
     });
-  }, 30_000);
+  });
 });
 
 describe("a directory LoraDB wrote", () => {
@@ -457,7 +457,7 @@ describe("a directory LoraDB wrote", () => {
     } finally {
       dbWithSnapshots.dispose();
     }
-  }, 60_000);
+  });
 });
 
 describe("mutual exclusion through the real APIs", () => {
@@ -498,7 +498,7 @@ describe("mutual exclusion through the real APIs", () => {
     const after = await Wal.open(dir);
     expect(after.events).toEqual([node(0n, ["Ours"])]);
     await after.wal.close();
-  }, 30_000);
+  });
 });
 
 describe("byte compatibility", () => {

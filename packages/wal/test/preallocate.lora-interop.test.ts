@@ -115,7 +115,7 @@ describe("preallocated segments and LoraDB", () => {
     const last = await Wal.open(image2);
     await last.wal.close();
     expect(last.events).toHaveLength(201);
-  }, 60_000);
+  });
 
   it("a clean close leaves the active segment as long as its records, as LoraDB's are", async () => {
     const dir = join(tmp.path, "closed");
@@ -126,5 +126,5 @@ describe("preallocated segments and LoraDB", () => {
     const { records, length } = await recordsAndLength(dir, active);
     expect(length).toBe(records);
     expect(await loraChainIds(dir)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  }, 30_000);
+  });
 });

@@ -303,5 +303,5 @@ describe("README usage examples type-check", () => {
       );
     expect(files.length).toBeGreaterThanOrEqual(readmes.length);
     expect(problems).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -137,5 +137,5 @@ describe("TSDoc @example blocks", async () => {
       });
     expect(examples.length).toBeGreaterThanOrEqual(16);
     expect(problems).toEqual([]);
-  }, 120_000);
+  });
 });

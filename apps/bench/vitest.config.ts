@@ -1,0 +1,11 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "@lora/bench",
+    include: ["src/**/*.test.ts"],
+    // Tests bound their work by count, not time; the time-out only catches a hang, so a busy machine cannot fail one.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+  },
+});
