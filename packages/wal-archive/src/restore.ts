@@ -154,8 +154,9 @@ export interface RestoreResult {
  * runs, even when it finds the `.restoring` files; a restore into a `dir` a `Wal`, LoraDB or another restore holds).
  * The lock file stays in `dir` after a restore, as after `Wal.open`; it is not an entry that makes `dir` "not empty",
  * and a restore killed while holding the lock leaves it beside its `.restoring` files (the kernel lock itself dies
- * with the process). A failed restore removes the lock file it created when nothing else is left beside it, so `dir`
- * is left as found.
+ * with the process). A restore that fails, or is refused by the look under the lock, removes the lock file its own
+ * lock created (the file was missing when it took the lock), whatever else `dir` then holds, so `dir` is left as found;
+ * a lock file it found there stays.
  *
  * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
  * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files (exactly the
@@ -207,11 +208,13 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checked;
   const fs = fileSystemOption(checked.fs, "restore");
   // Refused before the store is called; looked at again under the lock, which is the look that counts.
-  const { lockFile } = await checkTarget(fs, dir);
+  await checkTarget(fs, dir);
 
   // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
   const created: string[] = [];
   let lock: HeldLock | undefined;
+  // Whether the lock file was missing when this call's lock was taken: the lock created it, and a failure removes it.
+  let lockFileMade = false;
   let result: RestoreResult;
   try {
     let leftovers: Set<string> | null = null;
@@ -225,8 +228,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         // The lock `Wal.open` takes, held until the log is in place or what was written is undone: a Wal (or another
         // restore) that opened `dir` since the look above is refused here, and none opens it while this one writes.
         // No background check: `check()` runs before the first file is removed or renamed.
+        lockFileMade = (await fs.stat(join(dir, LOCK_FILE_NAME))) === null;
         lock = await lockDirectory(fs, dir, undefined, { checkIntervalMs: 0 });
-        const found = (await checkTarget(fs, dir)).leftovers;
+        const found = await checkTarget(fs, dir);
         leftovers = found.length === 0 ? null : new Set(found);
       }
       try {
@@ -238,24 +242,15 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       }
     }
   } catch (error) {
-    // Under the lock still: a lock file this call's lock created goes, so `dir` is left as found (or removed).
-    if (lock !== undefined && (created.length > 0 || !lockFile)) await removeLockFileAlone(fs, dir);
+    // Under the lock still: a lock file this call's lock created goes, so `dir` is left as found (or removed), also
+    // when the look under the lock refused it (something appeared in `dir` meanwhile).
+    if (lock !== undefined && lockFileMade) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => undefined);
     await removeCreatedDirs(fs, created);
     await lock?.release().catch(() => undefined);
     throw error;
   }
   await lock.release();
   return result;
-}
-
-/**
- * Remove the lock file from `dir` when it is all `dir` holds (best effort): a failed restore leaves an empty `dir` it
- * found empty, and removes one it created. Called with the lock held, so no other opener is using the file (a lock
- * file beside anything else stays: `dir` is not left empty then anyway).
- */
-async function removeLockFileAlone(fs: WalFileSystem, dir: string): Promise<void> {
-  const names = await fs.readdir(dir).catch(() => undefined);
-  if (names?.length === 1 && names[0] === LOCK_FILE_NAME) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => {});
 }
 
 /**
@@ -525,11 +520,11 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
  * `dir` must not exist, be an empty directory, or hold only the segment files a restore wrote and did not rename
  * into place (`*.restoring`, exactly as {@link parseRestoringSegmentId} parses them), beside or without the lock
  * file ({@link LOCK_FILE_NAME}: the lock restore takes, left by a `Wal.open` or by a restore that was killed).
- * @returns those `*.restoring` names, and whether the lock file is there.
+ * @returns those `*.restoring` names.
  */
-async function checkTarget(fs: WalFileSystem, dir: string): Promise<{ leftovers: string[]; lockFile: boolean }> {
+async function checkTarget(fs: WalFileSystem, dir: string): Promise<string[]> {
   const stat = await fs.stat(dir);
-  if (stat === null) return { leftovers: [], lockFile: false };
+  if (stat === null) return [];
   if (!stat.isDirectory) {
     throw new WalError("WAL_INVALID_OPTION", `restore: ${dir} exists and is not a directory`, {
       details: { path: dir },
@@ -539,7 +534,7 @@ async function checkTarget(fs: WalFileSystem, dir: string): Promise<{ leftovers:
   const all = await fs.readdir(dir);
   const names = all.filter((n) => n !== LOCK_FILE_NAME);
   if (names.every((n) => parseRestoringSegmentId(n) !== undefined)) {
-    return { leftovers: names, lockFile: names.length < all.length };
+    return names;
   }
   throw new WalError(
     "WAL_INVALID_OPTION",
