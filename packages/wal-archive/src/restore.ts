@@ -199,7 +199,7 @@ export interface RestoreResult {
  *   called for `dir` not empty (beyond a previous restore's `*.restoring` files and the lock file) or not a
  *   directory (and again, nothing changed, when that is so once the lock is held); `WAL_LOCKED` when another holder
  *   (a `Wal`, LoraDB, another restore) has the directory lock (nothing in `dir` changed; a `dir` this call created
- *   is removed again when still empty); `WAL_LOCK_LOST` when the lock file was taken by another process while this
+ *   stays, the holder's now); `WAL_LOCK_LOST` when the lock file was taken by another process while this
  *   restore held it (found before the first rename; what was written is undone); `WAL_ARCHIVE_MISSING`,
  *   `WAL_ARCHIVE_CORRUPT`, `WAL_IO` (the store or the file system; `cause` is the error), or the signal's reason.
  */
@@ -229,7 +229,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         // restore) that opened `dir` since the look above is refused here, and none opens it while this one writes.
         // No background check: `check()` runs before the first file is removed or renamed.
         lockFileMade = (await fs.stat(join(dir, LOCK_FILE_NAME))) === null;
-        lock = await lockDirectory(fs, dir, undefined, { checkIntervalMs: 0 });
+        try {
+          lock = await lockDirectory(fs, dir, undefined, { checkIntervalMs: 0 });
+        } catch (error) {
+          // Another holder locked `dir` since this call created it: it is the holder's now (empty until the holder
+          // writes, with a lock that makes no file), so it stays, and so do its parents.
+          if (isWalError(error, "WAL_LOCKED")) created.length = 0;
+          throw error;
+        }
         const found = await checkTarget(fs, dir);
         leftovers = found.length === 0 ? null : new Set(found);
       }
