@@ -24,7 +24,7 @@ export const ExitCode = {
   /**
    * The path cannot be read (or, for `restore`, written): missing, not a directory or file, permission denied, I/O
    * error; or, for `restore`, another live handle (a `Wal`, LoraDB, another restore) holds the directory's lock
-   * (`WAL_LOCKED`).
+   * (`WAL_LOCKED`), or took it from under the restore before its first rename (`WAL_LOCK_LOST`).
    */
   IO: 4,
   /**
@@ -73,6 +73,7 @@ export function exitCodeForError(code: WalErrorCode): ExitCodeValue {
   switch (code) {
     case "WAL_IO":
     case "WAL_LOCKED":
+    case "WAL_LOCK_LOST":
       return ExitCode.IO;
     case "WAL_CODEC_MISMATCH":
       return ExitCode.CODEC_MISMATCH;

@@ -88,7 +88,8 @@ lora-wal archive --help). An interrupted restore (Ctrl-C) can leave files in
 Exit status: 0 restored, 3 usage error (also: <dir> is not empty or not a
 directory, an s3:// target without the AWS SDK installed), 4 the archive or
 <dir> cannot be read or written (no such directory, a failed store request,
-<dir> held by another live handle: WAL_LOCKED),
+<dir> held by another live handle: WAL_LOCKED, or taken from under the
+restore before its first rename: WAL_LOCK_LOST),
 8 the archive lacks an object the restore needs, or does not reach --to-lsn
 or back to --from-lsn (WAL_ARCHIVE_MISSING), 9 an object is corrupt
 (WAL_ARCHIVE_CORRUPT).
