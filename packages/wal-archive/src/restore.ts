@@ -150,8 +150,11 @@ export interface RestoreResult {
  * once the archive's keys show the restore is possible and `dir` exists (created then when missing), `dir` is looked
  * at again under it (the look that counts), and it is held until the restored log is in place or what was written is
  * undone; it is released on every path, success or failure. So a restore and a `Wal` (or a second restore) never both
- * own `dir`: whichever comes second is refused with `WAL_LOCKED` and changes nothing (a `Wal.open` while a restore
- * runs, even when it finds the `.restoring` files; a restore into a `dir` a `Wal`, LoraDB or another restore holds).
+ * own `dir`: whichever comes second is refused and changes nothing. A `Wal.open` while a restore runs gets
+ * `WAL_LOCKED`, even when it finds the `.restoring` files. A restore into a `dir` a `Wal`, LoraDB or another restore
+ * holds gets `WAL_LOCKED` while `dir` holds nothing but the lock file and a restore's `.restoring` files (a restore
+ * writing them, a `Wal.open` under way), and is refused as not empty (`WAL_INVALID_OPTION`, before the store is
+ * called) once the holder's own files are there.
  * The lock file stays in `dir` after a restore, as after `Wal.open`; it is not an entry that makes `dir` "not empty",
  * and a restore killed while holding the lock leaves it beside its `.restoring` files (the kernel lock itself dies
  * with the process). A restore that fails, or is refused by the look under the lock, removes the lock file its own
