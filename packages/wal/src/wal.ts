@@ -264,15 +264,25 @@ export class Wal<E = MutationEvent> {
     const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs, clock } = o;
 
     // Before anything is created (the directory, the lock file): a restore that did not finish is refused as found.
-    const names = await fs.readdir(dir).catch((error: unknown) => {
-      // A missing directory is created below; one that is a file is refused there, as before.
-      if (isMissingFileError(error) || errnoOf(error) === "ENOTDIR") return [];
-      throw error;
-    });
-    const unfinished = unfinishedRestoreError(dir, names);
-    // A restore running into `dir` holds its lock while its `.restoring` files are there: refused as it is, locked,
-    // not as a restore that did not finish (probed without taking the lock or creating its file).
-    if (unfinished !== undefined) throw (await probeDirectoryLock(fs, dir)) ?? unfinished;
+    const look = async () =>
+      unfinishedRestoreError(
+        dir,
+        await fs.readdir(dir).catch((error: unknown) => {
+          // A missing directory is created below; one that is a file is refused there, as before.
+          if (isMissingFileError(error) || errnoOf(error) === "ENOTDIR") return [];
+          throw error;
+        }),
+      );
+    if ((await look()) !== undefined) {
+      // A restore running into `dir` holds its lock while its `.restoring` files are there: refused as it is, locked,
+      // not as a restore that did not finish (probed without taking the lock or creating its file).
+      const locked = await probeDirectoryLock(fs, dir);
+      if (locked !== null) throw locked;
+      // Free: the restore may have renamed its log into place and let go since that look, so the one that counts is
+      // taken now.
+      const unfinished = await look();
+      if (unfinished !== undefined) throw unfinished;
+    }
     await createDurably(fs, dir);
     const lock = await lockDirectory(fs, dir, o.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");
