@@ -295,7 +295,7 @@ class ArchiverRun implements Archiver {
     const o = checked.read;
     this.#wal = wal;
     this.#store = o.store;
-    this.#fs = fileSystemOption(o.fs, "Archiver");
+    this.#fs = checked.fs;
     this.#dir = wal.dir();
     this.#slot = checked.slot;
     this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);
@@ -305,8 +305,7 @@ class ArchiverRun implements Archiver {
     this.#failingAfter = checked.failingAfter;
     this.#callTimeout = checked.callTimeoutMs;
     this.#onStateChange = o.onStateChange;
-    // The testing clock sits under a symbol key, which the copy leaves out.
-    this.#clock = clockOf(given);
+    this.#clock = checked.clock;
     this.#durable = wal.fsyncedLsn();
     // What is durable at attach counts from now for the lag: it is not archived until the first pass says so.
     if (this.#durable > 0) this.#durableTimes.add(this.#durable, this.#clock.wallNow());
@@ -992,7 +991,10 @@ function checkWal(wal: unknown): asserts wal is ArchivableWal {
   }
 }
 
-/** The options with their defaults, or the first mistake (`WAL_INVALID_OPTION`); see {@link ArchiverOptions}. */
+/**
+ * The options with their defaults, or the first mistake (`WAL_INVALID_OPTION`); see {@link ArchiverOptions}. Every
+ * refusal of the options is here, so that none comes after the handle is called or anything is built.
+ */
 function checkOptions(given: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
   if (typeof given !== "object" || given === null) throw bad("options are required");
@@ -1028,6 +1030,9 @@ function checkOptions(given: ArchiverOptions) {
     maxMs: ranged("retry.maxMs", retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
     failingAfter: ranged("retry.failingAfter", retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
     callTimeoutMs: ranged("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS, true),
+    fs: fileSystemOption(o.fs, "Archiver"),
+    // The testing clock sits under a symbol key, which the copy leaves out.
+    clock: clockOf(given),
   };
 }
 
