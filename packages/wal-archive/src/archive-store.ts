@@ -4,7 +4,7 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
-import { checkOptionNames, checkSignal, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkSignal, isAbortSignal, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
 
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
@@ -147,8 +147,7 @@ export function checkCallOptions<T>(options: T, call: keyof ArchiveStore, where:
     const shown = options === null ? "null" : typeof options;
     throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object, got ${shown}`);
   }
-  // `instanceof` reads the prototype: a revoked proxy or a throwing trap is refused, not thrown as its own error.
-  if (readCallerValue(() => options instanceof AbortSignal, "WAL_INVALID_OPTION", `${where}: reading the options`)) {
+  if (isAbortSignal(options, "WAL_INVALID_OPTION", `${where}: reading the options`)) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `${where}: options must be an object, got an AbortSignal (pass { signal })`,

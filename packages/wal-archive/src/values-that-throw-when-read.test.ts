@@ -91,6 +91,20 @@ describe("verifyArchive, listArchive and the stores' calls", () => {
     expect(store.calls.get + store.calls.list).toBe(0);
     expect(await store.get("k")).toBeNull();
   });
+
+  it("refuse call options that throw when looked at with WAL_INVALID_OPTION, storing nothing", async () => {
+    const store = memoryArchive();
+    for (const [label, options] of hostileValues(["signal", "crc32"])) {
+      if (typeof options !== "object" || options === null) continue;
+      const looks = [() => options instanceof AbortSignal, () => Object.keys(options)];
+      const expected = looks.map(thrownBy).find((thrown) => thrown !== undefined);
+      if (expected === undefined) continue;
+      const put = () => store.put("k", new Uint8Array([1]), options as never);
+      expectRefusal(await rejection(put), "WAL_INVALID_OPTION", expected, `put ${label}`);
+      expectRefusal(await rejection(() => store.get("k", options as never)), "WAL_INVALID_OPTION", expected, label);
+    }
+    expect(await store.get("k")).toBeNull();
+  });
 });
 
 describe("startArchiver", () => {

@@ -4,6 +4,7 @@ import {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  isAbortSignal,
   readCallerValue,
   shownError,
   shownValue,
@@ -161,6 +162,43 @@ describe("readCallerValue", () => {
         "x",
       ),
     ).toThrow(own);
+  });
+});
+
+describe("isAbortSignal", () => {
+  it("tells an AbortSignal from anything else", () => {
+    expect(isAbortSignal(new AbortController().signal, "WAL_INVALID_OPTION", "x")).toBe(true);
+    expect(isAbortSignal(AbortSignal.abort(), "WAL_INVALID_OPTION", "x")).toBe(true);
+    for (const other of [undefined, null, {}, { aborted: false }, "signal", new AbortController()]) {
+      expect(isAbortSignal(other, "WAL_INVALID_OPTION", "x")).toBe(false);
+    }
+  });
+
+  it("refuses a value that throws when its prototype is read with the code, message and details given", () => {
+    const prototypeRead = new Error("no prototype");
+    const trapped = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw prototypeRead;
+        },
+      },
+    );
+    for (const code of ["WAL_INVALID_OPTION", "WAL_INVALID_ARGUMENT"] as const) {
+      let error: unknown;
+      try {
+        isAbortSignal(trapped, code, "put k: reading signal", { object: "k" });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({
+        name: "WalError",
+        code,
+        message: "put k: reading signal threw: no prototype",
+        details: { object: "k" },
+      });
+      expect((error as Error).cause).toBe(prototypeRead);
+    }
   });
 });
 

@@ -107,6 +107,22 @@ export function checkOptionsObject(options: unknown): asserts options is object 
   }
 }
 
+/**
+ * Whether `value` is an `AbortSignal`, looked at once. `instanceof` reads the prototype: a revoked proxy throws a
+ * `TypeError` there and a proxy's `getPrototypeOf` trap its own error, which are the caller's value failing, not a
+ * bug to escape in place of the entry point's coded refusal.
+ * @param what What is looked at, for the message (`"restore: reading signal"`).
+ * @throws {@link WalError} `code` when looking throws, with what was thrown as its `cause` and `details`.
+ */
+export function isAbortSignal(
+  value: unknown,
+  code: "WAL_INVALID_OPTION" | "WAL_INVALID_ARGUMENT",
+  what: string,
+  details: WalErrorDetails = {},
+): value is AbortSignal {
+  return readCallerValue(() => value instanceof AbortSignal, code, what, details);
+}
+
 /** How {@link checkSignal} words and codes its refusal, for the entry point that calls it. */
 export interface SignalCheck {
   /** `WAL_INVALID_OPTION` (the default) for a `signal` option, `WAL_INVALID_ARGUMENT` for a store call's signal. */
@@ -128,9 +144,7 @@ export function checkSignal(signal: unknown, check: SignalCheck = {}): asserts s
   if (signal === undefined) return;
   const { code = "WAL_INVALID_OPTION", where, details = {} } = check;
   const prefix = where === undefined ? "" : `${where}: `;
-  // `instanceof` reads the prototype: a revoked proxy throws a TypeError there and a proxy's `getPrototypeOf` trap its
-  // own error, which would escape in place of the refusal.
-  if (readCallerValue(() => signal instanceof AbortSignal, code, `${prefix}reading signal`, details)) return;
+  if (isAbortSignal(signal, code, `${prefix}reading signal`, details)) return;
   throw new WalError(code, `${prefix}signal must be an AbortSignal, got ${shownValue(signal)}`, { details });
 }
 

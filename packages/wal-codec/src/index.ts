@@ -17,6 +17,7 @@ export {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  isAbortSignal,
   MAX_TIMER_MS,
   readCallerValue,
   type SignalCheck,
