@@ -150,7 +150,8 @@ const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
  * await store.put("segments/example.wal", bytes, { crc32: checksum });
  * ```
  *
- * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for a missing client, an empty bucket name, an invalid prefix, a
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for options that are not an object (`options must be an
+ * object, got null`, as every entry point words it), a missing client, an empty bucket name, an invalid prefix, a
  * part or page size out of range or a non-boolean `checkBeforePut`. The store's calls reject with
  * `WAL_INVALID_OPTION` (options that are not an object, an option name the call does not read), and with
  * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array, CRC value or signal; other bytes under an existing key),
@@ -175,8 +176,7 @@ class S3ArchiveStore implements ArchiveStore {
 
   constructor(given: S3ArchiveOptions) {
     const needsClient = () => new WalError("WAL_INVALID_OPTION", "s3Archive needs client, an S3Client");
-    if (typeof given !== "object" || given === null) throw needsClient();
-    // Each option read once (one that throws when read is refused with a code): what is checked is what is used.
+    // Options that are not an object are refused there as by every entry point. Each option read once (one that throws when read is refused with a code): what is checked is what is used.
     const options = checkOptionNames(given, S3_ARCHIVE_OPTION_NAMES, "s3Archive");
     const client = options.client as unknown;
     const isClient = readCallerValue(

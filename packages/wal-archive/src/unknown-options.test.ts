@@ -120,3 +120,24 @@ describe("an unknown option", () => {
     expect(store.calls.list).toBe(0);
   });
 });
+
+describe("options that are not an object", () => {
+  it("are refused alike by fsArchive, memoryArchive and s3Archive, as by every other entry point", () => {
+    const factories = {
+      fsArchive: (options: unknown) => fsArchive("/a", options as never),
+      memoryArchive: (options: unknown) => memoryArchive(options as never),
+      s3Archive: (options: unknown) => s3Archive(options as never),
+    };
+    for (const [name, make] of Object.entries(factories)) {
+      for (const [options, got] of [
+        [null, "null"],
+        [5, "number"],
+        ["b", "string"],
+      ] as const) {
+        expect(() => make(options), `${name}(${got})`).toThrow(
+          expect.objectContaining({ code: "WAL_INVALID_OPTION", message: `options must be an object, got ${got}` }),
+        );
+      }
+    }
+  });
+});
