@@ -15,7 +15,7 @@ import {
   WalError,
   withAdvice,
 } from "@lora/wal-codec";
-import { type HeldLock, lockDirectory } from "@lora/wal-lock";
+import { type HeldLock, lockDirectory, lockTargetOf } from "@lora/wal-lock";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -210,6 +210,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const checked = checkOptions(options);
   const { store, dir, toLsn, fromLsn, signal, onProgress } = checked;
   const fs = fileSystemOption(checked.fs, "restore");
+  // Which lock `fs` takes, looked at once: a seam property that throws is refused before anything is created.
+  const lockTarget = lockTargetOf(fs);
   // Refused before the store is called; looked at again under the lock, which is the look that counts.
   await checkTarget(fs, dir);
 
@@ -233,7 +235,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         // No background check: `check()` runs before the first file is removed or renamed.
         lockFileMade = (await fs.stat(join(dir, LOCK_FILE_NAME))) === null;
         try {
-          lock = await lockDirectory(fs, dir, undefined, { checkIntervalMs: 0 });
+          lock = await lockDirectory(lockTarget, dir, undefined, { checkIntervalMs: 0 });
         } catch (error) {
           // Another holder locked `dir` since this call created it: it is the holder's now (empty until the holder
           // writes, with a lock that makes no file), so it stays, and so do its parents.

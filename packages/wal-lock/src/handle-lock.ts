@@ -12,7 +12,7 @@
  */
 
 import { join } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { readCallerValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
 
@@ -49,23 +49,66 @@ interface SelfLockingFileSystem extends WalFileSystem {
   tryLock(path: string): (() => void) | null;
 }
 
-/** A view that does its I/O through `lockBase` (checking or counting it on the way): it locks as `lockBase` does. */
-interface LockDelegatingFileSystem extends WalFileSystem {
-  readonly lockBase: WalFileSystem;
-}
-
 /** How many views deep `lockBase` is followed: a view of a view is fine, a cycle must not hang the lock. */
 const MAX_LOCK_BASES = 8;
 
-/** The file system whose lock `fs` takes: `fs` itself, or the one its `lockBase` chain ends at. */
-function lockingFileSystem(fs: WalFileSystem): WalFileSystem {
+/**
+ * Which lock a file system takes, decided once by {@link lockTargetOf}: a caller that must refuse a seam before it
+ * creates anything decides it first and hands it to {@link lockDirectory} and {@link probeDirectoryLock} in the file
+ * system's place, so that the seam is looked at once.
+ */
+export type LockTarget = { readonly lockTarget: "node" | "self" | "registry" };
+
+type LockKind =
+  | { readonly lockTarget: "node" }
+  | { readonly lockTarget: "self"; readonly tryLock: (path: string) => (() => void) | null }
+  | { readonly lockTarget: "registry"; readonly fs: WalFileSystem };
+
+/** The targets {@link lockTargetOf} made: a file system is never taken for one. */
+const targets = new WeakSet<object>();
+
+/**
+ * Read a property of the seam once, refusing a getter or a proxy trap that throws as the seam's methods are refused
+ * when checked (`fileSystemOption`): with a code, not as its own error from the middle of an open.
+ */
+function seamProperty(fs: WalFileSystem, name: string): unknown {
+  return readCallerValue(
+    () => (fs as unknown as Record<string, unknown>)[name],
+    "WAL_INVALID_OPTION",
+    `fs: reading ${name}`,
+  );
+}
+
+/**
+ * The lock `fs` takes ({@link lockDirectory} says which): that of `fs` itself, or of the file system its `lockBase`
+ * chain ends at (followed through up to 8 views). Each property looked at (each view's `lockBase`, then the last
+ * one's `name` and `tryLock`) is read once, and what was read is what the lock uses.
+ * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_OPTION` when one of them throws when read (a
+ *   getter, a proxy trap), with what was thrown as the `cause`.
+ */
+export function lockTargetOf(fs: WalFileSystem): LockTarget {
   let current = fs;
   for (let i = 0; i < MAX_LOCK_BASES; i++) {
-    const base = (current as Partial<LockDelegatingFileSystem>).lockBase;
-    if (typeof base !== "object" || base === null) return current;
-    current = base;
+    const base = seamProperty(current, "lockBase");
+    if (typeof base !== "object" || base === null) break;
+    current = base as WalFileSystem;
   }
-  return current;
+  let target: LockKind;
+  if (seamProperty(current, "name") === "node") target = { lockTarget: "node" };
+  else {
+    const tryLock = seamProperty(current, "tryLock");
+    const locking = current;
+    target =
+      typeof tryLock !== "function"
+        ? { lockTarget: "registry", fs: current }
+        : { lockTarget: "self", tryLock: (path) => (tryLock as SelfLockingFileSystem["tryLock"]).call(locking, path) };
+  }
+  targets.add(Object.freeze(target));
+  return target;
+}
+
+function lockOf(fs: WalFileSystem | LockTarget): LockKind {
+  return targets.has(fs) ? (fs as LockKind) : (lockTargetOf(fs as WalFileSystem) as LockKind);
 }
 
 const inProcess = new WeakMap<WalFileSystem, Set<string>>();
@@ -103,33 +146,35 @@ function unlosable(release: () => void): HeldLock {
  * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
  * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
  *
- * A view with a `lockBase` file system locks as that one does (followed through up to 8 views).
+ * A view with a `lockBase` file system (one that does its I/O through it, checking or counting it on the way) locks as
+ * that one does (followed through up to 8 views). `fs` may be the {@link LockTarget} {@link lockTargetOf} decided for
+ * the file system, which is then not looked at again.
  *
  * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
- *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock.
+ *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_INVALID_OPTION` for a
+ *   seam whose `lockBase`, `name` or `tryLock` throws when read (see {@link lockTargetOf}).
  */
 export async function lockDirectory(
-  fs: WalFileSystem,
+  fs: WalFileSystem | LockTarget,
   dir: string,
   retryBudgetMs?: number,
   options: LockDirectoryOptions = {},
 ): Promise<HeldLock> {
-  const locking = lockingFileSystem(fs);
-  if (locking.name === "node") {
+  const lock = lockOf(fs);
+  if (lock.lockTarget === "node") {
     return acquireDirLockInternal(dir, {
       ...(retryBudgetMs === undefined ? {} : { retryBudgetMs }),
       ...(options.checkIntervalMs === undefined ? {} : { checkIntervalMs: options.checkIntervalMs }),
     });
   }
-  const self = locking as Partial<SelfLockingFileSystem>;
-  if (typeof self.tryLock === "function") {
-    const release = self.tryLock(join(dir, LOCK_FILE_NAME));
+  if (lock.lockTarget === "self") {
+    const release = lock.tryLock(join(dir, LOCK_FILE_NAME));
     if (release === null) throw locked(dir);
     return unlosable(release);
   }
-  const set = inProcess.get(locking) ?? new Set<string>();
-  inProcess.set(locking, set);
+  const set = inProcess.get(lock.fs) ?? new Set<string>();
+  inProcess.set(lock.fs, set);
   if (set.has(dir)) throw locked(dir);
   set.add(dir);
   return unlosable(() => set.delete(dir));
@@ -142,18 +187,17 @@ export async function lockDirectory(
  * restore holds the lock over while it writes them). A snapshot, like {@link probeDirLock}, which it uses for Node's
  * file system; a self-locking one is tried and released at once; the in-process registry is looked up.
  */
-export async function probeDirectoryLock(fs: WalFileSystem, dir: string): Promise<WalError | null> {
-  const locking = lockingFileSystem(fs);
-  if (locking.name === "node") {
+export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: string): Promise<WalError | null> {
+  const lock = lockOf(fs);
+  if (lock.lockTarget === "node") {
     const answer = await probeDirLock(dir).catch(() => "unknown");
     return answer === "held" ? locked(dir) : null;
   }
-  const self = locking as Partial<SelfLockingFileSystem>;
-  if (typeof self.tryLock === "function") {
-    const release = self.tryLock(join(dir, LOCK_FILE_NAME));
+  if (lock.lockTarget === "self") {
+    const release = lock.tryLock(join(dir, LOCK_FILE_NAME));
     if (release === null) return locked(dir);
     release();
     return null;
   }
-  return inProcess.get(locking)?.has(dir) === true ? locked(dir) : null;
+  return inProcess.get(lock.fs)?.has(dir) === true ? locked(dir) : null;
 }

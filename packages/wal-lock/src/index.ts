@@ -19,5 +19,12 @@ export {
   LOCK_FILE_NAME,
   probeDirLock,
 } from "./dir-lock.js";
-export { type HeldLock, type LockDirectoryOptions, lockDirectory, probeDirectoryLock } from "./handle-lock.js";
+export {
+  type HeldLock,
+  type LockDirectoryOptions,
+  type LockTarget,
+  lockDirectory,
+  lockTargetOf,
+  probeDirectoryLock,
+} from "./handle-lock.js";
 export { checkRetryBudgetMs } from "./retry-budget.js";

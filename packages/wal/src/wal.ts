@@ -16,7 +16,7 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { MutationEvent } from "@lora/wal-codec/lora";
-import { type HeldLock, lockDirectory, probeDirectoryLock } from "@lora/wal-lock";
+import { type HeldLock, lockDirectory, lockTargetOf, probeDirectoryLock } from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
 import {
   isMissingFileError,
@@ -262,6 +262,8 @@ export class Wal<E = MutationEvent> {
     checkPath(dir);
     const o = normalizeOpenOptions(options);
     const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs, clock } = o;
+    // Which lock `fs` takes, looked at once: a seam property that throws is refused before the directory is created.
+    const lockTarget = lockTargetOf(fs);
 
     // Before anything is created (the directory, the lock file): a restore that did not finish is refused as found.
     const look = async () =>
@@ -276,7 +278,7 @@ export class Wal<E = MutationEvent> {
     if ((await look()) !== undefined) {
       // A restore running into `dir` holds its lock while its `.restoring` files are there: refused as it is, locked,
       // not as a restore that did not finish (probed without taking the lock or creating its file).
-      const locked = await probeDirectoryLock(fs, dir);
+      const locked = await probeDirectoryLock(lockTarget, dir);
       if (locked !== null) throw locked;
       // Free: the restore may have renamed its log into place and let go since that look, so the one that counts is
       // taken now.
@@ -284,7 +286,7 @@ export class Wal<E = MutationEvent> {
       if (unfinished !== undefined) throw unfinished;
     }
     await createDurably(fs, dir);
-    const lock = await lockDirectory(fs, dir, o.lockRetryMs);
+    const lock = await lockDirectory(lockTarget, dir, o.lockRetryMs);
     if (TESTING_BUILD) failpoint("lock.afterAcquire");
     // Under the lock, recovery lists `dir` again first (`listSegments` refuses a restore's leftovers, changing
     // nothing): a restore that started after the check above and died before this open took the lock is seen there.
