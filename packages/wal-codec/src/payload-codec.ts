@@ -23,7 +23,9 @@ export interface PayloadCodec<E> {
    */
   encodeEvent(event: E, out: ByteWriter): void;
   /**
-   * Append the payload of a batch record to `out`. The framing guarantees `events` is not empty.
+   * Append the payload of a batch record to `out`. The framing guarantees `events` is not empty. Each event must take
+   * at least one byte: the handle refuses a batch of more events than a record has bytes
+   * (`MAX_RECORD_BYTES`, `WAL_RECORD_TOO_LARGE`) before reading them.
    * @throws {@link WalError} `WAL_ENCODE` when an event cannot be represented.
    */
   encodeBatch(events: readonly E[], out: ByteWriter): void;

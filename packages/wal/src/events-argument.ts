@@ -1,7 +1,7 @@
 /** The check of the list of events passed to `commitTx` or `appendBatch`. */
 
 import { types } from "node:util";
-import { isWalError, shownError, WalError } from "@lora/wal-codec";
+import { isWalError, MAX_RECORD_BYTES, shownError, WalError } from "@lora/wal-codec";
 
 /**
  * The events `call` (`"commitTx"`, `"appendBatch"`) is to write, read once: `events` itself when it is an array
@@ -12,7 +12,8 @@ import { isWalError, shownError, WalError } from "@lora/wal-codec";
  * Nothing is allocated when `events` is an array: this runs on every commit.
  * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `events` is an array, and for one that throws when looked
  *   at (a revoked proxy: `Array.isArray` throws a `TypeError`; a proxy whose `length` throws or is not an array
- *   length), which would otherwise escape as its own error from the middle of the call; `WAL_ENCODE` for an element
+ *   length), which would otherwise escape as its own error from the middle of the call; `WAL_RECORD_TOO_LARGE` for
+ *   more events than {@link MAX_RECORD_BYTES} (see `checkEventCount`), before any is read; `WAL_ENCODE` for an element
  *   that throws when read, as when the codec reads it.
  */
 export function eventsArgument<E>(call: string, events: readonly E[]): readonly E[] {
@@ -23,7 +24,24 @@ export function eventsArgument<E>(call: string, events: readonly E[]): readonly 
     throw readFailed(call, "its events", error);
   }
   if (!isArray) throw new WalError("WAL_INVALID_ARGUMENT", `${call} takes an array of events, got ${typeof events}`);
-  return types.isProxy(events) ? copyOfEvents(call, events) : events;
+  if (types.isProxy(events)) return copyOfEvents(call, events);
+  checkEventCount(call, events.length);
+  return events;
+}
+
+/**
+ * Refuse more events than one record can hold before any is read: a record is at most {@link MAX_RECORD_BYTES} bytes
+ * and each event of a batch takes at least one of them (in every built-in codec; a codec's `encodeBatch` must too).
+ * A sparse array, or a proxy claiming a length up to 2^32 - 1, would otherwise have its holes read (and copied) one
+ * by one for minutes before the record was found too large.
+ * @throws {@link WalError} `WAL_RECORD_TOO_LARGE`.
+ */
+function checkEventCount(call: string, count: number): void {
+  if (count <= MAX_RECORD_BYTES) return;
+  throw new WalError(
+    "WAL_RECORD_TOO_LARGE",
+    `${call}: ${count} events cannot fit one record (at most ${MAX_RECORD_BYTES} bytes, at least one per event)`,
+  );
 }
 
 /**
@@ -42,6 +60,7 @@ export function copyOfEvents<E>(call: string, events: readonly E[]): E[] {
   if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
     throw new WalError("WAL_INVALID_ARGUMENT", `${call}: its events' length is not an array length`);
   }
+  checkEventCount(call, length);
   const copy: E[] = [];
   let i = 0;
   try {

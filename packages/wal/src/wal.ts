@@ -497,7 +497,8 @@ export class Wal<E = MutationEvent> {
   /**
    * Append several events to the open transaction `txBeginLsn` as one `MutationBatch` record (buffered).
    * @throws {@link WalError} `WAL_TX_NOT_OPEN`, `WAL_INVALID_ARGUMENT` (`events` is not an array), `WAL_ENCODE`
-   *   (also for an empty batch), `WAL_RECORD_TOO_LARGE`, and as {@link Wal.begin}. Nothing is written when it throws.
+   *   (also for an empty batch), `WAL_RECORD_TOO_LARGE` (also for more events than `MAX_RECORD_BYTES`, before any is
+   *   read), and as {@link Wal.begin}. Nothing is written when it throws.
    */
   appendBatch(txBeginLsn: number, events: readonly E[]): Promise<number> {
     return this.#buffered(false, (lsn) => {
@@ -610,7 +611,8 @@ export class Wal<E = MutationEvent> {
    * resolves `null`.
    *
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` (`events` is not an array), `WAL_ENCODE` /
-   *   `WAL_RECORD_TOO_LARGE` (nothing written, no LSN used), `WAL_IO` (the write or fsync failed; the handle is now
+   *   `WAL_RECORD_TOO_LARGE` (also for more events than `MAX_RECORD_BYTES`, before any is read; nothing written, no
+   *   LSN used), `WAL_IO` (the write or fsync failed; the handle is now
    *   poisoned), `WAL_POISONED`, `WAL_CLOSED`.
    */
   commitTx(events: readonly E[]): Promise<CommitInfo | null> {
