@@ -36,6 +36,7 @@ import {
   MIN_RECORD_BYTES,
   optionNames,
   type PayloadCodec,
+  readCallerValue,
   readU32,
   readU64,
   shownValue,
@@ -1171,20 +1172,27 @@ export function validateOptions(given: SegmentWriterOptions): SegmentWriterOptio
     throw new WalError("WAL_INVALID_OPTION", `bufferBytes must be an integer >= 0, got ${shownValue(buffer)}`);
   }
   const buffers: unknown = options.buffers;
-  if (
-    buffers !== undefined &&
-    !(
-      Array.isArray(buffers) &&
-      buffers.length === 2 &&
-      buffers[0] instanceof ByteWriter &&
-      buffers[1] instanceof ByteWriter &&
-      buffers[0] !== buffers[1]
-    )
-  ) {
+  if (buffers === undefined) return options;
+  // Its length and each element read once, into the pair the writer uses: a proxy's traps may answer differently,
+  // or throw, the next time (the writer destructured the array again, by its iterator).
+  const pair = readCallerValue(
+    () => {
+      if (!Array.isArray(buffers) || buffers.length !== 2) return undefined;
+      const first: unknown = buffers[0];
+      const second: unknown = buffers[1];
+      return first instanceof ByteWriter && second instanceof ByteWriter && first !== second
+        ? ([first, second] as const)
+        : undefined;
+    },
+    "WAL_INVALID_OPTION",
+    "SegmentWriter: reading buffers",
+    { option: "buffers" },
+  );
+  if (pair === undefined) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `buffers must be two distinct ByteWriters (a sealed writer's giveUpBuffers()), got ${shownValue(buffers)}`,
     );
   }
-  return options;
+  return { ...options, buffers: pair };
 }

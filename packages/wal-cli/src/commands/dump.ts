@@ -10,6 +10,7 @@ import {
   RECORD_TRAILER_BYTES,
   type RecordKind,
   RecordKindByte,
+  readCallerValue,
   shownValue,
   WalError,
 } from "@lora/wal-codec";
@@ -463,11 +464,31 @@ function checkDumpOptions(given: DumpOptions): DumpOptions {
     throw new WalError("WAL_INVALID_OPTION", `limit must be an integer of at least 1, got ${shownValue(limit)}`);
   }
   const kinds: unknown = options.kinds;
-  if (kinds !== undefined && (!Array.isArray(kinds) || !kinds.every((k) => RECORD_KINDS.includes(k)))) {
+  if (kinds === undefined) return options;
+  // Copied once, its length and each element read once: a proxy's traps may answer differently, or throw, the next
+  // time, and the dump uses the copy that was checked. Stops at the first element that is not a kind.
+  const copy = readCallerValue(
+    () => {
+      if (!Array.isArray(kinds)) return undefined;
+      const length: unknown = kinds.length;
+      if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) return undefined;
+      const read: RecordKind[] = [];
+      for (let i = 0; i < length; i++) {
+        const kind: unknown = kinds[i];
+        if (!RECORD_KINDS.includes(kind as RecordKind)) return undefined;
+        read.push(kind as RecordKind);
+      }
+      return read;
+    },
+    "WAL_INVALID_OPTION",
+    "dumpRecords: reading kinds",
+    { option: "kinds" },
+  );
+  if (copy === undefined) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${shownValue(kinds)}`,
     );
   }
-  return options;
+  return { ...options, kinds: copy };
 }
