@@ -7,7 +7,7 @@
 import { followDir, type JsonValue, jsonCodec, readCommitted, Wal } from "@lora/wal";
 import { replayDir } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
+import { interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 
 const DIR = "/w";
@@ -92,6 +92,8 @@ describe("the change feed at a headerless newest segment and under truncation", 
     });
     try {
       expect(((await follower.next()).value as { commitLsn: number }).commitLsn).toBe(last);
+      // The race did happen: segments 1..7 went while the follower located its start.
+      expect(sim.listSync(DIR).filter((n) => n.endsWith(".wal"))).toHaveLength(5);
     } finally {
       await follower.return();
     }
@@ -108,21 +110,12 @@ async function replayDirCommits(fs: SimFS): Promise<number[]> {
 function truncatingWhileLocating(sim: SimFS, upTo: number): WalFileSystem {
   let done = false;
   const name = (id: number) => `${DIR}/${String(id).padStart(10, "0")}.wal`;
-  return {
-    name: "sim-racing-truncation",
-    open: async (path, mode) => {
-      if (!done && path === name(upTo)) {
-        done = true;
-        for (let id = 1; id <= upTo; id++) await sim.unlink(name(id));
-        await sim.syncDir(DIR);
-      }
-      return await sim.open(path, mode);
-    },
-    mkdirp: (path) => sim.mkdirp(path),
-    readdir: (path) => sim.readdir(path),
-    stat: (path) => sim.stat(path),
-    rename: (from, to) => sim.rename(from, to),
-    unlink: (path) => sim.unlink(path),
-    syncDir: (path) => sim.syncDir(path),
-  };
+  return interceptOpen(sim, async (path, mode, open) => {
+    if (!done && path === name(upTo)) {
+      done = true;
+      for (let id = 1; id <= upTo; id++) await sim.unlink(name(id));
+      await sim.syncDir(DIR);
+    }
+    return await open(path, mode);
+  });
 }

@@ -7,9 +7,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { bytesCodec } from "@lora/wal-codec";
 import { describe, expect } from "vitest";
-import type { OpenMode, WalFile, WalFileSystem } from "./fs/file-system.js";
+import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { SegmentWriter, UNSYNCED_WINDOW_BYTES } from "./segment-writer.js";
 import { SimFS } from "./testing/sim-fs.js";
+import { wrapFileSystem } from "./testing/wrapped-fs.js";
 
 /** Wraps a file system and records, for one file, the most bytes ever written and not yet covered by a sync. */
 class WindowWatch {
@@ -21,16 +22,7 @@ class WindowWatch {
   syncs = 0;
 
   wrap(inner: WalFileSystem): WalFileSystem {
-    return {
-      name: inner.name,
-      open: async (path: string, mode: OpenMode): Promise<WalFile> => this.#file(await inner.open(path, mode)),
-      mkdirp: (path) => inner.mkdirp(path),
-      readdir: (path) => inner.readdir(path),
-      stat: (path) => inner.stat(path),
-      rename: (from, to) => inner.rename(from, to),
-      unlink: (path) => inner.unlink(path),
-      syncDir: (path) => inner.syncDir(path),
-    };
+    return wrapFileSystem(inner, (file) => this.#file(file));
   }
 
   #file(inner: WalFile): WalFile {
