@@ -52,12 +52,19 @@ interface SelfLockingFileSystem extends WalFileSystem {
 /** How many views deep `lockBase` is followed: a view of a view is fine, a cycle must not hang the lock. */
 const MAX_LOCK_BASES = 8;
 
+/** Marks what {@link lockTargetOf} made (type only: no such property exists at run time). */
+declare const madeByLockTargetOf: unique symbol;
+
 /**
  * Which lock a file system takes, decided once by {@link lockTargetOf}: a caller that must refuse a seam before it
  * creates anything decides it first and hands it to {@link lockDirectory} and {@link probeDirectoryLock} in the file
- * system's place, so that the seam is looked at once.
+ * system's place, so that the seam is looked at once. Only `lockTargetOf` makes one: an object of the same shape made
+ * by hand does not type-check (the functions would take it for a file system, with a lock inside this process only).
  */
-export type LockTarget = { readonly lockTarget: "node" | "self" | "registry" };
+export type LockTarget = {
+  readonly lockTarget: "node" | "self" | "registry";
+  readonly [madeByLockTargetOf]: true;
+};
 
 type LockKind =
   | { readonly lockTarget: "node" }
@@ -104,7 +111,7 @@ export function lockTargetOf(fs: WalFileSystem): LockTarget {
         : { lockTarget: "self", tryLock: (path) => (tryLock as SelfLockingFileSystem["tryLock"]).call(locking, path) };
   }
   targets.add(Object.freeze(target));
-  return target;
+  return target as LockTarget & LockKind;
 }
 
 function lockOf(fs: WalFileSystem | LockTarget): LockKind {
