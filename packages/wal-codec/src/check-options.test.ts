@@ -4,6 +4,7 @@ import {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  copyOfArray,
   isAbortSignal,
   readCallerValue,
   shownError,
@@ -244,5 +245,34 @@ describe("checkSignal for another entry point (a store call's signal argument)",
     expect(() => checkSignal(1)).toThrow(
       expect.objectContaining({ code: "WAL_INVALID_OPTION", message: "signal must be an AbortSignal, got 1" }),
     );
+  });
+});
+
+describe("copyOfArray", () => {
+  const isNumber = (x: unknown): x is number => typeof x === "number";
+
+  it("copies an array whose every element is accepted, and refuses anything else", () => {
+    const given = [1, 2, 3];
+    const copy = copyOfArray(given, isNumber);
+    expect(copy).toEqual([1, 2, 3]);
+    expect(copy).not.toBe(given);
+    expect(copyOfArray([1, "2"], isNumber)).toBeUndefined();
+    const holed = [1, 2, 3];
+    delete holed[1]; // a hole reads as undefined
+    expect(copyOfArray(holed, isNumber)).toBeUndefined();
+    expect(copyOfArray({ length: 1, 0: 1 }, isNumber)).toBeUndefined();
+    expect(copyOfArray("12", isNumber)).toBeUndefined();
+  });
+
+  it("reads the length and each element once, in order, and stops at the first refused", () => {
+    const reads: string[] = [];
+    const proxy = new Proxy([1, "x", 3], {
+      get(target, key, receiver) {
+        reads.push(String(key));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(copyOfArray(proxy, isNumber)).toBeUndefined();
+    expect(reads).toEqual(["length", "0", "1"]);
   });
 });

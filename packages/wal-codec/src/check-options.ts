@@ -123,6 +123,26 @@ export function isAbortSignal(
   return readCallerValue(() => value instanceof AbortSignal, code, what, details);
 }
 
+/**
+ * `value` copied when it is an array whose every element `accept`s: its `length` and each element read once, in
+ * order, so a proxy's traps cannot answer one way to the check and another to the caller, who uses the copy. Stops at
+ * the first element refused. Call it inside {@link readCallerValue}: a trap that throws escapes from here as thrown.
+ * @returns the copy, or `undefined` when `value` is not an array, its length is not an array length, or an element
+ *   is refused.
+ */
+export function copyOfArray<T>(value: unknown, accept: (element: unknown) => element is T): T[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const length: unknown = value.length;
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) return undefined;
+  const copy: T[] = [];
+  for (let i = 0; i < length; i++) {
+    const element: unknown = value[i];
+    if (!accept(element)) return undefined;
+    copy.push(element);
+  }
+  return copy;
+}
+
 /** How {@link checkSignal} words and codes its refusal, for the entry point that calls it. */
 export interface SignalCheck {
   /** `WAL_INVALID_OPTION` (the default) for a `signal` option, `WAL_INVALID_ARGUMENT` for a store call's signal. */

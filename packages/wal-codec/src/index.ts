@@ -17,6 +17,7 @@ export {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  copyOfArray,
   isAbortSignal,
   MAX_TIMER_MS,
   readCallerValue,

@@ -8,7 +8,7 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { checkOptionNames, checkPath, readCallerValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, copyOfArray, readCallerValue, WalError } from "@lora/wal-codec";
 import { fileSystemOption, type WalFileSystem } from "@lora/wal-segment";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
@@ -72,7 +72,11 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
  */
 export function replaySegments<E>(paths: readonly string[], given: ReplayOptions<E>): Replay<E> {
   const options = checkOptionNames(given, REPLAY_OPTION_NAMES, "replaySegments");
-  const read = readCallerValue(() => copyOfPaths(paths), "WAL_INVALID_ARGUMENT", "replaySegments: reading paths");
+  const read = readCallerValue(
+    () => copyOfArray(paths, isSegmentPath),
+    "WAL_INVALID_ARGUMENT",
+    "replaySegments: reading paths",
+  );
   if (read === undefined) {
     throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
   }
@@ -80,22 +84,9 @@ export function replaySegments<E>(paths: readonly string[], given: ReplayOptions
   return new ReplayRun(planSegments(read), fs, options);
 }
 
-/**
- * `paths` copied, its length and each element read once (a proxy's traps may answer differently, or throw, the next
- * time: the replay walks the copy that was checked), or `undefined` at the first element that is not a path or when
- * it is not an array.
- */
-function copyOfPaths(paths: unknown): string[] | undefined {
-  if (!Array.isArray(paths)) return undefined;
-  const length: unknown = paths.length;
-  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) return undefined;
-  const copy: string[] = [];
-  for (let i = 0; i < length; i++) {
-    const path: unknown = paths[i];
-    if (typeof path !== "string" || path === "" || path.includes("\0")) return undefined;
-    copy.push(path);
-  }
-  return copy;
+/** A path `replaySegments` can open: a non-empty string without a NUL. */
+function isSegmentPath(path: unknown): path is string {
+  return typeof path === "string" && path !== "" && !path.includes("\0");
 }
 
 class ReplayRun<E> implements Replay<E> {

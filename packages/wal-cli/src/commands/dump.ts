@@ -4,6 +4,7 @@
  */
 
 import {
+  copyOfArray,
   isWalError,
   optionNames,
   RECORD_HEADER_BYTES,
@@ -468,18 +469,7 @@ function checkDumpOptions(given: DumpOptions): DumpOptions {
   // Copied once, its length and each element read once: a proxy's traps may answer differently, or throw, the next
   // time, and the dump uses the copy that was checked. Stops at the first element that is not a kind.
   const copy = readCallerValue(
-    () => {
-      if (!Array.isArray(kinds)) return undefined;
-      const length: unknown = kinds.length;
-      if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) return undefined;
-      const read: RecordKind[] = [];
-      for (let i = 0; i < length; i++) {
-        const kind: unknown = kinds[i];
-        if (!RECORD_KINDS.includes(kind as RecordKind)) return undefined;
-        read.push(kind as RecordKind);
-      }
-      return read;
-    },
+    () => copyOfArray(kinds, (kind): kind is RecordKind => RECORD_KINDS.includes(kind as RecordKind)),
     "WAL_INVALID_OPTION",
     "dumpRecords: reading kinds",
     { option: "kinds" },
