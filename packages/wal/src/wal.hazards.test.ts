@@ -280,12 +280,20 @@ describe("3.5 any failed write or fsync poisons", () => {
 describe("3.6 the group flusher", () => {
   it("skips idle fsyncs and its timer never keeps the process alive", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    // The fake setInterval is wrapped by hand, not with vi.spyOn: vitest restores its spies again when the file ends,
+    // which would put the fake (uninstalled by then) back as the global for every later file in the same worker.
+    const fakeSetInterval = globalThis.setInterval;
+    const timers: NodeJS.Timeout[] = [];
+    globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+      const timer = fakeSetInterval(...args);
+      timers.push(timer);
+      return timer;
+    }) as typeof setInterval;
     try {
-      const spy = vi.spyOn(globalThis, "setInterval");
       const fs = new SimFS();
       fs.mkdirpSync("/w");
       const { wal } = await Wal.open("/w", { fs, syncMode: { mode: "group", intervalMs: 10 } });
-      const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
+      const timer = timers.at(-1) as NodeJS.Timeout;
       expect(timer.hasRef()).toBe(false);
       const idle = fs.stats.datasyncs;
       await vi.advanceTimersByTimeAsync(1000);
@@ -298,8 +306,8 @@ describe("3.6 the group flusher", () => {
       await vi.advanceTimersByTimeAsync(1000);
       expect(fs.stats.datasyncs).toBe(idle + 1);
       await wal.close();
-      spy.mockRestore();
     } finally {
+      globalThis.setInterval = fakeSetInterval;
       vi.useRealTimers();
     }
   });
