@@ -7,4 +7,6 @@ import { defineConfig } from "vitest/config";
 // with 4); larger machines keep the default.
 const maxWorkers = Math.max(4, availableParallelism() - 1);
 
-export default defineConfig({ test: { maxWorkers, projects: ["packages/*", "apps/*", "examples/*"] } });
+export default defineConfig({
+  test: { maxWorkers, projects: ["packages/*", "packages/wal-cli/vitest.mocks.config.ts", "apps/*", "examples/*"] },
+});
