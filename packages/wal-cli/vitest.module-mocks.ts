@@ -4,7 +4,6 @@
  */
 export const MODULE_MOCK_TESTS = [
   "test/lock-line.test.ts",
-  "test/readme-transcripts.test.ts",
   "src/scan/wal-target.listing-budget.test.ts",
   "src/scan/wal-target.stale-listing.test.ts",
   "src/scan/wal-target.truncated-meanwhile.test.ts",
