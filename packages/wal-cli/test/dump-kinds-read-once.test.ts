@@ -61,3 +61,34 @@ describe("dumpRecords kinds", () => {
     expect((error as Error).cause).toBe(thrown);
   });
 });
+
+describe("dumpRecords kinds claiming more elements than any list has", () => {
+  let dir: string;
+  useJsonWal("lora-wal-cli-dump-kinds-long", { transactions: 1 }, (wal) => {
+    dir = wal.dir;
+  });
+
+  it("is refused with WAL_INVALID_OPTION before any element is read", async () => {
+    // Every element a valid kind: the copy stopped only at the claimed length. The trap throws past 1000 reads so
+    // that a copy trusting the length ends (refused, but after reading them).
+    let elementReads = 0;
+    const lying = new Proxy([] as RecordKind[], {
+      get(target, key, receiver) {
+        if (key === "length") return 2 ** 32 - 1;
+        if (typeof key === "string" && /^[0-9]+$/.test(key)) {
+          if (++elementReads > 1000) throw new Error("read past 1000 elements");
+          return "txBegin";
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    let error: unknown;
+    try {
+      await kindsDumped(dir, lying);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "WAL_INVALID_OPTION", message: expect.stringMatching(/^kinds must be/) });
+    expect(elementReads).toBe(0);
+  });
+});

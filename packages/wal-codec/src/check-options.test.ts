@@ -6,6 +6,7 @@ import {
   checkSignal,
   copyOfArray,
   isAbortSignal,
+  MAX_ARRAY_ARGUMENT_LENGTH,
   readCallerValue,
   shownError,
   shownValue,
@@ -274,5 +275,62 @@ describe("copyOfArray", () => {
     });
     expect(copyOfArray(proxy, isNumber)).toBeUndefined();
     expect(reads).toEqual(["length", "0", "1"]);
+  });
+});
+
+/**
+ * An array proxy claiming `length` elements, each a valid one (`element`): a copy that trusts the length reads it for
+ * ever. Counts the element reads, and throws past `budget` of them so that a loop that does not stop ends.
+ */
+function claiming(length: number, element: unknown, budget = 1000): { value: unknown[]; elementReads: () => number } {
+  let reads = 0;
+  const value = new Proxy([] as unknown[], {
+    get(target, key, receiver) {
+      if (key === "length") return length;
+      if (typeof key === "string" && /^[0-9]+$/.test(key)) {
+        if (++reads > budget) throw new Error(`more than ${budget} elements read`);
+        return element;
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  return { value, elementReads: () => reads };
+}
+
+describe("copyOfArray's length bound", () => {
+  const isNumber = (x: unknown): x is number => typeof x === "number";
+
+  it("refuses an array claiming more than MAX_ARRAY_ARGUMENT_LENGTH elements before reading one", () => {
+    for (const length of [MAX_ARRAY_ARGUMENT_LENGTH + 1, 2 ** 32 - 1]) {
+      const lying = claiming(length, 1);
+      expect(copyOfArray(lying.value, isNumber)).toBeUndefined();
+      expect(lying.elementReads(), String(length)).toBe(0);
+    }
+  });
+
+  it("takes a tighter bound from the caller, and copies up to it", () => {
+    expect(copyOfArray([1, 2, 3], isNumber, 3)).toEqual([1, 2, 3]);
+    const lying = claiming(4, 1);
+    expect(copyOfArray(lying.value, isNumber, 3)).toBeUndefined();
+    expect(lying.elementReads()).toBe(0);
+  });
+});
+
+describe("shownValue of a long array", () => {
+  it("describes an array claiming billions of elements after reading a bounded number of them", () => {
+    // 2^32 - 1 elements cannot fit a string (V8 refuses at once); 2^24 can, and were read one by one.
+    for (const length of [2 ** 24, 2 ** 32 - 1]) {
+      const lying = claiming(length, 1);
+      expect(shownValue(lying.value)).toBe("an array");
+      expect(lying.elementReads(), String(length)).toBeLessThanOrEqual(100);
+      const nested = claiming(length, "x");
+      expect(shownValue({ kinds: nested.value })).toBe("an object");
+      expect(nested.elementReads(), String(length)).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it("still shows a short array or object as JSON", () => {
+    expect(shownValue([1, 2, 3])).toBe("[1,2,3]");
+    expect(shownValue({ mode: "grop", list: ["a"] })).toBe('{"mode":"grop","list":["a"]}');
   });
 });

@@ -61,7 +61,7 @@ function shownObject(value: object): string {
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return "an object";
     const isArray = Array.isArray(value);
     try {
-      const json = JSON.stringify(value);
+      const json = JSON.stringify(value, shortJson());
       if (typeof json === "string" && json.length <= 80) return json;
     } catch {
       // a bigint, a cycle, a throwing toJSON or getter: described instead
@@ -70,6 +70,22 @@ function shownObject(value: object): string {
   } catch {
     return "an object";
   }
+}
+
+/** The most values {@link shownObject} has `JSON.stringify` visit: each adds at least one character to its JSON. */
+const MAX_SHOWN_JSON_VALUES = 80;
+
+/**
+ * A `JSON.stringify` replacer that changes nothing but throws once more values were visited than JSON of at most 80
+ * characters can hold: an array (a proxy's, or a sparse one) claiming millions of elements was otherwise read to the
+ * last, for a message that shows none of them.
+ */
+function shortJson(): (key: string, value: unknown) => unknown {
+  let visited = 0;
+  return (_key, value) => {
+    if (++visited > MAX_SHOWN_JSON_VALUES + 1) throw new RangeError("longer than a message shows");
+    return value;
+  };
 }
 
 /**
@@ -124,16 +140,31 @@ export function isAbortSignal(
 }
 
 /**
+ * The most elements an array argument or option is copied with (2^24, 16,777,216): far more than any real list the
+ * entry points take holds (record kinds, a log's segment paths, one file each, or its replication slots), and few
+ * enough that copying it ends. A proxy's `length` is whatever its trap answers, and a proxy claiming billions of valid
+ * elements would otherwise be read for ever; one claiming more than this is refused before any element is read.
+ */
+export const MAX_ARRAY_ARGUMENT_LENGTH = 2 ** 24;
+
+/**
  * `value` copied when it is an array whose every element `accept`s: its `length` and each element read once, in
  * order, so a proxy's traps cannot answer one way to the check and another to the caller, who uses the copy. Stops at
  * the first element refused. Call it inside {@link readCallerValue}: a trap that throws escapes from here as thrown.
- * @returns the copy, or `undefined` when `value` is not an array, its length is not an array length, or an element
- *   is refused.
+ * @param maxLength The most elements accepted (at most {@link MAX_ARRAY_ARGUMENT_LENGTH}, the default): a longer
+ *   array is refused before any element is read.
+ * @returns the copy, or `undefined` when `value` is not an array, its length is not an array length or is above
+ *   `maxLength`, or an element is refused.
  */
-export function copyOfArray<T>(value: unknown, accept: (element: unknown) => element is T): T[] | undefined {
+export function copyOfArray<T>(
+  value: unknown,
+  accept: (element: unknown) => element is T,
+  maxLength = MAX_ARRAY_ARGUMENT_LENGTH,
+): T[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const length: unknown = value.length;
   if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) return undefined;
+  if (length > Math.min(maxLength, MAX_ARRAY_ARGUMENT_LENGTH)) return undefined;
   const copy: T[] = [];
   for (let i = 0; i < length; i++) {
     const element: unknown = value[i];

@@ -19,6 +19,7 @@ export {
   checkSignal,
   copyOfArray,
   isAbortSignal,
+  MAX_ARRAY_ARGUMENT_LENGTH,
   MAX_TIMER_MS,
   readCallerValue,
   type SignalCheck,

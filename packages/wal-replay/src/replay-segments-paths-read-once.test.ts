@@ -55,3 +55,22 @@ it("refuses paths that throw when read with WAL_INVALID_ARGUMENT, the throw as t
     expect.objectContaining({ name: "WalError", code: "WAL_INVALID_ARGUMENT", cause: thrown }),
   );
 });
+
+it("refuses paths claiming more elements than any log has segments before reading one", () => {
+  // Every element a valid path: the copy stopped only at the claimed length (the trap throws past 1000 reads).
+  let elementReads = 0;
+  const lying = new Proxy([] as string[], {
+    get(target, key, receiver) {
+      if (key === "length") return 2 ** 32 - 1;
+      if (typeof key === "string" && /^[0-9]+$/.test(key)) {
+        if (++elementReads > 1000) throw new Error("read past 1000 elements");
+        return "x.wal";
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  expect(() => replaySegments(lying, { codec: jsonCodec })).toThrow(
+    expect.objectContaining({ code: "WAL_INVALID_ARGUMENT", message: expect.stringMatching(/paths must be/) }),
+  );
+  expect(elementReads).toBe(0);
+});

@@ -8,7 +8,14 @@
  * The recovery mode says what is thrown and what is only reported (see {@link RecoveryMode}).
  */
 
-import { checkOptionNames, checkPath, copyOfArray, readCallerValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkPath,
+  copyOfArray,
+  MAX_ARRAY_ARGUMENT_LENGTH,
+  readCallerValue,
+  WalError,
+} from "@lora/wal-codec";
 import { fileSystemOption, type WalFileSystem } from "@lora/wal-segment";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
@@ -69,6 +76,9 @@ function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
 /**
  * Replay explicit segment files, in the order given (the first is treated as the oldest). `after` filters the
  * transactions handed over but seeks nothing: the caller chose the files.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` unless `paths` is an array of at most `MAX_ARRAY_ARGUMENT_LENGTH`
+ *   (2^24) segment paths, each a non-empty string without a NUL (its length and elements are read once, and a
+ *   longer array is refused before any element is read); `WAL_INVALID_OPTION` for the options.
  */
 export function replaySegments<E>(paths: readonly string[], given: ReplayOptions<E>): Replay<E> {
   const options = checkOptionNames(given, REPLAY_OPTION_NAMES, "replaySegments");
@@ -78,7 +88,10 @@ export function replaySegments<E>(paths: readonly string[], given: ReplayOptions
     "replaySegments: reading paths",
   );
   if (read === undefined) {
-    throw new WalError("WAL_INVALID_ARGUMENT", "replaySegments: paths must be an array of segment paths");
+    throw new WalError(
+      "WAL_INVALID_ARGUMENT",
+      `replaySegments: paths must be an array of segment paths, at most ${MAX_ARRAY_ARGUMENT_LENGTH} of them`,
+    );
   }
   const fs = fileSystemOption(options.fs, "replaySegments");
   return new ReplayRun(planSegments(read), fs, options);

@@ -6,6 +6,7 @@
 import {
   copyOfArray,
   isWalError,
+  MAX_ARRAY_ARGUMENT_LENGTH,
   optionNames,
   RECORD_HEADER_BYTES,
   RECORD_TRAILER_BYTES,
@@ -54,7 +55,10 @@ export interface DumpOptions extends ReadOptions {
   readonly fromLsn?: number;
   /** Only records with `lsn <= toLsn`; the walk stops at the first record past it (LSNs only increase). */
   readonly toLsn?: number;
-  /** Only these kinds. @default every kind */
+  /**
+   * Only these kinds. An array of at most `MAX_ARRAY_ARGUMENT_LENGTH` (2^24) elements: a longer one is refused
+   * (`WAL_INVALID_OPTION`) before any is read. @default every kind
+   */
   readonly kinds?: readonly RecordKind[];
   /**
    * Only the transaction begun at this LSN: its begin, mutations and commit or abort. An LSN that is not a
@@ -443,7 +447,8 @@ function eventsColumn(record: DumpedRecord): string {
 /**
  * Check `dumpRecords`' options before anything is read, and return them each read once (what the dump uses).
  * @throws {@link WalError} `WAL_INVALID_OPTION` for a `fromLsn`, `toLsn` or `tx` that is not a non-negative safe
- *   integer, a `toLsn` below `fromLsn`, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds, or what
+ *   integer, a `toLsn` below `fromLsn`, a `limit` that is not an integer of at least 1, `kinds` that is not an array of record kinds (at most
+ *   `MAX_ARRAY_ARGUMENT_LENGTH` of them), or what
  *   {@link checkReadOptions} refuses.
  */
 function checkDumpOptions(given: DumpOptions): DumpOptions {
@@ -467,7 +472,8 @@ function checkDumpOptions(given: DumpOptions): DumpOptions {
   const kinds: unknown = options.kinds;
   if (kinds === undefined) return options;
   // Copied once, its length and each element read once: a proxy's traps may answer differently, or throw, the next
-  // time, and the dump uses the copy that was checked. Stops at the first element that is not a kind.
+  // time, and the dump uses the copy that was checked. Stops at the first element that is not a kind; a length above
+  // MAX_ARRAY_ARGUMENT_LENGTH is refused before any element is read.
   const copy = readCallerValue(
     () => copyOfArray(kinds, (kind): kind is RecordKind => RECORD_KINDS.includes(kind as RecordKind)),
     "WAL_INVALID_OPTION",
@@ -477,7 +483,7 @@ function checkDumpOptions(given: DumpOptions): DumpOptions {
   if (copy === undefined) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), got ${shownValue(kinds)}`,
+      `kinds must be an array of record kinds (${RECORD_KINDS.join(", ")}), at most ${MAX_ARRAY_ARGUMENT_LENGTH} of them, got ${shownValue(kinds)}`,
     );
   }
   return { ...options, kinds: copy };
