@@ -3,7 +3,7 @@
  * deleted, and which slots must be invalidated first because they hold back too much of the log.
  */
 
-import { shownValue, WalError } from "@lora/wal-codec";
+import { copyOfArray, MAX_ARRAY_ARGUMENT_LENGTH, readCallerValue, shownValue, WalError } from "@lora/wal-codec";
 import type { SlotState } from "./replication-slots.js";
 import { isRestartFor } from "./resume-token.js";
 
@@ -25,7 +25,10 @@ export interface RetentionInput {
   readonly fenceLsn: number;
   /** Segments with an id at or above this one are always kept (the active segment and the one before it). */
   readonly keepFromId: number;
-  /** The replication slots; invalidated ones are ignored. */
+  /**
+   * The replication slots; invalidated ones are ignored. `invalidated` must be there, `null` for a valid slot: one
+   * without it is refused, not taken as invalidated (its segments would be deleted).
+   */
   readonly slots: readonly SlotState[];
   /** The most bytes of segments one slot may keep from deletion; `Infinity` for no limit. */
   readonly maxSlotRetainedBytes: number;
@@ -44,7 +47,10 @@ export interface RetentionInvalidation {
 
 /** What {@link planRetention} decided. */
 export interface RetentionPlan {
-  /** The segments to delete: a prefix of the input's segments (possibly empty), oldest first. */
+  /**
+   * The segments to delete: the input's first segments (possibly none), oldest first, as read (copies of their `id`,
+   * `path`, `baseLsn` and `bytes`: what the plan was made from is what the caller deletes).
+   */
   readonly drop: RetentionSegment[];
   /** The slots to invalidate before deleting, in input order. */
   readonly invalidate: RetentionInvalidation[];
@@ -71,22 +77,29 @@ export interface RetentionPlan {
  *   that many bytes, and so do all of them together. Since holding back is monotone in `restartLsn`, the plan
  *   always deletes at least one segment an invalidated slot needs.
  *
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when the input is inconsistent (ids not increasing, base LSNs
- *   decreasing, negative sizes or LSNs, duplicate slot names, a negative or NaN limit).
+ * Each value of the input (each property, each array's length and element, each segment's and slot's field) is read
+ * once, and the plan is made from what was read; a slot's `createdAtMs` is not read. `segments` and `slots` are
+ * arrays of at most `MAX_ARRAY_ARGUMENT_LENGTH` (2^24) objects.
+ *
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when the input is not one or is inconsistent (not an object,
+ *   `segments` or `slots` not an array of objects or longer than the bound, ids not increasing, base LSNs
+ *   decreasing, a path that is not a non-empty string without NUL bytes, sizes, ids, LSNs or `keepFromId` that are
+ *   not non-negative safe integers, a slot name that is not a string, duplicate slot names, an `invalidated` that is
+ *   neither `null` nor an object, a negative or NaN limit), and when a value throws when read (the throw as the
+ *   `cause`), before anything is planned.
  */
 export function planRetention(input: RetentionInput): RetentionPlan {
-  assertInput(input);
-  const { segments, fenceLsn, keepFromId, slots, maxSlotRetainedBytes } = input;
+  const { segments, fenceLsn, keepFromId, slots, maxSlotRetainedBytes } = readInput(input);
   // before[i] = the bytes of segments[0..i): the bytes of a dropped prefix are differences of these.
   const before = [0];
   for (const segment of segments) before.push((before.at(-1) as number) + segment.bytes);
   const fenceCount = droppablePrefix(segments, keepFromId, fenceLsn);
 
-  const survivors: SlotState[] = [];
-  const overLimit: { slot: SlotState; retainedBytes: number }[] = [];
+  const survivors: SlotRead[] = [];
+  const overLimit: { slot: SlotRead; retainedBytes: number }[] = [];
   const heldBackBy: string[] = [];
   for (const slot of slots) {
-    if (slot.invalidated !== null) continue;
+    if (slot.invalidated) continue;
     const count = droppablePrefix(segments, keepFromId, Math.min(fenceLsn, slot.restartLsn - 1));
     const retainedBytes = (before[fenceCount] as number) - (before[count] as number);
     if (retainedBytes > maxSlotRetainedBytes) {
@@ -135,44 +148,114 @@ function droppablePrefix(segments: readonly RetentionSegment[], keepFromId: numb
   return count;
 }
 
-function assertInput(input: RetentionInput): void {
+/** A slot as {@link planRetention} read it: the fields it decides from, each read once. */
+interface SlotRead {
+  readonly name: string;
+  readonly confirmedLsn: number;
+  readonly restartLsn: number;
+  readonly invalidated: boolean;
+}
+
+/** The input as read, each value once: the plan is made from (and returns) these, never the caller's objects. */
+interface InputRead {
+  readonly segments: readonly RetentionSegment[];
+  readonly fenceLsn: number;
+  readonly keepFromId: number;
+  readonly slots: readonly SlotRead[];
+  readonly maxSlotRetainedBytes: number;
+}
+
+/**
+ * Read and check the input: each of its properties, each array's length and elements, and each field of a segment
+ * or a slot read once, in that order, so a getter or a proxy that answers differently (or throws) the next time
+ * cannot have the plan check one value and use another. What throws when read is refused with its throw as the cause.
+ */
+function readInput(input: unknown): InputRead {
   if (typeof input !== "object" || input === null) invalid("planRetention needs an input object");
-  const { segments, fenceLsn, keepFromId, slots, maxSlotRetainedBytes } = input;
-  if (!Array.isArray(segments)) invalid("segments must be an array");
-  if (!Array.isArray(slots)) invalid("slots must be an array");
+  const field = (from: object, name: string, what: string): unknown =>
+    readCallerValue(
+      () => (from as Record<string, unknown>)[name],
+      "WAL_INVALID_ARGUMENT",
+      `planRetention: reading ${what}`,
+    );
+  const segmentsGiven = field(input, "segments", "segments");
+  const fenceLsn = field(input, "fenceLsn", "fenceLsn");
+  const keepFromId = field(input, "keepFromId", "keepFromId");
+  const slotsGiven = field(input, "slots", "slots");
+  const maxSlotRetainedBytes = field(input, "maxSlotRetainedBytes", "maxSlotRetainedBytes");
+  const segmentList = listOf(segmentsGiven, "segments");
+  const slotList = listOf(slotsGiven, "slots");
   assertNonNegative("fenceLsn", fenceLsn);
-  if (!Number.isSafeInteger(keepFromId)) invalid(`keepFromId must be a safe integer, got ${show(keepFromId)}`);
+  assertNonNegative("keepFromId", keepFromId);
   if (typeof maxSlotRetainedBytes !== "number" || !(maxSlotRetainedBytes >= 0)) {
     invalid(`maxSlotRetainedBytes must be a non-negative number or Infinity, got ${show(maxSlotRetainedBytes)}`);
   }
+  const segments: RetentionSegment[] = [];
   let previous: RetentionSegment | undefined;
-  for (const segment of segments) {
-    if (!Number.isSafeInteger(segment.id)) invalid(`segment id must be a safe integer, got ${show(segment.id)}`);
-    assertNonNegative(`baseLsn of segment ${segment.id}`, segment.baseLsn);
-    assertNonNegative(`bytes of segment ${segment.id}`, segment.bytes);
+  for (const [i, given] of segmentList.entries()) {
+    const id = field(given, "id", `segments[${i}].id`);
+    const path = field(given, "path", `segments[${i}].path`);
+    const baseLsn = field(given, "baseLsn", `segments[${i}].baseLsn`);
+    const bytes = field(given, "bytes", `segments[${i}].bytes`);
+    assertNonNegative(`segment id`, id);
+    if (typeof path !== "string" || path === "" || path.includes("\0")) {
+      invalid(`path of segment ${id} must be a non-empty string without NUL bytes, got ${shownValue(path)}`);
+    }
+    assertNonNegative(`baseLsn of segment ${id}`, baseLsn);
+    assertNonNegative(`bytes of segment ${id}`, bytes);
+    const segment: RetentionSegment = { id, path, baseLsn, bytes };
     if (previous !== undefined && segment.id <= previous.id) {
       invalid(`segments must be in increasing id order: ${segment.id} follows ${previous.id}`);
     }
     if (previous !== undefined && segment.baseLsn < previous.baseLsn) {
       invalid(`segment ${segment.id} starts at LSN ${segment.baseLsn}, below segment ${previous.id}'s base`);
     }
+    segments.push(segment);
     previous = segment;
   }
   const names = new Set<string>();
-  for (const slot of slots) {
-    if (names.has(slot.name)) invalid(`slot ${shownValue(slot.name)} is listed twice`);
-    names.add(slot.name);
-    assertNonNegative(`confirmedLsn of slot ${shownValue(slot.name)}`, slot.confirmedLsn);
-    assertNonNegative(`restartLsn of slot ${shownValue(slot.name)}`, slot.restartLsn);
-    if (!isRestartFor(slot.confirmedLsn, slot.restartLsn)) {
+  const slots: SlotRead[] = [];
+  for (const [i, given] of slotList.entries()) {
+    const name = field(given, "name", `slots[${i}].name`);
+    const confirmedLsn = field(given, "confirmedLsn", `slots[${i}].confirmedLsn`);
+    const restartLsn = field(given, "restartLsn", `slots[${i}].restartLsn`);
+    const invalidated = field(given, "invalidated", `slots[${i}].invalidated`);
+    if (typeof name !== "string") invalid(`the name of slots[${i}] must be a string, got ${shownValue(name)}`);
+    if (names.has(name)) invalid(`slot ${shownValue(name)} is listed twice`);
+    names.add(name);
+    assertNonNegative(`confirmedLsn of slot ${shownValue(name)}`, confirmedLsn);
+    assertNonNegative(`restartLsn of slot ${shownValue(name)}`, restartLsn);
+    if (!isRestartFor(confirmedLsn, restartLsn)) {
+      invalid(`restartLsn of slot ${shownValue(name)} must lie between 1 and confirmedLsn + 1, got ${restartLsn}`);
+    }
+    // Anything but null or an invalidation is a mistake: read as "invalidated", a slot without the field would be
+    // ignored, and the segments it needs deleted.
+    if (typeof invalidated !== "object") {
       invalid(
-        `restartLsn of slot ${shownValue(slot.name)} must lie between 1 and confirmedLsn + 1, got ${slot.restartLsn}`,
+        `invalidated of slot ${shownValue(name)} must be null or an invalidation, got ${shownValue(invalidated)}`,
       );
     }
+    slots.push({ name, confirmedLsn, restartLsn, invalidated: invalidated !== null });
   }
+  return { segments, fenceLsn, keepFromId, slots, maxSlotRetainedBytes };
 }
 
-function assertNonNegative(what: string, n: unknown): void {
+/** `value` copied as a list of objects (see `copyOfArray`: at most `MAX_ARRAY_ARGUMENT_LENGTH` of them). */
+function listOf(value: unknown, what: "segments" | "slots"): object[] {
+  const copy = readCallerValue(
+    () => copyOfArray(value, (element): element is object => typeof element === "object" && element !== null),
+    "WAL_INVALID_ARGUMENT",
+    `planRetention: reading ${what}`,
+  );
+  if (copy === undefined) {
+    invalid(
+      `${what} must be an array of objects, at most ${MAX_ARRAY_ARGUMENT_LENGTH} of them, got ${shownValue(value)}`,
+    );
+  }
+  return copy;
+}
+
+function assertNonNegative(what: string, n: unknown): asserts n is number {
   if (!Number.isSafeInteger(n) || (n as number) < 0)
     invalid(`${what} must be a non-negative safe integer, got ${show(n)}`);
 }

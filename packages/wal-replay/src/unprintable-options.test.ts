@@ -5,10 +5,10 @@
  * `restartLsn` before checking them (a `TypeError` for a bigint). The caller got an uncoded error instead.
  */
 
-import { expectEachRefused as expectRefused, UNPRINTABLE_VALUES as UNPRINTABLE } from "@lora/test-utils";
+import { expectEachRefused as expectRefused } from "@lora/test-utils";
 import { jsonCodec } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { followDir } from "./follow-dir.js";
 import { readCommitted } from "./read-committed.js";
 import { replayDir, replaySegments } from "./replay.js";
@@ -73,13 +73,7 @@ describe("planRetention with a slot name that has no printable form", () => {
     await expectRefused("WAL_INVALID_ARGUMENT", (name) => planRetention({ ...base, slots: [slot(name, -1)] }));
   });
 
-  it("plans its invalidation", () => {
-    for (const [label, name] of UNPRINTABLE) {
-      const plan = planRetention({ ...base, slots: [slot(name, 1)] });
-      expect(
-        plan.invalidate.map((i) => i.slot),
-        label,
-      ).toEqual([name]);
-    }
+  it("refuses it WAL_INVALID_ARGUMENT: a slot name is a string, and truncation would invalidate the slot by it", async () => {
+    await expectRefused("WAL_INVALID_ARGUMENT", (name) => planRetention({ ...base, slots: [slot(name, 1)] }));
   });
 });
