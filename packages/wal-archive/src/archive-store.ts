@@ -4,7 +4,15 @@
  * (`memoryArchive`, in `./testing`), or a store author's own: every one must pass the exported conformance suite.
  */
 
-import { checkOptionNames, checkSignal, isAbortSignal, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkOptionsObject,
+  checkSignal,
+  isAbortSignal,
+  optionNames,
+  readCallerValue,
+  WalError,
+} from "@lora/wal-codec";
 
 /** An object as {@link ArchiveStore.list} reports it. */
 export interface ArchiveObjectInfo {
@@ -143,10 +151,7 @@ const PUT_OPTION_NAMES = optionNames<ArchivePutOptions>()("signal", "crc32");
  *   `details.option`).
  */
 export function checkCallOptions<T>(options: T, call: keyof ArchiveStore, where: string): T & object {
-  if (typeof options !== "object" || options === null) {
-    const shown = options === null ? "null" : typeof options;
-    throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object, got ${shown}`);
-  }
+  checkOptionsObject(options, where);
   if (isAbortSignal(options, "WAL_INVALID_OPTION", `${where}: reading the options`)) {
     throw new WalError(
       "WAL_INVALID_OPTION",

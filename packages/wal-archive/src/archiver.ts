@@ -997,7 +997,6 @@ function checkWal(wal: unknown): asserts wal is ArchivableWal {
  */
 function checkOptions(given: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
-  if (typeof given !== "object" || given === null) throw bad("options are required");
   const o = checkOptionNames(given, ARCHIVER_OPTION_NAMES, "startArchiver");
   checkArchiveStore(o.store, "WAL_INVALID_OPTION", "startArchiver");
   const slot: unknown = o.slot ?? "archive";

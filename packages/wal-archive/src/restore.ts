@@ -507,8 +507,7 @@ async function removeVisible(fs: WalFileSystem, dir: string, visible: readonly s
 
 function checkOptions(options: RestoreOptions): RestoreOptions {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `restore: ${what}`);
-  if (typeof options !== "object" || options === null) throw bad("options are required");
-  // Each option read once: restore uses what is returned, never `options` again.
+  // Options that are not an object are refused there, as by every entry point. Each option read once: restore uses what is returned, never `options` again.
   const read = checkOptionNames(options, RESTORE_OPTION_NAMES, "restore");
   const { store, dir, toLsn, fromLsn, onProgress, signal } = read;
   checkArchiveStore(store, "WAL_INVALID_OPTION", "restore", READ_CALLS);

@@ -150,8 +150,8 @@ const S3_ARCHIVE_OPTION_NAMES = optionNames<S3ArchiveOptions>()(
  * await store.put("segments/example.wal", bytes, { crc32: checksum });
  * ```
  *
- * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for options that are not an object (`options must be an
- * object, got null`, as every entry point words it), a missing client, an empty bucket name, an invalid prefix, a
+ * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` for options that are not an object (`s3Archive: options
+ * must be an object, got null`, as every entry point words it), a missing client, an empty bucket name, an invalid prefix, a
  * part or page size out of range or a non-boolean `checkBeforePut`. The store's calls reject with
  * `WAL_INVALID_OPTION` (options that are not an object, an option name the call does not read), and with
  * `WAL_INVALID_ARGUMENT` (a bad key, prefix, byte array, CRC value or signal; other bytes under an existing key),

@@ -122,22 +122,37 @@ describe("an unknown option", () => {
 });
 
 describe("options that are not an object", () => {
-  it("are refused alike by fsArchive, memoryArchive and s3Archive, as by every other entry point", () => {
-    const factories = {
-      fsArchive: (options: unknown) => fsArchive("/a", options as never),
-      memoryArchive: (options: unknown) => memoryArchive(options as never),
-      s3Archive: (options: unknown) => s3Archive(options as never),
+  it("are refused alike by every archive entry point, the message naming the call and what it got", async () => {
+    const store = memoryArchive();
+    const entries: Record<string, (options: unknown) => unknown> = {
+      startArchiver: (options) => startArchiver(handle, options as never),
+      restore: (options) => restore(options as never),
+      fsArchive: (options) => fsArchive("/a", options as never),
+      memoryArchive: (options) => memoryArchive(options as never),
+      s3Archive: (options) => s3Archive(options as never),
+      verifyArchive: (options) => verifyArchive(store, options as never),
+      listArchive: (options) => listArchive(store, options as never),
     };
-    for (const [name, make] of Object.entries(factories)) {
+    for (const [name, call] of Object.entries(entries)) {
       for (const [options, got] of [
         [null, "null"],
         [5, "number"],
         ["b", "string"],
+        ...(name.endsWith("Archive") && name !== "s3Archive" ? [] : [[undefined, "undefined"] as const]),
       ] as const) {
-        expect(() => make(options), `${name}(${got})`).toThrow(
-          expect.objectContaining({ code: "WAL_INVALID_OPTION", message: `options must be an object, got ${got}` }),
-        );
+        const refusal = expect.objectContaining({
+          code: "WAL_INVALID_OPTION",
+          message: `${name}: options must be an object, got ${got}`,
+        });
+        let result: unknown;
+        try {
+          result = await call(options);
+        } catch (error) {
+          result = error;
+        }
+        expect(result, `${name}(${got})`).toEqual(refusal);
       }
     }
+    expect(store.calls).toEqual({ put: 0, get: 0, list: 0, delete: 0 });
   });
 });

@@ -119,9 +119,6 @@ function checkArguments<T extends ArchiveCallOptions>(
   known: readonly string[],
 ): T {
   checkArchiveStore(store, "WAL_INVALID_ARGUMENT", where, READ_CALLS);
-  if (typeof options !== "object" || options === null) {
-    throw new WalError("WAL_INVALID_OPTION", `${where}: options must be an object`);
-  }
   const read = checkOptionNames(options, known, where);
   assertSignalOption(read.signal, where);
   return read;

@@ -111,14 +111,16 @@ export function readCallerValue<T>(
 }
 
 /**
- * Assert that `options` is an object (what every entry point reads its options from).
- * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`).
+ * Assert that `options` is an object (what every entry point reads its options from). `where` names the call in the
+ * message, as `checkOptionNames` does for every entry point (`startArchiver: options must be an object, got null`).
+ * @throws {@link WalError} `WAL_INVALID_OPTION` otherwise (reading a property of `null` would be a `TypeError`):
+ *   `[<where>: ]options must be an object, got <typeof, or null>`.
  */
-export function checkOptionsObject(options: unknown): asserts options is object {
+export function checkOptionsObject(options: unknown, where?: string): asserts options is object {
   if (typeof options !== "object" || options === null) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `options must be an object, got ${options === null ? "null" : typeof options}`,
+      `${where === undefined ? "" : `${where}: `}options must be an object, got ${options === null ? "null" : typeof options}`,
     );
   }
 }

@@ -24,9 +24,9 @@ describe("checkOptionNames", () => {
     expect(refusal({ syncMode: "group", recovery: undefined, checkpointLsn: 3, fs: {} })).toBeUndefined();
   });
 
-  it("refuses options that are not an object first, as checkOptionsObject does", () => {
+  it("refuses options that are not an object first, as checkOptionsObject does, naming the call", () => {
     expect(() => checkOptionNames(null, KNOWN, "Wal.open")).toThrow(
-      expect.objectContaining({ code: "WAL_INVALID_OPTION", message: "options must be an object, got null" }),
+      expect.objectContaining({ code: "WAL_INVALID_OPTION", message: "Wal.open: options must be an object, got null" }),
     );
   });
 

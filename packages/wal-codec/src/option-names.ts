@@ -44,12 +44,13 @@ type ListsEvery<T, K extends readonly string[]> = [Exclude<keyof T & string, K[n
  * @returns A new object whose prototype is `Object.prototype`, holding each known option that did not read as
  *   `undefined` (one found on the prototype chain too) with the value read. Symbol keys are not copied: an entry
  *   point that reads one reads it from `options`. Typed as `options`, narrowed to an object.
- * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object, for the first unknown name,
+ * @throws {@link WalError} `WAL_INVALID_OPTION` for options that are not an object (`<where>: options must be an
+ *   object, got <typeof, or null>`), for the first unknown name,
  *   with the closest known one when a misspelling is likely (`details.option`, `details.knownOptions`), and for
  *   options whose keys or a known option throw when read (`details.option` names it; the throw is the `cause`).
  */
 export function checkOptionNames<T>(options: T, known: readonly string[], where: string): T & object {
-  checkOptionsObject(options);
+  checkOptionsObject(options, where);
   const names = readCallerValue(() => Object.keys(options), "WAL_INVALID_OPTION", `${where}: reading the options`);
   for (const name of names) {
     if (known.includes(name)) continue;
