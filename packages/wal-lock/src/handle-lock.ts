@@ -7,8 +7,9 @@
  * two never report a loss. The in-process registry excludes handles of one `WalFileSystem` object in this process
  * only: a file system that is neither Node's nor self-locking has nothing another process could see.
  *
- * A view over another file system (the CLI's read-only view over Node's) names it as its `lockBase` and locks as it
- * does: a restore through the CLI takes the same kernel lock as a `Wal` on Node's file system.
+ * A view over another file system names it as its `lockBase` (or, to hand out no file system, the `LockTarget`
+ * `lockTargetOf` decided for it: the CLI's read-only view over Node's) and locks as it does: a restore through the
+ * CLI takes the same kernel lock as a `Wal` on Node's file system.
  */
 
 import { join } from "node:path";
@@ -71,8 +72,12 @@ type LockKind =
   | { readonly lockTarget: "self"; readonly tryLock: (path: string) => (() => void) | null }
   | { readonly lockTarget: "registry"; readonly fs: WalFileSystem };
 
-/** The targets {@link lockTargetOf} made: a file system is never taken for one. */
-const targets = new WeakSet<object>();
+/**
+ * The targets {@link lockTargetOf} made, each with what its lock needs (the file system of a registry lock, a `tryLock`):
+ * kept here, not on the target, so that nothing a target is handed to (a read-only view's `lockBase`) reaches a file
+ * system through it. A file system is never taken for a target.
+ */
+const targets = new WeakMap<object, LockKind>();
 
 /**
  * Read a property of the seam once, refusing a getter or a proxy trap that throws as the seam's methods are refused
@@ -89,33 +94,37 @@ function seamProperty(fs: WalFileSystem, name: string): unknown {
 /**
  * The lock `fs` takes ({@link lockDirectory} says which): that of `fs` itself, or of the file system its `lockBase`
  * chain ends at (followed through up to 8 views). Each property looked at (each view's `lockBase`, then the last
- * one's `name` and `tryLock`) is read once, and what was read is what the lock uses.
+ * one's `name` and `tryLock`) is read once, and what was read is what the lock uses. A target it made, given as `fs`
+ * or met as a view's `lockBase`, is returned as it is (the lock decided for that file system), never looked at as a
+ * file system. A target names its kind only (`{ lockTarget }`): no file system is reachable from it.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_OPTION` when one of them throws when read (a
  *   getter, a proxy trap), with what was thrown as the `cause`.
  */
-export function lockTargetOf(fs: WalFileSystem): LockTarget {
-  let current = fs;
-  for (let i = 0; i < MAX_LOCK_BASES; i++) {
-    const base = seamProperty(current, "lockBase");
+export function lockTargetOf(fs: WalFileSystem | LockTarget): LockTarget {
+  let current: object = fs;
+  for (let i = 0; i < MAX_LOCK_BASES && !targets.has(current); i++) {
+    const base = seamProperty(current as WalFileSystem, "lockBase");
     if (typeof base !== "object" || base === null) break;
-    current = base as WalFileSystem;
+    current = base;
   }
-  let target: LockKind;
-  if (seamProperty(current, "name") === "node") target = { lockTarget: "node" };
+  if (targets.has(current)) return current as LockTarget;
+  const seam = current as WalFileSystem;
+  let kind: LockKind;
+  if (seamProperty(seam, "name") === "node") kind = { lockTarget: "node" };
   else {
-    const tryLock = seamProperty(current, "tryLock");
-    const locking = current;
-    target =
+    const tryLock = seamProperty(seam, "tryLock");
+    kind =
       typeof tryLock !== "function"
-        ? { lockTarget: "registry", fs: current }
-        : { lockTarget: "self", tryLock: (path) => (tryLock as SelfLockingFileSystem["tryLock"]).call(locking, path) };
+        ? { lockTarget: "registry", fs: seam }
+        : { lockTarget: "self", tryLock: (path) => (tryLock as SelfLockingFileSystem["tryLock"]).call(seam, path) };
   }
-  targets.add(Object.freeze(target));
-  return target as LockTarget & LockKind;
+  const target = Object.freeze({ lockTarget: kind.lockTarget });
+  targets.set(target, kind);
+  return target as LockTarget;
 }
 
 function lockOf(fs: WalFileSystem | LockTarget): LockKind {
-  return targets.has(fs) ? (fs as LockKind) : (lockTargetOf(fs as WalFileSystem) as LockKind);
+  return targets.get(lockTargetOf(fs)) as LockKind;
 }
 
 const inProcess = new WeakMap<WalFileSystem, Set<string>>();
@@ -153,8 +162,8 @@ function unlosable(release: () => void): HeldLock {
  * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
  * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
  *
- * A view with a `lockBase` file system (one that does its I/O through it, checking or counting it on the way) locks as
- * that one does (followed through up to 8 views). `fs` may be the {@link LockTarget} {@link lockTargetOf} decided for
+ * A view with a `lockBase` file system (one that does its I/O through it, checking or counting it on the way), or a
+ * `lockBase` that is a {@link LockTarget}, locks as that one does (followed through up to 8 views). `fs` may be the {@link LockTarget} {@link lockTargetOf} decided for
  * the file system, which is then not looked at again.
  *
  * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
