@@ -2,7 +2,8 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
-import type { OpenMode } from "@lora/wal-segment";
+import { acquireDirLock, lockDirectory } from "@lora/wal-lock";
+import type { OpenMode, WalFileSystem } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createReadOnlyFileSystem } from "./read-only-fs.js";
 
@@ -50,5 +51,53 @@ describe("createReadOnlyFileSystem without grants", () => {
     expect(await outcome(() => fs.rename(file, join(tmp.path, "moved.wal")))).toBe("WAL_IO EROFS");
     expect((await readdir(tmp.path)).sort()).toEqual(["00000000000000000001.wal"]);
     expect(await readFile(file, "utf8")).toBe("abc");
+  });
+});
+
+describe("createReadOnlyFileSystem's lock", () => {
+  let tmp: { path: string; cleanup(): Promise<void> };
+  beforeEach(async () => {
+    tmp = await makeTempDir("lora-wal-read-only-fs-lock");
+  });
+  afterEach(async () => {
+    await tmp.cleanup();
+  });
+
+  it("hands out no file system: nothing reachable from the view writes", async () => {
+    const view = createReadOnlyFileSystem() as WalFileSystem & { readonly lockBase?: unknown };
+    const lockBase = view.lockBase as Record<string, unknown> | undefined;
+    // Every mutating call a file system has, tried through the lockBase wherever it has one.
+    const file = join(tmp.path, "written.wal");
+    await writeFile(join(tmp.path, "kept.wal"), "abc");
+    const attempts: [string, unknown[]][] = [
+      ["open", [file, "createExclusive"]],
+      ["mkdirp", [join(tmp.path, "made")]],
+      ["rename", [join(tmp.path, "kept.wal"), join(tmp.path, "moved.wal")]],
+      ["unlink", [join(tmp.path, "kept.wal")]],
+    ];
+    for (const [name, args] of attempts) {
+      const call = lockBase?.[name];
+      if (typeof call === "function") {
+        try {
+          const opened: unknown = await (call as (...a: unknown[]) => Promise<unknown>).apply(lockBase, args);
+          await (opened as { close?: () => Promise<void> } | undefined)?.close?.();
+        } catch {
+          // refused: what the view promises
+        }
+      }
+    }
+    expect(await readdir(tmp.path)).toEqual(["kept.wal"]);
+    expect(
+      Object.values(lockBase ?? {}).filter((v) => typeof v === "function" || (typeof v === "object" && v !== null)),
+    ).toEqual([]);
+  });
+
+  it("locks as Node's file system does: the kernel lock, which another holder is refused", async () => {
+    const held = await lockDirectory(createReadOnlyFileSystem(), tmp.path, 0, { checkIntervalMs: 0 });
+    try {
+      await expect(acquireDirLock(tmp.path, { retryBudgetMs: 0 })).rejects.toMatchObject({ code: "WAL_LOCKED" });
+    } finally {
+      await held.release();
+    }
   });
 });

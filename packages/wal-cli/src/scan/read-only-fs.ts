@@ -7,12 +7,14 @@
  * (a log no live writer publishes a durable mark for: fsync changes no byte), `follow --slot` and
  * `slots create|drop` may write inside the log's `slots/` directory only, never beside the segments, and `restore`
  * may create the new log directory and write inside it only. An archive directory is read through a view with no
- * grant at all. A directory lock taken through a view is its base's (`lockBase`): restore through it excludes a `Wal`
- * and LoraDB as a restore on Node's file system does (the lock file is created by the lock, not through the view).
+ * grant at all. A directory lock taken through a view is its base's (`lockBase`, the `LockTarget` decided for the base,
+ * never the base itself, through which anyone handed the view could write): restore through it excludes a `Wal` and
+ * LoraDB as a restore on Node's file system does (the lock file is created by the lock, not through the view).
  */
 
 import { dirname, resolve } from "node:path";
 import { WalError } from "@lora/wal-codec";
+import { type LockTarget, lockTargetOf } from "@lora/wal-lock";
 import { createNodeFileSystem, type OpenMode, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 
 /** Called with the number of bytes each read returned. */
@@ -54,11 +56,12 @@ export function createReadOnlyFileSystem(
   const inWritable = (path: string): boolean => writable !== undefined && dirname(resolve(path)) === writable;
   const isWritable = (path: string): boolean => writable !== undefined && resolve(path) === writable;
   const sync = grants.allowSync === true;
-  const view: WalFileSystem & { readonly lockBase: WalFileSystem } = {
+  const view: WalFileSystem & { readonly lockBase: LockTarget } = {
     name: `read-only(${base.name})`,
     // A directory lock taken through the view (restore's) is the base's, the one a Wal or LoraDB takes there: by its
-    // own name the view would get a lock inside this process only (see @lora/wal-lock's lockDirectory).
-    lockBase: base,
+    // own name the view would get a lock inside this process only (see @lora/wal-lock's lockDirectory). The lock
+    // decided for the base, not the base itself: whoever is handed the view could write through a file system.
+    lockBase: lockTargetOf(base),
     async open(path: string, mode: OpenMode): Promise<WalFile> {
       if (inWritable(path)) return await base.open(path, mode);
       if (mode !== "read") throw refused(`open (${mode})`, path);
