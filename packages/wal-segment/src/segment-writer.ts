@@ -178,7 +178,13 @@ export class SegmentWriter {
   /** The seal under way or done: from its call on nothing is appended or cut (cleared if it fails; see `seal`). */
   #sealing: Promise<void> | undefined;
   #failure: unknown;
+  /** Close's writes are done: nothing more is written or synced, not even by a call made before it. */
   #closed = false;
+  /**
+   * `close()` or `discardAndClose()` has been called: every call made from then on that would append, write, sync, cut,
+   * rewrite or seal is refused (see {@link SegmentWriter.close}).
+   */
+  #closeCalled = false;
   #closing: Promise<void> | undefined;
   /** The length of the last record in the pending buffer (0: unknown, after a rollback, or none). */
   #pendingLastBytes = 0;
@@ -353,9 +359,10 @@ export class SegmentWriter {
   /**
    * Encode `record` into the pending buffer (no I/O). On an encoding error nothing is appended.
    * @returns the record's byte length.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_CLOSED`, `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
    */
   append<E>(record: WalRecord<E>, codec: PayloadCodec<E>): number {
+    this.#refuseAfterClose();
     if (this.#sealing !== undefined) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
@@ -368,9 +375,10 @@ export class SegmentWriter {
    * Encode a whole transaction (`TxBegin` at `beginLsn`, one `MutationBatch`, `TxCommit`) into the pending buffer
    * (no I/O), all or nothing: on an encoding error nothing is appended.
    * @returns the byte length of the three records.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_CLOSED`, `WAL_SEGMENT_SEALED`, `WAL_ENCODE`, `WAL_RECORD_TOO_LARGE`.
    */
   appendCommitTx<E>(beginLsn: number, events: readonly E[], codec: PayloadCodec<E>): number {
+    this.#refuseAfterClose();
     if (this.#sealing !== undefined) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot append", { details: { path: this.path } });
     }
@@ -438,9 +446,17 @@ export class SegmentWriter {
    * Write the pending bytes to the file at the current end with one positional write. Resolves once every byte
    * appended before the call is in the OS (unless a cut called before it dropped them, see
    * {@link SegmentWriter.truncateTo}). Concurrent calls are serialised, with cuts, in call order.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`; after a failure every later write rejects with
+   *   the same error.
    */
-  async write(): Promise<void> {
+  write(): Promise<void> {
+    // Not async itself: the write path makes no more promises than #write does.
+    if (this.#closeCalled) return Promise.reject(this.#closedError());
+    return this.#write();
+  }
+
+  /** {@link SegmentWriter.write}, also for close's own last writes. */
+  async #write(): Promise<void> {
     while (this.#inFlight !== undefined) {
       await this.#inFlight;
       // Waiters wake in call order, and the first to find the slot free takes it in this turn, so writes and cuts
@@ -749,6 +765,7 @@ export class SegmentWriter {
    *   error).
    */
   syncNow(): void {
+    this.#refuseAfterClose();
     this.#assertUsable();
     if (this.#syncInFlight !== undefined) {
       throw new WalError("WAL_INVALID_ARGUMENT", "syncNow beside an fdatasync in flight: await sync() instead", {
@@ -792,6 +809,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later write rejects with the same error.
    */
   writeNow(): boolean {
+    this.#refuseAfterClose();
     const writeSync = this.#file.writeSync;
     if (this.#inFlight !== undefined || writeSync === undefined) return false;
     this.#assertUsable();
@@ -824,6 +842,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`; after a failure every later sync rejects with the same error.
    */
   async sync(): Promise<void> {
+    this.#refuseAfterClose();
     this.#assertUsable();
     try {
       await this.#syncWritten();
@@ -850,6 +869,7 @@ export class SegmentWriter {
     checkOptionsObject(options); // the chunk size was once a positional number: refuse one rather than ignore it
     // Checked before any I/O: 0 or NaN would make an empty buffer that rewrites nothing, yet the call would resolve.
     const chunkBytes = readSizeOf(options.chunkBytes);
+    this.#refuseAfterClose();
     // Held throughout: a cut made meanwhile would have bytes read before it written back past its end, and a write
     // landing beside the fdatasync would be counted synced.
     const release = await this.#takeSlot();
@@ -900,7 +920,9 @@ export class SegmentWriter {
   /**
    * Seal: write and fsync the records, cut a zero tail off (and fsync, so the sealed header can never be durable
    * over a longer file), then rewrite the header with the sealed flag and fsync again. Idempotent: a call made while
-   * one runs shares its outcome; after a failed seal the writer is failed (or closed) and refuses as such.
+   * one runs shares its outcome; after a failed seal the writer is failed (or closed) and refuses as such. A call
+   * made after {@link SegmentWriter.close} is refused with `WAL_CLOSED`, even when a seal called before it is under
+   * way or done.
    *
    * It takes its place among the writes and cuts as it is called, and holds the write slot until it is done: it
    * writes every record appended before the call (once the writes and cuts called before it have run), and nothing
@@ -910,6 +932,8 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
    */
   seal(): Promise<void> {
+    // Before sharing a seal under way: a call after close() is refused, whatever was called before it.
+    if (this.#closeCalled) return Promise.reject(this.#closedError());
     this.#sealing ??= this.#seal().catch((error: unknown) => {
       // Not sealed: the writer is failed or closed, and refuses as such (a later seal rejects the same way).
       this.#sealing = undefined;
@@ -959,8 +983,8 @@ export class SegmentWriter {
    *   new end, in append order; {@link SegmentWriter.writeNow} returns false; a write called before the cut takes
    *   none of them. So no record lands past the cut or out of append order, and a record taken by a write that
    *   resolved is removed only by a cut called after that write. `writtenBytes` is the old end until the cut is done.
-   * - A call refused for its offset drops nothing and leaves the writer usable; on a closed or failed writer it drops
-   *   nothing and throws `WAL_CLOSED` or the first failure; on a sealed writer, or one whose {@link SegmentWriter.seal}
+   * - A call refused for its offset drops nothing and leaves the writer usable; on a failed writer, or one whose
+   *   `close()` has been called, it drops nothing and throws the first failure or `WAL_CLOSED`; on a sealed writer, or one whose {@link SegmentWriter.seal}
    *   was called before it, it throws `WAL_SEGMENT_SEALED` at once. A refused call changes nothing on disk.
    * - Likewise {@link SegmentWriter.seal}, {@link SegmentWriter.rewriteInPlace} and
    *   {@link SegmentWriter.trimZeroTail} hold the slot while they run: a cut called meanwhile waits for them.
@@ -976,6 +1000,7 @@ export class SegmentWriter {
         details: { path: this.path },
       });
     }
+    this.#refuseAfterClose();
     // At the call: a seal called before it writes the records appended before the call and then holds the slot, and
     // a sealed segment is never cut (its records were fsynced as the whole segment).
     if (this.#sealing !== undefined) {
@@ -1063,6 +1088,7 @@ export class SegmentWriter {
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`; after a failure every later call throws it.
    */
   async trimZeroTail(): Promise<void> {
+    this.#refuseAfterClose();
     // Held: a write landing beside the cut, at the end it cuts at, could be cut away after it resolved.
     const release = await this.#takeSlot();
     try {
@@ -1092,12 +1118,18 @@ export class SegmentWriter {
    * bytes durable: call {@link SegmentWriter.flush} (or `sync`) first when they must survive a power loss.
    * Idempotent; concurrent calls share one close.
    *
+   * From the call on, every other call that would append, write, sync, cut, rewrite or seal (`append`,
+   * `appendCommitTx`, `write`, `writeNow`, `flush`, `sync`, `syncNow`, `truncateTo`, `rewriteInPlace`, `trimZeroTail`,
+   * `seal`) is refused with `WAL_CLOSED` (or the writer's first failure) and changes nothing, even while close's own
+   * last write is still under way. A write, cut or seal called before it runs in its turn, before close's last write.
+   *
    * A writer that has failed writes nothing more: when bytes were still buffered, the file is closed anyway and the
    * close rejects with the first failure (they were not written). To drop buffered bytes on purpose, use
    * {@link SegmentWriter.discardAndClose}.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the final write, an earlier failure, or the close itself).
    */
   close(): Promise<void> {
+    this.#closeCalled = true;
     this.#closing ??= this.#close(false);
     return this.#closing;
   }
@@ -1105,10 +1137,13 @@ export class SegmentWriter {
   /**
    * Drop what is still buffered (never written) and close the file: for a caller that cannot trust the buffer, such
    * as a handle that lost its lock or failed. Bytes already written stay in the file. Idempotent; after a
-   * {@link SegmentWriter.close} has begun it shares that close.
+   * {@link SegmentWriter.close} has begun it shares that close. Calls made after it are refused as after `close`; when
+   * it is the first close, a write, cut or seal called before it that is still waiting for its turn is refused with
+   * `WAL_CLOSED` too (what it would write is dropped).
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` (the close itself).
    */
   discardAndClose(): Promise<void> {
+    this.#closeCalled = true;
     this.#closing ??= this.#close(true);
     return this.#closing;
   }
@@ -1119,7 +1154,7 @@ export class SegmentWriter {
     else {
       try {
         // Until nothing is buffered: an append made while a write is under way lands in the other buffer.
-        while (this.#pending.length > 0 || this.#inFlight !== undefined) await this.write();
+        while (this.#pending.length > 0 || this.#inFlight !== undefined) await this.#write();
       } catch (error) {
         failure = { error };
       }
@@ -1145,7 +1180,20 @@ export class SegmentWriter {
 
   #assertUsable(): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#closed) throw new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
+    if (this.#closed) throw this.#closedError();
+  }
+
+  /**
+   * Refuse a call made once {@link SegmentWriter.close} or {@link SegmentWriter.discardAndClose} has been called,
+   * before it changes anything: with the first failure, if any, else `WAL_CLOSED`.
+   */
+  #refuseAfterClose(): void {
+    if (this.#closeCalled) throw this.#closedError();
+  }
+
+  /** The error a call after close is refused with: the first failure, if any (as `#assertUsable`), else `WAL_CLOSED`. */
+  #closedError(): unknown {
+    return this.#failure ?? new WalError("WAL_CLOSED", "segment writer is closed", { details: { path: this.path } });
   }
 }
 
