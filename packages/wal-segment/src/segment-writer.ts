@@ -165,14 +165,13 @@ export class SegmentWriter {
    */
   #inFlight: Promise<void> | undefined;
   /**
-   * For each cut called while the slot was taken and not yet started, in call order: how many of the pending bytes
-   * were appended before its call. A write called before the first of them takes no byte past its mark (bytes
-   * appended after a cut's call belong after the cut); the cut drops the bytes before its mark. Empty unless the slot
-   * is taken, so only a write that had to wait looks.
+   * The cuts called and not yet done (waiting, or the one under way), in call order: where each cuts, and how many
+   * of the pending bytes were appended before its call (`before`). A write called before the first waiting cut takes
+   * no byte past its `before` (bytes appended after a cut's call belong after the cut); a cut drops the pending bytes
+   * before its `before` as it starts, and leaves the list before it frees the slot (or is refused), so a write that
+   * finds the slot free finds only waiting cuts here, each called after it.
    */
-  readonly #cutMarks: number[] = [];
-  /** The cuts called and not yet done (waiting, or under way), in call order: where each cuts (see `size`). */
-  readonly #cutsToRun: { readonly offset: number }[] = [];
+  readonly #cuts: { readonly offset: number; before: number }[] = [];
   /** Where the records end once the write in flight has landed (0 when none is), see `size`. */
   #flightEnd = 0;
   /** The seal under way or done: from its call on nothing is appended or cut (cleared if it fails; see `seal`). */
@@ -343,12 +342,11 @@ export class SegmentWriter {
    * from then on). Rotation compares this with the target.
    */
   get size(): number {
-    const cuts = this.#cutsToRun;
+    const cuts = this.#cuts;
     if (cuts.length === 0) return Math.max(this.#written, this.#flightEnd) + this.#pending.length;
-    // The last cut called, if it waits, marked how many pending bytes were appended before its call (see truncateTo).
-    const marks = this.#cutMarks;
-    const before = marks.length === 0 ? 0 : (marks[marks.length - 1] as number);
-    return (cuts[cuts.length - 1] as { readonly offset: number }).offset + this.#pending.length - before;
+    // The last cut called drops the pending bytes appended before its call (none are left once it has started).
+    const last = cuts[cuts.length - 1] as { readonly offset: number; before: number };
+    return last.offset + this.#pending.length - last.before;
   }
 
   /** The first failure of a write or sync, if any. */
@@ -410,8 +408,7 @@ export class SegmentWriter {
     if (mark < this.#pending.length) this.#pendingLastBytes = 0;
     this.#pending.truncate(mark);
     // A cut called meanwhile marked bytes no longer pending: what is left was all appended before its call.
-    const marks = this.#cutMarks;
-    for (let i = 0; i < marks.length; i++) if ((marks[i] as number) > mark) marks[i] = mark;
+    for (const cut of this.#cuts) if (cut.before > mark) cut.before = mark;
   }
 
   /**
@@ -461,7 +458,7 @@ export class SegmentWriter {
       await this.#inFlight;
       // Waiters wake in call order, and the first to find the slot free takes it in this turn, so writes and cuts
       // run as called. A cut still waiting then was called after this write (only when a write had to wait).
-      if (this.#inFlight === undefined && this.#cutMarks.length > 0 && !this.#holdBackForCut()) return;
+      if (this.#inFlight === undefined && this.#cuts.length > 0 && !this.#holdBackForCut()) return;
     }
     this.#assertUsable();
     if (this.#pending.length === 0) return;
@@ -507,6 +504,11 @@ export class SegmentWriter {
    */
   async #takeSlot(): Promise<() => void> {
     while (this.#inFlight !== undefined) await this.#inFlight;
+    return this.#holdSlot();
+  }
+
+  /** Take the write slot, free now, until the returned release is called. */
+  #holdSlot(): () => void {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -524,7 +526,8 @@ export class SegmentWriter {
    */
   #holdBackForCut(): boolean {
     this.#assertUsable();
-    const before = Math.min(this.#cutMarks[0] as number, this.#pending.length);
+    const cuts = this.#cuts;
+    const before = Math.min((cuts[0] as { before: number }).before, this.#pending.length);
     if (before === 0) return false;
     const after = this.#pending.length - before;
     if (after > 0) {
@@ -534,8 +537,7 @@ export class SegmentWriter {
       this.#pending.truncate(before);
       this.#pendingLastBytes = 0;
     }
-    const marks = this.#cutMarks;
-    for (let i = 0; i < marks.length; i++) marks[i] = (marks[i] as number) - before;
+    for (const cut of cuts) cut.before -= before;
     return true;
   }
 
@@ -1006,44 +1008,22 @@ export class SegmentWriter {
     if (this.#sealing !== undefined) {
       throw new WalError("WAL_SEGMENT_SEALED", "segment is sealed; cannot truncate", { details: { path: this.path } });
     }
-    const cut = { offset };
-    this.#cutsToRun.push(cut);
+    // The bytes appended before the call: less what the writes called before this cut take while it waits (see
+    // #holdBackForCut), dropped as it starts.
+    const cut = { offset, before: this.#pending.length };
+    this.#cuts.push(cut);
+    let release: (() => void) | undefined;
     try {
-      await this.#cutInTurn(offset);
-    } finally {
-      this.#cutsToRun.splice(this.#cutsToRun.indexOf(cut), 1);
-    }
-  }
-
-  /** {@link SegmentWriter.truncateTo} past its argument checks. */
-  async #cutInTurn(offset: number): Promise<void> {
-    // The bytes appended before the call: all those pending when the slot is free; else counted now, and less what
-    // the writes called before this cut take while it waits (see #holdBackForCut).
-    let before = this.#pending.length;
-    if (this.#inFlight !== undefined) {
-      const marks = this.#cutMarks;
-      marks.push(before);
-      try {
-        do await this.#inFlight;
-        while (this.#inFlight !== undefined);
-      } finally {
-        // Cuts start in call order, so this one's mark is the first (a failure rejects every waiter, each drops one).
-        before = marks.shift() as number;
+      while (this.#inFlight !== undefined) await this.#inFlight;
+      this.#assertUsable();
+      if (offset < SEGMENT_HEADER_BYTES || offset > this.#written) {
+        throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: truncation point out of range", {
+          details: { path: this.path, offset },
+        });
       }
-    }
-    this.#assertUsable();
-    if (offset < SEGMENT_HEADER_BYTES || offset > this.#written) {
-      throw new WalError("WAL_BAD_HEADER", "WAL segment header is malformed: truncation point out of range", {
-        details: { path: this.path, offset },
-      });
-    }
-    // Take the slot in the turn that found it free: writes called from here on wait for the cut.
-    let release: () => void = () => undefined;
-    this.#inFlight = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      this.#dropPendingBefore(before);
+      // Taken in the turn that found it free: writes called from here on wait for the cut.
+      release = this.#holdSlot();
+      this.#dropPendingBefore(cut.before);
       if (offset < this.#lastEnd) this.#lastEnd = 0;
       // After any sync in flight: one finishing late would count the bytes cut off as synced. Nothing is written
       // while the cut holds the slot, but a fill ahead started by a write before it may still be on its way: its
@@ -1060,15 +1040,17 @@ export class SegmentWriter {
         this.#oldTailEnd = 0;
       });
     } catch (error) {
-      this.#failure ??= error;
+      // A refusal (before the slot was taken) leaves the writer as it was; a failed cut fails it.
+      if (release !== undefined) this.#failure ??= error;
       throw error;
     } finally {
-      this.#inFlight = undefined;
-      release();
+      // Before the slot is freed: a write that then finds it free takes every cut listed for one still waiting.
+      this.#cuts.splice(this.#cuts.indexOf(cut), 1);
+      release?.();
     }
   }
 
-  /** Drop the first `count` pending bytes (those appended before a cut's call), shifting the later cuts' marks. */
+  /** Drop the first `count` pending bytes (those appended before a cut's call), shifting every cut's `before`. */
   #dropPendingBefore(count: number): void {
     if (count >= this.#pending.length) {
       this.#pending.reset();
@@ -1077,8 +1059,7 @@ export class SegmentWriter {
       // The last record appended came after the cut's call and is kept whole.
       this.#pending.discardFront(count);
     }
-    const marks = this.#cutMarks;
-    for (let i = 0; i < marks.length; i++) marks[i] = Math.max(0, (marks[i] as number) - count);
+    for (const cut of this.#cuts) cut.before = Math.max(0, cut.before - count);
   }
 
   /**
