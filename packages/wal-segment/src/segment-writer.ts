@@ -22,7 +22,7 @@
  * device one request less). A write of half the fill size or more is not filled ahead of (it lengthens the file
  * itself: zeros would double its bytes for one request saved per sync). The records end where the zeros begin: a
  * reader takes a zero tail of an unsealed segment for its end. Sealing cuts the zeros off before the sealed header is
- * written, and so does a clean close.
+ * written, and so does a clean close; the writes made once either has been called are not filled ahead of.
  */
 
 import { dirname } from "node:path";
@@ -602,7 +602,7 @@ export class SegmentWriter {
    * as a failed write does.
    */
   #fillAheadInBackground(): void {
-    if (this.#preallocate === 0 || this.#fillAhead !== undefined || this.#bulkWrite) return;
+    if (this.#preallocate === 0 || this.#fillAhead !== undefined || this.#bulkWrite || this.#lastWrites()) return;
     if (this.#zeroedEnd - this.#written >= this.#preallocate / 2) return;
     if (this.#failure !== undefined || this.#closed) return;
     const from = Math.max(this.#zeroedEnd, this.#written);
@@ -634,10 +634,21 @@ export class SegmentWriter {
     return length >= this.#preallocate / 2;
   }
 
+  /**
+   * Whether the writes from here on are the segment's last: a seal or a close has been called, so nothing is appended
+   * after them, and the zeros a fill would write are cut off again (by the seal before its header, by a clean
+   * close). They are not filled ahead of: the file then ends where they do. Unless bytes of a torn tail that
+   * `openForAppend` found may still lie past the written end: the fill is what overwrites them with zeros before
+   * that cut.
+   */
+  #lastWrites(): boolean {
+    return (this.#sealing !== undefined || this.#closeCalled) && this.#oldTailEnd <= this.#written;
+  }
+
   /** The zeros to write before `length` bytes are written at the end, if any: whole pages past them. */
   #fillRange(length: number): { from: number; to: number } | undefined {
     const end = this.#written + length;
-    if (this.#preallocate === 0 || end <= this.#zeroedEnd || this.#bulkWrite) return undefined;
+    if (this.#preallocate === 0 || end <= this.#zeroedEnd || this.#bulkWrite || this.#lastWrites()) return undefined;
     const from = Math.max(this.#zeroedEnd, end);
     return { from, to: Math.ceil((end + this.#preallocate) / PAGE_BYTES) * PAGE_BYTES };
   }
@@ -921,7 +932,8 @@ export class SegmentWriter {
 
   /**
    * Seal: write and fsync the records, cut a zero tail off (and fsync, so the sealed header can never be durable
-   * over a longer file), then rewrite the header with the sealed flag and fsync again. Idempotent: a call made while
+   * over a longer file), then rewrite the header with the sealed flag and fsync again. The records it writes are not
+   * zero-filled ahead of (the zeros would be cut off again): when they run past the zeros there is nothing to cut. Idempotent: a call made while
    * one runs shares its outcome; after a failed seal the writer is failed (or closed) and refuses as such. A call
    * made after {@link SegmentWriter.close} is refused with `WAL_CLOSED`, even when a seal called before it is under
    * way or done.
