@@ -339,7 +339,9 @@ export class SegmentWriter {
    * the records written, those a write in flight is writing (counted once, however much of them has landed), and the
    * pending ones. While a cut is waiting or under way, the end the last one called leaves (its offset) plus what was
    * appended after its call: the bytes it cuts or drops are not counted (a cut refused when it runs no longer counts
-   * from then on). Rotation compares this with the target.
+   * from then on: whether its offset is in range is known only then, since a `rollback` of bytes a write called before
+   * it would have taken, or a failed write, changes the end it is checked against). Rotation compares this with the
+   * target.
    */
   get size(): number {
     const cuts = this.#cuts;
