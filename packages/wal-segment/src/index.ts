@@ -47,6 +47,7 @@ export {
 } from "./segment-name.js";
 export { type ReadStep, SegmentReader, type SegmentReaderOptions } from "./segment-reader.js";
 export {
+  type SegmentFlushOptions,
   SegmentWriter,
   type SegmentWriterOptions,
   UNSYNCED_WINDOW_BYTES,

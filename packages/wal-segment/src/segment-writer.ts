@@ -22,7 +22,8 @@
  * device one request less). A write of half the fill size or more is not filled ahead of (it lengthens the file
  * itself: zeros would double its bytes for one request saved per sync). The records end where the zeros begin: a
  * reader takes a zero tail of an unsealed segment for its end. Sealing cuts the zeros off before the sealed header is
- * written, and so does a clean close; the writes made once either has been called are not filled ahead of.
+ * written, and so does a clean close, and `flush({ trimZeroTail: true })`; the writes made once one of them has been
+ * called are not filled ahead of.
  */
 
 import { dirname } from "node:path";
@@ -113,6 +114,21 @@ const WRITER_OPTION_NAMES = optionNames<SegmentWriterOptions>()(
   "preallocateBytes",
 );
 
+/** Options of {@link SegmentWriter.flush}. */
+export interface SegmentFlushOptions {
+  /**
+   * Also cut the zero-filled part past the records off (when there is one), so that once the flush resolves the file
+   * is as long as its records and that length is durable with them: the last flush of a writer closed otherwise than
+   * by {@link SegmentWriter.close} (what {@link SegmentWriter.trimZeroTail} after a plain flush leaves). Its write is
+   * not zero-filled ahead of (the zeros would only be cut off again), and the cut and the records share one fsync.
+   * @default false
+   */
+  readonly trimZeroTail?: boolean;
+}
+
+/** Every option `flush` reads; any other name is refused (`WAL_INVALID_OPTION`). */
+const FLUSH_OPTION_NAMES = optionNames<SegmentFlushOptions>()("trimZeroTail");
+
 /** Zero-filling is done in 4 KiB pages: a page the records only partly cover is not written again. */
 const PAGE_BYTES = 4096;
 
@@ -184,6 +200,11 @@ export class SegmentWriter {
    * rewrite or seal is refused (see {@link SegmentWriter.close}).
    */
   #closeCalled = false;
+  /**
+   * Calls of `flush({ trimZeroTail: true })` under way: the writes made meanwhile are followed by the cut of the zero
+   * tail, so they are not filled ahead of (see `#lastWrites`).
+   */
+  #trimmingFlushes = 0;
   #closing: Promise<void> | undefined;
   /** The length of the last record in the pending buffer (0: unknown, after a rollback, or none). */
   #pendingLastBytes = 0;
@@ -637,14 +658,19 @@ export class SegmentWriter {
   }
 
   /**
-   * Whether the writes from here on are the segment's last: a seal or a close has been called, so nothing is appended
-   * after them, and the zeros a fill would write are cut off again (by the seal before its header, by a clean
-   * close). They are not filled ahead of: the file then ends where they do. Unless bytes of a torn tail that
+   * Whether the writes from here on are followed by a cut of the zero tail: a seal or a close has been called, so
+   * nothing is appended after them, or a `flush({ trimZeroTail: true })` is under way; the zeros a fill would write
+   * are cut off again (by the seal before its header, by a clean close, by that flush). They are not filled ahead of:
+   * the file then ends where they do. (A write made during such a flush by another caller is not filled either: the
+   * flush cuts what it would fill, and the writes after the flush fill ahead again.) Unless bytes of a torn tail that
    * `openForAppend` found may still lie past the written end: the fill is what overwrites them with zeros before
    * that cut.
    */
   #lastWrites(): boolean {
-    return (this.#sealing !== undefined || this.#closeCalled) && this.#oldTailEnd <= this.#written;
+    return (
+      (this.#sealing !== undefined || this.#closeCalled || this.#trimmingFlushes > 0) &&
+      this.#oldTailEnd <= this.#written
+    );
   }
 
   /** The zeros to write before `length` bytes are written at the end, if any: whole pages past them. */
@@ -924,12 +950,52 @@ export class SegmentWriter {
   }
 
   /**
-   * Write pending bytes, then fsync.
-   * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`.
+   * Write pending bytes, then fdatasync: every byte appended before the call is durable when it resolves (as
+   * {@link SegmentWriter.write} then {@link SegmentWriter.sync}).
+   *
+   * With `{ trimZeroTail: true }`, the last flush before a close that does not go through
+   * {@link SegmentWriter.close}: its write is not zero-filled ahead of, then the zero-filled part past the records is
+   * cut off (when there is one) and one fsync makes the records and the new length durable (an fdatasync when there
+   * was nothing to cut). Once it resolves the file is as long as its records, and a power loss leaves it so. Bytes
+   * of a torn tail that `openForAppend` found are still zero-filled over before the cut, as for a seal. The cut takes
+   * the write slot in its turn, like {@link SegmentWriter.trimZeroTail}. Appending after it is allowed: later writes
+   * fill ahead again.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_INVALID_OPTION` (options not an object, an unknown name), before
+   *   anything is written; `WAL_IO`, `WAL_CLOSED`.
    */
-  async flush(): Promise<void> {
-    await this.write();
-    await this.sync();
+  async flush(options: SegmentFlushOptions = {}): Promise<void> {
+    const { trimZeroTail } = checkOptionNames(options, FLUSH_OPTION_NAMES, "SegmentWriter.flush");
+    if (trimZeroTail !== true) {
+      await this.write();
+      await this.sync();
+      return;
+    }
+    this.#refuseAfterClose();
+    this.#trimmingFlushes++;
+    try {
+      await this.write();
+      // Held: a write landing beside the cut, at the end it cuts at, could be cut away after it resolved.
+      const release = await this.#takeSlot();
+      try {
+        this.#assertUsable();
+        let covered = 0;
+        await this.#oneFlush(async () => {
+          covered = this.#written;
+          // One flush for both: the fsync after the cut also covers the records written before it. A power loss
+          // before it leaves the records fdatasynced earlier, then torn or lost ones, then zeros or the end.
+          if (await this.#cutZeroTail(false)) await this.#file.sync();
+          else await this.#file.datasync();
+        });
+        if (covered > this.#synced) this.#synced = covered;
+      } catch (error) {
+        this.#failure ??= error;
+        throw error;
+      } finally {
+        release();
+      }
+    } finally {
+      this.#trimmingFlushes--;
+    }
   }
 
   /**
@@ -1079,7 +1145,8 @@ export class SegmentWriter {
   /**
    * Cut the zero-filled part past the records off (when there is one) and fsync the new length, so the file is as
    * long as its records, as an appending writer leaves it: for a clean close that does not go through
-   * {@link SegmentWriter.close}. Writes nothing pending; call {@link SegmentWriter.flush} first.
+   * {@link SegmentWriter.close}. Writes nothing pending; `flush({ trimZeroTail: true })` writes it and cuts in one
+   * step (its write is not zero-filled ahead of, and one fsync covers both).
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO`, `WAL_CLOSED`; after a failure every later call throws it.
    */
   async trimZeroTail(): Promise<void> {
@@ -1089,7 +1156,9 @@ export class SegmentWriter {
     try {
       this.#assertUsable();
       try {
-        await this.#oneFlush(() => this.#cutZeroTail(true));
+        await this.#oneFlush(async () => {
+          await this.#cutZeroTail(true);
+        });
       } catch (error) {
         this.#failure ??= error;
         throw error;
@@ -1099,13 +1168,17 @@ export class SegmentWriter {
     }
   }
 
-  /** Cut the zero-filled part past the records off, when there is one; `durably` fsyncs the new length. */
-  async #cutZeroTail(durably: boolean): Promise<void> {
+  /**
+   * Cut the zero-filled part past the records off, when there is one; `durably` fsyncs the new length. Returns whether
+   * there was one to cut.
+   */
+  async #cutZeroTail(durably: boolean): Promise<boolean> {
     await this.#fillLanded();
-    if (this.#zeroedEnd <= this.#written) return;
+    if (this.#zeroedEnd <= this.#written) return false;
     await this.#file.truncate(this.#written);
     if (durably) await this.#file.sync();
     this.#zeroedEnd = this.#written;
+    return true;
   }
 
   /**

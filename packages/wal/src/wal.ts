@@ -883,11 +883,10 @@ export class Wal<E = MutationEvent> {
       if (lost !== null) this.#poisonWith(lost);
       if (this.#poison === undefined && !(TESTING_BUILD && this.#bugs.has("drop-pending-on-close"))) {
         await this.#pipeline.exclusive(async () => {
-          const writer = this.#pipeline.writer;
-          await writer.flush();
+          // A closed log's active segment is as long as its records, as LoraDB leaves one: one step, so the last
+          // write is not zero-filled ahead of only for those zeros to be cut off, and one fsync covers the cut.
+          await this.#pipeline.writer.flush({ trimZeroTail: true });
           this.#pipeline.flushedOutside();
-          // A closed log's active segment is as long as its records, as LoraDB leaves one.
-          await writer.trimZeroTail();
         });
       }
     } catch (error) {
