@@ -115,6 +115,12 @@ export interface RestoreResult {
   readonly objects: number;
   /** The empty successor created after a sealed newest segment, or `null`. */
   readonly successor: string | null;
+  /**
+   * Present only when releasing the directory lock failed once the restored log was in place (durable and complete):
+   * the restore did not fail for it (see {@link restore}). A `WAL_IO` whose message says the log is restored and
+   * that this process may still hold the lock; `cause` is what the release threw. Also emitted as a process warning.
+   */
+  readonly lockReleaseFailure?: WalError;
 }
 
 /**
@@ -149,7 +155,12 @@ export interface RestoreResult {
  * system's own lock, or this process's, otherwise; a view naming a `lockBase` locks as that one does). It is taken
  * once the archive's keys show the restore is possible and `dir` exists (created then when missing), `dir` is looked
  * at again under it (the look that counts), and it is held until the restored log is in place or what was written is
- * undone; it is released on every path, success or failure. So a restore and a `Wal` (or a second restore) never both
+ * undone; it is released on every path, success or failure. A release that fails does not change the outcome: after
+ * a failed restore the restore's own error is thrown; once the restored log is in place (durable and complete) the
+ * restore resolves, with the release's failure as `lockReleaseFailure` on the result (a `WAL_IO` saying the log is
+ * restored and this process may still hold the lock), also emitted as a process warning (`process.emitWarning`), so
+ * that it cannot pass unseen and a caller does not restore again a log that needs nothing more (which is refused as
+ * not empty). So a restore and a `Wal` (or a second restore) never both
  * own `dir`: whichever comes second is refused and changes nothing. A `Wal.open` while a restore runs gets
  * `WAL_LOCKED`, even when it finds the `.restoring` files. A restore into a `dir` a `Wal`, LoraDB or another restore
  * holds gets `WAL_LOCKED` while `dir` holds nothing but the lock file and a restore's `.restoring` files (a restore
@@ -258,11 +269,34 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     // when the look under the lock refused it (something appeared in `dir` meanwhile).
     if (lock !== undefined && lockFileMade) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => undefined);
     await removeCreatedDirs(fs, created);
-    await lock?.release().catch(() => undefined);
+    if (lock !== undefined) await releaseFailure(lock);
     throw error;
   }
-  await lock.release();
-  return result;
+  // The log is in place, durable and complete: a failed release does not make the restore a failure (a caller that
+  // retried would be refused as not empty, over a log that needs nothing more). It is reported on the result and as
+  // a process warning, so that it cannot pass unseen.
+  const released = await releaseFailure(lock);
+  if (released === undefined) return result;
+  const lockReleaseFailure = new WalError(
+    "WAL_IO",
+    `restore: the log in ${dir} is restored (durable and complete: open it, do not restore again), but releasing its directory lock failed: ${shownError(released.error)}; this process may still hold the lock, and a Wal.open of ${dir} in it may be refused with WAL_LOCKED until it exits`,
+    { cause: released.error, details: { path: dir } },
+  );
+  process.emitWarning(lockReleaseFailure);
+  return { ...result, lockReleaseFailure };
+}
+
+/**
+ * Release `lock`: `undefined` when it released, else what the release threw or rejected with. A lock seam's release
+ * that throws at once (not as a rejection) is caught too: it must not replace a failed restore's own error.
+ */
+async function releaseFailure(lock: HeldLock): Promise<{ readonly error: unknown } | undefined> {
+  try {
+    await lock.release();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }
 
 /**
