@@ -141,9 +141,12 @@ export interface WalErrorDetails {
   readonly slot?: string;
   /** For archive errors: the object's key in the store. */
   readonly object?: string;
-  /** For `WAL_INVALID_OPTION` naming an unknown option: that name. */
+  /** For `WAL_INVALID_OPTION` naming an unknown option (`WAL_INVALID_ARGUMENT` from `planRetention`): that name. */
   readonly option?: string;
-  /** For `WAL_INVALID_OPTION` naming an unknown option: the names the call knows. */
+  /**
+   * For `WAL_INVALID_OPTION` naming an unknown option (`WAL_INVALID_ARGUMENT` from `planRetention`): the names the call
+   * knows.
+   */
   readonly knownOptions?: readonly string[];
   /** For `WAL_POISONED` from `close()`: the highest LSN an fsync covered. */
   readonly syncedLsn?: number;

@@ -112,6 +112,45 @@ describe("planRetention refuses what is not its input, before planning", () => {
     }
   });
 
+  it("refuses an input property it does not know, as every entry point refuses an unknown option, naming the one meant", () => {
+    // Before, ignored without a word: `{ ...input(), keepFromID: 2 }` planned with the caller's keepFromId as if the
+    // misspelled one had not been written.
+    for (const [name, meant] of [
+      ["keepFromID", "keepFromId"],
+      ["maxSlotRetainedByte", "maxSlotRetainedBytes"],
+      ["colour", undefined],
+    ] as const) {
+      let error: unknown;
+      try {
+        planRetention({ ...input(), [name]: 2 } as RetentionInput);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, name).toMatchObject({
+        name: "WalError",
+        code: "WAL_INVALID_ARGUMENT",
+        details: {
+          option: name,
+          knownOptions: ["segments", "fenceLsn", "keepFromId", "slots", "maxSlotRetainedBytes"],
+        },
+      });
+      expect((error as Error).message).toContain(`planRetention: unknown option "${name}"`);
+      if (meant !== undefined) expect((error as Error).message).toContain(`did you mean "${meant}"?`);
+    }
+  });
+
+  it("refuses an unknown property before reading any of the others", () => {
+    const reads: string[] = [];
+    const given = new Proxy({ ...input(), extra: 1 } as RetentionInput, {
+      get(target, key, receiver) {
+        if (typeof key === "string") reads.push(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    refused(given);
+    expect(reads).toEqual([]);
+  });
+
   it("refuses a segment or slot that is not an object, or a hole", () => {
     for (const bad of [null, undefined, 5, "seg"]) {
       refused({ ...input(), segments: [bad, segment(2, 11)] });

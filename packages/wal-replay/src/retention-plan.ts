@@ -3,7 +3,16 @@
  * deleted, and which slots must be invalidated first because they hold back too much of the log.
  */
 
-import { copyOfArray, MAX_ARRAY_ARGUMENT_LENGTH, readCallerValue, shownValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  copyOfArray,
+  isWalError,
+  MAX_ARRAY_ARGUMENT_LENGTH,
+  optionNames,
+  readCallerValue,
+  shownValue,
+  WalError,
+} from "@lora/wal-codec";
 import type { SlotState } from "./replication-slots.js";
 import { isRestartFor } from "./resume-token.js";
 
@@ -33,6 +42,15 @@ export interface RetentionInput {
   /** The most bytes of segments one slot may keep from deletion; `Infinity` for no limit. */
   readonly maxSlotRetainedBytes: number;
 }
+
+/** Every property {@link planRetention} reads of its input; any other name is refused (`WAL_INVALID_ARGUMENT`). */
+const RETENTION_INPUT_NAMES = optionNames<RetentionInput>()(
+  "segments",
+  "fenceLsn",
+  "keepFromId",
+  "slots",
+  "maxSlotRetainedBytes",
+);
 
 /** A slot the plan invalidates: it must be invalidated before the segments are deleted. */
 export interface RetentionInvalidation {
@@ -81,7 +99,9 @@ export interface RetentionPlan {
  * once, and the plan is made from what was read; a slot's `createdAtMs` is not read. `segments` and `slots` are
  * arrays of at most `MAX_ARRAY_ARGUMENT_LENGTH` (2^24) objects.
  *
- * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when the input is not one or is inconsistent (not an object,
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when the input is not one or is inconsistent (not an object, a
+ *   property it does not know, refused before any is read as every entry point refuses an unknown option:
+ *   `details.option` names it, `details.knownOptions` the five, and the message the one likely meant;
  *   `segments` or `slots` not an array of objects or longer than the bound, ids not increasing, base LSNs
  *   decreasing, a path that is not a non-empty string without NUL bytes, sizes, ids, LSNs or `keepFromId` that are
  *   not non-negative safe integers, a slot name that is not a string, duplicate slot names, an `invalidated` that is
@@ -178,11 +198,13 @@ function readInput(input: unknown): InputRead {
       "WAL_INVALID_ARGUMENT",
       `planRetention: reading ${what}`,
     );
-  const segmentsGiven = field(input, "segments", "segments");
-  const fenceLsn = field(input, "fenceLsn", "fenceLsn");
-  const keepFromId = field(input, "keepFromId", "keepFromId");
-  const slotsGiven = field(input, "slots", "slots");
-  const maxSlotRetainedBytes = field(input, "maxSlotRetainedBytes", "maxSlotRetainedBytes");
+  // Each property read once, by the check of its names; what it read is what is planned from.
+  const read = inputProperties(input);
+  const segmentsGiven = read.segments;
+  const fenceLsn = read.fenceLsn;
+  const keepFromId = read.keepFromId;
+  const slotsGiven = read.slots;
+  const maxSlotRetainedBytes = read.maxSlotRetainedBytes;
   const segmentList = listOf(segmentsGiven, "segments");
   const slotList = listOf(slotsGiven, "slots");
   assertNonNegative("fenceLsn", fenceLsn);
@@ -238,6 +260,23 @@ function readInput(input: unknown): InputRead {
     slots.push({ name, confirmedLsn, restartLsn, invalidated: invalidated !== null });
   }
   return { segments, fenceLsn, keepFromId, slots, maxSlotRetainedBytes };
+}
+
+/**
+ * The input's properties, each read once, after refusing a name it does not know as every entry point refuses an
+ * unknown option (`checkOptionNames`: a misspelled `keepFromId` would otherwise be ignored, and the plan made
+ * without it). The input is an argument, and every mistake in it is `WAL_INVALID_ARGUMENT`: so is this one, and a
+ * property that throws when read.
+ */
+function inputProperties(input: object): Partial<Record<keyof RetentionInput, unknown>> {
+  try {
+    return checkOptionNames(input, RETENTION_INPUT_NAMES, "planRetention") as Partial<
+      Record<keyof RetentionInput, unknown>
+    >;
+  } catch (error) {
+    if (!isWalError(error, "WAL_INVALID_OPTION")) throw error;
+    throw new WalError("WAL_INVALID_ARGUMENT", error.message, { cause: error.cause, details: error.details });
+  }
 }
 
 /** `value` copied as a list of objects (see `copyOfArray`: at most `MAX_ARRAY_ARGUMENT_LENGTH` of them). */
