@@ -139,11 +139,14 @@ function locked(dir: string): WalError {
 function unlosable(release: () => void): HeldLock {
   let released = false;
   return {
-    release: () => {
-      if (!released) release();
-      released = true;
-      return Promise.resolve();
-    },
+    // In the executor: a seam's release that throws is a rejection, as `release(): Promise<void>` promises, never a
+    // throw. The lock is not marked released then, so a later call tries again.
+    release: () =>
+      new Promise<void>((resolve) => {
+        if (!released) release();
+        released = true;
+        resolve();
+      }),
     check: () => null,
     onLost: (listener) => {
       if (typeof listener !== "function") {

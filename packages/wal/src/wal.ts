@@ -94,6 +94,18 @@ function assertLsnsLeft(first: number, count: number): void {
   );
 }
 
+/**
+ * What `close()` throws when only the lock's release failed: everything before it succeeded, so the log is closed and
+ * durable, and the message must say so (a caller must not take it for lost commits) and that the lock may be held.
+ */
+function lockReleaseFailed(dir: string, error: unknown): WalError {
+  return new WalError(
+    "WAL_IO",
+    `the WAL in ${dir} is closed and durable (every acknowledged commit is on disk), but releasing its directory lock failed: ${shownError(error)}; this process may still hold the lock, and a Wal.open of ${dir} in it may be refused with WAL_LOCKED until it exits`,
+    { cause: error, details: { path: dir } },
+  );
+}
+
 type Structural = Promise<unknown>;
 
 /**
@@ -856,7 +868,9 @@ export class Wal<E = MutationEvent> {
    * fsync covered it: a background fsync failed, or the lock was lost), close releases the lock and then rejects
    * with `WAL_POISONED`, whose `cause` is the first failure; reopen the log to go on.
    * @throws {@link WalError} `WAL_IO` when the final write or fsync fails (the lock is released anyway);
-   *   `WAL_POISONED` as above.
+   *   `WAL_POISONED` as above; `WAL_IO` when only releasing the directory lock failed: the log is then closed and
+   *   durable as for a resolved close, the message says so and that this process may still hold the lock (`cause` is
+   *   the release's error). Either way the handle is over: every later call is refused `WAL_CLOSED`.
    */
   close(): Promise<void> {
     this.#closing ??= this.#doClose();
@@ -871,6 +885,8 @@ export class Wal<E = MutationEvent> {
   async #doClose(): Promise<void> {
     this.#flusher?.stop();
     let failure: unknown;
+    // A failed release of the lock, thrown only when nothing else failed: the log is closed and durable by then.
+    let releaseError: { readonly error: unknown } | undefined;
     try {
       // Calls made before close() finish first (they may need a rotation); calls made after it were refused.
       while (this.#admission.pending > 0 || this.#structural !== undefined) {
@@ -899,10 +915,14 @@ export class Wal<E = MutationEvent> {
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
       this.#lifecycleOver = true;
       this.#feed.end();
-      await this.#lock.release();
+      releaseError = await this.#lock.release().then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
       this.#pipeline.fail(this.#poison ?? closed);
     }
+    // The close's own failure (and the poisoned handle's, below) say more than the lock's.
     if (failure !== undefined) throw failure;
     // In perCommit mode nothing is acknowledged before its fsync; in the other modes a commit is once written.
     // A rotation that failed after its seal poisoned the handle, but the seal fsynced everything before it: counted.
@@ -915,6 +935,7 @@ export class Wal<E = MutationEvent> {
         { cause: this.#poison, details: { path: this.#dir, syncedLsn: synced, writtenLsn: acked } },
       );
     }
+    if (releaseError !== undefined) throw lockReleaseFailed(this.#dir, releaseError.error);
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
