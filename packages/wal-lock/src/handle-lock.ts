@@ -12,7 +12,7 @@
  * CLI takes the same kernel lock as a `Wal` on Node's file system.
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { readCallerValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
@@ -127,7 +127,18 @@ function lockOf(fs: WalFileSystem | LockTarget): LockKind {
   return targets.get(lockTargetOf(fs)) as LockKind;
 }
 
+/** The registry: per file system object, the directories held in this process, each keyed by {@link registryKey}. */
 const inProcess = new WeakMap<WalFileSystem, Set<string>>();
+
+/**
+ * One key per directory however it is spelled (`d`, `d/`, `./d`, `x/../d`, its absolute path): keyed by the string
+ * as given, each spelling got a lock of its own and two handles wrote into one directory. Resolved against the
+ * working directory, as a file system over Node's resolves a relative path; symbolic links are not followed (the seam
+ * has no `realpath`), so a directory reached through a link is another key.
+ */
+function registryKey(dir: string): string {
+  return resolve(dir);
+}
 
 function locked(dir: string): WalError {
   return new WalError("WAL_LOCKED", `WAL directory is already open by another live handle: ${dir}`, {
@@ -163,7 +174,8 @@ function unlosable(release: () => void): HeldLock {
  * - Node's file system (`fs.name === "node"`): {@link acquireDirLock}'s kernel locks, shared with LoraDB and other
  *   processes, watched while held (see `DirLock`);
  * - a file system with its own `tryLock(path)` (SimFS): that lock on `<dir>/.lora-wal.lock`, never lost;
- * - any other: a registry in this process keyed by the `fs` object and `dir` as given, never lost.
+ * - any other: a registry in this process keyed by the `fs` object and `dir` resolved (`path.resolve`: `d`, `d/`,
+ *   `./d` and its absolute path are one directory; a symbolic link is not followed), never lost.
  *
  * A view with a `lockBase` file system (one that does its I/O through it, checking or counting it on the way), or a
  * `lockBase` that is a {@link LockTarget}, locks as that one does (followed through up to 8 views). `fs` may be the {@link LockTarget} {@link lockTargetOf} decided for
@@ -194,9 +206,10 @@ export async function lockDirectory(
   }
   const set = inProcess.get(lock.fs) ?? new Set<string>();
   inProcess.set(lock.fs, set);
-  if (set.has(dir)) throw locked(dir);
-  set.add(dir);
-  return unlosable(() => set.delete(dir));
+  const key = registryKey(dir);
+  if (set.has(key)) throw locked(dir);
+  set.add(key);
+  return unlosable(() => set.delete(key));
 }
 
 /**
@@ -218,5 +231,5 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
     release();
     return null;
   }
-  return inProcess.get(lock.fs)?.has(dir) === true ? locked(dir) : null;
+  return inProcess.get(lock.fs)?.has(registryKey(dir)) === true ? locked(dir) : null;
 }
