@@ -65,7 +65,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { errnoOf, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, errnoOf, MAX_TIMER_MS, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { LOCK_FILE_NAME } from "@lora/wal-segment";
 import { type LockBinding, lockBinding } from "./flock.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
@@ -102,6 +102,8 @@ export interface AcquireDirLockOptions {
   /** How long to keep retrying a contended lock before `WAL_LOCKED`. Default 100; 0 means a single attempt. */
   readonly retryBudgetMs?: number;
 }
+
+const ACQUIRE_OPTION_NAMES = optionNames<AcquireDirLockOptions>()("retryBudgetMs");
 
 /**
  * Options for the handle and for tests; not exported from the package. `acquireDirLock` takes only the public
@@ -166,12 +168,15 @@ export interface DirLock extends AsyncDisposable {
  * @throws WalError `WAL_LOCKED` when another handle (any process, including this one, or LoraDB) still holds it
  *   after the retry budget — including a process that holds a removed `.lora-wal.lock` of `dir` (Linux), and a
  *   lock file that keeps being replaced while we lock it; `WAL_IO` for any other failure (e.g. the directory does
- *   not exist, or the lock path is a directory or another non-regular file); `WAL_INVALID_OPTION`.
+ *   not exist, or the lock path is a directory or another non-regular file); `WAL_INVALID_ARGUMENT` for a `dir` that
+ *   is not a non-empty string without NUL bytes; `WAL_INVALID_OPTION` for options that are not an object, name an
+ *   option other than `retryBudgetMs`, or hold a bad budget. Refused before anything is created.
  */
-export function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
-  // Only the public option is forwarded, whatever else a caller passes.
-  const budget = options.retryBudgetMs;
-  return acquireDirLockInternal(dir, budget === undefined ? {} : { retryBudgetMs: budget });
+export async function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
+  checkPath(dir);
+  // Read once; an unknown name (a misspelling, or one of the internal options) is refused, not ignored.
+  const budget = checkOptionNames(options, ACQUIRE_OPTION_NAMES, "acquireDirLock").retryBudgetMs;
+  return await acquireDirLockInternal(dir, budget === undefined ? {} : { retryBudgetMs: budget });
 }
 
 /**
@@ -179,6 +184,7 @@ export function acquireDirLock(dir: string, options: AcquireDirLockOptions = {})
  * @internal
  */
 export async function acquireDirLockInternal(dir: string, internal: DirLockInternalOptions = {}): Promise<DirLock> {
+  checkPath(dir);
   const budgetMs = internal.retryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS;
   checkRetryBudgetMs(budgetMs);
   const intervalMs = internal.checkIntervalMs ?? DEFAULT_LOCK_CHECK_INTERVAL_MS;
@@ -240,9 +246,11 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
  *   lock or the lock file, or (Linux) a process holds a removed lock file of `dir` — even if `.lora-wal.lock` is
  *   missing; `"free"` otherwise. Never `"free"` for a lock path that is not a regular file: that throws.
  * @throws WalError `WAL_IO` when the lock path is a directory (`details.errno` `EISDIR`) or another non-regular
- *   file (a FIFO, a socket, a device), and for any other failure.
+ *   file (a FIFO, a socket, a device), and for any other failure; `WAL_INVALID_ARGUMENT` for a `dir` that is not a
+ *   non-empty string without NUL bytes.
  */
 export async function probeDirLock(dir: string): Promise<"free" | "held" | "missing"> {
+  checkPath(dir);
   const path = join(dir, LOCK_FILE_NAME);
   const binding = loadBinding(path);
   const procRoot = "/proc";

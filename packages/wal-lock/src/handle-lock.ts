@@ -13,9 +13,10 @@
  */
 
 import { join, resolve } from "node:path";
-import { readCallerValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
+import { checkRetryBudgetMs } from "./retry-budget.js";
 
 /** The lock a handle holds for its directory until `close()`. */
 export interface HeldLock {
@@ -45,6 +46,8 @@ export interface LockDirectoryOptions {
   /** Period of the background check of the real file system's lock, ms; 0 = `check()` only. @default 1000 */
   readonly checkIntervalMs?: number;
 }
+
+const LOCK_DIRECTORY_OPTION_NAMES = optionNames<LockDirectoryOptions>()("checkIntervalMs");
 
 interface SelfLockingFileSystem extends WalFileSystem {
   tryLock(path: string): (() => void) | null;
@@ -183,8 +186,11 @@ function unlosable(release: () => void): HeldLock {
  *
  * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
- *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_INVALID_OPTION` for a
- *   seam whose `lockBase`, `name` or `tryLock` throws when read (see {@link lockTargetOf}).
+ *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_INVALID_ARGUMENT` for a
+ *   `dir` that is not a non-empty string without NUL bytes; `WAL_INVALID_OPTION` for a bad `retryBudgetMs`, for
+ *   options that are not an object or name an option other than `checkIntervalMs`, and for a seam whose `lockBase`,
+ *   `name` or `tryLock` throws when read (see {@link lockTargetOf}). Every kind of lock refuses these alike, before
+ *   anything is locked or created.
  */
 export async function lockDirectory(
   fs: WalFileSystem | LockTarget,
@@ -192,11 +198,14 @@ export async function lockDirectory(
   retryBudgetMs?: number,
   options: LockDirectoryOptions = {},
 ): Promise<HeldLock> {
+  checkPath(dir);
+  if (retryBudgetMs !== undefined) checkRetryBudgetMs(retryBudgetMs);
+  const { checkIntervalMs } = checkOptionNames(options, LOCK_DIRECTORY_OPTION_NAMES, "lockDirectory");
   const lock = lockOf(fs);
   if (lock.lockTarget === "node") {
     return acquireDirLockInternal(dir, {
       ...(retryBudgetMs === undefined ? {} : { retryBudgetMs }),
-      ...(options.checkIntervalMs === undefined ? {} : { checkIntervalMs: options.checkIntervalMs }),
+      ...(checkIntervalMs === undefined ? {} : { checkIntervalMs }),
     });
   }
   if (lock.lockTarget === "self") {
@@ -218,8 +227,11 @@ export async function lockDirectory(
  * for a caller that refuses `dir` in any case and only has to say why (`Wal.open` finding the `*.restoring` files a
  * restore holds the lock over while it writes them). A snapshot, like {@link probeDirLock}, which it uses for Node's
  * file system; a self-locking one is tried and released at once; the in-process registry is looked up.
+ * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty
+ *   string without NUL bytes; `WAL_INVALID_OPTION` for a seam that throws when read, as {@link lockTargetOf}.
  */
 export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: string): Promise<WalError | null> {
+  checkPath(dir);
   const lock = lockOf(fs);
   if (lock.lockTarget === "node") {
     const answer = await probeDirLock(dir).catch(() => "unknown");
