@@ -1,40 +1,63 @@
 /**
- * A file system's own lock whose release throws (a seam may): `HeldLock.release()` promises a rejection, never a
- * throw, so a caller's `release().catch(...)` or `.then(ok, failed)` sees it; the lock is not counted released, so a
- * later call tries the seam's release again.
+ * `HeldLock.release()` returns a promise, also when a self-locking file system's release function throws: it used to
+ * call that function synchronously and let its throw escape the call, so `lock.release().catch(...)` (what `restore`
+ * runs on its failure path, to keep the restore's own error) threw the release's error in place of it. The throw is
+ * now a rejection, `WAL_IO` with it as the `cause`, once: a later call shares that answer and the function is not
+ * called again.
  */
 
+import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { lockDirectory } from "./handle-lock.js";
 
-it("a seam release that throws is a rejection, and a later release tries again", async () => {
-  const sim = SimFS.withDir("/w");
-  const tryLock = sim.tryLock.bind(sim);
-  const thrown = new Error("EIO: closing the lock");
+/** SimFS whose lock's release function throws `thrown` (after releasing), counting its calls. */
+function throwingRelease(thrown: unknown): { fs: WalFileSystem; calls: () => number } {
+  const sim = new SimFS();
+  sim.mkdirpSync("/d");
   let calls = 0;
-  sim.tryLock = (path: string) => {
-    const release = tryLock(path);
-    if (release === null) return null;
-    return () => {
-      calls++;
-      if (calls === 1) throw thrown;
-      release();
-    };
-  };
-  const lock = await lockDirectory(sim, "/w");
-  let returned: Promise<void> | undefined;
+  const fs = new Proxy(sim, {
+    get(target, key) {
+      if (key === "tryLock") {
+        return (path: string) => {
+          const release = target.tryLock(path);
+          if (release === null) return null;
+          return () => {
+            calls++;
+            release();
+            throw thrown;
+          };
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { fs, calls: () => calls };
+}
+
+it("a release function that throws is a rejected promise (WAL_IO, the throw as the cause), answered once", async () => {
+  const boom = new Error("boom");
+  const { fs, calls } = throwingRelease(boom);
+  const lock = await lockDirectory(fs, "/d");
+  let released: Promise<void> | undefined;
   expect(() => {
-    returned = lock.release();
+    released = lock.release();
   }).not.toThrow();
-  await expect(returned).rejects.toBe(thrown);
-  // Still held: another holder is refused until a release succeeds.
-  await expect(lockDirectory(sim, "/w")).rejects.toMatchObject({ code: "WAL_LOCKED" });
-  await lock.release();
-  expect(calls).toBe(2);
-  // Idempotent once released.
-  await lock.release();
-  expect(calls).toBe(2);
-  const again = await lockDirectory(sim, "/w");
-  await again.release();
+  await expect(released).rejects.toMatchObject({ name: "WalError", code: "WAL_IO", cause: boom });
+  await expect(lock.release()).rejects.toMatchObject({ code: "WAL_IO", cause: boom });
+  expect(calls()).toBe(1);
+  // The lock itself was let go before the throw: a later lock of the directory is taken.
+  const again = await lockDirectory(fs, "/d");
+  expect(() => {
+    void again.release().catch(() => undefined);
+  }).not.toThrow();
+});
+
+it("a WalError thrown by the release function is rejected as it is", async () => {
+  const { WalError } = await import("@lora/wal-codec");
+  const coded = new WalError("WAL_IO", "release failed");
+  const { fs } = throwingRelease(coded);
+  const lock = await lockDirectory(fs, "/d");
+  await expect(lock.release()).rejects.toBe(coded);
 });

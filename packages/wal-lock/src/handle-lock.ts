@@ -13,7 +13,15 @@
  */
 
 import { join, resolve } from "node:path";
-import { checkOptionNames, checkPath, optionNames, readCallerValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkPath,
+  isWalError,
+  optionNames,
+  readCallerValue,
+  shownError,
+  WalError,
+} from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
@@ -149,18 +157,33 @@ function locked(dir: string): WalError {
   });
 }
 
-/** A lock that cannot be lost from outside: `check()` is always null and listeners are never called. */
-function unlosable(release: () => void): HeldLock {
-  let released = false;
+/**
+ * A lock that cannot be lost from outside: `check()` is always null and listeners are never called. `release` calls
+ * the release function once and answers every call with that one outcome, as a promise: a self-locking file system's
+ * function that throws is a rejection (`WAL_IO`, the throw as the `cause`; a `WalError` as it is), never a throw out of
+ * `release()`, which would escape a caller's `release().catch(...)`.
+ */
+function unlosable(dir: string, release: () => void): HeldLock {
+  let released: Promise<void> | undefined;
   return {
-    // In the executor: a seam's release that throws is a rejection, as `release(): Promise<void>` promises, never a
-    // throw. The lock is not marked released then, so a later call tries again.
-    release: () =>
-      new Promise<void>((resolve) => {
-        if (!released) release();
-        released = true;
-        resolve();
-      }),
+    release: () => {
+      released ??= new Promise<void>((resolve, reject) => {
+        try {
+          release();
+          resolve();
+        } catch (error) {
+          reject(
+            isWalError(error)
+              ? error
+              : new WalError("WAL_IO", `releasing the lock on ${dir} threw: ${shownError(error)}`, {
+                  cause: error,
+                  details: { path: dir },
+                }),
+          );
+        }
+      });
+      return released;
+    },
     check: () => null,
     onLost: (listener) => {
       if (typeof listener !== "function") {
@@ -211,14 +234,14 @@ export async function lockDirectory(
   if (lock.lockTarget === "self") {
     const release = lock.tryLock(join(dir, LOCK_FILE_NAME));
     if (release === null) throw locked(dir);
-    return unlosable(release);
+    return unlosable(dir, release);
   }
   const set = inProcess.get(lock.fs) ?? new Set<string>();
   inProcess.set(lock.fs, set);
   const key = registryKey(dir);
   if (set.has(key)) throw locked(dir);
   set.add(key);
-  return unlosable(() => set.delete(key));
+  return unlosable(dir, () => set.delete(key));
 }
 
 /**
