@@ -48,7 +48,8 @@ it("resolves with the log in place, and reports the release's failure on the res
   expect(result.lastLsn).not.toBe(null);
   const failure = result.lockReleaseFailure;
   expect(failure).toMatchObject({ name: "WalError", code: "WAL_IO", details: { path: "/r" } });
-  expect(failure?.cause).toBe(thrown);
+  // The lock's own refusal of its release (WAL_IO), whose cause is what the seam threw.
+  expect(failure?.cause).toMatchObject({ code: "WAL_IO", cause: thrown });
   expect(failure?.message).toContain("restored");
   expect(failure?.message).toContain("EIO: closing the lock");
   expect(warnings).toEqual([failure]);
@@ -66,7 +67,10 @@ it("a release that fails with something that is not an Error is reported the sam
   await archivedLog(new SimFS(), store, { commits: 2 });
   vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
   const result = await restore({ store, dir: "/r", fs: releaseThrows(new SimFS(), "just a string") });
-  expect(result.lockReleaseFailure).toMatchObject({ code: "WAL_IO", cause: "just a string" });
+  expect(result.lockReleaseFailure).toMatchObject({
+    code: "WAL_IO",
+    cause: { code: "WAL_IO", cause: "just a string" },
+  });
 });
 
 it("a restore that fails, and whose lock's release then throws, rejects with its own failure and removes what it wrote", async () => {

@@ -39,7 +39,8 @@ it("a close whose lock release fails says the log is closed and durable, and end
   );
   expect(error).toMatchObject({ name: "WalError", code: "WAL_IO", details: { path: "/w/log" } });
   expect((error as Error).message).toMatch(/is closed and durable/);
-  expect((error as Error).cause).toBe(thrown);
+  // The lock's own refusal of its release (WAL_IO, the seam's throw as its cause).
+  expect((error as Error).cause).toMatchObject({ code: "WAL_IO", cause: thrown });
   // The same promise again: close is not retried.
   await expect(wal.close()).rejects.toBe(error);
   // The handle is over, as after a close that released.
