@@ -29,8 +29,9 @@
  *    it can report a mismatch for a batch written with another codec.
  * 4. **Torn tail**: damage in the newest segment, when that segment is not sealed, that is not a CRC-valid frame,
  *    and either reaches into the last {@link UNSYNCED_WINDOW_BYTES} of the file's data (the damaged record's end, by
- *    its header's account when the header is plausible, lies there; the data ends at the last non-zero byte, since
- *    a preallocating writer zero-fills ahead of its records) or is followed by no intact marker record of a
+ *    its header's account when the header is plausible, else the end of the 13 header bytes it is judged by, lies
+ *    there; the data ends at the last non-zero byte, since a preallocating writer zero-fills ahead of its records)
+ *    or is followed by no intact marker record of a
  *    higher LSN. A writer never has more than that window written but not fsynced, so a power loss can tear or
  *    lose only bytes in it, in any pattern: later sectors of one write may land while earlier ones do not, and a
  *    torn record's payload may hold bytes that look like records. Such damage always opens as a torn tail. Damage
@@ -89,6 +90,8 @@ import type { DurableBindingCheck } from "./durable-binding.js";
 
 /** Bytes read at once by the look for an earlier decoded payload. */
 const CHUNK_BYTES = 64 * 1024;
+/** The bytes of a record header its plausibility is judged by: length (4), kind (1), LSN (8). */
+const JUDGED_HEADER_BYTES = 13;
 const TWO_POW_32 = 0x1_0000_0000;
 
 /** The class of a piece of damage (see the module comment for the rules). */
@@ -323,10 +326,11 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
  * Whether damage at `offset` in the newest, unsealed segment is followed by records that show it is not a torn
  * write (rule 4): `undefined` when it may be torn, else the intact marker found after it.
  *
- * The damaged record reaches, by its header's own account when the header is plausible, to some end; if that end
- * lies within the last {@link UNSYNCED_WINDOW_BYTES} of the file, the damage may be bytes that were written but not
- * yet fsynced (a writer never leaves more than that unsynced, and a record larger than that is written in synced
- * pieces, header first), whose sectors can land in any order or not at all, so whatever follows proves nothing. Further
+ * The damaged record reaches, by its header's own account when the header is plausible (else through the 13 bytes it
+ * is judged by), to some end; if that end lies within the last {@link UNSYNCED_WINDOW_BYTES} of the file, the damage
+ * may be bytes that were written but not yet fsynced (a writer never leaves more than that unsynced, and a write
+ * larger than that goes out in synced pieces), whose sectors can land in any order or not at all, so whatever follows
+ * proves nothing. Further
  * back every byte had been fsynced, and an intact marker after the damaged record shows that data follows it.
  */
 async function evidenceOfLaterRecords(
@@ -337,10 +341,15 @@ async function evidenceOfLaterRecords(
 ): Promise<{ offset: number; lsn: number } | undefined> {
   // LSNs rise by one within a segment: the damaged record's own LSN follows the last one read (or is the base).
   const expectedLsn = offset === SEGMENT_HEADER_BYTES ? reader.header.baseLsn : lastLsn + 1;
-  const end = (await reader.recordEndAt(offset, expectedLsn)) ?? offset + 1;
+  const claimed = await reader.recordEndAt(offset, expectedLsn);
+  // A header that is not plausible reaches at least through the bytes it was judged by: a write larger than the
+  // window goes out in pieces fsynced in turn, a piece ends wherever the window does (inside a header too), and a
+  // power loss can lose the sector after that sync point while later ones land. The header then keeps its fsynced
+  // first bytes and reads zeros after them, and its damage lies in those unsynced bytes.
+  const end = claimed ?? offset + JUDGED_HEADER_BYTES;
   // From where the data ends: a preallocating writer's zeros past its records were never written as data.
   if (end > (await reader.dataEnd()) - window) return undefined;
-  return await reader.findIntactMarkerAfter(Math.max(end, offset + 1), lastLsn);
+  return await reader.findIntactMarkerAfter(claimed ?? offset + 1, lastLsn);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
@@ -74,5 +74,38 @@ describe("a damaged record that starts before the unsynced window", () => {
     expect(length).toBeGreaterThan(10);
     expect(outcome.corruption).toBeNull();
     expect(outcome.tornTail).toMatchObject({ offset: SEGMENT_HEADER_BYTES });
+  });
+});
+
+/*
+ * A header that is not plausible says nothing of where its record ends, but a writer's sync point may split it: a
+ * write larger than the window goes out in window-sized pieces fsynced in turn, and a piece ends wherever the window
+ * does. Such damage reaches through the 13 bytes the header is judged by (length, kind, LSN).
+ */
+describe("a damaged record whose header is not plausible", () => {
+  it("is a torn tail when the window starts among its 13 judged bytes, corruption when it starts after them", async () => {
+    const first = tx(1, ["a"]);
+    const path = await writeSegment(dir, 1, 1, [
+      ...first,
+      ...tx(4, ["b".repeat(300)]),
+      ...tx(7, ["c"]),
+      ...tx(10, ["d"]),
+    ]);
+    // The batch at lsn 5, its kind byte zeroed (a sector lost after a sync point 4 bytes into it); markers follow.
+    const start = SEGMENT_HEADER_BYTES + bytesOf(first) + bytesOf(tx(4, ["b".repeat(300)]).slice(0, 1));
+    const bytes = await readFile(path);
+    bytes[start + 4] = 0;
+    await writeFile(path, bytes);
+    const size = bytes.byteLength;
+    expect(bytes[size - 1]).not.toBe(0); // the data ends at the file's end
+    // The window is [size - window, size): its first byte the header's last judged byte, then the byte after it.
+    const torn = await outcomeOf({ unsyncedWindowBytes: size - (start + 12) });
+    expect(torn.corruption).toBeNull();
+    expect(torn.tornTail).toMatchObject({ offset: start, droppedBytes: size - start });
+    expect(torn.committedTransactions).toBe(1);
+    await expect(outcomeOf({ unsyncedWindowBytes: size - (start + 13) })).rejects.toMatchObject({
+      code: "WAL_CORRUPT",
+      message: expect.stringContaining("damage followed by a valid record"),
+    });
   });
 });
