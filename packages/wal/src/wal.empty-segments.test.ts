@@ -5,6 +5,7 @@
  * without end.
  */
 
+import { basename } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { SEGMENT_HEADER_BYTES, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
@@ -74,4 +75,20 @@ describe("segments that hold no record", () => {
       await again.wal.close();
     });
   }
+});
+
+it("a headerless newest segment's removal is durable by the time the open returns", async () => {
+  const fs = SimFS.withDir(DIR);
+  const { wal: first } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  await first.commitTx(["a"]);
+  await first.close();
+  // A crash while a rotation created segment 2: 10 bytes of its header landed, segment 1 never sealed.
+  const headerless = segmentPath(DIR, 2);
+  fs.writeFileSync(headerless, new Uint8Array(10));
+  const { wal, events, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+  expect(events).toEqual(["a"]);
+  expect(healed).toEqual([{ kind: "headerlessSegmentRemoved", segment: headerless, fileSize: 10 }]);
+  // Appends resume in segment 1: nothing else fsyncs the directory before the next rotation.
+  expect(fs.durableImage().listSync(DIR)).not.toContain(basename(headerless));
+  await wal.close();
 });

@@ -60,6 +60,32 @@ describe("recovery on a full disk", () => {
     expect(full.hits).toBe(1);
   });
 
+  it("a torn tail cut without a copy: no crash image after the open holds the failed copy's file", async () => {
+    const fs = new SimFS();
+    await writeLog(fs, 3);
+    const path = segmentPath(DIR, 1);
+    const bytes = fs.readFileSync(path);
+    const torn = new Uint8Array(bytes.byteLength + 300);
+    torn.set(bytes);
+    torn.fill(0xab, bytes.byteLength);
+    fs.writeFileSync(path, torn);
+    // The copy is created, fails its first write, and is removed: both entry changes must be durable by the time
+    // the open returns, or a power loss could bring back an empty `.broken` file.
+    fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
+    const { wal, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    expect(healed).toMatchObject([{ kind: "tornTailTruncated", brokenCopy: null, copyError: "ENOSPC" }]);
+    const left: string[] = [];
+    let images = 0;
+    for (const image of fs.crashImages()) {
+      images++;
+      const broken = image.fs.listSync(DIR).filter((f) => f.includes("broken"));
+      if (broken.length > 0) left.push(`${image.description}: ${broken.join(", ")}`);
+    }
+    await wal.close();
+    expect(images).toBeGreaterThan(0);
+    expect(left).toEqual([]);
+  });
+
   it("point-in-time: corruption with no room for its copy is WAL_NO_SPACE naming the room needed; nothing changes", async () => {
     const fs = new SimFS();
     await writeLog(fs, 80);
