@@ -86,6 +86,24 @@ describe("recovery on a full disk", () => {
     expect(left).toEqual([]);
   });
 
+  it("a quota exceeded (EDQUOT) is no room too: the torn tail is cut without a copy", async () => {
+    const fs = new SimFS();
+    await writeLog(fs, 2);
+    const path = segmentPath(DIR, 1);
+    const bytes = fs.readFileSync(path);
+    const torn = new Uint8Array(bytes.byteLength + 300);
+    torn.set(bytes);
+    torn.fill(0xab, bytes.byteLength);
+    fs.writeFileSync(path, torn);
+    fs.injectFault({ op: "write", path: /\.broken$/, errno: "EDQUOT", persistent: true });
+    const { wal, events, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
+    expect(events).toEqual(["event 0", "event 1"]);
+    expect(healed).toMatchObject([{ kind: "tornTailTruncated", brokenCopy: null, copyError: "EDQUOT" }]);
+    await wal.close();
+    expect(files(fs).filter((f) => f.includes("broken"))).toEqual([]);
+    expect(fs.readFileSync(path).byteLength).toBe(bytes.byteLength);
+  });
+
   it("point-in-time: corruption with no room for its copy is WAL_NO_SPACE naming the room needed; nothing changes", async () => {
     const fs = new SimFS();
     await writeLog(fs, 80);
