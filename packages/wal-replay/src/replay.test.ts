@@ -450,6 +450,13 @@ describe("torn tail versus corruption", () => {
     // The same bytes with a record's worth after them: records may follow a header that was durable once.
     await writeFile(segmentPath(dir, 2), Buffer.concat([torn, new Uint8Array(40).fill(1)]));
     await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
+    // A magic byte that is neither what a header holds there nor zero: no write cut short leaves it, so it is damage,
+    // even with every other byte right or zero.
+    const wrongByte = torn.slice();
+    wrongByte[1] = (wrongByte[1] as number) ^ 0x40;
+    expect(wrongByte[1]).not.toBe(0);
+    await writeFile(segmentPath(dir, 2), wrongByte);
+    await expect(collect()).rejects.toMatchObject({ code: "WAL_BAD_HEADER" });
   });
 });
 
