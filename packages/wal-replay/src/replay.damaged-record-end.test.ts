@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SEGMENT_HEADER_BYTES } from "@lora/wal-segment";
+import { bytesCodec, encodeRecord, type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath } from "@lora/wal-segment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { flipBit, type Rec, tx, writeSegment } from "../test/build-log.js";
 import { replayDir } from "./replay.js";
@@ -70,8 +70,9 @@ describe("a damaged record that starts before the unsynced window", () => {
     const length = bytesOf(records.slice(0, 1));
     await flipBit(path, SEGMENT_HEADER_BYTES + 22); // in the txBegin's CRC: its length, kind and LSN stay intact
     const size = (await stat(path)).size;
-    const outcome = await outcomeOf({ checkpointLsn: 9, unsyncedWindowBytes: size - (SEGMENT_HEADER_BYTES + 10) });
-    expect(length).toBeGreaterThan(10);
+    // The window starts past the 13 header bytes an implausible header would reach through, before the record's end.
+    const outcome = await outcomeOf({ checkpointLsn: 9, unsyncedWindowBytes: size - (SEGMENT_HEADER_BYTES + 20) });
+    expect(length).toBeGreaterThan(20);
     expect(outcome.corruption).toBeNull();
     expect(outcome.tornTail).toMatchObject({ offset: SEGMENT_HEADER_BYTES });
   });
@@ -107,5 +108,52 @@ describe("a damaged record whose header is not plausible", () => {
       code: "WAL_CORRUPT",
       message: expect.stringContaining("damage followed by a valid record"),
     });
+  });
+});
+
+describe("damage before the unsynced window", () => {
+  it("is corruption only for a marker after the damaged record's end, not one inside its payload", async () => {
+    // A mutation whose payload holds the bytes of an intact commit marker of the next LSN, a bit of it flipped, then
+    // a mutation (no marker) that the window covers.
+    const payload = new Uint8Array(300).fill(0x61);
+    payload.set(encodeRecord({ kind: "txCommit", lsn: 3, txBeginLsn: 1 }, bytesCodec), 100);
+    const damaged = encodeRecord({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: payload }, bytesCodec);
+    damaged[30] = (damaged[30] as number) ^ 1;
+    const after = encodeRecord(
+      { kind: "mutation", lsn: 3, txBeginLsn: 1, event: new Uint8Array(200).fill(0x62) },
+      bytesCodec,
+    );
+    const path = segmentPath(dir, 1);
+    const begin = encodeRecord({ kind: "txBegin", lsn: 1 }, bytesCodec);
+    await writeFile(path, Buffer.concat([encodeSegmentHeader({ baseLsn: 1, sealed: false }), begin, damaged, after]));
+    expect(after[after.byteLength - 1]).not.toBe(0); // the data ends at the file's end
+    const replay = replayDir(dir, { codec: bytesCodec, unsyncedWindowBytes: after.byteLength });
+    for await (const _ of replay) {
+      // Only the outcome matters.
+    }
+    const outcome = await replay.outcome();
+    expect(outcome.corruption).toBeNull();
+    expect(outcome.tornTail).toMatchObject({ offset: SEGMENT_HEADER_BYTES + begin.byteLength });
+  });
+
+  it("is judged against a 1 MiB window by default", async () => {
+    const first = tx(1, ["a"]);
+    const damaged = tx(4, ["b"]);
+    // About 700 KiB of data after the damaged transaction: within 1 MiB of the end, not within 512 KiB.
+    const path = await writeSegment(dir, 1, 1, [
+      ...first,
+      ...damaged,
+      ...tx(7, ["x".repeat(700 * 1024)]),
+      ...tx(10, ["d"]),
+    ]);
+    const start = SEGMENT_HEADER_BYTES + bytesOf(first) + bytesOf(damaged.slice(0, 1));
+    await flipBit(path, start + 25); // the batch's payload: its header stays plausible
+    const size = (await stat(path)).size;
+    const end = start + bytesOf(damaged.slice(1, 2));
+    expect(size - end).toBeGreaterThan(512 * 1024);
+    expect(size - end).toBeLessThan(1024 * 1024);
+    const outcome = await outcomeOf({});
+    expect(outcome.corruption).toBeNull();
+    expect(outcome.tornTail).toMatchObject({ offset: start });
   });
 });
