@@ -38,7 +38,10 @@ export interface CrashImageOptions {
   readonly maxImages?: number;
   /** Seed for sampling (combinations, non-prefix torn sector sets, directory subsets). @default 0x5eed */
   readonly seed?: number;
-  /** Sampled non-prefix torn sector sets per write of more than 4 sectors. @default 8 */
+  /**
+   * Sampled non-prefix torn sector sets per write of more than 4 sectors, on top of the one that loses the first
+   * sector alone (always among them). @default 8
+   */
   readonly tornSamples?: number;
   /** Sampled extra entry-op subsets per directory with more than 8 unsynced entry ops. @default 16 */
   readonly dirSamples?: number;
@@ -148,9 +151,14 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
     }
     return out;
   }
+  // Always the write's first sector lost and every later one landed, beside the draws: where a writer's synced pieces
+  // meet, it splits the first record of a piece (even its header) between the fsynced bytes and a lost sector, the
+  // tear that recovery must still take for a torn tail. Half the draws would have to miss exactly one sector.
+  const withoutFirst = range(1, total);
+  out.push({ kind: "torn", k, sectors: withoutFirst, total });
   const next = mulberry32(seed);
-  const seen = new Set<string>();
-  for (let attempt = 0; attempt < samples * 8 && seen.size < samples; attempt++) {
+  const seen = new Set<string>([keyOf(withoutFirst)]);
+  for (let attempt = 0; attempt < samples * 8 && seen.size <= samples; attempt++) {
     const sectors = range(0, total).filter(() => (next() & 1) === 1);
     if (sectors.length === 0 || sectors.length === total || isPrefix(sectors)) continue;
     const key = keyOf(sectors);

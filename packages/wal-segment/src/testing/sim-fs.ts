@@ -396,7 +396,7 @@ export class SimFS implements WalFileSystem {
    * Per file with unsynced operations (writes, truncates) the choices are: all dropped, all kept, the first k
    * kept (each k), or the first k kept plus operation k+1 torn: that write lands on a subset of the 512-byte
    * sectors it covers (sectors are atomic; every sector-aligned prefix, plus every other subset when it covers at
-   * most 4 sectors, else `tornSamples` seeded subsets), or the first k kept plus one later write that landed out
+   * most 4 sectors, else the one that loses the first sector alone and `tornSamples` seeded subsets), or the first k kept plus one later write that landed out
    * of order, the writes between lost (a page cache writes pages back in any order; the hole reads as zeros when
    * it lies past the old end; all such choices, or `reorderSamples` seeded ones; a write never moves across a
    * truncate), or one truncate out of order with the writes between it and the truncates before and after it
