@@ -24,6 +24,17 @@ async function writeLog(fs: SimFS, n: number): Promise<void> {
   await wal.close();
 }
 
+/** 300 bytes of garbage after the records of the first segment: a torn tail that recovery cuts (copying it first). */
+function appendTornTail(fs: SimFS): { path: string; recordBytes: number } {
+  const path = segmentPath(DIR, 1);
+  const bytes = fs.readFileSync(path);
+  const torn = new Uint8Array(bytes.byteLength + 300);
+  torn.set(bytes);
+  torn.fill(0xab, bytes.byteLength);
+  fs.writeFileSync(path, torn);
+  return { path, recordBytes: bytes.byteLength };
+}
+
 function files(fs: SimFS): string[] {
   return fs.listSync(DIR).sort();
 }
@@ -32,12 +43,7 @@ describe("recovery on a full disk", () => {
   it("cuts a torn tail without a copy when there is no room, says so, and leaves no .broken file", async () => {
     const fs = new SimFS();
     await writeLog(fs, 3);
-    const path = segmentPath(DIR, 1);
-    const bytes = fs.readFileSync(path);
-    const torn = new Uint8Array(bytes.byteLength + 300);
-    torn.set(bytes);
-    torn.fill(0xab, bytes.byteLength);
-    fs.writeFileSync(path, torn);
+    const { path, recordBytes } = appendTornTail(fs);
     const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
     for (let attempt = 0; attempt < 3; attempt++) {
       const { wal, events, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
@@ -47,7 +53,7 @@ describe("recovery on a full disk", () => {
           {
             kind: "tornTailTruncated",
             segment: path,
-            offset: bytes.byteLength,
+            offset: recordBytes,
             droppedBytes: 300,
             brokenCopy: null,
             copyError: "ENOSPC",
@@ -63,12 +69,7 @@ describe("recovery on a full disk", () => {
   it("a torn tail cut without a copy: no crash image after the open holds the failed copy's file", async () => {
     const fs = new SimFS();
     await writeLog(fs, 3);
-    const path = segmentPath(DIR, 1);
-    const bytes = fs.readFileSync(path);
-    const torn = new Uint8Array(bytes.byteLength + 300);
-    torn.set(bytes);
-    torn.fill(0xab, bytes.byteLength);
-    fs.writeFileSync(path, torn);
+    appendTornTail(fs);
     // The copy is created, fails its first write, and is removed: both entry changes must be durable by the time
     // the open returns, or a power loss could bring back an empty `.broken` file.
     fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
@@ -89,19 +90,14 @@ describe("recovery on a full disk", () => {
   it("a quota exceeded (EDQUOT) is no room too: the torn tail is cut without a copy", async () => {
     const fs = new SimFS();
     await writeLog(fs, 2);
-    const path = segmentPath(DIR, 1);
-    const bytes = fs.readFileSync(path);
-    const torn = new Uint8Array(bytes.byteLength + 300);
-    torn.set(bytes);
-    torn.fill(0xab, bytes.byteLength);
-    fs.writeFileSync(path, torn);
+    const { path, recordBytes } = appendTornTail(fs);
     fs.injectFault({ op: "write", path: /\.broken$/, errno: "EDQUOT", persistent: true });
     const { wal, events, healed } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
     expect(events).toEqual(["event 0", "event 1"]);
     expect(healed).toMatchObject([{ kind: "tornTailTruncated", brokenCopy: null, copyError: "EDQUOT" }]);
     await wal.close();
     expect(files(fs).filter((f) => f.includes("broken"))).toEqual([]);
-    expect(fs.readFileSync(path).byteLength).toBe(bytes.byteLength);
+    expect(fs.readFileSync(path).byteLength).toBe(recordBytes);
   });
 
   it("point-in-time: corruption with no room for its copy is WAL_NO_SPACE naming the room needed; nothing changes", async () => {
