@@ -10,6 +10,7 @@ import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { SegmentWriter } from "./segment-writer.js";
 import { segmentLsns } from "./test-support/segment-lsns.js";
+import { writerOverTornTail } from "./test-support/writer-over-torn-tail.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const PATH = "/w/0000000001.wal";
@@ -101,15 +102,7 @@ describe("flush({ trimZeroTail: true })", () => {
 
   it("over a torn tail openForAppend found: still zero-fills over its bytes, then cuts them off", async () => {
     const sim = SimFS.withDir("/w");
-    const first = await SegmentWriter.create(sim, PATH, 1);
-    first.append(mutation(1, 100), bytesCodec);
-    await first.flush();
-    const end = first.writtenBytes;
-    await first.close();
-    const file = new Uint8Array(end + 3000).fill(0xab);
-    file.set(sim.readFileSync(PATH).subarray(0, end));
-    sim.writeFileSync(PATH, file);
-    const writer = await SegmentWriter.openForAppend(sim, PATH, end, { preallocateBytes: AHEAD });
+    const writer = await writerOverTornTail(sim, PATH, AHEAD);
     writer.append(mutation(2, 100), bytesCodec);
     await writer.flush({ trimZeroTail: true });
     expect(sim.durableImage().readFileSync(PATH).byteLength).toBe(writer.writtenBytes);

@@ -12,6 +12,7 @@ import { SEGMENT_HEADER_BYTES } from "./segment-header.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { segmentLsns } from "./test-support/segment-lsns.js";
+import { writerOverTornTail } from "./test-support/writer-over-torn-tail.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const PATH = "/w/0000000001.wal";
@@ -119,16 +120,7 @@ describe("a close whose last write runs past the zeros", () => {
 describe("a seal over a torn tail that openForAppend found", () => {
   it("still zero-fills over its bytes and cuts them off: the sealed file holds only the records", async () => {
     const sim = SimFS.withDir("/w");
-    const first = await SegmentWriter.create(sim, PATH, 1);
-    first.append(mutation(1, 100), bytesCodec);
-    await first.flush();
-    const end = first.writtenBytes;
-    await first.close();
-    // 3000 bytes that are not zeros past the records (what a torn write leaves), not cut before appending.
-    const file = new Uint8Array(end + 3000).fill(0xab);
-    file.set(sim.readFileSync(PATH).subarray(0, end));
-    sim.writeFileSync(PATH, file);
-    const writer = await SegmentWriter.openForAppend(sim, PATH, end, { preallocateBytes: AHEAD });
+    const writer = await writerOverTornTail(sim, PATH, AHEAD);
     writer.append(mutation(2, 100), bytesCodec);
     await writer.seal();
     expect(sim.readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
