@@ -974,25 +974,7 @@ export class SegmentWriter {
     this.#trimmingFlushes++;
     try {
       await this.write();
-      // Held: a write landing beside the cut, at the end it cuts at, could be cut away after it resolved.
-      const release = await this.#takeSlot();
-      try {
-        this.#assertUsable();
-        let covered = 0;
-        await this.#oneFlush(async () => {
-          covered = this.#written;
-          // One flush for both: the fsync after the cut also covers the records written before it. A power loss
-          // before it leaves the records fdatasynced earlier, then torn or lost ones, then zeros or the end.
-          if (await this.#cutZeroTail(false)) await this.#file.sync();
-          else await this.#file.datasync();
-        });
-        if (covered > this.#synced) this.#synced = covered;
-      } catch (error) {
-        this.#failure ??= error;
-        throw error;
-      } finally {
-        release();
-      }
+      await this.#cutZeroTailInTurn(true);
     } finally {
       this.#trimmingFlushes--;
     }
@@ -1151,18 +1133,34 @@ export class SegmentWriter {
    */
   async trimZeroTail(): Promise<void> {
     this.#refuseAfterClose();
-    // Held: a write landing beside the cut, at the end it cuts at, could be cut away after it resolved.
+    await this.#cutZeroTailInTurn(false);
+  }
+
+  /**
+   * Cut the zero tail off in the write slot's turn, held throughout (a write landing beside the cut, at the end it
+   * cuts at, could be cut away after it resolved), and fsync the new length. `coverRecords`: the records written
+   * before it are made durable by the same flush (the fsync after the cut covers them; an fdatasync when there was
+   * nothing to cut) and counted synced. A power loss before it leaves the records fdatasynced earlier, then torn or
+   * lost ones, then zeros or the end.
+   */
+  async #cutZeroTailInTurn(coverRecords: boolean): Promise<void> {
     const release = await this.#takeSlot();
     try {
+      // A refusal at its turn (the writer failed, or closed meanwhile) leaves the writer as it is; a failed cut or
+      // flush fails it.
       this.#assertUsable();
+      let covered = 0;
       try {
         await this.#oneFlush(async () => {
-          await this.#cutZeroTail(true);
+          covered = this.#written;
+          if (await this.#cutZeroTail(false)) await this.#file.sync();
+          else if (coverRecords) await this.#file.datasync();
         });
       } catch (error) {
         this.#failure ??= error;
         throw error;
       }
+      if (coverRecords && covered > this.#synced) this.#synced = covered;
     } finally {
       release();
     }
