@@ -287,16 +287,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 }
 
 /**
- * Release `lock`: `undefined` when it released, else what the release threw or rejected with. A lock seam's release
- * that throws at once (not as a rejection) is caught too: it must not replace a failed restore's own error.
+ * Release `lock`: `undefined` when it released, else what the release rejected with (`HeldLock.release` never throws:
+ * a lock seam's release that throws is a rejection).
  */
-async function releaseFailure(lock: HeldLock): Promise<{ readonly error: unknown } | undefined> {
-  try {
-    await lock.release();
-    return undefined;
-  } catch (error) {
-    return { error };
-  }
+function releaseFailure(lock: HeldLock): Promise<{ readonly error: unknown } | undefined> {
+  return lock.release().then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
 }
 
 /**
