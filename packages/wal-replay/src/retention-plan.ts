@@ -199,14 +199,9 @@ function readInput(input: unknown): InputRead {
       `planRetention: reading ${what}`,
     );
   // Each property read once, by the check of its names; what it read is what is planned from.
-  const read = inputProperties(input);
-  const segmentsGiven = read.segments;
-  const fenceLsn = read.fenceLsn;
-  const keepFromId = read.keepFromId;
-  const slotsGiven = read.slots;
-  const maxSlotRetainedBytes = read.maxSlotRetainedBytes;
-  const segmentList = listOf(segmentsGiven, "segments");
-  const slotList = listOf(slotsGiven, "slots");
+  const { fenceLsn, keepFromId, maxSlotRetainedBytes, ...lists } = inputProperties(input);
+  const segmentList = listOf(lists.segments, "segments");
+  const slotList = listOf(lists.slots, "slots");
   assertNonNegative("fenceLsn", fenceLsn);
   assertNonNegative("keepFromId", keepFromId);
   if (typeof maxSlotRetainedBytes !== "number" || !(maxSlotRetainedBytes >= 0)) {
@@ -219,7 +214,7 @@ function readInput(input: unknown): InputRead {
     const path = field(given, "path", `segments[${i}].path`);
     const baseLsn = field(given, "baseLsn", `segments[${i}].baseLsn`);
     const bytes = field(given, "bytes", `segments[${i}].bytes`);
-    assertNonNegative(`segment id`, id);
+    assertNonNegative("segment id", id);
     if (typeof path !== "string" || path === "" || path.includes("\0")) {
       invalid(`path of segment ${id} must be a non-empty string without NUL bytes, got ${shownValue(path)}`);
     }
