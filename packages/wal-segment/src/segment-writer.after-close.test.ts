@@ -9,7 +9,7 @@
 
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import { SegmentWriter } from "./segment-writer.js";
+import { SegmentWriter, type SegmentWriterOptions } from "./segment-writer.js";
 import { heldFileOps } from "./test-support/held-file-ops.js";
 import { segmentLsns } from "./test-support/segment-lsns.js";
 import { SimFS } from "./testing/sim-fs.js";
@@ -97,15 +97,21 @@ describe("a call made after close() has resolved", () => {
   }
 });
 
+/** A writer (with `options`) whose write of record 1 is held in flight: calls made now wait for their turn. */
+async function writerWithWriteHeld(options: SegmentWriterOptions) {
+  const sim = SimFS.withDir("/w");
+  const io = heldFileOps(sim);
+  const writer = await SegmentWriter.create(io.fs, PATH, 1, options);
+  writer.append(mutation(1), bytesCodec);
+  io.hold("records");
+  const writing = writer.write();
+  await io.untilHeld("records");
+  return { sim, io, writer, writing };
+}
+
 describe("a call made before close()", () => {
   it("a seal called before close runs first: the segment is sealed, close writes nothing more", async () => {
-    const sim = SimFS.withDir("/w");
-    const io = heldFileOps(sim);
-    const writer = await SegmentWriter.create(io.fs, PATH, 1, { preallocateBytes: 64 * 1024 });
-    writer.append(mutation(1), bytesCodec);
-    io.hold("records");
-    const writing = writer.write();
-    await io.untilHeld("records");
+    const { sim, io, writer, writing } = await writerWithWriteHeld({ preallocateBytes: 64 * 1024 });
     writer.append(mutation(2), bytesCodec);
     const sealing = writer.seal();
     const closing = writer.close();
@@ -136,13 +142,7 @@ describe("a call made before close()", () => {
   });
 
   it("discardAndClose refuses a seal still waiting for its turn: nothing is sealed or written", async () => {
-    const sim = SimFS.withDir("/w");
-    const io = heldFileOps(sim);
-    const writer = await SegmentWriter.create(io.fs, PATH, 1);
-    writer.append(mutation(1), bytesCodec);
-    io.hold("records");
-    const writing = writer.write();
-    await io.untilHeld("records");
+    const { sim, io, writer, writing } = await writerWithWriteHeld({});
     writer.append(mutation(2), bytesCodec);
     const sealing = writer.seal();
     sealing.catch(() => undefined);
