@@ -40,7 +40,8 @@ export interface CrashImageOptions {
   readonly seed?: number;
   /**
    * Sampled non-prefix torn sector sets per write of more than 4 sectors, on top of the one that loses the first
-   * sector alone (always among them). @default 8
+   * sector alone (always among them; for a file's first unsynced write, an image of its own on top of `maxImages`).
+   * @default 8
    */
   readonly tornSamples?: number;
   /** Sampled extra entry-op subsets per directory with more than 8 unsynced entry ops. @default 16 */
@@ -151,11 +152,10 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
     }
     return out;
   }
-  // Always the write's first sector lost and every later one landed, beside the draws: where a writer's synced pieces
-  // meet, it splits the first record of a piece (even its header) between the fsynced bytes and a lost sector, the
-  // tear that recovery must still take for a torn tail. Half the draws would have to miss exactly one sector.
+  // The write's first sector lost and every later one landed, beside the draws (half of them would have to miss
+  // exactly one sector): for the first write since the last sync this is `syncPointTear`, shown on top of the budget.
   const withoutFirst = range(1, total);
-  out.push({ kind: "torn", k, sectors: withoutFirst, total });
+  if (k > 0) out.push({ kind: "torn", k, sectors: withoutFirst, total });
   const next = mulberry32(seed);
   const seen = new Set<string>([keyOf(withoutFirst)]);
   for (let attempt = 0; attempt < samples * 8 && seen.size <= samples; attempt++) {
@@ -167,6 +167,22 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
     out.push({ kind: "torn", k, sectors, total });
   }
   return out;
+}
+
+/**
+ * The first unsynced write of a file torn with its first sector lost and every later one landed (the ops after it
+ * lost), when it covers more than 4 sectors (smaller writes have every subset among their torn choices). A writer that
+ * writes more than its unsynced window at once sends it in pieces fsynced in turn, and a piece ends wherever the
+ * window does, inside a record's header too: this tear leaves that header's fsynced first bytes followed by zeros and
+ * the rest of the piece landed, the state recovery must still take for a torn tail. It is shown on top of `maxImages`
+ * so that sampling never leaves it out.
+ */
+function syncPointTear(ops: readonly PendingOp[]): FileChoice | null {
+  const op = ops[0];
+  if (op === undefined || op.kind !== "write" || op.bytes.byteLength === 0) return null;
+  const first = Math.floor(op.offset / SECTOR_BYTES);
+  const total = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - first + 1;
+  return total > 4 ? { kind: "torn", k: 0, sectors: range(1, total), total } : null;
 }
 
 /**
@@ -787,6 +803,9 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       [truncatesLostChoices(ops, mixSeed(seed, 0x3c, inode.id), reorderSamples)],
       reorderSamples,
     );
+    // After every budgeted choice (`oldCount`), so it is one image on top of them, as the truncates lost together.
+    const tear = syncPointTear(ops);
+    if (tear !== null) choices.push(tear);
     fileDims.set(inode, dim);
   }
   // Files first (by inode id), then directories (by path): the description reads in that order.

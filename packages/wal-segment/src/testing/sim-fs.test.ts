@@ -183,6 +183,28 @@ describe("SimFS crash images", () => {
     expect(all(big, { tornSamples: 0 }).map(sectorsOf)).toContain("1,2,3,4,5,6,7");
   });
 
+  test("the first write since a sync, torn with its first sector lost, is an image on top of a sampled budget", async () => {
+    // Where a writer's synced pieces meet: 100 bytes fsynced, then a 4 KiB piece that starts mid-sector, then more.
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", new Uint8Array(100).fill(1));
+    await f.write(new Uint8Array(4096).fill(2), 100);
+    await f.write(new Uint8Array(600).fill(3), 4196);
+    const piece = "kept first 0/2 unsynced ops, op 1 (write 4096 B at 100) torn: sectors [1,2,3,4,5,6,7,8] of 9 landed";
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const images = all(sim, { maxImages: 3, seed });
+      expect(images).toHaveLength(4); // three sampled (drop all and keep all among them), the tear on top
+      const tears = images.filter((i) => i.description === `/w/a: ${piece}`);
+      expect(tears, `seed ${seed}`).toHaveLength(1);
+      const data = (tears[0] as CrashImage).fs.readFileSync("/w/a");
+      expect(data.byteLength).toBe(4196); // the second write lost
+      expect(Array.from(data.subarray(0, 512))).toEqual([...new Array(100).fill(1), ...new Array(412).fill(0)]);
+      expect(data.subarray(512).every((b) => b === 2)).toBe(true);
+    }
+    // A later write's own tear stays among the budgeted choices: with every image listed, each tear once.
+    const everything = all(sim, { maxImages: 100_000 }).map((i) => i.description);
+    expect(everything.filter((d) => d.endsWith(piece))).toHaveLength(1);
+  });
+
   test("tears respect sector alignment in the file, not in the write", async () => {
     const sim = await setup();
     const f = await durableFile(sim, "/w/a", new Uint8Array(500));
@@ -345,9 +367,10 @@ describe("SimFS crash images", () => {
       const f = await durableFile(sim, `/w/${name}`, new Uint8Array(0));
       await f.write(new Uint8Array(8 * 512).fill(7), 0);
     }
-    // Each file: dropped, kept, 7 torn prefixes, 8 other torn subsets: 17 × 17 choices, 64 sampled.
+    // Each file: dropped, kept, 7 torn prefixes, 8 other torn subsets: 17 × 17 choices, 64 sampled; then each file's
+    // write with its first sector lost, one image each on top.
     const images = all(sim, { maxImages: 64 });
-    expect(images.length).toBe(64);
+    expect(images.length).toBe(64 + 2);
     const partsOfA = new Set(images.map((i) => i.description.split("; ")[0]?.replace(/^\[[^\]]*\] /, "")));
     expect(partsOfA.size).toBeGreaterThan(10);
   });
