@@ -104,7 +104,7 @@ async function runCase(index: number, opts: TierAOptions, result: TierResult): P
   try {
     const options = withTestingHooks(openOptions(w, fs, model.fence), { plantedBugs: bugs });
     const { wal } = await Wal.open<JsonValue>(WAL_DIR, options);
-    driver = new WorkloadDriver(w, wal, model, options);
+    driver = new WorkloadDriver(w, wal, model, options, mix(seed, 0xd5));
     for (const op of w.ops) await driver.run(op);
     const upTo = driver.wal.nextLsn() - 1;
     await driver.wal.close();

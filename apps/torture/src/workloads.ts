@@ -11,6 +11,7 @@ import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import type { Model } from "./model.js";
 import type { Expectation, RecoveredTx } from "./oracle.js";
+import { between, type Rng, rng } from "./prng.js";
 
 export const OPS = [
   "commitSmall", // commitTx, one small event
@@ -25,6 +26,7 @@ export const OPS = [
   "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
   "reopen", // clean close and open again
   "syncRace", // sync() with a commitTx written while its fdatasync runs, then whenDurable of that commit
+  "manyCommits", // 150 small commitTx calls at once (a segment's worth with tiny segments): several windows in one go
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -57,6 +59,21 @@ export interface Workload {
 }
 
 export const WAL_DIR = "/wal";
+
+/**
+ * The unsynced window every workload's log is opened with: the smallest the handle takes. A write larger than the
+ * window goes out in window-sized pieces with an fdatasync between them, and a piece ends wherever the window does,
+ * inside a record's header too; `manyCommits` writes several windows at once so those sync points are among the crash
+ * states. Recovery opens with the same window, so its damage rules are checked at their tightest.
+ */
+export const TIER_A_WINDOW_BYTES = 4096;
+
+/**
+ * Transactions of a `manyCommits`: 80 to 120 bytes each (two 25-byte markers around a small batch, its event padded by
+ * a seeded 0 to 30 bytes), about 15 KB in all: three full pieces and a short one. A piece's end falls inside some
+ * header's first bytes in some layouts and, the padding drawn from the case's seed, each run tries others.
+ */
+const MANY_COMMITS = 150;
 
 /** Number of workloads with sequences of exactly `len` ops. */
 function countOfLength(len: number): number {
@@ -108,6 +125,7 @@ export function openOptions(
     syncMode,
     segmentTargetBytes: w.variant.segmentTargetBytes,
     blockingSync: w.variant.blockingSync === true,
+    unsyncedWindowBytes: TIER_A_WINDOW_BYTES,
     checkpointLsn: fence,
     ...(onTx === undefined ? {} : { onTransaction: onTx }),
   };
@@ -121,11 +139,14 @@ export class WorkloadDriver {
   wal: Wal<JsonValue>;
   readonly #w: Workload;
   readonly #options: WalOptions<JsonValue>;
+  /** Draws what an op leaves to chance (a `manyCommits` padding), from the case's seed. */
+  readonly #next: Rng;
   /** What each in-workload clean reopen recovered, with what it had to recover (everything committed). */
   readonly reopenChecks: { recovered: RecoveredTx[]; exp: Expectation }[] = [];
 
-  constructor(w: Workload, wal: Wal<JsonValue>, model: Model, options: WalOptions<JsonValue>) {
+  constructor(w: Workload, wal: Wal<JsonValue>, model: Model, options: WalOptions<JsonValue>, seed: number) {
     this.#w = w;
+    this.#next = rng(seed);
     this.wal = wal;
     this.model = model;
     this.#options = options;
@@ -155,6 +176,22 @@ export class WorkloadDriver {
         const c = await wal.commit(b);
         model.open.delete(b);
         model.commit(id, b, c, events, false);
+        return;
+      }
+      case "manyCommits": {
+        // As many as one segment holds: with tiny segments, 150 commits would rotate some forty times (the burst's
+        // business) and never write more than a window at once.
+        const count = Math.min(MANY_COMMITS, Math.floor(this.#w.variant.segmentTargetBytes / 128));
+        const txs = Array.from({ length: count }, (_, i) => {
+          const id = model.newId();
+          return { id, events: [`${id}.${i}${"~".repeat(between(this.#next, 0, 30))}`] };
+        });
+        const infos = await Promise.all(txs.map((t) => wal.commitTx(t.events)));
+        infos.forEach((info, i) => {
+          const t = txs[i] as (typeof txs)[number];
+          if (info === null) throw new Error("commitTx returned null for a non-empty transaction");
+          this.#acked(t.id, info.beginLsn, info.commitLsn, t.events, perCommit);
+        });
         return;
       }
       case "interleave": {
