@@ -299,10 +299,11 @@ export class Wal<E = MutationEvent> {
     }
     await createDurably(fs, dir);
     const lock = await lockDirectory(lockTarget, dir, o.lockRetryMs);
-    if (TESTING_BUILD) failpoint("lock.afterAcquire");
-    // Under the lock, recovery lists `dir` again first (`listSegments` refuses a restore's leftovers, changing
-    // nothing): a restore that started after the check above and died before this open took the lock is seen there.
+    // From here on every throw, the failpoint's too, releases the lock below before it leaves.
     try {
+      if (TESTING_BUILD) failpoint("lock.afterAcquire");
+      // Under the lock, recovery lists `dir` again first (`listSegments` refuses a restore's leftovers, changing
+      // nothing): a restore that started after the check above and died before this open took the lock is seen there.
       const { r, segments } = await recoverForWriting(dir, o);
       const wal = new Wal<E>({
         dir,
