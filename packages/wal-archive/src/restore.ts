@@ -169,7 +169,8 @@ export interface RestoreResult {
  * The lock file stays in `dir` after a restore, as after `Wal.open`; it is not an entry that makes `dir` "not empty",
  * and a restore killed while holding the lock leaves it beside its `.restoring` files (the kernel lock itself dies
  * with the process). A restore that fails, or is refused by the look under the lock, removes the lock file its own
- * lock created (the file was missing when it took the lock), whatever else `dir` then holds, so `dir` is left as found;
+ * lock created (as the acquisition itself reports it, `HeldLock.createdFile`: a lock file another holder made and let go
+ * of just before this restore's lock is not one it created), whatever else `dir` then holds, so `dir` is left as found;
  * a lock file it found there stays.
  *
  * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
@@ -229,8 +230,6 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   // The directories this call creates (`dir` and missing parents): a failed restore removes them again.
   const created: string[] = [];
   let lock: HeldLock | undefined;
-  // Whether the lock file was missing when this call's lock was taken: the lock created it, and a failure removes it.
-  let lockFileMade = false;
   let result: RestoreResult;
   try {
     let leftovers: Set<string> | null = null;
@@ -244,7 +243,6 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         // The lock `Wal.open` takes, held until the log is in place or what was written is undone: a Wal (or another
         // restore) that opened `dir` since the look above is refused here, and none opens it while this one writes.
         // No background check: `check()` runs before the first file is removed or renamed.
-        lockFileMade = (await fs.stat(join(dir, LOCK_FILE_NAME))) === null;
         try {
           lock = await lockDirectory(lockTarget, dir, undefined, { checkIntervalMs: 0 });
         } catch (error) {
@@ -266,8 +264,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     }
   } catch (error) {
     // Under the lock still: a lock file this call's lock created goes, so `dir` is left as found (or removed), also
-    // when the look under the lock refused it (something appeared in `dir` meanwhile).
-    if (lock !== undefined && lockFileMade) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => undefined);
+    // when the look under the lock refused it (something appeared in `dir` meanwhile). Whether it created the file is
+    // what the acquisition itself says, not a look before it: a holder may have made the file and let go in between.
+    if (lock?.createdFile === true) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => undefined);
     await removeCreatedDirs(fs, created);
     if (lock !== undefined) await releaseFailure(lock);
     throw error;

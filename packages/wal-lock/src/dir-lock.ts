@@ -30,7 +30,8 @@
  * whatever happens to `.lora-wal.lock`, wherever the directory lock is taken ({@link DirLock.directoryLocked}:
  * unix on a local file system); a LoraDB that holds the file at its path is never joined by us at open; both are
  * kernel locks, so a SIGKILLed holder never leaves a stale lock. The lock file is opened
- * read+write, created if missing, never truncated, never written and never deleted.
+ * read+write, created if missing, never truncated, never written and never deleted; {@link DirLock.createdFile} says
+ * whether this acquisition created it.
  *
  * **Not guaranteed** (LoraDB knows only the file lock, and does not notice when its file is removed):
  * - after `.lora-wal.lock` is removed under *our* handle, a LoraDB may open the directory in the window before our
@@ -96,6 +97,10 @@ const MAX_BACKOFF_US = 5_000;
 const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
 const O_DIRECTORY = fsConstants.O_DIRECTORY ?? 0;
 const LOCK_FILE_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT | O_NONBLOCK;
+/** The lock file opened only if it is there: see {@link openLockFile}. */
+const EXISTING_LOCK_FILE_FLAGS = fsConstants.O_RDWR | O_NONBLOCK;
+/** The lock file created, and opened only if this open created it: see {@link openLockFile}. */
+const NEW_LOCK_FILE_FLAGS = LOCK_FILE_FLAGS | fsConstants.O_EXCL;
 
 /** Options of `acquireDirLock`. */
 export interface AcquireDirLockOptions {
@@ -129,6 +134,14 @@ export interface DirLock extends AsyncDisposable {
   readonly path: string;
   /** False once `release()` has been called. */
   readonly held: boolean;
+  /**
+   * Whether this acquisition created `.lora-wal.lock`: true only when the open of the attempt that took the lock is the
+   * one that created the file (`O_EXCL`), so a file another holder created and let go of at any point before that open
+   * is never counted as this lock's. A holder that must leave the directory as it found it (a failed restore) removes
+   * the file, while it still holds the lock, only when this is true. A file re-created while held (see
+   * {@link DirLock.check}) does not change it.
+   */
+  readonly createdFile: boolean;
   /**
    * Whether the directory itself is locked too (unix). False on Windows and where the file system refuses `flock`
    * on a directory fd; then two `@lora/wal` handles exclude each other only through the file.
@@ -329,6 +342,8 @@ interface Locked {
   readonly dirFd: number;
   readonly fileId: Identity;
   readonly dirId: Identity;
+  /** Whether this attempt's open created the lock file. */
+  readonly createdFile: boolean;
 }
 
 type AttemptResult =
@@ -357,12 +372,8 @@ async function tryAcquire(ctx: AttemptContext, attempt: number): Promise<Attempt
       }
     }
 
-    try {
-      // O_CREAT without O_TRUNC: create if missing, never truncate. Mode 0o666 minus umask, as Rust's default.
-      fd = await open(path, LOCK_FILE_FLAGS, 0o666);
-    } catch (e) {
-      throw ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
-    }
+    const opened = await openLockFile(path);
+    fd = opened.fd;
     const fileStat = fstatFd(fd, path);
     assertRegularFile(fileStat, path);
     await ctx.beforeFileLock?.(attempt);
@@ -381,13 +392,49 @@ async function tryAcquire(ctx: AttemptContext, attempt: number): Promise<Attempt
       if (pid !== null) return { kind: "contended", holderPid: pid };
     }
 
-    const locked: Locked = { kind: "locked", fd, dirFd, fileId: identity(fileStat), dirId: identity(dirStat) };
+    const locked: Locked = {
+      kind: "locked",
+      fd,
+      dirFd,
+      fileId: identity(fileStat),
+      dirId: identity(dirStat),
+      createdFile: opened.created,
+    };
     fd = -1;
     dirFd = -1;
     return locked;
   } finally {
     if (fd >= 0) await close(fd).catch(() => {});
     if (dirFd >= 0) await close(dirFd).catch(() => {});
+  }
+}
+
+/**
+ * Open the lock file, creating it when missing (never truncated; mode 0o666 minus umask, as Rust's default), and say
+ * whether this open created it. The common case, a file that is there, costs one `open`; a missing one is created with
+ * `O_EXCL`, so that `created` is true only for the open that made it, whoever else creates or removes it meanwhile. A
+ * file that keeps appearing and vanishing between the two opens (or a dangling symbolic link, which `O_EXCL` refuses
+ * and a plain open does not follow) ends, after {@link MAX_MOVED_RETRIES} tries, in the open this lock always made
+ * (`O_CREAT` alone), counted as not created: a file this lock may not have made is never reported as its own.
+ */
+async function openLockFile(path: string): Promise<{ fd: number; created: boolean }> {
+  const failed = (e: unknown) => ioError(`cannot open the WAL lock file ${path}`, path, "open", e);
+  for (let i = 0; i < MAX_MOVED_RETRIES; i++) {
+    try {
+      return { fd: await open(path, EXISTING_LOCK_FILE_FLAGS), created: false };
+    } catch (e) {
+      if (errnoOf(e) !== "ENOENT") throw failed(e);
+    }
+    try {
+      return { fd: await open(path, NEW_LOCK_FILE_FLAGS, 0o666), created: true };
+    } catch (e) {
+      if (errnoOf(e) !== "EEXIST") throw failed(e);
+    }
+  }
+  try {
+    return { fd: await open(path, LOCK_FILE_FLAGS, 0o666), created: false };
+  } catch (e) {
+    throw failed(e);
   }
 }
 
@@ -492,6 +539,7 @@ class HeldDirLock implements DirLock {
   readonly dir: string;
   readonly path: string;
   readonly directoryLocked: boolean;
+  readonly createdFile: boolean;
   readonly #binding: LockBinding;
   /** Kept open for as long as the lock is held: the lock belongs to this fd's open file description. */
   #fd: number;
@@ -513,6 +561,7 @@ class HeldDirLock implements DirLock {
     this.#dirFd = locked.dirFd;
     this.#dirId = locked.dirId;
     this.directoryLocked = locked.dirFd >= 0;
+    this.createdFile = locked.createdFile;
     if (intervalMs > 0) {
       // unref'd: the check must never keep the process alive on its own.
       this.#timer = setInterval(() => this.check(), intervalMs);

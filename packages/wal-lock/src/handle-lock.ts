@@ -29,6 +29,13 @@ import { checkRetryBudgetMs } from "./retry-budget.js";
 /** The lock a handle holds for its directory until `close()`. */
 export interface HeldLock {
   /**
+   * Whether taking this lock created `<dir>/.lora-wal.lock`: decided by the acquisition itself (see
+   * `DirLock.createdFile`), never by a look before it, so a file another holder created and let go of meanwhile
+   * is not counted. Only Node's kernel lock makes a file; a self-locking file system's lock and the in-process
+   * registry's never do, and say `false`.
+   */
+  readonly createdFile: boolean;
+  /**
    * Releases the lock (and stops watching it). Idempotent.
    * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO`
    */
@@ -166,6 +173,7 @@ function locked(dir: string): WalError {
 function unlosable(dir: string, release: () => void): HeldLock {
   let released: Promise<void> | undefined;
   return {
+    createdFile: false,
     release: () => {
       released ??= new Promise<void>((resolve, reject) => {
         try {
