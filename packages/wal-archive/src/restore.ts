@@ -15,7 +15,7 @@ import {
   WalError,
   withAdvice,
 } from "@lora/wal-codec";
-import { type HeldLock, lockDirectory, lockTargetOf } from "@lora/wal-lock";
+import { type HeldLock, lockDirectory, lockTargetOf, releaseOutcome } from "@lora/wal-lock";
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -268,13 +268,13 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     // what the acquisition itself says, not a look before it: a holder may have made the file and let go in between.
     if (lock?.createdFile === true) await fs.unlink(join(dir, LOCK_FILE_NAME)).catch(() => undefined);
     await removeCreatedDirs(fs, created);
-    if (lock !== undefined) await releaseFailure(lock);
+    if (lock !== undefined) await releaseOutcome(lock);
     throw error;
   }
   // The log is in place, durable and complete: a failed release does not make the restore a failure (a caller that
   // retried would be refused as not empty, over a log that needs nothing more). It is reported on the result and as
   // a process warning, so that it cannot pass unseen.
-  const released = await releaseFailure(lock);
+  const released = await releaseOutcome(lock);
   if (released === undefined) return result;
   const lockReleaseFailure = new WalError(
     "WAL_IO",
@@ -283,17 +283,6 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   );
   process.emitWarning(lockReleaseFailure);
   return { ...result, lockReleaseFailure };
-}
-
-/**
- * Release `lock`: `undefined` when it released, else what the release rejected with (`HeldLock.release` never throws:
- * a lock seam's release that throws is a rejection).
- */
-function releaseFailure(lock: HeldLock): Promise<{ readonly error: unknown } | undefined> {
-  return lock.release().then(
-    () => undefined,
-    (error: unknown) => ({ error }),
-  );
 }
 
 /**

@@ -3,13 +3,14 @@
  * call that function synchronously and let its throw escape the call, so `lock.release().catch(...)` (what `restore`
  * runs on its failure path, to keep the restore's own error) threw the release's error in place of it. The throw is
  * now a rejection, `WAL_IO` with it as the `cause`, once: a later call shares that answer and the function is not
- * called again.
+ * called again. `releaseOutcome` turns that rejection into a value, for the holders (`Wal.open`, `close()`, `restore`)
+ * whose own outcome it must not replace.
  */
 
 import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { lockDirectory } from "./handle-lock.js";
+import { lockDirectory, releaseOutcome } from "./handle-lock.js";
 
 /** SimFS whose lock's release function throws `thrown` (after releasing), counting its calls. */
 function throwingRelease(thrown: unknown): { fs: WalFileSystem; calls: () => number } {
@@ -60,4 +61,14 @@ it("a WalError thrown by the release function is rejected as it is", async () =>
   const { fs } = throwingRelease(coded);
   const lock = await lockDirectory(fs, "/d");
   await expect(lock.release()).rejects.toBe(coded);
+});
+
+it("releaseOutcome resolves to what the release rejected with, and to undefined once a release succeeded", async () => {
+  const boom = new Error("boom");
+  const { fs } = throwingRelease(boom);
+  const failing = await lockDirectory(fs, "/d");
+  expect(await releaseOutcome(failing)).toEqual({ error: expect.objectContaining({ code: "WAL_IO", cause: boom }) });
+  const sim = new SimFS();
+  sim.mkdirpSync("/d");
+  expect(await releaseOutcome(await lockDirectory(sim, "/d"))).toBe(undefined);
 });

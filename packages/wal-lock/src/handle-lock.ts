@@ -56,6 +56,24 @@ export interface HeldLock {
   onLost(listener: (error: WalError) => void): () => void;
 }
 
+/** What {@link releaseOutcome} gives for a release that failed: what `release()` rejected with. */
+export interface ReleaseFailure {
+  readonly error: unknown;
+}
+
+/**
+ * Release `lock` and say how it went, never rejecting: `undefined` once it released, else what the release rejected
+ * with. For a holder whose own outcome the release's failure must not replace: a failed open or restore throws its own
+ * error, and one that succeeded (a close, a restore with the log in place) reports the release's failure as what it
+ * is, with the work done. (`HeldLock.release()` never throws: a seam's release that throws is a rejection.)
+ */
+export function releaseOutcome(lock: HeldLock): Promise<ReleaseFailure | undefined> {
+  return lock.release().then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+}
+
 /** Options of {@link lockDirectory}; the defaults are what a handle wants. */
 export interface LockDirectoryOptions {
   /** Period of the background check of the real file system's lock, ms; 0 = `check()` only. @default 1000 */

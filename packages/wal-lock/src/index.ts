@@ -26,5 +26,7 @@ export {
   lockDirectory,
   lockTargetOf,
   probeDirectoryLock,
+  type ReleaseFailure,
+  releaseOutcome,
 } from "./handle-lock.js";
 export { checkRetryBudgetMs } from "./retry-budget.js";

@@ -39,3 +39,30 @@ it("a throw at lock.afterAcquire rejects the open with it and releases the lock"
   const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
   await wal.close();
 });
+
+it("an open that fails, and whose lock's release then fails too, rejects with its own failure", async () => {
+  const fs = new SimFS();
+  const tryLock = fs.tryLock.bind(fs);
+  fs.tryLock = (path: string) => {
+    const release = tryLock(path);
+    if (release === null) return null;
+    return () => {
+      release();
+      throw new Error("EIO: closing the lock");
+    };
+  };
+  const thrown = new Error("injected at lock.afterAcquire");
+  const opened = Wal.open<JsonValue>(
+    DIR,
+    withTestingHooks(
+      { fs, codec: jsonCodec },
+      {
+        failpoint: (name) => {
+          if (name === "lock.afterAcquire") throw thrown;
+        },
+      },
+    ),
+  );
+  // The open's own failure says what went wrong; the release's would hide it.
+  await expect(opened).rejects.toBe(thrown);
+});

@@ -16,7 +16,14 @@ import {
   type WalRecord,
 } from "@lora/wal-codec";
 import type { MutationEvent } from "@lora/wal-codec/lora";
-import { type HeldLock, lockDirectory, lockTargetOf, probeDirectoryLock } from "@lora/wal-lock";
+import {
+  type HeldLock,
+  lockDirectory,
+  lockTargetOf,
+  probeDirectoryLock,
+  type ReleaseFailure,
+  releaseOutcome,
+} from "@lora/wal-lock";
 import { TransactionSpans } from "@lora/wal-replay";
 import {
   isMissingFileError,
@@ -267,7 +274,7 @@ export class Wal<E = MutationEvent> {
    *   `*.restoring` and no segment at or above them, and no restore holding the lock; nothing is created or changed,
    *   and running the restore again finishes it), `WAL_BAD_HEADER`, `WAL_IO`;
    *   `WAL_CODEC_MISMATCH` in every mode, before any segment is changed, cut or moved.
-   *   The lock is released before any error is thrown.
+   *   The lock is released before any error is thrown; a release that fails then does not replace the open's error.
    */
   static async open<E = MutationEvent>(dir: string, options: WalOptions<E> = {}): Promise<OpenResult<E>> {
     const openedAt = performance.now();
@@ -348,7 +355,8 @@ export class Wal<E = MutationEvent> {
         healed: r.healed,
       };
     } catch (error) {
-      await lock.release();
+      // The open's own failure says what went wrong: a release that fails too must not replace it.
+      await releaseOutcome(lock);
       throw error;
     }
   }
@@ -887,7 +895,7 @@ export class Wal<E = MutationEvent> {
     this.#flusher?.stop();
     let failure: unknown;
     // A failed release of the lock, thrown only when nothing else failed: the log is closed and durable by then.
-    let releaseError: { readonly error: unknown } | undefined;
+    let releaseError: ReleaseFailure | undefined;
     try {
       // Calls made before close() finish first (they may need a rotation); calls made after it were refused.
       while (this.#admission.pending > 0 || this.#structural !== undefined) {
@@ -916,10 +924,7 @@ export class Wal<E = MutationEvent> {
       await this.#segments.close(this.#poison === undefined ? this.#pipeline.syncedLsn : null).catch(() => undefined);
       this.#lifecycleOver = true;
       this.#feed.end();
-      releaseError = await this.#lock.release().then(
-        () => undefined,
-        (error: unknown) => ({ error }),
-      );
+      releaseError = await releaseOutcome(this.#lock);
       const closed = new WalError("WAL_CLOSED", `WAL is closed: ${this.#dir}`, { details: { path: this.#dir } });
       this.#pipeline.fail(this.#poison ?? closed);
     }
