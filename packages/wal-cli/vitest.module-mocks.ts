@@ -4,6 +4,7 @@
  */
 export const MODULE_MOCK_TESTS = [
   "test/lock-line.test.ts",
+  "test/restore-lock-release-fails.test.ts",
   "src/scan/wal-target.listing-budget.test.ts",
   "src/scan/wal-target.stale-listing.test.ts",
   "src/scan/wal-target.truncated-meanwhile.test.ts",

@@ -7,7 +7,10 @@
 import type { WalErrorCode } from "@lora/wal-codec";
 
 export const ExitCode = {
-  /** The log is clean (or `--help` was asked for; or `follow` stopped as asked: a bound, SIGINT or SIGTERM). */
+  /**
+   * The log is clean (or `--help` was asked for; or `follow` stopped as asked: a bound, SIGINT or SIGTERM; or `restore`
+   * restored, also when only the release of the directory's lock failed afterwards, which its summary shows).
+   */
   OK: 0,
   /**
    * Opening the log repairs the only damage: a torn tail at the end of the newest segment (cut off), or a newest

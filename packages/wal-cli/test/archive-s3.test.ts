@@ -92,6 +92,7 @@ describe("lora-wal with an s3:// target", () => {
       firstLsn: 1,
       lastLsn: txs.at(-1)?.commitLsn,
       successor: null,
+      lockReleaseFailure: null,
     });
     expect(await openedTransactions(restored)).toEqual(txs);
 

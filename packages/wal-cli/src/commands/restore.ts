@@ -43,6 +43,12 @@ export interface RestoreSummary {
   readonly lastLsn: number | null;
   /** The file name of the empty segment created after a sealed newest one, or `null`. */
   readonly successor: string | null;
+  /**
+   * `null` when `<dir>`'s lock was released; else why its release failed once the restored log was in place (the
+   * restore is done: durable and complete, and the exit status 0), as `restore`'s `lockReleaseFailure` says it: its
+   * code (`WAL_IO`) and its message, which says the log is restored and not to restore again.
+   */
+  readonly lockReleaseFailure: { readonly code: string; readonly message: string } | null;
 }
 
 export const RESTORE_HELP = `Usage: lora-wal restore <target> <dir> [options]
@@ -84,6 +90,10 @@ not with --json or --quiet. At the end: segments, bytes and the LSN range
 restored. S3 needs @aws-sdk/client-s3 and the standard AWS environment (see
 lora-wal archive --help). An interrupted restore (Ctrl-C) can leave files in
 <dir>: remove it and run again.
+
+If releasing <dir>'s lock fails once the log is in place, a "lock" line says so
+(with --json: lockReleaseFailure, null otherwise) and the exit status is still 0:
+the log is restored; do not restore again.
 
 Exit status: 0 restored, 3 usage error (also: <dir> is not empty or not a
 directory, an s3:// target without the AWS SDK installed), 4 the archive or
@@ -175,10 +185,21 @@ export async function runRestore(args: string[], ctx: CommandContext): Promise<n
     firstLsn: result.firstLsn,
     lastLsn: result.lastLsn,
     successor: result.successor === null ? null : basename(result.successor),
+    // Done with the log in place: exit 0 still (a caller that ran the restore again would be refused as not empty),
+    // the failure shown with the summary rather than left to the process warning restore also emits.
+    lockReleaseFailure:
+      result.lockReleaseFailure === undefined
+        ? null
+        : { code: result.lockReleaseFailure.code, message: unprefixed(result.lockReleaseFailure.message) },
   };
   if (json) ctx.out.line(JSON.stringify(summary, null, 2));
   else printSummary(summary, ctx);
   return ExitCode.OK;
+}
+
+/** `restore`'s message without its `restore: ` prefix: the command's own output says which command it is. */
+function unprefixed(message: string): string {
+  return message.replace(/^restore: /, "");
 }
 
 /** `<dir>`'s parent must be an existing directory: restore creates `<dir>`, nothing above it. */
@@ -218,5 +239,8 @@ function printSummary(summary: RestoreSummary, ctx: CommandContext): void {
     ctx.out.line(
       `${s.bold("fence")}      ${summary.fromLsn}: load the snapshot taken there, then open the log with checkpointLsn ${summary.fromLsn} (lora-wal verify <dir> --checkpoint-lsn ${summary.fromLsn} checks it)`,
     );
+  }
+  if (summary.lockReleaseFailure !== null) {
+    ctx.out.line(`${s.bold("lock")}       ${s.yellow(summary.lockReleaseFailure.message)}`);
   }
 }
