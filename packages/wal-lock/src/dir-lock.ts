@@ -24,7 +24,10 @@
  * by one nobody holds, a new one is created (or the new one adopted) and locked, which restores the exclusion of
  * LoraDB. When another process already holds the file now at the path (LoraDB got in), or the directory itself
  * was removed or replaced, the lock is *lost*: `check()` returns a `WAL_LOCK_LOST` error from then on and the
- * {@link DirLock.onLost} listeners are called once; the handle must stop writing.
+ * {@link DirLock.onLost} listeners are called once; the handle must stop writing. The held fds are checked first
+ * (`fstat`, dev + inode against what was locked): other code in this process that closes one drops its kernel lock
+ * with it, so an fd that is closed (EBADF) or whose number now names another file is a lost lock too, and that
+ * number is never unlocked or closed by us again (it may be someone else's file by then).
  *
  * **Guaranteed**: two `@lora/wal` holders of one directory (same or different processes) never both hold it,
  * whatever happens to `.lora-wal.lock`, wherever the directory lock is taken ({@link DirLock.directoryLocked}:
@@ -148,14 +151,17 @@ export interface DirLock extends AsyncDisposable {
    */
   readonly directoryLocked: boolean;
   /**
-   * Checks now, synchronously (two `stat` calls when nothing changed), that `.lora-wal.lock` is still the file this
-   * lock holds and the directory is still the one it locked. A removed file, or one replaced by a file nobody
-   * holds, is re-created or adopted and locked again (restoring the exclusion of LoraDB) and `null` is returned.
+   * Checks now, synchronously (an `fstat` of each held fd and two `stat` calls when nothing changed), that the
+   * held fds are still open on what was locked, that `.lora-wal.lock` is still the file this lock holds and the
+   * directory is still the one it locked. A removed file, or one replaced by a file nobody holds, is re-created or
+   * adopted and locked again (restoring the exclusion of LoraDB) and `null` is returned.
    *
    * @returns `null` while the lock holds (and after `release()`, unless it was lost before); once lost, the same
-   *   `WAL_LOCK_LOST` {@link WalError} on every call: another process holds the file now at the path, the
-   *   directory was removed or replaced, or the file could not be re-created or locked (`cause` says why). A lost
-   *   lock stays lost; the holder must stop writing and release it.
+   *   `WAL_LOCK_LOST` {@link WalError} on every call: a held fd was closed by other code in this process (its
+   *   number free, or reused for another file: the kernel lock went with it), another process holds the file now
+   *   at the path, the directory was removed or replaced, or the file could not be re-created or locked (`cause`
+   *   says why). A lost lock stays lost; the holder must stop writing and release it. Not detected: a held fd closed
+   *   and its number reused for a new open of the same lock file or directory (same dev + inode).
    */
   check(): WalError | null;
   /**
@@ -167,7 +173,8 @@ export interface DirLock extends AsyncDisposable {
    */
   onLost(listener: (error: WalError) => void): () => void;
   /**
-   * Releases both locks by closing their fds and stops the background check; the file stays. Idempotent;
+   * Releases both locks by closing their fds and stops the background check; the file stays. An fd that other code
+   * in this process closed (free now, or another file's) is left alone: its lock is gone already. Idempotent;
    * concurrent calls share one close.
    * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO` when closing an fd fails.
    */
@@ -608,6 +615,8 @@ class HeldDirLock implements DirLock {
 
   /** Synchronous, so the timer and `check()` can never interleave. Returns the loss, or null when (again) held. */
   #verify(): WalError | null {
+    const fdLost = this.#descriptorLost();
+    if (fdLost !== null) return fdLost;
     try {
       if (!sameIdentity(statSync(this.dir, { bigint: true, throwIfNoEntry: false }) ?? null, this.#dirId)) {
         return this.#lostError(`the WAL directory ${this.dir} was removed or replaced while this handle held it`);
@@ -652,6 +661,40 @@ class HeldDirLock implements DirLock {
     }
   }
 
+  /**
+   * The loss when a held fd is no longer ours: other code in this process closed it, and the kernel dropped its lock
+   * with it; the number is free now or already another file's. Such an fd is forgotten (-1), so neither `release()`
+   * nor anything else here unlocks or closes that number again.
+   */
+  #descriptorLost(): WalError | null {
+    const file = ownership(this.#fd, this.#fileId);
+    if (file !== "ours") {
+      const lost = this.#descriptorError(`the WAL lock file ${this.path}`, this.#fd, file);
+      if (typeof file === "string") this.#fd = -1;
+      return lost;
+    }
+    if (this.#dirFd < 0) return null;
+    const dir = ownership(this.#dirFd, this.#dirId);
+    if (dir === "ours") return null;
+    const lost = this.#descriptorError(`the WAL directory ${this.dir}`, this.#dirFd, dir);
+    if (typeof dir === "string") this.#dirFd = -1;
+    return lost;
+  }
+
+  #descriptorError(what: string, fd: number, how: "closed" | "reused" | { readonly error: unknown }): WalError {
+    if (typeof how !== "string") {
+      return this.#lostError(
+        `cannot check the descriptor of ${what} (fd ${fd}); stop writing to ${this.dir}`,
+        how.error,
+      );
+    }
+    const reused = how === "reused" ? " and its number reused for another file" : "";
+    return this.#lostError(
+      `the descriptor of ${what} (fd ${fd}) was closed by other code in this process${reused}, which released ` +
+        `its lock; stop writing to ${this.dir}`,
+    );
+  }
+
   #lostError(message: string, cause?: unknown): WalError {
     const reason = cause instanceof Error ? `: ${cause.message}` : "";
     return new WalError("WAL_LOCK_LOST", `${message}${reason}`, {
@@ -681,20 +724,24 @@ class HeldDirLock implements DirLock {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#listeners.clear();
-    const fd = this.#fd;
-    const dirFd = this.#dirFd;
+    // An fd that other code closed (its number maybe another file's now) is left alone: unlocking or closing it
+    // would act on someone else's file. Its lock went with it.
+    const fd = this.#fd >= 0 && isGone(ownership(this.#fd, this.#fileId)) ? -1 : this.#fd;
+    const dirFd = this.#dirFd >= 0 && isGone(ownership(this.#dirFd, this.#dirId)) ? -1 : this.#dirFd;
     this.#fd = -1;
     this.#dirFd = -1;
-    try {
-      this.#binding.unlock(fd);
-    } catch {
-      // Closing the fd below releases the lock anyway (at once on unix; eventually on Windows).
-    }
     let failure: unknown;
-    try {
-      await close(fd);
-    } catch (e) {
-      failure = ioError(`cannot close the WAL lock file ${this.path}`, this.path, "close", e);
+    if (fd >= 0) {
+      try {
+        this.#binding.unlock(fd);
+      } catch {
+        // Closing the fd below releases the lock anyway (at once on unix; eventually on Windows).
+      }
+      try {
+        await close(fd);
+      } catch (e) {
+        failure = ioError(`cannot close the WAL lock file ${this.path}`, this.path, "close", e);
+      }
     }
     if (dirFd >= 0) {
       try {
@@ -732,6 +779,24 @@ function identity(s: Identity): Identity {
 
 function sameIdentity(a: Identity | null, b: Identity): boolean {
   return a !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Whether `fd` is still the file of `id`: `"closed"` when the number is not open (EBADF), `"reused"` when it is open
+ * on another file, `{ error }` when `fstat` fails otherwise (the fd may still be ours: it is kept, to be closed).
+ */
+function ownership(fd: number, id: Identity): "ours" | "closed" | "reused" | { readonly error: unknown } {
+  let s: BigIntStats;
+  try {
+    s = fstatSync(fd, { bigint: true });
+  } catch (error) {
+    return errnoOf(error) === "EBADF" ? "closed" : { error };
+  }
+  return sameIdentity(s, id) ? "ours" : "reused";
+}
+
+function isGone(how: ReturnType<typeof ownership>): boolean {
+  return how === "closed" || how === "reused";
 }
 
 /** `null` when nothing is at `path`. */

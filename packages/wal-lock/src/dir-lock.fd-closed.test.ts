@@ -1,0 +1,147 @@
+/**
+ * A held lock whose descriptor other code in this process closed: the kernel drops the lock with the descriptor, so
+ * `check()` must report it lost, whether the number is now free (EBADF) or already reused for another file; and
+ * `release()` must then leave that number alone (unlocking or closing it would act on someone else's file).
+ *
+ * The descriptors are found the way any code in the process could find them: by matching `fstat` identities.
+ */
+
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { acquireDirLockInternal, type DirLock, LOCK_FILE_NAME } from "./dir-lock.js";
+import { lockBinding } from "./flock.js";
+
+const unixOnly = process.platform === "win32";
+
+let dir: string;
+let lockPath: string;
+let otherPath: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lora-wal-lock-fd-closed-"));
+  lockPath = join(dir, LOCK_FILE_NAME);
+  otherPath = join(await mkdtemp(join(tmpdir(), "lora-wal-lock-fd-other-")), "other");
+  cleanups.push(() => rm(join(otherPath, ".."), { recursive: true, force: true }));
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function acquire(): Promise<DirLock> {
+  const lock = await acquireDirLockInternal(dir, { checkIntervalMs: 0 });
+  cleanups.push(() => lock.release().catch(() => {}));
+  return lock;
+}
+
+/** The one open descriptor of this process on `path` (matched by device and inode). */
+function fdOf(path: string): number {
+  const want = statSync(path, { bigint: true });
+  const found: number[] = [];
+  for (const name of readdirSync("/dev/fd")) {
+    const fd = Number(name);
+    try {
+      const s = fstatSync(fd, { bigint: true });
+      if (s.dev === want.dev && s.ino === want.ino) found.push(fd);
+    } catch {
+      // the descriptor readdir itself used, closed by now
+    }
+  }
+  expect(found, `descriptors on ${path}`).toHaveLength(1);
+  return found[0] as number;
+}
+
+/** Whether a fresh open file description of the lock file gets the kernel lock: the held one is gone if so. */
+function lockFileFree(): boolean {
+  const fd = openSync(lockPath, "r");
+  try {
+    return lockBinding().tryLock(fd) === "locked";
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens the other file into the lowest free number, which must be `fd`, the one just closed. */
+function reuse(fd: number): number {
+  const other = openSync(otherPath, "w+");
+  cleanups.push(() => {
+    try {
+      closeSync(other);
+    } catch {
+      // a failed assertion below already says why
+    }
+  });
+  expect(other).toBe(fd);
+  writeSync(other, "someone else's file");
+  return other;
+}
+
+/** The other file's descriptor is still open and still the other file. */
+function expectStillOpen(other: number): void {
+  expect(fstatSync(other, { bigint: true }).ino).toBe(statSync(otherPath, { bigint: true }).ino);
+  const buf = Buffer.alloc(32);
+  expect(buf.toString("utf8", 0, readSync(other, buf, 0, buf.length, 0))).toBe("someone else's file");
+}
+
+it.skipIf(unixOnly)("check() reports the lock lost when its lock file's descriptor was closed (EBADF)", async () => {
+  const lock = await acquire();
+  expect(lockFileFree()).toBe(false);
+  closeSync(fdOf(lockPath));
+  expect(lockFileFree()).toBe(true); // what makes it a loss: the kernel let go with the descriptor
+
+  const lost = lock.check();
+  expect(lost).toMatchObject({ code: "WAL_LOCK_LOST", details: { path: dir } });
+  expect(lost?.message).toMatch(/descriptor of the WAL lock file .* was closed/);
+  expect(lock.check()).toBe(lost); // a lost lock stays lost, the same error
+  await expect(lock.release()).resolves.toBeUndefined();
+});
+
+it.skipIf(unixOnly)("check() reports the loss when the descriptor's number was reused for another file", async () => {
+  const lock = await acquire();
+  const seen: unknown[] = [];
+  lock.onLost((e) => seen.push(e));
+  const fd = fdOf(lockPath);
+  closeSync(fd);
+  const other = reuse(fd);
+
+  const lost = lock.check();
+  expect(lost).toMatchObject({ code: "WAL_LOCK_LOST", details: { path: dir } });
+  expect(lost?.message).toMatch(/reused/);
+  expect(seen).toEqual([lost]);
+  // The release closes what is still its own (the directory) and not the number someone else has now.
+  await lock.release();
+  expectStillOpen(other);
+});
+
+it.skipIf(unixOnly)("release() without a check first leaves a reused number alone", async () => {
+  const lock = await acquire();
+  const fd = fdOf(lockPath);
+  closeSync(fd);
+  const other = reuse(fd);
+  await lock.release();
+  expectStillOpen(other);
+});
+
+it.skipIf(unixOnly)("check() reports the loss when the directory's descriptor was closed or reused", async () => {
+  for (const reused of [false, true]) {
+    const lock = await acquire();
+    expect(lock.directoryLocked).toBe(true);
+    const fd = fdOf(dir);
+    closeSync(fd);
+    const other = reused ? reuse(fd) : -1;
+    expect(lock.check(), `reused: ${reused}`).toMatchObject({
+      code: "WAL_LOCK_LOST",
+      message: expect.stringMatching(reused ? /directory .*reused/ : /directory .* was closed/),
+    });
+    await lock.release();
+    if (reused) {
+      expectStillOpen(other);
+      closeSync(other);
+    }
+  }
+});
