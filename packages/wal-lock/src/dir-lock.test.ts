@@ -126,7 +126,7 @@ describe("acquireDirLock", () => {
     expect(slow.ms).toBeGreaterThanOrEqual(249);
     expect(attempts).toBeGreaterThan(1);
 
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, Number.MAX_VALUE]) {
       const r = await rejection(() => acquireDirLock(dir, { retryBudgetMs: bad }));
       expect(isWalError(r.error, "WAL_INVALID_OPTION")).toBe(true);
     }

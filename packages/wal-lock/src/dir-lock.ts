@@ -107,7 +107,10 @@ const NEW_LOCK_FILE_FLAGS = LOCK_FILE_FLAGS | fsConstants.O_EXCL;
 
 /** Options of `acquireDirLock`. */
 export interface AcquireDirLockOptions {
-  /** How long to keep retrying a contended lock before `WAL_LOCKED`. Default 100; 0 means a single attempt. */
+  /**
+   * How long to keep retrying a contended lock before `WAL_LOCKED`, in ms: 0 (a single attempt) to 2^31 - 1, a
+   * fraction allowed; `Infinity` is refused (see {@link checkRetryBudgetMs}). Default 100.
+   */
   readonly retryBudgetMs?: number;
 }
 

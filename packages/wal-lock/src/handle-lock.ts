@@ -233,7 +233,8 @@ function unlosable(dir: string, release: () => void): HeldLock {
  * `lockBase` that is a {@link LockTarget}, locks as that one does (followed through up to 8 views). `fs` may be the {@link LockTarget} {@link lockTargetOf} decided for
  * the file system, which is then not looked at again.
  *
- * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100); the other two are tried once.
+ * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100; 0 to 2^31 - 1, see
+ *   {@link checkRetryBudgetMs}); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
  *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_INVALID_ARGUMENT` for a
  *   `dir` that is not a non-empty string without NUL bytes; `WAL_INVALID_OPTION` for a bad `retryBudgetMs`, for

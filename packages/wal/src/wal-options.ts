@@ -63,7 +63,10 @@ export interface WalOptions<E> {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** The file-system seam. @default the Node file system (with the LoraDB-compatible `flock` lock) */
   readonly fs?: WalFileSystem;
-  /** How long to retry a contended directory lock. @default 100 */
+  /**
+   * How long to retry a contended directory lock, in ms, from 0 (one attempt) to 2^31 - 1; `Infinity` is refused
+   * (`WAL_INVALID_OPTION`). @default 100
+   */
   readonly lockRetryMs?: number;
   /**
    * The unsynced window: the most bytes the handle leaves written but not fdatasynced, in every sync mode (a sync is

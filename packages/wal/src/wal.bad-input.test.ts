@@ -101,7 +101,7 @@ describe("bad input", () => {
     for (const maxSlotRetainedBytes of [Number.NaN, -1, "100" as never]) {
       await expectRefused(dir, "WAL_INVALID_OPTION", { maxSlotRetainedBytes });
     }
-    for (const lockRetryMs of [Number.NaN, -1, Number.POSITIVE_INFINITY, "100" as never]) {
+    for (const lockRetryMs of [Number.NaN, -1, Number.POSITIVE_INFINITY, 2 ** 31, Number.MAX_VALUE, "100" as never]) {
       await expectRefused(dir, "WAL_INVALID_OPTION", { lockRetryMs });
     }
     await expectRefused(dir, "WAL_INVALID_OPTION", { codec: { name: "half" } as never });
