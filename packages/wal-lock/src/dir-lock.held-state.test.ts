@@ -3,16 +3,19 @@
  * replaces the old descriptor (closed, not leaked beside it); `check()` after `release()` touches nothing (it must not
  * re-create a removed file and lock it again, keeping a lock nobody releases); `probeDirLock` answers "held" through
  * the directory lock when the lock file was renamed away, where the `/proc` search sees only removed files; the
- * background check's period is refused above the timer's limit (Node would run it every millisecond).
+ * background check's period is refused above the timer's limit (Node would run it every millisecond) and when it is
+ * not a whole number of ms (below 1, Node runs it every millisecond too).
  */
 
 import { readdirSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createNodeFileSystem } from "@lora/wal-segment";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { rejection } from "../test/support.js";
 import { acquireDirLock, acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
+import { lockDirectory } from "./handle-lock.js";
 
 let dir: string;
 let lockPath: string;
@@ -79,4 +82,22 @@ it("refuses a background-check period above 2^31 - 1 ms, creating nothing", asyn
   expect(await readdir(dir)).toEqual([]);
   const largest = await acquireDirLockInternal(dir, { checkIntervalMs: 2 ** 31 - 1 });
   await largest.release();
+});
+
+it("refuses a background-check period that is not 0 or a whole number of ms, through lockDirectory too", async () => {
+  // Node runs a timer of less than 1 ms every millisecond, and a fraction is no period anyone meant: refused.
+  for (const bad of [0.5, Number.MIN_VALUE, 1.5, 999.9]) {
+    const direct = await rejection(() => acquireDirLockInternal(dir, { checkIntervalMs: bad }));
+    expect(direct, String(bad)).toMatchObject({
+      code: "WAL_INVALID_OPTION",
+      message: `checkIntervalMs must be 0 (no background check) or a whole number of ms from 1 to 2^31 - 1, got ${bad}`,
+    });
+    const viaHandle = await rejection(() => lockDirectory(createNodeFileSystem(), dir, 0, { checkIntervalMs: bad }));
+    expect(viaHandle, String(bad)).toMatchObject({ code: "WAL_INVALID_OPTION" });
+  }
+  expect(await readdir(dir)).toEqual([]);
+  for (const ok of [0, -0, 1, 1000]) {
+    const lock = await acquireDirLockInternal(dir, { checkIntervalMs: ok });
+    await lock.release();
+  }
 });

@@ -122,7 +122,10 @@ const ACQUIRE_OPTION_NAMES = optionNames<AcquireDirLockOptions>()("retryBudgetMs
  * @internal
  */
 export interface DirLockInternalOptions extends AcquireDirLockOptions {
-  /** Period of the held lock's background check, in ms; 0 turns the timer off (`check()` only). Default 1000. */
+  /**
+   * Period of the held lock's background check: a whole number of ms from 1 to 2^31 - 1, or 0 to turn the timer off
+   * (`check()` only). Default 1000.
+   */
   readonly checkIntervalMs?: number;
   /** Where procfs is mounted. Default `/proc`; a path without procfs turns the removed-file search off. */
   readonly procRoot?: string;
@@ -211,10 +214,13 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
   const budgetMs = internal.retryBudgetMs ?? DEFAULT_LOCK_RETRY_BUDGET_MS;
   checkRetryBudgetMs(budgetMs);
   const intervalMs = internal.checkIntervalMs ?? DEFAULT_LOCK_CHECK_INTERVAL_MS;
-  if (typeof intervalMs !== "number" || !(intervalMs >= 0) || intervalMs > MAX_TIMER_MS) {
+  // A timer's period: Node runs one above 2^31 - 1 ms or below 1 ms every millisecond, and a fraction is no period
+  // anyone meant. 0 turns the timer off.
+  if (typeof intervalMs !== "number" || !Number.isInteger(intervalMs) || intervalMs < 0 || intervalMs > MAX_TIMER_MS) {
     throw new WalError(
       "WAL_INVALID_OPTION",
-      `checkIntervalMs must be a number from 0 to 2^31 - 1, got ${shownValue(intervalMs)}`,
+      "checkIntervalMs must be 0 (no background check) or a whole number of ms from 1 to 2^31 - 1, got " +
+        shownValue(intervalMs),
     );
   }
   const path = join(dir, LOCK_FILE_NAME);

@@ -76,7 +76,11 @@ export function releaseOutcome(lock: HeldLock): Promise<ReleaseFailure | undefin
 
 /** Options of {@link lockDirectory}; the defaults are what a handle wants. */
 export interface LockDirectoryOptions {
-  /** Period of the background check of the real file system's lock, ms; 0 = `check()` only. @default 1000 */
+  /**
+   * Period of the background check of the real file system's lock: a whole number of ms from 1 to 2^31 - 1, or 0 for
+   * `check()` only; anything else (a fraction, which Node would run every millisecond below 1) is
+   * `WAL_INVALID_OPTION`. @default 1000
+   */
   readonly checkIntervalMs?: number;
 }
 
