@@ -40,8 +40,7 @@ export interface CrashImageOptions {
   readonly seed?: number;
   /**
    * Sampled non-prefix torn sector sets per write of more than 4 sectors, on top of the one that loses the first
-   * sector alone (always among them; for a file's first unsynced write, an image of its own on top of `maxImages`).
-   * @default 8
+   * sector alone (always shown, an image of its own on top of `maxImages`). @default 8
    */
   readonly tornSamples?: number;
   /** Sampled extra entry-op subsets per directory with more than 8 unsynced entry ops. @default 16 */
@@ -152,12 +151,10 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
     }
     return out;
   }
-  // The write's first sector lost and every later one landed, beside the draws (half of them would have to miss
-  // exactly one sector): for the first write since the last sync this is `syncPointTear`, shown on top of the budget.
-  const withoutFirst = range(1, total);
-  if (k > 0) out.push({ kind: "torn", k, sectors: withoutFirst, total });
+  // The write's first sector lost and every later one landed is not drawn here: `firstSectorLost` shows it on top of
+  // the budget. Half the draws would have to miss exactly one sector.
   const next = mulberry32(seed);
-  const seen = new Set<string>([keyOf(withoutFirst)]);
+  const seen = new Set<string>([keyOf(range(1, total))]);
   for (let attempt = 0; attempt < samples * 8 && seen.size <= samples; attempt++) {
     const sectors = range(0, total).filter(() => (next() & 1) === 1);
     if (sectors.length === 0 || sectors.length === total || isPrefix(sectors)) continue;
@@ -170,19 +167,23 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
 }
 
 /**
- * The first unsynced write of a file torn with its first sector lost and every later one landed (the ops after it
- * lost), when it covers more than 4 sectors (smaller writes have every subset among their torn choices). A writer that
- * writes more than its unsynced window at once sends it in pieces fsynced in turn, and a piece ends wherever the
- * window does, inside a record's header too: this tear leaves that header's fsynced first bytes followed by zeros and
- * the rest of the piece landed, the state recovery must still take for a torn tail. It is shown on top of `maxImages`
- * so that sampling never leaves it out.
+ * Each unsynced write of a file that covers more than 4 sectors (smaller ones have every subset among their torn
+ * choices) torn with its first sector lost and every later one landed, the ops before it kept and those after it lost.
+ * A writer that writes more than its unsynced window at once sends it in pieces fsynced in turn, and a piece ends
+ * wherever the window does, inside a record's header too: this tear of the next piece leaves that header's fsynced
+ * first bytes followed by zeros and the rest of the piece landed, the state recovery must still take for a torn tail.
+ * The piece need not be the first write since the sync (a preallocating writer may zero-fill ahead first), so every
+ * such write gets one. They are shown on top of `maxImages`, so that sampling never leaves them out.
  */
-function syncPointTear(ops: readonly PendingOp[]): FileChoice | null {
-  const op = ops[0];
-  if (op === undefined || op.kind !== "write" || op.bytes.byteLength === 0) return null;
-  const first = Math.floor(op.offset / SECTOR_BYTES);
-  const total = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - first + 1;
-  return total > 4 ? { kind: "torn", k: 0, sectors: range(1, total), total } : null;
+function firstSectorLost(ops: readonly PendingOp[]): FileChoice[] {
+  const out: FileChoice[] = [];
+  ops.forEach((op, k) => {
+    if (op.kind !== "write" || op.bytes.byteLength === 0) return;
+    const first = Math.floor(op.offset / SECTOR_BYTES);
+    const total = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - first + 1;
+    if (total > 4) out.push({ kind: "torn", k, sectors: range(1, total), total });
+  });
+  return out;
 }
 
 /**
@@ -803,9 +804,8 @@ export function crashImages(state: SimState, options: CrashImageOptions = {}): I
       [truncatesLostChoices(ops, mixSeed(seed, 0x3c, inode.id), reorderSamples)],
       reorderSamples,
     );
-    // After every budgeted choice (`oldCount`), so it is one image on top of them, as the truncates lost together.
-    const tear = syncPointTear(ops);
-    if (tear !== null) choices.push(tear);
+    // After every budgeted choice (`oldCount`), so each is one image on top of them, as the truncates lost together.
+    choices.push(...firstSectorLost(ops));
     fileDims.set(inode, dim);
   }
   // Files first (by inode id), then directories (by path): the description reads in that order.

@@ -183,24 +183,29 @@ describe("SimFS crash images", () => {
     expect(all(big, { tornSamples: 0 }).map(sectorsOf)).toContain("1,2,3,4,5,6,7");
   });
 
-  test("the first write since a sync, torn with its first sector lost, is an image on top of a sampled budget", async () => {
-    // Where a writer's synced pieces meet: 100 bytes fsynced, then a 4 KiB piece that starts mid-sector, then more.
+  test("each write over 4 sectors, torn with its first sector lost, is an image on top of a sampled budget", async () => {
+    // Where a writer's synced pieces meet: 100 bytes fsynced, a zero fill ahead (as a preallocating writer does), then
+    // a 4 KiB piece that starts mid-sector, then a short write.
     const sim = await setup();
     const f = await durableFile(sim, "/w/a", new Uint8Array(100).fill(1));
+    await f.write(new Uint8Array(8192), 4196);
     await f.write(new Uint8Array(4096).fill(2), 100);
-    await f.write(new Uint8Array(600).fill(3), 4196);
-    const piece = "kept first 0/2 unsynced ops, op 1 (write 4096 B at 100) torn: sectors [1,2,3,4,5,6,7,8] of 9 landed";
+    await f.write(new Uint8Array(600).fill(3), 12388);
+    const fill =
+      "kept first 0/3 unsynced ops, op 1 (write 8192 B at 4196) torn: sectors [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16] of 17 landed";
+    const piece = "kept first 1/3 unsynced ops, op 2 (write 4096 B at 100) torn: sectors [1,2,3,4,5,6,7,8] of 9 landed";
     for (const seed of [1, 2, 3, 4, 5]) {
       const images = all(sim, { maxImages: 3, seed });
-      expect(images).toHaveLength(4); // three sampled (drop all and keep all among them), the tear on top
+      expect(images).toHaveLength(5); // three sampled (drop all and keep all among them), the two tears on top
+      expect(images.filter((i) => i.description === `/w/a: ${fill}`)).toHaveLength(1);
       const tears = images.filter((i) => i.description === `/w/a: ${piece}`);
       expect(tears, `seed ${seed}`).toHaveLength(1);
       const data = (tears[0] as CrashImage).fs.readFileSync("/w/a");
-      expect(data.byteLength).toBe(4196); // the second write lost
+      expect(data.byteLength).toBe(12388); // the fill kept, the short write lost
       expect(Array.from(data.subarray(0, 512))).toEqual([...new Array(100).fill(1), ...new Array(412).fill(0)]);
-      expect(data.subarray(512).every((b) => b === 2)).toBe(true);
+      expect(data.subarray(512, 4196).every((b) => b === 2)).toBe(true);
     }
-    // A later write's own tear stays among the budgeted choices: with every image listed, each tear once.
+    // With every image listed, each tear once: the draws never repeat it.
     const everything = all(sim, { maxImages: 100_000 }).map((i) => i.description);
     expect(everything.filter((d) => d.endsWith(piece))).toHaveLength(1);
   });

@@ -428,8 +428,8 @@ export class SimFS implements WalFileSystem {
    * (at most that many: a sample whose state an earlier image left, its other choices being under a lost directory,
    * is skipped). The first image is always "[drop all unsynced]" (file data and
    * entries) and the second "[keep all]" (the volatile state). After them, one image per choice of truncates lost
-   * together, and one of each file's first unsynced write (when it covers more than 4 sectors) torn with its first
-   * sector lost and its later sectors landed (the ops after it lost), every other file and directory kept whole: so those choices never change which other
+   * together, and one of each unsynced write that covers more than 4 sectors torn with its first sector lost and its
+   * later sectors landed (the ops before it kept, those after it lost), every other file and directory kept whole: so those choices never change which other
    * images are listed, and the tear where a writer's synced pieces meet is never sampled away.
    */
   crashImages(options?: CrashImageOptions): Iterable<CrashImage> {
