@@ -46,6 +46,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   "double-batch-after-recovery",
   "durable-event-one-short",
   "one-step-tail-cut",
+  "unsynced-window-ignored",
 ];
 
 /** Planted bugs that only tier D's traced writer reaches (a crash state of a real file system's cut). */
@@ -95,6 +96,8 @@ export function focusedCases(): number[] {
     ["commitLarge", "commitLarge", "commitSmall"],
     ["commitSmall", "sync"],
     ["syncRace", "commitSmall"],
+    // Several windows written at once: only in one segment (the one-segment variant) do they go out in pieces.
+    ["manyCommits"],
   ];
   const out: number[] = [];
   for (const ops of seqs)

@@ -9,6 +9,7 @@ import type { OpenOptions } from "./open-options.js";
 import { withFenceRemedy, withRemedy } from "./open-refusal-remedy.js";
 import { type Recovered, recoverDir } from "./recover-dir.js";
 import { SegmentLifecycle } from "./segment-lifecycle.js";
+import { TESTING_BUILD } from "./testing-hooks.js";
 
 /** What recovery left for the handle: the recovered directory and its segment lifecycle. */
 export interface RecoveredForWriting<E> {
@@ -23,6 +24,8 @@ export interface RecoveredForWriting<E> {
 export async function recoverForWriting<E>(dir: string, o: OpenOptions<E>): Promise<RecoveredForWriting<E>> {
   const { fs, codec, fence, allowTruncatedHistory, scanFrom, recovery, unsyncedWindowBytes, preallocateBytes } = o;
   const { failpoint, bugs } = o;
+  // What the segment writers leave unsynced at most; recovery judges damage by the same window.
+  const writerWindow = TESTING_BUILD && bugs.has("unsynced-window-ignored") ? 2 ** 30 : unsyncedWindowBytes;
   const r = await recoverDir({
     fs,
     dir,
@@ -32,7 +35,7 @@ export async function recoverForWriting<E>(dir: string, o: OpenOptions<E>): Prom
     scanFrom,
     recovery,
     unsyncedWindowBytes,
-    writerOptions: { maxUnsyncedBytes: unsyncedWindowBytes, preallocateBytes },
+    writerOptions: { maxUnsyncedBytes: writerWindow, preallocateBytes },
     onTransaction: o.onTransaction,
     onProgress: o.onProgress,
     failpoint,
@@ -59,7 +62,7 @@ export async function recoverForWriting<E>(dir: string, o: OpenOptions<E>): Prom
     fs,
     activeId: r.activeSegmentId,
     oldestId: r.oldestSegmentId,
-    unsyncedWindow: unsyncedWindowBytes,
+    unsyncedWindow: writerWindow,
     preallocateBytes,
     segmentTargetBytes: o.target,
     maxSlotRetainedBytes: o.maxSlotRetainedBytes,

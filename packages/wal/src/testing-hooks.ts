@@ -81,7 +81,14 @@ export type PlantedBug =
    * power loss that keeps the cut's zeroed block but not its new length leaves a torn record larger than the unsynced
    * window with its header zeroed and the rest of it on disk, and a marker's bytes in it then read as corruption.
    */
-  | "one-step-tail-cut";
+  | "one-step-tail-cut"
+  /**
+   * The segment writers ignore the unsynced window (1 GiB instead): a write larger than it goes out whole, with no
+   * fdatasync between window-sized pieces, while recovery still weighs damage against the window. A power loss that
+   * tears such a write (its first sector lost, the rest landed) leaves damage more than a window before intact
+   * records: corruption to recovery, a log the default mode refuses.
+   */
+  | "unsynced-window-ignored";
 
 /**
  * A clock of a test's own for the handle: the group mode's flusher and the duration of sync rounds (which
