@@ -106,7 +106,10 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
   readonly position: number;
   /** The restart point of the last transaction delivered: the token's other half (the start's before the first). */
   readonly restartLsn: number;
-  /** Stop following (what a `break` out of `for await` calls): a waiting `next()` answers done. */
+  /**
+   * Stop following (what a `break` out of `for await` calls): a waiting `next()` answers done, and so does every
+   * `next()` after it, also when it is called before the first `next()` (the follower then never starts).
+   */
   return(): Promise<IteratorResult<CommittedTransaction<E>>>;
   /**
    * Record in the slot the follower was opened with that everything up to a delivered transaction is processed,
@@ -200,6 +203,8 @@ class DirFollower<E> implements Follower<E> {
   readonly #source: DirSource;
   #fallbackPosition: number;
   #fallbackRestart: number;
+  /** `return()` was called: a follower not started yet never starts (the engine answers done once it ran). */
+  #returned = false;
 
   constructor(
     dir: string,
@@ -263,6 +268,9 @@ class DirFollower<E> implements Follower<E> {
     // it ends (onEnd).
     const ready = this.#ready;
     if (ready !== undefined) return ready.next();
+    // Stopped before it started: an iterator's `next()` after `return()` is done (a shutdown that came before the
+    // iteration must not start a follower that delivers everything after the token).
+    if (this.#returned && this.#inner === undefined) return Promise.resolve({ value: undefined, done: true });
     this.#inner ??= this.#start().catch((error: unknown) => {
       this.#source.close();
       throw error;
@@ -271,6 +279,7 @@ class DirFollower<E> implements Follower<E> {
   }
 
   async return(): Promise<IteratorResult<CommittedTransaction<E>>> {
+    this.#returned = true;
     this.#source.close();
     if (this.#inner !== undefined) await (await this.#inner.catch(() => undefined))?.return();
     return { value: undefined, done: true };
