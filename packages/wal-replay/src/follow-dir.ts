@@ -116,6 +116,9 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
    * durably (the writer's truncation keeps what a resume needs). Pass the transaction (or its token) for an exact
    * position. A bare commit LSN is matched to the token of the transaction delivered with it among the last
    * {@link CONFIRMABLE_TOKENS}; for any other LSN the slot keeps its restart point (nothing is lost, more is kept).
+   * What was delivered is judged when `confirm` is called; calls made before earlier ones resolved write one at a
+   * time, in call order, so each resolves with the slot at its position or a later call's (a consumer may confirm
+   * every transaction without awaiting each).
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's or above the
    *   last transaction delivered ({@link Follower.position}: nothing changes), or for a
    *   token whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
@@ -205,6 +208,11 @@ class DirFollower<E> implements Follower<E> {
   #fallbackRestart: number;
   /** `return()` was called: a follower not started yet never starts (the engine answers done once it ran). */
   #returned = false;
+  /**
+   * The last `confirm` write, settled or not: each waits for the one before it. Run side by side, each read the slot
+   * and renamed its own file over it, so an earlier position renamed last won, after a later call had resolved.
+   */
+  #confirming: Promise<unknown> = Promise.resolve();
 
   constructor(
     dir: string,
@@ -285,13 +293,34 @@ class DirFollower<E> implements Follower<E> {
     return { value: undefined, done: true };
   }
 
-  async confirm(position: number | ResumeToken): Promise<void> {
+  confirm(position: number | ResumeToken): Promise<void> {
+    let move: { readonly slot: string; readonly commitLsn: number; readonly restartLsn: number };
+    try {
+      move = this.#confirmation(position);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // The writes one at a time, in call order: a call resolves with the slot at its position (or a later call's),
+    // never moved back by an earlier call still writing. A refused call does not stop the ones after it.
+    const { slot, commitLsn, restartLsn } = move;
+    const write = () => advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
+    const run = this.#confirming.then(write, write);
+    this.#confirming = run.catch(() => undefined);
+    return run.then(() => undefined);
+  }
+
+  /**
+   * What `confirm(position)` writes, decided when it is called (what the follower has delivered then, the token it
+   * remembers then), each field of a token read once; throws its refusal.
+   */
+  #confirmation(position: number | ResumeToken): { slot: string; commitLsn: number; restartLsn: number } {
     const slot = this.#slot;
     if (slot === undefined) {
       throw new WalError("WAL_INVALID_ARGUMENT", "confirm needs a follower opened with a slot");
     }
+    const token = typeof position === "object" && position !== null;
+    const commitLsn = token ? position.commitLsn : position;
     // Only what was delivered can be processed: a slot moved past it would skip transactions on resume.
-    const commitLsn = typeof position === "object" && position !== null ? position.commitLsn : position;
     if (typeof commitLsn === "number" && commitLsn > this.position) {
       throw new WalError(
         "WAL_INVALID_ARGUMENT",
@@ -299,15 +328,10 @@ class DirFollower<E> implements Follower<E> {
         { details: { lsn: commitLsn } },
       );
     }
-    const fs = this.#fs;
-    if (typeof position === "object" && position !== null) {
-      await advanceSlotToDelivered(this.#dir, slot, position.commitLsn, { fs, restartLsn: position.restartLsn });
-      return;
-    }
+    if (token) return { slot, commitLsn, restartLsn: position.restartLsn };
     // Not a token this follower remembers: the lowest restart point, which advanceSlot raises to the slot's own (it
     // keeps the higher of the two), so the slot keeps its restart point and never loses a transaction.
-    const restartLsn = this.#ready?.tokenOf(position) ?? 1;
-    await advanceSlotToDelivered(this.#dir, slot, position, { fs, restartLsn });
+    return { slot, commitLsn, restartLsn: this.#ready?.tokenOf(commitLsn) ?? 1 };
   }
 
   /** Behind truncation with a slot: the slot's invalidation is the cause to report, when it is one. */
