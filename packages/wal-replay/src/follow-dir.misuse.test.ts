@@ -6,7 +6,10 @@
  * - `confirm()` called for each transaction without awaiting the previous one: each call, once it resolves, has the
  *   slot at its position or later. The calls used to run side by side, each reading the slot and renaming its own
  *   file over it, so an earlier position renamed last won: every call resolved, and the slot stood behind the last
- *   transaction confirmed (a resume delivered again what the consumer had confirmed).
+ *   transaction confirmed (a resume delivered again what the consumer had confirmed);
+ * - `confirm()` of a token without its restart point (a JavaScript caller's `{ commitLsn }`, or one read back from
+ *   storage with `restartLsn: null`) is refused and writes nothing. It used to be taken as `commitLsn + 1`, so a
+ *   transaction begun before the token and still open there was skipped on resume.
  */
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -102,5 +105,39 @@ describe("followDir: confirm() called again before the previous call resolved", 
     await confirms[0];
     expect((await readSlot("/w", "s", { fs })).confirmedLsn).toBe(6);
     await follower.return();
+  });
+});
+
+describe("followDir: confirm() of a token without its restart point", () => {
+  it("is refused with WAL_INVALID_ARGUMENT, and a resume still gets the transaction open at the token", async () => {
+    // T1 begins at 1; T3 begins at 3 and commits at 5 while T1 is open (token {5, restart 1}); T1 commits at 6.
+    await writeSegment(
+      dir,
+      1,
+      1,
+      [
+        { kind: "txBegin", lsn: 1 },
+        { kind: "mutationBatch", lsn: 2, txBeginLsn: 1, events: ["t1"] },
+        ...tx(3, ["t3"]),
+        { kind: "txCommit", lsn: 6, txBeginLsn: 1 },
+      ],
+      { sealed: true },
+    );
+    await createSlot(dir, "s");
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false });
+    const first = (await follower.next()).value;
+    expect([first?.beginLsn, first?.commitLsn, first?.restartLsn]).toEqual([3, 5, 1]);
+    for (const token of [{ commitLsn: 5 }, { commitLsn: 5, restartLsn: null }]) {
+      await expect(follower.confirm(token as never)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    }
+    expect(await readSlot(dir, "s")).toMatchObject({ confirmedLsn: 0, restartLsn: 1 });
+    await follower.return();
+    const resumed = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false });
+    const seen: number[] = [];
+    for await (const t of resumed) {
+      seen.push(t.commitLsn);
+      if (t.commitLsn === 6) break;
+    }
+    expect(seen).toEqual([5, 6]);
   });
 });

@@ -120,8 +120,8 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
    * time, in call order, so each resolves with the slot at its position or a later call's (a consumer may confirm
    * every transaction without awaiting each).
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's or above the
-   *   last transaction delivered ({@link Follower.position}: nothing changes), or for a
-   *   token whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
+   *   last transaction delivered ({@link Follower.position}: nothing changes), or for a token without a restart
+   *   point or whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
    *   `WAL_IO`.
    */
   confirm(position: number | ResumeToken): Promise<void>;
@@ -328,7 +328,19 @@ class DirFollower<E> implements Follower<E> {
         { details: { lsn: commitLsn } },
       );
     }
-    if (token) return { slot, commitLsn, restartLsn: position.restartLsn };
+    if (token) {
+      const restartLsn = position.restartLsn;
+      // Not defaulted to `commitLsn + 1` (what advanceSlot does without one): a transaction open at the token would
+      // be skipped on resume. A bare commit LSN is the way to confirm without a restart point.
+      if (restartLsn === undefined || restartLsn === null) {
+        throw new WalError(
+          "WAL_INVALID_ARGUMENT",
+          `cannot confirm a token without its restartLsn (commit lsn ${shownValue(commitLsn)}): pass the delivered transaction, its { commitLsn, restartLsn }, or the commit LSN alone`,
+          { details: { lsn: commitLsn } },
+        );
+      }
+      return { slot, commitLsn, restartLsn };
+    }
     // Not a token this follower remembers: the lowest restart point, which advanceSlot raises to the slot's own (it
     // keeps the higher of the two), so the slot keeps its restart point and never loses a transaction.
     return { slot, commitLsn, restartLsn: this.#ready?.tokenOf(commitLsn) ?? 1 };
