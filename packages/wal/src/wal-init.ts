@@ -17,7 +17,6 @@ export interface WalInit<E> {
   syncMode: SyncMode;
   blockingSync: BlockingSyncInput;
   target: number;
-  unsyncedWindow: number;
   lock: HeldLock;
   writer: SegmentWriter;
   nextLsn: number;

@@ -144,7 +144,6 @@ export class Wal<E = MutationEvent> {
    * cannot come first, and are refused as such without I/O.
    */
   #rotateBeforeFirstRecord: boolean;
-  readonly #unsyncedWindow: number;
   readonly #lock: HeldLock;
   readonly #pipeline: CommitPipeline;
   readonly #segments: SegmentLifecycle;
@@ -187,7 +186,6 @@ export class Wal<E = MutationEvent> {
     this.#codec = init.codec;
     this.#syncMode = init.syncMode;
     this.#target = init.target;
-    this.#unsyncedWindow = init.unsyncedWindow;
     this.#lock = init.lock;
     this.#nextLsn = init.nextLsn;
     this.#rotateBeforeFirstRecord = init.rotateBeforeFirstRecord;
@@ -280,7 +278,7 @@ export class Wal<E = MutationEvent> {
     const openedAt = performance.now();
     checkPath(dir);
     const o = normalizeOpenOptions(options);
-    const { codec, syncMode, target, fence, blockingSync, unsyncedWindowBytes, fs, failpoint, bugs, clock } = o;
+    const { codec, syncMode, target, fence, blockingSync, fs, failpoint, bugs, clock } = o;
     // Which lock `fs` takes, looked at once: a seam property that throws is refused before the directory is created.
     const lockTarget = lockTargetOf(fs);
 
@@ -319,7 +317,6 @@ export class Wal<E = MutationEvent> {
         syncMode,
         blockingSync,
         target,
-        unsyncedWindow: unsyncedWindowBytes,
         lock,
         writer: r.writer,
         nextLsn: r.nextLsn,
