@@ -610,6 +610,15 @@ describe("a damaged slot file is WAL_CORRUPT naming its path", () => {
     ["a version 1 file cut short", () => slotFileV1(4, 1).subarray(0, 27)],
   ];
 
+  it("a newer format version says so, not that the magic is bad", async () => {
+    const fs = sim();
+    await createSlot(DIR, "s", { confirmedLsn: 1, fs });
+    fs.writeFileSync(path, slotFileBytes(1, 0, Uint8Array.of(...SLOT_FILE_MAGIC.subarray(0, 7), 3)));
+    const e = await rejection(readSlot(DIR, "s", { fs }));
+    expect(isWalError(e, "WAL_CORRUPT")).toBe(true);
+    expect((e as Error).message).toContain("format version 3, newer than the versions this @lora/wal reads (1, 2)");
+  });
+
   for (const [what, damage] of damages) {
     it(`after ${what}`, async () => {
       const fs = sim();

@@ -671,6 +671,11 @@ function decodeSlotFile(bytes: Uint8Array, path: string): SlotFile {
   const v1 = startsWith(bytes, SLOT_FILE_MAGIC_V1);
   if (!v1 && !startsWith(bytes, SLOT_FILE_MAGIC)) {
     if (bytes.byteLength < SLOT_FILE_BYTES_V1) throw corrupt(`fewer than ${SLOT_FILE_BYTES_V1} bytes`);
+    // The name right, the version byte not one of ours: most likely a newer release wrote it (a downgrade).
+    const version = bytes[SLOT_FILE_MAGIC.byteLength - 1] as number;
+    if (startsWith(bytes, SLOT_FILE_MAGIC.subarray(0, -1)) && version > 2) {
+      throw corrupt(`format version ${version}, newer than the versions this @lora/wal reads (1, 2)`);
+    }
     throw corrupt("bad magic");
   }
   const size = v1 ? SLOT_FILE_BYTES_V1 : SLOT_FILE_BYTES;
