@@ -33,7 +33,8 @@ export const ZEROED_BLOCK_SIZES: readonly number[] = [BLOCK_BYTES, 1024, 64 * 10
 export interface CrashImageOptions {
   /**
    * Enumerate every combination when there are at most this many, else sample this many. Images of truncates lost
-   * together (up to `reorderSamples` per file) come on top of these. @default 256
+   * together (up to `reorderSamples` per file), and one per unsynced write covering more than 4 sectors torn with its
+   * first sector lost, come on top of these. @default 256
    */
   readonly maxImages?: number;
   /** Seed for sampling (combinations, non-prefix torn sector sets, directory subsets). @default 0x5eed */
