@@ -10,7 +10,7 @@
 import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { lockDirectory, releaseOutcome } from "./handle-lock.js";
+import { type HeldLock, lockDirectory, releaseOutcome } from "./handle-lock.js";
 
 /** SimFS whose lock's release function throws `thrown` (after releasing), counting its calls. */
 function throwingRelease(thrown: unknown): { fs: WalFileSystem; calls: () => number } {
@@ -71,4 +71,26 @@ it("releaseOutcome resolves to what the release rejected with, and to undefined 
   const sim = new SimFS();
   sim.mkdirpSync("/d");
   expect(await releaseOutcome(await lockDirectory(sim, "/d"))).toBe(undefined);
+});
+
+it("releaseOutcome of a caller's HeldLock whose release throws at once resolves to that throw, never throwing", async () => {
+  // `HeldLock` is an exported interface: a wrapper around a lock (a test's, a caller's) may implement `release` as a
+  // plain function that throws. The throw is the release's failure, as a rejection would be.
+  const boom = new Error("boom");
+  let calls = 0;
+  const lock: HeldLock = {
+    createdFile: false,
+    check: () => null,
+    onLost: () => () => {},
+    release: () => {
+      calls++;
+      throw boom;
+    },
+  };
+  let outcome: Promise<unknown> | undefined;
+  expect(() => {
+    outcome = releaseOutcome(lock);
+  }).not.toThrow();
+  expect(await outcome).toEqual({ error: boom });
+  expect(calls).toBe(1);
 });

@@ -37,7 +37,8 @@ export interface HeldLock {
   readonly createdFile: boolean;
   /**
    * Releases the lock (and stops watching it). Idempotent.
-   * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO`
+   * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO`, as a rejection (the locks {@link lockDirectory} gives
+   *   never throw at the call)
    */
   release(): Promise<void>;
   /**
@@ -62,16 +63,19 @@ export interface ReleaseFailure {
 }
 
 /**
- * Release `lock` and say how it went, never rejecting: `undefined` once it released, else what the release rejected
- * with. For a holder whose own outcome the release's failure must not replace: a failed open or restore throws its own
- * error, and one that succeeded (a close, a restore with the log in place) reports the release's failure as what it
- * is, with the work done. (`HeldLock.release()` never throws: a seam's release that throws is a rejection.)
+ * Release `lock` and say how it went, never rejecting or throwing: `undefined` once it released, else what the release
+ * rejected with. For a holder whose own outcome the release's failure must not replace: a failed open or restore throws
+ * its own error, and one that succeeded (a close, a restore with the log in place) reports the release's failure as
+ * what it is, with the work done. (The locks `lockDirectory` gives never throw from `release()`: a seam's release that
+ * throws is a rejection. A `HeldLock` made elsewhere, such as a wrapper, may: its throw is taken as that failure.)
  */
-export function releaseOutcome(lock: HeldLock): Promise<ReleaseFailure | undefined> {
-  return lock.release().then(
-    () => undefined,
-    (error: unknown) => ({ error }),
-  );
+export async function releaseOutcome(lock: HeldLock): Promise<ReleaseFailure | undefined> {
+  try {
+    await lock.release();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }
 
 /** Options of {@link lockDirectory}; the defaults are what a handle wants. */
