@@ -136,16 +136,23 @@ function keyOf(values: readonly (number | boolean)[]): string {
   return values.map((v) => (v === true ? 1 : v === false ? 0 : v)).join(",");
 }
 
-function tornChoices(op: PendingOp, k: number, seed: number, samples: number): FileChoice[] {
-  if (op.kind !== "write" || op.bytes.byteLength === 0) return [];
+/** A write covering at most this many sectors tears into every subset of them; a larger one into samples. */
+const EVERY_SUBSET_MAX_SECTORS = 4;
+
+/** The 512-byte sectors of the file a write lands on (0 for an empty write or another op). */
+function sectorsOf(op: PendingOp): number {
+  if (op.kind !== "write" || op.bytes.byteLength === 0) return 0;
   const first = Math.floor(op.offset / SECTOR_BYTES);
-  const last = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES);
-  const total = last - first + 1;
+  return Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - first + 1;
+}
+
+function tornChoices(op: PendingOp, k: number, seed: number, samples: number): FileChoice[] {
+  const total = sectorsOf(op);
   if (total < 2) return [];
   const out: FileChoice[] = [];
   for (let j = 1; j < total; j++) out.push({ kind: "torn", k, sectors: range(0, j), total });
   const isPrefix = (s: readonly number[]) => s.every((v, i) => v === i);
-  if (total <= 4) {
+  if (total <= EVERY_SUBSET_MAX_SECTORS) {
     for (let mask = 1; mask < (1 << total) - 1; mask++) {
       const sectors = range(0, total).filter((i) => (mask & (1 << i)) !== 0);
       if (!isPrefix(sectors)) out.push({ kind: "torn", k, sectors, total });
@@ -179,10 +186,8 @@ function tornChoices(op: PendingOp, k: number, seed: number, samples: number): F
 function firstSectorLost(ops: readonly PendingOp[]): FileChoice[] {
   const out: FileChoice[] = [];
   ops.forEach((op, k) => {
-    if (op.kind !== "write" || op.bytes.byteLength === 0) return;
-    const first = Math.floor(op.offset / SECTOR_BYTES);
-    const total = Math.floor((op.offset + op.bytes.byteLength - 1) / SECTOR_BYTES) - first + 1;
-    if (total > 4) out.push({ kind: "torn", k, sectors: range(1, total), total });
+    const total = sectorsOf(op);
+    if (total > EVERY_SUBSET_MAX_SECTORS) out.push({ kind: "torn", k, sectors: range(1, total), total });
   });
   return out;
 }
