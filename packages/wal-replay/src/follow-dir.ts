@@ -34,6 +34,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
+import { OrderedCalls } from "./ordered-calls.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlotToDelivered, isSlotName, readSlot } from "./replication-slots.js";
@@ -209,10 +210,10 @@ class DirFollower<E> implements Follower<E> {
   /** `return()` was called: a follower not started yet never starts (the engine answers done once it ran). */
   #returned = false;
   /**
-   * The last `confirm` write, settled or not: each waits for the one before it. Run side by side, each read the slot
-   * and renamed its own file over it, so an earlier position renamed last won, after a later call had resolved.
+   * The `confirm` writes, each after the one before it has settled. Run side by side, each read the slot and renamed
+   * its own file over it, so an earlier position renamed last won, after a later call had resolved.
    */
-  #confirming: Promise<unknown> = Promise.resolve();
+  readonly #confirms = new OrderedCalls();
 
   constructor(
     dir: string,
@@ -303,10 +304,9 @@ class DirFollower<E> implements Follower<E> {
     // The writes one at a time, in call order: a call resolves with the slot at its position (or a later call's),
     // never moved back by an earlier call still writing. A refused call does not stop the ones after it.
     const { slot, commitLsn, restartLsn } = move;
-    const write = () => advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
-    const run = this.#confirming.then(write, write);
-    this.#confirming = run.catch(() => undefined);
-    return run.then(() => undefined);
+    return this.#confirms.run(async () => {
+      await advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
+    });
   }
 
   /**
