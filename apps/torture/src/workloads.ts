@@ -7,11 +7,13 @@
  */
 
 import { type CommitInfo, type JsonValue, jsonCodec, Wal, type WalOptions } from "@lora/wal";
-import type { WalFileSystem } from "@lora/wal-segment";
+import { ByteWriter, encodeCommitTxInto } from "@lora/wal-codec";
+import { SEGMENT_HEADER_BYTES, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import type { Model } from "./model.js";
 import type { Expectation, RecoveredTx } from "./oracle.js";
 import { between, type Rng, rng } from "./prng.js";
+import { MAX_PADDING, planPaddings } from "./sync-point-plan.js";
 
 export const OPS = [
   "commitSmall", // commitTx, one small event
@@ -26,7 +28,7 @@ export const OPS = [
   "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
   "reopen", // clean close and open again
   "syncRace", // sync() with a commitTx written while its fdatasync runs, then whenDurable of that commit
-  "manyCommits", // 150 small commitTx calls at once (a segment's worth with tiny segments): several windows in one go
+  "manyCommits", // a sync, then 150 small commitTx calls at once (a segment's worth with tiny segments): several windows
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -70,8 +72,8 @@ export const TIER_A_WINDOW_BYTES = 4096;
 
 /**
  * Transactions of a `manyCommits`: 80 to 120 bytes each (two 25-byte markers around a small batch, its event padded by
- * a seeded 0 to 30 bytes), about 15 KB in all: three full pieces and a short one. A piece's end falls inside some
- * header's first bytes in some layouts and, the padding drawn from the case's seed, each run tries others.
+ * 0 to 30 bytes), about 15 KB in all: three full pieces and a short one. The paddings put each piece's start a seeded
+ * depth into a record's header (`sync-point-plan.ts`).
  */
 const MANY_COMMITS = 150;
 
@@ -133,6 +135,18 @@ export function openOptions(
 
 const PAD = "~".repeat(600);
 
+/** Where the records of a segment's bytes end: the first zero length, or the end of what is there. */
+function recordsEnd(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = SEGMENT_HEADER_BYTES;
+  while (at + 4 <= bytes.byteLength) {
+    const length = view.getUint32(at, true);
+    if (length === 0 || at + length > bytes.byteLength) break;
+    at += length;
+  }
+  return at;
+}
+
 /** Drives one workload against a live handle; `wal` changes on `reopen`. */
 export class WorkloadDriver {
   readonly model: Model;
@@ -182,10 +196,12 @@ export class WorkloadDriver {
         // As many as one segment holds: with tiny segments, 150 commits would rotate some forty times (the burst's
         // business) and never write more than a window at once.
         const count = Math.min(MANY_COMMITS, Math.floor(this.#w.variant.segmentTargetBytes / 128));
-        const txs = Array.from({ length: count }, (_, i) => {
+        const stems = Array.from({ length: count }, (_, i) => {
           const id = model.newId();
-          return { id, events: [`${id}.${i}${"~".repeat(between(this.#next, 0, 30))}`] };
+          return { id, stem: `${id}.${i}` };
         });
+        const paddings = await this.#burstPaddings(stems.map((t) => t.stem));
+        const txs = stems.map((t, i) => ({ id: t.id, events: [`${t.stem}${"~".repeat(paddings[i] as number)}`] }));
         const infos = await Promise.all(txs.map((t) => wal.commitTx(t.events)));
         infos.forEach((info, i) => {
           const t = txs[i] as (typeof txs)[number];
@@ -322,6 +338,24 @@ export class WorkloadDriver {
         return;
       }
     }
+  }
+
+  /**
+   * Paddings for a `manyCommits` burst of one-event transactions `stems`: planned ({@link planPaddings}) when the
+   * burst spans more than two windows in a SimFS log, after a sync so that its pieces start at the end of the log;
+   * otherwise drawn uniformly.
+   */
+  async #burstPaddings(stems: readonly string[]): Promise<number[]> {
+    const bases = stems.map((stem) => encodeCommitTxInto(1, [stem], jsonCodec, new ByteWriter(64)));
+    const fs = this.#options.fs;
+    if (!(fs instanceof SimFS) || bases.reduce((sum, b) => sum + b, 0) < 2 * TIER_A_WINDOW_BYTES) {
+      return stems.map(() => between(this.#next, 0, MAX_PADDING));
+    }
+    const upTo = this.wal.nextLsn() - 1;
+    await this.wal.sync();
+    this.model.durable(upTo);
+    const start = recordsEnd(fs.readFileSync(segmentPath(WAL_DIR, this.wal.activeSegmentId())));
+    return planPaddings(bases, start, TIER_A_WINDOW_BYTES, this.#next);
   }
 
   #acked(id: string, begin: number, commit: number, events: readonly string[], durable: boolean): void {
