@@ -29,8 +29,8 @@ export const EXPECTED_TIERS: Readonly<Record<AnyPlantedBug, readonly TierName[]>
   "seal-over-zero-tail": ["A"],
   // Only Tier A's syncRace starts a commit while a sync round runs.
   "sync-covers-later-writes": ["A"],
-  // Only Tier A's manyCommits writes more than its 4 KiB window at once, and its captures always hold the tear at the
-  // first write after a sync.
+  // Only Tier A's manyCommits and commitHuge write more than its 4 KiB window at once, and its captures always hold
+  // the tear at the first write after a sync.
   "unsynced-window-ignored": ["A"],
   // Tier A's second open after the write-after-recovery compares content.
   "double-batch-after-recovery": ["A"],

@@ -97,6 +97,7 @@ export function focusedCases(): number[] {
     ["commitSmall", "sync"],
     ["syncRace", "commitSmall"],
     // Several windows written at once: only in one segment (the one-segment variant) do they go out in pieces.
+    ["commitHuge"],
     ["manyCommits"],
   ];
   const out: number[] = [];

@@ -29,6 +29,7 @@ export const OPS = [
   "reopen", // clean close and open again
   "syncRace", // sync() with a commitTx written while its fdatasync runs, then whenDurable of that commit
   "manyCommits", // a sync, then 150 small commitTx calls at once (a segment's worth with tiny segments): several windows
+  "commitHuge", // commitTx, one ~9 KB event: a record over two unsynced windows, written in pieces synced in turn
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -134,6 +135,8 @@ export function openOptions(
 }
 
 const PAD = "~".repeat(600);
+/** More than two of Tier A's 4 KiB unsynced windows: the record's header goes out in the first piece, its end later. */
+const HUGE_PAD = "~".repeat(9000);
 
 /** Where the records of a segment's bytes end: the first zero length, or the end of what is there. */
 function recordsEnd(bytes: Uint8Array): number {
@@ -172,9 +175,15 @@ export class WorkloadDriver {
     const perCommit = this.#w.mode === "perCommit";
     switch (op) {
       case "commitSmall":
-      case "commitLarge": {
+      case "commitLarge":
+      case "commitHuge": {
         const id = model.newId();
-        const events = op === "commitSmall" ? [`${id}.0`] : [0, 1, 2].map((i) => `${id}.${i}${PAD}`);
+        const events =
+          op === "commitSmall"
+            ? [`${id}.0`]
+            : op === "commitLarge"
+              ? [0, 1, 2].map((i) => `${id}.${i}${PAD}`)
+              : [`${id}.0${HUGE_PAD}`];
         const info = await wal.commitTx(events);
         if (info === null) throw new Error("commitTx returned null for a non-empty transaction");
         this.#acked(id, info.beginLsn, info.commitLsn, events, perCommit);
