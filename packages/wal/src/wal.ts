@@ -471,11 +471,17 @@ export class Wal<E = MutationEvent> {
    * `break`), or after the handle closes (once it has delivered what was durable). By default a transaction is
    * delivered once an fdatasync covers it, so no crash can take it back (in `none` mode: after `sync()`, a rotation
    * or `close()`); `durability: "written"` delivers it once it is in the file. A follower that falls behind
-   * truncation fails with `WAL_TRUNCATED`.
-   * @throws {@link WalError} `WAL_INVALID_OPTION` at once; from the iteration `WAL_TRUNCATED`, `WAL_CORRUPT`,
-   *   `WAL_MALFORMED`, `WAL_IO`.
+   * truncation fails with `WAL_TRUNCATED`. A follower running when `close()` is called (or taken while it runs)
+   * delivers every commit the close made durable and then ends, done, without an error; so does one on a poisoned
+   * handle, with what was fsynced before the failure.
+   * @throws {@link WalError} at once: `WAL_CLOSED` once `close()` has finished (also a close that rejected: the
+   *   handle is over), `WAL_INVALID_OPTION`; from the iteration `WAL_TRUNCATED`, `WAL_CORRUPT`, `WAL_MALFORMED`,
+   *   `WAL_IO`.
    */
   follow(options: WalFollowOptions = {}): WalFollower<E> {
+    // As `onLifecycle` and `retain`: once the close has reported `closed`, nothing would ever wake the follower, and
+    // the directory lock is released, so another writer may own the files it would read.
+    this.#assertNotClosed("follow");
     return this.#feed.follow(options);
   }
 
