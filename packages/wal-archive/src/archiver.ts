@@ -21,6 +21,7 @@ import {
 } from "@lora/wal-codec";
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
+  checkFileSystemArgument,
   encodeSegmentHeader,
   fileSystemOption,
   isMissingFileError,
@@ -64,6 +65,11 @@ export interface ArchivableWal {
   onLifecycle(listener: (event: WalLifecycleEvent) => void): () => void;
   /** An in-process hold on truncation (the handle's `retain`), effective before the slot file exists. */
   retain?(name: string, position: () => number): () => void;
+  /**
+   * The file-system seam the handle writes through (the handle's `fs()`): the archiver reads the segments and writes
+   * its slot through it unless {@link ArchiverOptions.fs} is given. Without it, Node's file system.
+   */
+  fs?(): WalFileSystem;
 }
 
 /**
@@ -95,7 +101,11 @@ export interface ArchiverOptions {
   readonly callTimeoutMs?: number;
   /** Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`). A function when given. */
   readonly onStateChange?: (status: ArchiverStatus) => void;
-  /** The file-system seam the handle uses. @default Node's */
+  /**
+   * The file-system seam the archiver reads the segments and writes its slot through. It must reach the files the
+   * handle writes (the handle's own seam, or a wrapper over it): the archiver cannot tell another one from it, and
+   * would archive whatever log that one holds at the handle's path. @default the handle's (`wal.fs()`), else Node's
+   */
   readonly fs?: WalFileSystem;
 }
 
@@ -197,7 +207,7 @@ interface Pending {
  *   `retry.maxMs` not a number in range, `callTimeoutMs` not an integer in range (see {@link ArchiverOptions}); `retry` not an object;
  *   `retry.failingAfter` not an integer from 1; `onStateChange` not a function; a `slot` that an archiver started on the
  *   same handle still uses (until its `stop` settles). `WAL_INVALID_ARGUMENT` for a `wal`
- *   that is not a handle, and the handle's `WAL_CLOSED` for one that is closed (nothing is started then either).
+ *   that is not a handle or whose `fs()` throws or is not a file-system seam, and the handle's `WAL_CLOSED` for one that is closed (nothing is started then either).
  */
 export function startArchiver(wal: ArchivableWal, options: ArchiverOptions): Archiver {
   return new ArchiverRun(wal, options);
@@ -295,7 +305,9 @@ class ArchiverRun implements Archiver {
     const o = checked.read;
     this.#wal = wal;
     this.#store = o.store;
-    this.#fs = checked.fs;
+    // The handle's own seam unless one is given: a handle opened over SimFS (or any seam of the embedder's) must not
+    // be archived from Node's file system, which holds another log at its path, or none.
+    this.#fs = checked.fs ?? fileSystemOf(wal);
     this.#dir = wal.dir();
     this.#slot = checked.slot;
     this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);
@@ -979,16 +991,28 @@ function checkWal(wal: unknown): asserts wal is ArchivableWal {
       typeof w.dir === "function" &&
       typeof w.fsyncedLsn === "function" &&
       typeof w.onLifecycle === "function" &&
-      (w.retain === undefined || typeof w.retain === "function"),
+      (w.retain === undefined || typeof w.retain === "function") &&
+      (w.fs === undefined || typeof w.fs === "function"),
     "WAL_INVALID_ARGUMENT",
     "startArchiver: reading wal",
   );
   if (!isWal) {
     throw new WalError(
       "WAL_INVALID_ARGUMENT",
-      "startArchiver: wal must be a Wal handle (an object with dir, fsyncedLsn and onLifecycle functions)",
+      "startArchiver: wal must be a Wal handle (an object with dir, fsyncedLsn and onLifecycle functions, and retain and fs functions when it has them)",
     );
   }
+}
+
+/**
+ * The seam the handle reads and writes through (`wal.fs()`), or Node's for a handle without one.
+ * @throws {@link WalError} `WAL_INVALID_ARGUMENT` when `fs()` throws or answers something that is not a seam.
+ */
+function fileSystemOf(wal: ArchivableWal): WalFileSystem {
+  if (wal.fs === undefined) return fileSystemOption(undefined, "Archiver");
+  const fs = readCallerValue(() => wal.fs?.(), "WAL_INVALID_ARGUMENT", "startArchiver: wal.fs()");
+  checkFileSystemArgument(fs, "startArchiver: wal.fs()");
+  return fs;
 }
 
 /**
@@ -1029,7 +1053,8 @@ function checkOptions(given: ArchiverOptions) {
     maxMs: ranged("retry.maxMs", retry?.maxMs, 30_000, 0, MAX_TIMER_MS, false),
     failingAfter: ranged("retry.failingAfter", retry?.failingAfter, 5, 1, Number.MAX_SAFE_INTEGER, true),
     callTimeoutMs: ranged("callTimeoutMs", o.callTimeoutMs, 30_000, 1, MAX_TIMER_MS, true),
-    fs: fileSystemOption(o.fs, "Archiver"),
+    // Left out, it is the handle's (see `fileSystemOf`), looked at only once every option has passed.
+    fs: o.fs === undefined ? undefined : fileSystemOption(o.fs, "Archiver"),
     // The testing clock sits under a symbol key, which the copy leaves out.
     clock: clockOf(given),
   };

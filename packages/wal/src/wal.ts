@@ -365,6 +365,15 @@ export class Wal<E = MutationEvent> {
     return this.#dir;
   }
 
+  /**
+   * The file-system seam this handle reads and writes through: the `fs` given to {@link Wal.open}, or Node's. What
+   * a consumer in this process that reads the directory beside the handle (the archiver of `@lora/wal-archive`)
+   * takes, so that it reaches the same files without being given the seam again.
+   */
+  fs(): WalFileSystem {
+    return this.#fs;
+  }
+
   /** The sync mode in effect (normalised: `"group"` carries its interval). */
   syncMode(): SyncMode {
     return this.#syncMode;
