@@ -134,7 +134,9 @@ export const CONFIRMABLE_TOKENS = 4096;
 /**
  * Follow the log in `dir` from another process: yields committed transactions after the resume token (`after`,
  * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and
- * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`). Each transaction is
+ * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`), or when it fails: a `next()`
+ * that rejects ends the follower (as an async generator's throw does), and every later `next()` is done; follow
+ * again (from the slot, or from the last token) to go on. Each transaction is
  * delivered once; by default only once it is durable, so a writer crash and recovery never take back a delivered
  * transaction, and a writer restart never makes one delivered twice or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
@@ -280,11 +282,20 @@ class DirFollower<E> implements Follower<E> {
     // Stopped before it started: an iterator's `next()` after `return()` is done (a shutdown that came before the
     // iteration must not start a follower that delivers everything after the token).
     if (this.#returned && this.#inner === undefined) return Promise.resolve({ value: undefined, done: true });
-    this.#inner ??= this.#start().catch((error: unknown) => {
-      this.#source.close();
-      throw error;
-    });
-    return this.#inner.then((inner) => inner.next());
+    if (this.#inner === undefined) {
+      this.#inner = this.#start().catch((error: unknown) => {
+        this.#source.close();
+        throw error;
+      });
+      return this.#inner.then((inner) => inner.next());
+    }
+    // A start under way or failed. Failed, the follower is over, as the engine is after it throws (and an async
+    // generator after a throw): the call that started it rejects with the error, this one and every later one are
+    // done. Repeating the error made a consumer that logs a failure and asks again loop on it.
+    return this.#inner.then(
+      (inner) => inner.next(),
+      () => ({ value: undefined, done: true }),
+    );
   }
 
   async return(): Promise<IteratorResult<CommittedTransaction<E>>> {
