@@ -5,6 +5,10 @@
  * reject every later `next()` with the same error again, so a consumer that logs a failure and calls `next()` once
  * more looped on it for ever, and one that stops on `done` never stopped; whereas the same follower failing one
  * step later (at its first read) answered done.
+ *
+ * And a follower whose signal aborted before its first `next()` never starts, as after `return()`: it is done
+ * without reading its slot (it used to read it, and reject with `WAL_SLOT_NOT_FOUND` when the slot was gone, though
+ * an aborted signal ends the iteration without an error).
  */
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -77,5 +81,20 @@ describe("followDir: after its start failed", () => {
     const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false });
     await expect(follower.next()).rejects.toMatchObject({ code: "WAL_TRUNCATED" });
     expect(await follower.next()).toEqual(DONE);
+  });
+});
+
+describe("followDir: a signal aborted before the first next()", () => {
+  it("the follower never starts: done, also when its slot is missing (nothing is read)", async () => {
+    await threeCommits();
+    const stop = new AbortController();
+    stop.abort();
+    const missing = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "gone", watch: false, signal: stop.signal });
+    expect(await missing.next()).toEqual(DONE);
+    expect(await missing.next()).toEqual(DONE);
+    await createSlot(dir, "s");
+    const held = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false, signal: stop.signal });
+    expect(await held.next()).toEqual(DONE);
+    expect(held.position).toBe(0);
   });
 });

@@ -211,6 +211,8 @@ class DirFollower<E> implements Follower<E> {
   #fallbackRestart: number;
   /** `return()` was called: a follower not started yet never starts (the engine answers done once it ran). */
   #returned = false;
+  /** The caller's signal: aborted before the first `next()`, the follower never starts either. */
+  readonly #signal: AbortSignal | undefined;
   /**
    * The `confirm` writes, each after the one before it has settled. Run side by side, each read the slot and renamed
    * its own file over it, so an earlier position renamed last won, after a later call had resolved.
@@ -228,6 +230,7 @@ class DirFollower<E> implements Follower<E> {
     this.#dir = dir;
     this.#fs = fs;
     this.#slot = options.slot;
+    this.#signal = options.signal;
     this.#source = source;
     this.#fallbackPosition = after;
     this.#fallbackRestart = options.restartLsn ?? after + 1;
@@ -280,8 +283,12 @@ class DirFollower<E> implements Follower<E> {
     const ready = this.#ready;
     if (ready !== undefined) return ready.next();
     // Stopped before it started: an iterator's `next()` after `return()` is done (a shutdown that came before the
-    // iteration must not start a follower that delivers everything after the token).
-    if (this.#returned && this.#inner === undefined) return Promise.resolve({ value: undefined, done: true });
+    // iteration must not start a follower that delivers everything after the token). So is one whose signal aborted
+    // first: it would read the slot, and fail if it was gone, though a signal ends the iteration without an error.
+    if (this.#inner === undefined && (this.#returned || this.#signal?.aborted === true)) {
+      this.#source.close();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     if (this.#inner === undefined) {
       this.#inner = this.#start().catch((error: unknown) => {
         this.#source.close();
