@@ -27,7 +27,11 @@
  * {@link DirLock.onLost} listeners are called once; the handle must stop writing. The held fds are checked first
  * (`fstat`, dev + inode against what was locked): other code in this process that closes one drops its kernel lock
  * with it, so an fd that is closed (EBADF) or whose number now names another file is a lost lock too, and that
- * number is never unlocked or closed by us again (it may be someone else's file by then).
+ * number is never unlocked or closed by us again (it may be someone else's file by then). A number opened again on
+ * the same file (same dev + inode, which `fstat` cannot tell apart) is found on Linux through
+ * `/proc/self/fdinfo/<fd>`, which lists the locks of the open file description behind the number (Linux >= 4.1):
+ * when it listed our lock at acquisition and lists no exclusive lock now, the lock is lost the same way. Where
+ * fdinfo is missing, or did not list our lock at acquisition, that case is not detected (never a false loss).
  *
  * **Guaranteed**: two `@lora/wal` holders of one directory (same or different processes) never both hold it,
  * whatever happens to `.lora-wal.lock`, wherever the directory lock is taken ({@link DirLock.directoryLocked}:
@@ -64,6 +68,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  readSync,
   realpathSync,
   statSync,
 } from "node:fs";
@@ -157,17 +162,20 @@ export interface DirLock extends AsyncDisposable {
    */
   readonly directoryLocked: boolean;
   /**
-   * Checks now, synchronously (an `fstat` of each held fd and two `stat` calls when nothing changed), that the
-   * held fds are still open on what was locked, that `.lora-wal.lock` is still the file this lock holds and the
+   * Checks now, synchronously (an `fstat` and, on Linux, a read of `/proc/self/fdinfo/<fd>` for each held fd, and
+   * two `stat` calls when nothing changed), that the held fds are still open on what was locked and still hold its
+   * lock, that `.lora-wal.lock` is still the file this lock holds and the
    * directory is still the one it locked. A removed file, or one replaced by a file nobody holds, is re-created or
    * adopted and locked again (restoring the exclusion of LoraDB) and `null` is returned.
    *
    * @returns `null` while the lock holds (and after `release()`, unless it was lost before); once lost, the same
    *   `WAL_LOCK_LOST` {@link WalError} on every call: a held fd was closed by other code in this process (its
-   *   number free, or reused for another file: the kernel lock went with it), another process holds the file now
-   *   at the path, the directory was removed or replaced, or the file could not be re-created or locked (`cause`
-   *   says why). A lost lock stays lost; the holder must stop writing and release it. Not detected: a held fd closed
-   *   and its number reused for a new open of the same lock file or directory (same dev + inode).
+   *   number free, reused for another file, or, on Linux, opened again on the same file or directory without the
+   *   lock: the kernel lock went with the old fd), another process holds the file now at the path, the directory
+   *   was removed or replaced, or the file could not be re-created or locked (`cause` says why). A lost lock stays
+   *   lost; the holder must stop writing and release it. Not detected: a number opened again on the same file or
+   *   directory where `/proc/self/fdinfo` is missing or lists no locks (not Linux, a kernel before 4.1, no procfs),
+   *   and one whose new open took an exclusive lock of its own (it excludes others while it stays open).
    */
   check(): WalError | null;
   /**
@@ -180,8 +188,8 @@ export interface DirLock extends AsyncDisposable {
   onLost(listener: (error: WalError) => void): () => void;
   /**
    * Releases both locks by closing their fds and stops the background check; the file stays. An fd that other code
-   * in this process closed (free now, or another file's) is left alone: its lock is gone already. Idempotent;
-   * concurrent calls share one close.
+   * in this process closed (free now, another file's, or a new open of the same file, as {@link DirLock.check} can
+   * tell) is left alone: its lock is gone already. Idempotent; concurrent calls share one close.
    * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_IO` when closing an fd fails.
    */
   release(): Promise<void>;
@@ -563,6 +571,13 @@ class HeldDirLock implements DirLock {
   /** The directory's fd (-1 without a directory lock); its identity is checked either way. */
   #dirFd: number;
   readonly #dirId: Identity;
+  /**
+   * `<procRoot>/self/fdinfo/` while it showed the held lock of the fd at acquisition (so it can be trusted to show
+   * it), else null: see {@link fdLockShown}. One per fd, each decided on the fd it watches.
+   */
+  #fileInfo: string | null;
+  readonly #dirInfo: string | null;
+  readonly #procRoot: string;
   #timer: NodeJS.Timeout | undefined;
   #lost: WalError | null = null;
   readonly #listeners = new Set<(error: WalError) => void>();
@@ -576,6 +591,9 @@ class HeldDirLock implements DirLock {
     this.#fileId = locked.fileId;
     this.#dirFd = locked.dirFd;
     this.#dirId = locked.dirId;
+    this.#fileInfo = fdinfoFor(ctx.procRoot, locked.fd);
+    this.#dirInfo = locked.dirFd >= 0 ? fdinfoFor(ctx.procRoot, locked.dirFd) : null;
+    this.#procRoot = ctx.procRoot;
     this.directoryLocked = locked.dirFd >= 0;
     this.createdFile = locked.createdFile;
     if (intervalMs > 0) {
@@ -650,6 +668,7 @@ class HeldDirLock implements DirLock {
           const old = this.#fd;
           this.#fd = fd;
           this.#fileId = identity(id);
+          this.#fileInfo = fdinfoFor(this.#procRoot, fd);
           try {
             closeSync(old); // its lock was on a file nobody can find any more
           } catch {
@@ -676,28 +695,33 @@ class HeldDirLock implements DirLock {
    * nor anything else here unlocks or closes that number again.
    */
   #descriptorLost(): WalError | null {
-    const file = ownership(this.#fd, this.#fileId);
+    const file = ownership(this.#fd, this.#fileId, this.#fileInfo);
     if (file !== "ours") {
       const lost = this.#descriptorError(`the WAL lock file ${this.path}`, this.#fd, file);
       if (typeof file === "string") this.#fd = -1;
       return lost;
     }
     if (this.#dirFd < 0) return null;
-    const dir = ownership(this.#dirFd, this.#dirId);
+    const dir = ownership(this.#dirFd, this.#dirId, this.#dirInfo);
     if (dir === "ours") return null;
     const lost = this.#descriptorError(`the WAL directory ${this.dir}`, this.#dirFd, dir);
     if (typeof dir === "string") this.#dirFd = -1;
     return lost;
   }
 
-  #descriptorError(what: string, fd: number, how: "closed" | "reused" | { readonly error: unknown }): WalError {
+  #descriptorError(what: string, fd: number, how: Exclude<Ownership, "ours">): WalError {
     if (typeof how !== "string") {
       return this.#lostError(
         `cannot check the descriptor of ${what} (fd ${fd}); stop writing to ${this.dir}`,
         how.error,
       );
     }
-    const reused = how === "reused" ? " and its number reused for another file" : "";
+    const reused =
+      how === "reused"
+        ? " and its number reused for another file"
+        : how === "reopened"
+          ? " and its number opened again on the same file (a new open, without the lock)"
+          : "";
     return this.#lostError(
       `the descriptor of ${what} (fd ${fd}) was closed by other code in this process${reused}, which released ` +
         `its lock; stop writing to ${this.dir}`,
@@ -735,8 +759,8 @@ class HeldDirLock implements DirLock {
     this.#listeners.clear();
     // An fd that other code closed (its number maybe another file's now) is left alone: unlocking or closing it
     // would act on someone else's file. Its lock went with it.
-    const fd = this.#fd >= 0 && isGone(ownership(this.#fd, this.#fileId)) ? -1 : this.#fd;
-    const dirFd = this.#dirFd >= 0 && isGone(ownership(this.#dirFd, this.#dirId)) ? -1 : this.#dirFd;
+    const fd = this.#fd >= 0 && isGone(ownership(this.#fd, this.#fileId, this.#fileInfo)) ? -1 : this.#fd;
+    const dirFd = this.#dirFd >= 0 && isGone(ownership(this.#dirFd, this.#dirId, this.#dirInfo)) ? -1 : this.#dirFd;
     this.#fd = -1;
     this.#dirFd = -1;
     let failure: unknown;
@@ -790,22 +814,81 @@ function sameIdentity(a: Identity | null, b: Identity): boolean {
   return a !== null && a.dev === b.dev && a.ino === b.ino;
 }
 
+type Ownership = "ours" | "closed" | "reused" | "reopened" | { readonly error: unknown };
+
 /**
  * Whether `fd` is still the file of `id`: `"closed"` when the number is not open (EBADF), `"reused"` when it is open
- * on another file, `{ error }` when `fstat` fails otherwise (the fd may still be ours: it is kept, to be closed).
+ * on another file, `"reopened"` when it is open on the same file but `fdinfo` (the trusted fdinfo directory, or null)
+ * shows its open file description holds no exclusive lock (a new open of the file, not ours), `{ error }` when
+ * `fstat` fails otherwise (the fd may still be ours: it is kept, to be closed). Only a fdinfo that answers "no lock"
+ * makes `"reopened"`: one that cannot be read says nothing.
  */
-function ownership(fd: number, id: Identity): "ours" | "closed" | "reused" | { readonly error: unknown } {
+function ownership(fd: number, id: Identity, fdinfo: string | null): Ownership {
   let s: BigIntStats;
   try {
     s = fstatSync(fd, { bigint: true });
   } catch (error) {
     return errnoOf(error) === "EBADF" ? "closed" : { error };
   }
-  return sameIdentity(s, id) ? "ours" : "reused";
+  if (!sameIdentity(s, id)) return "reused";
+  return fdinfo !== null && fdLockShown(fdinfo, fd) === false ? "reopened" : "ours";
 }
 
-function isGone(how: ReturnType<typeof ownership>): boolean {
-  return how === "closed" || how === "reused";
+function isGone(how: Ownership): boolean {
+  return how === "closed" || how === "reused" || how === "reopened";
+}
+
+/**
+ * `<procRoot>/self/fdinfo/` when it shows the exclusive lock `fd` holds right now (call it only then: just after the
+ * lock was taken), else null (not Linux, no procfs there, or a kernel before 4.1 that lists no locks in fdinfo). Only
+ * a fdinfo that showed our lock is trusted to tell later that the lock is gone: one that never lists locks would
+ * make every held lock look lost.
+ */
+function fdinfoFor(procRoot: string, fd: number): string | null {
+  if (process.platform !== "linux") return null;
+  const fdinfo = `${procRoot}/self/fdinfo/`;
+  return fdLockShown(fdinfo, fd) === true ? fdinfo : null;
+}
+
+/** Reused by every fdinfo read: the file is a few lines (one `lock:` line per lock of the open file description). */
+const fdinfoBuffer = Buffer.alloc(4096);
+
+// "lock:\t1: FLOCK  ADVISORY  WRITE 3512 fe:00:2146562 0 EOF" (a POSIX lock where NFS emulates flock with one).
+const FDINFO_WRITE_LOCK = /^lock:\s.*\sWRITE\s/m;
+
+/**
+ * Whether `<fdinfo><fd>` lists an exclusive lock. Linux lists there only the locks whose open file description is
+ * the one behind `fd` (for `flock`, the description that took it), so `false` means that description holds none:
+ * not the one we locked, whose lock the kernel keeps until it is closed. `null` when it cannot be read (no procfs,
+ * the number closed meanwhile) or does not fit the buffer without showing one.
+ */
+function fdLockShown(fdinfo: string, fd: number): boolean | null {
+  let info: number;
+  try {
+    info = openSync(`${fdinfo}${fd}`, "r");
+  } catch {
+    return null;
+  }
+  try {
+    // procfs hands the whole file to the first read that has room for it, so a held lock costs one read; "no lock"
+    // is said only at the end of the file.
+    let length = 0;
+    while (length < fdinfoBuffer.length) {
+      const n = readSync(info, fdinfoBuffer, length, fdinfoBuffer.length - length, null);
+      if (n === 0) return false;
+      length += n;
+      if (FDINFO_WRITE_LOCK.test(fdinfoBuffer.toString("latin1", 0, length))) return true;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    try {
+      closeSync(info);
+    } catch {
+      // a procfs file: nothing was written through it
+    }
+  }
 }
 
 /** `null` when nothing is at `path`. */

@@ -42,9 +42,10 @@ export interface HeldLock {
    */
   release(): Promise<void>;
   /**
-   * Checks now, synchronously, that the lock still excludes other writers (cheap: an `fstat` per held fd and two
-   * `stat` calls when nothing changed; a removed lock file is re-created and locked again here; a held fd that other
-   * code in this process closed is a loss). Call it before writing after a pause, at rotation and at close.
+   * Checks now, synchronously, that the lock still excludes other writers (cheap: an `fstat` and, on Linux, a
+   * `/proc/self/fdinfo` read per held fd, and two `stat` calls when nothing changed; a removed lock file is
+   * re-created and locked again here; a held fd that other code in this process closed is a loss). Call it before
+   * writing after a pause, at rotation and at close.
    * @returns `null` while held; once lost, the same `WAL_LOCK_LOST` {@link WalError} on every call. The handle
    *   must then stop writing (poison itself with it) and still `release()`.
    */
