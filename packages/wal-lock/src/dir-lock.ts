@@ -12,15 +12,15 @@
  *
  * **At open**, after `flock` on the file succeeds, the fd must still be the file at the path (`fstat` of the fd
  * against `stat` of the path, dev + inode; the same for the directory). If the file was removed or replaced between
- * our `open` and our `flock` we close and start over, at most {@link MAX_MOVED_RETRIES} times, then `WAL_LOCKED`.
+ * our `open` and our `flock` we close and start over, at most 8 times, then `WAL_LOCKED`.
  * Then, on Linux, `/proc/locks` is searched for a process that still holds a `flock` on a *removed*
  * `<dir>/.lora-wal.lock` (a LoraDB whose lock file was deleted): LoraDB only knows the file lock, so without this a
  * fresh file at the same path would let us in beside it. Such a holder is treated as contention (retried within
  * the budget, then `WAL_LOCKED` naming its pid). Typical cost: one read of `/proc/locks` plus, only for `flock`
  * entries on this file system that are not ours, a `readlink` per open fd of their process (see this package's README).
  *
- * **While held**, the lock watches its file: an unref'd timer (every {@link DEFAULT_LOCK_CHECK_INTERVAL_MS}) and
- * {@link DirLock.check} compare `stat(<path>)` with the held fd's identity. When the file was removed, or replaced
+ * **While held**, the lock watches its file: an unref'd timer (every second; `lockDirectory`'s `checkIntervalMs`
+ * sets another period) and {@link DirLock.check} compare `stat(<path>)` with the held fd's identity. When the file was removed, or replaced
  * by one nobody holds, a new one is created (or the new one adopted) and locked, which restores the exclusion of
  * LoraDB. When another process already holds the file now at the path (LoraDB got in), or the directory itself
  * was removed or replaced, the lock is *lost*: `check()` returns a `WAL_LOCK_LOST` error from then on and the
@@ -91,10 +91,13 @@ export { LOCK_FILE_NAME };
 /** Default retry budget, as in LoraDB. */
 export const DEFAULT_LOCK_RETRY_BUDGET_MS = 100;
 
-/** How often a held lock checks that its file is still the one at the path. */
+/** How often a held lock checks that its file is still the one at the path ("every second" in the docs). */
 export const DEFAULT_LOCK_CHECK_INTERVAL_MS = 1000;
 
-/** How many times the file (or directory) may be found removed or replaced right after locking it, per acquire. */
+/**
+ * How many times the file (or directory) may be found removed or replaced right after locking it, per acquire ("at
+ * most 8 times" in the docs).
+ */
 export const MAX_MOVED_RETRIES = 8;
 
 const INITIAL_BACKOFF_US = 100;
@@ -169,7 +172,7 @@ export interface DirLock extends AsyncDisposable {
    * adopted and locked again (restoring the exclusion of LoraDB) and `null` is returned.
    *
    * @returns `null` while the lock holds (and after `release()`, unless it was lost before); once lost, the same
-   *   `WAL_LOCK_LOST` {@link WalError} on every call: a held fd was closed by other code in this process (its
+   *   `WAL_LOCK_LOST` {@link @lora/wal-codec!WalError | WalError} on every call: a held fd was closed by other code in this process (its
    *   number free, reused for another file, or, on Linux, opened again on the same file or directory without the
    *   lock: the kernel lock went with the old fd), another process holds the file now at the path, the directory
    *   was removed or replaced, or the file could not be re-created or locked (`cause` says why). A lost lock stays
@@ -179,7 +182,7 @@ export interface DirLock extends AsyncDisposable {
    */
   check(): WalError | null;
   /**
-   * Calls `listener` once when the lock is found lost, by the background check or by {@link check}. Registered
+   * Calls `listener` once when the lock is found lost, by the background check or by {@link DirLock.check}. Registered
    * after the loss, it is called on the next microtask. Not called after `release()`. A listener must not throw:
    * what it throws is rethrown on a microtask (an uncaught exception).
    * @returns a function that unregisters the listener.

@@ -46,7 +46,7 @@ export interface HeldLock {
    * `/proc/self/fdinfo` read per held fd, and two `stat` calls when nothing changed; a removed lock file is
    * re-created and locked again here; a held fd that other code in this process closed is a loss). Call it before
    * writing after a pause, at rotation and at close.
-   * @returns `null` while held; once lost, the same `WAL_LOCK_LOST` {@link WalError} on every call. The handle
+   * @returns `null` while held; once lost, the same `WAL_LOCK_LOST` {@link @lora/wal-codec!WalError | WalError} on every call. The handle
    *   must then stop writing (poison itself with it) and still `release()`.
    */
   check(): WalError | null;
