@@ -192,6 +192,18 @@ function locked(dir: string): WalError {
 }
 
 /**
+ * What a self-locking file system's lock function threw, as the lock reports it: a `WalError` as it is, anything
+ * else `WAL_IO` with it as the `cause`, so that every failure of a lock has a code.
+ */
+function seamLockFailure(dir: string, doing: string, error: unknown): WalError {
+  if (isWalError(error)) return error;
+  return new WalError("WAL_IO", `${doing} the lock on ${dir} threw: ${shownError(error)}`, {
+    cause: error,
+    details: { path: dir },
+  });
+}
+
+/**
  * A lock that cannot be lost from outside: `check()` is always null and listeners are never called. `release` calls
  * the release function once and answers every call with that one outcome, as a promise: a self-locking file system's
  * function that throws is a rejection (`WAL_IO`, the throw as the `cause`; a `WalError` as it is), never a throw out of
@@ -207,14 +219,7 @@ function unlosable(dir: string, release: () => void): HeldLock {
           release();
           resolve();
         } catch (error) {
-          reject(
-            isWalError(error)
-              ? error
-              : new WalError("WAL_IO", `releasing the lock on ${dir} threw: ${shownError(error)}`, {
-                  cause: error,
-                  details: { path: dir },
-                }),
-          );
+          reject(seamLockFailure(dir, "releasing", error));
         }
       });
       return released;
@@ -245,7 +250,8 @@ function unlosable(dir: string, release: () => void): HeldLock {
  * @param retryBudgetMs how long a contended kernel lock is retried, in ms (default 100; 0 to 2^31 - 1, see
  *   {@link checkRetryBudgetMs}); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
- *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_INVALID_ARGUMENT` for a
+ *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_IO` when a self-locking
+ *   file system's `tryLock` throws (the throw as the `cause`; a `WalError` it throws as it is); `WAL_INVALID_ARGUMENT` for a
  *   `dir` that is not a non-empty string without NUL bytes; `WAL_INVALID_OPTION` for a bad `retryBudgetMs`, for
  *   options that are not an object or name an option other than `checkIntervalMs`, and for a seam whose `lockBase`,
  *   `name` or `tryLock` throws when read (see {@link lockTargetOf}). Every kind of lock refuses these alike, before
@@ -268,7 +274,12 @@ export async function lockDirectory(
     });
   }
   if (lock.lockTarget === "self") {
-    const release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+    let release: (() => void) | null;
+    try {
+      release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+    } catch (error) {
+      throw seamLockFailure(dir, "taking", error);
+    }
     if (release === null) throw locked(dir);
     return unlosable(dir, release);
   }
@@ -285,7 +296,8 @@ export async function lockDirectory(
  * `null` when it is free, or when that cannot be told. Takes no lock it keeps and creates nothing (not the lock file):
  * for a caller that refuses `dir` in any case and only has to say why (`Wal.open` finding the `*.restoring` files a
  * restore holds the lock over while it writes them). A snapshot, like {@link probeDirLock}, which it uses for Node's
- * file system; a self-locking one is tried and released at once; the in-process registry is looked up.
+ * file system; a self-locking one is tried and released at once (`null` when its `tryLock` throws); the in-process
+ * registry is looked up.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty
  *   string without NUL bytes; `WAL_INVALID_OPTION` for a seam that throws when read, as {@link lockTargetOf}.
  */
@@ -297,7 +309,12 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
     return answer === "held" ? locked(dir) : null;
   }
   if (lock.lockTarget === "self") {
-    const release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+    let release: (() => void) | null;
+    try {
+      release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+    } catch {
+      return null; // cannot be told, as for a kernel lock whose probe fails
+    }
     if (release === null) return locked(dir);
     release();
     return null;
