@@ -175,7 +175,7 @@ export interface RestoreResult {
  *
  * Finishing a restore that did not: a crash before its first rename leaves only `*.restoring` segment files, which
  * `Wal.open` and the readers refuse (`WAL_MALFORMED`). A restore into a `dir` that holds only such files (exactly the
- * names a restore writes: {@link parseRestoringSegmentId}) keeps `dir` refused until its own log is in place: it
+ * names a restore writes, `0000000001.wal.restoring` and on) keeps `dir` refused until its own log is in place: it
  * writes each segment over the leftover of the same name (in place, the name never leaving `dir`), and removes the
  * leftovers it does not replace only once all its own files are written and fsynced (`dir` fsynced), before its
  * first rename; a crash at any point leaves `.restoring` files above every segment in place, which opening refuses.
@@ -549,7 +549,7 @@ function checkOptions(options: RestoreOptions): RestoreOptions {
 
 /**
  * `dir` must not exist, be an empty directory, or hold only the segment files a restore wrote and did not rename
- * into place (`*.restoring`, exactly as {@link parseRestoringSegmentId} parses them), beside or without the lock
+ * into place (`*.restoring`, exactly the names a restore writes), beside or without the lock
  * file ({@link LOCK_FILE_NAME}: the lock restore takes, left by a `Wal.open` or by a restore that was killed).
  * @returns those `*.restoring` names.
  */

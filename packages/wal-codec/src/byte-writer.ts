@@ -503,7 +503,7 @@ export class ByteWriter {
 
   /**
    * Reserve a record header at the end: the kind byte at +4, `lsn` and `slot` as u64 at +5 and +13, the length at +0
-   * left to {@link ByteWriter[FINISH_RECORD]}. Returns where the record starts.
+   * left to the record-finishing method (`FINISH_RECORD`). Returns where the record starts.
    * @internal For `record.ts`, which passes a kind byte and two safe non-negative integers.
    */
   [BEGIN_RECORD](kindByte: number, lsn: number, slot: number): number {

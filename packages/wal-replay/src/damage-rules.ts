@@ -28,7 +28,7 @@
  *    single-event payload; its batch decoder rejects a payload that is not its own count-and-lengths framing, so
  *    it can report a mismatch for a batch written with another codec.
  * 4. **Torn tail**: damage in the newest segment, when that segment is not sealed, that is not a CRC-valid frame,
- *    and either reaches into the last {@link UNSYNCED_WINDOW_BYTES} of the file's data (the damaged record's end, by
+ *    and either reaches into the last {@link @lora/wal-segment!UNSYNCED_WINDOW_BYTES} of the file's data (the damaged record's end, by
  *    its header's account when the header is plausible, else the end of the 13 header bytes it is judged by, lies
  *    there; the data ends at the last non-zero byte, since a preallocating writer zero-fills ahead of its records)
  *    or is followed by no intact marker record of a
@@ -327,7 +327,7 @@ export async function classifyRecordDamage<E>(input: RecordDamageInput<E>): Prom
  * write (rule 4): `undefined` when it may be torn, else the intact marker found after it.
  *
  * The damaged record reaches, by its header's own account when the header is plausible (else through the 13 bytes it
- * is judged by), to some end; if that end lies within the last {@link UNSYNCED_WINDOW_BYTES} of the file, the damage
+ * is judged by), to some end; if that end lies within the last {@link @lora/wal-segment!UNSYNCED_WINDOW_BYTES} of the file, the damage
  * may be bytes that were written but not yet fsynced (a writer never leaves more than that unsynced, and a write
  * larger than that goes out in synced pieces), whose sectors can land in any order or not at all, so whatever follows
  * proves nothing. Further

@@ -2,7 +2,7 @@
  * Human-readable text for decoded events (`dump` without `--json`). LoraDB events read like Cypher:
  * `CreateNode #3 (:Person {name: "alice", age: 42})`; values are exact (Ints print every digit, Floats always show
  * a fraction or an exponent so `2.0` never reads as the Int `2`). Raw bytes print as hex, cut after
- * {@link TEXT_BYTES_LIMIT} bytes (`--json` has them all).
+ * 64 bytes (`--json` has them all).
  */
 
 import {

@@ -6,8 +6,8 @@
  * decoded value outgrow its input by more than that constant, and a refusal costs at most the budget.
  *
  * What is guaranteed, on any input: the charges for what a decode returns never pass 16 × the payload length, plus
- * {@link LIST_TERM_ALLOWANCE_BYTES} for each `List` term of a property-type constraint (so at most 24 × the length of
- * a payload of nothing else; see {@link DecodeBudget.allowListTerm}). That
+ * 16 bytes (`LIST_TERM_ALLOWANCE_BYTES`) for each `List` term of a property-type constraint (so at most 24 × the length of
+ * a payload of nothing else; see `DecodeBudget.allowListTerm`). That
  * the charges bound the real heap rests on the size table below: V8's sizes on a 64-bit build without pointer
  * compression (Node's official builds; smaller everywhere else), measured with `scripts/decode-heap.mjs`, which
  * prints the retained heap next to the charges for each hostile and realistic shape (on Node 20 the heap is at or

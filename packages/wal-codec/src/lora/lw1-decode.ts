@@ -5,7 +5,7 @@
  * - every count is checked before anything is allocated: its elements need at least a known number of bytes each
  *   (a list value or a batch event 1, a map entry 9, a string or a binary segment 8), and they must fit the bytes
  *   that remain;
- * - everything the decoder builds is first charged to a {@link DecodeBudget} of
+ * - everything the decoder builds is first charged to a decode budget of
  *   {@link DECODE_HEAP_BYTES_PER_INPUT_BYTE} bytes per payload byte (and 16 more per property-type `List` term, 2
  *   bytes on the wire for a 48-byte object), at an upper bound of its V8 size, and the
  *   payload is refused the moment the charges would pass it;

@@ -221,7 +221,7 @@ export class SimFS implements WalFileSystem {
     return this.#state.stats;
   }
 
-  /** The index of the last mutating operation (the `seq` of the last {@link onOperation} event; 0 at first). */
+  /** The index of the last mutating operation (the `seq` of the last {@link SimFS.onOperation} event; 0 at first). */
   get seq(): number {
     return this.#state.seq;
   }

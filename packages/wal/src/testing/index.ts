@@ -8,7 +8,7 @@ import { WalError } from "@lora/wal-codec";
 import { TESTING_BUILD, TESTING_HOOKS, type WalTestingOptions } from "../testing-hooks.js";
 import type { WalOptions } from "../wal.js";
 
-export type { Failpoint, PlantedBug, WalTestingOptions } from "../testing-hooks.js";
+export type { Failpoint, PlantedBug, WalTestingClock, WalTestingOptions } from "../testing-hooks.js";
 
 /** Whether this build of `@lora/wal` has its testing hooks compiled in. */
 export const testingHooksCompiledIn: boolean = TESTING_BUILD;
