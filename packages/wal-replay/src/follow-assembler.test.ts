@@ -1,5 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
-import type { WalRecord } from "@lora/wal-codec";
+import { WalError, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { FollowAssembler } from "./follow-assembler.js";
 
@@ -174,5 +174,54 @@ describe("FollowAssembler", () => {
       events: [],
       restartLsn: 5,
     });
+  });
+
+  it("refuses a record whose LSN does not rise, also one equal to the last (its events would count twice)", () => {
+    const a = new FollowAssembler<number>(1);
+    a.apply({ kind: "txBegin", lsn: 1 }, "/seg");
+    a.apply({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: 7 }, "/seg");
+    expect(() => a.apply({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: 7 }, "/seg")).toThrow(
+      expect.objectContaining({ code: "WAL_MALFORMED", message: expect.stringContaining("lsn 2 is not greater") }),
+    );
+  });
+
+  it("refuses a segment whose base LSN is the last LSN read, even one with no records", () => {
+    const a = new FollowAssembler<number>(1);
+    a.enterSegment(1, "/seg-1");
+    a.apply({ kind: "txBegin", lsn: 1 }, "/seg-1");
+    a.apply({ kind: "txCommit", lsn: 2, txBeginLsn: 1 }, "/seg-1");
+    expect(() => a.enterSegment(2, "/seg-2")).toThrow(
+      expect.objectContaining({ code: "WAL_MALFORMED", message: expect.stringContaining("base_lsn 2") }),
+    );
+    expect(() => a.enterSegment(3, "/seg-2")).not.toThrow();
+  });
+
+  it("a transaction begun at the session's first LSN stays open when the session is learned after its begin", () => {
+    const a = new FollowAssembler<number>(1);
+    a.apply({ kind: "txBegin", lsn: 1 }, "/seg"); // the earlier session's, never committed
+    a.apply({ kind: "txBegin", lsn: 2 }, "/seg"); // the new session's first record
+    a.deadBelow(2);
+    expect([...a.openBegins()]).toEqual([2]);
+    a.apply({ kind: "mutation", lsn: 3, txBeginLsn: 2, event: 9 }, "/seg");
+    expect(a.apply({ kind: "txCommit", lsn: 4, txBeginLsn: 2 }, "/seg")).toEqual({
+      beginLsn: 2,
+      commitLsn: 4,
+      events: [9],
+      restartLsn: 5,
+    });
+  });
+
+  it("a checkpoint whose snapshot is the lost LSN says no transaction began there; one below it does not", () => {
+    const lost = { begin: 5, error: new WalError("WAL_TRUNCATED", "lost") };
+    const below = new FollowAssembler<number>(5, 0, false, lost);
+    below.enterSegment(6, "/seg");
+    below.apply({ kind: "checkpoint", lsn: 6, snapshotLsn: 4 }, "/seg");
+    expect(below.lostOpenBegin).toBe(5);
+    const at = new FollowAssembler<number>(5, 0, false, lost);
+    at.enterSegment(6, "/seg");
+    at.apply({ kind: "checkpoint", lsn: 6, snapshotLsn: 5 }, "/seg");
+    expect(at.lostOpenBegin).toBeUndefined();
+    at.apply({ kind: "txBegin", lsn: 7 }, "/seg");
+    expect(at.apply({ kind: "txCommit", lsn: 8, txBeginLsn: 7 }, "/seg")?.restartLsn).toBe(9);
   });
 });
