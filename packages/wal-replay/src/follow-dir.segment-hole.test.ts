@@ -1,0 +1,45 @@
+/**
+ * A segment missing from the middle of the log (its neighbours still there) is a gap like one truncation leaves:
+ * the follower reports it and never reads across it, also when the segment after the hole was named by a listing
+ * it made before (it takes a successor from an earlier listing only when that one has the next id).
+ */
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { tx, writeSegment } from "../test/build-log.js";
+import { followDir } from "./follow-dir.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "follow-hole-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("a hole in the segment ids is WAL_TRUNCATED, and nothing after it is delivered", async () => {
+  // Segments 1 (1..3), 2 (4..6) and 4 (10..12): segment 3, which held 7..9, is gone.
+  await writeSegment(dir, 1, 1, tx(1, ["a"]), { sealed: true });
+  await writeSegment(dir, 2, 4, tx(4, ["b"]), { sealed: true });
+  await writeSegment(dir, 4, 10, tx(10, ["d"]));
+  const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false, pollIntervalMs: 5 });
+  const delivered: number[] = [];
+  let failure: unknown;
+  try {
+    // At most the three transactions the files hold: the loop never waits for one that does not come.
+    for (let i = 0; i < 3; i++) {
+      const next = await follower.next();
+      if (next.done) break;
+      delivered.push(next.value.commitLsn);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await follower.return();
+  }
+  expect(delivered).not.toContain(12);
+  expect(failure).toMatchObject({ code: "WAL_TRUNCATED" });
+});
