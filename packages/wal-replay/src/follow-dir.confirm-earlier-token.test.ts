@@ -83,4 +83,19 @@ describe("confirm of an earlier delivered transaction", () => {
     await follower.confirm(7); // remembered, not the last delivered: restart 1, T was open
     expect(await readSlot(dir, "s")).toMatchObject({ confirmedLsn: 7, restartLsn: 1 });
   });
+
+  it("stores a remembered earlier token's restart point when it lies above the slot's", async () => {
+    // Nothing interleaves: A (1..3), B (4..6) and C (7..9) restart at 4, 7 and 10; the slot starts at restart 1.
+    await writeSegment(dir, 1, 1, [...tx(1, [{ i: 0 }]), ...tx(4, [{ i: 1 }]), ...tx(7, [{ i: 2 }])], {
+      sealed: true,
+    });
+    await createSlot(dir, "s");
+    const stop = new AbortController();
+    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, slot: "s", watch: false, signal: stop.signal });
+    let delivered = 0;
+    for await (const t of follower) if (++delivered === 3 || t.commitLsn === 9) stop.abort();
+    expect(delivered).toBe(3);
+    await follower.confirm(6); // B: remembered, not the last delivered
+    expect(await readSlot(dir, "s")).toMatchObject({ confirmedLsn: 6, restartLsn: 7 });
+  });
 });
