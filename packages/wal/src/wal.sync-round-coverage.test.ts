@@ -187,6 +187,24 @@ describe("a sync round", () => {
     await wal.close();
   });
 
+  it("asked for by sync() while one is in flight, is a new one: sync() waits for an fdatasync begun after the call", async () => {
+    // `sync()` is a forced round (what a caller asks of fsync: also to hear of a writeback error since): the round in
+    // flight, begun before the call, covers the LSNs but is not the fdatasync the call asked for.
+    const { fs, wal } = await openHeld();
+    const hold = fs.holdNext();
+    const commit = wal.commitTx([new Uint8Array([1])]);
+    await hold.reached;
+    const calledAt = fs.seq;
+    let syncedAfterCall: boolean | undefined;
+    const synced = wal.sync().then(() => {
+      syncedAfterCall = fs.syncStarts.some((start) => start > calledAt);
+    });
+    hold.release();
+    await Promise.all([commit, synced]);
+    expect(syncedAfterCall).toBe(true);
+    await wal.close();
+  });
+
   it("run blocking while a write is in flight, covers only what was written before it", async () => {
     const sim = new SimFS();
     sim.mkdirpSync("/w");
