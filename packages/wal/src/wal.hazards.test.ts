@@ -4,7 +4,7 @@
 
 import { appendFile, readFile, stat, writeFile } from "node:fs/promises";
 import { encodeRecord } from "@lora/wal-codec";
-import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { createNodeFileSystem, readDurableMark, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it, vi } from "vitest";
 import { ev, useTempDirs } from "../test/support.js";
@@ -214,6 +214,28 @@ describe("3.5 any failed write or fsync poisons", () => {
     const again = await Wal.open("/w", { fs }); // the lock was released
     await again.wal.close();
   });
+
+  it.each([false, true])(
+    "a failed fdatasync moves nothing durable: fsyncedLsn, durableLsn, the mark and `durable` stay (blockingSync %s)",
+    async (blockingSync) => {
+      // A round that reported its LSN synced after its fdatasync failed would tell followers (the mark) and archiving
+      // (`durable`) that records are safe which fsyncgate may have dropped.
+      const { fs, wal } = await simWal({ blockingSync });
+      const good = await wal.commitTx([ev(1)]);
+      const durable: number[] = [];
+      wal.onLifecycle((event) => {
+        if (event.type === "durable") durable.push(event.lsn);
+      });
+      fs.injectFault({ op: "datasync", errno: "EIO" });
+      await expect(wal.commitTx([ev(2)])).rejects.toMatchObject({ code: "WAL_IO" });
+      console.error("DBG test", wal.fsyncedLsn(), good?.commitLsn, blockingSync);
+      expect(wal.fsyncedLsn()).toBe(good?.commitLsn);
+      expect(wal.durableLsn()).toBe(good?.commitLsn);
+      expect(durable).toEqual([]);
+      expect((await readDurableMark(fs, "/w"))?.durableLsn).toBe(good?.commitLsn);
+      await wal.close();
+    },
+  );
 
   it("after a failed fsync, the next open makes what it recovered durable before acknowledging more", async () => {
     // fsyncgate: the kernel keeps the failed write's pages but marks them clean, so a later fsync alone would not
