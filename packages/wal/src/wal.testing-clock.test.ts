@@ -85,3 +85,24 @@ it('blockingSync "auto" times its rounds on the hook\'s clock', async () => {
   expect(wal.ioStats().syncLatency).toMatchObject({ count: 3, sumMs: 15, maxMs: 5 });
   await wal.close();
 });
+
+it("group mode: a flusher round writes and fsyncs what is buffered, so a low-level commit is durable after it", async () => {
+  // `commit()` only buffers its record; in group mode the flusher is what makes it durable, without a flush or sync.
+  const clock = new StepClock();
+  const fs = new SimFS();
+  const { wal } = await Wal.open(
+    "/w",
+    withTestingHooks({ fs, codec: jsonCodec, syncMode: { mode: "group", intervalMs: 2 } }, { clock }),
+  );
+  const tx = await wal.begin();
+  await wal.append(tx, "buffered");
+  const commitLsn = await wal.commit(tx);
+  await turns();
+  expect(wal.fsyncedLsn()).toBe(0);
+  clock.advance(2);
+  await turns();
+  expect(wal.fsyncedLsn()).toBe(commitLsn);
+  const { events } = await Wal.open("/w", { fs: fs.durableImage(), codec: jsonCodec });
+  expect(events).toEqual(["buffered"]);
+  await wal.close();
+});
