@@ -26,3 +26,14 @@ describe("normalizeSyncMode", () => {
     expect(() => normalizeSyncMode(input as never)).toThrow(expect.objectContaining({ code: "WAL_INVALID_OPTION" }));
   });
 });
+
+describe("normalizeSyncMode's object form", () => {
+  it('refuses intervalMs beside "perCommit" and "none", which would read as a sync interval the mode never has', () => {
+    for (const mode of ["perCommit", "none"] as const) {
+      expect(() => normalizeSyncMode({ mode, intervalMs: 5 } as never)).toThrow(
+        expect.objectContaining({ code: "WAL_INVALID_OPTION" }),
+      );
+      expect(normalizeSyncMode({ mode })).toEqual({ mode });
+    }
+  });
+});
