@@ -81,6 +81,37 @@ describe("transaction ids: append, commit and abort name an open transaction or 
     });
   }
 
+  it("with another transaction open, a wrong id is refused the same: WAL_TX_NOT_OPEN, nothing written", async () => {
+    const fs = new SimFS();
+    const { wal } = await open(fs);
+    const committed = await wal.begin();
+    await wal.commit(committed);
+    const tx = (await wal.commitTx(["b"]))?.beginLsn ?? 0;
+    const aborted = await wal.begin();
+    await wal.abort(aborted);
+    const running = await wal.begin();
+    await wal.append(running, "kept");
+    await wal.sync();
+    const before = await snapshot(fs);
+    const next = wal.nextLsn();
+    for (const id of [99, committed, tx, aborted, running + 1, Number.NaN]) {
+      for (const call of [
+        () => wal.append(id, "x"),
+        () => wal.appendBatch(id, ["x"]),
+        () => wal.commit(id),
+        () => wal.abort(id),
+      ]) {
+        await expect(call()).rejects.toMatchObject({ code: "WAL_TX_NOT_OPEN" });
+      }
+    }
+    expect(wal.nextLsn()).toBe(next);
+    await wal.sync();
+    expect(await snapshot(fs)).toEqual(before);
+    await wal.commit(running);
+    await wal.close();
+    await opensEverywhere(fs, ["b", "kept"]);
+  });
+
   it("a transaction begun before a reopen cannot be continued by the new handle", async () => {
     const fs = new SimFS();
     const first = await open(fs);
