@@ -14,8 +14,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { lockFileFree } from "../test/support.js";
 import { acquireDirLockInternal, LOCK_FILE_NAME, MAX_MOVED_RETRIES } from "./dir-lock.js";
-import { lockBinding } from "./flock.js";
 
 const hook = vi.hoisted(() => ({
   /** Runs right after each `openSync` of this path returns, while `times` is above 0 (counting down). */
@@ -53,16 +53,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Whether a fresh open file description of the file at the lock path gets the kernel lock. */
-function lockFileFree(): boolean {
-  const fd = openSync(lockPath, "r");
-  try {
-    return lockBinding().tryLock(fd) === "locked";
-  } finally {
-    closeSync(fd);
-  }
-}
-
 it.skipIf(unixOnly)(
   "check() locks the file at the path when the one it re-created is replaced before it locks it",
   async () => {
@@ -80,12 +70,12 @@ it.skipIf(unixOnly)(
 
       expect(lock.check()).toBeNull();
       expect(hook.times).toBe(0); // the race did happen inside this check
-      expect(lockFileFree()).toBe(false); // and the lock is on the file now at the path
+      expect(lockFileFree(lockPath)).toBe(false); // and the lock is on the file now at the path
       expect(lock.check()).toBeNull();
     } finally {
       await lock.release();
     }
-    expect(lockFileFree()).toBe(true);
+    expect(lockFileFree(lockPath)).toBe(true);
   },
 );
 
@@ -108,7 +98,7 @@ it.skipIf(unixOnly)(
       hook.times = 0;
       expect(lost).toMatchObject({ code: "WAL_LOCK_LOST", message: expect.stringMatching(/kept being replaced/) });
       expect(opens).toBe(MAX_MOVED_RETRIES + 1);
-      expect(lockFileFree()).toBe(true); // nothing of it is held: each file it locked was closed again
+      expect(lockFileFree(lockPath)).toBe(true); // nothing of it is held: each file it locked was closed again
     } finally {
       await lock.release();
     }

@@ -15,8 +15,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { lockFileFree } from "../test/support.js";
 import { acquireDirLockInternal, type DirLock, type DirLockInternalOptions, LOCK_FILE_NAME } from "./dir-lock.js";
-import { lockBinding } from "./flock.js";
 
 const unixOnly = process.platform === "win32";
 const linuxOnly = process.platform !== "linux";
@@ -61,16 +61,6 @@ function fdOf(path: string): number {
   return found[0] as number;
 }
 
-/** Whether a fresh open file description of the lock file gets the kernel lock: the held one is gone if so. */
-function lockFileFree(): boolean {
-  const fd = openSync(lockPath, "r");
-  try {
-    return lockBinding().tryLock(fd) === "locked";
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Opens the other file into the lowest free number, which must be `fd`, the one just closed. */
 function reuse(fd: number): number {
   const other = openSync(otherPath, "w+");
@@ -95,9 +85,9 @@ function expectStillOpen(other: number): void {
 
 it.skipIf(unixOnly)("check() reports the lock lost when its lock file's descriptor was closed (EBADF)", async () => {
   const lock = await acquire();
-  expect(lockFileFree()).toBe(false);
+  expect(lockFileFree(lockPath)).toBe(false);
   closeSync(fdOf(lockPath));
-  expect(lockFileFree()).toBe(true); // what makes it a loss: the kernel let go with the descriptor
+  expect(lockFileFree(lockPath)).toBe(true); // what makes it a loss: the kernel let go with the descriptor
 
   const lost = lock.check();
   expect(lost).toMatchObject({ code: "WAL_LOCK_LOST", details: { path: dir } });
@@ -179,7 +169,7 @@ it.skipIf(linuxOnly)(
     const fd = fdOf(lockPath);
     closeSync(fd);
     const again = reopen(fd, lockPath);
-    expect(lockFileFree()).toBe(true); // same file, same number, but the kernel lock went with the old open
+    expect(lockFileFree(lockPath)).toBe(true); // same file, same number, but the kernel lock went with the old open
 
     const lost = lock.check();
     expect(lost).toMatchObject({ code: "WAL_LOCK_LOST", details: { path: dir } });
