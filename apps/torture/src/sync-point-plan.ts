@@ -1,7 +1,7 @@
 /**
  * Where a `manyCommits` burst's sync points fall. A write larger than the unsynced window goes out in window-sized
  * pieces with an fdatasync between them, so, written from a synced end `start`, its pieces begin at
- * `start + k × window`. A power loss that loses the first sector of such a piece while the rest lands cuts short the
+ * `start + k × window` (from where the fsynced bytes end). A power loss that loses the first sector of such a piece while the rest lands cuts short the
  * record header the piece boundary lies in, with intact records after it; how many bytes of that header were in the
  * piece before decides what recovery sees (1 or 2: a small record's length cut short, its upper bytes zero as a lost
  * sector's). Left to uniform chance, a boundary lands 1–2 bytes into a header about once in fifteen bursts' worth of
@@ -14,6 +14,9 @@ import { between, type Rng, shuffle } from "./prng.js";
 /** The padding each transaction's event may take, in bytes (ASCII, so one byte each in the JSON payload). */
 export const MAX_PADDING = 30;
 
+/** The deepest a boundary is aimed into a header: a boundary closer than that to the burst's start is left be. */
+const MAX_HEADER_DEPTH = 20;
+
 /** Bytes of a transaction marker (`TxBegin`, `TxCommit`): a header and a trailer, no payload. */
 const MARKER_BYTES = 25;
 
@@ -22,19 +25,28 @@ const MARKER_BYTES = 25;
  * of the 21-byte header: the length's zero upper bytes, the kind, the LSN, the begin LSN).
  */
 function intoHeader(next: Rng): number {
-  return next() < 0.5 ? between(next, 1, 2) : between(next, 3, 20);
+  return next() < 0.5 ? between(next, 1, 2) : between(next, 3, MAX_HEADER_DEPTH);
 }
 
 /**
  * Paddings (0 to {@link MAX_PADDING}) for transactions of `bases[i] + padding` bytes written in order from `start`
- * (the end of the log, synced: the burst's first piece starts there): each boundary `start + k × window` that has at
- * least a window of the burst after it lies a seeded 1 to 20 bytes into a record's header (a begin marker, the batch
- * record or the commit marker). Paddings not needed to aim a boundary are drawn uniformly, as before plans existed.
+ * (the end of the log), where the bytes from `synced` (at most `start`) on are not yet fsynced: the burst's pieces
+ * then end at `synced + k × window`. Each such boundary inside the burst that has at least a window of the burst
+ * after it lies a seeded 1 to 20 bytes into a record's header (a begin marker, the batch record or the commit
+ * marker). Paddings not needed to aim a boundary are drawn uniformly, as before plans existed.
  */
-export function planPaddings(bases: readonly number[], start: number, window: number, next: Rng): number[] {
+export function planPaddings(
+  bases: readonly number[],
+  start: number,
+  synced: number,
+  window: number,
+  next: Rng,
+): number[] {
   const least = bases.reduce((sum, b) => sum + b, 0);
   const targets: number[] = [];
-  for (let at = start + window; at + window <= start + least; at += window) targets.push(at - intoHeader(next));
+  for (let at = synced + window; at + window <= start + least; at += window) {
+    if (at - start > MAX_HEADER_DEPTH) targets.push(at - intoHeader(next));
+  }
   const paddings: number[] = [];
   const reach = new Reach(bases);
   let pos = start;

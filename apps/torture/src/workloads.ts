@@ -7,7 +7,7 @@
  */
 
 import { type CommitInfo, type JsonValue, jsonCodec, Wal, type WalOptions } from "@lora/wal";
-import { ByteWriter, encodeCommitTxInto } from "@lora/wal-codec";
+import { ByteWriter, encodeCommitTxInto, RECORD_HEADER_BYTES } from "@lora/wal-codec";
 import { SEGMENT_HEADER_BYTES, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import type { Model } from "./model.js";
@@ -28,7 +28,7 @@ export const OPS = [
   "burst", // concurrent commitTx calls with a begin slipped in a microtask later (the append/rotation race)
   "reopen", // clean close and open again
   "syncRace", // sync() with a commitTx written while its fdatasync runs, then whenDurable of that commit
-  "manyCommits", // a sync, then 150 small commitTx calls at once (a segment's worth with tiny segments): several windows
+  "manyCommits", // a flush, then 150 small commitTx at once (a segment's worth with tiny segments): several windows
   "commitHuge", // commitTx, one ~9 KB event: a record over two unsynced windows, written in pieces synced in turn
 ] as const;
 export type Op = (typeof OPS)[number];
@@ -138,16 +138,22 @@ const PAD = "~".repeat(600);
 /** More than two of Tier A's 4 KiB unsynced windows: the record's header goes out in the first piece, its end later. */
 const HUGE_PAD = "~".repeat(9000);
 
-/** Where the records of a segment's bytes end: the first zero length, or the end of what is there. */
-function recordsEnd(bytes: Uint8Array): number {
+/**
+ * Where the records of a segment's bytes end, counting only those with an LSN of at most `upTo`: after the last such
+ * record (the header's end when there is none). Between ops a writer has written whole records, and an fdatasync
+ * covers all it wrote, so with `upTo` the handle's `fsyncedLsn()` this is where the fsynced bytes end.
+ */
+function recordsEnd(bytes: Uint8Array, upTo = Number.MAX_SAFE_INTEGER): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = SEGMENT_HEADER_BYTES;
-  while (at + 4 <= bytes.byteLength) {
+  let end = SEGMENT_HEADER_BYTES;
+  for (let at = SEGMENT_HEADER_BYTES; at + RECORD_HEADER_BYTES <= bytes.byteLength; ) {
     const length = view.getUint32(at, true);
     if (length === 0 || at + length > bytes.byteLength) break;
+    if (view.getUint32(at + 5, true) + view.getUint32(at + 9, true) * 2 ** 32 > upTo) break;
     at += length;
+    end = at;
   }
-  return at;
+  return end;
 }
 
 /** Drives one workload against a live handle; `wal` changes on `reopen`. */
@@ -351,8 +357,8 @@ export class WorkloadDriver {
 
   /**
    * Paddings for a `manyCommits` burst of one-event transactions `stems`: planned ({@link planPaddings}) when the
-   * burst spans more than two windows in a SimFS log, after a sync so that its pieces start at the end of the log;
-   * otherwise drawn uniformly.
+   * burst spans more than two windows in a SimFS log, its pieces ending a window apart from where the fsynced records
+   * end; otherwise drawn uniformly.
    */
   async #burstPaddings(stems: readonly string[]): Promise<number[]> {
     const bases = stems.map((stem) => encodeCommitTxInto(1, [stem], jsonCodec, new ByteWriter(64)));
@@ -360,11 +366,15 @@ export class WorkloadDriver {
     if (!(fs instanceof SimFS) || bases.reduce((sum, b) => sum + b, 0) < 2 * TIER_A_WINDOW_BYTES) {
       return stems.map(() => between(this.#next, 0, MAX_PADDING));
     }
+    // Records still buffered (a low-level transaction's) are written first, as the `flush` op writes them: the plan
+    // must know where the burst starts. In `group` and `none` they stay unsynced and share the burst's first window.
     const upTo = this.wal.nextLsn() - 1;
-    await this.wal.sync();
-    this.model.durable(upTo);
-    const start = recordsEnd(fs.readFileSync(segmentPath(WAL_DIR, this.wal.activeSegmentId())));
-    return planPaddings(bases, start, TIER_A_WINDOW_BYTES, this.#next);
+    await this.wal.flush();
+    if (this.#w.mode === "perCommit") this.model.durable(upTo);
+    else this.model.written(upTo);
+    const segment = fs.readFileSync(segmentPath(WAL_DIR, this.wal.activeSegmentId()));
+    const start = recordsEnd(segment);
+    return planPaddings(bases, start, recordsEnd(segment, this.wal.fsyncedLsn()), TIER_A_WINDOW_BYTES, this.#next);
   }
 
   #acked(id: string, begin: number, commit: number, events: readonly string[], durable: boolean): void {
