@@ -8,9 +8,10 @@
  * - exactly the committed transactions with `beginLsn >= restartLsn` (by default `beginLsn > after`) and
  *   `commitLsn > after`, in commit order, each once, each with its exact resume token;
  * - by default only durable ones, so recovery can never take back a transaction that was delivered;
- * - records the follower read ahead of durability are dropped when the writer restarts (a new session, or the file
- *   cut under the reader, also when it grew back past the reader's position before it looked) and read again from
- *   a point before every undelivered transaction: a torn tail that recovery cut and wrote over is never delivered;
+ * - records the follower read ahead of durability are dropped when the writer restarts (a new session, a first mark
+ *   after reading without one, or the file cut under the reader, also when it grew back past the reader's position
+ *   before it looked) and read again from a point before every undelivered transaction: a torn tail that recovery
+ *   cut and wrote over is never delivered;
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
 
@@ -579,7 +580,10 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#assembler?.deadBelow(start);
     }
     let moved = false;
-    if (this.#session !== undefined && d.session !== this.#session) {
+    // A first mark after reading without one is a writer that opened the log since: its recovery may have cut what
+    // was read, or moved the segment being read aside (`point-in-time`) with no change to the file held open.
+    const firstAfterReading = this.#session === undefined && this.#reader !== undefined;
+    if ((this.#session !== undefined && d.session !== this.#session) || firstAfterReading) {
       this.#session = d.session;
       this.#durable = d.durableLsn;
       this.#closedByWriter = d.closed;
