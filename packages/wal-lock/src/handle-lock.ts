@@ -299,7 +299,10 @@ export async function lockDirectory(
  * file system; a self-locking one is tried and released at once (`null` when its `tryLock` throws); the in-process
  * registry is looked up.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty
- *   string without NUL bytes; `WAL_INVALID_OPTION` for a seam that throws when read, as {@link lockTargetOf}.
+ *   string without NUL bytes; `WAL_INVALID_OPTION` for a seam that throws when read, as {@link lockTargetOf};
+ *   `WAL_IO` when a self-locking file system's release function throws after the probe took its lock (the throw as
+ *   the `cause`, a `WalError` as it is; `details.path` is `dir`): the lock was free, but the probe's own may still be
+ *   held, so the failure is reported as `release()` reports it rather than as `null`.
  */
 export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: string): Promise<WalError | null> {
   checkPath(dir);
@@ -316,7 +319,13 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
       return null; // cannot be told, as for a kernel lock whose probe fails
     }
     if (release === null) return locked(dir);
-    release();
+    try {
+      release();
+    } catch (error) {
+      // Free when probed, but the probe's own lock may still be held (a holder after it would be refused by it): the
+      // failure is reported as a held lock's `release()` reports it, not hidden behind that `null`.
+      throw seamLockFailure(dir, "releasing (after probing)", error);
+    }
     return null;
   }
   return inProcess.get(lock.fs)?.has(registryKey(dir)) === true ? locked(dir) : null;
