@@ -20,6 +20,7 @@ import {
   optionNames,
   readCallerValue,
   shownError,
+  shownValue,
   WalError,
 } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
@@ -91,10 +92,6 @@ export interface LockDirectoryOptions {
 
 const LOCK_DIRECTORY_OPTION_NAMES = optionNames<LockDirectoryOptions>()("checkIntervalMs");
 
-interface SelfLockingFileSystem extends WalFileSystem {
-  tryLock(path: string): (() => void) | null;
-}
-
 /** How many views deep `lockBase` is followed: a view of a view is fine, a cycle must not hang the lock. */
 const MAX_LOCK_BASES = 8;
 
@@ -114,7 +111,7 @@ export type LockTarget = {
 
 type LockKind =
   | { readonly lockTarget: "node" }
-  | { readonly lockTarget: "self"; readonly tryLock: (path: string) => (() => void) | null }
+  | { readonly lockTarget: "self"; readonly tryLock: (path: string) => unknown }
   | { readonly lockTarget: "registry"; readonly fs: WalFileSystem };
 
 /**
@@ -161,7 +158,7 @@ export function lockTargetOf(fs: WalFileSystem | LockTarget): LockTarget {
     kind =
       typeof tryLock !== "function"
         ? { lockTarget: "registry", fs: seam }
-        : { lockTarget: "self", tryLock: (path) => (tryLock as SelfLockingFileSystem["tryLock"]).call(seam, path) };
+        : { lockTarget: "self", tryLock: (path) => (tryLock as (path: string) => unknown).call(seam, path) };
   }
   const target = Object.freeze({ lockTarget: kind.lockTarget });
   targets.set(target, kind);
@@ -201,6 +198,36 @@ function seamLockFailure(dir: string, doing: string, error: unknown): WalError {
     cause: error,
     details: { path: dir },
   });
+}
+
+/**
+ * What a self-locking file system's `tryLock` answered for `dir`, held to its contract: a release function (locked)
+ * or `null` (held elsewhere). Anything else is refused with `WAL_IO`, as a seam whose lock failed when called, rather
+ * than taken for a release function (whose `release()` would fail later with a `TypeError`). A promise (an `async
+ * tryLock`) may take the lock once it settles: the release function it settles to is called then, so that nothing
+ * stays held; what that release or the promise throws is not reported again (the refusal already was).
+ */
+function selfLockAnswer(dir: string, answer: unknown): (() => void) | null {
+  if (answer === null || typeof answer === "function") return answer as (() => void) | null;
+  let thenable = false;
+  try {
+    thenable = typeof (answer as { then?: unknown } | undefined)?.then === "function";
+  } catch {
+    // A `then` that throws when read is no promise.
+  }
+  if (thenable) {
+    Promise.resolve(answer as PromiseLike<unknown>)
+      .then((settled) => {
+        if (typeof settled === "function") settled();
+      })
+      .catch(() => undefined);
+  }
+  const shown = thenable ? "a promise" : shownValue(answer);
+  throw new WalError(
+    "WAL_IO",
+    `the file system's tryLock for ${dir} returned ${shown}, neither a release function nor null`,
+    { details: { path: dir } },
+  );
 }
 
 /**
@@ -251,7 +278,8 @@ function unlosable(dir: string, release: () => void): HeldLock {
  *   {@link checkRetryBudgetMs}); the other two are tried once.
  * @throws {@link @lora/wal-codec!WalError | WalError} `WAL_LOCKED` when another holder has it (see
  *   {@link acquireDirLock}); `WAL_IO` and `WAL_INVALID_OPTION` from the kernel lock; `WAL_IO` when a self-locking
- *   file system's `tryLock` throws (the throw as the `cause`; a `WalError` it throws as it is); `WAL_INVALID_ARGUMENT` for a
+ *   file system's `tryLock` throws (the throw as the `cause`; a `WalError` it throws as it is) or returns neither a
+ *   release function nor `null` (no lock is handed out; the lock a promise settles to is let go of); `WAL_INVALID_ARGUMENT` for a
  *   `dir` that is not a non-empty string without NUL bytes; `WAL_INVALID_OPTION` for a bad `retryBudgetMs`, for
  *   options that are not an object or name an option other than `checkIntervalMs`, and for a seam whose `lockBase`,
  *   `name` or `tryLock` throws when read (see {@link lockTargetOf}). Every kind of lock refuses these alike, before
@@ -274,12 +302,13 @@ export async function lockDirectory(
     });
   }
   if (lock.lockTarget === "self") {
-    let release: (() => void) | null;
+    let answer: unknown;
     try {
-      release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+      answer = lock.tryLock(join(dir, LOCK_FILE_NAME));
     } catch (error) {
       throw seamLockFailure(dir, "taking", error);
     }
+    const release = selfLockAnswer(dir, answer);
     if (release === null) throw locked(dir);
     return unlosable(dir, release);
   }
@@ -302,7 +331,8 @@ export async function lockDirectory(
  *   string without NUL bytes; `WAL_INVALID_OPTION` for a seam that throws when read, as {@link lockTargetOf};
  *   `WAL_IO` when a self-locking file system's release function throws after the probe took its lock (the throw as
  *   the `cause`, a `WalError` as it is; `details.path` is `dir`): the lock was free, but the probe's own may still be
- *   held, so the failure is reported as `release()` reports it rather than as `null`.
+ *   held, so the failure is reported as `release()` reports it rather than as `null`; and, as from
+ *   {@link lockDirectory}, when its `tryLock` returns neither a release function nor `null`.
  */
 export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: string): Promise<WalError | null> {
   checkPath(dir);
@@ -312,12 +342,15 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
     return answer === "held" ? locked(dir) : null;
   }
   if (lock.lockTarget === "self") {
-    let release: (() => void) | null;
+    let answer: unknown;
     try {
-      release = lock.tryLock(join(dir, LOCK_FILE_NAME));
+      answer = lock.tryLock(join(dir, LOCK_FILE_NAME));
     } catch {
       return null; // cannot be told, as for a kernel lock whose probe fails
     }
+    // An answer that is neither a release function nor null is refused: it may have locked with no way to let go,
+    // which is reported as a failing release is below.
+    const release = selfLockAnswer(dir, answer);
     if (release === null) return locked(dir);
     try {
       release();
