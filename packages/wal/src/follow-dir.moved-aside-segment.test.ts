@@ -11,9 +11,10 @@
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { followDir } from "@lora/wal-replay";
-import { SegmentReader, segmentPath } from "@lora/wal-segment";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { offsetOf } from "./test-support/record-offset.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -26,20 +27,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** Where the record at `lsn` starts in the segment `path`. */
-async function offsetOf(fs: SimFS, path: string, lsn: number): Promise<number> {
-  const reader = await SegmentReader.open(fs, path);
-  try {
-    for (;;) {
-      const step = await reader.next(jsonCodec);
-      if (step.kind !== "record") throw new Error(`no record at lsn ${lsn} in ${path}`);
-      if (step.record.lsn === lsn) return step.offset;
-    }
-  } finally {
-    await reader.close();
-  }
-}
 
 it(`a follower on a segment moved aside reads the new history the first mark announces, within ${POLLS} polls`, async () => {
   const fs = SimFS.withDir(DIR);

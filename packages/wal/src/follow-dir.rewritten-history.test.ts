@@ -7,9 +7,10 @@
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { followDir, readCommitted } from "@lora/wal-replay";
-import { SegmentReader, segmentPath } from "@lora/wal-segment";
+import { segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { offsetOf } from "./test-support/record-offset.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
@@ -21,20 +22,6 @@ async function durableCommits(fs: SimFS): Promise<number[]> {
     commits.push(t.commitLsn);
   }
   return commits;
-}
-
-/** Where the record at `lsn` starts in the segment `path`. */
-async function offsetOf(fs: SimFS, path: string, lsn: number): Promise<number> {
-  const reader = await SegmentReader.open(fs, path);
-  try {
-    for (;;) {
-      const step = await reader.next(jsonCodec);
-      if (step.kind !== "record") throw new Error(`no record at lsn ${lsn} in ${path}`);
-      if (step.record.lsn === lsn) return step.offset;
-    }
-  } finally {
-    await reader.close();
-  }
 }
 
 /** Flip one byte of `path`, durably (a bit that rotted on the disk). */
