@@ -1,7 +1,7 @@
 /**
  * Where a `manyCommits` burst's sync points fall. A write larger than the unsynced window goes out in window-sized
- * pieces with an fdatasync between them, so, written from a synced end `start`, its pieces begin at
- * `start + k × window` (from where the fsynced bytes end). A power loss that loses the first sector of such a piece while the rest lands cuts short the
+ * pieces with an fdatasync between them, so, when the fsynced bytes end at `synced`, its pieces begin at
+ * `synced + k × window`. A power loss that loses the first sector of such a piece while the rest lands cuts short the
  * record header the piece boundary lies in, with intact records after it; how many bytes of that header were in the
  * piece before decides what recovery sees (1 or 2: a small record's length cut short, its upper bytes zero as a lost
  * sector's). Left to uniform chance, a boundary lands 1–2 bytes into a header about once in fifteen bursts' worth of
@@ -9,6 +9,7 @@
  * number of bytes into some record's header, the number drawn from the case's seed.
  */
 
+import { MIN_RECORD_BYTES } from "@lora/wal-codec";
 import { between, type Rng, shuffle } from "./prng.js";
 
 /** The padding each transaction's event may take, in bytes (ASCII, so one byte each in the JSON payload). */
@@ -18,7 +19,7 @@ export const MAX_PADDING = 30;
 const MAX_HEADER_DEPTH = 20;
 
 /** Bytes of a transaction marker (`TxBegin`, `TxCommit`): a header and a trailer, no payload. */
-const MARKER_BYTES = 25;
+const MARKER_BYTES = MIN_RECORD_BYTES;
 
 /**
  * Bytes into a header a boundary is aimed at: half the time 1 or 2 (a length cut short), otherwise 3 to 20 (the rest

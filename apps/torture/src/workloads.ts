@@ -366,12 +366,9 @@ export class WorkloadDriver {
     if (!(fs instanceof SimFS) || bases.reduce((sum, b) => sum + b, 0) < 2 * TIER_A_WINDOW_BYTES) {
       return stems.map(() => between(this.#next, 0, MAX_PADDING));
     }
-    // Records still buffered (a low-level transaction's) are written first, as the `flush` op writes them: the plan
-    // must know where the burst starts. In `group` and `none` they stay unsynced and share the burst's first window.
-    const upTo = this.wal.nextLsn() - 1;
-    await this.wal.flush();
-    if (this.#w.mode === "perCommit") this.model.durable(upTo);
-    else this.model.written(upTo);
+    // Records still buffered (a low-level transaction's) are written first, by the `flush` op itself: the plan must
+    // know where the burst starts. In `group` and `none` they stay unsynced and share the burst's first window.
+    await this.run("flush");
     const segment = fs.readFileSync(segmentPath(WAL_DIR, this.wal.activeSegmentId()));
     const start = recordsEnd(segment);
     return planPaddings(bases, start, recordsEnd(segment, this.wal.fsyncedLsn()), TIER_A_WINDOW_BYTES, this.#next);
