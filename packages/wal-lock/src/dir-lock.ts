@@ -68,7 +68,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  readSync,
   realpathSync,
   statSync,
 } from "node:fs";
@@ -77,6 +76,7 @@ import { promisify } from "node:util";
 import { checkOptionNames, checkPath, errnoOf, MAX_TIMER_MS, optionNames, shownValue, WalError } from "@lora/wal-codec";
 import { LOCK_FILE_NAME } from "@lora/wal-segment";
 import { type LockBinding, lockBinding } from "./flock.js";
+import { HeldDescriptor, type Identity, identity, type Ownership, sameIdentity } from "./held-descriptor.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
 // Opens and closes go through the thread pool. The identity checks (fstat, stat) and the /proc search are
@@ -356,12 +356,6 @@ interface AttemptContext {
   readonly beforeFileLock: ((attempt: number) => void | Promise<void>) | undefined;
 }
 
-/** Device and inode: what makes "the same file". */
-interface Identity {
-  readonly dev: bigint;
-  readonly ino: bigint;
-}
-
 interface Locked {
   readonly kind: "locked";
   readonly fd: number;
@@ -569,17 +563,11 @@ class HeldDirLock implements DirLock {
   readonly createdFile: boolean;
   readonly #binding: LockBinding;
   /** Kept open for as long as the lock is held: the lock belongs to this fd's open file description. */
-  #fd: number;
-  #fileId: Identity;
-  /** The directory's fd (-1 without a directory lock); its identity is checked either way. */
-  #dirFd: number;
+  #file: HeldDescriptor;
+  /** The directory's descriptor (null without a directory lock). */
+  readonly #dir: HeldDescriptor | null;
+  /** What must be at `dir`: checked with or without a directory descriptor. */
   readonly #dirId: Identity;
-  /**
-   * `<procRoot>/self/fdinfo/` while it showed the held lock of the fd at acquisition (so it can be trusted to show
-   * it), else null: see {@link fdLockShown}. One per fd, each decided on the fd it watches.
-   */
-  #fileInfo: string | null;
-  readonly #dirInfo: string | null;
   readonly #procRoot: string;
   #timer: NodeJS.Timeout | undefined;
   #lost: WalError | null = null;
@@ -590,12 +578,12 @@ class HeldDirLock implements DirLock {
     this.dir = ctx.dir;
     this.path = ctx.path;
     this.#binding = ctx.binding;
-    this.#fd = locked.fd;
-    this.#fileId = locked.fileId;
-    this.#dirFd = locked.dirFd;
+    this.#file = this.#heldFile(locked.fd, locked.fileId, ctx.procRoot);
+    this.#dir =
+      locked.dirFd >= 0
+        ? new HeldDescriptor(locked.dirFd, locked.dirId, `the WAL directory ${ctx.dir}`, ctx.dir, ctx.procRoot)
+        : null;
     this.#dirId = locked.dirId;
-    this.#fileInfo = fdinfoFor(ctx.procRoot, locked.fd);
-    this.#dirInfo = locked.dirFd >= 0 ? fdinfoFor(ctx.procRoot, locked.dirFd) : null;
     this.#procRoot = ctx.procRoot;
     this.directoryLocked = locked.dirFd >= 0;
     this.createdFile = locked.createdFile;
@@ -653,7 +641,7 @@ class HeldDirLock implements DirLock {
       }
       for (let i = 0; i <= MAX_MOVED_RETRIES; i++) {
         const atPath = statSync(this.path, { bigint: true, throwIfNoEntry: false }) ?? null;
-        if (sameIdentity(atPath, this.#fileId)) return null;
+        if (sameIdentity(atPath, this.#file.id)) return null;
         // Removed (re-create it) or replaced (adopt the new file if nobody holds it).
         const fd = openSync(this.path, LOCK_FILE_FLAGS, 0o666);
         let keep = false;
@@ -668,10 +656,8 @@ class HeldDirLock implements DirLock {
           }
           if (!sameIdentity(statSync(this.path, { bigint: true, throwIfNoEntry: false }) ?? null, id)) continue;
           keep = true;
-          const old = this.#fd;
-          this.#fd = fd;
-          this.#fileId = identity(id);
-          this.#fileInfo = fdinfoFor(this.#procRoot, fd);
+          const old = this.#file.fd;
+          this.#file = this.#heldFile(fd, id, this.#procRoot);
           try {
             closeSync(old); // its lock was on a file nobody can find any more
           } catch {
@@ -692,27 +678,26 @@ class HeldDirLock implements DirLock {
     }
   }
 
-  /**
-   * The loss when a held fd is no longer ours: other code in this process closed it, and the kernel dropped its lock
-   * with it; the number is free now or already another file's. Such an fd is forgotten (-1), so neither `release()`
-   * nor anything else here unlocks or closes that number again.
-   */
-  #descriptorLost(): WalError | null {
-    const file = ownership(this.#fd, this.#fileId, this.#fileInfo);
-    if (file !== "ours") {
-      const lost = this.#descriptorError(`the WAL lock file ${this.path}`, this.#fd, file);
-      if (typeof file === "string") this.#fd = -1;
-      return lost;
-    }
-    if (this.#dirFd < 0) return null;
-    const dir = ownership(this.#dirFd, this.#dirId, this.#dirInfo);
-    if (dir === "ours") return null;
-    const lost = this.#descriptorError(`the WAL directory ${this.dir}`, this.#dirFd, dir);
-    if (typeof dir === "string") this.#dirFd = -1;
-    return lost;
+  /** The lock file's descriptor, just locked. */
+  #heldFile(fd: number, id: Identity, procRoot: string): HeldDescriptor {
+    return new HeldDescriptor(fd, id, `the WAL lock file ${this.path}`, this.path, procRoot);
   }
 
-  #descriptorError(what: string, fd: number, how: Exclude<Ownership, "ours">): WalError {
+  /**
+   * The loss when a held fd is no longer ours: other code in this process closed it, and the kernel dropped its lock
+   * with it; the number is free now or already another file's. Such an fd is forgotten by its
+   * {@link HeldDescriptor.check}, so neither `release()` nor anything else here unlocks or closes that number again.
+   * The file is checked first; the directory only when the file is still ours.
+   */
+  #descriptorLost(): WalError | null {
+    for (const held of this.#dir === null ? [this.#file] : [this.#file, this.#dir]) {
+      const how = held.check();
+      if (how !== "ours") return this.#descriptorError(held, how);
+    }
+    return null;
+  }
+
+  #descriptorError({ what, fd }: HeldDescriptor, how: Exclude<Ownership, "ours">): WalError {
     if (typeof how !== "string") {
       return this.#lostError(
         `cannot check the descriptor of ${what} (fd ${fd}); stop writing to ${this.dir}`,
@@ -760,30 +745,22 @@ class HeldDirLock implements DirLock {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#listeners.clear();
-    // An fd that other code closed (its number maybe another file's now) is left alone: unlocking or closing it
-    // would act on someone else's file. Its lock went with it.
-    const fd = this.#fd >= 0 && isGone(ownership(this.#fd, this.#fileId, this.#fileInfo)) ? -1 : this.#fd;
-    const dirFd = this.#dirFd >= 0 && isGone(ownership(this.#dirFd, this.#dirId, this.#dirInfo)) ? -1 : this.#dirFd;
-    this.#fd = -1;
-    this.#dirFd = -1;
+    // An fd that other code closed (its number maybe another file's now) is left alone by its release: unlocking or
+    // closing it would act on someone else's file. Its lock went with it. The file goes first, then the directory
+    // (the reverse of taking them), the directory's even when the file's close failed; the first failure is thrown.
+    const closeFailed = (held: HeldDescriptor, e: unknown) =>
+      ioError(`cannot close ${held.what}`, held.path, "close", e);
     let failure: unknown;
-    if (fd >= 0) {
-      try {
-        this.#binding.unlock(fd);
-      } catch {
-        // Closing the fd below releases the lock anyway (at once on unix; eventually on Windows).
-      }
-      try {
-        await close(fd);
-      } catch (e) {
-        failure = ioError(`cannot close the WAL lock file ${this.path}`, this.path, "close", e);
-      }
+    try {
+      await this.#file.release((fd) => this.#binding.unlock(fd));
+    } catch (e) {
+      failure = closeFailed(this.#file, e);
     }
-    if (dirFd >= 0) {
+    if (this.#dir !== null) {
       try {
-        await close(dirFd);
+        await this.#dir.release();
       } catch (e) {
-        failure ??= ioError(`cannot close the WAL directory ${this.dir}`, this.dir, "close", e);
+        failure ??= closeFailed(this.#dir, e);
       }
     }
     if (failure !== undefined) throw failure;
@@ -806,91 +783,6 @@ function tryLock(binding: LockBinding, fd: number, path: string): "locked" | "co
     return binding.tryLock(fd);
   } catch (e) {
     throw ioError(`cannot lock the WAL lock file ${path}`, path, (e as NodeJS.ErrnoException).syscall ?? "flock", e);
-  }
-}
-
-function identity(s: Identity): Identity {
-  return { dev: s.dev, ino: s.ino };
-}
-
-function sameIdentity(a: Identity | null, b: Identity): boolean {
-  return a !== null && a.dev === b.dev && a.ino === b.ino;
-}
-
-type Ownership = "ours" | "closed" | "reused" | "reopened" | { readonly error: unknown };
-
-/**
- * Whether `fd` is still the file of `id`: `"closed"` when the number is not open (EBADF), `"reused"` when it is open
- * on another file, `"reopened"` when it is open on the same file but `fdinfo` (the trusted fdinfo directory, or null)
- * shows its open file description holds no exclusive lock (a new open of the file, not ours), `{ error }` when
- * `fstat` fails otherwise (the fd may still be ours: it is kept, to be closed). Only a fdinfo that answers "no lock"
- * makes `"reopened"`: one that cannot be read says nothing.
- */
-function ownership(fd: number, id: Identity, fdinfo: string | null): Ownership {
-  let s: BigIntStats;
-  try {
-    s = fstatSync(fd, { bigint: true });
-  } catch (error) {
-    return errnoOf(error) === "EBADF" ? "closed" : { error };
-  }
-  if (!sameIdentity(s, id)) return "reused";
-  return fdinfo !== null && fdLockShown(fdinfo, fd) === false ? "reopened" : "ours";
-}
-
-function isGone(how: Ownership): boolean {
-  return how === "closed" || how === "reused" || how === "reopened";
-}
-
-/**
- * `<procRoot>/self/fdinfo/` when it shows the exclusive lock `fd` holds right now (call it only then: just after the
- * lock was taken), else null (not Linux, no procfs there, or a kernel before 4.1 that lists no locks in fdinfo). Only
- * a fdinfo that showed our lock is trusted to tell later that the lock is gone: one that never lists locks would
- * make every held lock look lost.
- */
-function fdinfoFor(procRoot: string, fd: number): string | null {
-  if (process.platform !== "linux") return null;
-  const fdinfo = `${procRoot}/self/fdinfo/`;
-  return fdLockShown(fdinfo, fd) === true ? fdinfo : null;
-}
-
-/** Reused by every fdinfo read: the file is a few lines (one `lock:` line per lock of the open file description). */
-const fdinfoBuffer = Buffer.alloc(4096);
-
-// "lock:\t1: FLOCK  ADVISORY  WRITE 3512 fe:00:2146562 0 EOF" (a POSIX lock where NFS emulates flock with one).
-const FDINFO_WRITE_LOCK = /^lock:\s.*\sWRITE\s/m;
-
-/**
- * Whether `<fdinfo><fd>` lists an exclusive lock. Linux lists there only the locks whose open file description is
- * the one behind `fd` (for `flock`, the description that took it), so `false` means that description holds none:
- * not the one we locked, whose lock the kernel keeps until it is closed. `null` when it cannot be read (no procfs,
- * the number closed meanwhile) or does not fit the buffer without showing one.
- */
-function fdLockShown(fdinfo: string, fd: number): boolean | null {
-  let info: number;
-  try {
-    info = openSync(`${fdinfo}${fd}`, "r");
-  } catch {
-    return null;
-  }
-  try {
-    // procfs hands the whole file to the first read that has room for it, so a held lock costs one read; "no lock"
-    // is said only at the end of the file.
-    let length = 0;
-    while (length < fdinfoBuffer.length) {
-      const n = readSync(info, fdinfoBuffer, length, fdinfoBuffer.length - length, null);
-      if (n === 0) return false;
-      length += n;
-      if (FDINFO_WRITE_LOCK.test(fdinfoBuffer.toString("latin1", 0, length))) return true;
-    }
-    return null;
-  } catch {
-    return null;
-  } finally {
-    try {
-      closeSync(info);
-    } catch {
-      // a procfs file: nothing was written through it
-    }
   }
 }
 
