@@ -7,43 +7,13 @@
  */
 
 import { isWalError, WalError } from "@lora/wal-codec";
-import type { WalFileSystem } from "@lora/wal-segment";
-import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
-import { rejection } from "../test/support.js";
+import { rejection, throwingRelease } from "../test/support.js";
 import { lockDirectory, probeDirectoryLock } from "./handle-lock.js";
-
-/**
- * SimFS whose lock's release function throws `thrown`, releasing first when `releases` says so (else the lock stays
- * held, as a seam whose unlock failed), counting its calls.
- */
-function throwingRelease(thrown: unknown, releases: boolean): { fs: WalFileSystem; calls: () => number } {
-  const sim = new SimFS();
-  sim.mkdirpSync("/d");
-  let calls = 0;
-  const fs = new Proxy(sim, {
-    get(target, key) {
-      if (key === "tryLock") {
-        return (path: string) => {
-          const release = target.tryLock(path);
-          if (release === null) return null;
-          return () => {
-            calls++;
-            if (releases) release();
-            throw thrown;
-          };
-        };
-      }
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { fs, calls: () => calls };
-}
 
 it("a probe whose release throws and leaves the lock held is WAL_IO with the throw as the cause", async () => {
   const boom = new Error("boom");
-  const { fs, calls } = throwingRelease(boom, false);
+  const { fs, calls } = throwingRelease(boom, { releases: false });
   const refused = await rejection(() => probeDirectoryLock(fs, "/d"));
   expect(isWalError(refused, "WAL_IO")).toBe(true);
   expect(refused).toMatchObject({ cause: boom, details: { path: "/d" } });
@@ -55,7 +25,7 @@ it("a probe whose release throws and leaves the lock held is WAL_IO with the thr
 });
 
 it("a probe whose release throws after releasing is WAL_IO too: whether it let go cannot be told", async () => {
-  const { fs } = throwingRelease("a string", true);
+  const { fs } = throwingRelease("a string");
   const refused = await rejection(() => probeDirectoryLock(fs, "/d"));
   expect(refused).toMatchObject({ name: "WalError", code: "WAL_IO", cause: "a string", details: { path: "/d" } });
   const lock = await lockDirectory(fs, "/d");
@@ -64,11 +34,11 @@ it("a probe whose release throws after releasing is WAL_IO too: whether it let g
 
 it("a WalError thrown by the probe's release function is the rejection as it is", async () => {
   const coded = new WalError("WAL_IO", "unlock failed");
-  expect(await rejection(() => probeDirectoryLock(throwingRelease(coded, false).fs, "/d"))).toBe(coded);
+  expect(await rejection(() => probeDirectoryLock(throwingRelease(coded, { releases: false }).fs, "/d"))).toBe(coded);
 });
 
 it("a probe of a lock another holder has still answers WAL_LOCKED, calling no release function", async () => {
-  const { fs, calls } = throwingRelease(new Error("boom"), true);
+  const { fs, calls } = throwingRelease(new Error("boom"));
   const held = await lockDirectory(fs, "/d");
   expect(isWalError(await probeDirectoryLock(fs, "/d"), "WAL_LOCKED")).toBe(true);
   expect(calls()).toBe(0);

@@ -7,35 +7,10 @@
  * whose own outcome it must not replace.
  */
 
-import type { WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
+import { throwingRelease } from "../test/support.js";
 import { type HeldLock, lockDirectory, releaseOutcome } from "./handle-lock.js";
-
-/** SimFS whose lock's release function throws `thrown` (after releasing), counting its calls. */
-function throwingRelease(thrown: unknown): { fs: WalFileSystem; calls: () => number } {
-  const sim = new SimFS();
-  sim.mkdirpSync("/d");
-  let calls = 0;
-  const fs = new Proxy(sim, {
-    get(target, key) {
-      if (key === "tryLock") {
-        return (path: string) => {
-          const release = target.tryLock(path);
-          if (release === null) return null;
-          return () => {
-            calls++;
-            release();
-            throw thrown;
-          };
-        };
-      }
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { fs, calls: () => calls };
-}
 
 it("a release function that throws is a rejected promise (WAL_IO, the throw as the cause), answered once", async () => {
   const boom = new Error("boom");

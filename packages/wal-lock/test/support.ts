@@ -1,6 +1,8 @@
 /** Test helpers for the lock tests. */
 
 import { closeSync, openSync } from "node:fs";
+import type { WalFileSystem } from "@lora/wal-segment";
+import { SimFS } from "@lora/wal-segment/testing";
 import { lockBinding } from "../src/flock.js";
 
 /**
@@ -28,4 +30,35 @@ export function lockFileFree(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A SimFS with a directory `/d` whose lock's release function throws `thrown`, releasing the lock first unless
+ * `releases` is false (then the lock stays held, as a seam whose unlock failed), and counts its calls.
+ */
+export function throwingRelease(
+  thrown: unknown,
+  { releases = true }: { readonly releases?: boolean } = {},
+): { fs: WalFileSystem; calls: () => number } {
+  const sim = new SimFS();
+  sim.mkdirpSync("/d");
+  let calls = 0;
+  const fs = new Proxy(sim, {
+    get(target, key) {
+      if (key === "tryLock") {
+        return (path: string) => {
+          const release = target.tryLock(path);
+          if (release === null) return null;
+          return () => {
+            calls++;
+            if (releases) release();
+            throw thrown;
+          };
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { fs, calls: () => calls };
 }
