@@ -15,8 +15,8 @@ export interface RestoreProgress {
    * The sum of the sizes of the objects the restore fetches, as the archive's listing names them when it starts:
    * the sealed object of each segment in the range, and the newest segment's pieces when it is not sealed. A
    * segment cut at `toLsn` is fetched (and counted) whole. The next segment's first object, fetched for its header
-   * when `toLsn` lies past the last restored record, is not in the range and not counted here (the result's
-   * `objects` counts it).
+   * when `toLsn` lies past the last restored record, is not in the range and not counted here, nor is a piece left
+   * beside a segment's object, fetched to be compared with it (the result's `objects` counts both).
    */
   readonly totalBytes: number;
   /** Objects fetched and checked so far, of `totalObjects`. Never decreases. */

@@ -108,7 +108,8 @@ export interface RestoreResult {
   readonly firstLsn: number | null;
   readonly lastLsn: number | null;
   /**
-   * Objects fetched from the store and checked: those of the restored segments, and, when `toLsn` lies past the
+   * Objects fetched from the store and checked: those of the restored segments (pieces left beside a segment's
+   * sealed object or off its chain included: each is compared with the segment's bytes), and, when `toLsn` lies past the
    * last restored segment's records, the next segment's first object (fetched whole for the header that says no
    * record up to `toLsn` is missing). Progress counts only the former (its totals come from the listing).
    */
@@ -135,7 +136,9 @@ export interface RestoreResult {
  * - every segment id in the range is present, every one but the archive's newest has a sealed object, and the
  *   newest's piece chain has no gap (`WAL_ARCHIVE_MISSING`, `details.object` naming the missing key pattern);
  * - every object has the size and CRC-32 its key names, its segment's header names the key's base LSN (and is
- *   sealed for a sealed object), and each segment reads as whole, valid records to the end with rising LSNs
+ *   sealed for a sealed object), each piece left beside a segment's sealed object or off its chain holds the
+ *   segment's bytes (fetched and compared byte for byte: a piece of another history of the segment is refused, not
+ *   restored or stitched in), and each segment reads as whole, valid records to the end with rising LSNs
  *   (`WAL_ARCHIVE_CORRUPT`, `details.object` naming the object);
  * - `toLsn` is not above the newest archived record (`WAL_ARCHIVE_MISSING`, saying what the archive holds), nor
  *   below the oldest segment; `fromLsn` is not below what the oldest segment can supply.
@@ -365,6 +368,8 @@ async function restoreFrom(
           objects++;
           progress.fetched(part.to - part.from);
         },
+        // A piece left beside the segment's object, fetched to be compared with it: not one progress counts.
+        onOther: () => objects++,
       });
       const scan = await scanSegment(bytes, source, isLast ? toLsn : undefined);
       if (isLast && toLsn !== undefined) {

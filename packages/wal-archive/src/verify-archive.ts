@@ -32,6 +32,7 @@ import {
   READ_CALLS,
 } from "./archive-store.js";
 import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
+import { sameBytes } from "./same-bytes.js";
 import { storeIoError } from "./store-io-error.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
@@ -159,7 +160,10 @@ export interface VerifyArchiveProgress {
   readonly segmentsTotal: number;
   /** Bytes of the checked segments' objects, as the listing names their sizes. Never decreases. */
   readonly bytes: number;
-  /** The sum of the sizes of every object the check fetches (as the listing names them when it starts). */
+  /**
+   * The sum of the sizes of every object the check assembles segments from (as the listing names them when it
+   * starts); a piece left beside a segment's object, fetched to be compared with it, is not counted.
+   */
   readonly totalBytes: number;
   /** True at the last call, when every segment was checked. */
   readonly done: boolean;
@@ -485,7 +489,12 @@ function pieceChain(group: ArchivedSegment): { parts: SegmentPart[]; size: numbe
 export async function fetchSegment(
   store: ArchiveStore,
   source: SegmentSource,
-  options: { readonly signal?: AbortSignal | undefined; readonly onPart?: (part: SegmentPart) => void },
+  options: {
+    readonly signal?: AbortSignal | undefined;
+    readonly onPart?: (part: SegmentPart) => void;
+    /** Called for each of the source's other pieces once it is fetched and found to agree. */
+    readonly onOther?: (part: SegmentPart) => void;
+  },
 ): Promise<Uint8Array> {
   const out = new Uint8Array(source.size);
   for (const part of source.parts) {
@@ -514,14 +523,42 @@ export async function fetchSegment(
   for (const other of source.others) {
     // A piece shipped before a sealed object, or one that a later piece superseded, holds a prefix of the same
     // bytes; one that does not is another history of this segment (e.g. archived again after a point-in-time
-    // restore), and which of the two is the log is unknown.
+    // restore), and which of the two is the log is unknown. Its key's CRC-32 rules out most such pieces without a
+    // fetch, but not one whose records have the sizes of the log's (every record ends with its own CRC-32, so the
+    // CRC-32 of whole records depends on their sizes only): the piece is fetched and compared byte for byte.
+    const disagrees = corrupt(
+      other.key,
+      `${other.key} disagrees with the bytes of segment ${source.id} that ${source.parts[0]?.key ?? "its other objects"} hold${source.parts.length > 1 ? " (with the pieces after it)" : ""}: the archive holds two histories of the segment`,
+    );
     if (other.to > out.byteLength || (await pieceCrcIn(out, source.sealed, other)) !== other.crc32 >>> 0) {
-      throw corrupt(
-        other.key,
-        `${other.key} disagrees with the bytes of segment ${source.id} that ${source.parts[0]?.key ?? "its other objects"} hold${source.parts.length > 1 ? " (with the pieces after it)" : ""}: the archive holds two histories of the segment`,
-      );
+      throw disagrees;
     }
+    const bytes = await fromStore(store, "get", other.key, options.signal, () =>
+      store.get(other.key, options.signal === undefined ? {} : { signal: options.signal }),
+    );
+    // Deleted since the listing (the archiver removes a sealed segment's pieces): no other history left there.
+    if (bytes === null) continue;
+    if (!sameBytes(bytes, pieceBytesIn(out, source.sealed, other))) throw disagrees;
+    options.onOther?.(other);
   }
+  return out;
+}
+
+/**
+ * Bytes `[from, to)` of the segment `bytes` as they were while it was active, what a piece of it holds: a sealed
+ * object's header differs from the one its pieces were shipped with only by the sealed flag (and the header's CRC).
+ */
+function pieceBytesIn(bytes: Uint8Array, sealed: boolean, piece: { readonly from: number; readonly to: number }) {
+  const out = bytes.slice(piece.from, piece.to);
+  if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return out;
+  let header: Uint8Array;
+  try {
+    const decoded = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
+    header = encodeSegmentHeader({ baseLsn: decoded.baseLsn, sealed: false, flags: decoded.flags });
+  } catch {
+    return out; // a bad header: scanSegment names it
+  }
+  out.set(header.subarray(piece.from, Math.min(piece.to, SEGMENT_HEADER_BYTES)), 0);
   return out;
 }
 
