@@ -12,6 +12,7 @@ import { encodeSegmentHeader } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { archiveKey } from "./archive-keys.js";
+import type { ArchiveStore } from "./archive-store.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import { segmentBytes } from "./test-support/segment-bytes.js";
@@ -117,5 +118,32 @@ describe("pieces of two histories with records of the same sizes", () => {
     expect(result).toMatchObject({ segments: 1, objects: 4, firstLsn: 1, lastLsn: 12 });
     expect(await events(fs, "/r")).toEqual(["A0", "A1", "A2", "A3"]);
     expect((await verifyArchive(store)).problems).toEqual([]);
+  });
+
+  it("a piece beside a sealed object that is gone when fetched is nothing to compare: the segment restores", async () => {
+    const sealedA = history("A", true);
+    const a = history("A");
+    const [oneTx] = a.ends as [number];
+    const memory = memoryArchive();
+    await memory.put(
+      archiveKey({ kind: "segment", id: 1, baseLsn: 1, size: sealedA.bytes.byteLength, crc32: crc32(sealedA.bytes) }),
+      sealedA.bytes,
+    );
+    const piece = pieceKey(a.bytes, 0, oneTx);
+    await memory.put(piece, a.bytes.slice(0, oneTx));
+    // Listed, then deleted before its fetch (an archiver removing a sealed segment's pieces meanwhile).
+    const store: ArchiveStore = {
+      name: memory.name,
+      list: (...args) => memory.list(...args),
+      get: async (key, options) => {
+        if (key === piece) await memory.delete(piece);
+        return memory.get(key, options);
+      },
+      put: (...args) => memory.put(...args),
+      delete: (...args) => memory.delete(...args),
+    };
+    const fs = new SimFS();
+    expect(await restore({ store, dir: "/r", fs })).toMatchObject({ segments: 1, objects: 1, lastLsn: 12 });
+    expect(await events(fs, "/r")).toEqual(["A0", "A1", "A2", "A3"]);
   });
 });
