@@ -7,7 +7,14 @@ import { isWalError, WalError } from "./errors.js";
 import { MAX_RECORD_BYTES } from "./format.js";
 import { type JsonValue, jsonCodec } from "./json-codec.js";
 import type { PayloadCodec } from "./payload-codec.js";
-import { decodeRecord, encodeRecord, encodeRecordInto, type WalRecord } from "./record.js";
+import {
+  DecodeFailure,
+  decodeRecord,
+  encodeRecord,
+  encodeRecordInto,
+  tryDecodeRecord,
+  type WalRecord,
+} from "./record.js";
 import { recordArbitrary } from "./test-support/record-arbitrary.js";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-f]/gi, ""), "hex"));
@@ -171,6 +178,19 @@ describe("errors", () => {
     bytes[4] = 99;
     const r = decodeRecord(bytes, 0, bytesCodec);
     expect(r.kind === "corrupt" && r.error.code).toBe("WAL_UNKNOWN_KIND");
+  });
+
+  it("a CRC-valid frame whose kind byte is 0, or just past the last kind, is WAL_UNKNOWN_KIND", () => {
+    // The CRC is made to hold, so only the kind check can refuse these: kind 0 must not fall through to a marker.
+    for (const kindByte of [0, 7, 255]) {
+      const bytes = encodeRecord({ kind: "txBegin", lsn: 5 }, bytesCodec);
+      bytes[4] = kindByte;
+      new DataView(bytes.buffer).setUint32(21, crc32Of(bytes.subarray(0, 21)), true);
+      const r = decodeRecord(bytes, 0, bytesCodec);
+      expect(r.kind === "corrupt" && r.error.code, `kind ${kindByte}`).toBe("WAL_UNKNOWN_KIND");
+      expect(r.kind === "corrupt" && r.error.message).toBe(`unknown WAL record kind: ${kindByte}`);
+      expect(tryDecodeRecord(bytes, 0, bytesCodec), `kind ${kindByte}`).toBe(DecodeFailure.unknownKind);
+    }
   });
 
   it("a CRC mismatch names the LSN and both CRCs in LoraDB's words", () => {
