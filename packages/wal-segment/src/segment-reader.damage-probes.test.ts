@@ -89,6 +89,23 @@ describe("findIntactMarkerAfter", () => {
     }
   });
 
+  it("takes a marker of each kind: TxBegin, TxCommit, TxAbort and Checkpoint", async () => {
+    const damage = new Uint8Array(25).fill(0xee);
+    for (const marker of [
+      framed({ kind: "txBegin", lsn: 5 }),
+      framed({ kind: "txCommit", lsn: 5, txBeginLsn: 2 }),
+      framed({ kind: "txAbort", lsn: 5, txBeginLsn: 2 }),
+      framed({ kind: "checkpoint", lsn: 5, snapshotLsn: 2 }),
+    ]) {
+      const reader = await readerOf(damage, marker);
+      try {
+        expect(await reader.findIntactMarkerAfter(32, 3), `kind ${marker[4]}`).toEqual({ offset: 32 + 25, lsn: 5 });
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+
   it("takes the marker right at the end of the damaged record, two LSNs above the last one read", async () => {
     // Records 1 – 3 read, the damaged record (LSN 4) ends at 32 + 25, and the next record is the marker of LSN 5.
     const damaged = new Uint8Array(25).fill(0xee);
@@ -98,6 +115,27 @@ describe("findIntactMarkerAfter", () => {
       expect(await reader.findIntactMarkerAfter(32 + 25, 3)).toEqual({ offset: 32 + 25, lsn: 5 });
     } finally {
       await reader.close();
+    }
+  });
+});
+
+describe("peekLsn and peekBufferedLsn", () => {
+  it("read the LSN of a record with exactly its first 13 bytes left, and nothing with 12", async () => {
+    const record = framed({ kind: "txCommit", lsn: 9, txBeginLsn: 2 });
+    for (const left of [13, 12]) {
+      const reader = await readerOf(record.subarray(0, left));
+      try {
+        const expected = left === 13 ? 9 : undefined;
+        expect(reader.peekBufferedLsn(), `${left} bytes, nothing buffered`).toBeUndefined();
+        expect(await reader.peekLsn(), `${left} bytes, from the file`).toBe(expected);
+        // Reading it buffers the torn record's bytes: the buffered peek sees exactly those.
+        const step = await reader.next(bytesCodec);
+        expect(step).toMatchObject({ kind: "damaged", reason: "incomplete", offset: 32 });
+        expect(reader.peekBufferedLsn(), `${left} bytes buffered`).toBe(expected);
+        expect(await reader.peekLsn(), `${left} bytes, buffered`).toBe(expected);
+      } finally {
+        await reader.close();
+      }
     }
   });
 });

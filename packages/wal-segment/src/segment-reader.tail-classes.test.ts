@@ -100,4 +100,45 @@ describe("what follows a segment's last whole record", () => {
     expect(broken).toMatchObject({ kind: "damaged", reason: "corrupt", frameValid: false });
     expect(broken.kind === "damaged" && broken.error.code).toBe("WAL_UNKNOWN_KIND");
   });
+
+  it("a CRC-valid marker with a payload, or a payload the codec refuses, is frameValid: written whole", async () => {
+    const mutation = encodeRecord({ kind: "mutation", lsn: 4, txBeginLsn: 1, event: Uint8Array.of(7) }, bytesCodec);
+    const marker = mutation.slice();
+    marker[4] = 3; // a TxCommit carrying the mutation's one-byte payload
+    const view = new DataView(marker.buffer);
+    view.setUint32(marker.byteLength - 4, crc32(marker.subarray(0, -4)), true);
+    const step = await stepAfterRecords(segment(marker).fs);
+    expect(step).toMatchObject({ kind: "damaged", reason: "corrupt", frameValid: true });
+    expect(step.kind === "damaged" && step.error.code).toBe("WAL_MARKER_PAYLOAD");
+    // The same frame with its CRC broken is not.
+    view.setUint32(marker.byteLength - 4, view.getUint32(marker.byteLength - 4, true) ^ 1, true);
+    const broken = await stepAfterRecords(segment(marker).fs);
+    expect(broken).toMatchObject({ kind: "damaged", reason: "corrupt", frameValid: false });
+    expect(broken.kind === "damaged" && broken.error.code).toBe("WAL_CRC_MISMATCH");
+    // A whole frame whose payload the codec refuses (a batch payload that is no batch).
+    const batch = encodeRecord(
+      { kind: "mutationBatch", lsn: 4, txBeginLsn: 1, events: [Uint8Array.of(7)] },
+      bytesCodec,
+    );
+    const refused = batch.slice(0, 25 + 1);
+    new DataView(refused.buffer).setUint32(0, refused.byteLength, true);
+    refused[21] = 0xff;
+    new DataView(refused.buffer).setUint32(22, crc32(refused.subarray(0, 22)), true);
+    const rejected = await stepAfterRecords(segment(refused).fs);
+    expect(rejected).toMatchObject({ kind: "damaged", reason: "corrupt", frameValid: true });
+    expect(rejected.kind === "damaged" && rejected.error.code).toBe("WAL_DECODE");
+  });
+
+  it("a non-zero byte anywhere around the end of the first read keeps the zeros after the records damage", async () => {
+    // The reader checks the buffered zeros in memory and the rest of the file from the end of its buffer on: a byte
+    // exactly at that seam must be seen too. The first read takes `chunkBytes` from the header's end.
+    const chunkBytes = 4096;
+    const { boundary } = segment(new Uint8Array(0));
+    for (let at = 32 + chunkBytes - 2; at <= 32 + chunkBytes + 2; at++) {
+      const tail = new Uint8Array(2 * chunkBytes);
+      tail[at - boundary] = 1;
+      const step = await stepAfterRecords(segment(tail).fs, chunkBytes);
+      expect(step, `non-zero byte at ${at}`).toMatchObject({ kind: "damaged", reason: "corrupt", offset: boundary });
+    }
+  });
 });
