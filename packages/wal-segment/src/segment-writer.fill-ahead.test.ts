@@ -123,6 +123,30 @@ describe("SegmentWriter fills zeros ahead on the thread pool", () => {
     });
   }
 
+  it("a seal's write past the zeros waits for the fill on its way, though the seal fills nothing itself", async () => {
+    nextLsn = 1;
+    const { sim, gate, writer } = await setup();
+    gate.hold("fill");
+    while (gate.heldCount("fill") === 0) {
+      appendTransaction(writer);
+      expect(writer.writeNow()).toBe(true);
+    }
+    // The held fill has not reached the file: its length is where the zeros end now. One transaction ending 100
+    // bytes past them (a seal's writes are not filled ahead of, so only the fill on its way could zero those bytes).
+    const zeroedEnd = sim.readFileSync(PATH).byteLength;
+    const last = appendTransaction(writer, zeroedEnd + 100 - writer.writtenBytes - 3 * 25);
+    const sealing = writer.seal();
+    for (let i = 0; i < 5; i++) await turn();
+    expect(sim.readFileSync(PATH).byteLength).toBe(zeroedEnd); // nothing written past the zeros yet
+    gate.release("fill");
+    await sealing;
+    const { lsns, end } = await readBack(sim);
+    expect(lsns).toHaveLength(last);
+    expect(lsns.at(-1)).toBe(last);
+    expect(end).toBe("end");
+    await writer.close();
+  });
+
   it("a fill that fails fails the write that waited for it", async () => {
     nextLsn = 1;
     const { gate, writer } = await setup();

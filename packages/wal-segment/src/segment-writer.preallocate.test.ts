@@ -73,6 +73,21 @@ describe("SegmentWriter with preallocateBytes", () => {
     await writer.close();
   });
 
+  it("rounds preallocateBytes up to whole pages: one byte asks for a page of zeros", async () => {
+    for (const [asked, page] of [
+      [1, 4096],
+      [4096, 4096],
+      [4097, 8192],
+    ] as const) {
+      const { fs, writer } = await created(asked);
+      await commit(writer, 1);
+      const size = fs.readFileSync(PATH).byteLength;
+      // The records take the first page; the zeros reach `page` bytes past their end, rounded to a page boundary.
+      expect(size, `preallocateBytes ${asked}`).toBe(Math.ceil((writer.writtenBytes + page) / 4096) * 4096);
+      await writer.close();
+    }
+  });
+
   it("fills again only when the records reach past the zeros, so most writes leave the size alone", async () => {
     const { fs, writer } = await created();
     const sizes = new Set<number>();

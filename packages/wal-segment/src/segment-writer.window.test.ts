@@ -140,9 +140,30 @@ describe("the unsynced window", () => {
     expect(UNSYNCED_WINDOW_BYTES).toBe(1 << 20);
     const sim = new SimFS();
     sim.mkdirpSync("/w");
-    await expect(SegmentWriter.create(sim, "/w/0000000001.wal", 1, { maxUnsyncedBytes: 100 })).rejects.toMatchObject({
-      code: "WAL_INVALID_OPTION",
-    });
+    for (const maxUnsyncedBytes of [100, 4095]) {
+      await expect(SegmentWriter.create(sim, "/w/0000000001.wal", 1, { maxUnsyncedBytes })).rejects.toMatchObject({
+        code: "WAL_INVALID_OPTION",
+      });
+    }
+    expect(sim.listSync("/w")).toEqual([]);
+    // 4 KiB itself is the smallest window accepted (CUT_STEP_BYTES relies on it).
+    const writer = await SegmentWriter.create(sim, "/w/0000000001.wal", 1, { maxUnsyncedBytes: 4096 });
+    await writer.close();
+  });
+
+  test("writeNow writes exactly up to the window and refuses one byte more", async () => {
+    for (const over of [0, 1]) {
+      const sim = new SimFS();
+      sim.mkdirpSync("/w");
+      const writer = await SegmentWriter.create(sim, "/w/0000000001.wal", 1, { maxUnsyncedBytes: WINDOW });
+      // One record of exactly the window (its 25 framing bytes included), or one byte more.
+      writer.append({ kind: "mutation", lsn: 1, txBeginLsn: 1, event: new Uint8Array(WINDOW - 25 + over) }, bytesCodec);
+      expect(writer.writeNow(), `${over} byte(s) over the window`).toBe(over === 0);
+      expect(writer.unsyncedBytes).toBe(over === 0 ? WINDOW : 0);
+      await writer.write();
+      expect(writer.unsyncedBytes).toBeLessThanOrEqual(WINDOW);
+      await writer.close();
+    }
   });
 
   test("a bad buffer size or append offset is refused before any file is created or opened", async () => {
