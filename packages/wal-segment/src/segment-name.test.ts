@@ -25,6 +25,12 @@ describe("segment names", () => {
     );
   });
 
+  it("takes ids up to 2^53 - 1 and refuses the first one past it as WAL_MALFORMED", () => {
+    expect(parseSegmentId("9007199254740991.wal")).toBe(Number.MAX_SAFE_INTEGER);
+    expect(parseSegmentId(segmentFileName(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseSegmentId("9007199254740992.wal")).toThrow(expect.objectContaining({ code: "WAL_MALFORMED" }));
+  });
+
   it("lists numerically, ignores other files, and refuses two names for one id", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lora-wal-names-"));
     try {
