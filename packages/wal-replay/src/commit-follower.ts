@@ -9,8 +9,9 @@
  *   `commitLsn > after`, in commit order, each once, each with its exact resume token;
  * - by default only durable ones, so recovery can never take back a transaction that was delivered;
  * - records the follower read ahead of durability are dropped when the writer restarts (a new session, a first mark
- *   after reading without one, or the file cut under the reader, also when it grew back past the reader's position
- *   before it looked) and read again from a point before every undelivered transaction: a torn tail that recovery
+ *   after reading without one, the file cut under the reader, also when it grew back past the reader's position
+ *   before it looked, or, for a source that self-syncs, the file no longer at its path: moved aside by a
+ *   `point-in-time` recovery) and read again from a point before every undelivered transaction: a torn tail that recovery
  *   cut and wrote over is never delivered;
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
@@ -428,6 +429,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     // covered by `readUpTo`; a segment with a successor was sealed whole before it.
     ahead.delete(listed[listed.length - 1]?.path ?? "");
     const sizes = await source.selfSync([...paths]);
+    // The sync went by path. A writer's recovery that moved the file read aside before it (two writers that publish
+    // no mark: nothing else tells) synced another file, and what was read is no part of the log any more: read again
+    // from the log as it is now. Looked at after the sync, so the file synced was the one read when it still is.
+    if (!(await this.#stillAtPath())) {
+      await this.#reset(true);
+      return true;
+    }
     for (const [path, size] of sizes ?? []) {
       if (ahead.has(path) && size > (this.#syncedSizes.get(path) ?? -1)) this.#syncedSizes.set(path, size);
     }
@@ -449,18 +457,20 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     const codec = this.#o.codec;
     let refreshed = false;
     let finalCheck = false;
+    /** A record was read in this pump: the file is not one a writer's recovery moved aside (that one never grows). */
+    let read = false;
     for (;;) {
       if (this.#queue.length - this.#queueHead >= QUEUE_LIMIT) return progressed;
       // Whole records already in the read buffer cost no promise each (replay's fast path).
       for (let r = reader.nextBufferedRecord(codec); r !== undefined; r = reader.nextBufferedRecord(codec)) {
         this.#apply(r, reader.path);
-        progressed = true;
+        progressed = read = true;
         if (this.#queue.length - this.#queueHead >= QUEUE_LIMIT) return true;
       }
       const step = await reader.next(codec);
       if (step.kind === "record") {
         this.#apply(step.record, reader.path);
-        progressed = true;
+        progressed = read = true;
         continue;
       }
       if (!refreshed) {
@@ -480,6 +490,12 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       const next = reader.sealed ? await this.#successor() : undefined;
       if (next === RESTARTED) return true; // read on from where the reset reopened, at the next pump
       if (next === undefined) {
+        // Nothing new in the file: it may be one a restarted writer's recovery moved aside, which never changes
+        // again. Two writers in a row that publish no mark say nothing else of it.
+        if (!read && !(await this.#stillAtPath())) {
+          await this.#reset(true);
+          return true;
+        }
         if (step.kind === "damaged") this.#checkStuck(reader, step.error);
         return progressed;
       }
@@ -511,6 +527,23 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       refreshed = false;
       progressed = true;
     }
+  }
+
+  /**
+   * Whether the segment being read is still the file at its path; true when there is no reader, or for a source
+   * that always knows durability (the writer's own process: its files are never moved under it). Two writers in a
+   * row that publish no mark leave only this to tell a `point-in-time` recovery that moved the file aside: the path
+   * names another file, or none. None is also a truncation that removed the segment, which the follower reads on
+   * through the file it has open: truncation removes segments oldest first, so the file was moved aside only when a
+   * segment below it is still listed (the one the recovery cut).
+   */
+  async #stillAtPath(): Promise<boolean> {
+    const reader = this.#reader;
+    if (reader === undefined || this.#o.source.selfSync === undefined) return true;
+    const there = await reader.atPath(this.#o.fs);
+    if (there !== "none") return there === "same";
+    const entries = await listSegments(this.#o.fs, this.#o.dir, FOLLOWER_LISTING);
+    return !((entries[0]?.id ?? Number.POSITIVE_INFINITY) < this.#segmentId);
   }
 
   /** Apply one record; queue the transaction it commits when it is one to deliver. */
@@ -744,7 +777,12 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     throw this.#o.onTruncated === undefined ? error : await this.#o.onTruncated(error);
   }
 
-  async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<void> {
+  /**
+   * Open `entry` as the segment to read; false, with nothing changed, when moving on from the segment being read
+   * (`previousId`) finds it no longer at its path: a writer's recovery moved it aside, and `entry` may be a segment
+   * of the new history, which does not follow what was read (the caller reads again from the log as it is).
+   */
+  async #openSegment(entry: SegmentEntry, previousId: number | undefined): Promise<boolean> {
     // The segment read before hands its read buffer on (it is not read again once the next one opens; if this open
     // fails it stays the current reader, and the new one has read nothing into the buffer: `SegmentReader.open`
     // reads the header into an array of its own and fills the buffer only on the first read): no fresh 1 MiB per
@@ -753,6 +791,12 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     if (previousId !== undefined && old !== undefined) this.#readBuffers.keepFrom(old);
     const reader = await SegmentReader.open(this.#o.fs, entry.path, this.#readBuffers.readerOptions(undefined));
     try {
+      // Looked at after the successor's open: a file this opened is the old log's successor if the one left is
+      // still in place now (a recovery moves every segment after the one it cuts, and only recovery moves them).
+      if (previousId !== undefined && !(await this.#stillAtPath())) {
+        await reader.close();
+        return false;
+      }
       (this.#assembler as FollowAssembler<E>).enterSegment(reader.header.baseLsn, entry.path);
     } catch (error) {
       await reader.close();
@@ -771,6 +815,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       this.#syncedSizes.delete(old.path);
       await old.close().catch(() => undefined);
     }
+    return true;
   }
 
   /**
@@ -778,12 +823,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * segment and has no header yet (the writer is creating it, or died doing so and its next open will heal it; the
    * follower waits, as replay would take it for no records), or it was replaced or removed meanwhile (see
    * `#headerStillComing`; a truncation past it is reported at the next look as `WAL_TRUNCATED`); {@link RESTARTED}
-   * when a truncation that removed it leaves only the LSN the follower reads again from missing (see `#successor`).
+   * when a truncation that removed it leaves only the LSN the follower reads again from missing (see `#successor`),
+   * or when the segment being left is no longer the file at its path (the follower read again from the log as it is).
    */
   async #openSuccessor(next: SegmentEntry): Promise<boolean | typeof RESTARTED> {
+    let opened: boolean;
     try {
-      await this.#openSegment(next, this.#segmentId);
-      return true;
+      opened = await this.#openSegment(next, this.#segmentId);
     } catch (error) {
       // Deleted between the listing and the open: truncation overtook the follower (never a silent gap).
       if (isMissingFileError(error)) {
@@ -794,6 +840,11 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
       if (await this.#headerStillComing(next, error)) return false;
       throw error;
     }
+    if (opened) return true;
+    // The segment left is no longer at its path: what follows it there is another history's. Read that from the
+    // restart point, as after a new session's mark.
+    await this.#reset(true);
+    return RESTARTED;
   }
 
   /**

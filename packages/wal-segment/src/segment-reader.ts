@@ -25,6 +25,7 @@ import {
 } from "@lora/wal-codec";
 import type { WalFile, WalFileSystem } from "./fs/file-system.js";
 import { checkFileSystemArgument } from "./fs/file-system-option.js";
+import { isMissingFileError } from "./fs/missing-file.js";
 import { readSizeOf } from "./read-size.js";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, type SegmentHeader } from "./segment-header.js";
 import { dataEndOf, firstNonZero, isZeroRange } from "./zero-tail.js";
@@ -260,6 +261,53 @@ export class SegmentReader {
     const n =
       file.readSync === undefined ? await readFully(file, into, 4, before.at) : file.readSync(into, 0, 4, before.at);
     return n < 4 || new DataView(into.buffer, into.byteOffset, 4).getUint32(0, true) !== before.bytes;
+  }
+
+  /**
+   * What `fs` finds at this reader's path now, as far as what was read tells: `"same"` when the file there has the
+   * same base LSN and holds the same 4 bytes before the read position (the CRC of the last record read) as the file
+   * this reader has open; `"none"` when the path names no file; `"other"` otherwise (its header does not read, its
+   * base differs, or it differs in those bytes or is shorter): a writer's `point-in-time` recovery moved this file
+   * aside (`.broken`) and created another of the same name, or cut it below the position. The seam offers no file
+   * identity (no inode), so this is what tells: the bytes before the position are the same in the file a live writer
+   * appends to whichever handle reads them, and a new history's file differs in them (or in its base) unless it
+   * holds the very same record at the same place. Opens the path once and reads at most 36 bytes through it, and 4
+   * through this reader's file.
+   * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for a failure other than a missing file.
+   */
+  async atPath(fs: WalFileSystem): Promise<"same" | "other" | "none"> {
+    let other: WalFile;
+    try {
+      other = await fs.open(this.path, "read");
+    } catch (error) {
+      if (isMissingFileError(error)) return "none";
+      throw error;
+    }
+    try {
+      const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
+      // Synchronously where the file can (see SYNC_READ_MAX): a follower looks at an idle wake-up.
+      const n =
+        other.readSync === undefined
+          ? await readFully(other, raw, SEGMENT_HEADER_BYTES, 0)
+          : other.readSync(raw, 0, SEGMENT_HEADER_BYTES, 0);
+      let baseLsn: number;
+      try {
+        baseLsn = decodeSegmentHeader(raw.subarray(0, n), this.path).baseLsn;
+      } catch {
+        return "other"; // this reader's file read its header whole, and a seal rewrites it in one sector
+      }
+      if (baseLsn !== this.header.baseLsn) return "other";
+      const at = this.#position - 4;
+      if (at < SEGMENT_HEADER_BYTES) return "same"; // nothing read yet: the base is all there is to compare
+      const theirs = other.readSync === undefined ? await readFully(other, raw, 4, at) : other.readSync(raw, 0, 4, at);
+      const ours = new Uint8Array(4);
+      const file = this.#file;
+      const mine = file.readSync === undefined ? await readFully(file, ours, 4, at) : file.readSync(ours, 0, 4, at);
+      const same = theirs === 4 && mine === 4 && ours.every((b, i) => raw[i] === b);
+      return same ? "same" : "other";
+    } finally {
+      await other.close().catch(() => undefined);
+    }
   }
 
   /** Whether the header said "sealed" when last read (at open or at the last {@link SegmentReader.refresh}). */
