@@ -91,6 +91,11 @@ const TAIL_READ_BYTES = 4096;
  * short chunk, which a cold cache could make a disk read.
  */
 const SYNC_READ_MAX = 64 * 1024;
+/**
+ * How far back before the read position `atPath` compares the file at the path with the one read: a few small
+ * transactions, or the end of a large one (its events' bytes, not only the commit marker every history shares).
+ */
+const AT_PATH_COMPARE_BYTES = 4096;
 const KNOWN_KIND_MAX = 6;
 /**
  * The first read of a reader that is given no buffer, when the read size is larger: later reads double up to the
@@ -265,14 +270,16 @@ export class SegmentReader {
 
   /**
    * What `fs` finds at this reader's path now, as far as what was read tells: `"same"` when the file there has the
-   * same base LSN and holds the same 4 bytes before the read position (the CRC of the last record read) as the file
-   * this reader has open; `"none"` when the path names no file; `"other"` otherwise (its header does not read, its
-   * base differs, or it differs in those bytes or is shorter): a writer's `point-in-time` recovery moved this file
-   * aside (`.broken`) and created another of the same name, or cut it below the position. The seam offers no file
-   * identity (no inode), so this is what tells: the bytes before the position are the same in the file a live writer
-   * appends to whichever handle reads them, and a new history's file differs in them (or in its base) unless it
-   * holds the very same record at the same place. Opens the path once and reads at most 36 bytes through it, and 4
-   * through this reader's file.
+   * same base LSN and holds the same bytes as the file this reader has open over the 4 KiB before the read position
+   * (fewer when less was read); `"none"` when the path names no file; `"other"` otherwise (its header does not read,
+   * its base differs, or it differs in those bytes or is shorter): a writer's `point-in-time` recovery moved this
+   * file aside (`.broken`) and created another of the same name, or cut it below the position. The seam offers no
+   * file identity (no inode), so this is what tells: the bytes before the position are the same in the file a live
+   * writer appends to whichever handle reads them, and a new history's file differs in them (or in its base) unless
+   * it holds the very same records there. The last record alone would not do: a commit marker is the same bytes in
+   * any history that commits at that LSN and place (a new history rotating where the old one did recreates a
+   * segment of the same base), so the window reaches back over the events before it. Opens the path once and reads
+   * the header and the window through it, and the window through this reader's file.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for a failure other than a missing file.
    */
   async atPath(fs: WalFileSystem): Promise<"same" | "other" | "none"> {
@@ -286,10 +293,7 @@ export class SegmentReader {
     try {
       const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
       // Synchronously where the file can (see SYNC_READ_MAX): a follower looks at an idle wake-up.
-      const n =
-        other.readSync === undefined
-          ? await readFully(other, raw, SEGMENT_HEADER_BYTES, 0)
-          : other.readSync(raw, 0, SEGMENT_HEADER_BYTES, 0);
+      const n = await readAt(other, raw, SEGMENT_HEADER_BYTES, 0);
       let baseLsn: number;
       try {
         baseLsn = decodeSegmentHeader(raw.subarray(0, n), this.path).baseLsn;
@@ -297,14 +301,14 @@ export class SegmentReader {
         return "other"; // this reader's file read its header whole, and a seal rewrites it in one sector
       }
       if (baseLsn !== this.header.baseLsn) return "other";
-      const at = this.#position - 4;
-      if (at < SEGMENT_HEADER_BYTES) return "same"; // nothing read yet: the base is all there is to compare
-      const theirs = other.readSync === undefined ? await readFully(other, raw, 4, at) : other.readSync(raw, 0, 4, at);
-      const ours = new Uint8Array(4);
-      const file = this.#file;
-      const mine = file.readSync === undefined ? await readFully(file, ours, 4, at) : file.readSync(ours, 0, 4, at);
-      const same = theirs === 4 && mine === 4 && ours.every((b, i) => raw[i] === b);
-      return same ? "same" : "other";
+      const length = Math.min(AT_PATH_COMPARE_BYTES, this.#position - SEGMENT_HEADER_BYTES);
+      if (length <= 0) return "same"; // nothing read yet: the base is all there is to compare
+      const at = this.#position - length;
+      const theirs = new Uint8Array(length);
+      const ours = new Uint8Array(length);
+      if ((await readAt(other, theirs, length, at)) !== length) return "other";
+      if ((await readAt(this.#file, ours, length, at)) !== length) return "other";
+      return theirs.every((b, i) => ours[i] === b) ? "same" : "other";
     } finally {
       await other.close().catch(() => undefined);
     }
@@ -722,6 +726,18 @@ function isFrameValid(code: string, bytes: Uint8Array, at: number): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, bytes.byteLength - at);
   const length = view.getUint32(0, true);
   return view.getUint32(length - 4, true) === crc32(bytes.subarray(at, at + length - 4));
+}
+
+/** `length` bytes at `position` (fewer only at the end of the file), synchronously where the file can. */
+async function readAt(file: WalFile, into: Uint8Array, length: number, position: number): Promise<number> {
+  if (file.readSync === undefined) return await readFully(file, into, length, position);
+  let got = 0;
+  while (got < length) {
+    const n = file.readSync(into, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 async function readFully(file: WalFile, into: Uint8Array, length: number, position: number): Promise<number> {

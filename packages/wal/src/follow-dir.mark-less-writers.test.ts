@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { type CommittedTransaction, followDir } from "@lora/wal-replay";
-import { createNodeFileSystem, segmentPath, type WalFileSystem } from "@lora/wal-segment";
+import { createNodeFileSystem, decodeSegmentHeader, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { boundProperty, interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { offsetOf } from "./test-support/record-offset.js";
@@ -142,6 +142,57 @@ describe.each(places)("two mark-less writers in a row (%s)", (_name, make) => {
 
     // It delivered up to 15 (the old history's last commit); the new history's transactions below are skipped.
     expect(await nextWithin(follower, stop)).toEqual([16, 18, ["n4"]]);
+    await follower.return();
+    await reopened.wal.close();
+  });
+
+  it(`a follower on a later segment that a new history recreates with the same base reads on within ${POLLS} polls`, async () => {
+    const { fs, dir } = place;
+    const options = {
+      fs,
+      codec: jsonCodec,
+      syncMode: "none",
+      publishDurableLsn: false,
+      segmentTargetBytes: 200,
+    } as const;
+    const { wal } = await Wal.open<JsonValue>(dir, options);
+    for (let i = 0; i < 10; i++) await wal.commitTx([`o${i}`]);
+    const last = wal.activeSegmentId();
+    expect(last).toBeGreaterThan(3);
+    await wal.close();
+
+    const stop = new AbortController();
+    const follower = followDir<JsonValue>(dir, { fs, codec: jsonCodec, signal: stop.signal, watch: false });
+    for (let i = 0; i < 10; i++) expect((await follower.next()).value?.events).toEqual([`o${i}`]);
+
+    // Segment 2's first record (LSN 10) rots: the next writer (no mark either) cuts there, moves the later segments
+    // aside and goes on from LSN 11 in a new segment 3. Its first two transactions hold two batch records each and its
+    // segments are larger, so its segment 3 ends at LSN 27 as the first writer's did, and its segment 4 starts at
+    // 28 with a transaction of the size the follower read there: the same name, base and commit marker (LSN 30, at
+    // the same place) as the file the follower reads. Only the events before that marker differ.
+    const before = await place.bytes(segmentPath(dir, last));
+    const second = segmentPath(dir, 2);
+    const bytes = await place.bytes(second);
+    bytes[32 + 20] = (bytes[32 + 20] as number) ^ 0x01;
+    await place.write(second, bytes);
+    const reopened = await Wal.open<JsonValue>(dir, { ...options, segmentTargetBytes: 450, recovery: "point-in-time" });
+    expect(reopened.healed[0]).toMatchObject({ kind: "corruptionCut" });
+    for (let i = 0; i < 2; i++) {
+      const tx = await reopened.wal.begin();
+      await reopened.wal.appendBatch(tx, [`n${i}`]);
+      await reopened.wal.appendBatch(tx, [`m${i}`]);
+      await reopened.wal.commit(tx);
+    }
+    for (let i = 2; i < 9; i++) await reopened.wal.commitTx([`n${i}`]);
+    await reopened.wal.sync();
+    // The same name and base, at least as long, other bytes.
+    const now = await place.bytes(segmentPath(dir, last));
+    expect(decodeSegmentHeader(now.subarray(0, 32)).baseLsn).toBe(decodeSegmentHeader(before.subarray(0, 32)).baseLsn);
+    expect(now.byteLength).toBeGreaterThanOrEqual(before.byteLength);
+    expect(now.subarray(32, before.byteLength)).not.toEqual(before.subarray(32));
+
+    // The first writer's last commit was LSN 30: the new history's transactions after it.
+    expect(await nextWithin(follower, stop)).toEqual([31, 33, ["n6"]]);
     await follower.return();
     await reopened.wal.close();
   });
