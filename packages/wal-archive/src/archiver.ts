@@ -22,6 +22,7 @@ import {
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   checkFileSystemArgument,
+  decodeSegmentHeader,
   encodeSegmentHeader,
   fileSystemOption,
   isMissingFileError,
@@ -243,6 +244,11 @@ class ArchiverRun implements Archiver {
    */
   #sealedDoneThrough = 0;
   #active: Active | undefined;
+  /**
+   * The keys of the pieces this run put, by segment id, until that segment's sealed upload: those it deletes then
+   * without fetching them to compare (see `#piecesOf`).
+   */
+  readonly #shippedPieces = new Map<number, Set<string>>();
   #durable: number;
   /** When each durable LSN became durable, for the lag. */
   readonly #durableTimes = new DurableTimes();
@@ -619,23 +625,7 @@ class ArchiverRun implements Archiver {
     // inside this segment holds the store's bytes up to the point and its own after it, and the last piece ends past
     // the point unless the restore was to the newest one (where the two agree).
     const stored = await this.#fetchListed(last.key);
-    const expected = bytes.subarray(last.from, last.to);
-    // The header may be sealed in the piece, the file, both or neither: a seal can land while a piece is read for
-    // shipping, and between this check's header read and its read of the bytes. So it is compared in either form
-    // (its base LSN was checked above); every byte after it must be the same.
-    const headerEnd = Math.max(0, Math.min(last.to, SEGMENT_HEADER_BYTES) - last.from);
-    const headerForms = [false, true].map((sealed) =>
-      encodeSegmentHeader({ baseLsn: header.baseLsn, sealed, flags: header.flags }).subarray(
-        last.from,
-        last.from + headerEnd,
-      ),
-    );
-    const sameHeader = headerForms.some((form) => sameBytes(stored.subarray(0, headerEnd), form));
-    if (
-      stored.length !== expected.length ||
-      !sameHeader ||
-      !sameBytes(stored.subarray(headerEnd), expected.subarray(headerEnd))
-    ) {
+    if (!holdsPiece(stored, bytes, header, last)) {
       throw diverged(last.key, `its last piece of ${path} (bytes ${last.from} to ${last.to}) holds other bytes`);
     }
   }
@@ -765,32 +755,60 @@ class ArchiverRun implements Archiver {
 
   /**
    * The keys of the store's pieces of `segment`, each checked to hold a prefix of `bytes` (the sealed segment) as
-   * it was while active; none when the listing fails (they are left behind, and restore checks them the same way).
-   * By CRC-32 only, not fetched: catch-up compared this segment's pieces byte for byte, so what this finds is a
-   * piece put since by another writer, with records of other sizes.
+   * it was while active; none when a store call fails (they are left behind, and restore checks them the same way).
+   * A piece this run shipped is checked by its key's CRC-32; any other is also fetched and compared byte for byte:
+   * the CRC-32 of whole records depends on their sizes only (each ends with its own CRC-32), so a piece another
+   * writer put with records of the log's sizes passes it. Catch-up's check does not cover those: it ran before they
+   * were put, and compared only the last piece it found byte for byte. So a run fetches no piece it shipped itself,
+   * and at most the pieces present when it attached (once) and any that another writer put. What this cannot tell
+   * is another writer's piece put under the very key of one this run shipped (same range, records of the same
+   * sizes): it replaced this run's piece, and it is deleted as superseded.
    * @throws {@link WalError} `WAL_ARCHIVE_DIVERGED` for a piece that holds other bytes: another history of this
    *   segment is in the store, and deleting it would leave this one looking like the only one.
    */
   async #piecesOf(segment: Pending, bytes: Uint8Array): Promise<string[]> {
-    let listed: readonly { key: string }[];
+    const shipped = this.#shippedPieces.get(segment.id) ?? new Set<string>();
+    this.#shippedPieces.delete(segment.id);
+    const disagrees = (key: string) =>
+      diverged(key, `its piece of segment ${segment.id} disagrees with ${segment.path}, sealed`);
+    try {
+      const listed = await this.#tidyCall((signal) => this.#store.list(pieceKeyPrefix(segment.id), { signal }));
+      const keys: string[] = [];
+      for (const { key } of listed) {
+        const k = parseArchiveKey(key);
+        if (k?.kind !== "piece" || k.id !== segment.id) continue; // not ours to check or delete
+        if (
+          k.baseLsn !== segment.baseLsn ||
+          k.to > bytes.byteLength ||
+          (await pieceCrcIn(bytes, true, k)) !== k.crc32
+        ) {
+          throw disagrees(key);
+        }
+        if (!shipped.has(key)) {
+          const stored = await this.#tidyCall((signal) => this.#store.get(key, { signal }));
+          if (stored === null) continue; // gone since the listing: nothing to delete
+          // A body that does not match its key (cut short) tells nothing about the history: left behind.
+          if (stored.byteLength !== k.to - k.from || (await crc32InSlices(stored)) !== k.crc32 >>> 0) return [];
+          const header = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES), segment.path);
+          if (!holdsPiece(stored, bytes, header, k)) throw disagrees(key);
+        }
+        keys.push(key);
+      }
+      return keys;
+    } catch (error) {
+      if (isWalError(error, "WAL_ARCHIVE_DIVERGED")) throw error;
+      return [];
+    }
+  }
+
+  /** One store call for tidiness: bounded like every store call and stopped by stop(), but not retried. */
+  async #tidyCall<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { signal, release } = callSignal(this.#stop.signal, this.#callTimeout, this.#clock);
     try {
-      listed = await bounded(this.#store.list(pieceKeyPrefix(segment.id), { signal }), signal);
-    } catch {
-      return [];
+      return await bounded(call(signal), signal);
     } finally {
       release();
     }
-    const keys: string[] = [];
-    for (const { key } of listed) {
-      const k = parseArchiveKey(key);
-      if (k?.kind !== "piece" || k.id !== segment.id) continue; // not ours to check or delete
-      if (k.baseLsn !== segment.baseLsn || k.to > bytes.byteLength || (await pieceCrcIn(bytes, true, k)) !== k.crc32) {
-        throw diverged(key, `its piece of segment ${segment.id} disagrees with ${segment.path}, sealed`);
-      }
-      keys.push(key);
-    }
-    return keys;
   }
 
   async #shipActive(): Promise<void> {
@@ -807,7 +825,11 @@ class ArchiverRun implements Archiver {
     const bytes = await readRange(this.#fs, active.path, from, end);
     const checksum = await crc32InSlices(bytes);
     const k: ArchiveKey = { kind: "piece", id: active.id, baseLsn: active.baseLsn, from, to: end, crc32: checksum };
-    await this.#call("put", (signal) => this.#store.put(archiveKey(k), bytes, { crc32: checksum, signal }));
+    const key = archiveKey(k);
+    await this.#call("put", (signal) => this.#store.put(key, bytes, { crc32: checksum, signal }));
+    const shipped = this.#shippedPieces.get(active.id);
+    if (shipped === undefined) this.#shippedPieces.set(active.id, new Set([key]));
+    else shipped.add(key);
     active.shippedTo = end;
     // A reported prefix may hold a few durable records past its LSN (written before that fdatasync began): its LSN is
     // a lower bound, never a step back.
@@ -1110,6 +1132,36 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * `stored` holds bytes `[piece.from, piece.to)` of the segment `file` (read from offset 0 through at least
+ * `piece.to`, whose header is `header`). The header may be sealed in the piece, the file, both or neither: a seal can
+ * land while a piece is read for shipping, and between a check's header read and its read of the bytes. So it is
+ * compared in either form (its base LSN is the caller's to check); every byte after it must be the same.
+ */
+function holdsPiece(
+  stored: Uint8Array,
+  file: Uint8Array,
+  header: SegmentHeader,
+  piece: { readonly from: number; readonly to: number },
+): boolean {
+  const expected = file.subarray(piece.from, piece.to);
+  const headerEnd = Math.max(0, Math.min(piece.to, SEGMENT_HEADER_BYTES) - piece.from);
+  const sameHeader = [false, true].some((sealed) =>
+    sameBytes(
+      stored.subarray(0, headerEnd),
+      encodeSegmentHeader({ baseLsn: header.baseLsn, sealed, flags: header.flags }).subarray(
+        piece.from,
+        piece.from + headerEnd,
+      ),
+    ),
+  );
+  return (
+    stored.length === expected.length &&
+    sameHeader &&
+    sameBytes(stored.subarray(headerEnd), expected.subarray(headerEnd))
+  );
 }
 
 /**
