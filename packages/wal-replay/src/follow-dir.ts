@@ -3,9 +3,9 @@
  * it runs beside a live `Wal` handle or a live LoraDB process.
  *
  * How it learns what is durable: a `@lora/wal` writer publishes its durable LSN in the directory's durable mark
- * (`.lora-wal.durable`, one 40-byte pwrite after each fsync that advanced it, never fsynced itself; LoraDB ignores
- * the file). When no live writer publishes one (LoraDB, a writer that crashed, a closed log), the follower makes
- * what it read durable itself (an fdatasync of the segments and the directory) before delivering it.
+ * (`.lora-wal.durable`, one pwrite of at most 76 bytes after each fsync that advanced it, never fsynced itself;
+ * LoraDB ignores the file). When no live writer publishes one (LoraDB, a writer that crashed, a closed log), the
+ * follower makes what it read durable itself (an fdatasync of the segments and the directory) before delivering it.
  *
  * How it is woken: a file-system watch on the directory (inotify on Linux) reports the mark's rewrites, appends,
  * new and removed segments at once; a polling timer is the fallback (network file systems, seams other than the

@@ -308,8 +308,9 @@ export class DurableMarkReader {
 
 /**
  * The writer's side: keeps the mark file open and rewrites it in place. Writes are synchronous when the seam can
- * (one 40-byte pwrite to the page cache, a few microseconds) so the mark is current before the commits it covers
- * are acknowledged; a failed write is ignored (the mark is only a hint, and readers fall back to their own fsync).
+ * (one pwrite of at most 76 bytes to the page cache, a few microseconds) so the mark is current before the commits
+ * it covers are acknowledged; a failed write is ignored (the mark is only a hint, and readers fall back to their own
+ * fsync).
  */
 export class DurableMarkWriter {
   readonly #file: WalFile;

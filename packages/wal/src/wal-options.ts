@@ -113,9 +113,9 @@ export interface WalOptions<E> {
    */
   readonly maxSlotRetainedBytes?: number;
   /**
-   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one 40-byte write after each
-   * fsync, never fsynced itself) so followers in other processes deliver only durable commits without syncing
-   * themselves. LoraDB ignores the file. @default true
+   * Publish the durable LSN in the directory's durable mark (`.lora-wal.durable`, one write of at most 76 bytes
+   * after each fsync, never fsynced itself) so followers in other processes deliver only durable commits without
+   * syncing themselves. LoraDB ignores the file. @default true
    */
   readonly publishDurableLsn?: boolean;
 }
