@@ -308,7 +308,8 @@ export class SegmentReader {
       const ours = new Uint8Array(length);
       if ((await readAt(other, theirs, length, at)) !== length) return "other";
       if ((await readAt(this.#file, ours, length, at)) !== length) return "other";
-      return theirs.every((b, i) => ours[i] === b) ? "same" : "other";
+      for (let i = 0; i < length; i++) if (theirs[i] !== ours[i]) return "other";
+      return "same";
     } finally {
       await other.close().catch(() => undefined);
     }
