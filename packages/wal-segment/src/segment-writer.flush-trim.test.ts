@@ -67,6 +67,32 @@ describe("flush({ trimZeroTail: true })", () => {
     await writer.close();
   });
 
+  // The zeros end exactly where the records do (a trim or a cut just left them so): there is nothing to cut, and
+  // neither a truncate nor an fsync of the file's length is owed, only the fdatasync docs/durability.md promises.
+  it("with the file already ending at the records (after a trim): one fdatasync, no truncate, no fsync", async () => {
+    const { sim, writer } = await withPending(false);
+    await writer.flush({ trimZeroTail: true });
+    expect(sim.readFileSync(PATH).byteLength).toBe(writer.writtenBytes);
+    const before = { ...sim.stats };
+    await writer.flush({ trimZeroTail: true });
+    expect(ioSince(sim, before)).toEqual({ writes: 0, bytesWritten: 0, truncates: 0, datasyncs: 1, syncs: 0 });
+    await writer.close();
+  });
+
+  it("right after a truncateTo: a trimming flush and a close truncate nothing more", async () => {
+    const { sim, writer } = await withPending(true);
+    await writer.flush();
+    const end = writer.writtenBytes;
+    writer.append(mutation(3, 100), bytesCodec);
+    await writer.flush();
+    await writer.truncateTo(end);
+    const before = { ...sim.stats };
+    await writer.flush({ trimZeroTail: true });
+    await writer.close();
+    expect(ioSince(sim, before)).toEqual({ writes: 0, bytesWritten: 0, truncates: 0, datasyncs: 1, syncs: 0 });
+    await expect(segmentLsns(sim, PATH)).resolves.toEqual({ lsns: [1, 2], end: "end" });
+  });
+
   for (const pastTheZeros of [true, false]) {
     it(`${pastTheZeros ? "past" : "into"} the zeros: every crash image reads as record 1, or records 1 and 2`, async () => {
       const { sim, writer } = await withPending(pastTheZeros);
