@@ -73,3 +73,25 @@ describe("SegmentWriter.truncateTo's steps", () => {
     await writer.close();
   });
 });
+
+describe("SegmentWriter.truncateTo over a torn tail of one byte", () => {
+  // `openForAppend` looks at every byte from its offset on: a torn tail whose one non-zero byte is the one at the
+  // offset is still a torn tail, and a cut 4 KiB before it must take two steps (that byte lies past the first step).
+  it("a lone non-zero byte exactly at the append offset, 4 KiB past the cut: cut in two steps", async () => {
+    const { sim, fs, truncates } = setup();
+    const first = await SegmentWriter.create(fs, PATH, 1);
+    const ends = await writeRecords(first, 3, 3000);
+    await first.close();
+    const offset = ends[2] as number;
+    const file = new Uint8Array(offset + 2 * CUT_STEP_BYTES);
+    file.set(sim.readFileSync(PATH).subarray(0, offset));
+    file[offset] = 0xab;
+    sim.writeFileSync(PATH, file);
+    const writer = await SegmentWriter.openForAppend(fs, PATH, offset);
+    const cut = offset - CUT_STEP_BYTES;
+    await writer.truncateTo(cut);
+    expect(truncates()).toBe(2);
+    expect(sim.durableImage().readFileSync(PATH).byteLength).toBe(cut);
+    await writer.close();
+  });
+});
