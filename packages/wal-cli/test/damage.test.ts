@@ -142,6 +142,13 @@ describe("damaged logs", () => {
     expect(inspect.stdout).toContain("BAD HEADER (WAL_BAD_HEADER)");
   });
 
+  it("stat's verdict, from its own segment walk, names the record verify names, its LSN included", async () => {
+    await writeJsonWal(dir, 3);
+    const verified = await verifyDir(dir, { codec: "lora" });
+    expect(verified.verdict).toMatchObject({ status: "codec-mismatch", lsn: 2 });
+    expect((await statDir(dir, { codec: "lora" })).verdict).toEqual(verified.verdict);
+  });
+
   it("malformed structure (a commit naming a missing begin): exit 2 with the record's offset", async () => {
     await mkdir(dir);
     const out = new ByteWriter();
