@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { drain } from "./test-support/drain-reader.js";
 
 // A reader beside a live writer: it sees bytes appended after it opened once it refreshes, resumes at an offset,
 // reads a half-written record again whole, and learns that the segment was sealed.
@@ -24,15 +25,6 @@ const tx = (begin: number): WalRecord<Uint8Array>[] => [
   { kind: "mutation", lsn: begin + 1, txBeginLsn: begin, event: new Uint8Array([begin & 0xff, 7, 7]) },
   { kind: "txCommit", lsn: begin + 2, txBeginLsn: begin },
 ];
-
-async function drain(reader: SegmentReader): Promise<{ lsns: number[]; last: string }> {
-  const lsns: number[] = [];
-  for (;;) {
-    const step = await reader.next(bytesCodec);
-    if (step.kind !== "record") return { lsns, last: step.kind === "damaged" ? step.reason : "end" };
-    lsns.push(step.record.lsn);
-  }
-}
 
 describe("SegmentReader beside a live writer", () => {
   it("sees appended records after refresh, re-reads a half-written record whole, and notices the seal", async () => {

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createNodeFileSystem } from "./fs/node-file-system.js";
 import { SegmentReader } from "./segment-reader.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { drain } from "./test-support/drain-reader.js";
 
 const fs = createNodeFileSystem();
 let dir: string;
@@ -42,15 +43,6 @@ function sizedTx(begin: number, bytes: number): Uint8Array {
     at += part.byteLength;
   }
   return out;
-}
-
-async function drain(reader: SegmentReader): Promise<{ lsns: number[]; last: string }> {
-  const lsns: number[] = [];
-  for (;;) {
-    const step = await reader.next(bytesCodec);
-    if (step.kind !== "record") return { lsns, last: step.kind === "damaged" ? step.reason : "end" };
-    lsns.push(step.record.lsn);
-  }
 }
 
 describe("SegmentReader at exactly the end of the zero tail it saw", () => {
