@@ -163,6 +163,10 @@ describe("damaged logs", () => {
     const verify = await runCli(["verify", dir, "--codec", "json"]);
     expect(verify.code).toBe(2);
     expect(verify.stdout).toContain(`MALFORMED in 0000000001.wal at offset ${commitAt}`);
+    // stat walks records, not structure: exit 0, and its clean line says that verify is the one that checks it
+    const stat = await runCli(["stat", dir, "--codec", "json"]);
+    expect(stat.code).toBe(0);
+    expect(stat.stdout).toMatch(/damage +clean \(records only; verify also checks structure\)/);
   });
 
   it("the wrong codec is a codec mismatch (exit 5) with a hint, not corruption", async () => {
