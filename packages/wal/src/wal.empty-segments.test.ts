@@ -7,7 +7,7 @@
 
 import { basename } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { SEGMENT_HEADER_BYTES, SegmentWriter, segmentPath } from "@lora/wal-segment";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES, SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { sealInPlace } from "../test/support.js";
@@ -55,7 +55,10 @@ describe("segments that hold no record", () => {
     const first = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time" });
     expect(first.healed.map((h) => h.kind)).toEqual(["corruptionCut", "sealedSegmentSucceeded"]);
     const kept = first.events;
-    await first.wal.commitTx(["after the cut"]);
+    // The emptied segment keeps its base and bases must rise: that one LSN is skipped, never reused
+    const { baseLsn } = decodeSegmentHeader(fs.readFileSync(two));
+    expect(first.wal.nextLsn()).toBe(baseLsn + 1);
+    expect((await first.wal.commitTx(["after the cut"]))?.beginLsn).toBe(baseLsn + 1);
     await first.wal.close();
     const second = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec });
     expect(second.events).toEqual([...kept, "after the cut"]);
