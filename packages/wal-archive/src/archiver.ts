@@ -100,7 +100,10 @@ export interface ArchiverOptions {
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number; readonly failingAfter?: number };
   /** A store call taking longer than this is abandoned (and retried). An integer from 1 to 2^31 - 1. @default 30000 */
   readonly callTimeoutMs?: number;
-  /** Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`). A function when given. */
+  /**
+   * Called whenever the state changes (`running`, `retrying`, `failing`, `stopped`), and whenever
+   * `status().slotProblem` does. A function when given.
+   */
   readonly onStateChange?: (status: ArchiverStatus) => void;
   /**
    * The file-system seam the archiver reads the segments and writes its slot through. It must reach the files the
@@ -150,6 +153,15 @@ export interface ArchiverStatus {
    * (`WAL_ARCHIVE_MISSING`), and `lastError` says which. Archiving goes on after the gap.
    */
   readonly skippedSegments: number;
+  /**
+   * Why the archiver's replication slot does not keep what the archive lacks from truncation by another process or
+   * after a restart, as the archiver last found it (it looks once per `intervalMs`, and at each write of the slot):
+   * `WAL_SLOT_MOVED` when another consumer moved the slot past the archiver's position (`details.lsn`, where it is),
+   * `WAL_SLOT_INVALIDATED` when it was invalidated; `null` when the slot is where the archiver put it. Archiving goes
+   * on either way (this process's own hold on truncation is not affected by a moved slot); a problem found is also
+   * `lastError`. Dropping the slot ends it: the archiver creates it again at its position.
+   */
+  readonly slotProblem: WalError | null;
   readonly lastError: WalError | null;
 }
 
@@ -269,6 +281,10 @@ class ArchiverRun implements Archiver {
   #holdLsn = 0;
   readonly #releaseHold: () => void;
   #lastError: WalError | null = null;
+  /** The slot problem last reported through `onStateChange` and `lastError`. */
+  #reportedSlotProblem: WalError | null = null;
+  /** The look at the slot file running, if any (one at a time: the interval does not queue them up). */
+  #slotLook: Promise<void> | undefined;
   /** Another history found in the store: the archiver stays failing with it and calls the store no more. */
   #diverged: WalError | undefined;
   #work: Promise<void> = Promise.resolve();
@@ -342,7 +358,10 @@ class ArchiverRun implements Archiver {
     this.#unsubscribe = wal.onLifecycle((event) => this.#onEvent(event));
     running.add(this.#slot);
     slotsInUse.set(wal, running);
-    this.#cancelInterval = this.#clock.interval(() => this.#scheduleShipping(), this.#interval);
+    this.#cancelInterval = this.#clock.interval(() => {
+      this.#scheduleShipping();
+      this.#lookAtSlot();
+    }, this.#interval);
     this.#ready = this.#enqueue(() => this.#pass());
     this.#ready.catch((error: unknown) => this.#localFailure(error));
   }
@@ -360,6 +379,7 @@ class ArchiverRun implements Archiver {
       uploadedBytes: this.#uploadedBytes,
       failures: this.#failures,
       skippedSegments: this.#skipped,
+      slotProblem: this.#slotWriter.problem,
       lastError: this.#lastError,
     };
   }
@@ -426,6 +446,8 @@ class ArchiverRun implements Archiver {
     }
     this.#stop.abort();
     await this.#work.catch(() => undefined);
+    // A look may create the slot again: never after stop has settled.
+    await this.#slotLook;
     // The slot's final position: the file may lag behind what the passes archived (written once per intervalMs).
     if (this.#caughtUp) await this.#writeSlotFile(true);
     this.#setState("stopped");
@@ -464,6 +486,13 @@ class ArchiverRun implements Archiver {
       case "closed":
         this.#durable = Math.max(this.#durable, this.#wal.fsyncedLsn());
         this.#scheduleShipping();
+        return;
+      case "slotInvalidated":
+        // The slot file, or the in-process hold, which the handle drops with it.
+        if (event.slot === this.#slot || event.slot === `archiver-${this.#slot}`) {
+          this.#slotWriter.invalidated(event.retainedBytes);
+          this.#reportSlotProblem();
+        }
         return;
       default:
         return;
@@ -897,6 +926,34 @@ class ArchiverRun implements Archiver {
     if (!now && at - this.#slotWrittenAt < this.#interval) return;
     this.#slotWrittenAt = at;
     await this.#slotWriter.advance(this.#holdLsn);
+    this.#reportSlotProblem();
+  }
+
+  /**
+   * Look at the slot file (from the interval, outside the passes: a pass stuck retrying a store that is down writes
+   * no slot, and that is when the archive lacks most). Another consumer can move the slot at any time; the archiver
+   * only writes it when what it holds back moves on.
+   */
+  #lookAtSlot(): void {
+    if (this.#slotLook !== undefined || !this.#caughtUp || this.#stop.signal.aborted) return;
+    this.#slotLook = this.#slotWriter
+      .look()
+      .then(() => {
+        if (!this.#stop.signal.aborted) this.#reportSlotProblem();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.#slotLook = undefined;
+      });
+  }
+
+  /** Say a slot problem found (in `lastError`) or gone, through `onStateChange`, once per change. */
+  #reportSlotProblem(): void {
+    const problem = this.#slotWriter.problem;
+    if (problem === this.#reportedSlotProblem) return;
+    this.#reportedSlotProblem = problem;
+    if (problem !== null) this.#lastError = problem;
+    this.#onStateChange?.(this.status());
   }
 
   #settleFlushes(): void {

@@ -32,6 +32,8 @@ it("after a slot write fails, the next flush moves the slot file up to the archi
   await archiver.flush(); // the slot write fails: the flush resolves all the same
   expect(fault.hits).toBe(1);
   expect(await slotLsn()).toBe(before);
+  // An I/O failure says nothing about who moves the slot: no slot problem is reported.
+  expect(archiver.status()).toMatchObject({ slotProblem: null, lastError: null });
 
   await archiver.flush(); // nothing new to ship, but the slot file lags
   const segments = await wal.segments();

@@ -94,6 +94,13 @@ export type WalErrorCode =
    */
   | "WAL_SLOT_INVALIDATED"
   /**
+   * A replication slot is past the position its consumer wrote: another consumer moved it (a follower opened with the
+   * same slot name, `advanceSlot` by hand, or a slot created again further on), so it no longer keeps from truncation
+   * what its own consumer still needs. A slot has one consumer: give each its own. `details.slot` names it and
+   * `details.lsn` is the confirmed LSN found. Reported by the archiver of `@lora/wal-archive` (`status().slotProblem`).
+   */
+  | "WAL_SLOT_MOVED"
+  /**
    * A restore found the archive incomplete: an object a segment needs is missing (a segment id or a range of the
    * active segment's bytes), so the log would silently be shorter. `details.object` names what is missing.
    */
