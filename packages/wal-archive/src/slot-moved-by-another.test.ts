@@ -36,12 +36,6 @@ async function until(done: () => boolean): Promise<boolean> {
   return done();
 }
 
-/** The slot problem a status reports (`null`: none). */
-function problemOf(status: ArchiverStatus) {
-  const { slotProblem } = status as ArchiverStatus & { slotProblem?: unknown };
-  return (slotProblem ?? null) as { code: string; details: { slot?: string; lsn?: number } } | null;
-}
-
 async function rotateTo(wal: Wal<JsonValue>, id: number): Promise<number> {
   let last = 0;
   for (let i = 0; wal.activeSegmentId() < id || last === 0; i++) {
@@ -74,7 +68,7 @@ it("reports a follower with the archiver's slot name confirming past the archive
   const store = memoryArchive();
   const { archiver, changes } = started(wal, store, clock);
   await archiver.flush();
-  expect(problemOf(archiver.status())).toBeNull();
+  expect(archiver.status().slotProblem).toBeNull();
 
   // The store goes down: the sealed segments from here on wait for their upload.
   const outage = store.injectFault({ op: "put", times: Number.POSITIVE_INFINITY });
@@ -99,26 +93,26 @@ it("reports a follower with the archiver's slot name confirming past the archive
 
   // The archiver looks at its slot once per interval, also while the store is down.
   clock.advance(5);
-  await until(() => problemOf(archiver.status()) !== null);
+  await until(() => archiver.status().slotProblem !== null);
   expect(archiver.status().lastError?.code).toBe("WAL_SLOT_MOVED");
-  const problem = problemOf(archiver.status());
+  const problem = archiver.status().slotProblem;
   expect(problem).toMatchObject({ code: "WAL_SLOT_MOVED", details: { slot: "archive", lsn: last } });
   expect(archiver.status().lastError).toBe(problem);
-  expect(changes.map(problemOf)).toContain(problem);
+  expect(changes.map((c) => c.slotProblem)).toContain(problem);
 
   // Archiving goes on: the store back, everything durable is archived; the slot is still past the archiver's position.
   outage.cancel();
   await archiver.flush();
   expect(archiver.status()).toMatchObject({ archivedLsn: wal.fsyncedLsn(), pendingSegments: 0 });
-  expect(problemOf(archiver.status())?.code).toBe("WAL_SLOT_MOVED");
+  expect(archiver.status().slotProblem?.code).toBe("WAL_SLOT_MOVED");
 
   // The remedy: the other consumer gone, drop the slot; the archiver creates it again at its own position.
   await dropSlot(dir, "archive");
   clock.advance(5);
-  expect(await until(() => problemOf(archiver.status()) === null)).toBe(true);
+  expect(await until(() => archiver.status().slotProblem === null)).toBe(true);
   const activeBase = (await wal.segments()).at(-1)?.baseLsn as number;
   expect((await readSlot(dir, "archive")).confirmedLsn).toBe(activeBase - 1);
-  expect(problemOf(changes.at(-1) as ArchiverStatus)).toBeNull();
+  expect((changes.at(-1) as ArchiverStatus).slotProblem).toBeNull();
   await archiver.stop();
   await wal.close();
 });
@@ -136,7 +130,7 @@ it("reports at attach a slot found ahead of what the store holds, but not the sl
   last = await rotateTo(wal, 5);
   const again = started(wal, store, new ManualClock());
   await again.archiver.flush();
-  expect(problemOf(again.archiver.status())).toBeNull();
+  expect(again.archiver.status().slotProblem).toBeNull();
   expect(again.archiver.status().lastError).toBeNull();
   await again.archiver.stop();
 
@@ -147,7 +141,7 @@ it("reports at attach a slot found ahead of what the store holds, but not the sl
   const ahead = started(wal, fresh, new ManualClock());
   await ahead.archiver.flush();
   expect(ahead.archiver.status().archivedLsn).toBe(wal.fsyncedLsn());
-  expect(problemOf(ahead.archiver.status())).toMatchObject({
+  expect(ahead.archiver.status().slotProblem).toMatchObject({
     code: "WAL_SLOT_MOVED",
     details: { slot: "archive", lsn: last },
   });
