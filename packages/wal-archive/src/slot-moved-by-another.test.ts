@@ -28,14 +28,6 @@ afterEach(async () => {
   await rm(parent, { recursive: true, force: true });
 });
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Event-loop turns (bounded by count) until `done()`, or `false`. */
-async function until(done: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 5000 && !done(); i++) await turn();
-  return done();
-}
-
 async function rotateTo(wal: Wal<JsonValue>, id: number): Promise<number> {
   let last = 0;
   for (let i = 0; wal.activeSegmentId() < id || last === 0; i++) {
@@ -46,6 +38,7 @@ async function rotateTo(wal: Wal<JsonValue>, id: number): Promise<number> {
 
 function started(wal: Wal<JsonValue>, store: ReturnType<typeof memoryArchive>, clock: ManualClock) {
   const changes: ArchiverStatus[] = [];
+  const waiting: { test: (s: ArchiverStatus) => boolean; resolve: () => void }[] = [];
   const archiver: Archiver = startArchiver(
     wal,
     withArchiverClock(
@@ -53,12 +46,24 @@ function started(wal: Wal<JsonValue>, store: ReturnType<typeof memoryArchive>, c
         store,
         intervalMs: 5,
         retry: { initialMs: 1, maxMs: 1, failingAfter: 1000 },
-        onStateChange: (s) => changes.push(s),
+        onStateChange: (s) => {
+          changes.push(s);
+          for (const w of waiting.filter((w) => w.test(s))) {
+            waiting.splice(waiting.indexOf(w), 1);
+            w.resolve();
+          }
+        },
       },
       clock,
     ),
   );
-  return { archiver, changes };
+  /**
+   * Resolves once the status passes `test`, as now or as reported to `onStateChange`: waits on the archiver's own
+   * report rather than a count of event-loop turns, which a loaded machine's slower file reads would outrun.
+   */
+  const reaches = (test: (s: ArchiverStatus) => boolean) =>
+    test(archiver.status()) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ test, resolve }));
+  return { archiver, changes, reaches };
 }
 
 it("reports a follower with the archiver's slot name confirming past the archive, keeps archiving, and takes the slot back once dropped", async () => {
@@ -66,7 +71,7 @@ it("reports a follower with the archiver's slot name confirming past the archive
   const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, segmentTargetBytes: 300 });
   const clock = new ManualClock();
   const store = memoryArchive();
-  const { archiver, changes } = started(wal, store, clock);
+  const { archiver, changes, reaches } = started(wal, store, clock);
   await archiver.flush();
   expect(archiver.status().slotProblem).toBeNull();
 
@@ -93,7 +98,7 @@ it("reports a follower with the archiver's slot name confirming past the archive
 
   // The archiver looks at its slot once per interval, also while the store is down.
   clock.advance(5);
-  await until(() => archiver.status().slotProblem !== null);
+  await reaches((s) => s.slotProblem !== null);
   expect(archiver.status().lastError?.code).toBe("WAL_SLOT_MOVED");
   const problem = archiver.status().slotProblem;
   expect(problem).toMatchObject({ code: "WAL_SLOT_MOVED", details: { slot: "archive", lsn: last } });
@@ -109,7 +114,7 @@ it("reports a follower with the archiver's slot name confirming past the archive
   // The remedy: the other consumer gone, drop the slot; the archiver creates it again at its own position.
   await dropSlot(dir, "archive");
   clock.advance(5);
-  expect(await until(() => archiver.status().slotProblem === null)).toBe(true);
+  await reaches((s) => s.slotProblem === null);
   const activeBase = (await wal.segments()).at(-1)?.baseLsn as number;
   expect((await readSlot(dir, "archive")).confirmedLsn).toBe(activeBase - 1);
   expect((changes.at(-1) as ArchiverStatus).slotProblem).toBeNull();
