@@ -546,6 +546,7 @@ class ArchiverRun implements Archiver {
         else pieces.push({ key: o.key, ...k });
       }
     }
+    this.#reportGapBefore(local[0]?.id, sealedInStore, piecesInStore);
     let newestArchived: { path: string; key: string } | undefined;
     for (const entry of local) {
       const archived = sealedInStore.get(entry.id);
@@ -739,6 +740,34 @@ class ArchiverRun implements Archiver {
     // by the throttle catches up on a later pass (the timer's), also when that pass had nothing new to ship.
     await this.#writeSlotFile(this.#flushWaiters.length > 0);
     this.#settleFlushes();
+  }
+
+  /**
+   * Segments truncated from the log while no archiver ran (the slot dropped, or invalidated in an earlier run), after
+   * the newest the store holds: a gap, reported as one met while running. The rest of a segment the store holds as
+   * pieces only counts too (its sealed upload never happened). A store holding nothing yet is no gap: an archive may
+   * start anywhere in a log.
+   */
+  #reportGapBefore(
+    oldestLocal: number | undefined,
+    sealedInStore: ReadonlyMap<number, unknown>,
+    piecesInStore: ReadonlyMap<number, unknown>,
+  ): void {
+    if (oldestLocal === undefined) return;
+    let newestStored = -1;
+    for (const id of sealedInStore.keys()) newestStored = Math.max(newestStored, id);
+    for (const id of piecesInStore.keys()) newestStored = Math.max(newestStored, id);
+    if (newestStored < 0) return;
+    const firstMissing = sealedInStore.has(newestStored) ? newestStored + 1 : newestStored;
+    if (oldestLocal <= firstMissing) return;
+    this.#skipped += oldestLocal - firstMissing;
+    const which =
+      oldestLocal - firstMissing === 1 ? `segment ${firstMissing}` : `segments ${firstMissing} to ${oldestLocal - 1}`;
+    this.#lastError = new WalError(
+      "WAL_ARCHIVE_MISSING",
+      `${which} of ${this.#dir} ${oldestLocal - firstMissing === 1 ? "was" : "were"} truncated before ${oldestLocal - firstMissing === 1 ? "it was" : "they were"} archived (${firstMissing === newestStored ? `${this.#store.name} holds only pieces of segment ${firstMissing}` : `${this.#store.name} ends with segment ${newestStored}`}, the log now starts at segment ${oldestLocal}; no archiver kept them: its slot was dropped or invalidated meanwhile): the archive has a gap there; restore from a snapshot taken after it`,
+      { details: { path: this.#dir } },
+    );
   }
 
   /** Upload a sealed segment whole; false when it was gone from the directory (a gap in the archive). */
