@@ -52,6 +52,14 @@ describe("createReadOnlyFileSystem without grants", () => {
     expect((await readdir(tmp.path)).sort()).toEqual(["00000000000000000001.wal"]);
     expect(await readFile(file, "utf8")).toBe("abc");
   });
+
+  it("reports an open file's identity, its path's, so a follower through it tells its segment by identity", async () => {
+    const fs = createReadOnlyFileSystem();
+    const reader = await fs.open(file, "read");
+    expect(await reader.identity?.()).toBe((await fs.stat(file))?.identity);
+    expect(typeof (await fs.stat(file))?.identity).toBe("string");
+    await reader.close();
+  });
 });
 
 describe("createReadOnlyFileSystem's lock", () => {

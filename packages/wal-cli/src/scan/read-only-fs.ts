@@ -80,6 +80,10 @@ export function createReadOnlyFileSystem(
         size: () => file.size(),
         close: () => file.close(),
       };
+      // An fstat, no change: forwarded so a follower through the view tells its segment by identity (`stat`
+      // reports one), not by the bytes before its position, which cannot tell a copy of the file from it.
+      const identity = file.identity?.bind(file);
+      if (identity !== undefined) return { ...wrapped, identity };
       return wrapped;
     },
     async mkdirp(path) {

@@ -29,6 +29,16 @@ export interface FileStat {
   readonly size: number;
   readonly isFile: boolean;
   readonly isDirectory: boolean;
+  /**
+   * Optional: which file the path names, as an opaque string compared whole. The same for every name of one file
+   * (a hard link), kept when the file is renamed, and the same as {@link WalFile.identity} of a handle open on it;
+   * another file gets another one for as long as both exist (a file a handle still holds open exists, named or not),
+   * so a file created at a path that named another, removed or moved aside, has another identity. The Node seam
+   * reports the device and inode (`"<dev>:<ino>"`), SimFS an id per file. A seam that cannot tell files apart
+   * leaves it out (and `WalFile.identity` too): callers then tell a file by what it holds, which cannot tell two
+   * files holding the same bytes apart (see `SegmentReader.atPath`).
+   */
+  readonly identity?: string;
 }
 
 /** An open file. Positions are byte offsets from the start of the file. */
@@ -75,6 +85,13 @@ export interface WalFile {
    * that cannot block leave it out.
    */
   sizeSync?(): number;
+  /**
+   * Optional: the open file's identity, the one {@link FileStat.identity} reports for a path that names it (an
+   * `fstat`). A file keeps it while open, whatever happens to its names. A seam should offer this exactly when its
+   * `stat` reports an identity: a caller compares identities only when it has both, and tells a file by what it holds
+   * otherwise.
+   */
+  identity?(): Promise<string>;
   /** Release the file. Idempotent; any other call after it fails with `WAL_IO`, `details.errno` `"EBADF"`. */
   close(): Promise<void>;
   /** The OS file descriptor where one exists (used for `flock`); undefined for in-memory files. */

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
@@ -17,6 +18,21 @@ runFileSystemConformance({
 });
 
 describe("createNodeFileSystem", () => {
+  test("reports file identities, the device and inode, by path and for an open file", async () => {
+    const tmp = await makeTempDir("lora-wal-nodefs-identity");
+    try {
+      const fs = createNodeFileSystem();
+      const p = join(tmp.path, "a");
+      const file = await fs.open(p, "createExclusive");
+      const { dev, ino } = await stat(p, { bigint: true });
+      expect((await fs.stat(p))?.identity).toBe(`${dev}:${ino}`);
+      expect(await file.identity?.()).toBe(`${dev}:${ino}`);
+      await file.close();
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   test("keeps every method when spread into a wrapper (they are own, bound properties)", async () => {
     const tmp = await makeTempDir("lora-wal-nodefs-spread");
     try {

@@ -40,6 +40,15 @@ function fsyncFd(fd: number, path: string): Promise<void> {
   });
 }
 
+/**
+ * A file's identity from its stats: the device and the inode, which no two files that exist at once share. Read as
+ * bigints: an inode number may not fit a double exactly (64-bit inode numbers: XFS, NFS file ids), and two files
+ * whose numbers round to one double would look like one.
+ */
+function identityOf(st: fs.BigIntStats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
 function closeFd(fd: number, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     fs.close(fd, (err) => (err ? reject(ioError(err, "close", path)) : resolve()));
@@ -180,6 +189,15 @@ class NodeWalFile implements WalFile {
     });
   }
 
+  identity(): Promise<string> {
+    if (this.#closed) return Promise.reject(ioError(badFd(this.path, "fstat"), "fstat", this.path));
+    return new Promise((resolve, reject) => {
+      fs.fstat(this.fd, { bigint: true }, (err, st) =>
+        err ? reject(ioError(err, "fstat", this.path)) : resolve(identityOf(st)),
+      );
+    });
+  }
+
   sizeSync(): number {
     if (this.#closed) throw ioError(badFd(this.path, "fstat"), "fstat", this.path);
     try {
@@ -223,13 +241,18 @@ class NodeFileSystem implements WalFileSystem {
 
   stat(path: string): Promise<FileStat | null> {
     return new Promise((resolve, reject) => {
-      fs.stat(path, (err, st) => {
+      fs.stat(path, { bigint: true }, (err, st) => {
         if (err) {
           const errno = errnoOf(err);
           if (errno === "ENOENT" || errno === "ENOTDIR") return resolve(null);
           return reject(ioError(err, "stat", path));
         }
-        resolve({ size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() });
+        resolve({
+          size: Number(st.size),
+          isFile: st.isFile(),
+          isDirectory: st.isDirectory(),
+          identity: identityOf(st),
+        });
       });
     });
   }
@@ -279,7 +302,8 @@ class NodeFileSystem implements WalFileSystem {
  *   durable. On win32 it is a no-op (directories cannot be fsynced there).
  * - `openOrCreate` is `O_RDWR | O_CREAT` (never truncates, never appends); `createExclusive` adds `O_EXCL`.
  * - `WalFile.fd` is the descriptor (for `flock`). `close()` is idempotent; other calls after it fail with `EBADF`.
- * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`.
+ * - `stat` resolves `null` for `ENOENT` and `ENOTDIR`. Its `identity`, and `WalFile.identity()` (an `fstat`), are
+ *   the device and inode, `"<dev>:<ino>"`.
  * - `link` is `link(2)` (`EEXIST` when the new name exists; `details.path` is the new name).
  * - `read`, `readSync`, `write` and `writeSync` refuse a position, offset or length that is not a non-negative safe
  *   integer, or a read that does not fit in its buffer, with `WAL_INVALID_ARGUMENT` (`fs.write` would write at the

@@ -102,6 +102,12 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
     await f.close();
   };
 
+  /** What `stat` reports but its optional identity, which the identity tests look at. */
+  const statOf = async (fs: WalFileSystem, path: string) => {
+    const st = await fs.stat(path);
+    return st === null ? null : { size: st.size, isFile: st.isFile, isDirectory: st.isDirectory };
+  };
+
   const pattern = (n: number, salt: number) => {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) b[i] = (i * 31 + salt + (i >>> 8)) & 0xff;
@@ -367,7 +373,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
     withFs("size() and stat() report the length; stat distinguishes files and directories", async (fs, root) => {
       const p = join(root, "a");
       await writeFile(fs, p, new Uint8Array(1234));
-      expect(await fs.stat(p)).toEqual({ size: 1234, isFile: true, isDirectory: false });
+      expect(await statOf(fs, p)).toEqual({ size: 1234, isFile: true, isDirectory: false });
       const d = await fs.stat(root);
       expect(d?.isDirectory).toBe(true);
       expect(d?.isFile).toBe(false);
@@ -398,7 +404,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await writeFile(fs, a, enc.encode("x"));
       await fs.mkdirp(d);
       await rejectsWith(fs.rename(a, d), "EISDIR");
-      expect(await fs.stat(a)).toEqual({ size: 1, isFile: true, isDirectory: false });
+      expect(await statOf(fs, a)).toEqual({ size: 1, isFile: true, isDirectory: false });
       expect((await fs.stat(d))?.isDirectory).toBe(true);
       expect(await fs.readdir(d)).toEqual([]);
     });
@@ -428,7 +434,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await f.close();
       // The names share the file: removing one leaves the other whole.
       await fs.unlink(a);
-      expect(await fs.stat(b)).toEqual({ size: 5, isFile: true, isDirectory: false });
+      expect(await statOf(fs, b)).toEqual({ size: 5, isFile: true, isDirectory: false });
       await rejectsWith(fs.link(b, taken), "EEXIST", taken);
       await rejectsWith(fs.link(b, d), "EEXIST", d);
       await rejectsWith(fs.link(a, join(root, "c")), "ENOENT");
@@ -455,6 +461,54 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       }
     });
 
+    withFs(
+      "a file's identity, where offered, is its own: kept across a rename and a link, another for a file made anew",
+      async (fs, root) => {
+        // Optional in the seam: a seam without it is still conforming (callers then tell files by their bytes).
+        const a = join(root, "a");
+        const b = join(root, "b");
+        const c = join(root, "c");
+        await writeFile(fs, a, enc.encode("first"));
+        const first = (await fs.stat(a))?.identity;
+        const file = await fs.open(a, "read");
+        try {
+          if (first === undefined) return;
+          expect(typeof first).toBe("string");
+          // The open file's identity is its path's.
+          if (file.identity !== undefined) expect(await file.identity()).toBe(first);
+          // Another file existing at the same time has another one.
+          await writeFile(fs, c, enc.encode("first"));
+          expect((await fs.stat(c))?.identity === first).toBe(false);
+          // A rename keeps it, and so does the open file.
+          await fs.rename(a, b);
+          expect((await fs.stat(b))?.identity).toBe(first);
+          if (file.identity !== undefined) expect(await file.identity()).toBe(first);
+          // A file created at the path the first one left, the same bytes in it, is another file.
+          await writeFile(fs, a, enc.encode("first"));
+          const second = (await fs.stat(a))?.identity;
+          expect(typeof second).toBe("string");
+          expect(second === first).toBe(false);
+          // Unlinked (still open here) and made again: another file again.
+          await fs.unlink(b);
+          await writeFile(fs, b, enc.encode("first"));
+          const third = (await fs.stat(b))?.identity;
+          expect(third === first || third === second).toBe(false);
+          if (file.identity !== undefined) expect(await file.identity()).toBe(first);
+          // A second name of a file is the same file.
+          if (fs.link !== undefined) {
+            await fs.link(a, join(root, "d"));
+            expect((await fs.stat(join(root, "d")))?.identity).toBe(second);
+          }
+          // A rename over an existing name puts the moved file's identity there.
+          await fs.rename(b, a);
+          expect((await fs.stat(a))?.identity).toBe(third);
+        } finally {
+          await file.close();
+        }
+        if (file.identity !== undefined) await rejectsWith(file.identity(), "EBADF");
+      },
+    );
+
     withFs("readdir lists files and subdirectories; a missing directory fails ENOENT", async (fs, root) => {
       await writeFile(fs, join(root, "0000000001.wal"), new Uint8Array(1));
       await writeFile(fs, join(root, ".lora-wal.lock"), new Uint8Array(0));
@@ -479,7 +533,7 @@ export function runFileSystemConformance(options: ConformanceSuiteOptions): void
       await writeFile(fs, p, Uint8Array.of(5));
       await rejectsWith(fs.mkdirp(p), "EEXIST");
       await rejectsWith(fs.mkdirp(join(p, "sub")), "ENOTDIR");
-      expect(await fs.stat(p)).toEqual({ size: 1, isFile: true, isDirectory: false });
+      expect(await statOf(fs, p)).toEqual({ size: 1, isFile: true, isDirectory: false });
     });
 
     withFs("rmdir removes an empty directory only; a seam may lack it", async (fs, root) => {

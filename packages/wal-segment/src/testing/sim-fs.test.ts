@@ -15,6 +15,19 @@ runFileSystemConformance({
   },
 });
 
+test("SimFS reports file identities, by path and for an open file, that crash images and clones keep", async () => {
+  const fs = SimFS.withDir("/w");
+  const file = await fs.open("/w/a", "createExclusive");
+  await file.datasync();
+  await fs.syncDir("/w");
+  const identity = (await fs.stat("/w/a"))?.identity;
+  expect(identity).toMatch(/^sim:\d+$/);
+  expect(await file.identity?.()).toBe(identity);
+  expect((await fs.clone().stat("/w/a"))?.identity).toBe(identity);
+  for (const image of fs.crashImages()) expect((await image.fs.stat("/w/a"))?.identity).toBe(identity);
+  await file.close();
+});
+
 const bytes = (...v: number[]) => Uint8Array.from(v);
 const text = (fs: SimFS, path: string) => Array.from(fs.readFileSync(path));
 const all = (sim: SimFS, options?: Parameters<SimFS["crashImages"]>[0]): CrashImage[] => [...sim.crashImages(options)];

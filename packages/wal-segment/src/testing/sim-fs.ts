@@ -46,6 +46,14 @@ export interface CrashImage {
   readonly fs: SimFS;
 }
 
+/**
+ * A file's identity: its inode's id, which no other file of the same SimFS ever takes (ids are never reused, and a
+ * crash image or a clone keeps each file's). A rename or a link keeps the inode, so the identity.
+ */
+function fileIdentity(inode: Inode): string {
+  return `sim:${inode.id}`;
+}
+
 class SimFile implements WalFile {
   readonly path: string;
   readonly #state: SimState;
@@ -153,6 +161,12 @@ class SimFile implements WalFile {
     return this.#inode.data.size;
   }
 
+  async identity(): Promise<string> {
+    // An fstat, as `size` is: faults injected for "size" fail it too.
+    this.#check("size", "fstat");
+    return fileIdentity(this.#inode);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#state.stats.closes++;
@@ -185,6 +199,8 @@ class SimFile implements WalFile {
  *   operations are dropped from what can ever become durable, reads still show them, the next sync succeeds.
  * - Paths are posix: normalised with `path.posix.resolve("/", p)`, backslashes treated as `/`.
  * - Errors are exactly the Node seam's: `WalError` `WAL_IO` with a Node-shaped errno error as `cause`.
+ * - Each file has an identity (`stat`'s `identity`, `WalFile.identity()`: `"sim:<n>"`), kept by a rename or a link
+ *   and never taken by another file; a file created at a path gets a new one. Directories report none.
  * - No clock, no `Math.random`: everything is reproducible; sampling uses a seeded PRNG.
  *
  * @example
@@ -296,7 +312,7 @@ export class SimFS implements WalFileSystem {
     }
     if (found === undefined) return null;
     if (found === "dir") return { size: 0, isFile: false, isDirectory: true };
-    return { size: found.data.size, isFile: true, isDirectory: false };
+    return { size: found.data.size, isFile: true, isDirectory: false, identity: fileIdentity(found) };
   }
 
   async rename(from: string, to: string): Promise<void> {
