@@ -92,8 +92,9 @@ const TAIL_READ_BYTES = 4096;
  */
 const SYNC_READ_MAX = 64 * 1024;
 /**
- * How far back before the read position `atPath` compares the file at the path with the one read: a few small
- * transactions, or the end of a large one (its events' bytes, not only the commit marker every history shares).
+ * How far back before the read position `atPath` compares the file at the path with the one read, on a seam without
+ * file identity: a few small transactions, or the end of a large one (its events' bytes, not only the commit marker
+ * every history shares).
  */
 const AT_PATH_COMPARE_BYTES = 4096;
 const KNOWN_KIND_MAX = 6;
@@ -148,6 +149,8 @@ export class SegmentReader {
    * `refresh` to tell whether the file still holds what was read (see {@link SegmentReader.refresh}).
    */
   #before: { at: number; bytes: number } | undefined;
+  /** The open file's identity once `atPath` asked for it; `null` when the seam reports none. */
+  #fileIdentity: string | null | undefined;
 
   private constructor(
     file: WalFile,
@@ -269,20 +272,55 @@ export class SegmentReader {
   }
 
   /**
-   * What `fs` finds at this reader's path now, as far as what was read tells: `"same"` when the file there has the
-   * same base LSN and holds the same bytes as the file this reader has open over the 4 KiB before the read position
-   * (fewer when less was read); `"none"` when the path names no file; `"other"` otherwise (its header does not read,
-   * its base differs, or it differs in those bytes or is shorter): a writer's `point-in-time` recovery moved this
-   * file aside (`.broken`) and created another of the same name, or cut it below the position. The seam offers no
-   * file identity (no inode), so this is what tells: the bytes before the position are the same in the file a live
-   * writer appends to whichever handle reads them, and a new history's file differs in them (or in its base) unless
-   * it holds the very same records there. The last record alone would not do: a commit marker is the same bytes in
-   * any history that commits at that LSN and place (a new history rotating where the old one did recreates a
-   * segment of the same base), so the window reaches back over the events before it. Opens the path once and reads
-   * the header and the window through it, and the window through this reader's file.
+   * What `fs` finds at this reader's path now: `"same"` when the path still names the file this reader has open (not
+   * cut below the read position), `"none"` when it names no file, `"other"` otherwise: a writer's `point-in-time`
+   * recovery moved this file aside (`.broken`) and created another of the same name, or cut it below the position.
+   *
+   * Told by the file's identity when the seam reports one both for the path (`FileStat.identity`) and for the open
+   * file (`WalFile.identity`), as the Node seam and SimFS do: one `stat` of the path, no open and no read (the open
+   * file's identity is asked once and kept). Another file at the path is `"other"` whatever it holds, even the very
+   * same bytes. An identity compared equal is this file: it is held open, so no other file can have taken it.
+   *
+   * A seam without identity falls back to what the files hold: `"same"` when the file there has the same base LSN
+   * and holds the same bytes as the file this reader has open over the 4 KiB before the read position (fewer when
+   * less was read); `"other"` when its header does not read, its base differs, or it differs in those bytes or is
+   * shorter. The bytes before the position are the same in the file a live writer appends to whichever handle reads
+   * them, and a new history's file differs in them (or in its base) unless it holds the very same records there. The
+   * last record alone would not do: a commit marker is the same bytes in any history that commits at that LSN and
+   * place (a new history rotating where the old one did recreates a segment of the same base), so the window reaches
+   * back over the events before it. What this cannot tell apart is a new file of the same base holding the very same
+   * bytes over that window, or, before any record was read, any new file of the same base. It opens the path once
+   * and reads the header and the window through it, and the window through this reader's file.
    * @throws {@link @lora/wal-codec!WalError} `WAL_IO` for a failure other than a missing file.
    */
   async atPath(fs: WalFileSystem): Promise<"same" | "other" | "none"> {
+    const mine = await this.#identity();
+    if (mine !== undefined) {
+      const there = await fs.stat(this.path);
+      if (there === null) return "none";
+      if (there.identity !== undefined) {
+        if (there.identity !== mine) return "other";
+        // This very file, cut under the reader: what was read is no longer in it, as the bytes would have said.
+        return there.size < this.#position ? "other" : "same";
+      }
+    }
+    return await this.#atPathByBytes(fs);
+  }
+
+  /**
+   * The identity of the file this reader has open, asked once (a file keeps its identity while it is open);
+   * `undefined` when the seam reports none.
+   */
+  async #identity(): Promise<string | undefined> {
+    if (this.#fileIdentity === undefined) {
+      const file = this.#file;
+      this.#fileIdentity = file.identity === undefined ? null : await file.identity();
+    }
+    return this.#fileIdentity ?? undefined;
+  }
+
+  /** {@link SegmentReader.atPath} for a seam without file identity: by the base LSN and the bytes before the position. */
+  async #atPathByBytes(fs: WalFileSystem): Promise<"same" | "other" | "none"> {
     let other: WalFile;
     try {
       other = await fs.open(this.path, "read");
