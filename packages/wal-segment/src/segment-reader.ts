@@ -231,10 +231,7 @@ export class SegmentReader {
     this.#keepBytesBefore();
     const raw = new Uint8Array(SEGMENT_HEADER_BYTES);
     // Synchronously where the file can (see SYNC_READ_MAX): a follower refreshes on every wake-up.
-    const n =
-      file.readSync === undefined
-        ? await readFully(file, raw, SEGMENT_HEADER_BYTES, 0)
-        : file.readSync(raw, 0, SEGMENT_HEADER_BYTES, 0);
+    const n = await readAt(file, raw, SEGMENT_HEADER_BYTES, 0);
     const header = decodeSegmentHeader(raw.subarray(0, n), this.path);
     this.#sealed = header.sealed;
     this.#fileSize = file.sizeSync === undefined ? await file.size() : file.sizeSync();
@@ -265,9 +262,7 @@ export class SegmentReader {
   async #bytesBeforeChanged(into: Uint8Array): Promise<boolean> {
     const before = this.#before;
     if (before === undefined) return false;
-    const file = this.#file;
-    const n =
-      file.readSync === undefined ? await readFully(file, into, 4, before.at) : file.readSync(into, 0, 4, before.at);
+    const n = await readAt(this.#file, into, 4, before.at);
     return n < 4 || new DataView(into.buffer, into.byteOffset, 4).getUint32(0, true) !== before.bytes;
   }
 
@@ -767,7 +762,12 @@ function isFrameValid(code: string, bytes: Uint8Array, at: number): boolean {
   return view.getUint32(length - 4, true) === crc32(bytes.subarray(at, at + length - 4));
 }
 
-/** `length` bytes at `position` (fewer only at the end of the file), synchronously where the file can. */
+/**
+ * `length` bytes at `position` into `into` (fewer only at the end of the file), synchronously where the file can. A
+ * short synchronous read is continued like an asynchronous one: at the end of the file that costs one more read,
+ * which returns 0, and only there (a header cut short, the bytes before a position cut away), where the caller
+ * finds damage or a cut anyway.
+ */
 async function readAt(file: WalFile, into: Uint8Array, length: number, position: number): Promise<number> {
   if (file.readSync === undefined) return await readFully(file, into, length, position);
   let got = 0;
