@@ -33,6 +33,22 @@ describe("FsView", () => {
     expect(over.rmdir).toBeUndefined();
   });
 
+  it("forwards a file's identity (a follower tells a moved-aside segment by it), and refuses it once dead", async () => {
+    const sim = SimFS.withDir(DIR);
+    await durableFile(sim, `${DIR}/a`, Uint8Array.of(1, 2, 3));
+    const view = new FsView(sim, "w");
+    const file = await view.open(`${DIR}/a`, "read");
+    const identity = await file.identity?.();
+    expect(identity).toBeDefined();
+    expect(identity).toBe((await view.stat(`${DIR}/a`))?.identity);
+    const direct = await sim.open(`${DIR}/a`, "read");
+    expect(identity).toBe(await direct.identity?.());
+    await direct.close();
+    view.kill();
+    await expect(file.identity?.()).rejects.toMatchObject({ code: "WAL_IO" });
+    await file.close();
+  });
+
   it("a link is a mutating operation of the process: counted, a planned death right after it, refused once dead", async () => {
     const sim = SimFS.withDir(DIR);
     await durableFile(sim, `${DIR}/a`, Uint8Array.of(1, 2, 3));

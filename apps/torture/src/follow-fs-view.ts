@@ -205,11 +205,21 @@ class ViewFile implements WalFile {
   readonly #file: WalFile;
   readonly writeSync?: (data: Uint8Array, position: number) => void;
   readonly datasyncSync?: () => void;
+  readonly identity?: () => Promise<string>;
 
   constructor(view: FsView, file: WalFile) {
     this.#view = view;
     this.#file = file;
     this.path = file.path;
+    // Offered when the file beneath offers it, as the view's `stat` passes the path's identity on: a follower then
+    // tells a moved-aside segment by identity, as it does on the real seam.
+    if (file.identity !== undefined) {
+      const inner = file.identity.bind(file);
+      this.identity = async () => {
+        await this.#view.enter("fstat", this.path);
+        return await inner();
+      };
+    }
     if (file.writeSync !== undefined) {
       const inner = file.writeSync.bind(file);
       this.writeSync = (data, position) => this.#write(data, position, inner);
