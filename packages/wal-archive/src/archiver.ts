@@ -22,8 +22,6 @@ import {
 import { createSlot, isSlotName, lookAgainAtNewest, readSlot } from "@lora/wal-replay";
 import {
   checkFileSystemArgument,
-  decodeSegmentHeader,
-  encodeSegmentHeader,
   fileSystemOption,
   isMissingFileError,
   listSegments,
@@ -38,6 +36,7 @@ import { type ArchiveStore, checkArchiveStore } from "./archive-store.js";
 import { type ArchiverClock, clockOf } from "./archiver-clock.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
 import { DurableTimes } from "./durable-times.js";
+import { holdsPiece } from "./holds-piece.js";
 import { sameBytes } from "./same-bytes.js";
 import { storeIoError } from "./store-io-error.js";
 import { pieceCrcIn } from "./verify-archive.js";
@@ -623,8 +622,8 @@ class ArchiverRun implements Archiver {
   }
 
   /**
-   * Every piece the store holds of a local segment must hold this file's bytes as they were while it was active
-   * (the header unsealed): a log restored to an earlier point (or another log) has other bytes there, and pieces
+   * Every piece the store holds of a local segment must hold this file's bytes, the header's sealed flag aside (see
+   * `holdsPiece`): a log restored to an earlier point (or another log) has other bytes there, and pieces
    * shipped after them, or the segment sealed from them, would not join up with the store's.
    */
   async #checkPieces(path: string, header: SegmentHeader | null, pieces: StoredPiece[]): Promise<void> {
@@ -655,7 +654,7 @@ class ArchiverRun implements Archiver {
     // inside this segment holds the store's bytes up to the point and its own after it, and the last piece ends past
     // the point unless the restore was to the newest one (where the two agree).
     const stored = await this.#fetchListed(last.key);
-    if (!holdsPiece(stored, bytes, header, last)) {
+    if (!holdsPiece(stored, bytes, last)) {
       throw diverged(last.key, `its last piece of ${path} (bytes ${last.from} to ${last.to}) holds other bytes`);
     }
   }
@@ -847,8 +846,7 @@ class ArchiverRun implements Archiver {
           if (stored === null) continue; // gone since the listing: nothing to delete
           // A body that does not match its key (cut short) tells nothing about the history: left behind.
           if (stored.byteLength !== k.to - k.from || (await crc32InSlices(stored)) !== k.crc32 >>> 0) return [];
-          const header = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES), segment.path);
-          if (!holdsPiece(stored, bytes, header, k)) throw disagrees(key);
+          if (!holdsPiece(stored, bytes, k)) throw disagrees(key);
         }
         keys.push(key);
       }
@@ -1218,36 +1216,6 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-/**
- * `stored` holds bytes `[piece.from, piece.to)` of the segment `file` (read from offset 0 through at least
- * `piece.to`, whose header is `header`). The header may be sealed in the piece, the file, both or neither: a seal can
- * land while a piece is read for shipping, and between a check's header read and its read of the bytes. So it is
- * compared in either form (its base LSN is the caller's to check); every byte after it must be the same.
- */
-function holdsPiece(
-  stored: Uint8Array,
-  file: Uint8Array,
-  header: SegmentHeader,
-  piece: { readonly from: number; readonly to: number },
-): boolean {
-  const expected = file.subarray(piece.from, piece.to);
-  const headerEnd = Math.max(0, Math.min(piece.to, SEGMENT_HEADER_BYTES) - piece.from);
-  const sameHeader = [false, true].some((sealed) =>
-    sameBytes(
-      stored.subarray(0, headerEnd),
-      encodeSegmentHeader({ baseLsn: header.baseLsn, sealed, flags: header.flags }).subarray(
-        piece.from,
-        piece.from + headerEnd,
-      ),
-    ),
-  );
-  return (
-    stored.length === expected.length &&
-    sameHeader &&
-    sameBytes(stored.subarray(headerEnd), expected.subarray(headerEnd))
-  );
 }
 
 /**

@@ -120,6 +120,33 @@ describe("pieces of two histories with records of the same sizes", () => {
     expect((await verifyArchive(store)).problems).toEqual([]);
   });
 
+  it("a piece of the same history shipped with the sealed header (read just after the seal) restores", async () => {
+    const sealedA = history("A", true);
+    const [oneTx, twoTx] = sealedA.ends as [number, number];
+    const store = memoryArchive();
+    await store.put(
+      archiveKey({ kind: "segment", id: 1, baseLsn: 1, size: sealedA.bytes.byteLength, crc32: crc32(sealedA.bytes) }),
+      sealedA.bytes,
+    );
+    // Left beside the sealed object (the archiver's tidy-up of superseded pieces failed): its header is the
+    // sealed one, every byte after it the segment's.
+    await store.put(pieceKey(sealedA.bytes, 0, twoTx), sealedA.bytes.slice(0, twoTx));
+    const fs = new SimFS();
+    expect(await restore({ store, dir: "/r", fs })).toMatchObject({ segments: 1, objects: 2, lastLsn: 12 });
+    expect(await events(fs, "/r")).toEqual(["A0", "A1", "A2", "A3"]);
+    expect((await verifyArchive(store)).problems).toEqual([]);
+
+    // Pieces only: a superseded piece with the sealed header beside a chain shipped with it clear.
+    const a = history("A");
+    const pieces = memoryArchive();
+    await pieces.put(pieceKey(sealedA.bytes, 0, oneTx), sealedA.bytes.slice(0, oneTx));
+    await pieces.put(pieceKey(a.bytes, 0, twoTx), a.bytes.slice(0, twoTx));
+    const other = new SimFS();
+    expect(await restore({ store: pieces, dir: "/r", fs: other })).toMatchObject({ objects: 2, lastLsn: 6 });
+    expect(await events(other, "/r")).toEqual(["A0", "A1"]);
+    expect((await verifyArchive(pieces)).problems).toEqual([]);
+  });
+
   it("a piece beside a sealed object that is gone when fetched is nothing to compare: the segment restores", async () => {
     const sealedA = history("A", true);
     const a = history("A");

@@ -32,7 +32,7 @@ import {
   READ_CALLS,
 } from "./archive-store.js";
 import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
-import { sameBytes } from "./same-bytes.js";
+import { holdsPiece } from "./holds-piece.js";
 import { storeIoError } from "./store-io-error.js";
 
 /** A sealed segment object as listed: what its key says, plus the size the store reports for it. */
@@ -525,7 +525,8 @@ export async function fetchSegment(
     // bytes; one that does not is another history of this segment (e.g. archived again after a point-in-time
     // restore), and which of the two is the log is unknown. Its key's CRC-32 rules out most such pieces without a
     // fetch, but not one whose records have the sizes of the log's (every record ends with its own CRC-32, so the
-    // CRC-32 of whole records depends on their sizes only): the piece is fetched and compared byte for byte.
+    // CRC-32 of whole records depends on their sizes only): the piece is fetched and compared byte for byte (its header in either sealed form: a seal can land while a
+    // piece is read for shipping).
     const disagrees = corrupt(
       other.key,
       `${other.key} disagrees with the bytes of segment ${source.id} that ${source.parts[0]?.key ?? "its other objects"} hold${source.parts.length > 1 ? " (with the pieces after it)" : ""}: the archive holds two histories of the segment`,
@@ -538,27 +539,9 @@ export async function fetchSegment(
     );
     // Deleted since the listing (the archiver removes a sealed segment's pieces): no other history left there.
     if (bytes === null) continue;
-    if (!sameBytes(bytes, pieceBytesIn(out, source.sealed, other))) throw disagrees;
+    if (!holdsPiece(bytes, out, other)) throw disagrees;
     options.onOther?.(other);
   }
-  return out;
-}
-
-/**
- * Bytes `[from, to)` of the segment `bytes` as they were while it was active, what a piece of it holds: a sealed
- * object's header differs from the one its pieces were shipped with only by the sealed flag (and the header's CRC).
- */
-function pieceBytesIn(bytes: Uint8Array, sealed: boolean, piece: { readonly from: number; readonly to: number }) {
-  const out = bytes.slice(piece.from, piece.to);
-  if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return out;
-  let header: Uint8Array;
-  try {
-    const decoded = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
-    header = encodeSegmentHeader({ baseLsn: decoded.baseLsn, sealed: false, flags: decoded.flags });
-  } catch {
-    return out; // a bad header: scanSegment names it
-  }
-  out.set(header.subarray(piece.from, Math.min(piece.to, SEGMENT_HEADER_BYTES)), 0);
   return out;
 }
 
