@@ -24,6 +24,7 @@ import {
   startCall,
 } from "./archive-store.js";
 import { crc32InSlices } from "./crc32-in-slices.js";
+import { missingArchiveDir, type NamesMissingArchiveDir } from "./empty-archive.js";
 import { sameBytes } from "./same-bytes.js";
 import { storeIoError } from "./store-io-error.js";
 
@@ -55,7 +56,9 @@ const TMP_MARK = ".tmp-";
  *   Puts of one key through one store instance are serialised, so two racing puts of different bytes cannot both
  *   succeed; separate processes writing the same key with different bytes are not protected from each other.
  * - `list` walks subdirectories and reports keys with `/` separators, sorted; files that are not valid keys and
- *   temporary files of unfinished puts (`*.tmp-*`) are not objects and are skipped. So a key whose last part
+ *   temporary files of unfinished puts (`*.tmp-*`) are not objects and are skipped. A `dir` that does not exist
+ *   lists as empty (an archiver's first put creates it); `restore` and `verifyArchive` then say that it does not
+ *   exist, naming it. So a key whose last part
  *   contains `.tmp-` is refused (`WAL_INVALID_ARGUMENT`) by every call.
  * - `delete` unlinks the object and fsyncs its directory; empty directories are left in place.
  * - A key cannot be both an object and a directory (`a` and `a/b`): the second `put` fails with `WAL_IO`.
@@ -77,7 +80,7 @@ export function fsArchive(dir: string, options: FsArchiveOptions = {}): FsArchiv
   return new DirectoryStore(resolve(dir), fileSystemOption(read.fs, "fsArchive"));
 }
 
-class DirectoryStore implements FsArchive {
+class DirectoryStore implements FsArchive, NamesMissingArchiveDir {
   readonly dir: string;
   readonly name: string;
   readonly #fs: WalFileSystem;
@@ -236,6 +239,14 @@ class DirectoryStore implements FsArchive {
     } catch (error) {
       throw this.#failure("delete", key, error, options.signal);
     }
+  }
+
+  /**
+   * The archive directory when it does not exist (what makes `list` answer nothing), else `undefined`: restore and
+   * verifyArchive name it rather than call the archive empty.
+   */
+  async [missingArchiveDir](): Promise<string | undefined> {
+    return (await this.#fs.stat(this.dir)) === null ? this.dir : undefined;
   }
 
   #pathOf(key: string): string {

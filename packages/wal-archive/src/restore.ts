@@ -31,6 +31,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { type ArchiveStore, assertSignalOption, checkArchiveStore, READ_CALLS } from "./archive-store.js";
+import { emptyArchiveError } from "./empty-archive.js";
 import { type RestoreProgress, restoreProgressCounter } from "./restore-progress.js";
 import {
   type ArchivedSegment,
@@ -133,6 +134,8 @@ export interface RestoreResult {
  * are not archive keys are ignored.
  *
  * What it checks before anything becomes visible in `dir`, failing instead of restoring a shorter or damaged log:
+ * - the archive lists a segment at all (`WAL_ARCHIVE_MISSING`, "holds no log segments"; for an `fsArchive` whose
+ *   directory does not exist, which lists as empty, the message says so and `details.path` names the directory);
  * - every segment id in the range is present, every one but the archive's newest has a sealed object, and the
  *   newest's piece chain has no gap (`WAL_ARCHIVE_MISSING`, `details.object` naming the missing key pattern);
  * - every object has the size and CRC-32 its key names, its segment's header names the key's base LSN (and is
@@ -240,6 +243,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     // fetch of those pieces, a new listing holds the sealed object. A bounded number of times, never a loop.
     for (let attempt = 1; ; attempt++) {
       const listing = await listArchive(store, signal === undefined ? {} : { signal });
+      if (listing.length === 0) throw await emptyArchiveError(store, missingSegmentKey(1));
       const plan = planRestore(store, listing, fromLsn, toLsn);
       created.push(...(await mkdirDurably(fs, dir)));
       if (lock === undefined) {
@@ -644,7 +648,8 @@ async function renameBack(
 /**
  * The segments to restore, oldest first, or the first reason the archive cannot give them; with `gapAfter`, the
  * error to raise if toLsn lies beyond the last one's records (the segment after it is missing); with `next`, the
- * listing's index of the segment right after the last one (with toLsn only).
+ * listing's index of the segment right after the last one (with toLsn only). `listing` is not empty (an empty one is
+ * refused before, by {@link emptyArchiveError}).
  */
 function planRestore(
   store: ArchiveStore,
@@ -652,11 +657,6 @@ function planRestore(
   fromLsn: number | undefined,
   toLsn: number | undefined,
 ): { sources: SegmentSource[]; gapAfter: WalError | undefined; next: number | undefined } {
-  if (listing.length === 0) {
-    throw new WalError("WAL_ARCHIVE_MISSING", `${store.name} holds no log segments`, {
-      details: { object: missingSegmentKey(1) },
-    });
-  }
   const oldest = listing[0] as ArchivedSegment;
   const span = `segments ${oldest.id}..${(listing.at(-1) as ArchivedSegment).id}`;
   let first = 0;

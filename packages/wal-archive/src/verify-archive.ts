@@ -32,6 +32,7 @@ import {
   READ_CALLS,
 } from "./archive-store.js";
 import { CRC_SLICE_BYTES, crc32InSlices } from "./crc32-in-slices.js";
+import { emptyArchiveError } from "./empty-archive.js";
 import { holdsPiece } from "./holds-piece.js";
 import { storeIoError } from "./store-io-error.js";
 
@@ -185,7 +186,8 @@ export interface VerifyArchiveOptions extends ArchiveCallOptions {
  * lists); each segment's header names the key's base LSN (and is sealed for a sealed object); the bytes read as
  * whole, valid records to the end, with LSNs rising from the base; each segment's base LSN lies above the previous
  * one's records. Problems are collected, not thrown: one per segment at most (the first found), plus one per
- * run of missing segment ids. An empty archive reports one `WAL_ARCHIVE_MISSING` problem.
+ * run of missing segment ids. An empty archive reports one `WAL_ARCHIVE_MISSING` problem ("holds no log segments";
+ * for an `fsArchive` whose directory does not exist, "no such archive directory: <dir>" added).
  *
  * Fetches every object restore would (one segment in memory at a time).
  * @throws {@link WalError} before calling the store: `WAL_INVALID_ARGUMENT` when `store` is not an
@@ -210,7 +212,7 @@ export async function verifyArchive(
     problems.push({ key: error.details.object ?? "", code: error.code, message: error.message });
   };
   if (listing.length === 0) {
-    report(new WalError("WAL_ARCHIVE_MISSING", `${store.name} holds no log segments`, { details: { object: "" } }));
+    report(await emptyArchiveError(store, ""));
     return { segments: 0, pieces: 0, bytes: 0, problems };
   }
   const planned = planSegments(listing, 0, listing.length - 1);
