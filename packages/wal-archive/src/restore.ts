@@ -197,11 +197,13 @@ export interface RestoreResult {
  * signal's reason), leaving `dir` as it found it: empty (a lock file it found there stays), or, when this call created it (and any missing parents), removed again, the removal fsynced (a seam without
  * `rmdir` leaves it empty). The removal is best effort: segments already renamed go oldest first, the directory
  * fsynced after each, so a crash meanwhile again leaves the newest without the oldest; a removal or fsync that fails
- * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A `WalError` failure
- * of the restore's own then keeps its code, details and cause, and its message names the files left (any other
- * failure of its own, such as a file-system seam's plain `Error`, is thrown as `WAL_IO` with it as the cause, to carry
- * that message); the signal's reason and what `onProgress` threw are rethrown as they are, even when they are
- * `WalError`s.
+ * stops it there and leaves `dir` not empty, which a later restore refuses until it is emptied. A segment whose
+ * removal (or, on the undo over leftovers, the successor whose removal) failed and whose presence a failing `stat`
+ * cannot tell counts as still there, so the undo stops there too: never the oldest segments without the newest. A
+ * `WalError` failure of the restore's own then keeps its code, details and cause, and its message names the files
+ * left, and apart from them those whose presence could not be read, as ones that may be left (any other failure of
+ * its own, such as a file-system seam's plain `Error`, is thrown as `WAL_IO` with it as the cause, to carry that
+ * message); the signal's reason and what `onProgress` threw are rethrown as they are, even when they are `WalError`s.
  *
  * Beside a live archiver: an object the listing named may be gone when it is fetched (the pieces of a segment the
  * archiver has just sealed and replaced by its sealed object). The restore then removes what it wrote and starts
@@ -480,7 +482,8 @@ async function restoreFrom(
  * later restore refuses a `dir` that is not empty, so the caller has to remove them first; any other failure is
  * thrown as `WAL_IO` with it as the cause and that message. A failure that left nothing is thrown as it is (and the
  * caller passes the signal's reason and what a callback threw, `WalError` or not, straight through). A file whose
- * presence cannot be read counts as left.
+ * presence cannot be read (its `stat` fails) is named apart, as one that may be left: the message never says a file
+ * is there that may be gone, nor leaves out one that may be there.
  */
 async function undoFailure(
   fs: WalFileSystem,
@@ -489,13 +492,28 @@ async function undoFailure(
   failure: unknown,
 ): Promise<unknown> {
   const left: string[] = [];
-  for (const path of paths) if ((await fs.stat(path).catch(() => undefined)) !== null) left.push(basename(path));
-  if (left.length === 0) return failure;
-  return withUndoAdvice(
-    failure,
-    dir,
-    `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`,
-  );
+  const unread: string[] = [];
+  let statError: unknown;
+  for (const path of paths) {
+    try {
+      if ((await fs.stat(path)) !== null) left.push(basename(path));
+    } catch (error) {
+      unread.push(basename(path));
+      statError ??= error;
+    }
+  }
+  if (left.length === 0 && unread.length === 0) return failure;
+  const unreadNote = (more: string) =>
+    `reading ${unread.length}${more} file(s) in ${dir} failed (${firstNames(unread)}): ${shownError(statError)}`;
+  let advice: string;
+  if (unread.length === 0) {
+    advice = `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), remove them before restoring into it again`;
+  } else if (left.length === 0) {
+    advice = `restore could not tell whether it removed what it wrote: ${unreadNote("")}; remove any of them still there before restoring into it again`;
+  } else {
+    advice = `restore could not remove what it wrote: ${left.length} file(s) are left in ${dir} (${firstNames(left)}), and ${unreadNote(" more")}; remove them, and any of the others still there, before restoring into it again`;
+  }
+  return withUndoAdvice(failure, dir, advice);
 }
 
 /**
