@@ -13,17 +13,16 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { type CommittedTransaction, followDir } from "@lora/wal-replay";
+import { followDir } from "@lora/wal-replay";
 import { createNodeFileSystem, decodeSegmentHeader, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { boundProperty, interceptOpen, SimFS } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { nextWithin } from "./test-support/poll-follower.js";
 import { offsetOf } from "./test-support/record-offset.js";
 import { Wal } from "./wal.js";
 
 /** Timer firings the follower is given to deliver from the new history. */
 const POLLS = 20;
-/** Turns of the event loop a real file system's I/O may take between two timer firings, at most. */
-const IO_TURNS = 100_000;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
@@ -31,37 +30,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** Fire timers one at a time until `settled()` or `POLLS` firings, letting real I/O finish in between. */
-async function poll(settled: () => boolean): Promise<void> {
-  let turns = 0;
-  for (let polls = 0; polls < POLLS && !settled(); ) {
-    if (vi.getTimerCount() > 0) {
-      await vi.advanceTimersToNextTimerAsync();
-      polls++;
-    } else if (++turns > IO_TURNS) {
-      break;
-    } else {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-}
-
-/** The next transaction within the poll bound, or what a follower still waiting past it answers when stopped. */
-async function nextWithin(
-  follower: AsyncIterator<CommittedTransaction<JsonValue>>,
-  stop: AbortController,
-): Promise<[number, number, JsonValue[]] | "waited"> {
-  let settled = false;
-  const next = follower.next().finally(() => {
-    settled = true;
-  });
-  await poll(() => settled);
-  // Past the bound: stop it, so that a follower still waiting ends (done) and the check reports it.
-  if (!settled) stop.abort();
-  const n = await next;
-  return n.done === true ? "waited" : [n.value.beginLsn, n.value.commitLsn, n.value.events];
-}
 
 interface Place {
   readonly fs: WalFileSystem;
@@ -141,7 +109,7 @@ describe.each(places)("two mark-less writers in a row (%s)", (_name, make) => {
     await reopened.wal.sync();
 
     // It delivered up to 15 (the old history's last commit); the new history's transactions below are skipped.
-    expect(await nextWithin(follower, stop)).toEqual([16, 18, ["n4"]]);
+    expect(await nextWithin(follower, stop, POLLS)).toEqual([16, 18, ["n4"]]);
     await follower.return();
     await reopened.wal.close();
   });
@@ -192,7 +160,7 @@ describe.each(places)("two mark-less writers in a row (%s)", (_name, make) => {
     expect(now.subarray(32, before.byteLength)).not.toEqual(before.subarray(32));
 
     // The first writer's last commit was LSN 30: the new history's transactions after it.
-    expect(await nextWithin(follower, stop)).toEqual([31, 33, ["n6"]]);
+    expect(await nextWithin(follower, stop, POLLS)).toEqual([31, 33, ["n6"]]);
     await follower.return();
     await reopened.wal.close();
   });
@@ -224,7 +192,7 @@ describe.each(places)("two mark-less writers in a row (%s)", (_name, make) => {
     // Everything after the last delivered commit (15), as the new history holds it: from n4 on, each once, in order.
     const got: JsonValue[] = [];
     for (let i = 4; i < 30; i++) {
-      const n = await nextWithin(follower, stop);
+      const n = await nextWithin(follower, stop, POLLS);
       if (n === "waited") break;
       got.push(...n[2]);
       if (typeof n[2][0] === "string" && n[2][0].startsWith("o")) break; // the moved history: no need to go on
@@ -277,7 +245,7 @@ describe.each(places)("two mark-less writers in a row (%s)", (_name, make) => {
     // o0 (LSNs 1 to 3) is before the cut; then the new history, none of the moved segment's transactions.
     const got: JsonValue[] = [];
     for (let i = 0; i < 11; i++) {
-      const n = await nextWithin(follower, stop);
+      const n = await nextWithin(follower, stop, POLLS);
       if (n === "waited") break;
       got.push(...n[2]);
     }

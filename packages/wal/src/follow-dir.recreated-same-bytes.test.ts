@@ -14,16 +14,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
-import { type CommittedTransaction, followDir } from "@lora/wal-replay";
+import { followDir } from "@lora/wal-replay";
 import { createNodeFileSystem, segmentPath, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { nextWithin, pollTimers } from "./test-support/poll-follower.js";
 import { Wal } from "./wal.js";
 
 /** Timer firings the follower is given to deliver from the new file. */
 const POLLS = 20;
-/** Turns of the event loop a real file system's I/O may take between two timer firings, at most. */
-const IO_TURNS = 100_000;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
@@ -31,36 +30,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** Fire timers one at a time until `settled()` or `limit` firings, letting real I/O finish in between. */
-async function poll(settled: () => boolean, limit = POLLS): Promise<void> {
-  let turns = 0;
-  for (let polls = 0; polls < limit && !settled(); ) {
-    if (vi.getTimerCount() > 0) {
-      await vi.advanceTimersToNextTimerAsync();
-      polls++;
-    } else if (++turns > IO_TURNS) {
-      break;
-    } else {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-}
-
-/** The next transaction within the poll bound, or what a follower still waiting past it answers when stopped. */
-async function nextWithin(
-  follower: AsyncIterator<CommittedTransaction<JsonValue>>,
-  stop: AbortController,
-): Promise<[number, number, JsonValue[]] | "waited"> {
-  let settled = false;
-  const next = follower.next().finally(() => {
-    settled = true;
-  });
-  await poll(() => settled);
-  if (!settled) stop.abort();
-  const n = await next;
-  return n.done === true ? "waited" : [n.value.beginLsn, n.value.commitLsn, n.value.events];
-}
 
 interface Place {
   readonly fs: WalFileSystem;
@@ -143,7 +112,7 @@ describe.each(places)("a segment recreated at its path with the same base (%s)",
     expect(dataEnd(now)).toBeGreaterThan(dataEnd(bytes));
 
     // o0 to o2 took LSNs 1 to 9: the new writer's first transaction follows them.
-    expect(await nextWithin(follower, stop)).toEqual([10, 12, ["n0"]]);
+    expect(await nextWithin(follower, stop, POLLS)).toEqual([10, 12, ["n0"]]);
     await follower.return();
     await next.wal.close();
   });
@@ -161,7 +130,7 @@ describe.each(places)("a segment recreated at its path with the same base (%s)",
     const first = follower.next().finally(() => {
       settled = true;
     });
-    await poll(() => settled, 3);
+    await pollTimers(() => settled, 3);
     expect(settled).toBe(false);
 
     // The log is made again from nothing in the same directory: a new segment 1 of base 1.
@@ -170,7 +139,7 @@ describe.each(places)("a segment recreated at its path with the same base (%s)",
     for (let i = 0; i < 3; i++) await next.wal.commitTx([`n${i}`]);
     await next.wal.sync();
 
-    await poll(() => settled);
+    await pollTimers(() => settled, POLLS);
     if (!settled) stop.abort();
     const n = await first;
     expect(n.done === true ? "waited" : [n.value.beginLsn, n.value.commitLsn, n.value.events]).toEqual([1, 3, ["n0"]]);
