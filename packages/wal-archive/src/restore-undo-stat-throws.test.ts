@@ -43,17 +43,12 @@ async function opened(sim: SimFS): Promise<JsonValue[] | string> {
   }
 }
 
-it("a segment it cannot remove, nor stat, stops the undo: the newer ones stay, the log opens whole", async () => {
-  const sim = new SimFS();
-  const store = memoryArchive();
-  const lsns = await archivedLog(sim, store, { commits: 30 });
-  const events = lsns.map((_, i) => ({ i }));
-  const names = (await restore({ store, dir: "/ok", fs: sim.clone() })).segments;
-  expect(names).toBeGreaterThan(2);
-  // Every segment is in place when the callback throws; the undo removes them oldest first, and the oldest's removal
-  // fails: whether it is still there is what stat, broken from then on, cannot say.
+/**
+ * A restore into DIR whose caller gives up (its `onProgress` throws) once every segment is in place; from then on,
+ * the undo, the seam's `stat` throws.
+ */
+async function restoreGivingUp(store: ReturnType<typeof memoryArchive>, sim: SimFS) {
   let undoing = false;
-  const fault = sim.injectFault({ op: "unlink", path: /^\/r\/0000000001\.wal$/, errno: "EIO" });
   const thrown = new Error("the caller gives up");
   const failure = await restore({
     store,
@@ -65,7 +60,20 @@ it("a segment it cannot remove, nor stat, stops the undo: the newer ones stay, t
       throw thrown;
     },
   }).catch((e: unknown) => e);
+  return { failure, thrown };
+}
 
+it("a segment it cannot remove, nor stat, stops the undo: the newer ones stay, the log opens whole", async () => {
+  const sim = new SimFS();
+  const store = memoryArchive();
+  const lsns = await archivedLog(sim, store, { commits: 30 });
+  const events = lsns.map((_, i) => ({ i }));
+  const names = (await restore({ store, dir: "/ok", fs: sim.clone() })).segments;
+  expect(names).toBeGreaterThan(2);
+  // Every segment is in place when the callback throws; the undo removes them oldest first, and the oldest's removal
+  // fails: whether it is still there is what stat, broken from then on, cannot say.
+  const fault = sim.injectFault({ op: "unlink", path: /^\/r\/0000000001\.wal$/, errno: "EIO" });
+  const { failure, thrown } = await restoreGivingUp(store, sim);
   expect(failure).toBe(thrown);
   expect(fault.hits).toBe(1);
   sim.clearFaults();
@@ -130,20 +138,8 @@ it("into a restore's leftovers, a successor it cannot remove, nor stat, stops th
   await restore({ store, dir: DIR, fs: clean });
   const events = await opened(clean);
   expect(Array.isArray(events) && events.length > 0).toBe(true);
-  let undoing = false;
   const fault = sim.injectFault({ op: "unlink", path: /^\/r\/\d+\.wal$/, errno: "EIO" });
-  const thrown = new Error("the caller gives up");
-  const failure = await restore({
-    store,
-    dir: DIR,
-    fs: statThrowing(sim, () => undoing),
-    onProgress: (p) => {
-      if (!p.done) return;
-      undoing = true;
-      throw thrown;
-    },
-  }).catch((e: unknown) => e);
-
+  const { failure, thrown } = await restoreGivingUp(store, sim);
   expect(failure).toBe(thrown);
   expect(fault.hits).toBe(1);
   sim.clearFaults();
