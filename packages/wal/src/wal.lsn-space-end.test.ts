@@ -6,6 +6,8 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { RECOVERY_MODES } from "@lora/wal-replay";
+import { SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -13,8 +15,8 @@ import { Wal } from "./wal.js";
 const DIR = "/w";
 const LAST = Number.MAX_SAFE_INTEGER;
 
-async function open(fs: SimFS, checkpointLsn: number) {
-  return await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn });
+async function open(fs: SimFS, checkpointLsn: number, recovery?: (typeof RECOVERY_MODES)[number]) {
+  return await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, checkpointLsn, ...(recovery ? { recovery } : {}) });
 }
 
 describe("the end of the LSN space", () => {
@@ -75,5 +77,30 @@ describe("the end of the LSN space", () => {
     const fs = new SimFS();
     await expect(open(fs, LAST)).rejects.toMatchObject({ code: "WAL_INVALID_OPTION" });
     expect(await fs.stat(DIR)).toBeNull();
+  });
+
+  it("a log another writer ended at the last safe integer is refused WAL_MALFORMED in every mode, nothing changed", async () => {
+    const fs = SimFS.withDir(DIR);
+    const path = segmentPath(DIR, 1);
+    const writer = await SegmentWriter.create(fs, path, LAST - 2);
+    writer.append({ kind: "txBegin", lsn: LAST - 2 }, jsonCodec);
+    writer.append({ kind: "mutation", lsn: LAST - 1, txBeginLsn: LAST - 2, event: "e" }, jsonCodec);
+    writer.append({ kind: "txCommit", lsn: LAST, txBeginLsn: LAST - 2 }, jsonCodec);
+    await writer.close();
+    // A preallocating writer's zeros after the records: an open that refuses must not cut them off either.
+    const written = fs.readFileSync(path);
+    const image = new Uint8Array(written.byteLength + 8192);
+    image.set(written);
+    fs.writeFileSync(path, image);
+    const before = await fs.readdir(DIR);
+
+    for (const recovery of RECOVERY_MODES) {
+      await expect(open(fs, LAST - 3, recovery), recovery).rejects.toMatchObject({
+        code: "WAL_MALFORMED",
+        message: expect.stringMatching(/LSN space is exhausted/),
+      });
+      expect(await fs.readdir(DIR)).toEqual(before);
+      expect(fs.readFileSync(path)).toEqual(image);
+    }
   });
 });
