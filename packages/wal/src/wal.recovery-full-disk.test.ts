@@ -17,9 +17,14 @@ const DIR = "/w";
 /** A 4 KiB unsynced window, so a small log has bytes an fsync covered before it (the default is 1 MiB). */
 const WINDOW = 4096;
 
-async function writeLog(fs: SimFS, n: number): Promise<void> {
+async function writeLog(fs: SimFS, n: number, segmentTargetBytes?: number): Promise<void> {
   fs.mkdirpSync(DIR);
-  const { wal } = await Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, unsyncedWindowBytes: WINDOW });
+  const { wal } = await Wal.open<JsonValue>(DIR, {
+    fs,
+    codec: jsonCodec,
+    unsyncedWindowBytes: WINDOW,
+    ...(segmentTargetBytes === undefined ? {} : { segmentTargetBytes }),
+  });
   for (let i = 0; i < n; i++) await wal.commitTx([`event ${i}`]);
   await wal.close();
 }
@@ -130,6 +135,37 @@ describe("recovery on a full disk", () => {
     });
     expect(events).toEqual([]);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });
+    await wal.close();
+  });
+
+  it("point-in-time: corruption in an older segment with no room for its copy moves no later segment aside", async () => {
+    const fs = new SimFS();
+    await writeLog(fs, 60, 1024);
+    const names = files(fs).filter((f) => f.endsWith(".wal"));
+    expect(names.length).toBeGreaterThan(2);
+    const path = segmentPath(DIR, 1);
+    const bytes = fs.readFileSync(path);
+    const cutAt = 32 + 25; // the first transaction's batch, after its 25-byte begin
+    bytes[cutAt + 20] = (bytes[cutAt + 20] as number) ^ 0xff;
+    fs.writeFileSync(path, bytes);
+    const before = files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))]);
+    const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
+    await expect(
+      Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time", unsyncedWindowBytes: WINDOW }),
+    ).rejects.toMatchObject({
+      code: "WAL_NO_SPACE",
+      details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
+    });
+    expect(files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))])).toEqual(before);
+    full.remove();
+    const { wal, healed } = await Wal.open<JsonValue>(DIR, {
+      fs,
+      codec: jsonCodec,
+      recovery: "point-in-time",
+      unsyncedWindowBytes: WINDOW,
+    });
+    expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });
+    expect(healed[0]?.kind === "corruptionCut" && healed[0].laterSegmentsMoved.length).toBe(names.length - 1);
     await wal.close();
   });
 });
