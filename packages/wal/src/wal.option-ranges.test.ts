@@ -6,6 +6,7 @@
  */
 
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
+import { MAX_PREALLOCATE_BYTES } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { Wal } from "./wal.js";
@@ -15,7 +16,7 @@ const OUT_OF_RANGE: readonly [keyof WalOptions<JsonValue>, readonly number[]][] 
   ["segmentTargetBytes", [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]],
   ["checkpointLsn", [-1, 0.5, Number.NaN, Number.MAX_SAFE_INTEGER]],
   ["unsyncedWindowBytes", [4095, 0, -4096, 4096.5, Number.NaN, Number.POSITIVE_INFINITY]],
-  ["preallocateBytes", [-1, 0.5, Number.NaN]],
+  ["preallocateBytes", [-1, 0.5, Number.NaN, MAX_PREALLOCATE_BYTES + 1]],
   ["maxSlotRetainedBytes", [-1, Number.NaN]],
 ];
 
@@ -45,6 +46,18 @@ describe("Wal.open with a numeric option out of range", () => {
       maxSlotRetainedBytes: 0,
     });
     expect(wal.nextLsn()).toBe(Number.MAX_SAFE_INTEGER);
+    await wal.close();
+  });
+
+  it("accepts the largest fill, MAX_PREALLOCATE_BYTES (clamped to the segment target, so nothing that large is written)", async () => {
+    const fs = SimFS.withDir("/w");
+    const { wal } = await Wal.open<JsonValue>("/w/log", {
+      fs,
+      codec: jsonCodec,
+      segmentTargetBytes: 8192,
+      preallocateBytes: MAX_PREALLOCATE_BYTES,
+    });
+    await wal.commitTx(["a"]);
     await wal.close();
   });
 });
