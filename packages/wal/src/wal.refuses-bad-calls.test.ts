@@ -212,6 +212,30 @@ describe("checkpoint fences: inside a transaction, regressing, or in the future 
     await opensEverywhere(fs, [0, 1, 2], 0);
   });
 
+  it("a marker regressing below one read at open (the handle opened at fence 0) is refused, nothing written", async () => {
+    const fs = new SimFS();
+    const first = await open(fs);
+    const a = await first.wal.commitTx(["a"]);
+    const b = await first.wal.commitTx(["b"]);
+    if (a === null || b === null) throw new Error("no commit");
+    const marker = await first.wal.checkpointMarker(b.commitLsn);
+    await first.wal.close();
+    // Opened without a fence: only the marker in the log says where a new one may not go below.
+    const { wal } = await open(fs);
+    const before = await snapshot(fs);
+    const next = wal.nextLsn();
+    await expect(wal.checkpointMarker(a.commitLsn)).rejects.toMatchObject({
+      code: "WAL_BAD_CHECKPOINT",
+      details: { usableFence: marker },
+    });
+    await expect(wal.checkpoint(a.commitLsn)).rejects.toMatchObject({ code: "WAL_BAD_CHECKPOINT" });
+    expect(wal.safeCheckpointLsn()).toBe(marker);
+    expect(wal.nextLsn()).toBe(next);
+    expect(await snapshot(fs)).toEqual(before);
+    await wal.close();
+    await opensEverywhere(fs, ["a", "b"], 0);
+  });
+
   it("a marker regressing below one this handle wrote is refused, also at a transaction boundary", async () => {
     const fs = new SimFS();
     const { wal } = await open(fs);
