@@ -8,6 +8,7 @@ export {
   loraGraphSummary,
   writeLoraFixture,
 } from "./lora-fixtures.js";
+export { openDescriptorOf } from "./open-descriptor.js";
 export { type ReadOnce, readOnce } from "./read-once.js";
 export { seededRandom } from "./seeded-random.js";
 export { makeTempDir } from "./temp-dir.js";

@@ -5,10 +5,11 @@
  * undoes what it wrote, leaving the file system as it found it (the directory it created removed again).
  */
 
-import { closeSync, fstatSync, readdirSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openDescriptorOf } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import { SimFS } from "@lora/wal-segment/testing";
 import { afterEach, expect, it } from "vitest";
@@ -19,22 +20,6 @@ import { archivedLog } from "./test-support/archived-log.js";
 
 const base = await mkdtemp(join(tmpdir(), "lora-restore-lock-lost-"));
 afterEach(() => rm(base, { recursive: true, force: true }));
-
-/** The one descriptor of this process open on `path` (matched by device and inode), as any code here could find it. */
-function fdOf(path: string): number {
-  const want = statSync(path, { bigint: true });
-  const found: number[] = [];
-  for (const name of readdirSync("/dev/fd")) {
-    try {
-      const s = fstatSync(Number(name), { bigint: true });
-      if (s.dev === want.dev && s.ino === want.ino) found.push(Number(name));
-    } catch {
-      // the descriptor readdir itself used, closed by now
-    }
-  }
-  expect(found, `descriptors on ${path}`).toHaveLength(1);
-  return found[0] as number;
-}
 
 it.skipIf(process.platform !== "linux")(
   "fails with WAL_LOCK_LOST before any rename when its lock's descriptor is closed meanwhile, and undoes its writes",
@@ -52,7 +37,7 @@ it.skipIf(process.platform !== "linux")(
       list: (...args) => memory.list(...args),
       get: async (key, options) => {
         if (++gets === objects) {
-          closeSync(fdOf(lockFile));
+          closeSync(openDescriptorOf(lockFile));
           closed++;
         }
         return memory.get(key, options);

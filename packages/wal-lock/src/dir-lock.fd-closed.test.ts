@@ -10,10 +10,11 @@
  * it that case goes unnoticed, and never turns into a false loss.
  */
 
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openDescriptorOf } from "@lora/test-utils";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { lockFileFree } from "../test/support.js";
 import { acquireDirLockInternal, type DirLock, type DirLockInternalOptions, LOCK_FILE_NAME } from "./dir-lock.js";
@@ -44,23 +45,6 @@ async function acquire(options: DirLockInternalOptions = {}): Promise<DirLock> {
   return lock;
 }
 
-/** The one open descriptor of this process on `path` (matched by device and inode). */
-function fdOf(path: string): number {
-  const want = statSync(path, { bigint: true });
-  const found: number[] = [];
-  for (const name of readdirSync("/dev/fd")) {
-    const fd = Number(name);
-    try {
-      const s = fstatSync(fd, { bigint: true });
-      if (s.dev === want.dev && s.ino === want.ino) found.push(fd);
-    } catch {
-      // the descriptor readdir itself used, closed by now
-    }
-  }
-  expect(found, `descriptors on ${path}`).toHaveLength(1);
-  return found[0] as number;
-}
-
 /** Opens the other file into the lowest free number, which must be `fd`, the one just closed. */
 function reuse(fd: number): number {
   const other = openSync(otherPath, "w+");
@@ -86,7 +70,7 @@ function expectStillOpen(other: number): void {
 it.skipIf(unixOnly)("check() reports the lock lost when its lock file's descriptor was closed (EBADF)", async () => {
   const lock = await acquire();
   expect(lockFileFree(lockPath)).toBe(false);
-  closeSync(fdOf(lockPath));
+  closeSync(openDescriptorOf(lockPath));
   expect(lockFileFree(lockPath)).toBe(true); // what makes it a loss: the kernel let go with the descriptor
 
   const lost = lock.check();
@@ -100,7 +84,7 @@ it.skipIf(unixOnly)("check() reports the loss when the descriptor's number was r
   const lock = await acquire();
   const seen: unknown[] = [];
   lock.onLost((e) => seen.push(e));
-  const fd = fdOf(lockPath);
+  const fd = openDescriptorOf(lockPath);
   closeSync(fd);
   const other = reuse(fd);
 
@@ -115,7 +99,7 @@ it.skipIf(unixOnly)("check() reports the loss when the descriptor's number was r
 
 it.skipIf(unixOnly)("release() without a check first leaves a reused number alone", async () => {
   const lock = await acquire();
-  const fd = fdOf(lockPath);
+  const fd = openDescriptorOf(lockPath);
   closeSync(fd);
   const other = reuse(fd);
   await lock.release();
@@ -126,7 +110,7 @@ it.skipIf(unixOnly)("check() reports the loss when the directory's descriptor wa
   for (const reused of [false, true]) {
     const lock = await acquire();
     expect(lock.directoryLocked).toBe(true);
-    const fd = fdOf(dir);
+    const fd = openDescriptorOf(dir);
     closeSync(fd);
     const other = reused ? reuse(fd) : -1;
     expect(lock.check(), `reused: ${reused}`).toMatchObject({
@@ -166,7 +150,7 @@ it.skipIf(linuxOnly)(
     const lock = await acquire();
     const seen: unknown[] = [];
     lock.onLost((e) => seen.push(e));
-    const fd = fdOf(lockPath);
+    const fd = openDescriptorOf(lockPath);
     closeSync(fd);
     const again = reopen(fd, lockPath);
     expect(lockFileFree(lockPath)).toBe(true); // same file, same number, but the kernel lock went with the old open
@@ -182,7 +166,7 @@ it.skipIf(linuxOnly)(
 
 it.skipIf(linuxOnly)("release() without a check first leaves a number reopened on the lock file alone", async () => {
   const lock = await acquire();
-  const fd = fdOf(lockPath);
+  const fd = openDescriptorOf(lockPath);
   closeSync(fd);
   const again = reopen(fd, lockPath);
   await lock.release();
@@ -194,7 +178,7 @@ it.skipIf(linuxOnly)(
   async () => {
     const lock = await acquire();
     expect(lock.directoryLocked).toBe(true);
-    const fd = fdOf(dir);
+    const fd = openDescriptorOf(dir);
     closeSync(fd);
     const again = reopen(fd, dir);
     expect(lock.check()).toMatchObject({
@@ -221,7 +205,7 @@ it.skipIf(unixOnly)(
     for (const procRoot of [bare, old]) {
       const lock = await acquire({ procRoot });
       expect(lock.check(), procRoot).toBeNull();
-      const fd = fdOf(lockPath);
+      const fd = openDescriptorOf(lockPath);
       closeSync(fd);
       // Not `reopen`: the release below cannot tell this open from its own and closes the number (documented).
       expect(openSync(lockPath, "r")).toBe(fd);
@@ -233,10 +217,10 @@ it.skipIf(unixOnly)(
 
 it.skipIf(linuxOnly)("a lock file re-created while held is watched the same way", async () => {
   const lock = await acquire();
-  const first = fdOf(lockPath);
+  const first = openDescriptorOf(lockPath);
   await rm(lockPath);
   expect(lock.check()).toBeNull(); // re-created and locked again, on a new descriptor
-  const fd = fdOf(lockPath);
+  const fd = openDescriptorOf(lockPath);
   expect(fd).not.toBe(first); // the old one is closed only after the new one is open
   reuse(first); // fill the old number, so that the reopen below gets the new one
   closeSync(fd);

@@ -4,8 +4,9 @@
  * writer may own by then, and the handle reports the loss.
  */
 
-import { closeSync, fstatSync, readdirSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { join } from "node:path";
+import { openDescriptorOf } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import { LOCK_FILE_NAME } from "@lora/wal-lock";
 import { afterEach, expect, it, vi } from "vitest";
@@ -18,23 +19,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** The one open fd of this process on `path`, matched by device and inode. */
-function fdOf(path: string): number {
-  const want = statSync(path, { bigint: true });
-  const found = readdirSync("/dev/fd")
-    .map(Number)
-    .filter((fd) => {
-      try {
-        const s = fstatSync(fd, { bigint: true });
-        return s.dev === want.dev && s.ino === want.ino;
-      } catch {
-        return false; // the fd readdir used
-      }
-    });
-  expect(found).toHaveLength(1);
-  return found[0] as number;
-}
-
 it.skipIf(process.platform === "win32")(
   "close() that finds the lock lost flushes nothing of what was buffered, and the handle reports the loss",
   async () => {
@@ -46,7 +30,7 @@ it.skipIf(process.platform === "win32")(
     const tx = await wal.begin();
     await wal.append(tx, ev(2));
     await wal.commit(tx); // buffered only, never flushed
-    closeSync(fdOf(join(dir, LOCK_FILE_NAME))); // the kernel lock goes with the fd
+    closeSync(openDescriptorOf(join(dir, LOCK_FILE_NAME))); // the kernel lock goes with the fd
     expect(wal.failure()).toBeNull();
     await wal.close().catch(() => undefined);
     expect(isWalError(wal.failure(), "WAL_LOCK_LOST")).toBe(true);

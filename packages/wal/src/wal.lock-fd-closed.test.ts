@@ -4,10 +4,11 @@
  * close must not close the other file's fd in the lock's name. Every acknowledged commit still reopens.
  */
 
-import { closeSync, fstatSync, openSync, readdirSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openDescriptorOf } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import { LOCK_FILE_NAME } from "@lora/wal-lock";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
@@ -23,30 +24,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The one open fd of this process on `path`, matched by device and inode. */
-function fdOf(path: string): number {
-  const want = statSync(path, { bigint: true });
-  const found = readdirSync("/dev/fd")
-    .map(Number)
-    .filter((fd) => {
-      try {
-        const s = fstatSync(fd, { bigint: true });
-        return s.dev === want.dev && s.ino === want.ino;
-      } catch {
-        return false; // the fd readdir used
-      }
-    });
-  expect(found).toHaveLength(1);
-  return found[0] as number;
-}
-
 it.skipIf(process.platform === "win32")(
   "the lock's fd closed behind the handle's back poisons it with WAL_LOCK_LOST; close leaves the reused fd alone",
   async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     const { wal } = await Wal.open(dir);
     for (let i = 0; i < 3; i++) await wal.commitTx([ev(i)]);
-    const fd = fdOf(join(dir, LOCK_FILE_NAME));
+    const fd = openDescriptorOf(join(dir, LOCK_FILE_NAME));
     closeSync(fd);
     const otherPath = join(dir, "someone-else");
     const other = openSync(otherPath, "w+");
