@@ -10,16 +10,10 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { dirImage } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
-
-function image(fs: SimFS): [string, number[]][] {
-  return fs
-    .listSync(DIR)
-    .sort()
-    .map((name) => [name, Array.from(fs.readFileSync(`${DIR}/${name}`))]);
-}
 
 /** A log of three or more segments whose first one is unsealed again and ends in 300 bytes of garbage. */
 async function damagedStaleFirstSegment(fs: SimFS): Promise<{ segments: number; recordBytes: number }> {
@@ -49,12 +43,12 @@ describe("damage at the end of an unsealed segment that is not the newest", () =
       const fs = SimFS.withDir(DIR);
       const { segments } = await damagedStaleFirstSegment(fs);
       expect(segments).toBeGreaterThanOrEqual(3);
-      const before = image(fs);
+      const before = dirImage(fs, DIR);
       await expect(Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery })).rejects.toMatchObject({
         code: "WAL_CORRUPT",
         details: { segment: segmentPath(DIR, 1) },
       });
-      expect(image(fs)).toEqual(before);
+      expect(dirImage(fs, DIR)).toEqual(before);
     });
   }
 

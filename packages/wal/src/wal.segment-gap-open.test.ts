@@ -9,16 +9,10 @@ import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { decodeSegmentHeader, encodeSegmentHeader, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
+import { dirImage } from "../test/support.js";
 import { Wal } from "./wal.js";
 
 const DIR = "/w";
-
-function image(fs: SimFS): [string, number[]][] {
-  return fs
-    .listSync(DIR)
-    .sort()
-    .map((name) => [name, Array.from(fs.readFileSync(`${DIR}/${name}`))]);
-}
 
 /** A log of four or more small segments; returns how many. */
 async function writeLog(fs: SimFS): Promise<number> {
@@ -52,11 +46,11 @@ describe("a break between segments at open", () => {
         const fs = SimFS.withDir(DIR);
         await writeLog(fs);
         await breakLog(fs);
-        const before = image(fs);
+        const before = dirImage(fs, DIR);
         await expect(Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery })).rejects.toMatchObject({
           code: "WAL_CORRUPT",
         });
-        expect(image(fs)).toEqual(before);
+        expect(dirImage(fs, DIR)).toEqual(before);
       });
     }
 

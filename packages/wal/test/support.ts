@@ -42,3 +42,11 @@ export async function sealInPlace(fs: SimFS, path: string): Promise<void> {
   await writer.seal();
   await writer.close();
 }
+
+/** Every file of `dir` on `fs` with its bytes, by name: compared before and after a call that must change nothing. */
+export function dirImage(fs: SimFS, dir: string): [string, number[]][] {
+  return fs
+    .listSync(dir)
+    .sort()
+    .map((name) => [name, Array.from(fs.readFileSync(`${dir}/${name}`))]);
+}
