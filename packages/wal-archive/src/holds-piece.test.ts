@@ -5,7 +5,7 @@
 
 import { Wal } from "@lora/wal";
 import { crc32, type JsonValue, jsonCodec, type WalRecord } from "@lora/wal-codec";
-import { encodeSegmentHeader } from "@lora/wal-segment";
+import { encodeSegmentHeader, withSealedFlag } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { startArchiver } from "./archiver.js";
@@ -13,6 +13,7 @@ import { holdsPiece } from "./holds-piece.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
 import { segmentBytes } from "./test-support/segment-bytes.js";
+import { verifyArchive } from "./verify-archive.js";
 
 const records: WalRecord<Uint8Array>[] = [
   { kind: "txBegin", lsn: 1 },
@@ -79,6 +80,11 @@ describe("holdsPiece", () => {
     expect(holdsPiece(segment.slice(0, 40), segment, { from: 0, to: 40 })).toBe(true);
     // Re-encoded (reserved bytes zero, as a seal writes it): the same header, its reserved bytes aside.
     expect(holdsPiece(active.slice(0, 40), segment, { from: 0, to: 40 })).toBe(true);
+    // Sealed as a seal does it (that flag and the CRC only): its pieces, reserved bytes and all, are held.
+    const sealedAsKept = segment.slice();
+    sealedAsKept.set(withSealedFlag(reserved, true), 0);
+    expect(holdsPiece(segment.slice(0, 40), sealedAsKept, { from: 0, to: 40 })).toBe(true);
+    expect(holdsPiece(segment.slice(20, 40), sealedAsKept, { from: 20, to: 40 })).toBe(true);
     const bad = active.slice();
     bad[0] = 0;
     expect(holdsPiece(bad.slice(0, 40), bad, { from: 0, to: 40 })).toBe(true);
@@ -109,5 +115,35 @@ describe("an archiver over a segment whose header has reserved bytes set (anothe
     const { wal: restored, events } = await Wal.open<JsonValue>("/r", { codec: jsonCodec, fs });
     await restored.close();
     expect(events).toEqual([{ i: 1 }, { i: 2 }]);
+  });
+});
+
+describe("a segment whose header has reserved bytes set, archived in pieces, then sealed by this writer", () => {
+  it("is archived whole with no divergence, verified, and restored to any point with its header kept", async () => {
+    const fs = new SimFS();
+    fs.mkdirpSync("/w");
+    const foreign = withReservedByte(encodeSegmentHeader({ baseLsn: 1, sealed: false }));
+    fs.writeFileSync("/w/0000000001.wal", foreign, { durable: true });
+    const open = { codec: jsonCodec, fs, preallocateBytes: 0, segmentTargetBytes: 200 };
+    const { wal } = await Wal.open<JsonValue>("/w", open);
+    const store = memoryArchive({ name: "s" });
+    const archiver = startArchiver(wal, { store, fs, intervalMs: 5, retry: { initialMs: 1, maxMs: 5 } });
+    expect(await wal.commitTx([{ i: 1 }])).toMatchObject({ commitLsn: 3 });
+    await archiver.flush(); // a piece of segment 1, its header as the other writer made it
+    for (let i = 2; i <= 6; i++) await wal.commitTx([{ i, pad: "x".repeat(40) }]); // segment 1 is sealed on the way
+    await archiver.flush();
+    expect((await wal.segments()).length).toBeGreaterThan(1);
+    expect(archiver.status()).toMatchObject({ state: "running", lastError: null });
+    await archiver.stop();
+    await wal.close();
+    const sealed = fs.readFileSync("/w/0000000001.wal").subarray(0, 32);
+    expect(sealed[24]).toBe(7);
+    expect(await verifyArchive(store)).toMatchObject({ problems: [] });
+    // Cut inside the sealed segment: unsealed again, with the header it was archived with.
+    await restore({ store, dir: "/r", fs, toLsn: 3 });
+    expect(fs.readFileSync("/r/0000000001.wal").subarray(0, 32)).toEqual(foreign);
+    const { wal: restored, events } = await Wal.open<JsonValue>("/r", { codec: jsonCodec, fs });
+    await restored.close();
+    expect(events).toEqual([{ i: 1 }]);
   });
 });

@@ -18,7 +18,6 @@ import {
 import { type HeldLock, lockDirectory, lockTargetOf, releaseOutcome } from "@lora/wal-lock";
 import {
   decodeSegmentHeader,
-  encodeSegmentHeader,
   fileSystemOption,
   LOCK_FILE_NAME,
   mkdirDurably,
@@ -29,6 +28,7 @@ import {
   SegmentWriter,
   segmentPath,
   type WalFileSystem,
+  withSealedFlag,
 } from "@lora/wal-segment";
 import { type ArchiveStore, assertSignalOption, checkArchiveStore, READ_CALLS } from "./archive-store.js";
 import { emptyArchiveError } from "./empty-archive.js";
@@ -761,11 +761,11 @@ function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): numb
   return -1;
 }
 
-/** The segment cut after its last record at or below `toLsn`, with its header rewritten unsealed. */
+/** The segment cut after its last record at or below `toLsn`, its header unsealed (only that flag and the CRC change). */
 function cutUnsealed(bytes: Uint8Array, scan: SegmentScan): Uint8Array {
   const out = bytes.slice(0, scan.cutOffset);
   if (scan.header.sealed) {
-    out.set(encodeSegmentHeader({ baseLsn: scan.header.baseLsn, sealed: false, flags: scan.header.flags }), 0);
+    out.set(withSealedFlag(bytes.subarray(0, SEGMENT_HEADER_BYTES), false), 0);
   }
   return out;
 }

@@ -16,12 +16,12 @@ import {
 } from "@lora/wal-codec";
 import {
   decodeSegmentHeader,
-  encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
   SegmentReader,
   type WalFile,
   type WalFileSystem,
+  withSealedFlag,
 } from "@lora/wal-segment";
 import { type ArchiveKey, PIECES_PREFIX, parseArchiveKey, SEGMENTS_PREFIX } from "./archive-keys.js";
 import {
@@ -561,8 +561,7 @@ export async function pieceCrcIn(
   if (!sealed || piece.from >= SEGMENT_HEADER_BYTES) return crc32InSlices(bytes.subarray(piece.from, piece.to));
   let header: Uint8Array;
   try {
-    const decoded = decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
-    header = encodeSegmentHeader({ baseLsn: decoded.baseLsn, sealed: false, flags: decoded.flags });
+    header = withSealedFlag(bytes.subarray(0, SEGMENT_HEADER_BYTES), false);
   } catch {
     header = bytes.subarray(0, SEGMENT_HEADER_BYTES); // a bad header: scanSegment names it
   }

@@ -32,6 +32,7 @@ export {
   SEGMENT_HEADER_BYTES,
   SEGMENT_MAGIC,
   type SegmentHeader,
+  withSealedFlag,
 } from "./segment-header.js";
 export {
   type ListSegmentsOptions,

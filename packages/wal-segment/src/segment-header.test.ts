@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { crc32 } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
-import { decodeSegmentHeader, encodeSegmentHeader } from "./segment-header.js";
+import { decodeSegmentHeader, encodeSegmentHeader, withSealedFlag } from "./segment-header.js";
 
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -72,5 +72,42 @@ describe("segment header", () => {
     expect(h).toEqual({ formatVersion: 1, baseLsn: 5, sealed: false, flags: 0xfffe });
     const sealed = decodeSegmentHeader(encodeSegmentHeader({ baseLsn: 5, sealed: true, flags: 6 }));
     expect(sealed).toEqual({ formatVersion: 1, baseLsn: 5, sealed: true, flags: 7 });
+  });
+});
+
+describe("withSealedFlag", () => {
+  test.prop([
+    fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    fc.integer({ min: 0, max: 0xffff_ffff }),
+    fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    fc.boolean(),
+  ])("changes bit 0 of the flags and the CRC only", (baseLsn, flags, reserved, sealed) => {
+    const header = encodeSegmentHeader({ baseLsn, sealed: !sealed, flags });
+    header.set(reserved, 24);
+    new DataView(header.buffer).setUint32(28, crc32(header.subarray(0, 28)), true);
+    const out = withSealedFlag(header, sealed);
+    expect(decodeSegmentHeader(out)).toEqual({
+      formatVersion: 1,
+      baseLsn,
+      sealed,
+      flags: ((flags & ~1) | (sealed ? 1 : 0)) >>> 0,
+    });
+    expect(out.subarray(24, 28)).toEqual(reserved);
+    expect(out.subarray(0, 20)).toEqual(header.subarray(0, 20));
+    expect(withSealedFlag(out, !sealed)).toEqual(header);
+  });
+
+  it("refuses bytes that are not a header and leaves them as they were", () => {
+    const bad = encodeSegmentHeader({ baseLsn: 1, sealed: false });
+    bad[13] = 9;
+    const before = bad.slice();
+    expect(() => withSealedFlag(bad, true, "/w/x.wal")).toThrow(
+      expect.objectContaining({ code: "WAL_BAD_HEADER", details: expect.objectContaining({ path: "/w/x.wal" }) }),
+    );
+    expect(bad).toEqual(before);
+    // A longer buffer: only its header is returned.
+    const long = new Uint8Array(40);
+    long.set(encodeSegmentHeader({ baseLsn: 1, sealed: false }), 0);
+    expect(withSealedFlag(long, true)).toEqual(encodeSegmentHeader({ baseLsn: 1, sealed: true }));
   });
 });

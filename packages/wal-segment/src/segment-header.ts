@@ -10,7 +10,8 @@
  * | 24     | 4    | reserved      | zeros (covered by the CRC)                            |
  * | 28     | 4    | headerCrc     | u32, CRC-32/IEEE over bytes [0, 28)                  |
  *
- * Sealing rewrites the header in place; it lies in one 512-byte sector, which we assume is written atomically.
+ * Sealing rewrites the header in place, changing the sealed flag and the CRC only; the header lies in one 512-byte
+ * sector, which we assume is written atomically.
  */
 
 import { crc32, FORMAT_VERSION, shownValue, WalError } from "@lora/wal-codec";
@@ -52,6 +53,23 @@ export function encodeSegmentHeader(header: { baseLsn: number; sealed: boolean; 
   view.setUint32(20, flags >>> 0, true);
   view.setUint32(28, crc32(bytes.subarray(0, 28)), true);
   return bytes;
+}
+
+/**
+ * The header `bytes` (one that decodes) with its sealed flag set or cleared and its CRC made good again: every other
+ * byte stays as it is, the reserved bytes and the other flag bits included. This is how a seal rewrites a header
+ * (and how an archive turns a sealed header back into the one its earlier pieces were shipped with), so a header
+ * another writer made differs from its sealed form in that bit and the CRC only.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` when `bytes` does not decode as a header.
+ */
+export function withSealedFlag(bytes: Uint8Array, sealed: boolean, path?: string): Uint8Array {
+  decodeSegmentHeader(bytes, path);
+  const out = bytes.slice(0, SEGMENT_HEADER_BYTES);
+  const view = new DataView(out.buffer);
+  const flags = view.getUint32(20, true);
+  view.setUint32(20, ((flags & ~SEALED_FLAG) | (sealed ? SEALED_FLAG : 0)) >>> 0, true);
+  view.setUint32(28, crc32(out.subarray(0, 28)), true);
+  return out;
 }
 
 function bad(reason: string, path?: string): WalError {

@@ -53,6 +53,7 @@ import {
   encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
+  withSealedFlag,
 } from "./segment-header.js";
 import { isZeroRange, MAX_PREALLOCATE_BYTES, zeroBytes } from "./zero-tail.js";
 
@@ -142,6 +143,8 @@ export class SegmentWriter {
   readonly path: string;
   readonly #file: WalFile;
   #header: SegmentHeader;
+  /** The header's bytes as on disk: a seal changes the sealed flag and the CRC in them and keeps the rest. */
+  #headerBytes: Uint8Array;
   #written: number;
   /** Bytes covered by a completed fdatasync (everything before the first write counts: callers made it durable). */
   #synced: number;
@@ -224,6 +227,8 @@ export class SegmentWriter {
     this.path = file.path;
     this.#file = file;
     this.#header = header;
+    // What `create` and a spare's stamp wrote; `openForAppend` replaces it with the bytes it read.
+    this.#headerBytes = encodeSegmentHeader(header);
     this.#written = written;
     this.#synced = written;
     this.#zeroedEnd = zeroedEnd;
@@ -325,6 +330,7 @@ export class SegmentWriter {
       // Bytes past `offset` that are not zeros are overwritten by zeros as the fill reaches them.
       const zeroTail = size > offset && (await isZeroRange(file, offset, size));
       const writer = new SegmentWriter(file, header, offset, zeroTail ? size : offset, options);
+      writer.#headerBytes = raw;
       if (size > offset && !zeroTail) writer.#oldTailEnd = size;
       return writer;
     } catch (error) {
@@ -982,7 +988,8 @@ export class SegmentWriter {
 
   /**
    * Seal: write and fsync the records, cut a zero tail off (and fsync, so the sealed header can never be durable
-   * over a longer file), then rewrite the header with the sealed flag and fsync again. The records it writes are not
+   * over a longer file), then rewrite the header with the sealed flag set and fsync again. Only that flag and the
+   * header's CRC change: every other header byte stays as it was read or written (see {@link withSealedFlag}). The records it writes are not
    * zero-filled ahead of (the zeros would be cut off again): when they run past the zeros there is nothing to cut. Idempotent: a call made while
    * one runs shares its outcome; after a failed seal the writer is failed (or closed) and refuses as such. A call
    * made after {@link SegmentWriter.close} is refused with `WAL_CLOSED`, even when a seal called before it is under
@@ -1010,20 +1017,21 @@ export class SegmentWriter {
     const release = await this.#takeSlot();
     try {
       this.#assertUsable();
-      const header: SegmentHeader = { ...this.#header, sealed: true };
+      const sealedBytes = withSealedFlag(this.#headerBytes, true, this.path);
       try {
         if (this.#pending.length > 0) await this.#writePending();
         await this.#syncWritten();
         await this.#oneFlush(async () => {
           await this.#cutZeroTail(true);
-          await this.#file.write(encodeSegmentHeader(header), 0);
+          await this.#file.write(sealedBytes, 0);
           await this.#file.datasync();
         });
       } catch (error) {
         this.#failure ??= error;
         throw error;
       }
-      this.#header = header;
+      this.#headerBytes = sealedBytes;
+      this.#header = decodeSegmentHeader(sealedBytes, this.path);
     } finally {
       release();
     }
