@@ -38,6 +38,7 @@ import { crc32InSlices } from "./crc32-in-slices.js";
 import { DurableTimes } from "./durable-times.js";
 import { holdsPiece } from "./holds-piece.js";
 import { sameBytes } from "./same-bytes.js";
+import { checkSameStorage } from "./same-storage.js";
 import { storeIoError } from "./store-io-error.js";
 import { pieceCrcIn } from "./verify-archive.js";
 
@@ -106,8 +107,11 @@ export interface ArchiverOptions {
   readonly onStateChange?: (status: ArchiverStatus) => void;
   /**
    * The file-system seam the archiver reads the segments and writes its slot through. It must reach the files the
-   * handle writes (the handle's own seam, or a wrapper over it): the archiver cannot tell another one from it, and
-   * would archive whatever log that one holds at the handle's path. @default the handle's (`wal.fs()`), else Node's
+   * handle writes (the handle's own seam, or a wrapper over it). Before it writes anything through it, the archiver
+   * checks that the handle's newest segment is there and, when both seams report file identities, is the same file:
+   * otherwise it is `failing` (`WAL_ARCHIVE_UNAVAILABLE`, its cause `WAL_INVALID_OPTION`) and archives nothing. A seam
+   * that reports no identity and holds a file at that path cannot be told apart: the archiver would archive whatever
+   * log it holds. @default the handle's (`wal.fs()`), else Node's
    */
   readonly fs?: WalFileSystem;
 }
@@ -229,6 +233,8 @@ class ArchiverRun implements Archiver {
   readonly #wal: ArchivableWal;
   readonly #store: ArchiveStore;
   readonly #fs: WalFileSystem;
+  /** The handle's own seam (`wal.fs()`), which {@link ArchiverOptions.fs} must reach the files of. */
+  readonly #handleFs: WalFileSystem;
   readonly #dir: string;
   readonly #slot: string;
   readonly #slotWriter: ArchiveSlot;
@@ -329,6 +335,8 @@ class ArchiverRun implements Archiver {
     // The handle's own seam unless one is given: a handle opened over SimFS (or any seam of the embedder's) must not
     // be archived from Node's file system, which holds another log at its path, or none.
     this.#fs = checked.fs ?? fileSystemOf(wal);
+    // An fs of its own is checked against the handle's at catch-up, before anything is written through it.
+    this.#handleFs = checked.fs === undefined || wal.fs === undefined ? this.#fs : fileSystemOf(wal);
     this.#dir = wal.dir();
     this.#slot = checked.slot;
     this.#slotWriter = new ArchiveSlot(this.#dir, this.#slot, this.#fs);
@@ -524,6 +532,7 @@ class ArchiverRun implements Archiver {
 
   /** What the store and the directory hold at attach: queue every sealed segment not archived, resume the active. */
   async #catchUp(): Promise<void> {
+    await checkSameStorage(this.#fs, this.#handleFs, this.#dir);
     await this.#ensureSlot();
     const stored = await this.#call("list", (signal) => this.#store.list("", { signal }));
     const sealedInStore = new Map<number, { key: string; baseLsn: number; size: number }>();
