@@ -114,7 +114,10 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
         throw new Error("encodeBatch accepted the event");
       })();
       for (const error of [encodeError(bad), inBatch]) {
-        expect(error).toMatchObject({ code: "WAL_ENCODE", message: "event is not serialisable as JSON" });
+        expect(error).toMatchObject({
+          code: "WAL_ENCODE",
+          message: `event is not serialisable as JSON: ${(cause as Error).message}`,
+        });
         expect((error as Error).cause).toBe(cause);
       }
     }
@@ -152,6 +155,16 @@ describe("jsonCodec: what a JSON round trip does to values (as its TSDoc says)",
     expect((error as Error).cause).toBeInstanceOf(TypeError);
     const out = new ByteWriter();
     expect(() => jsonCodec.encodeBatch([1, 2n], out)).toThrow(expect.objectContaining({ code: "WAL_ENCODE" }));
+  });
+
+  it("says in the message what JSON.stringify refused, not only that it refused (a BigInt, a cycle)", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const bad of [{ n: 1n }, cyclic]) {
+      const error = encodeError(bad) as Error;
+      expect(error.message).toBe(`event is not serialisable as JSON: ${(error.cause as Error).message}`);
+    }
+    expect((encodeError({ n: 1n }) as Error).message).toMatch(/BigInt/);
   });
 
   it("turns a Map and a Set into {} (their entries are lost)", () => {

@@ -4,6 +4,7 @@
  */
 
 import type { ByteWriter } from "./byte-writer.js";
+import { shownError } from "./check-options.js";
 import { WalError } from "./errors.js";
 import { declareFreshBatches } from "./fresh-batches.js";
 
@@ -88,11 +89,12 @@ function refuseBatchEvent(index: number): never {
 /**
  * What encoding threw, as the codec reports it. Only the batch's own refusal becomes its message: anything a
  * `toJSON` or a getter throws (a `WalError` of the caller's included) is the event's failure to serialise, never an
- * error of the log's.
+ * error of the log's. Its text is in the message too: the caller of `commitTx` who logs only `message` should
+ * still read what was wrong ("Do not know how to serialize a BigInt"), not only that something was.
  */
 function encodeFailure(cause: unknown): never {
   if (cause instanceof BatchEventRefused) refuseBatchEvent(cause.index);
-  throw new WalError("WAL_ENCODE", "event is not serialisable as JSON", { cause });
+  throw new WalError("WAL_ENCODE", `event is not serialisable as JSON: ${shownError(cause)}`, { cause });
 }
 
 function readJson(payload: Uint8Array): unknown {
@@ -128,7 +130,8 @@ function readJson(payload: Uint8Array): unknown {
  *   `ArrayBuffer` or a `DataView` as `{}`: use `bytesCodec` or `loraCodec` for bytes;
  * - a `Date` comes back as its ISO 8601 string (any `toJSON` method is applied);
  * - a boxed `Number`, `String` or `Boolean` comes back as the primitive;
- * - a `BigInt` anywhere in the event is refused (`WAL_ENCODE`, with the `TypeError` as `cause`), as is a cycle;
+ * - a `BigInt` anywhere in the event is refused (`WAL_ENCODE`, with the `TypeError` as `cause` and its message in
+ *   the refusal's), as is a cycle;
  * - a `Map` or a `Set` comes back as `{}` (its entries are lost), as does any object with no enumerable own
  *   properties (an `Error`, a `RegExp`); class instances come back as plain objects of their own enumerable
  *   properties (getters read once, at encoding), without their prototype, symbol keys or non-enumerable properties.
