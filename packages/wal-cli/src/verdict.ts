@@ -58,11 +58,17 @@ export function exitCodeOf(status: Verdict["status"]): 0 | 1 | 2 | 5 {
 
 /**
  * The advice for a codec mismatch: the codec it was read with (a `--codec` name, or a `--codec-module` codec's name)
- * and what to try instead.
+ * and what to try instead. `framing: false` leaves out `--codec framing`, for a command that refuses it (`follow`
+ * prints events): advice to run it with an option it refuses would send the user from one error to the next.
  */
-export function codecAdvice(codec = "lora", source?: CodecUse["source"]): string {
+export function codecAdvice(
+  codec = "lora",
+  source?: CodecUse["source"],
+  { framing = true }: { readonly framing?: boolean } = {},
+): string {
   const read = source === "module" ? `read with the --codec-module codec "${codec}"` : `read with --codec ${codec}`;
   const others = CODEC_NAMES.filter((c) => c !== codec).map((c) => `--codec ${c}`);
+  if (!framing) return `${read}; try ${others.join(" or ")}, or your own codec with --codec-module <file>`;
   return `${read}; try ${others.join(" or ")}, your own codec with --codec-module <file>, or --codec framing to check the framing only`;
 }
 

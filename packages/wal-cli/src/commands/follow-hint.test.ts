@@ -18,6 +18,17 @@ function hinted(code: WalErrorCode, details: WalErrorDetails, slot?: string, dir
   return result;
 }
 
+it("a codec mismatch names the codec it was read with and the ones to try, not --codec framing (follow refuses it)", () => {
+  const details = { segment: "/w/0000000001.wal", offset: 57, lsn: 2 };
+  const error = new WalError("WAL_CODEC_MISMATCH", "does not decode with the lora codec", { details });
+  const result = withHint(error, "/w", undefined, LORA) as WalError;
+  expect(result.message).toBe(
+    "does not decode with the lora codec (read with --codec lora; try --codec json or --codec bytes, or your own codec with --codec-module <file>)",
+  );
+  expect(result.code).toBe("WAL_CODEC_MISMATCH");
+  expect(result.details).toBe(details);
+});
+
 it("a record that does not decode names the codec it was read with and the ones to try", () => {
   const decode = new WalError("WAL_DECODE", "bad payload");
   const details = { segment: "/w/0000000001.wal", offset: 40 };
@@ -25,15 +36,15 @@ it("a record that does not decode names the codec it was read with and the ones 
   const uses: [CodecHintUse, string][] = [
     [
       LORA,
-      " (read with --codec lora; try --codec json or --codec bytes, your own codec with --codec-module <file>, or --codec framing to check the framing only)",
+      " (read with --codec lora; try --codec json or --codec bytes, or your own codec with --codec-module <file>)",
     ],
     [
       { name: "json", source: "option" },
-      " (read with --codec json; try --codec lora or --codec bytes, your own codec with --codec-module <file>, or --codec framing to check the framing only)",
+      " (read with --codec json; try --codec lora or --codec bytes, or your own codec with --codec-module <file>)",
     ],
     [
       { name: "mine", source: "module" },
-      ' (read with the --codec-module codec "mine"; try --codec lora or --codec json or --codec bytes, your own codec with --codec-module <file>, or --codec framing to check the framing only)',
+      ' (read with the --codec-module codec "mine"; try --codec lora or --codec json or --codec bytes, or your own codec with --codec-module <file>)',
     ],
   ];
   for (const [use, hint] of uses) {

@@ -240,9 +240,11 @@ export type CodecHintUse = Pick<CodecUse, "name" | "source">;
  */
 export function withHint(error: unknown, dir: string, slot: string | undefined, use: CodecHintUse): unknown {
   if (!isWalError(error)) return error;
-  // The follower reports a whole record that does not decode as corruption; the likely cause is the codec.
-  if (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE")) {
-    return withAdvice(error, codecAdvice(use.name, use.source), { as: "aside" });
+  // A log whose first mutation record does not decode is a codec mismatch; one whose later record does not is
+  // reported as corruption, whose likely cause is the codec too. Either way: the codecs to try, and not
+  // `--codec framing`, which follow refuses.
+  if (error.code === "WAL_CODEC_MISMATCH" || (error.code === "WAL_CORRUPT" && isWalError(error.cause, "WAL_DECODE"))) {
+    return withAdvice(error, codecAdvice(use.name, use.source, { framing: false }), { as: "aside" });
   }
   const oldest = error.details.oldestRetainedLsn;
   const snapshotLsn =
