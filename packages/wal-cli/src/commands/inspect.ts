@@ -17,7 +17,7 @@ import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
-import { historyLine, sealedNewestLine, type VerifyReport, verifyTarget } from "./verify.js";
+import { historyLine, NO_SEGMENTS_NOTE, sealedNewestLine, type VerifyReport, verifyTarget } from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -223,6 +223,8 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
   ctx.out.line(
     `${s.bold("segments")}   ${report.segments.length}, ${formatBytes(report.bytes)} (${report.bytes} bytes)`,
   );
+  if (report.kind === "directory" && report.segments.length === 0)
+    ctx.out.line(`${s.bold("note")}       ${NO_SEGMENTS_NOTE}`);
   if (report.segments.length > 0) {
     ctx.out.line("");
     const table = formatTable(

@@ -388,6 +388,8 @@ function printVerify(report: VerifyReport, ctx: CommandContext): void {
   const what =
     report.kind === "directory" ? `${report.segments} segment${report.segments === 1 ? "" : "s"}` : "1 segment file";
   ctx.out.line(`${s.bold("checked")}       ${report.path}: ${what}, ${formatBytes(report.bytes)}`);
+  if (report.kind === "directory" && report.segments === 0)
+    ctx.out.line(`${s.bold("note")}          ${NO_SEGMENTS_NOTE}`);
   ctx.out.line(`${s.bold("codec")}         ${codecLine(report.codec)}`);
   if (report.replay !== null) {
     const r = report.replay;
@@ -485,6 +487,14 @@ function sealedNewestOf(
   if (last === undefined || newest === undefined || outcome.corruption !== null) return null;
   return last.sealed && last.path === newest.path ? basename(last.path) : null;
 }
+
+/**
+ * The note `verify` and `inspect` print for a directory without segment files. Its verdict is clean, as `Wal.open`
+ * would start a new log there; the note is for the likelier case on the command line, a path one level off (the
+ * application's data directory rather than its log subdirectory), which a bare "clean" would hide.
+ */
+export const NO_SEGMENTS_NOTE =
+  "no segment files (*.wal) here: an empty log, where Wal.open would start a new one; if a log should be here, check the path (is it in a subdirectory?)";
 
 /** What a sealed newest segment means for opening the log. */
 export function sealedNewestLine(segment: string): string {
