@@ -296,6 +296,29 @@ describe("LoraDB wal.rs tests", () => {
     await again.wal.close();
   });
 
+  it("commitTx of no events writes nothing on a full segment either: no rotation, no new segment", async () => {
+    // The segment has reached its target, so the next transaction rotates first; an empty one is no transaction, and
+    // sealing and creating segments for it would be writes (and a segment) the caller never asked for.
+    const dir = await tempDir();
+    const { wal } = await Wal.open(dir, { segmentTargetBytes: 64 });
+    await wal.commitTx([ev(0)]);
+    const segments = await listSegments(nodeFs, dir);
+    const before = wal.ioStats();
+    expect(await wal.commitTx([])).toBeNull();
+    expect(await listSegments(nodeFs, dir)).toEqual(segments);
+    expect(wal.activeSegmentId()).toBe(1);
+    expect(wal.ioStats()).toMatchObject({
+      writes: before.writes,
+      syncs: before.syncs,
+      bytesWritten: before.bytesWritten,
+    });
+    await wal.close();
+    const again = await Wal.open(dir);
+    expect(again.events).toEqual([ev(0)]);
+    expect(again.healed).toEqual([]);
+    await again.wal.close();
+  });
+
   it("commitTx of no events writes nothing (recorder: arm then commit with no mutations)", async () => {
     const dir = await tempDir();
     const { wal } = await Wal.open(dir);

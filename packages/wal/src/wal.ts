@@ -654,29 +654,34 @@ export class Wal<E = MutationEvent> {
     try {
       // From here on only `read` is looked at: the caller's value is read once.
       const read = eventsArgument("commitTx", events);
+      if (read.length === 0) {
+        // No transaction: nothing is written, and nothing is done for it either (a full segment rotates only before
+        // a transaction's begin, so waiting for a rotation or starting one would be writes no one asked for).
+        this.#assertUsable();
+        return Promise.resolve(null);
+      }
       if ((TESTING_BUILD && this.#bugs.size > 0) || !this.#appendable(true)) {
         // The slow path encodes the events twice (on the side, then into the segment): each is read once, here.
         const copy = copyOfEvents("commitTx", read);
         return this.#admission.admit(() => this.#commitTxSlow(copy));
       }
-      if (read.length === 0) return Promise.resolve(null);
       return this.#appendAndAwaitCommit(read);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** `commitTx` when it must wait for a rotation or a structural change first (or a planted bug is on). */
-  async #commitTxSlow(events: readonly E[]): Promise<CommitInfo | null> {
+  /**
+   * `commitTx` of one or more events when it must wait for a rotation or a structural change first (or a planted bug
+   * is on).
+   */
+  async #commitTxSlow(events: readonly E[]): Promise<CommitInfo> {
     const mayRotate = !(TESTING_BUILD && this.#bugs.has("rotate-inside-transaction"));
     // A refused transaction must change nothing, and waiting here may rotate (seal, create, fsync the directory):
     // encode it once on the side first, so an event that cannot be encoded is refused before any of that.
-    if (events.length > 0) {
-      assertLsnsLeft(this.#nextLsn, 3);
-      encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
-    }
+    assertLsnsLeft(this.#nextLsn, 3);
+    encodeCommitTxInto(this.#nextLsn, events, this.#codec, new ByteWriter(256));
     while (!this.#appendable(mayRotate, true)) await this.#prepareAppend(mayRotate);
-    if (events.length === 0) return null;
     if (TESTING_BUILD && this.#doubleNextBatch) {
       this.#doubleNextBatch = false;
       return await this.#appendAndAwaitCommit([...events, ...events]);
