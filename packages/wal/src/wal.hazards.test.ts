@@ -228,7 +228,6 @@ describe("3.5 any failed write or fsync poisons", () => {
       });
       fs.injectFault({ op: "datasync", errno: "EIO" });
       await expect(wal.commitTx([ev(2)])).rejects.toMatchObject({ code: "WAL_IO" });
-      console.error("DBG test", wal.fsyncedLsn(), good?.commitLsn, blockingSync);
       expect(wal.fsyncedLsn()).toBe(good?.commitLsn);
       expect(wal.durableLsn()).toBe(good?.commitLsn);
       expect(durable).toEqual([]);
