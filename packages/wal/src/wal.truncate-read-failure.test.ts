@@ -80,3 +80,40 @@ describe("a truncation that fails before deleting anything", () => {
     await wal.close();
   });
 });
+
+describe("a truncation whose deletion or slot invalidation fails", () => {
+  // A failed deletion, directory fsync or invalidation leaves the directory in a state the handle cannot know (a
+  // segment gone or not, an invalidation marker half written): it is a failed write, and poisons like one.
+  it.each([
+    ["a segment's deletion", { op: "unlink", path: /\.wal$/, errno: "EIO" }],
+    ["the directory's fsync after a deletion", { op: "syncDir", path: "/w", errno: "EIO" }],
+  ] as const)("%s: WAL_IO, and the handle is poisoned", async (_, fault) => {
+    const { fs, wal } = await sixSegments();
+    await dropSlot("/w", "reader", { fs });
+    const injected = fs.injectFault(fault);
+    await expect(wal.truncateUpTo(wal.durableLsn())).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(injected.hits).toBe(1);
+    expect(wal.failure()).toMatchObject({ code: "WAL_IO" });
+    await expect(wal.commitTx(["after"])).rejects.toMatchObject({ code: "WAL_POISONED" });
+    await wal.close();
+  });
+
+  it("a slot invalidation whose marker cannot be written: WAL_IO, nothing deleted, and the handle is poisoned", async () => {
+    const fs = new SimFS();
+    const { wal } = await Wal.open<JsonValue>("/w", {
+      fs,
+      codec: jsonCodec,
+      segmentTargetBytes: 64,
+      maxSlotRetainedBytes: 1,
+    });
+    for (let i = 0; i < 6; i++) await wal.commitTx([`e${i}`]);
+    await createSlot("/w", "reader", { fs });
+    const injected = fs.injectFault({ op: "write", path: /invalidated/, errno: "EIO" });
+    await expect(wal.truncateUpTo(wal.durableLsn())).rejects.toMatchObject({ code: "WAL_IO" });
+    expect(injected.hits).toBe(1);
+    expect((await wal.segments()).map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(wal.failure()).toMatchObject({ code: "WAL_IO" });
+    await expect(wal.commitTx(["after"])).rejects.toMatchObject({ code: "WAL_POISONED" });
+    await wal.close();
+  });
+});
