@@ -14,6 +14,7 @@ import {
   isWalError,
   MAX_TIMER_MS,
   optionNames,
+  optionOr,
   readCallerValue,
   shownError,
   shownValue,
@@ -1138,9 +1139,9 @@ function checkOptions(given: ArchiverOptions) {
   const bad = (what: string) => new WalError("WAL_INVALID_OPTION", `startArchiver: ${what}`);
   const o = checkOptionNames(given, ARCHIVER_OPTION_NAMES, "startArchiver");
   checkArchiveStore(o.store, "WAL_INVALID_OPTION", "startArchiver");
-  const slot: unknown = o.slot ?? "archive";
+  const slot: unknown = optionOr<unknown>(o.slot, "archive");
   if (!isSlotName(slot)) {
-    const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : typeof slot;
+    const shown = typeof slot === "string" ? JSON.stringify(slot.slice(0, 80)) : shownValue(slot);
     throw bad(`slot must be a replication slot name, 1 to 64 letters, digits, "_" or "-"; got ${shown}`);
   }
   if (o.onStateChange !== undefined && typeof o.onStateChange !== "function") {
@@ -1152,7 +1153,7 @@ function checkOptions(given: ArchiverOptions) {
   // Timer delays may be fractions (setTimeout takes them); a count and the call timeout (AbortSignal.timeout
   // takes only integers) may not.
   const ranged = (name: string, value: unknown, fallback: number, min: number, max: number, integer: boolean) => {
-    const v = value ?? fallback;
+    const v = optionOr(value, fallback);
     if (typeof v !== "number" || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
       throw bad(
         `${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${shownValue(value)}`,

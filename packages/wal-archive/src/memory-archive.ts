@@ -4,7 +4,7 @@
  * and helpers that damage or remove stored objects behind the store's back (for restore tests).
  */
 
-import { checkOptionNames, crc32, optionNames, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, crc32, optionNames, optionOr, shownValue, WalError } from "@lora/wal-codec";
 import { assertStoreKey, assertStorePrefix } from "./archive-keys.js";
 import {
   type ArchiveCallOptions,
@@ -146,8 +146,16 @@ interface ActiveFault {
  */
 export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive {
   const read = checkOptionNames(options, MEMORY_ARCHIVE_OPTION_NAMES, "memoryArchive");
-  const store = new MemoryStore(read.name ?? "memory");
-  for (const spec of read.faults ?? []) store.injectFault(spec);
+  const name: unknown = optionOr<unknown>(read.name, "memory");
+  if (typeof name !== "string" || name === "") {
+    throw new WalError("WAL_INVALID_OPTION", `memoryArchive: name must be a non-empty string, got ${shownValue(name)}`);
+  }
+  const faults: unknown = optionOr<unknown>(read.faults, []);
+  if (!Array.isArray(faults)) {
+    throw new WalError("WAL_INVALID_OPTION", `memoryArchive: faults must be an array, got ${shownValue(faults)}`);
+  }
+  const store = new MemoryStore(name);
+  for (const spec of faults as MemoryFaultSpec[]) store.injectFault(spec);
   return store;
 }
 

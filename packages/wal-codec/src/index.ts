@@ -43,7 +43,7 @@ export {
 export { declareFreshBatches, returnsFreshBatches } from "./fresh-batches.js";
 export { type JsonValue, jsonCodec } from "./json-codec.js";
 export { readU32, readU64 } from "./little-endian.js";
-export { checkOptionNames, optionNames } from "./option-names.js";
+export { checkOptionNames, optionNames, optionOr } from "./option-names.js";
 export type { PayloadCodec } from "./payload-codec.js";
 export {
   type CheckpointRecord,

@@ -1,6 +1,6 @@
 import { readOnce } from "@lora/test-utils";
 import { describe, expect, it } from "vitest";
-import { checkOptionNames, optionNames } from "./option-names.js";
+import { checkOptionNames, optionNames, optionOr } from "./option-names.js";
 
 const KNOWN = optionNames<{ syncMode?: string; recovery?: string; checkpointLsn?: number; fs?: object }>()(
   "syncMode",
@@ -170,5 +170,12 @@ describe("checkOptionNames reads each option once and hands back what it read", 
     expect(read.checkpointLsn).toBe(3);
     expect(read.checkpointLsn).toBe(3);
     expect(reads).toBe(1);
+  });
+});
+
+describe("optionOr", () => {
+  it("takes the default for undefined only: null, 0, false and '' are the caller's values", () => {
+    expect(optionOr(undefined, 7)).toBe(7);
+    for (const given of [null, 0, false, "", Number.NaN]) expect(optionOr<unknown>(given, 7)).toBe(given);
   });
 });

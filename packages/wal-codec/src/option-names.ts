@@ -73,3 +73,13 @@ export function checkOptionNames<T>(options: T, known: readonly string[], where:
   }
   return read as T & object;
 }
+
+/**
+ * `value`, or `fallback` when it is `undefined`: only an option left out (or given as `undefined`) takes its default.
+ * A `null` is kept for the option's check to refuse, like any value of the wrong type: settings read back from JSON
+ * hold `null` where they held `NaN` or nothing, and `checkpointLsn: null` taken as the default would open at fence 0
+ * and replay the whole log onto a snapshot.
+ */
+export function optionOr<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

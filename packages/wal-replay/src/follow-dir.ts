@@ -21,6 +21,7 @@ import {
   isWalError,
   MAX_TIMER_MS,
   optionNames,
+  optionOr,
   type PayloadCodec,
   shownValue,
   WalError,
@@ -151,7 +152,7 @@ export function followDir<E>(dir: string, given: FollowDirOptions<E>): Follower<
   const options = checkOptionNames(given, FOLLOW_DIR_OPTION_NAMES, "followDir");
   checkPayloadCodec(options.codec, "read");
   checkSignal(options.signal);
-  const after = options.after ?? 0;
+  const after = optionOr(options.after, 0);
   if (!Number.isSafeInteger(after) || after < 0) {
     throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${shownValue(after)}`);
   }
@@ -167,15 +168,15 @@ export function followDir<E>(dir: string, given: FollowDirOptions<E>): Follower<
     throw new WalError("WAL_INVALID_OPTION", "give either after or slot: a slot supplies its own position");
   }
   checkRestartLsn(after, options.restartLsn);
-  const durability = options.durability ?? "durable";
+  const durability = optionOr(options.durability, "durable");
   if (durability !== "durable" && durability !== "written") {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `durability must be "durable" or "written", got ${shownValue(durability)}`,
     );
   }
-  const poll = options.pollIntervalMs ?? 250;
-  const selfSyncAfter = options.selfSyncAfterMs ?? 1000;
+  const poll = optionOr(options.pollIntervalMs, 250);
+  const selfSyncAfter = optionOr(options.selfSyncAfterMs, 1000);
   // The poll interval is a timer's delay, and a timer past 2^31 - 1 ms fires after 1 ms in Node: a poll every
   // millisecond instead of almost never. selfSyncAfterMs is only compared with the clock: any finite number >= 0.
   if (typeof poll !== "number" || !(poll >= 0) || poll > MAX_TIMER_MS) {

@@ -8,6 +8,7 @@ import {
   checkPath,
   isWalError,
   optionNames,
+  optionOr,
   type PayloadCodec,
   shownValue,
   WalError,
@@ -94,11 +95,11 @@ export async function* readCommitted<E>(
   checkPath(dir);
   // Each option read once: what is checked is what the read uses.
   const options = checkOptionNames(given, READ_COMMITTED_OPTION_NAMES, "readCommitted");
-  const after = options.after ?? 0;
+  const after = optionOr(options.after, 0);
   const upto = options.upto;
   for (const [name, value] of [
     ["after", after],
-    ["upto", upto ?? 0],
+    ["upto", optionOr(upto, 0)],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new WalError("WAL_INVALID_OPTION", `${name} must be a non-negative safe integer, got ${shownValue(value)}`);

@@ -3,7 +3,7 @@
  * `replayDir`/`replaySegments` themselves, not by the first step of iteration.
  */
 
-import { checkPayloadCodec, checkSignal, shownValue, WalError } from "@lora/wal-codec";
+import { checkPayloadCodec, checkSignal, optionOr, shownValue, WalError } from "@lora/wal-codec";
 import { readSizeOf } from "@lora/wal-segment";
 import { RECOVERY_MODES, type RecoveryMode, type ReplayOptions, SCAN_FROM } from "./replay-types.js";
 import { isRestartFor } from "./resume-token.js";
@@ -64,7 +64,7 @@ export function checkReplayOptions<E>(options: ReplayOptions<E>): RecoveryMode {
  *   {@link RecoveryMode}, naming every mode.
  */
 export function checkRecoveryMode(recovery: unknown): RecoveryMode {
-  const mode = recovery ?? "tolerate-torn-tail";
+  const mode = optionOr(recovery, "tolerate-torn-tail");
   if (!(RECOVERY_MODES as readonly unknown[]).includes(mode)) {
     throw new WalError(
       "WAL_INVALID_OPTION",

@@ -59,7 +59,7 @@
 
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
-import { checkOptionNames, checkPath, crc32, errnoOf, optionNames, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkPath, crc32, errnoOf, optionNames, optionOr, WalError } from "@lora/wal-codec";
 import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 import { logEndBelow } from "./segment-locate.js";
@@ -199,9 +199,9 @@ export async function createSlot(dir: string, name: string, given: CreateSlotOpt
   assertDir(dir);
   assertSlotName(name);
   const { read: options, fs } = slotOptions(given, CREATE_SLOT_OPTION_NAMES, "createSlot");
-  const confirmedLsn = options.confirmedLsn ?? 0;
+  const confirmedLsn = optionOr(options.confirmedLsn, 0);
   assertNonNegative("confirmedLsn", confirmedLsn);
-  const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
+  const restartLsn = optionOr(options.restartLsn, restartAfter(confirmedLsn));
   assertRestart(confirmedLsn, restartLsn);
   const paths = slotPaths(dir, name);
   const createDir = await slotsDirMissing(fs, dir, paths.dir);
@@ -294,7 +294,7 @@ async function moveSlot(
   assertSlotName(name);
   const { read: options, fs } = slotOptions(given, ADVANCE_SLOT_OPTION_NAMES, "advanceSlot");
   assertNonNegative("confirmedLsn", confirmedLsn);
-  const restartLsn = options.restartLsn ?? restartAfter(confirmedLsn);
+  const restartLsn = optionOr(options.restartLsn, restartAfter(confirmedLsn));
   assertRestart(confirmedLsn, restartLsn);
   const paths = slotPaths(dir, name);
   const current = await readSlotState(fs, paths, name);
@@ -800,7 +800,7 @@ function assertRestart(confirmedLsn: number, restartLsn: unknown): asserts resta
 /** Throws `WAL_INVALID_ARGUMENT` unless `n` is a non-negative safe integer (an LSN or a byte count). */
 function assertNonNegative(what: string, n: unknown): asserts n is number {
   if (!Number.isSafeInteger(n) || (n as number) < 0) {
-    const shown = typeof n === "number" ? String(n) : typeof n;
+    const shown = typeof n === "number" || n === null ? String(n) : typeof n;
     throw new WalError("WAL_INVALID_ARGUMENT", `${what} must be a non-negative safe integer, got ${shown}`);
   }
 }

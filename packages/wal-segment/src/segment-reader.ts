@@ -17,6 +17,7 @@ import {
   MIN_RECORD_BYTES,
   markerCrc32,
   optionNames,
+  optionOr,
   type PayloadCodec,
   shownValue,
   tryDecodeRecord,
@@ -178,7 +179,8 @@ export class SegmentReader {
    * Open a segment read-only and validate its header. The file's length is measured after the header is read, so
    * a reader that finds the segment sealed (beside a live writer that sealed it meanwhile) reads all its records.
    * @throws {@link @lora/wal-codec!WalError} `WAL_BAD_HEADER` (short, bad magic, bad CRC, bad version), `WAL_IO`;
-   *   `WAL_INVALID_OPTION` for a bad `chunkBytes` or `startOffset` (an integer of at least 32), and
+   *   `WAL_INVALID_OPTION` for a bad `chunkBytes`, `startOffset` (an integer of at least 32) or `readBuffer` (a
+   *   `Uint8Array`), and
    *   `WAL_INVALID_ARGUMENT` for an `fs` or a `path` that is not one, before the file is opened.
    */
   static async open(fs: WalFileSystem, path: string, given: SegmentReaderOptions = {}): Promise<SegmentReader> {
@@ -186,9 +188,15 @@ export class SegmentReader {
     checkPath(path, "the segment path");
     const options = checkOptionNames(given, READER_OPTION_NAMES, "SegmentReader.open");
     const chunk = readSizeOf(options.chunkBytes);
-    const start = options.startOffset ?? SEGMENT_HEADER_BYTES;
+    const start = optionOr(options.startOffset, SEGMENT_HEADER_BYTES);
     if (!Number.isSafeInteger(start) || start < SEGMENT_HEADER_BYTES) {
       throw new WalError("WAL_INVALID_OPTION", `startOffset must be an integer >= 32, got ${shownValue(start)}`);
+    }
+    if (options.readBuffer !== undefined && !(options.readBuffer instanceof Uint8Array)) {
+      throw new WalError(
+        "WAL_INVALID_OPTION",
+        `readBuffer must be a Uint8Array, got ${shownValue(options.readBuffer)}`,
+      );
     }
     const file = await fs.open(path, "read");
     try {

@@ -4,7 +4,7 @@
  * `commitTx` transactions) while they keep up.
  */
 
-import { checkOptionNames, checkSignal, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
+import { checkOptionNames, checkSignal, optionOr, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
 import { CommitFollower, type Follower } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { RecentCommits } from "./recent-commits.js";
@@ -70,11 +70,11 @@ export class InProcessFeed<E> {
   follow(given: WalFollowOptions): WalFollower<E> {
     // Each option read once: what is checked below is what the follower uses.
     const options = checkOptionNames(given, WAL_FOLLOW_OPTION_NAMES, "wal.follow");
-    const after = options.after ?? 0;
+    const after = optionOr(options.after, 0);
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new WalError("WAL_INVALID_OPTION", `after must be a non-negative safe integer, got ${shownValue(after)}`);
     }
-    const durability = options.durability ?? "durable";
+    const durability = optionOr(options.durability, "durable");
     if (durability !== "durable" && durability !== "written") {
       throw new WalError(
         "WAL_INVALID_OPTION",

@@ -2,7 +2,14 @@
  * The validation of `Wal.open`'s options: every option checked and defaulted before the open touches the disk.
  */
 
-import { checkOptionNames, checkPayloadCodec, type PayloadCodec, shownValue, WalError } from "@lora/wal-codec";
+import {
+  checkOptionNames,
+  checkPayloadCodec,
+  optionOr,
+  type PayloadCodec,
+  shownValue,
+  WalError,
+} from "@lora/wal-codec";
 import { loraCodec } from "@lora/wal-codec/lora";
 import { checkRetryBudgetMs } from "@lora/wal-lock";
 import type { ReplayedTransaction, ReplayProgress } from "@lora/wal-replay";
@@ -55,17 +62,17 @@ export interface OpenOptions<E> {
 export function normalizeOpenOptions<E>(given: WalOptions<E>): OpenOptions<E> {
   // Each option read once, here: what is checked below is what the open uses.
   const options = checkOptionNames(given, WAL_OPTION_NAMES, "Wal.open");
-  const codec = (options.codec ?? loraCodec) as PayloadCodec<E>;
+  const codec = optionOr<unknown>(options.codec, loraCodec) as PayloadCodec<E>;
   checkPayloadCodec(codec);
   const syncMode = normalizeSyncMode(options.syncMode);
-  const target = options.segmentTargetBytes ?? DEFAULT_SEGMENT_TARGET_BYTES;
+  const target = optionOr(options.segmentTargetBytes, DEFAULT_SEGMENT_TARGET_BYTES);
   if (!Number.isSafeInteger(target) || target < 1) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `segmentTargetBytes must be a positive integer, got ${shownValue(target)}`,
     );
   }
-  const fence = options.checkpointLsn ?? 0;
+  const fence = optionOr(options.checkpointLsn, 0);
   // The log resumes at the fence + 1, which must be a safe integer: a fence at the last one could only fail later,
   // after the directory was created.
   if (!Number.isSafeInteger(fence) || fence < 0 || fence >= Number.MAX_SAFE_INTEGER) {
@@ -76,37 +83,40 @@ export function normalizeOpenOptions<E>(given: WalOptions<E>): OpenOptions<E> {
   }
   const recovery = checkRecoveryMode(options.recovery);
   if (options.onTransaction !== undefined && typeof options.onTransaction !== "function") {
-    throw new WalError("WAL_INVALID_OPTION", "onTransaction must be a function");
+    throw new WalError(
+      "WAL_INVALID_OPTION",
+      `onTransaction must be a function, got ${shownValue(options.onTransaction)}`,
+    );
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-    throw new WalError("WAL_INVALID_OPTION", "onProgress must be a function");
+    throw new WalError("WAL_INVALID_OPTION", `onProgress must be a function, got ${shownValue(options.onProgress)}`);
   }
-  const allowTruncatedHistory = options.allowTruncatedHistory ?? false;
+  const allowTruncatedHistory = optionOr(options.allowTruncatedHistory, false);
   if (typeof allowTruncatedHistory !== "boolean") {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `allowTruncatedHistory must be a boolean, got ${shownValue(allowTruncatedHistory)}`,
     );
   }
-  const scanFrom = options.scanFrom ?? "oldest";
+  const scanFrom = optionOr(options.scanFrom, "oldest");
   if (!SCAN_FROM.includes(scanFrom)) {
     throw new WalError("WAL_INVALID_OPTION", `scanFrom must be "oldest" or "fence", got ${shownValue(scanFrom)}`);
   }
-  const blockingSync = options.blockingSync ?? "auto";
+  const blockingSync = optionOr(options.blockingSync, "auto");
   if (typeof blockingSync !== "boolean" && blockingSync !== "auto") {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `blockingSync must be a boolean or "auto", got ${shownValue(blockingSync)}`,
     );
   }
-  const unsyncedWindowBytes = options.unsyncedWindowBytes ?? UNSYNCED_WINDOW_BYTES;
+  const unsyncedWindowBytes = optionOr(options.unsyncedWindowBytes, UNSYNCED_WINDOW_BYTES);
   if (!Number.isSafeInteger(unsyncedWindowBytes) || unsyncedWindowBytes < 4096) {
     throw new WalError(
       "WAL_INVALID_OPTION",
       `unsyncedWindowBytes must be an integer >= 4096, got ${shownValue(unsyncedWindowBytes)}`,
     );
   }
-  const preallocate = options.preallocateBytes ?? (syncMode.mode === "none" ? 0 : DEFAULT_PREALLOCATE_BYTES);
+  const preallocate = optionOr(options.preallocateBytes, syncMode.mode === "none" ? 0 : DEFAULT_PREALLOCATE_BYTES);
   // Above the most one fill can write it is refused whatever the segment target: clamped to a large target it
   // would be accepted, then fail every commit (WAL_IO, or a RangeError allocating the zeros).
   if (!Number.isSafeInteger(preallocate) || preallocate < 0 || preallocate > MAX_PREALLOCATE_BYTES) {
@@ -117,7 +127,7 @@ export function normalizeOpenOptions<E>(given: WalOptions<E>): OpenOptions<E> {
   }
   // Zeros further ahead than a whole segment would only be cut off again when it is sealed.
   const preallocateBytes = Math.min(preallocate, target);
-  const maxSlotRetainedBytes = options.maxSlotRetainedBytes ?? Number.POSITIVE_INFINITY;
+  const maxSlotRetainedBytes = optionOr(options.maxSlotRetainedBytes, Number.POSITIVE_INFINITY);
   if (typeof maxSlotRetainedBytes !== "number" || Number.isNaN(maxSlotRetainedBytes) || maxSlotRetainedBytes < 0) {
     throw new WalError(
       "WAL_INVALID_OPTION",
@@ -128,7 +138,7 @@ export function normalizeOpenOptions<E>(given: WalOptions<E>): OpenOptions<E> {
   // Checked here, before `Wal.open` creates the directory: the lock would refuse it only after (and a custom file
   // system's lock not at all).
   if (lockRetryMs !== undefined) checkRetryBudgetMs(lockRetryMs, "lockRetryMs");
-  const publishDurableLsn = options.publishDurableLsn ?? true;
+  const publishDurableLsn = optionOr(options.publishDurableLsn, true);
   if (typeof publishDurableLsn !== "boolean") {
     throw new WalError(
       "WAL_INVALID_OPTION",
