@@ -29,11 +29,13 @@ import { FollowAssembler } from "./follow-assembler.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
+import { segmentHoleError } from "./segment-hole.js";
 import {
   canRestartFrom,
   isLoneMissingLsn,
   locateSegment,
   oldestRetainedLsn,
+  readBaseLsn,
   type SegmentLocation,
   truncatedError,
 } from "./segment-locate.js";
@@ -773,8 +775,30 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   }
 
   async #truncated(after: number, oldest: number): Promise<never> {
-    const error = truncatedError(this.#o.dir, after, oldest);
-    throw this.#o.onTruncated === undefined ? error : await this.#o.onTruncated(error);
+    throw await this.#mapped(truncatedError(this.#o.dir, after, oldest));
+  }
+
+  /** `error` to throw, a `WAL_TRUNCATED` mapped as the caller wants (a slot's invalidation). */
+  async #mapped(error: WalError): Promise<WalError> {
+    return error.code === "WAL_TRUNCATED" && this.#o.onTruncated !== undefined
+      ? await this.#o.onTruncated(error)
+      : error;
+  }
+
+  /**
+   * The segment ids between `id` (read last) and `next` are missing mid-log: `WAL_TRUNCATED` resuming after the hole
+   * (see {@link segmentHoleError}). When `next`'s header cannot be read (removed or replaced meanwhile), the hole is
+   * reported against the oldest segment as before.
+   */
+  async #hole(id: number, entries: readonly SegmentEntry[], next: SegmentEntry, lastLsn: number): Promise<void> {
+    let nextBaseLsn: number;
+    try {
+      nextBaseLsn = await readBaseLsn(this.#o.fs, next.path);
+    } catch {
+      return;
+    }
+    const current = entries.find((e) => e.id === id) ?? { id, path: this.#reader?.path ?? this.#o.dir };
+    throw await this.#mapped(segmentHoleError({ dir: this.#o.dir, current, next, nextBaseLsn, lastLsn }));
   }
 
   /**
@@ -877,7 +901,11 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         await this.#reset(true);
         return RESTARTED;
       }
-      await this.#truncated(this.#assembler?.lastLsn ?? this.#lastDelivered, oldest);
+      const lastLsn = this.#assembler?.lastLsn ?? this.#lastDelivered;
+      // The oldest segment still holds the records after what was read: the ids are missing in the middle, which
+      // truncation (oldest first) never leaves while it runs. What is left to resume from starts after the hole.
+      if (oldest <= lastLsn + 1) await this.#hole(id, entries, next, lastLsn);
+      await this.#truncated(lastLsn, oldest);
     }
     return next;
   }

@@ -141,7 +141,8 @@ export const CONFIRMABLE_TOKENS = 4096;
  * delivered once; by default only once it is durable, so a writer crash and recovery never take back a delivered
  * transaction, and a writer restart never makes one delivered twice or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
- *   (`details.oldestRetainedLsn`), `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
+ *   (`details.oldestRetainedLsn`; for segment ids missing mid-log, the base LSN of the segment after the hole),
+ *   `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
  *   `WAL_BAD_HEADER`, `WAL_IO`; at once `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string and
  *   `WAL_INVALID_OPTION` for bad options. A log directory that does not exist is `WAL_IO` (ENOENT) from the
  *   iteration: a mistyped path fails rather than waits.
