@@ -30,7 +30,13 @@ export {
   RECORD_KINDS,
 } from "./commands/dump.js";
 export { FOLLOW_POLL_MS, followedTransactionToJson } from "./commands/follow.js";
-export { type InspectReport, inspectDir, type LockState, type SegmentReport } from "./commands/inspect.js";
+export {
+  type BrokenFile,
+  type InspectReport,
+  inspectDir,
+  type LockState,
+  type SegmentReport,
+} from "./commands/inspect.js";
 export type { RestoreSummary } from "./commands/restore.js";
 export { describeSlots, type SlotDamageEntry, type SlotReport, type SlotReportEntry } from "./commands/slots.js";
 export { type Spread, type StatReport, statDir } from "./commands/stat.js";

@@ -37,6 +37,17 @@ export interface SegmentReport {
 }
 
 /**
+ * A `*.broken` file beside the segments: bytes an earlier open of the log took out of it and kept (a torn tail it
+ * cut, `<segment>.<offset>.broken`; a segment a `point-in-time` open moved aside, `<segment>.broken`). Not part of
+ * the log: no reader looks at it.
+ */
+export interface BrokenFile {
+  readonly name: string;
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/**
  * The directory lock right now: `held` (a writer, LoraDB or `@lora/wal`, has the log open), `free`, `missing` (no
  * lock file: never opened by a writer), `invalid` (`.lora-wal.lock` exists but is not a regular file, e.g. a
  * directory: no writer can lock it, so opening the log fails), `not-applicable` (a single file was given),
@@ -55,6 +66,8 @@ export interface InspectReport {
   /** The codec payloads were read with (`framingOnly`: none were decoded), and how it was chosen. */
   readonly codec: CodecUse;
   readonly segments: readonly SegmentReport[];
+  /** The `.broken` files in the directory, by name (none for a single file). */
+  readonly broken: readonly BrokenFile[];
   /**
    * The counts of {@link verifyDir}'s replay (`oldestFence`, `lowestFence`, `sealedNewest` among them); `null` when
    * replay stopped on a structure error or a bad header.
@@ -110,6 +123,7 @@ async function inspectTarget(fs: WalFileSystem, target: WalTarget, options: Read
     });
   }
   const { verdict, replay } = await verifyTarget(fs, target, chosen);
+  const broken = target.kind === "directory" ? await brokenFiles(fs, path) : [];
   return {
     path,
     kind: target.kind,
@@ -118,9 +132,21 @@ async function inspectTarget(fs: WalFileSystem, target: WalTarget, options: Read
     bytes: segments.reduce((n, s) => n + s.bytes, 0),
     codec: chosen.use,
     segments,
+    broken,
     replay,
     verdict,
   };
+}
+
+/** The `.broken` files of `dir`, by name; one removed between the listing and its stat is left out. */
+async function brokenFiles(fs: WalFileSystem, dir: string): Promise<BrokenFile[]> {
+  const out: BrokenFile[] = [];
+  for (const name of (await fs.readdir(dir)).filter((n) => n.endsWith(".broken")).sort()) {
+    const path = join(dir, name);
+    const stat = await fs.stat(path);
+    if (stat?.isFile) out.push({ name, path, bytes: stat.size });
+  }
+  return out;
 }
 
 /**
@@ -263,5 +289,16 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
   if (history !== undefined) ctx.out.line(`${s.bold("history")}    ${history}`);
   if (r !== null && r.sealedNewest !== null)
     ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(r.sealedNewest)}`);
+  if (report.broken.length > 0) {
+    const files = report.broken.length === 1 ? "1 file" : `${report.broken.length} files`;
+    ctx.out.line(
+      `${s.bold("broken")}     ${s.yellow(files)} an earlier open took out of the log and kept (a torn tail it cut, or segments point-in-time recovery moved aside); not part of the log: look at them, then remove them`,
+    );
+    const table = formatTable(
+      [{ header: "" }, { header: "", align: "right" }],
+      report.broken.map((b) => [b.name, `${formatBytes(b.bytes)} (${b.bytes} bytes)`]),
+    );
+    for (const line of table.slice(1)) ctx.out.line(`           ${line}`);
+  }
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
 }
