@@ -231,7 +231,13 @@ function statusText(r: SegmentReport): string {
 /** `lora-wal inspect`. */
 export function runInspect(args: string[], ctx: CommandContext): Promise<number> {
   return runReportCommand(
-    { name: "inspect", help: INSPECT_HELP, compute: inspectDir, printText: printInspect },
+    {
+      name: "inspect",
+      help: INSPECT_HELP,
+      compute: inspectDir,
+      printText: printInspect,
+      noSegments: (r) => r.kind === "directory" && r.segments.length === 0,
+    },
     args,
     ctx,
   );

@@ -7,6 +7,8 @@ import type { ParseArgsConfig } from "node:util";
 import { COMMON_OPTIONS, type CommandContext, ExitCode, onePath, parseCommand, READ_OPTIONS } from "../cli-context.js";
 import { codecOptions } from "../codec-module.js";
 import type { ReadOptions } from "../read-options.js";
+import { holdsArchive } from "../scan/holds-archive.js";
+import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import type { Verdict } from "../verdict.js";
 
 export interface ReportCommand<R extends { readonly verdict: Verdict }> {
@@ -15,6 +17,8 @@ export interface ReportCommand<R extends { readonly verdict: Verdict }> {
   compute(path: string, options: ReadOptions): Promise<R>;
   /** Print the report as text (the JSON form is generic). */
   printText(report: R, ctx: CommandContext): void;
+  /** Whether the report found no segment in a directory (then the text says so when it holds an archive). */
+  noSegments(report: R): boolean;
   /** The command's own options beside the read options, and what they add to the options `compute` gets. */
   readonly own?: {
     readonly options: NonNullable<ParseArgsConfig["options"]>;
@@ -47,6 +51,13 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
     read.done();
   }
   if (values.json === true) ctx.out.line(JSON.stringify(report, null, 2));
-  else command.printText(report, ctx);
+  else {
+    command.printText(report, ctx);
+    if (command.noSegments(report) && (await holdsArchive(createReadOnlyFileSystem(), path))) {
+      ctx.out.line(
+        `${ctx.style.bold("note")}       ${path} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`,
+      );
+    }
+  }
   return report.verdict.exitCode;
 }

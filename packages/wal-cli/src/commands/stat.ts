@@ -213,7 +213,17 @@ the log was written with).
 
 /** `lora-wal stat`. */
 export function runStat(args: string[], ctx: CommandContext): Promise<number> {
-  return runReportCommand({ name: "stat", help: STAT_HELP, compute: statDir, printText: printStat }, args, ctx);
+  return runReportCommand(
+    {
+      name: "stat",
+      help: STAT_HELP,
+      compute: statDir,
+      printText: printStat,
+      noSegments: (r) => r.kind === "directory" && r.segments.count === 0,
+    },
+    args,
+    ctx,
+  );
 }
 
 function printStat(report: StatReport, ctx: CommandContext): void {

@@ -369,6 +369,7 @@ export function runVerify(args: string[], ctx: CommandContext): Promise<number> 
       name: "verify",
       help: VERIFY_HELP,
       compute: verifyDir,
+      noSegments: (r) => r.kind === "directory" && r.segments === 0,
       printText: printVerify,
       own: {
         options: { "checkpoint-lsn": { type: "string" } },
