@@ -29,6 +29,8 @@ describe("inspect, verify and stat of an archive directory", () => {
       expect(text.stdout, command).toContain(
         `note       ${archive} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`,
       );
+      // One note: not also the one for a directory with no segment files (check the path), which it is not.
+      expect(text.stdout.match(/^note/gm), command).toHaveLength(1);
       const json = await runCli([command, archive, "--codec", "json", "--json"]);
       expect(json.code).toBe(0);
       expect(JSON.parse(json.stdout).verdict.status).toBe("clean");

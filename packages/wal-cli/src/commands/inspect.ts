@@ -243,7 +243,7 @@ export function runInspect(args: string[], ctx: CommandContext): Promise<number>
   );
 }
 
-function printInspect(report: InspectReport, ctx: CommandContext): void {
+function printInspect(report: InspectReport, ctx: CommandContext, place: { readonly archive: boolean }): void {
   const s = ctx.style;
   const range = (r: SegmentReport) =>
     r.firstLsn === null ? "-" : r.firstLsn === r.lastLsn ? `${r.firstLsn}` : `${r.firstLsn}..${r.lastLsn}`;
@@ -255,7 +255,7 @@ function printInspect(report: InspectReport, ctx: CommandContext): void {
   ctx.out.line(
     `${s.bold("segments")}   ${report.segments.length}, ${formatBytes(report.bytes)} (${report.bytes} bytes)`,
   );
-  if (report.kind === "directory" && report.segments.length === 0)
+  if (report.kind === "directory" && report.segments.length === 0 && !place.archive)
     ctx.out.line(`${s.bold("note")}       ${NO_SEGMENTS_NOTE}`);
   if (report.segments.length > 0) {
     ctx.out.line("");

@@ -15,8 +15,11 @@ export interface ReportCommand<R extends { readonly verdict: Verdict }> {
   readonly name: string;
   readonly help: string;
   compute(path: string, options: ReadOptions): Promise<R>;
-  /** Print the report as text (the JSON form is generic). */
-  printText(report: R, ctx: CommandContext): void;
+  /**
+   * Print the report as text (the JSON form is generic). `archive`: the directory holds no segment but an archive,
+   * which a note printed after the report names (so the text need not say that it holds no segment files).
+   */
+  printText(report: R, ctx: CommandContext, place: { readonly archive: boolean }): void;
   /** Whether the report found no segment in a directory (then the text says so when it holds an archive). */
   noSegments(report: R): boolean;
   /** The command's own options beside the read options, and what they add to the options `compute` gets. */
@@ -52,8 +55,9 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
   }
   if (values.json === true) ctx.out.line(JSON.stringify(report, null, 2));
   else {
-    command.printText(report, ctx);
-    if (command.noSegments(report) && (await holdsArchive(createReadOnlyFileSystem(), path))) {
+    const archive = command.noSegments(report) && (await holdsArchive(createReadOnlyFileSystem(), path));
+    command.printText(report, ctx, { archive });
+    if (archive) {
       ctx.out.line(
         `${ctx.style.bold("note")}       ${path} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`,
       );

@@ -384,12 +384,12 @@ export function runVerify(args: string[], ctx: CommandContext): Promise<number> 
   );
 }
 
-function printVerify(report: VerifyReport, ctx: CommandContext): void {
+function printVerify(report: VerifyReport, ctx: CommandContext, place: { readonly archive: boolean }): void {
   const s = ctx.style;
   const what =
     report.kind === "directory" ? `${report.segments} segment${report.segments === 1 ? "" : "s"}` : "1 segment file";
   ctx.out.line(`${s.bold("checked")}       ${report.path}: ${what}, ${formatBytes(report.bytes)}`);
-  if (report.kind === "directory" && report.segments === 0)
+  if (report.kind === "directory" && report.segments === 0 && !place.archive)
     ctx.out.line(`${s.bold("note")}          ${NO_SEGMENTS_NOTE}`);
   ctx.out.line(`${s.bold("codec")}         ${codecLine(report.codec)}`);
   if (report.replay !== null) {
