@@ -1,11 +1,13 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { settleBundle } from "./settle-bundle.js";
 
 /**
  * Bundle a TypeScript script and the `@lora/*` sources it imports into one ESM file that plain `node` runs, for
  * tests that need real child processes (SIGKILL, another process's view of the files) before anything is built:
- * CI runs the tests before the build. Native and third-party modules stay external. Returns the bundle's path.
+ * CI runs the tests before the build. Native and third-party modules stay external. Returns the bundle's path, in a
+ * directory named by the bundle's contents (see {@link settleBundle}): runs of the same sources share it.
  */
 export async function bundleScript(entry: string): Promise<string> {
   // tsup is the repo's bundler (a root dev dependency); loaded lazily so tests that never spawn do not pay for it.
@@ -34,5 +36,5 @@ export async function bundleScript(entry: string): Promise<string> {
       options.conditions = ["@lora/source"];
     },
   });
-  return join(outDir, `${basename(entry).replace(/\.ts$/, "")}.js`);
+  return join(await settleBundle(outDir, "lora-wal-bundle-"), `${basename(entry).replace(/\.ts$/, "")}.js`);
 }

@@ -11,5 +11,6 @@ export {
 export { openDescriptorOf } from "./open-descriptor.js";
 export { type ReadOnce, readOnce } from "./read-once.js";
 export { seededRandom } from "./seeded-random.js";
+export { settleBundle } from "./settle-bundle.js";
 export { makeTempDir } from "./temp-dir.js";
 export { expectEachRefused, UNPRINTABLE_VALUES } from "./unprintable-values.js";

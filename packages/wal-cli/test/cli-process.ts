@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, realpath, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { settleBundle } from "@lora/test-utils";
 import { S3_SDK_PACKAGE } from "../src/scan/archive-target.js";
 
 const root = join(fileURLToPath(import.meta.url), "../..");
@@ -18,7 +19,7 @@ const root = join(fileURLToPath(import.meta.url), "../..");
  * The AWS SDK stays external, as in the published package (it cannot be bundled as ESM anyway), and the bundle is
  * split per dynamic import so that only an `s3://` target loads the chunk that imports it. The SDK installed for
  * this package is linked into the bundle's `node_modules`, unless `s3Sdk` is false: an install without it. koffi (the
- * native lock calls) is linked there too.
+ * native lock calls) is linked there too. The directory is named by its contents, so runs of the same sources share it.
  */
 export async function bundleCli(options: { readonly s3Sdk?: boolean } = {}): Promise<string> {
   // tsup is the repo's bundler (a root dev dependency); loaded lazily so tests that never spawn do not pay for it.
@@ -51,7 +52,7 @@ export async function bundleCli(options: { readonly s3Sdk?: boolean } = {}): Pro
   const koffi = join(outDir, "node_modules", "koffi");
   await mkdir(join(koffi, ".."), { recursive: true });
   await symlink(await realpath(join(root, "..", "wal-lock", "node_modules", "koffi")), koffi, "dir");
-  return join(outDir, "cli.js");
+  return join(await settleBundle(outDir, "lora-wal-cli-"), "cli.js");
 }
 
 /** A running `lora-wal`. */
