@@ -279,13 +279,20 @@ function lessonNotes(r: TierResult, lessons: Lessons): void {
     r.notes.push(`${r.extra.lsnOrderNotCallOrder} group-mode commit(s) got an LSN below one started before them`);
 }
 
+/** The replay field of a finding of a planted bug: its trace is not kept (the seed runs the planted phase again). */
+export const PLANTED_NOT_KEPT =
+  "a planted bug: no trace kept; pnpm torture -- --smoke runs the planted-bug phase again";
+
 export async function runTierD(o: TierDOptions): Promise<TierResult> {
   const start = Date.now();
   const r = new TierResult("D");
   const lessons: Lessons = { redundant: [], mkdirs: new Set(), neverSynced: new Map() };
   const report = (found: Omit<Violation, "replay">[], s: SavedTrace, path: string | undefined) => {
     if (found.length === 0) return;
-    const replay = replayCommand(path ?? saveTrace(s));
+    // A bug planted on purpose is the planted-bug phase checking that this tier catches it: a finding is expected,
+    // and a trace kept for each would pile up in the temporary directory with every run (and test run).
+    const planted = path === undefined && (s.bug !== "none" || s.planted !== undefined);
+    const replay = planted ? PLANTED_NOT_KEPT : replayCommand(path ?? saveTrace(s));
     for (const v of found) r.add({ ...v, replay });
   };
   if (o.traceFile !== undefined) {

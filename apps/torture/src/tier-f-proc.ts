@@ -126,13 +126,13 @@ function errorLine(stderr: string): string {
   return (line ?? stderr).trim().slice(0, 300);
 }
 
+/** The start of the name of a run's directory in the OS's temporary directory (a planted bug's name in it). */
+export function followProcRootPrefix(o: { readonly seed: number; readonly bug?: string | undefined }): string {
+  return `lora-torture-f-${o.seed}-${o.bug === undefined ? "" : `${o.bug}-`}`;
+}
+
 export async function runFollowProc(o: FollowProcOptions, result: TierResult): Promise<void> {
-  const run = new ProcRun(
-    o,
-    result,
-    await followChildScript(),
-    await mkdtemp(join(tmpdir(), `lora-torture-f-${o.seed}-`)),
-  );
+  const run = new ProcRun(o, result, await followChildScript(), await mkdtemp(join(tmpdir(), followProcRootPrefix(o))));
   try {
     await run.run();
   } finally {
@@ -181,7 +181,10 @@ class ProcRun {
       tier: FOLLOW_TIER,
       kind,
       caseId: `proc-${this.#cycle}`,
-      message: `F-proc cycle ${this.#cycle}${this.#o.bug === undefined ? "" : ` [planted ${this.#o.bug}]`}: ${message} (directory kept: ${this.#root})`,
+      message:
+        this.#o.bug === undefined
+          ? `F-proc cycle ${this.#cycle}: ${message} (directory kept: ${this.#root})`
+          : `F-proc cycle ${this.#cycle} [planted ${this.#o.bug}]: ${message}`,
       replay: `pnpm torture -- --tier F --seed ${this.#o.seed}`,
     });
   }
@@ -195,7 +198,9 @@ class ProcRun {
     this.#stopFollower();
     this.#spare?.child.kill("SIGKILL");
     this.#spare = null;
-    if (this.#r.violations.length === this.#violationsAtStart) await rm(this.#root, { recursive: true, force: true });
+    // Kept for a finding to look into; a planted bug's finding is the expected one (its runs would pile up).
+    if (this.#o.bug !== undefined || this.#r.violations.length === this.#violationsAtStart)
+      await rm(this.#root, { recursive: true, force: true });
   }
 
   async run(): Promise<void> {

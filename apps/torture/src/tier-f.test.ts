@@ -4,8 +4,12 @@
  * needs no build.
  */
 
+import { readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FOLLOW_BUGS, runFollowBug, runTierF } from "./tier-f.js";
+import { followProcRootPrefix } from "./tier-f-proc.js";
 
 const listed = (r: { violations: readonly { kind: string; message: string }[] }) =>
   r.violations.map((v) => `${v.kind}: ${v.message}`);
@@ -52,9 +56,15 @@ describe("tier F (the change feed)", () => {
 
   for (const bug of FOLLOW_BUGS) {
     it(`catches the planted bug ${bug}`, async () => {
+      // Only this test runs this bug at seed 1: whatever of its directories is left in tmpdir, its run left.
+      const prefix = followProcRootPrefix({ seed: 1, bug });
+      const kept = async () => (await readdir(tmpdir())).filter((name) => name.startsWith(prefix));
+      for (const name of await kept()) await rm(join(tmpdir(), name), { recursive: true, force: true });
       const verdict = await runFollowBug(bug, 1);
       expect(verdict.caught, `${bug} was not caught: ${verdict.example ?? ""}`).toBe(true);
       expect(verdict.tier).toBe("F");
+      // A planted bug's finding is the expected one: its directory is not kept.
+      expect(await kept()).toEqual([]);
     });
   }
 });

@@ -1,5 +1,8 @@
 /** Tier D (strace of the real process): the clean seam passes, and every seam bug is caught by tier D. */
 
+import { readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSeamBug } from "./planted-bugs.js";
 import { runTierD } from "./tier-d.js";
@@ -30,10 +33,17 @@ describe.skipIf(!tierDReady)("tier D (strace of the real process)", () => {
   });
 
   for (const bug of SEAM_BUGS) {
-    it(`catches the seam bug ${bug}`, async () => {
+    it(`catches the seam bug ${bug}, keeping no trace of it`, async () => {
+      // Only this test runs this bug at seed 1: a trace named after it in tmpdir is this run's.
+      const kept = async () =>
+        (await readdir(tmpdir())).filter(
+          (name) => name.startsWith("lora-wal-tier-d-1-") && name.endsWith(`-${bug}.json`),
+        );
+      for (const name of await kept()) await rm(join(tmpdir(), name), { force: true });
       const verdict = await runSeamBug(bug, 1, { statesAlone: false });
       expect(verdict.caught, `${bug} was not caught: ${verdict.example ?? ""}`).toBe(true);
       expect(verdict.tier).toBe("D");
+      expect(await kept()).toEqual([]);
     });
   }
 });
