@@ -6,7 +6,7 @@
  * | `commitTx` resolves   | after an fdatasync covers it   | after the bytes reach the OS | after the bytes reach the OS |
  * | `flush()`             | write + fdatasync              | write only                   | write; `durableLsn` advances |
  * | `forceFsync`/`sync()` | write + fdatasync              | write + fdatasync            | write + fdatasync           |
- * | background flusher    | none                           | fdatasync every `intervalMs` when something was written | none |
+ * | background flusher    | none                           | fdatasync every `intervalMs` when something was appended | none |
  */
 
 import { checkOptionNames, MAX_TIMER_MS, shownValue, WalError } from "@lora/wal-codec";
