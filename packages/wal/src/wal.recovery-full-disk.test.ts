@@ -44,6 +44,15 @@ function files(fs: SimFS): string[] {
   return fs.listSync(DIR).sort();
 }
 
+/** Every file of the directory with its bytes: what "nothing changes" compares. */
+function imageOf(fs: SimFS): [string, number[]][] {
+  return files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))]);
+}
+
+function openPointInTime(fs: SimFS) {
+  return Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time", unsyncedWindowBytes: WINDOW });
+}
+
 describe("recovery on a full disk", () => {
   it("cuts a torn tail without a copy when there is no room, says so, and leaves no .broken file", async () => {
     const fs = new SimFS();
@@ -113,26 +122,19 @@ describe("recovery on a full disk", () => {
     const damagedAt = 32 + 25 + 20; // inside the first transaction's batch (after its 25-byte begin)
     bytes[damagedAt] = (bytes[damagedAt] as number) ^ 0xff;
     fs.writeFileSync(path, bytes);
-    const before = files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))]);
+    const before = imageOf(fs);
     const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
     // The damaged record starts after the first transaction's begin: everything from there is cut.
     const cutAt = 32 + 25;
     for (let attempt = 0; attempt < 3; attempt++) {
-      await expect(
-        Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time", unsyncedWindowBytes: WINDOW }),
-      ).rejects.toMatchObject({
+      await expect(openPointInTime(fs)).rejects.toMatchObject({
         code: "WAL_NO_SPACE",
         details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
       });
-      expect(files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))])).toEqual(before);
+      expect(imageOf(fs)).toEqual(before);
     }
     full.remove();
-    const { wal, events, healed } = await Wal.open<JsonValue>(DIR, {
-      fs,
-      codec: jsonCodec,
-      recovery: "point-in-time",
-      unsyncedWindowBytes: WINDOW,
-    });
+    const { wal, events, healed } = await openPointInTime(fs);
     expect(events).toEqual([]);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });
     await wal.close();
@@ -148,22 +150,15 @@ describe("recovery on a full disk", () => {
     const cutAt = 32 + 25; // the first transaction's batch, after its 25-byte begin
     bytes[cutAt + 20] = (bytes[cutAt + 20] as number) ^ 0xff;
     fs.writeFileSync(path, bytes);
-    const before = files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))]);
+    const before = imageOf(fs);
     const full = fs.injectFault({ op: "write", path: /\.broken$/, errno: "ENOSPC", persistent: true });
-    await expect(
-      Wal.open<JsonValue>(DIR, { fs, codec: jsonCodec, recovery: "point-in-time", unsyncedWindowBytes: WINDOW }),
-    ).rejects.toMatchObject({
+    await expect(openPointInTime(fs)).rejects.toMatchObject({
       code: "WAL_NO_SPACE",
       details: { neededBytes: bytes.byteLength - cutAt, errno: "ENOSPC", offset: cutAt },
     });
-    expect(files(fs).map((f) => [f, Array.from(fs.readFileSync(`${DIR}/${f}`))])).toEqual(before);
+    expect(imageOf(fs)).toEqual(before);
     full.remove();
-    const { wal, healed } = await Wal.open<JsonValue>(DIR, {
-      fs,
-      codec: jsonCodec,
-      recovery: "point-in-time",
-      unsyncedWindowBytes: WINDOW,
-    });
+    const { wal, healed } = await openPointInTime(fs);
     expect(healed[0]).toMatchObject({ kind: "corruptionCut", offset: cutAt, droppedBytes: bytes.byteLength - cutAt });
     expect(healed[0]?.kind === "corruptionCut" && healed[0].laterSegmentsMoved.length).toBe(names.length - 1);
     await wal.close();
