@@ -53,6 +53,8 @@ describe("follow over a log with a segment missing in the middle", () => {
     const after = (base.get(4) as number) - 1;
     expect(run.stderr).toContain(`--after <LSN of a snapshot taken at LSN ${after} or later>`);
     expect(run.stderr).not.toContain("starts at lsn 1 ");
+    // What segments 1 and 2 hold is printed first: every transaction, up to the last commit before the hole.
+    expect(printedCommits(run.stdout)).toEqual(commitsBelow(base.get(3) as number));
   });
 
   it("a hole below a checkpoint marker (a truncation a crash interrupted): the same, for the segment after it", async () => {
@@ -65,5 +67,21 @@ describe("follow over a log with a segment missing in the middle", () => {
     expect(run.stderr).toContain("segments 2..3 are missing between 0000000001.wal and 0000000004.wal");
     const after = (base.get(4) as number) - 1;
     expect(run.stderr).toContain(`--after <LSN of a snapshot taken at LSN ${after} or later>`);
+    expect(printedCommits(run.stdout)).toEqual(commitsBelow(base.get(2) as number));
   });
 });
+
+/** The commit LSNs `follow --json` printed. */
+function printedCommits(stdout: string): number[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => (JSON.parse(line) as { commitLsn: number }).commitLsn);
+}
+
+/** The commit LSNs below `lsn` of the log `writeLog` writes without a marker in them: one per 3 LSNs, from 3. */
+function commitsBelow(lsn: number): number[] {
+  const commits: number[] = [];
+  for (let commit = 3; commit < lsn; commit += 3) commits.push(commit);
+  return commits;
+}

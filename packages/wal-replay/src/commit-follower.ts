@@ -194,6 +194,13 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
    * (see `#openAt`), made the caller's (`onTruncated`) when it ends the follower.
    */
   #lostError: WalError | undefined;
+  /**
+   * What ended reading (a hole in the segment ids, truncation that overtook the follower, damage) while committed
+   * transactions read before it were still queued: they are whole and in the log, so they are delivered (once
+   * durable) before it is thrown. Reading stops meanwhile; a reset, which drops the queue, drops it too (reading
+   * again meets it again).
+   */
+  #failure: WalError | undefined;
   /** A mutation record decoded (so a later undecodable one is corruption, not the wrong codec). */
   #decodedAny = false;
   #done = false;
@@ -288,6 +295,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         const ready = this.#take();
         if (ready !== undefined) return { value: ready, done: false };
         if (this.#stop.signal.aborted) break;
+        const failure = this.#failure;
+        // What was read before the failure is delivered: only then does it end the follower.
+        if (failure !== undefined && this.#queueHead === this.#queue.length) throw failure;
         const memory = this.#takeFromMemory();
         if (memory === "queued") continue;
         if (memory === "caught-up") {
@@ -301,9 +311,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
           progressed = await this.#observeDurability();
           const early = this.#take();
           if (early !== undefined) return { value: early, done: false };
-          progressed = (await this.#pump(false)) || progressed;
+          if (this.#failure === undefined) progressed = (await this.#read(false)) || progressed;
         } else {
-          progressed = await this.#pump(true);
+          progressed = await this.#read(true);
         }
         const now = this.#take();
         if (now !== undefined) return { value: now, done: false };
@@ -321,6 +331,20 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
         throw await this.#o.onTruncated(lost);
       }
       throw error;
+    }
+  }
+
+  /**
+   * `#pump`, with a failure met while transactions read before it wait in the queue kept for after them (see
+   * `#failure`); true then, as the read progressed up to it.
+   */
+  async #read(observe: boolean): Promise<boolean> {
+    try {
+      return await this.#pump(observe);
+    } catch (error) {
+      if (!isWalError(error) || this.#queueHead === this.#queue.length) throw error;
+      this.#failure = error;
+      return true;
     }
   }
 
@@ -687,6 +711,7 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     await reader?.close().catch(() => undefined);
     this.#queue.length = 0;
     this.#queueHead = 0;
+    this.#failure = undefined;
     this.#assembler = undefined;
     this.#selfSynced = Math.min(this.#selfSynced, this.#lastDelivered);
     // A restarted writer may have cut and rewritten a file: sizes measured before are no promise any more.

@@ -43,3 +43,30 @@ it("a hole in the segment ids is WAL_TRUNCATED, and nothing after it is delivere
   expect(delivered).not.toContain(12);
   expect(failure).toMatchObject({ code: "WAL_TRUNCATED" });
 });
+
+it("every transaction before the hole is delivered first, then the hole is WAL_TRUNCATED", async () => {
+  // Segments 1 (1..6), 2 (7..12) and 4 (19..21): segment 3, which held 13..18, is gone.
+  await writeSegment(dir, 1, 1, [...tx(1, ["a"]), ...tx(4, ["b"])], { sealed: true });
+  await writeSegment(dir, 2, 7, [...tx(7, ["c"]), ...tx(10, ["d"])], { sealed: true });
+  await writeSegment(dir, 4, 19, tx(19, ["f"]));
+  const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false, pollIntervalMs: 5 });
+  const delivered: number[] = [];
+  let failure: unknown;
+  try {
+    // One call more than the four transactions before the hole: it is the one that fails.
+    for (let i = 0; i < 5; i++) {
+      const next = await follower.next();
+      if (next.done) break;
+      delivered.push(next.value.commitLsn);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await follower.return();
+  }
+  expect(delivered).toEqual([3, 6, 9, 12]);
+  expect(failure).toMatchObject({ code: "WAL_TRUNCATED", details: { lsn: 12, oldestRetainedLsn: 19 } });
+  expect(follower.position).toBe(12);
+  // The follower is over, as after any failure.
+  expect(await follower.next()).toEqual({ value: undefined, done: true });
+});

@@ -137,9 +137,10 @@ export const CONFIRMABLE_TOKENS = 4096;
  * `restartLsn`, or the slot's) in commit order, each with its own token, waits for new ones, follows rotation, and
  * ends only when `signal` aborts or `return()` is called (a `break` out of `for await`), or when it fails: a `next()`
  * that rejects ends the follower (as an async generator's throw does), and every later `next()` is done; follow
- * again (from the slot, or from the last token) to go on. Each transaction is
- * delivered once; by default only once it is durable, so a writer crash and recovery never take back a delivered
- * transaction, and a writer restart never makes one delivered twice or skipped.
+ * again (from the slot, or from the last token) to go on. The committed transactions read before a failure (a hole in
+ * the segment ids, truncation, damage) are delivered before it: the `next()` after the last of them rejects. Each
+ * transaction is delivered once; by default only once it is durable, so a writer crash and recovery never take back a
+ * delivered transaction, and a writer restart never makes one delivered twice or skipped.
  * @throws {@link WalError} (from the iteration) `WAL_TRUNCATED` when truncation removed records it still needed
  *   (`details.oldestRetainedLsn`; for segment ids missing mid-log, the base LSN of the segment after the hole),
  *   `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
