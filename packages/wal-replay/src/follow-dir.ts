@@ -35,6 +35,7 @@ import {
   type WalFileSystem,
 } from "@lora/wal-segment";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
+import { checkLogDir } from "./log-dir-check.js";
 import { OrderedCalls } from "./ordered-calls.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
@@ -145,8 +146,9 @@ export const CONFIRMABLE_TOKENS = 4096;
  *   (`details.oldestRetainedLsn`; for segment ids missing mid-log, the base LSN of the segment after the hole),
  *   `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`, `WAL_CORRUPT`, `WAL_MALFORMED`,
  *   `WAL_BAD_HEADER`, `WAL_IO`; at once `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string and
- *   `WAL_INVALID_OPTION` for bad options. A log directory that does not exist is `WAL_IO` (ENOENT) from the
- *   iteration: a mistyped path fails rather than waits.
+ *   `WAL_INVALID_OPTION` for bad options. A log directory that does not exist, or a file, is `WAL_IO` (`details.errno`
+ *   `ENOENT` or `ENOTDIR`, "... is not a log directory", as `createSlot` says it) from the first `next()`, before a
+ *   slot is read: a mistyped path fails rather than waits.
  */
 export function followDir<E>(dir: string, given: FollowDirOptions<E>): Follower<E> {
   checkPath(dir);
@@ -238,6 +240,9 @@ class DirFollower<E> implements Follower<E> {
     this.#fallbackPosition = after;
     this.#fallbackRestart = options.restartLsn ?? after + 1;
     this.#start = async () => {
+      // Looked at first: a mistyped path fails rather than waits, and with a slot fails as the path it is, not as a
+      // slot missing from it.
+      await checkLogDir(fs, dir, "a follower follows an existing log; it does not wait for one to be created");
       let from = after;
       let restartLsn = options.restartLsn;
       if (options.slot !== undefined) {

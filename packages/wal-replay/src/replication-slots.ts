@@ -61,6 +61,7 @@ import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { checkOptionNames, checkPath, crc32, errnoOf, optionNames, optionOr, WalError } from "@lora/wal-codec";
 import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
+import { checkLogDir } from "./log-dir-check.js";
 import { isRestartFor, restartAfter } from "./resume-token.js";
 import { logEndBelow } from "./segment-locate.js";
 
@@ -524,15 +525,7 @@ function slotOptions<T extends SlotOptions>(
 async function slotsDirMissing(fs: WalFileSystem, dir: string, slotsDir: string): Promise<boolean> {
   const stat = await fs.stat(slotsDir);
   if (stat?.isDirectory === true) return false;
-  const logDir = await fs.stat(dir);
-  if (logDir?.isDirectory !== true) {
-    const errno = logDir === null ? "ENOENT" : "ENOTDIR";
-    throw new WalError(
-      "WAL_IO",
-      `${dir} is not a log directory (${logDir === null ? "no such directory" : "not a directory"}): a slot is created in an existing log; nothing was created`,
-      { details: { path: dir, syscall: "stat", errno } },
-    );
-  }
+  await checkLogDir(fs, dir, "a slot is created in an existing log; nothing was created");
   return true;
 }
 
