@@ -3,6 +3,7 @@
  * project (vitest.mocks.config.ts); every other file of this package runs without one (vitest.config.ts).
  */
 export const MODULE_MOCK_TESTS = [
+  "test/follow-no-segments-note.test.ts",
   "test/lock-line.test.ts",
   "test/restore-lock-release-fails.test.ts",
   "src/scan/wal-target.listing-budget.test.ts",

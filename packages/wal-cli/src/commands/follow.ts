@@ -23,10 +23,12 @@ import {
 import { codecOptions } from "../codec-module.js";
 import type { JsonOut } from "../format/exact-json.js";
 import { type CodecUse, codecFor } from "../read-options.js";
+import { holdsArchive } from "../scan/holds-archive.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { resolveLogDir } from "../scan/wal-target.js";
 import { codecAdvice } from "../verdict.js";
 import { eventsToJson, eventTextLines, MODULE_RENDERING } from "./dump.js";
+import { archiveDirNote } from "./run-report.js";
 
 /**
  * How often `follow` looks for new commits when no change notification comes. The CLI's guarded file system wraps
@@ -53,6 +55,8 @@ Print each committed transaction of a WAL directory as it is committed, like
 tail -f, beside a live writer (LoraDB or @lora/wal). By default a transaction is
 printed once it is durable, so a crash of the writer cannot take it back.
 Runs until SIGINT or SIGTERM (exit 0), or until --count or --until-lsn is met.
+In a directory with no segment files it waits for a writer to create the log,
+after a note on stderr saying so.
 
 Takes no lock and changes no byte of the log. When no live writer publishes its
 durable LSN (LoraDB, a crashed writer) it fsyncs the segments it has read before
@@ -149,15 +153,21 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     allowSync: durability === "durable",
     ...(slot === undefined ? {} : { writableDir: join(dir, SLOTS_DIR_NAME) }),
   });
-  await resolveLogDir(fs, dir, "follow");
+  const target = await resolveLogDir(fs, dir, "follow");
   if (slot !== undefined) await checkSlot(fs, dir, slot, use);
-
   const json = values.json === true;
   const s = ctx.style;
   const stop = new AbortController();
   const unsubscribe = ctx.onInterrupt(() => stop.abort());
   let printed = 0;
   try {
+    // A follow of a directory with no segment files waits for a writer to create the log, silently: more often a
+    // path one level off, or an archive, than a log not written yet. Said once, on stderr (stdout stays the feed),
+    // once SIGINT stops the wait.
+    if (target.segments.length === 0) {
+      const archive = await holdsArchive(fs, dir);
+      ctx.warn(`note: ${archive ? `${archiveDirNote(dir)}; follow waits for segment files` : noSegmentsYetNote(dir)}`);
+    }
     const follower = followDir<unknown>(dir, {
       codec: payloadCodec,
       fs,
@@ -197,6 +207,11 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
     unsubscribe();
   }
   return ExitCode.OK;
+}
+
+/** The note for a directory that holds no segment file (yet). */
+function noSegmentsYetNote(dir: string): string {
+  return `no segment files (*.wal) in ${dir} yet: follow waits for a writer to create them; if a log should be here, check the path (is it in a subdirectory?)`;
 }
 
 /**

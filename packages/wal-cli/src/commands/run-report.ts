@@ -29,6 +29,11 @@ export interface ReportCommand<R extends { readonly verdict: Verdict }> {
   };
 }
 
+/** What the commands that read a log say of an archive directory named in its place. */
+export function archiveDirNote(path: string): string {
+  return `${path} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`;
+}
+
 export async function runReportCommand<R extends { readonly verdict: Verdict }>(
   command: ReportCommand<R>,
   args: string[],
@@ -58,9 +63,7 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
     const archive = command.noSegments(report) && (await holdsArchive(createReadOnlyFileSystem(), path));
     command.printText(report, ctx, { archive });
     if (archive) {
-      ctx.out.line(
-        `${ctx.style.bold("note")}       ${path} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`,
-      );
+      ctx.out.line(`${ctx.style.bold("note")}       ${archiveDirNote(path)}`);
     }
   }
   return report.verdict.exitCode;
