@@ -35,6 +35,7 @@ import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } 
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
+import { type SegmentIdHole, segmentIdHoles, segmentIdHolesNote } from "../scan/segment-id-holes.js";
 import {
   goneSegmentError,
   type ListingCount,
@@ -139,7 +140,16 @@ export type DumpItem = DumpedRecord | DumpDamage;
  * }
  * ```
  */
-export async function* dumpRecords(path: string, input: DumpOptions = {}): AsyncGenerator<DumpItem> {
+export function dumpRecords(path: string, input: DumpOptions = {}): AsyncGenerator<DumpItem> {
+  return dumpListing(path, input, () => undefined);
+}
+
+/** {@link dumpRecords}, handing `onListing` each listing it reads from (a new one only while nothing was given). */
+async function* dumpListing(
+  path: string,
+  input: DumpOptions,
+  onListing: (target: WalTarget) => void,
+): AsyncGenerator<DumpItem> {
   const options = checkDumpOptions(input);
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
@@ -151,6 +161,7 @@ export async function* dumpRecords(path: string, input: DumpOptions = {}): Async
   const listings: ListingCount = { made: 0 };
   for (;;) {
     const target = await resolveTarget(fs, path, listings);
+    onListing(target);
     try {
       for await (const item of dumpTarget(fs, target, tell)) {
         given++;
@@ -398,16 +409,25 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
     );
   };
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
+  // Segment ids missing mid-log: rows that run on past records that are not there, said once the walk is done.
+  let holes: SegmentIdHole[] = [];
+  const onListing = (target: WalTarget) => {
+    holes = segmentIdHoles(target.segments);
+  };
   try {
-    for await (const item of dumpRecords(path, {
-      ...read.options,
-      onCodec,
-      ...(fromLsn === undefined ? {} : { fromLsn }),
-      ...(toLsn === undefined ? {} : { toLsn }),
-      ...(tx === undefined ? {} : { tx }),
-      ...(limit === undefined ? {} : { limit }),
-      ...(kinds === undefined ? {} : { kinds }),
-    })) {
+    for await (const item of dumpListing(
+      path,
+      {
+        ...read.options,
+        onCodec,
+        ...(fromLsn === undefined ? {} : { fromLsn }),
+        ...(toLsn === undefined ? {} : { toLsn }),
+        ...(tx === undefined ? {} : { tx }),
+        ...(limit === undefined ? {} : { limit }),
+        ...(kinds === undefined ? {} : { kinds }),
+      },
+      onListing,
+    )) {
       if (item.type === "damage") {
         await ctx.out.flush();
         read.done();
@@ -429,6 +449,12 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       await ctx.out.drain();
     }
     header();
+    if (holes.length > 0) {
+      // After the rows, on stderr as the damage met is (stdout, --json included, stays the rows).
+      await ctx.out.flush();
+      read.done();
+      ctx.warn(`note: ${segmentIdHolesNote(holes)}`);
+    }
   } catch (error) {
     if (error instanceof NotABeginLsnError) throw new UsageError(error.message, "dump");
     throw error;
