@@ -88,8 +88,7 @@ export class ArchiveSlot {
       // Dropped: created again where it belongs. Anything going wrong here is retried by the next write or look.
       if (this.#wanted < 0) return;
       try {
-        await createSlot(this.#dir, this.#name, { fs: this.#fs, confirmedLsn: this.#wanted });
-        this.#written = this.#wanted;
+        this.#written = await this.#create();
         this.#problem = null;
       } catch {
         // Truncation keeps this process's hold meanwhile; the next pass tries again.
@@ -105,6 +104,21 @@ export class ArchiveSlot {
       this.#found(await readSlot(this.#dir, this.#name, { fs: this.#fs }));
     } catch {
       // A transient failure says nothing about who moves the slot: what was found before stands.
+    }
+  }
+
+  /**
+   * Create the slot at the position this archiver wants; resolves with the position written. When truncation has
+   * gone past it (the hold was given up: a gap the archive counts), createSlot refuses it, and the slot is created
+   * without a position: at 0 it holds back the whole log, which is never past this archiver's position, until the
+   * next advance moves it.
+   */
+  async #create(): Promise<number> {
+    try {
+      return (await createSlot(this.#dir, this.#name, { fs: this.#fs, confirmedLsn: this.#wanted })).confirmedLsn;
+    } catch (error) {
+      if (!isWalError(error, "WAL_TRUNCATED")) throw error;
+      return (await createSlot(this.#dir, this.#name, { fs: this.#fs })).confirmedLsn;
     }
   }
 

@@ -34,18 +34,21 @@ afterEach(async () => {
 });
 
 /**
- * The end of the logs these tests use: the highest LSN a record can have (2^53 - 2). A slot's position must not lie
- * past the end of its log, so each log directory holds one segment, with no record, whose base LSN is the one above.
+ * The end of the logs these tests use: the highest LSN a record can have (2^53 - 2). A slot's position must lie
+ * neither past the end of its log nor below what it retains, so each log directory holds two segments with no record:
+ * the oldest starts at LSN 1 (nothing truncated), the newest at the LSN above the end.
  */
 const LOG_END = 2 ** 53 - 2;
-/** That segment's file name, and its bytes. */
-const SEGMENT = segmentFileName(1);
-const SEGMENT_BYTES = encodeSegmentHeader({ baseLsn: LOG_END + 1, sealed: false });
+/** Those segments' file names, and their bytes. */
+const SEGMENTS: readonly (readonly [string, Uint8Array])[] = [
+  [segmentFileName(1), encodeSegmentHeader({ baseLsn: 1, sealed: true })],
+  [segmentFileName(2), encodeSegmentHeader({ baseLsn: LOG_END + 1, sealed: false })],
+];
 
-/** A real log directory, with the segment that puts its end at {@link LOG_END}. */
+/** A real log directory, with the segments that put its start at 1 and its end at {@link LOG_END}. */
 async function tempDir(): Promise<string> {
   const dir = await emptyTempDir();
-  await writeFile(join(dir, SEGMENT), SEGMENT_BYTES);
+  for (const [name, bytes] of SEGMENTS) await writeFile(join(dir, name), bytes);
   return dir;
 }
 
@@ -59,7 +62,7 @@ async function emptyTempDir(): Promise<string> {
 function sim(): SimFS {
   const fs = new SimFS();
   fs.mkdirpSync(DIR);
-  fs.writeFileSync(`${DIR}/${SEGMENT}`, SEGMENT_BYTES);
+  for (const [name, bytes] of SEGMENTS) fs.writeFileSync(`${DIR}/${name}`, bytes);
   return fs;
 }
 
@@ -233,7 +236,7 @@ describe("on a real directory (the Node seam by default)", () => {
       await expectCode(advanceSlot(dir, name as string, 1), "WAL_INVALID_ARGUMENT");
       await expectCode(dropSlot(dir, name as string), "WAL_INVALID_ARGUMENT");
     }
-    expect(await readdir(dir)).toEqual([SEGMENT]);
+    expect((await readdir(dir)).sort()).toEqual(SEGMENTS.map(([name]) => name));
     expect((await createSlot(dir, "x".repeat(64))).name).toBe("x".repeat(64));
     for (const good of ["x".repeat(64), "a", "A-z_09"]) expect(isSlotName(good), good).toBe(true);
   });

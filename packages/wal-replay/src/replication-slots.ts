@@ -63,7 +63,7 @@ import { checkOptionNames, checkPath, crc32, errnoOf, optionNames, optionOr, Wal
 import { fileSystemOption, type WalFile, type WalFileSystem } from "@lora/wal-segment";
 import { checkLogDir } from "./log-dir-check.js";
 import { isRestartFor, restartAfter } from "./resume-token.js";
-import { logEndBelow } from "./segment-locate.js";
+import { canRestartFrom, logEndBelow, oldestRetainedLsn } from "./segment-locate.js";
 
 /** The subdirectory of the log directory that holds the slot files. */
 export const SLOTS_DIR_NAME = "slots";
@@ -136,7 +136,10 @@ const SLOT_OPTION_NAMES = optionNames<SlotOptions>()("fs");
 
 /** Options of {@link createSlot}. */
 export interface CreateSlotOptions extends SlotOptions {
-  /** The position the new slot starts at. @default 0 */
+  /**
+   * The position the new slot starts at; refused (`WAL_TRUNCATED`) when the log no longer holds what a consumer
+   * there needs. Left out, the slot starts at 0 whatever the log retains. @default 0
+   */
   readonly confirmedLsn?: number;
   /** Its restart point (between 1 and `confirmedLsn + 1`). @default confirmedLsn + 1 */
   readonly restartLsn?: number;
@@ -191,8 +194,18 @@ const INVALIDATE_SLOT_OPTION_NAMES = optionNames<InvalidateSlotOptions>()(
  * by a live writer, synced or not), or the newest segment's base LSN minus one when that is higher. A slot ahead of
  * the log would make its consumer skip the transactions the writer commits up to that LSN. Reading the end costs a
  * look at segment headers and, for an LSN in the newest segment, a read of that segment's records.
+ *
+ * A position given (`confirmedLsn` or `restartLsn`) must be one the log still serves: a consumer restarting at
+ * `restartLsn` must find its records, or at most the one LSN just below the oldest segment missing (the change feed's
+ * rule, `canRestartFrom`). Its follower would otherwise fail at once with `WAL_TRUNCATED`, and the slot would hold
+ * back every segment until dropped. Without a position the slot starts at 0 and this is not looked at: that is how a
+ * consumer makes sure its slot exists before it knows its position. The look happens before anything is written, so
+ * a truncation running meanwhile can still remove what the new slot needs (one file deletion wide, see the change
+ * feed's documentation); its follower then fails with `WAL_TRUNCATED` as for any position whose records are gone.
  * @throws {@link WalError} `WAL_SLOT_EXISTS` (`details.slot`), `WAL_INVALID_ARGUMENT` (a bad name or LSN, or
- *   `confirmedLsn` past the end of the log: `details.lsn`, `details.slot`; nothing is created), `WAL_IO` (also when
+ *   `confirmedLsn` past the end of the log: `details.lsn`, `details.slot`; nothing is created), `WAL_TRUNCATED` (a
+ *   position given whose records the log no longer holds: `details.oldestRetainedLsn`, `details.lsn` the restart
+ *   point minus one, `details.slot`; nothing is created), `WAL_IO` (also when
  *   `dir` does not exist or is not a directory: `details.errno` `ENOENT` or `ENOTDIR`, and nothing is created),
  *   `WAL_BAD_HEADER` (a segment header read to find the end is damaged).
  */
@@ -204,10 +217,14 @@ export async function createSlot(dir: string, name: string, given: CreateSlotOpt
   assertNonNegative("confirmedLsn", confirmedLsn);
   const restartLsn = optionOr(options.restartLsn, restartAfter(confirmedLsn));
   assertRestart(confirmedLsn, restartLsn);
+  // Only a position the caller chose is held to what the log retains: without one the slot starts at 0, which is
+  // how a consumer (the archiver) makes sure its slot exists before it knows where it stands.
+  const positioned = options.confirmedLsn !== undefined || options.restartLsn !== undefined;
   const paths = slotPaths(dir, name);
   const createDir = await slotsDirMissing(fs, dir, paths.dir);
   try {
     await refusePastEnd(fs, dir, name, confirmedLsn);
+    if (positioned) await refuseBehindLog(fs, dir, name, confirmedLsn, restartLsn);
   } catch (error) {
     // An existing slot is named as such whatever else is wrong: its position is not what is wrong. (Looked at here
     // rather than before, so a call makes one stat of the slot file, the one just before the write.)
@@ -548,6 +565,31 @@ async function refusePastEnd(fs: WalFileSystem, dir: string, name: string, lsn: 
     "WAL_INVALID_ARGUMENT",
     `replication slot "${name}" cannot be at LSN ${lsn}: the log in ${dir} ends at LSN ${end}, and a consumer there would skip what the writer commits up to LSN ${lsn}; use an LSN the log holds (a delivered transaction's commit LSN, or a snapshot's once a record follows it, such as its checkpoint marker); nothing was written`,
     { details: { path: dir, slot: name, lsn } },
+  );
+}
+
+/**
+ * Throws `WAL_TRUNCATED` when a consumer restarting at `restartLsn` could not read the log in `dir`: two or more of
+ * the LSNs it needs are gone to truncation (the one just below the oldest segment is let through, as the change feed
+ * does: see `canRestartFrom`). Its follower would fail at once, and the slot would hold back every segment.
+ */
+async function refuseBehindLog(
+  fs: WalFileSystem,
+  dir: string,
+  name: string,
+  confirmedLsn: number,
+  restartLsn: number,
+): Promise<void> {
+  const oldest = await oldestRetainedLsn(dir, { fs });
+  if (oldest === null || canRestartFrom(restartLsn, oldest)) return;
+  const needs =
+    restartLsn === restartAfter(confirmedLsn)
+      ? `the records after LSN ${confirmedLsn}`
+      : `the records from LSN ${restartLsn} (the restart point of the token at LSN ${confirmedLsn}, where a transaction it must still deliver began)`;
+  throw new WalError(
+    "WAL_TRUNCATED",
+    `replication slot "${name}" cannot be at LSN ${confirmedLsn}: the log in ${dir} no longer holds ${needs}: it starts at LSN ${oldest}; create the slot at LSN ${oldest - 1} or above (the LSN of a snapshot taken there or later); nothing was created`,
+    { details: { path: dir, slot: name, lsn: restartLsn - 1, oldestRetainedLsn: oldest } },
   );
 }
 
