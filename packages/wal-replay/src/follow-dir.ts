@@ -34,9 +34,9 @@ import {
   isMissingFileError,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { CoalescedSlotMoves } from "./coalesced-slot-moves.js";
 import { CommitFollower, type FollowDurability, type FollowSource } from "./commit-follower.js";
 import { checkLogDir } from "./log-dir-check.js";
-import { OrderedCalls } from "./ordered-calls.js";
 import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { advanceSlotToDelivered, isSlotName, readSlot } from "./replication-slots.js";
@@ -119,9 +119,12 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
    * durably (the writer's truncation keeps what a resume needs). Pass the transaction (or its token) for an exact
    * position. A bare commit LSN is matched to the token of the transaction delivered with it among the last
    * {@link CONFIRMABLE_TOKENS}; for any other LSN the slot keeps its restart point (nothing is lost, more is kept).
-   * What was delivered is judged when `confirm` is called; calls made before earlier ones resolved write one at a
-   * time, in call order, so each resolves with the slot at its position or a later call's (a consumer may confirm
-   * every transaction without awaiting each).
+   * What was delivered is judged when `confirm` is called. The slot is written one write at a time; the calls made
+   * while a write runs are written together by the next one, at their highest position (and highest restart point),
+   * so a consumer may confirm every transaction without awaiting each and pays two fsyncs per write, not per call.
+   * Each call resolves once a position at or above its own is durable (its own or a later call's); a failed write
+   * rejects every call it was to cover, and the calls made after it are written by the next. The slot never moves
+   * back through this follower.
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's or above the
    *   last transaction delivered ({@link Follower.position}: nothing changes), or for a token without a restart
    *   point or whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
@@ -219,10 +222,11 @@ class DirFollower<E> implements Follower<E> {
   /** The caller's signal: aborted before the first `next()`, the follower never starts either. */
   readonly #signal: AbortSignal | undefined;
   /**
-   * The `confirm` writes, each after the one before it has settled. Run side by side, each read the slot and renamed
-   * its own file over it, so an earlier position renamed last won, after a later call had resolved.
+   * The `confirm` writes, each after the one before it has settled (run side by side, each read the slot and renamed
+   * its own file over it, so an earlier position renamed last won, after a later call had resolved), and the calls
+   * made during one written together at their highest position: two fsyncs per write, not per call.
    */
-  readonly #confirms = new OrderedCalls();
+  #confirms: CoalescedSlotMoves | undefined;
 
   constructor(
     dir: string,
@@ -327,12 +331,13 @@ class DirFollower<E> implements Follower<E> {
     } catch (error) {
       return Promise.reject(error);
     }
-    // The writes one at a time, in call order: a call resolves with the slot at its position (or a later call's),
-    // never moved back by an earlier call still writing. A refused call does not stop the ones after it.
-    const { slot, commitLsn, restartLsn } = move;
-    return this.#confirms.run(async () => {
+    // One write at a time: a call resolves with the slot at its position or a higher one, never moved back by an
+    // earlier call still writing. A failed write does not stop the ones after it.
+    const slot = move.slot;
+    this.#confirms ??= new CoalescedSlotMoves(async ({ commitLsn, restartLsn }) => {
       await advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
     });
+    return this.#confirms.request(move);
   }
 
   /**
