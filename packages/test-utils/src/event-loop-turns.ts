@@ -23,3 +23,18 @@ export async function eventLoopTurnsDuring(
   settled = true;
   return { turns, rejected };
 }
+
+/**
+ * Whether `work` has settled (resolved or rejected) within `turns` turns of the event loop (`setImmediate` callbacks,
+ * one after another). A bound by count, not by time: a test that waits on work which a broken implementation never
+ * settles fails at once instead of running into the test timeout. Never rejects.
+ */
+export async function settlesWithinTurns(work: Promise<unknown>, turns: number): Promise<boolean> {
+  let settled = false;
+  const done = (): void => {
+    settled = true;
+  };
+  work.then(done, done);
+  for (let i = 0; i < turns && !settled; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  return settled;
+}

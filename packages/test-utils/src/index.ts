@@ -1,5 +1,5 @@
 export { bundleScript } from "./bundle-script.js";
-export { eventLoopTurnsDuring } from "./event-loop-turns.js";
+export { eventLoopTurnsDuring, settlesWithinTurns } from "./event-loop-turns.js";
 export { hostileValues } from "./hostile-values.js";
 export type { LoraFixtureOptions, LoraFixtureResult, LoraGraphSummary } from "./lora-fixtures.js";
 export {

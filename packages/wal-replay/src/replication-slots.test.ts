@@ -6,7 +6,7 @@
 
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { makeTempDir } from "@lora/test-utils";
+import { makeTempDir, settlesWithinTurns } from "@lora/test-utils";
 import { crc32, isWalError, type WalErrorCode } from "@lora/wal-codec";
 import { encodeSegmentHeader, segmentFileName, type WalFileSystem } from "@lora/wal-segment";
 import { SimFS, type SimOperationEvent, wrapFileSystem } from "@lora/wal-segment/testing";
@@ -65,6 +65,9 @@ function sim(): SimFS {
   for (const [name, bytes] of SEGMENTS) fs.writeFileSync(`${DIR}/${name}`, bytes);
   return fs;
 }
+
+/** What the race against a held call answers when the call settled first: it never reached the hold. */
+const neverHeld = (): false => false;
 
 /** The error `promise` rejects with; fails the test when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -353,10 +356,18 @@ describe("advanceSlot", () => {
         }),
     );
     const first = advanceSlot(DIR, "s", 5, { fs: holding });
-    await atSync;
-    await advanceSlot(DIR, "s", 9, { fs: sim0 });
-    expect((await readSlot(DIR, "s", { fs: sim0 })).confirmedLsn).toBe(9);
-    release();
+    try {
+      // Each wait below is bounded by an event, never by the test timeout: an implementation that never reaches the
+      // hold, or that makes the second advance wait for the first (held until the second is done), fails at once.
+      const reached = await Promise.race([atSync.then(() => true), first.then(neverHeld, neverHeld)]);
+      expect(reached, "the first advance got to its temp file's fsync").toBe(true);
+      const second = advanceSlot(DIR, "s", 9, { fs: sim0 });
+      expect(await settlesWithinTurns(second, 1000), "the second advance ran beside the held first").toBe(true);
+      await second;
+      expect((await readSlot(DIR, "s", { fs: sim0 })).confirmedLsn).toBe(9);
+    } finally {
+      release();
+    }
     await first;
     // The first advance read the slot at 1 and stored 5: its rename came last. No temp file is left.
     expect((await readSlot(DIR, "s", { fs: sim0 })).confirmedLsn).toBe(5);
