@@ -30,4 +30,23 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "error",
     },
   },
+  {
+    // An option's default is taken only when the option is left out (optionOr, @lora/wal-codec): `??` also takes it
+    // for `null`, which a caller's settings read back from JSON hold where they held NaN or nothing (a fence of null
+    // opened at fence 0 and replayed the whole log onto a snapshot). Library code only: tests and test helpers may
+    // default as they like.
+    files: ["packages/*/src/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/test-support/**", "packages/test-utils/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "LogicalExpression[operator='??'] > MemberExpression.left:matches([object.name=/^(options|opts|given)$/], [object.type='MemberExpression'][object.object.type='ThisExpression'][object.property.name=/^(options|opts)$/])",
+          message:
+            "An option's default with `??` is also taken for null; use optionOr(options.x, default) from @lora/wal-codec, which takes it only for a left-out option, so the option's check refuses null.",
+        },
+      ],
+    },
+  },
 );

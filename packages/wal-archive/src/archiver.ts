@@ -423,7 +423,7 @@ class ArchiverRun implements Archiver {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#stopped ??= this.#doStop(options.flush ?? true);
+    this.#stopped ??= this.#doStop(optionOr(options.flush, true));
     return this.#stopped;
   }
 

@@ -10,6 +10,7 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it } from "vitest";
 import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
+import { s3Archive } from "./s3-archive.js";
 
 describe("an option given as null", () => {
   it.each([
@@ -40,5 +41,12 @@ describe("an option given as null", () => {
       );
     }
     expect(memoryArchive({ name: "mine", faults: [] }).name).toBe("mine");
+  });
+
+  it("s3Archive refuses prefix: null (it was taken as no prefix)", () => {
+    const client = { send: () => Promise.resolve({}) } as unknown as Parameters<typeof s3Archive>[0]["client"];
+    expect(() => s3Archive({ client, bucket: "b", prefix: null as unknown as string })).toThrow(
+      expect.objectContaining({ code: "WAL_INVALID_OPTION", message: expect.stringContaining("prefix") }),
+    );
   });
 });

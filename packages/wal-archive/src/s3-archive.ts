@@ -34,6 +34,7 @@ import {
   checkOptionNames,
   crc32,
   optionNames,
+  optionOr,
   readCallerValue,
   shownError,
   shownValue,
@@ -189,7 +190,7 @@ class S3ArchiveStore implements ArchiveStore {
     if (typeof options.bucket !== "string" || options.bucket === "") {
       throw new WalError("WAL_INVALID_OPTION", "s3Archive needs bucket, a non-empty string");
     }
-    const prefix = options.prefix ?? "";
+    const prefix = optionOr(options.prefix, "");
     try {
       assertStorePrefix(prefix);
     } catch (e) {
@@ -209,7 +210,7 @@ class S3ArchiveStore implements ArchiveStore {
     if (options.checkBeforePut !== undefined && typeof options.checkBeforePut !== "boolean") {
       throw new WalError("WAL_INVALID_OPTION", "s3Archive checkBeforePut must be a boolean");
     }
-    this.#checkFirst = options.checkBeforePut ?? false;
+    this.#checkFirst = optionOr(options.checkBeforePut, false);
     this.name = `s3://${this.#bucket}/${this.#base.slice(0, -1)}`;
   }
 

@@ -180,6 +180,9 @@ export class WalError extends Error {
   constructor(code: WalErrorCode, message: string, options: WalErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    // `??` on purpose: `details` is never a caller's setting but what the library attaches, and every reader of an
+    // error reads `error.details.x`, so a null (from code that builds details conditionally) must still give `{}`.
+    // eslint-disable-next-line no-restricted-syntax -- see above
     this.details = options.details ?? {};
     Object.defineProperty(this, BRAND, { value: true });
   }

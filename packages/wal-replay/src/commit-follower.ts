@@ -16,7 +16,14 @@
  * - truncation that removed records the follower still needs is `WAL_TRUNCATED`, never a silent gap.
  */
 
-import { isWalError, type PayloadCodec, returnsFreshBatches, WalError, type WalRecord } from "@lora/wal-codec";
+import {
+  isWalError,
+  optionOr,
+  type PayloadCodec,
+  returnsFreshBatches,
+  WalError,
+  type WalRecord,
+} from "@lora/wal-codec";
 import {
   isMissingFileError,
   listSegments,
@@ -214,9 +221,9 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
     this.#o = options;
     checkRestartLsn(options.after, options.restartLsn);
     this.#lastDelivered = options.after;
-    this.#restartFloor = options.restartLsn ?? options.after + 1;
+    this.#restartFloor = optionOr(options.restartLsn, options.after + 1);
     this.#lastRestart = this.#restartFloor;
-    const remember = options.rememberTokens ?? 0;
+    const remember = optionOr(options.rememberTokens, 0);
     this.#tokens =
       remember > 0 ? { commits: new Float64Array(remember), restarts: new Float64Array(remember), next: 0 } : undefined;
     // An exact token below after + 1: the first read starts there, so a transaction straddling it is read whole.

@@ -202,7 +202,7 @@ export function followDir<E>(dir: string, given: FollowDirOptions<E>): Follower<
     throw new WalError("WAL_INVALID_OPTION", `watch must be a boolean, got ${shownValue(options.watch)}`);
   }
   const fs = fileSystemOption(options.fs, "followDir");
-  const watchable = options.watch ?? options.fs === undefined;
+  const watchable = optionOr(options.watch, options.fs === undefined);
   const source = new DirSource(dir, fs, watchable, poll, selfSyncAfter, durability === "durable");
   return new DirFollower<E>(dir, fs, options, after, durability, source);
 }
@@ -242,7 +242,7 @@ class DirFollower<E> implements Follower<E> {
     this.#signal = options.signal;
     this.#source = source;
     this.#fallbackPosition = after;
-    this.#fallbackRestart = options.restartLsn ?? after + 1;
+    this.#fallbackRestart = optionOr(options.restartLsn, after + 1);
     this.#start = async () => {
       // Looked at first: a mistyped path fails rather than waits, and with a slot fails as the path it is, not as a
       // slot missing from it.

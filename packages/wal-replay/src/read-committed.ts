@@ -106,7 +106,7 @@ export async function* readCommitted<E>(
     }
   }
   checkRestartLsn(after, options.restartLsn);
-  const restartLsn = options.restartLsn ?? after + 1;
+  const restartLsn = optionOr(options.restartLsn, after + 1);
   const fs = fileSystemOption(options.fs, "readCommitted");
   // Replay's range walk: it seeks to the segment holding restartLsn, skips what began below it or committed at or
   // below after, stops before the first record above upto, and says WAL_TRUNCATED when restartLsn is gone.

@@ -3,7 +3,7 @@
  * assembler, damage through `replay-damage.ts`, and the outcome settled when the walk ends.
  */
 
-import { type PayloadCodec, returnsFreshBatches, type WalRecord } from "@lora/wal-codec";
+import { optionOr, type PayloadCodec, returnsFreshBatches, type WalRecord } from "@lora/wal-codec";
 import { type ReadStep, SEGMENT_HEADER_BYTES, type SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { DurableBindingCheck } from "./durable-binding.js";
 import { OrderedCalls } from "./ordered-calls.js";
@@ -98,9 +98,9 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     mapSpans: (() => Promise<SpanMap>) | undefined,
   ) {
     this.#mapSpans = mapSpans;
-    this.#upto = options.upto ?? options.uptoLsn ?? Number.POSITIVE_INFINITY;
-    this.#after = options.after ?? 0;
-    this.#restartLsn = options.restartLsn ?? this.#after + 1;
+    this.#upto = optionOr(options.upto, optionOr(options.uptoLsn, Number.POSITIVE_INFINITY));
+    this.#after = optionOr(options.after, 0);
+    this.#restartLsn = optionOr(options.restartLsn, this.#after + 1);
     this.#list = list;
     this.#fs = fs;
     this.#options = options;
@@ -109,7 +109,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     this.#mode = mode;
     this.#settle = settle;
     this.#assembler = new TransactionAssembler<E>(
-      options.checkpointLsn ?? 0,
+      optionOr(options.checkpointLsn, 0),
       mapSpans === undefined,
       // With `after`, a transaction begun before the first segment read began at or below `after`: skipped.
       options.allowTruncatedHistory === true || options.after !== undefined,
@@ -235,7 +235,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
     } catch {
       return error; // The log has other problems; the fence error stands without a suggestion.
     }
-    return withUsableFence(error, this.#options.checkpointLsn ?? 0, map);
+    return withUsableFence(error, optionOr(this.#options.checkpointLsn, 0), map);
   }
 
   /** The next committed transaction, or `undefined` when the sweep has ended (normally or at reported damage). */
@@ -292,7 +292,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
         this.#assembler.retainedFrom(plan.oldestBaseLsn - 1);
       }
       this.#dir = plan.dir;
-      const markDir = this.#options.durableMarkDir ?? plan.dir;
+      const markDir = optionOr(this.#options.durableMarkDir, plan.dir);
       if (markDir !== undefined) {
         this.#binding = new DurableBindingCheck(this.#fs, markDir);
         // Before any record is read: a mark read later could vouch for a live writer's write the walk saw torn.
@@ -316,7 +316,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       readerOptions: this.#readBuffer.readerOptions(this.#options.chunkBytes),
       found: this.#found,
       mode: this.#mode,
-      fence: this.#options.checkpointLsn ?? 0,
+      fence: optionOr(this.#options.checkpointLsn, 0),
       allowTruncatedHistory: this.#options.allowTruncatedHistory,
       // The records from the token's restart point on must be in the log.
       after: this.#options.after === undefined ? undefined : this.#restartLsn - 1,

@@ -13,6 +13,7 @@ import {
   checkPath,
   copyOfArray,
   MAX_ARRAY_ARGUMENT_LENGTH,
+  optionOr,
   readCallerValue,
   WalError,
 } from "@lora/wal-codec";
@@ -69,8 +70,8 @@ export function replayDir<E>(dir: string, given: ReplayOptions<E>): Replay<E> {
  * begun before the walk apply then), else the fence with `scanFrom: "fence"`, else none (the oldest segment).
  */
 function seekPoint<E>(options: ReplayOptions<E>): number | undefined {
-  if (options.after !== undefined) return (options.restartLsn ?? options.after + 1) - 1;
-  return options.scanFrom === "fence" ? (options.checkpointLsn ?? 0) : undefined;
+  if (options.after !== undefined) return optionOr(options.restartLsn, options.after + 1) - 1;
+  return options.scanFrom === "fence" ? optionOr(options.checkpointLsn, 0) : undefined;
 }
 
 /**

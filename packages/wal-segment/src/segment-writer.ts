@@ -36,6 +36,7 @@ import {
   encodeRecordInto,
   MIN_RECORD_BYTES,
   optionNames,
+  optionOr,
   type PayloadCodec,
   readCallerValue,
   readU32,
@@ -233,12 +234,12 @@ export class SegmentWriter {
     this.#synced = written;
     this.#zeroedEnd = zeroedEnd;
     // `create` and `openForAppend` checked the options before touching the file.
-    this.#maxUnsynced = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
-    this.#preallocate = Math.ceil((options.preallocateBytes ?? 0) / PAGE_BYTES) * PAGE_BYTES;
-    const [pending, spare] = options.buffers ?? [
-      new ByteWriter(options.bufferBytes ?? 8192),
-      new ByteWriter(options.bufferBytes ?? 8192),
-    ];
+    this.#maxUnsynced = optionOr(options.maxUnsyncedBytes, UNSYNCED_WINDOW_BYTES);
+    this.#preallocate = Math.ceil(optionOr(options.preallocateBytes, 0) / PAGE_BYTES) * PAGE_BYTES;
+    const bufferBytes = optionOr(options.bufferBytes, 8192);
+    // Not optionOr: its default would be built (two buffers) also when rotation hands over the ones it reuses.
+    const [pending, spare] =
+      options.buffers === undefined ? [new ByteWriter(bufferBytes), new ByteWriter(bufferBytes)] : options.buffers;
     pending.reset();
     spare.reset();
     this.#pending = pending;
@@ -1277,7 +1278,7 @@ export class SegmentWriter {
  */
 export function validateOptions(given: SegmentWriterOptions): SegmentWriterOptions {
   const options = checkOptionNames(given, WRITER_OPTION_NAMES, "SegmentWriter");
-  const max = options.maxUnsyncedBytes ?? UNSYNCED_WINDOW_BYTES;
+  const max = optionOr(options.maxUnsyncedBytes, UNSYNCED_WINDOW_BYTES);
   if (!Number.isSafeInteger(max) || max < 4096) {
     throw new WalError("WAL_INVALID_OPTION", `maxUnsyncedBytes must be an integer >= 4096, got ${shownValue(max)}`);
   }

@@ -23,6 +23,7 @@ import { performance } from "node:perf_hooks";
 // The timers module's own setImmediate, not the global: test suites' fake timers replace the global, and a round
 // or a turn waiting on a faked setImmediate would never run (these are turns of the event loop, not timers).
 import { setImmediate } from "node:timers";
+import { optionOr } from "@lora/wal-codec";
 import type { SegmentWriter, WrittenRecord } from "@lora/wal-segment";
 import { PipelineStats } from "./io-stats.js";
 import { type BlockingSyncInput, SyncPlacement } from "./sync-placement.js";
@@ -127,9 +128,9 @@ export class CommitPipeline {
     this.#events = events;
     // A sync retried after a failure is an asynchronous step: such a pipeline keeps every round on the pool.
     this.#placement = new SyncPlacement(
-      events.retrySyncAfterFailure === undefined ? (options.blockingSync ?? false) : false,
+      events.retrySyncAfterFailure === undefined ? optionOr(options.blockingSync, false) : false,
     );
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = optionOr(options.now, () => performance.now());
     this.#appended = durableLsn;
     this.#written = durableLsn;
     this.#synced = durableLsn;

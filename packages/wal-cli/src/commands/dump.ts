@@ -8,6 +8,7 @@ import {
   isWalError,
   MAX_ARRAY_ARGUMENT_LENGTH,
   optionNames,
+  optionOr,
   RECORD_HEADER_BYTES,
   RECORD_TRAILER_BYTES,
   type RecordKind,
@@ -186,7 +187,10 @@ async function* dumpListing(
 async function* dumpTarget(fs: WalFileSystem, target: WalTarget, options: DumpOptions): AsyncGenerator<DumpItem> {
   const { codec, use } = await chooseCodec(target, options);
   // With --tx the walk must meet the record at that LSN, to tell whether a transaction begins there.
-  const startLsn = Math.min(options.fromLsn ?? Number.POSITIVE_INFINITY, options.tx ?? Number.POSITIVE_INFINITY);
+  const startLsn = Math.min(
+    optionOr(options.fromLsn, Number.POSITIVE_INFINITY),
+    optionOr(options.tx, Number.POSITIVE_INFINITY),
+  );
   const startSegment = startLsn === Number.POSITIVE_INFINITY ? 0 : await firstSegmentFor(fs, target, startLsn);
   options.onTotal?.(target.segments.slice(startSegment).reduce((n, s) => n + s.size, 0));
   const kinds = options.kinds === undefined ? undefined : new Set(options.kinds);

@@ -17,7 +17,7 @@
  * missing or stale segments) is not checked here; `verify` does that through replay.
  */
 
-import { isWalError, type PayloadCodec, type WalErrorCode, type WalRecord } from "@lora/wal-codec";
+import { isWalError, optionOr, type PayloadCodec, type WalErrorCode, type WalRecord } from "@lora/wal-codec";
 import {
   classifyHeaderFailure,
   classifyRecordDamage,
@@ -101,7 +101,7 @@ export interface ScanOptions<E> {
 export async function* scanTarget<E>(target: WalTarget, options: ScanOptions<E>): AsyncGenerator<ScanEvent<E>> {
   const { codec, fs } = options;
   const segments = target.segments;
-  const start = options.startSegment ?? 0;
+  const start = optionOr(options.startSegment, 0);
   // What the damage rules are told about the walk before a damage: skipped segments count in full (looked at only
   // when needed, up to their first mutation record), as replay would have read them.
   const walked: WalkedSegment[] = segments

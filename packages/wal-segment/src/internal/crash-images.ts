@@ -8,7 +8,7 @@
  */
 
 import { posix } from "node:path";
-import { WalError } from "@lora/wal-codec";
+import { optionOr, WalError } from "@lora/wal-codec";
 import type { PagedBytes } from "./paged-bytes.js";
 import { below, mixSeed, mulberry32 } from "./prng.js";
 import { applyOp, type Dir, type DirOp, type Inode, type PendingOp, SimState } from "./sim-state.js";
@@ -722,13 +722,15 @@ function addTruncateChoices(
  * The first image drops everything unsynced, the second keeps everything; then the rest.
  */
 export function crashImages(state: SimState, options: CrashImageOptions = {}): Iterable<RawCrashImage> {
-  const maxImages = options.maxImages ?? 256;
+  const maxImages = optionOr(options.maxImages, 256);
   if (!Number.isSafeInteger(maxImages) || maxImages < 2)
     throw new WalError("WAL_INVALID_ARGUMENT", "maxImages must be an integer ≥ 2");
-  const seed = (options.seed ?? 0x5eed) >>> 0;
-  const tornSamples = options.tornSamples ?? 8;
-  const dirSamples = options.dirSamples ?? 16;
-  const reorderSamples = options.reorderSamples ?? 16;
+  const givenSeed = optionOr(options.seed, 0x5eed);
+  if (!Number.isSafeInteger(givenSeed)) throw new WalError("WAL_INVALID_ARGUMENT", "seed must be an integer");
+  const seed = givenSeed >>> 0;
+  const tornSamples = optionOr(options.tornSamples, 8);
+  const dirSamples = optionOr(options.dirSamples, 16);
+  const reorderSamples = optionOr(options.reorderSamples, 16);
   for (const [name, value] of [
     ["tornSamples", tornSamples],
     ["dirSamples", dirSamples],

@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/require-await */
 
 import { posix } from "node:path";
-import { shownValue, WalError } from "@lora/wal-codec";
+import { optionOr, shownValue, WalError } from "@lora/wal-codec";
 import type { FileStat, OpenMode, WalFile, WalFileSystem } from "../fs/file-system.js";
 import { type CrashImageOptions, crashImages, durableImage } from "../internal/crash-images.js";
 import { checkReadArguments, checkTruncateLength, checkWriteArguments } from "../internal/io-arguments.js";
@@ -527,7 +527,8 @@ export class SimFS implements WalFileSystem {
   writeFileSync(path: string, bytes: Uint8Array, options: { readonly durable?: boolean } = {}): void {
     const state = this.#state;
     const p = normalizePath(path);
-    const durable = options.durable ?? true;
+    const durable = optionOr(options.durable, true);
+    if (typeof durable !== "boolean") throw new WalError("WAL_INVALID_ARGUMENT", "durable must be a boolean");
     state.addDir(posix.dirname(p), "mkdir", true, true);
     const found = state.lookup(p, "open");
     if (found === "dir") fail("EISDIR", "open", p);
