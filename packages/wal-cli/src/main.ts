@@ -4,7 +4,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { isWalError, shownError } from "@lora/wal-codec";
+import { isWalError, shownError, type WalErrorCode } from "@lora/wal-codec";
 import { type CliIo, CommandContext, didYouMean, UsageError } from "./cli-context.js";
 import { runArchive } from "./commands/archive.js";
 import { runDump } from "./commands/dump.js";
@@ -15,6 +15,7 @@ import { runSlots } from "./commands/slots.js";
 import { runStat } from "./commands/stat.js";
 import { runVerify } from "./commands/verify.js";
 import { ExitCode, exitCodeForError } from "./exit-codes.js";
+import { jsonFailureLine, wantsJson } from "./json-error.js";
 
 export const MAIN_HELP = `Usage: lora-wal <command> <dir> [options]
 
@@ -118,19 +119,39 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await finish(ctx, await run(rest, ctx));
   } catch (error) {
     await ctx.out.flush().catch(() => undefined);
+    const json = wantsJson(argv);
     if (error instanceof UsageError) {
       ctx.warn(error.message);
       const help = error.command === undefined ? "lora-wal --help" : `lora-wal ${error.command} --help`;
       io.stderr.write(`Run '${help}' for usage.\n`);
-      return ExitCode.USAGE;
+      return await fail(ctx, json, "WAL_INVALID_ARGUMENT", error.message, ExitCode.USAGE);
     }
     if (isWalError(error)) {
       ctx.warn(`${error.message} (${error.code})`);
-      return exitCodeForError(error.code);
+      return await fail(ctx, json, error.code, error.message, exitCodeForError(error.code));
     }
     ctx.warn(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : shownError(error)}`);
-    return ExitCode.IO;
+    const message = error instanceof Error ? error.message : shownError(error);
+    return await fail(ctx, json, null, message, ExitCode.IO);
   }
+}
+
+/**
+ * Print a failure's JSON document on stdout when `--json` was asked for (stderr has the message already), and
+ * return its exit code. A stdout that fails here changes nothing: the exit code says the command failed.
+ */
+async function fail(
+  ctx: CommandContext,
+  json: boolean,
+  code: WalErrorCode | null,
+  message: string,
+  exitCode: number,
+): Promise<number> {
+  if (json) {
+    ctx.out.line(jsonFailureLine(code, message, exitCode));
+    await ctx.out.flush().catch(() => undefined);
+  }
+  return exitCode;
 }
 
 /** The usage error for a first argument that is neither a command nor a top-level option, with a suggestion. */

@@ -190,7 +190,10 @@ describe("lora-wal follow", () => {
       expect(end.code, follow.stderr()).toBe(7);
       expect(follow.stderr()).toContain('replication slot "shared" is at LSN 9; it cannot move back to 6');
       expect(follow.stderr()).toContain("another process confirmed slot");
-      expect(end.stdout.trimEnd().split("\n")).toHaveLength(2);
+      // Two transactions, then the failure as the stream's last document (--json).
+      const lines = end.stdout.trimEnd().split("\n");
+      expect(lines).toHaveLength(3);
+      expect(JSON.parse(lines[2] as string)).toMatchObject({ error: { code: "WAL_SLOT_MOVED", exitCode: 7 } });
       expect((await readSlot(dir, "shared")).confirmedLsn).toBe(9);
     } finally {
       await wal.close();

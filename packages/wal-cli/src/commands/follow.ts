@@ -22,6 +22,7 @@ import {
 } from "../cli-context.js";
 import { codecOptions } from "../codec-module.js";
 import type { JsonOut } from "../format/exact-json.js";
+import { jsonFailureLine } from "../json-error.js";
 import { type CodecUse, codecFor } from "../read-options.js";
 import { holdsArchive } from "../scan/holds-archive.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
@@ -195,6 +196,11 @@ export async function runFollow(args: string[], ctx: CommandContext): Promise<nu
         const moved = await confirmUnlessMoved(follower, tx, slot);
         if (moved !== undefined) {
           ctx.warn(moved);
+          // The NDJSON stream ends with the failure's document, as a thrown failure's does (see main).
+          if (json) {
+            ctx.out.line(jsonFailureLine("WAL_SLOT_MOVED", moved, ExitCode.SLOT));
+            await ctx.out.flush();
+          }
           return ExitCode.SLOT;
         }
       }
