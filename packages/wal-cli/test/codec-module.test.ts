@@ -163,7 +163,12 @@ describe("a log written with a codec the CLI does not have", () => {
     for (const command of ["verify", "inspect", "stat"]) {
       const result = await runCli([command, dir, "--codec-module", TINY, "--json"]);
       expect(result.code, command).toBe(0);
-      expect(JSON.parse(result.stdout).codec, command).toEqual({ name: "tiny", framingOnly: false, source: "module" });
+      expect(JSON.parse(result.stdout).codec, command).toEqual({
+        name: "tiny",
+        framingOnly: false,
+        source: "module",
+        fallback: null,
+      });
     }
     const stat = JSON.parse((await runCli(["stat", dir, "--codec-module", TINY, "--json"])).stdout);
     expect(stat.events).toBe(5);

@@ -6,12 +6,13 @@
 import type { ParseArgsConfig } from "node:util";
 import { COMMON_OPTIONS, type CommandContext, ExitCode, onePath, parseCommand, READ_OPTIONS } from "../cli-context.js";
 import { codecOptions } from "../codec-module.js";
-import type { ReadOptions } from "../read-options.js";
+import { reportJson } from "../format/report-json.js";
+import type { CodecUse, ReadOptions } from "../read-options.js";
 import { holdsArchive } from "../scan/holds-archive.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import type { Verdict } from "../verdict.js";
 
-export interface ReportCommand<R extends { readonly verdict: Verdict }> {
+export interface ReportCommand<R extends { readonly verdict: Verdict; readonly codec: CodecUse }> {
   readonly name: string;
   readonly help: string;
   compute(path: string, options: ReadOptions): Promise<R>;
@@ -34,7 +35,7 @@ export function archiveDirNote(path: string): string {
   return `${path} holds the archive of a log, not a log (read it with lora-wal archive ls or archive verify; lora-wal restore rebuilds a log from it)`;
 }
 
-export async function runReportCommand<R extends { readonly verdict: Verdict }>(
+export async function runReportCommand<R extends { readonly verdict: Verdict; readonly codec: CodecUse }>(
   command: ReportCommand<R>,
   args: string[],
   ctx: CommandContext,
@@ -58,7 +59,7 @@ export async function runReportCommand<R extends { readonly verdict: Verdict }>(
   } finally {
     read.done();
   }
-  if (values.json === true) ctx.out.line(JSON.stringify(report, null, 2));
+  if (values.json === true) ctx.out.line(JSON.stringify(reportJson(report), null, 2));
   else {
     const archive = command.noSegments(report) && (await holdsArchive(createReadOnlyFileSystem(), path));
     command.printText(report, ctx, { archive });
