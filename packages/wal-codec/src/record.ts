@@ -230,14 +230,29 @@ function corrupt(code: WalErrorCode, message: string, offset: number, lsn?: numb
  * whose header says `lsn` and whose stored CRC `stored` differs from `actual`, the CRC of the bytes before it. For
  * a reader that checks a large record's CRC while streaming it, so that it reports exactly what decoding the whole
  * record would have.
+ *
+ * `expectedLsn`: the LSN a reader that knows what came before expects there (the one after the previous record's,
+ * or the segment's base LSN for its first record). The CRC covers the header, so a mismatch leaves the stored LSN
+ * untrusted: a bit flipped in it reads as a far-off LSN. When it differs from `lsn`, the error names `expectedLsn`
+ * (also as `details.lsn`) and the stored one as untrusted.
  */
-export function crcMismatchError(lsn: number, stored: number, actual: number, offset: number): WalError {
+export function crcMismatchError(
+  lsn: number,
+  stored: number,
+  actual: number,
+  offset: number,
+  expectedLsn?: number,
+): WalError {
+  const crcs = `expected ${hex8(stored)}, got ${hex8(actual)}`;
+  if (expectedLsn !== undefined && expectedLsn !== lsn) {
+    return new WalError(
+      "WAL_CRC_MISMATCH",
+      `WAL record CRC mismatch at lsn ${expectedLsn} (the LSN expected there, unless LSNs were skipped; the record's own lsn field reads ${lsn}, untrusted as its CRC does not match): ${crcs}`,
+      { details: { offset, lsn: expectedLsn } },
+    );
+  }
   const details = Number.isSafeInteger(lsn) ? { offset, lsn } : { offset };
-  return new WalError(
-    "WAL_CRC_MISMATCH",
-    `WAL record CRC mismatch at lsn ${lsn}: expected ${hex8(stored)}, got ${hex8(actual)}`,
-    { details },
-  );
+  return new WalError("WAL_CRC_MISMATCH", `WAL record CRC mismatch at lsn ${lsn}: ${crcs}`, { details });
 }
 
 function hex8(n: number): string {

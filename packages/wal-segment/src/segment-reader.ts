@@ -11,6 +11,7 @@ import {
   checkOptionNames,
   checkPath,
   crc32,
+  crc32Range,
   crcMismatchError,
   decodeRecord,
   MAX_RECORD_BYTES,
@@ -133,6 +134,11 @@ export class SegmentReader {
   /** A DataView over exactly `#view`'s memory: the record CRC's fast loop reads through it. */
   #dataView: DataView;
   #position = SEGMENT_HEADER_BYTES;
+  /**
+   * The LSN of the last record read, `undefined` before the first and after a {@link SegmentReader.seek}: what a CRC
+   * mismatch's error names as the LSN expected next, as the damaged record's own LSN field is untrusted.
+   */
+  #lastLsn: number | undefined = undefined;
   #sealed: boolean;
   #closed = false;
   /**
@@ -374,6 +380,7 @@ export class SegmentReader {
       });
     }
     this.#position = offset;
+    this.#lastLsn = undefined;
     this.#dropBuffered();
   }
 
@@ -441,6 +448,7 @@ export class SegmentReader {
       if (result.kind === "record") {
         const offset = this.#position;
         this.#position += result.byteLength;
+        this.#lastLsn = result.record.lsn;
         return { kind: "record", record: result.record, offset, byteLength: result.byteLength };
       }
       // A corrupt record whose length is zero was looked at above (four bytes are buffered for any "corrupt").
@@ -449,7 +457,7 @@ export class SegmentReader {
           kind: "damaged",
           offset: this.#position,
           reason: "corrupt",
-          error: withPlace(result.error, this.path, this.#position),
+          error: withPlace(this.#withExpectedLsn(result.error, view, at), this.path, this.#position),
           frameValid: isFrameValid(result.error.code, view, at),
         };
       }
@@ -514,7 +522,37 @@ export class SegmentReader {
     const trailer = new Uint8Array(4);
     if ((await readFully(this.#file, trailer, 4, crcAt)) < 4) return undefined;
     const stored = new DataView(trailer.buffer).getUint32(0, true);
-    return stored === crc ? undefined : withPlace(crcMismatchError(lsn, stored, crc, 0), this.path, start);
+    if (stored === crc) return undefined;
+    return withPlace(crcMismatchError(lsn, stored, crc, 0, this.#expectedLsn()), this.path, start);
+  }
+
+  /**
+   * The LSN the record at the read position should have: the one after the last record read, or the segment's
+   * base LSN at its first record; `undefined` after a seek elsewhere, where the reader does not know. (LSNs may
+   * skip: a writer's failed append leaves a gap, so this is what is expected, not what was written.)
+   */
+  #expectedLsn(): number | undefined {
+    if (this.#lastLsn !== undefined) return this.#lastLsn + 1;
+    return this.#position === SEGMENT_HEADER_BYTES ? this.header.baseLsn : undefined;
+  }
+
+  /**
+   * A CRC mismatch `decodeRecord` found at `at` in `view`, named by the LSN expected there rather than by the
+   * record's own LSN field, which the mismatch leaves untrusted (see `crcMismatchError`); any other error as it is.
+   */
+  #withExpectedLsn(error: WalError, view: Uint8Array, at: number): WalError {
+    const expected = this.#expectedLsn();
+    if (error.code !== "WAL_CRC_MISMATCH" || expected === undefined) return error;
+    const dv = this.#dataView;
+    const crcAt = at + dv.getUint32(at, true) - 4;
+    const fixed = crcMismatchError(
+      lsnFieldAt(dv, at),
+      dv.getUint32(crcAt, true),
+      crc32Range(view, at, crcAt),
+      0,
+      expected,
+    );
+    return new WalError(fixed.code, fixed.message, { details: { ...error.details, lsn: expected } });
   }
 
   /**
@@ -567,6 +605,7 @@ export class SegmentReader {
     const record = tryDecodeRecord(this.#view, at, codec, this.#dataView);
     if (typeof record === "number") return undefined;
     this.#position += this.#dataView.getUint32(at, true);
+    this.#lastLsn = record.lsn;
     return record;
   }
 
