@@ -17,7 +17,14 @@ import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { runReportCommand } from "./run-report.js";
-import { historyLine, NO_SEGMENTS_NOTE, sealedNewestLine, type VerifyReport, verifyTarget } from "./verify.js";
+import {
+  checkpointInTransactionLine,
+  historyLine,
+  NO_SEGMENTS_NOTE,
+  sealedNewestLine,
+  type VerifyReport,
+  verifyTarget,
+} from "./verify.js";
 
 /** One segment as `inspect` shows it. */
 export interface SegmentReport {
@@ -295,6 +302,8 @@ function printInspect(report: InspectReport, ctx: CommandContext, place: { reado
   if (history !== undefined) ctx.out.line(`${s.bold("history")}    ${history}`);
   if (r !== null && r.sealedNewest !== null)
     ctx.out.line(`${s.bold("newest")}     ${sealedNewestLine(r.sealedNewest)}`);
+  if (r !== null && r.checkpointInTransaction !== null)
+    ctx.out.line(`${s.bold("note")}       ${checkpointInTransactionLine(r.checkpointInTransaction)}`);
   if (report.broken.length > 0) {
     const files = report.broken.length === 1 ? "1 file" : `${report.broken.length} files`;
     ctx.out.line(

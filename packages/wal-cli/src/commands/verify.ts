@@ -84,6 +84,14 @@ export interface VerifyReport {
      * checkpointed does; the walk is then read with that fence. `null` when there is no such hole.
      */
     readonly truncationGap: TruncationGap | null;
+    /**
+     * The newest checkpoint marker's snapshot LSN (`checkpointLsnObserved`) when it lies inside a transaction (a
+     * marker written between a transaction's begin and its last record, naming an LSN of it), with the highest fence
+     * at or below it that `Wal.open` accepts (`null` when none above what the log can serve); `null` otherwise. No
+     * damage: the log opens, but `Wal.open({ checkpointLsn: snapshotLsn })` is refused with
+     * `WAL_FENCE_IN_TRANSACTION`, so a snapshot taken at that marker cannot be opened with its own fence.
+     */
+    readonly checkpointInTransaction: { readonly snapshotLsn: number; readonly usableFence: number | null } | null;
   } | null;
   readonly verdict: Verdict;
 }
@@ -196,7 +204,14 @@ export async function verifyTarget(
       lowestFence: floor === 0 ? 0 : outcome.transactionSpans.lowestBoundaryAtOrAbove(floor),
       sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome, target) : null,
       truncationGap: readGap,
+      checkpointInTransaction: null as { readonly snapshotLsn: number; readonly usableFence: number | null } | null,
     };
+    // A marker inside a transaction is accepted by replay, but its snapshot is no fence open accepts.
+    const marker = counts.checkpointLsnObserved;
+    if (marker !== null && marker >= counts.lowestFence && outcome.transactionSpans.isInside(marker)) {
+      const usable = outcome.transactionSpans.highestBoundaryAtOrBelow(marker, counts.lowestFence);
+      counts.checkpointInTransaction = { snapshotLsn: marker, usableFence: usable ?? null };
+    }
     let verdict: Verdict = CLEAN;
     if (outcome.corruption !== null) {
       const c = outcome.corruption;
@@ -400,6 +415,8 @@ function printVerify(report: VerifyReport, ctx: CommandContext, place: { readonl
     );
     if (r.checkpointLsnObserved !== null)
       ctx.out.line(`${s.bold("checkpoint")}    snapshot LSN ${r.checkpointLsnObserved}`);
+    if (r.checkpointInTransaction !== null)
+      ctx.out.line(`${s.bold("note")}          ${checkpointInTransactionLine(r.checkpointInTransaction)}`);
     const history = historyLine(report.kind, r);
     if (history !== undefined) ctx.out.line(`${s.bold("history")}       ${history}`);
     if (r.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}        ${sealedNewestLine(r.sealedNewest)}`);
@@ -500,4 +517,19 @@ export const NO_SEGMENTS_NOTE =
 /** What a sealed newest segment means for opening the log. */
 export function sealedNewestLine(segment: string): string {
   return `${segment} is sealed and has no successor (a crash between sealing it and creating the next): Wal.open creates the next segment; LoraDB 0.15 refuses the directory until then`;
+}
+
+/**
+ * The note for a newest checkpoint marker whose snapshot lies inside a transaction: no damage (the log opens, and the
+ * verdict stays clean), but that snapshot's fence cannot be used.
+ */
+export function checkpointInTransactionLine(c: {
+  readonly snapshotLsn: number;
+  readonly usableFence: number | null;
+}): string {
+  const usable =
+    c.usableFence === null
+      ? "no fence at or below it opens the log"
+      : `the highest fence at or below it that opens the log is ${c.usableFence}`;
+  return `the checkpoint marker's snapshot LSN ${c.snapshotLsn} lies inside a transaction: the log opens, but Wal.open({ checkpointLsn: ${c.snapshotLsn} }) is refused (WAL_FENCE_IN_TRANSACTION), so a snapshot taken at that marker cannot be opened with its own fence; ${usable}`;
 }
