@@ -116,6 +116,7 @@ describe("the --json key sets of inspect, verify and stat", () => {
         "lsn",
         "code",
         "message",
+        "next",
       ]);
     }
   });

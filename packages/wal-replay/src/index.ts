@@ -7,6 +7,7 @@
  */
 
 export { isWalError, WalError, type WalErrorCode, type WalErrorDetails } from "@lora/wal-codec";
+export { POINT_IN_TIME_REMEDY, RESTORE_REMEDY } from "./damage-remedy.js";
 export {
   classifyHeaderFailure,
   classifyRecordDamage,

@@ -3,7 +3,7 @@
  */
 
 import { firstNames, isWalError, shellPath, withAdvice } from "@lora/wal-codec";
-import type { RecoveryMode } from "@lora/wal-replay";
+import { POINT_IN_TIME_REMEDY, type RecoveryMode } from "@lora/wal-replay";
 import { parseRestoringSegmentId, RESTORING_SUFFIX, type WalFileSystem } from "@lora/wal-segment";
 
 /**
@@ -16,9 +16,7 @@ export function withRemedy(error: unknown, dir: string, recovery: RecoveryMode):
   if (!isWalError(error)) return error;
   let remedy: string;
   if (error.code === "WAL_CORRUPT" && recovery !== "point-in-time") {
-    remedy =
-      `run \`lora-wal verify ${shellPath(dir)}\` to see the damage; to open the log with what precedes it (the rest is ` +
-      `moved to .broken files), open it with recovery: "point-in-time"`;
+    remedy = `run \`lora-wal verify ${shellPath(dir)}\` to see the damage; ${POINT_IN_TIME_REMEDY}`;
   } else if (error.code === "WAL_TORN_TAIL" && recovery === "absolute") {
     remedy =
       `a crash mid-write leaves one; open with recovery: "tolerate-torn-tail" (the default) to cut it ` +

@@ -9,6 +9,7 @@ import { LOCK_FILE_NAME, probeDirLock } from "@lora/wal-lock";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
+import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
@@ -316,4 +317,6 @@ function printInspect(report: InspectReport, ctx: CommandContext, place: { reado
     for (const line of table.slice(1)) ctx.out.line(`           ${line}`);
   }
   ctx.out.line(`${s.bold("verdict")}    ${ctx.verdictLine(report.verdict)}`);
+  const next = nextStep(report.verdict);
+  if (next !== null) ctx.out.line(`${s.bold("next")}       ${next}`);
 }

@@ -7,6 +7,7 @@ import type { RecordKind } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
+import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
@@ -275,6 +276,8 @@ function printStat(report: StatReport, ctx: CommandContext, holes: readonly Segm
   // stat reads records, not transactions' structure, so a clean walk is not verify's clean: say so where it shows.
   const scope = report.verdict.status === "clean" ? ` ${s.dim(STRUCTURE_NOT_CHECKED)}` : "";
   ctx.out.line(`${b("damage")}${ctx.verdictLine(report.verdict)}${scope}`);
+  const next = nextStep(report.verdict);
+  if (next !== null) ctx.out.line(`${b("next")}${next}`);
   if (holes.length > 0) ctx.out.line(`${b("note")}${segmentIdHolesNote(holes)}`);
 }
 

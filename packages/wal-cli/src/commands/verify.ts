@@ -23,6 +23,7 @@ import {
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { type CommandContext, lsnOption } from "../cli-context.js";
 import { formatBytes } from "../format/text-table.js";
+import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
@@ -422,6 +423,8 @@ function printVerify(report: VerifyReport, ctx: CommandContext, place: { readonl
     if (r.sealedNewest !== null) ctx.out.line(`${s.bold("newest")}        ${sealedNewestLine(r.sealedNewest)}`);
   }
   ctx.out.line(`${s.bold("result")}        ${ctx.verdictLine(report.verdict)}`);
+  const next = nextStep(report.verdict);
+  if (next !== null) ctx.out.line(`${s.bold("next")}          ${next}`);
 }
 
 /**

@@ -5,11 +5,12 @@
  * the JSON would otherwise meet a key set that changes with the state it is checking.
  */
 
+import { nextStep } from "../next-step.js";
 import type { CodecUse } from "../read-options.js";
 import type { SegmentDamage } from "../scan/scan-segments.js";
 import type { Verdict } from "../verdict.js";
 
-/** A {@link Verdict} with all its keys, `null` where it has none. */
+/** A {@link Verdict} with all its keys, `null` where it has none, and the {@link nextStep} for its damage. */
 export function verdictJson(v: Verdict): Record<string, unknown> {
   return {
     status: v.status,
@@ -20,6 +21,7 @@ export function verdictJson(v: Verdict): Record<string, unknown> {
     lsn: v.lsn ?? null,
     code: v.code ?? null,
     message: v.message,
+    next: nextStep(v),
   };
 }
 
