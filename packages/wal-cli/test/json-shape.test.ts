@@ -4,7 +4,7 @@
  * `code`, and a torn tail no `lsn`, so a script reading `verdict.offset` met `undefined` on some logs only.
  */
 
-import { cp, mkdir, open, readFile, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdir, open, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, segmentFiles, useJsonWal } from "./helpers.js";
@@ -50,7 +50,7 @@ describe("the --json key sets of inspect, verify and stat", () => {
     tmp = wal.tmp.path;
   });
 
-  it("are the same over clean, torn-tail, corrupt, headerless, bad-header, empty and framing-only logs", async () => {
+  it("are the same over clean, torn-tail, corrupt, headerless, bad-header, empty, framing-only and lock-invalid logs", async () => {
     const [first] = await segmentFiles(dir);
     const state = async (name: string, damage: (segment: string) => Promise<void>): Promise<string> => {
       const copy = join(tmp, name);
@@ -80,6 +80,11 @@ describe("the --json key sets of inspect, verify and stat", () => {
     });
     const empty = join(tmp, "empty");
     await mkdir(empty);
+    // A lock file that is a directory: inspect's lock is "invalid", with a lockError saying why.
+    const lockDir = await state("lock-dir", async () => {
+      await rm(join(tmp, "lock-dir", ".lora-wal.lock"), { force: true });
+      await mkdir(join(tmp, "lock-dir", ".lora-wal.lock"));
+    });
     const runs: [string, string[]][] = [
       ["clean", [dir, "--codec", "json"]],
       ["clean, framing only as a fallback", [dir]],
@@ -89,6 +94,7 @@ describe("the --json key sets of inspect, verify and stat", () => {
       ["bad header", [badHeader, "--codec", "json"]],
       ["codec mismatch", [dir, "--codec", "lora"]],
       ["empty", [empty, "--codec", "json"]],
+      ["lock file a directory", [lockDir, "--codec", "json"]],
     ];
     for (const command of ["inspect", "verify", "stat"]) {
       const shapes: [string, ReturnType<typeof shape>][] = [];

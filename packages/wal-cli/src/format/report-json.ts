@@ -45,14 +45,18 @@ export function segmentDamageJson(d: SegmentDamage): Record<string, unknown> {
 
 /**
  * The report of `inspect`, `verify` or `stat` as its `--json` document: `verdict` and `codec` with every key, and
- * for `inspect`'s list of segments each one's `id` (`null` for a file whose name is no segment id) and damage.
+ * for `inspect` its `lockError` (`null` unless the lock is `unknown` or `invalid`) and, in its list of segments, each
+ * one's `id` (`null` for a file whose name is no segment id) and damage.
  */
 export function reportJson(report: {
   readonly verdict: Verdict;
   readonly codec: CodecUse;
   readonly segments?: unknown;
+  readonly lock?: unknown;
 }): Record<string, unknown> {
   const out: Record<string, unknown> = { ...report, codec: codecUseJson(report.codec) };
+  // inspect's: why the lock state is unknown or invalid.
+  if ("lock" in report) out.lockError = (report as { lockError?: string }).lockError ?? null;
   if (Array.isArray(report.segments)) {
     out.segments = report.segments.map((s: { id?: number; damage: SegmentDamage | null }) => ({
       ...s,
