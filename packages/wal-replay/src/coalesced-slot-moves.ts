@@ -28,7 +28,8 @@ interface Batch {
  *   point);
  * - a call resolves once a write of a position at or above its own (commit LSN and restart point) is durable, and
  *   rejects with the error of the write that was to cover it; a failed write does not stop the next one;
- * - a call made while nothing is being written starts its write at once.
+ * - a call made while nothing is being written starts its write at once;
+ * - a call whose commit LSN is below one still being written or waiting is refused at once (see the constructor).
  */
 export class CoalescedSlotMoves {
   readonly #write: (move: SlotMove) => Promise<void>;
@@ -37,9 +38,16 @@ export class CoalescedSlotMoves {
   /** The calls made while it runs: written together, at their highest position, once it settles. */
   #queued: Batch | undefined;
 
-  /** `write` makes `move` durable in the slot (it rejects when it cannot). */
-  constructor(write: (move: SlotMove) => Promise<void>) {
+  readonly #behind: (move: SlotMove, ahead: SlotMove) => Error;
+
+  /**
+   * `write` makes `move` durable in the slot (it rejects when it cannot). `behind` is the refusal of a call whose
+   * commit LSN lies below one still being written or waiting to be: the slot would refuse it once that one is written
+   * (it never moves back), so it is refused at once, whether the earlier call has been written yet or not.
+   */
+  constructor(write: (move: SlotMove) => Promise<void>, behind: (move: SlotMove, ahead: SlotMove) => Error) {
     this.#write = write;
+    this.#behind = behind;
   }
 
   /** Resolves once a position at or above `move` is durable in the slot. */
@@ -49,6 +57,11 @@ export class CoalescedSlotMoves {
       const running = this.#running;
       if (running === undefined) {
         this.#start({ move, waiters: [waiter] });
+        return;
+      }
+      const ahead = this.#queued?.move ?? running.move;
+      if (move.commitLsn < Math.max(ahead.commitLsn, running.move.commitLsn)) {
+        reject(this.#behind(move, ahead.commitLsn >= running.move.commitLsn ? ahead : running.move));
         return;
       }
       // The write under way already covers it: no second write for a position it stores.

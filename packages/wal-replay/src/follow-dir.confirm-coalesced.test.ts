@@ -117,4 +117,30 @@ describe("confirm calls made while a slot write runs", () => {
     await Promise.all(txs.slice(10).map((t) => follower.confirm(t)));
     expect((await readSlot(DIR, "s", { fs })).confirmedLsn).toBe(last.commitLsn);
   });
+
+  it("a call below an earlier one is refused whether that one is written yet or not, and changes nothing", async () => {
+    const fs = new SimFS();
+    const { follower, txs } = await delivered(fs);
+    const at = (index: number) => txs[index] as CommittedTransaction<JsonValue>;
+    const [low, high] = [at(9), at(19)];
+    // After the higher call resolved: the slot refuses to move back.
+    await follower.confirm(high);
+    await expect(follower.confirm(low)).rejects.toMatchObject({ code: "WAL_INVALID_ARGUMENT" });
+    // While a higher call is still being written (and while one waits behind it): the same answer.
+    const [higher, highest] = [at(29), at(39)];
+    const running = follower.confirm(higher);
+    const waiting = follower.confirm(highest);
+    const behindRunning = follower.confirm(at(24));
+    const behindWaiting = follower.confirm(at(34));
+    await expect(behindRunning).rejects.toMatchObject({
+      code: "WAL_INVALID_ARGUMENT",
+      details: { lsn: at(24).commitLsn },
+    });
+    await expect(behindWaiting).rejects.toMatchObject({
+      code: "WAL_INVALID_ARGUMENT",
+      details: { lsn: at(34).commitLsn },
+    });
+    await Promise.all([running, waiting]);
+    expect(await readSlot(DIR, "s", { fs })).toMatchObject({ confirmedLsn: highest.commitLsn });
+  });
 });

@@ -124,7 +124,7 @@ export interface Follower<E> extends AsyncIterableIterator<CommittedTransaction<
    * so a consumer may confirm every transaction without awaiting each and pays two fsyncs per write, not per call.
    * Each call resolves once a position at or above its own is durable (its own or a later call's); a failed write
    * rejects every call it was to cover, and the calls made after it are written by the next. The slot never moves
-   * back through this follower.
+   * back through this follower: a call below an earlier one is refused whether that one is written yet or not.
    * @throws {@link WalError} `WAL_INVALID_ARGUMENT` without a slot, for a position below the slot's or above the
    *   last transaction delivered ({@link Follower.position}: nothing changes), or for a token without a restart
    *   point or whose restart point lies above its commit LSN + 1, `WAL_SLOT_INVALIDATED`, `WAL_SLOT_NOT_FOUND`,
@@ -334,9 +334,18 @@ class DirFollower<E> implements Follower<E> {
     // One write at a time: a call resolves with the slot at its position or a higher one, never moved back by an
     // earlier call still writing. A failed write does not stop the ones after it.
     const slot = move.slot;
-    this.#confirms ??= new CoalescedSlotMoves(async ({ commitLsn, restartLsn }) => {
-      await advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
-    });
+    this.#confirms ??= new CoalescedSlotMoves(
+      async ({ commitLsn, restartLsn }) => {
+        await advanceSlotToDelivered(this.#dir, slot, commitLsn, { fs: this.#fs, restartLsn });
+      },
+      // What advanceSlot says once the earlier call is written, said before: the same answer whatever the timing.
+      (behind, ahead) =>
+        new WalError(
+          "WAL_INVALID_ARGUMENT",
+          `replication slot "${slot}" is being moved to LSN ${ahead.commitLsn} by an earlier confirm; it cannot move back to ${behind.commitLsn}`,
+          { details: { slot, lsn: behind.commitLsn } },
+        ),
+    );
     return this.#confirms.request(move);
   }
 
