@@ -71,12 +71,14 @@ describe("follow over a log with a segment missing in the middle", () => {
   });
 });
 
-/** The commit LSNs `follow --json` printed. */
+/** The commit LSNs `follow --json` printed, before the failure it ends with (its last line: exit 6's error). */
 function printedCommits(stdout: string): number[] {
-  return stdout
+  const lines = stdout
     .split("\n")
     .filter((line) => line !== "")
-    .map((line) => (JSON.parse(line) as { commitLsn: number }).commitLsn);
+    .map((line) => JSON.parse(line) as { commitLsn: number } | { error: { code: string; exitCode: number } });
+  expect(lines.at(-1)).toMatchObject({ error: { code: "WAL_TRUNCATED", exitCode: 6 } });
+  return lines.slice(0, -1).map((line) => (line as { commitLsn: number }).commitLsn);
 }
 
 /** The commit LSNs below `lsn` of the log `writeLog` writes without a marker in them: one per 3 LSNs, from 3. */
