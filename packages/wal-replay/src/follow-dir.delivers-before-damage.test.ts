@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { flipBit, tx, writeSegment } from "../test/build-log.js";
+import { deliveriesUntilFailure } from "../test/deliveries-until-failure.js";
 import { followDir } from "./follow-dir.js";
 import { readCommitted } from "./read-committed.js";
 
@@ -40,20 +41,8 @@ it("the transactions before damage in a sealed segment are delivered, then WAL_C
   expect(readFailure).toMatchObject({ code: "WAL_CORRUPT" });
 
   const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false, pollIntervalMs: 5 });
-  const delivered: number[] = [];
-  let failure: unknown;
-  try {
-    // One call more than the transactions before the damage: it is the one that fails.
-    for (let i = 0; i <= expected.length; i++) {
-      const next = await follower.next();
-      if (next.done) break;
-      delivered.push(next.value.commitLsn);
-    }
-  } catch (error) {
-    failure = error;
-  } finally {
-    await follower.return();
-  }
+  // One call more than the transactions before the damage: it is the one that fails.
+  const { delivered, failure } = await deliveriesUntilFailure(follower, expected.length + 1);
   expect(delivered).toEqual(expected);
   expect(failure).toMatchObject({ code: "WAL_CORRUPT", details: { segment: second } });
 });

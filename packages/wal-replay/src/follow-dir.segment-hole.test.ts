@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { tx, writeSegment } from "../test/build-log.js";
+import { deliveriesUntilFailure } from "../test/deliveries-until-failure.js";
 import { followDir } from "./follow-dir.js";
 
 let dir: string;
@@ -26,20 +27,8 @@ it("a hole in the segment ids is WAL_TRUNCATED, and nothing after it is delivere
   await writeSegment(dir, 2, 4, tx(4, ["b"]), { sealed: true });
   await writeSegment(dir, 4, 10, tx(10, ["d"]));
   const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false, pollIntervalMs: 5 });
-  const delivered: number[] = [];
-  let failure: unknown;
-  try {
-    // At most the three transactions the files hold: the loop never waits for one that does not come.
-    for (let i = 0; i < 3; i++) {
-      const next = await follower.next();
-      if (next.done) break;
-      delivered.push(next.value.commitLsn);
-    }
-  } catch (error) {
-    failure = error;
-  } finally {
-    await follower.return();
-  }
+  // At most the three transactions the files hold: the loop never waits for one that does not come.
+  const { delivered, failure } = await deliveriesUntilFailure(follower, 3);
   expect(delivered).not.toContain(12);
   expect(failure).toMatchObject({ code: "WAL_TRUNCATED" });
 });
@@ -50,20 +39,8 @@ it("every transaction before the hole is delivered first, then the hole is WAL_T
   await writeSegment(dir, 2, 7, [...tx(7, ["c"]), ...tx(10, ["d"])], { sealed: true });
   await writeSegment(dir, 4, 19, tx(19, ["f"]));
   const follower = followDir<JsonValue>(dir, { codec: jsonCodec, watch: false, pollIntervalMs: 5 });
-  const delivered: number[] = [];
-  let failure: unknown;
-  try {
-    // One call more than the four transactions before the hole: it is the one that fails.
-    for (let i = 0; i < 5; i++) {
-      const next = await follower.next();
-      if (next.done) break;
-      delivered.push(next.value.commitLsn);
-    }
-  } catch (error) {
-    failure = error;
-  } finally {
-    await follower.return();
-  }
+  // One call more than the four transactions before the hole: it is the one that fails.
+  const { delivered, failure } = await deliveriesUntilFailure(follower, 5);
   expect(delivered).toEqual([3, 6, 9, 12]);
   expect(failure).toMatchObject({ code: "WAL_TRUNCATED", details: { lsn: 12, oldestRetainedLsn: 19 } });
   expect(follower.position).toBe(12);
