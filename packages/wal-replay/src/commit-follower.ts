@@ -31,10 +31,10 @@ import {
   SegmentReader,
   type WalFileSystem,
 } from "@lora/wal-segment";
+import { checkCommitFollowerOptions } from "./commit-follower-options.js";
 import { classifyHeaderFailure } from "./damage-rules.js";
 import { FollowAssembler } from "./follow-assembler.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
-import { checkRestartLsn } from "./replay-options.js";
 import type { CommittedTransaction } from "./replay-types.js";
 import { segmentHoleError } from "./segment-hole.js";
 import {
@@ -126,7 +126,10 @@ export interface CommitFollowerOptions<E> {
   readonly memory?: FollowMemory<E>;
   /** Called once when the follower ends: done, failed, or stopped by `return()`. */
   readonly onEnd?: () => void;
-  /** Remember the tokens of this many of the latest delivered transactions (see `tokenOf`). @default 0 */
+  /**
+   * Remember the tokens of this many of the latest delivered transactions (see `tokenOf`), at most
+   * 1,048,576 (16 bytes each). @default 0
+   */
   readonly rememberTokens?: number;
 }
 
@@ -217,9 +220,14 @@ export class CommitFollower<E> implements AsyncIterableIterator<CommittedTransac
   /** Calls of `next` not answered yet. */
   #inFlight = 0;
 
+  /**
+   * @throws {@link WalError} `WAL_INVALID_OPTION` for an `after` or `restartLsn` that is not a valid token, a
+   *   `durability` other than `"durable"` or `"written"`, or a `rememberTokens` that is not an integer from 0 to
+   *   1,048,576; nothing is read.
+   */
   constructor(options: CommitFollowerOptions<E>) {
+    checkCommitFollowerOptions(options);
     this.#o = options;
-    checkRestartLsn(options.after, options.restartLsn);
     this.#lastDelivered = options.after;
     this.#restartFloor = optionOr(options.restartLsn, options.after + 1);
     this.#lastRestart = this.#restartFloor;
