@@ -59,9 +59,11 @@ export class CoalescedSlotMoves {
         this.#start({ move, waiters: [waiter] });
         return;
       }
+      // The highest position asked for: a queued batch is never below the running write (a call below that is
+      // refused here, and one it does not cover is at or above its commit LSN).
       const ahead = this.#queued?.move ?? running.move;
-      if (move.commitLsn < Math.max(ahead.commitLsn, running.move.commitLsn)) {
-        reject(this.#behind(move, ahead.commitLsn >= running.move.commitLsn ? ahead : running.move));
+      if (move.commitLsn < ahead.commitLsn) {
+        reject(this.#behind(move, ahead));
         return;
       }
       // The write under way already covers it: no second write for a position it stores.
