@@ -11,8 +11,14 @@ import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
 
-async function fingerprint(dir: string): Promise<string> {
-  const names = (await readdir(dir)).sort();
+/**
+ * Every file of `dir` and its hash. With `spareAside`, the handle's spare segment is left out: a running handle
+ * makes it in the background after a sync round (not a write of the call under test), so whether it exists yet
+ * depends on timing. A refused open is checked with it included: it must make no spare either.
+ */
+async function fingerprint(dir: string, { spareAside = false } = {}): Promise<string> {
+  const names = (await readdir(dir)).filter((name) => !(spareAside && name.startsWith(".lora-wal.next-segment.")));
+  names.sort();
   const parts = [];
   for (const name of names) {
     const bytes = await readFile(join(dir, name));
@@ -142,7 +148,7 @@ describe("bad input", () => {
     });
     const tx = await wal.begin();
     await wal.sync();
-    const before = await fingerprint(dir);
+    const before = await fingerprint(dir, { spareAside: true });
     const next = wal.nextLsn();
     for (const events of [revoked, trapped]) {
       await expect(wal.commitTx(events)).rejects.toMatchObject({ name: "WalError", code: "WAL_INVALID_ARGUMENT" });
@@ -153,7 +159,7 @@ describe("bad input", () => {
     }
     expect(wal.nextLsn()).toBe(next);
     await wal.sync();
-    expect(await fingerprint(dir)).toBe(before);
+    expect(await fingerprint(dir, { spareAside: true })).toBe(before);
     await wal.abort(tx);
     await wal.commitTx([ev(10)]);
     await wal.close();
