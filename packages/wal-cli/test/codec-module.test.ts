@@ -149,8 +149,8 @@ describe("a log written with a codec the CLI does not have", () => {
     const records = dump.stdout
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as { lsn: number; kind: string; events?: unknown[] });
-    expect(records.filter((r) => r.events !== undefined).map((r) => [r.lsn, r.kind, r.events])).toEqual([
+      .map((line) => JSON.parse(line) as { lsn: number; kind: string; events: unknown[] | null });
+    expect(records.filter((r) => r.events !== null).map((r) => [r.lsn, r.kind, r.events])).toEqual([
       [2, "mutationBatch", [JOBS[0], JOBS[1]]],
       [5, "mutation", [JOBS[2]]],
       [8, "mutation", [JOBS[3]]],
@@ -299,7 +299,7 @@ it("as a program (node, not the test runner, imports the module): dump --codec-m
     const events = dump.stdout
       .trim()
       .split("\n")
-      .flatMap((line) => (JSON.parse(line) as { events?: unknown[] }).events ?? []);
+      .flatMap((line) => (JSON.parse(line) as { events: unknown[] | null }).events ?? []);
     expect(events).toEqual([JOBS[2]]);
     const bad = await runCliProcess(bin, ["verify", dir, "--codec-module", fixture("throws-on-load.mjs")]);
     expect(bad.code).toBe(3);

@@ -250,22 +250,25 @@ async function* dumpTarget(fs: WalFileSystem, target: WalTarget, options: DumpOp
 }
 
 /**
- * The exact JSON object `dump --json` prints for a record: `{segment, offset, kind, lsn, txBeginLsn|snapshotLsn,
- * length, events?}` with events in the form of `eventToJson`.
+ * The exact JSON object `dump --json` prints for a record: `{segment, offset, kind, lsn, txBeginLsn, snapshotLsn,
+ * length, events, payloadBytes}` with events in the form of `eventToJson`. Every key is there for every kind of
+ * record, however it was read, `null` where it does not apply: `txBeginLsn` on a begin or a checkpoint, `snapshotLsn`
+ * on any record but a checkpoint, `events` on any record but a decoded mutation record, `payloadBytes` on any record
+ * but a mutation record read framing only. So a script reading the lines meets one key set (the fields of
+ * {@link DumpedRecord} are left out instead).
  */
 export function dumpedRecordToJson(record: DumpedRecord, codecName: string): JsonOut {
-  const out: { [key: string]: JsonOut } = {
+  return {
     segment: record.segment,
     offset: record.offset,
     kind: record.kind,
     lsn: record.lsn,
+    txBeginLsn: record.txBeginLsn ?? null,
+    snapshotLsn: record.snapshotLsn ?? null,
+    length: record.length,
+    events: record.events === undefined ? null : eventsToJson(record.events, codecName),
+    payloadBytes: record.payloadBytes ?? null,
   };
-  if (record.txBeginLsn !== undefined) out.txBeginLsn = record.txBeginLsn;
-  if (record.snapshotLsn !== undefined) out.snapshotLsn = record.snapshotLsn;
-  out.length = record.length;
-  if (record.events !== undefined) out.events = eventsToJson(record.events, codecName);
-  if (record.payloadBytes !== undefined) out.payloadBytes = record.payloadBytes;
-  return out;
 }
 
 /**
@@ -339,8 +342,9 @@ Options:
   -n, --limit <n>     stop after n records
 ${CODEC_OPTIONS_HELP}
       --json          one JSON object per line per record: {segment, offset,
-                      kind, lsn, txBeginLsn|snapshotLsn, length,
-                      events?|payloadBytes?} (payloadBytes: framing only)
+                      kind, lsn, txBeginLsn, snapshotLsn, length, events,
+                      payloadBytes}, null where a key does not apply
+                      (payloadBytes: framing only)
   -q, --quiet         no progress bar
   -h, --help          show this help
 
