@@ -2,8 +2,8 @@
  * A hole in a directory's segment ids below its newest checkpoint marker is what a crash in the middle of a
  * checkpoint's truncation leaves when the deletions are not made durable one by one (LoraDB fsyncs the directory
  * once, at the end): `verify` and `inspect` read it with that checkpoint as the fence and call it clean, naming the
- * hole and the fence a reader needs, where they used to call it corruption (exit 2). A hole no marker covers is
- * still corruption.
+ * hole and the fence a reader needs, where they used to call it corruption (exit 2); `Wal.open` with a fence below
+ * the hole refuses it with `WAL_FENCE_TOO_LOW` naming the same fence. A hole no marker covers is still corruption.
  */
 
 import { rm } from "node:fs/promises";
@@ -47,10 +47,13 @@ describe("verify and inspect of a log with segments missing in the middle", () =
     await removeSecondAndThird();
     const refused = await Wal.open(dir, { codec: jsonCodec }).then(
       () => null,
-      (error: { code: string }) => error,
+      (error: { code: string; details: { usableFence?: number } }) => error,
     );
-    expect(refused?.code).toBe("WAL_CORRUPT");
+    // Opened without a fence, the log is refused as one truncated up to the hole (it was WAL_CORRUPT, whose remedy
+    // moved the log after the hole aside), and the fence the refusal names is the lowest verify names.
+    expect(refused?.code).toBe("WAL_FENCE_TOO_LOW");
     const report = await verifyDir(dir, { codec: "json" });
+    expect(refused?.details.usableFence).toBe(report.replay?.lowestFence);
     expect(report.verdict.status).toBe("clean");
     const gap = report.replay?.truncationGap;
     expect(gap).toMatchObject({ missing: "segments 2..3", checkpointLsn: snapshot });

@@ -83,6 +83,12 @@ export const READ_COMMITTED_OPTION_NAMES = optionNames<ReadCommittedOptions<unkn
  * a checkpoint marker was all that went) is read: one LSN cannot hold a whole committed transaction, and a
  * transaction begun there is `WAL_TRUNCATED` at its first retained record, before anything of it is returned.
  *
+ * A directory whose segment ids have a hole that a checkpoint marker after it covers (a truncation a crash
+ * interrupted, which `lora-wal verify` calls clean) is read as the log truncated up to the segment after the hole:
+ * from before it, `WAL_TRUNCATED` at once, as a follower says (`details.oldestRetainedLsn` the base LSN of the
+ * segment after the hole), unless `allowTruncatedHistory`, which reads from that segment. A hole no marker covers
+ * is `WAL_CORRUPT`.
+ *
  * The same as LoraDB's `CommittedTxReader::open(dir, after, upto)`.
  * @throws {@link WalError} `WAL_TRUNCATED` (records from `restartLsn` on were truncated; `details.oldestRetainedLsn`),
  *   `WAL_INVALID_ARGUMENT` (a `dir` that is not a non-empty string), `WAL_INVALID_OPTION`, and what replay throws: `WAL_CORRUPT`, `WAL_MALFORMED`, `WAL_BAD_HEADER`,

@@ -4,6 +4,8 @@
  */
 
 import { WalError, withAdvice } from "@lora/wal-codec";
+import { type CoveredHole, holeText } from "./hole-cover.js";
+import { segmentHoleError } from "./segment-hole.js";
 import { isLoneMissingLsn, truncatedError } from "./segment-locate.js";
 import type { TransactionSpans } from "./transaction-spans.js";
 
@@ -19,6 +21,8 @@ export interface HistoryGapInput {
   readonly dir: string | undefined;
   /** The first segment's path. */
   readonly path: string;
+  /** The covered hole the walk starts after (`oldestFence` is then the base LSN after it minus one), if any. */
+  readonly hole?: CoveredHole | undefined;
 }
 
 /** What a log that no longer holds the records after the fence or after `after` means for the walk. */
@@ -35,15 +39,35 @@ export interface HistoryGap {
 /**
  * The gap of a log that no longer holds the records after the fence or after `after`: `WAL_TRUNCATED` when the
  * records after the resume point are what is missing (deferred when that is one LSN: see {@link HistoryGap}),
- * `WAL_FENCE_TOO_LOW` otherwise; `undefined` when nothing is.
+ * `WAL_FENCE_TOO_LOW` otherwise; `undefined` when nothing is. Both name the covered hole the walk starts after, if
+ * any: what is missing then lies in the hole, not before the oldest segment.
  */
 export function historyGap(input: HistoryGapInput): HistoryGap | undefined {
-  const { fence, oldestFence, path } = input;
+  const { fence, oldestFence, path, hole } = input;
   const after = input.after ?? 0;
   if (input.after !== undefined && after >= fence && after < oldestFence) {
-    // The records after the resume point are what is missing: the change feed's error.
-    const error = truncatedError(input.dir ?? path, after, oldestFence + 1);
+    // The records after the resume point are what is missing: the change feed's error (a follower's, for a hole).
+    const dir = input.dir ?? path;
+    const error =
+      hole === undefined
+        ? truncatedError(dir, after, oldestFence + 1)
+        : segmentHoleError({
+            dir,
+            current: hole.before,
+            next: hole.after,
+            nextBaseLsn: hole.baseLsn,
+            lastLsn: after,
+            coveredBy: hole.checkpointLsn,
+          });
     return isLoneMissingLsn(after + 1, oldestFence + 1) ? { error, lostBegin: after + 1 } : { error };
+  }
+  if (Math.max(fence, after) < oldestFence && hole !== undefined) {
+    const error = new WalError(
+      "WAL_FENCE_TOO_LOW",
+      `the fence ${fence} is below what the log holds whole: ${holeText(hole)}, so the log is whole from lsn ${oldestFence + 1} on (${path}), and replaying from the fence would silently miss the records in the hole; replay (or open) with a checkpointLsn at or above ${oldestFence} outside a transaction, as the application that checkpointed does (its snapshot ${hole.checkpointLsn} is one), or with allowTruncatedHistory to read the log from lsn ${oldestFence + 1}`,
+      { details: { path, segment: path, oldestFence } },
+    );
+    return { error };
   }
   if (Math.max(fence, after) < oldestFence) {
     const error = new WalError(

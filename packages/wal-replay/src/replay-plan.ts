@@ -4,6 +4,7 @@
  */
 
 import { listSegments, type WalFileSystem } from "@lora/wal-segment";
+import type { CoveredHole } from "./hole-cover.js";
 import { locateSegment, newestAtOrBelow, readBaseLsn } from "./segment-locate.js";
 
 /** The segments a replay walks, decided when iteration starts. */
@@ -14,6 +15,11 @@ export interface ReplayPlan {
   readonly oldestBaseLsn: number | undefined;
   /** The directory replayed, for error messages (undefined for explicit files). */
   readonly dir: string | undefined;
+  /**
+   * A hole in the segment ids that a checkpoint covers, when the walk starts after it (see `acrossCoveredHole`):
+   * `oldestBaseLsn` is then the base LSN of the segment after it.
+   */
+  readonly hole?: CoveredHole;
 }
 
 /**

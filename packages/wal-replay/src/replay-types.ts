@@ -36,13 +36,17 @@ export interface ReplayOptions<E> {
    * The fence: records at or below this LSN are already in the caller's snapshot and are skipped. It must be a
    * transaction boundary (`WAL_FENCE_IN_TRANSACTION` otherwise) and at or above what the oldest segment can serve
    * (`WAL_FENCE_TOO_LOW` otherwise, unless `allowTruncatedHistory`); both errors name a fence that works in
-   * `details.usableFence`. @default 0
+   * `details.usableFence`. `replayDir` judges a directory whose segment ids have a hole that a checkpoint marker
+   * after it covers (a truncation a crash interrupted) as the truncated log it is, whole from the segment after the
+   * hole: a fence below that is `WAL_FENCE_TOO_LOW` too, never `WAL_CORRUPT` (a hole no marker covers is). @default 0
    */
   readonly checkpointLsn?: number;
   /**
    * Replay what the log retains even when the fence is below its oldest segment (records between the fence and the
    * oldest segment were truncated): the explicit opt-in for a reader that wants "whatever is there", such as an
-   * inspection tool. Without it such a fence is `WAL_FENCE_TOO_LOW`. @default false
+   * inspection tool. Without it such a fence is `WAL_FENCE_TOO_LOW`. Over a hole a checkpoint covers, what is
+   * replayed is the log from the segment after the hole (never the segments before it, then a jump over the hole).
+   * @default false
    */
   readonly allowTruncatedHistory?: boolean;
   /** @default "tolerate-torn-tail" */

@@ -6,6 +6,7 @@
 import { optionOr, type PayloadCodec, returnsFreshBatches, type WalRecord } from "@lora/wal-codec";
 import { type ReadStep, SEGMENT_HEADER_BYTES, type SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import { DurableBindingCheck } from "./durable-binding.js";
+import type { CoveredHole } from "./hole-cover.js";
 import { OrderedCalls } from "./ordered-calls.js";
 import { ReadBufferRelay } from "./read-buffer-relay.js";
 import { type ReplayFindings, recordDamage } from "./replay-damage.js";
@@ -57,6 +58,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
   #paths: string[] | undefined;
   /** What the plan says besides the paths (see {@link ReplayPlan}). */
   #oldestBaseLsn: number | undefined;
+  #hole: CoveredHole | undefined;
   #dir: string | undefined;
   /** The durable mark of `#dir`, checked when damage could be a torn tail. */
   #binding: DurableBindingCheck | undefined;
@@ -287,6 +289,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       this.#signal?.throwIfAborted();
       const plan = await this.#list();
       this.#oldestBaseLsn = plan.oldestBaseLsn;
+      this.#hole = plan.hole;
       // A seek to the fence (not to `after`, whose own rule skips what began before the walk).
       if (plan.oldestBaseLsn !== undefined && this.#options.after === undefined) {
         this.#assembler.retainedFrom(plan.oldestBaseLsn - 1);
@@ -321,6 +324,7 @@ export class ReplayWalk<E> implements AsyncIterator<ReplayedTransaction<E>> {
       // The records from the token's restart point on must be in the log.
       after: this.#options.after === undefined ? undefined : this.#restartLsn - 1,
       oldestBaseLsn: this.#oldestBaseLsn,
+      hole: this.#hole,
       dir: this.#dir,
       upto: this.#upto,
       onLostBegin: (lostBegin, error) => this.#assembler.lostBegin(lostBegin, error),

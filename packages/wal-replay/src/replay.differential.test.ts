@@ -7,6 +7,10 @@
  * several read sizes and codecs (bytesCodec, a spread copy of it, a copying custom codec, jsonCodec), early
  * `break`s and aborts: everything handed out (events compared both when handed out and at the end, so an event
  * that changes later is caught) and everything reported must be the same.
+ *
+ * Left out: a log whose missing segment a checkpoint marker after it covers (a truncation a crash interrupted). The
+ * reference calls that hole corruption; the replay reads the log from the segment after it, a rule the reference
+ * never had (replay.covered-hole.test.ts pins it). Which logs those are is asked of the replay's own plan.
  */
 
 import { fc, test } from "@fast-check/vitest";
@@ -14,7 +18,9 @@ import { bytesCodec, crc32, jsonCodec, type PayloadCodec } from "@lora/wal-codec
 import { SegmentWriter, segmentPath } from "@lora/wal-segment";
 import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect } from "vitest";
+import { acrossCoveredHole } from "./hole-cover.js";
 import { type Replay, replayDir } from "./replay.js";
+import { planDir } from "./replay-plan.js";
 import type { RecoveryMode, ReplayOptions } from "./replay-types.js";
 import { buildSegments, opsArb } from "./test-support/random-log.js";
 import { referenceReplayDir } from "./test-support/reference-replay.js";
@@ -174,6 +180,17 @@ function plain(v: unknown, depth = 0): unknown {
 type ReplayImpl = (dir: string, options: ReplayOptions<unknown>) => Replay<unknown>;
 
 /**
+ * Whether the log of `s` has a hole in its segment ids that a checkpoint marker covers and a replay with `fence`
+ * walks across (see the module comment), asked of a copy without faults: the check's reads would use them up.
+ */
+async function walksAcrossCoveredHole(s: Scenario, fence: number): Promise<boolean> {
+  if (s.dropSeg === undefined) return false;
+  const { fs } = await makeLog({ ...s, fault: undefined });
+  const plan = await acrossCoveredHole(planDir(fs, DIR, undefined), fs, fence)().catch(() => undefined);
+  return plan?.hole !== undefined;
+}
+
+/**
  * The documented differences from the reference, folded away so the rest can be compared: the outcome's fields for
  * fences (`oldestFence`, `newestSnapshotLsn`, `transactionSpans`) are new, and a record above the fence whose
  * transaction began at or below it is `WAL_FENCE_IN_TRANSACTION` (with the fence to use) where the reference said
@@ -230,13 +247,21 @@ async function observe(impl: ReplayImpl, fs: SimFS, s: Scenario, fence: number) 
 }
 
 describe("replay against the pre-fast-path reference", () => {
-  test.prop([scenario], { numRuns: 3000 })("hands out and reports the same for any log, damage and mode", async (s) => {
-    const first = await makeLog(s);
-    const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
-    const expected = await observe(referenceReplayDir, first.fs, s, fence);
-    const got = await observe(current, (await makeLog(s)).fs, s, fence);
-    expect(folded(got)).toEqual(folded(expected));
-  });
+  test.prop([scenario], { numRuns: 3000 })(
+    "hands out and reports the same for any log, damage and mode",
+    async (drawn) => {
+      // A log with a segment missing gets no fault: the replay reads the segments after a hole for a marker that
+      // covers it, which uses up a fault's skip count before its walk reads them (how many reads it takes is not
+      // part of the contract).
+      const s = drawn.dropSeg === undefined ? drawn : { ...drawn, fault: undefined };
+      const first = await makeLog(s);
+      const fence = s.fenceFrac === undefined ? 0 : Math.floor(s.fenceFrac * first.maxLsn);
+      fc.pre(!(await walksAcrossCoveredHole(s, fence)));
+      const expected = await observe(referenceReplayDir, first.fs, s, fence);
+      const got = await observe(current, (await makeLog(s)).fs, s, fence);
+      expect(folded(got)).toEqual(folded(expected));
+    },
+  );
 
   const schedule = fc.array(
     fc.record({ calls: fc.integer({ min: 1, max: 4 }), thenReturn: fc.boolean(), returnAlone: fc.boolean() }),
@@ -246,6 +271,7 @@ describe("replay against the pre-fast-path reference", () => {
   test.prop([scenario, schedule], { numRuns: 600 })(
     "answers the same to concurrent next() and return() calls",
     async (s, steps) => {
+      fc.pre(!(await walksAcrossCoveredHole(s, 0)));
       const go = async (impl: ReplayImpl) => {
         const { fs } = await makeLog({ ...s, fault: undefined });
         const replay = impl(DIR, {

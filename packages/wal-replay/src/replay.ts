@@ -18,6 +18,7 @@ import {
   WalError,
 } from "@lora/wal-codec";
 import { fileSystemOption, type WalFileSystem } from "@lora/wal-segment";
+import { acrossCoveredHole } from "./hole-cover.js";
 import { checkReplayOptions } from "./replay-options.js";
 import { type OutcomeSettle, pendingOutcome } from "./replay-outcome.js";
 import { planDir, planSegments, type ReplayPlan } from "./replay-plan.js";
@@ -48,7 +49,10 @@ export interface Replay<E> extends AsyncIterable<ReplayedTransaction<E>> {
  *   taken for the end of the log), `WAL_BAD_HEADER`, `WAL_MALFORMED`, `WAL_CORRUPT`, and `WAL_TORN_TAIL` in
  *   `absolute` mode; `WAL_CODEC_MISMATCH` in every mode; `WAL_TRUNCATED` when the log no longer holds `after + 1`
  *   (without `allowTruncatedHistory`; when it is the only LSN missing, only at a record of a transaction begun
- *   there). At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
+ *   there). A hole in the segment ids that a checkpoint marker after it covers is read as a log truncated up to
+ *   the segment after it: below it, `WAL_FENCE_TOO_LOW` (no `after`) or `WAL_TRUNCATED` (with `after`), before
+ *   anything is handed over, unless `allowTruncatedHistory`; a hole no marker covers is `WAL_CORRUPT` where the walk
+ *   meets it. At once: `WAL_INVALID_ARGUMENT` for a `dir` that is not a non-empty string,
  *   `WAL_INVALID_OPTION` for bad options.
  */
 export function replayDir<E>(dir: string, given: ReplayOptions<E>): Replay<E> {
@@ -59,10 +63,13 @@ export function replayDir<E>(dir: string, given: ReplayOptions<E>): Replay<E> {
   // Before seekPoint's arithmetic on after and restartLsn: a bigint or an object there would throw a TypeError.
   checkReplayOptions(options);
   const seek = seekPoint(options);
+  // A hole in the segment ids that a checkpoint covers: the log is whole from the segment after it, as once that
+  // interrupted truncation finishes, and a fence below the hole is judged against that (never WAL_CORRUPT).
+  const fence = optionOr(options.checkpointLsn, 0);
   // A fence error names a fence that works, mapped over the whole log: the segments a seek skipped hold the
   // begins of the transactions that span it.
-  const whole = seek === undefined ? undefined : planDir(fs, dir, undefined);
-  return new ReplayRun(planDir(fs, dir, seek), fs, options, whole);
+  const whole = seek === undefined ? undefined : acrossCoveredHole(planDir(fs, dir, undefined), fs, fence);
+  return new ReplayRun(acrossCoveredHole(planDir(fs, dir, seek), fs, fence), fs, options, whole);
 }
 
 /**

@@ -23,6 +23,11 @@ export interface SegmentHole {
   readonly nextBaseLsn: number;
   /** The last LSN the follower read. */
   readonly lastLsn: number;
+  /**
+   * The snapshot LSN of a checkpoint marker after the hole that covers it, when the reader knows one (a replay
+   * looks ahead; a follower meets the hole before the marker): the hole is then a truncation a crash interrupted.
+   */
+  readonly coveredBy?: number;
 }
 
 /**
@@ -31,12 +36,16 @@ export interface SegmentHole {
  * lets a follower resume), as `truncatedError` gives it for a log truncated at its start.
  */
 export function segmentHoleError(hole: SegmentHole): WalError {
-  const { current, next, dir, nextBaseLsn, lastLsn } = hole;
+  const { current, next, dir, nextBaseLsn, lastLsn, coveredBy } = hole;
   const missing =
     next.id - current.id === 2 ? `segment ${current.id + 1} is` : `segments ${current.id + 1}..${next.id - 1} are`;
+  const why =
+    coveredBy === undefined
+      ? "a truncation a crash interrupted, or segments lost: lora-wal verify tells which"
+      : `below the checkpoint at lsn ${coveredBy}: a truncation a crash interrupted`;
   return new WalError(
     "WAL_TRUNCATED",
-    `the log in ${dir} no longer holds the records after lsn ${lastLsn}: ${missing} missing between ${basename(current.path)} and ${basename(next.path)} (a truncation a crash interrupted, or segments lost: lora-wal verify tells which), and the log goes on at lsn ${nextBaseLsn}; resume from a snapshot at or above lsn ${nextBaseLsn - 1}`,
+    `the log in ${dir} no longer holds the records after lsn ${lastLsn}: ${missing} missing between ${basename(current.path)} and ${basename(next.path)} (${why}), and the log goes on at lsn ${nextBaseLsn}; resume from a snapshot at or above lsn ${nextBaseLsn - 1}`,
     { details: { path: dir, lsn: lastLsn, oldestRetainedLsn: nextBaseLsn, segment: next.path } },
   );
 }

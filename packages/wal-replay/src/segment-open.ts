@@ -6,6 +6,7 @@
 
 import type { WalError } from "@lora/wal-codec";
 import { SegmentReader, type SegmentReaderOptions, type WalFileSystem } from "@lora/wal-segment";
+import type { CoveredHole } from "./hole-cover.js";
 import { lookAgainAtNewest } from "./newest-segment-look.js";
 import type { ReplayFindings } from "./replay-damage.js";
 import { historyGap } from "./replay-fence.js";
@@ -33,6 +34,8 @@ export interface SegmentOpenInput {
   readonly after: number | undefined;
   /** What the plan says besides the paths (see `ReplayPlan`). */
   readonly oldestBaseLsn: number | undefined;
+  /** The covered hole the plan starts after, if any (see `ReplayPlan`). */
+  readonly hole: CoveredHole | undefined;
   readonly dir: string | undefined;
   /** `upto`, or Infinity. */
   readonly upto: number;
@@ -78,6 +81,7 @@ export async function openSegment(input: SegmentOpenInput): Promise<SegmentReade
       oldestFence: (input.oldestBaseLsn ?? reader.header.baseLsn) - 1,
       dir: input.dir,
       path,
+      hole: input.hole,
     });
     if (gap?.lostBegin !== undefined) input.onLostBegin(gap.lostBegin, gap.error);
     else if (gap !== undefined) {
