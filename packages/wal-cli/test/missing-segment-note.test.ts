@@ -1,8 +1,8 @@
 /**
- * `stat` and `dump` read records, not structure: over a log with segment ids missing in the middle they exit 0, as
- * they did, and now name the hole and point to `verify`, which judges it (a truncation a crash interrupted, below a
- * checkpoint, or lost segments). `stat` in its text (its JSON has no place for notes), `dump` on stderr (its stdout,
- * `--json` included, stays the rows).
+ * `stat` reads records, not structure: over a log with segment ids missing in the middle it exits 0, as it did, and
+ * names the hole in its text (its JSON has no place for notes), pointing to `verify`, which judges it (a truncation a
+ * crash interrupted, below a checkpoint, or lost segments). `dump` judges it as verify does (dump-segment-hole.test.ts):
+ * here, with no checkpoint, corruption on stderr and exit 2; its stdout, `--json` included, stays the rows.
  */
 
 import { rm } from "node:fs/promises";
@@ -19,7 +19,7 @@ describe("stat and dump of a log with a segment missing in the middle", () => {
     ({ dir } = wal);
   });
 
-  it("name the hole and point to verify; exit status and JSON unchanged", async () => {
+  it("stat names the hole and points to verify, exit status and JSON unchanged; dump says corruption", async () => {
     await writeJsonWal(dir, 40, 1024);
     await rm(join(dir, "0000000003.wal"));
     expect((await runCli(["verify", dir, "--codec", "json"])).code).toBe(2);
@@ -31,10 +31,10 @@ describe("stat and dump of a log with a segment missing in the middle", () => {
     expect(statJson.stdout).not.toContain("is missing between");
 
     const dump = await runCli(["dump", dir, "--codec", "json"]);
-    expect(dump.code, dump.stderr).toBe(0);
-    expect(dump.stderr).toBe(`lora-wal: note: ${NOTE}\n`);
+    expect(dump.code, dump.stderr).toBe(2);
+    expect(dump.stderr).toContain("corruption: WAL_CORRUPT: segment 3 is missing between");
     const dumpJson = await runCli(["dump", dir, "--codec", "json", "--json"]);
-    expect(dumpJson.stderr).toBe(`lora-wal: note: ${NOTE}\n`);
+    expect(dumpJson.stderr).toBe(dump.stderr);
     for (const line of dumpJson.stdout.trimEnd().split("\n")) expect(JSON.parse(line)).toHaveProperty("lsn");
   });
 

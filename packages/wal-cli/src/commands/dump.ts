@@ -34,9 +34,11 @@ import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
+import { framingOnlyCodec } from "../scan/framing-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { type SegmentIdHole, segmentIdHoles, segmentIdHolesNote } from "../scan/segment-id-holes.js";
+import { lostSegmentsText, type SegmentIdHole, segmentIdHoles } from "../scan/segment-id-holes.js";
+import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
 import {
   goneSegmentError,
   type ListingCount,
@@ -348,11 +350,16 @@ ${CODEC_OPTIONS_HELP}
   -q, --quiet         no progress bar
   -h, --help          show this help
 
+Segment ids missing in the middle of the log are judged as verify judges them:
+below a checkpoint marker after them that covers them, a truncation a crash
+interrupted (a note names the checkpoint); otherwise corruption (exit 2).
+
 Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
-header), 2 corruption or bad header, 3 usage error (also a --codec-module that
-does not load or exports no codec, and a --tx that is not a transaction's begin
-LSN), 4 path missing or unreadable, 5 codec mismatch with the --codec or
---codec-module given (run again with the codec the log was written with).
+header), 2 corruption (also segments missing that no checkpoint covers) or bad
+header, 3 usage error (also a --codec-module that does not load or exports no
+codec, and a --tx that is not a transaction's begin LSN), 4 path missing or
+unreadable, 5 codec mismatch with the --codec or --codec-module given (run
+again with the codec the log was written with).
 `;
 
 function kindsOption(values: string[] | undefined): RecordKind[] | undefined {
@@ -417,11 +424,15 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
     );
   };
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
-  // Segment ids missing mid-log: rows that run on past records that are not there, said once the walk is done.
+  // Segment ids missing mid-log: rows that run on past records that are not there, judged as verify judges them
+  // and said once the walk is done.
   let holes: SegmentIdHole[] = [];
+  let listed: WalTarget | undefined;
   const onListing = (target: WalTarget) => {
     holes = segmentIdHoles(target.segments);
+    listed = target;
   };
+  let holeIsCorruption = false;
   try {
     for await (const item of dumpListing(
       path,
@@ -457,11 +468,17 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       await ctx.out.drain();
     }
     header();
-    if (holes.length > 0) {
+    if (holes.length > 0 && listed !== undefined) {
       // After the rows, on stderr as the damage met is (stdout, --json included, stays the rows).
       await ctx.out.flush();
       read.done();
-      ctx.warn(`note: ${segmentIdHolesNote(holes)}`);
+      // Markers need no payload decoded: framing only, whatever codec the rows were read with.
+      const gap = await findTruncationGap(createReadOnlyFileSystem(), listed.segments, framingOnlyCodec);
+      if (gap !== null) ctx.warn(`note: ${coveredHoleNote(gap, holes)}`);
+      else {
+        holeIsCorruption = true;
+        ctx.warn(`corruption: WAL_CORRUPT: ${lostSegmentsText(holes)}`);
+      }
     }
   } catch (error) {
     if (error instanceof NotABeginLsnError) throw new UsageError(error.message, "dump");
@@ -469,7 +486,15 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   } finally {
     read.done();
   }
-  return verdictFromScans(damages, use).exitCode;
+  const { exitCode } = verdictFromScans(damages, use);
+  // A hole no marker covers is corruption, as verify says; damage met in a segment that outranks it stays.
+  return holeIsCorruption && exitCode < ExitCode.DAMAGED ? ExitCode.DAMAGED : exitCode;
+}
+
+/** What `dump` says of holes a checkpoint marker after them covers: verify's history line. */
+function coveredHoleNote(gap: TruncationGap, holes: readonly SegmentIdHole[]): string {
+  const after = holes.at(-1)?.after.name as string;
+  return `${gap.missing} missing below the checkpoint at LSN ${gap.checkpointLsn} (a truncation a crash interrupted; the next truncation removes the rest): the rows before ${after} lie below that checkpoint, and a reader opens the log with a checkpointLsn of at least ${gap.baseLsn - 1} (lora-wal verify names the lowest that works)`;
 }
 
 /** The EVENTS column: the number of events, or (framing only) the payload's size. */
