@@ -6,6 +6,7 @@
  */
 
 import { fc, test } from "@fast-check/vitest";
+import { settlesWithinTurns } from "@lora/test-utils";
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import type { WalFile } from "./fs/file-system.js";
@@ -202,13 +203,7 @@ describe("SegmentWriter with its background fills and syncs held", () => {
       writer.append({ kind: "mutation", lsn: 2, txBeginLsn: 1, event: new Uint8Array(size) }, bytesCodec);
       const writes = io.state.writes;
       const write = writer.write();
-      let settled = false;
-      write.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      for (let t = 0; t < 5; t++) await turn();
-      expect(settled).toBe(false);
+      expect(await settlesWithinTurns(write, 5)).toBe(false);
       const fault = sim.injectFault({ op: "datasync", path: PATH, errno: "EIO" });
       io.syncs.shift()?.();
       await expect(write).rejects.toMatchObject({ code: "WAL_IO", details: { errno: "EIO" } });

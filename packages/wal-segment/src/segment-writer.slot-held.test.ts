@@ -6,6 +6,7 @@
  * cut removed a record written beside it, and a cut made while a seal ran cut the sealed segment.
  */
 
+import { settlesWithinTurns } from "@lora/test-utils";
 import { bytesCodec, type WalRecord } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { SegmentWriter } from "./segment-writer.js";
@@ -14,7 +15,6 @@ import { segmentLsns } from "./test-support/segment-lsns.js";
 import { SimFS } from "./testing/sim-fs.js";
 
 const PATH = "/w/0000000001.wal";
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A mutation of `bytes` payload bytes, filled with its LSN. */
 function mutation(lsn: number, bytes = 100): WalRecord<Uint8Array> {
@@ -34,16 +34,8 @@ async function twoRecords(options: { preallocateBytes?: number } = {}) {
   return { sim, io, writer, cut };
 }
 
-/** Whether `promise` has settled after `turns` turns of the event loop (SimFS needs a handful for a call). */
-async function settlesWithin(promise: Promise<unknown>, turns = 20): Promise<boolean> {
-  let settled = false;
-  const done = (): void => {
-    settled = true;
-  };
-  promise.then(done, done);
-  for (let i = 0; i < turns && !settled; i++) await turn();
-  return settled;
-}
+/** How many turns of the event loop a call is given to settle before it counts as waiting (SimFS needs a handful). */
+const TURNS = 20;
 
 describe("rewriteInPlace holds the write slot", () => {
   it("a cut called while it writes back waits for it: no byte comes back past the cut", async () => {
@@ -52,7 +44,7 @@ describe("rewriteInPlace holds the write slot", () => {
     const rewriting = writer.rewriteInPlace();
     await io.untilHeld("records"); // the write-back of the whole file, read before the cut
     const truncating = writer.truncateTo(cut);
-    expect(await settlesWithin(truncating)).toBe(false);
+    expect(await settlesWithinTurns(truncating, TURNS)).toBe(false);
     io.release("records");
     await Promise.all([rewriting, truncating]);
     expect(writer.writtenBytes).toBe(cut);
@@ -68,7 +60,7 @@ describe("rewriteInPlace holds the write slot", () => {
     await io.untilHeld("datasync");
     writer.append(mutation(3), bytesCodec);
     const writing = writer.write();
-    expect(await settlesWithin(writing)).toBe(false);
+    expect(await settlesWithinTurns(writing, TURNS)).toBe(false);
     io.release("datasync");
     await Promise.all([rewriting, writing]);
     // Written after the rewrite's fdatasync: not covered by it.
@@ -88,7 +80,7 @@ describe("trimZeroTail holds the write slot", () => {
     await io.untilHeld("truncate");
     writer.append(mutation(3), bytesCodec);
     const writing = writer.write();
-    expect(await settlesWithin(writing)).toBe(false);
+    expect(await settlesWithinTurns(writing, TURNS)).toBe(false);
     io.release("truncate");
     await Promise.all([trimming, writing]);
     await writer.sync();

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { settlesWithinTurns } from "@lora/test-utils";
 import { bytesCodec, isWalError } from "@lora/wal-codec";
 import type { WalFile } from "@lora/wal-segment";
 import { boundProperty, SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
@@ -152,12 +153,11 @@ describe("buffered appends spill to the OS", () => {
     holding = true;
     // Each append resolves (some after a turn) until 2 MiB wait to be written; the one that reaches that waits for
     // the write. "Not settled" is judged after three turns of the event loop (an append's own turn takes one).
-    const threeTurns = () => new Promise<false>((r) => setImmediate(() => setImmediate(() => setImmediate(r, false))));
     let resolved = 0;
     let waiting: Promise<number> | undefined;
     for (let i = 0; i < 6000 && waiting === undefined; i++) {
       const call = wal.appendBatch(tx, [event]);
-      if (await Promise.race([call.then(() => true), threeTurns()])) resolved++;
+      if (await settlesWithinTurns(call, 3)) resolved++;
       else waiting = call;
     }
     expect(waiting).toBeDefined();
