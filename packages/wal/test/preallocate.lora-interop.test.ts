@@ -6,11 +6,12 @@
  */
 
 import { cp, readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { makeTempDir } from "@lora/test-utils";
 import { createPropertyMap, type MutationEvent } from "@lora/wal-codec/lora";
 import { replayDir } from "@lora/wal-replay";
-import { isSpareSegmentName } from "@lora/wal-segment";
+import { createNodeFileSystem, isSpareSegmentName, type WalFileSystem } from "@lora/wal-segment";
+import { boundProperty, interceptOpen } from "@lora/wal-segment/testing";
 import { openWalDatabase } from "@loradb/lora-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Wal } from "../src/index.js";
@@ -46,6 +47,43 @@ async function recordsAndLength(dir: string, path: string): Promise<{ records: n
   return { records: summary?.endOffset ?? -1, length: (await stat(path)).size };
 }
 
+/**
+ * The Node seam, watching the handle's spares. A sync round that takes the active segment past half its target
+ * starts making the next spare (created, zero-filled, fdatasynced) before it acknowledges its commits, and nothing
+ * waits for it: whether the spare is in the directory yet when a commit returns depends on how fast the disk is.
+ * `sparesMade()` resolves once every spare started so far is made (its fdatasync returned) or given up (closed).
+ */
+function watchingSpares(): { readonly fs: WalFileSystem; sparesMade(): Promise<void> } {
+  const making: Promise<void>[] = [];
+  const fs = interceptOpen(createNodeFileSystem(), async (path, mode, next) => {
+    if (!isSpareSegmentName(basename(path))) return next(path, mode);
+    // Counted when the open is asked for (in the sync round), not when it returns.
+    let made = (): void => undefined;
+    making.push(
+      new Promise<void>((resolve) => {
+        made = resolve;
+      }),
+    );
+    const file = await next(path, mode).catch((error: unknown) => {
+      made();
+      throw error;
+    });
+    return new Proxy(file, {
+      get(target, key) {
+        if (key === "datasync") return () => target.datasync().finally(made);
+        if (key === "close") return () => target.close().finally(made);
+        return boundProperty(target, key);
+      },
+    });
+  });
+  return {
+    fs,
+    sparesMade: async () => {
+      await Promise.all(making);
+    },
+  };
+}
+
 /** What a SIGKILL leaves: the files as the page cache holds them, the lock file unlocked. */
 async function killedImage(from: string, to: string): Promise<void> {
   await cp(from, to, { recursive: true });
@@ -64,9 +102,12 @@ async function loraChainIds(dir: string): Promise<number[]> {
 describe("preallocated segments and LoraDB", () => {
   it("a killed writer's zero-filled segment opens in LoraDB with every commit, and LoraDB's writes open here", async () => {
     const live = join(tmp.path, "live");
-    const { wal } = await Wal.open(live, { segmentTargetBytes: 16 * 1024 });
+    const { fs, sparesMade } = watchingSpares();
+    const { wal } = await Wal.open(live, { fs, segmentTargetBytes: 16 * 1024 });
     let next = 0;
     for (; next < 150; next++) await wal.commitTx([chainNode(next)]);
+    // The image is of a killed writer whose spare was made: not of one killed while making it.
+    await sparesMade();
     const image = join(tmp.path, "image-1");
     await killedImage(live, image);
     await wal.close();
@@ -96,10 +137,11 @@ describe("preallocated segments and LoraDB", () => {
     db.dispose();
 
     // Here again on what LoraDB wrote, then more of ours (zero-filled again), then a kill, then LoraDB.
-    const reopened = await Wal.open(lora, { segmentTargetBytes: 16 * 1024 });
+    const reopened = await Wal.open(lora, { fs, segmentTargetBytes: 16 * 1024 });
     expect(reopened.tornTail).toBeNull();
     expect(reopened.events).toHaveLength(151);
     for (; next < 200; next++) await reopened.wal.commitTx([chainNode(next)]);
+    await sparesMade();
     const image2 = join(tmp.path, "image-2");
     await killedImage(lora, image2);
     await reopened.wal.close();
