@@ -10,6 +10,8 @@ import { SimFS } from "@lora/wal-segment/testing";
 import { describe, expect, it, vi } from "vitest";
 import { PassThroughFs } from "../test/pass-through-fs.js";
 import { useTempDirs } from "../test/support.js";
+import { withTestingHooks } from "./testing/index.js";
+import type { WalTestingClock } from "./testing-hooks.js";
 import { Wal } from "./wal.js";
 
 const tempDir = useTempDirs();
@@ -69,18 +71,32 @@ async function durableEvents(sim: SimFS): Promise<number[]> {
   return events.map((e) => e[0] as number);
 }
 
-/** A new log on SimFS through a {@link CountingFs}, opened with `options` (no `blockingSync`: the default). */
-async function openCounting(options: { blockingSync?: boolean | "auto" }, offerBlocking = true) {
+/**
+ * A clock that never moves: every sync round takes 0 ms on it, so `"auto"` blocks every round. On Node's clock a
+ * round the machine stalled past 1 ms (the process descheduled) sends the next one to the thread pool.
+ */
+const STILL_CLOCK: WalTestingClock = { now: () => 0, interval: () => () => undefined };
+
+/**
+ * A new log on SimFS through a {@link CountingFs}, opened with `options` (no `blockingSync`: the default), its sync
+ * rounds timed on `clock` when one is given.
+ */
+async function openCounting(
+  options: { blockingSync?: boolean | "auto" },
+  offerBlocking = true,
+  clock?: WalTestingClock,
+) {
   const sim = new SimFS();
   sim.mkdirpSync("/w");
   const fs = new CountingFs(sim, offerBlocking);
-  const { wal } = await Wal.open("/w", { fs, codec: bytesCodec, ...options });
+  const walOptions = { fs, codec: bytesCodec, ...options };
+  const { wal } = await Wal.open("/w", clock === undefined ? walOptions : withTestingHooks(walOptions, { clock }));
   return { sim, fs, wal };
 }
 
 /** {@link openCounting} with `blockingSync` (true unless given). */
-const openBlocking = (offerBlocking = true, blockingSync: boolean | "auto" = true) =>
-  openCounting({ blockingSync }, offerBlocking);
+const openBlocking = (offerBlocking = true, blockingSync: boolean | "auto" = true, clock?: WalTestingClock) =>
+  openCounting({ blockingSync }, offerBlocking, clock);
 
 /** A log opened with no `blockingSync` option at all (the default). */
 const openDefault = () => openCounting({});
@@ -229,7 +245,9 @@ describe("blockingSync", () => {
   it.each([true, "auto"] as const)(
     "with %s, a loop of awaited commits still lets the event loop turn between rounds",
     async (blockingSync) => {
-      const { fs, wal } = await openBlocking(true, blockingSync);
+      // Rounds timed on a still clock: with "auto", which rounds block is then not the machine's speed (a stall past
+      // 1 ms in most rounds, under load, left fewer than 100 of 200 blocking).
+      const { fs, wal } = await openBlocking(true, blockingSync, STILL_CLOCK);
       let turns = 0;
       let ticking = true;
       const tick = (): void => {
