@@ -96,6 +96,14 @@ async function expectOneByOne(it: AsyncIterator<Tx>, expected: [number, number, 
 }
 
 /**
+ * For a test that a follower delivers what the mark says is durable and nothing more: it never syncs a live writer's
+ * bytes itself. By default it does once the mark has not moved for 1 s of wall time, which a loaded machine (the
+ * test process descheduled for a second) can let pass during a "nothing yet" check: the follower then delivered the
+ * transaction the check waits for the mark to cover.
+ */
+const MARK_ONLY = { selfSyncAfterMs: Number.MAX_SAFE_INTEGER } as const;
+
+/**
  * Ask for the next transaction and wait `ms`: `null` when it came (it must not have), else the pending request
  * (boxed: an async function returning a promise would wait for it).
  */
@@ -116,10 +124,15 @@ describe("followDir", () => {
     const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 5000 });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      signal: stop.signal,
+      ...MARK_ONLY,
+      pollIntervalMs: 5000,
+    });
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b"])]) w1.append(r, jsonCodec);
     await w1.flush();
-    // Written, not durable: nothing yet (the mark still says 0, and a live writer gets selfSyncAfterMs = 1 s).
+    // Written, not durable: nothing yet (the mark still says 0, and this follower never syncs it itself).
     const pending = await deliversWithin(follower, 300);
     expect(pending).not.toBeNull();
     mark.publish(3);
@@ -146,7 +159,12 @@ describe("followDir", () => {
     const w = await SegmentWriter.create(fs, path, 1, { preallocateBytes: 8192 });
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      signal: stop.signal,
+      ...MARK_ONLY,
+      pollIntervalMs: 20,
+    });
     // 40 commits of ~1 KiB: the fill is extended several times under the follower.
     for (let i = 0; i < 40; i++) {
       for (const r of tx(1 + 3 * i, ["x".repeat(1000)])) w.append(r, jsonCodec);
@@ -173,7 +191,12 @@ describe("followDir", () => {
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b-not-durable"])]) w.append(r, jsonCodec);
     await w.flush();
     mark.publish(3);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      signal: stop.signal,
+      ...MARK_ONLY,
+      pollIntervalMs: 20,
+    });
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
     // The follower has read transaction 4..6 ahead of durability. The writer dies; its last transaction is cut
     // (a torn tail after a power loss) and the next writer writes a different transaction at the same LSNs.
@@ -365,7 +388,12 @@ describe("followDir", () => {
     await w.flush();
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(4);
-    const follower = followDir<JsonValue>(dir, { codec: jsonCodec, signal: stop.signal, pollIntervalMs: 20 });
+    const follower = followDir<JsonValue>(dir, {
+      codec: jsonCodec,
+      signal: stop.signal,
+      ...MARK_ONLY,
+      pollIntervalMs: 20,
+    });
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
     const pending = await deliversWithin(follower, 100);
     expect(pending).not.toBeNull();
