@@ -56,16 +56,16 @@ async function readAll(options: { after: number; restartLsn?: number }): Promise
   return out;
 }
 
-/** Read `it` until `n` transactions came or it failed; what came, and the failure. */
-async function pull(it: AsyncIterator<Tx>, n: number, ms = 10_000): Promise<{ got: Tx[]; error: unknown }> {
+/**
+ * Read `it` until `n` transactions came or it failed; what came, and the failure. No deadline: under a wall-clock
+ * bound a follower that is only slow on a loaded machine looks like one that waits ("only 0 of 1 delivered" instead
+ * of its error); one that never answers is a hang, which the test timeout catches.
+ */
+async function pull(it: AsyncIterator<Tx>, n: number): Promise<{ got: Tx[]; error: unknown }> {
   const got: Tx[] = [];
-  const timeout = new Promise<never>((_, reject) => {
-    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} delivered`)), ms);
-    t.unref();
-  });
   try {
     while (got.length < n) {
-      const r = await Promise.race([it.next(), timeout]);
+      const r = await it.next();
       if (r.done) throw new Error("ended");
       got.push(r.value);
     }
@@ -231,7 +231,7 @@ describe("a resume position missing only its restart point", () => {
     await mark1.abandon();
     const mark2 = await DurableMarkWriter.open(fs, dir, 10);
     mark2.publish(9);
-    const { got, error } = await pull(follower, 1, 3000);
+    const { got, error } = await pull(follower, 1);
     expect(got).toEqual([]);
     expect(error).toMatchObject(truncatedAt3);
     await mark2.close(9);
@@ -281,7 +281,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
       signal: stop.signal,
     });
     try {
-      return await pull(follower, n, 3000);
+      return await pull(follower, n);
     } finally {
       await follower.return();
     }
@@ -297,7 +297,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
     ];
     // Until a marker covers LSN 4, a transaction begun there may be open: tokens restart at 4.
     expect(await fresh({ after: 3, restartLsn: 4 }, 2)).toMatchObject({ error: undefined });
-    const { got, error } = await pull(follower, 2, 3000);
+    const { got, error } = await pull(follower, 2);
     expect(error).toBeUndefined();
     expect(got.map(token)).toEqual(expected);
     expect((await fresh({ after: 3, restartLsn: 4 }, 2)).got.map(token)).toEqual(expected);
@@ -316,7 +316,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
     const follower = await pastFirst(tx(1, ["z"]), 1, seam);
     await writeSegment(dir, 2, 4, [{ kind: "checkpoint", lsn: 4, snapshotLsn: 3 }], { sealed: true });
     await writeSegment(dir, 3, 5, tx(5, ["a"]));
-    const { got, error } = await pull(follower, 1, 3000);
+    const { got, error } = await pull(follower, 1);
     expect(error).toBeUndefined();
     expect(got.map(token)).toEqual([[7, 4, ["a"]]]);
     expect(opens).toBe(1);
@@ -327,7 +327,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
     // T begins at 4 (all segment 2 holds); a transaction commits at 5..7 while T is open.
     await rotateAndTruncate([{ kind: "txBegin", lsn: 4 }], tx(5, ["a"]));
     // Delivered with a token that restarts at 4, where T may have begun.
-    expect((await pull(follower, 1, 3000)).got.map(token)).toEqual([[7, 4, ["a"]]]);
+    expect((await pull(follower, 1)).got.map(token)).toEqual([[7, 4, ["a"]]]);
     // T's batch and commit come: a record of T fails as truncated, not as one whose begin is missing.
     const third = segmentPath(dir, 3);
     const w = await SegmentWriter.openForAppend(fs, third, (await stat(third)).size);
@@ -335,7 +335,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
     w.append({ kind: "txCommit", lsn: 9, txBeginLsn: 4 }, jsonCodec);
     await w.flush();
     await w.close();
-    const { got, error } = await pull(follower, 1, 3000);
+    const { got, error } = await pull(follower, 1);
     expect(got).toEqual([]);
     expect(error).toMatchObject(truncatedAt3);
     // As a fresh follower from either token does.
@@ -353,7 +353,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
       tx(6, ["a"]),
     );
     const truncated = { code: "WAL_TRUNCATED", details: { lsn: 3, oldestRetainedLsn: 6 } };
-    const { got, error } = await pull(follower, 1, 3000);
+    const { got, error } = await pull(follower, 1);
     expect(got).toEqual([]);
     expect(error).toMatchObject(truncated);
     expect(await fresh({ after: 3, restartLsn: 4 }, 1)).toMatchObject({ error: truncated });
@@ -379,7 +379,7 @@ describe("a live follower past whose segment truncation removed the next, leavin
     await unlink(segmentPath(dir, 1));
     await unlink(segmentPath(dir, 2));
     const truncated = { code: "WAL_TRUNCATED", details: { oldestRetainedLsn: 6 } };
-    const { got, error } = await pull(follower, 1, 3000);
+    const { got, error } = await pull(follower, 1);
     expect(got).toEqual([]);
     expect(error).toMatchObject(truncated);
     expect(await fresh({ after: 4, restartLsn: 1 }, 1)).toMatchObject({ error: truncated });
