@@ -34,11 +34,10 @@ import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
-import { framingOnlyCodec } from "../scan/framing-codec.js";
+import { judgeSegmentIdHoles } from "../scan/judge-segment-id-holes.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { lostSegmentsText, type SegmentIdHole, segmentIdHoles } from "../scan/segment-id-holes.js";
-import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
+import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
 import {
   goneSegmentError,
   type ListingCount,
@@ -426,10 +425,8 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const codecName = () => (use?.source === "module" ? MODULE_RENDERING : (use?.name ?? "lora"));
   // Segment ids missing mid-log: rows that run on past records that are not there, judged as verify judges them
   // and said once the walk is done.
-  let holes: SegmentIdHole[] = [];
   let listed: WalTarget | undefined;
   const onListing = (target: WalTarget) => {
-    holes = segmentIdHoles(target.segments);
     listed = target;
   };
   let holeIsCorruption = false;
@@ -468,16 +465,15 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       await ctx.out.drain();
     }
     header();
-    if (holes.length > 0 && listed !== undefined) {
+    const judged = listed === undefined ? null : await judgeSegmentIdHoles(listed.segments);
+    if (judged !== null) {
       // After the rows, on stderr as the damage met is (stdout, --json included, stays the rows).
       await ctx.out.flush();
       read.done();
-      // Markers need no payload decoded: framing only, whatever codec the rows were read with.
-      const gap = await findTruncationGap(createReadOnlyFileSystem(), listed.segments, framingOnlyCodec);
-      if (gap !== null) ctx.warn(`note: ${coveredHoleNote(gap, holes)}`);
+      if (judged.kind === "covered") ctx.warn(`note: ${coveredHoleNote(judged.gap, judged.holes, "the rows")}`);
       else {
         holeIsCorruption = true;
-        ctx.warn(`corruption: WAL_CORRUPT: ${lostSegmentsText(holes)}`);
+        ctx.warn(`corruption: WAL_CORRUPT: ${lostSegmentsText(judged.holes)}`);
       }
     }
   } catch (error) {
@@ -489,12 +485,6 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const { exitCode } = verdictFromScans(damages, use);
   // A hole no marker covers is corruption, as verify says; damage met in a segment that outranks it stays.
   return holeIsCorruption && exitCode < ExitCode.DAMAGED ? ExitCode.DAMAGED : exitCode;
-}
-
-/** What `dump` says of holes a checkpoint marker after them covers: verify's history line. */
-function coveredHoleNote(gap: TruncationGap, holes: readonly SegmentIdHole[]): string {
-  const after = holes.at(-1)?.after.name as string;
-  return `${gap.missing} missing below the checkpoint at LSN ${gap.checkpointLsn} (a truncation a crash interrupted; the next truncation removes the rest): the rows before ${after} lie below that checkpoint, and a reader opens the log with a checkpointLsn of at least ${gap.baseLsn - 1} (lora-wal verify names the lowest that works)`;
 }
 
 /** The EVENTS column: the number of events, or (framing only) the payload's size. */

@@ -10,11 +10,12 @@ import { formatBytes, formatTable } from "../format/text-table.js";
 import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
+import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "../scan/judge-segment-id-holes.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { type SegmentIdHole, segmentIdHoles, segmentIdHolesNote } from "../scan/segment-id-holes.js";
+import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
 import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
-import { codecLine, type Verdict, verdictFromScans } from "../verdict.js";
+import { codecLine, exitCodeOf, type Verdict, verdictFromScans } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
 import { RECORD_KINDS } from "./dump.js";
 import { runReportCommand } from "./run-report.js";
@@ -56,7 +57,12 @@ export interface StatReport {
     /** The newest marker: its own LSN and the snapshot LSN it records. */
     readonly latest: { readonly lsn: number; readonly snapshotLsn: number } | null;
   };
-  /** From damage met while reading (structure is `verify`'s job). */
+  /**
+   * From damage met while reading (structure is `verify`'s job), and from segment ids missing in the middle of a
+   * directory, judged as `verify` judges them: lost segments no checkpoint marker after them covers are corruption
+   * (`WAL_CORRUPT`, at the end of the segment before the first hole) unless the walk met damage that exits 2 or
+   * above; a hole such a marker covers is no damage.
+   */
   readonly verdict: Verdict;
 }
 
@@ -87,23 +93,28 @@ export async function statDir(path: string, given: ReadOptions = {}): Promise<St
   return statListing(path, given, () => undefined);
 }
 
-/** {@link statDir}, handing `onListing` the listing the counts come from (the last one, when it listed again). */
+/**
+ * {@link statDir}, handing `onHoles` the judgement of the segment-id holes of the listing the counts come from (the
+ * last one, when it listed again): `null` when it has none.
+ */
 async function statListing(
   path: string,
   given: ReadOptions,
-  onListing: (target: WalTarget) => void,
+  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
 ): Promise<StatReport> {
   const options = checkReadOptions(given, "statDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
-  return scanFreshListing(fs, path, (target) => {
-    onListing(target);
-    return statTarget(fs, target, tell);
-  });
+  return scanFreshListing(fs, path, (target) => statTarget(fs, target, tell, onHoles));
 }
 
 /** {@link statDir} of one listing. */
-async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<StatReport> {
+async function statTarget(
+  fs: WalFileSystem,
+  target: WalTarget,
+  options: ReadOptions,
+  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
+): Promise<StatReport> {
   const path = target.path;
   const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
@@ -196,7 +207,35 @@ async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOpt
       bytes: spread(txBytes),
     },
     checkpoints: { count: checkpoints, latest },
-    verdict: verdictFromScans(scans, chosen.use),
+    verdict: await verdictWithHoles(target, scans, chosen.use, onHoles),
+  };
+}
+
+/**
+ * The verdict of the walk, with the segment-id holes of the listing judged as `dump` judges them, and ranked as dump
+ * ranks them: lost segments are corruption (exit 2, as a CRC mismatch mid-log is), which outranks a clean walk, a
+ * torn tail and a headerless newest segment (they exit below 2); damage the walk met that exits 2 or above stays the
+ * verdict (stat's text then says the lost segments in a note). `onHoles` is handed the judgement.
+ */
+async function verdictWithHoles(
+  target: WalTarget,
+  scans: readonly SegmentScan[],
+  codec: CodecUse,
+  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
+): Promise<Verdict> {
+  const walked = verdictFromScans(scans, codec);
+  const judged = target.kind === "directory" ? await judgeSegmentIdHoles(target.segments) : null;
+  onHoles(judged);
+  if (judged?.kind !== "lost" || walked.exitCode >= exitCodeOf("corruption")) return walked;
+  // Where verify puts it: the end of the last good record of the segment before the first hole.
+  const before = judged.holes[0]?.before.name;
+  const scan = scans.find((s) => s.name === before);
+  return {
+    status: "corruption",
+    exitCode: exitCodeOf("corruption"),
+    ...(scan === undefined ? {} : { segment: scan.name, segmentPath: scan.path, offset: scan.endOffset }),
+    code: "WAL_CORRUPT",
+    message: lostSegmentsText(judged.holes),
   };
 }
 
@@ -216,29 +255,33 @@ ${CODEC_OPTIONS_HELP}
   -h, --help          show this help
 
 Reports the damage it meets reading records; it does not check structure (a
-commit naming a missing begin, …): verify does.
+commit naming a missing begin, …): verify does. Segment ids missing in the
+middle of the log are judged as verify judges them: below a checkpoint marker
+after them that covers them, a truncation a crash interrupted (a note names
+the checkpoint); otherwise corruption (exit 2).
 
 Exit status: 0 no damage met, 1 torn tail (or a newest segment without a
-header), 2 corruption or bad header, 3 usage error (also a --codec-module that
-does not load or exports no codec), 4 path missing or unreadable, 5 codec
-mismatch with the --codec or --codec-module given (run again with the codec
-the log was written with).
+header), 2 corruption (also segments missing that no checkpoint covers) or bad
+header, 3 usage error (also a --codec-module that does not load or exports no
+codec), 4 path missing or unreadable, 5 codec mismatch with the --codec or
+--codec-module given (run again with the codec the log was written with).
 `;
 
 /** `lora-wal stat`. */
 export function runStat(args: string[], ctx: CommandContext): Promise<number> {
-  // Segment ids missing mid-log: the counts leave out what those segments held, which text says (JSON has no place
-  // for notes; `verify --json` reports the hole).
-  let holes: SegmentIdHole[] = [];
+  // Segment ids missing mid-log: lost ones are the report's verdict; covered ones are no damage, but the counts leave
+  // out what those segments held, which text says in a note (JSON has no place for notes; `verify --json` reports
+  // the hole).
+  let judged: SegmentIdHoleJudgement | null = null;
   return runReportCommand(
     {
       name: "stat",
       help: STAT_HELP,
       compute: (path, options) =>
-        statListing(path, options, (target) => {
-          holes = segmentIdHoles(target.segments);
+        statListing(path, options, (holes) => {
+          judged = holes;
         }),
-      printText: (report, context) => printStat(report, context, holes),
+      printText: (report, context) => printStat(report, context, judged),
       noSegments: (r) => r.kind === "directory" && r.segments.count === 0,
     },
     args,
@@ -246,7 +289,7 @@ export function runStat(args: string[], ctx: CommandContext): Promise<number> {
   );
 }
 
-function printStat(report: StatReport, ctx: CommandContext, holes: readonly SegmentIdHole[]): void {
+function printStat(report: StatReport, ctx: CommandContext, holes: SegmentIdHoleJudgement | null): void {
   const s = ctx.style;
   const b = (label: string) => s.bold(label.padEnd(14));
   const t = report.transactions;
@@ -278,7 +321,12 @@ function printStat(report: StatReport, ctx: CommandContext, holes: readonly Segm
   ctx.out.line(`${b("damage")}${ctx.verdictLine(report.verdict)}${scope}`);
   const next = nextStep(report.verdict);
   if (next !== null) ctx.out.line(`${b("next")}${next}`);
-  if (holes.length > 0) ctx.out.line(`${b("note")}${segmentIdHolesNote(holes)}`);
+  if (holes?.kind === "covered") {
+    ctx.out.line(`${b("note")}${coveredHoleNote(holes.gap, holes.holes, "the records counted")}`);
+  } else if (holes?.kind === "lost" && report.verdict.message !== lostSegmentsText(holes.holes)) {
+    // Damage that outranks the hole is the verdict; the lost segments are corruption too, and said.
+    ctx.out.line(`${b("note")}${lostSegmentsText(holes.holes)}`);
+  }
 }
 
 /** What a clean `damage` line adds: `stat` does not check structure (a commit naming a missing begin, …). */

@@ -1,10 +1,11 @@
 /**
  * Segment ids missing between the oldest and the newest segment of a listing: the LSNs those segments held are not
  * in the log. `verify` judges such a hole (no damage below a checkpoint marker that covers it, a truncation a crash
- * interrupted; corruption otherwise), and so does `dump`; `stat` names it, so that an operator reading its counts
- * learns that records are missing and where to look.
+ * interrupted; corruption otherwise), and `dump` and `stat` judge it the same way (`judgeSegmentIdHoles`) and
+ * say it in the words kept here.
  */
 
+import type { TruncationGap } from "./truncation-gap.js";
 import type { TargetSegment } from "./wal-target.js";
 
 /** A listed segment, as a hole names it. */
@@ -42,9 +43,14 @@ function holesText(holes: readonly SegmentIdHole[]): string {
   return named.join("; ");
 }
 
-/** The note for `holes` (at least one): which ids are missing where, and what tells why. */
-export function segmentIdHolesNote(holes: readonly SegmentIdHole[]): string {
-  return `${holesText(holes)}: the records they held are not in the log (run lora-wal verify: it tells a truncation a crash interrupted, below a checkpoint, from lost segments)`;
+/**
+ * What holes a checkpoint marker after them covers (`gap`, found by `findTruncationGap`) are: verify's `history`
+ * line, said of what the command printed before the segment after the last hole (`before`: `"the rows"` for dump,
+ * `"the records counted"` for stat), which lies below that checkpoint, and the fence a reader opens the log with.
+ */
+export function coveredHoleNote(gap: TruncationGap, holes: readonly SegmentIdHole[], before: string): string {
+  const after = holes.at(-1)?.after.name as string;
+  return `${gap.missing} missing below the checkpoint at LSN ${gap.checkpointLsn} (a truncation a crash interrupted; the next truncation removes the rest): ${before} before ${after} lie below that checkpoint, and a reader opens the log with a checkpointLsn of at least ${gap.baseLsn - 1} (lora-wal verify names the lowest that works)`;
 }
 
 /**
