@@ -12,19 +12,7 @@ import { Wal } from "@lora/wal";
 import { jsonCodec } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { verifyDir } from "../src/commands/verify.js";
-import { runCli, segmentFiles, useJsonWal, writeJsonWal } from "./helpers.js";
-
-/** 80 transactions, a checkpoint marker at their snapshot, 40 more, in segments of 1 KiB; returns the snapshot. */
-async function writeCheckpointedLog(dir: string): Promise<number> {
-  const { wal } = await Wal.open(dir, { codec: jsonCodec, segmentTargetBytes: 1024 });
-  for (let i = 0; i < 80; i++) await wal.commitTx([{ i }]);
-  const snapshot = wal.safeCheckpointLsn();
-  // The marker alone: the truncation a checkpoint does after it is what the tests take apart by hand.
-  await wal.checkpointMarker(snapshot);
-  for (let i = 80; i < 120; i++) await wal.commitTx([{ i }]);
-  await wal.close();
-  return snapshot;
-}
+import { runCli, segmentFiles, useJsonWal, writeCheckpointedLog, writeJsonWal } from "./helpers.js";
 
 describe("dump of a log with segment ids missing in the middle", () => {
   let dir: string;

@@ -75,6 +75,21 @@ export async function writeJsonWal(dir: string, transactions: number, segmentTar
   }
 }
 
+/**
+ * 80 transactions, a checkpoint marker at their snapshot, 40 more, in segments of 1 KiB, with the real `Wal`;
+ * returns the snapshot. The marker alone: the truncation a checkpoint does after it is what the tests of segment-id
+ * holes take apart by hand.
+ */
+export async function writeCheckpointedLog(dir: string): Promise<number> {
+  const { wal } = await Wal.open(dir, { codec: jsonCodec, segmentTargetBytes: 1024 });
+  for (let i = 0; i < 80; i++) await wal.commitTx([{ i }]);
+  const snapshot = wal.safeCheckpointLsn();
+  await wal.checkpointMarker(snapshot);
+  for (let i = 80; i < 120; i++) await wal.commitTx([{ i }]);
+  await wal.close();
+  return snapshot;
+}
+
 /** A temporary directory of a test (`makeTempDir`'s). */
 export type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
 

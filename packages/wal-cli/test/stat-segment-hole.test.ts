@@ -8,23 +8,10 @@
 
 import { open, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { Wal } from "@lora/wal";
-import { jsonCodec } from "@lora/wal-codec";
 import { describe, expect, it } from "vitest";
 import { verifyDir } from "../src/commands/verify.js";
-import { runCli, segmentFiles, useJsonWal, writeJsonWal } from "./helpers.js";
+import { runCli, segmentFiles, useJsonWal, writeCheckpointedLog, writeJsonWal } from "./helpers.js";
 import { expectOneKeySet, shape } from "./json-keys.js";
-
-/** 80 transactions, a checkpoint marker at their snapshot, 40 more, in segments of 1 KiB; returns the snapshot. */
-async function writeCheckpointedLog(dir: string): Promise<number> {
-  const { wal } = await Wal.open(dir, { codec: jsonCodec, segmentTargetBytes: 1024 });
-  for (let i = 0; i < 80; i++) await wal.commitTx([{ i }]);
-  const snapshot = wal.safeCheckpointLsn();
-  await wal.checkpointMarker(snapshot);
-  for (let i = 80; i < 120; i++) await wal.commitTx([{ i }]);
-  await wal.close();
-  return snapshot;
-}
 
 /** The `damage` or `note` line of stat's text, label padded as stat pads it. */
 function line(label: string, text: string): string {
