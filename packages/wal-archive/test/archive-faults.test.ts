@@ -6,7 +6,7 @@
  * Whatever the store does, the writer's commits never wait on it, truncation keeps what is not archived, and once
  * the store is back the archive catches up and a restore equals the log.
  *
- * Verdicts count calls, faults, states and transactions; time-outs only guard hangs.
+ * Verdicts count calls, faults, states and transactions; the test timeout only catches a hang.
  */
 
 import { join } from "node:path";
@@ -110,19 +110,13 @@ function stateLog() {
         w.resolve();
       }
     },
-    /** Resolves when the state is (or becomes) `state`; the time-out only guards a hang. */
-    reach(archiver: Archiver, state: ArchiverStatus["state"], guardMs = 30_000): Promise<void> {
+    /**
+     * Resolves when the state is (or becomes) `state`. No deadline: a wall-clock bound fails an archiver that is only
+     * slow on a loaded machine; one that never gets there is a hang, which the test timeout catches.
+     */
+    reach(archiver: Archiver, state: ArchiverStatus["state"]): Promise<void> {
       if (archiver.status().state === state) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`hang guard: never ${state} (${states})`)), guardMs);
-        waiters.push({
-          state,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
+      return new Promise((resolve) => waiters.push({ state, resolve }));
     },
   };
 }
