@@ -1,9 +1,10 @@
-import { appendFile, mkdtemp, rm, truncate, unlink } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type JsonValue, jsonCodec } from "@lora/wal-codec";
 import {
   createNodeFileSystem,
+  DURABLE_MARK_FILE,
   DurableMarkWriter,
   SegmentWriter,
   segmentPath,
@@ -103,18 +104,83 @@ async function expectOneByOne(it: AsyncIterator<Tx>, expected: [number, number, 
 const MARK_ONLY = { selfSyncAfterMs: Number.MAX_SAFE_INTEGER } as const;
 
 /**
- * Ask for the next transaction and wait `ms`: `null` when it came (it must not have), else the pending request
- * (boxed: an async function returning a promise would wait for it).
+ * The node file system, with a count of reads of the durable mark through it: a follower given it reads the mark
+ * once per look at the log, so a count says how many looks it has had, whatever the machine's speed.
  */
-async function deliversWithin(
+function markReadsCounted() {
+  let reads = 0;
+  const waiters = new Set<{ at: number; resolve: () => void }>();
+  const seen = (): void => {
+    reads++;
+    for (const w of waiters) {
+      if (reads < w.at) continue;
+      waiters.delete(w);
+      w.resolve();
+    }
+  };
+  const counted = interceptOpen(fs, async (path, mode, next) => {
+    const file = await next(path, mode);
+    if (basename(path) !== DURABLE_MARK_FILE) return file;
+    return new Proxy(file, {
+      get(target, key) {
+        if (key === "read") {
+          return async (...args: Parameters<typeof target.read>) => {
+            const n = await target.read(...args);
+            seen();
+            return n;
+          };
+        }
+        if (key === "readSync" && target.readSync !== undefined) {
+          const readSync = target.readSync.bind(target);
+          return (...args: Parameters<typeof readSync>) => {
+            const n = readSync(...args);
+            seen();
+            return n;
+          };
+        }
+        return boundProperty(target, key);
+      },
+    });
+  });
+  return {
+    fs: counted,
+    get reads() {
+      return reads;
+    },
+    /** Resolves once the mark has been read `at` times in all. */
+    reached(at: number): Promise<void> {
+      if (reads >= at) return Promise.resolve();
+      return new Promise((resolve) => waiters.add({ at, resolve }));
+    },
+  };
+}
+
+/**
+ * Ask for the next transaction and let the follower look at the log twice: `null` when it came (it must not have),
+ * else the pending request (boxed: an async function returning a promise would wait for it). Two reads of the mark
+ * since the request mean one whole look ended without a delivery and the follower waited for a change; a number of
+ * milliseconds could pass on a loaded machine before it had looked at all. `wake`, when given, runs after the first
+ * read: for a follower whose poll interval is long, something that makes it look again.
+ */
+async function deliversAfterTwoLooks(
   it: AsyncIterator<Tx>,
-  ms: number,
+  marks: ReturnType<typeof markReadsCounted>,
+  wake?: () => Promise<void>,
 ): Promise<{ next: Promise<IteratorResult<Tx>> } | null> {
+  const from = marks.reads;
   const next = it.next();
-  const came = await Promise.race([
-    next.then(() => true),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), ms)),
-  ]);
+  let came = false;
+  const cameNow = (): true => {
+    came = true;
+    return true;
+  };
+  const looked = async (): Promise<false> => {
+    await marks.reached(from + 1);
+    await wake?.();
+    await marks.reached(from + 2);
+    return false;
+  };
+  await Promise.race([next.then(cameNow, cameNow), looked()]);
   return came ? null : { next };
 }
 
@@ -123,16 +189,20 @@ describe("followDir", () => {
     const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
+    const marks = markReadsCounted();
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,
+      fs: marks.fs,
+      watch: true,
       signal: stop.signal,
       ...MARK_ONLY,
       pollIntervalMs: 5000,
     });
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b"])]) w1.append(r, jsonCodec);
     await w1.flush();
-    // Written, not durable: nothing yet (the mark still says 0, and this follower never syncs it itself).
-    const pending = await deliversWithin(follower, 300);
+    // Written, not durable: nothing yet (the mark still says 0, and this follower never syncs it itself). A file the
+    // follower does not know wakes it (its poll is 5 s) for the second look.
+    const pending = await deliversAfterTwoLooks(follower, marks, () => writeFile(join(dir, "wake"), ""));
     expect(pending).not.toBeNull();
     mark.publish(3);
     const first = await (pending as { next: Promise<IteratorResult<Tx>> }).next;
@@ -158,8 +228,11 @@ describe("followDir", () => {
     const w = await SegmentWriter.create(fs, path, 1, { preallocateBytes: 8192 });
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
+    const marks = markReadsCounted();
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,
+      fs: marks.fs,
+      watch: true,
       signal: stop.signal,
       ...MARK_ONLY,
       pollIntervalMs: 20,
@@ -174,7 +247,7 @@ describe("followDir", () => {
     // Written, not durable: read ahead but not delivered, then delivered once the mark says so.
     for (const r of tx(121, ["last"])) w.append(r, jsonCodec);
     await w.flush();
-    const pending = await deliversWithin(follower, 200);
+    const pending = await deliversAfterTwoLooks(follower, marks);
     expect(pending).not.toBeNull();
     mark.publish(123);
     expect((await (pending as { next: Promise<IteratorResult<Tx>> }).next).value?.events).toEqual(["last"]);
@@ -190,8 +263,11 @@ describe("followDir", () => {
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b-not-durable"])]) w.append(r, jsonCodec);
     await w.flush();
     mark.publish(3);
+    const marks = markReadsCounted();
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,
+      fs: marks.fs,
+      watch: true,
       signal: stop.signal,
       ...MARK_ONLY,
       pollIntervalMs: 20,
@@ -199,7 +275,7 @@ describe("followDir", () => {
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
     // The follower has read transaction 4..6 ahead of durability. The writer dies; its last transaction is cut
     // (a torn tail after a power loss) and the next writer writes a different transaction at the same LSNs.
-    const pending = await deliversWithin(follower, 200);
+    const pending = await deliversAfterTwoLooks(follower, marks);
     expect(pending).not.toBeNull();
     const cutAt = w.size - 3 * 25 - 1; // not exact: cut inside the second transaction
     await w.close();
@@ -387,14 +463,17 @@ describe("followDir", () => {
     await w.flush();
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(4);
+    const marks = markReadsCounted();
     const follower = followDir<JsonValue>(dir, {
       codec: jsonCodec,
+      fs: marks.fs,
+      watch: true,
       signal: stop.signal,
       ...MARK_ONLY,
       pollIntervalMs: 20,
     });
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
-    const pending = await deliversWithin(follower, 100);
+    const pending = await deliversAfterTwoLooks(follower, marks);
     expect(pending).not.toBeNull();
     w.append({ kind: "mutationBatch", lsn: 5, txBeginLsn: 4, events: ["b"] }, jsonCodec);
     w.append({ kind: "txCommit", lsn: 6, txBeginLsn: 4 }, jsonCodec);
