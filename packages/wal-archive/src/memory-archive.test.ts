@@ -1,3 +1,4 @@
+import { settlesWithinTurns } from "@lora/test-utils";
 import { isWalError } from "@lora/wal-codec";
 import { describe, expect, test } from "vitest";
 import { memoryArchive } from "./memory-archive.js";
@@ -81,12 +82,10 @@ describe("memoryArchive fault injection", () => {
     store.injectFault({ op: "get", error: "timeout", timeoutMs: 60_000 });
     await store.put("k", bytes(1));
     const controller = new AbortController();
-    let settled = false;
-    const call = store.get("k", { signal: controller.signal }).finally(() => {
-      settled = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(settled).toBe(false);
+    const call = store.get("k", { signal: controller.signal });
+    // A call that does not hang settles after one turn of the event loop; counted in turns, not ms, this holds
+    // however slow the machine (a timer could fire before the call had taken its turn).
+    expect(await settlesWithinTurns(call, 50)).toBe(false);
     const reason = new Error("call timed out after 30 ms");
     controller.abort(reason);
     expect(await failure(call)).toBe(reason);
