@@ -10,7 +10,7 @@
 import { Wal } from "@lora/wal";
 import { isWalError, type JsonValue, jsonCodec } from "@lora/wal-codec";
 import { followDir, replayDir } from "@lora/wal-replay";
-import type { SimFS } from "@lora/wal-segment/testing";
+import { type SimFS, wrapFileSystem } from "@lora/wal-segment/testing";
 import { expect, it } from "vitest";
 import { restore } from "./restore.js";
 import { unfinishedRestore } from "./test-support/unfinished-restore.js";
@@ -74,12 +74,27 @@ it("replayDir refuses it, where it read it as an empty log before; a follower wa
   expectRefusal(replayed, before.size);
 
   // A follower lists the way a restore running into the directory needs: `.restoring` files are a log not there yet.
-  const follower = followDir<JsonValue>(DIR, { fs, codec: jsonCodec, pollIntervalMs: 1 });
+  // Waited on by its listings of the directory, not by time: after its third, it has looked at least twice.
+  let listings = 0;
+  let listed: () => void = () => undefined;
+  const thirdListing = new Promise<void>((resolve) => {
+    listed = () => {
+      if (++listings >= 3) resolve();
+    };
+  });
+  const seam = wrapFileSystem(fs, (file) => file, {
+    readdir: (path: string) => {
+      const names = fs.readdir(path);
+      if (path === DIR) listed();
+      return names;
+    },
+  });
+  const follower = followDir<JsonValue>(DIR, { fs: seam, codec: jsonCodec, pollIntervalMs: 1 });
   let settled = false;
   const first = follower.next().finally(() => {
     settled = true;
   });
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  await Promise.race([thirdListing, first.catch(() => undefined)]);
   expect(settled).toBe(false);
   expect(contents(fs)).toEqual(before);
   await restore({ store, dir: DIR, fs });
