@@ -14,6 +14,7 @@ import type { ArchiveStore } from "./archive-store.js";
 import { startArchiver } from "./archiver.js";
 import { memoryArchive } from "./memory-archive.js";
 import { restore } from "./restore.js";
+import { ManualClock, withArchiverClock } from "./testing/index.js";
 
 it("an archiver refuses a store whose sealed segment has this log's size, base and CRC-32 but other bytes", async () => {
   const fs = new SimFS();
@@ -57,7 +58,10 @@ it("an archiver refuses a store whose sealed segment has this log's size, base a
     list: (...args) => count(store.list(...args)),
     delete: (...args) => count(store.delete(...args)),
   };
-  const archB = startArchiver(b, { store: counted, fs, intervalMs: 5 });
+  // Its shipping interval fires when the test says so: the passes it would run after the failure are counted, not
+  // left to however many 5 ms a loaded machine gives in a wait.
+  const clock = new ManualClock();
+  const archB = startArchiver(b, withArchiverClock({ store: counted, fs, intervalMs: 5 }, clock));
   await b.commitTx([{ v: "B-last" }]);
   const failure = await archB.flush().then(
     () => null,
@@ -70,7 +74,13 @@ it("an archiver refuses a store whose sealed segment has this log's size, base a
   // Nor does it count failures that are only the divergence said again: no call failed.
   const callsAtFailure = calls;
   const failuresAtFailure = archB.status().failures;
-  await new Promise((r) => setTimeout(r, 60));
+  const firedBefore = clock.fired;
+  for (let i = 0; i < 12; i++) {
+    clock.advance(5);
+    // Everything here is in memory (SimFS, memoryArchive): a pass that calls the store does so within a few turns.
+    for (let t = 0; t < 50; t++) await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(clock.fired - firedBefore).toBeGreaterThanOrEqual(12);
   expect(calls).toBe(callsAtFailure);
   expect(archB.status().failures).toBe(failuresAtFailure);
   expect(archB.status().lastError?.code).toBe("WAL_ARCHIVE_DIVERGED");
