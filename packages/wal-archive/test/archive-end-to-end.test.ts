@@ -13,7 +13,8 @@
  * equal the whole history, without anything uploaded twice; a last restore cuts at an LSN inside a piece (the
  * active segment's durable prefix, shipped in pieces).
  *
- * Every verdict is reached by counting the child's lines and the archive's objects; time-outs only guard hangs.
+ * Every verdict is reached by counting the child's lines and the archive's objects; the test timeout only catches a
+ * hang.
  */
 
 import { dirname, join } from "node:path";
