@@ -57,6 +57,8 @@ it("group mode: the flusher runs when the hook's clock passes its interval, not 
   void wal.whenDurable(info?.commitLsn ?? 0).then(() => {
     durable = true;
   });
+  // Real time past the interval, and a wait no load makes vacuous: Node fires due timers in order of due time, so a
+  // 2 ms Node interval armed at open would run before this later one; its round (all in memory) then gets 20 turns.
   await new Promise((resolve) => setTimeout(resolve, 20));
   await turns();
   expect(durable).toBe(false);
