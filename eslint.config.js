@@ -21,7 +21,12 @@ export default tseslint.config(
       "examples/*/src/**/*.ts",
       "examples/*/test/**/*.ts",
     ],
-    languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true } },
+    // One program over every package (tsconfig.check.json, what `pnpm typecheck` checks), not one per package: each
+    // package's program type-checks the sources of the packages it imports again (43 s instead of 73 s idle here).
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { project: ["./tsconfig.check.json"], tsconfigRootDir: import.meta.dirname },
+    },
     plugins: { "@typescript-eslint": tseslint.plugin },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
