@@ -184,20 +184,29 @@ async function deliversAfterTwoLooks(
   return came ? null : { next };
 }
 
+/**
+ * A follower of the test's directory that delivers only what the durable mark says is durable (self-sync off), with
+ * its reads of the mark counted for {@link deliversAfterTwoLooks}.
+ */
+function markOnlyFollower(pollIntervalMs: number) {
+  const marks = markReadsCounted();
+  const follower = followDir<JsonValue>(dir, {
+    codec: jsonCodec,
+    fs: marks.fs,
+    watch: true,
+    signal: stop.signal,
+    ...MARK_ONLY,
+    pollIntervalMs,
+  });
+  return { marks, follower };
+}
+
 describe("followDir", () => {
   it("delivers only what the mark says is durable, follows rotation, and wakes on the mark", async () => {
     const w1 = await SegmentWriter.create(fs, segmentPath(dir, 1), 1);
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
-    const marks = markReadsCounted();
-    const follower = followDir<JsonValue>(dir, {
-      codec: jsonCodec,
-      fs: marks.fs,
-      watch: true,
-      signal: stop.signal,
-      ...MARK_ONLY,
-      pollIntervalMs: 5000,
-    });
+    const { marks, follower } = markOnlyFollower(5000);
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b"])]) w1.append(r, jsonCodec);
     await w1.flush();
     // Written, not durable: nothing yet (the mark still says 0, and this follower never syncs it itself). A file the
@@ -228,15 +237,7 @@ describe("followDir", () => {
     const w = await SegmentWriter.create(fs, path, 1, { preallocateBytes: 8192 });
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(0);
-    const marks = markReadsCounted();
-    const follower = followDir<JsonValue>(dir, {
-      codec: jsonCodec,
-      fs: marks.fs,
-      watch: true,
-      signal: stop.signal,
-      ...MARK_ONLY,
-      pollIntervalMs: 20,
-    });
+    const { marks, follower } = markOnlyFollower(20);
     // 40 commits of ~1 KiB: the fill is extended several times under the follower.
     for (let i = 0; i < 40; i++) {
       for (const r of tx(1 + 3 * i, ["x".repeat(1000)])) w.append(r, jsonCodec);
@@ -263,15 +264,7 @@ describe("followDir", () => {
     for (const r of [...tx(1, ["a"]), ...tx(4, ["b-not-durable"])]) w.append(r, jsonCodec);
     await w.flush();
     mark.publish(3);
-    const marks = markReadsCounted();
-    const follower = followDir<JsonValue>(dir, {
-      codec: jsonCodec,
-      fs: marks.fs,
-      watch: true,
-      signal: stop.signal,
-      ...MARK_ONLY,
-      pollIntervalMs: 20,
-    });
+    const { marks, follower } = markOnlyFollower(20);
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
     // The follower has read transaction 4..6 ahead of durability. The writer dies; its last transaction is cut
     // (a torn tail after a power loss) and the next writer writes a different transaction at the same LSNs.
@@ -463,15 +456,7 @@ describe("followDir", () => {
     await w.flush();
     const mark = await DurableMarkWriter.open(fs, dir);
     mark.publish(4);
-    const marks = markReadsCounted();
-    const follower = followDir<JsonValue>(dir, {
-      codec: jsonCodec,
-      fs: marks.fs,
-      watch: true,
-      signal: stop.signal,
-      ...MARK_ONLY,
-      pollIntervalMs: 20,
-    });
+    const { marks, follower } = markOnlyFollower(20);
     expect((await take(follower, 1)).map((t) => t.commitLsn)).toEqual([3]);
     const pending = await deliversAfterTwoLooks(follower, marks);
     expect(pending).not.toBeNull();
