@@ -272,6 +272,19 @@ describe("encode errors", () => {
     expect(loraCodec.decodeEvent(encode(setProp("k", ok)))).toStrictEqual(setProp("k", ok));
   });
 
+  it("names the codec to use when an event is not a LoraDB mutation (the lora codec is Wal.open's default)", () => {
+    for (const e of [{ op: "put", key: "a", value: 1 }, { type: "Nope" }]) {
+      for (const error of [
+        errorOf(() => encode(e as unknown as MutationEvent)),
+        errorOf(() => encodeBatch([e as unknown as MutationEvent])),
+      ]) {
+        expect(isWalError(error, "WAL_ENCODE")).toBe(true);
+        expect(error.message).toMatch(/^unknown mutation event type .*: the lora codec \(the default of Wal\.open\)/);
+        expect(error.message).toContain("codec: jsonCodec");
+      }
+    }
+  });
+
   it("prefixes store-codec failures with the event name", () => {
     const e = { type: "CreateIndex", ifNotExists: false, request: { kind: "Nope" } } as unknown as MutationEvent;
     expect(errorOf(() => encode(e)).message).toMatch(/^CreateIndex encode failed: /);

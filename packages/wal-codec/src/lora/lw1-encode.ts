@@ -354,7 +354,13 @@ function writeEvent(out: ByteWriter, event: MutationEvent): void {
       writeFlag(out, event.ifExists, "DropConstraint.ifExists");
       return;
     default:
-      fail(`unknown mutation event type ${describe((event as { type?: unknown }).type)}`);
+      // The lora codec is Wal.open's default, so an application's own events usually land here because no
+      // codec was chosen: say which codec takes them instead of only what is wrong.
+      fail(
+        `unknown mutation event type ${describe((event as { type?: unknown }).type)}: the lora codec (the default ` +
+          `of Wal.open) encodes LoraDB mutation events only ({ type: "CreateNode", ... }, see MutationEvent); ` +
+          `for events of your own, open the log with another codec (codec: jsonCodec, or a PayloadCodec of yours)`,
+      );
   }
 }
 
