@@ -604,7 +604,9 @@ export class Wal<E = MutationEvent> {
    * The highest LSN at which a snapshot can be taken and marked right now: durable, at or above every marker, the
    * open fence and the oldest segment's base LSN minus one, and not inside any transaction. A store whose state
    * reflects exactly the transactions committed at or below it can pass it to {@link Wal.checkpoint}. With only
-   * `commitTx` writers it is {@link Wal.durableLsn}.
+   * `commitTx` writers it is {@link Wal.durableLsn}, which in `group` mode lags the acknowledged commits until the
+   * next fdatasync: a snapshot of every transaction applied is fenced at the last one's `commitLsn` instead (the
+   * checkpoint makes it durable), or taken after `sync()`.
    */
   safeCheckpointLsn(): number {
     return this.#tx.safeCheckpointLsn(this.#durableLsn);
