@@ -93,7 +93,11 @@ describe("acquireDirLock", () => {
 
     const { error, ms } = await rejection(() => acquireDirLock(dir));
     expect(isWalError(error, "WAL_LOCKED")).toBe(true);
-    expect((error as Error).message).toBe(`WAL directory is already open by another live handle: ${dir}`);
+    expect((error as Error).message).toBe(
+      `WAL directory is already open by another live handle: ${dir} (a Wal or a restore, in this process or ` +
+        `another, or LoraDB; still held after 100 ms of retries): close it or stop its process, whose exit ` +
+        `releases the lock (never delete .lora-wal.lock to clear it), or retry for longer (Wal.open's lockRetryMs)`,
+    );
     expect((error as { details: unknown }).details).toEqual({ path: dir });
     // A lower bound only: a loaded machine can take any time longer.
     expect(ms).toBeGreaterThanOrEqual(99);

@@ -265,7 +265,7 @@ export async function acquireDirLockInternal(dir: string, internal: DirLockInter
     }
     if (performance.now() - start >= budgetMs) {
       if (r.holderPid !== undefined) throw removedFileHeld(dir, path, r.holderPid);
-      throw lockedError(dir);
+      throw lockedError(dir, budgetMs);
     }
     await sleep(backoffUs / 1000);
     backoffUs = Math.min(backoffUs * 2, MAX_BACKOFF_US);
@@ -820,10 +820,19 @@ function assertRegularFile(s: BigIntStats, path: string): void {
   });
 }
 
-function lockedError(dir: string): WalError {
-  return new WalError("WAL_LOCKED", `WAL directory is already open by another live handle: ${dir}`, {
-    details: { path: dir },
-  });
+/**
+ * Whoever meets this is usually looking at a writer they forgot (a second process, a handle never closed), and
+ * sometimes about to delete the lock file: the message says who can hold it and what does clear it.
+ */
+function lockedError(dir: string, budgetMs: number): WalError {
+  const tried = budgetMs === 0 ? "tried once" : `still held after ${budgetMs} ms of retries`;
+  return new WalError(
+    "WAL_LOCKED",
+    `WAL directory is already open by another live handle: ${dir} (a Wal or a restore, in this process or ` +
+      `another, or LoraDB; ${tried}): close it or stop its process, whose exit releases the lock (never delete ` +
+      `${LOCK_FILE_NAME} to clear it), or retry for longer (Wal.open's lockRetryMs)`,
+    { details: { path: dir } },
+  );
 }
 
 function removedFileHeld(dir: string, path: string, pid: number): WalError {

@@ -204,7 +204,10 @@ describe("the directory lock through Wal.open", () => {
       const started = Date.now();
       await expect(Wal.open(dir)).rejects.toMatchObject({
         code: "WAL_LOCKED",
-        message: `WAL directory is already open by another live handle: ${dir}`,
+        message:
+          `WAL directory is already open by another live handle: ${dir} (a Wal or a restore, in this process or ` +
+          `another, or LoraDB; still held after 100 ms of retries): close it or stop its process, whose exit ` +
+          `releases the lock (never delete .lora-wal.lock to clear it), or retry for longer (Wal.open's lockRetryMs)`,
       });
       expect(Date.now() - started).toBeGreaterThanOrEqual(95);
     } finally {

@@ -40,7 +40,11 @@ describe("case 7 through Wal.open", () => {
 
       const refused = await rejection(() => Wal.open(dir, { lockRetryMs: 0 }));
       expect(isWalError(refused, "WAL_LOCKED")).toBe(true);
-      expect((refused as Error).message).toBe(`WAL directory is already open by another live handle: ${dir}`);
+      expect((refused as Error).message).toBe(
+        `WAL directory is already open by another live handle: ${dir} (a Wal or a restore, in this process or ` +
+          `another, or LoraDB; tried once): close it or stop its process, whose exit ` +
+          `releases the lock (never delete .lora-wal.lock to clear it), or retry for longer (Wal.open's lockRetryMs)`,
+      );
     } finally {
       await wal.close();
     }
