@@ -77,6 +77,7 @@ import { checkOptionNames, checkPath, errnoOf, MAX_TIMER_MS, optionNames, shownV
 import { LOCK_FILE_NAME } from "@lora/wal-segment";
 import { type LockBinding, lockBinding } from "./flock.js";
 import { HeldDescriptor, type Identity, identity, type Ownership, sameIdentity } from "./held-descriptor.js";
+import { lockedError } from "./locked-error.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
 // Opens and closes go through the thread pool. The identity checks (fstat, stat) and the /proc search are
@@ -818,21 +819,6 @@ function assertRegularFile(s: BigIntStats, path: string): void {
   throw new WalError("WAL_IO", `the WAL lock file ${path} is ${kind}, not a regular file`, {
     details: { path, syscall: "fstat", ...(s.isDirectory() ? { errno: "EISDIR" } : {}) },
   });
-}
-
-/**
- * Whoever meets this is usually looking at a writer they forgot (a second process, a handle never closed), and
- * sometimes about to delete the lock file: the message says who can hold it and what does clear it.
- */
-function lockedError(dir: string, budgetMs: number): WalError {
-  const tried = budgetMs === 0 ? "tried once" : `still held after ${budgetMs} ms of retries`;
-  return new WalError(
-    "WAL_LOCKED",
-    `WAL directory is already open by another live handle: ${dir} (a Wal or a restore, in this process or ` +
-      `another, or LoraDB; ${tried}): close it or stop its process, whose exit releases the lock (never delete ` +
-      `${LOCK_FILE_NAME} to clear it), or retry for longer (Wal.open's lockRetryMs)`,
-    { details: { path: dir } },
-  );
 }
 
 function removedFileHeld(dir: string, path: string, pid: number): WalError {

@@ -77,3 +77,24 @@ it("probeDirectoryLock: WAL_LOCKED while another holder has the lock, null once 
   await registry.release();
   expect(await probeDirectoryLock(plain, dir)).toBeNull();
 });
+
+it("every lock target's WAL_LOCKED says what clears it: the in-process registry, a probe and the kernel lock alike", async () => {
+  const remedy = /\(a Wal or a restore, in this process or another, or LoraDB.*never delete \.lora-wal\.lock/;
+  const sim = new SimFS();
+  sim.mkdirpSync("/d");
+  const held = await lockDirectory(sim, "/d");
+  await expect(lockDirectory(sim, "/d")).rejects.toMatchObject({
+    code: "WAL_LOCKED",
+    message: expect.stringMatching(remedy),
+  });
+  expect((await probeDirectoryLock(sim, "/d"))?.message).toMatch(remedy);
+  await held.release();
+
+  const kernel = await acquireDirLock(dir);
+  await expect(lockDirectory(createNodeFileSystem(), dir, 0)).rejects.toMatchObject({
+    code: "WAL_LOCKED",
+    message: expect.stringMatching(/; tried once\): close it/),
+  });
+  expect((await probeDirectoryLock(createNodeFileSystem(), dir))?.message).toMatch(remedy);
+  await kernel.release();
+});

@@ -25,6 +25,7 @@ import {
 } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { acquireDirLockInternal, LOCK_FILE_NAME, probeDirLock } from "./dir-lock.js";
+import { lockedError } from "./locked-error.js";
 import { checkRetryBudgetMs } from "./retry-budget.js";
 
 /** The lock a handle holds for its directory until `close()`. */
@@ -182,12 +183,6 @@ function registryKey(dir: string): string {
   return resolve(dir);
 }
 
-function locked(dir: string): WalError {
-  return new WalError("WAL_LOCKED", `WAL directory is already open by another live handle: ${dir}`, {
-    details: { path: dir },
-  });
-}
-
 /**
  * What a self-locking file system's lock function threw, as the lock reports it: a `WalError` as it is, anything
  * else `WAL_IO` with it as the `cause`, so that every failure of a lock has a code.
@@ -309,13 +304,13 @@ export async function lockDirectory(
       throw seamLockFailure(dir, "taking", error);
     }
     const release = selfLockAnswer(dir, answer);
-    if (release === null) throw locked(dir);
+    if (release === null) throw lockedError(dir);
     return unlosable(dir, release);
   }
   const set = inProcess.get(lock.fs) ?? new Set<string>();
   inProcess.set(lock.fs, set);
   const key = registryKey(dir);
-  if (set.has(key)) throw locked(dir);
+  if (set.has(key)) throw lockedError(dir);
   set.add(key);
   return unlosable(dir, () => set.delete(key));
 }
@@ -339,7 +334,7 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
   const lock = lockOf(fs);
   if (lock.lockTarget === "node") {
     const answer = await probeDirLock(dir).catch(() => "unknown");
-    return answer === "held" ? locked(dir) : null;
+    return answer === "held" ? lockedError(dir) : null;
   }
   if (lock.lockTarget === "self") {
     let answer: unknown;
@@ -351,7 +346,7 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
     // An answer that is neither a release function nor null is refused: it may have locked with no way to let go,
     // which is reported as a failing release is below.
     const release = selfLockAnswer(dir, answer);
-    if (release === null) return locked(dir);
+    if (release === null) return lockedError(dir);
     try {
       release();
     } catch (error) {
@@ -361,5 +356,5 @@ export async function probeDirectoryLock(fs: WalFileSystem | LockTarget, dir: st
     }
     return null;
   }
-  return inProcess.get(lock.fs)?.has(registryKey(dir)) === true ? locked(dir) : null;
+  return inProcess.get(lock.fs)?.has(registryKey(dir)) === true ? lockedError(dir) : null;
 }
