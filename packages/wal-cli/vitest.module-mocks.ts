@@ -4,6 +4,7 @@
  */
 export const MODULE_MOCK_TESTS = [
   "test/follow-no-segments-note.test.ts",
+  "test/hole-look-truncated.test.ts",
   "test/lock-line.test.ts",
   "test/restore-lock-release-fails.test.ts",
   "src/scan/wal-target.listing-budget.test.ts",

@@ -8,18 +8,28 @@
  * reads it as that truncated log (`WAL_FENCE_TOO_LOW`, `WAL_TRUNCATED`, or with `allowTruncatedHistory` the log from
  * the segment after the hole), never as corruption. A hole no marker after it covers is a lost segment: the walk
  * meets it and says `WAL_CORRUPT`, as before.
+ *
+ * A marker covers the hole through a fence a reader can open the log with: a transaction boundary at or below its
+ * snapshot and at or above the LSN before the segment after the hole. A snapshot inside a transaction is no such
+ * fence; the highest boundary below it may still be one (the transaction began after the hole), or may not (it began
+ * in the hole, whose records of it no reader at that snapshot can replay: lost).
+ *
+ * {@link judgeSegmentIdHoles} is the one judgement: replay, `Wal.open` and `lora-wal` `verify`, `dump` and `stat` all
+ * call it, so they cannot disagree on a hole.
  */
 
 import { basename } from "node:path";
+import { isWalError } from "@lora/wal-codec";
 import type { WalFileSystem } from "@lora/wal-segment";
 import { framingOnly } from "./framing-only-codec.js";
 import { pendingOutcome } from "./replay-outcome.js";
 import { planSegments, type ReplayPlan } from "./replay-plan.js";
 import { ReplayWalk } from "./replay-walk.js";
-import { segmentIdOf } from "./segment-continuity.js";
+import { missingIds, type SegmentIdHole, segmentIdHoles } from "./segment-id-holes.js";
 import { readBaseLsn } from "./segment-locate.js";
+import type { TransactionSpans } from "./transaction-spans.js";
 
-/** The last hole of a plan's segment ids, covered by the newest checkpoint marker after it. */
+/** The last hole of a listing's segment ids, covered by the newest checkpoint marker after it. */
 export interface CoveredHole {
   /**
    * Every id missing, hole by hole, and where, as a message names them: `segment 3 is missing between
@@ -34,15 +44,89 @@ export interface CoveredHole {
   readonly baseLsn: number;
   /** The newest checkpoint marker's snapshot LSN in the segments from `after` on: at least `baseLsn - 1`. */
   readonly checkpointLsn: number;
+  /**
+   * The highest fence at or below `checkpointLsn` that lies outside every transaction, at least `baseLsn - 1`: a
+   * replay or open with it reads the log from `after` on. `checkpointLsn` itself unless that lies inside a
+   * transaction.
+   */
+  readonly usableFence: number;
+}
+
+/**
+ * What the holes in a listing's segment ids are (see {@link judgeSegmentIdHoles}); `holes` names each, oldest
+ * first.
+ *
+ * - `covered`: a checkpoint marker after the last hole covers it through a fence a reader can use (the
+ *   {@link CoveredHole} fields): a truncation a crash interrupted, no damage.
+ * - `lost`: no marker after the last hole covers it (none, one whose snapshot lies below it, or one with no
+ *   transaction boundary between the hole and its snapshot), or the segments after it do not read up to one:
+ *   corruption, `WAL_CORRUPT` where a walk meets the hole.
+ * - `behind-fence`: only with a fence given, which reaches the segment after the last hole (at or above the LSN
+ *   before it): a reader with that fence never reads across the holes, so no marker was looked for.
+ */
+export type SegmentIdHoleJudgement =
+  | ({ readonly kind: "covered"; readonly holes: readonly SegmentIdHole[] } & CoveredHole)
+  | { readonly kind: "lost"; readonly holes: readonly SegmentIdHole[] }
+  | { readonly kind: "behind-fence"; readonly holes: readonly SegmentIdHole[] };
+
+/**
+ * Judge the holes in the ids of `paths` (a directory's listing, oldest first); `undefined` when the ids follow each
+ * other. Reads the header of the segment after the last hole and, unless `fence` reaches it, the segments from it
+ * on, framing only (no payload is decoded, whatever codec the caller reads records with) and leniently (up to the
+ * first damage), for the newest checkpoint marker and the transaction boundaries below it. Only a listing with a
+ * hole pays for more than the scan of its names.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment after the hole cannot be read for I/O reasons, such
+ *   as one removed since the listing (`details.errno` `ENOENT`, `details.path` its path): a live writer's truncation
+ *   removes the oldest segments, and the segments after a hole with them; that is no lost segment, and a caller that
+ *   lists again sees the log as it is. Damage there (a bad header, a malformed structure) is no error: the hole is
+ *   then `lost`, and the caller's walk reports the damage where it meets it.
+ */
+export async function judgeSegmentIdHoles(
+  fs: WalFileSystem,
+  paths: readonly string[],
+  fence?: number,
+): Promise<SegmentIdHoleJudgement | undefined> {
+  const holes = segmentIdHoles(paths);
+  const last = holes.at(-1);
+  if (last === undefined) return undefined;
+  let baseLsn: number;
+  try {
+    baseLsn = await readBaseLsn(fs, last.after.path);
+  } catch (error) {
+    if (isWalError(error, "WAL_IO")) throw error;
+    return { kind: "lost", holes };
+  }
+  // Earlier holes lie lower still: a fence that reaches past this one reaches past them all.
+  if (fence !== undefined && baseLsn - 1 <= fence) return { kind: "behind-fence", holes };
+  const look = await newestSnapshot(fs, paths.slice(paths.indexOf(last.after.path)));
+  // A marker covers the hole when a fence a reader can use lies between the hole and its snapshot: every LSN in the
+  // hole is then at or below that fence.
+  const usableFence = look?.spans.highestBoundaryAtOrBelow(look.snapshot, baseLsn - 1);
+  if (look === undefined || usableFence === undefined) return { kind: "lost", holes };
+  const ids = missingIds(holes);
+  const verb = ids.startsWith("segments") ? "are" : "is";
+  return {
+    kind: "covered",
+    holes,
+    missing:
+      holes.length === 1
+        ? `${ids} ${verb} missing between ${basename(last.before.path)} and ${basename(last.after.path)}`
+        : `${ids} ${verb} missing, the last before ${basename(last.after.path)}`,
+    before: last.before,
+    after: last.after,
+    baseLsn,
+    checkpointLsn: look.snapshot,
+    usableFence,
+  };
 }
 
 /**
  * `plan` as a replay with fence `fence` must walk it: unchanged, unless its segment ids have a hole that the walk
- * would take for corruption (the segment after the last hole starts above `fence + 1`) and that the newest checkpoint
- * marker after the last hole covers. Then the plan starts at the segment after the last hole, with that segment's
- * base LSN as the oldest (the fence rules then judge the fence and `after` against it), and names the hole for their
- * errors. Only a plan with a hole pays for more than the listing: a header read, and a framing-only read of the
- * segments after the hole for their markers.
+ * would take for corruption (the segment after the last hole starts above `fence + 1`) and that a checkpoint marker
+ * after the last hole covers ({@link judgeSegmentIdHoles}). Then the plan starts at the segment after the last hole,
+ * with that segment's base LSN as the oldest (the fence rules then judge the fence and `after` against it), and
+ * names the hole for their errors.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` as {@link judgeSegmentIdHoles} throws it.
  */
 export function acrossCoveredHole(
   list: () => Promise<ReplayPlan>,
@@ -51,66 +135,24 @@ export function acrossCoveredHole(
 ): () => Promise<ReplayPlan> {
   return async () => {
     const plan = await list();
-    const hole = await coveredHole(fs, plan.paths, fence);
-    if (hole === undefined) return plan;
+    const judged = await judgeSegmentIdHoles(fs, plan.paths, fence);
+    if (judged?.kind !== "covered") return plan;
+    const { kind: _, holes: __, ...hole } = judged;
     const start = plan.paths.indexOf(hole.after.path);
     return { ...plan, paths: plan.paths.slice(start), oldestBaseLsn: hole.baseLsn, hole };
   };
 }
 
 /**
- * The last hole in the ids of `paths` (oldest first) when the segment after it starts above `fence + 1` and a
- * checkpoint marker after it covers it; `undefined` otherwise, and when the segment after the hole or the ones
- * after it cannot be read (the walk then meets the hole, or that damage, and reports it).
+ * The newest checkpoint marker's snapshot in `paths`, read framing only and leniently (up to the first damage, as
+ * `point-in-time` reads), with the transaction spans read up to there; `undefined` when there is none or the read
+ * throws damage.
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment cannot be read for I/O reasons.
  */
-async function coveredHole(
+async function newestSnapshot(
   fs: WalFileSystem,
   paths: readonly string[],
-  fence: number,
-): Promise<CoveredHole | undefined> {
-  let last = -1;
-  const runs: string[] = [];
-  let count = 0;
-  for (let i = 1; i < paths.length; i++) {
-    const previous = segmentIdOf(paths[i - 1] as string);
-    const id = segmentIdOf(paths[i] as string);
-    if (previous === undefined || id === undefined || id <= previous + 1) continue;
-    last = i;
-    count += id - previous - 1;
-    runs.push(id - previous === 2 ? `${previous + 1}` : `${previous + 1}..${id - 1}`);
-  }
-  if (last < 0) return undefined;
-  const afterPath = paths[last] as string;
-  const beforePath = paths[last - 1] as string;
-  let baseLsn: number;
-  try {
-    baseLsn = await readBaseLsn(fs, afterPath);
-  } catch {
-    return undefined;
-  }
-  // Earlier holes lie lower still: a fence that reaches past this one reaches past them all.
-  if (baseLsn - 1 <= fence) return undefined;
-  const snapshot = await newestSnapshot(fs, paths.slice(last));
-  // A marker's snapshot covers the hole when every LSN below the segment after it is at or below the snapshot.
-  if (snapshot === undefined || snapshot < baseLsn - 1) return undefined;
-  const ids = `${count === 1 ? "segment" : "segments"} ${runs.join(", ")} ${count === 1 ? "is" : "are"} missing`;
-  return {
-    missing:
-      runs.length === 1
-        ? `${ids} between ${basename(beforePath)} and ${basename(afterPath)}`
-        : `${ids}, the last before ${basename(afterPath)}`,
-    before: { id: segmentIdOf(beforePath) as number, path: beforePath },
-    after: { id: segmentIdOf(afterPath) as number, path: afterPath },
-    baseLsn,
-    checkpointLsn: snapshot,
-  };
-}
-
-/**
- * The newest checkpoint marker's snapshot in `paths`, read framing only and leniently (up to the first damage, as
- * `point-in-time` reads); `undefined` when there is none or the read fails.
- */
-async function newestSnapshot(fs: WalFileSystem, paths: readonly string[]): Promise<number | undefined> {
+): Promise<{ snapshot: number; spans: TransactionSpans } | undefined> {
   const { outcome, settle } = pendingOutcome();
   const walk = new ReplayWalk<never>(
     planSegments(paths),
@@ -122,8 +164,12 @@ async function newestSnapshot(fs: WalFileSystem, paths: readonly string[]): Prom
   );
   try {
     for (;;) if ((await walk.next()).done) break;
-    return (await outcome).checkpointLsnObserved ?? undefined;
-  } catch {
+    const read = await outcome;
+    return read.checkpointLsnObserved === null
+      ? undefined
+      : { snapshot: read.checkpointLsnObserved, spans: read.transactionSpans };
+  } catch (error) {
+    if (isWalError(error, "WAL_IO")) throw error;
     return undefined;
   }
 }

@@ -22,6 +22,7 @@ export {
   type WalkedSegment,
 } from "./damage-rules.js";
 export { checkedDurableBinding, DurableBindingCheck, durableBindingReadsBack } from "./durable-binding.js";
+export { type CoveredHole, judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "./hole-cover.js";
 export { lookAgainAtNewest, type NewestSegmentLook } from "./newest-segment-look.js";
 export { type ReadCommittedOptions, readCommitted } from "./read-committed.js";
 export { type Replay, replayDir, replaySegments } from "./replay.js";
@@ -39,6 +40,14 @@ export type {
   TornTailInfo,
 } from "./replay-types.js";
 export { RECOVERY_MODES, SCAN_FROM } from "./replay-types.js";
+export {
+  type HoleSide,
+  holeRunText,
+  missingIds,
+  type SegmentIdHole,
+  segmentIdHoles,
+  segmentIdHolesText,
+} from "./segment-id-holes.js";
 export { canRestartFrom, type OldestRetainedLsnOptions, oldestRetainedLsn } from "./segment-locate.js";
 export { TransactionSpans } from "./transaction-spans.js";
 

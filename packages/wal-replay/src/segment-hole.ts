@@ -8,9 +8,9 @@
  * so resuming there meets the hole again).
  */
 
-import { basename } from "node:path";
 import { WalError } from "@lora/wal-codec";
 import type { SegmentEntry } from "@lora/wal-segment";
+import { holeRunText } from "./segment-id-holes.js";
 
 /** Where the hole is. */
 export interface SegmentHole {
@@ -37,15 +37,13 @@ export interface SegmentHole {
  */
 export function segmentHoleError(hole: SegmentHole): WalError {
   const { current, next, dir, nextBaseLsn, lastLsn, coveredBy } = hole;
-  const missing =
-    next.id - current.id === 2 ? `segment ${current.id + 1} is` : `segments ${current.id + 1}..${next.id - 1} are`;
   const why =
     coveredBy === undefined
       ? "a truncation a crash interrupted, or segments lost: lora-wal verify tells which"
       : `below the checkpoint at lsn ${coveredBy}: a truncation a crash interrupted`;
   return new WalError(
     "WAL_TRUNCATED",
-    `the log in ${dir} no longer holds the records after lsn ${lastLsn}: ${missing} missing between ${basename(current.path)} and ${basename(next.path)} (${why}), and the log goes on at lsn ${nextBaseLsn}; resume from a snapshot at or above lsn ${nextBaseLsn - 1}`,
+    `the log in ${dir} no longer holds the records after lsn ${lastLsn}: ${holeRunText({ before: current, after: next })} (${why}), and the log goes on at lsn ${nextBaseLsn}; resume from a snapshot at or above lsn ${nextBaseLsn - 1}`,
     { details: { path: dir, lsn: lastLsn, oldestRetainedLsn: nextBaseLsn, segment: next.path } },
   );
 }

@@ -17,6 +17,7 @@ import {
   shownValue,
   WalError,
 } from "@lora/wal-codec";
+import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
@@ -34,7 +35,6 @@ import { eventText } from "../format/event-text.js";
 import { eventToJson, type JsonOut } from "../format/exact-json.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
-import { judgeSegmentIdHoles } from "../scan/judge-segment-id-holes.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
@@ -465,12 +465,12 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
       await ctx.out.drain();
     }
     header();
-    const judged = listed === undefined ? null : await judgeSegmentIdHoles(listed.segments);
-    if (judged !== null) {
+    const judged = listed === undefined ? undefined : await judgeListedHoles(listed);
+    if (judged !== undefined) {
       // After the rows, on stderr as the damage met is (stdout, --json included, stays the rows).
       await ctx.out.flush();
       read.done();
-      if (judged.kind === "covered") ctx.warn(`note: ${coveredHoleNote(judged.gap, judged.holes, "the rows")}`);
+      if (judged.kind === "covered") ctx.warn(`note: ${coveredHoleNote(judged, "the rows")}`);
       else {
         holeIsCorruption = true;
         ctx.warn(`corruption: WAL_CORRUPT: ${lostSegmentsText(judged.holes)}`);
@@ -485,6 +485,32 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
   const { exitCode } = verdictFromScans(damages, use);
   // A hole no marker covers is corruption, as verify says; damage met in a segment that outranks it stays.
   return holeIsCorruption && exitCode < ExitCode.DAMAGED ? ExitCode.DAMAGED : exitCode;
+}
+
+/**
+ * The judgement of the segment-id holes of the listing dump's rows came from (`judgeSegmentIdHoles`, framing only,
+ * through a file system of its own: the dump's may count bytes for a progress bar, and this is extra).
+ * @throws {@link WalError} `WAL_IO` (`details.errno` `ENOENT`) when a segment after a hole was removed since the
+ *   listing (a live writer truncating the log): the rows are out and cannot be judged on another listing, and a
+ *   segment truncated away is no lost segment.
+ */
+async function judgeListedHoles(listed: WalTarget): Promise<SegmentIdHoleJudgement | undefined> {
+  if (listed.kind !== "directory") return undefined;
+  const fs = createReadOnlyFileSystem();
+  try {
+    return await judgeSegmentIdHoles(
+      fs,
+      listed.segments.map((s) => s.path),
+    );
+  } catch (error) {
+    const gone = await segmentGoneSinceListing(fs, listed, error);
+    if (gone === undefined) throw error;
+    throw goneSegmentError(
+      gone,
+      "dump had already given its rows and cannot judge the hole before it on another listing",
+      error,
+    );
+  }
 }
 
 /** The EVENTS column: the number of events, or (framing only) the payload's size. */

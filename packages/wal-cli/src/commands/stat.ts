@@ -4,13 +4,13 @@
  */
 
 import type { RecordKind } from "@lora/wal-codec";
+import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
 import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-options.js";
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
-import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "../scan/judge-segment-id-holes.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
 import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
@@ -224,12 +224,20 @@ async function verdictWithHoles(
   onHoles: (judged: SegmentIdHoleJudgement | null) => void,
 ): Promise<Verdict> {
   const walked = verdictFromScans(scans, codec);
-  const judged = target.kind === "directory" ? await judgeSegmentIdHoles(target.segments) : null;
+  // Markers need no payload decoded: read framing only, through a file system of its own (the caller's may count
+  // bytes for a progress bar, and this is extra). A segment removed meanwhile throws, and the listing starts again.
+  const judged =
+    target.kind === "directory"
+      ? ((await judgeSegmentIdHoles(
+          createReadOnlyFileSystem(),
+          target.segments.map((s) => s.path),
+        )) ?? null)
+      : null;
   onHoles(judged);
   if (judged?.kind !== "lost" || walked.exitCode >= exitCodeOf("corruption")) return walked;
   // Where verify puts it: the end of the last good record of the segment before the first hole.
-  const before = judged.holes[0]?.before.name;
-  const scan = scans.find((s) => s.name === before);
+  const before = judged.holes[0]?.before.path;
+  const scan = scans.find((s) => s.path === before);
   return {
     status: "corruption",
     exitCode: exitCodeOf("corruption"),
@@ -322,7 +330,7 @@ function printStat(report: StatReport, ctx: CommandContext, holes: SegmentIdHole
   const next = nextStep(report.verdict);
   if (next !== null) ctx.out.line(`${b("next")}${next}`);
   if (holes?.kind === "covered") {
-    ctx.out.line(`${b("note")}${coveredHoleNote(holes.gap, holes.holes, "the records counted")}`);
+    ctx.out.line(`${b("note")}${coveredHoleNote(holes, "the records counted")}`);
   } else if (holes?.kind === "lost" && report.verdict.message !== lostSegmentsText(holes.holes)) {
     // Damage that outranks the hole is the verdict; the lost segments are corruption too, and said.
     ctx.out.line(`${b("note")}${lostSegmentsText(holes.holes)}`);

@@ -17,6 +17,7 @@ import {
   describeCorruption,
   describeHeaderless,
   describeTornTail,
+  judgeSegmentIdHoles,
   type ReplayProgress,
   replaySegments,
 } from "@lora/wal-replay";
@@ -27,7 +28,7 @@ import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
-import { findTruncationGap, type TruncationGap } from "../scan/truncation-gap.js";
+import { type TruncationGap, truncationGapOf } from "../scan/truncation-gap.js";
 import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
@@ -153,12 +154,21 @@ export async function verifyTarget(
   if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
 
   const codec = chosen.codec;
-  // Read through a file system of its own: the caller's may count bytes for a progress bar, and this is extra.
-  const gap =
-    target.kind === "directory" ? await findTruncationGap(createReadOnlyFileSystem(), target.segments, codec) : null;
+  // The one judgement replay and Wal.open make: markers read framing only (no payload decoded, whatever the codec),
+  // through a file system of its own (the caller's may count bytes for a progress bar, and this is extra). A segment
+  // removed since the listing throws, and the check starts again from a new listing.
+  const judged =
+    target.kind === "directory"
+      ? await judgeSegmentIdHoles(
+          createReadOnlyFileSystem(),
+          target.segments.map((s) => s.path),
+        )
+      : undefined;
+  const gap = truncationGapOf(judged);
   // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
   // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A
-  // hole a crash left in a checkpoint's truncation is read with that checkpoint as the fence.
+  // hole a crash left in a checkpoint's truncation is read with the fence through which its marker covers it (the
+  // snapshot, or the highest boundary below it when the snapshot lies inside a transaction), a fence replay accepts.
   // With the reader's fence given, it is checked as Wal.open checks it (too low, or inside a transaction).
   const replayWith = (fence: number | undefined) =>
     replaySegments(
@@ -176,35 +186,29 @@ export async function verifyTarget(
     ).outcome();
   try {
     let outcome: Awaited<ReturnType<typeof replayWith>>;
-    let readGap = gap;
     try {
-      outcome = await replayWith(checkpointLsn ?? gap?.checkpointLsn);
+      outcome = await replayWith(checkpointLsn ?? (judged?.kind === "covered" ? judged.usableFence : undefined));
     } catch (error) {
       const fenceRefused = isWalError(error, "WAL_FENCE_TOO_LOW") || isWalError(error, "WAL_FENCE_IN_TRANSACTION");
       if (checkpointLsn !== undefined && fenceRefused) {
         return { ...base, replay: null, verdict: fenceVerdict(target, checkpointLsn, error) };
       }
-      // A marker whose snapshot is not a fence replay accepts explains nothing: read the hole as damage.
-      if (gap === null || !isWalError(error, "WAL_FENCE_IN_TRANSACTION")) throw error;
-      readGap = null;
-      outcome = await replayWith(undefined);
+      throw error;
     }
-    const floor = Math.max(outcome.oldestFence, readGap === null ? 0 : readGap.baseLsn - 1);
+    const floor = Math.max(outcome.oldestFence, gap === null ? 0 : gap.baseLsn - 1);
     const counts = {
       records: outcome.records,
       maxLsn: outcome.maxLsn,
       committedTransactions: outcome.committedTransactions,
       abortedTransactions: outcome.abortedTransactions,
       uncommittedTransactions: outcome.uncommittedTransactions,
-      // Read with a gap's fence, the marker at it may not count as observed: the gap's replay saw it.
+      // Read with a gap's fence, the marker at it may not count as observed: the judgement of the hole saw it.
       checkpointLsnObserved:
-        readGap === null
-          ? outcome.checkpointLsnObserved
-          : Math.max(outcome.checkpointLsnObserved ?? 0, readGap.checkpointLsn),
+        gap === null ? outcome.checkpointLsnObserved : Math.max(outcome.checkpointLsnObserved ?? 0, gap.checkpointLsn),
       oldestFence: outcome.oldestFence,
       lowestFence: floor === 0 ? 0 : outcome.transactionSpans.lowestBoundaryAtOrAbove(floor),
       sealedNewest: target.kind === "directory" ? sealedNewestOf(outcome, target) : null,
-      truncationGap: readGap,
+      truncationGap: gap,
       checkpointInTransaction: null as { readonly snapshotLsn: number; readonly usableFence: number | null } | null,
     };
     // A marker inside a transaction is accepted by replay, but its snapshot is no fence open accepts.
