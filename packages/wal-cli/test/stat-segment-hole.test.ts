@@ -40,10 +40,17 @@ describe("stat of a log with segment ids missing in the middle", () => {
     const dump = await runCli(["dump", dir, "--codec", "json"]);
     expect(dump.stderr).toBe(`lora-wal: note: ${note.replace("the records counted before", "the rows before")}\n`);
 
-    // JSON has no place for notes, and the log is clean: as before.
+    // The log is clean, and the JSON report names the hole as the note does.
     const json = await runCli(["stat", dir, "--codec", "json", "--json"]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout).verdict).toMatchObject({ status: "clean", exitCode: 0, code: null });
+    const report = JSON.parse(json.stdout);
+    expect(report.verdict).toMatchObject({ status: "clean", exitCode: 0, code: null });
+    expect(report.segmentIdHoles).toEqual({
+      status: "covered",
+      missing: "segments 2..3",
+      checkpointLsn: snapshot,
+      message: note,
+    });
   });
 
   it("with no checkpoint that covers them: corruption (WAL_CORRUPT), exit 2, as a CRC mismatch mid-log", async () => {
@@ -78,6 +85,8 @@ describe("stat of a log with segment ids missing in the middle", () => {
       next: verify.next,
     });
     expect(report.verdict.segmentPath).toBe(join(dir, verify.segment));
+    expect(report.segmentIdHoles).toEqual({ status: "lost", missing: "segment 3", checkpointLsn: null, message: lost });
+    expect(JSON.parse(clean.stdout).segmentIdHoles).toBeNull();
     expectOneKeySet("stat", [
       ["clean", shape(JSON.parse(clean.stdout))],
       ["lost segments", shape(report)],
@@ -113,5 +122,8 @@ describe("stat of a log with segment ids missing in the middle", () => {
     );
     const json = JSON.parse((await runCli(["stat", dir, "--codec", "json", "--json"])).stdout);
     expect(json.verdict).toMatchObject({ status: "bad-header", code: "WAL_BAD_HEADER" });
+    // The damage that outranks them does not hide them from the JSON report: it says them as the text's note does.
+    expect(json.segmentIdHoles).toMatchObject({ status: "lost", missing: "segment 3", checkpointLsn: null });
+    expect(stat.stdout).toContain(line("note", json.segmentIdHoles.message));
   });
 });

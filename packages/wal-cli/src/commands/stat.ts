@@ -4,7 +4,7 @@
  */
 
 import type { RecordKind } from "@lora/wal-codec";
-import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "@lora/wal-replay";
+import { judgeSegmentIdHoles, missingIds, type SegmentIdHoleJudgement } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
@@ -58,6 +58,19 @@ export interface StatReport {
     readonly latest: { readonly lsn: number; readonly snapshotLsn: number } | null;
   };
   /**
+   * The segment ids missing in the middle of a directory, judged as `verify` judges them (`judgeSegmentIdHoles`):
+   * `covered` by a checkpoint marker after them (a truncation a crash interrupted, no damage; `checkpointLsn` its
+   * snapshot) or `lost` (corruption; `checkpointLsn` null), with every id missing (`segment 3`, `segments 2..4, 7`)
+   * and what the text says of them. Here whatever the verdict, which damage met reading records may outrank; `null`
+   * when the ids follow each other (and for a single file).
+   */
+  readonly segmentIdHoles: {
+    readonly status: "covered" | "lost";
+    readonly missing: string;
+    readonly checkpointLsn: number | null;
+    readonly message: string;
+  } | null;
+  /**
    * From damage met while reading (structure is `verify`'s job), and from segment ids missing in the middle of a
    * directory, judged as `verify` judges them: lost segments no checkpoint marker after them covers are corruption
    * (`WAL_CORRUPT`, at the end of the segment before the first hole) unless the walk met damage that exits 2 or
@@ -90,31 +103,14 @@ function spread(values: number[]): Spread {
  * ```
  */
 export async function statDir(path: string, given: ReadOptions = {}): Promise<StatReport> {
-  return statListing(path, given, () => undefined);
-}
-
-/**
- * {@link statDir}, handing `onHoles` the judgement of the segment-id holes of the listing the counts come from (the
- * last one, when it listed again): `null` when it has none.
- */
-async function statListing(
-  path: string,
-  given: ReadOptions,
-  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
-): Promise<StatReport> {
   const options = checkReadOptions(given, "statDir");
   const fs = createReadOnlyFileSystem(options.onRead);
   const tell = tellCodecChanges(options);
-  return scanFreshListing(fs, path, (target) => statTarget(fs, target, tell, onHoles));
+  return scanFreshListing(fs, path, (target) => statTarget(fs, target, tell));
 }
 
 /** {@link statDir} of one listing. */
-async function statTarget(
-  fs: WalFileSystem,
-  target: WalTarget,
-  options: ReadOptions,
-  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
-): Promise<StatReport> {
+async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOptions): Promise<StatReport> {
   const path = target.path;
   const chosen = await chooseCodec(target, options);
   options.onTotal?.(target.totalBytes);
@@ -184,6 +180,8 @@ async function statTarget(
     }
   }
 
+  // After the walk, whose listing it judges: the look for markers reads only what a hole makes it read.
+  const judged = await judgeHoles(target);
   return {
     path,
     kind: target.kind,
@@ -207,33 +205,48 @@ async function statTarget(
       bytes: spread(txBytes),
     },
     checkpoints: { count: checkpoints, latest },
-    verdict: await verdictWithHoles(target, scans, chosen.use, onHoles),
+    segmentIdHoles: holesReport(judged),
+    verdict: verdictWithHoles(scans, chosen.use, judged),
   };
+}
+
+/**
+ * The judgement of the segment-id holes of `target` (`judgeSegmentIdHoles`); `null` when it has none. Markers need
+ * no payload decoded: read framing only, through a file system of its own (the caller's may count bytes for a
+ * progress bar, and this is extra). A segment removed meanwhile throws, and the listing starts again.
+ */
+async function judgeHoles(target: WalTarget): Promise<SegmentIdHoleJudgement | null> {
+  if (target.kind !== "directory") return null;
+  const paths = target.segments.map((s) => s.path);
+  return (await judgeSegmentIdHoles(createReadOnlyFileSystem(), paths)) ?? null;
+}
+
+/** {@link StatReport.segmentIdHoles} of a judgement. */
+function holesReport(judged: SegmentIdHoleJudgement | null): StatReport["segmentIdHoles"] {
+  if (judged === null || judged.kind === "behind-fence") return null;
+  const missing = missingIds(judged.holes);
+  return judged.kind === "covered"
+    ? {
+        status: "covered",
+        missing,
+        checkpointLsn: judged.checkpointLsn,
+        message: coveredHoleNote(judged, "the records counted"),
+      }
+    : { status: "lost", missing, checkpointLsn: null, message: lostSegmentsText(judged.holes) };
 }
 
 /**
  * The verdict of the walk, with the segment-id holes of the listing judged as `dump` judges them, and ranked as dump
  * ranks them: lost segments are corruption (exit 2, as a CRC mismatch mid-log is), which outranks a clean walk, a
  * torn tail and a headerless newest segment (they exit below 2); damage the walk met that exits 2 or above stays the
- * verdict (stat's text then says the lost segments in a note). `onHoles` is handed the judgement.
+ * verdict (stat's text then says the lost segments in a note, and `segmentIdHoles` says them in either form).
  */
-async function verdictWithHoles(
-  target: WalTarget,
+function verdictWithHoles(
   scans: readonly SegmentScan[],
   codec: CodecUse,
-  onHoles: (judged: SegmentIdHoleJudgement | null) => void,
-): Promise<Verdict> {
+  judged: SegmentIdHoleJudgement | null,
+): Verdict {
   const walked = verdictFromScans(scans, codec);
-  // Markers need no payload decoded: read framing only, through a file system of its own (the caller's may count
-  // bytes for a progress bar, and this is extra). A segment removed meanwhile throws, and the listing starts again.
-  const judged =
-    target.kind === "directory"
-      ? ((await judgeSegmentIdHoles(
-          createReadOnlyFileSystem(),
-          target.segments.map((s) => s.path),
-        )) ?? null)
-      : null;
-  onHoles(judged);
   if (judged?.kind !== "lost" || walked.exitCode >= exitCodeOf("corruption")) return walked;
   // Where verify puts it: the end of the last good record of the segment before the first hole.
   const before = judged.holes[0]?.before.path;
@@ -277,19 +290,12 @@ codec), 4 path missing or unreadable, 5 codec mismatch with the --codec or
 
 /** `lora-wal stat`. */
 export function runStat(args: string[], ctx: CommandContext): Promise<number> {
-  // Segment ids missing mid-log: lost ones are the report's verdict; covered ones are no damage, but the counts leave
-  // out what those segments held, which text says in a note (JSON has no place for notes; `verify --json` reports
-  // the hole).
-  let judged: SegmentIdHoleJudgement | null = null;
   return runReportCommand(
     {
       name: "stat",
       help: STAT_HELP,
-      compute: (path, options) =>
-        statListing(path, options, (holes) => {
-          judged = holes;
-        }),
-      printText: (report, context) => printStat(report, context, judged),
+      compute: statDir,
+      printText: printStat,
       noSegments: (r) => r.kind === "directory" && r.segments.count === 0,
     },
     args,
@@ -297,7 +303,7 @@ export function runStat(args: string[], ctx: CommandContext): Promise<number> {
   );
 }
 
-function printStat(report: StatReport, ctx: CommandContext, holes: SegmentIdHoleJudgement | null): void {
+function printStat(report: StatReport, ctx: CommandContext): void {
   const s = ctx.style;
   const b = (label: string) => s.bold(label.padEnd(14));
   const t = report.transactions;
@@ -329,12 +335,10 @@ function printStat(report: StatReport, ctx: CommandContext, holes: SegmentIdHole
   ctx.out.line(`${b("damage")}${ctx.verdictLine(report.verdict)}${scope}`);
   const next = nextStep(report.verdict);
   if (next !== null) ctx.out.line(`${b("next")}${next}`);
-  if (holes?.kind === "covered") {
-    ctx.out.line(`${b("note")}${coveredHoleNote(holes, "the records counted")}`);
-  } else if (holes?.kind === "lost" && report.verdict.message !== lostSegmentsText(holes.holes)) {
-    // Damage that outranks the hole is the verdict; the lost segments are corruption too, and said.
-    ctx.out.line(`${b("note")}${lostSegmentsText(holes.holes)}`);
-  }
+  // Segment ids missing mid-log: lost ones are the verdict, unless damage outranks them (they are corruption too,
+  // and said); covered ones are no damage, but the counts leave out what those segments held.
+  const holes = report.segmentIdHoles;
+  if (holes !== null && report.verdict.message !== holes.message) ctx.out.line(`${b("note")}${holes.message}`);
 }
 
 /** What a clean `damage` line adds: `stat` does not check structure (a commit naming a missing begin, …). */
