@@ -120,6 +120,9 @@ describe("one judgement of segment ids missing mid-log", () => {
     expect(message).toContain("segment 2 is missing between 0000000001.wal and 0000000003.wal");
     // The snapshot is no fence a replay accepts: the message names the one that is.
     expect(message).not.toContain("(its snapshot 14 is one)");
+    expect(message).toContain(
+      "outside a transaction, such as 12 (the checkpoint's snapshot 14 lies inside a transaction and is not one; 12 is the highest fence below it that is)",
+    );
     expect(await replayFailure(dir, { checkpointLsn: 14 })).toMatchObject({ code: "WAL_FENCE_IN_TRANSACTION" });
     expect(await replayFailure(dir, { checkpointLsn: 12 })).toBeUndefined();
     const report = await verifyDir(dir, { codec: "json" });

@@ -83,7 +83,9 @@ export interface VerifyReport {
      * Segment ids missing in the middle of a directory below its newest checkpoint marker: what a crash in the
      * middle of a checkpoint's truncation can leave (LoraDB fsyncs the directory once, after all its deletions). No
      * damage for a reader that opens the log with a fence at or above the checkpoint, as the application that
-     * checkpointed does; the walk is then read with that fence. `null` when there is no such hole.
+     * checkpointed does; the walk is then read with the fence through which the marker covers the hole (its snapshot,
+     * or the highest transaction boundary below it when the snapshot lies inside a transaction). `null` when there
+     * is no such hole (`judgeSegmentIdHoles` of `@lora/wal-replay` judges it, as replay and `Wal.open` do).
      */
     readonly truncationGap: TruncationGap | null;
     /**
