@@ -11,6 +11,7 @@
 
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Wal } from "@lora/wal";
 import { bytesCodec, type JsonValue, jsonCodec, type WalRecord } from "@lora/wal-codec";
 import { replayDir } from "@lora/wal-replay";
 import { createNodeFileSystem, SegmentWriter, segmentPath } from "@lora/wal-segment";
@@ -136,6 +137,13 @@ describe("one judgement of segment ids missing mid-log", () => {
       const run = await runCli([command, dir, "--codec", "json"]);
       expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(0);
     }
+    // Wal.open, which replays the same way, refuses and opens alike (last: the open writes).
+    await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec })).rejects.toMatchObject({
+      code: "WAL_FENCE_TOO_LOW",
+      details: { usableFence: 12 },
+    });
+    const { wal } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, checkpointLsn: 12 });
+    await wal.close();
   });
 
   it("a covering marker inside a transaction begun in the hole: no usable fence covers it, lost everywhere", async () => {
@@ -168,6 +176,7 @@ describe("one judgement of segment ids missing mid-log", () => {
     await rm(segmentPath(dir, 2));
     // The records of transaction 7 in the hole are in no snapshot a reader can open with: lost segments.
     expect(await replayFailure(dir)).toMatchObject({ code: "WAL_CORRUPT" });
+    await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
     const report = await verifyDir(dir, { codec: "json" });
     expect(report.verdict).toMatchObject({ status: "corruption", code: "WAL_CORRUPT" });
     expect(report.replay?.truncationGap ?? null).toBeNull();
