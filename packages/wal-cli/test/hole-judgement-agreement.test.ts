@@ -4,9 +4,11 @@
  *
  * - verify used to look for the covering marker with the caller's codec, so a payload that does not decode before
  *   the marker hid it: verify called the hole lost segments where the others called it covered;
- * - a marker whose snapshot lies inside a transaction covers the hole only through the fence a reader can use (the
- *   highest transaction boundary at or below the snapshot): verify used to call such a hole damage when replay,
- *   dump and stat called it covered, and replay's refusal named the snapshot as a fence that works when it is not.
+ * - a marker whose snapshot lies inside a transaction still covers the hole, and the fence a reader opens the log
+ *   with is the lowest transaction boundary at or above the LSN before the segment after the hole (after the
+ *   transaction's commit when it began in the hole): verify used to read with the snapshot and call such a hole
+ *   damage when replay, dump and stat called it covered, and replay's refusal named the snapshot as a fence that
+ *   works when it is not.
  */
 
 import { mkdir, rm } from "node:fs/promises";
@@ -121,9 +123,7 @@ describe("one judgement of segment ids missing mid-log", () => {
     expect(message).toContain("segment 2 is missing between 0000000001.wal and 0000000003.wal");
     // The snapshot is no fence a replay accepts: the message names the one that is.
     expect(message).not.toContain("(its snapshot 14 is one)");
-    expect(message).toContain(
-      "outside a transaction, such as 12 (the checkpoint's snapshot 14 lies inside a transaction and is not one; 12 is the highest fence below it that is)",
-    );
+    expect(message).toContain("at or above 12 outside a transaction (the lowest is 12), or with allowTruncatedHistory");
     expect(await replayFailure(dir, { checkpointLsn: 14 })).toMatchObject({ code: "WAL_FENCE_IN_TRANSACTION" });
     expect(await replayFailure(dir, { checkpointLsn: 12 })).toBeUndefined();
     const report = await verifyDir(dir, { codec: "json" });
@@ -146,7 +146,7 @@ describe("one judgement of segment ids missing mid-log", () => {
     await wal.close();
   });
 
-  it("a covering marker inside a transaction begun in the hole: no usable fence covers it, lost everywhere", async () => {
+  it("a covering marker inside a transaction begun in the hole: covered, opened after that transaction's commit, everywhere", async () => {
     const dir = join(tmp.path, "inside-across");
     await mkdir(dir, { recursive: true });
     await writeSegment(dir, 1, 1, [...tx(1, "a"), ...tx(4, "b")], true);
@@ -174,15 +174,41 @@ describe("one judgement of segment ids missing mid-log", () => {
       false,
     );
     await rm(segmentPath(dir, 2));
-    // The records of transaction 7 in the hole are in no snapshot a reader can open with: lost segments.
-    expect(await replayFailure(dir)).toMatchObject({ code: "WAL_CORRUPT" });
-    await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec })).rejects.toMatchObject({ code: "WAL_CORRUPT" });
+    // The hole held nothing above the snapshot: covered, and no fence at or below the snapshot opens the log (as once
+    // the truncation finishes); the lowest that does is 15, the transaction's commit. Refused, never cut.
+    const refused = await replayFailure(dir);
+    expect(refused).toMatchObject({ code: "WAL_FENCE_TOO_LOW", details: { usableFence: 15 } });
+    expect((refused as Error).message).toContain(
+      "(the lowest is 15, after the commit of a transaction that began in the hole (the checkpoint's snapshot 13 lies inside it, so no fence at or below the snapshot opens the log))",
+    );
+    expect(await replayFailure(dir, { checkpointLsn: 13 })).toMatchObject({ code: "WAL_MALFORMED" });
+    expect(await replayFailure(dir, { checkpointLsn: 15 })).toBeUndefined();
+    for (const recovery of ["tolerate-torn-tail", "absolute", "point-in-time"] as const) {
+      await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec, recovery })).rejects.toMatchObject({
+        code: "WAL_FENCE_TOO_LOW",
+        details: { usableFence: 15 },
+      });
+      // The application's own fence, inside that transaction, is refused too, changing nothing: WAL_MALFORMED,
+      // where the log the finished truncation leaves says WAL_FENCE_IN_TRANSACTION (a fence past the hole reads the
+      // segments before it as well, and the transaction's begin, in the hole, reads as missing from them).
+      await expect(Wal.open<JsonValue>(dir, { codec: jsonCodec, recovery, checkpointLsn: 13 })).rejects.toMatchObject({
+        code: "WAL_MALFORMED",
+      });
+    }
     const report = await verifyDir(dir, { codec: "json" });
-    expect(report.verdict).toMatchObject({ status: "corruption", code: "WAL_CORRUPT" });
-    expect(report.replay?.truncationGap ?? null).toBeNull();
+    expect(report.verdict.status).toBe("clean");
+    expect(report.replay).toMatchObject({
+      truncationGap: { missing: "segment 2", baseLsn: 13, checkpointLsn: 13 },
+      lowestFence: 15,
+      checkpointInTransaction: { snapshotLsn: 13, usableFence: null },
+    });
     for (const command of ["verify", "dump", "stat"]) {
       const run = await runCli([command, dir, "--codec", "json"]);
-      expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(2);
+      expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(0);
     }
+    // Nothing was cut or moved aside by the refused opens; the open with the fence that works replays from there.
+    const { wal, events } = await Wal.open<JsonValue>(dir, { codec: jsonCodec, checkpointLsn: 15 });
+    expect(events).toEqual(["e"]);
+    await wal.close();
   });
 });

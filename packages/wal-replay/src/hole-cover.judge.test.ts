@@ -4,7 +4,7 @@
  * removed since the listing is the I/O it is (`WAL_IO`, `ENOENT`), never a lost segment.
  */
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listSegments, segmentPath } from "@lora/wal-segment";
@@ -49,11 +49,24 @@ it("a hole the marker covers: covered, named, with the fence a reader uses", asy
     after: { id: 3, path: segmentPath(dir, 3) },
     baseLsn: 7,
     checkpointLsn: 9,
-    usableFence: 9,
+    // The lowest fence that opens the log from segment 3: the LSN before it, a transaction boundary.
+    usableFence: 6,
   });
   // A fence that reaches the segment after the hole never reads across it: no marker is looked for.
   expect(await judgeSegmentIdHoles(fs, paths, 6)).toMatchObject({ kind: "behind-fence" });
   expect(await judgeSegmentIdHoles(fs, paths, 5)).toMatchObject({ kind: "covered" });
+});
+
+it("a snapshot at the LSN before the segment after the hole covers it; one below does not", async () => {
+  await log(6);
+  await rm(segmentPath(dir, 2));
+  const paths = (await listSegments(fs, dir)).map((e) => e.path);
+  expect(await judgeSegmentIdHoles(fs, paths)).toMatchObject({ kind: "covered", checkpointLsn: 6, usableFence: 6 });
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
+  await log(5);
+  await rm(segmentPath(dir, 2));
+  expect(await judgeSegmentIdHoles(fs, paths)).toMatchObject({ kind: "lost" });
 });
 
 it("a marker whose snapshot lies below the hole: lost", async () => {

@@ -9,10 +9,14 @@
  * the segment after the hole), never as corruption. A hole no marker after it covers is a lost segment: the walk
  * meets it and says `WAL_CORRUPT`, as before.
  *
- * A marker covers the hole through a fence a reader can open the log with: a transaction boundary at or below its
- * snapshot and at or above the LSN before the segment after the hole. A snapshot inside a transaction is no such
- * fence; the highest boundary below it may still be one (the transaction began after the hole), or may not (it began
- * in the hole, whose records of it no reader at that snapshot can replay: lost).
+ * A marker covers the hole when its snapshot is at or above the LSN before the segment after the hole: the segments
+ * in the hole held nothing above the snapshot, which is what the interrupted truncation was deleting. The fence a
+ * reader opens the log with is then the lowest transaction boundary at or above that LSN ({@link
+ * CoveredHole.usableFence}), as for the log the finished truncation leaves. A snapshot inside a transaction changes
+ * which fence that is, never the verdict: when the transaction began in the hole, no fence at or below the snapshot
+ * opens the log (as once the truncation finishes) and the lowest that does lies after the transaction's commit. That
+ * is a fence the caller must choose, not lost data: calling it corruption would send `point-in-time` recovery to cut
+ * the whole log after the hole.
  *
  * {@link judgeSegmentIdHoles} is the one judgement: replay, `Wal.open` and `lora-wal` `verify`, `dump` and `stat` all
  * call it, so they cannot disagree on a hole.
@@ -45,9 +49,9 @@ export interface CoveredHole {
   /** The newest checkpoint marker's snapshot LSN in the segments from `after` on: at least `baseLsn - 1`. */
   readonly checkpointLsn: number;
   /**
-   * The highest fence at or below `checkpointLsn` that lies outside every transaction, at least `baseLsn - 1`: a
-   * replay or open with it reads the log from `after` on. `checkpointLsn` itself unless that lies inside a
-   * transaction.
+   * The lowest fence at or above `baseLsn - 1` that lies outside every transaction: the lowest a replay or open reads
+   * the log with (from `after` on), as `lora-wal verify`'s `lowestFence` names it. `baseLsn - 1` unless a transaction
+   * runs across the hole; above `checkpointLsn` when the snapshot lies inside a transaction that began in the hole.
    */
   readonly usableFence: number;
 }
@@ -56,11 +60,10 @@ export interface CoveredHole {
  * What the holes in a listing's segment ids are (see {@link judgeSegmentIdHoles}); `holes` names each, oldest
  * first.
  *
- * - `covered`: a checkpoint marker after the last hole covers it through a fence a reader can use (the
- *   {@link CoveredHole} fields): a truncation a crash interrupted, no damage.
- * - `lost`: no marker after the last hole covers it (none, one whose snapshot lies below it, or one with no
- *   transaction boundary between the hole and its snapshot), or the segments after it do not read up to one:
- *   corruption, `WAL_CORRUPT` where a walk meets the hole.
+ * - `covered`: a checkpoint marker after the last hole covers it (the {@link CoveredHole} fields): a truncation a
+ *   crash interrupted, no damage.
+ * - `lost`: no marker after the last hole covers it (none, or one whose snapshot lies below it), or the segments
+ *   after it do not read up to one: corruption, `WAL_CORRUPT` where a walk meets the hole.
  * - `behind-fence`: only with a fence given, which reaches the segment after the last hole (at or above the LSN
  *   before it): a reader with that fence never reads across the holes, so no marker was looked for.
  */
@@ -73,7 +76,7 @@ export type SegmentIdHoleJudgement =
  * Judge the holes in the ids of `paths` (a directory's listing, oldest first); `undefined` when the ids follow each
  * other. Reads the header of the segment after the last hole and, unless `fence` reaches it, the segments from it
  * on, framing only (no payload is decoded, whatever codec the caller reads records with) and leniently (up to the
- * first damage), for the newest checkpoint marker and the transaction boundaries below it. Only a listing with a
+ * first damage), for the newest checkpoint marker and the transaction boundaries. Only a listing with a
  * hole pays for more than the scan of its names.
  * @throws {@link @lora/wal-codec!WalError} `WAL_IO` when a segment after the hole cannot be read for I/O reasons, such
  *   as one removed since the listing (`details.errno` `ENOENT`, `details.path` its path): a live writer's truncation
@@ -99,10 +102,9 @@ export async function judgeSegmentIdHoles(
   // Earlier holes lie lower still: a fence that reaches past this one reaches past them all.
   if (fence !== undefined && baseLsn - 1 <= fence) return { kind: "behind-fence", holes };
   const look = await newestSnapshot(fs, paths.slice(paths.indexOf(last.after.path)));
-  // A marker covers the hole when a fence a reader can use lies between the hole and its snapshot: every LSN in the
-  // hole is then at or below that fence.
-  const usableFence = look?.spans.highestBoundaryAtOrBelow(look.snapshot, baseLsn - 1);
-  if (look === undefined || usableFence === undefined) return { kind: "lost", holes };
+  // Every LSN in the hole lies at or below the snapshot: the truncation to it was deleting them.
+  if (look === undefined || look.snapshot < baseLsn - 1) return { kind: "lost", holes };
+  const usableFence = look.spans.lowestBoundaryAtOrAbove(baseLsn - 1);
   const ids = missingIds(holes);
   const verb = ids.startsWith("segments") ? "are" : "is";
   return {

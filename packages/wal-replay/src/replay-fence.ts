@@ -62,14 +62,15 @@ export function historyGap(input: HistoryGapInput): HistoryGap | undefined {
     return isLoneMissingLsn(after + 1, oldestFence + 1) ? { error, lostBegin: after + 1 } : { error };
   }
   if (Math.max(fence, after) < oldestFence && hole !== undefined) {
-    // The fence named is one a replay accepts: the snapshot only when it lies outside every transaction.
+    // The fence named is the lowest a replay accepts; above the snapshot when a transaction runs across the hole and
+    // past the snapshot, whose reader (the application that checkpointed) then has no fence that opens the log.
     const one =
-      hole.usableFence === hole.checkpointLsn
-        ? `as the application that checkpointed does (its snapshot ${hole.checkpointLsn} is one)`
-        : `such as ${hole.usableFence} (the checkpoint's snapshot ${hole.checkpointLsn} lies inside a transaction and is not one; ${hole.usableFence} is the highest fence below it that is)`;
+      hole.usableFence <= hole.checkpointLsn
+        ? `(the lowest is ${hole.usableFence})`
+        : `(the lowest is ${hole.usableFence}, after the commit of a transaction that began in the hole (the checkpoint's snapshot ${hole.checkpointLsn} lies inside it, so no fence at or below the snapshot opens the log))`;
     const error = new WalError(
       "WAL_FENCE_TOO_LOW",
-      `the fence ${fence} is below what the log holds whole: ${holeText(hole)}, so the log is whole from lsn ${oldestFence + 1} on (${path}), and replaying from the fence would silently miss the records in the hole; replay (or open) with a checkpointLsn at or above ${oldestFence} outside a transaction, ${one}, or with allowTruncatedHistory to read the log from lsn ${oldestFence + 1}`,
+      `the fence ${fence} is below what the log holds whole: ${holeText(hole)}, so the log is whole from lsn ${oldestFence + 1} on (${path}), and replaying from the fence would silently miss the records in the hole; replay (or open) with a checkpointLsn at or above ${oldestFence} outside a transaction ${one}, or with allowTruncatedHistory to read the log from lsn ${oldestFence + 1}`,
       { details: { path, segment: path, oldestFence } },
     );
     return { error };

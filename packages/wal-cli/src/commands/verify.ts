@@ -82,9 +82,9 @@ export interface VerifyReport {
     /**
      * Segment ids missing in the middle of a directory below its newest checkpoint marker: what a crash in the
      * middle of a checkpoint's truncation can leave (LoraDB fsyncs the directory once, after all its deletions). No
-     * damage for a reader that opens the log with a fence at or above the checkpoint, as the application that
-     * checkpointed does; the walk is then read with the fence through which the marker covers the hole (its snapshot,
-     * or the highest transaction boundary below it when the snapshot lies inside a transaction). `null` when there
+     * damage for a reader that opens the log with a fence at or above the LSN before the segment after the hole
+     * (`lowestFence` is the lowest that opens it); the walk then reads the log from that segment on, as the log the
+     * truncation leaves once it finishes, and the counts leave out the segments before the hole. `null` when there
      * is no such hole (`judgeSegmentIdHoles` of `@lora/wal-replay` judges it, as replay and `Wal.open` do).
      */
     readonly truncationGap: TruncationGap | null;
@@ -169,12 +169,13 @@ export async function verifyTarget(
   const gap = truncationGapOf(judged);
   // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
   // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A
-  // hole a crash left in a checkpoint's truncation is read with the fence through which its marker covers it (the
-  // snapshot, or the highest boundary below it when the snapshot lies inside a transaction), a fence replay accepts.
+  // hole a crash left in a checkpoint's truncation is read from the segment after it, as the log that truncation
+  // leaves once it finishes, and as replay and Wal.open read it: the leftovers before it are no part of the log.
   // With the reader's fence given, it is checked as Wal.open checks it (too low, or inside a transaction).
+  const from = judged?.kind === "covered" ? target.segments.findIndex((s) => s.path === judged.after.path) : 0;
   const replayWith = (fence: number | undefined) =>
     replaySegments(
-      target.segments.map((s) => s.path),
+      target.segments.slice(from).map((s) => s.path),
       {
         codec,
         recovery: "point-in-time",
@@ -189,7 +190,7 @@ export async function verifyTarget(
   try {
     let outcome: Awaited<ReturnType<typeof replayWith>>;
     try {
-      outcome = await replayWith(checkpointLsn ?? (judged?.kind === "covered" ? judged.usableFence : undefined));
+      outcome = await replayWith(checkpointLsn);
     } catch (error) {
       const fenceRefused = isWalError(error, "WAL_FENCE_TOO_LOW") || isWalError(error, "WAL_FENCE_IN_TRANSACTION");
       if (checkpointLsn !== undefined && fenceRefused) {
@@ -204,7 +205,7 @@ export async function verifyTarget(
       committedTransactions: outcome.committedTransactions,
       abortedTransactions: outcome.abortedTransactions,
       uncommittedTransactions: outcome.uncommittedTransactions,
-      // Read with a gap's fence, the marker at it may not count as observed: the judgement of the hole saw it.
+      // The covering marker lies in what is read, but the walk may stop at damage before it: the judgement saw it.
       checkpointLsnObserved:
         gap === null ? outcome.checkpointLsnObserved : Math.max(outcome.checkpointLsnObserved ?? 0, gap.checkpointLsn),
       oldestFence: outcome.oldestFence,
@@ -215,7 +216,9 @@ export async function verifyTarget(
     };
     // A marker inside a transaction is accepted by replay, but its snapshot is no fence open accepts.
     const marker = counts.checkpointLsnObserved;
-    if (marker !== null && marker >= counts.lowestFence && outcome.transactionSpans.isInside(marker)) {
+    // From where the log starts: a snapshot below the lowest fence, inside a transaction that runs across the log's
+    // start (truncated up to it, or to a hole), is one no fence at or below opens.
+    if (marker !== null && marker >= floor && outcome.transactionSpans.isInside(marker)) {
       const usable = outcome.transactionSpans.highestBoundaryAtOrBelow(marker, counts.lowestFence);
       counts.checkpointInTransaction = { snapshotLsn: marker, usableFence: usable ?? null };
     }
