@@ -66,7 +66,8 @@ const scenario = fc.record({
   fault: fc.option(
     fc.record({
       seg: fc.nat(),
-      op: fc.constantFrom("read" as const, "close" as const, "open" as const),
+      // Not "close": SimFS never fails a close, so such a fault was a scenario without one.
+      op: fc.constantFrom("read" as const, "size" as const, "open" as const),
       skip: fc.nat(1),
     }),
     { nil: undefined },
@@ -211,19 +212,25 @@ async function holeLook(s: Scenario, fence: number): Promise<{ after: string | u
   const count = (op: string, at: string) => {
     if (op === s.fault?.op && at === path) lookOps++;
   };
-  // Every open is counted, as SimFS counts it for a fault (before it looks the file up); reads by call, through
-  // either entry point (SimFS's read is its readSync on the file itself, not through this proxy). A close is never
-  // failed by SimFS, so it uses up no skip.
+  // Every open is counted, as SimFS counts it for a fault (before it looks the file up); reads and sizes by call,
+  // through every entry point (SimFS's read and size call its sync twins on the file itself, not through this proxy;
+  // its identity is a "size" too).
   const counted = interceptOpen(fs, async (at, mode, next) => {
     count("open", at);
     const file = await next(at, mode);
     return new Proxy(file, {
       get(target, key) {
-        if (key === "read" || key === "readSync") {
+        const op =
+          key === "read" || key === "readSync"
+            ? "read"
+            : key === "size" || key === "sizeSync" || key === "identity"
+              ? "size"
+              : undefined;
+        if (op !== undefined) {
           const method = boundProperty(target, key) as ((...a: unknown[]) => unknown) | undefined;
           if (method === undefined) return undefined;
           return (...a: unknown[]) => {
-            count("read", target.path);
+            count(op, target.path);
             return method(...a);
           };
         }
