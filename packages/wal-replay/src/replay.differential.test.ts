@@ -69,6 +69,8 @@ const scenario = fc.record({
       // Not "close": SimFS never fails a close, so such a fault was a scenario without one.
       op: fc.constantFrom("read" as const, "size" as const, "open" as const),
       skip: fc.nat(1),
+      // With a segment missing, on the segment after the hole: where the look and the walk both read.
+      afterHole: fc.boolean(),
     }),
     { nil: undefined },
   ),
@@ -104,10 +106,15 @@ function craftedRecord(at: number, xor: number): Uint8Array {
 }
 
 /**
- * The log of `s` on a fresh SimFS (faults armed), and the highest LSN written. The fault lets `lookOps` more
- * matching operations pass than `s` says: those the replay's covered-hole look makes (see {@link holeLook}).
+ * The log of `s` on a fresh SimFS (faults armed), the highest LSN written, and the path the fault is armed on. The
+ * fault lets `lookOps` more matching operations pass than `s` says: those the replay's covered-hole look makes (see
+ * {@link holeLook}). With `from`, the segments before it are removed (a fault on one of them is not armed).
  */
-async function makeLog(s: Scenario, lookOps = 0, from?: string): Promise<{ fs: SimFS; maxLsn: number }> {
+async function makeLog(
+  s: Scenario,
+  lookOps = 0,
+  from?: string,
+): Promise<{ fs: SimFS; maxLsn: number; faultPath: string | undefined }> {
   const segs = buildSegments(s.ops, s.codec, s.allowBad).filter((x, i) => x.length > 0 || i === 0);
   const codec = codecs[s.codec] as PayloadCodec<unknown>;
   const fs = new SimFS();
@@ -142,8 +149,9 @@ async function makeLog(s: Scenario, lookOps = 0, from?: string): Promise<{ fs: S
       fs.writeFileSync(path, bytes);
     }
   }
-  if (s.dropSeg !== undefined && names.length > 2)
-    await fs.unlink(`${DIR}/${names[1 + (s.dropSeg % (names.length - 2))]}`);
+  // The index of the dropped segment in `names`, and of the segment after it in what is left.
+  const dropped = s.dropSeg !== undefined && names.length > 2 ? 1 + (s.dropSeg % (names.length - 2)) : undefined;
+  if (dropped !== undefined) await fs.unlink(`${DIR}/${names[dropped]}`);
   const left = fs.listSync(DIR).sort();
   if (s.header !== undefined) {
     const path = `${DIR}/${left[s.header.seg % left.length]}`;
@@ -153,22 +161,16 @@ async function makeLog(s: Scenario, lookOps = 0, from?: string): Promise<{ fs: S
     else if (s.header.at < bytes.byteLength) bytes[s.header.at] = (bytes[s.header.at] as number) ^ s.header.xor;
     fs.writeFileSync(path, bytes);
   }
-  const path = faultPath(s, fs);
+  const at = s.fault === undefined ? undefined : s.fault.afterHole && dropped !== undefined ? dropped : s.fault.seg;
+  const path = at === undefined ? undefined : `${DIR}/${left[at % left.length]}`;
   // The log as the interrupted truncation leaves it once it finishes: the segments before `from` removed.
-  const removed = from === undefined ? [] : left.map((name) => `${DIR}/${name}`).filter((at) => at < from);
-  for (const at of removed) await fs.unlink(at);
+  const removed = from === undefined ? [] : left.map((name) => `${DIR}/${name}`).filter((segment) => segment < from);
+  for (const gone of removed) await fs.unlink(gone);
   if (s.fault !== undefined && path !== undefined && !removed.includes(path)) {
     // Only the first reads of a file are failed: how many reads a segment takes is not part of the contract.
     fs.injectFault({ op: s.fault.op, path, errno: "EIO", persistent: true, skip: s.fault.skip + lookOps });
   }
-  return { fs, maxLsn: base };
-}
-
-/** The path `makeLog` arms the fault of `s` on, or `undefined` without one. */
-function faultPath(s: Scenario, fs: SimFS): string | undefined {
-  if (s.fault === undefined) return undefined;
-  const left = fs.listSync(DIR).sort();
-  return `${DIR}/${left[s.fault.seg % left.length]}`;
+  return { fs, maxLsn: base, faultPath: path };
 }
 
 /** Errors as code, message, details and cause; bytes as plain arrays: a comparable copy taken now. */
@@ -206,8 +208,9 @@ type ReplayImpl = (dir: string, options: ReplayOptions<unknown>) => Replay<unkno
  */
 async function holeLook(s: Scenario, fence: number): Promise<{ after: string | undefined; lookOps: number }> {
   if (s.dropSeg === undefined) return { after: undefined, lookOps: 0 };
+  // Where the fault would be armed, on a log without it.
+  const path = (await makeLog(s)).faultPath;
   const { fs } = await makeLog({ ...s, fault: undefined });
-  const path = faultPath(s, fs);
   let lookOps = 0;
   const count = (op: string, at: string) => {
     if (op === s.fault?.op && at === path) lookOps++;
