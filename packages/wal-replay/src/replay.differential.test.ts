@@ -335,9 +335,9 @@ describe("replay against the pre-fast-path reference", () => {
   test.prop([scenario, schedule], { numRuns: 600 })(
     "answers the same to concurrent next() and return() calls",
     async (s, steps) => {
-      fc.pre((await holeLook(s, 0)).after === undefined);
-      const go = async (impl: ReplayImpl) => {
-        const { fs } = await makeLog({ ...s, fault: undefined });
+      const { after } = await holeLook(s, 0);
+      const go = async (impl: ReplayImpl, from?: string) => {
+        const { fs } = await makeLog({ ...s, fault: undefined }, 0, from);
         const replay = impl(DIR, {
           codec: codecs[s.codec] as PayloadCodec<unknown>,
           fs,
@@ -359,7 +359,9 @@ describe("replay against the pre-fast-path reference", () => {
         log.push(fs.stats.opens - fs.stats.closes);
         return log;
       };
-      expect(folded(await go(current))).toEqual(folded(await go(referenceReplayDir)));
+      if (after === undefined) expect(folded(await go(current))).toEqual(folded(await go(referenceReplayDir)));
+      // A covered hole: the same as the finished truncation's log (see the module comment).
+      else expect(await go(current)).toEqual(await go(current, after));
     },
   );
 });
