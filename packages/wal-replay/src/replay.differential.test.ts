@@ -66,7 +66,8 @@ const scenario = fc.record({
   fault: fc.option(
     fc.record({
       seg: fc.nat(),
-      // Not "close": SimFS never fails a close, so such a fault was a scenario without one.
+      // Not "close": the reference has no model of a failing close (SimFS fails one since this test stopped drawing
+      // them; before, such a fault never fired).
       op: fc.constantFrom("read" as const, "size" as const, "open" as const),
       skip: fc.nat(1),
       // With a segment missing, on the segment after the hole: where the look and the walk both read.

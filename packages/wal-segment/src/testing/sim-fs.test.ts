@@ -552,6 +552,21 @@ describe("SimFS faults", () => {
     expect(sim.stats.faults).toBe(3);
   });
 
+  test("a close fault fails the close after the handle is released, as close(2) frees the descriptor on EIO", async () => {
+    const sim = await setup();
+    const f = await durableFile(sim, "/w/a", bytes(1));
+    const fault = sim.injectFault({ op: "close", errno: "EIO", path: "/w/a" });
+    const err = await f.close().catch((e: unknown) => e);
+    expect(isWalError(err, "WAL_IO")).toBe(true);
+    expect((err as { details: unknown }).details).toEqual({ errno: "EIO", syscall: "close", path: "/w/a" });
+    expect(fault.hits).toBe(1);
+    // Released all the same: counted closed, further calls on it are EBADF, a second close is a no-op.
+    expect(sim.stats.opens - sim.stats.closes).toBe(0);
+    await expect(f.read(new Uint8Array(1), 0, 1, 0)).rejects.toThrow(/EBADF/);
+    await f.close();
+    expect(text(sim, "/w/a")).toEqual([1]);
+  });
+
   test("syncDir, rename, unlink and truncate faults change nothing", async () => {
     const sim = await setup();
     const f = await durableFile(sim, "/w/a", bytes(1, 2));

@@ -171,6 +171,10 @@ class SimFile implements WalFile {
     if (this.#closed) return;
     this.#state.stats.closes++;
     this.#closed = true;
+    // close(2) releases the descriptor even when it reports an error (EIO on some file systems): the handle is gone
+    // either way, and the fault is what the caller hears.
+    const fault = this.#state.fault("close", this.path);
+    if (fault !== undefined) fail(fault.errno, "close", this.path);
   }
 }
 
