@@ -11,8 +11,8 @@
  *
  * A marker covers the hole when its snapshot is at or above the LSN before the segment after the hole: the segments
  * in the hole held nothing above the snapshot, which is what the interrupted truncation was deleting. The fence a
- * reader opens the log with is then the lowest transaction boundary at or above that LSN ({@link
- * CoveredHole.usableFence}), as for the log the finished truncation leaves. A snapshot inside a transaction changes
+ * reader opens the log with is then the lowest transaction boundary at or above that LSN
+ * ({@link CoveredHole.usableFence}), as for the log the finished truncation leaves. A snapshot inside a transaction changes
  * which fence that is, never the verdict: when the transaction began in the hole, no fence at or below the snapshot
  * opens the log (as once the truncation finishes) and the lowest that does lies after the transaction's commit. That
  * is a fence the caller must choose, not lost data: calling it corruption would send `point-in-time` recovery to cut
