@@ -17,7 +17,7 @@ import {
   shownValue,
   WalError,
 } from "@lora/wal-codec";
-import { judgeSegmentIdHoles, type SegmentIdHoleJudgement } from "@lora/wal-replay";
+import type { SegmentIdHoleJudgement } from "@lora/wal-replay";
 import { SegmentReader, type WalFileSystem } from "@lora/wal-segment";
 import {
   COMMON_OPTIONS,
@@ -37,7 +37,7 @@ import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } 
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
+import { coveredHoleNote, judgeListingHoles, lostSegmentsText } from "../scan/segment-id-holes.js";
 import {
   goneSegmentError,
   type ListingCount,
@@ -488,22 +488,16 @@ export async function runDump(args: string[], ctx: CommandContext): Promise<numb
 }
 
 /**
- * The judgement of the segment-id holes of the listing dump's rows came from (`judgeSegmentIdHoles`, framing only,
- * through a file system of its own: the dump's may count bytes for a progress bar, and this is extra).
+ * The judgement of the segment-id holes of the listing dump's rows came from ({@link judgeListingHoles}).
  * @throws {@link WalError} `WAL_IO` (`details.errno` `ENOENT`) when a segment after a hole was removed since the
  *   listing (a live writer truncating the log): the rows are out and cannot be judged on another listing, and a
  *   segment truncated away is no lost segment.
  */
 async function judgeListedHoles(listed: WalTarget): Promise<SegmentIdHoleJudgement | undefined> {
-  if (listed.kind !== "directory") return undefined;
-  const fs = createReadOnlyFileSystem();
   try {
-    return await judgeSegmentIdHoles(
-      fs,
-      listed.segments.map((s) => s.path),
-    );
+    return await judgeListingHoles(listed);
   } catch (error) {
-    const gone = await segmentGoneSinceListing(fs, listed, error);
+    const gone = await segmentGoneSinceListing(createReadOnlyFileSystem(), listed, error);
     if (gone === undefined) throw error;
     throw goneSegmentError(
       gone,

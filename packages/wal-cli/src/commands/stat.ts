@@ -4,7 +4,7 @@
  */
 
 import type { RecordKind } from "@lora/wal-codec";
-import { judgeSegmentIdHoles, missingIds, type SegmentIdHoleJudgement } from "@lora/wal-replay";
+import { missingIds, type SegmentIdHoleJudgement } from "@lora/wal-replay";
 import type { WalFileSystem } from "@lora/wal-segment";
 import type { CommandContext } from "../cli-context.js";
 import { formatBytes, formatTable } from "../format/text-table.js";
@@ -13,7 +13,7 @@ import { type CodecUse, checkReadOptions, type ReadOptions } from "../read-optio
 import { chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
 import { type SegmentScan, scanTarget } from "../scan/scan-segments.js";
-import { coveredHoleNote, lostSegmentsText } from "../scan/segment-id-holes.js";
+import { coveredHoleNote, judgeListingHoles, lostSegmentsText } from "../scan/segment-id-holes.js";
 import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { codecLine, exitCodeOf, type Verdict, verdictFromScans } from "../verdict.js";
 import { CODEC_OPTIONS_HELP } from "./codec-options-help.js";
@@ -181,7 +181,8 @@ async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOpt
   }
 
   // After the walk, whose listing it judges: the look for markers reads only what a hole makes it read.
-  const judged = await judgeHoles(target);
+  // A segment removed meanwhile throws, and the listing starts again.
+  const judged = (await judgeListingHoles(target)) ?? null;
   return {
     path,
     kind: target.kind,
@@ -208,17 +209,6 @@ async function statTarget(fs: WalFileSystem, target: WalTarget, options: ReadOpt
     segmentIdHoles: holesReport(judged),
     verdict: verdictWithHoles(scans, chosen.use, judged),
   };
-}
-
-/**
- * The judgement of the segment-id holes of `target` (`judgeSegmentIdHoles`); `null` when it has none. Markers need
- * no payload decoded: read framing only, through a file system of its own (the caller's may count bytes for a
- * progress bar, and this is extra). A segment removed meanwhile throws, and the listing starts again.
- */
-async function judgeHoles(target: WalTarget): Promise<SegmentIdHoleJudgement | null> {
-  if (target.kind !== "directory") return null;
-  const paths = target.segments.map((s) => s.path);
-  return (await judgeSegmentIdHoles(createReadOnlyFileSystem(), paths)) ?? null;
 }
 
 /** {@link StatReport.segmentIdHoles} of a judgement. */

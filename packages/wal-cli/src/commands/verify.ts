@@ -17,7 +17,6 @@ import {
   describeCorruption,
   describeHeaderless,
   describeTornTail,
-  judgeSegmentIdHoles,
   type ReplayProgress,
   replaySegments,
 } from "@lora/wal-replay";
@@ -28,6 +27,7 @@ import { nextStep } from "../next-step.js";
 import { type CodecUse, checkReadOptions, READ_OPTION_NAMES, type ReadOptions } from "../read-options.js";
 import { type ChosenCodec, chooseCodec, tellCodecChanges } from "../scan/choose-codec.js";
 import { createReadOnlyFileSystem } from "../scan/read-only-fs.js";
+import { judgeListingHoles } from "../scan/segment-id-holes.js";
 import { type TruncationGap, truncationGapOf } from "../scan/truncation-gap.js";
 import { scanFreshListing, type WalTarget } from "../scan/wal-target.js";
 import { CLEAN, codecHint, codecLine, exitCodeOf, type Verdict } from "../verdict.js";
@@ -156,16 +156,9 @@ export async function verifyTarget(
   if (notSegment !== undefined) return { ...base, replay: null, verdict: notSegment };
 
   const codec = chosen.codec;
-  // The one judgement replay and Wal.open make: markers read framing only (no payload decoded, whatever the codec),
-  // through a file system of its own (the caller's may count bytes for a progress bar, and this is extra). A segment
-  // removed since the listing throws, and the check starts again from a new listing.
-  const judged =
-    target.kind === "directory"
-      ? await judgeSegmentIdHoles(
-          createReadOnlyFileSystem(),
-          target.segments.map((s) => s.path),
-        )
-      : undefined;
+  // The one judgement replay and Wal.open make. A segment removed since the listing throws, and the check starts
+  // again from a new listing.
+  const judged = await judgeListingHoles(target);
   const gap = truncationGapOf(judged);
   // Whatever the log retains: a checkpoint's truncation removes the oldest segments, which is no damage, and the
   // fence a reader opens it with is the reader's, not known here (the report names the lowest one that works). A

@@ -5,7 +5,31 @@
  */
 
 import { basename } from "node:path";
-import { missingIds, type SegmentIdHole, type SegmentIdHoleJudgement, segmentIdHolesText } from "@lora/wal-replay";
+import {
+  judgeSegmentIdHoles,
+  missingIds,
+  type SegmentIdHole,
+  type SegmentIdHoleJudgement,
+  segmentIdHolesText,
+} from "@lora/wal-replay";
+import { createReadOnlyFileSystem } from "./read-only-fs.js";
+import type { WalTarget } from "./wal-target.js";
+
+/**
+ * The judgement of the segment-id holes of a listing (`judgeSegmentIdHoles`); `undefined` for a single file and for
+ * a listing whose ids follow each other. Markers need no payload decoded, so they are read framing only whatever
+ * codec the command reads records with, and through a read-only file system of their own (the command's may count
+ * bytes for a progress bar, and this is extra).
+ * @throws {@link @lora/wal-codec!WalError} `WAL_IO` as `judgeSegmentIdHoles` throws it, such as for a segment after
+ *   a hole removed since the listing.
+ */
+export async function judgeListingHoles(target: WalTarget): Promise<SegmentIdHoleJudgement | undefined> {
+  if (target.kind !== "directory") return undefined;
+  return judgeSegmentIdHoles(
+    createReadOnlyFileSystem(),
+    target.segments.map((s) => s.path),
+  );
+}
 
 /**
  * What holes a checkpoint marker after them covers are: verify's `history` line, said of what the command printed
